@@ -1,0 +1,10 @@
+/**
+ * @holdfast/domain — pure rules: shifts and cash drawers, the retry backoff
+ * schedule, and the Clock and Random abstractions everything else is given.
+ * No I/O, no ambient time or randomness.
+ */
+export * from './backoff.js';
+export * from './clock.js';
+export * from './errors.js';
+export * from './random.js';
+export * from './shift.js';

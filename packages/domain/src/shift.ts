@@ -1,0 +1,105 @@
+/**
+ * A till shift and its cash drawer, as pure rules.
+ *
+ *    shift.opened ──▶ open ──(sales, cash.moved)──▶ open ──shift.closed──▶ closed
+ *
+ * Expected cash at close = opening float + cash taken in sales + cash moved
+ * in − cash moved out. The variance is what the clerk counted minus that.
+ * The terminal uses these rules to refuse an op that cannot belong to its
+ * shift; the server uses them to project shifts and flag variances.
+ */
+import type { CashMovedBody, SaleBody, ShiftClosedBody, ShiftOpenedBody } from '@holdfast/protocol';
+import { DomainError } from './errors.js';
+
+export interface Shift {
+  id: string;
+  clerk: string;
+  currency: string;
+  status: 'open' | 'closed';
+  openingFloat: number;
+  sales: number;
+  salesTotal: number;
+  cashSales: number;
+  cardSales: number;
+  cashIn: number;
+  cashOut: number;
+  countedCash: number | null;
+}
+
+export function openShift(id: string, body: ShiftOpenedBody): Shift {
+  return {
+    id,
+    clerk: body.clerk,
+    currency: body.currency,
+    status: 'open',
+    openingFloat: body.openingFloat,
+    sales: 0,
+    salesTotal: 0,
+    cashSales: 0,
+    cardSales: 0,
+    cashIn: 0,
+    cashOut: 0,
+    countedCash: null,
+  };
+}
+
+/** How a sale's total was paid: cash and card amounts. */
+export function tenderSplit(sale: SaleBody): { cash: number; card: number } {
+  let cash = 0;
+  let card = 0;
+  for (const t of sale.tenders) {
+    if (t.type === 'cash') cash += t.amount;
+    else card += t.amount;
+  }
+  return { cash, card };
+}
+
+function requireOpen(shift: Shift, ref: string, currency: string): void {
+  if (shift.id !== ref) throw new DomainError('shift_mismatch', `op refers to shift ${ref}, not ${shift.id}`);
+  if (shift.status !== 'open') throw new DomainError('shift_not_open', `shift ${shift.id} is closed`);
+  if (shift.currency !== currency) {
+    throw new DomainError('currency_mismatch', `shift ${shift.id} is in ${shift.currency}, op is in ${currency}`);
+  }
+}
+
+export function applySale(shift: Shift, sale: SaleBody): Shift {
+  requireOpen(shift, sale.shift, sale.currency);
+  const { cash, card } = tenderSplit(sale);
+  return {
+    ...shift,
+    sales: shift.sales + 1,
+    salesTotal: shift.salesTotal + sale.total,
+    cashSales: shift.cashSales + cash,
+    cardSales: shift.cardSales + card,
+  };
+}
+
+/**
+ * Moves cash in or out of the drawer. A terminal refuses to move out more
+ * than the drawer should hold; the server, which receives facts that already
+ * happened, passes `allowOverdraw` and flags the shortfall instead.
+ */
+export function applyCashMovement(shift: Shift, move: CashMovedBody, options: { allowOverdraw?: boolean } = {}): Shift {
+  requireOpen(shift, move.shift, move.currency);
+  if (!options.allowOverdraw && move.direction === 'out' && move.amount > expectedCash(shift)) {
+    throw new DomainError('insufficient_cash', `drawer holds ${expectedCash(shift)}, cannot move out ${move.amount}`);
+  }
+  return move.direction === 'in'
+    ? { ...shift, cashIn: shift.cashIn + move.amount }
+    : { ...shift, cashOut: shift.cashOut + move.amount };
+}
+
+export function closeShift(shift: Shift, close: ShiftClosedBody): Shift {
+  requireOpen(shift, close.shift, close.currency);
+  return { ...shift, status: 'closed', countedCash: close.countedCash };
+}
+
+/** Cash the drawer should hold now. */
+export function expectedCash(shift: Shift): number {
+  return shift.openingFloat + shift.cashSales + shift.cashIn - shift.cashOut;
+}
+
+/** Counted minus expected at close (negative: cash short), or null while open. */
+export function cashVariance(shift: Shift): number | null {
+  return shift.countedCash === null ? null : shift.countedCash - expectedCash(shift);
+}

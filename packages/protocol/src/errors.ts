@@ -1,0 +1,111 @@
+/**
+ * Errors of the wire protocol: the stable, machine-readable codes a server
+ * answers with, and the in-process error classes that carry them.
+ *
+ * A code never changes meaning once published; terminals branch on `code`
+ * and `retryable`, people read `message`.
+ */
+
+/**
+ * Request-level error codes with their HTTP status and whether retrying the
+ * same request later can succeed. A request-level error means nothing in the
+ * request was applied.
+ */
+export const ERROR_CODES = {
+  malformed_json: { status: 400, retryable: false },
+  invalid_request: { status: 400, retryable: false },
+  unsupported_media_type: { status: 415, retryable: false },
+  body_too_large: { status: 413, retryable: false },
+  hash_mismatch: { status: 400, retryable: false },
+  chain_broken: { status: 400, retryable: false },
+  seq_not_contiguous: { status: 400, retryable: false },
+  device_mismatch: { status: 400, retryable: false },
+  duplicate_in_batch: { status: 400, retryable: false },
+  unauthorized: { status: 401, retryable: false },
+  unknown_device: { status: 401, retryable: false },
+  bad_signature: { status: 401, retryable: false },
+  device_revoked: { status: 403, retryable: false },
+  token_invalid: { status: 403, retryable: false },
+  token_expired: { status: 403, retryable: false },
+  token_used: { status: 409, retryable: false },
+  key_already_enrolled: { status: 409, retryable: false },
+  not_found: { status: 404, retryable: false },
+  method_not_allowed: { status: 405, retryable: false },
+  rate_limited: { status: 429, retryable: true },
+  overloaded: { status: 503, retryable: true },
+  internal: { status: 500, retryable: true },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The body of every non-2xx response. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  /** The offending field as a path, e.g. `ops[3].body.total`. */
+  field?: string;
+  /** The rule the field broke, e.g. `integer >= 1`. */
+  rule?: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+/** A value broke a schema rule. `field` is a path such as `ops[2].body.lines[0].qty`. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+    readonly got: string,
+  ) {
+    super(`${field}: expected ${rule}, got ${got}`);
+  }
+
+  /** The same error found inside a larger value at `prefix`. */
+  within(prefix: string): ValidationError {
+    const field = this.field === '(root)' ? prefix : `${prefix}.${this.field}`;
+    return new ValidationError(field, this.rule, this.got);
+  }
+}
+
+/** A request-level protocol error with a stable code. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly field: string | undefined;
+  readonly rule: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    context: { field?: string; rule?: string; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.field = context.field;
+    this.rule = context.rule;
+    this.retryAfterMs = context.retryAfterMs;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+
+  toWire(): WireError {
+    const wire: WireError = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.field !== undefined) wire.field = this.field;
+    if (this.rule !== undefined) wire.rule = this.rule;
+    if (this.retryAfterMs !== undefined) wire.retryAfterMs = this.retryAfterMs;
+    return wire;
+  }
+
+  static fromValidation(error: ValidationError, code: ErrorCode = 'invalid_request'): ProtocolError {
+    return new ProtocolError(code, error.message, { field: error.field, rule: error.rule });
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}

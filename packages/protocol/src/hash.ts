@@ -1,0 +1,20 @@
+/**
+ * SHA-256 hashing of canonical JSON, the integrity primitive of op chains.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+
+/** 64 lowercase hex digits. */
+export const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** The `prev` of a device's first op (seq 1): there is nothing before it. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** SHA-256 over the RFC 8785 canonical JSON of `value`, as lowercase hex. */
+export function canonicalHash(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}

@@ -1,0 +1,19 @@
+/**
+ * @holdfast/protocol — the wire protocol shared by terminals and servers:
+ * the op envelope and its kinds, canonical JSON and hashing, Ed25519
+ * signatures, UUIDv7, money, schemas for untrusted input, result and error
+ * codes. No I/O.
+ */
+export * from './canonical-json.js';
+export * from './chain-builder.js';
+export * from './errors.js';
+export * from './hash.js';
+export * from './money.js';
+export * from './op.js';
+export * from './op-kinds.js';
+export * from './results.js';
+export type { Infer, JsonSchema, Schema } from './schema.js';
+export * as schema from './schema.js';
+export * from './signing.js';
+export * from './uuidv7.js';
+export * from './wire.js';

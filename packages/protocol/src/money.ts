@@ -1,0 +1,61 @@
+/**
+ * Money: integer minor units plus an ISO 4217 currency code.
+ *
+ * Amounts are never floating point. The bound keeps every sum Holdfast
+ * computes (a sale's lines, a shift's takings) well inside the range where
+ * JavaScript numbers are exact integers.
+ */
+
+/** Largest amount a single money field may carry: 10^12 minor units (10 billion in a 2-decimal currency). */
+export const MAX_AMOUNT = 1_000_000_000_000;
+
+/** ISO 4217 alphabetic code: three upper-case letters. */
+export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+/** Currencies whose minor unit is not 1/100 of the major unit. Others default to 2 decimals. */
+const MINOR_UNIT_EXCEPTIONS: Readonly<Record<string, number>> = {
+  BHD: 3,
+  CLP: 0,
+  COP: 2,
+  IQD: 3,
+  ISK: 0,
+  JOD: 3,
+  JPY: 0,
+  KRW: 0,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  PYG: 0,
+  TND: 3,
+  UGX: 0,
+  VND: 0,
+  XAF: 0,
+  XOF: 0,
+};
+
+/** Number of decimal places of a currency's minor unit. */
+export function minorUnits(currency: string): number {
+  return MINOR_UNIT_EXCEPTIONS[currency] ?? 2;
+}
+
+/** `1234` EUR → `"12.34 EUR"`; exact, no floating point. */
+export function formatMoney(amount: number, currency: string): string {
+  const digits = minorUnits(currency);
+  const sign = amount < 0 ? '-' : '';
+  const abs = Math.abs(amount).toString();
+  if (digits === 0) return `${sign}${abs} ${currency}`;
+  const padded = abs.padStart(digits + 1, '0');
+  return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)} ${currency}`;
+}
+
+/** Adds integer amounts, throwing if the result leaves the exact-integer range. */
+export function addAmounts(a: number, b: number): number {
+  const sum = a + b;
+  if (!Number.isSafeInteger(sum)) throw new RangeError(`amount overflow: ${a} + ${b}`);
+  return sum;
+}

@@ -1,0 +1,172 @@
+/**
+ * The op kinds Holdfast knows and the schema of each one's body.
+ *
+ * Bodies are facts a clerk's terminal recorded. Their schemas check shape and
+ * internal consistency (a sale's lines add up to its total, its tenders pay
+ * exactly that total); rules that depend on other facts, such as whether the
+ * shift was open, belong to the server's reconciliation, because a fact
+ * recorded offline has already happened.
+ */
+import { CURRENCY_PATTERN, MAX_AMOUNT } from './money.js';
+import { uuid } from './op.js';
+import * as s from './schema.js';
+
+const amount = () => s.int({ min: 0, max: MAX_AMOUNT });
+const positiveAmount = () => s.int({ min: 1, max: MAX_AMOUNT });
+const currency = () =>
+  s.string({
+    minLength: 3,
+    maxLength: 3,
+    pattern: CURRENCY_PATTERN,
+    patternRule: 'ISO 4217 code (3 upper-case letters)',
+  });
+const text = (maxLength: number, minLength = 0) => s.string({ minLength, maxLength });
+
+export const CARD_BRANDS = ['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'maestro', 'other'] as const;
+
+export const saleLineSchema = s.object({
+  sku: text(64, 1),
+  name: text(200),
+  qty: s.int({ min: 1, max: 10_000 }),
+  /** Price of one unit, minor units. */
+  unitPrice: amount(),
+  /** Discount on the whole line, minor units; at most qty × unitPrice. */
+  discount: s.optional(amount()),
+});
+
+export const cashTenderSchema = s.object({
+  type: s.literal('cash'),
+  amount: positiveAmount(),
+  /** What the customer handed over; change given is `tendered - amount`. */
+  tendered: positiveAmount(),
+});
+
+export const cardTenderSchema = s.object({
+  type: s.literal('card'),
+  amount: positiveAmount(),
+  /** A processor token for the card. Never a card number. */
+  token: s.string({
+    minLength: 8,
+    maxLength: 128,
+    pattern: /^[A-Za-z0-9_\-:.]+$/,
+    patternRule: 'token of letters, digits and _-:.',
+  }),
+  brand: s.oneOf(CARD_BRANDS),
+  last4: s.string({ minLength: 4, maxLength: 4, pattern: /^[0-9]{4}$/, patternRule: '4 digits' }),
+});
+
+export const tenderSchema = s.taggedUnion('type', { cash: cashTenderSchema, card: cardTenderSchema });
+
+export const saleBodySchema = s.refine(
+  s.object({
+    /** Id of the `shift.opened` op of the shift this sale belongs to. */
+    shift: uuid(),
+    currency: currency(),
+    lines: s.array(saleLineSchema, { minItems: 1, maxItems: 500 }),
+    /** Σ(qty × unitPrice − discount) over the lines, minor units. */
+    total: amount(),
+    tenders: s.array(tenderSchema, { minItems: 0, maxItems: 10 }),
+  }),
+  (sale) => {
+    let total = 0;
+    for (let i = 0; i < sale.lines.length; i++) {
+      const line = sale.lines[i] as s.Infer<typeof saleLineSchema>;
+      const gross = line.qty * line.unitPrice;
+      const discount = line.discount ?? 0;
+      if (discount > gross) return [`lines[${i}].discount`, 'at most qty × unitPrice'];
+      total += gross - discount;
+      if (total > MAX_AMOUNT) return ['total', `sale total at most ${MAX_AMOUNT}`];
+    }
+    if (total !== sale.total) return ['total', `equal to the sum of the lines (${total})`];
+    let paid = 0;
+    for (let i = 0; i < sale.tenders.length; i++) {
+      const tender = sale.tenders[i] as s.Infer<typeof tenderSchema>;
+      if (tender.type === 'cash' && tender.tendered < tender.amount) {
+        return [`tenders[${i}].tendered`, 'at least the tender amount'];
+      }
+      paid += tender.amount;
+    }
+    if (paid !== sale.total) return ['tenders', `amounts summing to the total (${sale.total}), got ${paid}`];
+    return null;
+  },
+);
+
+export const CASH_MOVEMENT_REASONS = {
+  /** Cash added to the drawer's float. */
+  float_in: 'in',
+  /** Money paid into the drawer that is not a sale. */
+  paid_in: 'in',
+  /** Cash taken from the drawer to the safe during a shift. */
+  safe_drop: 'out',
+  /** Money paid out of the drawer that is not a refund (e.g. a supplier). */
+  paid_out: 'out',
+} as const;
+export type CashMovementReason = keyof typeof CASH_MOVEMENT_REASONS;
+
+export const cashMovedBodySchema = s.refine(
+  s.object({
+    shift: uuid(),
+    currency: currency(),
+    direction: s.oneOf(['in', 'out'] as const),
+    amount: positiveAmount(),
+    reason: s.oneOf(Object.keys(CASH_MOVEMENT_REASONS) as [CashMovementReason, ...CashMovementReason[]]),
+    note: s.optional(text(500)),
+  }),
+  (m) =>
+    CASH_MOVEMENT_REASONS[m.reason] === m.direction
+      ? null
+      : ['direction', `"${CASH_MOVEMENT_REASONS[m.reason]}" for reason "${m.reason}"`],
+);
+
+export const shiftOpenedBodySchema = s.object({
+  /** Who works the till during the shift. */
+  clerk: text(64, 1),
+  currency: currency(),
+  /** Cash in the drawer at opening, minor units. */
+  openingFloat: amount(),
+});
+
+export const shiftClosedBodySchema = s.object({
+  shift: uuid(),
+  currency: currency(),
+  /** Cash the clerk counted in the drawer at close, minor units (blind count). */
+  countedCash: amount(),
+  note: s.optional(text(500)),
+});
+
+export const OP_BODY_SCHEMAS = {
+  'sale.recorded': saleBodySchema,
+  'cash.moved': cashMovedBodySchema,
+  'shift.opened': shiftOpenedBodySchema,
+  'shift.closed': shiftClosedBodySchema,
+} as const;
+
+export type OpKind = keyof typeof OP_BODY_SCHEMAS;
+export const OP_KINDS = Object.keys(OP_BODY_SCHEMAS) as OpKind[];
+
+export type SaleBody = s.Infer<typeof saleBodySchema>;
+export type SaleLine = s.Infer<typeof saleLineSchema>;
+export type Tender = s.Infer<typeof tenderSchema>;
+export type CashMovedBody = s.Infer<typeof cashMovedBodySchema>;
+export type ShiftOpenedBody = s.Infer<typeof shiftOpenedBodySchema>;
+export type ShiftClosedBody = s.Infer<typeof shiftClosedBodySchema>;
+
+export interface OpBodies {
+  'sale.recorded': SaleBody;
+  'cash.moved': CashMovedBody;
+  'shift.opened': ShiftOpenedBody;
+  'shift.closed': ShiftClosedBody;
+}
+
+export function isKnownKind(kind: string): kind is OpKind {
+  return Object.hasOwn(OP_BODY_SCHEMAS, kind);
+}
+
+/**
+ * Parses an op body by its kind. Throws ValidationError with a field path
+ * rooted at `body` (e.g. `body.lines[0].qty`).
+ */
+export function parseBody<K extends OpKind>(kind: K, body: unknown): OpBodies[K] {
+  const schema = OP_BODY_SCHEMAS[kind] as s.Schema<OpBodies[K]>;
+  return schema.parse(body, 'body');
+}

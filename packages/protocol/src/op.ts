@@ -1,0 +1,87 @@
+/**
+ * The operation (op): the unit of everything a terminal records.
+ *
+ * An op is made durable on the terminal before anything else happens, and
+ * its `id` is its idempotency key forever. Each device's ops form a hash
+ * chain: `prev` is the hash of the op with `seq - 1` (or GENESIS_HASH for
+ * seq 1), and `hash` is SHA-256 over the canonical JSON of every other
+ * field. The chain lets the server prove it holds every op and detect a
+ * forked or restored device.
+ */
+import { canonicalHash, GENESIS_HASH, HASH_PATTERN } from './hash.js';
+import * as s from './schema.js';
+import { UUID_PATTERN } from './uuidv7.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Longest op kind name, e.g. `payment.offline_authorized`. */
+export const KIND_PATTERN = /^[a-z][a-z_]{0,30}\.[a-z][a-z_]{0,30}$/;
+
+export const uuid = () =>
+  s.string({ minLength: 36, maxLength: 36, pattern: UUID_PATTERN, patternRule: 'UUIDv7 in lowercase hex' });
+export const hashHex = () =>
+  s.string({ minLength: 64, maxLength: 64, pattern: HASH_PATTERN, patternRule: '64 lowercase hex digits' });
+/** Milliseconds since the Unix epoch, from year 2000 to year 2200. */
+export const epochMs = () => s.int({ min: 946_684_800_000, max: 7_258_118_400_000 });
+
+/** How an op was authorized. `none`: the kind needs no authorization (a shift opening, a cash sale). */
+export const decisionSchema = s.object({
+  mode: s.oneOf(['none', 'local', 'online'] as const),
+  outcome: s.oneOf(['approved', 'declined'] as const),
+  /** Version id of the risk policy the terminal applied, or null when none was in force. */
+  policy: s.nullable(s.string({ minLength: 1, maxLength: 64 })),
+});
+export type Decision = s.Infer<typeof decisionSchema>;
+
+export const NO_DECISION: Decision = Object.freeze({ mode: 'none', outcome: 'approved', policy: null });
+
+/**
+ * The envelope schema. `body` is checked only for being an object here;
+ * its own schema depends on `kind` (see op-kinds.ts) and a body that breaks
+ * it is answered per op, not for the whole batch.
+ */
+export const opSchema = s.object({
+  v: s.literal(PROTOCOL_VERSION),
+  id: uuid(),
+  device: uuid(),
+  seq: s.int({ min: 1 }),
+  prev: hashHex(),
+  kind: s.string({
+    minLength: 3,
+    maxLength: 63,
+    pattern: KIND_PATTERN,
+    patternRule: 'op kind such as "sale.recorded"',
+  }),
+  body: s.anyObject(64),
+  at: epochMs(),
+  decision: decisionSchema,
+  hash: hashHex(),
+});
+
+export interface Op<B = Record<string, unknown>> {
+  v: typeof PROTOCOL_VERSION;
+  id: string;
+  device: string;
+  seq: number;
+  prev: string;
+  kind: string;
+  body: B;
+  /** Device clock reading when recorded (ms since epoch): evidence, never trusted for order. */
+  at: number;
+  decision: Decision;
+  hash: string;
+}
+
+export type UnsealedOp<B = Record<string, unknown>> = Omit<Op<B>, 'hash'>;
+
+/** The op's hash: SHA-256 over the canonical JSON of every field but `hash`. */
+export function hashOp(op: UnsealedOp<unknown> | Op<unknown>): string {
+  const { hash: _ignored, ...rest } = op as Op<unknown>;
+  return canonicalHash(rest);
+}
+
+export function sealOp<B>(op: UnsealedOp<B>): Op<B> {
+  return { ...op, hash: hashOp(op) };
+}
+
+export { GENESIS_HASH };

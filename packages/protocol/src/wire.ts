@@ -1,0 +1,142 @@
+/**
+ * Request and response messages of the HTTP API (see docs/protocol.md).
+ *
+ * Requests from terminals are untrusted: each has a schema the server
+ * parses it with. Responses have types; the terminal checks the parts it
+ * acts on.
+ */
+import { epochMs, type Op, opSchema, uuid } from './op.js';
+import type { OpResult, StoredResult } from './results.js';
+import * as s from './schema.js';
+import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signing.js';
+
+/** Most ops one batch may carry. */
+export const BATCH_MAX_OPS = 500;
+/** Most op ids one status query may ask about. */
+export const QUERY_MAX_IDS = 500;
+
+export const publicKeyString = () =>
+  s.string({
+    minLength: 43,
+    maxLength: 43,
+    pattern: PUBLIC_KEY_PATTERN,
+    patternRule: 'raw Ed25519 public key, base64url (43 characters)',
+  });
+export const signatureString = () =>
+  s.string({
+    minLength: 86,
+    maxLength: 86,
+    pattern: SIGNATURE_PATTERN,
+    patternRule: 'Ed25519 signature, base64url (86 characters)',
+  });
+export const tokenString = () =>
+  s.string({
+    minLength: 43,
+    maxLength: 43,
+    pattern: /^[A-Za-z0-9_-]{43}$/,
+    patternRule: 'enrollment token (43 base64url characters)',
+  });
+export const labelString = () => s.string({ minLength: 1, maxLength: 64 });
+
+// ---- enrollment -----------------------------------------------------------
+
+export const enrollRequestSchema = s.object({
+  token: tokenString(),
+  publicKey: publicKeyString(),
+  label: s.optional(labelString()),
+  /** Signature over enrollmentMessage(token, publicKey) with the new private key. */
+  sig: signatureString(),
+});
+export type EnrollRequest = s.Infer<typeof enrollRequestSchema>;
+
+export interface EnrollResponse {
+  deviceId: string;
+  label: string;
+  enrolledAt: number;
+  serverTime: number;
+}
+
+export const createTokenRequestSchema = s.object({
+  label: s.optional(labelString()),
+  /** How long the token stays redeemable; default 24 h, at most 30 days. */
+  ttlSeconds: s.optional(s.int({ min: 60, max: 30 * 24 * 3600 })),
+});
+export type CreateTokenRequest = s.Infer<typeof createTokenRequestSchema>;
+
+export interface CreateTokenResponse {
+  token: string;
+  label: string | null;
+  expiresAt: number;
+}
+
+// ---- ingest -----------------------------------------------------------------
+
+export const batchSchema = s.object({
+  device: uuid(),
+  ops: s.array(opSchema, { minItems: 1, maxItems: BATCH_MAX_OPS }),
+  /** Signature over batchHeadMessage(device, last op's seq, last op's hash). */
+  sig: signatureString(),
+  /** Device clock when the batch was sent (ms); used to estimate clock offset. */
+  sentAt: epochMs(),
+  /** Newest seq the device has recorded, sent or not: tells the server how far behind it is. */
+  latestSeq: s.int({ min: 1 }),
+});
+export type Batch = Omit<s.Infer<typeof batchSchema>, 'ops'> & { ops: Op[] };
+
+export interface IngestResponse {
+  device: string;
+  /** One result per op, in the order of the batch. */
+  results: OpResult[];
+  /** Highest seq of this device the server holds with no gap below it. */
+  highWater: number;
+  serverTime: number;
+}
+
+// ---- status queries -----------------------------------------------------------
+
+export const opQuerySchema = s.object({
+  device: uuid(),
+  ids: s.array(uuid(), { minItems: 1, maxItems: QUERY_MAX_IDS }),
+  at: epochMs(),
+  /** Signature over queryMessage(device, ids, at). */
+  sig: signatureString(),
+});
+export type OpQuery = s.Infer<typeof opQuerySchema>;
+
+export type OpStatus =
+  | { id: string; found: false }
+  | { id: string; found: true; seq: number; hash: string; result: StoredResult };
+
+export interface OpQueryResponse {
+  results: OpStatus[];
+  highWater: number;
+  serverTime: number;
+}
+
+// ---- operator -------------------------------------------------------------------
+
+export const revokeRequestSchema = s.object({ reason: s.string({ minLength: 1, maxLength: 500 }) });
+
+/** What the server knows of one device's stream. */
+export interface DeviceStatus {
+  id: string;
+  label: string;
+  publicKey: string;
+  enrolledAt: number;
+  revokedAt: number | null;
+  revokeReason: string | null;
+  /** Highest seq held with no gap below it (0 before the first op). */
+  highWater: number;
+  headHash: string;
+  /** Newest seq the device said it had recorded (0 if it never sent a batch). */
+  latestSeq: number;
+  /** Ops the device has recorded that the server does not hold yet: latestSeq − highWater. */
+  behind: number;
+  /** Set when the device sent ops after a hole: the seqs the server is missing. */
+  gap: { from: number; to: number } | null;
+  lastSeenAt: number | null;
+  /** Server time minus device time, estimated from the newest batch (ms). */
+  clockOffsetMs: number | null;
+  conflicts: number;
+  forks: number;
+}

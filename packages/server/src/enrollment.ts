@@ -1,0 +1,39 @@
+/**
+ * Enrollment: operators issue one-time tokens; a device redeems one to
+ * register its Ed25519 public key and receive its device id.
+ *
+ * Redemption is idempotent for the same key: a network that lies may lose
+ * the response after the server committed, and the device's retry with the
+ * same token and key must get the same device back, not "token used".
+ */
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '@holdfast/protocol';
+import type { EnrollmentTokenRecord, RedeemOutcome } from './storage/storage.js';
+
+export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
+
+/** A new token: 32 random bytes as base64url (43 characters). */
+export function newEnrollmentToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function tokenHash(token: string): string {
+  return sha256Hex(token);
+}
+
+export type RedemptionDecision =
+  | 'redeem'
+  | 'already_enrolled'
+  | Exclude<RedeemOutcome['outcome'], 'enrolled' | 'already_enrolled'>;
+
+/** What redeeming `token` with `publicKey` at `now` should do. */
+export function decideRedemption(
+  token: EnrollmentTokenRecord | null,
+  publicKey: string,
+  now: number,
+): RedemptionDecision {
+  if (!token) return 'token_invalid';
+  if (token.usedAt !== null) return token.publicKey === publicKey ? 'already_enrolled' : 'token_used';
+  if (now >= token.expiresAt) return 'token_expired';
+  return 'redeem';
+}

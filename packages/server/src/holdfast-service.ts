@@ -1,0 +1,193 @@
+/**
+ * The settlement service: everything the server does, independent of HTTP.
+ *
+ * The HTTP layer (http/) parses requests and maps errors; the simulator can
+ * drive this class directly. It holds no state that correctness depends on:
+ * everything lives in Storage (a public-key cache is only a cache).
+ */
+import type { KeyObject } from 'node:crypto';
+import { type Clock, cryptoRandom, type Random, systemClock } from '@holdfast/domain';
+import {
+  type CreateTokenResponse,
+  createTokenRequestSchema,
+  type EnrollResponse,
+  enrollmentMessage,
+  enrollRequestSchema,
+  type IngestResponse,
+  importPublicKey,
+  type OpQueryResponse,
+  type OpStatus,
+  opQuerySchema,
+  ProtocolError,
+  queryMessage,
+  uuidv7,
+  ValidationError,
+  verifyMessage,
+} from '@holdfast/protocol';
+import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
+import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
+import type { DeviceRecord, IngestOutcome, Storage } from './storage/storage.js';
+
+export interface HoldfastServiceOptions {
+  storage: Storage;
+  clock?: Clock;
+  random?: Random;
+}
+
+/** Counters since start, for logs and the operator API. */
+export interface IngestCounters {
+  batches: number;
+  accepted: number;
+  duplicate: number;
+  conflict: number;
+  fork: number;
+  rejected: number;
+}
+
+function parse<T>(schema: { parse(v: unknown): T }, body: unknown): T {
+  try {
+    return schema.parse(body);
+  } catch (error) {
+    if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
+    throw error;
+  }
+}
+
+export class HoldfastService {
+  readonly storage: Storage;
+  readonly clock: Clock;
+  readonly #random: Random;
+  readonly #keys = new Map<string, KeyObject>();
+  readonly counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
+
+  constructor(options: HoldfastServiceOptions) {
+    this.storage = options.storage;
+    this.clock = options.clock ?? systemClock;
+    this.#random = options.random ?? cryptoRandom;
+  }
+
+  newId(): string {
+    return uuidv7(this.clock.now(), this.#random.bytes(10));
+  }
+
+  async createEnrollmentToken(body: unknown): Promise<CreateTokenResponse> {
+    const request = parse(createTokenRequestSchema, body ?? {});
+    const token = newEnrollmentToken();
+    const now = this.clock.now();
+    const expiresAt = now + (request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000;
+    const label = request.label ?? null;
+    await this.storage.insertEnrollmentToken({
+      id: this.newId(),
+      tokenHash: tokenHash(token),
+      label,
+      createdAt: now,
+      expiresAt,
+      usedAt: null,
+      deviceId: null,
+      publicKey: null,
+    });
+    return { token, label, expiresAt };
+  }
+
+  async enroll(body: unknown): Promise<EnrollResponse> {
+    const request = parse(enrollRequestSchema, body);
+    let key: KeyObject;
+    try {
+      key = importPublicKey(request.publicKey);
+    } catch {
+      throw new ProtocolError('invalid_request', 'publicKey is not a valid Ed25519 public key', {
+        field: 'publicKey',
+        rule: 'raw Ed25519 public key, base64url',
+      });
+    }
+    if (!verifyMessage(enrollmentMessage(request.token, request.publicKey), request.sig, key)) {
+      throw new ProtocolError('bad_signature', 'enrollment signature does not verify with the given public key', {
+        field: 'sig',
+        rule: 'Ed25519 signature over the enrollment message',
+      });
+    }
+    const now = this.clock.now();
+    const outcome = await this.storage.redeemEnrollmentToken({
+      tokenHash: tokenHash(request.token),
+      publicKey: request.publicKey,
+      label: request.label,
+      newDeviceId: this.newId(),
+      now,
+    });
+    switch (outcome.outcome) {
+      case 'enrolled':
+      case 'already_enrolled':
+        return {
+          deviceId: outcome.device.id,
+          label: outcome.device.label,
+          enrolledAt: outcome.device.enrolledAt,
+          serverTime: now,
+        };
+      case 'token_invalid':
+        throw new ProtocolError('token_invalid', 'enrollment token is not known', { field: 'token' });
+      case 'token_expired':
+        throw new ProtocolError('token_expired', 'enrollment token has expired', { field: 'token' });
+      case 'token_used':
+        throw new ProtocolError('token_used', 'enrollment token was already used by another key', { field: 'token' });
+      case 'key_already_enrolled':
+        throw new ProtocolError('key_already_enrolled', 'this public key is already enrolled as another device', {
+          field: 'publicKey',
+        });
+    }
+  }
+
+  /** Verifies and ingests one batch. Throws ProtocolError for request-level problems (nothing applied). */
+  async ingest(body: unknown): Promise<IngestResponse> {
+    const batch = parseBatch(body);
+    const device = await this.#activeDevice(batch.device);
+    verifyBatchIntegrity(batch, this.#key(device));
+    const now = this.clock.now();
+    const outcome: IngestOutcome = await this.storage.ingest(
+      { device: batch.device, ops: batch.ops, sentAt: batch.sentAt, latestSeq: batch.latestSeq },
+      now,
+      () => this.newId(),
+    );
+    this.counters.batches++;
+    for (const r of outcome.results) this.counters[r.status]++;
+    return { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
+  }
+
+  /** A device asks what the server holds for some of its op ids. */
+  async queryOps(body: unknown): Promise<OpQueryResponse> {
+    const query = parse(opQuerySchema, body);
+    const device = await this.#activeDevice(query.device);
+    if (!verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, this.#key(device))) {
+      throw new ProtocolError('bad_signature', `query signature does not verify with device ${query.device}'s key`, {
+        field: 'sig',
+      });
+    }
+    const stored = new Map((await this.storage.getDeviceOps(query.device, query.ids)).map((s) => [s.op.id, s]));
+    const results: OpStatus[] = query.ids.map((id) => {
+      const s = stored.get(id);
+      return s ? { id, found: true, seq: s.op.seq, hash: s.op.hash, result: s.result } : { id, found: false };
+    });
+    const fresh = await this.storage.getDevice(query.device);
+    return { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.clock.now() };
+  }
+
+  async #activeDevice(id: string): Promise<DeviceRecord> {
+    const device = await this.storage.getDevice(id);
+    if (!device) throw new ProtocolError('unknown_device', `device ${id} is not enrolled`, { field: 'device' });
+    if (device.revokedAt !== null) {
+      throw new ProtocolError('device_revoked', `device ${id} was revoked: ${device.revokeReason ?? ''}`, {
+        field: 'device',
+      });
+    }
+    return device;
+  }
+
+  #key(device: DeviceRecord): KeyObject {
+    let key = this.#keys.get(device.publicKey);
+    if (!key) {
+      key = importPublicKey(device.publicKey);
+      if (this.#keys.size >= 10_000) this.#keys.clear();
+      this.#keys.set(device.publicKey, key);
+    }
+    return key;
+  }
+}

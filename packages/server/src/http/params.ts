@@ -1,0 +1,33 @@
+/** Validation of path and query parameters, with errors that name the parameter. */
+import { ProtocolError, UUID_PATTERN } from '@holdfast/protocol';
+
+export function uuidParam(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
+    throw new ProtocolError('invalid_request', `${name} must be a UUIDv7`, {
+      field: name,
+      rule: 'UUIDv7 in lowercase hex',
+    });
+  }
+  return value;
+}
+
+export function intQuery(
+  query: unknown,
+  name: string,
+  options: { min: number; max: number; fallback: number },
+): number {
+  const raw = (query as Record<string, unknown> | undefined)?.[name];
+  if (raw === undefined || raw === '') return options.fallback;
+  const value = typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < options.min || value > options.max) {
+    throw new ProtocolError(
+      'invalid_request',
+      `query parameter ${name} must be an integer ${options.min}..${options.max}`,
+      {
+        field: `query.${name}`,
+        rule: `integer ${options.min}..${options.max}`,
+      },
+    );
+  }
+  return value;
+}

@@ -1,0 +1,35 @@
+/**
+ * @holdfast/server — the settlement server: exactly-once batch ingest, the
+ * append-only ledger and projections, enrollment, the operator API, and the
+ * storage interface with its backends.
+ */
+export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
+export { HoldfastService, type HoldfastServiceOptions, type IngestCounters } from './holdfast-service.js';
+export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
+export { toWireError } from './http/error-handler.js';
+export {
+  type CashMovementRecord,
+  EXCEPTION_TYPES,
+  type ExceptionRecord,
+  type ExceptionType,
+  type IngestFacts,
+  type IngestPlan,
+  type LedgerEvent,
+  planIngest,
+  type SaleRecord,
+  type ShiftRecord,
+  shiftRefs,
+} from './ingest/plan-ingest.js';
+export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
+export {
+  DATABASE_FILE,
+  loadOrCreateOperatorToken,
+  OPERATOR_TOKEN_FILE,
+  openSqliteStorage,
+  type RunningServer,
+  type StartServerOptions,
+  startServer,
+} from './start-server.js';
+export { deviceStatusOf } from './storage/device-status.js';
+export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
+export type * from './storage/storage.js';

@@ -1,0 +1,476 @@
+/**
+ * The ingest planner: the exactly-once rules, as one pure function.
+ *
+ * A storage backend opens a transaction, locks the device, loads the facts
+ * this batch needs (ops already stored under its ids, ops already stored at
+ * its seqs, the device's head, the shifts its ops touch), calls
+ * `planIngest`, writes the plan and commits. Because the planner is pure,
+ * every backend applies exactly the same rules, and the rules can be tested
+ * without a database.
+ *
+ * For each op, in batch order (each op sees the effects of those before it):
+ *
+ *   id stored, same hash ............ duplicate  (stored result returned, nothing written)
+ *   id stored, other hash ........... conflict   (nothing written but an exception)
+ *   seq held by another id .......... fork       (nothing written but an exception)
+ *   seq > highWater + 1 ............. rejected seq_gap (not stored: send earlier ops first)
+ *   prev ≠ hash at highWater ........ fork       (the device's history diverged)
+ *   otherwise ....................... stored, chain advances:
+ *       unknown kind / invalid body → rejected (stored, no effect but an exception)
+ *       else                        → accepted: ledger event, projections
+ *
+ * Facts recorded offline have already happened, so an op that breaks a
+ * shift rule (a sale on a closed shift, a drawer count that does not match)
+ * is still accepted and raises an exception for reconciliation instead.
+ */
+import {
+  applyCashMovement,
+  applySale,
+  closeShift,
+  DomainError,
+  expectedCash,
+  openShift,
+  type Shift,
+  tenderSplit,
+} from '@holdfast/domain';
+import {
+  GENESIS_HASH,
+  isKnownKind,
+  type Op,
+  type OpResult,
+  parseBody,
+  type StoredResult,
+  ValidationError,
+} from '@holdfast/protocol';
+import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
+
+/** One append-only ledger entry. */
+export interface LedgerEvent {
+  opId: string;
+  device: string;
+  seq: number;
+  type: string;
+  shiftId: string | null;
+  currency: string | null;
+  /** The event's main amount in minor units (a sale's total, a movement's amount), or null. */
+  amount: number | null;
+  data: Record<string, unknown>;
+  /** Device clock when the op was recorded: evidence only. */
+  deviceAt: number;
+  appliedAt: number;
+}
+
+/** A shift as projected on the server. */
+export interface ShiftRecord extends Shift {
+  device: string;
+  openedAt: number;
+  closedAt: number | null;
+  expectedCash: number | null;
+  variance: number | null;
+}
+
+export interface SaleRecord {
+  opId: string;
+  device: string;
+  seq: number;
+  shiftId: string;
+  currency: string;
+  total: number;
+  cash: number;
+  card: number;
+  lines: number;
+  deviceAt: number;
+  appliedAt: number;
+}
+
+export interface CashMovementRecord {
+  opId: string;
+  device: string;
+  seq: number;
+  shiftId: string;
+  currency: string;
+  direction: 'in' | 'out';
+  reason: string;
+  amount: number;
+  deviceAt: number;
+  appliedAt: number;
+}
+
+export const EXCEPTION_TYPES = ['conflict', 'fork', 'op_rejected', 'shift_rule', 'cash_variance'] as const;
+export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
+
+/** Something an operator must look at. Raised once: `dedupeKey` is unique. */
+export interface ExceptionRecord {
+  id: string;
+  type: ExceptionType;
+  severity: 'alarm' | 'warning' | 'info';
+  device: string;
+  opId: string | null;
+  seq: number | null;
+  message: string;
+  detail: Record<string, unknown>;
+  raisedAt: number;
+  dedupeKey: string;
+}
+
+/** A stored op as the planner needs to know it. */
+export interface KnownOp {
+  device: string;
+  seq: number;
+  hash: string;
+  result: StoredResult;
+}
+
+export interface IngestFacts {
+  device: DeviceRecord;
+  /** Ops already stored under any id of the batch. */
+  byId: ReadonlyMap<string, KnownOp>;
+  /** Ids and hashes already stored for this device at any seq of the batch. */
+  bySeq: ReadonlyMap<number, { id: string; hash: string }>;
+  /** Shifts the batch's ops refer to, and every open shift of the device. */
+  shifts: ReadonlyMap<string, ShiftRecord>;
+}
+
+export interface DeviceUpdate {
+  highWater: number;
+  headHash: string;
+  latestSeq: number;
+  gapFrom: number | null;
+  gapTo: number | null;
+  lastSeenAt: number;
+  clockOffsetMs: number;
+}
+
+export interface IngestPlan {
+  results: OpResult[];
+  /** Ops to store, in seq order, with the result to store beside each. */
+  inserts: { op: Op; result: StoredResult }[];
+  ledger: LedgerEvent[];
+  sales: SaleRecord[];
+  cashMovements: CashMovementRecord[];
+  /** Shifts created or changed, final state. */
+  shifts: ShiftRecord[];
+  exceptions: ExceptionRecord[];
+  device: DeviceUpdate;
+}
+
+/** The ids of the shifts an op refers to (by its body), for loading facts. */
+export function shiftRefs(ops: readonly Op[]): string[] {
+  const refs = new Set<string>();
+  for (const op of ops) {
+    const ref = op.body.shift;
+    if (typeof ref === 'string') refs.add(ref);
+  }
+  return [...refs];
+}
+
+export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number, newId: () => string): IngestPlan {
+  const { device } = facts;
+  const plan: IngestPlan = {
+    results: [],
+    inserts: [],
+    ledger: [],
+    sales: [],
+    cashMovements: [],
+    shifts: [],
+    exceptions: [],
+    device: {
+      highWater: device.highWater,
+      headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,
+      latestSeq: device.latestSeq,
+      gapFrom: device.gapFrom,
+      gapTo: device.gapTo,
+      lastSeenAt: now,
+      clockOffsetMs: now - batch.sentAt,
+    },
+  };
+  const shifts = new Map(facts.shifts);
+  const changedShifts = new Set<string>();
+  let firstGapSeq: number | null = null;
+
+  const raise = (
+    type: ExceptionType,
+    severity: ExceptionRecord['severity'],
+    op: Op,
+    dedupe: string,
+    message: string,
+    detail: Record<string, unknown>,
+  ) => {
+    plan.exceptions.push({
+      id: newId(),
+      type,
+      severity,
+      device: device.id,
+      opId: op.id,
+      seq: op.seq,
+      message,
+      detail,
+      raisedAt: now,
+      dedupeKey: `${type}:${dedupe}`,
+    });
+  };
+
+  for (const op of batch.ops) {
+    const head = plan.device;
+    const known = facts.byId.get(op.id);
+    if (known) {
+      if (known.hash === op.hash) {
+        plan.results.push({ id: op.id, seq: op.seq, status: 'duplicate', original: known.result });
+      } else {
+        const message = `op id ${op.id} is already stored (device ${known.device}, seq ${known.seq}) with a different hash`;
+        plan.results.push({ id: op.id, seq: op.seq, status: 'conflict', message });
+        raise('conflict', 'alarm', op, `${op.id}:${op.hash}`, message, {
+          storedDevice: known.device,
+          storedSeq: known.seq,
+          storedHash: known.hash,
+          sentHash: op.hash,
+        });
+      }
+      continue;
+    }
+    const taken = facts.bySeq.get(op.seq);
+    if (taken || op.seq <= head.highWater) {
+      const message = `seq ${op.seq} of device ${device.id} already holds op ${taken?.id ?? '(unknown)'}`;
+      plan.results.push({ id: op.id, seq: op.seq, status: 'fork', message });
+      raise('fork', 'alarm', op, `${device.id}:${op.seq}:${op.hash}`, message, {
+        storedId: taken?.id ?? null,
+        storedHash: taken?.hash ?? null,
+        sentHash: op.hash,
+      });
+      continue;
+    }
+    if (op.seq > head.highWater + 1) {
+      firstGapSeq ??= op.seq;
+      plan.results.push({
+        id: op.id,
+        seq: op.seq,
+        status: 'rejected',
+        reason: 'seq_gap',
+        message: `seq ${op.seq} cannot be applied before seq ${head.highWater + 1}`,
+        expectedSeq: head.highWater + 1,
+      });
+      continue;
+    }
+    if (op.prev !== head.headHash) {
+      const message = `prev of seq ${op.seq} does not match the stored op at seq ${head.highWater}`;
+      plan.results.push({ id: op.id, seq: op.seq, status: 'fork', message });
+      raise('fork', 'alarm', op, `${device.id}:${op.seq}:${op.hash}`, message, {
+        storedHeadHash: head.headHash,
+        sentPrev: op.prev,
+        sentHash: op.hash,
+      });
+      continue;
+    }
+
+    const result = applyOp(op);
+    plan.inserts.push({ op, result });
+    plan.results.push({ id: op.id, seq: op.seq, ...result });
+    head.highWater = op.seq;
+    head.headHash = op.hash;
+  }
+
+  const { device: d } = plan;
+  d.latestSeq = Math.max(d.latestSeq, batch.latestSeq, d.highWater);
+  if (firstGapSeq !== null) {
+    d.gapFrom = d.highWater + 1;
+    d.gapTo = firstGapSeq - 1;
+  } else if (d.gapTo !== null && d.highWater >= d.gapTo) {
+    d.gapFrom = null;
+    d.gapTo = null;
+  }
+  for (const id of changedShifts) plan.shifts.push(shifts.get(id) as ShiftRecord);
+  return plan;
+
+  function applyOp(op: Op): StoredResult {
+    const base = { opId: op.id, device: device.id, seq: op.seq, deviceAt: op.at, appliedAt: now };
+    const reject = (reason: 'invalid_body' | 'unknown_kind', message: string, field?: string, rule?: string) => {
+      const stored: StoredResult = { status: 'rejected', reason, message, at: now };
+      if (field !== undefined) stored.field = field;
+      if (rule !== undefined) stored.rule = rule;
+      plan.ledger.push({
+        ...base,
+        type: 'op.rejected',
+        shiftId: null,
+        currency: null,
+        amount: null,
+        data: { kind: op.kind, reason, message },
+      });
+      raise('op_rejected', 'warning', op, op.id, message, {
+        kind: op.kind,
+        reason,
+        field: field ?? null,
+        rule: rule ?? null,
+      });
+      return stored;
+    };
+    if (!isKnownKind(op.kind)) return reject('unknown_kind', `op kind "${op.kind}" is not known to this server`);
+
+    const shiftRule = (error: unknown) => {
+      if (!(error instanceof DomainError)) throw error;
+      raise('shift_rule', 'warning', op, `${op.id}:${error.code}`, error.message, { code: error.code, kind: op.kind });
+    };
+    const updateShift = (shift: Shift) => {
+      const record = shifts.get(shift.id) as ShiftRecord;
+      shifts.set(shift.id, { ...record, ...shift });
+      changedShifts.add(shift.id);
+    };
+
+    try {
+      switch (op.kind) {
+        case 'shift.opened': {
+          const body = parseBody(op.kind, op.body);
+          for (const other of shifts.values()) {
+            if (other.device === device.id && other.status === 'open') {
+              shiftRule(
+                new DomainError('shift_already_open', `shift ${other.id} was still open when shift ${op.id} opened`),
+              );
+            }
+          }
+          shifts.set(op.id, {
+            ...openShift(op.id, body),
+            device: device.id,
+            openedAt: op.at,
+            closedAt: null,
+            expectedCash: null,
+            variance: null,
+          });
+          changedShifts.add(op.id);
+          plan.ledger.push({
+            ...base,
+            type: op.kind,
+            shiftId: op.id,
+            currency: body.currency,
+            amount: body.openingFloat,
+            data: { clerk: body.clerk },
+          });
+          break;
+        }
+        case 'sale.recorded': {
+          const body = parseBody(op.kind, op.body);
+          const { cash, card } = tenderSplit(body);
+          const shift = shifts.get(body.shift);
+          if (!shift || shift.device !== device.id) {
+            shiftRule(
+              new DomainError('no_open_shift', `sale refers to shift ${body.shift}, which this device never opened`),
+            );
+          } else {
+            try {
+              updateShift(applySale(shift, body));
+            } catch (error) {
+              shiftRule(error);
+            }
+          }
+          plan.sales.push({
+            ...base,
+            shiftId: body.shift,
+            currency: body.currency,
+            total: body.total,
+            cash,
+            card,
+            lines: body.lines.length,
+          });
+          plan.ledger.push({
+            ...base,
+            type: op.kind,
+            shiftId: body.shift,
+            currency: body.currency,
+            amount: body.total,
+            data: { cash, card, lines: body.lines.length },
+          });
+          break;
+        }
+        case 'cash.moved': {
+          const body = parseBody(op.kind, op.body);
+          const shift = shifts.get(body.shift);
+          if (!shift || shift.device !== device.id) {
+            shiftRule(
+              new DomainError(
+                'no_open_shift',
+                `cash movement refers to shift ${body.shift}, which this device never opened`,
+              ),
+            );
+          } else {
+            try {
+              updateShift(applyCashMovement(shift, body, { allowOverdraw: true }));
+              if (body.direction === 'out' && expectedCash(shift) < body.amount) {
+                shiftRule(
+                  new DomainError('insufficient_cash', `drawer held ${expectedCash(shift)}, ${body.amount} moved out`),
+                );
+              }
+            } catch (error) {
+              shiftRule(error);
+            }
+          }
+          plan.cashMovements.push({
+            ...base,
+            shiftId: body.shift,
+            currency: body.currency,
+            direction: body.direction,
+            reason: body.reason,
+            amount: body.amount,
+          });
+          plan.ledger.push({
+            ...base,
+            type: op.kind,
+            shiftId: body.shift,
+            currency: body.currency,
+            amount: body.amount,
+            data: { direction: body.direction, reason: body.reason },
+          });
+          break;
+        }
+        case 'shift.closed': {
+          const body = parseBody(op.kind, op.body);
+          const shift = shifts.get(body.shift);
+          let expected: number | null = null;
+          let variance: number | null = null;
+          if (!shift || shift.device !== device.id) {
+            shiftRule(
+              new DomainError('no_open_shift', `close refers to shift ${body.shift}, which this device never opened`),
+            );
+          } else {
+            try {
+              const closed = closeShift(shift, body);
+              expected = expectedCash(closed);
+              variance = body.countedCash - expected;
+              updateShift(closed);
+              const record = shifts.get(shift.id) as ShiftRecord;
+              shifts.set(shift.id, { ...record, closedAt: op.at, expectedCash: expected, variance });
+              if (variance !== 0) {
+                raise(
+                  'cash_variance',
+                  'warning',
+                  op,
+                  op.id,
+                  `drawer ${variance < 0 ? 'short' : 'over'} by ${Math.abs(variance)} ${body.currency} at close`,
+                  {
+                    shift: shift.id,
+                    expected,
+                    counted: body.countedCash,
+                    variance,
+                  },
+                );
+              }
+            } catch (error) {
+              shiftRule(error);
+            }
+          }
+          plan.ledger.push({
+            ...base,
+            type: op.kind,
+            shiftId: body.shift,
+            currency: body.currency,
+            amount: body.countedCash,
+            data: { expected, variance },
+          });
+          break;
+        }
+      }
+    } catch (error) {
+      if (error instanceof ValidationError)
+        return reject('invalid_body', `invalid ${op.kind} body: ${error.message}`, error.field, error.rule);
+      throw error;
+    }
+    return { status: 'accepted', at: now };
+  }
+}

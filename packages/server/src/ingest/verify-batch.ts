@@ -1,0 +1,100 @@
+/**
+ * Verification of an incoming batch before any storage is touched.
+ *
+ * Order matters for cost: the schema and structure are checked first (cheap),
+ * then the device's key is looked up by the caller, then one Ed25519 verify
+ * over the batch head, then one SHA-256 per op. A batch that fails any check
+ * is refused whole with a request-level error naming the op and field;
+ * nothing of it is applied.
+ */
+import type { KeyObject } from 'node:crypto';
+import {
+  type Batch,
+  batchHeadMessage,
+  batchSchema,
+  GENESIS_HASH,
+  hashOp,
+  type Op,
+  ProtocolError,
+  ValidationError,
+  verifyMessage,
+} from '@holdfast/protocol';
+
+/** Parses the request body into a batch and checks its structure. Throws ProtocolError. */
+export function parseBatch(body: unknown): Batch {
+  let batch: Batch;
+  try {
+    batch = batchSchema.parse(body) as Batch;
+  } catch (error) {
+    if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
+    throw error;
+  }
+  const first = batch.ops[0] as Op;
+  const ids = new Set<string>();
+  for (let i = 0; i < batch.ops.length; i++) {
+    const op = batch.ops[i] as Op;
+    if (op.device !== batch.device) {
+      throw new ProtocolError(
+        'device_mismatch',
+        `ops[${i}].device is ${op.device}, the batch is from ${batch.device}`,
+        {
+          field: `ops[${i}].device`,
+          rule: 'equal to the batch device',
+        },
+      );
+    }
+    if (op.seq !== first.seq + i) {
+      throw new ProtocolError('seq_not_contiguous', `ops[${i}].seq is ${op.seq}, expected ${first.seq + i}`, {
+        field: `ops[${i}].seq`,
+        rule: 'contiguous, ascending by 1',
+      });
+    }
+    if (ids.has(op.id)) {
+      throw new ProtocolError('duplicate_in_batch', `ops[${i}].id ${op.id} appears twice in the batch`, {
+        field: `ops[${i}].id`,
+        rule: 'unique within the batch',
+      });
+    }
+    ids.add(op.id);
+  }
+  const last = batch.ops[batch.ops.length - 1] as Op;
+  if (batch.latestSeq < last.seq) {
+    throw new ProtocolError('invalid_request', `latestSeq ${batch.latestSeq} is below the last op's seq ${last.seq}`, {
+      field: 'latestSeq',
+      rule: 'at least the seq of the last op',
+    });
+  }
+  return batch;
+}
+
+/** Checks the batch signature, every op's hash and every chain link inside the batch. Throws ProtocolError. */
+export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): void {
+  const last = batch.ops[batch.ops.length - 1] as Op;
+  if (!verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, publicKey)) {
+    throw new ProtocolError('bad_signature', `batch signature does not verify with device ${batch.device}'s key`, {
+      field: 'sig',
+      rule: 'Ed25519 signature over the batch head',
+    });
+  }
+  for (let i = 0; i < batch.ops.length; i++) {
+    const op = batch.ops[i] as Op;
+    const computed = hashOp(op);
+    if (computed !== op.hash) {
+      throw new ProtocolError('hash_mismatch', `ops[${i}].hash does not match its content (computed ${computed})`, {
+        field: `ops[${i}].hash`,
+        rule: 'SHA-256 of the canonical JSON of the op without hash',
+      });
+    }
+    const expectedPrev = i === 0 ? (op.seq === 1 ? GENESIS_HASH : null) : (batch.ops[i - 1] as Op).hash;
+    if (expectedPrev !== null && op.prev !== expectedPrev) {
+      throw new ProtocolError(
+        'chain_broken',
+        `ops[${i}].prev does not link to ${i === 0 ? 'the genesis hash' : `ops[${i - 1}].hash`}`,
+        {
+          field: `ops[${i}].prev`,
+          rule: i === 0 ? 'the genesis hash (64 zeros) for seq 1' : 'equal to the previous op hash',
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The SQLite schema, as forward-only migrations. Each runs once, in its own
+ * transaction, recorded in `schema_migrations`.
+ *
+ * The op log and the ledger are append-only, enforced by triggers: a
+ * correction is a new event, never an edit.
+ */
+
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE enrollment_tokens (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    label TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    device_id TEXT,
+    public_key TEXT
+  );
+
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    public_key TEXT NOT NULL UNIQUE,
+    enrolled_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    revoke_reason TEXT,
+    high_water INTEGER NOT NULL DEFAULT 0,
+    head_hash TEXT NOT NULL,
+    latest_seq INTEGER NOT NULL DEFAULT 0,
+    gap_from INTEGER,
+    gap_to INTEGER,
+    last_seen_at INTEGER,
+    clock_offset_ms INTEGER
+  );
+
+  CREATE TABLE ops (
+    id TEXT PRIMARY KEY,
+    device TEXT NOT NULL REFERENCES devices(id),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+    result TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    UNIQUE (device, seq)
+  );
+
+  CREATE TABLE ledger (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    op_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    shift_id TEXT,
+    currency TEXT,
+    amount INTEGER,
+    data TEXT NOT NULL,
+    device_at INTEGER NOT NULL,
+    applied_at INTEGER NOT NULL
+  );
+  CREATE INDEX ledger_op ON ledger (op_id);
+
+  CREATE TABLE sales (
+    op_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    shift_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    cash INTEGER NOT NULL,
+    card INTEGER NOT NULL,
+    lines INTEGER NOT NULL,
+    device_at INTEGER NOT NULL,
+    applied_at INTEGER NOT NULL
+  );
+  CREATE INDEX sales_shift ON sales (shift_id);
+
+  CREATE TABLE cash_movements (
+    op_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    shift_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    device_at INTEGER NOT NULL,
+    applied_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE shifts (
+    id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    clerk TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    opening_float INTEGER NOT NULL,
+    sales INTEGER NOT NULL,
+    sales_total INTEGER NOT NULL,
+    cash_sales INTEGER NOT NULL,
+    card_sales INTEGER NOT NULL,
+    cash_in INTEGER NOT NULL,
+    cash_out INTEGER NOT NULL,
+    counted_cash INTEGER,
+    opened_at INTEGER NOT NULL,
+    closed_at INTEGER,
+    expected_cash INTEGER,
+    variance INTEGER
+  );
+  CREATE INDEX shifts_device_status ON shifts (device, status);
+
+  CREATE TABLE exceptions (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    device TEXT NOT NULL,
+    op_id TEXT,
+    seq INTEGER,
+    message TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    raised_at INTEGER NOT NULL,
+    dedupe_key TEXT NOT NULL UNIQUE
+  );
+  CREATE INDEX exceptions_device ON exceptions (device, type);
+
+  CREATE TRIGGER ops_no_update BEFORE UPDATE ON ops BEGIN SELECT RAISE(ABORT, 'ops are append-only'); END;
+  CREATE TRIGGER ops_no_delete BEFORE DELETE ON ops BEGIN SELECT RAISE(ABORT, 'ops are append-only'); END;
+  CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+  CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+  `,
+];

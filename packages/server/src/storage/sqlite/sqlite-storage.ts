@@ -1,0 +1,494 @@
+/**
+ * The SQLite storage backend (better-sqlite3): the embedded default for a
+ * single server process.
+ *
+ * better-sqlite3 is synchronous and this process holds the only connection,
+ * so each method runs to completion without interleaving; a batch is
+ * ingested inside one `BEGIN IMMEDIATE` transaction. WAL with
+ * synchronous=FULL: a result is only ever sent for a committed, durable batch.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DeviceStatus, Op, StoredResult } from '@holdfast/protocol';
+import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
+import Database from 'better-sqlite3';
+import { decideRedemption } from '../../enrollment.js';
+import {
+  type ExceptionRecord,
+  type IngestFacts,
+  type KnownOp,
+  type LedgerEvent,
+  planIngest,
+  type ShiftRecord,
+  shiftRefs,
+} from '../../ingest/plan-ingest.js';
+import { deviceStatusOf } from '../device-status.js';
+import type {
+  DeviceRecord,
+  EnrollmentTokenRecord,
+  IngestOutcome,
+  Page,
+  RedeemOutcome,
+  RedeemRequest,
+  Storage,
+  StoredOp,
+  StoreSummary,
+  VerifiedBatch,
+} from '../storage.js';
+import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
+
+type Row = Record<string, unknown>;
+
+export interface SqliteStorageOptions {
+  /** Database file path, or ':memory:' for tests. */
+  path: string;
+}
+
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite';
+  readonly #db: Database.Database;
+  #stmts: ReturnType<typeof prepareStatements> | null = null;
+
+  constructor(options: SqliteStorageOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.#db = new Database(options.path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.pragma('busy_timeout = 5000');
+  }
+
+  get #s() {
+    if (!this.#stmts) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#stmts;
+  }
+
+  async migrate(): Promise<void> {
+    const db = this.#db;
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => r.version));
+    SQLITE_MIGRATIONS.forEach((sql, index) => {
+      const version = index + 1;
+      if (applied.has(version)) return;
+      db.transaction(() => {
+        db.exec(sql);
+        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
+      }).immediate();
+    });
+    this.#stmts = prepareStatements(db);
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  async insertEnrollmentToken(t: EnrollmentTokenRecord): Promise<void> {
+    this.#s.insertToken.run(t.id, t.tokenHash, t.label, t.createdAt, t.expiresAt, t.usedAt, t.deviceId, t.publicKey);
+  }
+
+  async redeemEnrollmentToken(r: RedeemRequest): Promise<RedeemOutcome> {
+    return this.#db
+      .transaction((): RedeemOutcome => {
+        const row = this.#s.tokenByHash.get(r.tokenHash) as Row | undefined;
+        const token = row ? toToken(row) : null;
+        const decision = decideRedemption(token, r.publicKey, r.now);
+        if (decision === 'already_enrolled') {
+          const device = this.#s.deviceById.get(token?.deviceId) as Row | undefined;
+          if (!device) return { outcome: 'token_invalid' };
+          return { outcome: 'already_enrolled', device: toDevice(device) };
+        }
+        if (decision !== 'redeem') return { outcome: decision };
+        if (this.#s.deviceByKey.get(r.publicKey)) return { outcome: 'key_already_enrolled' };
+        const label = r.label ?? token?.label ?? `device-${r.newDeviceId.slice(-8)}`;
+        this.#s.insertDevice.run(r.newDeviceId, label, r.publicKey, r.now, GENESIS_HASH);
+        this.#s.useToken.run(r.now, r.newDeviceId, r.publicKey, token?.id);
+        return { outcome: 'enrolled', device: toDevice(this.#s.deviceById.get(r.newDeviceId) as Row) };
+      })
+      .immediate();
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | null> {
+    const row = this.#s.deviceById.get(id) as Row | undefined;
+    return row ? toDevice(row) : null;
+  }
+
+  async listDevices(): Promise<DeviceRecord[]> {
+    return (this.#s.allDevices.all() as Row[]).map(toDevice);
+  }
+
+  async revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null> {
+    this.#s.revokeDevice.run(now, reason, id);
+    return this.getDevice(id);
+  }
+
+  async deviceStatus(id: string): Promise<DeviceStatus | null> {
+    const device = await this.getDevice(id);
+    return device ? this.#status(device) : null;
+  }
+
+  async listDeviceStatuses(): Promise<DeviceStatus[]> {
+    return (await this.listDevices()).map((d) => this.#status(d));
+  }
+
+  #status(d: DeviceRecord): DeviceStatus {
+    const counts = new Map((this.#s.deviceExceptionCounts.all(d.id) as Row[]).map((r) => [r.type, Number(r.n)]));
+    return deviceStatusOf(d, counts.get('conflict') ?? 0, counts.get('fork') ?? 0);
+  }
+
+  async ingest(batch: VerifiedBatch, now: number, newId: () => string): Promise<IngestOutcome> {
+    return this.#db.transaction(() => this.#ingestInTransaction(batch, now, newId)).immediate();
+  }
+
+  #ingestInTransaction(batch: VerifiedBatch, now: number, newId: () => string): IngestOutcome {
+    const s = this.#s;
+    const deviceRow = s.deviceById.get(batch.device) as Row | undefined;
+    if (!deviceRow) throw new ProtocolError('unknown_device', `device ${batch.device} is not enrolled`);
+    const device = toDevice(deviceRow);
+    if (device.revokedAt !== null) {
+      throw new ProtocolError('device_revoked', `device ${device.id} was revoked: ${device.revokeReason ?? ''}`);
+    }
+    const ids = JSON.stringify(batch.ops.map((op) => op.id));
+    const byId = new Map<string, KnownOp>();
+    for (const r of s.opsByIds.all(ids) as Row[]) {
+      byId.set(r.id as string, {
+        device: r.device as string,
+        seq: Number(r.seq),
+        hash: r.hash as string,
+        result: JSON.parse(r.result as string),
+      });
+    }
+    const first = (batch.ops[0] as Op).seq;
+    const last = (batch.ops[batch.ops.length - 1] as Op).seq;
+    const bySeq = new Map<number, { id: string; hash: string }>();
+    for (const r of s.opsBySeqRange.all(device.id, first, last) as Row[]) {
+      bySeq.set(Number(r.seq), { id: r.id as string, hash: r.hash as string });
+    }
+    const shifts = new Map<string, ShiftRecord>();
+    for (const r of s.shiftsForBatch.all(JSON.stringify(shiftRefs(batch.ops)), device.id) as Row[]) {
+      shifts.set(r.id as string, toShift(r));
+    }
+    const facts: IngestFacts = { device, byId, bySeq, shifts };
+    const plan = planIngest(batch, facts, now, newId);
+
+    for (const { op, result } of plan.inserts) {
+      s.insertOp.run(
+        op.id,
+        op.device,
+        op.seq,
+        op.hash,
+        op.kind,
+        JSON.stringify(op),
+        result.status,
+        JSON.stringify(result),
+        now,
+      );
+    }
+    for (const e of plan.ledger) {
+      s.insertLedger.run(
+        e.opId,
+        e.device,
+        e.seq,
+        e.type,
+        e.shiftId,
+        e.currency,
+        e.amount,
+        JSON.stringify(e.data),
+        e.deviceAt,
+        e.appliedAt,
+      );
+    }
+    for (const x of plan.sales) {
+      s.insertSale.run(
+        x.opId,
+        x.device,
+        x.seq,
+        x.shiftId,
+        x.currency,
+        x.total,
+        x.cash,
+        x.card,
+        x.lines,
+        x.deviceAt,
+        x.appliedAt,
+      );
+    }
+    for (const m of plan.cashMovements) {
+      s.insertCashMovement.run(
+        m.opId,
+        m.device,
+        m.seq,
+        m.shiftId,
+        m.currency,
+        m.direction,
+        m.reason,
+        m.amount,
+        m.deviceAt,
+        m.appliedAt,
+      );
+    }
+    for (const sh of plan.shifts) {
+      s.upsertShift.run(
+        sh.id,
+        sh.device,
+        sh.clerk,
+        sh.currency,
+        sh.status,
+        sh.openingFloat,
+        sh.sales,
+        sh.salesTotal,
+        sh.cashSales,
+        sh.cardSales,
+        sh.cashIn,
+        sh.cashOut,
+        sh.countedCash,
+        sh.openedAt,
+        sh.closedAt,
+        sh.expectedCash,
+        sh.variance,
+      );
+    }
+    for (const x of plan.exceptions) {
+      s.insertException.run(
+        x.id,
+        x.type,
+        x.severity,
+        x.device,
+        x.opId,
+        x.seq,
+        x.message,
+        JSON.stringify(x.detail),
+        x.raisedAt,
+        x.dedupeKey,
+      );
+    }
+    const d = plan.device;
+    s.updateDeviceHead.run(
+      d.highWater,
+      d.headHash,
+      d.latestSeq,
+      d.gapFrom,
+      d.gapTo,
+      d.lastSeenAt,
+      d.clockOffsetMs,
+      device.id,
+    );
+    return { results: plan.results, highWater: d.highWater };
+  }
+
+  async getOp(id: string): Promise<StoredOp | null> {
+    const row = this.#s.opById.get(id) as Row | undefined;
+    return row ? toStoredOp(row) : null;
+  }
+
+  async getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]> {
+    return (this.#s.deviceOpsByIds.all(device, JSON.stringify(ids)) as Row[]).map(toStoredOp);
+  }
+
+  async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
+    const rows = this.#s.ledgerPage.all(after, limit) as Row[];
+    const items = rows.map((r) => ({
+      pos: Number(r.pos),
+      opId: r.op_id as string,
+      device: r.device as string,
+      seq: Number(r.seq),
+      type: r.type as string,
+      shiftId: (r.shift_id as string | null) ?? null,
+      currency: (r.currency as string | null) ?? null,
+      amount: r.amount === null ? null : Number(r.amount),
+      data: JSON.parse(r.data as string),
+      deviceAt: Number(r.device_at),
+      appliedAt: Number(r.applied_at),
+    }));
+    return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+  }
+
+  async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {
+    const rows = this.#s.exceptionsPage.all(after, limit) as Row[];
+    const items = rows.map((r) => ({
+      pos: Number(r.pos),
+      id: r.id as string,
+      type: r.type as ExceptionRecord['type'],
+      severity: r.severity as ExceptionRecord['severity'],
+      device: r.device as string,
+      opId: (r.op_id as string | null) ?? null,
+      seq: r.seq === null ? null : Number(r.seq),
+      message: r.message as string,
+      detail: JSON.parse(r.detail as string),
+      raisedAt: Number(r.raised_at),
+      dedupeKey: r.dedupe_key as string,
+    }));
+    return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+  }
+
+  async listShifts(device: string | null): Promise<ShiftRecord[]> {
+    const rows = (device === null ? this.#s.allShifts.all() : this.#s.deviceShifts.all(device)) as Row[];
+    return rows.map(toShift);
+  }
+
+  async summary(): Promise<StoreSummary> {
+    const db = this.#db;
+    const one = (sql: string) => Number((db.prepare(sql).get() as Row).n);
+    const sales = (
+      db
+        .prepare(
+          'SELECT currency, COUNT(*) AS sales, SUM(total) AS total, SUM(cash) AS cash, SUM(card) AS card FROM sales GROUP BY currency ORDER BY currency',
+        )
+        .all() as Row[]
+    ).map((r) => ({
+      currency: r.currency as string,
+      sales: Number(r.sales),
+      total: Number(r.total),
+      cash: Number(r.cash),
+      card: Number(r.card),
+    }));
+    const exceptions: Record<string, number> = {};
+    for (const r of db.prepare('SELECT type, COUNT(*) AS n FROM exceptions GROUP BY type').all() as Row[]) {
+      exceptions[r.type as string] = Number(r.n);
+    }
+    return {
+      devices: one('SELECT COUNT(*) AS n FROM devices'),
+      revokedDevices: one('SELECT COUNT(*) AS n FROM devices WHERE revoked_at IS NOT NULL'),
+      opsAccepted: one("SELECT COUNT(*) AS n FROM ops WHERE status = 'accepted'"),
+      opsRejected: one("SELECT COUNT(*) AS n FROM ops WHERE status = 'rejected'"),
+      ledgerEvents: one('SELECT COUNT(*) AS n FROM ledger'),
+      sales,
+      openShifts: one("SELECT COUNT(*) AS n FROM shifts WHERE status = 'open'"),
+      closedShifts: one("SELECT COUNT(*) AS n FROM shifts WHERE status = 'closed'"),
+      exceptions,
+    };
+  }
+
+  /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
+  query<T = Row>(sql: string, ...params: unknown[]): T[] {
+    return this.#db.prepare(sql).all(...params) as T[];
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertToken: db.prepare(
+      'INSERT INTO enrollment_tokens (id, token_hash, label, created_at, expires_at, used_at, device_id, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    tokenByHash: db.prepare('SELECT * FROM enrollment_tokens WHERE token_hash = ?'),
+    useToken: db.prepare('UPDATE enrollment_tokens SET used_at = ?, device_id = ?, public_key = ? WHERE id = ?'),
+    insertDevice: db.prepare(
+      'INSERT INTO devices (id, label, public_key, enrolled_at, head_hash) VALUES (?, ?, ?, ?, ?)',
+    ),
+    deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
+    deviceByKey: db.prepare('SELECT id FROM devices WHERE public_key = ?'),
+    allDevices: db.prepare('SELECT * FROM devices ORDER BY enrolled_at, id'),
+    revokeDevice: db.prepare(
+      'UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), revoke_reason = COALESCE(revoke_reason, ?) WHERE id = ?',
+    ),
+    deviceExceptionCounts: db.prepare(
+      "SELECT type, COUNT(*) AS n FROM exceptions WHERE device = ? AND type IN ('conflict', 'fork') GROUP BY type",
+    ),
+    updateDeviceHead: db.prepare(
+      'UPDATE devices SET high_water = ?, head_hash = ?, latest_seq = ?, gap_from = ?, gap_to = ?, last_seen_at = ?, clock_offset_ms = ? WHERE id = ?',
+    ),
+    opsByIds: db.prepare('SELECT id, device, seq, hash, result FROM ops WHERE id IN (SELECT value FROM json_each(?))'),
+    opsBySeqRange: db.prepare('SELECT seq, id, hash FROM ops WHERE device = ? AND seq BETWEEN ? AND ?'),
+    shiftsForBatch: db.prepare(
+      "SELECT * FROM shifts WHERE id IN (SELECT value FROM json_each(?)) OR (device = ? AND status = 'open')",
+    ),
+    insertOp: db.prepare(
+      'INSERT INTO ops (id, device, seq, hash, kind, envelope, status, result, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertLedger: db.prepare(
+      'INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertSale: db.prepare(
+      'INSERT INTO sales (op_id, device, seq, shift_id, currency, total, cash, card, lines, device_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertCashMovement: db.prepare(
+      'INSERT INTO cash_movements (op_id, device, seq, shift_id, currency, direction, reason, amount, device_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    upsertShift: db.prepare(`
+      INSERT INTO shifts (id, device, clerk, currency, status, opening_float, sales, sales_total, cash_sales, card_sales,
+                          cash_in, cash_out, counted_cash, opened_at, closed_at, expected_cash, variance)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET
+        status = excluded.status, sales = excluded.sales, sales_total = excluded.sales_total,
+        cash_sales = excluded.cash_sales, card_sales = excluded.card_sales, cash_in = excluded.cash_in,
+        cash_out = excluded.cash_out, counted_cash = excluded.counted_cash, closed_at = excluded.closed_at,
+        expected_cash = excluded.expected_cash, variance = excluded.variance`),
+    insertException: db.prepare(
+      'INSERT OR IGNORE INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    opById: db.prepare('SELECT envelope, result, received_at FROM ops WHERE id = ?'),
+    deviceOpsByIds: db.prepare(
+      'SELECT envelope, result, received_at FROM ops WHERE device = ? AND id IN (SELECT value FROM json_each(?))',
+    ),
+    ledgerPage: db.prepare('SELECT * FROM ledger WHERE pos > ? ORDER BY pos LIMIT ?'),
+    exceptionsPage: db.prepare('SELECT * FROM exceptions WHERE pos > ? ORDER BY pos LIMIT ?'),
+    allShifts: db.prepare('SELECT * FROM shifts ORDER BY opened_at, id'),
+    deviceShifts: db.prepare('SELECT * FROM shifts WHERE device = ? ORDER BY opened_at, id'),
+  };
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function toDevice(r: Row): DeviceRecord {
+  return {
+    id: r.id as string,
+    label: r.label as string,
+    publicKey: r.public_key as string,
+    enrolledAt: Number(r.enrolled_at),
+    revokedAt: num(r.revoked_at),
+    revokeReason: (r.revoke_reason as string | null) ?? null,
+    highWater: Number(r.high_water),
+    headHash: r.head_hash as string,
+    latestSeq: Number(r.latest_seq),
+    gapFrom: num(r.gap_from),
+    gapTo: num(r.gap_to),
+    lastSeenAt: num(r.last_seen_at),
+    clockOffsetMs: num(r.clock_offset_ms),
+  };
+}
+
+function toToken(r: Row): EnrollmentTokenRecord {
+  return {
+    id: r.id as string,
+    tokenHash: r.token_hash as string,
+    label: (r.label as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    usedAt: num(r.used_at),
+    deviceId: (r.device_id as string | null) ?? null,
+    publicKey: (r.public_key as string | null) ?? null,
+  };
+}
+
+function toShift(r: Row): ShiftRecord {
+  return {
+    id: r.id as string,
+    device: r.device as string,
+    clerk: r.clerk as string,
+    currency: r.currency as string,
+    status: r.status as ShiftRecord['status'],
+    openingFloat: Number(r.opening_float),
+    sales: Number(r.sales),
+    salesTotal: Number(r.sales_total),
+    cashSales: Number(r.cash_sales),
+    cardSales: Number(r.card_sales),
+    cashIn: Number(r.cash_in),
+    cashOut: Number(r.cash_out),
+    countedCash: num(r.counted_cash),
+    openedAt: Number(r.opened_at),
+    closedAt: num(r.closed_at),
+    expectedCash: num(r.expected_cash),
+    variance: num(r.variance),
+  };
+}
+
+function toStoredOp(r: Row): StoredOp {
+  return {
+    op: JSON.parse(r.envelope as string) as Op,
+    result: JSON.parse(r.result as string) as StoredResult,
+    receivedAt: Number(r.received_at),
+  };
+}
