@@ -25,7 +25,7 @@ export function validateBackoffSchedule(schedule: readonly number[]): void {
 /** The base delay (ms, before jitter) after `failures` consecutive failures (failures >= 1). */
 export function backoffBaseMs(failures: number, schedule: readonly number[] = DEFAULT_BACKOFF_SECONDS): number {
   const index = Math.min(Math.max(failures, 1), schedule.length) - 1;
-  return (schedule[index] as number) * 1000;
+  return Math.round((schedule[index] as number) * 1000);
 }
 
 /** A full-jitter delay (ms) in [0, base] after `failures` consecutive failures. */

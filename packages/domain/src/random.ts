@@ -3,7 +3,7 @@
  * cryptographic source; simulations and demos use a seeded generator so that
  * one seed replays one run exactly.
  */
-import { randomBytes as cryptoRandomBytes, randomInt } from 'node:crypto';
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 
 export interface Random {
   /** A float in [0, 1). */
@@ -14,7 +14,7 @@ export interface Random {
 
 /** The operating system's cryptographic random source. */
 export const cryptoRandom: Random = Object.freeze({
-  float: () => randomInt(0, 2 ** 48) / 2 ** 48,
+  float: () => cryptoRandomBytes(6).readUIntBE(0, 6) / 2 ** 48,
   bytes: (n: number) => new Uint8Array(cryptoRandomBytes(n)),
 });
 

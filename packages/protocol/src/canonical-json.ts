@@ -11,44 +11,73 @@
  * - numbers serialized as ECMAScript's Number-to-String (shortest round-trip
  *   form), with NaN and the infinities rejected.
  *
+ * Unlike JSON.stringify, `undefined` inside an array is an error (not
+ * `null`): a hash must never silently cover a different value than the
+ * caller holds. Cyclic structures are an error too.
+ *
  * JavaScript's own `<` on strings compares UTF-16 code units, and its
  * JSON.stringify of a finite number or a well-formed string is exactly the
  * RFC's serialization, which is why this can stay short and fast.
  */
 
+/** A value that has no canonical JSON form; `path` locates it (e.g. `a.b[1]`, empty at the root). */
 export class CanonicalJsonError extends Error {
   override readonly name = 'CanonicalJsonError';
+  constructor(
+    readonly reason: string,
+    readonly path = '',
+  ) {
+    super(`${path || '(root)'}: ${reason}`);
+  }
 }
+
+/** Deeper nesting than this is refused (it also stops cycles). */
+export const MAX_CANONICAL_DEPTH = 256;
 
 /** The RFC 8785 canonical JSON text of `value`. Throws CanonicalJsonError for non-JSON values. */
 export function canonicalJson(value: unknown): string {
-  return serialize(value, '');
+  return serialize(value, 0);
 }
 
-function serialize(value: unknown, path: string): string {
+function fail(message: string): never {
+  throw new CanonicalJsonError(message);
+}
+
+/** Rethrows an error from inside a member or element with its location prefixed. */
+function within(error: unknown, step: string): never {
+  if (!(error instanceof CanonicalJsonError)) throw error;
+  const inner = error.path;
+  throw new CanonicalJsonError(
+    error.reason,
+    inner === '' || inner.startsWith('[') ? `${step}${inner}` : `${step}.${inner}`,
+  );
+}
+
+function serialize(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
-      if (!value.isWellFormed()) throw new CanonicalJsonError(`${path || '(root)'}: lone surrogate in string`);
-      return JSON.stringify(value);
+      return value.isWellFormed() ? JSON.stringify(value) : fail('lone surrogate in string');
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(`${path || '(root)'}: ${value} is not JSON`);
-      return JSON.stringify(value);
+      return Number.isFinite(value) ? JSON.stringify(value) : fail(`${value} is not JSON`);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
+      if (depth >= MAX_CANONICAL_DEPTH) fail(`nested deeper than ${MAX_CANONICAL_DEPTH} (or cyclic)`);
       if (Array.isArray(value)) {
         let out = '[';
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ',';
-          out += serialize(value[i], `${path}[${i}]`);
+          try {
+            out += serialize(value[i], depth + 1);
+          } catch (error) {
+            within(error, `[${i}]`);
+          }
         }
         return `${out}]`;
       }
       const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) {
-        throw new CanonicalJsonError(`${path || '(root)'}: not a plain object`);
-      }
+      if (proto !== Object.prototype && proto !== null) fail('not a plain object');
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record).sort();
       let out = '{';
@@ -59,14 +88,18 @@ function serialize(value: unknown, path: string): string {
         if (member === undefined) continue;
         if (!first) out += ',';
         first = false;
-        if (!key.isWellFormed()) throw new CanonicalJsonError(`${path}: lone surrogate in a member name`);
+        if (!key.isWellFormed()) fail('lone surrogate in a member name');
         out += JSON.stringify(key);
         out += ':';
-        out += serialize(member, path ? `${path}.${key}` : key);
+        try {
+          out += serialize(member, depth + 1);
+        } catch (error) {
+          within(error, key);
+        }
       }
       return `${out}}`;
     }
     default:
-      throw new CanonicalJsonError(`${path || '(root)'}: ${typeof value} is not JSON`);
+      return fail(`${typeof value} is not JSON`);
   }
 }

@@ -63,7 +63,12 @@ export class ValidationError extends Error {
 
   /** The same error found inside a larger value at `prefix`. */
   within(prefix: string): ValidationError {
-    const field = this.field === '(root)' ? prefix : `${prefix}.${this.field}`;
+    const field =
+      this.field === '(root)'
+        ? prefix
+        : this.field.startsWith('[')
+          ? `${prefix}${this.field}`
+          : `${prefix}.${this.field}`;
     return new ValidationError(field, this.rule, this.got);
   }
 }

@@ -40,11 +40,13 @@ const MINOR_UNIT_EXCEPTIONS: Readonly<Record<string, number>> = {
 
 /** Number of decimal places of a currency's minor unit. */
 export function minorUnits(currency: string): number {
-  return MINOR_UNIT_EXCEPTIONS[currency] ?? 2;
+  return Object.hasOwn(MINOR_UNIT_EXCEPTIONS, currency) ? (MINOR_UNIT_EXCEPTIONS[currency] as number) : 2;
 }
 
 /** `1234` EUR → `"12.34 EUR"`; exact, no floating point. */
 export function formatMoney(amount: number, currency: string): string {
+  if (!Number.isSafeInteger(amount))
+    throw new RangeError(`formatMoney: ${amount} is not an integer number of minor units`);
   const digits = minorUnits(currency);
   const sign = amount < 0 ? '-' : '';
   const abs = Math.abs(amount).toString();
@@ -55,6 +57,8 @@ export function formatMoney(amount: number, currency: string): string {
 
 /** Adds integer amounts, throwing if the result leaves the exact-integer range. */
 export function addAmounts(a: number, b: number): number {
+  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b))
+    throw new RangeError(`amounts must be integers: ${a}, ${b}`);
   const sum = a + b;
   if (!Number.isSafeInteger(sum)) throw new RangeError(`amount overflow: ${a} + ${b}`);
   return sum;
