@@ -30,7 +30,6 @@ export const ERROR_CODES = {
   token_used: { status: 409, retryable: false },
   key_already_enrolled: { status: 409, retryable: false },
   not_found: { status: 404, retryable: false },
-  method_not_allowed: { status: 405, retryable: false },
   rate_limited: { status: 429, retryable: true },
   overloaded: { status: 503, retryable: true },
   internal: { status: 500, retryable: true },

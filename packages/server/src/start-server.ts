@@ -56,21 +56,25 @@ export async function openSqliteStorage(dataDir: string): Promise<SqliteStorage>
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const storage = await openSqliteStorage(options.dataDir);
-  const operatorToken = options.operatorToken ?? loadOrCreateOperatorToken(options.dataDir);
-  const service = new HoldfastService({
-    storage,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.random ? { random: options.random } : {}),
-  });
-  const app = buildApp({
-    service,
-    operatorToken,
-    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
-    ...(options.logger !== undefined ? { logger: options.logger } : {}),
-  });
+  let operatorToken: string;
+  let service: HoldfastService;
+  let app: FastifyInstance;
   try {
+    operatorToken = options.operatorToken ?? loadOrCreateOperatorToken(options.dataDir);
+    service = new HoldfastService({
+      storage,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.random ? { random: options.random } : {}),
+    });
+    app = buildApp({
+      service,
+      operatorToken,
+      ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   } catch (error) {
+    // Nothing may stay open when a start fails (a bad token file, a port in use).
     await storage.close();
     throw error;
   }

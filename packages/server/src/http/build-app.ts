@@ -30,6 +30,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
   });
+  // Fastify parses text/plain by default; every endpoint takes JSON only (415 otherwise).
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request) => {
     throw new ProtocolError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);

@@ -13,7 +13,11 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', message: 'content-type must be application/json' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'malformed_json', message: 'request body is empty' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'malformed_json' },
+  // Fastify drops the parser's reason; this also covers the poisoning keys it refuses.
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    code: 'malformed_json',
+    message: 'request body is not valid JSON, or contains a "__proto__" or "constructor.prototype" key',
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'invalid_request', message: 'content-length does not match the body' },
 };
 

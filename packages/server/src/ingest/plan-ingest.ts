@@ -217,7 +217,8 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
       if (known.hash === op.hash) {
         plan.results.push({ id: op.id, seq: op.seq, status: 'duplicate', original: known.result });
       } else {
-        const message = `op id ${op.id} is already stored (device ${known.device}, seq ${known.seq}) with a different hash`;
+        // The message goes back to the sender: it must not reveal another device's ops.
+        const message = `op id ${op.id} is already stored with a different hash`;
         plan.results.push({ id: op.id, seq: op.seq, status: 'conflict', message });
         raise('conflict', 'alarm', op, `${op.id}:${op.hash}`, message, {
           storedDevice: known.device,
@@ -271,12 +272,16 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
 
   const { device: d } = plan;
   d.latestSeq = Math.max(d.latestSeq, batch.latestSeq, d.highWater);
+  // The gap is every seq missing below the furthest op seen past a hole,
+  // whatever order those ops came in; it shrinks as the hole is filled.
   if (firstGapSeq !== null) {
     d.gapFrom = d.highWater + 1;
-    d.gapTo = firstGapSeq - 1;
+    d.gapTo = Math.max(d.gapTo ?? 0, firstGapSeq - 1);
   } else if (d.gapTo !== null && d.highWater >= d.gapTo) {
     d.gapFrom = null;
     d.gapTo = null;
+  } else if (d.gapTo !== null) {
+    d.gapFrom = d.highWater + 1;
   }
   for (const id of changedShifts) plan.shifts.push(shifts.get(id) as ShiftRecord);
   return plan;

@@ -12,6 +12,7 @@ import {
   type Batch,
   batchHeadMessage,
   batchSchema,
+  CanonicalJsonError,
   GENESIS_HASH,
   hashOp,
   type Op,
@@ -78,7 +79,7 @@ export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): void {
   }
   for (let i = 0; i < batch.ops.length; i++) {
     const op = batch.ops[i] as Op;
-    const computed = hashOp(op);
+    const computed = hashOrRefuse(op, i);
     if (computed !== op.hash) {
       throw new ProtocolError('hash_mismatch', `ops[${i}].hash does not match its content (computed ${computed})`, {
         field: `ops[${i}].hash`,
@@ -96,5 +97,23 @@ export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): void {
         },
       );
     }
+  }
+}
+
+/**
+ * The op's hash, or a request-level error if the op has no canonical JSON:
+ * the envelope schema checks `body` only for being an object, so a string
+ * with a lone surrogate or nesting beyond the canonicalizer's bound would
+ * otherwise end as a retryable 500.
+ */
+function hashOrRefuse(op: Op, i: number): string {
+  try {
+    return hashOp(op);
+  } catch (error) {
+    if (!(error instanceof CanonicalJsonError)) throw error;
+    throw new ProtocolError('invalid_request', `ops[${i}] cannot be hashed as canonical JSON: ${error.reason}`, {
+      field: `ops[${i}].body`,
+      rule: 'canonical JSON (RFC 8785): well-formed strings, bounded nesting',
+    });
   }
 }

@@ -1,20 +1,27 @@
 /**
- * Test harness: a complete server on in-memory SQLite with a settable clock,
- * and devices enrolled through the real API that can build signed batches.
+ * Test harness: a complete server on in-memory SQLite (or any Storage) with a
+ * settable clock, and devices enrolled through the real API that can build
+ * signed batches.
  * Used by the server's own tests; not part of the public API.
  */
+import type { KeyObject } from 'node:crypto';
 import type { Clock, TimerHandle } from '@holdfast/domain';
 import {
   type Batch,
+  type CashMovedBody,
   ChainBuilder,
   type DeviceKeys,
+  type EnrollResponse,
+  enrollmentMessage,
+  generateDeviceKeys,
+  type IngestResponse,
+  importPrivateKey,
   type Op,
   type SaleBody,
   type ShiftOpenedBody,
-  enrollmentMessage,
-  generateDeviceKeys,
-  importPrivateKey,
+  signBatch,
   signMessage,
+  type WireError,
 } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
 import { HoldfastService } from '../holdfast-service.js';
@@ -39,15 +46,47 @@ export class FixedClock implements Clock {
   }
 }
 
+/**
+ * An HTTP answer. `body` and `error` are the same parsed JSON, typed as the
+ * success shape and as the WireError every non-2xx answer carries; a test
+ * reads the view that matches `status`.
+ */
+export interface Answer<T> {
+  status: number;
+  body: T;
+  error: WireError;
+}
+
 export interface TestDevice {
   id: string;
   keys: DeviceKeys;
+  privateKey: KeyObject;
   chain: ChainBuilder;
   /** Appends a shift.opened op (EUR, float 10000). */
   openShift(body?: Partial<ShiftOpenedBody>): Op;
   /** Appends a cash sale of `total` minor units on `shift`. */
   sale(shift: string, total?: number, extra?: Partial<SaleBody>): Op;
-  batch(ops: readonly Op[], latestSeq?: number): Batch;
+  /** Appends a cash.moved op (EUR). */
+  cashMove(shift: string, direction: 'in' | 'out', amount: number, extra?: Partial<CashMovedBody>): Op;
+  /** Appends a shift.closed op (EUR) with the clerk's count. */
+  closeShift(shift: string, countedCash: number): Op;
+  /** A batch signed with this device's key; sentAt defaults to the harness clock. */
+  batch(ops: readonly Op[], latestSeq?: number, sentAt?: number): Batch;
+}
+
+export interface HarnessOptions {
+  /** Storage to run on (migrated by the harness); default a fresh in-memory SQLite. */
+  storage?: Storage;
+  /** How to dispose of the storage on close(); default storage.close(). */
+  closeStorage?: (storage: Storage) => Promise<void>;
+  bodyLimit?: number;
+}
+
+export interface RequestOptions {
+  payload?: unknown;
+  headers?: Record<string, string>;
+  /** Send the operator bearer token. */
+  admin?: boolean;
 }
 
 export interface Harness {
@@ -57,11 +96,19 @@ export interface Harness {
   clock: FixedClock;
   adminHeaders: { authorization: string };
   newToken(label?: string, ttlSeconds?: number): Promise<string>;
+  /** Posts an enrollment for `keys` with `token`, signed with `keys` unless `sig` is given. */
+  enroll(token: string, keys: DeviceKeys, extra?: { label?: string; sig?: string }): Promise<Answer<EnrollResponse>>;
   enrollDevice(label?: string): Promise<TestDevice>;
-  send(batch: unknown): Promise<{ status: number; body: any }>;
+  send(batch: unknown): Promise<Answer<IngestResponse>>;
+  request<T = unknown>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    options?: RequestOptions,
+  ): Promise<Answer<T>>;
   close(): Promise<void>;
 }
 
+/** A valid cash sale body of one line. */
 export function saleBody(shift: string, total: number, extra: Partial<SaleBody> = {}): SaleBody {
   return {
     shift,
@@ -73,51 +120,93 @@ export function saleBody(shift: string, total: number, extra: Partial<SaleBody> 
   };
 }
 
-export async function createHarness(storage?: Storage): Promise<Harness> {
-  const store = storage ?? new SqliteStorage({ path: ':memory:' });
+/** A valid cash.moved body; the reason follows the direction. */
+export function cashMovedBody(
+  shift: string,
+  direction: 'in' | 'out',
+  amount: number,
+  extra: Partial<CashMovedBody> = {},
+): CashMovedBody {
+  return { shift, currency: 'EUR', direction, amount, reason: direction === 'in' ? 'paid_in' : 'safe_drop', ...extra };
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const store = options.storage ?? new SqliteStorage({ path: ':memory:' });
   await store.migrate();
   const clock = new FixedClock();
   const service = new HoldfastService({ storage: store, clock });
-  const app = buildApp({ service, operatorToken: OPERATOR_TOKEN });
+  const app = buildApp({
+    service,
+    operatorToken: OPERATOR_TOKEN,
+    ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
+  });
   const adminHeaders = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
-  const newToken = async (label?: string, ttlSeconds?: number) => {
+  const request = async <T>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    opts: RequestOptions = {},
+  ): Promise<Answer<T>> => {
     const res = await app.inject({
-      method: 'POST',
-      url: '/v1/admin/enrollment-tokens',
-      headers: adminHeaders,
+      method,
+      url,
+      headers: { ...(opts.admin ? adminHeaders : {}), ...opts.headers },
+      ...(opts.payload !== undefined ? { payload: opts.payload as object } : {}),
+    });
+    const json = res.body === '' ? undefined : res.json();
+    return { status: res.statusCode, body: json as T, error: json as WireError };
+  };
+
+  const newToken = async (label?: string, ttlSeconds?: number) => {
+    const res = await request<{ token: string }>('POST', '/v1/admin/enrollment-tokens', {
+      admin: true,
       payload: { ...(label ? { label } : {}), ...(ttlSeconds ? { ttlSeconds } : {}) },
     });
-    if (res.statusCode !== 200) throw new Error(`token: ${res.statusCode} ${res.body}`);
-    return (res.json() as { token: string }).token;
+    if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.token;
   };
+
+  const enroll = (token: string, keys: DeviceKeys, extra: { label?: string; sig?: string } = {}) =>
+    request<EnrollResponse>('POST', '/v1/enroll', {
+      payload: {
+        token,
+        publicKey: keys.publicKey,
+        sig: extra.sig ?? signMessage(enrollmentMessage(token, keys.publicKey), importPrivateKey(keys.privateKey)),
+        ...(extra.label ? { label: extra.label } : {}),
+      },
+    });
 
   const enrollDevice = async (label?: string): Promise<TestDevice> => {
     const token = await newToken(label);
     const keys = generateDeviceKeys();
-    const sig = signMessage(enrollmentMessage(token, keys.publicKey), importPrivateKey(keys.privateKey));
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v1/enroll',
-      payload: { token, publicKey: keys.publicKey, sig, ...(label ? { label } : {}) },
-    });
-    if (res.statusCode !== 200) throw new Error(`enroll: ${res.statusCode} ${res.body}`);
-    const id = (res.json() as { deviceId: string }).deviceId;
-    const chain = new ChainBuilder(id, keys.privateKey, { now: () => clock.now() });
+    const res = await enroll(token, keys, label ? { label } : {});
+    if (res.status !== 200) throw new Error(`enroll: ${res.status} ${JSON.stringify(res.body)}`);
+    const id = res.body.deviceId;
+    const privateKey = importPrivateKey(keys.privateKey);
+    const chain = new ChainBuilder(id, privateKey, { now: () => clock.now() });
     return {
       id,
       keys,
+      privateKey,
       chain,
-      openShift: (body = {}) => chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 10_000, ...body }),
+      openShift: (body = {}) =>
+        chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 10_000, ...body }),
       sale: (shift, total = 450, extra = {}) => chain.next('sale.recorded', saleBody(shift, total, extra)),
-      batch: (ops, latestSeq) => chain.batch(ops, latestSeq),
+      cashMove: (shift, direction, amount, extra = {}) =>
+        chain.next('cash.moved', cashMovedBody(shift, direction, amount, extra)),
+      closeShift: (shift, countedCash) => chain.next('shift.closed', { shift, currency: 'EUR', countedCash }),
+      batch: (ops, latestSeq, sentAt) =>
+        signBatch(
+          id,
+          ops,
+          privateKey,
+          sentAt ?? clock.now(),
+          latestSeq ?? Math.max(chain.seq, ...ops.map((o) => o.seq)),
+        ),
     };
   };
 
-  const send = async (batch: unknown) => {
-    const res = await app.inject({ method: 'POST', url: '/v1/batches', payload: batch as object });
-    return { status: res.statusCode, body: res.json() };
-  };
+  const send = (batch: unknown) => request<IngestResponse>('POST', '/v1/batches', { payload: batch });
 
   return {
     storage: store,
@@ -126,11 +215,13 @@ export async function createHarness(storage?: Storage): Promise<Harness> {
     clock,
     adminHeaders,
     newToken,
+    enroll,
     enrollDevice,
     send,
+    request,
     async close() {
       await app.close();
-      await store.close();
+      await (options.closeStorage ? options.closeStorage(store) : store.close());
     },
   };
 }

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createHarness, type Harness } from '../../testing/harness.js';
+import type { Storage } from '../storage.js';
+import { runStorageSuite } from '../storage-suite.js';
+import { SqliteStorage } from './sqlite-storage.js';
+
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDbPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-sqlite-'));
+  tempDirs.push(dir);
+  return join(dir, 'nested', 'holdfast.db');
+}
+
+runStorageSuite('sqlite :memory:', async () => new SqliteStorage({ path: ':memory:' }));
+
+runStorageSuite(
+  'sqlite file',
+  async () => new SqliteStorage({ path: tempDbPath() }),
+  async (storage: Storage) => storage.close(),
+);
+
+/** A harness with one device that has stored one shift and two sales. */
+async function seeded(storage: SqliteStorage): Promise<{ h: Harness; batch: unknown }> {
+  const h = await createHarness({ storage });
+  const d = await h.enrollDevice('lane-1');
+  const open = d.openShift();
+  const batch = d.batch([open, d.sale(open.id, 450), d.sale(open.id, 300)]);
+  const res = await h.send(batch);
+  assert.equal(res.status, 200);
+  return { h, batch };
+}
+
+describe('SqliteStorage only', () => {
+  it('refuses UPDATE and DELETE on ops and on the ledger (append-only triggers)', async () => {
+    const storage = new SqliteStorage({ path: ':memory:' });
+    const { h } = await seeded(storage);
+    try {
+      const before = storage.query('SELECT * FROM ops ORDER BY seq');
+      const ledgerBefore = storage.query('SELECT * FROM ledger ORDER BY pos');
+      assert.equal(before.length, 3);
+      assert.equal(ledgerBefore.length, 3);
+      // RETURNING makes these statements return rows, so query() runs them and only a trigger can stop them.
+      for (const sql of [
+        "UPDATE ops SET status = 'rejected' RETURNING id",
+        'DELETE FROM ops WHERE seq = 3 RETURNING id',
+        'UPDATE ledger SET amount = 0 RETURNING pos',
+        'DELETE FROM ledger RETURNING pos',
+      ]) {
+        assert.throws(() => storage.query(sql), /append-only/, sql);
+      }
+      assert.deepEqual(storage.query('SELECT * FROM ops ORDER BY seq'), before);
+      assert.deepEqual(storage.query('SELECT * FROM ledger ORDER BY pos'), ledgerBefore);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('keeps everything across a close and reopen of a file database; a replay is then answered with duplicates', async () => {
+    const path = tempDbPath();
+    const first = await seeded(new SqliteStorage({ path }));
+    const summary = await first.h.storage.summary();
+    const devices = await first.h.storage.listDeviceStatuses();
+    const ledger = await first.h.storage.listLedger(0, 100);
+    await first.h.close();
+
+    const reopened = new SqliteStorage({ path });
+    const h = await createHarness({ storage: reopened });
+    try {
+      assert.deepEqual(await reopened.summary(), summary);
+      assert.deepEqual(await reopened.listDeviceStatuses(), devices);
+      assert.deepEqual(await reopened.listLedger(0, 100), ledger);
+      assert.deepEqual(
+        reopened.query<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version),
+        [1],
+        'migrations ran once',
+      );
+      const replay = await h.send(first.batch);
+      assert.equal(replay.status, 200);
+      assert.deepEqual(
+        replay.body.results.map((r) => r.status),
+        ['duplicate', 'duplicate', 'duplicate'],
+      );
+      assert.equal((await reopened.summary()).opsAccepted, 3);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('opens file databases in WAL mode with synchronous=FULL', async () => {
+    const storage = new SqliteStorage({ path: tempDbPath() });
+    try {
+      await storage.migrate();
+      assert.deepEqual(storage.query('PRAGMA journal_mode'), [{ journal_mode: 'wal' }]);
+      assert.deepEqual(storage.query('PRAGMA synchronous'), [{ synchronous: 2 }]);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('refuses to work before migrate()', async () => {
+    const storage = new SqliteStorage({ path: ':memory:' });
+    try {
+      await assert.rejects(storage.listDevices(), /call migrate\(\) before use/);
+    } finally {
+      await storage.close();
+    }
+  });
+});
