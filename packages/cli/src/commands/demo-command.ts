@@ -1,0 +1,79 @@
+/**
+ * `holdfast demo`: terminals selling through scripted trouble, then a
+ * reconciliation summary (see @holdfast/sim's demo scenario for the script).
+ */
+import { formatMoney } from '@holdfast/protocol';
+import { type DemoReport, runDemo } from '@holdfast/sim';
+import { intFlag, parseFlags } from '../args.js';
+import { ProgressBar } from '../progress-bar.js';
+
+export const DEMO_HELP = `holdfast demo [--terminals N] [--seed S] [--minutes M] [--json]
+
+Starts an embedded server and N simulated terminals (real SDK, real SQLite
+journals) that sell through a partial network partition, responses lost after
+the server committed, and clerks pressing retry; then heals the network,
+drains every queue and prints a reconciliation summary. Runs in virtual time:
+the same seed gives the same report.
+  --terminals N   terminals (1..64)                 default 8
+  --seed S        random seed                       default 7
+  --minutes M     minutes of trading (20..600)      default 60
+  --json          print one JSON object instead of the summary
+Exit status is 1 if anything was lost or applied twice.`;
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, {
+    terminals: { type: 'string' },
+    seed: { type: 'string' },
+    minutes: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (flags.help) {
+    console.log(DEMO_HELP);
+    return 0;
+  }
+  const terminals = intFlag(flags, 'terminals', 8, 1, 64);
+  const seed = intFlag(flags, 'seed', 7, 0, 2 ** 32 - 1);
+  const minutes = intFlag(flags, 'minutes', 60, 20, 600);
+  const bar = new ProgressBar();
+  const started = performance.now();
+  const report = await runDemo({ terminals, seed, minutes, onProgress: (f, label) => bar.update(f, label) });
+  bar.done();
+  const wallSeconds = (performance.now() - started) / 1000;
+  if (flags.json) console.log(JSON.stringify(report, null, 2));
+  else console.log(renderReport(report, wallSeconds));
+  const ok = report.lost === 0 && report.duplicatesApplied === 0 && report.recorded === report.applied;
+  return ok ? 0 : 1;
+}
+
+function renderReport(r: DemoReport, wallSeconds: number): string {
+  const money = (n: number) => formatMoney(n, r.sales.currency);
+  const check = (ok: boolean) => (ok ? 'ok' : 'FAILED');
+  const rows = r.perTerminal.map(
+    (t) =>
+      `  ${t.label}  ${t.zone.padEnd(5)}  ${String(t.recorded).padStart(8)}  ${String(t.confirmed).padStart(9)}  ${String(t.pending).padStart(7)}  ${String(t.deadLetters).padStart(4)}  ${String(t.maxPending).padStart(11)}  ${money(t.salesTotal).padStart(14)}`,
+  );
+  const exceptions = Object.entries(r.exceptions)
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+  return [
+    `Holdfast demo — ${r.terminals} terminals, seed ${r.seed}, ${r.virtualMinutes} virtual minutes in ${wallSeconds.toFixed(1)} s`,
+    '',
+    'Trouble: field lanes offline minutes 10–32; responses lost after commit (35% in minutes 36–45, 3% otherwise);',
+    `         clerks pressed retry ${r.manualRetries} times; the network healed at minute 45.`,
+    '',
+    '  lane     zone   recorded  confirmed  pending  dead  max pending           sales',
+    ...rows,
+    '',
+    'Reconciliation',
+    `  ops recorded on terminals      ${r.recorded}`,
+    `  ops applied on the server      ${r.applied}   ${check(r.recorded === r.applied)}`,
+    `  lost                           ${r.lost}   ${check(r.lost === 0)}`,
+    `  applied twice                  ${r.duplicatesApplied}   ${check(r.duplicatesApplied === 0)}`,
+    `  sales recorded / settled       ${money(r.sales.recordedTotal)} / ${money(r.sales.settledTotal)}   ${check(r.sales.recordedTotal === r.sales.settledTotal)}`,
+    `  conflicts / forks / dead       ${r.conflicts} / ${r.forks} / ${r.deadLetters}`,
+    `  failed attempts retried        ${r.retries} (ops re-sent ${r.resentOps}, answered as duplicates ${r.duplicatesAnswered})`,
+    `  network                        ${r.network.requests} requests, ${r.network.partitioned} hit the partition, ${r.network.requestsLost} lost, ${r.network.responsesLost} responses lost after commit`,
+    `  deepest queue                  ${r.maxQueueDepth} ops; drained ${r.partitionDrainSeconds ?? '—'} s after the partition, ${r.drainSeconds ?? '—'} s after the heal`,
+    `  exceptions for operators       ${exceptions || 'none'}`,
+  ].join('\n');
+}

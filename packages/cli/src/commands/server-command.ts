@@ -1,0 +1,57 @@
+/**
+ * `holdfast server`: runs the settlement server on embedded SQLite.
+ */
+import { resolve } from 'node:path';
+import { startServer } from '@holdfast/server';
+import { intFlag, parseFlags, stringFlag } from '../args.js';
+
+export const SERVER_HELP = `holdfast server --data DIR [--port P] [--host H] [--operator-token T] [--body-limit BYTES] [--log-level L]
+
+Runs the settlement server on embedded SQLite in DIR (created if missing).
+  --data DIR            data directory (database, operator token)        default ./holdfast-data
+  --port P              TCP port                                          default 8080
+  --host H              address to listen on                              default 127.0.0.1
+  --operator-token T    bearer token for /v1/admin (default: DIR/operator-token, created on first start)
+  --body-limit BYTES    largest request body                              default 4194304
+  --log-level L         fatal|error|warn|info|debug|trace|silent          default info
+Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
+
+export async function serverCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, {
+    data: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'operator-token': { type: 'string' },
+    'body-limit': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (flags.help) {
+    console.log(SERVER_HELP);
+    return 0;
+  }
+  const dataDir = resolve(stringFlag(flags, 'data') ?? 'holdfast-data');
+  const level = stringFlag(flags, 'log-level') ?? 'info';
+  const token = stringFlag(flags, 'operator-token');
+  const server = await startServer({
+    dataDir,
+    port: intFlag(flags, 'port', 8080, 0, 65535),
+    host: stringFlag(flags, 'host') ?? '127.0.0.1',
+    bodyLimit: intFlag(flags, 'body-limit', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    logger: { level },
+    ...(token ? { operatorToken: token } : {}),
+  });
+  server.app.log.info({ url: server.url, dataDir, storage: 'sqlite' }, 'holdfast server listening');
+  if (!token) server.app.log.info({ file: `${dataDir}/operator-token` }, 'operator token is in the data directory');
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      server.app.log.info({ signal }, 'shutting down');
+      server.close().then(done, (error) => {
+        server.app.log.error({ err: error }, 'error while shutting down');
+        done();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}

@@ -1,0 +1,7 @@
+/**
+ * @holdfast/cli — the `holdfast` command's building blocks, for tests and embedding.
+ */
+export { intFlag, parseFlags, requiredString, stringFlag, UsageError } from './args.js';
+export { DEMO_HELP, demoCommand } from './commands/demo-command.js';
+export { SERVER_HELP, serverCommand } from './commands/server-command.js';
+export { ProgressBar } from './progress-bar.js';

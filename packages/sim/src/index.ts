@@ -1,0 +1,16 @@
+/**
+ * @holdfast/sim — deterministic simulation: a virtual clock, a simulated
+ * lossy network in front of the real server, and scenarios that drive the
+ * real Terminal SDK through scripted trouble.
+ */
+
+export { inProcessTransport } from './in-process-transport.js';
+export { type DemoOptions, type DemoReport, runDemo, type TerminalReport } from './scenarios/demo-scenario.js';
+export {
+  type FaultRates,
+  type NetworkStats,
+  type Partition,
+  SimNetwork,
+  type SimNetworkOptions,
+} from './sim-network.js';
+export { VirtualClock } from './virtual-clock.js';

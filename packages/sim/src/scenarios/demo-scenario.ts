@@ -1,0 +1,345 @@
+/**
+ * The demo: a stadium evening with scripted trouble, run in virtual time.
+ *
+ * N terminals (real Terminal SDK, real SQLite journals) sell to an embedded
+ * server (real HoldfastService on a real SQLite file) through a simulated
+ * network. The script, in minutes from the start of trading:
+ *
+ *    0 ──── 10 ═══════ field zone offline ═══════ 32 ── 36 ░░ lying ░░ 45 heal ──── 60 close ── drain
+ *
+ *  - a partial partition: the "field" lanes lose the network for 22 minutes
+ *    while the "upper" lanes stay online;
+ *  - a lying network: for 9 minutes a third of the responses are lost AFTER
+ *    the server committed (and a few percent of messages all evening);
+ *  - retry-happy clerks: while offline, field clerks press "retry" in bursts;
+ *  - at minute 60 every clerk closes the shift (one drawer is short), the
+ *    network is healed and the queues drain; then everything recorded on the
+ *    terminals is reconciled against the server.
+ *
+ * Same seed, same report.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chance, pick, type Random, randomIntBetween, SeededRandom } from '@holdfast/domain';
+import type { SaleLine, Tender } from '@holdfast/protocol';
+import { HoldfastService, SqliteStorage } from '@holdfast/server';
+import { Terminal } from '@holdfast/terminal';
+import { SimNetwork } from '../sim-network.js';
+import { VirtualClock } from '../virtual-clock.js';
+
+export interface DemoOptions {
+  terminals?: number;
+  seed?: number;
+  /** Minutes of trading before the shifts close. */
+  minutes?: number;
+  /** Where journals and the server database go; a temp dir (removed afterwards) by default. */
+  dataDir?: string;
+  onProgress?: (fraction: number, label: string) => void;
+}
+
+export interface TerminalReport {
+  label: string;
+  zone: string;
+  recorded: number;
+  confirmed: number;
+  pending: number;
+  deadLetters: number;
+  maxPending: number;
+  salesTotal: number;
+}
+
+export interface DemoReport {
+  seed: number;
+  terminals: number;
+  /** Ops recorded on terminals. */
+  recorded: number;
+  /** Distinct ops applied on the server. */
+  applied: number;
+  /** Ledger effects beyond one per op: must be 0. */
+  duplicatesApplied: number;
+  /** Recorded on a terminal, never applied on the server: must be 0. */
+  lost: number;
+  conflicts: number;
+  forks: number;
+  deadLetters: number;
+  /** Sync attempts that failed (timeout, lost message, partition) and were retried. */
+  retries: number;
+  /** Ops a terminal sent again because it never learned the first outcome. */
+  resentOps: number;
+  /** Duplicate results the server returned (each one a retry made harmless). */
+  duplicatesAnswered: number;
+  /** Clerk presses of "retry". */
+  manualRetries: number;
+  sales: { count: number; recordedTotal: number; settledTotal: number; currency: string };
+  maxQueueDepth: number;
+  /** Virtual seconds from the end of the partition until every queue was first empty. */
+  partitionDrainSeconds: number | null;
+  /** Virtual seconds from the final heal until every queue was first empty. */
+  drainSeconds: number | null;
+  pendingAfterDrain: number;
+  network: SimNetwork['stats'];
+  exceptions: Record<string, number>;
+  perTerminal: TerminalReport[];
+  virtualMinutes: number;
+}
+
+const MENU: readonly { sku: string; name: string; price: number }[] = [
+  { sku: 'BEER-05', name: 'Beer 0.5l', price: 650 },
+  { sku: 'WATER-05', name: 'Water 0.5l', price: 300 },
+  { sku: 'COLA-05', name: 'Cola 0.5l', price: 400 },
+  { sku: 'HOTDOG', name: 'Hot dog', price: 550 },
+  { sku: 'PRETZEL', name: 'Pretzel', price: 450 },
+  { sku: 'NACHOS', name: 'Nachos', price: 700 },
+];
+const BRANDS = ['visa', 'mastercard', 'amex', 'maestro'] as const;
+
+const MIN = 60_000;
+const START = Date.UTC(2026, 10, 21, 18, 0, 0);
+
+function saleOf(random: Random): { lines: SaleLine[]; tenders: Tender[]; total: number } {
+  const lines: SaleLine[] = [];
+  const count = randomIntBetween(random, 1, 3);
+  for (let i = 0; i < count; i++) {
+    const item = pick(random, MENU);
+    lines.push({ sku: item.sku, name: item.name, qty: randomIntBetween(random, 1, 3), unitPrice: item.price });
+  }
+  const total = lines.reduce((sum, l) => sum + l.qty * l.unitPrice, 0);
+  const tenders: Tender[] = chance(random, 0.6)
+    ? [
+        {
+          type: 'card',
+          amount: total,
+          token: `tok_${randomIntBetween(random, 1e8, 9e8)}`,
+          brand: pick(random, BRANDS),
+          last4: String(randomIntBetween(random, 1000, 9999)),
+        },
+      ]
+    : [{ type: 'cash', amount: total, tendered: Math.ceil(total / 500) * 500 }];
+  return { lines, tenders, total };
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
+  const count = options.terminals ?? 8;
+  const seed = options.seed ?? 7;
+  const minutes = options.minutes ?? 60;
+  const progress = options.onProgress ?? (() => {});
+  const ownDir = options.dataDir === undefined;
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'holdfast-demo-'));
+  const root = new SeededRandom(seed);
+  const clock = new VirtualClock(START - 2 * MIN);
+
+  const storage = new SqliteStorage({ path: join(dir, 'server', 'holdfast.db') });
+  await storage.migrate();
+  const service = new HoldfastService({ storage, clock, random: root.fork('server') });
+
+  const partitionFrom = START + 10 * MIN;
+  const partitionTo = START + 32 * MIN;
+  const lieFrom = START + 36 * MIN;
+  const healAt = START + 45 * MIN;
+  const lieTo = healAt;
+  const closeAt = START + minutes * MIN;
+  const network = new SimNetwork({
+    clock,
+    random: root.fork('network'),
+    service,
+    latencyMs: [15, 250],
+    faults: (now) =>
+      now < START || now >= healAt
+        ? { requestLoss: 0, responseLoss: 0 }
+        : now >= lieFrom && now < lieTo
+          ? { requestLoss: 0.02, responseLoss: 0.35 }
+          : { requestLoss: 0.01, responseLoss: 0.03 },
+  });
+  network.partition('field', partitionFrom, partitionTo);
+
+  interface Lane {
+    label: string;
+    zone: string;
+    terminal: Terminal;
+    random: Random;
+    recordedIds: string[];
+    salesTotal: number;
+    maxPending: number;
+  }
+  const lanes: Lane[] = [];
+  const counters = { retries: 0, manualRetries: 0 };
+  const fieldCount = Math.ceil(count / 2);
+
+  try {
+    for (let i = 0; i < count; i++) {
+      const label = `lane-${String(i + 1).padStart(2, '0')}`;
+      const zone = i < fieldCount ? 'field' : 'upper';
+      const random = root.fork(label);
+      const terminal = Terminal.open({
+        dataDir: join(dir, label),
+        transport: network.transport(zone),
+        clock,
+        random: random.fork('jitter'),
+        idRandom: random.fork('ids'),
+        requestTimeoutMs: 5_000,
+        batchSize: 200,
+        idlePingMs: 30_000,
+      });
+      const lane: Lane = { label, zone, terminal, random, recordedIds: [], salesTotal: 0, maxPending: 0 };
+      lanes.push(lane);
+      terminal.on('sync', (event) => {
+        if (event.kind === 'batch' && event.outcome !== 'ok') counters.retries++;
+      });
+      // Enrollment happens in the back office before trading; a lost answer is
+      // retried with the same token (the SDK reuses the key it stored first).
+      const { token } = await service.createEnrollmentToken({ label });
+      for (let attempt = 1; !terminal.enrolled; attempt++) {
+        const enrolled = terminal.enroll(token, label).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        await clock.runUntil(clock.now() + 6_000, () => network.settle());
+        const error = await enrolled;
+        if (error && attempt >= 5) throw error;
+      }
+    }
+
+    const record = (lane: Lane, op: { id: string }) => {
+      lane.recordedIds.push(op.id);
+      lane.maxPending = Math.max(lane.maxPending, lane.terminal.status().pending);
+    };
+
+    for (const lane of lanes) {
+      const { terminal, random } = lane;
+      clock.setTimer(START - clock.now() + randomIntBetween(random, 0, 60_000), () => {
+        record(lane, terminal.openShift({ clerk: `clerk-${lane.label}`, currency: 'EUR', openingFloat: 20_000 }));
+      });
+      // Sales: exponential inter-arrival times, mean 15 s, until closing time.
+      const scheduleSale = (at: number) => {
+        if (at >= closeAt) return;
+        clock.setTimer(at - clock.now(), () => {
+          const sale = saleOf(random);
+          const op = terminal.recordSale({ lines: sale.lines, tenders: sale.tenders });
+          lane.salesTotal += sale.total;
+          record(lane, op);
+          scheduleSale(clock.now() + Math.max(1_000, Math.round(-Math.log(1 - random.float()) * 15_000)));
+        });
+      };
+      scheduleSale(START + 90_000 + randomIntBetween(random, 0, 15_000));
+      // A safe drop every 20 minutes when the drawer holds more than 300.00.
+      for (let m = 20; m < minutes; m += 20) {
+        clock.setTimer(START + m * MIN + randomIntBetween(random, 0, 30_000) - clock.now(), () => {
+          const shift = terminal.currentShift();
+          if (!shift) return;
+          const inDrawer = shift.openingFloat + shift.cashSales + shift.cashIn - shift.cashOut;
+          if (inDrawer > 30_000) {
+            record(
+              lane,
+              terminal.recordCashMovement({ direction: 'out', reason: 'safe_drop', amount: inDrawer - 20_000 }),
+            );
+          }
+        });
+      }
+      // Retry-happy clerks on offline lanes: bursts of presses every 2 minutes.
+      if (lane.zone === 'field') {
+        for (let t = partitionFrom + MIN; t < partitionTo; t += 2 * MIN) {
+          clock.setTimer(t + randomIntBetween(random, 0, 20_000) - clock.now(), () => {
+            for (let k = 0; k < 5; k++) {
+              counters.manualRetries++;
+              void terminal.syncNow().catch(() => {});
+            }
+          });
+        }
+      }
+      // Closing: count the drawer (lane 3's clerk is 5.00 short), close the shift.
+      clock.setTimer(closeAt + randomIntBetween(random, 0, 120_000) - clock.now(), () => {
+        const shift = terminal.currentShift();
+        if (!shift) return;
+        const expected = shift.openingFloat + shift.cashSales + shift.cashIn - shift.cashOut;
+        const short = lane.label === 'lane-03' ? 500 : 0;
+        record(lane, terminal.closeShift({ countedCash: Math.max(0, expected - short) }));
+      });
+    }
+
+    // Run the evening, then drain: until every queue is empty (at most 30 more virtual minutes).
+    const end = closeAt + 3 * MIN;
+    const deadline = end + 30 * MIN;
+    let maxQueueDepth = 0;
+    let drainedAt: number | null = null;
+    let partitionDrainedAt: number | null = null;
+    const pendingNow = () => lanes.reduce((sum, l) => sum + l.terminal.status().pending, 0);
+    for (let t = clock.now(); t < deadline; t += 10_000) {
+      await clock.runUntil(t + 10_000, () => network.settle());
+      const pending = pendingNow();
+      maxQueueDepth = Math.max(maxQueueDepth, pending);
+      for (const lane of lanes) lane.maxPending = Math.max(lane.maxPending, lane.terminal.status().pending);
+      if (pending === 0 && clock.now() >= partitionTo) partitionDrainedAt ??= clock.now();
+      if (pending === 0 && clock.now() >= healAt) drainedAt ??= clock.now();
+      progress(
+        Math.min(1, (clock.now() - START) / (end - START)),
+        `virtual ${Math.round((clock.now() - START) / MIN)} min, ${pending} pending`,
+      );
+      if (clock.now() >= end && pending === 0) break;
+    }
+
+    // Reconcile terminals against the server.
+    const appliedIds = new Set(
+      storage.query<{ id: string }>("SELECT id FROM ops WHERE status = 'accepted'").map((r) => r.id),
+    );
+    const duplicatesApplied = Number(
+      storage.query<{ n: number }>('SELECT COUNT(*) - COUNT(DISTINCT op_id) AS n FROM ledger')[0]?.n ?? 0,
+    );
+    const summary = await storage.summary();
+    let recorded = 0;
+    let lost = 0;
+    let resentOps = 0;
+    const perTerminal: TerminalReport[] = lanes.map((lane) => {
+      const status = lane.terminal.status();
+      recorded += lane.recordedIds.length;
+      for (const id of lane.recordedIds) {
+        if (!appliedIds.has(id)) lost++;
+        resentOps += Math.max(0, (lane.terminal.getOp(id)?.attempts ?? 1) - 1);
+      }
+      return {
+        label: lane.label,
+        zone: lane.zone,
+        recorded: lane.recordedIds.length,
+        confirmed: status.confirmed,
+        pending: status.pending,
+        deadLetters: status.deadLetters,
+        maxPending: lane.maxPending,
+        salesTotal: lane.salesTotal,
+      };
+    });
+    const eur = summary.sales.find((s) => s.currency === 'EUR');
+    return {
+      seed,
+      terminals: count,
+      recorded,
+      applied: appliedIds.size,
+      duplicatesApplied,
+      lost,
+      conflicts: summary.exceptions.conflict ?? 0,
+      forks: summary.exceptions.fork ?? 0,
+      deadLetters: perTerminal.reduce((s, t) => s + t.deadLetters, 0),
+      retries: counters.retries,
+      resentOps,
+      duplicatesAnswered: service.counters.duplicate,
+      manualRetries: counters.manualRetries,
+      sales: {
+        count: eur?.sales ?? 0,
+        recordedTotal: lanes.reduce((s, l) => s + l.salesTotal, 0),
+        settledTotal: eur?.total ?? 0,
+        currency: 'EUR',
+      },
+      maxQueueDepth,
+      partitionDrainSeconds: partitionDrainedAt === null ? null : Math.round((partitionDrainedAt - partitionTo) / 1000),
+      drainSeconds: drainedAt === null ? null : Math.round((drainedAt - healAt) / 1000),
+      pendingAfterDrain: pendingNow(),
+      network: { ...network.stats },
+      exceptions: summary.exceptions,
+      perTerminal,
+      virtualMinutes: Math.round((clock.now() - START) / MIN),
+    };
+  } finally {
+    for (const lane of lanes) await lane.terminal.close();
+    await storage.close();
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Errors of the Terminal SDK: small classes with a stable `code` and the
+ * context a caller needs to act, never a bare string.
+ *
+ * Rules the clerk broke come from elsewhere and are not wrapped: a body that
+ * breaks its schema throws protocol's `ValidationError` (naming the field),
+ * an op that breaks a shift rule throws domain's `DomainError`.
+ */
+import type { ErrorCode, WireError } from '@holdfast/protocol';
+
+/** Why a request's outcome is unknown. */
+export type TransportErrorCode = 'timeout' | 'network' | 'bad_response';
+
+/**
+ * A request whose outcome is UNKNOWN: it timed out, the connection failed, or
+ * the answer could not be read. The server may have applied it, so the caller
+ * must never treat it as failed: resend the same bytes or ask (requery).
+ */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    readonly code: TransportErrorCode,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** Another process or connection holds the journal; two writers would fork the device's chain. */
+export class JournalLockedError extends Error {
+  override readonly name = 'JournalLockedError';
+  readonly code = 'journal_locked';
+  constructor(readonly path: string) {
+    super(`journal ${path} is open in another process or connection; only one terminal may use it at a time`);
+  }
+}
+
+/** The journal was written by a newer SDK (schema_version above what this one knows). */
+export class JournalVersionError extends Error {
+  override readonly name = 'JournalVersionError';
+  readonly code = 'journal_version';
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(`journal ${path} has schema version ${found}; this SDK supports up to ${supported}`);
+  }
+}
+
+/** An op cannot be recorded before the terminal has a device id. */
+export class NotEnrolledError extends Error {
+  override readonly name = 'NotEnrolledError';
+  readonly code = 'not_enrolled';
+  constructor() {
+    super('the terminal is not enrolled; call enroll(token) first');
+  }
+}
+
+export class AlreadyEnrolledError extends Error {
+  override readonly name = 'AlreadyEnrolledError';
+  readonly code = 'already_enrolled';
+  constructor(readonly deviceId: string) {
+    super(`the terminal is already enrolled as device ${deviceId}`);
+  }
+}
+
+/** enroll() was called with another token while an enrollment request was in flight. */
+export class EnrollmentInProgressError extends Error {
+  override readonly name = 'EnrollmentInProgressError';
+  readonly code = 'enrollment_in_progress';
+  constructor() {
+    super('an enrollment with another token is in progress');
+  }
+}
+
+/** The server answered an enrollment with an error (bad, used or expired token, …). */
+export class EnrollmentError extends Error {
+  override readonly name = 'EnrollmentError';
+  readonly code = 'enrollment_rejected';
+  readonly serverCode: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  constructor(status: number, error: WireError) {
+    super(`enrollment rejected: ${error.code}: ${error.message}`);
+    this.status = status;
+    this.serverCode = error.code;
+    this.retryable = error.retryable;
+  }
+}
+
+/** The server revoked this device (or no longer knows it): it can record and deliver nothing more. */
+export class DeviceRevokedError extends Error {
+  override readonly name = 'DeviceRevokedError';
+  readonly code = 'device_revoked';
+  constructor(
+    readonly deviceId: string,
+    readonly serverCode: string,
+    readonly reason: string,
+  ) {
+    super(`device ${deviceId} was revoked by the server (${serverCode}: ${reason})`);
+  }
+}
+
+/** The server answered a request other than a batch or an enrollment with an error. */
+export class RequestRejectedError extends Error {
+  override readonly name = 'RequestRejectedError';
+  readonly code = 'request_rejected';
+  readonly serverCode: ErrorCode;
+  constructor(
+    readonly status: number,
+    error: WireError,
+  ) {
+    super(`request rejected: ${error.code}: ${error.message}`);
+    this.serverCode = error.code;
+  }
+}
+
+export class TerminalClosedError extends Error {
+  override readonly name = 'TerminalClosedError';
+  readonly code = 'terminal_closed';
+  constructor() {
+    super('the terminal is closed');
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * Exchange: one request to the server and what its answer does. The sync
+ * loop decides WHEN to talk to the server; this decides what each answer
+ * means for the journal, the connectivity summary and the event stream.
+ *
+ * Every request passes one gate, so at most one is in flight per terminal.
+ *
+ * What a batch answer means:
+ *   2xx, results match       settle per op (one transaction); continue, or
+ *                            wait if the chain is blocked or nothing moved
+ *   2xx, results mismatch    unknown outcome → retry with backoff
+ *   thrown (timeout, …)      unknown outcome → retry with backoff, same bytes
+ *   429 / 503 / 5xx          retry with backoff, at least Retry-After
+ *   device_revoked/unknown   every pending op dead-lettered; stop for good
+ *   413 body_too_large       send fewer ops per batch
+ *   other 4xx                these ops dead-lettered (the same bytes can never succeed)
+ */
+import type { Clock } from '@holdfast/domain';
+import {
+  type Batch,
+  batchHeadMessage,
+  DEVICE_TERMINAL_ERRORS,
+  type IngestResponse,
+  type Op,
+  type OpStatus,
+  queryMessage,
+  signMessage,
+} from '@holdfast/protocol';
+import type { ConnectivityMonitor } from './connectivity.js';
+import { RequestRejectedError } from './errors.js';
+import type { Journal } from './journal.js';
+import type { DeadLetter } from './journal-types.js';
+import type { Blocked, Outbox, Settled } from './outbox.js';
+import { type Credentials, describeError, newSyncEvent, type SyncEvent, type SyncEvents } from './sync-events.js';
+import type { Transport, TransportResult } from './transport.js';
+
+/** Something that can emit the loop's events (the Terminal's emitter). */
+export interface EventSink<E> {
+  emit<K extends keyof E>(event: K, payload: E[K]): void;
+  has(event: keyof E): boolean;
+}
+
+/** What the loop should do after a batch. */
+export type BatchOutcome = { confirmed: number; dead: number } & (
+  | { next: 'continue'; shrinkTo?: number }
+  | { next: 'retry'; atLeastMs: number }
+  | { next: 'blocked' }
+  | { next: 'revoked' }
+);
+
+export interface ExchangeOptions {
+  journal: Journal;
+  outbox: Outbox;
+  transport: Transport;
+  clock: Clock;
+  requestTimeoutMs: number;
+  connectivity: ConnectivityMonitor;
+  events: EventSink<SyncEvents>;
+}
+
+export class Exchange {
+  readonly #o: ExchangeOptions;
+  #gate: Promise<unknown> = Promise.resolve();
+  #lastAttemptAt: number | null = null;
+  #blocked: Blocked | null = null;
+
+  constructor(options: ExchangeOptions) {
+    this.#o = options;
+  }
+
+  /** When the last batch attempt started. */
+  get lastAttemptAt(): number | null {
+    return this.#lastAttemptAt;
+  }
+
+  /** Set while the server cannot take our next op (see Outbox). */
+  get blocked(): Blocked | null {
+    return this.#blocked ? { ...this.#blocked } : null;
+  }
+
+  /** Resolves once no request is in flight. */
+  drained(): Promise<void> {
+    return this.#gate.then(() => undefined);
+  }
+
+  /** Sends `ops` (contiguous, as stored) in one signed batch and applies the answer. */
+  sendBatch(credentials: Credentials, ops: Op[]): Promise<BatchOutcome> {
+    return this.#exclusive(() => this.#sendBatch(credentials, ops));
+  }
+
+  async #sendBatch(credentials: Credentials, ops: Op[]): Promise<BatchOutcome> {
+    const { journal, outbox, clock, connectivity } = this.#o;
+    const first = ops[0] as Op;
+    const last = ops.at(-1) as Op;
+    const batch: Batch = {
+      device: credentials.deviceId,
+      ops,
+      sig: signMessage(batchHeadMessage(credentials.deviceId, last.seq, last.hash), credentials.key),
+      sentAt: clock.now(),
+      latestSeq: journal.head.seq,
+    };
+    const startedAt = clock.now();
+    this.#lastAttemptAt = startedAt;
+    // Logged before sending: after a crash, an unfinished row says "outcome unknown".
+    const attemptId = journal.beginAttempt(first.seq, last.seq, ops.length, startedAt);
+    const event = newSyncEvent('batch', startedAt, first.seq, last.seq, ops.length);
+    const finish = (outcome: string, httpStatus: number | null, error: string | null, opError = false) =>
+      journal.finishAttempt(
+        attemptId,
+        { finishedAt: clock.now(), outcome, httpStatus, error },
+        opError && error ? { first: first.seq, last: last.seq, error } : undefined,
+      );
+    const unknown = (error: string): BatchOutcome => {
+      connectivity.failed(error);
+      finish('unknown', event.httpStatus, error, true);
+      this.#emit(event, 'unknown', error);
+      return { next: 'retry', atLeastMs: 0, confirmed: 0, dead: 0 };
+    };
+
+    let res: TransportResult<IngestResponse>;
+    try {
+      res = await this.#o.transport.sendBatch(batch, this.#o.requestTimeoutMs);
+    } catch (error) {
+      return unknown(describeError(error));
+    }
+    const at = clock.now();
+    event.durationMs = at - startedAt;
+    event.httpStatus = res.status;
+    if (res.ok) {
+      const mismatch = outbox.mismatch(ops, res.body);
+      if (mismatch) return unknown(`inconsistent answer: ${mismatch}`);
+      const settled = outbox.settleIngest(ops, res.body.results, at);
+      connectivity.answered(at, event.durationMs);
+      this.#announce(settled, event);
+      const { requeued } = settled;
+      const counts = { confirmed: settled.confirmed.length, dead: settled.dead.length };
+      const progressed = counts.confirmed + counts.dead + (requeued?.count ?? 0) > 0;
+      // Blocked, or an answer that moved nothing: waiting is the only thing that can help.
+      this.#blocked =
+        settled.blocked ??
+        (progressed ? null : { seq: first.seq, reason: 'the server settled none of the ops sent (seq_gap)' });
+      const note = requeued
+        ? `server lacks seqs ${requeued.from}..${requeued.to}: ${requeued.count} confirmed ops re-queued`
+        : (this.#blocked?.reason ?? null);
+      finish('ok', res.status, note);
+      this.#emit(event, 'ok', note);
+      return this.#blocked ? { next: 'blocked', ...counts } : { next: 'continue', ...counts };
+    }
+
+    const { error } = res;
+    const message = `${error.code}: ${error.message}`;
+    if (DEVICE_TERMINAL_ERRORS.has(error.code)) {
+      connectivity.answered(at, event.durationMs, message);
+      const dead = this.#revoke(error.code, error.message, at);
+      finish('revoked', res.status, message);
+      this.#emit(event, 'revoked', message);
+      return { next: 'revoked', confirmed: 0, dead };
+    }
+    if (error.retryable || res.status === 429 || res.status >= 500) {
+      if (res.status === 429 || res.status === 503) connectivity.busy(message);
+      else connectivity.failed(message);
+      finish('retryable', res.status, message, true);
+      this.#emit(event, 'retryable', message);
+      const atLeastMs = Math.max(res.retryAfterMs ?? 0, error.retryAfterMs ?? 0);
+      return { next: 'retry', atLeastMs, confirmed: 0, dead: 0 };
+    }
+    connectivity.answered(at, event.durationMs, message);
+    if (error.code === 'body_too_large' && ops.length > 1) {
+      finish('too_large', res.status, message);
+      this.#emit(event, 'rejected', message);
+      return { next: 'continue', shrinkTo: Math.max(1, Math.floor(ops.length / 2)), confirmed: 0, dead: 0 };
+    }
+    const dead = outbox.deadLetterOps(ops, error.code, error.message, at);
+    this.#announce({ confirmed: [], dead, retry: 0, requeued: null, blocked: null }, event);
+    finish('rejected', res.status, message);
+    this.#emit(event, 'rejected', message);
+    return { next: 'continue', confirmed: 0, dead: dead.length };
+  }
+
+  /** Asks for the stored state of `ids` (≤ QUERY_MAX_IDS) and settles what it learns. */
+  query(credentials: Credentials, ids: string[]): Promise<OpStatus[]> {
+    return this.#exclusive(async () => {
+      const { clock, connectivity } = this.#o;
+      const at = clock.now();
+      const sig = signMessage(queryMessage(credentials.deviceId, ids, at), credentials.key);
+      const event = newSyncEvent('query', at, null, null, ids.length);
+      let res: Awaited<ReturnType<Transport['queryOps']>>;
+      try {
+        res = await this.#o.transport.queryOps(
+          { device: credentials.deviceId, ids, at, sig },
+          this.#o.requestTimeoutMs,
+        );
+      } catch (error) {
+        connectivity.failed(describeError(error));
+        this.#emit(event, 'unknown', describeError(error));
+        throw error;
+      }
+      const done = clock.now();
+      event.durationMs = done - at;
+      event.httpStatus = res.status;
+      if (!res.ok) {
+        const message = `${res.error.code}: ${res.error.message}`;
+        if (res.error.retryable || res.status >= 500) connectivity.failed(message);
+        else connectivity.answered(done, event.durationMs, message);
+        if (DEVICE_TERMINAL_ERRORS.has(res.error.code)) this.#revoke(res.error.code, res.error.message, done);
+        this.#emit(event, 'rejected', message);
+        throw new RequestRejectedError(res.status, res.error);
+      }
+      connectivity.answered(done, event.durationMs);
+      const asked = new Set(ids);
+      const statuses = res.body.results.filter((s) => asked.has(s.id));
+      this.#announce(this.#o.outbox.settleStatuses(statuses, done), event);
+      this.#emit(event, 'ok', null);
+      return statuses;
+    });
+  }
+
+  /** A health check, to keep the connectivity summary fresh while idle. */
+  ping(): Promise<void> {
+    return this.#exclusive(async () => {
+      const { clock, connectivity } = this.#o;
+      const at = clock.now();
+      const event = newSyncEvent('ping', at, null, null, 0);
+      try {
+        const res = await this.#o.transport.ping(this.#o.requestTimeoutMs);
+        const done = clock.now();
+        event.durationMs = done - at;
+        event.httpStatus = res.status;
+        if (res.ok) {
+          connectivity.answered(done, event.durationMs);
+          this.#emit(event, 'ok', null);
+          return;
+        }
+        const message = `${res.error.code}: ${res.error.message}`;
+        if (res.status === 429 || res.status === 503) connectivity.busy(message);
+        else connectivity.failed(message);
+        this.#emit(event, 'retryable', message);
+      } catch (error) {
+        connectivity.failed(describeError(error));
+        this.#emit(event, 'unknown', describeError(error));
+      }
+    });
+  }
+
+  #emit(event: SyncEvent, outcome: SyncEvent['outcome'], error: string | null): void {
+    event.outcome = outcome;
+    event.error = error;
+    this.#o.events.emit('sync', event);
+  }
+
+  #announce(settled: Settled, event: SyncEvent): void {
+    event.confirmed = settled.confirmed.length;
+    event.dead = settled.dead.length;
+    event.retry = settled.retry;
+    event.requeued = settled.requeued?.count ?? 0;
+    for (const op of settled.confirmed) this.#o.events.emit('confirmed', op);
+    for (const letter of settled.dead) this.#o.events.emit('dead-letter', letter);
+  }
+
+  /** The device is revoked or unknown: every pending op is dead-lettered; returns how many. */
+  #revoke(code: string, message: string, at: number): number {
+    const { journal, events } = this.#o;
+    const firstPending = journal.pendingAfter(0, 1)[0]?.seq ?? null;
+    const count = this.#o.outbox.revoke(code, message, at);
+    if (firstPending === null || !events.has('dead-letter')) return count;
+    // Announce page by page so that 100,000 dead letters never sit in memory at once.
+    let after = firstPending - 1;
+    for (;;) {
+      const page: DeadLetter[] = journal.deadLetters(500, after);
+      const last = page.at(-1);
+      if (!last) return count;
+      for (const letter of page) {
+        if (letter.at === at && letter.reason === code) events.emit('dead-letter', letter);
+      }
+      after = last.seq;
+    }
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#gate.then(fn);
+    this.#gate = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * HttpTransport: the Transport over HTTP/JSON with the global `fetch`.
+ *
+ * Every failure to get a readable answer becomes a `TransportError` (outcome
+ * unknown); every readable non-2xx answer becomes `{ ok: false, error }`.
+ * A proxy's HTML error page is unreadable, hence unknown, hence retried.
+ *
+ * Request timeouts use `AbortSignal.timeout`, which runs on real time: this
+ * is the production transport. Simulations use in-process transports driven
+ * by a virtual clock instead.
+ */
+import type {
+  Batch,
+  EnrollRequest,
+  EnrollResponse,
+  IngestResponse,
+  OpQuery,
+  OpQueryResponse,
+  WireError,
+} from '@holdfast/protocol';
+import { TransportError } from './errors.js';
+import type { HealthResponse, Transport, TransportResult } from './transport.js';
+
+export interface HttpTransportOptions {
+  /** Replaces the global fetch (tests, custom agents). */
+  fetch?: typeof fetch;
+  /** Extra headers sent with every request (e.g. a venue gateway's key). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+type Validator = (body: Record<string, unknown>) => boolean;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const validEnroll: Validator = (b) => typeof b.deviceId === 'string' && typeof b.enrolledAt === 'number';
+const validIngest: Validator = (b) =>
+  typeof b.device === 'string' && Array.isArray(b.results) && typeof b.highWater === 'number';
+const validQuery: Validator = (b) => Array.isArray(b.results) && typeof b.highWater === 'number';
+const validHealth: Validator = (b) => typeof b.status === 'string' && typeof b.time === 'number';
+
+export class HttpTransport implements Transport {
+  readonly #base: string;
+  readonly #fetch: typeof fetch;
+  readonly #headers: Readonly<Record<string, string>>;
+
+  /** `baseUrl` such as `https://holdfast.example.com` (a trailing slash is fine). */
+  constructor(baseUrl: string, options: HttpTransportOptions = {}) {
+    this.#base = baseUrl.replace(/\/+$/, '');
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#headers = Object.freeze({ ...options.headers });
+  }
+
+  enroll(req: EnrollRequest, timeoutMs: number): Promise<TransportResult<EnrollResponse>> {
+    return this.#request('POST', '/v1/enroll', req, timeoutMs, validEnroll);
+  }
+
+  sendBatch(batch: Batch, timeoutMs: number): Promise<TransportResult<IngestResponse>> {
+    return this.#request('POST', '/v1/batches', batch, timeoutMs, validIngest);
+  }
+
+  queryOps(query: OpQuery, timeoutMs: number): Promise<TransportResult<OpQueryResponse>> {
+    return this.#request('POST', '/v1/ops/query', query, timeoutMs, validQuery);
+  }
+
+  ping(timeoutMs: number): Promise<TransportResult<HealthResponse>> {
+    return this.#request('GET', '/v1/health', undefined, timeoutMs, validHealth);
+  }
+
+  async #request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    valid: Validator,
+  ): Promise<TransportResult<T>> {
+    const url = `${this.#base}${path}`;
+    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers };
+    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(url, init);
+      text = await response.text();
+    } catch (error) {
+      throw failure(error, `${method} ${path}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new TransportError('bad_response', `${method} ${path}: HTTP ${response.status} body is not JSON`, {
+        cause: error,
+      });
+    }
+    if (response.ok) {
+      if (!isObject(json) || !valid(json)) {
+        throw new TransportError(
+          'bad_response',
+          `${method} ${path}: HTTP ${response.status} body lacks expected fields`,
+        );
+      }
+      return { ok: true, status: response.status, body: json as T };
+    }
+    const error = wireError(json);
+    if (!error) {
+      throw new TransportError('bad_response', `${method} ${path}: HTTP ${response.status} body is not an error`);
+    }
+    const retryAfterMs = maxDefined(parseRetryAfter(response.headers.get('retry-after')), error.retryAfterMs);
+    return retryAfterMs === undefined
+      ? { ok: false, status: response.status, error }
+      : { ok: false, status: response.status, error, retryAfterMs };
+  }
+}
+
+function failure(error: unknown, what: string): TransportError {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new TransportError('timeout', `${what}: no answer in time`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new TransportError('network', `${what}: ${message}`, { cause: error });
+}
+
+function wireError(json: unknown): WireError | null {
+  if (!isObject(json) || typeof json.code !== 'string' || typeof json.message !== 'string') return null;
+  // An unknown code from a newer server is kept as is: the terminal branches on `retryable` and the status.
+  const error = { code: json.code, message: json.message, retryable: json.retryable === true } as WireError;
+  if (typeof json.field === 'string') error.field = json.field;
+  if (typeof json.rule === 'string') error.rule = json.rule;
+  if (typeof json.retryAfterMs === 'number' && json.retryAfterMs >= 0) error.retryAfterMs = json.retryAfterMs;
+  return error;
+}
+
+/** `Retry-After` in delta-seconds as ms. HTTP-dates are ignored: reading them needs a clock this layer lacks. */
+export function parseRetryAfter(header: string | null): number | undefined {
+  if (header === null || !/^\s*\d+\s*$/.test(header)) return undefined;
+  return Number(header.trim()) * 1000;
+}
+
+function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.max(a, b);
+}

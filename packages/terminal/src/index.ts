@@ -1,0 +1,35 @@
+/**
+ * @holdfast/terminal — the Terminal SDK: a durable SQLite journal of ops, the
+ * outbox and sync loop that deliver them exactly once, and the transports
+ * that carry them. `testing/` holds an in-memory server, a fault-injecting
+ * transport and a manual clock for tests and the simulator.
+ */
+export type { Connectivity } from './connectivity.js';
+export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';
+export {
+  AlreadyEnrolledError,
+  DeviceRevokedError,
+  EnrollmentError,
+  EnrollmentInProgressError,
+  JournalLockedError,
+  JournalVersionError,
+  NotEnrolledError,
+  RequestRejectedError,
+  TerminalClosedError,
+  TransportError,
+  type TransportErrorCode,
+} from './errors.js';
+export { HttpTransport, type HttpTransportOptions, parseRetryAfter } from './http-transport.js';
+export { Journal, SYNC_ATTEMPTS_KEPT } from './journal.js';
+export { SCHEMA_VERSION } from './journal-schema.js';
+export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttempt } from './journal-types.js';
+export type { Blocked, ConfirmedOp } from './outbox.js';
+export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
+export type { SyncState } from './sync-loop.js';
+export { Terminal } from './terminal.js';
+export type { TerminalOptions } from './terminal-options.js';
+export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
+export { type FakeDevice, FakeServer, type FakeServerOptions } from './testing/fake-server.js';
+export { type Fault, FaultyTransport, type RequestLogEntry, type Route } from './testing/faulty-transport.js';
+export { MANUAL_CLOCK_START, ManualClock, settle } from './testing/manual-clock.js';
+export type { HealthResponse, Transport, TransportResult } from './transport.js';

@@ -1,0 +1,86 @@
+/**
+ * The journal's SQLite schema and its forward-only migrations.
+ *
+ * `meta.schema_version` counts the migrations applied. A migration is only
+ * ever appended, never edited: a journal on a till in the field was built by
+ * the ones before it. Each runs in its own transaction with the version bump.
+ */
+import type Database from 'better-sqlite3';
+import { JournalVersionError } from './errors.js';
+
+/** Keys of the `meta` table. */
+export const META = {
+  schemaVersion: 'schema_version',
+  deviceId: 'device_id',
+  label: 'label',
+  publicKey: 'public_key',
+  /** PKCS#8 DER, base64url. Never leaves the device. */
+  privateKey: 'private_key',
+  /** The token of an enrollment whose answer has not arrived yet. */
+  enrollToken: 'enroll_token',
+  enrolledAt: 'enrolled_at',
+  revokedAt: 'revoked_at',
+  revokedCode: 'revoked_code',
+  revokedMessage: 'revoked_message',
+  /** JSON of the latest shift (domain `Shift`), written in the same transaction as the op that changed it. */
+  shift: 'shift',
+} as const;
+
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE ops (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'confirmed', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER,
+    last_error TEXT,
+    result TEXT,
+    settled_at INTEGER
+  );
+  CREATE INDEX ops_pending ON ops (seq) WHERE state = 'pending';
+  CREATE TABLE dead_letters (
+    seq INTEGER PRIMARY KEY REFERENCES ops (seq),
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    result TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE TABLE sync_attempts (
+    id INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    first_seq INTEGER,
+    last_seq INTEGER,
+    ops INTEGER NOT NULL,
+    outcome TEXT,
+    http_status INTEGER,
+    error TEXT
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the journal at `path` up to SCHEMA_VERSION. */
+export function migrate(db: Database.Database, path: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(META.schemaVersion) as
+    | { value: string }
+    | undefined;
+  const version = row ? Number(row.value) : 0;
+  if (version > SCHEMA_VERSION) throw new JournalVersionError(path, version, SCHEMA_VERSION);
+  const setVersion = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      setVersion.run(META.schemaVersion, String(v + 1));
+    })();
+  }
+}

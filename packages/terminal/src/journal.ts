@@ -1,0 +1,375 @@
+/**
+ * Journal: the terminal's durable record of every op, in SQLite.
+ *
+ * Invariants:
+ * - An op is recorded when, and only when, its INSERT transaction commits
+ *   (WAL, synchronous=FULL: a power cut leaves the whole op or nothing).
+ * - seq starts at 1 and grows by one per op, never reused, never skipped; the
+ *   op at seq 1 links to GENESIS_HASH and every later one to the hash of the
+ *   op before it. The chain head lives in memory and changes only after a
+ *   commit, which is safe because there is exactly one writer:
+ * - the database is opened with locking_mode=EXCLUSIVE, so a second process
+ *   or connection cannot open it (two writers would fork the chain).
+ * - Memory stays bounded however many ops are pending: reads use LIMIT, and
+ *   the per-state counts are kept in memory (COUNT once at open, then
+ *   adjusted by every committed transaction).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { GENESIS_HASH, type Op, PROTOCOL_VERSION, sealOp } from '@holdfast/protocol';
+import Database from 'better-sqlite3';
+import { JournalLockedError } from './errors.js';
+import { migrate } from './journal-schema.js';
+import {
+  type AppendInput,
+  type AttemptEnd,
+  type ChainHead,
+  type DeadLetter,
+  type DeadRow,
+  type JournalEntry,
+  type OpCounts,
+  type OpRow,
+  type OpState,
+  parseJson,
+  type SyncAttempt,
+  toDeadLetter,
+} from './journal-types.js';
+
+/** How many sync_attempts rows are kept (the newest). */
+export const SYNC_ATTEMPTS_KEPT = 10_000;
+
+interface Delta extends OpCounts {
+  head: ChainHead | null;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+export class Journal {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #stmt;
+  readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
+  #counts: OpCounts;
+  #head: ChainHead;
+  #delta: Delta | null = null;
+  readonly #attemptsKept: number;
+
+  /** Opens (creating if needed) `<dataDir>/journal.db` and takes its exclusive lock. */
+  static open(dataDir: string, options: { attemptsKept?: number } = {}): Journal {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const file = path.join(dataDir, 'journal.db');
+    // timeout 0: a locked journal must fail at once with a clear error, not wait.
+    const db = new Database(file, { timeout: 0 });
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`journal ${file}: could not enable WAL (got ${String(mode)})`);
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, file);
+      // Write once now so the exclusive lock is held from open, not from the first op.
+      db.exec('BEGIN IMMEDIATE; COMMIT');
+      return new Journal(db, file, options.attemptsKept ?? SYNC_ATTEMPTS_KEPT);
+    } catch (error) {
+      db.close();
+      if (isBusy(error)) throw new JournalLockedError(file);
+      throw error;
+    }
+  }
+
+  private constructor(db: Database.Database, file: string, attemptsKept: number) {
+    this.#db = db;
+    this.path = file;
+    this.#attemptsKept = attemptsKept;
+    this.#stmt = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
+      insertOp: db.prepare('INSERT INTO ops (seq, id, kind, envelope, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      byId: db.prepare<[string], OpRow>('SELECT * FROM ops WHERE id = ?'),
+      stateAt: db.prepare<[number], { seq: number; id: string; state: OpState }>(
+        'SELECT seq, id, state FROM ops WHERE seq = ?',
+      ),
+      pendingFirst: db.prepare<[number], { seq: number; envelope: string }>(
+        "SELECT seq, envelope FROM ops WHERE state = 'pending' ORDER BY seq LIMIT ?",
+      ),
+      pendingAfter: db.prepare<[number, number], { seq: number; id: string; hash: string }>(
+        "SELECT seq, id, hash FROM ops WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+      ),
+      oldestPending: db.prepare<[], { recorded_at: number }>(
+        "SELECT recorded_at FROM ops WHERE state = 'pending' ORDER BY seq LIMIT 1",
+      ),
+      confirm: db.prepare(
+        "UPDATE ops SET state = 'confirmed', result = ?, settled_at = ?, last_error = NULL WHERE seq = ? AND state = 'pending'",
+      ),
+      markDead: db.prepare<[string | null, number, string, number], { id: string; kind: string }>(
+        "UPDATE ops SET state = 'dead', result = ?, settled_at = ?, last_error = ? WHERE seq = ? AND state = 'pending' RETURNING id, kind",
+      ),
+      insertDead: db.prepare(
+        'INSERT OR REPLACE INTO dead_letters (seq, id, kind, reason, message, result, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      deadAllInsert: db.prepare(
+        "INSERT OR REPLACE INTO dead_letters (seq, id, kind, reason, message, result, at) SELECT seq, id, kind, ?, ?, NULL, ? FROM ops WHERE state = 'pending'",
+      ),
+      deadAllUpdate: db.prepare(
+        "UPDATE ops SET state = 'dead', settled_at = ?, last_error = ? WHERE state = 'pending'",
+      ),
+      requeue: db.prepare(
+        "UPDATE ops SET state = 'pending', result = NULL, settled_at = NULL WHERE seq BETWEEN ? AND ? AND state = 'confirmed'",
+      ),
+      deadLetters: db.prepare<[number, number], DeadRow>(
+        'SELECT * FROM dead_letters WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+      deadLetterAt: db.prepare<[number], DeadRow>('SELECT * FROM dead_letters WHERE seq = ?'),
+      beginAttempt: db.prepare('INSERT INTO sync_attempts (started_at, first_seq, last_seq, ops) VALUES (?, ?, ?, ?)'),
+      countAttempt: db.prepare(
+        "UPDATE ops SET attempts = attempts + 1, last_attempt_at = ? WHERE seq BETWEEN ? AND ? AND state = 'pending'",
+      ),
+      pruneAttempts: db.prepare('DELETE FROM sync_attempts WHERE id <= ?'),
+      finishAttempt: db.prepare(
+        'UPDATE sync_attempts SET finished_at = ?, outcome = ?, http_status = ?, error = ? WHERE id = ?',
+      ),
+      opError: db.prepare("UPDATE ops SET last_error = ? WHERE seq BETWEEN ? AND ? AND state = 'pending'"),
+      attempts: db.prepare<[number], Record<string, number | string | null>>(
+        'SELECT * FROM sync_attempts ORDER BY id DESC LIMIT ?',
+      ),
+    };
+    this.#tx = db.transaction((fn: () => unknown) => fn());
+    this.#counts = { pending: 0, confirmed: 0, dead: 0 };
+    const counts = db.prepare('SELECT state, COUNT(*) AS n FROM ops GROUP BY state').all() as {
+      state: OpState;
+      n: number;
+    }[];
+    for (const { state, n } of counts) this.#counts[state] = n;
+    const head = db.prepare('SELECT seq, hash FROM ops ORDER BY seq DESC LIMIT 1').get() as ChainHead | undefined;
+    this.#head = head ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** The newest op's seq and hash (seq 0 and GENESIS_HASH before the first op). */
+  get head(): ChainHead {
+    return { ...this.#head };
+  }
+
+  get counts(): OpCounts {
+    return { ...this.#counts };
+  }
+
+  /**
+   * Runs `fn` in one transaction; in-memory counts and head follow only if it
+   * commits. Nested calls join the outer transaction.
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.#delta) return fn();
+    const delta: Delta = { pending: 0, confirmed: 0, dead: 0, head: null };
+    this.#delta = delta;
+    try {
+      const out = this.#tx(fn) as T;
+      this.#counts.pending += delta.pending;
+      this.#counts.confirmed += delta.confirmed;
+      this.#counts.dead += delta.dead;
+      if (delta.head) this.#head = delta.head;
+      return out;
+    } finally {
+      this.#delta = null;
+    }
+  }
+
+  #inTx<T>(fn: (delta: Delta) => T): T {
+    return this.transaction(() => fn(this.#delta as Delta));
+  }
+
+  getMeta(key: string): string | null {
+    return this.#stmt.getMeta.get(key)?.value ?? null;
+  }
+
+  /** Writes meta entries in one transaction; null deletes. */
+  setMeta(entries: Readonly<Record<string, string | null>>): void {
+    this.transaction(() => this.#writeMeta(entries));
+  }
+
+  #writeMeta(entries: Readonly<Record<string, string | null>>): void {
+    for (const [key, value] of Object.entries(entries)) {
+      if (value === null) this.#stmt.deleteMeta.run(key);
+      else this.#stmt.setMeta.run(key, value);
+    }
+  }
+
+  /** Seals the next op of the chain and commits it (with `meta`); returns it once durable. */
+  append(input: AppendInput): Op {
+    return this.#inTx((delta) => {
+      const head = delta.head ?? this.#head;
+      const op = sealOp({
+        v: PROTOCOL_VERSION,
+        id: input.id,
+        device: input.device,
+        seq: head.seq + 1,
+        prev: head.hash,
+        kind: input.kind,
+        body: input.body,
+        at: input.at,
+        decision: input.decision,
+      });
+      this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
+      if (input.meta) this.#writeMeta(input.meta);
+      delta.head = { seq: op.seq, hash: op.hash };
+      delta.pending++;
+      return op;
+    });
+  }
+
+  getOp(id: string): JournalEntry | undefined {
+    const row = this.#stmt.byId.get(id);
+    if (!row) return undefined;
+    return {
+      seq: row.seq,
+      id: row.id,
+      kind: row.kind,
+      hash: row.hash,
+      recordedAt: row.recorded_at,
+      state: row.state,
+      attempts: row.attempts,
+      lastAttemptAt: row.last_attempt_at,
+      lastError: row.last_error,
+      result: parseJson(row.result),
+      settledAt: row.settled_at,
+      op: JSON.parse(row.envelope) as Op,
+    };
+  }
+
+  /** The state of the op at `seq`, if there is one. */
+  stateAt(seq: number): { seq: number; id: string; state: OpState } | undefined {
+    return this.#stmt.stateAt.get(seq);
+  }
+
+  /** When the oldest pending op was recorded (device clock), or null. */
+  oldestPendingAt(): number | null {
+    return this.#stmt.oldestPending.get()?.recorded_at ?? null;
+  }
+
+  /** The pending ops with the lowest seqs, contiguous in seq, at most `limit`: the next batch. */
+  pendingRun(limit: number): Op[] {
+    const rows = this.#stmt.pendingFirst.all(limit);
+    const ops: Op[] = [];
+    for (const row of rows) {
+      const last = ops.at(-1);
+      if (last && row.seq !== last.seq + 1) break;
+      ops.push(JSON.parse(row.envelope) as Op);
+    }
+    return ops;
+  }
+
+  /** Pending ops with seq above `afterSeq`, lowest first, at most `limit` (for paging without loading all). */
+  pendingAfter(afterSeq: number, limit: number): { seq: number; id: string; hash: string }[] {
+    return this.#stmt.pendingAfter.all(afterSeq, limit);
+  }
+
+  /** Pending → confirmed with the server's result. False if the op was not pending. */
+  confirm(seq: number, result: unknown, at: number): boolean {
+    return this.#inTx((delta) => {
+      const changed = this.#stmt.confirm.run(JSON.stringify(result), at, seq).changes > 0;
+      if (changed) {
+        delta.pending--;
+        delta.confirmed++;
+      }
+      return changed;
+    });
+  }
+
+  /** Pending → dead, with a dead-letter row. Null if the op was not pending. */
+  deadLetter(seq: number, reason: string, message: string, result: unknown, at: number): DeadLetter | null {
+    return this.#inTx((delta) => {
+      const resultJson = result === null || result === undefined ? null : JSON.stringify(result);
+      const row = this.#stmt.markDead.get(resultJson, at, `${reason}: ${message}`, seq);
+      if (!row) return null;
+      this.#stmt.insertDead.run(seq, row.id, row.kind, reason, message, resultJson, at);
+      delta.pending--;
+      delta.dead++;
+      return { seq, id: row.id, kind: row.kind, reason, message, result: result ?? null, at };
+    });
+  }
+
+  /** Every pending op → dead with one reason (a revoked device). Set-based: no op is loaded. */
+  deadLetterAllPending(reason: string, message: string, at: number): number {
+    return this.#inTx((delta) => {
+      this.#stmt.deadAllInsert.run(reason, message, at);
+      const n = this.#stmt.deadAllUpdate.run(at, `${reason}: ${message}`).changes;
+      delta.pending -= n;
+      delta.dead += n;
+      return n;
+    });
+  }
+
+  /** Confirmed → pending for seqs in [from, to] (the server lost them); returns how many. */
+  requeue(from: number, to: number): number {
+    return this.#inTx((delta) => {
+      const n = this.#stmt.requeue.run(from, to).changes;
+      delta.confirmed -= n;
+      delta.pending += n;
+      return n;
+    });
+  }
+
+  /** Dead letters in seq order, after `afterSeq`, at most `limit`. */
+  deadLetters(limit = 100, afterSeq = 0): DeadLetter[] {
+    return this.#stmt.deadLetters.all(afterSeq, limit).map(toDeadLetter);
+  }
+
+  deadLetterAt(seq: number): DeadLetter | undefined {
+    const row = this.#stmt.deadLetterAt.get(seq);
+    return row ? toDeadLetter(row) : undefined;
+  }
+
+  /** Logs an attempt to deliver seqs [first, last] and counts it on those ops; returns the attempt id. */
+  beginAttempt(first: number | null, last: number | null, ops: number, at: number): number {
+    return this.transaction(() => {
+      const id = Number(this.#stmt.beginAttempt.run(at, first, last, ops).lastInsertRowid);
+      if (first !== null && last !== null) this.#stmt.countAttempt.run(at, first, last);
+      if (id > this.#attemptsKept) this.#stmt.pruneAttempts.run(id - this.#attemptsKept);
+      return id;
+    });
+  }
+
+  /** Records how an attempt ended; `opError` also lands on its still-pending ops. */
+  finishAttempt(id: number, end: AttemptEnd, opError?: { first: number; last: number; error: string }): void {
+    this.transaction(() => {
+      this.#stmt.finishAttempt.run(end.finishedAt, end.outcome, end.httpStatus, end.error, id);
+      if (opError) this.#stmt.opError.run(opError.error, opError.first, opError.last);
+    });
+  }
+
+  /** The newest sync attempts, newest first. */
+  recentAttempts(limit = 50): SyncAttempt[] {
+    return this.#stmt.attempts.all(limit).map((r) => ({
+      id: r.id as number,
+      startedAt: r.started_at as number,
+      finishedAt: r.finished_at as number | null,
+      firstSeq: r.first_seq as number | null,
+      lastSeq: r.last_seq as number | null,
+      ops: r.ops as number,
+      outcome: r.outcome as string | null,
+      httpStatus: r.http_status as number | null,
+      error: r.error as string | null,
+    }));
+  }
+
+  /** The durability settings in force, for diagnostics. */
+  pragmas(): { journalMode: string; synchronous: number; lockingMode: string; foreignKeys: number } {
+    return {
+      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.#db.pragma('synchronous', { simple: true })),
+      lockingMode: String(this.#db.pragma('locking_mode', { simple: true })),
+      foreignKeys: Number(this.#db.pragma('foreign_keys', { simple: true })),
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.#db.open;
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

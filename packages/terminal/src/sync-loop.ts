@@ -1,0 +1,284 @@
+/**
+ * SyncLoop: decides when the outbox is delivered; `Exchange` does each request.
+ *
+ *                 record (autoSync) / syncNow / start
+ *      ┌──────┐ ───────────────────────────────────▶ ┌─────────┐ ──┐ 2xx and more
+ *      │ idle │                                      │ sending │   │ pending: next
+ *      └──────┘ ◀──────── nothing pending ────────── └─────────┘ ◀─┘ batch at once
+ *       │   ▲                                          │     ▲
+ *  ping │   │ every idlePingMs        unknown outcome, │     │ timer, or syncNow
+ *       ▼   │                          busy, blocked   ▼     │ (≥ manualRetryMinIntervalMs apart)
+ *      (ping)                                      ┌─────────┐
+ *                                                  │ backoff │
+ *      stop() / close() / revoked ──▶ stopped      └─────────┘
+ *
+ * Invariants:
+ * - A batch is the lowest pending seqs, contiguous, sent as stored: a resend
+ *   after an unknown outcome carries the same ids and the same bytes, and the
+ *   server answers `duplicate` for whatever it had already applied.
+ * - An unknown outcome never fails an op; only the server's answer settles it.
+ * - Never spins: every path that makes no progress waits on the timer, and a
+ *   blocked chain waits the longest step of the schedule.
+ * - A new record does not cut a backoff short (a dead server is not hammered
+ *   once per sale); syncNow does, at most once per manualRetryMinIntervalMs.
+ */
+import type { Clock, Random, TimerHandle } from '@holdfast/domain';
+import { backoffBaseMs, backoffDelayMs } from '@holdfast/domain';
+import { type OpStatus, QUERY_MAX_IDS } from '@holdfast/protocol';
+import type { ConnectivityMonitor } from './connectivity.js';
+import { NotEnrolledError, TerminalClosedError } from './errors.js';
+import type { EventSink, Exchange } from './exchange.js';
+import type { Journal } from './journal.js';
+import type { Outbox } from './outbox.js';
+import { type Credentials, describeError, type SyncEvents, type SyncOutcome, type SyncReport } from './sync-events.js';
+
+export type SyncState = 'stopped' | 'idle' | 'sending' | 'backoff';
+
+export interface SyncLoopOptions {
+  journal: Journal;
+  outbox: Outbox;
+  exchange: Exchange;
+  clock: Clock;
+  random: Random;
+  backoffSeconds: readonly number[];
+  batchSize: number;
+  idlePingMs: number;
+  manualRetryMinIntervalMs: number;
+  connectivity: ConnectivityMonitor;
+  events: EventSink<SyncEvents>;
+  /** The device's id and key, or null before enrollment. */
+  credentials: () => Credentials | null;
+  isRevoked: () => boolean;
+  /** Called after anything that may change the terminal's status. */
+  onChange: () => void;
+  /** Unexpected errors (a full disk, a bug): reported, then retried with backoff. */
+  onError: (error: unknown) => void;
+}
+
+/** A blocked chain is retried no faster than this, even with a zero-delay schedule. */
+const MIN_BLOCKED_RETRY_MS = 1000;
+
+interface Tally {
+  attempts: number;
+  confirmed: number;
+  dead: number;
+}
+
+export class SyncLoop {
+  readonly #o: SyncLoopOptions;
+  #state: SyncState = 'stopped';
+  #auto = false;
+  #closed = false;
+  #abort = false;
+  /** The latest run; `#running` says whether it is still going (known synchronously, unlike a promise). */
+  #run: Promise<SyncReport> | null = null;
+  #running = false;
+  #timer: { handle: TimerHandle; due: number; kind: 'retry' | 'ping' } | null = null;
+  #batchLimit: number;
+
+  constructor(options: SyncLoopOptions) {
+    this.#o = options;
+    this.#batchLimit = options.batchSize;
+  }
+
+  get state(): SyncState {
+    return this.#state;
+  }
+
+  /** When the next retry is due (in backoff only). */
+  get nextAttemptAt(): number | null {
+    return this.#timer?.kind === 'retry' ? this.#timer.due : null;
+  }
+
+  /** Starts automatic delivery: on record, on timers, idle pings. */
+  start(): void {
+    if (this.#closed || this.#auto) return;
+    this.#auto = true;
+    if (this.#state === 'stopped') this.#state = 'idle';
+    if (!this.#running) void this.#startRun();
+  }
+
+  /** Stops automatic delivery; a request in flight finishes and its answer is applied. */
+  stop(): void {
+    this.#auto = false;
+    this.#abort = true;
+    this.#cancelTimer();
+    if (!this.#running) this.#state = 'stopped';
+  }
+
+  /** Stops, waits for any request in flight, and refuses further work. */
+  async close(): Promise<void> {
+    this.stop();
+    this.#closed = true;
+    await this.#run;
+    await this.#o.exchange.drained();
+  }
+
+  /** A new op was recorded: deliver it now if the loop is idle (not while backing off). */
+  notifyRecorded(): void {
+    if (this.#auto && this.#state === 'idle' && !this.#running) void this.#startRun();
+  }
+
+  /**
+   * The clerk's retry button. Joins the run in flight; in backoff, sends now
+   * unless the last attempt started less than manualRetryMinIntervalMs ago
+   * (then the retry is moved up to that moment and 'throttled' returned).
+   */
+  syncNow(): Promise<SyncReport> {
+    if (this.#closed) return Promise.reject(new TerminalClosedError());
+    if (this.#running && this.#run) return this.#run;
+    const last = this.#o.exchange.lastAttemptAt;
+    if (this.#state === 'backoff' && last !== null) {
+      const earliest = last + this.#o.manualRetryMinIntervalMs;
+      const now = this.#o.clock.now();
+      if (now < earliest) {
+        if (!this.#timer || this.#timer.due > earliest) this.#arm('retry', earliest - now);
+        return Promise.resolve(this.#report('throttled', { attempts: 0, confirmed: 0, dead: 0 }));
+      }
+    }
+    return this.#startRun();
+  }
+
+  /**
+   * Asks the server for the stored state of `ids` (default: every pending op,
+   * paged) without resending them, and settles what it learns as a batch
+   * answer would. Returns the server's state per id.
+   */
+  async requery(ids?: readonly string[]): Promise<OpStatus[]> {
+    if (this.#closed) throw new TerminalClosedError();
+    const credentials = this.#o.credentials();
+    if (!credentials) throw new NotEnrolledError();
+    const out: OpStatus[] = [];
+    try {
+      if (ids) {
+        for (let i = 0; i < ids.length; i += QUERY_MAX_IDS) {
+          out.push(...(await this.#o.exchange.query(credentials, ids.slice(i, i + QUERY_MAX_IDS))));
+        }
+        return out;
+      }
+      for (let after = 0; ; ) {
+        if (this.#closed) throw new TerminalClosedError();
+        const page = this.#o.journal.pendingAfter(after, QUERY_MAX_IDS);
+        const last = page.at(-1);
+        if (!last) return out;
+        after = last.seq;
+        out.push(
+          ...(await this.#o.exchange.query(
+            credentials,
+            page.map((p) => p.id),
+          )),
+        );
+      }
+    } finally {
+      if (this.#o.isRevoked()) this.#halt();
+      this.#o.onChange();
+    }
+  }
+
+  #startRun(): Promise<SyncReport> {
+    this.#cancelTimer();
+    this.#abort = false;
+    this.#state = 'sending';
+    this.#running = true;
+    this.#run = this.#drain();
+    return this.#run;
+  }
+
+  async #drain(): Promise<SyncReport> {
+    const tally: Tally = { attempts: 0, confirmed: 0, dead: 0 };
+    try {
+      for (;;) {
+        if (this.#abort || this.#closed) return this.#end('stopped', tally);
+        const credentials = this.#o.credentials();
+        if (!credentials) return this.#end('not_enrolled', tally);
+        if (this.#o.isRevoked()) return this.#end('revoked', tally);
+        const ops = this.#o.outbox.nextBatch(this.#batchLimit);
+        if (ops.length === 0) return this.#end('idle', tally);
+        tally.attempts++;
+        const outcome = await this.#o.exchange.sendBatch(credentials, ops);
+        tally.confirmed += outcome.confirmed;
+        tally.dead += outcome.dead;
+        this.#o.onChange();
+        switch (outcome.next) {
+          case 'continue':
+            if (outcome.shrinkTo !== undefined) this.#batchLimit = outcome.shrinkTo;
+            continue;
+          case 'revoked':
+            return this.#end('revoked', tally);
+          case 'blocked':
+            return this.#end('blocked', tally, this.#blockedDelay());
+          case 'retry':
+            return this.#end('backoff', tally, Math.max(this.#failureDelay(), outcome.atLeastMs));
+        }
+      }
+    } catch (error) {
+      this.#o.onError(error);
+      this.#o.connectivity.failed(describeError(error));
+      return this.#end('backoff', tally, this.#failureDelay());
+    }
+  }
+
+  #end(outcome: Exclude<SyncOutcome, 'throttled'>, tally: Tally, delayMs?: number): SyncReport {
+    this.#running = false;
+    if (outcome === 'revoked') this.#halt();
+    else if (this.#abort || this.#closed || outcome === 'stopped') this.#state = 'stopped';
+    else if (outcome === 'backoff' || outcome === 'blocked') {
+      this.#state = 'backoff';
+      if (this.#auto && delayMs !== undefined) this.#arm('retry', delayMs);
+    } else {
+      this.#state = 'idle';
+      if (outcome === 'idle') this.#armPing();
+    }
+    this.#o.onChange();
+    return this.#report(outcome, tally);
+  }
+
+  /** Revoked: nothing will ever be sent again. */
+  #halt(): void {
+    this.#auto = false;
+    this.#cancelTimer();
+    if (!this.#running) this.#state = 'stopped';
+  }
+
+  #report(outcome: SyncOutcome, tally: Tally): SyncReport {
+    return { outcome, ...tally, pending: this.#o.journal.counts.pending, nextAttemptAt: this.nextAttemptAt };
+  }
+
+  #armPing(): void {
+    if (!this.#auto || this.#o.idlePingMs <= 0 || !this.#o.credentials() || this.#o.isRevoked()) return;
+    this.#arm('ping', this.#o.idlePingMs);
+  }
+
+  async #ping(): Promise<void> {
+    if (this.#running || this.#state !== 'idle') return;
+    await this.#o.exchange.ping();
+    this.#o.onChange();
+    if (this.#state === 'idle' && !this.#running && !this.#timer) this.#armPing();
+  }
+
+  #arm(kind: 'retry' | 'ping', delayMs: number): void {
+    this.#cancelTimer();
+    const due = this.#o.clock.now() + delayMs;
+    const handle = this.#o.clock.setTimer(delayMs, () => {
+      if (this.#timer?.handle !== handle) return;
+      this.#timer = null;
+      if (kind === 'ping') this.#ping().catch((error: unknown) => this.#o.onError(error));
+      else if (!this.#running && !this.#closed) void this.#startRun();
+    });
+    this.#timer = { handle, due, kind };
+  }
+
+  #cancelTimer(): void {
+    this.#timer?.handle.cancel();
+    this.#timer = null;
+  }
+
+  #failureDelay(): number {
+    return backoffDelayMs(this.#o.connectivity.consecutiveFailures, this.#o.random, this.#o.backoffSeconds);
+  }
+
+  #blockedDelay(): number {
+    const schedule = this.#o.backoffSeconds;
+    return Math.max(backoffBaseMs(schedule.length, schedule), MIN_BLOCKED_RETRY_MS);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The Terminal's options and how they are checked: every bad value fails
+ * at open with a RangeError naming it, never later in the sync loop.
+ */
+import { type Clock, DEFAULT_BACKOFF_SECONDS, type Random, validateBackoffSchedule } from '@holdfast/domain';
+import { BATCH_MAX_OPS } from '@holdfast/protocol';
+import type { Transport } from './transport.js';
+
+export interface TerminalOptions {
+  /** Directory of the journal (`journal.db`); created if missing. One terminal per directory. */
+  dataDir: string;
+  transport: Transport;
+  /** Every time read and timer goes through it (default: the system clock). */
+  clock?: Clock;
+  /** Backoff jitter (default: crypto random). */
+  random?: Random;
+  /** Random bytes of op ids (default: crypto random). */
+  idRandom?: Random;
+  /** Backoff base delays in seconds (default DEFAULT_BACKOFF_SECONDS); the last one repeats. */
+  backoffSeconds?: readonly number[];
+  /** Ops per batch, 1..BATCH_MAX_OPS (default 500). */
+  batchSize?: number;
+  /** Per request (default 10 000 ms). */
+  requestTimeoutMs?: number;
+  /** Ping this often while nothing is pending, to keep connectivity fresh (default 30 000 ms; 0 disables). */
+  idlePingMs?: number;
+  /** Send on record and on timers (default true). Without it, only syncNow() sends. */
+  autoSync?: boolean;
+  /** syncNow() in backoff sends at most this often (default 1000 ms). */
+  manualRetryMinIntervalMs?: number;
+  /** Receives errors thrown by event listeners and unexpected sync errors (default: console.error). */
+  onError?: (error: unknown) => void;
+}
+
+/** The numeric options, checked, with their defaults. */
+export interface ResolvedOptions {
+  backoffSeconds: readonly number[];
+  batchSize: number;
+  requestTimeoutMs: number;
+  idlePingMs: number;
+  manualRetryMinIntervalMs: number;
+}
+
+export function resolveOptions(options: TerminalOptions): ResolvedOptions {
+  const backoffSeconds = Object.freeze([...(options.backoffSeconds ?? DEFAULT_BACKOFF_SECONDS)]);
+  validateBackoffSchedule(backoffSeconds);
+  const batchSize = options.batchSize ?? BATCH_MAX_OPS;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > BATCH_MAX_OPS) {
+    throw new RangeError(`batchSize must be an integer 1..${BATCH_MAX_OPS}`);
+  }
+  const ms = (name: string, value: number, min: number) => {
+    if (!Number.isFinite(value) || value < min) throw new RangeError(`${name} must be a number >= ${min}`);
+    return value;
+  };
+  return {
+    backoffSeconds,
+    batchSize,
+    requestTimeoutMs: ms('requestTimeoutMs', options.requestTimeoutMs ?? 10_000, 1),
+    idlePingMs: ms('idlePingMs', options.idlePingMs ?? 30_000, 0),
+    manualRetryMinIntervalMs: ms('manualRetryMinIntervalMs', options.manualRetryMinIntervalMs ?? 1000, 0),
+  };
+}

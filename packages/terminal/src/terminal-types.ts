@@ -1,0 +1,47 @@
+/**
+ * The Terminal's public vocabulary (recorded ops, status, events), kept apart
+ * from the class so that helpers can name them without importing it.
+ */
+import type { OpKind } from '@holdfast/protocol';
+import type { Connectivity } from './connectivity.js';
+import type { Blocked } from './outbox.js';
+import type { SyncEvents } from './sync-events.js';
+
+/** An op just committed to the journal. */
+export interface RecordedOp {
+  id: string;
+  seq: number;
+  kind: OpKind;
+  hash: string;
+  at: number;
+  state: 'pending';
+}
+
+/** An op's state as the clerk sees it. */
+export type ClerkOpState = 'pending' | 'confirmed' | 'needs_attention';
+
+export interface TerminalStatus {
+  deviceId: string | null;
+  enrolled: boolean;
+  revoked: boolean;
+  connectivity: Connectivity;
+  /** Newest recorded seq (0 before the first op). */
+  latestSeq: number;
+  pending: number;
+  confirmed: number;
+  deadLetters: number;
+  /** When the oldest pending op was recorded (device clock). */
+  oldestPendingAt: number | null;
+  oldestPendingAgeMs: number | null;
+  lastSuccessAt: number | null;
+  lastAttemptAt: number | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  nextAttemptAt: number | null;
+  blocked: Blocked | null;
+}
+
+export interface TerminalEvents extends SyncEvents {
+  recorded: RecordedOp;
+  status: TerminalStatus;
+}

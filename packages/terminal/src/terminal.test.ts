@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { describe, test } from 'node:test';
+import { DomainError } from '@holdfast/domain';
+import { GENESIS_HASH, hashOp, NO_DECISION, ValidationError } from '@holdfast/protocol';
+import {
+  AlreadyEnrolledError,
+  DeviceRevokedError,
+  EnrollmentError,
+  JournalLockedError,
+  NotEnrolledError,
+  TerminalClosedError,
+  TransportError,
+} from './errors.js';
+import { Terminal } from './terminal.js';
+import { cardSale, cashSale, createHarness, openTill } from './testing/harness.js';
+
+describe('Terminal enrollment', () => {
+  test('enrolls with a token and keeps the device id across restarts', async () => {
+    const h = await createHarness({ enroll: false });
+    try {
+      assert.equal(h.terminal.enrolled, false);
+      const { deviceId } = await h.terminal.enroll(h.server.createToken(), 'till-7');
+      assert.equal(h.terminal.deviceId, deviceId);
+      assert.equal(h.server.device(deviceId)?.label, 'till-7');
+      const reopened = await h.reopen();
+      assert.equal(reopened.deviceId, deviceId);
+      assert.equal(reopened.enrolled, true);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a retry after a lost answer reuses the stored key pair and gets the same device id', async () => {
+    const h = await createHarness({ enroll: false });
+    try {
+      const token = h.server.createToken();
+      h.net.next({ type: 'drop-response' }, 'enroll');
+      await assert.rejects(h.terminal.enroll(token), TransportError);
+      assert.equal(h.terminal.enrolled, false);
+      // Even across a restart: the keys were committed before the request left.
+      await h.reopen();
+      const { deviceId } = await h.terminal.enroll(token);
+      assert.equal(h.server.requests.enroll, 2);
+      const device = h.server.device(deviceId);
+      assert.ok(device, 'the device the first request created is the one we got');
+      assert.equal(h.terminal.deviceId, deviceId);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a rejected enrollment throws the server code; enrolling twice is refused', async () => {
+    const h = await createHarness({ enroll: false });
+    try {
+      await assert.rejects(
+        h.terminal.enroll('A'.repeat(43)),
+        (error: unknown) => error instanceof EnrollmentError && error.serverCode === 'token_invalid',
+      );
+      await h.terminal.enroll(h.server.createToken());
+      await assert.rejects(h.terminal.enroll(h.server.createToken()), AlreadyEnrolledError);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('recording before enrollment fails and records nothing', async () => {
+    const h = await createHarness({ enroll: false });
+    try {
+      assert.throws(() => openTill(h.terminal), NotEnrolledError);
+      assert.throws(() => h.terminal.recordSale(cashSale()), NotEnrolledError);
+      assert.equal(h.terminal.status().latestSeq, 0);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
+
+describe('Terminal recording', () => {
+  test('records ops as a hash chain, synchronously, and emits recorded', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      const seen: number[] = [];
+      h.terminal.on('recorded', (op) => seen.push(op.seq));
+      const shift = openTill(h.terminal);
+      const sale = h.terminal.recordSale(cashSale(2));
+      const move = h.terminal.recordCashMovement({ direction: 'out', reason: 'safe_drop', amount: 5000 });
+      const close = h.terminal.closeShift({ countedCash: 10_000, note: 'ok' });
+      assert.deepEqual(seen, [1, 2, 3, 4]);
+      assert.deepEqual(sale, { ...sale, seq: 2, kind: 'sale.recorded', state: 'pending' });
+      let prev = GENESIS_HASH;
+      for (const id of [shift, sale.id, move.id, close.id]) {
+        const entry = h.terminal.getOp(id);
+        assert.ok(entry);
+        assert.equal(entry.op.prev, prev);
+        assert.equal(hashOp(entry.op), entry.hash);
+        assert.equal(entry.op.device, h.terminal.deviceId);
+        prev = entry.hash;
+      }
+      const body = h.terminal.getOp(sale.id)?.op.body;
+      assert.deepEqual(body, { shift, currency: 'EUR', ...cashSale(2), total: 500 });
+      assert.equal(h.terminal.opState(sale.id), 'pending');
+      assert.equal(h.terminal.lastShift()?.cashOut, 5000);
+      assert.equal(h.terminal.lastShift()?.status, 'closed');
+      assert.equal(h.terminal.currentShift(), null);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('an invalid body is refused with the field named, and consumes no seq', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      openTill(h.terminal);
+      const bad = cashSale();
+      (bad.lines[0] as { qty: number }).qty = 0;
+      assert.throws(
+        () => h.terminal.recordSale(bad),
+        (error: unknown) => error instanceof ValidationError && error.field === 'body.lines[0].qty',
+      );
+      assert.throws(
+        () => h.terminal.record('shift.opened', { clerk: '', currency: 'EUR', openingFloat: 0 }),
+        (error: unknown) => error instanceof ValidationError && error.field === 'body.clerk',
+      );
+      assert.throws(() => h.terminal.record('sale.recorded', { nonsense: true } as never), ValidationError);
+      assert.throws(() => h.terminal.record('no.such_kind' as never, {} as never), ValidationError);
+      assert.throws(
+        () =>
+          h.terminal.record('shift.opened', { clerk: 'b', currency: 'EUR', openingFloat: 0 }, {
+            ...NO_DECISION,
+            mode: 'sometimes',
+          } as never),
+        (error: unknown) => error instanceof ValidationError && error.field === 'decision.mode',
+      );
+      assert.equal(h.terminal.status().latestSeq, 1);
+      assert.equal(h.terminal.recordSale(cashSale()).seq, 2);
+      // A clock stuck in 1970 (a flat RTC battery) would make ops no server accepts.
+      h.clock.advance(-h.clock.now());
+      assert.throws(
+        () => h.terminal.recordSale(cashSale()),
+        (error: unknown) => error instanceof ValidationError && error.field === 'at',
+      );
+      assert.equal(h.terminal.status().latestSeq, 2);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('shift rules are applied before recording', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      const isDomain = (code: string) => (error: unknown) => error instanceof DomainError && error.code === code;
+      assert.throws(() => h.terminal.recordSale(cashSale()), isDomain('no_open_shift'));
+      assert.throws(() => h.terminal.closeShift({ countedCash: 0 }), isDomain('no_open_shift'));
+      const shift = openTill(h.terminal);
+      assert.throws(() => openTill(h.terminal, 'bob'), isDomain('shift_already_open'));
+      assert.throws(
+        () => h.terminal.recordCashMovement({ direction: 'out', reason: 'paid_out', amount: 10_001 }),
+        isDomain('insufficient_cash'),
+      );
+      const other = '01940000-0000-7000-8000-0000000000ff';
+      assert.throws(
+        () => h.terminal.record('sale.recorded', { shift: other, currency: 'EUR', ...cashSale(), total: 250 }),
+        isDomain('shift_mismatch'),
+      );
+      assert.equal(h.terminal.status().latestSeq, 1);
+      assert.equal(h.terminal.currentShift()?.id, shift);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('the open shift survives a restart', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      const shift = openTill(h.terminal);
+      h.terminal.recordSale(cashSale(3));
+      h.terminal.recordSale(cardSale());
+      const before = h.terminal.currentShift();
+      const t = await h.reopen({ autoSync: false });
+      assert.deepEqual(t.currentShift(), before);
+      assert.equal(t.currentShift()?.id, shift);
+      assert.equal(t.currentShift()?.cashSales, 750);
+      assert.equal(t.recordSale(cashSale()).seq, 4);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('one terminal per journal: a second open fails clearly; a closed terminal refuses work', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      assert.throws(() => Terminal.open({ dataDir: h.dir, transport: h.net }), JournalLockedError);
+      await h.terminal.close();
+      assert.throws(() => h.terminal.status(), TerminalClosedError);
+      assert.throws(() => openTill(h.terminal), TerminalClosedError);
+      await assert.rejects(h.terminal.syncNow(), TerminalClosedError);
+      await h.reopen({ autoSync: false });
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('options are checked', async () => {
+    const h = await createHarness({ enroll: false });
+    try {
+      await h.terminal.close();
+      const bad = [{ batchSize: 0 }, { batchSize: 501 }, { backoffSeconds: [3, 1] }, { requestTimeoutMs: 0 }];
+      for (const options of bad) {
+        assert.throws(() => Terminal.open({ dataDir: h.dir, transport: h.net, ...options }), RangeError);
+      }
+      assert.ok(fs.existsSync(h.dir));
+      await h.reopen();
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a revoked terminal refuses to record', async () => {
+    const h = await createHarness();
+    try {
+      openTill(h.terminal);
+      await h.clock.tick();
+      h.server.revoke(h.terminal.deviceId as string, 'stolen');
+      h.terminal.recordSale(cashSale());
+      await h.clock.tick();
+      assert.equal(h.terminal.revoked, true);
+      assert.throws(
+        () => h.terminal.recordSale(cashSale()),
+        (error: unknown) => error instanceof DeviceRevokedError && error.reason === 'stolen',
+      );
+    } finally {
+      await h.cleanup();
+    }
+  });
+});

@@ -1,0 +1,321 @@
+/**
+ * FakeServer: an in-memory server with Holdfast's ingest semantics, used as
+ * a Transport by tests and the simulator.
+ *
+ * It checks what the real server checks, in the same order (docs/protocol.md
+ * §4.2): schema, devices, contiguity, duplicate ids, latestSeq, enrollment
+ * and revocation, signature, hashes, chain links; then per op: duplicate,
+ * conflict, fork, seq_gap, broken link, invalid body, accepted. It stores
+ * what it took and answers retries with the stored result.
+ *
+ * Requests and answers cross a JSON round trip, as on a wire, so neither side
+ * can share objects with the other.
+ */
+
+import type { KeyObject } from 'node:crypto';
+import { type Clock, cryptoRandom, type Random, systemClock } from '@holdfast/domain';
+import {
+  type Batch,
+  batchHeadMessage,
+  batchSchema,
+  type EnrollRequest,
+  type EnrollResponse,
+  type ErrorCode,
+  enrollmentMessage,
+  enrollRequestSchema,
+  GENESIS_HASH,
+  hashOp,
+  type IngestResponse,
+  importPublicKey,
+  isKnownKind,
+  type Op,
+  type OpQuery,
+  type OpQueryResponse,
+  type OpResult,
+  type OpStatus,
+  opQuerySchema,
+  ProtocolError,
+  parseBody,
+  queryMessage,
+  type StoredResult,
+  uuidv7,
+  ValidationError,
+  verifyMessage,
+} from '@holdfast/protocol';
+import type { HealthResponse, Transport, TransportResult } from '../transport.js';
+
+interface StoredOp {
+  op: Op;
+  result: StoredResult;
+}
+
+/** What the fake server holds for one device. */
+export interface FakeDevice {
+  id: string;
+  label: string;
+  publicKey: string;
+  key: KeyObject;
+  enrolledAt: number;
+  revokedReason: string | null;
+  highWater: number;
+  headHash: string;
+  latestSeq: number;
+  ops: Map<number, StoredOp>;
+}
+
+export interface FakeServerOptions {
+  clock?: Clock;
+  /** Device ids and tokens (default: crypto random). */
+  random?: Random;
+}
+
+export class FakeServer implements Transport {
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #tokens = new Map<string, { label: string | null; usedBy: string | null }>();
+  readonly #devices = new Map<string, FakeDevice>();
+  readonly #ids = new Map<string, { device: string; seq: number }>();
+  readonly #taken = new Map<string, number>();
+  /** Requests received, by route. */
+  readonly requests = { enroll: 0, batches: 0, queries: 0, pings: 0 };
+
+  constructor(options: FakeServerOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? cryptoRandom;
+  }
+
+  /** Issues a one-time enrollment token. */
+  createToken(label: string | null = null): string {
+    const token = Buffer.from(this.#random.bytes(32)).toString('base64url');
+    this.#tokens.set(token, { label, usedBy: null });
+    return token;
+  }
+
+  device(id: string): FakeDevice | undefined {
+    return this.#devices.get(id);
+  }
+
+  revoke(deviceId: string, reason = 'revoked by operator'): void {
+    const device = this.#require(deviceId);
+    device.revokedReason = reason;
+  }
+
+  /** Forgets the device's ops above `seq`, as a server restored from an older backup would. */
+  restoreTo(deviceId: string, seq: number): void {
+    const device = this.#require(deviceId);
+    for (const [s, stored] of device.ops) {
+      if (s <= seq) continue;
+      device.ops.delete(s);
+      this.#ids.delete(stored.op.id);
+      this.#taken.delete(stored.op.id);
+    }
+    device.highWater = Math.min(device.highWater, seq);
+    device.headHash = device.ops.get(device.highWater)?.op.hash ?? GENESIS_HASH;
+  }
+
+  /** The device's stored ops in seq order. */
+  storedOps(deviceId: string): Op[] {
+    const device = this.#require(deviceId);
+    return [...device.ops.values()].sort((a, b) => a.op.seq - b.op.seq).map((s) => s.op);
+  }
+
+  /** How many times an op was taken into a chain (exactly-once means never above 1). */
+  timesApplied(id: string): number {
+    return this.#taken.get(id) ?? 0;
+  }
+
+  async enroll(req: EnrollRequest): Promise<TransportResult<EnrollResponse>> {
+    this.requests.enroll++;
+    const input = wire(req);
+    let parsed: EnrollRequest;
+    try {
+      parsed = enrollRequestSchema.parse(input);
+    } catch (error) {
+      return refuse(error);
+    }
+    const token = this.#tokens.get(parsed.token);
+    if (!token) return fail('token_invalid', 'unknown enrollment token');
+    if (
+      !verifyMessage(enrollmentMessage(parsed.token, parsed.publicKey), parsed.sig, importPublicKey(parsed.publicKey))
+    ) {
+      return fail('bad_signature', 'enrollment signature does not verify');
+    }
+    if (token.usedBy) {
+      const device = this.#devices.get(token.usedBy);
+      if (device?.publicKey !== parsed.publicKey) return fail('token_used', 'token was used by another key');
+      return ok(this.#enrolled(device));
+    }
+    const id = uuidv7(this.#clock.now(), this.#random.bytes(10));
+    const device: FakeDevice = {
+      id,
+      label: parsed.label ?? token.label ?? id.slice(-8),
+      publicKey: parsed.publicKey,
+      key: importPublicKey(parsed.publicKey),
+      enrolledAt: this.#clock.now(),
+      revokedReason: null,
+      highWater: 0,
+      headHash: GENESIS_HASH,
+      latestSeq: 0,
+      ops: new Map(),
+    };
+    this.#devices.set(id, device);
+    token.usedBy = id;
+    return ok(this.#enrolled(device));
+  }
+
+  async sendBatch(batch: Batch): Promise<TransportResult<IngestResponse>> {
+    this.requests.batches++;
+    let parsed: Batch;
+    try {
+      parsed = batchSchema.parse(wire(batch)) as Batch;
+    } catch (error) {
+      return refuse(error);
+    }
+    const problem = this.#checkBatch(parsed);
+    if (problem) return problem;
+    const device = this.#devices.get(parsed.device) as FakeDevice;
+    device.latestSeq = Math.max(device.latestSeq, parsed.latestSeq);
+    const results = parsed.ops.map((op) => this.#ingest(device, op));
+    return ok({ device: device.id, results, highWater: device.highWater, serverTime: this.#clock.now() });
+  }
+
+  async queryOps(query: OpQuery): Promise<TransportResult<OpQueryResponse>> {
+    this.requests.queries++;
+    let parsed: OpQuery;
+    try {
+      parsed = opQuerySchema.parse(wire(query));
+    } catch (error) {
+      return refuse(error);
+    }
+    const device = this.#devices.get(parsed.device);
+    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
+    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
+    if (!verifyMessage(queryMessage(device.id, parsed.ids, parsed.at), parsed.sig, device.key)) {
+      return fail('bad_signature', 'query signature does not verify');
+    }
+    const results: OpStatus[] = parsed.ids.map((id) => {
+      const where = this.#ids.get(id);
+      const stored = where?.device === device.id ? device.ops.get(where.seq) : undefined;
+      return stored
+        ? { id, found: true, seq: stored.op.seq, hash: stored.op.hash, result: stored.result }
+        : { id, found: false };
+    });
+    return ok({ results, highWater: device.highWater, serverTime: this.#clock.now() });
+  }
+
+  async ping(): Promise<TransportResult<HealthResponse>> {
+    this.requests.pings++;
+    return ok({ status: 'ok', time: this.#clock.now() });
+  }
+
+  #checkBatch(batch: Batch): TransportResult<never> | null {
+    const ops = batch.ops;
+    for (const [i, op] of ops.entries()) {
+      if (op.device !== batch.device) return fail('device_mismatch', `ops[${i}].device is not the batch's device`);
+      const prev = ops[i - 1];
+      if (prev && op.seq !== prev.seq + 1) return fail('seq_not_contiguous', `ops[${i}].seq does not follow`);
+    }
+    if (new Set(ops.map((op) => op.id)).size !== ops.length) return fail('duplicate_in_batch', 'an id appears twice');
+    const last = ops.at(-1) as Op;
+    if (batch.latestSeq < last.seq) return fail('invalid_request', 'latestSeq is below the last op');
+    const device = this.#devices.get(batch.device);
+    if (!device) return fail('unknown_device', `device ${batch.device} is not enrolled`);
+    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
+    if (!verifyMessage(batchHeadMessage(device.id, last.seq, last.hash), batch.sig, device.key)) {
+      return fail('bad_signature', 'batch signature does not verify');
+    }
+    for (const [i, op] of ops.entries()) {
+      if (hashOp(op) !== op.hash) return fail('hash_mismatch', `ops[${i}].hash is not the op's hash`);
+      const prev = ops[i - 1];
+      if (prev ? op.prev !== prev.hash : op.seq === 1 && op.prev !== GENESIS_HASH) {
+        return fail('chain_broken', `ops[${i}].prev does not link to the op before it`);
+      }
+    }
+    return null;
+  }
+
+  #ingest(device: FakeDevice, op: Op): OpResult {
+    const known = this.#ids.get(op.id);
+    if (known) {
+      const stored = this.#devices.get(known.device)?.ops.get(known.seq);
+      if (stored && stored.op.hash === op.hash) {
+        return { id: op.id, seq: op.seq, status: 'duplicate', original: stored.result };
+      }
+      return { id: op.id, seq: op.seq, status: 'conflict', message: `op ${op.id} was stored with another hash` };
+    }
+    if (device.ops.has(op.seq)) {
+      return { id: op.id, seq: op.seq, status: 'fork', message: `seq ${op.seq} is held by another op` };
+    }
+    if (op.seq > device.highWater + 1) {
+      const expectedSeq = device.highWater + 1;
+      return {
+        id: op.id,
+        seq: op.seq,
+        status: 'rejected',
+        reason: 'seq_gap',
+        message: `send seq ${expectedSeq} first`,
+        expectedSeq,
+      };
+    }
+    if (op.prev !== device.headHash) {
+      return { id: op.id, seq: op.seq, status: 'fork', message: `prev does not match the stored op ${op.seq - 1}` };
+    }
+    const result = this.#judge(op);
+    device.ops.set(op.seq, { op, result });
+    device.highWater = op.seq;
+    device.headHash = op.hash;
+    this.#ids.set(op.id, { device: device.id, seq: op.seq });
+    this.#taken.set(op.id, (this.#taken.get(op.id) ?? 0) + 1);
+    return { id: op.id, seq: op.seq, ...result };
+  }
+
+  #judge(op: Op): StoredResult {
+    const at = this.#clock.now();
+    if (!isKnownKind(op.kind)) {
+      return { status: 'rejected', reason: 'unknown_kind', message: `unknown kind ${op.kind}`, at };
+    }
+    try {
+      parseBody(op.kind, op.body);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return {
+        status: 'rejected',
+        reason: 'invalid_body',
+        message: error.message,
+        field: error.field,
+        rule: error.rule,
+        at,
+      };
+    }
+    return { status: 'accepted', at };
+  }
+
+  #enrolled(device: FakeDevice): EnrollResponse {
+    return { deviceId: device.id, label: device.label, enrolledAt: device.enrolledAt, serverTime: this.#clock.now() };
+  }
+
+  #require(id: string): FakeDevice {
+    const device = this.#devices.get(id);
+    if (!device) throw new Error(`fake server: no device ${id}`);
+    return device;
+  }
+}
+
+function wire<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function ok<T>(body: T): TransportResult<T> {
+  return { ok: true, status: 200, body: wire(body) };
+}
+
+function fail(code: ErrorCode, message: string): TransportResult<never> {
+  const error = new ProtocolError(code, message);
+  return { ok: false, status: error.status, error: error.toWire() };
+}
+
+function refuse(error: unknown): TransportResult<never> {
+  if (!(error instanceof ValidationError)) throw error;
+  const wireError = ProtocolError.fromValidation(error).toWire();
+  return { ok: false, status: 400, error: wireError };
+}

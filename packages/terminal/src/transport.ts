@@ -1,0 +1,37 @@
+/**
+ * Transport: the seam between a terminal and its server.
+ *
+ * A resolved result means the server answered: `ok` with its body, or an
+ * error the server chose to send (nothing in the request was applied). A
+ * THROWN `TransportError` means the outcome is unknown (timeout, network,
+ * unreadable answer): the server may have committed the request. Callers
+ * resend the same bytes or ask; they never treat it as failed.
+ *
+ * `HttpTransport` speaks HTTP/JSON; tests and the simulator plug in
+ * in-process transports (see `FakeServer`, `FaultyTransport`).
+ */
+import type {
+  Batch,
+  EnrollRequest,
+  EnrollResponse,
+  IngestResponse,
+  OpQuery,
+  OpQueryResponse,
+  WireError,
+} from '@holdfast/protocol';
+
+export type TransportResult<T> =
+  | { ok: true; status: number; body: T }
+  | { ok: false; status: number; error: WireError; retryAfterMs?: number };
+
+export interface HealthResponse {
+  status: string;
+  time: number;
+}
+
+export interface Transport {
+  enroll(req: EnrollRequest, timeoutMs: number): Promise<TransportResult<EnrollResponse>>;
+  sendBatch(batch: Batch, timeoutMs: number): Promise<TransportResult<IngestResponse>>;
+  queryOps(query: OpQuery, timeoutMs: number): Promise<TransportResult<OpQueryResponse>>;
+  ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
+}
