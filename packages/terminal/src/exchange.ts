@@ -215,8 +215,8 @@ export class Exchange {
     });
   }
 
-  /** A health check, to keep the connectivity summary fresh while idle. */
-  ping(): Promise<void> {
+  /** A health check (connectivity while idle, reachability while backing off). True if the server answered 2xx. */
+  ping(): Promise<boolean> {
     return this.#exclusive(async () => {
       const { clock, connectivity } = this.#o;
       const at = clock.now();
@@ -229,15 +229,17 @@ export class Exchange {
         if (res.ok) {
           connectivity.answered(done, event.durationMs);
           this.#emit(event, 'ok', null);
-          return;
+          return true;
         }
         const message = `${res.error.code}: ${res.error.message}`;
         if (res.status === 429 || res.status === 503) connectivity.busy(message);
         else connectivity.failed(message);
         this.#emit(event, 'retryable', message);
+        return false;
       } catch (error) {
         connectivity.failed(describeError(error));
         this.#emit(event, 'unknown', describeError(error));
+        return false;
       }
     });
   }

@@ -80,7 +80,8 @@ describe('SyncLoop delivery', () => {
 
   test('backoff delays follow the schedule with full jitter', async () => {
     const seed = 42;
-    const h = await createHarness({ seed });
+    // Probes draw from the same random and add timers; this test pins the schedule alone.
+    const h = await createHarness({ seed, probeIntervalMs: 0 });
     try {
       h.net.down = true;
       openTill(h.terminal);
@@ -367,6 +368,31 @@ describe('SyncLoop recovery', () => {
       );
       for (const id of ids) assert.equal(h.terminal.opState(id), 'confirmed');
       assert.match(h.terminal.syncAttempts(2)[1]?.error ?? '', /server lacks seqs 3\.\.5/);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a long backoff is probed with health checks and cut short once the server answers', async () => {
+    const h = await createHarness({ backoffSeconds: [600], probeIntervalMs: 20_000 });
+    try {
+      h.net.down = true;
+      const op = openTill(h.terminal);
+      await h.clock.tick();
+      const due = h.terminal.status().nextAttemptAt as number;
+      assert.ok(due - h.clock.now() > 60_000, 'the schedule asked for a long wait');
+      const batches = batchesSent(h).length;
+      // While the server stays down, only pings go out (one per 10..20 s), never batches.
+      await h.clock.tick(60_000);
+      assert.equal(batchesSent(h).length, batches, 'no batch while the server is down');
+      const pings = h.net.log.filter((r) => r.route === 'ping').length;
+      assert.ok(pings >= 3 && pings <= 6, `pinged ${pings} times in 60 s`);
+      // The server comes back: the next probe sees it and the batch follows within a probe interval and a half.
+      h.net.heal();
+      const healedAt = h.clock.now();
+      while (h.terminal.opState(op) !== 'confirmed' && h.clock.now() < due) await toNextTimer(h);
+      assert.equal(h.terminal.opState(op), 'confirmed');
+      assert.ok(h.clock.now() - healedAt <= 30_000, `confirmed ${h.clock.now() - healedAt} ms after the heal`);
     } finally {
       await h.cleanup();
     }

@@ -11,6 +11,10 @@
  *      (ping)                                      ┌─────────┐
  *                                                  │ backoff │
  *      stop() / close() / revoked ──▶ stopped      └─────────┘
+ *                                                   │     ▲ reachable: retry after a
+ *                                      long backoff │     │ random spread in [0, probe/2]
+ *                                                   ▼     │
+ *                                                  (probe: ping every ~probeIntervalMs)
  *
  * Invariants:
  * - A batch is the lowest pending seqs, contiguous, sent as stored: a resend
@@ -21,6 +25,9 @@
  *   blocked chain waits the longest step of the schedule.
  * - A new record does not cut a backoff short (a dead server is not hammered
  *   once per sale); syncNow does, at most once per manualRetryMinIntervalMs.
+ * - A long backoff is probed with cheap health checks; only a server that
+ *   answers gets batches again, spread by jitter. A blocked chain is never
+ *   probed (the server is reachable; an operator must act).
  */
 import type { Clock, Random, TimerHandle } from '@holdfast/domain';
 import { backoffBaseMs, backoffDelayMs } from '@holdfast/domain';
@@ -44,6 +51,7 @@ export interface SyncLoopOptions {
   batchSize: number;
   idlePingMs: number;
   manualRetryMinIntervalMs: number;
+  probeIntervalMs: number;
   connectivity: ConnectivityMonitor;
   events: EventSink<SyncEvents>;
   /** The device's id and key, or null before enrollment. */
@@ -74,6 +82,9 @@ export class SyncLoop {
   #run: Promise<SyncReport> | null = null;
   #running = false;
   #timer: { handle: TimerHandle; due: number; kind: 'retry' | 'ping' } | null = null;
+  #probeTimer: TimerHandle | null = null;
+  /** A server that answered 429/503 asked for no retry before this instant; probes respect it. */
+  #notBefore = 0;
   #batchLimit: number;
 
   constructor(options: SyncLoopOptions) {
@@ -208,6 +219,7 @@ export class SyncLoop {
           case 'blocked':
             return this.#end('blocked', tally, this.#blockedDelay());
           case 'retry':
+            this.#notBefore = this.#o.clock.now() + outcome.atLeastMs;
             return this.#end('backoff', tally, Math.max(this.#failureDelay(), outcome.atLeastMs));
         }
       }
@@ -224,7 +236,10 @@ export class SyncLoop {
     else if (this.#abort || this.#closed || outcome === 'stopped') this.#state = 'stopped';
     else if (outcome === 'backoff' || outcome === 'blocked') {
       this.#state = 'backoff';
-      if (this.#auto && delayMs !== undefined) this.#arm('retry', delayMs);
+      if (this.#auto && delayMs !== undefined) {
+        this.#arm('retry', delayMs);
+        if (outcome === 'backoff') this.#armProbe();
+      }
     } else {
       this.#state = 'idle';
       if (outcome === 'idle') this.#armPing();
@@ -242,6 +257,37 @@ export class SyncLoop {
 
   #report(outcome: SyncOutcome, tally: Tally): SyncReport {
     return { outcome, ...tally, pending: this.#o.journal.counts.pending, nextAttemptAt: this.nextAttemptAt };
+  }
+
+  /** Arms a reachability probe if the retry is further away than a probe interval. */
+  #armProbe(): void {
+    const interval = this.#o.probeIntervalMs;
+    const due = this.#timer?.kind === 'retry' ? this.#timer.due : null;
+    if (interval <= 0 || due === null || due - this.#o.clock.now() <= interval) return;
+    const delay = Math.floor(interval / 2 + this.#o.random.float() * (interval / 2));
+    const handle = this.#o.clock.setTimer(delay, () => {
+      if (this.#probeTimer !== handle) return;
+      this.#probeTimer = null;
+      this.#probe().catch((error: unknown) => this.#o.onError(error));
+    });
+    this.#probeTimer = handle;
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#running || this.#state !== 'backoff' || this.#closed || !this.#auto) return;
+    const reachable = await this.#o.exchange.ping();
+    this.#o.onChange();
+    if (this.#running || this.#state !== 'backoff' || this.#closed || !this.#auto) return;
+    const due = this.#timer?.kind === 'retry' ? this.#timer.due : null;
+    if (due === null) return;
+    if (reachable) {
+      // Spread the return of many terminals that all saw the server come back.
+      const now = this.#o.clock.now();
+      const at = Math.max(now + Math.floor(this.#o.random.float() * (this.#o.probeIntervalMs / 2)), this.#notBefore);
+      if (at < due) this.#arm('retry', at - now);
+    } else {
+      this.#armProbe();
+    }
   }
 
   #armPing(): void {
@@ -271,6 +317,8 @@ export class SyncLoop {
   #cancelTimer(): void {
     this.#timer?.handle.cancel();
     this.#timer = null;
+    this.#probeTimer?.cancel();
+    this.#probeTimer = null;
   }
 
   #failureDelay(): number {

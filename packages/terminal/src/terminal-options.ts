@@ -28,6 +28,13 @@ export interface TerminalOptions {
   autoSync?: boolean;
   /** syncNow() in backoff sends at most this often (default 1000 ms). */
   manualRetryMinIntervalMs?: number;
+  /**
+   * While a backoff is longer than this, probe the server with a health check
+   * about this often (jittered, default 20 000 ms; 0 disables). When it answers,
+   * the backoff is cut short, so a healed lane drains in seconds instead of
+   * waiting out a 10-minute step, while a dead server still sees only pings.
+   */
+  probeIntervalMs?: number;
   /** Receives errors thrown by event listeners and unexpected sync errors (default: console.error). */
   onError?: (error: unknown) => void;
 }
@@ -39,6 +46,7 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   idlePingMs: number;
   manualRetryMinIntervalMs: number;
+  probeIntervalMs: number;
 }
 
 export function resolveOptions(options: TerminalOptions): ResolvedOptions {
@@ -58,5 +66,6 @@ export function resolveOptions(options: TerminalOptions): ResolvedOptions {
     requestTimeoutMs: ms('requestTimeoutMs', options.requestTimeoutMs ?? 10_000, 1),
     idlePingMs: ms('idlePingMs', options.idlePingMs ?? 30_000, 0),
     manualRetryMinIntervalMs: ms('manualRetryMinIntervalMs', options.manualRetryMinIntervalMs ?? 1000, 0),
+    probeIntervalMs: ms('probeIntervalMs', options.probeIntervalMs ?? 20_000, 0),
   };
 }

@@ -119,6 +119,7 @@ export class Terminal {
       batchSize: config.batchSize,
       idlePingMs: config.idlePingMs,
       manualRetryMinIntervalMs: config.manualRetryMinIntervalMs,
+      probeIntervalMs: config.probeIntervalMs,
       connectivity: this.#connectivity,
       events: this.#events,
       credentials: () => this.#credentials,
