@@ -1,0 +1,76 @@
+/**
+ * The `holdfast` command as a user runs it: a real process, its exit code
+ * and its output.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+function holdfast(...args: string[]) {
+  const run = spawnSync(process.execPath, ['--conditions=holdfast-src', '--import', 'tsx', BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('holdfast command line', () => {
+  it('without a command prints usage and exits 2', () => {
+    const r = holdfast();
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /usage: holdfast <command>/);
+  });
+
+  it('an unknown command is named', () => {
+    const r = holdfast('sell-everything');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command "sell-everything"/);
+  });
+
+  it('bad flag values are named with what they take', () => {
+    const r = holdfast('demo', '--terminals', 'eight');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--terminals must be a whole number from 1 to 64, got "eight"/);
+    const unknown = holdfast('demo', '--turbo');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /--turbo/);
+    const port = holdfast('server', '--port', '70000');
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /--port must be a whole number from 0 to 65535/);
+  });
+
+  it('demo --json prints one JSON report with the reconciliation fields and exits 0', () => {
+    const r = holdfast('demo', '--terminals', '3', '--seed', '5', '--minutes', '20', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const field of [
+      'terminals',
+      'recorded',
+      'applied',
+      'duplicatesApplied',
+      'lost',
+      'conflicts',
+      'deadLetters',
+      'retries',
+    ]) {
+      assert.equal(typeof report[field], 'number', `${field} is a number`);
+    }
+    assert.equal(report.terminals, 3);
+    assert.equal(report.lost, 0);
+    assert.equal(report.duplicatesApplied, 0);
+    assert.equal(report.recorded, report.applied);
+    assert.ok((report.recorded as number) > 0);
+  });
+
+  it('demo without --json prints the reconciliation summary', () => {
+    const r = holdfast('demo', '--terminals', '2', '--minutes', '20');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Reconciliation/);
+    assert.match(r.stdout, /lost {2,}0 {3}ok/);
+  });
+});
