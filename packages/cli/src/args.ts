@@ -10,10 +10,40 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/**
+ * Joins `--flag value` into `--flag=value` when the value starts with a dash
+ * but is not itself a flag: tokens are base64url and one in 32 starts with
+ * "-", which parseArgs would otherwise refuse as ambiguous.
+ */
+function joinDashValues(argv: readonly string[], options: Options): string[] {
+  const stringFlags = new Set<string>();
+  const known = new Set<string>(['--help', '-h']);
+  for (const [name, option] of Object.entries(options)) {
+    known.add(`--${name}`);
+    if (option.short) known.add(`-${option.short}`);
+    if (option.type === 'string') {
+      stringFlags.add(`--${name}`);
+      if (option.short) stringFlags.add(`-${option.short}`);
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (stringFlags.has(arg) && next?.startsWith('-') && !known.has(next.split('=')[0] as string)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export function parseFlags<O extends Options>(argv: string[], options: O) {
   try {
     return parseArgs({
-      args: argv,
+      args: joinDashValues(argv, options),
       options: { ...options, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false,

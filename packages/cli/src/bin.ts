@@ -6,9 +6,11 @@ import { UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
+import { TILL_HELP, tillCommand } from './commands/till-command.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   server: { run: serverCommand, help: SERVER_HELP },
+  till: { run: tillCommand, help: TILL_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
 };

@@ -4,4 +4,5 @@
 export { intFlag, parseFlags, requiredString, stringFlag, UsageError } from './args.js';
 export { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 export { SERVER_HELP, serverCommand } from './commands/server-command.js';
+export { TILL_HELP, tillCommand } from './commands/till-command.js';
 export { ProgressBar } from './progress-bar.js';

@@ -20,7 +20,7 @@ export {
   type TransportErrorCode,
 } from './errors.js';
 export { HttpTransport, type HttpTransportOptions, parseRetryAfter } from './http-transport.js';
-export { Journal, SYNC_ATTEMPTS_KEPT } from './journal.js';
+export { Journal, OPS_PAGE_MAX, SYNC_ATTEMPTS_KEPT } from './journal.js';
 export { SCHEMA_VERSION } from './journal-schema.js';
 export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttempt } from './journal-types.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';

@@ -104,6 +104,23 @@ export interface DeadRow {
 
 export const parseJson = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
+export function toJournalEntry(row: OpRow): JournalEntry {
+  return {
+    seq: row.seq,
+    id: row.id,
+    kind: row.kind,
+    hash: row.hash,
+    recordedAt: row.recorded_at,
+    state: row.state,
+    attempts: row.attempts,
+    lastAttemptAt: row.last_attempt_at,
+    lastError: row.last_error,
+    result: parseJson(row.result),
+    settledAt: row.settled_at,
+    op: JSON.parse(row.envelope) as Op,
+  };
+}
+
 export function toDeadLetter(row: DeadRow): DeadLetter {
   return {
     seq: row.seq,

@@ -30,13 +30,16 @@ import {
   type OpCounts,
   type OpRow,
   type OpState,
-  parseJson,
   type SyncAttempt,
   toDeadLetter,
+  toJournalEntry,
 } from './journal-types.js';
 
 /** How many sync_attempts rows are kept (the newest). */
 export const SYNC_ATTEMPTS_KEPT = 10_000;
+
+/** The most ops one page of `Journal.ops` / `Terminal.ops` returns. */
+export const OPS_PAGE_MAX = 1000;
 
 interface Delta extends OpCounts {
   head: ChainHead | null;
@@ -90,6 +93,7 @@ export class Journal {
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
       insertOp: db.prepare('INSERT INTO ops (seq, id, kind, envelope, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?)'),
       byId: db.prepare<[string], OpRow>('SELECT * FROM ops WHERE id = ?'),
+      opsAfter: db.prepare<[number, number], OpRow>('SELECT * FROM ops WHERE seq > ? ORDER BY seq LIMIT ?'),
       stateAt: db.prepare<[number], { seq: number; id: string; state: OpState }>(
         'SELECT seq, id, state FROM ops WHERE seq = ?',
       ),
@@ -222,21 +226,12 @@ export class Journal {
 
   getOp(id: string): JournalEntry | undefined {
     const row = this.#stmt.byId.get(id);
-    if (!row) return undefined;
-    return {
-      seq: row.seq,
-      id: row.id,
-      kind: row.kind,
-      hash: row.hash,
-      recordedAt: row.recorded_at,
-      state: row.state,
-      attempts: row.attempts,
-      lastAttemptAt: row.last_attempt_at,
-      lastError: row.last_error,
-      result: parseJson(row.result),
-      settledAt: row.settled_at,
-      op: JSON.parse(row.envelope) as Op,
-    };
+    return row ? toJournalEntry(row) : undefined;
+  }
+
+  /** Ops of every state with seq above `afterSeq`, lowest first, at most `limit`. */
+  ops(afterSeq: number, limit: number): JournalEntry[] {
+    return this.#stmt.opsAfter.all(afterSeq, limit).map(toJournalEntry);
   }
 
   /** The state of the op at `seq`, if there is one. */

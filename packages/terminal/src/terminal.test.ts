@@ -234,3 +234,74 @@ describe('Terminal recording', () => {
     }
   });
 });
+
+describe('Terminal.ops', () => {
+  test('lists every op in seq order, whatever its state, in pages', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      openTill(h.terminal);
+      h.terminal.recordSale(cashSale());
+      h.terminal.recordSale(cardSale());
+      await h.terminal.syncNow();
+      h.terminal.recordSale(cashSale(2));
+      h.net.next({ type: 'status', status: 400, code: 'invalid_request' });
+      await h.terminal.syncNow();
+      const late = h.terminal.recordSale(cashSale(3));
+      h.terminal.recordSale(cashSale(4));
+
+      const all = h.terminal.ops({ limit: 1000 });
+      assert.deepEqual(
+        all.map((e) => [e.seq, e.kind, e.state]),
+        [
+          [1, 'shift.opened', 'confirmed'],
+          [2, 'sale.recorded', 'confirmed'],
+          [3, 'sale.recorded', 'confirmed'],
+          [4, 'sale.recorded', 'dead'],
+          [5, 'sale.recorded', 'pending'],
+          [6, 'sale.recorded', 'pending'],
+        ],
+      );
+      for (const entry of all) {
+        assert.equal(entry.op.seq, entry.seq);
+        assert.equal(hashOp(entry.op), entry.hash);
+        assert.deepEqual(h.terminal.getOp(entry.id), entry);
+      }
+      assert.equal((all[1]?.result as { status?: string } | undefined)?.status, 'accepted');
+      assert.equal(all[4]?.id, late.id);
+
+      const pages: number[][] = [];
+      for (let afterSeq = 0; ; ) {
+        const page = h.terminal.ops({ afterSeq, limit: 4 });
+        const last = page.at(-1);
+        if (!last) break;
+        pages.push(page.map((e) => e.seq));
+        afterSeq = last.seq;
+      }
+      assert.deepEqual(pages, [
+        [1, 2, 3, 4],
+        [5, 6],
+      ]);
+      assert.equal(h.terminal.ops().length, 6, 'default limit 100');
+      assert.deepEqual(h.terminal.ops({ afterSeq: 6 }), []);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('checks its arguments and survives a restart', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      openTill(h.terminal);
+      for (const bad of [{ limit: 0 }, { limit: 1001 }, { limit: 1.5 }, { afterSeq: -1 }, { afterSeq: Number.NaN }]) {
+        assert.throws(() => h.terminal.ops(bad), RangeError, JSON.stringify(bad));
+      }
+      const before = h.terminal.ops();
+      const t = await h.reopen({ autoSync: false });
+      assert.deepEqual(t.ops(), before);
+      await t.close();
+      assert.throws(() => t.ops(), TerminalClosedError);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});

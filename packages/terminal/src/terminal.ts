@@ -48,7 +48,7 @@ import { Emitter } from './emitter.js';
 import { enrollDevice } from './enrollment.js';
 import { DeviceRevokedError, EnrollmentInProgressError, NotEnrolledError, TerminalClosedError } from './errors.js';
 import { Exchange } from './exchange.js';
-import { Journal } from './journal.js';
+import { Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
 import { Outbox } from './outbox.js';
@@ -276,6 +276,23 @@ export class Terminal {
   getOp(id: string): JournalEntry | undefined {
     this.#assertOpen();
     return this.#journal.getOp(id);
+  }
+
+  /**
+   * The journal's ops in seq order, whatever their state: those with seq
+   * above `afterSeq` (default 0), at most `limit` (1..OPS_PAGE_MAX, default
+   * 100). Page on by passing the last entry's seq as `afterSeq`; an empty
+   * page is the end. For reconciliation and audits: each entry carries the
+   * sealed op exactly as sent and the server's result once settled.
+   */
+  ops(options: { afterSeq?: number; limit?: number } = {}): JournalEntry[] {
+    this.#assertOpen();
+    const { afterSeq = 0, limit = 100 } = options;
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new RangeError('afterSeq must be an integer >= 0');
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > OPS_PAGE_MAX) {
+      throw new RangeError(`limit must be an integer 1..${OPS_PAGE_MAX}`);
+    }
+    return this.#journal.ops(afterSeq, limit);
   }
 
   /** Ops that need attention, in seq order (page with `afterSeq`). */

@@ -1,0 +1,335 @@
+/**
+ * `holdfast till`: a headless till — a load generator and smoke test for
+ * operators. It drives the real Terminal SDK over HTTP: enrolls, opens a
+ * shift, records random sales (cash or card), and optionally closes the
+ * shift and waits until the server has confirmed every op.
+ *
+ * Every count comes from the journal, not from process memory, so a till
+ * killed at any instant and started again on the same directory carries on
+ * where it stopped and never records more than --sales sales in total.
+ *
+ *   open ─▶ enroll (once) ─▶ open shift ─▶ sale × N ─▶ close shift ─▶ drain ─▶ exit
+ *                                 (if none open)            (--exit-when-drained)
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { expectedCash } from '@holdfast/domain';
+import type { CARD_BRANDS, SaleLine, Tender } from '@holdfast/protocol';
+import {
+  DeviceRevokedError,
+  EnrollmentError,
+  HttpTransport,
+  JournalLockedError,
+  OPS_PAGE_MAX,
+  type RecordedOp,
+  Terminal,
+  TransportError,
+} from '@holdfast/terminal';
+import { intFlag, parseFlags, requiredString, stringFlag, UsageError } from '../args.js';
+
+export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--exit-when-drained] [--json-events]
+
+A headless till (load generator, smoke test): the Terminal SDK with its
+journal in DIR, selling random baskets paid in cash or by card to the server
+at URL. Started again on the same DIR it carries on where it stopped.
+  --data DIR            journal directory (created if missing)                      required
+  --server URL          server base URL, e.g. http://127.0.0.1:8080                 required
+  --token T             enrollment token, only needed until DIR is enrolled
+  --label L             device label and clerk name (1..64 characters)              default till
+  --sales N             sales to record in total, across restarts (0: no limit)     default 0
+  --interval-ms M       pause between sales (0: as fast as possible)                default 500
+  --exit-when-drained   after N sales: close the shift, wait until the server has
+                        confirmed every op, print a summary and exit
+  --drain-timeout-s S   give up waiting for the drain after S seconds (exit 1)      default 120
+  --json-events         JSON lines on stdout: started, recorded (one per op, printed
+                        once it is durable), status (every second), drained, stopped
+SIGINT/SIGTERM stop recording and close the journal cleanly (exit 0).`;
+
+const CURRENCY = 'EUR';
+const OPENING_FLOAT = 20_000;
+const ENROLL_RETRY_MS = 500;
+const STATUS_EVERY_MS = 1000;
+const DRAIN_POLL_MS = 100;
+
+const CATALOG: readonly { sku: string; name: string; unitPrice: number }[] = [
+  { sku: 'COF-1', name: 'Coffee', unitPrice: 250 },
+  { sku: 'TEA-1', name: 'Tea', unitPrice: 220 },
+  { sku: 'BEER-05', name: 'Beer 0.5l', unitPrice: 650 },
+  { sku: 'WATER-05', name: 'Water 0.5l', unitPrice: 180 },
+  { sku: 'SAND-1', name: 'Sandwich', unitPrice: 495 },
+  { sku: 'CHIPS-1', name: 'Crisps', unitPrice: 150 },
+  { sku: 'TSH-M', name: 'T-shirt', unitPrice: 1999 },
+  { sku: 'PROG-1', name: 'Programme', unitPrice: 500 },
+];
+const BRANDS: readonly (typeof CARD_BRANDS)[number][] = ['visa', 'mastercard', 'amex', 'maestro'];
+
+export async function tillCommand(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, {
+    data: { type: 'string' },
+    server: { type: 'string' },
+    token: { type: 'string' },
+    label: { type: 'string' },
+    sales: { type: 'string' },
+    'interval-ms': { type: 'string' },
+    'exit-when-drained': { type: 'boolean' },
+    'drain-timeout-s': { type: 'string' },
+    'json-events': { type: 'boolean' },
+  });
+  if (flags.help) {
+    console.log(TILL_HELP);
+    return 0;
+  }
+  const dataDir = resolve(requiredString(flags, 'data'));
+  const server = serverUrl(requiredString(flags, 'server'));
+  const token = stringFlag(flags, 'token');
+  const label = stringFlag(flags, 'label') ?? 'till';
+  if (label.length < 1 || label.length > 64) throw new UsageError('--label must be 1..64 characters');
+  const target = intFlag(flags, 'sales', 0, 0, 100_000_000);
+  const intervalMs = intFlag(flags, 'interval-ms', 500, 0, 3_600_000);
+  const drainTimeoutMs = intFlag(flags, 'drain-timeout-s', 120, 1, 86_400) * 1000;
+  const exitWhenDrained = flags['exit-when-drained'] === true;
+  if (exitWhenDrained && target === 0) throw new UsageError('--exit-when-drained needs --sales N with N >= 1');
+
+  const out = new TillOutput(flags['json-events'] === true, label);
+  const stop = new StopSignal();
+  let terminal: Terminal;
+  try {
+    terminal = Terminal.open({ dataDir, transport: new HttpTransport(server) });
+  } catch (error) {
+    stop.dispose();
+    if (error instanceof JournalLockedError) {
+      console.error(`holdfast till: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  let sales = 0;
+  let statusTimer: NodeJS.Timeout | undefined;
+  try {
+    if (!terminal.enrolled) {
+      if (token === undefined) throw new UsageError(`--token is required: the till in ${dataDir} is not enrolled yet`);
+      if (!(await enroll(terminal, token, label, stop))) return out.stopped(terminal, sales, stop.signal);
+    }
+    sales = countSales(terminal);
+    out.started(terminal, sales);
+    statusTimer = setInterval(() => out.status(terminal, sales), STATUS_EVERY_MS);
+
+    const limit = target === 0 ? Number.POSITIVE_INFINITY : target;
+    while (sales < limit && !stop.stopped) {
+      if (!terminal.currentShift()) {
+        out.recorded(terminal.openShift({ clerk: label, currency: CURRENCY, openingFloat: OPENING_FLOAT }));
+      }
+      out.recorded(terminal.recordSale(randomBasket()));
+      sales++;
+      await stop.sleep(intervalMs);
+    }
+    if (stop.stopped) return out.stopped(terminal, sales, stop.signal);
+    if (!exitWhenDrained) {
+      await stop.sleep(Number.POSITIVE_INFINITY);
+      return out.stopped(terminal, sales, stop.signal);
+    }
+
+    const shift = terminal.currentShift();
+    // A blind count that matches: the till's own drawer is never short.
+    if (shift) out.recorded(terminal.closeShift({ countedCash: expectedCash(shift) }));
+    const deadline = performance.now() + drainTimeoutMs;
+    while (terminal.status().pending > 0) {
+      if (stop.stopped) return out.stopped(terminal, sales, stop.signal);
+      if (performance.now() > deadline) {
+        const { pending, lastError } = terminal.status();
+        console.error(
+          `holdfast till: ${pending} ops still pending after ${drainTimeoutMs / 1000} s (last error: ${lastError ?? 'none'})`,
+        );
+        return 1;
+      }
+      await stop.sleep(DRAIN_POLL_MS);
+    }
+    out.drained(terminal, sales);
+    return 0;
+  } catch (error) {
+    if (error instanceof DeviceRevokedError || error instanceof EnrollmentError) {
+      console.error(`holdfast till: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    clearInterval(statusTimer);
+    stop.dispose();
+    await terminal.close();
+  }
+}
+
+function serverUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--server must be an http(s) URL such as http://127.0.0.1:8080, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--server must be an http(s) URL, got "${raw}"`);
+  }
+  return raw;
+}
+
+/** Enrolls, retrying while the outcome is unknown (the SDK reuses the stored key). False if stopped first. */
+async function enroll(terminal: Terminal, token: string, label: string, stop: StopSignal): Promise<boolean> {
+  for (;;) {
+    try {
+      await terminal.enroll(token, label);
+      return true;
+    } catch (error) {
+      const retry = error instanceof TransportError || (error instanceof EnrollmentError && error.retryable);
+      if (!retry) throw error;
+      console.error(`holdfast till: enrollment: ${(error as Error).message}; retrying`);
+      await stop.sleep(ENROLL_RETRY_MS);
+      if (stop.stopped) return false;
+    }
+  }
+}
+
+/** Sales in the journal, read page by page: the count survives any crash. */
+function countSales(terminal: Terminal): number {
+  let n = 0;
+  for (let afterSeq = 0; ; ) {
+    const page = terminal.ops({ afterSeq, limit: OPS_PAGE_MAX });
+    const last = page.at(-1);
+    if (!last) return n;
+    for (const entry of page) if (entry.kind === 'sale.recorded') n++;
+    afterSeq = last.seq;
+  }
+}
+
+/** One to four catalog lines, paid in cash (rounded up to a note) or by card. */
+function randomBasket(): { lines: SaleLine[]; tenders: Tender[] } {
+  const lines: SaleLine[] = [];
+  const count = randomInt(1, 5);
+  for (let i = 0; i < count; i++) {
+    const item = CATALOG[randomInt(CATALOG.length)] ?? { sku: 'MISC', name: 'Item', unitPrice: 100 };
+    lines.push({ ...item, qty: randomInt(1, 4) });
+  }
+  const total = lines.reduce((sum, line) => sum + line.qty * line.unitPrice, 0);
+  if (randomInt(2) === 0) {
+    return { lines, tenders: [{ type: 'cash', amount: total, tendered: Math.ceil(total / 500) * 500 }] };
+  }
+  const card: Tender = {
+    type: 'card',
+    amount: total,
+    token: `tok_${randomUUID()}`,
+    brand: BRANDS[randomInt(BRANDS.length)] ?? 'other',
+    last4: String(randomInt(10_000)).padStart(4, '0'),
+  };
+  return { lines, tenders: [card] };
+}
+
+/** SIGINT/SIGTERM as a flag and a wake-up for sleeps; a second signal gets Node's default (exit). */
+class StopSignal {
+  stopped = false;
+  signal: NodeJS.Signals | null = null;
+  readonly #wake = new Set<() => void>();
+  readonly #onSignal = (signal: NodeJS.Signals) => {
+    this.stopped = true;
+    this.signal = signal;
+    this.dispose();
+    for (const wake of this.#wake) wake();
+  };
+
+  constructor() {
+    process.once('SIGINT', this.#onSignal);
+    process.once('SIGTERM', this.#onSignal);
+  }
+
+  /** Waits `ms` (0: one turn of the event loop, so the sync loop runs), or less if a signal comes. */
+  sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((done) => {
+      const finish = () => {
+        if (timer) clearTimeout(timer);
+        else clearImmediate(immediate);
+        this.#wake.delete(finish);
+        done();
+      };
+      const timer = ms > 0 && Number.isFinite(ms) ? setTimeout(finish, ms) : null;
+      const immediate = ms === 0 ? setImmediate(finish) : undefined;
+      this.#wake.add(finish);
+    });
+  }
+
+  dispose(): void {
+    process.removeListener('SIGINT', this.#onSignal);
+    process.removeListener('SIGTERM', this.#onSignal);
+  }
+}
+
+/** What the till prints: JSON lines with --json-events, else a status line now and then. */
+class TillOutput {
+  readonly #json: boolean;
+  readonly #label: string;
+
+  constructor(json: boolean, label: string) {
+    this.#json = json;
+    this.#label = label;
+  }
+
+  started(terminal: Terminal, sales: number): void {
+    this.#emit('started', terminal, sales, { deviceId: terminal.deviceId });
+  }
+
+  /** Called only after record* returned: the op is durable when its line appears. */
+  recorded(op: RecordedOp): void {
+    if (this.#json) this.#line({ event: 'recorded', id: op.id, seq: op.seq, kind: op.kind });
+  }
+
+  status(terminal: Terminal, sales: number): void {
+    this.#emit('status', terminal, sales, {});
+  }
+
+  drained(terminal: Terminal, sales: number): void {
+    const s = terminal.status();
+    if (this.#json) {
+      this.#line({
+        event: 'drained',
+        recorded: s.latestSeq,
+        sales,
+        confirmed: s.confirmed,
+        deadLetters: s.deadLetters,
+      });
+    } else {
+      console.log(
+        `${this.#label}: drained: ${s.latestSeq} ops recorded (${sales} sales), ${s.confirmed} confirmed, ${s.deadLetters} need attention`,
+      );
+    }
+  }
+
+  stopped(terminal: Terminal, sales: number, signal: string | null): number {
+    this.#emit('stopped', terminal, sales, { signal });
+    return 0;
+  }
+
+  #emit(event: string, terminal: Terminal, sales: number, extra: Record<string, unknown>): void {
+    const s = terminal.status();
+    if (this.#json) {
+      this.#line({
+        event,
+        ...extra,
+        sales,
+        latestSeq: s.latestSeq,
+        pending: s.pending,
+        confirmed: s.confirmed,
+        deadLetters: s.deadLetters,
+        connectivity: s.connectivity,
+        syncState: terminal.syncState,
+        lastError: s.lastError,
+      });
+      return;
+    }
+    console.log(
+      `${this.#label}: ${event}: ${sales} sales, seq ${s.latestSeq}, pending ${s.pending}, confirmed ${s.confirmed}, needs attention ${s.deadLetters}, ${s.connectivity}, ${terminal.syncState}`,
+    );
+  }
+
+  #line(value: Record<string, unknown>): void {
+    // Synchronous on files and pipes (POSIX): a reader that sees the line knows the write happened.
+    process.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+}
