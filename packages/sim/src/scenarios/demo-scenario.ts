@@ -272,7 +272,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       if (pending === 0 && clock.now() >= partitionTo) partitionDrainedAt ??= clock.now();
       if (pending === 0 && clock.now() >= healAt) drainedAt ??= clock.now();
       progress(
-        Math.min(1, (clock.now() - START) / (end - START)),
+        Math.min(1, Math.max(0, (clock.now() - START) / (end - START))),
         `virtual ${Math.round((clock.now() - START) / MIN)} min, ${pending} pending`,
       );
       if (clock.now() >= end && pending === 0) break;
@@ -338,7 +338,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       virtualMinutes: Math.round((clock.now() - START) / MIN),
     };
   } finally {
-    for (const lane of lanes) await lane.terminal.close();
+    // close() waits for a request in flight (an idle ping, say), which only a virtual
+    // timer (its answer or its timeout) can finish: keep time running until all are closed.
+    let closed = false;
+    const closing = Promise.all(lanes.map((lane) => lane.terminal.close()));
+    const done = () => {
+      closed = true;
+    };
+    void closing.then(done, done);
+    while (!closed && clock.nextAt() !== null) await clock.runUntil(clock.now() + 1_000, () => network.settle());
+    await closing;
     await storage.close();
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   }

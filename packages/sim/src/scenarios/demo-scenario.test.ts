@@ -1,0 +1,115 @@
+/**
+ * The demo scenario: an evening of scripted trouble settles exactly once,
+ * the trouble really happens, and the same seed replays the same report.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type DemoReport, runDemo } from './demo-scenario.js';
+
+/** What every demo run must show, whatever the seed. */
+function assertSettledExactlyOnce(r: DemoReport): void {
+  assert.ok(r.recorded > 0, 'ops were recorded');
+  assert.equal(r.applied, r.recorded, 'every recorded op applied');
+  assert.equal(r.lost, 0, 'nothing lost');
+  assert.equal(r.duplicatesApplied, 0, 'nothing applied twice');
+  assert.equal(r.conflicts, 0);
+  assert.equal(r.forks, 0);
+  assert.equal(r.deadLetters, 0);
+  assert.equal(r.pendingAfterDrain, 0, 'every queue drained');
+  assert.ok(r.sales.count > 0);
+  assert.equal(r.sales.settledTotal, r.sales.recordedTotal, 'money conserved');
+  assert.equal(r.network.serverErrors, 0);
+  assert.equal(r.perTerminal.length, r.terminals);
+  assert.equal(
+    r.perTerminal.reduce((sum, t) => sum + t.recorded, 0),
+    r.recorded,
+  );
+  assert.equal(
+    r.perTerminal.reduce((sum, t) => sum + t.salesTotal, 0),
+    r.sales.recordedTotal,
+  );
+  for (const t of r.perTerminal) {
+    assert.deepEqual([t.pending, t.deadLetters, t.confirmed], [0, 0, t.recorded], `${t.label} settled`);
+  }
+}
+
+describe('runDemo', () => {
+  const progress: number[] = [];
+  let first: Promise<DemoReport> | null = null;
+  /** Seed 11, three terminals, 20 minutes: run once, shared by the tests below. */
+  const seed11 = () => {
+    first ??= runDemo({ terminals: 3, seed: 11, minutes: 20, onProgress: (f) => progress.push(f) });
+    return first;
+  };
+
+  it('settles an evening of partitions, lost answers and retry-happy clerks exactly once', async () => {
+    const r = await seed11();
+    assert.equal(r.seed, 11);
+    assert.equal(r.terminals, 3);
+    assertSettledExactlyOnce(r);
+    // The trouble really happened.
+    assert.ok(r.network.partitioned > 0, 'the field zone was cut off');
+    assert.ok(r.network.responsesLost > 0, 'answers were lost after the server committed');
+    assert.ok(r.retries > 0, 'failed attempts were retried');
+    assert.ok(r.duplicatesAnswered > 0, 'the server answered retries as duplicates');
+    assert.ok(r.manualRetries > 0, 'clerks pressed retry');
+    assert.ok(r.partitionDrainSeconds !== null, 'the backlog drained after the partition');
+    // Lanes 1–2 are in the field (cut off), lane 3 upstairs; lane 3's drawer is 5.00 short.
+    assert.deepEqual(
+      r.perTerminal.map((t) => [t.label, t.zone]),
+      [
+        ['lane-01', 'field'],
+        ['lane-02', 'field'],
+        ['lane-03', 'upper'],
+      ],
+    );
+    const [field1, field2, upper] = r.perTerminal;
+    assert.ok(field1 && field2 && upper);
+    assert.ok(
+      Math.min(field1.maxPending, field2.maxPending) > upper.maxPending,
+      'the offline lanes queued more than the online one',
+    );
+    assert.ok(r.maxQueueDepth >= field1.maxPending);
+    assert.deepEqual(r.exceptions, { cash_variance: 1 });
+    // Progress is reported from 0 to 1 (trading starts after two minutes of setup: never below 0).
+    assert.ok(progress.length > 0);
+    assert.ok(
+      progress.every((f) => f >= 0 && f <= 1),
+      `fractions in [0, 1], got ${Math.min(...progress)}..${Math.max(...progress)}`,
+    );
+    assert.ok(
+      progress.every((f, i) => i === 0 || f >= (progress[i - 1] as number)),
+      'never going back',
+    );
+    assert.equal(progress.at(-1), 1);
+  });
+
+  it('replays: the same seed gives a deep-equal report, another seed a different one', async () => {
+    const a = await seed11();
+    const again = await runDemo({ terminals: 3, seed: 11, minutes: 20 });
+    assert.deepEqual(again, a);
+    const other = await runDemo({ terminals: 3, seed: 12, minutes: 20 });
+    assertSettledExactlyOnce(other);
+    assert.notDeepEqual({ ...other, seed: 0 }, { ...a, seed: 0 }, 'more than the seed field differs');
+    assert.notEqual(other.sales.recordedTotal, a.sales.recordedTotal);
+  });
+
+  it('finishes when a request is still in flight at the end (closing keeps virtual time running)', async () => {
+    // Seed 27 ends its drain with an idle ping in flight; close() waits for it, and only a
+    // virtual timer can finish it. Before the fix runDemo never settled (the CLI printed
+    // nothing and exited 0).
+    const r = await runDemo({ terminals: 3, seed: 27, minutes: 20 });
+    assertSettledExactlyOnce(r);
+  });
+
+  it('runs the full scripted evening: the lying window and the final heal happen', async () => {
+    // With fewer than 45 minutes of trading the run ends before the script's lying window
+    // (minutes 36–45) and its heal; 60 minutes plays the whole script.
+    const r = await runDemo({ terminals: 3, seed: 11, minutes: 60 });
+    assertSettledExactlyOnce(r);
+    assert.ok(r.virtualMinutes >= 60);
+    assert.ok(r.drainSeconds !== null, 'every queue drained after the final heal');
+    assert.ok(r.network.responsesLost > (await seed11()).network.responsesLost, 'the lying window lost answers');
+    assert.deepEqual(r.exceptions, { cash_variance: 1 });
+  });
+});
