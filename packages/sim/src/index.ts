@@ -4,8 +4,16 @@
  * real Terminal SDK through scripted trouble.
  */
 
+export { type Basket, type MenuItem, randomBasket, VENUE_MENU } from './baskets.js';
 export { inProcessTransport } from './in-process-transport.js';
-export { type DemoOptions, type DemoReport, runDemo, type TerminalReport } from './scenarios/demo-scenario.js';
+export {
+  type DemoOptions,
+  type DemoReport,
+  type DemoScript,
+  demoScript,
+  runDemo,
+  type TerminalReport,
+} from './scenarios/demo-scenario.js';
 export {
   type FaultRates,
   type NetworkStats,

@@ -40,7 +40,7 @@ export class VirtualClock implements Clock {
     };
   }
 
-  /** Timers waiting to fire (cancelled ones excluded once they reach the top). */
+  /** Timers waiting to fire, cancelled ones excluded. */
   get pendingTimers(): number {
     return this.#heap.filter((t) => !t.cancelled).length;
   }

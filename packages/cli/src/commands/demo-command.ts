@@ -48,6 +48,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
 function renderReport(r: DemoReport, wallSeconds: number): string {
   const money = (n: number) => formatMoney(n, r.sales.currency);
   const check = (ok: boolean) => (ok ? 'ok' : 'FAILED');
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  const s = r.script;
   const rows = r.perTerminal.map(
     (t) =>
       `  ${t.label}  ${t.zone.padEnd(5)}  ${String(t.recorded).padStart(8)}  ${String(t.confirmed).padStart(9)}  ${String(t.pending).padStart(7)}  ${String(t.deadLetters).padStart(4)}  ${String(t.maxPending).padStart(11)}  ${money(t.salesTotal).padStart(14)}`,
@@ -58,8 +60,8 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
   return [
     `Holdfast demo — ${r.terminals} terminals, seed ${r.seed}, ${r.virtualMinutes} virtual minutes in ${wallSeconds.toFixed(1)} s`,
     '',
-    'Trouble: field lanes offline minutes 10–32; responses lost after commit (35% in minutes 36–45, 3% otherwise);',
-    `         clerks pressed retry ${r.manualRetries} times; the network healed at minute 45.`,
+    `Trouble: ${s.partitionedZone} lanes offline minutes ${s.partition[0]}–${s.partition[1]}; responses lost after commit (${pct(s.lyingLossRate)} in minutes ${s.lyingNetwork[0]}–${s.lyingNetwork[1]}, ${pct(s.backgroundLossRate)} otherwise);`,
+    `         clerks pressed retry ${r.manualRetries} times; the network healed at minute ${s.heal}; shifts closed at minute ${s.close}.`,
     '',
     '  lane     zone   recorded  confirmed  pending  dead  max pending           sales',
     ...rows,
@@ -71,7 +73,7 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
     `  applied twice                  ${r.duplicatesApplied}   ${check(r.duplicatesApplied === 0)}`,
     `  sales recorded / settled       ${money(r.sales.recordedTotal)} / ${money(r.sales.settledTotal)}   ${check(r.sales.recordedTotal === r.sales.settledTotal)}`,
     `  conflicts / forks / dead       ${r.conflicts} / ${r.forks} / ${r.deadLetters}`,
-    `  failed attempts retried        ${r.retries} (ops re-sent ${r.resentOps}, answered as duplicates ${r.duplicatesAnswered})`,
+    `  failed attempts, retried       ${r.retries} (${r.duplicatesAnswered} ops turned out to have landed: answered as duplicates)`,
     `  network                        ${r.network.requests} requests, ${r.network.partitioned} hit the partition, ${r.network.requestsLost} lost, ${r.network.responsesLost} responses lost after commit`,
     `  deepest queue                  ${r.maxQueueDepth} ops; drained ${r.partitionDrainSeconds ?? '—'} s after the partition, ${r.drainSeconds ?? '—'} s after the heal`,
     `  exceptions for operators       ${exceptions || 'none'}`,

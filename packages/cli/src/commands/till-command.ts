@@ -11,10 +11,9 @@
  *   open ─▶ enroll (once) ─▶ open shift ─▶ sale × N ─▶ close shift ─▶ drain ─▶ exit
  *                                 (if none open)            (--exit-when-drained)
  */
-import { randomInt, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { expectedCash } from '@holdfast/domain';
-import type { CARD_BRANDS, SaleLine, Tender } from '@holdfast/protocol';
+import { cryptoRandom, expectedCash } from '@holdfast/domain';
+import { randomBasket } from '@holdfast/sim';
 import {
   DeviceRevokedError,
   EnrollmentError,
@@ -50,18 +49,6 @@ const OPENING_FLOAT = 20_000;
 const ENROLL_RETRY_MS = 500;
 const STATUS_EVERY_MS = 1000;
 const DRAIN_POLL_MS = 100;
-
-const CATALOG: readonly { sku: string; name: string; unitPrice: number }[] = [
-  { sku: 'COF-1', name: 'Coffee', unitPrice: 250 },
-  { sku: 'TEA-1', name: 'Tea', unitPrice: 220 },
-  { sku: 'BEER-05', name: 'Beer 0.5l', unitPrice: 650 },
-  { sku: 'WATER-05', name: 'Water 0.5l', unitPrice: 180 },
-  { sku: 'SAND-1', name: 'Sandwich', unitPrice: 495 },
-  { sku: 'CHIPS-1', name: 'Crisps', unitPrice: 150 },
-  { sku: 'TSH-M', name: 'T-shirt', unitPrice: 1999 },
-  { sku: 'PROG-1', name: 'Programme', unitPrice: 500 },
-];
-const BRANDS: readonly (typeof CARD_BRANDS)[number][] = ['visa', 'mastercard', 'amex', 'maestro'];
 
 export async function tillCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
@@ -119,7 +106,7 @@ export async function tillCommand(argv: string[]): Promise<number> {
       if (!terminal.currentShift()) {
         out.recorded(terminal.openShift({ clerk: label, currency: CURRENCY, openingFloat: OPENING_FLOAT }));
       }
-      out.recorded(terminal.recordSale(randomBasket()));
+      out.recorded(terminal.recordSale(randomBasket(cryptoRandom)));
       sales++;
       await stop.sleep(intervalMs);
     }
@@ -198,28 +185,6 @@ function countSales(terminal: Terminal): number {
     for (const entry of page) if (entry.kind === 'sale.recorded') n++;
     afterSeq = last.seq;
   }
-}
-
-/** One to four catalog lines, paid in cash (rounded up to a note) or by card. */
-function randomBasket(): { lines: SaleLine[]; tenders: Tender[] } {
-  const lines: SaleLine[] = [];
-  const count = randomInt(1, 5);
-  for (let i = 0; i < count; i++) {
-    const item = CATALOG[randomInt(CATALOG.length)] ?? { sku: 'MISC', name: 'Item', unitPrice: 100 };
-    lines.push({ ...item, qty: randomInt(1, 4) });
-  }
-  const total = lines.reduce((sum, line) => sum + line.qty * line.unitPrice, 0);
-  if (randomInt(2) === 0) {
-    return { lines, tenders: [{ type: 'cash', amount: total, tendered: Math.ceil(total / 500) * 500 }] };
-  }
-  const card: Tender = {
-    type: 'card',
-    amount: total,
-    token: `tok_${randomUUID()}`,
-    brand: BRANDS[randomInt(BRANDS.length)] ?? 'other',
-    last4: String(randomInt(10_000)).padStart(4, '0'),
-  };
-  return { lines, tenders: [card] };
 }
 
 /** SIGINT/SIGTERM as a flag and a wake-up for sleeps; a second signal gets Node's default (exit). */

@@ -21,10 +21,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chance, pick, type Random, randomIntBetween, SeededRandom } from '@holdfast/domain';
-import type { SaleLine, Tender } from '@holdfast/protocol';
+import { type Random, randomIntBetween, SeededRandom } from '@holdfast/domain';
 import { HoldfastService, SqliteStorage } from '@holdfast/server';
 import { Terminal } from '@holdfast/terminal';
+import { randomBasket } from '../baskets.js';
 import { SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
 
@@ -65,8 +65,6 @@ export interface DemoReport {
   deadLetters: number;
   /** Sync attempts that failed (timeout, lost message, partition) and were retried. */
   retries: number;
-  /** Ops a terminal sent again because it never learned the first outcome. */
-  resentOps: number;
   /** Duplicate results the server returned (each one a retry made harmless). */
   duplicatesAnswered: number;
   /** Clerk presses of "retry". */
@@ -82,42 +80,42 @@ export interface DemoReport {
   exceptions: Record<string, number>;
   perTerminal: TerminalReport[];
   virtualMinutes: number;
+  /** When the trouble happened, in minutes from the start of trading. */
+  script: DemoScript;
 }
 
-const MENU: readonly { sku: string; name: string; price: number }[] = [
-  { sku: 'BEER-05', name: 'Beer 0.5l', price: 650 },
-  { sku: 'WATER-05', name: 'Water 0.5l', price: 300 },
-  { sku: 'COLA-05', name: 'Cola 0.5l', price: 400 },
-  { sku: 'HOTDOG', name: 'Hot dog', price: 550 },
-  { sku: 'PRETZEL', name: 'Pretzel', price: 450 },
-  { sku: 'NACHOS', name: 'Nachos', price: 700 },
-];
-const BRANDS = ['visa', 'mastercard', 'amex', 'maestro'] as const;
+/**
+ * The trouble, in minutes from the start of trading. For the default 60
+ * minutes: the field zone offline 10–32, responses lost 36–45, heal at 45;
+ * a shorter or longer evening scales every instant in proportion.
+ */
+export interface DemoScript {
+  partitionedZone: string;
+  partition: readonly [number, number];
+  lyingNetwork: readonly [number, number];
+  /** Share of responses lost after commit while the network lies. */
+  lyingLossRate: number;
+  /** Share of responses lost after commit the rest of the evening, until the heal. */
+  backgroundLossRate: number;
+  heal: number;
+  close: number;
+}
+
+export function demoScript(minutes: number): DemoScript {
+  const at = (m: number) => Math.round((m / 60) * minutes * 10) / 10;
+  return {
+    partitionedZone: 'field',
+    partition: [at(10), at(32)],
+    lyingNetwork: [at(36), at(45)],
+    lyingLossRate: 0.35,
+    backgroundLossRate: 0.03,
+    heal: at(45),
+    close: minutes,
+  };
+}
 
 const MIN = 60_000;
 const START = Date.UTC(2026, 10, 21, 18, 0, 0);
-
-function saleOf(random: Random): { lines: SaleLine[]; tenders: Tender[]; total: number } {
-  const lines: SaleLine[] = [];
-  const count = randomIntBetween(random, 1, 3);
-  for (let i = 0; i < count; i++) {
-    const item = pick(random, MENU);
-    lines.push({ sku: item.sku, name: item.name, qty: randomIntBetween(random, 1, 3), unitPrice: item.price });
-  }
-  const total = lines.reduce((sum, l) => sum + l.qty * l.unitPrice, 0);
-  const tenders: Tender[] = chance(random, 0.6)
-    ? [
-        {
-          type: 'card',
-          amount: total,
-          token: `tok_${randomIntBetween(random, 1e8, 9e8)}`,
-          brand: pick(random, BRANDS),
-          last4: String(randomIntBetween(random, 1000, 9999)),
-        },
-      ]
-    : [{ type: 'cash', amount: total, tendered: Math.ceil(total / 500) * 500 }];
-  return { lines, tenders, total };
-}
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const count = options.terminals ?? 8;
@@ -133,12 +131,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   await storage.migrate();
   const service = new HoldfastService({ storage, clock, random: root.fork('server') });
 
-  const partitionFrom = START + 10 * MIN;
-  const partitionTo = START + 32 * MIN;
-  const lieFrom = START + 36 * MIN;
-  const healAt = START + 45 * MIN;
-  const lieTo = healAt;
-  const closeAt = START + minutes * MIN;
+  const script = demoScript(minutes);
+  const minute = (m: number) => START + Math.round(m * MIN);
+  const [partitionFrom, partitionTo] = script.partition.map(minute) as [number, number];
+  const [lieFrom, lieTo] = script.lyingNetwork.map(minute) as [number, number];
+  const healAt = minute(script.heal);
+  const closeAt = minute(script.close);
   const network = new SimNetwork({
     clock,
     random: root.fork('network'),
@@ -148,10 +146,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       now < START || now >= healAt
         ? { requestLoss: 0, responseLoss: 0 }
         : now >= lieFrom && now < lieTo
-          ? { requestLoss: 0.02, responseLoss: 0.35 }
-          : { requestLoss: 0.01, responseLoss: 0.03 },
+          ? { requestLoss: 0.02, responseLoss: script.lyingLossRate }
+          : { requestLoss: 0.01, responseLoss: script.backgroundLossRate },
   });
-  network.partition('field', partitionFrom, partitionTo);
+  network.partition(script.partitionedZone, partitionFrom, partitionTo);
 
   interface Lane {
     label: string;
@@ -169,7 +167,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   try {
     for (let i = 0; i < count; i++) {
       const label = `lane-${String(i + 1).padStart(2, '0')}`;
-      const zone = i < fieldCount ? 'field' : 'upper';
+      const zone = i < fieldCount ? script.partitionedZone : 'upper';
       const random = root.fork(label);
       const terminal = Terminal.open({
         dataDir: join(dir, label),
@@ -214,7 +212,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       const scheduleSale = (at: number) => {
         if (at >= closeAt) return;
         clock.setTimer(at - clock.now(), () => {
-          const sale = saleOf(random);
+          const sale = randomBasket(random);
           const op = terminal.recordSale({ lines: sale.lines, tenders: sale.tenders });
           lane.salesTotal += sale.total;
           record(lane, op);
@@ -237,7 +235,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         });
       }
       // Retry-happy clerks on offline lanes: bursts of presses every 2 minutes.
-      if (lane.zone === 'field') {
+      if (lane.zone === script.partitionedZone) {
         for (let t = partitionFrom + MIN; t < partitionTo; t += 2 * MIN) {
           clock.setTimer(t + randomIntBetween(random, 0, 20_000) - clock.now(), () => {
             for (let k = 0; k < 5; k++) {
@@ -288,13 +286,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const summary = await storage.summary();
     let recorded = 0;
     let lost = 0;
-    let resentOps = 0;
     const perTerminal: TerminalReport[] = lanes.map((lane) => {
       const status = lane.terminal.status();
       recorded += lane.recordedIds.length;
       for (const id of lane.recordedIds) {
         if (!appliedIds.has(id)) lost++;
-        resentOps += Math.max(0, (lane.terminal.getOp(id)?.attempts ?? 1) - 1);
       }
       return {
         label: lane.label,
@@ -319,7 +315,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       forks: summary.exceptions.fork ?? 0,
       deadLetters: perTerminal.reduce((s, t) => s + t.deadLetters, 0),
       retries: counters.retries,
-      resentOps,
       duplicatesAnswered: service.counters.duplicate,
       manualRetries: counters.manualRetries,
       sales: {
@@ -336,6 +331,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       exceptions: summary.exceptions,
       perTerminal,
       virtualMinutes: Math.round((clock.now() - START) / MIN),
+      script,
     };
   } finally {
     // close() waits for a request in flight (an idle ping, say), which only a virtual
