@@ -31,5 +31,10 @@ export {
   startServer,
 } from './start-server.js';
 export { deviceStatusOf } from './storage/device-status.js';
-export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
+export {
+  type ServerCrashPoint,
+  SimulatedServerCrash,
+  SqliteStorage,
+  type SqliteStorageOptions,
+} from './storage/sqlite/sqlite-storage.js';
 export type * from './storage/storage.js';

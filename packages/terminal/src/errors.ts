@@ -124,3 +124,24 @@ export class TerminalClosedError extends Error {
     super('the terminal is closed');
   }
 }
+
+/** The journal's connection is closed (the terminal was closed or killed). */
+export class JournalClosedError extends Error {
+  override readonly name = 'JournalClosedError';
+  readonly code = 'journal_closed';
+  constructor(readonly path: string) {
+    super(`journal ${path} is closed`);
+  }
+}
+
+/**
+ * A crash hook cut the power at `point`: the journal dropped its connection
+ * as process death would. Only simulators and crash tests install such hooks.
+ */
+export class SimulatedCrashError extends Error {
+  override readonly name = 'SimulatedCrashError';
+  readonly code = 'simulated_crash';
+  constructor(readonly point: string) {
+    super(`simulated power loss at ${point}`);
+  }
+}

@@ -11,16 +11,26 @@ export {
   DeviceRevokedError,
   EnrollmentError,
   EnrollmentInProgressError,
+  JournalClosedError,
   JournalLockedError,
   JournalVersionError,
   NotEnrolledError,
   RequestRejectedError,
+  SimulatedCrashError,
   TerminalClosedError,
   TransportError,
   type TransportErrorCode,
 } from './errors.js';
 export { HttpTransport, type HttpTransportOptions, parseRetryAfter } from './http-transport.js';
-export { Journal, OPS_PAGE_MAX, SYNC_ATTEMPTS_KEPT } from './journal.js';
+export {
+  type CrashHook,
+  type CrashPoint,
+  Journal,
+  type JournalOptions,
+  OPS_PAGE_MAX,
+  SYNC_ATTEMPTS_KEPT,
+  type WriteLabel,
+} from './journal.js';
 export { SCHEMA_VERSION } from './journal-schema.js';
 export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttempt } from './journal-types.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';

@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GENESIS_HASH, type Op, PROTOCOL_VERSION, sealOp } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
-import { JournalLockedError } from './errors.js';
+import { JournalClosedError, JournalLockedError, SimulatedCrashError } from './errors.js';
 import { migrate } from './journal-schema.js';
 import {
   type AppendInput,
@@ -59,9 +59,10 @@ export class Journal {
   #head: ChainHead;
   #delta: Delta | null = null;
   readonly #attemptsKept: number;
+  readonly #crashHook: CrashHook | null;
 
   /** Opens (creating if needed) `<dataDir>/journal.db` and takes its exclusive lock. */
-  static open(dataDir: string, options: { attemptsKept?: number } = {}): Journal {
+  static open(dataDir: string, options: JournalOptions = {}): Journal {
     fs.mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, 'journal.db');
     // timeout 0: a locked journal must fail at once with a clear error, not wait.
@@ -70,12 +71,12 @@ export class Journal {
       db.pragma('locking_mode = EXCLUSIVE');
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`journal ${file}: could not enable WAL (got ${String(mode)})`);
-      db.pragma('synchronous = FULL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
       migrate(db, file);
       // Write once now so the exclusive lock is held from open, not from the first op.
       db.exec('BEGIN IMMEDIATE; COMMIT');
-      return new Journal(db, file, options.attemptsKept ?? SYNC_ATTEMPTS_KEPT);
+      return new Journal(db, file, options.attemptsKept ?? SYNC_ATTEMPTS_KEPT, options.crashHook ?? null);
     } catch (error) {
       db.close();
       if (isBusy(error)) throw new JournalLockedError(file);
@@ -83,8 +84,9 @@ export class Journal {
     }
   }
 
-  private constructor(db: Database.Database, file: string, attemptsKept: number) {
+  private constructor(db: Database.Database, file: string, attemptsKept: number, crashHook: CrashHook | null) {
     this.#db = db;
+    this.#crashHook = crashHook;
     this.path = file;
     this.#attemptsKept = attemptsKept;
     this.#stmt = {
@@ -165,12 +167,21 @@ export class Journal {
    * Runs `fn` in one transaction; in-memory counts and head follow only if it
    * commits. Nested calls join the outer transaction.
    */
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, label: WriteLabel = 'meta'): T {
     if (this.#delta) return fn();
+    if (!this.#db.open) throw new JournalClosedError(this.path);
     const delta: Delta = { pending: 0, confirmed: 0, dead: 0, head: null };
     this.#delta = delta;
     try {
-      const out = this.#tx(fn) as T;
+      const hook = this.#crashHook;
+      const out = hook
+        ? (this.#tx(() => {
+            const result = fn();
+            this.#crashAt(hook, `${label}:before-commit`);
+            return result;
+          }) as T)
+        : (this.#tx(fn) as T);
+      if (hook) this.#crashAt(hook, `${label}:after-commit`);
       this.#counts.pending += delta.pending;
       this.#counts.confirmed += delta.confirmed;
       this.#counts.dead += delta.dead;
@@ -181,8 +192,24 @@ export class Journal {
     }
   }
 
-  #inTx<T>(fn: (delta: Delta) => T): T {
-    return this.transaction(() => fn(this.#delta as Delta));
+  #inTx<T>(fn: (delta: Delta) => T, label: WriteLabel = 'meta'): T {
+    return this.transaction(() => fn(this.#delta as Delta), label);
+  }
+
+  /**
+   * Asks the crash hook whether power fails here. If so the connection is
+   * dropped at once, as at process death: an open transaction is rolled back
+   * by SQLite, a committed one stays, and nothing is written afterwards.
+   */
+  #crashAt(hook: CrashHook, point: CrashPoint): void {
+    if (!hook(point)) return;
+    this.kill();
+    throw new SimulatedCrashError(point);
+  }
+
+  /** Drops the connection without any further write: what process death does. */
+  kill(): void {
+    if (this.#db.open) this.#db.close();
   }
 
   getMeta(key: string): string | null {
@@ -221,7 +248,7 @@ export class Journal {
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;
       return op;
-    });
+    }, 'record');
   }
 
   getOp(id: string): JournalEntry | undefined {
@@ -324,7 +351,7 @@ export class Journal {
       if (first !== null && last !== null) this.#stmt.countAttempt.run(at, first, last);
       if (id > this.#attemptsKept) this.#stmt.pruneAttempts.run(id - this.#attemptsKept);
       return id;
-    });
+    }, 'attempt-start');
   }
 
   /** Records how an attempt ended; `opError` also lands on its still-pending ops. */
@@ -332,7 +359,7 @@ export class Journal {
     this.transaction(() => {
       this.#stmt.finishAttempt.run(end.finishedAt, end.outcome, end.httpStatus, end.error, id);
       if (opError) this.#stmt.opError.run(opError.error, opError.first, opError.last);
-    });
+    }, 'attempt-end');
   }
 
   /** The newest sync attempts, newest first. */
@@ -367,4 +394,23 @@ export class Journal {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+/** What a write transaction is for; crash points are named `<label>:before-commit` / `<label>:after-commit`. */
+export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta';
+export type CrashPoint = `${WriteLabel}:${'before-commit' | 'after-commit'}`;
+/**
+ * Called at every crash point of a write transaction; returning true cuts
+ * the power there. For simulators and crash tests only.
+ */
+export type CrashHook = (point: CrashPoint) => boolean;
+
+export interface JournalOptions {
+  attemptsKept?: number;
+  /**
+   * SQLite synchronous mode. FULL (default) survives power loss; OFF only
+   * survives process death and exists for fast simulations.
+   */
+  synchronous?: 'FULL' | 'OFF';
+  crashHook?: CrashHook;
 }

@@ -86,7 +86,7 @@ export class Outbox {
       }
       if (gap !== null) this.#handleGap(gap, firstSeq, settled);
       return settled;
-    });
+    }, 'settle');
   }
 
   /** Applies what a status query learnt (requery): stored ops settle as a batch answer would. */
@@ -110,7 +110,7 @@ export class Outbox {
         }
       }
       return settled;
-    });
+    }, 'settle');
   }
 
   /** Dead-letters the given ops with a request-level error (retrying the same bytes cannot succeed). */
@@ -122,7 +122,7 @@ export class Outbox {
         if (letter) dead.push(letter);
       }
       return dead;
-    });
+    }, 'settle');
   }
 
   /** Marks the device revoked and dead-letters every pending op, in one transaction; returns how many. */
@@ -134,7 +134,7 @@ export class Outbox {
         [META.revokedMessage]: message,
       });
       return this.#journal.deadLetterAllPending(code, message, at);
-    });
+    }, 'settle');
   }
 
   #apply(result: OpResult, kind: string, at: number, settled: Settled): void {

@@ -117,6 +117,12 @@ export class SyncLoop {
     if (!this.#running) this.#state = 'stopped';
   }
 
+  /** Stops at once and refuses further work, without waiting for a request in flight (process death). */
+  kill(): void {
+    this.stop();
+    this.#closed = true;
+  }
+
   /** Stops, waits for any request in flight, and refuses further work. */
   async close(): Promise<void> {
     this.stop();

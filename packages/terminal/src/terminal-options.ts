@@ -4,6 +4,7 @@
  */
 import { type Clock, DEFAULT_BACKOFF_SECONDS, type Random, validateBackoffSchedule } from '@holdfast/domain';
 import { BATCH_MAX_OPS } from '@holdfast/protocol';
+import type { CrashHook } from './journal.js';
 import type { Transport } from './transport.js';
 
 export interface TerminalOptions {
@@ -37,6 +38,16 @@ export interface TerminalOptions {
   probeIntervalMs?: number;
   /** Receives errors thrown by event listeners and unexpected sync errors (default: console.error). */
   onError?: (error: unknown) => void;
+  /**
+   * SQLite synchronous mode of the journal: 'FULL' (default) survives power
+   * loss. 'OFF' survives only process death and exists for fast simulations.
+   */
+  journalSync?: 'FULL' | 'OFF';
+  /**
+   * Simulators and crash tests only: called at every journal write's crash
+   * points; returning true cuts the power there (see Journal).
+   */
+  crashHook?: CrashHook;
 }
 
 /** The numeric options, checked, with their defaults. */

@@ -46,9 +46,16 @@ import {
 import { ConnectivityMonitor } from './connectivity.js';
 import { Emitter } from './emitter.js';
 import { enrollDevice } from './enrollment.js';
-import { DeviceRevokedError, EnrollmentInProgressError, NotEnrolledError, TerminalClosedError } from './errors.js';
+import {
+  DeviceRevokedError,
+  EnrollmentInProgressError,
+  JournalClosedError,
+  NotEnrolledError,
+  SimulatedCrashError,
+  TerminalClosedError,
+} from './errors.js';
 import { Exchange } from './exchange.js';
-import { Journal, OPS_PAGE_MAX } from './journal.js';
+import { type CrashPoint, Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
 import { Outbox } from './outbox.js';
@@ -77,9 +84,24 @@ export class Terminal {
   /** Opens the journal in `dataDir` (exclusively) and, unless `autoSync: false`, starts delivery. */
   static open(options: TerminalOptions): Terminal {
     const config = resolveOptions(options);
-    const journal = Journal.open(options.dataDir);
+    // The hook is bound late: a power cut inside the journal must also stop this Terminal.
+    let self: Terminal | null = null;
+    const hook = options.crashHook;
+    const journal = Journal.open(options.dataDir, {
+      ...(options.journalSync ? { synchronous: options.journalSync } : {}),
+      ...(hook
+        ? {
+            crashHook: (point: CrashPoint) => {
+              const cut = hook(point);
+              if (cut && self) self.#die();
+              return cut;
+            },
+          }
+        : {}),
+    });
     try {
-      return new Terminal(journal, options, config);
+      self = new Terminal(journal, options, config);
+      return self;
     } catch (error) {
       journal.close();
       throw error;
@@ -92,7 +114,12 @@ export class Terminal {
     this.#clock = options.clock ?? systemClock;
     this.#idRandom = options.idRandom ?? cryptoRandom;
     this.#requestTimeoutMs = config.requestTimeoutMs;
-    const onError = options.onError ?? ((error: unknown) => console.error('holdfast terminal:', error));
+    const report = options.onError ?? ((error: unknown) => console.error('holdfast terminal:', error));
+    // After death (kill or a simulated power cut) abandoned work fails on the closed journal: not news.
+    const onError = (error: unknown) => {
+      if (this.#closed && (error instanceof JournalClosedError || error instanceof SimulatedCrashError)) return;
+      report(error);
+    };
     this.#events = new Emitter<TerminalEvents>((error) => onError(error));
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);
@@ -348,6 +375,30 @@ export class Terminal {
 
   stop(): void {
     this.#loop.stop();
+  }
+
+  /**
+   * Sudden death, as SIGKILL or a power cut would cause: stops every timer,
+   * drops the journal connection without another write, and waits for
+   * nothing. A request in flight is abandoned; its answer, if any, is never
+   * applied. Open the data directory again to recover. For simulators.
+   */
+  kill(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#loop.kill();
+    this.#journal.kill();
+  }
+
+  /** After a power cut in the journal: the journal already dropped its connection. */
+  #die(): void {
+    this.#closed = true;
+    this.#loop.kill();
+  }
+
+  /** True after close() or kill(). */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Stops delivery, waits for a request in flight, and closes the journal. */

@@ -42,18 +42,41 @@ type Row = Record<string, unknown>;
 export interface SqliteStorageOptions {
   /** Database file path, or ':memory:' for tests. */
   path: string;
+  /**
+   * SQLite synchronous mode. FULL (default): an answered batch survives power
+   * loss. OFF survives only process death; for fast simulations.
+   */
+  synchronous?: 'FULL' | 'OFF';
+  /**
+   * Simulators and crash tests only: called before and after each batch's
+   * commit; returning true kills the database connection there, as process
+   * death would, and throws SimulatedServerCrash.
+   */
+  crashHook?: (point: ServerCrashPoint) => boolean;
+}
+
+export type ServerCrashPoint = 'ingest:before-commit' | 'ingest:after-commit';
+
+/** The crash hook cut the server's power: the connection is gone, the process is to be restarted. */
+export class SimulatedServerCrash extends Error {
+  override readonly name = 'SimulatedServerCrash';
+  constructor(readonly point: ServerCrashPoint) {
+    super(`simulated server crash at ${point}`);
+  }
 }
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
+  readonly #crashHook: SqliteStorageOptions['crashHook'];
   #stmts: ReturnType<typeof prepareStatements> | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#db = new Database(options.path);
     this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.#crashHook = options.crashHook;
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
   }
@@ -140,7 +163,23 @@ export class SqliteStorage implements Storage {
   }
 
   async ingest(batch: VerifiedBatch, now: number, newId: () => string): Promise<IngestOutcome> {
-    return this.#db.transaction(() => this.#ingestInTransaction(batch, now, newId)).immediate();
+    const hook = this.#crashHook;
+    if (!hook) return this.#db.transaction(() => this.#ingestInTransaction(batch, now, newId)).immediate();
+    try {
+      const outcome = this.#db
+        .transaction(() => {
+          const planned = this.#ingestInTransaction(batch, now, newId);
+          if (hook('ingest:before-commit')) throw new SimulatedServerCrash('ingest:before-commit');
+          return planned;
+        })
+        .immediate();
+      if (hook('ingest:after-commit')) throw new SimulatedServerCrash('ingest:after-commit');
+      return outcome;
+    } catch (error) {
+      // Process death: the rolled-back or committed state is what the disk keeps; nothing more is written.
+      if (error instanceof SimulatedServerCrash && this.#db.open) this.#db.close();
+      throw error;
+    }
   }
 
   #ingestInTransaction(batch: VerifiedBatch, now: number, newId: () => string): IngestOutcome {
