@@ -6,5 +6,6 @@
 export * from './backoff.js';
 export * from './clock.js';
 export * from './errors.js';
+export * from './injected-bugs.js';
 export * from './random.js';
 export * from './shift.js';

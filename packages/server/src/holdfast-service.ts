@@ -6,7 +6,7 @@
  * everything lives in Storage (a public-key cache is only a cache).
  */
 import type { KeyObject } from 'node:crypto';
-import { type Clock, cryptoRandom, type Random, systemClock } from '@holdfast/domain';
+import { bugActive, type Clock, cryptoRandom, type Random, systemClock } from '@holdfast/domain';
 import {
   type CreateTokenResponse,
   createTokenRequestSchema,
@@ -26,7 +26,7 @@ import {
 } from '@holdfast/protocol';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
-import type { DeviceRecord, IngestOutcome, Storage } from './storage/storage.js';
+import type { DeviceRecord, IngestOutcome, Storage, VerifiedBatch } from './storage/storage.js';
 
 export interface HoldfastServiceOptions {
   storage: Storage;
@@ -142,14 +142,30 @@ export class HoldfastService {
     const device = await this.#activeDevice(batch.device);
     verifyBatchIntegrity(batch, this.#key(device));
     const now = this.clock.now();
-    const outcome: IngestOutcome = await this.storage.ingest(
-      { device: batch.device, ops: batch.ops, sentAt: batch.sentAt, latestSeq: batch.latestSeq },
-      now,
-      () => this.newId(),
-    );
+    const verified = { device: batch.device, ops: batch.ops, sentAt: batch.sentAt, latestSeq: batch.latestSeq };
+    if (bugActive('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
+    const outcome: IngestOutcome = await this.storage.ingest(verified, now, () => this.newId());
     this.counters.batches++;
     for (const r of outcome.results) this.counters[r.status]++;
     return { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
+  }
+
+  /**
+   * Deliberate bug (bug-injection processes only): answers "accepted" for
+   * every op at once and commits a moment later; a crash in between loses
+   * ops the terminal believes confirmed.
+   */
+  #ackBeforeCommit(batch: VerifiedBatch, now: number): IngestResponse {
+    this.clock.setTimer(50, () => {
+      this.storage.ingest(batch, this.clock.now(), () => this.newId()).catch(() => undefined);
+    });
+    const last = batch.ops[batch.ops.length - 1];
+    return {
+      device: batch.device,
+      results: batch.ops.map((op) => ({ id: op.id, seq: op.seq, status: 'accepted' as const, at: now })),
+      highWater: last?.seq ?? 0,
+      serverTime: now,
+    };
   }
 
   /** A device asks what the server holds for some of its op ids. */

@@ -15,7 +15,7 @@
  *   413 body_too_large       send fewer ops per batch
  *   other 4xx                these ops dead-lettered (the same bytes can never succeed)
  */
-import type { Clock } from '@holdfast/domain';
+import { bugActive, type Clock } from '@holdfast/domain';
 import {
   type Batch,
   batchHeadMessage,
@@ -121,6 +121,14 @@ export class Exchange {
     try {
       res = await this.#o.transport.sendBatch(batch, this.#o.requestTimeoutMs);
     } catch (error) {
+      if (bugActive('timeout-is-failure')) {
+        // Deliberate bug (bug-injection processes only): "no answer" taken as "failed".
+        const dead = outbox.deadLetterOps(ops, 'timeout', describeError(error), clock.now());
+        this.#announce({ confirmed: [], dead, retry: 0, requeued: null, blocked: null }, event);
+        finish('failed', null, describeError(error));
+        this.#emit(event, 'rejected', describeError(error));
+        return { next: 'continue', confirmed: 0, dead: dead.length };
+      }
       return unknown(describeError(error));
     }
     const at = clock.now();

@@ -16,6 +16,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { bugActive } from '@holdfast/domain';
 import { GENESIS_HASH, type Op, PROTOCOL_VERSION, sealOp } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import { JournalClosedError, JournalLockedError, SimulatedCrashError } from './errors.js';
@@ -144,6 +145,11 @@ export class Journal {
       ),
     };
     this.#tx = db.transaction((fn: () => unknown) => fn());
+    if (bugActive('seq-reuse-after-crash')) {
+      // Deliberate bug (bug-injection processes only): unsent work is taken for a torn
+      // write and dropped at open, so its seqs are handed out again.
+      db.prepare("DELETE FROM ops WHERE state = 'pending'").run();
+    }
     this.#counts = { pending: 0, confirmed: 0, dead: 0 };
     const counts = db.prepare('SELECT state, COUNT(*) AS n FROM ops GROUP BY state').all() as {
       state: OpState;

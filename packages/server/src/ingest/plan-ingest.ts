@@ -26,6 +26,7 @@
 import {
   applyCashMovement,
   applySale,
+  bugActive,
   closeShift,
   DomainError,
   expectedCash,
@@ -214,8 +215,26 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     const head = plan.device;
     const known = facts.byId.get(op.id);
     if (known) {
-      if (known.hash === op.hash) {
-        plan.results.push({ id: op.id, seq: op.seq, status: 'duplicate', original: known.result });
+      if (known.hash === op.hash && bugActive('dedupe-disabled')) {
+        // Deliberate bug (bug-injection processes only): the effect is applied again.
+        const amount = typeof op.body.total === 'number' ? op.body.total : null;
+        plan.ledger.push({
+          opId: op.id,
+          device: device.id,
+          seq: op.seq,
+          type: op.kind,
+          shiftId: null,
+          currency: null,
+          amount,
+          data: { reapplied: true },
+          deviceAt: op.at,
+          appliedAt: now,
+        });
+        plan.results.push({ id: op.id, seq: op.seq, status: 'accepted', at: now });
+      } else if (known.hash === op.hash) {
+        // Deliberate bug (bug-injection processes only): a fresh result instead of the stored one.
+        const original: StoredResult = bugActive('results-not-stored') ? { status: 'accepted', at: now } : known.result;
+        plan.results.push({ id: op.id, seq: op.seq, status: 'duplicate', original });
       } else {
         // The message goes back to the sender: it must not reveal another device's ops.
         const message = `op id ${op.id} is already stored with a different hash`;

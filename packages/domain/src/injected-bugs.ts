@@ -1,0 +1,51 @@
+/**
+ * Deliberate bugs, for proving that the simulator's invariant checker
+ * catches the failures it exists to catch (a checker that never fails
+ * proves nothing).
+ *
+ * Each bug sits at the one spot in production code where a real
+ * implementation could get it wrong, behind `bugActive(name)`. They can be
+ * switched on only in a process started with HOLDFAST_INJECT_BUGS=1 — a
+ * test-only build in effect; anywhere else `bugActive` is a constant false
+ * and `injectBug` throws. The environment is read once, at load.
+ */
+
+export const INJECTABLE_BUGS = {
+  /** The server re-applies an op it already holds instead of answering duplicate. */
+  'dedupe-disabled': 'server',
+  /** The server answers a duplicate with a freshly made result instead of the stored one. */
+  'results-not-stored': 'server',
+  /** The server acknowledges a batch before committing it (commits a moment later). */
+  'commit-after-ack': 'server',
+  /** After a crash the terminal drops its pending ops and reuses their seqs. */
+  'seq-reuse-after-crash': 'terminal',
+  /** The terminal treats a timeout as a failure and dead-letters the batch. */
+  'timeout-is-failure': 'terminal',
+} as const;
+
+export type InjectableBug = keyof typeof INJECTABLE_BUGS;
+
+export const BUG_INJECTION_ENV = 'HOLDFAST_INJECT_BUGS';
+
+const allowed = typeof process !== 'undefined' && process.env[BUG_INJECTION_ENV] === '1';
+const active = new Set<InjectableBug>();
+
+/** Whether a deliberate bug is switched on (always false outside a bug-injection process). */
+export function bugActive(bug: InjectableBug): boolean {
+  return allowed && active.has(bug);
+}
+
+export function bugInjectionAllowed(): boolean {
+  return allowed;
+}
+
+/** Switches a deliberate bug on. Throws unless the process was started with HOLDFAST_INJECT_BUGS=1. */
+export function injectBug(bug: InjectableBug): void {
+  if (!allowed) throw new Error(`injecting bugs needs a process started with ${BUG_INJECTION_ENV}=1`);
+  if (!Object.hasOwn(INJECTABLE_BUGS, bug)) throw new RangeError(`no injectable bug "${bug}"`);
+  active.add(bug);
+}
+
+export function clearInjectedBugs(): void {
+  active.clear();
+}
