@@ -53,6 +53,19 @@ function within(error: unknown, step: string): never {
   );
 }
 
+/** Member names repeat endlessly (sku, qty, amount…): their quoted forms are cached. */
+const QUOTED_KEYS = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = QUOTED_KEYS.get(key);
+  if (quoted === undefined) {
+    if (!key.isWellFormed()) fail('lone surrogate in a member name');
+    quoted = JSON.stringify(key);
+    if (key.length <= 64 && QUOTED_KEYS.size < 4096) QUOTED_KEYS.set(key, quoted);
+  }
+  return quoted;
+}
+
 function serialize(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
@@ -88,8 +101,7 @@ function serialize(value: unknown, depth: number): string {
         if (member === undefined) continue;
         if (!first) out += ',';
         first = false;
-        if (!key.isWellFormed()) fail('lone surrogate in a member name');
-        out += JSON.stringify(key);
+        out += quotedKey(key);
         out += ':';
         try {
           out += serialize(member, depth + 1);

@@ -8,7 +8,8 @@
  * field. The chain lets the server prove it holds every op and detect a
  * forked or restored device.
  */
-import { canonicalHash, GENESIS_HASH, HASH_PATTERN } from './hash.js';
+import { CanonicalJsonError, canonicalJson } from './canonical-json.js';
+import { GENESIS_HASH, HASH_PATTERN, sha256Hex } from './hash.js';
 import * as s from './schema.js';
 import { UUID_PATTERN } from './uuidv7.js';
 
@@ -74,10 +75,45 @@ export interface Op<B = Record<string, unknown>> {
 
 export type UnsealedOp<B = Record<string, unknown>> = Omit<Op<B>, 'hash'>;
 
+/** The envelope's members but `hash`, in canonical (UTF-16 code unit) order. */
+const ENVELOPE_KEYS = ['at', 'body', 'decision', 'device', 'id', 'kind', 'prev', 'seq', 'v'] as const;
+
+/**
+ * The canonical JSON (RFC 8785) of every field of the op but `hash`: the
+ * exact text its hash covers. An envelope with exactly the protocol's fields
+ * is assembled member by member in their known order (the hot path of
+ * ingest); anything else goes through the general canonicalizer.
+ */
+export function canonicalOpText(op: UnsealedOp<unknown> | Op<unknown>): string {
+  const record = op as unknown as Record<string, unknown>;
+  let members = 0;
+  for (const key in record) {
+    if (key !== 'hash') members++;
+  }
+  if (members !== ENVELOPE_KEYS.length || ENVELOPE_KEYS.some((k) => record[k] === undefined)) {
+    const { hash: _ignored, ...rest } = op as Op<unknown>;
+    return canonicalJson(rest);
+  }
+  let out = '{';
+  for (let i = 0; i < ENVELOPE_KEYS.length; i++) {
+    const key = ENVELOPE_KEYS[i] as string;
+    try {
+      out += `${i === 0 ? '' : ','}"${key}":${canonicalJson(record[key])}`;
+    } catch (error) {
+      if (!(error instanceof CanonicalJsonError)) throw error;
+      const inner = error.path;
+      throw new CanonicalJsonError(
+        error.reason,
+        inner === '' || inner.startsWith('[') ? `${key}${inner}` : `${key}.${inner}`,
+      );
+    }
+  }
+  return `${out}}`;
+}
+
 /** The op's hash: SHA-256 over the canonical JSON of every field but `hash`. */
 export function hashOp(op: UnsealedOp<unknown> | Op<unknown>): string {
-  const { hash: _ignored, ...rest } = op as Op<unknown>;
-  return canonicalHash(rest);
+  return sha256Hex(canonicalOpText(op));
 }
 
 export function sealOp<B>(op: UnsealedOp<B>): Op<B> {

@@ -140,9 +140,15 @@ export class HoldfastService {
   async ingest(body: unknown): Promise<IngestResponse> {
     const batch = parseBatch(body);
     const device = await this.#activeDevice(batch.device);
-    verifyBatchIntegrity(batch, this.#key(device));
+    const canonical = verifyBatchIntegrity(batch, this.#key(device));
     const now = this.clock.now();
-    const verified = { device: batch.device, ops: batch.ops, sentAt: batch.sentAt, latestSeq: batch.latestSeq };
+    const verified = {
+      device: batch.device,
+      ops: batch.ops,
+      canonical,
+      sentAt: batch.sentAt,
+      latestSeq: batch.latestSeq,
+    };
     if (bugActive('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
     const outcome: IngestOutcome = await this.storage.ingest(verified, now, () => this.newId());
     this.counters.batches++;

@@ -305,6 +305,26 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
   for (const id of changedShifts) plan.shifts.push(shifts.get(id) as ShiftRecord);
   return plan;
 
+  /** A shift rule broke: the fact stands, an exception is raised. Other errors propagate. */
+  function raiseShiftRule(op: Op, error: unknown): void {
+    if (!(error instanceof DomainError)) throw error;
+    raise('shift_rule', 'warning', op, `${op.id}:${error.code}`, error.message, { code: error.code, kind: op.kind });
+  }
+
+  /**
+   * Takes the new state of a shift. Records are copied on first change in
+   * this batch (facts belong to the caller) and then updated in place.
+   */
+  function updateShift(shift: Shift): void {
+    let record = shifts.get(shift.id) as ShiftRecord;
+    if (!changedShifts.has(shift.id)) {
+      record = { ...record };
+      shifts.set(shift.id, record);
+      changedShifts.add(shift.id);
+    }
+    Object.assign(record, shift);
+  }
+
   function applyOp(op: Op): StoredResult {
     const base = { opId: op.id, device: device.id, seq: op.seq, deviceAt: op.at, appliedAt: now };
     const reject = (reason: 'invalid_body' | 'unknown_kind', message: string, field?: string, rule?: string) => {
@@ -328,16 +348,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
       return stored;
     };
     if (!isKnownKind(op.kind)) return reject('unknown_kind', `op kind "${op.kind}" is not known to this server`);
-
-    const shiftRule = (error: unknown) => {
-      if (!(error instanceof DomainError)) throw error;
-      raise('shift_rule', 'warning', op, `${op.id}:${error.code}`, error.message, { code: error.code, kind: op.kind });
-    };
-    const updateShift = (shift: Shift) => {
-      const record = shifts.get(shift.id) as ShiftRecord;
-      shifts.set(shift.id, { ...record, ...shift });
-      changedShifts.add(shift.id);
-    };
+    const shiftRule = (error: unknown) => raiseShiftRule(op, error);
 
     try {
       switch (op.kind) {

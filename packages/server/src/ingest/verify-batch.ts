@@ -13,10 +13,11 @@ import {
   batchHeadMessage,
   batchSchema,
   CanonicalJsonError,
+  canonicalOpText,
   GENESIS_HASH,
-  hashOp,
   type Op,
   ProtocolError,
+  sha256Hex,
   ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
@@ -68,8 +69,12 @@ export function parseBatch(body: unknown): Batch {
   return batch;
 }
 
-/** Checks the batch signature, every op's hash and every chain link inside the batch. Throws ProtocolError. */
-export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): void {
+/**
+ * Checks the batch signature, every op's hash and every chain link inside
+ * the batch. Returns each op's canonical text (what its hash covers), for
+ * storage. Throws ProtocolError.
+ */
+export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): string[] {
   const last = batch.ops[batch.ops.length - 1] as Op;
   if (!verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, publicKey)) {
     throw new ProtocolError('bad_signature', `batch signature does not verify with device ${batch.device}'s key`, {
@@ -77,9 +82,12 @@ export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): void {
       rule: 'Ed25519 signature over the batch head',
     });
   }
+  const texts: string[] = new Array(batch.ops.length);
   for (let i = 0; i < batch.ops.length; i++) {
     const op = batch.ops[i] as Op;
-    const computed = hashOrRefuse(op, i);
+    const text = canonicalTextOrRefuse(op, i);
+    texts[i] = text;
+    const computed = sha256Hex(text);
     if (computed !== op.hash) {
       throw new ProtocolError('hash_mismatch', `ops[${i}].hash does not match its content (computed ${computed})`, {
         field: `ops[${i}].hash`,
@@ -98,6 +106,7 @@ export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): void {
       );
     }
   }
+  return texts;
 }
 
 /**
@@ -106,9 +115,9 @@ export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): void {
  * with a lone surrogate or nesting beyond the canonicalizer's bound would
  * otherwise end as a retryable 500.
  */
-function hashOrRefuse(op: Op, i: number): string {
+function canonicalTextOrRefuse(op: Op, i: number): string {
   try {
-    return hashOp(op);
+    return canonicalOpText(op);
   } catch (error) {
     if (!(error instanceof CanonicalJsonError)) throw error;
     throw new ProtocolError('invalid_request', `ops[${i}] cannot be hashed as canonical JSON: ${error.reason}`, {

@@ -63,6 +63,8 @@ export interface RedeemRequest {
 export interface VerifiedBatch {
   device: string;
   ops: Op[];
+  /** Each op's canonical text (what its hash covers), if the verifier kept it; computed otherwise. */
+  canonical?: readonly string[];
   sentAt: number;
   latestSeq: number;
 }

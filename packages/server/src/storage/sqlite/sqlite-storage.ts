@@ -22,6 +22,7 @@ import {
   type ShiftRecord,
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
+import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
 import type {
   DeviceRecord,
@@ -213,6 +214,7 @@ export class SqliteStorage implements Storage {
     const facts: IngestFacts = { device, byId, bySeq, shifts };
     const plan = planIngest(batch, facts, now, newId);
 
+    const textOf = canonicalTexts(batch);
     for (const { op, result } of plan.inserts) {
       s.insertOp.run(
         op.id,
@@ -220,7 +222,7 @@ export class SqliteStorage implements Storage {
         op.seq,
         op.hash,
         op.kind,
-        JSON.stringify(op),
+        textOf(op),
         result.status,
         JSON.stringify(result),
         now,
@@ -458,9 +460,9 @@ function prepareStatements(db: Database.Database) {
     insertException: db.prepare(
       'INSERT OR IGNORE INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    opById: db.prepare('SELECT envelope, result, received_at FROM ops WHERE id = ?'),
+    opById: db.prepare('SELECT envelope, hash, result, received_at FROM ops WHERE id = ?'),
     deviceOpsByIds: db.prepare(
-      'SELECT envelope, result, received_at FROM ops WHERE device = ? AND id IN (SELECT value FROM json_each(?))',
+      'SELECT envelope, hash, result, received_at FROM ops WHERE device = ? AND id IN (SELECT value FROM json_each(?))',
     ),
     ledgerPage: db.prepare('SELECT * FROM ledger WHERE pos > ? ORDER BY pos LIMIT ?'),
     exceptionsPage: db.prepare('SELECT * FROM exceptions WHERE pos > ? ORDER BY pos LIMIT ?'),
@@ -526,7 +528,7 @@ function toShift(r: Row): ShiftRecord {
 
 function toStoredOp(r: Row): StoredOp {
   return {
-    op: JSON.parse(r.envelope as string) as Op,
+    op: { ...(JSON.parse(r.envelope as string) as Omit<Op, 'hash'>), hash: r.hash as string },
     result: JSON.parse(r.result as string) as StoredResult,
     receivedAt: Number(r.received_at),
   };
