@@ -538,6 +538,22 @@ describe('planIngest: shift projection', () => {
     assert.equal(store.shifts.get(open.id)?.variance, 0);
   });
 
+  it('checks a cash-out against the drawer as it stood before the movement, within one batch', () => {
+    const { store, d } = setup();
+    const open = d.open(10_000);
+    // Float 100.00 + cash sale 50.00 = 150.00 in the drawer: moving 150.00 out is fine.
+    const fine = store.ingest(d.id, [open, d.sale(open.id, 5_000), d.move(open.id, 'out', 15_000)]);
+    assert.deepEqual(fine.exceptions, []);
+    assert.equal(store.shifts.get(open.id)?.cashOut, 15_000);
+    // The drawer is empty now: one cent more is a shortfall, still accepted and flagged.
+    const short = store.ingest(d.id, [d.move(open.id, 'out', 1)]);
+    assert.deepEqual(statuses(short.results), ['accepted']);
+    assert.deepEqual(
+      short.exceptions.map((e) => [e.type, e.detail.code, e.message]),
+      [['shift_rule', 'insufficient_cash', 'drawer held 0, 1 moved out']],
+    );
+  });
+
   it('accepts a sale on an unknown shift but raises shift_rule', () => {
     const { store, d } = setup();
     const ghost = newId();

@@ -426,11 +426,11 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
             );
           } else {
             try {
+              // Read before the update: shift records change in place.
+              const held = expectedCash(shift);
               updateShift(applyCashMovement(shift, body, { allowOverdraw: true }));
-              if (body.direction === 'out' && expectedCash(shift) < body.amount) {
-                shiftRule(
-                  new DomainError('insufficient_cash', `drawer held ${expectedCash(shift)}, ${body.amount} moved out`),
-                );
+              if (body.direction === 'out' && held < body.amount) {
+                shiftRule(new DomainError('insufficient_cash', `drawer held ${held}, ${body.amount} moved out`));
               }
             } catch (error) {
               shiftRule(error);
