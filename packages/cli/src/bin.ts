@@ -4,6 +4,7 @@
  */
 import { UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
+import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
 import { TILL_HELP, tillCommand } from './commands/till-command.js';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   till: { run: tillCommand, help: TILL_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
+  chaos: { run: chaosCommand, help: CHAOS_HELP },
 };
 
 const USAGE = `usage: holdfast <command> [options]

@@ -1,17 +1,54 @@
 /**
- * CliProcess: the `holdfast` command run from its TypeScript sources as a
- * child process (`node --conditions=holdfast-src --import tsx src/bin.ts …`),
- * for tests that need real processes: real sockets, real fsyncs, real
- * SIGKILLs. It keeps the child's stdout lines (JSON lines parsed as events)
- * and stderr, and lets a test wait on or react to each line as it arrives.
+ * CliProcess: the `holdfast` command run as a child process, for whatever
+ * needs real processes (real sockets, real fsyncs, real SIGKILLs): the chaos
+ * command and the crash tests. It keeps the child's stdout lines (JSON lines
+ * parsed as events) and stderr, and lets the caller wait on or react to each
+ * line as it arrives.
+ *
+ * The child runs the way this process does: the same node executable, and
+ * from the TypeScript sources (`src/bin.ts` with the loader flags this
+ * process was started with, by default `--conditions=holdfast-src --import
+ * tsx`) when this module is itself running from source, else `dist/bin.js`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-/** The CLI entry point and the repository root, found from this file (src/testing/). */
-export const CLI_BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+/** The CLI entry point next to this module: `src/bin.ts` or `dist/bin.js`. */
+export const CLI_BIN = fileURLToPath(new URL(FROM_SOURCE ? './bin.ts' : './bin.js', import.meta.url));
+/** The cli package's directory: children run there, so `--import tsx` resolves from the workspace. */
+const PACKAGE_DIR = fileURLToPath(new URL('../', import.meta.url));
+const SOURCE_DEFAULT_FLAGS = ['--conditions=holdfast-src', '--import', 'tsx'];
+/** Node flags that decide how modules load; the ones worth passing on to a child. */
+const LOADER_FLAGS = new Set([
+  '--conditions',
+  '-C',
+  '--import',
+  '--require',
+  '-r',
+  '--loader',
+  '--experimental-loader',
+]);
+
+/** The node flags a child needs to load the CLI the way this process loaded it. */
+export function childNodeFlags(execArgv: readonly string[] = process.execArgv): string[] {
+  if (!FROM_SOURCE) return [];
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (!LOADER_FLAGS.has(name)) continue;
+    kept.push(arg);
+    const value = execArgv[i + 1];
+    if (eq < 0 && value !== undefined) {
+      kept.push(value);
+      i++;
+    }
+  }
+  return kept.some((arg) => arg.includes('tsx')) ? kept : SOURCE_DEFAULT_FLAGS;
+}
 
 export interface Exit {
   code: number | null;
@@ -35,7 +72,7 @@ export class CliProcess {
   /** Called after every stdout line (with its event, if JSON) and once on exit. */
   readonly #listeners = new Set<(what: 'line' | 'exit', event: CliEvent | null) => void>();
 
-  /** Starts `holdfast <args>` from source, with cwd at the repository root. */
+  /** Starts `holdfast <args>`. */
   static start(name: string, args: readonly string[]): CliProcess {
     return new CliProcess(name, args);
   }
@@ -47,8 +84,8 @@ export class CliProcess {
 
   private constructor(name: string, args: readonly string[]) {
     this.name = name;
-    this.#child = spawn(process.execPath, ['--conditions=holdfast-src', '--import', 'tsx', CLI_BIN, ...args], {
-      cwd: REPO_ROOT,
+    this.#child = spawn(process.execPath, [...childNodeFlags(), CLI_BIN, ...args], {
+      cwd: PACKAGE_DIR,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(this);

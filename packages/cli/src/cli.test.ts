@@ -44,6 +44,15 @@ describe('holdfast command line', () => {
     assert.match(port.stderr, /--port must be a whole number from 0 to 65535/);
   });
 
+  it('chaos refuses a window too short and a data directory in use, before starting anything', () => {
+    const short = holdfast('chaos', '--seconds', '2');
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /--seconds must be a whole number from 5 to 3600, got "2"/);
+    const used = holdfast('chaos', '--data', ROOT);
+    assert.equal(used.code, 2);
+    assert.match(used.stderr, /--data must be a new or empty directory/);
+  });
+
   it('demo --json prints one JSON report with the reconciliation fields and exits 0', () => {
     const r = holdfast('demo', '--terminals', '3', '--seed', '5', '--minutes', '20', '--json');
     assert.equal(r.code, 0, r.stderr);

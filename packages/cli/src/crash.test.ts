@@ -5,18 +5,20 @@
  * recorded is on the server exactly once (same id, seq and hash), the ledger
  * has one event per op, and every cent is accounted for.
  *
- * The chaos test puts a TcpRelay (testing/tcp-relay.ts) between till and
- * server: a transparent byte relay that tells the test when a batch is in
- * flight and can hold back an answer, so "killed mid-batch" and "killed after
- * the commit, before the answer arrived" are facts, not hopes.
+ * The first test puts a TcpFaultProxy (@holdfast/sim) in pass mode between
+ * till and server: it tells the test when a batch is in flight and can hold
+ * back an answer, so "killed mid-batch" and "killed after the commit, before
+ * the answer arrived" are facts, not hopes. (The chaos test, chaos.test.ts,
+ * turns its faults on.)
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DATABASE_FILE, OPERATOR_TOKEN_FILE, SqliteStorage } from '@holdfast/server';
+import { SeededRandom } from '@holdfast/domain';
+import { DATABASE_FILE, SqliteStorage } from '@holdfast/server';
+import { TcpFaultProxy } from '@holdfast/sim';
 import {
   type JournalEntry,
   OPS_PAGE_MAX,
@@ -25,8 +27,8 @@ import {
   type Transport,
   TransportError,
 } from '@holdfast/terminal';
-import { type CliEvent, CliProcess } from './testing/cli-process.js';
-import { TcpRelay } from './testing/tcp-relay.js';
+import { freePort, ServerAdmin, startServerProcess as startServer } from './chaos/server-process.js';
+import { type CliEvent, CliProcess } from './cli-process.js';
 
 /** tsx compiles on first use; a loaded 2-core machine may take seconds to start a process. */
 const START_TIMEOUT_MS = 30_000;
@@ -35,10 +37,10 @@ const STEP_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 60_000;
 
 const dirs: string[] = [];
-const relays: TcpRelay[] = [];
+const proxies: TcpFaultProxy[] = [];
 after(async () => {
   await CliProcess.killAll();
-  await Promise.all(relays.map((r) => r.close()));
+  await Promise.all(proxies.map((r) => r.close()));
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -52,61 +54,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const jitter = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
-/** A port nobody listens on right now (listen on 0, close). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function healthy(port: number): Promise<boolean> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/v1/health`, { signal: AbortSignal.timeout(2000) });
-    return res.ok && ((await res.json()) as { status?: unknown }).status === 'ok';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `holdfast server` on `port`, once /v1/health answers. A start that finds
- * the port still taken (the killed process's socket not yet released) is
- * retried a few times.
- */
-async function startServerProcess(dataDir: string, port: number, name: string): Promise<CliProcess> {
-  for (let attempt = 1; ; attempt++) {
-    const server = CliProcess.start(name, ['server', '--data', dataDir, '--port', String(port), '--log-level', 'warn']);
-    const deadline = performance.now() + START_TIMEOUT_MS;
-    while (server.running && performance.now() < deadline) {
-      if (await healthy(port)) return server;
-      await sleep(50);
-    }
-    await server.kill('SIGKILL');
-    if (attempt < 5 && server.stderr.includes('EADDRINUSE')) {
-      await sleep(250 * attempt);
-      continue;
-    }
-    throw new Error(`${name} did not answer /v1/health on port ${port}:\n${server.stderr}`);
-  }
-}
+/** `holdfast server` on `port`, once /v1/health answers (see chaos/server-process.ts). */
+const startServerProcess = (dataDir: string, port: number, name: string) =>
+  startServer(dataDir, port, name, START_TIMEOUT_MS);
 
 /** A one-time enrollment token from the server's operator API. */
-async function enrollmentToken(port: number, serverDir: string): Promise<string> {
-  const operatorToken = readFileSync(join(serverDir, OPERATOR_TOKEN_FILE), 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${port}/v1/admin/enrollment-tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ label: 'crash-lane' }),
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { token: string }).token;
-}
+const enrollmentToken = (port: number, serverDir: string) =>
+  new ServerAdmin(port, serverDir).enrollmentToken('crash-lane');
 
 const offline = (): Promise<never> => Promise.reject(new TransportError('network', 'reading the journal only'));
 const OFFLINE: Transport = { enroll: offline, sendBatch: offline, queryOps: offline, ping: offline };
@@ -263,6 +217,8 @@ async function reconcile(tillDir: string, serverDir: string): Promise<Reconcilia
 }
 
 const recordedCount = (p: CliProcess) => p.eventsNamed('recorded').length;
+/** The request line of a batch, as the proxy matches it. */
+const BATCH = 'POST /v1/batches ';
 
 test('SIGKILLed tills and servers, restarted on their data, apply every recorded op exactly once', {
   timeout: 240_000,
@@ -280,14 +236,14 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
   let tillRuns = 1;
   let server = await startServerProcess(serverDir, port, 'server#1');
   const token = await enrollmentToken(port, serverDir);
-  const relay = await TcpRelay.start(port);
-  relays.push(relay);
+  const proxy = await TcpFaultProxy.start({ targetPort: port, random: new SeededRandom(1) });
+  proxies.push(proxy);
   const tillArgs = [
     'till',
     '--data',
     tillDir,
     '--server',
-    `http://127.0.0.1:${relay.port}`,
+    proxy.url,
     // `=`: a token may start with '-', which parseArgs would take for an option.
     '--token',
     token,
@@ -326,7 +282,7 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
     await recordMore(5);
   };
   /** SIGKILLs the server (unless `act` already did, with `inFlight` batches in flight) and counts the kill. */
-  const killServer = async (why: string, inFlight = relay.batchesInFlight) => {
+  const killServer = async (why: string, inFlight = proxy.inFlight(BATCH)) => {
     const exit = await server.kill('SIGKILL');
     assert.equal(exit.signal, 'SIGKILL', `${server.name} was still running when killed (${why})`);
     kills.server++;
@@ -338,7 +294,7 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
     note(`${server.name} answers /v1/health`);
   };
   const syncing = async () => {
-    await relay.nextAnswerDelivered(STEP_TIMEOUT_MS);
+    await proxy.nextResponse(BATCH, STEP_TIMEOUT_MS);
   };
 
   // 1. Warm up: the till sells and syncs.
@@ -352,8 +308,8 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
   await syncing();
   // 3. The server dies the moment a batch request has reached it.
   let inFlight = 0;
-  await relay.nextBatchSent(STEP_TIMEOUT_MS, () => {
-    inFlight = relay.batchesInFlight;
+  await proxy.nextRequest(BATCH, STEP_TIMEOUT_MS, () => {
+    inFlight = proxy.inFlight(BATCH);
     void server.kill('SIGKILL');
   });
   await killServer('batch just relayed to it', inFlight);
@@ -364,12 +320,12 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
   await restartTill();
   await syncing();
   // 5. The server committed a batch and answered; the till dies before hearing it.
-  await relay.holdNextAnswer(STEP_TIMEOUT_MS);
+  await proxy.holdNextResponse(BATCH, STEP_TIMEOUT_MS);
   await killTill('answer held back');
   await restartTill();
   await syncing();
   // 6. The server dies right after committing a batch; its answer never arrives.
-  await relay.holdNextAnswer(STEP_TIMEOUT_MS);
+  await proxy.holdNextResponse(BATCH, STEP_TIMEOUT_MS);
   await killServer('answer held back');
   await restartServer();
   // 7. Both die at once, at a random moment; the server comes back first.
@@ -380,7 +336,7 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
   await syncing();
   // 8. The server dies a random instant after a batch reached it (before or after the commit);
   //    this time the till recovers on its own, by backoff.
-  await relay.nextBatchSent(STEP_TIMEOUT_MS);
+  await proxy.nextRequest(BATCH, STEP_TIMEOUT_MS);
   await sleep(jitter(0, 3));
   await killServer('0-3 ms after a batch reached it');
   await restartServer();
@@ -389,7 +345,7 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
   await last.waitFor('drained', () => last.eventsNamed('drained').length > 0, DRAIN_TIMEOUT_MS + START_TIMEOUT_MS);
   assert.deepEqual(await last.exited, { code: 0, signal: null }, last.stderr);
   note(`${last.name} drained and exited 0`);
-  await relay.close();
+  await proxy.close();
   assert.deepEqual(await server.kill('SIGTERM'), { code: 0, signal: null }, server.stderr);
   note(`${server.name} stopped by SIGTERM, exit 0`);
 

@@ -21,4 +21,15 @@ export {
   SimNetwork,
   type SimNetworkOptions,
 } from './sim-network.js';
+export {
+  type DelayRange,
+  type FaultMix,
+  PROXY_FAULTS,
+  PROXY_MODES,
+  type ProxyCounters,
+  type ProxyFault,
+  type ProxyMode,
+  TcpFaultProxy,
+  type TcpFaultProxyOptions,
+} from './tcp-fault-proxy.js';
 export { VirtualClock } from './virtual-clock.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type RunningServer, startServer } from '@holdfast/server';
-import { CliProcess } from '../testing/cli-process.js';
+import { CliProcess } from '../cli-process.js';
 
 const OPERATOR = 'till-test-operator-token-0123456789';
 const dirs: string[] = [];
@@ -118,6 +118,9 @@ describe('holdfast till', () => {
       [['--data', data, '--server', 'ftp://example.com'], /--server must be an http\(s\) URL/],
       [['--data', data, '--server', server.url, '--exit-when-drained'], /--exit-when-drained needs --sales N/],
       [['--data', data, '--server', server.url, '--interval-ms', 'soon'], /--interval-ms must be a whole number/],
+      [['--data', data, '--server', server.url, '--backoff-s', '0,2,1'], /--backoff-s must be non-decreasing/],
+      [['--data', data, '--server', server.url, '--backoff-s', '1,x'], /--backoff-s must be non-decreasing/],
+      [['--data', data, '--server', server.url, '--shift-sales', '-1'], /--shift-sales must be a whole number/],
       [['--data', data, '--server', server.url, '--sales', '3'], /--token is required: the till in .* is not enrolled/],
     ];
     for (const [args, message] of cases) {

@@ -12,7 +12,7 @@
  *                                 (if none open)            (--exit-when-drained)
  */
 import { resolve } from 'node:path';
-import { cryptoRandom, expectedCash } from '@holdfast/domain';
+import { cryptoRandom, expectedCash, validateBackoffSchedule } from '@holdfast/domain';
 import { randomBasket } from '@holdfast/sim';
 import {
   DeviceRevokedError,
@@ -26,7 +26,7 @@ import {
 } from '@holdfast/terminal';
 import { intFlag, parseFlags, requiredString, stringFlag, UsageError } from '../args.js';
 
-export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--exit-when-drained] [--json-events]
+export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events]
 
 A headless till (load generator, smoke test): the Terminal SDK with its
 journal in DIR, selling random baskets paid in cash or by card to the server
@@ -37,6 +37,10 @@ at URL. Started again on the same DIR it carries on where it stopped.
   --label L             device label and clerk name (1..64 characters)              default till
   --sales N             sales to record in total, across restarts (0: no limit)     default 0
   --interval-ms M       pause between sales (0: as fast as possible)                default 500
+  --shift-sales K       close the shift (counted cash as expected) and open a new one
+                        every K sales (0: one shift for the whole run)              default 0
+  --backoff-s LIST      retry backoff schedule in seconds, e.g. 0,0.5,1,2 (the last
+                        repeats; full jitter)                   default 0,1,3,8,15,30,60,120,300,600
   --exit-when-drained   after N sales: close the shift, wait until the server has
                         confirmed every op, print a summary and exit
   --drain-timeout-s S   give up waiting for the drain after S seconds (exit 1)      default 120
@@ -58,6 +62,8 @@ export async function tillCommand(argv: string[]): Promise<number> {
     label: { type: 'string' },
     sales: { type: 'string' },
     'interval-ms': { type: 'string' },
+    'shift-sales': { type: 'string' },
+    'backoff-s': { type: 'string' },
     'exit-when-drained': { type: 'boolean' },
     'drain-timeout-s': { type: 'string' },
     'json-events': { type: 'boolean' },
@@ -73,6 +79,8 @@ export async function tillCommand(argv: string[]): Promise<number> {
   if (label.length < 1 || label.length > 64) throw new UsageError('--label must be 1..64 characters');
   const target = intFlag(flags, 'sales', 0, 0, 100_000_000);
   const intervalMs = intFlag(flags, 'interval-ms', 500, 0, 3_600_000);
+  const shiftSales = intFlag(flags, 'shift-sales', 0, 0, 100_000_000);
+  const backoff = backoffFlag(stringFlag(flags, 'backoff-s'));
   const drainTimeoutMs = intFlag(flags, 'drain-timeout-s', 120, 1, 86_400) * 1000;
   const exitWhenDrained = flags['exit-when-drained'] === true;
   if (exitWhenDrained && target === 0) throw new UsageError('--exit-when-drained needs --sales N with N >= 1');
@@ -81,7 +89,11 @@ export async function tillCommand(argv: string[]): Promise<number> {
   const stop = new StopSignal();
   let terminal: Terminal;
   try {
-    terminal = Terminal.open({ dataDir, transport: new HttpTransport(server) });
+    terminal = Terminal.open({
+      dataDir,
+      transport: new HttpTransport(server),
+      ...(backoff ? { backoffSeconds: backoff } : {}),
+    });
   } catch (error) {
     stop.dispose();
     if (error instanceof JournalLockedError) {
@@ -103,6 +115,10 @@ export async function tillCommand(argv: string[]): Promise<number> {
 
     const limit = target === 0 ? Number.POSITIVE_INFINITY : target;
     while (sales < limit && !stop.stopped) {
+      const open = terminal.currentShift();
+      if (open && shiftSales > 0 && open.sales >= shiftSales) {
+        out.recorded(terminal.closeShift({ countedCash: expectedCash(open) }));
+      }
       if (!terminal.currentShift()) {
         out.recorded(terminal.openShift({ clerk: label, currency: CURRENCY, openingFloat: OPENING_FLOAT }));
       }
@@ -157,6 +173,18 @@ function serverUrl(raw: string): string {
     throw new UsageError(`--server must be an http(s) URL, got "${raw}"`);
   }
   return raw;
+}
+
+/** `--backoff-s 0,0.5,1`: a valid schedule, or undefined for the SDK's default. */
+function backoffFlag(raw: string | undefined): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const schedule = raw.split(',').map((part) => (/^\d+(\.\d+)?$/.test(part.trim()) ? Number(part) : Number.NaN));
+  try {
+    validateBackoffSchedule(schedule);
+  } catch (error) {
+    throw new UsageError(`--backoff-s must be non-decreasing seconds such as 0,0.5,1,2: ${(error as Error).message}`);
+  }
+  return schedule;
 }
 
 /** Enrolls, retrying while the outcome is unknown (the SDK reuses the stored key). False if stopped first. */
