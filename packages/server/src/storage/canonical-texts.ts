@@ -8,6 +8,9 @@ import type { VerifiedBatch } from './storage.js';
 
 export function canonicalTexts(batch: VerifiedBatch): (op: Op) => string {
   const known = new Map<string, string>();
-  if (batch.canonical) batch.ops.forEach((op, i) => known.set(op.id, batch.canonical?.[i] as string));
+  const texts = batch.canonical;
+  if (texts) {
+    for (const [i, op] of batch.ops.entries()) known.set(op.id, texts[i] as string);
+  }
   return (op) => known.get(op.id) ?? canonicalOpText(op);
 }
