@@ -7,12 +7,14 @@ import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
+import { SIMULATE_HELP, simulateCommand } from './commands/simulate-command.js';
 import { TILL_HELP, tillCommand } from './commands/till-command.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   server: { run: serverCommand, help: SERVER_HELP },
   till: { run: tillCommand, help: TILL_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
+  simulate: { run: simulateCommand, help: SIMULATE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
   chaos: { run: chaosCommand, help: CHAOS_HELP },
 };

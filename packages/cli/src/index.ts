@@ -6,5 +6,6 @@ export { type ChaosOptions, type ChaosReport, runChaos } from './chaos/chaos-run
 export { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 export { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 export { SERVER_HELP, serverCommand } from './commands/server-command.js';
+export { SIMULATE_HELP, simulateCommand } from './commands/simulate-command.js';
 export { TILL_HELP, tillCommand } from './commands/till-command.js';
 export { ProgressBar } from './progress-bar.js';

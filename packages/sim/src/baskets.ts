@@ -21,6 +21,16 @@ export const VENUE_MENU: readonly MenuItem[] = Object.freeze([
   { sku: 'NACHOS', name: 'Nachos', unitPrice: 700 },
 ]);
 
+/** Festival prices: a round at a bar averages about 30.00. */
+export const FESTIVAL_MENU: readonly MenuItem[] = Object.freeze([
+  { sku: 'BEER-04', name: 'Beer 0.4l', unitPrice: 750 },
+  { sku: 'CIDER-04', name: 'Cider 0.4l', unitPrice: 800 },
+  { sku: 'WATER-05', name: 'Water 0.5l', unitPrice: 400 },
+  { sku: 'COCKTAIL', name: 'Cocktail', unitPrice: 1200 },
+  { sku: 'BURGER', name: 'Burger', unitPrice: 1300 },
+  { sku: 'FRIES', name: 'Fries', unitPrice: 600 },
+]);
+
 const BRANDS: readonly CardTender['brand'][] = ['visa', 'mastercard', 'amex', 'maestro'];
 
 export interface Basket {

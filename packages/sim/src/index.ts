@@ -1,11 +1,13 @@
 /**
  * @holdfast/sim — deterministic simulation: a virtual clock, a simulated
- * lossy network in front of the real server, and scenarios that drive the
- * real Terminal SDK through scripted trouble.
+ * hostile network in front of the real server, a world of real terminals
+ * that lose power and real servers that crash, scenarios drawn from the
+ * field, and the invariant checker that judges every run.
  */
 
-export { type Basket, type MenuItem, randomBasket, VENUE_MENU } from './baskets.js';
+export { type Basket, FESTIVAL_MENU, type MenuItem, randomBasket, VENUE_MENU } from './baskets.js';
 export { inProcessTransport } from './in-process-transport.js';
+export { ALL_ZONES, type FlapOptions, PartitionSchedule } from './partition-schedule.js';
 export {
   type DemoOptions,
   type DemoReport,
@@ -14,10 +16,25 @@ export {
   runDemo,
   type TerminalReport,
 } from './scenarios/demo-scenario.js';
+export { findScenario, pickRandomVariant, SCENARIO_NAMES, SCENARIOS } from './scenarios/registry.js';
 export {
+  type RunOptions,
+  replayCommand,
+  runScenario,
+  type ScenarioFigures,
+  type ScenarioResult,
+} from './scenarios/run-scenario.js';
+export { type Params, resolveParams, type ScenarioDefinition } from './scenarios/scenario.js';
+export {
+  type Endpoint,
   type FaultRates,
+  type FaultStats,
+  type NetEvent,
   type NetworkStats,
   type Partition,
+  type Route,
+  type ServerCapacity,
+  type ServerLoad,
   SimNetwork,
   type SimNetworkOptions,
 } from './sim-network.js';
@@ -33,3 +50,11 @@ export {
   type TcpFaultProxyOptions,
 } from './tcp-fault-proxy.js';
 export { VirtualClock } from './virtual-clock.js';
+export type { HealFigures } from './world/drain-tracker.js';
+export { type ClockFaults, type ClockJump, DriftingClock, NO_CLOCK_FAULTS } from './world/drifting-clock.js';
+export { explain, stamp } from './world/explain.js';
+export { checkInvariants, RULES, type Rule, type Violation } from './world/invariants.js';
+export { type Intent, type LaneCrash, type RestoreRecord, SimLane } from './world/sim-lane.js';
+export { SimServer } from './world/sim-server.js';
+export { SimWorld, type SimWorldOptions, type StorageMode } from './world/sim-world.js';
+export type * from './world/world-plan.js';

@@ -1,0 +1,129 @@
+/**
+ * Building blocks for scenario plans: fleets with drifting clocks, power
+ * cuts at random crash points, server crashes, traffic defaults.
+ */
+import { pick, type Random, randomIntBetween } from '@holdfast/domain';
+import type { ServerCrashPoint } from '@holdfast/server';
+import type { CrashPoint } from '@holdfast/terminal';
+import { VENUE_MENU } from '../baskets.js';
+import type { ClockFaults, ClockJump } from '../world/drifting-clock.js';
+import type { ServerCrash, TerminalCrash, TerminalSpec, TrafficPlan } from '../world/world-plan.js';
+
+export const SECOND = 1_000;
+export const MINUTE = 60_000;
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+
+/** Every crash point of every kind of journal write. */
+export const TERMINAL_CRASH_POINTS: readonly CrashPoint[] = (
+  ['record', 'attempt-start', 'settle', 'attempt-end', 'meta'] as const
+).flatMap((label) => [`${label}:before-commit` as const, `${label}:after-commit` as const]);
+
+export const SERVER_CRASH_POINTS: readonly ServerCrashPoint[] = ['ingest:before-commit', 'ingest:after-commit'];
+
+export function between(random: Random, range: readonly [number, number]): number {
+  return randomIntBetween(random, Math.round(range[0]), Math.round(range[1]));
+}
+
+export interface ClockOptions {
+  /** Drift uniform in ±maxPpm. */
+  maxPpm: number;
+  /** Share of devices whose clock jumps once during [from, to). */
+  jumpShare: number;
+  /** Size of a jump, ms (either direction). */
+  jumpMs: readonly [number, number];
+  from: number;
+  to: number;
+}
+
+export function clockFaults(random: Random, o: ClockOptions): ClockFaults {
+  const driftPpm = Math.round((random.float() * 2 - 1) * o.maxPpm);
+  const jumps: ClockJump[] = [];
+  if (random.float() < o.jumpShare) {
+    const byMs = between(random, o.jumpMs) * (random.float() < 0.5 ? -1 : 1);
+    jumps.push({ at: between(random, [o.from, o.to]), byMs });
+  }
+  return { driftPpm, jumps };
+}
+
+export interface FleetOptions {
+  prefix: string;
+  zone(index: number): string;
+  salesPerMinute: number;
+  retryHappyShare: number;
+  clock: ClockOptions;
+}
+
+export function fleet(count: number, o: FleetOptions, random: Random): TerminalSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    label: `${o.prefix}-${String(i + 1).padStart(count >= 100 ? 3 : 2, '0')}`,
+    zone: o.zone(i),
+    // Some tills are busier than others: ±40% around the mean.
+    salesPerMinute: o.salesPerMinute * (0.6 + 0.8 * random.float()),
+    retryHappy: random.float() < o.retryHappyShare,
+    clock: clockFaults(random, o.clock),
+  }));
+}
+
+export interface CrashOptions {
+  /** Mean power cuts per terminal per hour, over [from, to). */
+  perTerminalPerHour: number;
+  from: number;
+  to: number;
+  downMs: readonly [number, number];
+  /** Share of cuts at a random moment; the rest at a random journal crash point. */
+  killShare: number;
+}
+
+/** Power cuts as a Poisson process per terminal, each at a random moment or crash point. */
+export function terminalCrashes(terminals: readonly TerminalSpec[], o: CrashOptions, random: Random): TerminalCrash[] {
+  const crashes: TerminalCrash[] = [];
+  if (o.perTerminalPerHour <= 0) return crashes;
+  const meanGap = HOUR / o.perTerminalPerHour;
+  for (const t of terminals) {
+    for (let at = o.from + exponential(random, meanGap); at < o.to; at += exponential(random, meanGap)) {
+      const mode = random.float() < o.killShare ? 'kill' : pick(random, TERMINAL_CRASH_POINTS);
+      crashes.push({ lane: t.label, at: Math.round(at), mode, downMs: between(random, o.downMs) });
+    }
+  }
+  return crashes.sort((a, b) => a.at - b.at);
+}
+
+/** `count` server crashes at random times in [from, to) (or at the given instants). */
+export function serverCrashes(
+  count: number,
+  o: { from: number; to: number; downMs: readonly [number, number]; at?: readonly number[] },
+  random: Random,
+): ServerCrash[] {
+  return Array.from({ length: count }, (_, i) => ({
+    at: o.at?.[i] ?? between(random, [o.from, o.to - 1]),
+    point: pick(random, SERVER_CRASH_POINTS),
+    downMs: between(random, o.downMs),
+  })).sort((a, b) => a.at - b.at);
+}
+
+export function exponential(random: Random, mean: number): number {
+  return -Math.log(1 - random.float()) * mean;
+}
+
+/** Traffic defaults: a venue selling food and drink by card and cash. */
+export function traffic(overrides: Partial<TrafficPlan> & Pick<TrafficPlan, 'sessions'>): TrafficPlan {
+  return {
+    intensity: () => 1,
+    tickMs: MINUTE,
+    menu: VENUE_MENU,
+    cardShare: 0.65,
+    payoutShare: 0,
+    safeDropAbove: 40_000,
+    miscountShare: 0.1,
+    openingFloat: 20_000,
+    currency: 'EUR',
+    retry: { everyMs: [20 * SECOND, 90 * SECOND], presses: [2, 6], requeryShare: 0.1 },
+    ...overrides,
+  };
+}
+
+/** Parameter value as a share (percent parameters keep the CLI integer-friendly). */
+export function percent(value: number): number {
+  return value / 100;
+}

@@ -1,0 +1,66 @@
+/**
+ * The CI seed campaign: at least 200 seeds of the `random` pseudo-scenario
+ * (each seed picks a scenario and small parameters), every one green. The
+ * campaign also proves its own reach: over all runs, every scenario ran,
+ * every terminal crash point and both server crash points were hit, forks
+ * were injected and flagged, and the network lied in every way it can.
+ * `npm run chaos -- --seeds 1..10000` is the long version of this.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TERMINAL_CRASH_POINTS } from './plan-kit.js';
+import { SCENARIOS } from './registry.js';
+import { runScenario } from './run-scenario.js';
+
+const SEEDS = Number(process.env.HOLDFAST_CI_SEEDS ?? 200);
+
+describe('seed campaign', () => {
+  it(`${SEEDS} random seeds across all scenarios are green`, async () => {
+    const started = performance.now();
+    const failures: string[] = [];
+    const runs = new Map<string, number>();
+    const crashes = new Map<string, number>();
+    const coverage = {
+      ops: 0,
+      forks: 0,
+      duplicatesAnswered: 0,
+      responsesLost: 0,
+      duplicated: 0,
+      reordered: 0,
+      refused: 0,
+      lateAnswers: 0,
+    };
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const r = await runScenario('random', seed, { explain: 1 });
+      runs.set(r.variant, (runs.get(r.variant) ?? 0) + 1);
+      if (!r.ok) failures.push(`${r.replay}\n${r.violations[0]?.explanation ?? ''}`);
+      const f = r.figures;
+      for (const [how, n] of Object.entries({ ...f.crashes.terminalBy, ...f.crashes.serverBy })) {
+        crashes.set(how, (crashes.get(how) ?? 0) + n);
+      }
+      coverage.ops += r.recorded;
+      coverage.forks += f.injected.reduce((s, x) => s + x.forks, 0);
+      coverage.duplicatesAnswered += f.duplicatesAnswered;
+      coverage.responsesLost += f.network.responsesLost;
+      coverage.duplicated += f.network.duplicated;
+      coverage.reordered += f.network.reordered;
+      coverage.refused += f.network.refused;
+      coverage.lateAnswers += f.network.lateAnswers;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `seed campaign: ${SEEDS} seeds in ${seconds.toFixed(1)} s (${Math.round((SEEDS / seconds) * 60)} seeds/minute);`,
+      JSON.stringify({ runs: Object.fromEntries(runs), crashes: Object.fromEntries(crashes), ...coverage }),
+    );
+    assert.deepEqual(failures, [], `failing seeds:\n${failures.join('\n\n')}`);
+    for (const s of SCENARIOS)
+      assert.ok((runs.get(s.name) ?? 0) >= SEEDS / 10, `${s.name} ran ${runs.get(s.name)} times`);
+    // The campaign reached the hard cases (meta writes are rare: enrollment only).
+    for (const point of TERMINAL_CRASH_POINTS.filter((p) => !p.startsWith('meta'))) {
+      assert.ok((crashes.get(point) ?? 0) > 0, `power was cut at ${point}`);
+    }
+    for (const how of ['kill', 'ingest:before-commit', 'ingest:after-commit'])
+      assert.ok((crashes.get(how) ?? 0) > 0, how);
+    for (const [what, n] of Object.entries(coverage)) assert.ok(n > 0, `${what}: ${n}`);
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * The person at a simulated till: opens a shift when a trading session
+ * starts, rings up sales (and pays out winning tickets, drops cash in the
+ * safe), counts the drawer blind and closes the shift when it ends. A
+ * retry-happy clerk hammers "retry" while anything is pending, and now and
+ * then asks the server about pending ops.
+ *
+ * Traffic is coarse-grained: every `tickMs` the clerk rings up that tick's
+ * sales (a Poisson draw) in one go, so a three-day festival needs one timer
+ * per terminal per tick, not one per sale. With `groupBursts`, a burst rung
+ * up while the sync loop is idle is recorded with the loop paused (stop/
+ * start, public SDK calls), so it leaves as one batch as it would if the
+ * sales had been rung up within the same instant; otherwise the first sale
+ * would leave alone and the rest behind it.
+ *
+ * A power cut in the middle of a burst (SimulatedCrashError) ends it: the
+ * till is dark until the power comes back, and the op whose record call
+ * died was not seen by the clerk.
+ */
+import { DomainError, expectedCash, type Random, randomIntBetween, type Shift } from '@holdfast/domain';
+import { type RecordedOp, SimulatedCrashError, type Terminal } from '@holdfast/terminal';
+import { randomBasket } from '../baskets.js';
+import type { VirtualClock } from '../virtual-clock.js';
+import type { SimLane } from './sim-lane.js';
+import type { Session, WorldPlan } from './world-plan.js';
+
+export interface ClerkHost {
+  clock: VirtualClock;
+  plan: WorldPlan;
+  counters: { manualRetries: number; requeries: number };
+  recorded(lane: SimLane, op: RecordedOp, amount: number, shift: string): void;
+  /** Something the clerk did failed unexpectedly (a bug: reported as a violation). */
+  onError(lane: SimLane, error: unknown): void;
+}
+
+export class Clerk {
+  readonly #lane: SimLane;
+  readonly #host: ClerkHost;
+  readonly #random: Random;
+  readonly #sessions: readonly Session[];
+  readonly #lastEnd: number;
+  /** True once trading is over and the last shift is closed. */
+  done = false;
+
+  constructor(lane: SimLane, host: ClerkHost) {
+    this.#lane = lane;
+    this.#host = host;
+    this.#random = lane.clerkRandom;
+    this.#sessions = [...host.plan.traffic.sessions].sort((a, b) => a.from - b.from);
+    this.#lastEnd = this.#sessions.at(-1)?.to ?? host.plan.start;
+  }
+
+  start(): void {
+    const { clock, plan } = this.#host;
+    const first = (this.#sessions[0]?.from ?? plan.start) + randomIntBetween(this.#random, 0, plan.traffic.tickMs);
+    clock.setTimer(first - clock.now(), () => this.#tick());
+    if (this.#lane.spec.retryHappy) this.#scheduleRetry();
+  }
+
+  #tick(): void {
+    const { clock } = this.#host;
+    const now = clock.now();
+    const terminal = this.#lane.terminal;
+    if (terminal) {
+      try {
+        this.#work(terminal, now);
+      } catch (error) {
+        if (!(error instanceof SimulatedCrashError)) this.#host.onError(this.#lane, error);
+      }
+    }
+    const open = this.#lane.terminal?.currentShift() ?? null;
+    this.done = now >= this.#lastEnd && this.#lane.terminal !== null && open === null;
+    if (!this.done) clock.setTimer(this.#nextTickAt(now, open !== null) - now, () => this.#tick());
+  }
+
+  /**
+   * The next tick: a tick later, but at a session's end (plus a minute or
+   * two) if that comes first, so the shift closes on time; and not before
+   * the next session while the till is closed for the night.
+   */
+  #nextTickAt(now: number, shiftOpen: boolean): number {
+    const tick = now + this.#host.plan.traffic.tickMs;
+    const jitter = () => randomIntBetween(this.#random, 0, 120_000);
+    const current = this.#sessions.find((s) => now >= s.from && now < s.to);
+    if (current) return Math.min(tick, current.to + jitter());
+    const next = this.#sessions.find((s) => s.from > now);
+    if (next && !shiftOpen && this.#lane.terminal !== null) return Math.max(tick, next.from + jitter());
+    return tick;
+  }
+
+  #work(terminal: Terminal, now: number): void {
+    const traffic = this.#host.plan.traffic;
+    const session = this.#sessions.find((s) => now >= s.from && now < s.to);
+    const shift = terminal.currentShift();
+    if (!session) {
+      if (shift) this.#close(terminal, shift);
+      return;
+    }
+    if (!shift) {
+      const op = terminal.openShift({
+        clerk: `clerk-${this.#lane.label}`,
+        currency: traffic.currency,
+        openingFloat: traffic.openingFloat,
+      });
+      this.#host.recorded(this.#lane, op, traffic.openingFloat, op.id);
+    }
+    const mean = (this.#lane.spec.salesPerMinute * traffic.intensity(now) * traffic.tickMs) / 60_000;
+    const sales = poisson(this.#random, mean);
+    if (sales === 0) return;
+    const pause = this.#host.plan.groupBursts && sales > 1 && terminal.syncState === 'idle';
+    if (pause) terminal.stop();
+    try {
+      for (let i = 0; i < sales && this.#lane.terminal === terminal; i++) this.#sell(terminal);
+      if (this.#lane.terminal === terminal) this.#safeDrop(terminal);
+    } finally {
+      if (pause && this.#lane.terminal === terminal) terminal.start();
+    }
+  }
+
+  #sell(terminal: Terminal): void {
+    const traffic = this.#host.plan.traffic;
+    const basket = randomBasket(this.#random, traffic.menu, traffic.cardShare);
+    const op = terminal.recordSale({ lines: basket.lines, tenders: basket.tenders });
+    const shift = terminal.currentShift();
+    if (!shift) return;
+    this.#host.recorded(this.#lane, op, basket.total, shift.id);
+    if (traffic.payoutShare > 0 && this.#random.float() < traffic.payoutShare) {
+      // A winning ticket paid from the drawer; a till refuses to pay out more than it holds.
+      const amount = Math.min(expectedCash(shift), randomIntBetween(this.#random, 5, 200) * 100);
+      if (amount > 0) this.#move(terminal, 'paid_out', amount, shift.id);
+    }
+  }
+
+  #safeDrop(terminal: Terminal): void {
+    const traffic = this.#host.plan.traffic;
+    const shift = terminal.currentShift();
+    if (!shift || traffic.safeDropAbove <= 0) return;
+    const inDrawer = expectedCash(shift);
+    if (inDrawer > traffic.safeDropAbove) this.#move(terminal, 'safe_drop', inDrawer - traffic.openingFloat, shift.id);
+  }
+
+  #move(terminal: Terminal, reason: 'paid_out' | 'safe_drop', amount: number, shift: string): void {
+    const op = terminal.recordCashMovement({ direction: 'out', reason, amount });
+    this.#host.recorded(this.#lane, op, amount, shift);
+  }
+
+  #close(terminal: Terminal, shift: Shift): void {
+    const traffic = this.#host.plan.traffic;
+    const expected = expectedCash(shift);
+    const off =
+      this.#random.float() < traffic.miscountShare
+        ? randomIntBetween(this.#random, 1, 40) * 50 * (this.#random.float() < 0.5 ? -1 : 1)
+        : 0;
+    const countedCash = Math.max(0, expected + off);
+    try {
+      const op = terminal.closeShift({ countedCash });
+      this.#host.recorded(this.#lane, op, countedCash, shift.id);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      this.#host.onError(this.#lane, error);
+    }
+  }
+
+  #scheduleRetry(): void {
+    const { clock, plan } = this.#host;
+    const [min, max] = plan.traffic.retry.everyMs;
+    clock.setTimer(randomIntBetween(this.#random, min, max), () => {
+      if (clock.now() >= this.#lastEnd) return;
+      const terminal = this.#lane.terminal;
+      if (terminal && this.#lane.pending > 0) this.#press(terminal);
+      this.#scheduleRetry();
+    });
+  }
+
+  /** "Press again until it works": never creates an op, and the SDK throttles it. */
+  #press(terminal: Terminal): void {
+    const { counters, plan } = this.#host;
+    const [min, max] = plan.traffic.retry.presses;
+    const presses = randomIntBetween(this.#random, min, max);
+    for (let i = 0; i < presses; i++) {
+      counters.manualRetries++;
+      terminal.syncNow().catch(() => undefined);
+    }
+    if (this.#random.float() < plan.traffic.retry.requeryShare) {
+      counters.requeries++;
+      terminal.requery().catch(() => undefined);
+    }
+  }
+}
+
+/** A Poisson-distributed count with the given mean (normal approximation above 30). */
+export function poisson(random: Random, mean: number): number {
+  if (!(mean > 0)) return 0;
+  if (mean > 30) {
+    const u = 1 - random.float();
+    const v = random.float();
+    const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal));
+  }
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = random.float();
+  while (p > limit) {
+    k++;
+    p *= random.float();
+  }
+  return k;
+}

@@ -1,0 +1,161 @@
+/**
+ * The invariant checker bites: after a clean run finds nothing, the state on
+ * disk is tampered with — server rows deleted, invented, duplicated and
+ * edited behind the append-only triggers' backs, terminal journals edited —
+ * and every rule must fire, naming the right terminal and op, with an
+ * explanation that carries the op's history and the replay command.
+ * (packages/cli's simulate tests prove the same against the deliberate bugs
+ * in production code.)
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { TINY_START, tinyPlan } from '../testing/tiny-plan.js';
+import { explain } from './explain.js';
+import { checkInvariants, RULES, type Rule, type Violation } from './invariants.js';
+import type { SimLane } from './sim-lane.js';
+import { SimWorld } from './sim-world.js';
+
+const MINUTE = 60_000;
+
+describe('checkInvariants', () => {
+  let world: SimWorld;
+  before(async () => {
+    world = new SimWorld({
+      scenario: 'tamper-test',
+      seed: 5,
+      plan: tinyPlan({
+        minutes: 20,
+        traffic: { miscountShare: 0.5 },
+        faults: {
+          rates: { requestLoss: 0.05, responseLoss: 0.1 },
+          partitions: [{ zone: 'south', from: TINY_START + 3 * MINUTE, to: TINY_START + 8 * MINUTE }],
+          terminalCrashes: [
+            { lane: 'till-1', at: TINY_START + 4 * MINUTE, mode: 'settle:after-commit', downMs: 20_000 },
+          ],
+          serverCrashes: [{ at: TINY_START + 9 * MINUTE, point: 'ingest:after-commit', downMs: 10_000 }],
+        },
+      }),
+    });
+    await world.run();
+  });
+  after(() => world.close());
+
+  it('finds nothing wrong with a clean run', () => {
+    assert.deepEqual(checkInvariants(world), []);
+  });
+
+  it('fires every rule when the disks are tampered with, naming the terminal and the op', () => {
+    const lane = (label: string) => world.lane(label) as SimLane;
+    const device = (label: string) => lane(label).deviceId as string;
+    const [t1, t2, t3] = ['till-1', 'till-2', 'till-3'].map((l) => lane(l).terminal?.ops({ limit: 1000 }) ?? []);
+    assert.ok(t1 && t2 && t3 && t1.length > 12 && t2.length > 12 && t3.length > 12, 'enough ops on every till');
+    const op = (ops: typeof t1, seq: number) => ops[seq - 1] as (typeof t1)[number];
+    const shiftOf = (label: string) => lane(label).terminal?.lastShift()?.id as string;
+    const expected: { rule: Rule; device?: string; opId?: string; what: string }[] = [];
+    const expect = (rule: Rule, what: string, target: { device?: string; opId?: string } = {}) =>
+      expected.push({ rule, what, ...target });
+
+    // The server's disk, behind the append-only triggers' backs.
+    const db = new Database(world.server.path);
+    db.exec('DROP TRIGGER ops_no_update; DROP TRIGGER ops_no_delete; DROP TRIGGER ledger_no_update;');
+    db.prepare('DELETE FROM ops WHERE id = ?').run(op(t1, 5).id);
+    expect('lost', 'a confirmed op deleted from the server', { device: 'till-1', opId: op(t1, 5).id });
+    expect('chain', 'which leaves a hole in the chain', { device: 'till-1' });
+    expect('phantom', 'and a ledger event of an op no longer stored', { opId: op(t1, 5).id });
+    db.prepare(
+      "INSERT INTO ops (id, device, seq, hash, kind, envelope, status, result, received_at) VALUES ('phantom-op', ?, 999, 'h', 'sale.recorded', '{}', 'accepted', '{}', 0)",
+    ).run(device('till-2'));
+    expect('phantom', 'an op no terminal recorded', { opId: 'phantom-op' });
+    db.prepare(
+      'INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at) SELECT op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at FROM ledger WHERE op_id = ?',
+    ).run(op(t2, 4).id);
+    expect('applied-once', 'an op applied twice', { opId: op(t2, 4).id });
+    db.prepare('UPDATE ledger SET amount = amount + 100 WHERE op_id = ?').run(op(t3, 3).id);
+    expect('money', 'a ledger amount changed', { device: 'till-3', opId: shiftOf('till-3') });
+    db.prepare('UPDATE shifts SET cash_in = cash_in + 1 WHERE id = ?').run(shiftOf('till-1'));
+    expect('shift-projection', 'a shift projection changed', { device: 'till-1', opId: shiftOf('till-1') });
+    db.prepare('UPDATE ops SET result = ? WHERE id = ?').run('{"status":"accepted","at":1}', op(t3, 6).id);
+    expect('result-changed', 'a stored result rewritten', { opId: op(t3, 6).id });
+    expect('view-agrees', 'so the till holds another result than the server', { device: 'till-3', opId: op(t3, 6).id });
+    const exception = db.prepare(
+      "INSERT INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key) VALUES (?, ?, 'alarm', ?, NULL, NULL, 'tampered', '{}', 0, ?)",
+    );
+    exception.run('x-1', 'shift_rule', device('till-2'), 'tamper-1');
+    expect('exception', 'an exception no clerk caused', { device: 'till-2' });
+    exception.run('x-2', 'fork', device('till-3'), 'tamper-2');
+    expect('fork', 'a fork nobody injected', { device: 'till-3' });
+    db.prepare('UPDATE devices SET clock_offset_ms = clock_offset_ms + 600000 WHERE id = ?').run(device('till-2'));
+    expect('clock-offset', 'an offset estimate ten minutes off', { device: 'till-2' });
+    db.prepare('UPDATE devices SET high_water = high_water - 1 WHERE id = ?').run(device('till-3'));
+    expect('chain', 'a head that does not match the ops', { device: 'till-3' });
+    db.close();
+
+    // A terminal's journal, with the till switched off.
+    const till2 = lane('till-2');
+    till2.terminal?.kill();
+    till2.terminal = null;
+    const journal = new Database(join(till2.dir, 'journal.db'));
+    const last = t2.at(-1) as (typeof t2)[number];
+    journal.prepare('DELETE FROM ops WHERE seq = ?').run(last.seq);
+    expect('recorded-durable', 'an op the app saw recorded, gone from the journal', {
+      device: 'till-2',
+      opId: last.id,
+    });
+    journal.prepare("UPDATE ops SET state = 'pending' WHERE seq = 7").run();
+    expect('not-drained', 'an op pending after the drain', { device: 'till-2', opId: op(t2, 7).id });
+    journal.prepare("UPDATE ops SET state = 'dead' WHERE seq = 8").run();
+    expect('view-agrees', 'an op dead on the till that the server applied', { device: 'till-2', opId: op(t2, 8).id });
+    journal
+      .prepare(
+        "INSERT INTO dead_letters (seq, id, kind, reason, message, result, at) VALUES (8, ?, 'sale.recorded', '', '', NULL, 0)",
+      )
+      .run(op(t2, 8).id);
+    expect('dead-letter', 'a dead letter without a reason', { device: 'till-2', opId: op(t2, 8).id });
+    journal.prepare("UPDATE ops SET hash = 'tampered' WHERE seq = 9").run();
+    expect('journal-chain', 'a journal op whose hash is not its own', { device: 'till-2', opId: op(t2, 9).id });
+    journal.close();
+
+    // What the world saw while running.
+    world.errors.push({ lane: 'till-3', at: 0, error: new Error('listener blew up') });
+    expect('sdk-error', 'an error from the SDK', { device: 'till-3' });
+    world.network.internalErrors.push(new Error('disk full'));
+    expect('server-error', 'an internal server error');
+    const drainedAt = world.drainedAt;
+    world.drainedAt = null;
+    expect('not-drained', 'queues never empty');
+
+    const found = checkInvariants(world);
+    world.drainedAt = drainedAt;
+    const matches = (v: Violation, e: (typeof expected)[number]) =>
+      v.rule === e.rule &&
+      (e.device === undefined || v.device === e.device) &&
+      (e.opId === undefined || v.opId === e.opId);
+    for (const e of expected) {
+      assert.ok(
+        found.some((v) => matches(v, e)),
+        `${e.rule} for ${e.what} (${e.device ?? ''} ${e.opId ?? ''}); found:\n${found.map((v) => `  ${v.rule} ${v.device ?? ''} ${v.opId ?? ''}: ${v.message}`).join('\n')}`,
+      );
+    }
+    const fired = new Set(found.map((v) => v.rule));
+    assert.deepEqual(
+      RULES.filter((r) => !fired.has(r)),
+      ['expectation'],
+      'every rule fired (scenario expectations are tested with the scenarios)',
+    );
+
+    // The explanation: rule, run, op, its history on the wire, and the replay command.
+    const lostOne = found.find((v) => v.rule === 'lost' && v.opId === op(t1, 5).id) as Violation;
+    const text = explain(world, lostOne, 'holdfast simulate --scenario tamper-test --seed 5');
+    assert.match(text, /✗ lost: /);
+    assert.match(text, /scenario tamper-test, seed 5/);
+    assert.match(text, new RegExp(`op: ${op(t1, 5).id} \\(seq 5\\)`));
+    assert.match(text, /the app recorded it at \+\d\dm\d\d\.\d{3}s: sale.recorded/);
+    assert.match(text, /server: not stored/);
+    assert.match(text, /batch #\d+ sent \(seqs \d+\.\.\d+/);
+    assert.match(text, /server answered 200: accepted/);
+    assert.match(text, /server crashes: \+09m/);
+    assert.match(text, /replay: holdfast simulate --scenario tamper-test --seed 5/);
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * Money as the terminals recorded it, per device and shift, computed from
+ * the journals' op bodies with plain sums (not with the domain code the
+ * terminal and server share, so a bug there cannot hide itself), and the
+ * same figures as the server's ledger and shift projections hold them.
+ */
+import type { Op } from '@holdfast/protocol';
+import type { SqliteStorage } from '@holdfast/server';
+
+/** One shift's books: counts and sums per kind of entry. */
+export interface ShiftBooks {
+  device: string;
+  shift: string;
+  opened: boolean;
+  openingFloat: number;
+  sales: number;
+  salesTotal: number;
+  cashSales: number;
+  cardSales: number;
+  cashIn: number;
+  cashOut: number;
+  movements: number;
+  closed: boolean;
+  countedCash: number | null;
+  /** The close's op id (its cash_variance exception refers to it). */
+  closeOp: string | null;
+}
+
+function emptyBooks(device: string, shift: string): ShiftBooks {
+  return {
+    device,
+    shift,
+    opened: false,
+    openingFloat: 0,
+    sales: 0,
+    salesTotal: 0,
+    cashSales: 0,
+    cardSales: 0,
+    cashIn: 0,
+    cashOut: 0,
+    movements: 0,
+    closed: false,
+    countedCash: null,
+    closeOp: null,
+  };
+}
+
+export function expectedCashOf(b: ShiftBooks): number {
+  return b.openingFloat + b.cashSales + b.cashIn - b.cashOut;
+}
+
+/** Books per shift, from ops in seq order. */
+export class JournalBooks {
+  readonly shifts = new Map<string, ShiftBooks>();
+
+  add(op: Op): void {
+    const body = op.body as Record<string, unknown>;
+    const shiftId = op.kind === 'shift.opened' ? op.id : String(body.shift);
+    let b = this.shifts.get(shiftId);
+    if (!b) {
+      b = emptyBooks(op.device, shiftId);
+      this.shifts.set(shiftId, b);
+    }
+    switch (op.kind) {
+      case 'shift.opened':
+        b.opened = true;
+        b.openingFloat = Number(body.openingFloat);
+        return;
+      case 'sale.recorded': {
+        b.sales++;
+        b.salesTotal += Number(body.total);
+        for (const t of body.tenders as { type: string; amount: number }[]) {
+          if (t.type === 'cash') b.cashSales += t.amount;
+          else b.cardSales += t.amount;
+        }
+        return;
+      }
+      case 'cash.moved':
+        b.movements++;
+        if (body.direction === 'in') b.cashIn += Number(body.amount);
+        else b.cashOut += Number(body.amount);
+        return;
+      case 'shift.closed':
+        b.closed = true;
+        b.countedCash = Number(body.countedCash);
+        b.closeOp = op.id;
+        return;
+    }
+  }
+}
+
+/** The server's ledger, summed into the same books (per device and shift). */
+export function ledgerBooks(storage: SqliteStorage): Map<string, ShiftBooks> {
+  const rows = storage.query<{
+    device: string;
+    shift: string | null;
+    type: string;
+    dir: string | null;
+    n: number;
+    total: number | null;
+    cash: number | null;
+    card: number | null;
+    closeOp: string | null;
+  }>(
+    `SELECT device, shift_id AS shift, type, json_extract(data, '$.direction') AS dir, COUNT(*) AS n,
+            SUM(amount) AS total, SUM(json_extract(data, '$.cash')) AS cash, SUM(json_extract(data, '$.card')) AS card,
+            MAX(CASE WHEN type = 'shift.closed' THEN op_id END) AS closeOp
+       FROM ledger WHERE shift_id IS NOT NULL GROUP BY device, shift_id, type, dir`,
+  );
+  const books = new Map<string, ShiftBooks>();
+  for (const r of rows) {
+    const shift = r.shift as string;
+    let b = books.get(shift);
+    if (!b) {
+      b = emptyBooks(r.device, shift);
+      books.set(shift, b);
+    }
+    const total = r.total ?? 0;
+    switch (r.type) {
+      case 'shift.opened':
+        b.opened = r.n > 0;
+        b.openingFloat = total;
+        break;
+      case 'sale.recorded':
+        b.sales = r.n;
+        b.salesTotal = total;
+        b.cashSales = r.cash ?? 0;
+        b.cardSales = r.card ?? 0;
+        break;
+      case 'cash.moved':
+        b.movements += r.n;
+        if (r.dir === 'in') b.cashIn = total;
+        else b.cashOut = total;
+        break;
+      case 'shift.closed':
+        b.closed = r.n > 0;
+        b.countedCash = total;
+        b.closeOp = r.closeOp;
+        break;
+    }
+  }
+  return books;
+}
+
+/** The server's shift projections, as books. */
+export function projectedBooks(storage: SqliteStorage): Map<string, ShiftBooks & { variance: number | null }> {
+  const rows = storage.query<{
+    id: string;
+    device: string;
+    status: string;
+    opening_float: number;
+    sales: number;
+    sales_total: number;
+    cash_sales: number;
+    card_sales: number;
+    cash_in: number;
+    cash_out: number;
+    counted_cash: number | null;
+    variance: number | null;
+  }>('SELECT * FROM shifts');
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        ...emptyBooks(r.device, r.id),
+        opened: true,
+        openingFloat: r.opening_float,
+        sales: r.sales,
+        salesTotal: r.sales_total,
+        cashSales: r.cash_sales,
+        cardSales: r.card_sales,
+        cashIn: r.cash_in,
+        cashOut: r.cash_out,
+        closed: r.status === 'closed',
+        countedCash: r.counted_cash,
+        variance: r.variance,
+      },
+    ]),
+  );
+}
+
+/** Field-by-field differences between two books ('' when they agree). */
+export function diffBooks(a: ShiftBooks, b: ShiftBooks, fields: readonly (keyof ShiftBooks)[] = MONEY_FIELDS): string {
+  const out: string[] = [];
+  for (const f of fields) if (a[f] !== b[f]) out.push(`${f} ${String(a[f])} vs ${String(b[f])}`);
+  return out.join(', ');
+}
+
+export const MONEY_FIELDS: readonly (keyof ShiftBooks)[] = [
+  'opened',
+  'openingFloat',
+  'sales',
+  'salesTotal',
+  'cashSales',
+  'cardSales',
+  'cashIn',
+  'cashOut',
+  'movements',
+  'closed',
+  'countedCash',
+  'closeOp',
+];
+
+/** What a shift projection can be compared on (it has no movement count or close op). */
+export const PROJECTION_FIELDS: readonly (keyof ShiftBooks)[] = [
+  'openingFloat',
+  'sales',
+  'salesTotal',
+  'cashSales',
+  'cardSales',
+  'cashIn',
+  'cashOut',
+  'closed',
+  'countedCash',
+];

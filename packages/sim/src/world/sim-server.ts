@@ -1,0 +1,138 @@
+/**
+ * The simulated server process: the real HoldfastService on a real SQLite
+ * file, which can die in the middle of a batch and be started again on what
+ * is on disk.
+ *
+ *   up ──(armed crash point reached by a batch)──▶ down ──(downMs)──▶ up again
+ *                                                   (new SqliteStorage + service
+ *                                                    on the same file)
+ *
+ * SQLite runs with synchronous=OFF: a simulated crash is a process death
+ * (the connection is dropped), which OFF survives; only an OS crash would
+ * need FULL, and the terminal journals are the ones that model power loss.
+ */
+import type { SeededRandom } from '@holdfast/domain';
+import {
+  HoldfastService,
+  type IngestCounters,
+  type ServerCrashPoint,
+  SqliteStorage,
+  type StoreSummary,
+} from '@holdfast/server';
+import type { VirtualClock } from '../virtual-clock.js';
+import type { OpHistory } from './op-history.js';
+import type { ServerCrash } from './world-plan.js';
+
+export interface ServerCrashRecord {
+  at: number;
+  point: ServerCrashPoint;
+  downMs: number;
+}
+
+export class SimServer {
+  readonly path: string;
+  readonly crashes: ServerCrashRecord[] = [];
+  #service: HoldfastService | null = null;
+  #storage: SqliteStorage | null = null;
+  #incarnation = 0;
+  #armed: ServerCrash | null = null;
+  #restarting: Promise<void> | null = null;
+  readonly #clock: VirtualClock;
+  readonly #random: SeededRandom;
+  readonly #history: OpHistory;
+  readonly #totals: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
+
+  constructor(path: string, clock: VirtualClock, random: SeededRandom, history: OpHistory) {
+    this.path = path;
+    this.#clock = clock;
+    this.#random = random;
+    this.#history = history;
+  }
+
+  /** The running service, or null while the server is down. */
+  get service(): HoldfastService | null {
+    return this.#service;
+  }
+
+  /** The storage of the running server (for the checker, after the run). */
+  get storage(): SqliteStorage {
+    if (!this.#storage) throw new Error('the server is down');
+    return this.#storage;
+  }
+
+  get up(): boolean {
+    return this.#service !== null;
+  }
+
+  /** Ingest counters summed over every incarnation. */
+  get counters(): IngestCounters {
+    const now = this.#service?.counters;
+    const sum = { ...this.#totals };
+    if (now) for (const key of Object.keys(sum) as (keyof IngestCounters)[]) sum[key] += now[key];
+    return sum;
+  }
+
+  async start(): Promise<void> {
+    const storage = new SqliteStorage({
+      path: this.path,
+      synchronous: 'OFF',
+      crashHook: (point) => this.#crashHook(point),
+    });
+    await storage.migrate();
+    this.#storage = storage;
+    this.#service = new HoldfastService({
+      storage,
+      clock: this.#clock,
+      random: this.#random.fork(`incarnation-${this.#incarnation++}`),
+    });
+  }
+
+  /** From `crash.at` on, the next batch that reaches `crash.point` kills the server. */
+  arm(crash: ServerCrash): void {
+    if (this.#service) this.#armed = crash;
+  }
+
+  /** Faults are over: an armed crash that no batch reached will not happen. */
+  disarm(): void {
+    this.#armed = null;
+  }
+
+  /** A restart in progress (the world waits for it between events). */
+  get restarting(): Promise<void> | null {
+    return this.#restarting;
+  }
+
+  async summary(): Promise<StoreSummary> {
+    return this.storage.summary();
+  }
+
+  async close(): Promise<void> {
+    await this.#restarting;
+    await this.#storage?.close();
+    this.#service = null;
+  }
+
+  #crashHook(point: ServerCrashPoint): boolean {
+    const armed = this.#armed;
+    if (!armed || armed.point !== point) return false;
+    this.#armed = null;
+    const at = this.#clock.now();
+    this.crashes.push({ at, point, downMs: armed.downMs });
+    this.#history.serverEvent(at, `crashed at ${point}; down for ${Math.round(armed.downMs / 1000)} s`);
+    if (this.#service) {
+      for (const key of Object.keys(this.#totals) as (keyof IngestCounters)[]) {
+        this.#totals[key] += this.#service.counters[key];
+      }
+    }
+    // The storage drops its own connection when it throws; the process is gone.
+    this.#service = null;
+    this.#storage = null;
+    this.#clock.setTimer(armed.downMs, () => {
+      this.#restarting = this.start().then(() => {
+        this.#restarting = null;
+        this.#history.serverEvent(this.#clock.now(), 'restarted on the same database file');
+      });
+    });
+    return true;
+  }
+}

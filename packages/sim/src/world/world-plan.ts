@@ -1,0 +1,119 @@
+/**
+ * What a simulated run is made of, decided up front from the seed by a
+ * scenario: the fleet, the clerks' traffic, and every fault with its time.
+ * The world only executes a plan, so one (scenario, seed) is one run.
+ */
+import type { ServerCrashPoint } from '@holdfast/server';
+import type { CrashPoint } from '@holdfast/terminal';
+import type { MenuItem } from '../baskets.js';
+import type { FaultRates, Partition, ServerCapacity } from '../sim-network.js';
+import type { ClockFaults } from './drifting-clock.js';
+
+export interface TerminalSpec {
+  label: string;
+  zone: string;
+  /** Sales per minute when the traffic intensity is 1. */
+  salesPerMinute: number;
+  /** The clerk presses "retry" in bursts while anything is pending. */
+  retryHappy: boolean;
+  clock: ClockFaults;
+}
+
+/** A trading session: every terminal opens a shift at its start and closes it at its end. */
+export interface Session {
+  from: number;
+  to: number;
+}
+
+export interface TrafficPlan {
+  sessions: readonly Session[];
+  /** Multiplier of each terminal's salesPerMinute at true time `t` (peaks, lulls). */
+  intensity(t: number): number;
+  /**
+   * A clerk rings up the sales of one tick in one go (coarse ticks keep a
+   * three-day festival cheap); ms.
+   */
+  tickMs: number;
+  /** What the clerks sell. */
+  menu: readonly MenuItem[];
+  cardShare: number;
+  /** Share of sales followed by a cash payout (betting shops pay winning tickets). */
+  payoutShare: number;
+  /** A safe drop when the drawer holds more than this (minor units); 0: never. */
+  safeDropAbove: number;
+  /** Share of shift closes whose blind count is off (a cash variance for operators). */
+  miscountShare: number;
+  openingFloat: number;
+  currency: string;
+  /** Retry-happy clerks: every `everyMs`, while ops are pending, `presses` presses; sometimes a status query. */
+  retry: { everyMs: readonly [number, number]; presses: readonly [number, number]; requeryShare: number };
+}
+
+/** How a terminal loses power: at a random moment (`kill`), or at the next write reaching a crash point. */
+export type TerminalCrashMode = 'kill' | CrashPoint;
+
+export interface TerminalCrash {
+  lane: string;
+  /** When the crash is armed (a crash point cuts at the next write reaching it). */
+  at: number;
+  mode: TerminalCrashMode;
+  /** Power is back after this long, ms. */
+  downMs: number;
+}
+
+export interface ServerCrash {
+  /** Armed at this time; the next batch to reach `point` crashes the server. */
+  at: number;
+  point: ServerCrashPoint;
+  downMs: number;
+}
+
+/**
+ * An injected fork: the device's data directory is imaged at `backupAt` and
+ * put back at `restoreAt` (a technician "fixing" a till). The device then
+ * records new ops under seqs the server may already hold: the server must
+ * flag a fork, and the terminal must dead-letter those ops with the reason.
+ */
+export interface DeviceRestore {
+  lane: string;
+  backupAt: number;
+  restoreAt: number;
+}
+
+/** The end of an outage: how long the backlog recorded before it takes to drain is a key figure. */
+export interface Heal {
+  at: number;
+  /** Zones whose terminals' backlog is measured (`*`: every terminal). */
+  zones: readonly string[];
+  label: string;
+}
+
+export interface FaultPlan {
+  latencyMs: readonly [number, number];
+  partitions: readonly Partition[];
+  rates(t: number): FaultRates;
+  capacity?: ServerCapacity;
+  terminalCrashes: readonly TerminalCrash[];
+  serverCrashes: readonly ServerCrash[];
+  restores: readonly DeviceRestore[];
+  heals: readonly Heal[];
+  /** From here on no fault starts (rates are zero, partitions over) and queues must drain. */
+  end: number;
+}
+
+export interface WorldPlan {
+  /** Trading starts; enrollment happens in the hour before, without faults. */
+  start: number;
+  terminals: readonly TerminalSpec[];
+  traffic: TrafficPlan;
+  faults: FaultPlan;
+  /** Terminal options. */
+  requestTimeoutMs: number;
+  batchSize: number;
+  idlePingMs: number;
+  probeIntervalMs: number;
+  /** Ring a tick's sales while the sync loop is paused, so they leave as one batch (see Clerk). */
+  groupBursts: boolean;
+  /** After trading and faults end, queues must be empty within this much virtual time, ms. */
+  drainLimitMs: number;
+}
