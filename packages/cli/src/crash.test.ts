@@ -19,14 +19,7 @@ import { after, test } from 'node:test';
 import { SeededRandom } from '@holdfast/domain';
 import { DATABASE_FILE, SqliteStorage } from '@holdfast/server';
 import { TcpFaultProxy } from '@holdfast/sim';
-import {
-  type JournalEntry,
-  OPS_PAGE_MAX,
-  type SyncAttempt,
-  Terminal,
-  type Transport,
-  TransportError,
-} from '@holdfast/terminal';
+import { type JournalState, readJournal as readTillJournal } from './chaos/read-journal.js';
 import { freePort, ServerAdmin, startServerProcess as startServer } from './chaos/server-process.js';
 import { type CliEvent, CliProcess } from './cli-process.js';
 
@@ -62,41 +55,11 @@ const startServerProcess = (dataDir: string, port: number, name: string) =>
 const enrollmentToken = (port: number, serverDir: string) =>
   new ServerAdmin(port, serverDir).enrollmentToken('crash-lane');
 
-const offline = (): Promise<never> => Promise.reject(new TransportError('network', 'reading the journal only'));
-const OFFLINE: Transport = { enroll: offline, sendBatch: offline, queryOps: offline, ping: offline };
-
-interface JournalState {
-  deviceId: string;
-  entries: JournalEntry[];
-  pending: number;
-  deadLetters: number;
-  attempts: SyncAttempt[];
-}
-
-/** Everything in a till's journal, read through the SDK with delivery off. */
-async function readJournal(tillDir: string): Promise<JournalState> {
-  const till = Terminal.open({ dataDir: tillDir, transport: OFFLINE, autoSync: false });
-  try {
-    const entries: JournalEntry[] = [];
-    for (let afterSeq = 0; ; ) {
-      const page = till.ops({ afterSeq, limit: OPS_PAGE_MAX });
-      const last = page.at(-1);
-      if (!last) break;
-      entries.push(...page);
-      afterSeq = last.seq;
-    }
-    const status = till.status();
-    assert.ok(till.deviceId, 'the till is enrolled');
-    return {
-      deviceId: till.deviceId,
-      entries,
-      pending: status.pending,
-      deadLetters: till.deadLetters(OPS_PAGE_MAX).length,
-      attempts: till.syncAttempts(100_000),
-    };
-  } finally {
-    await till.close();
-  }
+/** A till's journal; the till must have enrolled. */
+async function readJournal(tillDir: string): Promise<JournalState & { deviceId: string }> {
+  const journal = await readTillJournal(tillDir);
+  assert.ok(journal.deviceId, 'the till is enrolled');
+  return { ...journal, deviceId: journal.deviceId };
 }
 
 interface Reconciliation {

@@ -20,7 +20,7 @@
 import { join } from 'node:path';
 import { GENESIS_HASH } from '@holdfast/protocol';
 import { DATABASE_FILE, SqliteStorage } from '@holdfast/server';
-import { type JournalEntry, OPS_PAGE_MAX, Terminal, type Transport, TransportError } from '@holdfast/terminal';
+import { type JournalState, readJournal } from './read-journal.js';
 
 export interface TillRecord {
   label: string;
@@ -51,37 +51,9 @@ type SaleBody = { shift: string; total: number; tenders: { type: string; amount:
 type Money = { n: number; total: number; cash: number; card: number };
 type OpRow = { id: string; device: string; seq: number; hash: string; kind: string; status: string; envelope: string };
 
-const offline = (): Promise<never> => Promise.reject(new TransportError('network', 'reading the journal only'));
-const OFFLINE: Transport = { enroll: offline, sendBatch: offline, queryOps: offline, ping: offline };
-
 /** The first few items of a list, for a violation line. */
 const few = (items: readonly unknown[]) =>
   `${items.slice(0, 5).map(String).join(', ')}${items.length > 5 ? `, … (${items.length})` : ''}`;
-
-interface Journal {
-  deviceId: string | null;
-  entries: JournalEntry[];
-  pending: number;
-  deadLetters: number;
-}
-
-async function readJournal(dataDir: string): Promise<Journal> {
-  const till = Terminal.open({ dataDir, transport: OFFLINE, autoSync: false });
-  try {
-    const entries: JournalEntry[] = [];
-    for (let afterSeq = 0; ; ) {
-      const page = till.ops({ afterSeq, limit: OPS_PAGE_MAX });
-      const last = page.at(-1);
-      if (!last) break;
-      entries.push(...page);
-      afterSeq = last.seq;
-    }
-    const status = till.status();
-    return { deviceId: till.deviceId, entries, pending: status.pending, deadLetters: status.deadLetters };
-  } finally {
-    await till.close();
-  }
-}
 
 function moneyOf(sales: readonly SaleBody[]): Money {
   const tendered = (type: string) =>
@@ -104,7 +76,7 @@ export async function checkChaos(
 ): Promise<ChaosCheck> {
   const violations: string[] = [];
   const totals: ChaosTotals = { recorded: 0, sales: 0, salesTotal: 0, shifts: 0, onServer: 0, confirmedByDuplicate: 0 };
-  const journals = new Map<string, { till: TillRecord; journal: Journal }>();
+  const journals = new Map<string, { till: TillRecord; journal: JournalState }>();
   const recordedIds = new Set<string>();
 
   for (const till of tills) {
