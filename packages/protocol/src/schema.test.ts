@@ -342,3 +342,46 @@ describe('describe() returns JSON Schema', () => {
     assert.deepEqual(s.anyObject().describe(), { type: 'object' });
   });
 });
+
+describe('error paths through nested schemas', () => {
+  const line = s.object({
+    qty: s.int({ min: 1 }),
+    tags: s.optional(s.array(s.string({ maxLength: 2 }), { maxItems: 2 })),
+  });
+  const tender = s.taggedUnion('type', {
+    cash: s.object({ type: s.literal('cash'), amount: s.int({ min: 0 }) }),
+  });
+  const body = s.object({ lines: s.array(line, { maxItems: 5 }), tenders: s.array(tender, { maxItems: 2 }) });
+  const ops = s.array(s.object({ body }), { maxItems: 5 });
+
+  it('names the full path of a field deep inside arrays and objects, with or without a root path', () => {
+    const bad = [{ body: { lines: [], tenders: [] } }, { body: { lines: [{ qty: 1 }, { qty: 0 }], tenders: [] } }];
+    expectInvalid(() => ops.parse(bad, 'ops'), 'ops[1].body.lines[1].qty', 'integer >= 1', '0');
+    expectInvalid(() => ops.parse(bad), '[1].body.lines[1].qty', 'integer >= 1', '0');
+    const tags = [{ body: { lines: [{ qty: 1, tags: ['ok', 'toolong'] }], tenders: [] } }];
+    expectInvalid(() => ops.parse(tags, 'ops'), 'ops[0].body.lines[0].tags[1]', 'string of 0..2 characters');
+  });
+
+  it('names missing, unknown and tag fields at depth', () => {
+    expectInvalid(
+      () => ops.parse([{ body: { lines: [{}], tenders: [] } }], 'ops'),
+      'ops[0].body.lines[0].qty',
+      'required',
+    );
+    expectInvalid(
+      () => ops.parse([{ body: { lines: [{ qty: 1, x: 1 }], tenders: [] } }], 'ops'),
+      'ops[0].body.lines[0].x',
+      'no such field (unknown fields are rejected)',
+    );
+    expectInvalid(
+      () => ops.parse([{ body: { lines: [], tenders: [{ type: 'card' }] } }], 'ops'),
+      'ops[0].body.tenders[0].type',
+    );
+    expectInvalid(
+      () => ops.parse([{ body: { lines: [], tenders: [{ type: 'cash', amount: -1 }] } }], 'ops'),
+      'ops[0].body.tenders[0].amount',
+      'integer >= 0',
+    );
+    expectInvalid(() => ops.parse([{ body: 'x' }], 'ops'), 'ops[0].body', 'object');
+  });
+});

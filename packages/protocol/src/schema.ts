@@ -46,6 +46,17 @@ function at(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
 }
 
+/**
+ * Composite schemas parse their parts with no path and add the part's
+ * position only when one fails: building `ops[3].body.lines[0].qty` for
+ * every field of every valid op would cost more than the checks themselves.
+ * So an error thrown by a part names a field relative to that part, and each
+ * enclosing composite prefixes its own position on the way out.
+ */
+function within(error: unknown, prefix: string): unknown {
+  return error instanceof ValidationError ? error.within(prefix) : error;
+}
+
 export interface IntOptions {
   min?: number;
   max?: number;
@@ -168,7 +179,12 @@ export function array<T>(item: Schema<T>, options: ArrayOptions): Schema<T[]> {
         fail(path, rule, value);
       }
       const out = new Array<T>(value.length);
-      for (let i = 0; i < value.length; i++) out[i] = item.parse(value[i], `${path}[${i}]`);
+      let i = 0;
+      try {
+        for (; i < value.length; i++) out[i] = item.parse(value[i]);
+      } catch (error) {
+        throw within(error, `${path}[${i}]`);
+      }
       return out;
     },
     describe: () => ({ type: 'array', items: item.describe(), minItems, maxItems }),
@@ -222,7 +238,11 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
           if (OPTIONAL in schema) continue;
           throw new ValidationError(at(path, key), 'required', 'missing');
         }
-        out[key] = schema.parse(field, at(path, key));
+        try {
+          out[key] = schema.parse(field);
+        } catch (error) {
+          throw within(error, at(path, key));
+        }
       }
       return out as ObjectOf<S>;
     },
