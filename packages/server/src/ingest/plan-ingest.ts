@@ -284,7 +284,11 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
 
     const result = applyOp(op);
     plan.inserts.push({ op, result });
-    plan.results.push({ id: op.id, seq: op.seq, ...result });
+    plan.results.push(
+      result.status === 'accepted'
+        ? { id: op.id, seq: op.seq, status: 'accepted', at: result.at }
+        : { id: op.id, seq: op.seq, ...result },
+    );
     head.highWater = op.seq;
     head.headHash = op.hash;
   }
@@ -325,20 +329,39 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     Object.assign(record, shift);
   }
 
+  /**
+   * A ledger event for `op`. Records are built as whole literals (no spread
+   * of a shared base): at hundreds of ops a batch, objects grown by spreading
+   * cost more than the rest of the plan.
+   */
+  function event(
+    op: Op,
+    type: string,
+    shiftId: string | null,
+    currency: string | null,
+    amount: number | null,
+    data: Record<string, unknown>,
+  ): LedgerEvent {
+    return {
+      opId: op.id,
+      device: device.id,
+      seq: op.seq,
+      type,
+      shiftId,
+      currency,
+      amount,
+      data,
+      deviceAt: op.at,
+      appliedAt: now,
+    };
+  }
+
   function applyOp(op: Op): StoredResult {
-    const base = { opId: op.id, device: device.id, seq: op.seq, deviceAt: op.at, appliedAt: now };
     const reject = (reason: 'invalid_body' | 'unknown_kind', message: string, field?: string, rule?: string) => {
       const stored: StoredResult = { status: 'rejected', reason, message, at: now };
       if (field !== undefined) stored.field = field;
       if (rule !== undefined) stored.rule = rule;
-      plan.ledger.push({
-        ...base,
-        type: 'op.rejected',
-        shiftId: null,
-        currency: null,
-        amount: null,
-        data: { kind: op.kind, reason, message },
-      });
+      plan.ledger.push(event(op, 'op.rejected', null, null, null, { kind: op.kind, reason, message }));
       raise('op_rejected', 'warning', op, op.id, message, {
         kind: op.kind,
         reason,
@@ -370,14 +393,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
             variance: null,
           });
           changedShifts.add(op.id);
-          plan.ledger.push({
-            ...base,
-            type: op.kind,
-            shiftId: op.id,
-            currency: body.currency,
-            amount: body.openingFloat,
-            data: { clerk: body.clerk },
-          });
+          plan.ledger.push(event(op, op.kind, op.id, body.currency, body.openingFloat, { clerk: body.clerk }));
           break;
         }
         case 'sale.recorded': {
@@ -396,22 +412,21 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
             }
           }
           plan.sales.push({
-            ...base,
+            opId: op.id,
+            device: device.id,
+            seq: op.seq,
             shiftId: body.shift,
             currency: body.currency,
             total: body.total,
             cash,
             card,
             lines: body.lines.length,
+            deviceAt: op.at,
+            appliedAt: now,
           });
-          plan.ledger.push({
-            ...base,
-            type: op.kind,
-            shiftId: body.shift,
-            currency: body.currency,
-            amount: body.total,
-            data: { cash, card, lines: body.lines.length },
-          });
+          plan.ledger.push(
+            event(op, op.kind, body.shift, body.currency, body.total, { cash, card, lines: body.lines.length }),
+          );
           break;
         }
         case 'cash.moved': {
@@ -437,21 +452,23 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
             }
           }
           plan.cashMovements.push({
-            ...base,
+            opId: op.id,
+            device: device.id,
+            seq: op.seq,
             shiftId: body.shift,
             currency: body.currency,
             direction: body.direction,
             reason: body.reason,
             amount: body.amount,
+            deviceAt: op.at,
+            appliedAt: now,
           });
-          plan.ledger.push({
-            ...base,
-            type: op.kind,
-            shiftId: body.shift,
-            currency: body.currency,
-            amount: body.amount,
-            data: { direction: body.direction, reason: body.reason },
-          });
+          plan.ledger.push(
+            event(op, op.kind, body.shift, body.currency, body.amount, {
+              direction: body.direction,
+              reason: body.reason,
+            }),
+          );
           break;
         }
         case 'shift.closed': {
@@ -490,14 +507,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
               shiftRule(error);
             }
           }
-          plan.ledger.push({
-            ...base,
-            type: op.kind,
-            shiftId: body.shift,
-            currency: body.currency,
-            amount: body.countedCash,
-            data: { expected, variance },
-          });
+          plan.ledger.push(event(op, op.kind, body.shift, body.currency, body.countedCash, { expected, variance }));
           break;
         }
       }

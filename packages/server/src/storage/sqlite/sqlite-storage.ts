@@ -36,6 +36,7 @@ import type {
   StoreSummary,
   VerifiedBatch,
 } from '../storage.js';
+import { RowInserter } from './row-inserter.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 type Row = Record<string, unknown>;
@@ -215,8 +216,10 @@ export class SqliteStorage implements Storage {
     const plan = planIngest(batch, facts, now, newId);
 
     const textOf = canonicalTexts(batch);
-    for (const { op, result } of plan.inserts) {
-      s.insertOp.run(
+    // Every accepted op of a batch has the same stored result: serialise it once.
+    const accepted = JSON.stringify({ status: 'accepted', at: now });
+    s.insertOps.insert(plan.inserts, ({ op, result }, out) => {
+      out.push(
         op.id,
         op.device,
         op.seq,
@@ -224,12 +227,12 @@ export class SqliteStorage implements Storage {
         op.kind,
         textOf(op),
         result.status,
-        JSON.stringify(result),
+        result.status === 'accepted' && result.at === now ? accepted : JSON.stringify(result),
         now,
       );
-    }
-    for (const e of plan.ledger) {
-      s.insertLedger.run(
+    });
+    s.insertLedger.insert(plan.ledger, (e, out) => {
+      out.push(
         e.opId,
         e.device,
         e.seq,
@@ -241,9 +244,9 @@ export class SqliteStorage implements Storage {
         e.deviceAt,
         e.appliedAt,
       );
-    }
-    for (const x of plan.sales) {
-      s.insertSale.run(
+    });
+    s.insertSales.insert(plan.sales, (x, out) => {
+      out.push(
         x.opId,
         x.device,
         x.seq,
@@ -256,9 +259,9 @@ export class SqliteStorage implements Storage {
         x.deviceAt,
         x.appliedAt,
       );
-    }
-    for (const m of plan.cashMovements) {
-      s.insertCashMovement.run(
+    });
+    s.insertCashMovements.insert(plan.cashMovements, (m, out) => {
+      out.push(
         m.opId,
         m.device,
         m.seq,
@@ -270,7 +273,7 @@ export class SqliteStorage implements Storage {
         m.deviceAt,
         m.appliedAt,
       );
-    }
+    });
     for (const sh of plan.shifts) {
       s.upsertShift.run(
         sh.id,
@@ -292,8 +295,8 @@ export class SqliteStorage implements Storage {
         sh.variance,
       );
     }
-    for (const x of plan.exceptions) {
-      s.insertException.run(
+    s.insertExceptions.insert(plan.exceptions, (x, out) => {
+      out.push(
         x.id,
         x.type,
         x.severity,
@@ -305,7 +308,7 @@ export class SqliteStorage implements Storage {
         x.raisedAt,
         x.dedupeKey,
       );
-    }
+    });
     const d = plan.device;
     s.updateDeviceHead.run(
       d.highWater,
@@ -436,17 +439,25 @@ function prepareStatements(db: Database.Database) {
     shiftsForBatch: db.prepare(
       "SELECT * FROM shifts WHERE id IN (SELECT value FROM json_each(?)) OR (device = ? AND status = 'open')",
     ),
-    insertOp: db.prepare(
-      'INSERT INTO ops (id, device, seq, hash, kind, envelope, status, result, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insertOps: new RowInserter(
+      db,
+      'INSERT INTO ops (id, device, seq, hash, kind, envelope, status, result, received_at)',
+      9,
     ),
-    insertLedger: db.prepare(
-      'INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insertLedger: new RowInserter(
+      db,
+      'INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)',
+      10,
     ),
-    insertSale: db.prepare(
-      'INSERT INTO sales (op_id, device, seq, shift_id, currency, total, cash, card, lines, device_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insertSales: new RowInserter(
+      db,
+      'INSERT INTO sales (op_id, device, seq, shift_id, currency, total, cash, card, lines, device_at, applied_at)',
+      11,
     ),
-    insertCashMovement: db.prepare(
-      'INSERT INTO cash_movements (op_id, device, seq, shift_id, currency, direction, reason, amount, device_at, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insertCashMovements: new RowInserter(
+      db,
+      'INSERT INTO cash_movements (op_id, device, seq, shift_id, currency, direction, reason, amount, device_at, applied_at)',
+      10,
     ),
     upsertShift: db.prepare(`
       INSERT INTO shifts (id, device, clerk, currency, status, opening_float, sales, sales_total, cash_sales, card_sales,
@@ -457,8 +468,10 @@ function prepareStatements(db: Database.Database) {
         cash_sales = excluded.cash_sales, card_sales = excluded.card_sales, cash_in = excluded.cash_in,
         cash_out = excluded.cash_out, counted_cash = excluded.counted_cash, closed_at = excluded.closed_at,
         expected_cash = excluded.expected_cash, variance = excluded.variance`),
-    insertException: db.prepare(
-      'INSERT OR IGNORE INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    insertExceptions: new RowInserter(
+      db,
+      'INSERT OR IGNORE INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key)',
+      10,
     ),
     opById: db.prepare('SELECT envelope, hash, result, received_at FROM ops WHERE id = ?'),
     deviceOpsByIds: db.prepare(
