@@ -56,18 +56,18 @@ function parse<T>(schema: { parse(v: unknown): T }, body: unknown): T {
 export class HoldfastService {
   readonly storage: Storage;
   readonly clock: Clock;
-  readonly #random: Random;
+  readonly random: Random;
   readonly #keys = new Map<string, KeyObject>();
   readonly counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
 
   constructor(options: HoldfastServiceOptions) {
     this.storage = options.storage;
     this.clock = options.clock ?? systemClock;
-    this.#random = options.random ?? cryptoRandom;
+    this.random = options.random ?? cryptoRandom;
   }
 
   newId(): string {
-    return uuidv7(this.clock.now(), this.#random.bytes(10));
+    return uuidv7(this.clock.now(), this.random.bytes(10));
   }
 
   async createEnrollmentToken(body: unknown): Promise<CreateTokenResponse> {

@@ -3,8 +3,9 @@
  * See docs/protocol.md for every route, body and error.
  */
 import { PROTOCOL_VERSION, ProtocolError, revokeRequestSchema, ValidationError } from '@holdfast/protocol';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
+import { Admission, type AdmissionOptions, admissionOptions, LANE_HEADER, type Lane } from './admission.js';
 import { errorHandler } from './error-handler.js';
 import { operatorGuard } from './operator-auth.js';
 import { intQuery, uuidParam } from './params.js';
@@ -18,6 +19,30 @@ export interface BuildAppOptions {
   bodyLimit?: number;
   /** Fastify/pino logger options; false for silence. */
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Backpressure and priority for ingest (see admission.ts). Defaults suit
+   * the storage: one batch at a time on SQLite, several on PostgreSQL.
+   */
+  admission?: Partial<AdmissionOptions>;
+}
+
+/** Per-request admission state: released once the answer is gone and the work is done. */
+interface Ticket {
+  lane: Lane;
+  closed: boolean;
+  working: boolean;
+  released: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    holdfastTicket?: Ticket;
+  }
+}
+
+function contentLength(header: string | undefined): number | null {
+  if (header === undefined || !/^\d{1,12}$/.test(header)) return null;
+  return Number(header);
 }
 
 export function buildApp(options: BuildAppOptions): FastifyInstance {
@@ -44,16 +69,60 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.post('/v1/enroll', async (request) => service.enroll(request.body));
 
+  const admission = new Admission(
+    admissionOptions({ concurrency: service.storage.kind === 'postgres' ? 8 : 1, ...options.admission }),
+    service.clock,
+    service.random,
+  );
+  const releaseIfDone = (ticket: Ticket) => {
+    if (ticket.closed && !ticket.working && !ticket.released) {
+      ticket.released = true;
+      admission.release(ticket.lane);
+    }
+  };
+
+  // Admission is decided before the body is read, so a refused batch costs almost nothing.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST' || request.routeOptions.url !== '/v1/batches') return;
+    const lane = admission.laneOf(request.headers[LANE_HEADER], contentLength(request.headers['content-length']));
+    admission.admit(lane);
+    const ticket: Ticket = { lane, closed: false, working: false, released: false };
+    request.holdfastTicket = ticket;
+    reply.raw.once('close', () => {
+      ticket.closed = true;
+      releaseIfDone(ticket);
+    });
+  });
+
   app.post('/v1/batches', async (request) => {
-    const response = await service.ingest(request.body);
+    const ticket = request.holdfastTicket as Ticket;
+    const body = request.body as { device?: unknown } | null;
+    const device = typeof body === 'object' && body !== null && typeof body.device === 'string' ? body.device : null;
+    ticket.working = true;
+    let entered = false;
+    try {
+      if (device !== null) {
+        admission.enterDevice(device);
+        entered = true;
+      }
+      return await ingestBatch(request, ticket.lane);
+    } finally {
+      if (entered && device !== null) admission.leaveDevice(device);
+      ticket.working = false;
+      releaseIfDone(ticket);
+    }
+  });
+
+  async function ingestBatch(request: FastifyRequest, lane: Lane) {
+    const response = await admission.run(lane, () => service.ingest(request.body));
     const counts: Record<string, number> = {};
     for (const r of response.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
     request.log.info(
-      { device: response.device, ops: response.results.length, ...counts, highWater: response.highWater },
+      { device: response.device, lane, ops: response.results.length, ...counts, highWater: response.highWater },
       'batch ingested',
     );
     return response;
-  });
+  }
 
   app.post('/v1/ops/query', async (request) => service.queryOps(request.body));
 
@@ -111,6 +180,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         const device = raw === undefined ? null : uuidParam(raw, 'query.device');
         return { shifts: await service.storage.listShifts(device) };
       });
+
+      admin.get('/load', async () => admission.snapshot());
 
       admin.get('/summary', async () => ({ ...(await service.storage.summary()), ingest: service.counters }));
     },

@@ -1,0 +1,187 @@
+/**
+ * Admission control as a unit: lanes, bounded admission with booked retry
+ * slots, per-device limits, and the live-before-backlog scheduler.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SeededRandom } from '@holdfast/domain';
+import { ProtocolError } from '@holdfast/protocol';
+import { FixedClock } from '../testing/harness.js';
+import { Admission, type AdmissionOptions, admissionOptions } from './admission.js';
+
+function make(overrides: Partial<AdmissionOptions> = {}) {
+  const clock = new FixedClock();
+  const admission = new Admission(admissionOptions(overrides), clock, new SeededRandom(1));
+  return { clock, admission };
+}
+
+function refusal(run: () => unknown): ProtocolError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ProtocolError, `expected a ProtocolError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a refusal');
+}
+
+/** A job that finishes when told to, recording when it started. */
+function gate(log: string[], name: string) {
+  let open!: () => void;
+  const done = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return {
+    work: async () => {
+      log.push(name);
+      await done;
+      return name;
+    },
+    open: () => open(),
+  };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('Admission: lanes', () => {
+  const { admission } = make({ liveMaxBytes: 1000 });
+
+  it('gives the live lane only to a request that asks for it with a small, declared body', () => {
+    assert.equal(admission.laneOf('live', 1000), 'live');
+    assert.equal(admission.laneOf(['live'], 10), 'live');
+    assert.equal(admission.laneOf('live', 1001), 'backlog', 'one byte over the live limit');
+    assert.equal(admission.laneOf('live', null), 'backlog', 'no content-length (chunked)');
+    assert.equal(admission.laneOf(undefined, 10), 'backlog');
+    assert.equal(admission.laneOf('LIVE', 10), 'backlog');
+    assert.equal(admission.laneOf('backlog', 10), 'backlog');
+  });
+});
+
+describe('Admission: bounded admission', () => {
+  it('admits up to the limit of each lane, refuses the next with 503 overloaded, and admits again after a release', () => {
+    const { admission } = make({ maxBacklog: 2, maxLive: 1 });
+    admission.admit('backlog');
+    admission.admit('backlog');
+    const refused = refusal(() => admission.admit('backlog'));
+    assert.equal(refused.code, 'overloaded');
+    assert.ok((refused.retryAfterMs ?? 0) > 0);
+    admission.admit('live');
+    assert.equal(refusal(() => admission.admit('live')).code, 'overloaded', 'the live lane has its own limit');
+    admission.release('backlog');
+    admission.admit('backlog');
+    const load = admission.snapshot();
+    assert.deepEqual(load.admitted, { live: 1, backlog: 2 });
+    assert.equal(load.totals.overloaded, 2);
+    assert.deepEqual(load.totals.admitted, { live: 1, backlog: 3 });
+  });
+
+  it('books refused backlog batches into distinct, increasing slots within the bounds', () => {
+    const { admission } = make({ maxBacklog: 1, minRetryAfterMs: 500, maxRetryAfterMs: 3000 });
+    admission.admit('backlog');
+    const waits = Array.from({ length: 400 }, () => refusal(() => admission.admit('backlog')).retryAfterMs as number);
+    assert.ok(
+      waits.every((w) => w >= 500 && w <= 3000 + 50),
+      'every wait is within the bounds (plus one slot of jitter)',
+    );
+    // Slots are one mean ingest time apart (20 ms before any measurement), so waits grow until the cap.
+    assert.ok((waits[10] as number) > (waits[0] as number));
+    assert.ok((waits[100] as number) - (waits[0] as number) >= 1500, 'a hundred refusals span ~2 s of capacity');
+    assert.ok((waits[399] as number) >= 3000, 'far bookings are capped at the maximum');
+  });
+
+  it('asks a refused live batch to come back soon, not behind the backlog', () => {
+    const { admission } = make({ maxLive: 1, maxBacklog: 1, minRetryAfterMs: 700 });
+    admission.admit('backlog');
+    for (let i = 0; i < 50; i++) refusal(() => admission.admit('backlog'));
+    admission.admit('live');
+    assert.equal(refusal(() => admission.admit('live')).retryAfterMs, 700);
+  });
+});
+
+describe('Admission: per-device limits', () => {
+  it('allows perDeviceInFlight batches of one device at once and refuses the next with 429', () => {
+    const { admission } = make({ perDeviceInFlight: 2, perDeviceRate: 0 });
+    admission.enterDevice('a');
+    admission.enterDevice('a');
+    const refused = refusal(() => admission.enterDevice('a'));
+    assert.equal(refused.code, 'rate_limited');
+    assert.match(refused.message, /2 batches in progress/);
+    admission.enterDevice('b');
+    admission.leaveDevice('a');
+    admission.enterDevice('a');
+    assert.equal(admission.snapshot().totals.rateLimited, 1);
+  });
+
+  it('refills the token bucket at perDeviceRate: the burst, then one batch per 1/rate seconds', () => {
+    const { clock, admission } = make({ perDeviceInFlight: 100, perDeviceRate: 4, perDeviceBurst: 3 });
+    for (let i = 0; i < 3; i++) admission.enterDevice('a');
+    const refused = refusal(() => admission.enterDevice('a'));
+    assert.equal(refused.code, 'rate_limited');
+    assert.equal(refused.retryAfterMs, 500, '250 ms to the next token, raised to the 500 ms minimum');
+    clock.advance(249);
+    refusal(() => admission.enterDevice('a'));
+    clock.advance(1);
+    admission.enterDevice('a');
+    clock.advance(10_000);
+    for (let i = 0; i < 3; i++) admission.enterDevice('a');
+    refusal(() => admission.enterDevice('a'));
+  });
+
+  it('validates its options, naming the bad one', () => {
+    assert.throws(() => admissionOptions({ maxBacklog: 0 }), /admission\.maxBacklog must be an integer >= 1/);
+    assert.throws(() => admissionOptions({ concurrency: 1.5 }), /admission\.concurrency/);
+    assert.throws(() => admissionOptions({ perDeviceRate: -1 }), /admission\.perDeviceRate/);
+    assert.throws(
+      () => admissionOptions({ minRetryAfterMs: 5000, maxRetryAfterMs: 1000 }),
+      /maxRetryAfterMs must be >= minRetryAfterMs/,
+    );
+  });
+});
+
+describe('Admission: scheduler', () => {
+  it('runs live batches before queued backlog, one at a time on concurrency 1', async () => {
+    const { admission } = make({ concurrency: 1 });
+    const log: string[] = [];
+    const b1 = gate(log, 'b1');
+    const b2 = gate(log, 'b2');
+    const b3 = gate(log, 'b3');
+    const l1 = gate(log, 'l1');
+    const results = [admission.run('backlog', b1.work), admission.run('backlog', b2.work)];
+    await tick();
+    results.push(admission.run('backlog', b3.work), admission.run('live', l1.work));
+    await tick();
+    assert.deepEqual(log, ['b1'], 'only one runs at a time');
+    assert.deepEqual(admission.snapshot().queued, { live: 1, backlog: 2 });
+    b1.open();
+    await tick();
+    await tick();
+    assert.deepEqual(log, ['b1', 'l1'], 'the live batch goes ahead of the queued backlog');
+    l1.open();
+    b2.open();
+    b3.open();
+    assert.deepEqual(await Promise.all(results), ['b1', 'b2', 'b3', 'l1']);
+    assert.deepEqual(log, ['b1', 'l1', 'b2', 'b3']);
+  });
+
+  it('runs up to `concurrency` jobs at once and passes errors to their caller only', async () => {
+    const { admission } = make({ concurrency: 2 });
+    const log: string[] = [];
+    const a = gate(log, 'a');
+    const b = gate(log, 'b');
+    const c = gate(log, 'c');
+    const pa = admission.run('backlog', a.work);
+    const pb = admission.run('backlog', b.work);
+    const pc = admission.run('backlog', c.work);
+    const failing = admission.run('live', async () => {
+      throw new Error('boom');
+    });
+    await tick();
+    assert.deepEqual(log, ['a', 'b']);
+    a.open();
+    await assert.rejects(failing, /boom/);
+    b.open();
+    c.open();
+    assert.deepEqual(await Promise.all([pa, pb, pc]), ['a', 'b', 'c']);
+    assert.equal(admission.snapshot().running, 0);
+  });
+});

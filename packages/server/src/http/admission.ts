@@ -1,0 +1,290 @@
+/**
+ * Admission control for ingest: backpressure and priority.
+ *
+ * When a thousand terminals come back from an outage at once, each with a
+ * backlog, the server must neither fall over nor make the tills that are
+ * selling right now wait behind the backlog. Three mechanisms:
+ *
+ * 1. Lanes. A terminal marks a batch `holdfast-lane: live` when it carries
+ *    ops just recorded (see docs/protocol.md). Only small bodies may use the
+ *    live lane, so a terminal that lies gains little. Everything else is
+ *    backlog.
+ *
+ * 2. Bounded admission, decided before the body is read. Each lane admits at
+ *    most `maxLive` / `maxBacklog` requests at once (reading, waiting or
+ *    being ingested); the next one is answered `503 overloaded` at once with
+ *    a retry time. Each refused backlog batch books the next free slot of
+ *    the server's future capacity (one mean ingest time apart), so a storm
+ *    comes back as a steady stream at the rate the server can take, not in
+ *    step. Memory is bounded by (maxLive × liveMaxBytes + maxBacklog ×
+ *    bodyLimit).
+ *
+ * 3. A priority scheduler. Admitted batches run `concurrency` at a time, live
+ *    before backlog; between two jobs the scheduler yields to the event loop
+ *    so that a live batch that arrived meanwhile is queued before the next
+ *    backlog batch starts. A live sale waits for at most the batches already
+ *    running.
+ *
+ * Per device, at most `perDeviceInFlight` batches at once and a token bucket
+ * of `perDeviceRate` batches a second (burst `perDeviceBurst`); beyond that,
+ * `429 rate_limited` with the time until a token is free.
+ *
+ * The only 5xx this module produces is the deliberate 503.
+ */
+import type { Clock, Random } from '@holdfast/domain';
+import { ProtocolError } from '@holdfast/protocol';
+
+export type Lane = 'live' | 'backlog';
+
+export const LANE_HEADER = 'holdfast-lane';
+
+export interface AdmissionOptions {
+  /** Backlog batches admitted at once (reading, queued or running). */
+  maxBacklog: number;
+  /** Live batches admitted at once. */
+  maxLive: number;
+  /** Largest body (bytes, by content-length) that may use the live lane. */
+  liveMaxBytes: number;
+  /** Batches ingested at once: 1 suits SQLite (one writer); more suits PostgreSQL. */
+  concurrency: number;
+  /** Batches of one device admitted at once. */
+  perDeviceInFlight: number;
+  /** Sustained batches a second per device; 0 turns the bucket off. */
+  perDeviceRate: number;
+  perDeviceBurst: number;
+  /** Bounds of the retry time the server asks for, ms (the Retry-After header carries it rounded up to seconds). */
+  minRetryAfterMs: number;
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_ADMISSION: AdmissionOptions = {
+  maxBacklog: 32,
+  maxLive: 256,
+  liveMaxBytes: 64 * 1024,
+  concurrency: 1,
+  perDeviceInFlight: 2,
+  perDeviceRate: 50,
+  perDeviceBurst: 100,
+  minRetryAfterMs: 500,
+  maxRetryAfterMs: 60_000,
+};
+
+/** Checks options given by an operator; throws an Error naming the bad one. */
+export function admissionOptions(overrides: Partial<AdmissionOptions> = {}): AdmissionOptions {
+  const o = { ...DEFAULT_ADMISSION, ...overrides };
+  const positive: (keyof AdmissionOptions)[] = [
+    'maxBacklog',
+    'maxLive',
+    'liveMaxBytes',
+    'concurrency',
+    'perDeviceInFlight',
+    'perDeviceBurst',
+    'minRetryAfterMs',
+    'maxRetryAfterMs',
+  ];
+  for (const key of positive) {
+    if (!Number.isSafeInteger(o[key]) || o[key] < 1) throw new Error(`admission.${key} must be an integer >= 1`);
+  }
+  if (!Number.isFinite(o.perDeviceRate) || o.perDeviceRate < 0) {
+    throw new Error('admission.perDeviceRate must be a number >= 0');
+  }
+  if (o.maxRetryAfterMs < o.minRetryAfterMs) {
+    throw new Error('admission.maxRetryAfterMs must be >= minRetryAfterMs');
+  }
+  return o;
+}
+
+/** What the operator sees of the load (GET /v1/admin/load). */
+export interface LoadSnapshot {
+  admitted: Record<Lane, number>;
+  queued: Record<Lane, number>;
+  running: number;
+  /** Mean time of one batch's ingest (exponentially weighted), ms. */
+  ingestMs: number;
+  totals: {
+    admitted: Record<Lane, number>;
+    overloaded: number;
+    rateLimited: number;
+  };
+}
+
+interface Job {
+  run: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The admission controller and priority scheduler. Transport-agnostic: the
+ * HTTP layer calls `admit` before reading a body, `enterDevice` once the
+ * device is known, `run` for the work and `release` when the answer is sent.
+ */
+export class Admission {
+  readonly options: AdmissionOptions;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #admitted: Record<Lane, number> = { live: 0, backlog: 0 };
+  readonly #queues: Record<Lane, Job[]> = { live: [], backlog: [] };
+  #running = 0;
+  #ingestMs = 20;
+  #pumpScheduled = false;
+  /** The next free slot of future capacity, on the server clock (ms). */
+  #nextSlot = 0;
+  readonly #devices = new Map<string, { inFlight: number; tokens: number; at: number }>();
+  readonly #totals = { admitted: { live: 0, backlog: 0 }, overloaded: 0, rateLimited: 0 };
+
+  constructor(options: AdmissionOptions, clock: Clock, random: Random) {
+    this.options = options;
+    this.#clock = clock;
+    this.#random = random;
+  }
+
+  /** The lane a request asked for, if it may have it. */
+  laneOf(header: string | string[] | undefined, contentLength: number | null): Lane {
+    const wanted = Array.isArray(header) ? header[0] : header;
+    if (wanted !== 'live') return 'backlog';
+    return contentLength !== null && contentLength <= this.options.liveMaxBytes ? 'live' : 'backlog';
+  }
+
+  /** Admits a request to `lane`, or throws ProtocolError('overloaded') with a Retry-After. */
+  admit(lane: Lane): void {
+    const limit = lane === 'live' ? this.options.maxLive : this.options.maxBacklog;
+    if (this.#admitted[lane] >= limit) {
+      this.#totals.overloaded++;
+      const retryAfterMs = lane === 'live' ? this.options.minRetryAfterMs : this.#bookSlot();
+      throw new ProtocolError(
+        'overloaded',
+        `the server is at capacity (${this.#admitted[lane]} ${lane} batches in progress); retry in ${retryAfterMs} ms`,
+        { retryAfterMs },
+      );
+    }
+    this.#admitted[lane]++;
+    this.#totals.admitted[lane]++;
+  }
+
+  /** Ends an admission (the answer was sent or the request failed). */
+  release(lane: Lane): void {
+    if (this.#admitted[lane] > 0) this.#admitted[lane]--;
+  }
+
+  /**
+   * Counts a batch against its device's limits, or throws
+   * ProtocolError('rate_limited'). Call `leaveDevice` when it ends.
+   */
+  enterDevice(device: string): void {
+    const now = this.#clock.now();
+    const o = this.options;
+    let state = this.#devices.get(device);
+    if (!state) {
+      state = { inFlight: 0, tokens: o.perDeviceBurst, at: now };
+      this.#devices.set(device, state);
+    }
+    if (o.perDeviceRate > 0) {
+      state.tokens = Math.min(o.perDeviceBurst, state.tokens + ((now - state.at) / 1000) * o.perDeviceRate);
+      state.at = now;
+    }
+    if (state.inFlight >= o.perDeviceInFlight) {
+      this.#totals.rateLimited++;
+      const retryAfterMs = o.minRetryAfterMs;
+      throw new ProtocolError(
+        'rate_limited',
+        `device ${device} already has ${state.inFlight} batches in progress (limit ${o.perDeviceInFlight}); send one at a time`,
+        { retryAfterMs },
+      );
+    }
+    if (o.perDeviceRate > 0 && state.tokens < 1) {
+      this.#totals.rateLimited++;
+      const wait = Math.ceil(((1 - state.tokens) / o.perDeviceRate) * 1000);
+      const retryAfterMs = Math.min(o.maxRetryAfterMs, Math.max(o.minRetryAfterMs, wait));
+      throw new ProtocolError(
+        'rate_limited',
+        `device ${device} is over ${o.perDeviceRate} batches a second; retry in ${retryAfterMs} ms`,
+        { retryAfterMs },
+      );
+    }
+    if (o.perDeviceRate > 0) state.tokens -= 1;
+    state.inFlight++;
+  }
+
+  leaveDevice(device: string): void {
+    const state = this.#devices.get(device);
+    if (!state) return;
+    state.inFlight = Math.max(0, state.inFlight - 1);
+    // Forget idle devices whose bucket is full again, so the map stays as small as the active fleet.
+    if (state.inFlight === 0 && this.#devices.size > 1024) {
+      const o = this.options;
+      const refill = o.perDeviceRate > 0 ? ((this.#clock.now() - state.at) / 1000) * o.perDeviceRate : o.perDeviceBurst;
+      if (state.tokens + refill >= o.perDeviceBurst) this.#devices.delete(device);
+    }
+  }
+
+  /** Runs `work` when its turn comes: live before backlog, `concurrency` at a time. */
+  run<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queues[lane].push({ run: work, resolve: resolve as (v: unknown) => void, reject });
+      this.#pump();
+    });
+  }
+
+  snapshot(): LoadSnapshot {
+    return {
+      admitted: { ...this.#admitted },
+      queued: { live: this.#queues.live.length, backlog: this.#queues.backlog.length },
+      running: this.#running,
+      ingestMs: Math.round(this.#ingestMs * 10) / 10,
+      totals: {
+        admitted: { ...this.#totals.admitted },
+        overloaded: this.#totals.overloaded,
+        rateLimited: this.#totals.rateLimited,
+      },
+    };
+  }
+
+  #pump(): void {
+    while (this.#running < this.options.concurrency) {
+      const job = this.#queues.live.shift() ?? this.#queues.backlog.shift();
+      if (!job) return;
+      this.#start(job);
+    }
+  }
+
+  #start(job: Job): void {
+    this.#running++;
+    const started = performance.now();
+    let work: Promise<unknown>;
+    try {
+      work = job.run();
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    work.then(job.resolve, job.reject).finally(() => {
+      this.#running--;
+      this.#ingestMs = this.#ingestMs * 0.9 + (performance.now() - started) * 0.1;
+      // Let I/O that arrived during this job (a live sale, say) queue before the next job is chosen.
+      if (!this.#pumpScheduled) {
+        this.#pumpScheduled = true;
+        setImmediate(() => {
+          this.#pumpScheduled = false;
+          this.#pump();
+        });
+      }
+    });
+  }
+
+  /**
+   * Books the next free slot of future capacity for a refused backlog batch
+   * and returns how long until it: refused batches are spaced one mean
+   * ingest time apart (divided by the concurrency), with a little jitter,
+   * so the fleet returns at the rate the server can take.
+   */
+  #bookSlot(): number {
+    const o = this.options;
+    const now = this.#clock.now();
+    const slotMs = Math.max(1, this.#ingestMs / o.concurrency);
+    // The admitted backlog is served first; then every slot booked before this one.
+    const earliest = now + Math.max(o.minRetryAfterMs, this.#admitted.backlog * slotMs);
+    const at = Math.min(now + o.maxRetryAfterMs, Math.max(earliest, this.#nextSlot));
+    this.#nextSlot = at + slotMs;
+    return Math.round(at - now + this.#random.float() * slotMs);
+  }
+}
