@@ -32,7 +32,7 @@ import type { Journal } from './journal.js';
 import type { DeadLetter } from './journal-types.js';
 import type { Blocked, Outbox, Settled } from './outbox.js';
 import { type Credentials, describeError, newSyncEvent, type SyncEvent, type SyncEvents } from './sync-events.js';
-import type { Transport, TransportResult } from './transport.js';
+import type { Lane, Transport, TransportResult } from './transport.js';
 
 /** Something that can emit the loop's events (the Terminal's emitter). */
 export interface EventSink<E> {
@@ -56,6 +56,23 @@ export interface ExchangeOptions {
   requestTimeoutMs: number;
   connectivity: ConnectivityMonitor;
   events: EventSink<SyncEvents>;
+}
+
+/** Ops recorded within this window, with nothing queued behind them, travel in the live lane. */
+export const LIVE_WINDOW_MS = 60_000;
+/** A live batch is small: a till's last few sales, not a backlog. */
+export const LIVE_MAX_OPS = 50;
+
+/**
+ * `live` when the batch ends at the journal head (nothing waits behind it),
+ * is small, and its oldest op was recorded within LIVE_WINDOW_MS: a busy
+ * server may then serve it before other terminals' backlogs.
+ */
+export function laneOf(ops: readonly Op[], headSeq: number, now: number): Lane {
+  const first = ops[0];
+  const last = ops[ops.length - 1];
+  if (!first || !last || last.seq !== headSeq || ops.length > LIVE_MAX_OPS) return 'backlog';
+  return now - first.at <= LIVE_WINDOW_MS ? 'live' : 'backlog';
 }
 
 export class Exchange {
@@ -119,7 +136,11 @@ export class Exchange {
 
     let res: TransportResult<IngestResponse>;
     try {
-      res = await this.#o.transport.sendBatch(batch, this.#o.requestTimeoutMs);
+      res = await this.#o.transport.sendBatch(
+        batch,
+        this.#o.requestTimeoutMs,
+        laneOf(ops, journal.head.seq, startedAt),
+      );
     } catch (error) {
       if (bugActive('timeout-is-failure')) {
         // Deliberate bug (bug-injection processes only): "no answer" taken as "failed".

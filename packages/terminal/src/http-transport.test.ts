@@ -10,6 +10,7 @@ interface Seen {
   method: string;
   url: string;
   contentType: string | undefined;
+  lane: string | string[] | undefined;
   body: string;
 }
 
@@ -28,7 +29,13 @@ describe('HttpTransport', () => {
         body += chunk.toString('utf8');
       });
       req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body });
+        seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          contentType: req.headers['content-type'],
+          lane: req.headers['holdfast-lane'],
+          body,
+        });
         if (reply === 'hang') return;
         if (reply === 'destroy') {
           req.socket.destroy();
@@ -67,6 +74,7 @@ describe('HttpTransport', () => {
     reply = json(200, { device: 'd', results: [], highWater: 0, serverTime: 2 });
     const batch = { device: 'd', ops: [], sig: 's', sentAt: 1, latestSeq: 1 } as unknown as Batch;
     assert.equal((await transport.sendBatch(batch, 1000)).ok, true);
+    assert.equal((await transport.sendBatch(batch, 1000, 'live')).ok, true);
     reply = json(200, { results: [], highWater: 0, serverTime: 2 });
     assert.equal((await transport.queryOps({ device: 'd', ids: ['x'], at: 1, sig: 's' }, 1000)).ok, true);
     reply = json(200, { status: 'ok', protocol: 1, time: 5 });
@@ -77,12 +85,18 @@ describe('HttpTransport', () => {
       [
         ['POST', '/v1/enroll', 'application/json'],
         ['POST', '/v1/batches', 'application/json'],
+        ['POST', '/v1/batches', 'application/json'],
         ['POST', '/v1/ops/query', 'application/json'],
         ['GET', '/v1/health', undefined],
       ],
     );
     assert.deepEqual(JSON.parse(seen[0]?.body ?? ''), enroll);
     assert.deepEqual(JSON.parse(seen[1]?.body ?? ''), batch);
+    assert.deepEqual(
+      seen.map((s) => s.lane),
+      [undefined, undefined, 'live', undefined, undefined],
+      'only a live batch carries the lane header',
+    );
   });
 
   test('an error answer is a result with the wire error and Retry-After', async () => {
@@ -100,7 +114,14 @@ describe('HttpTransport', () => {
       { 'retry-after': '2' },
     );
     const busy = await transport.ping(1000);
-    assert.ok(!busy.ok && busy.retryAfterMs === 9000, 'the longer of header and body wins');
+    assert.ok(!busy.ok && busy.retryAfterMs === 9000, 'the body (precise ms) wins over the header');
+    reply = json(
+      503,
+      { code: 'overloaded', message: 'busy', retryable: true, retryAfterMs: 1250 },
+      { 'retry-after': '2' },
+    );
+    const precise = await transport.ping(1000);
+    assert.ok(!precise.ok && precise.retryAfterMs === 1250, 'even when shorter: the header is it rounded up');
     reply = json(400, {
       code: 'invalid_request',
       message: 'bad',

@@ -19,7 +19,9 @@ import type {
   WireError,
 } from '@holdfast/protocol';
 import { TransportError } from './errors.js';
-import type { HealthResponse, Transport, TransportResult } from './transport.js';
+import type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
+
+const LIVE_HEADERS = Object.freeze({ 'holdfast-lane': 'live' });
 
 export interface HttpTransportOptions {
   /** Replaces the global fetch (tests, custom agents). */
@@ -55,8 +57,8 @@ export class HttpTransport implements Transport {
     return this.#request('POST', '/v1/enroll', req, timeoutMs, validEnroll);
   }
 
-  sendBatch(batch: Batch, timeoutMs: number): Promise<TransportResult<IngestResponse>> {
-    return this.#request('POST', '/v1/batches', batch, timeoutMs, validIngest);
+  sendBatch(batch: Batch, timeoutMs: number, lane: Lane = 'backlog'): Promise<TransportResult<IngestResponse>> {
+    return this.#request('POST', '/v1/batches', batch, timeoutMs, validIngest, lane === 'live' ? LIVE_HEADERS : null);
   }
 
   queryOps(query: OpQuery, timeoutMs: number): Promise<TransportResult<OpQueryResponse>> {
@@ -73,9 +75,10 @@ export class HttpTransport implements Transport {
     body: unknown,
     timeoutMs: number,
     valid: Validator,
+    extraHeaders: Readonly<Record<string, string>> | null = null,
   ): Promise<TransportResult<T>> {
     const url = `${this.#base}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers };
+    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers, ...extraHeaders };
     const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -110,7 +113,8 @@ export class HttpTransport implements Transport {
     if (!error) {
       throw new TransportError('bad_response', `${method} ${path}: HTTP ${response.status} body is not an error`);
     }
-    const retryAfterMs = maxDefined(parseRetryAfter(response.headers.get('retry-after')), error.retryAfterMs);
+    // The body's retryAfterMs is the server's precise figure (the header is it rounded up to seconds).
+    const retryAfterMs = error.retryAfterMs ?? parseRetryAfter(response.headers.get('retry-after'));
     return retryAfterMs === undefined
       ? { ok: false, status: response.status, error }
       : { ok: false, status: response.status, error, retryAfterMs };
@@ -140,10 +144,4 @@ function wireError(json: unknown): WireError | null {
 export function parseRetryAfter(header: string | null): number | undefined {
   if (header === null || !/^\s*\d+\s*$/.test(header)) return undefined;
   return Number(header.trim()) * 1000;
-}
-
-function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.max(a, b);
 }

@@ -9,11 +9,14 @@ import {
   generateDeviceKeys,
   importPrivateKey,
   NO_DECISION,
+  type Op,
   PROTOCOL_VERSION,
   sealOp,
   signMessage,
 } from '@holdfast/protocol';
+import { LIVE_MAX_OPS, LIVE_WINDOW_MS, laneOf } from './exchange.js';
 import type { SyncEvent } from './sync-events.js';
+import { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS } from './sync-loop.js';
 import { cashSale, createHarness, type Harness, openTill, tempDir } from './testing/harness.js';
 
 /** Advances the clock to the next timer and lets the loop run; returns the time advanced. */
@@ -555,5 +558,95 @@ describe('Terminal status', () => {
     } finally {
       await h.cleanup();
     }
+  });
+});
+
+describe('SyncLoop under backpressure', () => {
+  test('just-recorded ops with nothing behind them go in the live lane; a backlog does not', async () => {
+    const h = await createHarness({ batchSize: 3 });
+    try {
+      openTill(h.terminal);
+      await h.clock.tick();
+      assert.deepEqual(
+        batchesSent(h).map((b) => b.lane),
+        ['live'],
+        'a fresh op, alone in the queue, is live',
+      );
+      // An outage: ops pile up and age.
+      h.net.down = true;
+      for (let i = 0; i < 7; i++) {
+        h.terminal.recordSale(cashSale());
+        await h.clock.tick(70_000);
+      }
+      h.net.heal();
+      const before = batchesSent(h).length;
+      while (h.terminal.status().pending > 0) await toNextTimer(h);
+      const drained = batchesSent(h)
+        .slice(before)
+        .filter((b) => b.fault === null)
+        .map((b) => b.lane);
+      assert.ok(drained.length >= 3, `the backlog went in ${drained.length} batches`);
+      assert.ok(
+        drained.every((lane) => lane === 'backlog'),
+        `old or queued-behind ops are backlog: ${drained}`,
+      );
+      h.terminal.recordSale(cashSale());
+      await h.clock.tick();
+      assert.equal(batchesSent(h).at(-1)?.lane, 'live', 'once drained, a new sale is live again');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a 503 with a retry time is followed to the millisecond, not stretched by a growing backoff', async () => {
+    const h = await createHarness({ backoffSeconds: [0, 30, 60, 120] });
+    try {
+      for (let i = 0; i < 4; i++) h.net.next({ type: 'status', status: 503, retryAfterMs: 1_250 });
+      const op = openTill(h.terminal);
+      await h.clock.tick();
+      const starts = [h.clock.now()];
+      while (h.terminal.opState(op) !== 'confirmed') {
+        await toNextTimer(h);
+        starts.push(h.clock.now());
+      }
+      const sends = batchesSent(h).map((b) => b.at);
+      assert.equal(sends.length, 5, 'four refusals, then accepted');
+      for (let i = 1; i < sends.length; i++) {
+        assert.equal((sends[i] as number) - (sends[i - 1] as number), 1_250, `retry ${i} came when the server said`);
+      }
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a retry time below the floor or above the ceiling is clamped', async () => {
+    const h = await createHarness();
+    try {
+      h.net.next({ type: 'status', status: 503, retryAfterMs: 1 });
+      h.net.next({ type: 'status', status: 429, retryAfterMs: 7 * 24 * 3600_000 });
+      openTill(h.terminal);
+      await h.clock.tick();
+      assert.equal((h.terminal.status().nextAttemptAt as number) - h.clock.now(), MIN_RETRY_AFTER_MS);
+      await toNextTimer(h);
+      const wait = (h.terminal.status().nextAttemptAt as number) - h.clock.now();
+      assert.ok(wait <= MAX_RETRY_AFTER_MS, `waits at most the ceiling, not a week (${wait} ms)`);
+    } finally {
+      await h.cleanup();
+    }
+  });
+});
+
+describe('laneOf', () => {
+  const ops = (n: number, at: number, firstSeq = 1) =>
+    Array.from({ length: n }, (_, i) => ({ seq: firstSeq + i, at }) as unknown as Op);
+
+  test('live at the window edge and the size limit; backlog one past each, or with ops queued behind', () => {
+    const now = 1_000_000;
+    assert.equal(laneOf(ops(1, now - LIVE_WINDOW_MS), 1, now), 'live');
+    assert.equal(laneOf(ops(1, now - LIVE_WINDOW_MS - 1), 1, now), 'backlog');
+    assert.equal(laneOf(ops(LIVE_MAX_OPS, now), LIVE_MAX_OPS, now), 'live');
+    assert.equal(laneOf(ops(LIVE_MAX_OPS + 1, now), LIVE_MAX_OPS + 1, now), 'backlog');
+    assert.equal(laneOf(ops(3, now), 4, now), 'backlog', 'seq 4 waits behind this batch');
+    assert.equal(laneOf([], 0, now), 'backlog');
   });
 });

@@ -72,6 +72,11 @@ interface Tally {
   dead: number;
 }
 
+/** A Retry-After is honoured but never taken below this (a hot loop) … */
+export const MIN_RETRY_AFTER_MS = 200;
+/** … nor above this (a misconfigured server must not park a till for a day; health probes continue meanwhile). */
+export const MAX_RETRY_AFTER_MS = 600_000;
+
 export class SyncLoop {
   readonly #o: SyncLoopOptions;
   #state: SyncState = 'stopped';
@@ -224,9 +229,16 @@ export class SyncLoop {
             return this.#end('revoked', tally);
           case 'blocked':
             return this.#end('blocked', tally, this.#blockedDelay());
-          case 'retry':
-            this.#notBefore = this.#o.clock.now() + outcome.atLeastMs;
-            return this.#end('backoff', tally, Math.max(this.#failureDelay(), outcome.atLeastMs));
+          case 'retry': {
+            // A busy server that says when to come back knows its load better than our backoff
+            // (it spreads a returning fleet over its capacity): take its time, within sane bounds.
+            const told = outcome.atLeastMs;
+            const delay =
+              told > 0 ? Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, told)) : this.#failureDelay();
+            // Health probes may cut our own backoff short, never the server's stated time.
+            this.#notBefore = this.#o.clock.now() + (told > 0 ? delay : 0);
+            return this.#end('backoff', tally, delay);
+          }
         }
       }
     } catch (error) {

@@ -29,9 +29,16 @@ export interface HealthResponse {
   time: number;
 }
 
+/**
+ * `live`: the batch carries ops just recorded and nothing is queued behind
+ * them, so a busy server may serve it before backlog (HTTP: the
+ * `holdfast-lane: live` header). Everything else is `backlog`.
+ */
+export type Lane = 'live' | 'backlog';
+
 export interface Transport {
   enroll(req: EnrollRequest, timeoutMs: number): Promise<TransportResult<EnrollResponse>>;
-  sendBatch(batch: Batch, timeoutMs: number): Promise<TransportResult<IngestResponse>>;
+  sendBatch(batch: Batch, timeoutMs: number, lane?: Lane): Promise<TransportResult<IngestResponse>>;
   queryOps(query: OpQuery, timeoutMs: number): Promise<TransportResult<OpQueryResponse>>;
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
 }

@@ -19,7 +19,7 @@ import type { Clock } from '@holdfast/domain';
 import type { Batch, EnrollRequest, ErrorCode, OpQuery } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import { TransportError } from '../errors.js';
-import type { Transport, TransportResult } from '../transport.js';
+import type { Lane, Transport, TransportResult } from '../transport.js';
 
 export type Fault =
   | { type: 'drop-request' }
@@ -39,6 +39,8 @@ export interface RequestLogEntry {
   firstSeq: number | null;
   lastSeq: number | null;
   ids: string[];
+  /** For batches: the lane the terminal asked for. */
+  lane: Lane | null;
 }
 
 const STATUS_CODES: Readonly<Record<number, ErrorCode>> = { 429: 'rate_limited', 500: 'internal', 503: 'overloaded' };
@@ -92,9 +94,9 @@ export class FaultyTransport implements Transport {
     return this.#run('enroll', timeoutMs, [], () => this.#inner.enroll(req, timeoutMs));
   }
 
-  sendBatch(batch: Batch, timeoutMs: number) {
+  sendBatch(batch: Batch, timeoutMs: number, lane: Lane = 'backlog') {
     this.batches.push(batch);
-    return this.#run('sendBatch', timeoutMs, batch.ops, () => this.#inner.sendBatch(batch, timeoutMs));
+    return this.#run('sendBatch', timeoutMs, batch.ops, () => this.#inner.sendBatch(batch, timeoutMs, lane), lane);
   }
 
   queryOps(query: OpQuery, timeoutMs: number) {
@@ -110,6 +112,7 @@ export class FaultyTransport implements Transport {
     timeoutMs: number,
     ops: readonly { seq: number; id: string }[],
     send: () => Promise<TransportResult<T>>,
+    lane: Lane | null = null,
   ): Promise<TransportResult<T>> {
     const index = this.#queue.findIndex((q) => q.route === route);
     const fault = index >= 0 ? (this.#queue.splice(index, 1)[0]?.fault ?? null) : null;
@@ -120,6 +123,7 @@ export class FaultyTransport implements Transport {
       firstSeq: ops[0]?.seq ?? null,
       lastSeq: ops.at(-1)?.seq ?? null,
       ids: ops.map((op) => op.id),
+      lane,
     });
     this.#inFlight++;
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
