@@ -5,6 +5,15 @@
  */
 export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
 export { HoldfastService, type HoldfastServiceOptions, type IngestCounters } from './holdfast-service.js';
+export {
+  Admission,
+  type AdmissionOptions,
+  admissionOptions,
+  DEFAULT_ADMISSION,
+  LANE_HEADER,
+  type Lane,
+  type LoadSnapshot,
+} from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
 export { toWireError } from './http/error-handler.js';
 export {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Clock, Random } from '@holdfast/domain';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { HoldfastService } from './holdfast-service.js';
+import type { AdmissionOptions } from './http/admission.js';
 import { buildApp } from './http/build-app.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
@@ -26,6 +27,8 @@ export interface StartServerOptions {
   logger?: FastifyServerOptions['logger'];
   clock?: Clock;
   random?: Random;
+  /** Backpressure limits (see http/admission.ts). */
+  admission?: Partial<AdmissionOptions>;
 }
 
 export interface RunningServer {
@@ -71,6 +74,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       operatorToken,
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.admission ? { admission: options.admission } : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   } catch (error) {

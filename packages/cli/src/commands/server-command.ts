@@ -2,7 +2,7 @@
  * `holdfast server`: runs the settlement server on embedded SQLite.
  */
 import { resolve } from 'node:path';
-import { startServer } from '@holdfast/server';
+import { type AdmissionOptions, startServer } from '@holdfast/server';
 import { intFlag, parseFlags, stringFlag } from '../args.js';
 
 export const SERVER_HELP = `holdfast server --data DIR [--port P] [--host H] [--operator-token T] [--body-limit BYTES] [--log-level L]
@@ -14,6 +14,13 @@ Runs the settlement server on embedded SQLite in DIR (created if missing).
   --operator-token T    bearer token for /v1/admin (default: DIR/operator-token, created on first start)
   --body-limit BYTES    largest request body                              default 4194304
   --log-level L         fatal|error|warn|info|debug|trace|silent          default info
+Backpressure (see docs/operations.md):
+  --max-backlog N       backlog batches admitted at once; more get 503    default 32
+  --max-live N          live-lane batches admitted at once                default 256
+  --ingest-concurrency N  batches ingested at once                        default 1 (SQLite), 8 (PostgreSQL)
+  --device-inflight N   batches of one device at once; more get 429       default 2
+  --device-rate N       batches a second per device (0: no limit)         default 50
+  --device-burst N      burst allowance per device                        default 100
 Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -24,6 +31,12 @@ export async function serverCommand(argv: string[]): Promise<number> {
     'operator-token': { type: 'string' },
     'body-limit': { type: 'string' },
     'log-level': { type: 'string' },
+    'max-backlog': { type: 'string' },
+    'max-live': { type: 'string' },
+    'ingest-concurrency': { type: 'string' },
+    'device-inflight': { type: 'string' },
+    'device-rate': { type: 'string' },
+    'device-burst': { type: 'string' },
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -39,6 +52,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     bodyLimit: intFlag(flags, 'body-limit', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     logger: { level },
     ...(token ? { operatorToken: token } : {}),
+    admission: admissionFlags(flags),
   });
   server.app.log.info({ url: server.url, dataDir, storage: 'sqlite' }, 'holdfast server listening');
   if (!token) server.app.log.info({ file: `${dataDir}/operator-token` }, 'operator token is in the data directory');
@@ -54,4 +68,19 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+/** The backpressure flags given, as admission options (absent flags keep the defaults). */
+function admissionFlags(flags: Record<string, unknown>): Partial<AdmissionOptions> {
+  const out: Partial<AdmissionOptions> = {};
+  const set = (flag: string, key: keyof AdmissionOptions, min: number, max: number) => {
+    if (stringFlag(flags, flag) !== undefined) out[key] = intFlag(flags, flag, 0, min, max);
+  };
+  set('max-backlog', 'maxBacklog', 1, 100_000);
+  set('max-live', 'maxLive', 1, 100_000);
+  set('ingest-concurrency', 'concurrency', 1, 256);
+  set('device-inflight', 'perDeviceInFlight', 1, 1000);
+  set('device-rate', 'perDeviceRate', 0, 100_000);
+  set('device-burst', 'perDeviceBurst', 1, 100_000);
+  return out;
 }
