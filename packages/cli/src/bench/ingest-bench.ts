@@ -31,12 +31,13 @@ export interface IngestResult {
   ratioHttp: number;
 }
 
-interface Workload {
+/** Signed batches of sales from several devices; `enroll` (re)enrolls them with a service and rebuilds the chains. */
+export interface Workload {
   batches: { device: string; text: string; ops: Op[] }[];
   enroll: (service: HoldfastService) => Promise<void>;
 }
 
-function buildWorkload(devices: number, batchesPerDevice: number, batchSize: number): Workload {
+export function buildWorkload(devices: number, batchesPerDevice: number, batchSize: number): Workload {
   const batches: Workload['batches'] = [];
   const identities: { keys: ReturnType<typeof generateDeviceKeys>; chain: ChainBuilder; batches: Batch[] }[] = [];
   for (let d = 0; d < devices; d++) {
