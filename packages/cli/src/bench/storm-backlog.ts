@@ -1,0 +1,52 @@
+/**
+ * Builds a storm's backlog up front: for every enrolled device, a valid
+ * chain of distinct signed ops (a shift, then sales) as ready-to-send batch
+ * bytes. Hashing dominates (canonical JSON + SHA-256 per op, ~20 µs), so
+ * the devices are split over one worker thread per CPU.
+ */
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { BacklogJob, BacklogMessage } from './storm-backlog-worker.js';
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+function startWorker(job: BacklogJob): Worker {
+  if (!FROM_SOURCE) return new Worker(new URL('./storm-backlog-worker.js', import.meta.url), { workerData: job });
+  // From the TypeScript sources (tests): workers do not inherit tsx's loader hooks, so register them first.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./storm-backlog-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData: job });
+}
+
+/** Each device's batches (UTF-8 JSON), in seq order, indexed like `devices`. */
+export async function buildBacklog(
+  devices: readonly { deviceId: string; privateKey: string }[],
+  opsPerDevice: number,
+  batchSize: number,
+  threads = Math.max(1, cpus().length),
+): Promise<Uint8Array[][]> {
+  const out: Uint8Array[][] = new Array(devices.length);
+  const per = Math.ceil(devices.length / threads);
+  const jobs: Promise<void>[] = [];
+  for (let start = 0; start < devices.length; start += per) {
+    const slice = devices.slice(start, start + per);
+    const worker = startWorker({ devices: slice, opsPerDevice, batchSize });
+    jobs.push(
+      new Promise<void>((resolve, reject) => {
+        let received = 0;
+        worker.on('message', (message: BacklogMessage) => {
+          out[start + message.index] = message.batches;
+          received++;
+        });
+        worker.once('error', reject);
+        worker.once('exit', (code) => {
+          if (code === 0 && received === slice.length) resolve();
+          else reject(new Error(`backlog worker exited with ${code} after ${received}/${slice.length} devices`));
+        });
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return out;
+}

@@ -1,0 +1,257 @@
+/**
+ * Reconnection storm: T terminals, each holding Q ops recorded during an
+ * outage, all come back at once to one real `holdfast server` process
+ * (SQLite, its own process). Each drains its backlog in seq order, batches
+ * of up to 500, one request at a time, honouring 429/503 + Retry-After and
+ * retrying what got no answer, over a bounded keep-alive socket pool.
+ * Meanwhile a few live terminals record a sale every ~100 ms and send it at
+ * once; their latency (recorded → 200 answer, waits included) is the figure,
+ * beside the baseline of `GET /v1/health` on the same idle server.
+ *
+ *   setup ──▶ build backlog ──▶ baseline ──▶ storm ──▶ drained | deadline
+ *   (enroll    (workers:         (health,      (T drains +
+ *    T + L)     hash, sign)       idle sales)   live sales)
+ *
+ * Live sales are sent exactly as the Terminal SDK sends them: an ordinary
+ * signed batch on `POST /v1/batches` (the SDK marks nothing as live).
+ */
+import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { cryptoRandom } from '@holdfast/domain';
+import { BenchHttpClient, sleep } from './bench-http-client.js';
+import { ServerChild } from './server-child.js';
+import { type LatencySummary, summarize } from './stats.js';
+import { buildBacklog } from './storm-backlog.js';
+import { deliver, enroll, LiveTerminal, mapLimit, type Tally } from './storm-client.js';
+
+export interface StormOptions {
+  terminals: number;
+  opsPerTerminal: number;
+  /** Connections the backlog terminals share (the client's pool). */
+  sockets?: number;
+  liveTerminals?: number;
+  /** Mean time between two sales of one live terminal. */
+  liveIntervalMs?: number;
+  /** After this the storm is stopped and reported as not drained. */
+  deadlineMs?: number;
+  batchSize?: number;
+  /** The SDK's default request timeout. */
+  requestTimeoutMs?: number;
+  /** Progress lines (stderr in the command). */
+  log?: (line: string) => void;
+}
+
+export interface StormResponses {
+  ok: number;
+  status429: number;
+  status503: number;
+  other5xx: number;
+  timeouts: number;
+  networkErrors: number;
+}
+
+export interface StormResult {
+  terminals: number;
+  opsPerTerminal: number;
+  ops: number;
+  sockets: number;
+  liveTerminals: number;
+  enrollSeconds: number;
+  buildSeconds: number;
+  buildOpsPerSec: number;
+  drained: boolean;
+  /** Start of the storm until every backlog op was answered accepted/duplicate (or the deadline). */
+  drainSeconds: number;
+  remainingOps: number;
+  opsPerSec: number;
+  /** Baseline: `GET /v1/health` round trip on the idle server, before the storm. */
+  health: LatencySummary;
+  /** Live sales on the idle server, before the storm (context, not the baseline). */
+  idleSale: LatencySummary;
+  /** Live sales during the storm: recorded → 200 answer, 429/503 waits and retries included. */
+  liveSale: LatencySummary;
+  /** Live sales recorded but not answered when the storm ended (non-zero only after the deadline). */
+  liveUnconfirmed: number;
+  ratioP50: number;
+  ratioP99: number;
+  responses: StormResponses;
+  serverRssStartMiB: number | null;
+  serverRssPeakMiB: number | null;
+  /** From `GET /v1/admin/summary` after the storm. */
+  server: { opsAccepted: number; expectedAccepted: number; duplicates: number; batches: number };
+  /** This process's event-loop delay p99 during the storm: large values would inflate the latencies. */
+  clientLoopDelayP99Ms: number;
+}
+
+export async function benchStorm(options: StormOptions): Promise<StormResult> {
+  const {
+    terminals,
+    opsPerTerminal,
+    liveTerminals = 4,
+    liveIntervalMs = 100,
+    deadlineMs = 180_000,
+    batchSize = 500,
+    requestTimeoutMs = 10_000,
+    log = () => undefined,
+  } = options;
+  const sockets = Math.min(options.sockets ?? 256, terminals);
+  const ops = terminals * opsPerTerminal;
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-bench-storm-'));
+  const operatorToken = randomBytes(24).toString('hex');
+  const auth = { authorization: `Bearer ${operatorToken}` };
+  const clients: BenchHttpClient[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  // Aborted at the deadline, or on a failure: every loop and request below stops.
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // one listener per waiting terminal
+  let server: ServerChild | null = null;
+  try {
+    server = await ServerChild.start(join(dir, 'server'), operatorToken);
+    const running = server;
+    const setup = new BenchHttpClient(server.url, 16);
+    // Live terminals each own their connection, as real tills do; the backlog terminals share the pool.
+    const liveClient = new BenchHttpClient(server.url, Math.max(1, liveTerminals));
+    const pool = new BenchHttpClient(server.url, sockets);
+    clients.push(setup, liveClient, pool);
+    const tally: Tally = { status: new Map(), timeouts: 0, networkErrors: 0 };
+
+    let t0 = performance.now();
+    const labels = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+    const devices = await mapLimit(labels('storm', terminals), 16, (l) => enroll(setup, operatorToken, l));
+    const liveDevices = await mapLimit(labels('live', liveTerminals), 16, (l) => enroll(setup, operatorToken, l));
+    const enrollSeconds = (performance.now() - t0) / 1000;
+    log(`storm: ${terminals + liveTerminals} devices enrolled in ${enrollSeconds.toFixed(1)} s; building ${ops} ops…`);
+
+    t0 = performance.now();
+    const backlog = await buildBacklog(devices, opsPerTerminal, batchSize);
+    const buildSeconds = (performance.now() - t0) / 1000;
+    log(`storm: backlog built in ${buildSeconds.toFixed(1)} s; baseline on the idle server…`);
+
+    // Baseline: the raw round trip on this server, idle (the first 20 warm up).
+    const healthMs: number[] = [];
+    for (let i = 0; i < 220; i++) {
+      const start = performance.now();
+      const res = await liveClient.request('GET', '/v1/health');
+      if (res.status !== 200) throw new Error(`storm: health HTTP ${res.status}`);
+      if (i >= 20) healthMs.push(performance.now() - start);
+    }
+    const live = liveDevices.map(
+      (device) => new LiveTerminal(device, (body) => deliver(liveClient, body, tally, stop.signal, requestTimeoutMs)),
+    );
+    await Promise.all(live.map((t) => t.openShift()));
+    let recording = true;
+    const tills = live.map(async (terminal) => {
+      while (recording && !stop.signal.aborted) {
+        await sleep(liveIntervalMs * (0.5 + cryptoRandom.float()), stop.signal);
+        if (recording && !stop.signal.aborted) terminal.record();
+      }
+    });
+    await sleep(Math.max(2000, liveIntervalMs * 20));
+    const idleSale = summarize(live.flatMap((t) => t.latencies));
+    for (const t of live) t.latencies = [];
+
+    // The storm: what is counted from here on is the storm's alone.
+    tally.status.clear();
+    tally.timeouts = 0;
+    tally.networkErrors = 0;
+    log(`storm: ${terminals} terminals × ${opsPerTerminal} ops come back at once (${sockets} sockets)…`);
+    const rssStart = server.memoryMiB('VmRSS');
+    let rssPeakSampled = rssStart ?? 0;
+    timers.push(
+      setInterval(() => {
+        rssPeakSampled = Math.max(rssPeakSampled, running.memoryMiB('VmRSS') ?? 0);
+      }, 100),
+    );
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    timers.push(setTimeout(() => stop.abort(), deadlineMs));
+    let confirmed = 0;
+    const count = (code: number) => tally.status.get(code) ?? 0;
+    timers.push(
+      setInterval(() => {
+        log(
+          `storm: ${confirmed}/${ops} ops answered; 429 ${count(429)}, 503 ${count(503)}, no answer ${tally.timeouts}`,
+        );
+      }, 5000),
+    );
+    t0 = performance.now();
+    try {
+      await Promise.all(
+        backlog.map(async (batches) => {
+          for (const [b, body] of batches.entries()) {
+            const expected = Math.min(batchSize, opsPerTerminal - b * batchSize);
+            const results = await deliver(pool, body, tally, stop.signal, requestTimeoutMs);
+            if (!results) return;
+            if (results.length !== expected || results.some((r) => r.status !== 'accepted' && r.status !== 'duplicate'))
+              throw new Error(`storm: unexpected results ${JSON.stringify(results).slice(0, 300)}`);
+            confirmed += expected;
+          }
+        }),
+      );
+    } catch (error) {
+      stop.abort();
+      throw error;
+    }
+    const drainSeconds = (performance.now() - t0) / 1000;
+    loopDelay.disable();
+    recording = false;
+    await Promise.all(tills);
+    // What the live terminals still hold goes out too (unless the deadline already stopped everything).
+    await Promise.all(live.map((t) => t.idle()));
+    const liveSale = summarize(live.flatMap((t) => t.latencies));
+    const health = summarize(healthMs);
+
+    const summary = await setup.request('GET', '/v1/admin/summary', { headers: auth, timeoutMs: 60_000 });
+    if (summary.status !== 200) throw new Error(`storm: summary HTTP ${summary.status}`);
+    const stored = JSON.parse(summary.text) as { opsAccepted: number; ingest: { duplicate: number; batches: number } };
+    const peak = server.memoryMiB('VmHWM') ?? (rssPeakSampled || null);
+    const other5xx = [...tally.status].reduce((n, [code, c]) => n + (code >= 500 && code !== 503 ? c : 0), 0);
+    return {
+      terminals,
+      opsPerTerminal,
+      ops,
+      sockets,
+      liveTerminals,
+      enrollSeconds,
+      buildSeconds,
+      buildOpsPerSec: ops / buildSeconds,
+      drained: confirmed === ops,
+      drainSeconds,
+      remainingOps: ops - confirmed,
+      opsPerSec: confirmed / drainSeconds,
+      health,
+      idleSale,
+      liveSale,
+      liveUnconfirmed: live.reduce((n, t) => n + t.pending, 0),
+      ratioP50: liveSale.p50 / health.p50,
+      ratioP99: liveSale.p99 / health.p99,
+      responses: {
+        ok: count(200),
+        status429: count(429),
+        status503: count(503),
+        other5xx,
+        timeouts: tally.timeouts,
+        networkErrors: tally.networkErrors,
+      },
+      serverRssStartMiB: rssStart,
+      serverRssPeakMiB: peak,
+      server: {
+        opsAccepted: stored.opsAccepted,
+        expectedAccepted: confirmed + live.reduce((n, t) => n + t.confirmed, 0),
+        duplicates: stored.ingest.duplicate,
+        batches: stored.ingest.batches,
+      },
+      clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    };
+  } finally {
+    stop.abort();
+    for (const timer of timers) clearTimeout(timer);
+    for (const client of clients) client.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
