@@ -224,3 +224,43 @@ describe('Journal', () => {
     journal.close();
   });
 });
+
+describe('Journal: the next batch comes from the store', () => {
+  test('an op appended in a transaction that rolled back never reappears in a batch', () => {
+    const journal = Journal.open(dir());
+    try {
+      const first = append(journal);
+      assert.throws(
+        () =>
+          journal.transaction(() => {
+            append(journal);
+            throw new Error('abandoned');
+          }),
+        /abandoned/,
+      );
+      const second = append(journal);
+      assert.equal(second.seq, 2, 'the rolled-back op freed its seq');
+      assert.deepEqual(journal.pendingRun(10), [first, second]);
+      assert.deepEqual(
+        journal.pendingRun(10).map((op) => op.hash),
+        [first.hash, second.hash],
+      );
+    } finally {
+      journal.close();
+    }
+  });
+
+  test('ops no longer held in memory are read back from disk, identical', () => {
+    const d = dir();
+    const journal = Journal.open(d);
+    const ops = Array.from({ length: 1100 }, () => append(journal));
+    assert.deepEqual(journal.pendingRun(1100), ops, 'beyond the in-memory window too');
+    journal.close();
+    const reopened = Journal.open(d);
+    try {
+      assert.deepEqual(reopened.pendingRun(1100), ops);
+    } finally {
+      reopened.close();
+    }
+  });
+});

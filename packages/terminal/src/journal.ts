@@ -51,12 +51,16 @@ function isBusy(error: unknown): boolean {
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
+/** How many recently appended ops the journal keeps parsed (see #remember). */
+const RECENT_OPS = 1000;
+
 export class Journal {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #stmt;
   readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
   #counts: OpCounts;
+  readonly #recent = new Map<number, Op>();
   #head: ChainHead;
   #delta: Delta | null = null;
   readonly #attemptsKept: number;
@@ -100,8 +104,8 @@ export class Journal {
       stateAt: db.prepare<[number], { seq: number; id: string; state: OpState }>(
         'SELECT seq, id, state FROM ops WHERE seq = ?',
       ),
-      pendingFirst: db.prepare<[number], { seq: number; envelope: string }>(
-        "SELECT seq, envelope FROM ops WHERE state = 'pending' ORDER BY seq LIMIT ?",
+      pendingFirst: db.prepare<[number], { seq: number; hash: string; envelope: string }>(
+        "SELECT seq, hash, envelope FROM ops WHERE state = 'pending' ORDER BY seq LIMIT ?",
       ),
       pendingAfter: db.prepare<[number, number], { seq: number; id: string; hash: string }>(
         "SELECT seq, id, hash FROM ops WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
@@ -251,6 +255,7 @@ export class Journal {
       });
       this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
       if (input.meta) this.#writeMeta(input.meta);
+      this.#remember(op);
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;
       return op;
@@ -284,9 +289,24 @@ export class Journal {
     for (const row of rows) {
       const last = ops.at(-1);
       if (last && row.seq !== last.seq + 1) break;
-      ops.push(JSON.parse(row.envelope) as Op);
+      const known = this.#recent.get(row.seq);
+      ops.push(known && known.hash === row.hash ? known : (JSON.parse(row.envelope) as Op));
     }
     return ops;
+  }
+
+  /**
+   * Keeps the last RECENT_OPS appended ops parsed: a till online sends each op
+   * moments after recording it, and parsing its stored envelope again is most
+   * of the cost of building the batch. Ops are immutable and checked against
+   * the stored hash; the store, not this cache, is the truth.
+   */
+  #remember(op: Op): void {
+    this.#recent.set(op.seq, op);
+    if (this.#recent.size > RECENT_OPS) {
+      const oldest = this.#recent.keys().next().value;
+      if (oldest !== undefined) this.#recent.delete(oldest);
+    }
   }
 
   /** Pending ops with seq above `afterSeq`, lowest first, at most `limit` (for paging without loading all). */
