@@ -41,6 +41,11 @@ export {
 } from './start-server.js';
 export { deviceStatusOf } from './storage/device-status.js';
 export {
+  DEFAULT_POOL_SIZE,
+  PostgresStorage,
+  type PostgresStorageOptions,
+} from './storage/postgres/postgres-storage.js';
+export {
   type ServerCrashPoint,
   SimulatedServerCrash,
   SqliteStorage,

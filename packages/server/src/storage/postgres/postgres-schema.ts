@@ -1,0 +1,154 @@
+/**
+ * The PostgreSQL schema, as forward-only migrations: the same tables and
+ * columns as the SQLite schema (sqlite/sqlite-schema.ts), with BIGINT for
+ * milliseconds and money. Each migration runs once, in its own transaction,
+ * recorded in `schema_migrations`; `PostgresStorage.migrate()` runs them
+ * under an advisory lock so that several processes may start at once.
+ *
+ * Text kept exactly as given: `envelope` (the op's canonical JSON, so
+ * sha256(envelope) = hash) and `result` (the stored answer, repeated
+ * byte-for-byte to every retry). Ledger `data` and exception `detail` are
+ * JSONB, for operators' queries.
+ *
+ * Keys are `COLLATE "C"`: byte order, as in SQLite, and cheaper comparisons.
+ *
+ * The op log and the ledger are append-only, enforced by triggers (row
+ * UPDATE/DELETE and TRUNCATE): a correction is a new event, never an edit.
+ */
+
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE enrollment_tokens (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+    label TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    device_id TEXT COLLATE "C",
+    public_key TEXT COLLATE "C"
+  );
+
+  CREATE TABLE devices (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    label TEXT NOT NULL,
+    public_key TEXT COLLATE "C" NOT NULL UNIQUE,
+    enrolled_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    revoke_reason TEXT,
+    high_water BIGINT NOT NULL DEFAULT 0,
+    head_hash TEXT NOT NULL,
+    latest_seq BIGINT NOT NULL DEFAULT 0,
+    gap_from BIGINT,
+    gap_to BIGINT,
+    last_seen_at BIGINT,
+    clock_offset_ms BIGINT
+  );
+
+  CREATE TABLE ops (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL REFERENCES devices (id),
+    seq BIGINT NOT NULL,
+    hash TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+    result TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    UNIQUE (device, seq)
+  );
+
+  CREATE TABLE ledger (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    op_id TEXT COLLATE "C" NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    shift_id TEXT COLLATE "C",
+    currency TEXT,
+    amount BIGINT,
+    data JSONB NOT NULL,
+    device_at BIGINT NOT NULL,
+    applied_at BIGINT NOT NULL
+  );
+  CREATE INDEX ledger_op ON ledger (op_id);
+
+  CREATE TABLE sales (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    shift_id TEXT COLLATE "C" NOT NULL,
+    currency TEXT NOT NULL,
+    total BIGINT NOT NULL,
+    cash BIGINT NOT NULL,
+    card BIGINT NOT NULL,
+    lines INTEGER NOT NULL,
+    device_at BIGINT NOT NULL,
+    applied_at BIGINT NOT NULL
+  );
+  CREATE INDEX sales_shift ON sales (shift_id);
+
+  CREATE TABLE cash_movements (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    shift_id TEXT COLLATE "C" NOT NULL,
+    currency TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    device_at BIGINT NOT NULL,
+    applied_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE shifts (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL,
+    clerk TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    opening_float BIGINT NOT NULL,
+    sales BIGINT NOT NULL,
+    sales_total BIGINT NOT NULL,
+    cash_sales BIGINT NOT NULL,
+    card_sales BIGINT NOT NULL,
+    cash_in BIGINT NOT NULL,
+    cash_out BIGINT NOT NULL,
+    counted_cash BIGINT,
+    opened_at BIGINT NOT NULL,
+    closed_at BIGINT,
+    expected_cash BIGINT,
+    variance BIGINT
+  );
+  CREATE INDEX shifts_device_status ON shifts (device, status);
+
+  CREATE TABLE exceptions (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT COLLATE "C" NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    op_id TEXT COLLATE "C",
+    seq BIGINT,
+    message TEXT NOT NULL,
+    detail JSONB NOT NULL,
+    raised_at BIGINT NOT NULL,
+    dedupe_key TEXT COLLATE "C" NOT NULL UNIQUE
+  );
+  CREATE INDEX exceptions_device ON exceptions (device, type);
+
+  CREATE FUNCTION holdfast_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation';
+  END
+  $$;
+  CREATE TRIGGER ops_append_only BEFORE UPDATE OR DELETE ON ops
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('ops are append-only');
+  CREATE TRIGGER ops_no_truncate BEFORE TRUNCATE ON ops
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('ops are append-only');
+  CREATE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE ON ledger
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('the ledger is append-only');
+  CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('the ledger is append-only');
+  `,
+];

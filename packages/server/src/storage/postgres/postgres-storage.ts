@@ -1,0 +1,357 @@
+/**
+ * The PostgreSQL storage backend (node-postgres): for production, with any
+ * number of stateless server processes on one database.
+ *
+ * Nothing here depends on process memory for correctness. A batch is one
+ * transaction that locks its device row (`FOR UPDATE`), so batches of one
+ * device are applied one at a time across every process, and each sees what
+ * the one before it committed; op ids are a primary key, so two devices
+ * sending one op id cannot both store it. A transaction that loses such a
+ * race (unique violation, serialization failure, deadlock) is rolled back
+ * and run again from the start, a bounded number of times, and then sees
+ * the winner's row: the planner answers `duplicate` or `conflict`.
+ *
+ * Feeds (ledger, exceptions) are paged by an identity `pos`; FEED_LOCK
+ * (postgres-ingest.ts) keeps a reader from paging past a row that commits
+ * later with a smaller `pos`.
+ */
+import type { DeviceStatus } from '@holdfast/protocol';
+import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
+import pg from 'pg';
+import { decideRedemption } from '../../enrollment.js';
+import type { ExceptionRecord, LedgerEvent, ShiftRecord } from '../../ingest/plan-ingest.js';
+import { planIngest } from '../../ingest/plan-ingest.js';
+import { deviceStatusOf } from '../device-status.js';
+import type {
+  DeviceRecord,
+  EnrollmentTokenRecord,
+  IngestOutcome,
+  Page,
+  RedeemOutcome,
+  RedeemRequest,
+  Storage,
+  StoredOp,
+  StoreSummary,
+  VerifiedBatch,
+} from '../storage.js';
+import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
+import { int, type Row, toDevice, toException, toLedgerEvent, toShift, toStoredOp, toToken } from './postgres-rows.js';
+import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
+
+/** Connections per pool unless told otherwise; see docs/operations.md for sizing. */
+export const DEFAULT_POOL_SIZE = 10;
+/** Tries of one transaction that keeps losing races before the error goes to the caller. */
+const MAX_ATTEMPTS = 6;
+/** SQLSTATEs after which running the whole transaction again is correct and useful. */
+const RETRYABLE = new Set(['23505', '40001', '40P01']);
+/** Advisory lock key held while migrating ("Holdmigr"). */
+const MIGRATION_LOCK = 0x486f_6c64_6d69_6772n;
+
+export interface PostgresStorageOptions {
+  /** `postgres://user[:password]@host[:port]/database[?…]`; libpq variables (PGPASSWORD, …) fill what it leaves out. */
+  connectionString: string;
+  /** node-postgres pool settings (`max`, timeouts, `ssl`, …); default max DEFAULT_POOL_SIZE. */
+  pool?: Omit<pg.PoolConfig, 'connectionString'>;
+  /**
+   * Tests only: awaited inside each ingest transaction after its writes,
+   * before COMMIT, to hold a transaction open at a chosen moment.
+   */
+  beforeCommit?: (batch: VerifiedBatch) => Promise<void> | void;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function retryable(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code !== undefined && RETRYABLE.has(error.code);
+}
+
+export class PostgresStorage implements Storage {
+  readonly kind = 'postgres';
+  readonly #pool: pg.Pool;
+  readonly #beforeCommit: PostgresStorageOptions['beforeCommit'];
+  #closed = false;
+
+  constructor(options: PostgresStorageOptions) {
+    this.#pool = new pg.Pool({
+      max: DEFAULT_POOL_SIZE,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'holdfast',
+      ...options.pool,
+      connectionString: options.connectionString,
+    });
+    // An idle connection that breaks (database restart, network) is dropped by the pool;
+    // without a listener its error would crash the process. The next query reconnects.
+    this.#pool.on('error', () => undefined);
+    this.#beforeCommit = options.beforeCommit;
+  }
+
+  /** Runs the pending migrations, one transaction each, while holding the migration lock. */
+  async migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+      try {
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+        );
+        const applied = new Set(
+          (await client.query('SELECT version FROM schema_migrations')).rows.map((r: Row) => int(r.version)),
+        );
+        for (const [index, sql] of POSTGRES_MIGRATIONS.entries()) {
+          const version = index + 1;
+          if (applied.has(version)) continue;
+          try {
+            await client.query('BEGIN');
+            await client.query(sql);
+            await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+              version,
+              Date.now(),
+            ]);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        }
+      } finally {
+        await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`).catch((error: Error) => {
+          broken = error; // a session lock must not go back to the pool with the connection
+        });
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** The highest migration applied (0 before the first). */
+  async schemaVersion(): Promise<number> {
+    const { rows } = await this.#pool.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
+    return int((rows[0] as Row).v);
+  }
+
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  /**
+   * Runs `fn` in a transaction (READ COMMITTED), again from the start after
+   * a retryable error, with a short random pause so racers fall apart.
+   */
+  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.#pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const value = await fn(client);
+        await client.query('COMMIT');
+        return value;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        if (attempt >= MAX_ATTEMPTS || !retryable(error)) throw error;
+      } finally {
+        client.release(broken);
+      }
+      await sleep(Math.random() * 5 * attempt);
+    }
+  }
+
+  async insertEnrollmentToken(t: EnrollmentTokenRecord): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO enrollment_tokens (id, token_hash, label, created_at, expires_at, used_at, device_id, public_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [t.id, t.tokenHash, t.label, t.createdAt, t.expiresAt, t.usedAt, t.deviceId, t.publicKey],
+    );
+  }
+
+  /**
+   * The token row is locked, so one token redeemed twice at once is decided
+   * once; one key redeeming two tokens at once trips the unique public key,
+   * and the retry answers key_already_enrolled.
+   */
+  async redeemEnrollmentToken(r: RedeemRequest): Promise<RedeemOutcome> {
+    return this.#transaction(async (client): Promise<RedeemOutcome> => {
+      const tokenRows = await client.query('SELECT * FROM enrollment_tokens WHERE token_hash = $1 FOR UPDATE', [
+        r.tokenHash,
+      ]);
+      const token = tokenRows.rows[0] ? toToken(tokenRows.rows[0] as Row) : null;
+      const decision = decideRedemption(token, r.publicKey, r.now);
+      if (decision === 'already_enrolled') {
+        const device = await client.query('SELECT * FROM devices WHERE id = $1', [token?.deviceId]);
+        if (!device.rows[0]) return { outcome: 'token_invalid' };
+        return { outcome: 'already_enrolled', device: toDevice(device.rows[0] as Row) };
+      }
+      if (decision !== 'redeem') return { outcome: decision };
+      const byKey = await client.query('SELECT id FROM devices WHERE public_key = $1', [r.publicKey]);
+      if (byKey.rows.length > 0) return { outcome: 'key_already_enrolled' };
+      const label = r.label ?? token?.label ?? `device-${r.newDeviceId.slice(-8)}`;
+      const inserted = await client.query(
+        `INSERT INTO devices (id, label, public_key, enrolled_at, head_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+        [r.newDeviceId, label, r.publicKey, r.now, GENESIS_HASH],
+      );
+      await client.query('UPDATE enrollment_tokens SET used_at = $1, device_id = $2, public_key = $3 WHERE id = $4', [
+        r.now,
+        r.newDeviceId,
+        r.publicKey,
+        token?.id,
+      ]);
+      return { outcome: 'enrolled', device: toDevice(inserted.rows[0] as Row) };
+    });
+  }
+
+  async getDevice(id: string): Promise<DeviceRecord | null> {
+    const { rows } = await this.#pool.query('SELECT * FROM devices WHERE id = $1', [id]);
+    return rows[0] ? toDevice(rows[0] as Row) : null;
+  }
+
+  async listDevices(): Promise<DeviceRecord[]> {
+    const { rows } = await this.#pool.query('SELECT * FROM devices ORDER BY enrolled_at, id');
+    return rows.map(toDevice);
+  }
+
+  async revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null> {
+    const { rows } = await this.#pool.query(
+      `UPDATE devices SET revoked_at = COALESCE(revoked_at, $1), revoke_reason = COALESCE(revoke_reason, $2)
+       WHERE id = $3 RETURNING *`,
+      [now, reason, id],
+    );
+    return rows[0] ? toDevice(rows[0] as Row) : null;
+  }
+
+  async deviceStatus(id: string): Promise<DeviceStatus | null> {
+    const rows = await this.#statusRows('WHERE d.id = $1', [id]);
+    return rows[0] ?? null;
+  }
+
+  async listDeviceStatuses(): Promise<DeviceStatus[]> {
+    return this.#statusRows('', []);
+  }
+
+  async #statusRows(where: string, params: unknown[]): Promise<DeviceStatus[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT d.*,
+         (SELECT count(*) FROM exceptions x WHERE x.device = d.id AND x.type = 'conflict') AS conflicts,
+         (SELECT count(*) FROM exceptions x WHERE x.device = d.id AND x.type = 'fork') AS forks
+       FROM devices d ${where} ORDER BY d.enrolled_at, d.id`,
+      params,
+    );
+    return rows.map((r: Row) => deviceStatusOf(toDevice(r), int(r.conflicts), int(r.forks)));
+  }
+
+  async ingest(batch: VerifiedBatch, now: number, newId: () => string): Promise<IngestOutcome> {
+    return this.#transaction(async (client) => {
+      const locked = await client.query({
+        name: 'holdfast_ingest_device',
+        text: 'SELECT * FROM devices WHERE id = $1 FOR UPDATE',
+        values: [batch.device],
+      });
+      if (!locked.rows[0]) throw new ProtocolError('unknown_device', `device ${batch.device} is not enrolled`);
+      const device = toDevice(locked.rows[0] as Row);
+      if (device.revokedAt !== null) {
+        throw new ProtocolError('device_revoked', `device ${device.id} was revoked: ${device.revokeReason ?? ''}`);
+      }
+      const facts = await loadFacts(client, batch, device);
+      const plan = planIngest(batch, { device, ...facts }, now, newId);
+      await writePlan(client, batch, plan, device.id, now);
+      await this.#beforeCommit?.(batch);
+      return { results: plan.results, highWater: plan.device.highWater };
+    });
+  }
+
+  async getOp(id: string): Promise<StoredOp | null> {
+    const { rows } = await this.#pool.query('SELECT envelope, hash, result, received_at FROM ops WHERE id = $1', [id]);
+    return rows[0] ? toStoredOp(rows[0] as Row) : null;
+  }
+
+  async getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT envelope, hash, result, received_at FROM ops WHERE device = $1 AND id = ANY ($2::text[])',
+      [device, ids],
+    );
+    return rows.map(toStoredOp);
+  }
+
+  async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
+    const rows = await this.#readFeed('SELECT * FROM ledger WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
+    const items = rows.map(toLedgerEvent);
+    return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+  }
+
+  async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {
+    const rows = await this.#readFeed('SELECT * FROM exceptions WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
+    const items = rows.map(toException);
+    return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+  }
+
+  /**
+   * Reads a feed page behind FEED_LOCK taken exclusively: the query's
+   * snapshot (READ COMMITTED: taken when the query starts, after the lock)
+   * then holds every row whose `pos` was allocated so far.
+   */
+  async #readFeed(sql: string, params: unknown[]): Promise<Row[]> {
+    return this.#transaction(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${FEED_LOCK})`);
+      return (await client.query(sql, params)).rows as Row[];
+    });
+  }
+
+  async listShifts(device: string | null): Promise<ShiftRecord[]> {
+    const { rows } =
+      device === null
+        ? await this.#pool.query('SELECT * FROM shifts ORDER BY opened_at, id')
+        : await this.#pool.query('SELECT * FROM shifts WHERE device = $1 ORDER BY opened_at, id', [device]);
+    return rows.map(toShift);
+  }
+
+  /** All counts from one statement, hence one snapshot. */
+  async summary(): Promise<StoreSummary> {
+    const { rows } = await this.#pool.query(`
+      SELECT
+        (SELECT count(*) FROM devices) AS devices,
+        (SELECT count(*) FROM devices WHERE revoked_at IS NOT NULL) AS revoked_devices,
+        (SELECT count(*) FROM ops WHERE status = 'accepted') AS ops_accepted,
+        (SELECT count(*) FROM ops WHERE status = 'rejected') AS ops_rejected,
+        (SELECT count(*) FROM ledger) AS ledger_events,
+        (SELECT count(*) FROM shifts WHERE status = 'open') AS open_shifts,
+        (SELECT count(*) FROM shifts WHERE status = 'closed') AS closed_shifts,
+        (SELECT coalesce(json_agg(s ORDER BY s.currency), '[]'::json) FROM (
+           SELECT currency, count(*) AS sales, sum(total) AS total, sum(cash) AS cash, sum(card) AS card
+           FROM sales GROUP BY currency) s) AS sales,
+        (SELECT coalesce(json_object_agg(x.type, x.n), '{}'::json) FROM (
+           SELECT type, count(*) AS n FROM exceptions GROUP BY type) x) AS exceptions`);
+    const r = rows[0] as Row;
+    const exceptions: Record<string, number> = {};
+    for (const [type, n] of Object.entries(r.exceptions as Record<string, unknown>)) exceptions[type] = int(n);
+    return {
+      devices: int(r.devices),
+      revokedDevices: int(r.revoked_devices),
+      opsAccepted: int(r.ops_accepted),
+      opsRejected: int(r.ops_rejected),
+      ledgerEvents: int(r.ledger_events),
+      sales: (r.sales as Row[]).map((s) => ({
+        currency: s.currency as string,
+        sales: int(s.sales),
+        total: int(s.total),
+        cash: int(s.cash),
+        card: int(s.card),
+      })),
+      openShifts: int(r.open_shifts),
+      closedShifts: int(r.closed_shifts),
+      exceptions,
+    };
+  }
+
+  /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */
+  async query<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.#pool.query(sql, params)).rows as T[];
+  }
+}
