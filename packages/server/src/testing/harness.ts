@@ -25,6 +25,7 @@ import {
 } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
 import { HoldfastService } from '../holdfast-service.js';
+import type { AdmissionOptions } from '../http/admission.js';
 import { buildApp } from '../http/build-app.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../storage/storage.js';
@@ -80,6 +81,12 @@ export interface HarnessOptions {
   /** How to dispose of the storage on close(); default storage.close(). */
   closeStorage?: (storage: Storage) => Promise<void>;
   bodyLimit?: number;
+  /**
+   * Admission limits; by default a device may have any number of batches in
+   * flight, because the storage suite races copies of one batch on purpose
+   * (admission itself is tested in http/admission.test.ts).
+   */
+  admission?: Partial<AdmissionOptions>;
 }
 
 export interface RequestOptions {
@@ -139,6 +146,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     service,
     operatorToken: OPERATOR_TOKEN,
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
+    admission: { perDeviceInFlight: 1_000, ...options.admission },
   });
   const adminHeaders = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
