@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +45,31 @@ describe('holdfast command line', () => {
     const port = holdfast('server', '--port', '70000');
     assert.equal(port.code, 2);
     assert.match(port.stderr, /--port must be a whole number from 0 to 65535/);
+  });
+
+  it('lists migrate in the usage; migrate and server check their storage flags before starting anything', () => {
+    assert.match(holdfast('--help').stdout, /holdfast migrate \[--data DIR \| --database-url URL\]/);
+    const both = holdfast('migrate', '--data', 'x', '--database-url', 'postgres://h/db');
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give --data or --database-url, not both/);
+    const notPg = holdfast('server', '--database-url', 'mysql://h/db');
+    assert.equal(notPg.code, 2);
+    assert.match(notPg.stderr, /--database-url must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    const pool = holdfast('server', '--db-pool-size', '5');
+    assert.equal(pool.code, 2);
+    assert.match(pool.stderr, /--db-pool-size needs --database-url/);
+  });
+
+  it('migrate --data creates the SQLite schema and says which version it reached', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdfast-migrate-'));
+    try {
+      const r = holdfast('migrate', '--data', join(dir, 'data'));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /sqlite schema at version 1/);
+      assert.ok(statSync(join(dir, 'data', 'holdfast.db')).size > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('chaos refuses a window too short and a data directory in use, before starting anything', () => {

@@ -33,8 +33,10 @@ export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 export {
   DATABASE_FILE,
   loadOrCreateOperatorToken,
+  loadOrCreateOperatorTokenFile,
   OPERATOR_TOKEN_FILE,
   openSqliteStorage,
+  openStorage,
   type RunningServer,
   type StartServerOptions,
   startServer,

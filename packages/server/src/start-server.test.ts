@@ -140,6 +140,22 @@ describe('startServer on a real socket', () => {
     await assert.rejects(startServer({ dataDir, port: 0 }), /at least 16 characters/);
   });
 
+  it('keeps the operator token in --operator-token-file when given, and reuses it', async () => {
+    const dataDir = tempDir();
+    const tokenFile = join(tempDir(), 'shared', 'operator-token');
+    const server = await startServer({ dataDir, port: 0, operatorTokenFile: tokenFile });
+    try {
+      assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+      assert.equal(readFileSync(tokenFile, 'utf8').trim(), server.operatorToken);
+      assert.throws(() => statSync(join(dataDir, OPERATOR_TOKEN_FILE)), { code: 'ENOENT' });
+    } finally {
+      await server.close();
+    }
+    const again = await startServer({ dataDir, port: 0, operatorTokenFile: tokenFile });
+    await again.close();
+    assert.equal(again.operatorToken, server.operatorToken);
+  });
+
   it('uses an explicit operator token without writing a file, and closes its port', async () => {
     const dataDir = tempDir();
     const server = await startServer({ dataDir, port: 0, operatorToken: 'explicit-operator-token-42' });

@@ -1,15 +1,17 @@
 /**
- * Starting a complete server process: SQLite storage in a data directory,
- * migrations, the service, the HTTP app, listening on a port.
+ * Starting a complete server process: storage (SQLite in a data directory,
+ * or PostgreSQL given a connection string), migrations, the service, the
+ * HTTP app, listening on a port.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Clock, Random } from '@holdfast/domain';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
 import { buildApp } from './http/build-app.js';
+import { PostgresStorage } from './storage/postgres/postgres-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
 
@@ -17,8 +19,14 @@ export const DATABASE_FILE = 'holdfast.db';
 export const OPERATOR_TOKEN_FILE = 'operator-token';
 
 export interface StartServerOptions {
-  /** Directory for the database and the operator token. */
+  /** Directory for the SQLite database and the operator token (with PostgreSQL: the token only). */
   dataDir: string;
+  /** PostgreSQL connection string: storage is PostgreSQL instead of SQLite in `dataDir`. */
+  databaseUrl?: string;
+  /** Connections this process keeps to PostgreSQL (default DEFAULT_POOL_SIZE). */
+  databasePoolSize?: number;
+  /** File holding the operator token (created if missing); default `<dataDir>/operator-token`. */
+  operatorTokenFile?: string;
   port?: number;
   host?: string;
   /** Operator bearer token; default: read from, or created in, `<dataDir>/operator-token`. */
@@ -43,12 +51,29 @@ export interface RunningServer {
 
 /** Reads the operator token kept in the data directory, creating it (mode 0600) on first start. */
 export function loadOrCreateOperatorToken(dataDir: string): string {
-  const path = join(dataDir, OPERATOR_TOKEN_FILE);
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
-  return token;
+  return loadOrCreateOperatorTokenFile(join(dataDir, OPERATOR_TOKEN_FILE));
+}
+
+/**
+ * Reads the operator token in `path`, creating it (mode 0600) if missing.
+ * Several processes may start at once on one file: the token is written to
+ * a private draft and hard-linked into place, so exactly one draft wins and
+ * nobody reads a half-written file.
+ */
+export function loadOrCreateOperatorTokenFile(path: string): string {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(draft, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(draft, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      rmSync(draft, { force: true });
+    }
+  }
+  return readFileSync(path, 'utf8').trim();
 }
 
 export async function openSqliteStorage(dataDir: string): Promise<SqliteStorage> {
@@ -57,13 +82,33 @@ export async function openSqliteStorage(dataDir: string): Promise<SqliteStorage>
   return storage;
 }
 
+/** The storage `options` select (PostgreSQL with a databaseUrl, else SQLite in dataDir), migrated. */
+export async function openStorage(
+  options: Pick<StartServerOptions, 'dataDir' | 'databaseUrl' | 'databasePoolSize'>,
+): Promise<Storage> {
+  if (options.databaseUrl === undefined) return openSqliteStorage(options.dataDir);
+  const storage = new PostgresStorage({
+    connectionString: options.databaseUrl,
+    ...(options.databasePoolSize !== undefined ? { pool: { max: options.databasePoolSize } } : {}),
+  });
+  try {
+    await storage.migrate();
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  return storage;
+}
+
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const storage = await openSqliteStorage(options.dataDir);
+  const storage = await openStorage(options);
   let operatorToken: string;
   let service: HoldfastService;
   let app: FastifyInstance;
   try {
-    operatorToken = options.operatorToken ?? loadOrCreateOperatorToken(options.dataDir);
+    operatorToken =
+      options.operatorToken ??
+      loadOrCreateOperatorTokenFile(options.operatorTokenFile ?? join(options.dataDir, OPERATOR_TOKEN_FILE));
     service = new HoldfastService({
       storage,
       ...(options.clock ? { clock: options.clock } : {}),

@@ -1,17 +1,24 @@
 /**
- * `holdfast server`: runs the settlement server on embedded SQLite.
+ * `holdfast server`: runs the settlement server on embedded SQLite, or on
+ * PostgreSQL (any number of processes on one database).
  */
 import { resolve } from 'node:path';
-import { type AdmissionOptions, startServer } from '@holdfast/server';
-import { intFlag, parseFlags, stringFlag } from '../args.js';
+import { type AdmissionOptions, DEFAULT_POOL_SIZE, startServer } from '@holdfast/server';
+import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 
-export const SERVER_HELP = `holdfast server --data DIR [--port P] [--host H] [--operator-token T] [--body-limit BYTES] [--log-level L]
+export const SERVER_HELP = `holdfast server [--data DIR] [--database-url URL] [--port P] [--host H] [--operator-token T] [--log-level L] …
 
-Runs the settlement server on embedded SQLite in DIR (created if missing).
-  --data DIR            data directory (database, operator token)        default ./holdfast-data
+Runs the settlement server on embedded SQLite in DIR (created if missing), or
+on PostgreSQL with --database-url (several processes may share one database).
+Migrations run at start-up either way.
+  --data DIR            data directory (SQLite database, operator token) default ./holdfast-data
+  --database-url URL    postgres://user@host:5432/db: store in PostgreSQL (DATABASE_URL is not read;
+                        keep the password in PGPASSWORD or ~/.pgpass rather than in the URL)
+  --db-pool-size N      connections to PostgreSQL per process            default 10
   --port P              TCP port                                          default 8080
   --host H              address to listen on                              default 127.0.0.1
   --operator-token T    bearer token for /v1/admin (default: DIR/operator-token, created on first start)
+  --operator-token-file F  read the token from F instead (created if missing); share it between processes
   --body-limit BYTES    largest request body                              default 4194304
   --log-level L         fatal|error|warn|info|debug|trace|silent          default info
 Backpressure (see docs/operations.md):
@@ -26,6 +33,9 @@ Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 export async function serverCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
     data: { type: 'string' },
+    'database-url': { type: 'string' },
+    'db-pool-size': { type: 'string' },
+    'operator-token-file': { type: 'string' },
     port: { type: 'string' },
     host: { type: 'string' },
     'operator-token': { type: 'string' },
@@ -45,8 +55,16 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const dataDir = resolve(stringFlag(flags, 'data') ?? 'holdfast-data');
   const level = stringFlag(flags, 'log-level') ?? 'info';
   const token = stringFlag(flags, 'operator-token');
+  const tokenFile = stringFlag(flags, 'operator-token-file');
+  if (token && tokenFile) throw new UsageError('give --operator-token or --operator-token-file, not both');
+  const databaseUrl = databaseUrlFlag(flags);
+  if (!databaseUrl && stringFlag(flags, 'db-pool-size') !== undefined) {
+    throw new UsageError('--db-pool-size needs --database-url');
+  }
   const server = await startServer({
     dataDir,
+    ...(databaseUrl ? { databaseUrl, databasePoolSize: intFlag(flags, 'db-pool-size', DEFAULT_POOL_SIZE, 1, 1000) } : {}),
+    ...(tokenFile ? { operatorTokenFile: resolve(tokenFile) } : {}),
     port: intFlag(flags, 'port', 8080, 0, 65535),
     host: stringFlag(flags, 'host') ?? '127.0.0.1',
     bodyLimit: intFlag(flags, 'body-limit', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
@@ -54,8 +72,12 @@ export async function serverCommand(argv: string[]): Promise<number> {
     ...(token ? { operatorToken: token } : {}),
     admission: admissionFlags(flags),
   });
-  server.app.log.info({ url: server.url, dataDir, storage: 'sqlite' }, 'holdfast server listening');
-  if (!token) server.app.log.info({ file: `${dataDir}/operator-token` }, 'operator token is in the data directory');
+  const where = databaseUrl ? { database: redactedUrl(databaseUrl) } : { dataDir };
+  server.app.log.info({ url: server.url, storage: server.storage.kind, ...where }, 'holdfast server listening');
+  if (!token) {
+    const file = tokenFile ? resolve(tokenFile) : `${dataDir}/operator-token`;
+    server.app.log.info({ file }, 'operator token file');
+  }
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       server.app.log.info({ signal }, 'shutting down');
@@ -68,6 +90,27 @@ export async function serverCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+/** --database-url, checked to be a PostgreSQL URL; undefined if not given. */
+export function databaseUrlFlag(flags: Record<string, unknown>): string | undefined {
+  const url = stringFlag(flags, 'database-url');
+  if (url === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError('--database-url must be a postgres:// or postgresql:// URL');
+  }
+  return url;
+}
+
+/** A connection string without its password, for logs. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
 }
 
 /** The backpressure flags given, as admission options (absent flags keep the defaults). */
