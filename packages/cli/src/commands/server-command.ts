@@ -63,7 +63,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   const server = await startServer({
     dataDir,
-    ...(databaseUrl ? { databaseUrl, databasePoolSize: intFlag(flags, 'db-pool-size', DEFAULT_POOL_SIZE, 1, 1000) } : {}),
+    ...(databaseUrl
+      ? { databaseUrl, databasePoolSize: intFlag(flags, 'db-pool-size', DEFAULT_POOL_SIZE, 1, 1000) }
+      : {}),
     ...(tokenFile ? { operatorTokenFile: resolve(tokenFile) } : {}),
     port: intFlag(flags, 'port', 8080, 0, 65535),
     host: stringFlag(flags, 'host') ?? '127.0.0.1',
