@@ -21,6 +21,7 @@ export {
   TransportError,
   type TransportErrorCode,
 } from './errors.js';
+export { LIVE_MAX_OPS, LIVE_WINDOW_MS, laneOf } from './exchange.js';
 export { HttpTransport, type HttpTransportOptions, parseRetryAfter } from './http-transport.js';
 export {
   type CrashHook,
@@ -35,11 +36,11 @@ export { SCHEMA_VERSION } from './journal-schema.js';
 export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttempt } from './journal-types.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
-export type { SyncState } from './sync-loop.js';
+export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';
 export { Terminal } from './terminal.js';
 export type { TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 export { type FakeDevice, FakeServer, type FakeServerOptions } from './testing/fake-server.js';
 export { type Fault, FaultyTransport, type RequestLogEntry, type Route } from './testing/faulty-transport.js';
 export { MANUAL_CLOCK_START, ManualClock, settle } from './testing/manual-clock.js';
-export type { HealthResponse, Transport, TransportResult } from './transport.js';
+export type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
