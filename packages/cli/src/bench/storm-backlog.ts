@@ -6,7 +6,17 @@
  */
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { Lane } from '@holdfast/terminal';
 import type { BacklogJob, BacklogMessage } from './storm-backlog-worker.js';
+
+/** One device's backlog: its batches in seq order and the lane the SDK would send each in. */
+export interface DeviceBacklog {
+  batches: Uint8Array[];
+  lanes: Lane[];
+}
+
+/** How long before the build the outage began; its ops are stamped from then until a minute before the build. */
+export const OUTAGE_MS = 30 * 60_000;
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
@@ -19,24 +29,31 @@ function startWorker(job: BacklogJob): Worker {
   return new Worker(code, { eval: true, workerData: job });
 }
 
-/** Each device's batches (UTF-8 JSON), in seq order, indexed like `devices`. */
+/** Each device's backlog (batches as UTF-8 JSON), indexed like `devices`. */
 export async function buildBacklog(
   devices: readonly { deviceId: string; privateKey: string }[],
   opsPerDevice: number,
   batchSize: number,
   threads = Math.max(1, cpus().length),
-): Promise<Uint8Array[][]> {
-  const out: Uint8Array[][] = new Array(devices.length);
+): Promise<DeviceBacklog[]> {
+  const out: DeviceBacklog[] = new Array(devices.length);
+  const now = Date.now();
   const per = Math.ceil(devices.length / threads);
   const jobs: Promise<void>[] = [];
   for (let start = 0; start < devices.length; start += per) {
     const slice = devices.slice(start, start + per);
-    const worker = startWorker({ devices: slice, opsPerDevice, batchSize });
+    const worker = startWorker({
+      devices: slice,
+      opsPerDevice,
+      batchSize,
+      recordedFrom: now - OUTAGE_MS,
+      recordedTo: now - 61_000,
+    });
     jobs.push(
       new Promise<void>((resolve, reject) => {
         let received = 0;
         worker.on('message', (message: BacklogMessage) => {
-          out[start + message.index] = message.batches;
+          out[start + message.index] = { batches: message.batches, lanes: message.lanes };
           received++;
         });
         worker.once('error', reject);

@@ -31,6 +31,10 @@ describe('benchStorm', () => {
     // 3 batches per terminal (8 + 8 + 4), at least; more only if a request went unanswered.
     assert.ok(r.responses.ok >= 9, `ok ${r.responses.ok}`);
     assert.equal(r.responses.other5xx, 0);
+    // Lanes as the SDK picks them: fresh live sales ask for the live lane, the outage's backlog does not.
+    assert.ok(r.server.admitted, 'the server reports its admissions');
+    assert.ok(r.server.admitted.live >= r.liveTerminals, `live ${r.server.admitted.live}`);
+    assert.ok(r.server.admitted.backlog >= 9, `backlog ${r.server.admitted.backlog}`);
     assert.equal(r.health.n, 200);
     assert.ok(r.health.p50 > 0 && r.health.p50 <= r.health.p99);
     assert.ok(Math.abs(r.ratioP99 - r.liveSale.p99 / r.health.p99) < 1e-9 || r.liveSale.n === 0);

@@ -12,8 +12,11 @@
  *   (enroll    (workers:         (health,      (T drains +
  *    T + L)     hash, sign)       idle sales)   live sales)
  *
- * Live sales are sent exactly as the Terminal SDK sends them: an ordinary
- * signed batch on `POST /v1/batches` (the SDK marks nothing as live).
+ * Batches are sent as the Terminal SDK sends them: `POST /v1/batches`, with
+ * `holdfast-lane: live` when the SDK's `laneOf` says so (fresh sales at the
+ * head of the journal; never a 500-op backlog batch, whose ops are stamped
+ * as recorded during a 30-minute outage), and the SDK's retry rule: the
+ * server's stated retry time exactly, else backoff with full jitter.
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -70,6 +73,11 @@ export interface StormResult {
   opsPerSec: number;
   /** Baseline: `GET /v1/health` round trip on the idle server, before the storm. */
   health: LatencySummary;
+  /**
+   * `GET /v1/health` every ~100 ms during the storm, on its own connection:
+   * how long the server's event loop stalls (diagnosis, not a target).
+   */
+  healthDuringStorm: LatencySummary & { max: number };
   /** Live sales on the idle server, before the storm (context, not the baseline). */
   idleSale: LatencySummary;
   /** Live sales during the storm: recorded → 200 answer, 429/503 waits and retries included. */
@@ -82,7 +90,14 @@ export interface StormResult {
   serverRssStartMiB: number | null;
   serverRssPeakMiB: number | null;
   /** From `GET /v1/admin/summary` after the storm. */
-  server: { opsAccepted: number; expectedAccepted: number; duplicates: number; batches: number };
+  server: {
+    opsAccepted: number;
+    expectedAccepted: number;
+    duplicates: number;
+    batches: number;
+    /** Batches admitted per lane since start (`GET /v1/admin/load`); null if the server has no admission control. */
+    admitted: { live: number; backlog: number } | null;
+  };
   /** This process's event-loop delay p99 during the storm: large values would inflate the latencies. */
   clientLoopDelayP99Ms: number;
 }
@@ -115,8 +130,9 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     const setup = new BenchHttpClient(server.url, 16);
     // Live terminals each own their connection, as real tills do; the backlog terminals share the pool.
     const liveClient = new BenchHttpClient(server.url, Math.max(1, liveTerminals));
+    const probeClient = new BenchHttpClient(server.url, 1);
     const pool = new BenchHttpClient(server.url, sockets);
-    clients.push(setup, liveClient, pool);
+    clients.push(setup, liveClient, probeClient, pool);
     const tally: Tally = { status: new Map(), timeouts: 0, networkErrors: 0 };
 
     let t0 = performance.now();
@@ -140,10 +156,24 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
       if (i >= 20) healthMs.push(performance.now() - start);
     }
     const live = liveDevices.map(
-      (device) => new LiveTerminal(device, (body) => deliver(liveClient, body, tally, stop.signal, requestTimeoutMs)),
+      (device) =>
+        new LiveTerminal(device, { client: liveClient, tally, signal: stop.signal, timeoutMs: requestTimeoutMs }),
     );
     await Promise.all(live.map((t) => t.openShift()));
     let recording = true;
+    const probeMs: number[] = [];
+    const probe = async () => {
+      while (recording && !stop.signal.aborted) {
+        await sleep(100, stop.signal);
+        const start = performance.now();
+        try {
+          await probeClient.request('GET', '/v1/health', { timeoutMs: 60_000, signal: stop.signal });
+          probeMs.push(performance.now() - start);
+        } catch {
+          // Aborted at the deadline: the probe ends with the storm.
+        }
+      }
+    };
     const tills = live.map(async (terminal) => {
       while (recording && !stop.signal.aborted) {
         await sleep(liveIntervalMs * (0.5 + cryptoRandom.float()), stop.signal);
@@ -178,13 +208,15 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
         );
       }, 5000),
     );
+    const sender = { client: pool, tally, signal: stop.signal, timeoutMs: requestTimeoutMs };
+    const probing = probe();
     t0 = performance.now();
     try {
       await Promise.all(
-        backlog.map(async (batches) => {
+        backlog.map(async ({ batches, lanes }) => {
           for (const [b, body] of batches.entries()) {
             const expected = Math.min(batchSize, opsPerTerminal - b * batchSize);
-            const results = await deliver(pool, body, tally, stop.signal, requestTimeoutMs);
+            const results = await deliver(sender, body, lanes[b] ?? 'backlog');
             if (!results) return;
             if (results.length !== expected || results.some((r) => r.status !== 'accepted' && r.status !== 'duplicate'))
               throw new Error(`storm: unexpected results ${JSON.stringify(results).slice(0, 300)}`);
@@ -199,15 +231,21 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     const drainSeconds = (performance.now() - t0) / 1000;
     loopDelay.disable();
     recording = false;
-    await Promise.all(tills);
+    await Promise.all([...tills, probing]);
     // What the live terminals still hold goes out too (unless the deadline already stopped everything).
     await Promise.all(live.map((t) => t.idle()));
     const liveSale = summarize(live.flatMap((t) => t.latencies));
     const health = summarize(healthMs);
+    const healthDuringStorm = { ...summarize(probeMs), max: Math.max(0, ...probeMs) };
 
     const summary = await setup.request('GET', '/v1/admin/summary', { headers: auth, timeoutMs: 60_000 });
     if (summary.status !== 200) throw new Error(`storm: summary HTTP ${summary.status}`);
     const stored = JSON.parse(summary.text) as { opsAccepted: number; ingest: { duplicate: number; batches: number } };
+    const load = await setup.request('GET', '/v1/admin/load', { headers: auth, timeoutMs: 60_000 });
+    const admitted =
+      load.status === 200
+        ? (JSON.parse(load.text) as { totals: { admitted: { live: number; backlog: number } } }).totals.admitted
+        : null;
     const peak = server.memoryMiB('VmHWM') ?? (rssPeakSampled || null);
     const other5xx = [...tally.status].reduce((n, [code, c]) => n + (code >= 500 && code !== 503 ? c : 0), 0);
     return {
@@ -224,6 +262,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
       remainingOps: ops - confirmed,
       opsPerSec: confirmed / drainSeconds,
       health,
+      healthDuringStorm,
       idleSale,
       liveSale,
       liveUnconfirmed: live.reduce((n, t) => n + t.pending, 0),
@@ -244,6 +283,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
         expectedAccepted: confirmed + live.reduce((n, t) => n + t.confirmed, 0),
         duplicates: stored.ingest.duplicate,
         batches: stored.ingest.batches,
+        admitted,
       },
       clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     };

@@ -174,6 +174,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
               `${round(stormResult.ratioP99, 1)}×   (idle sale p99 ${ms(stormResult.idleSale.p99)})`,
             ),
             row(
+              'storm: GET /v1/health p99, max',
+              `${ms(stormResult.healthDuringStorm.p99)}, ${ms(stormResult.healthDuringStorm.max)}`,
+              ms(stormResult.health.p99),
+              '(during the storm: how long the server stalls)',
+            ),
+            row(
               'storm: server peak RSS',
               mib(stormResult.serverRssPeakMiB),
               mib(stormResult.serverRssStartMiB),
