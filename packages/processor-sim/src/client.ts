@@ -1,0 +1,240 @@
+/**
+ * ProcessorClient: a small typed HTTP client for the processor's API, for
+ * the server's forwarder and for tests.
+ *
+ * It keeps "answered" apart from "unknown", because a charge may exist
+ * without its answer ever arriving:
+ *
+ * - an authorization (approved or declined) is an answer, returned;
+ * - an error the processor chose to send (4xx with an error body, or 503
+ *   `processor_unavailable`) is an answer meaning nothing was done:
+ *   `ProcessorRefusedError`;
+ * - anything else — timeout, connection reset, an unreadable body, another
+ *   5xx (a proxy's 502/504 could come after a commit) — is
+ *   `ProcessorOutcomeUnknownError`: the charge may or may not exist. Never
+ *   treat it as declined; retry with the same key, or ask `findByKey`.
+ *
+ * Timeouts use `AbortSignal.timeout` (real time): this is a production
+ * client. Importable alone as `@holdfast/processor-sim/client`.
+ */
+import type { Authorization, AuthorizationRequestBody } from './authorization.js';
+import type { ProcessorCounters } from './processor-service.js';
+import type { StoredStats } from './storage.js';
+
+export type UnknownReason = 'timeout' | 'network' | 'bad_response' | 'server_error';
+
+/** No usable answer: the request may or may not have taken effect. */
+export class ProcessorOutcomeUnknownError extends Error {
+  override readonly name = 'ProcessorOutcomeUnknownError';
+  constructor(
+    readonly reason: UnknownReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The processor answered with an error: nothing was done. `retryable` says whether trying later can succeed. */
+export class ProcessorRefusedError extends Error {
+  override readonly name = 'ProcessorRefusedError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+    readonly field?: string,
+  ) {
+    super(`HTTP ${status} ${code}: ${message}`);
+  }
+}
+
+export interface AuthorizeAnswer {
+  authorization: Authorization;
+  /** True when this is the stored answer to an earlier request with the same key. */
+  replayed: boolean;
+}
+
+export interface ListedAuthorization {
+  seq: number;
+  idempotencyKey: string;
+  authorization: Authorization;
+}
+
+export interface ProcessorStatsBody extends StoredStats {
+  seed: number;
+  sinceStart: ProcessorCounters;
+}
+
+export interface ProcessorClientOptions {
+  apiKey: string;
+  /** Timeout of calls that take none: default 10 s. */
+  timeoutMs?: number;
+  /** Replaces the global fetch (tests, custom agents). */
+  fetch?: typeof fetch;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isAuthorization = (v: unknown): v is Authorization =>
+  isObject(v) &&
+  typeof v.id === 'string' &&
+  (v.status === 'approved' || v.status === 'declined') &&
+  typeof v.amount === 'number' &&
+  typeof v.currency === 'string';
+
+export class ProcessorClient {
+  readonly #base: string;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+
+  /** `baseUrl` such as `http://127.0.0.1:8090` (a trailing slash is fine). */
+  constructor(baseUrl: string, options: ProcessorClientOptions) {
+    this.#base = baseUrl.replace(/\/+$/, '');
+    this.#apiKey = options.apiKey;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /**
+   * Authorizes and captures under `idempotencyKey`. Resolves with the
+   * decision (approved or declined); throws ProcessorRefusedError or
+   * ProcessorOutcomeUnknownError.
+   */
+  async authorize(
+    idempotencyKey: string,
+    request: AuthorizationRequestBody,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<AuthorizeAnswer> {
+    const res = await this.#call('POST', '/v1/authorizations', request, timeoutMs, {
+      'idempotency-key': idempotencyKey,
+    });
+    if (!isAuthorization(res.body)) throw badResponse('POST /v1/authorizations', res.status);
+    return { authorization: res.body, replayed: res.headers.get('idempotent-replayed') === 'true' };
+  }
+
+  /** The authorization stored under `idempotencyKey`, or null if the processor has none. */
+  async findByKey(idempotencyKey: string, timeoutMs = this.#timeoutMs): Promise<Authorization | null> {
+    const path = `/v1/authorizations?idempotencyKey=${encodeURIComponent(idempotencyKey)}`;
+    return this.#authorizationOrNull(path, timeoutMs);
+  }
+
+  async get(id: string, timeoutMs = this.#timeoutMs): Promise<Authorization | null> {
+    return this.#authorizationOrNull(`/v1/authorizations/${encodeURIComponent(id)}`, timeoutMs);
+  }
+
+  /** Authorizations in creation order after the `after` cursor (a seq). */
+  async list(
+    after = 0,
+    limit = 100,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<{ items: ListedAuthorization[]; next: number | null }> {
+    const res = await this.#call('GET', `/v1/authorizations?after=${after}&limit=${limit}`, undefined, timeoutMs);
+    if (!isObject(res.body) || !Array.isArray(res.body.items)) throw badResponse('GET /v1/authorizations', res.status);
+    return res.body as unknown as { items: ListedAuthorization[]; next: number | null };
+  }
+
+  /** Every stored authorization, page by page. */
+  async listAll(timeoutMs = this.#timeoutMs): Promise<ListedAuthorization[]> {
+    const all: ListedAuthorization[] = [];
+    let after: number | null = 0;
+    while (after !== null) {
+      const page: { items: ListedAuthorization[]; next: number | null } = await this.list(after, 1000, timeoutMs);
+      all.push(...page.items);
+      after = page.next;
+    }
+    return all;
+  }
+
+  async stats(timeoutMs = this.#timeoutMs): Promise<ProcessorStatsBody> {
+    const res = await this.#call('GET', '/v1/stats', undefined, timeoutMs);
+    return res.body as unknown as ProcessorStatsBody;
+  }
+
+  /** Changes behaviour knobs and card profiles at run time (`POST /v1/admin/config`); returns the knobs now. */
+  async configure(patch: Record<string, unknown>, timeoutMs = this.#timeoutMs): Promise<Json> {
+    const res = await this.#call('POST', '/v1/admin/config', patch, timeoutMs);
+    return res.body as Json;
+  }
+
+  async #authorizationOrNull(path: string, timeoutMs: number): Promise<Authorization | null> {
+    try {
+      const res = await this.#call('GET', path, undefined, timeoutMs);
+      if (!isAuthorization(res.body)) throw badResponse(`GET ${path}`, res.status);
+      return res.body;
+    } catch (error) {
+      if (error instanceof ProcessorRefusedError && error.status === 404 && error.code === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  async #call(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ status: number; body: unknown; headers: Headers }> {
+    const what = `${method} ${path.split('?')[0]}`;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${this.#apiKey}`,
+      ...extraHeaders,
+    };
+    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(`${this.#base}${path}`, init);
+      text = await response.text();
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new ProcessorOutcomeUnknownError('timeout', `${what}: no answer within ${timeoutMs} ms`, {
+          cause: error,
+        });
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ProcessorOutcomeUnknownError('network', `${what}: ${message}`, { cause: error });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      const reason = response.status >= 500 ? 'server_error' : 'bad_response';
+      throw new ProcessorOutcomeUnknownError(reason, `${what}: HTTP ${response.status} body is not JSON`, {
+        cause: error,
+      });
+    }
+    if (response.ok) return { status: response.status, body: json, headers: response.headers };
+    // Only the simulator's own 503 promises nothing was done; any other 5xx may have come after a commit.
+    const refusal =
+      isObject(json) &&
+      typeof json.code === 'string' &&
+      typeof json.message === 'string' &&
+      (response.status < 500 || (response.status === 503 && json.code === 'processor_unavailable'));
+    if (!refusal) {
+      throw new ProcessorOutcomeUnknownError(
+        response.status >= 500 ? 'server_error' : 'bad_response',
+        `${what}: HTTP ${response.status} is not an answer the processor stands by`,
+      );
+    }
+    const error = json as Json;
+    throw new ProcessorRefusedError(
+      response.status,
+      error.code as string,
+      error.message as string,
+      error.retryable === true,
+      typeof error.field === 'string' ? error.field : undefined,
+    );
+  }
+}
+
+function badResponse(what: string, status: number): ProcessorOutcomeUnknownError {
+  return new ProcessorOutcomeUnknownError('bad_response', `${what}: HTTP ${status} body lacks expected fields`);
+}

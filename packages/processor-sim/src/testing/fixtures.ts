@@ -1,0 +1,86 @@
+/**
+ * Test fixtures for the processor simulator: requests built from a few
+ * overrides, a service on an in-memory database, and a manual clock.
+ */
+import type { Clock, TimerHandle } from '@holdfast/domain';
+import type { AuthorizationRequestBody } from '../authorization.js';
+import type { ProcessorKnobs } from '../knobs.js';
+import { ProcessorService, type ProcessorServiceOptions } from '../processor-service.js';
+import { ProcessorStorage } from '../storage.js';
+
+export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
+
+/** A valid authorization request; `overrides` replace top-level fields, `card` merges. */
+export function authRequest(
+  overrides: Omit<Partial<AuthorizationRequestBody>, 'card'> & {
+    card?: Partial<AuthorizationRequestBody['card']>;
+  } = {},
+): AuthorizationRequestBody {
+  const { card, ...rest } = overrides;
+  return {
+    merchant: 'venue-1',
+    amount: 1250,
+    currency: 'EUR',
+    card: { token: 'tok_visa_4242', brand: 'visa', last4: '4242', ...card },
+    capture: true,
+    reference: '01900000-0000-7000-8000-000000000001',
+    ...rest,
+  };
+}
+
+/** A clock that only moves when told to; timers fire in due order on `advance`. */
+export class ManualClock implements Clock {
+  #now: number;
+  #timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+
+  constructor(start = 1_750_000_000_000) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const timer = { at: this.#now + Math.max(0, ms), fn, cancelled: false };
+    this.#timers.push(timer);
+    return { cancel: () => (timer.cancelled = true) };
+  }
+
+  /** Timers waiting to fire. */
+  get pending(): number {
+    return this.#timers.filter((t) => !t.cancelled).length;
+  }
+
+  advance(ms: number): void {
+    const until = this.#now + ms;
+    for (;;) {
+      const due = this.#timers.filter((t) => !t.cancelled && t.at <= until).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      due.cancelled = true;
+      this.#now = due.at;
+      due.fn();
+    }
+    this.#now = until;
+  }
+}
+
+/**
+ * The real clock with timers that keep the process alive: systemClock's are
+ * unref'd, and an in-process (inject) test has no socket to keep it running
+ * while a request sleeps its latency.
+ */
+export const refClock: Clock = Object.freeze({
+  now: () => Date.now(),
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const handle = setTimeout(fn, Math.max(0, ms));
+    return { cancel: () => clearTimeout(handle) };
+  },
+});
+
+/** A service on a fresh in-memory database. */
+export function memoryService(
+  options: Partial<Omit<ProcessorServiceOptions, 'storage' | 'knobs'>> & { knobs?: Partial<ProcessorKnobs> } = {},
+): ProcessorService {
+  return new ProcessorService({ storage: new ProcessorStorage({ path: ':memory:' }), seed: 1, ...options });
+}
