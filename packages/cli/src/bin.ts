@@ -7,6 +7,7 @@ import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
+import { PROCESSOR_SIM_HELP, processorSimCommand } from './commands/processor-sim-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
 import { SIMULATE_HELP, simulateCommand } from './commands/simulate-command.js';
 import { TILL_HELP, tillCommand } from './commands/till-command.js';
@@ -14,6 +15,7 @@ import { TILL_HELP, tillCommand } from './commands/till-command.js';
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   server: { run: serverCommand, help: SERVER_HELP },
   migrate: { run: migrateCommand, help: MIGRATE_HELP },
+  'processor-sim': { run: processorSimCommand, help: PROCESSOR_SIM_HELP },
   till: { run: tillCommand, help: TILL_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
