@@ -25,12 +25,23 @@ export const hashHex = () =>
 /** Milliseconds since the Unix epoch, from year 2000 to year 2200. */
 export const epochMs = () => s.int({ min: 946_684_800_000, max: 7_258_118_400_000 });
 
+/** A decision's rule name: lower-case snake_case, up to 40 characters. */
+export const DECISION_RULE_PATTERN = /^[a-z][a-z_]{0,39}$/;
+
 /** How an op was authorized. `none`: the kind needs no authorization (a shift opening, a cash sale). */
 export const decisionSchema = s.object({
   mode: s.oneOf(['none', 'local', 'online'] as const),
   outcome: s.oneOf(['approved', 'declined'] as const),
-  /** Version id of the risk policy the terminal applied, or null when none was in force. */
+  /** The risk policy the terminal applied, as `policyRef` (`<id>@<version>`), or null when none was in force. */
   policy: s.nullable(s.string({ minLength: 1, maxLength: 64 })),
+  /**
+   * Optional: the risk rule that decided, e.g. `floor_limit` for a local
+   * decline (docs/risk-policy.md). Absent in ops recorded without one, so
+   * their canonical JSON and hashes are unchanged.
+   */
+  rule: s.optional(
+    s.string({ minLength: 1, maxLength: 40, pattern: DECISION_RULE_PATTERN, patternRule: 'rule name in snake_case' }),
+  ),
 });
 export type Decision = s.Infer<typeof decisionSchema>;
 
