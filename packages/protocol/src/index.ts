@@ -2,7 +2,7 @@
  * @holdfast/protocol — the wire protocol shared by terminals and servers:
  * the op envelope and its kinds, canonical JSON and hashing, Ed25519
  * signatures, UUIDv7, money, schemas for untrusted input, result and error
- * codes. No I/O.
+ * codes, and the signed risk policy for offline authorization. No I/O.
  */
 export * from './canonical-json.js';
 export * from './chain-builder.js';
@@ -12,6 +12,7 @@ export * from './money.js';
 export * from './op.js';
 export * from './op-kinds.js';
 export * from './results.js';
+export * from './risk-policy.js';
 export type { Infer, JsonSchema, Schema } from './schema.js';
 export * as schema from './schema.js';
 export * from './signing.js';
