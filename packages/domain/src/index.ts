@@ -1,11 +1,15 @@
 /**
- * @holdfast/domain — pure rules: shifts and cash drawers, the retry backoff
- * schedule, and the Clock and Random abstractions everything else is given.
+ * @holdfast/domain — pure rules: shifts and cash drawers, offline
+ * authorization against a risk policy and the exposure bound, the retry
+ * backoff schedule, and the Clock and Random abstractions everything else
+ * is given.
  * No I/O, no ambient time or randomness.
  */
 export * from './backoff.js';
 export * from './clock.js';
 export * from './errors.js';
+export * from './exposure.js';
 export * from './injected-bugs.js';
 export * from './random.js';
+export * from './risk.js';
 export * from './shift.js';
