@@ -72,6 +72,25 @@ export class ServerChild {
     }
   }
 
+  /**
+   * Connections waiting in the listening socket's accept queue (Linux
+   * `/proc/net/tcp`, rx_queue of the LISTEN entry); null off Linux. Node
+   * accepts one connection per event-loop turn, so a busy loop lets it grow.
+   */
+  acceptQueue(): number | null {
+    const port = Number(new URL(this.url).port).toString(16).toUpperCase().padStart(4, '0');
+    try {
+      for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n')) {
+        const f = line.trim().split(/\s+/);
+        // f[1] local address:port, f[3] state (0A = LISTEN), f[4] tx_queue:rx_queue (hex)
+        if (f[3] === '0A' && f[1]?.endsWith(`:${port}`)) return Number.parseInt(f[4]?.split(':')[1] ?? '0', 16);
+      }
+      return null;
+    } catch {
+      return null;
+    }
+  }
+
   /** SIGTERM (a graceful close), then SIGKILL if it has not exited in `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;

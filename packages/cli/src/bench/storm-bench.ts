@@ -89,6 +89,8 @@ export interface StormResult {
   responses: StormResponses;
   serverRssStartMiB: number | null;
   serverRssPeakMiB: number | null;
+  /** Most connections seen waiting to be accepted by the server (sampled every 100 ms; null off Linux). */
+  acceptQueuePeak: number | null;
   /** From `GET /v1/admin/summary` after the storm. */
   server: {
     opsAccepted: number;
@@ -191,9 +193,12 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     log(`storm: ${terminals} terminals × ${opsPerTerminal} ops come back at once (${sockets} sockets)…`);
     const rssStart = server.memoryMiB('VmRSS');
     let rssPeakSampled = rssStart ?? 0;
+    let acceptQueuePeak = running.acceptQueue();
     timers.push(
       setInterval(() => {
         rssPeakSampled = Math.max(rssPeakSampled, running.memoryMiB('VmRSS') ?? 0);
+        const queued = running.acceptQueue();
+        if (queued !== null) acceptQueuePeak = Math.max(acceptQueuePeak ?? 0, queued);
       }, 100),
     );
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -278,6 +283,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
       },
       serverRssStartMiB: rssStart,
       serverRssPeakMiB: peak,
+      acceptQueuePeak,
       server: {
         opsAccepted: stored.opsAccepted,
         expectedAccepted: confirmed + live.reduce((n, t) => n + t.confirmed, 0),

@@ -177,7 +177,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
               'storm: GET /v1/health p99, max',
               `${ms(stormResult.healthDuringStorm.p99)}, ${ms(stormResult.healthDuringStorm.max)}`,
               ms(stormResult.health.p99),
-              '(during the storm: how long the server stalls)',
+              `(during the storm; accept queue peak ${stormResult.acceptQueuePeak ?? 'n/a'})`,
             ),
             row(
               'storm: server peak RSS',
