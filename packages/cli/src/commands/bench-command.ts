@@ -123,7 +123,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const ms = (x: number) => `${round(x, 3)} ms`;
   const rate = (x: number) => `${Math.round(x).toLocaleString('en-US')} ops/s`;
   const row = (label: string, ours: string, baseline: string, note: string) =>
-    `${label.padEnd(41)}${ours.padEnd(20)}${baseline.padEnd(20)}${note}`.trimEnd();
+    `${label.padEnd(40)} ${ours.padEnd(19)} ${baseline.padEnd(19)} ${note}`.trimEnd();
   const s = (x: number) => `${round(x, 1)} s`;
   const mib = (x: number | null) => (x === null ? 'n/a' : `${round(x, 1)} MiB`);
   console.log(
