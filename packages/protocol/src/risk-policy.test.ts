@@ -12,6 +12,7 @@ import {
   type PolicyKeys,
   PolicyVerificationError,
   parsePolicyRef,
+  policyDraftSchema,
   policyMessage,
   policyRef,
   type RiskPolicy,
@@ -381,5 +382,41 @@ describe('decision.rule (optional)', () => {
           : 'string of 1..40 characters',
       );
     }
+  });
+});
+
+describe('policyDraftSchema', () => {
+  /** A draft: a policy without the fields the server assigns. */
+  const draft = (): Record<string, unknown> => {
+    const { v: _v, id: _id, version: _version, issuedAt: _issuedAt, ...rest } = makePolicy();
+    return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  };
+
+  it('takes a policy without v, id, version and issuedAt; validFrom optional', () => {
+    assert.deepEqual(policyDraftSchema.parse(draft()), draft());
+    const { validFrom: _validFrom, ...noValidFrom } = draft();
+    assert.equal(policyDraftSchema.parse(noValidFrom).validFrom, undefined);
+  });
+
+  it('refuses the fields the server assigns, and breaks of the policy rules, naming the field', () => {
+    const NOT_A_FIELD = 'no such field (unknown fields are rejected)';
+    for (const field of ['v', 'id', 'version', 'issuedAt']) {
+      expectInvalid(() => policyDraftSchema.parse({ ...draft(), [field]: 1 }), field, NOT_A_FIELD);
+    }
+    const broken = (path: string, value: unknown) => {
+      const d = draft();
+      setAt(d, path, value);
+      return () => policyDraftSchema.parse(d);
+    };
+    expectInvalid(broken('expiresAt', undefined), 'expiresAt', 'required');
+    expectInvalid(broken('scope.merchant', 'a b'), 'scope.merchant', 'id of 1..64 letters, digits and _.:-');
+    expectInvalid(broken('scope.devices', [DEVICE_A, DEVICE_A]), 'scope.devices[1]', 'each device listed once');
+    expectInvalid(broken('currency', 'eur'), 'currency', 'ISO 4217 code (3 upper-case letters)');
+    expectInvalid(broken('offline.device.maxCount', -1), 'offline.device.maxCount', 'integer 0..1000000');
+    expectInvalid(
+      broken('online.kinds', ['ticket.placed', 'ticket.placed']),
+      'online.kinds[1]',
+      'each kind listed once',
+    );
   });
 });

@@ -24,7 +24,7 @@ import { epochMs, KIND_PATTERN, uuid } from './op.js';
 import * as s from './schema.js';
 import { importPrivateKey, importPublicKey, signMessage, verifyMessage } from './signing.js';
 import { UUID_PATTERN } from './uuidv7.js';
-import { signatureString } from './wire.js';
+import { refString, signatureString } from './wire.js';
 
 /** Format version of the policy document, exactly 1. */
 export const RISK_POLICY_FORMAT = 1;
@@ -41,9 +41,6 @@ export const MAX_OFFLINE_COUNT = 1_000_000;
 export const MAX_SCOPE_DEVICES = 10_000;
 /** Most op kinds `online.kinds` may list. */
 export const MAX_ONLINE_KINDS = 64;
-
-/** Merchant, location, event and key ids: 1..64 letters, digits and `_ . : -`. */
-export const REF_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Velocity: at most `count` approvals of one instrument within any `windowMs`. */
 export interface VelocityLimit {
@@ -118,8 +115,8 @@ export interface SignedPolicy {
   sig: string;
 }
 
-const ref = () =>
-  s.string({ minLength: 1, maxLength: 64, pattern: REF_PATTERN, patternRule: 'id of 1..64 letters, digits and _.:-' });
+/** Merchant, location, event and key ids (REF_PATTERN, defined with the wire messages that carry them too). */
+const ref = refString;
 const amount = () => s.int({ min: 0, max: MAX_AMOUNT });
 const count = () => s.int({ min: 0, max: MAX_OFFLINE_COUNT });
 const currency = () =>
@@ -172,6 +169,24 @@ export const policyScopeSchema: s.Schema<PolicyScope> = s.refine(
   },
 );
 
+export const offlineLimitsSchema: s.Schema<RiskPolicy['offline']> = s.object({
+  maxOfflineMs: s.int({ min: 0, max: MAX_POLICY_LIFETIME_MS }),
+  device: s.object({ maxAmount: amount(), maxCount: count() }),
+  tenders: s.object({ card: s.optional(tenderLimitsSchema), wristband: s.optional(tenderLimitsSchema) }),
+});
+
+export const onlineRulesSchema: s.Schema<RiskPolicy['online']> = s.refine(
+  s.object({
+    kinds: s.array(kind(), { maxItems: MAX_ONLINE_KINDS }),
+    refundAbove: s.nullable(amount()),
+    loyaltyRedemptionAbove: s.nullable(amount()),
+  }),
+  (online) => {
+    const i = firstRepeat(online.kinds);
+    return i >= 0 ? [`kinds[${i}]`, 'each kind listed once'] : null;
+  },
+);
+
 export const riskPolicySchema: s.Schema<RiskPolicy> = s.refine(
   s.object({
     v: s.literal(RISK_POLICY_FORMAT),
@@ -182,22 +197,8 @@ export const riskPolicySchema: s.Schema<RiskPolicy> = s.refine(
     expiresAt: epochMs(),
     scope: policyScopeSchema,
     currency: currency(),
-    offline: s.object({
-      maxOfflineMs: s.int({ min: 0, max: MAX_POLICY_LIFETIME_MS }),
-      device: s.object({ maxAmount: amount(), maxCount: count() }),
-      tenders: s.object({ card: s.optional(tenderLimitsSchema), wristband: s.optional(tenderLimitsSchema) }),
-    }),
-    online: s.refine(
-      s.object({
-        kinds: s.array(kind(), { maxItems: MAX_ONLINE_KINDS }),
-        refundAbove: s.nullable(amount()),
-        loyaltyRedemptionAbove: s.nullable(amount()),
-      }),
-      (online) => {
-        const i = firstRepeat(online.kinds);
-        return i >= 0 ? [`kinds[${i}]`, 'each kind listed once'] : null;
-      },
-    ),
+    offline: offlineLimitsSchema,
+    online: onlineRulesSchema,
   }),
   (p) => {
     if (p.expiresAt <= p.issuedAt) return ['expiresAt', 'after issuedAt'];
@@ -210,6 +211,23 @@ export const riskPolicySchema: s.Schema<RiskPolicy> = s.refine(
 );
 
 export const policyKeyIdSchema = () => ref();
+
+/**
+ * What an operator asks the server to issue: a policy without the fields
+ * the server assigns (`v`, `id`, `version`, `issuedAt`; `validFrom` is
+ * optional). Rules across fields (`expiresAt` after `issuedAt` and
+ * `validFrom`, at most 90 days) are checked once the server has filled
+ * them in, on the whole policy.
+ */
+export const policyDraftSchema = s.object({
+  scope: policyScopeSchema,
+  currency: currency(),
+  validFrom: s.optional(epochMs()),
+  expiresAt: epochMs(),
+  offline: offlineLimitsSchema,
+  online: onlineRulesSchema,
+});
+export type PolicyDraft = s.Infer<typeof policyDraftSchema>;
 
 export const signedPolicySchema: s.Schema<SignedPolicy> = s.object({
   policy: riskPolicySchema,

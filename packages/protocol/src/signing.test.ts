@@ -8,6 +8,7 @@ import {
   importPrivateKey,
   importPublicKey,
   PUBLIC_KEY_PATTERN,
+  policyRequestMessage,
   queryMessage,
   SIGNATURE_PATTERN,
   signMessage,
@@ -65,7 +66,12 @@ describe('signMessage / verifyMessage', () => {
   });
 
   it('every message kind round-trips', () => {
-    for (const m of [message, enrollmentMessage(TOKEN, alice.publicKey), queryMessage(DEVICE, [DEVICE], 1)]) {
+    for (const m of [
+      message,
+      enrollmentMessage(TOKEN, alice.publicKey),
+      queryMessage(DEVICE, [DEVICE], 1),
+      policyRequestMessage(DEVICE, 1),
+    ]) {
       assert.equal(verifyMessage(m, signMessage(m, alicePrivate), alicePublic), true, m.ctx);
     }
   });
@@ -156,6 +162,7 @@ describe('messages', () => {
       ids: [DEVICE],
       at: 5,
     });
+    assert.deepEqual(policyRequestMessage(DEVICE, 5), { ctx: 'holdfast.policy-request.v1', device: DEVICE, at: 5 });
   });
 
   it('queryMessage copies the ids, so a later change to the caller’s array does not change what was signed', () => {

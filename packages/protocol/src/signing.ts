@@ -114,3 +114,8 @@ export function enrollmentMessage(token: string, publicKey: string) {
 export function queryMessage(device: string, ids: readonly string[], at: number) {
   return { ctx: 'holdfast.query.v1', device, ids: [...ids], at } as const;
 }
+
+/** What a risk-policy request signature covers: the device asks for its policy at device time `at`. */
+export function policyRequestMessage(device: string, at: number) {
+  return { ctx: 'holdfast.policy-request.v1', device, at } as const;
+}

@@ -9,6 +9,7 @@ import {
   generateDeviceKeys,
   importPrivateKey,
   importPublicKey,
+  policyRequestMessage,
   queryMessage,
   signMessage,
   verifyMessage,
@@ -20,6 +21,8 @@ import {
   createTokenRequestSchema,
   enrollRequestSchema,
   opQuerySchema,
+  placementSchema,
+  policyRequestSchema,
   QUERY_MAX_IDS,
   revokeRequestSchema,
 } from './wire.js';
@@ -284,6 +287,25 @@ describe('createTokenRequestSchema and revokeRequestSchema', () => {
     expectInvalid(() => createTokenRequestSchema.parse(null), '(root)', 'object');
   });
 
+  it('createToken: an optional placement; location or event only with a merchant', () => {
+    assert.deepEqual(createTokenRequestSchema.parse({ merchant: 'acme', location: 'north-1', event: null }), {
+      merchant: 'acme',
+      location: 'north-1',
+      event: null,
+    });
+    assert.deepEqual(createTokenRequestSchema.parse({ merchant: 'acme' }), { merchant: 'acme' });
+    const ref = 'id of 1..64 letters, digits and _.:-';
+    expectInvalid(() => createTokenRequestSchema.parse({ merchant: '' }), 'merchant', 'string of 1..64 characters');
+    expectInvalid(() => createTokenRequestSchema.parse({ merchant: 'a b' }), 'merchant', ref);
+    expectInvalid(() => createTokenRequestSchema.parse({ merchant: 'm'.repeat(65) }), 'merchant');
+    expectInvalid(() => createTokenRequestSchema.parse({ merchant: 'acme', location: 'x/y' }), 'location', ref);
+    expectInvalid(() => createTokenRequestSchema.parse({ merchant: 'acme', event: 7 }), 'event');
+    const alone = 'required when location or event is given';
+    expectInvalid(() => createTokenRequestSchema.parse({ location: 'north-1' }), 'merchant', alone);
+    expectInvalid(() => createTokenRequestSchema.parse({ event: 'final' }), 'merchant', alone);
+    assert.deepEqual(createTokenRequestSchema.parse({ location: null }), { location: null });
+  });
+
   it('revoke: a reason of 1..500 characters', () => {
     assert.equal(revokeRequestSchema.parse({ reason: 'r'.repeat(500) }).reason.length, 500);
     expectInvalid(() => revokeRequestSchema.parse({ reason: '' }), 'reason', 'string of 1..500 characters');
@@ -293,5 +315,44 @@ describe('createTokenRequestSchema and revokeRequestSchema', () => {
       'string of 1..500 characters',
     );
     expectInvalid(() => revokeRequestSchema.parse({}), 'reason', 'required');
+  });
+});
+
+describe('placementSchema', () => {
+  it('takes a merchant and an explicit location and event (null for none)', () => {
+    const placement = { merchant: 'acme.bars:2', location: 'north_1', event: null };
+    assert.deepEqual(placementSchema.parse(placement), placement);
+    expectInvalid(() => placementSchema.parse({ merchant: 'acme', event: null }), 'location', 'required');
+    expectInvalid(() => placementSchema.parse({ merchant: 'acme', location: null }), 'event', 'required');
+    expectInvalid(() => placementSchema.parse({ location: null, event: null }), 'merchant', 'required');
+    expectInvalid(() => placementSchema.parse({ merchant: null, location: null, event: null }), 'merchant');
+    expectInvalid(() => placementSchema.parse({ ...placement, event: 'é' }), 'event');
+    expectInvalid(() => placementSchema.parse({ ...placement, devices: [] }), 'devices', NOT_A_FIELD);
+  });
+});
+
+describe('policyRequestSchema', () => {
+  const request = (overrides: Record<string, unknown> = {}) => ({
+    device: DEVICE,
+    at: T0,
+    sig: signMessage(policyRequestMessage(DEVICE, T0), privateKey),
+    ...overrides,
+  });
+
+  it('parses a signed request whose signature verifies, and only for this purpose', () => {
+    const parsed = policyRequestSchema.parse(request());
+    const publicKey = importPublicKey(keys.publicKey);
+    assert.equal(verifyMessage(policyRequestMessage(parsed.device, parsed.at), parsed.sig, publicKey), true);
+    assert.equal(verifyMessage(policyRequestMessage(parsed.device, parsed.at + 1), parsed.sig, publicKey), false);
+    assert.equal(verifyMessage(queryMessage(parsed.device, [], parsed.at), parsed.sig, publicKey), false);
+  });
+
+  it('checks device, at and sig; rejects unknown fields', () => {
+    expectInvalid(() => policyRequestSchema.parse(request({ device: 'd' })), 'device');
+    expectInvalid(() => policyRequestSchema.parse(request({ at: 1 })), 'at', 'integer 946684800000..7258118400000');
+    expectInvalid(() => policyRequestSchema.parse(request({ sig: 'x' })), 'sig');
+    expectInvalid(() => policyRequestSchema.parse(request({ ids: [] })), 'ids', NOT_A_FIELD);
+    const { sig: _sig, ...unsigned } = request();
+    expectInvalid(() => policyRequestSchema.parse(unsigned), 'sig', 'required');
   });
 });

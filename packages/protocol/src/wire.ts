@@ -7,6 +7,7 @@
  */
 import { epochMs, type Op, opSchema, uuid } from './op.js';
 import type { OpResult, StoredResult } from './results.js';
+import type { SignedPolicy } from './risk-policy.js';
 import * as s from './schema.js';
 import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signing.js';
 
@@ -38,6 +39,28 @@ export const tokenString = () =>
   });
 export const labelString = () => s.string({ minLength: 1, maxLength: 64 });
 
+/** Merchant, location, event and policy key ids: 1..64 letters, digits and `_ . : -`. */
+export const REF_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const refString = () =>
+  s.string({ minLength: 1, maxLength: 64, pattern: REF_PATTERN, patternRule: 'id of 1..64 letters, digits and _.:-' });
+
+// ---- placement ------------------------------------------------------------
+
+/**
+ * Where a device belongs: a merchant, and optionally one of its locations
+ * and an event. A risk policy's scope names devices by it, and exposure is
+ * added up per placement.
+ */
+export const placementSchema = s.object({
+  merchant: refString(),
+  location: s.nullable(refString()),
+  event: s.nullable(refString()),
+});
+export type Placement = s.Infer<typeof placementSchema>;
+
+/** Public keys the server signs risk policies with: key id → raw Ed25519 public key (base64url). */
+export type PolicyKeySet = Record<string, string>;
+
 // ---- enrollment -----------------------------------------------------------
 
 export const enrollRequestSchema = s.object({
@@ -54,19 +77,37 @@ export interface EnrollResponse {
   label: string;
   enrolledAt: number;
   serverTime: number;
+  /**
+   * The server's policy keys, for the terminal to pin (trust on first use)
+   * and verify risk policies with. Additive: servers before risk policies
+   * do not send it.
+   */
+  policyKeys?: PolicyKeySet;
 }
 
-export const createTokenRequestSchema = s.object({
-  label: s.optional(labelString()),
-  /** How long the token stays redeemable; default 24 h, at most 30 days. */
-  ttlSeconds: s.optional(s.int({ min: 60, max: 30 * 24 * 3600 })),
-});
+export const createTokenRequestSchema = s.refine(
+  s.object({
+    label: s.optional(labelString()),
+    /** How long the token stays redeemable; default 24 h, at most 30 days. */
+    ttlSeconds: s.optional(s.int({ min: 60, max: 30 * 24 * 3600 })),
+    /** Placement given to the device that redeems the token (see placementSchema). */
+    merchant: s.optional(refString()),
+    location: s.optional(s.nullable(refString())),
+    event: s.optional(s.nullable(refString())),
+  }),
+  (t) =>
+    t.merchant === undefined && (t.location != null || t.event != null)
+      ? ['merchant', 'required when location or event is given']
+      : null,
+);
 export type CreateTokenRequest = s.Infer<typeof createTokenRequestSchema>;
 
 export interface CreateTokenResponse {
   token: string;
   label: string | null;
   expiresAt: number;
+  /** The placement the enrolling device will get, or null. */
+  placement: Placement | null;
 }
 
 // ---- ingest -----------------------------------------------------------------
@@ -102,6 +143,25 @@ export const opQuerySchema = s.object({
   sig: signatureString(),
 });
 export type OpQuery = s.Infer<typeof opQuerySchema>;
+
+// ---- risk policy ----------------------------------------------------------------
+
+/** A terminal asks for the risk policy in force for it (docs/risk-policy.md). */
+export const policyRequestSchema = s.object({
+  device: uuid(),
+  at: epochMs(),
+  /** Signature over policyRequestMessage(device, at). */
+  sig: signatureString(),
+});
+export type PolicyRequest = s.Infer<typeof policyRequestSchema>;
+
+export interface PolicyResponse {
+  /** The newest policy in force that covers the device, or null when there is none. */
+  policy: SignedPolicy | null;
+  /** Every key a policy from this server may be signed with. */
+  keys: PolicyKeySet;
+  serverTime: number;
+}
 
 export type OpStatus =
   | { id: string; found: false }
@@ -139,4 +199,6 @@ export interface DeviceStatus {
   clockOffsetMs: number | null;
   conflicts: number;
   forks: number;
+  /** Where the device belongs (merchant, location, event), or null if it was never placed. */
+  placement: Placement | null;
 }
