@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { SeededRandom } from '@holdfast/domain';
 import { ProtocolError } from '@holdfast/protocol';
 import { FixedClock } from '../testing/harness.js';
-import { Admission, type AdmissionOptions, admissionOptions } from './admission.js';
+import { AbandonedError, Admission, type AdmissionOptions, admissionOptions } from './admission.js';
 
 function make(overrides: Partial<AdmissionOptions> = {}) {
   const clock = new FixedClock();
@@ -183,5 +183,27 @@ describe('Admission: scheduler', () => {
     c.open();
     assert.deepEqual(await Promise.all([pa, pb, pc]), ['a', 'b', 'c']);
     assert.equal(admission.snapshot().running, 0);
+  });
+});
+
+describe('Admission: abandoned work', () => {
+  it('skips a queued batch whose client hung up before its turn, and counts it', async () => {
+    const { admission } = make({ concurrency: 1 });
+    const log: string[] = [];
+    const first = gate(log, 'first');
+    const gone = gate(log, 'gone');
+    const kept = gate(log, 'kept');
+    let hungUp = false;
+    const p1 = admission.run('backlog', first.work);
+    const p2 = admission.run('backlog', gone.work, () => hungUp);
+    const p3 = admission.run('backlog', kept.work, () => false);
+    await tick();
+    hungUp = true;
+    first.open();
+    kept.open();
+    await assert.rejects(p2, (e: unknown) => e instanceof AbandonedError);
+    assert.deepEqual(await Promise.all([p1, p3]), ['first', 'kept']);
+    assert.deepEqual(log, ['first', 'kept'], 'the abandoned batch never ran');
+    assert.equal(admission.snapshot().totals.abandoned, 1);
   });
 });

@@ -105,11 +105,22 @@ export interface LoadSnapshot {
     admitted: Record<Lane, number>;
     overloaded: number;
     rateLimited: number;
+    /** Batches skipped because their client hung up before their turn. */
+    abandoned: number;
   };
+}
+
+/** The client went away before its batch's turn: nothing was applied, and nobody is listening. */
+export class AbandonedError extends Error {
+  override readonly name = 'AbandonedError';
+  constructor() {
+    super('the client closed the connection before its batch was applied');
+  }
 }
 
 interface Job {
   run: () => Promise<unknown>;
+  abandoned: (() => boolean) | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -131,7 +142,7 @@ export class Admission {
   /** The next free slot of future capacity, on the server clock (ms). */
   #nextSlot = 0;
   readonly #devices = new Map<string, { inFlight: number; tokens: number; at: number }>();
-  readonly #totals = { admitted: { live: 0, backlog: 0 }, overloaded: 0, rateLimited: 0 };
+  readonly #totals = { admitted: { live: 0, backlog: 0 }, overloaded: 0, rateLimited: 0, abandoned: 0 };
 
   constructor(options: AdmissionOptions, clock: Clock, random: Random) {
     this.options = options;
@@ -218,10 +229,16 @@ export class Admission {
     }
   }
 
-  /** Runs `work` when its turn comes: live before backlog, `concurrency` at a time. */
-  run<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` when its turn comes: live before backlog, `concurrency` at a
+   * time. If `abandoned()` is true when the turn comes (the client timed out
+   * and hung up), the work is skipped and the promise rejects with
+   * AbandonedError: applying a batch whose sender has given up only makes it
+   * apply a duplicate later, and in a storm that doubles the server's work.
+   */
+  run<T>(lane: Lane, work: () => Promise<T>, abandoned?: () => boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queues[lane].push({ run: work, resolve: resolve as (v: unknown) => void, reject });
+      this.#queues[lane].push({ run: work, abandoned, resolve: resolve as (v: unknown) => void, reject });
       this.#pump();
     });
   }
@@ -236,6 +253,7 @@ export class Admission {
         admitted: { ...this.#totals.admitted },
         overloaded: this.#totals.overloaded,
         rateLimited: this.#totals.rateLimited,
+        abandoned: this.#totals.abandoned,
       },
     };
   }
@@ -244,6 +262,11 @@ export class Admission {
     while (this.#running < this.options.concurrency) {
       const job = this.#queues.live.shift() ?? this.#queues.backlog.shift();
       if (!job) return;
+      if (job.abandoned?.()) {
+        this.#totals.abandoned++;
+        job.reject(new AbandonedError());
+        continue;
+      }
       this.#start(job);
     }
   }

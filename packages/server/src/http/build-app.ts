@@ -5,7 +5,14 @@
 import { PROTOCOL_VERSION, ProtocolError, revokeRequestSchema, ValidationError } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
-import { Admission, type AdmissionOptions, admissionOptions, LANE_HEADER, type Lane } from './admission.js';
+import {
+  AbandonedError,
+  Admission,
+  type AdmissionOptions,
+  admissionOptions,
+  LANE_HEADER,
+  type Lane,
+} from './admission.js';
 import { errorHandler } from './error-handler.js';
 import { operatorGuard } from './operator-auth.js';
 import { intQuery, uuidParam } from './params.js';
@@ -105,7 +112,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         admission.enterDevice(device);
         entered = true;
       }
-      return await ingestBatch(request, ticket.lane);
+      return await ingestBatch(request, ticket);
     } finally {
       if (entered && device !== null) admission.leaveDevice(device);
       ticket.working = false;
@@ -113,8 +120,20 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     }
   });
 
-  async function ingestBatch(request: FastifyRequest, lane: Lane) {
-    const response = await admission.run(lane, () => service.ingest(request.body));
+  async function ingestBatch(request: FastifyRequest, ticket: Ticket) {
+    const lane = ticket.lane;
+    let response: Awaited<ReturnType<HoldfastService['ingest']>>;
+    try {
+      response = await admission.run(
+        lane,
+        () => service.ingest(request.body),
+        () => ticket.closed,
+      );
+    } catch (error) {
+      // Nobody is listening; answer as for any refusal (nothing was applied) without logging an error.
+      if (error instanceof AbandonedError) throw new ProtocolError('overloaded', error.message);
+      throw error;
+    }
     const counts: Record<string, number> = {};
     for (const r of response.results) counts[r.status] = (counts[r.status] ?? 0) + 1;
     request.log.info(
