@@ -1,0 +1,151 @@
+/**
+ * The SQLite backend on its own thread.
+ *
+ * better-sqlite3 is synchronous: on the main thread, each batch's
+ * transaction (20–40 ms for 500 ops) stops the event loop, and with it
+ * accepting connections, refusing excess load with 503, and answering live
+ * sales. In a reconnection storm that turns into connections waiting tens of
+ * seconds to be accepted, client timeouts, and resent batches. Here the
+ * database lives in a worker thread; the main thread keeps HTTP, parsing and
+ * signature checks, and the two overlap on a two-core machine.
+ *
+ * Every Storage method is forwarded by name, so the thread follows the
+ * interface as it grows. Calls are applied in order, one at a time, by the
+ * worker: the same single-writer discipline as SqliteStorage itself. The
+ * one argument that cannot cross threads, ingest's id generator, is
+ * replaced in the worker by UUIDv7 from the batch's `now` and crypto
+ * randomness (what the service uses in a real server process).
+ *
+ * Errors come back as what they were: ProtocolError with its code and
+ * details (the HTTP layer maps them), other errors by name and message.
+ */
+import { Worker } from 'node:worker_threads';
+import { ProtocolError } from '@holdfast/protocol';
+import type { Storage } from '../storage.js';
+import type { SqliteStorageOptions } from './sqlite-storage.js';
+
+export type ThreadedSqliteOptions = Omit<SqliteStorageOptions, 'crashHook'>;
+
+/** What the worker sends back for one call. */
+export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
+
+export type SerializedError =
+  | {
+      kind: 'protocol';
+      code: ProtocolError['code'];
+      message: string;
+      field?: string;
+      rule?: string;
+      retryAfterMs?: number;
+    }
+  | { kind: 'error'; name: string; message: string; code?: string; stack?: string };
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof ProtocolError) {
+    const wire = error.toWire();
+    return {
+      kind: 'protocol',
+      code: wire.code,
+      message: wire.message,
+      ...(wire.field !== undefined ? { field: wire.field } : {}),
+      ...(wire.rule !== undefined ? { rule: wire.rule } : {}),
+      ...(wire.retryAfterMs !== undefined ? { retryAfterMs: wire.retryAfterMs } : {}),
+    };
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  const code = (e as { code?: unknown }).code;
+  return {
+    kind: 'error',
+    name: e.name,
+    message: e.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(e.stack !== undefined ? { stack: e.stack } : {}),
+  };
+}
+
+export function deserializeError(error: SerializedError): Error {
+  if (error.kind === 'protocol') {
+    const details: { field?: string; rule?: string; retryAfterMs?: number } = {};
+    if (error.field !== undefined) details.field = error.field;
+    if (error.rule !== undefined) details.rule = error.rule;
+    if (error.retryAfterMs !== undefined) details.retryAfterMs = error.retryAfterMs;
+    return new ProtocolError(error.code, error.message, details);
+  }
+  const out = new Error(error.message);
+  out.name = error.name;
+  if (error.code !== undefined) (out as Error & { code?: string }).code = error.code;
+  if (error.stack !== undefined) out.stack = `${error.stack}\n    (in the storage thread)`;
+  return out;
+}
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+function startWorker(options: ThreadedSqliteOptions): Worker {
+  if (!FROM_SOURCE) return new Worker(new URL('./sqlite-thread-worker.js', import.meta.url), { workerData: options });
+  // From the TypeScript sources (tests): workers do not inherit tsx's loader hooks, so register them first.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./sqlite-thread-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData: options });
+}
+
+/**
+ * Opens SQLite in a worker thread and returns a Storage whose every method
+ * runs there. The worker is ended by `close()`.
+ */
+export function openThreadedSqlite(options: ThreadedSqliteOptions): Storage {
+  const worker = startWorker(options);
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 1;
+  let dead: Error | null = null;
+
+  const failAll = (error: Error) => {
+    dead = error;
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+  worker.on('message', (reply: ThreadReply) => {
+    const call = pending.get(reply.id);
+    if (!call) return;
+    pending.delete(reply.id);
+    if (reply.ok) call.resolve(reply.value);
+    else call.reject(deserializeError(reply.error));
+  });
+  worker.on('error', (error) => failAll(error instanceof Error ? error : new Error(String(error))));
+  worker.on('exit', (code) => failAll(new Error(`the storage thread exited (code ${code})`)));
+
+  const call = (method: string, args: unknown[]): Promise<unknown> => {
+    if (dead) return Promise.reject(dead);
+    // ingest's id generator stays behind: the worker makes its own (see the module comment).
+    const sent = method === 'ingest' ? args.slice(0, 2) : args;
+    for (const [i, arg] of sent.entries()) {
+      if (typeof arg === 'function') {
+        return Promise.reject(new TypeError(`storage thread: argument ${i} of ${method} is a function`));
+      }
+    }
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, method, args: sent });
+    });
+  };
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (!dead) await call('close', []).catch(() => undefined);
+      await worker.terminate();
+    })();
+    return closing;
+  };
+
+  return new Proxy({} as Storage, {
+    get(_target, property) {
+      if (property === 'kind') return 'sqlite';
+      if (property === 'close') return close;
+      if (property === 'then') return undefined; // not a thenable
+      if (typeof property !== 'string') return undefined;
+      return (...args: unknown[]) => call(property, args);
+    },
+  });
+}
