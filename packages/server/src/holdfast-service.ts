@@ -6,10 +6,19 @@
  * everything lives in Storage (a public-key cache is only a cache).
  */
 import type { KeyObject } from 'node:crypto';
-import { bugActive, type Clock, cryptoRandom, type Random, systemClock } from '@holdfast/domain';
+import {
+  bugActive,
+  type Clock,
+  cryptoRandom,
+  type DevicePlacement,
+  exposureBound,
+  type Random,
+  systemClock,
+} from '@holdfast/domain';
 import {
   type CreateTokenResponse,
   createTokenRequestSchema,
+  type DeviceStatus,
   type EnrollResponse,
   enrollmentMessage,
   enrollRequestSchema,
@@ -18,15 +27,26 @@ import {
   type OpQueryResponse,
   type OpStatus,
   opQuerySchema,
+  type Placement,
+  type PolicyKeySet,
+  type PolicyResponse,
   ProtocolError,
+  placementSchema,
+  policyDraftSchema,
+  policyRequestMessage,
+  policyRequestSchema,
   queryMessage,
+  riskPolicySchema,
+  type SignedPolicy,
   uuidv7,
   ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
-import type { DeviceRecord, IngestOutcome, Storage, VerifiedBatch } from './storage/storage.js';
+import { newServerKey, policyKeySet } from './policy-keys.js';
+import { type ExposureAnswer, policyForDevice, policyFromDraft } from './risk-policies.js';
+import type { DeviceRecord, IngestOutcome, ServerKeyRecord, Storage, VerifiedBatch } from './storage/storage.js';
 
 export interface HoldfastServiceOptions {
   storage: Storage;
@@ -76,6 +96,10 @@ export class HoldfastService {
     const now = this.clock.now();
     const expiresAt = now + (request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000;
     const label = request.label ?? null;
+    const placement: Placement | null =
+      request.merchant === undefined
+        ? null
+        : { merchant: request.merchant, location: request.location ?? null, event: request.event ?? null };
     await this.storage.insertEnrollmentToken({
       id: this.newId(),
       tokenHash: tokenHash(token),
@@ -85,8 +109,11 @@ export class HoldfastService {
       usedAt: null,
       deviceId: null,
       publicKey: null,
+      merchant: placement?.merchant ?? null,
+      location: placement?.location ?? null,
+      event: placement?.event ?? null,
     });
-    return { token, label, expiresAt };
+    return { token, label, expiresAt, placement };
   }
 
   async enroll(body: unknown): Promise<EnrollResponse> {
@@ -122,6 +149,7 @@ export class HoldfastService {
           label: outcome.device.label,
           enrolledAt: outcome.device.enrolledAt,
           serverTime: now,
+          policyKeys: await this.policyKeys(),
         };
       case 'token_invalid':
         throw new ProtocolError('token_invalid', 'enrollment token is not known', { field: 'token' });
@@ -190,6 +218,98 @@ export class HoldfastService {
     });
     const fresh = await this.storage.getDevice(query.device);
     return { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.clock.now() };
+  }
+
+  /** Places a device (merchant, location, event) and answers its status; not_found for an unknown id. */
+  async setPlacement(id: string, body: unknown): Promise<DeviceStatus> {
+    const placement = parse(placementSchema, body);
+    const device = await this.storage.setDevicePlacement(id, placement, this.clock.now());
+    const status = device ? await this.storage.deviceStatus(id) : null;
+    if (!status) throw new ProtocolError('not_found', `no device ${id}`);
+    return status;
+  }
+
+  /** The public policy keys, creating the signing key if the database has none yet. */
+  async policyKeys(): Promise<PolicyKeySet> {
+    await this.#activeServerKey();
+    return policyKeySet(await this.storage.listServerKeys());
+  }
+
+  /**
+   * Issues a policy from an operator's draft: the server assigns `id`,
+   * `version` (the scope's next, decided in the storage transaction),
+   * `issuedAt` and, unless given, `validFrom`; signs it and stores it.
+   * A draft that would make an invalid policy is refused naming the field.
+   */
+  async issuePolicy(body: unknown): Promise<SignedPolicy> {
+    const draft = parse(policyDraftSchema, body);
+    const now = this.clock.now();
+    const id = this.newId();
+    // The rules across fields (expiresAt after issuedAt, at most 90 days) need the assigned fields:
+    // check the whole policy now, so a bad draft is refused before anything is locked.
+    parse(riskPolicySchema, policyFromDraft(draft, { id, version: 1, issuedAt: now }));
+    await this.#activeServerKey();
+    return this.storage.issuePolicy({ draft, id, now });
+  }
+
+  /** Every policy issued, oldest first, with the keys that verify them. */
+  async listPolicies(): Promise<{ policies: SignedPolicy[]; keys: PolicyKeySet }> {
+    const [policies, keys] = await Promise.all([this.storage.listPolicies(), this.policyKeys()]);
+    return { policies, keys };
+  }
+
+  /** A device asks for its policy: the newest in force covering its placement, with the policy keys. */
+  async fetchPolicy(body: unknown): Promise<PolicyResponse> {
+    const request = parse(policyRequestSchema, body);
+    const device = await this.#activeDevice(request.device);
+    if (!verifyMessage(policyRequestMessage(request.device, request.at), request.sig, this.#key(device))) {
+      throw new ProtocolError(
+        'bad_signature',
+        `policy request signature does not verify with device ${request.device}'s key`,
+        { field: 'sig' },
+      );
+    }
+    const keys = await this.policyKeys();
+    const now = this.clock.now();
+    let policy: SignedPolicy | null = null;
+    if (device.merchant !== null) {
+      const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
+      policy = policyForDevice(await this.storage.listPolicies({ merchant: device.merchant }), placement, now, keys);
+    }
+    return { policy, keys, serverTime: now };
+  }
+
+  /**
+   * The exposure at `at` (default now): the bound every policy issued
+   * allows the placed devices (`exposureBound`), and the offline-approved
+   * payments not yet settled.
+   */
+  async exposure(at: number = this.clock.now()): Promise<ExposureAnswer> {
+    const [policies, devices, actual] = await Promise.all([
+      this.storage.listPolicies(),
+      this.storage.listDevices(),
+      this.storage.exposureActual(),
+    ]);
+    const placed: DevicePlacement[] = [];
+    const unplaced: string[] = [];
+    for (const d of devices) {
+      if (d.merchant === null) unplaced.push(d.id);
+      else placed.push({ id: d.id, merchant: d.merchant, location: d.location, event: d.event });
+    }
+    // Every policy ever issued: nothing is settled yet (no forwarding worker), so approvals made
+    // under any of them may still be unsettled, and `worst*` must count them (docs/risk-policy.md).
+    const report = exposureBound(
+      policies.map((p) => p.policy),
+      placed,
+      at,
+    );
+    return { at, bound: report.groups, uncovered: report.uncovered, unplaced, actual };
+  }
+
+  /** The active signing key; the first caller on an empty database creates it. */
+  async #activeServerKey(): Promise<ServerKeyRecord> {
+    const keys = await this.storage.listServerKeys();
+    return keys[0] ?? this.storage.ensureServerKey(newServerKey(this.clock.now()));
   }
 
   async #activeDevice(id: string): Promise<DeviceRecord> {

@@ -24,12 +24,22 @@ export {
   type IngestFacts,
   type IngestPlan,
   type LedgerEvent,
+  type OfflinePaymentRecord,
   planIngest,
   type SaleRecord,
   type ShiftRecord,
   shiftRefs,
 } from './ingest/plan-ingest.js';
 export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
+export { newServerKey, policyKeyId, policyKeySet } from './policy-keys.js';
+export {
+  type AssignedFields,
+  DEFAULT_VALID_FROM_LEAD_MS,
+  type ExposureAnswer,
+  nextIssuedAt,
+  policyForDevice,
+  policyFromDraft,
+} from './risk-policies.js';
 export {
   DATABASE_FILE,
   loadOrCreateOperatorToken,

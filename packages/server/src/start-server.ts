@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
 import { buildApp } from './http/build-app.js';
+import { newServerKey } from './policy-keys.js';
 import { PostgresStorage } from './storage/postgres/postgres-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import type { Storage } from './storage/storage.js';
@@ -82,17 +83,24 @@ export async function openSqliteStorage(dataDir: string): Promise<SqliteStorage>
   return storage;
 }
 
-/** The storage `options` select (PostgreSQL with a databaseUrl, else SQLite in dataDir), migrated. */
+/**
+ * The storage `options` select (PostgreSQL with a databaseUrl, else SQLite
+ * in dataDir), migrated, with a policy-signing key (created on the first
+ * start; every later start and every other process finds the same one).
+ */
 export async function openStorage(
   options: Pick<StartServerOptions, 'dataDir' | 'databaseUrl' | 'databasePoolSize'>,
 ): Promise<Storage> {
-  if (options.databaseUrl === undefined) return openSqliteStorage(options.dataDir);
-  const storage = new PostgresStorage({
-    connectionString: options.databaseUrl,
-    ...(options.databasePoolSize !== undefined ? { pool: { max: options.databasePoolSize } } : {}),
-  });
+  const storage =
+    options.databaseUrl === undefined
+      ? new SqliteStorage({ path: join(options.dataDir, DATABASE_FILE) })
+      : new PostgresStorage({
+          connectionString: options.databaseUrl,
+          ...(options.databasePoolSize !== undefined ? { pool: { max: options.databasePoolSize } } : {}),
+        });
   try {
     await storage.migrate();
+    await storage.ensureServerKey(newServerKey(Date.now()));
   } catch (error) {
     await storage.close();
     throw error;
@@ -122,6 +130,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(options.admission ? { admission: options.admission } : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
+    app.log.info({ policyKeys: (await storage.listServerKeys()).map((k) => k.id) }, 'policy signing key ready');
   } catch (error) {
     // Nothing may stay open when a start fails (a bad token file, a port in use).
     await storage.close();

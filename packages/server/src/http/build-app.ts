@@ -2,7 +2,7 @@
  * The HTTP API (Fastify): terminal endpoints, operator endpoints, health.
  * See docs/protocol.md for every route, body and error.
  */
-import { PROTOCOL_VERSION, ProtocolError, revokeRequestSchema, ValidationError } from '@holdfast/protocol';
+import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema, ValidationError } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
 import {
@@ -145,6 +145,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.post('/v1/ops/query', async (request) => service.queryOps(request.body));
 
+  app.post('/v1/policy', async (request) => service.fetchPolicy(request.body));
+
   void app.register(
     async (admin) => {
       admin.addHook('onRequest', operatorGuard(options.operatorToken));
@@ -173,6 +175,35 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         if (!device) throw new ProtocolError('not_found', `no device ${id}`);
         request.log.warn({ device: id, reason }, 'device revoked');
         return service.storage.deviceStatus(id);
+      });
+
+      admin.post('/devices/:id/placement', async (request) => {
+        const id = uuidParam((request.params as { id?: unknown }).id, 'id');
+        const status = await service.setPlacement(id, request.body);
+        request.log.info({ device: id, placement: status.placement }, 'device placed');
+        return status;
+      });
+
+      admin.post('/policies', async (request) => {
+        const signed = await service.issuePolicy(request.body);
+        const { scope, currency, validFrom, expiresAt } = signed.policy;
+        request.log.info(
+          { policy: policyRef(signed.policy), keyId: signed.keyId, scope, currency, validFrom, expiresAt },
+          'risk policy issued',
+        );
+        return signed;
+      });
+
+      admin.get('/policies', async () => service.listPolicies());
+
+      admin.get('/exposure', async (request) => {
+        // Epoch ms as the protocol bounds it (years 2000..2200); a future `at` reads the bound ahead of time.
+        const at = intQuery(request.query, 'at', {
+          min: 946_684_800_000,
+          max: 7_258_118_400_000,
+          fallback: service.clock.now(),
+        });
+        return service.exposure(at);
       });
 
       admin.get('/ops/:id', async (request) => {

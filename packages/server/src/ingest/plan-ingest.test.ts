@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   ChainBuilder,
+  type Decision,
   GENESIS_HASH,
   generateDeviceKeys,
   type Op,
   type OpResult,
+  type SaleBody,
   sealOp,
   uuidv7,
 } from '@holdfast/protocol';
@@ -22,6 +24,7 @@ import {
   type IngestPlan,
   type KnownOp,
   type LedgerEvent,
+  type OfflinePaymentRecord,
   planIngest,
   type SaleRecord,
   type ShiftRecord,
@@ -48,6 +51,9 @@ function newDeviceRecord(id: string): DeviceRecord {
     gapTo: null,
     lastSeenAt: null,
     clockOffsetMs: null,
+    merchant: null,
+    location: null,
+    event: null,
   };
 }
 
@@ -62,6 +68,9 @@ function makeDevice() {
     open: (openingFloat = 10_000, currency = 'EUR') =>
       chain.next('shift.opened', { clerk: 'ana', currency, openingFloat }),
     sale: (shift: string, total: number, extra = {}) => chain.next('sale.recorded', saleBody(shift, total, extra)),
+    /** A sale of `total` with the tenders given and the terminal's decision. */
+    paid: (shift: string, total: number, tenders: SaleBody['tenders'], decision: Decision) =>
+      chain.next('sale.recorded', saleBody(shift, total, { tenders }), decision),
     move: (shift: string, direction: 'in' | 'out', amount: number) =>
       chain.next('cash.moved', cashMovedBody(shift, direction, amount)),
     close: (shift: string, countedCash: number) => chain.next('shift.closed', { shift, currency: 'EUR', countedCash }),
@@ -85,6 +94,7 @@ class MemoryStore {
   readonly shifts = new Map<string, ShiftRecord>();
   readonly ledger: LedgerEvent[] = [];
   readonly sales: SaleRecord[] = [];
+  readonly offlinePayments: OfflinePaymentRecord[] = [];
   readonly exceptions: ExceptionRecord[] = [];
   now = NOW;
 
@@ -142,6 +152,11 @@ class MemoryStore {
     }
     this.ledger.push(...plan.ledger);
     this.sales.push(...plan.sales);
+    for (const p of plan.offlinePayments) {
+      const key = (x: OfflinePaymentRecord) => `${x.opId}/${x.tenderIndex}`;
+      assert.ok(!this.offlinePayments.some((x) => key(x) === key(p)), `plan re-inserts offline payment ${key(p)}`);
+      this.offlinePayments.push(p);
+    }
     for (const s of plan.shifts) this.shifts.set(s.id, s);
     for (const x of plan.exceptions) {
       if (!this.exceptions.some((e) => e.dedupeKey === x.dedupeKey)) this.exceptions.push(x);
@@ -168,6 +183,7 @@ function assertWritesNothing(plan: IngestPlan): void {
   assert.deepEqual(plan.inserts, []);
   assert.deepEqual(plan.ledger, []);
   assert.deepEqual(plan.sales, []);
+  assert.deepEqual(plan.offlinePayments, []);
   assert.deepEqual(plan.cashMovements, []);
   assert.deepEqual(plan.shifts, []);
 }
@@ -612,6 +628,97 @@ describe('planIngest: shift projection', () => {
       ['shift_already_open', 'insufficient_cash'],
     );
     assert.equal(store.shifts.get(second.id)?.cashOut, 150);
+  });
+});
+
+describe('planIngest: offline payments', () => {
+  const LOCAL: Decision = { mode: 'local', outcome: 'approved', policy: 'p@3', rule: 'within_limits' };
+  const card = (amount: number, token: string, last4 = '4242') =>
+    ({ type: 'card', amount, token, brand: 'visa', last4 }) as const;
+
+  it('lists each card tender of a locally approved sale, with the op, the card and the policy; not cash', () => {
+    const { store, d } = setup();
+    const open = d.open();
+    const split = d.paid(
+      open.id,
+      1_000,
+      [card(600, 'tok_aaaaaaaa', '1111'), { type: 'cash', amount: 100, tendered: 100 }, card(300, 'tok_bbbbbbbb')],
+      LOCAL,
+    );
+    const plan = store.ingest(d.id, [open, split]);
+    assert.deepEqual(statuses(plan.results), ['accepted', 'accepted']);
+    const base = { opId: split.id, device: d.id, seq: 2, tender: 'card', currency: 'EUR', brand: 'visa' } as const;
+    assert.deepEqual(plan.offlinePayments, [
+      {
+        ...base,
+        tenderIndex: 0,
+        amount: 600,
+        last4: '1111',
+        token: 'tok_aaaaaaaa',
+        policy: 'p@3',
+        approvedAt: split.at,
+        receivedAt: NOW,
+      },
+      {
+        ...base,
+        tenderIndex: 2,
+        amount: 300,
+        last4: '4242',
+        token: 'tok_bbbbbbbb',
+        policy: 'p@3',
+        approvedAt: split.at,
+        receivedAt: NOW,
+      },
+    ]);
+  });
+
+  it('lists nothing for card sales approved online or without a decision, a local decline, or a cash sale', () => {
+    const { store, d } = setup();
+    const open = d.open();
+    const tenders = [card(500, 'tok_cccccccc')];
+    const ops = [
+      open,
+      d.paid(open.id, 500, tenders, { mode: 'online', outcome: 'approved', policy: null }),
+      d.paid(open.id, 500, tenders, { mode: 'none', outcome: 'approved', policy: null }),
+      d.paid(open.id, 500, tenders, { mode: 'local', outcome: 'declined', policy: 'p@3', rule: 'floor_limit' }),
+      d.paid(open.id, 500, [{ type: 'cash', amount: 500, tendered: 500 }], LOCAL),
+    ];
+    const plan = store.ingest(d.id, ops);
+    assert.deepEqual(statuses(plan.results), ['accepted', 'accepted', 'accepted', 'accepted', 'accepted']);
+    assert.deepEqual(plan.offlinePayments, []);
+  });
+
+  it('lists a payment once: a replay, a conflict, a fork or a gap lists nothing', () => {
+    const { store, d } = setup();
+    const open = d.open();
+    const sale = d.paid(open.id, 500, [card(500, 'tok_dddddddd')], LOCAL);
+    assert.equal(store.ingest(d.id, [open, sale]).offlinePayments.length, 1);
+    assertWritesNothing(store.ingest(d.id, [open, sale]));
+    const changed = reseal(sale, { body: saleBody(open.id, 400, { tenders: [card(400, 'tok_dddddddd')] }) });
+    assertWritesNothing(store.ingest(d.id, [changed]));
+    const later = d.paid(open.id, 700, [card(700, 'tok_eeeeeeee')], LOCAL);
+    const past = d.paid(open.id, 800, [card(800, 'tok_ffffffff')], LOCAL);
+    assertWritesNothing(store.ingest(d.id, [past]));
+    assert.deepEqual(
+      store.ingest(d.id, [later, past]).offlinePayments.map((p) => p.amount),
+      [700, 800],
+    );
+    assert.equal(store.offlinePayments.length, 3);
+  });
+
+  it('lists a locally approved sale that breaks a shift rule (the payment happened), not one with an invalid body', () => {
+    const { store, d } = setup();
+    const orphan = d.paid(uuidv7(T0, new Uint8Array(10)), 500, [card(500, 'tok_gggggggg')], LOCAL);
+    const plan = store.ingest(d.id, [orphan]);
+    assert.deepEqual(
+      plan.exceptions.map((x) => x.type),
+      ['shift_rule'],
+    );
+    assert.equal(plan.offlinePayments.length, 1);
+    const bad = d.chain.next('sale.recorded', { ...saleBody(orphan.body.shift as string, 500), total: 1 }, LOCAL);
+    const rejected = store.ingest(d.id, [bad]);
+    assert.equal(rejected.results[0]?.status, 'rejected');
+    assert.deepEqual(rejected.offlinePayments, []);
   });
 });
 

@@ -18,6 +18,8 @@
  *   otherwise ....................... stored, chain advances:
  *       unknown kind / invalid body → rejected (stored, no effect but an exception)
  *       else                        → accepted: ledger event, projections
+ *                                      (a sale whose decision says "approved locally"
+ *                                       also lists its card tenders as offline payments)
  *
  * Facts recorded offline have already happened, so an op that breaks a
  * shift rule (a sale on a closed shift, a drawer count that does not match)
@@ -97,6 +99,32 @@ export interface CashMovementRecord {
   appliedAt: number;
 }
 
+/**
+ * A card payment the terminal approved on its own (`decision.mode` local,
+ * outcome approved): money the processor has not confirmed. One per card
+ * tender of such a sale. Stored unsettled; settlement (later work) fills in
+ * `settled_at` and `outcome` on the stored row.
+ */
+export interface OfflinePaymentRecord {
+  opId: string;
+  /** Index of the tender in the sale's `tenders`: a sale may be split over several cards. */
+  tenderIndex: number;
+  device: string;
+  seq: number;
+  tender: 'card';
+  amount: number;
+  currency: string;
+  brand: string;
+  last4: string;
+  /** The processor token of the card (never a card number). */
+  token: string;
+  /** The op's `decision.policy`: the policy the terminal approved under, or null. */
+  policy: string | null;
+  /** Device clock at approval (the op's `at`): evidence only. */
+  approvedAt: number;
+  receivedAt: number;
+}
+
 export const EXCEPTION_TYPES = ['conflict', 'fork', 'op_rejected', 'shift_rule', 'cash_variance'] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 
@@ -148,6 +176,8 @@ export interface IngestPlan {
   inserts: { op: Op; result: StoredResult }[];
   ledger: LedgerEvent[];
   sales: SaleRecord[];
+  /** Card tenders of sales approved locally (offline), for the exposure actually held. */
+  offlinePayments: OfflinePaymentRecord[];
   cashMovements: CashMovementRecord[];
   /** Shifts created or changed, final state. */
   shifts: ShiftRecord[];
@@ -172,6 +202,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     inserts: [],
     ledger: [],
     sales: [],
+    offlinePayments: [],
     cashMovements: [],
     shifts: [],
     exceptions: [],
@@ -424,6 +455,26 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
             deviceAt: op.at,
             appliedAt: now,
           });
+          if (op.decision.mode === 'local' && op.decision.outcome === 'approved') {
+            body.tenders.forEach((tender, tenderIndex) => {
+              if (tender.type !== 'card') return;
+              plan.offlinePayments.push({
+                opId: op.id,
+                tenderIndex,
+                device: device.id,
+                seq: op.seq,
+                tender: 'card',
+                amount: tender.amount,
+                currency: body.currency,
+                brand: tender.brand,
+                last4: tender.last4,
+                token: tender.token,
+                policy: op.decision.policy,
+                approvedAt: op.at,
+                receivedAt: now,
+              });
+            });
+          }
           plan.ledger.push(
             event(op, op.kind, body.shift, body.currency, body.total, { cash, card, lines: body.lines.length }),
           );

@@ -19,5 +19,6 @@ export function deviceStatusOf(d: DeviceRecord, conflicts: number, forks: number
     clockOffsetMs: d.clockOffsetMs,
     conflicts,
     forks,
+    placement: d.merchant === null ? null : { merchant: d.merchant, location: d.location, event: d.event },
   };
 }

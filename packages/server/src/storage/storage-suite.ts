@@ -21,6 +21,7 @@ import {
 } from '@holdfast/protocol';
 import { tokenHash } from '../enrollment.js';
 import { createHarness, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
+import { riskPolicySuite } from './risk-policy-suite.js';
 import type { EnrollmentTokenRecord, Storage, VerifiedBatch } from './storage.js';
 
 export type OpenStorage = () => Promise<Storage>;
@@ -122,6 +123,9 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
         usedAt: null,
         deviceId: null,
         publicKey: null,
+        merchant: null,
+        location: null,
+        event: null,
         ...over,
       });
       const newDeviceId = () => uuidv7(T0, crypto.getRandomValues(new Uint8Array(10)));
@@ -155,6 +159,9 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
           gapTo: null,
           lastSeenAt: null,
           clockOffsetMs: null,
+          merchant: null,
+          location: null,
+          event: null,
         });
         const retry = await h.storage.redeemEnrollmentToken({
           tokenHash: t.tokenHash,
@@ -516,6 +523,7 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
           clockOffsetMs: 0,
           conflicts: 1,
           forks: 0,
+          placement: null,
         });
         h.clock.advance(1_000);
         await sendOk(h, d.batch(ops.slice(3), 8, h.clock.now() - 3_000));
@@ -590,5 +598,7 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
         assert.deepEqual(summary.exceptions, {});
       });
     });
+
+    riskPolicySuite(test);
   });
 }

@@ -11,8 +11,16 @@
  * All methods are async so that a networked database fits; the SQLite
  * backend simply does its work synchronously inside them.
  */
-import type { DeviceStatus, Op, OpResult, StoredResult } from '@holdfast/protocol';
-import type { ExceptionRecord, LedgerEvent, ShiftRecord } from '../ingest/plan-ingest.js';
+import type {
+  DeviceStatus,
+  Op,
+  OpResult,
+  Placement,
+  PolicyDraft,
+  SignedPolicy,
+  StoredResult,
+} from '@holdfast/protocol';
+import type { ExceptionRecord, LedgerEvent, OfflinePaymentRecord, ShiftRecord } from '../ingest/plan-ingest.js';
 
 export type StorageKind = 'sqlite' | 'postgres';
 
@@ -31,6 +39,11 @@ export interface DeviceRecord {
   gapTo: number | null;
   lastSeenAt: number | null;
   clockOffsetMs: number | null;
+  /** Placement: null until placed (at enrollment from its token, or by an operator). */
+  merchant: string | null;
+  /** Set only together with `merchant`. */
+  location: string | null;
+  event: string | null;
 }
 
 export interface EnrollmentTokenRecord {
@@ -43,6 +56,68 @@ export interface EnrollmentTokenRecord {
   usedAt: number | null;
   deviceId: string | null;
   publicKey: string | null;
+  /** Placement copied onto the device that redeems the token; all null for none. */
+  merchant: string | null;
+  location: string | null;
+  event: string | null;
+}
+
+/**
+ * A key the server signs risk policies with (Ed25519). The private key
+ * lives in the database so that every process on one PostgreSQL signs with
+ * the same key; it never leaves the server (no API answer, no log).
+ */
+export interface ServerKeyRecord {
+  /** policyKeyId(publicKey): first 16 hex digits of SHA-256 of the raw public key. */
+  id: string;
+  /** Raw Ed25519 public key, base64url. */
+  publicKey: string;
+  /** PKCS#8 DER, base64url. */
+  privateKey: string;
+  createdAt: number;
+  /** When it stopped signing; null for the active key (at most one). */
+  retiredAt: number | null;
+}
+
+/** An operator's draft, with what the service assigned before the storage transaction. */
+export interface PolicyIssueRequest {
+  draft: PolicyDraft;
+  /** UUIDv7 of the new policy. */
+  id: string;
+  /** Server clock when it was asked for; issuedAt is this, or just after the latest policy. */
+  now: number;
+}
+
+/**
+ * The newest policies when the next one is issued, read inside the issuing
+ * transaction: the next version of the scope, and the latest issuedAt of
+ * any policy (so that a policy issued later is always newer by
+ * `comparePolicies`, even across processes whose clocks differ).
+ */
+export interface PolicyIssueSlot {
+  version: number;
+  /** Largest issuedAt of all policies so far, or null for the first. */
+  latestIssuedAt: number | null;
+}
+
+/** An offline payment as stored, with what settlement will fill in later. */
+export interface StoredOfflinePayment extends OfflinePaymentRecord {
+  /** When the processor settled it (server clock); null until then. Nothing fills it in yet. */
+  settledAt: number | null;
+  /** The processor's outcome (e.g. captured, declined); null until settled. */
+  outcome: string | null;
+}
+
+/** Unsettled offline-approved payments of one currency and placement (the device's current placement). */
+export interface ExposureActual {
+  currency: string;
+  /** Null for devices that were never placed. */
+  merchant: string | null;
+  location: string | null;
+  event: string | null;
+  /** Σ unsettled amounts, minor units. */
+  amount: number;
+  count: number;
 }
 
 /** What redeeming a token did; see enrollment.ts for the rules. */
@@ -122,6 +197,8 @@ export interface Storage {
   getDevice(id: string): Promise<DeviceRecord | null>;
   listDevices(): Promise<DeviceRecord[]>;
   revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null>;
+  /** Sets a device's placement; null if there is no such device. */
+  setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null>;
   deviceStatus(id: string): Promise<DeviceStatus | null>;
   listDeviceStatuses(): Promise<DeviceStatus[]>;
 
@@ -141,4 +218,35 @@ export interface Storage {
   listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>>;
   listShifts(device: string | null): Promise<ShiftRecord[]>;
   summary(): Promise<StoreSummary>;
+
+  /**
+   * The active policy-signing key: the one stored, or `candidate` stored
+   * now if there is none. Several processes calling at once get the same key.
+   */
+  ensureServerKey(candidate: ServerKeyRecord): Promise<ServerKeyRecord>;
+  /** Keys that have not been retired, newest first (the first signs). */
+  listServerKeys(): Promise<ServerKeyRecord[]>;
+
+  /**
+   * Issues a policy in one transaction: reads the slot (the scope's next
+   * version, the latest issuedAt) and the active server key, signs with
+   * the shared `signIssued` (risk-policies.ts) and stores the result.
+   * Concurrent issuers, in any process, get distinct versions: the second
+   * waits for the first (or, on a unique violation, runs again). Throws
+   * ProtocolError('invalid_request') if the assigned fields break a rule
+   * (see signIssued), and an Error if there is no active key; nothing is
+   * stored then. Policies are append-only. (Arguments are data, not
+   * callbacks: a backend may run in another thread.)
+   */
+  issuePolicy(request: PolicyIssueRequest): Promise<SignedPolicy>;
+  /** Stored policies, oldest first (issuedAt, id); only `merchant`'s, if given. */
+  listPolicies(filter?: { merchant?: string }): Promise<SignedPolicy[]>;
+
+  /** Offline-approved payments (projection), by device, seq, tender; only `device`'s, if given. */
+  listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]>;
+  /**
+   * Unsettled offline payments summed per currency and the device's
+   * current placement, sorted by currency, merchant, location, event (null first).
+   */
+  exposureActual(): Promise<ExposureActual[]>;
 }

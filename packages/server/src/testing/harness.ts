@@ -8,14 +8,17 @@ import type { KeyObject } from 'node:crypto';
 import type { Clock, TimerHandle } from '@holdfast/domain';
 import {
   type Batch,
+  type CardTender,
   type CashMovedBody,
   ChainBuilder,
+  type Decision,
   type DeviceKeys,
   type EnrollResponse,
   enrollmentMessage,
   generateDeviceKeys,
   type IngestResponse,
   importPrivateKey,
+  NO_DECISION,
   type Op,
   type SaleBody,
   type ShiftOpenedBody,
@@ -67,6 +70,8 @@ export interface TestDevice {
   openShift(body?: Partial<ShiftOpenedBody>): Op;
   /** Appends a cash sale of `total` minor units on `shift`. */
   sale(shift: string, total?: number, extra?: Partial<SaleBody>): Op;
+  /** Appends a sale of `total` paid by one card (EUR), recorded with `decision` (default: none). */
+  cardSale(shift: string, total: number, decision?: Decision, card?: Partial<CardTender>): Op;
   /** Appends a cash.moved op (EUR). */
   cashMove(shift: string, direction: 'in' | 'out', amount: number, extra?: Partial<CashMovedBody>): Op;
   /** Appends a shift.closed op (EUR) with the clerk's count. */
@@ -125,6 +130,11 @@ export function saleBody(shift: string, total: number, extra: Partial<SaleBody> 
     tenders: total > 0 ? [{ type: 'cash', amount: total, tendered: total }] : [],
     ...extra,
   };
+}
+
+/** A card tender of `amount` (a Visa ending 4242 unless told otherwise). */
+export function cardTender(amount: number, card: Partial<CardTender> = {}): CardTender {
+  return { type: 'card', amount, token: 'tok_test_4242', brand: 'visa', last4: '4242', ...card };
 }
 
 /** A valid cash.moved body; the reason follows the direction. */
@@ -200,6 +210,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       openShift: (body = {}) =>
         chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 10_000, ...body }),
       sale: (shift, total = 450, extra = {}) => chain.next('sale.recorded', saleBody(shift, total, extra)),
+      cardSale: (shift, total, decision = NO_DECISION, card = {}) =>
+        chain.next('sale.recorded', saleBody(shift, total, { tenders: [cardTender(total, card)] }), decision),
       cashMove: (shift, direction, amount, extra = {}) =>
         chain.next('cash.moved', cashMovedBody(shift, direction, amount, extra)),
       closeShift: (shift, countedCash) => chain.next('shift.closed', { shift, currency: 'EUR', countedCash }),

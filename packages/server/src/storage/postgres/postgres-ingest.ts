@@ -131,6 +131,12 @@ ins_exceptions AS (
     WITH ORDINALITY AS t(id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key, n)
   ORDER BY t.n
   ON CONFLICT (dedupe_key) DO NOTHING
+),
+ins_offline AS (
+  INSERT INTO offline_payments (op_id, tender_index, device, seq, tender, amount, currency, brand, last4, token,
+                                policy, approved_at, received_at)
+  SELECT * FROM unnest($76::text[], $77::int[], $78::text[], $79::bigint[], $80::text[], $81::bigint[], $82::text[],
+                       $83::text[], $84::text[], $85::text[], $86::text[], $87::bigint[], $88::bigint[])
 )
 UPDATE devices SET high_water = $68, head_hash = $69, latest_seq = $70, gap_from = $71, gap_to = $72,
                    last_seen_at = $73, clock_offset_ms = $74
@@ -141,7 +147,7 @@ function columns<T>(rows: readonly T[], ...fields: ((row: T) => unknown)[]): unk
   return fields.map((field) => rows.map(field));
 }
 
-/** Writes a plan (ops, ledger, projections, exceptions, the device head) in one round trip. */
+/** Writes a plan (ops, ledger, projections, offline payments, exceptions, the device head) in one round trip. */
 export async function writePlan(
   client: pg.PoolClient,
   batch: VerifiedBatch,
@@ -249,6 +255,22 @@ export async function writePlan(
       d.lastSeenAt,
       d.clockOffsetMs,
       deviceId,
+      ...columns(
+        plan.offlinePayments,
+        (p) => p.opId,
+        (p) => p.tenderIndex,
+        (p) => p.device,
+        (p) => p.seq,
+        (p) => p.tender,
+        (p) => p.amount,
+        (p) => p.currency,
+        (p) => p.brand,
+        (p) => p.last4,
+        (p) => p.token,
+        (p) => p.policy,
+        (p) => p.approvedAt,
+        (p) => p.receivedAt,
+      ),
     ],
   });
 }

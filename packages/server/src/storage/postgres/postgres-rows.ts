@@ -8,8 +8,14 @@
  * that arrive inside JSON built by the query (json_agg) are numbers already.
  */
 import type { Op, StoredResult } from '@holdfast/protocol';
-import type { ExceptionRecord, LedgerEvent, ShiftRecord } from '../../ingest/plan-ingest.js';
-import type { DeviceRecord, EnrollmentTokenRecord, StoredOp } from '../storage.js';
+import type { ExceptionRecord, LedgerEvent, OfflinePaymentRecord, ShiftRecord } from '../../ingest/plan-ingest.js';
+import type {
+  DeviceRecord,
+  EnrollmentTokenRecord,
+  ServerKeyRecord,
+  StoredOfflinePayment,
+  StoredOp,
+} from '../storage.js';
 
 export type Row = Record<string, unknown>;
 
@@ -20,9 +26,20 @@ export function int(value: unknown): number {
   return n;
 }
 
+/**
+ * A device with its placement, every column named: a named prepared
+ * statement with `SELECT *` stops working ("cached plan must not change
+ * result type") once a later migration adds a column, in every process
+ * still running the release before it.
+ */
+export const DEVICE_COLUMNS = `d.id, d.label, d.public_key, d.enrolled_at, d.revoked_at, d.revoke_reason, d.high_water,
+  d.head_hash, d.latest_seq, d.gap_from, d.gap_to, d.last_seen_at, d.clock_offset_ms, p.merchant, p.location, p.event`;
+export const DEVICE_FROM = 'devices d LEFT JOIN device_placements p ON p.device = d.id';
+
 export const intOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : int(value));
 
-const textOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+export const textOrNull = (value: unknown): string | null =>
+  value === null || value === undefined ? null : String(value);
 
 export function toDevice(r: Row): DeviceRecord {
   return {
@@ -39,6 +56,9 @@ export function toDevice(r: Row): DeviceRecord {
     gapTo: intOrNull(r.gap_to),
     lastSeenAt: intOrNull(r.last_seen_at),
     clockOffsetMs: intOrNull(r.clock_offset_ms),
+    merchant: textOrNull(r.merchant),
+    location: textOrNull(r.location),
+    event: textOrNull(r.event),
   };
 }
 
@@ -52,6 +72,39 @@ export function toToken(r: Row): EnrollmentTokenRecord {
     usedAt: intOrNull(r.used_at),
     deviceId: textOrNull(r.device_id),
     publicKey: textOrNull(r.public_key),
+    merchant: textOrNull(r.merchant),
+    location: textOrNull(r.location),
+    event: textOrNull(r.event),
+  };
+}
+
+export function toServerKey(r: Row): ServerKeyRecord {
+  return {
+    id: r.id as string,
+    publicKey: r.public_key as string,
+    privateKey: r.private_key as string,
+    createdAt: int(r.created_at),
+    retiredAt: intOrNull(r.retired_at),
+  };
+}
+
+export function toOfflinePayment(r: Row): StoredOfflinePayment {
+  return {
+    opId: r.op_id as string,
+    tenderIndex: int(r.tender_index),
+    device: r.device as string,
+    seq: int(r.seq),
+    tender: r.tender as OfflinePaymentRecord['tender'],
+    amount: int(r.amount),
+    currency: r.currency as string,
+    brand: r.brand as string,
+    last4: r.last4 as string,
+    token: r.token as string,
+    policy: textOrNull(r.policy),
+    approvedAt: int(r.approved_at),
+    receivedAt: int(r.received_at),
+    settledAt: intOrNull(r.settled_at),
+    outcome: textOrNull(r.outcome),
   };
 }
 

@@ -151,4 +151,75 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('the ledger is append-only');
   `,
+  // 2: risk policies — device placement, the policy-signing key, issued policies, offline payments.
+  // Additive only (new tables, new nullable columns: no table rewrite, brief locks), so processes
+  // of the previous release keep working during a rolling restart.
+  `
+  ALTER TABLE enrollment_tokens ADD COLUMN merchant TEXT COLLATE "C",
+                                ADD COLUMN location TEXT COLLATE "C",
+                                ADD COLUMN event TEXT COLLATE "C";
+
+  -- Placement has its own table rather than new columns of devices: a server of the previous
+  -- release holds the named prepared statement "SELECT * FROM devices … FOR UPDATE" on each
+  -- connection, and once devices has more columns PostgreSQL refuses to run it ("cached plan
+  -- must not change result type") until that process restarts: its ingest would fail.
+  CREATE TABLE device_placements (
+    device TEXT COLLATE "C" PRIMARY KEY REFERENCES devices (id),
+    merchant TEXT COLLATE "C" NOT NULL,
+    location TEXT COLLATE "C",
+    event TEXT COLLATE "C",
+    placed_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE server_keys (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    public_key TEXT COLLATE "C" NOT NULL UNIQUE,
+    private_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    retired_at BIGINT
+  );
+  -- At most one active key: two processes creating the first key at once store one.
+  CREATE UNIQUE INDEX server_keys_one_active ON server_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
+
+  CREATE TABLE policies (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    scope_key TEXT COLLATE "C" NOT NULL,
+    version BIGINT NOT NULL,
+    merchant TEXT COLLATE "C" NOT NULL,
+    location TEXT COLLATE "C",
+    event TEXT COLLATE "C",
+    currency TEXT COLLATE "C" NOT NULL,
+    issued_at BIGINT NOT NULL,
+    valid_from BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    key_id TEXT COLLATE "C" NOT NULL,
+    signed TEXT NOT NULL,
+    UNIQUE (scope_key, version)
+  );
+  CREATE INDEX policies_merchant ON policies (merchant, issued_at);
+  CREATE TRIGGER policies_append_only BEFORE UPDATE OR DELETE ON policies
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('policies are append-only');
+  CREATE TRIGGER policies_no_truncate BEFORE TRUNCATE ON policies
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('policies are append-only');
+
+  CREATE TABLE offline_payments (
+    op_id TEXT COLLATE "C" NOT NULL,
+    tender_index INTEGER NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    tender TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    currency TEXT COLLATE "C" NOT NULL,
+    brand TEXT NOT NULL,
+    last4 TEXT NOT NULL,
+    token TEXT COLLATE "C" NOT NULL,
+    policy TEXT COLLATE "C",
+    approved_at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    settled_at BIGINT,
+    outcome TEXT,
+    PRIMARY KEY (op_id, tender_index)
+  );
+  CREATE INDEX offline_payments_unsettled ON offline_payments (device) WHERE settled_at IS NULL;
+  `,
 ];

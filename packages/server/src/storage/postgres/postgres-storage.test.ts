@@ -17,6 +17,7 @@ import { createHarness, type Harness, T0, type TestDevice } from '../../testing/
 import { startTestPostgres } from '../../testing/postgres.js';
 import type { RedeemOutcome, VerifiedBatch } from '../storage.js';
 import { runStorageSuite } from '../storage-suite.js';
+import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 import { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
 
 const server = await startTestPostgres();
@@ -103,10 +104,11 @@ describe('PostgresStorage with several processes', () => {
     const storages = [await open(url), await open(url), await open(url)];
     await Promise.all(storages.map((s) => s.migrate()));
     const [first] = storages as [PostgresStorage];
-    assert.deepEqual(await first.query('SELECT version FROM schema_migrations ORDER BY version'), [{ version: 1 }]);
-    assert.equal(await first.schemaVersion(), 1);
+    const versions = POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 }));
+    assert.deepEqual(await first.query('SELECT version FROM schema_migrations ORDER BY version'), versions);
+    assert.equal(await first.schemaVersion(), POSTGRES_MIGRATIONS.length);
     await Promise.all(storages.map((s) => s.migrate()));
-    assert.equal((await first.query('SELECT version FROM schema_migrations')).length, 1);
+    assert.equal((await first.query('SELECT version FROM schema_migrations')).length, POSTGRES_MIGRATIONS.length);
     const h = await createHarness({ storage: first, closeStorage: async () => undefined });
     const d = await h.enrollDevice();
     const open1 = d.openShift();
@@ -185,6 +187,9 @@ describe('PostgresStorage with several processes', () => {
         usedAt: null,
         deviceId: null,
         publicKey: null,
+        merchant: null,
+        location: null,
+        event: null,
       };
       await f.admin.insertEnrollmentToken(t);
       return t.tokenHash;
@@ -382,6 +387,6 @@ describe('PostgresStorage with several processes', () => {
     assert.deepEqual(await again.listDeviceStatuses(), statusesBefore);
     const replay = await h2.send(batch);
     assert.deepEqual(statuses(replay.body.results), ['duplicate', 'duplicate']);
-    assert.equal(await again.schemaVersion(), 1);
+    assert.equal(await again.schemaVersion(), POSTGRES_MIGRATIONS.length);
   });
 });

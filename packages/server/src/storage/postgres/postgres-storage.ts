@@ -15,27 +15,49 @@
  * (postgres-ingest.ts) keeps a reader from paging past a row that commits
  * later with a smaller `pos`.
  */
-import type { DeviceStatus } from '@holdfast/protocol';
+import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
 import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
 import { decideRedemption } from '../../enrollment.js';
 import type { ExceptionRecord, LedgerEvent, ShiftRecord } from '../../ingest/plan-ingest.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
+import { signIssued } from '../../risk-policies.js';
 import { deviceStatusOf } from '../device-status.js';
+import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
   DeviceRecord,
   EnrollmentTokenRecord,
+  ExposureActual,
   IngestOutcome,
   Page,
+  PolicyIssueRequest,
+  PolicyIssueSlot,
   RedeemOutcome,
   RedeemRequest,
+  ServerKeyRecord,
   Storage,
+  StoredOfflinePayment,
   StoredOp,
   StoreSummary,
   VerifiedBatch,
 } from '../storage.js';
 import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
-import { int, type Row, toDevice, toException, toLedgerEvent, toShift, toStoredOp, toToken } from './postgres-rows.js';
+import {
+  DEVICE_COLUMNS,
+  DEVICE_FROM,
+  int,
+  intOrNull,
+  type Row,
+  textOrNull,
+  toDevice,
+  toException,
+  toLedgerEvent,
+  toOfflinePayment,
+  toServerKey,
+  toShift,
+  toStoredOp,
+  toToken,
+} from './postgres-rows.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 
 /** Connections per pool unless told otherwise; see docs/operations.md for sizing. */
@@ -46,6 +68,12 @@ const MAX_ATTEMPTS = 6;
 const RETRYABLE = new Set(['23505', '40001', '40P01']);
 /** Advisory lock key held while migrating ("Holdmigr"). */
 const MIGRATION_LOCK = 0x486f_6c64_6d69_6772n;
+/**
+ * Advisory lock key held while issuing a policy ("Holdpoli"): issuers queue,
+ * each reads the slot (next version, latest issuedAt) after the one before
+ * committed. Issuing is rare; one lock for every scope is plenty.
+ */
+const POLICY_LOCK = 0x486f_6c64_706f_6c69n;
 
 export interface PostgresStorageOptions {
   /** `postgres://user[:password]@host[:port]/database[?…]`; libpq variables (PGPASSWORD, …) fill what it leaves out. */
@@ -167,9 +195,22 @@ export class PostgresStorage implements Storage {
 
   async insertEnrollmentToken(t: EnrollmentTokenRecord): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO enrollment_tokens (id, token_hash, label, created_at, expires_at, used_at, device_id, public_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [t.id, t.tokenHash, t.label, t.createdAt, t.expiresAt, t.usedAt, t.deviceId, t.publicKey],
+      `INSERT INTO enrollment_tokens (id, token_hash, label, created_at, expires_at, used_at, device_id, public_key,
+                                      merchant, location, event)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        t.id,
+        t.tokenHash,
+        t.label,
+        t.createdAt,
+        t.expiresAt,
+        t.usedAt,
+        t.deviceId,
+        t.publicKey,
+        t.merchant,
+        t.location,
+        t.event,
+      ],
     );
   }
 
@@ -186,7 +227,9 @@ export class PostgresStorage implements Storage {
       const token = tokenRows.rows[0] ? toToken(tokenRows.rows[0] as Row) : null;
       const decision = decideRedemption(token, r.publicKey, r.now);
       if (decision === 'already_enrolled') {
-        const device = await client.query('SELECT * FROM devices WHERE id = $1', [token?.deviceId]);
+        const device = await client.query(`SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE d.id = $1`, [
+          token?.deviceId,
+        ]);
         if (!device.rows[0]) return { outcome: 'token_invalid' };
         return { outcome: 'already_enrolled', device: toDevice(device.rows[0] as Row) };
       }
@@ -198,33 +241,59 @@ export class PostgresStorage implements Storage {
         `INSERT INTO devices (id, label, public_key, enrolled_at, head_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
         [r.newDeviceId, label, r.publicKey, r.now, GENESIS_HASH],
       );
+      const placement = {
+        merchant: token?.merchant ?? null,
+        location: token?.merchant != null ? token.location : null,
+        event: token?.merchant != null ? token.event : null,
+      };
+      if (placement.merchant !== null) {
+        await client.query(
+          'INSERT INTO device_placements (device, merchant, location, event, placed_at) VALUES ($1, $2, $3, $4, $5)',
+          [r.newDeviceId, placement.merchant, placement.location, placement.event, r.now],
+        );
+      }
       await client.query('UPDATE enrollment_tokens SET used_at = $1, device_id = $2, public_key = $3 WHERE id = $4', [
         r.now,
         r.newDeviceId,
         r.publicKey,
         token?.id,
       ]);
-      return { outcome: 'enrolled', device: toDevice(inserted.rows[0] as Row) };
+      return { outcome: 'enrolled', device: { ...toDevice(inserted.rows[0] as Row), ...placement } };
     });
   }
 
   async getDevice(id: string): Promise<DeviceRecord | null> {
-    const { rows } = await this.#pool.query('SELECT * FROM devices WHERE id = $1', [id]);
+    const { rows } = await this.#pool.query(`SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE d.id = $1`, [id]);
     return rows[0] ? toDevice(rows[0] as Row) : null;
   }
 
   async listDevices(): Promise<DeviceRecord[]> {
-    const { rows } = await this.#pool.query('SELECT * FROM devices ORDER BY enrolled_at, id');
+    const { rows } = await this.#pool.query(
+      `SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} ORDER BY d.enrolled_at, d.id`,
+    );
     return rows.map(toDevice);
   }
 
   async revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null> {
     const { rows } = await this.#pool.query(
-      `UPDATE devices SET revoked_at = COALESCE(revoked_at, $1), revoke_reason = COALESCE(revoke_reason, $2)
-       WHERE id = $3 RETURNING *`,
+      `WITH d AS (
+         UPDATE devices SET revoked_at = COALESCE(revoked_at, $1), revoke_reason = COALESCE(revoke_reason, $2)
+         WHERE id = $3 RETURNING *)
+       SELECT ${DEVICE_COLUMNS} FROM d LEFT JOIN device_placements p ON p.device = d.id`,
       [now, reason, id],
     );
     return rows[0] ? toDevice(rows[0] as Row) : null;
+  }
+
+  async setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null> {
+    await this.#pool.query(
+      `INSERT INTO device_placements (device, merchant, location, event, placed_at)
+       SELECT id, $2, $3, $4, $5 FROM devices WHERE id = $1
+       ON CONFLICT (device) DO UPDATE SET
+         merchant = excluded.merchant, location = excluded.location, event = excluded.event, placed_at = excluded.placed_at`,
+      [id, placement.merchant, placement.location, placement.event, now],
+    );
+    return this.getDevice(id);
   }
 
   async deviceStatus(id: string): Promise<DeviceStatus | null> {
@@ -238,10 +307,10 @@ export class PostgresStorage implements Storage {
 
   async #statusRows(where: string, params: unknown[]): Promise<DeviceStatus[]> {
     const { rows } = await this.#pool.query(
-      `SELECT d.*,
+      `SELECT ${DEVICE_COLUMNS},
          (SELECT count(*) FROM exceptions x WHERE x.device = d.id AND x.type = 'conflict') AS conflicts,
          (SELECT count(*) FROM exceptions x WHERE x.device = d.id AND x.type = 'fork') AS forks
-       FROM devices d ${where} ORDER BY d.enrolled_at, d.id`,
+       FROM ${DEVICE_FROM} ${where} ORDER BY d.enrolled_at, d.id`,
       params,
     );
     return rows.map((r: Row) => deviceStatusOf(toDevice(r), int(r.conflicts), int(r.forks)));
@@ -251,7 +320,7 @@ export class PostgresStorage implements Storage {
     return this.#transaction(async (client) => {
       const locked = await client.query({
         name: 'holdfast_ingest_device',
-        text: 'SELECT * FROM devices WHERE id = $1 FOR UPDATE',
+        text: `SELECT ${DEVICE_COLUMNS} FROM ${DEVICE_FROM} WHERE d.id = $1 FOR UPDATE OF d`,
         values: [batch.device],
       });
       if (!locked.rows[0]) throw new ProtocolError('unknown_device', `device ${batch.device} is not enrolled`);
@@ -348,6 +417,112 @@ export class PostgresStorage implements Storage {
       closedShifts: int(r.closed_shifts),
       exceptions,
     };
+  }
+
+  /**
+   * INSERT … ON CONFLICT DO NOTHING: with an active key already there (the
+   * one-active index), or one being inserted by a concurrent caller (waited
+   * for), the insert does nothing and the SELECT, a new snapshot, reads it.
+   */
+  async ensureServerKey(k: ServerKeyRecord): Promise<ServerKeyRecord> {
+    await this.#pool.query(
+      `INSERT INTO server_keys (id, public_key, private_key, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [k.id, k.publicKey, k.privateKey, k.createdAt, k.retiredAt],
+    );
+    const keys = await this.listServerKeys();
+    if (!keys[0]) throw new Error('ensureServerKey: no active server key after inserting one');
+    return keys[0];
+  }
+
+  async listServerKeys(): Promise<ServerKeyRecord[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM server_keys WHERE retired_at IS NULL ORDER BY created_at DESC, id',
+    );
+    return rows.map(toServerKey);
+  }
+
+  /**
+   * Under POLICY_LOCK, so concurrent issuers (any process) queue and each
+   * reads the slot the one before it left; the unique (scope_key, version)
+   * is the backstop (a violation runs the transaction again).
+   */
+  async issuePolicy(request: PolicyIssueRequest): Promise<SignedPolicy> {
+    const scopeKey = policyScopeKey(request.draft.scope);
+    return this.#transaction(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${POLICY_LOCK})`);
+      const { rows } = await client.query(
+        `SELECT (SELECT coalesce(max(version), 0) FROM policies WHERE scope_key = $1) AS version,
+                (SELECT max(issued_at) FROM policies) AS latest,
+                (SELECT row_to_json(k) FROM (
+                   SELECT * FROM server_keys WHERE retired_at IS NULL ORDER BY created_at DESC, id LIMIT 1) k) AS key`,
+        [scopeKey],
+      );
+      const row = rows[0] as Row;
+      if (!row.key) throw new Error('issuePolicy: no active policy-signing key (ensureServerKey first)');
+      const slot: PolicyIssueSlot = { version: int(row.version) + 1, latestIssuedAt: intOrNull(row.latest) };
+      const signed = signIssued(request, slot, toServerKey(row.key as Row));
+      const p = signed.policy;
+      await client.query(
+        `INSERT INTO policies (id, scope_key, version, merchant, location, event, currency, issued_at, valid_from,
+                               expires_at, key_id, signed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          p.id,
+          scopeKey,
+          p.version,
+          p.scope.merchant,
+          p.scope.location,
+          p.scope.event,
+          p.currency,
+          p.issuedAt,
+          p.validFrom,
+          p.expiresAt,
+          signed.keyId,
+          JSON.stringify(signed),
+        ],
+      );
+      return signed;
+    });
+  }
+
+  async listPolicies(filter: { merchant?: string } = {}): Promise<SignedPolicy[]> {
+    const { rows } =
+      filter.merchant === undefined
+        ? await this.#pool.query('SELECT signed FROM policies ORDER BY issued_at, id')
+        : await this.#pool.query('SELECT signed FROM policies WHERE merchant = $1 ORDER BY issued_at, id', [
+            filter.merchant,
+          ]);
+    return rows.map((r: Row) => JSON.parse(r.signed as string) as SignedPolicy);
+  }
+
+  async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {
+    const { rows } =
+      device === null
+        ? await this.#pool.query('SELECT * FROM offline_payments ORDER BY device, seq, tender_index')
+        : await this.#pool.query('SELECT * FROM offline_payments WHERE device = $1 ORDER BY seq, tender_index', [
+            device,
+          ]);
+    return rows.map(toOfflinePayment);
+  }
+
+  async exposureActual(): Promise<ExposureActual[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT o.currency, p.merchant, p.location, p.event, sum(o.amount) AS amount, count(*) AS n
+       FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
+       WHERE o.settled_at IS NULL
+       GROUP BY o.currency, p.merchant, p.location, p.event`,
+    );
+    return sortExposureActual(
+      rows.map((r: Row) => ({
+        currency: r.currency as string,
+        merchant: textOrNull(r.merchant),
+        location: textOrNull(r.location),
+        event: textOrNull(r.event),
+        amount: int(r.amount),
+        count: int(r.n),
+      })),
+    );
   }
 
   /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */

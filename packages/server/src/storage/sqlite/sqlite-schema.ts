@@ -132,4 +132,69 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
   CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
   `,
+  // 2: risk policies — device placement, the policy-signing key, issued policies, offline payments.
+  // Additive only (new tables, new nullable columns): a server of the previous release keeps working.
+  `
+  ALTER TABLE enrollment_tokens ADD COLUMN merchant TEXT;
+  ALTER TABLE enrollment_tokens ADD COLUMN location TEXT;
+  ALTER TABLE enrollment_tokens ADD COLUMN event TEXT;
+
+  -- Placement in its own table, not columns of devices: see the PostgreSQL schema for why.
+  CREATE TABLE device_placements (
+    device TEXT PRIMARY KEY REFERENCES devices (id),
+    merchant TEXT NOT NULL,
+    location TEXT,
+    event TEXT,
+    placed_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE server_keys (
+    id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL UNIQUE,
+    private_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER
+  );
+  -- At most one active key: two processes creating the first key at once store one.
+  CREATE UNIQUE INDEX server_keys_one_active ON server_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
+
+  CREATE TABLE policies (
+    id TEXT PRIMARY KEY,
+    scope_key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    merchant TEXT NOT NULL,
+    location TEXT,
+    event TEXT,
+    currency TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    valid_from INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    signed TEXT NOT NULL,
+    UNIQUE (scope_key, version)
+  );
+  CREATE INDEX policies_merchant ON policies (merchant, issued_at);
+  CREATE TRIGGER policies_no_update BEFORE UPDATE ON policies BEGIN SELECT RAISE(ABORT, 'policies are append-only'); END;
+  CREATE TRIGGER policies_no_delete BEFORE DELETE ON policies BEGIN SELECT RAISE(ABORT, 'policies are append-only'); END;
+
+  CREATE TABLE offline_payments (
+    op_id TEXT NOT NULL,
+    tender_index INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    tender TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    last4 TEXT NOT NULL,
+    token TEXT NOT NULL,
+    policy TEXT,
+    approved_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    settled_at INTEGER,
+    outcome TEXT,
+    PRIMARY KEY (op_id, tender_index)
+  );
+  CREATE INDEX offline_payments_unsettled ON offline_payments (device) WHERE settled_at IS NULL;
+  `,
 ];

@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { createHarness, type Harness } from '../../testing/harness.js';
 import type { Storage } from '../storage.js';
 import { runStorageSuite } from '../storage-suite.js';
+import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import { SqliteStorage } from './sqlite-storage.js';
 
 const tempDirs: string[] = [];
@@ -79,7 +81,7 @@ describe('SqliteStorage only', () => {
       assert.deepEqual(await reopened.listLedger(0, 100), ledger);
       assert.deepEqual(
         reopened.query<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version),
-        [1],
+        SQLITE_MIGRATIONS.map((_, i) => i + 1),
         'migrations ran once',
       );
       const replay = await h.send(first.batch);
@@ -91,6 +93,60 @@ describe('SqliteStorage only', () => {
       assert.equal((await reopened.summary()).opsAccepted, 3);
     } finally {
       await h.close();
+    }
+  });
+
+  it('refuses UPDATE and DELETE on policies (append-only)', async () => {
+    const storage = new SqliteStorage({ path: ':memory:' });
+    const h = await createHarness({ storage });
+    try {
+      await h.service.issuePolicy({
+        scope: { merchant: 'acme', location: null, event: null, devices: null },
+        currency: 'EUR',
+        expiresAt: h.clock.now() + 3_600_000,
+        offline: { maxOfflineMs: 0, device: { maxAmount: 0, maxCount: 0 }, tenders: {} },
+        online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
+      });
+      const before = storage.query('SELECT * FROM policies');
+      assert.equal(before.length, 1);
+      for (const sql of ['UPDATE policies SET version = 7 RETURNING id', 'DELETE FROM policies RETURNING id']) {
+        assert.throws(() => storage.query(sql), /policies are append-only/, sql);
+      }
+      assert.deepEqual(storage.query('SELECT * FROM policies'), before);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('upgrades a database of the previous schema: its devices and ops stay, unplaced, and ingest goes on', async () => {
+    const path = tempDbPath();
+    const old = new SqliteStorage({ path });
+    const { h, batch } = await seeded(old);
+    await h.close();
+    // Back to what the previous release left: schema version 1 only.
+    const raw = new Database(path);
+    raw.exec(`
+      DROP TABLE offline_payments; DROP TABLE policies; DROP TABLE server_keys; DROP TABLE device_placements;
+      ALTER TABLE enrollment_tokens DROP COLUMN merchant; ALTER TABLE enrollment_tokens DROP COLUMN location;
+      ALTER TABLE enrollment_tokens DROP COLUMN event; DELETE FROM schema_migrations WHERE version > 1;`);
+    raw.close();
+
+    const upgraded = new SqliteStorage({ path });
+    const h2 = await createHarness({ storage: upgraded });
+    try {
+      assert.deepEqual(
+        upgraded.query<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version),
+        SQLITE_MIGRATIONS.map((_, i) => i + 1),
+      );
+      const [device] = await upgraded.listDeviceStatuses();
+      assert.deepEqual([device?.label, device?.highWater, device?.placement], ['lane-1', 3, null]);
+      const replay = await h2.send(batch);
+      assert.deepEqual(
+        replay.body.results.map((r) => r.status),
+        ['duplicate', 'duplicate', 'duplicate'],
+      );
+    } finally {
+      await h2.close();
     }
   });
 

@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DeviceStatus, Op, StoredResult } from '@holdfast/protocol';
+import type { DeviceStatus, Op, Placement, SignedPolicy, StoredResult } from '@holdfast/protocol';
 import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import { decideRedemption } from '../../enrollment.js';
@@ -18,20 +18,28 @@ import {
   type IngestFacts,
   type KnownOp,
   type LedgerEvent,
+  type OfflinePaymentRecord,
   planIngest,
   type ShiftRecord,
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
+import { signIssued } from '../../risk-policies.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
+import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
   DeviceRecord,
   EnrollmentTokenRecord,
+  ExposureActual,
   IngestOutcome,
   Page,
+  PolicyIssueRequest,
+  PolicyIssueSlot,
   RedeemOutcome,
   RedeemRequest,
+  ServerKeyRecord,
   Storage,
+  StoredOfflinePayment,
   StoredOp,
   StoreSummary,
   VerifiedBatch,
@@ -112,7 +120,19 @@ export class SqliteStorage implements Storage {
   }
 
   async insertEnrollmentToken(t: EnrollmentTokenRecord): Promise<void> {
-    this.#s.insertToken.run(t.id, t.tokenHash, t.label, t.createdAt, t.expiresAt, t.usedAt, t.deviceId, t.publicKey);
+    this.#s.insertToken.run(
+      t.id,
+      t.tokenHash,
+      t.label,
+      t.createdAt,
+      t.expiresAt,
+      t.usedAt,
+      t.deviceId,
+      t.publicKey,
+      t.merchant,
+      t.location,
+      t.event,
+    );
   }
 
   async redeemEnrollmentToken(r: RedeemRequest): Promise<RedeemOutcome> {
@@ -130,6 +150,9 @@ export class SqliteStorage implements Storage {
         if (this.#s.deviceByKey.get(r.publicKey)) return { outcome: 'key_already_enrolled' };
         const label = r.label ?? token?.label ?? `device-${r.newDeviceId.slice(-8)}`;
         this.#s.insertDevice.run(r.newDeviceId, label, r.publicKey, r.now, GENESIS_HASH);
+        if (token?.merchant != null) {
+          this.#s.upsertPlacement.run(r.newDeviceId, token.merchant, token.location, token.event, r.now);
+        }
         this.#s.useToken.run(r.now, r.newDeviceId, r.publicKey, token?.id);
         return { outcome: 'enrolled', device: toDevice(this.#s.deviceById.get(r.newDeviceId) as Row) };
       })
@@ -147,6 +170,12 @@ export class SqliteStorage implements Storage {
 
   async revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null> {
     this.#s.revokeDevice.run(now, reason, id);
+    return this.getDevice(id);
+  }
+
+  async setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null> {
+    if (!this.#s.deviceById.get(id)) return null;
+    this.#s.upsertPlacement.run(id, placement.merchant, placement.location, placement.event, now);
     return this.getDevice(id);
   }
 
@@ -258,6 +287,23 @@ export class SqliteStorage implements Storage {
         x.lines,
         x.deviceAt,
         x.appliedAt,
+      );
+    });
+    s.insertOfflinePayments.insert(plan.offlinePayments, (p, out) => {
+      out.push(
+        p.opId,
+        p.tenderIndex,
+        p.device,
+        p.seq,
+        p.tender,
+        p.amount,
+        p.currency,
+        p.brand,
+        p.last4,
+        p.token,
+        p.policy,
+        p.approvedAt,
+        p.receivedAt,
       );
     });
     s.insertCashMovements.insert(plan.cashMovements, (m, out) => {
@@ -406,25 +452,109 @@ export class SqliteStorage implements Storage {
     };
   }
 
+  async ensureServerKey(candidate: ServerKeyRecord): Promise<ServerKeyRecord> {
+    return this.#db
+      .transaction(() => {
+        const k = candidate;
+        this.#s.insertServerKey.run(k.id, k.publicKey, k.privateKey, k.createdAt, k.retiredAt);
+        return toServerKey(this.#s.activeServerKeys.get() as Row);
+      })
+      .immediate();
+  }
+
+  async listServerKeys(): Promise<ServerKeyRecord[]> {
+    return (this.#s.activeServerKeys.all() as Row[]).map(toServerKey);
+  }
+
+  async issuePolicy(request: PolicyIssueRequest): Promise<SignedPolicy> {
+    const scopeKey = policyScopeKey(request.draft.scope);
+    // BEGIN IMMEDIATE: the only writer until COMMIT, so the slot read is the slot written.
+    return this.#db
+      .transaction(() => {
+        const keyRow = this.#s.activeServerKeys.get() as Row | undefined;
+        if (!keyRow) throw new Error('issuePolicy: no active policy-signing key (ensureServerKey first)');
+        const row = this.#s.policySlot.get(scopeKey) as Row;
+        const slot: PolicyIssueSlot = {
+          version: Number(row.version) + 1,
+          latestIssuedAt: row.latest === null ? null : Number(row.latest),
+        };
+        const signed = signIssued(request, slot, toServerKey(keyRow));
+        const p = signed.policy;
+        this.#s.insertPolicy.run(
+          p.id,
+          scopeKey,
+          p.version,
+          p.scope.merchant,
+          p.scope.location,
+          p.scope.event,
+          p.currency,
+          p.issuedAt,
+          p.validFrom,
+          p.expiresAt,
+          signed.keyId,
+          JSON.stringify(signed),
+        );
+        return signed;
+      })
+      .immediate();
+  }
+
+  async listPolicies(filter: { merchant?: string } = {}): Promise<SignedPolicy[]> {
+    const rows = (
+      filter.merchant === undefined ? this.#s.allPolicies.all() : this.#s.merchantPolicies.all(filter.merchant)
+    ) as Row[];
+    return rows.map((r) => JSON.parse(r.signed as string) as SignedPolicy);
+  }
+
+  async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {
+    const rows = (
+      device === null ? this.#s.allOfflinePayments.all() : this.#s.deviceOfflinePayments.all(device)
+    ) as Row[];
+    return rows.map(toOfflinePayment);
+  }
+
+  async exposureActual(): Promise<ExposureActual[]> {
+    const rows = (this.#s.exposureActual.all() as Row[]).map((r) => ({
+      currency: r.currency as string,
+      merchant: (r.merchant as string | null) ?? null,
+      location: (r.location as string | null) ?? null,
+      event: (r.event as string | null) ?? null,
+      amount: Number(r.amount),
+      count: Number(r.n),
+    }));
+    return sortExposureActual(rows);
+  }
+
   /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
   query<T = Row>(sql: string, ...params: unknown[]): T[] {
     return this.#db.prepare(sql).all(...params) as T[];
   }
 }
 
+/** A device with its placement (null columns when it was never placed). */
+const DEVICE_SELECT = `SELECT d.*, p.merchant, p.location, p.event
+  FROM devices d LEFT JOIN device_placements p ON p.device = d.id`;
+
 function prepareStatements(db: Database.Database) {
   return {
     insertToken: db.prepare(
-      'INSERT INTO enrollment_tokens (id, token_hash, label, created_at, expires_at, used_at, device_id, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO enrollment_tokens (id, token_hash, label, created_at, expires_at, used_at, device_id, public_key,
+                                      merchant, location, event)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     tokenByHash: db.prepare('SELECT * FROM enrollment_tokens WHERE token_hash = ?'),
     useToken: db.prepare('UPDATE enrollment_tokens SET used_at = ?, device_id = ?, public_key = ? WHERE id = ?'),
     insertDevice: db.prepare(
       'INSERT INTO devices (id, label, public_key, enrolled_at, head_hash) VALUES (?, ?, ?, ?, ?)',
     ),
-    deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
+    deviceById: db.prepare(`${DEVICE_SELECT} WHERE d.id = ?`),
     deviceByKey: db.prepare('SELECT id FROM devices WHERE public_key = ?'),
-    allDevices: db.prepare('SELECT * FROM devices ORDER BY enrolled_at, id'),
+    allDevices: db.prepare(`${DEVICE_SELECT} ORDER BY d.enrolled_at, d.id`),
+    upsertPlacement: db.prepare(
+      `INSERT INTO device_placements (device, merchant, location, event, placed_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (device) DO UPDATE SET
+         merchant = excluded.merchant, location = excluded.location, event = excluded.event, placed_at = excluded.placed_at`,
+    ),
     revokeDevice: db.prepare(
       'UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), revoke_reason = COALESCE(revoke_reason, ?) WHERE id = ?',
     ),
@@ -454,6 +584,12 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO sales (op_id, device, seq, shift_id, currency, total, cash, card, lines, device_at, applied_at)',
       11,
     ),
+    insertOfflinePayments: new RowInserter(
+      db,
+      `INSERT INTO offline_payments (op_id, tender_index, device, seq, tender, amount, currency, brand, last4, token,
+                                     policy, approved_at, received_at)`,
+      13,
+    ),
     insertCashMovements: new RowInserter(
       db,
       'INSERT INTO cash_movements (op_id, device, seq, shift_id, currency, direction, reason, amount, device_at, applied_at)',
@@ -481,6 +617,30 @@ function prepareStatements(db: Database.Database) {
     exceptionsPage: db.prepare('SELECT * FROM exceptions WHERE pos > ? ORDER BY pos LIMIT ?'),
     allShifts: db.prepare('SELECT * FROM shifts ORDER BY opened_at, id'),
     deviceShifts: db.prepare('SELECT * FROM shifts WHERE device = ? ORDER BY opened_at, id'),
+    insertServerKey: db.prepare(
+      // OR IGNORE: an active key already there (the one-active index) wins; the caller reads it back.
+      'INSERT OR IGNORE INTO server_keys (id, public_key, private_key, created_at, retired_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    activeServerKeys: db.prepare('SELECT * FROM server_keys WHERE retired_at IS NULL ORDER BY created_at DESC, id'),
+    policySlot: db.prepare(
+      `SELECT (SELECT coalesce(max(version), 0) FROM policies WHERE scope_key = ?) AS version,
+              (SELECT max(issued_at) FROM policies) AS latest`,
+    ),
+    insertPolicy: db.prepare(
+      `INSERT INTO policies (id, scope_key, version, merchant, location, event, currency, issued_at, valid_from,
+                             expires_at, key_id, signed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    allPolicies: db.prepare('SELECT signed FROM policies ORDER BY issued_at, id'),
+    merchantPolicies: db.prepare('SELECT signed FROM policies WHERE merchant = ? ORDER BY issued_at, id'),
+    allOfflinePayments: db.prepare('SELECT * FROM offline_payments ORDER BY device, seq, tender_index'),
+    deviceOfflinePayments: db.prepare('SELECT * FROM offline_payments WHERE device = ? ORDER BY seq, tender_index'),
+    exposureActual: db.prepare(
+      `SELECT o.currency, p.merchant, p.location, p.event, sum(o.amount) AS amount, count(*) AS n
+       FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
+       WHERE o.settled_at IS NULL
+       GROUP BY o.currency, p.merchant, p.location, p.event`,
+    ),
   };
 }
 
@@ -501,6 +661,9 @@ function toDevice(r: Row): DeviceRecord {
     gapTo: num(r.gap_to),
     lastSeenAt: num(r.last_seen_at),
     clockOffsetMs: num(r.clock_offset_ms),
+    merchant: (r.merchant as string | null | undefined) ?? null,
+    location: (r.location as string | null | undefined) ?? null,
+    event: (r.event as string | null | undefined) ?? null,
   };
 }
 
@@ -514,6 +677,39 @@ function toToken(r: Row): EnrollmentTokenRecord {
     usedAt: num(r.used_at),
     deviceId: (r.device_id as string | null) ?? null,
     publicKey: (r.public_key as string | null) ?? null,
+    merchant: (r.merchant as string | null) ?? null,
+    location: (r.location as string | null) ?? null,
+    event: (r.event as string | null) ?? null,
+  };
+}
+
+function toServerKey(r: Row): ServerKeyRecord {
+  return {
+    id: r.id as string,
+    publicKey: r.public_key as string,
+    privateKey: r.private_key as string,
+    createdAt: Number(r.created_at),
+    retiredAt: num(r.retired_at),
+  };
+}
+
+function toOfflinePayment(r: Row): StoredOfflinePayment {
+  return {
+    opId: r.op_id as string,
+    tenderIndex: Number(r.tender_index),
+    device: r.device as string,
+    seq: Number(r.seq),
+    tender: r.tender as OfflinePaymentRecord['tender'],
+    amount: Number(r.amount),
+    currency: r.currency as string,
+    brand: r.brand as string,
+    last4: r.last4 as string,
+    token: r.token as string,
+    policy: (r.policy as string | null) ?? null,
+    approvedAt: Number(r.approved_at),
+    receivedAt: Number(r.received_at),
+    settledAt: num(r.settled_at),
+    outcome: (r.outcome as string | null) ?? null,
   };
 }
 
