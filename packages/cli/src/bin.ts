@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
+import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
 import { PROCESSOR_SIM_HELP, processorSimCommand } from './commands/processor-sim-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   migrate: { run: migrateCommand, help: MIGRATE_HELP },
   'processor-sim': { run: processorSimCommand, help: PROCESSOR_SIM_HELP },
   till: { run: tillCommand, help: TILL_HELP },
+  exposure: { run: exposureCommand, help: EXPOSURE_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
