@@ -14,6 +14,7 @@ import { buildApp } from './http/build-app.js';
 import { newServerKey } from './policy-keys.js';
 import { PostgresStorage } from './storage/postgres/postgres-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
+import { openThreadedSqlite } from './storage/sqlite/sqlite-thread.js';
 import type { Storage } from './storage/storage.js';
 
 export const DATABASE_FILE = 'holdfast.db';
@@ -38,6 +39,11 @@ export interface StartServerOptions {
   random?: Random;
   /** Backpressure limits (see http/admission.ts). */
   admission?: Partial<AdmissionOptions>;
+  /**
+   * SQLite only: run the database on its own thread (default true), so a
+   * batch's transaction never stops the event loop (see sqlite-thread.ts).
+   */
+  sqliteThread?: boolean;
 }
 
 export interface RunningServer {
@@ -89,11 +95,14 @@ export async function openSqliteStorage(dataDir: string): Promise<SqliteStorage>
  * start; every later start and every other process finds the same one).
  */
 export async function openStorage(
-  options: Pick<StartServerOptions, 'dataDir' | 'databaseUrl' | 'databasePoolSize'>,
+  options: Pick<StartServerOptions, 'dataDir' | 'databaseUrl' | 'databasePoolSize' | 'sqliteThread'>,
 ): Promise<Storage> {
+  const path = join(options.dataDir, DATABASE_FILE);
   const storage =
     options.databaseUrl === undefined
-      ? new SqliteStorage({ path: join(options.dataDir, DATABASE_FILE) })
+      ? options.sqliteThread
+        ? openThreadedSqlite({ path })
+        : new SqliteStorage({ path })
       : new PostgresStorage({
           connectionString: options.databaseUrl,
           ...(options.databasePoolSize !== undefined ? { pool: { max: options.databasePoolSize } } : {}),
@@ -109,7 +118,8 @@ export async function openStorage(
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const storage = await openStorage(options);
+  const threaded = options.databaseUrl === undefined && options.sqliteThread !== false;
+  const storage = await openStorage({ ...options, sqliteThread: threaded });
   let operatorToken: string;
   let service: HoldfastService;
   let app: FastifyInstance;
@@ -127,7 +137,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       operatorToken,
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
-      ...(options.admission ? { admission: options.admission } : {}),
+      // On its own thread SQLite applies one batch while the main thread checks the next: two at once.
+      ...(threaded || options.admission
+        ? { admission: { ...(threaded ? { concurrency: 2 } : {}), ...options.admission } }
+        : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     app.log.info({ policyKeys: (await storage.listServerKeys()).map((k) => k.id) }, 'policy signing key ready');
