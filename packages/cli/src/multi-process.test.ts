@@ -205,7 +205,12 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   const operatorToken = readFileSync(tokenFile, 'utf8').trim();
   const db = new PostgresStorage({ connectionString: url });
   storages.push(db);
-  assert.deepEqual(await db.query('SELECT version FROM schema_migrations'), [{ version: 1 }], 'migrated once');
+  assert.deepEqual(
+    await db.query('SELECT version FROM schema_migrations ORDER BY version'),
+    [{ version: 1 }, { version: 2 }],
+    'migrated once',
+  );
+  assert.equal((await db.query('SELECT id FROM server_keys')).length, 1, 'one policy-signing key between them');
 
   // Terminals enroll through the "load balancer" and start selling.
   const sdkErrors: string[] = [];
@@ -385,6 +390,6 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   // `holdfast migrate` on the live database: nothing to do, same version.
   const migrate = CliProcess.start('migrate', ['migrate', '--database-url', url]);
   assert.equal((await migrate.exited).code, 0, migrate.stderr);
-  assert.match(migrate.lines.join('\n'), /postgres schema at version 1/);
+  assert.match(migrate.lines.join('\n'), /postgres schema at version 2/);
   assert.ok(!migrate.lines.join('\n').includes(new URL(url).password), 'the password is not printed');
 });
