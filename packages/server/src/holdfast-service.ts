@@ -274,7 +274,8 @@ export class HoldfastService {
     let policy: SignedPolicy | null = null;
     if (device.merchant !== null) {
       const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
-      policy = policyForDevice(await this.storage.listPolicies({ merchant: device.merchant }), placement, now, keys);
+      const candidates = await this.storage.listPolicies({ merchant: device.merchant, unexpiredAt: now });
+      policy = policyForDevice(candidates, placement, now, keys);
     }
     return { policy, keys, serverTime: now };
   }

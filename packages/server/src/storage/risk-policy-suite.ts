@@ -200,15 +200,19 @@ export function riskPolicySuite(test: SuiteTest): void {
       assert.deepEqual(versions([await issue(h, draft(), T0)]), [1]);
     });
 
-    test('listPolicies: oldest first, every merchant or one', async (h) => {
+    test('listPolicies: oldest first; every merchant or one; all, or those not expired at an instant', async (h) => {
       await h.storage.ensureServerKey(KEY);
       const acme = await issue(h, draft(), T0);
       const other = await issue(h, draft({ merchant: 'globex' }), T0 + 1);
-      const acme2 = await issue(h, draft(), T0 + 2);
+      const acme2 = await issue(h, { ...draft(), expiresAt: T0 + 60_000 }, T0 + 2);
       assert.deepEqual(await h.storage.listPolicies(), [acme, other, acme2]);
       assert.deepEqual(await h.storage.listPolicies({ merchant: 'acme' }), [acme, acme2]);
       assert.deepEqual(await h.storage.listPolicies({ merchant: 'globex' }), [other]);
       assert.deepEqual(await h.storage.listPolicies({ merchant: 'initech' }), []);
+      assert.deepEqual(await h.storage.listPolicies({ merchant: 'acme', unexpiredAt: T0 + 59_999 }), [acme, acme2]);
+      assert.deepEqual(await h.storage.listPolicies({ merchant: 'acme', unexpiredAt: T0 + 60_000 }), [acme]);
+      assert.deepEqual(await h.storage.listPolicies({ unexpiredAt: T0 + 60_000 }), [acme, other]);
+      assert.deepEqual(await h.storage.listPolicies({ unexpiredAt: T0 + 86_400_000 }), []);
     });
 
     test('offline payments: each card tender of a locally approved sale, stored once, unsettled', async (h) => {

@@ -100,6 +100,12 @@ export interface PolicyIssueSlot {
   latestIssuedAt: number | null;
 }
 
+export interface PolicyFilter {
+  merchant?: string;
+  /** Only policies that have not expired at this instant (`expiresAt > unexpiredAt`). */
+  unexpiredAt?: number;
+}
+
 /** An offline payment as stored, with what settlement will fill in later. */
 export interface StoredOfflinePayment extends OfflinePaymentRecord {
   /** When the processor settled it (server clock); null until then. Nothing fills it in yet. */
@@ -239,8 +245,8 @@ export interface Storage {
    * callbacks: a backend may run in another thread.)
    */
   issuePolicy(request: PolicyIssueRequest): Promise<SignedPolicy>;
-  /** Stored policies, oldest first (issuedAt, id); only `merchant`'s, if given. */
-  listPolicies(filter?: { merchant?: string }): Promise<SignedPolicy[]>;
+  /** Stored policies, oldest first (issuedAt, id): only `merchant`'s, and only those with `expiresAt > unexpiredAt`, if given. */
+  listPolicies(filter?: PolicyFilter): Promise<SignedPolicy[]>;
 
   /** Offline-approved payments (projection), by device, seq, tender; only `device`'s, if given. */
   listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]>;

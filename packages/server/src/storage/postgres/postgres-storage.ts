@@ -30,6 +30,7 @@ import type {
   ExposureActual,
   IngestOutcome,
   Page,
+  PolicyFilter,
   PolicyIssueRequest,
   PolicyIssueSlot,
   RedeemOutcome,
@@ -486,13 +487,13 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  async listPolicies(filter: { merchant?: string } = {}): Promise<SignedPolicy[]> {
-    const { rows } =
-      filter.merchant === undefined
-        ? await this.#pool.query('SELECT signed FROM policies ORDER BY issued_at, id')
-        : await this.#pool.query('SELECT signed FROM policies WHERE merchant = $1 ORDER BY issued_at, id', [
-            filter.merchant,
-          ]);
+  async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT signed FROM policies
+       WHERE ($1::text IS NULL OR merchant = $1) AND ($2::bigint IS NULL OR expires_at > $2)
+       ORDER BY issued_at, id`,
+      [filter.merchant ?? null, filter.unexpiredAt ?? null],
+    );
     return rows.map((r: Row) => JSON.parse(r.signed as string) as SignedPolicy);
   }
 

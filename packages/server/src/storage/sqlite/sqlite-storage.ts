@@ -33,6 +33,7 @@ import type {
   ExposureActual,
   IngestOutcome,
   Page,
+  PolicyFilter,
   PolicyIssueRequest,
   PolicyIssueSlot,
   RedeemOutcome,
@@ -499,10 +500,11 @@ export class SqliteStorage implements Storage {
       .immediate();
   }
 
-  async listPolicies(filter: { merchant?: string } = {}): Promise<SignedPolicy[]> {
-    const rows = (
-      filter.merchant === undefined ? this.#s.allPolicies.all() : this.#s.merchantPolicies.all(filter.merchant)
-    ) as Row[];
+  async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
+    const rows = this.#s.policies.all({
+      merchant: filter.merchant ?? null,
+      unexpiredAt: filter.unexpiredAt ?? null,
+    }) as Row[];
     return rows.map((r) => JSON.parse(r.signed as string) as SignedPolicy);
   }
 
@@ -631,8 +633,11 @@ function prepareStatements(db: Database.Database) {
                              expires_at, key_id, signed)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    allPolicies: db.prepare('SELECT signed FROM policies ORDER BY issued_at, id'),
-    merchantPolicies: db.prepare('SELECT signed FROM policies WHERE merchant = ? ORDER BY issued_at, id'),
+    policies: db.prepare(
+      `SELECT signed FROM policies
+       WHERE (@merchant IS NULL OR merchant = @merchant) AND (@unexpiredAt IS NULL OR expires_at > @unexpiredAt)
+       ORDER BY issued_at, id`,
+    ),
     allOfflinePayments: db.prepare('SELECT * FROM offline_payments ORDER BY device, seq, tender_index'),
     deviceOfflinePayments: db.prepare('SELECT * FROM offline_payments WHERE device = ? ORDER BY seq, tender_index'),
     exposureActual: db.prepare(
