@@ -36,7 +36,9 @@ export class ServerChild {
     const dataDir = join(dir, 'data');
     const logFile = join(dir, 'server.log');
     const fd = openSync(logFile, 'w');
-    const args = [CLI_BIN, 'server', '--data', dataDir, '--port', '0', '--operator-token', operatorToken];
+    // HOLDFAST_BENCH_SERVER_ARGS: extra `holdfast server` flags, to compare settings (e.g. "--storage-thread off").
+    const extra = process.env.HOLDFAST_BENCH_SERVER_ARGS?.trim().split(/\s+/).filter(Boolean) ?? [];
+    const args = [CLI_BIN, 'server', '--data', dataDir, '--port', '0', '--operator-token', operatorToken, ...extra];
     const child = spawn(process.execPath, [...childNodeFlags(), ...args], {
       cwd: PACKAGE_DIR,
       stdio: ['ignore', fd, fd],

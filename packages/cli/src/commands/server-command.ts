@@ -28,6 +28,7 @@ Backpressure (see docs/operations.md):
   --device-inflight N   batches of one device at once; more get 429       default 2
   --device-rate N       batches a second per device (0: no limit)         default 50
   --device-burst N      burst allowance per device                        default 100
+  --storage-thread on|off  SQLite on its own thread (off: on the main thread) default on
 Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -47,6 +48,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     'device-inflight': { type: 'string' },
     'device-rate': { type: 'string' },
     'device-burst': { type: 'string' },
+    'storage-thread': { type: 'string' },
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -73,6 +75,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     logger: { level },
     ...(token ? { operatorToken: token } : {}),
     admission: admissionFlags(flags),
+    sqliteThread: storageThreadFlag(flags),
   });
   const where = databaseUrl ? { database: redactedUrl(databaseUrl) } : { dataDir };
   server.app.log.info({ url: server.url, storage: server.storage.kind, ...where }, 'holdfast server listening');
@@ -128,4 +131,10 @@ function admissionFlags(flags: Record<string, unknown>): Partial<AdmissionOption
   set('device-rate', 'perDeviceRate', 0, 100_000);
   set('device-burst', 'perDeviceBurst', 1, 100_000);
   return out;
+}
+
+function storageThreadFlag(flags: Record<string, unknown>): boolean {
+  const value = stringFlag(flags, 'storage-thread') ?? 'on';
+  if (value !== 'on' && value !== 'off') throw new UsageError(`--storage-thread must be on or off, got "${value}"`);
+  return value === 'on';
 }
