@@ -31,10 +31,13 @@ export interface IngestResult {
   ratioHttp: number;
 }
 
+/** What enrollment needs: a service in process, or the same two calls over HTTP. */
+export type Enroller = Pick<HoldfastService, 'createEnrollmentToken' | 'enroll'>;
+
 /** Signed batches of sales from several devices; `enroll` (re)enrolls them with a service and rebuilds the chains. */
 export interface Workload {
   batches: { device: string; text: string; ops: Op[] }[];
-  enroll: (service: HoldfastService) => Promise<void>;
+  enroll: (service: Enroller) => Promise<void>;
 }
 
 export function buildWorkload(devices: number, batchesPerDevice: number, batchSize: number): Workload {

@@ -1,5 +1,5 @@
 /**
- * ServerChild: `holdfast server` (SQLite) as a child process in a data
+ * ServerChild: `holdfast server` (SQLite, or PostgreSQL given `--database-url`) as a child process in a data
  * directory, for benchmarks that need the server on its own process and
  * event loop, measured from outside: its URL, its memory from
  * `/proc/<pid>/status`. Its JSON log lines go to a file, as a deployment's
@@ -30,15 +30,24 @@ export class ServerChild {
     this.#exited = exited;
   }
 
-  /** Starts the server (data in `dir/data`, log `dir/server.log`) on a free loopback port; waits until it listens. */
-  static async start(dir: string, operatorToken: string, timeoutMs = 60_000): Promise<ServerChild> {
+  /**
+   * Starts the server (data in `dir/data`, log `dir/server.log`) on a free loopback port; waits until it listens.
+   * `extraArgs`: more `holdfast server` flags (e.g. `--database-url URL`).
+   */
+  static async start(
+    dir: string,
+    operatorToken: string,
+    timeoutMs = 60_000,
+    extraArgs: readonly string[] = [],
+  ): Promise<ServerChild> {
     mkdirSync(dir, { recursive: true });
     const dataDir = join(dir, 'data');
     const logFile = join(dir, 'server.log');
     const fd = openSync(logFile, 'w');
     // HOLDFAST_BENCH_SERVER_ARGS: extra `holdfast server` flags, to compare settings (e.g. "--storage-thread off").
     const extra = process.env.HOLDFAST_BENCH_SERVER_ARGS?.trim().split(/\s+/).filter(Boolean) ?? [];
-    const args = [CLI_BIN, 'server', '--data', dataDir, '--port', '0', '--operator-token', operatorToken, ...extra];
+    const args = [CLI_BIN, 'server', '--data', dataDir, '--port', '0', '--operator-token', operatorToken];
+    args.push(...extraArgs, ...extra);
     const child = spawn(process.execPath, [...childNodeFlags(), ...args], {
       cwd: PACKAGE_DIR,
       stdio: ['ignore', fd, fd],
