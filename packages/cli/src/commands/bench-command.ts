@@ -8,13 +8,14 @@ import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 import { benchIngest } from '../bench/ingest-bench.js';
 import { benchNaive } from '../bench/naive-bench.js';
 import { benchPending } from '../bench/pending-rss-bench.js';
+import { benchPgIngest, type PgIngestResult, PostgresUnavailableError } from '../bench/postgres-ingest-bench.js';
 import { benchRecordLatency } from '../bench/record-latency-bench.js';
 import { round } from '../bench/stats.js';
 import { benchStorm } from '../bench/storm-bench.js';
 import { os } from '../os-info.js';
 
 /** Figure names for `--only`, in the order they run. */
-export const BENCH_FIGURES = ['record', 'ingest', 'naive', 'storm', 'pending'] as const;
+export const BENCH_FIGURES = ['record', 'ingest', 'pg', 'naive', 'storm', 'pending'] as const;
 type Figure = (typeof BENCH_FIGURES)[number];
 
 export const BENCH_HELP = `holdfast bench [--only LIST] [--record-ops N] [--devices D] [--batches B] [--pending N]
@@ -24,6 +25,8 @@ Measures, each beside a same-run baseline:
   terminal record latency p50/p99 vs a raw durable SQLite insert of the same row;
   ingest throughput, batches of 500 ops (in process and over HTTP on loopback)
     vs a raw batched SQLite insert of the same rows;
+  pg: the same batches over HTTP to 2 server processes on one PostgreSQL (embedded,
+    or DATABASE_URL) vs a raw batched insert of the same rows on that PostgreSQL;
   naive: the same rows, batches of 500 over HTTP vs one op per request with an
     idempotency-key table (the conventional design);
   storm: T terminals × Q queued ops return at once to one server process; time to
@@ -32,8 +35,8 @@ Measures, each beside a same-run baseline:
   terminal SDK memory with N pending ops (a long outage's backlog), in a child process.
   --only LIST          figures to run, comma-separated: ${BENCH_FIGURES.join(',')}   default all
   --record-ops N       ops recorded for the latency figure             default 2000
-  --devices D          devices sending batches (ingest, naive)         default 4
-  --batches B          batches of 500 per device (ingest, naive)       default 10
+  --devices D          devices sending batches (ingest, pg, naive)     default 4 (pg: 8)
+  --batches B          batches of 500 per device (ingest, pg, naive)   default 10
   --pending N          pending ops for the memory figure               default 100000 (0 skips)
   --storm 0|1          run the storm figure                            default 1 (0 skips)
   --storm-terminals T  terminals returning at once                     default 1000
@@ -94,6 +97,19 @@ export async function benchCommand(argv: string[]): Promise<number> {
     log(`ingest: ${devices} devices × ${batches} batches × 500 ops…`);
     ingest = await benchIngest(devices, batches, 500);
   }
+  let pg: PgIngestResult | { skipped: string } | null = null;
+  if (only.has('pg')) {
+    // Two processes want more than 4 batches in flight; 8 devices unless --devices says otherwise.
+    const pgDevices = stringFlag(flags, 'devices') === undefined ? 8 : devices;
+    log(`pg: ${pgDevices} devices × ${batches} batches × 500 ops, HTTP, PostgreSQL, 2 processes…`);
+    try {
+      pg = await benchPgIngest({ devices: pgDevices, batchesPerDevice: batches, batchSize: 500 });
+    } catch (error) {
+      if (!(error instanceof PostgresUnavailableError)) throw error;
+      pg = { skipped: error.message };
+      log(`pg: skipped, ${error.message}`);
+    }
+  }
   let naive = null;
   if (only.has('naive')) {
     log(`naive: the same ${devices * batches * 500} ops, batches of 500 vs one op per request, 2 rounds…`);
@@ -115,7 +131,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     log(`terminal with ${pendingOps} pending ops (recording them one by one, durably)…`);
     pending = await benchPending(pendingOps);
   }
-  const result = { machine: os(), recordLatency: record, ingest, naive, storm: stormResult, pending };
+  const result = { machine: os(), recordLatency: record, ingest, pg, naive, storm: stormResult, pending };
   if (flags.json) {
     console.log(JSON.stringify(result, null, 2));
     return 0;
@@ -140,6 +156,18 @@ export async function benchCommand(argv: string[]): Promise<number> {
         ? [
             `ingest, batches of 500, in process       ${rate(ingest.serviceOpsPerSec).padEnd(20)}${rate(ingest.rawInsertOpsPerSec).padEnd(20)}${round(ingest.ratioService, 3)}×   (raw batched SQLite insert)`,
             `ingest, batches of 500, HTTP loopback    ${rate(ingest.httpOpsPerSec).padEnd(20)}${rate(ingest.rawInsertOpsPerSec).padEnd(20)}${round(ingest.ratioHttp, 3)}×`,
+          ]
+        : []),
+      ...(pg
+        ? [
+            'skipped' in pg
+              ? row('ingest, batches of 500, HTTP, PostgreSQL', 'skipped', '', `(${pg.skipped})`)
+              : row(
+                  'ingest, batches of 500, HTTP, PostgreSQL',
+                  rate(pg.opsPerSec),
+                  rate(pg.rawInsertOpsPerSec),
+                  `${round(pg.ratio, 3)}×   (${pg.processes} server processes; raw batched PostgreSQL insert)`,
+                ),
           ]
         : []),
       ...(naive
