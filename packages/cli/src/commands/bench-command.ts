@@ -224,6 +224,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       ...(pending
         ? [
             `terminal RSS, ${pending.pending} pending ops     ${`${round(pending.rssMiB, 1)} MiB`.padEnd(20)}${`${round(pending.baselineRssMiB, 1)} MiB`.padEnd(20)}(empty process; journal ${round(pending.journalMiB, 1)} MiB, status() ${round(pending.statusMs, 2)} ms)`,
+            `terminal RSS, same, --max-semi-space-size=1 ${`${round(pending.rssSmallYoungGenMiB, 1)} MiB`.padEnd(20)}${`${round(pending.baselineRssMiB, 1)} MiB`.padEnd(20)}(V8 young generation capped; the SDK's data is the same)`,
           ]
         : []),
     ].join('\n'),
