@@ -4,6 +4,15 @@
  * storage interface with its backends.
  */
 export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
+export {
+  type ForwardEvent,
+  Forwarder,
+  type ForwarderOptions,
+  idempotencyKeyOf,
+  type ProcessorLike,
+  type RoundSummary,
+  UNPLACED_MERCHANT,
+} from './forwarding/forwarder.js';
 export { HoldfastService, type HoldfastServiceOptions, type IngestCounters } from './holdfast-service.js';
 export {
   Admission,

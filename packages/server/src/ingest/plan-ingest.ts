@@ -125,7 +125,15 @@ export interface OfflinePaymentRecord {
   receivedAt: number;
 }
 
-export const EXCEPTION_TYPES = ['conflict', 'fork', 'op_rejected', 'shift_rule', 'cash_variance'] as const;
+export const EXCEPTION_TYPES = [
+  'conflict',
+  'fork',
+  'op_rejected',
+  'shift_rule',
+  'cash_variance',
+  // Raised by settlement (storage/offline-settlement.ts), not by the planner.
+  'post_auth_decline',
+] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 
 /** Something an operator must look at. Raised once: `dedupeKey` is unique. */

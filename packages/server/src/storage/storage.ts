@@ -114,6 +114,47 @@ export interface StoredOfflinePayment extends OfflinePaymentRecord {
   outcome: string | null;
 }
 
+/** Which offline payment: a sale may be split over several cards (one row per card tender). */
+export interface OfflinePaymentKey {
+  opId: string;
+  tenderIndex: number;
+}
+
+/** An offline payment claimed for forwarding, with what the forwarder needs beside it. */
+export interface ClaimedOfflinePayment extends StoredOfflinePayment {
+  /** The device's current placement merchant, or null if it was never placed. */
+  merchant: string | null;
+  claimedBy: string;
+  claimExpiresAt: number;
+}
+
+/** The processor's final answer about a forwarded payment. */
+export interface PaymentSettlement {
+  status: 'approved' | 'declined';
+  /** The processor's authorization id. */
+  processorId: string;
+  /** Only for a decline. */
+  declineCode?: string;
+  /** Server clock when the answer was received. */
+  at: number;
+}
+
+export interface SettleRequest {
+  payment: OfflinePaymentKey;
+  /** Who settles (the forwarder's owner id); kept for the record. */
+  owner: string;
+  settlement: PaymentSettlement;
+  /** Id of the `post_auth_decline` exception this raises if it is a decline (data, not a callback). */
+  exceptionId: string;
+}
+
+export interface SettleOutcome {
+  /** What is stored: this settlement, or the one stored before (a second settle changes nothing). */
+  settlement: PaymentSettlement;
+  /** False when the payment had already been settled. */
+  settledNow: boolean;
+}
+
 /** Unsettled offline-approved payments of one currency and placement (the device's current placement). */
 export interface ExposureActual {
   currency: string;
@@ -255,4 +296,23 @@ export interface Storage {
    * current placement, sorted by currency, merchant, location, event (null first).
    */
   exposureActual(): Promise<ExposureActual[]>;
+
+  /**
+   * Claims up to `limit` unsettled offline payments for `owner` until
+   * `now + leaseMs`, in (device, seq, tender) order, in one short
+   * transaction. Only rows whose claim is absent or expired, and never a
+   * row while an earlier unsettled row of its device is claimed (by anyone,
+   * this owner included): a device's payments reach the processor in seq
+   * order. Two processes calling at once get disjoint devices.
+   */
+  claimOfflinePayments(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedOfflinePayment[]>;
+  /**
+   * Records the processor's answer about a payment, once, in one
+   * transaction: settled_at, outcome, the processor id, a ledger event
+   * (`payment.settled` or `payment.declined`) and, for a decline, a
+   * `post_auth_decline` exception. A second settle of the same payment
+   * changes nothing and returns the stored settlement; null if there is no
+   * such payment.
+   */
+  settleOfflinePayment(request: SettleRequest): Promise<SettleOutcome | null>;
 }

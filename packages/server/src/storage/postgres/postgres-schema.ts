@@ -222,4 +222,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX offline_payments_unsettled ON offline_payments (device) WHERE settled_at IS NULL;
   `,
+  // Forwarding: who holds a payment for forwarding and until when (a lease), and the processor's answer.
+  `
+  ALTER TABLE offline_payments ADD COLUMN claimed_by TEXT COLLATE "C";
+  ALTER TABLE offline_payments ADD COLUMN claim_expires_at BIGINT;
+  ALTER TABLE offline_payments ADD COLUMN processor_id TEXT COLLATE "C";
+  ALTER TABLE offline_payments ADD COLUMN decline_code TEXT;
+  ALTER TABLE offline_payments ADD COLUMN settled_by TEXT COLLATE "C";
+  CREATE INDEX offline_payments_forwarding ON offline_payments (device, seq, tender_index) WHERE settled_at IS NULL;
+  `,
 ];

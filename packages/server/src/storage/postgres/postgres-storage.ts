@@ -23,8 +23,10 @@ import type { ExceptionRecord, LedgerEvent, ShiftRecord } from '../../ingest/pla
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
 import { deviceStatusOf } from '../device-status.js';
+import { settlementWrites, storedSettlement } from '../offline-settlement.js';
 import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
+  ClaimedOfflinePayment,
   DeviceRecord,
   EnrollmentTokenRecord,
   ExposureActual,
@@ -36,6 +38,8 @@ import type {
   RedeemOutcome,
   RedeemRequest,
   ServerKeyRecord,
+  SettleOutcome,
+  SettleRequest,
   Storage,
   StoredOfflinePayment,
   StoredOp,
@@ -527,6 +531,137 @@ export class PostgresStorage implements Storage {
   }
 
   /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */
+  /**
+   * Claims in one short transaction, device by device: the next device
+   * with claimable payments is locked `FOR NO KEY UPDATE SKIP LOCKED`, then
+   * its payments are claimed under the same rule as SQLite, until `limit`.
+   * A second process claiming at the same moment skips the devices locked
+   * here instead of looking past their not-yet-committed claims (which it
+   * could not see) and taking a later payment of the same device out of
+   * order; it goes on to other devices. A device being ingested is skipped
+   * for this round too.
+   */
+  async claimOfflinePayments(
+    owner: string,
+    limit: number,
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedOfflinePayment[]> {
+    return this.#transaction(async (client) => {
+      const visited: string[] = [];
+      const claimed: ClaimedOfflinePayment[] = [];
+      while (claimed.length < limit) {
+        const next = await client.query(
+          `SELECT d.id FROM devices d
+           WHERE NOT (d.id = ANY ($2::text[])) AND EXISTS (
+             SELECT 1 FROM offline_payments o
+             WHERE o.device = d.id AND o.settled_at IS NULL AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $1))
+           ORDER BY d.id LIMIT 1
+           FOR NO KEY UPDATE OF d SKIP LOCKED`,
+          [now, visited],
+        );
+        const device = (next.rows[0] as Row | undefined)?.id as string | undefined;
+        if (device === undefined) break;
+        visited.push(device);
+        const { rows } = await client.query(
+          `WITH c AS (
+             SELECT o.op_id, o.tender_index FROM offline_payments o
+             WHERE o.device = $1 AND o.settled_at IS NULL
+               AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $2)
+               AND NOT EXISTS (
+                 SELECT 1 FROM offline_payments e
+                 WHERE e.device = o.device AND e.settled_at IS NULL AND e.claim_expires_at > $2
+                   AND (e.seq, e.tender_index) < (o.seq, o.tender_index))
+             ORDER BY o.seq, o.tender_index LIMIT $3
+             FOR UPDATE OF o)
+           UPDATE offline_payments p SET claimed_by = $4, claim_expires_at = $5
+           FROM c WHERE p.op_id = c.op_id AND p.tender_index = c.tender_index
+           RETURNING p.*, (SELECT dp.merchant FROM device_placements dp WHERE dp.device = p.device) AS merchant`,
+          [device, now, limit - claimed.length, owner, now + leaseMs],
+        );
+        const payments = rows.map((r: Row) => ({
+          ...toOfflinePayment(r),
+          merchant: textOrNull(r.merchant),
+          claimedBy: owner,
+          claimExpiresAt: now + leaseMs,
+        }));
+        claimed.push(...payments.sort((a, b) => a.seq - b.seq || a.tenderIndex - b.tenderIndex));
+      }
+      return claimed;
+    });
+  }
+
+  async settleOfflinePayment(request: SettleRequest): Promise<SettleOutcome | null> {
+    return this.#transaction(async (client): Promise<SettleOutcome | null> => {
+      const { rows } = await client.query(
+        'SELECT * FROM offline_payments WHERE op_id = $1 AND tender_index = $2 FOR UPDATE',
+        [request.payment.opId, request.payment.tenderIndex],
+      );
+      const row = rows[0] as Row | undefined;
+      if (!row) return null;
+      const stored = storedSettlement({
+        outcome: textOrNull(row.outcome),
+        processorId: textOrNull(row.processor_id),
+        declineCode: textOrNull(row.decline_code),
+        settledAt: intOrNull(row.settled_at),
+      });
+      if (stored) return { settlement: stored, settledNow: false };
+      const { settlement } = request;
+      await client.query(
+        `UPDATE offline_payments SET settled_at = $1, outcome = $2, processor_id = $3, decline_code = $4,
+           settled_by = $5, claimed_by = NULL, claim_expires_at = NULL
+         WHERE op_id = $6 AND tender_index = $7`,
+        [
+          settlement.at,
+          settlement.status,
+          settlement.processorId,
+          settlement.declineCode ?? null,
+          request.owner,
+          request.payment.opId,
+          request.payment.tenderIndex,
+        ],
+      );
+      const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request);
+      // Feed rows: hold the feed lock shared until COMMIT (see FEED_LOCK).
+      await client.query(`SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`);
+      await client.query(
+        `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          e.opId,
+          e.device,
+          e.seq,
+          e.type,
+          e.shiftId,
+          e.currency,
+          e.amount,
+          JSON.stringify(e.data),
+          e.deviceAt,
+          e.appliedAt,
+        ],
+      );
+      if (x) {
+        await client.query(
+          `INSERT INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING`,
+          [
+            x.id,
+            x.type,
+            x.severity,
+            x.device,
+            x.opId,
+            x.seq,
+            x.message,
+            JSON.stringify(x.detail),
+            x.raisedAt,
+            x.dedupeKey,
+          ],
+        );
+      }
+      return { settlement, settledNow: true };
+    });
+  }
+
   async query<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.#pool.query(sql, params)).rows as T[];
   }

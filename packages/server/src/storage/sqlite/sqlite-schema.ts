@@ -197,4 +197,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX offline_payments_unsettled ON offline_payments (device) WHERE settled_at IS NULL;
   `,
+  // Forwarding: who holds a payment for forwarding and until when (a lease), and the processor's answer.
+  `
+  ALTER TABLE offline_payments ADD COLUMN claimed_by TEXT;
+  ALTER TABLE offline_payments ADD COLUMN claim_expires_at INTEGER;
+  ALTER TABLE offline_payments ADD COLUMN processor_id TEXT;
+  ALTER TABLE offline_payments ADD COLUMN decline_code TEXT;
+  ALTER TABLE offline_payments ADD COLUMN settled_by TEXT;
+  CREATE INDEX offline_payments_forwarding ON offline_payments (device, seq, tender_index) WHERE settled_at IS NULL;
+  `,
 ];

@@ -26,8 +26,10 @@ import {
 import { signIssued } from '../../risk-policies.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
+import { settlementWrites, storedSettlement } from '../offline-settlement.js';
 import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
+  ClaimedOfflinePayment,
   DeviceRecord,
   EnrollmentTokenRecord,
   ExposureActual,
@@ -39,6 +41,8 @@ import type {
   RedeemOutcome,
   RedeemRequest,
   ServerKeyRecord,
+  SettleOutcome,
+  SettleRequest,
   Storage,
   StoredOfflinePayment,
   StoredOp,
@@ -527,6 +531,81 @@ export class SqliteStorage implements Storage {
     return sortExposureActual(rows);
   }
 
+  async claimOfflinePayments(
+    owner: string,
+    limit: number,
+    now: number,
+    leaseMs: number,
+  ): Promise<ClaimedOfflinePayment[]> {
+    const s = this.#s;
+    return this.#db
+      .transaction(() => {
+        const rows = s.claimablePayments.all({ now, limit }) as Row[];
+        for (const r of rows) s.claimPayment.run(owner, now + leaseMs, r.op_id, r.tender_index);
+        return rows.map((r) => ({
+          ...toOfflinePayment(r),
+          merchant: (r.merchant as string | null) ?? null,
+          claimedBy: owner,
+          claimExpiresAt: now + leaseMs,
+        }));
+      })
+      .immediate();
+  }
+
+  async settleOfflinePayment(request: SettleRequest): Promise<SettleOutcome | null> {
+    const s = this.#s;
+    return this.#db
+      .transaction((): SettleOutcome | null => {
+        const row = s.paymentByKey.get(request.payment.opId, request.payment.tenderIndex) as Row | undefined;
+        if (!row) return null;
+        const stored = storedSettlement(settlementColumns(row));
+        if (stored) return { settlement: stored, settledNow: false };
+        const { settlement } = request;
+        s.settlePayment.run(
+          settlement.at,
+          settlement.status,
+          settlement.processorId,
+          settlement.declineCode ?? null,
+          request.owner,
+          request.payment.opId,
+          request.payment.tenderIndex,
+        );
+        const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request);
+        s.insertLedger.insert([e], (e, out) => {
+          out.push(
+            e.opId,
+            e.device,
+            e.seq,
+            e.type,
+            e.shiftId,
+            e.currency,
+            e.amount,
+            JSON.stringify(e.data),
+            e.deviceAt,
+            e.appliedAt,
+          );
+        });
+        if (x) {
+          s.insertExceptions.insert([x], (x, out) => {
+            out.push(
+              x.id,
+              x.type,
+              x.severity,
+              x.device,
+              x.opId,
+              x.seq,
+              x.message,
+              JSON.stringify(x.detail),
+              x.raisedAt,
+              x.dedupeKey,
+            );
+          });
+        }
+        return { settlement, settledNow: true };
+      })
+      .immediate();
+  }
+
   /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
   query<T = Row>(sql: string, ...params: unknown[]): T[] {
     return this.#db.prepare(sql).all(...params) as T[];
@@ -640,6 +719,25 @@ function prepareStatements(db: Database.Database) {
     ),
     allOfflinePayments: db.prepare('SELECT * FROM offline_payments ORDER BY device, seq, tender_index'),
     deviceOfflinePayments: db.prepare('SELECT * FROM offline_payments WHERE device = ? ORDER BY seq, tender_index'),
+    // Unsettled, unclaimed (or lease expired), and no earlier unsettled payment of the device under a live claim.
+    claimablePayments: db.prepare(
+      `SELECT o.*, p.merchant FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
+       WHERE o.settled_at IS NULL AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= @now)
+         AND NOT EXISTS (
+           SELECT 1 FROM offline_payments e
+           WHERE e.device = o.device AND e.settled_at IS NULL AND e.claim_expires_at > @now
+             AND (e.seq, e.tender_index) < (o.seq, o.tender_index))
+       ORDER BY o.device, o.seq, o.tender_index LIMIT @limit`,
+    ),
+    claimPayment: db.prepare(
+      'UPDATE offline_payments SET claimed_by = ?, claim_expires_at = ? WHERE op_id = ? AND tender_index = ?',
+    ),
+    paymentByKey: db.prepare('SELECT * FROM offline_payments WHERE op_id = ? AND tender_index = ?'),
+    settlePayment: db.prepare(
+      `UPDATE offline_payments SET settled_at = ?, outcome = ?, processor_id = ?, decline_code = ?, settled_by = ?,
+         claimed_by = NULL, claim_expires_at = NULL
+       WHERE op_id = ? AND tender_index = ? AND settled_at IS NULL`,
+    ),
     exposureActual: db.prepare(
       `SELECT o.currency, p.merchant, p.location, p.event, sum(o.amount) AS amount, count(*) AS n
        FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
@@ -715,6 +813,15 @@ function toOfflinePayment(r: Row): StoredOfflinePayment {
     receivedAt: Number(r.received_at),
     settledAt: num(r.settled_at),
     outcome: (r.outcome as string | null) ?? null,
+  };
+}
+
+function settlementColumns(r: Row) {
+  return {
+    outcome: (r.outcome as string | null) ?? null,
+    processorId: (r.processor_id as string | null) ?? null,
+    declineCode: (r.decline_code as string | null) ?? null,
+    settledAt: num(r.settled_at),
   };
 }
 

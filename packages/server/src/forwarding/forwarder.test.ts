@@ -1,0 +1,188 @@
+/**
+ * The forwarder on SQLite against a real processor simulator: payments
+ * made through the real ingest path, checked against the processor's own
+ * records.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { systemClock } from '@holdfast/domain';
+import { ProcessorOutcomeUnknownError } from '@holdfast/processor-sim/client';
+import { offlineSales } from '../storage/forwarding-suite.js';
+import { LOCAL_APPROVAL } from '../storage/risk-policy-suite.js';
+import { assertForwardedExactlyOnce, type SimFixture, startSim } from '../testing/forwarding-fixture.js';
+import { createHarness, type Harness } from '../testing/harness.js';
+import { type ForwardEvent, Forwarder, type ForwarderOptions } from './forwarder.js';
+
+const LEASE = 10_000;
+
+async function setup(sim: Parameters<typeof startSim>[0] = {}): Promise<{ h: Harness; f: SimFixture }> {
+  return { h: await createHarness(), f: await startSim(sim) };
+}
+
+function forwarder(h: Harness, f: SimFixture, extra: Partial<ForwarderOptions> = {}): Forwarder {
+  return new Forwarder({
+    storage: h.storage,
+    processor: f.client,
+    clock: h.clock,
+    owner: 'fwd-1',
+    batchSize: 50,
+    leaseMs: LEASE,
+    timeoutMs: 2_000,
+    ...extra,
+  });
+}
+
+/** Runs rounds, the lease running out between them, until nothing is left unsettled. */
+async function drain(h: Harness, fwd: Forwarder, maxRounds = 40): Promise<number> {
+  for (let round = 1; round <= maxRounds; round++) {
+    await fwd.runOnce();
+    h.clock.advance(LEASE);
+    const left = (await h.storage.listOfflinePayments(null)).filter((p) => p.settledAt === null).length;
+    if (left === 0) return round;
+  }
+  throw new Error(`payments left unsettled after ${maxRounds} rounds`);
+}
+
+describe('Forwarder (SQLite, processor simulator)', () => {
+  it('each payment reaches the processor once, in seq order per device, though most answers are lost', async () => {
+    const { h, f } = await setup({ timeoutAfterCommitRate: 0.7 });
+    try {
+      const devices = [await h.enrollDevice('a'), await h.enrollDevice('b')];
+      for (const d of devices) await offlineSales(h, d, [100, 200, 300, 400, 500]);
+      const events: ForwardEvent[] = [];
+      await drain(h, forwarder(h, f, { onEvent: (e) => events.push(e) }));
+      const listed = await assertForwardedExactlyOnce(h.storage, f);
+      assert.equal(listed.length, 10);
+      assert.ok(
+        events.some((e) => e.kind === 'settled' && e.recovered),
+        'some answers were lost and found by key',
+      );
+      assert.ok((await f.client.stats()).sinceStart.timeoutsAfterCommit > 0);
+      assert.deepEqual(await h.storage.exposureActual(), []);
+    } finally {
+      await h.close();
+      await f.close();
+    }
+  });
+
+  it('a blocked card: the payment is settled declined and raises a post_auth_decline alarm; later ones go on', async () => {
+    const { h, f } = await setup({ cards: { tok_blocked_1: { blocked: true } } });
+    try {
+      const d = await h.enrollDevice('a');
+      const open = d.openShift();
+      const bad = d.cardSale(open.id, 1_500, LOCAL_APPROVAL, {
+        token: 'tok_blocked_1',
+        brand: 'mastercard',
+        last4: '0005',
+      });
+      const good = d.cardSale(open.id, 700, LOCAL_APPROVAL, { token: 'tok_fine_1' });
+      assert.equal((await h.send(d.batch([open, bad, good]))).status, 200);
+      assert.deepEqual(await forwarder(h, f).runOnce(), { claimed: 2, approved: 1, declined: 1, unsettled: 0 });
+      await assertForwardedExactlyOnce(h.storage, f);
+      const exceptions = (await h.storage.listExceptions(0, 100)).items.filter((x) => x.type === 'post_auth_decline');
+      assert.equal(exceptions.length, 1);
+      assert.equal(exceptions[0]?.severity, 'alarm');
+      assert.deepEqual(
+        { ...exceptions[0]?.detail, processorId: undefined },
+        {
+          opId: bad.id,
+          tenderIndex: 0,
+          device: d.id,
+          seq: bad.seq,
+          amount: 1_500,
+          currency: 'EUR',
+          brand: 'mastercard',
+          last4: '0005',
+          declineCode: 'card_blocked',
+          processorId: undefined,
+        },
+      );
+      const ledger = (await h.storage.listLedger(0, 100)).items.filter((e) => e.type.startsWith('payment.'));
+      assert.deepEqual(
+        ledger.map((e) => [e.type, e.opId]),
+        [
+          ['payment.declined', bad.id],
+          ['payment.settled', good.id],
+        ],
+      );
+    } finally {
+      await h.close();
+      await f.close();
+    }
+  });
+
+  it('a processor outage leaves payments unsettled (never declined); they settle once it is back', async () => {
+    const { h, f } = await setup({ outageRate: 1 });
+    try {
+      const d = await h.enrollDevice('a');
+      await offlineSales(h, d, [100, 200, 300]);
+      const fwd = forwarder(h, f);
+      assert.deepEqual(await fwd.runOnce(), { claimed: 3, approved: 0, declined: 0, unsettled: 3 });
+      assert.ok((await h.storage.listOfflinePayments(null)).every((p) => p.settledAt === null && p.outcome === null));
+      assert.deepEqual((await h.storage.listExceptions(0, 100)).items, []);
+      assert.deepEqual(await fwd.runOnce(), { claimed: 0, approved: 0, declined: 0, unsettled: 0 }, 'still leased');
+      f.sim.service.configure({ outageRate: 0 });
+      h.clock.advance(LEASE);
+      assert.deepEqual(await fwd.runOnce(), { claimed: 3, approved: 3, declined: 0, unsettled: 0 });
+      await assertForwardedExactlyOnce(h.storage, f);
+    } finally {
+      await h.close();
+      await f.close();
+    }
+  });
+
+  it('an unknown outcome not found by key holds back the device, not others; it is sent again with the same key', async () => {
+    const { h, f } = await setup();
+    try {
+      const a = await h.enrollDevice('a');
+      const b = await h.enrollDevice('b');
+      const aOps = await offlineSales(h, a, [100, 200]);
+      await offlineSales(h, b, [300]);
+      // The first authorization of `a` times out before reaching the processor, and the lookup finds nothing.
+      let failFirst = true;
+      const processor: ForwarderOptions['processor'] = {
+        authorize: async (key, request, timeoutMs) => {
+          if (failFirst && request.reference === aOps[0]) {
+            failFirst = false;
+            throw new ProcessorOutcomeUnknownError('timeout', 'simulated timeout');
+          }
+          return f.client.authorize(key, request, timeoutMs);
+        },
+        findByKey: (key, timeoutMs) => f.client.findByKey(key, timeoutMs),
+      };
+      const fwd = forwarder(h, f, { processor });
+      assert.deepEqual(await fwd.runOnce(), { claimed: 3, approved: 1, declined: 0, unsettled: 2 });
+      const settled = (await h.storage.listOfflinePayments(null)).filter((p) => p.settledAt !== null);
+      assert.deepEqual(
+        settled.map((p) => p.device),
+        [b.id],
+      );
+      h.clock.advance(LEASE);
+      assert.deepEqual(await fwd.runOnce(), { claimed: 2, approved: 2, declined: 0, unsettled: 0 });
+      await assertForwardedExactlyOnce(h.storage, f);
+    } finally {
+      await h.close();
+      await f.close();
+    }
+  });
+
+  it('start() forwards on its own until stop()', async () => {
+    const { h, f } = await setup();
+    try {
+      const d = await h.enrollDevice('a');
+      await offlineSales(h, d, [100, 200]);
+      const fwd = forwarder(h, f, { clock: systemClock });
+      fwd.start(5);
+      const deadline = Date.now() + 5_000;
+      while ((await h.storage.listOfflinePayments(null)).some((p) => p.settledAt === null)) {
+        assert.ok(Date.now() < deadline, 'settled within 5 s');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await fwd.stop();
+      await assertForwardedExactlyOnce(h.storage, f);
+    } finally {
+      await h.close();
+      await f.close();
+    }
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * What settling an offline payment writes, shared by every backend: the
+ * ledger event for the audit trail and, for a decline after the fact, the
+ * `post_auth_decline` exception an operator must act on. Pure: the
+ * backends read the payment row and write these inside their own
+ * transaction.
+ */
+import type { ExceptionRecord, LedgerEvent } from '../ingest/plan-ingest.js';
+import type { PaymentSettlement, SettleRequest, StoredOfflinePayment } from './storage.js';
+
+/** Stored `outcome` column → settlement fields (the processor id and decline code have their own columns). */
+export function storedSettlement(row: {
+  outcome: string | null;
+  processorId: string | null;
+  declineCode: string | null;
+  settledAt: number | null;
+}): PaymentSettlement | null {
+  if (row.settledAt === null || (row.outcome !== 'approved' && row.outcome !== 'declined')) return null;
+  return {
+    status: row.outcome,
+    processorId: row.processorId ?? '',
+    ...(row.declineCode !== null ? { declineCode: row.declineCode } : {}),
+    at: row.settledAt,
+  };
+}
+
+export interface SettlementWrites {
+  ledger: LedgerEvent;
+  exception: ExceptionRecord | null;
+}
+
+/** The ledger event and (for a decline) the exception of settling `payment`. */
+export function settlementWrites(payment: StoredOfflinePayment, request: SettleRequest): SettlementWrites {
+  const { settlement } = request;
+  const declined = settlement.status === 'declined';
+  const ledger: LedgerEvent = {
+    opId: payment.opId,
+    device: payment.device,
+    seq: payment.seq,
+    type: declined ? 'payment.declined' : 'payment.settled',
+    shiftId: null,
+    currency: payment.currency,
+    amount: payment.amount,
+    data: {
+      tenderIndex: payment.tenderIndex,
+      processorId: settlement.processorId,
+      ...(settlement.declineCode !== undefined ? { declineCode: settlement.declineCode } : {}),
+      settledBy: request.owner,
+    },
+    deviceAt: payment.approvedAt,
+    appliedAt: settlement.at,
+  };
+  if (!declined) return { ledger, exception: null };
+  const code = settlement.declineCode ?? 'unknown';
+  return {
+    ledger,
+    exception: {
+      id: request.exceptionId,
+      type: 'post_auth_decline',
+      severity: 'alarm',
+      device: payment.device,
+      opId: payment.opId,
+      seq: payment.seq,
+      message: `offline-approved ${payment.brand} ****${payment.last4} payment of ${payment.amount} ${payment.currency} was declined by the processor (${code}); the customer has the goods`,
+      detail: {
+        opId: payment.opId,
+        tenderIndex: payment.tenderIndex,
+        device: payment.device,
+        seq: payment.seq,
+        amount: payment.amount,
+        currency: payment.currency,
+        brand: payment.brand,
+        last4: payment.last4,
+        declineCode: code,
+        processorId: settlement.processorId,
+      },
+      raisedAt: settlement.at,
+      dedupeKey: `post_auth_decline:${payment.opId}:${payment.tenderIndex}`,
+    },
+  };
+}
