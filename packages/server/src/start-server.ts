@@ -5,9 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Clock, Random } from '@holdfast/domain';
+import { type Clock, type Random, systemClock } from '@holdfast/domain';
+import { ProcessorClient } from '@holdfast/processor-sim/client';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { Forwarder } from './forwarding/forwarder.js';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
 import { buildApp } from './http/build-app.js';
@@ -44,6 +47,22 @@ export interface StartServerOptions {
    * batch's transaction never stops the event loop (see sqlite-thread.ts).
    */
   sqliteThread?: boolean;
+  /** Forward offline-approved card payments to this processor (off when absent). */
+  processor?: ProcessorForwardingOptions;
+}
+
+export interface ProcessorForwardingOptions {
+  /** Base URL of the processor API, e.g. http://127.0.0.1:8090. */
+  url: string;
+  apiKey: string;
+  /** Pause between forwarding rounds, ms (default 2000). */
+  intervalMs?: number;
+  /** Payments claimed per round (default 50). */
+  batchSize?: number;
+  /** How long a claim holds, ms (default 60000). */
+  leaseMs?: number;
+  /** Timeout of each processor call, ms (default 10000). */
+  timeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -53,6 +72,8 @@ export interface RunningServer {
   service: HoldfastService;
   storage: Storage;
   app: FastifyInstance;
+  /** The forwarding worker, when started with `processor`. */
+  forwarder: Forwarder | null;
   close(): Promise<void>;
 }
 
@@ -149,6 +170,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await storage.close();
     throw error;
   }
+  const forwarder = options.processor ? startForwarder(storage, options.processor, options.clock, app) : null;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
@@ -159,9 +181,38 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     service,
     storage,
     app,
+    forwarder,
     async close() {
+      await forwarder?.stop();
       await app.close();
       await storage.close();
     },
   };
+}
+
+function startForwarder(
+  storage: Storage,
+  options: ProcessorForwardingOptions,
+  clock: Clock | undefined,
+  app: FastifyInstance,
+): Forwarder {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const forwarder = new Forwarder({
+    storage,
+    processor: new ProcessorClient(options.url, { apiKey: options.apiKey, timeoutMs }),
+    clock: clock ?? systemClock,
+    // Unique per process: claims of a process that died run out by their lease.
+    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    batchSize: options.batchSize ?? 50,
+    leaseMs: options.leaseMs ?? 60_000,
+    timeoutMs,
+    onEvent: (event) => {
+      if (event.kind === 'settled' && event.status === 'declined') app.log.warn(event, 'post-authorization decline');
+      else if (event.kind === 'settled') app.log.debug(event, 'offline payment settled');
+      else app.log.warn(event, 'offline payment not forwarded yet');
+    },
+  });
+  forwarder.start(options.intervalMs ?? 2_000);
+  app.log.info({ processor: options.url }, 'forwarding offline payments');
+  return forwarder;
 }

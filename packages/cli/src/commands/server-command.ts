@@ -29,6 +29,9 @@ Backpressure (see docs/operations.md):
   --device-rate N       batches a second per device (0: no limit)         default 50
   --device-burst N      burst allowance per device                        default 100
   --storage-thread on|off  SQLite on its own thread (off: on the main thread) default on
+  --processor-url URL   forward offline-approved card payments to this processor (off by default)
+  --processor-key K     the processor's API key (needed with --processor-url)
+  --forward-interval-ms N  pause between forwarding rounds                default 2000
 Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -49,6 +52,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
     'device-rate': { type: 'string' },
     'device-burst': { type: 'string' },
     'storage-thread': { type: 'string' },
+    'processor-url': { type: 'string' },
+    'processor-key': { type: 'string' },
+    'forward-interval-ms': { type: 'string' },
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -63,6 +69,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   if (!databaseUrl && stringFlag(flags, 'db-pool-size') !== undefined) {
     throw new UsageError('--db-pool-size needs --database-url');
   }
+  const processor = processorFlags(flags);
   const server = await startServer({
     dataDir,
     ...(databaseUrl
@@ -76,6 +83,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     ...(token ? { operatorToken: token } : {}),
     admission: admissionFlags(flags),
     sqliteThread: storageThreadFlag(flags),
+    ...(processor ? { processor } : {}),
   });
   const where = databaseUrl ? { database: redactedUrl(databaseUrl) } : { dataDir };
   server.app.log.info({ url: server.url, storage: server.storage.kind, ...where }, 'holdfast server listening');
@@ -116,6 +124,23 @@ export function redactedUrl(url: string): string {
   } catch {
     return 'postgres://(unparsable URL)';
   }
+}
+
+/** --processor-url and --processor-key (both or neither), checked; undefined: no forwarding. */
+export function processorFlags(
+  flags: Record<string, unknown>,
+): { url: string; apiKey: string; intervalMs: number } | undefined {
+  const url = stringFlag(flags, 'processor-url');
+  const apiKey = stringFlag(flags, 'processor-key');
+  if (url === undefined) {
+    if (apiKey !== undefined || stringFlag(flags, 'forward-interval-ms') !== undefined) {
+      throw new UsageError('--processor-key and --forward-interval-ms need --processor-url');
+    }
+    return undefined;
+  }
+  if (!/^https?:\/\//.test(url)) throw new UsageError('--processor-url must be an http:// or https:// URL');
+  if (!apiKey) throw new UsageError('--processor-url needs --processor-key');
+  return { url, apiKey, intervalMs: intFlag(flags, 'forward-interval-ms', 2_000, 10, 3_600_000) };
 }
 
 /** The backpressure flags given, as admission options (absent flags keep the defaults). */

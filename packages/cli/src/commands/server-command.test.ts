@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError } from '../args.js';
+import { processorFlags } from './server-command.js';
+
+describe('holdfast server: processor forwarding flags', () => {
+  it('off without --processor-url', () => {
+    assert.equal(processorFlags({}), undefined);
+  });
+
+  it('--processor-url with --processor-key turns forwarding on', () => {
+    assert.deepEqual(processorFlags({ 'processor-url': 'http://127.0.0.1:8090', 'processor-key': 'k' }), {
+      url: 'http://127.0.0.1:8090',
+      apiKey: 'k',
+      intervalMs: 2_000,
+    });
+  });
+
+  it('refuses a key without a URL, a URL without a key, and a URL that is not http(s)', () => {
+    assert.throws(() => processorFlags({ 'processor-key': 'k' }), UsageError);
+    assert.throws(() => processorFlags({ 'processor-url': 'http://x' }), UsageError);
+    assert.throws(() => processorFlags({ 'processor-url': 'ftp://x', 'processor-key': 'k' }), UsageError);
+  });
+});
