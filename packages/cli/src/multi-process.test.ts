@@ -147,6 +147,10 @@ class SpreadTransport implements Transport {
     return this.#pick().target.queryOps(...args);
   }
 
+  fetchPolicy(...args: Parameters<Transport['fetchPolicy']>) {
+    return this.#pick().target.fetchPolicy(...args);
+  }
+
   ping(...args: Parameters<Transport['ping']>) {
     return this.#pick().target.ping(...args);
   }

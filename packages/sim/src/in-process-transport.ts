@@ -23,6 +23,7 @@ export function inProcessTransport(service: HoldfastService): Transport {
     enroll: (req) => call(req, (b) => service.enroll(b)),
     sendBatch: (batch) => call(batch, (b) => service.ingest(b)),
     queryOps: (query) => call(query, (b) => service.queryOps(b)),
+    fetchPolicy: (req) => call(req, (b) => service.fetchPolicy(b)),
     ping: () => call({}, async () => ({ status: 'ok', time: service.clock.now() })),
   };
 }

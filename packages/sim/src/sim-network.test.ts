@@ -19,6 +19,8 @@ import {
   importPrivateKey,
   type Op,
   type OpQuery,
+  type PolicyRequest,
+  policyRequestMessage,
   queryMessage,
   signMessage,
   type WireError,
@@ -388,6 +390,13 @@ describe('SimNetwork', () => {
           body: { device: device.id, ids: [op.id], at, sig: signMessage(queryMessage(device.id, [op.id], at), key) },
           code: 'bad_signature',
         },
+        {
+          name: 'policy request signed by another key',
+          route: 'fetchPolicy',
+          url: '/v1/policy',
+          body: { device: device.id, at, sig: signMessage(policyRequestMessage(device.id, at), key) },
+          code: 'bad_signature',
+        },
       ];
       const transport = net.network.transport('z');
       // The bodies are deliberately wrong, so they go out untyped, as a broken client would send them.
@@ -399,6 +408,8 @@ describe('SimNetwork', () => {
             return transport.enroll(body as EnrollRequest, 1_000);
           case 'queryOps':
             return transport.queryOps(body as OpQuery, 1_000);
+          case 'fetchPolicy':
+            return transport.fetchPolicy(body as PolicyRequest, 1_000);
           case 'ping':
             return transport.ping(1_000);
         }

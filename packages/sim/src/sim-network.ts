@@ -152,6 +152,8 @@ export class SimNetwork {
         this.#call(zone, endpoint, 'batch', timeoutMs, batch, (s, body) => s.ingest(body)),
       queryOps: (query, timeoutMs) =>
         this.#call(zone, endpoint, 'query', timeoutMs, query, (s, body) => s.queryOps(body)),
+      fetchPolicy: (req, timeoutMs) =>
+        this.#call(zone, endpoint, 'policy', timeoutMs, req, (s, body) => s.fetchPolicy(body)),
       ping: (timeoutMs) =>
         this.#call(zone, endpoint, 'ping', timeoutMs, {}, async (s) => ({ status: 'ok', time: s.clock.now() })),
     };

@@ -16,6 +16,8 @@ import type {
   IngestResponse,
   OpQuery,
   OpQueryResponse,
+  PolicyRequest,
+  PolicyResponse,
   WireError,
 } from '@holdfast/protocol';
 import { TransportError } from './errors.js';
@@ -39,6 +41,8 @@ const validEnroll: Validator = (b) => typeof b.deviceId === 'string' && typeof b
 const validIngest: Validator = (b) =>
   typeof b.device === 'string' && Array.isArray(b.results) && typeof b.highWater === 'number';
 const validQuery: Validator = (b) => Array.isArray(b.results) && typeof b.highWater === 'number';
+const validPolicy: Validator = (b) =>
+  (b.policy === null || isObject(b.policy)) && isObject(b.keys) && typeof b.serverTime === 'number';
 const validHealth: Validator = (b) => typeof b.status === 'string' && typeof b.time === 'number';
 
 export class HttpTransport implements Transport {
@@ -63,6 +67,10 @@ export class HttpTransport implements Transport {
 
   queryOps(query: OpQuery, timeoutMs: number): Promise<TransportResult<OpQueryResponse>> {
     return this.#request('POST', '/v1/ops/query', query, timeoutMs, validQuery);
+  }
+
+  fetchPolicy(req: PolicyRequest, timeoutMs: number): Promise<TransportResult<PolicyResponse>> {
+    return this.#request('POST', '/v1/policy', req, timeoutMs, validPolicy);
   }
 
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>> {

@@ -17,6 +17,8 @@ import type {
   IngestResponse,
   OpQuery,
   OpQueryResponse,
+  PolicyRequest,
+  PolicyResponse,
   WireError,
 } from '@holdfast/protocol';
 
@@ -40,5 +42,7 @@ export interface Transport {
   enroll(req: EnrollRequest, timeoutMs: number): Promise<TransportResult<EnrollResponse>>;
   sendBatch(batch: Batch, timeoutMs: number, lane?: Lane): Promise<TransportResult<IngestResponse>>;
   queryOps(query: OpQuery, timeoutMs: number): Promise<TransportResult<OpQueryResponse>>;
+  /** The risk policy in force for the device, with the server's policy keys (docs/risk-policy.md). */
+  fetchPolicy(req: PolicyRequest, timeoutMs: number): Promise<TransportResult<PolicyResponse>>;
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
 }

@@ -13,7 +13,13 @@ import {
 } from '@holdfast/terminal';
 
 const offline = (): Promise<never> => Promise.reject(new TransportError('network', 'reading the journal only'));
-const OFFLINE: Transport = { enroll: offline, sendBatch: offline, queryOps: offline, ping: offline };
+const OFFLINE: Transport = {
+  enroll: offline,
+  sendBatch: offline,
+  queryOps: offline,
+  fetchPolicy: offline,
+  ping: offline,
+};
 
 export interface JournalState {
   deviceId: string | null;

@@ -34,9 +34,15 @@ import {
   type OpResult,
   type OpStatus,
   opQuerySchema,
+  type PolicyKeySet,
+  type PolicyRequest,
+  type PolicyResponse,
   ProtocolError,
   parseBody,
+  policyRequestMessage,
+  policyRequestSchema,
   queryMessage,
+  type SignedPolicy,
   type StoredResult,
   uuidv7,
   ValidationError,
@@ -77,7 +83,11 @@ export class FakeServer implements Transport {
   readonly #ids = new Map<string, { device: string; seq: number }>();
   readonly #taken = new Map<string, number>();
   /** Requests received, by route. */
-  readonly requests = { enroll: 0, batches: 0, queries: 0, pings: 0 };
+  readonly requests = { enroll: 0, batches: 0, queries: 0, policies: 0, pings: 0 };
+  /** What `fetchPolicy` answers (tests set it; it is handed out as is, never checked). */
+  policy: SignedPolicy | null = null;
+  /** The policy keys `fetchPolicy` answers with, and the enrollment answer's `policyKeys` unless null. */
+  policyKeys: PolicyKeySet | null = null;
 
   constructor(options: FakeServerOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -203,6 +213,23 @@ export class FakeServer implements Transport {
     return ok({ results, highWater: device.highWater, serverTime: this.#clock.now() });
   }
 
+  async fetchPolicy(req: PolicyRequest): Promise<TransportResult<PolicyResponse>> {
+    this.requests.policies++;
+    let parsed: PolicyRequest;
+    try {
+      parsed = policyRequestSchema.parse(wire(req));
+    } catch (error) {
+      return refuse(error);
+    }
+    const device = this.#devices.get(parsed.device);
+    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
+    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
+    if (!verifyMessage(policyRequestMessage(device.id, parsed.at), parsed.sig, device.key)) {
+      return fail('bad_signature', 'policy request signature does not verify');
+    }
+    return ok({ policy: this.policy, keys: this.policyKeys ?? {}, serverTime: this.#clock.now() });
+  }
+
   async ping(): Promise<TransportResult<HealthResponse>> {
     this.requests.pings++;
     return ok({ status: 'ok', time: this.#clock.now() });
@@ -291,7 +318,14 @@ export class FakeServer implements Transport {
   }
 
   #enrolled(device: FakeDevice): EnrollResponse {
-    return { deviceId: device.id, label: device.label, enrolledAt: device.enrolledAt, serverTime: this.#clock.now() };
+    const answer: EnrollResponse = {
+      deviceId: device.id,
+      label: device.label,
+      enrolledAt: device.enrolledAt,
+      serverTime: this.#clock.now(),
+    };
+    if (this.policyKeys !== null) answer.policyKeys = { ...this.policyKeys };
+    return answer;
   }
 
   #require(id: string): FakeDevice {

@@ -16,7 +16,7 @@
  * number of requests in flight at once is tracked.
  */
 import type { Clock } from '@holdfast/domain';
-import type { Batch, EnrollRequest, ErrorCode, OpQuery } from '@holdfast/protocol';
+import type { Batch, EnrollRequest, ErrorCode, OpQuery, PolicyRequest } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import { TransportError } from '../errors.js';
 import type { Lane, Transport, TransportResult } from '../transport.js';
@@ -29,7 +29,7 @@ export type Fault =
   | { type: 'status'; status: number; code?: ErrorCode; retryAfterMs?: number }
   | { type: 'bad-response' };
 
-export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'ping';
+export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'fetchPolicy' | 'ping';
 
 export interface RequestLogEntry {
   route: Route;
@@ -101,6 +101,10 @@ export class FaultyTransport implements Transport {
 
   queryOps(query: OpQuery, timeoutMs: number) {
     return this.#run('queryOps', timeoutMs, [], () => this.#inner.queryOps(query, timeoutMs));
+  }
+
+  fetchPolicy(req: PolicyRequest, timeoutMs: number) {
+    return this.#run('fetchPolicy', timeoutMs, [], () => this.#inner.fetchPolicy(req, timeoutMs));
   }
 
   ping(timeoutMs: number) {
