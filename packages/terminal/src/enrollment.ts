@@ -73,8 +73,18 @@ export async function enrollDevice(input: EnrollInput): Promise<Credentials> {
     [META.label]: typeof res.body.label === 'string' ? res.body.label : (label ?? null),
     [META.enrolledAt]: String(res.body.enrolledAt),
     [META.enrollToken]: null,
+    // Trust on first use: the keys risk policies must verify with from now on.
+    ...pinPolicyKeys(journal, res.body.policyKeys),
   });
   return { deviceId: res.body.deviceId, key: importPrivateKey(keys.privateKey) };
+}
+
+/** Meta pinning the enrollment answer's policy keys, unless some are pinned already or it sent none. */
+function pinPolicyKeys(journal: Journal, keys: unknown): Record<string, string> {
+  if (journal.getMeta(META.policyKeys) !== null || typeof keys !== 'object' || keys === null) return {};
+  const entries = Object.entries(keys);
+  if (entries.length === 0 || !entries.every(([, v]) => typeof v === 'string')) return {};
+  return { [META.policyKeys]: JSON.stringify(Object.fromEntries(entries)) };
 }
 
 /** The stored key pair if it was made for this token, else a new one, committed before use. */

@@ -145,3 +145,38 @@ export class SimulatedCrashError extends Error {
     super(`simulated power loss at ${point}`);
   }
 }
+
+/**
+ * A card sale the terminal may not approve offline under its risk policy
+ * (no policy, expired, over a limit, …). Nothing was recorded: the online
+ * card path is not built yet, so the clerk must take another tender.
+ * `rule` is the policy rule that decided (docs/risk-policy.md §3.1),
+ * `message` says why with the figures, for the clerk.
+ */
+export class NeedsOnlineError extends Error {
+  override readonly name = 'NeedsOnlineError';
+  readonly code = 'needs_online';
+  readonly rule: string;
+  /** policyRef of the policy consulted, or null when the terminal holds none. */
+  readonly policy: string | null;
+  constructor(rule: string, message: string, policy: string | null) {
+    super(message);
+    this.rule = rule;
+    this.policy = policy;
+  }
+}
+
+/** The server refused a risk-policy request (`/v1/policy`); nothing was stored. */
+export class PolicyRefreshError extends Error {
+  override readonly name = 'PolicyRefreshError';
+  readonly code = 'policy_refresh_rejected';
+  readonly serverCode: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  constructor(status: number, error: WireError) {
+    super(`policy request rejected: ${error.code}: ${error.message}`);
+    this.status = status;
+    this.serverCode = error.code;
+    this.retryable = error.retryable;
+  }
+}

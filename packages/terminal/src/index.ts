@@ -14,7 +14,9 @@ export {
   JournalClosedError,
   JournalLockedError,
   JournalVersionError,
+  NeedsOnlineError,
   NotEnrolledError,
+  PolicyRefreshError,
   RequestRejectedError,
   SimulatedCrashError,
   TerminalClosedError,
@@ -34,10 +36,11 @@ export {
 } from './journal.js';
 export { SCHEMA_VERSION } from './journal-schema.js';
 export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttempt } from './journal-types.js';
+export type { TerminalPlacement } from './offline-policy.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';
-export { Terminal } from './terminal.js';
+export { POLICY_REFRESH_MIN_INTERVAL_MS, Terminal } from './terminal.js';
 export type { TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 export { type FakeDevice, FakeServer, type FakeServerOptions } from './testing/fake-server.js';

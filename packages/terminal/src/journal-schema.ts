@@ -24,6 +24,14 @@ export const META = {
   revokedMessage: 'revoked_message',
   /** JSON of the latest shift (domain `Shift`), written in the same transaction as the op that changed it. */
   shift: 'shift',
+  /** JSON `{keyId: publicKey}`: the server's policy keys, pinned on first use (enrollment or first policy answer). */
+  policyKeys: 'policy_keys',
+  /** JSON of the newest verified SignedPolicy; only ever replaced by a newer one (comparePolicies). */
+  policy: 'policy',
+  /** Device clock (ms) at the last successful policy answer: `lastServerContactAt` of the evaluation. */
+  lastServerContactAt: 'last_server_contact_at',
+  /** JSON array of the OfflineApprovals held, written in the same transaction as the op that added them. */
+  offlineExposure: 'offline_exposure',
 } as const;
 
 const MIGRATIONS: readonly string[] = [

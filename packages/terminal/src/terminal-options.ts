@@ -5,6 +5,7 @@
 import { type Clock, DEFAULT_BACKOFF_SECONDS, type Random, validateBackoffSchedule } from '@holdfast/domain';
 import { BATCH_MAX_OPS } from '@holdfast/protocol';
 import type { CrashHook } from './journal.js';
+import type { TerminalPlacement } from './offline-policy.js';
 import type { Transport } from './transport.js';
 
 export interface TerminalOptions {
@@ -48,6 +49,20 @@ export interface TerminalOptions {
    * points; returning true cuts the power there (see Journal).
    */
   crashHook?: CrashHook;
+  /**
+   * 'enforce': a sale with card tenders is recorded only if the risk policy
+   * approves it offline (decision mode local), else recordSale throws
+   * NeedsOnlineError; the terminal also fetches the policy after enrollment
+   * and after successful syncs. 'off' (default, TEMPORARY until the online
+   * card path exists): card sales are recorded with no decision, as before.
+   */
+  offlineCardPolicy?: 'enforce' | 'off';
+  /**
+   * The device's placement as the operator set it on the server; the policy
+   * scope is checked against it. Unknown (default): no policy covers the
+   * device, so enforced card sales need online (rule policy_scope).
+   */
+  placement?: TerminalPlacement;
 }
 
 /** The numeric options, checked, with their defaults. */
@@ -58,6 +73,7 @@ export interface ResolvedOptions {
   idlePingMs: number;
   manualRetryMinIntervalMs: number;
   probeIntervalMs: number;
+  offlineCardPolicy: 'enforce' | 'off';
 }
 
 export function resolveOptions(options: TerminalOptions): ResolvedOptions {
@@ -71,7 +87,16 @@ export function resolveOptions(options: TerminalOptions): ResolvedOptions {
     if (!Number.isFinite(value) || value < min) throw new RangeError(`${name} must be a number >= ${min}`);
     return value;
   };
+  const offlineCardPolicy = options.offlineCardPolicy ?? 'off';
+  if (offlineCardPolicy !== 'enforce' && offlineCardPolicy !== 'off') {
+    throw new RangeError("offlineCardPolicy must be 'enforce' or 'off'");
+  }
+  const placement = options.placement;
+  if (placement !== undefined && (typeof placement?.merchant !== 'string' || placement.merchant.length === 0)) {
+    throw new RangeError('placement.merchant must be a non-empty string');
+  }
   return {
+    offlineCardPolicy,
     backoffSeconds,
     batchSize,
     requestTimeoutMs: ms('requestTimeoutMs', options.requestTimeoutMs ?? 10_000, 1),

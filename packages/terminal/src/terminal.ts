@@ -16,6 +16,7 @@ import {
   closeShift,
   cryptoRandom,
   DomainError,
+  type OfflineExposure,
   openShift,
   type Random,
   type Shift,
@@ -39,6 +40,7 @@ import {
   type SaleLine,
   type ShiftClosedBody,
   type ShiftOpenedBody,
+  type SignedPolicy,
   type Tender,
   uuidv7,
   ValidationError,
@@ -51,19 +53,25 @@ import {
   EnrollmentInProgressError,
   JournalClosedError,
   NotEnrolledError,
+  PolicyRefreshError,
   SimulatedCrashError,
   TerminalClosedError,
+  TransportError,
 } from './errors.js';
 import { Exchange } from './exchange.js';
 import { type CrashPoint, Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
+import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
 import { Outbox } from './outbox.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
 import { type ResolvedOptions, resolveOptions, type TerminalOptions } from './terminal-options.js';
 import type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 import type { Transport } from './transport.js';
+
+/** Background policy refreshes (after a successful sync) happen at most this often. */
+export const POLICY_REFRESH_MIN_INTERVAL_MS = 60_000;
 
 export class Terminal {
   readonly #journal: Journal;
@@ -80,6 +88,12 @@ export class Terminal {
   #enrolling: { token: string; promise: Promise<{ deviceId: string }> } | null = null;
   #closed = false;
   #lastStatusKey = '';
+  readonly #policy: OfflinePolicy;
+  readonly #enforceCards: boolean;
+  readonly #placement: TerminalPlacement | null;
+  readonly #onError: (error: unknown) => void;
+  #refreshing: Promise<unknown> | null = null;
+  #lastRefreshAt: number | null = null;
 
   /** Opens the journal in `dataDir` (exclusively) and, unless `autoSync: false`, starts delivery. */
   static open(options: TerminalOptions): Terminal {
@@ -120,7 +134,17 @@ export class Terminal {
       if (this.#closed && (error instanceof JournalClosedError || error instanceof SimulatedCrashError)) return;
       report(error);
     };
+    this.#onError = onError;
     this.#events = new Emitter<TerminalEvents>((error) => onError(error));
+    this.#policy = new OfflinePolicy(journal);
+    this.#enforceCards = config.offlineCardPolicy === 'enforce';
+    this.#placement = options.placement ? Object.freeze({ ...options.placement }) : null;
+    // Only an enforcing terminal asks for policies on its own, so 'off' terminals send what they always sent.
+    if (this.#enforceCards) {
+      this.#events.on('sync', (event) => {
+        if (event.outcome === 'ok') this.#refreshPolicySoon();
+      });
+    }
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);
     if (deviceId && privateKey) this.#credentials = { deviceId, key: importPrivateKey(privateKey) };
@@ -203,6 +227,7 @@ export class Terminal {
         this.#credentials = credentials;
         this.#statusChanged();
         this.#loop.notifyRecorded();
+        if (this.#enforceCards) this.#refreshPolicySoon();
         return { deviceId: credentials.deviceId };
       })
       .finally(() => {
@@ -210,6 +235,37 @@ export class Terminal {
       });
     this.#enrolling = { token, promise };
     return promise;
+  }
+
+  /**
+   * Fetches the risk policy in force for this device, verifies it with the
+   * pinned policy keys and keeps it if it is newer than the one held; records
+   * the time of this successful server contact. Returns the policy held
+   * afterwards (null: none). Throws TransportError, PolicyRefreshError or
+   * PolicyVerificationError, storing nothing. Recording never waits for it.
+   */
+  async refreshPolicy(): Promise<SignedPolicy | null> {
+    const credentials = this.#assertCanRecord();
+    this.#lastRefreshAt = this.#clock.now();
+    const refresh = this.#policy.refresh(this.#transport, credentials, this.#clock, this.#requestTimeoutMs);
+    this.#refreshing = refresh.catch(() => undefined);
+    return refresh;
+  }
+
+  /** The signed risk policy this terminal holds, or null. */
+  riskPolicy(): SignedPolicy | null {
+    this.#assertOpen();
+    return this.#policy.policy();
+  }
+
+  /**
+   * What this device holds approved offline (card sales under the risk
+   * policy). Nothing releases it yet: settlement notices are not built, so it
+   * only grows (docs/risk-policy.md, "Terminal enforcement").
+   */
+  offlineExposure(): OfflineExposure {
+    this.#assertOpen();
+    return this.#policy.exposure();
   }
 
   /** Opens a shift; the shift's id is this op's id. */
@@ -256,7 +312,10 @@ export class Terminal {
    * Records any op kind. The body is checked against its schema (throwing a
    * ValidationError naming the field), the device clock against the
    * protocol's range (`at`), and the shift rules (DomainError) before
-   * anything is written: a refused op consumes no seq.
+   * anything is written: a refused op consumes no seq. With
+   * `offlineCardPolicy: 'enforce'`, a sale with card tenders is decided here
+   * under the risk policy (unless the server decided it: mode online); a
+   * refusal throws NeedsOnlineError, also before anything is written.
    */
   record<K extends OpKind>(kind: K, body: OpBodies[K], decision: Decision = NO_DECISION): RecordedOp {
     const credentials = this.#assertCanRecord();
@@ -267,16 +326,34 @@ export class Terminal {
     const at = epochMs().parse(this.#clock.now(), 'at');
     const id = uuidv7(at, this.#idRandom.bytes(10));
     const shift = this.#shiftAfter(kind, parsed, id);
+    const meta: Record<string, string> = shift ? { [META.shift]: JSON.stringify(shift) } : {};
+    let opDecision: Decision = checkedDecision;
+    let exposure: OfflineExposure | null = null;
+    const sale = kind === 'sale.recorded' ? (parsed as SaleBody) : null;
+    if (this.#enforceCards && sale?.tenders.some((t) => t.type === 'card') && checkedDecision.mode !== 'online') {
+      const authorized = this.#policy.authorizeCardSale({
+        id,
+        at,
+        deviceId: credentials.deviceId,
+        placement: this.#placement,
+        currency: sale.currency,
+        tenders: sale.tenders,
+      });
+      opDecision = authorized.decision;
+      exposure = authorized.exposure;
+      Object.assign(meta, authorized.meta);
+    }
     const op = this.#journal.append({
       id,
       device: credentials.deviceId,
       kind,
       body: parsed as Record<string, unknown>,
       at,
-      decision: checkedDecision,
-      ...(shift ? { meta: { [META.shift]: JSON.stringify(shift) } } : {}),
+      decision: opDecision,
+      ...(Object.keys(meta).length > 0 ? { meta } : {}),
     });
     if (shift) this.#shift = shift;
+    if (exposure) this.#policy.committed(exposure);
     const recorded: RecordedOp = { id, seq: op.seq, kind, hash: op.hash, at, state: 'pending' };
     this.#events.emit('recorded', recorded);
     this.#statusChanged();
@@ -407,6 +484,7 @@ export class Terminal {
     this.#closed = true;
     await this.#loop.close();
     await this.#enrolling?.promise.catch(() => undefined);
+    await this.#refreshing;
     this.#journal.close();
   }
 
@@ -443,6 +521,17 @@ export class Terminal {
     if (kind === 'sale.recorded') return applySale(open, body as SaleBody);
     if (kind === 'cash.moved') return applyCashMovement(open, body as CashMovedBody);
     return closeShift(open, body as ShiftClosedBody);
+  }
+
+  /** A policy refresh in the background, at most once a minute; a failure waits for the next chance. */
+  #refreshPolicySoon(): void {
+    if (this.#closed || !this.#credentials || this.revoked) return;
+    const now = this.#clock.now();
+    if (this.#lastRefreshAt !== null && now - this.#lastRefreshAt < POLICY_REFRESH_MIN_INTERVAL_MS) return;
+    this.refreshPolicy().catch((error: unknown) => {
+      if (error instanceof TransportError || error instanceof PolicyRefreshError) return;
+      this.#onError(error);
+    });
   }
 
   #statusChanged(): void {

@@ -1,0 +1,209 @@
+/**
+ * OfflinePolicy: the terminal's side of the risk policy (docs/risk-policy.md,
+ * "Terminal enforcement"). It keeps, in the journal's meta table:
+ *
+ *   policy_keys             the server's policy keys, pinned on first use
+ *   policy                  the newest verified SignedPolicy (never replaced by an older one)
+ *   last_server_contact_at  device clock of the last accepted policy answer
+ *   offline_exposure        the card payments approved offline, not yet released
+ *
+ * The exposure is written in the SAME transaction as the op that approved
+ * it (the caller passes `authorizeCardSale`'s meta to `Journal.append`), so a
+ * power cut leaves both or neither.
+ */
+import {
+  type Clock,
+  type DevicePlacement,
+  EMPTY_EXPOSURE,
+  evaluateOffline,
+  exposureOf,
+  type OfflineApproval,
+  type OfflineExposure,
+  type OfflineRequest,
+  recordApproval,
+} from '@holdfast/domain';
+import {
+  type CardTender,
+  comparePolicies,
+  type Decision,
+  type PolicyKeySet,
+  type PolicyRequest,
+  policyRef,
+  policyRequestMessage,
+  type SignedPolicy,
+  signMessage,
+  type Tender,
+  verifyPolicy,
+} from '@holdfast/protocol';
+import { NeedsOnlineError, PolicyRefreshError } from './errors.js';
+import type { Journal } from './journal.js';
+import { META } from './journal-schema.js';
+import type { Credentials } from './sync-events.js';
+import type { Transport } from './transport.js';
+
+/** Where the device is placed (merchant, location, event), as the server placed it. */
+export interface TerminalPlacement {
+  merchant: string;
+  location: string | null;
+  event: string | null;
+}
+
+/** The policy the terminal holds and whether it verified with the pinned keys (re-checked at open). */
+interface HeldPolicy {
+  signed: SignedPolicy;
+  valid: boolean;
+}
+
+export class OfflinePolicy {
+  readonly #journal: Journal;
+  #held: HeldPolicy | null | undefined;
+  #exposure: OfflineExposure | undefined;
+
+  constructor(journal: Journal) {
+    this.#journal = journal;
+  }
+
+  /** The pinned policy keys, or null before the first enrollment or policy answer that carried some. */
+  pinnedKeys(): PolicyKeySet | null {
+    const raw = this.#journal.getMeta(META.policyKeys);
+    return raw === null ? null : (JSON.parse(raw) as PolicyKeySet);
+  }
+
+  /** Meta entries that pin `keys`, unless keys are pinned already (trust on first use) or `keys` is empty. */
+  pinMeta(keys: PolicyKeySet | undefined): Record<string, string> {
+    if (!isKeySet(keys) || Object.keys(keys).length === 0 || this.pinnedKeys() !== null) return {};
+    return { [META.policyKeys]: JSON.stringify(keys) };
+  }
+
+  /** The signed policy held, or null. */
+  policy(): SignedPolicy | null {
+    return this.#heldPolicy()?.signed ?? null;
+  }
+
+  lastServerContactAt(): number | null {
+    const raw = this.#journal.getMeta(META.lastServerContactAt);
+    return raw === null ? null : Number(raw);
+  }
+
+  exposure(): OfflineExposure {
+    if (this.#exposure === undefined) {
+      const raw = this.#journal.getMeta(META.offlineExposure);
+      this.#exposure = raw === null ? EMPTY_EXPOSURE : exposureOf(JSON.parse(raw) as OfflineApproval[]);
+    }
+    return this.#exposure;
+  }
+
+  /**
+   * Asks the server for the policy in force, verifies it with the pinned keys
+   * and keeps it if it is newer than the one held. Throws TransportError
+   * (unknown outcome), PolicyRefreshError (server refused) or protocol's
+   * PolicyVerificationError (tampered or signed by a key not pinned); in
+   * every such case nothing is stored, not even the contact time.
+   */
+  async refresh(transport: Transport, credentials: Credentials, clock: Clock, timeoutMs: number) {
+    const at = clock.now();
+    const req: PolicyRequest = {
+      device: credentials.deviceId,
+      at,
+      sig: signMessage(policyRequestMessage(credentials.deviceId, at), credentials.key),
+    };
+    const res = await transport.fetchPolicy(req, timeoutMs);
+    if (!res.ok) throw new PolicyRefreshError(res.status, res.error);
+    const answeredAt = clock.now();
+    const meta: Record<string, string> = this.pinMeta(res.body.keys);
+    const keys = this.pinnedKeys() ?? (isKeySet(res.body.keys) ? res.body.keys : {});
+    let held = this.#heldPolicy();
+    if (res.body.policy !== null) {
+      const verified = verifyPolicy(res.body.policy, new Map(Object.entries(keys)));
+      if (!held?.valid || comparePolicies(verified.policy, held.signed.policy) > 0) {
+        meta[META.policy] = JSON.stringify(verified);
+        held = { signed: verified, valid: true };
+      }
+    }
+    meta[META.lastServerContactAt] = String(answeredAt);
+    this.#journal.setMeta(meta);
+    this.#held = held;
+    return held?.signed ?? null;
+  }
+
+  /**
+   * Evaluates every card tender of a sale about to be recorded as op `id` at
+   * device time `at`. All approved: the decision to record and the meta to
+   * commit with the op (the grown exposure). Otherwise throws NeedsOnlineError
+   * and nothing changes. The second and later card tenders of one sale are
+   * held as `<id>/<index>` (exposure is keyed by approval id).
+   */
+  authorizeCardSale(input: {
+    id: string;
+    at: number;
+    deviceId: string;
+    placement: TerminalPlacement | null;
+    currency: string;
+    tenders: readonly Tender[];
+  }): { decision: Decision; meta: Record<string, string>; exposure: OfflineExposure } {
+    const held = this.#heldPolicy();
+    // An unknown placement has no merchant: no policy's scope covers it (rule policy_scope).
+    const device: DevicePlacement = input.placement
+      ? { id: input.deviceId, ...input.placement }
+      : { id: input.deviceId, merchant: '', location: null, event: null };
+    const context = {
+      now: input.at,
+      lastServerContactAt: this.lastServerContactAt(),
+      device,
+      policyValid: held?.valid ?? false,
+    };
+    let exposure = this.exposure();
+    const cards = input.tenders.filter((t): t is CardTender => t.type === 'card');
+    for (const [index, tender] of cards.entries()) {
+      const request: OfflineRequest = {
+        kind: 'sale.recorded',
+        tender: 'card',
+        amount: tender.amount,
+        currency: input.currency,
+        instrument: tender.token,
+      };
+      const decided = evaluateOffline(held?.signed ?? null, exposure, request, context);
+      if (decided.outcome !== 'approve') throw new NeedsOnlineError(decided.rule, decided.message, decided.policy);
+      exposure = recordApproval(exposure, request, input.at, index === 0 ? input.id : `${input.id}/${index}`);
+    }
+    const ref = held ? policyRef(held.signed.policy) : null;
+    return {
+      decision: { mode: 'local', outcome: 'approved', policy: ref, rule: 'within_limits' },
+      meta: { [META.offlineExposure]: JSON.stringify([...exposure.approvals.values()]) },
+      exposure,
+    };
+  }
+
+  /** After the op carrying `authorizeCardSale`'s meta committed. */
+  committed(exposure: OfflineExposure): void {
+    this.#exposure = exposure;
+  }
+
+  #heldPolicy(): HeldPolicy | null {
+    if (this.#held === undefined) {
+      const raw = this.#journal.getMeta(META.policy);
+      if (raw === null) this.#held = null;
+      else {
+        const signed = JSON.parse(raw) as SignedPolicy;
+        // Re-verified at open: the journal file is not trusted more than the wire.
+        let valid = true;
+        try {
+          verifyPolicy(signed, new Map(Object.entries(this.pinnedKeys() ?? {})));
+        } catch {
+          valid = false;
+        }
+        this.#held = { signed, valid };
+      }
+    }
+    return this.#held;
+  }
+}
+
+function isKeySet(keys: unknown): keys is PolicyKeySet {
+  return (
+    typeof keys === 'object' &&
+    keys !== null &&
+    !Array.isArray(keys) &&
+    Object.values(keys).every((v) => typeof v === 'string')
+  );
+}
