@@ -53,6 +53,7 @@ import {
   int,
   intOrNull,
   type Row,
+  settlementColumns,
   textOrNull,
   toDevice,
   toException,
@@ -599,12 +600,7 @@ export class PostgresStorage implements Storage {
       );
       const row = rows[0] as Row | undefined;
       if (!row) return null;
-      const stored = storedSettlement({
-        outcome: textOrNull(row.outcome),
-        processorId: textOrNull(row.processor_id),
-        declineCode: textOrNull(row.decline_code),
-        settledAt: intOrNull(row.settled_at),
-      });
+      const stored = storedSettlement(settlementColumns(row));
       if (stored) return { settlement: stored, settledNow: false };
       const { settlement } = request;
       await client.query(

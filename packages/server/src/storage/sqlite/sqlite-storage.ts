@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DeviceStatus, Op, Placement, SignedPolicy, StoredResult } from '@holdfast/protocol';
+import type { DeviceStatus, Op, Placement, SignedPolicy } from '@holdfast/protocol';
 import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import { decideRedemption } from '../../enrollment.js';
@@ -18,7 +18,6 @@ import {
   type IngestFacts,
   type KnownOp,
   type LedgerEvent,
-  type OfflinePaymentRecord,
   planIngest,
   type ShiftRecord,
   shiftRefs,
@@ -28,6 +27,16 @@ import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
 import { settlementWrites, storedSettlement } from '../offline-settlement.js';
 import { policyScopeKey, sortExposureActual } from '../policy-records.js';
+import {
+  type Row,
+  settlementColumns,
+  toDevice,
+  toOfflinePayment,
+  toServerKey,
+  toShift,
+  toStoredOp,
+  toToken,
+} from '../rows.js';
 import type {
   ClaimedOfflinePayment,
   DeviceRecord,
@@ -51,8 +60,6 @@ import type {
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
-
-type Row = Record<string, unknown>;
 
 export interface SqliteStorageOptions {
   /** Database file path, or ':memory:' for tests. */
@@ -744,113 +751,5 @@ function prepareStatements(db: Database.Database) {
        WHERE o.settled_at IS NULL
        GROUP BY o.currency, p.merchant, p.location, p.event`,
     ),
-  };
-}
-
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-function toDevice(r: Row): DeviceRecord {
-  return {
-    id: r.id as string,
-    label: r.label as string,
-    publicKey: r.public_key as string,
-    enrolledAt: Number(r.enrolled_at),
-    revokedAt: num(r.revoked_at),
-    revokeReason: (r.revoke_reason as string | null) ?? null,
-    highWater: Number(r.high_water),
-    headHash: r.head_hash as string,
-    latestSeq: Number(r.latest_seq),
-    gapFrom: num(r.gap_from),
-    gapTo: num(r.gap_to),
-    lastSeenAt: num(r.last_seen_at),
-    clockOffsetMs: num(r.clock_offset_ms),
-    merchant: (r.merchant as string | null | undefined) ?? null,
-    location: (r.location as string | null | undefined) ?? null,
-    event: (r.event as string | null | undefined) ?? null,
-  };
-}
-
-function toToken(r: Row): EnrollmentTokenRecord {
-  return {
-    id: r.id as string,
-    tokenHash: r.token_hash as string,
-    label: (r.label as string | null) ?? null,
-    createdAt: Number(r.created_at),
-    expiresAt: Number(r.expires_at),
-    usedAt: num(r.used_at),
-    deviceId: (r.device_id as string | null) ?? null,
-    publicKey: (r.public_key as string | null) ?? null,
-    merchant: (r.merchant as string | null) ?? null,
-    location: (r.location as string | null) ?? null,
-    event: (r.event as string | null) ?? null,
-  };
-}
-
-function toServerKey(r: Row): ServerKeyRecord {
-  return {
-    id: r.id as string,
-    publicKey: r.public_key as string,
-    privateKey: r.private_key as string,
-    createdAt: Number(r.created_at),
-    retiredAt: num(r.retired_at),
-  };
-}
-
-function toOfflinePayment(r: Row): StoredOfflinePayment {
-  return {
-    opId: r.op_id as string,
-    tenderIndex: Number(r.tender_index),
-    device: r.device as string,
-    seq: Number(r.seq),
-    tender: r.tender as OfflinePaymentRecord['tender'],
-    amount: Number(r.amount),
-    currency: r.currency as string,
-    brand: r.brand as string,
-    last4: r.last4 as string,
-    token: r.token as string,
-    policy: (r.policy as string | null) ?? null,
-    approvedAt: Number(r.approved_at),
-    receivedAt: Number(r.received_at),
-    settledAt: num(r.settled_at),
-    outcome: (r.outcome as string | null) ?? null,
-  };
-}
-
-function settlementColumns(r: Row) {
-  return {
-    outcome: (r.outcome as string | null) ?? null,
-    processorId: (r.processor_id as string | null) ?? null,
-    declineCode: (r.decline_code as string | null) ?? null,
-    settledAt: num(r.settled_at),
-  };
-}
-
-function toShift(r: Row): ShiftRecord {
-  return {
-    id: r.id as string,
-    device: r.device as string,
-    clerk: r.clerk as string,
-    currency: r.currency as string,
-    status: r.status as ShiftRecord['status'],
-    openingFloat: Number(r.opening_float),
-    sales: Number(r.sales),
-    salesTotal: Number(r.sales_total),
-    cashSales: Number(r.cash_sales),
-    cardSales: Number(r.card_sales),
-    cashIn: Number(r.cash_in),
-    cashOut: Number(r.cash_out),
-    countedCash: num(r.counted_cash),
-    openedAt: Number(r.opened_at),
-    closedAt: num(r.closed_at),
-    expectedCash: num(r.expected_cash),
-    variance: num(r.variance),
-  };
-}
-
-function toStoredOp(r: Row): StoredOp {
-  return {
-    op: { ...(JSON.parse(r.envelope as string) as Omit<Op, 'hash'>), hash: r.hash as string },
-    result: JSON.parse(r.result as string) as StoredResult,
-    receivedAt: Number(r.received_at),
   };
 }
