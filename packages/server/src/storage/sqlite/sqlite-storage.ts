@@ -272,20 +272,7 @@ export class SqliteStorage implements Storage {
         now,
       );
     });
-    s.insertLedger.insert(plan.ledger, (e, out) => {
-      out.push(
-        e.opId,
-        e.device,
-        e.seq,
-        e.type,
-        e.shiftId,
-        e.currency,
-        e.amount,
-        JSON.stringify(e.data),
-        e.deviceAt,
-        e.appliedAt,
-      );
-    });
+    s.insertLedger.insert(plan.ledger, ledgerValues);
     s.insertSales.insert(plan.sales, (x, out) => {
       out.push(
         x.opId,
@@ -353,20 +340,7 @@ export class SqliteStorage implements Storage {
         sh.variance,
       );
     }
-    s.insertExceptions.insert(plan.exceptions, (x, out) => {
-      out.push(
-        x.id,
-        x.type,
-        x.severity,
-        x.device,
-        x.opId,
-        x.seq,
-        x.message,
-        JSON.stringify(x.detail),
-        x.raisedAt,
-        x.dedupeKey,
-      );
-    });
+    s.insertExceptions.insert(plan.exceptions, exceptionValues);
     const d = plan.device;
     s.updateDeviceHead.run(
       d.highWater,
@@ -578,35 +552,9 @@ export class SqliteStorage implements Storage {
           request.payment.tenderIndex,
         );
         const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request);
-        s.insertLedger.insert([e], (e, out) => {
-          out.push(
-            e.opId,
-            e.device,
-            e.seq,
-            e.type,
-            e.shiftId,
-            e.currency,
-            e.amount,
-            JSON.stringify(e.data),
-            e.deviceAt,
-            e.appliedAt,
-          );
-        });
+        s.insertLedger.insert([e], ledgerValues);
         if (x) {
-          s.insertExceptions.insert([x], (x, out) => {
-            out.push(
-              x.id,
-              x.type,
-              x.severity,
-              x.device,
-              x.opId,
-              x.seq,
-              x.message,
-              JSON.stringify(x.detail),
-              x.raisedAt,
-              x.dedupeKey,
-            );
-          });
+          s.insertExceptions.insert([x], exceptionValues);
         }
         return { settlement, settledNow: true };
       })
@@ -752,4 +700,36 @@ function prepareStatements(db: Database.Database) {
        GROUP BY o.currency, p.merchant, p.location, p.event`,
     ),
   };
+}
+
+/** A ledger event's column values, in the order of `insertLedger`. */
+function ledgerValues(e: LedgerEvent, out: unknown[]): void {
+  out.push(
+    e.opId,
+    e.device,
+    e.seq,
+    e.type,
+    e.shiftId,
+    e.currency,
+    e.amount,
+    JSON.stringify(e.data),
+    e.deviceAt,
+    e.appliedAt,
+  );
+}
+
+/** An exception's column values, in the order of `insertExceptions`. */
+function exceptionValues(x: ExceptionRecord, out: unknown[]): void {
+  out.push(
+    x.id,
+    x.type,
+    x.severity,
+    x.device,
+    x.opId,
+    x.seq,
+    x.message,
+    JSON.stringify(x.detail),
+    x.raisedAt,
+    x.dedupeKey,
+  );
 }
