@@ -141,6 +141,8 @@ export async function openStorage(
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const threaded = options.databaseUrl === undefined && options.sqliteThread !== false;
   const storage = await openStorage({ ...options, sqliteThread: threaded });
+  // On its own thread SQLite applies one batch while the main thread checks the next: two at once.
+  const admission = threaded ? { concurrency: 2, ...options.admission } : options.admission;
   let operatorToken: string;
   let service: HoldfastService;
   let app: FastifyInstance;
@@ -158,10 +160,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       operatorToken,
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
-      // On its own thread SQLite applies one batch while the main thread checks the next: two at once.
-      ...(threaded || options.admission
-        ? { admission: { ...(threaded ? { concurrency: 2 } : {}), ...options.admission } }
-        : {}),
+      ...(admission ? { admission } : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     app.log.info({ policyKeys: (await storage.listServerKeys()).map((k) => k.id) }, 'policy signing key ready');
