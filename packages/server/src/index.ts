@@ -54,7 +54,6 @@ export {
   loadOrCreateOperatorToken,
   loadOrCreateOperatorTokenFile,
   OPERATOR_TOKEN_FILE,
-  openSqliteStorage,
   openStorage,
   type RunningServer,
   type StartServerOptions,

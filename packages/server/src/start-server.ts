@@ -104,12 +104,6 @@ export function loadOrCreateOperatorTokenFile(path: string): string {
   return readFileSync(path, 'utf8').trim();
 }
 
-export async function openSqliteStorage(dataDir: string): Promise<SqliteStorage> {
-  const storage = new SqliteStorage({ path: join(dataDir, DATABASE_FILE) });
-  await storage.migrate();
-  return storage;
-}
-
 /**
  * The storage `options` select (PostgreSQL with a databaseUrl, else SQLite
  * in dataDir), migrated, with a policy-signing key (created on the first
