@@ -27,6 +27,7 @@ import { settlementWrites, storedSettlement } from '../offline-settlement.js';
 import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
   ClaimedOfflinePayment,
+  DeviceFeedPage,
   DeviceRecord,
   EnrollmentTokenRecord,
   ExposureActual,
@@ -46,6 +47,7 @@ import type {
   StoreSummary,
   VerifiedBatch,
 } from '../storage.js';
+import { readDeviceFeed } from './postgres-feed.js';
 import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
 import {
   DEVICE_COLUMNS,
@@ -359,6 +361,13 @@ export class PostgresStorage implements Storage {
     const rows = await this.#readFeed('SELECT * FROM ledger WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
     const items = rows.map(toLedgerEvent);
     return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+  }
+
+  async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {
+    return this.#transaction(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${FEED_LOCK})`);
+      return readDeviceFeed(client, device, after, limit);
+    });
   }
 
   async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {

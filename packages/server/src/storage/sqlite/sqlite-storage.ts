@@ -39,6 +39,7 @@ import {
 } from '../rows.js';
 import type {
   ClaimedOfflinePayment,
+  DeviceFeedPage,
   DeviceRecord,
   EnrollmentTokenRecord,
   ExposureActual,
@@ -59,6 +60,7 @@ import type {
   VerifiedBatch,
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
+import { SqliteDeviceFeed } from './sqlite-feed.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 export interface SqliteStorageOptions {
@@ -92,6 +94,7 @@ export class SqliteStorage implements Storage {
   readonly #db: Database.Database;
   readonly #crashHook: SqliteStorageOptions['crashHook'];
   #stmts: ReturnType<typeof prepareStatements> | null = null;
+  #feed: SqliteDeviceFeed | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -121,6 +124,7 @@ export class SqliteStorage implements Storage {
       }).immediate();
     });
     this.#stmts = prepareStatements(db);
+    this.#feed = new SqliteDeviceFeed(db);
   }
 
   async ping(): Promise<void> {
@@ -380,6 +384,11 @@ export class SqliteStorage implements Storage {
       appliedAt: Number(r.applied_at),
     }));
     return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+  }
+
+  async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {
+    if (!this.#feed) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#feed.list(device, after, limit);
   }
 
   async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {
