@@ -151,6 +151,10 @@ class SpreadTransport implements Transport {
     return this.#pick().target.fetchPolicy(...args);
   }
 
+  fetchFeed(...args: Parameters<Transport['fetchFeed']>) {
+    return this.#pick().target.fetchFeed(...args);
+  }
+
   ping(...args: Parameters<Transport['ping']>) {
     return this.#pick().target.ping(...args);
   }

@@ -19,6 +19,7 @@ import {
   importPrivateKey,
   type Op,
   type OpQuery,
+  type FeedRequest,
   type PolicyRequest,
   policyRequestMessage,
   queryMessage,
@@ -410,6 +411,8 @@ describe('SimNetwork', () => {
             return transport.queryOps(body as OpQuery, 1_000);
           case 'fetchPolicy':
             return transport.fetchPolicy(body as PolicyRequest, 1_000);
+          case 'fetchFeed':
+            return transport.fetchFeed(body as FeedRequest, 1_000);
           case 'ping':
             return transport.ping(1_000);
         }

@@ -4,6 +4,7 @@
  */
 import type { OpKind } from '@holdfast/protocol';
 import type { Connectivity } from './connectivity.js';
+import type { FeedNotice, PostAuthDecline } from './feed.js';
 import type { Blocked } from './outbox.js';
 import type { SyncEvents } from './sync-events.js';
 
@@ -44,4 +45,8 @@ export interface TerminalStatus {
 export interface TerminalEvents extends SyncEvents {
   recorded: RecordedOp;
   status: TerminalStatus;
+  /** The feed told of a card payment declined after it was approved offline (committed before the event). */
+  postAuthDecline: PostAuthDecline;
+  /** A feed item no terminal module handles itself yet, kept in `feed_items` (e.g. `wristband.blocked`). */
+  feedItem: FeedNotice;
 }

@@ -14,6 +14,7 @@ import {
   importPrivateKey,
   type PolicyDraft,
   policyRef,
+  policyRequestMessage,
   type SignedPolicy,
   signMessage,
   uuidv7,
@@ -150,7 +151,7 @@ describe('POST /v1/feed', () => {
           'sig',
         ],
         [
-          { ...feedRequest(d, 0, now), sig: signMessage({ ctx: 'holdfast.policy-request.v1', device: d.id, at: now }, d.privateKey) },
+          { ...feedRequest(d, 0, now), sig: signMessage(policyRequestMessage(d.id, now), d.privateKey) },
           401,
           'bad_signature',
           'sig',
