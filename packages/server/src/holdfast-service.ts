@@ -20,12 +20,12 @@ import {
   createTokenRequestSchema,
   type DeviceStatus,
   type EnrollResponse,
+  enrollmentMessage,
+  enrollRequestSchema,
   FEED_PAGE_MAX,
   type FeedResponse,
   feedRequestMessage,
   feedRequestSchema,
-  enrollmentMessage,
-  enrollRequestSchema,
   type IngestResponse,
   importPublicKey,
   type OpQueryResponse,
@@ -47,8 +47,8 @@ import {
   ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
-import { checkFeedCursor, checkFeedFreshness, feedItemOf } from './feed/device-feed.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
+import { checkFeedCursor, checkFeedFreshness, feedItemOf } from './feed/device-feed.js';
 import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 import { newServerKey, policyKeySet } from './policy-keys.js';
 import { type ExposureAnswer, policyForDevice, policyFromDraft } from './risk-policies.js';
@@ -288,7 +288,10 @@ export class HoldfastService {
   }
 
   /** The newest policy in force covering `device` at `now` (null: none, or the device was never placed), with the keys. */
-  async #policyInForce(device: DeviceRecord, now: number): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet }> {
+  async #policyInForce(
+    device: DeviceRecord,
+    now: number,
+  ): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet }> {
     const keys = await this.policyKeys();
     if (device.merchant === null) return { policy: null, keys };
     const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
@@ -307,9 +310,13 @@ export class HoldfastService {
     const device = await this.#activeDevice(request.device);
     const message = feedRequestMessage(request.device, request.after, request.at);
     if (!verifyMessage(message, request.sig, this.#key(device))) {
-      throw new ProtocolError('bad_signature', `feed request signature does not verify with device ${request.device}'s key`, {
-        field: 'sig',
-      });
+      throw new ProtocolError(
+        'bad_signature',
+        `feed request signature does not verify with device ${request.device}'s key`,
+        {
+          field: 'sig',
+        },
+      );
     }
     const now = this.clock.now();
     checkFeedFreshness(request.at, device, now);

@@ -20,8 +20,8 @@ import {
 } from '@holdfast/protocol';
 import type { ConnectivityMonitor } from './connectivity.js';
 import { AlreadyEnrolledError, EnrollmentError, TransportError } from './errors.js';
-import type { Journal } from './journal.js';
 import { placementMeta } from './feed.js';
+import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import type { Credentials } from './sync-events.js';
 import type { Transport } from './transport.js';

@@ -189,7 +189,11 @@ export class FeedError extends Error {
   readonly status: number;
   readonly retryable: boolean;
   constructor(status: number, error: WireError | { message: string }) {
-    super('code' in error ? `feed request rejected: ${error.code}: ${error.message}` : `feed answer refused: ${error.message}`);
+    super(
+      'code' in error
+        ? `feed request rejected: ${error.code}: ${error.message}`
+        : `feed answer refused: ${error.message}`,
+    );
     this.status = status;
     this.serverCode = 'code' in error ? error.code : null;
     this.retryable = 'code' in error ? error.retryable : true;

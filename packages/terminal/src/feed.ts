@@ -217,7 +217,10 @@ export class DeviceFeed {
       for (const item of items) {
         const payment = PAYMENT_TYPES.has(item.type) && item.device === deviceId ? paymentData(item) : null;
         if (!payment) {
-          if (insertNotice.run(item.pos, item.type, item.opId, item.device, item.at, JSON.stringify(item.data), now).changes > 0) {
+          if (
+            insertNotice.run(item.pos, item.type, item.opId, item.device, item.at, JSON.stringify(item.data), now)
+              .changes > 0
+          ) {
             notices.push(item);
           }
           continue;
@@ -260,7 +263,7 @@ export class DeviceFeed {
         ...placementMeta(body.placement),
         [META.feedCursor]: String(next),
       });
-    });
+    }, 'feed');
     const done = exposure as ReturnType<OfflinePolicy['release']>;
     if (done) this.#policy.committed(done.exposure);
     return {
@@ -279,7 +282,8 @@ export class DeviceFeed {
    */
   #approvalIdOf(opId: string, tenderIndex: number): string | null {
     const tenders = this.#journal.getOp(opId)?.op.body.tenders;
-    if (!Array.isArray(tenders) || (tenders[tenderIndex] as { type?: unknown } | undefined)?.type !== 'card') return null;
+    if (!Array.isArray(tenders) || (tenders[tenderIndex] as { type?: unknown } | undefined)?.type !== 'card')
+      return null;
     const ordinal = tenders.slice(0, tenderIndex).filter((t) => (t as { type?: unknown }).type === 'card').length;
     return approvalId(opId, ordinal);
   }

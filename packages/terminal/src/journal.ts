@@ -432,7 +432,7 @@ export class Journal {
 }
 
 /** What a write transaction is for; crash points are named `<label>:before-commit` / `<label>:after-commit`. */
-export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta';
+export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta' | 'feed';
 export type CrashPoint = `${WriteLabel}:${'before-commit' | 'after-commit'}`;
 /**
  * Called at every crash point of a write transaction; returning true cuts

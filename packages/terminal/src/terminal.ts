@@ -309,7 +309,11 @@ export class Terminal {
         for (const decline of result.declines) this.#events.emit('postAuthDecline', decline);
         for (const notice of result.notices) this.#events.emit('feedItem', notice);
         const held = this.#policy.policy();
-        if (this.#enforceCards && result.policy !== null && (held === null || policyRef(held.policy) !== result.policy)) {
+        if (
+          this.#enforceCards &&
+          result.policy !== null &&
+          (held === null || policyRef(held.policy) !== result.policy)
+        ) {
           this.refreshPolicy().catch((error: unknown) => {
             if (error instanceof TransportError || error instanceof PolicyRefreshError) return;
             this.#onError(error);

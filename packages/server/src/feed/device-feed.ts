@@ -53,7 +53,8 @@ export function feedItemOf(event: DeviceFeedEvent): FeedItem {
     brand: event.card?.brand ?? 'other',
     last4: event.card?.last4 ?? '0000',
     processorId: typeof d.processorId === 'string' ? d.processorId : '',
-    declineCode: event.type === 'payment.declined' ? (typeof d.declineCode === 'string' ? d.declineCode : 'unknown') : null,
+    declineCode:
+      event.type === 'payment.declined' ? (typeof d.declineCode === 'string' ? d.declineCode : 'unknown') : null,
   };
   return { ...base, data: { ...data } };
 }

@@ -156,12 +156,7 @@ describe('POST /v1/feed', () => {
           'bad_signature',
           'sig',
         ],
-        [
-          { ...feedRequest(d, 0, now), device: uuidv7(T0, new Uint8Array(10)) },
-          401,
-          'unknown_device',
-          'device',
-        ],
+        [{ ...feedRequest(d, 0, now), device: uuidv7(T0, new Uint8Array(10)) }, 401, 'unknown_device', 'device'],
       ];
       for (const [payload, status, code, field] of cases) {
         const res = await fetchFeed(h, payload);
@@ -180,7 +175,11 @@ describe('POST /v1/feed', () => {
       const now = h.clock.now();
       for (const after of [-1, 1.5, '3', null]) {
         const res = await fetchFeed(h, { ...feedRequest(d, 0, now), after });
-        assert.deepEqual([res.status, res.error.code, res.error.field], [400, 'invalid_request', 'after'], String(after));
+        assert.deepEqual(
+          [res.status, res.error.code, res.error.field],
+          [400, 'invalid_request', 'after'],
+          String(after),
+        );
       }
       const end = await fetchFeed(h, feedRequest(d, 2, now));
       assert.equal(end.status, 200, 'the ledger holds 2 events: cursor 2 is its end');

@@ -20,15 +20,15 @@ import {
   batchSchema,
   type EnrollRequest,
   type EnrollResponse,
+  type ErrorCode,
+  enrollmentMessage,
+  enrollRequestSchema,
   FEED_PAGE_MAX,
   type FeedItem,
   type FeedRequest,
   type FeedResponse,
   feedRequestMessage,
   feedRequestSchema,
-  type ErrorCode,
-  enrollmentMessage,
-  enrollRequestSchema,
   GENESIS_HASH,
   hashOp,
   type IngestResponse,
@@ -46,8 +46,8 @@ import {
   type PolicyResponse,
   ProtocolError,
   parseBody,
-  policyRequestMessage,
   policyRef,
+  policyRequestMessage,
   policyRequestSchema,
   queryMessage,
   type SignedPolicy,
@@ -253,7 +253,10 @@ export class FakeServer implements Transport {
     const where = this.#ids.get(opId);
     const stored = where ? this.#devices.get(where.device)?.ops.get(where.seq) : undefined;
     if (!where || !stored) throw new Error(`fake server: no stored op ${opId}`);
-    const body = stored.op.body as { currency?: string; tenders?: { type: string; amount: number; brand?: string; last4?: string }[] };
+    const body = stored.op.body as {
+      currency?: string;
+      tenders?: { type: string; amount: number; brand?: string; last4?: string }[];
+    };
     const tender = body.tenders?.[tenderIndex];
     if (tender?.type !== 'card') throw new Error(`fake server: tender ${tenderIndex} of op ${opId} is not a card`);
     return this.pushFeedEvent(where.device, declineCode === null ? 'payment.settled' : 'payment.declined', opId, {
@@ -290,9 +293,7 @@ export class FakeServer implements Transport {
     }
     const end = this.#feed.length;
     if (parsed.after > end) return fail('invalid_request', `feed cursor ${parsed.after} is past the end (${end})`);
-    const mine = this.#feed
-      .slice(parsed.after)
-      .filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
+    const mine = this.#feed.slice(parsed.after).filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
     const items = mine.slice(0, this.feedPageSize);
     const more = mine.length > this.feedPageSize;
     return ok({

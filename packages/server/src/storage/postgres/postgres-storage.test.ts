@@ -15,8 +15,8 @@ import { type Op, type OpResult, sealOp, uuidv7 } from '@holdfast/protocol';
 import { tokenHash } from '../../enrollment.js';
 import { createHarness, type Harness, T0, type TestDevice } from '../../testing/harness.js';
 import { startTestPostgres } from '../../testing/postgres.js';
-import type { RedeemOutcome, VerifiedBatch } from '../storage.js';
 import { deviceFeedBroadcastSuite } from '../device-feed-suite.js';
+import type { RedeemOutcome, VerifiedBatch } from '../storage.js';
 import { runStorageSuite } from '../storage-suite.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 import { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
@@ -406,7 +406,18 @@ deviceFeedBroadcastSuite(
     await (storage as PostgresStorage).query(
       `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [e.opId, e.device, e.seq, e.type, e.shiftId, e.currency, e.amount, JSON.stringify(e.data), e.deviceAt, e.appliedAt],
+      [
+        e.opId,
+        e.device,
+        e.seq,
+        e.type,
+        e.shiftId,
+        e.currency,
+        e.amount,
+        JSON.stringify(e.data),
+        e.deviceAt,
+        e.appliedAt,
+      ],
     );
   },
 );
