@@ -47,6 +47,7 @@ import type {
   StoreSummary,
   VerifiedBatch,
 } from '../storage.js';
+import { loadApprovalFacts } from './postgres-approvals.js';
 import { readDeviceFeed } from './postgres-feed.js';
 import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
 import {
@@ -337,7 +338,8 @@ export class PostgresStorage implements Storage {
         throw new ProtocolError('device_revoked', `device ${device.id} was revoked: ${device.revokeReason ?? ''}`);
       }
       const facts = await loadFacts(client, batch, device);
-      const plan = planIngest(batch, { device, ...facts }, now, newId);
+      const approvals = await loadApprovalFacts(client, batch, device.id);
+      const plan = planIngest(batch, { device, ...facts, ...(approvals ? { approvals } : {}) }, now, newId);
       await writePlan(client, batch, plan, device.id, now);
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };

@@ -18,11 +18,13 @@ import {
   type IngestFacts,
   type KnownOp,
   type LedgerEvent,
+  approvalFactsNeeded,
   planIngest,
   type ShiftRecord,
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
+import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
 import { settlementWrites, storedSettlement } from '../offline-settlement.js';
@@ -258,6 +260,15 @@ export class SqliteStorage implements Storage {
       shifts.set(r.id as string, toShift(r));
     }
     const facts: IngestFacts = { device, byId, bySeq, shifts };
+    const approvals = approvalFactsNeeded(batch.ops);
+    if (approvals.needed) {
+      const signed = s.policiesByIds.all(JSON.stringify(policyIdsOf(approvals.refs))) as Row[];
+      const held = s.heldPayments.all(device.id) as Row[];
+      facts.approvals = approvalFactsOf(
+        signed.map((r) => r.signed as string),
+        held,
+      );
+    }
     const plan = planIngest(batch, facts, now, newId);
 
     const textOf = canonicalTexts(batch);
@@ -681,6 +692,8 @@ function prepareStatements(db: Database.Database) {
        WHERE (@merchant IS NULL OR merchant = @merchant) AND (@unexpiredAt IS NULL OR expires_at > @unexpiredAt)
        ORDER BY issued_at, id`,
     ),
+    policiesByIds: db.prepare('SELECT signed FROM policies WHERE id IN (SELECT value FROM json_each(?))'),
+    heldPayments: db.prepare(`SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = ? AND settled_at IS NULL`),
     allOfflinePayments: db.prepare('SELECT * FROM offline_payments ORDER BY device, seq, tender_index'),
     deviceOfflinePayments: db.prepare('SELECT * FROM offline_payments WHERE device = ? ORDER BY seq, tender_index'),
     // Unsettled, unclaimed (or lease expired), and no earlier unsettled payment of the device under a live claim.
