@@ -49,7 +49,12 @@ import {
   ValidationError,
 } from '@holdfast/protocol';
 import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
-import { type ApprovedCard, type HeldApproval, isLocalApproval, reevaluateLocalApproval } from './reevaluate-approval.js';
+import {
+  type ApprovedCard,
+  type HeldApproval,
+  isLocalApproval,
+  reevaluateLocalApproval,
+} from './reevaluate-approval.js';
 
 /** One append-only ledger entry. */
 export interface LedgerEvent {
@@ -400,7 +405,8 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
       currency: sale?.currency ?? null,
       cards,
       policies: facts.approvals?.policies ?? new Map(),
-      placement: device.merchant === null ? null : { merchant: device.merchant, location: device.location, event: device.event },
+      placement:
+        device.merchant === null ? null : { merchant: device.merchant, location: device.location, event: device.event },
       held,
     });
     if (!breach) return;

@@ -112,7 +112,10 @@ export function reevaluateLocalApproval(input: ReevaluationInput): PolicyBreach 
     };
   }
   // Unplaced: no merchant, so no scope covers it (as on the terminal).
-  const device: DevicePlacement = { id: op.device, ...(input.placement ?? { merchant: '', location: null, event: null }) };
+  const device: DevicePlacement = {
+    id: op.device,
+    ...(input.placement ?? { merchant: '', location: null, event: null }),
+  };
   const context = { now: op.at, lastServerContactAt: op.at, device, policyValid: true };
   if (cards.length === 0) {
     if (policy.online.kinds.includes(op.kind)) {

@@ -111,7 +111,10 @@ export function forwardingSuite(test: SuiteTest): void {
         [['payment.settled', op, 1_234, 'auth_1']],
       );
       // LOCAL_APPROVAL names a policy this server never issued: its policy_breach alarms are not settlement's.
-      assert.deepEqual((await h.storage.listExceptions(0, 100)).items.filter((x) => x.type !== 'policy_breach'), []);
+      assert.deepEqual(
+        (await h.storage.listExceptions(0, 100)).items.filter((x) => x.type !== 'policy_breach'),
+        [],
+      );
       assert.deepEqual(await h.storage.claimOfflinePayments('w1', 10, T0 + 100, LEASE), [], 'settled: not claimable');
       assert.deepEqual(await h.storage.exposureActual(), []);
       assert.equal(

@@ -19,9 +19,10 @@ export async function loadApprovalFacts(
   const policies = await client.query('SELECT signed FROM policies WHERE id = ANY ($1::text[])', [
     policyIdsOf(needed.refs),
   ]);
-  const held = await client.query(`SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = $1 AND settled_at IS NULL`, [
-    device,
-  ]);
+  const held = await client.query(
+    `SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = $1 AND settled_at IS NULL`,
+    [device],
+  );
   return approvalFactsOf(
     policies.rows.map((r: Row) => r.signed as string),
     held.rows as Row[],

@@ -14,11 +14,11 @@ import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import { decideRedemption } from '../../enrollment.js';
 import {
+  approvalFactsNeeded,
   type ExceptionRecord,
   type IngestFacts,
   type KnownOp,
   type LedgerEvent,
-  approvalFactsNeeded,
   planIngest,
   type ShiftRecord,
   shiftRefs,
