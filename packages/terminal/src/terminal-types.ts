@@ -18,7 +18,11 @@ export interface RecordedOp {
   state: 'pending';
 }
 
-/** An op's state as the clerk sees it. */
+/**
+ * An op's state as the clerk sees it. `needs_attention`: the server will not
+ * take it as it stands (`deadLetters()` says why), or its card payment was
+ * declined after an offline approval (`postAuthDeclines()` says which).
+ */
 export type ClerkOpState = 'pending' | 'confirmed' | 'needs_attention';
 
 export interface TerminalStatus {
