@@ -52,6 +52,7 @@ import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
 import {
   type ApprovedCard,
   type HeldApproval,
+  HeldExposure,
   isLocalApproval,
   reevaluateLocalApproval,
 } from './reevaluate-approval.js';
@@ -258,6 +259,9 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     },
   };
   const shifts = new Map(facts.shifts);
+  // The device's offline approvals still unsettled, grown with the batch's own (re-evaluation; built on first use).
+  let held: HeldExposure | null = null;
+  let heldPayments = 0;
   const changedShifts = new Set<string>();
   let firstGapSeq: number | null = null;
 
@@ -389,16 +393,15 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     sale?.tenders.forEach((t, tenderIndex) => {
       if (t.type === 'card') cards.push({ tenderIndex, amount: t.amount, token: t.token });
     });
-    const held: HeldApproval[] = [...(facts.approvals?.held ?? [])];
-    for (const p of plan.offlinePayments) {
-      held.push({
-        id: `${p.opId}/${p.tenderIndex}`,
-        seq: p.seq,
-        amount: p.amount,
-        currency: p.currency,
-        token: p.token,
-        approvedAt: p.approvedAt,
-      });
+    held ??= new HeldExposure(facts.approvals?.held);
+    // Every offline payment planned before this op's own (which applyOp just appended) was held when it was recorded.
+    const payments = plan.offlinePayments;
+    let end = payments.length;
+    while (end > heldPayments && payments[end - 1]?.opId === op.id) end--;
+    for (; heldPayments < end; heldPayments++) {
+      const p = payments[heldPayments] as OfflinePaymentRecord;
+      const id = `${p.opId}/${p.tenderIndex}`;
+      held.add({ id, seq: p.seq, amount: p.amount, currency: p.currency, token: p.token, approvedAt: p.approvedAt });
     }
     const breach = reevaluateLocalApproval({
       op,

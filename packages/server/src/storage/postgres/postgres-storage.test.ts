@@ -248,6 +248,7 @@ describe('PostgresStorage with several processes', () => {
     const slow = s1.ingest(verified(a.batch(opsA)), T0 + 1, newId);
     let ledger: ReturnType<PostgresStorage['listLedger']> | undefined;
     let exceptions: ReturnType<PostgresStorage['listExceptions']> | undefined;
+    let deviceFeed: ReturnType<PostgresStorage['listDeviceFeed']> | undefined;
     try {
       await inside; // A's ledger and exception rows have their pos, uncommitted
       const fast = await s2.ingest(verified(b.batch(opsB)), T0 + 2, newId);
@@ -266,6 +267,8 @@ describe('PostgresStorage with several processes', () => {
       exceptions = s3.listExceptions(0, 100);
       assert.equal(await settled(ledger), false, 'the ledger reader waits for the writer in flight');
       assert.equal(await settled(exceptions), false, 'so does the exceptions reader');
+      deviceFeed = s3.listDeviceFeed(a.id, 0, 100);
+      assert.equal(await settled(deviceFeed), false, 'so does a device feed reader: its cursor never passes A');
     } finally {
       release(); // also when an assertion failed: the held transaction must end for the file to end
     }
@@ -278,6 +281,8 @@ describe('PostgresStorage with several processes', () => {
       (await exceptions).items.map((x) => x.opId),
       [opsA[1]?.id, opsB[1]?.id],
     );
+    const feed = await deviceFeed;
+    assert.deepEqual([feed?.items, feed?.next], [[], 4], 'the cursor is the end of a ledger that holds A');
   });
 
   it('feeds paged while three pools write: every row read once, none skipped', async () => {
