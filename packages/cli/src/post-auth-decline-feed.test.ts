@@ -97,7 +97,10 @@ describe('post-authorization decline through the device feed, over real HTTP', (
       // The forwarder settles both in the background; the terminal learns it from its feed.
       const deadline = Date.now() + 15_000;
       while (terminal.offlineExposure().count > 0) {
-        assert.ok(Date.now() < deadline, `feed released the exposure within 15 s (${terminal.offlineExposure().count} held)`);
+        assert.ok(
+          Date.now() < deadline,
+          `feed released the exposure within 15 s (${terminal.offlineExposure().count} held)`,
+        );
         await new Promise((r) => setTimeout(r, 50));
         await terminal.pollFeed();
       }
