@@ -52,8 +52,8 @@ describe('mergeDeviceFeed', () => {
         ),
         fc.integer({ min: 1, max: 7 }),
         (raw, limit) => {
-          let pos = 0;
-          const ledger = raw.map((e) => ({ pos: (pos += e.gap), kind: e.kind }));
+          const ledger: { pos: number; kind: Kind }[] = [];
+          for (const e of raw) ledger.push({ pos: (ledger.at(-1)?.pos ?? 0) + e.gap, kind: e.kind });
           const expected = ledger.filter((e) => e.kind !== 'other').map((e) => e.pos);
           const seen: number[] = [];
           let after = 0;
