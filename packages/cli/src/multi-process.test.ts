@@ -151,6 +151,10 @@ class SpreadTransport implements Transport {
     return this.#pick().target.fetchPolicy(...args);
   }
 
+  fetchFeed(...args: Parameters<Transport['fetchFeed']>) {
+    return this.#pick().target.fetchFeed(...args);
+  }
+
   ping(...args: Parameters<Transport['ping']>) {
     return this.#pick().target.ping(...args);
   }
@@ -211,7 +215,7 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   storages.push(db);
   assert.deepEqual(
     await db.query('SELECT version FROM schema_migrations ORDER BY version'),
-    [{ version: 1 }, { version: 2 }, { version: 3 }],
+    [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }],
     'migrated once',
   );
   assert.equal((await db.query('SELECT id FROM server_keys')).length, 1, 'one policy-signing key between them');
@@ -394,6 +398,6 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   // `holdfast migrate` on the live database: nothing to do, same version.
   const migrate = CliProcess.start('migrate', ['migrate', '--database-url', url]);
   assert.equal((await migrate.exited).code, 0, migrate.stderr);
-  assert.match(migrate.lines.join('\n'), /postgres schema at version 3/);
+  assert.match(migrate.lines.join('\n'), /postgres schema at version 4/);
   assert.ok(!migrate.lines.join('\n').includes(new URL(url).password), 'the password is not printed');
 });

@@ -27,6 +27,7 @@ function switchable(inner: Transport): Transport & { down: boolean } {
     sendBatch: gate(inner.sendBatch.bind(inner)),
     queryOps: gate(inner.queryOps.bind(inner)),
     fetchPolicy: gate(inner.fetchPolicy.bind(inner)),
+    fetchFeed: gate(inner.fetchFeed.bind(inner)),
     ping: gate(inner.ping.bind(inner)),
   };
   return t;

@@ -119,3 +119,8 @@ export function queryMessage(device: string, ids: readonly string[], at: number)
 export function policyRequestMessage(device: string, at: number) {
   return { ctx: 'holdfast.policy-request.v1', device, at } as const;
 }
+
+/** What a feed request signature covers: the device asks for its feed after cursor `after`, at device time `at`. */
+export function feedRequestMessage(device: string, after: number, at: number) {
+  return { ctx: 'holdfast.feed-request.v1', device, after, at } as const;
+}

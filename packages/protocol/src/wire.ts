@@ -5,6 +5,7 @@
  * parses it with. Responses have types; the terminal checks the parts it
  * acts on.
  */
+import { MAX_AMOUNT } from './money.js';
 import { epochMs, type Op, opSchema, uuid } from './op.js';
 import type { OpResult, StoredResult } from './results.js';
 import type { SignedPolicy } from './risk-policy.js';
@@ -83,6 +84,11 @@ export interface EnrollResponse {
    * do not send it.
    */
   policyKeys?: PolicyKeySet;
+  /**
+   * Where the server placed the device (from its enrollment token), or null.
+   * Additive: servers before the device feed do not send it.
+   */
+  placement?: Placement | null;
 }
 
 export const createTokenRequestSchema = s.refine(
@@ -160,6 +166,79 @@ export interface PolicyResponse {
   policy: SignedPolicy | null;
   /** Every key a policy from this server may be signed with. */
   keys: PolicyKeySet;
+  serverTime: number;
+}
+
+// ---- device feed ----------------------------------------------------------------
+
+/** Most items one feed page holds. */
+export const FEED_PAGE_MAX = 200;
+
+/** A terminal asks for what the server has to tell it after cursor `after` (docs/protocol.md, "Device feed"). */
+export const feedRequestSchema = s.object({
+  device: uuid(),
+  /** The `next` of the previous answer; 0 the first time. */
+  after: s.int({ min: 0 }),
+  at: epochMs(),
+  /** Signature over feedRequestMessage(device, after, at). */
+  sig: signatureString(),
+});
+export type FeedRequest = s.Infer<typeof feedRequestSchema>;
+
+/** What a `payment.settled` / `payment.declined` item carries: one card tender of one of the device's own ops. */
+export interface PaymentFeedData {
+  tenderIndex: number;
+  amount: number;
+  currency: string;
+  brand: string;
+  last4: string;
+  /** The processor's authorization id. */
+  processorId: string;
+  /** The processor's decline code; null for a settled payment. */
+  declineCode: string | null;
+}
+
+/** Schema the terminal checks a payment item's data with before acting on it. */
+export const paymentFeedDataSchema = s.object({
+  tenderIndex: s.int({ min: 0, max: 9 }),
+  amount: s.int({ min: 1, max: MAX_AMOUNT }),
+  currency: s.string({ minLength: 3, maxLength: 3 }),
+  brand: s.string({ minLength: 1, maxLength: 32 }),
+  last4: s.string({ minLength: 4, maxLength: 4 }),
+  processorId: s.string({ minLength: 0, maxLength: 200 }),
+  declineCode: s.nullable(s.string({ minLength: 1, maxLength: 200 })),
+});
+
+/**
+ * One thing the server tells a device: a ledger event at position `pos`.
+ * `payment.*` items concern the device's own ops (data: PaymentFeedData);
+ * `wristband.*` items concern every device of the merchant (data as the
+ * event wrote it). A terminal ignores nothing silently: types it does not
+ * handle are kept for whoever does.
+ */
+export interface FeedItem {
+  pos: number;
+  type: string;
+  /** The op the event is about. */
+  opId: string;
+  /** The device whose op it is. */
+  device: string;
+  /** Server clock when the event was written. */
+  at: number;
+  data: Record<string, unknown>;
+}
+
+export interface FeedResponse {
+  /** In `pos` order, at most FEED_PAGE_MAX. */
+  items: FeedItem[];
+  /** The cursor to ask with next: every event at or below it that concerns the device is in this page or an earlier one. */
+  next: number;
+  /** True if more items may follow `next` now: ask again at once. */
+  more: boolean;
+  /** The device's current placement, or null if it was never placed. */
+  placement: Placement | null;
+  /** policyRef of the newest policy in force for the device, or null: a terminal holding another refreshes. */
+  policy: string | null;
   serverTime: number;
 }
 

@@ -22,6 +22,10 @@ import {
   type EnrollResponse,
   enrollmentMessage,
   enrollRequestSchema,
+  FEED_PAGE_MAX,
+  type FeedResponse,
+  feedRequestMessage,
+  feedRequestSchema,
   type IngestResponse,
   importPublicKey,
   type OpQueryResponse,
@@ -33,6 +37,7 @@ import {
   ProtocolError,
   placementSchema,
   policyDraftSchema,
+  policyRef,
   policyRequestMessage,
   policyRequestSchema,
   queryMessage,
@@ -43,6 +48,7 @@ import {
   verifyMessage,
 } from '@holdfast/protocol';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
+import { checkFeedCursor, checkFeedFreshness, feedItemOf } from './feed/device-feed.js';
 import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 import { newServerKey, policyKeySet } from './policy-keys.js';
 import { type ExposureAnswer, policyForDevice, policyFromDraft } from './risk-policies.js';
@@ -62,6 +68,13 @@ export interface IngestCounters {
   conflict: number;
   fork: number;
   rejected: number;
+}
+
+/** A device's placement on the wire, or null if it was never placed. */
+function placementOf(device: DeviceRecord): Placement | null {
+  return device.merchant === null
+    ? null
+    : { merchant: device.merchant, location: device.location, event: device.event };
 }
 
 function parse<T>(schema: { parse(v: unknown): T }, body: unknown): T {
@@ -150,6 +163,7 @@ export class HoldfastService {
           enrolledAt: outcome.device.enrolledAt,
           serverTime: now,
           policyKeys: await this.policyKeys(),
+          placement: placementOf(outcome.device),
         };
       case 'token_invalid':
         throw new ProtocolError('token_invalid', 'enrollment token is not known', { field: 'token' });
@@ -269,15 +283,54 @@ export class HoldfastService {
         { field: 'sig' },
       );
     }
-    const keys = await this.policyKeys();
     const now = this.clock.now();
-    let policy: SignedPolicy | null = null;
-    if (device.merchant !== null) {
-      const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
-      const candidates = await this.storage.listPolicies({ merchant: device.merchant, unexpiredAt: now });
-      policy = policyForDevice(candidates, placement, now, keys);
+    return { ...(await this.#policyInForce(device, now)), serverTime: now };
+  }
+
+  /** The newest policy in force covering `device` at `now` (null: none, or the device was never placed), with the keys. */
+  async #policyInForce(
+    device: DeviceRecord,
+    now: number,
+  ): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet }> {
+    const keys = await this.policyKeys();
+    if (device.merchant === null) return { policy: null, keys };
+    const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
+    const candidates = await this.storage.listPolicies({ merchant: device.merchant, unexpiredAt: now });
+    return { policy: policyForDevice(candidates, placement, now, keys), keys };
+  }
+
+  /**
+   * A device reads its feed (docs/protocol.md, "Device feed"): the ledger
+   * events after its cursor that concern it, its placement and the policy
+   * in force for it. Signed like a policy request; refused when `at` is not
+   * fresh (FEED_FRESHNESS_MS) or the cursor is past the ledger's end.
+   */
+  async fetchFeed(body: unknown): Promise<FeedResponse> {
+    const request = parse(feedRequestSchema, body);
+    const device = await this.#activeDevice(request.device);
+    const message = feedRequestMessage(request.device, request.after, request.at);
+    if (!verifyMessage(message, request.sig, this.#key(device))) {
+      throw new ProtocolError(
+        'bad_signature',
+        `feed request signature does not verify with device ${request.device}'s key`,
+        {
+          field: 'sig',
+        },
+      );
     }
-    return { policy, keys, serverTime: now };
+    const now = this.clock.now();
+    checkFeedFreshness(request.at, device, now);
+    const page = await this.storage.listDeviceFeed(device.id, request.after, FEED_PAGE_MAX);
+    checkFeedCursor(request.after, page.end);
+    const { policy } = await this.#policyInForce(device, now);
+    return {
+      items: page.items.map(feedItemOf),
+      next: page.next,
+      more: page.more,
+      placement: placementOf(device),
+      policy: policy === null ? null : policyRef(policy.policy),
+      serverTime: now,
+    };
   }
 
   /**

@@ -24,6 +24,7 @@ export function inProcessTransport(service: HoldfastService): Transport {
     sendBatch: (batch) => call(batch, (b) => service.ingest(b)),
     queryOps: (query) => call(query, (b) => service.queryOps(b)),
     fetchPolicy: (req) => call(req, (b) => service.fetchPolicy(b)),
+    fetchFeed: (req) => call(req, (b) => service.fetchFeed(b)),
     ping: () => call({}, async () => ({ status: 'ok', time: service.clock.now() })),
   };
 }

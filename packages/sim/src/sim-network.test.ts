@@ -14,6 +14,7 @@ import {
   ChainBuilder,
   type EnrollRequest,
   enrollmentMessage,
+  type FeedRequest,
   generateDeviceKeys,
   type IngestResponse,
   importPrivateKey,
@@ -410,6 +411,8 @@ describe('SimNetwork', () => {
             return transport.queryOps(body as OpQuery, 1_000);
           case 'fetchPolicy':
             return transport.fetchPolicy(body as PolicyRequest, 1_000);
+          case 'fetchFeed':
+            return transport.fetchFeed(body as FeedRequest, 1_000);
           case 'ping':
             return transport.ping(1_000);
         }

@@ -20,6 +20,7 @@ import {
 } from '@holdfast/protocol';
 import type { ConnectivityMonitor } from './connectivity.js';
 import { AlreadyEnrolledError, EnrollmentError, TransportError } from './errors.js';
+import { placementMeta } from './feed.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import type { Credentials } from './sync-events.js';
@@ -75,6 +76,8 @@ export async function enrollDevice(input: EnrollInput): Promise<Credentials> {
     [META.enrollToken]: null,
     // Trust on first use: the keys risk policies must verify with from now on.
     ...pinPolicyKeys(journal, res.body.policyKeys),
+    // Where the server placed the device (its token's placement); the feed keeps it current.
+    ...placementMeta(res.body.placement),
   });
   return { deviceId: res.body.deviceId, key: importPrivateKey(keys.privateKey) };
 }

@@ -180,3 +180,22 @@ export class PolicyRefreshError extends Error {
     this.retryable = error.retryable;
   }
 }
+
+/** The server refused a feed request (`/v1/feed`), or answered one inconsistently; nothing was applied. */
+export class FeedError extends Error {
+  override readonly name = 'FeedError';
+  readonly code = 'feed_rejected';
+  readonly serverCode: ErrorCode | null;
+  readonly status: number;
+  readonly retryable: boolean;
+  constructor(status: number, error: WireError | { message: string }) {
+    super(
+      'code' in error
+        ? `feed request rejected: ${error.code}: ${error.message}`
+        : `feed answer refused: ${error.message}`,
+    );
+    this.status = status;
+    this.serverCode = 'code' in error ? error.code : null;
+    this.retryable = 'code' in error ? error.retryable : true;
+  }
+}

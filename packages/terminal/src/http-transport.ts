@@ -13,6 +13,8 @@ import type {
   Batch,
   EnrollRequest,
   EnrollResponse,
+  FeedRequest,
+  FeedResponse,
   IngestResponse,
   OpQuery,
   OpQueryResponse,
@@ -43,6 +45,13 @@ const validIngest: Validator = (b) =>
 const validQuery: Validator = (b) => Array.isArray(b.results) && typeof b.highWater === 'number';
 const validPolicy: Validator = (b) =>
   (b.policy === null || isObject(b.policy)) && isObject(b.keys) && typeof b.serverTime === 'number';
+const validFeed: Validator = (b) =>
+  Array.isArray(b.items) &&
+  typeof b.next === 'number' &&
+  typeof b.more === 'boolean' &&
+  (b.placement === null || isObject(b.placement)) &&
+  (b.policy === null || typeof b.policy === 'string') &&
+  typeof b.serverTime === 'number';
 const validHealth: Validator = (b) => typeof b.status === 'string' && typeof b.time === 'number';
 
 export class HttpTransport implements Transport {
@@ -71,6 +80,10 @@ export class HttpTransport implements Transport {
 
   fetchPolicy(req: PolicyRequest, timeoutMs: number): Promise<TransportResult<PolicyResponse>> {
     return this.#request('POST', '/v1/policy', req, timeoutMs, validPolicy);
+  }
+
+  fetchFeed(req: FeedRequest, timeoutMs: number): Promise<TransportResult<FeedResponse>> {
+    return this.#request('POST', '/v1/feed', req, timeoutMs, validFeed);
   }
 
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>> {

@@ -11,6 +11,7 @@ export {
   DeviceRevokedError,
   EnrollmentError,
   EnrollmentInProgressError,
+  FeedError,
   JournalClosedError,
   JournalLockedError,
   JournalVersionError,
@@ -24,6 +25,12 @@ export {
   type TransportErrorCode,
 } from './errors.js';
 export { LIVE_MAX_OPS, LIVE_WINDOW_MS, laneOf } from './exchange.js';
+export {
+  FEED_MAX_PAGES_PER_POLL,
+  type FeedNotice,
+  type FeedPollResult,
+  type PostAuthDecline,
+} from './feed.js';
 export { HttpTransport, type HttpTransportOptions, parseRetryAfter } from './http-transport.js';
 export {
   type CrashHook,
@@ -40,7 +47,7 @@ export type { TerminalPlacement } from './offline-policy.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';
-export { POLICY_REFRESH_MIN_INTERVAL_MS, Terminal } from './terminal.js';
+export { FEED_POLL_MIN_INTERVAL_MS, POLICY_REFRESH_MIN_INTERVAL_MS, Terminal } from './terminal.js';
 export type { TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 export { type FakeDevice, FakeServer, type FakeServerOptions } from './testing/fake-server.js';

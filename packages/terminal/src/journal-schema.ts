@@ -32,6 +32,10 @@ export const META = {
   lastServerContactAt: 'last_server_contact_at',
   /** JSON array of the OfflineApprovals held, written in the same transaction as the op that added them. */
   offlineExposure: 'offline_exposure',
+  /** The device feed's cursor (a server ledger position), advanced in the same transaction as the items it covers. */
+  feedCursor: 'feed_cursor',
+  /** JSON Placement `{merchant, location, event}` the server last reported (enrollment or feed answer); absent: never placed. */
+  placement: 'placement',
 } as const;
 
 const MIGRATIONS: readonly string[] = [
@@ -70,6 +74,32 @@ const MIGRATIONS: readonly string[] = [
     outcome TEXT,
     http_status INTEGER,
     error TEXT
+  );
+  `,
+  // Device feed (feed.ts): post-authorization declines the clerk must see, and feed items kept for other modules.
+  `
+  CREATE TABLE post_auth_declines (
+    op_id TEXT NOT NULL,
+    tender_index INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    last4 TEXT NOT NULL,
+    decline_code TEXT NOT NULL,
+    processor_id TEXT NOT NULL,
+    declined_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (op_id, tender_index)
+  );
+  CREATE TABLE feed_items (
+    pos INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    received_at INTEGER NOT NULL
   );
   `,
 ];

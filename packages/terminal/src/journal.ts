@@ -222,6 +222,15 @@ export class Journal {
     if (this.#db.open) this.#db.close();
   }
 
+  /**
+   * A prepared statement on the journal's database, for modules that keep
+   * tables of their own (feed.ts). Writes belong inside `transaction`.
+   */
+  prepare(sql: string): Database.Statement {
+    if (!this.#db.open) throw new JournalClosedError(this.path);
+    return this.#db.prepare(sql);
+  }
+
   getMeta(key: string): string | null {
     return this.#stmt.getMeta.get(key)?.value ?? null;
   }
@@ -423,7 +432,7 @@ export class Journal {
 }
 
 /** What a write transaction is for; crash points are named `<label>:before-commit` / `<label>:after-commit`. */
-export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta';
+export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta' | 'feed';
 export type CrashPoint = `${WriteLabel}:${'before-commit' | 'after-commit'}`;
 /**
  * Called at every crash point of a write transaction; returning true cuts

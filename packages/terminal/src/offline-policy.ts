@@ -6,6 +6,7 @@
  *   policy                  the newest verified SignedPolicy (never replaced by an older one)
  *   last_server_contact_at  device clock of the last accepted policy answer
  *   offline_exposure        the card payments approved offline, not yet released
+ *                           (released by the device feed's settlement notices, feed.ts)
  *
  * The exposure is written in the SAME transaction as the op that approved
  * it (the caller passes `authorizeCardSale`'s meta to `Journal.append`), so a
@@ -21,6 +22,7 @@ import {
   type OfflineExposure,
   type OfflineRequest,
   recordApproval,
+  releaseSettled,
 } from '@holdfast/domain';
 import {
   type CardTender,
@@ -46,6 +48,15 @@ export interface TerminalPlacement {
   merchant: string;
   location: string | null;
   event: string | null;
+}
+
+/**
+ * The exposure key of the `cardOrdinal`-th card tender (0-based, counting
+ * card tenders only) of the sale `opId`: the op id for the first, then
+ * `<opId>/<ordinal>`.
+ */
+export function approvalId(opId: string, cardOrdinal: number): string {
+  return cardOrdinal === 0 ? opId : `${opId}/${cardOrdinal}`;
 }
 
 /** The policy the terminal holds and whether it verified with the pinned keys (re-checked at open). */
@@ -164,7 +175,7 @@ export class OfflinePolicy {
       };
       const decided = evaluateOffline(held?.signed ?? null, exposure, request, context);
       if (decided.outcome !== 'approve') throw new NeedsOnlineError(decided.rule, decided.message, decided.policy);
-      exposure = recordApproval(exposure, request, input.at, index === 0 ? input.id : `${input.id}/${index}`);
+      exposure = recordApproval(exposure, request, input.at, approvalId(input.id, index));
     }
     const ref = held ? policyRef(held.signed.policy) : null;
     return {
@@ -174,7 +185,19 @@ export class OfflinePolicy {
     };
   }
 
-  /** After the op carrying `authorizeCardSale`'s meta committed. */
+  /**
+   * The exposure without the approvals `ids` (settled or declined, as the
+   * device feed says), and the meta to commit it with; null when none of
+   * them is held (a notice delivered twice releases once).
+   */
+  release(ids: Iterable<string>): { meta: Record<string, string>; exposure: OfflineExposure } | null {
+    const before = this.exposure();
+    const after = releaseSettled(before, ids);
+    if (after === before) return null;
+    return { meta: { [META.offlineExposure]: JSON.stringify([...after.approvals.values()]) }, exposure: after };
+  }
+
+  /** After the op carrying `authorizeCardSale`'s meta (or `release`'s) committed. */
   committed(exposure: OfflineExposure): void {
     this.#exposure = exposure;
   }

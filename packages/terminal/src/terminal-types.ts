@@ -4,6 +4,7 @@
  */
 import type { OpKind } from '@holdfast/protocol';
 import type { Connectivity } from './connectivity.js';
+import type { FeedNotice, PostAuthDecline } from './feed.js';
 import type { Blocked } from './outbox.js';
 import type { SyncEvents } from './sync-events.js';
 
@@ -17,7 +18,11 @@ export interface RecordedOp {
   state: 'pending';
 }
 
-/** An op's state as the clerk sees it. */
+/**
+ * An op's state as the clerk sees it. `needs_attention`: the server will not
+ * take it as it stands (`deadLetters()` says why), or its card payment was
+ * declined after an offline approval (`postAuthDeclines()` says which).
+ */
 export type ClerkOpState = 'pending' | 'confirmed' | 'needs_attention';
 
 export interface TerminalStatus {
@@ -44,4 +49,8 @@ export interface TerminalStatus {
 export interface TerminalEvents extends SyncEvents {
   recorded: RecordedOp;
   status: TerminalStatus;
+  /** The feed told of a card payment declined after it was approved offline (committed before the event). */
+  postAuthDecline: PostAuthDecline;
+  /** A feed item no terminal module handles itself yet, kept in `feed_items` (e.g. `wristband.blocked`). */
+  feedItem: FeedNotice;
 }

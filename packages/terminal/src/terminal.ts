@@ -7,7 +7,9 @@
  *
  *   pending          recorded, not confirmed yet (NOT failed: it is safe on disk)
  *   confirmed        the server settled it
- *   needs_attention  the server will not take it as it stands (dead letter)
+ *   needs_attention  the server will not take it as it stands (dead letter), or
+ *                    its card payment, approved offline, was declined afterwards
+ *                    (a post-authorization decline, from the device feed)
  */
 import {
   applyCashMovement,
@@ -35,7 +37,9 @@ import {
   type OpBodies,
   type OpKind,
   type OpStatus,
+  type Placement,
   parseBody,
+  policyRef,
   type SaleBody,
   type SaleLine,
   type ShiftClosedBody,
@@ -51,6 +55,7 @@ import { enrollDevice } from './enrollment.js';
 import {
   DeviceRevokedError,
   EnrollmentInProgressError,
+  FeedError,
   JournalClosedError,
   NotEnrolledError,
   PolicyRefreshError,
@@ -59,6 +64,7 @@ import {
   TransportError,
 } from './errors.js';
 import { Exchange } from './exchange.js';
+import { DeviceFeed, type FeedNotice, type FeedPollResult, type PostAuthDecline } from './feed.js';
 import { type CrashPoint, Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
@@ -72,6 +78,8 @@ import type { Transport } from './transport.js';
 
 /** Background policy refreshes (after a successful sync) happen at most this often. */
 export const POLICY_REFRESH_MIN_INTERVAL_MS = 60_000;
+/** Background feed polls (after a successful sync) happen at most this often. */
+export const FEED_POLL_MIN_INTERVAL_MS = 10_000;
 
 export class Terminal {
   readonly #journal: Journal;
@@ -94,6 +102,10 @@ export class Terminal {
   readonly #onError: (error: unknown) => void;
   #refreshing: Promise<unknown> | null = null;
   #lastRefreshAt: number | null = null;
+  readonly #feed: DeviceFeed;
+  #polling: Promise<FeedPollResult> | null = null;
+  #lastPollAt: number | null = null;
+  #syncThenFeed: { sync: Promise<SyncReport>; promise: Promise<SyncReport> } | null = null;
 
   /** Opens the journal in `dataDir` (exclusively) and, unless `autoSync: false`, starts delivery. */
   static open(options: TerminalOptions): Terminal {
@@ -139,10 +151,13 @@ export class Terminal {
     this.#policy = new OfflinePolicy(journal);
     this.#enforceCards = config.offlineCardPolicy === 'enforce';
     this.#placement = options.placement ? Object.freeze({ ...options.placement }) : null;
-    // Only an enforcing terminal asks for policies on its own, so 'off' terminals send what they always sent.
+    this.#feed = new DeviceFeed(journal, this.#policy);
+    // Only an enforcing terminal asks for policies and its feed on its own, so 'off' terminals send what they always sent.
     if (this.#enforceCards) {
       this.#events.on('sync', (event) => {
-        if (event.outcome === 'ok') this.#refreshPolicySoon();
+        if (event.outcome !== 'ok') return;
+        this.#refreshPolicySoon();
+        this.#pollFeedSoon();
       });
     }
     const deviceId = journal.getMeta(META.deviceId);
@@ -178,7 +193,7 @@ export class Terminal {
       onChange: () => this.#statusChanged(),
       onError,
     });
-    if (options.autoSync ?? true) this.#loop.start();
+    if (options.autoSync ?? true) this.start();
   }
 
   get deviceId(): string | null {
@@ -227,7 +242,10 @@ export class Terminal {
         this.#credentials = credentials;
         this.#statusChanged();
         this.#loop.notifyRecorded();
-        if (this.#enforceCards) this.#refreshPolicySoon();
+        if (this.#enforceCards) {
+          this.#refreshPolicySoon();
+          this.#pollFeedSoon();
+        }
         return { deviceId: credentials.deviceId };
       })
       .finally(() => {
@@ -260,12 +278,83 @@ export class Terminal {
 
   /**
    * What this device holds approved offline (card sales under the risk
-   * policy). Nothing releases it yet: settlement notices are not built, so it
-   * only grows (docs/risk-policy.md, "Terminal enforcement").
+   * policy) and has not been told is settled. The device feed releases an
+   * approval when the server reports its payment settled or declined
+   * (`payment.settled` / `payment.declined`, applied in the same journal
+   * transaction as the feed cursor); see docs/risk-policy.md, "Terminal
+   * enforcement".
    */
   offlineExposure(): OfflineExposure {
     this.#assertOpen();
     return this.#policy.exposure();
+  }
+
+  /**
+   * Reads the device feed from the cursor kept in the journal and applies it
+   * (docs/protocol.md "Device feed"): settlement notices release offline
+   * exposure, post-authorization declines are recorded for the clerk, other
+   * items are kept in `feed_items` and emitted as `feedItem`. One poll at a
+   * time: a call while one runs gets that one. If the server names a policy
+   * other than the one held, an enforcing terminal refreshes its policy.
+   * Throws TransportError (outcome unknown) or FeedError; pages applied
+   * before a failure stay applied.
+   */
+  pollFeed(): Promise<FeedPollResult> {
+    const credentials = this.#assertCanRecord();
+    if (this.#polling) return this.#polling;
+    this.#lastPollAt = this.#clock.now();
+    const poll = this.#feed
+      .poll(this.#transport, credentials, this.#clock, this.#requestTimeoutMs)
+      .then((result) => {
+        for (const decline of result.declines) this.#events.emit('postAuthDecline', decline);
+        for (const notice of result.notices) this.#events.emit('feedItem', notice);
+        const held = this.#policy.policy();
+        if (
+          this.#enforceCards &&
+          result.policy !== null &&
+          (held === null || policyRef(held.policy) !== result.policy)
+        ) {
+          this.refreshPolicy().catch((error: unknown) => {
+            if (error instanceof TransportError || error instanceof PolicyRefreshError) return;
+            this.#onError(error);
+          });
+        }
+        return result;
+      })
+      .finally(() => {
+        this.#polling = null;
+      });
+    this.#polling = poll;
+    return poll;
+  }
+
+  /** Card payments approved offline and declined by the processor afterwards, oldest first (from the feed). */
+  postAuthDeclines(): PostAuthDecline[] {
+    this.#assertOpen();
+    return this.#feed.declines();
+  }
+
+  /** Feed items kept for other modules (types the feed does not handle itself), after `afterPos`. */
+  feedItems(afterPos = 0, limit = 100): FeedNotice[] {
+    this.#assertOpen();
+    return this.#feed.notices(afterPos, limit);
+  }
+
+  /** The device feed's cursor: the server ledger position applied up to (0 before the first poll). */
+  feedCursor(): number {
+    this.#assertOpen();
+    return this.#feed.cursor();
+  }
+
+  /**
+   * Where this device is placed, for the risk policy's scope: the
+   * `placement` option if given (an override, for tests and fixed installs),
+   * else what the server last reported (enrollment answer, device feed),
+   * else null (no policy covers the device).
+   */
+  placement(): Placement | null {
+    this.#assertOpen();
+    return this.#placement ?? this.#feed.placement();
   }
 
   /** Opens a shift; the shift's id is this op's id. */
@@ -335,7 +424,7 @@ export class Terminal {
         id,
         at,
         deviceId: credentials.deviceId,
-        placement: this.#placement,
+        placement: this.#placement ?? this.#feed.placement(),
         currency: sale.currency,
         tenders: sale.tenders,
       });
@@ -374,7 +463,9 @@ export class Terminal {
   opState(id: string): ClerkOpState | undefined {
     this.#assertOpen();
     const state = this.#journal.getOp(id)?.state;
-    return state === 'dead' ? 'needs_attention' : state;
+    if (state === undefined) return undefined;
+    // A post-authorization decline (postAuthDeclines() says which) outranks the server's acceptance.
+    return state === 'dead' || this.#feed.isDeclined(id) ? 'needs_attention' : state;
   }
 
   getOp(id: string): JournalEntry | undefined {
@@ -435,9 +526,22 @@ export class Terminal {
     };
   }
 
-  /** The clerk's retry button (see SyncLoop.syncNow): never creates ops, never floods. */
+  /**
+   * The clerk's retry button (see SyncLoop.syncNow): never creates ops, never
+   * floods. An enforcing terminal then reads its feed too (a failure there
+   * leaves the report as it is; the next sync tries again).
+   */
   syncNow(): Promise<SyncReport> {
-    return this.#loop.syncNow();
+    const sync = this.#loop.syncNow();
+    if (!this.#enforceCards) return sync;
+    // Presses while one runs get the same promise, as the loop's own.
+    if (this.#syncThenFeed?.sync === sync) return this.#syncThenFeed.promise;
+    const promise = sync.then(async (report) => {
+      if (this.#canPoll()) await this.pollFeed().catch((error: unknown) => this.#feedFailed(error));
+      return report;
+    });
+    this.#syncThenFeed = { sync, promise };
+    return promise;
   }
 
   /** Asks the server what it stored for `ids` (default: all pending) and settles accordingly. */
@@ -448,6 +552,7 @@ export class Terminal {
   start(): void {
     this.#assertOpen();
     this.#loop.start();
+    if (this.#enforceCards) this.#pollFeedSoon();
   }
 
   stop(): void {
@@ -485,6 +590,7 @@ export class Terminal {
     await this.#loop.close();
     await this.#enrolling?.promise.catch(() => undefined);
     await this.#refreshing;
+    await this.#polling?.catch(() => undefined);
     this.#journal.close();
   }
 
@@ -532,6 +638,24 @@ export class Terminal {
       if (error instanceof TransportError || error instanceof PolicyRefreshError) return;
       this.#onError(error);
     });
+  }
+
+  #canPoll(): boolean {
+    return !this.#closed && this.#credentials !== null && !this.revoked;
+  }
+
+  /** A feed poll in the background, at most every FEED_POLL_MIN_INTERVAL_MS; a failure waits for the next chance. */
+  #pollFeedSoon(): void {
+    if (!this.#canPoll()) return;
+    const now = this.#clock.now();
+    if (this.#lastPollAt !== null && now - this.#lastPollAt < FEED_POLL_MIN_INTERVAL_MS) return;
+    this.pollFeed().catch((error: unknown) => this.#feedFailed(error));
+  }
+
+  /** A feed poll that failed for a reason the next poll may not have: reported, never thrown at the clerk. */
+  #feedFailed(error: unknown): void {
+    if (error instanceof TransportError || (error instanceof FeedError && error.retryable)) return;
+    this.#onError(error);
   }
 
   #statusChanged(): void {

@@ -14,6 +14,8 @@ import type {
   Batch,
   EnrollRequest,
   EnrollResponse,
+  FeedRequest,
+  FeedResponse,
   IngestResponse,
   OpQuery,
   OpQueryResponse,
@@ -44,5 +46,7 @@ export interface Transport {
   queryOps(query: OpQuery, timeoutMs: number): Promise<TransportResult<OpQueryResponse>>;
   /** The risk policy in force for the device, with the server's policy keys (docs/risk-policy.md). */
   fetchPolicy(req: PolicyRequest, timeoutMs: number): Promise<TransportResult<PolicyResponse>>;
+  /** What the server has to tell the device after a cursor: settlements, notices, placement (docs/protocol.md). */
+  fetchFeed(req: FeedRequest, timeoutMs: number): Promise<TransportResult<FeedResponse>>;
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
 }

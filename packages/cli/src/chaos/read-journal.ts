@@ -18,6 +18,7 @@ const OFFLINE: Transport = {
   sendBatch: offline,
   queryOps: offline,
   fetchPolicy: offline,
+  fetchFeed: offline,
   ping: offline,
 };
 

@@ -147,6 +147,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.post('/v1/policy', async (request) => service.fetchPolicy(request.body));
 
+  app.post('/v1/feed', async (request) => service.fetchFeed(request.body));
+
   void app.register(
     async (admin) => {
       admin.addHook('onRequest', operatorGuard(options.operatorToken));

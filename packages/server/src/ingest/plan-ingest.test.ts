@@ -712,7 +712,7 @@ describe('planIngest: offline payments', () => {
     const plan = store.ingest(d.id, [orphan]);
     assert.deepEqual(
       plan.exceptions.map((x) => x.type),
-      ['shift_rule'],
+      ['shift_rule', 'policy_breach'], // LOCAL names no stored policy: the re-evaluation flags it too
     );
     assert.equal(plan.offlinePayments.length, 1);
     const bad = d.chain.next('sale.recorded', { ...saleBody(orphan.body.shift as string, 500), total: 1 }, LOCAL);

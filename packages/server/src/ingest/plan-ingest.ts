@@ -20,6 +20,8 @@
  *       else                        → accepted: ledger event, projections
  *                                      (a sale whose decision says "approved locally"
  *                                       also lists its card tenders as offline payments)
+ *                                      a local approval is re-evaluated against the policy
+ *                                      it names: a breach raises policy_breach (the op stands)
  *
  * Facts recorded offline have already happened, so an op that breaks a
  * shift rule (a sale on a closed shift, a drawer count that does not match)
@@ -42,10 +44,18 @@ import {
   type Op,
   type OpResult,
   parseBody,
+  type RiskPolicy,
   type StoredResult,
   ValidationError,
 } from '@holdfast/protocol';
 import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
+import {
+  type ApprovedCard,
+  type HeldApproval,
+  HeldExposure,
+  isLocalApproval,
+  reevaluateLocalApproval,
+} from './reevaluate-approval.js';
 
 /** One append-only ledger entry. */
 export interface LedgerEvent {
@@ -133,6 +143,8 @@ export const EXCEPTION_TYPES = [
   'cash_variance',
   // Raised by settlement (storage/offline-settlement.ts), not by the planner.
   'post_auth_decline',
+  // A local approval that broke the policy it names (ingest/reevaluate-approval.ts).
+  'policy_breach',
 ] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 
@@ -166,6 +178,28 @@ export interface IngestFacts {
   bySeq: ReadonlyMap<number, { id: string; hash: string }>;
   /** Shifts the batch's ops refer to, and every open shift of the device. */
   shifts: ReadonlyMap<string, ShiftRecord>;
+  /** What re-evaluating local approvals needs (see approvalFactsNeeded); absent: nothing stored. */
+  approvals?: ApprovalFacts;
+}
+
+/** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
+export interface ApprovalFacts {
+  /** The stored policies the batch's local approvals name, by policyRef (refs not stored are absent). */
+  policies: ReadonlyMap<string, RiskPolicy>;
+  /** The device's offline payments stored and still unsettled. */
+  held: readonly HeldApproval[];
+}
+
+/** The policy refs the batch's local approvals name: load these policies (and the device's unsettled payments) if any op is a local approval. */
+export function approvalFactsNeeded(ops: readonly Op[]): { needed: boolean; refs: string[] } {
+  const refs = new Set<string>();
+  let needed = false;
+  for (const op of ops) {
+    if (!isLocalApproval(op)) continue;
+    needed = true;
+    if (op.decision.policy !== null) refs.add(op.decision.policy);
+  }
+  return { needed, refs: [...refs] };
 }
 
 export interface DeviceUpdate {
@@ -225,6 +259,9 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     },
   };
   const shifts = new Map(facts.shifts);
+  // The device's offline approvals still unsettled, grown with the batch's own (re-evaluation; built on first use).
+  let held: HeldExposure | null = null;
+  let heldPayments = 0;
   const changedShifts = new Set<string>();
   let firstGapSeq: number | null = null;
 
@@ -322,6 +359,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     }
 
     const result = applyOp(op);
+    if (result.status === 'accepted' && isLocalApproval(op)) checkLocalApproval(op);
     plan.inserts.push({ op, result });
     plan.results.push(
       result.status === 'accepted'
@@ -347,6 +385,49 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
   }
   for (const id of changedShifts) plan.shifts.push(shifts.get(id) as ShiftRecord);
   return plan;
+
+  /** Re-evaluates an accepted local approval; a breach raises policy_breach (the op stands). */
+  function checkLocalApproval(op: Op): void {
+    const sale = op.kind === 'sale.recorded' ? parseBody('sale.recorded', op.body) : null;
+    const cards: ApprovedCard[] = [];
+    sale?.tenders.forEach((t, tenderIndex) => {
+      if (t.type === 'card') cards.push({ tenderIndex, amount: t.amount, token: t.token });
+    });
+    held ??= new HeldExposure(facts.approvals?.held);
+    // Every offline payment planned before this op's own (which applyOp just appended) was held when it was recorded.
+    const payments = plan.offlinePayments;
+    let end = payments.length;
+    while (end > heldPayments && payments[end - 1]?.opId === op.id) end--;
+    for (; heldPayments < end; heldPayments++) {
+      const p = payments[heldPayments] as OfflinePaymentRecord;
+      const id = `${p.opId}/${p.tenderIndex}`;
+      held.add({ id, seq: p.seq, amount: p.amount, currency: p.currency, token: p.token, approvedAt: p.approvedAt });
+    }
+    const breach = reevaluateLocalApproval({
+      op,
+      currency: sale?.currency ?? null,
+      cards,
+      policies: facts.approvals?.policies ?? new Map(),
+      placement:
+        device.merchant === null ? null : { merchant: device.merchant, location: device.location, event: device.event },
+      held,
+    });
+    if (!breach) return;
+    raise(
+      'policy_breach',
+      'alarm',
+      op,
+      op.id,
+      `op ${op.id} (seq ${op.seq}) was approved offline under ${breach.policy ?? 'no policy'} but breaks rule ${breach.rule}: ${breach.message}`,
+      {
+        rule: breach.rule,
+        policy: breach.policy,
+        tenderIndex: breach.tenderIndex,
+        kind: op.kind,
+        opAt: op.at,
+      },
+    );
+  }
 
   /** A shift rule broke: the fact stands, an exception is raised. Other errors propagate. */
   function raiseShiftRule(op: Op, error: unknown): void {

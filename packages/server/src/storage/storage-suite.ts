@@ -21,7 +21,9 @@ import {
 } from '@holdfast/protocol';
 import { tokenHash } from '../enrollment.js';
 import { createHarness, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
+import { deviceFeedSuite } from './device-feed-suite.js';
 import { forwardingSuite } from './forwarding-suite.js';
+import { policyBreachSuite } from './policy-breach-suite.js';
 import { riskPolicySuite } from './risk-policy-suite.js';
 import type { EnrollmentTokenRecord, Storage, VerifiedBatch } from './storage.js';
 
@@ -602,5 +604,7 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
 
     riskPolicySuite(test);
     forwardingSuite(test);
+    deviceFeedSuite(test);
+    policyBreachSuite(test);
   });
 }

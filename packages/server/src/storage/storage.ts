@@ -209,6 +209,24 @@ export interface Page<T> {
   next: number | null;
 }
 
+/** A ledger event as a device's feed delivers it: for a payment event, the card the payment was made with. */
+export interface DeviceFeedEvent extends LedgerEvent {
+  pos: number;
+  /** Brand and last four of the card of a `payment.*` event (from its offline payment); null otherwise. */
+  card: { brand: string; last4: string } | null;
+}
+
+/** One page of a device's feed (see `Storage.listDeviceFeed`). */
+export interface DeviceFeedPage {
+  items: DeviceFeedEvent[];
+  /** Cursor for the next call: every event at or below it that concerns the device is in this page or earlier. */
+  next: number;
+  /** True when the page is full: more may follow `next`. */
+  more: boolean;
+  /** The largest ledger position when the page was read (0 for an empty ledger): no cursor handed out is above it. */
+  end: number;
+}
+
 export interface SalesSummary {
   currency: string;
   sales: number;
@@ -262,6 +280,15 @@ export interface Storage {
   getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]>;
 
   listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>>;
+  /**
+   * The ledger events after `after` that concern `device`, in `pos` order,
+   * at most `limit`: `payment.settled` / `payment.declined` of its own ops,
+   * and `wristband.*` events of any device, except those of a device placed
+   * under another merchant than `device` (both placed). Same ordering
+   * guarantee as listLedger: a page is a prefix of the feed that can never
+   * grow in the middle, so `next` never skips an event that commits later.
+   */
+  listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage>;
   listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>>;
   listShifts(device: string | null): Promise<ShiftRecord[]>;
   summary(): Promise<StoreSummary>;

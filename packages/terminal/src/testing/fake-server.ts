@@ -23,6 +23,12 @@ import {
   type ErrorCode,
   enrollmentMessage,
   enrollRequestSchema,
+  FEED_PAGE_MAX,
+  type FeedItem,
+  type FeedRequest,
+  type FeedResponse,
+  feedRequestMessage,
+  feedRequestSchema,
   GENESIS_HASH,
   hashOp,
   type IngestResponse,
@@ -34,11 +40,13 @@ import {
   type OpResult,
   type OpStatus,
   opQuerySchema,
+  type Placement,
   type PolicyKeySet,
   type PolicyRequest,
   type PolicyResponse,
   ProtocolError,
   parseBody,
+  policyRef,
   policyRequestMessage,
   policyRequestSchema,
   queryMessage,
@@ -83,11 +91,17 @@ export class FakeServer implements Transport {
   readonly #ids = new Map<string, { device: string; seq: number }>();
   readonly #taken = new Map<string, number>();
   /** Requests received, by route. */
-  readonly requests = { enroll: 0, batches: 0, queries: 0, policies: 0, pings: 0 };
+  readonly requests = { enroll: 0, batches: 0, queries: 0, policies: 0, feeds: 0, pings: 0 };
   /** What `fetchPolicy` answers (tests set it; it is handed out as is, never checked). */
   policy: SignedPolicy | null = null;
   /** The policy keys `fetchPolicy` answers with, and the enrollment answer's `policyKeys` unless null. */
   policyKeys: PolicyKeySet | null = null;
+  /** Placements the feed (and the enrollment answer) report, by device id; tests set them. */
+  readonly placements = new Map<string, Placement>();
+  /** Most items one feed answer holds (the real server: FEED_PAGE_MAX). */
+  feedPageSize: number = FEED_PAGE_MAX;
+  /** The feed: events at positions 1, 2, … (see settlePayment, pushFeedEvent). */
+  readonly #feed: FeedItem[] = [];
 
   constructor(options: FakeServerOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -230,6 +244,68 @@ export class FakeServer implements Transport {
     return ok({ policy: this.policy, keys: this.policyKeys ?? {}, serverTime: this.#clock.now() });
   }
 
+  /**
+   * Settles the card tender `tenderIndex` of a stored sale, as the real
+   * server's forwarder would: a `payment.settled` or, with a decline code,
+   * `payment.declined` event in the feed of the device that recorded it.
+   */
+  settlePayment(opId: string, tenderIndex: number, declineCode: string | null = null): FeedItem {
+    const where = this.#ids.get(opId);
+    const stored = where ? this.#devices.get(where.device)?.ops.get(where.seq) : undefined;
+    if (!where || !stored) throw new Error(`fake server: no stored op ${opId}`);
+    const body = stored.op.body as {
+      currency?: string;
+      tenders?: { type: string; amount: number; brand?: string; last4?: string }[];
+    };
+    const tender = body.tenders?.[tenderIndex];
+    if (tender?.type !== 'card') throw new Error(`fake server: tender ${tenderIndex} of op ${opId} is not a card`);
+    return this.pushFeedEvent(where.device, declineCode === null ? 'payment.settled' : 'payment.declined', opId, {
+      tenderIndex,
+      amount: tender.amount,
+      currency: body.currency,
+      brand: tender.brand,
+      last4: tender.last4,
+      processorId: `auth_${this.#feed.length + 1}`,
+      declineCode,
+    });
+  }
+
+  /** Appends an event to the feed: `payment.*` go to `device` only, every other type to every device. */
+  pushFeedEvent(device: string, type: string, opId: string, data: Record<string, unknown>): FeedItem {
+    const item: FeedItem = { pos: this.#feed.length + 1, type, opId, device, at: this.#clock.now(), data };
+    this.#feed.push(item);
+    return wire(item);
+  }
+
+  async fetchFeed(req: FeedRequest): Promise<TransportResult<FeedResponse>> {
+    this.requests.feeds++;
+    let parsed: FeedRequest;
+    try {
+      parsed = feedRequestSchema.parse(wire(req));
+    } catch (error) {
+      return refuse(error);
+    }
+    const device = this.#devices.get(parsed.device);
+    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
+    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
+    if (!verifyMessage(feedRequestMessage(device.id, parsed.after, parsed.at), parsed.sig, device.key)) {
+      return fail('bad_signature', 'feed request signature does not verify');
+    }
+    const end = this.#feed.length;
+    if (parsed.after > end) return fail('invalid_request', `feed cursor ${parsed.after} is past the end (${end})`);
+    const mine = this.#feed.slice(parsed.after).filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
+    const items = mine.slice(0, this.feedPageSize);
+    const more = mine.length > this.feedPageSize;
+    return ok({
+      items,
+      next: more ? (items[items.length - 1] as FeedItem).pos : end,
+      more,
+      placement: this.placements.get(device.id) ?? null,
+      policy: this.policy === null ? null : policyRef(this.policy.policy),
+      serverTime: this.#clock.now(),
+    });
+  }
+
   async ping(): Promise<TransportResult<HealthResponse>> {
     this.requests.pings++;
     return ok({ status: 'ok', time: this.#clock.now() });
@@ -325,6 +401,8 @@ export class FakeServer implements Transport {
       serverTime: this.#clock.now(),
     };
     if (this.policyKeys !== null) answer.policyKeys = { ...this.policyKeys };
+    const placement = this.placements.get(device.id);
+    if (placement) answer.placement = { ...placement };
     return answer;
   }
 

@@ -16,7 +16,7 @@
  * number of requests in flight at once is tracked.
  */
 import type { Clock } from '@holdfast/domain';
-import type { Batch, EnrollRequest, ErrorCode, OpQuery, PolicyRequest } from '@holdfast/protocol';
+import type { Batch, EnrollRequest, ErrorCode, FeedRequest, OpQuery, PolicyRequest } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import { TransportError } from '../errors.js';
 import type { Lane, Transport, TransportResult } from '../transport.js';
@@ -29,7 +29,7 @@ export type Fault =
   | { type: 'status'; status: number; code?: ErrorCode; retryAfterMs?: number }
   | { type: 'bad-response' };
 
-export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'fetchPolicy' | 'ping';
+export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'fetchPolicy' | 'fetchFeed' | 'ping';
 
 export interface RequestLogEntry {
   route: Route;
@@ -105,6 +105,10 @@ export class FaultyTransport implements Transport {
 
   fetchPolicy(req: PolicyRequest, timeoutMs: number) {
     return this.#run('fetchPolicy', timeoutMs, [], () => this.#inner.fetchPolicy(req, timeoutMs));
+  }
+
+  fetchFeed(req: FeedRequest, timeoutMs: number) {
+    return this.#run('fetchFeed', timeoutMs, [], () => this.#inner.fetchFeed(req, timeoutMs));
   }
 
   ping(timeoutMs: number) {

@@ -231,4 +231,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE offline_payments ADD COLUMN settled_by TEXT COLLATE "C";
   CREATE INDEX offline_payments_forwarding ON offline_payments (device, seq, tender_index) WHERE settled_at IS NULL;
   `,
+  // Device feed (postgres-feed.ts): one partial index per feed query, so neither scans the ledger's other events.
+  `
+  CREATE INDEX IF NOT EXISTS ledger_feed_payments ON ledger (device, pos) WHERE type IN ('payment.settled', 'payment.declined');
+  CREATE INDEX IF NOT EXISTS ledger_feed_broadcast ON ledger (pos) WHERE type LIKE 'wristband.%';
+  `,
 ];

@@ -15,6 +15,7 @@ import { type Op, type OpResult, sealOp, uuidv7 } from '@holdfast/protocol';
 import { tokenHash } from '../../enrollment.js';
 import { createHarness, type Harness, T0, type TestDevice } from '../../testing/harness.js';
 import { startTestPostgres } from '../../testing/postgres.js';
+import { deviceFeedBroadcastSuite } from '../device-feed-suite.js';
 import type { RedeemOutcome, VerifiedBatch } from '../storage.js';
 import { runStorageSuite } from '../storage-suite.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
@@ -247,6 +248,7 @@ describe('PostgresStorage with several processes', () => {
     const slow = s1.ingest(verified(a.batch(opsA)), T0 + 1, newId);
     let ledger: ReturnType<PostgresStorage['listLedger']> | undefined;
     let exceptions: ReturnType<PostgresStorage['listExceptions']> | undefined;
+    let deviceFeed: ReturnType<PostgresStorage['listDeviceFeed']> | undefined;
     try {
       await inside; // A's ledger and exception rows have their pos, uncommitted
       const fast = await s2.ingest(verified(b.batch(opsB)), T0 + 2, newId);
@@ -265,6 +267,8 @@ describe('PostgresStorage with several processes', () => {
       exceptions = s3.listExceptions(0, 100);
       assert.equal(await settled(ledger), false, 'the ledger reader waits for the writer in flight');
       assert.equal(await settled(exceptions), false, 'so does the exceptions reader');
+      deviceFeed = s3.listDeviceFeed(a.id, 0, 100);
+      assert.equal(await settled(deviceFeed), false, 'so does a device feed reader: its cursor never passes A');
     } finally {
       release(); // also when an assertion failed: the held transaction must end for the file to end
     }
@@ -277,6 +281,8 @@ describe('PostgresStorage with several processes', () => {
       (await exceptions).items.map((x) => x.opId),
       [opsA[1]?.id, opsB[1]?.id],
     );
+    const feed = await deviceFeed;
+    assert.deepEqual([feed?.items, feed?.next], [[], 4], 'the cursor is the end of a ledger that holds A');
   });
 
   it('feeds paged while three pools write: every row read once, none skipped', async () => {
@@ -390,3 +396,33 @@ describe('PostgresStorage with several processes', () => {
     assert.equal(await again.schemaVersion(), POSTGRES_MIGRATIONS.length);
   });
 });
+
+deviceFeedBroadcastSuite(
+  (title, fn) =>
+    it(`postgres: ${title}`, async () => {
+      const h = await createHarness({ storage: await open(), closeStorage: async () => undefined });
+      try {
+        await fn(h);
+      } finally {
+        await h.close();
+      }
+    }),
+  async (storage, e) => {
+    await (storage as PostgresStorage).query(
+      `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        e.opId,
+        e.device,
+        e.seq,
+        e.type,
+        e.shiftId,
+        e.currency,
+        e.amount,
+        JSON.stringify(e.data),
+        e.deviceAt,
+        e.appliedAt,
+      ],
+    );
+  },
+);

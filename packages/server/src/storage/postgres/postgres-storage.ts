@@ -27,6 +27,7 @@ import { settlementWrites, storedSettlement } from '../offline-settlement.js';
 import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
   ClaimedOfflinePayment,
+  DeviceFeedPage,
   DeviceRecord,
   EnrollmentTokenRecord,
   ExposureActual,
@@ -46,6 +47,8 @@ import type {
   StoreSummary,
   VerifiedBatch,
 } from '../storage.js';
+import { loadApprovalFacts } from './postgres-approvals.js';
+import { readDeviceFeed } from './postgres-feed.js';
 import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
 import {
   DEVICE_COLUMNS,
@@ -335,7 +338,8 @@ export class PostgresStorage implements Storage {
         throw new ProtocolError('device_revoked', `device ${device.id} was revoked: ${device.revokeReason ?? ''}`);
       }
       const facts = await loadFacts(client, batch, device);
-      const plan = planIngest(batch, { device, ...facts }, now, newId);
+      const approvals = await loadApprovalFacts(client, batch, device.id);
+      const plan = planIngest(batch, { device, ...facts, ...(approvals ? { approvals } : {}) }, now, newId);
       await writePlan(client, batch, plan, device.id, now);
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
@@ -359,6 +363,13 @@ export class PostgresStorage implements Storage {
     const rows = await this.#readFeed('SELECT * FROM ledger WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
     const items = rows.map(toLedgerEvent);
     return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+  }
+
+  async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {
+    return this.#transaction(async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${FEED_LOCK})`);
+      return readDeviceFeed(client, device, after, limit);
+    });
   }
 
   async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {

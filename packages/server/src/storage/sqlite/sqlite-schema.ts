@@ -206,4 +206,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE offline_payments ADD COLUMN settled_by TEXT;
   CREATE INDEX offline_payments_forwarding ON offline_payments (device, seq, tender_index) WHERE settled_at IS NULL;
   `,
+  // Device feed (sqlite-feed.ts): one partial index per feed query, so neither scans the ledger's other events.
+  // IF NOT EXISTS: the indexes are on a table of migration 1, which a downgrade to it keeps.
+  `
+  CREATE INDEX IF NOT EXISTS ledger_feed_payments ON ledger (device, pos) WHERE type IN ('payment.settled', 'payment.declined');
+  CREATE INDEX IF NOT EXISTS ledger_feed_broadcast ON ledger (pos) WHERE type LIKE 'wristband.%';
+  `,
 ];

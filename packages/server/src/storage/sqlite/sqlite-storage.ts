@@ -14,6 +14,7 @@ import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import { decideRedemption } from '../../enrollment.js';
 import {
+  approvalFactsNeeded,
   type ExceptionRecord,
   type IngestFacts,
   type KnownOp,
@@ -23,6 +24,7 @@ import {
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
+import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
 import { settlementWrites, storedSettlement } from '../offline-settlement.js';
@@ -39,6 +41,7 @@ import {
 } from '../rows.js';
 import type {
   ClaimedOfflinePayment,
+  DeviceFeedPage,
   DeviceRecord,
   EnrollmentTokenRecord,
   ExposureActual,
@@ -59,6 +62,7 @@ import type {
   VerifiedBatch,
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
+import { SqliteDeviceFeed } from './sqlite-feed.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 export interface SqliteStorageOptions {
@@ -92,6 +96,7 @@ export class SqliteStorage implements Storage {
   readonly #db: Database.Database;
   readonly #crashHook: SqliteStorageOptions['crashHook'];
   #stmts: ReturnType<typeof prepareStatements> | null = null;
+  #feed: SqliteDeviceFeed | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -121,6 +126,7 @@ export class SqliteStorage implements Storage {
       }).immediate();
     });
     this.#stmts = prepareStatements(db);
+    this.#feed = new SqliteDeviceFeed(db);
   }
 
   async ping(): Promise<void> {
@@ -254,6 +260,15 @@ export class SqliteStorage implements Storage {
       shifts.set(r.id as string, toShift(r));
     }
     const facts: IngestFacts = { device, byId, bySeq, shifts };
+    const approvals = approvalFactsNeeded(batch.ops);
+    if (approvals.needed) {
+      const signed = s.policiesByIds.all(JSON.stringify(policyIdsOf(approvals.refs))) as Row[];
+      const held = s.heldPayments.all(device.id) as Row[];
+      facts.approvals = approvalFactsOf(
+        signed.map((r) => r.signed as string),
+        held,
+      );
+    }
     const plan = planIngest(batch, facts, now, newId);
 
     const textOf = canonicalTexts(batch);
@@ -380,6 +395,11 @@ export class SqliteStorage implements Storage {
       appliedAt: Number(r.applied_at),
     }));
     return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+  }
+
+  async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {
+    if (!this.#feed) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#feed.list(device, after, limit);
   }
 
   async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {
@@ -672,6 +692,8 @@ function prepareStatements(db: Database.Database) {
        WHERE (@merchant IS NULL OR merchant = @merchant) AND (@unexpiredAt IS NULL OR expires_at > @unexpiredAt)
        ORDER BY issued_at, id`,
     ),
+    policiesByIds: db.prepare('SELECT signed FROM policies WHERE id IN (SELECT value FROM json_each(?))'),
+    heldPayments: db.prepare(`SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = ? AND settled_at IS NULL`),
     allOfflinePayments: db.prepare('SELECT * FROM offline_payments ORDER BY device, seq, tender_index'),
     deviceOfflinePayments: db.prepare('SELECT * FROM offline_payments WHERE device = ? ORDER BY seq, tender_index'),
     // Unsettled, unclaimed (or lease expired), and no earlier unsettled payment of the device under a live claim.

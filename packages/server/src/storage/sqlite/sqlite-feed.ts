@@ -1,0 +1,67 @@
+/**
+ * The device feed on SQLite (see device-feed.ts). One connection, one
+ * writer: a read transaction sees a prefix of the ledger, so the three
+ * queries of a page agree with each other.
+ */
+import type Database from 'better-sqlite3';
+import { FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
+import type { DeviceFeedEvent, DeviceFeedPage } from '../storage.js';
+
+type Row = Record<string, unknown>;
+
+const PAYMENT_TYPES = FEED_PAYMENT_TYPES.map((t) => `'${t}'`).join(', ');
+const BROADCAST = `'${FEED_BROADCAST_PREFIX}%'`;
+
+export class SqliteDeviceFeed {
+  readonly #db: Database.Database;
+  readonly #own: Database.Statement;
+  readonly #broadcast: Database.Statement;
+  readonly #end: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    // The WHERE terms repeat the partial indexes' own, so the planner uses them.
+    this.#own = db.prepare(`
+      SELECT l.*, p.brand AS card_brand, p.last4 AS card_last4
+      FROM ledger l
+      LEFT JOIN offline_payments p ON p.op_id = l.op_id AND p.tender_index = json_extract(l.data, '$.tenderIndex')
+      WHERE l.device = @device AND l.type IN (${PAYMENT_TYPES}) AND l.pos > @after
+      ORDER BY l.pos LIMIT @limit`);
+    this.#broadcast = db.prepare(`
+      SELECT l.*, NULL AS card_brand, NULL AS card_last4
+      FROM ledger l
+      LEFT JOIN device_placements ep ON ep.device = l.device
+      LEFT JOIN device_placements me ON me.device = @device
+      WHERE l.type LIKE ${BROADCAST} AND l.pos > @after
+        AND (ep.merchant IS NULL OR me.merchant IS NULL OR ep.merchant = me.merchant)
+      ORDER BY l.pos LIMIT @limit`);
+    this.#end = db.prepare('SELECT coalesce(max(pos), 0) AS top FROM ledger');
+  }
+
+  list(device: string, after: number, limit: number): DeviceFeedPage {
+    return this.#db.transaction(() => {
+      const params = { device, after, limit };
+      const own = (this.#own.all(params) as Row[]).map(toFeedEvent);
+      const broadcast = (this.#broadcast.all(params) as Row[]).map(toFeedEvent);
+      const end = Number((this.#end.get() as Row).top);
+      return mergeDeviceFeed(own, broadcast, after, limit, end);
+    })();
+  }
+}
+
+function toFeedEvent(r: Row): DeviceFeedEvent {
+  return {
+    pos: Number(r.pos),
+    opId: r.op_id as string,
+    device: r.device as string,
+    seq: Number(r.seq),
+    type: r.type as string,
+    shiftId: (r.shift_id as string | null) ?? null,
+    currency: (r.currency as string | null) ?? null,
+    amount: r.amount === null ? null : Number(r.amount),
+    data: JSON.parse(r.data as string),
+    deviceAt: Number(r.device_at),
+    appliedAt: Number(r.applied_at),
+    card: r.card_brand == null ? null : { brand: r.card_brand as string, last4: r.card_last4 as string },
+  };
+}
