@@ -42,9 +42,12 @@ import {
   type Op,
   type OpResult,
   parseBody,
+  type SaleBody,
   type StoredResult,
+  type TicketIssuedBody,
   ValidationError,
 } from '@holdfast/protocol';
+import { type AuthorizationFact, claimsOnline, onlineProblem } from '../authorize/online-verification.js';
 import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
 
 /** One append-only ledger entry. */
@@ -133,6 +136,8 @@ export const EXCEPTION_TYPES = [
   'cash_variance',
   // Raised by settlement (storage/offline-settlement.ts), not by the planner.
   'post_auth_decline',
+  // An op claiming an online approval the server never gave (authorize/online-verification.ts).
+  'online_unverified',
 ] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 
@@ -166,6 +171,16 @@ export interface IngestFacts {
   bySeq: ReadonlyMap<number, { id: string; hash: string }>;
   /** Shifts the batch's ops refer to, and every open shift of the device. */
   shifts: ReadonlyMap<string, ShiftRecord>;
+  /**
+   * Online authorizations stored under the ids of the batch's ops that
+   * claim one (`onlineClaimIds`); absent when there are none.
+   */
+  authorizations?: ReadonlyMap<string, AuthorizationFact>;
+}
+
+/** Ids of the ops whose online authorization the planner needs as a fact. */
+export function onlineClaimIds(ops: readonly Op[]): string[] {
+  return ops.filter(claimsOnline).map((op) => op.id);
 }
 
 export interface DeviceUpdate {
@@ -348,6 +363,18 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
   for (const id of changedShifts) plan.shifts.push(shifts.get(id) as ShiftRecord);
   return plan;
 
+  /** An op claiming an online approval the server never gave: the fact stands, an alarm is raised. */
+  function checkOnline(op: Op, body: SaleBody | TicketIssuedBody): void {
+    if (!claimsOnline(op)) return;
+    const problem = onlineProblem(op, body, device.id, facts.authorizations?.get(op.id));
+    if (problem === null) return;
+    raise('online_unverified', 'alarm', op, op.id, problem, {
+      kind: op.kind,
+      decision: op.decision,
+      authorization: facts.authorizations?.get(op.id)?.status ?? null,
+    });
+  }
+
   /** A shift rule broke: the fact stands, an exception is raised. Other errors propagate. */
   function raiseShiftRule(op: Op, error: unknown): void {
     if (!(error instanceof DomainError)) throw error;
@@ -486,6 +513,27 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
           plan.ledger.push(
             event(op, op.kind, body.shift, body.currency, body.total, { cash, card, lines: body.lines.length }),
           );
+          checkOnline(op, body);
+          break;
+        }
+        case 'ticket.issued': {
+          const body = parseBody(op.kind, op.body);
+          const shift = shifts.get(body.shift);
+          if (!shift || shift.device !== device.id) {
+            shiftRule(
+              new DomainError('no_open_shift', `ticket refers to shift ${body.shift}, which this device never opened`),
+            );
+          } else if (shift.status !== 'open') {
+            shiftRule(new DomainError('no_open_shift', `ticket sold on shift ${body.shift}, which was closed`));
+          }
+          plan.ledger.push(
+            event(op, op.kind, body.shift, body.currency, body.stake, {
+              potentialPayout: body.potentialPayout,
+              authorization: body.authorization,
+              selections: body.selections.length,
+            }),
+          );
+          checkOnline(op, body);
           break;
         }
         case 'cash.moved': {

@@ -18,11 +18,20 @@ import {
   type IngestFacts,
   type KnownOp,
   type LedgerEvent,
+  onlineClaimIds,
   planIngest,
   type ShiftRecord,
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
+import type {
+  AuthorizationFinish,
+  AuthorizationRecord,
+  AuthorizationSlot,
+  BettingConfig,
+  BettingConfigRecord,
+  SelectionLiability,
+} from '../authorizations.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
 import { settlementWrites, storedSettlement } from '../offline-settlement.js';
@@ -59,6 +68,7 @@ import type {
   VerifiedBatch,
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
+import { SqliteAuthorizations } from './sqlite-authorizations.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 export interface SqliteStorageOptions {
@@ -92,6 +102,7 @@ export class SqliteStorage implements Storage {
   readonly #db: Database.Database;
   readonly #crashHook: SqliteStorageOptions['crashHook'];
   #stmts: ReturnType<typeof prepareStatements> | null = null;
+  #auth: SqliteAuthorizations | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -121,6 +132,12 @@ export class SqliteStorage implements Storage {
       }).immediate();
     });
     this.#stmts = prepareStatements(db);
+    this.#auth = new SqliteAuthorizations(db);
+  }
+
+  get #a(): SqliteAuthorizations {
+    if (!this.#auth) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#auth;
   }
 
   async ping(): Promise<void> {
@@ -254,6 +271,8 @@ export class SqliteStorage implements Storage {
       shifts.set(r.id as string, toShift(r));
     }
     const facts: IngestFacts = { device, byId, bySeq, shifts };
+    const claims = onlineClaimIds(batch.ops);
+    if (claims.length > 0) facts.authorizations = new Map(this.#a.get(claims).map((a) => [a.opId, a]));
     const plan = planIngest(batch, facts, now, newId);
 
     const textOf = canonicalTexts(batch);
@@ -559,6 +578,34 @@ export class SqliteStorage implements Storage {
         return { settlement, settledNow: true };
       })
       .immediate();
+  }
+
+  async beginAuthorization(pending: AuthorizationRecord): Promise<AuthorizationSlot> {
+    return this.#a.begin(pending);
+  }
+
+  async finishAuthorization(opId: string, finish: AuthorizationFinish): Promise<AuthorizationRecord | null> {
+    return this.#a.finish(opId, finish);
+  }
+
+  async authorizeTicket(pending: AuthorizationRecord, now: number): Promise<AuthorizationSlot> {
+    return this.#a.authorizeTicket(pending, now);
+  }
+
+  async getAuthorizations(opIds: readonly string[]): Promise<AuthorizationRecord[]> {
+    return this.#a.get(opIds);
+  }
+
+  async setBettingConfig(config: BettingConfig, now: number): Promise<BettingConfigRecord> {
+    return this.#a.setConfig(config, now);
+  }
+
+  async getBettingConfig(): Promise<BettingConfigRecord | null> {
+    return this.#a.getConfig();
+  }
+
+  async listSelectionLiabilities(): Promise<SelectionLiability[]> {
+    return this.#a.liabilities();
   }
 
   /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
