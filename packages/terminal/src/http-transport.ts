@@ -10,6 +10,8 @@
  * by a virtual clock instead.
  */
 import type {
+  AuthorizeRequest,
+  AuthorizeResponse,
   Batch,
   EnrollRequest,
   EnrollResponse,
@@ -43,6 +45,11 @@ const validIngest: Validator = (b) =>
 const validQuery: Validator = (b) => Array.isArray(b.results) && typeof b.highWater === 'number';
 const validPolicy: Validator = (b) =>
   (b.policy === null || isObject(b.policy)) && isObject(b.keys) && typeof b.serverTime === 'number';
+const validAuthorize: Validator = (b) =>
+  typeof b.opId === 'string' &&
+  (b.status === 'approved' || b.status === 'declined' || b.status === 'pending') &&
+  (b.status !== 'approved' || typeof b.authorizationId === 'string') &&
+  typeof b.serverTime === 'number';
 const validHealth: Validator = (b) => typeof b.status === 'string' && typeof b.time === 'number';
 
 export class HttpTransport implements Transport {
@@ -71,6 +78,10 @@ export class HttpTransport implements Transport {
 
   fetchPolicy(req: PolicyRequest, timeoutMs: number): Promise<TransportResult<PolicyResponse>> {
     return this.#request('POST', '/v1/policy', req, timeoutMs, validPolicy);
+  }
+
+  authorize(req: AuthorizeRequest, timeoutMs: number): Promise<TransportResult<AuthorizeResponse>> {
+    return this.#request('POST', '/v1/authorize', req, timeoutMs, validAuthorize);
   }
 
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>> {

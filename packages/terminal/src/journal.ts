@@ -222,6 +222,16 @@ export class Journal {
     if (this.#db.open) this.#db.close();
   }
 
+  /**
+   * A prepared statement on the journal's connection, for the tables other
+   * modules own (online.ts: `online_authorizations`). Writes belong inside
+   * `transaction`.
+   */
+  prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    if (!this.#db.open) throw new JournalClosedError(this.path);
+    return this.#db.prepare<P, R>(sql);
+  }
+
   getMeta(key: string): string | null {
     return this.#stmt.getMeta.get(key)?.value ?? null;
   }
@@ -255,6 +265,7 @@ export class Journal {
       });
       this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
       if (input.meta) this.#writeMeta(input.meta);
+      input.also?.(op);
       this.#remember(op);
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;
@@ -423,7 +434,7 @@ export class Journal {
 }
 
 /** What a write transaction is for; crash points are named `<label>:before-commit` / `<label>:after-commit`. */
-export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta';
+export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta' | 'authorize';
 export type CrashPoint = `${WriteLabel}:${'before-commit' | 'after-commit'}`;
 /**
  * Called at every crash point of a write transaction; returning true cuts

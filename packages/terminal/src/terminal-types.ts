@@ -4,6 +4,7 @@
  */
 import type { OpKind } from '@holdfast/protocol';
 import type { Connectivity } from './connectivity.js';
+import type { OnlineOutcome } from './online.js';
 import type { Blocked } from './outbox.js';
 import type { SyncEvents } from './sync-events.js';
 
@@ -43,5 +44,7 @@ export interface TerminalStatus {
 
 export interface TerminalEvents extends SyncEvents {
   recorded: RecordedOp;
+  /** An online request was answered, or asked about again (online.ts). */
+  online: OnlineOutcome;
   status: TerminalStatus;
 }

@@ -11,6 +11,8 @@
  * in-process transports (see `FakeServer`, `FaultyTransport`).
  */
 import type {
+  AuthorizeRequest,
+  AuthorizeResponse,
   Batch,
   EnrollRequest,
   EnrollResponse,
@@ -44,5 +46,11 @@ export interface Transport {
   queryOps(query: OpQuery, timeoutMs: number): Promise<TransportResult<OpQueryResponse>>;
   /** The risk policy in force for the device, with the server's policy keys (docs/risk-policy.md). */
   fetchPolicy(req: PolicyRequest, timeoutMs: number): Promise<TransportResult<PolicyResponse>>;
+  /**
+   * Asks the server to decide an op online (POST /v1/authorize). Optional so
+   * that transports built for offline-only terminals stay valid; a terminal
+   * whose transport lacks it keeps every online request pending.
+   */
+  authorize?(req: AuthorizeRequest, timeoutMs: number): Promise<TransportResult<AuthorizeResponse>>;
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
 }

@@ -16,7 +16,7 @@
  * number of requests in flight at once is tracked.
  */
 import type { Clock } from '@holdfast/domain';
-import type { Batch, EnrollRequest, ErrorCode, OpQuery, PolicyRequest } from '@holdfast/protocol';
+import type { AuthorizeRequest, Batch, EnrollRequest, ErrorCode, OpQuery, PolicyRequest } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import { TransportError } from '../errors.js';
 import type { Lane, Transport, TransportResult } from '../transport.js';
@@ -29,7 +29,7 @@ export type Fault =
   | { type: 'status'; status: number; code?: ErrorCode; retryAfterMs?: number }
   | { type: 'bad-response' };
 
-export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'fetchPolicy' | 'ping';
+export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'fetchPolicy' | 'authorize' | 'ping';
 
 export interface RequestLogEntry {
   route: Route;
@@ -105,6 +105,14 @@ export class FaultyTransport implements Transport {
 
   fetchPolicy(req: PolicyRequest, timeoutMs: number) {
     return this.#run('fetchPolicy', timeoutMs, [], () => this.#inner.fetchPolicy(req, timeoutMs));
+  }
+
+  authorize(req: AuthorizeRequest, timeoutMs: number) {
+    const inner = this.#inner;
+    return this.#run('authorize', timeoutMs, [], () => {
+      if (!inner.authorize) throw new TransportError('network', 'authorize: the inner transport cannot ask online');
+      return inner.authorize(req, timeoutMs);
+    });
   }
 
   ping(timeoutMs: number) {
