@@ -211,7 +211,7 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   storages.push(db);
   assert.deepEqual(
     await db.query('SELECT version FROM schema_migrations ORDER BY version'),
-    [{ version: 1 }, { version: 2 }, { version: 3 }],
+    [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }],
     'migrated once',
   );
   assert.equal((await db.query('SELECT id FROM server_keys')).length, 1, 'one policy-signing key between them');

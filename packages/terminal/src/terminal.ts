@@ -46,6 +46,7 @@ import {
   type ShiftOpenedBody,
   type SignedPolicy,
   type Tender,
+  ticketAuthorizationSchema,
   uuidv7,
   ValidationError,
 } from '@holdfast/protocol';
@@ -438,11 +439,10 @@ export class Terminal {
    */
   sellTicket(input: { stake: number; selections: BetSelection[] }): Promise<OnlineOutcome> {
     const shift = this.#requireOpenShift();
-    const request = onlineRequestSchema.parse(
+    const request = ticketAuthorizationSchema.parse(
       { kind: 'ticket', stake: input.stake, currency: shift.currency, selections: input.selections },
       'ticket',
     );
-    if (request.kind !== 'ticket') throw new Error('unreachable');
     const body = { shift: shift.id, stake: request.stake, currency: request.currency, selections: request.selections };
     return this.#askOnline('ticket.issued', request, body);
   }
