@@ -65,7 +65,7 @@ describe('holdfast command line', () => {
     try {
       const r = holdfast('migrate', '--data', join(dir, 'data'));
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /sqlite schema at version 4/);
+      assert.match(r.stdout, /sqlite schema at version 5/);
       assert.ok(statSync(join(dir, 'data', 'holdfast.db')).size > 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

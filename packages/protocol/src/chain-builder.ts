@@ -48,12 +48,15 @@ export class ChainBuilder {
     return this.#head;
   }
 
-  /** Appends one op to the chain. */
-  next<B extends Record<string, unknown>>(kind: string, body: B, decision: Decision = NO_DECISION): Op<B> {
+  /**
+   * Appends one op to the chain; `id` is given for an op whose id was
+   * chosen earlier (an online authorization asked under it), new otherwise.
+   */
+  next<B extends Record<string, unknown>>(kind: string, body: B, decision: Decision = NO_DECISION, id?: string): Op<B> {
     const at = this.#now();
     const op = sealOp({
       v: PROTOCOL_VERSION,
-      id: uuidv7(at, this.#randomBytes(10)),
+      id: id ?? uuidv7(at, this.#randomBytes(10)),
       device: this.device,
       seq: this.#seq + 1,
       prev: this.#head,

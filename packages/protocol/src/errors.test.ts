@@ -15,8 +15,13 @@ describe('ProtocolError', () => {
     }
   });
 
-  it('only overload, rate limiting and internal errors are retryable; all are 4xx/5xx', () => {
-    assert.deepEqual(CODES.filter((c) => ERROR_CODES[c].retryable).sort(), ['internal', 'overloaded', 'rate_limited']);
+  it('only overload, rate limiting, internal errors and online_unavailable are retryable; all are 4xx/5xx', () => {
+    assert.deepEqual(CODES.filter((c) => ERROR_CODES[c].retryable).sort(), [
+      'internal',
+      'online_unavailable',
+      'overloaded',
+      'rate_limited',
+    ]);
     for (const code of CODES) {
       const { status } = ERROR_CODES[code];
       assert.ok(status >= 400 && status < 600, code);
@@ -25,6 +30,8 @@ describe('ProtocolError', () => {
     assert.equal(ERROR_CODES.bad_signature.status, 401);
     assert.equal(ERROR_CODES.device_revoked.status, 403);
     assert.equal(ERROR_CODES.token_used.status, 409);
+    assert.equal(ERROR_CODES.op_id_reused.status, 409);
+    assert.equal(ERROR_CODES.online_unavailable.status, 503);
   });
 
   it('toWire carries field, rule and retryAfterMs only when given', () => {

@@ -30,8 +30,12 @@ export const ERROR_CODES = {
   token_used: { status: 409, retryable: false },
   key_already_enrolled: { status: 409, retryable: false },
   not_found: { status: 404, retryable: false },
+  /** POST /v1/authorize: the op id was already asked about with another request or by another device. */
+  op_id_reused: { status: 409, retryable: false },
   rate_limited: { status: 429, retryable: true },
   overloaded: { status: 503, retryable: true },
+  /** POST /v1/authorize: the server cannot decide online now (e.g. no processor configured); nothing was done. */
+  online_unavailable: { status: 503, retryable: true },
   internal: { status: 500, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 

@@ -4,11 +4,13 @@
  * signatures, UUIDv7, money, schemas for untrusted input, result and error
  * codes, and the signed risk policy for offline authorization. No I/O.
  */
+export * from './bet.js';
 export * from './canonical-json.js';
 export * from './chain-builder.js';
 export * from './errors.js';
 export * from './hash.js';
 export * from './money.js';
+export * from './online.js';
 export * from './op.js';
 export * from './op-kinds.js';
 export * from './results.js';

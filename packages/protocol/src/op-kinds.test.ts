@@ -79,7 +79,13 @@ const closed = (overrides: Record<string, unknown> = {}) => ({
 
 describe('op kinds', () => {
   it('lists exactly the kinds that have body schemas', () => {
-    assert.deepEqual([...OP_KINDS].sort(), ['cash.moved', 'sale.recorded', 'shift.closed', 'shift.opened']);
+    assert.deepEqual([...OP_KINDS].sort(), [
+      'cash.moved',
+      'sale.recorded',
+      'shift.closed',
+      'shift.opened',
+      'ticket.issued',
+    ]);
     assert.deepEqual(OP_KINDS, Object.keys(OP_BODY_SCHEMAS));
   });
 
@@ -95,6 +101,14 @@ describe('op kinds', () => {
       'cash.moved': cashMoved('safe_drop', 5_000, { note: 'to the safe' }),
       'shift.opened': opened(),
       'shift.closed': closed({ note: 'counted twice' }),
+      'ticket.issued': {
+        shift: SHIFT,
+        currency: 'EUR',
+        stake: 1_000,
+        selections: [{ event: 'e1', market: 'match_result', selection: 'home', odds: 250 }],
+        potentialPayout: 2_500,
+        authorization: 'auth-1',
+      },
     };
     for (const kind of OP_KINDS) {
       assert.deepEqual(parseBody(kind, bodies[kind]), bodies[kind], kind);

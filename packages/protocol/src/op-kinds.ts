@@ -7,6 +7,7 @@
  * shift was open, belong to the server's reconciliation, because a fact
  * recorded offline has already happened.
  */
+import { checkTicketSelections, potentialPayout, TICKET_FIELDS } from './bet.js';
 import { CURRENCY_PATTERN, MAX_AMOUNT } from './money.js';
 import { uuid } from './op.js';
 import * as s from './schema.js';
@@ -41,9 +42,8 @@ export const cashTenderSchema = s.object({
   tendered: positiveAmount(),
 });
 
-export const cardTenderSchema = s.object({
-  type: s.literal('card'),
-  amount: positiveAmount(),
+/** How a card is identified wherever it is charged: a processor token, never a card number. */
+export const CARD_FIELDS = {
   /** A processor token for the card. Never a card number. */
   token: s.string({
     minLength: 8,
@@ -53,6 +53,12 @@ export const cardTenderSchema = s.object({
   }),
   brand: s.oneOf(CARD_BRANDS),
   last4: s.string({ minLength: 4, maxLength: 4, pattern: /^[0-9]{4}$/, patternRule: '4 digits' }),
+};
+
+export const cardTenderSchema = s.object({
+  type: s.literal('card'),
+  amount: positiveAmount(),
+  ...CARD_FIELDS,
 });
 
 export const tenderSchema = s.taggedUnion('type', { cash: cashTenderSchema, card: cardTenderSchema });
@@ -134,11 +140,41 @@ export const shiftClosedBodySchema = s.object({
   note: s.optional(text(500)),
 });
 
+/**
+ * A betting ticket the server accepted online (POST /v1/authorize, kind
+ * `ticket`). Recorded only with decision `{ mode: 'online', outcome:
+ * 'approved' }` and the op id the authorization was asked for; the server
+ * raises `online_unverified` for one it never approved.
+ */
+export const ticketIssuedBodySchema = s.refine(
+  s.object({
+    /** Id of the `shift.opened` op of the shift the ticket was sold in. */
+    shift: uuid(),
+    ...TICKET_FIELDS,
+    /** stake × Π(odds / 100), rounded down (potentialPayout). */
+    potentialPayout: amount(),
+    /** The server's authorization id from the approval. */
+    authorization: text(64, 1),
+  }),
+  (ticket) => {
+    const problem = checkTicketSelections(ticket);
+    if (problem) return problem;
+    const payout = potentialPayout(
+      ticket.stake,
+      ticket.selections.map((x) => x.odds),
+    );
+    return payout === ticket.potentialPayout
+      ? null
+      : ['potentialPayout', `stake × Π(odds / 100) rounded down (${payout})`];
+  },
+);
+
 export const OP_BODY_SCHEMAS = {
   'sale.recorded': saleBodySchema,
   'cash.moved': cashMovedBodySchema,
   'shift.opened': shiftOpenedBodySchema,
   'shift.closed': shiftClosedBodySchema,
+  'ticket.issued': ticketIssuedBodySchema,
 } as const;
 
 export type OpKind = keyof typeof OP_BODY_SCHEMAS;
@@ -152,12 +188,14 @@ export type CardTender = s.Infer<typeof cardTenderSchema>;
 export type CashMovedBody = s.Infer<typeof cashMovedBodySchema>;
 export type ShiftOpenedBody = s.Infer<typeof shiftOpenedBodySchema>;
 export type ShiftClosedBody = s.Infer<typeof shiftClosedBodySchema>;
+export type TicketIssuedBody = s.Infer<typeof ticketIssuedBodySchema>;
 
 export interface OpBodies {
   'sale.recorded': SaleBody;
   'cash.moved': CashMovedBody;
   'shift.opened': ShiftOpenedBody;
   'shift.closed': ShiftClosedBody;
+  'ticket.issued': TicketIssuedBody;
 }
 
 export function isKnownKind(kind: string): kind is OpKind {

@@ -16,6 +16,7 @@ import {
   systemClock,
 } from '@holdfast/domain';
 import {
+  type AuthorizeResponse,
   type CreateTokenResponse,
   createTokenRequestSchema,
   type DeviceStatus,
@@ -47,8 +48,11 @@ import {
   ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
+import { type BettingConfigRecord, bettingConfigSchema, type SelectionLiability } from './authorize/betting-config.js';
+import { OnlineAuthorizer } from './authorize/online-authorizer.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { checkFeedCursor, checkFeedFreshness, feedItemOf } from './feed/device-feed.js';
+import type { ProcessorLike } from './forwarding/forwarder.js';
 import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 import { newServerKey, policyKeySet } from './policy-keys.js';
 import { type ExposureAnswer, policyForDevice, policyFromDraft } from './risk-policies.js';
@@ -58,6 +62,10 @@ export interface HoldfastServiceOptions {
   storage: Storage;
   clock?: Clock;
   random?: Random;
+  /** The card processor for online card authorizations (POST /v1/authorize); absent: refused. */
+  processor?: ProcessorLike;
+  /** Timeout of each processor call made while a terminal waits (default 8 s). */
+  processorTimeoutMs?: number;
 }
 
 /** Counters since start, for logs and the operator API. */
@@ -92,11 +100,40 @@ export class HoldfastService {
   readonly random: Random;
   readonly #keys = new Map<string, KeyObject>();
   readonly counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
+  readonly #online: OnlineAuthorizer;
 
   constructor(options: HoldfastServiceOptions) {
     this.storage = options.storage;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
+    this.#online = new OnlineAuthorizer({
+      storage: this.storage,
+      clock: this.clock,
+      newId: () => this.newId(),
+      activeDevice: (id) => this.#activeDevice(id),
+      keyOf: (device) => this.#key(device),
+      processor: options.processor,
+      processorTimeoutMs: options.processorTimeoutMs,
+    });
+  }
+
+  /** POST /v1/authorize: an online decision for an op the terminal must not record on its own (authorize/). */
+  authorize(body: unknown): Promise<AuthorizeResponse> {
+    return this.#online.authorize(body);
+  }
+
+  /** Stores the next betting configuration (limits, liability caps, suspensions); refused naming the field. */
+  setBettingConfig(body: unknown): Promise<BettingConfigRecord> {
+    return this.storage.setBettingConfig(parse(bettingConfigSchema, body), this.clock.now());
+  }
+
+  /** The betting configuration in force and the liability held per selection. */
+  async bettingStatus(): Promise<{ config: BettingConfigRecord | null; liabilities: SelectionLiability[] }> {
+    const [config, liabilities] = await Promise.all([
+      this.storage.getBettingConfig(),
+      this.storage.listSelectionLiabilities(),
+    ]);
+    return { config, liabilities };
   }
 
   newId(): string {

@@ -3,6 +3,25 @@
  * append-only ledger and projections, enrollment, the operator API, and the
  * storage interface with its backends.
  */
+export {
+  type BettingConfig,
+  type BettingConfigRecord,
+  type BettingLimits,
+  bettingConfigSchema,
+  type SelectionLiability,
+} from './authorize/betting-config.js';
+export {
+  DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS,
+  OnlineAuthorizer,
+  type OnlineAuthorizerOptions,
+} from './authorize/online-authorizer.js';
+export { type AuthorizationFact, claimsOnline, onlineProblem } from './authorize/online-verification.js';
+export {
+  decideTicket,
+  TICKET_DECLINE_REASONS,
+  type TicketDecision,
+  type TicketDeclineReason,
+} from './authorize/ticket-rules.js';
 export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
 export {
   type ForwardEvent,
@@ -59,6 +78,7 @@ export {
   type StartServerOptions,
   startServer,
 } from './start-server.js';
+export type * from './storage/authorizations.js';
 export { deviceStatusOf } from './storage/device-status.js';
 export {
   DEFAULT_POOL_SIZE,

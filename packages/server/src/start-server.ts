@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { type Clock, type Random, systemClock } from '@holdfast/domain';
 import { ProcessorClient } from '@holdfast/processor-sim/client';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { Forwarder } from './forwarding/forwarder.js';
+import { DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS } from './authorize/online-authorizer.js';
+import { Forwarder, type ProcessorLike } from './forwarding/forwarder.js';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
 import { buildApp } from './http/build-app.js';
@@ -63,6 +64,8 @@ export interface ProcessorForwardingOptions {
   leaseMs?: number;
   /** Timeout of each processor call, ms (default 10000). */
   timeoutMs?: number;
+  /** Timeout of each processor call made for POST /v1/authorize while a terminal waits, ms (default 8000). */
+  onlineTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -148,6 +151,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       storage,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.random ? { random: options.random } : {}),
+      ...(options.processor ? onlineProcessor(options.processor) : {}),
     });
     app = buildApp({
       service,
@@ -180,6 +184,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await app.close();
       await storage.close();
     },
+  };
+}
+
+/** The processor for online card authorizations: the same one the forwarder uses, with the online timeout. */
+function onlineProcessor(options: ProcessorForwardingOptions): {
+  processor: ProcessorLike;
+  processorTimeoutMs: number;
+} {
+  const processorTimeoutMs = options.onlineTimeoutMs ?? DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS;
+  return {
+    processor: new ProcessorClient(options.url, { apiKey: options.apiKey, timeoutMs: processorTimeoutMs }),
+    processorTimeoutMs,
   };
 }
 

@@ -415,6 +415,8 @@ describe('SimNetwork', () => {
             return transport.fetchFeed(body as FeedRequest, 1_000);
           case 'ping':
             return transport.ping(1_000);
+          case 'authorize':
+            throw new Error('POST /v1/authorize is not routed by the simulated network');
         }
       };
       for (const c of cases) {

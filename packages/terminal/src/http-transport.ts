@@ -10,6 +10,8 @@
  * by a virtual clock instead.
  */
 import type {
+  AuthorizeRequest,
+  AuthorizeResponse,
   Batch,
   EnrollRequest,
   EnrollResponse,
@@ -52,6 +54,11 @@ const validFeed: Validator = (b) =>
   (b.placement === null || isObject(b.placement)) &&
   (b.policy === null || typeof b.policy === 'string') &&
   typeof b.serverTime === 'number';
+const validAuthorize: Validator = (b) =>
+  typeof b.opId === 'string' &&
+  (b.status === 'approved' || b.status === 'declined' || b.status === 'pending') &&
+  (b.status !== 'approved' || typeof b.authorizationId === 'string') &&
+  typeof b.serverTime === 'number';
 const validHealth: Validator = (b) => typeof b.status === 'string' && typeof b.time === 'number';
 
 export class HttpTransport implements Transport {
@@ -84,6 +91,10 @@ export class HttpTransport implements Transport {
 
   fetchFeed(req: FeedRequest, timeoutMs: number): Promise<TransportResult<FeedResponse>> {
     return this.#request('POST', '/v1/feed', req, timeoutMs, validFeed);
+  }
+
+  authorize(req: AuthorizeRequest, timeoutMs: number): Promise<TransportResult<AuthorizeResponse>> {
+    return this.#request('POST', '/v1/authorize', req, timeoutMs, validAuthorize);
   }
 
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>> {

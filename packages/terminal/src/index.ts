@@ -44,6 +44,7 @@ export {
 export { SCHEMA_VERSION } from './journal-schema.js';
 export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttempt } from './journal-types.js';
 export type { TerminalPlacement } from './offline-policy.js';
+export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState } from './online.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';

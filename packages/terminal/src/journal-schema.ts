@@ -102,6 +102,27 @@ const MIGRATIONS: readonly string[] = [
     received_at INTEGER NOT NULL
   );
   `,
+  // Online authorizations (online.ts): made durable BEFORE the request is sent; the op id is the retry key.
+  `
+  CREATE TABLE online_authorizations (
+    op_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('card', 'ticket')),
+    op_kind TEXT NOT NULL,
+    request TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'declined', 'refused')),
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER,
+    last_error TEXT,
+    authorization_id TEXT,
+    reason TEXT,
+    message TEXT,
+    decided_at INTEGER,
+    recorded_seq INTEGER
+  );
+  CREATE INDEX online_authorizations_pending ON online_authorizations (created_at) WHERE state = 'pending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

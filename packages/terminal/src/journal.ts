@@ -223,12 +223,13 @@ export class Journal {
   }
 
   /**
-   * A prepared statement on the journal's database, for modules that keep
-   * tables of their own (feed.ts). Writes belong inside `transaction`.
+   * A prepared statement on the journal's connection, for the tables other
+   * modules own (online.ts: `online_authorizations`). Writes belong inside
+   * `transaction`.
    */
-  prepare(sql: string): Database.Statement {
+  prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
     if (!this.#db.open) throw new JournalClosedError(this.path);
-    return this.#db.prepare(sql);
+    return this.#db.prepare<P, R>(sql);
   }
 
   getMeta(key: string): string | null {
@@ -264,6 +265,7 @@ export class Journal {
       });
       this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
       if (input.meta) this.#writeMeta(input.meta);
+      input.also?.(op);
       this.#remember(op);
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;
@@ -432,7 +434,7 @@ export class Journal {
 }
 
 /** What a write transaction is for; crash points are named `<label>:before-commit` / `<label>:after-commit`. */
-export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta' | 'feed';
+export type WriteLabel = 'record' | 'settle' | 'attempt-start' | 'attempt-end' | 'meta' | 'feed' | 'authorize';
 export type CrashPoint = `${WriteLabel}:${'before-commit' | 'after-commit'}`;
 /**
  * Called at every crash point of a write transaction; returning true cuts

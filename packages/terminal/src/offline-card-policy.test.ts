@@ -18,6 +18,7 @@ import {
 } from '@holdfast/protocol';
 import { NeedsOnlineError, SimulatedCrashError } from './errors.js';
 import type { CrashPoint } from './journal.js';
+import { resolveOptions } from './terminal-options.js';
 import { cardSale, cashSale, createHarness, type Harness, openTill } from './testing/harness.js';
 import { MANUAL_CLOCK_START } from './testing/manual-clock.js';
 
@@ -202,8 +203,20 @@ describe('offline card policy (enforce)', () => {
     }
   });
 
-  test("'off' (the default) records card sales with no decision and no exposure, without any policy", async () => {
-    const h = await createHarness({ autoSync: false });
+  test("'enforce' is the default; an enforcing terminal without a policy sends card sales online", async () => {
+    const h = await createHarness({ autoSync: false, offlineCardPolicy: 'enforce' });
+    try {
+      assert.equal(resolveOptions({ dataDir: h.dir, transport: h.net }).offlineCardPolicy, 'enforce');
+      openTill(h.terminal);
+      assert.throws(() => h.terminal.recordSale(cardSale(100)), NeedsOnlineError);
+      assert.equal(h.terminal.ops().length, 1, 'only the shift: a refused sale uses no seq');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test("'off' records card sales with no decision and no exposure, without any policy", async () => {
+    const h = await createHarness({ autoSync: false, offlineCardPolicy: 'off' });
     try {
       openTill(h.terminal);
       const op = h.terminal.recordSale(cardSale(99_999));

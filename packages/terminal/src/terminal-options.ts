@@ -53,8 +53,9 @@ export interface TerminalOptions {
    * 'enforce': a sale with card tenders is recorded only if the risk policy
    * approves it offline (decision mode local), else recordSale throws
    * NeedsOnlineError; the terminal also fetches the policy after enrollment
-   * and after successful syncs. 'off' (default, TEMPORARY until the online
-   * card path exists): card sales are recorded with no decision, as before.
+   * and after successful syncs (default). A refused card goes online with
+   * `recordSaleOnline` (POST /v1/authorize). 'off': card sales are recorded
+   * with no decision and no limits, as before the risk policy existed.
    */
   offlineCardPolicy?: 'enforce' | 'off';
   /**
@@ -87,7 +88,7 @@ export function resolveOptions(options: TerminalOptions): ResolvedOptions {
     if (!Number.isFinite(value) || value < min) throw new RangeError(`${name} must be a number >= ${min}`);
     return value;
   };
-  const offlineCardPolicy = options.offlineCardPolicy ?? 'off';
+  const offlineCardPolicy = options.offlineCardPolicy ?? 'enforce';
   if (offlineCardPolicy !== 'enforce' && offlineCardPolicy !== 'off') {
     throw new RangeError("offlineCardPolicy must be 'enforce' or 'off'");
   }

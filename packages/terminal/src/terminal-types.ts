@@ -5,6 +5,7 @@
 import type { OpKind } from '@holdfast/protocol';
 import type { Connectivity } from './connectivity.js';
 import type { FeedNotice, PostAuthDecline } from './feed.js';
+import type { OnlineOutcome } from './online.js';
 import type { Blocked } from './outbox.js';
 import type { SyncEvents } from './sync-events.js';
 
@@ -48,6 +49,8 @@ export interface TerminalStatus {
 
 export interface TerminalEvents extends SyncEvents {
   recorded: RecordedOp;
+  /** An online request was answered, or asked about again (online.ts). */
+  online: OnlineOutcome;
   status: TerminalStatus;
   /** The feed told of a card payment declined after it was approved offline (committed before the event). */
   postAuthDecline: PostAuthDecline;

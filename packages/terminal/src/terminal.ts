@@ -25,6 +25,7 @@ import {
   systemClock,
 } from '@holdfast/domain';
 import {
+  type BetSelection,
   type CashMovedBody,
   type CashMovementReason,
   type Decision,
@@ -34,18 +35,22 @@ import {
   isKnownKind,
   NO_DECISION,
   OP_KINDS,
+  type Op,
   type OpBodies,
   type OpKind,
   type OpStatus,
+  onlineRequestSchema,
   type Placement,
   parseBody,
   policyRef,
+  potentialPayout,
   type SaleBody,
   type SaleLine,
   type ShiftClosedBody,
   type ShiftOpenedBody,
   type SignedPolicy,
   type Tender,
+  ticketAuthorizationSchema,
   uuidv7,
   ValidationError,
 } from '@holdfast/protocol';
@@ -69,12 +74,16 @@ import { type CrashPoint, Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
+import { type OnlineAuthorization, OnlineAuthorizations, type OnlineOutcome } from './online.js';
 import { Outbox } from './outbox.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
 import { type ResolvedOptions, resolveOptions, type TerminalOptions } from './terminal-options.js';
 import type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 import type { Transport } from './transport.js';
+
+/** The decision of an op the server approved online (POST /v1/authorize). */
+const ONLINE_APPROVED: Decision = Object.freeze({ mode: 'online', outcome: 'approved', policy: null });
 
 /** Background policy refreshes (after a successful sync) happen at most this often. */
 export const POLICY_REFRESH_MIN_INTERVAL_MS = 60_000;
@@ -106,6 +115,8 @@ export class Terminal {
   #polling: Promise<FeedPollResult> | null = null;
   #lastPollAt: number | null = null;
   #syncThenFeed: { sync: Promise<SyncReport>; promise: Promise<SyncReport> } | null = null;
+  readonly #online: OnlineAuthorizations;
+  #retryingOnline: Promise<unknown> | null = null;
 
   /** Opens the journal in `dataDir` (exclusively) and, unless `autoSync: false`, starts delivery. */
   static open(options: TerminalOptions): Terminal {
@@ -144,6 +155,14 @@ export class Terminal {
     // After death (kill or a simulated power cut) abandoned work fails on the closed journal: not news.
     const onError = (error: unknown) => {
       if (this.#closed && (error instanceof JournalClosedError || error instanceof SimulatedCrashError)) return;
+      // better-sqlite3's own error for a statement on the dropped connection (a background policy refresh).
+      if (
+        this.#closed &&
+        !journal.isOpen &&
+        error instanceof TypeError &&
+        /database connection is not open/.test(error.message)
+      )
+        return;
       report(error);
     };
     this.#onError = onError;
@@ -165,6 +184,34 @@ export class Terminal {
     if (deviceId && privateKey) this.#credentials = { deviceId, key: importPrivateKey(privateKey) };
     const shift = journal.getMeta(META.shift);
     this.#shift = shift ? (JSON.parse(shift) as Shift) : null;
+    this.#online = new OnlineAuthorizations({
+      journal,
+      transport: options.transport,
+      clock: this.#clock,
+      timeoutMs: config.requestTimeoutMs,
+      credentials: () => this.#credentials,
+      recordApproved: (row, answer, also) => {
+        const authorization = answer.authorizationId as string;
+        if (row.opKind === 'ticket.issued') {
+          const stake = row.body.stake as number;
+          const selections = row.body.selections as BetSelection[];
+          const body = {
+            ...row.body,
+            potentialPayout: potentialPayout(
+              stake,
+              selections.map((x) => x.odds),
+            ),
+            authorization,
+          };
+          return this.#record('ticket.issued', body as OpBodies['ticket.issued'], ONLINE_APPROVED, row.opId, also);
+        }
+        return this.#record('sale.recorded', row.body as OpBodies['sale.recorded'], ONLINE_APPROVED, row.opId, also);
+      },
+    });
+    // A successful sync means the server is reachable: ask again about what is pending confirmation.
+    this.#events.on('sync', (event) => {
+      if (event.outcome === 'ok') this.#retryOnlineSoon();
+    });
     const outbox = new Outbox(journal);
     this.#exchange = new Exchange({
       journal,
@@ -365,19 +412,16 @@ export class Terminal {
   /** Records a sale in the open shift; `total` is computed from the lines. */
   recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): RecordedOp {
     const shift = this.#requireOpenShift();
+    return this.record('sale.recorded', this.#saleBody(shift, input));
+  }
+
+  #saleBody(shift: Shift, input: { lines: SaleLine[]; tenders: Tender[] }): SaleBody {
     // Plain arithmetic: a malformed line must reach parseBody, which names its field.
     let total = 0;
     for (const line of Array.isArray(input.lines) ? input.lines : []) {
       total += line.qty * line.unitPrice - (line.discount ?? 0);
     }
-    const body: SaleBody = {
-      shift: shift.id,
-      currency: shift.currency,
-      lines: input.lines,
-      total,
-      tenders: input.tenders,
-    };
-    return this.record('sale.recorded', body);
+    return { shift: shift.id, currency: shift.currency, lines: input.lines, total, tenders: input.tenders };
   }
 
   recordCashMovement(input: {
@@ -407,14 +451,35 @@ export class Terminal {
    * refusal throws NeedsOnlineError, also before anything is written.
    */
   record<K extends OpKind>(kind: K, body: OpBodies[K], decision: Decision = NO_DECISION): RecordedOp {
+    if (kind === 'ticket.issued') {
+      throw new ValidationError('kind', 'a kind recorded without the server (tickets: sellTicket)', kind);
+    }
+    return this.#record(kind, body, decision);
+  }
+
+  /**
+   * Records an op; `id` and `also` only for an online approval (online.ts):
+   * the op takes the id the server approved, and `also` marks the
+   * authorization recorded in the same journal transaction. Such an op
+   * changes the local shift only if its shift is still the open one (a late
+   * approval after the shift closed is still the fact; the server reconciles).
+   */
+  #record<K extends OpKind>(
+    kind: K,
+    body: OpBodies[K],
+    decision: Decision = NO_DECISION,
+    givenId?: string,
+    also?: (op: Op) => void,
+  ): RecordedOp {
     const credentials = this.#assertCanRecord();
     if (!isKnownKind(kind)) throw new ValidationError('kind', `one of ${OP_KINDS.join(', ')}`, String(kind));
     const parsed = parseBody(kind, body);
     const checkedDecision = decisionSchema.parse(decision, 'decision');
     // A device clock outside the protocol's range would make an op no server can accept, blocking the chain.
     const at = epochMs().parse(this.#clock.now(), 'at');
-    const id = uuidv7(at, this.#idRandom.bytes(10));
-    const shift = this.#shiftAfter(kind, parsed, id);
+    const id = givenId ?? uuidv7(at, this.#idRandom.bytes(10));
+    const shift =
+      givenId === undefined ? this.#shiftAfter(kind, parsed, id) : this.#shiftAfterApproval(kind, parsed, id);
     const meta: Record<string, string> = shift ? { [META.shift]: JSON.stringify(shift) } : {};
     let opDecision: Decision = checkedDecision;
     let exposure: OfflineExposure | null = null;
@@ -440,6 +505,7 @@ export class Terminal {
       at,
       decision: opDecision,
       ...(Object.keys(meta).length > 0 ? { meta } : {}),
+      ...(also ? { also } : {}),
     });
     if (shift) this.#shift = shift;
     if (exposure) this.#policy.committed(exposure);
@@ -448,6 +514,107 @@ export class Terminal {
     this.#statusChanged();
     this.#loop.notifyRecorded();
     return recorded;
+  }
+
+  /**
+   * Sells a betting ticket: accepted only after the server's real-time risk
+   * validation (POST /v1/authorize). The op id is generated and a pending
+   * authorization made durable BEFORE the request; `approved` carries the
+   * receipt (the only time a valid ticket may be printed), `declined` the
+   * reason, and an offline server or a timeout gives `pending_confirmation`:
+   * retries reuse the op id, so a late success is recorded once.
+   * Throws ValidationError (naming the field) or DomainError before anything
+   * is written.
+   */
+  sellTicket(input: { stake: number; selections: BetSelection[] }): Promise<OnlineOutcome> {
+    const shift = this.#requireOpenShift();
+    const request = ticketAuthorizationSchema.parse(
+      { kind: 'ticket', stake: input.stake, currency: shift.currency, selections: input.selections },
+      'ticket',
+    );
+    const body = { shift: shift.id, stake: request.stake, currency: request.currency, selections: request.selections };
+    return this.#askOnline('ticket.issued', request, body);
+  }
+
+  /**
+   * Records a sale whose one card tender is authorized online first, e.g.
+   * after `recordSale` threw NeedsOnlineError. The sale is recorded (with
+   * decision online/approved and the op id the server approved) only once
+   * the processor approved it; outcomes as for `sellTicket`. Not an offline
+   * payment: nothing is forwarded later.
+   */
+  recordSaleOnline(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<OnlineOutcome> {
+    const shift = this.#requireOpenShift();
+    const body = parseBody('sale.recorded', this.#saleBody(shift, input));
+    this.#shiftAfter('sale.recorded', body, shift.id);
+    const cards = body.tenders.filter((t) => t.type === 'card');
+    const card = cards[0];
+    if (cards.length !== 1 || card?.type !== 'card') {
+      throw new ValidationError(
+        'tenders',
+        'exactly one card tender for a sale authorized online',
+        String(cards.length),
+      );
+    }
+    const request = onlineRequestSchema.parse({
+      kind: 'card',
+      amount: card.amount,
+      currency: body.currency,
+      token: card.token,
+      brand: card.brand,
+      last4: card.last4,
+    });
+    return this.#askOnline('sale.recorded', request, body as unknown as Record<string, unknown>);
+  }
+
+  /** Online requests still waiting for the server's answer (the clerk's "pending confirmation" list), oldest first. */
+  pendingConfirmations(): OnlineAuthorization[] {
+    this.#assertOpen();
+    return this.#online.pending();
+  }
+
+  /** One online authorization as the journal holds it, or undefined. */
+  onlineAuthorization(opId: string): OnlineAuthorization | undefined {
+    this.#assertOpen();
+    return this.#online.get(opId);
+  }
+
+  /** Asks the server again about every pending confirmation, with the same op ids; the sync loop also does this. */
+  retryPendingAuthorizations(): Promise<OnlineOutcome[]> {
+    this.#assertCanRecord();
+    return this.#online.retry().then((outcomes) => {
+      for (const o of outcomes) this.#onlineSettled(o);
+      return outcomes;
+    });
+  }
+
+  async #askOnline(
+    opKind: 'ticket.issued' | 'sale.recorded',
+    request: ReturnType<typeof onlineRequestSchema.parse>,
+    body: Record<string, unknown>,
+  ): Promise<OnlineOutcome> {
+    this.#assertCanRecord();
+    const at = epochMs().parse(this.#clock.now(), 'at');
+    const opId = uuidv7(at, this.#idRandom.bytes(10));
+    this.#online.begin({ opId, opKind, request, body });
+    const outcome = await this.#online.attempt(opId);
+    this.#onlineSettled(outcome);
+    return outcome;
+  }
+
+  #onlineSettled(outcome: OnlineOutcome): void {
+    this.#events.emit('online', outcome);
+  }
+
+  /** After a successful sync: one retry round at a time, in the background. */
+  #retryOnlineSoon(): void {
+    if (this.#closed || this.#retryingOnline || !this.#credentials || this.revoked) return;
+    if (this.#online.pending().length === 0) return;
+    this.#retryingOnline = this.retryPendingAuthorizations()
+      .catch((error: unknown) => this.#onError(error))
+      .finally(() => {
+        this.#retryingOnline = null;
+      });
   }
 
   /** The open shift, or null. Survives restarts (it is committed with the op that changed it). */
@@ -588,6 +755,7 @@ export class Terminal {
     if (this.#closed) return;
     this.#closed = true;
     await this.#loop.close();
+    await this.#retryingOnline;
     await this.#enrolling?.promise.catch(() => undefined);
     await this.#refreshing;
     await this.#polling?.catch(() => undefined);
@@ -627,6 +795,22 @@ export class Terminal {
     if (kind === 'sale.recorded') return applySale(open, body as SaleBody);
     if (kind === 'cash.moved') return applyCashMovement(open, body as CashMovedBody);
     return closeShift(open, body as ShiftClosedBody);
+  }
+
+  /**
+   * The shift after an online-approved op: as `#shiftAfter` while the op's
+   * shift is still the open one, else unchanged (null). An approval is a
+   * fact; a shift closed meanwhile is for the server to reconcile.
+   */
+  #shiftAfterApproval(kind: OpKind, body: OpBodies[OpKind], id: string): Shift | null {
+    const open = this.#shift?.status === 'open' ? this.#shift : null;
+    if (!open || (body as { shift?: unknown }).shift !== open.id) return null;
+    try {
+      return this.#shiftAfter(kind, body, id);
+    } catch (error) {
+      if (error instanceof DomainError) return null;
+      throw error;
+    }
   }
 
   /** A policy refresh in the background, at most once a minute; a failure waits for the next chance. */

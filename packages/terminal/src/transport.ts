@@ -11,6 +11,8 @@
  * in-process transports (see `FakeServer`, `FaultyTransport`).
  */
 import type {
+  AuthorizeRequest,
+  AuthorizeResponse,
   Batch,
   EnrollRequest,
   EnrollResponse,
@@ -48,5 +50,11 @@ export interface Transport {
   fetchPolicy(req: PolicyRequest, timeoutMs: number): Promise<TransportResult<PolicyResponse>>;
   /** What the server has to tell the device after a cursor: settlements, notices, placement (docs/protocol.md). */
   fetchFeed(req: FeedRequest, timeoutMs: number): Promise<TransportResult<FeedResponse>>;
+  /**
+   * Asks the server to decide an op online (POST /v1/authorize). Optional so
+   * that transports built for offline-only terminals stay valid; a terminal
+   * whose transport lacks it keeps every online request pending.
+   */
+  authorize?(req: AuthorizeRequest, timeoutMs: number): Promise<TransportResult<AuthorizeResponse>>;
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
 }

@@ -36,7 +36,11 @@ describe('checkChaos', () => {
         body: '{}',
       });
       const { token } = (await res.json()) as { token: string };
-      const terminal = Terminal.open({ dataDir: till.dataDir, transport: new HttpTransport(server.url) });
+      const terminal = Terminal.open({
+        dataDir: till.dataDir,
+        transport: new HttpTransport(server.url),
+        offlineCardPolicy: 'off', // random baskets pay by card; no policy is issued here
+      });
       try {
         await terminal.enroll(token, till.label);
         const record = (op: { id: string; seq: number }) => till.printed.push({ id: op.id, seq: op.seq });
@@ -105,6 +109,7 @@ describe('checkChaos', () => {
       dataDir: till.dataDir,
       transport: new HttpTransport('http://127.0.0.1:9'),
       autoSync: false,
+      offlineCardPolicy: 'off',
     });
     try {
       offline.openShift({ clerk: 'ana', currency: 'EUR', openingFloat: 0 });

@@ -13,7 +13,17 @@ describe('holdfast server: processor forwarding flags', () => {
       url: 'http://127.0.0.1:8090',
       apiKey: 'k',
       intervalMs: 2_000,
+      onlineTimeoutMs: 8_000,
     });
+  });
+
+  it('--processor-online-timeout-ms sets the online timeout, within 100..120000, and needs --processor-url', () => {
+    const base = { 'processor-url': 'http://x', 'processor-key': 'k' };
+    assert.equal(processorFlags({ ...base, 'processor-online-timeout-ms': '100' })?.onlineTimeoutMs, 100);
+    assert.equal(processorFlags({ ...base, 'processor-online-timeout-ms': '120000' })?.onlineTimeoutMs, 120_000);
+    assert.throws(() => processorFlags({ ...base, 'processor-online-timeout-ms': '99' }), UsageError);
+    assert.throws(() => processorFlags({ ...base, 'processor-online-timeout-ms': '120001' }), UsageError);
+    assert.throws(() => processorFlags({ 'processor-online-timeout-ms': '5000' }), UsageError);
   });
 
   it('refuses a key without a URL, a URL without a key, and a URL that is not http(s)', () => {

@@ -29,9 +29,11 @@ Backpressure (see docs/operations.md):
   --device-rate N       batches a second per device (0: no limit)         default 50
   --device-burst N      burst allowance per device                        default 100
   --storage-thread on|off  SQLite on its own thread (off: on the main thread) default on
-  --processor-url URL   forward offline-approved card payments to this processor (off by default)
+  --processor-url URL   the card processor: forwards offline-approved card payments and
+                        authorizes online card payments (POST /v1/authorize); off by default
   --processor-key K     the processor's API key (needed with --processor-url)
   --forward-interval-ms N  pause between forwarding rounds                default 2000
+  --processor-online-timeout-ms N  processor call timeout while a terminal waits  default 8000
 Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -55,6 +57,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     'processor-url': { type: 'string' },
     'processor-key': { type: 'string' },
     'forward-interval-ms': { type: 'string' },
+    'processor-online-timeout-ms': { type: 'string' },
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -129,18 +132,29 @@ export function redactedUrl(url: string): string {
 /** --processor-url and --processor-key (both or neither), checked; undefined: no forwarding. */
 export function processorFlags(
   flags: Record<string, unknown>,
-): { url: string; apiKey: string; intervalMs: number } | undefined {
+): { url: string; apiKey: string; intervalMs: number; onlineTimeoutMs: number } | undefined {
   const url = stringFlag(flags, 'processor-url');
   const apiKey = stringFlag(flags, 'processor-key');
   if (url === undefined) {
-    if (apiKey !== undefined || stringFlag(flags, 'forward-interval-ms') !== undefined) {
-      throw new UsageError('--processor-key and --forward-interval-ms need --processor-url');
+    if (
+      apiKey !== undefined ||
+      stringFlag(flags, 'forward-interval-ms') !== undefined ||
+      stringFlag(flags, 'processor-online-timeout-ms') !== undefined
+    ) {
+      throw new UsageError(
+        '--processor-key, --forward-interval-ms and --processor-online-timeout-ms need --processor-url',
+      );
     }
     return undefined;
   }
   if (!/^https?:\/\//.test(url)) throw new UsageError('--processor-url must be an http:// or https:// URL');
   if (!apiKey) throw new UsageError('--processor-url needs --processor-key');
-  return { url, apiKey, intervalMs: intFlag(flags, 'forward-interval-ms', 2_000, 10, 3_600_000) };
+  return {
+    url,
+    apiKey,
+    intervalMs: intFlag(flags, 'forward-interval-ms', 2_000, 10, 3_600_000),
+    onlineTimeoutMs: intFlag(flags, 'processor-online-timeout-ms', 8_000, 100, 120_000),
+  };
 }
 
 /** The backpressure flags given, as admission options (absent flags keep the defaults). */

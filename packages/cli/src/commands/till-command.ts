@@ -44,6 +44,8 @@ at URL. Started again on the same DIR it carries on where it stopped.
   --exit-when-drained   after N sales: close the shift, wait until the server has
                         confirmed every op, print a summary and exit
   --drain-timeout-s S   give up waiting for the drain after S seconds (exit 1)      default 120
+  --offline-card-policy off|enforce  enforce the server's risk policy on card sales
+                        (a refused card sale then ends the till with an error)    default off
   --json-events         JSON lines on stdout: started, recorded (one per op, printed
                         once it is durable), status (every second), drained, stopped
 SIGINT/SIGTERM stop recording and close the journal cleanly (exit 0).`;
@@ -65,6 +67,7 @@ export async function tillCommand(argv: string[]): Promise<number> {
     'shift-sales': { type: 'string' },
     'backoff-s': { type: 'string' },
     'exit-when-drained': { type: 'boolean' },
+    'offline-card-policy': { type: 'string' },
     'drain-timeout-s': { type: 'string' },
     'json-events': { type: 'boolean' },
   });
@@ -83,6 +86,10 @@ export async function tillCommand(argv: string[]): Promise<number> {
   const backoff = backoffFlag(stringFlag(flags, 'backoff-s'));
   const drainTimeoutMs = intFlag(flags, 'drain-timeout-s', 120, 1, 86_400) * 1000;
   const exitWhenDrained = flags['exit-when-drained'] === true;
+  const offlineCardPolicy = stringFlag(flags, 'offline-card-policy') ?? 'off';
+  if (offlineCardPolicy !== 'off' && offlineCardPolicy !== 'enforce') {
+    throw new UsageError(`--offline-card-policy must be off or enforce, got "${offlineCardPolicy}"`);
+  }
   if (exitWhenDrained && target === 0) throw new UsageError('--exit-when-drained needs --sales N with N >= 1');
 
   const out = new TillOutput(flags['json-events'] === true, label);
@@ -93,6 +100,7 @@ export async function tillCommand(argv: string[]): Promise<number> {
       dataDir,
       transport: new HttpTransport(server),
       ...(backoff ? { backoffSeconds: backoff } : {}),
+      offlineCardPolicy,
     });
   } catch (error) {
     stop.dispose();

@@ -148,6 +148,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.post('/v1/policy', async (request) => service.fetchPolicy(request.body));
 
   app.post('/v1/feed', async (request) => service.fetchFeed(request.body));
+  app.post('/v1/authorize', async (request) => {
+    const answer = await service.authorize(request.body);
+    request.log.info(
+      { opId: answer.opId, kind: answer.kind, status: answer.status, reason: answer.reason, replayed: answer.replayed },
+      'online authorization',
+    );
+    return answer;
+  });
 
   void app.register(
     async (admin) => {
@@ -197,6 +205,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       });
 
       admin.get('/policies', async () => service.listPolicies());
+
+      admin.put('/betting', async (request) => {
+        const stored = await service.setBettingConfig(request.body);
+        request.log.info({ version: stored.version }, 'betting configuration set');
+        return stored;
+      });
+
+      admin.get('/betting', async () => service.bettingStatus());
 
       admin.get('/exposure', async (request) => {
         // Epoch ms as the protocol bounds it (years 2000..2200); a future `at` reads the bound ahead of time.

@@ -45,9 +45,12 @@ import {
   type OpResult,
   parseBody,
   type RiskPolicy,
+  type SaleBody,
   type StoredResult,
+  type TicketIssuedBody,
   ValidationError,
 } from '@holdfast/protocol';
+import { type AuthorizationFact, claimsOnline, onlineProblem } from '../authorize/online-verification.js';
 import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
 import {
   type ApprovedCard,
@@ -145,6 +148,8 @@ export const EXCEPTION_TYPES = [
   'post_auth_decline',
   // A local approval that broke the policy it names (ingest/reevaluate-approval.ts).
   'policy_breach',
+  // An op claiming an online approval the server never gave (authorize/online-verification.ts).
+  'online_unverified',
 ] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 
@@ -180,6 +185,11 @@ export interface IngestFacts {
   shifts: ReadonlyMap<string, ShiftRecord>;
   /** What re-evaluating local approvals needs (see approvalFactsNeeded); absent: nothing stored. */
   approvals?: ApprovalFacts;
+  /**
+   * Online authorizations stored under the ids of the batch's ops that
+   * claim one (`onlineClaimIds`); absent when there are none.
+   */
+  authorizations?: ReadonlyMap<string, AuthorizationFact>;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
@@ -200,6 +210,11 @@ export function approvalFactsNeeded(ops: readonly Op[]): { needed: boolean; refs
     if (op.decision.policy !== null) refs.add(op.decision.policy);
   }
   return { needed, refs: [...refs] };
+}
+
+/** Ids of the ops whose online authorization the planner needs as a fact. */
+export function onlineClaimIds(ops: readonly Op[]): string[] {
+  return ops.filter(claimsOnline).map((op) => op.id);
 }
 
 export interface DeviceUpdate {
@@ -429,6 +444,18 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     );
   }
 
+  /** An op claiming an online approval the server never gave: the fact stands, an alarm is raised. */
+  function checkOnline(op: Op, body: SaleBody | TicketIssuedBody): void {
+    if (!claimsOnline(op)) return;
+    const problem = onlineProblem(op, body, device.id, facts.authorizations?.get(op.id));
+    if (problem === null) return;
+    raise('online_unverified', 'alarm', op, op.id, problem, {
+      kind: op.kind,
+      decision: op.decision,
+      authorization: facts.authorizations?.get(op.id)?.status ?? null,
+    });
+  }
+
   /** A shift rule broke: the fact stands, an exception is raised. Other errors propagate. */
   function raiseShiftRule(op: Op, error: unknown): void {
     if (!(error instanceof DomainError)) throw error;
@@ -567,6 +594,27 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
           plan.ledger.push(
             event(op, op.kind, body.shift, body.currency, body.total, { cash, card, lines: body.lines.length }),
           );
+          checkOnline(op, body);
+          break;
+        }
+        case 'ticket.issued': {
+          const body = parseBody(op.kind, op.body);
+          const shift = shifts.get(body.shift);
+          if (!shift || shift.device !== device.id) {
+            shiftRule(
+              new DomainError('no_open_shift', `ticket refers to shift ${body.shift}, which this device never opened`),
+            );
+          } else if (shift.status !== 'open') {
+            shiftRule(new DomainError('no_open_shift', `ticket sold on shift ${body.shift}, which was closed`));
+          }
+          plan.ledger.push(
+            event(op, op.kind, body.shift, body.currency, body.stake, {
+              potentialPayout: body.potentialPayout,
+              authorization: body.authorization,
+              selections: body.selections.length,
+            }),
+          );
+          checkOnline(op, body);
           break;
         }
         case 'cash.moved': {

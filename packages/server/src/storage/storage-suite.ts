@@ -21,6 +21,7 @@ import {
 } from '@holdfast/protocol';
 import { tokenHash } from '../enrollment.js';
 import { createHarness, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
+import { authorizationsSuite } from './authorizations-suite.js';
 import { deviceFeedSuite } from './device-feed-suite.js';
 import { forwardingSuite } from './forwarding-suite.js';
 import { policyBreachSuite } from './policy-breach-suite.js';
@@ -319,7 +320,7 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
         const d = await h.enrollDevice();
         const open = d.openShift();
         const bad = d.chain.next('sale.recorded', { ...saleBody(open.id, 100), total: 101 });
-        const unknown = d.chain.next('ticket.issued', { stake: 5 });
+        const unknown = d.chain.next('ticket.voided', { stake: 5 });
         const after = d.sale(open.id, 100);
         const res = await sendOk(h, d.batch([open, bad, unknown, after]));
         assert.deepEqual(statuses(res.results), ['accepted', 'rejected', 'rejected', 'accepted']);
@@ -606,5 +607,6 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
     forwardingSuite(test);
     deviceFeedSuite(test);
     policyBreachSuite(test);
+    authorizationsSuite(test);
   });
 }

@@ -21,6 +21,14 @@ import type {
   StoredResult,
 } from '@holdfast/protocol';
 import type { ExceptionRecord, LedgerEvent, OfflinePaymentRecord, ShiftRecord } from '../ingest/plan-ingest.js';
+import type {
+  AuthorizationFinish,
+  AuthorizationRecord,
+  AuthorizationSlot,
+  BettingConfig,
+  BettingConfigRecord,
+  SelectionLiability,
+} from './authorizations.js';
 
 export type StorageKind = 'sqlite' | 'postgres';
 
@@ -342,4 +350,35 @@ export interface Storage {
    * such payment.
    */
   settleOfflinePayment(request: SettleRequest): Promise<SettleOutcome | null>;
+
+  // Online authorizations (storage/authorizations.ts, server/src/authorize/).
+
+  /**
+   * Stores `pending` (a card authorization, status pending) unless its op id
+   * is stored already; returns the stored row either way (`created` says
+   * which). The caller compares device and request hash.
+   */
+  beginAuthorization(pending: AuthorizationRecord): Promise<AuthorizationSlot>;
+  /**
+   * Records the final answer of a pending authorization, once: a row that
+   * is already final is returned unchanged; null if there is no such row.
+   */
+  finishAuthorization(opId: string, finish: AuthorizationFinish): Promise<AuthorizationRecord | null>;
+  /**
+   * Decides a ticket in ONE transaction: if the op id is stored, returns
+   * that row (created false) and changes nothing; else locks the
+   * liability rows of its selections (in selectionKey order), decides with
+   * `decidePendingTicket` against the newest betting config, stores the
+   * final row and adds the liability. Concurrent tickets on one selection,
+   * in any process, can never pass its cap together.
+   */
+  authorizeTicket(pending: AuthorizationRecord, now: number): Promise<AuthorizationSlot>;
+  /** Stored authorizations among `opIds` (any device). */
+  getAuthorizations(opIds: readonly string[]): Promise<AuthorizationRecord[]>;
+  /** Stores the next version of the betting configuration. */
+  setBettingConfig(config: BettingConfig, now: number): Promise<BettingConfigRecord>;
+  /** The newest betting configuration, or null if none was ever set. */
+  getBettingConfig(): Promise<BettingConfigRecord | null>;
+  /** Liability held per selection, by currency, event, market, selection. */
+  listSelectionLiabilities(): Promise<SelectionLiability[]>;
 }

@@ -4,6 +4,7 @@
  * signed batches.
  * Used by the server's own tests; not part of the public API.
  */
+
 import type { KeyObject } from 'node:crypto';
 import type { Clock, TimerHandle } from '@holdfast/domain';
 import {
@@ -27,6 +28,7 @@ import {
   type WireError,
 } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
+import type { ProcessorLike } from '../forwarding/forwarder.js';
 import { HoldfastService } from '../holdfast-service.js';
 import type { AdmissionOptions } from '../http/admission.js';
 import { buildApp } from '../http/build-app.js';
@@ -92,6 +94,9 @@ export interface HarnessOptions {
    * (admission itself is tested in http/admission.test.ts).
    */
   admission?: Partial<AdmissionOptions>;
+  /** A card processor for online authorizations (POST /v1/authorize); none by default. */
+  processor?: ProcessorLike;
+  processorTimeoutMs?: number;
 }
 
 export interface RequestOptions {
@@ -151,7 +156,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const store = options.storage ?? new SqliteStorage({ path: ':memory:' });
   await store.migrate();
   const clock = new FixedClock();
-  const service = new HoldfastService({ storage: store, clock });
+  const service = new HoldfastService({
+    storage: store,
+    clock,
+    ...(options.processor ? { processor: options.processor } : {}),
+    ...(options.processorTimeoutMs !== undefined ? { processorTimeoutMs: options.processorTimeoutMs } : {}),
+  });
   const app = buildApp({
     service,
     operatorToken: OPERATOR_TOKEN,

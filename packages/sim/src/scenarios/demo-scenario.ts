@@ -171,6 +171,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       const random = root.fork(label);
       const terminal = Terminal.open({
         dataDir: join(dir, label),
+        // Random baskets pay by card with no risk policy issued: record them as before the policy existed.
+        offlineCardPolicy: 'off',
         transport: network.transport(zone),
         clock,
         random: random.fork('jitter'),

@@ -113,6 +113,8 @@ export class SimLane {
     const generation = ++this.generation;
     const terminal = Terminal.open({
       dataDir: this.dir,
+      // Random baskets pay by card with no risk policy issued: record them as before the policy existed.
+      offlineCardPolicy: 'off',
       transport: this.#host.network.transport(this.spec.zone, {
         client: this.label,
         alive: () => this.generation === generation && this.terminal !== null,

@@ -16,7 +16,15 @@
  * number of requests in flight at once is tracked.
  */
 import type { Clock } from '@holdfast/domain';
-import type { Batch, EnrollRequest, ErrorCode, FeedRequest, OpQuery, PolicyRequest } from '@holdfast/protocol';
+import type {
+  AuthorizeRequest,
+  Batch,
+  EnrollRequest,
+  ErrorCode,
+  FeedRequest,
+  OpQuery,
+  PolicyRequest,
+} from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import { TransportError } from '../errors.js';
 import type { Lane, Transport, TransportResult } from '../transport.js';
@@ -29,7 +37,7 @@ export type Fault =
   | { type: 'status'; status: number; code?: ErrorCode; retryAfterMs?: number }
   | { type: 'bad-response' };
 
-export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'fetchPolicy' | 'fetchFeed' | 'ping';
+export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'fetchPolicy' | 'fetchFeed' | 'authorize' | 'ping';
 
 export interface RequestLogEntry {
   route: Route;
@@ -109,6 +117,14 @@ export class FaultyTransport implements Transport {
 
   fetchFeed(req: FeedRequest, timeoutMs: number) {
     return this.#run('fetchFeed', timeoutMs, [], () => this.#inner.fetchFeed(req, timeoutMs));
+  }
+
+  authorize(req: AuthorizeRequest, timeoutMs: number) {
+    const inner = this.#inner;
+    return this.#run('authorize', timeoutMs, [], () => {
+      if (!inner.authorize) throw new TransportError('network', 'authorize: the inner transport cannot ask online');
+      return inner.authorize(req, timeoutMs);
+    });
   }
 
   ping(timeoutMs: number) {

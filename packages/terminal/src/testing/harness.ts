@@ -63,6 +63,9 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     idRandom: root.fork(`ids-${opens++}`),
     idlePingMs: 0,
     onError: (error) => log.push({ at: clock.now(), event: 'error', detail: String(error) }),
+    // The delivery tests record card sales as plain facts with no risk policy issued; the
+    // policy's own tests (offline-card-policy.test.ts) ask for 'enforce', the SDK's default.
+    offlineCardPolicy: 'off',
     ...overrides,
   });
   const watch = (terminal: Terminal) => {

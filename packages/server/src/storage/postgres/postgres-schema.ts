@@ -236,4 +236,38 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS ledger_feed_payments ON ledger (device, pos) WHERE type IN ('payment.settled', 'payment.declined');
   CREATE INDEX IF NOT EXISTS ledger_feed_broadcast ON ledger (pos) WHERE type LIKE 'wristband.%';
   `,
+  // Online authorizations (POST /v1/authorize): one row per op id; betting configuration and selection liability.
+  `
+  CREATE TABLE online_authorizations (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('card', 'ticket')),
+    request_hash TEXT COLLATE "C" NOT NULL,
+    request JSONB NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'declined')),
+    authorization_id TEXT COLLATE "C" NOT NULL UNIQUE,
+    reason TEXT,
+    message TEXT,
+    amount BIGINT NOT NULL,
+    currency TEXT COLLATE "C" NOT NULL,
+    potential_payout BIGINT,
+    processor_id TEXT COLLATE "C",
+    created_at BIGINT NOT NULL,
+    decided_at BIGINT
+  );
+  CREATE TABLE betting_configs (
+    version INTEGER PRIMARY KEY,
+    config JSONB NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE selection_liability (
+    currency TEXT COLLATE "C" NOT NULL,
+    event TEXT COLLATE "C" NOT NULL,
+    market TEXT COLLATE "C" NOT NULL,
+    selection TEXT COLLATE "C" NOT NULL,
+    liability BIGINT NOT NULL,
+    tickets BIGINT NOT NULL,
+    PRIMARY KEY (currency, event, market, selection)
+  );
+  `,
 ];

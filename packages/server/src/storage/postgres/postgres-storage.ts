@@ -15,13 +15,22 @@
  * (postgres-ingest.ts) keeps a reader from paging past a row that commits
  * later with a smaller `pos`.
  */
+
 import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
 import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
 import { decideRedemption } from '../../enrollment.js';
 import type { ExceptionRecord, LedgerEvent, ShiftRecord } from '../../ingest/plan-ingest.js';
-import { planIngest } from '../../ingest/plan-ingest.js';
+import { onlineClaimIds, planIngest } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
+import type {
+  AuthorizationFinish,
+  AuthorizationRecord,
+  AuthorizationSlot,
+  BettingConfig,
+  BettingConfigRecord,
+  SelectionLiability,
+} from '../authorizations.js';
 import { deviceStatusOf } from '../device-status.js';
 import { settlementWrites, storedSettlement } from '../offline-settlement.js';
 import { policyScopeKey, sortExposureActual } from '../policy-records.js';
@@ -48,6 +57,7 @@ import type {
   VerifiedBatch,
 } from '../storage.js';
 import { loadApprovalFacts } from './postgres-approvals.js';
+import { PostgresAuthorizations } from './postgres-authorizations.js';
 import { readDeviceFeed } from './postgres-feed.js';
 import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
 import {
@@ -107,6 +117,7 @@ export class PostgresStorage implements Storage {
   readonly #pool: pg.Pool;
   readonly #beforeCommit: PostgresStorageOptions['beforeCommit'];
   #closed = false;
+  readonly #auth: PostgresAuthorizations;
 
   constructor(options: PostgresStorageOptions) {
     this.#pool = new pg.Pool({
@@ -120,6 +131,7 @@ export class PostgresStorage implements Storage {
     // without a listener its error would crash the process. The next query reconnects.
     this.#pool.on('error', () => undefined);
     this.#beforeCommit = options.beforeCommit;
+    this.#auth = new PostgresAuthorizations(this.#pool, (fn) => this.#transaction(fn));
   }
 
   /** Runs the pending migrations, one transaction each, while holding the migration lock. */
@@ -339,6 +351,11 @@ export class PostgresStorage implements Storage {
       }
       const facts = await loadFacts(client, batch, device);
       const approvals = await loadApprovalFacts(client, batch, device.id);
+      const claims = onlineClaimIds(batch.ops);
+      if (claims.length > 0) {
+        const stored = await PostgresAuthorizations.load(client, claims);
+        Object.assign(facts, { authorizations: new Map(stored.map((a) => [a.opId, a])) });
+      }
       const plan = planIngest(batch, { device, ...facts, ...(approvals ? { approvals } : {}) }, now, newId);
       await writePlan(client, batch, plan, device.id, now);
       await this.#beforeCommit?.(batch);
@@ -667,6 +684,34 @@ export class PostgresStorage implements Storage {
       }
       return { settlement, settledNow: true };
     });
+  }
+
+  async beginAuthorization(pending: AuthorizationRecord): Promise<AuthorizationSlot> {
+    return this.#auth.begin(pending);
+  }
+
+  async finishAuthorization(opId: string, finish: AuthorizationFinish): Promise<AuthorizationRecord | null> {
+    return this.#auth.finish(opId, finish);
+  }
+
+  async authorizeTicket(pending: AuthorizationRecord, now: number): Promise<AuthorizationSlot> {
+    return this.#auth.authorizeTicket(pending, now);
+  }
+
+  async getAuthorizations(opIds: readonly string[]): Promise<AuthorizationRecord[]> {
+    return this.#auth.get(opIds);
+  }
+
+  async setBettingConfig(config: BettingConfig, now: number): Promise<BettingConfigRecord> {
+    return this.#auth.setConfig(config, now);
+  }
+
+  async getBettingConfig(): Promise<BettingConfigRecord | null> {
+    return this.#auth.getConfig();
+  }
+
+  async listSelectionLiabilities(): Promise<SelectionLiability[]> {
+    return this.#auth.liabilities();
   }
 
   async query<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {

@@ -212,4 +212,38 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS ledger_feed_payments ON ledger (device, pos) WHERE type IN ('payment.settled', 'payment.declined');
   CREATE INDEX IF NOT EXISTS ledger_feed_broadcast ON ledger (pos) WHERE type LIKE 'wristband.%';
   `,
+  // Online authorizations (POST /v1/authorize): one row per op id; betting configuration and selection liability.
+  `
+  CREATE TABLE online_authorizations (
+    op_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('card', 'ticket')),
+    request_hash TEXT NOT NULL,
+    request TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'declined')),
+    authorization_id TEXT NOT NULL UNIQUE,
+    reason TEXT,
+    message TEXT,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    potential_payout INTEGER,
+    processor_id TEXT,
+    created_at INTEGER NOT NULL,
+    decided_at INTEGER
+  );
+  CREATE TABLE betting_configs (
+    version INTEGER PRIMARY KEY,
+    config TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE selection_liability (
+    currency TEXT NOT NULL,
+    event TEXT NOT NULL,
+    market TEXT NOT NULL,
+    selection TEXT NOT NULL,
+    liability INTEGER NOT NULL,
+    tickets INTEGER NOT NULL,
+    PRIMARY KEY (currency, event, market, selection)
+  );
+  `,
 ];

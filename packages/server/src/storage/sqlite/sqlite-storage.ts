@@ -19,12 +19,21 @@ import {
   type IngestFacts,
   type KnownOp,
   type LedgerEvent,
+  onlineClaimIds,
   planIngest,
   type ShiftRecord,
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
 import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
+import type {
+  AuthorizationFinish,
+  AuthorizationRecord,
+  AuthorizationSlot,
+  BettingConfig,
+  BettingConfigRecord,
+  SelectionLiability,
+} from '../authorizations.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
 import { settlementWrites, storedSettlement } from '../offline-settlement.js';
@@ -62,6 +71,7 @@ import type {
   VerifiedBatch,
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
+import { SqliteAuthorizations } from './sqlite-authorizations.js';
 import { SqliteDeviceFeed } from './sqlite-feed.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
@@ -97,6 +107,7 @@ export class SqliteStorage implements Storage {
   readonly #crashHook: SqliteStorageOptions['crashHook'];
   #stmts: ReturnType<typeof prepareStatements> | null = null;
   #feed: SqliteDeviceFeed | null = null;
+  #auth: SqliteAuthorizations | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -127,6 +138,12 @@ export class SqliteStorage implements Storage {
     });
     this.#stmts = prepareStatements(db);
     this.#feed = new SqliteDeviceFeed(db);
+    this.#auth = new SqliteAuthorizations(db);
+  }
+
+  get #a(): SqliteAuthorizations {
+    if (!this.#auth) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#auth;
   }
 
   async ping(): Promise<void> {
@@ -269,6 +286,8 @@ export class SqliteStorage implements Storage {
         held,
       );
     }
+    const claims = onlineClaimIds(batch.ops);
+    if (claims.length > 0) facts.authorizations = new Map(this.#a.get(claims).map((a) => [a.opId, a]));
     const plan = planIngest(batch, facts, now, newId);
 
     const textOf = canonicalTexts(batch);
@@ -579,6 +598,34 @@ export class SqliteStorage implements Storage {
         return { settlement, settledNow: true };
       })
       .immediate();
+  }
+
+  async beginAuthorization(pending: AuthorizationRecord): Promise<AuthorizationSlot> {
+    return this.#a.begin(pending);
+  }
+
+  async finishAuthorization(opId: string, finish: AuthorizationFinish): Promise<AuthorizationRecord | null> {
+    return this.#a.finish(opId, finish);
+  }
+
+  async authorizeTicket(pending: AuthorizationRecord, now: number): Promise<AuthorizationSlot> {
+    return this.#a.authorizeTicket(pending, now);
+  }
+
+  async getAuthorizations(opIds: readonly string[]): Promise<AuthorizationRecord[]> {
+    return this.#a.get(opIds);
+  }
+
+  async setBettingConfig(config: BettingConfig, now: number): Promise<BettingConfigRecord> {
+    return this.#a.setConfig(config, now);
+  }
+
+  async getBettingConfig(): Promise<BettingConfigRecord | null> {
+    return this.#a.getConfig();
+  }
+
+  async listSelectionLiabilities(): Promise<SelectionLiability[]> {
+    return this.#a.liabilities();
   }
 
   /** Direct read access for tests, benchmarks and the simulator's invariant checker. */

@@ -1,0 +1,77 @@
+/**
+ * Betting tickets: selections, odds and the potential payout, shared by the
+ * online authorization request and the `ticket.issued` op (a leaf module:
+ * op-kinds.ts and online.ts both build on it).
+ */
+import { CURRENCY_PATTERN, MAX_AMOUNT } from './money.js';
+import * as s from './schema.js';
+
+export const currencyCode = () =>
+  s.string({
+    minLength: 3,
+    maxLength: 3,
+    pattern: CURRENCY_PATTERN,
+    patternRule: 'ISO 4217 code (3 upper-case letters)',
+  });
+const name = () => s.string({ minLength: 1, maxLength: 64 });
+
+/** Decimal odds in hundredths: 250 is 2.50 (a winning stake of 100 pays 250). */
+export const MIN_ODDS = 101;
+export const MAX_ODDS = 100_000;
+/** Most selections on one ticket (an accumulator). */
+export const MAX_SELECTIONS = 20;
+
+export const betSelectionSchema = s.object({
+  /** The sporting event, e.g. `mx-liga-2026-07-12-ame-gua`. */
+  event: name(),
+  /** The market within the event, e.g. `match_result`. */
+  market: name(),
+  /** The outcome backed, e.g. `home`. */
+  selection: name(),
+  /** Decimal odds in hundredths (MIN_ODDS..MAX_ODDS). */
+  odds: s.int({ min: MIN_ODDS, max: MAX_ODDS }),
+});
+export type BetSelection = s.Infer<typeof betSelectionSchema>;
+
+/**
+ * What a ticket pays if every selection wins: stake × Π(odds / 100), rounded
+ * down to the minor unit. Exact (BigInt): no float ever decides a payout.
+ */
+export function potentialPayout(stake: number, odds: readonly number[]): number {
+  let numerator = BigInt(stake);
+  let denominator = 1n;
+  for (const o of odds) {
+    numerator *= BigInt(o);
+    denominator *= 100n;
+  }
+  const payout = numerator / denominator;
+  return payout > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(payout);
+}
+
+/** The rules a ticket's selections follow, for both the request and the recorded op. */
+export function checkTicketSelections(ticket: {
+  stake: number;
+  selections: BetSelection[];
+}): readonly [string, string] | null {
+  const markets = new Set<string>();
+  for (let i = 0; i < ticket.selections.length; i++) {
+    const sel = ticket.selections[i] as BetSelection;
+    const key = JSON.stringify([sel.event, sel.market]);
+    if (markets.has(key)) return [`selections[${i}]`, 'one selection per event and market'];
+    markets.add(key);
+  }
+  const payout = potentialPayout(
+    ticket.stake,
+    ticket.selections.map((x) => x.odds),
+  );
+  if (payout > MAX_AMOUNT) return ['stake', `potential payout at most ${MAX_AMOUNT}`];
+  return null;
+}
+
+/** The fields a ticket request and a ticket op share. */
+export const TICKET_FIELDS = {
+  /** Minor units the customer pays for the ticket. */
+  stake: s.int({ min: 1, max: MAX_AMOUNT }),
+  currency: currencyCode(),
+  selections: s.array(betSelectionSchema, { minItems: 1, maxItems: MAX_SELECTIONS }),
+};

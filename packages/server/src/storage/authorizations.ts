@@ -1,0 +1,138 @@
+/**
+ * Online authorizations as stored (POST /v1/authorize; server/src/authorize/):
+ * one row per op id, the terminal's idempotency key. Shared by every
+ * backend, with the pure decisions they apply inside their transactions.
+ *
+ *   card:   begin (pending) ──processor answered──▶ approved | declined
+ *                 │ outcome unknown: stays pending; the next request
+ *                 ▼ with the same op id asks the processor by key first
+ *   ticket: decided in ONE transaction with the liability rows locked:
+ *           approved (liability added) | declined
+ *
+ * A final row never changes again.
+ */
+import type { OnlineRequest } from '@holdfast/protocol';
+import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorize/betting-config.js';
+import { decideTicket, type SelectionRef, selectionKey } from '../authorize/ticket-rules.js';
+
+export type { BettingConfig, BettingConfigRecord, SelectionLiability };
+
+export type AuthorizationKind = OnlineRequest['kind'];
+export type StoredAuthorizationStatus = 'pending' | 'approved' | 'declined';
+
+export interface AuthorizationRecord {
+  opId: string;
+  device: string;
+  kind: AuthorizationKind;
+  /** onlineRequestHash(request): a retry must send the same request. */
+  requestHash: string;
+  request: OnlineRequest;
+  status: StoredAuthorizationStatus;
+  /** The server's authorization id; assigned when asked, meaningful once approved. */
+  authorizationId: string;
+  /** Decline reason (a rule or processor decline code); null unless declined. */
+  reason: string | null;
+  message: string | null;
+  /** Card amount or ticket stake, minor units. */
+  amount: number;
+  currency: string;
+  /** Ticket only: stake × Π odds. */
+  potentialPayout: number | null;
+  /** Card only: the processor's authorization id, once it answered. */
+  processorId: string | null;
+  createdAt: number;
+  decidedAt: number | null;
+}
+
+/** A card authorization's final answer from the processor. */
+export interface AuthorizationFinish {
+  status: 'approved' | 'declined';
+  reason: string | null;
+  message: string | null;
+  processorId: string | null;
+  decidedAt: number;
+}
+
+/** What a begin/decide call found: the stored row, and whether this call created it. */
+export interface AuthorizationSlot {
+  record: AuthorizationRecord;
+  created: boolean;
+}
+
+/**
+ * The ticket decision written for `pending` (a new row), given the config
+ * and the liability held on its selections: the final row, and the
+ * liability to add per selection (empty for a decline).
+ */
+export function decidePendingTicket(
+  pending: AuthorizationRecord,
+  config: BettingConfig | null,
+  held: ReadonlyMap<string, number>,
+  now: number,
+): { record: AuthorizationRecord; adds: { ref: SelectionRef; key: string; amount: number }[] } {
+  if (pending.request.kind !== 'ticket') throw new Error('decidePendingTicket: not a ticket request');
+  const decision = decideTicket(pending.request, config, held);
+  if (decision.status === 'declined') {
+    return {
+      record: {
+        ...pending,
+        status: 'declined',
+        reason: decision.reason,
+        message: decision.message,
+        potentialPayout: decision.potentialPayout,
+        decidedAt: now,
+      },
+      adds: [],
+    };
+  }
+  return {
+    record: { ...pending, status: 'approved', potentialPayout: decision.potentialPayout, decidedAt: now },
+    adds: decision.selections.map((ref) => ({ ref, key: selectionKey(ref), amount: decision.potentialPayout })),
+  };
+}
+
+/** A stored row (either backend; `request` is JSON text on SQLite, an object on PostgreSQL). */
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export function toAuthorization(r: Row): AuthorizationRecord {
+  return {
+    opId: r.op_id as string,
+    device: r.device as string,
+    kind: r.kind as AuthorizationRecord['kind'],
+    requestHash: r.request_hash as string,
+    request: (typeof r.request === 'string' ? JSON.parse(r.request) : r.request) as OnlineRequest,
+    status: r.status as AuthorizationRecord['status'],
+    authorizationId: r.authorization_id as string,
+    reason: (r.reason as string | null) ?? null,
+    message: (r.message as string | null) ?? null,
+    amount: Number(r.amount),
+    currency: r.currency as string,
+    potentialPayout: num(r.potential_payout),
+    processorId: (r.processor_id as string | null) ?? null,
+    createdAt: Number(r.created_at),
+    decidedAt: num(r.decided_at),
+  };
+}
+
+/** Column values in INSERT order (op_id … decided_at). */
+export function authorizationValues(a: AuthorizationRecord): unknown[] {
+  return [
+    a.opId,
+    a.device,
+    a.kind,
+    a.requestHash,
+    JSON.stringify(a.request),
+    a.status,
+    a.authorizationId,
+    a.reason,
+    a.message,
+    a.amount,
+    a.currency,
+    a.potentialPayout,
+    a.processorId,
+    a.createdAt,
+    a.decidedAt,
+  ];
+}

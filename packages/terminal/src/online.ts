@@ -1,0 +1,299 @@
+/**
+ * Online authorizations on the terminal: ops that must not happen on the
+ * terminal's word alone (a betting ticket, a card charged now) are asked of
+ * the server first (POST /v1/authorize), and recorded only once it approved.
+ *
+ *   begin ── journal: pending row (op id, request, op body) COMMITTED ──▶ send
+ *                                                                        │
+ *      approved ──▶ ONE journal transaction: the op, with THAT op id and
+ *      │            decision online/approved, and the row marked approved ──▶ receipt
+ *      declined ──▶ row declined (nothing in the chain)
+ *      refused  ──▶ row refused: the server will never take this request as it stands
+ *      unknown  ──▶ (timeout, network, 5xx, or the server's own "pending")
+ *                   row stays pending: the clerk sees PENDING CONFIRMATION,
+ *                   never "failed", never a printed ticket
+ *
+ * Retries (`retry`, after every successful sync, or by the clerk) send the
+ * SAME op id and request, so the server answers with what it stored: a late
+ * success is recorded exactly once, and the processor never charges twice.
+ * The pending row survives a restart (it is in the journal before anything
+ * is sent); a power cut before it commits leaves nothing, and nothing was
+ * sent.
+ */
+import type { Clock } from '@holdfast/domain';
+import {
+  type AuthorizeRequest,
+  type AuthorizeResponse,
+  authorizeMessage,
+  type OnlineRequest,
+  signMessage,
+} from '@holdfast/protocol';
+import { NotEnrolledError, TransportError } from './errors.js';
+import type { Journal } from './journal.js';
+import type { Credentials } from './sync-events.js';
+import type { RecordedOp } from './terminal-types.js';
+import type { Transport } from './transport.js';
+
+export type OnlineRowState = 'pending' | 'approved' | 'declined' | 'refused';
+
+/** An online authorization as the terminal's journal keeps it. */
+export interface OnlineAuthorization {
+  /** The op id: generated before asking, the idempotency key of every retry, and the id of the op recorded. */
+  opId: string;
+  kind: OnlineRequest['kind'];
+  /** The op kind recorded on approval (`ticket.issued`, `sale.recorded`). */
+  opKind: string;
+  request: OnlineRequest;
+  /** The op body to record on approval, without what only the approval supplies. */
+  body: Record<string, unknown>;
+  state: OnlineRowState;
+  createdAt: number;
+  attempts: number;
+  lastAttemptAt: number | null;
+  lastError: string | null;
+  authorizationId: string | null;
+  reason: string | null;
+  message: string | null;
+  decidedAt: number | null;
+  /** Seq of the op recorded for the approval; null until then. */
+  recordedSeq: number | null;
+}
+
+/**
+ * Proof of an approved online op, for printing: exists only once the op is
+ * in the journal with the server's authorization id. A ticket's `body`
+ * carries its stake, selections and potential payout.
+ */
+export interface OnlineReceipt {
+  opId: string;
+  seq: number;
+  kind: string;
+  authorizationId: string;
+  /** Device clock when the op was recorded. */
+  at: number;
+  body: Record<string, unknown>;
+}
+
+/** What the clerk is told about an online request. */
+export type OnlineOutcome =
+  | { state: 'approved'; opId: string; receipt: OnlineReceipt }
+  | { state: 'declined'; opId: string; reason: string; message: string }
+  /** The server refused the request itself (a bad request, an op id reused): final, nothing happened. */
+  | { state: 'refused'; opId: string; code: string; message: string }
+  /** Not known yet: NOT failed. The terminal retries with the same op id. */
+  | { state: 'pending_confirmation'; opId: string; lastError: string | null };
+
+/** Records the approved op (with `also` in the same journal transaction) and returns it. */
+export type RecordApproved = (
+  row: OnlineAuthorization,
+  answer: AuthorizeResponse,
+  also: (op: { seq: number }) => void,
+) => RecordedOp;
+
+/** The receipt of an approved row, read back from the journal (null if its op is not there). */
+export function receiptOf(journal: Journal, row: OnlineAuthorization): OnlineReceipt | null {
+  const entry = journal.getOp(row.opId);
+  if (!entry || row.state !== 'approved' || row.authorizationId === null) return null;
+  return {
+    opId: row.opId,
+    seq: entry.seq,
+    kind: entry.kind,
+    authorizationId: row.authorizationId,
+    at: entry.op.at,
+    body: entry.op.body,
+  };
+}
+
+export interface OnlineAuthorizationsOptions {
+  journal: Journal;
+  transport: Transport;
+  clock: Clock;
+  timeoutMs: number;
+  credentials: () => Credentials | null;
+  recordApproved: RecordApproved;
+}
+
+type Row = Record<string, unknown>;
+
+function toRow(r: Row): OnlineAuthorization {
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    opId: r.op_id as string,
+    kind: r.kind as OnlineAuthorization['kind'],
+    opKind: r.op_kind as string,
+    request: JSON.parse(r.request as string) as OnlineRequest,
+    body: JSON.parse(r.body as string) as Record<string, unknown>,
+    state: r.state as OnlineRowState,
+    createdAt: Number(r.created_at),
+    attempts: Number(r.attempts),
+    lastAttemptAt: n(r.last_attempt_at),
+    lastError: (r.last_error as string | null) ?? null,
+    authorizationId: (r.authorization_id as string | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+    message: (r.message as string | null) ?? null,
+    decidedAt: n(r.decided_at),
+    recordedSeq: n(r.recorded_seq),
+  };
+}
+
+export class OnlineAuthorizations {
+  readonly #o: OnlineAuthorizationsOptions;
+  /** Requests in flight per op id: a second attempt joins the first instead of racing it. */
+  readonly #inFlight = new Map<string, Promise<OnlineOutcome>>();
+
+  constructor(options: OnlineAuthorizationsOptions) {
+    this.#o = options;
+  }
+
+  /** Makes the pending row durable; nothing has been sent yet when this returns. */
+  begin(input: { opId: string; opKind: string; request: OnlineRequest; body: Record<string, unknown> }): void {
+    const { journal, clock } = this.#o;
+    journal.transaction(() => {
+      journal
+        .prepare(
+          `INSERT INTO online_authorizations (op_id, kind, op_kind, request, body, state, created_at)
+           VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
+        )
+        .run(
+          input.opId,
+          input.request.kind,
+          input.opKind,
+          JSON.stringify(input.request),
+          JSON.stringify(input.body),
+          clock.now(),
+        );
+    }, 'authorize');
+  }
+
+  get(opId: string): OnlineAuthorization | undefined {
+    const row = this.#o.journal.prepare<[string], Row>('SELECT * FROM online_authorizations WHERE op_id = ?').get(opId);
+    return row ? toRow(row) : undefined;
+  }
+
+  /** Rows still waiting for the server's answer, oldest first. */
+  pending(): OnlineAuthorization[] {
+    return this.#o.journal
+      .prepare<[], Row>("SELECT * FROM online_authorizations WHERE state = 'pending' ORDER BY created_at, op_id")
+      .all()
+      .map(toRow);
+  }
+
+  /** Asks the server about `opId` (again); joins an attempt already in flight. */
+  attempt(opId: string): Promise<OnlineOutcome> {
+    let running = this.#inFlight.get(opId);
+    if (!running) {
+      running = this.#attempt(opId).finally(() => this.#inFlight.delete(opId));
+      this.#inFlight.set(opId, running);
+    }
+    return running;
+  }
+
+  /** Asks again about every pending row, one at a time, oldest first. */
+  async retry(): Promise<OnlineOutcome[]> {
+    const out: OnlineOutcome[] = [];
+    for (const row of this.pending()) out.push(await this.attempt(row.opId));
+    return out;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  async #attempt(opId: string): Promise<OnlineOutcome> {
+    const row = this.get(opId);
+    if (!row) throw new RangeError(`no online authorization ${opId}`);
+    if (row.state !== 'pending') return outcomeOf(this.#o.journal, row);
+    const credentials = this.#o.credentials();
+    if (!credentials) throw new NotEnrolledError();
+    const { journal, clock, transport, timeoutMs } = this.#o;
+    const at = clock.now();
+    journal.transaction(() => {
+      journal
+        .prepare('UPDATE online_authorizations SET attempts = attempts + 1, last_attempt_at = ? WHERE op_id = ?')
+        .run(at, opId);
+    });
+    const req: AuthorizeRequest = {
+      device: credentials.deviceId,
+      opId,
+      at,
+      sig: signMessage(authorizeMessage(credentials.deviceId, opId, at, row.request), credentials.key),
+      request: row.request,
+    };
+    let answer: Awaited<ReturnType<NonNullable<Transport['authorize']>>>;
+    try {
+      if (!transport.authorize) throw new TransportError('network', 'this transport cannot reach POST /v1/authorize');
+      answer = await transport.authorize(req, timeoutMs);
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+      return this.#stillPending(opId, error.message);
+    }
+    if (!answer.ok) {
+      if (answer.error.retryable) return this.#stillPending(opId, `${answer.error.code}: ${answer.error.message}`);
+      return this.#decide(opId, 'refused', { reason: answer.error.code, message: answer.error.message });
+    }
+    const body = answer.body;
+    if (body.opId !== opId) return this.#stillPending(opId, `the server answered about op ${body.opId}`);
+    switch (body.status) {
+      case 'pending':
+        return this.#stillPending(opId, 'the server has no final answer yet');
+      case 'declined':
+        return this.#decide(opId, 'declined', {
+          reason: body.reason ?? 'declined',
+          message: body.message ?? 'declined by the server',
+        });
+      case 'approved': {
+        const current = this.get(opId);
+        if (current?.state !== 'pending') return outcomeOf(journal, current ?? row);
+        if (typeof body.authorizationId !== 'string') return this.#stillPending(opId, 'approval without an id');
+        const decidedAt = clock.now();
+        this.#o.recordApproved(current, body, (op) => {
+          journal
+            .prepare(
+              `UPDATE online_authorizations SET state = 'approved', authorization_id = ?, decided_at = ?, recorded_seq = ?,
+                 last_error = NULL
+               WHERE op_id = ? AND state = 'pending'`,
+            )
+            .run(body.authorizationId, decidedAt, op.seq, opId);
+        });
+        return outcomeOf(journal, this.get(opId) as OnlineAuthorization);
+      }
+    }
+  }
+
+  #stillPending(opId: string, error: string): OnlineOutcome {
+    this.#o.journal.transaction(() => {
+      this.#o.journal.prepare('UPDATE online_authorizations SET last_error = ? WHERE op_id = ?').run(error, opId);
+    });
+    return { state: 'pending_confirmation', opId, lastError: error };
+  }
+
+  #decide(opId: string, state: 'declined' | 'refused', d: { reason: string; message: string }): OnlineOutcome {
+    this.#o.journal.transaction(() => {
+      this.#o.journal
+        .prepare(
+          `UPDATE online_authorizations SET state = ?, reason = ?, message = ?, decided_at = ?
+           WHERE op_id = ? AND state = 'pending'`,
+        )
+        .run(state, d.reason, d.message, this.#o.clock.now(), opId);
+    });
+    return outcomeOf(this.#o.journal, this.get(opId) as OnlineAuthorization);
+  }
+}
+
+/** The clerk's view of a stored row. An approved row whose op is missing reads as pending: never a receipt without the op. */
+export function outcomeOf(journal: Journal, row: OnlineAuthorization): OnlineOutcome {
+  switch (row.state) {
+    case 'pending':
+      return { state: 'pending_confirmation', opId: row.opId, lastError: row.lastError };
+    case 'declined':
+      return { state: 'declined', opId: row.opId, reason: row.reason ?? 'declined', message: row.message ?? '' };
+    case 'refused':
+      return { state: 'refused', opId: row.opId, code: row.reason ?? 'invalid_request', message: row.message ?? '' };
+    case 'approved': {
+      const receipt = receiptOf(journal, row);
+      return receipt
+        ? { state: 'approved', opId: row.opId, receipt }
+        : { state: 'pending_confirmation', opId: row.opId, lastError: 'approved op not found in the journal' };
+    }
+  }
+}
