@@ -79,7 +79,14 @@ const closed = (overrides: Record<string, unknown> = {}) => ({
 
 describe('op kinds', () => {
   it('lists exactly the kinds that have body schemas', () => {
-    assert.deepEqual([...OP_KINDS].sort(), ['cash.moved', 'sale.recorded', 'shift.closed', 'shift.opened']);
+    assert.deepEqual([...OP_KINDS].sort(), [
+      'cash.moved',
+      'sale.recorded',
+      'shift.closed',
+      'shift.opened',
+      'wallet.refunded',
+      'wallet.topped_up',
+    ]);
     assert.deepEqual(OP_KINDS, Object.keys(OP_BODY_SCHEMAS));
   });
 
@@ -95,6 +102,25 @@ describe('op kinds', () => {
       'cash.moved': cashMoved('safe_drop', 5_000, { note: 'to the safe' }),
       'shift.opened': opened(),
       'shift.closed': closed({ note: 'counted twice' }),
+      'wallet.topped_up': {
+        shift: SHIFT,
+        currency: 'EUR',
+        wristband: '04A1B2C3D4E5F6',
+        amount: 2_000,
+        counter: 1,
+        balanceBefore: 0,
+        paid: 'cash',
+      },
+      'wallet.refunded': {
+        shift: SHIFT,
+        currency: 'EUR',
+        wristband: '04A1B2C3D4E5F6',
+        amount: 500,
+        counter: 3,
+        balanceBefore: 1_000,
+        sale: SHIFT,
+        reason: 'spilled',
+      },
     };
     for (const kind of OP_KINDS) {
       assert.deepEqual(parseBody(kind, bodies[kind]), bodies[kind], kind);
@@ -241,7 +267,7 @@ describe('sale.recorded: tenders', () => {
     expectInvalid(
       () => parseBody('sale.recorded', sale(lines, [{ type: 'voucher', amount: 1_000 }])),
       'body.tenders[0].type',
-      'one of "cash", "card"',
+      'one of "cash", "card", "wristband"',
     );
   });
 
