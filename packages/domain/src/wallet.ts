@@ -169,9 +169,10 @@ export function applyWalletEntry(
     return { state, findings, applied: false };
   }
   const first = uses[0];
+  // A reused counter forks the chip's history: its neighbours then say nothing more.
   if (first)
     findings.push({ type: 'wristband_clone', reason: 'counter_reused', counter: entry.counter, otherOpId: first.opId });
-  const below = state.counters.get(entry.counter - 1) ?? [];
+  const below = first ? [] : (state.counters.get(entry.counter - 1) ?? []);
   if (below.length > 0 && !below.some((u) => u.balanceAfter === entry.balanceBefore)) {
     const n = below[0] as CounterUse;
     findings.push({
@@ -184,7 +185,7 @@ export function applyWalletEntry(
       claimed: entry.balanceBefore,
     });
   }
-  const above = state.counters.get(entry.counter + 1) ?? [];
+  const above = first ? [] : (state.counters.get(entry.counter + 1) ?? []);
   if (above.length > 0 && !above.some((u) => u.balanceBefore === entry.balanceAfter)) {
     const n = above[0] as CounterUse;
     findings.push({

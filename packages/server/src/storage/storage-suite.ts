@@ -24,6 +24,7 @@ import { createHarness, type Harness, saleBody, T0, type TestDevice } from '../t
 import { forwardingSuite } from './forwarding-suite.js';
 import { riskPolicySuite } from './risk-policy-suite.js';
 import type { EnrollmentTokenRecord, Storage, VerifiedBatch } from './storage.js';
+import { walletSuite } from './wallet-suite.js';
 
 export type OpenStorage = () => Promise<Storage>;
 /** Disposes of a storage opened by OpenStorage (closing it is up to this function). */
@@ -602,5 +603,6 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
 
     riskPolicySuite(test);
     forwardingSuite(test);
+    walletSuite(test);
   });
 }

@@ -23,6 +23,9 @@ import {
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
+import type { WalletAccountRecord } from '../../wallets/wallet-plan.js';
+import { walletRefs } from '../../wallets/wallet-plan.js';
+import { type UnblockOutcome, type UnblockRequest, unblockWrites } from '../../wallets/wallet-records.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
 import { settlementWrites, storedSettlement } from '../offline-settlement.js';
@@ -57,9 +60,12 @@ import type {
   StoredOp,
   StoreSummary,
   VerifiedBatch,
+  WalletFilter,
+  WalletView,
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
+import { SqliteWallets } from './sqlite-wallets.js';
 
 export interface SqliteStorageOptions {
   /** Database file path, or ':memory:' for tests. */
@@ -92,6 +98,7 @@ export class SqliteStorage implements Storage {
   readonly #db: Database.Database;
   readonly #crashHook: SqliteStorageOptions['crashHook'];
   #stmts: ReturnType<typeof prepareStatements> | null = null;
+  #walletStmts: SqliteWallets | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -108,6 +115,11 @@ export class SqliteStorage implements Storage {
     return this.#stmts;
   }
 
+  get #w(): SqliteWallets {
+    if (!this.#walletStmts) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#walletStmts;
+  }
+
   async migrate(): Promise<void> {
     const db = this.#db;
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
@@ -121,6 +133,7 @@ export class SqliteStorage implements Storage {
       }).immediate();
     });
     this.#stmts = prepareStatements(db);
+    this.#walletStmts = new SqliteWallets(db);
   }
 
   async ping(): Promise<void> {
@@ -253,7 +266,7 @@ export class SqliteStorage implements Storage {
     for (const r of s.shiftsForBatch.all(JSON.stringify(shiftRefs(batch.ops)), device.id) as Row[]) {
       shifts.set(r.id as string, toShift(r));
     }
-    const facts: IngestFacts = { device, byId, bySeq, shifts };
+    const facts: IngestFacts = { device, byId, bySeq, shifts, wallets: this.#w.facts(walletRefs(batch.ops)) };
     const plan = planIngest(batch, facts, now, newId);
 
     const textOf = canonicalTexts(batch);
@@ -341,6 +354,7 @@ export class SqliteStorage implements Storage {
       );
     }
     s.insertExceptions.insert(plan.exceptions, exceptionValues);
+    this.#w.write(plan);
     const d = plan.device;
     s.updateDeviceHead.run(
       d.highWater,
@@ -557,6 +571,28 @@ export class SqliteStorage implements Storage {
           s.insertExceptions.insert([x], exceptionValues);
         }
         return { settlement, settledNow: true };
+      })
+      .immediate();
+  }
+
+  async getWallet(wristband: string): Promise<WalletView | null> {
+    return this.#w.view(wristband);
+  }
+
+  async listWallets(filter: WalletFilter): Promise<WalletAccountRecord[]> {
+    return this.#w.list(filter);
+  }
+
+  async unblockWallet(request: UnblockRequest): Promise<UnblockOutcome | null> {
+    return this.#db
+      .transaction((): UnblockOutcome | null => {
+        const account = this.#w.account(request.wristband);
+        if (!account) return null;
+        const writes = unblockWrites(account, request);
+        if (!writes) return { account, unblockedNow: false };
+        this.#w.upsert(writes.account);
+        this.#s.insertLedger.insert([writes.ledger], ledgerValues);
+        return { account: writes.account, unblockedNow: true };
       })
       .immediate();
   }
