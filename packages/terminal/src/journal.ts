@@ -222,6 +222,16 @@ export class Journal {
     if (this.#db.open) this.#db.close();
   }
 
+  /**
+   * Prepares a statement on the journal's connection, for modules that keep
+   * their own tables in the journal (wristband.ts). Writes belong inside
+   * `transaction` so they commit with the op they go with.
+   */
+  prepare(sql: string): Database.Statement {
+    if (!this.#db.open) throw new JournalClosedError(this.path);
+    return this.#db.prepare(sql);
+  }
+
   getMeta(key: string): string | null {
     return this.#stmt.getMeta.get(key)?.value ?? null;
   }

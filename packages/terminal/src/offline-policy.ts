@@ -21,6 +21,7 @@ import {
   type OfflineExposure,
   type OfflineRequest,
   recordApproval,
+  releaseSettled,
 } from '@holdfast/domain';
 import {
   type CardTender,
@@ -140,6 +141,8 @@ export class OfflinePolicy {
     placement: TerminalPlacement | null;
     currency: string;
     tenders: readonly Tender[];
+    /** The op kind evaluated (default `sale.recorded`; a card top-up is `wallet.topped_up`). */
+    kind?: string;
   }): { decision: Decision; meta: Record<string, string>; exposure: OfflineExposure } {
     const held = this.#heldPolicy();
     // An unknown placement has no merchant: no policy's scope covers it (rule policy_scope).
@@ -156,7 +159,7 @@ export class OfflinePolicy {
     const cards = input.tenders.filter((t): t is CardTender => t.type === 'card');
     for (const [index, tender] of cards.entries()) {
       const request: OfflineRequest = {
-        kind: 'sale.recorded',
+        kind: input.kind ?? 'sale.recorded',
         tender: 'card',
         amount: tender.amount,
         currency: input.currency,
@@ -171,6 +174,59 @@ export class OfflinePolicy {
       decision: { mode: 'local', outcome: 'approved', policy: ref, rule: 'within_limits' },
       meta: { [META.offlineExposure]: JSON.stringify([...exposure.approvals.values()]) },
       exposure,
+    };
+  }
+
+  /**
+   * Evaluates one wristband payment, top-up or refund (tender `wristband`,
+   * instrument = the uid) about to be recorded as op `id`. Approved: the
+   * decision and the meta to commit with the op. Otherwise throws
+   * NeedsOnlineError and nothing changes. Wristband approvals the server
+   * has confirmed are released first: once the server holds the chip
+   * write, its overspend and clone checks cover it, so it is no longer
+   * offline risk (card approvals wait for settlement notices instead).
+   */
+  authorizeWristband(input: {
+    id: string;
+    at: number;
+    deviceId: string;
+    placement: TerminalPlacement | null;
+    kind: string;
+    currency: string;
+    amount: number;
+    wristband: string;
+    isRefund?: boolean;
+  }): { decision: Decision; meta: Record<string, string>; exposure: OfflineExposure } {
+    const held = this.#heldPolicy();
+    const device: DevicePlacement = input.placement
+      ? { id: input.deviceId, ...input.placement }
+      : { id: input.deviceId, merchant: '', location: null, event: null };
+    const context = {
+      now: input.at,
+      lastServerContactAt: this.lastServerContactAt(),
+      device,
+      policyValid: held?.valid ?? false,
+    };
+    const confirmed = [...this.exposure().approvals.values()]
+      .filter((a) => a.tender === 'wristband' && this.#journal.getOp(a.id)?.state === 'confirmed')
+      .map((a) => a.id);
+    const exposure = releaseSettled(this.exposure(), confirmed);
+    const request: OfflineRequest = {
+      kind: input.kind,
+      tender: 'wristband',
+      amount: input.amount,
+      currency: input.currency,
+      instrument: input.wristband,
+      ...(input.isRefund ? { isRefund: true } : {}),
+    };
+    const decided = evaluateOffline(held?.signed ?? null, exposure, request, context);
+    if (decided.outcome !== 'approve') throw new NeedsOnlineError(decided.rule, decided.message, decided.policy);
+    const grown = recordApproval(exposure, request, input.at, input.id);
+    const ref = held ? policyRef(held.signed.policy) : null;
+    return {
+      decision: { mode: 'local', outcome: 'approved', policy: ref, rule: 'within_limits' },
+      meta: { [META.offlineExposure]: JSON.stringify([...grown.approvals.values()]) },
+      exposure: grown,
     };
   }
 
