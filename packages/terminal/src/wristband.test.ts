@@ -88,6 +88,13 @@ function loaded(t: Terminal, amount = 10_000): SimulatedWristband {
   return band;
 }
 
+/** The stored body of op `id` (asserting it exists). */
+function bodyOf<T>(t: Terminal, id: string): T {
+  const entry = t.getOp(id);
+  assert.ok(entry, `op ${id} is in the journal`);
+  return entry.op.body as T;
+}
+
 function refused(fn: () => unknown, rule: string): void {
   assert.throws(fn, (e: unknown) => e instanceof NeedsOnlineError && e.rule === rule, `expected ${rule}`);
 }
@@ -109,16 +116,15 @@ describe('wristband: paying, topping up, refunding', () => {
       const band = new SimulatedWristband(UID, 'EUR');
       const top = t.topUpWristband({ reader: band, amount: 3_000, paid: 'cash' });
       assert.deepEqual(band.image(), { uid: UID, balance: 3_000, counter: 1, currency: 'EUR' });
-      const topOp = t.getOp(top.op.id)?.op;
-      assert.equal((topOp?.body as WalletToppedUpBody).counter, 1);
-      assert.deepEqual(topOp?.decision, NO_DECISION, 'cash in the drawer needs no risk check');
+      assert.equal(bodyOf<WalletToppedUpBody>(t, top.op.id).counter, 1);
+      assert.deepEqual(t.getOp(top.op.id)?.op.decision, NO_DECISION, 'cash in the drawer needs no risk check');
       assert.equal(t.currentShift()?.cashIn, 3_000);
 
       const paid = pay(t, band, 1_200);
       assert.equal(paid.chipWritten, true);
       assert.deepEqual(band.image(), { uid: UID, balance: 1_800, counter: 2, currency: 'EUR' });
       const sale = t.getOp(paid.op.id)?.op;
-      assert.deepEqual((sale?.body as SaleBody).tenders, [
+      assert.deepEqual(bodyOf<SaleBody>(t, paid.op.id).tenders, [
         { type: 'wristband', amount: 1_200, wristband: UID, counter: 2, balanceBefore: 3_000 },
       ]);
       assert.equal(sale?.decision.mode, 'local');
@@ -136,7 +142,7 @@ describe('wristband: paying, topping up, refunding', () => {
         cash: { amount: 500, tendered: 1_000 },
       });
       assert.equal(band.image().balance, 9_000);
-      assert.equal((h.terminal.getOp(r.op.id)?.op.body as SaleBody).tenders.length, 2);
+      assert.equal(bodyOf<SaleBody>(h.terminal, r.op.id).tenders.length, 2);
     }));
 
   test('balance: exactly the balance pays, one unit more is refused and records nothing', () =>
@@ -349,7 +355,8 @@ describe('wristband: chip writes and power cuts', () => {
       assert.equal(next.chipWritten, true);
       assert.deepEqual(band.image(), { uid: UID, balance: 500, counter: 3, currency: 'EUR' });
       assert.deepEqual(t.pendingWristbandWrites(), []);
-      assert.equal((t.getOp(next.op.id)?.op.body as SaleBody).tenders[0]?.type === 'wristband' && 3, 3);
+      const tender = bodyOf<SaleBody>(t, next.op.id).tenders[0];
+      assert.equal(tender?.type === 'wristband' ? tender.counter : null, 3, 'the next sale read the finished write');
     }));
 
   for (const point of ['record:before-commit', 'record:after-commit'] as CrashPoint[]) {

@@ -24,7 +24,6 @@
  * `applyWristbandNotice`) and `wristband_writes` (the chip writes ops
  * promised).
  */
-import type Database from 'better-sqlite3';
 import { WristbandRefusedError, WristbandWriteError } from './errors.js';
 import type { Journal } from './journal.js';
 
@@ -142,47 +141,24 @@ type Row = Record<string, unknown>;
 /** The journal tables of wristbands. Writes join the caller's journal transaction. */
 export class WristbandStore {
   readonly #journal: Journal;
-  #s: Record<string, Database.Statement> | null = null;
+  #s: WristbandStatements | null = null;
 
   constructor(journal: Journal) {
     this.#journal = journal;
   }
 
-  get #stmt(): Record<string, Database.Statement> {
-    if (!this.#s) {
-      const j = this.#journal;
-      this.#s = {
-        blocked: j.prepare('SELECT * FROM blocked_wristbands WHERE wristband = ?'),
-        allBlocked: j.prepare('SELECT * FROM blocked_wristbands ORDER BY wristband'),
-        block: j.prepare(
-          'INSERT OR REPLACE INTO blocked_wristbands (wristband, reason, exception_id, blocked_at) VALUES (?, ?, ?, ?)',
-        ),
-        unblock: j.prepare('DELETE FROM blocked_wristbands WHERE wristband = ?'),
-        insertWrite: j.prepare(
-          `INSERT INTO wristband_writes (op_id, wristband, kind, amount, counter, balance_before, balance_after, sale,
-                                         recorded_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ),
-        pendingFor: j.prepare(
-          'SELECT * FROM wristband_writes WHERE wristband = ? AND written_at IS NULL ORDER BY counter',
-        ),
-        allPending: j.prepare('SELECT * FROM wristband_writes WHERE written_at IS NULL ORDER BY recorded_at, op_id'),
-        written: j.prepare('UPDATE wristband_writes SET written_at = ? WHERE op_id = ? AND written_at IS NULL'),
-        refundedOf: j.prepare(
-          "SELECT coalesce(sum(amount), 0) AS n FROM wristband_writes WHERE kind = 'refund' AND sale = ? AND wristband = ?",
-        ),
-      };
-    }
+  get #stmt(): WristbandStatements {
+    this.#s ??= prepareStatements(this.#journal);
     return this.#s;
   }
 
   isBlocked(uid: string): BlockedWristband | null {
-    const r = this.#stmt.blocked?.get(uid) as Row | undefined;
+    const r = this.#stmt.blocked.get(uid) as Row | undefined;
     return r ? toBlocked(r) : null;
   }
 
   blocked(): BlockedWristband[] {
-    return (this.#stmt.allBlocked?.all() as Row[]).map(toBlocked);
+    return (this.#stmt.allBlocked.all() as Row[]).map(toBlocked);
   }
 
   /**
@@ -201,12 +177,12 @@ export class WristbandStore {
       const exceptionId = typeof d.exceptionId === 'string' ? d.exceptionId : null;
       const held = this.isBlocked(uid);
       if (held && held.reason === reason && held.exceptionId === exceptionId) return false;
-      this.#journal.transaction(() => this.#stmt.block?.run(uid, reason, exceptionId, held?.blockedAt ?? at));
+      this.#journal.transaction(() => this.#stmt.block.run(uid, reason, exceptionId, held?.blockedAt ?? at));
       return true;
     }
     if (type === 'wristband.unblocked') {
       if (!this.isBlocked(uid)) return false;
-      this.#journal.transaction(() => this.#stmt.unblock?.run(uid));
+      this.#journal.transaction(() => this.#stmt.unblock.run(uid));
       return true;
     }
     return false;
@@ -214,7 +190,7 @@ export class WristbandStore {
 
   /** Records the chip write op `write.opId` promises; call inside the op's journal transaction. */
   promise(write: Omit<PendingChipWrite, 'writtenAt'>): void {
-    this.#stmt.insertWrite?.run(
+    this.#stmt.insertWrite.run(
       write.opId,
       write.wristband,
       write.kind,
@@ -228,17 +204,17 @@ export class WristbandStore {
   }
 
   pending(uid?: string): PendingChipWrite[] {
-    const rows = (uid === undefined ? this.#stmt.allPending?.all() : this.#stmt.pendingFor?.all(uid)) as Row[];
+    const rows = (uid === undefined ? this.#stmt.allPending.all() : this.#stmt.pendingFor.all(uid)) as Row[];
     return rows.map(toWrite);
   }
 
   markWritten(opId: string, at: number): void {
-    this.#journal.transaction(() => this.#stmt.written?.run(at, opId));
+    this.#journal.transaction(() => this.#stmt.written.run(at, opId));
   }
 
   /** Refunds this terminal already credited to `uid` for sale `sale`. */
   refundedOf(sale: string, uid: string): number {
-    return Number((this.#stmt.refundedOf?.get(sale, uid) as Row).n);
+    return Number((this.#stmt.refundedOf.get(sale, uid) as Row).n);
   }
 
   /**
@@ -270,6 +246,31 @@ export class WristbandStore {
     return chip;
   }
 }
+
+function prepareStatements(journal: Journal) {
+  return {
+    blocked: journal.prepare('SELECT * FROM blocked_wristbands WHERE wristband = ?'),
+    allBlocked: journal.prepare('SELECT * FROM blocked_wristbands ORDER BY wristband'),
+    block: journal.prepare(
+      'INSERT OR REPLACE INTO blocked_wristbands (wristband, reason, exception_id, blocked_at) VALUES (?, ?, ?, ?)',
+    ),
+    unblock: journal.prepare('DELETE FROM blocked_wristbands WHERE wristband = ?'),
+    insertWrite: journal.prepare(
+      `INSERT INTO wristband_writes (op_id, wristband, kind, amount, counter, balance_before, balance_after, sale,
+                                         recorded_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    pendingFor: journal.prepare(
+      'SELECT * FROM wristband_writes WHERE wristband = ? AND written_at IS NULL ORDER BY counter',
+    ),
+    allPending: journal.prepare('SELECT * FROM wristband_writes WHERE written_at IS NULL ORDER BY recorded_at, op_id'),
+    written: journal.prepare('UPDATE wristband_writes SET written_at = ? WHERE op_id = ? AND written_at IS NULL'),
+    refundedOf: journal.prepare(
+      "SELECT coalesce(sum(amount), 0) AS n FROM wristband_writes WHERE kind = 'refund' AND sale = ? AND wristband = ?",
+    ),
+  };
+}
+type WristbandStatements = ReturnType<typeof prepareStatements>;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
