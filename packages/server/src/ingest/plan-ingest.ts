@@ -19,7 +19,9 @@
  *       unknown kind / invalid body → rejected (stored, no effect but an exception)
  *       else                        → accepted: ledger event, projections
  *                                      (a sale whose decision says "approved locally"
- *                                       also lists its card tenders as offline payments)
+ *                                       also lists its card tenders as offline payments;
+ *                                       each chip write, a wristband tender or a wallet.*
+ *                                       op, goes to its wallet: wallets/wallet-plan.ts)
  *
  * Facts recorded offline have already happened, so an op that breaks a
  * shift rule (a sale on a closed shift, a drawer count that does not match)
