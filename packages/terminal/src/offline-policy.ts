@@ -155,7 +155,7 @@ export class OfflinePolicy {
       device,
       policyValid: held?.valid ?? false,
     };
-    let exposure = this.exposure();
+    let exposure = this.#unconfirmed();
     const cards = input.tenders.filter((t): t is CardTender => t.type === 'card');
     for (const [index, tender] of cards.entries()) {
       const request: OfflineRequest = {
@@ -207,10 +207,7 @@ export class OfflinePolicy {
       device,
       policyValid: held?.valid ?? false,
     };
-    const confirmed = [...this.exposure().approvals.values()]
-      .filter((a) => a.tender === 'wristband' && this.#journal.getOp(a.id)?.state === 'confirmed')
-      .map((a) => a.id);
-    const exposure = releaseSettled(this.exposure(), confirmed);
+    const exposure = this.#unconfirmed();
     const request: OfflineRequest = {
       kind: input.kind,
       tender: 'wristband',
@@ -233,6 +230,19 @@ export class OfflinePolicy {
   /** After the op carrying `authorizeCardSale`'s meta committed. */
   committed(exposure: OfflineExposure): void {
     this.#exposure = exposure;
+  }
+
+  /**
+   * The exposure without the wristband approvals whose ops the server has
+   * confirmed (its overspend and clone checks cover them from then on). The
+   * release is committed with the next approval's op.
+   */
+  #unconfirmed(): OfflineExposure {
+    const exposure = this.exposure();
+    const confirmed = [...exposure.approvals.values()]
+      .filter((a) => a.tender === 'wristband' && this.#journal.getOp(a.id)?.state === 'confirmed')
+      .map((a) => a.id);
+    return confirmed.length === 0 ? exposure : releaseSettled(exposure, confirmed);
   }
 
   #heldPolicy(): HeldPolicy | null {

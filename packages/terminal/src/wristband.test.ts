@@ -35,6 +35,7 @@ interface Limits {
   maxCount?: number;
   velocity?: { count: number; windowMs: number } | null;
   refundAbove?: number | null;
+  deviceMaxCount?: number;
 }
 
 function policy(l: Limits = {}): RiskPolicy {
@@ -50,8 +51,9 @@ function policy(l: Limits = {}): RiskPolicy {
     currency: 'EUR',
     offline: {
       maxOfflineMs: 4 * HOUR,
-      device: { maxAmount: 100_000, maxCount: 100 },
+      device: { maxAmount: 100_000, maxCount: l.deviceMaxCount ?? 100 },
       tenders: {
+        card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } },
         wristband: {
           floorLimit: l.floorLimit ?? 2_000,
           instrument: {
@@ -67,8 +69,13 @@ function policy(l: Limits = {}): RiskPolicy {
 }
 
 /** An enrolled terminal holding a policy with `limits` (none: no policy), a shift open. */
-async function till(limits: Limits | null = {}): Promise<Harness> {
-  const h = await createHarness({ enroll: false, autoSync: false, placement: PLACEMENT });
+async function till(limits: Limits | null = {}, enforceCards = false): Promise<Harness> {
+  const h = await createHarness({
+    enroll: false,
+    autoSync: false,
+    placement: PLACEMENT,
+    ...(enforceCards ? { offlineCardPolicy: 'enforce' as const } : {}),
+  });
   h.server.policyKeys = { [KEY_ID]: SERVER_KEY.publicKey };
   h.server.policy = limits ? signPolicy(policy(limits), SERVER_KEY.privateKey, KEY_ID) : null;
   await h.terminal.enroll(h.server.createToken());
@@ -290,6 +297,25 @@ describe('wristband: the risk policy offline (tenders.wristband)', () => {
       pay(h.terminal, band, 100);
       assert.equal(h.terminal.offlineExposure().count, 1);
     }));
+});
+
+test('device caps count wristband and card approvals together; confirmed wristband ones free them for cards too', async () => {
+  const h = await till({ deviceMaxCount: 2 }, true);
+  try {
+    const band = loaded(h.terminal);
+    pay(h.terminal, band, 100);
+    pay(h.terminal, band, 100);
+    const card = {
+      lines: beer(1_000),
+      tenders: [{ type: 'card' as const, amount: 1_000, token: 'tok_test_a', brand: 'visa' as const, last4: '4242' }],
+    };
+    refused(() => h.terminal.recordSale(card), 'device_count');
+    await h.terminal.syncNow();
+    h.terminal.recordSale(card);
+    assert.equal(h.terminal.offlineExposure().count, 1, 'only the card approval is held');
+  } finally {
+    await h.cleanup();
+  }
 });
 
 describe('wristband: blocked list', () => {
