@@ -44,6 +44,8 @@ import {
   type ShiftClosedBody,
   type ShiftOpenedBody,
   type SignedPolicy,
+  saleLineSchema,
+  schema,
   type Tender,
   type TopUpMethod,
   uuidv7,
@@ -432,13 +434,15 @@ export class Terminal {
     cash?: { amount: number; tendered: number };
   }): WristbandReceipt {
     const shift = this.#requireOpenShift();
+    // The lines first: the wristband's share is computed from them.
+    const lines = schema.array(saleLineSchema, { minItems: 1, maxItems: 500 }).parse(input.lines, 'lines');
     let total = 0;
-    for (const line of Array.isArray(input.lines) ? input.lines : []) {
-      total += line.qty * line.unitPrice - (line.discount ?? 0);
-    }
+    for (const line of lines) total += line.qty * line.unitPrice - (line.discount ?? 0);
     const amount = total - (input.cash?.amount ?? 0);
     if (!Number.isSafeInteger(amount) || amount < 1) {
-      throw new ValidationError('cash.amount', `less than the sale total (${total})`, String(input.cash?.amount));
+      throw input.cash
+        ? new ValidationError('cash.amount', `less than the sale total (${total})`, String(input.cash.amount))
+        : new ValidationError('lines', 'a sale total of at least 1', String(total));
     }
     const chip = this.#chipFor(input.reader, shift.currency);
     if (chip.balance < amount) {
@@ -452,7 +456,7 @@ export class Terminal {
       ...(input.cash ? [{ type: 'cash' as const, ...input.cash }] : []),
       { type: 'wristband', amount, wristband: chip.uid, counter: chip.counter + 1, balanceBefore: chip.balance },
     ];
-    const body: SaleBody = { shift: shift.id, currency: shift.currency, lines: input.lines, total, tenders };
+    const body: SaleBody = { shift: shift.id, currency: shift.currency, lines, total, tenders };
     const op = this.#record('sale.recorded', body, NO_DECISION, (id, at, deviceId) => {
       const authorized = this.#policy.authorizeWristband({
         id,

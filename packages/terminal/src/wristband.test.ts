@@ -167,6 +167,28 @@ describe('wristband: paying, topping up, refunding', () => {
       assert.equal(band.image().balance, 0);
     }));
 
+  test('bad input names the field and records nothing', () =>
+    withTill({}, (h) => {
+      const band = loaded(h.terminal);
+      const seq = h.terminal.status().latestSeq;
+      const field = (fn: () => unknown, name: string) =>
+        assert.throws(fn, (e: unknown) => e instanceof ValidationError && e.field === name, name);
+      field(() => h.terminal.payWithWristband({ lines: [], reader: band }), 'lines');
+      field(
+        () => h.terminal.payWithWristband({ lines: [{ sku: '', name: 'x', qty: 1, unitPrice: 1 }], reader: band }),
+        'lines[0].sku',
+      );
+      field(() => h.terminal.payWithWristband({ lines: beer(0), reader: band }), 'lines');
+      field(
+        () => h.terminal.payWithWristband({ lines: beer(500), reader: band, cash: { amount: 500, tendered: 500 } }),
+        'cash.amount',
+      );
+      field(() => h.terminal.topUpWristband({ reader: band, amount: 0, paid: 'cash' }), 'body.amount');
+      field(() => h.terminal.topUpWristband({ reader: band, amount: 100, paid: 'card' }), 'body.card');
+      assert.equal(h.terminal.status().latestSeq, seq);
+      assert.equal(band.image().counter, 1);
+    }));
+
   test('a wristband of another currency is refused', () =>
     withTill({}, (h) => {
       const band = new SimulatedWristband(UID, 'USD', 5_000, 3);
