@@ -213,9 +213,12 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   const operatorToken = readFileSync(tokenFile, 'utf8').trim();
   const db = new PostgresStorage({ connectionString: url });
   storages.push(db);
+  // Every migration once, in order (their number grows as migrations are added).
+  const applied = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+  assert.ok(applied.length >= 4, `migrations applied: ${applied.length}`);
   assert.deepEqual(
-    await db.query('SELECT version FROM schema_migrations ORDER BY version'),
-    [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }],
+    applied,
+    applied.map((_, i) => ({ version: i + 1 })),
     'migrated once',
   );
   assert.equal((await db.query('SELECT id FROM server_keys')).length, 1, 'one policy-signing key between them');
@@ -399,6 +402,6 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   // `holdfast migrate` on the live database: nothing to do, same version.
   const migrate = CliProcess.start('migrate', ['migrate', '--database-url', url]);
   assert.equal((await migrate.exited).code, 0, migrate.stderr);
-  assert.match(migrate.lines.join('\n'), /postgres schema at version 5/);
+  assert.match(migrate.lines.join('\n'), new RegExp(`postgres schema at version ${applied.length} `));
   assert.ok(!migrate.lines.join('\n').includes(new URL(url).password), 'the password is not printed');
 });

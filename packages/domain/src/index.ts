@@ -1,5 +1,5 @@
 /**
- * @holdfast/domain — pure rules: shifts and cash drawers, offline
+ * @holdfast/domain — pure rules: shifts and cash drawers, wristband wallets, offline
  * authorization against a risk policy and the exposure bound, the retry
  * backoff schedule, and the Clock and Random abstractions everything else
  * is given.
@@ -13,3 +13,4 @@ export * from './injected-bugs.js';
 export * from './random.js';
 export * from './risk.js';
 export * from './shift.js';
+export * from './wallet.js';

@@ -14,6 +14,7 @@ import { DOMAIN_ERROR_CODES, DomainError, type DomainErrorCode } from './errors.
 import {
   applyCashMovement,
   applySale,
+  applyTopUp,
   cashVariance,
   closeShift,
   expectedCash,
@@ -126,9 +127,29 @@ describe('shift flow', () => {
     assert.equal(cashVariance(closeShift(shift, close(0))), -7_400);
   });
 
-  it('tenderSplit separates cash and card amounts', () => {
-    assert.deepEqual(tenderSplit(sale(300, 700, { change: 200 })), { cash: 300, card: 700 });
-    assert.deepEqual(tenderSplit(sale(0, 0)), { cash: 0, card: 0 });
+  it('tenderSplit separates cash, card and wristband amounts', () => {
+    assert.deepEqual(tenderSplit(sale(300, 700, { change: 200 })), { cash: 300, card: 700, wristband: 0 });
+    assert.deepEqual(tenderSplit(sale(0, 0)), { cash: 0, card: 0, wristband: 0 });
+    const band = { type: 'wristband' as const, amount: 400, wristband: '04A1B2C3', counter: 2, balanceBefore: 900 };
+    const mixed = { ...sale(300, 0), total: 700, tenders: [...sale(300, 0).tenders, band] };
+    assert.deepEqual(tenderSplit(mixed), { cash: 300, card: 0, wristband: 400 });
+  });
+
+  it('a cash top-up is cash in the drawer; a card top-up is not', () => {
+    const shift = open(1_000);
+    const topUp = {
+      shift: shift.id,
+      currency: shift.currency,
+      wristband: '04A1B2C3',
+      amount: 2_000,
+      counter: 1,
+      balanceBefore: 0,
+      paid: 'cash' as const,
+    };
+    assert.equal(expectedCash(applyTopUp(shift, topUp)), 3_000);
+    const card = { token: 'tok_4242abcd', brand: 'visa' as const, last4: '4242' };
+    assert.equal(expectedCash(applyTopUp(shift, { ...topUp, paid: 'card', card })), 1_000);
+    assert.throws(() => applyTopUp(closeShift(shift, close(1_000)), topUp), /closed/);
   });
 
   it('never changes the shift it is given', () => {

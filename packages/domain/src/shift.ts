@@ -8,7 +8,14 @@
  * The terminal uses these rules to refuse an op that cannot belong to its
  * shift; the server uses them to project shifts and flag variances.
  */
-import type { CashMovedBody, SaleBody, ShiftClosedBody, ShiftOpenedBody } from '@holdfast/protocol';
+import type {
+  CashMovedBody,
+  SaleBody,
+  ShiftClosedBody,
+  ShiftOpenedBody,
+  WalletRefundedBody,
+  WalletToppedUpBody,
+} from '@holdfast/protocol';
 import { DomainError } from './errors.js';
 
 export interface Shift {
@@ -43,15 +50,17 @@ export function openShift(id: string, body: ShiftOpenedBody): Shift {
   };
 }
 
-/** How a sale's total was paid: cash and card amounts. */
-export function tenderSplit(sale: SaleBody): { cash: number; card: number } {
+/** How a sale's total was paid: cash, card and wristband amounts. */
+export function tenderSplit(sale: SaleBody): { cash: number; card: number; wristband: number } {
   let cash = 0;
   let card = 0;
+  let wristband = 0;
   for (const t of sale.tenders) {
     if (t.type === 'cash') cash += t.amount;
-    else card += t.amount;
+    else if (t.type === 'card') card += t.amount;
+    else wristband += t.amount;
   }
-  return { cash, card };
+  return { cash, card, wristband };
 }
 
 function requireOpen(shift: Shift, ref: string, currency: string): void {
@@ -87,6 +96,22 @@ export function applyCashMovement(shift: Shift, move: CashMovedBody, options: { 
   return move.direction === 'in'
     ? { ...shift, cashIn: shift.cashIn + move.amount }
     : { ...shift, cashOut: shift.cashOut + move.amount };
+}
+
+/**
+ * A wristband top-up taken at this till. Cash paid for it is in the drawer,
+ * so it counts as cash in (expected cash at close includes it); a card
+ * top-up leaves the drawer as it is.
+ */
+export function applyTopUp(shift: Shift, topUp: WalletToppedUpBody): Shift {
+  requireOpen(shift, topUp.shift, topUp.currency);
+  return topUp.paid === 'cash' ? { ...shift, cashIn: shift.cashIn + topUp.amount } : { ...shift };
+}
+
+/** A refund credited back onto a wristband: no cash moves, but it belongs to an open shift. */
+export function applyWalletRefund(shift: Shift, refund: WalletRefundedBody): Shift {
+  requireOpen(shift, refund.shift, refund.currency);
+  return { ...shift };
 }
 
 export function closeShift(shift: Shift, close: ShiftClosedBody): Shift {

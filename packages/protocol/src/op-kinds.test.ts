@@ -85,6 +85,8 @@ describe('op kinds', () => {
       'shift.closed',
       'shift.opened',
       'ticket.issued',
+      'wallet.refunded',
+      'wallet.topped_up',
     ]);
     assert.deepEqual(OP_KINDS, Object.keys(OP_BODY_SCHEMAS));
   });
@@ -108,6 +110,25 @@ describe('op kinds', () => {
         selections: [{ event: 'e1', market: 'match_result', selection: 'home', odds: 250 }],
         potentialPayout: 2_500,
         authorization: 'auth-1',
+      },
+      'wallet.topped_up': {
+        shift: SHIFT,
+        currency: 'EUR',
+        wristband: '04A1B2C3D4E5F6',
+        amount: 2_000,
+        counter: 1,
+        balanceBefore: 0,
+        paid: 'cash',
+      },
+      'wallet.refunded': {
+        shift: SHIFT,
+        currency: 'EUR',
+        wristband: '04A1B2C3D4E5F6',
+        amount: 500,
+        counter: 3,
+        balanceBefore: 1_000,
+        sale: SHIFT,
+        reason: 'spilled',
       },
     };
     for (const kind of OP_KINDS) {
@@ -255,7 +276,7 @@ describe('sale.recorded: tenders', () => {
     expectInvalid(
       () => parseBody('sale.recorded', sale(lines, [{ type: 'voucher', amount: 1_000 }])),
       'body.tenders[0].type',
-      'one of "cash", "card"',
+      'one of "cash", "card", "wristband"',
     );
   });
 

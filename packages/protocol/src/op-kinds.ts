@@ -23,6 +23,15 @@ const currency = () =>
   });
 const text = (maxLength: number, minLength = 0) => s.string({ minLength, maxLength });
 
+const cardToken = () =>
+  s.string({
+    minLength: 8,
+    maxLength: 128,
+    pattern: /^[A-Za-z0-9_\-:.]+$/,
+    patternRule: 'token of letters, digits and _-:.',
+  });
+const cardLast4 = () => s.string({ minLength: 4, maxLength: 4, pattern: /^[0-9]{4}$/, patternRule: '4 digits' });
+
 export const CARD_BRANDS = ['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'maestro', 'other'] as const;
 
 export const saleLineSchema = s.object({
@@ -45,14 +54,9 @@ export const cashTenderSchema = s.object({
 /** How a card is identified wherever it is charged: a processor token, never a card number. */
 export const CARD_FIELDS = {
   /** A processor token for the card. Never a card number. */
-  token: s.string({
-    minLength: 8,
-    maxLength: 128,
-    pattern: /^[A-Za-z0-9_\-:.]+$/,
-    patternRule: 'token of letters, digits and _-:.',
-  }),
+  token: cardToken(),
   brand: s.oneOf(CARD_BRANDS),
-  last4: s.string({ minLength: 4, maxLength: 4, pattern: /^[0-9]{4}$/, patternRule: '4 digits' }),
+  last4: cardLast4(),
 };
 
 export const cardTenderSchema = s.object({
@@ -61,7 +65,48 @@ export const cardTenderSchema = s.object({
   ...CARD_FIELDS,
 });
 
-export const tenderSchema = s.taggedUnion('type', { cash: cashTenderSchema, card: cardTenderSchema });
+/**
+ * A stored-value wristband's uid as its reader reports it: 4 to 32 bytes,
+ * upper-case hex (ISO 14443 uids are 4, 7 or 10 bytes; room for longer ids).
+ */
+export const wristbandUid = () =>
+  s.string({
+    minLength: 8,
+    maxLength: 64,
+    pattern: /^(?:[0-9A-F]{2}){4,32}$/,
+    patternRule: 'upper-case hex uid of 4..32 bytes',
+  });
+
+/**
+ * The chip's write counter after a write. Each write (debit, top-up,
+ * refund) sets it to the previous value + 1; a blank wristband holds 0.
+ * See docs/wristbands.md for what the server concludes from it.
+ */
+export const chipCounter = () => s.int({ min: 1, max: 2_147_483_647 });
+
+/**
+ * A payment from a stored-value wristband. The terminal read the chip
+ * (`balanceBefore`, counter `counter - 1`), wrote `balanceBefore - amount`
+ * and `counter`; both readings are evidence the server checks against the
+ * other ops of the same wristband.
+ */
+export const wristbandTenderSchema = s.refine(
+  s.object({
+    type: s.literal('wristband'),
+    amount: positiveAmount(),
+    wristband: wristbandUid(),
+    counter: chipCounter(),
+    /** The chip's balance read before this debit, minor units. */
+    balanceBefore: amount(),
+  }),
+  (t) => (t.balanceBefore < t.amount ? ['balanceBefore', `at least the tender amount (${t.amount})`] : null),
+);
+
+export const tenderSchema = s.taggedUnion('type', {
+  cash: cashTenderSchema,
+  card: cardTenderSchema,
+  wristband: wristbandTenderSchema,
+});
 
 export const saleBodySchema = s.refine(
   s.object({
@@ -93,6 +138,14 @@ export const saleBodySchema = s.refine(
       paid += tender.amount;
     }
     if (paid !== sale.total) return ['tenders', `amounts summing to the total (${sale.total}), got ${paid}`];
+    // One chip write per wristband per sale: two tenders of one wristband would share a counter.
+    const seen = new Set<string>();
+    for (let i = 0; i < sale.tenders.length; i++) {
+      const tender = sale.tenders[i] as s.Infer<typeof tenderSchema>;
+      if (tender.type !== 'wristband') continue;
+      if (seen.has(tender.wristband)) return [`tenders[${i}].wristband`, 'a wristband at most once per sale'];
+      seen.add(tender.wristband);
+    }
     return null;
   },
 );
@@ -169,12 +222,68 @@ export const ticketIssuedBodySchema = s.refine(
   },
 );
 
+export const TOP_UP_METHODS = ['cash', 'card'] as const;
+export type TopUpMethod = (typeof TOP_UP_METHODS)[number];
+
+/** The card that paid a card top-up (a processor token, never a card number). */
+export const topUpCardSchema = s.object({
+  token: cardToken(),
+  brand: s.oneOf(CARD_BRANDS),
+  last4: cardLast4(),
+});
+
+/**
+ * Money loaded onto a wristband at a till or a top-up booth. The terminal
+ * read the chip (`balanceBefore`, counter `counter - 1`) and wrote
+ * `balanceBefore + amount` and `counter`. Paid in cash (into the shift's
+ * drawer) or by card (`card` given, and only then).
+ */
+export const walletToppedUpBodySchema = s.refine(
+  s.object({
+    shift: uuid(),
+    currency: currency(),
+    wristband: wristbandUid(),
+    amount: positiveAmount(),
+    counter: chipCounter(),
+    balanceBefore: amount(),
+    paid: s.oneOf(TOP_UP_METHODS),
+    card: s.optional(topUpCardSchema),
+  }),
+  (t) => {
+    if (t.balanceBefore + t.amount > MAX_AMOUNT) return ['amount', `a balance after top-up at most ${MAX_AMOUNT}`];
+    if (t.paid === 'card' && t.card === undefined) return ['card', 'required when paid is "card"'];
+    if (t.paid !== 'card' && t.card !== undefined) return ['card', 'only when paid is "card"'];
+    return null;
+  },
+);
+
+/**
+ * A refund of a sale credited back onto the wristband that paid it. The
+ * terminal wrote `balanceBefore + amount` and `counter`.
+ */
+export const walletRefundedBodySchema = s.refine(
+  s.object({
+    shift: uuid(),
+    currency: currency(),
+    wristband: wristbandUid(),
+    amount: positiveAmount(),
+    counter: chipCounter(),
+    balanceBefore: amount(),
+    /** Id of the `sale.recorded` op refunded (paid with this wristband). */
+    sale: uuid(),
+    reason: s.optional(text(200)),
+  }),
+  (t) => (t.balanceBefore + t.amount > MAX_AMOUNT ? ['amount', `a balance after refund at most ${MAX_AMOUNT}`] : null),
+);
+
 export const OP_BODY_SCHEMAS = {
   'sale.recorded': saleBodySchema,
   'cash.moved': cashMovedBodySchema,
   'shift.opened': shiftOpenedBodySchema,
   'shift.closed': shiftClosedBodySchema,
   'ticket.issued': ticketIssuedBodySchema,
+  'wallet.topped_up': walletToppedUpBodySchema,
+  'wallet.refunded': walletRefundedBodySchema,
 } as const;
 
 export type OpKind = keyof typeof OP_BODY_SCHEMAS;
@@ -185,6 +294,9 @@ export type SaleLine = s.Infer<typeof saleLineSchema>;
 export type Tender = s.Infer<typeof tenderSchema>;
 export type CashTender = s.Infer<typeof cashTenderSchema>;
 export type CardTender = s.Infer<typeof cardTenderSchema>;
+export type WristbandTender = s.Infer<typeof wristbandTenderSchema>;
+export type WalletToppedUpBody = s.Infer<typeof walletToppedUpBodySchema>;
+export type WalletRefundedBody = s.Infer<typeof walletRefundedBodySchema>;
 export type CashMovedBody = s.Infer<typeof cashMovedBodySchema>;
 export type ShiftOpenedBody = s.Infer<typeof shiftOpenedBodySchema>;
 export type ShiftClosedBody = s.Infer<typeof shiftClosedBodySchema>;
@@ -196,6 +308,8 @@ export interface OpBodies {
   'shift.opened': ShiftOpenedBody;
   'shift.closed': ShiftClosedBody;
   'ticket.issued': TicketIssuedBody;
+  'wallet.topped_up': WalletToppedUpBody;
+  'wallet.refunded': WalletRefundedBody;
 }
 
 export function isKnownKind(kind: string): kind is OpKind {

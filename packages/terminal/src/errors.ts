@@ -199,3 +199,38 @@ export class FeedError extends Error {
     this.retryable = 'code' in error ? error.retryable : true;
   }
 }
+
+/**
+ * A wristband payment, top-up or refund the terminal refused before
+ * recording anything (no seq used, chip untouched). `code` says why:
+ * `wristband_blocked` (the server blocked it), `insufficient_balance`,
+ * `currency` (the chip holds another currency), `no_chip` (nothing to
+ * read), `refund_not_allowed` (the sale was not paid by this wristband, or
+ * is refunded already up to that amount).
+ */
+export class WristbandRefusedError extends Error {
+  override readonly name = 'WristbandRefusedError';
+  constructor(
+    readonly code: 'wristband_blocked' | 'insufficient_balance' | 'currency' | 'no_chip' | 'refund_not_allowed',
+    message: string,
+    readonly wristband: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The chip could not be written (taken away mid-write, or its counter
+ * moved since it was read). The op IS recorded: the write is finished the
+ * next time this wristband is read on this terminal (docs/wristbands.md).
+ */
+export class WristbandWriteError extends Error {
+  override readonly name = 'WristbandWriteError';
+  constructor(
+    readonly wristband: string,
+    readonly opId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -98,10 +98,18 @@ const PAYMENT_TYPES = new Set(['payment.settled', 'payment.declined']);
 export class DeviceFeed {
   readonly #journal: Journal;
   readonly #policy: OfflinePolicy;
+  readonly #onNotice: (item: FeedNotice, now: number) => void;
 
-  constructor(journal: Journal, policy: OfflinePolicy) {
+  /**
+   * `onNotice` is called for each notice the first time it is kept, inside
+   * the transaction that keeps it and advances the cursor (e.g. the
+   * terminal's wristband block list), so a notice is applied exactly when
+   * its cursor advance commits.
+   */
+  constructor(journal: Journal, policy: OfflinePolicy, onNotice: (item: FeedNotice, now: number) => void = () => {}) {
     this.#journal = journal;
     this.#policy = policy;
+    this.#onNotice = onNotice;
   }
 
   /** The cursor: the ledger position up to which the feed was applied (0 before the first poll). */
@@ -222,6 +230,7 @@ export class DeviceFeed {
               .changes > 0
           ) {
             notices.push(item);
+            this.#onNotice(item, now);
           }
           continue;
         }

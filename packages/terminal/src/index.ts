@@ -23,6 +23,8 @@ export {
   TerminalClosedError,
   TransportError,
   type TransportErrorCode,
+  WristbandRefusedError,
+  WristbandWriteError,
 } from './errors.js';
 export { LIVE_MAX_OPS, LIVE_WINDOW_MS, laneOf } from './exchange.js';
 export {
@@ -48,10 +50,23 @@ export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState 
 export type { Blocked, ConfirmedOp } from './outbox.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';
-export { FEED_POLL_MIN_INTERVAL_MS, POLICY_REFRESH_MIN_INTERVAL_MS, Terminal } from './terminal.js';
+export {
+  FEED_POLL_MIN_INTERVAL_MS,
+  POLICY_REFRESH_MIN_INTERVAL_MS,
+  Terminal,
+  type WristbandReceipt,
+} from './terminal.js';
 export type { TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 export { type FakeDevice, FakeServer, type FakeServerOptions } from './testing/fake-server.js';
 export { type Fault, FaultyTransport, type RequestLogEntry, type Route } from './testing/faulty-transport.js';
 export { MANUAL_CLOCK_START, ManualClock, settle } from './testing/manual-clock.js';
 export type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
+export {
+  type BlockedWristband,
+  type ChipImage,
+  type ChipWrite,
+  type PendingChipWrite,
+  SimulatedWristband,
+  type WristbandReader,
+} from './wristband.js';

@@ -123,6 +123,30 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX online_authorizations_pending ON online_authorizations (created_at) WHERE state = 'pending';
   `,
+  // Wristbands (wristband.ts): the blocked list the feed keeps current, and each chip write an op
+  // promised, committed with the op, so a write cut short is finished the next time the chip is read.
+  `
+  CREATE TABLE blocked_wristbands (
+    wristband TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    exception_id TEXT,
+    blocked_at INTEGER NOT NULL
+  );
+  CREATE TABLE wristband_writes (
+    op_id TEXT PRIMARY KEY,
+    wristband TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('debit', 'topup', 'refund')),
+    amount INTEGER NOT NULL,
+    counter INTEGER NOT NULL,
+    balance_before INTEGER NOT NULL,
+    balance_after INTEGER NOT NULL,
+    sale TEXT,
+    recorded_at INTEGER NOT NULL,
+    written_at INTEGER
+  );
+  CREATE INDEX wristband_writes_pending ON wristband_writes (wristband) WHERE written_at IS NULL;
+  CREATE INDEX wristband_writes_sale ON wristband_writes (sale) WHERE sale IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -151,6 +151,8 @@ export class OfflinePolicy {
     placement: TerminalPlacement | null;
     currency: string;
     tenders: readonly Tender[];
+    /** The op kind evaluated (default `sale.recorded`; a card top-up is `wallet.topped_up`). */
+    kind?: string;
   }): { decision: Decision; meta: Record<string, string>; exposure: OfflineExposure } {
     const held = this.#heldPolicy();
     // An unknown placement has no merchant: no policy's scope covers it (rule policy_scope).
@@ -163,11 +165,11 @@ export class OfflinePolicy {
       device,
       policyValid: held?.valid ?? false,
     };
-    let exposure = this.exposure();
+    let exposure = this.#unconfirmed();
     const cards = input.tenders.filter((t): t is CardTender => t.type === 'card');
     for (const [index, tender] of cards.entries()) {
       const request: OfflineRequest = {
-        kind: 'sale.recorded',
+        kind: input.kind ?? 'sale.recorded',
         tender: 'card',
         amount: tender.amount,
         currency: input.currency,
@@ -197,9 +199,72 @@ export class OfflinePolicy {
     return { meta: { [META.offlineExposure]: JSON.stringify([...after.approvals.values()]) }, exposure: after };
   }
 
-  /** After the op carrying `authorizeCardSale`'s meta (or `release`'s) committed. */
+  /**
+   * Evaluates one wristband payment, top-up or refund (tender `wristband`,
+   * instrument = the uid) about to be recorded as op `id`. Approved: the
+   * decision and the meta to commit with the op. Otherwise throws
+   * NeedsOnlineError and nothing changes. Wristband approvals the server
+   * has confirmed are released first: once the server holds the chip
+   * write, its overspend and clone checks cover it, so it is no longer
+   * offline risk (card approvals wait for settlement notices instead).
+   */
+  authorizeWristband(input: {
+    id: string;
+    at: number;
+    deviceId: string;
+    placement: TerminalPlacement | null;
+    kind: string;
+    currency: string;
+    amount: number;
+    wristband: string;
+    isRefund?: boolean;
+  }): { decision: Decision; meta: Record<string, string>; exposure: OfflineExposure } {
+    const held = this.#heldPolicy();
+    const device: DevicePlacement = input.placement
+      ? { id: input.deviceId, ...input.placement }
+      : { id: input.deviceId, merchant: '', location: null, event: null };
+    const context = {
+      now: input.at,
+      lastServerContactAt: this.lastServerContactAt(),
+      device,
+      policyValid: held?.valid ?? false,
+    };
+    const exposure = this.#unconfirmed();
+    const request: OfflineRequest = {
+      kind: input.kind,
+      tender: 'wristband',
+      amount: input.amount,
+      currency: input.currency,
+      instrument: input.wristband,
+      ...(input.isRefund ? { isRefund: true } : {}),
+    };
+    const decided = evaluateOffline(held?.signed ?? null, exposure, request, context);
+    if (decided.outcome !== 'approve') throw new NeedsOnlineError(decided.rule, decided.message, decided.policy);
+    const grown = recordApproval(exposure, request, input.at, input.id);
+    const ref = held ? policyRef(held.signed.policy) : null;
+    return {
+      decision: { mode: 'local', outcome: 'approved', policy: ref, rule: 'within_limits' },
+      meta: { [META.offlineExposure]: JSON.stringify([...grown.approvals.values()]) },
+      exposure: grown,
+    };
+  }
+
+  /** After the op carrying `authorizeCardSale`'s, `authorizeWristband`'s or `release`'s meta committed. */
   committed(exposure: OfflineExposure): void {
     this.#exposure = exposure;
+  }
+
+  /**
+   * The exposure without the wristband approvals whose ops the server has
+   * confirmed (its overspend and clone checks cover them from then on). The
+   * release is committed with the next approval's op.
+   */
+  #unconfirmed(): OfflineExposure {
+    const exposure = this.exposure();
+    const confirmed = [...exposure.approvals.values()]
+      .filter((a) => a.tender === 'wristband' && this.#journal.getOp(a.id)?.state === 'confirmed')
+      .map((a) => a.id);
+    return confirmed.length === 0 ? exposure : releaseSettled(exposure, confirmed);
   }
 
   #heldPolicy(): HeldPolicy | null {

@@ -14,6 +14,8 @@
 import {
   applyCashMovement,
   applySale,
+  applyTopUp,
+  applyWalletRefund,
   type Clock,
   closeShift,
   cryptoRandom,
@@ -26,6 +28,7 @@ import {
 } from '@holdfast/domain';
 import {
   type BetSelection,
+  type CardTender,
   type CashMovedBody,
   type CashMovementReason,
   type Decision,
@@ -49,10 +52,15 @@ import {
   type ShiftClosedBody,
   type ShiftOpenedBody,
   type SignedPolicy,
+  saleLineSchema,
+  schema,
   type Tender,
+  type TopUpMethod,
   ticketAuthorizationSchema,
   uuidv7,
   ValidationError,
+  type WalletRefundedBody,
+  type WalletToppedUpBody,
 } from '@holdfast/protocol';
 import { ConnectivityMonitor } from './connectivity.js';
 import { Emitter } from './emitter.js';
@@ -67,6 +75,7 @@ import {
   SimulatedCrashError,
   TerminalClosedError,
   TransportError,
+  WristbandRefusedError,
 } from './errors.js';
 import { Exchange } from './exchange.js';
 import { DeviceFeed, type FeedNotice, type FeedPollResult, type PostAuthDecline } from './feed.js';
@@ -81,6 +90,38 @@ import { SyncLoop, type SyncState } from './sync-loop.js';
 import { type ResolvedOptions, resolveOptions, type TerminalOptions } from './terminal-options.js';
 import type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 import type { Transport } from './transport.js';
+import {
+  type BlockedWristband,
+  type ChipImage,
+  type PendingChipWrite,
+  type WristbandReader,
+  WristbandStore,
+} from './wristband.js';
+
+/** What a wristband payment, top-up or refund did. */
+export interface WristbandReceipt {
+  op: RecordedOp;
+  /** The chip after the write, or as read if the write did not happen. */
+  chip: ChipImage;
+  /**
+   * False: the op IS recorded but the chip write failed (wristband pulled
+   * away); it is finished the next time this wristband is read here.
+   */
+  chipWritten: boolean;
+  writeError: string | null;
+}
+
+/** The chip part of recording an op: decided once the op id and time are known. */
+type ChipPlan = (
+  id: string,
+  at: number,
+  deviceId: string,
+) => {
+  decision: Decision;
+  meta: Record<string, string>;
+  exposure: OfflineExposure | null;
+  write: Omit<PendingChipWrite, 'opId' | 'recordedAt' | 'writtenAt'>;
+};
 
 /** The decision of an op the server approved online (POST /v1/authorize). */
 const ONLINE_APPROVED: Decision = Object.freeze({ mode: 'online', outcome: 'approved', policy: null });
@@ -106,6 +147,7 @@ export class Terminal {
   #closed = false;
   #lastStatusKey = '';
   readonly #policy: OfflinePolicy;
+  readonly #wristbands: WristbandStore;
   readonly #enforceCards: boolean;
   readonly #placement: TerminalPlacement | null;
   readonly #onError: (error: unknown) => void;
@@ -168,9 +210,13 @@ export class Terminal {
     this.#onError = onError;
     this.#events = new Emitter<TerminalEvents>((error) => onError(error));
     this.#policy = new OfflinePolicy(journal);
+    this.#wristbands = new WristbandStore(journal);
     this.#enforceCards = config.offlineCardPolicy === 'enforce';
     this.#placement = options.placement ? Object.freeze({ ...options.placement }) : null;
-    this.#feed = new DeviceFeed(journal, this.#policy);
+    // Wristband notices (blocks, unblocks) update the block list in the transaction that keeps them.
+    this.#feed = new DeviceFeed(journal, this.#policy, (item, now) => {
+      if (item.type.startsWith('wristband.')) this.#wristbands.applyNotice(item.type, item.data, now);
+    });
     // Only an enforcing terminal asks for policies and its feed on its own, so 'off' terminals send what they always sent.
     if (this.#enforceCards) {
       this.#events.on('sync', (event) => {
@@ -203,9 +249,23 @@ export class Terminal {
             ),
             authorization,
           };
-          return this.#record('ticket.issued', body as OpBodies['ticket.issued'], ONLINE_APPROVED, row.opId, also);
+          return this.#record(
+            'ticket.issued',
+            body as OpBodies['ticket.issued'],
+            ONLINE_APPROVED,
+            null,
+            row.opId,
+            also,
+          );
         }
-        return this.#record('sale.recorded', row.body as OpBodies['sale.recorded'], ONLINE_APPROVED, row.opId, also);
+        return this.#record(
+          'sale.recorded',
+          row.body as OpBodies['sale.recorded'],
+          ONLINE_APPROVED,
+          null,
+          row.opId,
+          also,
+        );
       },
     });
     // A successful sync means the server is reachable: ask again about what is pending confirmation.
@@ -458,22 +518,27 @@ export class Terminal {
   }
 
   /**
-   * Records an op; `id` and `also` only for an online approval (online.ts):
-   * the op takes the id the server approved, and `also` marks the
-   * authorization recorded in the same journal transaction. Such an op
-   * changes the local shift only if its shift is still the open one (a late
-   * approval after the shift closed is still the fact; the server reconciles).
+   * Records an op. `chip` only for a wristband op (wristband.ts): it decides
+   * the op under the policy's wristband limits and names the chip write the
+   * op promises, committed with it. `givenId` and `also` only for an online
+   * approval (online.ts): the op takes the id the server approved, and
+   * `also` marks the authorization recorded in the same journal
+   * transaction. Such an op changes the local shift only if its shift is
+   * still the open one (a late approval after the shift closed is still the
+   * fact; the server reconciles).
    */
   #record<K extends OpKind>(
     kind: K,
     body: OpBodies[K],
     decision: Decision = NO_DECISION,
+    chip: ChipPlan | null = null,
     givenId?: string,
     also?: (op: Op) => void,
   ): RecordedOp {
     const credentials = this.#assertCanRecord();
     if (!isKnownKind(kind)) throw new ValidationError('kind', `one of ${OP_KINDS.join(', ')}`, String(kind));
     const parsed = parseBody(kind, body);
+    if (!chip) refuseChipOps(kind, parsed);
     const checkedDecision = decisionSchema.parse(decision, 'decision');
     // A device clock outside the protocol's range would make an op no server can accept, blocking the chain.
     const at = epochMs().parse(this.#clock.now(), 'at');
@@ -497,16 +562,37 @@ export class Terminal {
       exposure = authorized.exposure;
       Object.assign(meta, authorized.meta);
     }
-    const op = this.#journal.append({
-      id,
-      device: credentials.deviceId,
-      kind,
-      body: parsed as Record<string, unknown>,
-      at,
-      decision: opDecision,
-      ...(Object.keys(meta).length > 0 ? { meta } : {}),
-      ...(also ? { also } : {}),
-    });
+    const planned = chip ? chip(id, at, credentials.deviceId) : null;
+    if (planned) {
+      opDecision = planned.decision;
+      exposure = planned.exposure;
+      Object.assign(meta, planned.meta);
+    }
+    // The op, its exposure and the chip write it promises commit together (see wristband.ts).
+    const op = planned
+      ? this.#journal.transaction(() => {
+          const appended = this.#journal.append({
+            id,
+            device: credentials.deviceId,
+            kind,
+            body: parsed as Record<string, unknown>,
+            at,
+            decision: opDecision,
+            ...(Object.keys(meta).length > 0 ? { meta } : {}),
+          });
+          this.#wristbands.promise({ ...planned.write, opId: id, recordedAt: at });
+          return appended;
+        }, 'record')
+      : this.#journal.append({
+          id,
+          device: credentials.deviceId,
+          kind,
+          body: parsed as Record<string, unknown>,
+          at,
+          decision: opDecision,
+          ...(Object.keys(meta).length > 0 ? { meta } : {}),
+          ...(also ? { also } : {}),
+        });
     if (shift) this.#shift = shift;
     if (exposure) this.#policy.committed(exposure);
     const recorded: RecordedOp = { id, seq: op.seq, kind, hash: op.hash, at, state: 'pending' };
@@ -615,6 +701,214 @@ export class Terminal {
       .finally(() => {
         this.#retryingOnline = null;
       });
+  }
+
+  /**
+   * Pays a sale with a wristband: `cash` (optional) pays part, the chip the
+   * rest. Reads the chip (finishing a write an earlier op left pending),
+   * refuses before recording anything (WristbandRefusedError: blocked, other
+   * currency, balance too low; NeedsOnlineError: outside the risk policy's
+   * wristband limits, e.g. no policy, floor limit, per-wristband caps), then
+   * journals the op and writes the chip (docs/wristbands.md).
+   */
+  payWithWristband(input: {
+    lines: SaleLine[];
+    reader: WristbandReader;
+    cash?: { amount: number; tendered: number };
+  }): WristbandReceipt {
+    const shift = this.#requireOpenShift();
+    // The lines first: the wristband's share is computed from them.
+    const lines = schema.array(saleLineSchema, { minItems: 1, maxItems: 500 }).parse(input.lines, 'lines');
+    let total = 0;
+    for (const line of lines) total += line.qty * line.unitPrice - (line.discount ?? 0);
+    const amount = total - (input.cash?.amount ?? 0);
+    if (!Number.isSafeInteger(amount) || amount < 1) {
+      throw input.cash
+        ? new ValidationError('cash.amount', `less than the sale total (${total})`, String(input.cash.amount))
+        : new ValidationError('lines', 'a sale total of at least 1', String(total));
+    }
+    const chip = this.#chipFor(input.reader, shift.currency);
+    if (chip.balance < amount) {
+      throw new WristbandRefusedError(
+        'insufficient_balance',
+        `wristband ${chip.uid} holds ${chip.balance}, the sale needs ${amount} ${shift.currency}`,
+        chip.uid,
+      );
+    }
+    const tenders: Tender[] = [
+      ...(input.cash ? [{ type: 'cash' as const, ...input.cash }] : []),
+      { type: 'wristband', amount, wristband: chip.uid, counter: chip.counter + 1, balanceBefore: chip.balance },
+    ];
+    const body: SaleBody = { shift: shift.id, currency: shift.currency, lines, total, tenders };
+    const op = this.#record('sale.recorded', body, NO_DECISION, (id, at, deviceId) => {
+      const authorized = this.#policy.authorizeWristband({
+        id,
+        at,
+        deviceId,
+        placement: this.placement(),
+        kind: 'sale.recorded',
+        currency: shift.currency,
+        amount,
+        wristband: chip.uid,
+      });
+      return { ...authorized, write: chipWrite(chip, 'debit', amount, null) };
+    });
+    return this.#writeChip(input.reader, chip, op, chip.balance - amount);
+  }
+
+  /**
+   * Loads money onto a wristband. A cash top-up needs no risk check (the
+   * cash is in the drawer, counted at close); a card top-up is a card
+   * payment and follows the card path (`offlineCardPolicy`). Refused,
+   * before recording, for a blocked wristband or another currency.
+   */
+  topUpWristband(input: {
+    reader: WristbandReader;
+    amount: number;
+    paid: TopUpMethod;
+    card?: { token: string; brand: CardTender['brand']; last4: string };
+  }): WristbandReceipt {
+    const shift = this.#requireOpenShift();
+    const chip = this.#chipFor(input.reader, shift.currency);
+    const body: WalletToppedUpBody = {
+      shift: shift.id,
+      currency: shift.currency,
+      wristband: chip.uid,
+      amount: input.amount,
+      counter: chip.counter + 1,
+      balanceBefore: chip.balance,
+      paid: input.paid,
+      ...(input.card ? { card: input.card } : {}),
+    };
+    const op = this.#record('wallet.topped_up', body, NO_DECISION, (id, at, deviceId) => {
+      const write = chipWrite(chip, 'topup', input.amount, null);
+      if (input.paid !== 'card' || !input.card || !this.#enforceCards) {
+        return { decision: NO_DECISION, meta: {}, exposure: null, write };
+      }
+      const authorized = this.#policy.authorizeCardSale({
+        id,
+        at,
+        deviceId,
+        placement: this.placement(),
+        currency: shift.currency,
+        kind: 'wallet.topped_up',
+        tenders: [{ type: 'card', amount: input.amount, ...input.card }],
+      });
+      return { ...authorized, write };
+    });
+    return this.#writeChip(input.reader, chip, op, chip.balance + input.amount);
+  }
+
+  /**
+   * Credits a refund of `sale` (recorded on this terminal, paid with this
+   * wristband) back onto the wristband: at most what the wristband paid,
+   * less refunds already credited. Under the risk policy like a payment
+   * (`online.refundAbove` applies).
+   */
+  refundToWristband(input: {
+    reader: WristbandReader;
+    sale: string;
+    amount: number;
+    reason?: string;
+  }): WristbandReceipt {
+    const shift = this.#requireOpenShift();
+    const chip = this.#chipFor(input.reader, shift.currency);
+    const stored = this.#journal.getOp(input.sale);
+    const paid =
+      stored?.op.kind === 'sale.recorded'
+        ? ((stored.op.body as SaleBody).tenders.find((t) => t.type === 'wristband' && t.wristband === chip.uid)
+            ?.amount ?? 0)
+        : 0;
+    const left = paid - this.#wristbands.refundedOf(input.sale, chip.uid);
+    if (paid === 0 || input.amount > left) {
+      throw new WristbandRefusedError(
+        'refund_not_allowed',
+        paid === 0
+          ? `sale ${input.sale} was not paid with wristband ${chip.uid} on this terminal`
+          : `at most ${left} ${shift.currency} of sale ${input.sale} is left to refund`,
+        chip.uid,
+      );
+    }
+    const body: WalletRefundedBody = {
+      shift: shift.id,
+      currency: shift.currency,
+      wristband: chip.uid,
+      amount: input.amount,
+      counter: chip.counter + 1,
+      balanceBefore: chip.balance,
+      sale: input.sale,
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    };
+    const op = this.#record('wallet.refunded', body, NO_DECISION, (id, at, deviceId) => {
+      const authorized = this.#policy.authorizeWristband({
+        id,
+        at,
+        deviceId,
+        placement: this.placement(),
+        kind: 'wallet.refunded',
+        currency: shift.currency,
+        amount: input.amount,
+        wristband: chip.uid,
+        isRefund: true,
+      });
+      return { ...authorized, write: chipWrite(chip, 'refund', input.amount, input.sale) };
+    });
+    return this.#writeChip(input.reader, chip, op, chip.balance + input.amount);
+  }
+
+  /**
+   * Applies a `wristband.blocked` / `wristband.unblocked` item of the device
+   * feed (data as in the server's ledger event). Returns true if the
+   * blocked list changed. Called by the feed dispatch.
+   */
+  applyWristbandNotice(type: string, data: unknown): boolean {
+    this.#assertOpen();
+    return this.#wristbands.applyNotice(type, data, this.#clock.now());
+  }
+
+  /** The wristbands the server blocked, as this terminal knows them. */
+  blockedWristbands(): BlockedWristband[] {
+    this.#assertOpen();
+    return this.#wristbands.blocked();
+  }
+
+  /** Chip writes recorded ops promised that have not reached their chip yet. */
+  pendingWristbandWrites(): PendingChipWrite[] {
+    this.#assertOpen();
+    return this.#wristbands.pending();
+  }
+
+  /** Reads the chip (finishing a pending write first) and refuses a blocked or foreign one. */
+  #chipFor(reader: WristbandReader, currency: string): ChipImage {
+    const chip = this.#wristbands.readSettled(reader, this.#clock.now());
+    const blocked = this.#wristbands.isBlocked(chip.uid);
+    if (blocked) {
+      throw new WristbandRefusedError(
+        'wristband_blocked',
+        `wristband ${chip.uid} is blocked by the server (${blocked.reason}): send the customer to the info desk`,
+        chip.uid,
+      );
+    }
+    if (chip.currency !== currency) {
+      throw new WristbandRefusedError(
+        'currency',
+        `wristband ${chip.uid} holds ${chip.currency}, this till takes ${currency}`,
+        chip.uid,
+      );
+    }
+    return chip;
+  }
+
+  /** Writes the chip after the op committed; a failed write leaves it pending (finished at the next read). */
+  #writeChip(reader: WristbandReader, read: ChipImage, op: RecordedOp, balance: number): WristbandReceipt {
+    const counter = read.counter + 1;
+    try {
+      reader.write({ uid: read.uid, expectedCounter: read.counter, balance, counter });
+    } catch (error) {
+      return { op, chip: read, chipWritten: false, writeError: error instanceof Error ? error.message : String(error) };
+    }
+    this.#wristbands.markWritten(op.id, this.#clock.now());
+    return { op, chip: { ...read, balance, counter }, chipWritten: true, writeError: null };
   }
 
   /** The open shift, or null. Survives restarts (it is committed with the op that changed it). */
@@ -790,10 +1084,20 @@ export class Terminal {
       if (open) throw new DomainError('shift_already_open', `shift ${open.id} is still open`);
       return openShift(id, body as ShiftOpenedBody);
     }
-    if (kind !== 'sale.recorded' && kind !== 'cash.moved' && kind !== 'shift.closed') return null;
+    if (
+      kind !== 'sale.recorded' &&
+      kind !== 'cash.moved' &&
+      kind !== 'shift.closed' &&
+      kind !== 'wallet.topped_up' &&
+      kind !== 'wallet.refunded'
+    ) {
+      return null;
+    }
     if (!open) throw new DomainError('no_open_shift', 'no shift is open on this terminal');
     if (kind === 'sale.recorded') return applySale(open, body as SaleBody);
     if (kind === 'cash.moved') return applyCashMovement(open, body as CashMovedBody);
+    if (kind === 'wallet.topped_up') return applyTopUp(open, body as WalletToppedUpBody);
+    if (kind === 'wallet.refunded') return applyWalletRefund(open, body as WalletRefundedBody);
     return closeShift(open, body as ShiftClosedBody);
   }
 
@@ -850,4 +1154,46 @@ export class Terminal {
     this.#lastStatusKey = key;
     this.#events.emit('status', status);
   }
+}
+
+/** The pending-write row of a chip write about to be made from `chip`. */
+function chipWrite(
+  chip: ChipImage,
+  kind: PendingChipWrite['kind'],
+  amount: number,
+  sale: string | null,
+): Omit<PendingChipWrite, 'opId' | 'recordedAt' | 'writtenAt'> {
+  return {
+    wristband: chip.uid,
+    kind,
+    amount,
+    counter: chip.counter + 1,
+    balanceBefore: chip.balance,
+    balanceAfter: kind === 'debit' ? chip.balance - amount : chip.balance + amount,
+    sale,
+  };
+}
+
+/**
+ * Wristband ops change a chip: only payWithWristband, topUpWristband and
+ * refundToWristband record them, because they write the chip too.
+ */
+function refuseChipOps(kind: OpKind, body: OpBodies[OpKind]): void {
+  if (kind === 'wallet.topped_up' || kind === 'wallet.refunded') {
+    throw new ValidationError(
+      'kind',
+      `not ${kind}: recorded with topUpWristband / refundToWristband (the chip is written too)`,
+      kind,
+    );
+  }
+  if (kind !== 'sale.recorded') return;
+  (body as SaleBody).tenders.forEach((t, i) => {
+    if (t.type === 'wristband') {
+      throw new ValidationError(
+        `body.tenders[${i}].type`,
+        'not "wristband": recorded with payWithWristband (the chip is written too)',
+        'wristband',
+      );
+    }
+  });
 }

@@ -5,6 +5,7 @@
 import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema, ValidationError } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
+import { registerWalletRoutes } from '../wallets/wallet-api.js';
 import {
   AbandonedError,
   Admission,
@@ -248,6 +249,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         const device = raw === undefined ? null : uuidParam(raw, 'query.device');
         return { shifts: await service.storage.listShifts(device) };
       });
+
+      registerWalletRoutes(admin, service);
 
       admin.get('/load', async () => admission.snapshot());
 

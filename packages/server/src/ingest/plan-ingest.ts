@@ -19,7 +19,9 @@
  *       unknown kind / invalid body → rejected (stored, no effect but an exception)
  *       else                        → accepted: ledger event, projections
  *                                      (a sale whose decision says "approved locally"
- *                                       also lists its card tenders as offline payments)
+ *                                       also lists its card tenders as offline payments;
+ *                                       each chip write, a wristband tender or a wallet.*
+ *                                       op, goes to its wallet: wallets/wallet-plan.ts)
  *                                      a local approval is re-evaluated against the policy
  *                                      it names: a breach raises policy_breach (the op stands)
  *
@@ -30,6 +32,9 @@
 import {
   applyCashMovement,
   applySale,
+  applyTopUp,
+  applyWalletRefund,
+  balanceAfter,
   bugActive,
   closeShift,
   DomainError,
@@ -52,6 +57,12 @@ import {
 } from '@holdfast/protocol';
 import { type AuthorizationFact, claimsOnline, onlineProblem } from '../authorize/online-verification.js';
 import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
+import {
+  type WalletAccountRecord,
+  type WalletEntryRecord,
+  type WalletFacts,
+  WalletPlanner,
+} from '../wallets/wallet-plan.js';
 import {
   type ApprovedCard,
   type HeldApproval,
@@ -150,6 +161,9 @@ export const EXCEPTION_TYPES = [
   'policy_breach',
   // An op claiming an online approval the server never gave (authorize/online-verification.ts).
   'online_unverified',
+  // Wallet rules (wallets/wallet-plan.ts): each blocks the wristband.
+  'wristband_overspend',
+  'wristband_clone',
 ] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 
@@ -190,6 +204,8 @@ export interface IngestFacts {
    * claim one (`onlineClaimIds`); absent when there are none.
    */
   authorizations?: ReadonlyMap<string, AuthorizationFact>;
+  /** The wallets of the wristbands the batch writes to (`walletRefs`); absent: none known. */
+  wallets?: ReadonlyMap<string, WalletFacts>;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
@@ -238,6 +254,10 @@ export interface IngestPlan {
   cashMovements: CashMovementRecord[];
   /** Shifts created or changed, final state. */
   shifts: ShiftRecord[];
+  /** Wallet accounts created or changed, final state. */
+  wallets: WalletAccountRecord[];
+  /** Chip writes applied to wallets. */
+  walletEntries: WalletEntryRecord[];
   exceptions: ExceptionRecord[];
   device: DeviceUpdate;
 }
@@ -262,6 +282,8 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     offlinePayments: [],
     cashMovements: [],
     shifts: [],
+    wallets: [],
+    walletEntries: [],
     exceptions: [],
     device: {
       highWater: device.highWater,
@@ -278,6 +300,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
   let held: HeldExposure | null = null;
   let heldPayments = 0;
   const changedShifts = new Set<string>();
+  const wallets = new WalletPlanner(facts.wallets);
   let firstGapSeq: number | null = null;
 
   const raise = (
@@ -399,6 +422,8 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     d.gapFrom = d.highWater + 1;
   }
   for (const id of changedShifts) plan.shifts.push(shifts.get(id) as ShiftRecord);
+  plan.wallets = wallets.accounts(now);
+  plan.walletEntries = wallets.entries;
   return plan;
 
   /** Re-evaluates an accepted local approval; a breach raises policy_breach (the op stands). */
@@ -454,6 +479,48 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
       decision: op.decision,
       authorization: facts.authorizations?.get(op.id)?.status ?? null,
     });
+  }
+
+  /**
+   * Applies one chip write to its wallet: exceptions for what it reveals,
+   * and a `wristband.blocked` ledger event if it blocked the wristband.
+   */
+  function walletWrite(
+    op: Op,
+    shiftId: string,
+    w: { kind: WalletEntryRecord['kind']; tenderIndex: number; wristband: string; amount: number; currency: string },
+    counter: number,
+    before: number,
+  ): void {
+    const entry: WalletEntryRecord = {
+      opId: op.id,
+      tenderIndex: w.tenderIndex,
+      wristband: w.wristband,
+      kind: w.kind,
+      amount: w.amount,
+      currency: w.currency,
+      counter,
+      balanceBefore: before,
+      balanceAfter: balanceAfter(w.kind, before, w.amount),
+      device: device.id,
+      seq: op.seq,
+      at: op.at,
+      shiftId,
+      appliedAt: now,
+    };
+    const { blocked } = wallets.apply(entry, device.merchant, (r) => {
+      raise(r.type, 'alarm', op, r.dedupe, r.message, r.detail);
+      return (plan.exceptions[plan.exceptions.length - 1] as ExceptionRecord).id;
+    });
+    if (blocked) {
+      plan.ledger.push(
+        event(op, 'wristband.blocked', null, w.currency, null, {
+          wristband: w.wristband,
+          reason: blocked.reason,
+          exceptionId: blocked.exceptionId,
+        }),
+      );
+    }
   }
 
   /** A shift rule broke: the fact stands, an exception is raised. Other errors propagate. */
@@ -545,7 +612,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
         }
         case 'sale.recorded': {
           const body = parseBody(op.kind, op.body);
-          const { cash, card } = tenderSplit(body);
+          const { cash, card, wristband } = tenderSplit(body);
           const shift = shifts.get(body.shift);
           if (!shift || shift.device !== device.id) {
             shiftRule(
@@ -592,8 +659,29 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
             });
           }
           plan.ledger.push(
-            event(op, op.kind, body.shift, body.currency, body.total, { cash, card, lines: body.lines.length }),
+            event(op, op.kind, body.shift, body.currency, body.total, {
+              cash,
+              card,
+              lines: body.lines.length,
+              ...(wristband > 0 ? { wristband } : {}),
+            }),
           );
+          body.tenders.forEach((tender, tenderIndex) => {
+            if (tender.type !== 'wristband') return;
+            walletWrite(
+              op,
+              body.shift,
+              {
+                kind: 'debit',
+                tenderIndex,
+                wristband: tender.wristband,
+                amount: tender.amount,
+                currency: body.currency,
+              },
+              tender.counter,
+              tender.balanceBefore,
+            );
+          });
           checkOnline(op, body);
           break;
         }
@@ -615,6 +703,65 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
             }),
           );
           checkOnline(op, body);
+          break;
+        }
+        case 'wallet.topped_up':
+        case 'wallet.refunded': {
+          const body = op.kind === 'wallet.topped_up' ? parseBody(op.kind, op.body) : parseBody(op.kind, op.body);
+          const shift = shifts.get(body.shift);
+          if (!shift || shift.device !== device.id) {
+            shiftRule(
+              new DomainError(
+                'no_open_shift',
+                `${op.kind} refers to shift ${body.shift}, which this device never opened`,
+              ),
+            );
+          } else {
+            try {
+              updateShift('paid' in body ? applyTopUp(shift, body) : applyWalletRefund(shift, body));
+            } catch (error) {
+              shiftRule(error);
+            }
+          }
+          const isTopUp = 'paid' in body;
+          plan.ledger.push(
+            event(op, op.kind, body.shift, body.currency, body.amount, {
+              wristband: body.wristband,
+              counter: body.counter,
+              ...(isTopUp ? { paid: body.paid } : { sale: body.sale }),
+            }),
+          );
+          walletWrite(
+            op,
+            body.shift,
+            {
+              kind: isTopUp ? 'topup' : 'refund',
+              tenderIndex: 0,
+              wristband: body.wristband,
+              amount: body.amount,
+              currency: body.currency,
+            },
+            body.counter,
+            body.balanceBefore,
+          );
+          // A card top-up approved offline is a card payment the processor has not seen: forward it like a sale's.
+          if (isTopUp && body.card && op.decision.mode === 'local' && op.decision.outcome === 'approved') {
+            plan.offlinePayments.push({
+              opId: op.id,
+              tenderIndex: 0,
+              device: device.id,
+              seq: op.seq,
+              tender: 'card',
+              amount: body.amount,
+              currency: body.currency,
+              brand: body.card.brand,
+              last4: body.card.last4,
+              token: body.card.token,
+              policy: op.decision.policy,
+              approvedAt: op.at,
+              receivedAt: now,
+            });
+          }
           break;
         }
         case 'cash.moved': {

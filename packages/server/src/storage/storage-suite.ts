@@ -27,6 +27,7 @@ import { forwardingSuite } from './forwarding-suite.js';
 import { policyBreachSuite } from './policy-breach-suite.js';
 import { riskPolicySuite } from './risk-policy-suite.js';
 import type { EnrollmentTokenRecord, Storage, VerifiedBatch } from './storage.js';
+import { walletSuite } from './wallet-suite.js';
 
 export type OpenStorage = () => Promise<Storage>;
 /** Disposes of a storage opened by OpenStorage (closing it is up to this function). */
@@ -608,5 +609,6 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
     deviceFeedSuite(test);
     policyBreachSuite(test);
     authorizationsSuite(test);
+    walletSuite(test);
   });
 }

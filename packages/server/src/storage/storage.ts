@@ -21,6 +21,8 @@ import type {
   StoredResult,
 } from '@holdfast/protocol';
 import type { ExceptionRecord, LedgerEvent, OfflinePaymentRecord, ShiftRecord } from '../ingest/plan-ingest.js';
+import type { WalletAccountRecord, WalletEntryRecord } from '../wallets/wallet-plan.js';
+import type { UnblockOutcome, UnblockRequest } from '../wallets/wallet-records.js';
 import type {
   AuthorizationFinish,
   AuthorizationRecord,
@@ -29,6 +31,23 @@ import type {
   BettingConfigRecord,
   SelectionLiability,
 } from './authorizations.js';
+
+export type { UnblockOutcome, UnblockRequest } from '../wallets/wallet-records.js';
+
+/** A wristband's wallet with its entries (in counter order, then op id). */
+export interface WalletView {
+  account: WalletAccountRecord;
+  entries: WalletEntryRecord[];
+}
+
+export interface WalletFilter {
+  /** Page after this wristband uid (uids ascending). */
+  after?: string;
+  /** 1..1000. */
+  limit: number;
+  /** Only blocked (true) or only unblocked (false) wallets. */
+  blocked?: boolean;
+}
 
 export type StorageKind = 'sqlite' | 'postgres';
 
@@ -381,4 +400,14 @@ export interface Storage {
   getBettingConfig(): Promise<BettingConfigRecord | null>;
   /** Liability held per selection, by currency, event, market, selection. */
   listSelectionLiabilities(): Promise<SelectionLiability[]>;
+  /** A wristband's wallet and entries; null if no op ever wrote to it. */
+  getWallet(wristband: string): Promise<WalletView | null>;
+  /** Wallet accounts by uid. */
+  listWallets(filter: WalletFilter): Promise<WalletAccountRecord[]>;
+  /**
+   * Lifts a wristband's block in one transaction (the account row locked):
+   * the account and a `wristband.unblocked` ledger event. Not blocked:
+   * nothing written (`unblockedNow` false); null if there is no such wallet.
+   */
+  unblockWallet(request: UnblockRequest): Promise<UnblockOutcome | null>;
 }

@@ -270,4 +270,51 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (currency, event, market, selection)
   );
   `,
+  // Wristband wallets (wallets/wallet-plan.ts): one account per wristband, one entry per chip write.
+  // The balance is stored beside the totals it derives from, and the CHECK keeps them equal.
+  `
+  CREATE TABLE wallet_accounts (
+    wristband TEXT COLLATE "C" PRIMARY KEY,
+    merchant TEXT COLLATE "C",
+    currency TEXT COLLATE "C" NOT NULL,
+    topped_up BIGINT NOT NULL,
+    debited BIGINT NOT NULL,
+    refunded BIGINT NOT NULL,
+    balance BIGINT NOT NULL,
+    entries BIGINT NOT NULL,
+    max_counter BIGINT NOT NULL,
+    distinct_counters BIGINT NOT NULL,
+    overspend_op TEXT COLLATE "C",
+    blocked_reason TEXT,
+    blocked_exception TEXT COLLATE "C",
+    blocked_op TEXT COLLATE "C",
+    blocked_device TEXT COLLATE "C",
+    blocked_seq BIGINT,
+    blocked_at BIGINT,
+    first_seen_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    CHECK (balance = topped_up - debited + refunded),
+    CHECK (topped_up >= 0 AND debited >= 0 AND refunded >= 0),
+    CHECK (distinct_counters <= max_counter)
+  );
+  CREATE INDEX wallet_accounts_blocked ON wallet_accounts (wristband) WHERE blocked_reason IS NOT NULL;
+  CREATE TABLE wallet_entries (
+    op_id TEXT COLLATE "C" NOT NULL,
+    tender_index INTEGER NOT NULL,
+    wristband TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('topup', 'debit', 'refund')),
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    currency TEXT COLLATE "C" NOT NULL,
+    counter BIGINT NOT NULL,
+    balance_before BIGINT NOT NULL,
+    balance_after BIGINT NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    shift_id TEXT COLLATE "C" NOT NULL,
+    device_at BIGINT NOT NULL,
+    applied_at BIGINT NOT NULL,
+    PRIMARY KEY (op_id, tender_index)
+  );
+  CREATE INDEX wallet_entries_wristband ON wallet_entries (wristband, counter);
+  `,
 ];

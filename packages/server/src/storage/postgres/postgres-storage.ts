@@ -23,6 +23,8 @@ import { decideRedemption } from '../../enrollment.js';
 import type { ExceptionRecord, LedgerEvent, ShiftRecord } from '../../ingest/plan-ingest.js';
 import { onlineClaimIds, planIngest } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
+import { type WalletAccountRecord, walletRefs } from '../../wallets/wallet-plan.js';
+import { type UnblockOutcome, type UnblockRequest, unblockWrites } from '../../wallets/wallet-records.js';
 import type {
   AuthorizationFinish,
   AuthorizationRecord,
@@ -55,6 +57,8 @@ import type {
   StoredOp,
   StoreSummary,
   VerifiedBatch,
+  WalletFilter,
+  WalletView,
 } from '../storage.js';
 import { loadApprovalFacts } from './postgres-approvals.js';
 import { PostgresAuthorizations } from './postgres-authorizations.js';
@@ -78,6 +82,14 @@ import {
   toToken,
 } from './postgres-rows.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
+import {
+  listWallets,
+  loadWalletFacts,
+  lockWallets,
+  upsertWallet,
+  walletView,
+  writeWallets,
+} from './postgres-wallets.js';
 
 /** Connections per pool unless told otherwise; see docs/operations.md for sizing. */
 export const DEFAULT_POOL_SIZE = 10;
@@ -356,8 +368,10 @@ export class PostgresStorage implements Storage {
         const stored = await PostgresAuthorizations.load(client, claims);
         Object.assign(facts, { authorizations: new Map(stored.map((a) => [a.opId, a])) });
       }
-      const plan = planIngest(batch, { device, ...facts, ...(approvals ? { approvals } : {}) }, now, newId);
+      const wallets = await loadWalletFacts(client, walletRefs(batch.ops));
+      const plan = planIngest(batch, { device, ...facts, wallets, ...(approvals ? { approvals } : {}) }, now, newId);
       await writePlan(client, batch, plan, device.id, now);
+      await writeWallets(client, plan);
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
     });
@@ -712,6 +726,45 @@ export class PostgresStorage implements Storage {
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {
     return this.#auth.liabilities();
+  }
+
+  async getWallet(wristband: string): Promise<WalletView | null> {
+    return walletView(this.#pool, wristband);
+  }
+
+  async listWallets(filter: WalletFilter): Promise<WalletAccountRecord[]> {
+    return listWallets(this.#pool, filter);
+  }
+
+  async unblockWallet(request: UnblockRequest): Promise<UnblockOutcome | null> {
+    return this.#transaction(async (client): Promise<UnblockOutcome | null> => {
+      // The feed lock first, then the wallet's: the order ingest takes them in (no lock cycle).
+      await client.query(`SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`);
+      await lockWallets(client, [request.wristband]);
+      const view = await walletView(client, request.wristband);
+      if (!view) return null;
+      const writes = unblockWrites(view.account, request);
+      if (!writes) return { account: view.account, unblockedNow: false };
+      await upsertWallet(client, writes.account);
+      const e = writes.ledger;
+      await client.query(
+        `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          e.opId,
+          e.device,
+          e.seq,
+          e.type,
+          e.shiftId,
+          e.currency,
+          e.amount,
+          JSON.stringify(e.data),
+          e.deviceAt,
+          e.appliedAt,
+        ],
+      );
+      return { account: writes.account, unblockedNow: true };
+    });
   }
 
   async query<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {

@@ -246,4 +246,51 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (currency, event, market, selection)
   );
   `,
+  // Wristband wallets (wallets/wallet-plan.ts): one account per wristband, one entry per chip write.
+  // The balance is stored beside the totals it derives from, and the CHECK keeps them equal.
+  `
+  CREATE TABLE wallet_accounts (
+    wristband TEXT PRIMARY KEY,
+    merchant TEXT,
+    currency TEXT NOT NULL,
+    topped_up INTEGER NOT NULL,
+    debited INTEGER NOT NULL,
+    refunded INTEGER NOT NULL,
+    balance INTEGER NOT NULL,
+    entries INTEGER NOT NULL,
+    max_counter INTEGER NOT NULL,
+    distinct_counters INTEGER NOT NULL,
+    overspend_op TEXT,
+    blocked_reason TEXT,
+    blocked_exception TEXT,
+    blocked_op TEXT,
+    blocked_device TEXT,
+    blocked_seq INTEGER,
+    blocked_at INTEGER,
+    first_seen_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    CHECK (balance = topped_up - debited + refunded),
+    CHECK (topped_up >= 0 AND debited >= 0 AND refunded >= 0),
+    CHECK (distinct_counters <= max_counter)
+  );
+  CREATE INDEX wallet_accounts_blocked ON wallet_accounts (wristband) WHERE blocked_reason IS NOT NULL;
+  CREATE TABLE wallet_entries (
+    op_id TEXT NOT NULL,
+    tender_index INTEGER NOT NULL,
+    wristband TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('topup', 'debit', 'refund')),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    currency TEXT NOT NULL,
+    counter INTEGER NOT NULL,
+    balance_before INTEGER NOT NULL,
+    balance_after INTEGER NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    shift_id TEXT NOT NULL,
+    device_at INTEGER NOT NULL,
+    applied_at INTEGER NOT NULL,
+    PRIMARY KEY (op_id, tender_index)
+  );
+  CREATE INDEX wallet_entries_wristband ON wallet_entries (wristband, counter);
+  `,
 ];

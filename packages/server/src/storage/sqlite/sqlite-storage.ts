@@ -25,6 +25,9 @@ import {
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
 import { signIssued } from '../../risk-policies.js';
+import type { WalletAccountRecord } from '../../wallets/wallet-plan.js';
+import { walletRefs } from '../../wallets/wallet-plan.js';
+import { type UnblockOutcome, type UnblockRequest, unblockWrites } from '../../wallets/wallet-records.js';
 import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
 import type {
   AuthorizationFinish,
@@ -69,11 +72,14 @@ import type {
   StoredOp,
   StoreSummary,
   VerifiedBatch,
+  WalletFilter,
+  WalletView,
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
 import { SqliteDeviceFeed } from './sqlite-feed.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
+import { SqliteWallets } from './sqlite-wallets.js';
 
 export interface SqliteStorageOptions {
   /** Database file path, or ':memory:' for tests. */
@@ -108,6 +114,7 @@ export class SqliteStorage implements Storage {
   #stmts: ReturnType<typeof prepareStatements> | null = null;
   #feed: SqliteDeviceFeed | null = null;
   #auth: SqliteAuthorizations | null = null;
+  #walletStmts: SqliteWallets | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -122,6 +129,11 @@ export class SqliteStorage implements Storage {
   get #s() {
     if (!this.#stmts) throw new Error('SqliteStorage: call migrate() before use');
     return this.#stmts;
+  }
+
+  get #w(): SqliteWallets {
+    if (!this.#walletStmts) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#walletStmts;
   }
 
   async migrate(): Promise<void> {
@@ -139,6 +151,7 @@ export class SqliteStorage implements Storage {
     this.#stmts = prepareStatements(db);
     this.#feed = new SqliteDeviceFeed(db);
     this.#auth = new SqliteAuthorizations(db);
+    this.#walletStmts = new SqliteWallets(db);
   }
 
   get #a(): SqliteAuthorizations {
@@ -276,7 +289,7 @@ export class SqliteStorage implements Storage {
     for (const r of s.shiftsForBatch.all(JSON.stringify(shiftRefs(batch.ops)), device.id) as Row[]) {
       shifts.set(r.id as string, toShift(r));
     }
-    const facts: IngestFacts = { device, byId, bySeq, shifts };
+    const facts: IngestFacts = { device, byId, bySeq, shifts, wallets: this.#w.facts(walletRefs(batch.ops)) };
     const approvals = approvalFactsNeeded(batch.ops);
     if (approvals.needed) {
       const signed = s.policiesByIds.all(JSON.stringify(policyIdsOf(approvals.refs))) as Row[];
@@ -375,6 +388,7 @@ export class SqliteStorage implements Storage {
       );
     }
     s.insertExceptions.insert(plan.exceptions, exceptionValues);
+    this.#w.write(plan);
     const d = plan.device;
     s.updateDeviceHead.run(
       d.highWater,
@@ -626,6 +640,28 @@ export class SqliteStorage implements Storage {
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {
     return this.#a.liabilities();
+  }
+
+  async getWallet(wristband: string): Promise<WalletView | null> {
+    return this.#w.view(wristband);
+  }
+
+  async listWallets(filter: WalletFilter): Promise<WalletAccountRecord[]> {
+    return this.#w.list(filter);
+  }
+
+  async unblockWallet(request: UnblockRequest): Promise<UnblockOutcome | null> {
+    return this.#db
+      .transaction((): UnblockOutcome | null => {
+        const account = this.#w.account(request.wristband);
+        if (!account) return null;
+        const writes = unblockWrites(account, request);
+        if (!writes) return { account, unblockedNow: false };
+        this.#w.upsert(writes.account);
+        this.#s.insertLedger.insert([writes.ledger], ledgerValues);
+        return { account: writes.account, unblockedNow: true };
+      })
+      .immediate();
   }
 
   /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
