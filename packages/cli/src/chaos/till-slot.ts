@@ -101,6 +101,12 @@ export class TillSlot {
   async stop(timeoutMs: number): Promise<{ name: string; exit: Exit } | null> {
     const child = this.#process;
     if (!child?.running) return null;
+    // A run restarted moments ago may still be loading its modules, before its signal handler exists:
+    // SIGTERM then would be Node's default death, not a clean stop. Wait for its started line first.
+    await child
+      .waitFor('its started line', () => child.eventsNamed('started').length > 0 || !child.running, timeoutMs)
+      .catch(() => undefined);
+    if (!child.running) return null;
     const late = sleepFor(timeoutMs, undefined, { ref: false }).then(() => child.kill('SIGKILL'));
     return { name: child.name, exit: await Promise.race([child.kill('SIGTERM'), late]) };
   }
