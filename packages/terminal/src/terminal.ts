@@ -25,6 +25,7 @@ import {
 import {
   type CashMovedBody,
   type CashMovementReason,
+  type Customer,
   type Decision,
   decisionSchema,
   epochMs,
@@ -273,8 +274,12 @@ export class Terminal {
     return this.record('shift.opened', input);
   }
 
-  /** Records a sale in the open shift; `total` is computed from the lines. */
-  recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): RecordedOp {
+  /**
+   * Records a sale in the open shift; `total` is computed from the lines.
+   * `customer`: the customer's contact if the clerk captured it (checked
+   * by the sale schema, which names the field).
+   */
+  recordSale(input: { lines: SaleLine[]; tenders: Tender[]; customer?: Customer }): RecordedOp {
     const shift = this.#requireOpenShift();
     // Plain arithmetic: a malformed line must reach parseBody, which names its field.
     let total = 0;
@@ -287,6 +292,7 @@ export class Terminal {
       lines: input.lines,
       total,
       tenders: input.tenders,
+      ...(input.customer !== undefined ? { customer: input.customer } : {}),
     };
     return this.record('sale.recorded', body);
   }
