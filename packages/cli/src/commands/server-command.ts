@@ -32,6 +32,8 @@ Backpressure (see docs/operations.md):
   --processor-url URL   forward offline-approved card payments to this processor (off by default)
   --processor-key K     the processor's API key (needed with --processor-url)
   --forward-interval-ms N  pause between forwarding rounds                default 2000
+  --forward-deadline-hours N  forwarding deadline of an offline payment (warning at 75 %, alarm
+                        when missed; see docs/exceptions.md)               default 72
 Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -55,6 +57,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     'processor-url': { type: 'string' },
     'processor-key': { type: 'string' },
     'forward-interval-ms': { type: 'string' },
+    'forward-deadline-hours': { type: 'string' },
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -129,18 +132,27 @@ export function redactedUrl(url: string): string {
 /** --processor-url and --processor-key (both or neither), checked; undefined: no forwarding. */
 export function processorFlags(
   flags: Record<string, unknown>,
-): { url: string; apiKey: string; intervalMs: number } | undefined {
+): { url: string; apiKey: string; intervalMs: number; deadlineHours: number } | undefined {
   const url = stringFlag(flags, 'processor-url');
   const apiKey = stringFlag(flags, 'processor-key');
   if (url === undefined) {
-    if (apiKey !== undefined || stringFlag(flags, 'forward-interval-ms') !== undefined) {
-      throw new UsageError('--processor-key and --forward-interval-ms need --processor-url');
+    if (
+      apiKey !== undefined ||
+      stringFlag(flags, 'forward-interval-ms') !== undefined ||
+      stringFlag(flags, 'forward-deadline-hours') !== undefined
+    ) {
+      throw new UsageError('--processor-key, --forward-interval-ms and --forward-deadline-hours need --processor-url');
     }
     return undefined;
   }
   if (!/^https?:\/\//.test(url)) throw new UsageError('--processor-url must be an http:// or https:// URL');
   if (!apiKey) throw new UsageError('--processor-url needs --processor-key');
-  return { url, apiKey, intervalMs: intFlag(flags, 'forward-interval-ms', 2_000, 10, 3_600_000) };
+  return {
+    url,
+    apiKey,
+    intervalMs: intFlag(flags, 'forward-interval-ms', 2_000, 10, 3_600_000),
+    deadlineHours: intFlag(flags, 'forward-deadline-hours', 72, 1, 24 * 90),
+  };
 }
 
 /** The backpressure flags given, as admission options (absent flags keep the defaults). */

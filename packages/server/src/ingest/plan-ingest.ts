@@ -133,6 +133,9 @@ export const EXCEPTION_TYPES = [
   'cash_variance',
   // Raised by settlement (storage/offline-settlement.ts), not by the planner.
   'post_auth_decline',
+  // Raised by the forwarder (forwarding/forwarding-exceptions.ts, storage/offline-settlement.ts).
+  'forwarding_deadline',
+  'payment_refused',
 ] as const;
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
 

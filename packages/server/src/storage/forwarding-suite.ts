@@ -148,10 +148,12 @@ export function forwardingSuite(test: SuiteTest): void {
         tenderIndex: 0,
         device: d.id,
         seq: 3,
+        shift: (await h.storage.listShifts(d.id))[0]?.id,
         amount: 2_500,
         currency: 'EUR',
         brand: 'visa',
         last4: '4242',
+        customer: null,
         declineCode: 'card_blocked',
         processorId: 'auth_9',
       });

@@ -27,8 +27,16 @@ import { settlementWrites, storedSettlement } from '../offline-settlement.js';
 import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
   ClaimedOfflinePayment,
+  DeadlineCandidate,
+  DeadlineQuery,
+  DeclineReportRow,
+  DeferRequest,
   DeviceRecord,
   EnrollmentTokenRecord,
+  ExceptionActionOutcome,
+  ExceptionActionRequest,
+  ExceptionFilter,
+  ExceptionView,
   ExposureActual,
   IngestOutcome,
   Page,
@@ -37,6 +45,7 @@ import type {
   PolicyIssueSlot,
   RedeemOutcome,
   RedeemRequest,
+  RefuseRequest,
   ServerKeyRecord,
   SettleOutcome,
   SettleRequest,
@@ -46,6 +55,8 @@ import type {
   StoreSummary,
   VerifiedBatch,
 } from '../storage.js';
+import { PostgresExceptions } from './postgres-exceptions.js';
+import { PostgresForwarding, saleContext } from './postgres-forwarding.js';
 import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
 import {
   DEVICE_COLUMNS,
@@ -103,6 +114,8 @@ export class PostgresStorage implements Storage {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
   readonly #beforeCommit: PostgresStorageOptions['beforeCommit'];
+  readonly #exceptions: PostgresExceptions;
+  readonly #forwarding: PostgresForwarding;
   #closed = false;
 
   constructor(options: PostgresStorageOptions) {
@@ -117,6 +130,9 @@ export class PostgresStorage implements Storage {
     // without a listener its error would crash the process. The next query reconnects.
     this.#pool.on('error', () => undefined);
     this.#beforeCommit = options.beforeCommit;
+    const tx = <T>(fn: (client: pg.PoolClient) => Promise<T>) => this.#transaction(fn);
+    this.#exceptions = new PostgresExceptions(tx);
+    this.#forwarding = new PostgresForwarding(this.#pool, tx);
   }
 
   /** Runs the pending migrations, one transaction each, while holding the migration lock. */
@@ -556,7 +572,9 @@ export class PostgresStorage implements Storage {
           `SELECT d.id FROM devices d
            WHERE NOT (d.id = ANY ($2::text[])) AND EXISTS (
              SELECT 1 FROM offline_payments o
-             WHERE o.device = d.id AND o.settled_at IS NULL AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $1))
+             WHERE o.device = d.id AND o.settled_at IS NULL AND o.refused_at IS NULL
+               AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $1)
+               AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $1))
            ORDER BY d.id LIMIT 1
            FOR NO KEY UPDATE OF d SKIP LOCKED`,
           [now, visited],
@@ -567,11 +585,13 @@ export class PostgresStorage implements Storage {
         const { rows } = await client.query(
           `WITH c AS (
              SELECT o.op_id, o.tender_index FROM offline_payments o
-             WHERE o.device = $1 AND o.settled_at IS NULL
+             WHERE o.device = $1 AND o.settled_at IS NULL AND o.refused_at IS NULL
                AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $2)
+               AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $2)
                AND NOT EXISTS (
                  SELECT 1 FROM offline_payments e
-                 WHERE e.device = o.device AND e.settled_at IS NULL AND e.claim_expires_at > $2
+                 WHERE e.device = o.device AND e.settled_at IS NULL AND e.refused_at IS NULL
+                   AND (e.claim_expires_at > $2 OR e.next_attempt_at > $2)
                    AND (e.seq, e.tender_index) < (o.seq, o.tender_index))
              ORDER BY o.seq, o.tender_index LIMIT $3
              FOR UPDATE OF o)
@@ -617,7 +637,8 @@ export class PostgresStorage implements Storage {
           request.payment.tenderIndex,
         ],
       );
-      const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request);
+      const sale = await saleContext(client, request.payment.opId);
+      const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale);
       // Feed rows: hold the feed lock shared until COMMIT (see FEED_LOCK).
       await client.query(`SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`);
       await client.query(
@@ -656,6 +677,34 @@ export class PostgresStorage implements Storage {
       }
       return { settlement, settledNow: true };
     });
+  }
+
+  deferOfflinePayment(request: DeferRequest): Promise<boolean> {
+    return this.#forwarding.defer(request);
+  }
+
+  refuseOfflinePayment(request: RefuseRequest): Promise<boolean> {
+    return this.#forwarding.refuse(request);
+  }
+
+  listDeadlineCandidates(query: DeadlineQuery): Promise<DeadlineCandidate[]> {
+    return this.#forwarding.deadlineCandidates(query);
+  }
+
+  raiseExceptions(records: readonly ExceptionRecord[]): Promise<number> {
+    return this.#exceptions.raise(records);
+  }
+
+  declineReport(from: number, to: number): Promise<DeclineReportRow[]> {
+    return this.#forwarding.declineReport(from, to);
+  }
+
+  recordExceptionAction(request: ExceptionActionRequest): Promise<ExceptionActionOutcome> {
+    return this.#exceptions.recordAction(request);
+  }
+
+  listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>> {
+    return this.#exceptions.views(filter);
   }
 
   async query<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {

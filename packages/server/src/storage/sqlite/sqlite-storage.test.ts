@@ -126,7 +126,7 @@ describe('SqliteStorage only', () => {
     // Back to what the previous release left: schema version 1 only.
     const raw = new Database(path);
     raw.exec(`
-      DROP TABLE offline_payments; DROP TABLE policies; DROP TABLE server_keys; DROP TABLE device_placements;
+      DROP TABLE exception_actions; DROP TABLE offline_payments; DROP TABLE policies; DROP TABLE server_keys; DROP TABLE device_placements;
       ALTER TABLE enrollment_tokens DROP COLUMN merchant; ALTER TABLE enrollment_tokens DROP COLUMN location;
       ALTER TABLE enrollment_tokens DROP COLUMN event; DELETE FROM schema_migrations WHERE version > 1;`);
     raw.close();

@@ -39,8 +39,16 @@ import {
 } from '../rows.js';
 import type {
   ClaimedOfflinePayment,
+  DeadlineCandidate,
+  DeadlineQuery,
+  DeclineReportRow,
+  DeferRequest,
   DeviceRecord,
   EnrollmentTokenRecord,
+  ExceptionActionOutcome,
+  ExceptionActionRequest,
+  ExceptionFilter,
+  ExceptionView,
   ExposureActual,
   IngestOutcome,
   Page,
@@ -49,6 +57,7 @@ import type {
   PolicyIssueSlot,
   RedeemOutcome,
   RedeemRequest,
+  RefuseRequest,
   ServerKeyRecord,
   SettleOutcome,
   SettleRequest,
@@ -59,6 +68,8 @@ import type {
   VerifiedBatch,
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
+import { SqliteExceptions } from './sqlite-exceptions.js';
+import { SqliteForwarding } from './sqlite-forwarding.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 
 export interface SqliteStorageOptions {
@@ -92,6 +103,7 @@ export class SqliteStorage implements Storage {
   readonly #db: Database.Database;
   readonly #crashHook: SqliteStorageOptions['crashHook'];
   #stmts: ReturnType<typeof prepareStatements> | null = null;
+  #areas: { exceptions: SqliteExceptions; forwarding: SqliteForwarding } | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -121,6 +133,13 @@ export class SqliteStorage implements Storage {
       }).immediate();
     });
     this.#stmts = prepareStatements(db);
+    const exceptions = new SqliteExceptions(db);
+    this.#areas = { exceptions, forwarding: new SqliteForwarding(db, exceptions) };
+  }
+
+  get #a() {
+    if (!this.#areas) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#areas;
   }
 
   async ping(): Promise<void> {
@@ -551,7 +570,8 @@ export class SqliteStorage implements Storage {
           request.payment.opId,
           request.payment.tenderIndex,
         );
-        const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request);
+        const sale = this.#a.forwarding.saleContext(request.payment.opId);
+        const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale);
         s.insertLedger.insert([e], ledgerValues);
         if (x) {
           s.insertExceptions.insert([x], exceptionValues);
@@ -559,6 +579,34 @@ export class SqliteStorage implements Storage {
         return { settlement, settledNow: true };
       })
       .immediate();
+  }
+
+  async deferOfflinePayment(request: DeferRequest): Promise<boolean> {
+    return this.#a.forwarding.defer(request);
+  }
+
+  async refuseOfflinePayment(request: RefuseRequest): Promise<boolean> {
+    return this.#a.forwarding.refuse(request);
+  }
+
+  async listDeadlineCandidates(query: DeadlineQuery): Promise<DeadlineCandidate[]> {
+    return this.#a.forwarding.deadlineCandidates(query);
+  }
+
+  async raiseExceptions(records: readonly ExceptionRecord[]): Promise<number> {
+    return this.#a.exceptions.raise(records);
+  }
+
+  async declineReport(from: number, to: number): Promise<DeclineReportRow[]> {
+    return this.#a.forwarding.declineReport(from, to);
+  }
+
+  async recordExceptionAction(request: ExceptionActionRequest): Promise<ExceptionActionOutcome> {
+    return this.#a.exceptions.recordAction(request);
+  }
+
+  async listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>> {
+    return this.#a.exceptions.views(filter);
   }
 
   /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
@@ -674,13 +722,17 @@ function prepareStatements(db: Database.Database) {
     ),
     allOfflinePayments: db.prepare('SELECT * FROM offline_payments ORDER BY device, seq, tender_index'),
     deviceOfflinePayments: db.prepare('SELECT * FROM offline_payments WHERE device = ? ORDER BY seq, tender_index'),
-    // Unsettled, unclaimed (or lease expired), and no earlier unsettled payment of the device under a live claim.
+    // Unsettled, unrefused, due (backoff over), unclaimed (or lease expired), and no earlier unsettled,
+    // unrefused payment of the device under a live claim or still backing off: seq order per device.
     claimablePayments: db.prepare(
       `SELECT o.*, p.merchant FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
-       WHERE o.settled_at IS NULL AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= @now)
+       WHERE o.settled_at IS NULL AND o.refused_at IS NULL
+         AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= @now)
+         AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= @now)
          AND NOT EXISTS (
            SELECT 1 FROM offline_payments e
-           WHERE e.device = o.device AND e.settled_at IS NULL AND e.claim_expires_at > @now
+           WHERE e.device = o.device AND e.settled_at IS NULL AND e.refused_at IS NULL
+             AND (e.claim_expires_at > @now OR e.next_attempt_at > @now)
              AND (e.seq, e.tender_index) < (o.seq, o.tender_index))
        ORDER BY o.device, o.seq, o.tender_index LIMIT @limit`,
     ),
