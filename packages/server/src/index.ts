@@ -13,6 +13,11 @@ export {
   type RoundSummary,
   UNPLACED_MERCHANT,
 } from './forwarding/forwarder.js';
+export {
+  DEFAULT_DEADLINE_WARN_FRACTION,
+  DEFAULT_FORWARD_DEADLINE_HOURS,
+  deadlineBase,
+} from './forwarding/forwarding-deadline.js';
 export { HoldfastService, type HoldfastServiceOptions, type IngestCounters } from './holdfast-service.js';
 export {
   Admission,
@@ -25,6 +30,7 @@ export {
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
 export { toWireError } from './http/error-handler.js';
+export type { DeclineReport } from './http/exception-routes.js';
 export {
   type CashMovementRecord,
   EXCEPTION_TYPES,

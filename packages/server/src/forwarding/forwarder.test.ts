@@ -77,7 +77,14 @@ describe('Forwarder (SQLite, processor simulator)', () => {
       });
       const good = d.cardSale(open.id, 700, LOCAL_APPROVAL, { token: 'tok_fine_1' });
       assert.equal((await h.send(d.batch([open, bad, good]))).status, 200);
-      assert.deepEqual(await forwarder(h, f).runOnce(), { claimed: 2, approved: 1, declined: 1, unsettled: 0, refused: 0, deadlineExceptions: 0 });
+      assert.deepEqual(await forwarder(h, f).runOnce(), {
+        claimed: 2,
+        approved: 1,
+        declined: 1,
+        unsettled: 0,
+        refused: 0,
+        deadlineExceptions: 0,
+      });
       await assertForwardedExactlyOnce(h.storage, f);
       const exceptions = (await h.storage.listExceptions(0, 100)).items.filter((x) => x.type === 'post_auth_decline');
       assert.equal(exceptions.length, 1);
@@ -119,13 +126,31 @@ describe('Forwarder (SQLite, processor simulator)', () => {
       const d = await h.enrollDevice('a');
       await offlineSales(h, d, [100, 200, 300]);
       const fwd = forwarder(h, f);
-      assert.deepEqual(await fwd.runOnce(), { claimed: 3, approved: 0, declined: 0, unsettled: 3, refused: 0, deadlineExceptions: 0 });
+      assert.deepEqual(await fwd.runOnce(), {
+        claimed: 3,
+        approved: 0,
+        declined: 0,
+        unsettled: 3,
+        refused: 0,
+        deadlineExceptions: 0,
+      });
       assert.ok((await h.storage.listOfflinePayments(null)).every((p) => p.settledAt === null && p.outcome === null));
       assert.deepEqual((await h.storage.listExceptions(0, 100)).items, []);
-      assert.deepEqual(await fwd.runOnce(), { claimed: 0, approved: 0, declined: 0, unsettled: 0, refused: 0, deadlineExceptions: 0 }, 'still leased');
+      assert.deepEqual(
+        await fwd.runOnce(),
+        { claimed: 0, approved: 0, declined: 0, unsettled: 0, refused: 0, deadlineExceptions: 0 },
+        'still leased',
+      );
       f.sim.service.configure({ outageRate: 0 });
       h.clock.advance(LEASE);
-      assert.deepEqual(await fwd.runOnce(), { claimed: 3, approved: 3, declined: 0, unsettled: 0, refused: 0, deadlineExceptions: 0 });
+      assert.deepEqual(await fwd.runOnce(), {
+        claimed: 3,
+        approved: 3,
+        declined: 0,
+        unsettled: 0,
+        refused: 0,
+        deadlineExceptions: 0,
+      });
       await assertForwardedExactlyOnce(h.storage, f);
     } finally {
       await h.close();
@@ -153,14 +178,28 @@ describe('Forwarder (SQLite, processor simulator)', () => {
         findByKey: (key, timeoutMs) => f.client.findByKey(key, timeoutMs),
       };
       const fwd = forwarder(h, f, { processor });
-      assert.deepEqual(await fwd.runOnce(), { claimed: 3, approved: 1, declined: 0, unsettled: 2, refused: 0, deadlineExceptions: 0 });
+      assert.deepEqual(await fwd.runOnce(), {
+        claimed: 3,
+        approved: 1,
+        declined: 0,
+        unsettled: 2,
+        refused: 0,
+        deadlineExceptions: 0,
+      });
       const settled = (await h.storage.listOfflinePayments(null)).filter((p) => p.settledAt !== null);
       assert.deepEqual(
         settled.map((p) => p.device),
         [b.id],
       );
       h.clock.advance(LEASE);
-      assert.deepEqual(await fwd.runOnce(), { claimed: 2, approved: 2, declined: 0, unsettled: 0, refused: 0, deadlineExceptions: 0 });
+      assert.deepEqual(await fwd.runOnce(), {
+        claimed: 2,
+        approved: 2,
+        declined: 0,
+        unsettled: 0,
+        refused: 0,
+        deadlineExceptions: 0,
+      });
       await assertForwardedExactlyOnce(h.storage, f);
     } finally {
       await h.close();

@@ -27,7 +27,14 @@
  * one authorization per key. The lease only keeps two processes from
  * doing the same work at once. "Unknown" is never taken for a decline.
  */
-import { backoffBaseMs, type Clock, cryptoRandom, type Random, type TimerHandle, validateBackoffSchedule } from '@holdfast/domain';
+import {
+  backoffBaseMs,
+  type Clock,
+  cryptoRandom,
+  type Random,
+  type TimerHandle,
+  validateBackoffSchedule,
+} from '@holdfast/domain';
 import type { Authorization, AuthorizationRequestBody } from '@holdfast/processor-sim';
 import {
   type AuthorizeAnswer,
@@ -52,7 +59,11 @@ export const FORWARD_BACKOFF_SECONDS: readonly number[] = Object.freeze([5, 15, 
  * other half, so it always grows with the failures but a fleet's payments
  * that failed together (one outage) do not come back as one wave.
  */
-export function retryDelayMs(failures: number, random: Random, schedule: readonly number[] = FORWARD_BACKOFF_SECONDS): number {
+export function retryDelayMs(
+  failures: number,
+  random: Random,
+  schedule: readonly number[] = FORWARD_BACKOFF_SECONDS,
+): number {
   const base = backoffBaseMs(failures, schedule);
   const half = Math.floor(base / 2);
   return base - half + Math.floor(random.float() * (half + 1));
@@ -66,7 +77,9 @@ export function retryDelayMs(failures: number, random: Random, schedule: readonl
  * (load), which no single payment is to blame for.
  */
 export function isPermanentRefusal(error: ProcessorRefusedError): boolean {
-  return !error.retryable && error.status >= 400 && error.status < 500 && ![401, 403, 404, 408, 429].includes(error.status);
+  return (
+    !error.retryable && error.status >= 400 && error.status < 500 && ![401, 403, 404, 408, 429].includes(error.status)
+  );
 }
 
 /** The processor as the forwarder uses it (ProcessorClient fits). */
@@ -311,7 +324,8 @@ export class Forwarder {
     try {
       return { authorization: (await processor.authorize(key, request, timeoutMs)).authorization, recovered: false };
     } catch (error) {
-      if (error instanceof ProcessorRefusedError) return isPermanentRefusal(error) ? error : `refused: ${error.message}`;
+      if (error instanceof ProcessorRefusedError)
+        return isPermanentRefusal(error) ? error : `refused: ${error.message}`;
       if (!(error instanceof ProcessorOutcomeUnknownError)) return `error: ${String(error)}`;
       // The charge may exist: ask for it by key rather than guess.
       try {

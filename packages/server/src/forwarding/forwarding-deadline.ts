@@ -33,7 +33,8 @@ export function forwardingDeadlineKey(
 
 /** The deadline settings in ms, checked. */
 export function deadlineSettings(hours: number, warnFraction: number): { deadlineMs: number; warnAfterMs: number } {
-  if (!(hours > 0) || !Number.isFinite(hours)) throw new RangeError('forward deadline must be a positive number of hours');
+  if (!(hours > 0) || !Number.isFinite(hours))
+    throw new RangeError('forward deadline must be a positive number of hours');
   if (!(warnFraction > 0 && warnFraction < 1)) throw new RangeError('deadline warning fraction must be in (0, 1)');
   const deadlineMs = Math.round(hours * HOUR_MS);
   return { deadlineMs, warnAfterMs: Math.round(deadlineMs * warnFraction) };

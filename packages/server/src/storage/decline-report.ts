@@ -2,8 +2,9 @@
  * The decline-rate report's rows from the grouped counts both SQL backends
  * read: the UTC day as YYYY-MM-DD, the rate, one order.
  */
-import type { DeclineReportRow } from './storage.js';
+
 import { int, type Row, textOrNull } from './rows.js';
+import type { DeclineReportRow } from './storage.js';
 
 const DAY_MS = 86_400_000;
 

@@ -111,7 +111,11 @@ export function settlementWrites(
  * never take this request, so the money is not collected until an
  * operator acts. Not a decline: no card was declined, no ledger event.
  */
-export function refusalException(payment: StoredOfflinePayment, request: RefuseRequest, sale: SaleContext): ExceptionRecord {
+export function refusalException(
+  payment: StoredOfflinePayment,
+  request: RefuseRequest,
+  sale: SaleContext,
+): ExceptionRecord {
   return {
     id: request.exceptionId,
     type: 'payment_refused',

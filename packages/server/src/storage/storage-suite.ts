@@ -21,6 +21,7 @@ import {
 } from '@holdfast/protocol';
 import { tokenHash } from '../enrollment.js';
 import { createHarness, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
+import { exceptionActionsSuite } from './exception-actions-suite.js';
 import { forwardingSuite } from './forwarding-suite.js';
 import { riskPolicySuite } from './risk-policy-suite.js';
 import type { EnrollmentTokenRecord, Storage, VerifiedBatch } from './storage.js';
@@ -602,5 +603,6 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
 
     riskPolicySuite(test);
     forwardingSuite(test);
+    exceptionActionsSuite(test);
   });
 }

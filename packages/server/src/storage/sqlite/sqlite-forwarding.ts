@@ -77,7 +77,13 @@ export class SqliteForwarding {
       .transaction((): boolean => {
         const row = s.paymentByKey.get(r.payment.opId, r.payment.tenderIndex) as Row | undefined;
         if (!row || row.settled_at !== null || row.refused_at !== null || row.claimed_by !== r.owner) return false;
-        s.refuse.run(r.at, r.code, `refused: HTTP ${r.status} ${r.code}: ${r.message}`, r.payment.opId, r.payment.tenderIndex);
+        s.refuse.run(
+          r.at,
+          r.code,
+          `refused: HTTP ${r.status} ${r.code}: ${r.message}`,
+          r.payment.opId,
+          r.payment.tenderIndex,
+        );
         this.#exceptions.insert([refusalException(toOfflinePayment(row), r, this.saleContext(r.payment.opId))]);
         return true;
       })
