@@ -66,11 +66,13 @@ export {
   startServer,
 } from './start-server.js';
 export { deviceStatusOf } from './storage/device-status.js';
+export { POSTGRES_MIGRATIONS } from './storage/postgres/postgres-schema.js';
 export {
   DEFAULT_POOL_SIZE,
   PostgresStorage,
   type PostgresStorageOptions,
 } from './storage/postgres/postgres-storage.js';
+export { SQLITE_MIGRATIONS } from './storage/sqlite/sqlite-schema.js';
 export {
   type ServerCrashPoint,
   SimulatedServerCrash,

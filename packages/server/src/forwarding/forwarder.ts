@@ -161,7 +161,7 @@ export class Forwarder {
     validateBackoffSchedule(this.#backoff);
   }
 
-  /** One round: claim, forward in order, settle. Rounds never overlap. */
+  /** One round: sweep deadlines, claim, forward in order, settle / defer / refuse. Rounds never overlap. */
   runOnce(): Promise<RoundSummary> {
     this.#running ??= this.#round().finally(() => {
       this.#running = null;
@@ -216,7 +216,7 @@ export class Forwarder {
       if (answer instanceof ProcessorRefusedError) {
         // Never accepted as sent: stop, tell an operator. Not a decline, and no reason to hold the device.
         const at = clock.now();
-        await storage.refuseOfflinePayment({
+        const refusedNow = await storage.refuseOfflinePayment({
           payment: { opId: p.opId, tenderIndex: p.tenderIndex },
           owner,
           code: answer.code,
@@ -226,6 +226,8 @@ export class Forwarder {
           at,
           exceptionId: uuidv7(at, this.#random.bytes(10)),
         });
+        // False: settled, refused or taken over by another process meanwhile; nothing to report.
+        if (!refusedNow) continue;
         summary.refused++;
         this.#o.onEvent?.({
           kind: 'refused',

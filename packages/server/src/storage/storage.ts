@@ -422,10 +422,12 @@ export interface Storage {
   /**
    * Claims up to `limit` unsettled offline payments for `owner` until
    * `now + leaseMs`, in (device, seq, tender) order, in one short
-   * transaction. Only rows whose claim is absent or expired, and never a
-   * row while an earlier unsettled row of its device is claimed (by anyone,
-   * this owner included): a device's payments reach the processor in seq
-   * order. Two processes calling at once get disjoint devices.
+   * transaction. Only unrefused rows whose claim is absent or expired and
+   * whose `nextAttemptAt` (backoff) has come, and never a row while an
+   * earlier unsettled, unrefused row of its device is claimed (by anyone,
+   * this owner included) or still backing off: a device's payments reach
+   * the processor in seq order. Two processes calling at once get disjoint
+   * devices.
    */
   claimOfflinePayments(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedOfflinePayment[]>;
   /**
