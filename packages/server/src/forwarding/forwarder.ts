@@ -300,8 +300,13 @@ export class Forwarder {
       limit: this.#o.deadlineBatch ?? 500,
     });
     if (candidates.length === 0) return 0;
-    const records = candidates.map((c) => deadlineException(c, deadlineMs, now, uuidv7(now, this.#random.bytes(10))));
-    const raised = await storage.raiseExceptions(records);
+    const raised = await storage.raiseDeadlineExceptions(
+      candidates.map((c) => ({
+        payment: { opId: c.payment.opId, tenderIndex: c.payment.tenderIndex },
+        stage: c.stage,
+        exception: deadlineException(c, deadlineMs, now, uuidv7(now, this.#random.bytes(10))),
+      })),
+    );
     for (const c of candidates) {
       this.#o.onEvent?.({ kind: 'deadline', opId: c.payment.opId, tenderIndex: c.payment.tenderIndex, stage: c.stage });
     }

@@ -8,11 +8,25 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { deadlineException } from '../forwarding/forwarding-deadline.js';
+import type { ExceptionRecord } from '../ingest/plan-ingest.js';
 import { cardTender, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
 import { LOCAL_APPROVAL, type SuiteTest } from './risk-policy-suite.js';
-import type { ClaimedOfflinePayment, PaymentSettlement, RefuseRequest } from './storage.js';
+import type {
+  ClaimedOfflinePayment,
+  DeadlineCandidate,
+  DeadlineNotice,
+  PaymentSettlement,
+  RefuseRequest,
+} from './storage.js';
 
 const HOUR = 3_600_000;
+
+/** The notice the forwarder sends for a deadline candidate. */
+const notice = (c: DeadlineCandidate, exception: ExceptionRecord): DeadlineNotice => ({
+  payment: { opId: c.payment.opId, tenderIndex: c.payment.tenderIndex },
+  stage: c.stage,
+  exception,
+});
 const DEADLINE = { deadlineMs: 72 * HOUR, warnAfterMs: 54 * HOUR, limit: 100 };
 
 /** A refusal of `opId` by `owner` as the forwarder sends it. */
@@ -317,12 +331,17 @@ export function forwardingSuite(test: SuiteTest): void {
       assert.deepEqual(await at(saved), [[late, 'warning']], 'the courier payment is 60 h old on arrival');
       const raise = async (now: number) => {
         const found = await h.storage.listDeadlineCandidates({ ...DEADLINE, now });
-        return h.storage.raiseExceptions(
-          found.map((c, i) => deadlineException(c, DEADLINE.deadlineMs, now, `x-${now}-${i}`)),
+        return h.storage.raiseDeadlineExceptions(
+          found.map((c, i) => notice(c, deadlineException(c, DEADLINE.deadlineMs, now, `x-${now}-${i}`))),
         );
       };
       assert.equal(await raise(saved), 1);
       assert.equal(await raise(saved), 0, 'raised once');
+      assert.deepEqual(
+        (await h.storage.listOfflinePayments(courier.id)).map((p) => p.deadlineStage),
+        ['warning'],
+        'the stage is recorded on the payment',
+      );
       assert.deepEqual(await at(received + 54 * HOUR - 1), [[late, 'missed']]);
       assert.deepEqual(
         await at(received + 54 * HOUR),
@@ -342,11 +361,17 @@ export function forwardingSuite(test: SuiteTest): void {
       );
       const added = await Promise.all(
         ['p1', 'p2'].map((p) =>
-          h.storage.raiseExceptions(found.map((c) => deadlineException(c, DEADLINE.deadlineMs, now, `x-${p}`))),
+          h.storage.raiseDeadlineExceptions(
+            found.map((c) => notice(c, deadlineException(c, DEADLINE.deadlineMs, now, `x-${p}`))),
+          ),
         ),
       );
       assert.equal((added[0] ?? 0) + (added[1] ?? 0), 1);
       assert.deepEqual(await at(now + 1_000 * HOUR), []);
+      assert.deepEqual(
+        (await h.storage.listOfflinePayments(null)).map((p) => p.deadlineStage),
+        ['missed', 'missed'],
+      );
       const xs = (await h.storage.listExceptions(0, 100)).items.filter((x) => x.type === 'forwarding_deadline');
       assert.deepEqual(
         xs.map((x) => [x.opId, x.severity, x.detail.stage]),

@@ -252,6 +252,7 @@ export function riskPolicySuite(test: SuiteTest): void {
         attempts: 0,
         nextAttemptAt: null,
         lastError: null,
+        deadlineStage: null,
         refusedAt: null,
         refusalCode: null,
       };

@@ -118,6 +118,8 @@ export interface StoredOfflinePayment extends OfflinePaymentRecord {
   nextAttemptAt: number | null;
   /** Why the last forwarding attempt left it unsettled, for operators; null if none failed. */
   lastError: string | null;
+  /** The last forwarding-deadline stage reported for it: null, `warning` or `missed`. */
+  deadlineStage: 'warning' | 'missed' | null;
   /** When the processor refused it for good (never retried after); null otherwise. */
   refusedAt: number | null;
   /** The processor's error code of that refusal (e.g. `idempotency_key_reused`). */
@@ -206,6 +208,13 @@ export interface DeadlineQuery {
 export interface DeadlineCandidate {
   payment: StoredOfflinePayment;
   stage: 'warning' | 'missed';
+}
+
+/** A deadline exception to raise for a payment, and the stage it records on the payment. */
+export interface DeadlineNotice {
+  payment: OfflinePaymentKey;
+  stage: 'warning' | 'missed';
+  exception: ExceptionRecord;
 }
 
 /** One row of the decline-rate report: a placement, a UTC day (of the processor's answer) and a currency. */
@@ -456,14 +465,18 @@ export interface Storage {
    */
   refuseOfflinePayment(request: RefuseRequest): Promise<boolean>;
   /**
-   * Unsettled, unrefused payments at or past a deadline stage whose
-   * exception (dedupe key forwardingDeadlineKey) is not raised yet, oldest
-   * first. The age is measured from `deadlineBase` (min of device time and
-   * receipt).
+   * Unsettled, unrefused payments at or past a deadline stage that was not
+   * recorded on them yet (`raiseDeadlineExceptions`), oldest first. The age
+   * is measured from `deadlineBase` (min of device time and receipt).
    */
   listDeadlineCandidates(query: DeadlineQuery): Promise<DeadlineCandidate[]>;
-  /** Stores exceptions; one whose dedupe key is taken is skipped. Returns how many were new. */
-  raiseExceptions(records: readonly ExceptionRecord[]): Promise<number>;
+  /**
+   * Raises deadline exceptions in one transaction: each stored unless its
+   * dedupe key is taken (two processes sweeping at once store one), and
+   * its stage recorded on the payment so later sweeps skip it. Returns how
+   * many exceptions were new.
+   */
+  raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): Promise<number>;
 
   /** Settled offline payments with `from <= settledAt < to`, per UTC day, placement and currency. */
   declineReport(from: number, to: number): Promise<DeclineReportRow[]>;

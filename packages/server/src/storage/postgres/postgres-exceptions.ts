@@ -67,10 +67,6 @@ export class PostgresExceptions {
     this.#tx = tx;
   }
 
-  raise(records: readonly ExceptionRecord[]): Promise<number> {
-    return this.#tx((client) => insertExceptions(client, records));
-  }
-
   recordAction(request: ExceptionActionRequest): Promise<ExceptionActionOutcome> {
     return this.#tx(async (client): Promise<ExceptionActionOutcome> => {
       const found = await client.query('SELECT * FROM exceptions WHERE id = $1 FOR UPDATE', [request.exceptionId]);

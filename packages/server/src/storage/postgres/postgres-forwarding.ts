@@ -6,7 +6,14 @@
 import type pg from 'pg';
 import { DECLINE_REPORT_GROUP, DECLINE_REPORT_SELECT, declineReportRows } from '../decline-report.js';
 import { refusalException, type SaleContext, saleContextOf } from '../offline-settlement.js';
-import type { DeadlineCandidate, DeadlineQuery, DeclineReportRow, DeferRequest, RefuseRequest } from '../storage.js';
+import type {
+  DeadlineCandidate,
+  DeadlineNotice,
+  DeadlineQuery,
+  DeclineReportRow,
+  DeferRequest,
+  RefuseRequest,
+} from '../storage.js';
 import { insertExceptions, type Transaction } from './postgres-exceptions.js';
 import { type Row, toOfflinePayment } from './postgres-rows.js';
 
@@ -57,20 +64,36 @@ export class PostgresForwarding {
 
   async deadlineCandidates(q: DeadlineQuery): Promise<DeadlineCandidate[]> {
     const { rows } = await this.#pool.query(
-      `SELECT * FROM (
-         SELECT o.*, least(o.approved_at, o.received_at) AS base,
-           CASE WHEN least(o.approved_at, o.received_at) <= $1::bigint - $2::bigint THEN 'missed' ELSE 'warning' END
-             AS stage
-         FROM offline_payments o
-         WHERE o.settled_at IS NULL AND o.refused_at IS NULL
-           AND least(o.approved_at, o.received_at) <= $1::bigint - $3::bigint) c
-       WHERE NOT EXISTS (
-         SELECT 1 FROM exceptions x
-         WHERE x.dedupe_key = 'forwarding_deadline:' || c.stage || ':' || c.op_id || ':' || c.tender_index)
-       ORDER BY c.base, c.op_id, c.tender_index LIMIT $4`,
+      `SELECT o.*,
+         CASE WHEN least(o.approved_at, o.received_at) <= $1::bigint - $2::bigint THEN 'missed' ELSE 'warning' END
+           AS stage
+       FROM offline_payments o
+       WHERE o.settled_at IS NULL AND o.refused_at IS NULL
+         AND least(o.approved_at, o.received_at) <= $1::bigint - $3::bigint
+         AND (o.deadline_stage IS NULL
+              OR (o.deadline_stage = 'warning' AND least(o.approved_at, o.received_at) <= $1::bigint - $2::bigint))
+       ORDER BY least(o.approved_at, o.received_at), o.op_id, o.tender_index LIMIT $4`,
       [q.now, q.deadlineMs, q.warnAfterMs, q.limit],
     );
     return rows.map((r: Row) => ({ payment: toOfflinePayment(r), stage: r.stage as DeadlineCandidate['stage'] }));
+  }
+
+  raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): Promise<number> {
+    if (notices.length === 0) return Promise.resolve(0);
+    return this.#tx(async (client) => {
+      for (const n of notices) {
+        // Never back from missed to warning.
+        await client.query(
+          `UPDATE offline_payments SET deadline_stage = $1
+           WHERE op_id = $2 AND tender_index = $3 AND (deadline_stage IS NULL OR $1 = 'missed')`,
+          [n.stage, n.payment.opId, n.payment.tenderIndex],
+        );
+      }
+      return insertExceptions(
+        client,
+        notices.map((n) => n.exception),
+      );
+    });
   }
 
   async declineReport(from: number, to: number): Promise<DeclineReportRow[]> {

@@ -237,7 +237,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
                                ADD COLUMN next_attempt_at BIGINT,
                                ADD COLUMN last_error TEXT,
                                ADD COLUMN refused_at BIGINT,
-                               ADD COLUMN refusal_code TEXT;
+                               ADD COLUMN refusal_code TEXT,
+                               ADD COLUMN deadline_stage TEXT;
 
   CREATE TABLE exception_actions (
     pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

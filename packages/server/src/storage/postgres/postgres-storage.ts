@@ -28,6 +28,7 @@ import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
   ClaimedOfflinePayment,
   DeadlineCandidate,
+  DeadlineNotice,
   DeadlineQuery,
   DeclineReportRow,
   DeferRequest,
@@ -691,8 +692,8 @@ export class PostgresStorage implements Storage {
     return this.#forwarding.deadlineCandidates(query);
   }
 
-  raiseExceptions(records: readonly ExceptionRecord[]): Promise<number> {
-    return this.#exceptions.raise(records);
+  raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): Promise<number> {
+    return this.#forwarding.raiseDeadlineExceptions(notices);
   }
 
   declineReport(from: number, to: number): Promise<DeclineReportRow[]> {

@@ -101,10 +101,6 @@ export class SqliteExceptions {
     return added;
   }
 
-  raise(records: readonly ExceptionRecord[]): number {
-    return this.#db.transaction(() => this.insert(records)).immediate();
-  }
-
   recordAction(request: ExceptionActionRequest): ExceptionActionOutcome {
     const s = this.#s;
     return this.#db

@@ -7,7 +7,14 @@ import type Database from 'better-sqlite3';
 import { DECLINE_REPORT_GROUP, DECLINE_REPORT_SELECT, declineReportRows } from '../decline-report.js';
 import { refusalException, type SaleContext, saleContextOf } from '../offline-settlement.js';
 import { type Row, toOfflinePayment } from '../rows.js';
-import type { DeadlineCandidate, DeadlineQuery, DeclineReportRow, DeferRequest, RefuseRequest } from '../storage.js';
+import type {
+  DeadlineCandidate,
+  DeadlineNotice,
+  DeadlineQuery,
+  DeclineReportRow,
+  DeferRequest,
+  RefuseRequest,
+} from '../storage.js';
 import type { SqliteExceptions } from './sqlite-exceptions.js';
 
 export class SqliteForwarding {
@@ -32,18 +39,21 @@ export class SqliteForwarding {
          WHERE op_id = ? AND tender_index = ?`,
       ),
       envelope: db.prepare('SELECT envelope FROM ops WHERE id = ?'),
-      // The stage each unsettled, unrefused payment is due for, skipping those whose exception exists.
+      // The stage each unsettled, unrefused payment is due for, unless it was reported already.
       deadlineCandidates: db.prepare(
-        `SELECT * FROM (
-           SELECT o.*, min(o.approved_at, o.received_at) AS base,
-             CASE WHEN min(o.approved_at, o.received_at) <= @now - @deadlineMs THEN 'missed' ELSE 'warning' END AS stage
-           FROM offline_payments o
-           WHERE o.settled_at IS NULL AND o.refused_at IS NULL
-             AND min(o.approved_at, o.received_at) <= @now - @warnAfterMs) c
-         WHERE NOT EXISTS (
-           SELECT 1 FROM exceptions x
-           WHERE x.dedupe_key = 'forwarding_deadline:' || c.stage || ':' || c.op_id || ':' || c.tender_index)
-         ORDER BY c.base, c.op_id, c.tender_index LIMIT @limit`,
+        `SELECT o.*,
+           CASE WHEN min(o.approved_at, o.received_at) <= @now - @deadlineMs THEN 'missed' ELSE 'warning' END AS stage
+         FROM offline_payments o
+         WHERE o.settled_at IS NULL AND o.refused_at IS NULL
+           AND min(o.approved_at, o.received_at) <= @now - @warnAfterMs
+           AND (o.deadline_stage IS NULL
+                OR (o.deadline_stage = 'warning' AND min(o.approved_at, o.received_at) <= @now - @deadlineMs))
+         ORDER BY min(o.approved_at, o.received_at), o.op_id, o.tender_index LIMIT @limit`,
+      ),
+      // Never back from missed to warning.
+      markDeadline: db.prepare(
+        `UPDATE offline_payments SET deadline_stage = @stage
+         WHERE op_id = @opId AND tender_index = @tenderIndex AND (deadline_stage IS NULL OR @stage = 'missed')`,
       ),
       declineReport: db.prepare(
         `SELECT ${DECLINE_REPORT_SELECT}
@@ -98,6 +108,17 @@ export class SqliteForwarding {
       limit: q.limit,
     }) as Row[];
     return rows.map((r) => ({ payment: toOfflinePayment(r), stage: r.stage as DeadlineCandidate['stage'] }));
+  }
+
+  raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): number {
+    return this.#db
+      .transaction(() => {
+        for (const n of notices) {
+          this.#s.markDeadline.run({ stage: n.stage, opId: n.payment.opId, tenderIndex: n.payment.tenderIndex });
+        }
+        return this.#exceptions.insert(notices.map((n) => n.exception));
+      })
+      .immediate();
   }
 
   declineReport(from: number, to: number): DeclineReportRow[] {

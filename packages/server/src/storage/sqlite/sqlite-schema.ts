@@ -215,6 +215,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE offline_payments ADD COLUMN last_error TEXT;
   ALTER TABLE offline_payments ADD COLUMN refused_at INTEGER;
   ALTER TABLE offline_payments ADD COLUMN refusal_code TEXT;
+  -- The forwarding-deadline exception last raised for it (NULL, 'warning', 'missed'): the sweep skips
+  -- what it already reported without looking each payment's exception up.
+  ALTER TABLE offline_payments ADD COLUMN deadline_stage TEXT;
 
   CREATE TABLE exception_actions (
     pos INTEGER PRIMARY KEY AUTOINCREMENT,

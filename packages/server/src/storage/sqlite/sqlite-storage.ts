@@ -40,6 +40,7 @@ import {
 import type {
   ClaimedOfflinePayment,
   DeadlineCandidate,
+  DeadlineNotice,
   DeadlineQuery,
   DeclineReportRow,
   DeferRequest,
@@ -593,8 +594,8 @@ export class SqliteStorage implements Storage {
     return this.#a.forwarding.deadlineCandidates(query);
   }
 
-  async raiseExceptions(records: readonly ExceptionRecord[]): Promise<number> {
-    return this.#a.exceptions.raise(records);
+  async raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): Promise<number> {
+    return this.#a.forwarding.raiseDeadlineExceptions(notices);
   }
 
   async declineReport(from: number, to: number): Promise<DeclineReportRow[]> {
