@@ -352,6 +352,29 @@ describe('Forwarder (SQLite, processor simulator)', () => {
     }
   });
 
+  it('a failing deadline sweep is reported and does not stop forwarding', async () => {
+    const { h, f } = await setup();
+    try {
+      const d = await h.enrollDevice('a');
+      await offlineSales(h, d, [100]);
+      // The real storage, but its deadline query fails (private fields: methods are bound to the target).
+      const storage = new Proxy(h.storage, {
+        get: (target, property) => {
+          if (property === 'listDeadlineCandidates') return () => Promise.reject(new Error('disk on fire'));
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const events: ForwardEvent[] = [];
+      const summary = await forwarder(h, f, { storage, onEvent: (e) => events.push(e) }).runOnce();
+      assert.deepEqual([summary.approved, summary.deadlineExceptions], [1, 0]);
+      assert.deepEqual(events[0], { kind: 'round_failed', error: 'deadline sweep: Error: disk on fire' });
+    } finally {
+      await h.close();
+      await f.close();
+    }
+  });
+
   it('deadline: a warning at 75 % of it and an alarm when missed, each once, while the processor is down', async () => {
     const { h, f } = await setup({ outageRate: 1 });
     try {

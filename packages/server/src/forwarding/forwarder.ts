@@ -195,7 +195,11 @@ export class Forwarder {
 
   async #round(): Promise<RoundSummary> {
     const { storage, clock, owner, batchSize, leaseMs } = this.#o;
-    const deadlineExceptions = await this.#sweepDeadlines();
+    // A failing sweep must not stop payments from being forwarded: reported, and tried again next round.
+    const deadlineExceptions = await this.#sweepDeadlines().catch((error: unknown) => {
+      this.#o.onEvent?.({ kind: 'round_failed', error: `deadline sweep: ${String(error)}` });
+      return 0;
+    });
     const claimed = await storage.claimOfflinePayments(owner, batchSize, clock.now(), leaseMs);
     const summary: RoundSummary = {
       claimed: claimed.length,
