@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from '@holdfast/server';
 
 const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -66,12 +66,8 @@ describe('holdfast command line', () => {
     try {
       const r = holdfast('migrate', '--data', join(dir, 'data'));
       assert.equal(r.code, 0, r.stderr);
-      // The version it names is the last migration applied to the file (it grows as migrations are added).
-      const db = new Database(join(dir, 'data', 'holdfast.db'), { readonly: true });
-      const { v } = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number };
-      db.close();
-      assert.ok(v >= 4, `schema version ${v}`);
-      assert.match(r.stdout, new RegExp(`sqlite schema at version ${v} `));
+      assert.match(r.stdout, new RegExp(`sqlite schema at version ${SQLITE_MIGRATIONS.length} `));
+      assert.ok(statSync(join(dir, 'data', 'holdfast.db')).size > 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -37,7 +37,7 @@ import {
   signBatch,
   signMessage,
 } from '@holdfast/protocol';
-import { PostgresStorage } from '@holdfast/server';
+import { POSTGRES_MIGRATIONS, PostgresStorage } from '@holdfast/server';
 import { startTestPostgres } from '@holdfast/server/testing/postgres';
 import { randomBasket } from '@holdfast/sim';
 import { HttpTransport, Terminal, type Transport } from '@holdfast/terminal';
@@ -217,8 +217,8 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   const applied = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
   assert.ok(applied.length >= 4, `migrations applied: ${applied.length}`);
   assert.deepEqual(
-    applied,
-    applied.map((_, i) => ({ version: i + 1 })),
+    await db.query('SELECT version FROM schema_migrations ORDER BY version'),
+    POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })),
     'migrated once',
   );
   assert.equal((await db.query('SELECT id FROM server_keys')).length, 1, 'one policy-signing key between them');
@@ -402,6 +402,6 @@ test('three server processes on one PostgreSQL: every op applied exactly once, t
   // `holdfast migrate` on the live database: nothing to do, same version.
   const migrate = CliProcess.start('migrate', ['migrate', '--database-url', url]);
   assert.equal((await migrate.exited).code, 0, migrate.stderr);
-  assert.match(migrate.lines.join('\n'), new RegExp(`postgres schema at version ${applied.length} `));
+  assert.match(migrate.lines.join('\n'), new RegExp(`postgres schema at version ${POSTGRES_MIGRATIONS.length} `));
   assert.ok(!migrate.lines.join('\n').includes(new URL(url).password), 'the password is not printed');
 });

@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   token_expired: { status: 403, retryable: false },
   token_used: { status: 409, retryable: false },
   key_already_enrolled: { status: 409, retryable: false },
+  /** An operator action on an exception that another action already resolved. */
+  already_resolved: { status: 409, retryable: false },
   not_found: { status: 404, retryable: false },
   /** POST /v1/authorize: the op id was already asked about with another request or by another device. */
   op_id_reused: { status: 409, retryable: false },

@@ -7,6 +7,7 @@ import {
   CARD_BRANDS,
   CASH_MOVEMENT_REASONS,
   type CashMovementReason,
+  CUSTOMER_LIMITS,
   isKnownKind,
   OP_BODY_SCHEMAS,
   OP_KINDS,
@@ -533,5 +534,55 @@ describe('shift.opened and shift.closed', () => {
     );
     expectInvalid(() => parseBody('shift.closed', closed({ countedCash: MAX_AMOUNT + 1 })), 'body.countedCash');
     expectInvalid(() => parseBody('shift.closed', closed({ shift: 'x' })), 'body.shift');
+  });
+});
+
+describe('sale.recorded: customer contact', () => {
+  const base = () => sale([line(1, 500)]);
+  const parse = (customer: unknown) => parseBody('sale.recorded', { ...base(), customer });
+
+  it('is optional; any one of name, phone, email is enough and is kept as given', () => {
+    assert.equal('customer' in parseBody('sale.recorded', base()), false);
+    for (const customer of [
+      { name: 'Ada L.' },
+      { phone: '+44 20 7946-0958' },
+      { email: 'ada@example.org' },
+      { name: 'Ada', phone: '(020) 7946.0958', email: 'a@b' },
+    ]) {
+      assert.deepEqual(parse(customer).customer, customer);
+    }
+  });
+
+  it('an empty contact is refused on the customer field', () => {
+    expectInvalid(() => parse({}), 'body.customer', 'at least one of name, phone, email');
+    expectInvalid(() => parse(null), 'body.customer');
+  });
+
+  it('name 1..100 characters: 100 passes, 101 and empty fail', () => {
+    assert.equal(parse({ name: 'n'.repeat(CUSTOMER_LIMITS.name) }).customer?.name?.length, 100);
+    expectInvalid(() => parse({ name: 'n'.repeat(CUSTOMER_LIMITS.name + 1) }), 'body.customer.name');
+    expectInvalid(() => parse({ name: '' }), 'body.customer.name');
+  });
+
+  it('phone: 4..32 characters of digits and separators, optional leading +', () => {
+    assert.ok(parse({ phone: '1234' }));
+    assert.ok(parse({ phone: `+${'1'.repeat(CUSTOMER_LIMITS.phone - 1)}` }));
+    expectInvalid(() => parse({ phone: '123' }), 'body.customer.phone');
+    expectInvalid(() => parse({ phone: `+${'1'.repeat(CUSTOMER_LIMITS.phone)}` }), 'body.customer.phone');
+    for (const bad of ['12a4567', '++1234', '1234-', 'call me 1234']) {
+      expectInvalid(() => parse({ phone: bad }), 'body.customer.phone', /phone number/);
+    }
+  });
+
+  it('email: local@domain without spaces, at most 254 characters', () => {
+    assert.ok(parse({ email: `${'a'.repeat(CUSTOMER_LIMITS.email - 2)}@b` }));
+    expectInvalid(() => parse({ email: `${'a'.repeat(CUSTOMER_LIMITS.email - 1)}@b` }), 'body.customer.email');
+    for (const bad of ['ada', 'ada@', '@example.org', 'a da@example.org']) {
+      expectInvalid(() => parse({ email: bad }), 'body.customer.email', /email address/);
+    }
+  });
+
+  it('no other fields', () => {
+    expectInvalid(() => parse({ name: 'Ada', address: 'x' }), 'body.customer.address');
   });
 });

@@ -108,6 +108,41 @@ export const tenderSchema = s.taggedUnion('type', {
   wristband: wristbandTenderSchema,
 });
 
+/** Longest customer name, phone and email a sale may carry. */
+export const CUSTOMER_LIMITS = { name: 100, phone: 32, email: 254 } as const;
+
+/**
+ * How to reach the customer, if the clerk asked (optional): what an operator
+ * needs after a post-authorization decline. Personal data: only what the
+ * clerk typed, at least one field, bounded.
+ */
+export const customerSchema = s.refine(
+  s.object({
+    name: s.optional(text(CUSTOMER_LIMITS.name, 1)),
+    /** Digits with an optional leading +, and spaces, dashes, dots or parentheses between them. */
+    phone: s.optional(
+      s.string({
+        minLength: 4,
+        maxLength: CUSTOMER_LIMITS.phone,
+        pattern: /^\+?[0-9(][0-9 ().-]*[0-9]$/,
+        patternRule: 'phone number: digits, optional leading + or (, spaces . - ( ) between',
+      }),
+    ),
+    email: s.optional(
+      s.string({
+        minLength: 3,
+        maxLength: CUSTOMER_LIMITS.email,
+        pattern: /^[^\s@]+@[^\s@]+$/,
+        patternRule: 'email address: local@domain, no spaces',
+      }),
+    ),
+  }),
+  (c) =>
+    c.name === undefined && c.phone === undefined && c.email === undefined
+      ? ['', 'at least one of name, phone, email']
+      : null,
+);
+
 export const saleBodySchema = s.refine(
   s.object({
     /** Id of the `shift.opened` op of the shift this sale belongs to. */
@@ -117,6 +152,8 @@ export const saleBodySchema = s.refine(
     /** Σ(qty × unitPrice − discount) over the lines, minor units. */
     total: amount(),
     tenders: s.array(tenderSchema, { minItems: 0, maxItems: 10 }),
+    /** The customer's contact, if the clerk captured it. */
+    customer: s.optional(customerSchema),
   }),
   (sale) => {
     let total = 0;
@@ -297,6 +334,7 @@ export type CardTender = s.Infer<typeof cardTenderSchema>;
 export type WristbandTender = s.Infer<typeof wristbandTenderSchema>;
 export type WalletToppedUpBody = s.Infer<typeof walletToppedUpBodySchema>;
 export type WalletRefundedBody = s.Infer<typeof walletRefundedBodySchema>;
+export type Customer = s.Infer<typeof customerSchema>;
 export type CashMovedBody = s.Infer<typeof cashMovedBodySchema>;
 export type ShiftOpenedBody = s.Infer<typeof shiftOpenedBodySchema>;
 export type ShiftClosedBody = s.Infer<typeof shiftClosedBodySchema>;

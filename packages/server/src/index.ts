@@ -32,6 +32,11 @@ export {
   type RoundSummary,
   UNPLACED_MERCHANT,
 } from './forwarding/forwarder.js';
+export {
+  DEFAULT_DEADLINE_WARN_FRACTION,
+  DEFAULT_FORWARD_DEADLINE_HOURS,
+  deadlineBase,
+} from './forwarding/forwarding-deadline.js';
 export { HoldfastService, type HoldfastServiceOptions, type IngestCounters } from './holdfast-service.js';
 export {
   Admission,
@@ -44,6 +49,7 @@ export {
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
 export { toWireError } from './http/error-handler.js';
+export type { DeclineReport } from './http/exception-routes.js';
 export {
   type CashMovementRecord,
   EXCEPTION_TYPES,
@@ -80,11 +86,13 @@ export {
 } from './start-server.js';
 export type * from './storage/authorizations.js';
 export { deviceStatusOf } from './storage/device-status.js';
+export { POSTGRES_MIGRATIONS } from './storage/postgres/postgres-schema.js';
 export {
   DEFAULT_POOL_SIZE,
   PostgresStorage,
   type PostgresStorageOptions,
 } from './storage/postgres/postgres-storage.js';
+export { SQLITE_MIGRATIONS } from './storage/sqlite/sqlite-schema.js';
 export {
   type ServerCrashPoint,
   SimulatedServerCrash,

@@ -66,6 +66,10 @@ export interface ProcessorForwardingOptions {
   timeoutMs?: number;
   /** Timeout of each processor call made for POST /v1/authorize while a terminal waits, ms (default 8000). */
   onlineTimeoutMs?: number;
+  /** Forwarding deadline in hours (default 72); see forwarding/forwarding-deadline.ts. */
+  deadlineHours?: number;
+  /** Warn when this fraction of the deadline has passed (default 0.75). */
+  deadlineWarnFraction?: number;
 }
 
 export interface RunningServer {
@@ -215,9 +219,13 @@ function startForwarder(
     batchSize: options.batchSize ?? 50,
     leaseMs: options.leaseMs ?? 60_000,
     timeoutMs,
+    ...(options.deadlineHours !== undefined ? { deadlineHours: options.deadlineHours } : {}),
+    ...(options.deadlineWarnFraction !== undefined ? { deadlineWarnFraction: options.deadlineWarnFraction } : {}),
     onEvent: (event) => {
       if (event.kind === 'settled' && event.status === 'declined') app.log.warn(event, 'post-authorization decline');
       else if (event.kind === 'settled') app.log.debug(event, 'offline payment settled');
+      else if (event.kind === 'refused') app.log.error(event, 'offline payment refused by the processor');
+      else if (event.kind === 'deadline') app.log.warn(event, 'offline payment near or past its forwarding deadline');
       else app.log.warn(event, 'offline payment not forwarded yet');
     },
   });

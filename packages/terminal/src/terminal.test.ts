@@ -108,6 +108,24 @@ describe('Terminal recording', () => {
     }
   });
 
+  test('a sale carries the customer contact the clerk captured; a bad one is refused naming the field', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      openTill(h.terminal);
+      const customer = { name: 'Ada', phone: '+44 20 7946 0958' };
+      const sale = h.terminal.recordSale({ ...cashSale(), customer });
+      assert.deepEqual(h.terminal.getOp(sale.id)?.op.body.customer, customer);
+      assert.equal('customer' in (h.terminal.getOp(h.terminal.recordSale(cashSale()).id)?.op.body ?? {}), false);
+      assert.throws(
+        () => h.terminal.recordSale({ ...cashSale(), customer: { email: 'not an email' } }),
+        (error: unknown) => error instanceof ValidationError && error.field === 'body.customer.email',
+      );
+      assert.equal(h.terminal.status().latestSeq, 3, 'the refused sale took no seq');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test('an invalid body is refused with the field named, and consumes no seq', async () => {
     const h = await createHarness({ autoSync: false });
     try {

@@ -31,6 +31,7 @@ import {
   type CardTender,
   type CashMovedBody,
   type CashMovementReason,
+  type Customer,
   type Decision,
   decisionSchema,
   epochMs,
@@ -469,19 +470,30 @@ export class Terminal {
     return this.record('shift.opened', input);
   }
 
-  /** Records a sale in the open shift; `total` is computed from the lines. */
-  recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): RecordedOp {
+  /**
+   * Records a sale in the open shift; `total` is computed from the lines.
+   * `customer`: the customer's contact if the clerk captured it (checked
+   * by the sale schema, which names the field).
+   */
+  recordSale(input: { lines: SaleLine[]; tenders: Tender[]; customer?: Customer }): RecordedOp {
     const shift = this.#requireOpenShift();
     return this.record('sale.recorded', this.#saleBody(shift, input));
   }
 
-  #saleBody(shift: Shift, input: { lines: SaleLine[]; tenders: Tender[] }): SaleBody {
+  #saleBody(shift: Shift, input: { lines: SaleLine[]; tenders: Tender[]; customer?: Customer }): SaleBody {
     // Plain arithmetic: a malformed line must reach parseBody, which names its field.
     let total = 0;
     for (const line of Array.isArray(input.lines) ? input.lines : []) {
       total += line.qty * line.unitPrice - (line.discount ?? 0);
     }
-    return { shift: shift.id, currency: shift.currency, lines: input.lines, total, tenders: input.tenders };
+    return {
+      shift: shift.id,
+      currency: shift.currency,
+      lines: input.lines,
+      total,
+      tenders: input.tenders,
+      ...(input.customer !== undefined ? { customer: input.customer } : {}),
+    };
   }
 
   recordCashMovement(input: {

@@ -14,6 +14,7 @@ describe('holdfast server: processor forwarding flags', () => {
       apiKey: 'k',
       intervalMs: 2_000,
       onlineTimeoutMs: 8_000,
+      deadlineHours: 72,
     });
   });
 
@@ -24,6 +25,16 @@ describe('holdfast server: processor forwarding flags', () => {
     assert.throws(() => processorFlags({ ...base, 'processor-online-timeout-ms': '99' }), UsageError);
     assert.throws(() => processorFlags({ ...base, 'processor-online-timeout-ms': '120001' }), UsageError);
     assert.throws(() => processorFlags({ 'processor-online-timeout-ms': '5000' }), UsageError);
+  });
+
+  it('--forward-deadline-hours: 1..2160 hours, needs --processor-url', () => {
+    const flags = { 'processor-url': 'http://x', 'processor-key': 'k' };
+    assert.equal(processorFlags({ ...flags, 'forward-deadline-hours': '24' })?.deadlineHours, 24);
+    assert.equal(processorFlags({ ...flags, 'forward-deadline-hours': '2160' })?.deadlineHours, 2160);
+    assert.throws(() => processorFlags({ ...flags, 'forward-deadline-hours': '0' }), UsageError);
+    assert.throws(() => processorFlags({ ...flags, 'forward-deadline-hours': '2161' }), UsageError);
+    assert.throws(() => processorFlags({ ...flags, 'forward-deadline-hours': 'soon' }), UsageError);
+    assert.throws(() => processorFlags({ 'forward-deadline-hours': '24' }), UsageError);
   });
 
   it('refuses a key without a URL, a URL without a key, and a URL that is not http(s)', () => {

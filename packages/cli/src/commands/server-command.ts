@@ -34,6 +34,8 @@ Backpressure (see docs/operations.md):
   --processor-key K     the processor's API key (needed with --processor-url)
   --forward-interval-ms N  pause between forwarding rounds                default 2000
   --processor-online-timeout-ms N  processor call timeout while a terminal waits  default 8000
+  --forward-deadline-hours N  forwarding deadline of an offline payment (warning at 75 %, alarm
+                        when missed; see docs/exceptions.md)               default 72
 Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -58,6 +60,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     'processor-key': { type: 'string' },
     'forward-interval-ms': { type: 'string' },
     'processor-online-timeout-ms': { type: 'string' },
+    'forward-deadline-hours': { type: 'string' },
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -132,17 +135,18 @@ export function redactedUrl(url: string): string {
 /** --processor-url and --processor-key (both or neither), checked; undefined: no forwarding. */
 export function processorFlags(
   flags: Record<string, unknown>,
-): { url: string; apiKey: string; intervalMs: number; onlineTimeoutMs: number } | undefined {
+): { url: string; apiKey: string; intervalMs: number; onlineTimeoutMs: number; deadlineHours: number } | undefined {
   const url = stringFlag(flags, 'processor-url');
   const apiKey = stringFlag(flags, 'processor-key');
   if (url === undefined) {
     if (
       apiKey !== undefined ||
       stringFlag(flags, 'forward-interval-ms') !== undefined ||
-      stringFlag(flags, 'processor-online-timeout-ms') !== undefined
+      stringFlag(flags, 'processor-online-timeout-ms') !== undefined ||
+      stringFlag(flags, 'forward-deadline-hours') !== undefined
     ) {
       throw new UsageError(
-        '--processor-key, --forward-interval-ms and --processor-online-timeout-ms need --processor-url',
+        '--processor-key, --forward-interval-ms, --processor-online-timeout-ms and --forward-deadline-hours need --processor-url',
       );
     }
     return undefined;
@@ -154,6 +158,7 @@ export function processorFlags(
     apiKey,
     intervalMs: intFlag(flags, 'forward-interval-ms', 2_000, 10, 3_600_000),
     onlineTimeoutMs: intFlag(flags, 'processor-online-timeout-ms', 8_000, 100, 120_000),
+    deadlineHours: intFlag(flags, 'forward-deadline-hours', 72, 1, 24 * 90),
   };
 }
 

@@ -4,16 +4,21 @@
  *
  * One round (`runOnce`):
  *
+ *   deadline sweep: raise forwarding_deadline warnings / alarms (deduplicated)
  *   claim (lease) ──▶ for each payment, in (device, seq) order:
  *                       authorize(key) ──answer──▶ settle (approved | declined)
+ *                          │ refused for good (4xx about the request)
+ *                          ├──────────────────▶ refuse: payment_refused alarm, never again;
+ *                          │                    the device's later payments go on
  *                          │ unknown (timeout, reset, 5xx)
  *                          ▼
  *                       findByKey(key) ──found──▶ settle with it
- *                          │ not found / unknown / refused
+ *                          │ not found / unknown / transient refusal (503, 401, 429)
  *                          ▼
- *                       leave unsettled; skip the device's later payments
- *                       this round (seq order); the lease runs out and a
- *                       later round tries again with the same key
+ *                       defer: attempts + 1, not before now + backoff (with
+ *                       jitter); skip the device's later payments this round,
+ *                       and the claim never takes them while it waits (seq
+ *                       order); a later round tries again with the same key
  *
  * Exactly once at the processor rests on the idempotency key, derived
  * from the op id alone: however often a payment is sent — after a lost
@@ -22,7 +27,14 @@
  * one authorization per key. The lease only keeps two processes from
  * doing the same work at once. "Unknown" is never taken for a decline.
  */
-import type { Clock, TimerHandle } from '@holdfast/domain';
+import {
+  backoffBaseMs,
+  type Clock,
+  cryptoRandom,
+  type Random,
+  type TimerHandle,
+  validateBackoffSchedule,
+} from '@holdfast/domain';
 import type { Authorization, AuthorizationRequestBody } from '@holdfast/processor-sim';
 import {
   type AuthorizeAnswer,
@@ -31,6 +43,44 @@ import {
 } from '@holdfast/processor-sim/client';
 import { uuidv7 } from '@holdfast/protocol';
 import type { ClaimedOfflinePayment, Storage } from '../storage/storage.js';
+import {
+  DEFAULT_DEADLINE_WARN_FRACTION,
+  DEFAULT_FORWARD_DEADLINE_HOURS,
+  deadlineException,
+  deadlineSettings,
+} from './forwarding-deadline.js';
+
+/** Base retry delays (seconds) after the 1st, 2nd, … consecutive transient failure of a payment; the last repeats. */
+export const FORWARD_BACKOFF_SECONDS: readonly number[] = Object.freeze([5, 15, 30, 60, 120, 300, 600, 1_800, 3_600]);
+
+/**
+ * The delay before the next attempt after `failures` consecutive transient
+ * failures: half the schedule's base plus a uniform jitter of up to the
+ * other half, so it always grows with the failures but a fleet's payments
+ * that failed together (one outage) do not come back as one wave.
+ */
+export function retryDelayMs(
+  failures: number,
+  random: Random,
+  schedule: readonly number[] = FORWARD_BACKOFF_SECONDS,
+): number {
+  const base = backoffBaseMs(failures, schedule);
+  const half = Math.floor(base / 2);
+  return base - half + Math.floor(random.float() * (half + 1));
+}
+
+/**
+ * Whether a processor refusal is about the request itself (it will never
+ * be accepted: stop and tell an operator) or about the moment or our own
+ * set-up (try again later). Permanent: a 4xx the processor says is not
+ * retryable, other than 401/403 (our API key), 404 (our URL), 408 and 429
+ * (load), which no single payment is to blame for.
+ */
+export function isPermanentRefusal(error: ProcessorRefusedError): boolean {
+  return (
+    !error.retryable && error.status >= 400 && error.status < 500 && ![401, 403, 404, 408, 429].includes(error.status)
+  );
+}
 
 /** The processor as the forwarder uses it (ProcessorClient fits). */
 export interface ProcessorLike {
@@ -55,19 +105,35 @@ export interface ForwarderOptions {
   timeoutMs: number;
   /** Told what happened to each payment (logs, tests). */
   onEvent?: (event: ForwardEvent) => void;
+  /** Jitter of the retry delays (default crypto randomness). */
+  random?: Random;
+  /** Base retry delays in seconds (default FORWARD_BACKOFF_SECONDS). */
+  backoffSeconds?: readonly number[];
+  /** Forwarding deadline in hours, from `deadlineBase` (default 72). */
+  deadlineHours?: number;
+  /** A warning is raised when this fraction of the deadline has passed (default 0.75). */
+  deadlineWarnFraction?: number;
+  /** Deadline exceptions raised per round at most (default 500; the rest come next round). */
+  deadlineBatch?: number;
 }
 
 export type ForwardEvent =
   | { kind: 'settled'; opId: string; tenderIndex: number; status: 'approved' | 'declined'; recovered: boolean }
-  | { kind: 'unsettled'; opId: string; tenderIndex: number; reason: string }
+  | { kind: 'unsettled'; opId: string; tenderIndex: number; reason: string; attempts: number; nextAttemptAt: number }
+  | { kind: 'refused'; opId: string; tenderIndex: number; code: string; status: number }
+  | { kind: 'deadline'; opId: string; tenderIndex: number; stage: 'warning' | 'missed' }
   | { kind: 'round_failed'; error: string };
 
 export interface RoundSummary {
   claimed: number;
   approved: number;
   declined: number;
-  /** Left for a later round: outcome unknown, processor refused, or waiting behind such a payment. */
+  /** Left for a later round: outcome unknown, a transient refusal, or waiting behind such a payment. */
   unsettled: number;
+  /** Refused by the processor for good this round (payment_refused raised). */
+  refused: number;
+  /** forwarding_deadline exceptions raised this round. */
+  deadlineExceptions: number;
 }
 
 /** The processor idempotency key of a payment: the op id (with the tender index for a split sale's later cards). */
@@ -77,15 +143,25 @@ export function idempotencyKeyOf(p: { opId: string; tenderIndex: number }): stri
 
 export class Forwarder {
   readonly #o: Readonly<ForwarderOptions>;
+  readonly #deadline: { deadlineMs: number; warnAfterMs: number };
+  readonly #random: Random;
+  readonly #backoff: readonly number[];
   #timer: TimerHandle | null = null;
   #running: Promise<RoundSummary> | null = null;
   #stopped = true;
 
   constructor(options: ForwarderOptions) {
     this.#o = Object.freeze({ ...options });
+    this.#deadline = deadlineSettings(
+      options.deadlineHours ?? DEFAULT_FORWARD_DEADLINE_HOURS,
+      options.deadlineWarnFraction ?? DEFAULT_DEADLINE_WARN_FRACTION,
+    );
+    this.#random = options.random ?? cryptoRandom;
+    this.#backoff = options.backoffSeconds ?? FORWARD_BACKOFF_SECONDS;
+    validateBackoffSchedule(this.#backoff);
   }
 
-  /** One round: claim, forward in order, settle. Rounds never overlap. */
+  /** One round: sweep deadlines, claim, forward in order, settle / defer / refuse. Rounds never overlap. */
   runOnce(): Promise<RoundSummary> {
     this.#running ??= this.#round().finally(() => {
       this.#running = null;
@@ -119,8 +195,20 @@ export class Forwarder {
 
   async #round(): Promise<RoundSummary> {
     const { storage, clock, owner, batchSize, leaseMs } = this.#o;
+    // A failing sweep must not stop payments from being forwarded: reported, and tried again next round.
+    const deadlineExceptions = await this.#sweepDeadlines().catch((error: unknown) => {
+      this.#o.onEvent?.({ kind: 'round_failed', error: `deadline sweep: ${String(error)}` });
+      return 0;
+    });
     const claimed = await storage.claimOfflinePayments(owner, batchSize, clock.now(), leaseMs);
-    const summary: RoundSummary = { claimed: claimed.length, approved: 0, declined: 0, unsettled: 0 };
+    const summary: RoundSummary = {
+      claimed: claimed.length,
+      approved: 0,
+      declined: 0,
+      unsettled: 0,
+      refused: 0,
+      deadlineExceptions,
+    };
     // A device whose earlier payment stays unsettled sends nothing more this round: seq order.
     const held = new Set<string>();
     for (const p of claimed) {
@@ -129,10 +217,51 @@ export class Forwarder {
         continue;
       }
       const answer = await this.#forward(p);
+      if (answer instanceof ProcessorRefusedError) {
+        // Never accepted as sent: stop, tell an operator. Not a decline, and no reason to hold the device.
+        const at = clock.now();
+        const refusedNow = await storage.refuseOfflinePayment({
+          payment: { opId: p.opId, tenderIndex: p.tenderIndex },
+          owner,
+          code: answer.code,
+          status: answer.status,
+          message: answer.message,
+          field: answer.field ?? null,
+          at,
+          exceptionId: uuidv7(at, this.#random.bytes(10)),
+        });
+        // False: settled, refused or taken over by another process meanwhile; nothing to report.
+        if (!refusedNow) continue;
+        summary.refused++;
+        this.#o.onEvent?.({
+          kind: 'refused',
+          opId: p.opId,
+          tenderIndex: p.tenderIndex,
+          code: answer.code,
+          status: answer.status,
+        });
+        continue;
+      }
       if (typeof answer === 'string') {
         held.add(p.device);
         summary.unsettled++;
-        this.#o.onEvent?.({ kind: 'unsettled', opId: p.opId, tenderIndex: p.tenderIndex, reason: answer });
+        const attempts = p.attempts + 1;
+        const nextAttemptAt = clock.now() + retryDelayMs(attempts, this.#random, this.#backoff);
+        await storage.deferOfflinePayment({
+          payment: { opId: p.opId, tenderIndex: p.tenderIndex },
+          owner,
+          attempts,
+          nextAttemptAt,
+          error: answer,
+        });
+        this.#o.onEvent?.({
+          kind: 'unsettled',
+          opId: p.opId,
+          tenderIndex: p.tenderIndex,
+          reason: answer,
+          attempts,
+          nextAttemptAt,
+        });
         continue;
       }
       const { authorization, recovered } = answer;
@@ -146,7 +275,7 @@ export class Forwarder {
           ...(authorization.declineCode !== undefined ? { declineCode: authorization.declineCode } : {}),
           at,
         },
-        exceptionId: uuidv7(at, crypto.getRandomValues(new Uint8Array(10))),
+        exceptionId: uuidv7(at, this.#random.bytes(10)),
       });
       summary[authorization.status]++;
       this.#o.onEvent?.({
@@ -160,8 +289,38 @@ export class Forwarder {
     return summary;
   }
 
-  /** The processor's authorization, or why there is none yet. */
-  async #forward(p: ClaimedOfflinePayment): Promise<{ authorization: Authorization; recovered: boolean } | string> {
+  /**
+   * Raises the deadline exceptions due (each once: the dedupe key is
+   * unique, so processes sweeping at once store one). Claims nothing.
+   */
+  async #sweepDeadlines(): Promise<number> {
+    const { storage, clock } = this.#o;
+    const now = clock.now();
+    const { deadlineMs, warnAfterMs } = this.#deadline;
+    const candidates = await storage.listDeadlineCandidates({
+      now,
+      deadlineMs,
+      warnAfterMs,
+      limit: this.#o.deadlineBatch ?? 500,
+    });
+    if (candidates.length === 0) return 0;
+    const raised = await storage.raiseDeadlineExceptions(
+      candidates.map((c) => ({
+        payment: { opId: c.payment.opId, tenderIndex: c.payment.tenderIndex },
+        stage: c.stage,
+        exception: deadlineException(c, deadlineMs, now, uuidv7(now, this.#random.bytes(10))),
+      })),
+    );
+    for (const c of candidates) {
+      this.#o.onEvent?.({ kind: 'deadline', opId: c.payment.opId, tenderIndex: c.payment.tenderIndex, stage: c.stage });
+    }
+    return raised;
+  }
+
+  /** The processor's authorization; a permanent refusal; or why there is none yet (transient). */
+  async #forward(
+    p: ClaimedOfflinePayment,
+  ): Promise<{ authorization: Authorization; recovered: boolean } | ProcessorRefusedError | string> {
     const { processor, timeoutMs } = this.#o;
     const key = idempotencyKeyOf(p);
     const request: AuthorizationRequestBody = {
@@ -176,7 +335,8 @@ export class Forwarder {
     try {
       return { authorization: (await processor.authorize(key, request, timeoutMs)).authorization, recovered: false };
     } catch (error) {
-      if (error instanceof ProcessorRefusedError) return `refused: ${error.message}`;
+      if (error instanceof ProcessorRefusedError)
+        return isPermanentRefusal(error) ? error : `refused: ${error.message}`;
       if (!(error instanceof ProcessorOutcomeUnknownError)) return `error: ${String(error)}`;
       // The charge may exist: ask for it by key rather than guess.
       try {

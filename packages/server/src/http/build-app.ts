@@ -15,6 +15,7 @@ import {
   type Lane,
 } from './admission.js';
 import { errorHandler } from './error-handler.js';
+import { exceptionRoutes } from './exception-routes.js';
 import { operatorGuard } from './operator-auth.js';
 import { intQuery, uuidParam } from './params.js';
 
@@ -238,11 +239,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         return service.storage.listLedger(after, limit);
       });
 
-      admin.get('/exceptions', async (request) => {
-        const after = intQuery(request.query, 'after', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
-        const limit = intQuery(request.query, 'limit', { min: 1, max: 1000, fallback: 100 });
-        return service.storage.listExceptions(after, limit);
-      });
+      exceptionRoutes(admin, service);
 
       admin.get('/shifts', async (request) => {
         const raw = (request.query as Record<string, unknown>).device;

@@ -7,9 +7,39 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { type Harness, T0, type TestDevice } from '../testing/harness.js';
+import { deadlineException } from '../forwarding/forwarding-deadline.js';
+import type { ExceptionRecord } from '../ingest/plan-ingest.js';
+import { cardTender, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
 import { LOCAL_APPROVAL, type SuiteTest } from './risk-policy-suite.js';
-import type { ClaimedOfflinePayment, PaymentSettlement } from './storage.js';
+import type {
+  ClaimedOfflinePayment,
+  DeadlineCandidate,
+  DeadlineNotice,
+  PaymentSettlement,
+  RefuseRequest,
+} from './storage.js';
+
+const HOUR = 3_600_000;
+
+/** The notice the forwarder sends for a deadline candidate. */
+const notice = (c: DeadlineCandidate, exception: ExceptionRecord): DeadlineNotice => ({
+  payment: { opId: c.payment.opId, tenderIndex: c.payment.tenderIndex },
+  stage: c.stage,
+  exception,
+});
+const DEADLINE = { deadlineMs: 72 * HOUR, warnAfterMs: 54 * HOUR, limit: 100 };
+
+/** A refusal of `opId` by `owner` as the forwarder sends it. */
+const refusal = (opId: string, owner: string, at: number, exceptionId = `x-refused-${opId}`): RefuseRequest => ({
+  payment: { opId, tenderIndex: 0 },
+  owner,
+  code: 'idempotency_key_reused',
+  status: 422,
+  message: 'same key, different request: merchant',
+  field: 'merchant',
+  at,
+  exceptionId,
+});
 
 const LEASE = 30_000;
 
@@ -152,10 +182,12 @@ export function forwardingSuite(test: SuiteTest): void {
         tenderIndex: 0,
         device: d.id,
         seq: 3,
+        shift: (await h.storage.listShifts(d.id))[0]?.id,
         amount: 2_500,
         currency: 'EUR',
         brand: 'visa',
         last4: '4242',
+        customer: null,
         declineCode: 'card_blocked',
         processorId: 'auth_9',
       });
@@ -165,6 +197,215 @@ export function forwardingSuite(test: SuiteTest): void {
         [['payment.declined', 'card_blocked']],
       );
       assert.equal((await h.storage.summary()).exceptions.post_auth_decline, 1);
+    });
+
+    test("settle declined: the exception carries the sale's shift and the customer contact the clerk captured", async (h) => {
+      const d = await h.enrollDevice('a');
+      const open = d.openShift();
+      const customer = { name: 'Ada Lovelace', phone: '+44 20 7946 0958', email: 'ada@example.org' };
+      const sale = d.chain.next(
+        'sale.recorded',
+        saleBody(open.id, 900, { tenders: [cardTender(900, { brand: 'amex', last4: '0005' })], customer }),
+        LOCAL_APPROVAL,
+      );
+      assert.equal((await h.send(d.batch([open, sale]))).status, 200);
+      await h.storage.settleOfflinePayment({
+        payment: { opId: sale.id, tenderIndex: 0 },
+        owner: 'w1',
+        settlement: { status: 'declined', processorId: 'auth_3', declineCode: 'insufficient_funds', at: T0 + 1 },
+        exceptionId: 'x1',
+      });
+      const [x] = (await h.storage.listExceptions(0, 10)).items;
+      assert.deepEqual(
+        [x?.detail.opId, x?.detail.device, x?.detail.shift, x?.detail.amount, x?.detail.currency],
+        [sale.id, d.id, open.id, 900, 'EUR'],
+      );
+      assert.deepEqual(
+        [x?.detail.brand, x?.detail.last4, x?.detail.declineCode],
+        ['amex', '0005', 'insufficient_funds'],
+      );
+      assert.deepEqual(x?.detail.customer, customer);
+    });
+
+    test('defer: not claimed before its next attempt, nor any later payment of its device; others go on', async (h) => {
+      const a = await h.enrollDevice('a');
+      const b = await h.enrollDevice('b');
+      const aOps = await offlineSales(h, a, [100, 200]);
+      const bOps = await offlineSales(h, b, [300]);
+      const claimed = await h.storage.claimOfflinePayments('w1', 10, T0, LEASE);
+      assert.equal(claimed.length, 3);
+      const first = { opId: aOps[0] as string, tenderIndex: 0 };
+      assert.equal(
+        await h.storage.deferOfflinePayment({
+          payment: first,
+          owner: 'w2',
+          attempts: 1,
+          nextAttemptAt: T0,
+          error: 'x',
+        }),
+        false,
+        'only the claimer defers',
+      );
+      const retryAt = T0 + LEASE + 1;
+      assert.equal(
+        await h.storage.deferOfflinePayment({
+          payment: first,
+          owner: 'w1',
+          attempts: 1,
+          nextAttemptAt: retryAt,
+          error: 'unknown (timeout), not found by key',
+        }),
+        true,
+      );
+      const [stored] = await h.storage.listOfflinePayments(a.id);
+      assert.deepEqual(
+        [stored?.attempts, stored?.nextAttemptAt, stored?.lastError, stored?.settledAt],
+        [1, retryAt, 'unknown (timeout), not found by key', null],
+      );
+      assert.deepEqual(ids(await h.storage.claimOfflinePayments('w2', 10, T0 + 1, LEASE)), [], 'not due, or leased');
+      // Every lease has run out: a's later payment still waits behind the earlier one backing off.
+      assert.deepEqual(ids(await h.storage.claimOfflinePayments('w3', 10, T0 + LEASE, LEASE)), bOps, 'seq order');
+      assert.deepEqual(ids(await h.storage.claimOfflinePayments('w4', 10, retryAt, LEASE)), aOps, 'due: in order');
+      const again = await h.storage.listOfflinePayments(a.id);
+      assert.deepEqual(
+        again.map((p) => p.attempts),
+        [1, 0],
+        'attempts are kept until an answer',
+      );
+    });
+
+    test("refuse: once, with a payment_refused alarm; never claimed again; the device's later payments go on", async (h) => {
+      const d = await h.enrollDevice('a');
+      const ops = await offlineSales(h, d, [100, 200]);
+      const [op1, op2] = ops as [string, string];
+      await h.storage.claimOfflinePayments('w1', 1, T0, LEASE);
+      assert.equal(await h.storage.refuseOfflinePayment(refusal(op1, 'w2', T0 + 1)), false, 'only the claimer');
+      assert.equal(await h.storage.refuseOfflinePayment(refusal(op1, 'w1', T0 + 1)), true);
+      assert.equal(await h.storage.refuseOfflinePayment(refusal(op1, 'w1', T0 + 2, 'x-again')), false, 'once');
+      const [stored] = await h.storage.listOfflinePayments(d.id);
+      assert.deepEqual(
+        [stored?.refusedAt, stored?.refusalCode, stored?.settledAt, stored?.outcome],
+        [T0 + 1, 'idempotency_key_reused', null, null],
+      );
+      const exceptions = (await h.storage.listExceptions(0, 10)).items;
+      assert.equal(exceptions.length, 1);
+      const [x] = exceptions;
+      assert.deepEqual(
+        [x?.type, x?.severity, x?.opId, x?.dedupeKey],
+        ['payment_refused', 'alarm', op1, `payment_refused:${op1}:0`],
+      );
+      assert.deepEqual(
+        [x?.detail.code, x?.detail.status, x?.detail.field, x?.detail.amount, x?.detail.shift],
+        ['idempotency_key_reused', 422, 'merchant', 100, (await h.storage.listShifts(d.id))[0]?.id],
+      );
+      assert.deepEqual(ids(await h.storage.claimOfflinePayments('w1', 10, T0 + 3, LEASE)), [op2], 'not held back');
+      assert.deepEqual(
+        ids(await h.storage.claimOfflinePayments('w1', 10, T0 + 3 + LEASE, LEASE)),
+        [op2],
+        'the refused one is never claimed again',
+      );
+      const ledger = (await h.storage.listLedger(0, 100)).items.filter((e) => e.type.startsWith('payment.'));
+      assert.deepEqual(ledger, [], 'a refusal is not a decline: no ledger event');
+      const [actual] = await h.storage.exposureActual();
+      assert.deepEqual([actual?.amount, actual?.count], [300, 2], 'its money was never confirmed: still exposure');
+    });
+
+    test('deadline: measured from device time (never later than receipt); each stage raised once', async (h) => {
+      const courier = await h.enrollDevice('courier');
+      const ahead = await h.enrollDevice('ahead');
+      // Tapped at T0, carried in 60 h later: already past the 54 h warning when it arrives.
+      const courierShift = courier.openShift();
+      const tapped = courier.cardSale(courierShift.id, 700, LOCAL_APPROVAL, { token: 'tok_courier_1' });
+      h.clock.advance(60 * HOUR);
+      assert.equal((await h.send(courier.batch([courierShift, tapped]))).status, 200);
+      const late = tapped.id;
+      // A device whose clock runs 10 h ahead: its time must not buy the payment 10 h more.
+      const saved = h.clock.time;
+      h.clock.time = saved + 10 * HOUR;
+      const open = ahead.openShift();
+      const sale = ahead.cardSale(open.id, 800, LOCAL_APPROVAL, { token: 'tok_ahead_1' });
+      h.clock.time = saved;
+      assert.equal((await h.send(ahead.batch([open, sale]))).status, 200);
+      const received = saved;
+
+      const at = async (now: number) => {
+        const found = await h.storage.listDeadlineCandidates({ ...DEADLINE, now });
+        return found.map((c) => [c.payment.opId, c.stage]);
+      };
+      assert.deepEqual(await at(saved), [[late, 'warning']], 'the courier payment is 60 h old on arrival');
+      const raise = async (now: number) => {
+        const found = await h.storage.listDeadlineCandidates({ ...DEADLINE, now });
+        return h.storage.raiseDeadlineExceptions(
+          found.map((c, i) => notice(c, deadlineException(c, DEADLINE.deadlineMs, now, `x-${now}-${i}`))),
+        );
+      };
+      assert.equal(await raise(saved), 1);
+      assert.equal(await raise(saved), 0, 'raised once');
+      assert.deepEqual(
+        (await h.storage.listOfflinePayments(courier.id)).map((p) => p.deadlineStage),
+        ['warning'],
+        'the stage is recorded on the payment',
+      );
+      assert.deepEqual(await at(received + 54 * HOUR - 1), [[late, 'missed']]);
+      assert.deepEqual(
+        await at(received + 54 * HOUR),
+        [
+          [late, 'missed'],
+          [sale.id, 'warning'],
+        ],
+        'measured from receipt, not from the device clock 10 h ahead',
+      );
+      assert.equal(await raise(received + 54 * HOUR), 2);
+      // Two sweepers at once (processes): each stage still stored once.
+      const now = received + 72 * HOUR;
+      const found = await h.storage.listDeadlineCandidates({ ...DEADLINE, now });
+      assert.deepEqual(
+        found.map((c) => [c.payment.opId, c.stage]),
+        [[sale.id, 'missed']],
+      );
+      const added = await Promise.all(
+        ['p1', 'p2'].map((p) =>
+          h.storage.raiseDeadlineExceptions(
+            found.map((c) => notice(c, deadlineException(c, DEADLINE.deadlineMs, now, `x-${p}`))),
+          ),
+        ),
+      );
+      assert.equal((added[0] ?? 0) + (added[1] ?? 0), 1);
+      assert.deepEqual(await at(now + 1_000 * HOUR), []);
+      assert.deepEqual(
+        (await h.storage.listOfflinePayments(null)).map((p) => p.deadlineStage),
+        ['missed', 'missed'],
+      );
+      const xs = (await h.storage.listExceptions(0, 100)).items.filter((x) => x.type === 'forwarding_deadline');
+      assert.deepEqual(
+        xs.map((x) => [x.opId, x.severity, x.detail.stage]),
+        [
+          [late, 'warning', 'warning'],
+          [late, 'alarm', 'missed'],
+          [sale.id, 'warning', 'warning'],
+          [sale.id, 'alarm', 'missed'],
+        ],
+      );
+      assert.equal(xs[3]?.detail.deadlineAt, received + 72 * HOUR);
+      assert.equal(xs[0]?.detail.deadlineFrom, T0);
+    });
+
+    test('deadline: settled and refused payments are not candidates', async (h) => {
+      const d = await h.enrollDevice('a');
+      const [settled, refused, waiting] = (await offlineSales(h, d, [100, 200, 300])) as [string, string, string];
+      await h.storage.settleOfflinePayment({
+        payment: { opId: settled, tenderIndex: 0 },
+        owner: 'w1',
+        settlement: approved(T0 + 1),
+        exceptionId: 'x1',
+      });
+      await h.storage.claimOfflinePayments('w1', 1, T0 + 2, LEASE);
+      assert.ok(await h.storage.refuseOfflinePayment(refusal(refused, 'w1', T0 + 3)));
+      const found = await h.storage.listDeadlineCandidates({ ...DEADLINE, now: T0 + 100 * HOUR });
+      assert.deepEqual(
+        found.map((c) => [c.payment.opId, c.stage]),
+        [[waiting, 'missed']],
+      );
     });
   });
 }

@@ -6,7 +6,27 @@
  * transaction.
  */
 import type { ExceptionRecord, LedgerEvent } from '../ingest/plan-ingest.js';
-import type { PaymentSettlement, SettleRequest, StoredOfflinePayment } from './storage.js';
+import type { PaymentSettlement, RefuseRequest, SettleRequest, StoredOfflinePayment } from './storage.js';
+
+/** What the sale of a payment adds to its exceptions: its shift and the customer's contact, if captured. */
+export interface SaleContext {
+  shift: string | null;
+  customer: Record<string, unknown> | null;
+}
+
+/**
+ * The sale context from the op's stored envelope (canonical JSON; null if
+ * the op is missing). The envelope was validated at ingest; this only picks.
+ */
+export function saleContextOf(envelope: string | null | undefined): SaleContext {
+  if (typeof envelope !== 'string') return { shift: null, customer: null };
+  const body = (JSON.parse(envelope) as { body?: Record<string, unknown> }).body ?? {};
+  const customer = body.customer;
+  return {
+    shift: typeof body.shift === 'string' ? body.shift : null,
+    customer: typeof customer === 'object' && customer !== null ? (customer as Record<string, unknown>) : null,
+  };
+}
 
 /** Stored `outcome` column → settlement fields (the processor id and decline code have their own columns). */
 export function storedSettlement(row: {
@@ -29,8 +49,12 @@ export interface SettlementWrites {
   exception: ExceptionRecord | null;
 }
 
-/** The ledger event and (for a decline) the exception of settling `payment`. */
-export function settlementWrites(payment: StoredOfflinePayment, request: SettleRequest): SettlementWrites {
+/** The ledger event and (for a decline) the exception of settling `payment`, sold as `sale` tells. */
+export function settlementWrites(
+  payment: StoredOfflinePayment,
+  request: SettleRequest,
+  sale: SaleContext,
+): SettlementWrites {
   const { settlement } = request;
   const declined = settlement.status === 'declined';
   const ledger: LedgerEvent = {
@@ -67,15 +91,57 @@ export function settlementWrites(payment: StoredOfflinePayment, request: SettleR
         tenderIndex: payment.tenderIndex,
         device: payment.device,
         seq: payment.seq,
+        shift: sale.shift,
         amount: payment.amount,
         currency: payment.currency,
         brand: payment.brand,
         last4: payment.last4,
+        customer: sale.customer,
         declineCode: code,
         processorId: settlement.processorId,
       },
       raisedAt: settlement.at,
       dedupeKey: `post_auth_decline:${payment.opId}:${payment.tenderIndex}`,
     },
+  };
+}
+
+/**
+ * The `payment_refused` alarm of a permanent refusal: the processor will
+ * never take this request, so the money is not collected until an
+ * operator acts. Not a decline: no card was declined, no ledger event.
+ */
+export function refusalException(
+  payment: StoredOfflinePayment,
+  request: RefuseRequest,
+  sale: SaleContext,
+): ExceptionRecord {
+  return {
+    id: request.exceptionId,
+    type: 'payment_refused',
+    severity: 'alarm',
+    device: payment.device,
+    opId: payment.opId,
+    seq: payment.seq,
+    message: `the processor refused the offline-approved ${payment.brand} ****${payment.last4} payment of ${payment.amount} ${payment.currency} (HTTP ${request.status} ${request.code}); it will not be sent again`,
+    detail: {
+      opId: payment.opId,
+      tenderIndex: payment.tenderIndex,
+      device: payment.device,
+      seq: payment.seq,
+      shift: sale.shift,
+      amount: payment.amount,
+      currency: payment.currency,
+      brand: payment.brand,
+      last4: payment.last4,
+      customer: sale.customer,
+      code: request.code,
+      status: request.status,
+      field: request.field,
+      processorMessage: request.message,
+      attempts: payment.attempts,
+    },
+    raisedAt: request.at,
+    dedupeKey: `payment_refused:${payment.opId}:${payment.tenderIndex}`,
   };
 }

@@ -249,6 +249,12 @@ export function riskPolicySuite(test: SuiteTest): void {
         receivedAt: T0 + 5_000,
         settledAt: null,
         outcome: null,
+        attempts: 0,
+        nextAttemptAt: null,
+        lastError: null,
+        deadlineStage: null,
+        refusedAt: null,
+        refusalCode: null,
       };
       assert.deepEqual(await h.storage.listOfflinePayments(d.id), [expected]);
       assert.deepEqual(await h.storage.listOfflinePayments(null), [expected]);

@@ -96,6 +96,12 @@ export function toOfflinePayment(r: Row): StoredOfflinePayment {
     receivedAt: int(r.received_at),
     settledAt: intOrNull(r.settled_at),
     outcome: textOrNull(r.outcome),
+    attempts: int(r.attempts),
+    nextAttemptAt: intOrNull(r.next_attempt_at),
+    lastError: textOrNull(r.last_error),
+    deadlineStage: (textOrNull(r.deadline_stage) as StoredOfflinePayment['deadlineStage']) ?? null,
+    refusedAt: intOrNull(r.refused_at),
+    refusalCode: textOrNull(r.refusal_code),
   };
 }
 

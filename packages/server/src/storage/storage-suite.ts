@@ -23,6 +23,7 @@ import { tokenHash } from '../enrollment.js';
 import { createHarness, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
 import { authorizationsSuite } from './authorizations-suite.js';
 import { deviceFeedSuite } from './device-feed-suite.js';
+import { exceptionActionsSuite } from './exception-actions-suite.js';
 import { forwardingSuite } from './forwarding-suite.js';
 import { policyBreachSuite } from './policy-breach-suite.js';
 import { riskPolicySuite } from './risk-policy-suite.js';
@@ -610,5 +611,6 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
     policyBreachSuite(test);
     authorizationsSuite(test);
     walletSuite(test);
+    exceptionActionsSuite(test);
   });
 }

@@ -139,6 +139,18 @@ export interface StoredOfflinePayment extends OfflinePaymentRecord {
   settledAt: number | null;
   /** The processor's outcome (e.g. captured, declined); null until settled. */
   outcome: string | null;
+  /** Consecutive transient forwarding failures (outage, unknown outcome) since the last answer; 0 at first. */
+  attempts: number;
+  /** Not claimed before this instant (server clock): the backoff after a transient failure; null: due now. */
+  nextAttemptAt: number | null;
+  /** Why the last forwarding attempt left it unsettled, for operators; null if none failed. */
+  lastError: string | null;
+  /** The last forwarding-deadline stage reported for it: null, `warning` or `missed`. */
+  deadlineStage: 'warning' | 'missed' | null;
+  /** When the processor refused it for good (never retried after); null otherwise. */
+  refusedAt: number | null;
+  /** The processor's error code of that refusal (e.g. `idempotency_key_reused`). */
+  refusalCode: string | null;
 }
 
 /** Which offline payment: a sale may be split over several cards (one row per card tender). */
@@ -181,6 +193,125 @@ export interface SettleOutcome {
   /** False when the payment had already been settled. */
   settledNow: boolean;
 }
+
+/** A transient forwarding failure: try again with the same key, not before `nextAttemptAt`. */
+export interface DeferRequest {
+  payment: OfflinePaymentKey;
+  /** The claimer; a payment claimed by someone else since (lease ran out) is left alone. */
+  owner: string;
+  /** Consecutive failures now (the stored `attempts` + 1). */
+  attempts: number;
+  nextAttemptAt: number;
+  error: string;
+}
+
+/** The processor refused the payment for good (a 4xx about the request): never retried. */
+export interface RefuseRequest {
+  payment: OfflinePaymentKey;
+  owner: string;
+  /** The processor's error code, e.g. `idempotency_key_reused`, `invalid_request`. */
+  code: string;
+  /** HTTP status and message of the refusal, for the exception's detail. */
+  status: number;
+  message: string;
+  /** The field the processor named, if any. */
+  field: string | null;
+  at: number;
+  /** Id of the `payment_refused` exception this raises. */
+  exceptionId: string;
+}
+
+/** Which forwarding-deadline exception an unsettled payment is due for. */
+export interface DeadlineQuery {
+  now: number;
+  /** Warn once a payment is this old (measured from `deadlineBase`). */
+  warnAfterMs: number;
+  /** The deadline: an alarm once a payment is this old. */
+  deadlineMs: number;
+  limit: number;
+}
+
+/** An unsettled, unrefused payment whose `stage` exception has not been raised yet. */
+export interface DeadlineCandidate {
+  payment: StoredOfflinePayment;
+  stage: 'warning' | 'missed';
+}
+
+/** A deadline exception to raise for a payment, and the stage it records on the payment. */
+export interface DeadlineNotice {
+  payment: OfflinePaymentKey;
+  stage: 'warning' | 'missed';
+  exception: ExceptionRecord;
+}
+
+/** One row of the decline-rate report: a placement, a UTC day (of the processor's answer) and a currency. */
+export interface DeclineReportRow {
+  /** UTC day of `settledAt`, YYYY-MM-DD. */
+  day: string;
+  /** The device's current placement; null merchant for unplaced devices. */
+  merchant: string | null;
+  location: string | null;
+  currency: string;
+  /** Offline payments the processor answered for (approved or declined). */
+  forwardedCount: number;
+  forwardedAmount: number;
+  declinedCount: number;
+  declinedAmount: number;
+  /** declinedCount / forwardedCount (0..1). */
+  declineRate: number;
+}
+
+export const EXCEPTION_ACTIONS = ['contacted', 'written_off', 'recovered', 'acknowledged'] as const;
+export type ExceptionActionKind = (typeof EXCEPTION_ACTIONS)[number];
+
+/** One operator action on an exception, as stored (append-only). */
+export interface ExceptionAction {
+  id: string;
+  exceptionId: string;
+  action: ExceptionActionKind;
+  note: string;
+  /** Money written off or recovered (minor units), for payment exceptions; null otherwise. */
+  amount: number | null;
+  currency: string | null;
+  /** The operator's name as given. */
+  by: string;
+  at: number;
+  /** True for the one action that resolved the exception. */
+  resolves: boolean;
+}
+
+/** An exception with its actions and the status they derive. */
+export interface ExceptionView extends ExceptionRecord {
+  pos: number;
+  status: 'open' | 'resolved';
+  actions: ExceptionAction[];
+}
+
+export interface ExceptionFilter {
+  after: number;
+  limit: number;
+  status?: 'open' | 'resolved';
+  type?: string;
+}
+
+/** An operator's action, with what the service assigned (id, time). */
+export interface ExceptionActionRequest {
+  id: string;
+  exceptionId: string;
+  action: ExceptionActionKind;
+  note: string;
+  /** As given; null when absent (a money action then takes what is outstanding). */
+  amount: number | null;
+  by: string;
+  at: number;
+}
+
+/** What recording an action did; see exceptions/exception-actions.ts for the rules. */
+export type ExceptionActionOutcome =
+  | { outcome: 'recorded'; exception: ExceptionView }
+  | { outcome: 'not_found' }
+  | { outcome: 'already_resolved'; exception: ExceptionView }
+  | { outcome: 'invalid'; field: string; rule: string; message: string };
 
 /** Unsettled offline-approved payments of one currency and placement (the device's current placement). */
 export interface ExposureActual {
@@ -354,10 +485,12 @@ export interface Storage {
   /**
    * Claims up to `limit` unsettled offline payments for `owner` until
    * `now + leaseMs`, in (device, seq, tender) order, in one short
-   * transaction. Only rows whose claim is absent or expired, and never a
-   * row while an earlier unsettled row of its device is claimed (by anyone,
-   * this owner included): a device's payments reach the processor in seq
-   * order. Two processes calling at once get disjoint devices.
+   * transaction. Only unrefused rows whose claim is absent or expired and
+   * whose `nextAttemptAt` (backoff) has come, and never a row while an
+   * earlier unsettled, unrefused row of its device is claimed (by anyone,
+   * this owner included) or still backing off: a device's payments reach
+   * the processor in seq order. Two processes calling at once get disjoint
+   * devices.
    */
   claimOfflinePayments(owner: string, limit: number, now: number, leaseMs: number): Promise<ClaimedOfflinePayment[]>;
   /**
@@ -410,4 +543,46 @@ export interface Storage {
    * nothing written (`unblockedNow` false); null if there is no such wallet.
    */
   unblockWallet(request: UnblockRequest): Promise<UnblockOutcome | null>;
+  /**
+   * A transient failure: stores `attempts`, `nextAttemptAt` and the error
+   * and releases the claim, if `owner` still holds it and it is unsettled.
+   * Until then neither it nor any later payment of its device is claimed
+   * (seq order). False if nothing was changed.
+   */
+  deferOfflinePayment(request: DeferRequest): Promise<boolean>;
+  /**
+   * A permanent refusal, once, in one transaction: `refused_at`, the code,
+   * the claim released, and a `payment_refused` alarm. A refused payment is
+   * never claimed again and no longer holds back its device's later
+   * payments. It stays unsettled (its money was never confirmed). False if
+   * it was settled or refused already, or is not claimed by `owner`.
+   */
+  refuseOfflinePayment(request: RefuseRequest): Promise<boolean>;
+  /**
+   * Unsettled, unrefused payments at or past a deadline stage that was not
+   * recorded on them yet (`raiseDeadlineExceptions`), oldest first. The age
+   * is measured from `deadlineBase` (min of device time and receipt).
+   */
+  listDeadlineCandidates(query: DeadlineQuery): Promise<DeadlineCandidate[]>;
+  /**
+   * Raises deadline exceptions in one transaction: each stored unless its
+   * dedupe key is taken (two processes sweeping at once store one), and
+   * its stage recorded on the payment so later sweeps skip it. Returns how
+   * many exceptions were new.
+   */
+  raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): Promise<number>;
+
+  /** Settled offline payments with `from <= settledAt < to`, per UTC day, placement and currency. */
+  declineReport(from: number, to: number): Promise<DeclineReportRow[]>;
+
+  /**
+   * Records an operator action in one transaction (the exception locked):
+   * decides it with the shared `decideExceptionAction`, appends it and, for
+   * money written off or recovered on a payment exception, a ledger event.
+   * Of two racing resolutions exactly one is recorded; the other gets
+   * `already_resolved`.
+   */
+  recordExceptionAction(request: ExceptionActionRequest): Promise<ExceptionActionOutcome>;
+  /** Exceptions by pos with their actions and status, filtered by status and type. */
+  listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>>;
 }

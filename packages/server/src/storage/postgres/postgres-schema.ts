@@ -317,4 +317,33 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX wallet_entries_wristband ON wallet_entries (wristband, counter);
   `,
+  // Forwarding retries, refusals and operator actions on exceptions (issue 4, ops); see the SQLite schema.
+  `
+  ALTER TABLE offline_payments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0,
+                               ADD COLUMN next_attempt_at BIGINT,
+                               ADD COLUMN last_error TEXT,
+                               ADD COLUMN refused_at BIGINT,
+                               ADD COLUMN refusal_code TEXT,
+                               ADD COLUMN deadline_stage TEXT;
+
+  CREATE TABLE exception_actions (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT COLLATE "C" NOT NULL UNIQUE,
+    exception_id TEXT COLLATE "C" NOT NULL REFERENCES exceptions (id),
+    action TEXT NOT NULL CHECK (action IN ('contacted', 'written_off', 'recovered', 'acknowledged')),
+    note TEXT NOT NULL,
+    amount BIGINT,
+    currency TEXT,
+    by TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    resolves BOOLEAN NOT NULL
+  );
+  CREATE INDEX exception_actions_exception ON exception_actions (exception_id, pos);
+  -- Exactly one resolution per exception, whichever process races to record it.
+  CREATE UNIQUE INDEX exception_actions_one_resolution ON exception_actions (exception_id) WHERE resolves;
+  CREATE TRIGGER exception_actions_append_only BEFORE UPDATE OR DELETE ON exception_actions
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('exception actions are append-only');
+  CREATE TRIGGER exception_actions_no_truncate BEFORE TRUNCATE ON exception_actions
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('exception actions are append-only');
+  `,
 ];

@@ -38,9 +38,18 @@ import { settlementWrites, storedSettlement } from '../offline-settlement.js';
 import { policyScopeKey, sortExposureActual } from '../policy-records.js';
 import type {
   ClaimedOfflinePayment,
+  DeadlineCandidate,
+  DeadlineNotice,
+  DeadlineQuery,
+  DeclineReportRow,
+  DeferRequest,
   DeviceFeedPage,
   DeviceRecord,
   EnrollmentTokenRecord,
+  ExceptionActionOutcome,
+  ExceptionActionRequest,
+  ExceptionFilter,
+  ExceptionView,
   ExposureActual,
   IngestOutcome,
   Page,
@@ -49,6 +58,7 @@ import type {
   PolicyIssueSlot,
   RedeemOutcome,
   RedeemRequest,
+  RefuseRequest,
   ServerKeyRecord,
   SettleOutcome,
   SettleRequest,
@@ -62,7 +72,9 @@ import type {
 } from '../storage.js';
 import { loadApprovalFacts } from './postgres-approvals.js';
 import { PostgresAuthorizations } from './postgres-authorizations.js';
+import { PostgresExceptions } from './postgres-exceptions.js';
 import { readDeviceFeed } from './postgres-feed.js';
+import { PostgresForwarding, saleContext } from './postgres-forwarding.js';
 import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
 import {
   DEVICE_COLUMNS,
@@ -128,6 +140,8 @@ export class PostgresStorage implements Storage {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
   readonly #beforeCommit: PostgresStorageOptions['beforeCommit'];
+  readonly #exceptions: PostgresExceptions;
+  readonly #forwarding: PostgresForwarding;
   #closed = false;
   readonly #auth: PostgresAuthorizations;
 
@@ -144,6 +158,9 @@ export class PostgresStorage implements Storage {
     this.#pool.on('error', () => undefined);
     this.#beforeCommit = options.beforeCommit;
     this.#auth = new PostgresAuthorizations(this.#pool, (fn) => this.#transaction(fn));
+    const tx = <T>(fn: (client: pg.PoolClient) => Promise<T>) => this.#transaction(fn);
+    this.#exceptions = new PostgresExceptions(tx);
+    this.#forwarding = new PostgresForwarding(this.#pool, tx);
   }
 
   /** Runs the pending migrations, one transaction each, while holding the migration lock. */
@@ -598,7 +615,9 @@ export class PostgresStorage implements Storage {
           `SELECT d.id FROM devices d
            WHERE NOT (d.id = ANY ($2::text[])) AND EXISTS (
              SELECT 1 FROM offline_payments o
-             WHERE o.device = d.id AND o.settled_at IS NULL AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $1))
+             WHERE o.device = d.id AND o.settled_at IS NULL AND o.refused_at IS NULL
+               AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $1)
+               AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $1))
            ORDER BY d.id LIMIT 1
            FOR NO KEY UPDATE OF d SKIP LOCKED`,
           [now, visited],
@@ -609,11 +628,13 @@ export class PostgresStorage implements Storage {
         const { rows } = await client.query(
           `WITH c AS (
              SELECT o.op_id, o.tender_index FROM offline_payments o
-             WHERE o.device = $1 AND o.settled_at IS NULL
+             WHERE o.device = $1 AND o.settled_at IS NULL AND o.refused_at IS NULL
                AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= $2)
+               AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= $2)
                AND NOT EXISTS (
                  SELECT 1 FROM offline_payments e
-                 WHERE e.device = o.device AND e.settled_at IS NULL AND e.claim_expires_at > $2
+                 WHERE e.device = o.device AND e.settled_at IS NULL AND e.refused_at IS NULL
+                   AND (e.claim_expires_at > $2 OR e.next_attempt_at > $2)
                    AND (e.seq, e.tender_index) < (o.seq, o.tender_index))
              ORDER BY o.seq, o.tender_index LIMIT $3
              FOR UPDATE OF o)
@@ -659,7 +680,8 @@ export class PostgresStorage implements Storage {
           request.payment.tenderIndex,
         ],
       );
-      const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request);
+      const sale = await saleContext(client, request.payment.opId);
+      const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale);
       // Feed rows: hold the feed lock shared until COMMIT (see FEED_LOCK).
       await client.query(`SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`);
       await client.query(
@@ -765,6 +787,34 @@ export class PostgresStorage implements Storage {
       );
       return { account: writes.account, unblockedNow: true };
     });
+  }
+
+  deferOfflinePayment(request: DeferRequest): Promise<boolean> {
+    return this.#forwarding.defer(request);
+  }
+
+  refuseOfflinePayment(request: RefuseRequest): Promise<boolean> {
+    return this.#forwarding.refuse(request);
+  }
+
+  listDeadlineCandidates(query: DeadlineQuery): Promise<DeadlineCandidate[]> {
+    return this.#forwarding.deadlineCandidates(query);
+  }
+
+  raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): Promise<number> {
+    return this.#forwarding.raiseDeadlineExceptions(notices);
+  }
+
+  declineReport(from: number, to: number): Promise<DeclineReportRow[]> {
+    return this.#forwarding.declineReport(from, to);
+  }
+
+  recordExceptionAction(request: ExceptionActionRequest): Promise<ExceptionActionOutcome> {
+    return this.#exceptions.recordAction(request);
+  }
+
+  listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>> {
+    return this.#exceptions.views(filter);
   }
 
   async query<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {

@@ -293,4 +293,37 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX wallet_entries_wristband ON wallet_entries (wristband, counter);
   `,
+  // Forwarding retries, refusals and operator actions on exceptions (issue 4, ops): a payment's
+  // consecutive transient failures and when it is due again; a processor's permanent refusal;
+  // and the append-only record of what operators did about each exception.
+  `
+  ALTER TABLE offline_payments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE offline_payments ADD COLUMN next_attempt_at INTEGER;
+  ALTER TABLE offline_payments ADD COLUMN last_error TEXT;
+  ALTER TABLE offline_payments ADD COLUMN refused_at INTEGER;
+  ALTER TABLE offline_payments ADD COLUMN refusal_code TEXT;
+  -- The forwarding-deadline exception last raised for it (NULL, 'warning', 'missed'): the sweep skips
+  -- what it already reported without looking each payment's exception up.
+  ALTER TABLE offline_payments ADD COLUMN deadline_stage TEXT;
+
+  CREATE TABLE exception_actions (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    exception_id TEXT NOT NULL REFERENCES exceptions (id),
+    action TEXT NOT NULL CHECK (action IN ('contacted', 'written_off', 'recovered', 'acknowledged')),
+    note TEXT NOT NULL,
+    amount INTEGER,
+    currency TEXT,
+    by TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    resolves INTEGER NOT NULL CHECK (resolves IN (0, 1))
+  );
+  CREATE INDEX exception_actions_exception ON exception_actions (exception_id, pos);
+  -- Exactly one resolution per exception, whoever races to record it.
+  CREATE UNIQUE INDEX exception_actions_one_resolution ON exception_actions (exception_id) WHERE resolves = 1;
+  CREATE TRIGGER exception_actions_no_update BEFORE UPDATE ON exception_actions
+    BEGIN SELECT RAISE(ABORT, 'exception actions are append-only'); END;
+  CREATE TRIGGER exception_actions_no_delete BEFORE DELETE ON exception_actions
+    BEGIN SELECT RAISE(ABORT, 'exception actions are append-only'); END;
+  `,
 ];

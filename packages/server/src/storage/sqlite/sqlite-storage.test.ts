@@ -128,7 +128,7 @@ describe('SqliteStorage only', () => {
     const raw = new Database(path);
     raw.exec(`
       DROP TABLE online_authorizations; DROP TABLE betting_configs; DROP TABLE selection_liability;
-      DROP TABLE wallet_entries; DROP TABLE wallet_accounts;
+      DROP TABLE wallet_entries; DROP TABLE wallet_accounts; DROP TABLE exception_actions;
       DROP TABLE offline_payments; DROP TABLE policies; DROP TABLE server_keys; DROP TABLE device_placements;
       ALTER TABLE enrollment_tokens DROP COLUMN merchant; ALTER TABLE enrollment_tokens DROP COLUMN location;
       ALTER TABLE enrollment_tokens DROP COLUMN event; DELETE FROM schema_migrations WHERE version > 1;`);

@@ -53,9 +53,18 @@ import {
 } from '../rows.js';
 import type {
   ClaimedOfflinePayment,
+  DeadlineCandidate,
+  DeadlineNotice,
+  DeadlineQuery,
+  DeclineReportRow,
+  DeferRequest,
   DeviceFeedPage,
   DeviceRecord,
   EnrollmentTokenRecord,
+  ExceptionActionOutcome,
+  ExceptionActionRequest,
+  ExceptionFilter,
+  ExceptionView,
   ExposureActual,
   IngestOutcome,
   Page,
@@ -64,6 +73,7 @@ import type {
   PolicyIssueSlot,
   RedeemOutcome,
   RedeemRequest,
+  RefuseRequest,
   ServerKeyRecord,
   SettleOutcome,
   SettleRequest,
@@ -77,7 +87,9 @@ import type {
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
+import { SqliteExceptions } from './sqlite-exceptions.js';
 import { SqliteDeviceFeed } from './sqlite-feed.js';
+import { SqliteForwarding } from './sqlite-forwarding.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import { SqliteWallets } from './sqlite-wallets.js';
 
@@ -115,6 +127,7 @@ export class SqliteStorage implements Storage {
   #feed: SqliteDeviceFeed | null = null;
   #auth: SqliteAuthorizations | null = null;
   #walletStmts: SqliteWallets | null = null;
+  #areas: { exceptions: SqliteExceptions; forwarding: SqliteForwarding } | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -152,11 +165,18 @@ export class SqliteStorage implements Storage {
     this.#feed = new SqliteDeviceFeed(db);
     this.#auth = new SqliteAuthorizations(db);
     this.#walletStmts = new SqliteWallets(db);
+    const exceptions = new SqliteExceptions(db);
+    this.#areas = { exceptions, forwarding: new SqliteForwarding(db, exceptions) };
   }
 
   get #a(): SqliteAuthorizations {
     if (!this.#auth) throw new Error('SqliteStorage: call migrate() before use');
     return this.#auth;
+  }
+
+  get #x(): { exceptions: SqliteExceptions; forwarding: SqliteForwarding } {
+    if (!this.#areas) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#areas;
   }
 
   async ping(): Promise<void> {
@@ -604,7 +624,8 @@ export class SqliteStorage implements Storage {
           request.payment.opId,
           request.payment.tenderIndex,
         );
-        const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request);
+        const sale = this.#x.forwarding.saleContext(request.payment.opId);
+        const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale);
         s.insertLedger.insert([e], ledgerValues);
         if (x) {
           s.insertExceptions.insert([x], exceptionValues);
@@ -662,6 +683,34 @@ export class SqliteStorage implements Storage {
         return { account: writes.account, unblockedNow: true };
       })
       .immediate();
+  }
+
+  async deferOfflinePayment(request: DeferRequest): Promise<boolean> {
+    return this.#x.forwarding.defer(request);
+  }
+
+  async refuseOfflinePayment(request: RefuseRequest): Promise<boolean> {
+    return this.#x.forwarding.refuse(request);
+  }
+
+  async listDeadlineCandidates(query: DeadlineQuery): Promise<DeadlineCandidate[]> {
+    return this.#x.forwarding.deadlineCandidates(query);
+  }
+
+  async raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): Promise<number> {
+    return this.#x.forwarding.raiseDeadlineExceptions(notices);
+  }
+
+  async declineReport(from: number, to: number): Promise<DeclineReportRow[]> {
+    return this.#x.forwarding.declineReport(from, to);
+  }
+
+  async recordExceptionAction(request: ExceptionActionRequest): Promise<ExceptionActionOutcome> {
+    return this.#x.exceptions.recordAction(request);
+  }
+
+  async listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>> {
+    return this.#x.exceptions.views(filter);
   }
 
   /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
@@ -779,13 +828,17 @@ function prepareStatements(db: Database.Database) {
     heldPayments: db.prepare(`SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = ? AND settled_at IS NULL`),
     allOfflinePayments: db.prepare('SELECT * FROM offline_payments ORDER BY device, seq, tender_index'),
     deviceOfflinePayments: db.prepare('SELECT * FROM offline_payments WHERE device = ? ORDER BY seq, tender_index'),
-    // Unsettled, unclaimed (or lease expired), and no earlier unsettled payment of the device under a live claim.
+    // Unsettled, unrefused, due (backoff over), unclaimed (or lease expired), and no earlier unsettled,
+    // unrefused payment of the device under a live claim or still backing off: seq order per device.
     claimablePayments: db.prepare(
       `SELECT o.*, p.merchant FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
-       WHERE o.settled_at IS NULL AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= @now)
+       WHERE o.settled_at IS NULL AND o.refused_at IS NULL
+         AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= @now)
+         AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= @now)
          AND NOT EXISTS (
            SELECT 1 FROM offline_payments e
-           WHERE e.device = o.device AND e.settled_at IS NULL AND e.claim_expires_at > @now
+           WHERE e.device = o.device AND e.settled_at IS NULL AND e.refused_at IS NULL
+             AND (e.claim_expires_at > @now OR e.next_attempt_at > @now)
              AND (e.seq, e.tender_index) < (o.seq, o.tender_index))
        ORDER BY o.device, o.seq, o.tender_index LIMIT @limit`,
     ),
