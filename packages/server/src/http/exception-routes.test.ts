@@ -5,21 +5,40 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { type Decision, type PolicyDraft, policyRef, type SignedPolicy } from '@holdfast/protocol';
 import { offlineSales } from '../storage/forwarding-suite.js';
 import { LOCAL_APPROVAL } from '../storage/risk-policy-suite.js';
 import type { DeclineReportRow, ExceptionView, Page } from '../storage/storage.js';
 import { cardTender, createHarness, type Harness, saleBody, T0 } from '../testing/harness.js';
 import type { DeclineReport } from './exception-routes.js';
 
+const POLICY: PolicyDraft = {
+  scope: { merchant: 'acme', location: null, event: null, devices: null },
+  currency: 'EUR',
+  validFrom: T0 - 60_000,
+  expiresAt: T0 + 86_400_000,
+  offline: {
+    maxOfflineMs: 3_600_000,
+    device: { maxAmount: 10_000, maxCount: 10 },
+    tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 10, velocity: null } } },
+  },
+  online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
+};
+
 /** A harness with one post-authorization decline of 2500 EUR (with the customer's contact); returns its id. */
 async function withDecline(): Promise<{ h: Harness; id: string; opId: string; device: string; shift: string }> {
   const h = await createHarness();
   const d = await h.enrollDevice('bar-1');
+  // Approved offline under a policy the server really issued, so the decline is the only exception.
+  await h.storage.setDevicePlacement(d.id, { merchant: 'acme', location: null, event: null }, T0);
+  const issued = await h.request<SignedPolicy>('POST', '/v1/admin/policies', { admin: true, payload: POLICY });
+  assert.equal(issued.status, 200, JSON.stringify(issued.body));
+  const approval: Decision = { ...LOCAL_APPROVAL, policy: policyRef(issued.body.policy) };
   const open = d.openShift();
   const sale = d.chain.next(
     'sale.recorded',
     saleBody(open.id, 2_500, { tenders: [cardTender(2_500)], customer: { name: 'Ada', email: 'ada@example.org' } }),
-    LOCAL_APPROVAL,
+    approval,
   );
   assert.equal((await h.send(d.batch([open, sale]))).status, 200);
   await h.storage.settleOfflinePayment({
@@ -28,7 +47,7 @@ async function withDecline(): Promise<{ h: Harness; id: string; opId: string; de
     settlement: { status: 'declined', processorId: 'auth_1', declineCode: 'insufficient_funds', at: T0 + 1 },
     exceptionId: h.service.newId(),
   });
-  const [x] = (await h.storage.listExceptions(0, 10)).items;
+  const [x] = (await h.storage.listExceptions(0, 10)).items.filter((e) => e.type === 'post_auth_decline');
   assert.ok(x);
   return { h, id: x.id, opId: sale.id, device: d.id, shift: open.id };
 }
@@ -173,7 +192,7 @@ describe('GET /v1/admin/reports/declines', () => {
         r.declineRate,
       ]);
       assert.deepEqual(rows, [
-        [day, null, null, 1, 1, 1],
+        [day, 'acme', null, 1, 1, 1],
         [day, 'acme', 'north', 1, 0, 0],
       ]);
       const dflt = await h.request<DeclineReport>('GET', '/v1/admin/reports/declines', { admin: true });
