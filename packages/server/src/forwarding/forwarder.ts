@@ -22,7 +22,7 @@
  * one authorization per key. The lease only keeps two processes from
  * doing the same work at once. "Unknown" is never taken for a decline.
  */
-import type { Clock, TimerHandle } from '@holdfast/domain';
+import { bugActive, type Clock, type TimerHandle } from '@holdfast/domain';
 import type { Authorization, AuthorizationRequestBody } from '@holdfast/processor-sim';
 import {
   type AuthorizeAnswer,
@@ -178,6 +178,18 @@ export class Forwarder {
     } catch (error) {
       if (error instanceof ProcessorRefusedError) return `refused: ${error.message}`;
       if (!(error instanceof ProcessorOutcomeUnknownError)) return `error: ${String(error)}`;
+      if (bugActive('forward-fresh-key')) {
+        // Deliberate bug (bug-injection processes only): a second charge under a new key.
+        const fresh = `${key}-retry-${this.#o.clock.now()}`;
+        try {
+          return {
+            authorization: (await processor.authorize(fresh, request, timeoutMs)).authorization,
+            recovered: false,
+          };
+        } catch (retry) {
+          return `unknown (${error.reason}), resubmitted: ${String(retry)}`;
+        }
+      }
       // The charge may exist: ask for it by key rather than guess.
       try {
         const found = await processor.findByKey(key, timeoutMs);
