@@ -20,7 +20,7 @@
  */
 import { join } from 'node:path';
 import type { SeededRandom } from '@holdfast/domain';
-import type { Tender } from '@holdfast/protocol';
+import type { PolicyDraft, Tender } from '@holdfast/protocol';
 import type { ExposureAnswer, ForwardEvent, HoldfastService, SqliteStorage } from '@holdfast/server';
 import type { TerminalPlacement } from '@holdfast/terminal';
 import type { VirtualClock } from '../virtual-clock.js';
@@ -117,9 +117,14 @@ export class CardTraffic {
 
   /** The operator issues the policy for the event (before any device is placed or trades). */
   async issuePolicy(service: HoldfastService): Promise<void> {
+    await service.issuePolicy(this.policyDraft());
+  }
+
+  /** The policy draft the operator sends (POST /v1/admin/policies): scope merchant and event, every location. */
+  policyDraft(): PolicyDraft {
     const p = this.plan.policy;
     const now = this.#clock.now();
-    await service.issuePolicy({
+    return {
       scope: { merchant: this.plan.merchant, location: null, event: this.plan.event, devices: null },
       currency: this.currency,
       expiresAt: now + p.lifetimeMs,
@@ -129,7 +134,7 @@ export class CardTraffic {
         tenders: { card: { floorLimit: p.floorLimit, instrument: p.card } },
       },
       online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
-    });
+    };
   }
 
   /** The operator places a device where its zone is. */
