@@ -49,7 +49,6 @@ export interface CardFigures {
   cashFallbacks: number;
   dropped: number;
   forwarded: { approved: number; declined: number; recovered: number; unsettledAttempts: number };
-  rounds: number;
   exposure: { samples: number; bound: number; boundCount: number; max: number; maxCount: number };
 }
 
@@ -84,7 +83,6 @@ export class CardTraffic {
     cashFallbacks: 0,
     dropped: 0,
     forwarded: { approved: 0, declined: 0, recovered: 0, unsettledAttempts: 0 },
-    rounds: 0,
     exposure: { samples: 0, bound: 0, boundCount: 0, max: 0, maxCount: 0 },
   };
   readonly breaches: ExposureBreach[] = [];
