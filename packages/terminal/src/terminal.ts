@@ -70,8 +70,7 @@ import { type ResolvedOptions, resolveOptions, type TerminalOptions } from './te
 import type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 import type { Transport } from './transport.js';
 
-/** Background policy refreshes (after a successful sync) happen at most this often. */
-export const POLICY_REFRESH_MIN_INTERVAL_MS = 60_000;
+export { POLICY_REFRESH_MIN_INTERVAL_MS } from './terminal-options.js';
 
 export class Terminal {
   readonly #journal: Journal;
@@ -94,6 +93,7 @@ export class Terminal {
   readonly #onError: (error: unknown) => void;
   #refreshing: Promise<unknown> | null = null;
   #lastRefreshAt: number | null = null;
+  readonly #policyRefreshMs: number;
 
   /** Opens the journal in `dataDir` (exclusively) and, unless `autoSync: false`, starts delivery. */
   static open(options: TerminalOptions): Terminal {
@@ -128,6 +128,7 @@ export class Terminal {
     this.#clock = options.clock ?? systemClock;
     this.#idRandom = options.idRandom ?? cryptoRandom;
     this.#requestTimeoutMs = config.requestTimeoutMs;
+    this.#policyRefreshMs = config.policyRefreshMinIntervalMs;
     const report = options.onError ?? ((error: unknown) => console.error('holdfast terminal:', error));
     // After death (kill or a simulated power cut) abandoned work fails on the closed journal: not news.
     const onError = (error: unknown) => {
@@ -527,7 +528,7 @@ export class Terminal {
   #refreshPolicySoon(): void {
     if (this.#closed || !this.#credentials || this.revoked) return;
     const now = this.#clock.now();
-    if (this.#lastRefreshAt !== null && now - this.#lastRefreshAt < POLICY_REFRESH_MIN_INTERVAL_MS) return;
+    if (this.#lastRefreshAt !== null && now - this.#lastRefreshAt < this.#policyRefreshMs) return;
     this.refreshPolicy().catch((error: unknown) => {
       if (error instanceof TransportError || error instanceof PolicyRefreshError) return;
       this.#onError(error);

@@ -181,6 +181,7 @@ function demoCards(script: DemoScript, minute: (m: number) => number): CardPlan 
       lifetimeMs: 24 * 60 * MIN,
     },
     pool: { size: 400, blockedShare: 0.005, lowBalanceShare: 0.01, lowBalance: 2_500 },
+    policyRefreshMs: MIN,
     cashFallbackShare: 1,
     processor: {
       latencyMs: [40, 600],
@@ -275,6 +276,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         idlePingMs: 30_000,
         offlineCardPolicy: 'enforce',
         placement: cards.placement(zone),
+        policyRefreshMinIntervalMs: cards.plan.policyRefreshMs,
       });
       const lane: Lane = {
         label,

@@ -150,8 +150,9 @@ export interface CardTrafficOptions {
  * a device holds at most 60 payments or 1,500.00 unsettled, a card at most
  * 6 payments or 200.00 per device and 3 in 10 minutes, no offline approval
  * 45 minutes after the last server contact), a crowd of cards (3% blocked,
- * 10% with 25.00 left), a processor losing some answers after commit with a
- * few outages, and the forwarder running every 30 s.
+ * 10% with 25.00 left), terminals refreshing the policy at most every 5
+ * minutes, a processor losing some answers after commit with a few outages,
+ * and the forwarder running every 30 s.
  */
 export function cardTraffic(random: Random, o: CardTrafficOptions): CardPlan {
   const floorLimit = o.floorLimit ?? 10_000;
@@ -169,7 +170,8 @@ export function cardTraffic(random: Random, o: CardTrafficOptions): CardPlan {
       maxOfflineMs: 45 * MINUTE,
       lifetimeMs: 7 * DAY,
     },
-    pool: { size: Math.max(40, o.terminals * 25), blockedShare: 0.03, lowBalanceShare: 0.1, lowBalance: 2_500 },
+    pool: { size: Math.max(40, o.terminals * 10), blockedShare: 0.03, lowBalanceShare: 0.1, lowBalance: 2_500 },
+    policyRefreshMs: 5 * MINUTE,
     cashFallbackShare: 0.8,
     processor: { latencyMs: [40, 600], lostAnswerRate: o.lostAnswerRate, outages },
     forwarder: { everyMs: 30 * SECOND, batchSize: 200, leaseMs: 2 * MINUTE, timeoutMs: 10 * SECOND },

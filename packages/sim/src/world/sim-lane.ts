@@ -66,6 +66,8 @@ export interface LaneHost {
   onError(lane: SimLane, error: unknown): void;
   /** With card traffic: where the device is placed; its terminal enforces the offline card policy. */
   placement?(lane: SimLane): TerminalPlacement;
+  /** With card traffic: background policy refreshes at most this often, ms. */
+  policyRefreshMs?: number;
 }
 
 /** A crash point armed but never reached within this long becomes a plain kill. */
@@ -138,6 +140,7 @@ export class SimLane {
       crashHook: (point) => this.#crashHook(point),
       onError: (error) => this.#host.onError(this, error),
       ...(placement ? { offlineCardPolicy: 'enforce' as const, placement } : {}),
+      ...(this.#host.policyRefreshMs !== undefined ? { policyRefreshMinIntervalMs: this.#host.policyRefreshMs } : {}),
     });
     this.terminal = terminal;
     this.deviceId = terminal.deviceId;

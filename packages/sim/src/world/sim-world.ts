@@ -143,7 +143,12 @@ export class SimWorld {
       plan: this.plan,
       opened: (lane, terminal) => this.#opened(lane, terminal),
       onError: (lane, error) => this.errors.push({ lane: lane.label, at: this.clock.now(), error }),
-      ...(cards ? { placement: (lane: SimLane) => cards.placement(lane.spec.zone) } : {}),
+      ...(cards
+        ? {
+            placement: (lane: SimLane) => cards.placement(lane.spec.zone),
+            policyRefreshMs: cards.plan.policyRefreshMs,
+          }
+        : {}),
     };
     for (const spec of options.plan.terminals) {
       const lane = new SimLane(spec, join(this.dir, spec.label), this.#root.fork(spec.label), laneHost);

@@ -122,6 +122,8 @@ export interface CardPlan {
     lifetimeMs: number;
   };
   pool: { size: number; blockedShare: number; lowBalanceShare: number; lowBalance: number };
+  /** Terminals fetch the policy in the background at most this often (`policyRefreshMinIntervalMs`), ms. */
+  policyRefreshMs: number;
   /** A clerk whose card sale needs the server (NeedsOnlineError) asks for cash with this probability, else the sale is dropped. */
   cashFallbackShare: number;
   processor: {
