@@ -21,6 +21,10 @@ export const INJECTABLE_BUGS = {
   'seq-reuse-after-crash': 'terminal',
   /** The terminal treats a timeout as a failure and dead-letters the batch. */
   'timeout-is-failure': 'terminal',
+  /** After an unknown outcome the forwarder resubmits under a fresh idempotency key instead of asking by the first. */
+  'forward-fresh-key': 'server',
+  /** A post-authorization decline is settled without its post_auth_decline exception. */
+  'decline-without-exception': 'server',
 } as const;
 
 export type InjectableBug = keyof typeof INJECTABLE_BUGS;

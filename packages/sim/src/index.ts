@@ -50,11 +50,20 @@ export {
   type TcpFaultProxyOptions,
 } from './tcp-fault-proxy.js';
 export { VirtualClock } from './virtual-clock.js';
+export { checkCards, processorRecords } from './world/card-audit.js';
+export { type CardKind, CardPool, type CardPoolOptions, type SimCard } from './world/card-pool.js';
+export { type CardFigures, type CardLane, CardTraffic, type ExposureBreach, groupKey } from './world/card-traffic.js';
 export type { HealFigures } from './world/drain-tracker.js';
 export { type ClockFaults, type ClockJump, DriftingClock, NO_CLOCK_FAULTS } from './world/drifting-clock.js';
 export { explain, stamp } from './world/explain.js';
 export { checkInvariants, RULES, type Rule, type Violation } from './world/invariants.js';
 export { type Intent, type LaneCrash, type RestoreRecord, SimLane } from './world/sim-lane.js';
-export { SimServer } from './world/sim-server.js';
+export {
+  InProcessProcessor,
+  type ProcessorFigures,
+  SimProcessor,
+  type SimProcessorOptions,
+} from './world/sim-processor.js';
+export { type ServerForwarding, SimServer } from './world/sim-server.js';
 export { SimWorld, type SimWorldOptions, type StorageMode } from './world/sim-world.js';
 export type * from './world/world-plan.js';

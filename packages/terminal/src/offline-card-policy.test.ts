@@ -194,6 +194,17 @@ describe('offline card policy (enforce)', () => {
 
       h.server.policy = good;
       await h.terminal.refreshPolicy();
+      // Held and answered again unchanged it is not verified anew; changed under the same signature it is refused.
+      assert.deepEqual(await h.terminal.refreshPolicy(), good);
+      const bent = structuredClone(good);
+      bent.policy.version = 3;
+      bent.policy.offline.device.maxAmount = 1_000_000;
+      h.server.policy = bent;
+      await assert.rejects(
+        h.terminal.refreshPolicy(),
+        (e: unknown) => e instanceof PolicyVerificationError && e.code === 'bad_signature',
+      );
+      assert.deepEqual(h.terminal.riskPolicy(), good);
       h.server.policy = signed(policy({ version: 1, floorLimit: 9000 }));
       const held = await h.terminal.refreshPolicy();
       assert.equal(held?.policy.version, 2, 'a replayed older policy is ignored');
@@ -210,6 +221,43 @@ describe('offline card policy (enforce)', () => {
       openTill(h.terminal);
       assert.throws(() => h.terminal.recordSale(cardSale(100)), NeedsOnlineError);
       assert.equal(h.terminal.ops().length, 1, 'only the shift: a refused sale uses no seq');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('background refreshes after successful syncs are spaced by policyRefreshMinIntervalMs', async () => {
+    const h = await createHarness({
+      enroll: false,
+      autoSync: false,
+      offlineCardPolicy: 'enforce',
+      placement: PLACEMENT,
+      policyRefreshMinIntervalMs: 5 * 60_000,
+    });
+    const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      h.server.policyKeys = { [KEY_ID]: SERVER_KEY.publicKey };
+      h.server.policy = signed();
+      await h.terminal.enroll(h.server.createToken());
+      await flush();
+      assert.equal(h.server.requests.policies, 1, 'fetched after enrollment');
+      openTill(h.terminal);
+      const syncAfter = async (ms: number) => {
+        h.clock.advance(ms);
+        h.terminal.recordSale(card(100));
+        await h.terminal.syncNow();
+        await flush();
+      };
+      await syncAfter(60_000);
+      await syncAfter(3 * 60_000);
+      assert.equal(h.server.requests.policies, 1, 'not again within 5 minutes');
+      await syncAfter(60_000 + 1);
+      assert.equal(h.server.requests.policies, 2, 'again once 5 minutes passed');
+      assert.throws(
+        () => resolveOptions({ dataDir: '.', transport: h.net, policyRefreshMinIntervalMs: -1 }),
+        /policyRefreshMinIntervalMs must be a number >= 0/,
+      );
+      assert.equal(resolveOptions({ dataDir: '.', transport: h.net }).policyRefreshMinIntervalMs, 60_000);
     } finally {
       await h.cleanup();
     }

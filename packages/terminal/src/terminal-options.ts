@@ -37,6 +37,12 @@ export interface TerminalOptions {
    * waiting out a 10-minute step, while a dead server still sees only pings.
    */
   probeIntervalMs?: number;
+  /**
+   * With 'enforce', the risk policy is fetched in the background after a
+   * successful sync at most this often (default 60 000 ms). Each fetch is a
+   * signed request the server verifies: a large fleet may space them out.
+   */
+  policyRefreshMinIntervalMs?: number;
   /** Receives errors thrown by event listeners and unexpected sync errors (default: console.error). */
   onError?: (error: unknown) => void;
   /**
@@ -75,7 +81,11 @@ export interface ResolvedOptions {
   manualRetryMinIntervalMs: number;
   probeIntervalMs: number;
   offlineCardPolicy: 'enforce' | 'off';
+  policyRefreshMinIntervalMs: number;
 }
+
+/** Background policy refreshes (after a successful sync) happen at most this often, by default. */
+export const POLICY_REFRESH_MIN_INTERVAL_MS = 60_000;
 
 export function resolveOptions(options: TerminalOptions): ResolvedOptions {
   const backoffSeconds = Object.freeze([...(options.backoffSeconds ?? DEFAULT_BACKOFF_SECONDS)]);
@@ -104,5 +114,10 @@ export function resolveOptions(options: TerminalOptions): ResolvedOptions {
     idlePingMs: ms('idlePingMs', options.idlePingMs ?? 30_000, 0),
     manualRetryMinIntervalMs: ms('manualRetryMinIntervalMs', options.manualRetryMinIntervalMs ?? 1000, 0),
     probeIntervalMs: ms('probeIntervalMs', options.probeIntervalMs ?? 20_000, 0),
+    policyRefreshMinIntervalMs: ms(
+      'policyRefreshMinIntervalMs',
+      options.policyRefreshMinIntervalMs ?? POLICY_REFRESH_MIN_INTERVAL_MS,
+      0,
+    ),
   };
 }

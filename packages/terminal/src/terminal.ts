@@ -127,8 +127,7 @@ type ChipPlan = (
 /** The decision of an op the server approved online (POST /v1/authorize). */
 const ONLINE_APPROVED: Decision = Object.freeze({ mode: 'online', outcome: 'approved', policy: null });
 
-/** Background policy refreshes (after a successful sync) happen at most this often. */
-export const POLICY_REFRESH_MIN_INTERVAL_MS = 60_000;
+export { POLICY_REFRESH_MIN_INTERVAL_MS } from './terminal-options.js';
 /** Background feed polls (after a successful sync) happen at most this often. */
 export const FEED_POLL_MIN_INTERVAL_MS = 10_000;
 
@@ -160,6 +159,7 @@ export class Terminal {
   #syncThenFeed: { sync: Promise<SyncReport>; promise: Promise<SyncReport> } | null = null;
   readonly #online: OnlineAuthorizations;
   #retryingOnline: Promise<unknown> | null = null;
+  readonly #policyRefreshMs: number;
 
   /** Opens the journal in `dataDir` (exclusively) and, unless `autoSync: false`, starts delivery. */
   static open(options: TerminalOptions): Terminal {
@@ -194,6 +194,7 @@ export class Terminal {
     this.#clock = options.clock ?? systemClock;
     this.#idRandom = options.idRandom ?? cryptoRandom;
     this.#requestTimeoutMs = config.requestTimeoutMs;
+    this.#policyRefreshMs = config.policyRefreshMinIntervalMs;
     const report = options.onError ?? ((error: unknown) => console.error('holdfast terminal:', error));
     // After death (kill or a simulated power cut) abandoned work fails on the closed journal: not news.
     const onError = (error: unknown) => {
@@ -1133,7 +1134,7 @@ export class Terminal {
   #refreshPolicySoon(): void {
     if (this.#closed || !this.#credentials || this.revoked) return;
     const now = this.#clock.now();
-    if (this.#lastRefreshAt !== null && now - this.#lastRefreshAt < POLICY_REFRESH_MIN_INTERVAL_MS) return;
+    if (this.#lastRefreshAt !== null && now - this.#lastRefreshAt < this.#policyRefreshMs) return;
     this.refreshPolicy().catch((error: unknown) => {
       if (error instanceof TransportError || error instanceof PolicyRefreshError) return;
       this.#onError(error);

@@ -18,7 +18,11 @@ the same seed gives the same report.
   --seed S        random seed                       default 7
   --minutes M     minutes of trading (20..600)      default 60
   --json          print one JSON object instead of the summary
-Exit status is 1 if anything was lost or applied twice.`;
+Card sales are approved offline under a server-issued risk policy, forwarded
+to an in-process card processor (losing answers after commit, one outage),
+and a stolen card sold offline comes back as a post-authorization decline.
+Exit status is 1 if anything was lost or applied twice, or the offline
+exposure passed its bound.`;
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
@@ -41,7 +45,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const wallSeconds = (performance.now() - started) / 1000;
   if (flags.json) console.log(JSON.stringify(report, null, 2));
   else console.log(renderReport(report, wallSeconds));
-  const ok = report.lost === 0 && report.duplicatesApplied === 0 && report.recorded === report.applied;
+  const ok =
+    report.lost === 0 &&
+    report.duplicatesApplied === 0 &&
+    report.recorded === report.applied &&
+    report.exposureMax <= report.exposureBound &&
+    report.cards.exposureBreaches === 0;
   return ok ? 0 : 1;
 }
 
@@ -50,6 +59,7 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
   const check = (ok: boolean) => (ok ? 'ok' : 'FAILED');
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const s = r.script;
+  const c = r.cards;
   const rows = r.perTerminal.map(
     (t) =>
       `  ${t.label}  ${t.zone.padEnd(5)}  ${String(t.recorded).padStart(8)}  ${String(t.confirmed).padStart(9)}  ${String(t.pending).padStart(7)}  ${String(t.deadLetters).padStart(4)}  ${String(t.maxPending).padStart(11)}  ${money(t.salesTotal).padStart(14)}`,
@@ -77,5 +87,13 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
     `  network                        ${r.network.requests} requests, ${r.network.partitioned} hit the partition, ${r.network.requestsLost} lost, ${r.network.responsesLost} responses lost after commit`,
     `  deepest queue                  ${r.maxQueueDepth} ops; drained ${r.partitionDrainSeconds ?? '—'} s after the partition, ${r.drainSeconds ?? '—'} s after the heal`,
     `  exceptions for operators       ${exceptions || 'none'}`,
+    '',
+    'Card payments',
+    `  approved offline               ${c.offline} (${money(c.offlineTotal)}); ${c.cashFallbacks} sent online by the policy, paid cash`,
+    `  forwarded to the processor     ${c.approved} approved, ${c.declined} declined; ${c.recoveredByKey} answers lost after commit, found by key; processor outage minutes ${s.processorOutage[0]}–${s.processorOutage[1]}`,
+    `  charged once                   ${c.processorAuthorizations} authorizations for ${c.offline} offline payments   ${check(c.processorAuthorizations === c.offline)}`,
+    `  stolen card                    ${c.stolenCardSale ? `sold offline on ${c.stolenCardSale.lane} at minute ${c.stolenCardSale.minute} (${money(c.stolenCardSale.amount)}, ****${c.stolenCardSale.last4})` : 'refused offline by the policy'}`,
+    `  post-authorization declines    ${r.postAuthDeclines} (each a post_auth_decline exception)`,
+    `  offline exposure               at most ${money(r.exposureMax)} held unsettled; bound ${money(r.exposureBound)}   ${check(r.exposureMax <= r.exposureBound && c.exposureBreaches === 0)}`,
   ].join('\n');
 }

@@ -130,9 +130,12 @@ describe('holdfast simulate', () => {
     const cases = [
       { bug: 'dedupe-disabled', scenario: 'lte-outage', seed: '1', rule: 'applied-once' },
       { bug: 'results-not-stored', scenario: 'lte-outage', seed: '1', rule: 'result-changed' },
-      { bug: 'commit-after-ack', scenario: 'lte-outage', seed: '2', rule: 'lost' },
+      { bug: 'commit-after-ack', scenario: 'lte-outage', seed: '7', rule: 'lost' },
       { bug: 'seq-reuse-after-crash', scenario: 'stadium-partial-partition', seed: '1', rule: 'recorded-durable' },
       { bug: 'timeout-is-failure', scenario: 'lte-outage', seed: '1', rule: 'dead-letter' },
+      // Card payments: a second charge after a lost answer; a decline nobody is told of.
+      { bug: 'forward-fresh-key', scenario: 'lte-outage', seed: '1', rule: 'forwarded-once', also: 'double-charge' },
+      { bug: 'decline-without-exception', scenario: 'lte-outage', seed: '1', rule: 'decline-surfaced' },
     ];
     const runs = await Promise.all(
       cases.map((c) =>
@@ -153,6 +156,7 @@ describe('holdfast simulate', () => {
       assert.equal(result.ok, false);
       const rules = new Set(result.violations.map((v) => v.rule));
       assert.ok(rules.has(c.rule), `${c.bug} is caught as ${c.rule} (got ${[...rules].join(', ')})`);
+      if (c.also) assert.ok(rules.has(c.also), `${c.bug} is also caught as ${c.also}`);
       assert.equal(
         result.replay,
         `HOLDFAST_INJECT_BUGS=1 holdfast simulate --scenario ${c.scenario} --seed ${c.seed} --small --inject-bug ${c.bug}`,

@@ -46,6 +46,17 @@ export function renderResult(r: ScenarioResult): string {
     `  clocks                        drift up to ${f.clock.maxDriftMs < 10_000 ? `${f.clock.maxDriftMs} ms` : `${Math.round(f.clock.maxDriftMs / 1000)} s`}; the server's offset estimates off by at most ${f.clock.maxEstimateErrorMs} ms`,
     `  exceptions for operators      ${tally(f.exceptions)}`,
   ];
+  const c = f.cards;
+  if (c) {
+    const money = (n: number) => formatMoney(n, f.sales.currency);
+    const p = c.processor;
+    lines.push(
+      `  card sales offline            ${c.offlineApproved} approved offline (${money(c.offlineApprovedTotal)}); sent online by the policy ${Object.values(c.needsOnline).reduce((a, b) => a + b, 0)} (${tally(c.needsOnline)}): ${c.cashFallbacks} paid cash, ${c.dropped} walked away`,
+      `  forwarded to the processor    ${c.forwarded.approved} approved, ${c.forwarded.declined} declined after the fact (${c.postAuthDeclines} post_auth_decline exceptions); ${c.forwarded.recovered} answers lost and found by key; ${c.forwarded.unsettledAttempts} left for a later round; ${c.rounds} rounds (${c.roundsFailed} cut by a crash)`,
+      `  processor                     ${p.authorizeCalls} calls: ${p.created} created, ${p.replayed} replayed, ${p.lostAnswers} answers lost after commit, ${p.refused} refused in outages, ${p.lookups} lookups by key`,
+      `  offline exposure              at most ${money(c.exposure.max)} in ${c.exposure.maxCount} payments held unsettled; bound ${money(c.exposure.bound)} / ${c.exposure.boundCount} (${c.exposure.samples} samples)`,
+    );
+  }
   for (const x of f.injected) {
     lines.push(
       `  injected fork                 ${x.lane} restored from an image at seq ${x.backupSeq}: ${x.discarded} ops gone with the device, ${x.forks} fork alarms`,

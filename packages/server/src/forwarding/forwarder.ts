@@ -29,6 +29,7 @@
  */
 import {
   backoffBaseMs,
+  bugActive,
   type Clock,
   cryptoRandom,
   type Random,
@@ -338,6 +339,18 @@ export class Forwarder {
       if (error instanceof ProcessorRefusedError)
         return isPermanentRefusal(error) ? error : `refused: ${error.message}`;
       if (!(error instanceof ProcessorOutcomeUnknownError)) return `error: ${String(error)}`;
+      if (bugActive('forward-fresh-key')) {
+        // Deliberate bug (bug-injection processes only): a second charge under a new key.
+        const fresh = `${key}-retry-${this.#o.clock.now()}`;
+        try {
+          return {
+            authorization: (await processor.authorize(fresh, request, timeoutMs)).authorization,
+            recovered: false,
+          };
+        } catch (retry) {
+          return `unknown (${error.reason}), resubmitted: ${String(retry)}`;
+        }
+      }
       // The charge may exist: ask for it by key rather than guess.
       try {
         const found = await processor.findByKey(key, timeoutMs);

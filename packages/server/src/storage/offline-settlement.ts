@@ -5,6 +5,7 @@
  * backends read the payment row and write these inside their own
  * transaction.
  */
+import { bugActive } from '@holdfast/domain';
 import type { ExceptionRecord, LedgerEvent } from '../ingest/plan-ingest.js';
 import type { PaymentSettlement, RefuseRequest, SettleRequest, StoredOfflinePayment } from './storage.js';
 
@@ -74,7 +75,8 @@ export function settlementWrites(
     deviceAt: payment.approvedAt,
     appliedAt: settlement.at,
   };
-  if (!declined) return { ledger, exception: null };
+  // Deliberate bug (bug-injection processes only): the decline is recorded but nobody is told.
+  if (!declined || bugActive('decline-without-exception')) return { ledger, exception: null };
   const code = settlement.declineCode ?? 'unknown';
   return {
     ledger,

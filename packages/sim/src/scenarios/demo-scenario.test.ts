@@ -31,6 +31,18 @@ function assertSettledExactlyOnce(r: DemoReport): void {
   for (const t of r.perTerminal) {
     assert.deepEqual([t.pending, t.deadLetters, t.confirmed], [0, 0, t.recorded], `${t.label} settled`);
   }
+  // Cards: approved offline, each charged once, every decline surfaced, exposure within its bound.
+  const c = r.cards;
+  assert.ok(c.offline > 0, 'card sales were approved offline');
+  assert.equal(c.processorAuthorizations, c.offline, 'one authorization per offline payment');
+  assert.equal(c.approved + c.declined, c.offline, 'every offline payment settled');
+  assert.ok(r.postAuthDeclines >= 1, 'at least one post-authorization decline');
+  assert.equal(r.postAuthDeclines, c.declined, 'each decline is an exception');
+  assert.equal(r.exceptions.post_auth_decline, r.postAuthDeclines);
+  assert.ok(r.exposureBound > 0);
+  assert.ok(r.exposureMax > 0, 'offline exposure was held');
+  assert.ok(r.exposureMax <= r.exposureBound, `exposureMax ${r.exposureMax} <= exposureBound ${r.exposureBound}`);
+  assert.equal(c.exposureBreaches, 0);
 }
 
 describe('runDemo', () => {
@@ -70,7 +82,13 @@ describe('runDemo', () => {
       'the offline lanes queued more than the online one',
     );
     assert.ok(r.maxQueueDepth >= field1.maxPending);
-    assert.deepEqual(r.exceptions, { cash_variance: 1 });
+    assert.deepEqual(r.exceptions, { cash_variance: 1, post_auth_decline: r.postAuthDeclines });
+    // The stolen card was sold offline on a field lane while it was cut off, and declined later.
+    const stolen = r.cards.stolenCardSale;
+    assert.ok(stolen, 'the stolen card was approved offline');
+    assert.equal(stolen.lane, 'lane-01');
+    assert.ok(stolen.minute >= r.script.partition[0] && stolen.minute < r.script.partition[1], 'during the partition');
+    assert.ok(r.cards.recoveredByKey > 0, 'answers lost after the processor committed were found by key');
     // Progress is reported from 0 to 1 (trading starts after two minutes of setup: never below 0).
     assert.ok(progress.length > 0);
     assert.ok(
@@ -110,6 +128,6 @@ describe('runDemo', () => {
     assert.ok(r.virtualMinutes >= 60);
     assert.ok(r.drainSeconds !== null, 'every queue drained after the final heal');
     assert.ok(r.network.responsesLost > (await seed11()).network.responsesLost, 'the lying window lost answers');
-    assert.deepEqual(r.exceptions, { cash_variance: 1 });
+    assert.deepEqual(r.exceptions, { cash_variance: 1, post_auth_decline: r.postAuthDeclines });
   });
 });

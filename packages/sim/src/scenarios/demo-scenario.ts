@@ -12,9 +12,20 @@
  *  - a lying network: for 9 minutes a third of the responses are lost AFTER
  *    the server committed (and a few percent of messages all evening);
  *  - retry-happy clerks: while offline, field clerks press "retry" in bursts;
+ *  - card payments: the terminals approve card sales offline under the
+ *    event's risk policy (issued and signed by the server, fetched by every
+ *    placed terminal); the server's forwarder sends them to the processor
+ *    (the processor-sim, in process, losing a tenth of its answers after
+ *    committing and down for three minutes); a card sale the policy sends
+ *    online is paid cash instead. At the middle of the partition a field
+ *    lane sells to a stolen card offline: the processor declines it later,
+ *    a post-authorization decline for the operators;
+ *  - the offline exposure actually held is sampled every minute against the
+ *    bound the policy gives (GET /v1/admin/exposure);
  *  - at minute 60 every clerk closes the shift (one drawer is short), the
- *    network is healed and the queues drain; then everything recorded on the
- *    terminals is reconciled against the server.
+ *    network is healed and the queues drain, every offline payment is
+ *    settled; then everything recorded on the terminals is reconciled
+ *    against the server.
  *
  * Same seed, same report.
  */
@@ -22,11 +33,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Random, randomIntBetween, SeededRandom } from '@holdfast/domain';
-import { HoldfastService, SqliteStorage } from '@holdfast/server';
-import { Terminal } from '@holdfast/terminal';
+import type { Tender } from '@holdfast/protocol';
+import { Forwarder, HoldfastService, SqliteStorage } from '@holdfast/server';
+import { NeedsOnlineError, type RecordedOp, Terminal } from '@holdfast/terminal';
 import { randomBasket } from '../baskets.js';
 import { SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
+import { CardPool, type SimCard } from '../world/card-pool.js';
+import { type CardLane, CardTraffic } from '../world/card-traffic.js';
+import { DUPLICATES_APPLIED_SQL } from '../world/invariants.js';
+import type { CardPlan } from '../world/world-plan.js';
 
 export interface DemoOptions {
   terminals?: number;
@@ -78,10 +94,36 @@ export interface DemoReport {
   pendingAfterDrain: number;
   network: SimNetwork['stats'];
   exceptions: Record<string, number>;
+  /** Card payments approved offline and declined by the processor when forwarded (each one an exception). */
+  postAuthDeclines: number;
+  /** The worst-case offline exposure the policy allows the fleet (Σ over placements of worstAmount), minor units. */
+  exposureBound: number;
+  /** The most the fleet really held approved offline and unsettled at any sampling tick, minor units. */
+  exposureMax: number;
+  cards: DemoCards;
   perTerminal: TerminalReport[];
   virtualMinutes: number;
   /** When the trouble happened, in minutes from the start of trading. */
   script: DemoScript;
+}
+
+export interface DemoCards {
+  /** Card sales approved offline by the terminals (sum in `offlineTotal`). */
+  offline: number;
+  offlineTotal: number;
+  /** Card sales the policy sent online, paid cash instead. */
+  cashFallbacks: number;
+  /** What the forwarder settled with the processor. */
+  approved: number;
+  declined: number;
+  /** Answers lost after the processor committed, found again by idempotency key. */
+  recoveredByKey: number;
+  /** Authorizations the processor holds (one per offline payment). */
+  processorAuthorizations: number;
+  /** Sampling ticks at which an actual exposure was above its bound: must be 0. */
+  exposureBreaches: number;
+  /** The stolen card's sale, approved offline during the partition (null if the policy refused it). */
+  stolenCardSale: { lane: string; minute: number; amount: number; last4: string } | null;
 }
 
 /**
@@ -93,6 +135,12 @@ export interface DemoScript {
   partitionedZone: string;
   partition: readonly [number, number];
   lyingNetwork: readonly [number, number];
+  /** The processor refuses every request (an acquirer outage). */
+  processorOutage: readonly [number, number];
+  /** Share of new authorizations whose answer is lost after the processor committed. */
+  processorLossRate: number;
+  /** A stolen card is sold offline on the first field lane. */
+  stolenCardAt: number;
   /** Share of responses lost after commit while the network lies. */
   lyingLossRate: number;
   /** Share of responses lost after commit the rest of the evening, until the heal. */
@@ -107,6 +155,9 @@ export function demoScript(minutes: number): DemoScript {
     partitionedZone: 'field',
     partition: [at(10), at(32)],
     lyingNetwork: [at(36), at(45)],
+    processorOutage: [at(50), at(53)],
+    processorLossRate: 0.1,
+    stolenCardAt: at(21),
     lyingLossRate: 0.35,
     backgroundLossRate: 0.03,
     heal: at(45),
@@ -116,6 +167,31 @@ export function demoScript(minutes: number): DemoScript {
 
 const MIN = 60_000;
 const START = Date.UTC(2026, 10, 21, 18, 0, 0);
+
+/** The demo's card plan: generous device caps (a busy lane), a crowd with a few stolen cards. */
+function demoCards(script: DemoScript, minute: (m: number) => number): CardPlan {
+  return {
+    merchant: 'holdfast-demo',
+    event: 'stadium-evening',
+    policy: {
+      floorLimit: 10_000,
+      device: { maxAmount: 400_000, maxCount: 300 },
+      card: { maxAmount: 20_000, maxCount: 6, velocity: { count: 3, windowMs: 10 * MIN } },
+      maxOfflineMs: 45 * MIN,
+      lifetimeMs: 24 * 60 * MIN,
+    },
+    pool: { size: 400, blockedShare: 0.005, lowBalanceShare: 0.01, lowBalance: 2_500 },
+    policyRefreshMs: MIN,
+    cashFallbackShare: 1,
+    processor: {
+      latencyMs: [40, 600],
+      lostAnswerRate: script.processorLossRate,
+      outages: [{ from: minute(script.processorOutage[0]), to: minute(script.processorOutage[1]) }],
+    },
+    forwarder: { everyMs: 30_000, batchSize: 200, leaseMs: 2 * MIN, timeoutMs: 10_000 },
+    exposureSampleMs: MIN,
+  };
+}
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const count = options.terminals ?? 8;
@@ -150,6 +226,25 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
           : { requestLoss: 0.01, responseLoss: script.backgroundLossRate },
   });
   network.partition(script.partitionedZone, partitionFrom, partitionTo);
+  const cards = new CardTraffic(demoCards(script, minute), 'EUR', dir, clock, root.fork('cards'));
+  // The operator issues the evening's risk policy before the terminals are set up.
+  await service.issuePolicy(cards.policyDraft());
+  const forwarder = new Forwarder({
+    storage,
+    processor: cards.processor.client(),
+    clock,
+    owner: 'demo-server',
+    batchSize: cards.plan.forwarder.batchSize,
+    leaseMs: cards.plan.forwarder.leaseMs,
+    timeoutMs: cards.plan.forwarder.timeoutMs,
+    onEvent: (event) => cards.forwardEvent(event, 0),
+  });
+  // Exposure samples run on the server between events: the clock waits for them.
+  let sampling: Promise<void> = Promise.resolve();
+  const settle = async () => {
+    await network.settle();
+    await sampling;
+  };
 
   interface Lane {
     label: string;
@@ -159,6 +254,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     recordedIds: string[];
     salesTotal: number;
     maxPending: number;
+    card: CardLane;
   }
   const lanes: Lane[] = [];
   const counters = { retries: 0, manualRetries: 0 };
@@ -171,8 +267,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       const random = root.fork(label);
       const terminal = Terminal.open({
         dataDir: join(dir, label),
-        // Random baskets pay by card with no risk policy issued: record them as before the policy existed.
-        offlineCardPolicy: 'off',
         transport: network.transport(zone),
         clock,
         random: random.fork('jitter'),
@@ -180,8 +274,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         requestTimeoutMs: 5_000,
         batchSize: 200,
         idlePingMs: 30_000,
+        offlineCardPolicy: 'enforce',
+        placement: cards.placement(zone),
+        policyRefreshMinIntervalMs: cards.plan.policyRefreshMs,
       });
-      const lane: Lane = { label, zone, terminal, random, recordedIds: [], salesTotal: 0, maxPending: 0 };
+      const lane: Lane = {
+        label,
+        zone,
+        terminal,
+        random,
+        recordedIds: [],
+        salesTotal: 0,
+        maxPending: 0,
+        card: { label, zone, deviceId: null, injected: false },
+      };
       lanes.push(lane);
       terminal.on('sync', (event) => {
         if (event.kind === 'batch' && event.outcome !== 'ok') counters.retries++;
@@ -194,11 +300,59 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
           () => null,
           (error: unknown) => error,
         );
-        await clock.runUntil(clock.now() + 6_000, () => network.settle());
+        await clock.runUntil(clock.now() + 6_000, settle);
         const error = await enrolled;
         if (error && attempt >= 5) throw error;
       }
+      lane.card.deviceId = terminal.deviceId;
+      // Placed in the back office; then the terminal fetches its signed policy.
+      await cards.place(service, terminal.deviceId as string, zone);
+      for (let attempt = 1; terminal.riskPolicy() === null; attempt++) {
+        const fetched = terminal.refreshPolicy().then(
+          () => null,
+          (error: unknown) => error,
+        );
+        await clock.runUntil(clock.now() + 6_000, settle);
+        const error = await fetched;
+        if (error && attempt >= 5) throw error;
+      }
     }
+    const cardLanes = () => lanes.map((l) => l.card);
+    const sample = () => {
+      sampling = cards.sample(service, storage, cardLanes());
+      clock.setTimer(cards.plan.exposureSampleMs, sample);
+    };
+    clock.setTimer(START - clock.now(), sample);
+    const forward = () => {
+      forwarder.runOnce().catch(() => undefined);
+      clock.setTimer(cards.plan.forwarder.everyMs, forward);
+    };
+    clock.setTimer(START + cards.plan.forwarder.everyMs - clock.now(), forward);
+    let stolenCardSale: DemoCards['stolenCardSale'] = null;
+
+    /** Rings up a sale; a card the policy sends online is paid cash (the online card path is not in the demo). */
+    const sell = (lane: Lane, card: SimCard | null): RecordedOp => {
+      const sale = randomBasket(lane.random);
+      lane.salesTotal += sale.total;
+      const paidBy = card ?? (sale.tenders[0]?.type === 'card' ? cards.pool.draw(lane.random) : null);
+      if (paidBy) {
+        const tenders: Tender[] = [CardPool.tender(paidBy, sale.total)];
+        try {
+          const op = lane.terminal.recordSale({ lines: sale.lines, tenders });
+          cards.approved(lane.card, op.id, 'EUR', tenders);
+          if (card) {
+            const m = Math.round(((clock.now() - START) / MIN) * 10) / 10;
+            stolenCardSale = { lane: lane.label, minute: m, amount: sale.total, last4: card.last4 };
+          }
+          return op;
+        } catch (error) {
+          if (!(error instanceof NeedsOnlineError)) throw error;
+          cards.needsOnline(error.rule, 'cash');
+        }
+      }
+      const cash: Tender[] = [{ type: 'cash', amount: sale.total, tendered: Math.ceil(sale.total / 500) * 500 }];
+      return lane.terminal.recordSale({ lines: sale.lines, tenders: cash });
+    };
 
     const record = (lane: Lane, op: { id: string }) => {
       lane.recordedIds.push(op.id);
@@ -214,14 +368,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       const scheduleSale = (at: number) => {
         if (at >= closeAt) return;
         clock.setTimer(at - clock.now(), () => {
-          const sale = randomBasket(random);
-          const op = terminal.recordSale({ lines: sale.lines, tenders: sale.tenders });
-          lane.salesTotal += sale.total;
-          record(lane, op);
+          record(lane, sell(lane, null));
           scheduleSale(clock.now() + Math.max(1_000, Math.round(-Math.log(1 - random.float()) * 15_000)));
         });
       };
       scheduleSale(START + 90_000 + randomIntBetween(random, 0, 15_000));
+      // The stolen card, sold offline on the first field lane while it is cut off.
+      const stolen = cards.pool.first('blocked');
+      if (lane === lanes[0] && stolen) {
+        clock.setTimer(minute(script.stolenCardAt) - clock.now(), () => {
+          if (terminal.currentShift()) record(lane, sell(lane, stolen));
+        });
+      }
       // A safe drop every 20 minutes when the drawer holds more than 300.00.
       for (let m = 20; m < minutes; m += 20) {
         clock.setTimer(START + m * MIN + randomIntBetween(random, 0, 30_000) - clock.now(), () => {
@@ -264,8 +422,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     let drainedAt: number | null = null;
     let partitionDrainedAt: number | null = null;
     const pendingNow = () => lanes.reduce((sum, l) => sum + l.terminal.status().pending, 0);
+    const unsettledNow = () =>
+      Number(
+        storage.query<{ n: number }>('SELECT COUNT(*) AS n FROM offline_payments WHERE settled_at IS NULL')[0]?.n ?? 0,
+      );
     for (let t = clock.now(); t < deadline; t += 10_000) {
-      await clock.runUntil(t + 10_000, () => network.settle());
+      await clock.runUntil(t + 10_000, settle);
       const pending = pendingNow();
       maxQueueDepth = Math.max(maxQueueDepth, pending);
       for (const lane of lanes) lane.maxPending = Math.max(lane.maxPending, lane.terminal.status().pending);
@@ -275,16 +437,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         Math.min(1, Math.max(0, (clock.now() - START) / (end - START))),
         `virtual ${Math.round((clock.now() - START) / MIN)} min, ${pending} pending`,
       );
-      if (clock.now() >= end && pending === 0) break;
+      if (clock.now() >= end && pending === 0 && unsettledNow() === 0) break;
     }
 
     // Reconcile terminals against the server.
     const appliedIds = new Set(
       storage.query<{ id: string }>("SELECT id FROM ops WHERE status = 'accepted'").map((r) => r.id),
     );
-    const duplicatesApplied = Number(
-      storage.query<{ n: number }>('SELECT COUNT(*) - COUNT(DISTINCT op_id) AS n FROM ledger')[0]?.n ?? 0,
-    );
+    const duplicatesApplied = Number(storage.query<{ n: number }>(DUPLICATES_APPLIED_SQL)[0]?.n ?? 0);
     const summary = await storage.summary();
     let recorded = 0;
     let lost = 0;
@@ -331,6 +491,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       pendingAfterDrain: pendingNow(),
       network: { ...network.stats },
       exceptions: summary.exceptions,
+      postAuthDeclines: summary.exceptions.post_auth_decline ?? 0,
+      exposureBound: cards.figures.exposure.bound,
+      exposureMax: cards.figures.exposure.max,
+      cards: {
+        offline: cards.figures.offlineApproved,
+        offlineTotal: cards.figures.offlineApprovedTotal,
+        cashFallbacks: cards.figures.cashFallbacks,
+        approved: cards.figures.forwarded.approved,
+        declined: cards.figures.forwarded.declined,
+        recoveredByKey: cards.figures.forwarded.recovered,
+        processorAuthorizations: cards.processor.storage.stats().authorizations,
+        exposureBreaches: cards.breaches.length,
+        stolenCardSale,
+      },
       perTerminal,
       virtualMinutes: Math.round((clock.now() - START) / MIN),
       script,
@@ -344,9 +518,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       closed = true;
     };
     void closing.then(done, done);
-    while (!closed && clock.nextAt() !== null) await clock.runUntil(clock.now() + 1_000, () => network.settle());
+    while (!closed && clock.nextAt() !== null) await clock.runUntil(clock.now() + 1_000, settle);
     await closing;
+    await forwarder.stop();
     await storage.close();
+    cards.close();
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   }
 }

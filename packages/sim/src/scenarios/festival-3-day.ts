@@ -18,6 +18,7 @@ import type { Partition } from '../sim-network.js';
 import type { Heal, Session } from '../world/world-plan.js';
 import {
   between,
+  cardTraffic,
   DAY,
   exponential,
   fleet,
@@ -173,6 +174,15 @@ export const festival3Day: ScenarioDefinition = {
       probeIntervalMs: 20_000,
       groupBursts: true,
       drainLimitMs: 60 * MINUTE,
+      cards: cardTraffic(random.fork('cards'), {
+        event: 'festival-3-day',
+        terminals: terminals.length,
+        from: first,
+        to: end,
+        processorOutages: 2,
+        lostAnswerRate: 0.05,
+        exposureSampleMs: 10 * MINUTE,
+      }),
     };
   },
 };

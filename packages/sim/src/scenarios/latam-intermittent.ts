@@ -11,7 +11,18 @@
 
 import { PartitionSchedule } from '../partition-schedule.js';
 import type { Partition } from '../sim-network.js';
-import { between, fleet, HOUR, MINUTE, percent, SECOND, serverCrashes, terminalCrashes, traffic } from './plan-kit.js';
+import {
+  between,
+  cardTraffic,
+  fleet,
+  HOUR,
+  MINUTE,
+  percent,
+  SECOND,
+  serverCrashes,
+  terminalCrashes,
+  traffic,
+} from './plan-kit.js';
 import { plannedRestores } from './restores.js';
 import { param, type ScenarioDefinition } from './scenario.js';
 
@@ -165,6 +176,14 @@ export const latamIntermittent: ScenarioDefinition = {
       probeIntervalMs: 20_000,
       groupBursts: true,
       drainLimitMs: 60 * MINUTE,
+      cards: cardTraffic(random.fork('cards'), {
+        event: 'latam-intermittent',
+        terminals: terminals.length,
+        from: start,
+        to: end,
+        processorOutages: 2,
+        lostAnswerRate: 0.05,
+      }),
     };
   },
 };

@@ -6,7 +6,7 @@
  * heal.
  */
 
-import { fleet, MINUTE, percent, SECOND, serverCrashes, terminalCrashes, traffic } from './plan-kit.js';
+import { cardTraffic, fleet, MINUTE, percent, SECOND, serverCrashes, terminalCrashes, traffic } from './plan-kit.js';
 import { plannedRestores } from './restores.js';
 import { param, type ScenarioDefinition } from './scenario.js';
 
@@ -111,6 +111,14 @@ export const lteOutage: ScenarioDefinition = {
       probeIntervalMs: 20_000,
       groupBursts: true,
       drainLimitMs: 60 * MINUTE,
+      cards: cardTraffic(random.fork('cards'), {
+        event: 'lte-outage',
+        terminals: terminals.length,
+        from: start,
+        to: end,
+        processorOutages: 2,
+        lostAnswerRate: 0.05,
+      }),
     };
   },
 };

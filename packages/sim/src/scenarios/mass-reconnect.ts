@@ -10,7 +10,7 @@
 
 import { ALL_ZONES } from '../partition-schedule.js';
 import type { Violation } from '../world/invariants.js';
-import { fleet, MINUTE, percent, SECOND, serverCrashes, terminalCrashes, traffic } from './plan-kit.js';
+import { cardTraffic, fleet, MINUTE, percent, SECOND, serverCrashes, terminalCrashes, traffic } from './plan-kit.js';
 import { plannedRestores } from './restores.js';
 import { param, type ScenarioDefinition } from './scenario.js';
 
@@ -109,6 +109,14 @@ export const massReconnect: ScenarioDefinition = {
       probeIntervalMs: 20_000,
       groupBursts: true,
       drainLimitMs: 60 * MINUTE,
+      cards: cardTraffic(random.fork('cards'), {
+        event: 'mass-reconnect',
+        terminals: terminals.length,
+        from: start,
+        to: end,
+        processorOutages: 2,
+        lostAnswerRate: 0.05,
+      }),
     };
   },
   expect(world, params) {

@@ -7,7 +7,7 @@ import type { ServerCrashPoint } from '@holdfast/server';
 import type { CrashPoint } from '@holdfast/terminal';
 import { VENUE_MENU } from '../baskets.js';
 import type { ClockFaults, ClockJump } from '../world/drifting-clock.js';
-import type { ServerCrash, TerminalCrash, TerminalSpec, TrafficPlan } from '../world/world-plan.js';
+import type { CardPlan, ServerCrash, TerminalCrash, TerminalSpec, TrafficPlan } from '../world/world-plan.js';
 
 export const SECOND = 1_000;
 export const MINUTE = 60_000;
@@ -126,4 +126,55 @@ export function traffic(overrides: Partial<TrafficPlan> & Pick<TrafficPlan, 'ses
 /** Parameter value as a share (percent parameters keep the CLI integer-friendly). */
 export function percent(value: number): number {
   return value / 100;
+}
+
+export interface CardTrafficOptions {
+  /** The event the devices are placed at (the scenario's name). */
+  event: string;
+  terminals: number;
+  /** Trading, in which the processor's outages fall. */
+  from: number;
+  to: number;
+  /** Processor outages (each 2–10 minutes) during trading. */
+  processorOutages: number;
+  /** Share of new authorizations whose answer is lost after the processor committed. */
+  lostAnswerRate: number;
+  /** Largest offline approval, minor units (the festival's rounds are dearer). */
+  floorLimit?: number;
+  /** Exposure sampling interval, ms. */
+  exposureSampleMs?: number;
+}
+
+/**
+ * Card traffic for a scenario: a policy for the event (floor limit 100.00,
+ * a device holds at most 60 payments or 1,500.00 unsettled, a card at most
+ * 6 payments or 200.00 per device and 3 in 10 minutes, no offline approval
+ * 45 minutes after the last server contact), a crowd of cards (3% blocked,
+ * 10% with 25.00 left), terminals refreshing the policy at most every 5
+ * minutes, a processor losing some answers after commit with a few outages,
+ * and the forwarder running every 30 s.
+ */
+export function cardTraffic(random: Random, o: CardTrafficOptions): CardPlan {
+  const floorLimit = o.floorLimit ?? 10_000;
+  const outages = Array.from({ length: o.processorOutages }, () => {
+    const from = between(random, [o.from, Math.max(o.from, o.to - 10 * MINUTE)]);
+    return { from, to: from + between(random, [2 * MINUTE, 10 * MINUTE]) };
+  }).sort((a, b) => a.from - b.from);
+  return {
+    merchant: 'holdfast-sim',
+    event: o.event,
+    policy: {
+      floorLimit,
+      device: { maxAmount: 15 * floorLimit, maxCount: 60 },
+      card: { maxAmount: 2 * floorLimit, maxCount: 6, velocity: { count: 3, windowMs: 10 * MINUTE } },
+      maxOfflineMs: 45 * MINUTE,
+      lifetimeMs: 7 * DAY,
+    },
+    pool: { size: Math.max(40, o.terminals * 10), blockedShare: 0.03, lowBalanceShare: 0.1, lowBalance: 2_500 },
+    policyRefreshMs: 5 * MINUTE,
+    cashFallbackShare: 0.8,
+    processor: { latencyMs: [40, 600], lostAnswerRate: o.lostAnswerRate, outages },
+    forwarder: { everyMs: 30 * SECOND, batchSize: 200, leaseMs: 2 * MINUTE, timeoutMs: 10 * SECOND },
+    exposureSampleMs: o.exposureSampleMs ?? 2 * MINUTE,
+  };
 }

@@ -5,9 +5,11 @@
  */
 import { clearInjectedBugs, type InjectableBug, injectBug, SeededRandom } from '@holdfast/domain';
 import type { FaultStats, NetworkStats, ServerLoad } from '../sim-network.js';
+import type { CardFigures } from '../world/card-traffic.js';
 import type { HealFigures } from '../world/drain-tracker.js';
 import { explain } from '../world/explain.js';
-import { checkInvariants, type Violation } from '../world/invariants.js';
+import { checkInvariants, DUPLICATES_APPLIED_SQL, type Violation } from '../world/invariants.js';
+import type { ProcessorFigures } from '../world/sim-processor.js';
 import { SimWorld, type StorageMode } from '../world/sim-world.js';
 import { findScenario, pickRandomVariant } from './registry.js';
 import { type Params, resolveParams, type ScenarioDefinition } from './scenario.js';
@@ -54,7 +56,17 @@ export interface ScenarioFigures {
   clock: { maxDriftMs: number; maxEstimateErrorMs: number };
   exceptions: Record<string, number>;
   deadLetters: number;
+  /** Card traffic through the processor (null: the plan has none). */
+  cards: CardRunFigures | null;
   injected: { lane: string; restoredAt: number; backupSeq: number; discarded: number; forks: number }[];
+}
+
+export interface CardRunFigures extends CardFigures {
+  processor: ProcessorFigures;
+  /** Forwarding rounds started (and failed, e.g. cut by a server crash). */
+  rounds: number;
+  roundsFailed: number;
+  postAuthDeclines: number;
 }
 
 export interface ScenarioResult {
@@ -145,7 +157,7 @@ export async function runScenario(name: string, seed: number, options: RunOption
       violations,
       recorded: figures.ops,
       applied: count("SELECT COUNT(*) AS n FROM ops WHERE status = 'accepted'"),
-      duplicatesApplied: count('SELECT COUNT(*) - COUNT(DISTINCT op_id) AS n FROM ledger'),
+      duplicatesApplied: count(DUPLICATES_APPLIED_SQL),
       lost: violations.filter((v) => v.rule === 'lost' || v.rule === 'recorded-durable').length,
       drainSeconds: figures.drainSeconds,
       figures,
@@ -221,6 +233,15 @@ async function collectFigures(world: SimWorld): Promise<ScenarioFigures> {
     clock: { maxDriftMs, maxEstimateErrorMs },
     exceptions: summary.exceptions,
     deadLetters,
+    cards: world.cards
+      ? {
+          ...structuredClone(world.cards.figures),
+          processor: { ...world.cards.processor.figures },
+          rounds: world.server.rounds.started,
+          roundsFailed: world.server.rounds.failed,
+          postAuthDeclines: summary.exceptions.post_auth_decline ?? 0,
+        }
+      : null,
     injected: world.lanes.flatMap((lane) =>
       lane.restores.map((r) => ({
         lane: lane.label,

@@ -29,6 +29,14 @@ function assertClean(r: ScenarioResult): void {
   assert.equal(r.duplicatesApplied, 0);
   assert.equal(r.lost, 0);
   assert.notEqual(r.drainSeconds, null);
+  // Every scenario carries card traffic: approved offline, forwarded, every payment settled.
+  const cards = r.figures.cards;
+  assert.ok(cards, 'card traffic');
+  assert.ok(cards.offlineApproved > 0, 'card sales approved offline');
+  assert.ok(cards.forwarded.approved > 0, 'payments settled by the processor');
+  assert.ok(cards.processor.created >= cards.offlineApproved, 'every offline approval reached the processor');
+  assert.equal(cards.postAuthDeclines, cards.forwarded.declined, 'each decline an exception');
+  assert.ok(cards.exposure.samples > 0 && cards.exposure.max <= cards.exposure.bound, 'exposure within its bound');
 }
 
 describe('scenario plans at their defaults match the field reports', () => {

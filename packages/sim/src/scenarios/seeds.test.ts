@@ -3,7 +3,11 @@
  * (each seed picks a scenario and small parameters), every one green. The
  * campaign also proves its own reach: over all runs, every scenario ran,
  * every terminal crash point and both server crash points were hit, forks
- * were injected and flagged, and the network lied in every way it can.
+ * were injected and flagged, the network lied in every way it can, and
+ * card payments went through everything too: offline approvals, sales the
+ * policy sent online, post-authorization declines, processor answers lost
+ * after commit and found by key, processor outages, and forwarding rounds
+ * cut by a server crash.
  * `npm run chaos -- --seeds 1..10000` is the long version of this.
  */
 import assert from 'node:assert/strict';
@@ -29,6 +33,13 @@ describe('seed campaign', () => {
       reordered: 0,
       refused: 0,
       lateAnswers: 0,
+      cardsOffline: 0,
+      cardsSentOnline: 0,
+      postAuthDeclines: 0,
+      processorAnswersLost: 0,
+      recoveredByKey: 0,
+      processorRefused: 0,
+      forwardingCutByCrash: 0,
     };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const r = await runScenario('random', seed, { explain: 1 });
@@ -46,6 +57,16 @@ describe('seed campaign', () => {
       coverage.reordered += f.network.reordered;
       coverage.refused += f.network.refused;
       coverage.lateAnswers += f.network.lateAnswers;
+      const c = f.cards;
+      if (c) {
+        coverage.cardsOffline += c.offlineApproved;
+        coverage.cardsSentOnline += c.cashFallbacks + c.dropped;
+        coverage.postAuthDeclines += c.postAuthDeclines;
+        coverage.processorAnswersLost += c.processor.lostAnswers;
+        coverage.recoveredByKey += c.forwarded.recovered;
+        coverage.processorRefused += c.processor.refused;
+        coverage.forwardingCutByCrash += c.roundsFailed;
+      }
     }
     const seconds = (performance.now() - started) / 1000;
     console.log(

@@ -8,7 +8,7 @@
  * as the backlog floods in, and drifting till clocks.
  */
 
-import { fleet, MINUTE, percent, SECOND, serverCrashes, terminalCrashes, traffic } from './plan-kit.js';
+import { cardTraffic, fleet, MINUTE, percent, SECOND, serverCrashes, terminalCrashes, traffic } from './plan-kit.js';
 import { plannedRestores } from './restores.js';
 import { param, type ScenarioDefinition } from './scenario.js';
 
@@ -136,6 +136,14 @@ export const stadiumPartialPartition: ScenarioDefinition = {
       probeIntervalMs: 20_000,
       groupBursts: true,
       drainLimitMs: 60 * MINUTE,
+      cards: cardTraffic(random.fork('cards'), {
+        event: 'stadium-partial-partition',
+        terminals: terminals.length,
+        from: start,
+        to: end,
+        processorOutages: 2,
+        lostAnswerRate: 0.05,
+      }),
     };
   },
 };

@@ -17,10 +17,13 @@
  * till is dark until the power comes back, and the op whose record call
  * died was not seen by the clerk.
  */
-import { DomainError, expectedCash, type Random, randomIntBetween, type Shift } from '@holdfast/domain';
-import { type RecordedOp, SimulatedCrashError, type Terminal } from '@holdfast/terminal';
+import { chance, DomainError, expectedCash, type Random, randomIntBetween, type Shift } from '@holdfast/domain';
+import type { Tender } from '@holdfast/protocol';
+import { NeedsOnlineError, type RecordedOp, SimulatedCrashError, type Terminal } from '@holdfast/terminal';
 import { randomBasket } from '../baskets.js';
 import type { VirtualClock } from '../virtual-clock.js';
+import { CardPool } from './card-pool.js';
+import type { CardTraffic } from './card-traffic.js';
 import type { SimLane } from './sim-lane.js';
 import type { Session, WorldPlan } from './world-plan.js';
 
@@ -31,6 +34,8 @@ export interface ClerkHost {
   recorded(lane: SimLane, op: RecordedOp, amount: number, shift: string): void;
   /** Something the clerk did failed unexpectedly (a bug: reported as a violation). */
   onError(lane: SimLane, error: unknown): void;
+  /** Card traffic: cards come from its pool, offline approvals are reported to it. */
+  cards?: CardTraffic;
 }
 
 export class Clerk {
@@ -120,14 +125,47 @@ export class Clerk {
   #sell(terminal: Terminal): void {
     const traffic = this.#host.plan.traffic;
     const basket = randomBasket(this.#random, traffic.menu, traffic.cardShare);
-    const op = terminal.recordSale({ lines: basket.lines, tenders: basket.tenders });
+    const op = this.#ring(terminal, basket.lines, basket.tenders, basket.total);
     const shift = terminal.currentShift();
-    if (!shift) return;
+    if (!op || !shift) return;
     this.#host.recorded(this.#lane, op, basket.total, shift.id);
     if (traffic.payoutShare > 0 && this.#random.float() < traffic.payoutShare) {
       // A winning ticket paid from the drawer; a till refuses to pay out more than it holds.
       const amount = Math.min(expectedCash(shift), randomIntBetween(this.#random, 5, 200) * 100);
       if (amount > 0) this.#move(terminal, 'paid_out', amount, shift.id);
+    }
+  }
+
+  /**
+   * Records a sale. With card traffic, the customer's card comes from the
+   * pool and the terminal decides it under its risk policy; if the policy
+   * sends it online (NeedsOnlineError: the online card path is not in the
+   * simulation), the clerk asks for cash, or the customer walks away (null).
+   */
+  #ring(
+    terminal: Terminal,
+    lines: Parameters<Terminal['recordSale']>[0]['lines'],
+    tenders: Tender[],
+    total: number,
+  ): RecordedOp | null {
+    const cards = this.#host.cards;
+    if (!cards || tenders[0]?.type !== 'card') return terminal.recordSale({ lines, tenders });
+    const card = [CardPool.tender(cards.pool.draw(this.#random), total)];
+    try {
+      const op = terminal.recordSale({ lines, tenders: card });
+      cards.approved(this.#lane.cardLane, op.id, this.#host.plan.traffic.currency, card);
+      return op;
+    } catch (error) {
+      if (!(error instanceof NeedsOnlineError)) throw error;
+      if (!chance(this.#random, cards.plan.cashFallbackShare)) {
+        cards.needsOnline(error.rule, 'dropped');
+        return null;
+      }
+      cards.needsOnline(error.rule, 'cash');
+      return terminal.recordSale({
+        lines,
+        tenders: [{ type: 'cash', amount: total, tendered: Math.ceil(total / 500) * 500 }],
+      });
     }
   }
 

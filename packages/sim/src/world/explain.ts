@@ -4,10 +4,14 @@
  * server hold), its history (every send, answer, loss, crash around it), and
  * the one command that replays the run.
  */
-import type { Violation } from './invariants.js';
+import { processorRecords } from './card-audit.js';
+import type { Rule, Violation } from './invariants.js';
 import type { SimWorld } from './sim-world.js';
 
 const MAX_LINES = 80;
+
+/** Rules about a card payment: its story is the forwarder's and the processor's, not the batches'. */
+const CARD_RULES: ReadonlySet<Rule> = new Set(['forwarded-once', 'double-charge', 'decline-surfaced', 'unsettled']);
 
 export function explain(world: SimWorld, v: Violation, replay: string): string {
   const start = world.plan.start;
@@ -38,7 +42,8 @@ export function explain(world: SimWorld, v: Violation, replay: string): string {
         : '    server: not stored',
     );
   }
-  if (lane) {
+  const cardRule = CARD_RULES.has(v.rule);
+  if (lane && !cardRule) {
     const seq = v.seq ?? intent?.seq;
     const from = intent ? intent.at - 60_000 : start - 3_600_000;
     const events =
@@ -57,6 +62,16 @@ export function explain(world: SimWorld, v: Violation, replay: string): string {
           : events;
       for (const [at, text] of shown) lines.push(`    ${Number.isNaN(at) ? '' : stamp(at - start).padEnd(16)}${text}`);
     }
+  }
+  const payment = v.opId && world.cards ? world.cards.historyOf(v.opId) : [];
+  if (payment.length > 0) {
+    lines.push('  its card payment:');
+    for (const [at, text] of payment.slice(0, MAX_LINES)) lines.push(`    ${stamp(at - start).padEnd(16)}${text}`);
+  }
+  if (cardRule && v.opId) {
+    const held = processorRecords(world).filter((r) => r.reference === v.opId);
+    lines.push(held.length > 0 ? '  the processor holds:' : '  the processor holds nothing for it');
+    for (const r of held) lines.push(`    ${r.id} ${r.status} ${r.amount} ${r.currency} under key ${r.key}`);
   }
   const serverCrashes = world.server.crashes;
   if (serverCrashes.length > 0) {

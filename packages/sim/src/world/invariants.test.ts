@@ -10,7 +10,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SeededRandom } from '@holdfast/domain';
 import Database from 'better-sqlite3';
+import { cardTraffic } from '../scenarios/plan-kit.js';
 import { TINY_START, tinyPlan } from '../testing/tiny-plan.js';
 import { explain } from './explain.js';
 import { checkInvariants, RULES, type Rule, type Violation } from './invariants.js';
@@ -18,6 +20,14 @@ import type { SimLane } from './sim-lane.js';
 import { SimWorld } from './sim-world.js';
 
 const MINUTE = 60_000;
+const cards = cardTraffic(new SeededRandom(5), {
+  event: 'tamper-test',
+  terminals: 3,
+  from: TINY_START,
+  to: TINY_START + 20 * MINUTE,
+  processorOutages: 1,
+  lostAnswerRate: 0.2,
+});
 
 describe('checkInvariants', () => {
   let world: SimWorld;
@@ -36,6 +46,7 @@ describe('checkInvariants', () => {
           ],
           serverCrashes: [{ at: TINY_START + 9 * MINUTE, point: 'ingest:after-commit', downMs: 10_000 }],
         },
+        plan: { cards: { ...cards, pool: { ...cards.pool, blockedShare: 0.2 } } },
       }),
     });
     await world.run();
@@ -90,7 +101,62 @@ describe('checkInvariants', () => {
     expect('clock-offset', 'an offset estimate ten minutes off', { device: 'till-2' });
     db.prepare('UPDATE devices SET high_water = high_water - 1 WHERE id = ?').run(device('till-3'));
     expect('chain', 'a head that does not match the ops', { device: 'till-3' });
+
+    // Card payments: the server's offline payments and settlements, and the processor's own records.
+    type Payment = { op_id: string; device: string; outcome: string; token: string; amount: number };
+    const payments = db
+      .prepare('SELECT op_id, device, outcome, token, amount FROM offline_payments ORDER BY device, seq')
+      .all() as Payment[];
+    const approved = payments.filter((p) => p.outcome === 'approved');
+    const declined = payments.find((p) => p.outcome === 'declined');
+    assert.ok(approved.length >= 4 && declined, 'card payments approved and declined');
+    const [neverSent, charged, relabelled, unsettled] = approved as [Payment, Payment, Payment, Payment];
+    const labelOf = (p: Payment) => world.lanes.find((l) => l.deviceId === p.device)?.label as string;
+    db.prepare("UPDATE ledger SET type = 'payment.declined' WHERE op_id = ? AND type = 'payment.settled'").run(
+      relabelled.op_id,
+    );
+    expect('decline-surfaced', 'an approval recorded as a decline, with no exception', {
+      device: labelOf(relabelled),
+      opId: relabelled.op_id,
+    });
+    db.prepare("DELETE FROM exceptions WHERE type = 'post_auth_decline' AND op_id = ?").run(declined.op_id);
+    expect('decline-surfaced', 'a post-authorization decline nobody was told of', {
+      device: labelOf(declined),
+      opId: declined.op_id,
+    });
+    db.prepare('UPDATE offline_payments SET settled_at = NULL WHERE op_id = ?').run(unsettled.op_id);
+    expect('unsettled', 'an offline payment never settled', { device: labelOf(unsettled), opId: unsettled.op_id });
     db.close();
+    const processor = new Database(world.cards?.processor.path as string);
+    processor.exec('DROP TRIGGER authorizations_no_delete;');
+    processor.prepare('DELETE FROM authorizations WHERE reference = ?').run(neverSent.op_id);
+    expect('forwarded-once', 'an offline payment the processor never saw', {
+      device: labelOf(neverSent),
+      opId: neverSent.op_id,
+    });
+    // A second charge of one payment, under another key.
+    processor
+      .prepare(
+        `INSERT INTO authorizations (id, idempotency_key, request_hash, request_json, merchant, card_token, amount, currency,
+           status, decline_code, reference, offline, created_at, response_json)
+         SELECT 'auth_000000000000000000000001', idempotency_key || '-again', request_hash, request_json, merchant, card_token,
+           amount, currency, status, decline_code, reference, offline, created_at, response_json
+           FROM authorizations WHERE reference = ?`,
+      )
+      .run(charged.op_id);
+    expect('forwarded-once', 'an authorization that is no offline payment', { opId: charged.op_id });
+    expect('double-charge', 'a card charged twice for one payment');
+    processor.close();
+    world.cards?.breaches.push({
+      at: TINY_START + 5 * MINUTE,
+      source: 'fleet',
+      group: 'EUR holdfast-sim/north/tamper-test',
+      amount: 1,
+      count: 1,
+      boundAmount: 0,
+      boundCount: 0,
+    });
+    expect('exposure-bound', 'an exposure above its bound at a sampling tick');
 
     // A terminal's journal, with the till switched off.
     const till2 = lane('till-2');
@@ -157,5 +223,13 @@ describe('checkInvariants', () => {
     assert.match(text, /server answered 200: accepted/);
     assert.match(text, /server crashes: \+09m/);
     assert.match(text, /replay: holdfast simulate --scenario tamper-test --seed 5/);
+    // A card payment's explanation tells what the forwarder did and what the processor holds.
+    const unsent = found.find((v) => v.rule === 'forwarded-once' && v.opId === neverSent.op_id) as Violation;
+    const story = explain(world, unsent, 'holdfast simulate --scenario tamper-test --seed 5');
+    assert.match(story, /never reached the processor/);
+    assert.match(story, /its card payment:\n.*forwarder \(server incarnation \d\): tender 0 approved by the processor/);
+    assert.match(story, /the processor holds nothing for it/);
+    const twice = found.find((v) => v.rule === 'forwarded-once' && v.opId === charged.op_id) as Violation;
+    assert.match(explain(world, twice, ''), /the processor holds:\n.*approved.*\n.*approved.*-again/);
   });
 });

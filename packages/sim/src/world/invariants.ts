@@ -18,12 +18,19 @@
  *   dead-letter       every dead letter has a reason, and none exist without an injected cause
  *   clock-offset      the server's clock-offset estimate is the injected drift within the batch's latency
  *   not-drained       every queue is empty once the faults are over
+ *   forwarded-once    every offline-approved card payment reached the processor exactly once
+ *   double-charge     per card, the processor captured what was settled as approved, no more
+ *   decline-surfaced  every post-authorization decline is an exception and a ledger event
+ *   exposure-bound    the actual offline exposure never passed the bound (every sampling tick)
+ *   unsettled         every offline payment is settled after the final drain
+ *                     (these five: card-audit.ts, against the processor-sim's own records)
  *   sdk-error         no unexpected error in the SDK or from a clerk action
  *   server-error      no internal server error
  *
  * Scenarios may add expectations of their own (e.g. mass-reconnect checks
  * that jitter spread the reconnect).
  */
+import { checkCards } from './card-audit.js';
 import { checkLane } from './journal-audit.js';
 import { checkBooks, checkClockOffsets, checkExceptions, checkResults } from './server-audit.js';
 import type { JournalBooks } from './shift-books.js';
@@ -46,6 +53,11 @@ export const RULES = [
   'dead-letter',
   'clock-offset',
   'not-drained',
+  'forwarded-once',
+  'double-charge',
+  'decline-surfaced',
+  'exposure-bound',
+  'unsettled',
   'sdk-error',
   'server-error',
   'expectation',
@@ -69,6 +81,15 @@ export interface ServerOp {
   status: string;
   result: string;
 }
+
+/**
+ * SQL: ledger row `l` is op `o`'s own event (its kind, or its rejection), not
+ * an event that follows it, such as the settlement of its card payment.
+ */
+export const OWN_EVENT = "(l.type = o.kind OR l.type = 'op.rejected')";
+
+/** Ledger events that apply an op more than once (the same count as the `applied-once` rule). */
+export const DUPLICATES_APPLIED_SQL = `SELECT COUNT(*) - COUNT(DISTINCT l.op_id) AS n FROM ledger l JOIN ops o ON o.id = l.op_id WHERE ${OWN_EVENT}`;
 
 /** Checks every rule against the world's disks; an empty list means the run is clean. */
 export function checkInvariants(world: SimWorld): Violation[] {
@@ -96,8 +117,10 @@ export function checkInvariants(world: SimWorld): Violation[] {
       });
     }
   }
+  // An op's own event is the one of its kind (or its rejection); settlement events follow it (card-audit.ts).
   for (const r of storage.query<{ op_id: string; n: number }>(
-    'SELECT op_id, COUNT(*) AS n FROM ledger GROUP BY op_id HAVING n <> 1',
+    `SELECT l.op_id, COUNT(*) AS n FROM ledger l JOIN ops o ON o.id = l.op_id
+      WHERE ${OWN_EVENT} GROUP BY l.op_id HAVING n <> 1`,
   )) {
     out.push({ rule: 'applied-once', opId: r.op_id, message: `op ${r.op_id} has ${r.n} ledger events, not 1` });
   }
@@ -111,7 +134,7 @@ export function checkInvariants(world: SimWorld): Violation[] {
     });
   }
   for (const r of storage.query<{ id: string; seq: number; device: string }>(
-    'SELECT o.id, o.seq, o.device FROM ops o LEFT JOIN ledger l ON l.op_id = o.id WHERE l.op_id IS NULL',
+    `SELECT o.id, o.seq, o.device FROM ops o LEFT JOIN ledger l ON l.op_id = o.id AND ${OWN_EVENT} WHERE l.op_id IS NULL`,
   )) {
     out.push({
       rule: 'applied-once',
@@ -126,6 +149,7 @@ export function checkInvariants(world: SimWorld): Violation[] {
   checkBooks(world, books, storage, out);
   checkExceptions(world, storage, out);
   checkClockOffsets(world, storage, out);
+  checkCards(world, storage, out);
 
   for (const e of world.errors.slice(0, 20)) {
     out.push({ rule: 'sdk-error', device: e.lane, message: `unexpected error: ${describe(e.error)}` });

@@ -94,7 +94,7 @@ export function checkBooks(
   }
 }
 
-/** Exceptions: a cash_variance for each miscounted close, and nothing else (outside injected faults). */
+/** Exceptions: a cash_variance for each miscounted close, post-authorization declines (checked in card-audit.ts), and nothing else (outside injected faults). */
 export function checkExceptions(world: SimWorld, storage: SqliteStorage, out: Violation[]): void {
   const injected = new Set(world.lanes.filter((l) => l.restores.length > 0).map((l) => l.deviceId));
   const labelOf = new Map(world.lanes.map((l) => [l.deviceId ?? '', l.label]));
@@ -120,6 +120,8 @@ export function checkExceptions(world: SimWorld, storage: SqliteStorage, out: Vi
       variances.delete(x.shift);
       continue;
     }
+    // Post-authorization declines are held against the processor's records (card-audit.ts, decline-surfaced).
+    if (x.type === 'post_auth_decline' && world.cards) continue;
     const rule: Rule = x.type === 'fork' || x.type === 'conflict' ? 'fork' : 'exception';
     out.push({
       rule,

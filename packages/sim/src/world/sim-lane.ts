@@ -16,9 +16,10 @@
  */
 import { cpSync, rmSync } from 'node:fs';
 import type { SeededRandom } from '@holdfast/domain';
-import { type CrashPoint, Journal, Terminal } from '@holdfast/terminal';
+import { type CrashPoint, Journal, Terminal, type TerminalPlacement } from '@holdfast/terminal';
 import type { SimNetwork } from '../sim-network.js';
 import type { VirtualClock } from '../virtual-clock.js';
+import type { CardLane } from './card-traffic.js';
 import { DriftingClock } from './drifting-clock.js';
 import type { OpHistory } from './op-history.js';
 import type { TerminalCrash, TerminalSpec, WorldPlan } from './world-plan.js';
@@ -63,6 +64,10 @@ export interface LaneHost {
   /** Called after each incarnation opens (subscribe to its events, resync counters). */
   opened(lane: SimLane, terminal: Terminal): void;
   onError(lane: SimLane, error: unknown): void;
+  /** With card traffic: where the device is placed; its terminal enforces the offline card policy. */
+  placement?(lane: SimLane): TerminalPlacement;
+  /** With card traffic: background policy refreshes at most this often, ms. */
+  policyRefreshMs?: number;
 }
 
 /** A crash point armed but never reached within this long becomes a plain kill. */
@@ -107,13 +112,19 @@ export class SimLane {
     return this.terminal !== null;
   }
 
+  /** The lane as card traffic sees it. */
+  get cardLane(): CardLane {
+    return { label: this.label, zone: this.spec.zone, deviceId: this.deviceId, injected: this.restores.length > 0 };
+  }
+
   /** Opens the next incarnation on the journal directory. */
   open(): Terminal {
     const plan = this.#host.plan;
     const generation = ++this.generation;
+    const placement = this.#host.placement?.(this);
     const terminal = Terminal.open({
       dataDir: this.dir,
-      // Random baskets pay by card with no risk policy issued: record them as before the policy existed.
+      // Without card traffic (no placement) baskets pay by card with no policy issued: recorded as before the policy existed.
       offlineCardPolicy: 'off',
       transport: this.#host.network.transport(this.spec.zone, {
         client: this.label,
@@ -130,6 +141,8 @@ export class SimLane {
       journalSync: 'OFF',
       crashHook: (point) => this.#crashHook(point),
       onError: (error) => this.#host.onError(this, error),
+      ...(placement ? { offlineCardPolicy: 'enforce' as const, placement } : {}),
+      ...(this.#host.policyRefreshMs !== undefined ? { policyRefreshMinIntervalMs: this.#host.policyRefreshMs } : {}),
     });
     this.terminal = terminal;
     this.deviceId = terminal.deviceId;

@@ -13,6 +13,8 @@
  */
 import type { SeededRandom } from '@holdfast/domain';
 import {
+  type ForwardEvent,
+  Forwarder,
   HoldfastService,
   type IngestCounters,
   type ServerCrashPoint,
@@ -21,7 +23,15 @@ import {
 } from '@holdfast/server';
 import type { VirtualClock } from '../virtual-clock.js';
 import type { OpHistory } from './op-history.js';
-import type { ServerCrash } from './world-plan.js';
+import type { SimProcessor } from './sim-processor.js';
+import type { CardPlan, ServerCrash } from './world-plan.js';
+
+/** The forwarding worker of the server process, if the world has card traffic. */
+export interface ServerForwarding {
+  processor: SimProcessor;
+  options: CardPlan['forwarder'];
+  onEvent(event: ForwardEvent, incarnation: number): void;
+}
 
 export interface ServerCrashRecord {
   at: number;
@@ -41,12 +51,61 @@ export class SimServer {
   readonly #random: SeededRandom;
   readonly #history: OpHistory;
   readonly #totals: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
+  readonly #forwarding: ServerForwarding | null;
+  #forwarder: Forwarder | null = null;
+  /** Forwarding rounds started (with something unsettled to claim) and how many failed. */
+  readonly rounds = { started: 0, failed: 0 };
+  /** Rounds that failed for another reason than the process dying under them (each one a violation). */
+  readonly roundErrors: { at: number; error: unknown }[] = [];
 
-  constructor(path: string, clock: VirtualClock, random: SeededRandom, history: OpHistory) {
+  constructor(
+    path: string,
+    clock: VirtualClock,
+    random: SeededRandom,
+    history: OpHistory,
+    forwarding: ServerForwarding | null = null,
+  ) {
     this.path = path;
     this.#clock = clock;
     this.#random = random;
     this.#history = history;
+    this.#forwarding = forwarding;
+  }
+
+  /**
+   * Starts a forwarding round in this process if it is up and none is
+   * running (the real Forwarder against the processor; its waits are
+   * virtual timers, so the world does not await it). A round cut by a
+   * server crash fails on the dead connection: that is the crash.
+   */
+  forward(): void {
+    const forwarder = this.#forwarder;
+    // A round with nothing unsettled claims nothing and does nothing: skip it (a cheap indexed probe).
+    if (!forwarder || !this.#anyUnsettled()) return;
+    const incarnation = this.#incarnation;
+    this.rounds.started++;
+    forwarder.runOnce().catch((error: unknown) => {
+      this.rounds.failed++;
+      if (this.#incarnation === incarnation && this.#service) this.roundErrors.push({ at: this.#clock.now(), error });
+    });
+  }
+
+  #anyUnsettled(): boolean {
+    const storage = this.#storage;
+    if (!storage) return false;
+    const [row] = storage.query<{ any: number }>(
+      'SELECT EXISTS (SELECT 1 FROM offline_payments WHERE settled_at IS NULL) AS any',
+    );
+    return row?.any === 1;
+  }
+
+  /** Offline payments not yet settled (0 while the server is down: nothing to say). */
+  unsettledPayments(): number {
+    if (!this.#storage) return 0;
+    return Number(
+      this.#storage.query<{ n: number }>('SELECT COUNT(*) AS n FROM offline_payments WHERE settled_at IS NULL')[0]?.n ??
+        0,
+    );
   }
 
   /** The running service, or null while the server is down. */
@@ -80,11 +139,25 @@ export class SimServer {
     });
     await storage.migrate();
     this.#storage = storage;
+    const incarnation = this.#incarnation++;
     this.#service = new HoldfastService({
       storage,
       clock: this.#clock,
-      random: this.#random.fork(`incarnation-${this.#incarnation++}`),
+      random: this.#random.fork(`incarnation-${incarnation}`),
     });
+    const f = this.#forwarding;
+    this.#forwarder = f
+      ? new Forwarder({
+          storage,
+          processor: f.processor.client(),
+          clock: this.#clock,
+          owner: `sim-server-${incarnation}`,
+          batchSize: f.options.batchSize,
+          leaseMs: f.options.leaseMs,
+          timeoutMs: f.options.timeoutMs,
+          onEvent: (event) => f.onEvent(event, incarnation),
+        })
+      : null;
   }
 
   /** From `crash.at` on, the next batch that reaches `crash.point` kills the server. */
@@ -108,6 +181,7 @@ export class SimServer {
 
   async close(): Promise<void> {
     await this.#restarting;
+    this.#forwarder = null;
     await this.#storage?.close();
     this.#service = null;
   }
@@ -127,6 +201,7 @@ export class SimServer {
     // The storage drops its own connection when it throws; the process is gone.
     this.#service = null;
     this.#storage = null;
+    this.#forwarder = null;
     this.#clock.setTimer(armed.downMs, () => {
       this.#restarting = this.start().then(() => {
         this.#restarting = null;

@@ -20,6 +20,7 @@ import { SeededRandom } from '@holdfast/domain';
 import type { RecordedOp, Terminal } from '@holdfast/terminal';
 import { type FaultRates, type NetEvent, SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
+import { type CardLane, CardTraffic } from './card-traffic.js';
 import { Clerk, type ClerkHost } from './clerk.js';
 import { DrainTracker } from './drain-tracker.js';
 import { OpHistory } from './op-history.js';
@@ -66,6 +67,8 @@ export class SimWorld {
   /** Unexpected errors from the SDK or the clerks: each one is a violation. */
   readonly errors: { lane: string; at: number; error: unknown }[] = [];
   readonly drains: DrainTracker[] = [];
+  /** Card traffic through the processor (null when the plan has none). */
+  readonly cards: CardTraffic | null;
   /** The most ops pending across the fleet at once, and on one terminal. */
   maxQueueDepth = 0;
   maxLaneQueueDepth = 0;
@@ -81,6 +84,8 @@ export class SimWorld {
   readonly #laneByLabel = new Map<string, SimLane>();
   /** Drain trackers still waiting for something (the event hooks only visit these). */
   #openDrains: DrainTracker[] = [];
+  /** Server-side work started by a timer that must finish before the next one (exposure samples). */
+  readonly #background = new Set<Promise<void>>();
 
   constructor(options: SimWorldOptions) {
     this.scenario = options.scenario;
@@ -96,11 +101,23 @@ export class SimWorld {
     } else {
       this.dir = mkdtempSync(join(baseDir(options.storage ?? 'disk'), 'holdfast-sim-'));
     }
+    const cardPlan = options.plan.cards;
+    const cards = cardPlan
+      ? new CardTraffic(cardPlan, options.plan.traffic.currency, this.dir, this.clock, this.#root.fork('cards'))
+      : null;
+    this.cards = cards;
     this.server = new SimServer(
       join(this.dir, 'server', 'holdfast.db'),
       this.clock,
       this.#root.fork('server'),
       this.history,
+      cards && cardPlan
+        ? {
+            processor: cards.processor,
+            options: cardPlan.forwarder,
+            onEvent: (event, incarnation) => cards.forwardEvent(event, incarnation),
+          }
+        : null,
     );
     const faults = options.plan.faults;
     this.network = new SimNetwork({
@@ -126,6 +143,12 @@ export class SimWorld {
       plan: this.plan,
       opened: (lane, terminal) => this.#opened(lane, terminal),
       onError: (lane, error) => this.errors.push({ lane: lane.label, at: this.clock.now(), error }),
+      ...(cards
+        ? {
+            placement: (lane: SimLane) => cards.placement(lane.spec.zone),
+            policyRefreshMs: cards.plan.policyRefreshMs,
+          }
+        : {}),
     };
     for (const spec of options.plan.terminals) {
       const lane = new SimLane(spec, join(this.dir, spec.label), this.#root.fork(spec.label), laneHost);
@@ -191,6 +214,7 @@ export class SimWorld {
     }
     await closing.catch(() => undefined);
     await this.server.close();
+    this.cards?.close();
     if (this.#ownDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -201,11 +225,35 @@ export class SimWorld {
       await restart;
       await this.network.settle();
     }
+    while (this.#background.size > 0) await Promise.all(this.#background);
+  }
+
+  /** Runs `work` as part of the current event: the world waits for it before the next timer. */
+  #track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => {
+        this.errors.push({ lane: 'server', at: this.clock.now(), error });
+      })
+      .finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
+  }
+
+  /** The lanes as the card traffic sees them. */
+  cardLanes(): CardLane[] {
+    return this.lanes.map((l) => ({
+      label: l.label,
+      zone: l.spec.zone,
+      deviceId: l.deviceId,
+      injected: l.restores.length > 0 || this.plan.faults.restores.some((r) => r.lane === l.label),
+    }));
   }
 
   async #enroll(): Promise<void> {
     const service = this.server.service;
     if (!service) throw new Error('the server is not up');
+    const cards = this.cards;
+    // The operator issues the event's risk policy before the devices are set up.
+    if (cards) await cards.issuePolicy(service);
     const enrolling = this.lanes.map(async (lane) => {
       const terminal = lane.open();
       const { token } = await service.createEnrollmentToken({ label: lane.label });
@@ -217,6 +265,17 @@ export class SimWorld {
         }
       }
       lane.deviceId = terminal.deviceId;
+      if (cards && lane.deviceId) {
+        // Placed in the back office, then the till fetches its signed policy.
+        await cards.place(service, lane.deviceId, lane.spec.zone);
+        for (let attempt = 1; terminal.riskPolicy() === null; attempt++) {
+          try {
+            await terminal.refreshPolicy();
+          } catch (error) {
+            if (attempt >= 5) throw error;
+          }
+        }
+      }
     });
     let done = false;
     const all = Promise.all(enrolling).finally(() => {
@@ -262,7 +321,23 @@ export class SimWorld {
       counters: this.counters,
       recorded: (lane, op, amount, shift) => this.#recorded(lane, op, amount, shift),
       onError: (lane, error) => this.errors.push({ lane: lane.label, at: clock.now(), error }),
+      ...(this.cards ? { cards: this.cards } : {}),
     };
+    const cards = this.cards;
+    if (cards) {
+      const { forwarder, exposureSampleMs } = cards.plan;
+      const forward = () => {
+        this.server.forward();
+        clock.setTimer(forwarder.everyMs, forward);
+      };
+      at(plan.start + forwarder.everyMs, forward);
+      const sample = () => {
+        const service = this.server.service;
+        if (service) this.#track(cards.sample(service, this.server.storage, this.cardLanes()));
+        clock.setTimer(exposureSampleMs, sample);
+      };
+      at(plan.start, sample);
+    }
     for (const lane of this.lanes) {
       const clerk = new Clerk(lane, host);
       this.#clerks.push(clerk);
@@ -318,9 +393,10 @@ export class SimWorld {
     if (this.#queued > this.maxQueueDepth) this.maxQueueDepth = this.#queued;
   }
 
-  /** Every lane up with nothing pending (or blocked by an injected fork), every shift closed, the server up, nothing on the wire. */
+  /** Every lane up with nothing pending (or blocked by an injected fork), every shift closed, the server up, nothing on the wire, every offline payment settled. */
   #drained(): boolean {
     if (!this.server.up || this.network.busy) return false;
+    if (this.cards && this.server.unsettledPayments() > 0) return false;
     if (!this.#clerks.every((c) => c.done)) return false;
     for (const lane of this.lanes) {
       const terminal = lane.terminal;

@@ -101,6 +101,41 @@ export interface FaultPlan {
   end: number;
 }
 
+/**
+ * Card traffic through the processor: terminals enforce a risk policy the
+ * server issued (offline approvals within its caps), clerks present cards
+ * from a seeded pool, the server's Forwarder sends the offline-approved
+ * payments to the processor-sim in rounds, and the processor loses answers
+ * after commit and has outages.
+ */
+export interface CardPlan {
+  /** Placement of every device: this merchant and event, location = the terminal's zone. */
+  merchant: string;
+  event: string;
+  /** The risk policy the operator issues before trading (scope: merchant and event). */
+  policy: {
+    floorLimit: number;
+    device: { maxAmount: number; maxCount: number };
+    card: { maxAmount: number; maxCount: number; velocity: { count: number; windowMs: number } | null };
+    maxOfflineMs: number;
+    /** How long the policy is valid from issue, ms. */
+    lifetimeMs: number;
+  };
+  pool: { size: number; blockedShare: number; lowBalanceShare: number; lowBalance: number };
+  /** Terminals fetch the policy in the background at most this often (`policyRefreshMinIntervalMs`), ms. */
+  policyRefreshMs: number;
+  /** A clerk whose card sale needs the server (NeedsOnlineError) asks for cash with this probability, else the sale is dropped. */
+  cashFallbackShare: number;
+  processor: {
+    latencyMs: readonly [number, number];
+    lostAnswerRate: number;
+    outages: readonly { from: number; to: number }[];
+  };
+  forwarder: { everyMs: number; batchSize: number; leaseMs: number; timeoutMs: number };
+  /** The exposure (actual vs bound) is sampled this often, ms. */
+  exposureSampleMs: number;
+}
+
 export interface WorldPlan {
   /** Trading starts; enrollment happens in the hour before, without faults. */
   start: number;
@@ -116,4 +151,6 @@ export interface WorldPlan {
   groupBursts: boolean;
   /** After trading and faults end, queues must be empty within this much virtual time, ms. */
   drainLimitMs: number;
+  /** Card traffic through the processor; absent: card tenders are recorded without a risk decision. */
+  cards?: CardPlan;
 }
