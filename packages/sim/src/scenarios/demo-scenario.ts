@@ -234,6 +234,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     processor: cards.processor.client(),
     clock,
     owner: 'demo-server',
+    // Retry jitter and exception ids from the seed: same seed, same run.
+    random: root.fork('forwarder'),
     batchSize: cards.plan.forwarder.batchSize,
     leaseMs: cards.plan.forwarder.leaseMs,
     timeoutMs: cards.plan.forwarder.timeoutMs,

@@ -152,6 +152,8 @@ export class SimServer {
           processor: f.processor.client(),
           clock: this.#clock,
           owner: `sim-server-${incarnation}`,
+          // Retry jitter and exception ids from the seed: same seed, same run.
+          random: this.#random.fork(`forwarder-${incarnation}`),
           batchSize: f.options.batchSize,
           leaseMs: f.options.leaseMs,
           timeoutMs: f.options.timeoutMs,
