@@ -126,6 +126,24 @@ describe('wallet planning', () => {
     assert.equal(p.walletEntries.length, 3);
   });
 
+  it('a write that breaks the balance chain on both sides raises two findings, each with its own dedupe key', () => {
+    const { record, chain } = device();
+    const open = chain.next('shift.opened', { clerk: 'a', currency: 'EUR', openingFloat: 0 });
+    // Counter 1 leaves 1000 and counter 3 reads 900; counter 2 (arriving last) reads 500 and leaves 400.
+    const ops = [open, topUp(chain, open.id, 1_000, 1, 0), bandSale(chain, open.id, 100, 3, 900)];
+    const forged = bandSale(chain, open.id, 100, 2, 500);
+    const p = plan(record, [...ops, forged]);
+    const found = p.exceptions.filter((x) => x.opId === forged.id);
+    assert.deepEqual(
+      found.map((x) => [x.type, x.detail.reason, x.detail.neighbourCounter]),
+      [
+        ['wristband_clone', 'balance_chain_broken', 1],
+        ['wristband_clone', 'balance_chain_broken', 3],
+      ],
+    );
+    assert.equal(new Set(found.map((x) => x.dedupeKey)).size, 2, 'distinct keys: neither is dropped on insert');
+  });
+
   it('the facts given are continued, not replaced: a stored account and its counters', () => {
     const { record, chain } = device();
     const open = chain.next('shift.opened', { clerk: 'a', currency: 'EUR', openingFloat: 0 });

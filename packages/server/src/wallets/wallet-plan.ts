@@ -118,7 +118,7 @@ export class WalletPlanner {
       const exceptionId = raise({
         type: finding.type,
         wristband: uid,
-        dedupe: `${uid}:${entry.opId}:${entry.tenderIndex}:${finding.type === 'wristband_clone' ? finding.reason : 'overspend'}`,
+        dedupe: `${uid}:${entry.opId}:${entry.tenderIndex}:${findingKey(finding)}`,
         message: describeWalletFinding(uid, finding, currency),
         detail: {
           wristband: uid,
@@ -181,4 +181,14 @@ export class WalletPlanner {
     }
     return state;
   }
+}
+
+/**
+ * What tells one finding of a write from another in its dedupe key: the
+ * reason, and for a broken balance chain the neighbour it disagrees with (a
+ * write can disagree with both the write below and the write above it).
+ */
+function findingKey(finding: WalletFinding): string {
+  if (finding.type === 'wristband_overspend') return 'overspend';
+  return finding.reason === 'balance_chain_broken' ? `${finding.reason}@${finding.neighbourCounter}` : finding.reason;
 }
