@@ -696,7 +696,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
               new DomainError('no_open_shift', `ticket refers to shift ${body.shift}, which this device never opened`),
             );
           } else if (shift.status !== 'open') {
-            shiftRule(new DomainError('no_open_shift', `ticket sold on shift ${body.shift}, which was closed`));
+            shiftRule(new DomainError('shift_not_open', `ticket sold on shift ${body.shift}, which was closed`));
           }
           plan.ledger.push(
             event(op, op.kind, body.shift, body.currency, body.stake, {
