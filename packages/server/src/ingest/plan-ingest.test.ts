@@ -722,6 +722,26 @@ describe('planIngest: offline payments', () => {
   });
 });
 
+describe('planIngest: online claims on kinds with no online path', () => {
+  it('a cash movement claiming an online approval is accepted and raises online_unverified; one without does not', () => {
+    const { store, d } = setup();
+    const open = d.open();
+    const claimed = d.chain.next('cash.moved', cashMovedBody(open.id, 'in', 500), {
+      mode: 'online',
+      outcome: 'approved',
+      policy: null,
+    });
+    const plain = d.move(open.id, 'in', 500);
+    const plan = store.ingest(d.id, [open, claimed, plain]);
+    assert.deepEqual(statuses(plan.results), ['accepted', 'accepted', 'accepted']);
+    assert.deepEqual(
+      plan.exceptions.map((x) => [x.type, x.opId, x.severity]),
+      [['online_unverified', claimed.id, 'alarm']],
+    );
+    assert.match(plan.exceptions[0]?.message ?? '', /cash\.moved is never authorized online/);
+  });
+});
+
 describe('planIngest: device statistics', () => {
   it('records latestSeq (never lowered), lastSeenAt and the clock offset of the newest batch', () => {
     const { store, d } = setup();

@@ -401,6 +401,9 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
 
     const result = applyOp(op);
     if (result.status === 'accepted' && isLocalApproval(op)) checkLocalApproval(op);
+    if (result.status === 'accepted' && op.kind !== 'sale.recorded' && op.kind !== 'ticket.issued') {
+      checkOnlineOtherKind(op);
+    }
     plan.inserts.push({ op, result });
     plan.results.push(
       result.status === 'accepted'
@@ -470,6 +473,20 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
         opAt: op.at,
       },
     );
+  }
+
+  /**
+   * A kind with no online path (only sales and tickets are authorized
+   * online) that claims an online approval: nobody charged or checked it,
+   * so it raises online_unverified like a claim the server never gave.
+   */
+  function checkOnlineOtherKind(op: Op): void {
+    if (op.decision.mode !== 'online' || op.decision.outcome !== 'approved') return;
+    raise('online_unverified', 'alarm', op, op.id, `op kind ${op.kind} is never authorized online, yet claims it was`, {
+      kind: op.kind,
+      decision: op.decision,
+      authorization: facts.authorizations?.get(op.id)?.status ?? null,
+    });
   }
 
   /** An op claiming an online approval the server never gave: the fact stands, an alarm is raised. */
