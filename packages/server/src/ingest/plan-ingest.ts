@@ -439,6 +439,9 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     sale?.tenders.forEach((t, tenderIndex) => {
       if (t.type === 'card') cards.push({ tenderIndex, amount: t.amount, token: t.token });
     });
+    // A card top-up approved offline is a card payment under the same limits as a sale's card.
+    const topUp = op.kind === 'wallet.topped_up' ? parseBody('wallet.topped_up', op.body) : null;
+    if (topUp?.card) cards.push({ tenderIndex: 0, amount: topUp.amount, token: topUp.card.token });
     held ??= new HeldExposure(facts.approvals?.held);
     // Every offline payment planned before this op's own (which applyOp just appended) was held when it was recorded.
     const payments = plan.offlinePayments;
@@ -451,7 +454,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, now: number
     }
     const breach = reevaluateLocalApproval({
       op,
-      currency: sale?.currency ?? null,
+      currency: sale?.currency ?? topUp?.currency ?? null,
       cards,
       policies: facts.approvals?.policies ?? new Map(),
       placement:

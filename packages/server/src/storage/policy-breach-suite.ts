@@ -69,6 +69,37 @@ export function policyBreachSuite(test: SuiteTest): void {
       assert.equal((await breaches(h)).length, 3);
     });
 
+    test("a card top-up approved offline is checked like a sale's card", async (h) => {
+      const ref = await issue(h);
+      const d = await h.enrollDevice('booth');
+      await h.storage.setDevicePlacement(d.id, { merchant: 'acme', location: null, event: null }, T0);
+      const open = d.openShift();
+      const topUp = (amount: number, counter: number, balanceBefore: number, token: string, decision: Decision) =>
+        d.chain.next(
+          'wallet.topped_up',
+          {
+            shift: open.id,
+            currency: 'EUR',
+            wristband: '04A1B2C3D4E5F6',
+            amount,
+            counter,
+            balanceBefore,
+            paid: 'card',
+            card: { token, brand: 'visa', last4: '4242' },
+          },
+          decision,
+        );
+      const ok = topUp(1_000, 1, 0, 'tok_topup_0001', local(ref));
+      const over = topUp(3_001, 2, 1_000, 'tok_topup_0002', local(ref));
+      const none = topUp(100, 3, 4_001, 'tok_topup_0003', local(null));
+      const res = await h.send(d.batch([open, ok, over, none]));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(await breaches(h), [
+        [over.id, 'floor_limit', ref, 'alarm'],
+        [none.id, 'no_policy', null, 'alarm'],
+      ]);
+    });
+
     test("the device cap counts the device's earlier payments still unsettled, not settled ones", async (h) => {
       const ref = await issue(h);
       const d = await h.enrollDevice('bar');
