@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteStorage } from '@holdfast/server';
+import type { Violation } from '../world/invariants.js';
+import { checkWallets } from '../world/wallet-audit.js';
 import { type DemoReport, runDemo } from './demo-scenario.js';
 
 /** What every demo run must show, whatever the seed. */
@@ -102,6 +104,10 @@ function assertWalletsConserved(dir: string): number {
       "SELECT COUNT(*) AS n FROM wallet_entries e WHERE NOT EXISTS (SELECT 1 FROM ops o WHERE o.id = e.op_id AND o.status = 'accepted')",
     )[0];
     assert.equal(Number(orphans?.n), 0);
+    // And the simulator's wallet rules: conserved, each chip write once, the overspend raised and blocked.
+    const violations: Violation[] = [];
+    checkWallets(storage, violations);
+    assert.deepEqual(violations, []);
     return accounts.length;
   } finally {
     void storage.close();
