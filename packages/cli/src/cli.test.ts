@@ -95,6 +95,10 @@ describe('holdfast command line', () => {
       'conflicts',
       'deadLetters',
       'retries',
+      'postAuthDeclines',
+      'overspends',
+      'exposureBound',
+      'exposureMax',
     ]) {
       assert.equal(typeof report[field], 'number', `${field} is a number`);
     }
@@ -103,6 +107,8 @@ describe('holdfast command line', () => {
     assert.equal(report.duplicatesApplied, 0);
     assert.equal(report.recorded, report.applied);
     assert.ok((report.recorded as number) > 0);
+    assert.ok((report.overspends as number) >= 1, 'the cloned wristband was overspent and detected');
+    assert.equal((report.wristbands as { blocked: number }).blocked, 1);
   });
 
   it('demo without --json prints the reconciliation summary', () => {
@@ -110,5 +116,7 @@ describe('holdfast command line', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Reconciliation/);
     assert.match(r.stdout, /lost {2,}0 {3}ok/);
+    assert.match(r.stdout, /Wristbands/);
+    assert.match(r.stdout, /overspends {2,}1 \(wristband_overspend\).*ok$/m);
   });
 });

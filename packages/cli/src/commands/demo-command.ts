@@ -21,6 +21,9 @@ the same seed gives the same report.
 Card sales are approved offline under a server-issued risk policy, forwarded
 to an in-process card processor (losing answers after commit, one outage),
 and a stolen card sold offline comes back as a post-authorization decline.
+Customers also pay with stored-value wristbands (topped up in cash at the
+tills); one wristband is cloned and spent on two offline lanes beyond its
+balance: after the heal the server raises wristband_overspend and blocks it.
 Exit status is 1 if anything was lost or applied twice, or the offline
 exposure passed its bound.`;
 
@@ -54,12 +57,19 @@ export async function demoCommand(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
+const minuteText = (minute: number | undefined) => (minute === undefined ? '—' : String(minute));
+
 function renderReport(r: DemoReport, wallSeconds: number): string {
   const money = (n: number) => formatMoney(n, r.sales.currency);
   const check = (ok: boolean) => (ok ? 'ok' : 'FAILED');
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const s = r.script;
   const c = r.cards;
+  const w = r.wristbands;
+  const refused = Object.entries(w.refused)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+  const spends = w.clone.spends.map((sp) => `${money(sp.amount)} on ${sp.lane}`).join(' and ');
   const rows = r.perTerminal.map(
     (t) =>
       `  ${t.label}  ${t.zone.padEnd(5)}  ${String(t.recorded).padStart(8)}  ${String(t.confirmed).padStart(9)}  ${String(t.pending).padStart(7)}  ${String(t.deadLetters).padStart(4)}  ${String(t.maxPending).padStart(11)}  ${money(t.salesTotal).padStart(14)}`,
@@ -95,5 +105,11 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
     `  stolen card                    ${c.stolenCardSale ? `sold offline on ${c.stolenCardSale.lane} at minute ${c.stolenCardSale.minute} (${money(c.stolenCardSale.amount)}, ****${c.stolenCardSale.last4})` : 'refused offline by the policy'}`,
     `  post-authorization declines    ${r.postAuthDeclines} (each a post_auth_decline exception)`,
     `  offline exposure               at most ${money(r.exposureMax)} held unsettled; bound ${money(r.exposureBound)}   ${check(r.exposureMax <= r.exposureBound && c.exposureBreaches === 0)}`,
+    '',
+    'Wristbands',
+    `  paid by wristband              ${w.sales} sales (${money(w.salesTotal)}); refused offline, paid cash: ${refused || 'none'}`,
+    `  topped up in cash              ${w.topUps} (${money(w.topUpsTotal)}); ${w.wallets} wallets on the server, ${w.blocked} blocked`,
+    `  cloned wristband               ${w.clone.wristband}: ${money(w.clone.toppedUp)} on the chip, then ${spends || 'not spent'} at minute ${minuteText(w.clone.spends[0]?.minute)} while offline`,
+    `  overspends                     ${r.overspends} (wristband_overspend); server balance ${w.clone.serverBalance === null ? '—' : money(w.clone.serverBalance)}, blocked (${w.clone.blockedReason ?? 'not blocked'}), known to ${w.clone.lanesKnowingBlock} of ${r.terminals} terminals   ${check(r.overspends >= 1 && w.clone.blockedReason !== null)}`,
   ].join('\n');
 }

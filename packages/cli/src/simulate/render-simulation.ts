@@ -55,6 +55,7 @@ export function renderResult(r: ScenarioResult): string {
       `  forwarded to the processor    ${c.forwarded.approved} approved, ${c.forwarded.declined} declined after the fact (${c.postAuthDeclines} post_auth_decline exceptions); ${c.forwarded.recovered} answers lost and found by key; ${c.forwarded.unsettledAttempts} left for a later round; ${c.rounds} rounds (${c.roundsFailed} cut by a crash)`,
       `  processor                     ${p.authorizeCalls} calls: ${p.created} created, ${p.replayed} replayed, ${p.lostAnswers} answers lost after commit, ${p.refused} refused in outages, ${p.lookups} lookups by key`,
       `  offline exposure              at most ${money(c.exposure.max)} in ${c.exposure.maxCount} payments held unsettled; bound ${money(c.exposure.bound)} / ${c.exposure.boundCount} (${c.exposure.samples} samples)`,
+      `  wristbands                    ${c.wristbands.sales} sales (${money(c.wristbands.salesTotal)}), ${c.wristbands.topUps} cash top-ups (${money(c.wristbands.topUpsTotal)}); refused, paid cash: ${tally(c.wristbands.refused)}`,
     );
   }
   for (const x of f.injected) {

@@ -3,7 +3,13 @@
  * the trouble really happens, and the same seed replays the same report.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { SqliteStorage } from '@holdfast/server';
+import type { Violation } from '../world/invariants.js';
+import { checkWallets } from '../world/wallet-audit.js';
 import { type DemoReport, runDemo } from './demo-scenario.js';
 
 /** What every demo run must show, whatever the seed. */
@@ -43,14 +49,79 @@ function assertSettledExactlyOnce(r: DemoReport): void {
   assert.ok(r.exposureMax > 0, 'offline exposure was held');
   assert.ok(r.exposureMax <= r.exposureBound, `exposureMax ${r.exposureMax} <= exposureBound ${r.exposureBound}`);
   assert.equal(c.exposureBreaches, 0);
+  // Wristbands: sold, topped up, and the scripted clone overspent, found and blocked everywhere.
+  const w = r.wristbands;
+  assert.ok(w.sales > 0 && w.salesTotal > 0, 'wristband sales');
+  assert.ok(w.topUps > 0 && w.topUpsTotal > 0, 'cash top-ups');
+  assert.ok(w.wallets > 0);
+  assert.deepEqual(
+    w.clone.spends.map((sp) => sp.lane),
+    ['lane-01', r.terminals > 1 ? 'lane-02' : 'lane-01'],
+    'original and copy spent on two field lanes',
+  );
+  assert.ok(w.clone.spends.every((sp) => sp.minute >= r.script.partition[0] && sp.minute < r.script.partition[1]));
+  assert.ok(r.overspends >= 1, 'the overspend was detected');
+  assert.equal(r.exceptions.wristband_overspend, r.overspends);
+  assert.equal(w.clone.serverBalance, w.clone.toppedUp - w.clone.spends.reduce((sum, sp) => sum + sp.amount, 0));
+  assert.ok(w.clone.serverBalance < 0, 'spent beyond its balance');
+  assert.ok(w.clone.blockedReason !== null, 'the cloned wristband is blocked');
+  assert.equal(w.blocked, 1, 'only the clone is blocked');
+  assert.equal(w.clone.lanesKnowingBlock, r.terminals, 'every terminal got the block from its feed');
+}
+
+/** Conservation on every wallet, from the server's file: totals, balance and the entries agree. */
+function assertWalletsConserved(dir: string): number {
+  const storage = new SqliteStorage({ path: join(dir, 'server', 'holdfast.db') });
+  try {
+    type Account = { wristband: string; topped_up: number; debited: number; refunded: number; balance: number };
+    const accounts = storage.query<Account>('SELECT * FROM wallet_accounts');
+    const entries = storage.query<{ wristband: string; kind: string; amount: number; op_id: string }>(
+      'SELECT wristband, kind, amount, op_id FROM wallet_entries',
+    );
+    const sums = new Map<string, { topup: number; debit: number; refund: number }>();
+    for (const e of entries) {
+      const sum = sums.get(e.wristband) ?? { topup: 0, debit: 0, refund: 0 };
+      sum[e.kind as 'topup' | 'debit' | 'refund'] += Number(e.amount);
+      sums.set(e.wristband, sum);
+    }
+    assert.ok(accounts.length > 0);
+    assert.equal(sums.size, accounts.length, 'every wallet has entries, every entry a wallet');
+    for (const a of accounts) {
+      const sum = sums.get(a.wristband);
+      assert.ok(sum, a.wristband);
+      const [toppedUp, debited, refunded, balance] = [
+        Number(a.topped_up),
+        Number(a.debited),
+        Number(a.refunded),
+        Number(a.balance),
+      ];
+      assert.equal(balance, toppedUp - debited + refunded, `${a.wristband}: balance == toppedUp − debited + refunded`);
+      assert.deepEqual([toppedUp, debited, refunded], [sum.topup, sum.debit, sum.refund], `${a.wristband}: totals`);
+      assert.equal(balance, sum.topup - sum.debit + sum.refund, `${a.wristband}: balance == Σ entries`);
+    }
+    // Every entry belongs to an applied op.
+    const orphans = storage.query<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM wallet_entries e WHERE NOT EXISTS (SELECT 1 FROM ops o WHERE o.id = e.op_id AND o.status = 'accepted')",
+    )[0];
+    assert.equal(Number(orphans?.n), 0);
+    // And the simulator's wallet rules: conserved, each chip write once, the overspend raised and blocked.
+    const violations: Violation[] = [];
+    checkWallets(storage, violations);
+    assert.deepEqual(violations, []);
+    return accounts.length;
+  } finally {
+    void storage.close();
+  }
 }
 
 describe('runDemo', () => {
   const progress: number[] = [];
   let first: Promise<DemoReport> | null = null;
-  /** Seed 11, three terminals, 20 minutes: run once, shared by the tests below. */
+  const dir = mkdtempSync(join(tmpdir(), 'holdfast-demo-test-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  /** Seed 11, three terminals, 20 minutes: run once (files kept in `dir`), shared by the tests below. */
   const seed11 = () => {
-    first ??= runDemo({ terminals: 3, seed: 11, minutes: 20, onProgress: (f) => progress.push(f) });
+    first ??= runDemo({ terminals: 3, seed: 11, minutes: 20, dataDir: dir, onProgress: (f) => progress.push(f) });
     return first;
   };
 
@@ -82,7 +153,13 @@ describe('runDemo', () => {
       'the offline lanes queued more than the online one',
     );
     assert.ok(r.maxQueueDepth >= field1.maxPending);
-    assert.deepEqual(r.exceptions, { cash_variance: 1, post_auth_decline: r.postAuthDeclines });
+    assert.deepEqual(r.exceptions, {
+      cash_variance: 1,
+      post_auth_decline: r.postAuthDeclines,
+      wristband_clone: 1,
+      wristband_overspend: 1,
+    });
+    assert.equal(assertWalletsConserved(dir), r.wristbands.wallets);
     // The stolen card was sold offline on a field lane while it was cut off, and declined later.
     const stolen = r.cards.stolenCardSale;
     assert.ok(stolen, 'the stolen card was approved offline');
@@ -128,6 +205,11 @@ describe('runDemo', () => {
     assert.ok(r.virtualMinutes >= 60);
     assert.ok(r.drainSeconds !== null, 'every queue drained after the final heal');
     assert.ok(r.network.responsesLost > (await seed11()).network.responsesLost, 'the lying window lost answers');
-    assert.deepEqual(r.exceptions, { cash_variance: 1, post_auth_decline: r.postAuthDeclines });
+    assert.deepEqual(r.exceptions, {
+      cash_variance: 1,
+      post_auth_decline: r.postAuthDeclines,
+      wristband_clone: 1,
+      wristband_overspend: 1,
+    });
   });
 });

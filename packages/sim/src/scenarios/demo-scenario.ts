@@ -20,6 +20,14 @@
  *    online is paid cash instead. At the middle of the partition a field
  *    lane sells to a stolen card offline: the processor declines it later,
  *    a post-authorization decline for the operators;
+ *  - wristbands: a share of the customers pay with a stored-value wristband
+ *    (topped up in cash at the till when it runs low; a wristband payment
+ *    the policy refuses offline is paid cash). Before the partition one
+ *    wristband is topped up on the first field lane; in the middle of the
+ *    partition it is cloned, and the original and the copy are spent on two
+ *    field lanes, together beyond its balance. After the heal the server
+ *    finds the reused counter and the negative balance (wristband_clone,
+ *    wristband_overspend) and blocks the wristband through every feed;
  *  - the offline exposure actually held is sampled every minute against the
  *    bound the policy gives (GET /v1/admin/exposure);
  *  - at minute 60 every clerk closes the shift (one drawer is short), the
@@ -32,10 +40,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Random, randomIntBetween, SeededRandom } from '@holdfast/domain';
-import type { Tender } from '@holdfast/protocol';
+import { pick, type Random, randomIntBetween, SeededRandom } from '@holdfast/domain';
+import type { SaleLine, Tender } from '@holdfast/protocol';
 import { Forwarder, HoldfastService, SqliteStorage } from '@holdfast/server';
-import { NeedsOnlineError, type RecordedOp, Terminal } from '@holdfast/terminal';
+import {
+  NeedsOnlineError,
+  type RecordedOp,
+  SimulatedWristband,
+  Terminal,
+  WristbandRefusedError,
+} from '@holdfast/terminal';
 import { randomBasket } from '../baskets.js';
 import { SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
@@ -100,7 +114,10 @@ export interface DemoReport {
   exposureBound: number;
   /** The most the fleet really held approved offline and unsettled at any sampling tick, minor units. */
   exposureMax: number;
+  /** `wristband_overspend` exceptions: wristbands spent beyond their balance (the scripted clone). */
+  overspends: number;
   cards: DemoCards;
+  wristbands: DemoWristbands;
   perTerminal: TerminalReport[];
   virtualMinutes: number;
   /** When the trouble happened, in minutes from the start of trading. */
@@ -126,6 +143,31 @@ export interface DemoCards {
   stolenCardSale: { lane: string; minute: number; amount: number; last4: string } | null;
 }
 
+export interface DemoWristbands {
+  /** Sales paid by a wristband (sum in `salesTotal`). */
+  sales: number;
+  salesTotal: number;
+  /** Cash top-ups at the tills (sum in `topUpsTotal`). */
+  topUps: number;
+  topUpsTotal: number;
+  /** Wristband payments refused before recording (by code or policy rule), paid cash instead. */
+  refused: Record<string, number>;
+  /** Wallet accounts on the server, and how many are blocked. */
+  wallets: number;
+  blocked: number;
+  /** The scripted clone: its uid, its balance before the partition, the two offline spends. */
+  clone: {
+    wristband: string;
+    toppedUp: number;
+    spends: { lane: string; minute: number; amount: number }[];
+    /** The server's balance for it after the drain (negative: overspent). */
+    serverBalance: number | null;
+    blockedReason: string | null;
+    /** Lanes whose terminal holds the block (from its device feed) at the end. */
+    lanesKnowingBlock: number;
+  };
+}
+
 /**
  * The trouble, in minutes from the start of trading. For the default 60
  * minutes: the field zone offline 10–32, responses lost 36–45, heal at 45;
@@ -141,6 +183,10 @@ export interface DemoScript {
   processorLossRate: number;
   /** A stolen card is sold offline on the first field lane. */
   stolenCardAt: number;
+  /** The wristband to be cloned is topped up on the first field lane (online). */
+  cloneTopUpAt: number;
+  /** It is cloned, and original and copy are spent on two field lanes (offline). */
+  cloneSpendAt: number;
   /** Share of responses lost after commit while the network lies. */
   lyingLossRate: number;
   /** Share of responses lost after commit the rest of the evening, until the heal. */
@@ -158,6 +204,8 @@ export function demoScript(minutes: number): DemoScript {
     processorOutage: [at(50), at(53)],
     processorLossRate: 0.1,
     stolenCardAt: at(21),
+    cloneTopUpAt: at(4),
+    cloneSpendAt: at(18),
     lyingLossRate: 0.35,
     backgroundLossRate: 0.03,
     heal: at(45),
@@ -192,6 +240,19 @@ function demoCards(script: DemoScript, minute: (m: number) => number): CardPlan 
     exposureSampleMs: MIN,
   };
 }
+
+/** The wristband policy: floor limit 60.00; per wristband on one device 100.00, 5 uses, 3 in 10 minutes. */
+const WRISTBAND_LIMITS = {
+  floorLimit: 6_000,
+  instrument: { maxAmount: 10_000, maxCount: 5, velocity: { count: 3, windowMs: 10 * MIN } },
+};
+/** Share of the customers who pay with a wristband; wristbands in the crowd; a top-up. */
+const WRISTBAND_SHARE = 0.3;
+const WRISTBAND_POOL = 60;
+const TOP_UP = 5_000;
+const CLONED_UID = '04C10E00BAD001';
+const CLONE_TOP_UP = 2_000;
+const CLONE_LINES: SaleLine[] = [{ sku: 'BEER-05', name: 'Beer 0.5l', qty: 2, unitPrice: 650 }];
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const count = options.terminals ?? 8;
@@ -228,7 +289,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   network.partition(script.partitionedZone, partitionFrom, partitionTo);
   const cards = new CardTraffic(demoCards(script, minute), 'EUR', dir, clock, root.fork('cards'));
   // The operator issues the evening's risk policy before the terminals are set up.
-  await service.issuePolicy(cards.policyDraft());
+  // The card policy plus wristband limits: wristband payments are approved offline too.
+  const draft = cards.policyDraft();
+  await service.issuePolicy({
+    ...draft,
+    offline: { ...draft.offline, tenders: { ...draft.offline.tenders, wristband: WRISTBAND_LIMITS } },
+  });
   const forwarder = new Forwarder({
     storage,
     processor: cards.processor.client(),
@@ -257,6 +323,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     salesTotal: number;
     maxPending: number;
     card: CardLane;
+    /** Picks wristband customers (a fork of the lane's random, so baskets keep their stream). */
+    wristbandRandom: Random;
   }
   const lanes: Lane[] = [];
   const counters = { retries: 0, manualRetries: 0 };
@@ -289,6 +357,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
         salesTotal: 0,
         maxPending: 0,
         card: { label, zone, deviceId: null, injected: false },
+        wristbandRandom: random.fork('wristbands'),
       };
       lanes.push(lane);
       terminal.on('sync', (event) => {
@@ -331,21 +400,81 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     };
     clock.setTimer(START + cards.plan.forwarder.everyMs - clock.now(), forward);
     let stolenCardSale: DemoCards['stolenCardSale'] = null;
+    const minuteNow = () => Math.round(((clock.now() - START) / MIN) * 10) / 10;
+
+    const record = (lane: Lane, op: { id: string }) => {
+      lane.recordedIds.push(op.id);
+      lane.maxPending = Math.max(lane.maxPending, lane.terminal.status().pending);
+    };
+
+    // Wristbands in the crowd (blank until topped up), and the one to be cloned.
+    const wristbands = {
+      sales: 0,
+      salesTotal: 0,
+      topUps: 0,
+      topUpsTotal: 0,
+      refused: {} as Record<string, number>,
+    };
+    const crowdBands = Array.from(
+      { length: WRISTBAND_POOL },
+      (_, i) => new SimulatedWristband(`04D3A0${i.toString(16).toUpperCase().padStart(8, '0')}`, 'EUR'),
+    );
+    const clonedBand = new SimulatedWristband(CLONED_UID, 'EUR');
+    const cloneSpends: DemoWristbands['clone']['spends'] = [];
+    const refused = (error: unknown): boolean => {
+      const code =
+        error instanceof WristbandRefusedError ? error.code : error instanceof NeedsOnlineError ? error.rule : null;
+      if (code === null) return false;
+      wristbands.refused[code] = (wristbands.refused[code] ?? 0) + 1;
+      return true;
+    };
+    const topUp = (lane: Lane, band: SimulatedWristband, amount: number): boolean => {
+      try {
+        record(lane, lane.terminal.topUpWristband({ reader: band, amount, paid: 'cash' }).op);
+        wristbands.topUps++;
+        wristbands.topUpsTotal += amount;
+        return true;
+      } catch (error) {
+        if (!refused(error)) throw error;
+        return false;
+      }
+    };
+    /** Pays a basket with a wristband; false if refused (nothing recorded, the clerk takes cash). */
+    const payByWristband = (
+      lane: Lane,
+      band: SimulatedWristband,
+      lines: SaleLine[],
+      total: number,
+    ): RecordedOp | null => {
+      try {
+        const receipt = lane.terminal.payWithWristband({ lines, reader: band });
+        wristbands.sales++;
+        wristbands.salesTotal += total;
+        return receipt.op;
+      } catch (error) {
+        if (!refused(error)) throw error;
+        return null;
+      }
+    };
 
     /** Rings up a sale; a card the policy sends online is paid cash (the online card path is not in the demo). */
     const sell = (lane: Lane, card: SimCard | null): RecordedOp => {
       const sale = randomBasket(lane.random);
       lane.salesTotal += sale.total;
+      if (card === null && lane.wristbandRandom.float() < WRISTBAND_SHARE) {
+        const band = pick(lane.wristbandRandom, crowdBands);
+        if (band.image().balance >= sale.total || topUp(lane, band, TOP_UP * Math.ceil(sale.total / TOP_UP))) {
+          const op = payByWristband(lane, band, sale.lines, sale.total);
+          if (op) return op;
+        }
+      }
       const paidBy = card ?? (sale.tenders[0]?.type === 'card' ? cards.pool.draw(lane.random) : null);
       if (paidBy) {
         const tenders: Tender[] = [CardPool.tender(paidBy, sale.total)];
         try {
           const op = lane.terminal.recordSale({ lines: sale.lines, tenders });
           cards.approved(lane.card, op.id, 'EUR', tenders);
-          if (card) {
-            const m = Math.round(((clock.now() - START) / MIN) * 10) / 10;
-            stolenCardSale = { lane: lane.label, minute: m, amount: sale.total, last4: card.last4 };
-          }
+          if (card) stolenCardSale = { lane: lane.label, minute: minuteNow(), amount: sale.total, last4: card.last4 };
           return op;
         } catch (error) {
           if (!(error instanceof NeedsOnlineError)) throw error;
@@ -356,10 +485,28 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       return lane.terminal.recordSale({ lines: sale.lines, tenders: cash });
     };
 
-    const record = (lane: Lane, op: { id: string }) => {
-      lane.recordedIds.push(op.id);
-      lane.maxPending = Math.max(lane.maxPending, lane.terminal.status().pending);
-    };
+    // The scripted clone: topped up online on the first field lane, then, cut off, spent
+    // there and (a copy of the chip) on the next field lane, together beyond its balance.
+    const field = lanes.filter((l) => l.zone === script.partitionedZone);
+    const cloneLanes = [field[0] ?? lanes[0], field[1] ?? field[0] ?? lanes[0]] as [Lane, Lane];
+    clock.setTimer(minute(script.cloneTopUpAt) - clock.now(), () => {
+      if (cloneLanes[0].terminal.currentShift()) topUp(cloneLanes[0], clonedBand, CLONE_TOP_UP);
+    });
+    clock.setTimer(minute(script.cloneSpendAt) - clock.now(), () => {
+      const copy = clonedBand.clone();
+      const total = CLONE_LINES.reduce((sum, l) => sum + l.qty * l.unitPrice, 0);
+      for (const [lane, band] of [
+        [cloneLanes[0], clonedBand],
+        [cloneLanes[1], copy],
+      ] as const) {
+        if (!lane.terminal.currentShift()) continue;
+        const op = payByWristband(lane, band, CLONE_LINES, total);
+        if (!op) continue;
+        lane.salesTotal += total;
+        record(lane, op);
+        cloneSpends.push({ lane: lane.label, minute: minuteNow(), amount: total });
+      }
+    });
 
     for (const lane of lanes) {
       const { terminal, random } = lane;
@@ -442,6 +589,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       if (clock.now() >= end && pending === 0 && unsettledNow() === 0) break;
     }
 
+    // Every terminal reads its device feed once more (as after any sync): the block reaches all of them.
+    const polls = lanes.map((lane) => lane.terminal.pollFeed().catch(() => null));
+    await clock.runUntil(clock.now() + 10_000, settle);
+    await Promise.all(polls);
+
     // Reconcile terminals against the server.
     const appliedIds = new Set(
       storage.query<{ id: string }>("SELECT id FROM ops WHERE status = 'accepted'").map((r) => r.id),
@@ -468,6 +620,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       };
     });
     const eur = summary.sales.find((s) => s.currency === 'EUR');
+    const wallets = storage.query<{ n: number; blocked: number }>(
+      'SELECT COUNT(*) AS n, COUNT(blocked_reason) AS blocked FROM wallet_accounts',
+    )[0];
+    const cloned = storage.query<{ balance: number; blocked_reason: string | null }>(
+      'SELECT balance, blocked_reason FROM wallet_accounts WHERE wristband = ?',
+      CLONED_UID,
+    )[0];
     return {
       seed,
       terminals: count,
@@ -496,6 +655,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
       postAuthDeclines: summary.exceptions.post_auth_decline ?? 0,
       exposureBound: cards.figures.exposure.bound,
       exposureMax: cards.figures.exposure.max,
+      overspends: summary.exceptions.wristband_overspend ?? 0,
+      wristbands: {
+        ...wristbands,
+        wallets: Number(wallets?.n ?? 0),
+        blocked: Number(wallets?.blocked ?? 0),
+        clone: {
+          wristband: CLONED_UID,
+          toppedUp: CLONE_TOP_UP,
+          spends: cloneSpends,
+          serverBalance: cloned ? Number(cloned.balance) : null,
+          blockedReason: cloned?.blocked_reason ?? null,
+          lanesKnowingBlock: lanes.filter((l) => l.terminal.blockedWristbands().some((b) => b.wristband === CLONED_UID))
+            .length,
+        },
+      },
       cards: {
         offline: cards.figures.offlineApproved,
         offlineTotal: cards.figures.offlineApprovedTotal,

@@ -152,7 +152,10 @@ export interface CardTrafficOptions {
  * 45 minutes after the last server contact), a crowd of cards (3% blocked,
  * 10% with 25.00 left), terminals refreshing the policy at most every 5
  * minutes, a processor losing some answers after commit with a few outages,
- * and the forwarder running every 30 s.
+ * and the forwarder running every 30 s. A fifth of the sales are paid by
+ * wristband (six per lane, topped up 50.00 in cash when low; floor limit
+ * 60% of the cards', per wristband and device at most the card floor limit,
+ * 5 payments, 3 in 10 minutes).
  */
 export function cardTraffic(random: Random, o: CardTrafficOptions): CardPlan {
   const floorLimit = o.floorLimit ?? 10_000;
@@ -176,5 +179,12 @@ export function cardTraffic(random: Random, o: CardTrafficOptions): CardPlan {
     processor: { latencyMs: [40, 600], lostAnswerRate: o.lostAnswerRate, outages },
     forwarder: { everyMs: 30 * SECOND, batchSize: 200, leaseMs: 2 * MINUTE, timeoutMs: 10 * SECOND },
     exposureSampleMs: o.exposureSampleMs ?? 2 * MINUTE,
+    wristbands: {
+      floorLimit: Math.round(floorLimit * 0.6),
+      instrument: { maxAmount: floorLimit, maxCount: 5, velocity: { count: 3, windowMs: 10 * MINUTE } },
+      share: 0.2,
+      perLane: 6,
+      topUp: 5_000,
+    },
   };
 }

@@ -37,6 +37,8 @@ function assertClean(r: ScenarioResult): void {
   assert.ok(cards.processor.created >= cards.offlineApproved, 'every offline approval reached the processor');
   assert.equal(cards.postAuthDeclines, cards.forwarded.declined, 'each decline an exception');
   assert.ok(cards.exposure.samples > 0 && cards.exposure.max <= cards.exposure.bound, 'exposure within its bound');
+  // And wristband traffic: topped up in cash, then debited (wallet rules: the checker above).
+  assert.ok(cards.wristbands.sales > 0 && cards.wristbands.topUps > 0, 'wristband sales and top-ups');
 }
 
 describe('scenario plans at their defaults match the field reports', () => {

@@ -7,7 +7,8 @@
  * card payments went through everything too: offline approvals, sales the
  * policy sent online, post-authorization declines, processor answers lost
  * after commit and found by key, processor outages, and forwarding rounds
- * cut by a server crash.
+ * cut by a server crash; and wristbands: sales, cash top-ups, payments the
+ * terminal refused (outside the policy) and the clerk took in cash.
  * `npm run chaos -- --seeds 1..10000` is the long version of this.
  */
 import assert from 'node:assert/strict';
@@ -40,6 +41,9 @@ describe('seed campaign', () => {
       recoveredByKey: 0,
       processorRefused: 0,
       forwardingCutByCrash: 0,
+      wristbandSales: 0,
+      wristbandTopUps: 0,
+      wristbandsRefused: 0,
     };
     for (let seed = 1; seed <= SEEDS; seed++) {
       const r = await runScenario('random', seed, { explain: 1 });
@@ -66,6 +70,9 @@ describe('seed campaign', () => {
         coverage.recoveredByKey += c.forwarded.recovered;
         coverage.processorRefused += c.processor.refused;
         coverage.forwardingCutByCrash += c.roundsFailed;
+        coverage.wristbandSales += c.wristbands.sales;
+        coverage.wristbandTopUps += c.wristbands.topUps;
+        coverage.wristbandsRefused += Object.values(c.wristbands.refused).reduce((a, b) => a + b, 0);
       }
     }
     const seconds = (performance.now() - started) / 1000;

@@ -50,6 +50,14 @@ export interface CardFigures {
   dropped: number;
   forwarded: { approved: number; declined: number; recovered: number; unsettledAttempts: number };
   exposure: { samples: number; bound: number; boundCount: number; max: number; maxCount: number };
+  /** Wristband traffic (as the clerks saw it): sales, cash top-ups, refusals paid cash (by code or rule). */
+  wristbands: {
+    sales: number;
+    salesTotal: number;
+    topUps: number;
+    topUpsTotal: number;
+    refused: Record<string, number>;
+  };
 }
 
 interface Approval {
@@ -84,6 +92,7 @@ export class CardTraffic {
     dropped: 0,
     forwarded: { approved: 0, declined: 0, recovered: 0, unsettledAttempts: 0 },
     exposure: { samples: 0, bound: 0, boundCount: 0, max: 0, maxCount: 0 },
+    wristbands: { sales: 0, salesTotal: 0, topUps: 0, topUpsTotal: 0, refused: {} },
   };
   readonly breaches: ExposureBreach[] = [];
   /** What the forwarder did with each op's payments, by op id. */
@@ -129,7 +138,17 @@ export class CardTraffic {
       offline: {
         maxOfflineMs: p.maxOfflineMs,
         device: p.device,
-        tenders: { card: { floorLimit: p.floorLimit, instrument: p.card } },
+        tenders: {
+          card: { floorLimit: p.floorLimit, instrument: p.card },
+          ...(this.plan.wristbands
+            ? {
+                wristband: {
+                  floorLimit: this.plan.wristbands.floorLimit,
+                  instrument: this.plan.wristbands.instrument,
+                },
+              }
+            : {}),
+        },
       },
       online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
     };

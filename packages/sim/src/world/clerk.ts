@@ -17,9 +17,16 @@
  * till is dark until the power comes back, and the op whose record call
  * died was not seen by the clerk.
  */
-import { chance, DomainError, expectedCash, type Random, randomIntBetween, type Shift } from '@holdfast/domain';
-import type { Tender } from '@holdfast/protocol';
-import { NeedsOnlineError, type RecordedOp, SimulatedCrashError, type Terminal } from '@holdfast/terminal';
+import { chance, DomainError, expectedCash, pick, type Random, randomIntBetween, type Shift } from '@holdfast/domain';
+import type { SaleLine, Tender } from '@holdfast/protocol';
+import {
+  NeedsOnlineError,
+  type RecordedOp,
+  SimulatedCrashError,
+  SimulatedWristband,
+  type Terminal,
+  WristbandRefusedError,
+} from '@holdfast/terminal';
 import { randomBasket } from '../baskets.js';
 import type { VirtualClock } from '../virtual-clock.js';
 import { CardPool } from './card-pool.js';
@@ -54,6 +61,9 @@ export class Clerk {
     this.#sessions = [...host.plan.traffic.sessions].sort((a, b) => a.from - b.from);
     this.#lastEnd = this.#sessions.at(-1)?.to ?? host.plan.start;
   }
+
+  /** This lane's customers' wristbands (created on first use; the chips outlive terminal restarts). */
+  #wristbands: SimulatedWristband[] | null = null;
 
   start(): void {
     const { clock, plan } = this.#host;
@@ -125,7 +135,9 @@ export class Clerk {
   #sell(terminal: Terminal): void {
     const traffic = this.#host.plan.traffic;
     const basket = randomBasket(this.#random, traffic.menu, traffic.cardShare);
-    const op = this.#ring(terminal, basket.lines, basket.tenders, basket.total);
+    const op =
+      this.#wristbandSale(terminal, basket.lines, basket.total) ??
+      this.#ring(terminal, basket.lines, basket.tenders, basket.total);
     const shift = terminal.currentShift();
     if (!op || !shift) return;
     this.#host.recorded(this.#lane, op, basket.total, shift.id);
@@ -166,6 +178,50 @@ export class Clerk {
         lines,
         tenders: [{ type: 'cash', amount: total, tendered: Math.ceil(total / 500) * 500 }],
       });
+    }
+  }
+
+  /**
+   * With wristband traffic, a share of the customers pay with their
+   * wristband (one of this lane's crowd), topped up in cash first when it
+   * holds too little. Null when the customer pays otherwise, or the
+   * terminal refused the wristband (outside the policy, blocked): the
+   * basket is then rung up as usual.
+   */
+  #wristbandSale(terminal: Terminal, lines: SaleLine[], total: number): RecordedOp | null {
+    const cards = this.#host.cards;
+    const plan = cards?.plan.wristbands;
+    if (!cards || !plan || !chance(this.#random, plan.share)) return null;
+    const currency = this.#host.plan.traffic.currency;
+    this.#wristbands ??= Array.from({ length: plan.perLane }, (_, i) => {
+      const label = Buffer.from(this.#lane.label.slice(-29)).toString('hex').toUpperCase();
+      return new SimulatedWristband(`04${label}${i.toString(16).toUpperCase().padStart(2, '0')}`, currency);
+    });
+    const band = pick(this.#random, this.#wristbands);
+    const figures = cards.figures.wristbands;
+    try {
+      if (band.image().balance < total) {
+        const amount = plan.topUp * Math.ceil(total / plan.topUp);
+        const receipt = terminal.topUpWristband({ reader: band, amount, paid: 'cash' });
+        figures.topUps++;
+        figures.topUpsTotal += amount;
+        const shift = terminal.currentShift();
+        if (shift) this.#host.recorded(this.#lane, receipt.op, amount, shift.id);
+      }
+      const receipt = terminal.payWithWristband({ lines, reader: band });
+      figures.sales++;
+      figures.salesTotal += total;
+      return receipt.op;
+    } catch (error) {
+      if (error instanceof SimulatedCrashError) {
+        const crash = this.#lane.crashes.at(-1);
+        if (crash) crash.inWristbandCall = true;
+      }
+      const code =
+        error instanceof WristbandRefusedError ? error.code : error instanceof NeedsOnlineError ? error.rule : null;
+      if (code === null) throw error;
+      figures.refused[code] = (figures.refused[code] ?? 0) + 1;
+      return null;
     }
   }
 

@@ -126,7 +126,29 @@ describe('checkInvariants', () => {
     });
     db.prepare('UPDATE offline_payments SET settled_at = NULL WHERE op_id = ?').run(unsettled.op_id);
     expect('unsettled', 'an offline payment never settled', { device: labelOf(unsettled), opId: unsettled.op_id });
+    // Wallets: totals edited (the CHECK still holds), a chip write dropped, a negative balance left unblocked.
+    const wallets = db
+      .prepare(
+        'SELECT wristband FROM wallet_accounts WHERE debited > 0 AND blocked_reason IS NULL AND distinct_counters = max_counter ORDER BY wristband',
+      )
+      .all() as { wristband: string }[];
+    assert.ok(wallets.length >= 3, `wristband traffic left ${wallets.length} wallets`);
+    const [w1, w2, w3] = wallets.map((w) => w.wristband) as [string, string, string];
+    db.prepare(
+      'UPDATE wallet_accounts SET topped_up = topped_up + 100, balance = balance + 100 WHERE wristband = ?',
+    ).run(w1);
+    expect('wallet-conserved', 'a wallet topped up with no entry');
+    const dropped = db
+      .prepare("SELECT op_id FROM wallet_entries WHERE wristband = ? AND kind = 'debit' LIMIT 1")
+      .get(w2) as { op_id: string };
+    db.prepare('DELETE FROM wallet_entries WHERE op_id = ?').run(dropped.op_id);
+    expect('wallet-once', "a sale's chip write in no wallet", { opId: dropped.op_id });
+    db.prepare('UPDATE wallet_accounts SET debited = debited + balance + 100, balance = -100 WHERE wristband = ?').run(
+      w3,
+    );
+    expect('overspend-blocked', 'a wallet below zero, with every counter known, neither raised nor blocked');
     db.close();
+
     const processor = new Database(world.cards?.processor.path as string);
     processor.exec('DROP TRIGGER authorizations_no_delete;');
     processor.prepare('DELETE FROM authorizations WHERE reference = ?').run(neverSent.op_id);

@@ -24,6 +24,10 @@
  *   exposure-bound    the actual offline exposure never passed the bound (every sampling tick)
  *   unsettled         every offline payment is settled after the final drain
  *                     (these five: card-audit.ts, against the processor-sim's own records)
+ *   wallet-conserved  per wallet, totals == Σ entries and balance == toppedUp − debited + refunded
+ *   wallet-once       the wallet entries are exactly the chip writes of the accepted ops, once each
+ *   overspend-blocked a wallet below zero with no counter hole has its wristband_overspend and is blocked
+ *                     (these three: wallet-audit.ts)
  *   sdk-error         no unexpected error in the SDK or from a clerk action
  *   server-error      no internal server error
  *
@@ -36,6 +40,7 @@ import { checkBooks, checkClockOffsets, checkExceptions, checkResults } from './
 import type { JournalBooks } from './shift-books.js';
 import type { SimLane } from './sim-lane.js';
 import type { SimWorld } from './sim-world.js';
+import { checkWallets } from './wallet-audit.js';
 
 export const RULES = [
   'recorded-durable',
@@ -58,6 +63,9 @@ export const RULES = [
   'decline-surfaced',
   'exposure-bound',
   'unsettled',
+  'wallet-conserved',
+  'wallet-once',
+  'overspend-blocked',
   'sdk-error',
   'server-error',
   'expectation',
@@ -150,6 +158,7 @@ export function checkInvariants(world: SimWorld): Violation[] {
   checkExceptions(world, storage, out);
   checkClockOffsets(world, storage, out);
   checkCards(world, storage, out);
+  checkWallets(storage, out);
 
   for (const e of world.errors.slice(0, 20)) {
     out.push({ rule: 'sdk-error', device: e.lane, message: `unexpected error: ${describe(e.error)}` });

@@ -153,7 +153,9 @@ export function checkLane(
     }
   }
   const notSeen = journalIds.size - lane.intents.filter((i) => journalIds.has(i.id)).length;
-  const cutRecords = lane.crashes.filter((c) => c.how === 'record:after-commit').length;
+  const cutRecords = lane.crashes.filter(
+    (c) => c.how === 'record:after-commit' || (c.inWristbandCall && c.how !== 'record:before-commit'),
+  ).length;
   if (notSeen > cutRecords) {
     out.push({
       rule: 'recorded-durable',

@@ -17,6 +17,9 @@ export interface ShiftBooks {
   salesTotal: number;
   cashSales: number;
   cardSales: number;
+  /** Paid by wristband (not in the shift projection, which has no column for it). */
+  wristbandSales: number;
+  /** Includes cash top-ups of wristbands (the cash is in the drawer). */
   cashIn: number;
   cashOut: number;
   movements: number;
@@ -36,6 +39,7 @@ function emptyBooks(device: string, shift: string): ShiftBooks {
     salesTotal: 0,
     cashSales: 0,
     cardSales: 0,
+    wristbandSales: 0,
     cashIn: 0,
     cashOut: 0,
     movements: 0,
@@ -71,6 +75,7 @@ export class JournalBooks {
         b.salesTotal += Number(body.total);
         for (const t of body.tenders as { type: string; amount: number }[]) {
           if (t.type === 'cash') b.cashSales += t.amount;
+          else if (t.type === 'wristband') b.wristbandSales += t.amount;
           else b.cardSales += t.amount;
         }
         return;
@@ -79,6 +84,9 @@ export class JournalBooks {
         b.movements++;
         if (body.direction === 'in') b.cashIn += Number(body.amount);
         else b.cashOut += Number(body.amount);
+        return;
+      case 'wallet.topped_up':
+        if (body.paid === 'cash') b.cashIn += Number(body.amount);
         return;
       case 'shift.closed':
         b.closed = true;
@@ -100,10 +108,12 @@ export function ledgerBooks(storage: SqliteStorage): Map<string, ShiftBooks> {
     total: number | null;
     cash: number | null;
     card: number | null;
+    wristband: number | null;
     closeOp: string | null;
   }>(
-    `SELECT device, shift_id AS shift, type, json_extract(data, '$.direction') AS dir, COUNT(*) AS n,
-            SUM(amount) AS total, SUM(json_extract(data, '$.cash')) AS cash, SUM(json_extract(data, '$.card')) AS card,
+    `SELECT device, shift_id AS shift, type, COALESCE(json_extract(data, '$.direction'), json_extract(data, '$.paid')) AS dir,
+            COUNT(*) AS n, SUM(amount) AS total, SUM(json_extract(data, '$.cash')) AS cash,
+            SUM(json_extract(data, '$.card')) AS card, SUM(json_extract(data, '$.wristband')) AS wristband,
             MAX(CASE WHEN type = 'shift.closed' THEN op_id END) AS closeOp
        FROM ledger WHERE shift_id IS NOT NULL GROUP BY device, shift_id, type, dir`,
   );
@@ -126,11 +136,15 @@ export function ledgerBooks(storage: SqliteStorage): Map<string, ShiftBooks> {
         b.salesTotal = total;
         b.cashSales = r.cash ?? 0;
         b.cardSales = r.card ?? 0;
+        b.wristbandSales = r.wristband ?? 0;
         break;
       case 'cash.moved':
         b.movements += r.n;
-        if (r.dir === 'in') b.cashIn = total;
+        if (r.dir === 'in') b.cashIn += total;
         else b.cashOut = total;
+        break;
+      case 'wallet.topped_up':
+        if (r.dir === 'cash') b.cashIn += total;
         break;
       case 'shift.closed':
         b.closed = r.n > 0;
@@ -193,6 +207,7 @@ export const MONEY_FIELDS: readonly (keyof ShiftBooks)[] = [
   'salesTotal',
   'cashSales',
   'cardSales',
+  'wristbandSales',
   'cashIn',
   'cashOut',
   'movements',

@@ -43,6 +43,12 @@ export interface LaneCrash {
   how: 'kill' | CrashPoint | 'backup' | 'restore';
   generation: number;
   downMs: number;
+  /**
+   * The power failed inside a wristband call (top-up or payment): its op may
+   * be committed already when a later journal write of the same call (the
+   * chip write marked done) is cut, so the app never saw it recorded.
+   */
+  inWristbandCall?: boolean;
 }
 
 /** A device put back to an old image of its disk (an injected fork). */

@@ -134,6 +134,26 @@ export interface CardPlan {
   forwarder: { everyMs: number; batchSize: number; leaseMs: number; timeoutMs: number };
   /** The exposure (actual vs bound) is sampled this often, ms. */
   exposureSampleMs: number;
+  /** Stored-value wristbands (docs/wristbands.md); absent: no wristband traffic. */
+  wristbands?: WristbandPlan;
+}
+
+/**
+ * Wristband traffic: each lane has its own crowd of wristbands (customers
+ * at that bar), topped up in cash at the till when one runs low, then
+ * debited under the policy's `offline.tenders.wristband` limits; a refusal
+ * (outside the policy, blocked) is paid cash.
+ */
+export interface WristbandPlan {
+  /** The policy's wristband limits (the device caps are the cards'). */
+  floorLimit: number;
+  instrument: { maxAmount: number; maxCount: number; velocity: { count: number; windowMs: number } | null };
+  /** Share of sales paid by wristband. */
+  share: number;
+  /** Wristbands per lane. */
+  perLane: number;
+  /** A top-up, minor units (a multiple of it when a basket costs more). */
+  topUp: number;
 }
 
 export interface WorldPlan {
