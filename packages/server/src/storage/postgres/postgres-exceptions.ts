@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { decideExceptionAction, exceptionView } from '../../exceptions/exception-actions.js';
-import type { ExceptionRecord, LedgerEvent } from '../../ingest/plan-ingest.js';
+import type { ExceptionRecord } from '../../ingest/plan-ingest.js';
 import type {
   ExceptionAction,
   ExceptionActionOutcome,
@@ -16,7 +16,7 @@ import type {
   ExceptionView,
   Page,
 } from '../storage.js';
-import { FEED_LOCK } from './postgres-ingest.js';
+import { FEED_LOCK, insertLedgerEvent } from './postgres-ingest.js';
 import { int, intOrNull, type Row, textOrNull, toException } from './postgres-rows.js';
 
 export type Transaction = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
@@ -51,15 +51,6 @@ export async function insertExceptions(client: pg.PoolClient, records: readonly 
   return added;
 }
 
-async function insertLedger(client: pg.PoolClient, e: LedgerEvent): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`);
-  await client.query(
-    `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [e.opId, e.device, e.seq, e.type, e.shiftId, e.currency, e.amount, JSON.stringify(e.data), e.deviceAt, e.appliedAt],
-  );
-}
-
 export class PostgresExceptions {
   readonly #tx: Transaction;
 
@@ -87,7 +78,7 @@ export class PostgresExceptions {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [a.id, a.exceptionId, a.action, a.note, a.amount, a.currency, a.by, a.at, a.resolves],
       );
-      if (decision.ledger) await insertLedger(client, decision.ledger);
+      if (decision.ledger) await insertLedgerEvent(client, decision.ledger);
       return { outcome: 'recorded', exception: exceptionView(exception, [...actions, a]) };
     });
   }

@@ -18,7 +18,7 @@
  */
 import type { Op } from '@holdfast/protocol';
 import type pg from 'pg';
-import type { IngestPlan, KnownOp, ShiftRecord } from '../../ingest/plan-ingest.js';
+import type { IngestPlan, KnownOp, LedgerEvent, ShiftRecord } from '../../ingest/plan-ingest.js';
 import { shiftRefs } from '../../ingest/plan-ingest.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import type { DeviceRecord, VerifiedBatch } from '../storage.js';
@@ -273,4 +273,18 @@ export async function writePlan(
       ),
     ],
   });
+}
+
+/**
+ * Appends one ledger event outside ingest (settlement, operator actions,
+ * unblocking), holding FEED_LOCK shared until COMMIT like every ledger
+ * writer, so a feed reader never pages past it.
+ */
+export async function insertLedgerEvent(client: pg.PoolClient, e: LedgerEvent): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`);
+  await client.query(
+    `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [e.opId, e.device, e.seq, e.type, e.shiftId, e.currency, e.amount, JSON.stringify(e.data), e.deviceAt, e.appliedAt],
+  );
 }

@@ -75,7 +75,7 @@ import { PostgresAuthorizations } from './postgres-authorizations.js';
 import { PostgresExceptions } from './postgres-exceptions.js';
 import { readDeviceFeed } from './postgres-feed.js';
 import { PostgresForwarding, saleContext } from './postgres-forwarding.js';
-import { FEED_LOCK, loadFacts, writePlan } from './postgres-ingest.js';
+import { FEED_LOCK, insertLedgerEvent, loadFacts, writePlan } from './postgres-ingest.js';
 import {
   DEVICE_COLUMNS,
   DEVICE_FROM,
@@ -682,24 +682,8 @@ export class PostgresStorage implements Storage {
       );
       const sale = await saleContext(client, request.payment.opId);
       const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale);
-      // Feed rows: hold the feed lock shared until COMMIT (see FEED_LOCK).
-      await client.query(`SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`);
-      await client.query(
-        `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          e.opId,
-          e.device,
-          e.seq,
-          e.type,
-          e.shiftId,
-          e.currency,
-          e.amount,
-          JSON.stringify(e.data),
-          e.deviceAt,
-          e.appliedAt,
-        ],
-      );
+      // Feed rows: the feed lock is held shared until COMMIT (see FEED_LOCK).
+      await insertLedgerEvent(client, e);
       if (x) {
         await client.query(
           `INSERT INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key)
@@ -768,23 +752,7 @@ export class PostgresStorage implements Storage {
       const writes = unblockWrites(view.account, request);
       if (!writes) return { account: view.account, unblockedNow: false };
       await upsertWallet(client, writes.account);
-      const e = writes.ledger;
-      await client.query(
-        `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          e.opId,
-          e.device,
-          e.seq,
-          e.type,
-          e.shiftId,
-          e.currency,
-          e.amount,
-          JSON.stringify(e.data),
-          e.deviceAt,
-          e.appliedAt,
-        ],
-      );
+      await insertLedgerEvent(client, writes.ledger);
       return { account: writes.account, unblockedNow: true };
     });
   }
