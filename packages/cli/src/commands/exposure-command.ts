@@ -5,10 +5,10 @@
  * offline and not yet settled, with a warning where the second passes the
  * first (docs/risk-policy.md, docs/operations.md).
  */
-import { readFileSync } from 'node:fs';
 import { formatMoney } from '@holdfast/protocol';
 import type { ExposureAnswer } from '@holdfast/server';
 import { parseFlags, stringFlag, UsageError } from '../args.js';
+import { OPERATOR_FLAGS, operatorGet, operatorTarget } from './operator-request.js';
 
 export const EXPOSURE_HELP = `holdfast exposure --server URL (--operator-token T | --operator-token-file F) [--at TIME] [--json]
 
@@ -149,9 +149,7 @@ export function renderExposure(answer: ExposureAnswer): string[] {
 
 export async function exposureCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
-    server: { type: 'string' },
-    'operator-token': { type: 'string' },
-    'operator-token-file': { type: 'string' },
+    ...OPERATOR_FLAGS,
     at: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -159,37 +157,13 @@ export async function exposureCommand(argv: string[]): Promise<number> {
     console.log(EXPOSURE_HELP);
     return 0;
   }
-  const server = stringFlag(flags, 'server');
-  if (!server) throw new UsageError('--server is required');
-  if (!/^https?:\/\//.test(server))
-    throw new UsageError(`--server must be an http:// or https:// URL, got "${server}"`);
-  const tokenFlag = stringFlag(flags, 'operator-token');
-  const tokenFile = stringFlag(flags, 'operator-token-file');
-  if (tokenFlag !== undefined && tokenFile !== undefined) {
-    throw new UsageError('give --operator-token or --operator-token-file, not both');
-  }
-  if (tokenFlag === undefined && tokenFile === undefined) {
-    throw new UsageError('--operator-token or --operator-token-file is required');
-  }
-  const token = tokenFlag ?? readFileSync(tokenFile as string, 'utf8').trim();
+  const { server, token } = operatorTarget(flags);
   const at = stringFlag(flags, 'at');
-  const url = new URL(`${server.replace(/\/+$/, '')}/v1/admin/exposure`);
+  const url = new URL(`${server}/v1/admin/exposure`);
   if (at !== undefined) url.searchParams.set('at', String(parseAt(at)));
 
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
-  } catch (error) {
-    console.error(`holdfast exposure: cannot reach ${url.origin}: ${(error as Error).message}`);
-    return 1;
-  }
-  const body = (await res.json().catch(() => null)) as unknown;
-  if (!res.ok) {
-    const wire = body as { code?: string; message?: string } | null;
-    console.error(`holdfast exposure: ${res.status} ${wire?.code ?? ''} ${wire?.message ?? ''}`.trimEnd());
-    return 1;
-  }
-  const answer = body as ExposureAnswer;
+  const answer = await operatorGet<ExposureAnswer>('exposure', url, token);
+  if (answer === null) return 1;
   if (flags.json) console.log(JSON.stringify(answer, null, 2));
   else for (const line of renderExposure(answer)) console.log(line);
   return 0;

@@ -2,10 +2,10 @@
  * `holdfast report declines`: the decline rate of forwarded offline card
  * payments per location and UTC day (GET /v1/admin/reports/declines).
  */
-import { readFileSync } from 'node:fs';
 import { formatMoney } from '@holdfast/protocol';
 import type { DeclineReport } from '@holdfast/server';
 import { parseFlags, stringFlag, UsageError } from '../args.js';
+import { OPERATOR_FLAGS, operatorGet, operatorTarget } from './operator-request.js';
 
 export const REPORT_HELP = `holdfast report declines --server URL (--operator-token T | --operator-token-file F) [--from D] [--to D] [--json]
 
@@ -76,9 +76,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   }
   if (which !== 'declines') throw new UsageError(`unknown report "${which}" (reports: declines)`);
   const flags = parseFlags(rest, {
-    server: { type: 'string' },
-    'operator-token': { type: 'string' },
-    'operator-token-file': { type: 'string' },
+    ...OPERATOR_FLAGS,
     from: { type: 'string' },
     to: { type: 'string' },
     json: { type: 'boolean' },
@@ -87,20 +85,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
     console.log(REPORT_HELP);
     return 0;
   }
-  const server = stringFlag(flags, 'server');
-  if (!server) throw new UsageError('--server is required');
-  if (!/^https?:\/\//.test(server))
-    throw new UsageError(`--server must be an http:// or https:// URL, got "${server}"`);
-  const tokenFlag = stringFlag(flags, 'operator-token');
-  const tokenFile = stringFlag(flags, 'operator-token-file');
-  if (tokenFlag !== undefined && tokenFile !== undefined) {
-    throw new UsageError('give --operator-token or --operator-token-file, not both');
-  }
-  if (tokenFlag === undefined && tokenFile === undefined) {
-    throw new UsageError('--operator-token or --operator-token-file is required');
-  }
-  const token = tokenFlag ?? readFileSync(tokenFile as string, 'utf8').trim();
-  const url = new URL(`${server.replace(/\/+$/, '')}/v1/admin/reports/declines`);
+  const { server, token } = operatorTarget(flags);
+  const url = new URL(`${server}/v1/admin/reports/declines`);
   for (const name of ['from', 'to'] as const) {
     const value = stringFlag(flags, name);
     if (value === undefined) continue;
@@ -108,21 +94,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
       throw new UsageError(`--${name} must be YYYY-MM-DD or epoch milliseconds, got "${value}"`);
     url.searchParams.set(name, value);
   }
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
-  } catch (error) {
-    console.error(`holdfast report: cannot reach ${url.origin}: ${(error as Error).message}`);
-    return 1;
-  }
-  const body = (await res.json().catch(() => null)) as unknown;
-  if (!res.ok) {
-    const wire = body as { code?: string; message?: string; field?: string } | null;
-    const field = wire?.field ? ` (${wire.field})` : '';
-    console.error(`holdfast report: ${res.status} ${wire?.code ?? ''} ${wire?.message ?? ''}${field}`.trimEnd());
-    return 1;
-  }
-  const report = body as DeclineReport;
+  const report = await operatorGet<DeclineReport>('report', url, token);
+  if (report === null) return 1;
   if (flags.json) console.log(JSON.stringify(report, null, 2));
   else for (const line of renderDeclineReport(report)) console.log(line);
   return 0;

@@ -1,0 +1,61 @@
+/**
+ * What the operator commands (`holdfast exposure`, `holdfast report`) share:
+ * the server and operator-token flags, and one authorized GET whose failure
+ * is printed for the operator (unreachable, or the server's error code,
+ * message and field).
+ */
+import { readFileSync } from 'node:fs';
+import { stringFlag, UsageError } from '../args.js';
+
+/** The flags every operator command takes (spread into its parseFlags spec). */
+export const OPERATOR_FLAGS = {
+  server: { type: 'string' },
+  'operator-token': { type: 'string' },
+  'operator-token-file': { type: 'string' },
+} as const;
+
+export interface OperatorTarget {
+  /** The server's base URL, without a trailing slash. */
+  server: string;
+  token: string;
+}
+
+/** The server and the operator token from the flags; UsageError naming the flag when one is missing or wrong. */
+export function operatorTarget(flags: Record<string, unknown>): OperatorTarget {
+  const server = stringFlag(flags, 'server');
+  if (!server) throw new UsageError('--server is required');
+  if (!/^https?:\/\//.test(server))
+    throw new UsageError(`--server must be an http:// or https:// URL, got "${server}"`);
+  const tokenFlag = stringFlag(flags, 'operator-token');
+  const tokenFile = stringFlag(flags, 'operator-token-file');
+  if (tokenFlag !== undefined && tokenFile !== undefined) {
+    throw new UsageError('give --operator-token or --operator-token-file, not both');
+  }
+  if (tokenFlag === undefined && tokenFile === undefined) {
+    throw new UsageError('--operator-token or --operator-token-file is required');
+  }
+  const token = tokenFlag ?? readFileSync(tokenFile as string, 'utf8').trim();
+  return { server: server.replace(/\/+$/, ''), token };
+}
+
+/**
+ * GETs `url` with the operator token. The parsed answer, or null after
+ * printing why not to stderr as `holdfast <command>: …`.
+ */
+export async function operatorGet<T>(command: string, url: URL, token: string): Promise<T | null> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    console.error(`holdfast ${command}: cannot reach ${url.origin}: ${(error as Error).message}`);
+    return null;
+  }
+  const body = (await res.json().catch(() => null)) as unknown;
+  if (!res.ok) {
+    const wire = body as { code?: string; message?: string; field?: string } | null;
+    const field = wire?.field ? ` (${wire.field})` : '';
+    console.error(`holdfast ${command}: ${res.status} ${wire?.code ?? ''} ${wire?.message ?? ''}${field}`.trimEnd());
+    return null;
+  }
+  return body as T;
+}
