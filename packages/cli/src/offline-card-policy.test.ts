@@ -9,29 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { systemClock } from '@holdfast/domain';
 import { type PolicyDraft, policyRef } from '@holdfast/protocol';
 import { type ExposureAnswer, startServer } from '@holdfast/server';
-import { HttpTransport, NeedsOnlineError, Terminal, type Transport, TransportError } from '@holdfast/terminal';
+import { FaultyTransport, HttpTransport, NeedsOnlineError, Terminal } from '@holdfast/terminal';
 
 const OPERATOR = 'offline-card-policy-operator-token-0123456789';
-
-/** HttpTransport with a switch: while `down`, every request fails as a dead network would. */
-function switchable(inner: Transport): Transport & { down: boolean } {
-  const gate =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      t.down ? Promise.reject(new TransportError('network', 'network down (test)')) : fn(...args);
-  const t = {
-    down: false,
-    enroll: gate(inner.enroll.bind(inner)),
-    sendBatch: gate(inner.sendBatch.bind(inner)),
-    queryOps: gate(inner.queryOps.bind(inner)),
-    fetchPolicy: gate(inner.fetchPolicy.bind(inner)),
-    fetchFeed: gate(inner.fetchFeed.bind(inner)),
-    ping: gate(inner.ping.bind(inner)),
-  };
-  return t;
-}
 
 describe('offline card policy over real HTTP', () => {
   it('enroll, refresh the policy, approve a card sale offline, sync: the server counts it in actual exposure', async () => {
@@ -73,7 +56,7 @@ describe('offline card policy over real HTTP', () => {
         event: null,
       })) as { token: string };
 
-      const transport = switchable(new HttpTransport(server.url));
+      const transport = new FaultyTransport(new HttpTransport(server.url), { clock: systemClock });
       terminal = Terminal.open({
         dataDir: join(dir, 'till'),
         transport,

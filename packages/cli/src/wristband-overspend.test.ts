@@ -10,38 +10,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { systemClock } from '@holdfast/domain';
 import type { PolicyDraft } from '@holdfast/protocol';
 import { type RunningServer, startServer } from '@holdfast/server';
 import {
+  FaultyTransport,
   HttpTransport,
   SimulatedWristband,
   Terminal,
-  type Transport,
-  TransportError,
   WristbandRefusedError,
 } from '@holdfast/terminal';
 
 const OPERATOR = 'wristband-overspend-operator-token-0123456789';
 const UID = '04A1B2C3D4E5F6';
 const PLACEMENT = { merchant: 'acme', location: 'field', event: null };
-
-/** HttpTransport with a switch: while `down`, every request fails as a dead network would. */
-function switchable(inner: Transport): Transport & { down: boolean } {
-  const gate =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      t.down ? Promise.reject(new TransportError('network', 'network down (test)')) : fn(...args);
-  const t = {
-    down: false,
-    enroll: gate(inner.enroll.bind(inner)),
-    sendBatch: gate(inner.sendBatch.bind(inner)),
-    queryOps: gate(inner.queryOps.bind(inner)),
-    fetchPolicy: gate(inner.fetchPolicy.bind(inner)),
-    fetchFeed: gate(inner.fetchFeed.bind(inner)),
-    ping: gate(inner.ping.bind(inner)),
-  };
-  return t;
-}
 
 interface Wallet {
   account: {
@@ -103,7 +85,7 @@ async function world(dir: string) {
       label: name,
       ...PLACEMENT,
     });
-    const transport = switchable(new HttpTransport(server.url));
+    const transport = new FaultyTransport(new HttpTransport(server.url), { clock: systemClock });
     const terminal = Terminal.open({
       dataDir: join(dir, name),
       transport,
