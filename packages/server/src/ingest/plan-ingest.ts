@@ -164,7 +164,7 @@ export const EXCEPTION_TYPES = [
   // Wallet rules (wallets/wallet-plan.ts): each blocks the wristband.
   'wristband_overspend',
   'wristband_clone',
-  // Raised by the forwarder (forwarding/forwarding-exceptions.ts, storage/offline-settlement.ts).
+  // Raised by the forwarder (forwarding/forwarding-deadline.ts, storage/offline-settlement.ts).
   'forwarding_deadline',
   'payment_refused',
 ] as const;

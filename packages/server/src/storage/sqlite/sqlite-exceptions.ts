@@ -85,18 +85,9 @@ export class SqliteExceptions {
   insert(records: readonly ExceptionRecord[]): number {
     let added = 0;
     for (const x of records) {
-      added += this.#s.insertException.run(
-        x.id,
-        x.type,
-        x.severity,
-        x.device,
-        x.opId,
-        x.seq,
-        x.message,
-        JSON.stringify(x.detail),
-        x.raisedAt,
-        x.dedupeKey,
-      ).changes;
+      const values: unknown[] = [];
+      exceptionValues(x, values);
+      added += this.#s.insertException.run(...values).changes;
     }
     return added;
   }
@@ -156,4 +147,20 @@ export class SqliteExceptions {
       e.appliedAt,
     );
   }
+}
+
+/** An exception's column values, in the order of the exceptions INSERTs (here and sqlite-storage.ts). */
+export function exceptionValues(x: ExceptionRecord, out: unknown[]): void {
+  out.push(
+    x.id,
+    x.type,
+    x.severity,
+    x.device,
+    x.opId,
+    x.seq,
+    x.message,
+    JSON.stringify(x.detail),
+    x.raisedAt,
+    x.dedupeKey,
+  );
 }

@@ -87,7 +87,7 @@ import type {
 } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
-import { SqliteExceptions } from './sqlite-exceptions.js';
+import { exceptionValues, SqliteExceptions } from './sqlite-exceptions.js';
 import { SqliteDeviceFeed } from './sqlite-feed.js';
 import { SqliteForwarding } from './sqlite-forwarding.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
@@ -873,21 +873,5 @@ function ledgerValues(e: LedgerEvent, out: unknown[]): void {
     JSON.stringify(e.data),
     e.deviceAt,
     e.appliedAt,
-  );
-}
-
-/** An exception's column values, in the order of `insertExceptions`. */
-function exceptionValues(x: ExceptionRecord, out: unknown[]): void {
-  out.push(
-    x.id,
-    x.type,
-    x.severity,
-    x.device,
-    x.opId,
-    x.seq,
-    x.message,
-    JSON.stringify(x.detail),
-    x.raisedAt,
-    x.dedupeKey,
   );
 }
