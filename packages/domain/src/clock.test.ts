@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Clock, sleep, systemClock, type TimerHandle } from './clock.js';
+import { sleep, systemClock } from './clock.js';
+import { ManualClock } from './testing/manual-clock.js';
 
 /**
  * systemClock's timers are unref'd so they never keep a process alive; a test awaiting only
@@ -13,30 +14,6 @@ async function withLoopAlive<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } finally {
     clearInterval(keepAlive);
-  }
-}
-
-/** A hand-driven clock: timers fire only when advance() passes their time. */
-class ManualClock implements Clock {
-  #now = 0;
-  #timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
-  now(): number {
-    return this.#now;
-  }
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const timer = { at: this.#now + ms, fn, cancelled: false };
-    this.#timers.push(timer);
-    return {
-      cancel: () => {
-        timer.cancelled = true;
-      },
-    };
-  }
-  advance(ms: number): void {
-    this.#now += ms;
-    const due = this.#timers.filter((t) => t.at <= this.#now && !t.cancelled).sort((a, b) => a.at - b.at);
-    this.#timers = this.#timers.filter((t) => t.at > this.#now && !t.cancelled);
-    for (const t of due) t.fn();
   }
 }
 
@@ -90,7 +67,7 @@ describe('systemClock', () => {
 
 describe('sleep', () => {
   it('resolves only when the clock’s timer fires', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock(0);
     let done = false;
     const slept = sleep(clock, 1_000).then(() => {
       done = true;

@@ -53,3 +53,23 @@ export function injectBug(bug: InjectableBug): void {
 export function clearInjectedBugs(): void {
   active.clear();
 }
+
+/**
+ * The deliberate bugs switched on for one component (a server, a terminal,
+ * a forwarder), passed to it explicitly as an option: production code never
+ * reads them from the environment. Empty everywhere but in the simulator's
+ * and the tamper tests' own worlds.
+ */
+export type InjectedBugs = ReadonlySet<InjectableBug>;
+
+export const NO_INJECTED_BUGS: InjectedBugs = new Set();
+
+/** The set of bugs named, throwing a RangeError that names an unknown one. */
+export function injectedBugs(names: Iterable<string>): InjectedBugs {
+  const bugs = new Set<InjectableBug>();
+  for (const name of names) {
+    if (!Object.hasOwn(INJECTABLE_BUGS, name)) throw new RangeError(`no injectable bug "${name}"`);
+    bugs.add(name as InjectableBug);
+  }
+  return bugs;
+}

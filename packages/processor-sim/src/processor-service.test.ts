@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ManualClock } from '@holdfast/domain/testing';
 import { ProcessorError } from './errors.js';
 import { type AuthorizeResult, ProcessorService } from './processor-service.js';
 import { ProcessorStorage } from './storage.js';
-import { authRequest, ManualClock, memoryService } from './testing/fixtures.js';
+import { authRequest, memoryService } from './testing/fixtures.js';
 
 async function rejects(promise: Promise<unknown>, code: string, field?: string): Promise<ProcessorError> {
   try {
@@ -60,11 +61,11 @@ describe('idempotency', () => {
   });
 
   it('20 concurrent requests with one key create one authorization and all get the same answer', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock(1_750_000_000_000);
     // Every request validates and starts waiting before any of them commits.
     const service = memoryService({ clock, knobs: { latencyMs: [5, 50] } });
     const pending = Array.from({ length: 20 }, () => service.authorize('same-key', authRequest()));
-    assert.equal(clock.pending, 20);
+    assert.equal(clock.pendingTimers, 20);
     clock.advance(100);
     const results: AuthorizeResult[] = await Promise.all(pending);
     assert.equal(results.filter((r) => r.outcome === 'created').length, 1);
@@ -157,7 +158,7 @@ describe('faults', () => {
   });
 
   it('an outage window holds until its end on the processor clock', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock(1_750_000_000_000);
     const service = memoryService({ clock, knobs: { outageUntil: clock.now() + 60_000 } });
     await rejects(service.authorize('k1', authRequest()), 'processor_unavailable');
     clock.advance(60_000);

@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MANUAL_CLOCK_START, settle } from '@holdfast/domain/testing';
 import { generateDeviceKeys, type RiskPolicy, signPolicy, uuidv7 } from '@holdfast/protocol';
 import { FeedError, SimulatedCrashError } from './errors.js';
 import type { FeedNotice, PostAuthDecline } from './feed.js';
 import type { CrashPoint } from './journal.js';
 import { createHarness, type Harness, openTill } from './testing/harness.js';
-import { MANUAL_CLOCK_START, settle } from './testing/manual-clock.js';
 
 const SERVER_KEY = generateDeviceKeys();
 const KEY_ID = 'k1';

@@ -60,7 +60,6 @@ export type { TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 export { type FakeDevice, FakeServer, type FakeServerOptions } from './testing/fake-server.js';
 export { type Fault, FaultyTransport, type RequestLogEntry, type Route } from './testing/faulty-transport.js';
-export { MANUAL_CLOCK_START, ManualClock, settle } from './testing/manual-clock.js';
 export type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
 export {
   type BlockedWristband,

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { ManualClock } from '@holdfast/domain/testing';
 import {
   enrollmentMessage,
   generateDeviceKeys,
@@ -23,7 +24,6 @@ import { Terminal } from './terminal.js';
 import { FakeServer } from './testing/fake-server.js';
 import { FaultyTransport } from './testing/faulty-transport.js';
 import { tempDir } from './testing/harness.js';
-import { ManualClock } from './testing/manual-clock.js';
 
 const COUNT = 100_000;
 

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MANUAL_CLOCK_START } from '@holdfast/domain/testing';
 import {
   generateDeviceKeys,
   hashOp,
@@ -20,7 +21,6 @@ import { NeedsOnlineError, SimulatedCrashError } from './errors.js';
 import type { CrashPoint } from './journal.js';
 import { resolveOptions } from './terminal-options.js';
 import { cardSale, cashSale, createHarness, type Harness, openTill } from './testing/harness.js';
-import { MANUAL_CLOCK_START } from './testing/manual-clock.js';
 
 const SERVER_KEY = generateDeviceKeys();
 const OTHER_KEY = generateDeviceKeys();

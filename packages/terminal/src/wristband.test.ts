@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { MANUAL_CLOCK_START } from '@holdfast/domain/testing';
 import {
   generateDeviceKeys,
   NO_DECISION,
@@ -20,7 +21,6 @@ import { NeedsOnlineError, SimulatedCrashError, WristbandRefusedError } from './
 import type { CrashPoint } from './journal.js';
 import type { Terminal } from './terminal.js';
 import { createHarness, type Harness, openTill } from './testing/harness.js';
-import { MANUAL_CLOCK_START } from './testing/manual-clock.js';
 import { SimulatedWristband } from './wristband.js';
 
 const SERVER_KEY = generateDeviceKeys();

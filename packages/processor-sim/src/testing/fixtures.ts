@@ -28,43 +28,6 @@ export function authRequest(
   };
 }
 
-/** A clock that only moves when told to; timers fire in due order on `advance`. */
-export class ManualClock implements Clock {
-  #now: number;
-  #timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
-
-  constructor(start = 1_750_000_000_000) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const timer = { at: this.#now + Math.max(0, ms), fn, cancelled: false };
-    this.#timers.push(timer);
-    return { cancel: () => (timer.cancelled = true) };
-  }
-
-  /** Timers waiting to fire. */
-  get pending(): number {
-    return this.#timers.filter((t) => !t.cancelled).length;
-  }
-
-  advance(ms: number): void {
-    const until = this.#now + ms;
-    for (;;) {
-      const due = this.#timers.filter((t) => !t.cancelled && t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      due.cancelled = true;
-      this.#now = due.at;
-      due.fn();
-    }
-    this.#now = until;
-  }
-}
-
 /**
  * The real clock with timers that keep the process alive: systemClock's are
  * unref'd, and an in-process (inject) test has no socket to keep it running

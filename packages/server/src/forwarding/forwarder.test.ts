@@ -388,7 +388,7 @@ describe('Forwarder (SQLite, processor simulator)', () => {
       const [op] = (await offlineSales(h, d, [100])) as [string];
       const fwd = forwarder(h, f, { deadlineHours: 24 });
       const sweep = async (at: number) => {
-        h.clock.time = at;
+        h.clock.set(at);
         return (await fwd.runOnce()).deadlineExceptions;
       };
       const t0 = h.clock.now();

@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeededRandom } from '@holdfast/domain';
+import { ManualClock } from '@holdfast/domain/testing';
 import { ProtocolError } from '@holdfast/protocol';
-import { FixedClock } from '../testing/harness.js';
+import { T0 } from '../testing/harness.js';
 import { AbandonedError, Admission, type AdmissionOptions, admissionOptions } from './admission.js';
 
 function make(overrides: Partial<AdmissionOptions> = {}) {
-  const clock = new FixedClock();
+  const clock = new ManualClock(T0);
   const admission = new Admission(admissionOptions(overrides), clock, new SeededRandom(1));
   return { clock, admission };
 }

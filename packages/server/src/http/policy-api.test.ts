@@ -5,9 +5,11 @@
  * refused naming its field, and nothing of it is applied; the private
  * signing key appears in no answer and no log line.
  */
+
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { ManualClock } from '@holdfast/domain/testing';
 import {
   type CreateTokenResponse,
   type DeviceStatus,
@@ -29,15 +31,7 @@ import {
 } from '@holdfast/protocol';
 import { HoldfastService } from '../holdfast-service.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
-import {
-  type Answer,
-  createHarness,
-  FixedClock,
-  type Harness,
-  OPERATOR_TOKEN,
-  T0,
-  type TestDevice,
-} from '../testing/harness.js';
+import { type Answer, createHarness, type Harness, OPERATOR_TOKEN, T0, type TestDevice } from '../testing/harness.js';
 import { buildApp } from './build-app.js';
 
 const HOUR = 3_600_000;
@@ -358,9 +352,9 @@ describe('POST /v1/policy: a terminal fetches its policy', () => {
       assert.equal((await policyOf(h, x)).policy, null, 'an unplaced device gets none');
       assert.equal((await policyOf(h, o)).policy, null, "another merchant's policies are not its");
 
-      h.clock.time = T0 + HOUR;
+      h.clock.set(T0 + HOUR);
       assert.equal((await policyOf(h, s)).policy?.policy.scope.location, 'south', 'in force from its validFrom');
-      h.clock.time = T0 + DAY;
+      h.clock.set(T0 + DAY);
       assert.equal((await policyOf(h, n)).policy, null, 'expired policies are not handed out');
     }));
 
@@ -423,7 +417,7 @@ describe('the private signing key', () => {
     });
     const storage = new SqliteStorage({ path: ':memory:' });
     await storage.migrate();
-    const clock = new FixedClock();
+    const clock = new ManualClock(T0);
     const service = new HoldfastService({ storage, clock });
     const app = buildApp({ service, operatorToken: OPERATOR_TOKEN, logger: { level: 'trace', stream } });
     const admin = { authorization: `Bearer ${OPERATOR_TOKEN}` };

@@ -6,7 +6,7 @@
  */
 
 import type { KeyObject } from 'node:crypto';
-import type { Clock, TimerHandle } from '@holdfast/domain';
+import { ManualClock } from '@holdfast/domain/testing';
 import {
   type Batch,
   type CardTender,
@@ -37,20 +37,6 @@ import type { Storage } from '../storage/storage.js';
 
 export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
 export const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
-
-/** A clock that moves only when told to. Timers are not needed by the server. */
-export class FixedClock implements Clock {
-  constructor(public time = T0) {}
-  now(): number {
-    return this.time;
-  }
-  setTimer(): TimerHandle {
-    throw new Error('FixedClock has no timers');
-  }
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
 
 /**
  * An HTTP answer. `body` and `error` are the same parsed JSON, typed as the
@@ -110,7 +96,7 @@ export interface Harness {
   storage: Storage;
   service: HoldfastService;
   app: FastifyInstance;
-  clock: FixedClock;
+  clock: ManualClock;
   adminHeaders: { authorization: string };
   newToken(label?: string, ttlSeconds?: number): Promise<string>;
   /** Posts an enrollment for `keys` with `token`, signed with `keys` unless `sig` is given. */
@@ -155,7 +141,7 @@ export function cashMovedBody(
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const store = options.storage ?? new SqliteStorage({ path: ':memory:' });
   await store.migrate();
-  const clock = new FixedClock();
+  const clock = new ManualClock(T0);
   const service = new HoldfastService({
     storage: store,
     clock,

@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SeededRandom } from '@holdfast/domain';
+import { ManualClock } from '@holdfast/domain/testing';
 import type { SaleLine, Tender } from '@holdfast/protocol';
 import { Terminal } from '../terminal.js';
 import type { TerminalOptions } from '../terminal-options.js';
 import { FakeServer } from './fake-server.js';
 import { FaultyTransport } from './faulty-transport.js';
-import { ManualClock } from './manual-clock.js';
 
 export interface LoggedEvent {
   at: number;

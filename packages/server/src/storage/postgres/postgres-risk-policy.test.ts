@@ -4,8 +4,10 @@
  * append-only policy table, and the upgrade of a database of the previous
  * release while its processes are still running.
  */
+
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { ManualClock } from '@holdfast/domain/testing';
 import {
   ChainBuilder,
   GENESIS_HASH,
@@ -17,7 +19,7 @@ import {
 } from '@holdfast/protocol';
 import pg from 'pg';
 import { HoldfastService } from '../../holdfast-service.js';
-import { createHarness, FixedClock, saleBody, T0 } from '../../testing/harness.js';
+import { createHarness, saleBody, T0 } from '../../testing/harness.js';
 import { startTestPostgres } from '../../testing/postgres.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 import { PostgresStorage } from './postgres-storage.js';
@@ -56,7 +58,7 @@ describe('PostgreSQL: risk policies with several processes', () => {
     await Promise.all(storages.map((s) => s.migrate()));
     // Each process has its own clock; the third runs 5 s behind.
     const services = storages.map(
-      (storage, i) => new HoldfastService({ storage, clock: new FixedClock(T0 - (i === 2 ? 5_000 : 0)) }),
+      (storage, i) => new HoldfastService({ storage, clock: new ManualClock(T0 - (i === 2 ? 5_000 : 0)) }),
     );
     const rounds = 4;
     const issued: SignedPolicy[] = await Promise.all(

@@ -1,12 +1,12 @@
 /**
- * ManualClock: a Clock whose time moves only when a test (or the simulator)
- * says so, firing timers in due order.
+ * ManualClock: the one test clock. Its time moves only when a test says so,
+ * firing timers in due order.
  *
  * Timers due at the same instant fire in the order they were set. `tick`
  * lets promise callbacks run after each timer, which is what async loops
  * (a sync loop awaiting its transport) need between two timer firings.
  */
-import type { Clock, TimerHandle } from '@holdfast/domain';
+import type { Clock, TimerHandle } from '../clock.js';
 
 interface Timer {
   due: number;
@@ -44,6 +44,11 @@ export class ManualClock implements Clock {
   /** When the next timer is due, or null. */
   nextTimerAt(): number | null {
     return this.#next()?.due ?? null;
+  }
+
+  /** Sets the time without firing anything (a test jumping to a moment; may go back). */
+  set(time: number): void {
+    this.#now = time;
   }
 
   /**
