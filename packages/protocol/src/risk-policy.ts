@@ -24,7 +24,7 @@ import { epochMs, KIND_PATTERN, uuid } from './op.js';
 import * as s from './schema.js';
 import { importPrivateKey, importPublicKey, signMessage, verifyMessage } from './signing.js';
 import { UUID_PATTERN } from './uuidv7.js';
-import { refString, signatureString } from './wire.js';
+import { refString, signatureString } from './wire-strings.js';
 
 /** Format version of the policy document, exactly 1. */
 export const RISK_POLICY_FORMAT = 1;
