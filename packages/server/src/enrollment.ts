@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '@holdfast/protocol';
-import type { EnrollmentTokenRecord, RedeemOutcome } from './storage/storage.js';
+import type { EnrollmentTokenRecord, RedeemOutcome } from './model/enrollment.js';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 24 * 3600;
 

@@ -54,9 +54,12 @@ import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enro
 import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
 import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
+import type { IngestOutcome, VerifiedBatch } from './model/batch.js';
+import type { DeviceRecord } from './model/device.js';
+import type { ServerKeyRecord } from './model/policy.js';
 import { newServerKey, policyKeySet } from './policy-keys.js';
 import { type ExposureAnswer, policyForDevice, policyFromDraft } from './risk-policies.js';
-import type { DeviceRecord, IngestOutcome, ServerKeyRecord, Storage, VerifiedBatch } from './storage/storage.js';
+import type { Storage } from './storage/storage.js';
 
 export interface HoldfastServiceOptions {
   storage: Storage;

@@ -50,21 +50,26 @@ export {
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
 export { toWireError } from './http/error-handler.js';
 export type { DeclineReport } from './http/exception-routes.js';
-export {
-  type CashMovementRecord,
-  EXCEPTION_TYPES,
-  type ExceptionRecord,
-  type ExceptionType,
-  type IngestFacts,
-  type IngestPlan,
-  type LedgerEvent,
-  type OfflinePaymentRecord,
-  planIngest,
-  type SaleRecord,
-  type ShiftRecord,
-  shiftRefs,
-} from './ingest/plan-ingest.js';
+export { type IngestFacts, type IngestPlan, planIngest, shiftRefs } from './ingest/plan-ingest.js';
 export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
+export * from './model/authorization.js';
+export * from './model/batch.js';
+export * from './model/cash-movement.js';
+export * from './model/decline-report.js';
+export * from './model/device.js';
+export * from './model/device-feed.js';
+export * from './model/enrollment.js';
+export * from './model/exception.js';
+export * from './model/exception-action.js';
+export * from './model/exposure.js';
+export * from './model/ledger-event.js';
+export * from './model/offline-payment.js';
+export * from './model/payment-forwarding.js';
+export * from './model/policy.js';
+export * from './model/sale.js';
+export * from './model/shift.js';
+export * from './model/summary.js';
+export * from './model/wallet.js';
 export { newServerKey, policyKeyId, policyKeySet } from './policy-keys.js';
 export {
   type AssignedFields,

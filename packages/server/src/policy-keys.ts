@@ -11,7 +11,7 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { PolicyKeySet } from '@holdfast/protocol';
-import type { ServerKeyRecord } from './storage/storage.js';
+import type { ServerKeyRecord } from './model/policy.js';
 
 /** A key's id: the first 16 hex digits of SHA-256 of the raw 32-byte public key. */
 export function policyKeyId(publicKey: string): string {

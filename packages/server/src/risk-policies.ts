@@ -21,7 +21,8 @@ import {
   signPolicy,
   ValidationError,
 } from '@holdfast/protocol';
-import type { ExposureActual, PolicyIssueRequest, PolicyIssueSlot, ServerKeyRecord } from './storage/storage.js';
+import type { ExposureActual } from './model/exposure.js';
+import type { PolicyIssueRequest, PolicyIssueSlot, ServerKeyRecord } from './model/policy.js';
 
 /**
  * How long before `issuedAt` a policy starts when the draft gives no

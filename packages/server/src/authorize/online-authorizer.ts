@@ -34,8 +34,9 @@ import {
   verifyMessage,
 } from '@holdfast/protocol';
 import { idempotencyKeyOf, type ProcessorLike, UNPLACED_MERCHANT } from '../forwarding/forwarder.js';
-import type { AuthorizationRecord } from '../storage/authorizations.js';
-import type { DeviceRecord, Storage } from '../storage/storage.js';
+import type { AuthorizationRecord } from '../model/authorization.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { Storage } from '../storage/storage.js';
 
 /** Default timeout of each processor call made while a terminal waits. */
 export const DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS = 8_000;

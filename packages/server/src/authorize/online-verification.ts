@@ -12,7 +12,7 @@ import {
   type SaleBody,
   type TicketIssuedBody,
 } from '@holdfast/protocol';
-import type { AuthorizationRecord } from '../storage/authorizations.js';
+import type { AuthorizationRecord } from '../model/authorization.js';
 
 /** What the planner needs of a stored authorization. */
 export type AuthorizationFact = Pick<

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { ExceptionRecord } from '../ingest/plan-ingest.js';
-import type { ExceptionAction, ExceptionActionKind } from '../storage/storage.js';
+import type { ExceptionRecord } from '../model/exception.js';
+import type { ExceptionAction, ExceptionActionKind } from '../model/exception-action.js';
 import { decideExceptionAction, exceptionView, outstandingOf } from './exception-actions.js';
 
 const exception = (type: ExceptionRecord['type'], detail: Record<string, unknown> = {}): ExceptionRecord => ({

@@ -16,13 +16,14 @@
  * the outstanding amount to zero resolves the exception. `acknowledged` is
  * refused for them: money is not made to disappear by a click.
  */
-import type { ExceptionRecord, LedgerEvent } from '../ingest/plan-ingest.js';
+import type { ExceptionRecord } from '../model/exception.js';
 import type {
   ExceptionAction,
   ExceptionActionKind,
   ExceptionActionRequest,
   ExceptionView,
-} from '../storage/storage.js';
+} from '../model/exception-action.js';
+import type { LedgerEvent } from '../model/ledger-event.js';
 
 /** Exception types whose detail carries money (amount, currency) that was never collected. */
 export const MONEY_EXCEPTION_TYPES: readonly string[] = Object.freeze(['post_auth_decline', 'payment_refused']);

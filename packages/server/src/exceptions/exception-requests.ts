@@ -4,8 +4,8 @@
  * `query.status`, `query.from`).
  */
 import { ProtocolError, schema as s, ValidationError } from '@holdfast/protocol';
-import { EXCEPTION_TYPES } from '../ingest/plan-ingest.js';
-import { EXCEPTION_ACTIONS, type ExceptionFilter } from '../storage/storage.js';
+import { EXCEPTION_TYPES } from '../model/exception.js';
+import { EXCEPTION_ACTIONS, type ExceptionFilter } from '../model/exception-action.js';
 
 export const exceptionActionRequestSchema = s.object({
   action: s.oneOf(EXCEPTION_ACTIONS),

@@ -6,8 +6,8 @@
  * the request (its cursor) and the shape of the items.
  */
 import { type FeedItem, type PaymentFeedData, ProtocolError } from '@holdfast/protocol';
+import type { DeviceFeedEvent } from '../model/device-feed.js';
 import { FEED_PAYMENT_TYPES } from '../storage/device-feed.js';
-import type { DeviceFeedEvent } from '../storage/storage.js';
 
 /** Refuses a cursor this server cannot have handed out: above the ledger's end. */
 export function checkFeedCursor(after: number, end: number): void {

@@ -43,7 +43,8 @@ import {
   ProcessorRefusedError,
 } from '@holdfast/processor-sim/client';
 import { uuidv7 } from '@holdfast/protocol';
-import type { ClaimedOfflinePayment, Storage } from '../storage/storage.js';
+import type { ClaimedOfflinePayment } from '../model/offline-payment.js';
+import type { Storage } from '../storage/storage.js';
 import {
   DEFAULT_DEADLINE_WARN_FRACTION,
   DEFAULT_FORWARD_DEADLINE_HOURS,

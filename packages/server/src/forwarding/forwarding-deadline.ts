@@ -10,8 +10,9 @@
  * network's clock started at the tap) but never later (a device clock
  * running ahead must not buy a payment more time).
  */
-import type { ExceptionRecord } from '../ingest/plan-ingest.js';
-import type { DeadlineCandidate, StoredOfflinePayment } from '../storage/storage.js';
+import type { ExceptionRecord } from '../model/exception.js';
+import type { StoredOfflinePayment } from '../model/offline-payment.js';
+import type { DeadlineCandidate } from '../model/payment-forwarding.js';
 
 export const DEFAULT_FORWARD_DEADLINE_HOURS = 72;
 /** A warning is raised when this fraction of the deadline has passed. */

@@ -22,8 +22,8 @@ import {
   type WireError,
 } from '@holdfast/protocol';
 import { HoldfastService } from '../holdfast-service.js';
+import type { StoreSummary } from '../model/summary.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
-import type { StoreSummary } from '../storage/storage.js';
 import { saleBody } from '../testing/harness.js';
 import type { AdmissionOptions, LoadSnapshot } from './admission.js';
 import { buildApp } from './build-app.js';

@@ -25,8 +25,10 @@ import {
   uuidv7,
   type WireError,
 } from '@holdfast/protocol';
-import type { LedgerEvent } from '../ingest/plan-ingest.js';
-import type { Page, StoredOp, StoreSummary } from '../storage/storage.js';
+import type { StoredOp } from '../model/batch.js';
+import type { LedgerEvent } from '../model/ledger-event.js';
+import type { StoreSummary } from '../model/summary.js';
+import type { Page } from '../storage/storage.js';
 import {
   type Answer,
   createHarness,

@@ -7,7 +7,8 @@ import { ProtocolError } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
 import { exceptionFilterOf, parseExceptionAction, reportRangeOf } from '../exceptions/exception-requests.js';
 import type { HoldfastService } from '../holdfast-service.js';
-import type { DeclineReportRow, ExceptionView } from '../storage/storage.js';
+import type { DeclineReportRow } from '../model/decline-report.js';
+import type { ExceptionView } from '../model/exception-action.js';
 import { intQuery, uuidParam } from './params.js';
 
 export interface DeclineReport {

@@ -16,20 +16,15 @@ import {
   sealOp,
   uuidv7,
 } from '@holdfast/protocol';
-import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
+import type { VerifiedBatch } from '../model/batch.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { ExceptionRecord } from '../model/exception.js';
+import type { LedgerEvent } from '../model/ledger-event.js';
+import type { OfflinePaymentRecord } from '../model/offline-payment.js';
+import type { SaleRecord } from '../model/sale.js';
+import type { ShiftRecord } from '../model/shift.js';
 import { cashMovedBody, saleBody, T0 } from '../testing/harness.js';
-import {
-  type ExceptionRecord,
-  type IngestFacts,
-  type IngestPlan,
-  type KnownOp,
-  type LedgerEvent,
-  type OfflinePaymentRecord,
-  planIngest,
-  type SaleRecord,
-  type ShiftRecord,
-  shiftRefs,
-} from './plan-ingest.js';
+import { type IngestFacts, type IngestPlan, type KnownOp, planIngest, shiftRefs } from './plan-ingest.js';
 
 const NOW = T0 + 60_000;
 

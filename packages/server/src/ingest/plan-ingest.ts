@@ -56,13 +56,16 @@ import {
   ValidationError,
 } from '@holdfast/protocol';
 import { type AuthorizationFact, claimsOnline, onlineProblem } from '../authorize/online-verification.js';
-import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
-import {
-  type WalletAccountRecord,
-  type WalletEntryRecord,
-  type WalletFacts,
-  WalletPlanner,
-} from '../wallets/wallet-plan.js';
+import type { VerifiedBatch } from '../model/batch.js';
+import type { CashMovementRecord } from '../model/cash-movement.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { ExceptionRecord, ExceptionType } from '../model/exception.js';
+import type { LedgerEvent } from '../model/ledger-event.js';
+import type { OfflinePaymentRecord } from '../model/offline-payment.js';
+import type { SaleRecord } from '../model/sale.js';
+import type { ShiftRecord } from '../model/shift.js';
+import type { WalletAccountRecord, WalletEntryRecord, WalletFacts } from '../model/wallet.js';
+import { WalletPlanner } from '../wallets/wallet-plan.js';
 import {
   type ApprovedCard,
   type HeldApproval,
@@ -70,119 +73,6 @@ import {
   isLocalApproval,
   reevaluateLocalApproval,
 } from './reevaluate-approval.js';
-
-/** One append-only ledger entry. */
-export interface LedgerEvent {
-  opId: string;
-  device: string;
-  seq: number;
-  type: string;
-  shiftId: string | null;
-  currency: string | null;
-  /** The event's main amount in minor units (a sale's total, a movement's amount), or null. */
-  amount: number | null;
-  data: Record<string, unknown>;
-  /** Device clock when the op was recorded: evidence only. */
-  deviceAt: number;
-  appliedAt: number;
-}
-
-/** A shift as projected on the server. */
-export interface ShiftRecord extends Shift {
-  device: string;
-  openedAt: number;
-  closedAt: number | null;
-  expectedCash: number | null;
-  variance: number | null;
-}
-
-export interface SaleRecord {
-  opId: string;
-  device: string;
-  seq: number;
-  shiftId: string;
-  currency: string;
-  total: number;
-  cash: number;
-  card: number;
-  lines: number;
-  deviceAt: number;
-  appliedAt: number;
-}
-
-export interface CashMovementRecord {
-  opId: string;
-  device: string;
-  seq: number;
-  shiftId: string;
-  currency: string;
-  direction: 'in' | 'out';
-  reason: string;
-  amount: number;
-  deviceAt: number;
-  appliedAt: number;
-}
-
-/**
- * A card payment the terminal approved on its own (`decision.mode` local,
- * outcome approved): money the processor has not confirmed. One per card
- * tender of such a sale. Stored unsettled; settlement (later work) fills in
- * `settled_at` and `outcome` on the stored row.
- */
-export interface OfflinePaymentRecord {
-  opId: string;
-  /** Index of the tender in the sale's `tenders`: a sale may be split over several cards. */
-  tenderIndex: number;
-  device: string;
-  seq: number;
-  tender: 'card';
-  amount: number;
-  currency: string;
-  brand: string;
-  last4: string;
-  /** The processor token of the card (never a card number). */
-  token: string;
-  /** The op's `decision.policy`: the policy the terminal approved under, or null. */
-  policy: string | null;
-  /** Device clock at approval (the op's `at`): evidence only. */
-  approvedAt: number;
-  receivedAt: number;
-}
-
-export const EXCEPTION_TYPES = [
-  'conflict',
-  'fork',
-  'op_rejected',
-  'shift_rule',
-  'cash_variance',
-  // Raised by settlement (storage/offline-settlement.ts), not by the planner.
-  'post_auth_decline',
-  // A local approval that broke the policy it names (ingest/reevaluate-approval.ts).
-  'policy_breach',
-  // An op claiming an online approval the server never gave (authorize/online-verification.ts).
-  'online_unverified',
-  // Wallet rules (wallets/wallet-plan.ts): each blocks the wristband.
-  'wristband_overspend',
-  'wristband_clone',
-  // Raised by the forwarder (forwarding/forwarding-deadline.ts, storage/offline-settlement.ts).
-  'forwarding_deadline',
-  'payment_refused',
-] as const;
-export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
-
-/** Something an operator must look at. Raised once: `dedupeKey` is unique. */
-export interface ExceptionRecord {
-  id: string;
-  type: ExceptionType;
-  severity: 'alarm' | 'warning' | 'info';
-  device: string;
-  opId: string | null;
-  seq: number | null;
-  message: string;
-  detail: Record<string, unknown>;
-  raisedAt: number;
-  dedupeKey: string;
-}
 
 /** A stored op as the planner needs to know it. */
 export interface KnownOp {

@@ -19,8 +19,8 @@ import {
   uuidv7,
 } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
+import type { AuthorizationRecord } from '../model/authorization.js';
 import { type Harness, T0, type TestDevice } from '../testing/harness.js';
-import type { AuthorizationRecord } from './authorizations.js';
 import type { SuiteTest } from './risk-policy-suite.js';
 
 export const ONLINE_APPROVED: Decision = { mode: 'online', outcome: 'approved', policy: null };

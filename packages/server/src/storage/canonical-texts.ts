@@ -4,7 +4,7 @@
  * checked by any tool). Verification already computed it; else compute it.
  */
 import { canonicalOpText, type Op } from '@holdfast/protocol';
-import type { VerifiedBatch } from './storage.js';
+import type { VerifiedBatch } from '../model/batch.js';
 
 export function canonicalTexts(batch: VerifiedBatch): (op: Op) => string {
   const known = new Map<string, string>();

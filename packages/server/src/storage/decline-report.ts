@@ -3,8 +3,8 @@
  * read: the UTC day as YYYY-MM-DD, the rate, one order.
  */
 
+import type { DeclineReportRow } from '../model/decline-report.js';
 import { int, type Row, textOrNull } from './rows.js';
-import type { DeclineReportRow } from './storage.js';
 
 const DAY_MS = 86_400_000;
 

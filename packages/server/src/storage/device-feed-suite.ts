@@ -10,11 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { LedgerEvent } from '../ingest/plan-ingest.js';
+import type { DeviceFeedPage } from '../model/device-feed.js';
+import type { LedgerEvent } from '../model/ledger-event.js';
 import { type Harness, T0 } from '../testing/harness.js';
 import { offlineSales } from './forwarding-suite.js';
 import type { SuiteTest } from './risk-policy-suite.js';
-import type { DeviceFeedPage, Storage } from './storage.js';
+import type { Storage } from './storage.js';
 
 /** Settles `opId`'s first tender: approved, or declined with `declineCode`. */
 async function settle(h: Harness, opId: string, declineCode?: string, at = T0 + 1000): Promise<void> {

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { DeviceFeedEvent } from '../model/device-feed.js';
 import { mergeDeviceFeed } from './device-feed.js';
-import type { DeviceFeedEvent } from './storage.js';
 
 type Kind = 'own' | 'broadcast' | 'other';
 

@@ -10,7 +10,7 @@
  * to the ledger's end in that snapshot was read, so the cursor moves to the
  * end, and the next call scans nothing it has scanned before.
  */
-import type { DeviceFeedEvent, DeviceFeedPage } from './storage.js';
+import type { DeviceFeedEvent, DeviceFeedPage } from '../model/device-feed.js';
 
 /** Ledger event types delivered to the device whose op they concern. */
 export const FEED_PAYMENT_TYPES = ['payment.settled', 'payment.declined'] as const;

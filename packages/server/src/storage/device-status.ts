@@ -1,5 +1,5 @@
 import type { DeviceStatus } from '@holdfast/protocol';
-import type { DeviceRecord } from './storage.js';
+import type { DeviceRecord } from '../model/device.js';
 
 /** The wire view of a device (shared by backends). */
 export function deviceStatusOf(d: DeviceRecord, conflicts: number, forks: number): DeviceStatus {

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
+import type { ExceptionActionKind, ExceptionActionRequest, ExceptionView } from '../model/exception-action.js';
 import { type Harness, T0, type TestDevice } from '../testing/harness.js';
 import { offlineSales } from './forwarding-suite.js';
 import type { SuiteTest } from './risk-policy-suite.js';
-import type { ExceptionActionKind, ExceptionActionRequest, ExceptionView } from './storage.js';
 
 const DAY = 86_400_000;
 

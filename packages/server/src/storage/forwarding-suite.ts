@@ -8,16 +8,16 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { deadlineException } from '../forwarding/forwarding-deadline.js';
-import type { ExceptionRecord } from '../ingest/plan-ingest.js';
-import { cardTender, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
-import { LOCAL_APPROVAL, type SuiteTest } from './risk-policy-suite.js';
+import type { ExceptionRecord } from '../model/exception.js';
+import type { ClaimedOfflinePayment } from '../model/offline-payment.js';
 import type {
-  ClaimedOfflinePayment,
   DeadlineCandidate,
   DeadlineNotice,
   PaymentSettlement,
   RefuseRequest,
-} from './storage.js';
+} from '../model/payment-forwarding.js';
+import { cardTender, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
+import { LOCAL_APPROVAL, type SuiteTest } from './risk-policy-suite.js';
 
 const HOUR = 3_600_000;
 

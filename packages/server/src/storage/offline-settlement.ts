@@ -6,8 +6,10 @@
  * transaction.
  */
 import { bugActive } from '@holdfast/domain';
-import type { ExceptionRecord, LedgerEvent } from '../ingest/plan-ingest.js';
-import type { PaymentSettlement, RefuseRequest, SettleRequest, StoredOfflinePayment } from './storage.js';
+import type { ExceptionRecord } from '../model/exception.js';
+import type { LedgerEvent } from '../model/ledger-event.js';
+import type { StoredOfflinePayment } from '../model/offline-payment.js';
+import type { PaymentSettlement, RefuseRequest, SettleRequest } from '../model/payment-forwarding.js';
 
 /** What the sale of a payment adds to its exceptions: its shift and the customer's contact, if captured. */
 export interface SaleContext {

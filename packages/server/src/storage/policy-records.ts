@@ -4,7 +4,7 @@
  * answer.
  */
 import { canonicalJson, type PolicyScope, sha256Hex } from '@holdfast/protocol';
-import type { ExposureActual } from './storage.js';
+import type { ExposureActual } from '../model/exposure.js';
 
 /**
  * The scope key: policies with equal scopes share one version sequence.

@@ -9,14 +9,12 @@
  * numbers, which pass through.
  */
 import type { Op, StoredResult } from '@holdfast/protocol';
-import type { OfflinePaymentRecord, ShiftRecord } from '../ingest/plan-ingest.js';
-import type {
-  DeviceRecord,
-  EnrollmentTokenRecord,
-  ServerKeyRecord,
-  StoredOfflinePayment,
-  StoredOp,
-} from './storage.js';
+import type { StoredOp } from '../model/batch.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { EnrollmentTokenRecord } from '../model/enrollment.js';
+import type { OfflinePaymentRecord, StoredOfflinePayment } from '../model/offline-payment.js';
+import type { ServerKeyRecord } from '../model/policy.js';
+import type { ShiftRecord } from '../model/shift.js';
 
 export type Row = Record<string, unknown>;
 

@@ -20,6 +20,8 @@ import {
   uuidv7,
 } from '@holdfast/protocol';
 import { tokenHash } from '../enrollment.js';
+import type { VerifiedBatch } from '../model/batch.js';
+import type { EnrollmentTokenRecord } from '../model/enrollment.js';
 import { createHarness, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
 import { authorizationsSuite } from './authorizations-suite.js';
 import { deviceFeedSuite } from './device-feed-suite.js';
@@ -27,7 +29,7 @@ import { exceptionActionsSuite } from './exception-actions-suite.js';
 import { forwardingSuite } from './forwarding-suite.js';
 import { policyBreachSuite } from './policy-breach-suite.js';
 import { riskPolicySuite } from './risk-policy-suite.js';
-import type { EnrollmentTokenRecord, Storage, VerifiedBatch } from './storage.js';
+import type { Storage } from './storage.js';
 import { walletSuite } from './wallet-suite.js';
 
 export type OpenStorage = () => Promise<Storage>;

@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { Decision, Op, WalletRefundedBody, WalletToppedUpBody, WristbandTender } from '@holdfast/protocol';
 import { NO_DECISION } from '@holdfast/protocol';
+import type { WalletAccountRecord, WalletView } from '../model/wallet.js';
 import type { Harness, TestDevice } from '../testing/harness.js';
 import { saleBody } from '../testing/harness.js';
-import type { WalletAccountRecord } from '../wallets/wallet-plan.js';
 import type { SuiteTest } from './risk-policy-suite.js';
-import type { WalletView } from './storage.js';
 
 const UID = '04A1B2C3D4E5F6';
 

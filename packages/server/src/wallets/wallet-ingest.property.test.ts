@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Op } from '@holdfast/protocol';
 import fc from 'fast-check';
-import type { WalletView } from '../storage/storage.js';
+import type { WalletView } from '../model/wallet.js';
 import { createHarness, saleBody, type TestDevice } from '../testing/harness.js';
 
 const UID = '0A1B2C3D';

@@ -13,9 +13,11 @@ import {
   type WalletToppedUpBody,
 } from '@holdfast/protocol';
 import { type IngestFacts, planIngest } from '../ingest/plan-ingest.js';
-import type { DeviceRecord, VerifiedBatch } from '../storage/storage.js';
+import type { VerifiedBatch } from '../model/batch.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { WalletFacts } from '../model/wallet.js';
 import { saleBody, T0 } from '../testing/harness.js';
-import { type WalletFacts, walletRefs } from './wallet-plan.js';
+import { walletRefs } from './wallet-plan.js';
 
 const NOW = T0 + 60_000;
 const UID = '04A1B2C3D4E5F6';

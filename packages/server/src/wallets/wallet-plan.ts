@@ -24,28 +24,7 @@ import {
   type WalletState,
 } from '@holdfast/domain';
 import type { Op } from '@holdfast/protocol';
-
-/** A wallet account as the server stores it. */
-export interface WalletAccountRecord extends WalletAccount {
-  /** The merchant of the device that first wrote to it (null: device never placed). */
-  merchant: string | null;
-  /** Server clock. */
-  firstSeenAt: number;
-  updatedAt: number;
-}
-
-/** A wallet entry as the server stores it. */
-export interface WalletEntryRecord extends WalletEntry {
-  /** The shift of the op (a sale's, a top-up's or a refund's). */
-  shiftId: string;
-  appliedAt: number;
-}
-
-/** What the planner needs to know of one wristband: its account and every counter written. */
-export interface WalletFacts {
-  account: WalletAccountRecord | null;
-  counters: ReadonlyMap<number, readonly CounterUse[]>;
-}
+import type { WalletAccountRecord, WalletEntryRecord, WalletFacts } from '../model/wallet.js';
 
 const UID = /^(?:[0-9A-F]{2}){4,32}$/;
 

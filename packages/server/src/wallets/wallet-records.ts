@@ -4,9 +4,9 @@
  * own transactions.
  */
 import { type CounterUse, unblockWallet, type WalletEntryKind } from '@holdfast/domain';
-import type { LedgerEvent } from '../ingest/plan-ingest.js';
+import type { LedgerEvent } from '../model/ledger-event.js';
+import type { UnblockRequest, WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
 import { int, type Row, textOrNull } from '../storage/rows.js';
-import type { WalletAccountRecord, WalletEntryRecord } from './wallet-plan.js';
 
 /** The columns of `wallet_accounts`, in insert order. */
 export const WALLET_ACCOUNT_COLUMNS = [
@@ -140,23 +140,6 @@ export function toWalletEntry(r: Row): WalletEntryRecord {
     at: int(r.device_at),
     appliedAt: int(r.applied_at),
   };
-}
-
-/** An operator lifting a wristband's block. */
-export interface UnblockRequest {
-  wristband: string;
-  /** Why (kept in the ledger event). */
-  reason: string;
-  /** The device the ledger event names; null: the device whose op blocked it. */
-  device: string | null;
-  /** Server clock. */
-  now: number;
-}
-
-export interface UnblockOutcome {
-  account: WalletAccountRecord;
-  /** False when the wristband was not blocked (nothing written). */
-  unblockedNow: boolean;
 }
 
 /**

@@ -5,8 +5,8 @@
  */
 import type pg from 'pg';
 import { type ApprovalFacts, approvalFactsNeeded } from '../../ingest/plan-ingest.js';
+import type { VerifiedBatch } from '../../model/batch.js';
 import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
-import type { VerifiedBatch } from '../storage.js';
 import type { Row } from './postgres-rows.js';
 
 export async function loadApprovalFacts(

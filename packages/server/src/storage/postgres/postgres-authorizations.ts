@@ -17,10 +17,8 @@
 import type pg from 'pg';
 import type { BettingConfig } from '../../authorize/betting-config.js';
 import { selectionKey, ticketSelections } from '../../authorize/ticket-rules.js';
+import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import {
-  type AuthorizationFinish,
-  type AuthorizationRecord,
-  type AuthorizationSlot,
   authorizationValues,
   type BettingConfigRecord,
   decidePendingTicket,

@@ -7,15 +7,15 @@
  */
 import type pg from 'pg';
 import { decideExceptionAction, exceptionView } from '../../exceptions/exception-actions.js';
-import type { ExceptionRecord } from '../../ingest/plan-ingest.js';
+import type { ExceptionRecord } from '../../model/exception.js';
 import type {
   ExceptionAction,
   ExceptionActionOutcome,
   ExceptionActionRequest,
   ExceptionFilter,
   ExceptionView,
-  Page,
-} from '../storage.js';
+} from '../../model/exception-action.js';
+import type { Page } from '../storage.js';
 import { FEED_LOCK, insertLedgerEvent } from './postgres-ingest.js';
 import { int, intOrNull, type Row, textOrNull, toException } from './postgres-rows.js';
 

@@ -10,8 +10,8 @@
  * skips an event that commits later with a smaller `pos`.
  */
 import type pg from 'pg';
+import type { DeviceFeedEvent, DeviceFeedPage } from '../../model/device-feed.js';
 import { FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
-import type { DeviceFeedEvent, DeviceFeedPage } from '../storage.js';
 import { int, type Row, toLedgerEvent } from './postgres-rows.js';
 
 const PAYMENT_TYPES = FEED_PAYMENT_TYPES.map((t) => `'${t}'`).join(', ');

@@ -4,16 +4,16 @@
  * candidates — and the decline-rate report. See the SQLite twin.
  */
 import type pg from 'pg';
-import { DECLINE_REPORT_GROUP, DECLINE_REPORT_SELECT, declineReportRows } from '../decline-report.js';
-import { refusalException, type SaleContext, saleContextOf } from '../offline-settlement.js';
+import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
   DeadlineQuery,
-  DeclineReportRow,
   DeferRequest,
   RefuseRequest,
-} from '../storage.js';
+} from '../../model/payment-forwarding.js';
+import { DECLINE_REPORT_GROUP, DECLINE_REPORT_SELECT, declineReportRows } from '../decline-report.js';
+import { refusalException, type SaleContext, saleContextOf } from '../offline-settlement.js';
 import { insertExceptions, type Transaction } from './postgres-exceptions.js';
 import { type Row, toOfflinePayment } from './postgres-rows.js';
 

@@ -18,10 +18,13 @@
  */
 import type { Op } from '@holdfast/protocol';
 import type pg from 'pg';
-import type { IngestPlan, KnownOp, LedgerEvent, ShiftRecord } from '../../ingest/plan-ingest.js';
+import type { IngestPlan, KnownOp } from '../../ingest/plan-ingest.js';
 import { shiftRefs } from '../../ingest/plan-ingest.js';
+import type { VerifiedBatch } from '../../model/batch.js';
+import type { DeviceRecord } from '../../model/device.js';
+import type { LedgerEvent } from '../../model/ledger-event.js';
+import type { ShiftRecord } from '../../model/shift.js';
 import { canonicalTexts } from '../canonical-texts.js';
-import type { DeviceRecord, VerifiedBatch } from '../storage.js';
 import { int, type Row, toShift } from './postgres-rows.js';
 
 /**

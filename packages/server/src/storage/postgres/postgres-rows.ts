@@ -3,7 +3,8 @@
  * the feeds, whose JSON columns (jsonb) arrive parsed. The records shared
  * with SQLite are in ../rows.ts (re-exported here for this backend's files).
  */
-import type { ExceptionRecord, LedgerEvent } from '../../ingest/plan-ingest.js';
+import type { ExceptionRecord } from '../../model/exception.js';
+import type { LedgerEvent } from '../../model/ledger-event.js';
 import { int, intOrNull, type Row, textOrNull } from '../rows.js';
 
 export {

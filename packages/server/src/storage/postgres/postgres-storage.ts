@@ -20,56 +20,50 @@ import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
 import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
 import { decideRedemption } from '../../enrollment.js';
-import type { ExceptionRecord, LedgerEvent, ShiftRecord } from '../../ingest/plan-ingest.js';
 import { onlineClaimIds, planIngest } from '../../ingest/plan-ingest.js';
-import { signIssued } from '../../risk-policies.js';
-import { type WalletAccountRecord, walletRefs } from '../../wallets/wallet-plan.js';
-import { type UnblockOutcome, type UnblockRequest, unblockWrites } from '../../wallets/wallet-records.js';
+import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
+import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
+import type { DeclineReportRow } from '../../model/decline-report.js';
+import type { DeviceRecord } from '../../model/device.js';
+import type { DeviceFeedPage } from '../../model/device-feed.js';
+import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
+import type { ExceptionRecord } from '../../model/exception.js';
 import type {
-  AuthorizationFinish,
-  AuthorizationRecord,
-  AuthorizationSlot,
-  BettingConfig,
-  BettingConfigRecord,
-  SelectionLiability,
-} from '../authorizations.js';
-import { deviceStatusOf } from '../device-status.js';
-import { settlementWrites, storedSettlement } from '../offline-settlement.js';
-import { policyScopeKey, sortExposureActual } from '../policy-records.js';
-import type {
-  ClaimedOfflinePayment,
-  DeadlineCandidate,
-  DeadlineNotice,
-  DeadlineQuery,
-  DeclineReportRow,
-  DeferRequest,
-  DeviceFeedPage,
-  DeviceRecord,
-  EnrollmentTokenRecord,
   ExceptionActionOutcome,
   ExceptionActionRequest,
   ExceptionFilter,
   ExceptionView,
-  ExposureActual,
-  IngestOutcome,
-  Page,
-  PolicyFilter,
-  PolicyIssueRequest,
-  PolicyIssueSlot,
-  RedeemOutcome,
-  RedeemRequest,
+} from '../../model/exception-action.js';
+import type { ExposureActual } from '../../model/exposure.js';
+import type { LedgerEvent } from '../../model/ledger-event.js';
+import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
+import type {
+  DeadlineCandidate,
+  DeadlineNotice,
+  DeadlineQuery,
+  DeferRequest,
   RefuseRequest,
-  ServerKeyRecord,
   SettleOutcome,
   SettleRequest,
-  Storage,
-  StoredOfflinePayment,
-  StoredOp,
-  StoreSummary,
-  VerifiedBatch,
+} from '../../model/payment-forwarding.js';
+import type { PolicyFilter, PolicyIssueRequest, PolicyIssueSlot, ServerKeyRecord } from '../../model/policy.js';
+import type { ShiftRecord } from '../../model/shift.js';
+import type { StoreSummary } from '../../model/summary.js';
+import type {
+  UnblockOutcome,
+  UnblockRequest,
+  WalletAccountRecord,
   WalletFilter,
   WalletView,
-} from '../storage.js';
+} from '../../model/wallet.js';
+import { signIssued } from '../../risk-policies.js';
+import { walletRefs } from '../../wallets/wallet-plan.js';
+import { unblockWrites } from '../../wallets/wallet-records.js';
+import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorizations.js';
+import { deviceStatusOf } from '../device-status.js';
+import { settlementWrites, storedSettlement } from '../offline-settlement.js';
+import { policyScopeKey, sortExposureActual } from '../policy-records.js';
+import type { Page, Storage } from '../storage.js';
 import { loadApprovalFacts } from './postgres-approvals.js';
 import { PostgresAuthorizations } from './postgres-authorizations.js';
 import { PostgresExceptions } from './postgres-exceptions.js';

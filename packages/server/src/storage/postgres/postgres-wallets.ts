@@ -12,7 +12,7 @@
 import type { CounterUse } from '@holdfast/domain';
 import type pg from 'pg';
 import type { IngestPlan } from '../../ingest/plan-ingest.js';
-import type { WalletAccountRecord, WalletFacts } from '../../wallets/wallet-plan.js';
+import type { WalletAccountRecord, WalletFacts, WalletFilter, WalletView } from '../../model/wallet.js';
 import {
   addCounterUse,
   toWalletAccount,
@@ -22,7 +22,6 @@ import {
   walletAccountValues,
   walletEntryValues,
 } from '../../wallets/wallet-records.js';
-import type { WalletFilter, WalletView } from '../storage.js';
 import { int, type Row } from './postgres-rows.js';
 
 /** Locks the wallets of `uids` (sorted by lock key inside the fenced subquery) until COMMIT. */

@@ -6,10 +6,8 @@
 import type Database from 'better-sqlite3';
 import type { BettingConfig } from '../../authorize/betting-config.js';
 import { selectionKey } from '../../authorize/ticket-rules.js';
+import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import {
-  type AuthorizationFinish,
-  type AuthorizationRecord,
-  type AuthorizationSlot,
   authorizationValues,
   type BettingConfigRecord,
   decidePendingTicket,

@@ -6,16 +6,17 @@
  */
 import type Database from 'better-sqlite3';
 import { decideExceptionAction, exceptionView } from '../../exceptions/exception-actions.js';
-import type { ExceptionRecord, LedgerEvent } from '../../ingest/plan-ingest.js';
-import { int, intOrNull, type Row, textOrNull } from '../rows.js';
+import type { ExceptionRecord } from '../../model/exception.js';
 import type {
   ExceptionAction,
   ExceptionActionOutcome,
   ExceptionActionRequest,
   ExceptionFilter,
   ExceptionView,
-  Page,
-} from '../storage.js';
+} from '../../model/exception-action.js';
+import type { LedgerEvent } from '../../model/ledger-event.js';
+import { int, intOrNull, type Row, textOrNull } from '../rows.js';
+import type { Page } from '../storage.js';
 
 export function toExceptionRow(r: Row): ExceptionRecord & { pos: number } {
   return {

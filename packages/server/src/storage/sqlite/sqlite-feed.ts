@@ -4,8 +4,8 @@
  * queries of a page agree with each other.
  */
 import type Database from 'better-sqlite3';
+import type { DeviceFeedEvent, DeviceFeedPage } from '../../model/device-feed.js';
 import { FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
-import type { DeviceFeedEvent, DeviceFeedPage } from '../storage.js';
 
 type Row = Record<string, unknown>;
 

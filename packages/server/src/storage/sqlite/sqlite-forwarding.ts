@@ -4,17 +4,17 @@
  * candidates — and the decline-rate report.
  */
 import type Database from 'better-sqlite3';
-import { DECLINE_REPORT_GROUP, DECLINE_REPORT_SELECT, declineReportRows } from '../decline-report.js';
-import { refusalException, type SaleContext, saleContextOf } from '../offline-settlement.js';
-import { type Row, toOfflinePayment } from '../rows.js';
+import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
   DeadlineQuery,
-  DeclineReportRow,
   DeferRequest,
   RefuseRequest,
-} from '../storage.js';
+} from '../../model/payment-forwarding.js';
+import { DECLINE_REPORT_GROUP, DECLINE_REPORT_SELECT, declineReportRows } from '../decline-report.js';
+import { refusalException, type SaleContext, saleContextOf } from '../offline-settlement.js';
+import { type Row, toOfflinePayment } from '../rows.js';
 import type { SqliteExceptions } from './sqlite-exceptions.js';
 
 export class SqliteForwarding {

@@ -15,28 +15,52 @@ import Database from 'better-sqlite3';
 import { decideRedemption } from '../../enrollment.js';
 import {
   approvalFactsNeeded,
-  type ExceptionRecord,
   type IngestFacts,
   type KnownOp,
-  type LedgerEvent,
   onlineClaimIds,
   planIngest,
-  type ShiftRecord,
   shiftRefs,
 } from '../../ingest/plan-ingest.js';
-import { signIssued } from '../../risk-policies.js';
-import type { WalletAccountRecord } from '../../wallets/wallet-plan.js';
-import { walletRefs } from '../../wallets/wallet-plan.js';
-import { type UnblockOutcome, type UnblockRequest, unblockWrites } from '../../wallets/wallet-records.js';
-import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
+import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
+import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
+import type { DeclineReportRow } from '../../model/decline-report.js';
+import type { DeviceRecord } from '../../model/device.js';
+import type { DeviceFeedPage } from '../../model/device-feed.js';
+import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
+import type { ExceptionRecord } from '../../model/exception.js';
 import type {
-  AuthorizationFinish,
-  AuthorizationRecord,
-  AuthorizationSlot,
-  BettingConfig,
-  BettingConfigRecord,
-  SelectionLiability,
-} from '../authorizations.js';
+  ExceptionActionOutcome,
+  ExceptionActionRequest,
+  ExceptionFilter,
+  ExceptionView,
+} from '../../model/exception-action.js';
+import type { ExposureActual } from '../../model/exposure.js';
+import type { LedgerEvent } from '../../model/ledger-event.js';
+import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
+import type {
+  DeadlineCandidate,
+  DeadlineNotice,
+  DeadlineQuery,
+  DeferRequest,
+  RefuseRequest,
+  SettleOutcome,
+  SettleRequest,
+} from '../../model/payment-forwarding.js';
+import type { PolicyFilter, PolicyIssueRequest, PolicyIssueSlot, ServerKeyRecord } from '../../model/policy.js';
+import type { ShiftRecord } from '../../model/shift.js';
+import type { StoreSummary } from '../../model/summary.js';
+import type {
+  UnblockOutcome,
+  UnblockRequest,
+  WalletAccountRecord,
+  WalletFilter,
+  WalletView,
+} from '../../model/wallet.js';
+import { signIssued } from '../../risk-policies.js';
+import { walletRefs } from '../../wallets/wallet-plan.js';
+import { unblockWrites } from '../../wallets/wallet-records.js';
+import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
+import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorizations.js';
 import { canonicalTexts } from '../canonical-texts.js';
 import { deviceStatusOf } from '../device-status.js';
 import { settlementWrites, storedSettlement } from '../offline-settlement.js';
@@ -51,40 +75,7 @@ import {
   toStoredOp,
   toToken,
 } from '../rows.js';
-import type {
-  ClaimedOfflinePayment,
-  DeadlineCandidate,
-  DeadlineNotice,
-  DeadlineQuery,
-  DeclineReportRow,
-  DeferRequest,
-  DeviceFeedPage,
-  DeviceRecord,
-  EnrollmentTokenRecord,
-  ExceptionActionOutcome,
-  ExceptionActionRequest,
-  ExceptionFilter,
-  ExceptionView,
-  ExposureActual,
-  IngestOutcome,
-  Page,
-  PolicyFilter,
-  PolicyIssueRequest,
-  PolicyIssueSlot,
-  RedeemOutcome,
-  RedeemRequest,
-  RefuseRequest,
-  ServerKeyRecord,
-  SettleOutcome,
-  SettleRequest,
-  Storage,
-  StoredOfflinePayment,
-  StoredOp,
-  StoreSummary,
-  VerifiedBatch,
-  WalletFilter,
-  WalletView,
-} from '../storage.js';
+import type { Page, Storage } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
 import { exceptionValues, SqliteExceptions } from './sqlite-exceptions.js';

@@ -7,7 +7,7 @@
 import type { CounterUse } from '@holdfast/domain';
 import type Database from 'better-sqlite3';
 import type { IngestPlan } from '../../ingest/plan-ingest.js';
-import type { WalletAccountRecord, WalletFacts } from '../../wallets/wallet-plan.js';
+import type { WalletAccountRecord, WalletFacts, WalletFilter, WalletView } from '../../model/wallet.js';
 import {
   addCounterUse,
   toWalletAccount,
@@ -18,7 +18,6 @@ import {
   walletEntryValues,
 } from '../../wallets/wallet-records.js';
 import type { Row } from '../rows.js';
-import type { WalletFilter, WalletView } from '../storage.js';
 import { RowInserter } from './row-inserter.js';
 
 export class SqliteWallets {

@@ -1,0 +1,38 @@
+/**
+ * Exceptions: what an operator must look at, raised once each (by dedupe key).
+ */
+export const EXCEPTION_TYPES = [
+  'conflict',
+  'fork',
+  'op_rejected',
+  'shift_rule',
+  'cash_variance',
+  // Raised by settlement (storage/offline-settlement.ts), not by the planner.
+  'post_auth_decline',
+  // A local approval that broke the policy it names (ingest/reevaluate-approval.ts).
+  'policy_breach',
+  // An op claiming an online approval the server never gave (authorize/online-verification.ts).
+  'online_unverified',
+  // Wallet rules (wallets/wallet-plan.ts): each blocks the wristband.
+  'wristband_overspend',
+  'wristband_clone',
+  // Raised by the forwarder (forwarding/forwarding-deadline.ts, storage/offline-settlement.ts).
+  'forwarding_deadline',
+  'payment_refused',
+] as const;
+
+export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
+
+/** Something an operator must look at. Raised once: `dedupeKey` is unique. */
+export interface ExceptionRecord {
+  id: string;
+  type: ExceptionType;
+  severity: 'alarm' | 'warning' | 'info';
+  device: string;
+  opId: string | null;
+  seq: number | null;
+  message: string;
+  detail: Record<string, unknown>;
+  raisedAt: number;
+  dedupeKey: string;
+}
