@@ -20,3 +20,4 @@ export * as schema from './schema.js';
 export * from './signing.js';
 export * from './uuidv7.js';
 export * from './wire.js';
+export * from './wire-strings.js';

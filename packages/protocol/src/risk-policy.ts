@@ -24,7 +24,7 @@ import { epochMs, KIND_PATTERN, uuid } from './op.js';
 import * as s from './schema.js';
 import { importPrivateKey, importPublicKey, signMessage, verifyMessage } from './signing.js';
 import { UUID_PATTERN } from './uuidv7.js';
-import { refString, signatureString } from './wire.js';
+import { refString, signatureString } from './wire-strings.js';
 
 /** Format version of the policy document, exactly 1. */
 export const RISK_POLICY_FORMAT = 1;
@@ -115,7 +115,7 @@ export interface SignedPolicy {
   sig: string;
 }
 
-/** Merchant, location, event and key ids (REF_PATTERN, defined with the wire messages that carry them too). */
+/** Merchant, location, event and key ids (REF_PATTERN, in wire-strings.ts with the other wire strings). */
 const ref = refString;
 const amount = () => s.int({ min: 0, max: MAX_AMOUNT });
 const count = () => s.int({ min: 0, max: MAX_OFFLINE_COUNT });
