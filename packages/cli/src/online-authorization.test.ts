@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
-import { ProcessorClient, type RunningProcessorSim, startProcessorSim } from '@holdfast/processor-sim';
+import { ProcessorClient } from '@holdfast/processor-client';
+import { type RunningProcessorSim, startProcessorSim } from '@holdfast/processor-sim';
 import type { BetSelection } from '@holdfast/protocol';
 import { type RunningServer, startServer } from '@holdfast/server';
 import {

@@ -12,9 +12,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Authorization, DeclineCode, StoredStats } from '@holdfast/processor-client';
 import { canonicalJson } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
-import type { Authorization, AuthorizationRequest, DeclineCode } from './authorization.js';
+import type { AuthorizationRequest } from './authorization.js';
 import type { CardProfile, CardState } from './knobs.js';
 
 export const SCHEMA_VERSION = 1;
@@ -82,20 +83,6 @@ export interface Page<T> {
   items: T[];
   /** Cursor for the next page, or null at the end. */
   next: number | null;
-}
-
-export interface CurrencyTotals {
-  approved: { count: number; amount: number };
-  declined: { count: number; amount: number };
-}
-
-export interface StoredStats {
-  authorizations: number;
-  byStatus: Record<'approved' | 'declined', number>;
-  byDeclineCode: Partial<Record<DeclineCode, number>>;
-  totals: Record<string, CurrencyTotals>;
-  /** References (op ids) approved more than once under different keys: double charges. */
-  duplicateApprovedReferences: number;
 }
 
 export interface ProcessorStorageOptions {

@@ -21,7 +21,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '@holdfast/domain';
-import { ProcessorOutcomeUnknownError, ProcessorRefusedError } from '@holdfast/processor-sim/client';
+import { ProcessorOutcomeUnknownError, ProcessorRefusedError } from '@holdfast/processor-client';
 import {
   type AuthorizeRequest,
   type AuthorizeResponse,

@@ -36,12 +36,13 @@ import {
   type TimerHandle,
   validateBackoffSchedule,
 } from '@holdfast/domain';
-import type { Authorization, AuthorizationRequestBody } from '@holdfast/processor-sim';
 import {
+  type Authorization,
+  type AuthorizationRequestBody,
   type AuthorizeAnswer,
   ProcessorOutcomeUnknownError,
   ProcessorRefusedError,
-} from '@holdfast/processor-sim/client';
+} from '@holdfast/processor-client';
 import { uuidv7 } from '@holdfast/protocol';
 import type { ClaimedOfflinePayment, Storage } from '../storage/storage.js';
 import {
