@@ -29,9 +29,10 @@
  */
 import {
   backoffBaseMs,
-  bugActive,
   type Clock,
   cryptoRandom,
+  type InjectedBugs,
+  NO_INJECTED_BUGS,
   type Random,
   type TimerHandle,
   validateBackoffSchedule,
@@ -117,6 +118,8 @@ export interface ForwarderOptions {
   deadlineWarnFraction?: number;
   /** Deadline exceptions raised per round at most (default 500; the rest come next round). */
   deadlineBatch?: number;
+  /** Deliberate bugs switched on (the simulator's bug-injection runs only; default none). */
+  bugs?: InjectedBugs;
 }
 
 export type ForwardEvent =
@@ -145,6 +148,7 @@ export function idempotencyKeyOf(p: { opId: string; tenderIndex: number }): stri
 
 export class Forwarder {
   readonly #o: Readonly<ForwarderOptions>;
+  readonly #bugs: InjectedBugs;
   readonly #deadline: { deadlineMs: number; warnAfterMs: number };
   readonly #random: Random;
   readonly #backoff: readonly number[];
@@ -154,6 +158,7 @@ export class Forwarder {
 
   constructor(options: ForwarderOptions) {
     this.#o = Object.freeze({ ...options });
+    this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#deadline = deadlineSettings(
       options.deadlineHours ?? DEFAULT_FORWARD_DEADLINE_HOURS,
       options.deadlineWarnFraction ?? DEFAULT_DEADLINE_WARN_FRACTION,
@@ -314,7 +319,12 @@ export class Forwarder {
       })),
     );
     for (const c of candidates) {
-      this.#o.onEvent?.({ kind: 'deadline', opId: c.payment.opId, tenderIndex: c.payment.tenderIndex, stage: c.stage });
+      this.#o.onEvent?.({
+        kind: 'deadline',
+        opId: c.payment.opId,
+        tenderIndex: c.payment.tenderIndex,
+        stage: c.stage,
+      });
     }
     return raised;
   }
@@ -340,7 +350,7 @@ export class Forwarder {
       if (error instanceof ProcessorRefusedError)
         return isPermanentRefusal(error) ? error : `refused: ${error.message}`;
       if (!(error instanceof ProcessorOutcomeUnknownError)) return `error: ${String(error)}`;
-      if (bugActive('forward-fresh-key')) {
+      if (this.#bugs.has('forward-fresh-key')) {
         // Deliberate bug (bug-injection processes only): a second charge under a new key.
         const fresh = `${key}-retry-${this.#o.clock.now()}`;
         try {
