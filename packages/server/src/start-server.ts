@@ -84,11 +84,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Reads the operator token kept in the data directory, creating it (mode 0600) on first start. */
-export function loadOrCreateOperatorToken(dataDir: string): string {
-  return loadOrCreateOperatorTokenFile(join(dataDir, OPERATOR_TOKEN_FILE));
-}
-
 /**
  * Reads the operator token in `path`, creating it (mode 0600) if missing;
  * several processes starting at once on one file agree on one token.

@@ -147,7 +147,7 @@ export function idempotencyKeyOf(p: { opId: string; tenderIndex: number }): stri
 }
 
 export class Forwarder {
-  readonly #o: Readonly<ForwarderOptions>;
+  readonly #options: Readonly<ForwarderOptions>;
   readonly #bugs: InjectedBugs;
   readonly #deadline: { deadlineMs: number; warnAfterMs: number };
   readonly #random: Random;
@@ -157,7 +157,7 @@ export class Forwarder {
   #stopped = true;
 
   constructor(options: ForwarderOptions) {
-    this.#o = Object.freeze({ ...options });
+    this.#options = Object.freeze({ ...options });
     this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#deadline = deadlineSettings(
       options.deadlineHours ?? DEFAULT_FORWARD_DEADLINE_HOURS,
@@ -184,12 +184,12 @@ export class Forwarder {
       this.#timer = null;
       if (this.#stopped) return;
       this.runOnce()
-        .catch((error: unknown) => this.#o.onEvent?.({ kind: 'round_failed', error: String(error) }))
+        .catch((error: unknown) => this.#options.onEvent?.({ kind: 'round_failed', error: String(error) }))
         .finally(() => {
-          if (!this.#stopped) this.#timer = this.#o.clock.setTimer(intervalMs, tick);
+          if (!this.#stopped) this.#timer = this.#options.clock.setTimer(intervalMs, tick);
         });
     };
-    this.#timer = this.#o.clock.setTimer(0, tick);
+    this.#timer = this.#options.clock.setTimer(0, tick);
   }
 
   /** Stops scheduling rounds and waits for the one in flight. */
@@ -201,10 +201,10 @@ export class Forwarder {
   }
 
   async #round(): Promise<RoundSummary> {
-    const { storage, clock, owner, batchSize, leaseMs } = this.#o;
+    const { storage, clock, owner, batchSize, leaseMs } = this.#options;
     // A failing sweep must not stop payments from being forwarded: reported, and tried again next round.
     const deadlineExceptions = await this.#sweepDeadlines().catch((error: unknown) => {
-      this.#o.onEvent?.({ kind: 'round_failed', error: `deadline sweep: ${String(error)}` });
+      this.#options.onEvent?.({ kind: 'round_failed', error: `deadline sweep: ${String(error)}` });
       return 0;
     });
     const claimed = await storage.claimOfflinePayments(owner, batchSize, clock.now(), leaseMs);
@@ -240,7 +240,7 @@ export class Forwarder {
         // False: settled, refused or taken over by another process meanwhile; nothing to report.
         if (!refusedNow) continue;
         summary.refused++;
-        this.#o.onEvent?.({
+        this.#options.onEvent?.({
           kind: 'refused',
           opId: p.opId,
           tenderIndex: p.tenderIndex,
@@ -261,7 +261,7 @@ export class Forwarder {
           nextAttemptAt,
           error: answer,
         });
-        this.#o.onEvent?.({
+        this.#options.onEvent?.({
           kind: 'unsettled',
           opId: p.opId,
           tenderIndex: p.tenderIndex,
@@ -285,7 +285,7 @@ export class Forwarder {
         exceptionId: uuidv7(at, this.#random.bytes(10)),
       });
       summary[authorization.status]++;
-      this.#o.onEvent?.({
+      this.#options.onEvent?.({
         kind: 'settled',
         opId: p.opId,
         tenderIndex: p.tenderIndex,
@@ -301,14 +301,14 @@ export class Forwarder {
    * unique, so processes sweeping at once store one). Claims nothing.
    */
   async #sweepDeadlines(): Promise<number> {
-    const { storage, clock } = this.#o;
+    const { storage, clock } = this.#options;
     const now = clock.now();
     const { deadlineMs, warnAfterMs } = this.#deadline;
     const candidates = await storage.listDeadlineCandidates({
       now,
       deadlineMs,
       warnAfterMs,
-      limit: this.#o.deadlineBatch ?? 500,
+      limit: this.#options.deadlineBatch ?? 500,
     });
     if (candidates.length === 0) return 0;
     const raised = await storage.raiseDeadlineExceptions(
@@ -319,7 +319,7 @@ export class Forwarder {
       })),
     );
     for (const c of candidates) {
-      this.#o.onEvent?.({
+      this.#options.onEvent?.({
         kind: 'deadline',
         opId: c.payment.opId,
         tenderIndex: c.payment.tenderIndex,
@@ -333,7 +333,7 @@ export class Forwarder {
   async #forward(
     p: ClaimedOfflinePayment,
   ): Promise<{ authorization: Authorization; recovered: boolean } | ProcessorRefusedError | string> {
-    const { processor, timeoutMs } = this.#o;
+    const { processor, timeoutMs } = this.#options;
     const key = idempotencyKeyOf(p);
     const request: AuthorizationRequestBody = {
       merchant: p.merchant ?? UNPLACED_MERCHANT,
@@ -352,7 +352,7 @@ export class Forwarder {
       if (!(error instanceof ProcessorOutcomeUnknownError)) return `error: ${String(error)}`;
       if (this.#bugs.has('forward-fresh-key')) {
         // Deliberate bug (bug-injection processes only): a second charge under a new key.
-        const fresh = `${key}-retry-${this.#o.clock.now()}`;
+        const fresh = `${key}-retry-${this.#options.clock.now()}`;
         try {
           return {
             authorization: (await processor.authorize(fresh, request, timeoutMs)).authorization,
