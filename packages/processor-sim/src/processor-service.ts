@@ -23,7 +23,7 @@
  * is happening at the same time.
  */
 import { type Clock, randomIntBetween, SeededRandom, sleep, systemClock } from '@holdfast/domain';
-import type { Authorization, DeclineCode, ProcessorCounters, StoredStats } from '@holdfast/processor-client';
+import type { Authorization, DeclineCode, ProcessorCounters, ProcessorStatsBody } from '@holdfast/processor-client';
 import { sha256Hex } from '@holdfast/protocol';
 import {
   AUTHORIZATION_ID_PATTERN,
@@ -58,10 +58,8 @@ export interface AuthorizeResult {
   afterCommit: AfterCommit;
 }
 
-export interface ProcessorStats extends StoredStats {
-  seed: number;
-  sinceStart: ProcessorCounters;
-}
+/** What `GET /v1/stats` answers: the wire's ProcessorStatsBody. */
+export type ProcessorStats = ProcessorStatsBody;
 
 export interface ProcessorServiceOptions {
   storage: ProcessorStorage;
