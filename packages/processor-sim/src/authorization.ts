@@ -1,64 +1,18 @@
 /**
- * The authorization request and answer: wire types, the request schema, and
- * the request hash that tells a replay from a reused idempotency key.
+ * Authorization requests as the processor reads them: parsing (a 400 naming
+ * the field), authorization ids, and the request hash that tells a replay
+ * from a reused idempotency key. The wire types are @holdfast/processor-client's.
  */
-import { CURRENCY_PATTERN, canonicalHash, type Infer, MAX_AMOUNT, schema as s, sha256Hex } from '@holdfast/protocol';
+import {
+  type AuthorizationRequestBody,
+  authorizationRequestSchema,
+  IDEMPOTENCY_KEY_PATTERN,
+} from '@holdfast/processor-client';
+import { canonicalHash, sha256Hex } from '@holdfast/protocol';
 import { ProcessorError, validated } from './errors.js';
-
-export const DECLINE_CODES = [
-  'insufficient_funds',
-  'card_blocked',
-  'do_not_honor',
-  'expired_card',
-  'processor_error',
-] as const;
-export type DeclineCode = (typeof DECLINE_CODES)[number];
-
-export type AuthorizationStatus = 'approved' | 'declined';
-
-/** `Idempotency-Key`: 1..255 visible ASCII characters (no spaces). */
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-export const authorizationRequestSchema = s.object({
-  merchant: s.string({ minLength: 1, maxLength: 128 }),
-  amount: s.int({ min: 1, max: MAX_AMOUNT }),
-  currency: s.string({
-    minLength: 3,
-    maxLength: 3,
-    pattern: CURRENCY_PATTERN,
-    patternRule: 'ISO 4217 code: 3 upper-case letters',
-  }),
-  card: s.object({
-    token: s.string({ minLength: 1, maxLength: 128 }),
-    brand: s.string({ minLength: 1, maxLength: 32 }),
-    last4: s.string({ minLength: 4, maxLength: 4, pattern: /^\d{4}$/, patternRule: '4 digits' }),
-  }),
-  // Authorization without capture is not simulated yet: only `true` is taken.
-  capture: s.literal(true),
-  reference: s.optional(s.string({ minLength: 1, maxLength: 128 })),
-  offline: s.optional(s.boolean()),
-});
-
-/** An authorization request as sent: `reference` and `offline` may be absent. */
-export type AuthorizationRequestBody = Infer<typeof authorizationRequestSchema>;
 
 /** A parsed request, `offline` filled in (absent and false are the same request). */
 export type AuthorizationRequest = Omit<AuthorizationRequestBody, 'offline'> & { offline: boolean };
-
-/** A stored, final decision: what every answer about it carries, byte for byte. */
-export interface Authorization {
-  id: string;
-  status: AuthorizationStatus;
-  declineCode?: DeclineCode;
-  merchant: string;
-  amount: number;
-  currency: string;
-  card: { brand: string; last4: string };
-  reference?: string;
-  offline: boolean;
-  /** Milliseconds since the Unix epoch, on the processor's clock. */
-  createdAt: number;
-}
 
 /** Parses a request body; bad input is a 400 naming the field. `offline` absent means false. */
 export function parseAuthorizationRequest(body: unknown): AuthorizationRequest {

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Authorization } from '@holdfast/processor-client';
 import type { FastifyInstance } from 'fastify';
-import type { Authorization } from './authorization.js';
 import { buildProcessorApp } from './http.js';
 import type { ProcessorKnobs } from './knobs.js';
 import type { ProcessorService } from './processor-service.js';

@@ -8,6 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { PROCESSOR_ERROR_CODES, type ProcessorWireError, REPLAYED_HEADER } from '@holdfast/processor-client';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -15,14 +16,12 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
-import { PROCESSOR_ERROR_CODES, ProcessorError, type ProcessorWireError } from './errors.js';
+import { ProcessorError } from './errors.js';
 import type { AfterCommit, ProcessorService } from './processor-service.js';
 import type { StoredAuthorization } from './storage.js';
 
 /** Largest request body: an authorization is a few hundred bytes; a config with many cards more. */
 export const BODY_LIMIT = 1024 * 1024;
-/** Answers a replay carries `idempotent-replayed: true`; a new authorization `false`. */
-export const REPLAYED_HEADER = 'idempotent-replayed';
 
 export interface ProcessorAppOptions {
   service: ProcessorService;

@@ -23,13 +23,12 @@
  * is happening at the same time.
  */
 import { type Clock, randomIntBetween, SeededRandom, sleep, systemClock } from '@holdfast/domain';
+import type { Authorization, DeclineCode, ProcessorCounters, ProcessorStatsBody } from '@holdfast/processor-client';
 import { sha256Hex } from '@holdfast/protocol';
 import {
   AUTHORIZATION_ID_PATTERN,
-  type Authorization,
   type AuthorizationRequest,
   authorizationId,
-  type DeclineCode,
   parseAuthorizationRequest,
   parseIdempotencyKey,
   requestDifferences,
@@ -45,7 +44,7 @@ import {
   type ProcessorKnobs,
   parseConfigPatch,
 } from './knobs.js';
-import type { Decision, Page, ProcessorStorage, StoredAuthorization, StoredStats } from './storage.js';
+import type { Decision, Page, ProcessorStorage, StoredAuthorization } from './storage.js';
 
 export type AfterCommit = 'answer' | 'hang' | 'destroy';
 
@@ -59,19 +58,8 @@ export interface AuthorizeResult {
   afterCommit: AfterCommit;
 }
 
-/** What happened since this service started (not stored). */
-export interface ProcessorCounters {
-  created: number;
-  replayed: number;
-  keyReused: number;
-  outages: number;
-  timeoutsAfterCommit: number;
-}
-
-export interface ProcessorStats extends StoredStats {
-  seed: number;
-  sinceStart: ProcessorCounters;
-}
+/** What `GET /v1/stats` answers: the wire's ProcessorStatsBody. */
+export type ProcessorStats = ProcessorStatsBody;
 
 export interface ProcessorServiceOptions {
   storage: ProcessorStorage;

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ProcessorClient, ProcessorOutcomeUnknownError, ProcessorRefusedError } from './client.js';
+import { ProcessorClient, ProcessorOutcomeUnknownError, ProcessorRefusedError } from '@holdfast/processor-client';
 import { API_KEY_FILE, type RunningProcessorSim, type StartProcessorSimOptions, startProcessorSim } from './start.js';
 import { authRequest } from './testing/fixtures.js';
 

@@ -3,9 +3,9 @@
  * data directory, the service, the HTTP app, listening on a port.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '@holdfast/domain';
+import { loadOrCreateSecretFile } from '@holdfast/secret-file';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildProcessorApp } from './http.js';
 import type { CardProfile, ProcessorKnobs } from './knobs.js';
@@ -47,24 +47,10 @@ export interface RunningProcessorSim {
 
 /**
  * Reads the API key in `<dataDir>/api-key`, creating it (mode 0600) if
- * missing; written to a draft and hard-linked into place, so two processes
- * starting at once agree on one key.
+ * missing; two processes starting at once agree on one key.
  */
 export function loadOrCreateApiKey(dataDir: string): string {
-  const path = join(dataDir, API_KEY_FILE);
-  if (!existsSync(path)) {
-    mkdirSync(dataDir, { recursive: true });
-    const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(draft, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-    try {
-      linkSync(draft, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      rmSync(draft, { force: true });
-    }
-  }
-  return readFileSync(path, 'utf8').trim();
+  return loadOrCreateSecretFile(join(dataDir, API_KEY_FILE));
 }
 
 export async function startProcessorSim(options: StartProcessorSimOptions): Promise<RunningProcessorSim> {

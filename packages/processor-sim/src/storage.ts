@@ -12,9 +12,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Authorization, DeclineCode, StoredStats } from '@holdfast/processor-client';
 import { canonicalJson } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
-import type { Authorization, AuthorizationRequest, DeclineCode } from './authorization.js';
+import type { AuthorizationRequest } from './authorization.js';
 import type { CardProfile, CardState } from './knobs.js';
 
 export const SCHEMA_VERSION = 1;
@@ -84,20 +85,6 @@ export interface Page<T> {
   next: number | null;
 }
 
-export interface CurrencyTotals {
-  approved: { count: number; amount: number };
-  declined: { count: number; amount: number };
-}
-
-export interface StoredStats {
-  authorizations: number;
-  byStatus: Record<'approved' | 'declined', number>;
-  byDeclineCode: Partial<Record<DeclineCode, number>>;
-  totals: Record<string, CurrencyTotals>;
-  /** References (op ids) approved more than once under different keys: double charges. */
-  duplicateApprovedReferences: number;
-}
-
 export interface ProcessorStorageOptions {
   /** Database file, or ':memory:' for tests. */
   path: string;
@@ -107,7 +94,7 @@ export interface ProcessorStorageOptions {
 
 export class ProcessorStorage {
   readonly #db: Database.Database;
-  readonly #s: ReturnType<typeof prepare>;
+  readonly #statements: ReturnType<typeof prepare>;
 
   constructor(options: ProcessorStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -117,7 +104,7 @@ export class ProcessorStorage {
       this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       this.#db.pragma('busy_timeout = 5000');
       this.#migrate();
-      this.#s = prepare(this.#db);
+      this.#statements = prepare(this.#db);
     } catch (error) {
       this.#db.close();
       throw error;
@@ -150,7 +137,7 @@ export class ProcessorStorage {
   ): CommitOutcome {
     return this.#db
       .transaction((): CommitOutcome => {
-        const existing = this.#s.byKey.get(key) as Row | undefined;
+        const existing = this.#statements.byKey.get(key) as Row | undefined;
         if (existing) {
           const stored = toStored(existing);
           return { kind: stored.requestHash === requestHash ? 'replayed' : 'key_reused', stored };
@@ -158,7 +145,7 @@ export class ProcessorStorage {
         const decision = decide(this.card(request.card.token));
         const a = decision.authorization;
         const json = JSON.stringify(a);
-        const info = this.#s.insert.run({
+        const info = this.#statements.insert.run({
           id: a.id,
           key,
           hash: requestHash,
@@ -174,25 +161,25 @@ export class ProcessorStorage {
           createdAt: a.createdAt,
           json,
         });
-        if (a.status === 'approved') this.#s.charge.run(a.amount, decision.cardToken);
-        return { kind: 'created', stored: toStored(this.#s.bySeq.get(info.lastInsertRowid) as Row) };
+        if (a.status === 'approved') this.#statements.charge.run(a.amount, decision.cardToken);
+        return { kind: 'created', stored: toStored(this.#statements.bySeq.get(info.lastInsertRowid) as Row) };
       })
       .immediate();
   }
 
   findByKey(key: string): StoredAuthorization | null {
-    const row = this.#s.byKey.get(key) as Row | undefined;
+    const row = this.#statements.byKey.get(key) as Row | undefined;
     return row ? toStored(row) : null;
   }
 
   findById(id: string): StoredAuthorization | null {
-    const row = this.#s.byId.get(id) as Row | undefined;
+    const row = this.#statements.byId.get(id) as Row | undefined;
     return row ? toStored(row) : null;
   }
 
   /** Authorizations in creation order after `after` (a seq; 0 from the start). */
   list(after: number, limit: number): Page<StoredAuthorization> {
-    const items = (this.#s.page.all(after, limit) as Row[]).map(toStored);
+    const items = (this.#statements.page.all(after, limit) as Row[]).map(toStored);
     return { items, next: items.length === limit ? (items[items.length - 1]?.seq ?? null) : null };
   }
 
@@ -202,9 +189,9 @@ export class ProcessorStorage {
       byStatus: { approved: 0, declined: 0 },
       byDeclineCode: {},
       totals: {},
-      duplicateApprovedReferences: Number(this.#s.duplicateReferences.pluck().get()),
+      duplicateApprovedReferences: Number(this.#statements.duplicateReferences.pluck().get()),
     };
-    for (const r of this.#s.groups.all() as Row[]) {
+    for (const r of this.#statements.groups.all() as Row[]) {
       const count = Number(r.n);
       const amount = Number(r.total);
       const status = r.status as 'approved' | 'declined';
@@ -224,7 +211,7 @@ export class ProcessorStorage {
   }
 
   card(token: string): CardState | null {
-    const row = this.#s.card.get(token) as Row | undefined;
+    const row = this.#statements.card.get(token) as Row | undefined;
     if (!row) return null;
     return {
       token,
@@ -245,7 +232,7 @@ export class ProcessorStorage {
       .transaction(() => {
         const current = this.card(token);
         if (current && options.onlyIfNew) return;
-        this.#s.upsertCard.run({
+        this.#statements.upsertCard.run({
           token,
           balance: profile.balance !== undefined ? profile.balance : (current?.balance ?? null),
           blocked: (profile.blocked ?? current?.blocked ?? false) ? 1 : 0,
@@ -256,7 +243,7 @@ export class ProcessorStorage {
   }
 
   ping(): void {
-    this.#s.ping.get();
+    this.#statements.ping.get();
   }
 
   close(): void {

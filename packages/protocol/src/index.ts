@@ -2,12 +2,15 @@
  * @holdfast/protocol — the wire protocol shared by terminals and servers:
  * the op envelope and its kinds, canonical JSON and hashing, Ed25519
  * signatures, UUIDv7, money, schemas for untrusted input, result and error
- * codes, and the signed risk policy for offline authorization. No I/O.
+ * codes, the signed risk policy for offline authorization, and the JSON
+ * request every HTTP client shares (`fetchJson`, through the `fetch` it is
+ * given). No other I/O.
  */
 export * from './bet.js';
 export * from './canonical-json.js';
 export * from './chain-builder.js';
 export * from './errors.js';
+export * from './fetch-json.js';
 export * from './hash.js';
 export * from './money.js';
 export * from './online.js';

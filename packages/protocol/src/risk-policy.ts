@@ -115,7 +115,7 @@ export interface SignedPolicy {
   sig: string;
 }
 
-/** Merchant, location, event and key ids (REF_PATTERN, defined with the wire messages that carry them too). */
+/** Merchant, location, event and key ids (REF_PATTERN, in wire-strings.ts with the other wire strings). */
 const ref = refString;
 const amount = () => s.int({ min: 0, max: MAX_AMOUNT });
 const count = () => s.int({ min: 0, max: MAX_OFFLINE_COUNT });

@@ -81,7 +81,6 @@ export {
 } from './risk-policies.js';
 export {
   DATABASE_FILE,
-  loadOrCreateOperatorToken,
   loadOrCreateOperatorTokenFile,
   OPERATOR_TOKEN_FILE,
   openStorage,

@@ -4,11 +4,11 @@
  * HTTP app, listening on a port.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { type Clock, type Random, systemClock } from '@holdfast/domain';
-import { ProcessorClient } from '@holdfast/processor-sim/client';
+import { ProcessorClient } from '@holdfast/processor-client';
+import { loadOrCreateSecretFile } from '@holdfast/secret-file';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS } from './authorize/online-authorizer.js';
 import { Forwarder, type ProcessorLike } from './forwarding/forwarder.js';
@@ -84,31 +84,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Reads the operator token kept in the data directory, creating it (mode 0600) on first start. */
-export function loadOrCreateOperatorToken(dataDir: string): string {
-  return loadOrCreateOperatorTokenFile(join(dataDir, OPERATOR_TOKEN_FILE));
-}
-
 /**
- * Reads the operator token in `path`, creating it (mode 0600) if missing.
- * Several processes may start at once on one file: the token is written to
- * a private draft and hard-linked into place, so exactly one draft wins and
- * nobody reads a half-written file.
+ * Reads the operator token in `path`, creating it (mode 0600) if missing;
+ * several processes starting at once on one file agree on one token.
  */
 export function loadOrCreateOperatorTokenFile(path: string): string {
-  if (!existsSync(path)) {
-    mkdirSync(dirname(path), { recursive: true });
-    const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(draft, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-    try {
-      linkSync(draft, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      rmSync(draft, { force: true });
-    }
-  }
-  return readFileSync(path, 'utf8').trim();
+  return loadOrCreateSecretFile(path);
 }
 
 /**

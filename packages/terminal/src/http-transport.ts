@@ -5,24 +5,26 @@
  * unknown); every readable non-2xx answer becomes `{ ok: false, error }`.
  * A proxy's HTML error page is unreadable, hence unknown, hence retried.
  *
- * Request timeouts use `AbortSignal.timeout`, which runs on real time: this
- * is the production transport. Simulations use in-process transports driven
+ * The request itself is @holdfast/protocol's `fetchJson` (shared with the
+ * processor client). Its timeouts use `AbortSignal.timeout`, which runs on
+ * real time: this is the production transport. Simulations use in-process transports driven
  * by a virtual clock instead.
  */
-import type {
-  AuthorizeRequest,
-  AuthorizeResponse,
-  Batch,
-  EnrollRequest,
-  EnrollResponse,
-  FeedRequest,
-  FeedResponse,
-  IngestResponse,
-  OpQuery,
-  OpQueryResponse,
-  PolicyRequest,
-  PolicyResponse,
-  WireError,
+import {
+  type AuthorizeRequest,
+  type AuthorizeResponse,
+  type Batch,
+  type EnrollRequest,
+  type EnrollResponse,
+  type FeedRequest,
+  type FeedResponse,
+  fetchJson,
+  type IngestResponse,
+  type OpQuery,
+  type OpQueryResponse,
+  type PolicyRequest,
+  type PolicyResponse,
+  type WireError,
 } from '@holdfast/protocol';
 import { TransportError } from './errors.js';
 import type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
@@ -109,57 +111,39 @@ export class HttpTransport implements Transport {
     valid: Validator,
     extraHeaders: Readonly<Record<string, string>> | null = null,
   ): Promise<TransportResult<T>> {
-    const url = `${this.#base}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json', ...this.#headers, ...extraHeaders };
-    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
+    const what = `${method} ${path}`;
+    const result = await fetchJson(this.#fetch, {
+      method,
+      url: `${this.#base}${path}`,
+      headers: { ...this.#headers, ...extraHeaders },
+      body,
+      timeoutMs,
+    });
+    switch (result.kind) {
+      case 'timeout':
+        throw new TransportError('timeout', `${what}: no answer in time`, { cause: result.cause });
+      case 'network':
+        throw new TransportError('network', `${what}: ${result.message}`, { cause: result.cause });
+      case 'not_json':
+        throw new TransportError('bad_response', `${what}: HTTP ${result.status} body is not JSON`, {
+          cause: result.cause,
+        });
     }
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.#fetch(url, init);
-      text = await response.text();
-    } catch (error) {
-      throw failure(error, `${method} ${path}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new TransportError('bad_response', `${method} ${path}: HTTP ${response.status} body is not JSON`, {
-        cause: error,
-      });
-    }
-    if (response.ok) {
+    const { status, headers, json } = result;
+    if (result.ok) {
       if (!isObject(json) || !valid(json)) {
-        throw new TransportError(
-          'bad_response',
-          `${method} ${path}: HTTP ${response.status} body lacks expected fields`,
-        );
+        throw new TransportError('bad_response', `${what}: HTTP ${status} body lacks expected fields`);
       }
-      return { ok: true, status: response.status, body: json as T };
+      return { ok: true, status, body: json as T };
     }
     const error = wireError(json);
     if (!error) {
-      throw new TransportError('bad_response', `${method} ${path}: HTTP ${response.status} body is not an error`);
+      throw new TransportError('bad_response', `${what}: HTTP ${status} body is not an error`);
     }
     // The body's retryAfterMs is the server's precise figure (the header is it rounded up to seconds).
-    const retryAfterMs = error.retryAfterMs ?? parseRetryAfter(response.headers.get('retry-after'));
-    return retryAfterMs === undefined
-      ? { ok: false, status: response.status, error }
-      : { ok: false, status: response.status, error, retryAfterMs };
+    const retryAfterMs = error.retryAfterMs ?? parseRetryAfter(headers.get('retry-after'));
+    return retryAfterMs === undefined ? { ok: false, status, error } : { ok: false, status, error, retryAfterMs };
   }
-}
-
-function failure(error: unknown, what: string): TransportError {
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return new TransportError('timeout', `${what}: no answer in time`, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new TransportError('network', `${what}: ${message}`, { cause: error });
 }
 
 function wireError(json: unknown): WireError | null {

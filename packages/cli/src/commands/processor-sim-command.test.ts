@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ProcessorClient } from '@holdfast/processor-sim/client';
+import { ProcessorClient } from '@holdfast/processor-client';
 import { CliProcess } from '../cli-process.js';
 import { latencyFlag } from './processor-sim-command.js';
 

@@ -3,30 +3,13 @@
  * overrides, a service on an in-memory database, and a manual clock.
  */
 import type { Clock, TimerHandle } from '@holdfast/domain';
-import type { AuthorizationRequestBody } from '../authorization.js';
 import type { ProcessorKnobs } from '../knobs.js';
 import { ProcessorService, type ProcessorServiceOptions } from '../processor-service.js';
 import { ProcessorStorage } from '../storage.js';
 
-export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
+export { authRequest } from '@holdfast/processor-client/testing';
 
-/** A valid authorization request; `overrides` replace top-level fields, `card` merges. */
-export function authRequest(
-  overrides: Omit<Partial<AuthorizationRequestBody>, 'card'> & {
-    card?: Partial<AuthorizationRequestBody['card']>;
-  } = {},
-): AuthorizationRequestBody {
-  const { card, ...rest } = overrides;
-  return {
-    merchant: 'venue-1',
-    amount: 1250,
-    currency: 'EUR',
-    card: { token: 'tok_visa_4242', brand: 'visa', last4: '4242', ...card },
-    capture: true,
-    reference: '01900000-0000-7000-8000-000000000001',
-    ...rest,
-  };
-}
+export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 
 /**
  * The real clock with timers that keep the process alive: systemClock's are

@@ -21,7 +21,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '@holdfast/domain';
-import { ProcessorOutcomeUnknownError, ProcessorRefusedError } from '@holdfast/processor-sim/client';
+import { ProcessorOutcomeUnknownError, ProcessorRefusedError } from '@holdfast/processor-client';
 import {
   type AuthorizeRequest,
   type AuthorizeResponse,
@@ -55,10 +55,10 @@ export interface OnlineAuthorizerOptions {
 }
 
 export class OnlineAuthorizer {
-  readonly #o: OnlineAuthorizerOptions;
+  readonly #options: OnlineAuthorizerOptions;
 
   constructor(options: OnlineAuthorizerOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   async authorize(body: unknown): Promise<AuthorizeResponse> {
@@ -69,16 +69,16 @@ export class OnlineAuthorizer {
       if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
       throw error;
     }
-    const device = await this.#o.activeDevice(request.device);
+    const device = await this.#options.activeDevice(request.device);
     const message = authorizeMessage(request.device, request.opId, request.at, request.request);
-    if (!verifyMessage(message, request.sig, this.#o.keyOf(device))) {
+    if (!verifyMessage(message, request.sig, this.#options.keyOf(device))) {
       throw new ProtocolError(
         'bad_signature',
         `authorization signature does not verify with device ${request.device}'s key`,
         { field: 'sig' },
       );
     }
-    const now = this.#o.clock.now();
+    const now = this.#options.clock.now();
     const r = request.request;
     const pending: AuthorizationRecord = {
       opId: request.opId,
@@ -87,7 +87,7 @@ export class OnlineAuthorizer {
       requestHash: onlineRequestHash(r),
       request: r,
       status: 'pending',
-      authorizationId: this.#o.newId(),
+      authorizationId: this.#options.newId(),
       reason: null,
       message: null,
       amount: r.kind === 'card' ? r.amount : r.stake,
@@ -98,13 +98,13 @@ export class OnlineAuthorizer {
       decidedAt: null,
     };
     if (r.kind === 'ticket') {
-      const slot = await this.#o.storage.authorizeTicket(pending, now);
+      const slot = await this.#options.storage.authorizeTicket(pending, now);
       return this.#answer(this.#same(slot.record, pending), !slot.created);
     }
-    if (!this.#o.processor) {
+    if (!this.#options.processor) {
       throw new ProtocolError('online_unavailable', 'this server has no card processor configured');
     }
-    const slot = await this.#o.storage.beginAuthorization(pending);
+    const slot = await this.#options.storage.beginAuthorization(pending);
     const stored = this.#same(slot.record, pending);
     if (stored.status !== 'pending') return this.#answer(stored, true);
     const decided = await this.#charge(stored, device, r as CardAuthorization, !slot.created);
@@ -128,8 +128,8 @@ export class OnlineAuthorizer {
     card: CardAuthorization,
     retry: boolean,
   ): Promise<AuthorizationRecord> {
-    const processor = this.#o.processor as ProcessorLike;
-    const timeoutMs = this.#o.processorTimeoutMs ?? DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS;
+    const processor = this.#options.processor as ProcessorLike;
+    const timeoutMs = this.#options.processorTimeoutMs ?? DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS;
     const key = idempotencyKeyOf({ opId: pending.opId, tenderIndex: 0 });
     try {
       let authorization = retry ? await processor.findByKey(key, timeoutMs) : null;
@@ -149,12 +149,12 @@ export class OnlineAuthorizer {
         )
       ).authorization;
       const declined = authorization.status === 'declined';
-      const finished = await this.#o.storage.finishAuthorization(pending.opId, {
+      const finished = await this.#options.storage.finishAuthorization(pending.opId, {
         status: authorization.status,
         reason: declined ? (authorization.declineCode ?? 'declined') : null,
         message: declined ? `the processor declined the card (${authorization.declineCode ?? 'no code'})` : null,
         processorId: authorization.id,
-        decidedAt: this.#o.clock.now(),
+        decidedAt: this.#options.clock.now(),
       });
       return finished ?? pending;
     } catch (error) {
@@ -163,12 +163,12 @@ export class OnlineAuthorizer {
       if (error instanceof ProcessorRefusedError) {
         // The processor refused the request itself (nothing was charged) and will refuse it again: final.
         return (
-          (await this.#o.storage.finishAuthorization(pending.opId, {
+          (await this.#options.storage.finishAuthorization(pending.opId, {
             status: 'declined',
             reason: 'processor_refused',
             message: error.message,
             processorId: null,
-            decidedAt: this.#o.clock.now(),
+            decidedAt: this.#options.clock.now(),
           })) ?? pending
         );
       }
@@ -182,7 +182,7 @@ export class OnlineAuthorizer {
       kind: a.kind,
       status: a.status,
       replayed,
-      serverTime: this.#o.clock.now(),
+      serverTime: this.#options.clock.now(),
     };
     if (a.status === 'approved') out.authorizationId = a.authorizationId;
     if (a.status === 'declined') {

@@ -29,19 +29,21 @@
  */
 import {
   backoffBaseMs,
-  bugActive,
   type Clock,
   cryptoRandom,
+  type InjectedBugs,
+  NO_INJECTED_BUGS,
   type Random,
   type TimerHandle,
   validateBackoffSchedule,
 } from '@holdfast/domain';
-import type { Authorization, AuthorizationRequestBody } from '@holdfast/processor-sim';
 import {
+  type Authorization,
+  type AuthorizationRequestBody,
   type AuthorizeAnswer,
   ProcessorOutcomeUnknownError,
   ProcessorRefusedError,
-} from '@holdfast/processor-sim/client';
+} from '@holdfast/processor-client';
 import { uuidv7 } from '@holdfast/protocol';
 import type { ClaimedOfflinePayment } from '../model/offline-payment.js';
 import type { Storage } from '../storage/storage.js';
@@ -117,6 +119,8 @@ export interface ForwarderOptions {
   deadlineWarnFraction?: number;
   /** Deadline exceptions raised per round at most (default 500; the rest come next round). */
   deadlineBatch?: number;
+  /** Deliberate bugs switched on (the simulator's bug-injection runs only; default none). */
+  bugs?: InjectedBugs;
 }
 
 export type ForwardEvent =
@@ -144,7 +148,8 @@ export function idempotencyKeyOf(p: { opId: string; tenderIndex: number }): stri
 }
 
 export class Forwarder {
-  readonly #o: Readonly<ForwarderOptions>;
+  readonly #options: Readonly<ForwarderOptions>;
+  readonly #bugs: InjectedBugs;
   readonly #deadline: { deadlineMs: number; warnAfterMs: number };
   readonly #random: Random;
   readonly #backoff: readonly number[];
@@ -153,7 +158,8 @@ export class Forwarder {
   #stopped = true;
 
   constructor(options: ForwarderOptions) {
-    this.#o = Object.freeze({ ...options });
+    this.#options = Object.freeze({ ...options });
+    this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#deadline = deadlineSettings(
       options.deadlineHours ?? DEFAULT_FORWARD_DEADLINE_HOURS,
       options.deadlineWarnFraction ?? DEFAULT_DEADLINE_WARN_FRACTION,
@@ -179,12 +185,12 @@ export class Forwarder {
       this.#timer = null;
       if (this.#stopped) return;
       this.runOnce()
-        .catch((error: unknown) => this.#o.onEvent?.({ kind: 'round_failed', error: String(error) }))
+        .catch((error: unknown) => this.#options.onEvent?.({ kind: 'round_failed', error: String(error) }))
         .finally(() => {
-          if (!this.#stopped) this.#timer = this.#o.clock.setTimer(intervalMs, tick);
+          if (!this.#stopped) this.#timer = this.#options.clock.setTimer(intervalMs, tick);
         });
     };
-    this.#timer = this.#o.clock.setTimer(0, tick);
+    this.#timer = this.#options.clock.setTimer(0, tick);
   }
 
   /** Stops scheduling rounds and waits for the one in flight. */
@@ -196,10 +202,10 @@ export class Forwarder {
   }
 
   async #round(): Promise<RoundSummary> {
-    const { storage, clock, owner, batchSize, leaseMs } = this.#o;
+    const { storage, clock, owner, batchSize, leaseMs } = this.#options;
     // A failing sweep must not stop payments from being forwarded: reported, and tried again next round.
     const deadlineExceptions = await this.#sweepDeadlines().catch((error: unknown) => {
-      this.#o.onEvent?.({ kind: 'round_failed', error: `deadline sweep: ${String(error)}` });
+      this.#options.onEvent?.({ kind: 'round_failed', error: `deadline sweep: ${String(error)}` });
       return 0;
     });
     const claimed = await storage.claimOfflinePayments(owner, batchSize, clock.now(), leaseMs);
@@ -235,7 +241,7 @@ export class Forwarder {
         // False: settled, refused or taken over by another process meanwhile; nothing to report.
         if (!refusedNow) continue;
         summary.refused++;
-        this.#o.onEvent?.({
+        this.#options.onEvent?.({
           kind: 'refused',
           opId: p.opId,
           tenderIndex: p.tenderIndex,
@@ -256,7 +262,7 @@ export class Forwarder {
           nextAttemptAt,
           error: answer,
         });
-        this.#o.onEvent?.({
+        this.#options.onEvent?.({
           kind: 'unsettled',
           opId: p.opId,
           tenderIndex: p.tenderIndex,
@@ -280,7 +286,7 @@ export class Forwarder {
         exceptionId: uuidv7(at, this.#random.bytes(10)),
       });
       summary[authorization.status]++;
-      this.#o.onEvent?.({
+      this.#options.onEvent?.({
         kind: 'settled',
         opId: p.opId,
         tenderIndex: p.tenderIndex,
@@ -296,14 +302,14 @@ export class Forwarder {
    * unique, so processes sweeping at once store one). Claims nothing.
    */
   async #sweepDeadlines(): Promise<number> {
-    const { storage, clock } = this.#o;
+    const { storage, clock } = this.#options;
     const now = clock.now();
     const { deadlineMs, warnAfterMs } = this.#deadline;
     const candidates = await storage.listDeadlineCandidates({
       now,
       deadlineMs,
       warnAfterMs,
-      limit: this.#o.deadlineBatch ?? 500,
+      limit: this.#options.deadlineBatch ?? 500,
     });
     if (candidates.length === 0) return 0;
     const raised = await storage.raiseDeadlineExceptions(
@@ -314,7 +320,12 @@ export class Forwarder {
       })),
     );
     for (const c of candidates) {
-      this.#o.onEvent?.({ kind: 'deadline', opId: c.payment.opId, tenderIndex: c.payment.tenderIndex, stage: c.stage });
+      this.#options.onEvent?.({
+        kind: 'deadline',
+        opId: c.payment.opId,
+        tenderIndex: c.payment.tenderIndex,
+        stage: c.stage,
+      });
     }
     return raised;
   }
@@ -323,7 +334,7 @@ export class Forwarder {
   async #forward(
     p: ClaimedOfflinePayment,
   ): Promise<{ authorization: Authorization; recovered: boolean } | ProcessorRefusedError | string> {
-    const { processor, timeoutMs } = this.#o;
+    const { processor, timeoutMs } = this.#options;
     const key = idempotencyKeyOf(p);
     const request: AuthorizationRequestBody = {
       merchant: p.merchant ?? UNPLACED_MERCHANT,
@@ -340,9 +351,9 @@ export class Forwarder {
       if (error instanceof ProcessorRefusedError)
         return isPermanentRefusal(error) ? error : `refused: ${error.message}`;
       if (!(error instanceof ProcessorOutcomeUnknownError)) return `error: ${String(error)}`;
-      if (bugActive('forward-fresh-key')) {
+      if (this.#bugs.has('forward-fresh-key')) {
         // Deliberate bug (bug-injection processes only): a second charge under a new key.
-        const fresh = `${key}-retry-${this.#o.clock.now()}`;
+        const fresh = `${key}-retry-${this.#options.clock.now()}`;
         try {
           return {
             authorization: (await processor.authorize(fresh, request, timeoutMs)).authorization,

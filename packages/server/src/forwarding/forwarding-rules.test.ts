@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeededRandom } from '@holdfast/domain';
-import { ProcessorRefusedError } from '@holdfast/processor-sim/client';
+import { ProcessorRefusedError } from '@holdfast/processor-client';
 import fc from 'fast-check';
 import { FORWARD_BACKOFF_SECONDS, isPermanentRefusal, retryDelayMs } from './forwarder.js';
 import { deadlineBase, deadlineSettings, forwardingDeadlineKey, HOUR_MS } from './forwarding-deadline.js';

@@ -7,13 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type ListedAuthorization,
-  ProcessorClient,
-  type RunningProcessorSim,
-  type StartProcessorSimOptions,
-  startProcessorSim,
-} from '@holdfast/processor-sim';
+import { type ListedAuthorization, ProcessorClient } from '@holdfast/processor-client';
+import { type RunningProcessorSim, type StartProcessorSimOptions, startProcessorSim } from '@holdfast/processor-sim';
 import { idempotencyKeyOf } from '../forwarding/forwarder.js';
 import type { Storage } from '../storage/storage.js';
 

@@ -15,7 +15,7 @@ import {
   type AuthorizationRequestBody,
   ProcessorOutcomeUnknownError,
   ProcessorRefusedError,
-} from '@holdfast/processor-sim';
+} from '@holdfast/processor-client';
 import { VirtualClock } from '../virtual-clock.js';
 import { CardPool } from './card-pool.js';
 import { SimProcessor, type SimProcessorOptions } from './sim-processor.js';

@@ -21,16 +21,18 @@ import type { Clock } from '@holdfast/domain';
 import {
   type Authorization,
   type AuthorizationRequestBody,
-  type AuthorizeResult,
-  type CardProfile,
+  type AuthorizeAnswer,
   PROCESSOR_ERROR_CODES,
   ProcessorOutcomeUnknownError,
   ProcessorRefusedError,
+} from '@holdfast/processor-client';
+import {
+  type AuthorizeResult,
+  type CardProfile,
   ProcessorService,
   ProcessorStorage,
   toProcessorWireError,
 } from '@holdfast/processor-sim';
-import type { AuthorizeAnswer } from '@holdfast/processor-sim/client';
 import type { ProcessorLike } from '@holdfast/server';
 import type { VirtualClock } from '../virtual-clock.js';
 

@@ -11,7 +11,7 @@
  * (the connection is dropped), which OFF survives; only an OS crash would
  * need FULL, and the terminal journals are the ones that model power loss.
  */
-import type { SeededRandom } from '@holdfast/domain';
+import { bugActive, INJECTABLE_BUGS, type InjectableBug, injectedBugs, type SeededRandom } from '@holdfast/domain';
 import {
   type ForwardEvent,
   Forwarder,
@@ -158,6 +158,8 @@ export class SimServer {
           leaseMs: f.options.leaseMs,
           timeoutMs: f.options.timeoutMs,
           onEvent: (event) => f.onEvent(event, incarnation),
+          // The world's deliberate bugs (switched on by runScenario before the world starts).
+          bugs: injectedBugs(Object.keys(INJECTABLE_BUGS).filter((bug) => bugActive(bug as InjectableBug))),
         })
       : null;
   }

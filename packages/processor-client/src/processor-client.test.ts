@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProcessorClient, ProcessorOutcomeUnknownError, ProcessorRefusedError } from './client.js';
-import { authRequest } from './testing/fixtures.js';
+import { ProcessorOutcomeUnknownError, ProcessorRefusedError } from './errors.js';
+import { ProcessorClient } from './processor-client.js';
+import { authRequest } from './testing/auth-request.js';
 
 function clientAnswering(status: number, body: string, headers: Record<string, string> = {}) {
   const seen: { url: string; init: RequestInit }[] = [];

@@ -6,77 +6,45 @@
  * record one twice.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
-import { ProcessorClient, type RunningProcessorSim, startProcessorSim } from '@holdfast/processor-sim';
+import { ProcessorClient } from '@holdfast/processor-client';
 import type { BetSelection } from '@holdfast/protocol';
-import { type RunningServer, startServer } from '@holdfast/server';
 import {
   type CrashPoint,
   FaultyTransport,
-  HttpTransport,
   NeedsOnlineError,
   SimulatedCrashError,
-  Terminal,
+  type Terminal,
 } from '@holdfast/terminal';
+import { E2eWorld } from './e2e-fixture.js';
 
-const OPERATOR = 'online-authorization-operator-token-0123456789';
 const SEL: BetSelection[] = [{ event: 'mx-2026-ame-gua', market: 'match_result', selection: 'home', odds: 250 }];
 
-interface World {
-  dir: string;
-  server: RunningServer;
-  sim: RunningProcessorSim;
-  processor: ProcessorClient;
-  admin<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
-  token(): Promise<string>;
-}
-
-async function world(): Promise<World> {
-  const dir = mkdtempSync(join(tmpdir(), 'holdfast-online-'));
-  const sim = await startProcessorSim({ dataDir: join(dir, 'processor'), seed: 3, timeoutMode: 'destroy' });
-  const server = await startServer({
-    dataDir: join(dir, 'server'),
-    port: 0,
-    logger: false,
-    operatorToken: OPERATOR,
+/** A server whose online authorizer charges cards at a processor simulator, with betting limits set. */
+async function world(): Promise<E2eWorld> {
+  const w = await E2eWorld.start('online', {
+    processor: { seed: 3, timeoutMode: 'destroy' },
     // Forwarding rounds are not under test here: a long interval keeps them out of the way.
-    processor: { url: sim.url, apiKey: sim.apiKey, intervalMs: 3_600_000, onlineTimeoutMs: 2_000 },
+    forwarding: { intervalMs: 3_600_000, onlineTimeoutMs: 2_000 },
   });
-  const admin = async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${OPERATOR}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await res.json()) as T;
-    assert.equal(res.status, 200, JSON.stringify(json));
-    return json;
-  };
-  await admin('PUT', '/v1/admin/betting', {
+  await w.admin('PUT', '/v1/admin/betting', {
     limits: [
       { currency: 'MXN', minStake: 100, maxStake: 100_000, maxPayout: 1_000_000, selectionLiabilityCap: 20_000 },
     ],
     suspended: { events: [], markets: [] },
   });
-  return {
-    dir,
-    server,
-    sim,
-    processor: new ProcessorClient(sim.url, { apiKey: sim.apiKey }),
-    admin,
-    async token() {
-      const { token } = await admin<{ token: string }>('POST', '/v1/admin/enrollment-tokens', { merchant: 'acme' });
-      return token;
-    },
-  };
+  return w;
 }
+
+/** A client of the world's processor, to read its records. */
+function processorClient(w: E2eWorld): ProcessorClient {
+  assert.ok(w.processor);
+  return new ProcessorClient(w.processor.url, { apiKey: w.processor.apiKey });
+}
+
+/** A one-time enrollment token placing the device at merchant acme. */
+const enrollmentToken = (w: E2eWorld) => w.enrollmentToken({ merchant: 'acme' });
 
 interface Till {
   terminal: Terminal;
@@ -84,10 +52,9 @@ interface Till {
   reopen(crashHook?: (point: CrashPoint) => boolean): Till;
 }
 
-function openTill(w: World, name: string, crashHook?: (point: CrashPoint) => boolean): Till {
-  const transport = new FaultyTransport(new HttpTransport(w.server.url), { clock: systemClock });
-  const terminal = Terminal.open({
-    dataDir: join(w.dir, name),
+function openTill(w: E2eWorld, name: string, crashHook?: (point: CrashPoint) => boolean): Till {
+  const transport = new FaultyTransport(w.httpTransport(), { clock: systemClock });
+  const terminal = w.openTerminal(name, {
     transport,
     autoSync: false,
     idlePingMs: 0,
@@ -104,34 +71,32 @@ function openTill(w: World, name: string, crashHook?: (point: CrashPoint) => boo
   };
 }
 
-async function enrolledTill(w: World, name: string): Promise<Till> {
+async function enrolledTill(w: E2eWorld, name: string): Promise<Till> {
   const till = openTill(w, name);
-  await till.terminal.enroll(await w.token());
+  await till.terminal.enroll(await enrollmentToken(w));
   till.terminal.openShift({ clerk: 'ana', currency: 'MXN', openingFloat: 0 });
   return till;
 }
 
 const ticketOps = (t: Terminal) => t.ops({ limit: 1000 }).filter((e) => e.kind === 'ticket.issued');
 
-async function liability(w: World): Promise<{ liability: number; tickets: number }[]> {
+async function liability(w: E2eWorld): Promise<{ liability: number; tickets: number }[]> {
   const status = await w.admin<{ liabilities: { liability: number; tickets: number }[] }>('GET', '/v1/admin/betting');
   return status.liabilities.map((l) => ({ liability: l.liability, tickets: l.tickets }));
 }
 
-async function serverExceptions(w: World, type: string) {
+async function serverExceptions(w: E2eWorld, type: string) {
   const page = await w.admin<{ items: { type: string; opId: string }[] }>('GET', '/v1/admin/exceptions?limit=1000');
   return page.items.filter((x) => x.type === type);
 }
 
 describe('online-required ops over real HTTP', () => {
-  let w: World;
+  let w: E2eWorld;
   before(async () => {
     w = await world();
   });
   after(async () => {
-    await w.server.close();
-    await w.sim.close();
-    rmSync(w.dir, { recursive: true, force: true });
+    await w?.close();
   });
 
   it('a ticket approved by the server is recorded with that op id, printable, and verified at ingest', async () => {
@@ -309,7 +274,7 @@ describe('online-required ops over real HTTP', () => {
 
   it('online card: a sale the offline policy refuses is authorized through the processor, charged once, not forwarded', async () => {
     const till = openTill(w, 'till-card');
-    await till.terminal.enroll(await w.token());
+    await till.terminal.enroll(await enrollmentToken(w));
     const t = till.terminal;
     t.openShift({ clerk: 'ana', currency: 'MXN', openingFloat: 0 });
     const sale = {
@@ -331,7 +296,7 @@ describe('online-required ops over real HTTP', () => {
     assert.equal(t.currentShift()?.sales, 1);
     await t.syncNow();
     assert.equal(t.opState(first.opId), 'confirmed');
-    const charged = (await w.processor.listAll()).filter((l) => l.authorization.reference === first.opId);
+    const charged = (await processorClient(w).listAll()).filter((l) => l.authorization.reference === first.opId);
     assert.deepEqual(
       charged.map((l) => [l.idempotencyKey, l.authorization.status, l.authorization.offline]),
       [[`holdfast-op-${first.opId}`, 'approved', false]],

@@ -8,71 +8,25 @@
  * decline, the op needs attention, and its offline exposure is released.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startProcessorSim } from '@holdfast/processor-sim';
-import type { PolicyDraft } from '@holdfast/protocol';
-import { startServer } from '@holdfast/server';
-import { HttpTransport, type PostAuthDecline, Terminal } from '@holdfast/terminal';
+import type { PostAuthDecline, Terminal } from '@holdfast/terminal';
+import { cardPolicyDraft, E2eWorld } from './e2e-fixture.js';
 
-const OPERATOR = 'post-auth-decline-feed-operator-token-0123456789';
 const BLOCKED = 'tok_blocked_0001';
 const GOOD = 'tok_good_00000001';
 
 describe('post-authorization decline through the device feed, over real HTTP', () => {
   it('forwarded, declined by the processor, shown on the terminal with its exposure released', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holdfast-feed-decline-'));
-    const processor = await startProcessorSim({
-      dataDir: join(dir, 'processor'),
-      seed: 11,
-      synchronous: 'OFF',
-      cards: { [BLOCKED]: { blocked: true } },
-    });
-    const server = await startServer({
-      dataDir: join(dir, 'server'),
-      port: 0,
-      logger: false,
-      operatorToken: OPERATOR,
-      processor: { url: processor.url, apiKey: processor.apiKey, intervalMs: 20 },
+    const w = await E2eWorld.start('feed-decline', {
+      processor: { seed: 11, synchronous: 'OFF', cards: { [BLOCKED]: { blocked: true } } },
+      forwarding: { intervalMs: 20 },
     });
     let terminal: Terminal | null = null;
     try {
-      const admin = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-        const res = await fetch(`${server.url}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${OPERATOR}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const json = (await res.json()) as Record<string, unknown>;
-        assert.equal(res.status, 200, JSON.stringify(json));
-        return json;
-      };
-      const draft: PolicyDraft = {
-        scope: { merchant: 'acme', location: 'north', event: null, devices: null },
-        currency: 'EUR',
-        expiresAt: Date.now() + 86_400_000,
-        offline: {
-          maxOfflineMs: 3_600_000,
-          device: { maxAmount: 10_000, maxCount: 10 },
-          tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
-        },
-        online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
-      };
-      await admin('POST', '/v1/admin/policies', draft);
-      const { token } = (await admin('POST', '/v1/admin/enrollment-tokens', {
-        merchant: 'acme',
-        location: 'north',
-        event: null,
-      })) as { token: string };
+      await w.admin('POST', '/v1/admin/policies', cardPolicyDraft());
+      const token = await w.enrollmentToken({ merchant: 'acme', location: 'north', event: null });
 
-      terminal = Terminal.open({
-        dataDir: join(dir, 'till'),
-        transport: new HttpTransport(server.url),
+      terminal = w.openTerminal('till', {
         autoSync: false,
         idlePingMs: 0,
         offlineCardPolicy: 'enforce',
@@ -112,13 +66,10 @@ describe('post-authorization decline through the device feed, over real HTTP', (
       assert.deepEqual(declines, terminal.postAuthDeclines(), 'emitted once');
       assert.equal(terminal.opState(bad.id), 'needs_attention');
       assert.equal(terminal.opState(good.id), 'confirmed');
-      const exceptions = (await admin('GET', '/v1/admin/exceptions')) as { items: { type: string; opId: string }[] };
+      const exceptions = (await w.admin('GET', '/v1/admin/exceptions')) as { items: { type: string; opId: string }[] };
       assert.ok(exceptions.items.some((x) => x.type === 'post_auth_decline' && x.opId === bad.id));
     } finally {
-      await terminal?.close();
-      await server.close();
-      await processor.close();
-      rmSync(dir, { recursive: true, force: true });
+      await w.close();
     }
   });
 });

@@ -5,60 +5,26 @@
  * is back the server's exposure report holds that sale.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
-import { type PolicyDraft, policyRef } from '@holdfast/protocol';
-import { type ExposureAnswer, startServer } from '@holdfast/server';
-import { FaultyTransport, HttpTransport, NeedsOnlineError, Terminal } from '@holdfast/terminal';
-
-const OPERATOR = 'offline-card-policy-operator-token-0123456789';
+import { policyRef } from '@holdfast/protocol';
+import type { ExposureAnswer } from '@holdfast/server';
+import { FaultyTransport, NeedsOnlineError, type Terminal } from '@holdfast/terminal';
+import { cardPolicyDraft, E2eWorld } from './e2e-fixture.js';
 
 describe('offline card policy over real HTTP', () => {
   it('enroll, refresh the policy, approve a card sale offline, sync: the server counts it in actual exposure', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holdfast-card-policy-'));
-    const server = await startServer({ dataDir: join(dir, 'server'), port: 0, logger: false, operatorToken: OPERATOR });
+    const w = await E2eWorld.start('card-policy');
     let terminal: Terminal | null = null;
     try {
-      const admin = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-        const res = await fetch(`${server.url}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${OPERATOR}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const json = (await res.json()) as Record<string, unknown>;
-        assert.equal(res.status, 200, JSON.stringify(json));
-        return json;
-      };
-      const draft: PolicyDraft = {
-        scope: { merchant: 'acme', location: 'north', event: null, devices: null },
-        currency: 'EUR',
-        expiresAt: Date.now() + 86_400_000,
-        offline: {
-          maxOfflineMs: 3_600_000,
-          device: { maxAmount: 10_000, maxCount: 10 },
-          tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
-        },
-        online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
-      };
-      const issued = (await admin('POST', '/v1/admin/policies', draft)) as unknown as {
+      const issued = (await w.admin('POST', '/v1/admin/policies', cardPolicyDraft())) as unknown as {
         policy: { id: string; version: number };
       };
       // The token places the device (merchant acme, location north), as the operator would.
-      const { token } = (await admin('POST', '/v1/admin/enrollment-tokens', {
-        merchant: 'acme',
-        location: 'north',
-        event: null,
-      })) as { token: string };
+      const token = await w.enrollmentToken({ merchant: 'acme', location: 'north', event: null });
 
-      const transport = new FaultyTransport(new HttpTransport(server.url), { clock: systemClock });
-      terminal = Terminal.open({
-        dataDir: join(dir, 'till'),
+      const transport = new FaultyTransport(w.httpTransport(), { clock: systemClock });
+      terminal = w.openTerminal('till', {
         transport,
         autoSync: false,
         idlePingMs: 0,
@@ -90,7 +56,7 @@ describe('offline card policy over real HTTP', () => {
       assert.equal(terminal.opState(shift.id), 'confirmed');
       assert.equal(terminal.opState(sale.id), 'confirmed');
 
-      const exposure = (await admin('GET', '/v1/admin/exposure')) as unknown as ExposureAnswer;
+      const exposure = (await w.admin('GET', '/v1/admin/exposure')) as unknown as ExposureAnswer;
       const north = exposure.actual.find((a) => a.merchant === 'acme' && a.location === 'north');
       assert.deepEqual(
         north && { currency: north.currency, amount: north.amount, count: north.count },
@@ -98,9 +64,7 @@ describe('offline card policy over real HTTP', () => {
         JSON.stringify(exposure.actual),
       );
     } finally {
-      await terminal?.close();
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
+      await w.close();
     }
   });
 });

@@ -8,42 +8,39 @@
  * The first test puts a TcpFaultProxy (@holdfast/sim) in pass mode between
  * till and server: it tells the test when a batch is in flight and can hold
  * back an answer, so "killed mid-batch" and "killed after the commit, before
- * the answer arrived" are facts, not hopes. (The chaos test, chaos.test.ts,
+ * the answer arrived" are facts, not hopes. (The chaos test, packages/cli/src/chaos.test.ts,
  * turns its faults on.)
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SeededRandom } from '@holdfast/domain';
 import { DATABASE_FILE, SqliteStorage } from '@holdfast/server';
 import { TcpFaultProxy } from '@holdfast/sim';
-import { type JournalState, readJournal as readTillJournal } from './chaos/read-journal.js';
-import { freePort, ServerAdmin, startServerProcess as startServer } from './chaos/server-process.js';
-import { type CliEvent, CliProcess } from './cli-process.js';
+import {
+  type CliEvent,
+  CliProcess,
+  freePort,
+  type JournalState,
+  readJournal as readTillJournal,
+  removeTempDirs,
+  ServerAdmin,
+  START_TIMEOUT_MS,
+  sleep,
+  startServerProcess as startServer,
+  tempDir,
+} from './e2e-fixture.js';
 
-/** tsx compiles on first use; a loaded 2-core machine may take seconds to start a process. */
-const START_TIMEOUT_MS = 30_000;
 /** Any one step of the chaos schedule (including a till's backoff after a server crash). */
 const STEP_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 60_000;
 
-const dirs: string[] = [];
 const proxies: TcpFaultProxy[] = [];
 after(async () => {
   await CliProcess.killAll();
   await Promise.all(proxies.map((r) => r.close()));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'holdfast-crash-'));
-  dirs.push(dir);
-  return dir;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const jitter = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -191,7 +188,7 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
   const chaos: string[] = [];
   const note = (what: string) => chaos.push(`${Math.round(performance.now() - started)} ms  ${what}`);
 
-  const root = tempDir();
+  const root = tempDir('crash');
   const serverDir = join(root, 'server');
   const tillDir = join(root, 'till');
   const port = await freePort();
@@ -344,7 +341,7 @@ test('a till SIGKILLed right after printing "recorded" kept that op, and the ser
   timeout: 120_000,
 }, async () => {
   const SALES = 60;
-  const root = tempDir();
+  const root = tempDir('crash');
   const serverDir = join(root, 'server');
   const tillDir = join(root, 'till');
   const port = await freePort();

@@ -18,8 +18,7 @@
  * given) agrees with what is stored.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cryptoRandom, expectedCash } from '@holdfast/domain';
@@ -41,15 +40,12 @@ import { POSTGRES_MIGRATIONS, PostgresStorage } from '@holdfast/server';
 import { startTestPostgres } from '@holdfast/server/testing/postgres';
 import { randomBasket } from '@holdfast/sim';
 import { HttpTransport, Terminal, type Transport } from '@holdfast/terminal';
-import { freePort, healthy } from './chaos/server-process.js';
-import { CliProcess } from './cli-process.js';
+import { CliProcess, freePort, healthy, removeTempDirs, START_TIMEOUT_MS, sleep, tempDir } from './e2e-fixture.js';
 
-const START_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 20_000;
 const SALES_PER_TERMINAL = 60;
 
 const pg = await startTestPostgres();
-const dirs: string[] = [];
 const terminals: Terminal[] = [];
 const storages: PostgresStorage[] = [];
 after(async () => {
@@ -57,16 +53,8 @@ after(async () => {
   await CliProcess.killAll();
   await Promise.all(storages.map((s) => s.close()));
   await pg.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeTempDirs();
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'holdfast-multi-'));
-  dirs.push(dir);
-  return dir;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `holdfast server --database-url` on `port`, once /v1/health answers (retried while the port is still taken). */
 async function startPgServer(name: string, args: string[], port: number): Promise<CliProcess> {
@@ -203,7 +191,7 @@ async function signedDevice(url: string, operatorToken: string): Promise<{ id: s
 }
 
 test('three server processes on one PostgreSQL: every op applied exactly once, through a SIGKILL', async () => {
-  const dir = tempDir();
+  const dir = tempDir('multi');
   const url = await pg.newDatabase();
   const tokenFile = join(dir, 'operator-token');
   const common = ['--database-url', url, '--data', dir, '--operator-token-file', tokenFile];

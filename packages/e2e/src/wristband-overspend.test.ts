@@ -6,22 +6,12 @@
  * chip written back to an older image is found as a clone.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
 import type { PolicyDraft } from '@holdfast/protocol';
-import { type RunningServer, startServer } from '@holdfast/server';
-import {
-  FaultyTransport,
-  HttpTransport,
-  SimulatedWristband,
-  Terminal,
-  WristbandRefusedError,
-} from '@holdfast/terminal';
+import { FaultyTransport, SimulatedWristband, type Terminal, WristbandRefusedError } from '@holdfast/terminal';
+import { E2eWorld } from './e2e-fixture.js';
 
-const OPERATOR = 'wristband-overspend-operator-token-0123456789';
 const UID = '04A1B2C3D4E5F6';
 const PLACEMENT = { merchant: 'acme', location: 'field', event: null };
 
@@ -47,26 +37,9 @@ interface ExceptionItem {
   detail: Record<string, unknown>;
 }
 
-async function world(dir: string) {
-  const server: RunningServer = await startServer({
-    dataDir: join(dir, 'server'),
-    port: 0,
-    logger: false,
-    operatorToken: OPERATOR,
-  });
-  const admin = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${OPERATOR}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await res.json()) as T;
-    assert.equal(res.status, 200, JSON.stringify(json));
-    return json;
-  };
+/** A server with a wristband policy for merchant acme, and enrolled tills on it. */
+async function world() {
+  const w = await E2eWorld.start('wristband');
   const draft: PolicyDraft = {
     scope: { merchant: 'acme', location: null, event: null, devices: null },
     currency: 'EUR',
@@ -78,22 +51,16 @@ async function world(dir: string) {
     },
     online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
   };
-  await admin('POST', '/v1/admin/policies', draft);
-  const terminals: Terminal[] = [];
+  await w.admin('POST', '/v1/admin/policies', draft);
   const till = async (name: string) => {
-    const { token } = await admin<{ token: string }>('POST', '/v1/admin/enrollment-tokens', {
-      label: name,
-      ...PLACEMENT,
-    });
-    const transport = new FaultyTransport(new HttpTransport(server.url), { clock: systemClock });
-    const terminal = Terminal.open({
-      dataDir: join(dir, name),
+    const token = await w.enrollmentToken({ label: name, ...PLACEMENT });
+    const transport = new FaultyTransport(w.httpTransport(), { clock: systemClock });
+    const terminal = w.openTerminal(name, {
       transport,
       autoSync: false,
       idlePingMs: 0,
       placement: PLACEMENT,
     });
-    terminals.push(terminal);
     await terminal.enroll(token);
     await terminal.refreshPolicy();
     terminal.openShift({ clerk: name, currency: 'EUR', openingFloat: 0 });
@@ -103,19 +70,15 @@ async function world(dir: string) {
     const report = await t.syncNow();
     assert.equal(t.status().pending, 0, JSON.stringify(report));
   };
-  const close = async () => {
-    for (const t of terminals) await t.close();
-    await server.close();
-  };
-  return { server, admin, till, sync, close };
+  const admin = <T>(method: 'GET' | 'POST', path: string, body?: unknown) => w.admin<T>(method, path, body);
+  return { admin, till, sync, close: () => w.close() };
 }
 
 const beer = (price: number) => [{ sku: 'BEER', name: 'Beer', qty: 1, unitPrice: price }];
 
 describe('wristbands over real HTTP', () => {
   it('a copied chip spent at two offline bars beyond its balance: one overspend, blocked everywhere, conserved', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holdfast-wristband-'));
-    const w = await world(dir);
+    const w = await world();
     try {
       const booth = await w.till('booth');
       const bar1 = await w.till('bar-1');
@@ -173,13 +136,11 @@ describe('wristbands over real HTTP', () => {
       }
     } finally {
       await w.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('a chip written back to an older image is found as a clone when the bars sync', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'holdfast-wristband-'));
-    const w = await world(dir);
+    const w = await world();
     try {
       const bar = await w.till('bar');
       const band = new SimulatedWristband(UID, 'EUR');
@@ -210,7 +171,6 @@ describe('wristbands over real HTTP', () => {
       assert.equal(ledger.filter((e) => e.type === 'wristband.unblocked').length, 1);
     } finally {
       await w.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

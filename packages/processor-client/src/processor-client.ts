@@ -15,56 +15,18 @@
  *   treat it as declined; retry with the same key, or ask `findByKey`.
  *
  * Timeouts use `AbortSignal.timeout` (real time): this is a production
- * client. Importable alone as `@holdfast/processor-sim/client`.
+ * client.
  */
-import type { Authorization, AuthorizationRequestBody } from './authorization.js';
-import type { ProcessorCounters } from './processor-service.js';
-import type { StoredStats } from './storage.js';
-
-export type UnknownReason = 'timeout' | 'network' | 'bad_response' | 'server_error';
-
-/** No usable answer: the request may or may not have taken effect. */
-export class ProcessorOutcomeUnknownError extends Error {
-  override readonly name = 'ProcessorOutcomeUnknownError';
-  constructor(
-    readonly reason: UnknownReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/** The processor answered with an error: nothing was done. `retryable` says whether trying later can succeed. */
-export class ProcessorRefusedError extends Error {
-  override readonly name = 'ProcessorRefusedError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly retryable: boolean,
-    readonly field?: string,
-  ) {
-    super(`HTTP ${status} ${code}: ${message}`);
-  }
-}
-
-export interface AuthorizeAnswer {
-  authorization: Authorization;
-  /** True when this is the stored answer to an earlier request with the same key. */
-  replayed: boolean;
-}
-
-export interface ListedAuthorization {
-  seq: number;
-  idempotencyKey: string;
-  authorization: Authorization;
-}
-
-export interface ProcessorStatsBody extends StoredStats {
-  seed: number;
-  sinceStart: ProcessorCounters;
-}
+import { fetchJson } from '@holdfast/protocol';
+import {
+  type Authorization,
+  type AuthorizationRequestBody,
+  type AuthorizeAnswer,
+  type ListedAuthorization,
+  REPLAYED_HEADER,
+} from './authorization.js';
+import { ProcessorOutcomeUnknownError, ProcessorRefusedError } from './errors.js';
+import type { ProcessorStatsBody } from './processor-stats.js';
 
 export interface ProcessorClientOptions {
   apiKey: string;
@@ -111,7 +73,7 @@ export class ProcessorClient {
       'idempotency-key': idempotencyKey,
     });
     if (!isAuthorization(res.body)) throw badResponse('POST /v1/authorizations', res.status);
-    return { authorization: res.body, replayed: res.headers.get('idempotent-replayed') === 'true' };
+    return { authorization: res.body, replayed: res.headers.get(REPLAYED_HEADER) === 'true' };
   }
 
   /** The authorization stored under `idempotencyKey`, or null if the processor has none. */
@@ -177,56 +139,44 @@ export class ProcessorClient {
     extraHeaders: Record<string, string> = {},
   ): Promise<{ status: number; body: unknown; headers: Headers }> {
     const what = `${method} ${path.split('?')[0]}`;
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      authorization: `Bearer ${this.#apiKey}`,
-      ...extraHeaders,
-    };
-    const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.#fetch(`${this.#base}${path}`, init);
-      text = await response.text();
-    } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      if (name === 'TimeoutError' || name === 'AbortError') {
+    const result = await fetchJson(this.#fetch, {
+      method,
+      url: `${this.#base}${path}`,
+      headers: { authorization: `Bearer ${this.#apiKey}`, ...extraHeaders },
+      body,
+      timeoutMs,
+    });
+    switch (result.kind) {
+      case 'timeout':
         throw new ProcessorOutcomeUnknownError('timeout', `${what}: no answer within ${timeoutMs} ms`, {
-          cause: error,
+          cause: result.cause,
         });
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ProcessorOutcomeUnknownError('network', `${what}: ${message}`, { cause: error });
+      case 'network':
+        throw new ProcessorOutcomeUnknownError('network', `${what}: ${result.message}`, { cause: result.cause });
+      case 'not_json':
+        throw new ProcessorOutcomeUnknownError(
+          result.status >= 500 ? 'server_error' : 'bad_response',
+          `${what}: HTTP ${result.status} body is not JSON`,
+          { cause: result.cause },
+        );
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      const reason = response.status >= 500 ? 'server_error' : 'bad_response';
-      throw new ProcessorOutcomeUnknownError(reason, `${what}: HTTP ${response.status} body is not JSON`, {
-        cause: error,
-      });
-    }
-    if (response.ok) return { status: response.status, body: json, headers: response.headers };
+    const { status, headers, json } = result;
+    if (result.ok) return { status, body: json, headers };
     // Only the simulator's own 503 promises nothing was done; any other 5xx may have come after a commit.
     const refusal =
       isObject(json) &&
       typeof json.code === 'string' &&
       typeof json.message === 'string' &&
-      (response.status < 500 || (response.status === 503 && json.code === 'processor_unavailable'));
+      (status < 500 || (status === 503 && json.code === 'processor_unavailable'));
     if (!refusal) {
       throw new ProcessorOutcomeUnknownError(
-        response.status >= 500 ? 'server_error' : 'bad_response',
-        `${what}: HTTP ${response.status} is not an answer the processor stands by`,
+        status >= 500 ? 'server_error' : 'bad_response',
+        `${what}: HTTP ${status} is not an answer the processor stands by`,
       );
     }
     const error = json as Json;
     throw new ProcessorRefusedError(
-      response.status,
+      status,
       error.code as string,
       error.message as string,
       error.retryable === true,

@@ -3,30 +3,9 @@
  * HttpTransport ↔ Fastify, with a server restart and a revocation.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type RunningServer, startServer } from '@holdfast/server';
-import { HttpTransport, Terminal } from '@holdfast/terminal';
-
-const OPERATOR = 'integration-operator-token-0123';
-const dirs: string[] = [];
-const tempDir = (name: string) => {
-  const dir = mkdtempSync(join(tmpdir(), `holdfast-it-${name}-`));
-  dirs.push(dir);
-  return dir;
-};
-
-async function admin<T>(server: RunningServer, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${OPERATOR}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  assert.equal(res.status, 200, `${method} ${path}: ${res.status}`);
-  return (await res.json()) as T;
-}
+import type { Terminal } from '@holdfast/terminal';
+import { E2eWorld } from './e2e-fixture.js';
 
 const sale = (amount: number) => ({
   lines: [{ sku: 'BEER-05', name: 'Beer 0.5l', qty: 1, unitPrice: amount }],
@@ -34,16 +13,12 @@ const sale = (amount: number) => ({
 });
 
 describe('Terminal SDK ↔ server over HTTP', () => {
-  let serverDir: string;
-  let server: RunningServer;
+  let w: E2eWorld;
   let terminal: Terminal;
 
   before(async () => {
-    serverDir = tempDir('server');
-    server = await startServer({ dataDir: serverDir, port: 0, operatorToken: OPERATOR, logger: false });
-    terminal = Terminal.open({
-      dataDir: tempDir('till'),
-      transport: new HttpTransport(server.url),
+    w = await E2eWorld.start('it');
+    terminal = w.openTerminal('till', {
       idlePingMs: 0,
       requestTimeoutMs: 2_000,
       backoffSeconds: [0.05],
@@ -53,13 +28,11 @@ describe('Terminal SDK ↔ server over HTTP', () => {
   });
 
   after(async () => {
-    await terminal?.close();
-    await server?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await w?.close();
   });
 
   it('enrolls, records, syncs and confirms; the server holds every op once', async () => {
-    const { token } = await admin<{ token: string }>(server, 'POST', '/v1/admin/enrollment-tokens', {
+    const { token } = await w.admin<{ token: string }>('POST', '/v1/admin/enrollment-tokens', {
       label: 'lane-1',
     });
     const { deviceId } = await terminal.enroll(token, 'lane-1');
@@ -71,15 +44,10 @@ describe('Terminal SDK ↔ server over HTTP', () => {
     const status = terminal.status();
     assert.equal(status.pending, 0);
     assert.equal(status.connectivity, 'online');
-    const summary = await admin<{ sales: { total: number }[]; opsAccepted: number }>(
-      server,
-      'GET',
-      '/v1/admin/summary',
-    );
+    const summary = await w.admin<{ sales: { total: number }[]; opsAccepted: number }>('GET', '/v1/admin/summary');
     assert.equal(summary.opsAccepted, 4);
     assert.equal(summary.sales[0]?.total, 1400);
-    const device = await admin<{ highWater: number; latestSeq: number; behind: number }>(
-      server,
+    const device = await w.admin<{ highWater: number; latestSeq: number; behind: number }>(
       'GET',
       `/v1/admin/devices/${deviceId}`,
     );
@@ -95,21 +63,20 @@ describe('Terminal SDK ↔ server over HTTP', () => {
   });
 
   it('keeps recording while the server is down and delivers once it is back', async () => {
-    const port = server.port;
-    await server.close();
+    await w.stopServer();
     const id = terminal.recordSale(sale(999)).id;
     await terminal.syncNow();
     assert.equal(terminal.opState(id), 'pending', 'pending confirmation, not failed');
     assert.ok(terminal.status().consecutiveFailures >= 1);
-    server = await startServer({ dataDir: serverDir, port, operatorToken: OPERATOR, logger: false });
+    await w.startServer();
     await terminal.syncNow();
     assert.equal(terminal.opState(id), 'confirmed');
-    const summary = await admin<{ opsAccepted: number }>(server, 'GET', '/v1/admin/summary');
+    const summary = await w.admin<{ opsAccepted: number }>('GET', '/v1/admin/summary');
     assert.equal(summary.opsAccepted, 6);
   });
 
   it('a revoked device moves its pending ops to dead letters with the server reason', async () => {
-    await admin(server, 'POST', `/v1/admin/devices/${terminal.deviceId}/revoke`, { reason: 'stolen from lane 1' });
+    await w.admin('POST', `/v1/admin/devices/${terminal.deviceId}/revoke`, { reason: 'stolen from lane 1' });
     const id = terminal.recordSale(sale(100)).id;
     await terminal.syncNow();
     assert.equal(terminal.revoked, true);
@@ -117,7 +84,7 @@ describe('Terminal SDK ↔ server over HTTP', () => {
     const [dead] = terminal.deadLetters();
     assert.equal(dead?.id, id);
     assert.equal(dead?.reason, 'device_revoked');
-    const summary = await admin<{ opsAccepted: number }>(server, 'GET', '/v1/admin/summary');
+    const summary = await w.admin<{ opsAccepted: number }>('GET', '/v1/admin/summary');
     assert.equal(summary.opsAccepted, 6, 'nothing applied after revocation');
   });
 });
