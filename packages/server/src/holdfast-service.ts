@@ -7,11 +7,12 @@
  */
 import type { KeyObject } from 'node:crypto';
 import {
-  bugActive,
   type Clock,
   cryptoRandom,
   type DevicePlacement,
   exposureBound,
+  type InjectedBugs,
+  NO_INJECTED_BUGS,
   type Random,
   systemClock,
 } from '@holdfast/domain';
@@ -66,6 +67,8 @@ export interface HoldfastServiceOptions {
   processor?: ProcessorLike;
   /** Timeout of each processor call made while a terminal waits (default 8 s). */
   processorTimeoutMs?: number;
+  /** Deliberate bugs this server runs with (the simulator's bug-injection runs only); default none. */
+  bugs?: InjectedBugs;
 }
 
 /** Counters since start, for logs and the operator API. */
@@ -98,6 +101,7 @@ export class HoldfastService {
   readonly storage: Storage;
   readonly clock: Clock;
   readonly random: Random;
+  readonly #bugs: InjectedBugs;
   readonly #keys = new Map<string, KeyObject>();
   readonly counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
   readonly #online: OnlineAuthorizer;
@@ -106,6 +110,7 @@ export class HoldfastService {
     this.storage = options.storage;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
+    this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#online = new OnlineAuthorizer({
       storage: this.storage,
       clock: this.clock,
@@ -228,7 +233,7 @@ export class HoldfastService {
       sentAt: batch.sentAt,
       latestSeq: batch.latestSeq,
     };
-    if (bugActive('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
+    if (this.#bugs.has('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
     const outcome: IngestOutcome = await this.storage.ingest(verified, now, () => this.newId());
     this.counters.batches++;
     for (const r of outcome.results) this.counters[r.status]++;
@@ -236,9 +241,9 @@ export class HoldfastService {
   }
 
   /**
-   * Deliberate bug (bug-injection processes only): answers "accepted" for
-   * every op at once and commits a moment later; a crash in between loses
-   * ops the terminal believes confirmed.
+   * Deliberate bug 'commit-after-ack' (only when given in `bugs`): answers
+   * "accepted" for every op at once and commits a moment later; a crash in
+   * between loses ops the terminal believes confirmed.
    */
   #ackBeforeCommit(batch: VerifiedBatch, now: number): IngestResponse {
     this.clock.setTimer(50, () => {
