@@ -46,7 +46,6 @@ import {
   riskPolicySchema,
   type SignedPolicy,
   uuidv7,
-  ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
 import { type BettingConfigRecord, bettingConfigSchema, type SelectionLiability } from './authorize/betting-config.js';
@@ -88,15 +87,6 @@ function placementOf(device: DeviceRecord): Placement | null {
     : { merchant: device.merchant, location: device.location, event: device.event };
 }
 
-function parse<T>(schema: { parse(v: unknown): T }, body: unknown): T {
-  try {
-    return schema.parse(body);
-  } catch (error) {
-    if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
-    throw error;
-  }
-}
-
 export class HoldfastService {
   readonly storage: Storage;
   readonly clock: Clock;
@@ -129,7 +119,7 @@ export class HoldfastService {
 
   /** Stores the next betting configuration (limits, liability caps, suspensions); refused naming the field. */
   setBettingConfig(body: unknown): Promise<BettingConfigRecord> {
-    return this.storage.setBettingConfig(parse(bettingConfigSchema, body), this.clock.now());
+    return this.storage.setBettingConfig(bettingConfigSchema.parse(body), this.clock.now());
   }
 
   /** The betting configuration in force and the liability held per selection. */
@@ -146,7 +136,7 @@ export class HoldfastService {
   }
 
   async createEnrollmentToken(body: unknown): Promise<CreateTokenResponse> {
-    const request = parse(createTokenRequestSchema, body ?? {});
+    const request = createTokenRequestSchema.parse(body ?? {});
     const token = newEnrollmentToken();
     const now = this.clock.now();
     const expiresAt = now + (request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000;
@@ -172,7 +162,7 @@ export class HoldfastService {
   }
 
   async enroll(body: unknown): Promise<EnrollResponse> {
-    const request = parse(enrollRequestSchema, body);
+    const request = enrollRequestSchema.parse(body);
     let key: KeyObject;
     try {
       key = importPublicKey(request.publicKey);
@@ -260,7 +250,7 @@ export class HoldfastService {
 
   /** A device asks what the server holds for some of its op ids. */
   async queryOps(body: unknown): Promise<OpQueryResponse> {
-    const query = parse(opQuerySchema, body);
+    const query = opQuerySchema.parse(body);
     const device = await this.#activeDevice(query.device);
     if (!verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, this.#key(device))) {
       throw new ProtocolError('bad_signature', `query signature does not verify with device ${query.device}'s key`, {
@@ -278,7 +268,7 @@ export class HoldfastService {
 
   /** Places a device (merchant, location, event) and answers its status; not_found for an unknown id. */
   async setPlacement(id: string, body: unknown): Promise<DeviceStatus> {
-    const placement = parse(placementSchema, body);
+    const placement = placementSchema.parse(body);
     const device = await this.storage.setDevicePlacement(id, placement, this.clock.now());
     const status = device ? await this.storage.deviceStatus(id) : null;
     if (!status) throw new ProtocolError('not_found', `no device ${id}`);
@@ -298,12 +288,12 @@ export class HoldfastService {
    * A draft that would make an invalid policy is refused naming the field.
    */
   async issuePolicy(body: unknown): Promise<SignedPolicy> {
-    const draft = parse(policyDraftSchema, body);
+    const draft = policyDraftSchema.parse(body);
     const now = this.clock.now();
     const id = this.newId();
     // The rules across fields (expiresAt after issuedAt, at most 90 days) need the assigned fields:
     // check the whole policy now, so a bad draft is refused before anything is locked.
-    parse(riskPolicySchema, policyFromDraft(draft, { id, version: 1, issuedAt: now }));
+    riskPolicySchema.parse(policyFromDraft(draft, { id, version: 1, issuedAt: now }));
     await this.#activeServerKey();
     return this.storage.issuePolicy({ draft, id, now });
   }
@@ -316,7 +306,7 @@ export class HoldfastService {
 
   /** A device asks for its policy: the newest in force covering its placement, with the policy keys. */
   async fetchPolicy(body: unknown): Promise<PolicyResponse> {
-    const request = parse(policyRequestSchema, body);
+    const request = policyRequestSchema.parse(body);
     const device = await this.#activeDevice(request.device);
     if (!verifyMessage(policyRequestMessage(request.device, request.at), request.sig, this.#key(device))) {
       throw new ProtocolError(
@@ -350,7 +340,7 @@ export class HoldfastService {
    * wrong must still learn of blocked wristbands and declines.
    */
   async fetchFeed(body: unknown): Promise<FeedResponse> {
-    const request = parse(feedRequestSchema, body);
+    const request = feedRequestSchema.parse(body);
     const device = await this.#activeDevice(request.device);
     const message = feedRequestMessage(request.device, request.after, request.at);
     if (!verifyMessage(message, request.sig, this.#key(device))) {

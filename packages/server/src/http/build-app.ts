@@ -2,7 +2,7 @@
  * The HTTP API (Fastify): terminal endpoints, operator endpoints, health.
  * See docs/protocol.md for every route, body and error.
  */
-import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema, ValidationError } from '@holdfast/protocol';
+import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
@@ -176,13 +176,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
       admin.post('/devices/:id/revoke', async (request) => {
         const id = uuidParam((request.params as { id?: unknown }).id, 'id');
-        let reason: string;
-        try {
-          reason = revokeRequestSchema.parse(request.body).reason;
-        } catch (error) {
-          if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
-          throw error;
-        }
+        const { reason } = revokeRequestSchema.parse(request.body);
         const device = await service.storage.revokeDevice(id, reason, service.clock.now());
         if (!device) throw new ProtocolError('not_found', `no device ${id}`);
         request.log.warn({ device: id, reason }, 'device revoked');
