@@ -383,8 +383,9 @@ export class HoldfastService {
       if (d.merchant === null) unplaced.push(d.id);
       else placed.push({ id: d.id, merchant: d.merchant, location: d.location, event: d.event });
     }
-    // Every policy ever issued: nothing is settled yet (no forwarding worker), so approvals made
-    // under any of them may still be unsettled, and `worst*` must count them (docs/risk-policy.md).
+    // Every policy ever issued, expired ones included: the forwarder settles only the payments the
+    // server holds, and a device still offline may hold approvals it has not sent yet, made under any
+    // policy it was given. `worst*` must count them (docs/risk-policy.md, section 4).
     const report = exposureBound(
       policies.map((p) => p.policy),
       placed,
