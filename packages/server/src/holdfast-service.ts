@@ -1,17 +1,20 @@
 /**
  * The settlement service: everything the server does, independent of HTTP.
  *
- * The HTTP layer (http/) parses requests and maps errors; the simulator can
- * drive this class directly. It holds no state that correctness depends on:
- * everything lives in Storage (a public-key cache is only a cache).
+ * The HTTP layer (http/) checks path and query parameters, calls this class
+ * and its operator modules (`devices`, `exceptions`, `ledger`, `wallets`,
+ * over the same Storage) and maps errors in one place (http/error-handler.ts:
+ * a ProtocolError, or a schema's ValidationError as invalid_request). The
+ * simulator drives this class directly. It holds no state that correctness
+ * depends on: everything lives in Storage (a public-key cache is only a
+ * cache; the ingest counters are only for logs and the operator).
  */
 import type { KeyObject } from 'node:crypto';
 import {
-  bugActive,
   type Clock,
   cryptoRandom,
-  type DevicePlacement,
-  exposureBound,
+  type InjectedBugs,
+  NO_INJECTED_BUGS,
   type Random,
   systemClock,
 } from '@holdfast/domain';
@@ -37,15 +40,12 @@ import {
   type PolicyResponse,
   ProtocolError,
   placementSchema,
-  policyDraftSchema,
   policyRef,
   policyRequestMessage,
   policyRequestSchema,
   queryMessage,
-  riskPolicySchema,
   type SignedPolicy,
   uuidv7,
-  ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
 import { type BettingConfigRecord, bettingConfigSchema, type SelectionLiability } from './authorize/betting-config.js';
@@ -53,13 +53,18 @@ import { OnlineAuthorizer } from './authorize/online-authorizer.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
+import { Admission, type AdmissionOptions, admissionOptions } from './http/admission.js';
 import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 import type { IngestOutcome, VerifiedBatch } from './model/batch.js';
 import type { DeviceRecord } from './model/device.js';
-import type { ServerKeyRecord } from './model/policy.js';
-import { newServerKey, policyKeySet } from './policy-keys.js';
-import { type ExposureAnswer, policyForDevice, policyFromDraft } from './risk-policies.js';
-import type { Storage } from './storage/storage.js';
+import type { StoreSummary } from './model/summary.js';
+import type { ExposureAnswer } from './risk-policies.js';
+import { DeviceAdmin } from './services/device-admin.js';
+import { ExceptionDesk } from './services/exception-desk.js';
+import { LedgerReads } from './services/ledger-reads.js';
+import { PolicyDesk } from './services/policy-desk.js';
+import { WalletAdmin } from './services/wallet-admin.js';
+import type { Storage, StorageKind } from './storage/storage.js';
 
 export interface HoldfastServiceOptions {
   storage: Storage;
@@ -69,6 +74,8 @@ export interface HoldfastServiceOptions {
   processor?: ProcessorLike;
   /** Timeout of each processor call made while a terminal waits (default 8 s). */
   processorTimeoutMs?: number;
+  /** Deliberate bugs this server runs with (the simulator's bug-injection runs only); default none. */
+  bugs?: InjectedBugs;
 }
 
 /** Counters since start, for logs and the operator API. */
@@ -88,36 +95,111 @@ function placementOf(device: DeviceRecord): Placement | null {
     : { merchant: device.merchant, location: device.location, event: device.event };
 }
 
-function parse<T>(schema: { parse(v: unknown): T }, body: unknown): T {
-  try {
-    return schema.parse(body);
-  } catch (error) {
-    if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
-    throw error;
-  }
+/** What GET /v1/admin/summary answers: the store's totals and this process's ingest counters. */
+export interface ServiceSummary extends StoreSummary {
+  ingest: Readonly<IngestCounters>;
 }
 
+/** Ingest batches a PostgreSQL storage takes at once by default (SQLite has one writer: 1). */
+const POSTGRES_INGEST_CONCURRENCY = 8;
+
+/**
+ * The settlement service. Request bodies are parsed here with the protocol
+ * schemas, which throw ValidationError naming the field; other refusals are
+ * ProtocolErrors. Nothing is applied when either is thrown.
+ */
 export class HoldfastService {
-  readonly storage: Storage;
-  readonly clock: Clock;
-  readonly random: Random;
+  /** The fleet: statuses and revocation. */
+  readonly devices: DeviceAdmin;
+  /** Exceptions, operator actions on them, and the decline report. */
+  readonly exceptions: ExceptionDesk;
+  /** Ops, ledger events and shifts as stored. */
+  readonly ledger: LedgerReads;
+  /** Wristband wallets and lifting their blocks. */
+  readonly wallets: WalletAdmin;
+  readonly #storage: Storage;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #bugs: InjectedBugs;
+  /** Device public keys by their base64url text (a cache). */
   readonly #keys = new Map<string, KeyObject>();
-  readonly counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
+  readonly #counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
   readonly #online: OnlineAuthorizer;
+  readonly #policies: PolicyDesk;
 
   constructor(options: HoldfastServiceOptions) {
-    this.storage = options.storage;
-    this.clock = options.clock ?? systemClock;
-    this.random = options.random ?? cryptoRandom;
+    this.#storage = options.storage;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? cryptoRandom;
+    this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#online = new OnlineAuthorizer({
-      storage: this.storage,
-      clock: this.clock,
+      storage: this.#storage,
+      clock: this.#clock,
       newId: () => this.newId(),
       activeDevice: (id) => this.#activeDevice(id),
       keyOf: (device) => this.#key(device),
       processor: options.processor,
       processorTimeoutMs: options.processorTimeoutMs,
     });
+    this.#policies = new PolicyDesk(this.#storage, this.#clock, () => this.newId());
+    this.devices = new DeviceAdmin(this.#storage, this.#clock);
+    this.exceptions = new ExceptionDesk(this.#storage, this.#clock, () => this.newId());
+    this.ledger = new LedgerReads(this.#storage);
+    this.wallets = new WalletAdmin(this.#storage, this.#clock);
+  }
+
+  /**
+   * The storage, for wallets/wallet-api.ts alone (another branch owns that
+   * file): its three routes move to `wallets` at integration, and this goes.
+   * @deprecated Routes call service methods, not storage.
+   */
+  get storage(): Pick<Storage, 'listWallets' | 'getWallet' | 'getDevice' | 'unblockWallet'> {
+    return this.#storage;
+  }
+
+  /**
+   * The clock, for wallets/wallet-api.ts alone, as `storage` is.
+   * @deprecated Use now().
+   */
+  get clock(): Pick<Clock, 'now'> {
+    return this.#clock;
+  }
+
+  /** Ingest counters since this service started: a snapshot, for logs and the operator API. */
+  get counters(): Readonly<IngestCounters> {
+    return Object.freeze({ ...this.#counters });
+  }
+
+  /** The service clock's reading, epoch ms. */
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** A fresh UUIDv7 on the service clock and random. */
+  newId(): string {
+    return uuidv7(this.#clock.now(), this.#random.bytes(10));
+  }
+
+  /** Checks that the storage answers (throws if not); which storage, and the server time after the check. */
+  async health(): Promise<{ storage: StorageKind; time: number }> {
+    await this.#storage.ping();
+    return { storage: this.#storage.kind, time: this.#clock.now() };
+  }
+
+  /**
+   * The admission controller for ingest into this service (http/admission.ts),
+   * on the service's clock and random. By default as many batches at once as
+   * the storage takes: one on SQLite (one writer), several on PostgreSQL.
+   * Throws an Error naming a bad option.
+   */
+  ingestAdmission(overrides: Partial<AdmissionOptions> = {}): Admission {
+    const concurrency = this.#storage.kind === 'postgres' ? POSTGRES_INGEST_CONCURRENCY : 1;
+    return new Admission(admissionOptions({ concurrency, ...overrides }), this.#clock, this.#random);
+  }
+
+  /** The store's totals with this service's ingest counters (GET /v1/admin/summary). */
+  async summary(): Promise<ServiceSummary> {
+    return { ...(await this.#storage.summary()), ingest: this.counters };
   }
 
   /** POST /v1/authorize: an online decision for an op the terminal must not record on its own (authorize/). */
@@ -127,33 +209,30 @@ export class HoldfastService {
 
   /** Stores the next betting configuration (limits, liability caps, suspensions); refused naming the field. */
   setBettingConfig(body: unknown): Promise<BettingConfigRecord> {
-    return this.storage.setBettingConfig(parse(bettingConfigSchema, body), this.clock.now());
+    return this.#storage.setBettingConfig(bettingConfigSchema.parse(body), this.#clock.now());
   }
 
   /** The betting configuration in force and the liability held per selection. */
   async bettingStatus(): Promise<{ config: BettingConfigRecord | null; liabilities: SelectionLiability[] }> {
     const [config, liabilities] = await Promise.all([
-      this.storage.getBettingConfig(),
-      this.storage.listSelectionLiabilities(),
+      this.#storage.getBettingConfig(),
+      this.#storage.listSelectionLiabilities(),
     ]);
     return { config, liabilities };
   }
 
-  newId(): string {
-    return uuidv7(this.clock.now(), this.random.bytes(10));
-  }
-
+  /** Creates an enrollment token (shown once; only its hash is stored), optionally placing the device it enrolls. */
   async createEnrollmentToken(body: unknown): Promise<CreateTokenResponse> {
-    const request = parse(createTokenRequestSchema, body ?? {});
+    const request = createTokenRequestSchema.parse(body ?? {});
     const token = newEnrollmentToken();
-    const now = this.clock.now();
+    const now = this.#clock.now();
     const expiresAt = now + (request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000;
     const label = request.label ?? null;
     const placement: Placement | null =
       request.merchant === undefined
         ? null
         : { merchant: request.merchant, location: request.location ?? null, event: request.event ?? null };
-    await this.storage.insertEnrollmentToken({
+    await this.#storage.insertEnrollmentToken({
       id: this.newId(),
       tokenHash: tokenHash(token),
       label,
@@ -169,8 +248,9 @@ export class HoldfastService {
     return { token, label, expiresAt, placement };
   }
 
+  /** Enrolls a device's public key with a token: answers its id, the server time and the policy keys to pin. */
   async enroll(body: unknown): Promise<EnrollResponse> {
-    const request = parse(enrollRequestSchema, body);
+    const request = enrollRequestSchema.parse(body);
     let key: KeyObject;
     try {
       key = importPublicKey(request.publicKey);
@@ -186,8 +266,8 @@ export class HoldfastService {
         rule: 'Ed25519 signature over the enrollment message',
       });
     }
-    const now = this.clock.now();
-    const outcome = await this.storage.redeemEnrollmentToken({
+    const now = this.#clock.now();
+    const outcome = await this.#storage.redeemEnrollmentToken({
       tokenHash: tokenHash(request.token),
       publicKey: request.publicKey,
       label: request.label,
@@ -223,7 +303,7 @@ export class HoldfastService {
     const batch = parseBatch(body);
     const device = await this.#activeDevice(batch.device);
     const canonical = verifyBatchIntegrity(batch, this.#key(device));
-    const now = this.clock.now();
+    const now = this.#clock.now();
     const verified = {
       device: batch.device,
       ops: batch.ops,
@@ -231,21 +311,21 @@ export class HoldfastService {
       sentAt: batch.sentAt,
       latestSeq: batch.latestSeq,
     };
-    if (bugActive('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
-    const outcome: IngestOutcome = await this.storage.ingest(verified, now, () => this.newId());
-    this.counters.batches++;
-    for (const r of outcome.results) this.counters[r.status]++;
+    if (this.#bugs.has('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
+    const outcome: IngestOutcome = await this.#storage.ingest(verified, now, () => this.newId());
+    this.#counters.batches++;
+    for (const r of outcome.results) this.#counters[r.status]++;
     return { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
   }
 
   /**
-   * Deliberate bug (bug-injection processes only): answers "accepted" for
+   * Deliberate bug (`bugs` has 'commit-after-ack'; the simulator's bug-injection runs only): answers "accepted" for
    * every op at once and commits a moment later; a crash in between loses
    * ops the terminal believes confirmed.
    */
   #ackBeforeCommit(batch: VerifiedBatch, now: number): IngestResponse {
-    this.clock.setTimer(50, () => {
-      this.storage.ingest(batch, this.clock.now(), () => this.newId()).catch(() => undefined);
+    this.#clock.setTimer(50, () => {
+      this.#storage.ingest(batch, this.#clock.now(), () => this.newId()).catch(() => undefined);
     });
     const last = batch.ops[batch.ops.length - 1];
     return {
@@ -258,63 +338,49 @@ export class HoldfastService {
 
   /** A device asks what the server holds for some of its op ids. */
   async queryOps(body: unknown): Promise<OpQueryResponse> {
-    const query = parse(opQuerySchema, body);
+    const query = opQuerySchema.parse(body);
     const device = await this.#activeDevice(query.device);
     if (!verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, this.#key(device))) {
       throw new ProtocolError('bad_signature', `query signature does not verify with device ${query.device}'s key`, {
         field: 'sig',
       });
     }
-    const stored = new Map((await this.storage.getDeviceOps(query.device, query.ids)).map((s) => [s.op.id, s]));
+    const stored = new Map((await this.#storage.getDeviceOps(query.device, query.ids)).map((s) => [s.op.id, s]));
     const results: OpStatus[] = query.ids.map((id) => {
       const s = stored.get(id);
       return s ? { id, found: true, seq: s.op.seq, hash: s.op.hash, result: s.result } : { id, found: false };
     });
-    const fresh = await this.storage.getDevice(query.device);
-    return { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.clock.now() };
+    const fresh = await this.#storage.getDevice(query.device);
+    return { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.#clock.now() };
   }
 
   /** Places a device (merchant, location, event) and answers its status; not_found for an unknown id. */
   async setPlacement(id: string, body: unknown): Promise<DeviceStatus> {
-    const placement = parse(placementSchema, body);
-    const device = await this.storage.setDevicePlacement(id, placement, this.clock.now());
-    const status = device ? await this.storage.deviceStatus(id) : null;
+    const placement = placementSchema.parse(body);
+    const device = await this.#storage.setDevicePlacement(id, placement, this.#clock.now());
+    const status = device ? await this.#storage.deviceStatus(id) : null;
     if (!status) throw new ProtocolError('not_found', `no device ${id}`);
     return status;
   }
 
   /** The public policy keys, creating the signing key if the database has none yet. */
-  async policyKeys(): Promise<PolicyKeySet> {
-    await this.#activeServerKey();
-    return policyKeySet(await this.storage.listServerKeys());
+  policyKeys(): Promise<PolicyKeySet> {
+    return this.#policies.keys();
   }
 
-  /**
-   * Issues a policy from an operator's draft: the server assigns `id`,
-   * `version` (the scope's next, decided in the storage transaction),
-   * `issuedAt` and, unless given, `validFrom`; signs it and stores it.
-   * A draft that would make an invalid policy is refused naming the field.
-   */
-  async issuePolicy(body: unknown): Promise<SignedPolicy> {
-    const draft = parse(policyDraftSchema, body);
-    const now = this.clock.now();
-    const id = this.newId();
-    // The rules across fields (expiresAt after issuedAt, at most 90 days) need the assigned fields:
-    // check the whole policy now, so a bad draft is refused before anything is locked.
-    parse(riskPolicySchema, policyFromDraft(draft, { id, version: 1, issuedAt: now }));
-    await this.#activeServerKey();
-    return this.storage.issuePolicy({ draft, id, now });
+  /** Issues a policy from an operator's draft, refused naming the field (services/policy-desk.ts). */
+  issuePolicy(body: unknown): Promise<SignedPolicy> {
+    return this.#policies.issue(body);
   }
 
   /** Every policy issued, oldest first, with the keys that verify them. */
-  async listPolicies(): Promise<{ policies: SignedPolicy[]; keys: PolicyKeySet }> {
-    const [policies, keys] = await Promise.all([this.storage.listPolicies(), this.policyKeys()]);
-    return { policies, keys };
+  listPolicies(): Promise<{ policies: SignedPolicy[]; keys: PolicyKeySet }> {
+    return this.#policies.list();
   }
 
   /** A device asks for its policy: the newest in force covering its placement, with the policy keys. */
   async fetchPolicy(body: unknown): Promise<PolicyResponse> {
-    const request = parse(policyRequestSchema, body);
+    const request = policyRequestSchema.parse(body);
     const device = await this.#activeDevice(request.device);
     if (!verifyMessage(policyRequestMessage(request.device, request.at), request.sig, this.#key(device))) {
       throw new ProtocolError(
@@ -323,20 +389,8 @@ export class HoldfastService {
         { field: 'sig' },
       );
     }
-    const now = this.clock.now();
-    return { ...(await this.#policyInForce(device, now)), serverTime: now };
-  }
-
-  /** The newest policy in force covering `device` at `now` (null: none, or the device was never placed), with the keys. */
-  async #policyInForce(
-    device: DeviceRecord,
-    now: number,
-  ): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet }> {
-    const keys = await this.policyKeys();
-    if (device.merchant === null) return { policy: null, keys };
-    const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
-    const candidates = await this.storage.listPolicies({ merchant: device.merchant, unexpiredAt: now });
-    return { policy: policyForDevice(candidates, placement, now, keys), keys };
+    const now = this.#clock.now();
+    return { ...(await this.#policies.inForce(device, now)), serverTime: now };
   }
 
   /**
@@ -348,7 +402,7 @@ export class HoldfastService {
    * wrong must still learn of blocked wristbands and declines.
    */
   async fetchFeed(body: unknown): Promise<FeedResponse> {
-    const request = parse(feedRequestSchema, body);
+    const request = feedRequestSchema.parse(body);
     const device = await this.#activeDevice(request.device);
     const message = feedRequestMessage(request.device, request.after, request.at);
     if (!verifyMessage(message, request.sig, this.#key(device))) {
@@ -360,10 +414,10 @@ export class HoldfastService {
         },
       );
     }
-    const now = this.clock.now();
-    const page = await this.storage.listDeviceFeed(device.id, request.after, FEED_PAGE_MAX);
+    const now = this.#clock.now();
+    const page = await this.#storage.listDeviceFeed(device.id, request.after, FEED_PAGE_MAX);
     checkFeedCursor(request.after, page.end);
-    const { policy } = await this.#policyInForce(device, now);
+    const { policy } = await this.#policies.inForce(device, now);
     return {
       items: page.items.map(feedItemOf),
       next: page.next,
@@ -376,39 +430,16 @@ export class HoldfastService {
 
   /**
    * The exposure at `at` (default now): the bound every policy issued
-   * allows the placed devices (`exposureBound`), and the offline-approved
-   * payments not yet settled.
+   * allows the placed devices, and the offline-approved payments not yet
+   * settled.
    */
-  async exposure(at: number = this.clock.now()): Promise<ExposureAnswer> {
-    const [policies, devices, actual] = await Promise.all([
-      this.storage.listPolicies(),
-      this.storage.listDevices(),
-      this.storage.exposureActual(),
-    ]);
-    const placed: DevicePlacement[] = [];
-    const unplaced: string[] = [];
-    for (const d of devices) {
-      if (d.merchant === null) unplaced.push(d.id);
-      else placed.push({ id: d.id, merchant: d.merchant, location: d.location, event: d.event });
-    }
-    // Every policy ever issued: nothing is settled yet (no forwarding worker), so approvals made
-    // under any of them may still be unsettled, and `worst*` must count them (docs/risk-policy.md).
-    const report = exposureBound(
-      policies.map((p) => p.policy),
-      placed,
-      at,
-    );
-    return { at, bound: report.groups, uncovered: report.uncovered, unplaced, actual };
+  exposure(at: number = this.#clock.now()): Promise<ExposureAnswer> {
+    return this.#policies.exposure(at);
   }
 
-  /** The active signing key; the first caller on an empty database creates it. */
-  async #activeServerKey(): Promise<ServerKeyRecord> {
-    const keys = await this.storage.listServerKeys();
-    return keys[0] ?? this.storage.ensureServerKey(newServerKey(this.clock.now()));
-  }
-
+  /** The device `id` if it may talk to the server: unknown_device or device_revoked otherwise. */
   async #activeDevice(id: string): Promise<DeviceRecord> {
-    const device = await this.storage.getDevice(id);
+    const device = await this.#storage.getDevice(id);
     if (!device) throw new ProtocolError('unknown_device', `device ${id} is not enrolled`, { field: 'device' });
     if (device.revokedAt !== null) {
       throw new ProtocolError('device_revoked', `device ${id} was revoked: ${device.revokeReason ?? ''}`, {
@@ -418,6 +449,7 @@ export class HoldfastService {
     return device;
   }
 
+  /** The device's public key, imported once and cached. */
   #key(device: DeviceRecord): KeyObject {
     let key = this.#keys.get(device.publicKey);
     if (!key) {

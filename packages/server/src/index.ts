@@ -37,7 +37,12 @@ export {
   DEFAULT_FORWARD_DEADLINE_HOURS,
   deadlineBase,
 } from './forwarding/forwarding-deadline.js';
-export { HoldfastService, type HoldfastServiceOptions, type IngestCounters } from './holdfast-service.js';
+export {
+  HoldfastService,
+  type HoldfastServiceOptions,
+  type IngestCounters,
+  type ServiceSummary,
+} from './holdfast-service.js';
 export {
   Admission,
   type AdmissionOptions,
@@ -49,7 +54,6 @@ export {
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
 export { toWireError } from './http/error-handler.js';
-export type { DeclineReport } from './http/exception-routes.js';
 export { type IngestFacts, type IngestPlan, planIngest, shiftRefs } from './ingest/plan-ingest.js';
 export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
@@ -79,6 +83,10 @@ export {
   policyForDevice,
   policyFromDraft,
 } from './risk-policies.js';
+export type { DeviceAdmin } from './services/device-admin.js';
+export type { DeclineReport, ExceptionDesk } from './services/exception-desk.js';
+export type { LedgerReads } from './services/ledger-reads.js';
+export type { WalletAdmin } from './services/wallet-admin.js';
 export {
   DATABASE_FILE,
   loadOrCreateOperatorTokenFile,

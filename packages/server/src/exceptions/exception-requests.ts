@@ -3,7 +3,7 @@
  * field is refused naming it (`action`, `note`, `amount`, `by`,
  * `query.status`, `query.from`).
  */
-import { ProtocolError, schema as s, ValidationError } from '@holdfast/protocol';
+import { ProtocolError, schema as s } from '@holdfast/protocol';
 import { EXCEPTION_TYPES } from '../model/exception.js';
 import { EXCEPTION_ACTIONS, type ExceptionFilter } from '../model/exception-action.js';
 
@@ -18,13 +18,9 @@ export const exceptionActionRequestSchema = s.object({
 });
 export type ExceptionActionBody = s.Infer<typeof exceptionActionRequestSchema>;
 
+/** An exception action request body (none counts as empty); throws ValidationError naming the field. */
 export function parseExceptionAction(body: unknown): ExceptionActionBody {
-  try {
-    return exceptionActionRequestSchema.parse(body ?? {});
-  } catch (error) {
-    if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
-    throw error;
-  }
+  return exceptionActionRequestSchema.parse(body ?? {});
 }
 
 function invalid(field: string, rule: string, message: string): ProtocolError {

@@ -2,18 +2,11 @@
  * The HTTP API (Fastify): terminal endpoints, operator endpoints, health.
  * See docs/protocol.md for every route, body and error.
  */
-import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema, ValidationError } from '@holdfast/protocol';
+import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
-import {
-  AbandonedError,
-  Admission,
-  type AdmissionOptions,
-  admissionOptions,
-  LANE_HEADER,
-  type Lane,
-} from './admission.js';
+import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from './admission.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
 import { operatorGuard } from './operator-auth.js';
@@ -72,17 +65,13 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
 
   app.get('/v1/health', async () => {
-    await service.storage.ping();
-    return { status: 'ok', protocol: PROTOCOL_VERSION, storage: service.storage.kind, time: service.clock.now() };
+    const { storage, time } = await service.health();
+    return { status: 'ok', protocol: PROTOCOL_VERSION, storage, time };
   });
 
   app.post('/v1/enroll', async (request) => service.enroll(request.body));
 
-  const admission = new Admission(
-    admissionOptions({ concurrency: service.storage.kind === 'postgres' ? 8 : 1, ...options.admission }),
-    service.clock,
-    service.random,
-  );
+  const admission = service.ingestAdmission(options.admission);
   const releaseIfDone = (ticket: Ticket) => {
     if (ticket.closed && !ticket.working && !ticket.released) {
       ticket.released = true;
@@ -165,28 +154,19 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
       admin.post('/enrollment-tokens', async (request) => service.createEnrollmentToken(request.body));
 
-      admin.get('/devices', async () => ({ devices: await service.storage.listDeviceStatuses() }));
+      admin.get('/devices', async () => ({ devices: await service.devices.list() }));
 
       admin.get('/devices/:id', async (request) => {
         const id = uuidParam((request.params as { id?: unknown }).id, 'id');
-        const status = await service.storage.deviceStatus(id);
-        if (!status) throw new ProtocolError('not_found', `no device ${id}`);
-        return status;
+        return service.devices.status(id);
       });
 
       admin.post('/devices/:id/revoke', async (request) => {
         const id = uuidParam((request.params as { id?: unknown }).id, 'id');
-        let reason: string;
-        try {
-          reason = revokeRequestSchema.parse(request.body).reason;
-        } catch (error) {
-          if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
-          throw error;
-        }
-        const device = await service.storage.revokeDevice(id, reason, service.clock.now());
-        if (!device) throw new ProtocolError('not_found', `no device ${id}`);
+        const { reason } = revokeRequestSchema.parse(request.body);
+        const status = await service.devices.revoke(id, reason);
         request.log.warn({ device: id, reason }, 'device revoked');
-        return service.storage.deviceStatus(id);
+        return status;
       });
 
       admin.post('/devices/:id/placement', async (request) => {
@@ -221,22 +201,20 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         const at = intQuery(request.query, 'at', {
           min: 946_684_800_000,
           max: 7_258_118_400_000,
-          fallback: service.clock.now(),
+          fallback: service.now(),
         });
         return service.exposure(at);
       });
 
       admin.get('/ops/:id', async (request) => {
         const id = uuidParam((request.params as { id?: unknown }).id, 'id');
-        const stored = await service.storage.getOp(id);
-        if (!stored) throw new ProtocolError('not_found', `no op ${id}`);
-        return stored;
+        return service.ledger.op(id);
       });
 
       admin.get('/ledger', async (request) => {
         const after = intQuery(request.query, 'after', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
         const limit = intQuery(request.query, 'limit', { min: 1, max: 1000, fallback: 100 });
-        return service.storage.listLedger(after, limit);
+        return service.ledger.events(after, limit);
       });
 
       exceptionRoutes(admin, service);
@@ -244,14 +222,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       admin.get('/shifts', async (request) => {
         const raw = (request.query as Record<string, unknown>).device;
         const device = raw === undefined ? null : uuidParam(raw, 'query.device');
-        return { shifts: await service.storage.listShifts(device) };
+        return { shifts: await service.ledger.shifts(device) };
       });
 
       registerWalletRoutes(admin, service);
 
       admin.get('/load', async () => admission.snapshot());
 
-      admin.get('/summary', async () => ({ ...(await service.storage.summary()), ingest: service.counters }));
+      admin.get('/summary', async () => service.summary());
     },
     { prefix: '/v1/admin' },
   );

@@ -4,9 +4,11 @@
  * Every non-2xx answer carries a WireError `{ code, message, field?, rule?,
  * retryable, retryAfterMs? }` with a stable code, including the errors
  * Fastify raises itself before our handlers run (bad JSON, oversized body,
- * wrong content type).
+ * wrong content type). A request body or parameter that breaks a protocol
+ * schema throws ValidationError wherever it is parsed; it is answered here,
+ * as invalid_request naming the field and the rule.
  */
-import { ERROR_CODES, type ErrorCode, ProtocolError, type WireError } from '@holdfast/protocol';
+import { ERROR_CODES, type ErrorCode, ProtocolError, ValidationError, type WireError } from '@holdfast/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
@@ -21,8 +23,10 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'invalid_request', message: 'content-length does not match the body' },
 };
 
+/** The WireError answering `error` (also used by the simulator's in-process transports). */
 export function toWireError(error: unknown): WireError {
   if (error instanceof ProtocolError) return error.toWire();
+  if (error instanceof ValidationError) return ProtocolError.fromValidation(error).toWire();
   const e = error as Partial<FastifyError> & { message?: string };
   const known = e.code ? FASTIFY_CODES[e.code] : undefined;
   if (known) {
@@ -41,6 +45,7 @@ export function toWireError(error: unknown): WireError {
   return { code: 'internal', message: 'internal server error', retryable: true };
 }
 
+/** Fastify's error handler: logs the error (5xx as errors) and answers its WireError with its status. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const wire = toWireError(error);
   const status = ERROR_CODES[wire.code].status;

@@ -11,7 +11,7 @@
  * (the connection is dropped), which OFF survives; only an OS crash would
  * need FULL, and the terminal journals are the ones that model power loss.
  */
-import { bugActive, INJECTABLE_BUGS, type InjectableBug, injectedBugs, type SeededRandom } from '@holdfast/domain';
+import { type InjectedBugs, NO_INJECTED_BUGS, type SeededRandom } from '@holdfast/domain';
 import {
   type ForwardEvent,
   Forwarder,
@@ -52,6 +52,8 @@ export class SimServer {
   readonly #history: OpHistory;
   readonly #totals: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
   readonly #forwarding: ServerForwarding | null;
+  /** Deliberate server bugs every incarnation runs with. */
+  readonly #bugs: InjectedBugs;
   #forwarder: Forwarder | null = null;
   /** Forwarding rounds started (with something unsettled to claim) and how many failed. */
   readonly rounds = { started: 0, failed: 0 };
@@ -64,12 +66,14 @@ export class SimServer {
     random: SeededRandom,
     history: OpHistory,
     forwarding: ServerForwarding | null = null,
+    bugs: InjectedBugs = NO_INJECTED_BUGS,
   ) {
     this.path = path;
     this.#clock = clock;
     this.#random = random;
     this.#history = history;
     this.#forwarding = forwarding;
+    this.#bugs = bugs;
   }
 
   /**
@@ -144,6 +148,7 @@ export class SimServer {
       storage,
       clock: this.#clock,
       random: this.#random.fork(`incarnation-${incarnation}`),
+      bugs: this.#bugs,
     });
     const f = this.#forwarding;
     this.#forwarder = f
@@ -158,8 +163,7 @@ export class SimServer {
           leaseMs: f.options.leaseMs,
           timeoutMs: f.options.timeoutMs,
           onEvent: (event) => f.onEvent(event, incarnation),
-          // The world's deliberate bugs (switched on by runScenario before the world starts).
-          bugs: injectedBugs(Object.keys(INJECTABLE_BUGS).filter((bug) => bugActive(bug as InjectableBug))),
+          bugs: this.#bugs,
         })
       : null;
   }

@@ -1,0 +1,97 @@
+/**
+ * Risk policies on the server: the signing keys, issuing a policy from an
+ * operator's draft, the list of every policy, the one in force for a
+ * device, and the exposure bound they allow (docs/risk-policy.md).
+ */
+import type { Clock, DevicePlacement } from '@holdfast/domain';
+import { exposureBound } from '@holdfast/domain';
+import { type PolicyKeySet, policyDraftSchema, riskPolicySchema, type SignedPolicy } from '@holdfast/protocol';
+import type { DeviceRecord } from '../model/device.js';
+import type { ServerKeyRecord } from '../model/policy.js';
+import { newServerKey, policyKeySet } from '../policy-keys.js';
+import { type ExposureAnswer, policyForDevice, policyFromDraft } from '../risk-policies.js';
+import type { Storage } from '../storage/storage.js';
+
+export class PolicyDesk {
+  readonly #storage: Storage;
+  readonly #clock: Clock;
+  readonly #newId: () => string;
+
+  constructor(storage: Storage, clock: Clock, newId: () => string) {
+    this.#storage = storage;
+    this.#clock = clock;
+    this.#newId = newId;
+  }
+
+  /** The public policy keys, creating the signing key if the database has none yet. */
+  async keys(): Promise<PolicyKeySet> {
+    await this.#activeServerKey();
+    return policyKeySet(await this.#storage.listServerKeys());
+  }
+
+  /**
+   * Issues a policy from an operator's draft: the server assigns `id`,
+   * `version` (the scope's next, decided in the storage transaction),
+   * `issuedAt` and, unless given, `validFrom`; signs it and stores it.
+   * A draft that would make an invalid policy is refused naming the field.
+   */
+  async issue(body: unknown): Promise<SignedPolicy> {
+    const draft = policyDraftSchema.parse(body);
+    const now = this.#clock.now();
+    const id = this.#newId();
+    // The rules across fields (expiresAt after issuedAt, at most 90 days) need the assigned fields:
+    // check the whole policy now, so a bad draft is refused before anything is locked.
+    riskPolicySchema.parse(policyFromDraft(draft, { id, version: 1, issuedAt: now }));
+    await this.#activeServerKey();
+    return this.#storage.issuePolicy({ draft, id, now });
+  }
+
+  /** Every policy issued, oldest first, with the keys that verify them. */
+  async list(): Promise<{ policies: SignedPolicy[]; keys: PolicyKeySet }> {
+    const [policies, keys] = await Promise.all([this.#storage.listPolicies(), this.keys()]);
+    return { policies, keys };
+  }
+
+  /** The newest policy in force covering `device` at `now` (null: none, or the device was never placed), with the keys. */
+  async inForce(device: DeviceRecord, now: number): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet }> {
+    const keys = await this.keys();
+    if (device.merchant === null) return { policy: null, keys };
+    const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
+    const candidates = await this.#storage.listPolicies({ merchant: device.merchant, unexpiredAt: now });
+    return { policy: policyForDevice(candidates, placement, now, keys), keys };
+  }
+
+  /**
+   * The exposure at `at`: the bound every policy issued allows the placed
+   * devices (`exposureBound`), and the offline-approved payments not yet
+   * settled.
+   */
+  async exposure(at: number): Promise<ExposureAnswer> {
+    const [policies, devices, actual] = await Promise.all([
+      this.#storage.listPolicies(),
+      this.#storage.listDevices(),
+      this.#storage.exposureActual(),
+    ]);
+    const placed: DevicePlacement[] = [];
+    const unplaced: string[] = [];
+    for (const d of devices) {
+      if (d.merchant === null) unplaced.push(d.id);
+      else placed.push({ id: d.id, merchant: d.merchant, location: d.location, event: d.event });
+    }
+    // Every policy ever issued, expired ones included: the forwarder settles only the payments the
+    // server holds, and a device still offline may hold approvals it has not sent yet, made under any
+    // policy it was given. `worst*` must count them (docs/risk-policy.md, section 4).
+    const report = exposureBound(
+      policies.map((p) => p.policy),
+      placed,
+      at,
+    );
+    return { at, bound: report.groups, uncovered: report.uncovered, unplaced, actual };
+  }
+
+  /** The active signing key; the first caller on an empty database creates it. */
+  async #activeServerKey(): Promise<ServerKeyRecord> {
+    const keys = await this.#storage.listServerKeys();
+    return keys[0] ?? this.#storage.ensureServerKey(newServerKey(this.#clock.now()));
+  }
+}
