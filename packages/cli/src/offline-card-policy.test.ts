@@ -12,7 +12,8 @@ import { describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
 import { type PolicyDraft, policyRef } from '@holdfast/protocol';
 import { type ExposureAnswer, startServer } from '@holdfast/server';
-import { FaultyTransport, HttpTransport, NeedsOnlineError, Terminal } from '@holdfast/terminal';
+import { HttpTransport, NeedsOnlineError, Terminal } from '@holdfast/terminal';
+import { FaultyTransport } from '@holdfast/terminal/testing';
 
 const OPERATOR = 'offline-card-policy-operator-token-0123456789';
 

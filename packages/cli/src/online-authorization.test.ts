@@ -14,14 +14,8 @@ import { systemClock } from '@holdfast/domain';
 import { ProcessorClient, type RunningProcessorSim, startProcessorSim } from '@holdfast/processor-sim';
 import type { BetSelection } from '@holdfast/protocol';
 import { type RunningServer, startServer } from '@holdfast/server';
-import {
-  type CrashPoint,
-  FaultyTransport,
-  HttpTransport,
-  NeedsOnlineError,
-  SimulatedCrashError,
-  Terminal,
-} from '@holdfast/terminal';
+import { type CrashPoint, HttpTransport, NeedsOnlineError, SimulatedCrashError, Terminal } from '@holdfast/terminal';
+import { FaultyTransport } from '@holdfast/terminal/testing';
 
 const OPERATOR = 'online-authorization-operator-token-0123456789';
 const SEL: BetSelection[] = [{ event: 'mx-2026-ame-gua', market: 'match_result', selection: 'home', odds: 250 }];

@@ -1,8 +1,8 @@
 /**
  * @holdfast/terminal — the Terminal SDK: a durable SQLite journal of ops, the
  * outbox and sync loop that deliver them exactly once, and the transports
- * that carry them. `testing/` holds an in-memory server, a fault-injecting
- * transport and a manual clock for tests and the simulator.
+ * that carry them. Test tools (an in-memory server, a fault-injecting
+ * transport) live behind the `@holdfast/terminal/testing` subpath.
  */
 export type { Connectivity } from './connectivity.js';
 export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';
@@ -58,8 +58,6 @@ export {
 } from './terminal.js';
 export type { TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
-export { type FakeDevice, FakeServer, type FakeServerOptions } from './testing/fake-server.js';
-export { type Fault, FaultyTransport, type RequestLogEntry, type Route } from './testing/faulty-transport.js';
 export type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
 export {
   type BlockedWristband,
