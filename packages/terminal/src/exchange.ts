@@ -15,7 +15,7 @@
  *   413 body_too_large       send fewer ops per batch
  *   other 4xx                these ops dead-lettered (the same bytes can never succeed)
  */
-import { bugActive, type Clock } from '@holdfast/domain';
+import type { Clock, InjectedBugs } from '@holdfast/domain';
 import {
   type Batch,
   batchHeadMessage,
@@ -56,6 +56,8 @@ export interface ExchangeOptions {
   requestTimeoutMs: number;
   connectivity: ConnectivityMonitor;
   events: EventSink<SyncEvents>;
+  /** Deliberate bugs switched on (simulators only): `timeout-is-failure`. */
+  bugs: InjectedBugs;
 }
 
 /** Ops recorded within this window, with nothing queued behind them, travel in the live lane. */
@@ -142,7 +144,7 @@ export class Exchange {
         laneOf(ops, journal.head.seq, startedAt),
       );
     } catch (error) {
-      if (bugActive('timeout-is-failure')) {
+      if (this.#o.bugs.has('timeout-is-failure')) {
         // Deliberate bug (bug-injection processes only): "no answer" taken as "failed".
         const dead = outbox.deadLetterOps(ops, 'timeout', describeError(error), clock.now());
         this.#announce({ confirmed: [], dead, retry: 0, requeued: null, blocked: null }, event);

@@ -16,7 +16,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bugActive } from '@holdfast/domain';
+import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import { GENESIS_HASH, type Op, PROTOCOL_VERSION, sealOp } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import { JournalClosedError, JournalLockedError, SimulatedCrashError } from './errors.js';
@@ -81,7 +81,13 @@ export class Journal {
       migrate(db, file);
       // Write once now so the exclusive lock is held from open, not from the first op.
       db.exec('BEGIN IMMEDIATE; COMMIT');
-      return new Journal(db, file, options.attemptsKept ?? SYNC_ATTEMPTS_KEPT, options.crashHook ?? null);
+      return new Journal(
+        db,
+        file,
+        options.attemptsKept ?? SYNC_ATTEMPTS_KEPT,
+        options.crashHook ?? null,
+        options.bugs ?? NO_INJECTED_BUGS,
+      );
     } catch (error) {
       db.close();
       if (isBusy(error)) throw new JournalLockedError(file);
@@ -89,7 +95,13 @@ export class Journal {
     }
   }
 
-  private constructor(db: Database.Database, file: string, attemptsKept: number, crashHook: CrashHook | null) {
+  private constructor(
+    db: Database.Database,
+    file: string,
+    attemptsKept: number,
+    crashHook: CrashHook | null,
+    bugs: InjectedBugs,
+  ) {
     this.#db = db;
     this.#crashHook = crashHook;
     this.path = file;
@@ -149,7 +161,7 @@ export class Journal {
       ),
     };
     this.#tx = db.transaction((fn: () => unknown) => fn());
-    if (bugActive('seq-reuse-after-crash')) {
+    if (bugs.has('seq-reuse-after-crash')) {
       // Deliberate bug (bug-injection processes only): unsent work is taken for a torn
       // write and dropped at open, so its seqs are handed out again.
       db.prepare("DELETE FROM ops WHERE state = 'pending'").run();
@@ -450,4 +462,6 @@ export interface JournalOptions {
    */
   synchronous?: 'FULL' | 'OFF';
   crashHook?: CrashHook;
+  /** Simulators only: deliberate bugs to switch on (`seq-reuse-after-crash`). */
+  bugs?: InjectedBugs;
 }

@@ -20,6 +20,7 @@ import {
   closeShift,
   cryptoRandom,
   DomainError,
+  NO_INJECTED_BUGS,
   type OfflineExposure,
   openShift,
   type Random,
@@ -169,6 +170,7 @@ export class Terminal {
     const hook = options.crashHook;
     const journal = Journal.open(options.dataDir, {
       ...(options.journalSync ? { synchronous: options.journalSync } : {}),
+      ...(options.bugs ? { bugs: options.bugs } : {}),
       ...(hook
         ? {
             crashHook: (point: CrashPoint) => {
@@ -283,6 +285,7 @@ export class Terminal {
       requestTimeoutMs: config.requestTimeoutMs,
       connectivity: this.#connectivity,
       events: this.#events,
+      bugs: options.bugs ?? NO_INJECTED_BUGS,
     });
     this.#loop = new SyncLoop({
       journal,
