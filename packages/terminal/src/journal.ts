@@ -277,7 +277,7 @@ export class Journal {
       });
       this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
       if (input.meta) this.#writeMeta(input.meta);
-      input.also?.(op);
+      input.writeInTransaction?.(op);
       this.#remember(op);
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;

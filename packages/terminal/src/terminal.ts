@@ -240,7 +240,7 @@ export class Terminal {
       clock: this.#clock,
       timeoutMs: config.requestTimeoutMs,
       credentials: () => this.#credentials,
-      recordApproved: (row, answer, also) => {
+      recordApproved: (row, answer, markApproved) => {
         const authorization = answer.authorizationId as string;
         if (row.opKind === 'ticket.issued') {
           const stake = row.body.stake as number;
@@ -259,7 +259,7 @@ export class Terminal {
             ONLINE_APPROVED,
             null,
             row.opId,
-            also,
+            markApproved,
           );
         }
         return this.#record(
@@ -268,7 +268,7 @@ export class Terminal {
           ONLINE_APPROVED,
           null,
           row.opId,
-          also,
+          markApproved,
         );
       },
     });
@@ -536,9 +536,9 @@ export class Terminal {
   /**
    * Records an op. `chip` only for a wristband op (wristband.ts): it decides
    * the op under the policy's wristband limits and names the chip write the
-   * op promises, committed with it. `givenId` and `also` only for an online
+   * op promises, committed with it. `givenId` and `writeInTransaction` only for an online
    * approval (online.ts): the op takes the id the server approved, and
-   * `also` marks the authorization recorded in the same journal
+   * `writeInTransaction` marks the authorization recorded in the same journal
    * transaction. Such an op changes the local shift only if its shift is
    * still the open one (a late approval after the shift closed is still the
    * fact; the server reconciles).
@@ -549,7 +549,7 @@ export class Terminal {
     decision: Decision = NO_DECISION,
     chip: ChipPlan | null = null,
     givenId?: string,
-    also?: (op: Op) => void,
+    writeInTransaction?: (op: Op) => void,
   ): RecordedOp {
     const credentials = this.#assertCanRecord();
     if (!isKnownKind(kind)) throw new ValidationError('kind', `one of ${OP_KINDS.join(', ')}`, String(kind));
@@ -607,7 +607,7 @@ export class Terminal {
           at,
           decision: opDecision,
           ...(Object.keys(meta).length > 0 ? { meta } : {}),
-          ...(also ? { also } : {}),
+          ...(writeInTransaction ? { writeInTransaction } : {}),
         });
     if (shift) this.#shift = shift;
     if (exposure) this.#policy.committed(exposure);

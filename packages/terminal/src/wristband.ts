@@ -20,8 +20,8 @@
  * gone from the customer with no record, which nobody could ever reconcile.
  *
  * `WristbandStore` keeps the two journal tables: `blocked_wristbands` (the
- * server's blocks, applied from the device feed through
- * `applyWristbandNotice`) and `wristband_writes` (the chip writes ops
+ * server's blocks, applied from the device feed through `applyNotice`)
+ * and `wristband_writes` (the chip writes ops
  * promised).
  */
 import { WristbandRefusedError, WristbandWriteError } from './errors.js';
@@ -141,15 +141,16 @@ type Row = Record<string, unknown>;
 /** The journal tables of wristbands. Writes join the caller's journal transaction. */
 export class WristbandStore {
   readonly #journal: Journal;
-  #s: WristbandStatements | null = null;
+  /** Prepared on first use: a terminal that never sees a wristband prepares nothing. */
+  #prepared: WristbandStatements | null = null;
 
   constructor(journal: Journal) {
     this.#journal = journal;
   }
 
   get #stmt(): WristbandStatements {
-    this.#s ??= prepareStatements(this.#journal);
-    return this.#s;
+    this.#prepared ??= prepareStatements(this.#journal);
+    return this.#prepared;
   }
 
   isBlocked(uid: string): BlockedWristband | null {
