@@ -201,14 +201,8 @@ export class Terminal {
     // After death (kill or a simulated power cut) abandoned work fails on the closed journal: not news.
     const onError = (error: unknown) => {
       if (this.#closed && (error instanceof JournalClosedError || error instanceof SimulatedCrashError)) return;
-      // better-sqlite3's own error for a statement on the dropped connection (a background policy refresh).
-      if (
-        this.#closed &&
-        !journal.isOpen &&
-        error instanceof TypeError &&
-        /database connection is not open/.test(error.message)
-      )
-        return;
+      // The binding's own error for a statement on the dropped connection (a background policy refresh).
+      if (this.#closed && journal.isClosedConnectionError(error)) return;
       report(error);
     };
     this.#onError = onError;
