@@ -14,7 +14,7 @@ import { systemClock } from '@holdfast/domain';
 import type { PolicyDraft } from '@holdfast/protocol';
 import { type RunningServer, startServer } from '@holdfast/server';
 import { HttpTransport, SimulatedWristband, Terminal, WristbandRefusedError } from '@holdfast/terminal';
-import { FaultyTransport } from '@holdfast/terminal/testing';
+import { applyWristbandNotice, FaultyTransport } from '@holdfast/terminal/testing';
 
 const OPERATOR = 'wristband-overspend-operator-token-0123456789';
 const UID = '04A1B2C3D4E5F6';
@@ -160,7 +160,7 @@ describe('wristbands over real HTTP', () => {
           [UID],
           'blocked through the feed',
         );
-        assert.equal(till.terminal.applyWristbandNotice('wristband.blocked', blocked[0]?.data), false, 'already held');
+        assert.equal(applyWristbandNotice(till.terminal, 'wristband.blocked', blocked[0]?.data), false, 'already held');
         assert.throws(
           () => till.terminal.payWithWristband({ lines: beer(100), reader: band }),
           (e: unknown) => e instanceof WristbandRefusedError && e.code === 'wristband_blocked',

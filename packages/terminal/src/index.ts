@@ -4,6 +4,8 @@
  * that carry them. Test tools (an in-memory server, a fault-injecting
  * transport) live behind the `@holdfast/terminal/testing` subpath.
  */
+
+export { FEED_POLL_MIN_INTERVAL_MS } from './background.js';
 export type { Connectivity } from './connectivity.js';
 export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';
 export {
@@ -51,13 +53,8 @@ export type { Blocked, ConfirmedOp } from './outbox.js';
 export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';
-export {
-  FEED_POLL_MIN_INTERVAL_MS,
-  POLICY_REFRESH_MIN_INTERVAL_MS,
-  Terminal,
-  type WristbandReceipt,
-} from './terminal.js';
-export type { TerminalOptions } from './terminal-options.js';
+export { Terminal } from './terminal.js';
+export { POLICY_REFRESH_MIN_INTERVAL_MS, type TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 export type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
 export {
@@ -68,3 +65,4 @@ export {
   SimulatedWristband,
   type WristbandReader,
 } from './wristband.js';
+export type { WristbandReceipt } from './wristband-payments.js';

@@ -56,8 +56,6 @@ export interface AppendInput {
   decision: Decision;
   /** meta entries to write in the same transaction (null deletes). */
   meta?: Readonly<Record<string, string | null>>;
-  /** Called with the sealed op inside the append's transaction, for writes that must commit with it (an online authorization marked approved). */
-  writeInTransaction?: (op: Op) => void;
 }
 
 export interface SyncAttempt {

@@ -286,7 +286,6 @@ export class Journal {
       });
       this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
       if (input.meta) this.#writeMeta(input.meta);
-      input.writeInTransaction?.(op);
       this.#remember(op);
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;
