@@ -13,8 +13,8 @@ import { describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
 import type { PolicyDraft } from '@holdfast/protocol';
 import { type RunningServer, startServer } from '@holdfast/server';
-import { HttpTransport, SimulatedWristband, Terminal, WristbandRefusedError } from '@holdfast/terminal';
-import { applyWristbandNotice, FaultyTransport } from '@holdfast/terminal/testing';
+import { HttpTransport, Terminal, WristbandRefusedError } from '@holdfast/terminal';
+import { applyWristbandNotice, FaultyTransport, SimulatedWristband } from '@holdfast/terminal/testing';
 
 const OPERATOR = 'wristband-overspend-operator-token-0123456789';
 const UID = '04A1B2C3D4E5F6';

@@ -57,12 +57,11 @@ export { Terminal } from './terminal.js';
 export { POLICY_REFRESH_MIN_INTERVAL_MS, type TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 export type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
-export {
-  type BlockedWristband,
-  type ChipImage,
-  type ChipWrite,
-  type PendingChipWrite,
-  SimulatedWristband,
-  type WristbandReader,
+export type {
+  BlockedWristband,
+  ChipImage,
+  ChipWrite,
+  PendingChipWrite,
+  WristbandReader,
 } from './wristband.js';
 export type { WristbandReceipt } from './wristband-payments.js';

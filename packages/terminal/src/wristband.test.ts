@@ -21,8 +21,8 @@ import { NeedsOnlineError, SimulatedCrashError, WristbandRefusedError } from './
 import type { CrashPoint } from './journal.js';
 import type { Terminal } from './terminal.js';
 import { createHarness, type Harness, openTill } from './testing/harness.js';
+import { SimulatedWristband } from './testing/simulated-wristband.js';
 import { applyWristbandNotice } from './testing/terminal-hooks.js';
-import { SimulatedWristband } from './wristband.js';
 
 const SERVER_KEY = generateDeviceKeys();
 const KEY_ID = 'k1';
