@@ -61,25 +61,11 @@ import { Recorder } from './recording.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
 import { type ResolvedOptions, resolveOptions, type TerminalOptions } from './terminal-options.js';
+import { registerTestHooks } from './terminal-test-hooks.js';
 import type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 import type { Transport } from './transport.js';
 import { type BlockedWristband, type PendingChipWrite, type WristbandReader, WristbandStore } from './wristband.js';
 import { WristbandPayments, type WristbandReceipt } from './wristband-payments.js';
-
-/** What tests may do to a Terminal that its public API does not offer; see `@holdfast/terminal/testing`. */
-export interface TerminalTestHooks {
-  /** Applies a `wristband.*` feed item as the feed would; true if the blocked list changed. */
-  applyWristbandNotice(type: string, data: unknown): boolean;
-}
-
-const testHooks = new WeakMap<Terminal, TerminalTestHooks>();
-
-/** The test hooks of `terminal` (for `@holdfast/terminal/testing` only; not exported from the package root). */
-export function testHooksOf(terminal: Terminal): TerminalTestHooks {
-  const hooks = testHooks.get(terminal);
-  if (!hooks) throw new TypeError('not a Terminal');
-  return hooks;
-}
 
 /**
  * The Terminal: a façade that owns the lifecycle (open, enroll, start/stop,
@@ -236,7 +222,7 @@ export class Terminal {
       onChange: () => this.#statusChanged(),
       onError,
     });
-    testHooks.set(this, {
+    registerTestHooks(this, {
       applyWristbandNotice: (type, data) => {
         this.#assertOpen();
         return wristbands.applyNotice(type, data, clock.now());

@@ -2,7 +2,8 @@
  * Test hooks into a Terminal: what tests need to drive that the SDK's
  * public API leaves to the device feed.
  */
-import { type Terminal, testHooksOf } from '../terminal.js';
+import type { Terminal } from '../terminal.js';
+import { testHooksOf } from '../terminal-test-hooks.js';
 
 /**
  * Applies a `wristband.blocked` / `wristband.unblocked` feed item (data as
