@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
 import { policyRef } from '@holdfast/protocol';
 import type { ExposureAnswer } from '@holdfast/server';
-import { FaultyTransport, NeedsOnlineError, type Terminal } from '@holdfast/terminal';
+import { NeedsOnlineError, type Terminal } from '@holdfast/terminal';
+import { FaultyTransport } from '@holdfast/terminal/testing';
 import { cardPolicyDraft, E2eWorld } from './e2e-fixture.js';
 
 describe('offline card policy over real HTTP', () => {

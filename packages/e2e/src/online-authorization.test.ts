@@ -10,13 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
 import { ProcessorClient } from '@holdfast/processor-client';
 import type { BetSelection } from '@holdfast/protocol';
-import {
-  type CrashPoint,
-  FaultyTransport,
-  NeedsOnlineError,
-  SimulatedCrashError,
-  type Terminal,
-} from '@holdfast/terminal';
+import { type CrashPoint, NeedsOnlineError, SimulatedCrashError, type Terminal } from '@holdfast/terminal';
+import { FaultyTransport } from '@holdfast/terminal/testing';
 import { E2eWorld } from './e2e-fixture.js';
 
 const SEL: BetSelection[] = [{ event: 'mx-2026-ame-gua', market: 'match_result', selection: 'home', odds: 250 }];

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
 import type { PolicyDraft } from '@holdfast/protocol';
-import { FaultyTransport, SimulatedWristband, type Terminal, WristbandRefusedError } from '@holdfast/terminal';
+import { type Terminal, WristbandRefusedError } from '@holdfast/terminal';
+import { applyWristbandNotice, FaultyTransport, SimulatedWristband } from '@holdfast/terminal/testing';
 import { E2eWorld } from './e2e-fixture.js';
 
 const UID = '04A1B2C3D4E5F6';
@@ -128,7 +129,7 @@ describe('wristbands over real HTTP', () => {
           [UID],
           'blocked through the feed',
         );
-        assert.equal(till.terminal.applyWristbandNotice('wristband.blocked', blocked[0]?.data), false, 'already held');
+        assert.equal(applyWristbandNotice(till.terminal, 'wristband.blocked', blocked[0]?.data), false, 'already held');
         assert.throws(
           () => till.terminal.payWithWristband({ lines: beer(100), reader: band }),
           (e: unknown) => e instanceof WristbandRefusedError && e.code === 'wristband_blocked',

@@ -15,7 +15,7 @@
  *   413 body_too_large       send fewer ops per batch
  *   other 4xx                these ops dead-lettered (the same bytes can never succeed)
  */
-import { bugActive, type Clock } from '@holdfast/domain';
+import type { Clock, InjectedBugs } from '@holdfast/domain';
 import {
   type Batch,
   batchHeadMessage,
@@ -56,6 +56,8 @@ export interface ExchangeOptions {
   requestTimeoutMs: number;
   connectivity: ConnectivityMonitor;
   events: EventSink<SyncEvents>;
+  /** Deliberate bugs switched on (simulators only): `timeout-is-failure`. */
+  bugs: InjectedBugs;
 }
 
 /** Ops recorded within this window, with nothing queued behind them, travel in the live lane. */
@@ -76,13 +78,13 @@ export function laneOf(ops: readonly Op[], headSeq: number, now: number): Lane {
 }
 
 export class Exchange {
-  readonly #o: ExchangeOptions;
+  readonly #options: ExchangeOptions;
   #gate: Promise<unknown> = Promise.resolve();
   #lastAttemptAt: number | null = null;
   #blocked: Blocked | null = null;
 
   constructor(options: ExchangeOptions) {
-    this.#o = options;
+    this.#options = options;
   }
 
   /** When the last batch attempt started. */
@@ -106,7 +108,7 @@ export class Exchange {
   }
 
   async #sendBatch(credentials: Credentials, ops: Op[]): Promise<BatchOutcome> {
-    const { journal, outbox, clock, connectivity } = this.#o;
+    const { journal, outbox, clock, connectivity } = this.#options;
     const first = ops[0] as Op;
     const last = ops.at(-1) as Op;
     const batch: Batch = {
@@ -136,13 +138,13 @@ export class Exchange {
 
     let res: TransportResult<IngestResponse>;
     try {
-      res = await this.#o.transport.sendBatch(
+      res = await this.#options.transport.sendBatch(
         batch,
-        this.#o.requestTimeoutMs,
+        this.#options.requestTimeoutMs,
         laneOf(ops, journal.head.seq, startedAt),
       );
     } catch (error) {
-      if (bugActive('timeout-is-failure')) {
+      if (this.#options.bugs.has('timeout-is-failure')) {
         // Deliberate bug (bug-injection processes only): "no answer" taken as "failed".
         const dead = outbox.deadLetterOps(ops, 'timeout', describeError(error), clock.now());
         this.#announce({ confirmed: [], dead, retry: 0, requeued: null, blocked: null }, event);
@@ -206,18 +208,18 @@ export class Exchange {
     return { next: 'continue', confirmed: 0, dead: dead.length };
   }
 
-  /** Asks for the stored state of `ids` (≤ QUERY_MAX_IDS) and settles what it learns. */
-  query(credentials: Credentials, ids: string[]): Promise<OpStatus[]> {
+  /** One POST /v1/ops/query: asks the stored state of `ids` (≤ QUERY_MAX_IDS) and settles what it learns. */
+  queryStatuses(credentials: Credentials, ids: string[]): Promise<OpStatus[]> {
     return this.#exclusive(async () => {
-      const { clock, connectivity } = this.#o;
+      const { clock, connectivity } = this.#options;
       const at = clock.now();
       const sig = signMessage(queryMessage(credentials.deviceId, ids, at), credentials.key);
       const event = newSyncEvent('query', at, null, null, ids.length);
       let res: Awaited<ReturnType<Transport['queryOps']>>;
       try {
-        res = await this.#o.transport.queryOps(
+        res = await this.#options.transport.queryOps(
           { device: credentials.deviceId, ids, at, sig },
-          this.#o.requestTimeoutMs,
+          this.#options.requestTimeoutMs,
         );
       } catch (error) {
         connectivity.failed(describeError(error));
@@ -238,7 +240,7 @@ export class Exchange {
       connectivity.answered(done, event.durationMs);
       const asked = new Set(ids);
       const statuses = res.body.results.filter((s) => asked.has(s.id));
-      this.#announce(this.#o.outbox.settleStatuses(statuses, done), event);
+      this.#announce(this.#options.outbox.settleStatuses(statuses, done), event);
       this.#emit(event, 'ok', null);
       return statuses;
     });
@@ -247,11 +249,11 @@ export class Exchange {
   /** A health check (connectivity while idle, reachability while backing off). True if the server answered 2xx. */
   ping(): Promise<boolean> {
     return this.#exclusive(async () => {
-      const { clock, connectivity } = this.#o;
+      const { clock, connectivity } = this.#options;
       const at = clock.now();
       const event = newSyncEvent('ping', at, null, null, 0);
       try {
-        const res = await this.#o.transport.ping(this.#o.requestTimeoutMs);
+        const res = await this.#options.transport.ping(this.#options.requestTimeoutMs);
         const done = clock.now();
         event.durationMs = done - at;
         event.httpStatus = res.status;
@@ -276,7 +278,7 @@ export class Exchange {
   #emit(event: SyncEvent, outcome: SyncEvent['outcome'], error: string | null): void {
     event.outcome = outcome;
     event.error = error;
-    this.#o.events.emit('sync', event);
+    this.#options.events.emit('sync', event);
   }
 
   #announce(settled: Settled, event: SyncEvent): void {
@@ -284,15 +286,15 @@ export class Exchange {
     event.dead = settled.dead.length;
     event.retry = settled.retry;
     event.requeued = settled.requeued?.count ?? 0;
-    for (const op of settled.confirmed) this.#o.events.emit('confirmed', op);
-    for (const letter of settled.dead) this.#o.events.emit('dead-letter', letter);
+    for (const op of settled.confirmed) this.#options.events.emit('confirmed', op);
+    for (const letter of settled.dead) this.#options.events.emit('dead-letter', letter);
   }
 
   /** The device is revoked or unknown: every pending op is dead-lettered; returns how many. */
   #revoke(code: string, message: string, at: number): number {
-    const { journal, events } = this.#o;
+    const { journal, events } = this.#options;
     const firstPending = journal.pendingAfter(0, 1)[0]?.seq ?? null;
-    const count = this.#o.outbox.revoke(code, message, at);
+    const count = this.#options.outbox.revoke(code, message, at);
     if (firstPending === null || !events.has('dead-letter')) return count;
     // Announce page by page so that 100,000 dead letters never sit in memory at once.
     let after = firstPending - 1;

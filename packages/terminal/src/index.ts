@@ -1,9 +1,11 @@
 /**
  * @holdfast/terminal — the Terminal SDK: a durable SQLite journal of ops, the
  * outbox and sync loop that deliver them exactly once, and the transports
- * that carry them. `testing/` holds an in-memory server, a fault-injecting
- * transport and a manual clock for tests and the simulator.
+ * that carry them. Test tools (an in-memory server, a fault-injecting
+ * transport) live behind the `@holdfast/terminal/testing` subpath.
  */
+
+export { FEED_POLL_MIN_INTERVAL_MS } from './background.js';
 export type { Connectivity } from './connectivity.js';
 export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';
 export {
@@ -48,24 +50,18 @@ export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttemp
 export type { TerminalPlacement } from './offline-policy.js';
 export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState } from './online.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
+export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';
-export {
-  FEED_POLL_MIN_INTERVAL_MS,
-  POLICY_REFRESH_MIN_INTERVAL_MS,
-  Terminal,
-  type WristbandReceipt,
-} from './terminal.js';
-export type { TerminalOptions } from './terminal-options.js';
+export { Terminal } from './terminal.js';
+export { POLICY_REFRESH_MIN_INTERVAL_MS, type TerminalOptions } from './terminal-options.js';
 export type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
-export { type FakeDevice, FakeServer, type FakeServerOptions } from './testing/fake-server.js';
-export { type Fault, FaultyTransport, type RequestLogEntry, type Route } from './testing/faulty-transport.js';
 export type { HealthResponse, Lane, Transport, TransportResult } from './transport.js';
-export {
-  type BlockedWristband,
-  type ChipImage,
-  type ChipWrite,
-  type PendingChipWrite,
-  SimulatedWristband,
-  type WristbandReader,
+export type {
+  BlockedWristband,
+  ChipImage,
+  ChipWrite,
+  PendingChipWrite,
+  WristbandReader,
 } from './wristband.js';
+export type { WristbandReceipt } from './wristband-payments.js';

@@ -5,8 +5,8 @@
  * ever appended, never edited: a journal on a till in the field was built by
  * the ones before it. Each runs in its own transaction with the version bump.
  */
-import type Database from 'better-sqlite3';
 import { JournalVersionError } from './errors.js';
+import type { SqliteConnection } from './sqlite-connection.js';
 
 /** Keys of the `meta` table. */
 export const META = {
@@ -152,11 +152,9 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Brings the journal at `path` up to SCHEMA_VERSION. */
-export function migrate(db: Database.Database, path: string): void {
+export function migrate(db: SqliteConnection, path: string): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(META.schemaVersion) as
-    | { value: string }
-    | undefined;
+  const row = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(META.schemaVersion);
   const version = row ? Number(row.value) : 0;
   if (version > SCHEMA_VERSION) throw new JournalVersionError(path, version, SCHEMA_VERSION);
   const setVersion = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
@@ -164,6 +162,6 @@ export function migrate(db: Database.Database, path: string): void {
     db.transaction(() => {
       db.exec(MIGRATIONS[v] as string);
       setVersion.run(META.schemaVersion, String(v + 1));
-    })();
+    });
   }
 }

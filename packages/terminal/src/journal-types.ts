@@ -56,8 +56,6 @@ export interface AppendInput {
   decision: Decision;
   /** meta entries to write in the same transaction (null deletes). */
   meta?: Readonly<Record<string, string | null>>;
-  /** More writes to make in the same transaction (e.g. marking an online authorization recorded). */
-  also?: (op: Op) => void;
 }
 
 export interface SyncAttempt {

@@ -16,9 +16,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bugActive } from '@holdfast/domain';
+import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import { GENESIS_HASH, type Op, PROTOCOL_VERSION, sealOp } from '@holdfast/protocol';
-import Database from 'better-sqlite3';
+import { openBetterSqlite3 } from './better-sqlite3-connection.js';
 import { JournalClosedError, JournalLockedError, SimulatedCrashError } from './errors.js';
 import { migrate } from './journal-schema.js';
 import {
@@ -35,6 +35,7 @@ import {
   toDeadLetter,
   toJournalEntry,
 } from './journal-types.js';
+import type { SqliteConnection, SqliteStatement } from './sqlite-connection.js';
 
 /** How many sync_attempts rows are kept (the newest). */
 export const SYNC_ATTEMPTS_KEPT = 10_000;
@@ -46,19 +47,13 @@ interface Delta extends OpCounts {
   head: ChainHead | null;
 }
 
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
-}
-
 /** How many recently appended ops the journal keeps parsed (see #remember). */
 const RECENT_OPS = 1000;
 
 export class Journal {
   readonly path: string;
-  readonly #db: Database.Database;
+  readonly #db: SqliteConnection;
   readonly #stmt;
-  readonly #tx: Database.Transaction<(fn: () => unknown) => unknown>;
   #counts: OpCounts;
   readonly #recent = new Map<number, Op>();
   #head: ChainHead;
@@ -66,30 +61,50 @@ export class Journal {
   readonly #attemptsKept: number;
   readonly #crashHook: CrashHook | null;
 
-  /** Opens (creating if needed) `<dataDir>/journal.db` and takes its exclusive lock. */
+  /** Opens (creating if needed) `<dataDir>/journal.db` with better-sqlite3 and takes its exclusive lock. */
   static open(dataDir: string, options: JournalOptions = {}): Journal {
     fs.mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, 'journal.db');
-    // timeout 0: a locked journal must fail at once with a clear error, not wait.
-    const db = new Database(file, { timeout: 0 });
+    return Journal.attach(openBetterSqlite3(file), file, options);
+  }
+
+  /**
+   * Makes the journal on an open connection of any SQLite binding: sets the
+   * durability pragmas, migrates, and takes the exclusive lock. `file` names
+   * the database in errors. Closes the connection if it throws.
+   */
+  static attach(db: SqliteConnection, file: string, options: JournalOptions = {}): Journal {
     try {
       db.pragma('locking_mode = EXCLUSIVE');
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      const mode = db.pragma('journal_mode = WAL');
       if (mode !== 'wal') throw new Error(`journal ${file}: could not enable WAL (got ${String(mode)})`);
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
       migrate(db, file);
       // Write once now so the exclusive lock is held from open, not from the first op.
       db.exec('BEGIN IMMEDIATE; COMMIT');
-      return new Journal(db, file, options.attemptsKept ?? SYNC_ATTEMPTS_KEPT, options.crashHook ?? null);
+      return new Journal(
+        db,
+        file,
+        options.attemptsKept ?? SYNC_ATTEMPTS_KEPT,
+        options.crashHook ?? null,
+        options.bugs ?? NO_INJECTED_BUGS,
+      );
     } catch (error) {
+      const failure = db.classify(error);
       db.close();
-      if (isBusy(error)) throw new JournalLockedError(file);
+      if (failure === 'busy') throw new JournalLockedError(file);
       throw error;
     }
   }
 
-  private constructor(db: Database.Database, file: string, attemptsKept: number, crashHook: CrashHook | null) {
+  private constructor(
+    db: SqliteConnection,
+    file: string,
+    attemptsKept: number,
+    crashHook: CrashHook | null,
+    bugs: InjectedBugs,
+  ) {
     this.#db = db;
     this.#crashHook = crashHook;
     this.path = file;
@@ -148,19 +163,17 @@ export class Journal {
         'SELECT * FROM sync_attempts ORDER BY id DESC LIMIT ?',
       ),
     };
-    this.#tx = db.transaction((fn: () => unknown) => fn());
-    if (bugActive('seq-reuse-after-crash')) {
+    if (bugs.has('seq-reuse-after-crash')) {
       // Deliberate bug (bug-injection processes only): unsent work is taken for a torn
       // write and dropped at open, so its seqs are handed out again.
       db.prepare("DELETE FROM ops WHERE state = 'pending'").run();
     }
     this.#counts = { pending: 0, confirmed: 0, dead: 0 };
-    const counts = db.prepare('SELECT state, COUNT(*) AS n FROM ops GROUP BY state').all() as {
-      state: OpState;
-      n: number;
-    }[];
+    const counts = db
+      .prepare<[], { state: OpState; n: number }>('SELECT state, COUNT(*) AS n FROM ops GROUP BY state')
+      .all();
     for (const { state, n } of counts) this.#counts[state] = n;
-    const head = db.prepare('SELECT seq, hash FROM ops ORDER BY seq DESC LIMIT 1').get() as ChainHead | undefined;
+    const head = db.prepare<[], ChainHead>('SELECT seq, hash FROM ops ORDER BY seq DESC LIMIT 1').get();
     this.#head = head ?? { seq: 0, hash: GENESIS_HASH };
   }
 
@@ -179,18 +192,18 @@ export class Journal {
    */
   transaction<T>(fn: () => T, label: WriteLabel = 'meta'): T {
     if (this.#delta) return fn();
-    if (!this.#db.open) throw new JournalClosedError(this.path);
+    if (!this.#db.isOpen) throw new JournalClosedError(this.path);
     const delta: Delta = { pending: 0, confirmed: 0, dead: 0, head: null };
     this.#delta = delta;
     try {
       const hook = this.#crashHook;
       const out = hook
-        ? (this.#tx(() => {
+        ? this.#db.transaction(() => {
             const result = fn();
             this.#crashAt(hook, `${label}:before-commit`);
             return result;
-          }) as T)
-        : (this.#tx(fn) as T);
+          })
+        : this.#db.transaction(fn);
       if (hook) this.#crashAt(hook, `${label}:after-commit`);
       this.#counts.pending += delta.pending;
       this.#counts.confirmed += delta.confirmed;
@@ -219,7 +232,7 @@ export class Journal {
 
   /** Drops the connection without any further write: what process death does. */
   kill(): void {
-    if (this.#db.open) this.#db.close();
+    this.#db.close();
   }
 
   /**
@@ -227,9 +240,17 @@ export class Journal {
    * modules own (online.ts: `online_authorizations`). Writes belong inside
    * `transaction`.
    */
-  prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
-    if (!this.#db.open) throw new JournalClosedError(this.path);
+  prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): SqliteStatement<P, R> {
+    if (!this.#db.isOpen) throw new JournalClosedError(this.path);
     return this.#db.prepare<P, R>(sql);
+  }
+
+  /**
+   * True for the binding's error for a statement run after the connection
+   * was dropped (kill(), a power cut): abandoned background work, not news.
+   */
+  isClosedConnectionError(error: unknown): boolean {
+    return !this.#db.isOpen && this.#db.classify(error) === 'closed';
   }
 
   getMeta(key: string): string | null {
@@ -265,7 +286,6 @@ export class Journal {
       });
       this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
       if (input.meta) this.#writeMeta(input.meta);
-      input.also?.(op);
       this.#remember(op);
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;
@@ -417,19 +437,19 @@ export class Journal {
   /** The durability settings in force, for diagnostics. */
   pragmas(): { journalMode: string; synchronous: number; lockingMode: string; foreignKeys: number } {
     return {
-      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
-      synchronous: Number(this.#db.pragma('synchronous', { simple: true })),
-      lockingMode: String(this.#db.pragma('locking_mode', { simple: true })),
-      foreignKeys: Number(this.#db.pragma('foreign_keys', { simple: true })),
+      journalMode: String(this.#db.pragma('journal_mode')),
+      synchronous: Number(this.#db.pragma('synchronous')),
+      lockingMode: String(this.#db.pragma('locking_mode')),
+      foreignKeys: Number(this.#db.pragma('foreign_keys')),
     };
   }
 
   get isOpen(): boolean {
-    return this.#db.open;
+    return this.#db.isOpen;
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    this.#db.close();
   }
 }
 
@@ -450,4 +470,6 @@ export interface JournalOptions {
    */
   synchronous?: 'FULL' | 'OFF';
   crashHook?: CrashHook;
+  /** Simulators only: deliberate bugs to switch on (`seq-reuse-after-crash`). */
+  bugs?: InjectedBugs;
 }

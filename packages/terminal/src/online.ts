@@ -83,11 +83,14 @@ export type OnlineOutcome =
   /** Not known yet: NOT failed. The terminal retries with the same op id. */
   | { state: 'pending_confirmation'; opId: string; lastError: string | null };
 
-/** Records the approved op (with `also` in the same journal transaction) and returns it. */
+/**
+ * Records the approved op and returns it; `markApproved` must run inside the
+ * op's journal transaction, so the op and its approved row commit together.
+ */
 export type RecordApproved = (
   row: OnlineAuthorization,
   answer: AuthorizeResponse,
-  also: (op: { seq: number }) => void,
+  markApproved: (op: { seq: number }) => void,
 ) => RecordedOp;
 
 /** The receipt of an approved row, read back from the journal (null if its op is not there). */
@@ -137,17 +140,27 @@ function toRow(r: Row): OnlineAuthorization {
 }
 
 export class OnlineAuthorizations {
-  readonly #o: OnlineAuthorizationsOptions;
+  readonly #journal: Journal;
+  readonly #transport: Transport;
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
+  readonly #credentials: () => Credentials | null;
+  readonly #recordApproved: RecordApproved;
   /** Requests in flight per op id: a second attempt joins the first instead of racing it. */
   readonly #inFlight = new Map<string, Promise<OnlineOutcome>>();
 
   constructor(options: OnlineAuthorizationsOptions) {
-    this.#o = options;
+    this.#journal = options.journal;
+    this.#transport = options.transport;
+    this.#clock = options.clock;
+    this.#timeoutMs = options.timeoutMs;
+    this.#credentials = options.credentials;
+    this.#recordApproved = options.recordApproved;
   }
 
   /** Makes the pending row durable; nothing has been sent yet when this returns. */
   begin(input: { opId: string; opKind: string; request: OnlineRequest; body: Record<string, unknown> }): void {
-    const { journal, clock } = this.#o;
+    const journal = this.#journal;
     journal.transaction(() => {
       journal
         .prepare(
@@ -160,19 +173,19 @@ export class OnlineAuthorizations {
           input.opKind,
           JSON.stringify(input.request),
           JSON.stringify(input.body),
-          clock.now(),
+          this.#clock.now(),
         );
     }, 'authorize');
   }
 
   get(opId: string): OnlineAuthorization | undefined {
-    const row = this.#o.journal.prepare<[string], Row>('SELECT * FROM online_authorizations WHERE op_id = ?').get(opId);
+    const row = this.#journal.prepare<[string], Row>('SELECT * FROM online_authorizations WHERE op_id = ?').get(opId);
     return row ? toRow(row) : undefined;
   }
 
   /** Rows still waiting for the server's answer, oldest first. */
   pending(): OnlineAuthorization[] {
-    return this.#o.journal
+    return this.#journal
       .prepare<[], Row>("SELECT * FROM online_authorizations WHERE state = 'pending' ORDER BY created_at, op_id")
       .all()
       .map(toRow);
@@ -195,18 +208,15 @@ export class OnlineAuthorizations {
     return out;
   }
 
-  get inFlight(): number {
-    return this.#inFlight.size;
-  }
-
   async #attempt(opId: string): Promise<OnlineOutcome> {
     const row = this.get(opId);
     if (!row) throw new RangeError(`no online authorization ${opId}`);
-    if (row.state !== 'pending') return outcomeOf(this.#o.journal, row);
-    const credentials = this.#o.credentials();
+    const journal = this.#journal;
+    if (row.state !== 'pending') return outcomeOf(journal, row);
+    const credentials = this.#credentials();
     if (!credentials) throw new NotEnrolledError();
-    const { journal, clock, transport, timeoutMs } = this.#o;
-    const at = clock.now();
+    const transport = this.#transport;
+    const at = this.#clock.now();
     journal.transaction(() => {
       journal
         .prepare('UPDATE online_authorizations SET attempts = attempts + 1, last_attempt_at = ? WHERE op_id = ?')
@@ -222,7 +232,7 @@ export class OnlineAuthorizations {
     let answer: Awaited<ReturnType<NonNullable<Transport['authorize']>>>;
     try {
       if (!transport.authorize) throw new TransportError('network', 'this transport cannot reach POST /v1/authorize');
-      answer = await transport.authorize(req, timeoutMs);
+      answer = await transport.authorize(req, this.#timeoutMs);
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
       return this.#stillPending(opId, error.message);
@@ -245,8 +255,8 @@ export class OnlineAuthorizations {
         const current = this.get(opId);
         if (current?.state !== 'pending') return outcomeOf(journal, current ?? row);
         if (typeof body.authorizationId !== 'string') return this.#stillPending(opId, 'approval without an id');
-        const decidedAt = clock.now();
-        this.#o.recordApproved(current, body, (op) => {
+        const decidedAt = this.#clock.now();
+        this.#recordApproved(current, body, (op) => {
           journal
             .prepare(
               `UPDATE online_authorizations SET state = 'approved', authorization_id = ?, decided_at = ?, recorded_seq = ?,
@@ -261,22 +271,22 @@ export class OnlineAuthorizations {
   }
 
   #stillPending(opId: string, error: string): OnlineOutcome {
-    this.#o.journal.transaction(() => {
-      this.#o.journal.prepare('UPDATE online_authorizations SET last_error = ? WHERE op_id = ?').run(error, opId);
+    this.#journal.transaction(() => {
+      this.#journal.prepare('UPDATE online_authorizations SET last_error = ? WHERE op_id = ?').run(error, opId);
     });
     return { state: 'pending_confirmation', opId, lastError: error };
   }
 
   #decide(opId: string, state: 'declined' | 'refused', d: { reason: string; message: string }): OnlineOutcome {
-    this.#o.journal.transaction(() => {
-      this.#o.journal
+    this.#journal.transaction(() => {
+      this.#journal
         .prepare(
           `UPDATE online_authorizations SET state = ?, reason = ?, message = ?, decided_at = ?
            WHERE op_id = ? AND state = 'pending'`,
         )
-        .run(state, d.reason, d.message, this.#o.clock.now(), opId);
+        .run(state, d.reason, d.message, this.#clock.now(), opId);
     });
-    return outcomeOf(this.#o.journal, this.get(opId) as OnlineAuthorization);
+    return outcomeOf(this.#journal, this.get(opId) as OnlineAuthorization);
   }
 }
 

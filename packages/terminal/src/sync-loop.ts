@@ -78,7 +78,7 @@ export const MIN_RETRY_AFTER_MS = 200;
 export const MAX_RETRY_AFTER_MS = 600_000;
 
 export class SyncLoop {
-  readonly #o: SyncLoopOptions;
+  readonly #options: SyncLoopOptions;
   #state: SyncState = 'stopped';
   #auto = false;
   #closed = false;
@@ -93,7 +93,7 @@ export class SyncLoop {
   #batchLimit: number;
 
   constructor(options: SyncLoopOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#batchLimit = options.batchSize;
   }
 
@@ -133,7 +133,7 @@ export class SyncLoop {
     this.stop();
     this.#closed = true;
     await this.#run;
-    await this.#o.exchange.drained();
+    await this.#options.exchange.drained();
   }
 
   /** A new op was recorded: deliver it now if the loop is idle (not while backing off). */
@@ -149,10 +149,10 @@ export class SyncLoop {
   syncNow(): Promise<SyncReport> {
     if (this.#closed) return Promise.reject(new TerminalClosedError());
     if (this.#running && this.#run) return this.#run;
-    const last = this.#o.exchange.lastAttemptAt;
+    const last = this.#options.exchange.lastAttemptAt;
     if (this.#state === 'backoff' && last !== null) {
-      const earliest = last + this.#o.manualRetryMinIntervalMs;
-      const now = this.#o.clock.now();
+      const earliest = last + this.#options.manualRetryMinIntervalMs;
+      const now = this.#options.clock.now();
       if (now < earliest) {
         if (!this.#timer || this.#timer.due > earliest) this.#arm('retry', earliest - now);
         return Promise.resolve(this.#report('throttled', { attempts: 0, confirmed: 0, dead: 0 }));
@@ -168,32 +168,32 @@ export class SyncLoop {
    */
   async requery(ids?: readonly string[]): Promise<OpStatus[]> {
     if (this.#closed) throw new TerminalClosedError();
-    const credentials = this.#o.credentials();
+    const credentials = this.#options.credentials();
     if (!credentials) throw new NotEnrolledError();
     const out: OpStatus[] = [];
     try {
       if (ids) {
         for (let i = 0; i < ids.length; i += QUERY_MAX_IDS) {
-          out.push(...(await this.#o.exchange.query(credentials, ids.slice(i, i + QUERY_MAX_IDS))));
+          out.push(...(await this.#options.exchange.queryStatuses(credentials, ids.slice(i, i + QUERY_MAX_IDS))));
         }
         return out;
       }
       for (let after = 0; ; ) {
         if (this.#closed) throw new TerminalClosedError();
-        const page = this.#o.journal.pendingAfter(after, QUERY_MAX_IDS);
+        const page = this.#options.journal.pendingAfter(after, QUERY_MAX_IDS);
         const last = page.at(-1);
         if (!last) return out;
         after = last.seq;
         out.push(
-          ...(await this.#o.exchange.query(
+          ...(await this.#options.exchange.queryStatuses(
             credentials,
             page.map((p) => p.id),
           )),
         );
       }
     } finally {
-      if (this.#o.isRevoked()) this.#halt();
-      this.#o.onChange();
+      if (this.#options.isRevoked()) this.#halt();
+      this.#options.onChange();
     }
   }
 
@@ -211,16 +211,16 @@ export class SyncLoop {
     try {
       for (;;) {
         if (this.#abort || this.#closed) return this.#end('stopped', tally);
-        const credentials = this.#o.credentials();
+        const credentials = this.#options.credentials();
         if (!credentials) return this.#end('not_enrolled', tally);
-        if (this.#o.isRevoked()) return this.#end('revoked', tally);
-        const ops = this.#o.outbox.nextBatch(this.#batchLimit);
+        if (this.#options.isRevoked()) return this.#end('revoked', tally);
+        const ops = this.#options.outbox.nextBatch(this.#batchLimit);
         if (ops.length === 0) return this.#end('idle', tally);
         tally.attempts++;
-        const outcome = await this.#o.exchange.sendBatch(credentials, ops);
+        const outcome = await this.#options.exchange.sendBatch(credentials, ops);
         tally.confirmed += outcome.confirmed;
         tally.dead += outcome.dead;
-        this.#o.onChange();
+        this.#options.onChange();
         switch (outcome.next) {
           case 'continue':
             if (outcome.shrinkTo !== undefined) this.#batchLimit = outcome.shrinkTo;
@@ -236,14 +236,14 @@ export class SyncLoop {
             const delay =
               told > 0 ? Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, told)) : this.#failureDelay();
             // Health probes may cut our own backoff short, never the server's stated time.
-            this.#notBefore = this.#o.clock.now() + (told > 0 ? delay : 0);
+            this.#notBefore = this.#options.clock.now() + (told > 0 ? delay : 0);
             return this.#end('backoff', tally, delay);
           }
         }
       }
     } catch (error) {
-      this.#o.onError(error);
-      this.#o.connectivity.failed(describeError(error));
+      this.#options.onError(error);
+      this.#options.connectivity.failed(describeError(error));
       return this.#end('backoff', tally, this.#failureDelay());
     }
   }
@@ -262,7 +262,7 @@ export class SyncLoop {
       this.#state = 'idle';
       if (outcome === 'idle') this.#armPing();
     }
-    this.#o.onChange();
+    this.#options.onChange();
     return this.#report(outcome, tally);
   }
 
@@ -274,34 +274,37 @@ export class SyncLoop {
   }
 
   #report(outcome: SyncOutcome, tally: Tally): SyncReport {
-    return { outcome, ...tally, pending: this.#o.journal.counts.pending, nextAttemptAt: this.nextAttemptAt };
+    return { outcome, ...tally, pending: this.#options.journal.counts.pending, nextAttemptAt: this.nextAttemptAt };
   }
 
   /** Arms a reachability probe if the retry is further away than a probe interval. */
   #armProbe(): void {
-    const interval = this.#o.probeIntervalMs;
+    const interval = this.#options.probeIntervalMs;
     const due = this.#timer?.kind === 'retry' ? this.#timer.due : null;
-    if (interval <= 0 || due === null || due - this.#o.clock.now() <= interval) return;
-    const delay = Math.floor(interval / 2 + this.#o.random.float() * (interval / 2));
-    const handle = this.#o.clock.setTimer(delay, () => {
+    if (interval <= 0 || due === null || due - this.#options.clock.now() <= interval) return;
+    const delay = Math.floor(interval / 2 + this.#options.random.float() * (interval / 2));
+    const handle = this.#options.clock.setTimer(delay, () => {
       if (this.#probeTimer !== handle) return;
       this.#probeTimer = null;
-      this.#probe().catch((error: unknown) => this.#o.onError(error));
+      this.#probe().catch((error: unknown) => this.#options.onError(error));
     });
     this.#probeTimer = handle;
   }
 
   async #probe(): Promise<void> {
     if (this.#running || this.#state !== 'backoff' || this.#closed || !this.#auto) return;
-    const reachable = await this.#o.exchange.ping();
-    this.#o.onChange();
+    const reachable = await this.#options.exchange.ping();
+    this.#options.onChange();
     if (this.#running || this.#state !== 'backoff' || this.#closed || !this.#auto) return;
     const due = this.#timer?.kind === 'retry' ? this.#timer.due : null;
     if (due === null) return;
     if (reachable) {
       // Spread the return of many terminals that all saw the server come back.
-      const now = this.#o.clock.now();
-      const at = Math.max(now + Math.floor(this.#o.random.float() * (this.#o.probeIntervalMs / 2)), this.#notBefore);
+      const now = this.#options.clock.now();
+      const at = Math.max(
+        now + Math.floor(this.#options.random.float() * (this.#options.probeIntervalMs / 2)),
+        this.#notBefore,
+      );
       if (at < due) this.#arm('retry', at - now);
     } else {
       this.#armProbe();
@@ -309,24 +312,25 @@ export class SyncLoop {
   }
 
   #armPing(): void {
-    if (!this.#auto || this.#o.idlePingMs <= 0 || !this.#o.credentials() || this.#o.isRevoked()) return;
-    this.#arm('ping', this.#o.idlePingMs);
+    if (!this.#auto || this.#options.idlePingMs <= 0 || !this.#options.credentials() || this.#options.isRevoked())
+      return;
+    this.#arm('ping', this.#options.idlePingMs);
   }
 
   async #ping(): Promise<void> {
     if (this.#running || this.#state !== 'idle') return;
-    await this.#o.exchange.ping();
-    this.#o.onChange();
+    await this.#options.exchange.ping();
+    this.#options.onChange();
     if (this.#state === 'idle' && !this.#running && !this.#timer) this.#armPing();
   }
 
   #arm(kind: 'retry' | 'ping', delayMs: number): void {
     this.#cancelTimer();
-    const due = this.#o.clock.now() + delayMs;
-    const handle = this.#o.clock.setTimer(delayMs, () => {
+    const due = this.#options.clock.now() + delayMs;
+    const handle = this.#options.clock.setTimer(delayMs, () => {
       if (this.#timer?.handle !== handle) return;
       this.#timer = null;
-      if (kind === 'ping') this.#ping().catch((error: unknown) => this.#o.onError(error));
+      if (kind === 'ping') this.#ping().catch((error: unknown) => this.#options.onError(error));
       else if (!this.#running && !this.#closed) void this.#startRun();
     });
     this.#timer = { handle, due, kind };
@@ -340,11 +344,15 @@ export class SyncLoop {
   }
 
   #failureDelay(): number {
-    return backoffDelayMs(this.#o.connectivity.consecutiveFailures, this.#o.random, this.#o.backoffSeconds);
+    return backoffDelayMs(
+      this.#options.connectivity.consecutiveFailures,
+      this.#options.random,
+      this.#options.backoffSeconds,
+    );
   }
 
   #blockedDelay(): number {
-    const schedule = this.#o.backoffSeconds;
+    const schedule = this.#options.backoffSeconds;
     return Math.max(backoffBaseMs(schedule.length, schedule), MIN_BLOCKED_RETRY_MS);
   }
 }

@@ -2,7 +2,13 @@
  * The Terminal's options and how they are checked: every bad value fails
  * at open with a RangeError naming it, never later in the sync loop.
  */
-import { type Clock, DEFAULT_BACKOFF_SECONDS, type Random, validateBackoffSchedule } from '@holdfast/domain';
+import {
+  type Clock,
+  DEFAULT_BACKOFF_SECONDS,
+  type InjectedBugs,
+  type Random,
+  validateBackoffSchedule,
+} from '@holdfast/domain';
 import { BATCH_MAX_OPS } from '@holdfast/protocol';
 import type { CrashHook } from './journal.js';
 import type { TerminalPlacement } from './offline-policy.js';
@@ -70,6 +76,11 @@ export interface TerminalOptions {
    * device, so enforced card sales need online (rule policy_scope).
    */
   placement?: TerminalPlacement;
+  /**
+   * Simulators only: the deliberate terminal bugs to switch on (default
+   * none), so the invariant checker can prove it catches them.
+   */
+  bugs?: InjectedBugs;
 }
 
 /** The numeric options, checked, with their defaults. */

@@ -12,71 +12,41 @@
  *                    (a post-authorization decline, from the device feed)
  */
 import {
-  applyCashMovement,
-  applySale,
-  applyTopUp,
-  applyWalletRefund,
   type Clock,
-  closeShift,
   cryptoRandom,
-  DomainError,
+  NO_INJECTED_BUGS,
   type OfflineExposure,
-  openShift,
-  type Random,
   type Shift,
   systemClock,
 } from '@holdfast/domain';
 import {
   type BetSelection,
   type CardTender,
-  type CashMovedBody,
   type CashMovementReason,
   type Customer,
   type Decision,
-  decisionSchema,
-  epochMs,
   importPrivateKey,
-  isKnownKind,
   NO_DECISION,
-  OP_KINDS,
-  type Op,
   type OpBodies,
   type OpKind,
   type OpStatus,
-  onlineRequestSchema,
   type Placement,
-  parseBody,
-  policyRef,
-  potentialPayout,
-  type SaleBody,
   type SaleLine,
-  type ShiftClosedBody,
   type ShiftOpenedBody,
   type SignedPolicy,
-  saleLineSchema,
-  schema,
   type Tender,
   type TopUpMethod,
-  ticketAuthorizationSchema,
-  uuidv7,
-  ValidationError,
-  type WalletRefundedBody,
-  type WalletToppedUpBody,
 } from '@holdfast/protocol';
+import { Background } from './background.js';
 import { ConnectivityMonitor } from './connectivity.js';
 import { Emitter } from './emitter.js';
 import { enrollDevice } from './enrollment.js';
 import {
   DeviceRevokedError,
-  EnrollmentInProgressError,
-  FeedError,
   JournalClosedError,
   NotEnrolledError,
-  PolicyRefreshError,
   SimulatedCrashError,
   TerminalClosedError,
-  TransportError,
-  WristbandRefusedError,
 } from './errors.js';
 import { Exchange } from './exchange.js';
 import { DeviceFeed, type FeedNotice, type FeedPollResult, type PostAuthDecline } from './feed.js';
@@ -84,82 +54,48 @@ import { type CrashPoint, Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
-import { type OnlineAuthorization, OnlineAuthorizations, type OnlineOutcome } from './online.js';
+import type { OnlineAuthorization, OnlineOutcome } from './online.js';
+import { OnlineSales } from './online-sales.js';
 import { Outbox } from './outbox.js';
+import { Recorder } from './recording.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
 import { type ResolvedOptions, resolveOptions, type TerminalOptions } from './terminal-options.js';
+import { registerTestHooks } from './terminal-test-hooks.js';
 import type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 import type { Transport } from './transport.js';
-import {
-  type BlockedWristband,
-  type ChipImage,
-  type PendingChipWrite,
-  type WristbandReader,
-  WristbandStore,
-} from './wristband.js';
+import { type BlockedWristband, type PendingChipWrite, type WristbandReader, WristbandStore } from './wristband.js';
+import { WristbandPayments, type WristbandReceipt } from './wristband-payments.js';
 
-/** What a wristband payment, top-up or refund did. */
-export interface WristbandReceipt {
-  op: RecordedOp;
-  /** The chip after the write, or as read if the write did not happen. */
-  chip: ChipImage;
-  /**
-   * False: the op IS recorded but the chip write failed (wristband pulled
-   * away); it is finished the next time this wristband is read here.
-   */
-  chipWritten: boolean;
-  writeError: string | null;
-}
-
-/** The chip part of recording an op: decided once the op id and time are known. */
-type ChipPlan = (
-  id: string,
-  at: number,
-  deviceId: string,
-) => {
-  decision: Decision;
-  meta: Record<string, string>;
-  exposure: OfflineExposure | null;
-  write: Omit<PendingChipWrite, 'opId' | 'recordedAt' | 'writtenAt'>;
-};
-
-/** The decision of an op the server approved online (POST /v1/authorize). */
-const ONLINE_APPROVED: Decision = Object.freeze({ mode: 'online', outcome: 'approved', policy: null });
-
-export { POLICY_REFRESH_MIN_INTERVAL_MS } from './terminal-options.js';
-/** Background feed polls (after a successful sync) happen at most this often. */
-export const FEED_POLL_MIN_INTERVAL_MS = 10_000;
-
+/**
+ * The Terminal: a façade that owns the lifecycle (open, enroll, start/stop,
+ * close, kill), the status and the events, and hands each feature to its
+ * module: recording (recording.ts), online sales (online-sales.ts),
+ * wristbands (wristband-payments.ts), the risk policy (offline-policy.ts),
+ * the device feed (feed.ts), delivery (sync-loop.ts) and background server
+ * contact (background.ts).
+ */
 export class Terminal {
   readonly #journal: Journal;
   readonly #transport: Transport;
   readonly #clock: Clock;
-  readonly #idRandom: Random;
   readonly #requestTimeoutMs: number;
   readonly #events: Emitter<TerminalEvents>;
   readonly #connectivity = new ConnectivityMonitor();
   readonly #exchange: Exchange;
   readonly #loop: SyncLoop;
+  readonly #policy: OfflinePolicy;
+  readonly #feed: DeviceFeed;
+  readonly #wristbands: WristbandStore;
+  readonly #recorder: Recorder;
+  readonly #online: OnlineSales;
+  readonly #wristbandPayments: WristbandPayments;
+  readonly #background: Background;
+  /** The `placement` option: overrides what the server reports. */
+  readonly #placement: TerminalPlacement | null;
   #credentials: Credentials | null = null;
-  #shift: Shift | null;
-  #enrolling: { token: string; promise: Promise<{ deviceId: string }> } | null = null;
   #closed = false;
   #lastStatusKey = '';
-  readonly #policy: OfflinePolicy;
-  readonly #wristbands: WristbandStore;
-  readonly #enforceCards: boolean;
-  readonly #placement: TerminalPlacement | null;
-  readonly #onError: (error: unknown) => void;
-  #refreshing: Promise<unknown> | null = null;
-  #lastRefreshAt: number | null = null;
-  readonly #feed: DeviceFeed;
-  #polling: Promise<FeedPollResult> | null = null;
-  #lastPollAt: number | null = null;
-  #syncThenFeed: { sync: Promise<SyncReport>; promise: Promise<SyncReport> } | null = null;
-  readonly #online: OnlineAuthorizations;
-  #retryingOnline: Promise<unknown> | null = null;
-  readonly #policyRefreshMs: number;
 
   /** Opens the journal in `dataDir` (exclusively) and, unless `autoSync: false`, starts delivery. */
   static open(options: TerminalOptions): Terminal {
@@ -169,6 +105,7 @@ export class Terminal {
     const hook = options.crashHook;
     const journal = Journal.open(options.dataDir, {
       ...(options.journalSync ? { synchronous: options.journalSync } : {}),
+      ...(options.bugs ? { bugs: options.bugs } : {}),
       ...(hook
         ? {
             crashHook: (point: CrashPoint) => {
@@ -191,104 +128,87 @@ export class Terminal {
   private constructor(journal: Journal, options: TerminalOptions, config: ResolvedOptions) {
     this.#journal = journal;
     this.#transport = options.transport;
-    this.#clock = options.clock ?? systemClock;
-    this.#idRandom = options.idRandom ?? cryptoRandom;
+    const clock = options.clock ?? systemClock;
+    const idRandom = options.idRandom ?? cryptoRandom;
+    this.#clock = clock;
     this.#requestTimeoutMs = config.requestTimeoutMs;
-    this.#policyRefreshMs = config.policyRefreshMinIntervalMs;
     const report = options.onError ?? ((error: unknown) => console.error('holdfast terminal:', error));
     // After death (kill or a simulated power cut) abandoned work fails on the closed journal: not news.
     const onError = (error: unknown) => {
       if (this.#closed && (error instanceof JournalClosedError || error instanceof SimulatedCrashError)) return;
-      // better-sqlite3's own error for a statement on the dropped connection (a background policy refresh).
-      if (
-        this.#closed &&
-        !journal.isOpen &&
-        error instanceof TypeError &&
-        /database connection is not open/.test(error.message)
-      )
-        return;
+      // The binding's own error for a statement on the dropped connection (a background policy refresh).
+      if (this.#closed && journal.isClosedConnectionError(error)) return;
       report(error);
     };
-    this.#onError = onError;
-    this.#events = new Emitter<TerminalEvents>((error) => onError(error));
-    this.#policy = new OfflinePolicy(journal);
-    this.#wristbands = new WristbandStore(journal);
-    this.#enforceCards = config.offlineCardPolicy === 'enforce';
+    const events = new Emitter<TerminalEvents>((error) => onError(error));
+    this.#events = events;
+    const enforceCards = config.offlineCardPolicy === 'enforce';
     this.#placement = options.placement ? Object.freeze({ ...options.placement }) : null;
+    const canRecord = () => this.#assertCanRecord();
+    const placement = () => this.#placement ?? this.#feed.placement();
+    this.#policy = new OfflinePolicy(journal);
+    const wristbands = new WristbandStore(journal);
+    this.#wristbands = wristbands;
     // Wristband notices (blocks, unblocks) update the block list in the transaction that keeps them.
     this.#feed = new DeviceFeed(journal, this.#policy, (item, now) => {
-      if (item.type.startsWith('wristband.')) this.#wristbands.applyNotice(item.type, item.data, now);
+      if (item.type.startsWith('wristband.')) wristbands.applyNotice(item.type, item.data, now);
     });
-    // Only an enforcing terminal asks for policies and its feed on its own, so 'off' terminals send what they always sent.
-    if (this.#enforceCards) {
-      this.#events.on('sync', (event) => {
-        if (event.outcome !== 'ok') return;
-        this.#refreshPolicySoon();
-        this.#pollFeedSoon();
-      });
-    }
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);
     if (deviceId && privateKey) this.#credentials = { deviceId, key: importPrivateKey(privateKey) };
-    const shift = journal.getMeta(META.shift);
-    this.#shift = shift ? (JSON.parse(shift) as Shift) : null;
-    this.#online = new OnlineAuthorizations({
-      journal,
-      transport: options.transport,
-      clock: this.#clock,
-      timeoutMs: config.requestTimeoutMs,
-      credentials: () => this.#credentials,
-      recordApproved: (row, answer, also) => {
-        const authorization = answer.authorizationId as string;
-        if (row.opKind === 'ticket.issued') {
-          const stake = row.body.stake as number;
-          const selections = row.body.selections as BetSelection[];
-          const body = {
-            ...row.body,
-            potentialPayout: potentialPayout(
-              stake,
-              selections.map((x) => x.odds),
-            ),
-            authorization,
-          };
-          return this.#record(
-            'ticket.issued',
-            body as OpBodies['ticket.issued'],
-            ONLINE_APPROVED,
-            null,
-            row.opId,
-            also,
-          );
-        }
-        return this.#record(
-          'sale.recorded',
-          row.body as OpBodies['sale.recorded'],
-          ONLINE_APPROVED,
-          null,
-          row.opId,
-          also,
-        );
+    const common = { journal, clock, policy: this.#policy, wristbands, enforceCards, placement };
+    this.#recorder = new Recorder({
+      ...common,
+      idRandom,
+      canRecord,
+      onRecorded: (op) => {
+        events.emit('recorded', op);
+        this.#statusChanged();
+        this.#loop.notifyRecorded();
       },
     });
-    // A successful sync means the server is reachable: ask again about what is pending confirmation.
-    this.#events.on('sync', (event) => {
-      if (event.outcome === 'ok') this.#retryOnlineSoon();
+    this.#wristbandPayments = new WristbandPayments({ ...common, recorder: this.#recorder });
+    this.#online = new OnlineSales({
+      journal,
+      transport: options.transport,
+      clock,
+      idRandom,
+      timeoutMs: config.requestTimeoutMs,
+      recorder: this.#recorder,
+      events,
+      credentials: () => this.#credentials,
+      canRecord,
+    });
+    this.#background = new Background({
+      clock,
+      transport: options.transport,
+      timeoutMs: config.requestTimeoutMs,
+      policy: this.#policy,
+      feed: this.#feed,
+      online: this.#online,
+      events,
+      enforceCards,
+      policyRefreshMs: config.policyRefreshMinIntervalMs,
+      canRecord,
+      mayContactServer: () => !this.#closed && this.#credentials !== null && !this.revoked,
+      onError,
     });
     const outbox = new Outbox(journal);
     this.#exchange = new Exchange({
       journal,
       outbox,
       transport: options.transport,
-      clock: this.#clock,
+      clock,
       requestTimeoutMs: config.requestTimeoutMs,
       connectivity: this.#connectivity,
-      events: this.#events,
+      events,
+      bugs: options.bugs ?? NO_INJECTED_BUGS,
     });
     this.#loop = new SyncLoop({
       journal,
       outbox,
       exchange: this.#exchange,
-      clock: this.#clock,
+      clock,
       random: options.random ?? cryptoRandom,
       backoffSeconds: config.backoffSeconds,
       batchSize: config.batchSize,
@@ -296,11 +216,17 @@ export class Terminal {
       manualRetryMinIntervalMs: config.manualRetryMinIntervalMs,
       probeIntervalMs: config.probeIntervalMs,
       connectivity: this.#connectivity,
-      events: this.#events,
+      events,
       credentials: () => this.#credentials,
       isRevoked: () => this.revoked,
       onChange: () => this.#statusChanged(),
       onError,
+    });
+    registerTestHooks(this, {
+      applyWristbandNotice: (type, data) => {
+        this.#assertOpen();
+        return wristbands.applyNotice(type, data, clock.now());
+      },
     });
     if (options.autoSync ?? true) this.start();
   }
@@ -334,34 +260,23 @@ export class Terminal {
    */
   enroll(token: string, label?: string): Promise<{ deviceId: string }> {
     this.#assertOpen();
-    if (this.#enrolling) {
-      if (this.#enrolling.token === token) return this.#enrolling.promise;
-      return Promise.reject(new EnrollmentInProgressError());
-    }
-    const promise = enrollDevice({
-      journal: this.#journal,
-      transport: this.#transport,
-      clock: this.#clock,
-      connectivity: this.#connectivity,
-      timeoutMs: this.#requestTimeoutMs,
-      token,
-      label,
-    })
-      .then((credentials) => {
+    return this.#background.enroll(token, () =>
+      enrollDevice({
+        journal: this.#journal,
+        transport: this.#transport,
+        clock: this.#clock,
+        connectivity: this.#connectivity,
+        timeoutMs: this.#requestTimeoutMs,
+        token,
+        label,
+      }).then((credentials) => {
         this.#credentials = credentials;
         this.#statusChanged();
         this.#loop.notifyRecorded();
-        if (this.#enforceCards) {
-          this.#refreshPolicySoon();
-          this.#pollFeedSoon();
-        }
+        this.#background.contactSoon('enrolled');
         return { deviceId: credentials.deviceId };
-      })
-      .finally(() => {
-        this.#enrolling = null;
-      });
-    this.#enrolling = { token, promise };
-    return promise;
+      }),
+    );
   }
 
   /**
@@ -371,12 +286,8 @@ export class Terminal {
    * afterwards (null: none). Throws TransportError, PolicyRefreshError or
    * PolicyVerificationError, storing nothing. Recording never waits for it.
    */
-  async refreshPolicy(): Promise<SignedPolicy | null> {
-    const credentials = this.#assertCanRecord();
-    this.#lastRefreshAt = this.#clock.now();
-    const refresh = this.#policy.refresh(this.#transport, credentials, this.#clock, this.#requestTimeoutMs);
-    this.#refreshing = refresh.catch(() => undefined);
-    return refresh;
+  refreshPolicy(): Promise<SignedPolicy | null> {
+    return this.#background.refreshPolicy();
   }
 
   /** The signed risk policy this terminal holds, or null. */
@@ -409,32 +320,7 @@ export class Terminal {
    * before a failure stay applied.
    */
   pollFeed(): Promise<FeedPollResult> {
-    const credentials = this.#assertCanRecord();
-    if (this.#polling) return this.#polling;
-    this.#lastPollAt = this.#clock.now();
-    const poll = this.#feed
-      .poll(this.#transport, credentials, this.#clock, this.#requestTimeoutMs)
-      .then((result) => {
-        for (const decline of result.declines) this.#events.emit('postAuthDecline', decline);
-        for (const notice of result.notices) this.#events.emit('feedItem', notice);
-        const held = this.#policy.policy();
-        if (
-          this.#enforceCards &&
-          result.policy !== null &&
-          (held === null || policyRef(held.policy) !== result.policy)
-        ) {
-          this.refreshPolicy().catch((error: unknown) => {
-            if (error instanceof TransportError || error instanceof PolicyRefreshError) return;
-            this.#onError(error);
-          });
-        }
-        return result;
-      })
-      .finally(() => {
-        this.#polling = null;
-      });
-    this.#polling = poll;
-    return poll;
+    return this.#background.pollFeed();
   }
 
   /** Card payments approved offline and declined by the processor afterwards, oldest first (from the feed). */
@@ -477,24 +363,7 @@ export class Terminal {
    * by the sale schema, which names the field).
    */
   recordSale(input: { lines: SaleLine[]; tenders: Tender[]; customer?: Customer }): RecordedOp {
-    const shift = this.#requireOpenShift();
-    return this.record('sale.recorded', this.#saleBody(shift, input));
-  }
-
-  #saleBody(shift: Shift, input: { lines: SaleLine[]; tenders: Tender[]; customer?: Customer }): SaleBody {
-    // Plain arithmetic: a malformed line must reach parseBody, which names its field.
-    let total = 0;
-    for (const line of Array.isArray(input.lines) ? input.lines : []) {
-      total += line.qty * line.unitPrice - (line.discount ?? 0);
-    }
-    return {
-      shift: shift.id,
-      currency: shift.currency,
-      lines: input.lines,
-      total,
-      tenders: input.tenders,
-      ...(input.customer !== undefined ? { customer: input.customer } : {}),
-    };
+    return this.#recorder.recordSale(input);
   }
 
   recordCashMovement(input: {
@@ -503,15 +372,11 @@ export class Terminal {
     amount: number;
     note?: string;
   }): RecordedOp {
-    const shift = this.#requireOpenShift();
-    const body: CashMovedBody = { shift: shift.id, currency: shift.currency, ...input };
-    return this.record('cash.moved', body);
+    return this.#recorder.recordCashMovement(input);
   }
 
   closeShift(input: { countedCash: number; note?: string }): RecordedOp {
-    const shift = this.#requireOpenShift();
-    const body: ShiftClosedBody = { shift: shift.id, currency: shift.currency, ...input };
-    return this.record('shift.closed', body);
+    return this.#recorder.closeShift(input);
   }
 
   /**
@@ -524,95 +389,7 @@ export class Terminal {
    * refusal throws NeedsOnlineError, also before anything is written.
    */
   record<K extends OpKind>(kind: K, body: OpBodies[K], decision: Decision = NO_DECISION): RecordedOp {
-    if (kind === 'ticket.issued') {
-      throw new ValidationError('kind', 'a kind recorded without the server (tickets: sellTicket)', kind);
-    }
-    return this.#record(kind, body, decision);
-  }
-
-  /**
-   * Records an op. `chip` only for a wristband op (wristband.ts): it decides
-   * the op under the policy's wristband limits and names the chip write the
-   * op promises, committed with it. `givenId` and `also` only for an online
-   * approval (online.ts): the op takes the id the server approved, and
-   * `also` marks the authorization recorded in the same journal
-   * transaction. Such an op changes the local shift only if its shift is
-   * still the open one (a late approval after the shift closed is still the
-   * fact; the server reconciles).
-   */
-  #record<K extends OpKind>(
-    kind: K,
-    body: OpBodies[K],
-    decision: Decision = NO_DECISION,
-    chip: ChipPlan | null = null,
-    givenId?: string,
-    also?: (op: Op) => void,
-  ): RecordedOp {
-    const credentials = this.#assertCanRecord();
-    if (!isKnownKind(kind)) throw new ValidationError('kind', `one of ${OP_KINDS.join(', ')}`, String(kind));
-    const parsed = parseBody(kind, body);
-    if (!chip) refuseChipOps(kind, parsed);
-    const checkedDecision = decisionSchema.parse(decision, 'decision');
-    // A device clock outside the protocol's range would make an op no server can accept, blocking the chain.
-    const at = epochMs().parse(this.#clock.now(), 'at');
-    const id = givenId ?? uuidv7(at, this.#idRandom.bytes(10));
-    const shift =
-      givenId === undefined ? this.#shiftAfter(kind, parsed, id) : this.#shiftAfterApproval(kind, parsed, id);
-    const meta: Record<string, string> = shift ? { [META.shift]: JSON.stringify(shift) } : {};
-    let opDecision: Decision = checkedDecision;
-    let exposure: OfflineExposure | null = null;
-    const sale = kind === 'sale.recorded' ? (parsed as SaleBody) : null;
-    if (this.#enforceCards && sale?.tenders.some((t) => t.type === 'card') && checkedDecision.mode !== 'online') {
-      const authorized = this.#policy.authorizeCardSale({
-        id,
-        at,
-        deviceId: credentials.deviceId,
-        placement: this.#placement ?? this.#feed.placement(),
-        currency: sale.currency,
-        tenders: sale.tenders,
-      });
-      opDecision = authorized.decision;
-      exposure = authorized.exposure;
-      Object.assign(meta, authorized.meta);
-    }
-    const planned = chip ? chip(id, at, credentials.deviceId) : null;
-    if (planned) {
-      opDecision = planned.decision;
-      exposure = planned.exposure;
-      Object.assign(meta, planned.meta);
-    }
-    // The op, its exposure and the chip write it promises commit together (see wristband.ts).
-    const op = planned
-      ? this.#journal.transaction(() => {
-          const appended = this.#journal.append({
-            id,
-            device: credentials.deviceId,
-            kind,
-            body: parsed as Record<string, unknown>,
-            at,
-            decision: opDecision,
-            ...(Object.keys(meta).length > 0 ? { meta } : {}),
-          });
-          this.#wristbands.promise({ ...planned.write, opId: id, recordedAt: at });
-          return appended;
-        }, 'record')
-      : this.#journal.append({
-          id,
-          device: credentials.deviceId,
-          kind,
-          body: parsed as Record<string, unknown>,
-          at,
-          decision: opDecision,
-          ...(Object.keys(meta).length > 0 ? { meta } : {}),
-          ...(also ? { also } : {}),
-        });
-    if (shift) this.#shift = shift;
-    if (exposure) this.#policy.committed(exposure);
-    const recorded: RecordedOp = { id, seq: op.seq, kind, hash: op.hash, at, state: 'pending' };
-    this.#events.emit('recorded', recorded);
-    this.#statusChanged();
-    this.#loop.notifyRecorded();
-    return recorded;
+    return this.#recorder.recordAny(kind, body, decision);
   }
 
   /**
@@ -626,13 +403,7 @@ export class Terminal {
    * is written.
    */
   sellTicket(input: { stake: number; selections: BetSelection[] }): Promise<OnlineOutcome> {
-    const shift = this.#requireOpenShift();
-    const request = ticketAuthorizationSchema.parse(
-      { kind: 'ticket', stake: input.stake, currency: shift.currency, selections: input.selections },
-      'ticket',
-    );
-    const body = { shift: shift.id, stake: request.stake, currency: request.currency, selections: request.selections };
-    return this.#askOnline('ticket.issued', request, body);
+    return this.#online.sellTicket(input);
   }
 
   /**
@@ -643,27 +414,7 @@ export class Terminal {
    * payment: nothing is forwarded later.
    */
   recordSaleOnline(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<OnlineOutcome> {
-    const shift = this.#requireOpenShift();
-    const body = parseBody('sale.recorded', this.#saleBody(shift, input));
-    this.#shiftAfter('sale.recorded', body, shift.id);
-    const cards = body.tenders.filter((t) => t.type === 'card');
-    const card = cards[0];
-    if (cards.length !== 1 || card?.type !== 'card') {
-      throw new ValidationError(
-        'tenders',
-        'exactly one card tender for a sale authorized online',
-        String(cards.length),
-      );
-    }
-    const request = onlineRequestSchema.parse({
-      kind: 'card',
-      amount: card.amount,
-      currency: body.currency,
-      token: card.token,
-      brand: card.brand,
-      last4: card.last4,
-    });
-    return this.#askOnline('sale.recorded', request, body as unknown as Record<string, unknown>);
+    return this.#online.recordSale(input);
   }
 
   /** Online requests still waiting for the server's answer (the clerk's "pending confirmation" list), oldest first. */
@@ -680,40 +431,7 @@ export class Terminal {
 
   /** Asks the server again about every pending confirmation, with the same op ids; the sync loop also does this. */
   retryPendingAuthorizations(): Promise<OnlineOutcome[]> {
-    this.#assertCanRecord();
-    return this.#online.retry().then((outcomes) => {
-      for (const o of outcomes) this.#onlineSettled(o);
-      return outcomes;
-    });
-  }
-
-  async #askOnline(
-    opKind: 'ticket.issued' | 'sale.recorded',
-    request: ReturnType<typeof onlineRequestSchema.parse>,
-    body: Record<string, unknown>,
-  ): Promise<OnlineOutcome> {
-    this.#assertCanRecord();
-    const at = epochMs().parse(this.#clock.now(), 'at');
-    const opId = uuidv7(at, this.#idRandom.bytes(10));
-    this.#online.begin({ opId, opKind, request, body });
-    const outcome = await this.#online.attempt(opId);
-    this.#onlineSettled(outcome);
-    return outcome;
-  }
-
-  #onlineSettled(outcome: OnlineOutcome): void {
-    this.#events.emit('online', outcome);
-  }
-
-  /** After a successful sync: one retry round at a time, in the background. */
-  #retryOnlineSoon(): void {
-    if (this.#closed || this.#retryingOnline || !this.#credentials || this.revoked) return;
-    if (this.#online.pending().length === 0) return;
-    this.#retryingOnline = this.retryPendingAuthorizations()
-      .catch((error: unknown) => this.#onError(error))
-      .finally(() => {
-        this.#retryingOnline = null;
-      });
+    return this.#online.retry();
   }
 
   /**
@@ -729,44 +447,7 @@ export class Terminal {
     reader: WristbandReader;
     cash?: { amount: number; tendered: number };
   }): WristbandReceipt {
-    const shift = this.#requireOpenShift();
-    // The lines first: the wristband's share is computed from them.
-    const lines = schema.array(saleLineSchema, { minItems: 1, maxItems: 500 }).parse(input.lines, 'lines');
-    let total = 0;
-    for (const line of lines) total += line.qty * line.unitPrice - (line.discount ?? 0);
-    const amount = total - (input.cash?.amount ?? 0);
-    if (!Number.isSafeInteger(amount) || amount < 1) {
-      throw input.cash
-        ? new ValidationError('cash.amount', `less than the sale total (${total})`, String(input.cash.amount))
-        : new ValidationError('lines', 'a sale total of at least 1', String(total));
-    }
-    const chip = this.#chipFor(input.reader, shift.currency);
-    if (chip.balance < amount) {
-      throw new WristbandRefusedError(
-        'insufficient_balance',
-        `wristband ${chip.uid} holds ${chip.balance}, the sale needs ${amount} ${shift.currency}`,
-        chip.uid,
-      );
-    }
-    const tenders: Tender[] = [
-      ...(input.cash ? [{ type: 'cash' as const, ...input.cash }] : []),
-      { type: 'wristband', amount, wristband: chip.uid, counter: chip.counter + 1, balanceBefore: chip.balance },
-    ];
-    const body: SaleBody = { shift: shift.id, currency: shift.currency, lines, total, tenders };
-    const op = this.#record('sale.recorded', body, NO_DECISION, (id, at, deviceId) => {
-      const authorized = this.#policy.authorizeWristband({
-        id,
-        at,
-        deviceId,
-        placement: this.placement(),
-        kind: 'sale.recorded',
-        currency: shift.currency,
-        amount,
-        wristband: chip.uid,
-      });
-      return { ...authorized, write: chipWrite(chip, 'debit', amount, null) };
-    });
-    return this.#writeChip(input.reader, chip, op, chip.balance - amount);
+    return this.#wristbandPayments.pay(input);
   }
 
   /**
@@ -781,35 +462,7 @@ export class Terminal {
     paid: TopUpMethod;
     card?: { token: string; brand: CardTender['brand']; last4: string };
   }): WristbandReceipt {
-    const shift = this.#requireOpenShift();
-    const chip = this.#chipFor(input.reader, shift.currency);
-    const body: WalletToppedUpBody = {
-      shift: shift.id,
-      currency: shift.currency,
-      wristband: chip.uid,
-      amount: input.amount,
-      counter: chip.counter + 1,
-      balanceBefore: chip.balance,
-      paid: input.paid,
-      ...(input.card ? { card: input.card } : {}),
-    };
-    const op = this.#record('wallet.topped_up', body, NO_DECISION, (id, at, deviceId) => {
-      const write = chipWrite(chip, 'topup', input.amount, null);
-      if (input.paid !== 'card' || !input.card || !this.#enforceCards) {
-        return { decision: NO_DECISION, meta: {}, exposure: null, write };
-      }
-      const authorized = this.#policy.authorizeCardSale({
-        id,
-        at,
-        deviceId,
-        placement: this.placement(),
-        currency: shift.currency,
-        kind: 'wallet.topped_up',
-        tenders: [{ type: 'card', amount: input.amount, ...input.card }],
-      });
-      return { ...authorized, write };
-    });
-    return this.#writeChip(input.reader, chip, op, chip.balance + input.amount);
+    return this.#wristbandPayments.topUp(input);
   }
 
   /**
@@ -824,62 +477,10 @@ export class Terminal {
     amount: number;
     reason?: string;
   }): WristbandReceipt {
-    const shift = this.#requireOpenShift();
-    const chip = this.#chipFor(input.reader, shift.currency);
-    const stored = this.#journal.getOp(input.sale);
-    const paid =
-      stored?.op.kind === 'sale.recorded'
-        ? ((stored.op.body as SaleBody).tenders.find((t) => t.type === 'wristband' && t.wristband === chip.uid)
-            ?.amount ?? 0)
-        : 0;
-    const left = paid - this.#wristbands.refundedOf(input.sale, chip.uid);
-    if (paid === 0 || input.amount > left) {
-      throw new WristbandRefusedError(
-        'refund_not_allowed',
-        paid === 0
-          ? `sale ${input.sale} was not paid with wristband ${chip.uid} on this terminal`
-          : `at most ${left} ${shift.currency} of sale ${input.sale} is left to refund`,
-        chip.uid,
-      );
-    }
-    const body: WalletRefundedBody = {
-      shift: shift.id,
-      currency: shift.currency,
-      wristband: chip.uid,
-      amount: input.amount,
-      counter: chip.counter + 1,
-      balanceBefore: chip.balance,
-      sale: input.sale,
-      ...(input.reason !== undefined ? { reason: input.reason } : {}),
-    };
-    const op = this.#record('wallet.refunded', body, NO_DECISION, (id, at, deviceId) => {
-      const authorized = this.#policy.authorizeWristband({
-        id,
-        at,
-        deviceId,
-        placement: this.placement(),
-        kind: 'wallet.refunded',
-        currency: shift.currency,
-        amount: input.amount,
-        wristband: chip.uid,
-        isRefund: true,
-      });
-      return { ...authorized, write: chipWrite(chip, 'refund', input.amount, input.sale) };
-    });
-    return this.#writeChip(input.reader, chip, op, chip.balance + input.amount);
+    return this.#wristbandPayments.refund(input);
   }
 
-  /**
-   * Applies a `wristband.blocked` / `wristband.unblocked` item of the device
-   * feed (data as in the server's ledger event). Returns true if the
-   * blocked list changed. Called by the feed dispatch.
-   */
-  applyWristbandNotice(type: string, data: unknown): boolean {
-    this.#assertOpen();
-    return this.#wristbands.applyNotice(type, data, this.#clock.now());
-  }
-
-  /** The wristbands the server blocked, as this terminal knows them. */
+  /** The wristbands the server blocked, as this terminal knows them (kept current by the device feed). */
   blockedWristbands(): BlockedWristband[] {
     this.#assertOpen();
     return this.#wristbands.blocked();
@@ -891,47 +492,14 @@ export class Terminal {
     return this.#wristbands.pending();
   }
 
-  /** Reads the chip (finishing a pending write first) and refuses a blocked or foreign one. */
-  #chipFor(reader: WristbandReader, currency: string): ChipImage {
-    const chip = this.#wristbands.readSettled(reader, this.#clock.now());
-    const blocked = this.#wristbands.isBlocked(chip.uid);
-    if (blocked) {
-      throw new WristbandRefusedError(
-        'wristband_blocked',
-        `wristband ${chip.uid} is blocked by the server (${blocked.reason}): send the customer to the info desk`,
-        chip.uid,
-      );
-    }
-    if (chip.currency !== currency) {
-      throw new WristbandRefusedError(
-        'currency',
-        `wristband ${chip.uid} holds ${chip.currency}, this till takes ${currency}`,
-        chip.uid,
-      );
-    }
-    return chip;
-  }
-
-  /** Writes the chip after the op committed; a failed write leaves it pending (finished at the next read). */
-  #writeChip(reader: WristbandReader, read: ChipImage, op: RecordedOp, balance: number): WristbandReceipt {
-    const counter = read.counter + 1;
-    try {
-      reader.write({ uid: read.uid, expectedCounter: read.counter, balance, counter });
-    } catch (error) {
-      return { op, chip: read, chipWritten: false, writeError: error instanceof Error ? error.message : String(error) };
-    }
-    this.#wristbands.markWritten(op.id, this.#clock.now());
-    return { op, chip: { ...read, balance, counter }, chipWritten: true, writeError: null };
-  }
-
   /** The open shift, or null. Survives restarts (it is committed with the op that changed it). */
   currentShift(): Shift | null {
-    return this.#shift?.status === 'open' ? { ...this.#shift } : null;
+    return this.#recorder.currentShift();
   }
 
   /** The latest shift, open or closed (e.g. to show the variance after closing), or null. */
   lastShift(): Shift | null {
-    return this.#shift ? { ...this.#shift } : null;
+    return this.#recorder.lastShift();
   }
 
   opState(id: string): ClerkOpState | undefined {
@@ -1006,16 +574,7 @@ export class Terminal {
    * leaves the report as it is; the next sync tries again).
    */
   syncNow(): Promise<SyncReport> {
-    const sync = this.#loop.syncNow();
-    if (!this.#enforceCards) return sync;
-    // Presses while one runs get the same promise, as the loop's own.
-    if (this.#syncThenFeed?.sync === sync) return this.#syncThenFeed.promise;
-    const promise = sync.then(async (report) => {
-      if (this.#canPoll()) await this.pollFeed().catch((error: unknown) => this.#feedFailed(error));
-      return report;
-    });
-    this.#syncThenFeed = { sync, promise };
-    return promise;
+    return this.#background.syncThenFeed(this.#loop.syncNow());
   }
 
   /** Asks the server what it stored for `ids` (default: all pending) and settles accordingly. */
@@ -1026,7 +585,7 @@ export class Terminal {
   start(): void {
     this.#assertOpen();
     this.#loop.start();
-    if (this.#enforceCards) this.#pollFeedSoon();
+    this.#background.contactSoon('started');
   }
 
   stop(): void {
@@ -1057,15 +616,12 @@ export class Terminal {
     return this.#closed;
   }
 
-  /** Stops delivery, waits for a request in flight, and closes the journal. */
+  /** Stops delivery, waits for the requests in flight, and closes the journal. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#loop.close();
-    await this.#retryingOnline;
-    await this.#enrolling?.promise.catch(() => undefined);
-    await this.#refreshing;
-    await this.#polling?.catch(() => undefined);
+    await this.#background.settled();
     this.#journal.close();
   }
 
@@ -1083,82 +639,6 @@ export class Terminal {
     return this.#credentials;
   }
 
-  #requireOpenShift(): Shift {
-    this.#assertCanRecord();
-    const shift = this.#shift;
-    if (shift?.status !== 'open') throw new DomainError('no_open_shift', 'no shift is open on this terminal');
-    return shift;
-  }
-
-  /** The shift after `kind` is applied; throws DomainError for an op the shift rules refuse. */
-  #shiftAfter(kind: OpKind, body: OpBodies[OpKind], id: string): Shift | null {
-    const open = this.#shift?.status === 'open' ? this.#shift : null;
-    if (kind === 'shift.opened') {
-      if (open) throw new DomainError('shift_already_open', `shift ${open.id} is still open`);
-      return openShift(id, body as ShiftOpenedBody);
-    }
-    if (
-      kind !== 'sale.recorded' &&
-      kind !== 'cash.moved' &&
-      kind !== 'shift.closed' &&
-      kind !== 'wallet.topped_up' &&
-      kind !== 'wallet.refunded'
-    ) {
-      return null;
-    }
-    if (!open) throw new DomainError('no_open_shift', 'no shift is open on this terminal');
-    if (kind === 'sale.recorded') return applySale(open, body as SaleBody);
-    if (kind === 'cash.moved') return applyCashMovement(open, body as CashMovedBody);
-    if (kind === 'wallet.topped_up') return applyTopUp(open, body as WalletToppedUpBody);
-    if (kind === 'wallet.refunded') return applyWalletRefund(open, body as WalletRefundedBody);
-    return closeShift(open, body as ShiftClosedBody);
-  }
-
-  /**
-   * The shift after an online-approved op: as `#shiftAfter` while the op's
-   * shift is still the open one, else unchanged (null). An approval is a
-   * fact; a shift closed meanwhile is for the server to reconcile.
-   */
-  #shiftAfterApproval(kind: OpKind, body: OpBodies[OpKind], id: string): Shift | null {
-    const open = this.#shift?.status === 'open' ? this.#shift : null;
-    if (!open || (body as { shift?: unknown }).shift !== open.id) return null;
-    try {
-      return this.#shiftAfter(kind, body, id);
-    } catch (error) {
-      if (error instanceof DomainError) return null;
-      throw error;
-    }
-  }
-
-  /** A policy refresh in the background, at most once a minute; a failure waits for the next chance. */
-  #refreshPolicySoon(): void {
-    if (this.#closed || !this.#credentials || this.revoked) return;
-    const now = this.#clock.now();
-    if (this.#lastRefreshAt !== null && now - this.#lastRefreshAt < this.#policyRefreshMs) return;
-    this.refreshPolicy().catch((error: unknown) => {
-      if (error instanceof TransportError || error instanceof PolicyRefreshError) return;
-      this.#onError(error);
-    });
-  }
-
-  #canPoll(): boolean {
-    return !this.#closed && this.#credentials !== null && !this.revoked;
-  }
-
-  /** A feed poll in the background, at most every FEED_POLL_MIN_INTERVAL_MS; a failure waits for the next chance. */
-  #pollFeedSoon(): void {
-    if (!this.#canPoll()) return;
-    const now = this.#clock.now();
-    if (this.#lastPollAt !== null && now - this.#lastPollAt < FEED_POLL_MIN_INTERVAL_MS) return;
-    this.pollFeed().catch((error: unknown) => this.#feedFailed(error));
-  }
-
-  /** A feed poll that failed for a reason the next poll may not have: reported, never thrown at the clerk. */
-  #feedFailed(error: unknown): void {
-    if (error instanceof TransportError || (error instanceof FeedError && error.retryable)) return;
-    this.#onError(error);
-  }
-
   #statusChanged(): void {
     if (this.#closed || !this.#journal.isOpen || !this.#events.has('status')) return;
     const status = this.status();
@@ -1167,46 +647,4 @@ export class Terminal {
     this.#lastStatusKey = key;
     this.#events.emit('status', status);
   }
-}
-
-/** The pending-write row of a chip write about to be made from `chip`. */
-function chipWrite(
-  chip: ChipImage,
-  kind: PendingChipWrite['kind'],
-  amount: number,
-  sale: string | null,
-): Omit<PendingChipWrite, 'opId' | 'recordedAt' | 'writtenAt'> {
-  return {
-    wristband: chip.uid,
-    kind,
-    amount,
-    counter: chip.counter + 1,
-    balanceBefore: chip.balance,
-    balanceAfter: kind === 'debit' ? chip.balance - amount : chip.balance + amount,
-    sale,
-  };
-}
-
-/**
- * Wristband ops change a chip: only payWithWristband, topUpWristband and
- * refundToWristband record them, because they write the chip too.
- */
-function refuseChipOps(kind: OpKind, body: OpBodies[OpKind]): void {
-  if (kind === 'wallet.topped_up' || kind === 'wallet.refunded') {
-    throw new ValidationError(
-      'kind',
-      `not ${kind}: recorded with topUpWristband / refundToWristband (the chip is written too)`,
-      kind,
-    );
-  }
-  if (kind !== 'sale.recorded') return;
-  (body as SaleBody).tenders.forEach((t, i) => {
-    if (t.type === 'wristband') {
-      throw new ValidationError(
-        `body.tenders[${i}].type`,
-        'not "wristband": recorded with payWithWristband (the chip is written too)',
-        'wristband',
-      );
-    }
-  });
 }

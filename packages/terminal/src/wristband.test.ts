@@ -21,7 +21,8 @@ import { NeedsOnlineError, SimulatedCrashError, WristbandRefusedError } from './
 import type { CrashPoint } from './journal.js';
 import type { Terminal } from './terminal.js';
 import { createHarness, type Harness, openTill } from './testing/harness.js';
-import { SimulatedWristband } from './wristband.js';
+import { SimulatedWristband } from './testing/simulated-wristband.js';
+import { applyWristbandNotice } from './testing/terminal-hooks.js';
 
 const SERVER_KEY = generateDeviceKeys();
 const KEY_ID = 'k1';
@@ -346,8 +347,8 @@ describe('wristband: blocked list', () => {
       const t = h.terminal;
       const band = loaded(t);
       const notice = { wristband: UID, reason: 'wristband_overspend', exceptionId: 'x-1' };
-      assert.equal(t.applyWristbandNotice('wristband.blocked', notice), true);
-      assert.equal(t.applyWristbandNotice('wristband.blocked', notice), false, 'a repeated notice');
+      assert.equal(applyWristbandNotice(t, 'wristband.blocked', notice), true);
+      assert.equal(applyWristbandNotice(t, 'wristband.blocked', notice), false, 'a repeated notice');
       assert.deepEqual(
         t.blockedWristbands().map((b) => [b.wristband, b.reason, b.exceptionId]),
         [[UID, 'wristband_overspend', 'x-1']],
@@ -362,16 +363,16 @@ describe('wristband: blocked list', () => {
         (e: unknown) => e instanceof WristbandRefusedError && e.code === 'wristband_blocked',
       );
       assert.equal(t.status().latestSeq, seq);
-      assert.equal(t.applyWristbandNotice('wristband.blocked', { wristband: 'nope' }), false);
-      assert.equal(t.applyWristbandNotice('payment.settled', { wristband: UID }), false);
-      assert.equal(t.applyWristbandNotice('wristband.unblocked', { wristband: UID, reason: 'ok' }), true);
+      assert.equal(applyWristbandNotice(t, 'wristband.blocked', { wristband: 'nope' }), false);
+      assert.equal(applyWristbandNotice(t, 'payment.settled', { wristband: UID }), false);
+      assert.equal(applyWristbandNotice(t, 'wristband.unblocked', { wristband: UID, reason: 'ok' }), true);
       pay(t, band, 100);
     }));
 
   test('the blocked list survives a restart', async () => {
     const h = await till({});
     try {
-      h.terminal.applyWristbandNotice('wristband.blocked', {
+      applyWristbandNotice(h.terminal, 'wristband.blocked', {
         wristband: UID,
         reason: 'wristband_clone',
         exceptionId: 'x',

@@ -20,11 +20,11 @@
  * gone from the customer with no record, which nobody could ever reconcile.
  *
  * `WristbandStore` keeps the two journal tables: `blocked_wristbands` (the
- * server's blocks, applied from the device feed through
- * `applyWristbandNotice`) and `wristband_writes` (the chip writes ops
+ * server's blocks, applied from the device feed through `applyNotice`)
+ * and `wristband_writes` (the chip writes ops
  * promised).
  */
-import { WristbandRefusedError, WristbandWriteError } from './errors.js';
+import { WristbandWriteError } from './errors.js';
 import type { Journal } from './journal.js';
 
 /** What a reader gets from a chip. */
@@ -51,65 +51,6 @@ export interface WristbandReader {
   read(): ChipImage;
   /** Throws WristbandWriteError-like errors when the write fails; then the chip is unchanged. */
   write(update: ChipWrite): void;
-}
-
-/**
- * A simulated wristband on a simulated reader, for tests, the simulator and
- * demos. `image()`/`restore()` model a rollback (the chip written back to an
- * older image); `clone()` a copied chip; `failNextWrite()` a wristband
- * pulled away mid-write.
- */
-export class SimulatedWristband implements WristbandReader {
-  #image: ChipImage;
-  #present = true;
-  #failNext = false;
-
-  constructor(uid: string, currency: string, balance = 0, counter = 0) {
-    this.#image = { uid, balance, counter, currency };
-  }
-
-  read(): ChipImage {
-    if (!this.#present) throw new WristbandRefusedError('no_chip', 'no wristband on the reader', null);
-    return { ...this.#image };
-  }
-
-  write(update: ChipWrite): void {
-    if (!this.#present || this.#failNext) {
-      this.#failNext = false;
-      throw new Error('the wristband left the reader during the write');
-    }
-    if (update.uid !== this.#image.uid) throw new Error(`another wristband is on the reader (${this.#image.uid})`);
-    if (update.expectedCounter !== this.#image.counter) {
-      throw new Error(`chip counter is ${this.#image.counter}, expected ${update.expectedCounter}`);
-    }
-    this.#image = { ...this.#image, balance: update.balance, counter: update.counter };
-  }
-
-  /** The chip's current content (what a dump would copy). */
-  image(): ChipImage {
-    return { ...this.#image };
-  }
-
-  /** Writes an older image back (a rollback). */
-  restore(image: ChipImage): void {
-    this.#image = { ...image };
-  }
-
-  /** Another chip with the same content (a clone). */
-  clone(): SimulatedWristband {
-    const copy = this.#image;
-    return new SimulatedWristband(copy.uid, copy.currency, copy.balance, copy.counter);
-  }
-
-  /** The next write fails, as if the wristband left the reader. */
-  failNextWrite(): void {
-    this.#failNext = true;
-  }
-
-  /** Puts the wristband on the reader or takes it away. */
-  setPresent(present: boolean): void {
-    this.#present = present;
-  }
 }
 
 /** A chip write an op promised; `writtenAt` null while it has not reached the chip. */
@@ -141,15 +82,16 @@ type Row = Record<string, unknown>;
 /** The journal tables of wristbands. Writes join the caller's journal transaction. */
 export class WristbandStore {
   readonly #journal: Journal;
-  #s: WristbandStatements | null = null;
+  /** Prepared on first use: a terminal that never sees a wristband prepares nothing. */
+  #prepared: WristbandStatements | null = null;
 
   constructor(journal: Journal) {
     this.#journal = journal;
   }
 
   get #stmt(): WristbandStatements {
-    this.#s ??= prepareStatements(this.#journal);
-    return this.#s;
+    this.#prepared ??= prepareStatements(this.#journal);
+    return this.#prepared;
   }
 
   isBlocked(uid: string): BlockedWristband | null {

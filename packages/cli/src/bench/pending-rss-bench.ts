@@ -20,7 +20,8 @@ const WORKER = `
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeServer, Terminal } from '@holdfast/terminal';
+import { Terminal } from '@holdfast/terminal';
+import { FakeServer } from '@holdfast/terminal/testing';
 const n = Number(process.argv[1]);
 const baseline = process.memoryUsage().rss;
 const dir = mkdtempSync(join(tmpdir(), 'holdfast-bench-pending-'));

@@ -43,13 +43,8 @@ import { join } from 'node:path';
 import { pick, type Random, randomIntBetween, SeededRandom } from '@holdfast/domain';
 import type { SaleLine, Tender } from '@holdfast/protocol';
 import { Forwarder, HoldfastService, SqliteStorage } from '@holdfast/server';
-import {
-  NeedsOnlineError,
-  type RecordedOp,
-  SimulatedWristband,
-  Terminal,
-  WristbandRefusedError,
-} from '@holdfast/terminal';
+import { NeedsOnlineError, type RecordedOp, Terminal, WristbandRefusedError } from '@holdfast/terminal';
+import { SimulatedWristband } from '@holdfast/terminal/testing';
 import { randomBasket } from '../baskets.js';
 import { SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';

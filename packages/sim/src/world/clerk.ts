@@ -23,10 +23,10 @@ import {
   NeedsOnlineError,
   type RecordedOp,
   SimulatedCrashError,
-  SimulatedWristband,
   type Terminal,
   WristbandRefusedError,
 } from '@holdfast/terminal';
+import { SimulatedWristband } from '@holdfast/terminal/testing';
 import { randomBasket } from '../baskets.js';
 import type { VirtualClock } from '../virtual-clock.js';
 import { CardPool } from './card-pool.js';

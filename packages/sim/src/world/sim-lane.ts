@@ -15,7 +15,7 @@
  * not the intents, as the truth of what was recorded.
  */
 import { cpSync, rmSync } from 'node:fs';
-import type { SeededRandom } from '@holdfast/domain';
+import type { InjectedBugs, SeededRandom } from '@holdfast/domain';
 import { type CrashPoint, Journal, Terminal, type TerminalPlacement } from '@holdfast/terminal';
 import type { SimNetwork } from '../sim-network.js';
 import type { VirtualClock } from '../virtual-clock.js';
@@ -74,6 +74,8 @@ export interface LaneHost {
   placement?(lane: SimLane): TerminalPlacement;
   /** With card traffic: background policy refreshes at most this often, ms. */
   policyRefreshMs?: number;
+  /** Deliberate terminal bugs each incarnation runs with. */
+  bugs?: InjectedBugs;
 }
 
 /** A crash point armed but never reached within this long becomes a plain kill. */
@@ -149,6 +151,7 @@ export class SimLane {
       onError: (error) => this.#host.onError(this, error),
       ...(placement ? { offlineCardPolicy: 'enforce' as const, placement } : {}),
       ...(this.#host.policyRefreshMs !== undefined ? { policyRefreshMinIntervalMs: this.#host.policyRefreshMs } : {}),
+      ...(this.#host.bugs ? { bugs: this.#host.bugs } : {}),
     });
     this.terminal = terminal;
     this.deviceId = terminal.deviceId;

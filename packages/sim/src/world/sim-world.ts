@@ -146,6 +146,7 @@ export class SimWorld {
       plan: this.plan,
       opened: (lane, terminal) => this.#opened(lane, terminal),
       onError: (lane, error) => this.errors.push({ lane: lane.label, at: this.clock.now(), error }),
+      ...(options.bugs ? { bugs: options.bugs } : {}),
       ...(cards
         ? {
             placement: (lane: SimLane) => cards.placement(lane.spec.zone),

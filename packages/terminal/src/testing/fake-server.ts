@@ -1,6 +1,8 @@
 /**
  * FakeServer: an in-memory server with Holdfast's ingest semantics, used as
- * a Transport by tests and the simulator.
+ * a Transport by the terminal's tests and benches (the simulator runs the
+ * real HoldfastService). packages/sim/src/fake-server-parity.test.ts runs
+ * one scenario set against both, so the two cannot drift apart unnoticed.
  *
  * It checks what the real server checks, in the same order (docs/protocol.md
  * §4.2): schema, devices, contiguity, duplicate ids, latestSeq, enrollment

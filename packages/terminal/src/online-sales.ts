@@ -1,0 +1,168 @@
+/**
+ * OnlineSales: the ops the terminal records only once the server approved
+ * them (a betting ticket, a sale whose card is authorized now). The request
+ * and its retries are OnlineAuthorizations' (online.ts); this builds the
+ * requests from the clerk's input and records an approval as one
+ * `RecordPlan` with the approved op id.
+ */
+import type { Clock, Random } from '@holdfast/domain';
+import {
+  type BetSelection,
+  type Decision,
+  epochMs,
+  type OnlineRequest,
+  type OpBodies,
+  onlineRequestSchema,
+  parseBody,
+  potentialPayout,
+  type SaleLine,
+  type Tender,
+  ticketAuthorizationSchema,
+  uuidv7,
+  ValidationError,
+} from '@holdfast/protocol';
+import type { Emitter } from './emitter.js';
+import type { Journal } from './journal.js';
+import { type OnlineAuthorization, OnlineAuthorizations, type OnlineOutcome, type RecordApproved } from './online.js';
+import type { Recorder } from './recording.js';
+import type { Credentials } from './sync-events.js';
+import type { TerminalEvents } from './terminal-types.js';
+import type { Transport } from './transport.js';
+
+/** The decision of an op the server approved online (POST /v1/authorize). */
+const ONLINE_APPROVED: Decision = Object.freeze({ mode: 'online', outcome: 'approved', policy: null });
+
+export interface OnlineSalesOptions {
+  journal: Journal;
+  transport: Transport;
+  clock: Clock;
+  idRandom: Random;
+  timeoutMs: number;
+  recorder: Recorder;
+  events: Emitter<TerminalEvents>;
+  credentials: () => Credentials | null;
+  /** The device's credentials; throws (closed, not enrolled, revoked) when it may not record. */
+  canRecord: () => Credentials;
+}
+
+export class OnlineSales {
+  readonly #clock: Clock;
+  readonly #idRandom: Random;
+  readonly #recorder: Recorder;
+  readonly #events: Emitter<TerminalEvents>;
+  readonly #canRecord: () => Credentials;
+  readonly #authorizations: OnlineAuthorizations;
+
+  constructor(options: OnlineSalesOptions) {
+    this.#clock = options.clock;
+    this.#idRandom = options.idRandom;
+    this.#recorder = options.recorder;
+    this.#events = options.events;
+    this.#canRecord = options.canRecord;
+    this.#authorizations = new OnlineAuthorizations({
+      journal: options.journal,
+      transport: options.transport,
+      clock: options.clock,
+      timeoutMs: options.timeoutMs,
+      credentials: options.credentials,
+      recordApproved: this.#recordApproved,
+    });
+  }
+
+  /** Sells a betting ticket: recorded only once the server's risk validation approved it. */
+  sellTicket(input: { stake: number; selections: BetSelection[] }): Promise<OnlineOutcome> {
+    const shift = this.#recorder.requireOpenShift();
+    const request = ticketAuthorizationSchema.parse(
+      { kind: 'ticket', stake: input.stake, currency: shift.currency, selections: input.selections },
+      'ticket',
+    );
+    const body = { shift: shift.id, stake: request.stake, currency: request.currency, selections: request.selections };
+    return this.#ask('ticket.issued', request, body);
+  }
+
+  /** Records a sale whose one card tender is authorized online first. */
+  recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<OnlineOutcome> {
+    const shift = this.#recorder.requireOpenShift();
+    const body = parseBody('sale.recorded', this.#recorder.saleBody(shift, input));
+    this.#recorder.checkShiftRules('sale.recorded', body, shift.id);
+    const cards = body.tenders.filter((t) => t.type === 'card');
+    const card = cards[0];
+    if (cards.length !== 1 || card?.type !== 'card') {
+      throw new ValidationError(
+        'tenders',
+        'exactly one card tender for a sale authorized online',
+        String(cards.length),
+      );
+    }
+    const request = onlineRequestSchema.parse({
+      kind: 'card',
+      amount: card.amount,
+      currency: body.currency,
+      token: card.token,
+      brand: card.brand,
+      last4: card.last4,
+    });
+    return this.#ask('sale.recorded', request, body as unknown as Record<string, unknown>);
+  }
+
+  /** Online requests still waiting for the server's answer, oldest first. */
+  pending(): OnlineAuthorization[] {
+    return this.#authorizations.pending();
+  }
+
+  get(opId: string): OnlineAuthorization | undefined {
+    return this.#authorizations.get(opId);
+  }
+
+  /** Asks the server again about every pending confirmation, with the same op ids. */
+  retry(): Promise<OnlineOutcome[]> {
+    this.#canRecord();
+    return this.#authorizations.retry().then((outcomes) => {
+      for (const outcome of outcomes) this.#events.emit('online', outcome);
+      return outcomes;
+    });
+  }
+
+  async #ask(
+    opKind: 'ticket.issued' | 'sale.recorded',
+    request: OnlineRequest,
+    body: Record<string, unknown>,
+  ): Promise<OnlineOutcome> {
+    this.#canRecord();
+    const at = epochMs().parse(this.#clock.now(), 'at');
+    const opId = uuidv7(at, this.#idRandom.bytes(10));
+    this.#authorizations.begin({ opId, opKind, request, body });
+    const outcome = await this.#authorizations.attempt(opId);
+    this.#events.emit('online', outcome);
+    return outcome;
+  }
+
+  /** An approval: the op with the approved id, and its row marked approved, in one transaction. */
+  readonly #recordApproved: RecordApproved = (row, answer, markApproved) => {
+    const approval = { opId: row.opId, markApproved };
+    if (row.opKind === 'ticket.issued') {
+      const stake = row.body.stake as number;
+      const selections = row.body.selections as BetSelection[];
+      const body = {
+        ...row.body,
+        potentialPayout: potentialPayout(
+          stake,
+          selections.map((x) => x.odds),
+        ),
+        authorization: answer.authorizationId as string,
+      };
+      return this.#recorder.record({
+        kind: 'ticket.issued',
+        body: body as OpBodies['ticket.issued'],
+        decision: ONLINE_APPROVED,
+        approval,
+      });
+    }
+    return this.#recorder.record({
+      kind: 'sale.recorded',
+      body: row.body as OpBodies['sale.recorded'],
+      decision: ONLINE_APPROVED,
+      approval,
+    });
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Test hooks: what tests may do to a Terminal that its public API leaves to
+ * the server (e.g. a wristband block, which only the device feed applies).
+ * Each Terminal registers its hooks here at open; they are reached through
+ * `@holdfast/terminal/testing`, never from the package root.
+ */
+import type { Terminal } from './terminal.js';
+
+export interface TerminalTestHooks {
+  /** Applies a `wristband.*` feed item as the feed would; true if the blocked list changed. */
+  applyWristbandNotice(type: string, data: unknown): boolean;
+}
+
+const hooksByTerminal = new WeakMap<Terminal, TerminalTestHooks>();
+
+export function registerTestHooks(terminal: Terminal, hooks: TerminalTestHooks): void {
+  hooksByTerminal.set(terminal, hooks);
+}
+
+export function testHooksOf(terminal: Terminal): TerminalTestHooks {
+  const hooks = hooksByTerminal.get(terminal);
+  if (!hooks) throw new TypeError('not a Terminal');
+  return hooks;
+}
