@@ -51,11 +51,12 @@ import {
   WristbandRefusedError,
 } from '@holdfast/terminal';
 import { randomBasket } from '../baskets.js';
+import { duplicatesApplied as countDuplicates } from '../check/rules/exactly-once.js';
+import { SqliteServerReader } from '../check/sqlite/sqlite-server-reader.js';
 import { SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
 import { CardPool, type SimCard } from '../world/card-pool.js';
 import { type CardLane, CardTraffic } from '../world/card-traffic.js';
-import { DUPLICATES_APPLIED_SQL } from '../world/invariants.js';
 import type { CardPlan } from '../world/world-plan.js';
 
 export interface DemoOptions {
@@ -598,7 +599,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const appliedIds = new Set(
       storage.query<{ id: string }>("SELECT id FROM ops WHERE status = 'accepted'").map((r) => r.id),
     );
-    const duplicatesApplied = Number(storage.query<{ n: number }>(DUPLICATES_APPLIED_SQL)[0]?.n ?? 0);
+    const duplicatesApplied = countDuplicates(new SqliteServerReader(storage).readNow());
     const summary = await storage.summary();
     let recorded = 0;
     let lost = 0;
