@@ -9,14 +9,9 @@ export { type Basket, FESTIVAL_MENU, type MenuItem, randomBasket, VENUE_MENU } f
 export * from './check/index.js';
 export { inProcessTransport } from './in-process-transport.js';
 export { ALL_ZONES, type FlapOptions, PartitionSchedule } from './partition-schedule.js';
-export {
-  type DemoOptions,
-  type DemoReport,
-  type DemoScript,
-  demoScript,
-  runDemo,
-  type TerminalReport,
-} from './scenarios/demo-scenario.js';
+export { type DemoScript, demoScript } from './scenarios/demo-plan.js';
+export type { DemoCards, DemoReport, DemoWristbands, TerminalReport } from './scenarios/demo-report.js';
+export { type DemoOptions, runDemo } from './scenarios/demo-scenario.js';
 export { findScenario, pickRandomVariant, SCENARIO_NAMES, SCENARIOS } from './scenarios/registry.js';
 export {
   type RunOptions,
@@ -67,3 +62,4 @@ export {
 export { type ServerForwarding, SimServer } from './world/sim-server.js';
 export { SimWorld, type SimWorldOptions, type StorageMode } from './world/sim-world.js';
 export type * from './world/world-plan.js';
+export type * from './world/world-script.js';

@@ -188,6 +188,8 @@ export interface RunObservations {
   changedResults: readonly { lane: string; opId: string; first: string; later: string }[];
   /** Card traffic ran (post-authorization declines are expected, and held against the processor). */
   cards: boolean;
+  /** Wristbands cloned on purpose (an injected fault): their clone and overspend exceptions are expected. */
+  clonedWristbands: readonly string[];
   /** Cards of the pool, to name one in a violation. */
   cardNames: ReadonlyMap<string, string>;
   /** Sampling ticks at which an actual offline exposure passed its bound. */

@@ -10,7 +10,8 @@ import { after, describe, it } from 'node:test';
 import { SqliteStorage } from '@holdfast/server';
 import { walletRules } from '../check/rules/wallets.js';
 import { SqliteServerReader } from '../check/sqlite/sqlite-server-reader.js';
-import { type DemoReport, runDemo } from './demo-scenario.js';
+import type { DemoReport } from './demo-report.js';
+import { runDemo } from './demo-scenario.js';
 
 /** What every demo run must show, whatever the seed. */
 function assertSettledExactlyOnce(r: DemoReport): void {

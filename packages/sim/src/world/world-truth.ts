@@ -38,6 +38,7 @@ function observations(world: SimWorld): RunObservations {
     firstResults: world.history.firstResults,
     changedResults: world.history.changed,
     cards: cards !== null,
+    clonedWristbands: world.script.clonedWristbands ?? [],
     cardNames: new Map((cards?.pool.cards ?? []).map((c) => [c.token, `${c.brand} ****${c.last4}`])),
     exposureBreaches: cards?.breaches ?? [],
     errors: world.errors,

@@ -1,9 +1,11 @@
 /**
  * The exceptions raised for operators:
  *
- *   exception  the only ones are a cash_variance for each miscounted close and
+ *   exception  the only ones are a cash_variance for each miscounted close,
  *              (with card traffic) post-authorization declines, which cards.ts
- *              holds against the processor's records
+ *              holds against the processor's records, and the clone and
+ *              overspend of a wristband the run cloned on purpose (wallets.ts
+ *              holds the overspend to its block)
  *   fork       no fork or conflict was raised unless one was injected
  *
  * A terminal restored from an old image (an injected fault) is left out.
@@ -18,6 +20,7 @@ export function exceptionRules(truth: Truth): Violation[] {
   const index = indexTruth(truth);
   const injected = index.injectedDevices;
   const cards = truth.run?.cards ?? truth.processor !== null;
+  const cloned = new Set(truth.run?.clonedWristbands ?? []);
   const variances = new Set(
     truth.server.shifts
       .filter((s) => s.variance !== null && s.variance !== 0 && !injected.has(s.device))
@@ -31,6 +34,8 @@ export function exceptionRules(truth: Truth): Violation[] {
       continue;
     }
     if (x.type === 'post_auth_decline' && cards) continue;
+    if ((x.type === 'wristband_clone' || x.type === 'wristband_overspend') && cloned.has(String(x.detail.wristband)))
+      continue;
     const rule: Rule = x.type === 'fork' || x.type === 'conflict' ? 'fork' : 'exception';
     out.push({
       rule,
