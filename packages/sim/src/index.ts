@@ -6,16 +6,12 @@
  */
 
 export { type Basket, FESTIVAL_MENU, type MenuItem, randomBasket, VENUE_MENU } from './baskets.js';
+export * from './check/index.js';
 export { inProcessTransport } from './in-process-transport.js';
 export { ALL_ZONES, type FlapOptions, PartitionSchedule } from './partition-schedule.js';
-export {
-  type DemoOptions,
-  type DemoReport,
-  type DemoScript,
-  demoScript,
-  runDemo,
-  type TerminalReport,
-} from './scenarios/demo-scenario.js';
+export { type DemoScript, demoScript } from './scenarios/demo-plan.js';
+export type { DemoCards, DemoReport, DemoWristbands, TerminalReport } from './scenarios/demo-report.js';
+export { type DemoOptions, runDemo } from './scenarios/demo-scenario.js';
 export { findScenario, pickRandomVariant, SCENARIO_NAMES, SCENARIOS } from './scenarios/registry.js';
 export {
   type RunOptions,
@@ -50,13 +46,12 @@ export {
   type TcpFaultProxyOptions,
 } from './tcp-fault-proxy.js';
 export { VirtualClock } from './virtual-clock.js';
-export { checkCards, processorRecords } from './world/card-audit.js';
 export { type CardKind, CardPool, type CardPoolOptions, type SimCard } from './world/card-pool.js';
 export { type CardFigures, type CardLane, CardTraffic, type ExposureBreach, groupKey } from './world/card-traffic.js';
 export type { HealFigures } from './world/drain-tracker.js';
 export { type ClockFaults, type ClockJump, DriftingClock, NO_CLOCK_FAULTS } from './world/drifting-clock.js';
-export { explain, stamp } from './world/explain.js';
-export { checkInvariants, RULES, type Rule, type Violation } from './world/invariants.js';
+export { explain } from './world/explain.js';
+export { checkInvariants } from './world/invariants.js';
 export { type Intent, type LaneCrash, type RestoreRecord, SimLane } from './world/sim-lane.js';
 export {
   InProcessProcessor,
@@ -67,3 +62,4 @@ export {
 export { type ServerForwarding, SimServer } from './world/sim-server.js';
 export { SimWorld, type SimWorldOptions, type StorageMode } from './world/sim-world.js';
 export type * from './world/world-plan.js';
+export type * from './world/world-script.js';

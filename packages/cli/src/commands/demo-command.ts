@@ -3,7 +3,7 @@
  * reconciliation summary (see @holdfast/sim's demo scenario for the script).
  */
 import { formatMoney } from '@holdfast/protocol';
-import { type DemoReport, runDemo } from '@holdfast/sim';
+import { type DemoReport, formatViolation, runDemo } from '@holdfast/sim';
 import { intFlag, parseFlags } from '../args.js';
 import { ProgressBar } from '../progress-bar.js';
 
@@ -24,8 +24,9 @@ and a stolen card sold offline comes back as a post-authorization decline.
 Customers also pay with stored-value wristbands (topped up in cash at the
 tills); one wristband is cloned and spent on two offline lanes beyond its
 balance: after the heal the server raises wristband_overspend and blocks it.
-Exit status is 1 if anything was lost or applied twice, or the offline
-exposure passed its bound.`;
+Exit status is 1 if anything was lost or applied twice, the offline exposure
+passed its bound, or the run broke any invariant of the simulator (the demo
+is a scripted SimWorld run, checked like every simulated one).`;
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
@@ -53,7 +54,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
     report.duplicatesApplied === 0 &&
     report.recorded === report.applied &&
     report.exposureMax <= report.exposureBound &&
-    report.cards.exposureBreaches === 0;
+    report.cards.exposureBreaches === 0 &&
+    report.violations.length === 0;
   return ok ? 0 : 1;
 }
 
@@ -111,5 +113,13 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
     `  topped up in cash              ${w.topUps} (${money(w.topUpsTotal)}); ${w.wallets} wallets on the server, ${w.blocked} blocked`,
     `  cloned wristband               ${w.clone.wristband}: ${money(w.clone.toppedUp)} on the chip, then ${spends || 'not spent'} at minute ${minuteText(w.clone.spends[0]?.minute)} while offline`,
     `  overspends                     ${r.overspends} (wristband_overspend); server balance ${w.clone.serverBalance === null ? '—' : money(w.clone.serverBalance)}, blocked (${w.clone.blockedReason ?? 'not blocked'}), known to ${w.clone.lanesKnowingBlock} of ${r.terminals} terminals   ${check(r.overspends >= 1 && w.clone.blockedReason !== null)}`,
+    // A clean run prints nothing more: every invariant of the simulator held.
+    ...(r.violations.length > 0
+      ? [
+          '',
+          `Invariants broken               ${r.violations.length}   FAILED`,
+          ...r.violations.slice(0, 20).map((v) => `  ${formatViolation(v)}`),
+        ]
+      : []),
   ].join('\n');
 }

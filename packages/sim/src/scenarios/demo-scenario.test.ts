@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteStorage } from '@holdfast/server';
-import type { Violation } from '../world/invariants.js';
-import { checkWallets } from '../world/wallet-audit.js';
-import { type DemoReport, runDemo } from './demo-scenario.js';
+import { walletRules } from '../check/rules/wallets.js';
+import { SqliteServerReader } from '../check/sqlite/sqlite-server-reader.js';
+import type { DemoReport } from './demo-report.js';
+import { runDemo } from './demo-scenario.js';
 
 /** What every demo run must show, whatever the seed. */
 function assertSettledExactlyOnce(r: DemoReport): void {
@@ -105,8 +106,11 @@ function assertWalletsConserved(dir: string): number {
     )[0];
     assert.equal(Number(orphans?.n), 0);
     // And the simulator's wallet rules: conserved, each chip write once, the overspend raised and blocked.
-    const violations: Violation[] = [];
-    checkWallets(storage, violations);
+    const violations = walletRules({
+      journals: [],
+      server: new SqliteServerReader(storage).readNow(),
+      processor: null,
+    });
     assert.deepEqual(violations, []);
     return accounts.length;
   } finally {

@@ -4,13 +4,16 @@
  * size, overrides, seed) replays the same result (apart from wall time).
  */
 import { clearInjectedBugs, type InjectableBug, injectBug, injectedBugs, SeededRandom } from '@holdfast/domain';
+import { checkTruth } from '../check/check-truth.js';
+import { duplicatesApplied } from '../check/rules/exactly-once.js';
+import type { Violation } from '../check/violation.js';
 import type { FaultStats, NetworkStats, ServerLoad } from '../sim-network.js';
 import type { CardFigures } from '../world/card-traffic.js';
 import type { HealFigures } from '../world/drain-tracker.js';
 import { explain } from '../world/explain.js';
-import { checkInvariants, DUPLICATES_APPLIED_SQL, type Violation } from '../world/invariants.js';
 import type { ProcessorFigures } from '../world/sim-processor.js';
 import { SimWorld, type StorageMode } from '../world/sim-world.js';
+import { worldTruth } from '../world/world-truth.js';
 import { findScenario, pickRandomVariant } from './registry.js';
 import { type Params, resolveParams, type ScenarioDefinition } from './scenario.js';
 
@@ -139,15 +142,14 @@ export async function runScenario(name: string, seed: number, options: RunOption
   for (const bug of bugs) injectBug(bug);
   try {
     await world.run();
-    const violations: ScenarioResult['violations'] = checkInvariants(world);
+    const truth = worldTruth(world);
+    const violations: ScenarioResult['violations'] = checkTruth(truth);
     violations.push(...(scenario.expect?.(world, params) ?? []));
     const shown = options.explain ?? 10;
     violations.forEach((v, i) => {
       if (i < shown) v.explanation = explain(world, v, replay);
     });
     const figures = await collectFigures(world);
-    const storage = world.server.storage;
-    const count = (sql: string) => Number(storage.query<{ n: number }>(sql)[0]?.n ?? 0);
     return {
       scenario: name,
       variant: scenario.name,
@@ -157,8 +159,8 @@ export async function runScenario(name: string, seed: number, options: RunOption
       ok: violations.length === 0,
       violations,
       recorded: figures.ops,
-      applied: count("SELECT COUNT(*) AS n FROM ops WHERE status = 'accepted'"),
-      duplicatesApplied: count(DUPLICATES_APPLIED_SQL),
+      applied: truth.server.ops.filter((o) => o.status === 'accepted').length,
+      duplicatesApplied: duplicatesApplied(truth.server),
       lost: violations.filter((v) => v.rule === 'lost' || v.rule === 'recorded-durable').length,
       drainSeconds: figures.drainSeconds,
       figures,

@@ -4,8 +4,9 @@
  * server hold), its history (every send, answer, loss, crash around it), and
  * the one command that replays the run.
  */
-import { processorRecords } from './card-audit.js';
-import type { Rule, Violation } from './invariants.js';
+import { stamp } from '../check/format.js';
+import { readProcessor } from '../check/processor-reader.js';
+import type { Rule, Violation } from '../check/violation.js';
 import type { SimWorld } from './sim-world.js';
 
 const MAX_LINES = 80;
@@ -13,6 +14,7 @@ const MAX_LINES = 80;
 /** Rules about a card payment: its story is the forwarder's and the processor's, not the batches'. */
 const CARD_RULES: ReadonlySet<Rule> = new Set(['forwarded-once', 'double-charge', 'decline-surfaced', 'unsettled']);
 
+/** A violation explained for a person: what broke, where, its history in the run, and how to replay it. */
 export function explain(world: SimWorld, v: Violation, replay: string): string {
   const start = world.plan.start;
   const lines = [`✗ ${v.rule}: ${v.message}`, `  run: scenario ${world.scenario}, seed ${world.seed}`];
@@ -69,7 +71,9 @@ export function explain(world: SimWorld, v: Violation, replay: string): string {
     for (const [at, text] of payment.slice(0, MAX_LINES)) lines.push(`    ${stamp(at - start).padEnd(16)}${text}`);
   }
   if (cardRule && v.opId) {
-    const held = processorRecords(world).filter((r) => r.reference === v.opId);
+    const held = (world.cards ? readProcessor(world.cards.processor.storage) : []).filter(
+      (r) => r.reference === v.opId,
+    );
     lines.push(held.length > 0 ? '  the processor holds:' : '  the processor holds nothing for it');
     for (const r of held) lines.push(`    ${r.id} ${r.status} ${r.amount} ${r.currency} under key ${r.key}`);
   }
@@ -81,16 +85,4 @@ export function explain(world: SimWorld, v: Violation, replay: string): string {
   }
   lines.push(`  replay: ${replay}`);
   return lines.join('\n');
-}
-
-/** A virtual instant relative to the start of trading: +1h02m03.456s. */
-export function stamp(ms: number): string {
-  const sign = ms < 0 ? '-' : '+';
-  let rest = Math.abs(Math.round(ms));
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const s = (rest / 1000).toFixed(3).padStart(6, '0');
-  return `${sign}${h > 0 ? `${h}h` : ''}${String(m).padStart(2, '0')}m${s}s`;
 }

@@ -13,6 +13,7 @@
  * estimate.
  */
 import { canonicalJson, type OpResult, type OpStatus, type StoredResult } from '@holdfast/protocol';
+import { storedPart } from '../check/stored-part.js';
 import type { NetEvent } from '../sim-network.js';
 
 type Entry = readonly [at: number, text: string];
@@ -45,23 +46,6 @@ export interface ResultChange {
   at: number;
   first: string;
   later: string;
-}
-
-/** The part of a per-op result the server stores (null: nothing stored). */
-export function storedPart(result: OpResult): StoredResult | null {
-  switch (result.status) {
-    case 'accepted':
-      return { status: 'accepted', at: result.at };
-    case 'duplicate':
-      return result.original;
-    case 'rejected': {
-      if (result.reason === 'seq_gap') return null;
-      const { id: _id, seq: _seq, ...stored } = result;
-      return stored;
-    }
-    default:
-      return null;
-  }
 }
 
 export class OpHistory {

@@ -27,6 +27,7 @@ import { OpHistory } from './op-history.js';
 import { type LaneHost, SimLane } from './sim-lane.js';
 import { SimServer } from './sim-server.js';
 import type { WorldPlan } from './world-plan.js';
+import type { Actor, WorldScript } from './world-script.js';
 
 export type StorageMode = 'disk' | 'memory';
 
@@ -43,6 +44,8 @@ export interface SimWorldOptions {
   onNetEvent?: (event: NetEvent) => void;
   /** Deliberate bugs the terminals run with (the invariant checker must catch them). */
   bugs?: InjectedBugs;
+  /** Scripted actors and events (the demo), run with the plan. */
+  script?: WorldScript;
 }
 
 export interface WorldCounters {
@@ -59,6 +62,7 @@ export class SimWorld {
   readonly scenario: string;
   readonly seed: number;
   readonly plan: WorldPlan;
+  readonly script: WorldScript;
   readonly clock: VirtualClock;
   readonly dir: string;
   readonly history = new OpHistory();
@@ -80,7 +84,7 @@ export class SimWorld {
   tradingEndedAt = 0;
   readonly #root: SeededRandom;
   readonly #ownDir: boolean;
-  readonly #clerks: Clerk[] = [];
+  readonly #clerks: Actor[] = [];
   readonly #progress: (fraction: number, label: string) => void;
   #queued = 0;
   readonly #laneByLabel = new Map<string, SimLane>();
@@ -93,6 +97,7 @@ export class SimWorld {
     this.scenario = options.scenario;
     this.seed = options.seed;
     this.plan = options.plan;
+    this.script = options.script ?? {};
     this.#progress = options.onProgress ?? (() => {});
     this.#root = new SeededRandom(options.seed);
     this.clock = new VirtualClock(options.plan.start - HOUR);
@@ -342,11 +347,26 @@ export class SimWorld {
       };
       at(plan.start, sample);
     }
+    for (const event of this.script.events ?? []) {
+      at(event.at, () => {
+        this.history.serverEvent(clock.now(), `scripted: ${event.what}`);
+        try {
+          event.run(this);
+        } catch (error) {
+          this.errors.push({ lane: 'script', at: clock.now(), error });
+        }
+      });
+    }
     for (const lane of this.lanes) {
-      const clerk = new Clerk(lane, host);
+      const clerk = this.script.actor?.(lane, host) ?? new Clerk(lane, host);
       this.#clerks.push(clerk);
       clerk.start();
     }
+  }
+
+  /** The app saw `op` recorded on `lane` (clerks and scripted events report it). */
+  recorded(lane: SimLane, op: RecordedOp, amount: number, shift: string): void {
+    this.#recorded(lane, op, amount, shift);
   }
 
   #recorded(lane: SimLane, op: RecordedOp, amount: number, shift: string): void {
@@ -392,6 +412,7 @@ export class SimWorld {
   #pendingDelta(lane: SimLane, delta: number): void {
     if (delta === 0) return;
     lane.pending += delta;
+    if (lane.pending > lane.maxPending) lane.maxPending = lane.pending;
     this.#queued += delta;
     if (lane.pending > this.maxLaneQueueDepth) this.maxLaneQueueDepth = lane.pending;
     if (this.#queued > this.maxQueueDepth) this.maxQueueDepth = this.#queued;

@@ -5,7 +5,7 @@
  * same figures as the server's ledger and shift projections hold them.
  */
 import type { Op } from '@holdfast/protocol';
-import type { SqliteStorage } from '@holdfast/server';
+import type { LedgerRow, ServerTruth } from './truth.js';
 
 /** One shift's books: counts and sums per kind of entry. */
 export interface ShiftBooks {
@@ -97,29 +97,68 @@ export class JournalBooks {
   }
 }
 
+/** One group of ledger events, as `GROUP BY device, shift, type, direction` would sum them. */
+interface LedgerGroup {
+  device: string;
+  shift: string;
+  type: string;
+  dir: string | null;
+  n: number;
+  total: number | null;
+  cash: number | null;
+  card: number | null;
+  wristband: number | null;
+  closeOp: string | null;
+}
+
+/** A sum that stays null while nothing was added (SQL's SUM). */
+const add = (sum: number | null, v: unknown): number | null =>
+  v === null || v === undefined ? sum : (sum ?? 0) + Number(v);
+
+function ledgerGroups(ledger: readonly LedgerRow[]): LedgerGroup[] {
+  const groups = new Map<string, LedgerGroup>();
+  for (const l of ledger) {
+    if (l.shiftId === null) continue;
+    const d = l.data.direction ?? l.data.paid;
+    const dir = d === undefined || d === null ? null : String(d);
+    const key = JSON.stringify([l.device, l.shiftId, l.type, dir]);
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        device: l.device,
+        shift: l.shiftId,
+        type: l.type,
+        dir,
+        n: 0,
+        total: null,
+        cash: null,
+        card: null,
+        wristband: null,
+        closeOp: null,
+      };
+      groups.set(key, g);
+    }
+    g.n++;
+    g.total = add(g.total, l.amount);
+    g.cash = add(g.cash, l.data.cash);
+    g.card = add(g.card, l.data.card);
+    g.wristband = add(g.wristband, l.data.wristband);
+    if (l.type === 'shift.closed' && (g.closeOp === null || l.opId > g.closeOp)) g.closeOp = l.opId;
+  }
+  // In the order a grouped query gives them (a null direction first): a later group may overwrite an earlier one.
+  const order = (g: LedgerGroup) => [g.device, g.shift, g.type, g.dir === null ? '' : `~${g.dir}`];
+  return [...groups.values()].sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] as string) < (y[i] as string) ? -1 : 1;
+    return 0;
+  });
+}
+
 /** The server's ledger, summed into the same books (per device and shift). */
-export function ledgerBooks(storage: SqliteStorage): Map<string, ShiftBooks> {
-  const rows = storage.query<{
-    device: string;
-    shift: string | null;
-    type: string;
-    dir: string | null;
-    n: number;
-    total: number | null;
-    cash: number | null;
-    card: number | null;
-    wristband: number | null;
-    closeOp: string | null;
-  }>(
-    `SELECT device, shift_id AS shift, type, COALESCE(json_extract(data, '$.direction'), json_extract(data, '$.paid')) AS dir,
-            COUNT(*) AS n, SUM(amount) AS total, SUM(json_extract(data, '$.cash')) AS cash,
-            SUM(json_extract(data, '$.card')) AS card, SUM(json_extract(data, '$.wristband')) AS wristband,
-            MAX(CASE WHEN type = 'shift.closed' THEN op_id END) AS closeOp
-       FROM ledger WHERE shift_id IS NOT NULL GROUP BY device, shift_id, type, dir`,
-  );
+export function ledgerBooks(server: ServerTruth): Map<string, ShiftBooks> {
   const books = new Map<string, ShiftBooks>();
-  for (const r of rows) {
-    const shift = r.shift as string;
+  for (const r of ledgerGroups(server.ledger)) {
+    const shift = r.shift;
     let b = books.get(shift);
     if (!b) {
       b = emptyBooks(r.device, shift);
@@ -157,36 +196,22 @@ export function ledgerBooks(storage: SqliteStorage): Map<string, ShiftBooks> {
 }
 
 /** The server's shift projections, as books. */
-export function projectedBooks(storage: SqliteStorage): Map<string, ShiftBooks & { variance: number | null }> {
-  const rows = storage.query<{
-    id: string;
-    device: string;
-    status: string;
-    opening_float: number;
-    sales: number;
-    sales_total: number;
-    cash_sales: number;
-    card_sales: number;
-    cash_in: number;
-    cash_out: number;
-    counted_cash: number | null;
-    variance: number | null;
-  }>('SELECT * FROM shifts');
+export function projectedBooks(server: ServerTruth): Map<string, ShiftBooks & { variance: number | null }> {
   return new Map(
-    rows.map((r) => [
+    server.shifts.map((r) => [
       r.id,
       {
         ...emptyBooks(r.device, r.id),
         opened: true,
-        openingFloat: r.opening_float,
+        openingFloat: r.openingFloat,
         sales: r.sales,
-        salesTotal: r.sales_total,
-        cashSales: r.cash_sales,
-        cardSales: r.card_sales,
-        cashIn: r.cash_in,
-        cashOut: r.cash_out,
+        salesTotal: r.salesTotal,
+        cashSales: r.cashSales,
+        cardSales: r.cardSales,
+        cashIn: r.cashIn,
+        cashOut: r.cashOut,
         closed: r.status === 'closed',
-        countedCash: r.counted_cash,
+        countedCash: r.countedCash,
         variance: r.variance,
       },
     ]),

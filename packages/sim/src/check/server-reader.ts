@@ -1,0 +1,180 @@
+/**
+ * How the kit reads a server: one SELECT per table it judges, the same SQL
+ * on every backend, through a ServerReader (one per backend:
+ * sqlite-server-reader.ts, postgres-server-reader.ts). The rows are turned
+ * into a ServerTruth here, once: numbers as numbers (PostgreSQL's BIGINT
+ * arrives as text), JSON columns parsed (SQLite keeps them as text,
+ * PostgreSQL as JSONB).
+ */
+import type {
+  DeviceRow,
+  ExceptionRow,
+  LedgerRow,
+  OfflinePaymentRow,
+  SaleRow,
+  ServerOpRow,
+  ServerTruth,
+  ShiftRow,
+  WalletAccountRow,
+  WalletEntryRow,
+} from './truth.js';
+
+/** The query behind each table of a ServerTruth (portable SQL: SQLite and PostgreSQL). */
+export const SERVER_QUERIES = {
+  ops: 'SELECT id, device, seq, hash, kind, status, result, envelope FROM ops ORDER BY device, seq',
+  ledger: 'SELECT op_id, device, seq, type, shift_id, amount, data FROM ledger ORDER BY pos',
+  sales: 'SELECT op_id, device, seq, shift_id, total, cash, card FROM sales ORDER BY device, seq',
+  shifts: `SELECT id, device, status, opening_float, sales, sales_total, cash_sales, card_sales, cash_in, cash_out,
+                  counted_cash, variance FROM shifts ORDER BY device, opened_at, id`,
+  exceptions: 'SELECT id, type, device, op_id, seq, message, detail FROM exceptions ORDER BY pos',
+  devices: `SELECT id, label, high_water, latest_seq, gap_from, gap_to, last_seen_at, clock_offset_ms
+              FROM devices ORDER BY enrolled_at, id`,
+  offlinePayments: `SELECT op_id, tender_index, device, seq, amount, currency, token, brand, last4, settled_at, outcome,
+                           processor_id FROM offline_payments ORDER BY device, seq, tender_index`,
+  walletAccounts: `SELECT wristband, topped_up, debited, refunded, balance, entries, max_counter, distinct_counters,
+                          blocked_reason FROM wallet_accounts ORDER BY wristband`,
+  walletEntries: 'SELECT op_id, tender_index, wristband, kind, amount FROM wallet_entries ORDER BY op_id, tender_index',
+} as const;
+
+export type ServerTable = keyof typeof SERVER_QUERIES;
+export type Row = Record<string, unknown>;
+
+/** Reads a server's tables; one implementation per storage backend. */
+export interface ServerReader {
+  /** The rows of `SERVER_QUERIES[table]`, as the driver returns them. */
+  rows(table: ServerTable): Promise<Row[]>;
+  /** Releases what the reader opened itself. */
+  close(): Promise<void>;
+}
+
+/** Reads every table through `reader` into a ServerTruth. */
+export async function readServer(reader: ServerReader): Promise<ServerTruth> {
+  const raw = {} as Record<ServerTable, Row[]>;
+  for (const table of Object.keys(SERVER_QUERIES) as ServerTable[]) raw[table] = await reader.rows(table);
+  return toServerTruth(raw);
+}
+
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string => String(v);
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+/** A JSON column: text (SQLite) or already parsed (PostgreSQL JSONB). */
+const json = (v: unknown): Record<string, unknown> =>
+  (typeof v === 'string' ? JSON.parse(v) : (v ?? {})) as Record<string, unknown>;
+
+/** Turns raw rows (either backend) into a ServerTruth. */
+export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
+  return {
+    ops: raw.ops.map(
+      (r): ServerOpRow => ({
+        id: str(r.id),
+        device: str(r.device),
+        seq: num(r.seq),
+        hash: str(r.hash),
+        kind: str(r.kind),
+        status: str(r.status),
+        result: str(r.result),
+        envelope: str(r.envelope),
+      }),
+    ),
+    ledger: raw.ledger.map(
+      (r): LedgerRow => ({
+        opId: str(r.op_id),
+        device: str(r.device),
+        seq: num(r.seq),
+        type: str(r.type),
+        shiftId: strOrNull(r.shift_id),
+        amount: numOrNull(r.amount),
+        data: json(r.data),
+      }),
+    ),
+    sales: raw.sales.map(
+      (r): SaleRow => ({
+        opId: str(r.op_id),
+        device: str(r.device),
+        seq: num(r.seq),
+        shiftId: str(r.shift_id),
+        total: num(r.total),
+        cash: num(r.cash),
+        card: num(r.card),
+      }),
+    ),
+    shifts: raw.shifts.map(
+      (r): ShiftRow => ({
+        id: str(r.id),
+        device: str(r.device),
+        status: str(r.status),
+        openingFloat: num(r.opening_float),
+        sales: num(r.sales),
+        salesTotal: num(r.sales_total),
+        cashSales: num(r.cash_sales),
+        cardSales: num(r.card_sales),
+        cashIn: num(r.cash_in),
+        cashOut: num(r.cash_out),
+        countedCash: numOrNull(r.counted_cash),
+        variance: numOrNull(r.variance),
+      }),
+    ),
+    exceptions: raw.exceptions.map(
+      (r): ExceptionRow => ({
+        id: str(r.id),
+        type: str(r.type),
+        device: str(r.device),
+        opId: strOrNull(r.op_id),
+        seq: numOrNull(r.seq),
+        message: str(r.message),
+        detail: json(r.detail),
+      }),
+    ),
+    devices: raw.devices.map(
+      (r): DeviceRow => ({
+        id: str(r.id),
+        label: str(r.label),
+        highWater: num(r.high_water),
+        latestSeq: num(r.latest_seq),
+        gapFrom: numOrNull(r.gap_from),
+        gapTo: numOrNull(r.gap_to),
+        lastSeenAt: numOrNull(r.last_seen_at),
+        clockOffsetMs: numOrNull(r.clock_offset_ms),
+      }),
+    ),
+    offlinePayments: raw.offlinePayments.map(
+      (r): OfflinePaymentRow => ({
+        opId: str(r.op_id),
+        tenderIndex: num(r.tender_index),
+        device: str(r.device),
+        seq: num(r.seq),
+        amount: num(r.amount),
+        currency: str(r.currency),
+        token: str(r.token),
+        brand: str(r.brand),
+        last4: str(r.last4),
+        settledAt: numOrNull(r.settled_at),
+        outcome: strOrNull(r.outcome),
+        processorId: strOrNull(r.processor_id),
+      }),
+    ),
+    walletAccounts: raw.walletAccounts.map(
+      (r): WalletAccountRow => ({
+        wristband: str(r.wristband),
+        toppedUp: num(r.topped_up),
+        debited: num(r.debited),
+        refunded: num(r.refunded),
+        balance: num(r.balance),
+        entries: num(r.entries),
+        maxCounter: num(r.max_counter),
+        distinctCounters: num(r.distinct_counters),
+        blockedReason: strOrNull(r.blocked_reason),
+      }),
+    ),
+    walletEntries: raw.walletEntries.map(
+      (r): WalletEntryRow => ({
+        opId: str(r.op_id),
+        tenderIndex: num(r.tender_index),
+        wristband: str(r.wristband),
+        kind: str(r.kind),
+        amount: num(r.amount),
+      }),
+    ),
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * The truth a run is judged by, read once from disk: what every terminal's
+ * journal recorded, what the server holds, what the processor decided, and
+ * (for a simulated run) what the world saw happen while it ran. Rules are
+ * functions of a Truth alone, so they never touch a database, and the same
+ * rules judge a SQLite or a PostgreSQL server.
+ */
+import type { DeadLetter, JournalEntry } from '@holdfast/terminal';
+
+/** One terminal's journal. */
+export interface JournalTruth {
+  /** The terminal's label (a lane, a till); violations name it. */
+  label: string;
+  /** Null: the terminal never enrolled. */
+  deviceId: string | null;
+  /** Every op, in seq order. */
+  entries: readonly JournalEntry[];
+  deadLetters: readonly DeadLetter[];
+}
+
+export interface ServerOpRow {
+  id: string;
+  device: string;
+  seq: number;
+  hash: string;
+  kind: string;
+  status: string;
+  /** The stored result, as stored (JSON text). */
+  result: string;
+  /** The sealed op as received (JSON text). */
+  envelope: string;
+}
+
+export interface LedgerRow {
+  opId: string;
+  device: string;
+  seq: number;
+  type: string;
+  shiftId: string | null;
+  amount: number | null;
+  data: Record<string, unknown>;
+}
+
+export interface SaleRow {
+  opId: string;
+  device: string;
+  seq: number;
+  shiftId: string;
+  total: number;
+  cash: number;
+  card: number;
+}
+
+export interface ShiftRow {
+  id: string;
+  device: string;
+  status: string;
+  openingFloat: number;
+  sales: number;
+  salesTotal: number;
+  cashSales: number;
+  cardSales: number;
+  cashIn: number;
+  cashOut: number;
+  countedCash: number | null;
+  variance: number | null;
+}
+
+export interface ExceptionRow {
+  id: string;
+  type: string;
+  device: string;
+  opId: string | null;
+  seq: number | null;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+export interface DeviceRow {
+  id: string;
+  label: string;
+  highWater: number;
+  latestSeq: number;
+  gapFrom: number | null;
+  gapTo: number | null;
+  lastSeenAt: number | null;
+  clockOffsetMs: number | null;
+}
+
+export interface OfflinePaymentRow {
+  opId: string;
+  tenderIndex: number;
+  device: string;
+  seq: number;
+  amount: number;
+  currency: string;
+  token: string;
+  brand: string;
+  last4: string;
+  settledAt: number | null;
+  outcome: string | null;
+  processorId: string | null;
+}
+
+export interface WalletAccountRow {
+  wristband: string;
+  toppedUp: number;
+  debited: number;
+  refunded: number;
+  balance: number;
+  entries: number;
+  maxCounter: number;
+  distinctCounters: number;
+  blockedReason: string | null;
+}
+
+export interface WalletEntryRow {
+  opId: string;
+  tenderIndex: number;
+  wristband: string;
+  kind: string;
+  amount: number;
+}
+
+/** What the server holds, table by table (numbers as numbers, JSON columns parsed). */
+export interface ServerTruth {
+  /** In (device, seq) order. */
+  ops: readonly ServerOpRow[];
+  /** In append order. */
+  ledger: readonly LedgerRow[];
+  sales: readonly SaleRow[];
+  shifts: readonly ShiftRow[];
+  exceptions: readonly ExceptionRow[];
+  devices: readonly DeviceRow[];
+  /** In (device, seq, tender) order. */
+  offlinePayments: readonly OfflinePaymentRow[];
+  walletAccounts: readonly WalletAccountRow[];
+  walletEntries: readonly WalletEntryRow[];
+}
+
+/** One authorization in the processor's own store. */
+export interface ProcessorRecord {
+  key: string;
+  id: string;
+  status: 'approved' | 'declined';
+  amount: number;
+  currency: string;
+  token: string;
+  reference: string | null;
+}
+
+/** An op the app saw recorded (a record call returned). */
+export interface RecordedIntent {
+  id: string;
+  seq: number;
+  hash: string;
+  kind: string;
+}
+
+/** What a simulated run saw of one terminal while it ran. */
+export interface LaneObservations {
+  label: string;
+  /** Restored from an old disk image (an injected fork): forks and dead letters are expected. */
+  injected: boolean;
+  /** Ops the app saw recorded. */
+  intents: readonly RecordedIntent[];
+  /** Ops a restore took off the device: recorded, then lost with the device (injected). */
+  discarded: readonly string[];
+  /** Record calls cut by a power failure after their op committed (the app never saw them). */
+  cutRecords: number;
+  /** The terminal ends blocked behind its forks (an operator must act). */
+  blocked: boolean;
+  /**
+   * The device's clock offset when it sent its last delivered batch, and that
+   * delivery (true virtual times); absent when nothing was delivered.
+   */
+  lastDelivery?: { trueSentAt: number; deliveredAt: number; deviceOffsetMs: number };
+}
+
+/** What a simulated run saw while it ran, beyond what is on disk. */
+export interface RunObservations {
+  /** Trading started here (violations give times relative to it). */
+  start: number;
+  lanes: readonly LaneObservations[];
+  /** The first stored result each op was answered with, canonical JSON. */
+  firstResults: ReadonlyMap<string, string>;
+  /** Answers that carried another stored result than an earlier one. */
+  changedResults: readonly { lane: string; opId: string; first: string; later: string }[];
+  /** Card traffic ran (post-authorization declines are expected, and held against the processor). */
+  cards: boolean;
+  /** Wristbands cloned on purpose (an injected fault): their clone and overspend exceptions are expected. */
+  clonedWristbands: readonly string[];
+  /** Cards of the pool, to name one in a violation. */
+  cardNames: ReadonlyMap<string, string>;
+  /** Sampling ticks at which an actual offline exposure passed its bound. */
+  exposureBreaches: readonly {
+    at: number;
+    source: 'server' | 'fleet';
+    group: string;
+    amount: number;
+    count: number;
+    boundAmount: number;
+    boundCount: number;
+  }[];
+  /** Unexpected errors from the SDK or the clerks. */
+  errors: readonly { lane: string; error: unknown }[];
+  /** Internal server errors, and forwarding rounds that failed for another reason than a crash. */
+  serverErrors: readonly unknown[];
+  roundErrors: readonly { at: number; error: unknown }[];
+  /** Null: the queues were not empty by the drain limit. */
+  drainedAt: number | null;
+  drainLimitMs: number;
+  queued: number;
+}
+
+export interface Truth {
+  journals: readonly JournalTruth[];
+  server: ServerTruth;
+  /** The processor's records; null when the run had no processor. */
+  processor: readonly ProcessorRecord[] | null;
+  /** A simulated run's observations; absent for a run read only from disk (chaos, crash tests). */
+  run?: RunObservations;
+}
