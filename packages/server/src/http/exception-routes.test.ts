@@ -8,10 +8,9 @@ import { describe, it } from 'node:test';
 import { type Decision, type PolicyDraft, policyRef, type SignedPolicy } from '@holdfast/protocol';
 import type { DeclineReportRow } from '../model/decline-report.js';
 import type { ExceptionView } from '../model/exception-action.js';
-import { offlineSales } from '../storage/forwarding-suite.js';
-import { LOCAL_APPROVAL } from '../storage/risk-policy-suite.js';
 import type { Page } from '../storage/storage.js';
 import { cardTender, createHarness, type Harness, saleBody, T0 } from '../testing/harness.js';
+import { LOCAL_APPROVAL, offlineSales } from '../testing/payments.js';
 import type { DeclineReport } from './exception-routes.js';
 
 const POLICY: PolicyDraft = {
