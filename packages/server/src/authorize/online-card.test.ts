@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type AuthorizeResponse, type CardAuthorization, uuidv7 } from '@holdfast/protocol';
-import { authorizeBody } from '../storage/authorizations-suite.js';
 import { type SimFixture, startSim } from '../testing/forwarding-fixture.js';
 import { createHarness, type Harness, T0, type TestDevice } from '../testing/harness.js';
+import { authorizeBody } from '../testing/payments.js';
 
 const card = (amount: number, token = 'tok_online_4242'): CardAuthorization => ({
   kind: 'card',

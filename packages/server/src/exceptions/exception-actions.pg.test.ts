@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Forwarder } from '../forwarding/forwarder.js';
-import { offlineSales } from '../storage/forwarding-suite.js';
 import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
 import { createHarness, T0 } from '../testing/harness.js';
+import { offlineSales } from '../testing/payments.js';
 import { startTestPostgres } from '../testing/postgres.js';
 
 const server = await startTestPostgres();

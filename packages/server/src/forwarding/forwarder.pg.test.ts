@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { offlineSales } from '../storage/forwarding-suite.js';
 import { PostgresStorage } from '../storage/postgres/postgres-storage.js';
 import { assertForwardedExactlyOnce, startSim } from '../testing/forwarding-fixture.js';
 import { createHarness } from '../testing/harness.js';
+import { offlineSales } from '../testing/payments.js';
 import { startTestPostgres } from '../testing/postgres.js';
 import { Forwarder, type RoundSummary } from './forwarder.js';
 

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeededRandom, systemClock } from '@holdfast/domain';
 import { ProcessorClient, ProcessorOutcomeUnknownError } from '@holdfast/processor-client';
-import { offlineSales } from '../storage/forwarding-suite.js';
-import { LOCAL_APPROVAL } from '../storage/risk-policy-suite.js';
 import { assertForwardedExactlyOnce, type SimFixture, startSim } from '../testing/forwarding-fixture.js';
 import { createHarness, type Harness } from '../testing/harness.js';
+import { LOCAL_APPROVAL, offlineSales } from '../testing/payments.js';
 import {
   type ForwardEvent,
   Forwarder,

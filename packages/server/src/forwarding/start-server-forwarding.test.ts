@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type RunningServer, startServer } from '../start-server.js';
-import { offlineSales } from '../storage/forwarding-suite.js';
 import { assertForwardedExactlyOnce, startSim } from '../testing/forwarding-fixture.js';
 import { createHarness } from '../testing/harness.js';
+import { offlineSales } from '../testing/payments.js';
 
 async function withServer(
   processor: boolean,

@@ -9,10 +9,9 @@ import { type Decision, type PolicyDraft, policyRef, type SignedPolicy } from '@
 import type { DeclineReportRow } from '../model/decline-report.js';
 import type { ExceptionView } from '../model/exception-action.js';
 import type { DeclineReport } from '../services/exception-desk.js';
-import { offlineSales } from '../storage/forwarding-suite.js';
-import { LOCAL_APPROVAL } from '../storage/risk-policy-suite.js';
 import type { Page } from '../storage/storage.js';
 import { cardTender, createHarness, type Harness, saleBody, T0 } from '../testing/harness.js';
+import { LOCAL_APPROVAL, offlineSales } from '../testing/payments.js';
 
 const POLICY: PolicyDraft = {
   scope: { merchant: 'acme', location: null, event: null, devices: null },

@@ -19,8 +19,8 @@ import {
   signMessage,
   uuidv7,
 } from '@holdfast/protocol';
-import { offlineSales } from '../storage/forwarding-suite.js';
 import { createHarness, type Harness, T0, type TestDevice } from '../testing/harness.js';
+import { offlineSales } from '../testing/payments.js';
 
 const DAY = 86_400_000;
 

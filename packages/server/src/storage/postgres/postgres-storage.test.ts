@@ -1,7 +1,7 @@
 /**
- * PostgresStorage on a real PostgreSQL (embedded, or DATABASE_URL): the
- * storage suite unchanged, then what only a networked database with many
- * server processes has: migrations racing, one batch or one op id arriving
+ * PostgresStorage on a real PostgreSQL (embedded, or DATABASE_URL), beyond
+ * the storage suite (storage/contract/, run on every backend): what only a
+ * networked database with many server processes has: migrations racing, one batch or one op id arriving
  * through several pools at once, token redemption races, the order of the
  * feeds under concurrent writers, and the append-only triggers.
  *
@@ -17,8 +17,6 @@ import type { VerifiedBatch } from '../../model/batch.js';
 import type { RedeemOutcome } from '../../model/enrollment.js';
 import { createHarness, type Harness, T0, type TestDevice } from '../../testing/harness.js';
 import { startTestPostgres } from '../../testing/postgres.js';
-import { deviceFeedBroadcastSuite } from '../device-feed-suite.js';
-import { runStorageSuite } from '../storage-suite.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 import { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
 
@@ -35,12 +33,6 @@ async function open(url?: string, options: Partial<PostgresStorageOptions> = {})
   opened.push(storage);
   return storage;
 }
-
-runStorageSuite(
-  'postgres',
-  async () => new PostgresStorage({ connectionString: await server.newDatabase() }),
-  async (storage) => storage.close(),
-);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -397,33 +389,3 @@ describe('PostgresStorage with several processes', () => {
     assert.equal(await again.schemaVersion(), POSTGRES_MIGRATIONS.length);
   });
 });
-
-deviceFeedBroadcastSuite(
-  (title, fn) =>
-    it(`postgres: ${title}`, async () => {
-      const h = await createHarness({ storage: await open(), closeStorage: async () => undefined });
-      try {
-        await fn(h);
-      } finally {
-        await h.close();
-      }
-    }),
-  async (storage, e) => {
-    await (storage as PostgresStorage).query(
-      `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        e.opId,
-        e.device,
-        e.seq,
-        e.type,
-        e.shiftId,
-        e.currency,
-        e.amount,
-        JSON.stringify(e.data),
-        e.deviceAt,
-        e.appliedAt,
-      ],
-    );
-  },
-);

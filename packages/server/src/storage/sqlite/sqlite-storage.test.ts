@@ -5,9 +5,6 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { createHarness, type Harness } from '../../testing/harness.js';
-import { deviceFeedBroadcastSuite } from '../device-feed-suite.js';
-import type { Storage } from '../storage.js';
-import { runStorageSuite } from '../storage-suite.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import { SqliteStorage } from './sqlite-storage.js';
 
@@ -21,14 +18,6 @@ function tempDbPath(): string {
   tempDirs.push(dir);
   return join(dir, 'nested', 'holdfast.db');
 }
-
-runStorageSuite('sqlite :memory:', async () => new SqliteStorage({ path: ':memory:' }));
-
-runStorageSuite(
-  'sqlite file',
-  async () => new SqliteStorage({ path: tempDbPath() }),
-  async (storage: Storage) => storage.close(),
-);
 
 /** A harness with one device that has stored one shift and two sales. */
 async function seeded(storage: SqliteStorage): Promise<{ h: Harness; batch: unknown }> {
@@ -173,31 +162,3 @@ describe('SqliteStorage only', () => {
     }
   });
 });
-
-deviceFeedBroadcastSuite(
-  (title, fn) =>
-    it(`sqlite: ${title}`, async () => {
-      const h = await createHarness({ storage: new SqliteStorage({ path: ':memory:' }) });
-      try {
-        await fn(h);
-      } finally {
-        await h.close();
-      }
-    }),
-  async (storage, e) => {
-    (storage as SqliteStorage).query(
-      `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pos`,
-      e.opId,
-      e.device,
-      e.seq,
-      e.type,
-      e.shiftId,
-      e.currency,
-      e.amount,
-      JSON.stringify(e.data),
-      e.deviceAt,
-      e.appliedAt,
-    );
-  },
-);

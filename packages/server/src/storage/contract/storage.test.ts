@@ -1,14 +1,14 @@
 /**
  * The storage suite: one set of tests every Storage backend must pass,
- * unchanged. A backend's test file calls `runStorageSuite` with a way to
- * open a fresh, empty storage (and optionally to dispose of it).
+ * unchanged, run here on every backend of testing/storage-backends.ts; its
+ * other parts are the other test files of this folder, one per concern.
  *
  * It speaks only the Storage interface and the service/HTTP layer, never a
  * query language, so the SQLite and PostgreSQL backends are held to exactly
  * the same contract.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import {
   type Batch,
   GENESIS_HASH,
@@ -19,22 +19,11 @@ import {
   sealOp,
   uuidv7,
 } from '@holdfast/protocol';
-import { tokenHash } from '../enrollment.js';
-import type { VerifiedBatch } from '../model/batch.js';
-import type { EnrollmentTokenRecord } from '../model/enrollment.js';
-import { createHarness, type Harness, saleBody, T0, type TestDevice } from '../testing/harness.js';
-import { authorizationsSuite } from './authorizations-suite.js';
-import { deviceFeedSuite } from './device-feed-suite.js';
-import { exceptionActionsSuite } from './exception-actions-suite.js';
-import { forwardingSuite } from './forwarding-suite.js';
-import { policyBreachSuite } from './policy-breach-suite.js';
-import { riskPolicySuite } from './risk-policy-suite.js';
-import type { Storage } from './storage.js';
-import { walletSuite } from './wallet-suite.js';
-
-export type OpenStorage = () => Promise<Storage>;
-/** Disposes of a storage opened by OpenStorage (closing it is up to this function). */
-export type CloseStorage = (storage: Storage) => Promise<void>;
+import { tokenHash } from '../../enrollment.js';
+import type { VerifiedBatch } from '../../model/batch.js';
+import type { EnrollmentTokenRecord } from '../../model/enrollment.js';
+import { type Harness, saleBody, T0, type TestDevice } from '../../testing/harness.js';
+import { STORAGE_BACKENDS, storageTest } from '../../testing/storage-backends.js';
 
 const statuses = (results: readonly OpResult[]) => results.map((r) => r.status);
 
@@ -91,21 +80,11 @@ function shiftWithSales(d: TestDevice, n: number): Op[] {
   return [open, ...Array.from({ length: n }, (_, i) => d.sale(open.id, (i + 1) * 100))];
 }
 
-export function runStorageSuite(name: string, open: OpenStorage, close?: CloseStorage): void {
-  const fresh = async () => createHarness({ storage: await open(), ...(close ? { closeStorage: close } : {}) });
+for (const backend of STORAGE_BACKENDS) {
+  describe(`storage suite: ${backend.name}`, () => {
+    /** A test with a fresh harness on a fresh storage, always torn down. */
+    const test = storageTest(backend);
 
-  /** A test with a fresh harness on a fresh storage, always torn down. */
-  const test = (title: string, fn: (h: Harness) => Promise<void>) =>
-    it(title, async () => {
-      const h = await fresh();
-      try {
-        await fn(h);
-      } finally {
-        await h.close();
-      }
-    });
-
-  describe(`storage suite: ${name}`, () => {
     describe('schema', () => {
       test('migrate() again, twice, is harmless: data stays and ingest keeps working', async (h) => {
         const d = await h.enrollDevice('lane-1');
@@ -606,13 +585,5 @@ export function runStorageSuite(name: string, open: OpenStorage, close?: CloseSt
         assert.deepEqual(summary.exceptions, {});
       });
     });
-
-    riskPolicySuite(test);
-    forwardingSuite(test);
-    deviceFeedSuite(test);
-    policyBreachSuite(test);
-    authorizationsSuite(test);
-    walletSuite(test);
-    exceptionActionsSuite(test);
   });
 }
