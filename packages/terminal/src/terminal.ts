@@ -1091,7 +1091,7 @@ export class Terminal {
     const open = this.#shift?.status === 'open' ? this.#shift : null;
     const { effect } = SHIFT_RULES[kind];
     if (effect === 'opens' && open) throw new DomainError('shift_already_open', `shift ${open.id} is still open`);
-    if (effect !== 'opens' && effect !== 'none' && !open) {
+    if ((effect === 'within' || effect === 'closes') && !open) {
       throw new DomainError('no_open_shift', 'no shift is open on this terminal');
     }
     return reduceShift(open, id, kind, body);

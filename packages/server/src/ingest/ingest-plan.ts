@@ -28,7 +28,7 @@ export interface IngestPlan {
   inserts: { op: Op; result: StoredResult }[];
   ledger: LedgerEvent[];
   sales: SaleRecord[];
-  /** Card tenders of sales approved locally (offline), for the exposure actually held. */
+  /** Card payments approved locally (offline): sale card tenders and card top-ups, for the exposure actually held. */
   offlinePayments: OfflinePaymentRecord[];
   cashMovements: CashMovementRecord[];
   /** Shifts created or changed, final state. */
