@@ -68,6 +68,7 @@ export interface PlanIngestContext {
   bugs: InjectedBugs;
 }
 
+/** Plans one verified batch against the facts loaded for it: what to answer and what to write. */
 export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: PlanIngestContext): IngestPlan {
   const { now } = context;
   const plan = emptyPlan(facts.device, now, batch.sentAt);
