@@ -13,4 +13,5 @@ export * from './injected-bugs.js';
 export * from './random.js';
 export * from './risk.js';
 export * from './shift.js';
+export * from './shift-reducer.js';
 export * from './wallet.js';

@@ -15,16 +15,12 @@
  *     ──▶ in memory: shift, exposure; `recorded` event
  */
 import {
-  applyCashMovement,
-  applySale,
-  applyTopUp,
-  applyWalletRefund,
   type Clock,
-  closeShift,
   DomainError,
   type OfflineExposure,
-  openShift,
   type Random,
+  reduceShift,
+  SHIFT_RULES,
   type Shift,
 } from '@holdfast/domain';
 import {
@@ -266,25 +262,12 @@ export class Recorder {
   /** The shift after `kind` is applied; throws DomainError for an op the shift rules refuse. */
   #shiftAfter(kind: OpKind, body: OpBodies[OpKind], id: string): Shift | null {
     const open = this.#shift?.status === 'open' ? this.#shift : null;
-    if (kind === 'shift.opened') {
-      if (open) throw new DomainError('shift_already_open', `shift ${open.id} is still open`);
-      return openShift(id, body as ShiftOpenedBody);
+    const { effect } = SHIFT_RULES[kind];
+    if (effect === 'opens' && open) throw new DomainError('shift_already_open', `shift ${open.id} is still open`);
+    if ((effect === 'within' || effect === 'closes') && !open) {
+      throw new DomainError('no_open_shift', 'no shift is open on this terminal');
     }
-    if (
-      kind !== 'sale.recorded' &&
-      kind !== 'cash.moved' &&
-      kind !== 'shift.closed' &&
-      kind !== 'wallet.topped_up' &&
-      kind !== 'wallet.refunded'
-    ) {
-      return null;
-    }
-    if (!open) throw new DomainError('no_open_shift', 'no shift is open on this terminal');
-    if (kind === 'sale.recorded') return applySale(open, body as SaleBody);
-    if (kind === 'cash.moved') return applyCashMovement(open, body as CashMovedBody);
-    if (kind === 'wallet.topped_up') return applyTopUp(open, body as WalletToppedUpBody);
-    if (kind === 'wallet.refunded') return applyWalletRefund(open, body as WalletRefundedBody);
-    return closeShift(open, body as ShiftClosedBody);
+    return reduceShift(open, id, kind, body);
   }
 
   /**

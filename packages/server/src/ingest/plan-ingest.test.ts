@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { NO_INJECTED_BUGS } from '@holdfast/domain';
 import {
   ChainBuilder,
   type Decision,
@@ -132,7 +133,7 @@ class MemoryStore {
       sentAt: options.sentAt ?? this.now,
       latestSeq: options.latestSeq ?? last?.seq ?? 1,
     };
-    const plan = planIngest(batch, this.facts(batch), this.now, newId);
+    const plan = planIngest(batch, this.facts(batch), { now: this.now, newId, bugs: NO_INJECTED_BUGS });
     this.apply(device, plan);
     return plan;
   }
@@ -237,7 +238,7 @@ describe('planIngest: accepting a chain', () => {
     const batch: VerifiedBatch = { device: d.id, ops, sentAt: NOW, latestSeq: 3 };
     const facts = store.facts(batch);
     const before = structuredClone({ device: facts.device, shifts: [...facts.shifts.entries()] });
-    planIngest(batch, facts, NOW, newId);
+    planIngest(batch, facts, { now: NOW, newId, bugs: NO_INJECTED_BUGS });
     assert.deepEqual({ device: facts.device, shifts: [...facts.shifts.entries()] }, before);
   });
 });

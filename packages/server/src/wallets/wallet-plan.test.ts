@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { NO_INJECTED_BUGS } from '@holdfast/domain';
 import {
   ChainBuilder,
   GENESIS_HASH,
@@ -85,7 +86,7 @@ function plan(d: DeviceRecord, ops: Op[], wallets?: Map<string, WalletFacts>) {
     shifts: new Map(),
     ...(wallets ? { wallets } : {}),
   };
-  return planIngest(batchOf(d, ops), facts, NOW, newId);
+  return planIngest(batchOf(d, ops), facts, { now: NOW, newId, bugs: NO_INJECTED_BUGS });
 }
 
 describe('wallet planning', () => {

@@ -9,6 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import type { DeviceStatus, Op, Placement, SignedPolicy } from '@holdfast/protocol';
 import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
@@ -98,6 +99,8 @@ export interface SqliteStorageOptions {
    * death would, and throws SimulatedServerCrash.
    */
   crashHook?: (point: ServerCrashPoint) => boolean;
+  /** Deliberate bugs the ingest planner plays (simulator and tamper tests only); default none. */
+  bugs?: InjectedBugs;
 }
 
 export type ServerCrashPoint = 'ingest:before-commit' | 'ingest:after-commit';
@@ -114,6 +117,7 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #crashHook: SqliteStorageOptions['crashHook'];
+  readonly #bugs: InjectedBugs;
   #stmts: ReturnType<typeof prepareStatements> | null = null;
   #feed: SqliteDeviceFeed | null = null;
   #auth: SqliteAuthorizations | null = null;
@@ -126,6 +130,7 @@ export class SqliteStorage implements Storage {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.#crashHook = options.crashHook;
+    this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
   }
@@ -312,7 +317,7 @@ export class SqliteStorage implements Storage {
     }
     const claims = onlineClaimIds(batch.ops);
     if (claims.length > 0) facts.authorizations = new Map(this.#a.get(claims).map((a) => [a.opId, a]));
-    const plan = planIngest(batch, facts, now, newId);
+    const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
     // Every accepted op of a batch has the same stored result: serialise it once.

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { OP_KINDS, type OpBodies, parseBody, uuidv7 } from '@holdfast/protocol';
+import { DomainError } from './errors.js';
+import { applyCashMovement, applySale, expectedCash, openShift, type Shift } from './shift.js';
+import { reduceShift, SHIFT_RULES } from './shift-reducer.js';
+
+const SHIFT = uuidv7(1_700_000_000_000, new Uint8Array(10).fill(1));
+const OP = uuidv7(1_700_000_000_001, new Uint8Array(10).fill(2));
+
+const opened = parseBody('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 1_000 });
+const cashSale = parseBody('sale.recorded', {
+  shift: SHIFT,
+  currency: 'EUR',
+  lines: [{ sku: 'ITEM', name: 'Item', qty: 1, unitPrice: 500 }],
+  total: 500,
+  tenders: [{ type: 'cash', amount: 500, tendered: 500 }],
+});
+const dropAll = (amount: number): OpBodies['cash.moved'] =>
+  parseBody('cash.moved', { shift: SHIFT, currency: 'EUR', direction: 'out', amount, reason: 'safe_drop' });
+
+function open(): Shift {
+  return openShift(SHIFT, opened);
+}
+
+describe('shift reducer', () => {
+  it('names an effect for every op kind: one opens, one closes, a ticket changes nothing', () => {
+    const byEffect = (effect: string) => OP_KINDS.filter((k) => SHIFT_RULES[k].effect === effect).sort();
+    assert.deepEqual(byEffect('opens'), ['shift.opened']);
+    assert.deepEqual(byEffect('closes'), ['shift.closed']);
+    assert.deepEqual(byEffect('none'), ['ticket.issued']);
+    assert.deepEqual(byEffect('within'), ['cash.moved', 'sale.recorded', 'wallet.refunded', 'wallet.topped_up']);
+  });
+
+  it('opens a shift named by the op id, and applies an op within it as the shift rules do', () => {
+    assert.deepEqual(reduceShift(null, OP, 'shift.opened', opened), openShift(OP, opened));
+    assert.deepEqual(reduceShift(open(), OP, 'sale.recorded', cashSale), applySale(open(), cashSale));
+    const closed = reduceShift(open(), OP, 'shift.closed', {
+      shift: SHIFT,
+      currency: 'EUR',
+      countedCash: 900,
+    });
+    assert.equal(closed?.status, 'closed');
+    assert.equal(closed?.countedCash, 900);
+  });
+
+  it('returns null for a ticket, whatever the shift', () => {
+    const ticket = { shift: SHIFT } as OpBodies['ticket.issued'];
+    assert.equal(reduceShift(open(), OP, 'ticket.issued', ticket), null);
+    assert.equal(reduceShift(null, OP, 'ticket.issued', ticket), null);
+  });
+
+  it('refuses an overdraw unless allowed, as applyCashMovement does', () => {
+    const shift = open();
+    assert.throws(
+      () => reduceShift(shift, OP, 'cash.moved', dropAll(5_000)),
+      (e: unknown) => e instanceof DomainError && e.code === 'insufficient_cash',
+    );
+    const overdrawn = reduceShift(shift, OP, 'cash.moved', dropAll(5_000), { allowOverdraw: true });
+    assert.deepEqual(overdrawn, applyCashMovement(shift, dropAll(5_000), { allowOverdraw: true }));
+    assert.equal(overdrawn && expectedCash(overdrawn), -4_000);
+  });
+
+  it('throws no_open_shift for an op within a shift given none', () => {
+    assert.throws(
+      () => reduceShift(null, OP, 'sale.recorded', cashSale),
+      (e: unknown) => e instanceof DomainError && e.code === 'no_open_shift',
+    );
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * The shift reducer: which shift rule (shift.ts) each op kind runs, in one
+ * table shared by the terminal, which refuses an op its shift rules reject,
+ * and the server, which projects shifts from facts already recorded.
+ *
+ *   effect   kinds                                       the shift after the op
+ *   opens .. shift.opened .............................. a new open shift, named by the op's id
+ *   within . sale.recorded, cash.moved,
+ *            wallet.topped_up, wallet.refunded ......... the op's shift with its money applied
+ *   closes . shift.closed .............................. the op's shift, closed on the counted cash
+ *   none ... ticket.issued ............................. no change (null)
+ *
+ * A ticket names the shift it was sold in, but its stake is not drawer cash:
+ * it changes nothing here. (The terminal sells one only on an open shift;
+ * the server checks the shift it names in its ticket applier.)
+ *
+ * Finding the op's shift is the caller's, and so is what to do when there
+ * is none or when another shift is still open: the terminal has one current
+ * shift and refuses the op, the server looks the shift up by the op's
+ * `shift` and raises an exception for a fact that broke the rules.
+ */
+import type { OpBodies, OpKind } from '@holdfast/protocol';
+import { DomainError } from './errors.js';
+import {
+  applyCashMovement,
+  applySale,
+  applyTopUp,
+  applyWalletRefund,
+  closeShift,
+  openShift,
+  type Shift,
+} from './shift.js';
+
+/** What an op of some kind does to a shift (see the table above). */
+export type ShiftEffect = 'opens' | 'within' | 'closes' | 'none';
+
+/** Options of the shift rules: the server passes `allowOverdraw` (see applyCashMovement). */
+export interface ShiftRuleOptions {
+  allowOverdraw?: boolean;
+}
+
+/** The rule an op kind runs on a shift: how it starts one, changes one, or that it leaves shifts alone. */
+export type ShiftRule<K extends OpKind> =
+  | { effect: 'opens'; open: (id: string, body: OpBodies[K]) => Shift }
+  | { effect: 'within' | 'closes'; apply: (shift: Shift, body: OpBodies[K], options: ShiftRuleOptions) => Shift }
+  | { effect: 'none' };
+
+/** Every op kind's shift rule; a kind added to the protocol without one here does not compile. */
+export const SHIFT_RULES: { readonly [K in OpKind]: ShiftRule<K> } = {
+  'shift.opened': { effect: 'opens', open: openShift },
+  'sale.recorded': { effect: 'within', apply: applySale },
+  'cash.moved': { effect: 'within', apply: applyCashMovement },
+  'wallet.topped_up': { effect: 'within', apply: applyTopUp },
+  'wallet.refunded': { effect: 'within', apply: applyWalletRefund },
+  'shift.closed': { effect: 'closes', apply: closeShift },
+  'ticket.issued': { effect: 'none' },
+};
+
+const NO_OPTIONS: ShiftRuleOptions = {};
+
+/**
+ * The shift after the op `id` of kind `kind` with `body`, given `shift`, the
+ * shift the op belongs to as the caller found it (not read for `opens` and
+ * `none`). Returns null for a kind that leaves shifts alone. Throws
+ * DomainError when the rules refuse the op (shift_mismatch, shift_not_open,
+ * currency_mismatch, insufficient_cash), and no_open_shift when an op that
+ * needs a shift is given none: callers look for it first, and word that
+ * error for their reader.
+ */
+export function reduceShift<K extends OpKind>(
+  shift: Shift | null,
+  id: string,
+  kind: K,
+  body: OpBodies[K],
+  options: ShiftRuleOptions = NO_OPTIONS,
+): Shift | null {
+  const rule: ShiftRule<K> = SHIFT_RULES[kind];
+  switch (rule.effect) {
+    case 'none':
+      return null;
+    case 'opens':
+      return rule.open(id, body);
+    default:
+      if (shift === null) throw new DomainError('no_open_shift', `${kind} ${id} needs the shift it belongs to`);
+      return rule.apply(shift, body, options);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The applier of `sale.recorded`: the sale's projection and ledger event,
+ * its effect on its shift, a held offline payment per card tender when the
+ * terminal approved it locally, and a wallet debit per wristband tender.
+ */
+import { tenderSplit } from '@holdfast/domain';
+import type { Op, SaleBody } from '@holdfast/protocol';
+import type { ApplyContext } from '../apply-context.js';
+
+export function applySaleRecorded(op: Op, body: SaleBody, ctx: ApplyContext): void {
+  const { cash, card, wristband } = tenderSplit(body);
+  const shift = ctx.requireShift(op, body.shift, 'sale');
+  if (shift) ctx.applyShift(op, shift, 'sale.recorded', body);
+  ctx.plan.sales.push({
+    opId: op.id,
+    device: ctx.device.id,
+    seq: op.seq,
+    shiftId: body.shift,
+    currency: body.currency,
+    total: body.total,
+    cash,
+    card,
+    lines: body.lines.length,
+    deviceAt: op.at,
+    appliedAt: ctx.now,
+  });
+  if (op.decision.mode === 'local' && op.decision.outcome === 'approved') {
+    for (let i = 0; i < body.tenders.length; i++) {
+      const tender = body.tenders[i];
+      if (tender?.type === 'card') ctx.offlinePayment(op, i, tender.amount, body.currency, tender);
+    }
+  }
+  ctx.ledger(op, op.kind, body.shift, body.currency, body.total, {
+    cash,
+    card,
+    lines: body.lines.length,
+    ...(wristband > 0 ? { wristband } : {}),
+  });
+  for (let i = 0; i < body.tenders.length; i++) {
+    const tender = body.tenders[i];
+    if (tender?.type === 'wristband') ctx.walletWrite(op, 'debit', i, tender, body.currency, body.shift);
+  }
+}

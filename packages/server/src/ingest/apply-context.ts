@@ -1,0 +1,239 @@
+/**
+ * The apply context: what an applier (appliers/) works with while one batch
+ * is planned — the plan being built, the shifts as the ops before have left
+ * them, the wallet planner, and the one way to raise an exception.
+ *
+ * Facts recorded offline have already happened, so a shift rule an op breaks
+ * (a sale on a closed shift, a drawer count that does not match) never
+ * refuses it here: `requireShift` and `applyShift` raise a `shift_rule`
+ * exception for reconciliation and the applier goes on recording the op.
+ *
+ * Built once per batch; records are built as whole literals (no spread of a
+ * shared base): at hundreds of ops a batch, objects grown by spreading cost
+ * more than the rest of the plan.
+ */
+import {
+  balanceAfter,
+  DomainError,
+  type DomainErrorCode,
+  reduceShift,
+  type Shift,
+  type ShiftRuleOptions,
+} from '@holdfast/domain';
+import type { Op, OpBodies, OpKind } from '@holdfast/protocol';
+import type { DeviceRecord } from '../model/device.js';
+import type { ExceptionRecord, ExceptionType } from '../model/exception.js';
+import type { OfflinePaymentRecord } from '../model/offline-payment.js';
+import type { ShiftRecord } from '../model/shift.js';
+import type { WalletEntryRecord } from '../model/wallet.js';
+import { WalletPlanner } from '../wallets/wallet-plan.js';
+import type { IngestFacts } from './ingest-facts.js';
+import type { IngestPlan } from './ingest-plan.js';
+
+/** One chip write as an op carries it: a sale's wristband tender, or a top-up's or refund's body. */
+export interface ChipWrite {
+  wristband: string;
+  amount: number;
+  counter: number;
+  /** The balance the terminal read from the chip before writing. */
+  balanceBefore: number;
+}
+
+/** A card as a sale's card tender or a card top-up names it. */
+export type CardRef = Pick<OfflinePaymentRecord, 'token' | 'brand' | 'last4'>;
+
+// The server receives cash movements that already happened: an overdraw is flagged, not refused.
+const ON_SERVER: ShiftRuleOptions = { allowOverdraw: true };
+
+export class ApplyContext {
+  readonly plan: IngestPlan;
+  readonly device: DeviceRecord;
+  /** Server clock for this batch. */
+  readonly now: number;
+  readonly #newId: () => string;
+  /** The facts' shifts, then each shift this batch changed (a copy, made on its first change). */
+  readonly #shifts: Map<string, ShiftRecord>;
+  readonly #changedShifts = new Set<string>();
+  readonly #wallets: WalletPlanner;
+
+  constructor(plan: IngestPlan, facts: IngestFacts, now: number, newId: () => string) {
+    this.plan = plan;
+    this.device = facts.device;
+    this.now = now;
+    this.#newId = newId;
+    this.#shifts = new Map(facts.shifts);
+    this.#wallets = new WalletPlanner(facts.wallets);
+  }
+
+  /** Raises an exception about `op`; returns its id. `dedupe` is prefixed with the type. */
+  raise(
+    type: ExceptionType,
+    severity: ExceptionRecord['severity'],
+    op: Op,
+    dedupe: string,
+    message: string,
+    detail: Record<string, unknown>,
+  ): string {
+    const id = this.#newId();
+    this.plan.exceptions.push({
+      id,
+      type,
+      severity,
+      device: this.device.id,
+      opId: op.id,
+      seq: op.seq,
+      message,
+      detail,
+      raisedAt: this.now,
+      dedupeKey: `${type}:${dedupe}`,
+    });
+    return id;
+  }
+
+  /** Appends a ledger event for `op`. */
+  ledger(
+    op: Op,
+    type: string,
+    shiftId: string | null,
+    currency: string | null,
+    amount: number | null,
+    data: Record<string, unknown>,
+  ): void {
+    this.plan.ledger.push({
+      opId: op.id,
+      device: this.device.id,
+      seq: op.seq,
+      type,
+      shiftId,
+      currency,
+      amount,
+      data,
+      deviceAt: op.at,
+      appliedAt: this.now,
+    });
+  }
+
+  /** A shift rule `op` broke: the fact stands, a `shift_rule` warning is raised. */
+  shiftRule(op: Op, code: DomainErrorCode, message: string): void {
+    this.raise('shift_rule', 'warning', op, `${op.id}:${code}`, message, { code, kind: op.kind });
+  }
+
+  /**
+   * The shift `ref` that `op` (described as `what` in the message) belongs
+   * to, or null after raising `no_open_shift` when this device never opened
+   * it.
+   */
+  requireShift(op: Op, ref: string, what: string): ShiftRecord | null {
+    const shift = this.#shifts.get(ref);
+    if (shift && shift.device === this.device.id) return shift;
+    this.shiftRule(op, 'no_open_shift', `${what} refers to shift ${ref}, which this device never opened`);
+    return null;
+  }
+
+  /**
+   * Applies `op` to its shift with the domain's shift reducer and returns
+   * the shift's record as changed; null, after raising a shift_rule, when
+   * the rules refuse it (the shift stays as it was).
+   */
+  applyShift<K extends OpKind>(op: Op, shift: ShiftRecord, kind: K, body: OpBodies[K]): ShiftRecord | null {
+    let next: Shift | null;
+    try {
+      next = reduceShift(shift, op.id, kind, body, ON_SERVER);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      this.shiftRule(op, error.code, error.message);
+      return null;
+    }
+    return next && this.#update(next);
+  }
+
+  /** The device's shifts still open as the batch stands (before the op being applied). */
+  *openShifts(): Iterable<ShiftRecord> {
+    for (const shift of this.#shifts.values()) {
+      if (shift.device === this.device.id && shift.status === 'open') yield shift;
+    }
+  }
+
+  /** Adds a shift the batch opened. */
+  addShift(record: ShiftRecord): void {
+    this.#shifts.set(record.id, record);
+    this.#changedShifts.add(record.id);
+  }
+
+  /**
+   * Applies one chip write to its wallet: exceptions for what it reveals,
+   * and a `wristband.blocked` ledger event if it blocked the wristband.
+   */
+  walletWrite(
+    op: Op,
+    kind: WalletEntryRecord['kind'],
+    tenderIndex: number,
+    write: ChipWrite,
+    currency: string,
+    shiftId: string,
+  ): void {
+    const entry: WalletEntryRecord = {
+      opId: op.id,
+      tenderIndex,
+      wristband: write.wristband,
+      kind,
+      amount: write.amount,
+      currency,
+      counter: write.counter,
+      balanceBefore: write.balanceBefore,
+      balanceAfter: balanceAfter(kind, write.balanceBefore, write.amount),
+      device: this.device.id,
+      seq: op.seq,
+      at: op.at,
+      shiftId,
+      appliedAt: this.now,
+    };
+    const { blocked } = this.#wallets.apply(entry, this.device.merchant, (r) =>
+      this.raise(r.type, 'alarm', op, r.dedupe, r.message, r.detail),
+    );
+    if (blocked) {
+      this.ledger(op, 'wristband.blocked', null, currency, null, {
+        wristband: write.wristband,
+        reason: blocked.reason,
+        exceptionId: blocked.exceptionId,
+      });
+    }
+  }
+
+  /** Holds a card payment `op` approved offline, to be forwarded to the processor and counted as exposure. */
+  offlinePayment(op: Op, tenderIndex: number, amount: number, currency: string, card: CardRef): void {
+    this.plan.offlinePayments.push({
+      opId: op.id,
+      tenderIndex,
+      device: this.device.id,
+      seq: op.seq,
+      tender: 'card',
+      amount,
+      currency,
+      brand: card.brand,
+      last4: card.last4,
+      token: card.token,
+      policy: op.decision.policy,
+      approvedAt: op.at,
+      receivedAt: this.now,
+    });
+  }
+
+  /** Completes the plan with the final state of the shifts and wallets the batch changed. */
+  finish(): void {
+    for (const id of this.#changedShifts) this.plan.shifts.push(this.#shifts.get(id) as ShiftRecord);
+    this.plan.wallets = this.#wallets.accounts(this.now);
+    this.plan.walletEntries = this.#wallets.entries;
+  }
+
+  /** Takes a shift's new state: its record is copied on its first change in this batch (facts belong to the caller), then updated in place. */
+  #update(shift: Shift): ShiftRecord {
+    let record = this.#shifts.get(shift.id) as ShiftRecord;
+    if (!this.#changedShifts.has(shift.id)) {
+      record = { ...record };
+      this.#shifts.set(shift.id, record);
+      this.#changedShifts.add(shift.id);
+    }
+    return Object.assign(record, shift);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The facts a storage backend loads for one batch, inside its ingest
+ * transaction, before it calls `planIngest`; and which facts a batch needs.
+ */
+import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
+import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { ShiftRecord } from '../model/shift.js';
+import type { WalletFacts } from '../model/wallet.js';
+import { type HeldApproval, isLocalApproval } from './reevaluate-approval.js';
+
+/** A stored op as the planner needs to know it. */
+export interface KnownOp {
+  device: string;
+  seq: number;
+  hash: string;
+  result: StoredResult;
+}
+
+export interface IngestFacts {
+  device: DeviceRecord;
+  /** Ops already stored under any id of the batch. */
+  byId: ReadonlyMap<string, KnownOp>;
+  /** Ids and hashes already stored for this device at any seq of the batch. */
+  bySeq: ReadonlyMap<number, { id: string; hash: string }>;
+  /** Shifts the batch's ops refer to, and every open shift of the device. */
+  shifts: ReadonlyMap<string, ShiftRecord>;
+  /** What re-evaluating local approvals needs (see approvalFactsNeeded); absent: nothing stored. */
+  approvals?: ApprovalFacts;
+  /**
+   * Online authorizations stored under the ids of the batch's ops that
+   * claim one (`onlineClaimIds`); absent when there are none.
+   */
+  authorizations?: ReadonlyMap<string, AuthorizationFact>;
+  /** The wallets of the wristbands the batch writes to (`walletRefs`); absent: none known. */
+  wallets?: ReadonlyMap<string, WalletFacts>;
+}
+
+/** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
+export interface ApprovalFacts {
+  /** The stored policies the batch's local approvals name, by policyRef (refs not stored are absent). */
+  policies: ReadonlyMap<string, RiskPolicy>;
+  /** The device's offline payments stored and still unsettled. */
+  held: readonly HeldApproval[];
+}
+
+/** The policy refs the batch's local approvals name: load these policies (and the device's unsettled payments) if any op is a local approval. */
+export function approvalFactsNeeded(ops: readonly Op[]): { needed: boolean; refs: string[] } {
+  const refs = new Set<string>();
+  let needed = false;
+  for (const op of ops) {
+    if (!isLocalApproval(op)) continue;
+    needed = true;
+    if (op.decision.policy !== null) refs.add(op.decision.policy);
+  }
+  return { needed, refs: [...refs] };
+}
+
+/** Ids of the ops whose online authorization the planner needs as a fact. */
+export function onlineClaimIds(ops: readonly Op[]): string[] {
+  return ops.filter(claimsOnline).map((op) => op.id);
+}
+
+/** The ids of the shifts an op refers to (by its body), for loading facts. */
+export function shiftRefs(ops: readonly Op[]): string[] {
+  const refs = new Set<string>();
+  for (const op of ops) {
+    const ref = op.body.shift;
+    if (typeof ref === 'string') refs.add(ref);
+  }
+  return [...refs];
+}

@@ -1,0 +1,67 @@
+/**
+ * The ingest plan: everything one batch writes, as `planIngest` returns it
+ * and a storage backend stores it in the batch's transaction.
+ */
+import { GENESIS_HASH, type Op, type OpResult, type StoredResult } from '@holdfast/protocol';
+import type { CashMovementRecord } from '../model/cash-movement.js';
+import type { DeviceRecord } from '../model/device.js';
+import type { ExceptionRecord } from '../model/exception.js';
+import type { LedgerEvent } from '../model/ledger-event.js';
+import type { OfflinePaymentRecord } from '../model/offline-payment.js';
+import type { SaleRecord } from '../model/sale.js';
+import type { ShiftRecord } from '../model/shift.js';
+import type { WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
+
+export interface DeviceUpdate {
+  highWater: number;
+  headHash: string;
+  latestSeq: number;
+  gapFrom: number | null;
+  gapTo: number | null;
+  lastSeenAt: number;
+  clockOffsetMs: number;
+}
+
+export interface IngestPlan {
+  results: OpResult[];
+  /** Ops to store, in seq order, with the result to store beside each. */
+  inserts: { op: Op; result: StoredResult }[];
+  ledger: LedgerEvent[];
+  sales: SaleRecord[];
+  /** Card payments approved locally (offline): sale card tenders and card top-ups, for the exposure actually held. */
+  offlinePayments: OfflinePaymentRecord[];
+  cashMovements: CashMovementRecord[];
+  /** Shifts created or changed, final state. */
+  shifts: ShiftRecord[];
+  /** Wallet accounts created or changed, final state. */
+  wallets: WalletAccountRecord[];
+  /** Chip writes applied to wallets. */
+  walletEntries: WalletEntryRecord[];
+  exceptions: ExceptionRecord[];
+  device: DeviceUpdate;
+}
+
+/** A plan that writes nothing yet, its device update starting from the device as stored. */
+export function emptyPlan(device: DeviceRecord, now: number, sentAt: number): IngestPlan {
+  return {
+    results: [],
+    inserts: [],
+    ledger: [],
+    sales: [],
+    offlinePayments: [],
+    cashMovements: [],
+    shifts: [],
+    wallets: [],
+    walletEntries: [],
+    exceptions: [],
+    device: {
+      highWater: device.highWater,
+      headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,
+      latestSeq: device.latestSeq,
+      gapFrom: device.gapFrom,
+      gapTo: device.gapTo,
+      lastSeenAt: now,
+      clockOffsetMs: now - sentAt,
+    },
+  };
+}
