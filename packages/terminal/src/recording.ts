@@ -41,12 +41,9 @@ import {
   type SaleBody,
   type SaleLine,
   type ShiftClosedBody,
-  type ShiftOpenedBody,
   type Tender,
   uuidv7,
   ValidationError,
-  type WalletRefundedBody,
-  type WalletToppedUpBody,
 } from '@holdfast/protocol';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';

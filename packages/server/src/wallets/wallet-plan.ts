@@ -16,10 +16,7 @@
 import {
   applyWalletEntry,
   blockWallet,
-  type CounterUse,
   describeWalletFinding,
-  type WalletAccount,
-  type WalletEntry,
   type WalletFinding,
   type WalletState,
 } from '@holdfast/domain';
