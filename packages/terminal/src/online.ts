@@ -94,7 +94,7 @@ export type RecordApproved = (
 ) => RecordedOp;
 
 /** The receipt of an approved row, read back from the journal (null if its op is not there). */
-export function receiptOf(journal: Journal, row: OnlineAuthorization): OnlineReceipt | null {
+function receiptOf(journal: Journal, row: OnlineAuthorization): OnlineReceipt | null {
   const entry = journal.getOp(row.opId);
   if (!entry || row.state !== 'approved' || row.authorizationId === null) return null;
   return {
@@ -291,7 +291,7 @@ export class OnlineAuthorizations {
 }
 
 /** The clerk's view of a stored row. An approved row whose op is missing reads as pending: never a receipt without the op. */
-export function outcomeOf(journal: Journal, row: OnlineAuthorization): OnlineOutcome {
+function outcomeOf(journal: Journal, row: OnlineAuthorization): OnlineOutcome {
   switch (row.state) {
     case 'pending':
       return { state: 'pending_confirmation', opId: row.opId, lastError: row.lastError };
