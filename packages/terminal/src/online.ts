@@ -30,8 +30,8 @@ import {
 } from '@holdfast/protocol';
 import { NotEnrolledError, TransportError } from './errors.js';
 import type { Journal } from './journal.js';
+import type { RecordedOp } from './recorded-op.js';
 import type { Credentials } from './sync-events.js';
-import type { RecordedOp } from './terminal-types.js';
 import type { Transport } from './transport.js';
 
 export type OnlineRowState = 'pending' | 'approved' | 'declined' | 'refused';

@@ -4,20 +4,19 @@
  * Each Terminal registers its hooks here at open; they are reached through
  * `@holdfast/terminal/testing`, never from the package root.
  */
-import type { Terminal } from './terminal.js';
-
 export interface TerminalTestHooks {
   /** Applies a `wristband.*` feed item as the feed would; true if the blocked list changed. */
   applyWristbandNotice(type: string, data: unknown): boolean;
 }
 
-const hooksByTerminal = new WeakMap<Terminal, TerminalTestHooks>();
+// Keyed by the Terminal object; typed `object` so that this module need not import terminal.ts (which imports it).
+const hooksByTerminal = new WeakMap<object, TerminalTestHooks>();
 
-export function registerTestHooks(terminal: Terminal, hooks: TerminalTestHooks): void {
+export function registerTestHooks(terminal: object, hooks: TerminalTestHooks): void {
   hooksByTerminal.set(terminal, hooks);
 }
 
-export function testHooksOf(terminal: Terminal): TerminalTestHooks {
+export function testHooksOf(terminal: object): TerminalTestHooks {
   const hooks = hooksByTerminal.get(terminal);
   if (!hooks) throw new TypeError('not a Terminal');
   return hooks;

@@ -7,17 +7,10 @@ import type { Connectivity } from './connectivity.js';
 import type { FeedNotice, PostAuthDecline } from './feed.js';
 import type { OnlineOutcome } from './online.js';
 import type { Blocked } from './outbox.js';
+import type { RecordedOp } from './recorded-op.js';
 import type { SyncEvents } from './sync-events.js';
 
-/** An op just committed to the journal. */
-export interface RecordedOp {
-  id: string;
-  seq: number;
-  kind: OpKind;
-  hash: string;
-  at: number;
-  state: 'pending';
-}
+export type { RecordedOp } from './recorded-op.js';
 
 /**
  * An op's state as the clerk sees it. `needs_attention`: the server will not

@@ -139,6 +139,7 @@ export class SimServer {
     const storage = new SqliteStorage({
       path: this.path,
       synchronous: 'OFF',
+      bugs: this.#bugs,
       crashHook: (point) => this.#crashHook(point),
     });
     await storage.migrate();

@@ -42,7 +42,7 @@ export interface SimWorldOptions {
   onProgress?: (fraction: number, label: string) => void;
   /** Sees every network event too (tests, tracing). */
   onNetEvent?: (event: NetEvent) => void;
-  /** Deliberate bugs the terminals run with (the invariant checker must catch them). */
+  /** Deliberate bugs the world's terminals, server and forwarder run with (the invariant checker must catch them). */
   bugs?: InjectedBugs;
   /** Scripted actors and events (the demo), run with the plan. */
   script?: WorldScript;
