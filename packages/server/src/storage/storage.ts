@@ -1,7 +1,7 @@
 /**
  * The storage interface of the settlement server.
  *
- * One interface, one folder per backend (`sqlite/`, later `postgres/`).
+ * One interface, one folder per backend (`sqlite/`, `postgres/`).
  * It is deliberately coarse: ingesting a batch is ONE call, so each backend
  * runs the whole batch — read the facts, decide with the shared pure planner
  * (ingest/plan-ingest.ts), write — inside one transaction of its own, with

@@ -584,7 +584,6 @@ export class PostgresStorage implements Storage {
     );
   }
 
-  /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */
   /**
    * Claims in one short transaction, device by device: the next device
    * with claimable payments is locked `FOR NO KEY UPDATE SKIP LOCKED`, then
@@ -779,6 +778,7 @@ export class PostgresStorage implements Storage {
     return this.#exceptions.views(filter);
   }
 
+  /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */
   async query<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
     return (await this.#pool.query(sql, params)).rows as T[];
   }

@@ -50,11 +50,11 @@ export function toExceptionAction(r: Row): ExceptionAction {
 
 export class SqliteExceptions {
   readonly #db: Database.Database;
-  readonly #s;
+  readonly #statements;
 
   constructor(db: Database.Database) {
     this.#db = db;
-    this.#s = {
+    this.#statements = {
       insertException: db.prepare(
         `INSERT OR IGNORE INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -88,13 +88,13 @@ export class SqliteExceptions {
     for (const x of records) {
       const values: unknown[] = [];
       exceptionValues(x, values);
-      added += this.#s.insertException.run(...values).changes;
+      added += this.#statements.insertException.run(...values).changes;
     }
     return added;
   }
 
   recordAction(request: ExceptionActionRequest): ExceptionActionOutcome {
-    const s = this.#s;
+    const s = this.#statements;
     return this.#db
       .transaction((): ExceptionActionOutcome => {
         const row = s.exceptionById.get(request.exceptionId) as Row | undefined;
@@ -116,7 +116,7 @@ export class SqliteExceptions {
 
   views(filter: ExceptionFilter): Page<ExceptionView> {
     const rows = (
-      this.#s.views.all({
+      this.#statements.views.all({
         after: filter.after,
         limit: filter.limit,
         type: filter.type ?? null,
@@ -124,7 +124,7 @@ export class SqliteExceptions {
       }) as Row[]
     ).map(toExceptionRow);
     const byException = new Map<string, ExceptionAction[]>();
-    for (const r of this.#s.actionsOfMany.all(JSON.stringify(rows.map((x) => x.id))) as Row[]) {
+    for (const r of this.#statements.actionsOfMany.all(JSON.stringify(rows.map((x) => x.id))) as Row[]) {
       const a = toExceptionAction(r);
       const list = byException.get(a.exceptionId) ?? [];
       list.push(a);
@@ -135,7 +135,7 @@ export class SqliteExceptions {
   }
 
   #insertLedger(e: LedgerEvent): void {
-    this.#s.insertLedger.run(
+    this.#statements.insertLedger.run(
       e.opId,
       e.device,
       e.seq,

@@ -20,12 +20,12 @@ import type { SqliteExceptions } from './sqlite-exceptions.js';
 export class SqliteForwarding {
   readonly #db: Database.Database;
   readonly #exceptions: SqliteExceptions;
-  readonly #s;
+  readonly #statements;
 
   constructor(db: Database.Database, exceptions: SqliteExceptions) {
     this.#db = db;
     this.#exceptions = exceptions;
-    this.#s = {
+    this.#statements = {
       defer: db.prepare(
         `UPDATE offline_payments SET attempts = @attempts, next_attempt_at = @nextAttemptAt, last_error = @error,
            claimed_by = NULL, claim_expires_at = NULL
@@ -65,12 +65,12 @@ export class SqliteForwarding {
 
   /** The sale context of an op (shift, customer), read from its stored envelope. */
   saleContext(opId: string): SaleContext {
-    return saleContextOf((this.#s.envelope.get(opId) as Row | undefined)?.envelope as string | undefined);
+    return saleContextOf((this.#statements.envelope.get(opId) as Row | undefined)?.envelope as string | undefined);
   }
 
   defer(r: DeferRequest): boolean {
     return (
-      this.#s.defer.run({
+      this.#statements.defer.run({
         attempts: r.attempts,
         nextAttemptAt: r.nextAttemptAt,
         error: r.error,
@@ -82,7 +82,7 @@ export class SqliteForwarding {
   }
 
   refuse(r: RefuseRequest): boolean {
-    const s = this.#s;
+    const s = this.#statements;
     return this.#db
       .transaction((): boolean => {
         const row = s.paymentByKey.get(r.payment.opId, r.payment.tenderIndex) as Row | undefined;
@@ -101,7 +101,7 @@ export class SqliteForwarding {
   }
 
   deadlineCandidates(q: DeadlineQuery): DeadlineCandidate[] {
-    const rows = this.#s.deadlineCandidates.all({
+    const rows = this.#statements.deadlineCandidates.all({
       now: q.now,
       deadlineMs: q.deadlineMs,
       warnAfterMs: q.warnAfterMs,
@@ -114,7 +114,7 @@ export class SqliteForwarding {
     return this.#db
       .transaction(() => {
         for (const n of notices) {
-          this.#s.markDeadline.run({ stage: n.stage, opId: n.payment.opId, tenderIndex: n.payment.tenderIndex });
+          this.#statements.markDeadline.run({ stage: n.stage, opId: n.payment.opId, tenderIndex: n.payment.tenderIndex });
         }
         return this.#exceptions.insert(notices.map((n) => n.exception));
       })
@@ -122,6 +122,6 @@ export class SqliteForwarding {
   }
 
   declineReport(from: number, to: number): DeclineReportRow[] {
-    return declineReportRows(this.#s.declineReport.all(from, to) as Row[]);
+    return declineReportRows(this.#statements.declineReport.all(from, to) as Row[]);
   }
 }

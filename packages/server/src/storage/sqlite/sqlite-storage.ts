@@ -114,11 +114,11 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #crashHook: SqliteStorageOptions['crashHook'];
-  #stmts: ReturnType<typeof prepareStatements> | null = null;
+  #prepared: ReturnType<typeof prepareStatements> | null = null;
   #feed: SqliteDeviceFeed | null = null;
   #auth: SqliteAuthorizations | null = null;
   #walletStmts: SqliteWallets | null = null;
-  #areas: { exceptions: SqliteExceptions; forwarding: SqliteForwarding } | null = null;
+  #areaObjects: { exceptions: SqliteExceptions; forwarding: SqliteForwarding } | null = null;
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -130,12 +130,12 @@ export class SqliteStorage implements Storage {
     this.#db.pragma('busy_timeout = 5000');
   }
 
-  get #s() {
-    if (!this.#stmts) throw new Error('SqliteStorage: call migrate() before use');
-    return this.#stmts;
+  get #statements() {
+    if (!this.#prepared) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#prepared;
   }
 
-  get #w(): SqliteWallets {
+  get #wallets(): SqliteWallets {
     if (!this.#walletStmts) throw new Error('SqliteStorage: call migrate() before use');
     return this.#walletStmts;
   }
@@ -152,22 +152,22 @@ export class SqliteStorage implements Storage {
         db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
       }).immediate();
     });
-    this.#stmts = prepareStatements(db);
+    this.#prepared = prepareStatements(db);
     this.#feed = new SqliteDeviceFeed(db);
     this.#auth = new SqliteAuthorizations(db);
     this.#walletStmts = new SqliteWallets(db);
     const exceptions = new SqliteExceptions(db);
-    this.#areas = { exceptions, forwarding: new SqliteForwarding(db, exceptions) };
+    this.#areaObjects = { exceptions, forwarding: new SqliteForwarding(db, exceptions) };
   }
 
-  get #a(): SqliteAuthorizations {
+  get #authorizations(): SqliteAuthorizations {
     if (!this.#auth) throw new Error('SqliteStorage: call migrate() before use');
     return this.#auth;
   }
 
-  get #x(): { exceptions: SqliteExceptions; forwarding: SqliteForwarding } {
-    if (!this.#areas) throw new Error('SqliteStorage: call migrate() before use');
-    return this.#areas;
+  get #areas(): { exceptions: SqliteExceptions; forwarding: SqliteForwarding } {
+    if (!this.#areaObjects) throw new Error('SqliteStorage: call migrate() before use');
+    return this.#areaObjects;
   }
 
   async ping(): Promise<void> {
@@ -179,7 +179,7 @@ export class SqliteStorage implements Storage {
   }
 
   async insertEnrollmentToken(t: EnrollmentTokenRecord): Promise<void> {
-    this.#s.insertToken.run(
+    this.#statements.insertToken.run(
       t.id,
       t.tokenHash,
       t.label,
@@ -197,44 +197,44 @@ export class SqliteStorage implements Storage {
   async redeemEnrollmentToken(r: RedeemRequest): Promise<RedeemOutcome> {
     return this.#db
       .transaction((): RedeemOutcome => {
-        const row = this.#s.tokenByHash.get(r.tokenHash) as Row | undefined;
+        const row = this.#statements.tokenByHash.get(r.tokenHash) as Row | undefined;
         const token = row ? toToken(row) : null;
         const decision = decideRedemption(token, r.publicKey, r.now);
         if (decision === 'already_enrolled') {
-          const device = this.#s.deviceById.get(token?.deviceId) as Row | undefined;
+          const device = this.#statements.deviceById.get(token?.deviceId) as Row | undefined;
           if (!device) return { outcome: 'token_invalid' };
           return { outcome: 'already_enrolled', device: toDevice(device) };
         }
         if (decision !== 'redeem') return { outcome: decision };
-        if (this.#s.deviceByKey.get(r.publicKey)) return { outcome: 'key_already_enrolled' };
+        if (this.#statements.deviceByKey.get(r.publicKey)) return { outcome: 'key_already_enrolled' };
         const label = r.label ?? token?.label ?? `device-${r.newDeviceId.slice(-8)}`;
-        this.#s.insertDevice.run(r.newDeviceId, label, r.publicKey, r.now, GENESIS_HASH);
+        this.#statements.insertDevice.run(r.newDeviceId, label, r.publicKey, r.now, GENESIS_HASH);
         if (token?.merchant != null) {
-          this.#s.upsertPlacement.run(r.newDeviceId, token.merchant, token.location, token.event, r.now);
+          this.#statements.upsertPlacement.run(r.newDeviceId, token.merchant, token.location, token.event, r.now);
         }
-        this.#s.useToken.run(r.now, r.newDeviceId, r.publicKey, token?.id);
-        return { outcome: 'enrolled', device: toDevice(this.#s.deviceById.get(r.newDeviceId) as Row) };
+        this.#statements.useToken.run(r.now, r.newDeviceId, r.publicKey, token?.id);
+        return { outcome: 'enrolled', device: toDevice(this.#statements.deviceById.get(r.newDeviceId) as Row) };
       })
       .immediate();
   }
 
   async getDevice(id: string): Promise<DeviceRecord | null> {
-    const row = this.#s.deviceById.get(id) as Row | undefined;
+    const row = this.#statements.deviceById.get(id) as Row | undefined;
     return row ? toDevice(row) : null;
   }
 
   async listDevices(): Promise<DeviceRecord[]> {
-    return (this.#s.allDevices.all() as Row[]).map(toDevice);
+    return (this.#statements.allDevices.all() as Row[]).map(toDevice);
   }
 
   async revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null> {
-    this.#s.revokeDevice.run(now, reason, id);
+    this.#statements.revokeDevice.run(now, reason, id);
     return this.getDevice(id);
   }
 
   async setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null> {
-    if (!this.#s.deviceById.get(id)) return null;
-    this.#s.upsertPlacement.run(id, placement.merchant, placement.location, placement.event, now);
+    if (!this.#statements.deviceById.get(id)) return null;
+    this.#statements.upsertPlacement.run(id, placement.merchant, placement.location, placement.event, now);
     return this.getDevice(id);
   }
 
@@ -248,7 +248,7 @@ export class SqliteStorage implements Storage {
   }
 
   #status(d: DeviceRecord): DeviceStatus {
-    const counts = new Map((this.#s.deviceExceptionCounts.all(d.id) as Row[]).map((r) => [r.type, Number(r.n)]));
+    const counts = new Map((this.#statements.deviceExceptionCounts.all(d.id) as Row[]).map((r) => [r.type, Number(r.n)]));
     return deviceStatusOf(d, counts.get('conflict') ?? 0, counts.get('fork') ?? 0);
   }
 
@@ -273,7 +273,7 @@ export class SqliteStorage implements Storage {
   }
 
   #ingestInTransaction(batch: VerifiedBatch, now: number, newId: () => string): IngestOutcome {
-    const s = this.#s;
+    const s = this.#statements;
     const deviceRow = s.deviceById.get(batch.device) as Row | undefined;
     if (!deviceRow) throw new ProtocolError('unknown_device', `device ${batch.device} is not enrolled`);
     const device = toDevice(deviceRow);
@@ -300,7 +300,7 @@ export class SqliteStorage implements Storage {
     for (const r of s.shiftsForBatch.all(JSON.stringify(shiftRefs(batch.ops)), device.id) as Row[]) {
       shifts.set(r.id as string, toShift(r));
     }
-    const facts: IngestFacts = { device, byId, bySeq, shifts, wallets: this.#w.facts(walletRefs(batch.ops)) };
+    const facts: IngestFacts = { device, byId, bySeq, shifts, wallets: this.#wallets.facts(walletRefs(batch.ops)) };
     const approvals = approvalFactsNeeded(batch.ops);
     if (approvals.needed) {
       const signed = s.policiesByIds.all(JSON.stringify(policyIdsOf(approvals.refs))) as Row[];
@@ -311,7 +311,7 @@ export class SqliteStorage implements Storage {
       );
     }
     const claims = onlineClaimIds(batch.ops);
-    if (claims.length > 0) facts.authorizations = new Map(this.#a.get(claims).map((a) => [a.opId, a]));
+    if (claims.length > 0) facts.authorizations = new Map(this.#authorizations.get(claims).map((a) => [a.opId, a]));
     const plan = planIngest(batch, facts, now, newId);
 
     const textOf = canonicalTexts(batch);
@@ -399,7 +399,7 @@ export class SqliteStorage implements Storage {
       );
     }
     s.insertExceptions.insert(plan.exceptions, exceptionValues);
-    this.#w.write(plan);
+    this.#wallets.write(plan);
     const d = plan.device;
     s.updateDeviceHead.run(
       d.highWater,
@@ -415,16 +415,16 @@ export class SqliteStorage implements Storage {
   }
 
   async getOp(id: string): Promise<StoredOp | null> {
-    const row = this.#s.opById.get(id) as Row | undefined;
+    const row = this.#statements.opById.get(id) as Row | undefined;
     return row ? toStoredOp(row) : null;
   }
 
   async getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]> {
-    return (this.#s.deviceOpsByIds.all(device, JSON.stringify(ids)) as Row[]).map(toStoredOp);
+    return (this.#statements.deviceOpsByIds.all(device, JSON.stringify(ids)) as Row[]).map(toStoredOp);
   }
 
   async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    const rows = this.#s.ledgerPage.all(after, limit) as Row[];
+    const rows = this.#statements.ledgerPage.all(after, limit) as Row[];
     const items = rows.map((r) => ({
       pos: Number(r.pos),
       opId: r.op_id as string,
@@ -447,7 +447,7 @@ export class SqliteStorage implements Storage {
   }
 
   async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {
-    const rows = this.#s.exceptionsPage.all(after, limit) as Row[];
+    const rows = this.#statements.exceptionsPage.all(after, limit) as Row[];
     const items = rows.map((r) => ({
       pos: Number(r.pos),
       id: r.id as string,
@@ -465,7 +465,7 @@ export class SqliteStorage implements Storage {
   }
 
   async listShifts(device: string | null): Promise<ShiftRecord[]> {
-    const rows = (device === null ? this.#s.allShifts.all() : this.#s.deviceShifts.all(device)) as Row[];
+    const rows = (device === null ? this.#statements.allShifts.all() : this.#statements.deviceShifts.all(device)) as Row[];
     return rows.map(toShift);
   }
 
@@ -506,14 +506,14 @@ export class SqliteStorage implements Storage {
     return this.#db
       .transaction(() => {
         const k = candidate;
-        this.#s.insertServerKey.run(k.id, k.publicKey, k.privateKey, k.createdAt, k.retiredAt);
-        return toServerKey(this.#s.activeServerKeys.get() as Row);
+        this.#statements.insertServerKey.run(k.id, k.publicKey, k.privateKey, k.createdAt, k.retiredAt);
+        return toServerKey(this.#statements.activeServerKeys.get() as Row);
       })
       .immediate();
   }
 
   async listServerKeys(): Promise<ServerKeyRecord[]> {
-    return (this.#s.activeServerKeys.all() as Row[]).map(toServerKey);
+    return (this.#statements.activeServerKeys.all() as Row[]).map(toServerKey);
   }
 
   async issuePolicy(request: PolicyIssueRequest): Promise<SignedPolicy> {
@@ -521,16 +521,16 @@ export class SqliteStorage implements Storage {
     // BEGIN IMMEDIATE: the only writer until COMMIT, so the slot read is the slot written.
     return this.#db
       .transaction(() => {
-        const keyRow = this.#s.activeServerKeys.get() as Row | undefined;
+        const keyRow = this.#statements.activeServerKeys.get() as Row | undefined;
         if (!keyRow) throw new Error('issuePolicy: no active policy-signing key (ensureServerKey first)');
-        const row = this.#s.policySlot.get(scopeKey) as Row;
+        const row = this.#statements.policySlot.get(scopeKey) as Row;
         const slot: PolicyIssueSlot = {
           version: Number(row.version) + 1,
           latestIssuedAt: row.latest === null ? null : Number(row.latest),
         };
         const signed = signIssued(request, slot, toServerKey(keyRow));
         const p = signed.policy;
-        this.#s.insertPolicy.run(
+        this.#statements.insertPolicy.run(
           p.id,
           scopeKey,
           p.version,
@@ -550,7 +550,7 @@ export class SqliteStorage implements Storage {
   }
 
   async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
-    const rows = this.#s.policies.all({
+    const rows = this.#statements.policies.all({
       merchant: filter.merchant ?? null,
       unexpiredAt: filter.unexpiredAt ?? null,
     }) as Row[];
@@ -559,13 +559,13 @@ export class SqliteStorage implements Storage {
 
   async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {
     const rows = (
-      device === null ? this.#s.allOfflinePayments.all() : this.#s.deviceOfflinePayments.all(device)
+      device === null ? this.#statements.allOfflinePayments.all() : this.#statements.deviceOfflinePayments.all(device)
     ) as Row[];
     return rows.map(toOfflinePayment);
   }
 
   async exposureActual(): Promise<ExposureActual[]> {
-    const rows = (this.#s.exposureActual.all() as Row[]).map((r) => ({
+    const rows = (this.#statements.exposureActual.all() as Row[]).map((r) => ({
       currency: r.currency as string,
       merchant: (r.merchant as string | null) ?? null,
       location: (r.location as string | null) ?? null,
@@ -582,7 +582,7 @@ export class SqliteStorage implements Storage {
     now: number,
     leaseMs: number,
   ): Promise<ClaimedOfflinePayment[]> {
-    const s = this.#s;
+    const s = this.#statements;
     return this.#db
       .transaction(() => {
         const rows = s.claimablePayments.all({ now, limit }) as Row[];
@@ -598,7 +598,7 @@ export class SqliteStorage implements Storage {
   }
 
   async settleOfflinePayment(request: SettleRequest): Promise<SettleOutcome | null> {
-    const s = this.#s;
+    const s = this.#statements;
     return this.#db
       .transaction((): SettleOutcome | null => {
         const row = s.paymentByKey.get(request.payment.opId, request.payment.tenderIndex) as Row | undefined;
@@ -615,7 +615,7 @@ export class SqliteStorage implements Storage {
           request.payment.opId,
           request.payment.tenderIndex,
         );
-        const sale = this.#x.forwarding.saleContext(request.payment.opId);
+        const sale = this.#areas.forwarding.saleContext(request.payment.opId);
         const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale);
         s.insertLedger.insert([e], ledgerValues);
         if (x) {
@@ -627,81 +627,81 @@ export class SqliteStorage implements Storage {
   }
 
   async beginAuthorization(pending: AuthorizationRecord): Promise<AuthorizationSlot> {
-    return this.#a.begin(pending);
+    return this.#authorizations.begin(pending);
   }
 
   async finishAuthorization(opId: string, finish: AuthorizationFinish): Promise<AuthorizationRecord | null> {
-    return this.#a.finish(opId, finish);
+    return this.#authorizations.finish(opId, finish);
   }
 
   async authorizeTicket(pending: AuthorizationRecord, now: number): Promise<AuthorizationSlot> {
-    return this.#a.authorizeTicket(pending, now);
+    return this.#authorizations.authorizeTicket(pending, now);
   }
 
   async getAuthorizations(opIds: readonly string[]): Promise<AuthorizationRecord[]> {
-    return this.#a.get(opIds);
+    return this.#authorizations.get(opIds);
   }
 
   async setBettingConfig(config: BettingConfig, now: number): Promise<BettingConfigRecord> {
-    return this.#a.setConfig(config, now);
+    return this.#authorizations.setConfig(config, now);
   }
 
   async getBettingConfig(): Promise<BettingConfigRecord | null> {
-    return this.#a.getConfig();
+    return this.#authorizations.getConfig();
   }
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {
-    return this.#a.liabilities();
+    return this.#authorizations.liabilities();
   }
 
   async getWallet(wristband: string): Promise<WalletView | null> {
-    return this.#w.view(wristband);
+    return this.#wallets.view(wristband);
   }
 
   async listWallets(filter: WalletFilter): Promise<WalletAccountRecord[]> {
-    return this.#w.list(filter);
+    return this.#wallets.list(filter);
   }
 
   async unblockWallet(request: UnblockRequest): Promise<UnblockOutcome | null> {
     return this.#db
       .transaction((): UnblockOutcome | null => {
-        const account = this.#w.account(request.wristband);
+        const account = this.#wallets.account(request.wristband);
         if (!account) return null;
         const writes = unblockWrites(account, request);
         if (!writes) return { account, unblockedNow: false };
-        this.#w.upsert(writes.account);
-        this.#s.insertLedger.insert([writes.ledger], ledgerValues);
+        this.#wallets.upsert(writes.account);
+        this.#statements.insertLedger.insert([writes.ledger], ledgerValues);
         return { account: writes.account, unblockedNow: true };
       })
       .immediate();
   }
 
   async deferOfflinePayment(request: DeferRequest): Promise<boolean> {
-    return this.#x.forwarding.defer(request);
+    return this.#areas.forwarding.defer(request);
   }
 
   async refuseOfflinePayment(request: RefuseRequest): Promise<boolean> {
-    return this.#x.forwarding.refuse(request);
+    return this.#areas.forwarding.refuse(request);
   }
 
   async listDeadlineCandidates(query: DeadlineQuery): Promise<DeadlineCandidate[]> {
-    return this.#x.forwarding.deadlineCandidates(query);
+    return this.#areas.forwarding.deadlineCandidates(query);
   }
 
   async raiseDeadlineExceptions(notices: readonly DeadlineNotice[]): Promise<number> {
-    return this.#x.forwarding.raiseDeadlineExceptions(notices);
+    return this.#areas.forwarding.raiseDeadlineExceptions(notices);
   }
 
   async declineReport(from: number, to: number): Promise<DeclineReportRow[]> {
-    return this.#x.forwarding.declineReport(from, to);
+    return this.#areas.forwarding.declineReport(from, to);
   }
 
   async recordExceptionAction(request: ExceptionActionRequest): Promise<ExceptionActionOutcome> {
-    return this.#x.exceptions.recordAction(request);
+    return this.#areas.exceptions.recordAction(request);
   }
 
   async listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>> {
-    return this.#x.exceptions.views(filter);
+    return this.#areas.exceptions.views(filter);
   }
 
   /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
