@@ -114,7 +114,11 @@ export class SqliteForwarding {
     return this.#db
       .transaction(() => {
         for (const n of notices) {
-          this.#statements.markDeadline.run({ stage: n.stage, opId: n.payment.opId, tenderIndex: n.payment.tenderIndex });
+          this.#statements.markDeadline.run({
+            stage: n.stage,
+            opId: n.payment.opId,
+            tenderIndex: n.payment.tenderIndex,
+          });
         }
         return this.#exceptions.insert(notices.map((n) => n.exception));
       })

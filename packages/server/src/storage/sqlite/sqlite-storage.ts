@@ -248,7 +248,9 @@ export class SqliteStorage implements Storage {
   }
 
   #status(d: DeviceRecord): DeviceStatus {
-    const counts = new Map((this.#statements.deviceExceptionCounts.all(d.id) as Row[]).map((r) => [r.type, Number(r.n)]));
+    const counts = new Map(
+      (this.#statements.deviceExceptionCounts.all(d.id) as Row[]).map((r) => [r.type, Number(r.n)]),
+    );
     return deviceStatusOf(d, counts.get('conflict') ?? 0, counts.get('fork') ?? 0);
   }
 
@@ -465,7 +467,9 @@ export class SqliteStorage implements Storage {
   }
 
   async listShifts(device: string | null): Promise<ShiftRecord[]> {
-    const rows = (device === null ? this.#statements.allShifts.all() : this.#statements.deviceShifts.all(device)) as Row[];
+    const rows = (
+      device === null ? this.#statements.allShifts.all() : this.#statements.deviceShifts.all(device)
+    ) as Row[];
     return rows.map(toShift);
   }
 
