@@ -3,7 +3,7 @@
  * checks every invariant, and reports the key figures. The same (scenario,
  * size, overrides, seed) replays the same result (apart from wall time).
  */
-import { clearInjectedBugs, type InjectableBug, injectBug, SeededRandom } from '@holdfast/domain';
+import { clearInjectedBugs, type InjectableBug, injectBug, injectedBugs, SeededRandom } from '@holdfast/domain';
 import type { FaultStats, NetworkStats, ServerLoad } from '../sim-network.js';
 import type { CardFigures } from '../world/card-traffic.js';
 import type { HealFigures } from '../world/drain-tracker.js';
@@ -133,6 +133,7 @@ export async function runScenario(name: string, seed: number, options: RunOption
     plan,
     ...(options.storage ? { storage: options.storage } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(bugs.length > 0 ? { bugs: injectedBugs(bugs) } : {}),
   });
   clearInjectedBugs();
   for (const bug of bugs) injectBug(bug);

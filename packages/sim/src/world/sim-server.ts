@@ -11,7 +11,7 @@
  * (the connection is dropped), which OFF survives; only an OS crash would
  * need FULL, and the terminal journals are the ones that model power loss.
  */
-import type { SeededRandom } from '@holdfast/domain';
+import { type InjectedBugs, NO_INJECTED_BUGS, type SeededRandom } from '@holdfast/domain';
 import {
   type ForwardEvent,
   Forwarder,
@@ -52,6 +52,8 @@ export class SimServer {
   readonly #history: OpHistory;
   readonly #totals: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
   readonly #forwarding: ServerForwarding | null;
+  /** Deliberate server bugs every incarnation runs with. */
+  readonly #bugs: InjectedBugs;
   #forwarder: Forwarder | null = null;
   /** Forwarding rounds started (with something unsettled to claim) and how many failed. */
   readonly rounds = { started: 0, failed: 0 };
@@ -64,12 +66,14 @@ export class SimServer {
     random: SeededRandom,
     history: OpHistory,
     forwarding: ServerForwarding | null = null,
+    bugs: InjectedBugs = NO_INJECTED_BUGS,
   ) {
     this.path = path;
     this.#clock = clock;
     this.#random = random;
     this.#history = history;
     this.#forwarding = forwarding;
+    this.#bugs = bugs;
   }
 
   /**
@@ -136,6 +140,7 @@ export class SimServer {
       path: this.path,
       synchronous: 'OFF',
       crashHook: (point) => this.#crashHook(point),
+      bugs: this.#bugs,
     });
     await storage.migrate();
     this.#storage = storage;

@@ -16,7 +16,7 @@
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SeededRandom } from '@holdfast/domain';
+import { type InjectedBugs, SeededRandom } from '@holdfast/domain';
 import type { RecordedOp, Terminal } from '@holdfast/terminal';
 import { type FaultRates, type NetEvent, SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
@@ -41,6 +41,8 @@ export interface SimWorldOptions {
   onProgress?: (fraction: number, label: string) => void;
   /** Sees every network event too (tests, tracing). */
   onNetEvent?: (event: NetEvent) => void;
+  /** Deliberate bugs the terminals run with (the invariant checker must catch them). */
+  bugs?: InjectedBugs;
 }
 
 export interface WorldCounters {
@@ -118,6 +120,7 @@ export class SimWorld {
             onEvent: (event, incarnation) => cards.forwardEvent(event, incarnation),
           }
         : null,
+      options.bugs,
     );
     const faults = options.plan.faults;
     this.network = new SimNetwork({

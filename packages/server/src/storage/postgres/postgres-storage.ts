@@ -16,6 +16,7 @@
  * later with a smaller `pos`.
  */
 
+import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
 import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
@@ -122,6 +123,8 @@ export interface PostgresStorageOptions {
    * before COMMIT, to hold a transaction open at a chosen moment.
    */
   beforeCommit?: (batch: VerifiedBatch) => Promise<void> | void;
+  /** Deliberate bugs this storage runs with (the simulator's bug-injection runs only); default none. */
+  bugs?: InjectedBugs;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -134,6 +137,7 @@ export class PostgresStorage implements Storage {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
   readonly #beforeCommit: PostgresStorageOptions['beforeCommit'];
+  readonly #bugs: InjectedBugs;
   readonly #exceptions: PostgresExceptions;
   readonly #forwarding: PostgresForwarding;
   #closed = false;
@@ -151,6 +155,7 @@ export class PostgresStorage implements Storage {
     // without a listener its error would crash the process. The next query reconnects.
     this.#pool.on('error', () => undefined);
     this.#beforeCommit = options.beforeCommit;
+    this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#auth = new PostgresAuthorizations(this.#pool, (fn) => this.#transaction(fn));
     const tx = <T>(fn: (client: pg.PoolClient) => Promise<T>) => this.#transaction(fn);
     this.#exceptions = new PostgresExceptions(tx);
@@ -674,7 +679,7 @@ export class PostgresStorage implements Storage {
         ],
       );
       const sale = await saleContext(client, request.payment.opId);
-      const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale);
+      const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale, this.#bugs);
       // Feed rows: the feed lock is held shared until COMMIT (see FEED_LOCK).
       await insertLedgerEvent(client, e);
       if (x) {

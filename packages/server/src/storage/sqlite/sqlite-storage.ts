@@ -9,6 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import type { DeviceStatus, Op, Placement, SignedPolicy } from '@holdfast/protocol';
 import { GENESIS_HASH, ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
@@ -98,6 +99,8 @@ export interface SqliteStorageOptions {
    * death would, and throws SimulatedServerCrash.
    */
   crashHook?: (point: ServerCrashPoint) => boolean;
+  /** Deliberate bugs this storage runs with (the simulator's bug-injection runs only); default none. */
+  bugs?: InjectedBugs;
 }
 
 export type ServerCrashPoint = 'ingest:before-commit' | 'ingest:after-commit';
@@ -114,6 +117,7 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly #db: Database.Database;
   readonly #crashHook: SqliteStorageOptions['crashHook'];
+  readonly #bugs: InjectedBugs;
   #prepared: ReturnType<typeof prepareStatements> | null = null;
   #feed: SqliteDeviceFeed | null = null;
   #auth: SqliteAuthorizations | null = null;
@@ -126,6 +130,7 @@ export class SqliteStorage implements Storage {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.#crashHook = options.crashHook;
+    this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
   }
@@ -620,7 +625,7 @@ export class SqliteStorage implements Storage {
           request.payment.tenderIndex,
         );
         const sale = this.#areas.forwarding.saleContext(request.payment.opId);
-        const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale);
+        const { ledger: e, exception: x } = settlementWrites(toOfflinePayment(row), request, sale, this.#bugs);
         s.insertLedger.insert([e], ledgerValues);
         if (x) {
           s.insertExceptions.insert([x], exceptionValues);
