@@ -5,7 +5,7 @@
  * backends read the payment row and write these inside their own
  * transaction.
  */
-import { bugActive } from '@holdfast/domain';
+import type { InjectedBugs } from '@holdfast/domain';
 import type { ExceptionRecord } from '../model/exception.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { StoredOfflinePayment } from '../model/offline-payment.js';
@@ -52,11 +52,16 @@ export interface SettlementWrites {
   exception: ExceptionRecord | null;
 }
 
-/** The ledger event and (for a decline) the exception of settling `payment`, sold as `sale` tells. */
+/**
+ * The ledger event and (for a decline) the exception of settling `payment`,
+ * sold as `sale` tells. `bugs` are the deliberate bugs the storage was
+ * built with (the simulator's bug-injection runs only).
+ */
 export function settlementWrites(
   payment: StoredOfflinePayment,
   request: SettleRequest,
   sale: SaleContext,
+  bugs: InjectedBugs,
 ): SettlementWrites {
   const { settlement } = request;
   const declined = settlement.status === 'declined';
@@ -77,8 +82,8 @@ export function settlementWrites(
     deviceAt: payment.approvedAt,
     appliedAt: settlement.at,
   };
-  // Deliberate bug (bug-injection processes only): the decline is recorded but nobody is told.
-  if (!declined || bugActive('decline-without-exception')) return { ledger, exception: null };
+  // Deliberate bug 'decline-without-exception' (only when given in `bugs`): the decline is recorded but nobody is told.
+  if (!declined || bugs.has('decline-without-exception')) return { ledger, exception: null };
   const code = settlement.declineCode ?? 'unknown';
   return {
     ledger,

@@ -1,7 +1,7 @@
 /**
  * The storage interface of the settlement server.
  *
- * One interface, one folder per backend (`sqlite/`, later `postgres/`).
+ * One interface, one folder per backend (`sqlite/`, `postgres/`).
  * It is deliberately coarse: ingesting a batch is ONE call, so each backend
  * runs the whole batch — read the facts, decide with the shared pure planner
  * (ingest/plan-ingest.ts), write — inside one transaction of its own, with
@@ -11,15 +11,7 @@
  * All methods are async so that a networked database fits; the SQLite
  * backend simply does its work synchronously inside them.
  */
-import type {
-  DeviceStatus,
-  Op,
-  OpResult,
-  Placement,
-  PolicyDraft,
-  SignedPolicy,
-  StoredResult,
-} from '@holdfast/protocol';
+import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../model/batch.js';
 import type { DeclineReportRow } from '../model/decline-report.js';
@@ -35,7 +27,7 @@ import type {
 } from '../model/exception-action.js';
 import type { ExposureActual } from '../model/exposure.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
-import type { ClaimedOfflinePayment, OfflinePaymentRecord, StoredOfflinePayment } from '../model/offline-payment.js';
+import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
@@ -48,14 +40,7 @@ import type {
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../model/policy.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StoreSummary } from '../model/summary.js';
-import type {
-  UnblockOutcome,
-  UnblockRequest,
-  WalletAccountRecord,
-  WalletEntryRecord,
-  WalletFilter,
-  WalletView,
-} from '../model/wallet.js';
+import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';

@@ -139,8 +139,8 @@ export class SimServer {
     const storage = new SqliteStorage({
       path: this.path,
       synchronous: 'OFF',
-      bugs: this.#bugs,
       crashHook: (point) => this.#crashHook(point),
+      bugs: this.#bugs,
     });
     await storage.migrate();
     this.#storage = storage;

@@ -7,7 +7,8 @@ import type pg from 'pg';
 import { type ApprovalFacts, approvalFactsNeeded } from '../../ingest/plan-ingest.js';
 import type { VerifiedBatch } from '../../model/batch.js';
 import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
-import type { Row } from './postgres-rows.js';
+import type { Row } from '../rows.js';
+import { unconfirmed } from '../sql/offline-payment-states.js';
 
 export async function loadApprovalFacts(
   client: pg.PoolClient,
@@ -20,7 +21,7 @@ export async function loadApprovalFacts(
     policyIdsOf(needed.refs),
   ]);
   const held = await client.query(
-    `SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = $1 AND settled_at IS NULL`,
+    `SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = $1 AND ${unconfirmed()}`,
     [device],
   );
   return approvalFactsOf(

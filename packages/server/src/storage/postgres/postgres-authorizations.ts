@@ -25,7 +25,7 @@ import {
   type SelectionLiability,
   toAuthorization,
 } from '../authorizations.js';
-import { int, type Row } from './postgres-rows.js';
+import { int, type Row } from '../rows.js';
 
 type Tx = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 

@@ -12,7 +12,9 @@
 import type pg from 'pg';
 import type { DeviceFeedEvent, DeviceFeedPage } from '../../model/device-feed.js';
 import { FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
-import { int, type Row, toLedgerEvent } from './postgres-rows.js';
+import { int, type Row } from '../rows.js';
+import { ledgerEventOf } from '../sql/tables/ledger.js';
+import { postgresDialect } from './postgres-dialect.js';
 
 const PAYMENT_TYPES = FEED_PAYMENT_TYPES.map((t) => `'${t}'`).join(', ');
 const BROADCAST = `'${FEED_BROADCAST_PREFIX}%'`;
@@ -52,7 +54,7 @@ export async function readDeviceFeed(
 
 function toFeedEvent(r: Row): DeviceFeedEvent {
   return {
-    ...toLedgerEvent(r),
+    ...ledgerEventOf(r, postgresDialect),
     card: r.card_brand == null ? null : { brand: r.card_brand as string, last4: r.card_last4 as string },
   };
 }

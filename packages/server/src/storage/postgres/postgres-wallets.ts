@@ -22,7 +22,7 @@ import {
   walletAccountValues,
   walletEntryValues,
 } from '../../wallets/wallet-records.js';
-import { int, type Row } from './postgres-rows.js';
+import { int, type Row } from '../rows.js';
 
 /** Locks the wallets of `uids` (sorted by lock key inside the fenced subquery) until COMMIT. */
 export async function lockWallets(client: pg.PoolClient, uids: readonly string[]): Promise<void> {

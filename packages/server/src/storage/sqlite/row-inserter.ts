@@ -9,6 +9,7 @@
  * is reused for the life of the connection.
  */
 import type Database from 'better-sqlite3';
+import { insertHead, pushValues, type Table } from '../sql/table.js';
 
 const MAX_CHUNK = 64;
 
@@ -64,4 +65,15 @@ export class RowInserter {
     }
     return statement;
   }
+}
+
+/** A RowInserter for the written columns of `table` (sql/table.ts): `insert(rows)` takes records. */
+export function tableInserter<R>(
+  db: Database.Database,
+  table: Table<R>,
+  verb = 'INSERT',
+): (rows: readonly R[]) => void {
+  const inserter = new RowInserter(db, insertHead(table as Table<unknown>, verb), table.columns.length);
+  const values = (row: R, out: unknown[]) => pushValues(table, row, out);
+  return (rows) => inserter.insert(rows, values);
 }

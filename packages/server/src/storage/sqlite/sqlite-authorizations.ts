@@ -19,11 +19,11 @@ type Row = Record<string, unknown>;
 
 export class SqliteAuthorizations {
   readonly #db: Database.Database;
-  readonly #s;
+  readonly #statements;
 
   constructor(db: Database.Database) {
     this.#db = db;
-    this.#s = {
+    this.#statements = {
       insert: db.prepare(
         `INSERT INTO online_authorizations (op_id, device, kind, request_hash, request, status, authorization_id, reason,
            message, amount, currency, potential_payout, processor_id, created_at, decided_at)
@@ -52,9 +52,9 @@ export class SqliteAuthorizations {
   begin(pending: AuthorizationRecord): AuthorizationSlot {
     return this.#db
       .transaction((): AuthorizationSlot => {
-        const stored = this.#s.byId.get(pending.opId) as Row | undefined;
+        const stored = this.#statements.byId.get(pending.opId) as Row | undefined;
         if (stored) return { record: toAuthorization(stored), created: false };
-        this.#s.insert.run(...authorizationValues(pending));
+        this.#statements.insert.run(...authorizationValues(pending));
         return { record: pending, created: true };
       })
       .immediate();
@@ -63,8 +63,8 @@ export class SqliteAuthorizations {
   finish(opId: string, f: AuthorizationFinish): AuthorizationRecord | null {
     return this.#db
       .transaction((): AuthorizationRecord | null => {
-        this.#s.finish.run(f.status, f.reason, f.message, f.processorId, f.decidedAt, opId);
-        const row = this.#s.byId.get(opId) as Row | undefined;
+        this.#statements.finish.run(f.status, f.reason, f.message, f.processorId, f.decidedAt, opId);
+        const row = this.#statements.byId.get(opId) as Row | undefined;
         return row ? toAuthorization(row) : null;
       })
       .immediate();
@@ -73,20 +73,20 @@ export class SqliteAuthorizations {
   authorizeTicket(pending: AuthorizationRecord, now: number): AuthorizationSlot {
     return this.#db
       .transaction((): AuthorizationSlot => {
-        const stored = this.#s.byId.get(pending.opId) as Row | undefined;
+        const stored = this.#statements.byId.get(pending.opId) as Row | undefined;
         if (stored) return { record: toAuthorization(stored), created: false };
         if (pending.request.kind !== 'ticket') throw new Error('authorizeTicket: not a ticket request');
         const held = new Map<string, number>();
         const { currency, selections } = pending.request;
         for (const x of selections) {
-          const row = this.#s.liability.get(currency, x.event, x.market, x.selection) as Row | undefined;
+          const row = this.#statements.liability.get(currency, x.event, x.market, x.selection) as Row | undefined;
           const ref = { currency, event: x.event, market: x.market, selection: x.selection };
           held.set(selectionKey(ref), row ? Number(row.liability) : 0);
         }
         const decided = decidePendingTicket(pending, this.#config()?.config ?? null, held, now);
-        this.#s.insert.run(...authorizationValues(decided.record));
+        this.#statements.insert.run(...authorizationValues(decided.record));
         for (const { ref, amount } of decided.adds) {
-          this.#s.addLiability.run(ref.currency, ref.event, ref.market, ref.selection, amount);
+          this.#statements.addLiability.run(ref.currency, ref.event, ref.market, ref.selection, amount);
         }
         return { record: decided.record, created: true };
       })
@@ -95,14 +95,14 @@ export class SqliteAuthorizations {
 
   get(opIds: readonly string[]): AuthorizationRecord[] {
     if (opIds.length === 0) return [];
-    return (this.#s.byIds.all(JSON.stringify(opIds)) as Row[]).map(toAuthorization);
+    return (this.#statements.byIds.all(JSON.stringify(opIds)) as Row[]).map(toAuthorization);
   }
 
   setConfig(config: BettingConfig, now: number): BettingConfigRecord {
     return this.#db
       .transaction((): BettingConfigRecord => {
         const version = (this.#config()?.version ?? 0) + 1;
-        this.#s.insertConfig.run(version, JSON.stringify(config), now);
+        this.#statements.insertConfig.run(version, JSON.stringify(config), now);
         return { version, config, updatedAt: now };
       })
       .immediate();
@@ -113,14 +113,14 @@ export class SqliteAuthorizations {
   }
 
   #config(): BettingConfigRecord | null {
-    const row = this.#s.latestConfig.get() as Row | undefined;
+    const row = this.#statements.latestConfig.get() as Row | undefined;
     return row
       ? { version: Number(row.version), config: JSON.parse(row.config as string), updatedAt: Number(row.updated_at) }
       : null;
   }
 
   liabilities(): SelectionLiability[] {
-    return (this.#s.liabilities.all() as Row[]).map((r) => ({
+    return (this.#statements.liabilities.all() as Row[]).map((r) => ({
       currency: r.currency as string,
       event: r.event as string,
       market: r.market as string,

@@ -6,8 +6,9 @@
 import type Database from 'better-sqlite3';
 import type { DeviceFeedEvent, DeviceFeedPage } from '../../model/device-feed.js';
 import { FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
-
-type Row = Record<string, unknown>;
+import type { Row } from '../rows.js';
+import { ledgerEventOf } from '../sql/tables/ledger.js';
+import { sqliteDialect } from './sqlite-dialect.js';
 
 const PAYMENT_TYPES = FEED_PAYMENT_TYPES.map((t) => `'${t}'`).join(', ');
 const BROADCAST = `'${FEED_BROADCAST_PREFIX}%'`;
@@ -51,17 +52,7 @@ export class SqliteDeviceFeed {
 
 function toFeedEvent(r: Row): DeviceFeedEvent {
   return {
-    pos: Number(r.pos),
-    opId: r.op_id as string,
-    device: r.device as string,
-    seq: Number(r.seq),
-    type: r.type as string,
-    shiftId: (r.shift_id as string | null) ?? null,
-    currency: (r.currency as string | null) ?? null,
-    amount: r.amount === null ? null : Number(r.amount),
-    data: JSON.parse(r.data as string),
-    deviceAt: Number(r.device_at),
-    appliedAt: Number(r.applied_at),
+    ...ledgerEventOf(r, sqliteDialect),
     card: r.card_brand == null ? null : { brand: r.card_brand as string, last4: r.card_last4 as string },
   };
 }

@@ -1,0 +1,36 @@
+/**
+ * Every table described in tables/, for the check that each backend's
+ * schema has exactly these columns (sqlite-tables.test.ts,
+ * postgres-tables.test.ts).
+ */
+
+import type { Table } from './table.js';
+import { DEVICE_PLACEMENTS, DEVICES } from './tables/devices.js';
+import { ENROLLMENT_TOKENS } from './tables/enrollment-tokens.js';
+import { EXCEPTION_ACTIONS, EXCEPTIONS } from './tables/exceptions.js';
+import { LEDGER } from './tables/ledger.js';
+import { OFFLINE_PAYMENTS } from './tables/offline-payments.js';
+import { OPS } from './tables/ops.js';
+import { POLICIES, SERVER_KEYS } from './tables/policies.js';
+import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
+
+export const DESCRIBED_TABLES: readonly Table<never>[] = [
+  ENROLLMENT_TOKENS,
+  DEVICES,
+  DEVICE_PLACEMENTS,
+  SERVER_KEYS,
+  POLICIES,
+  OPS,
+  LEDGER,
+  SALES,
+  CASH_MOVEMENTS,
+  SHIFTS,
+  EXCEPTIONS,
+  EXCEPTION_ACTIONS,
+  OFFLINE_PAYMENTS,
+] as readonly Table<never>[];
+
+/** A described table's columns, sorted: the written ones and the `later` ones. */
+export function describedColumns(table: Table<never>): string[] {
+  return [...table.columns.map((c) => c.name), ...table.later].sort();
+}
