@@ -2,15 +2,21 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BUG_INJECTION_ENV, bugActive, bugInjectionAllowed, INJECTABLE_BUGS, injectBug } from './injected-bugs.js';
+import {
+  BUG_INJECTION_ENV,
+  bugInjectionAllowed,
+  INJECTABLE_BUGS,
+  injectedBugs,
+  NO_INJECTED_BUGS,
+} from './injected-bugs.js';
 
 describe('injected bugs', () => {
   it('are inert in an ordinary process: never active, and cannot be switched on', () => {
     assert.equal(process.env[BUG_INJECTION_ENV], undefined, 'the test runner must not set the variable');
     assert.equal(bugInjectionAllowed(), false);
     for (const bug of Object.keys(INJECTABLE_BUGS) as (keyof typeof INJECTABLE_BUGS)[]) {
-      assert.throws(() => injectBug(bug), /HOLDFAST_INJECT_BUGS=1/);
-      assert.equal(bugActive(bug), false);
+      assert.throws(() => injectedBugs([bug]), /HOLDFAST_INJECT_BUGS=1/);
+      assert.equal(NO_INJECTED_BUGS.has(bug), false);
     }
   });
 
@@ -18,11 +24,11 @@ describe('injected bugs', () => {
     const module = fileURLToPath(new URL('./injected-bugs.ts', import.meta.url));
     const script = `
       const m = await import(${JSON.stringify(module)});
-      const before = m.bugActive('dedupe-disabled');
-      m.injectBug('dedupe-disabled');
+      const before = m.NO_INJECTED_BUGS.has('dedupe-disabled');
+      const bugs = m.injectedBugs(['dedupe-disabled']);
       let unknown = 'accepted';
-      try { m.injectBug('no-such-bug'); } catch (e) { unknown = e.message; }
-      console.log(JSON.stringify({ before, after: m.bugActive('dedupe-disabled'), other: m.bugActive('results-not-stored'), unknown }));`;
+      try { m.injectedBugs(['no-such-bug']); } catch (e) { unknown = e.message; }
+      console.log(JSON.stringify({ before, after: bugs.has('dedupe-disabled'), other: bugs.has('results-not-stored'), unknown }));`;
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       env: { ...process.env, [BUG_INJECTION_ENV]: '1' },
       encoding: 'utf8',

@@ -4,10 +4,13 @@
  * proves nothing).
  *
  * Each bug sits at the one spot in production code where a real
- * implementation could get it wrong, behind `bugActive(name)`. They can be
- * switched on only in a process started with HOLDFAST_INJECT_BUGS=1 — a
- * test-only build in effect; anywhere else `bugActive` is a constant false
- * and `injectBug` throws. The environment is read once, at load.
+ * implementation could get it wrong. A component runs a bug only when it is
+ * given it in its `bugs` option (`InjectedBugs`: the server's storage and
+ * service, the forwarder, the terminal); nothing reads a process-wide
+ * switch. The simulator builds that set from `--inject-bug` names with
+ * `injectedBugs`, which refuses unless the process was started with
+ * HOLDFAST_INJECT_BUGS=1 — a test-only run in effect. The environment is
+ * read once, at load.
  */
 
 export const INJECTABLE_BUGS = {
@@ -32,40 +35,27 @@ export type InjectableBug = keyof typeof INJECTABLE_BUGS;
 export const BUG_INJECTION_ENV = 'HOLDFAST_INJECT_BUGS';
 
 const allowed = typeof process !== 'undefined' && process.env[BUG_INJECTION_ENV] === '1';
-const active = new Set<InjectableBug>();
 
-/** Whether a deliberate bug is switched on (always false outside a bug-injection process). */
-export function bugActive(bug: InjectableBug): boolean {
-  return allowed && active.has(bug);
-}
-
+/** Whether this process may build a set of bugs from names (it was started with HOLDFAST_INJECT_BUGS=1). */
 export function bugInjectionAllowed(): boolean {
   return allowed;
 }
 
-/** Switches a deliberate bug on. Throws unless the process was started with HOLDFAST_INJECT_BUGS=1. */
-export function injectBug(bug: InjectableBug): void {
-  if (!allowed) throw new Error(`injecting bugs needs a process started with ${BUG_INJECTION_ENV}=1`);
-  if (!Object.hasOwn(INJECTABLE_BUGS, bug)) throw new RangeError(`no injectable bug "${bug}"`);
-  active.add(bug);
-}
-
-export function clearInjectedBugs(): void {
-  active.clear();
-}
-
 /**
  * The deliberate bugs switched on for one component (a server, a terminal,
- * a forwarder), passed to it explicitly as an option: production code never
- * reads them from the environment. Empty everywhere but in the simulator's
- * and the tamper tests' own worlds.
+ * a forwarder), passed to it explicitly as an option. Empty everywhere but
+ * in the simulator's and the tamper tests' own worlds.
  */
 export type InjectedBugs = ReadonlySet<InjectableBug>;
 
 export const NO_INJECTED_BUGS: InjectedBugs = new Set();
 
-/** The set of bugs named, throwing a RangeError that names an unknown one. */
+/**
+ * The set of bugs named. Throws unless the process was started with
+ * HOLDFAST_INJECT_BUGS=1, and a RangeError naming an unknown bug.
+ */
 export function injectedBugs(names: Iterable<string>): InjectedBugs {
+  if (!allowed) throw new Error(`injecting bugs needs a process started with ${BUG_INJECTION_ENV}=1`);
   const bugs = new Set<InjectableBug>();
   for (const name of names) {
     if (!Object.hasOwn(INJECTABLE_BUGS, name)) throw new RangeError(`no injectable bug "${name}"`);

@@ -148,23 +148,6 @@ export class HoldfastService {
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
   }
 
-  /**
-   * The storage, for wallets/wallet-api.ts alone (another branch owns that
-   * file): its three routes move to `wallets` at integration, and this goes.
-   * @deprecated Routes call service methods, not storage.
-   */
-  get storage(): Pick<Storage, 'listWallets' | 'getWallet' | 'getDevice' | 'unblockWallet'> {
-    return this.#storage;
-  }
-
-  /**
-   * The clock, for wallets/wallet-api.ts alone, as `storage` is.
-   * @deprecated Use now().
-   */
-  get clock(): Pick<Clock, 'now'> {
-    return this.#clock;
-  }
-
   /** Ingest counters since this service started: a snapshot, for logs and the operator API. */
   get counters(): Readonly<IngestCounters> {
     return Object.freeze({ ...this.#counters });

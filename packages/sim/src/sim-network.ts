@@ -156,7 +156,7 @@ export class SimNetwork {
         this.#call(zone, endpoint, 'policy', timeoutMs, req, (s, body) => s.fetchPolicy(body)),
       fetchFeed: (req, timeoutMs) => this.#call(zone, endpoint, 'feed', timeoutMs, req, (s, body) => s.fetchFeed(body)),
       ping: (timeoutMs) =>
-        this.#call(zone, endpoint, 'ping', timeoutMs, {}, async (s) => ({ status: 'ok', time: s.clock.now() })),
+        this.#call(zone, endpoint, 'ping', timeoutMs, {}, async (s) => ({ status: 'ok', time: s.now() })),
     };
   }
 

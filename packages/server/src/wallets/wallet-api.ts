@@ -5,7 +5,7 @@
  *   GET  /wallets/:uid                                           account, entries, blocked state
  *   POST /wallets/:uid/unblock { reason, device? }               lifts a block: `wristband.unblocked` ledger event
  */
-import { ProtocolError, schema as s, ValidationError, wristbandUid } from '@holdfast/protocol';
+import { ProtocolError, schema as s, wristbandUid } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
 import { intQuery } from '../http/params.js';
@@ -16,16 +16,7 @@ const unblockSchema = s.object({
   device: s.optional(s.string({ minLength: 36, maxLength: 36 })),
 });
 
-function parse<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
-    throw error;
-  }
-}
-
-const uidParam = (value: unknown, field: string) => parse(() => wristbandUid().parse(value, field));
+const uidParam = (value: unknown, field: string) => wristbandUid().parse(value, field);
 
 export function registerWalletRoutes(admin: FastifyInstance, service: HoldfastService): void {
   admin.get('/wallets', async (request) => {
@@ -42,7 +33,7 @@ export function registerWalletRoutes(admin: FastifyInstance, service: HoldfastSe
       }
       blocked = query.blocked === 'true';
     }
-    const wallets = await service.storage.listWallets({
+    const wallets = await service.wallets.list({
       limit,
       ...(after !== undefined ? { after } : {}),
       ...(blocked !== undefined ? { blocked } : {}),
@@ -52,27 +43,13 @@ export function registerWalletRoutes(admin: FastifyInstance, service: HoldfastSe
 
   admin.get('/wallets/:uid', async (request) => {
     const uid = uidParam((request.params as { uid?: unknown }).uid, 'uid');
-    const view = await service.storage.getWallet(uid);
-    if (!view) throw new ProtocolError('not_found', `no wallet for wristband ${uid}`);
-    return view;
+    return service.wallets.get(uid);
   });
 
   admin.post('/wallets/:uid/unblock', async (request) => {
     const uid = uidParam((request.params as { uid?: unknown }).uid, 'uid');
-    const body = parse(() => unblockSchema.parse(request.body, 'body'));
-    if (body.device !== undefined && !(await service.storage.getDevice(body.device))) {
-      throw new ProtocolError('invalid_request', `no device ${body.device}`, {
-        field: 'body.device',
-        rule: 'an enrolled device',
-      });
-    }
-    const outcome = await service.storage.unblockWallet({
-      wristband: uid,
-      reason: body.reason,
-      device: body.device ?? null,
-      now: service.clock.now(),
-    });
-    if (!outcome) throw new ProtocolError('not_found', `no wallet for wristband ${uid}`);
+    const body = unblockSchema.parse(request.body, 'body');
+    const outcome = await service.wallets.unblock(uid, body);
     if (outcome.unblockedNow) request.log.warn({ wristband: uid, reason: body.reason }, 'wristband unblocked');
     return outcome;
   });

@@ -3,7 +3,7 @@
  * checks every invariant, and reports the key figures. The same (scenario,
  * size, overrides, seed) replays the same result (apart from wall time).
  */
-import { clearInjectedBugs, type InjectableBug, injectBug, injectedBugs, SeededRandom } from '@holdfast/domain';
+import { type InjectableBug, injectedBugs, SeededRandom } from '@holdfast/domain';
 import { checkTruth } from '../check/check-truth.js';
 import { duplicatesApplied } from '../check/rules/exactly-once.js';
 import type { Violation } from '../check/violation.js';
@@ -138,8 +138,6 @@ export async function runScenario(name: string, seed: number, options: RunOption
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(bugs.length > 0 ? { bugs: injectedBugs(bugs) } : {}),
   });
-  clearInjectedBugs();
-  for (const bug of bugs) injectBug(bug);
   try {
     await world.run();
     const truth = worldTruth(world);
@@ -168,7 +166,6 @@ export async function runScenario(name: string, seed: number, options: RunOption
       wallSeconds: Math.round((performance.now() - started) / 10) / 100,
     };
   } finally {
-    clearInjectedBugs();
     await world.close();
   }
 }
