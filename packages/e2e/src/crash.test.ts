@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { SeededRandom } from '@holdfast/domain';
 import { DATABASE_FILE, SqliteStorage } from '@holdfast/server';
-import { TcpFaultProxy } from '@holdfast/sim';
+import { checkServerAgainstJournals, formatViolation, TcpFaultProxy } from '@holdfast/sim';
 import {
   type CliEvent,
   CliProcess,
@@ -91,11 +91,14 @@ async function reconcile(tillDir: string, serverDir: string): Promise<Reconcilia
   assert.equal(journal.pending, 0);
   assert.equal(journal.deadLetters, 0);
 
+  // The server's side is read once through the checking kit, which also
+  // judges it by every rule (exactly once, no loss, money, exceptions).
+  const { truth, violations } = await checkServerAgainstJournals({ server: serverDir, journals: [tillDir] });
+  assert.deepEqual(violations.map(formatViolation), [], 'the checking kit finds nothing wrong');
   const storage = new SqliteStorage({ path: join(serverDir, DATABASE_FILE) });
   await storage.migrate();
   try {
-    type OpRow = { id: string; device: string; seq: number; hash: string; kind: string; status: string };
-    const stored = storage.query<OpRow>('SELECT id, device, seq, hash, kind, status FROM ops ORDER BY device, seq');
+    const stored = [...truth.server.ops].sort((a, b) => a.device.localeCompare(b.device) || a.seq - b.seq);
     const byId = new Map(stored.map((row) => [row.id, row]));
     const recordedIds = new Set(entries.map((e) => e.id));
     assert.deepEqual(
@@ -130,12 +133,14 @@ async function reconcile(tillDir: string, serverDir: string): Promise<Reconcilia
       'every op accepted',
     );
 
+    const eventsPerOp = new Map<string, number>();
+    for (const event of truth.server.ledger) eventsPerOp.set(event.opId, (eventsPerOp.get(event.opId) ?? 0) + 1);
     assert.deepEqual(
-      storage.query('SELECT op_id, COUNT(*) AS n FROM ledger GROUP BY op_id HAVING COUNT(*) > 1'),
+      [...eventsPerOp].filter(([, n]) => n > 1).map(([op_id, n]) => ({ op_id, n })),
       [],
       'an op with more than one ledger event',
     );
-    const ledgerIds = storage.query<{ op_id: string }>('SELECT op_id FROM ledger ORDER BY seq').map((r) => r.op_id);
+    const ledgerIds = [...truth.server.ledger].sort((a, b) => a.seq - b.seq).map((e) => e.opId);
     assert.deepEqual(
       ledgerIds,
       entries.map((e) => e.id),
@@ -147,13 +152,17 @@ async function reconcile(tillDir: string, serverDir: string): Promise<Reconcilia
     const tendered = (type: string) =>
       sales.reduce((sum, s) => sum + s.tenders.filter((t) => t.type === type).reduce((a, t) => a + t.amount, 0), 0);
     const recorded = { n: sales.length, total: sales.reduce((sum, s) => sum + s.total, 0) };
-    const [settled] = storage.query<{ n: number; total: number; cash: number; card: number }>(
-      'SELECT COUNT(*) AS n, COALESCE(SUM(total), 0) AS total, COALESCE(SUM(cash), 0) AS cash, COALESCE(SUM(card), 0) AS card FROM sales',
-    );
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const settled = {
+      n: truth.server.sales.length,
+      total: sum(truth.server.sales.map((r) => r.total)),
+      cash: sum(truth.server.sales.map((r) => r.cash)),
+      card: sum(truth.server.sales.map((r) => r.card)),
+    };
     assert.deepEqual(settled, { ...recorded, cash: tendered('cash'), card: tendered('card') });
-    const [ledgerSales] = storage.query<{ total: number }>(
-      "SELECT COALESCE(SUM(amount), 0) AS total FROM ledger WHERE type = 'sale.recorded'",
-    );
+    const ledgerSales = {
+      total: sum(truth.server.ledger.filter((e) => e.type === 'sale.recorded').map((e) => e.amount ?? 0)),
+    };
     assert.equal(ledgerSales?.total, recorded.total);
 
     const device = await storage.deviceStatus(deviceId);
