@@ -8,6 +8,16 @@
  * its own locking (SQLite: one writer; PostgreSQL: the device row locked
  * FOR UPDATE and primary keys). No correctness may depend on process memory.
  *
+ * Below the interface, Kysely's split: what is the same SQL on both
+ * backends is written once in `sql/` — each table's columns and row mapper
+ * (`sql/tables/`), the operations (`sql/operations/`) over a small
+ * transaction port (`sql/transaction-port.ts`) and a dialect
+ * (`sql/dialect.ts`). Each backend folder holds its driver (SQLite: one
+ * connection, operations answered synchronously inside BEGIN IMMEDIATE;
+ * PostgreSQL: the pool, retries, row and advisory locks), its dialect, its
+ * schema, and what only it can do fast: the one-round-trip ingest, the
+ * claim of payments to forward, the device feed, wallets and authorizations.
+ *
  * All methods are async so that a networked database fits; the SQLite
  * backend simply does its work synchronously inside them.
  */

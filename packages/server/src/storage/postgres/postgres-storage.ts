@@ -59,9 +59,8 @@ import type {
 import { walletRefs } from '../../wallets/wallet-plan.js';
 import { unblockWrites } from '../../wallets/wallet-records.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorizations.js';
-import { sortExposureActual } from '../policy-records.js';
 import { int, type Row, textOrNull } from '../rows.js';
-import { due, holdingBack, unconfirmed } from '../sql/offline-payment-states.js';
+import { due, holdingBack } from '../sql/offline-payment-states.js';
 import {
   deviceStatuses,
   getDevice,
@@ -81,12 +80,17 @@ import {
   settleOfflinePayment,
 } from '../sql/operations/payment-forwarding.js';
 import { ensureServerKey, issuePolicy, listPolicies, listServerKeys } from '../sql/operations/policies.js';
+import {
+  exceptionsPage,
+  exposureActual,
+  getDeviceOps,
+  getOp,
+  ledgerPage,
+  listOfflinePayments,
+  listShifts,
+} from '../sql/operations/reads.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
-import { exceptionOf } from '../sql/tables/exceptions.js';
-import { ledgerEventOf } from '../sql/tables/ledger.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
-import { storedOpOf } from '../sql/tables/ops.js';
-import { shiftOf } from '../sql/tables/shift-projections.js';
 import type { Page, Storage } from '../storage.js';
 import { loadApprovalFacts } from './postgres-approvals.js';
 import { PostgresAuthorizations } from './postgres-authorizations.js';
@@ -274,22 +278,15 @@ export class PostgresStorage implements Storage {
   }
 
   async getOp(id: string): Promise<StoredOp | null> {
-    const { rows } = await this.#pool.query('SELECT envelope, hash, result, received_at FROM ops WHERE id = $1', [id]);
-    return rows[0] ? storedOpOf(rows[0] as Row) : null;
+    return this.#driver.autocommit(getOp(id));
   }
 
   async getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]> {
-    const { rows } = await this.#pool.query(
-      'SELECT envelope, hash, result, received_at FROM ops WHERE device = $1 AND id = ANY ($2::text[])',
-      [device, ids],
-    );
-    return rows.map(storedOpOf);
+    return this.#driver.autocommit(getDeviceOps(postgresDialect, device, ids));
   }
 
   async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    const rows = await this.#readFeed('SELECT * FROM ledger WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
-    const items = rows.map((r) => ledgerEventOf(r, postgresDialect));
-    return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+    return this.#driver.inTransaction(() => ledgerPage(postgresDialect, after, limit));
   }
 
   async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {
@@ -300,29 +297,11 @@ export class PostgresStorage implements Storage {
   }
 
   async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {
-    const rows = await this.#readFeed('SELECT * FROM exceptions WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
-    const items = rows.map((r) => exceptionOf(r, postgresDialect));
-    return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
-  }
-
-  /**
-   * Reads a feed page behind FEED_LOCK taken exclusively: the query's
-   * snapshot (READ COMMITTED: taken when the query starts, after the lock)
-   * then holds every row whose `pos` was allocated so far.
-   */
-  async #readFeed(sql: string, params: unknown[]): Promise<Row[]> {
-    return this.#transaction(async (client) => {
-      await client.query(`SELECT pg_advisory_xact_lock(${FEED_LOCK})`);
-      return (await client.query(sql, params)).rows as Row[];
-    });
+    return this.#driver.inTransaction(() => exceptionsPage(postgresDialect, after, limit));
   }
 
   async listShifts(device: string | null): Promise<ShiftRecord[]> {
-    const { rows } =
-      device === null
-        ? await this.#pool.query('SELECT * FROM shifts ORDER BY opened_at, id')
-        : await this.#pool.query('SELECT * FROM shifts WHERE device = $1 ORDER BY opened_at, id', [device]);
-    return rows.map(shiftOf);
+    return this.#driver.autocommit(listShifts(device));
   }
 
   /** All counts from one statement, hence one snapshot. */
@@ -386,32 +365,11 @@ export class PostgresStorage implements Storage {
   }
 
   async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {
-    const { rows } =
-      device === null
-        ? await this.#pool.query('SELECT * FROM offline_payments ORDER BY device, seq, tender_index')
-        : await this.#pool.query('SELECT * FROM offline_payments WHERE device = $1 ORDER BY seq, tender_index', [
-            device,
-          ]);
-    return rows.map(offlinePaymentOf);
+    return this.#driver.autocommit(listOfflinePayments(device));
   }
 
   async exposureActual(): Promise<ExposureActual[]> {
-    const { rows } = await this.#pool.query(
-      `SELECT o.currency, p.merchant, p.location, p.event, sum(o.amount) AS amount, count(*) AS n
-       FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
-       WHERE ${unconfirmed('o')}
-       GROUP BY o.currency, p.merchant, p.location, p.event`,
-    );
-    return sortExposureActual(
-      rows.map((r: Row) => ({
-        currency: r.currency as string,
-        merchant: textOrNull(r.merchant),
-        location: textOrNull(r.location),
-        event: textOrNull(r.event),
-        amount: int(r.amount),
-        count: int(r.n),
-      })),
-    );
+    return this.#driver.autocommit(exposureActual());
   }
 
   /**

@@ -61,7 +61,6 @@ import { unblockWrites } from '../../wallets/wallet-records.js';
 import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorizations.js';
 import { canonicalTexts } from '../canonical-texts.js';
-import { sortExposureActual } from '../policy-records.js';
 import type { Row } from '../rows.js';
 import { due, holdingBack, unconfirmed } from '../sql/offline-payment-states.js';
 import {
@@ -83,12 +82,21 @@ import {
   settleOfflinePayment,
 } from '../sql/operations/payment-forwarding.js';
 import { ensureServerKey, issuePolicy, listPolicies, listServerKeys } from '../sql/operations/policies.js';
+import {
+  exceptionsPage,
+  exposureActual,
+  getDeviceOps,
+  getOp,
+  ledgerPage,
+  listOfflinePayments,
+  listShifts,
+} from '../sql/operations/reads.js';
 import { insertSql, valuesOf } from '../sql/table.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, DEVICE_HEAD_COLUMNS, deviceHeadValues, deviceOf } from '../sql/tables/devices.js';
-import { EXCEPTIONS, exceptionOf } from '../sql/tables/exceptions.js';
-import { LEDGER, ledgerEventOf } from '../sql/tables/ledger.js';
+import { EXCEPTIONS } from '../sql/tables/exceptions.js';
+import { LEDGER } from '../sql/tables/ledger.js';
 import { OFFLINE_PAYMENTS, offlinePaymentOf } from '../sql/tables/offline-payments.js';
-import { OPS, type OpRow, storedOpOf } from '../sql/tables/ops.js';
+import { OPS, type OpRow } from '../sql/tables/ops.js';
 import { CASH_MOVEMENTS, SALES, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
 import type { Page, Storage } from '../storage.js';
 import { tableInserter } from './row-inserter.js';
@@ -318,18 +326,15 @@ export class SqliteStorage implements Storage {
   }
 
   async getOp(id: string): Promise<StoredOp | null> {
-    const row = this.#statements.opById.get(id) as Row | undefined;
-    return row ? storedOpOf(row) : null;
+    return this.#driver.autocommit(getOp(id));
   }
 
   async getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]> {
-    return (this.#statements.deviceOpsByIds.all(device, JSON.stringify(ids)) as Row[]).map(storedOpOf);
+    return this.#driver.autocommit(getDeviceOps(sqliteDialect, device, ids));
   }
 
   async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    const rows = this.#statements.ledgerPage.all(after, limit) as Row[];
-    const items = rows.map((r) => ledgerEventOf(r, sqliteDialect));
-    return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+    return this.#driver.transaction(() => ledgerPage(sqliteDialect, after, limit));
   }
 
   async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {
@@ -338,16 +343,11 @@ export class SqliteStorage implements Storage {
   }
 
   async listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>> {
-    const rows = this.#statements.exceptionsPage.all(after, limit) as Row[];
-    const items = rows.map((r) => exceptionOf(r, sqliteDialect));
-    return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
+    return this.#driver.transaction(() => exceptionsPage(sqliteDialect, after, limit));
   }
 
   async listShifts(device: string | null): Promise<ShiftRecord[]> {
-    const rows = (
-      device === null ? this.#statements.allShifts.all() : this.#statements.deviceShifts.all(device)
-    ) as Row[];
-    return rows.map(shiftOf);
+    return this.#driver.autocommit(listShifts(device));
   }
 
   async summary(): Promise<StoreSummary> {
@@ -400,22 +400,11 @@ export class SqliteStorage implements Storage {
   }
 
   async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {
-    const rows = (
-      device === null ? this.#statements.allOfflinePayments.all() : this.#statements.deviceOfflinePayments.all(device)
-    ) as Row[];
-    return rows.map(offlinePaymentOf);
+    return this.#driver.autocommit(listOfflinePayments(device));
   }
 
   async exposureActual(): Promise<ExposureActual[]> {
-    const rows = (this.#statements.exposureActual.all() as Row[]).map((r) => ({
-      currency: r.currency as string,
-      merchant: (r.merchant as string | null) ?? null,
-      location: (r.location as string | null) ?? null,
-      event: (r.event as string | null) ?? null,
-      amount: Number(r.amount),
-      count: Number(r.n),
-    }));
-    return sortExposureActual(rows);
+    return this.#driver.autocommit(exposureActual());
   }
 
   async claimOfflinePayments(
@@ -545,18 +534,8 @@ function prepareStatements(db: Database.Database) {
     insertCashMovements: tableInserter(db, CASH_MOVEMENTS),
     upsertShift: db.prepare(insertSql(SHIFTS, sqliteDialect, { tail: SHIFT_UPSERT })),
     insertExceptions: tableInserter(db, EXCEPTIONS, sqliteDialect.insertIgnoring.verb),
-    opById: db.prepare('SELECT envelope, hash, result, received_at FROM ops WHERE id = ?'),
-    deviceOpsByIds: db.prepare(
-      'SELECT envelope, hash, result, received_at FROM ops WHERE device = ? AND id IN (SELECT value FROM json_each(?))',
-    ),
-    ledgerPage: db.prepare('SELECT * FROM ledger WHERE pos > ? ORDER BY pos LIMIT ?'),
-    exceptionsPage: db.prepare('SELECT * FROM exceptions WHERE pos > ? ORDER BY pos LIMIT ?'),
-    allShifts: db.prepare('SELECT * FROM shifts ORDER BY opened_at, id'),
-    deviceShifts: db.prepare('SELECT * FROM shifts WHERE device = ? ORDER BY opened_at, id'),
     policiesByIds: db.prepare('SELECT signed FROM policies WHERE id IN (SELECT value FROM json_each(?))'),
     heldPayments: db.prepare(`SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = ? AND ${unconfirmed()}`),
-    allOfflinePayments: db.prepare('SELECT * FROM offline_payments ORDER BY device, seq, tender_index'),
-    deviceOfflinePayments: db.prepare('SELECT * FROM offline_payments WHERE device = ? ORDER BY seq, tender_index'),
     // Unsettled, unrefused, due (backoff over), unclaimed (or lease expired), and no earlier unsettled,
     // unrefused payment of the device under a live claim or still backing off: seq order per device.
     claimablePayments: db.prepare(
@@ -570,12 +549,6 @@ function prepareStatements(db: Database.Database) {
     ),
     claimPayment: db.prepare(
       'UPDATE offline_payments SET claimed_by = ?, claim_expires_at = ? WHERE op_id = ? AND tender_index = ?',
-    ),
-    exposureActual: db.prepare(
-      `SELECT o.currency, p.merchant, p.location, p.event, sum(o.amount) AS amount, count(*) AS n
-       FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
-       WHERE ${unconfirmed('o')}
-       GROUP BY o.currency, p.merchant, p.location, p.event`,
     ),
   };
 }
