@@ -54,7 +54,6 @@ export {
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
 export { toWireError } from './http/error-handler.js';
-export { type IngestFacts, type IngestPlan, planIngest, shiftRefs } from './ingest/plan-ingest.js';
 export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';
@@ -105,10 +104,5 @@ export {
   type PostgresStorageOptions,
 } from './storage/postgres/postgres-storage.js';
 export { SQLITE_MIGRATIONS } from './storage/sqlite/sqlite-schema.js';
-export {
-  type ServerCrashPoint,
-  SimulatedServerCrash,
-  SqliteStorage,
-  type SqliteStorageOptions,
-} from './storage/sqlite/sqlite-storage.js';
+export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export type * from './storage/storage.js';

@@ -26,7 +26,8 @@
  */
 import { chance, type Random } from '@holdfast/domain';
 import { ERROR_CODES } from '@holdfast/protocol';
-import { type HoldfastService, SimulatedServerCrash, toWireError } from '@holdfast/server';
+import { type HoldfastService, toWireError } from '@holdfast/server';
+import { SimulatedServerCrash } from '@holdfast/server/testing';
 import { type Transport, TransportError, type TransportResult } from '@holdfast/terminal';
 import { LoadMeter } from './load-meter.js';
 import type {

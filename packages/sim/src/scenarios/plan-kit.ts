@@ -3,7 +3,7 @@
  * cuts at random crash points, server crashes, traffic defaults.
  */
 import { pick, type Random, randomIntBetween } from '@holdfast/domain';
-import type { ServerCrashPoint } from '@holdfast/server';
+import type { ServerCrashPoint } from '@holdfast/server/testing';
 import type { CrashPoint } from '@holdfast/terminal';
 import { VENUE_MENU } from '../baskets.js';
 import type { ClockFaults, ClockJump } from '../world/drifting-clock.js';

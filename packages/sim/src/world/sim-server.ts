@@ -17,10 +17,10 @@ import {
   Forwarder,
   HoldfastService,
   type IngestCounters,
-  type ServerCrashPoint,
   SqliteStorage,
   type StoreSummary,
 } from '@holdfast/server';
+import type { ServerCrashPoint } from '@holdfast/server/testing';
 import type { VirtualClock } from '../virtual-clock.js';
 import type { OpHistory } from './op-history.js';
 import type { SimProcessor } from './sim-processor.js';

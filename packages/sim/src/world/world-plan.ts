@@ -3,7 +3,7 @@
  * scenario: the fleet, the clerks' traffic, and every fault with its time.
  * The world only executes a plan, so one (scenario, seed) is one run.
  */
-import type { ServerCrashPoint } from '@holdfast/server';
+import type { ServerCrashPoint } from '@holdfast/server/testing';
 import type { CrashPoint } from '@holdfast/terminal';
 import type { MenuItem } from '../baskets.js';
 import type { FaultRates, Partition, ServerCapacity } from '../sim-network.js';
