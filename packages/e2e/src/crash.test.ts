@@ -220,8 +220,11 @@ test('SIGKILLed tills and servers, restarted on their data, apply every recorded
     'crash-lane',
     '--sales',
     String(SALES),
+    // Slow enough that the till is still selling when the last step needs
+    // more recorded ops, however long the server restarts before it take
+    // on a loaded machine (at 20 ms it could sell all 500 and exit first).
     '--interval-ms',
-    '20',
+    '50',
     '--json-events',
     '--exit-when-drained',
     '--drain-timeout-s',
