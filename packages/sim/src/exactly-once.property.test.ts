@@ -402,7 +402,7 @@ async function runScenario(sc: Scenario): Promise<string> {
         );
       }
 
-      const seqs = storage.query<{ seq: number }>('SELECT seq FROM ops WHERE device = ? ORDER BY seq', device);
+      const seqs = storage.query<{ seq: number }>('SELECT seq FROM ops WHERE device = ? ORDER BY seq', [device]);
       assert.deepEqual(
         seqs.map((x) => x.seq),
         Array.from({ length: n }, (_, i) => i + 1),
@@ -424,12 +424,12 @@ async function runScenario(sc: Scenario): Promise<string> {
       // Money.
       const [sales] = storage.query<{ n: number; total: number | null }>(
         'SELECT COUNT(*) AS n, SUM(total) AS total FROM sales WHERE device = ?',
-        device,
+        [device],
       );
       assert.deepEqual([sales?.n, sales?.total ?? 0], [l.sales.count, l.sales.total], `${l.label}: sales conserved`);
       const moved = storage.query<{ direction: 'in' | 'out'; total: number }>(
         'SELECT direction, SUM(amount) AS total FROM cash_movements WHERE device = ? GROUP BY direction',
-        device,
+        [device],
       );
       const movedBy = Object.fromEntries(moved.map((m) => [m.direction, m.total]));
       assert.deepEqual(

@@ -76,16 +76,7 @@ const insertSqliteLedgerEvent: InsertLedgerEvent = async (storage, e) => {
   (storage as SqliteStorage).query(
     `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pos`,
-    e.opId,
-    e.device,
-    e.seq,
-    e.type,
-    e.shiftId,
-    e.currency,
-    e.amount,
-    JSON.stringify(e.data),
-    e.deviceAt,
-    e.appliedAt,
+    [e.opId, e.device, e.seq, e.type, e.shiftId, e.currency, e.amount, JSON.stringify(e.data), e.deviceAt, e.appliedAt],
   );
 };
 

@@ -188,10 +188,9 @@ async function collectFigures(world: SimWorld): Promise<ScenarioFigures> {
   for (const lane of world.lanes) {
     maxDriftMs = Math.max(maxDriftMs, Math.abs(lane.clock.offsetAt(world.clock.now())));
     const delivery = lane.deviceId ? world.history.lastDelivery.get(lane.deviceId) : undefined;
-    const [row] = storage.query<{ o: number | null }>(
-      'SELECT clock_offset_ms AS o FROM devices WHERE id = ?',
+    const [row] = storage.query<{ o: number | null }>('SELECT clock_offset_ms AS o FROM devices WHERE id = ?', [
       lane.deviceId,
-    );
+    ]);
     if (delivery && row?.o != null) {
       maxEstimateErrorMs = Math.max(maxEstimateErrorMs, Math.abs(row.o + lane.clock.offsetAt(delivery.trueSentAt)));
     }
@@ -249,10 +248,9 @@ async function collectFigures(world: SimWorld): Promise<ScenarioFigures> {
         backupSeq: r.backupSeq,
         discarded: r.discarded.length,
         forks: Number(
-          storage.query<{ n: number }>(
-            "SELECT COUNT(*) AS n FROM exceptions WHERE device = ? AND type = 'fork'",
+          storage.query<{ n: number }>("SELECT COUNT(*) AS n FROM exceptions WHERE device = ? AND type = 'fork'", [
             lane.deviceId,
-          )[0]?.n ?? 0,
+          ])[0]?.n ?? 0,
         ),
       })),
     ),

@@ -226,7 +226,7 @@ export class CardTraffic {
     // Payments the server holds that no clerk saw approved (a record cut by a power cut after its commit).
     for (const r of storage.query<{ key: string; device: string; amount: number; currency: string }>(
       "SELECT op_id || ':' || tender_index AS key, device, amount, currency FROM offline_payments WHERE received_at >= ? AND settled_at IS NULL",
-      since,
+      [since],
     )) {
       if (this.#open.has(r.key)) continue;
       const lane = byDevice.get(r.device);
@@ -239,7 +239,7 @@ export class CardTraffic {
     }
     for (const r of storage.query<{ key: string }>(
       "SELECT op_id || ':' || tender_index AS key FROM offline_payments WHERE settled_at IS NOT NULL AND settled_at >= ?",
-      since,
+      [since],
     )) {
       this.#open.delete(r.key);
     }

@@ -35,7 +35,7 @@ export function explain(world: SimWorld, v: Violation, replay: string): string {
     const stored = world.server.up
       ? world.server.storage.query<{ status: string; result: string; received_at: number }>(
           'SELECT status, result, received_at FROM ops WHERE id = ?',
-          v.opId,
+          [v.opId],
         )[0]
       : undefined;
     lines.push(

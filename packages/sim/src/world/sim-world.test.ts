@@ -265,7 +265,7 @@ describe('power cuts and server crashes', () => {
         assert.ok(restore.discarded.length > 0, 'ops recorded after the image are gone from the till');
         const forks = w.server.storage.query<{ n: number }>(
           "SELECT COUNT(*) AS n FROM exceptions WHERE type = 'fork' AND device = ?",
-          lane.deviceId,
+          [lane.deviceId],
         )[0]?.n;
         assert.ok((forks ?? 0) > 0, 'the server raised fork alarms');
         const dead = lane.terminal.deadLetters(1000);

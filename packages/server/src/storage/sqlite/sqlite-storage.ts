@@ -510,8 +510,12 @@ export class SqliteStorage implements Storage {
     return this.#driver.autocommit(exceptionViews(sqliteDialect, filter));
   }
 
-  /** Direct read access for tests, benchmarks and the simulator's invariant checker. */
-  query<T = Row>(sql: string, ...params: unknown[]): T[] {
+  /**
+   * Direct read access for tests, benchmarks and the checking kit, with the
+   * same parameters as `PostgresStorage.query` (SQL, then one array of
+   * values); synchronous, as everything on SQLite's one connection is.
+   */
+  query<T = Row>(sql: string, params: readonly unknown[] = []): T[] {
     return this.#db.prepare(sql).all(...params) as T[];
   }
 }
