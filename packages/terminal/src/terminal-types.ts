@@ -1,8 +1,3 @@
-/**
- * The Terminal's public vocabulary (recorded ops, status, events), kept apart
- * from the class so that helpers can name them without importing it.
- */
-import type { OpKind } from '@holdfast/protocol';
 import type { Connectivity } from './connectivity.js';
 import type { FeedNotice, PostAuthDecline } from './feed.js';
 import type { OnlineOutcome } from './online.js';
