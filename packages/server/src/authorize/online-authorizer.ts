@@ -30,7 +30,6 @@ import {
   type CardAuthorization,
   onlineRequestHash,
   ProtocolError,
-  ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
 import { idempotencyKeyOf, type ProcessorLike, UNPLACED_MERCHANT } from '../forwarding/forwarder.js';
@@ -62,13 +61,8 @@ export class OnlineAuthorizer {
   }
 
   async authorize(body: unknown): Promise<AuthorizeResponse> {
-    let request: AuthorizeRequest;
-    try {
-      request = authorizeRequestSchema.parse(body);
-    } catch (error) {
-      if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
-      throw error;
-    }
+    // A body breaking the schema throws ValidationError: toWireError answers it invalid_request.
+    const request: AuthorizeRequest = authorizeRequestSchema.parse(body);
     const device = await this.#options.activeDevice(request.device);
     const message = authorizeMessage(request.device, request.opId, request.at, request.request);
     if (!verifyMessage(message, request.sig, this.#options.keyOf(device))) {

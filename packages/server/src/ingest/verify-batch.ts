@@ -18,19 +18,16 @@ import {
   type Op,
   ProtocolError,
   sha256Hex,
-  ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
 
-/** Parses the request body into a batch and checks its structure. Throws ProtocolError. */
+/**
+ * Parses the request body into a batch and checks its structure. Throws
+ * ValidationError for a body breaking the schema (answered as
+ * invalid_request by toWireError) and ProtocolError for the rest.
+ */
 export function parseBatch(body: unknown): Batch {
-  let batch: Batch;
-  try {
-    batch = batchSchema.parse(body) as Batch;
-  } catch (error) {
-    if (error instanceof ValidationError) throw ProtocolError.fromValidation(error);
-    throw error;
-  }
+  const batch = batchSchema.parse(body) as Batch;
   const first = batch.ops[0] as Op;
   const ids = new Set<string>();
   for (let i = 0; i < batch.ops.length; i++) {
