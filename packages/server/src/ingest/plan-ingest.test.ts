@@ -25,7 +25,9 @@ import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { SaleRecord } from '../model/sale.js';
 import type { ShiftRecord } from '../model/shift.js';
 import { cashMovedBody, saleBody, T0 } from '../testing/harness.js';
-import { type IngestFacts, type IngestPlan, type KnownOp, planIngest, shiftRefs } from './plan-ingest.js';
+import { type IngestFacts, type KnownOp, shiftRefs } from './ingest-facts.js';
+import type { IngestPlan } from './ingest-plan.js';
+import { planIngest } from './plan-ingest.js';
 
 const NOW = T0 + 60_000;
 

@@ -47,17 +47,6 @@ import { LocalApprovalCheck } from './local-approval-check.js';
 import { onlineClaimProblem } from './online-claim-check.js';
 import { isLocalApproval } from './reevaluate-approval.js';
 
-// The backends import the planner's inputs and outputs from here.
-export {
-  type ApprovalFacts,
-  approvalFactsNeeded,
-  type IngestFacts,
-  type KnownOp,
-  onlineClaimIds,
-  shiftRefs,
-} from './ingest-facts.js';
-export type { DeviceUpdate, IngestPlan } from './ingest-plan.js';
-
 /** What one run of the planner is given besides the batch and its facts. */
 export interface PlanIngestContext {
   /** Server clock: every record of the plan is stamped with it. */

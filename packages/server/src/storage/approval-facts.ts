@@ -6,7 +6,7 @@
  * approval (approvalFactsNeeded).
  */
 import { parsePolicyRef, policyRef, type RiskPolicy, type SignedPolicy } from '@holdfast/protocol';
-import type { ApprovalFacts } from '../ingest/plan-ingest.js';
+import type { ApprovalFacts } from '../ingest/ingest-facts.js';
 
 /** Policy ids to load for `refs` (refs that are not `<uuid>@<version>` name nothing stored). */
 export function policyIdsOf(refs: readonly string[]): string[] {

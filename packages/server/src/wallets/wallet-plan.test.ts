@@ -13,7 +13,8 @@ import {
   uuidv7,
   type WalletToppedUpBody,
 } from '@holdfast/protocol';
-import { type IngestFacts, planIngest } from '../ingest/plan-ingest.js';
+import type { IngestFacts } from '../ingest/ingest-facts.js';
+import { planIngest } from '../ingest/plan-ingest.js';
 import type { VerifiedBatch } from '../model/batch.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { WalletFacts } from '../model/wallet.js';

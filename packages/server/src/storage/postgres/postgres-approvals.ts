@@ -4,7 +4,7 @@
  * is locked. Only a batch holding a local approval pays for the queries.
  */
 import type pg from 'pg';
-import { type ApprovalFacts, approvalFactsNeeded } from '../../ingest/plan-ingest.js';
+import { type ApprovalFacts, approvalFactsNeeded } from '../../ingest/ingest-facts.js';
 import type { VerifiedBatch } from '../../model/batch.js';
 import { approvalFactsOf, HELD_COLUMNS, policyIdsOf } from '../approval-facts.js';
 import type { Row } from '../rows.js';

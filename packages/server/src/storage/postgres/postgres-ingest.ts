@@ -18,8 +18,9 @@
  */
 import type { Op } from '@holdfast/protocol';
 import type pg from 'pg';
-import type { IngestPlan, KnownOp } from '../../ingest/plan-ingest.js';
-import { shiftRefs } from '../../ingest/plan-ingest.js';
+import type { KnownOp } from '../../ingest/ingest-facts.js';
+import { shiftRefs } from '../../ingest/ingest-facts.js';
+import type { IngestPlan } from '../../ingest/ingest-plan.js';
 import type { VerifiedBatch } from '../../model/batch.js';
 import type { DeviceRecord } from '../../model/device.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';

@@ -11,7 +11,7 @@
  */
 import type { CounterUse } from '@holdfast/domain';
 import type pg from 'pg';
-import type { IngestPlan } from '../../ingest/plan-ingest.js';
+import type { IngestPlan } from '../../ingest/ingest-plan.js';
 import type { WalletAccountRecord, WalletFacts, WalletFilter, WalletView } from '../../model/wallet.js';
 import {
   addCounterUse,

@@ -18,9 +18,9 @@ import {
   type IngestFacts,
   type KnownOp,
   onlineClaimIds,
-  planIngest,
   shiftRefs,
-} from '../../ingest/plan-ingest.js';
+} from '../../ingest/ingest-facts.js';
+import { planIngest } from '../../ingest/plan-ingest.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';

@@ -6,7 +6,7 @@
  */
 import type { CounterUse } from '@holdfast/domain';
 import type Database from 'better-sqlite3';
-import type { IngestPlan } from '../../ingest/plan-ingest.js';
+import type { IngestPlan } from '../../ingest/ingest-plan.js';
 import type { WalletAccountRecord, WalletFacts, WalletFilter, WalletView } from '../../model/wallet.js';
 import {
   addCounterUse,

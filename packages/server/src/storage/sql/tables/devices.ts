@@ -5,7 +5,7 @@
  */
 
 import type { Placement } from '@holdfast/protocol';
-import type { DeviceUpdate } from '../../../ingest/plan-ingest.js';
+import type { DeviceUpdate } from '../../../ingest/ingest-plan.js';
 import type { DeviceRecord } from '../../../model/device.js';
 import { int, intOrNull, type Row, textOrNull } from '../../rows.js';
 import { defineTable } from '../table.js';
