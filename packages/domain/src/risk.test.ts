@@ -69,7 +69,7 @@ function makePolicy(edit?: (p: RiskPolicy) => void): RiskPolicy {
 const approval = (id: string, tender: 'card' | 'wristband', instrument: string, amount: number, at: number) =>
   ({ id, tender, instrument, amount, currency: 'EUR', at }) satisfies OfflineApproval;
 
-/** What the device holds before the request: 10.00 EUR on the card a minute ago, 15.00 EUR on a wristband. */
+/** What the device holds before the request: €10.00 on the card a minute ago, €15.00 on a wristband. */
 const BASE_APPROVALS: OfflineApproval[] = [
   approval('a1', 'card', CARD, 1_000, T0 - MINUTE),
   approval('a2', 'wristband', BAND, 1_500, T0 - 2 * HOUR),
@@ -121,8 +121,8 @@ describe('evaluateOffline: the base case', () => {
       outcome: 'approve',
       rule: 'within_limits',
       message:
-        'card payment of 25.00 EUR approved offline under ' +
-        `${policyRef(makePolicy())}: device at 50.00 EUR of 1000.00 EUR, 3 of 20 approvals`,
+        'card payment of €25.00 approved offline under ' +
+        `${policyRef(makePolicy())}: device at €50.00 of €1,000.00, 3 of 20 approvals`,
       policy: policyRef(makePolicy()),
     });
     assert.ok(Object.isFrozen(decision));
@@ -301,10 +301,7 @@ describe('evaluateOffline: every limit at, just under and just over its value', 
     };
     const decision = evaluate(usdRefund);
     expectRule(decision, 'refund_above', 'needs_online');
-    assert.match(
-      decision.message,
-      /refund of 0\.01 USD cannot be compared with the offline refund limit of 30\.00 EUR/,
-    );
+    assert.match(decision.message, /refund of \$0\.01 cannot be compared with the offline refund limit of €30\.00/);
     expectRule(evaluate(usdRefund, BREAK.cash), 'refund_above');
     expectRule(
       evaluate(usdRefund, (d) => (d.policy.online.refundAbove = null)),
@@ -320,7 +317,7 @@ describe('evaluateOffline: every limit at, just under and just over its value', 
     };
     assert.match(
       evaluate(usdRedemption).message,
-      /cannot be compared with the offline loyalty redemption limit of 10\.00 EUR/,
+      /cannot be compared with the offline loyalty redemption limit of €10\.00/,
     );
   });
 
@@ -458,7 +455,7 @@ describe('evaluateOffline: cash and what always needs the server', () => {
       expectRule(decision, 'cash', 'approve');
     }
     assert.equal(evaluate(cash, BREAK.no_policy).policy, null);
-    assert.equal(evaluate(cash).message, 'cash payment of 25.00 EUR needs no authorization');
+    assert.equal(evaluate(cash).message, 'cash payment of €25.00 needs no authorization');
   });
 
   it('sends an online-only kind to the server whatever the tender, even after the policy expired', () => {
@@ -505,7 +502,7 @@ describe('evaluateOffline: policy validity and scope', () => {
     const decision = evaluate(BREAK.no_policy);
     expectRule(decision, 'no_policy', 'needs_online');
     assert.equal(decision.policy, null);
-    assert.match(decision.message, /25\.00 EUR/);
+    assert.match(decision.message, /€25\.00/);
   });
 
   it('reports the policy it refused and why', () => {
@@ -604,11 +601,11 @@ describe('evaluateOffline: currency, tenders and instruments', () => {
   it('states the figures that decided', () => {
     assert.match(
       evaluate((d) => (d.request.amount = 5_001)).message,
-      /payment of 50\.01 EUR is over the card floor limit of 50\.00 EUR/,
+      /payment of €50\.01 is over the card floor limit of €50\.00/,
     );
     assert.match(
       evaluate(BREAK.device_amount).message,
-      /device holds 25\.00 EUR approved offline and unsettled; 25\.00 EUR more would pass its cap of 49\.99 EUR/,
+      /device holds €25\.00 approved offline and unsettled; €25\.00 more would pass its cap of €49\.99/,
     );
     assert.match(
       evaluate(BREAK.instrument_velocity).message,

@@ -8,6 +8,7 @@
  * The terminal uses these rules to refuse an op that cannot belong to its
  * shift; the server uses them to project shifts and flag variances.
  */
+
 import type {
   CashMovedBody,
   SaleBody,
@@ -16,6 +17,7 @@ import type {
   WalletRefundedBody,
   WalletToppedUpBody,
 } from '@holdfast/protocol';
+import { formatMoney } from '@holdfast/protocol';
 import { DomainError } from './errors.js';
 
 export interface Shift {
@@ -91,7 +93,10 @@ export function applySale(shift: Shift, sale: SaleBody): Shift {
 export function applyCashMovement(shift: Shift, move: CashMovedBody, options: { allowOverdraw?: boolean } = {}): Shift {
   requireOpen(shift, move.shift, move.currency);
   if (!options.allowOverdraw && move.direction === 'out' && move.amount > expectedCash(shift)) {
-    throw new DomainError('insufficient_cash', `drawer holds ${expectedCash(shift)}, cannot move out ${move.amount}`);
+    throw new DomainError(
+      'insufficient_cash',
+      `drawer holds ${formatMoney(expectedCash(shift), move.currency)}, cannot move out ${formatMoney(move.amount, move.currency)}`,
+    );
   }
   return move.direction === 'in'
     ? { ...shift, cashIn: shift.cashIn + move.amount }

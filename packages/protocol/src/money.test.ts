@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { addAmounts, CURRENCY_PATTERN, formatMoney, MAX_AMOUNT, minorUnits } from './money.js';
+import { addAmounts, CURRENCY_PATTERN, decimalAmount, formatMoney, MAX_AMOUNT, minorUnits } from './money.js';
 
 describe('minorUnits', () => {
   it('knows 0- and 3-decimal currencies and defaults to 2', () => {
@@ -23,43 +23,96 @@ describe('minorUnits', () => {
   });
 });
 
-describe('formatMoney', () => {
+describe('decimalAmount', () => {
   const cases: ReadonlyArray<readonly [number, string, string]> = [
-    [1234, 'EUR', '12.34 EUR'],
-    [5, 'EUR', '0.05 EUR'],
-    [50, 'EUR', '0.50 EUR'],
-    [100, 'EUR', '1.00 EUR'],
-    [0, 'EUR', '0.00 EUR'],
-    [-5, 'EUR', '-0.05 EUR'],
-    [-1234, 'EUR', '-12.34 EUR'],
-    [MAX_AMOUNT, 'EUR', '10000000000.00 EUR'],
-    [1234, 'JPY', '1234 JPY'],
-    [0, 'JPY', '0 JPY'],
-    [-5, 'JPY', '-5 JPY'],
-    [1234, 'KWD', '1.234 KWD'],
-    [5, 'KWD', '0.005 KWD'],
-    [1000, 'KWD', '1.000 KWD'],
-    [-5, 'KWD', '-0.005 KWD'],
-    [-12345, 'KWD', '-12.345 KWD'],
+    [1234, 'EUR', '12.34'],
+    [5, 'EUR', '0.05'],
+    [50, 'EUR', '0.50'],
+    [100, 'EUR', '1.00'],
+    [0, 'EUR', '0.00'],
+    [-5, 'EUR', '-0.05'],
+    [-1234, 'EUR', '-12.34'],
+    [MAX_AMOUNT, 'EUR', '10000000000.00'],
+    [1234, 'JPY', '1234'],
+    [0, 'JPY', '0'],
+    [-5, 'JPY', '-5'],
+    [1234, 'KWD', '1.234'],
+    [5, 'KWD', '0.005'],
+    [1000, 'KWD', '1.000'],
+    [-5, 'KWD', '-0.005'],
+    [-12345, 'KWD', '-12.345'],
   ];
   for (const [amount, currency, expected] of cases) {
     it(`${amount} ${currency} → ${expected}`, () => {
-      assert.equal(formatMoney(amount, currency), expected);
+      assert.equal(decimalAmount(amount, currency), expected);
     });
   }
+
+  it('refuses a non-integer amount', () => {
+    assert.throws(() => decimalAmount(1.5, 'EUR'), RangeError);
+  });
 
   it('is exact for any safe integer: removing the point gives back the amount (property)', () => {
     fc.assert(
       fc.property(fc.maxSafeInteger(), fc.constantFrom('EUR', 'JPY', 'KWD'), (amount, currency) => {
-        const text = formatMoney(amount, currency);
-        const [number, code] = text.split(' ');
-        assert.equal(code, currency);
-        assert.ok(number !== undefined);
+        const number = decimalAmount(amount, currency);
         const digits = minorUnits(currency);
         const point = number.indexOf('.');
         assert.equal(point === -1 ? 0 : number.length - point - 1, digits);
         assert.equal(BigInt(number.replace('.', '')), BigInt(amount));
       }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('formatMoney', () => {
+  // What people read: the locale's symbol, grouping and decimal mark; the currency's minor unit.
+  const cases: ReadonlyArray<readonly [number, string, string | undefined, string]> = [
+    [1234, 'EUR', undefined, '€12.34'],
+    [500, 'EUR', 'en', '€5.00'],
+    [500, 'EUR', 'es', '5,00\u00a0€'],
+    [123456789, 'EUR', 'pt', '€\u00a01.234.567,89'],
+    [10000, 'MXN', 'es-MX', '$100.00'],
+    [-500, 'BRL', 'pt-BR', '-R$\u00a05,00'],
+    [1234, 'JPY', 'en', '¥1,234'],
+    [1234, 'KWD', 'en', 'KWD\u00a01.234'],
+    [MAX_AMOUNT, 'EUR', 'en', '€10,000,000,000.00'],
+  ];
+  for (const [amount, currency, locale, expected] of cases) {
+    it(`${amount} ${currency} in ${locale ?? 'the default locale'} → ${expected}`, () => {
+      assert.equal(formatMoney(amount, currency, locale), expected);
+    });
+  }
+
+  it('shows whole units, not minor units (5.00, never 500)', () => {
+    assert.match(formatMoney(500, 'EUR'), /5\.00/);
+    assert.doesNotMatch(formatMoney(500, 'EUR'), /500/);
+  });
+
+  it('falls back to the default locale for a malformed tag', () => {
+    assert.equal(formatMoney(1234, 'EUR', 'not a locale!'), '€12.34');
+  });
+
+  it('does not throw for a malformed currency code', () => {
+    assert.equal(formatMoney(1234, 'toString'), '12.34 toString');
+  });
+
+  it('refuses a non-integer amount', () => {
+    assert.throws(() => formatMoney(12.5, 'EUR'), RangeError);
+  });
+
+  it('is exact for any safe integer in every locale it speaks (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.maxSafeInteger(),
+        fc.constantFrom('EUR', 'JPY', 'KWD', 'MXN'),
+        fc.constantFrom('en', 'es', 'pt-BR', 'es-MX'),
+        (amount, currency, locale) => {
+          const digitsOnly = formatMoney(amount, currency, locale).replace(/[^0-9]/g, '');
+          assert.equal(BigInt(digitsOnly), BigInt(Math.abs(amount)));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -43,16 +43,63 @@ export function minorUnits(currency: string): number {
   return Object.hasOwn(MINOR_UNIT_EXCEPTIONS, currency) ? (MINOR_UNIT_EXCEPTIONS[currency] as number) : 2;
 }
 
-/** `1234` EUR → `"12.34 EUR"`; exact, no floating point. */
-export function formatMoney(amount: number, currency: string): string {
+/**
+ * `1234` EUR → `"12.34"`: the exact decimal spelling of an amount, for
+ * machines (CSV, accounting exports, the formatter below). No grouping, no
+ * symbol, `-` for negatives; never floating point.
+ */
+export function decimalAmount(amount: number, currency: string): string {
   if (!Number.isSafeInteger(amount))
-    throw new RangeError(`formatMoney: ${amount} is not an integer number of minor units`);
+    throw new RangeError(`decimalAmount: ${amount} is not an integer number of minor units`);
   const digits = minorUnits(currency);
   const sign = amount < 0 ? '-' : '';
   const abs = Math.abs(amount).toString();
-  if (digits === 0) return `${sign}${abs} ${currency}`;
+  if (digits === 0) return `${sign}${abs}`;
   const padded = abs.padStart(digits + 1, '0');
-  return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)} ${currency}`;
+  return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+}
+
+/** The locale money is shown in when the caller names none. */
+export const DEFAULT_LOCALE = 'en';
+
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function moneyFormat(locale: string, currency: string): Intl.NumberFormat {
+  const key = `${locale}|${currency}`;
+  let format = formatters.get(key);
+  if (!format) {
+    const digits = minorUnits(currency);
+    let canonical = DEFAULT_LOCALE;
+    try {
+      canonical = Intl.getCanonicalLocales(locale)[0] ?? DEFAULT_LOCALE;
+    } catch {
+      // Not a BCP 47 tag: people still get their money shown, in the default locale.
+    }
+    format = new Intl.NumberFormat(canonical, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+    // Bounded: one entry per locale and currency a process actually shows.
+    if (formatters.size < 1024) formatters.set(key, format);
+  }
+  return format;
+}
+
+/**
+ * The one formatter for money shown to people: `1234` EUR in `en` →
+ * `"€12.34"`, in `es` → `"12,34 €"`, `500` MXN in `es-MX` → `"$5.00"`.
+ * Exact for every safe integer: Intl formats the decimal string, never a
+ * float. An unknown or malformed locale falls back to {@link DEFAULT_LOCALE}.
+ */
+export function formatMoney(amount: number, currency: string, locale: string = DEFAULT_LOCALE): string {
+  if (!Number.isSafeInteger(amount))
+    throw new RangeError(`formatMoney: ${amount} is not an integer number of minor units`);
+  if (!CURRENCY_PATTERN.test(currency)) return `${decimalAmount(amount, currency)} ${currency}`;
+  // Intl.NumberFormat v3 takes a decimal string and formats it exactly; the
+  // cast is for TypeScript's lib, which still types the argument as number.
+  return moneyFormat(locale, currency).format(decimalAmount(amount, currency) as unknown as number);
 }
 
 /** Adds integer amounts, throwing if the result leaves the exact-integer range. */

@@ -5,9 +5,11 @@
  * op with the chip write it promises (one `RecordPlan` with a chip plan),
  * then writes the chip. See wristband.ts for why the journal goes first.
  */
+
 import type { Clock } from '@holdfast/domain';
 import {
   type CardTender,
+  formatMoney,
   NO_DECISION,
   type Placement,
   type SaleBody,
@@ -90,7 +92,7 @@ export class WristbandPayments {
     if (chip.balance < amount) {
       throw new WristbandRefusedError(
         'insufficient_balance',
-        `wristband ${chip.uid} holds ${chip.balance}, the sale needs ${amount} ${shift.currency}`,
+        `wristband ${chip.uid} holds ${formatMoney(chip.balance, shift.currency)}, the sale needs ${formatMoney(amount, shift.currency)}`,
         chip.uid,
       );
     }

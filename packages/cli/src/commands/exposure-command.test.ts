@@ -74,9 +74,7 @@ describe('exposure report', () => {
     assert.equal(within.filter((l) => /WARNING|note/.test(l)).length, 0, within.join('\n'));
     assert.match(within[0] ?? '', /^offline exposure at 2026-11-21T12:00:00\.000Z/);
     assert.ok(
-      within.some((l) =>
-        /^EUR\s+acme\s+north\s+final\s+2\s+100\.00 EUR \/ 10\s+200\.00 EUR \/ 20\s+100\.00 EUR \/ 10$/.test(l),
-      ),
+      within.some((l) => /^EUR\s+acme\s+north\s+final\s+2\s+€100\.00 \/ 10\s+€200\.00 \/ 20\s+€100\.00 \/ 10$/.test(l)),
     );
 
     const lines = renderExposure(
@@ -89,10 +87,10 @@ describe('exposure report', () => {
     );
     assert.match(
       flagged[0] ?? '',
-      /EUR \(unplaced devices\): 3\.00 EUR \/ 1 held unsettled is above the worst-case bound of 0\.00 EUR \/ 0/,
+      /EUR \(unplaced devices\): €3\.00 \/ 1 held unsettled is above the worst-case bound of €0\.00 \/ 0/,
     );
-    assert.match(flagged[1] ?? '', /acme\/north\/final: 100\.01 EUR \/ 3 .* in force \(100\.00 EUR \/ 10\)/);
-    assert.match(flagged[2] ?? '', /acme\/south\/final: 200\.01 EUR \/ 4 .* worst-case bound of 200\.00 EUR \/ 20/);
+    assert.match(flagged[1] ?? '', /acme\/north\/final: €100\.01 \/ 3 .* in force \(€100\.00 \/ 10\)/);
+    assert.match(flagged[2] ?? '', /acme\/south\/final: €200\.01 \/ 4 .* worst-case bound of €200\.00 \/ 20/);
     const byCount = renderExposure(answer({ actual: [held('north', 100, 21)] }));
     assert.equal(byCount.filter((l) => l.startsWith('WARNING')).length, 1, 'a count above the bound warns too');
   });
@@ -200,7 +198,7 @@ describe('holdfast exposure (a real process against a real server)', () => {
     const ok = await run('--server', server.url, '--operator-token', OPERATOR);
     assert.equal(ok.code, 0, ok.stderr);
     const text = ok.lines.join('\n');
-    assert.match(text, /^EUR\s+acme\s+north\s+final\s+2\s+200\.00 EUR \/ 20\s+200\.00 EUR \/ 20\s+90\.00 EUR \/ 3$/m);
+    assert.match(text, /^EUR\s+acme\s+north\s+final\s+2\s+€200\.00 \/ 20\s+€200\.00 \/ 20\s+€90\.00 \/ 3$/m);
     assert.doesNotMatch(text, /WARNING/);
 
     // Moved to a location no policy covers while it still holds an approval.
@@ -210,15 +208,13 @@ describe('holdfast exposure (a real process against a real server)', () => {
     const warned = await run('--server', `${server.url}/`, '--operator-token-file', tokenFile);
     assert.equal(warned.code, 0, warned.stderr);
     assert.ok(
-      warned.lines.some((l) =>
-        /^EUR\s+acme\s+south\s+final\s+0\s+0\.00 EUR \/ 0\s+0\.00 EUR \/ 0\s+30\.00 EUR \/ 1$/.test(l),
-      ),
+      warned.lines.some((l) => /^EUR\s+acme\s+south\s+final\s+0\s+€0\.00 \/ 0\s+€0\.00 \/ 0\s+€30\.00 \/ 1$/.test(l)),
     );
     assert.ok(warned.lines.some((l) => l.startsWith(`no policy in force`) && l.includes(moved)));
     assert.deepEqual(
       warned.lines.filter((l) => l.startsWith('WARNING')),
       [
-        'WARNING: EUR acme/south/final: 30.00 EUR / 1 held unsettled is above the worst-case bound of 0.00 EUR / 0: a terminal approved beyond its policy, a device was moved or is unplaced',
+        'WARNING: EUR acme/south/final: €30.00 / 1 held unsettled is above the worst-case bound of €0.00 / 0: a terminal approved beyond its policy, a device was moved or is unplaced',
       ],
     );
 

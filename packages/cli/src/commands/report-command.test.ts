@@ -44,10 +44,10 @@ describe('decline report rendering', () => {
       rows: [row(null, null, 1, 1, 500), row('acme', 'north', 4, 1, 1_000), row('acme', null, 2, 0, 100)],
     });
     assert.match(lines[0] ?? '', /^post-authorization declines, 2026-11-21T00:00:00\.000Z \.\. 2026-11-22/);
-    assert.match(lines[2] ?? '', /^2026-11-21\s+\(unplaced\)\s+-\s+EUR\s+1\s+5\.00 EUR\s+1\s+5\.00 EUR\s+100\.0 %$/);
-    assert.match(lines[3] ?? '', /^2026-11-21\s+acme\s+north\s+EUR\s+4\s+40\.00 EUR\s+1\s+10\.00 EUR\s+25\.0 %$/);
-    assert.match(lines[4] ?? '', /^2026-11-21\s+acme\s+\*\s+EUR\s+2\s+2\.00 EUR\s+0\s+0\.00 EUR\s+0\.0 %$/);
-    assert.equal(lines[5], 'total EUR: 2 of 7 declined (28.6 %), 15.00 EUR to recover');
+    assert.match(lines[2] ?? '', /^2026-11-21\s+\(unplaced\)\s+-\s+EUR\s+1\s+€5\.00\s+1\s+€5\.00\s+100\.0 %$/);
+    assert.match(lines[3] ?? '', /^2026-11-21\s+acme\s+north\s+EUR\s+4\s+€40\.00\s+1\s+€10\.00\s+25\.0 %$/);
+    assert.match(lines[4] ?? '', /^2026-11-21\s+acme\s+\*\s+EUR\s+2\s+€2\.00\s+0\s+€0\.00\s+0\.0 %$/);
+    assert.equal(lines[5], 'total EUR: 2 of 7 declined (28.6 %), €15.00 to recover');
   });
 
   it('says so when nothing was forwarded', () => {
@@ -141,11 +141,11 @@ describe('holdfast report declines (a real process against a real server and pro
     const today = new Date().toISOString().slice(0, 10);
     assert.ok(
       ok.lines.some((l) =>
-        new RegExp(`^${today}\\s+acme\\s+north\\s+EUR\\s+4\\s+50\\.00 EUR\\s+1\\s+12\\.50 EUR\\s+25\\.0 %$`).test(l),
+        new RegExp(`^${today}\\s+acme\\s+north\\s+EUR\\s+4\\s+€50\\.00\\s+1\\s+€12\\.50\\s+25\\.0 %$`).test(l),
       ),
       ok.lines.join('\n'),
     );
-    assert.ok(ok.lines.includes('total EUR: 1 of 4 declined (25.0 %), 12.50 EUR to recover'));
+    assert.ok(ok.lines.includes('total EUR: 1 of 4 declined (25.0 %), €12.50 to recover'));
     const json = await run('declines', '--server', server.url, '--operator-token', OPERATOR, '--json', '--from', today);
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.lines.join('\n')) as DeclineReport;

@@ -16,6 +16,7 @@
  * the outstanding amount to zero resolves the exception. `acknowledged` is
  * refused for them: money is not made to disappear by a click.
  */
+import { formatMoney } from '@holdfast/protocol';
 import type { ExceptionRecord } from '../model/exception.js';
 import type {
   ExceptionAction,
@@ -112,7 +113,7 @@ export function decideExceptionAction(
       outcome: 'invalid',
       field: 'amount',
       rule: `integer 1..${money.outstanding}`,
-      message: `amount must be at most what is outstanding: ${money.outstanding} of ${money.amount} ${money.currency}`,
+      message: `amount (minor units) must be at most what is outstanding: ${money.outstanding} (${formatMoney(money.outstanding, money.currency)}) of ${formatMoney(money.amount, money.currency)}`,
     };
   }
   const action: ExceptionAction = {

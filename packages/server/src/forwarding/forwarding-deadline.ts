@@ -10,6 +10,7 @@
  * network's clock started at the tap) but never later (a device clock
  * running ahead must not buy a payment more time).
  */
+import { formatMoney } from '@holdfast/protocol';
 import type { ExceptionRecord } from '../model/exception.js';
 import type { StoredOfflinePayment } from '../model/offline-payment.js';
 import type { DeadlineCandidate } from '../model/payment-forwarding.js';
@@ -61,8 +62,8 @@ export function deadlineException(
     opId: p.opId,
     seq: p.seq,
     message: missed
-      ? `offline-approved ${p.brand} ****${p.last4} payment of ${p.amount} ${p.currency} missed its forwarding deadline (${new Date(deadlineAt).toISOString()}) unsettled`
-      : `offline-approved ${p.brand} ****${p.last4} payment of ${p.amount} ${p.currency} is still unsettled ${hoursLeft} h before its forwarding deadline`,
+      ? `offline-approved ${p.brand} ****${p.last4} payment of ${formatMoney(p.amount, p.currency)} missed its forwarding deadline (${new Date(deadlineAt).toISOString()}) unsettled`
+      : `offline-approved ${p.brand} ****${p.last4} payment of ${formatMoney(p.amount, p.currency)} is still unsettled ${hoursLeft} h before its forwarding deadline`,
     detail: {
       stage: candidate.stage,
       opId: p.opId,

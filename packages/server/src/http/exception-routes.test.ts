@@ -144,7 +144,7 @@ describe('POST /v1/admin/exceptions/:id/actions', () => {
         assert.ok(res.error.message.length > 0);
       }
       const tooBig = await post(h, id, { ...ok, amount: 2_501 });
-      assert.match(tooBig.error.message, /2500 of 2500 EUR/);
+      assert.match(tooBig.error.message, /2500 \(€25\.00\) of €25\.00/);
       assert.equal((await post(h, 'not-a-uuid', ok)).error.field, 'id');
       const noToken = await h.request('POST', `/v1/admin/exceptions/${id}/actions`, { payload: ok });
       assert.equal(noToken.status, 401);

@@ -537,7 +537,7 @@ describe('planIngest: shift projection', () => {
       store.exceptions.map((e) => [e.type, e.opId, e.detail.expected, e.detail.counted, e.detail.variance]),
       [['cash_variance', close.id, 8_500, 8_450, -50]],
     );
-    assert.match(store.exceptions[0]?.message ?? '', /short by 50 EUR/);
+    assert.match(store.exceptions[0]?.message ?? '', /short by €0.50 at close/);
     const closeEvent = plan.ledger.find((e) => e.type === 'shift.closed');
     assert.deepEqual(closeEvent?.data, { expected: 8_500, variance: -50 });
   });
@@ -564,7 +564,7 @@ describe('planIngest: shift projection', () => {
     assert.deepEqual(statuses(short.results), ['accepted']);
     assert.deepEqual(
       short.exceptions.map((e) => [e.type, e.detail.code, e.message]),
-      [['shift_rule', 'insufficient_cash', 'drawer held 0, 1 moved out']],
+      [['shift_rule', 'insufficient_cash', 'drawer held €0.00, €0.01 moved out']],
     );
   });
 

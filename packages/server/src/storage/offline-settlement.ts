@@ -5,7 +5,9 @@
  * backends read the payment row and write these inside their own
  * transaction.
  */
+
 import type { InjectedBugs } from '@holdfast/domain';
+import { formatMoney } from '@holdfast/protocol';
 import type { ExceptionRecord } from '../model/exception.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { StoredOfflinePayment } from '../model/offline-payment.js';
@@ -94,7 +96,7 @@ export function settlementWrites(
       device: payment.device,
       opId: payment.opId,
       seq: payment.seq,
-      message: `offline-approved ${payment.brand} ****${payment.last4} payment of ${payment.amount} ${payment.currency} was declined by the processor (${code}); the customer has the goods`,
+      message: `offline-approved ${payment.brand} ****${payment.last4} payment of ${formatMoney(payment.amount, payment.currency)} was declined by the processor (${code}); the customer has the goods`,
       detail: {
         opId: payment.opId,
         tenderIndex: payment.tenderIndex,
@@ -132,7 +134,7 @@ export function refusalException(
     device: payment.device,
     opId: payment.opId,
     seq: payment.seq,
-    message: `the processor refused the offline-approved ${payment.brand} ****${payment.last4} payment of ${payment.amount} ${payment.currency} (HTTP ${request.status} ${request.code}); it will not be sent again`,
+    message: `the processor refused the offline-approved ${payment.brand} ****${payment.last4} payment of ${formatMoney(payment.amount, payment.currency)} (HTTP ${request.status} ${request.code}); it will not be sent again`,
     detail: {
       opId: payment.opId,
       tenderIndex: payment.tenderIndex,

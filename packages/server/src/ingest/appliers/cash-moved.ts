@@ -5,7 +5,7 @@
  * as `insufficient_cash`.
  */
 import { expectedCash } from '@holdfast/domain';
-import type { CashMovedBody, Op } from '@holdfast/protocol';
+import { type CashMovedBody, formatMoney, type Op } from '@holdfast/protocol';
 import type { ApplyContext } from '../apply-context.js';
 
 export function applyCashMoved(op: Op, body: CashMovedBody, ctx: ApplyContext): void {
@@ -15,7 +15,11 @@ export function applyCashMoved(op: Op, body: CashMovedBody, ctx: ApplyContext): 
     const held = expectedCash(shift);
     const moved = ctx.applyShift(op, shift, 'cash.moved', body);
     if (moved && body.direction === 'out' && held < body.amount) {
-      ctx.shiftRule(op, 'insufficient_cash', `drawer held ${held}, ${body.amount} moved out`);
+      ctx.shiftRule(
+        op,
+        'insufficient_cash',
+        `drawer held ${formatMoney(held, body.currency)}, ${formatMoney(body.amount, body.currency)} moved out`,
+      );
     }
   }
   ctx.plan.cashMovements.push({

@@ -4,7 +4,7 @@
  * raises `cash_variance` when the count is off.
  */
 import { expectedCash } from '@holdfast/domain';
-import type { Op, ShiftClosedBody } from '@holdfast/protocol';
+import { formatMoney, type Op, type ShiftClosedBody } from '@holdfast/protocol';
 import type { ApplyContext } from '../apply-context.js';
 
 export function applyShiftClosed(op: Op, body: ShiftClosedBody, ctx: ApplyContext): void {
@@ -24,7 +24,7 @@ export function applyShiftClosed(op: Op, body: ShiftClosedBody, ctx: ApplyContex
         'warning',
         op,
         op.id,
-        `drawer ${variance < 0 ? 'short' : 'over'} by ${Math.abs(variance)} ${body.currency} at close`,
+        `drawer ${variance < 0 ? 'short' : 'over'} by ${formatMoney(Math.abs(variance), body.currency)} at close`,
         { shift: closed.id, expected, counted: body.countedCash, variance },
       );
     }
