@@ -10,6 +10,7 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './exposure.js';
 export * from './injected-bugs.js';
+export * from './locale.js';
 export * from './random.js';
 export * from './risk.js';
 export * from './shift.js';

@@ -168,6 +168,59 @@ describe('POST /v1/admin/exceptions/:id/actions', () => {
   });
 });
 
+describe('GET /v1/admin/exceptions in the operator’s language', () => {
+  type Displayed = ExceptionView & { display: { language: string; title: string; text: string } };
+
+  it('says each exception in the language asked for, money in whole units of that locale', async () => {
+    const { h, id } = await withDecline();
+    try {
+      const english = await h.request<Page<Displayed>>('GET', '/v1/admin/exceptions', { admin: true });
+      assert.deepEqual(english.body.items[0]?.display, {
+        language: 'en',
+        title: 'Declined after offline approval',
+        text: 'The offline-approved visa ****4242 payment of €25.00 was declined by the processor (insufficient_funds); the customer has the goods',
+      });
+      const spanish = await h.request<Page<Displayed>>('GET', '/v1/admin/exceptions', {
+        admin: true,
+        headers: { 'accept-language': 'es-ES,es;q=0.9,en;q=0.8' },
+      });
+      assert.equal(spanish.body.items[0]?.display.language, 'es');
+      assert.match(spanish.body.items[0]?.display.text ?? '', / de 25,00\u00a0€ aprobado sin conexión/);
+      // ?lang= wins over the header; the stored English message is unchanged beside it.
+      const portuguese = await h.request<Page<Displayed>>('GET', '/v1/admin/exceptions?lang=pt-BR', {
+        admin: true,
+        headers: { 'accept-language': 'es' },
+      });
+      assert.equal(portuguese.body.items[0]?.display.title, 'Recusa após aprovação offline');
+      assert.match(portuguese.body.items[0]?.display.text ?? '', /de €\u00a025,00 aprovado offline/);
+      assert.equal(portuguese.body.items[0]?.message, english.body.items[0]?.message);
+      // The answer to an action speaks the same way.
+      const acted = await h.request<Displayed>('POST', `/v1/admin/exceptions/${id}/actions?lang=es`, {
+        admin: true,
+        payload: { action: 'contacted', note: 'llamada', by: 'ops-ana' },
+      });
+      assert.equal(acted.status, 200, JSON.stringify(acted.body));
+      assert.equal(acted.body.display.language, 'es');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses a malformed lang naming query.lang; a language it does not speak is English', async () => {
+    const h = await createHarness();
+    try {
+      const bad = await h.request('GET', '/v1/admin/exceptions?lang=not%20a%20tag', { admin: true });
+      assert.deepEqual([bad.status, bad.error.field], [400, 'query.lang']);
+      const list = await h.request('GET', '/v1/admin/exceptions?lang=es,pt', { admin: true });
+      assert.deepEqual([list.status, list.error.field], [400, 'query.lang']);
+      const french = await h.request<Page<Displayed>>('GET', '/v1/admin/exceptions?lang=fr', { admin: true });
+      assert.equal(french.status, 200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('GET /v1/admin/reports/declines', () => {
   it('rows per placement and UTC day; dates or epoch ms; default the last 7 days', async () => {
     const { h } = await withDecline();

@@ -25,7 +25,7 @@ export function applyShiftClosed(op: Op, body: ShiftClosedBody, ctx: ApplyContex
         op,
         op.id,
         `drawer ${variance < 0 ? 'short' : 'over'} by ${formatMoney(Math.abs(variance), body.currency)} at close`,
-        { shift: closed.id, expected, counted: body.countedCash, variance },
+        { shift: closed.id, expected, counted: body.countedCash, variance, currency: body.currency },
       );
     }
   }

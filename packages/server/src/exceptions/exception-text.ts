@@ -1,0 +1,181 @@
+/**
+ * What an exception says to an operator, in their language.
+ *
+ * An exception is stored with an English `message` written when it was
+ * raised (the log's words) and a structured `detail`. This module renders a
+ * title for every type, and for the types whose detail carries the figures
+ * (drawer variances, card payments) a whole sentence in English, Spanish or
+ * Portuguese with money through the one formatter. Where a type has no
+ * sentence of its own the recorded message is the text, so nothing an
+ * operator needs is ever hidden by a translation.
+ */
+import { formatInstant, type MessageLanguage, type Phrasebook, type SpokenLocale } from '@holdfast/domain';
+import { formatMoney } from '@holdfast/protocol';
+import type { ExceptionRecord, ExceptionType } from '../model/exception.js';
+
+export interface ExceptionText {
+  /** The locale the words are in (`en`, `es` or `pt`). */
+  language: MessageLanguage;
+  /** The type, in words. */
+  title: string;
+  /** What happened, in words, with money in the caller's locale. */
+  text: string;
+}
+
+const TITLES: Phrasebook<Record<ExceptionType, string>> = {
+  en: {
+    conflict: 'Conflicting operation',
+    fork: 'Forked chain',
+    op_rejected: 'Rejected operation',
+    shift_rule: 'Shift rule broken',
+    cash_variance: 'Cash variance',
+    post_auth_decline: 'Declined after offline approval',
+    policy_breach: 'Risk policy breach',
+    online_unverified: 'Unverified online approval',
+    wristband_overspend: 'Wristband overspend',
+    wristband_clone: 'Cloned wristband',
+    forwarding_deadline: 'Card forwarding deadline',
+    payment_refused: 'Card payment refused',
+  },
+  es: {
+    conflict: 'Operación en conflicto',
+    fork: 'Cadena bifurcada',
+    op_rejected: 'Operación rechazada',
+    shift_rule: 'Regla de turno incumplida',
+    cash_variance: 'Diferencia de caja',
+    post_auth_decline: 'Rechazo tras aprobación sin conexión',
+    policy_breach: 'Incumplimiento de la política de riesgo',
+    online_unverified: 'Aprobación en línea no verificada',
+    wristband_overspend: 'Gasto por encima del saldo de la pulsera',
+    wristband_clone: 'Pulsera clonada',
+    forwarding_deadline: 'Plazo de envío de pagos con tarjeta',
+    payment_refused: 'Pago con tarjeta rechazado',
+  },
+  pt: {
+    conflict: 'Operação em conflito',
+    fork: 'Cadeia bifurcada',
+    op_rejected: 'Operação rejeitada',
+    shift_rule: 'Regra de turno violada',
+    cash_variance: 'Diferença de caixa',
+    post_auth_decline: 'Recusa após aprovação offline',
+    policy_breach: 'Violação da política de risco',
+    online_unverified: 'Aprovação online não verificada',
+    wristband_overspend: 'Gasto acima do saldo da pulseira',
+    wristband_clone: 'Pulseira clonada',
+    forwarding_deadline: 'Prazo de envio de pagamentos com cartão',
+    payment_refused: 'Pagamento com cartão recusado',
+  },
+};
+
+type Detail = Record<string, unknown>;
+const int = (d: Detail, key: string): number | null => (Number.isSafeInteger(d[key]) ? (d[key] as number) : null);
+const str = (d: Detail, key: string): string | null => (typeof d[key] === 'string' ? (d[key] as string) : null);
+
+/** The card a payment detail names, `visa ****4242`, or null. */
+function cardOf(d: Detail): string | null {
+  const brand = str(d, 'brand');
+  const last4 = str(d, 'last4');
+  return brand && last4 ? `${brand} ****${last4}` : null;
+}
+
+type Sentence = (d: Detail, money: (amount: number) => string, locale: SpokenLocale) => string | null;
+
+const SENTENCES: Partial<Record<ExceptionType, Phrasebook<Sentence>>> = {
+  cash_variance: {
+    en: (d, money) => {
+      const [variance, expected, counted] = [int(d, 'variance'), int(d, 'expected'), int(d, 'counted')];
+      if (variance === null || expected === null || counted === null) return null;
+      return `Drawer ${variance < 0 ? 'short' : 'over'} by ${money(Math.abs(variance))} at close: expected ${money(expected)}, counted ${money(counted)}`;
+    },
+    es: (d, money) => {
+      const [variance, expected, counted] = [int(d, 'variance'), int(d, 'expected'), int(d, 'counted')];
+      if (variance === null || expected === null || counted === null) return null;
+      return `${variance < 0 ? 'Faltante' : 'Sobrante'} de ${money(Math.abs(variance))} en caja al cierre: se esperaban ${money(expected)}, se contaron ${money(counted)}`;
+    },
+    pt: (d, money) => {
+      const [variance, expected, counted] = [int(d, 'variance'), int(d, 'expected'), int(d, 'counted')];
+      if (variance === null || expected === null || counted === null) return null;
+      return `${variance < 0 ? 'Falta' : 'Sobra'} de ${money(Math.abs(variance))} no caixa no fechamento: esperado ${money(expected)}, contado ${money(counted)}`;
+    },
+  },
+  post_auth_decline: {
+    en: (d, money) => {
+      const [card, amount, code] = [cardOf(d), int(d, 'amount'), str(d, 'declineCode')];
+      if (!card || amount === null || !code) return null;
+      return `The offline-approved ${card} payment of ${money(amount)} was declined by the processor (${code}); the customer has the goods`;
+    },
+    es: (d, money) => {
+      const [card, amount, code] = [cardOf(d), int(d, 'amount'), str(d, 'declineCode')];
+      if (!card || amount === null || !code) return null;
+      return `El procesador rechazó el pago ${card} de ${money(amount)} aprobado sin conexión (${code}); el cliente ya se llevó la mercancía`;
+    },
+    pt: (d, money) => {
+      const [card, amount, code] = [cardOf(d), int(d, 'amount'), str(d, 'declineCode')];
+      if (!card || amount === null || !code) return null;
+      return `O processador recusou o pagamento ${card} de ${money(amount)} aprovado offline (${code}); o cliente já levou a mercadoria`;
+    },
+  },
+  payment_refused: {
+    en: (d, money) => {
+      const [card, amount, code, status] = [cardOf(d), int(d, 'amount'), str(d, 'code'), int(d, 'status')];
+      if (!card || amount === null || !code || status === null) return null;
+      return `The processor refused the offline-approved ${card} payment of ${money(amount)} (HTTP ${status} ${code}); it will not be sent again`;
+    },
+    es: (d, money) => {
+      const [card, amount, code, status] = [cardOf(d), int(d, 'amount'), str(d, 'code'), int(d, 'status')];
+      if (!card || amount === null || !code || status === null) return null;
+      return `El procesador no aceptó el pago ${card} de ${money(amount)} aprobado sin conexión (HTTP ${status} ${code}); no se volverá a enviar`;
+    },
+    pt: (d, money) => {
+      const [card, amount, code, status] = [cardOf(d), int(d, 'amount'), str(d, 'code'), int(d, 'status')];
+      if (!card || amount === null || !code || status === null) return null;
+      return `O processador não aceitou o pagamento ${card} de ${money(amount)} aprovado offline (HTTP ${status} ${code}); não será reenviado`;
+    },
+  },
+  forwarding_deadline: {
+    en: (d, money, locale) => {
+      const [card, amount, deadline] = [cardOf(d), int(d, 'amount'), int(d, 'deadlineAt')];
+      if (!card || amount === null || deadline === null) return null;
+      const when = formatInstant(deadline, locale);
+      return d.stage === 'missed'
+        ? `The offline-approved ${card} payment of ${money(amount)} missed its forwarding deadline (${when}) unsettled`
+        : `The offline-approved ${card} payment of ${money(amount)} is still unsettled; its forwarding deadline is ${when}`;
+    },
+    es: (d, money, locale) => {
+      const [card, amount, deadline] = [cardOf(d), int(d, 'amount'), int(d, 'deadlineAt')];
+      if (!card || amount === null || deadline === null) return null;
+      const when = formatInstant(deadline, locale);
+      return d.stage === 'missed'
+        ? `El pago ${card} de ${money(amount)} aprobado sin conexión venció su plazo de envío (${when}) sin liquidarse`
+        : `El pago ${card} de ${money(amount)} aprobado sin conexión sigue sin liquidarse; su plazo de envío vence el ${when}`;
+    },
+    pt: (d, money, locale) => {
+      const [card, amount, deadline] = [cardOf(d), int(d, 'amount'), int(d, 'deadlineAt')];
+      if (!card || amount === null || deadline === null) return null;
+      const when = formatInstant(deadline, locale);
+      return d.stage === 'missed'
+        ? `O pagamento ${card} de ${money(amount)} aprovado offline perdeu o prazo de envio (${when}) sem ser liquidado`
+        : `O pagamento ${card} de ${money(amount)} aprovado offline ainda não foi liquidado; o prazo de envio termina em ${when}`;
+    },
+  },
+};
+
+/**
+ * The exception in the caller's words. Types raised by later versions, or
+ * details without the figures a sentence needs, fall back to the recorded
+ * message and the type's name: never an empty or invented text.
+ */
+export function describeException(
+  e: Pick<ExceptionRecord, 'type' | 'message' | 'detail'>,
+  locale: SpokenLocale,
+): ExceptionText {
+  const { language } = locale;
+  const title = (TITLES[language] as Partial<Record<string, string>>)[e.type] ?? e.type;
+  const currency = str(e.detail, 'currency');
+  const sentence = SENTENCES[e.type]?.[language];
+  const text =
+    (currency && sentence
+      ? sentence(e.detail, (amount) => formatMoney(amount, currency, locale.format), locale)
+      : null) ?? e.message;
+  return { language, title, text };
+}
