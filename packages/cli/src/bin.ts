@@ -9,6 +9,7 @@ import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
 import { PROCESSOR_SIM_HELP, processorSimCommand } from './commands/processor-sim-command.js';
+import { RECEIPT_HELP, receiptCommand } from './commands/receipt-command.js';
 import { REPORT_HELP, reportCommand } from './commands/report-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
 import { SIMULATE_HELP, simulateCommand } from './commands/simulate-command.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   till: { run: tillCommand, help: TILL_HELP },
   exposure: { run: exposureCommand, help: EXPOSURE_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
+  receipt: { run: receiptCommand, help: RECEIPT_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },

@@ -12,6 +12,7 @@ export * from './exposure.js';
 export * from './injected-bugs.js';
 export * from './locale.js';
 export * from './random.js';
+export * from './receipts/index.js';
 export * from './risk.js';
 export * from './shift.js';
 export * from './shift-reducer.js';

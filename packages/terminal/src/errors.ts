@@ -234,3 +234,13 @@ export class WristbandWriteError extends Error {
     super(message);
   }
 }
+
+/**
+ * No receipt can be printed for what was asked: an op id or receipt number
+ * this journal does not hold, a number of another device, or an op kind
+ * that prints none (a shift opening, a cash movement). Nothing was recorded.
+ */
+export class NoReceiptError extends Error {
+  override readonly name = 'NoReceiptError';
+  readonly code = 'no_receipt';
+}

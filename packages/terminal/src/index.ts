@@ -18,6 +18,7 @@ export {
   JournalLockedError,
   JournalVersionError,
   NeedsOnlineError,
+  NoReceiptError,
   NotEnrolledError,
   PolicyRefreshError,
   RequestRejectedError,
@@ -50,6 +51,7 @@ export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttemp
 export type { TerminalPlacement } from './offline-policy.js';
 export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState } from './online.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
+export type { ReceiptRequest } from './receipts.js';
 export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';

@@ -16,6 +16,7 @@ import {
   cryptoRandom,
   NO_INJECTED_BUGS,
   type OfflineExposure,
+  type Receipt,
   type Shift,
   systemClock,
 } from '@holdfast/domain';
@@ -57,6 +58,7 @@ import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
 import type { OnlineAuthorization, OnlineOutcome } from './online.js';
 import { OnlineSales } from './online-sales.js';
 import { Outbox } from './outbox.js';
+import { type ReceiptRequest, Receipts } from './receipts.js';
 import { Recorder } from './recording.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
@@ -91,6 +93,7 @@ export class Terminal {
   readonly #online: OnlineSales;
   readonly #wristbandPayments: WristbandPayments;
   readonly #background: Background;
+  readonly #receipts: Receipts;
   /** The `placement` option: overrides what the server reports. */
   readonly #placement: TerminalPlacement | null;
   #credentials: Credentials | null = null;
@@ -127,6 +130,7 @@ export class Terminal {
 
   private constructor(journal: Journal, options: TerminalOptions, config: ResolvedOptions) {
     this.#journal = journal;
+    this.#receipts = new Receipts(journal, (id) => this.opState(id));
     this.#transport = options.transport;
     const clock = options.clock ?? systemClock;
     const idRandom = options.idRandom ?? cryptoRandom;
@@ -508,6 +512,30 @@ export class Terminal {
     if (state === undefined) return undefined;
     // A post-authorization decline (postAuthDeclines() says which) outranks the server's acceptance.
     return state === 'dead' || this.#feed.isDeclined(id) ? 'needs_attention' : state;
+  }
+
+  /**
+   * The receipt of op `id` (a sale, or a `shift.closed` op's Z report) as a
+   * model every printed form renders (receiptText, receiptEscPos,
+   * receiptHtml from @holdfast/domain). `copy: true` for a reprint, which
+   * prints COPY. Reads only: printing never records an op. Throws
+   * NoReceiptError for an unknown op or a kind that prints none.
+   */
+  receipt(id: string, request?: ReceiptRequest): Receipt {
+    this.#assertOpen();
+    return this.#receipts.receipt(id, request);
+  }
+
+  /**
+   * The op a receipt number printed by this device names, typed as a person
+   * reads it (any case, spaces, O for 0); NoReceiptError when it is not a
+   * receipt number, belongs to another device, or names no op here.
+   */
+  findReceipt(number: string): JournalEntry {
+    this.#assertOpen();
+    const device = this.deviceId;
+    if (device === null) throw new NotEnrolledError();
+    return this.#receipts.find(number, device);
   }
 
   getOp(id: string): JournalEntry | undefined {

@@ -211,6 +211,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         return service.ledger.op(id);
       });
 
+      admin.get('/receipts/:number', async (request) => {
+        const { number } = request.params as { number?: unknown };
+        return service.ledger.receipt(typeof number === 'string' ? number : '');
+      });
+
       admin.get('/ledger', async (request) => {
         const after = intQuery(request.query, 'after', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
         const limit = intQuery(request.query, 'limit', { min: 1, max: 1000, fallback: 100 });

@@ -94,6 +94,8 @@ export interface Storage {
   getOp(id: string): Promise<StoredOp | null>;
   /** Stored ops of one device among `ids` (others' ops are not revealed). */
   getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]>;
+  /** The op `device` recorded at `seq`, or null. */
+  getOpAt(device: string, seq: number): Promise<StoredOp | null>;
 
   listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>>;
   /**

@@ -254,6 +254,17 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal(summary.ledgerEvents, 4);
       });
 
+      test('finds a stored op by device and seq (receipt numbers); another device or seq finds none', async (h) => {
+        const d = await h.enrollDevice();
+        const other = await h.enrollDevice();
+        const ops = shiftWithSales(d, 2);
+        await sendOk(h, d.batch(ops));
+        const second = ops[1] as Op;
+        assert.deepEqual((await h.storage.getOpAt(d.id, second.seq))?.op, second);
+        assert.equal(await h.storage.getOpAt(d.id, 99), null);
+        assert.equal(await h.storage.getOpAt(other.id, second.seq), null);
+      });
+
       test('answers a stored id with another payload as conflict and changes nothing but an exception', async (h) => {
         const d = await h.enrollDevice();
         const ops = shiftWithSales(d, 2);

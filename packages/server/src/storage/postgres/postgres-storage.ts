@@ -86,6 +86,7 @@ import {
   exposureActual,
   getDeviceOps,
   getOp,
+  getOpAt,
   ledgerPage,
   listOfflinePayments,
   listShifts,
@@ -280,6 +281,10 @@ export class PostgresStorage implements Storage {
 
   async getOp(id: string): Promise<StoredOp | null> {
     return this.#driver.autocommit(getOp(id));
+  }
+
+  async getOpAt(device: string, seq: number): Promise<StoredOp | null> {
+    return this.#driver.autocommit(getOpAt(device, seq));
   }
 
   async getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]> {

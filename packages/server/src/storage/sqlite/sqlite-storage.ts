@@ -87,6 +87,7 @@ import {
   exposureActual,
   getDeviceOps,
   getOp,
+  getOpAt,
   ledgerPage,
   listOfflinePayments,
   listShifts,
@@ -327,6 +328,10 @@ export class SqliteStorage implements Storage {
 
   async getOp(id: string): Promise<StoredOp | null> {
     return this.#driver.autocommit(getOp(id));
+  }
+
+  async getOpAt(device: string, seq: number): Promise<StoredOp | null> {
+    return this.#driver.autocommit(getOpAt(device, seq));
   }
 
   async getDeviceOps(device: string, ids: readonly string[]): Promise<StoredOp[]> {

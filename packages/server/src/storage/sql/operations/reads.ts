@@ -32,6 +32,12 @@ export function* getOp(id: string): SqlOperation<StoredOp | null> {
   return row ? storedOpOf(row) : null;
 }
 
+/** The op `device` recorded at `seq`, or null (a receipt number names one: device code + seq). */
+export function* getOpAt(device: string, seq: number): SqlOperation<StoredOp | null> {
+  const row = yield* one(`${STORED_OP} WHERE device = $1 AND seq = $2`, [device, seq]);
+  return row ? storedOpOf(row) : null;
+}
+
 /** Stored ops of `device` among `ids` (others' ops are not revealed). */
 export function* getDeviceOps(d: SqlDialect, device: string, ids: readonly string[]): SqlOperation<StoredOp[]> {
   return (yield* all(`${STORED_OP} WHERE device = $1 AND ${d.inList('id', '$2')}`, [device, d.list(ids)])).map(

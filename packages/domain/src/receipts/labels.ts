@@ -1,0 +1,147 @@
+/**
+ * The words printed on receipts, in each language Holdfast speaks.
+ */
+import type { Phrasebook } from '../locale.js';
+import type { ReceiptStatus } from './receipt.js';
+
+export interface ReceiptWords {
+  receipt: string;
+  zReport: string;
+  copy: string;
+  total: string;
+  discount: string;
+  cash: string;
+  tendered: string;
+  change: string;
+  card: string;
+  wristband: string;
+  balanceAfter: string;
+  shift: string;
+  clerk: string;
+  opened: string;
+  closed: string;
+  device: string;
+  op: string;
+  openingFloat: string;
+  cashIn: string;
+  cashOut: string;
+  expectedCash: string;
+  countedCash: string;
+  variance: string;
+  byKind: string;
+  byTender: string;
+  status: Record<ReceiptStatus, string>;
+  /** Names of op kinds (and `cash.moved.in`/`.out`) in the Z report; others print as their kind. */
+  kinds: Record<string, string>;
+}
+
+export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
+  en: {
+    receipt: 'RECEIPT',
+    zReport: 'Z REPORT - SHIFT CLOSE',
+    copy: 'COPY',
+    total: 'TOTAL',
+    discount: 'discount',
+    cash: 'Cash',
+    tendered: 'Tendered',
+    change: 'Change',
+    card: 'Card',
+    wristband: 'Wristband',
+    balanceAfter: 'Balance left',
+    shift: 'Shift',
+    clerk: 'Clerk',
+    opened: 'Opened',
+    closed: 'Closed',
+    device: 'Device',
+    op: 'Op',
+    openingFloat: 'Opening float',
+    cashIn: 'Cash in',
+    cashOut: 'Cash out',
+    expectedCash: 'Expected cash',
+    countedCash: 'Counted cash',
+    variance: 'Variance',
+    byKind: 'By kind',
+    byTender: 'Sales by tender',
+    status: { pending: 'Pending confirmation', confirmed: 'Confirmed', needs_attention: 'Needs attention' },
+    kinds: {
+      'sale.recorded': 'Sales',
+      'cash.moved.in': 'Cash in',
+      'cash.moved.out': 'Cash out',
+      'wallet.topped_up': 'Wristband top-ups',
+      'wallet.refunded': 'Wristband refunds',
+      'ticket.issued': 'Tickets',
+    },
+  },
+  es: {
+    receipt: 'RECIBO',
+    zReport: 'INFORME Z - CIERRE DE TURNO',
+    copy: 'COPIA',
+    total: 'TOTAL',
+    discount: 'descuento',
+    cash: 'Efectivo',
+    tendered: 'Recibido',
+    change: 'Cambio',
+    card: 'Tarjeta',
+    wristband: 'Pulsera',
+    balanceAfter: 'Saldo restante',
+    shift: 'Turno',
+    clerk: 'Cajero',
+    opened: 'Apertura',
+    closed: 'Cierre',
+    device: 'Terminal',
+    op: 'Op',
+    openingFloat: 'Fondo inicial',
+    cashIn: 'Entradas de efectivo',
+    cashOut: 'Salidas de efectivo',
+    expectedCash: 'Efectivo esperado',
+    countedCash: 'Efectivo contado',
+    variance: 'Diferencia',
+    byKind: 'Por tipo',
+    byTender: 'Ventas por medio de pago',
+    status: { pending: 'Pendiente de confirmación', confirmed: 'Confirmado', needs_attention: 'Requiere atención' },
+    kinds: {
+      'sale.recorded': 'Ventas',
+      'cash.moved.in': 'Entradas de efectivo',
+      'cash.moved.out': 'Salidas de efectivo',
+      'wallet.topped_up': 'Recargas de pulsera',
+      'wallet.refunded': 'Reembolsos de pulsera',
+      'ticket.issued': 'Boletos',
+    },
+  },
+  pt: {
+    receipt: 'RECIBO',
+    zReport: 'RELATÓRIO Z - FECHAMENTO DE TURNO',
+    copy: 'CÓPIA',
+    total: 'TOTAL',
+    discount: 'desconto',
+    cash: 'Dinheiro',
+    tendered: 'Recebido',
+    change: 'Troco',
+    card: 'Cartão',
+    wristband: 'Pulseira',
+    balanceAfter: 'Saldo restante',
+    shift: 'Turno',
+    clerk: 'Operador',
+    opened: 'Abertura',
+    closed: 'Fechamento',
+    device: 'Terminal',
+    op: 'Op',
+    openingFloat: 'Fundo de troco',
+    cashIn: 'Entradas de dinheiro',
+    cashOut: 'Saídas de dinheiro',
+    expectedCash: 'Dinheiro esperado',
+    countedCash: 'Dinheiro contado',
+    variance: 'Diferença',
+    byKind: 'Por tipo',
+    byTender: 'Vendas por forma de pagamento',
+    status: { pending: 'Aguardando confirmação', confirmed: 'Confirmado', needs_attention: 'Requer atenção' },
+    kinds: {
+      'sale.recorded': 'Vendas',
+      'cash.moved.in': 'Entradas de dinheiro',
+      'cash.moved.out': 'Saídas de dinheiro',
+      'wallet.topped_up': 'Recargas de pulseira',
+      'wallet.refunded': 'Reembolsos de pulseira',
+      'ticket.issued': 'Bilhetes',
+    },
+  },
+};
