@@ -71,7 +71,8 @@ export function registerMetrics(
   options: MetricsOptions,
 ): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'holdfast_process_' });
+  // Standard names (process_*, nodejs_*), so stock Node.js dashboards work unchanged.
+  collectDefaultMetrics({ register: registry });
   const deadlineMs = (options.deadlineHours ?? 72) * HOUR_MS;
   const dueWithinHours = options.dueWithinHours ?? 24;
   const topLagging = options.topLagging ?? 10;
@@ -143,7 +144,8 @@ export function registerMetrics(
   });
   const forwardingOldest = new Gauge({
     name: 'holdfast_forwarding_oldest_deadline_seconds',
-    help: "Seconds until the oldest pending payment's forwarding deadline (negative: missed; absent: none pending)",
+    help: "Seconds until the oldest pending payment's forwarding deadline of `deadline_hours` (negative: missed; absent: none pending)",
+    labelNames: ['deadline_hours'] as const,
     registers,
   });
   const forwardingDue = new Gauge({
@@ -228,7 +230,10 @@ export function registerMetrics(
     forwardingPending.set(gauges.forwarding.pending);
     forwardingOldest.reset();
     if (gauges.forwarding.oldestBase !== null) {
-      forwardingOldest.set((gauges.forwarding.oldestBase + deadlineMs - now) / 1000);
+      forwardingOldest.set(
+        { deadline_hours: String(deadlineMs / HOUR_MS) },
+        (gauges.forwarding.oldestBase + deadlineMs - now) / 1000,
+      );
     }
     forwardingDue.set({ within_hours: String(dueWithinHours) }, gauges.forwarding.dueSoon);
     for (const type of Object.keys(gauges.openExceptions)) seenTypes.add(type);
