@@ -2,7 +2,8 @@
  * GET /v1/ready, apart from GET /v1/health: health says the process answers
  * (liveness: restart it if not); ready says it should get traffic now
  * (readiness: the store takes a write transaction, every migration this
- * build knows is applied, and the server is not shutting down). A load
+ * build knows is applied; a server shutting down refuses connections or
+ * answers 503). A load
  * balancer or Kubernetes readinessProbe uses this one; see
  * docs/operations.md "Health and readiness".
  */
@@ -11,13 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
 
 export function registerReadiness(app: FastifyInstance, service: HoldfastService): void {
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-
+  // Shutting down needs no check here: from app.close() on, Fastify closes the
+  // listener and answers requests still arriving on open connections 503.
   app.get('/v1/ready', async () => {
-    if (closing) throw new ProtocolError('not_ready', 'the server is shutting down');
     let probe: Awaited<ReturnType<HoldfastService['readiness']>>;
     try {
       probe = await service.readiness();
