@@ -11,6 +11,7 @@ import { registerEdges, requestIdOf, traceBindings } from './edges.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
 import { type MetricsOptions, registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi/register-openapi.js';
 import { operatorGuard } from './operator-auth.js';
 import { intQuery, uuidParam } from './params.js';
 import { registerReadiness } from './readiness.js';
@@ -70,6 +71,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       logger.child({ ...bindings, ...traceBindings(raw) }, childOptions),
   });
   registerEdges(app, { corsOrigins: options.corsOrigins ?? [] });
+  registerOpenApi(app);
   // Fastify parses text/plain by default; every endpoint takes JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
