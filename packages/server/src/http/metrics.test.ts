@@ -204,4 +204,31 @@ describe('GET /metrics', () => {
       await other.close();
     }
   });
+
+  it('counts a batch refused by the per-device rate limit as rate_limited on its lane', async () => {
+    const h = await createHarness({
+      metrics: { token: METRICS_TOKEN },
+      admission: { perDeviceRate: 0.001, perDeviceBurst: 1 },
+    });
+    try {
+      const d = await h.enrollDevice('lane-a');
+      const shift = d.openShift();
+      assert.equal((await h.send(d.batch([shift]))).status, 200);
+      const again = await h.request('POST', '/v1/batches', {
+        payload: d.batch([shift]),
+        headers: { 'holdfast-lane': 'live' },
+      });
+      assert.equal(again.status, 429);
+      const e = parseExposition((await scrape(h)).text);
+      assert.equal(value(e, 'holdfast_ingest_batch_answers_total', { lane: 'live', answer: 'rate_limited' }), 1);
+      assert.equal(value(e, 'holdfast_ingest_batch_answers_total', { lane: 'backlog', answer: 'ingested' }), 1);
+      assert.equal(value(e, 'holdfast_admission_decisions_total', { decision: 'rate_limited' }), 1);
+      assert.equal(
+        value(e, 'holdfast_http_requests_total', { method: 'POST', route: '/v1/batches', status: '429' }),
+        1,
+      );
+    } finally {
+      await h.close();
+    }
+  });
 });
