@@ -88,7 +88,7 @@ export function registerEdges(app: FastifyInstance, options: EdgeOptions): void 
       void reply.header('access-control-allow-methods', ALLOWED_METHODS);
       void reply.header('access-control-allow-headers', ALLOWED_HEADERS);
       void reply.header('access-control-max-age', '600');
-      await reply.code(204).send();
+      return reply.code(204).send();
     }
   });
 
