@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   overloaded: { status: 503, retryable: true },
   /** POST /v1/authorize: the server cannot decide online now (e.g. no processor configured); nothing was done. */
   online_unavailable: { status: 503, retryable: true },
+  /** GET /v1/ready: the server is alive but must not get traffic now (shutting down, store unwritable or not migrated). */
+  not_ready: { status: 503, retryable: true },
   internal: { status: 500, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 

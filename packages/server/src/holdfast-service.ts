@@ -57,6 +57,7 @@ import { Admission, type AdmissionOptions, admissionOptions } from './http/admis
 import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 import type { IngestOutcome, VerifiedBatch } from './model/batch.js';
 import type { DeviceRecord } from './model/device.js';
+import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
 import type { StoreSummary } from './model/summary.js';
 import type { ExposureAnswer } from './risk-policies.js';
 import { DeviceAdmin } from './services/device-admin.js';
@@ -178,6 +179,21 @@ export class HoldfastService {
   ingestAdmission(overrides: Partial<AdmissionOptions> = {}): Admission {
     const concurrency = this.#storage.kind === 'postgres' ? POSTGRES_INGEST_CONCURRENCY : 1;
     return new Admission(admissionOptions({ concurrency, ...overrides }), this.#clock, this.#random);
+  }
+
+  /** GET /v1/ready: the store is migrated and takes a write transaction (throws if it cannot be written). */
+  readiness(): Promise<StoreReadiness> {
+    return this.#storage.readiness();
+  }
+
+  /** The forwarding backlog and open exceptions by type (GET /metrics). */
+  operationalGauges(query: GaugeQuery): Promise<OperationalGauges> {
+    return this.#storage.operationalGauges(query);
+  }
+
+  /** Storage calls waiting for their turn right now (GET /metrics). */
+  storageQueueDepth(): number {
+    return this.#storage.pendingCalls();
   }
 
   /** The store's totals with this service's ingest counters (GET /v1/admin/summary). */

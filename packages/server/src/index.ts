@@ -53,7 +53,9 @@ export {
   type LoadSnapshot,
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
+export { checkedOrigin, parseTraceparent, REQUEST_ID_HEADER } from './http/edges.js';
 export { toWireError } from './http/error-handler.js';
+export { METRICS_PATH, type MetricsOptions } from './http/metrics.js';
 export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';
@@ -88,10 +90,12 @@ export type { LedgerReads } from './services/ledger-reads.js';
 export type { WalletAdmin } from './services/wallet-admin.js';
 export {
   DATABASE_FILE,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
   loadOrCreateOperatorTokenFile,
   OPERATOR_TOKEN_FILE,
   openStorage,
   type RunningServer,
+  type ShutdownOutcome,
   type StartServerOptions,
   startServer,
 } from './start-server.js';

@@ -50,6 +50,24 @@ export interface StartServerOptions {
   sqliteThread?: boolean;
   /** Forward offline-approved card payments to this processor (off when absent). */
   processor?: ProcessorForwardingOptions;
+  /** Origins whose browsers may call the API (CORS allowlist); none by default. */
+  corsOrigins?: readonly string[];
+  /** Serve GET /metrics to a scraper holding this bearer token (off when absent). */
+  metricsToken?: string;
+  /**
+   * Graceful shutdown's overall deadline, ms (default DEFAULT_SHUTDOWN_TIMEOUT_MS):
+   * requests still open then have their connections destroyed.
+   */
+  shutdownTimeoutMs?: number;
+}
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** How a shutdown ended: every request answered, or connections destroyed at the deadline. */
+export interface ShutdownOutcome {
+  timedOut: boolean;
+  /** Connections still open at the deadline (destroyed); 0 when it did not time out. */
+  destroyedConnections: number;
 }
 
 export interface ProcessorForwardingOptions {
@@ -81,7 +99,14 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The forwarding worker, when started with `processor`. */
   forwarder: Forwarder | null;
+  /** Graceful shutdown within the deadline (see `shutdown`); resolves either way. */
   close(): Promise<void>;
+  /**
+   * Stops forwarding, stops accepting connections, waits for open requests
+   * until the shutdown deadline, then destroys the connections still open,
+   * and closes the storage. Says whether the deadline was hit.
+   */
+  shutdown(): Promise<ShutdownOutcome>;
 }
 
 /**
@@ -144,6 +169,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(admission ? { admission } : {}),
+      ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+      ...(options.metricsToken !== undefined
+        ? {
+            metrics: {
+              token: options.metricsToken,
+              ...(options.processor?.deadlineHours !== undefined
+                ? { deadlineHours: options.processor.deadlineHours }
+                : {}),
+            },
+          }
+        : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     app.log.info({ policyKeys: (await storage.listServerKeys()).map((k) => k.id) }, 'policy signing key ready');
@@ -156,6 +192,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
+  let stopping: Promise<ShutdownOutcome> | undefined;
+  const shutdown = (): Promise<ShutdownOutcome> => {
+    stopping ??= shutdownWithin(app, storage, forwarder, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    return stopping;
+  };
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
@@ -165,11 +206,47 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     app,
     forwarder,
     async close() {
-      await forwarder?.stop();
-      await app.close();
-      await storage.close();
+      await shutdown();
     },
+    shutdown,
   };
+}
+
+/** See RunningServer.shutdown. */
+async function shutdownWithin(
+  app: FastifyInstance,
+  storage: Storage,
+  forwarder: Forwarder | null,
+  timeoutMs: number,
+): Promise<ShutdownOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), timeoutMs);
+  });
+  const graceful = (async () => {
+    await forwarder?.stop();
+    await app.close();
+    return 'closed' as const;
+  })();
+  let outcome: ShutdownOutcome = { timedOut: false, destroyedConnections: 0 };
+  try {
+    if ((await Promise.race([graceful, deadline])) === 'deadline') {
+      const open = await new Promise<number>((resolve) => {
+        app.server.getConnections((error, count) => resolve(error ? -1 : count));
+      });
+      outcome = { timedOut: true, destroyedConnections: Math.max(open, 0) };
+      app.log.error(
+        { timeoutMs, openConnections: open },
+        'shutdown deadline passed: destroying the connections still open',
+      );
+      app.server.closeAllConnections();
+      await graceful;
+    }
+  } finally {
+    clearTimeout(timer);
+    await storage.close();
+  }
+  return outcome;
 }
 
 /** The processor for online card authorizations: the same one the forwarder uses, with the online timeout. */

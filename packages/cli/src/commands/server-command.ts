@@ -3,7 +3,14 @@
  * PostgreSQL (any number of processes on one database).
  */
 import { resolve } from 'node:path';
-import { type AdmissionOptions, DEFAULT_POOL_SIZE, startServer } from '@holdfast/server';
+import {
+  type AdmissionOptions,
+  checkedOrigin,
+  DEFAULT_POOL_SIZE,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  loadOrCreateOperatorTokenFile,
+  startServer,
+} from '@holdfast/server';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 
 export const SERVER_HELP = `holdfast server [--data DIR] [--database-url URL] [--port P] [--host H] [--operator-token T] [--log-level L] …
@@ -36,6 +43,13 @@ Backpressure (see docs/operations.md):
   --processor-online-timeout-ms N  processor call timeout while a terminal waits  default 8000
   --forward-deadline-hours N  forwarding deadline of an offline payment (warning at 75 %, alarm
                         when missed; see docs/exceptions.md)               default 72
+Production edges (see docs/operations.md):
+  --cors-origin ORIGIN  let browsers on ORIGIN (scheme://host[:port]) call the API; repeat
+                        for several                                       default none
+  --metrics-token-file F  serve GET /metrics to a scraper sending the token in F (created if
+                        missing, mode 0600) as a bearer token             default off
+  --shutdown-timeout-ms N  graceful shutdown deadline: connections still open then are
+                        destroyed and the process exits with status 3    default 10000
 Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -61,6 +75,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
     'forward-interval-ms': { type: 'string' },
     'processor-online-timeout-ms': { type: 'string' },
     'forward-deadline-hours': { type: 'string' },
+    'cors-origin': { type: 'string', multiple: true },
+    'metrics-token-file': { type: 'string' },
+    'shutdown-timeout-ms': { type: 'string' },
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -76,6 +93,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
     throw new UsageError('--db-pool-size needs --database-url');
   }
   const processor = processorFlags(flags);
+  const corsOrigins = corsOriginFlags(flags);
+  const metricsTokenFile = stringFlag(flags, 'metrics-token-file');
   const server = await startServer({
     dataDir,
     ...(databaseUrl
@@ -90,6 +109,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
     admission: admissionFlags(flags),
     sqliteThread: storageThreadFlag(flags),
     ...(processor ? { processor } : {}),
+    corsOrigins,
+    ...(metricsTokenFile ? { metricsToken: loadOrCreateOperatorTokenFile(resolve(metricsTokenFile)) } : {}),
+    shutdownTimeoutMs: intFlag(flags, 'shutdown-timeout-ms', DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 3_600_000),
   });
   const where = databaseUrl ? { database: redactedUrl(databaseUrl) } : { dataDir };
   server.app.log.info({ url: server.url, storage: server.storage.kind, ...where }, 'holdfast server listening');
@@ -97,18 +119,39 @@ export async function serverCommand(argv: string[]): Promise<number> {
     const file = tokenFile ? resolve(tokenFile) : `${dataDir}/operator-token`;
     server.app.log.info({ file }, 'operator token file');
   }
-  await new Promise<void>((done) => {
+  return new Promise<number>((done) => {
     const stop = (signal: string) => {
       server.app.log.info({ signal }, 'shutting down');
-      server.close().then(done, (error) => {
-        server.app.log.error({ err: error }, 'error while shutting down');
-        done();
-      });
+      server.shutdown().then(
+        (outcome) => {
+          if (!outcome.timedOut) return done(0);
+          server.app.log.error(outcome, 'shut down at the deadline; exiting with status 3');
+          // Whatever the destroyed requests left running must not keep the process alive.
+          setTimeout(() => process.exit(3), 1000).unref();
+          done(3);
+        },
+        (error) => {
+          server.app.log.error({ err: error }, 'error while shutting down');
+          done(1);
+        },
+      );
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  return 0;
+}
+
+/** The repeated --cors-origin flags, each checked to be exactly scheme://host[:port]. */
+export function corsOriginFlags(flags: Record<string, unknown>): string[] {
+  const raw = flags['cors-origin'];
+  const values = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  return values.map((origin) => {
+    try {
+      return checkedOrigin(origin);
+    } catch (error) {
+      throw new UsageError(`--cors-origin: ${(error as Error).message}`);
+    }
+  });
 }
 
 /** --database-url, checked to be a PostgreSQL URL; undefined if not given. */

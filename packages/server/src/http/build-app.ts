@@ -7,10 +7,14 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerO
 import type { HoldfastService } from '../holdfast-service.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
 import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from './admission.js';
+import { registerEdges, requestIdOf, traceBindings } from './edges.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
+import { type MetricsOptions, registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi/register-openapi.js';
 import { operatorGuard } from './operator-auth.js';
 import { intQuery, uuidParam } from './params.js';
+import { registerReadiness } from './readiness.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -26,6 +30,10 @@ export interface BuildAppOptions {
    * the storage: one batch at a time on SQLite, several on PostgreSQL.
    */
   admission?: Partial<AdmissionOptions>;
+  /** Origins whose browsers may call the API (CORS); none by default. See http/edges.ts. */
+  corsOrigins?: readonly string[];
+  /** GET /metrics for a scraper holding this token; absent: no /metrics route. See http/metrics.ts. */
+  metrics?: MetricsOptions;
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -56,7 +64,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // X-Request-Id: the client's if acceptable, else a fresh one; echoed on every answer and logged as reqId.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    childLoggerFactory: (logger, bindings, childOptions, raw) =>
+      logger.child({ ...bindings, ...traceBindings(raw) }, childOptions),
   });
+  registerEdges(app, { corsOrigins: options.corsOrigins ?? [] });
+  registerOpenApi(app);
   // Fastify parses text/plain by default; every endpoint takes JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
@@ -68,10 +83,12 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     const { storage, time } = await service.health();
     return { status: 'ok', protocol: PROTOCOL_VERSION, storage, time };
   });
+  registerReadiness(app, service);
 
   app.post('/v1/enroll', async (request) => service.enroll(request.body));
 
   const admission = service.ingestAdmission(options.admission);
+  if (options.metrics) registerMetrics(app, service, admission, options.metrics);
   const releaseIfDone = (ticket: Ticket) => {
     if (ticket.closed && !ticket.working && !ticket.released) {
       ticket.released = true;

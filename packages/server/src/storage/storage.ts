@@ -38,6 +38,7 @@ import type {
 import type { ExposureActual } from '../model/exposure.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
+import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
@@ -110,6 +111,19 @@ export interface Storage {
   listExceptions(after: number, limit: number): Promise<Page<ExceptionRecord & { pos: number }>>;
   listShifts(device: string | null): Promise<ShiftRecord[]>;
   summary(): Promise<StoreSummary>;
+  /** The forwarding backlog and open exceptions by type, for GET /metrics (sql/operations/health-reads.ts). */
+  operationalGauges(query: GaugeQuery): Promise<OperationalGauges>;
+  /**
+   * For GET /v1/ready: the migrations recorded and known, after a write
+   * transaction that changes nothing; throws if the store cannot be written.
+   */
+  readiness(): Promise<StoreReadiness>;
+  /**
+   * Storage calls waiting for their turn (the SQLite thread's queue,
+   * PostgreSQL clients waiting for a pooled connection); 0 on a backend
+   * that runs each call at once.
+   */
+  pendingCalls(): number;
 
   /**
    * The active policy-signing key: the one stored, or `candidate` stored

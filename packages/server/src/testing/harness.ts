@@ -32,6 +32,7 @@ import type { ProcessorLike } from '../forwarding/forwarder.js';
 import { HoldfastService } from '../holdfast-service.js';
 import type { AdmissionOptions } from '../http/admission.js';
 import { buildApp } from '../http/build-app.js';
+import type { MetricsOptions } from '../http/metrics.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -83,6 +84,10 @@ export interface HarnessOptions {
   /** A card processor for online authorizations (POST /v1/authorize); none by default. */
   processor?: ProcessorLike;
   processorTimeoutMs?: number;
+  /** Serve GET /metrics with these options (http/metrics.ts); off by default. */
+  metrics?: MetricsOptions;
+  /** CORS allowlist (http/edges.ts); none by default. */
+  corsOrigins?: readonly string[];
 }
 
 export interface RequestOptions {
@@ -153,6 +158,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     operatorToken: OPERATOR_TOKEN,
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     admission: { perDeviceInFlight: 1_000, ...options.admission },
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
   });
   const adminHeaders = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
 import { intQuery } from '../http/params.js';
 
-const unblockSchema = s.object({
+export const unblockSchema = s.object({
   reason: s.string({ minLength: 1, maxLength: 500 }),
   /** The device the ledger event names (default: the device whose op blocked it). */
   device: s.optional(s.string({ minLength: 36, maxLength: 36 })),

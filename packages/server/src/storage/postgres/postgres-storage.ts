@@ -38,6 +38,7 @@ import type {
 import type { ExposureActual } from '../../model/exposure.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
+import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
@@ -72,6 +73,7 @@ import {
   setDevicePlacement,
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
+import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   deadlineCandidates,
   declineReport,
@@ -372,6 +374,18 @@ export class PostgresStorage implements Storage {
 
   async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {
     return this.#driver.autocommit(listOfflinePayments(device));
+  }
+
+  async operationalGauges(query: GaugeQuery): Promise<OperationalGauges> {
+    return this.#driver.autocommit(operationalGauges(postgresDialect, query));
+  }
+
+  async readiness(): Promise<StoreReadiness> {
+    return this.#driver.inTransaction(() => readinessProbe(POSTGRES_MIGRATIONS.length));
+  }
+
+  pendingCalls(): number {
+    return this.#pool.waitingCount;
   }
 
   async exposureActual(): Promise<ExposureActual[]> {

@@ -37,6 +37,7 @@ import type {
 import type { ExposureActual } from '../../model/exposure.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
+import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
@@ -73,6 +74,7 @@ import {
   setDevicePlacement,
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
+import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   deadlineCandidates,
   declineReport,
@@ -386,6 +388,18 @@ export class SqliteStorage implements Storage {
       closedShifts: one("SELECT COUNT(*) AS n FROM shifts WHERE status = 'closed'"),
       exceptions,
     };
+  }
+
+  async operationalGauges(query: GaugeQuery): Promise<OperationalGauges> {
+    return this.#driver.autocommit(operationalGauges(sqliteDialect, query));
+  }
+
+  async readiness(): Promise<StoreReadiness> {
+    return this.#driver.transaction(() => readinessProbe(SQLITE_MIGRATIONS.length));
+  }
+
+  pendingCalls(): number {
+    return 0; // each call runs to its end before the next starts
   }
 
   async ensureServerKey(candidate: ServerKeyRecord): Promise<ServerKeyRecord> {

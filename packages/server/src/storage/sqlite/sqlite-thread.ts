@@ -143,6 +143,7 @@ export function openThreadedSqlite(options: ThreadedSqliteOptions): Storage {
     get(_target, property) {
       if (property === 'kind') return 'sqlite';
       if (property === 'close') return close;
+      if (property === 'pendingCalls') return () => pending.size;
       if (property === 'then') return undefined; // not a thenable
       if (typeof property !== 'string') return undefined;
       return (...args: unknown[]) => call(property, args);

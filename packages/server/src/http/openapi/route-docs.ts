@@ -1,0 +1,329 @@
+/**
+ * The OpenAPI description of every route: request bodies derived from the
+ * protocol's own schemas (`Schema.describe()`, JSON Schema 2020-12, which
+ * OpenAPI 3.1 uses as is), path and query parameters, the success answer,
+ * and the error answer every route shares (WireError).
+ *
+ * Documentation only: the routes keep parsing their input with the
+ * protocol schemas, which throw the coded errors terminals depend on
+ * (register-openapi.ts turns Fastify's own validation and serialization off
+ * for these schemas). Keep docs/protocol.md and this table in step.
+ */
+import {
+  authorizeRequestSchema,
+  batchSchema,
+  createTokenRequestSchema,
+  ERROR_CODES,
+  enrollRequestSchema,
+  feedRequestSchema,
+  type JsonSchema,
+  opQuerySchema,
+  placementSchema,
+  policyDraftSchema,
+  policyRequestSchema,
+  revokeRequestSchema,
+} from '@holdfast/protocol';
+import { bettingConfigSchema } from '../../authorize/betting-config.js';
+import { exceptionActionRequestSchema } from '../../exceptions/exception-requests.js';
+import { EXCEPTION_TYPES } from '../../model/exception.js';
+import { EXCEPTION_ACTIONS } from '../../model/exception-action.js';
+import { unblockSchema } from '../../wallets/wallet-api.js';
+
+/** Where the document is served. */
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+export const WIRE_ERROR_SCHEMA: JsonSchema = {
+  type: 'object',
+  description: 'The body of every non-2xx answer (docs/protocol.md "Errors").',
+  required: ['code', 'message', 'retryable'],
+  properties: {
+    code: { enum: Object.keys(ERROR_CODES) },
+    message: { type: 'string' },
+    field: { type: 'string', description: 'The offending field as a path, e.g. ops[3].body.total' },
+    rule: { type: 'string', description: 'The rule the field broke, e.g. integer >= 1' },
+    retryable: { type: 'boolean' },
+    retryAfterMs: { type: 'integer', minimum: 0 },
+  },
+};
+
+type Auth = 'none' | 'operator' | 'metrics';
+
+export interface RouteDoc {
+  summary: string;
+  tag: 'terminal' | 'operator' | 'operations';
+  auth: Auth;
+  body?: JsonSchema;
+  params?: Record<string, JsonSchema>;
+  query?: Record<string, JsonSchema>;
+  /** The success answer (200 unless `status`). */
+  response: JsonSchema;
+  /** Content type of the success answer when not JSON. */
+  produces?: string;
+}
+
+const UUID: JsonSchema = {
+  type: 'string',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
+  description: 'UUIDv7, lowercase hex',
+};
+const WRISTBAND: JsonSchema = { type: 'string', description: 'Wristband uid (hex)' };
+const int = (min: number, max: number, description: string): JsonSchema => ({
+  type: 'string',
+  pattern: '^[0-9]+$',
+  description: `${description} (integer ${min}..${max})`,
+});
+const obj = (description: string, properties?: Record<string, JsonSchema>): JsonSchema => ({
+  type: 'object',
+  description,
+  ...(properties ? { properties } : {}),
+});
+const PAGE = obj('A page: items and the cursor of the next page (null at the end)', {
+  items: { type: 'array', items: { type: 'object' } },
+  next: { type: ['integer', 'null'] },
+});
+const DEVICE_STATUS = obj('A device: keys, chain head, how far behind, last contact, placement (DeviceStatus)');
+
+/** Keyed by `METHOD path` with Fastify's `:param` syntax. */
+export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  'GET /v1/health': {
+    summary: 'Liveness: the process answers and the store answers a ping',
+    tag: 'operations',
+    auth: 'none',
+    response: obj('Alive', {
+      status: { const: 'ok' },
+      protocol: { type: 'integer' },
+      storage: { enum: ['sqlite', 'postgres'] },
+      time: { type: 'integer', description: 'Server time, epoch ms' },
+    }),
+  },
+  'GET /v1/ready': {
+    summary: 'Readiness: store writable, migrations applied (503 not_ready otherwise)',
+    tag: 'operations',
+    auth: 'none',
+    response: obj('Ready for traffic', {
+      status: { const: 'ready' },
+      storage: { enum: ['sqlite', 'postgres'] },
+      migrations: { type: 'integer' },
+      time: { type: 'integer' },
+    }),
+  },
+  [`GET ${OPENAPI_PATH}`]: {
+    summary: 'This OpenAPI 3.1 document',
+    tag: 'operations',
+    auth: 'none',
+    response: obj('OpenAPI 3.1 document'),
+  },
+  'GET /metrics': {
+    summary: 'Prometheus metrics (only when a metrics token is configured)',
+    tag: 'operations',
+    auth: 'metrics',
+    response: { type: 'string', description: 'Prometheus text exposition 0.0.4' },
+    produces: 'text/plain; version=0.0.4; charset=utf-8',
+  },
+  'POST /v1/enroll': {
+    summary: 'Enroll a device with a one-time token and its public key',
+    tag: 'terminal',
+    auth: 'none',
+    body: enrollRequestSchema.describe(),
+    response: obj('The device id and the server time (EnrollResponse)'),
+  },
+  'POST /v1/batches': {
+    summary: 'Send a signed batch of ops (header holdfast-lane: live for ops just recorded)',
+    tag: 'terminal',
+    auth: 'none',
+    body: batchSchema.describe(),
+    response: obj('One result per op, the high-water mark and the server time (IngestResponse)'),
+  },
+  'POST /v1/ops/query': {
+    summary: "Ask the server which of a device's ops it holds (signed query)",
+    tag: 'terminal',
+    auth: 'none',
+    body: opQuerySchema.describe(),
+    response: obj('The stored results of the ops asked about (OpQueryResponse)'),
+  },
+  'POST /v1/policy': {
+    summary: 'The signed risk policies in force for the device (signed request)',
+    tag: 'terminal',
+    auth: 'none',
+    body: policyRequestSchema.describe(),
+    response: obj('Signed policies and the server keys (PolicyResponse)'),
+  },
+  'POST /v1/feed': {
+    summary: "The device's settlement feed after a cursor (signed request)",
+    tag: 'terminal',
+    auth: 'none',
+    body: feedRequestSchema.describe(),
+    response: obj('Feed items and the next cursor (FeedResponse)'),
+  },
+  'POST /v1/authorize': {
+    summary: 'An online decision for a card payment or a ticket, while the terminal waits',
+    tag: 'terminal',
+    auth: 'none',
+    body: authorizeRequestSchema.describe(),
+    response: obj('The decision, idempotent by op id (AuthorizeResponse)'),
+  },
+  'POST /v1/admin/enrollment-tokens': {
+    summary: 'Create a one-time enrollment token',
+    tag: 'operator',
+    auth: 'operator',
+    body: createTokenRequestSchema.describe(),
+    response: obj('The token and when it expires (CreateTokenResponse)'),
+  },
+  'GET /v1/admin/devices': {
+    summary: 'Every device with its status',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('Devices', { devices: { type: 'array', items: DEVICE_STATUS } }),
+  },
+  'GET /v1/admin/devices/:id': {
+    summary: "One device's status",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    response: DEVICE_STATUS,
+  },
+  'POST /v1/admin/devices/:id/revoke': {
+    summary: 'Revoke a device: its later batches are refused',
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    body: revokeRequestSchema.describe(),
+    response: DEVICE_STATUS,
+  },
+  'POST /v1/admin/devices/:id/placement': {
+    summary: 'Place a device (merchant, location, event)',
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    body: placementSchema.describe(),
+    response: DEVICE_STATUS,
+  },
+  'POST /v1/admin/policies': {
+    summary: 'Issue a signed risk policy from a draft',
+    tag: 'operator',
+    auth: 'operator',
+    body: policyDraftSchema.describe(),
+    response: obj('The signed policy (SignedPolicy)'),
+  },
+  'GET /v1/admin/policies': {
+    summary: 'Every issued policy',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('Policies and server keys'),
+  },
+  'PUT /v1/admin/betting': {
+    summary: 'Set the next betting configuration (limits, liability caps, suspensions)',
+    tag: 'operator',
+    auth: 'operator',
+    body: bettingConfigSchema.describe(),
+    response: obj('The stored configuration with its version'),
+  },
+  'GET /v1/admin/betting': {
+    summary: 'The betting configuration in force and the liability per selection',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('Configuration and liabilities'),
+  },
+  'GET /v1/admin/exposure': {
+    summary: 'Offline exposure: bound by policy against unsettled payments',
+    tag: 'operator',
+    auth: 'operator',
+    query: { at: int(946_684_800_000, 7_258_118_400_000, 'Epoch ms to read the bound at; default now') },
+    response: obj('Exposure per scope and currency (ExposureAnswer)'),
+  },
+  'GET /v1/admin/ops/:id': {
+    summary: 'One stored op with its result',
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    response: obj('The op as stored'),
+  },
+  'GET /v1/admin/ledger': {
+    summary: 'Ledger events after a position',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      after: int(0, Number.MAX_SAFE_INTEGER, 'Position to read after; default 0'),
+      limit: int(1, 1000, 'Page size; default 100'),
+    },
+    response: PAGE,
+  },
+  'GET /v1/admin/exceptions': {
+    summary: 'Exceptions with their actions and status',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      after: int(0, Number.MAX_SAFE_INTEGER, 'Position to read after; default 0'),
+      limit: int(1, 1000, 'Page size; default 100'),
+      status: { enum: ['open', 'resolved'] },
+      type: { enum: [...EXCEPTION_TYPES] },
+    },
+    response: PAGE,
+  },
+  'POST /v1/admin/exceptions/:id/actions': {
+    summary: `Record an operator action on an exception (${EXCEPTION_ACTIONS.join(', ')})`,
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    body: exceptionActionRequestSchema.describe(),
+    response: obj('The exception with its actions and status (ExceptionView)'),
+  },
+  'GET /v1/admin/reports/declines': {
+    summary: 'Post-authorization declines per UTC day, placement and currency',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      from: { type: 'string', description: 'YYYY-MM-DD (UTC) or epoch ms, inclusive; default 7 days ago' },
+      to: { type: 'string', description: 'YYYY-MM-DD (UTC) or epoch ms, exclusive; default end of today' },
+    },
+    response: obj('Rows and totals (DeclineReport)'),
+  },
+  'GET /v1/admin/shifts': {
+    summary: 'Shifts, of one device or all',
+    tag: 'operator',
+    auth: 'operator',
+    query: { device: UUID },
+    response: obj('Shifts', { shifts: { type: 'array', items: { type: 'object' } } }),
+  },
+  'GET /v1/admin/wallets': {
+    summary: 'Wristband wallet accounts by uid',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      after: WRISTBAND,
+      limit: int(1, 1000, 'Page size; default 100'),
+      blocked: { enum: ['true', 'false'] },
+    },
+    response: obj('Accounts and the next cursor', {
+      wallets: { type: 'array', items: { type: 'object' } },
+      next: { type: ['string', 'null'] },
+    }),
+  },
+  'GET /v1/admin/wallets/:uid': {
+    summary: 'A wristband wallet: account, entries, blocked state',
+    tag: 'operator',
+    auth: 'operator',
+    params: { uid: WRISTBAND },
+    response: obj('The wallet (WalletView)'),
+  },
+  'POST /v1/admin/wallets/:uid/unblock': {
+    summary: "Lift a wristband's block",
+    tag: 'operator',
+    auth: 'operator',
+    params: { uid: WRISTBAND },
+    body: unblockSchema.describe(),
+    response: obj('Whether it was blocked, and the account'),
+  },
+  'GET /v1/admin/load': {
+    summary: 'Admission and backpressure state',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('Admitted, queued and running batches, totals (LoadSnapshot)'),
+  },
+  'GET /v1/admin/summary': {
+    summary: "The store's totals and this process's ingest counters",
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('Totals (ServiceSummary)'),
+  },
+};
