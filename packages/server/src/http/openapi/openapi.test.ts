@@ -124,7 +124,7 @@ describe('GET /v1/openapi.json', () => {
       const batchSchema = (batch.content as Record<string, Json>)['application/json']?.schema as Json;
       assert.deepEqual(batchSchema.required, ['device', 'ops', 'sig', 'sentAt', 'latestSeq']);
       const exceptions = (paths['/v1/admin/exceptions']?.get?.parameters ?? []) as Json[];
-      assert.deepEqual(exceptions.map((p) => p.name).sort(), ['after', 'limit', 'status', 'type']);
+      assert.deepEqual(exceptions.map((p) => p.name).sort(), ['after', 'lang', 'limit', 'status', 'type']);
       assert.deepEqual(paths['/v1/admin/devices']?.get?.security, [{ operatorToken: [] }]);
 
       const wireError = resolve(doc, '#/components/schemas/WireError') as Json;

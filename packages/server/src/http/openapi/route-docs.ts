@@ -238,6 +238,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { id: UUID },
     response: obj('The op as stored'),
   },
+  'GET /v1/admin/receipts/:number': {
+    summary: 'The op(s) a receipt number names, with the receipt',
+    tag: 'operator',
+    auth: 'operator',
+    params: { number: { type: 'string', maxLength: 40, description: 'A receipt number such as K7M2Q-000123' } },
+    response: obj('{number, matches: [{device, deviceLabel, stored, receipt}]}'),
+  },
   'GET /v1/admin/ledger': {
     summary: 'Ledger events after a position',
     tag: 'operator',
@@ -257,6 +264,11 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       limit: int(1, 1000, 'Page size; default 100'),
       status: { enum: ['open', 'resolved'] },
       type: { enum: [...EXCEPTION_TYPES] },
+      lang: {
+        type: 'string',
+        maxLength: 35,
+        description: 'Language of `display` (BCP 47 tag); default Accept-Language',
+      },
     },
     response: PAGE,
   },
