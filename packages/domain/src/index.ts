@@ -14,4 +14,5 @@ export * from './random.js';
 export * from './risk.js';
 export * from './shift.js';
 export * from './shift-reducer.js';
+export * from './staff-rules.js';
 export * from './wallet.js';

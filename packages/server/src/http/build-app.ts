@@ -10,6 +10,7 @@ import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from '.
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
 import { operatorGuard } from './operator-auth.js';
+import { staffRoutes } from './staff-routes.js';
 import { intQuery, uuidParam } from './params.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
@@ -226,6 +227,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       });
 
       registerWalletRoutes(admin, service);
+      staffRoutes(admin, service);
 
       admin.get('/load', async () => admission.snapshot());
 

@@ -49,6 +49,7 @@ import type {
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
 import type { ShiftRecord } from '../../model/shift.js';
+import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
 import type {
   UnblockOutcome,
@@ -81,6 +82,8 @@ import {
   settleOfflinePayment,
 } from '../sql/operations/payment-forwarding.js';
 import { ensureServerKey, issuePolicy, listPolicies, listServerKeys } from '../sql/operations/policies.js';
+import { staffRefs } from '../../ingest/staff-check.js';
+import { changeStaff, listStaff, locationRoster, staffFacts, staffHistory } from '../sql/operations/staff.js';
 import {
   exceptionsPage,
   exposureActual,
@@ -266,9 +269,13 @@ export class PostgresStorage implements Storage {
         Object.assign(facts, { authorizations: new Map(stored.map((a) => [a.opId, a])) });
       }
       const wallets = await loadWalletFacts(client, walletRefs(batch.ops));
+      const staff =
+        device.location !== null || batch.ops.some((op) => op.actor !== undefined)
+          ? await PostgresDriver.run(client, staffFacts(postgresDialect, staffRefs(batch.ops), device.location))
+          : undefined;
       const plan = planIngest(
         batch,
-        { device, ...facts, wallets, ...(approvals ? { approvals } : {}) },
+        { device, ...facts, wallets, ...(approvals ? { approvals } : {}), ...(staff ? { staff } : {}) },
         { now, newId, bugs: this.#bugs },
       );
       await writePlan(client, batch, plan, device.id, now);
@@ -363,6 +370,22 @@ export class PostgresStorage implements Storage {
 
   async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
     return this.#driver.autocommit(listPolicies(filter));
+  }
+
+  async changeStaff(change: StaffChange, now: number, by: string): Promise<StaffEvent> {
+    return this.#driver.inTransaction(() => changeStaff(postgresDialect, change, now, by));
+  }
+
+  async locationRoster(location: string): Promise<LocationRoster> {
+    return this.#driver.inTransaction(() => locationRoster(location));
+  }
+
+  async listStaff(location: string): Promise<StaffMemberView[]> {
+    return this.#driver.inTransaction(() => listStaff(location));
+  }
+
+  async staffHistory(location: string, staff: string | null): Promise<StaffEvent[]> {
+    return this.#driver.autocommit(staffHistory(location, staff));
   }
 
   async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {

@@ -48,6 +48,7 @@ import type {
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
 import type { ShiftRecord } from '../../model/shift.js';
+import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
 import type {
   UnblockOutcome,
@@ -82,6 +83,8 @@ import {
   settleOfflinePayment,
 } from '../sql/operations/payment-forwarding.js';
 import { ensureServerKey, issuePolicy, listPolicies, listServerKeys } from '../sql/operations/policies.js';
+import { staffRefs } from '../../ingest/staff-check.js';
+import { changeStaff, listStaff, locationRoster, staffFacts, staffHistory } from '../sql/operations/staff.js';
 import {
   exceptionsPage,
   exposureActual,
@@ -297,6 +300,9 @@ export class SqliteStorage implements Storage {
     }
     const claims = onlineClaimIds(batch.ops);
     if (claims.length > 0) facts.authorizations = new Map(this.#authorizations.get(claims).map((a) => [a.opId, a]));
+    if (device.location !== null || batch.ops.some((op) => op.actor !== undefined)) {
+      facts.staff = this.#driver.autocommit(staffFacts(sqliteDialect, staffRefs(batch.ops), device.location));
+    }
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -397,6 +403,22 @@ export class SqliteStorage implements Storage {
 
   async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
     return this.#driver.autocommit(listPolicies(filter));
+  }
+
+  async changeStaff(change: StaffChange, now: number, by: string): Promise<StaffEvent> {
+    return this.#driver.transaction(() => changeStaff(sqliteDialect, change, now, by));
+  }
+
+  async locationRoster(location: string): Promise<LocationRoster> {
+    return this.#driver.transaction(() => locationRoster(location));
+  }
+
+  async listStaff(location: string): Promise<StaffMemberView[]> {
+    return this.#driver.transaction(() => listStaff(location));
+  }
+
+  async staffHistory(location: string, staff: string | null): Promise<StaffEvent[]> {
+    return this.#driver.autocommit(staffHistory(location, staff));
   }
 
   async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {

@@ -1,0 +1,46 @@
+/**
+ * Staff rules per op kind (docs/staff-and-roles.md, "Staff at the till"):
+ * which kinds need a signed-in staff member when the device's location has
+ * a roster, and which need one op's approval by a member of a given role.
+ * The terminal refuses to record without them; the server checks them again
+ * at ingest and raises an exception when a fact recorded offline breaks
+ * them (the fact stands).
+ *
+ * A kind added to the protocol without a line here does not compile; later
+ * kinds (ticket void, payout, refund, sale void) declare their approval here.
+ */
+import type { OpBodies, OpKind, StaffRole } from '@holdfast/protocol';
+
+export interface StaffRule<K extends OpKind = OpKind> {
+  /** True: recorded at a location with a roster, the op must name a signed-in staff member (`actor.staff`). */
+  signedIn: boolean;
+  /**
+   * The role whose approval one op of this kind needs (`actor.approvedBy`),
+   * or a function of the body saying so per op (null: none needed).
+   */
+  approval: StaffRole | null | ((body: OpBodies[K]) => StaffRole | null);
+}
+
+/** Every op kind's staff rule. */
+export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
+  'shift.opened': { signedIn: true, approval: null },
+  'sale.recorded': { signedIn: true, approval: null },
+  // Money paid out of the drawer that is not a refund (a supplier, an expense) needs a supervisor.
+  'cash.moved': { signedIn: true, approval: (body) => (body.reason === 'paid_out' ? 'supervisor' : null) },
+  'shift.closed': { signedIn: true, approval: null },
+  'ticket.issued': { signedIn: true, approval: null },
+  'wallet.topped_up': { signedIn: true, approval: null },
+  // Money back off a wristband: a supervisor approves each refund.
+  'wallet.refunded': { signedIn: true, approval: 'supervisor' },
+};
+
+/** The role whose approval this op needs, or null. */
+export function approvalNeeded<K extends OpKind>(kind: K, body: OpBodies[K]): StaffRole | null {
+  const rule: StaffRule<K> = STAFF_RULES[kind];
+  return typeof rule.approval === 'function' ? rule.approval(body) : rule.approval;
+}
+
+/** True if ops of `kind` need a signed-in staff member where the location has a roster. */
+export function needsSignedIn(kind: OpKind): boolean {
+  return STAFF_RULES[kind].signedIn;
+}
