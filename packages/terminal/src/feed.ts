@@ -35,6 +35,7 @@ import { FeedError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import { approvalId, type OfflinePolicy } from './offline-policy.js';
+import type { TillStaff } from './staff.js';
 import type { Credentials } from './sync-events.js';
 import type { Transport } from './transport.js';
 
@@ -99,6 +100,7 @@ export class DeviceFeed {
   readonly #journal: Journal;
   readonly #policy: OfflinePolicy;
   readonly #onNotice: (item: FeedNotice, now: number) => void;
+  readonly #staff: TillStaff | null;
 
   /**
    * `onNotice` is called for each notice the first time it is kept, inside
@@ -106,10 +108,16 @@ export class DeviceFeed {
    * terminal's wristband block list), so a notice is applied exactly when
    * its cursor advance commits.
    */
-  constructor(journal: Journal, policy: OfflinePolicy, onNotice: (item: FeedNotice, now: number) => void = () => {}) {
+  constructor(
+    journal: Journal,
+    policy: OfflinePolicy,
+    onNotice: (item: FeedNotice, now: number) => void = () => {},
+    staff: TillStaff | null = null,
+  ) {
     this.#journal = journal;
     this.#policy = policy;
     this.#onNotice = onNotice;
+    this.#staff = staff;
   }
 
   /** The cursor: the ledger position up to which the feed was applied (0 before the first poll). */
@@ -178,6 +186,9 @@ export class DeviceFeed {
         at,
         sig: signMessage(feedRequestMessage(credentials.deviceId, after, at), credentials.key),
       };
+      // Only once a roster is held: a server before staff at the till refuses the unknown field.
+      const held = this.#staff?.version() ?? 0;
+      if (held > 0) req.roster = held;
       const res = await transport.fetchFeed(req, timeoutMs);
       if (!res.ok) throw new FeedError(res.status, res.error);
       const page = this.#apply(res.body, after, credentials.deviceId, clock.now());
@@ -208,6 +219,15 @@ export class DeviceFeed {
       const problem = itemProblem(item, after, next);
       if (problem) throw new FeedError(200, { message: `items[${i}]: ${problem}` });
       items.push(item);
+    }
+    let roster: ReturnType<TillStaff['rosterMeta']> = null;
+    if (body.roster !== undefined && this.#staff) {
+      try {
+        roster = this.#staff.rosterMeta(body.roster, body.placement);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        throw new FeedError(200, { message: `roster refused: ${error.message}` });
+      }
     }
     const declines: PostAuthDecline[] = [];
     const notices: FeedNotice[] = [];
@@ -270,11 +290,13 @@ export class DeviceFeed {
       this.#journal.setMeta({
         ...(exposure?.meta ?? {}),
         ...placementMeta(body.placement),
+        ...(roster?.meta ?? {}),
         [META.feedCursor]: String(next),
       });
     }, 'feed');
     const done = exposure as ReturnType<OfflinePolicy['release']>;
     if (done) this.#policy.committed(done.exposure);
+    if (roster) this.#staff?.rosterCommitted(roster.roster);
     return {
       applied: items.length,
       released: done ? released.size : 0,

@@ -50,6 +50,17 @@ export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttemp
 export type { TerminalPlacement } from './offline-policy.js';
 export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState } from './online.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
+export {
+  APPROVAL_TTL_MS,
+  LOCKOUT_BASE_MS,
+  LOCKOUT_MAX_MS,
+  LOCKOUT_THRESHOLD,
+  type SignedInStaff,
+  type StaffApproval,
+  StaffError,
+  type StaffErrorCode,
+  type StaffIdentity,
+} from './staff.js';
 export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';

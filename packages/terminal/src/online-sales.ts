@@ -129,9 +129,11 @@ export class OnlineSales {
     body: Record<string, unknown>,
   ): Promise<OnlineOutcome> {
     this.#canRecord();
+    // Refused before asking when nobody is signed in where the location has a roster (staff.ts).
+    const { actor } = this.#recorder.staffStamp(opKind, body as unknown as OpBodies[typeof opKind]);
     const at = epochMs().parse(this.#clock.now(), 'at');
     const opId = uuidv7(at, this.#idRandom.bytes(10));
-    this.#authorizations.begin({ opId, opKind, request, body });
+    this.#authorizations.begin({ opId, opKind, request, body, actor });
     const outcome = await this.#authorizations.attempt(opId);
     this.#events.emit('online', outcome);
     return outcome;
@@ -140,6 +142,7 @@ export class OnlineSales {
   /** An approval: the op with the approved id, and its row marked approved, in one transaction. */
   readonly #recordApproved: RecordApproved = (row, answer, markApproved) => {
     const approval = { opId: row.opId, markApproved };
+    const actor = row.actor ? { actor: row.actor } : {};
     if (row.opKind === 'ticket.issued') {
       const stake = row.body.stake as number;
       const selections = row.body.selections as BetSelection[];
@@ -156,6 +159,7 @@ export class OnlineSales {
         body: body as OpBodies['ticket.issued'],
         decision: ONLINE_APPROVED,
         approval,
+        ...actor,
       });
     }
     return this.#recorder.record({
@@ -163,6 +167,7 @@ export class OnlineSales {
       body: row.body as OpBodies['sale.recorded'],
       decision: ONLINE_APPROVED,
       approval,
+      ...actor,
     });
   };
 }
