@@ -31,7 +31,11 @@ describe('staff PIN verifiers (scrypt)', () => {
     assert.notEqual(again.hash, v.hash);
     assert.equal(checkStaffSecret('4821', again), true);
     const salt = Buffer.alloc(16, 7);
-    assert.deepEqual(makeStaffVerifier('4821', salt), await makeStaffVerifierAsync('4821', salt), 'sync and async agree');
+    assert.deepEqual(
+      makeStaffVerifier('4821', salt),
+      await makeStaffVerifierAsync('4821', salt),
+      'sync and async agree',
+    );
   });
 
   it('refuses a verifier whose cost is out of bounds (a till never runs a huge scrypt)', () => {
@@ -53,7 +57,10 @@ describe('PIN, badge and name policies', () => {
       ['12 4', /not all digits/],
       [4821, /number/],
     ] as const) {
-      assert.throws(() => checkPinPolicy(bad), (e: unknown) => e instanceof ValidationError && e.field === 'pin' && why.test(e.message));
+      assert.throws(
+        () => checkPinPolicy(bad),
+        (e: unknown) => e instanceof ValidationError && e.field === 'pin' && why.test(e.message),
+      );
     }
   });
 
@@ -77,7 +84,15 @@ describe('signed roster', () => {
     location: 'hall-a',
     version: 3,
     issuedAt: 1_795_000_000_000,
-    staff: [{ id: 'ana', name: 'Ana', role: 'clerk', pin: makeStaffVerifier('4821'), badge: badgeDigest('badge-0123456789abcdef') }],
+    staff: [
+      {
+        id: 'ana',
+        name: 'Ana',
+        role: 'clerk',
+        pin: makeStaffVerifier('4821'),
+        badge: badgeDigest('badge-0123456789abcdef'),
+      },
+    ],
   };
 
   it('verifies with the pinned key it names; refuses another key, an unknown key id and any change', () => {
@@ -97,7 +112,9 @@ describe('signed roster', () => {
 describe('the op envelope actor', () => {
   it('is covered by the hash, optional, and leaves ops without it byte for byte as before', () => {
     const keys = generateDeviceKeys();
-    const chain = new ChainBuilder('0190a000-0000-7000-8000-000000000001', keys.privateKey, { now: () => 1_795_000_000_000 });
+    const chain = new ChainBuilder('0190a000-0000-7000-8000-000000000001', keys.privateKey, {
+      now: () => 1_795_000_000_000,
+    });
     const plain = chain.next('cash.moved', { a: 1 });
     assert.equal('actor' in plain, false);
     assert.doesNotMatch(canonicalOpText(plain), /actor/);

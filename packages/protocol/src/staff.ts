@@ -66,7 +66,9 @@ export const VERIFIER_ALG = 'scrypt';
 
 export const verifierSchema = s.object({
   alg: s.literal(VERIFIER_ALG),
-  N: s.refine(s.int({ min: 2 ** 10, max: 2 ** MAX_LOG2_N }), (n) => ((n & (n - 1)) === 0 ? null : ['', 'a power of two'])),
+  N: s.refine(s.int({ min: 2 ** 10, max: 2 ** MAX_LOG2_N }), (n) =>
+    (n & (n - 1)) === 0 ? null : ['', 'a power of two'],
+  ),
   r: s.int({ min: 1, max: 16 }),
   p: s.int({ min: 1, max: 4 }),
   /** 16 random bytes, base64url. */
@@ -132,7 +134,9 @@ export function checkPinPolicy(pin: unknown, field = 'pin'): string {
   }
   const digits = [...pin].map(Number);
   const step = (digits[1] as number) - (digits[0] as number);
-  const straight = (step === 0 || step === 1 || step === -1) && digits.every((d, i) => i === 0 || d - (digits[i - 1] as number) === step);
+  const straight =
+    (step === 0 || step === 1 || step === -1) &&
+    digits.every((d, i) => i === 0 || d - (digits[i - 1] as number) === step);
   if (straight) throw new ValidationError(field, PIN_RULE, step === 0 ? 'one digit repeated' : 'a straight run');
   return pin;
 }
@@ -223,6 +227,7 @@ export function verifyRoster(signed: unknown, keys: Readonly<Record<string, stri
   } catch {
     ok = false;
   }
-  if (!ok) throw new ValidationError('roster.sig', `a signature by policy key ${parsed.keyId}`, 'one that does not verify');
+  if (!ok)
+    throw new ValidationError('roster.sig', `a signature by policy key ${parsed.keyId}`, 'one that does not verify');
   return parsed.roster;
 }

@@ -63,8 +63,8 @@ import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
 import { LedgerReads } from './services/ledger-reads.js';
 import { PolicyDesk } from './services/policy-desk.js';
-import { WalletAdmin } from './services/wallet-admin.js';
 import { StaffDesk } from './services/staff-desk.js';
+import { WalletAdmin } from './services/wallet-admin.js';
 import type { Storage, StorageKind } from './storage/storage.js';
 
 export interface HoldfastServiceOptions {

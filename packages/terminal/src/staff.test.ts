@@ -20,7 +20,13 @@ import { cashSale, createHarness, type Harness, openTill } from './testing/harne
 
 const KEYS = generateDeviceKeys();
 const BADGE = 'badge-ana-0123456789abcdef';
-const ANA: RosterEntry = { id: 'ana', name: 'Ana', role: 'clerk', pin: makeStaffVerifier('4821'), badge: badgeDigest(BADGE) };
+const ANA: RosterEntry = {
+  id: 'ana',
+  name: 'Ana',
+  role: 'clerk',
+  pin: makeStaffVerifier('4821'),
+  badge: badgeDigest(BADGE),
+};
 const BEA: RosterEntry = { id: 'bea', name: 'Bea', role: 'supervisor', pin: makeStaffVerifier('7390'), badge: null };
 
 function roster(version: number, staff: RosterEntry[]): Roster {
@@ -39,12 +45,14 @@ async function staffedTill(): Promise<Harness> {
   return h;
 }
 
-const code = (expected: StaffErrorCode, check: (e: StaffError) => void = () => {}) => (error: unknown) => {
-  assert.ok(error instanceof StaffError, String(error));
-  assert.equal(error.code, expected, error.message);
-  check(error);
-  return true;
-};
+const code =
+  (expected: StaffErrorCode, check: (e: StaffError) => void = () => {}) =>
+  (error: unknown) => {
+    assert.ok(error instanceof StaffError, String(error));
+    assert.equal(error.code, expected, error.message);
+    check(error);
+    return true;
+  };
 
 describe('staff at the till', () => {
   test('signs in offline by id or badge; every op records who; nothing is recorded without someone signed in', async () => {
@@ -136,15 +144,25 @@ describe('staff at the till', () => {
       assert.throws(() => h.terminal.recordCashMovement(payout), code('approval_required'));
       // A safe drop needs no approval.
       h.terminal.recordCashMovement({ direction: 'out', reason: 'safe_drop', amount: 100 });
-      assert.throws(() => h.terminal.approve({ kind: 'cash.moved', body }, { staff: 'ana' }, '4821'), code('approval_role'));
-      assert.throws(() => h.terminal.approve({ kind: 'cash.moved', body }, { staff: 'bea' }, '0000'), code('wrong_pin'));
+      assert.throws(
+        () => h.terminal.approve({ kind: 'cash.moved', body }, { staff: 'ana' }, '4821'),
+        code('approval_role'),
+      );
+      assert.throws(
+        () => h.terminal.approve({ kind: 'cash.moved', body }, { staff: 'bea' }, '0000'),
+        code('wrong_pin'),
+      );
       assert.throws(
         () => h.terminal.approve({ kind: 'sale.recorded', body: { ...body } as never }, { staff: 'bea' }, '7390'),
         code('approval_not_needed'),
       );
 
       h.terminal.approve({ kind: 'cash.moved', body }, { staff: 'bea' }, '7390');
-      assert.throws(() => h.terminal.recordCashMovement({ ...payout, amount: 5000 }), code('approval_required'), 'another body');
+      assert.throws(
+        () => h.terminal.recordCashMovement({ ...payout, amount: 5000 }),
+        code('approval_required'),
+        'another body',
+      );
       const op = h.terminal.recordCashMovement(payout);
       assert.deepEqual(h.terminal.getOp(op.id)?.op.actor, { staff: 'ana', approvedBy: 'bea' });
       assert.throws(() => h.terminal.recordCashMovement(payout), code('approval_required'), 'used once');
@@ -174,9 +192,15 @@ describe('staff at the till', () => {
 
       const forged = signRoster(roster(3, [BEA, { ...ANA, role: 'manager' }]), generateDeviceKeys().privateKey, 'k1');
       h.server.roster = forged;
-      await assert.rejects(h.terminal.pollFeed(), (e: unknown) => e instanceof FeedError && /roster\.sig/.test(e.message));
+      await assert.rejects(
+        h.terminal.pollFeed(),
+        (e: unknown) => e instanceof FeedError && /roster\.sig/.test(e.message),
+      );
       h.server.roster = signRoster({ ...roster(3, [BEA, ANA]), location: 'hall-b' }, KEYS.privateKey, 'k1');
-      await assert.rejects(h.terminal.pollFeed(), (e: unknown) => e instanceof FeedError && /roster\.location/.test(e.message));
+      await assert.rejects(
+        h.terminal.pollFeed(),
+        (e: unknown) => e instanceof FeedError && /roster\.location/.test(e.message),
+      );
       assert.equal(h.terminal.staffRoster()?.version, 2, 'the roster held is unchanged');
       const reopened = await h.reopen({ autoSync: false });
       assert.equal(reopened.staffRoster()?.version, 2, 'kept in the journal');

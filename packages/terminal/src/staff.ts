@@ -217,7 +217,8 @@ export class TillStaff {
    */
   approve<K extends OpKind>(op: { kind: K; body: OpBodies[K] }, who: StaffIdentity, pin: string): StaffApproval {
     const current = this.#current;
-    if (current === null) throw new StaffError('staff_required', 'sign a staff member in before asking for an approval');
+    if (current === null)
+      throw new StaffError('staff_required', 'sign a staff member in before asking for an approval');
     const needed = approvalNeeded(op.kind, op.body);
     if (needed === null) throw new StaffError('approval_not_needed', `${op.kind} with this body needs no approval`);
     const entry = this.#authenticate(who, pin);
@@ -260,7 +261,10 @@ export class TillStaff {
     }
     if (current === null) {
       if (needsSignedIn(kind)) {
-        throw new StaffError('staff_required', `${kind} needs a signed-in staff member at this location: sign in first`);
+        throw new StaffError(
+          'staff_required',
+          `${kind} needs a signed-in staff member at this location: sign in first`,
+        );
       }
       return { actor: undefined, approvalId: null };
     }
@@ -304,7 +308,10 @@ export class TillStaff {
   #authenticate(who: StaffIdentity, pin: string): RosterEntry {
     const roster = this.roster();
     if (roster === null) {
-      throw new StaffError('no_roster', 'this till holds no staff roster yet (none set for the location, or not delivered)');
+      throw new StaffError(
+        'no_roster',
+        'this till holds no staff roster yet (none set for the location, or not delivered)',
+      );
     }
     const entry =
       'staff' in who
@@ -315,7 +322,9 @@ export class TillStaff {
     if (!entry) {
       throw new StaffError(
         'staff_unknown',
-        'staff' in who ? `no staff member ${who.staff} on this location's roster` : 'that badge is not on this location\'s roster',
+        'staff' in who
+          ? `no staff member ${who.staff} on this location's roster`
+          : "that badge is not on this location's roster",
       );
     }
     const now = this.#clock.now();
@@ -328,11 +337,14 @@ export class TillStaff {
         { retryAfterMs },
       );
     }
-    if (entry.pin === null) throw new StaffError('staff_no_pin', `${entry.id} has no PIN set: ask a manager to set one`);
+    if (entry.pin === null)
+      throw new StaffError('staff_no_pin', `${entry.id} has no PIN set: ask a manager to set one`);
     if (typeof pin === 'string' && checkStaffSecret(pin, entry.pin)) {
       if (lock) {
         this.#journal.transaction(() => {
-          this.#journal.prepare('UPDATE staff_lockouts SET failures = 0, locked_until = NULL WHERE staff = ?').run(entry.id);
+          this.#journal
+            .prepare('UPDATE staff_lockouts SET failures = 0, locked_until = NULL WHERE staff = ?')
+            .run(entry.id);
         });
       }
       return entry;
@@ -357,8 +369,12 @@ export class TillStaff {
         { retryAfterMs: lockedUntil - now },
       );
     }
-    throw new StaffError('wrong_pin', `wrong PIN for ${entry.id} (${LOCKOUT_THRESHOLD - failures} tries left before a lock-out)`, {
-      attemptsLeft: LOCKOUT_THRESHOLD - failures,
-    });
+    throw new StaffError(
+      'wrong_pin',
+      `wrong PIN for ${entry.id} (${LOCKOUT_THRESHOLD - failures} tries left before a lock-out)`,
+      {
+        attemptsLeft: LOCKOUT_THRESHOLD - failures,
+      },
+    );
   }
 }

@@ -10,8 +10,8 @@ import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from '.
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
 import { operatorGuard } from './operator-auth.js';
-import { staffRoutes } from './staff-routes.js';
 import { intQuery, uuidParam } from './params.js';
+import { staffRoutes } from './staff-routes.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;

@@ -30,13 +30,19 @@ export function staffRoutes(admin: FastifyInstance, service: HoldfastService): v
 
   admin.post('/staff', async (request, reply) => {
     const answer = await service.staff.add(request.body, changedBy(request));
-    request.log.info({ staff: answer.member.id, location: answer.member.location, version: answer.version }, 'staff added');
+    request.log.info(
+      { staff: answer.member.id, location: answer.member.location, version: answer.version },
+      'staff added',
+    );
     return reply.code(201).send(answer);
   });
 
   admin.patch('/staff/:id', async (request) => {
     const answer = await service.staff.update(String(idOf(request)), request.body, changedBy(request));
-    request.log.info({ staff: answer.member.id, role: answer.member.role, version: answer.version }, 'staff role changed');
+    request.log.info(
+      { staff: answer.member.id, role: answer.member.role, version: answer.version },
+      'staff role changed',
+    );
     return answer;
   });
 
@@ -54,7 +60,10 @@ export function staffRoutes(admin: FastifyInstance, service: HoldfastService): v
 
   admin.delete('/staff/:id', async (request) => {
     const answer = await service.staff.remove(String(idOf(request)), changedBy(request));
-    request.log.warn({ staff: answer.member.id, location: answer.member.location, version: answer.version }, 'staff removed');
+    request.log.warn(
+      { staff: answer.member.id, location: answer.member.location, version: answer.version },
+      'staff removed',
+    );
     return answer;
   });
 }

@@ -47,8 +47,8 @@ import type { IngestFacts } from './ingest-facts.js';
 import { type DeviceUpdate, emptyPlan, type IngestPlan } from './ingest-plan.js';
 import { LocalApprovalCheck } from './local-approval-check.js';
 import { onlineClaimProblem } from './online-claim-check.js';
-import { staffProblems } from './staff-check.js';
 import { isLocalApproval } from './reevaluate-approval.js';
+import { staffProblems } from './staff-check.js';
 
 /** What one run of the planner is given besides the batch and its facts. */
 export interface PlanIngestContext {

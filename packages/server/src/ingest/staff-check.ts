@@ -31,7 +31,12 @@ export interface StaffProblem {
 /** A member's standing at one instant. */
 type Standing =
   | { ok: true; event: StaffEvent }
-  | { ok: false; type: 'staff_unknown' | 'staff_removed' | 'staff_not_at_location'; why: string; event: StaffEvent | null };
+  | {
+      ok: false;
+      type: 'staff_unknown' | 'staff_removed' | 'staff_not_at_location';
+      why: string;
+      event: StaffEvent | null;
+    };
 
 /** What `staff` was at device time `at` for a device at `location`. */
 export function standingAt(

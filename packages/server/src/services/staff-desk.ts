@@ -15,8 +15,8 @@ import {
   ProtocolError,
   ROSTER_FORMAT,
   refString,
-  STAFF_ROLES,
   type SignedRoster,
+  STAFF_ROLES,
   type StaffRole,
   schema as s,
   signRoster,
@@ -113,7 +113,10 @@ export class StaffDesk {
   }
 
   /** The location's roster history, oldest first, without verifiers or badge digests. */
-  async history(location: unknown, staff: unknown): Promise<{ location: string; events: Omit<StaffEvent, 'pin' | 'badge'>[] }> {
+  async history(
+    location: unknown,
+    staff: unknown,
+  ): Promise<{ location: string; events: Omit<StaffEvent, 'pin' | 'badge'>[] }> {
     const loc = locationParam(location);
     const id = staff === undefined || staff === '' ? null : staffId().parse(staff, 'query.staff');
     const events = await this.#storage.staffHistory(loc, id);

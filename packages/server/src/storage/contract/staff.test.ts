@@ -17,16 +17,20 @@ import {
   verifyRoster,
 } from '@holdfast/protocol';
 import type { ExceptionRecord } from '../../model/exception.js';
-import { cashMovedBody, type Harness, saleBody, T0, type TestDevice } from '../../testing/harness.js';
+import { cashMovedBody, type Harness, saleBody, type TestDevice } from '../../testing/harness.js';
 import { STORAGE_BACKENDS, storageTest } from '../../testing/storage-backends.js';
 
 const MINUTE = 60_000;
 
 async function addStaff(h: Harness, body: Record<string, unknown>) {
-  return h.request<{ member: { id: string; role: string; pinSet: boolean }; version: number }>('POST', '/v1/admin/staff', {
-    admin: true,
-    payload: body,
-  });
+  return h.request<{ member: { id: string; role: string; pinSet: boolean }; version: number }>(
+    'POST',
+    '/v1/admin/staff',
+    {
+      admin: true,
+      payload: body,
+    },
+  );
 }
 
 async function placedDevice(h: Harness, location: string): Promise<TestDevice> {
@@ -134,7 +138,9 @@ for (const backend of STORAGE_BACKENDS) {
       });
       assert.equal(removed.status, 200);
       assert.equal(removed.body.member.removedAt, h.clock.now());
-      const again = await h.request<{ code: string; message: string }>('DELETE', '/v1/admin/staff/ana', { admin: true });
+      const again = await h.request<{ code: string; message: string }>('DELETE', '/v1/admin/staff/ana', {
+        admin: true,
+      });
       assert.equal(again.status, 404);
       assert.match(again.error.message, /was removed from location hall-a/);
       const unknown = await h.request<{ code: string }>('PATCH', '/v1/admin/staff/nobody', {
@@ -205,7 +211,13 @@ for (const backend of STORAGE_BACKENDS) {
       h.clock.advance(30 * MINUTE);
       const d = await placedDevice(h, 'hall-a');
       const ana: Actor = { staff: 'ana' };
-      const open = d.chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 10_000 }, undefined, undefined, ana);
+      const open = d.chain.next(
+        'shift.opened',
+        { clerk: 'ana', currency: 'EUR', openingFloat: 10_000 },
+        undefined,
+        undefined,
+        ana,
+      );
       const shift = open.id;
       const good = d.chain.next('sale.recorded', saleBody(shift, 450), undefined, undefined, ana);
       const approved = d.chain.next(
@@ -270,7 +282,10 @@ for (const backend of STORAGE_BACKENDS) {
       await h.send(d.batch([afterRemoval]));
       assert.equal((await exceptionsOf(h, afterRemoval)).length, 1);
       const ledger = await h.storage.listLedger(0, 1000);
-      assert.ok(ledger.items.some((e) => e.opId === unknown.id && e.type === 'sale.recorded'), 'the op stands');
+      assert.ok(
+        ledger.items.some((e) => e.opId === unknown.id && e.type === 'sale.recorded'),
+        'the op stands',
+      );
     });
   });
 }

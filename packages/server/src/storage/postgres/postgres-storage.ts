@@ -22,6 +22,7 @@ import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
 import { onlineClaimIds } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
+import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
@@ -82,8 +83,6 @@ import {
   settleOfflinePayment,
 } from '../sql/operations/payment-forwarding.js';
 import { ensureServerKey, issuePolicy, listPolicies, listServerKeys } from '../sql/operations/policies.js';
-import { staffRefs } from '../../ingest/staff-check.js';
-import { changeStaff, listStaff, locationRoster, staffFacts, staffHistory } from '../sql/operations/staff.js';
 import {
   exceptionsPage,
   exposureActual,
@@ -93,6 +92,7 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import { changeStaff, listStaff, locationRoster, staffFacts, staffHistory } from '../sql/operations/staff.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import type { Page, Storage } from '../storage.js';

@@ -21,6 +21,7 @@ import {
   shiftRefs,
 } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
+import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
@@ -83,8 +84,6 @@ import {
   settleOfflinePayment,
 } from '../sql/operations/payment-forwarding.js';
 import { ensureServerKey, issuePolicy, listPolicies, listServerKeys } from '../sql/operations/policies.js';
-import { staffRefs } from '../../ingest/staff-check.js';
-import { changeStaff, listStaff, locationRoster, staffFacts, staffHistory } from '../sql/operations/staff.js';
 import {
   exceptionsPage,
   exposureActual,
@@ -94,6 +93,7 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import { changeStaff, listStaff, locationRoster, staffFacts, staffHistory } from '../sql/operations/staff.js';
 import { insertSql, valuesOf } from '../sql/table.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, DEVICE_HEAD_COLUMNS, deviceHeadValues, deviceOf } from '../sql/tables/devices.js';
 import { EXCEPTIONS } from '../sql/tables/exceptions.js';

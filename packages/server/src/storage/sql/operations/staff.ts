@@ -79,7 +79,10 @@ export function* changeStaff(d: SqlDialect, change: StaffChange, now: number, by
        LIMIT 1`,
       [next.badge, next.staff],
     );
-    if (clash) throw new ProtocolError('staff_exists', 'that badge is already given to another staff member', { field: 'badge' });
+    if (clash)
+      throw new ProtocolError('staff_exists', 'that badge is already given to another staff member', {
+        field: 'badge',
+      });
   }
   const v = yield* one('SELECT coalesce(max(version), 0) AS version FROM staff_events WHERE location = $1', [
     next.location,
@@ -110,10 +113,10 @@ export function* listStaff(location: string): SqlOperation<StaffMemberView[]> {
   const views: StaffMemberView[] = [];
   for (const r of yield* all(LATEST_AT_LOCATION, [location])) {
     const latest = staffEventOf(r);
-    const first = yield* one(
-      'SELECT * FROM staff_events WHERE location = $1 AND staff = $2 ORDER BY version LIMIT 1',
-      [location, latest.staff],
-    );
+    const first = yield* one('SELECT * FROM staff_events WHERE location = $1 AND staff = $2 ORDER BY version LIMIT 1', [
+      location,
+      latest.staff,
+    ]);
     views.push(staffViewOf(latest, first ? staffEventOf(first) : latest));
   }
   return views;
@@ -132,10 +135,9 @@ export function* staffHistory(location: string, staff: string | null): SqlOperat
 export function* staffFacts(d: SqlDialect, ids: readonly string[], location: string | null): SqlOperation<StaffFacts> {
   const events = new Map<string, StaffEvent[]>();
   if (ids.length > 0) {
-    const rows = yield* all(
-      `SELECT * FROM staff_events WHERE ${d.inList('staff', '$1')} ORDER BY staff, at, version`,
-      [d.list(ids)],
-    );
+    const rows = yield* all(`SELECT * FROM staff_events WHERE ${d.inList('staff', '$1')} ORDER BY staff, at, version`, [
+      d.list(ids),
+    ]);
     for (const r of rows) {
       const e = staffEventOf(r);
       const list = events.get(e.staff) ?? [];
