@@ -111,7 +111,7 @@ for (const backend of STORAGE_BACKENDS) {
         ['0000', 'one digit repeated'],
         ['12a4', 'not all digits'],
         ['123', '3 digits'],
-      ]) {
+      ] as const) {
         const bad = await addStaff(h, { location: 'hall-a', id: 'dan', name: 'Dan', role: 'clerk', pin });
         assert.equal(bad.status, 400, pin);
         assert.equal(bad.error.code, 'invalid_request');
