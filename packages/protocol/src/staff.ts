@@ -51,13 +51,15 @@ export type Actor = s.Infer<typeof actorSchema>;
 // ---- verifiers ---------------------------------------------------------------------
 
 /**
- * scrypt cost of a PIN verifier: N = 2^14, r = 8, p = 1 (16 MiB of memory
- * per check), 32-byte key. One check costs about 30–60 ms on a 2020s
- * laptop core and somewhat more on a till's ARM SoC: a clerk does not
- * notice it, and an attacker holding a stolen roster pays it per guess
- * (a 4-digit PIN still falls in minutes — see the threat model).
+ * scrypt cost of a PIN verifier: N = 2^13, r = 8, p = 1 (8 MiB of memory
+ * per check), 32-byte key. One check costs tens of milliseconds on one
+ * core (figures in docs/staff-and-roles.md): a clerk does not notice it,
+ * and an attacker holding a stolen roster pays it per guess — which still
+ * leaves a 4-digit PIN guessable in minutes on one core (see the threat
+ * model). The parameters travel in each verifier, so they can be raised
+ * later without invalidating PINs already set.
  */
-export const STAFF_SCRYPT = { N: 2 ** 14, r: 8, p: 1, keyLen: 32 } as const;
+export const STAFF_SCRYPT = { N: 2 ** 13, r: 8, p: 1, keyLen: 32 } as const;
 
 /** Bounds a verifier's parameters may take: a roster naming a cost above them is refused (no memory blow-up on a till). */
 const MAX_LOG2_N = 17;
