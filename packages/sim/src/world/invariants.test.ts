@@ -147,6 +147,11 @@ describe('checkInvariants', () => {
       w3,
     );
     expect('overspend-blocked', 'a wallet below zero, with every counter known, neither raised nor blocked');
+    // An op claiming a staff member no roster ever had (staff at the till).
+    db.prepare(`UPDATE ops SET envelope = json_set(envelope, '$.actor', json('{"staff":"ghost"}')) WHERE id = ?`).run(
+      op(t3, 4).id,
+    );
+    expect('staff', 'an op naming a staff member no roster ever had', { device: 'till-3', opId: op(t3, 4).id });
     db.close();
 
     const processor = new Database(world.cards?.processor.path as string);
