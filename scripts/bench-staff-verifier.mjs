@@ -20,5 +20,13 @@ ms.sort((a, b) => a - b);
 const at = (q) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))].toFixed(1);
 const { N, r, p } = STAFF_SCRYPT;
 console.log(
-  JSON.stringify({ N, r, p, checks: runs, p50Ms: Number(at(0.5)), p90Ms: Number(at(0.9)), minMs: Number(ms[0].toFixed(1)) }),
+  JSON.stringify({
+    N,
+    r,
+    p,
+    checks: runs,
+    p50Ms: Number(at(0.5)),
+    p90Ms: Number(at(0.9)),
+    minMs: Number(ms[0].toFixed(1)),
+  }),
 );
