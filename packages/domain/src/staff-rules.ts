@@ -19,6 +19,13 @@ export interface StaffRule<K extends OpKind = OpKind> {
    * or a function of the body saying so per op (null: none needed).
    */
   approval: StaffRole | null | ((body: OpBodies[K]) => StaffRole | null);
+  /**
+   * The body fields an approval is bound to (what the approver is shown and
+   * the till hashes); absent: the whole body. A kind whose body is only
+   * complete at recording time (a wristband refund reads the chip's counter
+   * and balance then) binds to the fields known before.
+   */
+  binds?: readonly (keyof OpBodies[K] & string)[];
 }
 
 /** Every op kind's staff rule. */
@@ -31,7 +38,7 @@ export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
   'ticket.issued': { signedIn: true, approval: null },
   'wallet.topped_up': { signedIn: true, approval: null },
   // Money back off a wristband: a supervisor approves each refund.
-  'wallet.refunded': { signedIn: true, approval: 'supervisor' },
+  'wallet.refunded': { signedIn: true, approval: 'supervisor', binds: ['shift', 'currency', 'sale', 'amount'] },
 };
 
 /** The role whose approval this op needs, or null. */
@@ -43,4 +50,17 @@ export function approvalNeeded<K extends OpKind>(kind: K, body: OpBodies[K]): St
 /** True if ops of `kind` need a signed-in staff member where the location has a roster. */
 export function needsSignedIn(kind: OpKind): boolean {
   return STAFF_RULES[kind].signedIn;
+}
+
+/** What an approval of an op of `kind` with `body` is bound to: the fields STAFF_RULES `binds` names, or the whole body. */
+export function approvalBinding<K extends OpKind>(
+  kind: K,
+  body: OpBodies[K] | Record<string, unknown>,
+): Record<string, unknown> {
+  const binds = (STAFF_RULES[kind] as StaffRule<K>).binds;
+  const record = body as Record<string, unknown>;
+  if (!binds) return record;
+  const out: Record<string, unknown> = {};
+  for (const key of binds) if (record[key] !== undefined) out[key] = record[key];
+  return out;
 }

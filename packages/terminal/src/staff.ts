@@ -21,7 +21,7 @@
  * Where the location has no roster (none delivered), nothing here applies:
  * ops are recorded without an actor, as before.
  */
-import { approvalNeeded, type Clock, needsSignedIn } from '@holdfast/domain';
+import { approvalBinding, approvalNeeded, type Clock, needsSignedIn } from '@holdfast/domain';
 import {
   type Actor,
   badgeDigest,
@@ -209,17 +209,22 @@ export class TillStaff {
 
   /**
    * A supervisor or manager approves the one next op of `kind` with exactly
-   * `body` (what will be recorded; the approval is bound to its hash), to be
+   * `body` (what will be recorded; the approval is bound to the hash of the
+   * fields its kind's STAFF_RULES `binds` names, or of the whole body), to be
    * recorded by the member signed in now, within APPROVAL_TTL_MS, once.
    * Throws StaffError as signIn does, and staff_required (nobody signed
    * in), approval_not_needed (the kind needs none for this body) or
    * approval_role (the approver's role is below what the op needs).
    */
-  approve<K extends OpKind>(op: { kind: K; body: OpBodies[K] }, who: StaffIdentity, pin: string): StaffApproval {
+  approve<K extends OpKind>(
+    op: { kind: K; body: OpBodies[K] | Record<string, unknown> },
+    who: StaffIdentity,
+    pin: string,
+  ): StaffApproval {
     const current = this.#current;
     if (current === null)
       throw new StaffError('staff_required', 'sign a staff member in before asking for an approval');
-    const needed = approvalNeeded(op.kind, op.body);
+    const needed = approvalNeeded(op.kind, op.body as OpBodies[K]);
     if (needed === null) throw new StaffError('approval_not_needed', `${op.kind} with this body needs no approval`);
     const entry = this.#authenticate(who, pin);
     if (!roleAtLeast(entry.role, needed)) {
@@ -243,7 +248,16 @@ export class TillStaff {
           `INSERT INTO staff_approvals (id, op_kind, body_hash, approver, role, staff, created_at, expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(approval.id, op.kind, canonicalHash(op.body), entry.id, entry.role, current.id, now, approval.expiresAt);
+        .run(
+          approval.id,
+          op.kind,
+          canonicalHash(approvalBinding(op.kind, op.body)),
+          entry.id,
+          entry.role,
+          current.id,
+          now,
+          approval.expiresAt,
+        );
     });
     return approval;
   }
@@ -276,7 +290,7 @@ export class TillStaff {
          WHERE op_kind = ? AND body_hash = ? AND staff = ? AND used_by_op IS NULL AND expires_at > ?
          ORDER BY created_at DESC LIMIT 1`,
       )
-      .get(kind, canonicalHash(body), current.id, this.#clock.now()) as ApprovalRow | undefined;
+      .get(kind, canonicalHash(approvalBinding(kind, body)), current.id, this.#clock.now()) as ApprovalRow | undefined;
     if (!row) {
       throw new StaffError(
         'approval_required',

@@ -402,7 +402,11 @@ export class Terminal {
    * A supervisor or manager approves the one next op of `kind` with exactly
    * `body` (single use, APPROVAL_TTL_MS). See TillStaff.approve.
    */
-  approve<K extends OpKind>(op: { kind: K; body: OpBodies[K] }, who: StaffIdentity, pin: string): StaffApproval {
+  approve<K extends OpKind>(
+    op: { kind: K; body: OpBodies[K] | Record<string, unknown> },
+    who: StaffIdentity,
+    pin: string,
+  ): StaffApproval {
     this.#assertOpen();
     return this.#staff.approve(op, who, pin);
   }
