@@ -130,10 +130,12 @@ export class OnlineSales {
   ): Promise<OnlineOutcome> {
     this.#canRecord();
     // Refused before asking when nobody is signed in where the location has a roster (staff.ts).
-    const { actor } = this.#recorder.staffStamp(opKind, body as unknown as OpBodies[typeof opKind]);
+    const { actor, approvalId } = this.#recorder.staffStamp(opKind, body as unknown as OpBodies[typeof opKind]);
     const at = epochMs().parse(this.#clock.now(), 'at');
     const opId = uuidv7(at, this.#idRandom.bytes(10));
-    this.#authorizations.begin({ opId, opKind, request, body, actor });
+    // An approval the op needs is used up by the request, with its pending row.
+    const alongside = approvalId === null ? undefined : () => this.#recorder.useStaffApproval(approvalId, opId);
+    this.#authorizations.begin({ opId, opKind, request, body, actor, ...(alongside ? { alongside } : {}) });
     const outcome = await this.#authorizations.attempt(opId);
     this.#events.emit('online', outcome);
     return outcome;

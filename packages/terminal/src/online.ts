@@ -169,9 +169,12 @@ export class OnlineAuthorizations {
     request: OnlineRequest;
     body: Record<string, unknown>;
     actor?: Actor | undefined;
+    /** Runs inside the transaction that makes the row durable (e.g. using up a staff approval). */
+    alongside?: () => void;
   }): void {
     const journal = this.#journal;
     journal.transaction(() => {
+      input.alongside?.();
       journal
         .prepare(
           `INSERT INTO online_authorizations (op_id, kind, op_kind, request, body, state, created_at, actor)

@@ -210,6 +210,11 @@ export class Recorder {
     return this.#staff.stamp(kind, body);
   }
 
+  /** Marks a staff approval used by op `opId` (inside the caller's journal transaction). */
+  useStaffApproval(approvalId: string, opId: string): void {
+    this.#staff.useApproval(approvalId, opId);
+  }
+
   /** Throws DomainError if the shift rules refuse `kind` now; changes nothing. */
   checkShiftRules(kind: OpKind, body: OpBodies[OpKind], id: string): void {
     this.#shiftAfter(kind, body, id);

@@ -130,6 +130,9 @@ export class StaffDesk {
    */
   async rosterFor(location: string | null, held: number | undefined, now: number): Promise<SignedRoster | null> {
     if (location === null) return null;
+    // Most polls find the version they hold: one small query, no roster read.
+    const version = await this.#storage.rosterVersion(location);
+    if (version === 0 || version === held) return null;
     const roster: LocationRoster = await this.#storage.locationRoster(location);
     if (roster.version === 0 || roster.version === held) return null;
     const [key] = await this.#storage.listServerKeys();

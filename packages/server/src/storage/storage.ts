@@ -142,6 +142,8 @@ export interface Storage {
   changeStaff(change: StaffChange, now: number, by: string): Promise<StaffEvent>;
   /** The location's current roster (members not removed, with verifiers) and its version (0: never had staff). */
   locationRoster(location: string): Promise<LocationRoster>;
+  /** The location's roster version (0: never had staff): what a feed request is answered against. */
+  rosterVersion(location: string): Promise<number>;
   /** Every member the location ever had, removed ones too, without verifiers. */
   listStaff(location: string): Promise<StaffMemberView[]>;
   /** The location's roster history, oldest first; only `staff`'s if given. */

@@ -92,7 +92,14 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
-import { changeStaff, listStaff, locationRoster, staffFacts, staffHistory } from '../sql/operations/staff.js';
+import {
+  changeStaff,
+  listStaff,
+  locationRoster,
+  rosterVersion,
+  staffFacts,
+  staffHistory,
+} from '../sql/operations/staff.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import type { Page, Storage } from '../storage.js';
@@ -378,6 +385,10 @@ export class PostgresStorage implements Storage {
 
   async locationRoster(location: string): Promise<LocationRoster> {
     return this.#driver.inTransaction(() => locationRoster(location));
+  }
+
+  async rosterVersion(location: string): Promise<number> {
+    return this.#driver.autocommit(rosterVersion(location));
   }
 
   async listStaff(location: string): Promise<StaffMemberView[]> {

@@ -93,7 +93,14 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
-import { changeStaff, listStaff, locationRoster, staffFacts, staffHistory } from '../sql/operations/staff.js';
+import {
+  changeStaff,
+  listStaff,
+  locationRoster,
+  rosterVersion,
+  staffFacts,
+  staffHistory,
+} from '../sql/operations/staff.js';
 import { insertSql, valuesOf } from '../sql/table.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, DEVICE_HEAD_COLUMNS, deviceHeadValues, deviceOf } from '../sql/tables/devices.js';
 import { EXCEPTIONS } from '../sql/tables/exceptions.js';
@@ -411,6 +418,10 @@ export class SqliteStorage implements Storage {
 
   async locationRoster(location: string): Promise<LocationRoster> {
     return this.#driver.transaction(() => locationRoster(location));
+  }
+
+  async rosterVersion(location: string): Promise<number> {
+    return this.#driver.autocommit(rosterVersion(location));
   }
 
   async listStaff(location: string): Promise<StaffMemberView[]> {

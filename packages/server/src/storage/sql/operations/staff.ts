@@ -97,6 +97,12 @@ const LATEST_AT_LOCATION = `SELECT e.* FROM staff_events e
     AND e.version = (SELECT max(x.version) FROM staff_events x WHERE x.location = e.location AND x.staff = e.staff)
   ORDER BY e.staff`;
 
+/** The location's roster version (0: it never had staff). */
+export function* rosterVersion(location: string): SqlOperation<number> {
+  const v = yield* one('SELECT coalesce(max(version), 0) AS version FROM staff_events WHERE location = $1', [location]);
+  return int(v?.version);
+}
+
 /** The location's current roster and version (0 and no staff if it never had any). */
 export function* locationRoster(location: string): SqlOperation<LocationRoster> {
   const v = yield* one('SELECT coalesce(max(version), 0) AS version FROM staff_events WHERE location = $1', [location]);
