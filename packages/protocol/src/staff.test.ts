@@ -6,6 +6,7 @@ import { canonicalOpText, hashOp, opSchema } from './op.js';
 import { generateDeviceKeys } from './signing.js';
 import {
   badgeDigest,
+  checkBadgePolicy,
   checkPinPolicy,
   checkStaffName,
   checkStaffSecret,
@@ -62,6 +63,19 @@ describe('PIN, badge and name policies', () => {
         (e: unknown) => e instanceof ValidationError && e.field === 'pin' && why.test(e.message),
       );
     }
+  });
+
+  it('badges: long random secrets only; the roster keeps a digest', () => {
+    const badge = 'K7f!q2Z9-badge-01';
+    assert.equal(checkBadgePolicy(badge), badge);
+    for (const bad of ['short-badge', 'x'.repeat(129), 'has a space in it!!', 42]) {
+      assert.throws(
+        () => checkBadgePolicy(bad),
+        (e: unknown) => e instanceof ValidationError && e.field === 'badge',
+      );
+    }
+    assert.match(badgeDigest(badge), /^[0-9a-f]{64}$/);
+    assert.notEqual(badgeDigest(badge), badgeDigest(`${badge}x`));
   });
 
   it('names: trimmed, 1–80 characters, no control characters', () => {
