@@ -78,6 +78,8 @@ export interface FeedPollResult {
   policy: string | null;
   /** True if the poll stopped at FEED_MAX_PAGES_PER_POLL with more to read. */
   more: boolean;
+  /** Why the last roster the server sent was refused (signature, location), or null: the roster held is kept. */
+  rosterRefused: string | null;
 }
 
 interface DeclineRow {
@@ -176,6 +178,7 @@ export class DeviceFeed {
       placement: this.placement(),
       policy: null,
       more: false,
+      rosterRefused: null,
     };
     for (;;) {
       const after = this.cursor();
@@ -198,6 +201,7 @@ export class DeviceFeed {
       result.declines.push(...page.declines);
       result.notices.push(...page.notices);
       result.cursor = page.cursor;
+      if (page.rosterRefused !== null) result.rosterRefused = page.rosterRefused;
       result.placement = this.placement();
       result.policy = typeof res.body.policy === 'string' ? res.body.policy : null;
       if (!res.body.more || page.cursor === after) return result;
@@ -220,13 +224,15 @@ export class DeviceFeed {
       if (problem) throw new FeedError(200, { message: `items[${i}]: ${problem}` });
       items.push(item);
     }
+    // A roster that does not verify is refused on its own: the items (declines, wristband blocks) still apply.
     let roster: ReturnType<TillStaff['rosterMeta']> = null;
+    let rosterRefused: string | null = null;
     if (body.roster !== undefined && this.#staff) {
       try {
         roster = this.#staff.rosterMeta(body.roster, body.placement);
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
-        throw new FeedError(200, { message: `roster refused: ${error.message}` });
+        rosterRefused = `roster refused: ${error.message}`;
       }
     }
     const declines: PostAuthDecline[] = [];
@@ -303,6 +309,7 @@ export class DeviceFeed {
       declines,
       notices,
       cursor: next,
+      rosterRefused,
     };
   }
 
