@@ -16,4 +16,5 @@ export * from './receipts/index.js';
 export * from './risk.js';
 export * from './shift.js';
 export * from './shift-reducer.js';
+export * from './staff-rules.js';
 export * from './wallet.js';

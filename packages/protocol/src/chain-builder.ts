@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { GENESIS_HASH } from './hash.js';
 import { type Decision, NO_DECISION, type Op, PROTOCOL_VERSION, sealOp } from './op.js';
 import { batchHeadMessage, importPrivateKey, signMessage } from './signing.js';
+import type { Actor } from './staff.js';
 import { uuidv7 } from './uuidv7.js';
 import type { Batch } from './wire.js';
 
@@ -50,9 +51,16 @@ export class ChainBuilder {
 
   /**
    * Appends one op to the chain; `id` is given for an op whose id was
-   * chosen earlier (an online authorization asked under it), new otherwise.
+   * chosen earlier (an online authorization asked under it), new otherwise;
+   * `actor` stamps who recorded (and approved) it (staff.ts).
    */
-  next<B extends Record<string, unknown>>(kind: string, body: B, decision: Decision = NO_DECISION, id?: string): Op<B> {
+  next<B extends Record<string, unknown>>(
+    kind: string,
+    body: B,
+    decision: Decision = NO_DECISION,
+    id?: string,
+    actor?: Actor,
+  ): Op<B> {
     const at = this.#now();
     const op = sealOp({
       v: PROTOCOL_VERSION,
@@ -64,6 +72,7 @@ export class ChainBuilder {
       body,
       at,
       decision,
+      ...(actor ? { actor } : {}),
     });
     this.#seq = op.seq;
     this.#head = op.hash;

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   /** An operator action on an exception that another action already resolved. */
   already_resolved: { status: 409, retryable: false },
   not_found: { status: 404, retryable: false },
+  /** A staff id or badge already on a roster (docs/staff-and-roles.md). */
+  staff_exists: { status: 409, retryable: false },
   /** POST /v1/authorize: the op id was already asked about with another request or by another device. */
   op_id_reused: { status: 409, retryable: false },
   rate_limited: { status: 429, retryable: true },

@@ -21,6 +21,7 @@ export * from './risk-policy.js';
 export type { Infer, JsonSchema, Schema } from './schema.js';
 export * as schema from './schema.js';
 export * from './signing.js';
+export * from './staff.js';
 export * from './uuidv7.js';
 export * from './wire.js';
 export * from './wire-strings.js';

@@ -11,6 +11,7 @@
 import { CanonicalJsonError, canonicalJson } from './canonical-json.js';
 import { GENESIS_HASH, HASH_PATTERN, sha256Hex } from './hash.js';
 import * as s from './schema.js';
+import { type Actor, actorSchema } from './staff.js';
 import { UUID_PATTERN } from './uuidv7.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -67,6 +68,8 @@ export const opSchema = s.object({
   body: s.anyObject(64),
   at: epochMs(),
   decision: decisionSchema,
+  /** Optional: who recorded the op and who approved it (staff.ts, docs/protocol.md "Actor"). Covered by the hash. */
+  actor: s.optional(actorSchema),
   hash: hashHex(),
 });
 
@@ -81,6 +84,8 @@ export interface Op<B = Record<string, unknown>> {
   /** Device clock reading when recorded (ms since epoch): evidence, never trusted for order. */
   at: number;
   decision: Decision;
+  /** Who recorded the op (and approved it), when staff were signed in; absent otherwise (staff.ts). */
+  actor?: Actor;
   hash: string;
 }
 

@@ -10,6 +10,7 @@ import { epochMs, type Op, opSchema, uuid } from './op.js';
 import type { OpResult, StoredResult } from './results.js';
 import type { SignedPolicy } from './risk-policy.js';
 import * as s from './schema.js';
+import type { SignedRoster } from './staff.js';
 import { labelString, publicKeyString, refString, signatureString, tokenString } from './wire-strings.js';
 
 /** Most ops one batch may carry. */
@@ -154,6 +155,12 @@ export const feedRequestSchema = s.object({
   at: epochMs(),
   /** Signature over feedRequestMessage(device, after, at). */
   sig: signatureString(),
+  /**
+   * Optional: the roster version the terminal holds (0: none). The answer
+   * carries the location's signed roster only when it differs. Not covered
+   * by `sig`: it only saves bytes (docs/protocol.md, "Device feed").
+   */
+  roster: s.optional(s.int({ min: 0 })),
 });
 export type FeedRequest = s.Infer<typeof feedRequestSchema>;
 
@@ -211,6 +218,12 @@ export interface FeedResponse {
   placement: Placement | null;
   /** policyRef of the newest policy in force for the device, or null: a terminal holding another refreshes. */
   policy: string | null;
+  /**
+   * The signed roster of the device's location (staff.ts), present when the
+   * location has staff and its version differs from the request's `roster`.
+   * Absent from servers before staff at the till.
+   */
+  roster?: SignedRoster;
   serverTime: number;
 }
 

@@ -64,6 +64,7 @@ import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
 import { LedgerReads } from './services/ledger-reads.js';
 import { PolicyDesk } from './services/policy-desk.js';
+import { StaffDesk } from './services/staff-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
 import type { Storage, StorageKind } from './storage/storage.js';
 
@@ -118,6 +119,8 @@ export class HoldfastService {
   readonly ledger: LedgerReads;
   /** Wristband wallets and lifting their blocks. */
   readonly wallets: WalletAdmin;
+  /** Staff at the till: rosters per location (services/staff-desk.ts). */
+  readonly staff: StaffDesk;
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -147,6 +150,7 @@ export class HoldfastService {
     this.exceptions = new ExceptionDesk(this.#storage, this.#clock, () => this.newId());
     this.ledger = new LedgerReads(this.#storage);
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
+    this.staff = new StaffDesk(this.#storage, this.#clock);
   }
 
   /** Ingest counters since this service started: a snapshot, for logs and the operator API. */
@@ -417,12 +421,14 @@ export class HoldfastService {
     const page = await this.#storage.listDeviceFeed(device.id, request.after, FEED_PAGE_MAX);
     checkFeedCursor(request.after, page.end);
     const { policy } = await this.#policies.inForce(device, now);
+    const roster = await this.staff.rosterFor(device.location, request.roster, now);
     return {
       items: page.items.map(feedItemOf),
       next: page.next,
       more: page.more,
       placement: placementOf(device),
       policy: policy === null ? null : policyRef(policy.policy),
+      ...(roster ? { roster } : {}),
       serverTime: now,
     };
   }

@@ -35,6 +35,7 @@ import { FeedError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import { approvalId, type OfflinePolicy } from './offline-policy.js';
+import type { TillStaff } from './staff.js';
 import type { Credentials } from './sync-events.js';
 import type { Transport } from './transport.js';
 
@@ -77,6 +78,8 @@ export interface FeedPollResult {
   policy: string | null;
   /** True if the poll stopped at FEED_MAX_PAGES_PER_POLL with more to read. */
   more: boolean;
+  /** Why the last roster the server sent was refused (signature, location), or null: the roster held is kept. */
+  rosterRefused: string | null;
 }
 
 interface DeclineRow {
@@ -99,6 +102,7 @@ export class DeviceFeed {
   readonly #journal: Journal;
   readonly #policy: OfflinePolicy;
   readonly #onNotice: (item: FeedNotice, now: number) => void;
+  readonly #staff: TillStaff | null;
 
   /**
    * `onNotice` is called for each notice the first time it is kept, inside
@@ -106,10 +110,16 @@ export class DeviceFeed {
    * terminal's wristband block list), so a notice is applied exactly when
    * its cursor advance commits.
    */
-  constructor(journal: Journal, policy: OfflinePolicy, onNotice: (item: FeedNotice, now: number) => void = () => {}) {
+  constructor(
+    journal: Journal,
+    policy: OfflinePolicy,
+    onNotice: (item: FeedNotice, now: number) => void = () => {},
+    staff: TillStaff | null = null,
+  ) {
     this.#journal = journal;
     this.#policy = policy;
     this.#onNotice = onNotice;
+    this.#staff = staff;
   }
 
   /** The cursor: the ledger position up to which the feed was applied (0 before the first poll). */
@@ -168,6 +178,7 @@ export class DeviceFeed {
       placement: this.placement(),
       policy: null,
       more: false,
+      rosterRefused: null,
     };
     for (;;) {
       const after = this.cursor();
@@ -178,6 +189,9 @@ export class DeviceFeed {
         at,
         sig: signMessage(feedRequestMessage(credentials.deviceId, after, at), credentials.key),
       };
+      // Only once a roster is held: a server before staff at the till refuses the unknown field.
+      const held = this.#staff?.version() ?? 0;
+      if (held > 0) req.roster = held;
       const res = await transport.fetchFeed(req, timeoutMs);
       if (!res.ok) throw new FeedError(res.status, res.error);
       const page = this.#apply(res.body, after, credentials.deviceId, clock.now());
@@ -187,6 +201,7 @@ export class DeviceFeed {
       result.declines.push(...page.declines);
       result.notices.push(...page.notices);
       result.cursor = page.cursor;
+      if (page.rosterRefused !== null) result.rosterRefused = page.rosterRefused;
       result.placement = this.placement();
       result.policy = typeof res.body.policy === 'string' ? res.body.policy : null;
       if (!res.body.more || page.cursor === after) return result;
@@ -208,6 +223,17 @@ export class DeviceFeed {
       const problem = itemProblem(item, after, next);
       if (problem) throw new FeedError(200, { message: `items[${i}]: ${problem}` });
       items.push(item);
+    }
+    // A roster that does not verify is refused on its own: the items (declines, wristband blocks) still apply.
+    let roster: ReturnType<TillStaff['rosterMeta']> = null;
+    let rosterRefused: string | null = null;
+    if (body.roster !== undefined && this.#staff) {
+      try {
+        roster = this.#staff.rosterMeta(body.roster, body.placement);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        rosterRefused = `roster refused: ${error.message}`;
+      }
     }
     const declines: PostAuthDecline[] = [];
     const notices: FeedNotice[] = [];
@@ -270,17 +296,20 @@ export class DeviceFeed {
       this.#journal.setMeta({
         ...(exposure?.meta ?? {}),
         ...placementMeta(body.placement),
+        ...(roster?.meta ?? {}),
         [META.feedCursor]: String(next),
       });
     }, 'feed');
     const done = exposure as ReturnType<OfflinePolicy['release']>;
     if (done) this.#policy.committed(done.exposure);
+    if (roster) this.#staff?.rosterCommitted(roster.roster);
     return {
       applied: items.length,
       released: done ? released.size : 0,
       declines,
       notices,
       cursor: next,
+      rosterRefused,
     };
   }
 

@@ -53,6 +53,17 @@ export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState 
 export type { Blocked, ConfirmedOp } from './outbox.js';
 export type { ReceiptRequest } from './receipts.js';
 export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
+export {
+  APPROVAL_TTL_MS,
+  LOCKOUT_BASE_MS,
+  LOCKOUT_MAX_MS,
+  LOCKOUT_THRESHOLD,
+  type SignedInStaff,
+  type StaffApproval,
+  StaffError,
+  type StaffErrorCode,
+  type StaffIdentity,
+} from './staff.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';
 export { Terminal } from './terminal.js';

@@ -36,6 +36,8 @@ export const META = {
   feedCursor: 'feed_cursor',
   /** JSON Placement `{merchant, location, event}` the server last reported (enrollment or feed answer); absent: never placed. */
   placement: 'placement',
+  /** JSON of the newest verified SignedRoster of the device's location (staff.ts); only replaced by another version. */
+  roster: 'roster',
 } as const;
 
 const MIGRATIONS: readonly string[] = [
@@ -146,6 +148,30 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX wristband_writes_pending ON wristband_writes (wristband) WHERE written_at IS NULL;
   CREATE INDEX wristband_writes_sale ON wristband_writes (sale) WHERE sale IS NOT NULL;
+  `,
+  // Staff at the till (staff.ts): wrong-PIN counts and lock-outs per staff member (a restart keeps them),
+  // approvals bound to one next op, and who asked for an online authorization (recorded with its op).
+  `
+  CREATE TABLE staff_lockouts (
+    staff TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    lockouts INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER,
+    last_failure_at INTEGER NOT NULL
+  );
+  CREATE TABLE staff_approvals (
+    id TEXT PRIMARY KEY,
+    op_kind TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    role TEXT NOT NULL,
+    staff TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_by_op TEXT
+  );
+  CREATE INDEX staff_approvals_open ON staff_approvals (op_kind, body_hash) WHERE used_by_op IS NULL;
+  ALTER TABLE online_authorizations ADD COLUMN actor TEXT;
   `,
 ];
 

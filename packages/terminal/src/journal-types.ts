@@ -2,7 +2,7 @@
  * The journal's records as the rest of the SDK sees them, and the SQLite
  * rows they are read from.
  */
-import type { Decision, Op } from '@holdfast/protocol';
+import type { Actor, Decision, Op } from '@holdfast/protocol';
 
 export type OpState = 'pending' | 'confirmed' | 'dead';
 
@@ -54,6 +54,8 @@ export interface AppendInput {
   body: Record<string, unknown>;
   at: number;
   decision: Decision;
+  /** Who recorded (and approved) the op, when staff are signed in (staff.ts). */
+  actor?: Actor;
   /** meta entries to write in the same transaction (null deletes). */
   meta?: Readonly<Record<string, string | null>>;
 }

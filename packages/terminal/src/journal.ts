@@ -283,6 +283,7 @@ export class Journal {
         body: input.body,
         at: input.at,
         decision: input.decision,
+        ...(input.actor ? { actor: input.actor } : {}),
       });
       this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
       if (input.meta) this.#writeMeta(input.meta);

@@ -129,9 +129,13 @@ export class OnlineSales {
     body: Record<string, unknown>,
   ): Promise<OnlineOutcome> {
     this.#canRecord();
+    // Refused before asking when nobody is signed in where the location has a roster (staff.ts).
+    const { actor, approvalId } = this.#recorder.staffStamp(opKind, body as unknown as OpBodies[typeof opKind]);
     const at = epochMs().parse(this.#clock.now(), 'at');
     const opId = uuidv7(at, this.#idRandom.bytes(10));
-    this.#authorizations.begin({ opId, opKind, request, body });
+    // An approval the op needs is used up by the request, with its pending row.
+    const alongside = approvalId === null ? undefined : () => this.#recorder.useStaffApproval(approvalId, opId);
+    this.#authorizations.begin({ opId, opKind, request, body, actor, ...(alongside ? { alongside } : {}) });
     const outcome = await this.#authorizations.attempt(opId);
     this.#events.emit('online', outcome);
     return outcome;
@@ -140,6 +144,7 @@ export class OnlineSales {
   /** An approval: the op with the approved id, and its row marked approved, in one transaction. */
   readonly #recordApproved: RecordApproved = (row, answer, markApproved) => {
     const approval = { opId: row.opId, markApproved };
+    const actor = row.actor ? { actor: row.actor } : {};
     if (row.opKind === 'ticket.issued') {
       const stake = row.body.stake as number;
       const selections = row.body.selections as BetSelection[];
@@ -156,6 +161,7 @@ export class OnlineSales {
         body: body as OpBodies['ticket.issued'],
         decision: ONLINE_APPROVED,
         approval,
+        ...actor,
       });
     }
     return this.#recorder.record({
@@ -163,6 +169,7 @@ export class OnlineSales {
       body: row.body as OpBodies['sale.recorded'],
       decision: ONLINE_APPROVED,
       approval,
+      ...actor,
     });
   };
 }

@@ -22,6 +22,7 @@
  */
 import type { Clock } from '@holdfast/domain';
 import {
+  type Actor,
   type AuthorizeRequest,
   type AuthorizeResponse,
   authorizeMessage,
@@ -57,6 +58,8 @@ export interface OnlineAuthorization {
   decidedAt: number | null;
   /** Seq of the op recorded for the approval; null until then. */
   recordedSeq: number | null;
+  /** Who asked (staff.ts), stamped on the op recorded on approval; null when nobody was signed in. */
+  actor: Actor | null;
 }
 
 /**
@@ -136,6 +139,7 @@ function toRow(r: Row): OnlineAuthorization {
     message: (r.message as string | null) ?? null,
     decidedAt: n(r.decided_at),
     recordedSeq: n(r.recorded_seq),
+    actor: typeof r.actor === 'string' ? (JSON.parse(r.actor) as Actor) : null,
   };
 }
 
@@ -159,13 +163,22 @@ export class OnlineAuthorizations {
   }
 
   /** Makes the pending row durable; nothing has been sent yet when this returns. */
-  begin(input: { opId: string; opKind: string; request: OnlineRequest; body: Record<string, unknown> }): void {
+  begin(input: {
+    opId: string;
+    opKind: string;
+    request: OnlineRequest;
+    body: Record<string, unknown>;
+    actor?: Actor | undefined;
+    /** Runs inside the transaction that makes the row durable (e.g. using up a staff approval). */
+    alongside?: () => void;
+  }): void {
     const journal = this.#journal;
     journal.transaction(() => {
+      input.alongside?.();
       journal
         .prepare(
-          `INSERT INTO online_authorizations (op_id, kind, op_kind, request, body, state, created_at)
-           VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
+          `INSERT INTO online_authorizations (op_id, kind, op_kind, request, body, state, created_at, actor)
+           VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
         )
         .run(
           input.opId,
@@ -174,6 +187,7 @@ export class OnlineAuthorizations {
           JSON.stringify(input.request),
           JSON.stringify(input.body),
           this.#clock.now(),
+          input.actor ? JSON.stringify(input.actor) : null,
         );
     }, 'authorize');
   }

@@ -24,6 +24,7 @@ import {
   type Shift,
 } from '@holdfast/domain';
 import {
+  type Actor,
   type CashMovedBody,
   type CashMovementReason,
   type Customer,
@@ -48,6 +49,7 @@ import {
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import type { OfflinePolicy } from './offline-policy.js';
+import type { TillStaff } from './staff.js';
 import type { Credentials } from './sync-events.js';
 import type { RecordedOp } from './terminal-types.js';
 import type { PendingChipWrite, WristbandStore } from './wristband.js';
@@ -86,6 +88,11 @@ export interface RecordPlan<K extends OpKind = OpKind> {
    * after the shift closed is still the fact; the server reconciles.
    */
   approval?: ApprovalPlan;
+  /**
+   * Only with `approval`: who asked for it (staff.ts), stamped on the op.
+   * Other ops are stamped with the member signed in now.
+   */
+  actor?: Actor;
 }
 
 export interface RecorderOptions {
@@ -94,6 +101,8 @@ export interface RecorderOptions {
   idRandom: Random;
   policy: OfflinePolicy;
   wristbands: WristbandStore;
+  /** Staff at the till: who is signed in, and the approvals ops use up. */
+  staff: TillStaff;
   /** offlineCardPolicy 'enforce': card sales are decided under the risk policy. */
   enforceCards: boolean;
   /** The device's credentials; throws (closed, not enrolled, revoked) when it may not record. */
@@ -109,6 +118,7 @@ export class Recorder {
   readonly #idRandom: Random;
   readonly #policy: OfflinePolicy;
   readonly #wristbands: WristbandStore;
+  readonly #staff: TillStaff;
   readonly #enforceCards: boolean;
   readonly #canRecord: () => Credentials;
   readonly #placement: () => Placement | null;
@@ -121,6 +131,7 @@ export class Recorder {
     this.#idRandom = options.idRandom;
     this.#policy = options.policy;
     this.#wristbands = options.wristbands;
+    this.#staff = options.staff;
     this.#enforceCards = options.enforceCards;
     this.#canRecord = options.canRecord;
     this.#placement = options.placement;
@@ -194,6 +205,16 @@ export class Recorder {
     };
   }
 
+  /** The actor an op of `kind` would be stamped with now; throws StaffError as recording would (staff.ts). */
+  staffStamp<K extends OpKind>(kind: K, body: OpBodies[K]): ReturnType<TillStaff['stamp']> {
+    return this.#staff.stamp(kind, body);
+  }
+
+  /** Marks a staff approval used by op `opId` (inside the caller's journal transaction). */
+  useStaffApproval(approvalId: string, opId: string): void {
+    this.#staff.useApproval(approvalId, opId);
+  }
+
   /** Throws DomainError if the shift rules refuse `kind` now; changes nothing. */
   checkShiftRules(kind: OpKind, body: OpBodies[OpKind], id: string): void {
     this.#shiftAfter(kind, body, id);
@@ -211,6 +232,8 @@ export class Recorder {
     const at = epochMs().parse(this.#clock.now(), 'at');
     const id = approval?.opId ?? uuidv7(at, this.#idRandom.bytes(10));
     const shift = approval ? this.#shiftAfterApproval(kind, parsed, id) : this.#shiftAfter(kind, parsed, id);
+    // An online approval is a fact already: it carries the actor who asked for it, checked then.
+    const stamp = approval ? { actor: plan.actor, approvalId: null } : this.#staff.stamp(kind, parsed);
     const meta: Record<string, string> = shift ? { [META.shift]: JSON.stringify(shift) } : {};
     let opDecision: Decision = checkedDecision;
     let exposure: OfflineExposure | null = null;
@@ -243,8 +266,10 @@ export class Recorder {
         body: parsed as Record<string, unknown>,
         at,
         decision: opDecision,
+        ...(stamp.actor ? { actor: stamp.actor } : {}),
         ...(Object.keys(meta).length > 0 ? { meta } : {}),
       });
+      if (stamp.approvalId !== null) this.#staff.useApproval(stamp.approvalId, id);
       if (planned) this.#wristbands.promise({ ...planned.write, opId: id, recordedAt: at });
       approval?.markApproved(appended);
       return appended;

@@ -32,11 +32,13 @@ import {
   type OpKind,
   type OpStatus,
   type Placement,
+  type Roster,
   type SaleLine,
   type ShiftOpenedBody,
   type SignedPolicy,
   type Tender,
   type TopUpMethod,
+  uuidv7,
 } from '@holdfast/protocol';
 import { Background } from './background.js';
 import { ConnectivityMonitor } from './connectivity.js';
@@ -60,6 +62,7 @@ import { OnlineSales } from './online-sales.js';
 import { Outbox } from './outbox.js';
 import { type ReceiptRequest, Receipts } from './receipts.js';
 import { Recorder } from './recording.js';
+import { type SignedInStaff, type StaffApproval, type StaffIdentity, TillStaff } from './staff.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
 import { type ResolvedOptions, resolveOptions, type TerminalOptions } from './terminal-options.js';
@@ -90,6 +93,7 @@ export class Terminal {
   readonly #feed: DeviceFeed;
   readonly #wristbands: WristbandStore;
   readonly #recorder: Recorder;
+  readonly #staff: TillStaff;
   readonly #online: OnlineSales;
   readonly #wristbandPayments: WristbandPayments;
   readonly #background: Background;
@@ -153,16 +157,30 @@ export class Terminal {
     this.#policy = new OfflinePolicy(journal);
     const wristbands = new WristbandStore(journal);
     this.#wristbands = wristbands;
-    // Wristband notices (blocks, unblocks) update the block list in the transaction that keeps them.
-    this.#feed = new DeviceFeed(journal, this.#policy, (item, now) => {
-      if (item.type.startsWith('wristband.')) wristbands.applyNotice(item.type, item.data, now);
+    const policy = this.#policy;
+    this.#staff = new TillStaff({
+      journal,
+      clock,
+      keys: () => policy.pinnedKeys(),
+      placement: () => placement(),
+      newId: () => uuidv7(clock.now(), idRandom.bytes(10)),
     });
+    // Wristband notices (blocks, unblocks) update the block list in the transaction that keeps them.
+    this.#feed = new DeviceFeed(
+      journal,
+      this.#policy,
+      (item, now) => {
+        if (item.type.startsWith('wristband.')) wristbands.applyNotice(item.type, item.data, now);
+      },
+      this.#staff,
+    );
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);
     if (deviceId && privateKey) this.#credentials = { deviceId, key: importPrivateKey(privateKey) };
     const common = { journal, clock, policy: this.#policy, wristbands, enforceCards, placement };
     this.#recorder = new Recorder({
       ...common,
+      staff: this.#staff,
       idRandom,
       canRecord,
       onRecorded: (op) => {
@@ -354,6 +372,53 @@ export class Terminal {
   placement(): Placement | null {
     this.#assertOpen();
     return this.#placement ?? this.#feed.placement();
+  }
+
+  // ---- staff at the till (staff.ts, docs/staff-and-roles.md) ----
+
+  /**
+   * Signs a staff member in, by staff id or badge, with their PIN, checked
+   * offline against the roster the feed delivered. Throws StaffError
+   * (no_roster, staff_unknown, staff_no_pin, wrong_pin, locked_out).
+   */
+  signIn(who: StaffIdentity, pin: string): SignedInStaff {
+    this.#assertOpen();
+    return this.#staff.signIn(who, pin);
+  }
+
+  signOut(): void {
+    this.#assertOpen();
+    this.#staff.signOut();
+  }
+
+  /** The staff member signed in, or null. */
+  currentStaff(): SignedInStaff | null {
+    return this.#staff.current();
+  }
+
+  /** The location's roster this till holds (verifiers included), or null before the feed delivered one. */
+  staffRoster(): Roster | null {
+    this.#assertOpen();
+    return this.#staff.roster();
+  }
+
+  /**
+   * A supervisor or manager approves the one next op of `kind` with exactly
+   * `body` (single use, APPROVAL_TTL_MS). See TillStaff.approve.
+   */
+  approve<K extends OpKind>(
+    op: { kind: K; body: OpBodies[K] | Record<string, unknown> },
+    who: StaffIdentity,
+    pin: string,
+  ): StaffApproval {
+    this.#assertOpen();
+    return this.#staff.approve(op, who, pin);
+  }
+
+  /** Wrong PINs and lock-out of a staff member on this till. */
+  staffLockout(staff: string): { failures: number; lockedUntil: number | null } {
+    this.#assertOpen();
+    return this.#staff.lockout(staff);
   }
 
   /** Opens a shift; the shift's id is this op's id. */

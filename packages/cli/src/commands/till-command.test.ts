@@ -129,4 +129,45 @@ describe('holdfast till', () => {
       assert.match(till.stderr, message);
     }
   });
+
+  it('--staff/--pin signs a member in from the roster the feed delivers; every op names them; a wrong PIN exits 1', async () => {
+    const admin = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${server.url}/v1/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const added = await admin('POST', '/staff', {
+      location: 'cli-hall',
+      id: 'cli-ana',
+      name: 'Ana',
+      role: 'clerk',
+      pin: '4821',
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const token = (await admin('POST', '/enrollment-tokens', { merchant: 'acme', location: 'cli-hall' })).body
+      .token as string;
+    const data = tempDir();
+    const common = ['--data', data, '--server', server.url, '--interval-ms', '0', '--json-events'];
+    const wrong = await run(...common, '--token', token, '--sales', '1', '--staff', 'cli-ana', '--pin', '4822');
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.till.stderr, /wrong PIN for cli-ana \(4 tries left/);
+    const none = await run(...common, '--sales', '1');
+    assert.equal(none.code, 1, 'the location has a roster: nobody signed in records nothing');
+    assert.match(none.till.stderr, /needs a signed-in staff member/);
+    const ok = await run(...common, '--sales', '2', '--exit-when-drained', '--staff', 'cli-ana', '--pin', '4821');
+    assert.equal(ok.code, 0, ok.till.stderr);
+    const ids = ok.till.eventsNamed('recorded').map((e) => String(e.id));
+    assert.equal(ids.length, 4);
+    for (const id of ids) {
+      const res = await fetch(`${server.url}/v1/admin/ops/${id}`, { headers: { authorization: `Bearer ${OPERATOR}` } });
+      const stored = (await res.json()) as { op: { actor?: unknown } };
+      assert.deepEqual(stored.op.actor, { staff: 'cli-ana' }, id);
+    }
+    const usage = await run(...common, '--staff', 'cli-ana');
+    assert.equal(usage.code, 2);
+    assert.match(usage.till.stderr, /--staff and --pin go together/);
+  });
 });

@@ -21,12 +21,13 @@ import {
   JournalLockedError,
   OPS_PAGE_MAX,
   type RecordedOp,
+  StaffError,
   Terminal,
   TransportError,
 } from '@holdfast/terminal';
 import { intFlag, parseFlags, requiredString, stringFlag, UsageError } from '../args.js';
 
-export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events]
+export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN]
 
 A headless till (load generator, smoke test): the Terminal SDK with its
 journal in DIR, selling random baskets paid in cash or by card to the server
@@ -48,6 +49,10 @@ at URL. Started again on the same DIR it carries on where it stopped.
                         (a refused card sale then ends the till with an error)    default off
   --json-events         JSON lines on stdout: started, recorded (one per op, printed
                         once it is durable), status (every second), drained, stopped
+  --staff ID --pin PIN  sign staff member ID in with PIN before recording (needed
+                        where the till's location has a staff roster; the roster
+                        is read from the device feed first). A PIN on the command
+                        line is visible to other local users: for tests and demos
 SIGINT/SIGTERM stop recording and close the journal cleanly (exit 0).`;
 
 const CURRENCY = 'EUR';
@@ -70,6 +75,8 @@ export async function tillCommand(argv: string[]): Promise<number> {
     'offline-card-policy': { type: 'string' },
     'drain-timeout-s': { type: 'string' },
     'json-events': { type: 'boolean' },
+    staff: { type: 'string' },
+    pin: { type: 'string' },
   });
   if (flags.help) {
     console.log(TILL_HELP);
@@ -91,6 +98,9 @@ export async function tillCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--offline-card-policy must be off or enforce, got "${offlineCardPolicy}"`);
   }
   if (exitWhenDrained && target === 0) throw new UsageError('--exit-when-drained needs --sales N with N >= 1');
+  const staff = stringFlag(flags, 'staff');
+  const pin = stringFlag(flags, 'pin');
+  if ((staff === undefined) !== (pin === undefined)) throw new UsageError('--staff and --pin go together');
 
   const out = new TillOutput(flags['json-events'] === true, label);
   const stop = new StopSignal();
@@ -116,6 +126,13 @@ export async function tillCommand(argv: string[]): Promise<number> {
     if (!terminal.enrolled) {
       if (token === undefined) throw new UsageError(`--token is required: the till in ${dataDir} is not enrolled yet`);
       if (!(await enroll(terminal, token, label, stop))) return out.stopped(terminal, sales, stop.signal);
+    }
+    if (staff !== undefined && pin !== undefined) {
+      // The roster comes with the device feed; a till that already holds one signs in offline.
+      await terminal.pollFeed().catch((error: unknown) => {
+        if (terminal.staffRoster() === null) throw error;
+      });
+      terminal.signIn({ staff }, pin);
     }
     sales = countSales(terminal);
     out.started(terminal, sales);
@@ -158,7 +175,7 @@ export async function tillCommand(argv: string[]): Promise<number> {
     out.drained(terminal, sales);
     return 0;
   } catch (error) {
-    if (error instanceof DeviceRevokedError || error instanceof EnrollmentError) {
+    if (error instanceof DeviceRevokedError || error instanceof EnrollmentError || error instanceof StaffError) {
       console.error(`holdfast till: ${error.message}`);
       return 1;
     }

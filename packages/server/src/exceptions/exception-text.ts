@@ -36,6 +36,12 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     wristband_clone: 'Cloned wristband',
     forwarding_deadline: 'Card forwarding deadline',
     payment_refused: 'Card payment refused',
+    staff_unknown: 'Unknown staff member',
+    staff_removed: 'Staff member already removed',
+    staff_not_at_location: 'Staff member of another location',
+    staff_missing: 'Nobody signed in',
+    approval_missing: 'Approval missing',
+    approval_role_missing: 'Approver without the role',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -50,6 +56,12 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     wristband_clone: 'Pulsera clonada',
     forwarding_deadline: 'Plazo de envío de pagos con tarjeta',
     payment_refused: 'Pago con tarjeta rechazado',
+    staff_unknown: 'Empleado desconocido',
+    staff_removed: 'Empleado ya dado de baja',
+    staff_not_at_location: 'Empleado de otra sucursal',
+    staff_missing: 'Nadie había iniciado sesión',
+    approval_missing: 'Falta la autorización',
+    approval_role_missing: 'Autorizó alguien sin el rol',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -64,6 +76,12 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     wristband_clone: 'Pulseira clonada',
     forwarding_deadline: 'Prazo de envio de pagamentos com cartão',
     payment_refused: 'Pagamento com cartão recusado',
+    staff_unknown: 'Funcionário desconhecido',
+    staff_removed: 'Funcionário já desligado',
+    staff_not_at_location: 'Funcionário de outra loja',
+    staff_missing: 'Ninguém tinha entrado',
+    approval_missing: 'Falta a autorização',
+    approval_role_missing: 'Autorizado por alguém sem a função',
   },
 };
 

@@ -15,6 +15,7 @@ import { registerOpenApi } from './openapi/register-openapi.js';
 import { operatorGuard } from './operator-auth.js';
 import { intQuery, uuidParam } from './params.js';
 import { registerReadiness } from './readiness.js';
+import { staffRoutes } from './staff-routes.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -248,6 +249,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       });
 
       registerWalletRoutes(admin, service);
+      staffRoutes(admin, service);
 
       admin.get('/load', async () => admission.snapshot());
 

@@ -6,6 +6,7 @@ import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { ShiftRecord } from '../model/shift.js';
+import type { StaffFacts } from '../model/staff.js';
 import type { WalletFacts } from '../model/wallet.js';
 import { type HeldApproval, isLocalApproval } from './reevaluate-approval.js';
 
@@ -34,6 +35,8 @@ export interface IngestFacts {
   authorizations?: ReadonlyMap<string, AuthorizationFact>;
   /** The wallets of the wristbands the batch writes to (`walletRefs`); absent: none known. */
   wallets?: ReadonlyMap<string, WalletFacts>;
+  /** The roster history the batch's actors need (staff-check.ts); absent: no staff anywhere known. */
+  staff?: StaffFacts;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */

@@ -20,6 +20,8 @@
  *        │                                  shift reducer), wallets, offline payments
  *        ▼
  *   online claim (online-claim-check.ts) ─ an approval the server never gave raises online_unverified
+ *   staff (staff-check.ts) ─────────────── a staff member or approver the roster history does not
+ *                                           bear out raises staff_* / approval_*
  *   local approval (local-approval-check.ts) ─ re-evaluated against the policy it names:
  *                                               a breach raises policy_breach
  *
@@ -46,6 +48,7 @@ import { type DeviceUpdate, emptyPlan, type IngestPlan } from './ingest-plan.js'
 import { LocalApprovalCheck } from './local-approval-check.js';
 import { onlineClaimProblem } from './online-claim-check.js';
 import { isLocalApproval } from './reevaluate-approval.js';
+import { staffProblems } from './staff-check.js';
 
 /** What one run of the planner is given besides the batch and its facts. */
 export interface PlanIngestContext {
@@ -132,6 +135,9 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
         decision: op.decision,
         authorization: fact?.status ?? null,
       });
+    }
+    for (const p of staffProblems(op, op.kind, body, facts.device, facts.staff)) {
+      ctx.raise(p.type, p.severity, op, p.dedupe, p.message, p.detail);
     }
     if (isLocalApproval(op)) {
       approvals ??= new LocalApprovalCheck(facts.approvals, facts.device);

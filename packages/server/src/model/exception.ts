@@ -19,6 +19,13 @@ export const EXCEPTION_TYPES = [
   // Raised by the forwarder (forwarding/forwarding-deadline.ts, storage/offline-settlement.ts).
   'forwarding_deadline',
   'payment_refused',
+  // Staff at the till (ingest/staff-check.ts): who recorded or approved an op, checked against the roster history.
+  'staff_unknown',
+  'staff_removed',
+  'staff_not_at_location',
+  'staff_missing',
+  'approval_missing',
+  'approval_role_missing',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

@@ -50,6 +50,7 @@ import type {
 } from '../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../model/policy.js';
 import type { ShiftRecord } from '../model/shift.js';
+import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../model/staff.js';
 import type { StoreSummary } from '../model/summary.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
@@ -147,6 +148,22 @@ export interface Storage {
   issuePolicy(request: PolicyIssueRequest): Promise<SignedPolicy>;
   /** Stored policies, oldest first (issuedAt, id): only `merchant`'s, and only those with `expiresAt > unexpiredAt`, if given. */
   listPolicies(filter?: PolicyFilter): Promise<SignedPolicy[]>;
+
+  /**
+   * Appends one change to a roster (model/staff.ts) in one transaction, under
+   * the `staff` lock: checked against the member's latest event (ProtocolError
+   * `staff_exists` for an id or badge already active, `not_found` for an id
+   * never added or removed). Returns the event with its location version.
+   */
+  changeStaff(change: StaffChange, now: number, by: string): Promise<StaffEvent>;
+  /** The location's current roster (members not removed, with verifiers) and its version (0: never had staff). */
+  locationRoster(location: string): Promise<LocationRoster>;
+  /** The location's roster version (0: never had staff): what a feed request is answered against. */
+  rosterVersion(location: string): Promise<number>;
+  /** Every member the location ever had, removed ones too, without verifiers. */
+  listStaff(location: string): Promise<StaffMemberView[]>;
+  /** The location's roster history, oldest first; only `staff`'s if given. */
+  staffHistory(location: string, staff: string | null): Promise<StaffEvent[]>;
 
   /** Offline-approved payments (projection), by device, seq, tender; only `device`'s, if given. */
   listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]>;

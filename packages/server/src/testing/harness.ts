@@ -109,7 +109,7 @@ export interface Harness {
   enrollDevice(label?: string): Promise<TestDevice>;
   send(batch: unknown): Promise<Answer<IngestResponse>>;
   request<T = unknown>(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     options?: RequestOptions,
   ): Promise<Answer<T>>;
@@ -164,7 +164,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const adminHeaders = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
   const request = async <T>(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     opts: RequestOptions = {},
   ): Promise<Answer<T>> => {

@@ -15,6 +15,7 @@ import type {
   ServerOpRow,
   ServerTruth,
   ShiftRow,
+  StaffEventRow,
   WalletAccountRow,
   WalletEntryRow,
 } from './truth.js';
@@ -34,6 +35,8 @@ export const SERVER_QUERIES = {
   walletAccounts: `SELECT wristband, topped_up, debited, refunded, balance, entries, max_counter, distinct_counters,
                           blocked_reason FROM wallet_accounts ORDER BY wristband`,
   walletEntries: 'SELECT op_id, tender_index, wristband, kind, amount FROM wallet_entries ORDER BY op_id, tender_index',
+  staffEvents: 'SELECT location, version, staff, action, at, role FROM staff_events ORDER BY staff, at, version',
+  placements: 'SELECT device, location FROM device_placements ORDER BY device',
 } as const;
 
 export type ServerTable = keyof typeof SERVER_QUERIES;
@@ -176,5 +179,16 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         amount: num(r.amount),
       }),
     ),
+    staffEvents: raw.staffEvents.map(
+      (r): StaffEventRow => ({
+        location: str(r.location),
+        version: num(r.version),
+        staff: str(r.staff),
+        action: str(r.action),
+        at: num(r.at),
+        role: str(r.role),
+      }),
+    ),
+    placements: new Map(raw.placements.map((r) => [str(r.device), strOrNull(r.location)])),
   };
 }

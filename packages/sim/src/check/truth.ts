@@ -122,6 +122,17 @@ export interface WalletEntryRow {
   amount: number;
 }
 
+/** One change to a location's roster (staff at the till), in the server's `staff_events`. */
+export interface StaffEventRow {
+  location: string;
+  version: number;
+  staff: string;
+  action: string;
+  /** Server clock of the change. */
+  at: number;
+  role: string;
+}
+
 /** What the server holds, table by table (numbers as numbers, JSON columns parsed). */
 export interface ServerTruth {
   /** In (device, seq) order. */
@@ -136,6 +147,10 @@ export interface ServerTruth {
   offlinePayments: readonly OfflinePaymentRow[];
   walletAccounts: readonly WalletAccountRow[];
   walletEntries: readonly WalletEntryRow[];
+  /** Roster history, in (staff, at, version) order. */
+  staffEvents: readonly StaffEventRow[];
+  /** Each placed device's location (null: placed at no location). */
+  placements: ReadonlyMap<string, string | null>;
 }
 
 /** One authorization in the processor's own store. */

@@ -28,6 +28,7 @@ export const RULES = [
   'wallet-conserved',
   'wallet-once',
   'overspend-blocked',
+  'staff',
   'sdk-error',
   'server-error',
   'expectation',

@@ -32,7 +32,7 @@ import type { VirtualClock } from '../virtual-clock.js';
 import { CardPool } from './card-pool.js';
 import type { CardTraffic } from './card-traffic.js';
 import type { SimLane } from './sim-lane.js';
-import type { Session, WorldPlan } from './world-plan.js';
+import { type Session, SIM_STAFF, type WorldPlan } from './world-plan.js';
 
 export interface ClerkHost {
   clock: VirtualClock;
@@ -107,6 +107,7 @@ export class Clerk {
     const traffic = this.#host.plan.traffic;
     const session = this.#sessions.find((s) => now >= s.from && now < s.to);
     const shift = terminal.currentShift();
+    this.#signIn(terminal);
     if (!session) {
       if (shift) this.#close(terminal, shift);
       return;
@@ -225,6 +226,12 @@ export class Clerk {
     }
   }
 
+  /** With staff at the till: the lane's clerk signs in (again after a restart, which signs them out). */
+  #signIn(terminal: Terminal): void {
+    if (!this.#host.plan.staff || terminal.currentStaff() !== null || terminal.staffRoster() === null) return;
+    terminal.signIn({ staff: SIM_STAFF.clerk(this.#lane.label) }, SIM_STAFF.clerkPin);
+  }
+
   #safeDrop(terminal: Terminal): void {
     const traffic = this.#host.plan.traffic;
     const shift = terminal.currentShift();
@@ -234,6 +241,15 @@ export class Clerk {
   }
 
   #move(terminal: Terminal, reason: 'paid_out' | 'safe_drop', amount: number, shift: string): void {
+    if (reason === 'paid_out' && this.#host.plan.staff && terminal.staffRoster() !== null) {
+      // The zone's supervisor approves this one paid-out with their PIN (domain STAFF_RULES).
+      const body = { shift, currency: this.#host.plan.traffic.currency, direction: 'out', reason, amount } as const;
+      terminal.approve(
+        { kind: 'cash.moved', body },
+        { staff: SIM_STAFF.supervisor(this.#lane.spec.zone) },
+        SIM_STAFF.supervisorPin,
+      );
+    }
     const op = terminal.recordCashMovement({ direction: 'out', reason, amount });
     this.#host.recorded(this.#lane, op, amount, shift);
   }

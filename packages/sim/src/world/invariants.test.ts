@@ -37,7 +37,7 @@ describe('checkInvariants', () => {
       seed: 5,
       plan: tinyPlan({
         minutes: 20,
-        traffic: { miscountShare: 0.5 },
+        traffic: { miscountShare: 0.5, payoutShare: 0.2 },
         faults: {
           rates: { requestLoss: 0.05, responseLoss: 0.1 },
           partitions: [{ zone: 'south', from: TINY_START + 3 * MINUTE, to: TINY_START + 8 * MINUTE }],
@@ -46,7 +46,7 @@ describe('checkInvariants', () => {
           ],
           serverCrashes: [{ at: TINY_START + 9 * MINUTE, point: 'ingest:after-commit', downMs: 10_000 }],
         },
-        plan: { cards: { ...cards, pool: { ...cards.pool, blockedShare: 0.2 } } },
+        plan: { cards: { ...cards, pool: { ...cards.pool, blockedShare: 0.2 } }, staff: true },
       }),
     });
     await world.run();
@@ -55,6 +55,15 @@ describe('checkInvariants', () => {
 
   it('finds nothing wrong with a clean run', () => {
     assert.deepEqual(checkInvariants(world), []);
+  });
+
+  it("with staff at the till: every op names the lane's clerk, every paid-out its supervisor", () => {
+    const ops = (world.lane('till-1') as SimLane).terminal?.ops({ limit: 1000 }) ?? [];
+    assert.ok(ops.length > 12);
+    for (const entry of ops) assert.equal(entry.op.actor?.staff, 'clerk-till-1', `${entry.op.kind} ${entry.seq}`);
+    const payouts = ops.filter((e) => e.op.kind === 'cash.moved' && e.op.body.reason === 'paid_out');
+    assert.ok(payouts.length > 0, 'paid-outs were recorded');
+    for (const p of payouts) assert.equal(p.op.actor?.approvedBy, 'sup-north');
   });
 
   it('fires every rule when the disks are tampered with, naming the terminal and the op', () => {
@@ -147,6 +156,11 @@ describe('checkInvariants', () => {
       w3,
     );
     expect('overspend-blocked', 'a wallet below zero, with every counter known, neither raised nor blocked');
+    // An op claiming a staff member no roster ever had (staff at the till).
+    db.prepare(`UPDATE ops SET envelope = json_set(envelope, '$.actor', json('{"staff":"ghost"}')) WHERE id = ?`).run(
+      op(t3, 4).id,
+    );
+    expect('staff', 'an op naming a staff member no roster ever had', { device: 'till-3', opId: op(t3, 4).id });
     db.close();
 
     const processor = new Database(world.cards?.processor.path as string);

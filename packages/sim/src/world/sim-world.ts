@@ -17,6 +17,7 @@ import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type InjectedBugs, SeededRandom } from '@holdfast/domain';
+import type { HoldfastService } from '@holdfast/server';
 import type { RecordedOp, Terminal } from '@holdfast/terminal';
 import { type FaultRates, type NetEvent, SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
@@ -26,7 +27,7 @@ import { DrainTracker } from './drain-tracker.js';
 import { OpHistory } from './op-history.js';
 import { type LaneHost, SimLane } from './sim-lane.js';
 import { SimServer } from './sim-server.js';
-import type { WorldPlan } from './world-plan.js';
+import { SIM_STAFF, type WorldPlan } from './world-plan.js';
 import type { Actor, WorldScript } from './world-script.js';
 
 export type StorageMode = 'disk' | 'memory';
@@ -263,6 +264,8 @@ export class SimWorld {
     const cards = this.cards;
     // The operator issues the event's risk policy before the devices are set up.
     if (cards) await cards.issuePolicy(service);
+    const staffed = cards !== undefined && this.plan.staff === true;
+    if (staffed) await this.#addStaff(service);
     const enrolling = this.lanes.map(async (lane) => {
       const terminal = lane.open();
       const { token } = await service.createEnrollmentToken({ label: lane.label });
@@ -284,6 +287,14 @@ export class SimWorld {
             if (attempt >= 5) throw error;
           }
         }
+        // The zone's roster comes with the device feed.
+        for (let attempt = 1; staffed && terminal.staffRoster() === null; attempt++) {
+          try {
+            await terminal.pollFeed();
+          } catch (error) {
+            if (attempt >= 5) throw error;
+          }
+        }
       }
     });
     let done = false;
@@ -294,6 +305,26 @@ export class SimWorld {
     await all;
     await this.runUntil(this.plan.start);
     this.network.resetLoad();
+  }
+
+  /** Each lane's clerk and each zone's supervisor, on the roster of the zone's location (SIM_STAFF). */
+  async #addStaff(service: HoldfastService): Promise<void> {
+    const zones = new Set<string>();
+    for (const lane of this.lanes) {
+      zones.add(lane.spec.zone);
+      const id = SIM_STAFF.clerk(lane.label);
+      await service.staff.add(
+        { location: lane.spec.zone, id, name: id, role: 'clerk', pin: SIM_STAFF.clerkPin },
+        'sim',
+      );
+    }
+    for (const zone of zones) {
+      const id = SIM_STAFF.supervisor(zone);
+      await service.staff.add(
+        { location: zone, id, name: id, role: 'supervisor', pin: SIM_STAFF.supervisorPin },
+        'sim',
+      );
+    }
   }
 
   #schedule(): void {

@@ -173,4 +173,19 @@ export interface WorldPlan {
   drainLimitMs: number;
   /** Card traffic through the processor; absent: card tenders are recorded without a risk decision. */
   cards?: CardPlan;
+  /**
+   * Staff at the till (needs `cards`, whose placement gives each zone its
+   * location): a roster per zone — each lane's clerk and the zone's
+   * supervisor — delivered by the feed; clerks sign in, and a supervisor
+   * approves every paid-out (SIM_STAFF).
+   */
+  staff?: boolean;
 }
+
+/** The roster a world with `staff` gets: ids and PINs (scrypt verifiers on the server; tills check them offline). */
+export const SIM_STAFF = {
+  clerk: (lane: string) => `clerk-${lane}`,
+  supervisor: (zone: string) => `sup-${zone}`,
+  clerkPin: '4821',
+  supervisorPin: '7390',
+} as const;

@@ -53,6 +53,7 @@ import {
   policyRequestSchema,
   queryMessage,
   type SignedPolicy,
+  type SignedRoster,
   type StoredResult,
   uuidv7,
   ValidationError,
@@ -98,6 +99,8 @@ export class FakeServer implements Transport {
   policy: SignedPolicy | null = null;
   /** The policy keys `fetchPolicy` answers with, and the enrollment answer's `policyKeys` unless null. */
   policyKeys: PolicyKeySet | null = null;
+  /** The signed roster the feed carries to every device whose request holds another version (tests set it). */
+  roster: SignedRoster | null = null;
   /** Placements the feed (and the enrollment answer) report, by device id; tests set them. */
   readonly placements = new Map<string, Placement>();
   /** Most items one feed answer holds (the real server: FEED_PAGE_MAX). */
@@ -304,6 +307,7 @@ export class FakeServer implements Transport {
       more,
       placement: this.placements.get(device.id) ?? null,
       policy: this.policy === null ? null : policyRef(this.policy.policy),
+      ...(this.roster && this.roster.roster.version !== parsed.roster ? { roster: this.roster } : {}),
       serverTime: this.#clock.now(),
     });
   }

@@ -25,12 +25,15 @@ const RETRYABLE = new Set(['23505', '40001', '40P01']);
  * committed. Issuing is rare; one lock for every scope is plenty.
  */
 export const POLICY_LOCK = 0x486f_6c64_706f_6c69n;
+/** Advisory lock key held while changing a roster ("Holdstaf"): a staff id is checked and changed by one writer at a time. */
+export const STAFF_LOCK = 0x486f_6c64_7374_6166n;
 
 /** What each named lock takes: the feed shared by writers (who never wait for each other), else exclusive. */
 const LOCK_SQL: Record<SqlLock, string> = {
   feed: `SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`,
   'feed-read': `SELECT pg_advisory_xact_lock(${FEED_LOCK})`,
   policies: `SELECT pg_advisory_xact_lock(${POLICY_LOCK})`,
+  staff: `SELECT pg_advisory_xact_lock(${STAFF_LOCK})`,
 };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -346,4 +346,25 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER exception_actions_no_truncate BEFORE TRUNCATE ON exception_actions
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('exception actions are append-only');
   `,
+  // Staff at the till (issue 11): each location's roster as an append-only history; see the SQLite schema.
+  `
+  CREATE TABLE staff_events (
+    location TEXT COLLATE "C" NOT NULL,
+    version BIGINT NOT NULL,
+    staff TEXT COLLATE "C" NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('added', 'role_changed', 'pin_set', 'badge_set', 'removed')),
+    at BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('clerk', 'supervisor', 'manager')),
+    pin TEXT,
+    badge TEXT,
+    changed_by TEXT NOT NULL,
+    PRIMARY KEY (location, version)
+  );
+  CREATE INDEX staff_events_staff ON staff_events (staff, at, version);
+  CREATE TRIGGER staff_events_append_only BEFORE UPDATE OR DELETE ON staff_events
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('staff events are append-only');
+  CREATE TRIGGER staff_events_no_truncate BEFORE TRUNCATE ON staff_events
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('staff events are append-only');
+  `,
 ];

@@ -22,6 +22,7 @@ import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
 import { onlineClaimIds } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
+import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
@@ -50,6 +51,7 @@ import type {
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
 import type { ShiftRecord } from '../../model/shift.js';
+import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
 import type {
   UnblockOutcome,
@@ -93,6 +95,14 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import {
+  changeStaff,
+  listStaff,
+  locationRoster,
+  rosterVersion,
+  staffFacts,
+  staffHistory,
+} from '../sql/operations/staff.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import type { Page, Storage } from '../storage.js';
@@ -269,9 +279,13 @@ export class PostgresStorage implements Storage {
         Object.assign(facts, { authorizations: new Map(stored.map((a) => [a.opId, a])) });
       }
       const wallets = await loadWalletFacts(client, walletRefs(batch.ops));
+      const staff =
+        device.location !== null || batch.ops.some((op) => op.actor !== undefined)
+          ? await PostgresDriver.run(client, staffFacts(postgresDialect, staffRefs(batch.ops), device.location))
+          : undefined;
       const plan = planIngest(
         batch,
-        { device, ...facts, wallets, ...(approvals ? { approvals } : {}) },
+        { device, ...facts, wallets, ...(approvals ? { approvals } : {}), ...(staff ? { staff } : {}) },
         { now, newId, bugs: this.#bugs },
       );
       await writePlan(client, batch, plan, device.id, now);
@@ -370,6 +384,26 @@ export class PostgresStorage implements Storage {
 
   async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
     return this.#driver.autocommit(listPolicies(filter));
+  }
+
+  async changeStaff(change: StaffChange, now: number, by: string): Promise<StaffEvent> {
+    return this.#driver.inTransaction(() => changeStaff(postgresDialect, change, now, by));
+  }
+
+  async locationRoster(location: string): Promise<LocationRoster> {
+    return this.#driver.inTransaction(() => locationRoster(location));
+  }
+
+  async rosterVersion(location: string): Promise<number> {
+    return this.#driver.autocommit(rosterVersion(location));
+  }
+
+  async listStaff(location: string): Promise<StaffMemberView[]> {
+    return this.#driver.inTransaction(() => listStaff(location));
+  }
+
+  async staffHistory(location: string, staff: string | null): Promise<StaffEvent[]> {
+    return this.#driver.autocommit(staffHistory(location, staff));
   }
 
   async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {

@@ -29,9 +29,10 @@ export type SqlStep =
  * writer of ledger or exception rows (PostgreSQL: FEED_LOCK shared; see
  * postgres-ingest.ts), `feed-read` by a reader paging a feed (FEED_LOCK
  * exclusive: waits for the writers in flight), `policies` by a policy
- * issuer. SQLite's one connection holds them all already.
+ * issuer, `staff` by a change to a roster (operations/staff.ts). SQLite's
+ * one connection holds them all already.
  */
-export type SqlLock = 'feed' | 'feed-read' | 'policies';
+export type SqlLock = 'feed' | 'feed-read' | 'policies' | 'staff';
 
 /** A shared operation: yields steps, gets each step's answer back, returns T. */
 export type SqlOperation<T> = Generator<SqlStep, T, unknown>;

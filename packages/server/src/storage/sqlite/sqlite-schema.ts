@@ -326,4 +326,25 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER exception_actions_no_delete BEFORE DELETE ON exception_actions
     BEGIN SELECT RAISE(ABORT, 'exception actions are append-only'); END;
   `,
+  // Staff at the till (issue 11): each location's roster as an append-only history (model/staff.ts).
+  `
+  CREATE TABLE staff_events (
+    location TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    staff TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('added', 'role_changed', 'pin_set', 'badge_set', 'removed')),
+    at INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('clerk', 'supervisor', 'manager')),
+    pin TEXT,
+    badge TEXT,
+    changed_by TEXT NOT NULL,
+    PRIMARY KEY (location, version)
+  );
+  CREATE INDEX staff_events_staff ON staff_events (staff, at, version);
+  CREATE TRIGGER staff_events_no_update BEFORE UPDATE ON staff_events
+    BEGIN SELECT RAISE(ABORT, 'staff events are append-only'); END;
+  CREATE TRIGGER staff_events_no_delete BEFORE DELETE ON staff_events
+    BEGIN SELECT RAISE(ABORT, 'staff events are append-only'); END;
+  `,
 ];

@@ -21,6 +21,7 @@ import {
   shiftRefs,
 } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
+import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
@@ -49,6 +50,7 @@ import type {
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
 import type { ShiftRecord } from '../../model/shift.js';
+import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
 import type {
   UnblockOutcome,
@@ -94,6 +96,14 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import {
+  changeStaff,
+  listStaff,
+  locationRoster,
+  rosterVersion,
+  staffFacts,
+  staffHistory,
+} from '../sql/operations/staff.js';
 import { insertSql, valuesOf } from '../sql/table.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, DEVICE_HEAD_COLUMNS, deviceHeadValues, deviceOf } from '../sql/tables/devices.js';
 import { EXCEPTIONS } from '../sql/tables/exceptions.js';
@@ -300,6 +310,9 @@ export class SqliteStorage implements Storage {
     }
     const claims = onlineClaimIds(batch.ops);
     if (claims.length > 0) facts.authorizations = new Map(this.#authorizations.get(claims).map((a) => [a.opId, a]));
+    if (device.location !== null || batch.ops.some((op) => op.actor !== undefined)) {
+      facts.staff = this.#driver.autocommit(staffFacts(sqliteDialect, staffRefs(batch.ops), device.location));
+    }
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -416,6 +429,26 @@ export class SqliteStorage implements Storage {
 
   async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
     return this.#driver.autocommit(listPolicies(filter));
+  }
+
+  async changeStaff(change: StaffChange, now: number, by: string): Promise<StaffEvent> {
+    return this.#driver.transaction(() => changeStaff(sqliteDialect, change, now, by));
+  }
+
+  async locationRoster(location: string): Promise<LocationRoster> {
+    return this.#driver.transaction(() => locationRoster(location));
+  }
+
+  async rosterVersion(location: string): Promise<number> {
+    return this.#driver.autocommit(rosterVersion(location));
+  }
+
+  async listStaff(location: string): Promise<StaffMemberView[]> {
+    return this.#driver.transaction(() => listStaff(location));
+  }
+
+  async staffHistory(location: string, staff: string | null): Promise<StaffEvent[]> {
+    return this.#driver.autocommit(staffHistory(location, staff));
   }
 
   async listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]> {

@@ -1,0 +1,235 @@
+/**
+ * Staff at the till (docs/staff-and-roles.md, "Staff at the till"): the
+ * roles, the op envelope's `actor`, the slow-hash PIN verifier a terminal
+ * checks offline, the PIN and badge policies, and the signed roster the
+ * device feed carries.
+ *
+ * A PIN never leaves the operator's request: the server keeps and sends only
+ * a scrypt verifier (per-staff random salt). Verification takes tens of
+ * milliseconds on a till by design (STAFF_SCRYPT); a badge is a long random
+ * secret, so a fast SHA-256 of it is enough to look a member up by badge.
+ */
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { ValidationError } from './errors.js';
+import * as s from './schema.js';
+import { importPrivateKey, importPublicKey, signMessage, verifyMessage } from './signing.js';
+
+export const STAFF_ROLES = ['clerk', 'supervisor', 'manager'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** Rank of each role: a role approves what needs its rank or lower. */
+export const STAFF_ROLE_RANK: { readonly [R in StaffRole]: number } = { clerk: 0, supervisor: 1, manager: 2 };
+
+/** True if `role` is at least `needed`. */
+export function roleAtLeast(role: StaffRole, needed: StaffRole): boolean {
+  return STAFF_ROLE_RANK[role] >= STAFF_ROLE_RANK[needed];
+}
+
+/** A staff id: 1–64 characters, letters, digits, `_`, `.`, `-`, starting with a letter or digit. */
+export const STAFF_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const staffId = () =>
+  s.string({
+    minLength: 1,
+    maxLength: 64,
+    pattern: STAFF_ID_PATTERN,
+    patternRule: 'staff id (letters, digits, _ . -; at most 64)',
+  });
+
+/**
+ * Who recorded an op (optional envelope field, covered by the op hash):
+ * the staff member signed in at the till, and the member whose PIN approved
+ * this one op when its kind needs an approval (domain STAFF_RULES). Ops
+ * recorded without it (older terminals, locations without a roster) have
+ * no `actor` member at all, so their canonical JSON and hashes are unchanged.
+ */
+export const actorSchema = s.object({
+  staff: staffId(),
+  approvedBy: s.optional(staffId()),
+});
+export type Actor = s.Infer<typeof actorSchema>;
+
+// ---- verifiers ---------------------------------------------------------------------
+
+/**
+ * scrypt cost of a PIN verifier: N = 2^13, r = 8, p = 1 (8 MiB of memory
+ * per check), 32-byte key. One check costs tens of milliseconds on one
+ * core (figures in docs/staff-and-roles.md): a clerk does not notice it,
+ * and an attacker holding a stolen roster pays it per guess — which still
+ * leaves a 4-digit PIN guessable in minutes on one core (see the threat
+ * model). The parameters travel in each verifier, so they can be raised
+ * later without invalidating PINs already set.
+ */
+export const STAFF_SCRYPT = { N: 2 ** 13, r: 8, p: 1, keyLen: 32 } as const;
+
+/** Bounds a verifier's parameters may take: a roster naming a cost above them is refused (no memory blow-up on a till). */
+const MAX_LOG2_N = 17;
+
+export const VERIFIER_ALG = 'scrypt';
+
+export const verifierSchema = s.object({
+  alg: s.literal(VERIFIER_ALG),
+  N: s.refine(s.int({ min: 2 ** 10, max: 2 ** MAX_LOG2_N }), (n) =>
+    (n & (n - 1)) === 0 ? null : ['', 'a power of two'],
+  ),
+  r: s.int({ min: 1, max: 16 }),
+  p: s.int({ min: 1, max: 4 }),
+  /** 16 random bytes, base64url. */
+  salt: s.string({ minLength: 22, maxLength: 22, pattern: /^[A-Za-z0-9_-]{22}$/, patternRule: 'base64url' }),
+  /** The 32-byte scrypt output, base64url. */
+  hash: s.string({ minLength: 43, maxLength: 43, pattern: /^[A-Za-z0-9_-]{43}$/, patternRule: 'base64url' }),
+});
+export type StaffVerifier = s.Infer<typeof verifierSchema>;
+
+function scryptOf(secret: string, salt: Buffer, v: { N: number; r: number; p: number }): Buffer {
+  return scryptSync(secret.normalize('NFC'), salt, STAFF_SCRYPT.keyLen, {
+    N: v.N,
+    r: v.r,
+    p: v.p,
+    maxmem: 256 * v.N * v.r + 1024 * 1024,
+  });
+}
+
+/** A fresh verifier of `secret` (random salt, STAFF_SCRYPT cost). */
+export function makeStaffVerifier(secret: string, salt: Buffer = randomBytes(16)): StaffVerifier {
+  const { N, r, p } = STAFF_SCRYPT;
+  return {
+    alg: VERIFIER_ALG,
+    N,
+    r,
+    p,
+    salt: salt.toString('base64url'),
+    hash: scryptOf(secret, salt, STAFF_SCRYPT).toString('base64url'),
+  };
+}
+
+/** makeStaffVerifier off the event loop (libuv's thread pool): what a server uses. */
+export function makeStaffVerifierAsync(secret: string, salt: Buffer = randomBytes(16)): Promise<StaffVerifier> {
+  const { N, r, p, keyLen } = STAFF_SCRYPT;
+  return new Promise((resolve, reject) => {
+    scrypt(secret.normalize('NFC'), salt, keyLen, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (error, key) => {
+      if (error) reject(error);
+      else resolve({ alg: VERIFIER_ALG, N, r, p, salt: salt.toString('base64url'), hash: key.toString('base64url') });
+    });
+  });
+}
+
+/** True if `secret` is the one `verifier` was made from (constant-time comparison). */
+export function checkStaffSecret(secret: string, verifier: StaffVerifier): boolean {
+  const expected = Buffer.from(verifier.hash, 'base64url');
+  const got = scryptOf(secret, Buffer.from(verifier.salt, 'base64url'), verifier);
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+// ---- PIN and badge policies --------------------------------------------------------
+
+export const PIN_MIN_DIGITS = 4;
+export const PIN_MAX_DIGITS = 12;
+export const PIN_RULE = `${PIN_MIN_DIGITS}–${PIN_MAX_DIGITS} digits, not one digit repeated, not a straight run such as 1234 or 9876`;
+
+/** Throws ValidationError (field `field`) unless `pin` meets the PIN policy (PIN_RULE). */
+export function checkPinPolicy(pin: unknown, field = 'pin'): string {
+  if (typeof pin !== 'string') throw new ValidationError(field, PIN_RULE, typeof pin);
+  const shown = `${pin.length} characters`;
+  if (!/^[0-9]+$/.test(pin)) throw new ValidationError(field, PIN_RULE, `${shown}, not all digits`);
+  if (pin.length < PIN_MIN_DIGITS || pin.length > PIN_MAX_DIGITS) {
+    throw new ValidationError(field, PIN_RULE, `${pin.length} digits`);
+  }
+  const digits = [...pin].map(Number);
+  const step = (digits[1] as number) - (digits[0] as number);
+  const straight =
+    (step === 0 || step === 1 || step === -1) &&
+    digits.every((d, i) => i === 0 || d - (digits[i - 1] as number) === step);
+  if (straight) throw new ValidationError(field, PIN_RULE, step === 0 ? 'one digit repeated' : 'a straight run');
+  return pin;
+}
+
+export const BADGE_MIN_LENGTH = 16;
+export const BADGE_RULE = `${BADGE_MIN_LENGTH}–128 printable ASCII characters (a badge is a long random secret)`;
+
+/** Throws ValidationError unless `badge` is a usable badge secret. */
+export function checkBadgePolicy(badge: unknown, field = 'badge'): string {
+  if (typeof badge !== 'string') throw new ValidationError(field, BADGE_RULE, typeof badge);
+  if (badge.length < BADGE_MIN_LENGTH || badge.length > 128 || !/^[\x21-\x7e]+$/.test(badge)) {
+    throw new ValidationError(field, BADGE_RULE, `${badge.length} characters`);
+  }
+  return badge;
+}
+
+/** How a roster names a badge: SHA-256 (hex) of the badge secret under a fixed context. */
+export function badgeDigest(badge: string): string {
+  return createHash('sha256').update(`holdfast-badge-v1:${badge}`, 'utf8').digest('hex');
+}
+
+/** A display name: 1–80 characters, trimmed, no control characters. */
+export function checkStaffName(name: unknown, field = 'name'): string {
+  const rule = '1–80 characters, no control characters, no leading or trailing spaces';
+  if (typeof name !== 'string') throw new ValidationError(field, rule, typeof name);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (name.length < 1 || name.length > 80 || name.trim() !== name || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new ValidationError(field, rule, `${JSON.stringify(name.slice(0, 90))}`);
+  }
+  return name;
+}
+
+// ---- the signed roster ---------------------------------------------------------------
+
+export const ROSTER_FORMAT = 1;
+export const ROSTER_MAX_STAFF = 1000;
+const ROSTER_SIGNATURE_CONTEXT = 'holdfast-roster-v1';
+
+export const rosterEntrySchema = s.object({
+  id: staffId(),
+  name: s.string({ minLength: 1, maxLength: 80 }),
+  role: s.oneOf(STAFF_ROLES),
+  /** The PIN's verifier, or null when no PIN is set (the member cannot sign in yet). */
+  pin: s.nullable(verifierSchema),
+  /** badgeDigest of the member's badge, or null. */
+  badge: s.nullable(s.string({ minLength: 64, maxLength: 64, pattern: /^[0-9a-f]{64}$/, patternRule: 'hex SHA-256' })),
+});
+export type RosterEntry = s.Infer<typeof rosterEntrySchema>;
+
+/** The staff of one location as the server knows it at `version` (each change to the location's staff is one version). */
+export const rosterSchema = s.object({
+  v: s.literal(ROSTER_FORMAT),
+  location: s.string({ minLength: 1, maxLength: 64 }),
+  version: s.int({ min: 1 }),
+  issuedAt: s.int({ min: 0 }),
+  staff: s.array(rosterEntrySchema, { maxItems: ROSTER_MAX_STAFF }),
+});
+export type Roster = s.Infer<typeof rosterSchema>;
+
+export const signedRosterSchema = s.object({
+  roster: rosterSchema,
+  keyId: s.string({ minLength: 1, maxLength: 64 }),
+  sig: s.string({ minLength: 86, maxLength: 86 }),
+});
+/** A roster signed with a policy key (the keys a terminal pinned at enrollment). */
+export type SignedRoster = s.Infer<typeof signedRosterSchema>;
+
+export function rosterMessage(roster: Roster) {
+  return { ctx: ROSTER_SIGNATURE_CONTEXT, roster } as const;
+}
+
+export function signRoster(roster: Roster, privateKey: string, keyId: string): SignedRoster {
+  const parsed = rosterSchema.parse(roster, 'roster');
+  return { roster: parsed, keyId, sig: signMessage(rosterMessage(parsed), importPrivateKey(privateKey)) };
+}
+
+/**
+ * The roster of `signed` if it parses and its signature verifies with the
+ * pinned key it names; throws ValidationError naming what is wrong.
+ */
+export function verifyRoster(signed: unknown, keys: Readonly<Record<string, string>>): Roster {
+  const parsed = signedRosterSchema.parse(signed, 'roster');
+  const key = Object.hasOwn(keys, parsed.keyId) ? keys[parsed.keyId] : undefined;
+  if (key === undefined) throw new ValidationError('roster.keyId', 'a pinned policy key id', parsed.keyId);
+  let ok = false;
+  try {
+    ok = verifyMessage(rosterMessage(parsed.roster), parsed.sig, importPublicKey(key));
+  } catch {
+    ok = false;
+  }
+  if (!ok)
+    throw new ValidationError('roster.sig', `a signature by policy key ${parsed.keyId}`, 'one that does not verify');
+  return parsed.roster;
+}
