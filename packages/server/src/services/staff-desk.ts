@@ -27,7 +27,7 @@ import type { LocationRoster, StaffEvent, StaffMemberView } from '../model/staff
 import { staffViewOf } from '../model/staff.js';
 import type { Storage } from '../storage/storage.js';
 
-const addSchema = s.object({
+export const staffAddSchema = s.object({
   location: refString(),
   id: staffId(),
   name: s.string({ minLength: 1, maxLength: 200 }),
@@ -35,12 +35,12 @@ const addSchema = s.object({
   pin: s.optional(s.string({ minLength: 1, maxLength: 64 })),
   badge: s.optional(s.string({ minLength: 1, maxLength: 200 })),
 });
-const updateSchema = s.object({
+export const staffUpdateSchema = s.object({
   role: s.oneOf(STAFF_ROLES),
   name: s.optional(s.string({ minLength: 1, maxLength: 200 })),
 });
-const pinSchema = s.object({ pin: s.string({ minLength: 1, maxLength: 64 }) });
-const badgeSchema = s.object({ badge: s.nullable(s.string({ minLength: 1, maxLength: 200 })) });
+export const staffPinSchema = s.object({ pin: s.string({ minLength: 1, maxLength: 64 }) });
+export const staffBadgeSchema = s.object({ badge: s.nullable(s.string({ minLength: 1, maxLength: 200 })) });
 
 /** What a change answers: the member as operators see it and the roster version the change made. */
 export interface StaffChangeAnswer {
@@ -59,7 +59,7 @@ export class StaffDesk {
 
   /** Adds a member to a location's roster (a PIN and a badge are optional: without a PIN they cannot sign in). */
   async add(body: unknown, by: string): Promise<StaffChangeAnswer> {
-    const input = addSchema.parse(body);
+    const input = staffAddSchema.parse(body);
     const name = checkStaffName(input.name);
     const pin = input.pin === undefined ? null : await makeStaffVerifierAsync(checkPinPolicy(input.pin));
     const badge = input.badge === undefined ? null : badgeDigest(checkBadgePolicy(input.badge));
@@ -74,7 +74,7 @@ export class StaffDesk {
   /** Changes a member's role (and, if given, name). */
   async update(id: string, body: unknown, by: string): Promise<StaffChangeAnswer> {
     const staff = staffId().parse(id, 'id');
-    const input = updateSchema.parse(body);
+    const input = staffUpdateSchema.parse(body);
     const change: { action: 'role_changed'; staff: string; role: StaffRole; name?: string } = {
       action: 'role_changed',
       staff,
@@ -87,14 +87,14 @@ export class StaffDesk {
   /** Sets or resets a member's PIN. */
   async setPin(id: string, body: unknown, by: string): Promise<StaffChangeAnswer> {
     const staff = staffId().parse(id, 'id');
-    const pin = await makeStaffVerifierAsync(checkPinPolicy(pinSchema.parse(body).pin, 'pin'));
+    const pin = await makeStaffVerifierAsync(checkPinPolicy(staffPinSchema.parse(body).pin, 'pin'));
     return this.#answer(await this.#storage.changeStaff({ action: 'pin_set', staff, pin }, this.#clock.now(), by));
   }
 
   /** Gives a member a badge, or takes it away (null). */
   async setBadge(id: string, body: unknown, by: string): Promise<StaffChangeAnswer> {
     const staff = staffId().parse(id, 'id');
-    const raw = badgeSchema.parse(body).badge;
+    const raw = staffBadgeSchema.parse(body).badge;
     const badge = raw === null ? null : badgeDigest(checkBadgePolicy(raw));
     return this.#answer(await this.#storage.changeStaff({ action: 'badge_set', staff, badge }, this.#clock.now(), by));
   }

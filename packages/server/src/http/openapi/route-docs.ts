@@ -27,6 +27,7 @@ import { bettingConfigSchema } from '../../authorize/betting-config.js';
 import { exceptionActionRequestSchema } from '../../exceptions/exception-requests.js';
 import { EXCEPTION_TYPES } from '../../model/exception.js';
 import { EXCEPTION_ACTIONS } from '../../model/exception-action.js';
+import { staffAddSchema, staffBadgeSchema, staffPinSchema, staffUpdateSchema } from '../../services/staff-desk.js';
 import { unblockSchema } from '../../wallets/wallet-api.js';
 
 /** Where the document is served. */
@@ -244,6 +245,58 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'operator',
     params: { number: { type: 'string', maxLength: 40, description: 'A receipt number such as K7M2Q-000123' } },
     response: obj('{number, matches: [{device, deviceLabel, stored, receipt}]}'),
+  },
+  'GET /v1/admin/staff': {
+    summary: 'The staff roster of a location (docs/staff-and-roles.md)',
+    tag: 'operator',
+    auth: 'operator',
+    query: { location: { type: 'string', description: 'The location (required)' } },
+    response: obj('{location, version, members}'),
+  },
+  'GET /v1/admin/staff/history': {
+    summary: 'The roster history: every change with who made it',
+    tag: 'operator',
+    auth: 'operator',
+    query: { location: { type: 'string' }, staff: { type: 'string' } },
+    response: obj('{events}'),
+  },
+  'POST /v1/admin/staff': {
+    summary: 'Add a staff member to a location (201)',
+    tag: 'operator',
+    auth: 'operator',
+    body: staffAddSchema.describe(),
+    response: obj('{member, version}'),
+  },
+  'PATCH /v1/admin/staff/:id': {
+    summary: "Change a staff member's role or name",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: { type: 'string' } },
+    body: staffUpdateSchema.describe(),
+    response: obj('{member, version}'),
+  },
+  'POST /v1/admin/staff/:id/pin': {
+    summary: "Set a staff member's PIN (never logged; terminals get a slow-hash verifier)",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: { type: 'string' } },
+    body: staffPinSchema.describe(),
+    response: obj('{member, version}'),
+  },
+  'POST /v1/admin/staff/:id/badge': {
+    summary: "Set or clear a staff member's badge secret",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: { type: 'string' } },
+    body: staffBadgeSchema.describe(),
+    response: obj('{member, version}'),
+  },
+  'DELETE /v1/admin/staff/:id': {
+    summary: 'Remove a staff member (terminals sign them out at the next feed)',
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: { type: 'string' } },
+    response: obj('{member, version}'),
   },
   'GET /v1/admin/ledger': {
     summary: 'Ledger events after a position',
