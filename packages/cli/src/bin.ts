@@ -2,6 +2,7 @@
 /**
  * The `holdfast` command.
  */
+import { DataDirError } from '@holdfast/server';
 import { UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
@@ -53,6 +54,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       console.error(`holdfast ${name}: ${error.message}\n\n${command.help}`);
       return 2;
+    }
+    if (error instanceof DataDirError) {
+      // A disk problem the operator fixes: one line naming the path and the cause, no stack.
+      console.error(`holdfast ${name}: ${error.message}`);
+      return 1;
     }
     console.error(`holdfast ${name}: ${(error as Error).stack ?? String(error)}`);
     return 1;

@@ -22,6 +22,7 @@ export {
   type TicketDecision,
   type TicketDeclineReason,
 } from './authorize/ticket-rules.js';
+export { DataDirError, LOCK_FILE, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
 export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
 export {
   type ForwardEvent,

@@ -11,6 +11,7 @@ import { ProcessorClient } from '@holdfast/processor-client';
 import { loadOrCreateSecretFile } from '@holdfast/secret-file';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS } from './authorize/online-authorizer.js';
+import { type DataDirLock, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
 import { Forwarder, type ProcessorLike } from './forwarding/forwarder.js';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
@@ -101,6 +102,10 @@ export async function openStorage(
   options: Pick<StartServerOptions, 'dataDir' | 'databaseUrl' | 'databasePoolSize' | 'sqliteThread'>,
 ): Promise<Storage> {
   const path = join(options.dataDir, DATABASE_FILE);
+  if (options.databaseUrl === undefined) {
+    prepareDataDir(options.dataDir);
+    securePrivateDatabaseFiles(path);
+  }
   const storage =
     options.databaseUrl === undefined
       ? options.sqliteThread
@@ -122,7 +127,19 @@ export async function openStorage(
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const threaded = options.databaseUrl === undefined && options.sqliteThread !== false;
-  const storage = await openStorage({ ...options, sqliteThread: threaded });
+  // One server process per SQLite data directory (PostgreSQL takes any number).
+  let lock: DataDirLock | null = null;
+  if (options.databaseUrl === undefined) {
+    prepareDataDir(options.dataDir);
+    lock = lockDataDir(options.dataDir);
+  }
+  let storage: Storage;
+  try {
+    storage = await openStorage({ ...options, sqliteThread: threaded });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   // On its own thread SQLite applies one batch while the main thread checks the next: two at once.
   const admission = threaded ? { concurrency: 2, ...options.admission } : options.admission;
   let operatorToken: string;
@@ -150,6 +167,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   } catch (error) {
     // Nothing may stay open when a start fails (a bad token file, a port in use).
     await storage.close();
+    lock?.release();
     throw error;
   }
   const forwarder = options.processor ? startForwarder(storage, options.processor, options.clock, app) : null;
@@ -168,6 +186,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await forwarder?.stop();
       await app.close();
       await storage.close();
+      lock?.release();
     },
   };
 }
