@@ -28,7 +28,10 @@ async function listening(p: CliProcess): Promise<void> {
 
 /** The process's exit code and its stderr, trimmed; asserts one line and no stack. */
 async function failure(p: CliProcess): Promise<{ code: number | null; line: string }> {
+  const timer = setTimeout(() => void p.kill('SIGKILL'), START_MS);
   const exit = await p.exited;
+  clearTimeout(timer);
+  assert.equal(exit.signal, null, `${p.name} should have exited on its own:\n${p.stderr}`);
   const line = p.stderr.trim();
   assert.equal(line.split('\n').length, 1, `one line, got:\n${p.stderr}`);
   assert.doesNotMatch(line, /\bat .*:\d+:\d+|\[object Object\]/, 'no stack, no [object Object]');
