@@ -20,6 +20,7 @@ export {
   NeedsOnlineError,
   NotEnrolledError,
   PolicyRefreshError,
+  RecordOutcomeUnknownError,
   RequestRejectedError,
   SimulatedCrashError,
   TerminalClosedError,
@@ -39,6 +40,7 @@ export { HttpTransport, type HttpTransportOptions, parseRetryAfter } from './htt
 export {
   type CrashHook,
   type CrashPoint,
+  type InDoubtOp,
   Journal,
   type JournalOptions,
   OPS_PAGE_MAX,
