@@ -48,6 +48,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(`holdfast: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  // A command must end by returning or throwing. If the event loop empties while it is still waiting
+  // (a promise nothing will ever settle), Node would exit 0 having done nothing: say so and fail instead.
+  const unfinished = () => {
+    console.error(`holdfast ${name}: stopped before finishing (an operation never completed); exit 1`);
+    process.exitCode = 1;
+  };
+  process.once('beforeExit', unfinished);
   try {
     return await command.run(rest);
   } catch (error) {
@@ -62,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
     }
     console.error(`holdfast ${name}: ${(error as Error).stack ?? String(error)}`);
     return 1;
+  } finally {
+    process.removeListener('beforeExit', unfinished);
   }
 }
 

@@ -18,9 +18,11 @@ import {
   DeviceRevokedError,
   EnrollmentError,
   HttpTransport,
+  type InDoubtOp,
   JournalLockedError,
   OPS_PAGE_MAX,
   type RecordedOp,
+  RecordOutcomeUnknownError,
   Terminal,
   TransportError,
 } from '@holdfast/terminal';
@@ -113,6 +115,10 @@ export async function tillCommand(argv: string[]): Promise<number> {
   let sales = 0;
   let statusTimer: NodeJS.Timeout | undefined;
   try {
+    // Sales an earlier run could not confirm (a disk error while recording): say whether each one stands.
+    const inDoubt = terminal.inDoubtOps();
+    for (const op of inDoubt) out.inDoubt(op);
+    if (inDoubt.length > 0) terminal.acknowledgeInDoubt();
     if (!terminal.enrolled) {
       if (token === undefined) throw new UsageError(`--token is required: the till in ${dataDir} is not enrolled yet`);
       if (!(await enroll(terminal, token, label, stop))) return out.stopped(terminal, sales, stop.signal);
@@ -160,6 +166,11 @@ export async function tillCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof DeviceRevokedError || error instanceof EnrollmentError) {
       console.error(`holdfast till: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof RecordOutcomeUnknownError) {
+      // Not "failed": the sale may stand. The next start says which (see inDoubt above).
+      out.outcomeUnknown(error);
       return 1;
     }
     throw error;
@@ -300,6 +311,26 @@ class TillOutput {
         `${this.#label}: drained: ${s.latestSeq} ops recorded (${sales} sales), ${s.confirmed} confirmed, ${s.deadLetters} need attention`,
       );
     }
+  }
+
+  /** An op whose recording hit a disk error, as the journal found it on this start. */
+  inDoubt(op: InDoubtOp): void {
+    if (this.#json) {
+      this.#line({ event: 'in_doubt', id: op.id, kind: op.kind, recorded: op.recorded, seq: op.seq });
+      return;
+    }
+    console.log(
+      op.recorded
+        ? `${this.#label}: ${op.kind} ${op.id} DID record (seq ${op.seq}) before the disk error: it stands and will sync; do not ring it again`
+        : `${this.#label}: ${op.kind} ${op.id} did NOT record before the disk error: it never happened`,
+    );
+  }
+
+  outcomeUnknown(error: RecordOutcomeUnknownError): void {
+    if (this.#json) this.#line({ event: 'outcome_unknown', id: error.opId, kind: error.kind });
+    console.error(
+      `holdfast till: ${error.message}${error.listed ? '' : ` (note the op id ${error.opId}: the disk could not keep it)`}`,
+    );
   }
 
   stopped(terminal: Terminal, sales: number, signal: string | null): number {
