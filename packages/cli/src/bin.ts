@@ -2,7 +2,7 @@
 /**
  * The `holdfast` command.
  */
-import { DataDirError } from '@holdfast/server';
+import { DataDirError, TlsConfigError } from '@holdfast/server';
 import { UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`holdfast ${name}: ${error.message}\n\n${command.help}`);
       return 2;
     }
-    if (error instanceof DataDirError) {
+    if (error instanceof DataDirError || error instanceof TlsConfigError) {
       // A disk problem the operator fixes: one line naming the path and the cause, no stack.
       console.error(`holdfast ${name}: ${error.message}`);
       return 1;

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   /** POST /v1/authorize: the server cannot decide online now (e.g. no processor configured); nothing was done. */
   online_unavailable: { status: 503, retryable: true },
   internal: { status: 500, retryable: true },
+  /** GET /v1/health: the storage's last write failed (disk full, read-only, I/O error) and still fails. */
+  storage_unwritable: { status: 503, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

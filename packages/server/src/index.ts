@@ -107,3 +107,4 @@ export {
 export { SQLITE_MIGRATIONS } from './storage/sqlite/sqlite-schema.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export type * from './storage/storage.js';
+export { readTlsFiles, reloadTls, TlsConfigError, type TlsFiles } from './tls.js';

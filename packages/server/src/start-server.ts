@@ -4,6 +4,7 @@
  * HTTP app, listening on a port.
  */
 import { randomBytes } from 'node:crypto';
+import type { Server as HttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, type Random, systemClock } from '@holdfast/domain';
@@ -21,6 +22,7 @@ import { PostgresStorage } from './storage/postgres/postgres-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { openThreadedSqlite } from './storage/sqlite/sqlite-thread.js';
 import type { Storage } from './storage/storage.js';
+import { readTlsFiles, reloadTls, TlsConfigError, type TlsFiles } from './tls.js';
 
 export const DATABASE_FILE = 'holdfast.db';
 export const OPERATOR_TOKEN_FILE = 'operator-token';
@@ -51,6 +53,8 @@ export interface StartServerOptions {
   sqliteThread?: boolean;
   /** Forward offline-approved card payments to this processor (off when absent). */
   processor?: ProcessorForwardingOptions;
+  /** Serve HTTPS with these certificate and key files (reloadable: RunningServer.reloadTls). */
+  tls?: TlsFiles;
 }
 
 export interface ProcessorForwardingOptions {
@@ -82,6 +86,12 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The forwarding worker, when started with `processor`. */
   forwarder: Forwarder | null;
+  /**
+   * With `tls`: re-reads the certificate and key files and serves new
+   * connections with them; throws TlsConfigError (keeping the old ones) if
+   * they cannot be used. Without `tls`: throws.
+   */
+  reloadTls(): void;
   close(): Promise<void>;
 }
 
@@ -126,6 +136,8 @@ export async function openStorage(
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  // Bad TLS files fail before anything is opened.
+  const https = options.tls ? readTlsFiles(options.tls) : undefined;
   const threaded = options.databaseUrl === undefined && options.sqliteThread !== false;
   // One server process per SQLite data directory (PostgreSQL takes any number).
   let lock: DataDirLock | null = null;
@@ -161,6 +173,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(admission ? { admission } : {}),
+      ...(https ? { https } : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     app.log.info({ policyKeys: (await storage.listServerKeys()).map((k) => k.id) }, 'policy signing key ready');
@@ -174,14 +187,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
+  const tls = options.tls;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     operatorToken,
     service,
     storage,
     app,
     forwarder,
+    reloadTls() {
+      if (!tls) throw new TlsConfigError('this server was started without --tls-cert/--tls-key');
+      reloadTls(app.server as unknown as HttpsServer, tls);
+      app.log.info({ cert: tls.certFile }, 'TLS certificate reloaded');
+    },
     async close() {
       await forwarder?.stop();
       await app.close();

@@ -52,6 +52,7 @@ export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttemp
 export type { TerminalPlacement } from './offline-policy.js';
 export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState } from './online.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
+export { type PinnedFetchOptions, pinnedFetch } from './pinned-fetch.js';
 export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';

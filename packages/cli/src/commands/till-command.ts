@@ -11,6 +11,7 @@
  *   open ─▶ enroll (once) ─▶ open shift ─▶ sale × N ─▶ close shift ─▶ drain ─▶ exit
  *                                 (if none open)            (--exit-when-drained)
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cryptoRandom, expectedCash, validateBackoffSchedule } from '@holdfast/domain';
 import { randomBasket } from '@holdfast/sim';
@@ -21,6 +22,7 @@ import {
   type InDoubtOp,
   JournalLockedError,
   OPS_PAGE_MAX,
+  pinnedFetch,
   type RecordedOp,
   RecordOutcomeUnknownError,
   Terminal,
@@ -28,7 +30,7 @@ import {
 } from '@holdfast/terminal';
 import { intFlag, parseFlags, requiredString, stringFlag, UsageError } from '../args.js';
 
-export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events]
+export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--tls-ca FILE]
 
 A headless till (load generator, smoke test): the Terminal SDK with its
 journal in DIR, selling random baskets paid in cash or by card to the server
@@ -49,7 +51,10 @@ at URL. Started again on the same DIR it carries on where it stopped.
   --offline-card-policy off|enforce  enforce the server's risk policy on card sales
                         (a refused card sale then ends the till with an error)    default off
   --json-events         JSON lines on stdout: started, recorded (one per op, printed
-                        once it is durable), status (every second), drained, stopped
+                        once it is durable), status (every second), drained, stopped;
+                        in_doubt / outcome_unknown after a disk error (docs/design.md)
+  --tls-ca FILE         trust only this PEM CA, or the server's own certificate (pinned),
+                        for an https:// --server
 SIGINT/SIGTERM stop recording and close the journal cleanly (exit 0).`;
 
 const CURRENCY = 'EUR';
@@ -72,6 +77,7 @@ export async function tillCommand(argv: string[]): Promise<number> {
     'offline-card-policy': { type: 'string' },
     'drain-timeout-s': { type: 'string' },
     'json-events': { type: 'boolean' },
+    'tls-ca': { type: 'string' },
   });
   if (flags.help) {
     console.log(TILL_HELP);
@@ -94,13 +100,23 @@ export async function tillCommand(argv: string[]): Promise<number> {
   }
   if (exitWhenDrained && target === 0) throw new UsageError('--exit-when-drained needs --sales N with N >= 1');
 
+  const tlsCaFile = stringFlag(flags, 'tls-ca');
+  let tlsCa: Buffer | undefined;
+  if (tlsCaFile !== undefined) {
+    if (!server.startsWith('https://')) throw new UsageError('--tls-ca needs an https:// --server');
+    try {
+      tlsCa = readFileSync(resolve(tlsCaFile));
+    } catch (error) {
+      throw new UsageError(`--tls-ca: cannot read ${tlsCaFile}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    }
+  }
   const out = new TillOutput(flags['json-events'] === true, label);
   const stop = new StopSignal();
   let terminal: Terminal;
   try {
     terminal = Terminal.open({
       dataDir,
-      transport: new HttpTransport(server),
+      transport: new HttpTransport(server, tlsCa ? { fetch: pinnedFetch({ ca: tlsCa }) } : {}),
       ...(backoff ? { backoffSeconds: backoff } : {}),
       offlineCardPolicy,
     });
