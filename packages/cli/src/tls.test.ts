@@ -86,6 +86,35 @@ describe('TLS', { skip: OPENSSL ? false : 'openssl is not installed: cannot make
     copyFileSync(second.key, served.key);
   });
 
+  it('holdfast server --tls-cert/--tls-key: a real process reloads on SIGHUP and when the files change', async () => {
+    const files = { cert: join(root, 'proc.crt'), key: join(root, 'proc.key') };
+    copyFileSync(first.cert, files.cert);
+    copyFileSync(first.key, files.key);
+    const proc = CliProcess.start('tls-server', [
+      'server',
+      ...['--data', join(root, 'proc-data'), '--port', '0', '--tls-cert', files.cert, '--tls-key', files.key],
+    ]);
+    await proc.waitFor('listening', () => proc.events.some((e) => e.msg === 'holdfast server listening'), 90_000);
+    const url = String(proc.events.find((e) => e.msg === 'holdfast server listening')?.url);
+    assert.match(url, /^https:/);
+    assert.equal(await reachable(url, pinnedFetch({ ca: readPem(first.cert) })), true);
+
+    copyFileSync(second.cert, files.cert);
+    copyFileSync(second.key, files.key);
+    process.kill(proc.pid as number, 'SIGHUP');
+    const reloaded = () => proc.events.filter((e) => e.msg === 'TLS certificate reloaded').length;
+    await proc.waitFor('reload after SIGHUP', () => reloaded() >= 1, 30_000);
+    assert.equal(await reachable(url, pinnedFetch({ ca: readPem(second.cert) })), true, 'SIGHUP reloaded');
+
+    const before = reloaded();
+    copyFileSync(first.cert, files.cert);
+    copyFileSync(first.key, files.key);
+    await proc.waitFor('reload after the files changed', () => reloaded() > before, 30_000);
+    assert.equal(await reachable(url, pinnedFetch({ ca: readPem(first.cert) })), true, 'file change reloaded');
+    assert.ok(proc.running, 'no restart');
+    await proc.kill('SIGTERM');
+  });
+
   it('holdfast till --tls-ca enrolls, sells and drains over HTTPS', async () => {
     const res = await pinnedFetch({ ca: readPem(second.cert) })(`${server.url}/v1/admin/enrollment-tokens`, {
       method: 'POST',
