@@ -2,6 +2,7 @@
 /**
  * The `holdfast` command.
  */
+import { DataDirError, TlsConfigError } from '@holdfast/server';
 import { UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
@@ -49,6 +50,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(`holdfast: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  // A command must end by returning or throwing. If the event loop empties while it is still waiting
+  // (a promise nothing will ever settle), Node would exit 0 having done nothing: say so and fail instead.
+  const unfinished = () => {
+    console.error(`holdfast ${name}: stopped before finishing (an operation never completed); exit 1`);
+    process.exitCode = 1;
+  };
+  process.once('beforeExit', unfinished);
   try {
     return await command.run(rest);
   } catch (error) {
@@ -56,8 +64,15 @@ async function main(argv: string[]): Promise<number> {
       console.error(`holdfast ${name}: ${error.message}\n\n${command.help}`);
       return 2;
     }
+    if (error instanceof DataDirError || error instanceof TlsConfigError) {
+      // A disk problem the operator fixes: one line naming the path and the cause, no stack.
+      console.error(`holdfast ${name}: ${error.message}`);
+      return 1;
+    }
     console.error(`holdfast ${name}: ${(error as Error).stack ?? String(error)}`);
     return 1;
+  } finally {
+    process.removeListener('beforeExit', unfinished);
   }
 }
 

@@ -7,6 +7,8 @@ export const DOMAIN_ERROR_CODES = [
   'no_open_shift',
   'currency_mismatch',
   'insufficient_cash',
+  /** A shift's running total would leave ±MAX_SHIFT_TOTAL (shift.ts). */
+  'total_out_of_range',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 

@@ -18,6 +18,7 @@ import {
   cashVariance,
   closeShift,
   expectedCash,
+  MAX_SHIFT_TOTAL,
   openShift,
   type Shift,
   tenderSplit,
@@ -195,6 +196,29 @@ describe('shift errors', () => {
     expectDomainError(() => applyCashMovement(emptied, move('paid_out', 1)), 'insufficient_cash');
     // Card takings are not in the drawer.
     expectDomainError(() => applyCashMovement(open(0), move('paid_out', 1)), 'insufficient_cash');
+  });
+
+  it('total_out_of_range: a running total may reach MAX_SHIFT_TOTAL, not pass it; the shift is left as it was', () => {
+    const full: Shift = { ...open(0), cashIn: MAX_SHIFT_TOTAL - 10, salesTotal: MAX_SHIFT_TOTAL - 10 };
+    const reached = applyCashMovement(full, move('paid_in', 10));
+    assert.equal(reached.cashIn, MAX_SHIFT_TOTAL);
+    expectDomainError(() => applyCashMovement(reached, move('paid_in', 1)), 'total_out_of_range');
+    expectDomainError(() => applySale(full, sale(11, 0)), 'total_out_of_range');
+    const paid = applyTopUp(reached, {
+      wristband: 'WB-1',
+      shift: SHIFT,
+      currency: 'EUR',
+      amount: 1,
+      paid: 'card',
+      counter: 1,
+      balanceBefore: 0,
+      balanceAfter: 1,
+    } as Parameters<typeof applyTopUp>[1]);
+    assert.equal(paid.cashIn, MAX_SHIFT_TOTAL, 'a card top-up does not touch the drawer');
+    // Even from a total already past the bound (stored before the bound existed), nothing grows.
+    const poisoned: Shift = { ...open(0), cashIn: 2 ** 53 + 2 };
+    expectDomainError(() => applyCashMovement(poisoned, move('paid_in', 1)), 'total_out_of_range');
+    assert.ok(4 * MAX_SHIFT_TOTAL < Number.MAX_SAFE_INTEGER, 'expected cash, a sum of four totals, stays exact');
   });
 
   it('a refused op leaves the shift as it was', () => {

@@ -8,17 +8,42 @@
  * The terminal uses these rules to refuse an op that cannot belong to its
  * shift; the server uses them to project shifts and flag variances.
  */
-
-import type {
-  CashMovedBody,
-  SaleBody,
-  ShiftClosedBody,
-  ShiftOpenedBody,
-  WalletRefundedBody,
-  WalletToppedUpBody,
+import {
+  type CashMovedBody,
+  formatMoney,
+  MAX_AMOUNT,
+  type SaleBody,
+  type ShiftClosedBody,
+  type ShiftOpenedBody,
+  type WalletRefundedBody,
+  type WalletToppedUpBody,
 } from '@holdfast/protocol';
-import { formatMoney } from '@holdfast/protocol';
 import { DomainError } from './errors.js';
+
+/**
+ * The bound of every running total of a shift (sales total, cash and card
+ * sales, cash in, cash out): 1000 times the largest single amount, 10^15
+ * minor units. Each op's amount is bounded by MAX_AMOUNT, but a device could
+ * record thousands of maximal ops in one shift; unbounded, a total passes
+ * 2^53 and stops being an exact number (and the expected cash, the sum of
+ * four totals, must stay exact too: 4 × 10^15 < 2^53). An op that would take
+ * a total past it breaks the rule `total_out_of_range`: the terminal refuses
+ * to record it, the server records the fact and raises a shift_rule
+ * exception, leaving the shift's totals as they were.
+ */
+export const MAX_SHIFT_TOTAL = 1_000 * MAX_AMOUNT;
+
+/** `total + amount`, refused (total_out_of_range) if it leaves ±MAX_SHIFT_TOTAL. */
+function addToTotal(shift: Shift, name: string, total: number, amount: number): number {
+  const next = total + amount;
+  if (!(Math.abs(next) <= MAX_SHIFT_TOTAL)) {
+    throw new DomainError(
+      'total_out_of_range',
+      `shift ${shift.id}: ${name} ${total} + ${amount} would pass the bound of ${MAX_SHIFT_TOTAL} per shift`,
+    );
+  }
+  return next;
+}
 
 export interface Shift {
   id: string;
@@ -79,9 +104,9 @@ export function applySale(shift: Shift, sale: SaleBody): Shift {
   return {
     ...shift,
     sales: shift.sales + 1,
-    salesTotal: shift.salesTotal + sale.total,
-    cashSales: shift.cashSales + cash,
-    cardSales: shift.cardSales + card,
+    salesTotal: addToTotal(shift, 'salesTotal', shift.salesTotal, sale.total),
+    cashSales: addToTotal(shift, 'cashSales', shift.cashSales, cash),
+    cardSales: addToTotal(shift, 'cardSales', shift.cardSales, card),
   };
 }
 
@@ -99,8 +124,8 @@ export function applyCashMovement(shift: Shift, move: CashMovedBody, options: { 
     );
   }
   return move.direction === 'in'
-    ? { ...shift, cashIn: shift.cashIn + move.amount }
-    : { ...shift, cashOut: shift.cashOut + move.amount };
+    ? { ...shift, cashIn: addToTotal(shift, 'cashIn', shift.cashIn, move.amount) }
+    : { ...shift, cashOut: addToTotal(shift, 'cashOut', shift.cashOut, move.amount) };
 }
 
 /**
@@ -110,7 +135,9 @@ export function applyCashMovement(shift: Shift, move: CashMovedBody, options: { 
  */
 export function applyTopUp(shift: Shift, topUp: WalletToppedUpBody): Shift {
   requireOpen(shift, topUp.shift, topUp.currency);
-  return topUp.paid === 'cash' ? { ...shift, cashIn: shift.cashIn + topUp.amount } : { ...shift };
+  return topUp.paid === 'cash'
+    ? { ...shift, cashIn: addToTotal(shift, 'cashIn', shift.cashIn, topUp.amount) }
+    : { ...shift };
 }
 
 /** A refund credited back onto a wristband: no cash moves, but it belongs to an open shift. */

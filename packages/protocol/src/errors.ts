@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   /** GET /v1/ready: the server is alive but must not get traffic now (shutting down, store unwritable or not migrated). */
   not_ready: { status: 503, retryable: true },
   internal: { status: 500, retryable: true },
+  /** GET /v1/health: the storage's last write failed (disk full, read-only, I/O error) and still fails. */
+  storage_unwritable: { status: 503, retryable: true },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

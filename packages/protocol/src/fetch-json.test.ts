@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { createServer, type Server, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
 import { fetchJson } from './fetch-json.js';
 
 const answering = (status: number, body: string, seen: RequestInit[] = []) =>
@@ -43,5 +44,58 @@ describe('fetchJson', () => {
     const timeout = new Error('signal timed out');
     timeout.name = 'TimeoutError';
     assert.equal((await fetchJson(failing(timeout), get)).kind, 'timeout');
+  });
+
+  it('settles by its deadline even when fetch never settles (as Node 20 fetch can after a reset)', {
+    timeout: 20_000,
+  }, async () => {
+    let aborted: unknown = null;
+    const hanging = ((_url: string, init: RequestInit) => {
+      init.signal?.addEventListener('abort', () => {
+        aborted = init.signal?.reason;
+      });
+      return new Promise<Response>(() => undefined); // ignores the abort, like the stuck fetch
+    }) as unknown as typeof fetch;
+    const result = await fetchJson(hanging, { method: 'GET', url: 'http://server.test/', timeoutMs: 50 });
+    assert.equal(result.kind, 'timeout');
+    assert.ok(aborted instanceof Error, 'the request was aborted when the deadline passed');
+  });
+
+  describe('against real TCP servers', () => {
+    const servers: Server[] = [];
+    const sockets = new Set<Socket>();
+    after(() => {
+      for (const s of sockets) s.destroy();
+      for (const s of servers) s.close();
+    });
+    async function listen(onConnection: (socket: Socket) => void): Promise<string> {
+      const server = createServer((socket) => {
+        sockets.add(socket);
+        onConnection(socket);
+      });
+      servers.push(server);
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      const address = server.address();
+      assert.ok(address && typeof address === 'object');
+      return `http://127.0.0.1:${address.port}/v1/health`;
+    }
+
+    it('a server that accepts and says nothing: timeout', { timeout: 20_000 }, async () => {
+      const url = await listen(() => undefined);
+      const result = await fetchJson(fetch, { method: 'GET', url, timeoutMs: 200 });
+      assert.equal(result.kind, 'timeout');
+    });
+
+    it('a server that accepts and resets every connection: a network error (or timeout), never a hang', {
+      timeout: 20_000,
+    }, async () => {
+      const url = await listen((socket) => {
+        socket.once('data', () => socket.resetAndDestroy());
+      });
+      for (let i = 0; i < 20; i++) {
+        const result = await fetchJson(fetch, { method: 'POST', url, body: { i }, timeoutMs: 2_000 });
+        assert.ok(result.kind === 'network' || result.kind === 'timeout', `got ${result.kind}`);
+      }
+    });
   });
 });

@@ -6,8 +6,16 @@
  * It only tells apart what a caller needs to decide on: an answer it could
  * read (any status), no answer in time, no answer at all, or an answer
  * that is not JSON. What each means — unknown outcome, refusal, retry — is
- * the caller's to say. Uses only `fetch` and `AbortSignal.timeout`, so it
- * runs in a browser as in Node; the timeout runs on real time.
+ * the caller's to say. Uses only `fetch`, `AbortController` and
+ * `setTimeout`, so it runs in a browser as in Node; the timeout runs on real
+ * time.
+ *
+ * It settles by its deadline whatever the network does. Node 20's fetch can
+ * leave its promise unsettled when a connection is reset, and an abort does
+ * not always reach it; `AbortSignal.timeout` also does not keep a Node
+ * process alive, so a process waiting on such a fetch simply ended (exit 0,
+ * nothing printed). Here the request races its own timer, which does keep
+ * the process alive, and aborts the fetch when the timer wins.
  */
 
 export interface FetchJsonRequest {
@@ -32,8 +40,30 @@ export type FetchJsonResult =
 
 /** Sends `request` with `fetchFn` and reads the answer as JSON; never throws. */
 export async function fetchJson(fetchFn: typeof fetch, request: FetchJsonRequest): Promise<FetchJsonResult> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<FetchJsonResult>((settle) => {
+    timer = setTimeout(() => {
+      const cause = new Error(`no answer within ${request.timeoutMs} ms`);
+      cause.name = 'TimeoutError';
+      controller.abort(cause);
+      settle({ kind: 'timeout', cause });
+    }, request.timeoutMs);
+  });
+  try {
+    return await Promise.race([exchange(fetchFn, request, controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function exchange(
+  fetchFn: typeof fetch,
+  request: FetchJsonRequest,
+  signal: AbortSignal,
+): Promise<FetchJsonResult> {
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
-  const init: RequestInit = { method: request.method, headers, signal: AbortSignal.timeout(request.timeoutMs) };
+  const init: RequestInit = { method: request.method, headers, signal };
   if (request.body !== undefined) {
     headers['content-type'] = 'application/json';
     init.body = JSON.stringify(request.body);

@@ -105,6 +105,9 @@ export interface ServiceSummary extends StoreSummary {
 /** Ingest batches a PostgreSQL storage takes at once by default (SQLite has one writer: 1). */
 const POSTGRES_INGEST_CONCURRENCY = 8;
 
+/** After a write failed, health answers 503 for at least this long before a probe write may clear it. */
+export const WRITE_FAILURE_HOLD_MS = 30_000;
+
 /**
  * The settlement service. Request bodies are parsed here with the protocol
  * schemas, which throw ValidationError naming the field; other refusals are
@@ -127,6 +130,8 @@ export class HoldfastService {
   readonly #bugs: InjectedBugs;
   /** Device public keys by their base64url text (a cache). */
   readonly #keys = new Map<string, KeyObject>();
+  /** The storage's last write failure, until a write succeeds again (see health()). */
+  #writeFailure: { since: number; last: number; message: string } | null = null;
   readonly #counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
   readonly #online: OnlineAuthorizer;
   readonly #policies: PolicyDesk;
@@ -168,10 +173,48 @@ export class HoldfastService {
     return uuidv7(this.#clock.now(), this.#random.bytes(10));
   }
 
-  /** Checks that the storage answers (throws if not); which storage, and the server time after the check. */
+  /**
+   * Checks that the storage answers (throws if not) and that its writes do
+   * not fail. After a batch failed to write (disk full, read-only, I/O
+   * error), throws ProtocolError storage_unwritable (503) naming the failure
+   * until a batch is written again; so that a server no traffic reaches
+   * (taken out of a load balancer by this very check) can come back, a probe
+   * write is tried once WRITE_FAILURE_HOLD_MS have passed since the last
+   * failure, and clears it if it commits. A small probe can commit on a disk
+   * too full for a batch: the next failing batch then raises it again.
+   * Which storage, and the server time after the check.
+   */
   async health(): Promise<{ storage: StorageKind; time: number }> {
     await this.#storage.ping();
+    const failed = this.#writeFailure;
+    if (failed) {
+      if (this.#clock.now() - failed.last >= WRITE_FAILURE_HOLD_MS) {
+        try {
+          await this.#storage.probeWrite();
+          this.#writeFailure = null;
+        } catch (error) {
+          this.#noteWriteFailure(error);
+        }
+      }
+      const still = this.#writeFailure;
+      if (still) {
+        throw new ProtocolError(
+          'storage_unwritable',
+          `storage cannot write: ${still.message} (failing since ${new Date(still.since).toISOString()})`,
+          { retryAfterMs: WRITE_FAILURE_HOLD_MS },
+        );
+      }
+    }
     return { storage: this.#storage.kind, time: this.#clock.now() };
+  }
+
+  /** The storage's failure to write (not a refusal: a ProtocolError is an answer, not a failure). */
+  #noteWriteFailure(error: unknown): void {
+    if (error instanceof ProtocolError) return;
+    const code = (error as { code?: unknown }).code;
+    const message = `${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`;
+    const now = this.#clock.now();
+    this.#writeFailure = { since: this.#writeFailure?.since ?? now, last: now, message };
   }
 
   /**
@@ -315,7 +358,14 @@ export class HoldfastService {
       latestSeq: batch.latestSeq,
     };
     if (this.#bugs.has('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
-    const outcome: IngestOutcome = await this.#storage.ingest(verified, now, () => this.newId());
+    let outcome: IngestOutcome;
+    try {
+      outcome = await this.#storage.ingest(verified, now, () => this.newId());
+    } catch (error) {
+      this.#noteWriteFailure(error);
+      throw error;
+    }
+    this.#writeFailure = null;
     this.#counters.batches++;
     for (const r of outcome.results) this.#counters[r.status]++;
     return { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };

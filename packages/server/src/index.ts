@@ -22,6 +22,7 @@ export {
   type TicketDecision,
   type TicketDeclineReason,
 } from './authorize/ticket-rules.js';
+export { DataDirError, LOCK_FILE, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
 export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
 export {
   type ForwardEvent,
@@ -110,3 +111,4 @@ export {
 export { SQLITE_MIGRATIONS } from './storage/sqlite/sqlite-schema.js';
 export { SqliteStorage, type SqliteStorageOptions } from './storage/sqlite/sqlite-storage.js';
 export type * from './storage/storage.js';
+export { readTlsFiles, reloadTls, TlsConfigError, type TlsFiles } from './tls.js';

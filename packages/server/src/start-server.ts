@@ -4,6 +4,7 @@
  * HTTP app, listening on a port.
  */
 import { randomBytes } from 'node:crypto';
+import type { Server as HttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, type Random, systemClock } from '@holdfast/domain';
@@ -11,6 +12,7 @@ import { ProcessorClient } from '@holdfast/processor-client';
 import { loadOrCreateSecretFile } from '@holdfast/secret-file';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS } from './authorize/online-authorizer.js';
+import { type DataDirLock, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
 import { Forwarder, type ProcessorLike } from './forwarding/forwarder.js';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
@@ -20,6 +22,7 @@ import { PostgresStorage } from './storage/postgres/postgres-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
 import { openThreadedSqlite } from './storage/sqlite/sqlite-thread.js';
 import type { Storage } from './storage/storage.js';
+import { readTlsFiles, reloadTls, TlsConfigError, type TlsFiles } from './tls.js';
 
 export const DATABASE_FILE = 'holdfast.db';
 export const OPERATOR_TOKEN_FILE = 'operator-token';
@@ -59,6 +62,8 @@ export interface StartServerOptions {
    * requests still open then have their connections destroyed.
    */
   shutdownTimeoutMs?: number;
+  /** Serve HTTPS with these certificate and key files (reloadable: RunningServer.reloadTls). */
+  tls?: TlsFiles;
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -100,6 +105,12 @@ export interface RunningServer {
   /** The forwarding worker, when started with `processor`. */
   forwarder: Forwarder | null;
   /** Graceful shutdown within the deadline (see `shutdown`); resolves either way. */
+  /**
+   * With `tls`: re-reads the certificate and key files and serves new
+   * connections with them; throws TlsConfigError (keeping the old ones) if
+   * they cannot be used. Without `tls`: throws.
+   */
+  reloadTls(): void;
   close(): Promise<void>;
   /**
    * Stops forwarding, stops accepting connections, waits for open requests
@@ -126,6 +137,10 @@ export async function openStorage(
   options: Pick<StartServerOptions, 'dataDir' | 'databaseUrl' | 'databasePoolSize' | 'sqliteThread'>,
 ): Promise<Storage> {
   const path = join(options.dataDir, DATABASE_FILE);
+  if (options.databaseUrl === undefined) {
+    prepareDataDir(options.dataDir);
+    securePrivateDatabaseFiles(path);
+  }
   const storage =
     options.databaseUrl === undefined
       ? options.sqliteThread
@@ -146,8 +161,22 @@ export async function openStorage(
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  // Bad TLS files fail before anything is opened.
+  const https = options.tls ? readTlsFiles(options.tls) : undefined;
   const threaded = options.databaseUrl === undefined && options.sqliteThread !== false;
-  const storage = await openStorage({ ...options, sqliteThread: threaded });
+  // One server process per SQLite data directory (PostgreSQL takes any number).
+  let lock: DataDirLock | null = null;
+  if (options.databaseUrl === undefined) {
+    prepareDataDir(options.dataDir);
+    lock = lockDataDir(options.dataDir);
+  }
+  let storage: Storage;
+  try {
+    storage = await openStorage({ ...options, sqliteThread: threaded });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   // On its own thread SQLite applies one batch while the main thread checks the next: two at once.
   const admission = threaded ? { concurrency: 2, ...options.admission } : options.admission;
   let operatorToken: string;
@@ -180,12 +209,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
             },
           }
         : {}),
+      ...(https ? { https } : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     app.log.info({ policyKeys: (await storage.listServerKeys()).map((k) => k.id) }, 'policy signing key ready');
   } catch (error) {
     // Nothing may stay open when a start fails (a bad token file, a port in use).
     await storage.close();
+    lock?.release();
     throw error;
   }
   const forwarder = options.processor ? startForwarder(storage, options.processor, options.clock, app) : null;
@@ -194,17 +225,29 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const host = options.host ?? '127.0.0.1';
   let stopping: Promise<ShutdownOutcome> | undefined;
   const shutdown = (): Promise<ShutdownOutcome> => {
-    stopping ??= shutdownWithin(app, storage, forwarder, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    // The data-dir lock goes last, once the storage is closed, whichever way the shutdown ended.
+    stopping ??= shutdownWithin(
+      app,
+      storage,
+      forwarder,
+      options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    ).finally(() => lock?.release());
     return stopping;
   };
+  const tls = options.tls;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     operatorToken,
     service,
     storage,
     app,
     forwarder,
+    reloadTls() {
+      if (!tls) throw new TlsConfigError('this server was started without --tls-cert/--tls-key');
+      reloadTls(app.server as unknown as HttpsServer, tls);
+      app.log.info({ cert: tls.certFile }, 'TLS certificate reloaded');
+    },
     async close() {
       await shutdown();
     },

@@ -47,6 +47,7 @@ export class BetterSqlite3Connection implements SqliteConnection {
   classify(error: unknown): SqliteFailure {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'busy';
+    if (typeof code === 'string' && (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL')) return 'io';
     // better-sqlite3 gives a statement run on a closed connection no code, only a TypeError.
     if (error instanceof TypeError && !this.#db.open) return 'closed';
     return 'other';

@@ -125,6 +125,32 @@ export class TerminalClosedError extends Error {
   }
 }
 
+/**
+ * Recording an op hit a disk error (I/O error, disk full) while committing:
+ * the op MAY be in the journal — it will then sync like any other — or may
+ * not. Like a network timeout, this is never "failed": do not tell the clerk
+ * to ring the sale again. The journal closes itself (nothing more is written
+ * on a disk that just failed); reopen the terminal, and `inDoubtOps()` says
+ * whether this op was recorded (see docs/design.md, "Disk errors").
+ */
+export class RecordOutcomeUnknownError extends Error {
+  override readonly name = 'RecordOutcomeUnknownError';
+  readonly code = 'record_outcome_unknown';
+  constructor(
+    readonly opId: string,
+    readonly kind: string,
+    /** Whether the op id was saved in the in-doubt list next to the journal (if not, only this error names it). */
+    readonly listed: boolean,
+    options: { cause?: unknown } = {},
+  ) {
+    super(
+      `recording ${kind} ${opId} hit a disk error: outcome unknown, it may or may not be recorded; ` +
+        'reopen the terminal to learn which',
+      options,
+    );
+  }
+}
+
 /** The journal's connection is closed (the terminal was closed or killed). */
 export class JournalClosedError extends Error {
   override readonly name = 'JournalClosedError';

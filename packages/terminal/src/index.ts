@@ -21,6 +21,7 @@ export {
   NoReceiptError,
   NotEnrolledError,
   PolicyRefreshError,
+  RecordOutcomeUnknownError,
   RequestRejectedError,
   SimulatedCrashError,
   TerminalClosedError,
@@ -40,6 +41,7 @@ export { HttpTransport, type HttpTransportOptions, parseRetryAfter } from './htt
 export {
   type CrashHook,
   type CrashPoint,
+  type InDoubtOp,
   Journal,
   type JournalOptions,
   OPS_PAGE_MAX,
@@ -51,6 +53,7 @@ export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttemp
 export type { TerminalPlacement } from './offline-policy.js';
 export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState } from './online.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';
+export { type PinnedFetchOptions, pinnedFetch } from './pinned-fetch.js';
 export type { ReceiptRequest } from './receipts.js';
 export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
 export {

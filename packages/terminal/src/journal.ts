@@ -60,12 +60,16 @@ export class Journal {
   #delta: Delta | null = null;
   readonly #attemptsKept: number;
   readonly #crashHook: CrashHook | null;
+  readonly #inDoubtFile: string | null;
+  #inDoubt: InDoubtOp[] | null = null;
 
   /** Opens (creating if needed) `<dataDir>/journal.db` with better-sqlite3 and takes its exclusive lock. */
   static open(dataDir: string, options: JournalOptions = {}): Journal {
     fs.mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, 'journal.db');
-    return Journal.attach(openBetterSqlite3(file), file, options);
+    makePrivate(file);
+    const connect = options.connect ?? openBetterSqlite3;
+    return Journal.attach(connect(file), file, { inDoubtFile: `${file}.in-doubt`, ...options });
   }
 
   /**
@@ -89,6 +93,7 @@ export class Journal {
         options.attemptsKept ?? SYNC_ATTEMPTS_KEPT,
         options.crashHook ?? null,
         options.bugs ?? NO_INJECTED_BUGS,
+        options.inDoubtFile ?? null,
       );
     } catch (error) {
       const failure = db.classify(error);
@@ -104,8 +109,10 @@ export class Journal {
     attemptsKept: number,
     crashHook: CrashHook | null,
     bugs: InjectedBugs,
+    inDoubtFile: string | null,
   ) {
     this.#db = db;
+    this.#inDoubtFile = inDoubtFile;
     this.#crashHook = crashHook;
     this.path = file;
     this.#attemptsKept = attemptsKept;
@@ -228,6 +235,76 @@ export class Journal {
     if (!hook(point)) return;
     this.kill();
     throw new SimulatedCrashError(point);
+  }
+
+  /**
+   * True for a disk error of the binding (I/O error, disk full): a commit it
+   * interrupted may or may not be durable.
+   */
+  isDiskError(error: unknown): boolean {
+    return this.#db.classify(error) === 'io';
+  }
+
+  /**
+   * Notes op `id` as in doubt after a disk error on its commit: appended (and
+   * fsynced) to the in-doubt list next to the journal, which the next open
+   * resolves against the journal. Returns false if that write failed too (the
+   * disk is gone: only the caller's error names the op then).
+   */
+  noteInDoubt(entry: { id: string; kind: string; at: number }): boolean {
+    if (!this.#inDoubtFile) return false;
+    try {
+      const fd = fs.openSync(this.#inDoubtFile, 'a', 0o600);
+      try {
+        fs.writeSync(fd, `${JSON.stringify(entry)}\n`);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The ops an earlier run could not tell were recorded (a disk error on
+   * their commit), each resolved against this journal: `recorded` with its
+   * seq (it stands and syncs like any op) or not (it never happened: the sale
+   * may be rung again). Kept until clearInDoubt().
+   */
+  inDoubtOps(): InDoubtOp[] {
+    if (this.#inDoubt === null) this.#inDoubt = this.#readInDoubt();
+    return this.#inDoubt.map((o) => ({ ...o }));
+  }
+
+  /** Forgets the in-doubt list once the till has shown it. */
+  clearInDoubt(): void {
+    if (this.#inDoubtFile) fs.rmSync(this.#inDoubtFile, { force: true });
+    this.#inDoubt = [];
+  }
+
+  #readInDoubt(): InDoubtOp[] {
+    if (!this.#inDoubtFile || !fs.existsSync(this.#inDoubtFile)) return [];
+    const out = new Map<string, InDoubtOp>();
+    for (const line of fs.readFileSync(this.#inDoubtFile, 'utf8').split('\n')) {
+      let entry: { id?: unknown; kind?: unknown; at?: unknown };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue; // a line torn by the same failing disk: the error at the time named the op
+      }
+      if (typeof entry.id !== 'string' || typeof entry.kind !== 'string' || typeof entry.at !== 'number') continue;
+      const found = this.getOp(entry.id);
+      out.set(entry.id, {
+        id: entry.id,
+        kind: entry.kind,
+        at: entry.at,
+        recorded: found !== undefined,
+        seq: found?.seq ?? null,
+      });
+    }
+    return [...out.values()];
   }
 
   /** Drops the connection without any further write: what process death does. */
@@ -463,7 +540,22 @@ export type CrashPoint = `${WriteLabel}:${'before-commit' | 'after-commit'}`;
  */
 export type CrashHook = (point: CrashPoint) => boolean;
 
+/** An op whose recording hit a disk error, as the journal found it on reopening. */
+export interface InDoubtOp {
+  id: string;
+  kind: string;
+  /** When recording was attempted (device clock). */
+  at: number;
+  /** True: the op is in the journal (it stands, and syncs); false: it was never recorded. */
+  recorded: boolean;
+  seq: number | null;
+}
+
 export interface JournalOptions {
+  /** Opens the SQLite connection (default better-sqlite3): the seam for other bindings and for fault injection. */
+  connect?: (file: string) => SqliteConnection;
+  /** File listing ops in doubt after a disk error (Journal.open: `<journal>.in-doubt`); none: kept nowhere. */
+  inDoubtFile?: string;
   attemptsKept?: number;
   /**
    * SQLite synchronous mode. FULL (default) survives power loss; OFF only
@@ -473,4 +565,17 @@ export interface JournalOptions {
   crashHook?: CrashHook;
   /** Simulators only: deliberate bugs to switch on (`seq-reuse-after-crash`). */
   bugs?: InjectedBugs;
+}
+
+/**
+ * The journal holds the device's private key: its file and WAL are mode 0600.
+ * The database file is created empty with 0600 before SQLite opens it
+ * (SQLite creates its -wal and -shm with the database's mode), and files an
+ * older version created wider are narrowed.
+ */
+function makePrivate(file: string): void {
+  if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    if (fs.existsSync(name) && (fs.statSync(name).mode & 0o077) !== 0) fs.chmodSync(name, 0o600);
+  }
 }

@@ -46,6 +46,7 @@ import {
   uuidv7,
   ValidationError,
 } from '@holdfast/protocol';
+import { RecordOutcomeUnknownError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import type { OfflinePolicy } from './offline-policy.js';
@@ -110,6 +111,8 @@ export interface RecorderOptions {
   placement: () => Placement | null;
   /** Called after every committed op. */
   onRecorded: (op: RecordedOp) => void;
+  /** Called when an op's recording ended in a disk error (outcome unknown; the journal is closed). */
+  onOutcomeUnknown?: (id: string) => void;
 }
 
 export class Recorder {
@@ -123,6 +126,7 @@ export class Recorder {
   readonly #canRecord: () => Credentials;
   readonly #placement: () => Placement | null;
   readonly #onRecorded: (op: RecordedOp) => void;
+  readonly #onOutcomeUnknown: (id: string) => void;
   #shift: Shift | null;
 
   constructor(options: RecorderOptions) {
@@ -136,6 +140,7 @@ export class Recorder {
     this.#canRecord = options.canRecord;
     this.#placement = options.placement;
     this.#onRecorded = options.onRecorded;
+    this.#onOutcomeUnknown = options.onOutcomeUnknown ?? (() => undefined);
     const shift = options.journal.getMeta(META.shift);
     this.#shift = shift ? (JSON.parse(shift) as Shift) : null;
   }
@@ -258,7 +263,7 @@ export class Recorder {
       Object.assign(meta, planned.meta);
     }
     // The op, its exposure, the chip write it promises and the approval it fulfils commit together.
-    const op = this.#journal.transaction(() => {
+    const op = this.#commit(id, kind, at, () => {
       const appended = this.#journal.append({
         id,
         device: credentials.deviceId,
@@ -273,12 +278,31 @@ export class Recorder {
       if (planned) this.#wristbands.promise({ ...planned.write, opId: id, recordedAt: at });
       approval?.markApproved(appended);
       return appended;
-    }, 'record');
+    });
     if (shift) this.#shift = shift;
     if (exposure) this.#policy.committed(exposure);
     const recorded: RecordedOp = { id, seq: op.seq, kind, hash: op.hash, at, state: 'pending' };
     this.#onRecorded(recorded);
     return recorded;
+  }
+
+  /**
+   * Runs the op's journal transaction. A disk error there (I/O error, disk
+   * full) leaves the commit's outcome unknown: the op is noted in doubt, the
+   * journal is closed (nothing more goes to a disk that just failed; the
+   * in-memory head may no longer match it), and RecordOutcomeUnknownError —
+   * never a plain failure — tells the caller.
+   */
+  #commit(id: string, kind: OpKind, at: number, fn: () => Op): Op {
+    try {
+      return this.#journal.transaction(fn, 'record');
+    } catch (error) {
+      if (!this.#journal.isDiskError(error)) throw error;
+      const listed = this.#journal.noteInDoubt({ id, kind, at });
+      this.#journal.kill();
+      this.#onOutcomeUnknown(id);
+      throw new RecordOutcomeUnknownError(id, kind, listed, { cause: error });
+    }
   }
 
   /** The shift after `kind` is applied; throws DomainError for an op the shift rules refuse. */

@@ -23,9 +23,11 @@ export interface SqliteStatement<P extends unknown[] = unknown[], R = unknown> {
  *
  *   busy    another connection holds the lock (SQLITE_BUSY, SQLITE_LOCKED)
  *   closed  a statement ran on a connection already closed (after kill())
+ *   io      the disk failed (SQLITE_IOERR_*, SQLITE_FULL): a transaction that
+ *           was committing may or may not be durable — its outcome is unknown
  *   other   anything else: a real failure, reported as it is
  */
-export type SqliteFailure = 'busy' | 'closed' | 'other';
+export type SqliteFailure = 'busy' | 'closed' | 'io' | 'other';
 
 export interface SqliteConnection {
   /** False once closed (by close(), or by a simulated power cut). */

@@ -12,6 +12,7 @@ import {
 import { BATCH_MAX_OPS } from '@holdfast/protocol';
 import type { CrashHook } from './journal.js';
 import type { TerminalPlacement } from './offline-policy.js';
+import type { SqliteConnection } from './sqlite-connection.js';
 import type { Transport } from './transport.js';
 
 export interface TerminalOptions {
@@ -56,6 +57,11 @@ export interface TerminalOptions {
    * loss. 'OFF' survives only process death and exists for fast simulations.
    */
   journalSync?: 'FULL' | 'OFF';
+  /**
+   * Opens the journal's SQLite connection (default better-sqlite3): the seam
+   * for another binding, and for tests injecting disk faults.
+   */
+  connect?: (file: string) => SqliteConnection;
   /**
    * Simulators and crash tests only: called at every journal write's crash
    * points; returning true cuts the power there (see Journal).

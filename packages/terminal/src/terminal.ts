@@ -53,7 +53,7 @@ import {
 } from './errors.js';
 import { Exchange } from './exchange.js';
 import { DeviceFeed, type FeedNotice, type FeedPollResult, type PostAuthDecline } from './feed.js';
-import { type CrashPoint, Journal, OPS_PAGE_MAX } from './journal.js';
+import { type CrashPoint, type InDoubtOp, Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
@@ -111,6 +111,7 @@ export class Terminal {
     let self: Terminal | null = null;
     const hook = options.crashHook;
     const journal = Journal.open(options.dataDir, {
+      ...(options.connect ? { connect: options.connect } : {}),
       ...(options.journalSync ? { synchronous: options.journalSync } : {}),
       ...(options.bugs ? { bugs: options.bugs } : {}),
       ...(hook
@@ -188,6 +189,8 @@ export class Terminal {
         this.#statusChanged();
         this.#loop.notifyRecorded();
       },
+      // The journal closed itself after a disk error: this terminal stops as if killed; reopen it.
+      onOutcomeUnknown: () => this.#die(),
     });
     this.#wristbandPayments = new WristbandPayments({ ...common, recorder: this.#recorder });
     this.#online = new OnlineSales({
@@ -702,6 +705,22 @@ export class Terminal {
   #die(): void {
     this.#closed = true;
     this.#loop.kill();
+  }
+
+  /**
+   * Ops whose recording an earlier run could not confirm (a disk error on
+   * commit: RecordOutcomeUnknownError), each resolved against the journal:
+   * `recorded: true` — it stands and syncs, do not ring it again;
+   * `recorded: false` — it never happened. Show them to the clerk, then
+   * acknowledgeInDoubt().
+   */
+  inDoubtOps(): InDoubtOp[] {
+    return this.#journal.inDoubtOps();
+  }
+
+  /** Forgets the in-doubt ops once shown. */
+  acknowledgeInDoubt(): void {
+    this.#journal.clearInDoubt();
   }
 
   /** True after close() or kill(). */

@@ -2,6 +2,7 @@
  * `holdfast server`: runs the settlement server on embedded SQLite, or on
  * PostgreSQL (any number of processes on one database).
  */
+import { type Stats, unwatchFile, watchFile } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   type AdmissionOptions,
@@ -9,7 +10,9 @@ import {
   DEFAULT_POOL_SIZE,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   loadOrCreateOperatorTokenFile,
+  type RunningServer,
   startServer,
+  type TlsFiles,
 } from '@holdfast/server';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 
@@ -28,6 +31,8 @@ Migrations run at start-up either way.
   --operator-token-file F  read the token from F instead (created if missing); share it between processes
   --body-limit BYTES    largest request body                              default 4194304
   --log-level L         fatal|error|warn|info|debug|trace|silent          default info
+  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate (chain) and key;
+                        reloaded without a restart on SIGHUP or when either file changes
 Backpressure (see docs/operations.md):
   --max-backlog N       backlog batches admitted at once; more get 503    default 32
   --max-live N          live-lane batches admitted at once                default 256
@@ -78,6 +83,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
     'cors-origin': { type: 'string', multiple: true },
     'metrics-token-file': { type: 'string' },
     'shutdown-timeout-ms': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -95,6 +102,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   const processor = processorFlags(flags);
   const corsOrigins = corsOriginFlags(flags);
   const metricsTokenFile = stringFlag(flags, 'metrics-token-file');
+  const tls = tlsFlags(flags);
   const server = await startServer({
     dataDir,
     ...(databaseUrl
@@ -112,7 +120,9 @@ export async function serverCommand(argv: string[]): Promise<number> {
     corsOrigins,
     ...(metricsTokenFile ? { metricsToken: loadOrCreateOperatorTokenFile(resolve(metricsTokenFile)) } : {}),
     shutdownTimeoutMs: intFlag(flags, 'shutdown-timeout-ms', DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 3_600_000),
+    ...(tls ? { tls } : {}),
   });
+  const stopWatchingTls = tls ? watchTls(server, tls) : () => undefined;
   const where = databaseUrl ? { database: redactedUrl(databaseUrl) } : { dataDir };
   server.app.log.info({ url: server.url, storage: server.storage.kind, ...where }, 'holdfast server listening');
   if (!token) {
@@ -121,6 +131,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
   }
   return new Promise<number>((done) => {
     const stop = (signal: string) => {
+      stopWatchingTls();
       server.app.log.info({ signal }, 'shutting down');
       server.shutdown().then(
         (outcome) => {
@@ -224,4 +235,42 @@ function storageThreadFlag(flags: Record<string, unknown>): boolean {
   const value = stringFlag(flags, 'storage-thread') ?? 'on';
   if (value !== 'on' && value !== 'off') throw new UsageError(`--storage-thread must be on or off, got "${value}"`);
   return value === 'on';
+}
+
+/** --tls-cert and --tls-key (both or neither), as absolute paths; undefined: plain HTTP. */
+export function tlsFlags(flags: Record<string, unknown>): TlsFiles | undefined {
+  const cert = stringFlag(flags, 'tls-cert');
+  const key = stringFlag(flags, 'tls-key');
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new UsageError('give --tls-cert and --tls-key together');
+  return { certFile: resolve(cert), keyFile: resolve(key) };
+}
+
+/**
+ * Reloads the certificate on SIGHUP and when either file changes (polled,
+ * so a renewal tool replacing the files by rename is seen too). A bad
+ * renewal is logged and the server keeps serving the certificate it had.
+ * Returns the function that stops watching.
+ */
+function watchTls(server: RunningServer, tls: TlsFiles): () => void {
+  const reload = (why: string) => {
+    try {
+      server.reloadTls();
+    } catch (error) {
+      server.app.log.error(
+        { why, err: (error as Error).message },
+        'TLS reload failed; keeping the current certificate',
+      );
+    }
+  };
+  const onHup = () => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  const onChange = (now: Stats, before: Stats) => {
+    if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) reload('file changed');
+  };
+  for (const file of [tls.certFile, tls.keyFile]) watchFile(file, { interval: 2_000, persistent: false }, onChange);
+  return () => {
+    process.removeListener('SIGHUP', onHup);
+    for (const file of [tls.certFile, tls.keyFile]) unwatchFile(file, onChange);
+  };
 }

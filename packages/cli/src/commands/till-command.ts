@@ -11,6 +11,7 @@
  *   open ─▶ enroll (once) ─▶ open shift ─▶ sale × N ─▶ close shift ─▶ drain ─▶ exit
  *                                 (if none open)            (--exit-when-drained)
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cryptoRandom, expectedCash, validateBackoffSchedule } from '@holdfast/domain';
 import { randomBasket } from '@holdfast/sim';
@@ -18,16 +19,19 @@ import {
   DeviceRevokedError,
   EnrollmentError,
   HttpTransport,
+  type InDoubtOp,
   JournalLockedError,
   OPS_PAGE_MAX,
+  pinnedFetch,
   type RecordedOp,
+  RecordOutcomeUnknownError,
   StaffError,
   Terminal,
   TransportError,
 } from '@holdfast/terminal';
 import { intFlag, parseFlags, requiredString, stringFlag, UsageError } from '../args.js';
 
-export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN]
+export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN] [--tls-ca FILE]
 
 A headless till (load generator, smoke test): the Terminal SDK with its
 journal in DIR, selling random baskets paid in cash or by card to the server
@@ -48,7 +52,10 @@ at URL. Started again on the same DIR it carries on where it stopped.
   --offline-card-policy off|enforce  enforce the server's risk policy on card sales
                         (a refused card sale then ends the till with an error)    default off
   --json-events         JSON lines on stdout: started, recorded (one per op, printed
-                        once it is durable), status (every second), drained, stopped
+                        once it is durable), status (every second), drained, stopped;
+                        in_doubt / outcome_unknown after a disk error (docs/design.md)
+  --tls-ca FILE         trust only this PEM CA, or the server's own certificate (pinned),
+                        for an https:// --server
   --staff ID --pin PIN  sign staff member ID in with PIN before recording (needed
                         where the till's location has a staff roster; the roster
                         is read from the device feed first). A PIN on the command
@@ -77,6 +84,7 @@ export async function tillCommand(argv: string[]): Promise<number> {
     'json-events': { type: 'boolean' },
     staff: { type: 'string' },
     pin: { type: 'string' },
+    'tls-ca': { type: 'string' },
   });
   if (flags.help) {
     console.log(TILL_HELP);
@@ -102,13 +110,23 @@ export async function tillCommand(argv: string[]): Promise<number> {
   const pin = stringFlag(flags, 'pin');
   if ((staff === undefined) !== (pin === undefined)) throw new UsageError('--staff and --pin go together');
 
+  const tlsCaFile = stringFlag(flags, 'tls-ca');
+  let tlsCa: Buffer | undefined;
+  if (tlsCaFile !== undefined) {
+    if (!server.startsWith('https://')) throw new UsageError('--tls-ca needs an https:// --server');
+    try {
+      tlsCa = readFileSync(resolve(tlsCaFile));
+    } catch (error) {
+      throw new UsageError(`--tls-ca: cannot read ${tlsCaFile}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    }
+  }
   const out = new TillOutput(flags['json-events'] === true, label);
   const stop = new StopSignal();
   let terminal: Terminal;
   try {
     terminal = Terminal.open({
       dataDir,
-      transport: new HttpTransport(server),
+      transport: new HttpTransport(server, tlsCa ? { fetch: pinnedFetch({ ca: tlsCa }) } : {}),
       ...(backoff ? { backoffSeconds: backoff } : {}),
       offlineCardPolicy,
     });
@@ -123,6 +141,10 @@ export async function tillCommand(argv: string[]): Promise<number> {
   let sales = 0;
   let statusTimer: NodeJS.Timeout | undefined;
   try {
+    // Sales an earlier run could not confirm (a disk error while recording): say whether each one stands.
+    const inDoubt = terminal.inDoubtOps();
+    for (const op of inDoubt) out.inDoubt(op);
+    if (inDoubt.length > 0) terminal.acknowledgeInDoubt();
     if (!terminal.enrolled) {
       if (token === undefined) throw new UsageError(`--token is required: the till in ${dataDir} is not enrolled yet`);
       if (!(await enroll(terminal, token, label, stop))) return out.stopped(terminal, sales, stop.signal);
@@ -177,6 +199,11 @@ export async function tillCommand(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof DeviceRevokedError || error instanceof EnrollmentError || error instanceof StaffError) {
       console.error(`holdfast till: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof RecordOutcomeUnknownError) {
+      // Not "failed": the sale may stand. The next start says which (see inDoubt above).
+      out.outcomeUnknown(error);
       return 1;
     }
     throw error;
@@ -317,6 +344,26 @@ class TillOutput {
         `${this.#label}: drained: ${s.latestSeq} ops recorded (${sales} sales), ${s.confirmed} confirmed, ${s.deadLetters} need attention`,
       );
     }
+  }
+
+  /** An op whose recording hit a disk error, as the journal found it on this start. */
+  inDoubt(op: InDoubtOp): void {
+    if (this.#json) {
+      this.#line({ event: 'in_doubt', id: op.id, kind: op.kind, recorded: op.recorded, seq: op.seq });
+      return;
+    }
+    console.log(
+      op.recorded
+        ? `${this.#label}: ${op.kind} ${op.id} DID record (seq ${op.seq}) before the disk error: it stands and will sync; do not ring it again`
+        : `${this.#label}: ${op.kind} ${op.id} did NOT record before the disk error: it never happened`,
+    );
+  }
+
+  outcomeUnknown(error: RecordOutcomeUnknownError): void {
+    if (this.#json) this.#line({ event: 'outcome_unknown', id: error.opId, kind: error.kind });
+    console.error(
+      `holdfast till: ${error.message}${error.listed ? '' : ` (note the op id ${error.opId}: the disk could not keep it)`}`,
+    );
   }
 
   stopped(terminal: Terminal, sales: number, signal: string | null): number {

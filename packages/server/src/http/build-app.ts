@@ -35,6 +35,8 @@ export interface BuildAppOptions {
   corsOrigins?: readonly string[];
   /** GET /metrics for a scraper holding this token; absent: no /metrics route. See http/metrics.ts. */
   metrics?: MetricsOptions;
+  /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP (see tls.ts). */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -59,6 +61,8 @@ function contentLength(header: string | undefined): number | null {
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const { service } = options;
   const app = Fastify({
+    // HTTPS changes only the server Fastify creates, not the app: the instance is typed as the HTTP one.
+    ...((options.https ? { https: options.https } : {}) as object),
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Reject "__proto__" / "constructor.prototype" keys instead of stripping them silently.

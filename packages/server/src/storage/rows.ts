@@ -19,6 +19,23 @@ export function int(value: unknown): number {
   return n;
 }
 
+/**
+ * A running total (a shift's sales, a wallet's top-ups): exact when it is a
+ * safe integer, as `int`; beyond that — a row written before ingest bounded
+ * the sums (MAX_SHIFT_TOTAL), or by an older server — the nearest number,
+ * not an exception. One such row must not make a listing, or every later
+ * batch of its device, fail: the read shows it, the bound at ingest keeps
+ * it from growing (see docs/security.md, "Disks, secrets and TLS").
+ */
+export function total(value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n)) throw new RangeError(`expected an integer total from the database, got ${String(value)}`);
+  return n;
+}
+
+export const totalOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : total(value);
+
 export const intOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : int(value));
 
 export const textOrNull = (value: unknown): string | null =>

@@ -71,6 +71,12 @@ export interface Storage {
   migrate(): Promise<void>;
   /** Cheap liveness check for the health endpoint. */
   ping(): Promise<void>;
+  /**
+   * Commits one small write (rewrites the newest schema_migrations row as it
+   * is) and throws if the storage cannot write: the health check's probe
+   * after a write failed (disk full, read-only, I/O error).
+   */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 
   insertEnrollmentToken(token: EnrollmentTokenRecord): Promise<void>;

@@ -6,7 +6,7 @@
 import { type CounterUse, unblockWallet, type WalletEntryKind } from '@holdfast/domain';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { UnblockRequest, WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
-import { int, type Row, textOrNull } from '../storage/rows.js';
+import { int, type Row, textOrNull, total } from '../storage/rows.js';
 
 /** The columns of `wallet_accounts`, in insert order. */
 export const WALLET_ACCOUNT_COLUMNS = [
@@ -99,10 +99,10 @@ export function toWalletAccount(r: Row): WalletAccountRecord {
     wristband: r.wristband as string,
     merchant: textOrNull(r.merchant),
     currency: r.currency as string,
-    toppedUp: int(r.topped_up),
-    debited: int(r.debited),
-    refunded: int(r.refunded),
-    balance: int(r.balance),
+    toppedUp: total(r.topped_up),
+    debited: total(r.debited),
+    refunded: total(r.refunded),
+    balance: total(r.balance),
     entries: int(r.entries),
     maxCounter: int(r.max_counter),
     distinctCounters: int(r.distinct_counters),

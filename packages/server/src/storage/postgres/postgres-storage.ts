@@ -103,6 +103,7 @@ import {
   staffFacts,
   staffHistory,
 } from '../sql/operations/staff.js';
+import { PROBE_WRITE } from '../sql/probe-write.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import type { Page, Storage } from '../storage.js';
@@ -215,6 +216,10 @@ export class PostgresStorage implements Storage {
 
   async ping(): Promise<void> {
     await this.#pool.query('SELECT 1');
+  }
+
+  async probeWrite(): Promise<void> {
+    await this.#pool.query(PROBE_WRITE);
   }
 
   async close(): Promise<void> {

@@ -104,6 +104,7 @@ import {
   staffFacts,
   staffHistory,
 } from '../sql/operations/staff.js';
+import { PROBE_WRITE } from '../sql/probe-write.js';
 import { insertSql, valuesOf } from '../sql/table.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, DEVICE_HEAD_COLUMNS, deviceHeadValues, deviceOf } from '../sql/tables/devices.js';
 import { EXCEPTIONS } from '../sql/tables/exceptions.js';
@@ -212,6 +213,10 @@ export class SqliteStorage implements Storage {
 
   async ping(): Promise<void> {
     this.#db.prepare('SELECT 1').get();
+  }
+
+  async probeWrite(): Promise<void> {
+    this.#db.prepare(PROBE_WRITE).run();
   }
 
   async close(): Promise<void> {

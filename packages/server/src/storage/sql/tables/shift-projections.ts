@@ -6,7 +6,7 @@
 import type { CashMovementRecord } from '../../../model/cash-movement.js';
 import type { SaleRecord } from '../../../model/sale.js';
 import type { ShiftRecord } from '../../../model/shift.js';
-import { int, intOrNull, type Row } from '../../rows.js';
+import { int, intOrNull, type Row, total, totalOrNull } from '../../rows.js';
 import { defineTable } from '../table.js';
 
 export const SALES = defineTable<SaleRecord>('sales', {
@@ -73,16 +73,16 @@ export function shiftOf(r: Row): ShiftRecord {
     currency: r.currency as string,
     status: r.status as ShiftRecord['status'],
     openingFloat: int(r.opening_float),
-    sales: int(r.sales),
-    salesTotal: int(r.sales_total),
-    cashSales: int(r.cash_sales),
-    cardSales: int(r.card_sales),
-    cashIn: int(r.cash_in),
-    cashOut: int(r.cash_out),
+    sales: total(r.sales),
+    salesTotal: total(r.sales_total),
+    cashSales: total(r.cash_sales),
+    cardSales: total(r.card_sales),
+    cashIn: total(r.cash_in),
+    cashOut: total(r.cash_out),
     countedCash: intOrNull(r.counted_cash),
     openedAt: int(r.opened_at),
     closedAt: intOrNull(r.closed_at),
-    expectedCash: intOrNull(r.expected_cash),
-    variance: intOrNull(r.variance),
+    expectedCash: totalOrNull(r.expected_cash),
+    variance: totalOrNull(r.variance),
   };
 }
