@@ -14,6 +14,13 @@ import { labelString, publicKeyString, refString, signatureString, tokenString }
 
 /** Most ops one batch may carry. */
 export const BATCH_MAX_OPS = 500;
+/**
+ * How far a batch's `sentAt` may be from the server clock for the server to
+ * record what it derives from it (`lastSeenAt`, `clockOffsetMs`): 24 hours.
+ * Wide, because tills really have wrong clocks; a batch outside it is still
+ * ingested (docs/protocol.md §4.2, "Freshness").
+ */
+export const BATCH_FRESHNESS_MS = 24 * 60 * 60 * 1000;
 /** Most op ids one status query may ask about. */
 export const QUERY_MAX_IDS = 500;
 
@@ -93,9 +100,9 @@ export interface CreateTokenResponse {
 export const batchSchema = s.object({
   device: uuid(),
   ops: s.array(opSchema, { minItems: 1, maxItems: BATCH_MAX_OPS }),
-  /** Signature over batchHeadMessage(device, last op's seq, last op's hash). */
+  /** Signature over batchMessage(the batch): every other field (v2); batchHeadMessage from v1 terminals. */
   sig: signatureString(),
-  /** Device clock when the batch was sent (ms); used to estimate clock offset. */
+  /** Device clock when the batch was sent (ms): the freshness check and the clock-offset estimate. */
   sentAt: epochMs(),
   /** Newest seq the device has recorded, sent or not: tells the server how far behind it is. */
   latestSeq: s.int({ min: 1 }),

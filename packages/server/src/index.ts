@@ -54,7 +54,7 @@ export {
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
 export { toWireError } from './http/error-handler.js';
-export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
+export { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';
 export * from './model/cash-movement.js';

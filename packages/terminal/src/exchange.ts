@@ -18,7 +18,7 @@
 import type { Clock, InjectedBugs } from '@holdfast/domain';
 import {
   type Batch,
-  batchHeadMessage,
+  batchMessage,
   DEVICE_TERMINAL_ERRORS,
   type IngestResponse,
   type Op,
@@ -111,13 +111,8 @@ export class Exchange {
     const { journal, outbox, clock, connectivity } = this.#options;
     const first = ops[0] as Op;
     const last = ops.at(-1) as Op;
-    const batch: Batch = {
-      device: credentials.deviceId,
-      ops,
-      sig: signMessage(batchHeadMessage(credentials.deviceId, last.seq, last.hash), credentials.key),
-      sentAt: clock.now(),
-      latestSeq: journal.head.seq,
-    };
+    const unsigned = { device: credentials.deviceId, ops, sentAt: clock.now(), latestSeq: journal.head.seq };
+    const batch: Batch = { ...unsigned, sig: signMessage(batchMessage(unsigned), credentials.key) };
     const startedAt = clock.now();
     this.#lastAttemptAt = startedAt;
     // Logged before sending: after a crash, an unfinished row says "outcome unknown".

@@ -19,6 +19,7 @@ import { type Clock, cryptoRandom, type Random, systemClock } from '@holdfast/do
 import {
   type Batch,
   batchHeadMessage,
+  batchMessage,
   batchSchema,
   type EnrollRequest,
   type EnrollResponse,
@@ -214,11 +215,12 @@ export class FakeServer implements Transport {
       return refuse(error);
     }
     const device = this.#devices.get(parsed.device);
-    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
-    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
-    if (!verifyMessage(queryMessage(device.id, parsed.ids, parsed.at), parsed.sig, device.key)) {
-      return fail('bad_signature', 'query signature does not verify');
-    }
+    const refused = refuseUnlessSignedBy(
+      device,
+      parsed.device,
+      !!device && verifyMessage(queryMessage(parsed.device, parsed.ids, parsed.at), parsed.sig, device.key),
+    );
+    if (refused) return refused;
     const results: OpStatus[] = parsed.ids.map((id) => {
       const where = this.#ids.get(id);
       const stored = where?.device === device.id ? device.ops.get(where.seq) : undefined;
@@ -238,11 +240,12 @@ export class FakeServer implements Transport {
       return refuse(error);
     }
     const device = this.#devices.get(parsed.device);
-    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
-    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
-    if (!verifyMessage(policyRequestMessage(device.id, parsed.at), parsed.sig, device.key)) {
-      return fail('bad_signature', 'policy request signature does not verify');
-    }
+    const refused = refuseUnlessSignedBy(
+      device,
+      parsed.device,
+      !!device && verifyMessage(policyRequestMessage(parsed.device, parsed.at), parsed.sig, device.key),
+    );
+    if (refused) return refused;
     return ok({ policy: this.policy, keys: this.policyKeys ?? {}, serverTime: this.#clock.now() });
   }
 
@@ -288,11 +291,12 @@ export class FakeServer implements Transport {
       return refuse(error);
     }
     const device = this.#devices.get(parsed.device);
-    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
-    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
-    if (!verifyMessage(feedRequestMessage(device.id, parsed.after, parsed.at), parsed.sig, device.key)) {
-      return fail('bad_signature', 'feed request signature does not verify');
-    }
+    const refused = refuseUnlessSignedBy(
+      device,
+      parsed.device,
+      !!device && verifyMessage(feedRequestMessage(parsed.device, parsed.after, parsed.at), parsed.sig, device.key),
+    );
+    if (refused) return refused;
     const end = this.#feed.length;
     if (parsed.after > end) return fail('invalid_request', `feed cursor ${parsed.after} is past the end (${end})`);
     const mine = this.#feed.slice(parsed.after).filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
@@ -324,11 +328,12 @@ export class FakeServer implements Transport {
     const last = ops.at(-1) as Op;
     if (batch.latestSeq < last.seq) return fail('invalid_request', 'latestSeq is below the last op');
     const device = this.#devices.get(batch.device);
-    if (!device) return fail('unknown_device', `device ${batch.device} is not enrolled`);
-    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
-    if (!verifyMessage(batchHeadMessage(device.id, last.seq, last.hash), batch.sig, device.key)) {
-      return fail('bad_signature', 'batch signature does not verify');
-    }
+    // v2 signs every field; v1 (older terminals) the ops only, so its latestSeq is not recorded.
+    const v2 = !!device && verifyMessage(batchMessage(batch), batch.sig, device.key);
+    const v1 =
+      !v2 && !!device && verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, device.key);
+    const refused = refuseUnlessSignedBy(device, batch.device, v2 || v1);
+    if (refused) return refused;
     for (const [i, op] of ops.entries()) {
       if (hashOp(op) !== op.hash) return fail('hash_mismatch', `ops[${i}].hash is not the op's hash`);
       const prev = ops[i - 1];
@@ -423,8 +428,23 @@ function ok<T>(body: T): TransportResult<T> {
   return { ok: true, status: 200, body: wire(body) };
 }
 
-function fail(code: ErrorCode, message: string): TransportResult<never> {
-  const error = new ProtocolError(code, message);
+/**
+ * The real server's one answer for an unknown device or a signature that
+ * does not verify (server/src/device-auth.ts); the revocation only to a
+ * validly signed request.
+ */
+function refuseUnlessSignedBy(
+  device: FakeDevice | undefined,
+  id: string,
+  verified: boolean,
+): TransportResult<never> | null {
+  if (!device || !verified) return fail('unknown_device', `no device enrolled as ${id} signed this request`, 'sig');
+  if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason, 'device');
+  return null;
+}
+
+function fail(code: ErrorCode, message: string, field?: string): TransportResult<never> {
+  const error = new ProtocolError(code, message, field === undefined ? {} : { field });
   return { ok: false, status: error.status, error: error.toWire() };
 }
 
