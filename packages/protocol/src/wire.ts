@@ -68,6 +68,13 @@ export interface EnrollResponse {
    * Additive: servers before the device feed do not send it.
    */
   placement?: Placement | null;
+  /**
+   * True when this server signs its answers to batches, status queries and
+   * online authorizations with the policy keys above (docs/protocol.md §2,
+   * "Signed answers"): the terminal then takes no unsigned answer to those.
+   * Additive: servers before signed answers do not send it.
+   */
+  signsAnswers?: boolean;
 }
 
 export const createTokenRequestSchema = s.refine(
@@ -116,6 +123,9 @@ export interface IngestResponse {
   /** Highest seq of this device the server holds with no gap below it. */
   highWater: number;
   serverTime: number;
+  /** The server's signature (AnswerSignature), from servers that sign answers. */
+  serverKey?: string;
+  serverSig?: string;
 }
 
 // ---- status queries -----------------------------------------------------------
@@ -229,6 +239,9 @@ export interface OpQueryResponse {
   results: OpStatus[];
   highWater: number;
   serverTime: number;
+  /** The server's signature (AnswerSignature), from servers that sign answers. */
+  serverKey?: string;
+  serverSig?: string;
 }
 
 // ---- operator -------------------------------------------------------------------

@@ -276,6 +276,7 @@ export class HoldfastService {
           serverTime: now,
           policyKeys: await this.policyKeys(),
           placement: placementOf(outcome.device),
+          signsAnswers: true,
         };
       case 'token_invalid':
         throw new ProtocolError('token_invalid', 'enrollment token is not known', { field: 'token' });
@@ -304,11 +305,14 @@ export class HoldfastService {
       latestSeq: batch.latestSeq,
       trust: batchTrust(proof, batch.sentAt, now),
     };
-    if (this.#bugs.has('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
+    if (this.#bugs.has('commit-after-ack')) {
+      return this.#policies.signAnswer('batches', batch.sig, this.#ackBeforeCommit(verified, now));
+    }
     const outcome: IngestOutcome = await this.#storage.ingest(verified, now, () => this.newId());
     this.#counters.batches++;
     for (const r of outcome.results) this.#counters[r.status]++;
-    return { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
+    const answer = { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
+    return this.#policies.signAnswer('batches', batch.sig, answer);
   }
 
   /**
@@ -341,7 +345,8 @@ export class HoldfastService {
       return s ? { id, found: true, seq: s.op.seq, hash: s.op.hash, result: s.result } : { id, found: false };
     });
     const fresh = await this.#storage.getDevice(query.device);
-    return { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.#clock.now() };
+    const answer = { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.#clock.now() };
+    return this.#policies.signAnswer('ops/query', query.sig, answer);
   }
 
   /** Places a device (merchant, location, event) and answers its status; not_found for an unknown id. */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  answerProblem,
   authorizeMessage,
   ChainBuilder,
   feedRequestMessage,
@@ -116,6 +117,47 @@ describe('signed terminal requests: one answer for unknown, revoked and forged',
       const again = await h.enroll(token, keys);
       assert.deepEqual([again.status, again.error.code], [403, 'device_revoked'], JSON.stringify(again.body));
       assert.equal((again.body as unknown as Record<string, unknown>).placement, undefined);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('signed answers', () => {
+  it('signs batch and status answers with its policy key, bound to the request, and says so at enrollment', async () => {
+    const h = await createHarness();
+    try {
+      const token = await h.newToken('till');
+      const keys = generateDeviceKeys();
+      const enrolled = await h.enroll(token, keys);
+      assert.equal(enrolled.status, 200);
+      assert.equal(enrolled.body.signsAnswers, true);
+      const pinned = enrolled.body.policyKeys ?? {};
+      const privateKey = importPrivateKey(keys.privateKey);
+      const d = enrolled.body.deviceId;
+      const chain = new ChainBuilder(d, privateKey, { now: () => h.clock.now() });
+      const batch = chain.batch([chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 0 })]);
+      const res = await h.send(batch);
+      assert.equal(res.status, 200);
+      assert.equal(answerProblem('batches', batch.sig, res.body, pinned), null);
+      // Bound to its request: shown for another request, or for another route, it does not verify.
+      const other = chain.batch(batch.ops, 2);
+      assert.match(answerProblem('batches', other.sig, res.body, pinned) ?? '', /does not verify/);
+      assert.match(answerProblem('ops/query', batch.sig, res.body, pinned) ?? '', /does not verify/);
+      // Changed in any way, it does not verify.
+      const changed = { ...res.body, highWater: res.body.highWater + 1 };
+      assert.match(answerProblem('batches', batch.sig, changed, pinned) ?? '', /does not verify/);
+      // A duplicate answer is signed too (for its own request).
+      const again = chain.batch(batch.ops);
+      const dup = await h.send(again);
+      assert.equal(answerProblem('batches', again.sig, dup.body, pinned), null);
+
+      const ids = [batch.ops[0]?.id ?? ''];
+      const query = { device: d, ids, at: T0, sig: signMessage(queryMessage(d, ids, T0), privateKey) };
+      const answer = await h.request('POST', '/v1/ops/query', { payload: query });
+      assert.equal(answer.status, 200);
+      assert.equal(answerProblem('ops/query', query.sig, answer.body, pinned), null);
+      assert.match(answerProblem('ops/query', query.sig, answer.body, {}) ?? '', /not one pinned/);
     } finally {
       await h.close();
     }

@@ -17,6 +17,7 @@
 import type { KeyObject } from 'node:crypto';
 import { type Clock, cryptoRandom, type Random, systemClock } from '@holdfast/domain';
 import {
+  type AnswerRoute,
   type Batch,
   batchHeadMessage,
   batchMessage,
@@ -55,6 +56,7 @@ import {
   queryMessage,
   type SignedPolicy,
   type StoredResult,
+  signAnswer,
   uuidv7,
   ValidationError,
   verifyMessage,
@@ -99,6 +101,12 @@ export class FakeServer implements Transport {
   policy: SignedPolicy | null = null;
   /** The policy keys `fetchPolicy` answers with, and the enrollment answer's `policyKeys` unless null. */
   policyKeys: PolicyKeySet | null = null;
+  /**
+   * When set, the server signs its answers to batches and status queries with
+   * this key (an id of `policyKeys`) and says so at enrollment, as the real
+   * server does (docs/protocol.md §2, "Signed answers").
+   */
+  answerKey: { id: string; privateKey: KeyObject } | null = null;
   /** Placements the feed (and the enrollment answer) report, by device id; tests set them. */
   readonly placements = new Map<string, Placement>();
   /** Most items one feed answer holds (the real server: FEED_PAGE_MAX). */
@@ -203,7 +211,8 @@ export class FakeServer implements Transport {
     const device = this.#devices.get(parsed.device) as FakeDevice;
     device.latestSeq = Math.max(device.latestSeq, parsed.latestSeq);
     const results = parsed.ops.map((op) => this.#ingest(device, op));
-    return ok({ device: device.id, results, highWater: device.highWater, serverTime: this.#clock.now() });
+    const answer = { device: device.id, results, highWater: device.highWater, serverTime: this.#clock.now() };
+    return ok(this.#signed('batches', parsed.sig, answer));
   }
 
   async queryOps(query: OpQuery): Promise<TransportResult<OpQueryResponse>> {
@@ -220,7 +229,7 @@ export class FakeServer implements Transport {
       parsed.device,
       !!device && verifyMessage(queryMessage(parsed.device, parsed.ids, parsed.at), parsed.sig, device.key),
     );
-    if (refused) return refused;
+    if (refused || !device) return refused ?? notSigned(parsed.device);
     const results: OpStatus[] = parsed.ids.map((id) => {
       const where = this.#ids.get(id);
       const stored = where?.device === device.id ? device.ops.get(where.seq) : undefined;
@@ -228,7 +237,9 @@ export class FakeServer implements Transport {
         ? { id, found: true, seq: stored.op.seq, hash: stored.op.hash, result: stored.result }
         : { id, found: false };
     });
-    return ok({ results, highWater: device.highWater, serverTime: this.#clock.now() });
+    return ok(
+      this.#signed('ops/query', parsed.sig, { results, highWater: device.highWater, serverTime: this.#clock.now() }),
+    );
   }
 
   async fetchPolicy(req: PolicyRequest): Promise<TransportResult<PolicyResponse>> {
@@ -245,7 +256,7 @@ export class FakeServer implements Transport {
       parsed.device,
       !!device && verifyMessage(policyRequestMessage(parsed.device, parsed.at), parsed.sig, device.key),
     );
-    if (refused) return refused;
+    if (refused || !device) return refused ?? notSigned(parsed.device);
     return ok({ policy: this.policy, keys: this.policyKeys ?? {}, serverTime: this.#clock.now() });
   }
 
@@ -296,7 +307,7 @@ export class FakeServer implements Transport {
       parsed.device,
       !!device && verifyMessage(feedRequestMessage(parsed.device, parsed.after, parsed.at), parsed.sig, device.key),
     );
-    if (refused) return refused;
+    if (refused || !device) return refused ?? notSigned(parsed.device);
     const end = this.#feed.length;
     if (parsed.after > end) return fail('invalid_request', `feed cursor ${parsed.after} is past the end (${end})`);
     const mine = this.#feed.slice(parsed.after).filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
@@ -333,7 +344,7 @@ export class FakeServer implements Transport {
     const v1 =
       !v2 && !!device && verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, device.key);
     const refused = refuseUnlessSignedBy(device, batch.device, v2 || v1);
-    if (refused) return refused;
+    if (refused || !device) return refused ?? notSigned(batch.device);
     for (const [i, op] of ops.entries()) {
       if (hashOp(op) !== op.hash) return fail('hash_mismatch', `ops[${i}].hash is not the op's hash`);
       const prev = ops[i - 1];
@@ -400,6 +411,10 @@ export class FakeServer implements Transport {
     return { status: 'accepted', at };
   }
 
+  #signed<A extends object>(route: AnswerRoute, requestSig: string, answer: A): A {
+    return this.answerKey === null ? answer : signAnswer(route, requestSig, answer, this.answerKey);
+  }
+
   #enrolled(device: FakeDevice): EnrollResponse {
     const answer: EnrollResponse = {
       deviceId: device.id,
@@ -408,6 +423,7 @@ export class FakeServer implements Transport {
       serverTime: this.#clock.now(),
     };
     if (this.policyKeys !== null) answer.policyKeys = { ...this.policyKeys };
+    if (this.answerKey !== null) answer.signsAnswers = true;
     const placement = this.placements.get(device.id);
     if (placement) answer.placement = { ...placement };
     return answer;
@@ -438,9 +454,13 @@ function refuseUnlessSignedBy(
   id: string,
   verified: boolean,
 ): TransportResult<never> | null {
-  if (!device || !verified) return fail('unknown_device', `no device enrolled as ${id} signed this request`, 'sig');
+  if (!device || !verified) return notSigned(id);
   if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason, 'device');
   return null;
+}
+
+function notSigned(id: string): TransportResult<never> {
+  return fail('unknown_device', `no device enrolled as ${id} signed this request`, 'sig');
 }
 
 function fail(code: ErrorCode, message: string, field?: string): TransportResult<never> {
