@@ -8,7 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import { GENESIS_HASH } from './hash.js';
 import { type Decision, NO_DECISION, type Op, PROTOCOL_VERSION, sealOp } from './op.js';
-import { batchHeadMessage, importPrivateKey, signMessage } from './signing.js';
+import { batchMessage, importPrivateKey, signMessage } from './signing.js';
 import type { Actor } from './staff.js';
 import { uuidv7 } from './uuidv7.js';
 import type { Batch } from './wire.js';
@@ -85,7 +85,7 @@ export class ChainBuilder {
   }
 }
 
-/** Signs a batch head (device, last seq, last hash) and assembles the batch. */
+/** Assembles a batch and signs every field of it (batchMessage, `holdfast.batch.v2`). */
 export function signBatch(
   device: string,
   ops: readonly Op[],
@@ -95,11 +95,6 @@ export function signBatch(
 ): Batch {
   const last = ops[ops.length - 1];
   if (!last) throw new RangeError('a batch needs at least one op');
-  return {
-    device,
-    ops: [...ops],
-    sig: signMessage(batchHeadMessage(device, last.seq, last.hash), key),
-    sentAt,
-    latestSeq,
-  };
+  const unsigned = { device, ops: [...ops], sentAt, latestSeq };
+  return { ...unsigned, sig: signMessage(batchMessage(unsigned), key) };
 }

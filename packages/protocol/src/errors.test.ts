@@ -15,13 +15,14 @@ describe('ProtocolError', () => {
     }
   });
 
-  it('only overload, rate limiting, internal errors, online_unavailable and not_ready are retryable; all are 4xx/5xx', () => {
+  it('only overload, rate limiting, internal errors, online_unavailable, not_ready and storage_unwritable are retryable; all are 4xx/5xx', () => {
     assert.deepEqual(CODES.filter((c) => ERROR_CODES[c].retryable).sort(), [
       'internal',
       'not_ready',
       'online_unavailable',
       'overloaded',
       'rate_limited',
+      'storage_unwritable',
     ]);
     for (const code of CODES) {
       const { status } = ERROR_CODES[code];

@@ -15,6 +15,13 @@ import { labelString, publicKeyString, refString, signatureString, tokenString }
 
 /** Most ops one batch may carry. */
 export const BATCH_MAX_OPS = 500;
+/**
+ * How far a batch's `sentAt` may be from the server clock for the server to
+ * record what it derives from it (`lastSeenAt`, `clockOffsetMs`): 24 hours.
+ * Wide, because tills really have wrong clocks; a batch outside it is still
+ * ingested (docs/protocol.md §4.2, "Freshness").
+ */
+export const BATCH_FRESHNESS_MS = 24 * 60 * 60 * 1000;
 /** Most op ids one status query may ask about. */
 export const QUERY_MAX_IDS = 500;
 
@@ -62,6 +69,13 @@ export interface EnrollResponse {
    * Additive: servers before the device feed do not send it.
    */
   placement?: Placement | null;
+  /**
+   * True when this server signs its answers to batches, status queries and
+   * online authorizations with the policy keys above (docs/protocol.md §2,
+   * "Signed answers"): the terminal then takes no unsigned answer to those.
+   * Additive: servers before signed answers do not send it.
+   */
+  signsAnswers?: boolean;
 }
 
 export const createTokenRequestSchema = s.refine(
@@ -94,9 +108,9 @@ export interface CreateTokenResponse {
 export const batchSchema = s.object({
   device: uuid(),
   ops: s.array(opSchema, { minItems: 1, maxItems: BATCH_MAX_OPS }),
-  /** Signature over batchHeadMessage(device, last op's seq, last op's hash). */
+  /** Signature over batchMessage(the batch): every other field (v2); batchHeadMessage from v1 terminals. */
   sig: signatureString(),
-  /** Device clock when the batch was sent (ms); used to estimate clock offset. */
+  /** Device clock when the batch was sent (ms): the freshness check and the clock-offset estimate. */
   sentAt: epochMs(),
   /** Newest seq the device has recorded, sent or not: tells the server how far behind it is. */
   latestSeq: s.int({ min: 1 }),
@@ -110,6 +124,9 @@ export interface IngestResponse {
   /** Highest seq of this device the server holds with no gap below it. */
   highWater: number;
   serverTime: number;
+  /** The server's signature (AnswerSignature), from servers that sign answers. */
+  serverKey?: string;
+  serverSig?: string;
 }
 
 // ---- status queries -----------------------------------------------------------
@@ -235,6 +252,9 @@ export interface OpQueryResponse {
   results: OpStatus[];
   highWater: number;
   serverTime: number;
+  /** The server's signature (AnswerSignature), from servers that sign answers. */
+  serverKey?: string;
+  serverSig?: string;
 }
 
 // ---- operator -------------------------------------------------------------------

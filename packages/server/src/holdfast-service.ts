@@ -50,11 +50,12 @@ import {
 } from '@holdfast/protocol';
 import { type BettingConfigRecord, bettingConfigSchema, type SelectionLiability } from './authorize/betting-config.js';
 import { OnlineAuthorizer } from './authorize/online-authorizer.js';
+import { DeviceAuthenticator } from './device-auth.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
 import { Admission, type AdmissionOptions, admissionOptions } from './http/admission.js';
-import { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
+import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 import type { IngestOutcome, VerifiedBatch } from './model/batch.js';
 import type { DeviceRecord } from './model/device.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
@@ -129,7 +130,7 @@ export class HoldfastService {
   readonly #random: Random;
   readonly #bugs: InjectedBugs;
   /** Device public keys by their base64url text (a cache). */
-  readonly #keys = new Map<string, KeyObject>();
+  readonly #auth: DeviceAuthenticator;
   /** The storage's last write failure, until a write succeeds again (see health()). */
   #writeFailure: { since: number; last: number; message: string } | null = null;
   readonly #counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
@@ -141,12 +142,12 @@ export class HoldfastService {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? cryptoRandom;
     this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
+    this.#auth = new DeviceAuthenticator(this.#storage);
     this.#online = new OnlineAuthorizer({
       storage: this.#storage,
       clock: this.#clock,
       newId: () => this.newId(),
-      activeDevice: (id) => this.#activeDevice(id),
-      keyOf: (device) => this.#key(device),
+      signedBy: (id, verify) => this.#auth.signedBy(id, verify),
       processor: options.processor,
       processorTimeoutMs: options.processorTimeoutMs,
     });
@@ -323,6 +324,14 @@ export class HoldfastService {
     switch (outcome.outcome) {
       case 'enrolled':
       case 'already_enrolled':
+        // The request is signed with the device's own key: it may learn that it was revoked, never get its placement back.
+        if (outcome.device.revokedAt !== null) {
+          throw new ProtocolError(
+            'device_revoked',
+            `device ${outcome.device.id} was revoked: ${outcome.device.revokeReason ?? ''}`,
+            { field: 'token' },
+          );
+        }
         return {
           deviceId: outcome.device.id,
           label: outcome.device.label,
@@ -330,6 +339,7 @@ export class HoldfastService {
           serverTime: now,
           policyKeys: await this.policyKeys(),
           placement: placementOf(outcome.device),
+          signsAnswers: true,
         };
       case 'token_invalid':
         throw new ProtocolError('token_invalid', 'enrollment token is not known', { field: 'token' });
@@ -347,17 +357,20 @@ export class HoldfastService {
   /** Verifies and ingests one batch. Throws ProtocolError for request-level problems (nothing applied). */
   async ingest(body: unknown): Promise<IngestResponse> {
     const batch = parseBatch(body);
-    const device = await this.#activeDevice(batch.device);
-    const canonical = verifyBatchIntegrity(batch, this.#key(device));
+    const { proof } = await this.#auth.signedBy(batch.device, (key) => batchSignature(batch, key));
+    const canonical = verifyBatchOps(batch);
     const now = this.#clock.now();
-    const verified = {
+    const verified: VerifiedBatch = {
       device: batch.device,
       ops: batch.ops,
       canonical,
       sentAt: batch.sentAt,
       latestSeq: batch.latestSeq,
+      trust: batchTrust(proof, batch.sentAt, now),
     };
-    if (this.#bugs.has('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
+    if (this.#bugs.has('commit-after-ack')) {
+      return this.#policies.signAnswer('batches', batch.sig, this.#ackBeforeCommit(verified, now));
+    }
     let outcome: IngestOutcome;
     try {
       outcome = await this.#storage.ingest(verified, now, () => this.newId());
@@ -368,7 +381,8 @@ export class HoldfastService {
     this.#writeFailure = null;
     this.#counters.batches++;
     for (const r of outcome.results) this.#counters[r.status]++;
-    return { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
+    const answer = { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
+    return this.#policies.signAnswer('batches', batch.sig, answer);
   }
 
   /**
@@ -392,19 +406,17 @@ export class HoldfastService {
   /** A device asks what the server holds for some of its op ids. */
   async queryOps(body: unknown): Promise<OpQueryResponse> {
     const query = opQuerySchema.parse(body);
-    const device = await this.#activeDevice(query.device);
-    if (!verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, this.#key(device))) {
-      throw new ProtocolError('bad_signature', `query signature does not verify with device ${query.device}'s key`, {
-        field: 'sig',
-      });
-    }
+    const { device } = await this.#auth.signedBy(query.device, (key) =>
+      verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, key),
+    );
     const stored = new Map((await this.#storage.getDeviceOps(query.device, query.ids)).map((s) => [s.op.id, s]));
     const results: OpStatus[] = query.ids.map((id) => {
       const s = stored.get(id);
       return s ? { id, found: true, seq: s.op.seq, hash: s.op.hash, result: s.result } : { id, found: false };
     });
     const fresh = await this.#storage.getDevice(query.device);
-    return { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.#clock.now() };
+    const answer = { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.#clock.now() };
+    return this.#policies.signAnswer('ops/query', query.sig, answer);
   }
 
   /** Places a device (merchant, location, event) and answers its status; not_found for an unknown id. */
@@ -434,14 +446,9 @@ export class HoldfastService {
   /** A device asks for its policy: the newest in force covering its placement, with the policy keys. */
   async fetchPolicy(body: unknown): Promise<PolicyResponse> {
     const request = policyRequestSchema.parse(body);
-    const device = await this.#activeDevice(request.device);
-    if (!verifyMessage(policyRequestMessage(request.device, request.at), request.sig, this.#key(device))) {
-      throw new ProtocolError(
-        'bad_signature',
-        `policy request signature does not verify with device ${request.device}'s key`,
-        { field: 'sig' },
-      );
-    }
+    const { device } = await this.#auth.signedBy(request.device, (key) =>
+      verifyMessage(policyRequestMessage(request.device, request.at), request.sig, key),
+    );
     const now = this.#clock.now();
     return { ...(await this.#policies.inForce(device, now)), serverTime: now };
   }
@@ -456,17 +463,8 @@ export class HoldfastService {
    */
   async fetchFeed(body: unknown): Promise<FeedResponse> {
     const request = feedRequestSchema.parse(body);
-    const device = await this.#activeDevice(request.device);
     const message = feedRequestMessage(request.device, request.after, request.at);
-    if (!verifyMessage(message, request.sig, this.#key(device))) {
-      throw new ProtocolError(
-        'bad_signature',
-        `feed request signature does not verify with device ${request.device}'s key`,
-        {
-          field: 'sig',
-        },
-      );
-    }
+    const { device } = await this.#auth.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
     const now = this.#clock.now();
     const page = await this.#storage.listDeviceFeed(device.id, request.after, FEED_PAGE_MAX);
     checkFeedCursor(request.after, page.end);
@@ -490,28 +488,5 @@ export class HoldfastService {
    */
   exposure(at: number = this.#clock.now()): Promise<ExposureAnswer> {
     return this.#policies.exposure(at);
-  }
-
-  /** The device `id` if it may talk to the server: unknown_device or device_revoked otherwise. */
-  async #activeDevice(id: string): Promise<DeviceRecord> {
-    const device = await this.#storage.getDevice(id);
-    if (!device) throw new ProtocolError('unknown_device', `device ${id} is not enrolled`, { field: 'device' });
-    if (device.revokedAt !== null) {
-      throw new ProtocolError('device_revoked', `device ${id} was revoked: ${device.revokeReason ?? ''}`, {
-        field: 'device',
-      });
-    }
-    return device;
-  }
-
-  /** The device's public key, imported once and cached. */
-  #key(device: DeviceRecord): KeyObject {
-    let key = this.#keys.get(device.publicKey);
-    if (!key) {
-      key = importPublicKey(device.publicKey);
-      if (this.#keys.size >= 10_000) this.#keys.clear();
-      this.#keys.set(device.publicKey, key);
-    }
-    return key;
   }
 }

@@ -57,7 +57,7 @@ export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build
 export { checkedOrigin, parseTraceparent, REQUEST_ID_HEADER } from './http/edges.js';
 export { toWireError } from './http/error-handler.js';
 export { METRICS_PATH, type MetricsOptions } from './http/metrics.js';
-export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
+export { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';
 export * from './model/cash-movement.js';

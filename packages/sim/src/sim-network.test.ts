@@ -10,7 +10,7 @@ import { setTimeout as realDelay } from 'node:timers/promises';
 import { type Random, SeededRandom } from '@holdfast/domain';
 import {
   type Batch,
-  batchHeadMessage,
+  batchMessage,
   ChainBuilder,
   type EnrollRequest,
   enrollmentMessage,
@@ -140,7 +140,10 @@ async function setup(
           return {
             device: res.deviceId,
             ops,
-            sig: signMessage(batchHeadMessage(res.deviceId, last.seq, last.hash), otherKey),
+            sig: signMessage(
+              batchMessage({ device: res.deviceId, ops, sentAt: clock.now(), latestSeq: last.seq }),
+              otherKey,
+            ),
             sentAt: clock.now(),
             latestSeq: last.seq,
           };
@@ -373,7 +376,7 @@ describe('SimNetwork', () => {
           route: 'sendBatch',
           url: '/v1/batches',
           body: device.forged([op]),
-          code: 'bad_signature',
+          code: 'unknown_device',
         },
         { name: 'hash', route: 'sendBatch', url: '/v1/batches', body: tampered, code: 'hash_mismatch' },
         { name: 'revoked', route: 'sendBatch', url: '/v1/batches', body: r.batch, code: 'device_revoked' },
@@ -389,14 +392,14 @@ describe('SimNetwork', () => {
           route: 'queryOps',
           url: '/v1/ops/query',
           body: { device: device.id, ids: [op.id], at, sig: signMessage(queryMessage(device.id, [op.id], at), key) },
-          code: 'bad_signature',
+          code: 'unknown_device',
         },
         {
           name: 'policy request signed by another key',
           route: 'fetchPolicy',
           url: '/v1/policy',
           body: { device: device.id, at, sig: signMessage(policyRequestMessage(device.id, at), key) },
-          code: 'bad_signature',
+          code: 'unknown_device',
         },
       ];
       const transport = net.network.transport('z');

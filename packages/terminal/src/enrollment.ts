@@ -76,6 +76,8 @@ export async function enrollDevice(input: EnrollInput): Promise<Credentials> {
     [META.enrollToken]: null,
     // Trust on first use: the keys risk policies must verify with from now on.
     ...pinPolicyKeys(journal, res.body.policyKeys),
+    // A server that signs its answers says so once; the till then takes no unsigned one.
+    ...(res.body.signsAnswers === true && typeof res.body.policyKeys === 'object' ? { [META.signsAnswers]: '1' } : {}),
     // Where the server placed the device (its token's placement); the feed keeps it current.
     ...placementMeta(res.body.placement),
   });

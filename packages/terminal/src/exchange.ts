@@ -8,6 +8,8 @@
  * What a batch answer means:
  *   2xx, results match       settle per op (one transaction); continue, or
  *                            wait if the chain is blocked or nothing moved
+ *   2xx, not signed by a     unknown outcome → retry with backoff (a server that
+ *     pinned server key      signs answers said so at enrollment)
  *   2xx, results mismatch    unknown outcome → retry with backoff
  *   thrown (timeout, …)      unknown outcome → retry with backoff, same bytes
  *   429 / 503 / 5xx          retry with backoff, at least Retry-After
@@ -17,17 +19,20 @@
  */
 import type { Clock, InjectedBugs } from '@holdfast/domain';
 import {
+  type AnswerRoute,
+  answerProblem,
   type Batch,
-  batchHeadMessage,
+  batchMessage,
   DEVICE_TERMINAL_ERRORS,
   type IngestResponse,
   type Op,
   type OpStatus,
+  type PolicyKeySet,
   queryMessage,
   signMessage,
 } from '@holdfast/protocol';
 import type { ConnectivityMonitor } from './connectivity.js';
-import { RequestRejectedError } from './errors.js';
+import { RequestRejectedError, TransportError } from './errors.js';
 import type { Journal } from './journal.js';
 import type { DeadLetter } from './journal-types.js';
 import type { Blocked, Outbox, Settled } from './outbox.js';
@@ -58,6 +63,11 @@ export interface ExchangeOptions {
   events: EventSink<SyncEvents>;
   /** Deliberate bugs switched on (simulators only): `timeout-is-failure`. */
   bugs: InjectedBugs;
+  /**
+   * The server keys its answers must be signed with, or null when the server
+   * does not sign answers (enrolled with a server before signed answers).
+   */
+  answerKeys: () => PolicyKeySet | null;
 }
 
 /** Ops recorded within this window, with nothing queued behind them, travel in the live lane. */
@@ -111,13 +121,8 @@ export class Exchange {
     const { journal, outbox, clock, connectivity } = this.#options;
     const first = ops[0] as Op;
     const last = ops.at(-1) as Op;
-    const batch: Batch = {
-      device: credentials.deviceId,
-      ops,
-      sig: signMessage(batchHeadMessage(credentials.deviceId, last.seq, last.hash), credentials.key),
-      sentAt: clock.now(),
-      latestSeq: journal.head.seq,
-    };
+    const unsigned = { device: credentials.deviceId, ops, sentAt: clock.now(), latestSeq: journal.head.seq };
+    const batch: Batch = { ...unsigned, sig: signMessage(batchMessage(unsigned), credentials.key) };
     const startedAt = clock.now();
     this.#lastAttemptAt = startedAt;
     // Logged before sending: after a crash, an unfinished row says "outcome unknown".
@@ -158,6 +163,9 @@ export class Exchange {
     event.durationMs = at - startedAt;
     event.httpStatus = res.status;
     if (res.ok) {
+      // Anyone on the path could answer "accepted": an answer the server did not sign is no answer.
+      const unsigned = this.#answerProblem('batches', batch.sig, res.body);
+      if (unsigned) return unknown(`unverifiable answer: ${unsigned}`);
       const mismatch = outbox.mismatch(ops, res.body);
       if (mismatch) return unknown(`inconsistent answer: ${mismatch}`);
       const settled = outbox.settleIngest(ops, res.body.results, at);
@@ -237,6 +245,13 @@ export class Exchange {
         this.#emit(event, 'rejected', message);
         throw new RequestRejectedError(res.status, res.error);
       }
+      const unsigned = this.#answerProblem('ops/query', sig, res.body);
+      if (unsigned) {
+        const message = `unverifiable answer: ${unsigned}`;
+        connectivity.failed(message);
+        this.#emit(event, 'unknown', message);
+        throw new TransportError('bad_response', message);
+      }
       connectivity.answered(done, event.durationMs);
       const asked = new Set(ids);
       const statuses = res.body.results.filter((s) => asked.has(s.id));
@@ -273,6 +288,12 @@ export class Exchange {
         return false;
       }
     });
+  }
+
+  /** Why an answer cannot be trusted (unsigned, or not by a pinned key), or null; always null for a server that does not sign. */
+  #answerProblem(route: AnswerRoute, requestSig: string, body: unknown): string | null {
+    const keys = this.#options.answerKeys();
+    return keys === null ? null : answerProblem(route, requestSig, body, keys);
   }
 
   #emit(event: SyncEvent, outcome: SyncEvent['outcome'], error: string | null): void {

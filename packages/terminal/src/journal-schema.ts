@@ -26,6 +26,12 @@ export const META = {
   shift: 'shift',
   /** JSON `{keyId: publicKey}`: the server's policy keys, pinned on first use (enrollment or first policy answer). */
   policyKeys: 'policy_keys',
+  /**
+   * '1' when the server said at enrollment that it signs its answers with
+   * those keys: from then on an unsigned or unverifiable answer to a batch or
+   * a status query counts as no answer (docs/protocol.md §2, "Signed answers").
+   */
+  signsAnswers: 'signs_answers',
   /** JSON of the newest verified SignedPolicy; only ever replaced by a newer one (comparePolicies). */
   policy: 'policy',
   /** Device clock (ms) at the last successful policy answer: `lastServerContactAt` of the evaluation. */

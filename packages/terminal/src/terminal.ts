@@ -228,6 +228,7 @@ export class Terminal {
       connectivity: this.#connectivity,
       events,
       bugs: options.bugs ?? NO_INJECTED_BUGS,
+      answerKeys: () => (journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null),
     });
     this.#loop = new SyncLoop({
       journal,

@@ -44,10 +44,8 @@ export interface OnlineAuthorizerOptions {
   storage: Storage;
   clock: Clock;
   newId: () => string;
-  /** The device, if enrolled and not revoked (throws ProtocolError otherwise). */
-  activeDevice: (id: string) => Promise<DeviceRecord>;
-  /** The device's public key. */
-  keyOf: (device: DeviceRecord) => KeyObject;
+  /** The device that signed a request (DeviceAuthenticator.signedBy): one answer for unknown, revoked and forged. */
+  signedBy: (id: string, verify: (key: KeyObject) => boolean) => Promise<{ device: DeviceRecord; proof: boolean }>;
   /** Card authorizations need a processor; without one they are refused with `online_unavailable`. */
   processor?: ProcessorLike | undefined;
   processorTimeoutMs?: number | undefined;
@@ -63,15 +61,8 @@ export class OnlineAuthorizer {
   async authorize(body: unknown): Promise<AuthorizeResponse> {
     // A body breaking the schema throws ValidationError: toWireError answers it invalid_request.
     const request: AuthorizeRequest = authorizeRequestSchema.parse(body);
-    const device = await this.#options.activeDevice(request.device);
     const message = authorizeMessage(request.device, request.opId, request.at, request.request);
-    if (!verifyMessage(message, request.sig, this.#options.keyOf(device))) {
-      throw new ProtocolError(
-        'bad_signature',
-        `authorization signature does not verify with device ${request.device}'s key`,
-        { field: 'sig' },
-      );
-    }
+    const { device } = await this.#options.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
     const now = this.#options.clock.now();
     const r = request.request;
     const pending: AuthorizationRecord = {

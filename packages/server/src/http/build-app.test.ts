@@ -272,7 +272,7 @@ describe('POST /v1/batches: request-level refusals (nothing applied, server keep
       assert.equal(({} as Record<string, unknown>).admin, undefined, 'no prototype was polluted');
     }));
 
-  it('an unknown device → 401 unknown_device', () =>
+  it('an unknown device → 401 unknown_device (the one answer for an unverifiable signature)', () =>
     withWorld(async ({ h }) => {
       const keys = generateDeviceKeys();
       const stranger = new ChainBuilder(randomId(), keys.privateKey, { now: () => h.clock.now() });
@@ -280,8 +280,8 @@ describe('POST /v1/batches: request-level refusals (nothing applied, server keep
       await assertRefused(h, postBatch(h, stranger.batch([op])), {
         status: 401,
         code: 'unknown_device',
-        field: 'device',
-        message: /not enrolled/,
+        field: 'sig',
+        message: /not enrolled, or the signature does not verify/,
       });
     }));
 
@@ -300,19 +300,19 @@ describe('POST /v1/batches: request-level refusals (nothing applied, server keep
       });
     }));
 
-  it('a batch signed with another key, or a garbage signature → 401 bad_signature', () =>
+  it('a batch signed with another key, or a garbage signature → 401 unknown_device, as for an unknown id', () =>
     withWorld(async ({ h, d, shift }) => {
       const ops = [d.sale(shift.id, 100)];
       const other = importPrivateKey(generateDeviceKeys().privateKey);
       await assertRefused(h, postBatch(h, signBatch(d.id, ops, other, h.clock.now(), 4)), {
         status: 401,
-        code: 'bad_signature',
+        code: 'unknown_device',
         field: 'sig',
         message: /does not verify/,
       });
       await assertRefused(h, postBatch(h, { ...d.batch(ops), sig: 'A'.repeat(86) }), {
         status: 401,
-        code: 'bad_signature',
+        code: 'unknown_device',
         field: 'sig',
         message: /does not verify/,
       });
@@ -814,20 +814,20 @@ describe('POST /v1/ops/query', () => {
       assert.equal(res.body.highWater, 3);
     }));
 
-  it('refuses a bad signature (401), an unknown device (401), a revoked device (403) and bad input (400)', () =>
+  it('refuses a bad signature or an unknown device alike (401), a revoked device (403) and bad input (400)', () =>
     withWorld(async ({ h, d, stored }) => {
       const ids = [stored[0]?.id ?? ''];
       const forged = { ...query(d, ids), at: T0 + 1 };
       await assertRefused(h, () => h.request('POST', '/v1/ops/query', { payload: forged }), {
         status: 401,
-        code: 'bad_signature',
+        code: 'unknown_device',
         field: 'sig',
         message: /does not verify/,
       });
       await assertRefused(
         h,
         () => h.request('POST', '/v1/ops/query', { payload: { ...query(d, ids), device: randomId() } }),
-        { status: 401, code: 'unknown_device', field: 'device', message: /not enrolled/ },
+        { status: 401, code: 'unknown_device', field: 'sig', message: /not enrolled/ },
       );
       await assertRefused(h, () => h.request('POST', '/v1/ops/query', { payload: { ...query(d, ids), ids: [] } }), {
         status: 400,

@@ -142,20 +142,20 @@ describe('POST /v1/feed', () => {
       const now = h.clock.now();
       const other = importPrivateKey(generateDeviceKeys().privateKey);
       const cases: [unknown, number, string, string][] = [
-        [feedRequest(d, 0, now, signMessage(feedRequestMessage(d.id, 0, now), other)), 401, 'bad_signature', 'sig'],
+        [feedRequest(d, 0, now, signMessage(feedRequestMessage(d.id, 0, now), other)), 401, 'unknown_device', 'sig'],
         [
           { ...feedRequest(d, 0, now), after: 5 }, // signed for cursor 0
           401,
-          'bad_signature',
+          'unknown_device',
           'sig',
         ],
         [
           { ...feedRequest(d, 0, now), sig: signMessage(policyRequestMessage(d.id, now), d.privateKey) },
           401,
-          'bad_signature',
+          'unknown_device',
           'sig',
         ],
-        [{ ...feedRequest(d, 0, now), device: uuidv7(T0, new Uint8Array(10)) }, 401, 'unknown_device', 'device'],
+        [{ ...feedRequest(d, 0, now), device: uuidv7(T0, new Uint8Array(10)) }, 401, 'unknown_device', 'sig'],
       ];
       for (const [payload, status, code, field] of cases) {
         const res = await fetchFeed(h, payload);
@@ -198,6 +198,6 @@ describe('POST /v1/feed', () => {
       // The time is still covered by the signature: changing it breaks the request.
       const signed = feedRequest(d, 0, now);
       const res = await fetchFeed(h, { ...signed, at: now + 1 });
-      assert.deepEqual([res.status, res.error.code, res.error.field], [401, 'bad_signature', 'sig']);
+      assert.deepEqual([res.status, res.error.code, res.error.field], [401, 'unknown_device', 'sig']);
     }));
 });

@@ -18,8 +18,8 @@ export interface DeviceUpdate {
   latestSeq: number;
   gapFrom: number | null;
   gapTo: number | null;
-  lastSeenAt: number;
-  clockOffsetMs: number;
+  lastSeenAt: number | null;
+  clockOffsetMs: number | null;
 }
 
 export interface IngestPlan {
@@ -41,8 +41,12 @@ export interface IngestPlan {
   device: DeviceUpdate;
 }
 
-/** A plan that writes nothing yet, its device update starting from the device as stored. */
-export function emptyPlan(device: DeviceRecord, now: number, sentAt: number): IngestPlan {
+/**
+ * A plan that writes nothing yet, its device update starting from the device
+ * as stored; `seen` (the server clock and the device's signed, fresh send
+ * time) sets `lastSeenAt` and `clockOffsetMs`, null keeps them.
+ */
+export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: number } | null): IngestPlan {
   return {
     results: [],
     inserts: [],
@@ -60,8 +64,8 @@ export function emptyPlan(device: DeviceRecord, now: number, sentAt: number): In
       latestSeq: device.latestSeq,
       gapFrom: device.gapFrom,
       gapTo: device.gapTo,
-      lastSeenAt: now,
-      clockOffsetMs: now - sentAt,
+      lastSeenAt: seen ? seen.now : device.lastSeenAt,
+      clockOffsetMs: seen ? seen.now - seen.sentAt : device.clockOffsetMs,
     },
   };
 }

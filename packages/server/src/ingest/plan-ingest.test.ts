@@ -127,13 +127,18 @@ class MemoryStore {
     return { device: this.device(batch.device), byId, bySeq, shifts };
   }
 
-  ingest(device: string, ops: Op[], options: { sentAt?: number; latestSeq?: number } = {}): IngestPlan {
+  ingest(
+    device: string,
+    ops: Op[],
+    options: { sentAt?: number; latestSeq?: number; trust?: VerifiedBatch['trust'] } = {},
+  ): IngestPlan {
     const last = ops[ops.length - 1];
     const batch: VerifiedBatch = {
       device,
       ops,
       sentAt: options.sentAt ?? this.now,
       latestSeq: options.latestSeq ?? last?.seq ?? 1,
+      trust: options.trust ?? 'fresh',
     };
     const plan = planIngest(batch, this.facts(batch), { now: this.now, newId, bugs: NO_INJECTED_BUGS });
     this.apply(device, plan);
@@ -237,7 +242,7 @@ describe('planIngest: accepting a chain', () => {
     const open = d.open();
     store.ingest(d.id, [open]);
     const ops = [d.sale(open.id, 100), d.close(open.id, 10_100)];
-    const batch: VerifiedBatch = { device: d.id, ops, sentAt: NOW, latestSeq: 3 };
+    const batch: VerifiedBatch = { device: d.id, ops, sentAt: NOW, latestSeq: 3, trust: 'fresh' };
     const facts = store.facts(batch);
     const before = structuredClone({ device: facts.device, shifts: [...facts.shifts.entries()] });
     planIngest(batch, facts, { now: NOW, newId, bugs: NO_INJECTED_BUGS });

@@ -63,7 +63,7 @@ export interface PlanIngestContext {
 /** Plans one verified batch against the facts loaded for it: what to answer and what to write. */
 export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: PlanIngestContext): IngestPlan {
   const { now } = context;
-  const plan = emptyPlan(facts.device, now, batch.sentAt);
+  const plan = emptyPlan(facts.device, batch.trust === 'fresh' ? { now, sentAt: batch.sentAt } : null);
   const ctx = new ApplyContext(plan, facts, now, context.newId);
   let approvals: LocalApprovalCheck | null = null;
   const head = plan.device;
@@ -115,6 +115,9 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
 
   updateGap(plan.device, batch, firstGapSeq);
   ctx.finish();
+  // A batch of nothing but duplicates (a resend after a lost answer, or a
+  // replay) changes nothing, not even what the server knows of the device.
+  if (plan.results.every((r) => r.status === 'duplicate')) plan.device = emptyPlan(facts.device, null).device;
   return plan;
 
   /** Applies a stored op: rejected if its kind or body is not one this server knows, else its kind's applier and the checks every kind shares. */
@@ -191,7 +194,8 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
  * came in; it shrinks as the hole is filled.
  */
 function updateGap(d: DeviceUpdate, batch: VerifiedBatch, firstGapSeq: number | null): void {
-  d.latestSeq = Math.max(d.latestSeq, batch.latestSeq, d.highWater);
+  // latestSeq is the device's word only when its signature covers it.
+  d.latestSeq = Math.max(d.latestSeq, batch.trust === 'unsigned' ? 0 : batch.latestSeq, d.highWater);
   if (firstGapSeq !== null) {
     d.gapFrom = d.highWater + 1;
     d.gapTo = Math.max(d.gapTo ?? 0, firstGapSeq - 1);

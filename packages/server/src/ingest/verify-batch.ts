@@ -3,14 +3,17 @@
  *
  * Order matters for cost: the schema and structure are checked first (cheap),
  * then the device's key is looked up by the caller, then one Ed25519 verify
- * over the batch head, then one SHA-256 per op. A batch that fails any check
+ * over the whole batch (a second over the v1 head if that fails), then one
+ * SHA-256 per op. A batch that fails any check
  * is refused whole with a request-level error naming the op and field;
  * nothing of it is applied.
  */
 import type { KeyObject } from 'node:crypto';
 import {
+  BATCH_FRESHNESS_MS,
   type Batch,
   batchHeadMessage,
+  batchMessage,
   batchSchema,
   CanonicalJsonError,
   canonicalOpText,
@@ -20,6 +23,7 @@ import {
   sha256Hex,
   verifyMessage,
 } from '@holdfast/protocol';
+import type { BatchTrust } from '../model/batch.js';
 
 /**
  * Parses the request body into a batch and checks its structure. Throws
@@ -67,18 +71,28 @@ export function parseBatch(body: unknown): Batch {
 }
 
 /**
- * Checks the batch signature, every op's hash and every chain link inside
- * the batch. Returns each op's canonical text (what its hash covers), for
- * storage. Throws ProtocolError.
+ * Which batch signature `publicKey` verifies: `v2` (batchMessage, every
+ * field), `v1` (batchHeadMessage, the ops only: terminals built before v2),
+ * or false.
  */
-export function verifyBatchIntegrity(batch: Batch, publicKey: KeyObject): string[] {
+export function batchSignature(batch: Batch, publicKey: KeyObject): 'v2' | 'v1' | false {
+  if (verifyMessage(batchMessage(batch), batch.sig, publicKey)) return 'v2';
   const last = batch.ops[batch.ops.length - 1] as Op;
-  if (!verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, publicKey)) {
-    throw new ProtocolError('bad_signature', `batch signature does not verify with device ${batch.device}'s key`, {
-      field: 'sig',
-      rule: 'Ed25519 signature over the batch head',
-    });
-  }
+  return verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, publicKey) ? 'v1' : false;
+}
+
+/** How far the server may believe a batch's `sentAt` and `latestSeq` (VerifiedBatch.trust). */
+export function batchTrust(signature: 'v2' | 'v1', sentAt: number, now: number): BatchTrust {
+  if (signature === 'v1') return 'unsigned';
+  return Math.abs(now - sentAt) <= BATCH_FRESHNESS_MS ? 'fresh' : 'stale';
+}
+
+/**
+ * Checks every op's hash and every chain link inside the batch (the caller
+ * has verified the signature). Returns each op's canonical text (what its
+ * hash covers), for storage. Throws ProtocolError.
+ */
+export function verifyBatchOps(batch: Batch): string[] {
   const texts: string[] = new Array(batch.ops.length);
   for (let i = 0; i < batch.ops.length; i++) {
     const op = batch.ops[i] as Op;

@@ -11,7 +11,19 @@ export interface VerifiedBatch {
   canonical?: readonly string[];
   sentAt: number;
   latestSeq: number;
+  /**
+   * How far the server may believe `sentAt` and `latestSeq` (docs/protocol.md §4.2):
+   * `fresh`: signed by the device (batch signature v2) and `sentAt` within
+   * BATCH_FRESHNESS_MS of the server clock: both are recorded;
+   * `stale`: signed, but `sentAt` is outside the window (a till with a wrong
+   * clock, or a request replayed later): `latestSeq` is recorded, nothing
+   * derived from `sentAt` (`lastSeenAt`, `clockOffsetMs`) is;
+   * `unsigned`: a v1 signature, which covers the ops only: neither is recorded.
+   */
+  trust: BatchTrust;
 }
+
+export type BatchTrust = 'fresh' | 'stale' | 'unsigned';
 
 export interface IngestOutcome {
   results: OpResult[];

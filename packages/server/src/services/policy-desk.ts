@@ -3,19 +3,35 @@
  * operator's draft, the list of every policy, the one in force for a
  * device, and the exposure bound they allow (docs/risk-policy.md).
  */
+
+import type { KeyObject } from 'node:crypto';
 import type { Clock, DevicePlacement } from '@holdfast/domain';
 import { exposureBound } from '@holdfast/domain';
-import { type PolicyKeySet, policyDraftSchema, riskPolicySchema, type SignedPolicy } from '@holdfast/protocol';
+import {
+  type AnswerRoute,
+  type AnswerSignature,
+  importPrivateKey,
+  type PolicyKeySet,
+  policyDraftSchema,
+  riskPolicySchema,
+  type SignedPolicy,
+  signAnswer,
+} from '@holdfast/protocol';
 import type { DeviceRecord } from '../model/device.js';
 import type { ServerKeyRecord } from '../model/policy.js';
 import { newServerKey, policyKeySet } from '../policy-keys.js';
 import { type ExposureAnswer, policyForDevice, policyFromDraft } from '../risk-policies.js';
 import type { Storage } from '../storage/storage.js';
 
+/** How long a process signs answers with the key it read before reading the active key again. */
+const SIGNER_REFRESH_MS = 60_000;
+
 export class PolicyDesk {
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #newId: () => string;
+  /** The active key, imported, and when it was read: answers are signed on every batch, the key read once a minute. */
+  #signer: { id: string; privateKey: KeyObject; readAt: number } | null = null;
 
   constructor(storage: Storage, clock: Clock, newId: () => string) {
     this.#storage = storage;
@@ -87,6 +103,19 @@ export class PolicyDesk {
       at,
     );
     return { at, bound: report.groups, uncovered: report.uncovered, unplaced, actual };
+  }
+
+  /**
+   * `answer` signed with the active server key, bound to the request signed
+   * `requestSig` (docs/protocol.md §2, "Signed answers").
+   */
+  async signAnswer<A extends object>(route: AnswerRoute, requestSig: string, answer: A): Promise<A & AnswerSignature> {
+    const now = this.#clock.now();
+    if (this.#signer === null || now - this.#signer.readAt >= SIGNER_REFRESH_MS || now < this.#signer.readAt) {
+      const key = await this.#activeServerKey();
+      this.#signer = { id: key.id, privateKey: importPrivateKey(key.privateKey), readAt: now };
+    }
+    return signAnswer(route, requestSig, answer, this.#signer);
   }
 
   /** The active signing key; the first caller on an empty database creates it. */

@@ -55,6 +55,7 @@ const batchOf = (d: DeviceRecord, ops: Op[]): VerifiedBatch => ({
   ops,
   sentAt: NOW,
   latestSeq: ops.length,
+  trust: 'fresh',
 });
 
 function topUp(chain: ChainBuilder, shift: string, amount: number, counter: number, before: number): Op {

@@ -170,7 +170,10 @@ export class OpHistory {
       | { ok: true; status: number; body: { results?: (OpResult | OpStatus)[] } }
       | { ok: false; status: number; error: { code: string } };
     if (!answer.ok) return `${answer.status} ${answer.error.code}`;
-    if (record.route === 'batch') this.#delivered(record, e.at);
+    // A batch of nothing but duplicates changes nothing on the server, not even lastSeenAt (protocol.md §4.2).
+    const results = answer.body.results ?? [];
+    const news = results.some((r) => !('found' in r) && r.status !== 'duplicate');
+    if (record.route === 'batch' && news) this.#delivered(record, e.at);
     const counts = new Map<string, number>();
     for (const r of answer.body.results ?? []) {
       let stored: StoredResult | null;

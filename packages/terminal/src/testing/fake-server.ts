@@ -17,8 +17,10 @@
 import type { KeyObject } from 'node:crypto';
 import { type Clock, cryptoRandom, type Random, systemClock } from '@holdfast/domain';
 import {
+  type AnswerRoute,
   type Batch,
   batchHeadMessage,
+  batchMessage,
   batchSchema,
   type EnrollRequest,
   type EnrollResponse,
@@ -55,6 +57,7 @@ import {
   type SignedPolicy,
   type SignedRoster,
   type StoredResult,
+  signAnswer,
   uuidv7,
   ValidationError,
   verifyMessage,
@@ -101,6 +104,12 @@ export class FakeServer implements Transport {
   policyKeys: PolicyKeySet | null = null;
   /** The signed roster the feed carries to every device whose request holds another version (tests set it). */
   roster: SignedRoster | null = null;
+  /**
+   * When set, the server signs its answers to batches and status queries with
+   * this key (an id of `policyKeys`) and says so at enrollment, as the real
+   * server does (docs/protocol.md §2, "Signed answers").
+   */
+  answerKey: { id: string; privateKey: KeyObject } | null = null;
   /** Placements the feed (and the enrollment answer) report, by device id; tests set them. */
   readonly placements = new Map<string, Placement>();
   /** Most items one feed answer holds (the real server: FEED_PAGE_MAX). */
@@ -205,7 +214,8 @@ export class FakeServer implements Transport {
     const device = this.#devices.get(parsed.device) as FakeDevice;
     device.latestSeq = Math.max(device.latestSeq, parsed.latestSeq);
     const results = parsed.ops.map((op) => this.#ingest(device, op));
-    return ok({ device: device.id, results, highWater: device.highWater, serverTime: this.#clock.now() });
+    const answer = { device: device.id, results, highWater: device.highWater, serverTime: this.#clock.now() };
+    return ok(this.#signed('batches', parsed.sig, answer));
   }
 
   async queryOps(query: OpQuery): Promise<TransportResult<OpQueryResponse>> {
@@ -217,11 +227,12 @@ export class FakeServer implements Transport {
       return refuse(error);
     }
     const device = this.#devices.get(parsed.device);
-    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
-    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
-    if (!verifyMessage(queryMessage(device.id, parsed.ids, parsed.at), parsed.sig, device.key)) {
-      return fail('bad_signature', 'query signature does not verify');
-    }
+    const refused = refuseUnlessSignedBy(
+      device,
+      parsed.device,
+      !!device && verifyMessage(queryMessage(parsed.device, parsed.ids, parsed.at), parsed.sig, device.key),
+    );
+    if (refused || !device) return refused ?? notSigned(parsed.device);
     const results: OpStatus[] = parsed.ids.map((id) => {
       const where = this.#ids.get(id);
       const stored = where?.device === device.id ? device.ops.get(where.seq) : undefined;
@@ -229,7 +240,9 @@ export class FakeServer implements Transport {
         ? { id, found: true, seq: stored.op.seq, hash: stored.op.hash, result: stored.result }
         : { id, found: false };
     });
-    return ok({ results, highWater: device.highWater, serverTime: this.#clock.now() });
+    return ok(
+      this.#signed('ops/query', parsed.sig, { results, highWater: device.highWater, serverTime: this.#clock.now() }),
+    );
   }
 
   async fetchPolicy(req: PolicyRequest): Promise<TransportResult<PolicyResponse>> {
@@ -241,11 +254,12 @@ export class FakeServer implements Transport {
       return refuse(error);
     }
     const device = this.#devices.get(parsed.device);
-    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
-    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
-    if (!verifyMessage(policyRequestMessage(device.id, parsed.at), parsed.sig, device.key)) {
-      return fail('bad_signature', 'policy request signature does not verify');
-    }
+    const refused = refuseUnlessSignedBy(
+      device,
+      parsed.device,
+      !!device && verifyMessage(policyRequestMessage(parsed.device, parsed.at), parsed.sig, device.key),
+    );
+    if (refused || !device) return refused ?? notSigned(parsed.device);
     return ok({ policy: this.policy, keys: this.policyKeys ?? {}, serverTime: this.#clock.now() });
   }
 
@@ -291,11 +305,12 @@ export class FakeServer implements Transport {
       return refuse(error);
     }
     const device = this.#devices.get(parsed.device);
-    if (!device) return fail('unknown_device', `device ${parsed.device} is not enrolled`);
-    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
-    if (!verifyMessage(feedRequestMessage(device.id, parsed.after, parsed.at), parsed.sig, device.key)) {
-      return fail('bad_signature', 'feed request signature does not verify');
-    }
+    const refused = refuseUnlessSignedBy(
+      device,
+      parsed.device,
+      !!device && verifyMessage(feedRequestMessage(parsed.device, parsed.after, parsed.at), parsed.sig, device.key),
+    );
+    if (refused || !device) return refused ?? notSigned(parsed.device);
     const end = this.#feed.length;
     if (parsed.after > end) return fail('invalid_request', `feed cursor ${parsed.after} is past the end (${end})`);
     const mine = this.#feed.slice(parsed.after).filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
@@ -328,11 +343,12 @@ export class FakeServer implements Transport {
     const last = ops.at(-1) as Op;
     if (batch.latestSeq < last.seq) return fail('invalid_request', 'latestSeq is below the last op');
     const device = this.#devices.get(batch.device);
-    if (!device) return fail('unknown_device', `device ${batch.device} is not enrolled`);
-    if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason);
-    if (!verifyMessage(batchHeadMessage(device.id, last.seq, last.hash), batch.sig, device.key)) {
-      return fail('bad_signature', 'batch signature does not verify');
-    }
+    // v2 signs every field; v1 (older terminals) the ops only, so its latestSeq is not recorded.
+    const v2 = !!device && verifyMessage(batchMessage(batch), batch.sig, device.key);
+    const v1 =
+      !v2 && !!device && verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, device.key);
+    const refused = refuseUnlessSignedBy(device, batch.device, v2 || v1);
+    if (refused || !device) return refused ?? notSigned(batch.device);
     for (const [i, op] of ops.entries()) {
       if (hashOp(op) !== op.hash) return fail('hash_mismatch', `ops[${i}].hash is not the op's hash`);
       const prev = ops[i - 1];
@@ -399,6 +415,10 @@ export class FakeServer implements Transport {
     return { status: 'accepted', at };
   }
 
+  #signed<A extends object>(route: AnswerRoute, requestSig: string, answer: A): A {
+    return this.answerKey === null ? answer : signAnswer(route, requestSig, answer, this.answerKey);
+  }
+
   #enrolled(device: FakeDevice): EnrollResponse {
     const answer: EnrollResponse = {
       deviceId: device.id,
@@ -407,6 +427,7 @@ export class FakeServer implements Transport {
       serverTime: this.#clock.now(),
     };
     if (this.policyKeys !== null) answer.policyKeys = { ...this.policyKeys };
+    if (this.answerKey !== null) answer.signsAnswers = true;
     const placement = this.placements.get(device.id);
     if (placement) answer.placement = { ...placement };
     return answer;
@@ -427,8 +448,27 @@ function ok<T>(body: T): TransportResult<T> {
   return { ok: true, status: 200, body: wire(body) };
 }
 
-function fail(code: ErrorCode, message: string): TransportResult<never> {
-  const error = new ProtocolError(code, message);
+/**
+ * The real server's one answer for an unknown device or a signature that
+ * does not verify (server/src/device-auth.ts); the revocation only to a
+ * validly signed request.
+ */
+function refuseUnlessSignedBy(
+  device: FakeDevice | undefined,
+  id: string,
+  verified: boolean,
+): TransportResult<never> | null {
+  if (!device || !verified) return notSigned(id);
+  if (device.revokedReason !== null) return fail('device_revoked', device.revokedReason, 'device');
+  return null;
+}
+
+function notSigned(id: string): TransportResult<never> {
+  return fail('unknown_device', `no device enrolled as ${id} signed this request`, 'sig');
+}
+
+function fail(code: ErrorCode, message: string, field?: string): TransportResult<never> {
+  const error = new ProtocolError(code, message, field === undefined ? {} : { field });
   return { ok: false, status: error.status, error: error.toWire() };
 }
 

@@ -170,7 +170,7 @@ for (const backend of STORAGE_BACKENDS) {
         const opId = newOpId();
         const body = authorizeBody(d, opId, ticket(500));
         const forged = await h.request('POST', '/v1/authorize', { payload: { ...body, request: ticket(5_000) } });
-        assert.deepEqual([forged.status, forged.error.code, forged.error.field], [401, 'bad_signature', 'sig']);
+        assert.deepEqual([forged.status, forged.error.code, forged.error.field], [401, 'unknown_device', 'sig']);
         const bad = await h.request('POST', '/v1/authorize', {
           payload: { ...body, request: { ...ticket(500), selections: [] } },
         });

@@ -32,6 +32,7 @@ const verified = (b: Batch): VerifiedBatch => ({
   ops: b.ops,
   sentAt: b.sentAt,
   latestSeq: b.latestSeq,
+  trust: 'fresh',
 });
 
 /** A copy of `op` with some fields changed and its hash recomputed. */

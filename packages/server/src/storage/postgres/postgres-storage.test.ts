@@ -76,6 +76,7 @@ const verified = (b: { device: string; ops: Op[]; sentAt: number; latestSeq: num
   ops: b.ops,
   sentAt: b.sentAt,
   latestSeq: b.latestSeq,
+  trust: 'fresh',
 });
 
 const statuses = (results: readonly OpResult[]) => results.map((r) => r.status);

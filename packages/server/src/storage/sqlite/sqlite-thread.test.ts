@@ -27,7 +27,7 @@ describe('sqlite on a thread: the boundary', () => {
     const storage = openThreadedSqlite({ path: ':memory:' });
     try {
       await storage.migrate();
-      const batch = { device: 'no-such-device', ops: [], sentAt: 0, latestSeq: 0 };
+      const batch = { device: 'no-such-device', ops: [], sentAt: 0, latestSeq: 0, trust: 'fresh' as const };
       await assert.rejects(
         storage.ingest(batch, Date.now(), () => 'unused'),
         (e: unknown) => e instanceof ProtocolError && e.code === 'unknown_device',

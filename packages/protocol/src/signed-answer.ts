@@ -1,0 +1,69 @@
+/**
+ * The server's signature on its answers to terminals (docs/protocol.md §2,
+ * "Signed answers"): anyone on the path could otherwise answer `accepted`.
+ *
+ * The server signs, with its policy key (the one the terminal pinned at
+ * enrollment), the canonical JSON of the answer bound to the request it
+ * answers: the request's own signature is part of the signed message, so an
+ * answer captured for one request can never be shown for another.
+ */
+import type { KeyObject } from 'node:crypto';
+import { CanonicalJsonError } from './canonical-json.js';
+import { importPublicKey, signMessage, verifyMessage } from './signing.js';
+import type { PolicyKeySet } from './wire.js';
+
+/** The routes whose answers are signed: those a terminal marks ops confirmed from. */
+export type AnswerRoute = 'batches' | 'ops/query';
+
+/** The two fields a signed answer carries besides its own. */
+export interface AnswerSignature {
+  /** Id of the server key that signed (a key of the set pinned at enrollment). */
+  serverKey: string;
+  /** Ed25519 signature over answerMessage(route, request sig, the answer without these two fields). */
+  serverSig: string;
+}
+
+/** What the server's answer signature covers. */
+export function answerMessage(route: AnswerRoute, requestSig: string, answer: object) {
+  return { ctx: 'holdfast.answer.v1', route, request: requestSig, answer } as const;
+}
+
+/** `answer` with the server's signature added. */
+export function signAnswer<A extends object>(
+  route: AnswerRoute,
+  requestSig: string,
+  answer: A,
+  key: { id: string; privateKey: KeyObject },
+): A & AnswerSignature {
+  return {
+    ...answer,
+    serverKey: key.id,
+    serverSig: signMessage(answerMessage(route, requestSig, answer), key.privateKey),
+  };
+}
+
+/**
+ * Checks a server's answer to the request signed `requestSig` against the
+ * keys the terminal pinned. Returns null when it verifies, else why not
+ * (for the terminal's log: it then treats the answer as no answer at all).
+ */
+export function answerProblem(
+  route: AnswerRoute,
+  requestSig: string,
+  body: unknown,
+  keys: PolicyKeySet,
+): string | null {
+  if (typeof body !== 'object' || body === null) return 'the answer is not an object';
+  const { serverKey, serverSig, ...answer } = body as Record<string, unknown>;
+  if (typeof serverKey !== 'string' || typeof serverSig !== 'string') return 'the answer is not signed';
+  const publicKey = Object.hasOwn(keys, serverKey) ? keys[serverKey] : undefined;
+  if (publicKey === undefined) return `the answer is signed with key ${serverKey}, not one pinned at enrollment`;
+  try {
+    return verifyMessage(answerMessage(route, requestSig, answer), serverSig, importPublicKey(publicKey))
+      ? null
+      : 'the answer signature does not verify';
+  } catch (error) {
+    if (error instanceof CanonicalJsonError) return 'the answer cannot be read as canonical JSON';
+    return `the pinned key ${serverKey} cannot verify: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Every signed terminal request (batch, status query, policy, feed, online
+ * authorization) passes one gate (device-auth.ts): issue 15 #8 and #4.
+ */
+import assert from 'node:assert/strict';
+import type { KeyObject } from 'node:crypto';
+import { describe, it } from 'node:test';
+import {
+  answerProblem,
+  authorizeMessage,
+  ChainBuilder,
+  feedRequestMessage,
+  generateDeviceKeys,
+  importPrivateKey,
+  type OnlineRequest,
+  policyRequestMessage,
+  queryMessage,
+  signBatch,
+  signMessage,
+  uuidv7,
+} from '@holdfast/protocol';
+import { createHarness, type Harness, T0, type TestDevice } from '../testing/harness.js';
+import { authorizeBody } from '../testing/payments.js';
+
+const randomId = () => uuidv7(T0, crypto.getRandomValues(new Uint8Array(10)));
+
+/** One signed request of each route from device `d`, signed with `key` (d's own key unless told). */
+function requests(d: TestDevice, key: KeyObject = d.privateKey) {
+  const at = T0;
+  const ids = [randomId()];
+  const shift = d.chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 0 });
+  const opId = randomId();
+  const card = { kind: 'card', amount: 100, currency: 'EUR', token: 'tok_test_4242', brand: 'visa', last4: '4242' };
+  return {
+    '/v1/batches': signBatch(d.id, [shift], key, T0, d.chain.seq),
+    '/v1/ops/query': { device: d.id, ids, at, sig: signMessage(queryMessage(d.id, ids, at), key) },
+    '/v1/policy': { device: d.id, at, sig: signMessage(policyRequestMessage(d.id, at), key) },
+    '/v1/feed': { device: d.id, after: 0, at, sig: signMessage(feedRequestMessage(d.id, 0, at), key) },
+    '/v1/authorize': {
+      ...authorizeBody(d, opId, card as OnlineRequest),
+      sig: signMessage(authorizeMessage(d.id, opId, T0, card as OnlineRequest), key),
+    },
+  };
+}
+
+/** A device that never enrolled: its own key pair, an id the server never issued. */
+function stranger(): TestDevice {
+  const keys = generateDeviceKeys();
+  const id = randomId();
+  const privateKey = importPrivateKey(keys.privateKey);
+  const chain = new ChainBuilder(id, privateKey, { now: () => T0 });
+  return { id, keys, privateKey, chain } as TestDevice;
+}
+
+/** The answer with the device id taken out: what an attacker could compare. */
+async function answer(h: Harness, route: string, payload: unknown, id: string) {
+  const res = await h.request('POST', route, { payload });
+  return { status: res.status, body: JSON.stringify(res.body).replaceAll(id, '<id>') };
+}
+
+describe('signed terminal requests: one answer for unknown, revoked and forged', () => {
+  it('a forged signature gets the same answer whatever the id: unknown, revoked, or enrolled', async () => {
+    const h = await createHarness();
+    try {
+      const live = await h.enrollDevice('live');
+      const revoked = await h.enrollDevice('revoked');
+      const revoke = await h.request('POST', `/v1/admin/devices/${revoked.id}/revoke`, {
+        admin: true,
+        payload: { reason: 'reported stolen at gate 3' },
+      });
+      assert.equal(revoke.status, 200);
+      const attacker = importPrivateKey(generateDeviceKeys().privateKey);
+      const nobody = stranger();
+      for (const route of ['/v1/batches', '/v1/ops/query', '/v1/policy', '/v1/feed', '/v1/authorize'] as const) {
+        const answers = [
+          await answer(h, route, requests(live, attacker)[route], live.id),
+          await answer(h, route, requests(revoked, attacker)[route], revoked.id),
+          await answer(h, route, requests(nobody, attacker)[route], nobody.id),
+          // A stranger signing with its own (never enrolled) key.
+          await answer(h, route, requests(nobody)[route], nobody.id),
+        ];
+        for (const a of answers) assert.deepEqual(a, answers[0], `${route}: ${JSON.stringify(answers)}`);
+        assert.equal(answers[0]?.status, 401, route);
+        assert.doesNotMatch(answers[0]?.body ?? '', /revoked|stolen/, route);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('only a request validly signed by a revoked device learns that it was revoked, and why', async () => {
+    const h = await createHarness();
+    try {
+      const revoked = await h.enrollDevice('revoked');
+      await h.request('POST', `/v1/admin/devices/${revoked.id}/revoke`, { admin: true, payload: { reason: 'stolen' } });
+      for (const route of ['/v1/batches', '/v1/ops/query', '/v1/policy', '/v1/feed', '/v1/authorize'] as const) {
+        const res = await h.request('POST', route, { payload: requests(revoked)[route] });
+        assert.deepEqual([res.status, res.error.code], [403, 'device_revoked'], route);
+        assert.match(res.error.message, /stolen/, route);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a revoked device re-running its used enrollment token is refused, and gets no placement', async () => {
+    const h = await createHarness();
+    try {
+      const token = await h.newToken('till');
+      const keys = generateDeviceKeys();
+      const first = await h.enroll(token, keys);
+      assert.equal(first.status, 200);
+      await h.request('POST', `/v1/admin/devices/${first.body.deviceId}/revoke`, {
+        admin: true,
+        payload: { reason: 'stolen' },
+      });
+      const again = await h.enroll(token, keys);
+      assert.deepEqual([again.status, again.error.code], [403, 'device_revoked'], JSON.stringify(again.body));
+      assert.equal((again.body as unknown as Record<string, unknown>).placement, undefined);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('signed answers', () => {
+  it('signs batch and status answers with its policy key, bound to the request, and says so at enrollment', async () => {
+    const h = await createHarness();
+    try {
+      const token = await h.newToken('till');
+      const keys = generateDeviceKeys();
+      const enrolled = await h.enroll(token, keys);
+      assert.equal(enrolled.status, 200);
+      assert.equal(enrolled.body.signsAnswers, true);
+      const pinned = enrolled.body.policyKeys ?? {};
+      const privateKey = importPrivateKey(keys.privateKey);
+      const d = enrolled.body.deviceId;
+      const chain = new ChainBuilder(d, privateKey, { now: () => h.clock.now() });
+      const batch = chain.batch([chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 0 })]);
+      const res = await h.send(batch);
+      assert.equal(res.status, 200);
+      assert.equal(answerProblem('batches', batch.sig, res.body, pinned), null);
+      // Bound to its request: shown for another request, or for another route, it does not verify.
+      const other = chain.batch(batch.ops, 2);
+      assert.match(answerProblem('batches', other.sig, res.body, pinned) ?? '', /does not verify/);
+      assert.match(answerProblem('ops/query', batch.sig, res.body, pinned) ?? '', /does not verify/);
+      // Changed in any way, it does not verify.
+      const changed = { ...res.body, highWater: res.body.highWater + 1 };
+      assert.match(answerProblem('batches', batch.sig, changed, pinned) ?? '', /does not verify/);
+      // A duplicate answer is signed too (for its own request).
+      const again = chain.batch(batch.ops);
+      const dup = await h.send(again);
+      assert.equal(answerProblem('batches', again.sig, dup.body, pinned), null);
+
+      const ids = [batch.ops[0]?.id ?? ''];
+      const query = { device: d, ids, at: T0, sig: signMessage(queryMessage(d, ids, T0), privateKey) };
+      const answer = await h.request('POST', '/v1/ops/query', { payload: query });
+      assert.equal(answer.status, 200);
+      assert.equal(answerProblem('ops/query', query.sig, answer.body, pinned), null);
+      assert.match(answerProblem('ops/query', query.sig, answer.body, {}) ?? '', /not one pinned/);
+    } finally {
+      await h.close();
+    }
+  });
+});
