@@ -4,12 +4,14 @@
  */
 import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { BootstrapTokens } from '../bootstrap-token.js';
 import type { HoldfastService } from '../holdfast-service.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
 import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from './admission.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
-import { operatorGuard } from './operator-auth.js';
+import { operatorAccess } from './operator-access.js';
+import { operatorRoutes } from './operator-routes.js';
 import { intQuery, uuidParam } from './params.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
@@ -17,7 +19,8 @@ export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 export interface BuildAppOptions {
   service: HoldfastService;
-  operatorToken: string;
+  /** The bootstrap operator credential (acts as admin): a token, or a reloadable BootstrapTokens. */
+  operatorToken: string | BootstrapTokens;
   bodyLimit?: number;
   /** Fastify/pino logger options; false for silence. */
   logger?: FastifyServerOptions['logger'];
@@ -49,6 +52,10 @@ function contentLength(header: string | undefined): number | null {
 
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const { service } = options;
+  const bootstrap =
+    typeof options.operatorToken === 'string'
+      ? new BootstrapTokens({ token: options.operatorToken, now: () => service.now() })
+      : options.operatorToken;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -150,7 +157,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   void app.register(
     async (admin) => {
-      admin.addHook('onRequest', operatorGuard(options.operatorToken));
+      // Who may call what (ROUTE_RULES) and the audit of every operator action: operator-access.ts.
+      operatorAccess(admin, { accounts: service.operators, bootstrap });
+      operatorRoutes(admin, service.operators, () => service.now());
 
       admin.post('/enrollment-tokens', async (request) => service.createEnrollmentToken(request.body));
 

@@ -3,6 +3,7 @@
  * and status, recording an action, and the decline-rate report. Registered
  * inside the operator-guarded `/v1/admin` scope by build-app.ts.
  */
+import { ProtocolError } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
 import { exceptionFilterOf, parseExceptionAction, reportRangeOf } from '../exceptions/exception-requests.js';
 import type { HoldfastService } from '../holdfast-service.js';
@@ -20,7 +21,10 @@ export function exceptionRoutes(admin: FastifyInstance, service: HoldfastService
   admin.post('/exceptions/:id/actions', async (request): Promise<ExceptionView> => {
     const id = uuidParam((request.params as { id?: unknown }).id, 'id');
     const body = parseExceptionAction(request.body);
-    const exception = await service.exceptions.act(id, body);
+    // The actor is who authenticated (operator-access.ts), not a name the body declares.
+    const by = request.operator?.name;
+    if (by === undefined) throw new ProtocolError('unauthorized', 'not signed in');
+    const exception = await service.exceptions.act(id, body, by);
     const action = exception.actions[exception.actions.length - 1];
     request.log.info(
       { exception: id, action: action?.action, by: action?.by, amount: action?.amount, status: exception.status },

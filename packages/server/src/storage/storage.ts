@@ -52,6 +52,7 @@ import type { ShiftRecord } from '../model/shift.js';
 import type { StoreSummary } from '../model/summary.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
+import type { OperatorStorage } from './operator-storage.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';
 
@@ -63,7 +64,7 @@ export interface Page<T> {
   next: number | null;
 }
 
-export interface Storage {
+export interface Storage extends OperatorStorage {
   readonly kind: StorageKind;
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>;
