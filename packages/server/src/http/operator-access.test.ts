@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { AuditRow, OperatorRole, OperatorView } from '../model/operator.js';
+import type { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import { createHarness, type Harness, OPERATOR_PASSWORD } from '../testing/harness.js';
 import { ruleOf } from './operator-access.js';
 
@@ -301,7 +302,10 @@ describe('cookie sessions and CSRF', () => {
         const refused = await post(headers);
         assert.deepEqual([refused.statusCode, refused.json().code], [403, 'csrf_failed']);
       }
-      assert.equal((await h.storage.query('SELECT count(*) AS n FROM enrollment_tokens'))[0]?.n, 0);
+      assert.equal(
+        (h.storage as SqliteStorage).query<{ n: number }>('SELECT count(*) AS n FROM enrollment_tokens')[0]?.n,
+        0,
+      );
       assert.equal((await post({ cookie, 'x-csrf-token': body.csrfToken })).statusCode, 200);
       assert.equal((await post({ authorization: `Bearer ${value}` })).statusCode, 200);
       // The bootstrap token is never a cookie.
