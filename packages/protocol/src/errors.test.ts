@@ -15,9 +15,10 @@ describe('ProtocolError', () => {
     }
   });
 
-  it('only overload, rate limiting, internal errors and online_unavailable are retryable; all are 4xx/5xx', () => {
+  it('only overload, rate limiting, internal errors, online_unavailable and a login lock-out are retryable; all are 4xx/5xx', () => {
     assert.deepEqual(CODES.filter((c) => ERROR_CODES[c].retryable).sort(), [
       'internal',
+      'login_locked',
       'online_unavailable',
       'overloaded',
       'rate_limited',
