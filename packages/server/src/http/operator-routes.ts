@@ -88,7 +88,11 @@ export function operatorRoutes(admin: FastifyInstance, accounts: OperatorAccount
     // A refusal while locked is not audited (it checks no password, and would let anyone flood the log).
     accounts.limiter.check(username, request.ip, now());
     request.auditActor = { actor: 'anonymous', name: username, role: null };
-    const result = await accounts.login(body, request.ip);
+    const result = await accounts.login(body, request.ip).catch((error: unknown) => {
+      // Refused before any password was checked (too many checks at once): nothing to audit.
+      if (error instanceof ProtocolError && error.code === 'overloaded') delete request.auditActor;
+      throw error;
+    });
     request.auditActor = { actor: result.operator.id, name: result.operator.username, role: result.operator.role };
     request.auditTarget = result.operator.id;
     const { session, ...rest } = result;

@@ -73,6 +73,13 @@ export interface OperatorAccountsOptions {
   scrypt?: ScryptParams;
   sessions?: Partial<SessionTimes>;
   limiter?: LoginLimiter;
+  /**
+   * Password checks (logins, password changes) running at once in this
+   * process, at most (default 8): each holds ~32 MiB and a thread of
+   * libuv's pool, so a flood of logins from many sources is refused
+   * `overloaded` instead of starving the server.
+   */
+  maxPasswordChecks?: number;
 }
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/;
@@ -115,6 +122,8 @@ export class OperatorAccounts {
   readonly limiter: LoginLimiter;
   /** A verifier checked when the username is unknown, so both take as long. */
   #decoy: Promise<string> | null = null;
+  readonly #maxChecks: number;
+  #checking = 0;
 
   constructor(options: OperatorAccountsOptions) {
     this.#storage = options.storage;
@@ -123,6 +132,22 @@ export class OperatorAccounts {
     this.#scrypt = options.scrypt ?? DEFAULT_SCRYPT;
     this.times = { ...DEFAULT_SESSION_TIMES, ...options.sessions };
     this.limiter = options.limiter ?? new LoginLimiter();
+    this.#maxChecks = options.maxPasswordChecks ?? 8;
+  }
+
+  /** Runs a password check within the cap on checks at once; overloaded (retryable, 1 s) beyond it. */
+  async #check<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#checking >= this.#maxChecks) {
+      throw new ProtocolError('overloaded', 'too many password checks at once: try again in a second', {
+        retryAfterMs: 1_000,
+      });
+    }
+    this.#checking++;
+    try {
+      return await work();
+    } finally {
+      this.#checking--;
+    }
   }
 
   // Accounts (admin).
@@ -215,10 +240,13 @@ export class OperatorAccounts {
     const username = input.username.toLowerCase();
     const now = this.#clock.now();
     this.limiter.check(username, source, now);
-    const account = USERNAME.test(username) ? await this.#storage.getOperator({ username }) : null;
-    const ok = account
-      ? await verifyPassword(input.password, account.passwordHash)
-      : (await verifyPassword(input.password, await this.#decoyVerifier())) && false;
+    const { account, ok } = await this.#check(async () => {
+      const found = USERNAME.test(username) ? await this.#storage.getOperator({ username }) : null;
+      const matches = found
+        ? await verifyPassword(input.password, found.passwordHash)
+        : (await verifyPassword(input.password, await this.#decoyVerifier())) && false;
+      return { account: found, ok: matches };
+    });
     if (!account || !ok || account.disabledAt !== null) {
       const lock = this.limiter.fail(username, source, this.#clock.now());
       if (lock) throw lock;
@@ -313,7 +341,7 @@ export class OperatorAccounts {
       throw new ProtocolError('invalid_request', 'the bootstrap token has no password; rotate its file instead');
     }
     const account = await this.#active(principal.actor);
-    if (!(await verifyPassword(current, account.passwordHash))) {
+    if (!(await this.#check(() => verifyPassword(current, account.passwordHash)))) {
       throw new ProtocolError('invalid_credentials', 'the current password is wrong', { field: 'current' });
     }
     checkPasswordPolicy(next, account.username, 'password');
