@@ -22,6 +22,7 @@ export {
   type TicketDecision,
   type TicketDeclineReason,
 } from './authorize/ticket-rules.js';
+export { type BootstrapEvent, BootstrapTokens } from './bootstrap-token.js';
 export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
 export {
   type ForwardEvent,
@@ -54,6 +55,7 @@ export {
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
 export { toWireError } from './http/error-handler.js';
+export { CSRF_COOKIE, CSRF_HEADER, ROUTE_RULES, SESSION_COOKIE } from './http/operator-access.js';
 export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';
@@ -67,6 +69,7 @@ export * from './model/exception-action.js';
 export * from './model/exposure.js';
 export * from './model/ledger-event.js';
 export * from './model/offline-payment.js';
+export * from './model/operator.js';
 export * from './model/payment-forwarding.js';
 export * from './model/policy.js';
 export * from './model/sale.js';
@@ -85,6 +88,7 @@ export {
 export type { DeviceAdmin } from './services/device-admin.js';
 export type { DeclineReport, ExceptionDesk } from './services/exception-desk.js';
 export type { LedgerReads } from './services/ledger-reads.js';
+export type { LoginResult, OperatorAccounts, Principal } from './services/operator-accounts.js';
 export type { WalletAdmin } from './services/wallet-admin.js';
 export {
   DATABASE_FILE,
