@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import type { AuditRow, OperatorRole, OperatorView } from '../model/operator.js';
 import type { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import { createHarness, type Harness, OPERATOR_PASSWORD } from '../testing/harness.js';
-import { ruleOf } from './operator-access.js';
+import { hasRule, operatorRoutesOf, ruleOf } from './operator-access.js';
 
 const MIN = 60_000;
 const DEVICE = '01900000-0000-7000-8000-000000000001';
@@ -122,6 +122,18 @@ describe('operator roles', () => {
         const res = await h.request(e.method, e.url, { admin: true, ...(e.payload ? { payload: e.payload } : {}) });
         assert.ok(res.status !== 403 && res.status !== 401, `${e.method} ${e.url}: ${res.status}`);
       }
+    }));
+
+  it('every unsafe operator route has its own rule (a new one fails here until it is given one)', () =>
+    withHarness(async (h) => {
+      await h.app.ready();
+      const routes = operatorRoutesOf(h.app);
+      assert.ok(routes.includes('POST /v1/admin/devices/:id/revoke'), routes.join(', '));
+      assert.deepEqual(
+        routes.filter((r) => !hasRule(r)),
+        [],
+      );
+      assert.equal(hasRule('POST /v1/admin/some-new-thing'), false);
     }));
 
   it('an unsafe route without a rule is closed to all but admin; a GET without one needs read', () => {

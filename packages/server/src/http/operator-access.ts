@@ -201,8 +201,26 @@ function outcomeOf(reply: FastifyReply, payload: unknown): string {
   return `http_${reply.statusCode}`;
 }
 
+/** Each app's operator routes (`METHOD url`) as registered, for the check that every unsafe one has a rule. */
+const registered = new WeakMap<object, string[]>();
+
+/** The operator routes registered on `app` (after operatorAccess), as `METHOD /v1/admin/…`. */
+export function operatorRoutesOf(app: FastifyInstance): readonly string[] {
+  return registered.get(app.server) ?? [];
+}
+
+/** True if `METHOD url` has its own entry in ROUTE_RULES (a GET needs none). */
+export function hasRule(route: string): boolean {
+  return route.startsWith('GET ') || route.startsWith('HEAD ') || Object.hasOwn(ROUTE_RULES, route);
+}
+
 /** Installs the access and audit hooks on the operator scope `admin`. */
 export function operatorAccess(admin: FastifyInstance, options: OperatorAccessOptions): void {
+  const routes: string[] = [];
+  registered.set(admin.server, routes);
+  admin.addHook('onRoute', (route) => {
+    for (const method of ([] as string[]).concat(route.method)) routes.push(`${method} ${route.url}`);
+  });
   admin.addHook('onRequest', async (request) => {
     const rule = ruleOf(request.method, request.routeOptions.url);
     if (rule.access === 'public') return;
