@@ -3,16 +3,16 @@
  * operator account (it acts as admin and is audited as "bootstrap"), now
  * rotatable without a restart.
  *
- * Given a file, the token is re-read when the file changes (polled by path,
- * so an editor's or `mv`'s replace is seen too) and on `reload()` (the
- * server calls it on SIGHUP). After a rotation the previous token is still
+ * Given a file, the token is re-read every `pollMs` (default 2 s; its text
+ * compared, so an editor's or `mv`'s replace is seen too) and on
+ * `reload()` (the server calls it on SIGHUP). After a rotation the previous token is still
  * accepted for `overlapMs` (default 5 minutes), so every process and every
  * script can pick up the new one without a request failing in between;
  * then only the new one works. A file that cannot be read or holds a token
  * under 16 characters changes nothing (the reason goes to `onEvent`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 export const MIN_BOOTSTRAP_TOKEN_LENGTH = 16;
 export const DEFAULT_BOOTSTRAP_OVERLAP_MS = 5 * 60_000;
@@ -53,7 +53,8 @@ export class BootstrapTokens {
   #current: Buffer;
   #currentText: string;
   #previous: { digest: Buffer; until: number } | null = null;
-  #listener: ((cur: Stats, prev: Stats) => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #lastRefusal: string | null = null;
   readonly #pollMs: number;
 
   constructor(options: BootstrapTokenOptions) {
@@ -105,18 +106,28 @@ export class BootstrapTokens {
     return { kind: 'rotated', overlapUntil };
   }
 
-  /** Re-reads the file whenever it changes, until stop(). */
+  /**
+   * Re-reads the file every `pollMs` until stop() (reload() changes nothing
+   * while the text is the same). The text is compared, not the file's
+   * stat: a replace at any moment is seen, even one made before the first
+   * poll. The timer does not keep the process alive.
+   */
   watch(): void {
-    if (!this.#file || this.#listener) return;
-    const listener = (cur: Stats, prev: Stats) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size) this.reload();
-    };
-    this.#listener = listener;
-    watchFile(this.#file, { interval: this.#pollMs, persistent: false }, listener);
+    if (!this.#file || this.#timer) return;
+    this.#timer = setInterval(() => {
+      const event = this.#reload();
+      if (event.kind === 'unchanged') return;
+      // A refusal is reported once per different reason, not every poll.
+      const key = event.kind === 'refused' ? event.reason : null;
+      if (event.kind === 'refused' && key === this.#lastRefusal) return;
+      this.#lastRefusal = key;
+      this.#onEvent(event);
+    }, this.#pollMs);
+    this.#timer.unref();
   }
 
   stop(): void {
-    if (this.#file && this.#listener) unwatchFile(this.#file, this.#listener);
-    this.#listener = null;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 }
