@@ -9,6 +9,14 @@ import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
+import {
+  LOGIN_HELP,
+  loginCommand,
+  OPERATORS_HELP,
+  operatorsCommand,
+  TOKENS_HELP,
+  tokensCommand,
+} from './commands/operators-command.js';
 import { PROCESSOR_SIM_HELP, processorSimCommand } from './commands/processor-sim-command.js';
 import { RECEIPT_HELP, receiptCommand } from './commands/receipt-command.js';
 import { REPORT_HELP, reportCommand } from './commands/report-command.js';
@@ -24,6 +32,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   exposure: { run: exposureCommand, help: EXPOSURE_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
   receipt: { run: receiptCommand, help: RECEIPT_HELP },
+  operators: { run: operatorsCommand, help: OPERATORS_HELP },
+  tokens: { run: tokensCommand, help: TOKENS_HELP },
+  login: { run: loginCommand, help: LOGIN_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },

@@ -15,9 +15,10 @@ describe('ProtocolError', () => {
     }
   });
 
-  it('only overload, rate limiting, internal errors, online_unavailable, not_ready and storage_unwritable are retryable; all are 4xx/5xx', () => {
+  it('only overload, rate limiting, internal errors, online_unavailable, not_ready, storage_unwritable and a login lock-out are retryable; all are 4xx/5xx', () => {
     assert.deepEqual(CODES.filter((c) => ERROR_CODES[c].retryable).sort(), [
       'internal',
+      'login_locked',
       'not_ready',
       'online_unavailable',
       'overloaded',

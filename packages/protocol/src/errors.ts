@@ -22,6 +22,16 @@ export const ERROR_CODES = {
   device_mismatch: { status: 400, retryable: false },
   duplicate_in_batch: { status: 400, retryable: false },
   unauthorized: { status: 401, retryable: false },
+  /** Operator login: unknown username, wrong password or disabled account (one answer for all three). */
+  invalid_credentials: { status: 401, retryable: false },
+  /** Operator session past its idle or absolute expiry, or logged out. */
+  session_expired: { status: 401, retryable: false },
+  /** Operator login refused for a while after too many failures (per account or per source); see retryAfterMs. */
+  login_locked: { status: 429, retryable: true },
+  /** An authenticated operator whose role lacks the right; `rule` names the roles that have it. */
+  forbidden: { status: 403, retryable: false },
+  /** A cookie-authenticated unsafe request without the session's CSRF token in `x-csrf-token`. */
+  csrf_failed: { status: 403, retryable: false },
   unknown_device: { status: 401, retryable: false },
   bad_signature: { status: 401, retryable: false },
   device_revoked: { status: 403, retryable: false },
@@ -29,6 +39,8 @@ export const ERROR_CODES = {
   token_expired: { status: 403, retryable: false },
   token_used: { status: 409, retryable: false },
   key_already_enrolled: { status: 409, retryable: false },
+  /** An operator account with this username exists already. */
+  username_taken: { status: 409, retryable: false },
   /** An operator action on an exception that another action already resolved. */
   already_resolved: { status: 409, retryable: false },
   not_found: { status: 404, retryable: false },

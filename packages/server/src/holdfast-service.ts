@@ -64,6 +64,7 @@ import type { ExposureAnswer } from './risk-policies.js';
 import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
 import { LedgerReads } from './services/ledger-reads.js';
+import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
 import { PolicyDesk } from './services/policy-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
@@ -79,6 +80,8 @@ export interface HoldfastServiceOptions {
   processorTimeoutMs?: number;
   /** Deliberate bugs this server runs with (the simulator's bug-injection runs only); default none. */
   bugs?: InjectedBugs;
+  /** Operator accounts: password hashing cost and session lifetimes (defaults in services/). */
+  operators?: Pick<OperatorAccountsOptions, 'scrypt' | 'sessions' | 'limiter'>;
 }
 
 /** Counters since start, for logs and the operator API. */
@@ -125,6 +128,8 @@ export class HoldfastService {
   readonly wallets: WalletAdmin;
   /** Staff at the till: rosters per location (services/staff-desk.ts). */
   readonly staff: StaffDesk;
+  /** Operator accounts, sessions, API tokens and the audit log. */
+  readonly operators: OperatorAccounts;
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -157,6 +162,12 @@ export class HoldfastService {
     this.ledger = new LedgerReads(this.#storage);
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
     this.staff = new StaffDesk(this.#storage, this.#clock);
+    this.operators = new OperatorAccounts({
+      storage: this.#storage,
+      clock: this.#clock,
+      newId: () => this.newId(),
+      ...options.operators,
+    });
   }
 
   /** Ingest counters since this service started: a snapshot, for logs and the operator API. */

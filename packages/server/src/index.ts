@@ -22,6 +22,7 @@ export {
   type TicketDecision,
   type TicketDeclineReason,
 } from './authorize/ticket-rules.js';
+export { type BootstrapEvent, BootstrapTokens } from './bootstrap-token.js';
 export { DataDirError, LOCK_FILE, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
 export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
 export {
@@ -57,6 +58,7 @@ export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build
 export { checkedOrigin, parseTraceparent, REQUEST_ID_HEADER } from './http/edges.js';
 export { toWireError } from './http/error-handler.js';
 export { METRICS_PATH, type MetricsOptions } from './http/metrics.js';
+export { CSRF_COOKIE, CSRF_HEADER, ROUTE_RULES, SESSION_COOKIE } from './http/operator-access.js';
 export { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';
@@ -70,6 +72,7 @@ export * from './model/exception-action.js';
 export * from './model/exposure.js';
 export * from './model/ledger-event.js';
 export * from './model/offline-payment.js';
+export * from './model/operator.js';
 export * from './model/payment-forwarding.js';
 export * from './model/policy.js';
 export * from './model/sale.js';
@@ -88,6 +91,7 @@ export {
 export type { DeviceAdmin } from './services/device-admin.js';
 export type { DeclineReport, ExceptionDesk } from './services/exception-desk.js';
 export type { LedgerReads } from './services/ledger-reads.js';
+export type { LoginResult, OperatorAccounts, Principal } from './services/operator-accounts.js';
 export type { WalletAdmin } from './services/wallet-admin.js';
 export {
   DATABASE_FILE,

@@ -12,6 +12,7 @@ import { ProcessorClient } from '@holdfast/processor-client';
 import { loadOrCreateSecretFile } from '@holdfast/secret-file';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS } from './authorize/online-authorizer.js';
+import { BootstrapTokens } from './bootstrap-token.js';
 import { type DataDirLock, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
 import { Forwarder, type ProcessorLike } from './forwarding/forwarder.js';
 import { HoldfastService } from './holdfast-service.js';
@@ -40,6 +41,13 @@ export interface StartServerOptions {
   host?: string;
   /** Operator bearer token; default: read from, or created in, `<dataDir>/operator-token`. */
   operatorToken?: string;
+  /**
+   * With a token file (not `operatorToken`): how long the previous bootstrap
+   * token is still accepted after the file changes (default 5 min), and how
+   * often the file is polled (default 2 s). SIGHUP re-reads it at once.
+   */
+  operatorTokenOverlapMs?: number;
+  operatorTokenPollMs?: number;
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
   clock?: Clock;
@@ -98,7 +106,9 @@ export interface ProcessorForwardingOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  /** The bootstrap token at start (rotations: `bootstrap.current`). */
   operatorToken: string;
+  bootstrap: BootstrapTokens;
   service: HoldfastService;
   storage: Storage;
   app: FastifyInstance;
@@ -179,13 +189,32 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   // On its own thread SQLite applies one batch while the main thread checks the next: two at once.
   const admission = threaded ? { concurrency: 2, ...options.admission } : options.admission;
-  let operatorToken: string;
+  let bootstrap: BootstrapTokens;
   let service: HoldfastService;
   let app: FastifyInstance;
   try {
-    operatorToken =
-      options.operatorToken ??
-      loadOrCreateOperatorTokenFile(options.operatorTokenFile ?? join(options.dataDir, OPERATOR_TOKEN_FILE));
+    const clock = options.clock ?? systemClock;
+    if (options.operatorToken !== undefined) {
+      bootstrap = new BootstrapTokens({ token: options.operatorToken, now: () => clock.now() });
+    } else {
+      const file = options.operatorTokenFile ?? join(options.dataDir, OPERATOR_TOKEN_FILE);
+      loadOrCreateOperatorTokenFile(file);
+      bootstrap = new BootstrapTokens({
+        file,
+        now: () => clock.now(),
+        ...(options.operatorTokenOverlapMs !== undefined ? { overlapMs: options.operatorTokenOverlapMs } : {}),
+        ...(options.operatorTokenPollMs !== undefined ? { pollMs: options.operatorTokenPollMs } : {}),
+        onEvent: (event) => {
+          if (event.kind === 'rotated') {
+            app?.log.warn(
+              { file, overlapUntil: new Date(event.overlapUntil).toISOString() },
+              'bootstrap operator token rotated',
+            );
+          } else if (event.kind === 'refused')
+            app?.log.error({ file, reason: event.reason }, 'bootstrap operator token file refused');
+        },
+      });
+    }
     service = new HoldfastService({
       storage,
       ...(options.clock ? { clock: options.clock } : {}),
@@ -194,7 +223,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
     app = buildApp({
       service,
-      operatorToken,
+      operatorToken: bootstrap,
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(admission ? { admission } : {}),
@@ -219,12 +248,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     lock?.release();
     throw error;
   }
+  bootstrap.watch();
+  const onHangup = () => bootstrap.reload();
+  process.on('SIGHUP', onHangup);
   const forwarder = options.processor ? startForwarder(storage, options.processor, options.clock, app) : null;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
   let stopping: Promise<ShutdownOutcome> | undefined;
   const shutdown = (): Promise<ShutdownOutcome> => {
+    process.off('SIGHUP', onHangup);
+    bootstrap.stop();
     // The data-dir lock goes last, once the storage is closed, whichever way the shutdown ended.
     stopping ??= shutdownWithin(
       app,
@@ -238,7 +272,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   return {
     url: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    operatorToken,
+    operatorToken: bootstrap.current,
+    bootstrap,
     service,
     storage,
     app,

@@ -59,3 +59,41 @@ export async function operatorGet<T>(command: string, url: URL, token: string): 
   }
   return body as T;
 }
+
+/**
+ * Sends `method url` with the operator token and a JSON `body` (if given).
+ * The parsed answer, or null after printing why not to stderr as
+ * `holdfast <command>: …`.
+ */
+export async function operatorCall<T>(
+  command: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: URL,
+  token: string,
+  body?: unknown,
+): Promise<T | null> {
+  if (method === 'GET') return operatorGet<T>(command, url, token);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    console.error(`holdfast ${command}: cannot reach ${url.origin}: ${(error as Error).message}`);
+    return null;
+  }
+  const answer = (await res.json().catch(() => null)) as unknown;
+  if (!res.ok) {
+    const wire = answer as { code?: string; message?: string; field?: string } | null;
+    const field = wire?.field ? ` (${wire.field})` : '';
+    console.error(`holdfast ${command}: ${res.status} ${wire?.code ?? ''} ${wire?.message ?? ''}${field}`.trimEnd());
+    return null;
+  }
+  return answer as T;
+}

@@ -27,8 +27,9 @@ Migrations run at start-up either way.
   --db-pool-size N      connections to PostgreSQL per process            default 10
   --port P              TCP port                                          default 8080
   --host H              address to listen on                              default 127.0.0.1
-  --operator-token T    bearer token for /v1/admin (default: DIR/operator-token, created on first start)
-  --operator-token-file F  read the token from F instead (created if missing); share it between processes
+  --operator-token T    bootstrap admin token for /v1/admin (default: DIR/operator-token, created on first start)
+  --operator-token-file F  read the token from F instead (created if missing); share it between processes.
+                        A token file is re-read when it changes and on SIGHUP; the old token works 5 more min
   --body-limit BYTES    largest request body                              default 4194304
   --log-level L         fatal|error|warn|info|debug|trace|silent          default info
   --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate (chain) and key;

@@ -13,8 +13,12 @@ export const exceptionActionRequestSchema = s.object({
   note: s.string({ minLength: 1, maxLength: 2_000 }),
   /** Minor units written off or recovered (money exceptions only); default: all that is outstanding. */
   amount: s.optional(s.int({ min: 1, max: Number.MAX_SAFE_INTEGER })),
-  /** The operator's name. */
-  by: s.string({ minLength: 1, maxLength: 100 }),
+  /**
+   * Ignored: the action is recorded under the authenticated operator's
+   * username ("bootstrap" for the bootstrap token), never a name the caller
+   * declares. Accepted so that older clients sending it are not refused.
+   */
+  by: s.optional(s.string({ minLength: 1, maxLength: 100 })),
 });
 export type ExceptionActionBody = s.Infer<typeof exceptionActionRequestSchema>;
 

@@ -4,6 +4,7 @@
  */
 import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { BootstrapTokens } from '../bootstrap-token.js';
 import type { HoldfastService } from '../holdfast-service.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
 import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from './admission.js';
@@ -12,7 +13,8 @@ import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
 import { type MetricsOptions, registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi/register-openapi.js';
-import { operatorGuard } from './operator-auth.js';
+import { operatorAccess } from './operator-access.js';
+import { operatorRoutes } from './operator-routes.js';
 import { intQuery, uuidParam } from './params.js';
 import { registerReadiness } from './readiness.js';
 import { staffRoutes } from './staff-routes.js';
@@ -22,7 +24,8 @@ export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 export interface BuildAppOptions {
   service: HoldfastService;
-  operatorToken: string;
+  /** The bootstrap operator credential (acts as admin): a token, or a reloadable BootstrapTokens. */
+  operatorToken: string | BootstrapTokens;
   bodyLimit?: number;
   /** Fastify/pino logger options; false for silence. */
   logger?: FastifyServerOptions['logger'];
@@ -60,6 +63,10 @@ function contentLength(header: string | undefined): number | null {
 
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const { service } = options;
+  const bootstrap =
+    typeof options.operatorToken === 'string'
+      ? new BootstrapTokens({ token: options.operatorToken, now: () => service.now() })
+      : options.operatorToken;
   const app = Fastify({
     // HTTPS changes only the server Fastify creates, not the app: the instance is typed as the HTTP one.
     ...((options.https ? { https: options.https } : {}) as object),
@@ -172,7 +179,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   void app.register(
     async (admin) => {
-      admin.addHook('onRequest', operatorGuard(options.operatorToken));
+      // Who may call what (ROUTE_RULES) and the audit of every operator action: operator-access.ts.
+      operatorAccess(admin, { accounts: service.operators, bootstrap });
+      operatorRoutes(admin, service.operators, () => service.now());
 
       admin.post('/enrollment-tokens', async (request) => service.createEnrollmentToken(request.body));
 

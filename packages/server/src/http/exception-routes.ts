@@ -50,7 +50,10 @@ export function exceptionRoutes(admin: FastifyInstance, service: HoldfastService
   admin.post('/exceptions/:id/actions', async (request): Promise<DisplayedException> => {
     const id = uuidParam((request.params as { id?: unknown }).id, 'id');
     const body = parseExceptionAction(request.body);
-    const exception = await service.exceptions.act(id, body);
+    // The actor is who authenticated (operator-access.ts), not a name the body declares.
+    const by = request.operator?.name;
+    if (by === undefined) throw new ProtocolError('unauthorized', 'not signed in');
+    const exception = await service.exceptions.act(id, body, by);
     const action = exception.actions[exception.actions.length - 1];
     request.log.info(
       { exception: id, action: action?.action, by: action?.by, amount: action?.amount, status: exception.status },

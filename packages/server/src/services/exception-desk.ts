@@ -35,19 +35,19 @@ export class ExceptionDesk {
   }
 
   /**
-   * Records an operator's action on exception `exceptionId` and answers the
+   * Records an action of operator `by` (the authenticated username) on exception `exceptionId` and answers the
    * exception as it now stands. Refused (nothing recorded): not_found,
    * already_resolved, or invalid_request naming the field the storage found
    * wrong (e.g. an amount above what is outstanding).
    */
-  async act(exceptionId: string, body: ExceptionActionBody): Promise<ExceptionView> {
+  async act(exceptionId: string, body: ExceptionActionBody, by: string): Promise<ExceptionView> {
     const outcome = await this.#storage.recordExceptionAction({
       id: this.#newId(),
       exceptionId,
       action: body.action,
       note: body.note,
       amount: body.amount ?? null,
-      by: body.by,
+      by,
       at: this.#clock.now(),
     });
     switch (outcome.outcome) {

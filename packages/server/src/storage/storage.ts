@@ -54,6 +54,7 @@ import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '.
 import type { StoreSummary } from '../model/summary.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
+import type { OperatorStorage } from './operator-storage.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';
 
@@ -65,7 +66,7 @@ export interface Page<T> {
   next: number | null;
 }
 
-export interface Storage {
+export interface Storage extends OperatorStorage {
   readonly kind: StorageKind;
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>;

@@ -29,10 +29,11 @@ import {
 } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { ProcessorLike } from '../forwarding/forwarder.js';
-import { HoldfastService } from '../holdfast-service.js';
+import { HoldfastService, type HoldfastServiceOptions } from '../holdfast-service.js';
 import type { AdmissionOptions } from '../http/admission.js';
 import { buildApp } from '../http/build-app.js';
 import type { MetricsOptions } from '../http/metrics.js';
+import type { OperatorRole } from '../model/operator.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -88,7 +89,12 @@ export interface HarnessOptions {
   metrics?: MetricsOptions;
   /** CORS allowlist (http/edges.ts); none by default. */
   corsOrigins?: readonly string[];
+  /** Operator accounts' options; default: scrypt at N = 2^10 (tests only: cheap hashing, same code). */
+  operators?: HoldfastServiceOptions['operators'];
 }
+
+/** The password the harness gives every operator account it creates. */
+export const OPERATOR_PASSWORD = 'correct horse battery staple';
 
 export interface RequestOptions {
   payload?: unknown;
@@ -107,6 +113,11 @@ export interface Harness {
   /** Posts an enrollment for `keys` with `token`, signed with `keys` unless `sig` is given. */
   enroll(token: string, keys: DeviceKeys, extra?: { label?: string; sig?: string }): Promise<Answer<EnrollResponse>>;
   enrollDevice(label?: string): Promise<TestDevice>;
+  /**
+   * Creates operator account `username` with `role` (password OPERATOR_PASSWORD)
+   * and logs it in: the bearer headers of its session.
+   */
+  operator(username: string, role: OperatorRole): Promise<{ authorization: string }>;
   send(batch: unknown): Promise<Answer<IngestResponse>>;
   request<T = unknown>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
@@ -152,6 +163,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     clock,
     ...(options.processor ? { processor: options.processor } : {}),
     ...(options.processorTimeoutMs !== undefined ? { processorTimeoutMs: options.processorTimeoutMs } : {}),
+    operators: options.operators ?? { scrypt: { logN: 10, r: 8, p: 1 } },
   });
   const app = buildApp({
     service,
@@ -231,6 +243,19 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
 
   const send = (batch: unknown) => request<IngestResponse>('POST', '/v1/batches', { payload: batch });
 
+  const operator = async (username: string, role: OperatorRole) => {
+    const created = await request('POST', '/v1/admin/operators', {
+      admin: true,
+      payload: { username, role, password: OPERATOR_PASSWORD },
+    });
+    if (created.status !== 200) throw new Error(`operator ${username}: ${JSON.stringify(created.body)}`);
+    const login = await request<{ session: string }>('POST', '/v1/admin/session', {
+      payload: { username, password: OPERATOR_PASSWORD },
+    });
+    if (login.status !== 200) throw new Error(`login ${username}: ${JSON.stringify(login.body)}`);
+    return { authorization: `Bearer ${login.body.session}` };
+  };
+
   return {
     storage: store,
     service,
@@ -240,6 +265,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     newToken,
     enroll,
     enrollDevice,
+    operator,
     send,
     request,
     async close() {

@@ -29,6 +29,14 @@ import { EXCEPTION_TYPES } from '../../model/exception.js';
 import { EXCEPTION_ACTIONS } from '../../model/exception-action.js';
 import { staffAddSchema, staffBadgeSchema, staffPinSchema, staffUpdateSchema } from '../../services/staff-desk.js';
 import { unblockSchema } from '../../wallets/wallet-api.js';
+import {
+  createOperatorSchema,
+  createTokenSchema,
+  loginSchema,
+  passwordChangeSchema,
+  resetSchema,
+  roleSchema,
+} from '../operator-routes.js';
 
 /** Where the document is served. */
 export const OPENAPI_PATH = '/v1/openapi.json';
@@ -68,6 +76,9 @@ const UUID: JsonSchema = {
   description: 'UUIDv7, lowercase hex',
 };
 const WRISTBAND: JsonSchema = { type: 'string', description: 'Wristband uid (hex)' };
+/** The body of a POST that takes none: nothing, or `{}`. */
+const NO_BODY: JsonSchema = { type: 'object', additionalProperties: false, description: 'No body, or {}' };
+
 const int = (min: number, max: number, description: string): JsonSchema => ({
   type: 'string',
   pattern: '^[0-9]+$',
@@ -245,6 +256,104 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'operator',
     params: { number: { type: 'string', maxLength: 40, description: 'A receipt number such as K7M2Q-000123' } },
     response: obj('{number, matches: [{device, deviceLabel, stored, receipt}]}'),
+  },
+  'POST /v1/admin/session': {
+    summary: 'Operator login: username and password to a session (bearer, or cookie with CSRF token)',
+    tag: 'operator',
+    auth: 'none',
+    body: loginSchema.describe(),
+    response: obj('{operator, session?, csrfToken?, expiresAt}'),
+  },
+  'GET /v1/admin/session': {
+    summary: 'The caller: operator, role and session expiry',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('{operator, role, permissions, expiresAt}'),
+  },
+  'DELETE /v1/admin/session': {
+    summary: 'Log out: the session ends',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('{ok}'),
+  },
+  'POST /v1/admin/session/password': {
+    summary: "Change the caller's own password (ends their sessions)",
+    tag: 'operator',
+    auth: 'operator',
+    body: passwordChangeSchema.describe(),
+    response: obj('{ok}'),
+  },
+  'GET /v1/admin/tokens': {
+    summary: "The caller's API tokens (admins: anyone's with ?owner=)",
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('{tokens}'),
+  },
+  'POST /v1/admin/tokens': {
+    summary: 'Create an API token (shown once; the role at most the owner’s)',
+    tag: 'operator',
+    auth: 'operator',
+    body: createTokenSchema.describe(),
+    response: obj('{token, secret}'),
+  },
+  'POST /v1/admin/tokens/:id/revoke': {
+    summary: 'Revoke an API token',
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    body: NO_BODY,
+    response: obj('{token}'),
+  },
+  'GET /v1/admin/operators': {
+    summary: 'Operator accounts (admin)',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('{operators}'),
+  },
+  'POST /v1/admin/operators': {
+    summary: 'Create an operator account (admin)',
+    tag: 'operator',
+    auth: 'operator',
+    body: createOperatorSchema.describe(),
+    response: obj('{operator}'),
+  },
+  'POST /v1/admin/operators/:id/role': {
+    summary: "Change an operator's role (admin)",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    body: roleSchema.describe(),
+    response: obj('{operator}'),
+  },
+  'POST /v1/admin/operators/:id/password': {
+    summary: "Reset an operator's password (admin; ends their sessions)",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    body: resetSchema.describe(),
+    response: obj('{operator}'),
+  },
+  'POST /v1/admin/operators/:id/disable': {
+    summary: 'Disable an operator account (admin)',
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    body: NO_BODY,
+    response: obj('{operator}'),
+  },
+  'POST /v1/admin/operators/:id/enable': {
+    summary: 'Enable an operator account again (admin)',
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    body: NO_BODY,
+    response: obj('{operator}'),
+  },
+  'GET /v1/admin/audit': {
+    summary: 'The append-only audit log of operator actions (admin, auditor)',
+    tag: 'operator',
+    auth: 'operator',
+    response: PAGE,
   },
   'GET /v1/admin/staff': {
     summary: 'The staff roster of a location (docs/staff-and-roles.md)',

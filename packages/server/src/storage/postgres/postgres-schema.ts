@@ -367,4 +367,57 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER staff_events_no_truncate BEFORE TRUNCATE ON staff_events
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('staff events are append-only');
   `,
+  // Operators in the back office (issue 11); see the SQLite schema.
+  `
+  CREATE TABLE operators (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    username TEXT COLLATE "C" NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'supervisor', 'admin', 'auditor')),
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    password_set_at BIGINT NOT NULL,
+    disabled_at BIGINT
+  );
+  CREATE TABLE operator_sessions (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+    operator_id TEXT COLLATE "C" NOT NULL REFERENCES operators (id),
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    ended_at BIGINT
+  );
+  CREATE INDEX operator_sessions_operator ON operator_sessions (operator_id) WHERE ended_at IS NULL;
+  CREATE TABLE api_tokens (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+    operator_id TEXT COLLATE "C" NOT NULL REFERENCES operators (id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'supervisor', 'admin', 'auditor')),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    revoked_at BIGINT
+  );
+  CREATE INDEX api_tokens_operator ON api_tokens (operator_id, created_at);
+  CREATE TABLE audit_log (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id TEXT COLLATE "C" NOT NULL UNIQUE,
+    at BIGINT NOT NULL,
+    actor TEXT COLLATE "C" NOT NULL,
+    actor_name TEXT COLLATE "C",
+    role TEXT,
+    action TEXT COLLATE "C" NOT NULL,
+    target TEXT COLLATE "C",
+    outcome TEXT COLLATE "C" NOT NULL,
+    request_id TEXT,
+    source TEXT,
+    detail JSONB
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+  CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('the audit log is append-only');
+  CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('the audit log is append-only');
+  `,
 ];

@@ -10,6 +10,7 @@ import { ENROLLMENT_TOKENS } from './tables/enrollment-tokens.js';
 import { EXCEPTION_ACTIONS, EXCEPTIONS } from './tables/exceptions.js';
 import { LEDGER } from './tables/ledger.js';
 import { OFFLINE_PAYMENTS } from './tables/offline-payments.js';
+import { API_TOKENS, AUDIT_LOG, OPERATOR_SESSIONS, OPERATORS } from './tables/operators.js';
 import { OPS } from './tables/ops.js';
 import { POLICIES, SERVER_KEYS } from './tables/policies.js';
 import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
@@ -30,6 +31,10 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   EXCEPTION_ACTIONS,
   OFFLINE_PAYMENTS,
   STAFF_EVENTS,
+  OPERATORS,
+  OPERATOR_SESSIONS,
+  API_TOKENS,
+  AUDIT_LOG,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */

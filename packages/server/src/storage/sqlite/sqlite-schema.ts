@@ -347,4 +347,58 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER staff_events_no_delete BEFORE DELETE ON staff_events
     BEGIN SELECT RAISE(ABORT, 'staff events are append-only'); END;
   `,
+  // Operators in the back office (issue 11): named accounts with a role, login sessions and
+  // per-user API tokens (each stored as the SHA-256 of its secret), and the append-only audit log.
+  `
+  CREATE TABLE operators (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'supervisor', 'admin', 'auditor')),
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    password_set_at INTEGER NOT NULL,
+    disabled_at INTEGER
+  );
+  CREATE TABLE operator_sessions (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    operator_id TEXT NOT NULL REFERENCES operators (id),
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ended_at INTEGER
+  );
+  CREATE INDEX operator_sessions_operator ON operator_sessions (operator_id) WHERE ended_at IS NULL;
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    operator_id TEXT NOT NULL REFERENCES operators (id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'supervisor', 'admin', 'auditor')),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER
+  );
+  CREATE INDEX api_tokens_operator ON api_tokens (operator_id, created_at);
+  CREATE TABLE audit_log (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    actor_name TEXT,
+    role TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    outcome TEXT NOT NULL,
+    request_id TEXT,
+    source TEXT,
+    detail TEXT
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
 ];

@@ -116,6 +116,7 @@ describe('SqliteStorage only', () => {
     // Back to what the previous release left: schema version 1 only.
     const raw = new Database(path);
     raw.exec(`
+      DROP TABLE audit_log; DROP TABLE api_tokens; DROP TABLE operator_sessions; DROP TABLE operators;
       DROP TABLE online_authorizations; DROP TABLE betting_configs; DROP TABLE selection_liability;
       DROP TABLE wallet_entries; DROP TABLE wallet_accounts; DROP TABLE exception_actions;
       DROP TABLE offline_payments; DROP TABLE policies; DROP TABLE server_keys; DROP TABLE device_placements;

@@ -40,6 +40,15 @@ import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
 import type {
+  ApiTokenRecord,
+  AuditEntry,
+  AuditFilter,
+  AuditRow,
+  OperatorChange,
+  OperatorRecord,
+  OperatorSessionRecord,
+} from '../../model/operator.js';
+import type {
   DeadlineCandidate,
   DeadlineNotice,
   DeadlineQuery,
@@ -77,6 +86,7 @@ import {
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
+import * as ops from '../sql/operations/operators.js';
 import {
   deadlineCandidates,
   declineReport,
@@ -221,6 +231,68 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  // Operators in the back office (operator-storage.ts, sql/operations/operators.ts).
+
+  async insertOperator(record: OperatorRecord): Promise<'inserted' | 'username_taken'> {
+    return this.#driver.autocommit(ops.insertOperator(sqliteDialect, record));
+  }
+
+  async getOperator(key: { id: string } | { username: string }): Promise<OperatorRecord | null> {
+    return this.#driver.autocommit(ops.getOperator(key));
+  }
+
+  async listOperators(): Promise<OperatorRecord[]> {
+    return this.#driver.autocommit(ops.listOperators());
+  }
+
+  async updateOperator(id: string, change: OperatorChange): Promise<OperatorRecord | null> {
+    return this.#driver.transaction(() => ops.updateOperator(id, change));
+  }
+
+  async insertOperatorSession(session: OperatorSessionRecord): Promise<void> {
+    this.#driver.autocommit(ops.insertSession(sqliteDialect, session));
+  }
+
+  async operatorSessionByHash(tokenHash: string): Promise<OperatorSessionRecord | null> {
+    return this.#driver.autocommit(ops.sessionByHash(tokenHash));
+  }
+
+  async touchOperatorSession(id: string, at: number): Promise<void> {
+    this.#driver.autocommit(ops.touchSession(id, at));
+  }
+
+  async endOperatorSessions(which: { id: string } | { operatorId: string }, at: number): Promise<number> {
+    return this.#driver.autocommit(ops.endSessions(which, at));
+  }
+
+  async insertApiToken(token: ApiTokenRecord): Promise<void> {
+    this.#driver.autocommit(ops.insertApiToken(sqliteDialect, token));
+  }
+
+  async apiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | null> {
+    return this.#driver.autocommit(ops.apiTokenByHash(tokenHash));
+  }
+
+  async listApiTokens(operatorId: string | null): Promise<ApiTokenRecord[]> {
+    return this.#driver.autocommit(ops.listApiTokens(operatorId));
+  }
+
+  async revokeApiToken(id: string, at: number): Promise<ApiTokenRecord | null> {
+    return this.#driver.transaction(() => ops.revokeApiToken(id, at));
+  }
+
+  async revokeApiTokensOf(operatorId: string, at: number): Promise<number> {
+    return this.#driver.autocommit(ops.revokeApiTokensOf(operatorId, at));
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.#driver.autocommit(ops.appendAudit(sqliteDialect, entry));
+  }
+
+  async listAudit(filter: AuditFilter): Promise<AuditRow[]> {
+    return this.#driver.autocommit(ops.listAudit(sqliteDialect, filter));
   }
 
   async insertEnrollmentToken(token: EnrollmentTokenRecord): Promise<void> {
