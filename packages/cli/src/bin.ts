@@ -2,6 +2,7 @@
 /**
  * The `holdfast` command.
  */
+import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
@@ -34,13 +35,24 @@ ${Object.values(COMMANDS)
   .map((c) => `  ${c.help.split('\n')[0]}`)
   .join('\n')}
 
-holdfast <command> --help for a command's options.`;
+holdfast <command> --help for a command's options; holdfast --version for the version.
+Settings also come from HOLDFAST_* environment variables and --config FILE (docs/operations.md, "Configuration").`;
+
+/** The version in this package's package.json (dist/bin.js and src/bin.ts both sit one level below it). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(`holdfast ${version()}`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {
