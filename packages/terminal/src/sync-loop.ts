@@ -86,6 +86,8 @@ export class SyncLoop {
   /** The latest run; `#running` says whether it is still going (known synchronously, unlike a promise). */
   #run: Promise<SyncReport> | null = null;
   #running = false;
+  /** Set once the server was asked, after a start, whether it still holds every op it confirmed (a restore loses some). */
+  #headChecked = false;
   #timer: { handle: TimerHandle; due: number; kind: 'retry' | 'ping' } | null = null;
   #probeTimer: TimerHandle | null = null;
   /** A server that answered 429/503 asked for no retry before this instant; probes respect it. */
@@ -215,7 +217,15 @@ export class SyncLoop {
         if (!credentials) return this.#end('not_enrolled', tally);
         if (this.#options.isRevoked()) return this.#end('revoked', tally);
         const ops = this.#options.outbox.nextBatch(this.#batchLimit);
-        if (ops.length === 0) return this.#end('idle', tally);
+        if (ops.length === 0) {
+          // Once per start, with nothing left to send: does the server still hold what it confirmed?
+          if (this.#headChecked) return this.#end('idle', tally);
+          const requeued = await this.#options.exchange.checkServerHead(credentials);
+          this.#headChecked = true;
+          if (requeued === 0) return this.#end('idle', tally);
+          this.#options.onChange();
+          continue;
+        }
         tally.attempts++;
         const outcome = await this.#options.exchange.sendBatch(credentials, ops);
         tally.confirmed += outcome.confirmed;
