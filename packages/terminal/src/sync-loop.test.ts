@@ -582,11 +582,19 @@ describe('Terminal status', () => {
     }
   });
 
-  test('a terminal that never reached the server is offline', async () => {
+  test('before its first exchange a terminal knows nothing of its link (unknown), at every start; one failed exchange and it is offline', async () => {
     const h = await createHarness({ enroll: false });
     try {
-      assert.equal(h.terminal.status().connectivity, 'offline');
+      assert.equal(h.terminal.status().connectivity, 'unknown');
       assert.equal(h.terminal.status().deviceId, null);
+      h.net.down = true;
+      await assert.rejects(h.terminal.enroll(h.server.createToken('till-1'), 'till'));
+      assert.equal(h.terminal.status().connectivity, 'offline');
+      h.net.heal();
+      await h.terminal.enroll(h.server.createToken('till-1'), 'till');
+      assert.equal(h.terminal.status().connectivity, 'online');
+      const again = await h.reopen();
+      assert.equal(again.status().connectivity, 'unknown', 'a restart has not talked to the server yet');
     } finally {
       await h.cleanup();
     }
