@@ -5,7 +5,9 @@
  * message and field).
  */
 import { readFileSync } from 'node:fs';
+import type { ParseArgsConfig } from 'node:util';
 import { stringFlag, UsageError } from '../args.js';
+import { loadSettings, type Settings, settingLabel } from '../config/index.js';
 
 /** The flags every operator command takes (spread into its parseFlags spec). */
 export const OPERATOR_FLAGS = {
@@ -13,6 +15,25 @@ export const OPERATOR_FLAGS = {
   'operator-token': { type: 'string' },
   'operator-token-file': { type: 'string' },
 } as const;
+
+/**
+ * An operator command's flags, with the server and token also read from
+ * HOLDFAST_URL, HOLDFAST_OPERATOR_TOKEN / HOLDFAST_OPERATOR_TOKEN_FILE and
+ * the config file; the command's own flags (`own`) come from the command line.
+ */
+export function operatorSettings(
+  argv: string[],
+  command: string,
+  own: NonNullable<ParseArgsConfig['options']>,
+): Settings {
+  return loadSettings(argv, {
+    command,
+    options: { ...OPERATOR_FLAGS, ...own },
+    envNames: { server: 'HOLDFAST_URL' },
+    flagOnly: Object.keys(own),
+    alternatives: [['operator-token', 'operator-token-file']],
+  });
+}
 
 export interface OperatorTarget {
   /** The server's base URL, without a trailing slash. */
@@ -23,16 +44,18 @@ export interface OperatorTarget {
 /** The server and the operator token from the flags; UsageError naming the flag when one is missing or wrong. */
 export function operatorTarget(flags: Record<string, unknown>): OperatorTarget {
   const server = stringFlag(flags, 'server');
-  if (!server) throw new UsageError('--server is required');
+  if (!server) throw new UsageError('--server (or HOLDFAST_URL) is required');
   if (!/^https?:\/\//.test(server))
-    throw new UsageError(`--server must be an http:// or https:// URL, got "${server}"`);
+    throw new UsageError(`${settingLabel(flags, 'server')} must be an http:// or https:// URL, got "${server}"`);
   const tokenFlag = stringFlag(flags, 'operator-token');
   const tokenFile = stringFlag(flags, 'operator-token-file');
   if (tokenFlag !== undefined && tokenFile !== undefined) {
     throw new UsageError('give --operator-token or --operator-token-file, not both');
   }
   if (tokenFlag === undefined && tokenFile === undefined) {
-    throw new UsageError('--operator-token or --operator-token-file is required');
+    throw new UsageError(
+      '--operator-token or --operator-token-file (or HOLDFAST_OPERATOR_TOKEN / HOLDFAST_OPERATOR_TOKEN_FILE) is required',
+    );
   }
   const token = tokenFlag ?? readFileSync(tokenFile as string, 'utf8').trim();
   return { server: server.replace(/\/+$/, ''), token };
