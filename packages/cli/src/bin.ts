@@ -4,6 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
+import {
+  BETTING_HELP,
+  bettingCommand,
+  DEVICES_HELP,
+  devicesCommand,
+  ENROLL_TOKEN_HELP,
+  EXCEPTIONS_HELP,
+  enrollTokenCommand,
+  exceptionsCommand,
+  POLICY_HELP,
+  policyCommand,
+} from './commands/admin-commands.js';
 import { BACKUP_HELP, backupCommand, RESTORE_HELP, restoreCommand } from './commands/backup-command.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
@@ -23,6 +35,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   till: { run: tillCommand, help: TILL_HELP },
   exposure: { run: exposureCommand, help: EXPOSURE_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
+  'enroll-token': { run: enrollTokenCommand, help: ENROLL_TOKEN_HELP },
+  devices: { run: devicesCommand, help: DEVICES_HELP },
+  exceptions: { run: exceptionsCommand, help: EXCEPTIONS_HELP },
+  policy: { run: policyCommand, help: POLICY_HELP },
+  betting: { run: bettingCommand, help: BETTING_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },
   restore: { run: restoreCommand, help: RESTORE_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },

@@ -65,20 +65,39 @@ export function operatorTarget(flags: Record<string, unknown>): OperatorTarget {
  * GETs `url` with the operator token. The parsed answer, or null after
  * printing why not to stderr as `holdfast <command>: …`.
  */
-export async function operatorGet<T>(command: string, url: URL, token: string): Promise<T | null> {
+export function operatorGet<T>(command: string, url: URL, token: string): Promise<T | null> {
+  return operatorCall<T>(command, 'GET', url, token);
+}
+
+/** One authorized request (JSON body if given); the parsed answer, or null after printing why not. */
+export async function operatorCall<T>(
+  command: string,
+  method: 'GET' | 'POST' | 'PUT',
+  url: URL,
+  token: string,
+  body?: unknown,
+): Promise<T | null> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+    res = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(30_000),
+    });
   } catch (error) {
     console.error(`holdfast ${command}: cannot reach ${url.origin}: ${(error as Error).message}`);
     return null;
   }
-  const body = (await res.json().catch(() => null)) as unknown;
+  const answer = (await res.json().catch(() => null)) as unknown;
   if (!res.ok) {
-    const wire = body as { code?: string; message?: string; field?: string } | null;
+    const wire = answer as { code?: string; message?: string; field?: string } | null;
     const field = wire?.field ? ` (${wire.field})` : '';
     console.error(`holdfast ${command}: ${res.status} ${wire?.code ?? ''} ${wire?.message ?? ''}${field}`.trimEnd());
     return null;
   }
-  return body as T;
+  return answer as T;
 }
