@@ -28,7 +28,17 @@ describe('holdfast command line', () => {
     const r = holdfast();
     assert.equal(r.code, 0);
     assert.match(r.stdout, /usage: holdfast <command>/);
-    for (const command of ['server', 'till', 'backup', 'restore', 'enroll-token', 'devices', 'exceptions', 'policy', 'betting']) {
+    for (const command of [
+      'server',
+      'till',
+      'backup',
+      'restore',
+      'enroll-token',
+      'devices',
+      'exceptions',
+      'policy',
+      'betting',
+    ]) {
       assert.match(r.stdout, new RegExp(`^  holdfast ${command}\\b`, 'm'), command);
     }
   });
