@@ -4,7 +4,7 @@
  * a real `holdfast server` configured only by environment and file.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -42,6 +42,13 @@ describe('loadSettings', () => {
     assert.equal(settingLabel(s, 'log-level'), `"log-level" in ${config}`);
     assert.equal(s.data, undefined);
     assert.equal(intFlag(s, 'body-limit', 4096, 1024, 8192), 4096);
+  });
+
+  it('docs/operations.md lists every server setting with its variable in the Configuration table', () => {
+    const doc = readFileSync(new URL('../../../../docs/operations.md', import.meta.url), 'utf8');
+    for (const name of Object.keys(SERVER_OPTIONS)) {
+      assert.ok(doc.includes(`| \`--${name}\` | \`${envName(name)}\` | \`"${name}"\` |`), name);
+    }
   });
 
   it('reads the config file named by HOLDFAST_CONFIG', () => {
