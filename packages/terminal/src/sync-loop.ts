@@ -220,7 +220,14 @@ export class SyncLoop {
         if (ops.length === 0) {
           // Once per start, with nothing left to send: does the server still hold what it confirmed?
           if (this.#headChecked) return this.#end('idle', tally);
-          const requeued = await this.#options.exchange.checkServerHead(credentials);
+          let requeued: number;
+          try {
+            requeued = await this.#options.exchange.checkServerHead(credentials);
+          } catch {
+            // No answer (already counted in connectivity) or a refusal: nothing is pending, so there is
+            // nothing to retry now; the next run asks again.
+            return this.#end(this.#options.isRevoked() ? 'revoked' : 'idle', tally);
+          }
           this.#headChecked = true;
           if (requeued === 0) return this.#end('idle', tally);
           this.#options.onChange();
