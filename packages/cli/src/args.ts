@@ -3,6 +3,7 @@
  * name the flag and what it takes.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { settingLabel } from './config/source.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -64,7 +65,9 @@ export function intFlag(
   if (raw === undefined) return fallback;
   const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${String(raw)}"`);
+    throw new UsageError(
+      `${settingLabel(values, name)} must be a whole number from ${min} to ${max}, got "${String(raw)}"`,
+    );
   }
   return n;
 }

@@ -1,9 +1,23 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 /**
  * The `holdfast` command.
  */
 import { DataDirError, TlsConfigError } from '@holdfast/server';
 import { UsageError } from './args.js';
+import {
+  BETTING_HELP,
+  bettingCommand,
+  DEVICES_HELP,
+  devicesCommand,
+  ENROLL_TOKEN_HELP,
+  EXCEPTIONS_HELP,
+  enrollTokenCommand,
+  exceptionsCommand,
+  POLICY_HELP,
+  policyCommand,
+} from './commands/admin-commands.js';
+import { BACKUP_HELP, backupCommand, RESTORE_HELP, restoreCommand } from './commands/backup-command.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
@@ -35,6 +49,13 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   operators: { run: operatorsCommand, help: OPERATORS_HELP },
   tokens: { run: tokensCommand, help: TOKENS_HELP },
   login: { run: loginCommand, help: LOGIN_HELP },
+  'enroll-token': { run: enrollTokenCommand, help: ENROLL_TOKEN_HELP },
+  devices: { run: devicesCommand, help: DEVICES_HELP },
+  exceptions: { run: exceptionsCommand, help: EXCEPTIONS_HELP },
+  policy: { run: policyCommand, help: POLICY_HELP },
+  betting: { run: bettingCommand, help: BETTING_HELP },
+  backup: { run: backupCommand, help: BACKUP_HELP },
+  restore: { run: restoreCommand, help: RESTORE_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
@@ -48,13 +69,24 @@ ${Object.values(COMMANDS)
   .map((c) => `  ${c.help.split('\n')[0]}`)
   .join('\n')}
 
-holdfast <command> --help for a command's options.`;
+holdfast <command> --help for a command's options; holdfast --version for the version.
+Settings also come from HOLDFAST_* environment variables and --config FILE (docs/operations.md, "Configuration").`;
+
+/** The version in this package's package.json (dist/bin.js and src/bin.ts both sit one level below it). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
-    return name ? 0 : 2;
+    return 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(`holdfast ${version()}`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

@@ -72,9 +72,9 @@ export class CliProcess {
   /** Called after every stdout line (with its event, if JSON) and once on exit. */
   readonly #listeners = new Set<(what: 'line' | 'exit', event: CliEvent | null) => void>();
 
-  /** Starts `holdfast <args>`. */
-  static start(name: string, args: readonly string[]): CliProcess {
-    return new CliProcess(name, args);
+  /** Starts `holdfast <args>`, with `env` added to this process's environment. */
+  static start(name: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): CliProcess {
+    return new CliProcess(name, args, env);
   }
 
   /** SIGKILLs every process started here that is still running, and waits for them (for after-hooks). */
@@ -82,10 +82,11 @@ export class CliProcess {
     await Promise.all([...live].map((p) => p.kill('SIGKILL')));
   }
 
-  private constructor(name: string, args: readonly string[]) {
+  private constructor(name: string, args: readonly string[], env: Readonly<Record<string, string>>) {
     this.name = name;
     this.#child = spawn(process.execPath, [...childNodeFlags(), CLI_BIN, ...args], {
       cwd: PACKAGE_DIR,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(this);

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -24,10 +24,30 @@ function holdfast(...args: string[]) {
 }
 
 describe('holdfast command line', () => {
-  it('without a command prints usage and exits 2', () => {
+  it('without a command prints the usage listing every command and exits 0', () => {
     const r = holdfast();
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 0);
     assert.match(r.stdout, /usage: holdfast <command>/);
+    for (const command of [
+      'server',
+      'till',
+      'backup',
+      'restore',
+      'enroll-token',
+      'devices',
+      'exceptions',
+      'policy',
+      'betting',
+    ]) {
+      assert.match(r.stdout, new RegExp(`^  holdfast ${command}\\b`, 'm'), command);
+    }
+  });
+
+  it('--version prints the version in package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'packages/cli/package.json'), 'utf8')) as { version: string };
+    const r = holdfast('--version');
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), `holdfast ${pkg.version}`);
   });
 
   it('an unknown command is named', () => {

@@ -60,7 +60,7 @@ function makePolicy(edit?: (p: RiskPolicy) => void): RiskPolicy {
         wristband: { floorLimit: 2_000, instrument: { maxAmount: 6_000, maxCount: 10, velocity: null } },
       },
     },
-    online: { kinds: ['ticket.placed'], refundAbove: 3_000, loyaltyRedemptionAbove: 1_000 },
+    online: { kinds: ['ticket.issued'], refundAbove: 3_000, loyaltyRedemptionAbove: 1_000 },
   };
   edit?.(p);
   return p;
@@ -459,16 +459,16 @@ describe('evaluateOffline: cash and what always needs the server', () => {
   });
 
   it('sends an online-only kind to the server whatever the tender, even after the policy expired', () => {
-    const ticket = (d: Draft) => (d.request.kind = 'ticket.placed');
+    const ticket = (d: Draft) => (d.request.kind = 'ticket.issued');
     expectRule(evaluate(ticket, cash), 'online_only_kind', 'needs_online');
     expectRule(evaluate(ticket, cash, BREAK.policy_expired), 'online_only_kind');
     expectRule(evaluate(ticket, cash, BREAK.policy_not_yet_valid), 'online_only_kind');
     expectRule(evaluate(ticket), 'online_only_kind');
-    assert.match(evaluate(ticket).message, /ticket\.placed always needs the server/);
+    assert.match(evaluate(ticket).message, /ticket\.issued always needs the server/);
   });
 
   it('does not take restrictions from a policy it cannot trust for this device', () => {
-    const ticket = (d: Draft) => (d.request.kind = 'ticket.placed');
+    const ticket = (d: Draft) => (d.request.kind = 'ticket.issued');
     expectRule(evaluate(ticket, cash, BREAK.policy_invalid), 'cash');
     expectRule(evaluate(ticket, BREAK.policy_invalid), 'policy_invalid');
     expectRule(evaluate(ticket, BREAK.policy_scope), 'policy_scope');

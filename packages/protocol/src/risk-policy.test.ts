@@ -52,7 +52,7 @@ function makePolicy(edit?: (p: RiskPolicy) => void): RiskPolicy {
         wristband: { floorLimit: 2_000, instrument: { maxAmount: 6_000, maxCount: 10, velocity: null } },
       },
     },
-    online: { kinds: ['ticket.placed'], refundAbove: 2_000, loyaltyRedemptionAbove: null },
+    online: { kinds: ['ticket.issued'], refundAbove: 2_000, loyaltyRedemptionAbove: null },
   };
   edit?.(p);
   return p;
@@ -160,7 +160,7 @@ describe('riskPolicySchema', () => {
     ['offline.tenders.wristband.instrument.velocity', undefined, 'required'],
     ['offline.tenders.cash', { floorLimit: 1 }, 'no such field (unknown fields are rejected)'],
     ['online.kinds[0]', 'Ticket.placed', 'op kind such as "sale.recorded"'],
-    ['online.kinds[1]', 'ticket.placed', 'each kind listed once'],
+    ['online.kinds[1]', 'ticket.issued', 'each kind listed once'],
     ['online.refundAbove', -5, `integer 0..${MAX_AMOUNT}`],
     ['online.loyaltyRedemptionAbove', undefined, 'required'],
     ['signature', 'x', 'no such field (unknown fields are rejected)'],
@@ -414,7 +414,7 @@ describe('policyDraftSchema', () => {
     expectInvalid(broken('currency', 'eur'), 'currency', 'ISO 4217 code (3 upper-case letters)');
     expectInvalid(broken('offline.device.maxCount', -1), 'offline.device.maxCount', 'integer 0..1000000');
     expectInvalid(
-      broken('online.kinds', ['ticket.placed', 'ticket.placed']),
+      broken('online.kinds', ['ticket.issued', 'ticket.issued']),
       'online.kinds[1]',
       'each kind listed once',
     );

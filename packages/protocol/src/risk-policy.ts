@@ -97,7 +97,7 @@ export interface RiskPolicy {
     tenders: { card?: TenderLimits; wristband?: TenderLimits };
   };
   online: {
-    /** Op kinds that always need the server, whatever the tender (e.g. `ticket.placed`). */
+    /** Op kinds that always need the server, whatever the tender (e.g. `ticket.issued`). */
     kinds: string[];
     /** Refunds above this amount need the server (0: every refund); null: no refund threshold. */
     refundAbove: number | null;

@@ -4,13 +4,14 @@
  *
  *   online    the last exchange succeeded, took < 3 s, no failures since
  *   degraded  1–2 consecutive failures, a slow exchange, or a busy server (429/503)
- *   offline   ≥ 3 consecutive failures, or no successful exchange yet
+ *   offline   ≥ 3 consecutive failures, or failures and no success yet
+ *   unknown   no exchange yet since the terminal started: nothing learnt
  *
  * A busy answer counts as a failure for backoff but never makes the link
  * "offline": the server was reached, it asked us to wait.
  */
 
-export type Connectivity = 'online' | 'degraded' | 'offline';
+export type Connectivity = 'online' | 'degraded' | 'offline' | 'unknown';
 
 /** An exchange slower than this makes the link "degraded". */
 export const SLOW_EXCHANGE_MS = 3000;
@@ -61,7 +62,8 @@ export class ConnectivityMonitor {
 
   get state(): Connectivity {
     if (this.#busy) return 'degraded';
-    if (this.#failures >= OFFLINE_AFTER_FAILURES || this.#lastSuccessAt === null) return 'offline';
+    if (this.#lastSuccessAt === null) return this.#failures === 0 ? 'unknown' : 'offline';
+    if (this.#failures >= OFFLINE_AFTER_FAILURES) return 'offline';
     if (this.#failures > 0 || this.#slow) return 'degraded';
     return 'online';
   }

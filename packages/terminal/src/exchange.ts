@@ -255,10 +255,27 @@ export class Exchange {
       connectivity.answered(done, event.durationMs);
       const asked = new Set(ids);
       const statuses = res.body.results.filter((s) => asked.has(s.id));
-      this.#announce(this.#options.outbox.settleStatuses(statuses, done), event);
+      const settled = this.#options.outbox.settleStatuses(statuses, done);
+      // Confirmed ops above the server's high water were lost by it (a restore): send them again.
+      settled.requeued = this.#options.outbox.reconcileHighWater(res.body.highWater);
+      this.#announce(settled, event);
       this.#emit(event, 'ok', null);
       return statuses;
     });
+  }
+
+  /**
+   * Asks the server about our newest confirmed op: its answer's high water
+   * tells whether it still holds everything we hold as confirmed (it may
+   * have been restored from a backup); what it lacks goes back to pending.
+   * Returns how many ops were requeued (0 with nothing confirmed yet).
+   */
+  async checkServerHead(credentials: Credentials): Promise<number> {
+    const last = this.#options.journal.lastConfirmed();
+    if (!last) return 0;
+    const before = this.#options.journal.counts.pending;
+    await this.queryStatuses(credentials, [last.id]);
+    return Math.max(0, this.#options.journal.counts.pending - before);
   }
 
   /** A health check (connectivity while idle, reachability while backing off). True if the server answered 2xx. */

@@ -126,6 +126,9 @@ export class Journal {
       stateAt: db.prepare<[number], { seq: number; id: string; state: OpState }>(
         'SELECT seq, id, state FROM ops WHERE seq = ?',
       ),
+      lastConfirmed: db.prepare<[], { seq: number; id: string }>(
+        "SELECT seq, id FROM ops WHERE state = 'confirmed' ORDER BY seq DESC LIMIT 1",
+      ),
       pendingFirst: db.prepare<[number], { seq: number; hash: string; envelope: string }>(
         "SELECT seq, hash, envelope FROM ops WHERE state = 'pending' ORDER BY seq LIMIT ?",
       ),
@@ -384,6 +387,11 @@ export class Journal {
   /** The state of the op at `seq`, if there is one. */
   stateAt(seq: number): { seq: number; id: string; state: OpState } | undefined {
     return this.#stmt.stateAt.get(seq);
+  }
+
+  /** The confirmed op with the highest seq, if any. */
+  lastConfirmed(): { seq: number; id: string } | undefined {
+    return this.#stmt.lastConfirmed.get();
   }
 
   /** When the oldest pending op was recorded (device clock), or null. */

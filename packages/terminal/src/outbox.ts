@@ -113,6 +113,21 @@ export class Outbox {
     }, 'settle');
   }
 
+  /**
+   * The server says it holds this device's chain up to `highWater` (a status
+   * query's answer). Ops we hold as confirmed above it were lost by the
+   * server (restored from a backup): they go back to pending, in one
+   * transaction, to be sent again. Returns what was requeued, or null.
+   */
+  reconcileHighWater(highWater: number): Settled['requeued'] {
+    return this.#journal.transaction(() => {
+      const last = this.#journal.lastConfirmed();
+      if (!last || last.seq <= highWater) return null;
+      const count = this.#journal.requeue(highWater + 1, last.seq);
+      return count > 0 ? { from: highWater + 1, to: last.seq, count } : null;
+    }, 'settle');
+  }
+
   /** Dead-letters the given ops with a request-level error (retrying the same bytes cannot succeed). */
   deadLetterOps(ops: readonly Op[], reason: string, message: string, at: number): DeadLetter[] {
     return this.#journal.transaction(() => {

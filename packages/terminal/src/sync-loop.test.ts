@@ -376,6 +376,38 @@ describe('SyncLoop recovery', () => {
     }
   });
 
+  test('restarted with nothing pending, a terminal asks whether the server still holds its chain and re-sends what a restore lost', async () => {
+    const h = await createHarness();
+    try {
+      const ids = [openTill(h.terminal)];
+      for (let i = 0; i < 4; i++) ids.push(h.terminal.recordSale(cashSale()).id);
+      await h.clock.tick();
+      assert.equal(h.terminal.status().confirmed, 5);
+      const device = h.terminal.deviceId as string;
+      h.server.restoreTo(device, 2);
+      const terminal = await h.reopen();
+      const events: SyncEvent[] = [];
+      terminal.on('sync', (e) => events.push(e));
+      assert.equal(terminal.status().pending, 0);
+      terminal.start();
+      await h.clock.tick();
+      assert.deepEqual(
+        events.map((e) => [e.kind, e.requeued, e.confirmed]),
+        [
+          ['query', 3, 0],
+          ['batch', 0, 3],
+        ],
+      );
+      assert.deepEqual(
+        h.server.storedOps(device).map((op) => op.id),
+        ids,
+      );
+      for (const id of ids) assert.equal(terminal.opState(id), 'confirmed');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test('a long backoff is probed with health checks and cut short once the server answers', async () => {
     const h = await createHarness({ backoffSeconds: [600], probeIntervalMs: 20_000 });
     try {
@@ -550,11 +582,19 @@ describe('Terminal status', () => {
     }
   });
 
-  test('a terminal that never reached the server is offline', async () => {
+  test('before its first exchange a terminal knows nothing of its link (unknown), at every start; one failed exchange and it is offline', async () => {
     const h = await createHarness({ enroll: false });
     try {
-      assert.equal(h.terminal.status().connectivity, 'offline');
+      assert.equal(h.terminal.status().connectivity, 'unknown');
       assert.equal(h.terminal.status().deviceId, null);
+      h.net.down = true;
+      await assert.rejects(h.terminal.enroll(h.server.createToken('till-1'), 'till'));
+      assert.equal(h.terminal.status().connectivity, 'offline');
+      h.net.heal();
+      await h.terminal.enroll(h.server.createToken('till-1'), 'till');
+      assert.equal(h.terminal.status().connectivity, 'online');
+      const again = await h.reopen();
+      assert.equal(again.status().connectivity, 'unknown', 'a restart has not talked to the server yet');
     } finally {
       await h.cleanup();
     }

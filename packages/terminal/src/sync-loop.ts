@@ -86,6 +86,8 @@ export class SyncLoop {
   /** The latest run; `#running` says whether it is still going (known synchronously, unlike a promise). */
   #run: Promise<SyncReport> | null = null;
   #running = false;
+  /** Set once the server was asked, after a start, whether it still holds every op it confirmed (a restore loses some). */
+  #headChecked = false;
   #timer: { handle: TimerHandle; due: number; kind: 'retry' | 'ping' } | null = null;
   #probeTimer: TimerHandle | null = null;
   /** A server that answered 429/503 asked for no retry before this instant; probes respect it. */
@@ -215,7 +217,22 @@ export class SyncLoop {
         if (!credentials) return this.#end('not_enrolled', tally);
         if (this.#options.isRevoked()) return this.#end('revoked', tally);
         const ops = this.#options.outbox.nextBatch(this.#batchLimit);
-        if (ops.length === 0) return this.#end('idle', tally);
+        if (ops.length === 0) {
+          // Once per start, with nothing left to send: does the server still hold what it confirmed?
+          if (this.#headChecked) return this.#end('idle', tally);
+          let requeued: number;
+          try {
+            requeued = await this.#options.exchange.checkServerHead(credentials);
+          } catch {
+            // No answer (already counted in connectivity) or a refusal: nothing is pending, so there is
+            // nothing to retry now; the next run asks again.
+            return this.#end(this.#options.isRevoked() ? 'revoked' : 'idle', tally);
+          }
+          this.#headChecked = true;
+          if (requeued === 0) return this.#end('idle', tally);
+          this.#options.onChange();
+          continue;
+        }
         tally.attempts++;
         const outcome = await this.#options.exchange.sendBatch(credentials, ops);
         tally.confirmed += outcome.confirmed;

@@ -70,7 +70,7 @@ describe('exposure report', () => {
   });
 
   it('warns where the actual exposure passes the worst case, notes where it passes only the bound in force', () => {
-    const within = renderExposure(answer({ actual: [held('north', 10_000, 10)] }));
+    const within = renderExposure(answer({ actual: [held('north', 10_000, 10)] }), 2);
     assert.equal(within.filter((l) => /WARNING|note/.test(l)).length, 0, within.join('\n'));
     assert.match(within[0] ?? '', /^offline exposure at 2026-11-21T12:00:00\.000Z/);
     assert.ok(
@@ -79,6 +79,7 @@ describe('exposure report', () => {
 
     const lines = renderExposure(
       answer({ actual: [held(null, 300, 1, null), held('north', 10_001, 3), held('south', 20_001, 4)] }),
+      2,
     );
     const flagged = lines.filter((l) => /WARNING|note/.test(l));
     assert.deepEqual(
@@ -91,13 +92,18 @@ describe('exposure report', () => {
     );
     assert.match(flagged[1] ?? '', /acme\/north\/final: €100\.01 \/ 3 .* in force \(€100\.00 \/ 10\)/);
     assert.match(flagged[2] ?? '', /acme\/south\/final: €200\.01 \/ 4 .* worst-case bound of €200\.00 \/ 20/);
-    const byCount = renderExposure(answer({ actual: [held('north', 100, 21)] }));
+    const byCount = renderExposure(answer({ actual: [held('north', 100, 21)] }), 2);
     assert.equal(byCount.filter((l) => l.startsWith('WARNING')).length, 1, 'a count above the bound warns too');
   });
 
   it('lists devices without a policy in force and devices never placed', () => {
-    const lines = renderExposure(answer({ bound: [], uncovered: ['d-1', 'd-2'], unplaced: ['d-3'] }));
+    const lines = renderExposure(answer({ bound: [], uncovered: ['d-1', 'd-2'], unplaced: ['d-3'] }), 0);
     assert.ok(lines.includes('no policies issued and nothing held offline'));
+    const issued = renderExposure(answer({ bound: [], uncovered: [], unplaced: ['d-3'] }), 2);
+    assert.match(
+      issued[1] ?? '',
+      /^2 policies issued, none in force for a placed device at this time, and nothing held offline/,
+    );
     assert.ok(lines.some((l) => l.includes('2 device(s): d-1, d-2')));
     assert.ok(lines.some((l) => l.includes('not placed') && l.includes('d-3')));
   });
@@ -189,6 +195,13 @@ describe('holdfast exposure (a real process against a real server)', () => {
       online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
     };
     await call('POST', '/v1/admin/policies', policy);
+    // Issued, but no device is placed in its scope yet: say so rather than "no policies issued".
+    const early = CliProcess.start('exposure', ['exposure'], {
+      HOLDFAST_URL: server.url,
+      HOLDFAST_OPERATOR_TOKEN: OPERATOR,
+    });
+    assert.equal((await early.exited).code, 0, early.stderr);
+    assert.match(early.lines.join('\n'), /1 policy issued, none in force for a placed device at this time/);
     await terminal('north', [
       [4_000, local],
       [2_000, local],
@@ -238,8 +251,11 @@ describe('holdfast exposure (a real process against a real server)', () => {
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
     const usage: [string[], RegExp][] = [
-      [['--operator-token', OPERATOR], /--server is required/],
-      [['--server', server.url], /--operator-token or --operator-token-file is required/],
+      [['--operator-token', OPERATOR], /--server \(or HOLDFAST_URL\) is required/],
+      [
+        ['--server', server.url],
+        /--operator-token or --operator-token-file \(or HOLDFAST_OPERATOR_TOKEN \/ HOLDFAST_OPERATOR_TOKEN_FILE\) is required/,
+      ],
       [['--server', server.url, '--operator-token', 'a', '--operator-token-file', 'b'], /not both/],
       [['--server', 'ftp://x', '--operator-token', OPERATOR], /http:\/\/ or https:\/\//],
       [['--server', server.url, '--operator-token', OPERATOR, '--at', 'soon'], /--at must be/],

@@ -7,8 +7,8 @@
  */
 import { formatMoney } from '@holdfast/protocol';
 import type { ExposureAnswer } from '@holdfast/server';
-import { parseFlags, stringFlag, UsageError } from '../args.js';
-import { OPERATOR_FLAGS, operatorGet, operatorTarget } from './operator-request.js';
+import { stringFlag, UsageError } from '../args.js';
+import { operatorGet, operatorSettings, operatorTarget } from './operator-request.js';
 
 export const EXPOSURE_HELP = `holdfast exposure --server URL (--operator-token T | --operator-token-file F) [--at TIME] [--json]
 
@@ -97,11 +97,15 @@ const above = (x: { amount: number; count: number }, limit: { amount: number; co
   x.amount > limit.amount || x.count > limit.count;
 
 /** The report as lines of text: a table, the devices no policy covers, then warnings. */
-export function renderExposure(answer: ExposureAnswer): string[] {
+export function renderExposure(answer: ExposureAnswer, policiesIssued: number): string[] {
   const rows = exposureRows(answer);
   const lines = [`offline exposure at ${new Date(answer.at).toISOString()} (amount / payments)`];
-  if (rows.length === 0) lines.push('no policies issued and nothing held offline');
-  else {
+  if (rows.length === 0 && policiesIssued === 0) lines.push('no policies issued and nothing held offline');
+  else if (rows.length === 0) {
+    lines.push(
+      `${policiesIssued} ${policiesIssued === 1 ? 'policy' : 'policies'} issued, none in force for a placed device at this time, and nothing held offline: place devices in a policy's scope (holdfast devices place), or check its validFrom and expiresAt`,
+    );
+  } else {
     const header = ['currency', 'merchant', 'location', 'event', 'devices', 'bound (in force)', 'worst case', 'actual'];
     const cells = rows.map((r) => [
       r.currency,
@@ -148,8 +152,7 @@ export function renderExposure(answer: ExposureAnswer): string[] {
 }
 
 export async function exposureCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, {
-    ...OPERATOR_FLAGS,
+  const flags = operatorSettings(argv, 'exposure', {
     at: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -164,7 +167,12 @@ export async function exposureCommand(argv: string[]): Promise<number> {
 
   const answer = await operatorGet<ExposureAnswer>('exposure', url, token);
   if (answer === null) return 1;
-  if (flags.json) console.log(JSON.stringify(answer, null, 2));
-  else for (const line of renderExposure(answer)) console.log(line);
+  if (flags.json) {
+    console.log(JSON.stringify(answer, null, 2));
+    return 0;
+  }
+  const issued = await operatorGet<{ policies: unknown[] }>('exposure', new URL(`${server}/v1/admin/policies`), token);
+  if (issued === null) return 1;
+  for (const line of renderExposure(answer, issued.policies.length)) console.log(line);
   return 0;
 }

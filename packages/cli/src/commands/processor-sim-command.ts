@@ -4,7 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { API_KEY_FILE, type StartProcessorSimOptions, startProcessorSim, TIMEOUT_MODES } from '@holdfast/processor-sim';
-import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
+import { intFlag, stringFlag, UsageError } from '../args.js';
+import { loadSettings } from '../config/index.js';
 
 export const PROCESSOR_SIM_HELP = `holdfast processor-sim [--port P] [--data DIR] [--api-key K] [--seed N] [--latency-ms A..B] …
 
@@ -26,23 +27,32 @@ changed at run time with POST /v1/admin/config (docs/processor-sim.md).
   --timeout-mode M      hang (hold the connection, then drop it) | destroy  default hang
   --hang-ms N           how long a hang holds the connection               default 60000
   --log-level L         fatal|error|warn|info|debug|trace|silent           default info
+  --config FILE         settings from a JSON file (keys: the flag names)
+Environment: HOLDFAST_PROCESSOR_SIM_<FLAG>, e.g. HOLDFAST_PROCESSOR_SIM_PORT, HOLDFAST_PROCESSOR_SIM_API_KEY.
 Logs are JSON lines on stdout. SIGINT/SIGTERM close it gracefully.`;
 
+/** The flags of `holdfast processor-sim`; each is also HOLDFAST_PROCESSOR_SIM_<FLAG> and a config file key. */
+export const PROCESSOR_SIM_OPTIONS = {
+  data: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'api-key': { type: 'string' },
+  seed: { type: 'string' },
+  'latency-ms': { type: 'string' },
+  'decline-rate': { type: 'string' },
+  'processor-error-rate': { type: 'string' },
+  'outage-rate': { type: 'string' },
+  'timeout-after-commit-rate': { type: 'string' },
+  'timeout-mode': { type: 'string' },
+  'hang-ms': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
 export async function processorSimCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, {
-    data: { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'api-key': { type: 'string' },
-    seed: { type: 'string' },
-    'latency-ms': { type: 'string' },
-    'decline-rate': { type: 'string' },
-    'processor-error-rate': { type: 'string' },
-    'outage-rate': { type: 'string' },
-    'timeout-after-commit-rate': { type: 'string' },
-    'timeout-mode': { type: 'string' },
-    'hang-ms': { type: 'string' },
-    'log-level': { type: 'string' },
+  const flags = loadSettings(argv, {
+    command: 'processor-sim',
+    envPrefix: 'HOLDFAST_PROCESSOR_SIM_',
+    options: PROCESSOR_SIM_OPTIONS,
   });
   if (flags.help) {
     console.log(PROCESSOR_SIM_HELP);

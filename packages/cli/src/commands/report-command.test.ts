@@ -167,8 +167,11 @@ describe('holdfast report declines (a real process against a real server and pro
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /400 invalid_request .*\(query\.from\)/);
     const usage: [string[], RegExp][] = [
-      [['declines', '--operator-token', OPERATOR], /--server is required/],
-      [['declines', '--server', server.url], /--operator-token or --operator-token-file is required/],
+      [['declines', '--operator-token', OPERATOR], /--server \(or HOLDFAST_URL\) is required/],
+      [
+        ['declines', '--server', server.url],
+        /--operator-token or --operator-token-file \(or HOLDFAST_OPERATOR_TOKEN \/ HOLDFAST_OPERATOR_TOKEN_FILE\) is required/,
+      ],
       [['declines', '--server', server.url, '--operator-token', OPERATOR, '--to', 'soon'], /--to must be/],
       [['refunds', '--server', server.url], /unknown report "refunds"/],
     ];

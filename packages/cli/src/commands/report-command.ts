@@ -4,8 +4,8 @@
  */
 import { formatMoney } from '@holdfast/protocol';
 import type { DeclineReport } from '@holdfast/server';
-import { parseFlags, stringFlag, UsageError } from '../args.js';
-import { OPERATOR_FLAGS, operatorGet, operatorTarget } from './operator-request.js';
+import { stringFlag, UsageError } from '../args.js';
+import { operatorGet, operatorSettings, operatorTarget } from './operator-request.js';
 
 export const REPORT_HELP = `holdfast report declines --server URL (--operator-token T | --operator-token-file F) [--from D] [--to D] [--json]
 
@@ -75,8 +75,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     return which === undefined ? 2 : 0;
   }
   if (which !== 'declines') throw new UsageError(`unknown report "${which}" (reports: declines)`);
-  const flags = parseFlags(rest, {
-    ...OPERATOR_FLAGS,
+  const flags = operatorSettings(rest, 'report', {
     from: { type: 'string' },
     to: { type: 'string' },
     json: { type: 'boolean' },

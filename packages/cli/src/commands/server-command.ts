@@ -2,7 +2,7 @@
  * `holdfast server`: runs the settlement server on embedded SQLite, or on
  * PostgreSQL (any number of processes on one database).
  */
-import { type Stats, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   type AdmissionOptions,
@@ -14,7 +14,8 @@ import {
   startServer,
   type TlsFiles,
 } from '@holdfast/server';
-import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
+import { intFlag, stringFlag, UsageError } from '../args.js';
+import { loadSettings, settingLabel } from '../config/index.js';
 
 export const SERVER_HELP = `holdfast server [--data DIR] [--database-url URL] [--port P] [--host H] [--operator-token T] [--log-level L] …
 
@@ -45,6 +46,7 @@ Backpressure (see docs/operations.md):
   --processor-url URL   the card processor: forwards offline-approved card payments and
                         authorizes online card payments (POST /v1/authorize); off by default
   --processor-key K     the processor's API key (needed with --processor-url)
+  --processor-key-file F  read the processor's API key from F instead
   --forward-interval-ms N  pause between forwarding rounds                default 2000
   --processor-online-timeout-ms N  processor call timeout while a terminal waits  default 8000
   --forward-deadline-hours N  forwarding deadline of an offline payment (warning at 75 %, alarm
@@ -56,36 +58,51 @@ Production edges (see docs/operations.md):
                         missing, mode 0600) as a bearer token             default off
   --shutdown-timeout-ms N  graceful shutdown deadline: connections still open then are
                         destroyed and the process exits with status 3    default 10000
+  --config FILE         read settings from a JSON file, e.g. {"port": 8080, "data": "/var/lib/holdfast"}
+Every setting can also come from HOLDFAST_<FLAG> (e.g. HOLDFAST_PORT, HOLDFAST_OPERATOR_TOKEN_FILE,
+HOLDFAST_PROCESSOR_KEY_FILE) or the config file (key = flag name); a flag wins over the
+environment, which wins over the file (docs/operations.md, "Configuration").
 Logs are JSON lines on stdout. SIGINT/SIGTERM close the server gracefully.`;
 
+/** The flags of `holdfast server`; each is also HOLDFAST_<FLAG> and a config file key. */
+export const SERVER_OPTIONS = {
+  data: { type: 'string' },
+  'database-url': { type: 'string' },
+  'db-pool-size': { type: 'string' },
+  'operator-token-file': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'operator-token': { type: 'string' },
+  'body-limit': { type: 'string' },
+  'log-level': { type: 'string' },
+  'max-backlog': { type: 'string' },
+  'max-live': { type: 'string' },
+  'ingest-concurrency': { type: 'string' },
+  'device-inflight': { type: 'string' },
+  'device-rate': { type: 'string' },
+  'device-burst': { type: 'string' },
+  'storage-thread': { type: 'string' },
+  'processor-url': { type: 'string' },
+  'processor-key': { type: 'string' },
+  'processor-key-file': { type: 'string' },
+  'forward-interval-ms': { type: 'string' },
+  'processor-online-timeout-ms': { type: 'string' },
+  'forward-deadline-hours': { type: 'string' },
+  'cors-origin': { type: 'string', multiple: true },
+  'metrics-token-file': { type: 'string' },
+  'shutdown-timeout-ms': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+} as const;
+
 export async function serverCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, {
-    data: { type: 'string' },
-    'database-url': { type: 'string' },
-    'db-pool-size': { type: 'string' },
-    'operator-token-file': { type: 'string' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'operator-token': { type: 'string' },
-    'body-limit': { type: 'string' },
-    'log-level': { type: 'string' },
-    'max-backlog': { type: 'string' },
-    'max-live': { type: 'string' },
-    'ingest-concurrency': { type: 'string' },
-    'device-inflight': { type: 'string' },
-    'device-rate': { type: 'string' },
-    'device-burst': { type: 'string' },
-    'storage-thread': { type: 'string' },
-    'processor-url': { type: 'string' },
-    'processor-key': { type: 'string' },
-    'forward-interval-ms': { type: 'string' },
-    'processor-online-timeout-ms': { type: 'string' },
-    'forward-deadline-hours': { type: 'string' },
-    'cors-origin': { type: 'string', multiple: true },
-    'metrics-token-file': { type: 'string' },
-    'shutdown-timeout-ms': { type: 'string' },
-    'tls-cert': { type: 'string' },
-    'tls-key': { type: 'string' },
+  const flags = loadSettings(argv, {
+    command: 'server',
+    options: SERVER_OPTIONS,
+    alternatives: [
+      ['operator-token', 'operator-token-file'],
+      ['processor-key', 'processor-key-file'],
+    ],
   });
   if (flags.help) {
     console.log(SERVER_HELP);
@@ -153,10 +170,16 @@ export async function serverCommand(argv: string[]): Promise<number> {
   });
 }
 
-/** The repeated --cors-origin flags, each checked to be exactly scheme://host[:port]. */
+/**
+ * The repeated --cors-origin flags (or a comma-separated HOLDFAST_CORS_ORIGIN,
+ * or an array in the config file), each checked to be exactly scheme://host[:port].
+ */
 export function corsOriginFlags(flags: Record<string, unknown>): string[] {
   const raw = flags['cors-origin'];
-  const values = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  const values = (raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
   return values.map((origin) => {
     try {
       return checkedOrigin(origin);
@@ -171,7 +194,7 @@ export function databaseUrlFlag(flags: Record<string, unknown>): string | undefi
   const url = stringFlag(flags, 'database-url');
   if (url === undefined) return undefined;
   if (!/^postgres(ql)?:\/\//.test(url)) {
-    throw new UsageError('--database-url must be a postgres:// or postgresql:// URL');
+    throw new UsageError(`${settingLabel(flags, 'database-url')} must be a postgres:// or postgresql:// URL`);
   }
   return url;
 }
@@ -192,7 +215,7 @@ export function processorFlags(
   flags: Record<string, unknown>,
 ): { url: string; apiKey: string; intervalMs: number; onlineTimeoutMs: number; deadlineHours: number } | undefined {
   const url = stringFlag(flags, 'processor-url');
-  const apiKey = stringFlag(flags, 'processor-key');
+  const apiKey = processorKey(flags);
   if (url === undefined) {
     if (
       apiKey !== undefined ||
@@ -206,8 +229,10 @@ export function processorFlags(
     }
     return undefined;
   }
-  if (!/^https?:\/\//.test(url)) throw new UsageError('--processor-url must be an http:// or https:// URL');
-  if (!apiKey) throw new UsageError('--processor-url needs --processor-key');
+  if (!/^https?:\/\//.test(url)) {
+    throw new UsageError(`${settingLabel(flags, 'processor-url')} must be an http:// or https:// URL`);
+  }
+  if (!apiKey) throw new UsageError('--processor-url needs --processor-key or --processor-key-file');
   return {
     url,
     apiKey,
@@ -232,9 +257,31 @@ function admissionFlags(flags: Record<string, unknown>): Partial<AdmissionOption
   return out;
 }
 
+/** --processor-key, or the first line of --processor-key-file; undefined if neither. */
+function processorKey(flags: Record<string, unknown>): string | undefined {
+  const key = stringFlag(flags, 'processor-key');
+  const file = stringFlag(flags, 'processor-key-file');
+  if (key !== undefined && file !== undefined) {
+    throw new UsageError('give --processor-key or --processor-key-file, not both');
+  }
+  if (file === undefined) return key;
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`${settingLabel(flags, 'processor-key-file')}: cannot read ${file}: ${code}`);
+  }
+  const value = text.trim();
+  if (!value) throw new UsageError(`${settingLabel(flags, 'processor-key-file')}: ${file} is empty`);
+  return value;
+}
+
 function storageThreadFlag(flags: Record<string, unknown>): boolean {
   const value = stringFlag(flags, 'storage-thread') ?? 'on';
-  if (value !== 'on' && value !== 'off') throw new UsageError(`--storage-thread must be on or off, got "${value}"`);
+  if (value !== 'on' && value !== 'off') {
+    throw new UsageError(`${settingLabel(flags, 'storage-thread')} must be on or off, got "${value}"`);
+  }
   return value === 'on';
 }
 

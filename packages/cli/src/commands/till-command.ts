@@ -29,7 +29,8 @@ import {
   Terminal,
   TransportError,
 } from '@holdfast/terminal';
-import { intFlag, parseFlags, requiredString, stringFlag, UsageError } from '../args.js';
+import { intFlag, requiredString, stringFlag, UsageError } from '../args.js';
+import { loadSettings } from '../config/index.js';
 
 export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN] [--tls-ca FILE]
 
@@ -60,7 +61,28 @@ at URL. Started again on the same DIR it carries on where it stopped.
                         where the till's location has a staff roster; the roster
                         is read from the device feed first). A PIN on the command
                         line is visible to other local users: for tests and demos
+  --config FILE         settings from a JSON file (keys: the flag names)
+Environment: HOLDFAST_URL, HOLDFAST_ENROLLMENT_TOKEN, HOLDFAST_TILL_<FLAG> (e.g. HOLDFAST_TILL_DATA).
 SIGINT/SIGTERM stop recording and close the journal cleanly (exit 0).`;
+
+/** The flags of `holdfast till`; each is also HOLDFAST_TILL_<FLAG> (server: HOLDFAST_URL, token: HOLDFAST_ENROLLMENT_TOKEN) and a config file key. */
+export const TILL_OPTIONS = {
+  data: { type: 'string' },
+  server: { type: 'string' },
+  token: { type: 'string' },
+  label: { type: 'string' },
+  sales: { type: 'string' },
+  'interval-ms': { type: 'string' },
+  'shift-sales': { type: 'string' },
+  'backoff-s': { type: 'string' },
+  'exit-when-drained': { type: 'boolean' },
+  'offline-card-policy': { type: 'string' },
+  'drain-timeout-s': { type: 'string' },
+  'json-events': { type: 'boolean' },
+  staff: { type: 'string' },
+  pin: { type: 'string' },
+  'tls-ca': { type: 'string' },
+} as const;
 
 const CURRENCY = 'EUR';
 const OPENING_FLOAT = 20_000;
@@ -69,22 +91,11 @@ const STATUS_EVERY_MS = 1000;
 const DRAIN_POLL_MS = 100;
 
 export async function tillCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, {
-    data: { type: 'string' },
-    server: { type: 'string' },
-    token: { type: 'string' },
-    label: { type: 'string' },
-    sales: { type: 'string' },
-    'interval-ms': { type: 'string' },
-    'shift-sales': { type: 'string' },
-    'backoff-s': { type: 'string' },
-    'exit-when-drained': { type: 'boolean' },
-    'offline-card-policy': { type: 'string' },
-    'drain-timeout-s': { type: 'string' },
-    'json-events': { type: 'boolean' },
-    staff: { type: 'string' },
-    pin: { type: 'string' },
-    'tls-ca': { type: 'string' },
+  const flags = loadSettings(argv, {
+    command: 'till',
+    envPrefix: 'HOLDFAST_TILL_',
+    envNames: { server: 'HOLDFAST_URL', token: 'HOLDFAST_ENROLLMENT_TOKEN' },
+    options: TILL_OPTIONS,
   });
   if (flags.help) {
     console.log(TILL_HELP);

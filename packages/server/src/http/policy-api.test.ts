@@ -54,7 +54,7 @@ function draft(scope: Partial<PolicyScope> = {}, over: Partial<PolicyDraft> = {}
         },
       },
     },
-    online: { kinds: ['ticket.placed'], refundAbove: 2_000, loyaltyRedemptionAbove: null },
+    online: { kinds: ['ticket.issued'], refundAbove: 2_000, loyaltyRedemptionAbove: null },
     ...over,
   };
 }
@@ -305,6 +305,12 @@ describe('issuing policies', () => {
         [edited(d, 'offline.tenders.card.floorLimit', -1), 'offline.tenders.card.floorLimit', /integer 0\.\./],
         [edited(d, 'offline.tenders.cash', {}), 'offline.tenders.cash', /no such field/],
         [edited(d, 'online.kinds', ['Ticket']), 'online.kinds[0]', /op kind/],
+        // Pattern-valid but no such kind: it would silently never match, so it is refused.
+        [
+          edited(d, 'online.kinds', ['sale.recorded', 'ticket.placed']),
+          'online.kinds[1]',
+          /an op kind this server knows/,
+        ],
         [edited(d, 'online.refundAbove', undefined), 'online.refundAbove', /required/],
         [['policy'], '(root)', /object/],
       ];

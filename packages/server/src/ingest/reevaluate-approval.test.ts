@@ -142,11 +142,11 @@ describe('reevaluateLocalApproval', () => {
 
   it('an online-only kind approved locally is a breach, with or without tenders', () => {
     const p = policy((x) => {
-      x.online.kinds = ['ticket.placed', 'sale.recorded'];
+      x.online.kinds = ['ticket.issued', 'sale.recorded'];
     });
     assert.equal(rule(check([cardOf(100)], { p })), 'online_only_kind');
-    assert.equal(rule(check([], { p, kind: 'ticket.placed' })), 'online_only_kind');
-    assert.equal(check([], { kind: 'ticket.placed' }), null, 'not online-only under P');
+    assert.equal(rule(check([], { p, kind: 'ticket.issued' })), 'online_only_kind');
+    assert.equal(check([], { kind: 'ticket.issued' }), null, 'not online-only under P');
   });
 
   it('currency and tender type', () => {

@@ -11,11 +11,13 @@ import {
   type AnswerRoute,
   type AnswerSignature,
   importPrivateKey,
+  OP_KINDS,
   type PolicyKeySet,
   policyDraftSchema,
   riskPolicySchema,
   type SignedPolicy,
   signAnswer,
+  ValidationError,
 } from '@holdfast/protocol';
 import type { DeviceRecord } from '../model/device.js';
 import type { ServerKeyRecord } from '../model/policy.js';
@@ -58,6 +60,7 @@ export class PolicyDesk {
     // The rules across fields (expiresAt after issuedAt, at most 90 days) need the assigned fields:
     // check the whole policy now, so a bad draft is refused before anything is locked.
     riskPolicySchema.parse(policyFromDraft(draft, { id, version: 1, issuedAt: now }));
+    refuseUnknownKinds(draft.online.kinds);
     await this.#activeServerKey();
     return this.#storage.issuePolicy({ draft, id, now });
   }
@@ -122,5 +125,24 @@ export class PolicyDesk {
   async #activeServerKey(): Promise<ServerKeyRecord> {
     const keys = await this.#storage.listServerKeys();
     return keys[0] ?? this.#storage.ensureServerKey(newServerKey(this.#clock.now()));
+  }
+}
+
+/**
+ * A kind no op has (a typo such as `ticket.placed` for `ticket.issued`)
+ * passes the pattern yet would never match anything: the policy would
+ * silently not do what its issuer meant. Refused here, on the server that
+ * issues, rather than in the wire schema, so terminals keep accepting signed
+ * policies naming kinds a newer server knows.
+ */
+function refuseUnknownKinds(kinds: readonly string[]): void {
+  const known = new Set<string>(OP_KINDS);
+  const i = kinds.findIndex((kind) => !known.has(kind));
+  if (i >= 0) {
+    throw new ValidationError(
+      `online.kinds[${i}]`,
+      `an op kind this server knows (${OP_KINDS.join(', ')})`,
+      JSON.stringify(kinds[i]),
+    );
   }
 }
