@@ -283,22 +283,36 @@ export class HoldfastService {
 
   /** Verifies and ingests one batch. Throws ProtocolError for request-level problems (nothing applied). */
   async ingest(body: unknown): Promise<IngestResponse> {
+    return this.ingestVerified(await this.verifyBatch(body));
+  }
+
+  /**
+   * Parses a batch and checks that its device is enrolled and active and
+   * that its signature, hashes and links verify; touches no storage but the
+   * device lookup. Throws ProtocolError (nothing applied). The HTTP layer
+   * charges the device's rate limit only after this succeeded.
+   */
+  async verifyBatch(body: unknown): Promise<VerifiedBatch> {
     const batch = parseBatch(body);
     const device = await this.#activeDevice(batch.device);
     const canonical = verifyBatchIntegrity(batch, this.#key(device));
-    const now = this.#clock.now();
-    const verified = {
+    return {
       device: batch.device,
       ops: batch.ops,
       canonical,
       sentAt: batch.sentAt,
       latestSeq: batch.latestSeq,
     };
+  }
+
+  /** Ingests a batch `verifyBatch` returned. */
+  async ingestVerified(verified: VerifiedBatch): Promise<IngestResponse> {
+    const now = this.#clock.now();
     if (this.#bugs.has('commit-after-ack')) return this.#ackBeforeCommit(verified, now);
     const outcome: IngestOutcome = await this.#storage.ingest(verified, now, () => this.newId());
     this.#counters.batches++;
     for (const r of outcome.results) this.#counters[r.status]++;
-    return { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
+    return { device: verified.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
   }
 
   /**

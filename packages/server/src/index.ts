@@ -53,7 +53,10 @@ export {
   type LoadSnapshot,
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
+export { DEFAULT_EDGE, type EdgeOptions } from './http/edge.js';
 export { toWireError } from './http/error-handler.js';
+export { MAX_JSON_DEPTH } from './http/json-body.js';
+export { DEFAULT_SOURCE_LIMIT, type SourceLimitOptions } from './http/source-limit.js';
 export { parseBatch, verifyBatchIntegrity } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';

@@ -5,12 +5,16 @@
 import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
+import type { VerifiedBatch } from '../model/batch.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
 import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from './admission.js';
+import { type EdgeOptions, edgeOptions, edgeServerOptions } from './edge.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
+import { parseJsonBody } from './json-body.js';
 import { operatorGuard } from './operator-auth.js';
 import { intQuery, uuidParam } from './params.js';
+import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './source-limit.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -26,6 +30,10 @@ export interface BuildAppOptions {
    * the storage: one batch at a time on SQLite, several on PostgreSQL.
    */
   admission?: Partial<AdmissionOptions>;
+  /** Timeouts and the connection cap (see edge.ts; defaults DEFAULT_EDGE). */
+  edge?: Partial<EdgeOptions>;
+  /** The limit on refused requests per source address (see source-limit.ts). */
+  sourceLimit?: Partial<SourceLimitOptions>;
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -39,6 +47,7 @@ interface Ticket {
 declare module 'fastify' {
   interface FastifyRequest {
     holdfastTicket?: Ticket;
+    holdfastLane?: Lane;
   }
 }
 
@@ -49,6 +58,7 @@ function contentLength(header: string | undefined): number | null {
 
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const { service } = options;
+  const edge = edgeOptions(options.edge);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -56,10 +66,30 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    ...edgeServerOptions(edge),
   });
+  app.server.maxConnections = edge.maxConnections;
   // Fastify parses text/plain by default; every endpoint takes JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
+  // Strict UTF-8, no duplicate member names (json-body.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.setErrorHandler(errorHandler);
+
+  // Refused requests are charged to their source address; an address over its limit is refused up front.
+  const sources = new SourceLimiter(options.sourceLimit ?? {}, { now: () => service.now() });
+  app.addHook('onRequest', async (request) => {
+    sources.check(request.ip);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (CHARGED_STATUSES.has(reply.statusCode)) sources.charge(request.ip);
+  });
   app.setNotFoundHandler((request) => {
     throw new ProtocolError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
@@ -79,45 +109,55 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     }
   };
 
-  // Admission is decided before the body is read, so a refused batch costs almost nothing.
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== '/v1/batches') return;
+  const isBatch = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === '/v1/batches';
+
+  // A lane already full as the headers arrive is refused before the body is read: a refusal costs almost nothing.
+  app.addHook('onRequest', async (request) => {
+    if (!isBatch(request)) return;
     const lane = admission.laneOf(request.headers[LANE_HEADER], contentLength(request.headers['content-length']));
+    request.holdfastLane = lane;
+    if (admission.wouldRefuse(lane)) admission.admit(lane);
+  });
+
+  // The slot is taken only once the whole body has arrived: a client dribbling its body holds none.
+  app.addHook('preHandler', async (request, reply) => {
+    if (!isBatch(request)) return;
+    const lane = request.holdfastLane ?? 'backlog';
     admission.admit(lane);
     const ticket: Ticket = { lane, closed: false, working: false, released: false };
     request.holdfastTicket = ticket;
-    reply.raw.once('close', () => {
+    const closed = () => {
       ticket.closed = true;
       releaseIfDone(ticket);
-    });
+    };
+    if (reply.raw.closed || request.raw.socket?.destroyed) closed();
+    else reply.raw.once('close', closed);
   });
 
   app.post('/v1/batches', async (request) => {
     const ticket = request.holdfastTicket as Ticket;
-    const body = request.body as { device?: unknown } | null;
-    const device = typeof body === 'object' && body !== null && typeof body.device === 'string' ? body.device : null;
     ticket.working = true;
-    let entered = false;
+    let device: string | null = null;
     try {
-      if (device !== null) {
-        admission.enterDevice(device);
-        entered = true;
-      }
-      return await ingestBatch(request, ticket);
+      const verified = await service.verifyBatch(request.body);
+      // Only a batch whose signature verified is counted against its device (and creates state for it).
+      admission.enterDevice(verified.device);
+      device = verified.device;
+      return await ingestBatch(request, ticket, verified);
     } finally {
-      if (entered && device !== null) admission.leaveDevice(device);
+      if (device !== null) admission.leaveDevice(device);
       ticket.working = false;
       releaseIfDone(ticket);
     }
   });
 
-  async function ingestBatch(request: FastifyRequest, ticket: Ticket) {
+  async function ingestBatch(request: FastifyRequest, ticket: Ticket, verified: VerifiedBatch) {
     const lane = ticket.lane;
     let response: Awaited<ReturnType<HoldfastService['ingest']>>;
     try {
       response = await admission.run(
         lane,
-        () => service.ingest(request.body),
+        () => service.ingestVerified(verified),
         () => ticket.closed,
       );
     } catch (error) {
@@ -227,7 +267,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
       registerWalletRoutes(admin, service);
 
-      admin.get('/load', async () => admission.snapshot());
+      admin.get('/load', async () => ({
+        ...admission.snapshot(),
+        tracked: { devices: admission.trackedDevices, sources: sources.size },
+      }));
 
       admin.get('/summary', async () => service.summary());
     },

@@ -32,6 +32,8 @@ import type { ProcessorLike } from '../forwarding/forwarder.js';
 import { HoldfastService } from '../holdfast-service.js';
 import type { AdmissionOptions } from '../http/admission.js';
 import { buildApp } from '../http/build-app.js';
+import type { EdgeOptions } from '../http/edge.js';
+import type { SourceLimitOptions } from '../http/source-limit.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -80,6 +82,10 @@ export interface HarnessOptions {
    * (admission itself is tested in http/admission.test.ts).
    */
   admission?: Partial<AdmissionOptions>;
+  /** Timeouts and connection cap (http/edge.ts). */
+  edge?: Partial<EdgeOptions>;
+  /** The limit on refused requests per source address (http/source-limit.ts). */
+  sourceLimit?: Partial<SourceLimitOptions>;
   /** A card processor for online authorizations (POST /v1/authorize); none by default. */
   processor?: ProcessorLike;
   processorTimeoutMs?: number;
@@ -153,6 +159,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     operatorToken: OPERATOR_TOKEN,
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     admission: { perDeviceInFlight: 1_000, ...options.admission },
+    ...(options.edge ? { edge: options.edge } : {}),
+    ...(options.sourceLimit ? { sourceLimit: options.sourceLimit } : {}),
   });
   const adminHeaders = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
