@@ -91,7 +91,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     if (CHARGED_STATUSES.has(reply.statusCode)) sources.charge(request.ip);
   });
   app.setNotFoundHandler((request) => {
-    throw new ProtocolError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    // Named, but never echoed whole: an answer is no larger than its request's first 100 characters of path.
+    const path = (request.url.split('?')[0] ?? '').slice(0, 100);
+    throw new ProtocolError('not_found', `no route ${request.method.slice(0, 10)} ${path}`);
   });
 
   app.get('/v1/health', async () => {
