@@ -65,8 +65,16 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     // Reject "__proto__" / "constructor.prototype" keys instead of stripping them silently.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has its own body; ours (below) answers the documented shape.
+    return503OnClosing: false,
     ...edgeServerOptions(edge),
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ProtocolError('overloaded', 'the server is shutting down; retry shortly');
   });
   app.server.maxConnections = edge.maxConnections;
   // Fastify parses text/plain by default; every endpoint takes JSON only (415 otherwise).
