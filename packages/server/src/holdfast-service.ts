@@ -345,7 +345,9 @@ export class HoldfastService {
     const stored = new Map((await this.#storage.getDeviceOps(query.device, query.ids)).map((s) => [s.op.id, s]));
     const results: OpStatus[] = query.ids.map((id) => {
       const s = stored.get(id);
-      return s ? { id, found: true, seq: s.op.seq, hash: s.op.hash, result: s.result } : { id, found: false };
+      return s
+        ? { id, found: true, seq: s.op.seq, hash: s.op.hash, result: { id, seq: s.op.seq, ...s.result } }
+        : { id, found: false };
     });
     const fresh = await this.#storage.getDevice(query.device);
     return { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.#clock.now() };

@@ -49,6 +49,8 @@ export interface SyncLoopOptions {
   random: Random;
   backoffSeconds: readonly number[];
   batchSize: number;
+  /** Largest batch body, bytes (Outbox.nextBatch). */
+  batchMaxBytes: number;
   idlePingMs: number;
   manualRetryMinIntervalMs: number;
   probeIntervalMs: number;
@@ -214,7 +216,7 @@ export class SyncLoop {
         const credentials = this.#options.credentials();
         if (!credentials) return this.#end('not_enrolled', tally);
         if (this.#options.isRevoked()) return this.#end('revoked', tally);
-        const ops = this.#options.outbox.nextBatch(this.#batchLimit);
+        const ops = this.#options.outbox.nextBatch(this.#batchLimit, this.#options.batchMaxBytes);
         if (ops.length === 0) return this.#end('idle', tally);
         tally.attempts++;
         const outcome = await this.#options.exchange.sendBatch(credentials, ops);

@@ -2,7 +2,14 @@
  * The HTTP API (Fastify): terminal endpoints, operator endpoints, health.
  * See docs/protocol.md for every route, body and error.
  */
-import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema } from '@holdfast/protocol';
+import {
+  BATCH_MAX_BYTES,
+  BATCH_MAX_OPS,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  policyRef,
+  revokeRequestSchema,
+} from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { HoldfastService } from '../holdfast-service.js';
 import type { VerifiedBatch } from '../model/batch.js';
@@ -17,7 +24,7 @@ import { intQuery, uuidParam } from './params.js';
 import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './source-limit.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
-export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+export const DEFAULT_BODY_LIMIT = BATCH_MAX_BYTES;
 
 export interface BuildAppOptions {
   service: HoldfastService;
@@ -104,9 +111,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     throw new ProtocolError('not_found', `no route ${request.method.slice(0, 10)} ${path}`);
   });
 
+  // Advertised, so a client never builds a request the server refuses unread (docs/protocol.md 4.4).
+  const limits = { bodyBytes: options.bodyLimit ?? DEFAULT_BODY_LIMIT, batchOps: BATCH_MAX_OPS };
   app.get('/v1/health', async () => {
     const { storage, time } = await service.health();
-    return { status: 'ok', protocol: PROTOCOL_VERSION, storage, time };
+    return { status: 'ok', protocol: PROTOCOL_VERSION, storage, time, limits };
   });
 
   app.post('/v1/enroll', async (request) => service.enroll(request.body));
