@@ -24,7 +24,7 @@ export interface SourceLimitOptions {
   maxSources: number;
 }
 
-export const DEFAULT_SOURCE_LIMIT: SourceLimitOptions = { rate: 10, burst: 200, maxSources: 10_000 };
+export const DEFAULT_SOURCE_LIMIT: SourceLimitOptions = { rate: 20, burst: 500, maxSources: 10_000 };
 
 /** Answers that charge their source: the request was refused before anything was authenticated or applied. */
 export const CHARGED_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404, 405, 408, 413, 414, 415, 431]);
