@@ -109,6 +109,53 @@ type TextMutation =
   | { kind: 'byte'; at: number; byte: number }
   | { kind: 'duplicate'; at: number };
 
+/**
+ * The fuzz's checks on one answer (throws AssertionError naming the broken
+ * one): no 5xx but a retryable 503 with a retry time; every refusal in the
+ * documented shape with the status its code has; a refusal changed nothing.
+ */
+function checkAnswer(status: number, body: string, before: string, after: string, context: string): void {
+  if (status >= 500) {
+    assert.equal(status, 503, `no 5xx but the deliberate 503: ${context}`);
+    const wire = JSON.parse(body) as WireError;
+    assert.ok(wire.code === 'overloaded' || wire.code === 'online_unavailable', context);
+    assert.ok((wire.retryAfterMs ?? 0) > 0, `a 503 carries its retry time: ${context}`);
+  }
+  if (status >= 400) {
+    const wire = JSON.parse(body) as WireError;
+    assert.ok(wire.code in ERROR_CODES, `a documented code: ${context}`);
+    assert.equal(ERROR_CODES[wire.code].status, status, context);
+    assert.equal(typeof wire.message, 'string', context);
+    assert.equal(typeof wire.retryable, 'boolean', context);
+    assert.equal(after, before, `a refused request changed nothing: ${context}`);
+  }
+}
+
+describe('fuzz checks catch violations (tamper)', () => {
+  const ok = JSON.stringify({ code: 'invalid_request', message: 'm', retryable: false });
+  it('accepts a good refusal and a deliberate 503', () => {
+    checkAnswer(400, ok, 's', 's', 'good');
+    checkAnswer(200, '{}', 's', 't', 'a 2xx may change state');
+    checkAnswer(
+      503,
+      JSON.stringify({ code: 'overloaded', message: 'm', retryable: true, retryAfterMs: 5 }),
+      's',
+      's',
+      '',
+    );
+  });
+  it('catches a 500, a 503 without retry time, a foreign shape, a wrong status, a state change', () => {
+    const internal = JSON.stringify({ code: 'internal', message: 'm', retryable: true });
+    assert.throws(() => checkAnswer(500, internal, 's', 's', ''), /no 5xx/);
+    const bare503 = JSON.stringify({ code: 'overloaded', message: 'm', retryable: true });
+    assert.throws(() => checkAnswer(503, bare503, 's', 's', ''), /retry time/);
+    const fastify = JSON.stringify({ error: 'Bad Request', message: 'x', statusCode: 400 });
+    assert.throws(() => checkAnswer(400, fastify, 's', 's', ''), /documented code/);
+    assert.throws(() => checkAnswer(404, ok, 's', 's', ''));
+    assert.throws(() => checkAnswer(400, ok, 's', 'changed', ''), /changed nothing/);
+  });
+});
+
 describe('fuzz: every route, hostile input', () => {
   it('never a 5xx, always the error shape, refused input changes nothing, maps stay bounded', async () => {
     const h = await createHarness({ sourceLimit: { maxSources: 50 } });
@@ -187,21 +234,8 @@ describe('fuzz: every route, hostile input', () => {
             ...(payload !== undefined && method !== 'GET' ? { payload } : {}),
           });
           const context = `${method} ${path}${query} → ${res.statusCode} ${res.body.slice(0, 300)}`;
-          if (res.statusCode >= 500) {
-            assert.equal(res.statusCode, 503, context);
-            const wire = res.json() as WireError;
-            assert.ok(wire.code === 'overloaded' || wire.code === 'online_unavailable', context);
-            assert.ok((wire.retryAfterMs ?? 0) > 0, `a 503 carries its retry time: ${context}`);
-          }
           const after = await snapshot(h);
-          if (res.statusCode >= 400) {
-            const wire = res.json() as WireError;
-            assert.ok(wire.code in ERROR_CODES, context);
-            assert.equal(ERROR_CODES[wire.code].status, res.statusCode, context);
-            assert.equal(typeof wire.message, 'string', context);
-            assert.equal(typeof wire.retryable, 'boolean', context);
-            assert.equal(after, before, `a refused request changed nothing: ${context}`);
-          }
+          checkAnswer(res.statusCode, res.body, before, after, context);
           before = after;
         }),
         { numRuns: 3000, seed: 15, endOnFailure: true },
