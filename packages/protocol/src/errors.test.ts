@@ -15,12 +15,13 @@ describe('ProtocolError', () => {
     }
   });
 
-  it('only overload, rate limiting, internal errors and online_unavailable are retryable; all are 4xx/5xx', () => {
+  it('only overload, rate limiting, request timeouts, internal errors and online_unavailable are retryable; all are 4xx/5xx', () => {
     assert.deepEqual(CODES.filter((c) => ERROR_CODES[c].retryable).sort(), [
       'internal',
       'online_unavailable',
       'overloaded',
       'rate_limited',
+      'request_timeout',
     ]);
     for (const code of CODES) {
       const { status } = ERROR_CODES[code];
