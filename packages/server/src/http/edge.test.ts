@@ -206,7 +206,7 @@ describe('slow bodies (issue 15 #1)', () => {
 
 describe('unauthenticated traffic (issue 15 #2, #3)', () => {
   it('huge fresh device strings in refused bodies leave no per-device state', async () => {
-    const { h, port } = await listening({});
+    const { h, port } = await listening({ sourceLimit: { rate: 20 } });
     try {
       for (let i = 0; i < 40; i++) {
         const body = JSON.stringify({ device: `${i}-${'x'.repeat(256 * 1024)}`, ops: [], sig: 'a' });

@@ -158,7 +158,7 @@ describe('fuzz checks catch violations (tamper)', () => {
 
 describe('fuzz: every route, hostile input', () => {
   it('never a 5xx, always the error shape, refused input changes nothing, maps stay bounded', async () => {
-    const h = await createHarness({ sourceLimit: { maxSources: 50 } });
+    const h = await createHarness({ sourceLimit: { rate: 20, maxSources: 50 } });
     try {
       const d = await h.enrollDevice('till');
       const shift = d.openShift();

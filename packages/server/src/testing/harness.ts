@@ -84,7 +84,12 @@ export interface HarnessOptions {
   admission?: Partial<AdmissionOptions>;
   /** Timeouts and connection cap (http/edge.ts). */
   edge?: Partial<EdgeOptions>;
-  /** The limit on refused requests per source address (http/source-limit.ts). */
+  /**
+   * The limit on refused requests per source address (http/source-limit.ts).
+   * Off by default: the harness clock is manual (buckets never refill) and
+   * tests send many refusals from one address on purpose; the limit itself is
+   * tested in http/edge.test.ts and http/source-limit.test.ts.
+   */
   sourceLimit?: Partial<SourceLimitOptions>;
   /** A card processor for online authorizations (POST /v1/authorize); none by default. */
   processor?: ProcessorLike;
@@ -160,7 +165,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     admission: { perDeviceInFlight: 1_000, ...options.admission },
     ...(options.edge ? { edge: options.edge } : {}),
-    ...(options.sourceLimit ? { sourceLimit: options.sourceLimit } : {}),
+    sourceLimit: { rate: 0, ...options.sourceLimit },
   });
   const adminHeaders = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
