@@ -27,6 +27,45 @@ export interface ProcessorAppOptions {
   service: ProcessorService;
   apiKey: string;
   logger?: FastifyServerOptions['logger'];
+  /** Timeouts and connection cap (defaults DEFAULT_PROCESSOR_TIMEOUTS, the Holdfast server's). */
+  timeouts?: Partial<ProcessorHttpTimeouts>;
+}
+
+/** As the Holdfast server's edge (server/src/http/edge.ts): a slow client holds nothing for long. */
+export interface ProcessorHttpTimeouts {
+  /** The whole request (headers and body) must arrive within this many ms. */
+  requestTimeoutMs: number;
+  /** The headers must arrive within this many ms (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** A socket with no traffic for this many ms is closed (0: never). */
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; more are closed as they arrive. */
+  maxConnections: number;
+}
+
+export const DEFAULT_PROCESSOR_TIMEOUTS: ProcessorHttpTimeouts = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 4096,
+};
+
+function timeoutOptions(overrides: Partial<ProcessorHttpTimeouts> = {}) {
+  const t = { ...DEFAULT_PROCESSOR_TIMEOUTS, ...overrides };
+  if (t.headersTimeoutMs > t.requestTimeoutMs) throw new RangeError('headersTimeoutMs must be <= requestTimeoutMs');
+  // Node checks these timeouts on an interval (30 s by default): often enough to enforce them within a quarter.
+  const interval = Math.max(10, Math.min(1000, Math.floor(t.headersTimeoutMs / 4)));
+  return {
+    maxConnections: t.maxConnections,
+    fastify: {
+      requestTimeout: t.requestTimeoutMs,
+      connectionTimeout: t.idleTimeoutMs,
+      keepAliveTimeout: t.keepAliveTimeoutMs,
+      http: { headersTimeout: t.headersTimeoutMs, connectionsCheckingInterval: interval },
+    } as Partial<FastifyServerOptions>,
+  };
 }
 
 const FASTIFY_CODES: Record<string, { code: ProcessorWireError['code']; message?: string }> = {
@@ -89,13 +128,16 @@ const listed = (s: StoredAuthorization) => ({
 
 export function buildProcessorApp(options: ProcessorAppOptions): FastifyInstance {
   const { service } = options;
+  const timeouts = timeoutOptions(options.timeouts);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: BODY_LIMIT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    ...timeouts.fastify,
   });
+  app.server.maxConnections = timeouts.maxConnections;
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error, request, reply) => {
     const wire = toProcessorWireError(error);

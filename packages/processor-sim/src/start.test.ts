@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -151,5 +152,29 @@ describe('processor simulator on a socket', () => {
       assert.equal(await res.text(), text, key);
     }
     assert.equal((await second.client.stats()).authorizations, 30);
+  });
+
+  it('a client dribbling its body is cut by the request timeout, and others are served meanwhile', {
+    timeout: 30_000,
+  }, async () => {
+    const { sim, client } = await start({ timeouts: { requestTimeoutMs: 1000, headersTimeoutMs: 500 } });
+    const socket = connect({ port: sim.port, host: '127.0.0.1' });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(
+      `POST /v1/authorizations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${sim.apiKey}\r\n` +
+        'Content-Type: application/json\r\nIdempotency-Key: slow\r\nContent-Length: 1000\r\n\r\n{',
+    );
+    const dribble = setInterval(() => socket.writable && socket.write(' '), 100);
+    try {
+      assert.equal((await client.authorize('op-fast', authRequest())).replayed, false);
+      await closed;
+      assert.match(Buffer.concat(chunks).toString('utf8'), /^HTTP\/1\.1 408/, 'cut with 408');
+    } finally {
+      clearInterval(dribble);
+      socket.destroy();
+    }
   });
 });

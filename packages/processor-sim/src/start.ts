@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Clock } from '@holdfast/domain';
 import { loadOrCreateSecretFile } from '@holdfast/secret-file';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { buildProcessorApp } from './http.js';
+import { buildProcessorApp, type ProcessorHttpTimeouts } from './http.js';
 import type { CardProfile, ProcessorKnobs } from './knobs.js';
 import { ProcessorService } from './processor-service.js';
 import { ProcessorStorage } from './storage.js';
@@ -32,6 +32,8 @@ export interface StartProcessorSimOptions extends Partial<ProcessorKnobs> {
   clock?: Clock;
   /** Fastify/pino logger options; false (default) for silence. */
   logger?: FastifyServerOptions['logger'];
+  /** Request/headers/idle timeouts and the connection cap (see http.ts). */
+  timeouts?: Partial<ProcessorHttpTimeouts>;
 }
 
 export interface RunningProcessorSim {
@@ -54,7 +56,19 @@ export function loadOrCreateApiKey(dataDir: string): string {
 }
 
 export async function startProcessorSim(options: StartProcessorSimOptions): Promise<RunningProcessorSim> {
-  const { dataDir, port, host = '127.0.0.1', apiKey, seed, cards, synchronous, clock, logger, ...knobs } = options;
+  const {
+    dataDir,
+    port,
+    host = '127.0.0.1',
+    apiKey,
+    seed,
+    cards,
+    synchronous,
+    clock,
+    logger,
+    timeouts,
+    ...knobs
+  } = options;
   const storage = new ProcessorStorage({
     path: join(dataDir, PROCESSOR_DATABASE_FILE),
     ...(synchronous ? { synchronous } : {}),
@@ -71,7 +85,12 @@ export async function startProcessorSim(options: StartProcessorSimOptions): Prom
       ...(cards ? { cards } : {}),
       ...(clock ? { clock } : {}),
     });
-    app = buildProcessorApp({ service, apiKey: key, ...(logger !== undefined ? { logger } : {}) });
+    app = buildProcessorApp({
+      service,
+      apiKey: key,
+      ...(logger !== undefined ? { logger } : {}),
+      ...(timeouts ? { timeouts } : {}),
+    });
     await app.listen({ port: port ?? 0, host });
   } catch (error) {
     storage.close();

@@ -15,7 +15,7 @@ describe('ProtocolError', () => {
     }
   });
 
-  it('only overload, rate limiting, internal errors, online_unavailable, not_ready, storage_unwritable and a login lock-out are retryable; all are 4xx/5xx', () => {
+  it('only overload, rate limiting, request timeouts, internal errors, online_unavailable, not_ready, storage_unwritable and a login lock-out are retryable; all are 4xx/5xx', () => {
     assert.deepEqual(CODES.filter((c) => ERROR_CODES[c].retryable).sort(), [
       'internal',
       'login_locked',
@@ -23,6 +23,7 @@ describe('ProtocolError', () => {
       'online_unavailable',
       'overloaded',
       'rate_limited',
+      'request_timeout',
       'storage_unwritable',
     ]);
     for (const code of CODES) {

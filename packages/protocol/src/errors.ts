@@ -13,6 +13,18 @@
  */
 export const ERROR_CODES = {
   malformed_json: { status: 400, retryable: false },
+  /** A JSON object names one member twice (RFC 8785 canonical JSON needs I-JSON): refused, never "last one wins". */
+  duplicate_member: { status: 400, retryable: false },
+  /** The body is not valid UTF-8: refused, never repaired with U+FFFD. */
+  invalid_utf8: { status: 400, retryable: false },
+  /** The request line or headers could not be parsed as HTTP. */
+  malformed_http: { status: 400, retryable: false },
+  /** The headers or body did not arrive within the server's request timeout; nothing was done. */
+  request_timeout: { status: 408, retryable: true },
+  /** The URL (or one path parameter) is longer than the server reads. */
+  uri_too_long: { status: 414, retryable: false },
+  /** The request headers are larger than the server reads. */
+  headers_too_large: { status: 431, retryable: false },
   invalid_request: { status: 400, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
   body_too_large: { status: 413, retryable: false },

@@ -18,8 +18,8 @@ const invalid: StoredResult = { status: 'rejected', reason: 'invalid_body', mess
 describe('settlementOf', () => {
   const cases: ReadonlyArray<readonly [string, OpResult, Settlement]> = [
     ['accepted', { ...ref, ...accepted }, 'confirmed'],
-    ['duplicate of an accepted op', { ...ref, status: 'duplicate', original: accepted }, 'confirmed'],
-    ['duplicate of a rejected op', { ...ref, status: 'duplicate', original: invalid }, 'dead'],
+    ['duplicate of an accepted op', { ...ref, status: 'duplicate', original: { ...ref, ...accepted } }, 'confirmed'],
+    ['duplicate of a rejected op', { ...ref, status: 'duplicate', original: { ...ref, ...invalid } }, 'dead'],
     ['conflict', { ...ref, status: 'conflict', message: 'm' }, 'dead'],
     ['fork', { ...ref, status: 'fork', message: 'm' }, 'dead'],
     ['rejected: seq_gap', { ...ref, status: 'rejected', reason: 'seq_gap', message: 'm', expectedSeq: 2 }, 'retry'],

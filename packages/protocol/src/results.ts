@@ -40,9 +40,16 @@ export type StoredResult =
       at: number;
     };
 
+/**
+ * The stored result as every later answer shows it (`original` of a
+ * duplicate, `result` of POST /v1/ops/query): exactly the result the op got
+ * when it was first taken into the chain, `id` and `seq` included.
+ */
+export type StoredAnswer = { id: string; seq: number } & StoredResult;
+
 export type OpResult =
   | ({ id: string; seq: number } & StoredResult)
-  | { id: string; seq: number; status: 'duplicate'; original: StoredResult }
+  | { id: string; seq: number; status: 'duplicate'; original: StoredAnswer }
   | { id: string; seq: number; status: 'conflict'; message: string }
   | { id: string; seq: number; status: 'fork'; message: string }
   | { id: string; seq: number; status: 'rejected'; reason: 'seq_gap'; message: string; expectedSeq: number };

@@ -7,7 +7,7 @@
  */
 import { MAX_AMOUNT } from './money.js';
 import { epochMs, type Op, opSchema, uuid } from './op.js';
-import type { OpResult, StoredResult } from './results.js';
+import type { OpResult, StoredAnswer } from './results.js';
 import type { SignedPolicy } from './risk-policy.js';
 import * as s from './schema.js';
 import type { SignedRoster } from './staff.js';
@@ -22,6 +22,14 @@ export const BATCH_MAX_OPS = 500;
  * ingested (docs/protocol.md §4.2, "Freshness").
  */
 export const BATCH_FRESHNESS_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Largest request body a server takes by default, bytes (it advertises its
+ * own in GET /v1/health as `limits.bodyBytes`). A larger body is answered
+ * 413 before it is read and the connection closed, which a client may see as
+ * a network error: a terminal never builds a batch over this.
+ */
+export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
 /** Most op ids one status query may ask about. */
 export const QUERY_MAX_IDS = 500;
 
@@ -246,7 +254,7 @@ export interface FeedResponse {
 
 export type OpStatus =
   | { id: string; found: false }
-  | { id: string; found: true; seq: number; hash: string; result: StoredResult };
+  | { id: string; found: true; seq: number; hash: string; result: StoredAnswer };
 
 export interface OpQueryResponse {
   results: OpStatus[];

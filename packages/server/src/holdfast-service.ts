@@ -56,7 +56,7 @@ import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
 import { Admission, type AdmissionOptions, admissionOptions } from './http/admission.js';
 import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
-import type { IngestOutcome, VerifiedBatch } from './model/batch.js';
+import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js';
 import type { DeviceRecord } from './model/device.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
 import type { StoreSummary } from './model/summary.js';
@@ -367,20 +367,35 @@ export class HoldfastService {
 
   /** Verifies and ingests one batch. Throws ProtocolError for request-level problems (nothing applied). */
   async ingest(body: unknown): Promise<IngestResponse> {
+    return this.ingestVerified(await this.verifyBatch(body));
+  }
+
+  /**
+   * Parses a batch and checks that its device is enrolled and active and
+   * that its signature, hashes and links verify; touches no storage but the
+   * device lookup. Throws ProtocolError (nothing applied). The HTTP layer
+   * charges the device's rate limit only after this succeeded.
+   */
+  async verifyBatch(body: unknown): Promise<SignedBatch> {
     const batch = parseBatch(body);
     const { proof } = await this.#auth.signedBy(batch.device, (key) => batchSignature(batch, key));
     const canonical = verifyBatchOps(batch);
-    const now = this.#clock.now();
-    const verified: VerifiedBatch = {
+    return {
+      sig: batch.sig,
       device: batch.device,
       ops: batch.ops,
       canonical,
       sentAt: batch.sentAt,
       latestSeq: batch.latestSeq,
-      trust: batchTrust(proof, batch.sentAt, now),
+      trust: batchTrust(proof, batch.sentAt, this.#clock.now()),
     };
+  }
+
+  /** Ingests a batch `verifyBatch` returned; the answer is signed for the request it answers. */
+  async ingestVerified(verified: SignedBatch): Promise<IngestResponse> {
+    const now = this.#clock.now();
     if (this.#bugs.has('commit-after-ack')) {
-      return this.#policies.signAnswer('batches', batch.sig, this.#ackBeforeCommit(verified, now));
+      return this.#policies.signAnswer('batches', verified.sig, this.#ackBeforeCommit(verified, now));
     }
     let outcome: IngestOutcome;
     try {
@@ -392,8 +407,8 @@ export class HoldfastService {
     this.#writeFailure = null;
     this.#counters.batches++;
     for (const r of outcome.results) this.#counters[r.status]++;
-    const answer = { device: batch.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
-    return this.#policies.signAnswer('batches', batch.sig, answer);
+    const answer = { device: verified.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
+    return this.#policies.signAnswer('batches', verified.sig, answer);
   }
 
   /**
@@ -423,7 +438,9 @@ export class HoldfastService {
     const stored = new Map((await this.#storage.getDeviceOps(query.device, query.ids)).map((s) => [s.op.id, s]));
     const results: OpStatus[] = query.ids.map((id) => {
       const s = stored.get(id);
-      return s ? { id, found: true, seq: s.op.seq, hash: s.op.hash, result: s.result } : { id, found: false };
+      return s
+        ? { id, found: true, seq: s.op.seq, hash: s.op.hash, result: { id, seq: s.op.seq, ...s.result } }
+        : { id, found: false };
     });
     const fresh = await this.#storage.getDevice(query.device);
     const answer = { results, highWater: fresh?.highWater ?? device.highWater, serverTime: this.#clock.now() };

@@ -55,10 +55,13 @@ export {
   type LoadSnapshot,
 } from './http/admission.js';
 export { type BuildAppOptions, buildApp, DEFAULT_BODY_LIMIT } from './http/build-app.js';
+export { DEFAULT_EDGE, type EdgeOptions } from './http/edge.js';
 export { checkedOrigin, parseTraceparent, REQUEST_ID_HEADER } from './http/edges.js';
 export { toWireError } from './http/error-handler.js';
+export { MAX_JSON_DEPTH } from './http/json-body.js';
 export { METRICS_PATH, type MetricsOptions } from './http/metrics.js';
 export { CSRF_COOKIE, CSRF_HEADER, ROUTE_RULES, SESSION_COOKIE } from './http/operator-access.js';
+export { DEFAULT_SOURCE_LIMIT, type SourceLimitOptions } from './http/source-limit.js';
 export { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';

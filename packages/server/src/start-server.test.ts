@@ -103,7 +103,7 @@ describe('startServer on a real socket', () => {
       assert.equal(replay.status, 200);
       assert.deepEqual(
         replay.body.results,
-        accepted.results.map(({ id, seq, ...original }) => ({ id, seq, status: 'duplicate', original })),
+        accepted.results.map((original) => ({ id: original.id, seq: original.seq, status: 'duplicate', original })),
       );
     } finally {
       await second.close();

@@ -18,6 +18,8 @@ import { Forwarder, type ProcessorLike } from './forwarding/forwarder.js';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
 import { buildApp } from './http/build-app.js';
+import type { EdgeOptions } from './http/edge.js';
+import type { SourceLimitOptions } from './http/source-limit.js';
 import { newServerKey } from './policy-keys.js';
 import { PostgresStorage } from './storage/postgres/postgres-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
@@ -54,6 +56,10 @@ export interface StartServerOptions {
   random?: Random;
   /** Backpressure limits (see http/admission.ts). */
   admission?: Partial<AdmissionOptions>;
+  /** Request/headers/idle timeouts and the connection cap (see http/edge.ts, docs/operations.md). */
+  edge?: Partial<EdgeOptions>;
+  /** The limit on refused requests per source address (see http/source-limit.ts). */
+  sourceLimit?: Partial<SourceLimitOptions>;
   /**
    * SQLite only: run the database on its own thread (default true), so a
    * batch's transaction never stops the event loop (see sqlite-thread.ts).
@@ -239,6 +245,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           }
         : {}),
       ...(https ? { https } : {}),
+      ...(options.edge ? { edge: options.edge } : {}),
+      ...(options.sourceLimit ? { sourceLimit: options.sourceLimit } : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     app.log.info({ policyKeys: (await storage.listServerKeys()).map((k) => k.id) }, 'policy signing key ready');

@@ -40,6 +40,7 @@ import type { OpResult, SaleLine, StoredResult, Tender } from '@holdfast/protoco
 import { HoldfastService, SqliteStorage } from '@holdfast/server';
 import { Terminal } from '@holdfast/terminal';
 import fc from 'fast-check';
+import { storedPart } from './check/stored-part.js';
 import { type FaultRates, SimNetwork } from './sim-network.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -393,7 +394,7 @@ async function runScenario(sc: Scenario): Promise<string> {
           result.status === 'accepted'
             ? { status: 'accepted', at: result.at }
             : result.status === 'duplicate'
-              ? result.original
+              ? storedPart(result)
               : null;
         assert.deepEqual(
           original,

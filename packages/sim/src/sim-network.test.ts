@@ -28,6 +28,7 @@ import {
 } from '@holdfast/protocol';
 import { buildApp, HoldfastService, newEnrollmentToken, SqliteStorage } from '@holdfast/server';
 import { type Transport, TransportError, type TransportResult } from '@holdfast/terminal';
+import { storedPart } from './check/stored-part.js';
 import { type FaultRates, SimNetwork } from './sim-network.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -46,14 +47,20 @@ class SpyService extends HoldfastService {
   override async ingest(body: unknown): Promise<IngestResponse> {
     this.received.push(body);
     if (this.delayMs > 0) await realDelay(this.delayMs);
+    const response = await super.ingest(body);
+    this.answered.push(response);
+    return response;
+  }
+
+  // The HTTP layer verifies first (rate limits are charged after the signature) and then applies:
+  // the failure is injected where both paths apply a batch.
+  override async ingestVerified(batch: Parameters<HoldfastService['ingestVerified']>[0]): Promise<IngestResponse> {
     const failure = this.failNext;
     if (failure) {
       this.failNext = null;
       throw failure;
     }
-    const response = await super.ingest(body);
-    this.answered.push(response);
-    return response;
+    return super.ingestVerified(batch);
   }
 }
 
@@ -327,7 +334,7 @@ describe('SimNetwork', () => {
     await net.run(2_000);
     const result = answeredOk(resend.current).body.results[0];
     assert.equal(result?.status, 'duplicate');
-    assert.deepEqual(result.status === 'duplicate' ? result.original : null, stored.result);
+    assert.deepEqual(result.status === 'duplicate' ? storedPart(result) : null, stored.result);
     assert.deepEqual(await storedCount(net.storage), { ops: 1, ledger: 1 }, 'nothing applied twice');
   });
 

@@ -47,6 +47,8 @@ describe('Outbox', () => {
         seq: 2,
         status: 'duplicate',
         original: {
+          id: op(1).id,
+          seq: 2,
           status: 'rejected',
           reason: 'invalid_body',
           message: 'body.total: wrong',
@@ -54,7 +56,7 @@ describe('Outbox', () => {
           at: AT,
         },
       },
-      { id: op(2).id, seq: 3, status: 'duplicate', original: { status: 'accepted', at: AT } },
+      { id: op(2).id, seq: 3, status: 'duplicate', original: { id: op(2).id, seq: 3, status: 'accepted', at: AT } },
       { id: op(3).id, seq: 4, status: 'fork', message: 'seq 4 is held by another op' },
     ];
     const settled = outbox.settleIngest(ops, results, AT + 10);
@@ -108,11 +110,44 @@ describe('Outbox', () => {
     assert.match(blocked.blocked?.reason ?? '', /conflict: stored with another hash/);
   });
 
+  test('nextBatch bounds the batch by bytes as well as by op count, but always sends at least one op', () => {
+    const size = (o: Op) => Buffer.byteLength(JSON.stringify(o)) + 1;
+    assert.equal(outbox.nextBatch(500).length, 4);
+    // Room for the envelope and exactly two ops.
+    const two = 512 + size(op(0)) + size(op(1));
+    assert.deepEqual(
+      outbox.nextBatch(500, two).map((o) => o.seq),
+      [1, 2],
+    );
+    assert.deepEqual(
+      outbox.nextBatch(500, two - 1).map((o) => o.seq),
+      [1],
+    );
+    assert.deepEqual(
+      outbox.nextBatch(500, 10).map((o) => o.seq),
+      [1],
+      'a single op goes alone',
+    );
+    assert.equal(outbox.nextBatch(2, 1 << 30).length, 2, 'the op count still bounds it');
+  });
+
   test('statuses settle pending ops; a different hash is a conflict; unknown ids stay pending', () => {
     const settled = outbox.settleStatuses(
       [
-        { id: op(0).id, found: true, seq: 1, hash: op(0).hash, result: { status: 'accepted', at: AT } },
-        { id: op(1).id, found: true, seq: 2, hash: 'f'.repeat(64), result: { status: 'accepted', at: AT } },
+        {
+          id: op(0).id,
+          found: true,
+          seq: 1,
+          hash: op(0).hash,
+          result: { id: op(0).id, seq: 1, status: 'accepted', at: AT },
+        },
+        {
+          id: op(1).id,
+          found: true,
+          seq: 2,
+          hash: 'f'.repeat(64),
+          result: { id: op(1).id, seq: 2, status: 'accepted', at: AT },
+        },
         { id: op(2).id, found: false },
       ],
       AT,

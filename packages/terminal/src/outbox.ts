@@ -11,7 +11,14 @@
  * pending and are sent again. If the op it expects is dead here, nothing we
  * hold can fill the hole: the chain is BLOCKED until an operator acts.
  */
-import { type IngestResponse, type Op, type OpResult, type OpStatus, settlementOf } from '@holdfast/protocol';
+import {
+  BATCH_MAX_BYTES,
+  type IngestResponse,
+  type Op,
+  type OpResult,
+  type OpStatus,
+  settlementOf,
+} from '@holdfast/protocol';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter } from './journal-types.js';
@@ -40,6 +47,9 @@ export interface Settled {
   blocked: Blocked | null;
 }
 
+/** Room for a batch's members besides its ops (device, sentAt, latestSeq, sig), bytes, generously. */
+const BATCH_ENVELOPE_BYTES = 512;
+
 export class Outbox {
   readonly #journal: Journal;
 
@@ -48,8 +58,20 @@ export class Outbox {
   }
 
   /** The next batch: pending ops with the lowest seqs, contiguous, at most `limit`. */
-  nextBatch(limit: number): Op[] {
-    return this.#journal.pendingRun(limit);
+  /**
+   * The next run of pending ops to send: at most `limit` ops and, always but
+   * for a single op, a batch body of at most `maxBytes` (a body over the
+   * server's limit is refused before it is read and the connection closed,
+   * which looks like a network error and would be resent forever).
+   */
+  nextBatch(limit: number, maxBytes: number = BATCH_MAX_BYTES): Op[] {
+    const ops = this.#journal.pendingRun(limit);
+    let bytes = BATCH_ENVELOPE_BYTES;
+    for (let i = 0; i < ops.length; i++) {
+      bytes += Buffer.byteLength(JSON.stringify(ops[i])) + 1;
+      if (bytes > maxBytes && i > 0) return ops.slice(0, i);
+    }
+    return ops;
   }
 
   /**
@@ -106,7 +128,7 @@ export class Outbox {
           };
           this.#apply(result, local.kind, at, settled);
         } else {
-          this.#apply({ id: status.id, seq: status.seq, ...status.result }, local.kind, at, settled);
+          this.#apply({ ...status.result, id: status.id, seq: status.seq }, local.kind, at, settled);
         }
       }
       return settled;

@@ -49,6 +49,8 @@ export interface SyncLoopOptions {
   random: Random;
   backoffSeconds: readonly number[];
   batchSize: number;
+  /** Largest batch body, bytes (Outbox.nextBatch). */
+  batchMaxBytes: number;
   idlePingMs: number;
   manualRetryMinIntervalMs: number;
   probeIntervalMs: number;
@@ -216,7 +218,7 @@ export class SyncLoop {
         const credentials = this.#options.credentials();
         if (!credentials) return this.#end('not_enrolled', tally);
         if (this.#options.isRevoked()) return this.#end('revoked', tally);
-        const ops = this.#options.outbox.nextBatch(this.#batchLimit);
+        const ops = this.#options.outbox.nextBatch(this.#batchLimit, this.#options.batchMaxBytes);
         if (ops.length === 0) {
           // Once per start, with nothing left to send: does the server still hold what it confirmed?
           if (this.#headChecked) return this.#end('idle', tally);

@@ -9,7 +9,7 @@ import {
   type Random,
   validateBackoffSchedule,
 } from '@holdfast/domain';
-import { BATCH_MAX_OPS } from '@holdfast/protocol';
+import { BATCH_MAX_BYTES, BATCH_MAX_OPS } from '@holdfast/protocol';
 import type { CrashHook } from './journal.js';
 import type { TerminalPlacement } from './offline-policy.js';
 import type { SqliteConnection } from './sqlite-connection.js';
@@ -29,6 +29,8 @@ export interface TerminalOptions {
   backoffSeconds?: readonly number[];
   /** Ops per batch, 1..BATCH_MAX_OPS (default 500). */
   batchSize?: number;
+  /** Largest batch body, bytes (default BATCH_MAX_BYTES, the server's default limit; at least 64 KiB). */
+  batchMaxBytes?: number;
   /** Per request (default 10 000 ms). */
   requestTimeoutMs?: number;
   /** Ping this often while nothing is pending, to keep connectivity fresh (default 30 000 ms; 0 disables). */
@@ -93,6 +95,7 @@ export interface TerminalOptions {
 export interface ResolvedOptions {
   backoffSeconds: readonly number[];
   batchSize: number;
+  batchMaxBytes: number;
   requestTimeoutMs: number;
   idlePingMs: number;
   manualRetryMinIntervalMs: number;
@@ -123,10 +126,15 @@ export function resolveOptions(options: TerminalOptions): ResolvedOptions {
   if (placement !== undefined && (typeof placement?.merchant !== 'string' || placement.merchant.length === 0)) {
     throw new RangeError('placement.merchant must be a non-empty string');
   }
+  const batchMaxBytes = options.batchMaxBytes ?? BATCH_MAX_BYTES;
+  if (!Number.isSafeInteger(batchMaxBytes) || batchMaxBytes < 64 * 1024) {
+    throw new RangeError('batchMaxBytes must be an integer >= 65536');
+  }
   return {
     offlineCardPolicy,
     backoffSeconds,
     batchSize,
+    batchMaxBytes,
     requestTimeoutMs: ms('requestTimeoutMs', options.requestTimeoutMs ?? 10_000, 1),
     idlePingMs: ms('idlePingMs', options.idlePingMs ?? 30_000, 0),
     manualRetryMinIntervalMs: ms('manualRetryMinIntervalMs', options.manualRetryMinIntervalMs ?? 1000, 0),

@@ -238,6 +238,7 @@ export class Terminal {
       random: options.random ?? cryptoRandom,
       backoffSeconds: config.backoffSeconds,
       batchSize: config.batchSize,
+      batchMaxBytes: config.batchMaxBytes,
       idlePingMs: config.idlePingMs,
       manualRetryMinIntervalMs: config.manualRetryMinIntervalMs,
       probeIntervalMs: config.probeIntervalMs,

@@ -37,6 +37,9 @@ import type { AuthorizationRecord } from '../model/authorization.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { Storage } from '../storage/storage.js';
 
+/** The retry time of `503 online_unavailable` when no processor is configured (a restart must add one). */
+export const ONLINE_UNAVAILABLE_RETRY_MS = 30_000;
+
 /** Default timeout of each processor call made while a terminal waits. */
 export const DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS = 8_000;
 
@@ -87,7 +90,9 @@ export class OnlineAuthorizer {
       return this.#answer(this.#same(slot.record, pending), !slot.created);
     }
     if (!this.#options.processor) {
-      throw new ProtocolError('online_unavailable', 'this server has no card processor configured');
+      throw new ProtocolError('online_unavailable', 'this server has no card processor configured', {
+        retryAfterMs: ONLINE_UNAVAILABLE_RETRY_MS,
+      });
     }
     const slot = await this.#options.storage.beginAuthorization(pending);
     const stored = this.#same(slot.record, pending);

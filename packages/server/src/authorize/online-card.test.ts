@@ -110,6 +110,7 @@ describe('POST /v1/authorize without a processor', () => {
       const opId = newOpId();
       const res = await h.request('POST', '/v1/authorize', { payload: authorizeBody(d, opId, card(100)) });
       assert.deepEqual([res.status, res.error.code, res.error.retryable], [503, 'online_unavailable', true]);
+      assert.ok((res.error.retryAfterMs ?? 0) > 0, 'a 503 carries its retry time (protocol 4.5)');
       assert.deepEqual(await h.storage.getAuthorizations([opId]), []);
     } finally {
       await h.close();

@@ -208,3 +208,20 @@ describe('Admission: abandoned work', () => {
     assert.equal(admission.snapshot().totals.abandoned, 1);
   });
 });
+
+describe('Admission: bounded per-device state', () => {
+  it('remembers at most maxTrackedDevices devices, forgetting idle ones least recently used first', () => {
+    const { admission } = make({ maxTrackedDevices: 10 });
+    admission.enterDevice('busy'); // stays in flight: never forgotten
+    for (let i = 0; i < 100; i++) {
+      admission.enterDevice(`d${i}`);
+      admission.leaveDevice(`d${i}`);
+      assert.ok(admission.trackedDevices <= 10, `at most 10 remembered (${admission.trackedDevices})`);
+    }
+    assert.equal(admission.trackedDevices, 10);
+    // The busy device was kept: its second batch still counts against it.
+    admission.enterDevice('busy');
+    const refused = refusal(() => admission.enterDevice('busy'));
+    assert.equal(refused.code, 'rate_limited');
+  });
+});

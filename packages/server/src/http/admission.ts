@@ -10,14 +10,15 @@
  *    live lane, so a terminal that lies gains little. Everything else is
  *    backlog.
  *
- * 2. Bounded admission, decided before the body is read. Each lane admits at
- *    most `maxLive` / `maxBacklog` requests at once (reading, waiting or
- *    being ingested); the next one is answered `503 overloaded` at once with
- *    a retry time. Each refused backlog batch books the next free slot of
+ * 2. Bounded admission, taken once the body has arrived (a client that
+ *    dribbles its body never holds a slot; the server's request timeout cuts
+ *    it, see edge.ts). Each lane admits at most `maxLive` / `maxBacklog`
+ *    requests at once (waiting or being ingested); the next one is answered
+ *    `503 overloaded` with a retry time, before its body is read when the
+ *    lane is already full as its headers arrive. Each refused backlog batch books the next free slot of
  *    the server's future capacity (one mean ingest time apart), so a storm
  *    comes back as a steady stream at the rate the server can take, not in
- *    step. Memory is bounded by (maxLive × liveMaxBytes + maxBacklog ×
- *    bodyLimit).
+ *    step. Bodies being read are bounded by the connection cap (edge.ts).
  *
  * 3. A priority scheduler. Admitted batches run `concurrency` at a time, live
  *    before backlog; between two jobs the scheduler yields to the event loop
@@ -27,7 +28,10 @@
  *
  * Per device, at most `perDeviceInFlight` batches at once and a token bucket
  * of `perDeviceRate` batches a second (burst `perDeviceBurst`); beyond that,
- * `429 rate_limited` with the time until a token is free.
+ * `429 rate_limited` with the time until a token is free. A device is charged
+ * only once its batch's signature verified (nobody can spend another
+ * device's budget by naming it); at most `maxTrackedDevices` devices are
+ * remembered, idle ones forgotten first.
  *
  * The only 5xx this module produces is the deliberate 503.
  */
@@ -52,6 +56,8 @@ export interface AdmissionOptions {
   /** Sustained batches a second per device; 0 turns the bucket off. */
   perDeviceRate: number;
   perDeviceBurst: number;
+  /** Devices whose limits are remembered at most (idle ones beyond it are forgotten, least recent first). */
+  maxTrackedDevices: number;
   /** Bounds of the retry time the server asks for, ms (the Retry-After header carries it rounded up to seconds). */
   minRetryAfterMs: number;
   maxRetryAfterMs: number;
@@ -65,6 +71,7 @@ export const DEFAULT_ADMISSION: AdmissionOptions = {
   perDeviceInFlight: 2,
   perDeviceRate: 50,
   perDeviceBurst: 100,
+  maxTrackedDevices: 10_000,
   minRetryAfterMs: 500,
   maxRetryAfterMs: 60_000,
 };
@@ -79,6 +86,7 @@ export function admissionOptions(overrides: Partial<AdmissionOptions> = {}): Adm
     'concurrency',
     'perDeviceInFlight',
     'perDeviceBurst',
+    'maxTrackedDevices',
     'minRetryAfterMs',
     'maxRetryAfterMs',
   ];
@@ -127,8 +135,9 @@ interface Job {
 
 /**
  * The admission controller and priority scheduler. Transport-agnostic: the
- * HTTP layer calls `admit` before reading a body, `enterDevice` once the
- * device is known, `run` for the work and `release` when the answer is sent.
+ * HTTP layer calls `admit` once the body has arrived (and `wouldRefuse` as
+ * the headers arrive, to refuse early), `enterDevice` once the batch's
+ * signature verified, `run` for the work and `release` when the answer is sent.
  */
 export class Admission {
   readonly options: AdmissionOptions;
@@ -155,6 +164,16 @@ export class Admission {
     const wanted = Array.isArray(header) ? header[0] : header;
     if (wanted !== 'live') return 'backlog';
     return contentLength !== null && contentLength <= this.options.liveMaxBytes ? 'live' : 'backlog';
+  }
+
+  /** Whether `admit(lane)` would refuse now (the lane is full). */
+  wouldRefuse(lane: Lane): boolean {
+    return this.#admitted[lane] >= (lane === 'live' ? this.options.maxLive : this.options.maxBacklog);
+  }
+
+  /** Devices whose limits are remembered now (at most maxTrackedDevices). */
+  get trackedDevices(): number {
+    return this.#devices.size;
   }
 
   /** Admits a request to `lane`, or throws ProtocolError('overloaded') with a Retry-After. */
@@ -186,10 +205,14 @@ export class Admission {
     const now = this.#clock.now();
     const o = this.options;
     let state = this.#devices.get(device);
-    if (!state) {
+    if (state) {
+      // Most recently used last: the map's first entries are the ones to forget.
+      this.#devices.delete(device);
+    } else {
       state = { inFlight: 0, tokens: o.perDeviceBurst, at: now };
-      this.#devices.set(device, state);
+      this.#forgetIdle(o.maxTrackedDevices - 1);
     }
+    this.#devices.set(device, state);
     if (o.perDeviceRate > 0) {
       state.tokens = Math.min(o.perDeviceBurst, state.tokens + ((now - state.at) / 1000) * o.perDeviceRate);
       state.at = now;
@@ -226,6 +249,14 @@ export class Admission {
       const o = this.options;
       const refill = o.perDeviceRate > 0 ? ((this.#clock.now() - state.at) / 1000) * o.perDeviceRate : o.perDeviceBurst;
       if (state.tokens + refill >= o.perDeviceBurst) this.#devices.delete(device);
+    }
+  }
+
+  /** Forgets idle devices, least recently used first, until at most `keep` remain (busy ones are kept). */
+  #forgetIdle(keep: number): void {
+    for (const [id, state] of this.#devices) {
+      if (this.#devices.size <= keep) return;
+      if (state.inFlight === 0) this.#devices.delete(id);
     }
   }
 

@@ -2,25 +2,36 @@
  * The HTTP API (Fastify): terminal endpoints, operator endpoints, health.
  * See docs/protocol.md for every route, body and error.
  */
-import { PROTOCOL_VERSION, ProtocolError, policyRef, revokeRequestSchema } from '@holdfast/protocol';
+import {
+  BATCH_MAX_BYTES,
+  BATCH_MAX_OPS,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  policyRef,
+  revokeRequestSchema,
+} from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { BootstrapTokens } from '../bootstrap-token.js';
 import type { HoldfastService } from '../holdfast-service.js';
+import type { SignedBatch } from '../model/batch.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
 import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from './admission.js';
+import { type EdgeOptions, edgeOptions, edgeServerOptions } from './edge.js';
 import { registerEdges, requestIdOf, traceBindings } from './edges.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
+import { parseJsonBody } from './json-body.js';
 import { type MetricsOptions, registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi/register-openapi.js';
 import { operatorAccess } from './operator-access.js';
 import { operatorRoutes } from './operator-routes.js';
 import { intQuery, uuidParam } from './params.js';
 import { registerReadiness } from './readiness.js';
+import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './source-limit.js';
 import { staffRoutes } from './staff-routes.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
-export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+export const DEFAULT_BODY_LIMIT = BATCH_MAX_BYTES;
 
 export interface BuildAppOptions {
   service: HoldfastService;
@@ -40,6 +51,10 @@ export interface BuildAppOptions {
   metrics?: MetricsOptions;
   /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP (see tls.ts). */
   https?: { cert: Buffer; key: Buffer };
+  /** Timeouts and the connection cap (see edge.ts; defaults DEFAULT_EDGE). */
+  edge?: Partial<EdgeOptions>;
+  /** The limit on refused requests per source address (see source-limit.ts). */
+  sourceLimit?: Partial<SourceLimitOptions>;
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -53,6 +68,7 @@ interface Ticket {
 declare module 'fastify' {
   interface FastifyRequest {
     holdfastTicket?: Ticket;
+    holdfastLane?: Lane;
   }
 }
 
@@ -67,6 +83,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     typeof options.operatorToken === 'string'
       ? new BootstrapTokens({ token: options.operatorToken, now: () => service.now() })
       : options.operatorToken;
+  const edge = edgeOptions(options.edge);
   const app = Fastify({
     // HTTPS changes only the server Fastify creates, not the app: the instance is typed as the HTTP one.
     ...((options.https ? { https: options.https } : {}) as object),
@@ -75,25 +92,57 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     // Reject "__proto__" / "constructor.prototype" keys instead of stripping them silently.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has its own body; ours (below) answers the documented shape.
+    return503OnClosing: false,
+    ...edgeServerOptions(edge),
     // X-Request-Id: the client's if acceptable, else a fresh one; echoed on every answer and logged as reqId.
     requestIdHeader: false,
     genReqId: requestIdOf,
     childLoggerFactory: (logger, bindings, childOptions, raw) =>
       logger.child({ ...bindings, ...traceBindings(raw) }, childOptions),
   });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ProtocolError('overloaded', 'the server is shutting down; retry shortly');
+  });
+  app.server.maxConnections = edge.maxConnections;
   registerEdges(app, { corsOrigins: options.corsOrigins ?? [] });
   registerOpenApi(app);
   // Fastify parses text/plain by default; every endpoint takes JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
+  // Strict UTF-8, no duplicate member names (json-body.ts).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.setErrorHandler(errorHandler);
+
+  // Refused requests are charged to their source address; an address over its limit is refused up front.
+  const sources = new SourceLimiter(options.sourceLimit ?? {}, { now: () => service.now() });
+  app.addHook('onRequest', async (request) => {
+    sources.check(request.ip);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (CHARGED_STATUSES.has(reply.statusCode)) sources.charge(request.ip);
+  });
   app.setNotFoundHandler((request) => {
-    throw new ProtocolError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    // Named, but never echoed whole: an answer is no larger than its request's first 100 characters of path.
+    const path = (request.url.split('?')[0] ?? '').slice(0, 100);
+    throw new ProtocolError('not_found', `no route ${request.method.slice(0, 10)} ${path}`);
   });
 
+  // Advertised, so a client never builds a request the server refuses unread (docs/protocol.md 4.4).
+  const limits = { bodyBytes: options.bodyLimit ?? DEFAULT_BODY_LIMIT, batchOps: BATCH_MAX_OPS };
   app.get('/v1/health', async () => {
     const { storage, time } = await service.health();
-    return { status: 'ok', protocol: PROTOCOL_VERSION, storage, time };
+    return { status: 'ok', protocol: PROTOCOL_VERSION, storage, time, limits };
   });
   registerReadiness(app, service);
 
@@ -108,45 +157,55 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     }
   };
 
-  // Admission is decided before the body is read, so a refused batch costs almost nothing.
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'POST' || request.routeOptions.url !== '/v1/batches') return;
+  const isBatch = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === '/v1/batches';
+
+  // A lane already full as the headers arrive is refused before the body is read: a refusal costs almost nothing.
+  app.addHook('onRequest', async (request) => {
+    if (!isBatch(request)) return;
     const lane = admission.laneOf(request.headers[LANE_HEADER], contentLength(request.headers['content-length']));
+    request.holdfastLane = lane;
+    if (admission.wouldRefuse(lane)) admission.admit(lane);
+  });
+
+  // The slot is taken only once the whole body has arrived: a client dribbling its body holds none.
+  app.addHook('preHandler', async (request, reply) => {
+    if (!isBatch(request)) return;
+    const lane = request.holdfastLane ?? 'backlog';
     admission.admit(lane);
     const ticket: Ticket = { lane, closed: false, working: false, released: false };
     request.holdfastTicket = ticket;
-    reply.raw.once('close', () => {
+    const closed = () => {
       ticket.closed = true;
       releaseIfDone(ticket);
-    });
+    };
+    if (reply.raw.closed || request.raw.socket?.destroyed) closed();
+    else reply.raw.once('close', closed);
   });
 
   app.post('/v1/batches', async (request) => {
     const ticket = request.holdfastTicket as Ticket;
-    const body = request.body as { device?: unknown } | null;
-    const device = typeof body === 'object' && body !== null && typeof body.device === 'string' ? body.device : null;
     ticket.working = true;
-    let entered = false;
+    let device: string | null = null;
     try {
-      if (device !== null) {
-        admission.enterDevice(device);
-        entered = true;
-      }
-      return await ingestBatch(request, ticket);
+      const verified = await service.verifyBatch(request.body);
+      // Only a batch whose signature verified is counted against its device (and creates state for it).
+      admission.enterDevice(verified.device);
+      device = verified.device;
+      return await ingestBatch(request, ticket, verified);
     } finally {
-      if (entered && device !== null) admission.leaveDevice(device);
+      if (device !== null) admission.leaveDevice(device);
       ticket.working = false;
       releaseIfDone(ticket);
     }
   });
 
-  async function ingestBatch(request: FastifyRequest, ticket: Ticket) {
+  async function ingestBatch(request: FastifyRequest, ticket: Ticket, verified: SignedBatch) {
     const lane = ticket.lane;
     let response: Awaited<ReturnType<HoldfastService['ingest']>>;
     try {
       response = await admission.run(
         lane,
-        () => service.ingest(request.body),
+        () => service.ingestVerified(verified),
         () => ticket.closed,
       );
     } catch (error) {
@@ -264,7 +323,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       registerWalletRoutes(admin, service);
       staffRoutes(admin, service);
 
-      admin.get('/load', async () => admission.snapshot());
+      admin.get('/load', async () => ({
+        ...admission.snapshot(),
+        tracked: { devices: admission.trackedDevices, sources: sources.size },
+      }));
 
       admin.get('/summary', async () => service.summary());
     },

@@ -261,13 +261,13 @@ describe('planIngest: retries and collisions', () => {
     assert.deepEqual(
       plan.results.map((r) => r.status === 'duplicate' && r.original),
       [
-        { status: 'accepted', at: NOW },
-        { status: 'accepted', at: NOW },
+        { id: ops[0]?.id, seq: 1, status: 'accepted', at: NOW },
+        { id: ops[1]?.id, seq: 2, status: 'accepted', at: NOW },
       ],
     );
     const first = plan.results[0];
     assert.ok(first?.status === 'duplicate');
-    assert.equal(first.original, stored, 'the stored result object itself is returned');
+    assert.deepEqual(first.original, { id: ops[0]?.id, seq: 1, ...stored }, 'the stored result, with id and seq');
     assertWritesNothing(plan);
     assert.deepEqual(plan.exceptions, []);
     assert.equal(plan.device.highWater, 2);
@@ -470,7 +470,9 @@ describe('planIngest: stored rejections', () => {
 
     // A retry of the rejected op returns the same stored rejection.
     const retry = store.ingest(d.id, [bad]);
-    assert.deepEqual(retry.results, [{ id: bad.id, seq: 2, status: 'duplicate', original: stored }]);
+    assert.deepEqual(retry.results, [
+      { id: bad.id, seq: 2, status: 'duplicate', original: { id: bad.id, seq: 2, ...stored } },
+    ]);
   });
 
   it('stores an unknown kind as rejected unknown_kind with no effect but an exception', () => {

@@ -85,7 +85,12 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
         break;
       }
       case 'duplicate':
-        plan.results.push({ id: op.id, seq: op.seq, status: 'duplicate', original: decision.original });
+        plan.results.push({
+          id: op.id,
+          seq: op.seq,
+          status: 'duplicate',
+          original: { id: op.id, seq: op.seq, ...decision.original },
+        });
         break;
       case 'conflict':
       case 'fork':

@@ -36,3 +36,6 @@ export interface StoredOp {
   result: StoredResult;
   receivedAt: number;
 }
+
+/** A verified batch with the request's signature, which the signed answer is bound to (HoldfastService.verifyBatch). */
+export type SignedBatch = VerifiedBatch & { sig: string };

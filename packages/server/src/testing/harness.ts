@@ -32,7 +32,9 @@ import type { ProcessorLike } from '../forwarding/forwarder.js';
 import { HoldfastService, type HoldfastServiceOptions } from '../holdfast-service.js';
 import type { AdmissionOptions } from '../http/admission.js';
 import { buildApp } from '../http/build-app.js';
+import type { EdgeOptions } from '../http/edge.js';
 import type { MetricsOptions } from '../http/metrics.js';
+import type { SourceLimitOptions } from '../http/source-limit.js';
 import type { OperatorRole } from '../model/operator.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import type { Storage } from '../storage/storage.js';
@@ -82,6 +84,15 @@ export interface HarnessOptions {
    * (admission itself is tested in http/admission.test.ts).
    */
   admission?: Partial<AdmissionOptions>;
+  /** Timeouts and connection cap (http/edge.ts). */
+  edge?: Partial<EdgeOptions>;
+  /**
+   * The limit on refused requests per source address (http/source-limit.ts).
+   * Off by default: the harness clock is manual (buckets never refill) and
+   * tests send many refusals from one address on purpose; the limit itself is
+   * tested in http/edge.test.ts and http/source-limit.test.ts.
+   */
+  sourceLimit?: Partial<SourceLimitOptions>;
   /** A card processor for online authorizations (POST /v1/authorize); none by default. */
   processor?: ProcessorLike;
   processorTimeoutMs?: number;
@@ -172,6 +183,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     admission: { perDeviceInFlight: 1_000, ...options.admission },
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+    ...(options.edge ? { edge: options.edge } : {}),
+    sourceLimit: { rate: 0, ...options.sourceLimit },
   });
   const adminHeaders = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 

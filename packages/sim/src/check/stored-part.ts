@@ -9,8 +9,10 @@ export function storedPart(result: OpResult): StoredResult | null {
   switch (result.status) {
     case 'accepted':
       return { status: 'accepted', at: result.at };
-    case 'duplicate':
-      return result.original;
+    case 'duplicate': {
+      const { id: _id, seq: _seq, ...stored } = result.original;
+      return stored;
+    }
     case 'rejected': {
       if (result.reason === 'seq_gap') return null;
       const { id: _id, seq: _seq, ...stored } = result;

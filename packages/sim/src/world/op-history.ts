@@ -179,7 +179,7 @@ export class OpHistory {
       let stored: StoredResult | null;
       let label: string;
       if ('found' in r) {
-        stored = r.found ? r.result : null;
+        stored = r.found ? storedPart({ status: 'duplicate', id: r.id, seq: r.seq, original: r.result }) : null;
         label = r.found ? `found ${r.result.status}` : 'not found';
       } else {
         stored = storedPart(r);

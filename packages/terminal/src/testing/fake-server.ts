@@ -237,7 +237,13 @@ export class FakeServer implements Transport {
       const where = this.#ids.get(id);
       const stored = where?.device === device.id ? device.ops.get(where.seq) : undefined;
       return stored
-        ? { id, found: true, seq: stored.op.seq, hash: stored.op.hash, result: stored.result }
+        ? {
+            id,
+            found: true,
+            seq: stored.op.seq,
+            hash: stored.op.hash,
+            result: { id, seq: stored.op.seq, ...stored.result },
+          }
         : { id, found: false };
     });
     return ok(
@@ -364,7 +370,12 @@ export class FakeServer implements Transport {
     if (known) {
       const stored = this.#devices.get(known.device)?.ops.get(known.seq);
       if (stored && stored.op.hash === op.hash) {
-        return { id: op.id, seq: op.seq, status: 'duplicate', original: stored.result };
+        return {
+          id: op.id,
+          seq: op.seq,
+          status: 'duplicate',
+          original: { id: op.id, seq: op.seq, ...stored.result },
+        };
       }
       return { id: op.id, seq: op.seq, status: 'conflict', message: `op ${op.id} was stored with another hash` };
     }

@@ -161,7 +161,7 @@ describe('GET /v1/openapi.json', () => {
       }
       // An answer keeps every field (no response schema strips any).
       const health = await h.request<Json>('GET', '/v1/health');
-      assert.deepEqual(Object.keys(health.body).sort(), ['protocol', 'status', 'storage', 'time']);
+      assert.deepEqual(Object.keys(health.body).sort(), ['limits', 'protocol', 'status', 'storage', 'time']);
     } finally {
       await h.close();
     }
