@@ -14,6 +14,9 @@ import type {
   SaleBody,
   ShiftClosedBody,
   ShiftOpenedBody,
+  TicketIssuedBody,
+  TicketPaidBody,
+  TicketVoidedBody,
   WalletRefundedBody,
   WalletToppedUpBody,
 } from '@holdfast/protocol';
@@ -101,6 +104,33 @@ export function applyCashMovement(shift: Shift, move: CashMovedBody, options: { 
   return move.direction === 'in'
     ? { ...shift, cashIn: shift.cashIn + move.amount }
     : { ...shift, cashOut: shift.cashOut + move.amount };
+}
+
+/** A betting ticket sold at this till: its stake is paid in cash, into the drawer. */
+export function applyTicketStake(shift: Shift, ticket: TicketIssuedBody): Shift {
+  requireOpen(shift, ticket.shift, ticket.currency);
+  return { ...shift, cashIn: shift.cashIn + ticket.stake };
+}
+
+/**
+ * A ticket paid out (ticket.paid) or voided with its stake refunded
+ * (ticket.voided): cash out of the drawer. The terminal refuses to pay
+ * more than the drawer should hold; the server (`allowOverdraw`) applies
+ * the fact and flags it.
+ */
+export function applyTicketCashOut(
+  shift: Shift,
+  out: TicketPaidBody | TicketVoidedBody,
+  options: { allowOverdraw?: boolean } = {},
+): Shift {
+  requireOpen(shift, out.shift, out.currency);
+  if (!options.allowOverdraw && out.amount > expectedCash(shift)) {
+    throw new DomainError(
+      'insufficient_cash',
+      `drawer holds ${formatMoney(expectedCash(shift), out.currency)}, cannot pay out ${formatMoney(out.amount, out.currency)}`,
+    );
+  }
+  return { ...shift, cashOut: shift.cashOut + out.amount };
 }
 
 /**

@@ -36,6 +36,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     wristband_clone: 'Cloned wristband',
     forwarding_deadline: 'Card forwarding deadline',
     payment_refused: 'Card payment refused',
+    payout_invalid: 'Invalid ticket payout',
+    ticket_paid_twice: 'Ticket paid twice',
+    void_invalid: 'Ticket void outside the rules',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -50,6 +53,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     wristband_clone: 'Pulsera clonada',
     forwarding_deadline: 'Plazo de envío de pagos con tarjeta',
     payment_refused: 'Pago con tarjeta rechazado',
+    payout_invalid: 'Pago de boleto no válido',
+    ticket_paid_twice: 'Boleto pagado dos veces',
+    void_invalid: 'Anulación de boleto fuera de las reglas',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -64,6 +70,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     wristband_clone: 'Pulseira clonada',
     forwarding_deadline: 'Prazo de envio de pagamentos com cartão',
     payment_refused: 'Pagamento com cartão recusado',
+    payout_invalid: 'Pagamento de bilhete inválido',
+    ticket_paid_twice: 'Bilhete pago duas vezes',
+    void_invalid: 'Anulação de bilhete fora das regras',
   },
 };
 

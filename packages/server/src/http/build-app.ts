@@ -11,6 +11,7 @@ import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
 import { operatorGuard } from './operator-auth.js';
 import { intQuery, uuidParam } from './params.js';
+import { registerTicketRoutes } from './ticket-routes.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -195,6 +196,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       });
 
       admin.get('/betting', async () => service.bettingStatus());
+
+      registerTicketRoutes(admin, service);
 
       admin.get('/exposure', async (request) => {
         // Epoch ms as the protocol bounds it (years 2000..2200); a future `at` reads the bound ahead of time.

@@ -19,6 +19,10 @@ export const EXCEPTION_TYPES = [
   // Raised by the forwarder (forwarding/forwarding-deadline.ts, storage/offline-settlement.ts).
   'forwarding_deadline',
   'payment_refused',
+  // Betting tickets (ingest/appliers/ticket-paid.ts, ticket-voided.ts; docs/betting.md).
+  'payout_invalid',
+  'ticket_paid_twice',
+  'void_invalid',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

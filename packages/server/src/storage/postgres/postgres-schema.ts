@@ -346,4 +346,62 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER exception_actions_no_truncate BEFORE TRUNCATE ON exception_actions
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('exception actions are append-only');
   `,
+  // Betting tickets after their approval; see the SQLite schema.
+  `
+  CREATE TABLE tickets (
+    ticket_id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL,
+    authorization_id TEXT COLLATE "C" NOT NULL,
+    currency TEXT NOT NULL,
+    stake BIGINT NOT NULL,
+    potential_payout BIGINT NOT NULL,
+    selections JSONB NOT NULL,
+    accepted_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('accepted', 'won', 'lost', 'void', 'push', 'paid', 'voided')),
+    payout BIGINT,
+    settled_at BIGINT
+  );
+  CREATE TABLE ticket_selections (
+    ticket_id TEXT COLLATE "C" NOT NULL REFERENCES tickets (ticket_id),
+    currency TEXT NOT NULL,
+    event TEXT COLLATE "C" NOT NULL,
+    market TEXT COLLATE "C" NOT NULL,
+    selection TEXT COLLATE "C" NOT NULL,
+    odds INTEGER NOT NULL,
+    PRIMARY KEY (ticket_id, event, market)
+  );
+  CREATE INDEX ticket_selections_event ON ticket_selections (event, ticket_id);
+  CREATE TABLE ticket_events (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ticket_id TEXT COLLATE "C" NOT NULL REFERENCES tickets (ticket_id),
+    state TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    source TEXT NOT NULL,
+    amount BIGINT,
+    detail JSONB NOT NULL,
+    UNIQUE (ticket_id, state)
+  );
+  CREATE TRIGGER ticket_events_append_only BEFORE UPDATE OR DELETE ON ticket_events
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('ticket events are append-only');
+  CREATE TRIGGER ticket_events_no_truncate BEFORE TRUNCATE ON ticket_events
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('ticket events are append-only');
+  CREATE TABLE event_results (
+    event TEXT COLLATE "C" NOT NULL,
+    market TEXT COLLATE "C" NOT NULL,
+    selection TEXT COLLATE "C" NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('won', 'lost', 'void', 'push')),
+    recorded_at BIGINT NOT NULL,
+    PRIMARY KEY (event, market, selection)
+  );
+  CREATE TABLE ticket_payouts (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    ticket_id TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES tickets (ticket_id),
+    device TEXT COLLATE "C" NOT NULL,
+    amount BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('online', 'offline')),
+    authorization_id TEXT COLLATE "C",
+    at BIGINT NOT NULL
+  );
+  `,
 ];

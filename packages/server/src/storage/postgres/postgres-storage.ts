@@ -17,10 +17,10 @@
  */
 
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
-import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
+import type { DeviceStatus, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
-import { onlineClaimIds } from '../../ingest/ingest-facts.js';
+import { onlineClaimIds, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
@@ -50,6 +50,7 @@ import type {
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { StoreSummary } from '../../model/summary.js';
+import type { ResultsOutcome, TicketView } from '../../model/ticket.js';
 import type {
   UnblockOutcome,
   UnblockRequest,
@@ -90,6 +91,16 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import {
+  authorizePayout,
+  getTicket,
+  listTickets,
+  loadTicketFacts,
+  type PayoutAsk,
+  type PayoutDecision,
+  recordResults,
+  writeTicketChanges,
+} from '../sql/operations/tickets.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import type { Page, Storage } from '../storage.js';
@@ -266,13 +277,25 @@ export class PostgresStorage implements Storage {
         Object.assign(facts, { authorizations: new Map(stored.map((a) => [a.opId, a])) });
       }
       const wallets = await loadWalletFacts(client, walletRefs(batch.ops));
+      const ticketIds = ticketRefs(batch.ops);
+      const tickets =
+        ticketIds.length > 0 ? await PostgresDriver.run(client, loadTicketFacts(postgresDialect, ticketIds)) : null;
       const plan = planIngest(
         batch,
-        { device, ...facts, wallets, ...(approvals ? { approvals } : {}) },
+        {
+          device,
+          ...facts,
+          wallets,
+          ...(approvals ? { approvals } : {}),
+          ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
+        },
         { now, newId, bugs: this.#bugs },
       );
       await writePlan(client, batch, plan, device.id, now);
       await writeWallets(client, plan);
+      if (plan.ticketChanges.length > 0) {
+        await PostgresDriver.run(client, writeTicketChanges(postgresDialect, plan.ticketChanges));
+      }
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
     });
@@ -458,6 +481,26 @@ export class PostgresStorage implements Storage {
 
   async getBettingConfig(): Promise<BettingConfigRecord | null> {
     return this.#auth.getConfig();
+  }
+
+  async recordResults(
+    event: string,
+    results: readonly { market: string; selection: string; result: SelectionResult }[],
+    now: number,
+  ): Promise<ResultsOutcome> {
+    return this.#driver.inTransaction(() => recordResults(postgresDialect, event, results, now));
+  }
+
+  async authorizePayout(ask: PayoutAsk): Promise<PayoutDecision> {
+    return this.#driver.inTransaction(() => authorizePayout(postgresDialect, ask));
+  }
+
+  async getTicket(ticketId: string): Promise<TicketView | null> {
+    return this.#driver.autocommit(getTicket(postgresDialect, ticketId));
+  }
+
+  async listTickets(): Promise<TicketView[]> {
+    return this.#driver.inTransaction(() => listTickets(postgresDialect));
   }
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {

@@ -13,6 +13,7 @@ import { OFFLINE_PAYMENTS } from './tables/offline-payments.js';
 import { OPS } from './tables/ops.js';
 import { POLICIES, SERVER_KEYS } from './tables/policies.js';
 import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
+import { EVENT_RESULTS, TICKET_EVENTS, TICKET_PAYOUTS, TICKET_SELECTIONS, TICKETS } from './tables/tickets.js';
 
 export const DESCRIBED_TABLES: readonly Table<never>[] = [
   ENROLLMENT_TOKENS,
@@ -28,6 +29,11 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   EXCEPTIONS,
   EXCEPTION_ACTIONS,
   OFFLINE_PAYMENTS,
+  TICKETS,
+  TICKET_SELECTIONS,
+  TICKET_EVENTS,
+  EVENT_RESULTS,
+  TICKET_PAYOUTS,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */
