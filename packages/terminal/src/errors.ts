@@ -234,3 +234,13 @@ export class WristbandWriteError extends Error {
     super(message);
   }
 }
+
+/**
+ * A ticket void the terminal refuses to record (docs/betting.md §6): no
+ * approver, approved by the clerk, or past the void window. Nothing was
+ * recorded.
+ */
+export class VoidRefusedError extends Error {
+  override readonly name = 'VoidRefusedError';
+  readonly code = 'void_refused';
+}

@@ -18,6 +18,7 @@ export {
   JournalLockedError,
   JournalVersionError,
   NeedsOnlineError,
+  VoidRefusedError,
   NotEnrolledError,
   PolicyRefreshError,
   RequestRejectedError,

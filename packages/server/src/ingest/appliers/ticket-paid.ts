@@ -14,6 +14,10 @@
  *     above the configuration's `offlinePayoutLimit` also raises
  *     `payout_invalid`: it was paid, against the policy.
  *
+ * An offline op under the op id of a payout the server approved online (the
+ * terminal's answer was lost, it fell back to offline with the same id) is
+ * that payout: nothing more.
+ *
  * The fact stands either way: the cash left the drawer.
  */
 import { expectedCash } from '@holdfast/domain';

@@ -16,6 +16,7 @@
  */
 import {
   type BetSelection,
+  formatMoney,
   ProtocolError,
   type SelectionResult,
   settleTicket,
@@ -257,7 +258,10 @@ export function* authorizePayout(d: SqlDialect, ask: PayoutAsk): SqlOperation<Pa
   const problem = payoutProblem(ticket, ask.amount, ask.currency);
   if (problem) {
     const first = problem.reason === 'ticket_paid' ? yield* payoutOfTicket(ticket.ticketId) : null;
-    return decline(problem.reason, problem.message, first);
+    const message = first
+      ? `${problem.message}: ${formatMoney(first.amount, first.currency)} by device ${first.device} at ${new Date(first.at).toISOString()} (op ${first.opId})`
+      : problem.message;
+    return decline(problem.reason, message, first);
   }
   const payout: TicketPayoutRecord = {
     opId: ask.opId,
