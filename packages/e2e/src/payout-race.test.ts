@@ -54,7 +54,12 @@ async function startServer(name: string, args: string[], port: number): Promise<
   }
 }
 
-async function call<T>(method: string, url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
+async function call<T>(
+  method: string,
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -65,11 +70,20 @@ async function call<T>(method: string, url: string, body: unknown, token?: strin
 
 /** A shop's device, enrolled over HTTP, that signs authorization requests. */
 async function shop(url: string, operatorToken: string) {
-  const { body: issued } = await call<{ token: string }>('POST', `${url}/v1/admin/enrollment-tokens`, {}, operatorToken);
+  const { body: issued } = await call<{ token: string }>(
+    'POST',
+    `${url}/v1/admin/enrollment-tokens`,
+    {},
+    operatorToken,
+  );
   const keys = generateDeviceKeys();
   const privateKey = importPrivateKey(keys.privateKey);
   const sig = signMessage(enrollmentMessage(issued.token, keys.publicKey), privateKey);
-  const res = await call<EnrollResponse>('POST', `${url}/v1/enroll`, { token: issued.token, publicKey: keys.publicKey, sig });
+  const res = await call<EnrollResponse>('POST', `${url}/v1/enroll`, {
+    token: issued.token,
+    publicKey: keys.publicKey,
+    sig,
+  });
   assert.equal(res.status, 200);
   const id = res.body.deviceId;
   return {
@@ -77,7 +91,13 @@ async function shop(url: string, operatorToken: string) {
     async authorize(target: string, request: OnlineRequest) {
       const at = Date.now();
       const opId = uuidv7(at, crypto.getRandomValues(new Uint8Array(10)));
-      const body = { device: id, opId, at, sig: signMessage(authorizeMessage(id, opId, at, request), privateKey), request };
+      const body = {
+        device: id,
+        opId,
+        at,
+        sig: signMessage(authorizeMessage(id, opId, at, request), privateKey),
+        request,
+      };
       const answer = await call<AuthorizeResponse>('POST', `${target}/v1/authorize`, body);
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       return answer.body;
@@ -96,7 +116,9 @@ test('a payout raced from two shops through two server processes on PostgreSQL p
   const operatorToken = readFileSync(tokenFile, 'utf8').trim();
 
   const config = {
-    limits: [{ currency: 'MXN', minStake: 100, maxStake: 1_000_000, maxPayout: 10_000_000, selectionLiabilityCap: 10_000_000 }],
+    limits: [
+      { currency: 'MXN', minStake: 100, maxStake: 1_000_000, maxPayout: 10_000_000, selectionLiabilityCap: 10_000_000 },
+    ],
     suspended: { events: [], markets: [] },
   };
   assert.equal((await call('PUT', `${urls[0]}/v1/admin/betting`, config, operatorToken)).status, 200);
@@ -126,15 +148,19 @@ test('a payout raced from two shops through two server processes on PostgreSQL p
   assert.equal(declined.length, 2 * ATTEMPTS_PER_SHOP - 1);
   for (const x of declined) {
     assert.equal(x.reason, 'ticket_paid');
-    assert.deepEqual([x.firstPayout?.opId, x.firstPayout?.amount, x.firstPayout?.currency], [winner.opId, 27_500, 'MXN']);
+    assert.deepEqual(
+      [x.firstPayout?.opId, x.firstPayout?.amount, x.firstPayout?.currency],
+      [winner.opId, 27_500, 'MXN'],
+    );
     assert.ok(x.firstPayout?.device === a.id || x.firstPayout?.device === b.id);
   }
 
   const db = new PostgresStorage({ connectionString: url });
   storages.push(db);
   assert.deepEqual(await db.query('SELECT op_id FROM ticket_payouts'), [{ op_id: winner.opId }]);
-  assert.deepEqual(
-    await db.query('SELECT state FROM ticket_events WHERE ticket_id = $1 ORDER BY pos', [sold.opId]),
-    [{ state: 'accepted' }, { state: 'won' }, { state: 'paid' }],
-  );
+  assert.deepEqual(await db.query('SELECT state FROM ticket_events WHERE ticket_id = $1 ORDER BY pos', [sold.opId]), [
+    { state: 'accepted' },
+    { state: 'won' },
+    { state: 'paid' },
+  ]);
 });

@@ -18,7 +18,6 @@ export {
   JournalLockedError,
   JournalVersionError,
   NeedsOnlineError,
-  VoidRefusedError,
   NotEnrolledError,
   PolicyRefreshError,
   RequestRejectedError,
@@ -26,6 +25,7 @@ export {
   TerminalClosedError,
   TransportError,
   type TransportErrorCode,
+  VoidRefusedError,
   WristbandRefusedError,
   WristbandWriteError,
 } from './errors.js';

@@ -14,10 +14,10 @@ import {
   type OpBodies,
   onlineRequestSchema,
   parseBody,
+  payoutAuthorizationSchema,
   potentialPayout,
   type SaleLine,
   type Tender,
-  payoutAuthorizationSchema,
   ticketAuthorizationSchema,
   uuidv7,
   ValidationError,
@@ -33,7 +33,12 @@ import type { Transport } from './transport.js';
 /** The decision of an op the server approved online (POST /v1/authorize). */
 const ONLINE_APPROVED: Decision = Object.freeze({ mode: 'online', outcome: 'approved', policy: null });
 /** A payout recorded offline at the shop's risk, within the betting configuration's limit. */
-const PAID_OFFLINE: Decision = Object.freeze({ mode: 'local', outcome: 'approved', policy: null, rule: 'offline_payout' });
+const PAID_OFFLINE: Decision = Object.freeze({
+  mode: 'local',
+  outcome: 'approved',
+  policy: null,
+  rule: 'offline_payout',
+});
 
 export interface OnlineSalesOptions {
   journal: Journal;

@@ -442,10 +442,13 @@ export class Terminal {
     const soldBody = sold?.kind === 'ticket.issued' ? (sold.op.body as OpBodies['ticket.issued']) : null;
     const window = this.#betting.voidWindowMinutes;
     if (sold && window !== undefined && this.#clock.now() - sold.op.at > window * 60_000) {
-      throw new VoidRefusedError(`ticket ${input.ticket} was sold more than ${window} minutes ago: past the void window`);
+      throw new VoidRefusedError(
+        `ticket ${input.ticket} was sold more than ${window} minutes ago: past the void window`,
+      );
     }
     const amount = input.amount ?? soldBody?.stake;
-    if (amount === undefined) throw new ValidationError('amount', 'the stake (the ticket was not sold here)', 'missing');
+    if (amount === undefined)
+      throw new ValidationError('amount', 'the stake (the ticket was not sold here)', 'missing');
     const body = withApproval(
       {
         shift: shift.id,

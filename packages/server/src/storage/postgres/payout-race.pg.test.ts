@@ -20,12 +20,16 @@ after(() => pg.stop());
 
 const newOpId = () => uuidv7(T0, crypto.getRandomValues(new Uint8Array(10)));
 const CONFIG = {
-  limits: [{ currency: 'MXN', minStake: 100, maxStake: 1_000_000, maxPayout: 10_000_000, selectionLiabilityCap: 10_000_000 }],
+  limits: [
+    { currency: 'MXN', minStake: 100, maxStake: 1_000_000, maxPayout: 10_000_000, selectionLiabilityCap: 10_000_000 },
+  ],
   suspended: { events: [], markets: [] },
 };
 
 async function authorize(h: Harness, d: TestDevice, request: OnlineRequest) {
-  const res = await h.request<AuthorizeResponse>('POST', '/v1/authorize', { payload: authorizeBody(d, newOpId(), request) });
+  const res = await h.request<AuthorizeResponse>('POST', '/v1/authorize', {
+    payload: authorizeBody(d, newOpId(), request),
+  });
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body;
 }
@@ -58,7 +62,10 @@ describe('ticket lifecycle on PostgreSQL, two server instances', () => {
           }),
         ),
       );
-      assert.ok(posts.every((p) => p.status === 200), JSON.stringify(posts.map((p) => p.body)));
+      assert.ok(
+        posts.every((p) => p.status === 200),
+        JSON.stringify(posts.map((p) => p.body)),
+      );
       assert.equal(
         posts.reduce((n, p) => n + p.body.settled.won, 0),
         5,
@@ -68,7 +75,8 @@ describe('ticket lifecycle on PostgreSQL, two server instances', () => {
       const ticket = tickets[0] as string;
       const payout: OnlineRequest = { kind: 'payout', ticket, amount: 27_500, currency: 'MXN' };
       const attempts: Promise<AuthorizeResponse>[] = [];
-      for (let i = 0; i < 12; i++) attempts.push(authorize(i % 2 ? one : two, a, payout), authorize(i % 2 ? two : one, b, payout));
+      for (let i = 0; i < 12; i++)
+        attempts.push(authorize(i % 2 ? one : two, a, payout), authorize(i % 2 ? two : one, b, payout));
       const answers = await Promise.all(attempts);
       const approved = answers.filter((x) => x.status === 'approved');
       assert.equal(approved.length, 1, JSON.stringify(answers));
