@@ -10,6 +10,7 @@ import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
 import { PROCESSOR_SIM_HELP, processorSimCommand } from './commands/processor-sim-command.js';
 import { REPORT_HELP, reportCommand } from './commands/report-command.js';
+import { RESULTS_SIM_HELP, resultsSimCommand } from './commands/results-sim-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
 import { SIMULATE_HELP, simulateCommand } from './commands/simulate-command.js';
 import { TILL_HELP, tillCommand } from './commands/till-command.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   till: { run: tillCommand, help: TILL_HELP },
   exposure: { run: exposureCommand, help: EXPOSURE_HELP },
   report: { run: reportCommand, help: REPORT_HELP },
+  'results-sim': { run: resultsSimCommand, help: RESULTS_SIM_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
