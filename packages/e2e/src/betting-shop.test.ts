@@ -7,9 +7,11 @@
  * shift closes balance with stakes in and payouts out.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
 import type { BetSelection } from '@holdfast/protocol';
+import { checkServerAgainstJournals, formatViolation, type Truth, ticketRules } from '@holdfast/sim';
 import { type Terminal, VoidRefusedError } from '@holdfast/terminal';
 import { FaultyTransport } from '@holdfast/terminal/testing';
 import { E2eWorld } from './e2e-fixture.js';
@@ -133,5 +135,104 @@ describe('a betting shop over real HTTP', () => {
     assert.deepEqual(betting.liabilities, [], 'every ticket settled or voided: no liability held');
     await a.terminal.close();
     await b.terminal.close();
+
+    // The simulator's checking kit judges the run clean, ticket rules included ...
+    await w.stopServer();
+    const { truth, violations } = await checkServerAgainstJournals({
+      server: join(w.dir, 'server'),
+      journals: [join(w.dir, 'till-a'), join(w.dir, 'till-b')],
+    });
+    assert.deepEqual(violations.map(formatViolation), []);
+    assert.equal(truth.server.tickets.length, 5);
+    // ... and each ticket rule catches its violation (tamper tests).
+    const rulesOf = (t: Truth) => [...new Set(ticketRules(t).map((v) => v.rule))];
+    const server = truth.server;
+    const paidTwice = server.ledger.find((e) => e.type === 'ticket.paid');
+    assert.ok(paidTwice);
+    const tampered: [string, Truth][] = [
+      [
+        'ticket-paid-once',
+        {
+          ...truth,
+          server: { ...server, ledger: [...server.ledger, { ...paidTwice, opId: server.ops[0]?.id as string }] },
+        },
+      ],
+      [
+        'ticket-paid-once',
+        {
+          ...truth,
+          server: {
+            ...server,
+            ticketPayouts: [
+              ...server.ticketPayouts,
+              { ...(server.ticketPayouts[0] as (typeof server.ticketPayouts)[number]), opId: 'x' },
+            ],
+          },
+        },
+      ],
+      [
+        'payout-amount',
+        {
+          ...truth,
+          server: {
+            ...server,
+            tickets: server.tickets.map((t) => (t.ticketId === big ? { ...t, payout: 25_001 } : t)),
+          },
+        },
+      ],
+      [
+        'liability-held',
+        {
+          ...truth,
+          server: {
+            ...server,
+            liabilities: [
+              {
+                currency: 'MXN',
+                event: 'mx-2026-ame-gua',
+                market: 'match_result',
+                selection: 'home',
+                liability: 4_000,
+                tickets: 1,
+              },
+            ],
+          },
+        },
+      ],
+      [
+        'liability-held',
+        {
+          ...truth,
+          server: {
+            ...server,
+            tickets: server.tickets.map((t) => (t.ticketId === lost ? { ...t, state: 'accepted', payout: null } : t)),
+          },
+        },
+      ],
+      [
+        'ticket-history',
+        {
+          ...truth,
+          server: {
+            ...server,
+            ticketEvents: server.ticketEvents.filter((e) => !(e.ticketId === voided && e.state === 'voided')),
+          },
+        },
+      ],
+      [
+        'void-approved',
+        {
+          ...truth,
+          server: {
+            ...server,
+            ledger: server.ledger.map((e) =>
+              e.type === 'ticket.voided' ? { ...e, data: { ...e.data, approvedBy: null } } : e,
+            ),
+          },
+        },
+      ],
+    ];
+    for (const [rule, t] of tampered)
+      assert.ok(rulesOf(t).includes(rule as never), `${rule}: ${JSON.stringify(rulesOf(t))}`);
   });
 });

@@ -10,6 +10,7 @@ import { exceptionRules } from './rules/exceptions.js';
 import { journalRules } from './rules/journal-rules.js';
 import { moneyRules } from './rules/money.js';
 import { observedRules } from './rules/observed-rules.js';
+import { ticketRules } from './rules/tickets.js';
 import { walletRules } from './rules/wallets.js';
 import { readServer, type ServerReader } from './server-reader.js';
 import { SqliteServerReader } from './sqlite/sqlite-server-reader.js';
@@ -28,6 +29,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   exceptionRules,
   cardRules,
   walletRules,
+  ticketRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

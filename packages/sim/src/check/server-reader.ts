@@ -8,13 +8,18 @@
  */
 import type {
   DeviceRow,
+  EventResultRow,
   ExceptionRow,
   LedgerRow,
+  LiabilityRow,
   OfflinePaymentRow,
   SaleRow,
   ServerOpRow,
   ServerTruth,
   ShiftRow,
+  TicketEventRow,
+  TicketPayoutRow,
+  TicketRow,
   WalletAccountRow,
   WalletEntryRow,
 } from './truth.js';
@@ -34,6 +39,13 @@ export const SERVER_QUERIES = {
   walletAccounts: `SELECT wristband, topped_up, debited, refunded, balance, entries, max_counter, distinct_counters,
                           blocked_reason FROM wallet_accounts ORDER BY wristband`,
   walletEntries: 'SELECT op_id, tender_index, wristband, kind, amount FROM wallet_entries ORDER BY op_id, tender_index',
+  tickets: `SELECT ticket_id, device, currency, stake, potential_payout, selections, state, payout
+              FROM tickets ORDER BY ticket_id`,
+  ticketEvents: 'SELECT ticket_id, state, source, amount FROM ticket_events ORDER BY pos',
+  ticketPayouts: 'SELECT op_id, ticket_id, device, amount, mode FROM ticket_payouts ORDER BY ticket_id',
+  eventResults: 'SELECT event, market, selection, result FROM event_results ORDER BY event, market, selection',
+  liabilities: `SELECT currency, event, market, selection, liability, tickets FROM selection_liability
+                  ORDER BY currency, event, market, selection`,
 } as const;
 
 export type ServerTable = keyof typeof SERVER_QUERIES;
@@ -174,6 +186,53 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         wristband: str(r.wristband),
         kind: str(r.kind),
         amount: num(r.amount),
+      }),
+    ),
+    tickets: raw.tickets.map(
+      (r): TicketRow => ({
+        ticketId: str(r.ticket_id),
+        device: str(r.device),
+        currency: str(r.currency),
+        stake: num(r.stake),
+        potentialPayout: num(r.potential_payout),
+        selections: json(r.selections) as unknown as TicketRow['selections'],
+        state: str(r.state),
+        payout: numOrNull(r.payout),
+      }),
+    ),
+    ticketEvents: raw.ticketEvents.map(
+      (r): TicketEventRow => ({
+        ticketId: str(r.ticket_id),
+        state: str(r.state),
+        source: str(r.source),
+        amount: numOrNull(r.amount),
+      }),
+    ),
+    ticketPayouts: raw.ticketPayouts.map(
+      (r): TicketPayoutRow => ({
+        opId: str(r.op_id),
+        ticketId: str(r.ticket_id),
+        device: str(r.device),
+        amount: num(r.amount),
+        mode: str(r.mode),
+      }),
+    ),
+    eventResults: raw.eventResults.map(
+      (r): EventResultRow => ({
+        event: str(r.event),
+        market: str(r.market),
+        selection: str(r.selection),
+        result: str(r.result),
+      }),
+    ),
+    liabilities: raw.liabilities.map(
+      (r): LiabilityRow => ({
+        currency: str(r.currency),
+        event: str(r.event),
+        market: str(r.market),
+        selection: str(r.selection),
+        liability: num(r.liability),
+        tickets: num(r.tickets),
       }),
     ),
   };
