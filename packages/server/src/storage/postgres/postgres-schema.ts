@@ -403,5 +403,18 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     authorization_id TEXT COLLATE "C",
     at BIGINT NOT NULL
   );
+  -- Tickets approved before this migration: accepted, their liability still held (settlement releases it).
+  INSERT INTO tickets (ticket_id, device, authorization_id, currency, stake, potential_payout, selections,
+                       accepted_at, state)
+    SELECT op_id, device, authorization_id, currency, amount, potential_payout, request->'selections',
+           coalesce(decided_at, created_at), 'accepted'
+    FROM online_authorizations WHERE kind = 'ticket' AND status = 'approved';
+  INSERT INTO ticket_selections (ticket_id, currency, event, market, selection, odds)
+    SELECT a.op_id, a.currency, s->>'event', s->>'market', s->>'selection', (s->>'odds')::int
+    FROM online_authorizations a, jsonb_array_elements(a.request->'selections') s
+    WHERE a.kind = 'ticket' AND a.status = 'approved';
+  INSERT INTO ticket_events (ticket_id, state, at, source, amount, detail)
+    SELECT op_id, 'accepted', coalesce(decided_at, created_at), 'authorize:' || op_id, amount, '{"backfilled":true}'
+    FROM online_authorizations WHERE kind = 'ticket' AND status = 'approved';
   `,
 ];
