@@ -34,6 +34,7 @@ import {
 import { PROCESSOR_SIM_HELP, processorSimCommand } from './commands/processor-sim-command.js';
 import { RECEIPT_HELP, receiptCommand } from './commands/receipt-command.js';
 import { REPORT_HELP, reportCommand } from './commands/report-command.js';
+import { RESULTS_SIM_HELP, resultsSimCommand } from './commands/results-sim-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
 import { SIMULATE_HELP, simulateCommand } from './commands/simulate-command.js';
 import { TILL_HELP, tillCommand } from './commands/till-command.js';
@@ -56,6 +57,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   betting: { run: bettingCommand, help: BETTING_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },
   restore: { run: restoreCommand, help: RESTORE_HELP },
+  'results-sim': { run: resultsSimCommand, help: RESULTS_SIM_HELP },
   demo: { run: demoCommand, help: DEMO_HELP },
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },

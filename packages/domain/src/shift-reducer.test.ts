@@ -24,12 +24,20 @@ function open(): Shift {
 }
 
 describe('shift reducer', () => {
-  it('names an effect for every op kind: one opens, one closes, a ticket changes nothing', () => {
+  it('names an effect for every op kind: one opens, one closes, tickets move drawer cash', () => {
     const byEffect = (effect: string) => OP_KINDS.filter((k) => SHIFT_RULES[k].effect === effect).sort();
     assert.deepEqual(byEffect('opens'), ['shift.opened']);
     assert.deepEqual(byEffect('closes'), ['shift.closed']);
-    assert.deepEqual(byEffect('none'), ['ticket.issued']);
-    assert.deepEqual(byEffect('within'), ['cash.moved', 'sale.recorded', 'wallet.refunded', 'wallet.topped_up']);
+    assert.deepEqual(byEffect('none'), []);
+    assert.deepEqual(byEffect('within'), [
+      'cash.moved',
+      'sale.recorded',
+      'ticket.issued',
+      'ticket.paid',
+      'ticket.voided',
+      'wallet.refunded',
+      'wallet.topped_up',
+    ]);
   });
 
   it('opens a shift named by the op id, and applies an op within it as the shift rules do', () => {
@@ -44,10 +52,25 @@ describe('shift reducer', () => {
     assert.equal(closed?.countedCash, 900);
   });
 
-  it('returns null for a ticket, whatever the shift', () => {
-    const ticket = { shift: SHIFT } as OpBodies['ticket.issued'];
-    assert.equal(reduceShift(open(), OP, 'ticket.issued', ticket), null);
-    assert.equal(reduceShift(null, OP, 'ticket.issued', ticket), null);
+  it('counts a stake into the drawer and a payout or void out of it: an honest close balances', () => {
+    const ticket = { shift: SHIFT, currency: 'EUR', stake: 10_000 } as OpBodies['ticket.issued'];
+    const paid = { shift: SHIFT, currency: 'EUR', amount: 25_000 } as OpBodies['ticket.paid'];
+    const voided = { shift: SHIFT, currency: 'EUR', amount: 10_000 } as OpBodies['ticket.voided'];
+    let shift = reduceShift(open(), OP, 'ticket.issued', ticket) as Shift;
+    assert.equal(expectedCash(shift), 11_000);
+    shift = reduceShift(shift, OP, 'ticket.issued', ticket) as Shift;
+    shift = reduceShift(shift, OP, 'ticket.voided', voided) as Shift;
+    assert.equal(expectedCash(shift), 11_000);
+    assert.throws(
+      () => reduceShift(shift, OP, 'ticket.paid', paid),
+      (e: unknown) => e instanceof DomainError && e.code === 'insufficient_cash',
+    );
+    shift = reduceShift(shift, OP, 'ticket.paid', paid, { allowOverdraw: true }) as Shift;
+    assert.equal(expectedCash(shift), 11_000 - 25_000);
+    assert.throws(
+      () => reduceShift(null, OP, 'ticket.issued', ticket),
+      (e: unknown) => e instanceof DomainError && e.code === 'no_open_shift',
+    );
   });
 
   it('refuses an overdraw unless allowed, as applyCashMovement does', () => {

@@ -6,13 +6,13 @@
  *   effect   kinds                                       the shift after the op
  *   opens .. shift.opened .............................. a new open shift, named by the op's id
  *   within . sale.recorded, cash.moved,
- *            wallet.topped_up, wallet.refunded ......... the op's shift with its money applied
+ *            wallet.topped_up, wallet.refunded,
+ *            ticket.issued, ticket.paid, ticket.voided . the op's shift with its money applied
  *   closes . shift.closed .............................. the op's shift, closed on the counted cash
- *   none ... ticket.issued ............................. no change (null)
  *
- * A ticket names the shift it was sold in, but its stake is not drawer cash:
- * it changes nothing here. (The terminal sells one only on an open shift;
- * the server checks the shift it names in its ticket applier.)
+ * A ticket's stake is cash into the drawer of the shift it was sold in; a
+ * payout and a void's refunded stake are cash out of the drawer that paid
+ * (docs/betting.md, "The drawer").
  *
  * Finding the op's shift is the caller's, and so is what to do when there
  * is none or when another shift is still open: the terminal has one current
@@ -24,6 +24,8 @@ import { DomainError } from './errors.js';
 import {
   applyCashMovement,
   applySale,
+  applyTicketCashOut,
+  applyTicketStake,
   applyTopUp,
   applyWalletRefund,
   closeShift,
@@ -53,7 +55,9 @@ export const SHIFT_RULES: { readonly [K in OpKind]: ShiftRule<K> } = {
   'wallet.topped_up': { effect: 'within', apply: applyTopUp },
   'wallet.refunded': { effect: 'within', apply: applyWalletRefund },
   'shift.closed': { effect: 'closes', apply: closeShift },
-  'ticket.issued': { effect: 'none' },
+  'ticket.issued': { effect: 'within', apply: applyTicketStake },
+  'ticket.paid': { effect: 'within', apply: applyTicketCashOut },
+  'ticket.voided': { effect: 'within', apply: applyTicketCashOut },
 };
 
 const NO_OPTIONS: ShiftRuleOptions = {};

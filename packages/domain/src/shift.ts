@@ -15,6 +15,9 @@ import {
   type SaleBody,
   type ShiftClosedBody,
   type ShiftOpenedBody,
+  type TicketIssuedBody,
+  type TicketPaidBody,
+  type TicketVoidedBody,
   type WalletRefundedBody,
   type WalletToppedUpBody,
 } from '@holdfast/protocol';
@@ -126,6 +129,33 @@ export function applyCashMovement(shift: Shift, move: CashMovedBody, options: { 
   return move.direction === 'in'
     ? { ...shift, cashIn: addToTotal(shift, 'cashIn', shift.cashIn, move.amount) }
     : { ...shift, cashOut: addToTotal(shift, 'cashOut', shift.cashOut, move.amount) };
+}
+
+/** A betting ticket sold at this till: its stake is paid in cash, into the drawer. */
+export function applyTicketStake(shift: Shift, ticket: TicketIssuedBody): Shift {
+  requireOpen(shift, ticket.shift, ticket.currency);
+  return { ...shift, cashIn: shift.cashIn + ticket.stake };
+}
+
+/**
+ * A ticket paid out (ticket.paid) or voided with its stake refunded
+ * (ticket.voided): cash out of the drawer. The terminal refuses to pay
+ * more than the drawer should hold; the server (`allowOverdraw`) applies
+ * the fact and flags it.
+ */
+export function applyTicketCashOut(
+  shift: Shift,
+  out: TicketPaidBody | TicketVoidedBody,
+  options: { allowOverdraw?: boolean } = {},
+): Shift {
+  requireOpen(shift, out.shift, out.currency);
+  if (!options.allowOverdraw && out.amount > expectedCash(shift)) {
+    throw new DomainError(
+      'insufficient_cash',
+      `drawer holds ${formatMoney(expectedCash(shift), out.currency)}, cannot pay out ${formatMoney(out.amount, out.currency)}`,
+    );
+  }
+  return { ...shift, cashOut: shift.cashOut + out.amount };
 }
 
 /**

@@ -36,6 +36,10 @@ export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
   'cash.moved': { signedIn: true, approval: (body) => (body.reason === 'paid_out' ? 'supervisor' : null) },
   'shift.closed': { signedIn: true, approval: null },
   'ticket.issued': { signedIn: true, approval: null },
+  // A payout is confirmed online (or offline under the betting limit); the clerk who pays is recorded.
+  'ticket.paid': { signedIn: true, approval: null },
+  // A void gives the stake back: a supervisor approves it, bound to the ticket and the amount.
+  'ticket.voided': { signedIn: true, approval: 'supervisor', binds: ['shift', 'ticket', 'currency', 'amount'] },
   'wallet.topped_up': { signedIn: true, approval: null },
   // Money back off a wristband: a supervisor approves each refund.
   'wallet.refunded': { signedIn: true, approval: 'supervisor', binds: ['shift', 'currency', 'sale', 'amount'] },

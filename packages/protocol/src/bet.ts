@@ -75,3 +75,66 @@ export const TICKET_FIELDS = {
   currency: currencyCode(),
   selections: s.array(betSelectionSchema, { minItems: 1, maxItems: MAX_SELECTIONS }),
 };
+
+/** A selection's result, as the results feed reports it. */
+export const SELECTION_RESULTS = ['won', 'lost', 'void', 'push'] as const;
+export type SelectionResult = (typeof SELECTION_RESULTS)[number];
+
+/** Where a settled ticket ends: won, lost, void (every selection void) or push (every selection void or push). */
+export type TicketOutcome = 'won' | 'lost' | 'void' | 'push';
+
+/**
+ * Settles a ticket from its selections' results (`null`: not known yet).
+ * Returns null while the ticket cannot be decided: some selection has no
+ * result and none has lost. Any lost selection makes the ticket lost (it
+ * pays 0, whatever the others do). Otherwise every selection is won, void
+ * or push; void and push selections count as odds 1.00, so the payout is
+ * `potentialPayout(stake, odds')` — stake × Π(odds' / 100) in exact
+ * integer arithmetic, ROUNDED DOWN to the minor unit (the house keeps the
+ * fraction). A ticket whose selections are all void is `void` and one
+ * whose selections are all void or push is `push`; both pay the stake back.
+ */
+export function settleTicket(
+  stake: number,
+  selections: readonly { odds: number; result: SelectionResult | null }[],
+): { outcome: TicketOutcome; payout: number } | null {
+  if (selections.some((x) => x.result === 'lost')) return { outcome: 'lost', payout: 0 };
+  if (selections.some((x) => x.result === null)) return null;
+  const won = selections.filter((x) => x.result === 'won').length;
+  if (won === 0) {
+    const outcome = selections.every((x) => x.result === 'void') ? 'void' : 'push';
+    return { outcome, payout: stake };
+  }
+  const odds = selections.map((x) => (x.result === 'won' ? x.odds : 100));
+  return { outcome: 'won', payout: potentialPayout(stake, odds) };
+}
+
+/** An event or market name as results name it (the ticket selection's own rule). */
+const resultName = () => s.string({ minLength: 1, maxLength: 64 });
+
+/**
+ * The body of `POST /v1/admin/events/:event/results`: per selection, its
+ * result. Each (market, selection) at most once per request.
+ */
+export const eventResultsRequestSchema = s.refine(
+  s.object({
+    results: s.array(s.object({ market: resultName(), selection: resultName(), result: s.oneOf(SELECTION_RESULTS) }), {
+      minItems: 1,
+      maxItems: 1_000,
+    }),
+  }),
+  (body) => {
+    const seen = new Set<string>();
+    for (let i = 0; i < body.results.length; i++) {
+      const r = body.results[i] as { market: string; selection: string };
+      const key = JSON.stringify([r.market, r.selection]);
+      if (seen.has(key)) return [`results[${i}]`, 'each market and selection at most once'];
+      seen.add(key);
+    }
+    return null;
+  },
+);
+export type EventResultsRequest = s.Infer<typeof eventResultsRequestSchema>;
+
+/** Validates an event name given in a path. */
+export const eventNameSchema = resultName();

@@ -60,6 +60,10 @@ export const ERROR_CODES = {
   staff_exists: { status: 409, retryable: false },
   /** POST /v1/authorize: the op id was already asked about with another request or by another device. */
   op_id_reused: { status: 409, retryable: false },
+  /** Event results: a selection already settled with another result (a correction is not an edit). */
+  result_conflict: { status: 409, retryable: false },
+  /** A ticket void refused at the API: past the void window, or without a supervisor's approval. */
+  void_refused: { status: 409, retryable: false },
   rate_limited: { status: 429, retryable: true },
   overloaded: { status: 503, retryable: true },
   /** POST /v1/authorize: the server cannot decide online now (e.g. no processor configured); nothing was done. */

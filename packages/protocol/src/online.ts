@@ -33,9 +33,25 @@ export const ticketAuthorizationSchema = s.refine(
   checkTicketSelections,
 );
 
+/**
+ * Paying a settled ticket, confirmed in real time (docs/betting.md): the
+ * server pays each ticket once; a second payout is declined with the first
+ * one's receipt (`firstPayout`).
+ */
+export const payoutAuthorizationSchema = s.object({
+  kind: s.literal('payout'),
+  /** Id of the ticket's `ticket.issued` op. */
+  ticket: uuid(),
+  /** The settled payout the terminal means to pay, minor units. */
+  amount: s.int({ min: 1, max: MAX_AMOUNT }),
+  currency: currencyCode(),
+});
+export type PayoutAuthorization = s.Infer<typeof payoutAuthorizationSchema>;
+
 export const onlineRequestSchema = s.taggedUnion('kind', {
   card: cardAuthorizationSchema,
   ticket: ticketAuthorizationSchema,
+  payout: payoutAuthorizationSchema,
 });
 export type OnlineRequest = s.Infer<typeof onlineRequestSchema>;
 export type CardAuthorization = s.Infer<typeof cardAuthorizationSchema>;
@@ -90,7 +106,23 @@ export interface AuthorizeResponse {
   message?: string;
   /** Ticket only: stake × Π odds, what the ticket op records. */
   potentialPayout?: number;
+  /** Payout declined because the ticket was paid already: the receipt of the payout that was made. */
+  firstPayout?: PayoutReceipt;
   /** True when this answer was stored before (an earlier request with the same op id). */
   replayed: boolean;
   serverTime: number;
+}
+
+/** The receipt of a ticket's payout: who paid it, when, how much. */
+export interface PayoutReceipt {
+  ticket: string;
+  /** The payout op's id. */
+  opId: string;
+  device: string;
+  amount: number;
+  currency: string;
+  /** Server time the payout was confirmed (online) or ingested (offline). */
+  at: number;
+  /** online: confirmed through POST /v1/authorize; offline: recorded at the shop's risk. */
+  mode: 'online' | 'offline';
 }

@@ -86,6 +86,8 @@ describe('op kinds', () => {
       'shift.closed',
       'shift.opened',
       'ticket.issued',
+      'ticket.paid',
+      'ticket.voided',
       'wallet.refunded',
       'wallet.topped_up',
     ]);
@@ -112,6 +114,8 @@ describe('op kinds', () => {
         potentialPayout: 2_500,
         authorization: 'auth-1',
       },
+      'ticket.paid': { shift: SHIFT, ticket: SHIFT, currency: 'EUR', amount: 2_500, authorization: null },
+      'ticket.voided': { shift: SHIFT, ticket: SHIFT, currency: 'EUR', amount: 1_000, approvedBy: 'sup-1' },
       'wallet.topped_up': {
         shift: SHIFT,
         currency: 'EUR',

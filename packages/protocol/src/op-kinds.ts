@@ -259,6 +259,43 @@ export const ticketIssuedBodySchema = s.refine(
   },
 );
 
+/**
+ * A settled ticket paid out of the shop's drawer (won, or void/push: the
+ * stake back). Normally confirmed online first (POST /v1/authorize, kind
+ * `payout`; decision online/approved, `authorization` the server's id);
+ * under the betting configuration's `offlinePayoutLimit` it may be recorded
+ * offline (decision local, `authorization` null) at the shop's risk, and
+ * the server checks it at ingest (docs/betting.md).
+ */
+export const ticketPaidBodySchema = s.object({
+  /** Id of the `shift.opened` op of the shift whose drawer paid. */
+  shift: uuid(),
+  /** Id of the `ticket.issued` op (the ticket's id). */
+  ticket: uuid(),
+  currency: currency(),
+  /** What was paid, minor units: the ticket's settled payout. */
+  amount: positiveAmount(),
+  /** The server's payout authorization id; null for a payout recorded offline. */
+  authorization: s.nullable(text(64, 1)),
+});
+
+/**
+ * A ticket cancelled at the till before its event, with a supervisor's
+ * approval, its stake refunded out of the drawer. Allowed only within the
+ * betting configuration's void window (docs/betting.md).
+ */
+export const ticketVoidedBodySchema = s.object({
+  shift: uuid(),
+  /** Id of the `ticket.issued` op. */
+  ticket: uuid(),
+  currency: currency(),
+  /** The stake refunded, minor units: the ticket's whole stake. */
+  amount: positiveAmount(),
+  /** Staff id of the supervisor who approved the void (see server ingest/approval.ts). */
+  approvedBy: s.optional(text(64, 1)),
+  reason: s.optional(text(200)),
+});
+
 export const TOP_UP_METHODS = ['cash', 'card'] as const;
 export type TopUpMethod = (typeof TOP_UP_METHODS)[number];
 
@@ -319,6 +356,8 @@ export const OP_BODY_SCHEMAS = {
   'shift.opened': shiftOpenedBodySchema,
   'shift.closed': shiftClosedBodySchema,
   'ticket.issued': ticketIssuedBodySchema,
+  'ticket.paid': ticketPaidBodySchema,
+  'ticket.voided': ticketVoidedBodySchema,
   'wallet.topped_up': walletToppedUpBodySchema,
   'wallet.refunded': walletRefundedBodySchema,
 } as const;
@@ -339,6 +378,8 @@ export type CashMovedBody = s.Infer<typeof cashMovedBodySchema>;
 export type ShiftOpenedBody = s.Infer<typeof shiftOpenedBodySchema>;
 export type ShiftClosedBody = s.Infer<typeof shiftClosedBodySchema>;
 export type TicketIssuedBody = s.Infer<typeof ticketIssuedBodySchema>;
+export type TicketPaidBody = s.Infer<typeof ticketPaidBodySchema>;
+export type TicketVoidedBody = s.Infer<typeof ticketVoidedBodySchema>;
 
 export interface OpBodies {
   'sale.recorded': SaleBody;
@@ -346,6 +387,8 @@ export interface OpBodies {
   'shift.opened': ShiftOpenedBody;
   'shift.closed': ShiftClosedBody;
   'ticket.issued': TicketIssuedBody;
+  'ticket.paid': TicketPaidBody;
+  'ticket.voided': TicketVoidedBody;
   'wallet.topped_up': WalletToppedUpBody;
   'wallet.refunded': WalletRefundedBody;
 }

@@ -26,6 +26,8 @@ import {
   type EnrollResponse,
   enrollmentMessage,
   enrollRequestSchema,
+  eventNameSchema,
+  eventResultsRequestSchema,
   FEED_PAGE_MAX,
   type FeedResponse,
   feedRequestMessage,
@@ -60,6 +62,7 @@ import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js
 import type { DeviceRecord } from './model/device.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
 import type { StoreSummary } from './model/summary.js';
+import type { ResultsOutcome, TicketView } from './model/ticket.js';
 import type { ExposureAnswer } from './risk-policies.js';
 import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
@@ -277,6 +280,23 @@ export class HoldfastService {
       this.#storage.listSelectionLiabilities(),
     ]);
     return { config, liabilities };
+  }
+
+  /** Records an event's results and settles the tickets they decide (docs/betting.md); refused naming the field. */
+  recordResults(event: unknown, body: unknown): Promise<ResultsOutcome> {
+    const name = eventNameSchema.parse(event, 'event');
+    const request = eventResultsRequestSchema.parse(body);
+    return this.#storage.recordResults(name, request.results, this.#clock.now());
+  }
+
+  /** A ticket with its history and payout; null if never accepted. */
+  getTicket(id: string): Promise<TicketView | null> {
+    return this.#storage.getTicket(id);
+  }
+
+  /** Every accepted ticket with its history and payout. */
+  listTickets(): Promise<TicketView[]> {
+    return this.#storage.listTickets();
   }
 
   /** Creates an enrollment token (shown once; only its hash is stored), optionally placing the device it enrolls. */

@@ -270,3 +270,13 @@ export class NoReceiptError extends Error {
   override readonly name = 'NoReceiptError';
   readonly code = 'no_receipt';
 }
+
+/**
+ * A ticket void the terminal refuses to record (docs/betting.md §6): no
+ * approver, approved by the clerk, or past the void window. Nothing was
+ * recorded.
+ */
+export class VoidRefusedError extends Error {
+  override readonly name = 'VoidRefusedError';
+  readonly code = 'void_refused';
+}

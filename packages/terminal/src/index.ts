@@ -27,6 +27,7 @@ export {
   TerminalClosedError,
   TransportError,
   type TransportErrorCode,
+  VoidRefusedError,
   WristbandRefusedError,
   WristbandWriteError,
 } from './errors.js';

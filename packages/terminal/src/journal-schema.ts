@@ -179,6 +179,35 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX staff_approvals_open ON staff_approvals (op_kind, body_hash) WHERE used_by_op IS NULL;
   ALTER TABLE online_authorizations ADD COLUMN actor TEXT;
   `,
+  // Ticket payouts are confirmed online too (online-sales.ts payTicket): the kind check gains `payout`.
+  // SQLite cannot alter a CHECK, so the table is rebuilt with its rows; `recorded_offline` marks a
+  // payout that fell back to offline under the policy limit (never asked again).
+  `
+  CREATE TABLE online_authorizations_v2 (
+    op_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('card', 'ticket', 'payout')),
+    op_kind TEXT NOT NULL,
+    request TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'declined', 'refused')),
+    created_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER,
+    last_error TEXT,
+    authorization_id TEXT,
+    reason TEXT,
+    message TEXT,
+    decided_at INTEGER,
+    recorded_seq INTEGER,
+    actor TEXT
+  );
+  INSERT INTO online_authorizations_v2 SELECT op_id, kind, op_kind, request, body, state, created_at, attempts,
+    last_attempt_at, last_error, authorization_id, reason, message, decided_at, recorded_seq, actor
+    FROM online_authorizations;
+  DROP TABLE online_authorizations;
+  ALTER TABLE online_authorizations_v2 RENAME TO online_authorizations;
+  CREATE INDEX online_authorizations_pending ON online_authorizations (created_at) WHERE state = 'pending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -14,6 +14,7 @@ import {
   type OpBodies,
   onlineRequestSchema,
   parseBody,
+  payoutAuthorizationSchema,
   potentialPayout,
   type SaleLine,
   type Tender,
@@ -31,6 +32,13 @@ import type { Transport } from './transport.js';
 
 /** The decision of an op the server approved online (POST /v1/authorize). */
 const ONLINE_APPROVED: Decision = Object.freeze({ mode: 'online', outcome: 'approved', policy: null });
+/** A payout recorded offline at the shop's risk, within the betting configuration's limit. */
+const PAID_OFFLINE: Decision = Object.freeze({
+  mode: 'local',
+  outcome: 'approved',
+  policy: null,
+  rule: 'offline_payout',
+});
 
 export interface OnlineSalesOptions {
   journal: Journal;
@@ -80,6 +88,41 @@ export class OnlineSales {
     return this.#ask('ticket.issued', request, body);
   }
 
+  /**
+   * Pays a settled ticket: asks the server (kind payout) and waits for its
+   * answer; records `ticket.paid` only once it approved. A decline (lost,
+   * unsettled, voided, paid already — with the first payout in its
+   * message) records nothing. If the server cannot be reached and the
+   * amount is within `offlineLimit`, the payout is recorded offline at the
+   * shop's risk under the SAME op id (so a lost approval and the offline op
+   * are one payout on the server) and never asked about again; above it, it
+   * stays pending confirmation and nothing is paid.
+   */
+  async payTicket(
+    input: { ticket: string; amount: number },
+    offlineLimit: number | null,
+  ): Promise<OnlineOutcome | { state: 'paid_offline'; opId: string; seq: number }> {
+    const shift = this.#recorder.requireOpenShift();
+    const request = payoutAuthorizationSchema.parse(
+      { kind: 'payout', ticket: input.ticket, amount: input.amount, currency: shift.currency },
+      'payout',
+    );
+    const body = { shift: shift.id, ticket: request.ticket, currency: request.currency, amount: request.amount };
+    this.#recorder.checkShiftRules('ticket.paid', { ...body, authorization: null }, shift.id);
+    const outcome = await this.#ask('ticket.paid', request, body);
+    if (outcome.state !== 'pending_confirmation' || offlineLimit === null || request.amount > offlineLimit) {
+      return outcome;
+    }
+    const opId = outcome.opId;
+    const op = this.#recorder.record({
+      kind: 'ticket.paid',
+      body: { ...body, authorization: null },
+      decision: PAID_OFFLINE,
+      approval: { opId, markApproved: () => this.#authorizations.settleOffline(opId) },
+    });
+    return { state: 'paid_offline', opId, seq: op.seq };
+  }
+
   /** Records a sale whose one card tender is authorized online first. */
   recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<OnlineOutcome> {
     const shift = this.#recorder.requireOpenShift();
@@ -124,7 +167,7 @@ export class OnlineSales {
   }
 
   async #ask(
-    opKind: 'ticket.issued' | 'sale.recorded',
+    opKind: 'ticket.issued' | 'sale.recorded' | 'ticket.paid',
     request: OnlineRequest,
     body: Record<string, unknown>,
   ): Promise<OnlineOutcome> {
@@ -162,6 +205,14 @@ export class OnlineSales {
         decision: ONLINE_APPROVED,
         approval,
         ...actor,
+      });
+    }
+    if (row.opKind === 'ticket.paid') {
+      return this.#recorder.record({
+        kind: 'ticket.paid',
+        body: { ...row.body, authorization: answer.authorizationId as string } as OpBodies['ticket.paid'],
+        decision: ONLINE_APPROVED,
+        approval,
       });
     }
     return this.#recorder.record({

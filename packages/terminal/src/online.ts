@@ -284,6 +284,21 @@ export class OnlineAuthorizations {
     }
   }
 
+  /**
+   * Inside the journal transaction of an op recorded offline under a pending
+   * row's op id (a payout within the offline limit): the row is closed
+   * (`declined`, reason `recorded_offline`) and never asked about again.
+   */
+  settleOffline(opId: string): void {
+    this.#journal
+      .prepare(
+        `UPDATE online_authorizations SET state = 'declined', reason = 'recorded_offline',
+           message = 'recorded offline within the payout limit', decided_at = ?
+         WHERE op_id = ? AND state = 'pending'`,
+      )
+      .run(this.#clock.now(), opId);
+  }
+
   #stillPending(opId: string, error: string): OnlineOutcome {
     this.#journal.transaction(() => {
       this.#journal.prepare('UPDATE online_authorizations SET last_error = ? WHERE op_id = ?').run(error, opId);

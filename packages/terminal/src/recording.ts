@@ -165,8 +165,12 @@ export class Recorder {
 
   /** Records any op kind the terminal records on its own word (tickets go through the server). */
   recordAny<K extends OpKind>(kind: K, body: OpBodies[K], decision: Decision = NO_DECISION): RecordedOp {
-    if (kind === 'ticket.issued') {
-      throw new ValidationError('kind', 'a kind recorded without the server (tickets: sellTicket)', kind);
+    if (kind === 'ticket.issued' || kind === 'ticket.paid' || kind === 'ticket.voided') {
+      throw new ValidationError(
+        'kind',
+        'a kind recorded without the server or an approval (tickets: sellTicket, payTicket, voidTicket)',
+        kind,
+      );
     }
     return this.record({ kind, body, decision });
   }

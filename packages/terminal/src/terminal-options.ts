@@ -79,6 +79,14 @@ export interface TerminalOptions {
    */
   offlineCardPolicy?: 'enforce' | 'off';
   /**
+   * Betting (docs/betting.md), as the operator's betting configuration sets
+   * them: the largest payout `payTicket` may record offline when the server
+   * cannot be reached (absent: payouts are confirmed online only), and how
+   * many minutes after its sale this terminal lets a ticket be voided
+   * (absent: no window check here; the server checks it at ingest).
+   */
+  betting?: { offlinePayoutLimit?: number; voidWindowMinutes?: number };
+  /**
    * The device's placement as the operator set it on the server; the policy
    * scope is checked against it. Unknown (default): no policy covers the
    * device, so enforced card sales need online (rule policy_scope).

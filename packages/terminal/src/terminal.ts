@@ -39,7 +39,9 @@ import {
   type Tender,
   type TopUpMethod,
   uuidv7,
+  ValidationError,
 } from '@holdfast/protocol';
+import { withApproval } from './approval.js';
 import { Background } from './background.js';
 import { ConnectivityMonitor } from './connectivity.js';
 import { Emitter } from './emitter.js';
@@ -50,6 +52,7 @@ import {
   NotEnrolledError,
   SimulatedCrashError,
   TerminalClosedError,
+  VoidRefusedError,
 } from './errors.js';
 import { Exchange } from './exchange.js';
 import { DeviceFeed, type FeedNotice, type FeedPollResult, type PostAuthDecline } from './feed.js';
@@ -84,6 +87,7 @@ export class Terminal {
   readonly #journal: Journal;
   readonly #transport: Transport;
   readonly #clock: Clock;
+  readonly #betting: NonNullable<TerminalOptions['betting']>;
   readonly #requestTimeoutMs: number;
   readonly #events: Emitter<TerminalEvents>;
   readonly #connectivity = new ConnectivityMonitor();
@@ -140,6 +144,7 @@ export class Terminal {
     const clock = options.clock ?? systemClock;
     const idRandom = options.idRandom ?? cryptoRandom;
     this.#clock = clock;
+    this.#betting = options.betting ?? {};
     this.#requestTimeoutMs = config.requestTimeoutMs;
     const report = options.onError ?? ((error: unknown) => console.error('holdfast terminal:', error));
     // After death (kill or a simulated power cut) abandoned work fails on the closed journal: not news.
@@ -478,6 +483,58 @@ export class Terminal {
    */
   sellTicket(input: { stake: number; selections: BetSelection[] }): Promise<OnlineOutcome> {
     return this.#online.sellTicket(input);
+  }
+
+  /**
+   * Pays a settled ticket (docs/betting.md §5): waits for the server's
+   * confirmation (POST /v1/authorize, kind payout) and records `ticket.paid`
+   * only once it approved; `declined` says why (a second payout's message
+   * names the first: amount, device, time). If the server cannot be reached
+   * and `amount` is within `betting.offlinePayoutLimit`, it is recorded
+   * offline at the shop's risk (`paid_offline`); otherwise it stays
+   * `pending_confirmation` and nothing may be paid yet. Never guesses.
+   */
+  payTicket(input: {
+    ticket: string;
+    amount: number;
+  }): Promise<OnlineOutcome | { state: 'paid_offline'; opId: string; seq: number }> {
+    return this.#online.payTicket(input, this.#betting.offlinePayoutLimit ?? null);
+  }
+
+  /**
+   * Voids a ticket and refunds its stake out of the drawer (docs/betting.md
+   * §6), approved by a supervisor (`approvedBy`, attached in approval.ts).
+   * Throws VoidRefusedError, before anything is written, with no approver,
+   * the shift's clerk as approver, or — for a ticket sold on this terminal —
+   * past `betting.voidWindowMinutes`. `amount` defaults to the stake of a
+   * ticket sold here. The server checks the window, the event start and the
+   * ticket's state again at ingest.
+   */
+  voidTicket(input: { ticket: string; approvedBy: string; amount?: number; reason?: string }): RecordedOp {
+    const shift = this.#recorder.requireOpenShift();
+    const sold = this.#journal.getOp(input.ticket);
+    const soldBody = sold?.kind === 'ticket.issued' ? (sold.op.body as OpBodies['ticket.issued']) : null;
+    const window = this.#betting.voidWindowMinutes;
+    if (sold && window !== undefined && this.#clock.now() - sold.op.at > window * 60_000) {
+      throw new VoidRefusedError(
+        `ticket ${input.ticket} was sold more than ${window} minutes ago: past the void window`,
+      );
+    }
+    const amount = input.amount ?? soldBody?.stake;
+    if (amount === undefined)
+      throw new ValidationError('amount', 'the stake (the ticket was not sold here)', 'missing');
+    const body = withApproval(
+      {
+        shift: shift.id,
+        ticket: input.ticket,
+        currency: shift.currency,
+        amount,
+        ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      },
+      input.approvedBy,
+      shift.clerk,
+    );
+    return this.#recorder.record({ kind: 'ticket.voided', body });
   }
 
   /**

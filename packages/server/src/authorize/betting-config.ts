@@ -27,6 +27,12 @@ export const bettingLimitsSchema = s.refine(
     maxPayout: amount(),
     /** Largest Σ potential payouts of accepted tickets on one selection. */
     selectionLiabilityCap: amount(),
+    /**
+     * Largest payout a shop may record offline, at its own risk, when the
+     * server cannot be reached (docs/betting.md); absent: every payout is
+     * confirmed online.
+     */
+    offlinePayoutLimit: s.optional(amount()),
   }),
   (l) => (l.minStake > l.maxStake ? ['minStake', `at most maxStake (${l.maxStake})`] : null),
 );
@@ -38,6 +44,19 @@ export const bettingConfigSchema = s.refine(
       events: s.array(name(), { minItems: 0, maxItems: 10_000 }),
       markets: s.array(s.object({ event: name(), market: name() }), { minItems: 0, maxItems: 10_000 }),
     }),
+    /**
+     * How long after its acceptance a ticket may be voided at the till
+     * (with a supervisor's approval, and only before its events start);
+     * absent: tickets cannot be voided.
+     */
+    voidWindowMinutes: s.optional(s.int({ min: 1, max: 24 * 60 })),
+    /** Start times of events (epoch ms): a ticket on an event that has started cannot be voided. */
+    eventStarts: s.optional(
+      s.array(s.object({ event: name(), startsAt: s.int({ min: 0, max: 7_258_118_400_000 }) }), {
+        minItems: 0,
+        maxItems: 10_000,
+      }),
+    ),
   }),
   (config) => {
     const seen = new Set<string>();

@@ -7,6 +7,9 @@
  *     ├─ ticket ─▶ storage.authorizeTicket (one transaction: stored answer,
  *     │            or the risk rules with the selections' liability locked)
  *     │
+ *     ├─ payout ─▶ storage.authorizePayout (one transaction, the ticket row
+ *     │            locked: paid once; a second payout declined with the first's receipt)
+ *     │
  *     └─ card ──▶ storage.beginAuthorization (pending row keyed by op id)
  *                   ├─ stored and final ─▶ the stored answer
  *                   └─ pending ─▶ (a retry: processor.findByKey first)
@@ -29,12 +32,14 @@ import {
   authorizeRequestSchema,
   type CardAuthorization,
   onlineRequestHash,
+  type PayoutAuthorization,
   ProtocolError,
   verifyMessage,
 } from '@holdfast/protocol';
 import { idempotencyKeyOf, type ProcessorLike, UNPLACED_MERCHANT } from '../forwarding/forwarder.js';
 import type { AuthorizationRecord } from '../model/authorization.js';
 import type { DeviceRecord } from '../model/device.js';
+import { receiptOf } from '../model/ticket.js';
 import type { Storage } from '../storage/storage.js';
 
 /** The retry time of `503 online_unavailable` when no processor is configured (a restart must add one). */
@@ -68,6 +73,7 @@ export class OnlineAuthorizer {
     const { device } = await this.#options.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
     const now = this.#options.clock.now();
     const r = request.request;
+    if (r.kind === 'payout') return this.#payout(request.opId, request.device, r, now);
     const pending: AuthorizationRecord = {
       opId: request.opId,
       device: request.device,
@@ -99,6 +105,46 @@ export class OnlineAuthorizer {
     if (stored.status !== 'pending') return this.#answer(stored, true);
     const decided = await this.#charge(stored, device, r as CardAuthorization, !slot.created);
     return this.#answer(decided, !slot.created);
+  }
+
+  /**
+   * A ticket payout, decided in one transaction with the ticket locked
+   * (storage/sql/operations/tickets.ts): approved once per ticket; a second
+   * payout is declined `ticket_paid` with the first one's receipt.
+   */
+  async #payout(opId: string, device: string, r: PayoutAuthorization, now: number): Promise<AuthorizeResponse> {
+    const decision = await this.#options.storage.authorizePayout({
+      opId,
+      device,
+      ticket: r.ticket,
+      amount: r.amount,
+      currency: r.currency,
+      authorizationId: this.#options.newId(),
+      now,
+    });
+    const serverTime = this.#options.clock.now();
+    if (decision.status === 'approved') {
+      const out: AuthorizeResponse = {
+        opId,
+        kind: 'payout',
+        status: 'approved',
+        replayed: decision.replayed,
+        serverTime,
+      };
+      if (decision.payout.authorizationId !== null) out.authorizationId = decision.payout.authorizationId;
+      return out;
+    }
+    const out: AuthorizeResponse = {
+      opId,
+      kind: 'payout',
+      status: 'declined',
+      reason: decision.reason,
+      message: decision.message,
+      replayed: false,
+      serverTime,
+    };
+    if (decision.firstPayout) out.firstPayout = receiptOf(decision.firstPayout);
+    return out;
   }
 
   /** The stored row, if it was asked by the same device with the same request; op_id_reused otherwise. */

@@ -42,6 +42,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     staff_missing: 'Nobody signed in',
     approval_missing: 'Approval missing',
     approval_role_missing: 'Approver without the role',
+    payout_invalid: 'Invalid ticket payout',
+    ticket_paid_twice: 'Ticket paid twice',
+    void_invalid: 'Ticket void outside the rules',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -62,6 +65,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     staff_missing: 'Nadie había iniciado sesión',
     approval_missing: 'Falta la autorización',
     approval_role_missing: 'Autorizó alguien sin el rol',
+    payout_invalid: 'Pago de boleto no válido',
+    ticket_paid_twice: 'Boleto pagado dos veces',
+    void_invalid: 'Anulación de boleto fuera de las reglas',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -82,6 +88,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     staff_missing: 'Ninguém tinha entrado',
     approval_missing: 'Falta a autorização',
     approval_role_missing: 'Autorizado por alguém sem a função',
+    payout_invalid: 'Pagamento de bilhete inválido',
+    ticket_paid_twice: 'Bilhete pago duas vezes',
+    void_invalid: 'Anulação de bilhete fora das regras',
   },
 };
 

@@ -29,6 +29,7 @@ import { intQuery, uuidParam } from './params.js';
 import { registerReadiness } from './readiness.js';
 import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './source-limit.js';
 import { staffRoutes } from './staff-routes.js';
+import { registerTicketRoutes } from './ticket-routes.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
 export const DEFAULT_BODY_LIMIT = BATCH_MAX_BYTES;
@@ -285,6 +286,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       });
 
       admin.get('/betting', async () => service.bettingStatus());
+
+      registerTicketRoutes(admin, service);
 
       admin.get('/exposure', async (request) => {
         // Epoch ms as the protocol bounds it (years 2000..2200); a future `at` reads the bound ahead of time.

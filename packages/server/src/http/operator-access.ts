@@ -61,6 +61,11 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   },
   [`POST ${A}/policies`]: { access: 'policies.write', action: 'policies.issue', detail: pick('scope', 'currency') },
   [`PUT ${A}/betting`]: { access: 'betting.write', action: 'betting.set' },
+  [`POST ${A}/events/:event/results`]: {
+    access: 'betting.results',
+    action: 'betting.results',
+    detail: pick('results'),
+  },
   [`POST ${A}/exceptions/:id/actions`]: {
     access: 'exceptions.act',
     action: 'exceptions.act',

@@ -21,10 +21,12 @@ import {
   type ShiftRuleOptions,
 } from '@holdfast/domain';
 import type { Op, OpBodies, OpKind } from '@holdfast/protocol';
+import type { BettingConfig } from '../authorize/betting-config.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { ExceptionRecord, ExceptionType } from '../model/exception.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { ShiftRecord } from '../model/shift.js';
+import type { TicketChange, TicketFact } from '../model/ticket.js';
 import type { WalletEntryRecord } from '../model/wallet.js';
 import { WalletPlanner } from '../wallets/wallet-plan.js';
 import type { IngestFacts } from './ingest-facts.js';
@@ -55,6 +57,10 @@ export class ApplyContext {
   readonly #shifts: Map<string, ShiftRecord>;
   readonly #changedShifts = new Set<string>();
   readonly #wallets: WalletPlanner;
+  /** The facts' tickets as the batch's earlier ops left them (copies: facts belong to the caller). */
+  readonly #tickets: Map<string, TicketFact>;
+  /** The newest betting configuration, if the batch names tickets. */
+  readonly bettingConfig: BettingConfig | null;
 
   constructor(plan: IngestPlan, facts: IngestFacts, now: number, newId: () => string) {
     this.plan = plan;
@@ -63,6 +69,24 @@ export class ApplyContext {
     this.#newId = newId;
     this.#shifts = new Map(facts.shifts);
     this.#wallets = new WalletPlanner(facts.wallets);
+    this.#tickets = new Map(facts.tickets?.byId ?? []);
+    this.bettingConfig = facts.tickets?.config ?? null;
+  }
+
+  /** The ticket `id` as the batch stands, or undefined if the server never accepted it. */
+  ticket(id: string): TicketFact | undefined {
+    return this.#tickets.get(id);
+  }
+
+  /** Moves a ticket on (an offline payout, a void): planned for writing, and seen by the batch's later ops. */
+  changeTicket(change: TicketChange): void {
+    const fact = this.#tickets.get(change.ticketId);
+    if (!fact) throw new Error(`changeTicket: ticket ${change.ticketId} is not a fact of this batch`);
+    this.#tickets.set(change.ticketId, {
+      ticket: { ...fact.ticket, state: change.event.state },
+      payout: change.payout ?? fact.payout,
+    });
+    this.plan.ticketChanges.push(change);
   }
 
   /** Raises an exception about `op`; returns its id. `dedupe` is prefixed with the type. */

@@ -3,10 +3,12 @@
  * transaction, before it calls `planIngest`; and which facts a batch needs.
  */
 import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
+import type { BettingConfig } from '../authorize/betting-config.js';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StaffFacts } from '../model/staff.js';
+import type { TicketFact } from '../model/ticket.js';
 import type { WalletFacts } from '../model/wallet.js';
 import { type HeldApproval, isLocalApproval } from './reevaluate-approval.js';
 
@@ -37,6 +39,11 @@ export interface IngestFacts {
   wallets?: ReadonlyMap<string, WalletFacts>;
   /** The roster history the batch's actors need (staff-check.ts); absent: no staff anywhere known. */
   staff?: StaffFacts;
+  /**
+   * The tickets the batch's payouts and voids name (`ticketRefs`), locked,
+   * with the newest betting configuration; absent when the batch names none.
+   */
+  tickets?: { byId: ReadonlyMap<string, TicketFact>; config: BettingConfig | null };
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
@@ -69,6 +76,17 @@ export function shiftRefs(ops: readonly Op[]): string[] {
   const refs = new Set<string>();
   for (const op of ops) {
     const ref = op.body.shift;
+    if (typeof ref === 'string') refs.add(ref);
+  }
+  return [...refs];
+}
+
+/** The ids of the tickets the batch's `ticket.paid` and `ticket.voided` ops name, for loading (and locking) them. */
+export function ticketRefs(ops: readonly Op[]): string[] {
+  const refs = new Set<string>();
+  for (const op of ops) {
+    if (op.kind !== 'ticket.paid' && op.kind !== 'ticket.voided') continue;
+    const ref = op.body.ticket;
     if (typeof ref === 'string') refs.add(ref);
   }
   return [...refs];

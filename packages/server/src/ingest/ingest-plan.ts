@@ -10,6 +10,7 @@ import type { LedgerEvent } from '../model/ledger-event.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { SaleRecord } from '../model/sale.js';
 import type { ShiftRecord } from '../model/shift.js';
+import type { TicketChange } from '../model/ticket.js';
 import type { WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
 
 export interface DeviceUpdate {
@@ -38,6 +39,8 @@ export interface IngestPlan {
   /** Chip writes applied to wallets. */
   walletEntries: WalletEntryRecord[];
   exceptions: ExceptionRecord[];
+  /** Ticket state changes (offline payouts, voids), in op order. */
+  ticketChanges: TicketChange[];
   device: DeviceUpdate;
 }
 
@@ -58,6 +61,7 @@ export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: num
     wallets: [],
     walletEntries: [],
     exceptions: [],
+    ticketChanges: [],
     device: {
       highWater: device.highWater,
       headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,

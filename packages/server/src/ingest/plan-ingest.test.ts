@@ -477,11 +477,11 @@ describe('planIngest: stored rejections', () => {
 
   it('stores an unknown kind as rejected unknown_kind with no effect but an exception', () => {
     const { store, d } = setup();
-    const op = d.chain.next('ticket.voided', { stake: 100 });
+    const op = d.chain.next('ticket.cashed_out', { stake: 100 });
     const plan = store.ingest(d.id, [op]);
     const r = plan.results[0];
     assert.ok(r?.status === 'rejected' && r.reason === 'unknown_kind');
-    assert.match(r.message, /ticket\.voided/);
+    assert.match(r.message, /ticket\.cashed_out/);
     assert.equal(plan.inserts.length, 1);
     assert.equal(plan.inserts[0]?.result.status, 'rejected');
     assert.deepEqual(

@@ -26,6 +26,10 @@ export const EXCEPTION_TYPES = [
   'staff_missing',
   'approval_missing',
   'approval_role_missing',
+  // Betting tickets (ingest/appliers/ticket-paid.ts, ticket-voided.ts; docs/betting.md).
+  'payout_invalid',
+  'ticket_paid_twice',
+  'void_invalid',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

@@ -30,6 +30,8 @@ export const PERMISSIONS = [
   'policies.write',
   /** Set the betting configuration. */
   'betting.write',
+  /** Post event results, which settle tickets (a results feed's API token needs only this). */
+  'betting.results',
   /** Manage the staff rosters of the tills: add, change, remove staff, set PINs and badges. */
   'staff.manage',
   /** Create, list, change and disable operator accounts; list and revoke anyone's API tokens. */
@@ -53,6 +55,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, readonly Permission
     'exceptions.act',
     'wallets.act',
     'staff.manage',
+    'betting.results',
   ],
   admin: [
     'read',
@@ -64,6 +67,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, readonly Permission
     'wallets.act',
     'policies.write',
     'betting.write',
+    'betting.results',
     'staff.manage',
     'accounts.manage',
   ],

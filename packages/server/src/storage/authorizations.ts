@@ -15,6 +15,7 @@ import type { OnlineRequest } from '@holdfast/protocol';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorize/betting-config.js';
 import { decideTicket, type SelectionRef, selectionKey } from '../authorize/ticket-rules.js';
 import type { AuthorizationRecord } from '../model/authorization.js';
+import type { TicketRecord } from '../model/ticket.js';
 
 export type { BettingConfig, BettingConfigRecord, SelectionLiability };
 
@@ -94,4 +95,24 @@ export function authorizationValues(a: AuthorizationRecord): unknown[] {
     a.createdAt,
     a.decidedAt,
   ];
+}
+
+/** The ticket an approved ticket authorization accepts (its id is the op id of its `ticket.issued`). */
+export function acceptedTicketOf(a: AuthorizationRecord, now: number): TicketRecord {
+  if (a.request.kind !== 'ticket' || a.status !== 'approved' || a.potentialPayout === null) {
+    throw new Error('acceptedTicketOf: not an approved ticket authorization');
+  }
+  return {
+    ticketId: a.opId,
+    device: a.device,
+    authorizationId: a.authorizationId,
+    currency: a.request.currency,
+    stake: a.request.stake,
+    potentialPayout: a.potentialPayout,
+    selections: a.request.selections,
+    acceptedAt: now,
+    state: 'accepted',
+    payout: null,
+    settledAt: null,
+  };
 }

@@ -21,7 +21,7 @@
  * All methods are async so that a networked database fits; the SQLite
  * backend simply does its work synchronously inside them.
  */
-import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
+import type { DeviceStatus, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../model/batch.js';
 import type { DeclineReportRow } from '../model/decline-report.js';
@@ -52,9 +52,11 @@ import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../model
 import type { ShiftRecord } from '../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../model/staff.js';
 import type { StoreSummary } from '../model/summary.js';
+import type { ResultsOutcome, TicketView } from '../model/ticket.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 import type { OperatorStorage } from './operator-storage.js';
+import type { PayoutAsk, PayoutDecision } from './sql/operations/tickets.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';
 
@@ -231,6 +233,31 @@ export interface Storage extends OperatorStorage {
   getBettingConfig(): Promise<BettingConfigRecord | null>;
   /** Liability held per selection, by currency, event, market, selection. */
   listSelectionLiabilities(): Promise<SelectionLiability[]>;
+
+  // Betting tickets after approval (storage/sql/operations/tickets.ts, docs/betting.md).
+
+  /**
+   * Records one event's results and settles, in the same transaction, every
+   * accepted ticket they decide (each exactly once: its row locked, a
+   * guarded state change), releasing its liability. The same result again
+   * is a no-op; a different one throws ProtocolError('result_conflict')
+   * and nothing is written.
+   */
+  recordResults(
+    event: string,
+    results: readonly { market: string; selection: string; result: SelectionResult }[],
+    now: number,
+  ): Promise<ResultsOutcome>;
+  /**
+   * Decides a payout in one transaction with the ticket locked: approved
+   * once per ticket (stored, the ticket paid); a second is declined
+   * `ticket_paid` with the first payout. Same op id: the stored approval.
+   */
+  authorizePayout(ask: PayoutAsk): Promise<PayoutDecision>;
+  /** A ticket with its history and payout; null if never accepted. */
+  getTicket(ticketId: string): Promise<TicketView | null>;
+  /** Every accepted ticket with its history and payout, by id. */
+  listTickets(): Promise<TicketView[]>;
   /** A wristband's wallet and entries; null if no op ever wrote to it. */
   getWallet(wristband: string): Promise<WalletView | null>;
   /** Wallet accounts by uid. */

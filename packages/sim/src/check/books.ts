@@ -88,6 +88,14 @@ export class JournalBooks {
       case 'wallet.topped_up':
         if (body.paid === 'cash') b.cashIn += Number(body.amount);
         return;
+      // Betting (docs/betting.md §7): a stake is cash in, a payout or a void's refund cash out.
+      case 'ticket.issued':
+        b.cashIn += Number(body.stake);
+        return;
+      case 'ticket.paid':
+      case 'ticket.voided':
+        b.cashOut += Number(body.amount);
+        return;
       case 'shift.closed':
         b.closed = true;
         b.countedCash = Number(body.countedCash);
@@ -184,6 +192,13 @@ export function ledgerBooks(server: ServerTruth): Map<string, ShiftBooks> {
         break;
       case 'wallet.topped_up':
         if (r.dir === 'cash') b.cashIn += total;
+        break;
+      case 'ticket.issued':
+        b.cashIn += total;
+        break;
+      case 'ticket.paid':
+      case 'ticket.voided':
+        b.cashOut += total;
         break;
       case 'shift.closed':
         b.closed = r.n > 0;

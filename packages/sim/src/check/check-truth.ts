@@ -11,6 +11,7 @@ import { journalRules } from './rules/journal-rules.js';
 import { moneyRules } from './rules/money.js';
 import { observedRules } from './rules/observed-rules.js';
 import { staffRules } from './rules/staff.js';
+import { ticketRules } from './rules/tickets.js';
 import { walletRules } from './rules/wallets.js';
 import { readServer, type ServerReader } from './server-reader.js';
 import { SqliteServerReader } from './sqlite/sqlite-server-reader.js';
@@ -30,6 +31,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   cardRules,
   walletRules,
   staffRules,
+  ticketRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

@@ -8,14 +8,19 @@
  */
 import type {
   DeviceRow,
+  EventResultRow,
   ExceptionRow,
   LedgerRow,
+  LiabilityRow,
   OfflinePaymentRow,
   SaleRow,
   ServerOpRow,
   ServerTruth,
   ShiftRow,
   StaffEventRow,
+  TicketEventRow,
+  TicketPayoutRow,
+  TicketRow,
   WalletAccountRow,
   WalletEntryRow,
 } from './truth.js';
@@ -37,6 +42,13 @@ export const SERVER_QUERIES = {
   walletEntries: 'SELECT op_id, tender_index, wristband, kind, amount FROM wallet_entries ORDER BY op_id, tender_index',
   staffEvents: 'SELECT location, version, staff, action, at, role FROM staff_events ORDER BY staff, at, version',
   placements: 'SELECT device, location FROM device_placements ORDER BY device',
+  tickets: `SELECT ticket_id, device, currency, stake, potential_payout, selections, state, payout
+              FROM tickets ORDER BY ticket_id`,
+  ticketEvents: 'SELECT ticket_id, state, source, amount FROM ticket_events ORDER BY pos',
+  ticketPayouts: 'SELECT op_id, ticket_id, device, amount, mode FROM ticket_payouts ORDER BY ticket_id',
+  eventResults: 'SELECT event, market, selection, result FROM event_results ORDER BY event, market, selection',
+  liabilities: `SELECT currency, event, market, selection, liability, tickets FROM selection_liability
+                  ORDER BY currency, event, market, selection`,
 } as const;
 
 export type ServerTable = keyof typeof SERVER_QUERIES;
@@ -190,5 +202,52 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
       }),
     ),
     placements: new Map(raw.placements.map((r) => [str(r.device), strOrNull(r.location)])),
+    tickets: raw.tickets.map(
+      (r): TicketRow => ({
+        ticketId: str(r.ticket_id),
+        device: str(r.device),
+        currency: str(r.currency),
+        stake: num(r.stake),
+        potentialPayout: num(r.potential_payout),
+        selections: json(r.selections) as unknown as TicketRow['selections'],
+        state: str(r.state),
+        payout: numOrNull(r.payout),
+      }),
+    ),
+    ticketEvents: raw.ticketEvents.map(
+      (r): TicketEventRow => ({
+        ticketId: str(r.ticket_id),
+        state: str(r.state),
+        source: str(r.source),
+        amount: numOrNull(r.amount),
+      }),
+    ),
+    ticketPayouts: raw.ticketPayouts.map(
+      (r): TicketPayoutRow => ({
+        opId: str(r.op_id),
+        ticketId: str(r.ticket_id),
+        device: str(r.device),
+        amount: num(r.amount),
+        mode: str(r.mode),
+      }),
+    ),
+    eventResults: raw.eventResults.map(
+      (r): EventResultRow => ({
+        event: str(r.event),
+        market: str(r.market),
+        selection: str(r.selection),
+        result: str(r.result),
+      }),
+    ),
+    liabilities: raw.liabilities.map(
+      (r): LiabilityRow => ({
+        currency: str(r.currency),
+        event: str(r.event),
+        market: str(r.market),
+        selection: str(r.selection),
+        liability: num(r.liability),
+        tickets: num(r.tickets),
+      }),
+    ),
   };
 }

@@ -133,6 +133,53 @@ export interface StaffEventRow {
   role: string;
 }
 
+/** A betting ticket as the server projects it (docs/betting.md). */
+export interface TicketRow {
+  ticketId: string;
+  device: string;
+  currency: string;
+  stake: number;
+  potentialPayout: number;
+  selections: { event: string; market: string; selection: string; odds: number }[];
+  state: string;
+  payout: number | null;
+}
+
+/** A ticket's change of state (append-only history). */
+export interface TicketEventRow {
+  ticketId: string;
+  state: string;
+  source: string;
+  amount: number | null;
+}
+
+/** A payout made (one per ticket by the server's unique key). */
+export interface TicketPayoutRow {
+  opId: string;
+  ticketId: string;
+  device: string;
+  amount: number;
+  mode: string;
+}
+
+/** A selection's recorded result. */
+export interface EventResultRow {
+  event: string;
+  market: string;
+  selection: string;
+  result: string;
+}
+
+/** Liability held on one selection. */
+export interface LiabilityRow {
+  currency: string;
+  event: string;
+  market: string;
+  selection: string;
+  liability: number;
+  tickets: number;
+}
+
 /** What the server holds, table by table (numbers as numbers, JSON columns parsed). */
 export interface ServerTruth {
   /** In (device, seq) order. */
@@ -151,6 +198,12 @@ export interface ServerTruth {
   staffEvents: readonly StaffEventRow[];
   /** Each placed device's location (null: placed at no location). */
   placements: ReadonlyMap<string, string | null>;
+  /** Betting: tickets by id, their history in order, payouts, results, liability per selection. */
+  tickets: readonly TicketRow[];
+  ticketEvents: readonly TicketEventRow[];
+  ticketPayouts: readonly TicketPayoutRow[];
+  eventResults: readonly EventResultRow[];
+  liabilities: readonly LiabilityRow[];
 }
 
 /** One authorization in the processor's own store. */

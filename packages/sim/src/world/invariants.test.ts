@@ -161,6 +161,29 @@ describe('checkInvariants', () => {
       op(t3, 4).id,
     );
     expect('staff', 'an op naming a staff member no roster ever had', { device: 'till-3', opId: op(t3, 4).id });
+    // Betting tickets (docs/betting.md): a ticket paid with no payout stored and no history, a
+    // settlement its results do not give, liability no open ticket holds, a void with no approver.
+    const insertTicket = db.prepare(
+      `INSERT INTO tickets (ticket_id, device, authorization_id, currency, stake, potential_payout, selections,
+         accepted_at, state, payout, settled_at)
+       VALUES (?, ?, 'auth-x', 'EUR', 100, 200, '[{"event":"ev-x","market":"m","selection":"s","odds":200}]', 0, ?, ?, 0)`,
+    );
+    insertTicket.run('ticket-paid', device('till-2'), 'paid', 200);
+    expect('ticket-paid-once', 'a ticket paid with no payout stored');
+    expect('ticket-history', 'a ticket with no history');
+    insertTicket.run('ticket-won', device('till-2'), 'won', 999);
+    expect('payout-amount', 'a settlement its results do not give');
+    db.prepare(
+      "INSERT INTO selection_liability (currency, event, market, selection, liability, tickets) VALUES ('EUR', 'ev-y', 'm', 's', 5, 1)",
+    ).run();
+    expect('liability-held', 'liability no open ticket holds');
+    const voidOp = op(t2, 3).id;
+    db.prepare(
+      `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
+       SELECT op_id, device, seq, 'ticket.voided', shift_id, currency, 0, '{"ticket":"ticket-won"}', device_at, applied_at
+       FROM ledger WHERE op_id = ? LIMIT 1`,
+    ).run(voidOp);
+    expect('void-approved', 'a ticket voided with no approver', { opId: voidOp });
     db.close();
 
     const processor = new Database(world.cards?.processor.path as string);

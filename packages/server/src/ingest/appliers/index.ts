@@ -17,6 +17,8 @@ import { applySaleRecorded } from './sale-recorded.js';
 import { applyShiftClosed } from './shift-closed.js';
 import { applyShiftOpened } from './shift-opened.js';
 import { applyTicketIssued } from './ticket-issued.js';
+import { applyTicketPaid } from './ticket-paid.js';
+import { applyTicketVoided } from './ticket-voided.js';
 import { applyWalletRefunded } from './wallet-refunded.js';
 import { applyWalletToppedUp } from './wallet-topped-up.js';
 
@@ -29,6 +31,8 @@ export const APPLIERS: { readonly [K in OpKind]: Applier<K> } = {
   'cash.moved': applyCashMoved,
   'shift.closed': applyShiftClosed,
   'ticket.issued': applyTicketIssued,
+  'ticket.paid': applyTicketPaid,
+  'ticket.voided': applyTicketVoided,
   'wallet.topped_up': applyWalletToppedUp,
   'wallet.refunded': applyWalletRefunded,
 };

@@ -315,7 +315,7 @@ for (const backend of STORAGE_BACKENDS) {
         const d = await h.enrollDevice();
         const open = d.openShift();
         const bad = d.chain.next('sale.recorded', { ...saleBody(open.id, 100), total: 101 });
-        const unknown = d.chain.next('ticket.voided', { stake: 5 });
+        const unknown = d.chain.next('ticket.cashed_out', { stake: 5 });
         const after = d.sale(open.id, 100);
         const res = await sendOk(h, d.batch([open, bad, unknown, after]));
         assert.deepEqual(statuses(res.results), ['accepted', 'rejected', 'rejected', 'accepted']);

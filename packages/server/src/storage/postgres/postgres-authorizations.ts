@@ -19,6 +19,7 @@ import type { BettingConfig } from '../../authorize/betting-config.js';
 import { selectionKey, ticketSelections } from '../../authorize/ticket-rules.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import {
+  acceptedTicketOf,
   authorizationValues,
   type BettingConfigRecord,
   decidePendingTicket,
@@ -26,6 +27,9 @@ import {
   toAuthorization,
 } from '../authorizations.js';
 import { int, type Row } from '../rows.js';
+import { insertAcceptedTicket } from '../sql/operations/tickets.js';
+import { postgresDialect } from './postgres-dialect.js';
+import { PostgresDriver } from './postgres-driver.js';
 
 type Tx = <T>(fn: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
@@ -102,6 +106,12 @@ export class PostgresAuthorizations {
           `UPDATE selection_liability SET liability = liability + $5, tickets = tickets + 1
            WHERE currency = $1 AND event = $2 AND market = $3 AND selection = $4`,
           [ref.currency, ref.event, ref.market, ref.selection, amount],
+        );
+      }
+      if (r.status === 'approved') {
+        await PostgresDriver.run(
+          client,
+          insertAcceptedTicket(postgresDialect, acceptedTicketOf(r, now), pending.createdAt),
         );
       }
       return { record: r, created: true };

@@ -420,4 +420,75 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('the audit log is append-only');
   `,
+  // Betting tickets after their approval; see the SQLite schema.
+  `
+  CREATE TABLE tickets (
+    ticket_id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL,
+    authorization_id TEXT COLLATE "C" NOT NULL,
+    currency TEXT NOT NULL,
+    stake BIGINT NOT NULL,
+    potential_payout BIGINT NOT NULL,
+    selections JSONB NOT NULL,
+    accepted_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('accepted', 'won', 'lost', 'void', 'push', 'paid', 'voided')),
+    payout BIGINT,
+    settled_at BIGINT
+  );
+  CREATE TABLE ticket_selections (
+    ticket_id TEXT COLLATE "C" NOT NULL REFERENCES tickets (ticket_id),
+    currency TEXT NOT NULL,
+    event TEXT COLLATE "C" NOT NULL,
+    market TEXT COLLATE "C" NOT NULL,
+    selection TEXT COLLATE "C" NOT NULL,
+    odds INTEGER NOT NULL,
+    PRIMARY KEY (ticket_id, event, market)
+  );
+  CREATE INDEX ticket_selections_event ON ticket_selections (event, ticket_id);
+  CREATE TABLE ticket_events (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ticket_id TEXT COLLATE "C" NOT NULL REFERENCES tickets (ticket_id),
+    state TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    source TEXT NOT NULL,
+    amount BIGINT,
+    detail JSONB NOT NULL,
+    UNIQUE (ticket_id, state)
+  );
+  CREATE TRIGGER ticket_events_append_only BEFORE UPDATE OR DELETE ON ticket_events
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('ticket events are append-only');
+  CREATE TRIGGER ticket_events_no_truncate BEFORE TRUNCATE ON ticket_events
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('ticket events are append-only');
+  CREATE TABLE event_results (
+    event TEXT COLLATE "C" NOT NULL,
+    market TEXT COLLATE "C" NOT NULL,
+    selection TEXT COLLATE "C" NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('won', 'lost', 'void', 'push')),
+    recorded_at BIGINT NOT NULL,
+    PRIMARY KEY (event, market, selection)
+  );
+  CREATE TABLE ticket_payouts (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    ticket_id TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES tickets (ticket_id),
+    device TEXT COLLATE "C" NOT NULL,
+    amount BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('online', 'offline')),
+    authorization_id TEXT COLLATE "C",
+    at BIGINT NOT NULL
+  );
+  -- Tickets approved before this migration: accepted, their liability still held (settlement releases it).
+  INSERT INTO tickets (ticket_id, device, authorization_id, currency, stake, potential_payout, selections,
+                       accepted_at, state)
+    SELECT op_id, device, authorization_id, currency, amount, potential_payout, request->'selections',
+           coalesce(decided_at, created_at), 'accepted'
+    FROM online_authorizations WHERE kind = 'ticket' AND status = 'approved';
+  INSERT INTO ticket_selections (ticket_id, currency, event, market, selection, odds)
+    SELECT a.op_id, a.currency, s->>'event', s->>'market', s->>'selection', (s->>'odds')::int
+    FROM online_authorizations a, jsonb_array_elements(a.request->'selections') s
+    WHERE a.kind = 'ticket' AND a.status = 'approved';
+  INSERT INTO ticket_events (ticket_id, state, at, source, amount, detail)
+    SELECT op_id, 'accepted', coalesce(decided_at, created_at), 'authorize:' || op_id, amount, '{"backfilled":true}'
+    FROM online_authorizations WHERE kind = 'ticket' AND status = 'approved';
+  `,
 ];

@@ -17,10 +17,10 @@
  */
 
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
-import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
+import type { DeviceStatus, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
-import { onlineClaimIds } from '../../ingest/ingest-facts.js';
+import { onlineClaimIds, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
@@ -62,6 +62,7 @@ import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../mo
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
+import type { ResultsOutcome, TicketView } from '../../model/ticket.js';
 import type {
   UnblockOutcome,
   UnblockRequest,
@@ -113,6 +114,16 @@ import {
   staffFacts,
   staffHistory,
 } from '../sql/operations/staff.js';
+import {
+  authorizePayout,
+  getTicket,
+  listTickets,
+  loadTicketFacts,
+  type PayoutAsk,
+  type PayoutDecision,
+  recordResults,
+  writeTicketChanges,
+} from '../sql/operations/tickets.js';
 import { PROBE_WRITE } from '../sql/probe-write.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
@@ -360,13 +371,26 @@ export class PostgresStorage implements Storage {
         device.location !== null || batch.ops.some((op) => op.actor !== undefined)
           ? await PostgresDriver.run(client, staffFacts(postgresDialect, staffRefs(batch.ops), device.location))
           : undefined;
+      const ticketIds = ticketRefs(batch.ops);
+      const tickets =
+        ticketIds.length > 0 ? await PostgresDriver.run(client, loadTicketFacts(postgresDialect, ticketIds)) : null;
       const plan = planIngest(
         batch,
-        { device, ...facts, wallets, ...(approvals ? { approvals } : {}), ...(staff ? { staff } : {}) },
+        {
+          device,
+          ...facts,
+          wallets,
+          ...(approvals ? { approvals } : {}),
+          ...(staff ? { staff } : {}),
+          ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
+        },
         { now, newId, bugs: this.#bugs },
       );
       await writePlan(client, batch, plan, device.id, now);
       await writeWallets(client, plan);
+      if (plan.ticketChanges.length > 0) {
+        await PostgresDriver.run(client, writeTicketChanges(postgresDialect, plan.ticketChanges));
+      }
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
     });
@@ -588,6 +612,26 @@ export class PostgresStorage implements Storage {
 
   async getBettingConfig(): Promise<BettingConfigRecord | null> {
     return this.#auth.getConfig();
+  }
+
+  async recordResults(
+    event: string,
+    results: readonly { market: string; selection: string; result: SelectionResult }[],
+    now: number,
+  ): Promise<ResultsOutcome> {
+    return this.#driver.inTransaction(() => recordResults(postgresDialect, event, results, now));
+  }
+
+  async authorizePayout(ask: PayoutAsk): Promise<PayoutDecision> {
+    return this.#driver.inTransaction(() => authorizePayout(postgresDialect, ask));
+  }
+
+  async getTicket(ticketId: string): Promise<TicketView | null> {
+    return this.#driver.autocommit(getTicket(postgresDialect, ticketId));
+  }
+
+  async listTickets(): Promise<TicketView[]> {
+    return this.#driver.inTransaction(() => listTickets(postgresDialect));
   }
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {

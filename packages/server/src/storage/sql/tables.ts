@@ -15,6 +15,7 @@ import { OPS } from './tables/ops.js';
 import { POLICIES, SERVER_KEYS } from './tables/policies.js';
 import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
 import { STAFF_EVENTS } from './tables/staff.js';
+import { EVENT_RESULTS, TICKET_EVENTS, TICKET_PAYOUTS, TICKET_SELECTIONS, TICKETS } from './tables/tickets.js';
 
 export const DESCRIBED_TABLES: readonly Table<never>[] = [
   ENROLLMENT_TOKENS,
@@ -35,6 +36,11 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   OPERATOR_SESSIONS,
   API_TOKENS,
   AUDIT_LOG,
+  TICKETS,
+  TICKET_SELECTIONS,
+  TICKET_EVENTS,
+  EVENT_RESULTS,
+  TICKET_PAYOUTS,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */

@@ -8,21 +8,27 @@ import type { BettingConfig } from '../../authorize/betting-config.js';
 import { selectionKey } from '../../authorize/ticket-rules.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import {
+  acceptedTicketOf,
   authorizationValues,
   type BettingConfigRecord,
   decidePendingTicket,
   type SelectionLiability,
   toAuthorization,
 } from '../authorizations.js';
+import { insertAcceptedTicket } from '../sql/operations/tickets.js';
+import { sqliteDialect } from './sqlite-dialect.js';
+import { SqliteDriver } from './sqlite-driver.js';
 
 type Row = Record<string, unknown>;
 
 export class SqliteAuthorizations {
   readonly #db: Database.Database;
   readonly #statements;
+  readonly #driver: SqliteDriver;
 
   constructor(db: Database.Database) {
     this.#db = db;
+    this.#driver = new SqliteDriver(db);
     this.#statements = {
       insert: db.prepare(
         `INSERT INTO online_authorizations (op_id, device, kind, request_hash, request, status, authorization_id, reason,
@@ -45,7 +51,9 @@ export class SqliteAuthorizations {
          ON CONFLICT (currency, event, market, selection)
          DO UPDATE SET liability = liability + excluded.liability, tickets = tickets + 1`,
       ),
-      liabilities: db.prepare('SELECT * FROM selection_liability ORDER BY currency, event, market, selection'),
+      liabilities: db.prepare(
+        'SELECT * FROM selection_liability WHERE tickets > 0 ORDER BY currency, event, market, selection',
+      ),
     };
   }
 
@@ -87,6 +95,10 @@ export class SqliteAuthorizations {
         this.#statements.insert.run(...authorizationValues(decided.record));
         for (const { ref, amount } of decided.adds) {
           this.#statements.addLiability.run(ref.currency, ref.event, ref.market, ref.selection, amount);
+        }
+        if (decided.record.status === 'approved') {
+          const ticket = acceptedTicketOf(decided.record, now);
+          this.#driver.autocommit(insertAcceptedTicket(sqliteDialect, ticket, pending.createdAt));
         }
         return { record: decided.record, created: true };
       })

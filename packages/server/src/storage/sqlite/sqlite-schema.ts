@@ -401,4 +401,77 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  // Betting tickets after their approval (model/ticket.ts, docs/betting.md): the projection, its
+  // append-only history (one row per state), results, and payouts (one per ticket: the unique key).
+  `
+  CREATE TABLE tickets (
+    ticket_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    authorization_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    stake INTEGER NOT NULL,
+    potential_payout INTEGER NOT NULL,
+    selections TEXT NOT NULL,
+    accepted_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('accepted', 'won', 'lost', 'void', 'push', 'paid', 'voided')),
+    payout INTEGER,
+    settled_at INTEGER
+  );
+  CREATE TABLE ticket_selections (
+    ticket_id TEXT NOT NULL REFERENCES tickets (ticket_id),
+    currency TEXT NOT NULL,
+    event TEXT NOT NULL,
+    market TEXT NOT NULL,
+    selection TEXT NOT NULL,
+    odds INTEGER NOT NULL,
+    PRIMARY KEY (ticket_id, event, market)
+  );
+  CREATE INDEX ticket_selections_event ON ticket_selections (event, ticket_id);
+  CREATE TABLE ticket_events (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id TEXT NOT NULL REFERENCES tickets (ticket_id),
+    state TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    amount INTEGER,
+    detail TEXT NOT NULL,
+    UNIQUE (ticket_id, state)
+  );
+  CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+    BEGIN SELECT RAISE(ABORT, 'ticket events are append-only'); END;
+  CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
+    BEGIN SELECT RAISE(ABORT, 'ticket events are append-only'); END;
+  CREATE TABLE event_results (
+    event TEXT NOT NULL,
+    market TEXT NOT NULL,
+    selection TEXT NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('won', 'lost', 'void', 'push')),
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (event, market, selection)
+  );
+  CREATE TABLE ticket_payouts (
+    op_id TEXT PRIMARY KEY,
+    ticket_id TEXT NOT NULL UNIQUE REFERENCES tickets (ticket_id),
+    device TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('online', 'offline')),
+    authorization_id TEXT,
+    at INTEGER NOT NULL
+  );
+  -- Tickets approved before this migration: accepted, their liability still held (settlement releases it).
+  INSERT INTO tickets (ticket_id, device, authorization_id, currency, stake, potential_payout, selections,
+                       accepted_at, state)
+    SELECT op_id, device, authorization_id, currency, amount, potential_payout, json_extract(request, '$.selections'),
+           coalesce(decided_at, created_at), 'accepted'
+    FROM online_authorizations WHERE kind = 'ticket' AND status = 'approved';
+  INSERT INTO ticket_selections (ticket_id, currency, event, market, selection, odds)
+    SELECT a.op_id, a.currency, json_extract(s.value, '$.event'), json_extract(s.value, '$.market'),
+           json_extract(s.value, '$.selection'), json_extract(s.value, '$.odds')
+    FROM online_authorizations a, json_each(a.request, '$.selections') s
+    WHERE a.kind = 'ticket' AND a.status = 'approved';
+  INSERT INTO ticket_events (ticket_id, state, at, source, amount, detail)
+    SELECT op_id, 'accepted', coalesce(decided_at, created_at), 'authorize:' || op_id, amount, '{"backfilled":true}'
+    FROM online_authorizations WHERE kind = 'ticket' AND status = 'approved';
+  `,
 ];

@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
-import type { DeviceStatus, Op, Placement, SignedPolicy } from '@holdfast/protocol';
+import type { DeviceStatus, Op, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import {
@@ -19,6 +19,7 @@ import {
   type KnownOp,
   onlineClaimIds,
   shiftRefs,
+  ticketRefs,
 } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
@@ -61,6 +62,7 @@ import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../mo
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
+import type { ResultsOutcome, TicketView } from '../../model/ticket.js';
 import type {
   UnblockOutcome,
   UnblockRequest,
@@ -114,6 +116,16 @@ import {
   staffFacts,
   staffHistory,
 } from '../sql/operations/staff.js';
+import {
+  authorizePayout,
+  getTicket,
+  listTickets,
+  loadTicketFacts,
+  type PayoutAsk,
+  type PayoutDecision,
+  recordResults,
+  writeTicketChanges,
+} from '../sql/operations/tickets.js';
 import { PROBE_WRITE } from '../sql/probe-write.js';
 import { insertSql, valuesOf } from '../sql/table.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, DEVICE_HEAD_COLUMNS, deviceHeadValues, deviceOf } from '../sql/tables/devices.js';
@@ -390,6 +402,11 @@ export class SqliteStorage implements Storage {
     if (device.location !== null || batch.ops.some((op) => op.actor !== undefined)) {
       facts.staff = this.#driver.autocommit(staffFacts(sqliteDialect, staffRefs(batch.ops), device.location));
     }
+    const tickets = ticketRefs(batch.ops);
+    if (tickets.length > 0) {
+      const loaded = this.#driver.autocommit(loadTicketFacts(sqliteDialect, tickets));
+      facts.tickets = { byId: loaded.tickets, config: loaded.config };
+    }
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -413,6 +430,7 @@ export class SqliteStorage implements Storage {
     for (const sh of plan.shifts) s.upsertShift.run(valuesOf(SHIFTS, sh, sqliteDialect));
     s.insertExceptions(plan.exceptions);
     this.#wallets.write(plan);
+    if (plan.ticketChanges.length > 0) this.#driver.autocommit(writeTicketChanges(sqliteDialect, plan.ticketChanges));
     const d = plan.device;
     s.updateDeviceHead.run(...deviceHeadValues(d), device.id);
     return { results: plan.results, highWater: d.highWater };
@@ -583,6 +601,26 @@ export class SqliteStorage implements Storage {
 
   async getBettingConfig(): Promise<BettingConfigRecord | null> {
     return this.#authorizations.getConfig();
+  }
+
+  async recordResults(
+    event: string,
+    results: readonly { market: string; selection: string; result: SelectionResult }[],
+    now: number,
+  ): Promise<ResultsOutcome> {
+    return this.#driver.transaction(() => recordResults(sqliteDialect, event, results, now));
+  }
+
+  async authorizePayout(ask: PayoutAsk): Promise<PayoutDecision> {
+    return this.#driver.transaction(() => authorizePayout(sqliteDialect, ask));
+  }
+
+  async getTicket(ticketId: string): Promise<TicketView | null> {
+    return this.#driver.transaction(() => getTicket(sqliteDialect, ticketId));
+  }
+
+  async listTickets(): Promise<TicketView[]> {
+    return this.#driver.transaction(() => listTickets(sqliteDialect));
   }
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {
