@@ -231,8 +231,8 @@ export class SyncLoop {
             return this.#end(this.#options.isRevoked() ? 'revoked' : 'idle', tally);
           }
           this.#headChecked = true;
-          if (requeued === 0) return this.#end('idle', tally);
-          this.#options.onChange();
+          if (requeued > 0) this.#options.onChange();
+          // Look again either way: ops recorded while the check was in flight are sent in this run.
           continue;
         }
         tally.attempts++;

@@ -93,6 +93,50 @@ describe('holdfast enroll-token, devices, policy, exceptions, betting', () => {
     const betting = await run('betting', 'show');
     assert.equal(betting.code, 0, betting.stderr);
     assert.deepEqual(JSON.parse(betting.out), { config: null, liabilities: [] });
+    const config = join(dir, 'betting.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        limits: [
+          { currency: 'MXN', minStake: 1000, maxStake: 500000, maxPayout: 5000000, selectionLiabilityCap: 20000000 },
+        ],
+        suspended: { events: [], markets: [] },
+      }),
+    );
+    const set = await run('betting', 'set', '--file', config);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal((JSON.parse(set.out) as { version: number }).version, 1);
+    const shownConfig = await run('betting', 'show');
+    assert.equal((JSON.parse(shownConfig.out) as { config: { version: number } }).config.version, 1);
+    writeFileSync(config, JSON.stringify({ limits: 'none' }));
+    const badConfig = await run('betting', 'set', '--file', config);
+    assert.equal(badConfig.code, 1);
+    assert.match(badConfig.stderr, /400 invalid_request/);
+
+    // A drawer counted short raises a cash variance; an operator acknowledges it from the command line.
+    const reopened = Terminal.open({ dataDir: join(dir, 'till'), transport: new HttpTransport(server.url) });
+    reopened.openShift({ clerk: 'ana', currency: 'EUR', openingFloat: 10_000 });
+    reopened.closeShift({ countedCash: 9_500 });
+    const report = await reopened.syncNow();
+    assert.equal(reopened.status().pending, 0, JSON.stringify(report));
+    await reopened.close();
+    const open = await run('exceptions', 'list', '--status', 'open', '--json');
+    const [variance] = (JSON.parse(open.out) as { items: { id: string; type: string }[] }).items;
+    assert.equal(variance?.type, 'cash_variance');
+    const acted = await run(
+      'exceptions',
+      'act',
+      variance?.id as string,
+      '--action',
+      'acknowledged',
+      '--note',
+      'recounted',
+    );
+    assert.equal(acted.code, 0, acted.stderr);
+    assert.equal(acted.out, `exception ${variance?.id} (cash_variance): resolved`);
+    const again = await run('exceptions', 'act', variance?.id as string, '--action', 'contacted', '--note', 'late');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /409 already_resolved/);
 
     const revoked = await run('devices', 'revoke', deviceId, '--reason', 'stolen');
     assert.equal(revoked.code, 0, revoked.stderr);

@@ -37,7 +37,7 @@ export const DEVICES_HELP = `holdfast devices list|show ID|revoke ID --reason R|
   place ID --merchant M [--location L] [--event E]  places or moves the device
 Server and token also come from HOLDFAST_URL and HOLDFAST_OPERATOR_TOKEN(_FILE).`;
 
-export const EXCEPTIONS_HELP = `holdfast exceptions list [--status open|resolved] [--type T] [--limit N]|act ID --action A --note N --by NAME [--amount MINOR] ${TARGET}
+export const EXCEPTIONS_HELP = `holdfast exceptions list [--status open|resolved] [--type T] [--limit N]|act ID --action A --note N [--amount MINOR] ${TARGET}
 
   list                  exceptions, oldest first (docs/exceptions.md)
   act ID …              records an operator action on an exception (actions: docs/exceptions.md)
@@ -229,7 +229,6 @@ export async function exceptionsCommand(argv: string[]): Promise<number> {
         options: {
           action: { type: 'string' },
           note: { type: 'string' },
-          by: { type: 'string' },
           amount: { type: 'string' },
         },
       },
@@ -272,8 +271,8 @@ export async function exceptionsCommand(argv: string[]): Promise<number> {
   const body: Record<string, unknown> = {
     action: requiredString(flags, 'action'),
     note: requiredString(flags, 'note'),
-    by: requiredString(flags, 'by'),
   };
+  // Who acted is who the token belongs to (the server records it); the body names no actor.
   if (flags.amount !== undefined) body.amount = intFlag(flags, 'amount', 0, 1, Number.MAX_SAFE_INTEGER);
   const answer = await operatorCall<ExceptionRow>(
     'exceptions',

@@ -102,7 +102,7 @@ export function decideExceptionAction(
         outcome: 'invalid',
         field: 'action',
         rule: 'written_off or recovered for a money exception (contacted keeps it open)',
-        message: `a ${exception.type} exception is resolved by accounting for its money: ${money.outstanding} ${money.currency} outstanding`,
+        message: `a ${exception.type} exception is resolved by accounting for its money: ${formatMoney(money.outstanding, money.currency)} outstanding`,
       };
     }
     return { outcome: 'record', action: { ...base, amount: null, currency: null, resolves: false }, ledger: null };
