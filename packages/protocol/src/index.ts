@@ -15,6 +15,7 @@ export * from './hash.js';
 export * from './money.js';
 export * from './online.js';
 export * from './op.js';
+export * from './key-rotation.js';
 export * from './op-kinds.js';
 export * from './results.js';
 export * from './risk-policy.js';

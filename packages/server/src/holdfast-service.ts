@@ -47,10 +47,14 @@ import {
   type SignedPolicy,
   uuidv7,
   verifyMessage,
+  type AnswerSignature,
+  DEVICE_KEY_GRACE_MS,
+  type RotateKeyResponse,
 } from '@holdfast/protocol';
 import { type BettingConfigRecord, bettingConfigSchema, type SelectionLiability } from './authorize/betting-config.js';
 import { OnlineAuthorizer } from './authorize/online-authorizer.js';
 import { DeviceAuthenticator } from './device-auth.js';
+import { rotateDeviceKey } from './services/key-rotation.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
@@ -147,7 +151,7 @@ export class HoldfastService {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? cryptoRandom;
     this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
-    this.#auth = new DeviceAuthenticator(this.#storage);
+    this.#auth = new DeviceAuthenticator(this.#storage, () => this.#clock.now());
     this.#online = new OnlineAuthorizer({
       storage: this.#storage,
       clock: this.#clock,
@@ -480,6 +484,23 @@ export class HoldfastService {
     const now = this.#clock.now();
     return { ...(await this.#policies.inForce(device, now)), serverTime: now };
   }
+
+  /** A device rotates its key (services/key-rotation.ts); the answer is signed like a batch answer. */
+  rotateDeviceKey(body: unknown): Promise<RotateKeyResponse & AnswerSignature> {
+    return rotateDeviceKey(
+      {
+        auth: this.#auth,
+        storage: this.#storage,
+        clock: this.#clock,
+        signAnswer: (route, sig, answer) => this.#policies.signAnswer(route, sig, answer),
+        graceMs: this.deviceKeyGraceMs,
+      },
+      body,
+    );
+  }
+
+  /** How long a device's previous key stays accepted after a rotation (tests shorten it). */
+  deviceKeyGraceMs: number = DEVICE_KEY_GRACE_MS;
 
   /**
    * A device reads its feed (docs/protocol.md, "Device feed"): the ledger

@@ -44,12 +44,15 @@ import { Background } from './background.js';
 import { ConnectivityMonitor } from './connectivity.js';
 import { Emitter } from './emitter.js';
 import { enrollDevice } from './enrollment.js';
+import { pendingRotation, rotateDeviceKey } from './key-rotation.js';
 import {
   DeviceRevokedError,
   JournalClosedError,
+  KeyRotationError,
   NotEnrolledError,
   SimulatedCrashError,
   TerminalClosedError,
+  TransportError,
 } from './errors.js';
 import { Exchange } from './exchange.js';
 import { DeviceFeed, type FeedNotice, type FeedPollResult, type PostAuthDecline } from './feed.js';
@@ -101,6 +104,10 @@ export class Terminal {
   /** The `placement` option: overrides what the server reports. */
   readonly #placement: TerminalPlacement | null;
   #credentials: Credentials | null = null;
+  /** The key rotation in flight, shared by concurrent rotateKey() calls. */
+  #rotation: Promise<{ publicKey: string }> | null = null;
+  /** Where background failures go (the `onError` option). */
+  readonly #onError: (error: unknown) => void;
   #closed = false;
   #lastStatusKey = '';
 
@@ -149,6 +156,7 @@ export class Terminal {
       if (this.#closed && journal.isClosedConnectionError(error)) return;
       report(error);
     };
+    this.#onError = onError;
     const events = new Emitter<TerminalEvents>((error) => onError(error));
     this.#events = events;
     const enforceCards = config.offlineCardPolicy === 'enforce';
@@ -304,6 +312,49 @@ export class Terminal {
         return { deviceId: credentials.deviceId };
       }),
     );
+  }
+
+  /**
+   * Rotates this device's signing key (docs/protocol.md §2, "Key rotation"):
+   * a new key pair is committed to the journal BEFORE the request, signed
+   * by the current and the new key, leaves; the terminal signs with the new
+   * key once the server's signed answer confirms it. Pending ops are not
+   * touched: batches are signed when sent, and the server still accepts the
+   * previous key for a grace period. After a crash or a thrown
+   * TransportError the same rotation is pending: calling rotateKey() again
+   * (or reopening the terminal, which resumes it) completes it. Throws
+   * KeyRotationError when the server refuses (revoked device, key in use).
+   */
+  rotateKey(): Promise<{ publicKey: string }> {
+    let credentials: Credentials;
+    try {
+      credentials = this.#assertCanRecord();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#rotation ??= rotateDeviceKey({
+      journal: this.#journal,
+      transport: this.#transport,
+      clock: this.#clock,
+      connectivity: this.#connectivity,
+      timeoutMs: this.#requestTimeoutMs,
+      credentials,
+      answerKeys: this.#journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null,
+    })
+      .then((rotated) => {
+        this.#credentials = rotated;
+        this.#statusChanged();
+        return { publicKey: this.#journal.getMeta(META.publicKey) ?? '' };
+      })
+      .finally(() => {
+        this.#rotation = null;
+      });
+    return this.#rotation;
+  }
+
+  /** True while a key rotation is committed locally and not yet confirmed by the server. */
+  get keyRotationPending(): boolean {
+    return this.#journal.isOpen && pendingRotation(this.#journal) !== null;
   }
 
   /**
@@ -684,6 +735,13 @@ export class Terminal {
     this.#assertOpen();
     this.#loop.start();
     this.#background.contactSoon('started');
+    // A rotation committed before a crash or a lost answer is completed now (errors other than "try later" reported).
+    if (this.keyRotationPending && this.#credentials && !this.revoked) {
+      this.rotateKey().catch((error: unknown) => {
+        if (error instanceof TransportError || (error instanceof KeyRotationError && error.retryable)) return;
+        this.#onError(error);
+      });
+    }
   }
 
   stop(): void {

@@ -420,4 +420,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('the audit log is append-only');
   `,
+  // Device-key history (issue 15, key lifecycle): every key a device has signed with since its
+  // first rotation. devices.public_key stays the current key; a previous key is accepted until
+  // its retired_at (the rotation's grace period). A key is never reused, by any device.
+  `
+  CREATE TABLE device_keys (
+    device TEXT COLLATE "C" NOT NULL REFERENCES devices (id),
+    public_key TEXT COLLATE "C" NOT NULL UNIQUE,
+    valid_from BIGINT NOT NULL,
+    retired_at BIGINT,
+    PRIMARY KEY (device, public_key)
+  );
+  CREATE INDEX device_keys_device ON device_keys (device, valid_from);
+  `,
 ];

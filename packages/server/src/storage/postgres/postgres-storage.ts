@@ -16,6 +16,7 @@
  * later with a smaller `pos`.
  */
 
+import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
@@ -26,7 +27,12 @@ import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
-import type { DeviceRecord } from '../../model/device.js';
+import type {
+  DeviceKeyRecord,
+  DeviceRecord,
+  RotateDeviceKeyOutcome,
+  RotateDeviceKeyRequest,
+} from '../../model/device.js';
 import type { DeviceFeedPage } from '../../model/device-feed.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
 import type { ExceptionRecord } from '../../model/exception.js';
@@ -322,6 +328,14 @@ export class PostgresStorage implements Storage {
 
   async revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null> {
     return this.#driver.autocommit(revokeDevice(id, reason, now));
+  }
+
+  async rotateDeviceKey(request: RotateDeviceKeyRequest): Promise<RotateDeviceKeyOutcome> {
+    return this.#driver.inTransaction(() => rotateDeviceKey(postgresDialect, request));
+  }
+
+  async listDeviceKeys(device: string): Promise<DeviceKeyRecord[]> {
+    return this.#driver.autocommit(listDeviceKeys(device));
   }
 
   async setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null> {
