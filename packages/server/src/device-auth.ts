@@ -71,6 +71,7 @@ export class DeviceAuthenticator {
     const now = this.#now();
     const keys = await this.#storage.listDeviceKeys(device.id);
     for (const k of keys.reverse()) {
+      // Newest first; the current key was tried already, and a retired one is no key of the device.
       if (k.publicKey === device.publicKey || k.retiredAt === null || k.retiredAt <= now) continue;
       const proof = verify(this.#key(k.publicKey));
       if (proof !== false) return proof;

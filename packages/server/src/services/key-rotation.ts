@@ -109,11 +109,9 @@ function keyRow(keys: readonly DeviceKeyRecord[], publicKey: string): DeviceKeyR
   return row;
 }
 
-/** When the key before `current` retires: the latest retirement in the history. */
+/** When the key before `current` retires: the latest retirement in the history (listDeviceKeys' order). */
 function previousRetirement(keys: readonly DeviceKeyRecord[], current: string): number {
-  const current_ = keyRow(keys, current);
-  const before = keys.filter((k) => k.publicKey !== current && k.validFrom <= current_.validFrom && k.retiredAt !== null);
-  const last = before.at(-1);
+  const last = keys.filter((k) => k.publicKey !== current && k.retiredAt !== null).at(-1);
   if (!last || last.retiredAt === null) throw new Error('rotateDeviceKey: a rotated device has no retired key');
   return last.retiredAt;
 }

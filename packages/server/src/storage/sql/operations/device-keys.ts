@@ -25,9 +25,16 @@ function keyOf(r: Record<string, unknown>): DeviceKeyRecord {
   };
 }
 
-/** Every key of the device's history, oldest first (empty until its first rotation). */
+/**
+ * Every key of the device's history, oldest first (empty until its first
+ * rotation): retired keys by retirement, then the current one. (Not by
+ * `valid_from`: a rotation in the millisecond of enrollment ties with it.)
+ */
 export function* listDeviceKeys(device: string): SqlOperation<DeviceKeyRecord[]> {
-  const rows = yield* all('SELECT * FROM device_keys WHERE device = $1 ORDER BY valid_from, public_key', [device]);
+  const rows = yield* all(
+    'SELECT * FROM device_keys WHERE device = $1 ORDER BY retired_at IS NULL, retired_at, valid_from, public_key',
+    [device],
+  );
   return rows.map(keyOf);
 }
 
