@@ -19,9 +19,11 @@ import {
   systemClock,
 } from '@holdfast/domain';
 import {
+  type AnswerSignature,
   type AuthorizeResponse,
   type CreateTokenResponse,
   createTokenRequestSchema,
+  DEVICE_KEY_GRACE_MS,
   type DeviceStatus,
   type EnrollResponse,
   enrollmentMessage,
@@ -44,17 +46,14 @@ import {
   policyRequestMessage,
   policyRequestSchema,
   queryMessage,
+  type RotateKeyResponse,
   type SignedPolicy,
   uuidv7,
   verifyMessage,
-  type AnswerSignature,
-  DEVICE_KEY_GRACE_MS,
-  type RotateKeyResponse,
 } from '@holdfast/protocol';
 import { type BettingConfigRecord, bettingConfigSchema, type SelectionLiability } from './authorize/betting-config.js';
 import { OnlineAuthorizer } from './authorize/online-authorizer.js';
 import { DeviceAuthenticator } from './device-auth.js';
-import { rotateDeviceKey } from './services/key-rotation.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
@@ -67,6 +66,7 @@ import type { StoreSummary } from './model/summary.js';
 import type { ExposureAnswer } from './risk-policies.js';
 import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
+import { rotateDeviceKey } from './services/key-rotation.js';
 import { LedgerReads } from './services/ledger-reads.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
 import { PolicyDesk } from './services/policy-desk.js';

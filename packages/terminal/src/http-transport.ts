@@ -18,14 +18,14 @@ import {
   type EnrollResponse,
   type FeedRequest,
   type FeedResponse,
-  type RotateKeyRequest,
-  type RotateKeyResponse,
   fetchJson,
   type IngestResponse,
   type OpQuery,
   type OpQueryResponse,
   type PolicyRequest,
   type PolicyResponse,
+  type RotateKeyRequest,
+  type RotateKeyResponse,
   type WireError,
 } from '@holdfast/protocol';
 import { TransportError } from './errors.js';

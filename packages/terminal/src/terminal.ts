@@ -44,7 +44,6 @@ import { Background } from './background.js';
 import { ConnectivityMonitor } from './connectivity.js';
 import { Emitter } from './emitter.js';
 import { enrollDevice } from './enrollment.js';
-import { pendingRotation, rotateDeviceKey } from './key-rotation.js';
 import {
   DeviceRevokedError,
   JournalClosedError,
@@ -59,6 +58,7 @@ import { DeviceFeed, type FeedNotice, type FeedPollResult, type PostAuthDecline 
 import { type CrashPoint, type InDoubtOp, Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
+import { pendingRotation, rotateDeviceKey } from './key-rotation.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
 import type { OnlineAuthorization, OnlineOutcome } from './online.js';
 import { OnlineSales } from './online-sales.js';

@@ -44,7 +44,10 @@ function rawKey(key: KeyObject): string {
   return x;
 }
 
-export async function rotateDeviceKey(deps: KeyRotationDeps, body: unknown): Promise<RotateKeyResponse & AnswerSignature> {
+export async function rotateDeviceKey(
+  deps: KeyRotationDeps,
+  body: unknown,
+): Promise<RotateKeyResponse & AnswerSignature> {
   const request = rotateKeyRequestSchema.parse(body);
   let newKey: KeyObject;
   try {

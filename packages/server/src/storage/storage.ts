@@ -25,12 +25,7 @@ import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../model/batch.js';
 import type { DeclineReportRow } from '../model/decline-report.js';
-import type {
-  DeviceKeyRecord,
-  DeviceRecord,
-  RotateDeviceKeyOutcome,
-  RotateDeviceKeyRequest,
-} from '../model/device.js';
+import type { DeviceKeyRecord, DeviceRecord, RotateDeviceKeyOutcome, RotateDeviceKeyRequest } from '../model/device.js';
 import type { DeviceFeedPage } from '../model/device-feed.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../model/enrollment.js';
 import type { ExceptionRecord } from '../model/exception.js';

@@ -22,9 +22,9 @@ import type {
   EnrollRequest,
   ErrorCode,
   FeedRequest,
-  RotateKeyRequest,
   OpQuery,
   PolicyRequest,
+  RotateKeyRequest,
 } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import { TransportError } from '../errors.js';

@@ -16,13 +16,13 @@ import {
   ERROR_CODES,
   enrollRequestSchema,
   feedRequestSchema,
-  rotateKeyRequestSchema,
   type JsonSchema,
   opQuerySchema,
   placementSchema,
   policyDraftSchema,
   policyRequestSchema,
   revokeRequestSchema,
+  rotateKeyRequestSchema,
 } from '@holdfast/protocol';
 import { bettingConfigSchema } from '../../authorize/betting-config.js';
 import { exceptionActionRequestSchema } from '../../exceptions/exception-requests.js';

@@ -16,7 +16,6 @@
  * later with a smaller `pos`.
  */
 
-import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import type { DeviceStatus, Placement, SignedPolicy } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
@@ -80,6 +79,7 @@ import { unblockWrites } from '../../wallets/wallet-records.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorizations.js';
 import { int, type Row, textOrNull } from '../rows.js';
 import { due, holdingBack } from '../sql/offline-payment-states.js';
+import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
 import {
   deviceStatuses,
   getDevice,

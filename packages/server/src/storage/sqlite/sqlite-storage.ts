@@ -7,7 +7,7 @@
  * ingested inside one `BEGIN IMMEDIATE` transaction. WAL with
  * synchronous=FULL: a result is only ever sent for a committed, durable batch.
  */
-import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
+
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
@@ -81,6 +81,7 @@ import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../
 import { canonicalTexts } from '../canonical-texts.js';
 import type { Row } from '../rows.js';
 import { due, holdingBack, unconfirmed } from '../sql/offline-payment-states.js';
+import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
 import {
   deviceStatuses,
   getDevice,
