@@ -93,6 +93,24 @@ describe('device-key rotation over real HTTP', () => {
     assert.equal(terminal.status().pending, 0);
   });
 
+  it('a till that lost the answer and outlived the grace period is not stranded: nothing dead-lettered', async () => {
+    const { w, till, serverKey } = await world();
+    w.server.service.deviceKeyGraceMs = 0; // the previous key retires at the rotation itself
+    const { terminal, transport } = await till('bar-4');
+    sell(terminal);
+    transport.next({ type: 'drop-response' }, 'rotateKey');
+    await assert.rejects(terminal.rotateKey(), TransportError);
+    const applied = await serverKey(terminal);
+    // Signed with the old key: refused unknown_device. With a rotation pending that means "finish it", not "revoked".
+    const report = await terminal.syncNow();
+    assert.equal(terminal.revoked, false, JSON.stringify(report));
+    assert.equal(terminal.status().pending, 2);
+    const { publicKey } = await terminal.rotateKey(); // joins or repeats the resumed rotation, signed with the new key
+    assert.equal(publicKey, applied);
+    const after = await terminal.syncNow();
+    assert.deepEqual([terminal.status().pending, terminal.status().confirmed], [0, 2], JSON.stringify(after));
+  });
+
   for (const fault of ['drop-request', 'drop-response'] as const) {
     it(`a crash between the local commit and the answer (${fault}) is completed on reopening`, async () => {
       const { till, open, serverKey } = await world();

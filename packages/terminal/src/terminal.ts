@@ -237,6 +237,11 @@ export class Terminal {
       events,
       bugs: options.bugs ?? NO_INJECTED_BUGS,
       answerKeys: () => (journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null),
+      keyRotationPending: () => {
+        if (!this.keyRotationPending) return false;
+        this.#resumeRotation();
+        return true;
+      },
     });
     this.#loop = new SyncLoop({
       journal,
@@ -735,13 +740,17 @@ export class Terminal {
     this.#assertOpen();
     this.#loop.start();
     this.#background.contactSoon('started');
-    // A rotation committed before a crash or a lost answer is completed now (errors other than "try later" reported).
-    if (this.keyRotationPending && this.#credentials && !this.revoked) {
-      this.rotateKey().catch((error: unknown) => {
-        if (error instanceof TransportError || (error instanceof KeyRotationError && error.retryable)) return;
-        this.#onError(error);
-      });
-    }
+    // A rotation committed before a crash or a lost answer is completed now.
+    if (this.keyRotationPending) this.#resumeRotation();
+  }
+
+  /** Completes a pending key rotation in the background; errors other than "try later" are reported. */
+  #resumeRotation(): void {
+    if (this.#closed || !this.#credentials || this.revoked) return;
+    this.rotateKey().catch((error: unknown) => {
+      if (error instanceof TransportError || (error instanceof KeyRotationError && error.retryable)) return;
+      this.#onError(error);
+    });
   }
 
   stop(): void {
