@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   token_expired: { status: 403, retryable: false },
   token_used: { status: 409, retryable: false },
   key_already_enrolled: { status: 409, retryable: false },
+  /** A key rotation signed by a key the device has already rotated away from (and naming another new key). */
+  key_superseded: { status: 409, retryable: false },
   /** An operator account with this username exists already. */
   username_taken: { status: 409, retryable: false },
   /** An operator action on an exception that another action already resolved. */

@@ -12,6 +12,7 @@ export * from './chain-builder.js';
 export * from './errors.js';
 export * from './fetch-json.js';
 export * from './hash.js';
+export * from './key-rotation.js';
 export * from './money.js';
 export * from './online.js';
 export * from './op.js';

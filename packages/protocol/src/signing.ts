@@ -156,3 +156,14 @@ export function policyRequestMessage(device: string, at: number) {
 export function feedRequestMessage(device: string, after: number, at: number) {
   return { ctx: 'holdfast.feed-request.v1', device, after, at } as const;
 }
+
+/**
+ * What a device-key rotation request covers (`holdfast.rotate-key.v1`): the
+ * device names its new public key at device time `at`. It is signed twice,
+ * by the device's current key (`sig`: the device asks) and by the new key
+ * (`newSig`: the device holds the new private key), so nobody can rotate a
+ * device to a key they saw but do not hold.
+ */
+export function rotateKeyMessage(device: string, publicKey: string, at: number) {
+  return { ctx: 'holdfast.rotate-key.v1', device, publicKey, at } as const;
+}

@@ -9,6 +9,12 @@
  * signature check (an unknown id is checked against a decoy key). Only a
  * request validly signed by a revoked device learns that it was revoked, and
  * why.
+ *
+ * After a device rotated its key (docs/security.md, "Key lifecycle"), a
+ * request its current key does not verify is tried with its previous keys
+ * still inside their grace period (`retired_at` in the future): a batch
+ * signed before the rotation and re-sent, or a terminal that lost the
+ * rotation's answer, is still the device's word until then.
  */
 import type { KeyObject } from 'node:crypto';
 import { generateDeviceKeys, importPublicKey, ProtocolError } from '@holdfast/protocol';
@@ -30,8 +36,11 @@ export class DeviceAuthenticator {
   /** Checked when the id is unknown, so that every refusal costs one verification. */
   readonly #decoy = importPublicKey(generateDeviceKeys().publicKey);
 
-  constructor(storage: Storage) {
+  readonly #now: () => number;
+
+  constructor(storage: Storage, now: () => number = Date.now) {
     this.#storage = storage;
+    this.#now = now;
   }
 
   /**
@@ -43,7 +52,8 @@ export class DeviceAuthenticator {
    */
   async signedBy<P>(id: string, verify: (key: KeyObject) => P | false): Promise<{ device: DeviceRecord; proof: P }> {
     const device = await this.#storage.getDevice(id);
-    const proof = verify(device ? this.#key(device) : this.#decoy);
+    let proof = verify(device ? this.#key(device.publicKey) : this.#decoy);
+    if (device && proof === false) proof = await this.#previousKeyProof(device, verify);
     if (!device || proof === false) throw notSignedBy(id);
     if (device.revokedAt !== null) {
       throw new ProtocolError('device_revoked', `device ${id} was revoked: ${device.revokeReason ?? ''}`, {
@@ -53,13 +63,29 @@ export class DeviceAuthenticator {
     return { device, proof };
   }
 
-  /** The device's public key, imported once and cached. */
-  #key(device: DeviceRecord): KeyObject {
-    let key = this.#keys.get(device.publicKey);
+  /**
+   * What `verify` made of the signature with one of the device's previous
+   * keys still in their grace period, newest first; false if none verifies.
+   */
+  async #previousKeyProof<P>(device: DeviceRecord, verify: (key: KeyObject) => P | false): Promise<P | false> {
+    const now = this.#now();
+    const keys = await this.#storage.listDeviceKeys(device.id);
+    for (const k of keys.reverse()) {
+      // Newest first; the current key was tried already, and a retired one is no key of the device.
+      if (k.publicKey === device.publicKey || k.retiredAt === null || k.retiredAt <= now) continue;
+      const proof = verify(this.#key(k.publicKey));
+      if (proof !== false) return proof;
+    }
+    return false;
+  }
+
+  /** A public key, imported once and cached. */
+  #key(publicKey: string): KeyObject {
+    let key = this.#keys.get(publicKey);
     if (!key) {
-      key = importPublicKey(device.publicKey);
+      key = importPublicKey(publicKey);
       if (this.#keys.size >= 10_000) this.#keys.clear();
-      this.#keys.set(device.publicKey, key);
+      this.#keys.set(publicKey, key);
     }
     return key;
   }

@@ -19,9 +19,11 @@ import {
   systemClock,
 } from '@holdfast/domain';
 import {
+  type AnswerSignature,
   type AuthorizeResponse,
   type CreateTokenResponse,
   createTokenRequestSchema,
+  DEVICE_KEY_GRACE_MS,
   type DeviceStatus,
   type EnrollResponse,
   enrollmentMessage,
@@ -46,6 +48,7 @@ import {
   policyRequestMessage,
   policyRequestSchema,
   queryMessage,
+  type RotateKeyResponse,
   type SignedPolicy,
   uuidv7,
   verifyMessage,
@@ -66,6 +69,7 @@ import type { ResultsOutcome, TicketView } from './model/ticket.js';
 import type { ExposureAnswer } from './risk-policies.js';
 import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
+import { rotateDeviceKey } from './services/key-rotation.js';
 import { LedgerReads } from './services/ledger-reads.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
 import { PolicyDesk } from './services/policy-desk.js';
@@ -150,7 +154,7 @@ export class HoldfastService {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? cryptoRandom;
     this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
-    this.#auth = new DeviceAuthenticator(this.#storage);
+    this.#auth = new DeviceAuthenticator(this.#storage, () => this.#clock.now());
     this.#online = new OnlineAuthorizer({
       storage: this.#storage,
       clock: this.#clock,
@@ -500,6 +504,23 @@ export class HoldfastService {
     const now = this.#clock.now();
     return { ...(await this.#policies.inForce(device, now)), serverTime: now };
   }
+
+  /** A device rotates its key (services/key-rotation.ts); the answer is signed like a batch answer. */
+  rotateDeviceKey(body: unknown): Promise<RotateKeyResponse & AnswerSignature> {
+    return rotateDeviceKey(
+      {
+        auth: this.#auth,
+        storage: this.#storage,
+        clock: this.#clock,
+        signAnswer: (route, sig, answer) => this.#policies.signAnswer(route, sig, answer),
+        graceMs: this.deviceKeyGraceMs,
+      },
+      body,
+    );
+  }
+
+  /** How long a device's previous key stays accepted after a rotation (tests shorten it). */
+  deviceKeyGraceMs: number = DEVICE_KEY_GRACE_MS;
 
   /**
    * A device reads its feed (docs/protocol.md, "Device feed"): the ledger

@@ -427,6 +427,8 @@ describe('SimNetwork', () => {
             return transport.ping(1_000);
           case 'authorize':
             throw new Error('POST /v1/authorize is not routed by the simulated network');
+          case 'rotateKey':
+            throw new Error('POST /v1/devices/rotate-key is not routed by the simulated network');
         }
       };
       for (const c of cases) {

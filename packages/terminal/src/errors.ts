@@ -90,6 +90,25 @@ export class EnrollmentError extends Error {
   }
 }
 
+/**
+ * The server answered a key rotation with an error. `retryable`: the
+ * rotation stays pending and rotateKey() resumes it; otherwise (revoked
+ * device, key in use, superseded) it was abandoned.
+ */
+export class KeyRotationError extends Error {
+  override readonly name = 'KeyRotationError';
+  readonly code = 'key_rotation_rejected';
+  readonly serverCode: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  constructor(status: number, error: WireError, retryable: boolean) {
+    super(`key rotation rejected: ${error.code}: ${error.message}`);
+    this.status = status;
+    this.serverCode = error.code;
+    this.retryable = retryable;
+  }
+}
+
 /** The server revoked this device (or no longer knows it): it can record and deliver nothing more. */
 export class DeviceRevokedError extends Error {
   override readonly name = 'DeviceRevokedError';

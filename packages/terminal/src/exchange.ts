@@ -68,6 +68,13 @@ export interface ExchangeOptions {
    * does not sign answers (enrolled with a server before signed answers).
    */
   answerKeys: () => PolicyKeySet | null;
+  /**
+   * True while a key rotation is committed locally and not confirmed (the
+   * callee also starts completing it). An `unknown_device` answer then
+   * means "the server holds the new key", not "revoked": nothing is
+   * dead-lettered and the batch is retried once the rotation completes.
+   */
+  keyRotationPending?: () => boolean;
 }
 
 /** Ops recorded within this window, with nothing queued behind them, travel in the live lane. */
@@ -188,6 +195,7 @@ export class Exchange {
 
     const { error } = res;
     const message = `${error.code}: ${error.message}`;
+    if (this.#rotationExplains(error.code)) return unknown(`${message} (completing the pending key rotation first)`);
     if (DEVICE_TERMINAL_ERRORS.has(error.code)) {
       connectivity.answered(at, event.durationMs, message);
       const dead = this.#revoke(error.code, error.message, at);
@@ -241,7 +249,9 @@ export class Exchange {
         const message = `${res.error.code}: ${res.error.message}`;
         if (res.error.retryable || res.status >= 500) connectivity.failed(message);
         else connectivity.answered(done, event.durationMs, message);
-        if (DEVICE_TERMINAL_ERRORS.has(res.error.code)) this.#revoke(res.error.code, res.error.message, done);
+        if (DEVICE_TERMINAL_ERRORS.has(res.error.code) && !this.#rotationExplains(res.error.code)) {
+          this.#revoke(res.error.code, res.error.message, done);
+        }
         this.#emit(event, 'rejected', message);
         throw new RequestRejectedError(res.status, res.error);
       }
@@ -326,6 +336,11 @@ export class Exchange {
     event.requeued = settled.requeued?.count ?? 0;
     for (const op of settled.confirmed) this.#options.events.emit('confirmed', op);
     for (const letter of settled.dead) this.#options.events.emit('dead-letter', letter);
+  }
+
+  /** An `unknown_device` answer while a key rotation is pending: the server may hold the new key already. */
+  #rotationExplains(code: string): boolean {
+    return code === 'unknown_device' && (this.#options.keyRotationPending?.() ?? false);
   }
 
   /** The device is revoked or unknown: every pending op is dead-lettered; returns how many. */

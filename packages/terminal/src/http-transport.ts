@@ -24,6 +24,8 @@ import {
   type OpQueryResponse,
   type PolicyRequest,
   type PolicyResponse,
+  type RotateKeyRequest,
+  type RotateKeyResponse,
   type WireError,
 } from '@holdfast/protocol';
 import { TransportError } from './errors.js';
@@ -61,6 +63,8 @@ const validAuthorize: Validator = (b) =>
   (b.status === 'approved' || b.status === 'declined' || b.status === 'pending') &&
   (b.status !== 'approved' || typeof b.authorizationId === 'string') &&
   typeof b.serverTime === 'number';
+const validRotateKey: Validator = (b) =>
+  typeof b.device === 'string' && typeof b.publicKey === 'string' && typeof b.serverTime === 'number';
 const validHealth: Validator = (b) => typeof b.status === 'string' && typeof b.time === 'number';
 
 export class HttpTransport implements Transport {
@@ -97,6 +101,10 @@ export class HttpTransport implements Transport {
 
   authorize(req: AuthorizeRequest, timeoutMs: number): Promise<TransportResult<AuthorizeResponse>> {
     return this.#request('POST', '/v1/authorize', req, timeoutMs, validAuthorize);
+  }
+
+  rotateKey(req: RotateKeyRequest, timeoutMs: number): Promise<TransportResult<RotateKeyResponse>> {
+    return this.#request('POST', '/v1/devices/rotate-key', req, timeoutMs, validRotateKey);
   }
 
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>> {

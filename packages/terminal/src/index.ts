@@ -17,6 +17,7 @@ export {
   JournalClosedError,
   JournalLockedError,
   JournalVersionError,
+  KeyRotationError,
   NeedsOnlineError,
   NoReceiptError,
   NotEnrolledError,

@@ -16,6 +16,12 @@ export const META = {
   publicKey: 'public_key',
   /** PKCS#8 DER, base64url. Never leaves the device. */
   privateKey: 'private_key',
+  /**
+   * JSON `{publicKey, privateKey}` of a key rotation the server has not
+   * confirmed yet: written before the request leaves, so a crash or a lost
+   * answer resumes the same rotation (key-rotation.ts).
+   */
+  pendingKey: 'pending_key',
   /** The token of an enrollment whose answer has not arrived yet. */
   enrollToken: 'enroll_token',
   enrolledAt: 'enrolled_at',

@@ -49,9 +49,11 @@ import { enrollDevice } from './enrollment.js';
 import {
   DeviceRevokedError,
   JournalClosedError,
+  KeyRotationError,
   NotEnrolledError,
   SimulatedCrashError,
   TerminalClosedError,
+  TransportError,
   VoidRefusedError,
 } from './errors.js';
 import { Exchange } from './exchange.js';
@@ -59,6 +61,7 @@ import { DeviceFeed, type FeedNotice, type FeedPollResult, type PostAuthDecline 
 import { type CrashPoint, type InDoubtOp, Journal, OPS_PAGE_MAX } from './journal.js';
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
+import { pendingRotation, rotateDeviceKey } from './key-rotation.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
 import type { OnlineAuthorization, OnlineOutcome } from './online.js';
 import { OnlineSales } from './online-sales.js';
@@ -105,6 +108,10 @@ export class Terminal {
   /** The `placement` option: overrides what the server reports. */
   readonly #placement: TerminalPlacement | null;
   #credentials: Credentials | null = null;
+  /** The key rotation in flight, shared by concurrent rotateKey() calls. */
+  #rotation: Promise<{ publicKey: string }> | null = null;
+  /** Where background failures go (the `onError` option). */
+  readonly #onError: (error: unknown) => void;
   #closed = false;
   #lastStatusKey = '';
 
@@ -154,6 +161,7 @@ export class Terminal {
       if (this.#closed && journal.isClosedConnectionError(error)) return;
       report(error);
     };
+    this.#onError = onError;
     const events = new Emitter<TerminalEvents>((error) => onError(error));
     this.#events = events;
     const enforceCards = config.offlineCardPolicy === 'enforce';
@@ -234,6 +242,11 @@ export class Terminal {
       events,
       bugs: options.bugs ?? NO_INJECTED_BUGS,
       answerKeys: () => (journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null),
+      keyRotationPending: () => {
+        if (!this.keyRotationPending) return false;
+        this.#resumeRotation();
+        return true;
+      },
     });
     this.#loop = new SyncLoop({
       journal,
@@ -309,6 +322,49 @@ export class Terminal {
         return { deviceId: credentials.deviceId };
       }),
     );
+  }
+
+  /**
+   * Rotates this device's signing key (docs/protocol.md §2, "Key rotation"):
+   * a new key pair is committed to the journal BEFORE the request, signed
+   * by the current and the new key, leaves; the terminal signs with the new
+   * key once the server's signed answer confirms it. Pending ops are not
+   * touched: batches are signed when sent, and the server still accepts the
+   * previous key for a grace period. After a crash or a thrown
+   * TransportError the same rotation is pending: calling rotateKey() again
+   * (or reopening the terminal, which resumes it) completes it. Throws
+   * KeyRotationError when the server refuses (revoked device, key in use).
+   */
+  rotateKey(): Promise<{ publicKey: string }> {
+    let credentials: Credentials;
+    try {
+      credentials = this.#assertCanRecord();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#rotation ??= rotateDeviceKey({
+      journal: this.#journal,
+      transport: this.#transport,
+      clock: this.#clock,
+      connectivity: this.#connectivity,
+      timeoutMs: this.#requestTimeoutMs,
+      credentials,
+      answerKeys: this.#journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null,
+    })
+      .then((rotated) => {
+        this.#credentials = rotated;
+        this.#statusChanged();
+        return { publicKey: this.#journal.getMeta(META.publicKey) ?? '' };
+      })
+      .finally(() => {
+        this.#rotation = null;
+      });
+    return this.#rotation;
+  }
+
+  /** True while a key rotation is committed locally and not yet confirmed by the server. */
+  get keyRotationPending(): boolean {
+    return this.#journal.isOpen && pendingRotation(this.#journal) !== null;
   }
 
   /**
@@ -741,6 +797,17 @@ export class Terminal {
     this.#assertOpen();
     this.#loop.start();
     this.#background.contactSoon('started');
+    // A rotation committed before a crash or a lost answer is completed now.
+    if (this.keyRotationPending) this.#resumeRotation();
+  }
+
+  /** Completes a pending key rotation in the background; errors other than "try later" are reported. */
+  #resumeRotation(): void {
+    if (this.#closed || !this.#credentials || this.revoked) return;
+    this.rotateKey().catch((error: unknown) => {
+      if (error instanceof TransportError || (error instanceof KeyRotationError && error.retryable)) return;
+      this.#onError(error);
+    });
   }
 
   stop(): void {

@@ -23,6 +23,8 @@ import type {
   OpQueryResponse,
   PolicyRequest,
   PolicyResponse,
+  RotateKeyRequest,
+  RotateKeyResponse,
   WireError,
 } from '@holdfast/protocol';
 
@@ -56,5 +58,10 @@ export interface Transport {
    * whose transport lacks it keeps every online request pending.
    */
   authorize?(req: AuthorizeRequest, timeoutMs: number): Promise<TransportResult<AuthorizeResponse>>;
+  /**
+   * Rotates the device's key (POST /v1/devices/rotate-key). Optional so that
+   * transports built before rotation stay valid; rotateKey() then fails.
+   */
+  rotateKey?(req: RotateKeyRequest, timeoutMs: number): Promise<TransportResult<RotateKeyResponse>>;
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
 }

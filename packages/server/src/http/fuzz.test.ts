@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ERROR_CODES, type WireError } from '@holdfast/protocol';
+import { ERROR_CODES, generateDeviceKeys, type WireError } from '@holdfast/protocol';
 import fc from 'fast-check';
 import { createHarness, type Harness, OPERATOR_TOKEN } from '../testing/harness.js';
 
@@ -24,6 +24,7 @@ const ROUTES: readonly (readonly [method: string, path: string])[] = [
   ['POST', '/v1/policy'],
   ['POST', '/v1/feed'],
   ['POST', '/v1/authorize'],
+  ['POST', '/v1/devices/rotate-key'],
   ['POST', '/v1/admin/enrollment-tokens'],
   ['GET', '/v1/admin/devices'],
   ['GET', '/v1/admin/devices/:id'],
@@ -172,6 +173,13 @@ describe('fuzz: every route, hostile input', () => {
         '/v1/policy': { device: d.id, at: Date.now(), sig: 'A'.repeat(86) },
         '/v1/feed': { device: d.id, at: Date.now(), sig: 'A'.repeat(86), after: 0 },
         '/v1/authorize': { device: d.id, opId: sale.id, sig: 'A'.repeat(86) },
+        '/v1/devices/rotate-key': {
+          device: d.id,
+          publicKey: generateDeviceKeys().publicKey,
+          at: Date.now(),
+          sig: 'A'.repeat(86),
+          newSig: 'A'.repeat(86),
+        },
       };
       let before = await snapshot(h);
       let requests = 0;

@@ -22,3 +22,29 @@ export interface DeviceRecord {
   location: string | null;
   event: string | null;
 }
+
+/** One key a device has signed with (the `device_keys` history, written from its first rotation on). */
+export interface DeviceKeyRecord {
+  device: string;
+  publicKey: string;
+  /** Server time the key took effect: enrollment for the first key, the rotation for the others. */
+  validFrom: number;
+  /** Server time after which the key is no longer accepted; null for the current key. */
+  retiredAt: number | null;
+}
+
+/** What a rotation request asks the store to do (see storage/sql/operations/device-keys.ts). */
+export interface RotateDeviceKeyRequest {
+  device: string;
+  /** The key that signed the request: must be the device's current key. */
+  signedWith: string;
+  /** The new key. */
+  publicKey: string;
+  now: number;
+  /** How long the previous key stays accepted. */
+  graceMs: number;
+}
+
+export type RotateDeviceKeyOutcome =
+  | { outcome: 'rotated' | 'already_rotated'; device: DeviceRecord; keys: DeviceKeyRecord[] }
+  | { outcome: 'unknown_device' | 'revoked' | 'not_current_key' | 'key_in_use' };

@@ -25,7 +25,7 @@ import type { DeviceStatus, Placement, SelectionResult, SignedPolicy } from '@ho
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../model/batch.js';
 import type { DeclineReportRow } from '../model/decline-report.js';
-import type { DeviceRecord } from '../model/device.js';
+import type { DeviceKeyRecord, DeviceRecord, RotateDeviceKeyOutcome, RotateDeviceKeyRequest } from '../model/device.js';
 import type { DeviceFeedPage } from '../model/device-feed.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../model/enrollment.js';
 import type { ExceptionRecord } from '../model/exception.js';
@@ -89,6 +89,10 @@ export interface Storage extends OperatorStorage {
   getDevice(id: string): Promise<DeviceRecord | null>;
   listDevices(): Promise<DeviceRecord[]>;
   revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null>;
+  /** Rotates a device to a new key, retiring the current one after a grace period (sql/operations/device-keys.ts). */
+  rotateDeviceKey(request: RotateDeviceKeyRequest): Promise<RotateDeviceKeyOutcome>;
+  /** The device's key history, oldest first; empty until its first rotation. */
+  listDeviceKeys(device: string): Promise<DeviceKeyRecord[]>;
   /** Sets a device's placement; null if there is no such device. */
   setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null>;
   deviceStatus(id: string): Promise<DeviceStatus | null>;

@@ -24,6 +24,7 @@ import type {
   FeedRequest,
   OpQuery,
   PolicyRequest,
+  RotateKeyRequest,
 } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import { TransportError } from '../errors.js';
@@ -37,7 +38,15 @@ export type Fault =
   | { type: 'status'; status: number; code?: ErrorCode; retryAfterMs?: number }
   | { type: 'bad-response' };
 
-export type Route = 'enroll' | 'sendBatch' | 'queryOps' | 'fetchPolicy' | 'fetchFeed' | 'authorize' | 'ping';
+export type Route =
+  | 'enroll'
+  | 'sendBatch'
+  | 'queryOps'
+  | 'fetchPolicy'
+  | 'fetchFeed'
+  | 'authorize'
+  | 'rotateKey'
+  | 'ping';
 
 export interface RequestLogEntry {
   route: Route;
@@ -124,6 +133,14 @@ export class FaultyTransport implements Transport {
     return this.#run('authorize', timeoutMs, [], () => {
       if (!inner.authorize) throw new TransportError('network', 'authorize: the inner transport cannot ask online');
       return inner.authorize(req, timeoutMs);
+    });
+  }
+
+  rotateKey(req: RotateKeyRequest, timeoutMs: number) {
+    const inner = this.#inner;
+    return this.#run('rotateKey', timeoutMs, [], () => {
+      if (!inner.rotateKey) throw new TransportError('network', 'rotateKey: the inner transport cannot rotate keys');
+      return inner.rotateKey(req, timeoutMs);
     });
   }
 

@@ -23,6 +23,7 @@ import {
   policyDraftSchema,
   policyRequestSchema,
   revokeRequestSchema,
+  rotateKeyRequestSchema,
 } from '@holdfast/protocol';
 import { bettingConfigSchema } from '../../authorize/betting-config.js';
 import { exceptionActionRequestSchema } from '../../exceptions/exception-requests.js';
@@ -167,6 +168,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'none',
     body: feedRequestSchema.describe(),
     response: obj('Feed items and the next cursor (FeedResponse)'),
+  },
+  'POST /v1/devices/rotate-key': {
+    summary: "Rotate the device's signing key (signed by the current and the new key; idempotent by the new key)",
+    tag: 'terminal',
+    auth: 'none',
+    body: rotateKeyRequestSchema.describe(),
+    response: obj('The key now current and when the previous one retires, signed by the server (RotateKeyResponse)'),
   },
   'POST /v1/authorize': {
     summary: 'An online decision for a card payment or a ticket, while the terminal waits',

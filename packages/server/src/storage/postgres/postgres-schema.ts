@@ -491,4 +491,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     SELECT op_id, 'accepted', coalesce(decided_at, created_at), 'authorize:' || op_id, amount, '{"backfilled":true}'
     FROM online_authorizations WHERE kind = 'ticket' AND status = 'approved';
   `,
+  // Device-key history (issue 15, key lifecycle): every key a device has signed with since its
+  // first rotation. devices.public_key stays the current key; a previous key is accepted until
+  // its retired_at (the rotation's grace period). A key is never reused, by any device.
+  `
+  CREATE TABLE device_keys (
+    device TEXT COLLATE "C" NOT NULL REFERENCES devices (id),
+    public_key TEXT COLLATE "C" NOT NULL UNIQUE,
+    valid_from BIGINT NOT NULL,
+    retired_at BIGINT,
+    PRIMARY KEY (device, public_key)
+  );
+  CREATE INDEX device_keys_device ON device_keys (device, valid_from);
+  `,
 ];

@@ -26,7 +26,12 @@ import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
-import type { DeviceRecord } from '../../model/device.js';
+import type {
+  DeviceKeyRecord,
+  DeviceRecord,
+  RotateDeviceKeyOutcome,
+  RotateDeviceKeyRequest,
+} from '../../model/device.js';
 import type { DeviceFeedPage } from '../../model/device-feed.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
 import type { ExceptionRecord } from '../../model/exception.js';
@@ -75,6 +80,7 @@ import { unblockWrites } from '../../wallets/wallet-records.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorizations.js';
 import { int, type Row, textOrNull } from '../rows.js';
 import { due, holdingBack } from '../sql/offline-payment-states.js';
+import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
 import {
   deviceStatuses,
   getDevice,
@@ -333,6 +339,14 @@ export class PostgresStorage implements Storage {
 
   async revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null> {
     return this.#driver.autocommit(revokeDevice(id, reason, now));
+  }
+
+  async rotateDeviceKey(request: RotateDeviceKeyRequest): Promise<RotateDeviceKeyOutcome> {
+    return this.#driver.inTransaction(() => rotateDeviceKey(postgresDialect, request));
+  }
+
+  async listDeviceKeys(device: string): Promise<DeviceKeyRecord[]> {
+    return this.#driver.autocommit(listDeviceKeys(device));
   }
 
   async setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null> {

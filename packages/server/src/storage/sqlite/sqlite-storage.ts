@@ -7,6 +7,7 @@
  * ingested inside one `BEGIN IMMEDIATE` transaction. WAL with
  * synchronous=FULL: a result is only ever sent for a committed, durable batch.
  */
+
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
@@ -26,7 +27,12 @@ import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
-import type { DeviceRecord } from '../../model/device.js';
+import type {
+  DeviceKeyRecord,
+  DeviceRecord,
+  RotateDeviceKeyOutcome,
+  RotateDeviceKeyRequest,
+} from '../../model/device.js';
 import type { DeviceFeedPage } from '../../model/device-feed.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
 import type { ExceptionRecord } from '../../model/exception.js';
@@ -77,6 +83,7 @@ import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../
 import { canonicalTexts } from '../canonical-texts.js';
 import type { Row } from '../rows.js';
 import { due, holdingBack, unconfirmed } from '../sql/offline-payment-states.js';
+import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
 import {
   deviceStatuses,
   getDevice,
@@ -325,6 +332,14 @@ export class SqliteStorage implements Storage {
 
   async revokeDevice(id: string, reason: string, now: number): Promise<DeviceRecord | null> {
     return this.#driver.autocommit(revokeDevice(id, reason, now));
+  }
+
+  async rotateDeviceKey(request: RotateDeviceKeyRequest): Promise<RotateDeviceKeyOutcome> {
+    return this.#driver.transaction(() => rotateDeviceKey(sqliteDialect, request));
+  }
+
+  async listDeviceKeys(device: string): Promise<DeviceKeyRecord[]> {
+    return this.#driver.autocommit(listDeviceKeys(device));
   }
 
   async setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null> {

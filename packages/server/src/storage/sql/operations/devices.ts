@@ -35,7 +35,11 @@ export function* redeemEnrollmentToken(d: SqlDialect, r: RedeemRequest): SqlOper
     return { outcome: 'already_enrolled', device };
   }
   if (decision !== 'redeem') return { outcome: decision };
-  if (yield* one('SELECT id FROM devices WHERE public_key = $1', [r.publicKey])) {
+  // A key is never reused: not a current key, nor one a device has rotated away from.
+  if (
+    (yield* one('SELECT id FROM devices WHERE public_key = $1', [r.publicKey])) ||
+    (yield* one('SELECT device FROM device_keys WHERE public_key = $1', [r.publicKey]))
+  ) {
     return { outcome: 'key_already_enrolled' };
   }
   const label = r.label ?? token?.label ?? `device-${r.newDeviceId.slice(-8)}`;
