@@ -240,10 +240,8 @@ for (const backend of STORAGE_BACKENDS) {
         const again = await sendOk(h, batch);
         assert.deepEqual(
           again.results,
-          first.results.map((r) => {
-            const { id, seq, ...stored } = r;
-            return { id, seq, status: 'duplicate', original: stored };
-          }),
+          // The stored answer is the first answer, id and seq included (docs/protocol.md 4.2).
+          first.results.map((r) => ({ id: r.id, seq: r.seq, status: 'duplicate', original: r })),
         );
         for (const op of ops) {
           const stored = await h.storage.getOp(op.id);
@@ -328,7 +326,9 @@ for (const backend of STORAGE_BACKENDS) {
         const summary = await h.storage.summary();
         assert.deepEqual([summary.opsAccepted, summary.opsRejected], [2, 2]);
         const retry = await sendOk(h, d.batch([bad]));
-        assert.deepEqual(retry.results, [{ id: bad.id, seq: 2, status: 'duplicate', original: stored.result }]);
+        assert.deepEqual(retry.results, [
+          { id: bad.id, seq: 2, status: 'duplicate', original: { id: bad.id, seq: 2, ...stored.result } },
+        ]);
       });
 
       test('a revoked or unknown device: ingest throws and applies nothing', async (h) => {
@@ -549,7 +549,7 @@ for (const backend of STORAGE_BACKENDS) {
         for (let i = 0; i < ops.length; i++) {
           const forOp = answers.map((a) => a.body.results[i]);
           assert.equal(forOp.filter((r) => r?.status === 'accepted').length, 1, `op ${i} accepted once`);
-          const { id: _id, seq: _seq, ...original } = accepted[i] as OpResult;
+          const original = accepted[i] as OpResult;
           for (const r of forOp) {
             if (r?.status !== 'accepted')
               assert.deepEqual(r, { id: ops[i]?.id, seq: i + 1, status: 'duplicate', original });

@@ -130,7 +130,7 @@ describe('PostgresStorage with several processes', () => {
         if (answer === winners[0]) continue;
         assert.deepEqual(
           answer.results,
-          accepted.map(({ id, seq, ...original }) => ({ id, seq, status: 'duplicate', original })),
+          accepted.map((original) => ({ id: original.id, seq: original.seq, status: 'duplicate', original })),
         );
         assert.equal(answer.highWater, winners[0]?.highWater);
       }
