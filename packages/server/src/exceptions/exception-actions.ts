@@ -54,7 +54,14 @@ export function exceptionView(
   exception: ExceptionRecord & { pos: number },
   actions: readonly ExceptionAction[],
 ): ExceptionView {
-  return { ...exception, status: actions.some((a) => a.resolves) ? 'resolved' : 'open', actions: [...actions] };
+  return {
+    ...exception,
+    count: exception.count ?? 1,
+    firstSeenAt: exception.raisedAt,
+    lastSeenAt: exception.lastSeenAt ?? exception.raisedAt,
+    status: actions.some((a) => a.resolves) ? 'resolved' : 'open',
+    actions: [...actions],
+  };
 }
 
 const MONEY_ACTIONS: readonly ExceptionActionKind[] = ['written_off', 'recovered'];

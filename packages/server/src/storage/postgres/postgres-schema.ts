@@ -420,4 +420,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('the audit log is append-only');
   `,
+  // Aggregated exceptions (issue 15 item 9); see the SQLite schema.
+  `
+  ALTER TABLE exceptions ADD COLUMN occurrences BIGINT NOT NULL DEFAULT 1;
+  ALTER TABLE exceptions ADD COLUMN last_seen_at BIGINT;
+  ALTER TABLE exceptions ADD COLUMN group_key TEXT COLLATE "C";
+  CREATE INDEX exceptions_group ON exceptions (group_key, pos) WHERE group_key IS NOT NULL;
+  `,
 ];
