@@ -54,8 +54,10 @@ export function exceptionView(
   exception: ExceptionRecord & { pos: number },
   actions: readonly ExceptionAction[],
 ): ExceptionView {
+  // The group key is storage's (it finds a group's open row); the view shows the group in `detail`.
+  const { groupKey: _groupKey, ...shown } = exception;
   return {
-    ...exception,
+    ...shown,
     count: exception.count ?? 1,
     firstSeenAt: exception.raisedAt,
     lastSeenAt: exception.lastSeenAt ?? exception.raisedAt,

@@ -52,6 +52,7 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(x.firstSeenAt, x.raisedAt);
       assert.ok(x.lastSeenAt >= x.firstSeenAt);
       assert.equal(x.detail.cause, 'unknown_kind');
+      assert.equal('groupKey' in x, false, 'the group key stays in storage');
       assert.equal(x.detail.reason, 'unknown_kind');
       assert.equal(x.detail.firstOpId, ops[0]?.id);
       assert.equal(x.detail.lastOpId, ops[9_999]?.id);
