@@ -217,6 +217,9 @@ interface ExceptionRow {
   seq: number | null;
   message: string;
   raisedAt: number;
+  /** Occurrences (op_rejected aggregates per device and cause); absent from servers before it. */
+  count?: number;
+  lastSeenAt?: number;
 }
 
 export async function exceptionsCommand(argv: string[]): Promise<number> {
@@ -254,10 +257,12 @@ export async function exceptionsCommand(argv: string[]): Promise<number> {
       answer.items.length === 0
         ? ['no exceptions']
         : table(
-            ['id', 'raised', 'type', 'severity', 'status', 'device', 'seq', 'message'],
+            ['id', 'raised', 'count', 'last seen', 'type', 'severity', 'status', 'device', 'seq', 'message'],
             answer.items.map((e) => [
               e.id,
               iso(e.raisedAt),
+              String(e.count ?? 1),
+              iso(e.lastSeenAt ?? e.raisedAt),
               e.type,
               e.severity,
               e.status,

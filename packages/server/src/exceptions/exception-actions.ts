@@ -54,7 +54,16 @@ export function exceptionView(
   exception: ExceptionRecord & { pos: number },
   actions: readonly ExceptionAction[],
 ): ExceptionView {
-  return { ...exception, status: actions.some((a) => a.resolves) ? 'resolved' : 'open', actions: [...actions] };
+  // The group key is storage's (it finds a group's open row); the view shows the group in `detail`.
+  const { groupKey: _groupKey, ...shown } = exception;
+  return {
+    ...shown,
+    count: exception.count ?? 1,
+    firstSeenAt: exception.raisedAt,
+    lastSeenAt: exception.lastSeenAt ?? exception.raisedAt,
+    status: actions.some((a) => a.resolves) ? 'resolved' : 'open',
+    actions: [...actions],
+  };
 }
 
 const MONEY_ACTIONS: readonly ExceptionActionKind[] = ['written_off', 'recovered'];

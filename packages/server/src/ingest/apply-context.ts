@@ -23,7 +23,7 @@ import {
 import type { Op, OpBodies, OpKind } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import type { DeviceRecord } from '../model/device.js';
-import type { ExceptionRecord, ExceptionType } from '../model/exception.js';
+import { EXCEPTION_SAMPLE_SIZE, type ExceptionRecord, type ExceptionType } from '../model/exception.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { TicketChange, TicketFact } from '../model/ticket.js';
@@ -61,6 +61,8 @@ export class ApplyContext {
   readonly #tickets: Map<string, TicketFact>;
   /** The newest betting configuration, if the batch names tickets. */
   readonly bettingConfig: BettingConfig | null;
+  /** The aggregated exceptions of this batch, by group key. */
+  readonly #groups = new Map<string, ExceptionRecord>();
 
   constructor(plan: IngestPlan, facts: IngestFacts, now: number, newId: () => string) {
     this.plan = plan;
@@ -112,6 +114,60 @@ export class ApplyContext {
       dedupeKey: `${type}:${dedupe}`,
     });
     return id;
+  }
+
+  /**
+   * Raises an aggregated exception about `op`: one row per (type, device,
+   * `cause`) while it is open. Within a batch the plan keeps one record per
+   * group, counting its ops; storage then adds the record to the group's
+   * open row, or opens one (operations/exception-groups.ts). `detail` is the
+   * first op's; the record also carries `cause`, the first and last op (id,
+   * seq) and the first EXCEPTION_SAMPLE_SIZE op ids.
+   */
+  raiseAggregated(
+    type: ExceptionType,
+    severity: ExceptionRecord['severity'],
+    op: Op,
+    cause: string,
+    message: string,
+    detail: Record<string, unknown>,
+  ): void {
+    const groupKey = `${type}:${this.device.id}:${cause}`;
+    const open = this.#groups.get(groupKey);
+    if (open) {
+      open.count = (open.count ?? 1) + 1;
+      open.detail.lastOpId = op.id;
+      open.detail.lastSeq = op.seq;
+      const sample = open.detail.sample as string[];
+      if (sample.length < EXCEPTION_SAMPLE_SIZE) sample.push(op.id);
+      return;
+    }
+    const record: ExceptionRecord = {
+      id: this.#newId(),
+      type,
+      severity,
+      device: this.device.id,
+      opId: op.id,
+      seq: op.seq,
+      message,
+      detail: {
+        ...detail,
+        cause,
+        firstOpId: op.id,
+        firstSeq: op.seq,
+        lastOpId: op.id,
+        lastSeq: op.seq,
+        sample: [op.id],
+      },
+      raisedAt: this.now,
+      // A new row of the group is keyed by its first op (stored once), so it never collides with an earlier row.
+      dedupeKey: `${groupKey}:${op.id}`,
+      count: 1,
+      lastSeenAt: this.now,
+      groupKey,
+    };
+    this.#groups.set(groupKey, record);
+    this.plan.exceptions.push(record);
   }
 
   /** Appends a ledger event for `op`. */

@@ -497,6 +497,31 @@ describe('planIngest: stored rejections', () => {
   });
 });
 
+describe('planIngest: aggregated op_rejected', () => {
+  it('one exception per device and cause in a batch, counting its ops, with the first and last op and a sample', () => {
+    const { store, d } = setup();
+    const open = d.open();
+    const ops: Op[] = [open];
+    for (let i = 0; i < 3; i++) {
+      ops.push(d.chain.next('ticket.voided', { stake: i }));
+      ops.push(d.chain.next('sale.recorded', { ...saleBody(open.id, 450), total: 451 }));
+    }
+    ops.push(d.chain.next('ticket.voided', { stake: 9 }));
+    const plan = store.ingest(d.id, ops);
+    assert.deepEqual(statuses(plan.results), ['accepted', ...Array(7).fill('rejected')]);
+    const unknown = ops.filter((op) => op.kind === 'ticket.voided').map((op) => op.id);
+    const invalid = ops.filter((op) => op.kind === 'sale.recorded').map((op) => op.id);
+    assert.deepEqual(
+      plan.exceptions.map((x) => [x.groupKey, x.count, x.opId, x.detail.lastOpId, x.detail.sample]),
+      [
+        [`op_rejected:${d.id}:unknown_kind`, 4, unknown[0], unknown[3], unknown],
+        [`op_rejected:${d.id}:invalid_body:body.total`, 3, invalid[0], invalid[2], invalid],
+      ],
+    );
+    assert.equal(plan.ledger.filter((e) => e.type === 'op.rejected').length, 7, 'each op keeps its ledger event');
+  });
+});
+
 describe('planIngest: shift projection', () => {
   it('projects open → sales → cash in/out → close with expected cash and variance, flagging a short drawer', () => {
     const { store, d } = setup();

@@ -183,7 +183,7 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
     if (field !== undefined) stored.field = field;
     if (rule !== undefined) stored.rule = rule;
     ctx.ledger(op, 'op.rejected', null, null, null, { kind: op.kind, reason, message });
-    ctx.raise('op_rejected', 'warning', op, op.id, message, {
+    ctx.raiseAggregated('op_rejected', 'warning', op, field === undefined ? reason : `${reason}:${field}`, message, {
       kind: op.kind,
       reason,
       field: field ?? null,

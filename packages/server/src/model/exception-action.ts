@@ -26,6 +26,11 @@ export interface ExceptionAction {
 /** An exception with its actions and the status they derive. */
 export interface ExceptionView extends ExceptionRecord {
   pos: number;
+  /** Occurrences it stands for: 1 but for aggregated types (op_rejected). */
+  count: number;
+  /** When the first and the last occurrence were seen (server clock); both `raisedAt` for a single one. */
+  firstSeenAt: number;
+  lastSeenAt: number;
   status: 'open' | 'resolved';
   actions: ExceptionAction[];
 }

@@ -46,4 +46,17 @@ export interface ExceptionRecord {
   detail: Record<string, unknown>;
   raisedAt: number;
   dedupeKey: string;
+  /**
+   * Aggregated types only (today `op_rejected`): the occurrences this row
+   * stands for (default 1), when the last was seen (server clock; default
+   * `raisedAt`), and the group it aggregates (`<type>:<device>:<cause>`):
+   * later occurrences of the group update the group's open row instead of
+   * raising a new one (storage/sql/operations/exception-groups.ts).
+   */
+  count?: number;
+  lastSeenAt?: number;
+  groupKey?: string | null;
 }
+
+/** How many op ids an aggregated exception keeps as a sample (the first ones). */
+export const EXCEPTION_SAMPLE_SIZE = 20;

@@ -122,7 +122,8 @@ const PLAN_WRITES: readonly PlanWrite[] = [
   planWrite('ins_sales', SALES, (p) => p.sales),
   planWrite('ins_cash', CASH_MOVEMENTS, (p) => p.cashMovements),
   planWrite('ups_shifts', SHIFTS, (p) => p.shifts, { tail: SHIFT_UPSERT }),
-  planWrite('ins_exceptions', EXCEPTIONS, (p) => p.exceptions, {
+  // Aggregated exceptions (a group key) are merged after this statement (PostgresStorage.ingest).
+  planWrite('ins_exceptions', EXCEPTIONS, (p) => p.exceptions.filter((x) => !x.groupKey), {
     ordered: true,
     tail: 'ON CONFLICT (dedupe_key) DO NOTHING',
   }),

@@ -504,4 +504,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX device_keys_device ON device_keys (device, valid_from);
   `,
+  // Aggregated exceptions (issue 15 item 9); see the SQLite schema.
+  `
+  ALTER TABLE exceptions ADD COLUMN occurrences BIGINT NOT NULL DEFAULT 1;
+  ALTER TABLE exceptions ADD COLUMN last_seen_at BIGINT;
+  ALTER TABLE exceptions ADD COLUMN group_key TEXT COLLATE "C";
+  CREATE INDEX exceptions_group ON exceptions (group_key, pos) WHERE group_key IS NOT NULL;
+  `,
 ];

@@ -91,6 +91,7 @@ import {
   setDevicePlacement,
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
+import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import * as ops from '../sql/operations/operators.js';
 import {
@@ -401,6 +402,9 @@ export class PostgresStorage implements Storage {
         { now, newId, bugs: this.#bugs },
       );
       await writePlan(client, batch, plan, device.id, now);
+      const aggregated = plan.exceptions.filter((x) => x.groupKey);
+      if (aggregated.length > 0)
+        await PostgresDriver.run(client, mergeAggregatedExceptions(postgresDialect, aggregated));
       await writeWallets(client, plan);
       if (plan.ticketChanges.length > 0) {
         await PostgresDriver.run(client, writeTicketChanges(postgresDialect, plan.ticketChanges));

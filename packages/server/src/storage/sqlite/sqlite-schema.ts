@@ -487,4 +487,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX device_keys_device ON device_keys (device, valid_from);
   `,
+  // Aggregated exceptions (issue 15 item 9): one open op_rejected per device and cause carries
+  // how many ops it stands for and when the last was seen; group_key finds a group's latest row.
+  // Rows from before keep occurrences 1 and a NULL last_seen_at (read as raised_at).
+  `
+  ALTER TABLE exceptions ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE exceptions ADD COLUMN last_seen_at INTEGER;
+  ALTER TABLE exceptions ADD COLUMN group_key TEXT;
+  CREATE INDEX exceptions_group ON exceptions (group_key, pos) WHERE group_key IS NOT NULL;
+  `,
 ];

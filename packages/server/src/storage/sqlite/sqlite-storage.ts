@@ -94,6 +94,7 @@ import {
   setDevicePlacement,
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
+import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import * as ops from '../sql/operations/operators.js';
 import {
@@ -443,7 +444,13 @@ export class SqliteStorage implements Storage {
     s.insertOfflinePayments(plan.offlinePayments);
     s.insertCashMovements(plan.cashMovements);
     for (const sh of plan.shifts) s.upsertShift.run(valuesOf(SHIFTS, sh, sqliteDialect));
-    s.insertExceptions(plan.exceptions);
+    s.insertExceptions(plan.exceptions.filter((x) => !x.groupKey));
+    this.#driver.autocommit(
+      mergeAggregatedExceptions(
+        sqliteDialect,
+        plan.exceptions.filter((x) => x.groupKey),
+      ),
+    );
     this.#wallets.write(plan);
     if (plan.ticketChanges.length > 0) this.#driver.autocommit(writeTicketChanges(sqliteDialect, plan.ticketChanges));
     const d = plan.device;

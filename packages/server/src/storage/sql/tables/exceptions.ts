@@ -22,6 +22,9 @@ export const EXCEPTIONS = defineTable<ExceptionRecord>(
     detail: ['jsonb', (x) => JSON.stringify(x.detail)],
     raised_at: ['bigint', (x) => x.raisedAt],
     dedupe_key: ['text', (x) => x.dedupeKey],
+    occurrences: ['bigint', (x) => x.count ?? 1],
+    last_seen_at: ['bigint', (x) => x.lastSeenAt ?? x.raisedAt],
+    group_key: ['text', (x) => x.groupKey ?? null],
   },
   ['pos'],
 );
@@ -40,6 +43,10 @@ export function exceptionOf(r: Row, dialect: SqlDialect): ExceptionRecord & { po
     detail: dialect.readJson(r.detail) as Record<string, unknown>,
     raisedAt: int(r.raised_at),
     dedupeKey: r.dedupe_key as string,
+    count: r.occurrences === null || r.occurrences === undefined ? 1 : int(r.occurrences),
+    // Rows raised before aggregation existed have no last_seen_at: seen once, when raised.
+    lastSeenAt: r.last_seen_at === null || r.last_seen_at === undefined ? int(r.raised_at) : int(r.last_seen_at),
+    groupKey: textOrNull(r.group_key),
   };
 }
 
