@@ -503,13 +503,13 @@ describe('planIngest: aggregated op_rejected', () => {
     const open = d.open();
     const ops: Op[] = [open];
     for (let i = 0; i < 3; i++) {
-      ops.push(d.chain.next('ticket.voided', { stake: i }));
+      ops.push(d.chain.next('ticket.cashed_out', { stake: i }));
       ops.push(d.chain.next('sale.recorded', { ...saleBody(open.id, 450), total: 451 }));
     }
-    ops.push(d.chain.next('ticket.voided', { stake: 9 }));
+    ops.push(d.chain.next('ticket.cashed_out', { stake: 9 }));
     const plan = store.ingest(d.id, ops);
     assert.deepEqual(statuses(plan.results), ['accepted', ...Array(7).fill('rejected')]);
-    const unknown = ops.filter((op) => op.kind === 'ticket.voided').map((op) => op.id);
+    const unknown = ops.filter((op) => op.kind === 'ticket.cashed_out').map((op) => op.id);
     const invalid = ops.filter((op) => op.kind === 'sale.recorded').map((op) => op.id);
     assert.deepEqual(
       plan.exceptions.map((x) => [x.groupKey, x.count, x.opId, x.detail.lastOpId, x.detail.sample]),

@@ -31,7 +31,7 @@ async function rejectedExceptions(h: Harness): Promise<ExceptionView[]> {
 }
 
 const unknownKinds = (d: TestDevice, n: number): Op[] =>
-  Array.from({ length: n }, (_, i) => d.chain.next('ticket.voided', { stake: i }));
+  Array.from({ length: n }, (_, i) => d.chain.next('ticket.cashed_out', { stake: i }));
 
 for (const backend of STORAGE_BACKENDS) {
   describe(`op_rejected aggregates per device and cause: ${backend.name}`, () => {
@@ -77,7 +77,7 @@ for (const backend of STORAGE_BACKENDS) {
       const mixed = [open];
       for (let i = 0; i < 3; i++) mixed.push(...unknownKinds(d, 1), badTotal());
       mixed.push(...unknownKinds(d, 1));
-      const unknown = mixed.filter((op) => op.kind === 'ticket.voided');
+      const unknown = mixed.filter((op) => op.kind === 'ticket.cashed_out');
       const badTotals = mixed.filter((op) => op.kind === 'sale.recorded');
       const first = await h.send(d.batch(mixed.slice(0, 4) as Op[]));
       assert.equal(first.status, 200, JSON.stringify(first.body));

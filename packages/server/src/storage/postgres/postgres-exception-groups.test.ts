@@ -42,7 +42,7 @@ const verified = (b: { device: string; ops: Op[]; sentAt: number; latestSeq: num
 
 const newId = () => uuidv7(Date.now(), crypto.getRandomValues(new Uint8Array(10)));
 const unknownKinds = (d: TestDevice, n: number): Op[] =>
-  Array.from({ length: n }, (_, i) => d.chain.next('ticket.voided', { stake: i }));
+  Array.from({ length: n }, (_, i) => d.chain.next('ticket.cashed_out', { stake: i }));
 
 interface GroupRow {
   id: string;
