@@ -28,6 +28,7 @@ export {
   readJournal,
   ServerAdmin,
   startServerProcess,
+  startServerProcessWith,
 } from '@holdfast/cli/testing';
 
 /** The operator token of every in-process server. */

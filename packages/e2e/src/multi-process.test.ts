@@ -41,7 +41,15 @@ import { POSTGRES_MIGRATIONS, PostgresStorage } from '@holdfast/server';
 import { startTestPostgres } from '@holdfast/server/testing/postgres';
 import { randomBasket } from '@holdfast/sim';
 import { HttpTransport, Terminal, type Transport } from '@holdfast/terminal';
-import { CliProcess, freePort, healthy, removeTempDirs, START_TIMEOUT_MS, sleep, tempDir } from './e2e-fixture.js';
+import {
+  CliProcess,
+  freePort,
+  removeTempDirs,
+  START_TIMEOUT_MS,
+  sleep,
+  startServerProcessWith,
+  tempDir,
+} from './e2e-fixture.js';
 
 const DRAIN_TIMEOUT_MS = 20_000;
 const SALES_PER_TERMINAL = 60;
@@ -57,23 +65,9 @@ after(async () => {
   removeTempDirs();
 });
 
-/** `holdfast server --database-url` on `port`, once /v1/health answers (retried while the port is still taken). */
-async function startPgServer(name: string, args: string[], port: number): Promise<CliProcess> {
-  for (let attempt = 1; ; attempt++) {
-    const server = CliProcess.start(name, ['server', ...args, '--port', String(port), '--log-level', 'warn']);
-    const deadline = performance.now() + START_TIMEOUT_MS;
-    while (server.running && performance.now() < deadline) {
-      if (await healthy(port)) return server;
-      await sleep(50);
-    }
-    await server.kill('SIGKILL');
-    if (attempt < 5 && server.stderr.includes('EADDRINUSE')) {
-      await sleep(200 * attempt);
-      continue;
-    }
-    throw new Error(`${name} did not become healthy on port ${port}:\n${server.stderr}`);
-  }
-}
+/** `holdfast server` with `args` on `port`, once /v1/health answers (retried while the port is still taken). */
+const startPgServer = (name: string, args: string[], port: number): Promise<CliProcess> =>
+  startServerProcessWith(args, port, name, START_TIMEOUT_MS);
 
 /** Every op answer seen on the wire, by op id, from any process. */
 const answers = new Map<string, OpResult[]>();

@@ -24,7 +24,14 @@ import {
 } from '@holdfast/protocol';
 import { PostgresStorage } from '@holdfast/server';
 import { startTestPostgres } from '@holdfast/server/testing/postgres';
-import { CliProcess, freePort, healthy, removeTempDirs, START_TIMEOUT_MS, sleep, tempDir } from './e2e-fixture.js';
+import {
+  CliProcess,
+  freePort,
+  removeTempDirs,
+  START_TIMEOUT_MS,
+  startServerProcessWith,
+  tempDir,
+} from './e2e-fixture.js';
 
 const ATTEMPTS_PER_SHOP = 12;
 
@@ -37,22 +44,9 @@ after(async () => {
   removeTempDirs();
 });
 
-async function startServer(name: string, args: string[], port: number): Promise<CliProcess> {
-  for (let attempt = 1; ; attempt++) {
-    const server = CliProcess.start(name, ['server', ...args, '--port', String(port), '--log-level', 'warn']);
-    const deadline = performance.now() + START_TIMEOUT_MS;
-    while (server.running && performance.now() < deadline) {
-      if (await healthy(port)) return server;
-      await sleep(50);
-    }
-    await server.kill('SIGKILL');
-    if (attempt < 5 && server.stderr.includes('EADDRINUSE')) {
-      await sleep(200 * attempt);
-      continue;
-    }
-    throw new Error(`${name} did not become healthy on port ${port}:\n${server.stderr}`);
-  }
-}
+/** `holdfast server` with `args` on `port`, once /v1/health answers (retried while the port is still taken). */
+const startServer = (name: string, args: string[], port: number): Promise<CliProcess> =>
+  startServerProcessWith(args, port, name, START_TIMEOUT_MS);
 
 async function call<T>(
   method: string,

@@ -25,7 +25,7 @@ import {
 import { WristbandRefusedError } from './errors.js';
 import type { Journal } from './journal.js';
 import type { OfflinePolicy } from './offline-policy.js';
-import type { Recorder } from './recording.js';
+import type { ChipPlan, Recorder } from './recording.js';
 import type { RecordedOp } from './terminal-types.js';
 import type { ChipImage, PendingChipWrite, WristbandReader, WristbandStore } from './wristband.js';
 
@@ -105,19 +105,7 @@ export class WristbandPayments {
       kind: 'sale.recorded',
       body,
       decision: NO_DECISION,
-      chip: (id, at, deviceId) => {
-        const authorized = this.#policy.authorizeWristband({
-          id,
-          at,
-          deviceId,
-          placement: this.#placement(),
-          kind: 'sale.recorded',
-          currency: shift.currency,
-          amount,
-          wristband: chip.uid,
-        });
-        return { ...authorized, write: chipWrite(chip, 'debit', amount, null) };
-      },
+      chip: this.#wristbandPlan(chip, 'sale.recorded', shift.currency, amount, chipWrite(chip, 'debit', amount, null)),
     });
     return this.#writeChip(input.reader, chip, op, chip.balance - amount);
   }
@@ -199,25 +187,45 @@ export class WristbandPayments {
       kind: 'wallet.refunded',
       body,
       decision: NO_DECISION,
-      chip: (id, at, deviceId) => {
-        const authorized = this.#policy.authorizeWristband({
-          id,
-          at,
-          deviceId,
-          placement: this.#placement(),
-          kind: 'wallet.refunded',
-          currency: shift.currency,
-          amount: input.amount,
-          wristband: chip.uid,
-          isRefund: true,
-        });
-        return { ...authorized, write: chipWrite(chip, 'refund', input.amount, input.sale) };
-      },
+      chip: this.#wristbandPlan(
+        chip,
+        'wallet.refunded',
+        shift.currency,
+        input.amount,
+        chipWrite(chip, 'refund', input.amount, input.sale),
+      ),
     });
     return this.#writeChip(input.reader, chip, op, chip.balance + input.amount);
   }
 
   /** Reads the chip (finishing a pending write first) and refuses a blocked or foreign one. */
+  /**
+   * The chip plan of a debit or a refund: the wristband limits of the offline
+   * policy decide it, and `write` is what the chip is promised.
+   */
+  #wristbandPlan(
+    chip: ChipImage,
+    kind: 'sale.recorded' | 'wallet.refunded',
+    currency: string,
+    amount: number,
+    write: ReturnType<ChipPlan>['write'],
+  ): ChipPlan {
+    return (id, at, deviceId) => {
+      const authorized = this.#policy.authorizeWristband({
+        id,
+        at,
+        deviceId,
+        placement: this.#placement(),
+        kind,
+        currency,
+        amount,
+        wristband: chip.uid,
+        ...(kind === 'wallet.refunded' ? { isRefund: true } : {}),
+      });
+      return { ...authorized, write };
+    };
+  }
+
   #chipFor(reader: WristbandReader, currency: string): ChipImage {
     const chip = this.#wristbands.readSettled(reader, this.#clock.now());
     const blocked = this.#wristbands.isBlocked(chip.uid);

@@ -37,13 +37,28 @@ export async function healthy(port: number): Promise<boolean> {
 }
 
 /**
- * Starts `holdfast server` on `port` and resolves once /v1/health answers.
- * A start that finds the port still taken (a killed process's socket not yet
- * released) is retried a few times; anything else fails with its stderr.
- * On abort the process is killed and the abort's reason thrown.
+ * Starts `holdfast server` on the SQLite data directory `dataDir` and `port`
+ * (see startServerProcessWith).
  */
-export async function startServerProcess(
+export function startServerProcess(
   dataDir: string,
+  port: number,
+  name: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<CliProcess> {
+  return startServerProcessWith(['--data', dataDir], port, name, timeoutMs, signal);
+}
+
+/**
+ * Starts `holdfast server` with `args` (e.g. `--database-url URL`) on `port`
+ * and resolves once /v1/health answers. A start that finds the port still
+ * taken (a killed process's socket not yet released) is retried a few
+ * times; anything else fails with its stderr. On abort the process is
+ * killed and the abort's reason thrown.
+ */
+export async function startServerProcessWith(
+  args: readonly string[],
   port: number,
   name: string,
   timeoutMs: number,
@@ -51,7 +66,7 @@ export async function startServerProcess(
 ): Promise<CliProcess> {
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();
-    const server = CliProcess.start(name, ['server', '--data', dataDir, '--port', String(port), '--log-level', 'warn']);
+    const server = CliProcess.start(name, ['server', ...args, '--port', String(port), '--log-level', 'warn']);
     const deadline = performance.now() + timeoutMs;
     while (server.running && performance.now() < deadline && !signal?.aborted) {
       if (await healthy(port)) return server;

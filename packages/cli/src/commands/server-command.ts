@@ -176,10 +176,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
  */
 export function corsOriginFlags(flags: Record<string, unknown>): string[] {
   const raw = flags['cors-origin'];
-  const values = (raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)])
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
+  const values = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
   return values.map((origin) => {
     try {
       return checkedOrigin(origin);

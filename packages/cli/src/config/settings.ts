@@ -50,6 +50,9 @@ export interface SettingsSpec {
   flagOnly?: readonly string[];
 }
 
+/** One setting's value, as parseFlags gives it: a string, a boolean, or a list for a repeatable flag. */
+type Value = string | boolean | string[];
+
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
 
@@ -69,7 +72,7 @@ export function loadSettings(
   const names = Object.keys(spec.options).filter((n) => !flagOnly.has(n));
   const out: Settings = { ...flags };
 
-  const fromEnv: Record<string, string | boolean> = {};
+  const fromEnv: Record<string, Value> = {};
   const envSources: Record<string, Source> = {};
   for (const name of names) {
     const variable = spec.envNames?.[name] ?? envName(name, spec.envPrefix);
@@ -82,13 +85,19 @@ export function loadSettings(
         throw new UsageError(`${variable} must be true or false (or 1/0, yes/no, on/off), got "${raw}"`);
       }
       fromEnv[name] = TRUE.has(lower);
+    } else if (spec.options[name]?.multiple === true) {
+      // A repeatable flag: the variable lists its values, comma-separated.
+      fromEnv[name] = raw
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
     } else {
       fromEnv[name] = raw;
     }
   }
 
   const configPath = typeof flags.config === 'string' ? flags.config : env.HOLDFAST_CONFIG || undefined;
-  const fromFile: Record<string, string | boolean> = {};
+  const fromFile: Record<string, Value> = {};
   const fileSources: Record<string, Source> = {};
   if (configPath !== undefined) {
     const path = resolve(configPath);
@@ -99,7 +108,7 @@ export function loadSettings(
   }
 
   const taken = (layer: Record<string, unknown>, group: readonly string[]) => group.some((n) => layer[n] !== undefined);
-  const layers: [Record<string, string | boolean>, Record<string, Source>][] = [
+  const layers: [Record<string, Value>, Record<string, Source>][] = [
     [fromEnv, envSources],
     [fromFile, fileSources],
   ];
@@ -117,7 +126,7 @@ export function loadSettings(
 }
 
 /** The config file's settings for `names`, as flag values; UsageError naming the file and key otherwise. */
-function readConfigFile(path: string, spec: SettingsSpec, names: readonly string[]): Record<string, string | boolean> {
+function readConfigFile(path: string, spec: SettingsSpec, names: readonly string[]): Record<string, Value> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -136,7 +145,7 @@ function readConfigFile(path: string, spec: SettingsSpec, names: readonly string
     throw new UsageError(`the config file ${path} must hold one JSON object of settings, e.g. {"port": 8080}`);
   }
   const known = new Set(names);
-  const out: Record<string, string | boolean> = {};
+  const out: Record<string, Value> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (!known.has(key)) {
       throw new UsageError(
@@ -148,15 +157,15 @@ function readConfigFile(path: string, spec: SettingsSpec, names: readonly string
       if (typeof value !== 'boolean')
         throw new UsageError(`${where} must be true or false, got ${JSON.stringify(value)}`);
       out[key] = value;
-    } else if (typeof value === 'string') {
-      out[key] = value;
     } else if (
       spec.options[key]?.multiple === true &&
       Array.isArray(value) &&
-      value.every((v) => typeof v === 'string' && !v.includes(','))
+      value.every((v) => typeof v === 'string')
     ) {
-      // A repeatable flag (e.g. cors-origin): a list, carried as the comma-separated form the env takes.
-      out[key] = value.join(',');
+      // A repeatable flag: a list in the file, as parseFlags gives it.
+      out[key] = value;
+    } else if (typeof value === 'string') {
+      out[key] = spec.options[key]?.multiple === true ? [value] : value;
     } else if (typeof value === 'number' && Number.isFinite(value)) {
       out[key] = String(value);
     } else {

@@ -9,7 +9,7 @@ export type Source = { kind: 'flag' } | { kind: 'env'; name: string } | { kind: 
 export const SOURCES = Symbol('holdfast.settings.sources');
 
 /** Parsed values, as parseFlags returns them, with where each came from. */
-export type Settings = Record<string, string | boolean | undefined> & { [SOURCES]?: Record<string, Source> };
+export type Settings = Record<string, string | boolean | string[] | undefined> & { [SOURCES]?: Record<string, Source> };
 
 /** How to name a setting in an error: `--port`, `HOLDFAST_PORT` or `port in FILE`. */
 export function settingLabel(values: Record<string, unknown>, name: string): string {

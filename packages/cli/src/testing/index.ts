@@ -6,5 +6,5 @@
  */
 
 export { type JournalState, readJournal } from '../chaos/read-journal.js';
-export { freePort, healthy, ServerAdmin, startServerProcess } from '../chaos/server-process.js';
+export { freePort, healthy, ServerAdmin, startServerProcess, startServerProcessWith } from '../chaos/server-process.js';
 export { type CliEvent, CliProcess, type Exit } from '../cli-process.js';

@@ -57,20 +57,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, readonly Permission
     'staff.manage',
     'betting.results',
   ],
-  admin: [
-    'read',
-    'audit.read',
-    'devices.enroll',
-    'devices.place',
-    'devices.revoke',
-    'exceptions.act',
-    'wallets.act',
-    'policies.write',
-    'betting.write',
-    'betting.results',
-    'staff.manage',
-    'accounts.manage',
-  ],
+  // Every right there is.
+  admin: PERMISSIONS,
   auditor: ['read', 'audit.read'],
 };
 
