@@ -213,6 +213,17 @@ describe('printed forms', () => {
     assert.match(html, new RegExp(`data-receipt="${r.number}"`));
   });
 
+  it('HTML: each receipt keeps its paper width, also beside one of another paper on the same page', () => {
+    const { sale } = shiftOps();
+    const r = saleReceipt(sale, { status: 'pending' });
+    const narrow = receiptHtml(r, { locale: en, paper: 58 });
+    const wide = receiptHtml(r, { locale: en, paper: 80 });
+    assert.match(narrow, /^<div class="receipt" style="width:32ch"/);
+    assert.match(wide, /^<div class="receipt" style="width:48ch"/);
+    // The shared class rules carry no width: a later receipt's style element cannot resize an earlier one.
+    for (const html of [narrow, wide]) assert.doesNotMatch(/<style>(.*)<\/style>/.exec(html)?.[1] ?? '', /width/);
+  });
+
   it('ESC/POS: initialise, code page 858, € and ñ encoded, COPY, feed and cut', () => {
     const { sale } = shiftOps();
     const r = saleReceipt(sale, { status: 'pending', copy: true, shop: { name: 'Peña' } });

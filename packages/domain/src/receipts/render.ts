@@ -40,14 +40,16 @@ export function receiptHtml(receipt: Receipt, options: LayoutOptions): string {
       .join(' ');
     return `<div class="${classes}">${escapeHtml(l.text) || '&nbsp;'}</div>`;
   };
+  // The class rules are the same for every receipt; the paper's width is the element's own, so several
+  // receipts of different papers on one page (a print view, a reprint beside the original) keep theirs.
   const style =
-    `.receipt{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:pre;width:${columns}ch;` +
+    '.receipt{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:pre;' +
     'font-size:14px;line-height:1.3;color:#000;background:#fff;padding:1ch}' +
     '.receipt .center{text-align:center}.receipt .bold{font-weight:700}' +
     '.receipt .big{font-size:200%;line-height:1.15}';
   const copy = receipt.copy ? ' data-copy="true"' : '';
   return (
-    `<div class="receipt" data-receipt="${escapeHtml(receipt.number)}"${copy} lang="${escapeHtml(options.locale.format)}">` +
+    `<div class="receipt" style="width:${columns}ch" data-receipt="${escapeHtml(receipt.number)}"${copy} lang="${escapeHtml(options.locale.format)}">` +
     `<style>${style}</style>${layoutReceipt(receipt, options).map(line).join('')}</div>`
   );
 }
