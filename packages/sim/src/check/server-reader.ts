@@ -32,7 +32,7 @@ export const SERVER_QUERIES = {
   sales: 'SELECT op_id, device, seq, shift_id, total, cash, card FROM sales ORDER BY device, seq',
   shifts: `SELECT id, device, status, opening_float, sales, sales_total, cash_sales, card_sales, cash_in, cash_out,
                   counted_cash, variance FROM shifts ORDER BY device, opened_at, id`,
-  exceptions: 'SELECT id, type, device, op_id, seq, message, detail FROM exceptions ORDER BY pos',
+  exceptions: 'SELECT id, type, device, op_id, seq, message, detail, occurrences FROM exceptions ORDER BY pos',
   devices: `SELECT id, label, high_water, latest_seq, gap_from, gap_to, last_seen_at, clock_offset_ms
               FROM devices ORDER BY enrolled_at, id`,
   offlinePayments: `SELECT op_id, tender_index, device, seq, amount, currency, token, brand, last4, settled_at, outcome,
@@ -139,6 +139,7 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         seq: numOrNull(r.seq),
         message: str(r.message),
         detail: json(r.detail),
+        count: num(r.occurrences),
       }),
     ),
     devices: raw.devices.map(

@@ -74,6 +74,8 @@ export interface ExceptionRow {
   seq: number | null;
   message: string;
   detail: Record<string, unknown>;
+  /** How many occurrences the row stands for (an aggregated op_rejected: every rejected op of its device and cause). */
+  count: number;
 }
 
 export interface DeviceRow {

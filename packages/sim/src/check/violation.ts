@@ -15,6 +15,7 @@ export const RULES = [
   'money',
   'shift-projection',
   'exception',
+  'rejections-counted',
   'result-changed',
   'view-agrees',
   'dead-letter',

@@ -106,6 +106,12 @@ describe('checkInvariants', () => {
     expect('exception', 'an exception no clerk caused', { device: 'till-2' });
     exception.run('x-2', 'fork', device('till-3'), 'tamper-2');
     expect('fork', 'a fork nobody injected', { device: 'till-3' });
+    // An aggregated op_rejected counting rejections the server never stored.
+    db.prepare(
+      `INSERT INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key, occurrences)
+       VALUES ('x-3', 'op_rejected', 'warning', ?, NULL, NULL, 'tampered', '{"cause":"unknown_kind"}', 0, 'tamper-3', 2)`,
+    ).run(device('till-1'));
+    expect('rejections-counted', 'an op_rejected counting rejections no op stands for', { device: 'till-1' });
     db.prepare('UPDATE devices SET clock_offset_ms = clock_offset_ms + 600000 WHERE id = ?').run(device('till-2'));
     expect('clock-offset', 'an offset estimate ten minutes off', { device: 'till-2' });
     db.prepare('UPDATE devices SET high_water = high_water - 1 WHERE id = ?').run(device('till-3'));

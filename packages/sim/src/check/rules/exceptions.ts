@@ -7,6 +7,11 @@
  *              overspend of a wristband the run cloned on purpose (wallets.ts
  *              holds the overspend to its block)
  *   fork       no fork or conflict was raised unless one was injected
+ *   rejections-counted
+ *              the op_rejected exceptions of a device count every op the
+ *              server stored as rejected, per cause (reason, and field when
+ *              there is one): the aggregation (one row per device and cause,
+ *              its count growing) neither loses nor doubles a rejection
  *
  * A terminal restored from an old image (an injected fault) is left out.
  */
@@ -45,12 +50,47 @@ export function exceptionRules(truth: Truth): Violation[] {
       message: `unexpected ${x.type} exception: ${x.message}`,
     });
   }
+  out.push(...rejectionsCounted(truth, index.labelOf));
   for (const shift of variances) {
     out.push({
       rule: 'exception',
       opId: shift,
       message: `shift ${shift} closed with a variance but no cash_variance exception was raised`,
     });
+  }
+  return out;
+}
+
+/** The cause an aggregated op_rejected groups by: the reason, and the field when there is one. */
+function causeOf(result: { reason?: unknown; field?: unknown }): string {
+  return typeof result.field === 'string' ? `${String(result.reason)}:${result.field}` : String(result.reason);
+}
+
+function rejectionsCounted(truth: Truth, labelOf: (device: string) => string): Violation[] {
+  const stored = new Map<string, number>();
+  for (const op of truth.server.ops) {
+    if (op.status !== 'rejected') continue;
+    const key = `${op.device} ${causeOf(JSON.parse(op.result) as { reason?: unknown; field?: unknown })}`;
+    stored.set(key, (stored.get(key) ?? 0) + 1);
+  }
+  const counted = new Map<string, number>();
+  for (const x of truth.server.exceptions) {
+    if (x.type !== 'op_rejected') continue;
+    const key = `${x.device} ${String(x.detail.cause)}`;
+    counted.set(key, (counted.get(key) ?? 0) + x.count);
+  }
+  const out: Violation[] = [];
+  for (const key of new Set([...stored.keys(), ...counted.keys()])) {
+    const [device = '', cause = ''] = key.split(' ');
+    const s = stored.get(key) ?? 0;
+    const c = counted.get(key) ?? 0;
+    if (s !== c) {
+      out.push({
+        rule: 'rejections-counted',
+        device: labelOf(device),
+        message: `${s} ops of cause ${cause} stored as rejected, but its op_rejected exceptions count ${c}`,
+      });
+    }
   }
   return out;
 }
