@@ -1,9 +1,10 @@
 /**
- * The one place the terminal attaches an approver to an op that needs one
- * (today a ticket void). Staff sign-in and supervisor approval at the till
- * are being built on another branch; until then the approver is a staff id
- * the caller passes, put in the op body as `approvedBy`. The integrator
- * moves this onto the staff mechanism (the envelope's actor) here.
+ * The approver named in a ticket void's body (`approvedBy`). Where the
+ * till's location has a staff roster, the void also needs a supervisor's
+ * PIN-verified approval (`terminal.approve`, STAFF_RULES), which the
+ * recorder stamps on the envelope's `actor`; the body's name is what a till
+ * without a roster has, and the server reads the envelope's approver first
+ * (server/src/ingest/approval.ts).
  */
 import { VoidRefusedError } from './errors.js';
 

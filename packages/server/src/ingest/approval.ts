@@ -1,26 +1,20 @@
 /**
- * Approvals at the till, behind one function: which op kinds need a
- * supervisor's approval, and who approved an op.
+ * The approval an op records, read in one place for the appliers.
  *
- * Staff identities (who is a supervisor, at which location, when) are being
- * built on another branch; until they land, an op that needs approval
- * carries the approver's staff id in its body (`approvedBy`), and an
- * envelope field `actor: { staff, approvedBy }` is read first if present.
- * The integrator moves `approverOf` onto the staff mechanism and adds the
- * role check (the approver existed, was a supervisor at that location at
- * that time) here; the appliers only call `approvalProblem`.
+ * Which kinds need whose approval is STAFF_RULES (domain/src/staff-rules.ts),
+ * shared with the terminal. Whether the approver really had that role at
+ * that location at that time is the staff check at ingest (staff-check.ts,
+ * for locations with a roster). What holds everywhere, roster or not, is
+ * checked here: an op that needs an approval names an approver, and the
+ * approver is not the clerk who recorded it.
  */
-import type { Op, OpKind } from '@holdfast/protocol';
-
-/** The role an approver of each kind must have. */
-export const REQUIRES_APPROVAL: Partial<Record<OpKind, 'supervisor'>> = {
-  'ticket.voided': 'supervisor',
-};
+import { approvalNeeded } from '@holdfast/domain';
+import type { Op, OpBodies, OpKind } from '@holdfast/protocol';
 
 /** The staff id that approved `op`, or null if it carries none. */
 export function approverOf(op: Op): string | null {
-  const actor = (op as { actor?: { approvedBy?: unknown } }).actor;
-  if (actor && typeof actor.approvedBy === 'string' && actor.approvedBy.length > 0) return actor.approvedBy;
+  if (op.actor?.approvedBy) return op.actor.approvedBy;
+  // Tills before the staff envelope named the approver in the void's body.
   const approvedBy = op.body.approvedBy;
   return typeof approvedBy === 'string' && approvedBy.length > 0 ? approvedBy : null;
 }
@@ -31,8 +25,9 @@ export function approverOf(op: Op): string | null {
  * (`clerk`, the shift's clerk, when known).
  */
 export function approvalProblem(op: Op, clerk: string | null): string | null {
-  const role = REQUIRES_APPROVAL[op.kind as OpKind];
-  if (role === undefined) return null;
+  const kind = op.kind as OpKind;
+  const role = approvalNeeded(kind, op.body as OpBodies[typeof kind]);
+  if (role === null) return null;
   const approver = approverOf(op);
   if (approver === null) return `${op.kind} needs a ${role}'s approval and names no approver`;
   if (clerk !== null && approver === clerk) {
