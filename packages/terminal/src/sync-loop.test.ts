@@ -408,6 +408,29 @@ describe('SyncLoop recovery', () => {
     }
   });
 
+  test('an op recorded while the head check is in flight is still sent when that check gets no answer', async () => {
+    const h = await createHarness({ requestTimeoutMs: 1_000, backoffSeconds: [5], idlePingMs: 3_000 });
+    try {
+      openTill(h.terminal);
+      await h.clock.tick();
+      assert.equal(h.terminal.status().confirmed, 1);
+      // The restarted till asks the server for its head; that answer is lost.
+      h.net.next({ type: 'drop-response' }, 'queryOps');
+      const terminal = await h.reopen();
+      terminal.start();
+      // The check is in flight: the clerk sells meanwhile.
+      const sale = terminal.recordSale(cashSale());
+      await h.clock.tick(1_000);
+      assert.equal(terminal.opState(sale.id), 'pending', 'the check timed out; the sale is still to be sent');
+      assert.equal(terminal.syncState, 'backoff', 'a pending op after a failed check is retried, not left idle');
+      await toNextTimer(h);
+      assert.equal(terminal.opState(sale.id), 'confirmed');
+      assert.equal(terminal.syncState, 'idle');
+    } finally {
+      await h.cleanup();
+    }
+  });
+
   test('a long backoff is probed with health checks and cut short once the server answers', async () => {
     const h = await createHarness({ backoffSeconds: [600], probeIntervalMs: 20_000 });
     try {

@@ -226,9 +226,12 @@ export class SyncLoop {
           try {
             requeued = await this.#options.exchange.checkServerHead(credentials);
           } catch {
-            // No answer (already counted in connectivity) or a refusal: nothing is pending, so there is
-            // nothing to retry now; the next run asks again.
-            return this.#end(this.#options.isRevoked() ? 'revoked' : 'idle', tally);
+            // No answer (already counted in connectivity) or a refusal; the next run asks again.
+            if (this.#options.isRevoked()) return this.#end('revoked', tally);
+            // Ops recorded while the check was in flight found the loop busy (notifyRecorded does
+            // nothing then): they must be retried, or they would wait for the clerk's next sale.
+            if (this.#options.journal.counts.pending > 0) return this.#end('backoff', tally, this.#failureDelay());
+            return this.#end('idle', tally);
           }
           this.#headChecked = true;
           if (requeued > 0) this.#options.onChange();
@@ -338,8 +341,15 @@ export class SyncLoop {
 
   async #ping(): Promise<void> {
     if (this.#running || this.#state !== 'idle') return;
-    await this.#options.exchange.ping();
+    const reachable = await this.#options.exchange.ping();
     this.#options.onChange();
+    // Idle with ops pending should not happen; if it ever does, a server that answers gets them.
+    if (reachable && this.#auto && !this.#closed && this.#state === 'idle' && !this.#running) {
+      if (this.#options.journal.counts.pending > 0) {
+        void this.#startRun();
+        return;
+      }
+    }
     if (this.#state === 'idle' && !this.#running && !this.#timer) this.#armPing();
   }
 
