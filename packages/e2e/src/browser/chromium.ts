@@ -1,0 +1,33 @@
+/**
+ * The one way browser tests start a browser: Debian's `chromium`, driven by
+ * playwright-core (which ships no browser; nothing is ever downloaded).
+ *
+ * `.ci/run` installs the Debian package with apt-get when /usr/bin/chromium
+ * is missing; `HOLDFAST_CHROMIUM` points at another binary. Every page is
+ * given a fresh context (its own storage, OPFS and service workers) unless
+ * a test keeps one on purpose (a reload, a restart of the browser process).
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium, type LaunchOptions } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.HOLDFAST_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Why browser tests cannot run here, or null when they can. */
+export function chromiumMissing(): string | null {
+  return existsSync(CHROMIUM_PATH)
+    ? null
+    : `no browser at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install chromium) or set HOLDFAST_CHROMIUM`;
+}
+
+/** Launches headless Chromium; throws naming the path when it is missing (a test must not pass without it). */
+export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    // The container runs as root: Chromium's sandbox needs user namespaces it does not have here.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...(options.args ?? [])],
+    ...options,
+  });
+}
