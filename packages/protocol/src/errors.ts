@@ -72,8 +72,6 @@ export const ERROR_CODES = {
   loyalty_member_unknown: { status: 404, retryable: false },
   /** Loyalty: points that are zero where one is needed, negative, fractional or out of range. */
   loyalty_points_invalid: { status: 400, retryable: false },
-  /** Loyalty: a redemption asked online above the member's balance. */
-  loyalty_insufficient_points: { status: 409, retryable: false },
   /** Loyalty: an adjustment id already applied (nothing applied twice). */
   loyalty_adjustment_exists: { status: 409, retryable: false },
   rate_limited: { status: 429, retryable: true },

@@ -95,7 +95,11 @@ function once(server: ServerTruth): Violation[] {
     const key = `${e.opId}:${e.kind}`;
     const want = expected.get(key);
     if (seen.has(key)) {
-      out.push({ rule: 'points-once', message: `${e.kind} of op ${e.opId} applied twice`, opId: e.opId ?? undefined });
+      out.push({
+        rule: 'points-once',
+        message: `${e.kind} of op ${e.opId} applied twice`,
+        ...(e.opId ? { opId: e.opId } : {}),
+      });
       continue;
     }
     seen.add(key);
