@@ -12,7 +12,7 @@ import {
   redemptionRoute,
 } from './loyalty.js';
 
-const POLICY: LoyaltyPolicy = { pointsPerUnit: 1, perMinor: 100, onlineThreshold: 500, offlineCap: 200 };
+const POLICY: LoyaltyPolicy = { pointsPerUnit: 1, perMinor: 100, offlineCap: 200 };
 
 const code = (c: string) => (e: unknown) => e instanceof LoyaltyError && e.code === c;
 
@@ -54,9 +54,9 @@ describe('redemptionRoute', () => {
 });
 
 describe('checkLoyaltyPolicy', () => {
-  it('accepts a sane policy and refuses a cap above the online threshold', () => {
+  it('accepts a sane policy and refuses a negative cap or a zero step', () => {
     checkLoyaltyPolicy(POLICY);
-    assert.throws(() => checkLoyaltyPolicy({ ...POLICY, offlineCap: 501 }), /policy.offlineCap/);
+    assert.throws(() => checkLoyaltyPolicy({ ...POLICY, offlineCap: -1 }), /policy.offlineCap/);
     assert.throws(() => checkLoyaltyPolicy({ ...POLICY, perMinor: 0 }), /policy.perMinor/);
   });
 });

@@ -16,19 +16,26 @@
  * here.
  */
 
-/** The rule a location earns and spends points by. */
-export interface LoyaltyPolicy {
-  /** Points earned per `perMinor` minor units of a sale's total (integer ≥ 0). */
-  pointsPerUnit: number;
-  /** The currency step that earns `pointsPerUnit` (minor units, ≥ 1): 100 = per whole euro. */
-  perMinor: number;
-  /** Redemptions above this many points need the server online (with a one-time code). */
-  onlineThreshold: number;
-  /** The most points a terminal may redeem offline, at the shop's risk, for one sale (≤ onlineThreshold). */
-  offlineCap: number;
-}
+import type { LoyaltyRule } from '@holdfast/protocol';
 
-export type LoyaltyErrorCode = 'loyalty_points_invalid' | 'loyalty_policy_invalid' | 'loyalty_insufficient_points';
+/**
+ * The rule a location earns and spends points by: the signed risk policy's
+ * `loyalty` section (protocol LoyaltyRule). `perMinor` minor units earn
+ * `pointsPerUnit` points (100 = per whole euro); a sale may redeem up to
+ * `offlineCap` points offline, more needs the server.
+ */
+export type LoyaltyPolicy = LoyaltyRule;
+
+export type LoyaltyErrorCode =
+  | 'loyalty_points_invalid'
+  | 'loyalty_policy_invalid'
+  | 'loyalty_insufficient_points'
+  /** A redemption above the policy's offline cap: it needs the server (online redemption). */
+  | 'loyalty_needs_online'
+  /** The till holds no loyalty rule (no signed policy with a `loyalty` section). */
+  | 'loyalty_no_rule'
+  /** Points for a sale this till did not record. */
+  | 'loyalty_sale_unknown';
 
 /** A request the loyalty rules refuse (bad points, a bad policy, a redemption above the known balance). */
 export class LoyaltyError extends Error {
@@ -62,9 +69,8 @@ export function checkLoyaltyPolicy(p: LoyaltyPolicy): void {
   if (!Number.isSafeInteger(p.pointsPerUnit) || p.pointsPerUnit < 0 || p.pointsPerUnit > 1_000_000)
     bad('pointsPerUnit', 'an integer from 0 to 1000000');
   if (!Number.isSafeInteger(p.perMinor) || p.perMinor < 1) bad('perMinor', 'an integer ≥ 1');
-  if (!Number.isSafeInteger(p.onlineThreshold) || p.onlineThreshold < 0) bad('onlineThreshold', 'an integer ≥ 0');
-  if (!Number.isSafeInteger(p.offlineCap) || p.offlineCap < 0 || p.offlineCap > p.onlineThreshold)
-    bad('offlineCap', 'an integer from 0 to onlineThreshold');
+  if (!Number.isSafeInteger(p.offlineCap) || p.offlineCap < 0 || p.offlineCap > MAX_POINTS)
+    bad('offlineCap', `an integer from 0 to ${MAX_POINTS}`);
 }
 
 /**

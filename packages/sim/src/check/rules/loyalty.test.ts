@@ -30,12 +30,23 @@ describe('loyalty rules', () => {
     await storage.migrate();
     const service = new HoldfastService({ storage });
     await service.loyalty.create(MEMBER, 'Ana');
+    // The loyalty rule rides the signed risk policy: 1 point per 1.00 EUR, up to 100 points offline.
+    await service.issuePolicy({
+      scope: { merchant: 'acme', location: null, event: null, devices: null },
+      currency: 'EUR',
+      expiresAt: Date.now() + 86_400_000,
+      offline: { maxOfflineMs: 3_600_000, device: { maxAmount: 0, maxCount: 0 }, tenders: {} },
+      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
+      loyalty: { pointsPerUnit: 1, perMinor: 100, offlineCap: 100 },
+    });
     const terminals = tills.map((d) =>
       Terminal.open({ dataDir: d, transport: inProcessTransport(service), autoSync: false }),
     );
     try {
       for (const [i, t] of terminals.entries()) {
         await t.enroll((await service.createEnrollmentToken({ merchant: 'acme' })).token, `till-${i + 1}`);
+        await t.refreshPolicy();
+        assert.deepEqual(t.riskPolicy()?.policy.loyalty, { pointsPerUnit: 1, perMinor: 100, offlineCap: 100 });
         t.openShift({ clerk: 'ana', currency: 'EUR', openingFloat: 10_000 });
       }
       const [t1, t2] = terminals as [Terminal, Terminal];
@@ -43,22 +54,25 @@ describe('loyalty rules', () => {
         t.recordSale({
           lines: [{ sku: 'A', name: 'A', qty: 1, unitPrice: amount }],
           tenders: [{ type: 'cash', amount, tendered: amount }],
-        });
-      const points = (t: Terminal, sale: string, p: { earned?: number; redeemed?: number; balanceSeen: number }) =>
-        t.record('loyalty.points', {
-          shift: t.currentShift()?.id as string,
-          member: MEMBER,
-          sale,
-          earned: p.earned ?? 0,
-          redeemed: p.redeemed ?? 0,
-          balanceSeen: p.balanceSeen,
-          ...(p.redeemed ? { route: 'offline' as const } : {}),
-        });
-      points(t1, sell(t1, 10_000).id, { earned: 100, balanceSeen: 0 });
+        }).id;
+      // 100.99 EUR earns 100 points (whole euros, rounded down).
+      const first = t1.recordLoyaltyPoints({ member: MEMBER, sale: sell(t1, 10_099), knownBalance: 0 });
+      assert.equal((t1.getOp(first.id)?.op.body as { earned: number }).earned, 100);
       await t1.syncNow();
-      // Both tills know 100 points; each redeems 80 offline.
-      points(t1, sell(t1, 500).id, { redeemed: 80, balanceSeen: 100 });
-      points(t2, sell(t2, 500).id, { redeemed: 80, earned: 5, balanceSeen: 100 });
+      // Both tills know 100 points; each redeems 80 offline (within the cap of 100).
+      t1.recordLoyaltyPoints({ member: MEMBER, sale: sell(t1, 499), knownBalance: 100, redeem: 80 });
+      t2.recordLoyaltyPoints({ member: MEMBER, sale: sell(t2, 500), knownBalance: 100, redeem: 80 });
+      // Above the cap needs the server; above the known balance is refused; nothing recorded.
+      const before = t2.status().pending;
+      assert.throws(
+        () => t2.recordLoyaltyPoints({ member: MEMBER, sale: sell(t2, 100), knownBalance: 500, redeem: 101 }),
+        /offline cap of 100/,
+      );
+      assert.throws(
+        () => t2.recordLoyaltyPoints({ member: MEMBER, sale: sell(t2, 100), knownBalance: 20, redeem: 21 }),
+        /balance is 20/,
+      );
+      assert.equal(t2.status().pending, before + 2, 'only the two sales were recorded');
       for (const t of terminals) await t.syncNow();
       for (const t of terminals) assert.equal(t.status().pending, 0);
     } finally {
@@ -73,7 +87,7 @@ describe('loyalty rules', () => {
       ['loyalty_overdrawn'],
     );
     assert.deepEqual(clean.truth.server.loyaltyMembers, [
-      { member: MEMBER, earned: 105, redeemed: 160, adjusted: 0, overdrawnBy: clean.truth.server.exceptions[0]?.opId },
+      { member: MEMBER, earned: 109, redeemed: 160, adjusted: 0, overdrawnBy: clean.truth.server.exceptions[0]?.opId },
     ]);
 
     const rulesAfter = async (tamper: string) => {
