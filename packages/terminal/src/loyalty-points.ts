@@ -30,7 +30,7 @@ export function loyaltyPointsBody(
 ): LoyaltyPointsBody {
   const rule = policy?.policy.loyalty;
   if (!rule) throw new LoyaltyError('loyalty_no_rule', 'this till holds no loyalty rule (no signed policy with one)');
-  if (!sale || sale.kind !== 'sale.recorded') {
+  if (sale?.kind !== 'sale.recorded') {
     throw new LoyaltyError('loyalty_sale_unknown', `no sale ${input.sale} recorded on this till`);
   }
   if (!Number.isSafeInteger(input.knownBalance)) {
