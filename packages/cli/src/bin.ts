@@ -22,6 +22,7 @@ import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
+import { LOYALTY_HELP, loyaltyCommand } from './commands/loyalty-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
 import {
   LOGIN_HELP,
@@ -55,6 +56,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   exceptions: { run: exceptionsCommand, help: EXCEPTIONS_HELP },
   policy: { run: policyCommand, help: POLICY_HELP },
   betting: { run: bettingCommand, help: BETTING_HELP },
+  loyalty: { run: loyaltyCommand, help: LOYALTY_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },
   restore: { run: restoreCommand, help: RESTORE_HELP },
   'results-sim': { run: resultsSimCommand, help: RESULTS_SIM_HELP },

@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './exposure.js';
 export * from './injected-bugs.js';
 export * from './locale.js';
+export * from './loyalty.js';
 export * from './random.js';
 export * from './receipts/index.js';
 export * from './risk.js';

@@ -9,6 +9,7 @@
  *            wallet.topped_up, wallet.refunded,
  *            ticket.issued, ticket.paid, ticket.voided . the op's shift with its money applied
  *   closes . shift.closed .............................. the op's shift, closed on the counted cash
+ *   none ... loyalty.points ............................ unchanged (points are not money)
  *
  * A ticket's stake is cash into the drawer of the shift it was sold in; a
  * payout and a void's refunded stake are cash out of the drawer that paid
@@ -58,6 +59,8 @@ export const SHIFT_RULES: { readonly [K in OpKind]: ShiftRule<K> } = {
   'ticket.issued': { effect: 'within', apply: applyTicketStake },
   'ticket.paid': { effect: 'within', apply: applyTicketCashOut },
   'ticket.voided': { effect: 'within', apply: applyTicketCashOut },
+  // Points are not money: the sale carries the discount a redemption gave (docs/loyalty.md).
+  'loyalty.points': { effect: 'none' },
 };
 
 const NO_OPTIONS: ShiftRuleOptions = {};

@@ -43,6 +43,8 @@ export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
   'wallet.topped_up': { signedIn: true, approval: null },
   // Money back off a wristband: a supervisor approves each refund.
   'wallet.refunded': { signedIn: true, approval: 'supervisor', binds: ['shift', 'currency', 'sale', 'amount'] },
+  // Points ride a sale the clerk just recorded; an offline redemption is within the signed cap.
+  'loyalty.points': { signedIn: true, approval: null },
 };
 
 /** The role whose approval this op needs, or null. */

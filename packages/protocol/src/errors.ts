@@ -66,6 +66,14 @@ export const ERROR_CODES = {
   result_conflict: { status: 409, retryable: false },
   /** A ticket void refused at the API: past the void window, or without a supervisor's approval. */
   void_refused: { status: 409, retryable: false },
+  /** Loyalty (docs/loyalty.md): a card number already given to a member. */
+  loyalty_member_exists: { status: 409, retryable: false },
+  /** Loyalty: no member with this card number. */
+  loyalty_member_unknown: { status: 404, retryable: false },
+  /** Loyalty: points that are zero where one is needed, negative, fractional or out of range. */
+  loyalty_points_invalid: { status: 400, retryable: false },
+  /** Loyalty: an adjustment id already applied (nothing applied twice). */
+  loyalty_adjustment_exists: { status: 409, retryable: false },
   rate_limited: { status: 429, retryable: true },
   overloaded: { status: 503, retryable: true },
   /** POST /v1/authorize: the server cannot decide online now (e.g. no processor configured); nothing was done. */

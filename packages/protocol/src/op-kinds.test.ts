@@ -82,6 +82,7 @@ describe('op kinds', () => {
   it('lists exactly the kinds that have body schemas', () => {
     assert.deepEqual([...OP_KINDS].sort(), [
       'cash.moved',
+      'loyalty.points',
       'sale.recorded',
       'shift.closed',
       'shift.opened',
@@ -134,6 +135,15 @@ describe('op kinds', () => {
         balanceBefore: 1_000,
         sale: SHIFT,
         reason: 'spilled',
+      },
+      'loyalty.points': {
+        shift: SHIFT,
+        member: 'M0001234',
+        sale: SHIFT,
+        earned: 12,
+        redeemed: 50,
+        balanceSeen: 80,
+        route: 'offline',
       },
     };
     for (const kind of OP_KINDS) {
@@ -588,5 +598,32 @@ describe('sale.recorded: customer contact', () => {
 
   it('no other fields', () => {
     expectInvalid(() => parse({ name: 'Ada', address: 'x' }), 'body.customer.address');
+  });
+});
+
+describe('loyalty.points', () => {
+  const body = (over: Record<string, unknown> = {}) => ({
+    shift: SHIFT,
+    member: 'M0001234',
+    sale: SHIFT,
+    earned: 10,
+    redeemed: 0,
+    balanceSeen: 0,
+    ...over,
+  });
+
+  it('refuses negative, fractional and empty points, naming the field', () => {
+    expectInvalid(() => parseBody('loyalty.points', body({ earned: -1 })), 'body.earned', /integer/);
+    expectInvalid(() => parseBody('loyalty.points', body({ earned: 1.5 })), 'body.earned', /integer/);
+    expectInvalid(() => parseBody('loyalty.points', body({ earned: 0 })), 'body.earned', /at least 1/);
+  });
+
+  it('needs a route for a redemption, and only then', () => {
+    expectInvalid(() => parseBody('loyalty.points', body({ redeemed: 5 })), 'body.route', /required/);
+    expectInvalid(() => parseBody('loyalty.points', body({ route: 'offline' })), 'body.route', /only when/);
+  });
+
+  it('refuses a member id that is not a card number', () => {
+    expectInvalid(() => parseBody('loyalty.points', body({ member: 'm-0000001' })), 'body.member', /upper-case/);
   });
 });

@@ -350,6 +350,49 @@ export const walletRefundedBodySchema = s.refine(
   (t) => (t.balanceBefore + t.amount > MAX_AMOUNT ? ['amount', `a balance after refund at most ${MAX_AMOUNT}`] : null),
 );
 
+/** A loyalty member's card number as the till scans or types it (docs/loyalty.md). */
+export const MEMBER_PATTERN = /^[A-Z0-9]{6,32}$/;
+export const memberId = () =>
+  s.string({
+    minLength: 6,
+    maxLength: 32,
+    pattern: MEMBER_PATTERN,
+    patternRule: '6 to 32 upper-case letters or digits',
+  });
+
+/** The most points one op may move (domain/loyalty.ts MAX_POINTS). */
+export const MAX_LOYALTY_POINTS = 1_000_000_000;
+const points = () => s.int({ min: 0, max: MAX_LOYALTY_POINTS });
+
+/** How a redemption was decided: offline within the cap, or online with the member's one-time code. */
+export const REDEMPTION_ROUTES = ['offline', 'online'] as const;
+
+/**
+ * Points a member earned and/or redeemed on one sale (`sale`, the
+ * `sale.recorded` op's id), recorded by the till right after the sale. The
+ * value of redeemed points is a discount on the sale's lines (money), so
+ * the drawer and tenders never see points. `balanceSeen` is the balance the
+ * till knew (feed or online look-up) when it decided.
+ */
+export const loyaltyPointsBodySchema = s.refine(
+  s.object({
+    shift: uuid(),
+    member: memberId(),
+    sale: uuid(),
+    earned: points(),
+    redeemed: points(),
+    balanceSeen: s.int({ min: -MAX_LOYALTY_POINTS, max: MAX_LOYALTY_POINTS }),
+    /** Required when `redeemed` > 0, and only then. */
+    route: s.optional(s.oneOf(REDEMPTION_ROUTES)),
+  }),
+  (b) => {
+    if (b.earned === 0 && b.redeemed === 0) return ['earned', 'earned or redeemed must be at least 1'];
+    if (b.redeemed > 0 && b.route === undefined) return ['route', 'required when redeemed > 0'];
+    if (b.redeemed === 0 && b.route !== undefined) return ['route', 'only when redeemed > 0'];
+    return null;
+  },
+);
+
 export const OP_BODY_SCHEMAS = {
   'sale.recorded': saleBodySchema,
   'cash.moved': cashMovedBodySchema,
@@ -360,6 +403,7 @@ export const OP_BODY_SCHEMAS = {
   'ticket.voided': ticketVoidedBodySchema,
   'wallet.topped_up': walletToppedUpBodySchema,
   'wallet.refunded': walletRefundedBodySchema,
+  'loyalty.points': loyaltyPointsBodySchema,
 } as const;
 
 export type OpKind = keyof typeof OP_BODY_SCHEMAS;
@@ -380,6 +424,7 @@ export type ShiftClosedBody = s.Infer<typeof shiftClosedBodySchema>;
 export type TicketIssuedBody = s.Infer<typeof ticketIssuedBodySchema>;
 export type TicketPaidBody = s.Infer<typeof ticketPaidBodySchema>;
 export type TicketVoidedBody = s.Infer<typeof ticketVoidedBodySchema>;
+export type LoyaltyPointsBody = s.Infer<typeof loyaltyPointsBodySchema>;
 
 export interface OpBodies {
   'sale.recorded': SaleBody;
@@ -391,6 +436,7 @@ export interface OpBodies {
   'ticket.voided': TicketVoidedBody;
   'wallet.topped_up': WalletToppedUpBody;
   'wallet.refunded': WalletRefundedBody;
+  'loyalty.points': LoyaltyPointsBody;
 }
 
 export function isKnownKind(kind: string): kind is OpKind {

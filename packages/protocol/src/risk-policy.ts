@@ -104,6 +104,18 @@ export interface RiskPolicy {
     /** Loyalty redemptions above this amount need the server (0: every one); null: no threshold. */
     loyaltyRedemptionAbove: number | null;
   };
+  /** The loyalty rule of the devices it covers (docs/loyalty.md); absent: no loyalty at these tills. */
+  loyalty?: LoyaltyRule;
+}
+
+/** How tills earn and redeem loyalty points offline (domain/loyalty.ts applies it). */
+export interface LoyaltyRule {
+  /** Points earned per `perMinor` minor units of a sale's total, rounded down to whole steps. */
+  pointsPerUnit: number;
+  /** The step of the sale's total that earns `pointsPerUnit` (minor units, ≥ 1). */
+  perMinor: number;
+  /** The most points one sale may redeem offline, at the shop's risk; more needs the server. */
+  offlineCap: number;
 }
 
 /** A policy with the server's signature over `policyMessage(policy)`. */
@@ -187,6 +199,12 @@ export const onlineRulesSchema: s.Schema<RiskPolicy['online']> = s.refine(
   },
 );
 
+export const loyaltyRuleSchema: s.Schema<LoyaltyRule> = s.object({
+  pointsPerUnit: s.int({ min: 0, max: 1_000_000 }),
+  perMinor: s.int({ min: 1, max: MAX_AMOUNT }),
+  offlineCap: s.int({ min: 0, max: 1_000_000_000 }),
+});
+
 export const riskPolicySchema: s.Schema<RiskPolicy> = s.refine(
   s.object({
     v: s.literal(RISK_POLICY_FORMAT),
@@ -199,6 +217,7 @@ export const riskPolicySchema: s.Schema<RiskPolicy> = s.refine(
     currency: currency(),
     offline: offlineLimitsSchema,
     online: onlineRulesSchema,
+    loyalty: s.optional(loyaltyRuleSchema),
   }),
   (p) => {
     if (p.expiresAt <= p.issuedAt) return ['expiresAt', 'after issuedAt'];
@@ -226,6 +245,7 @@ export const policyDraftSchema = s.object({
   expiresAt: epochMs(),
   offline: offlineLimitsSchema,
   online: onlineRulesSchema,
+  loyalty: s.optional(loyaltyRuleSchema),
 });
 export type PolicyDraft = s.Infer<typeof policyDraftSchema>;
 

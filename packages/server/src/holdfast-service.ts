@@ -71,6 +71,7 @@ import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
 import { rotateDeviceKey } from './services/key-rotation.js';
 import { LedgerReads } from './services/ledger-reads.js';
+import { LoyaltyDesk } from './services/loyalty-desk.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
 import { PolicyDesk } from './services/policy-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
@@ -133,6 +134,8 @@ export class HoldfastService {
   readonly ledger: LedgerReads;
   /** Wristband wallets and lifting their blocks. */
   readonly wallets: WalletAdmin;
+  /** Loyalty members and adjustments of their points. */
+  readonly loyalty: LoyaltyDesk;
   /** Staff at the till: rosters per location (services/staff-desk.ts). */
   readonly staff: StaffDesk;
   /** Operator accounts, sessions, API tokens and the audit log. */
@@ -168,6 +171,7 @@ export class HoldfastService {
     this.exceptions = new ExceptionDesk(this.#storage, this.#clock, () => this.newId());
     this.ledger = new LedgerReads(this.#storage);
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
+    this.loyalty = new LoyaltyDesk(this.#storage, this.#clock, () => this.newId());
     this.staff = new StaffDesk(this.#storage, this.#clock);
     this.operators = new OperatorAccounts({
       storage: this.#storage,

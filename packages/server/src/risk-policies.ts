@@ -51,6 +51,7 @@ export function policyFromDraft(draft: PolicyDraft, assigned: AssignedFields): R
     currency: draft.currency,
     offline: draft.offline,
     online: draft.online,
+    ...(draft.loyalty ? { loyalty: draft.loyalty } : {}),
   };
 }
 

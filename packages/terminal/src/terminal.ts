@@ -62,6 +62,7 @@ import { type CrashPoint, type InDoubtOp, Journal, OPS_PAGE_MAX } from './journa
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
 import { pendingRotation, rotateDeviceKey } from './key-rotation.js';
+import { type LoyaltyPointsInput, loyaltyPointsBody } from './loyalty-points.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
 import type { OnlineAuthorization, OnlineOutcome } from './online.js';
 import { OnlineSales } from './online-sales.js';
@@ -525,6 +526,20 @@ export class Terminal {
    */
   record<K extends OpKind>(kind: K, body: OpBodies[K], decision: Decision = NO_DECISION): RecordedOp {
     return this.#recorder.recordAny(kind, body, decision);
+  }
+
+  /**
+   * Records the loyalty points a member earned and/or redeemed on a sale
+   * this till recorded (docs/loyalty.md): earned from the loyalty rule of
+   * the signed risk policy held, a redemption within the rule's offline cap
+   * and the balance the till knows. Throws LoyaltyError (no rule, unknown
+   * sale, bad points, above the balance, above the offline cap:
+   * `loyalty_needs_online`) or ValidationError before anything is written.
+   */
+  recordLoyaltyPoints(input: LoyaltyPointsInput): RecordedOp {
+    this.#assertOpen();
+    const body = loyaltyPointsBody(this.#policy.policy(), this.#journal.getOp(input.sale)?.op, input);
+    return this.#recorder.recordAny('loyalty.points', body, NO_DECISION);
   }
 
   /**

@@ -59,7 +59,7 @@ Server and token also come from HOLDFAST_URL and HOLDFAST_OPERATOR_TOKEN(_FILE).
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** `sub [ID] --flags…`: the subcommand, its positional id (if it takes one), and the settings. */
-function parseSub(argv: string[], subs: Record<string, { id: boolean; options: Options }>, command: string) {
+export function parseSub(argv: string[], subs: Record<string, { id: boolean; options: Options }>, command: string) {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') return null;
   const spec = subs[sub];
@@ -103,7 +103,7 @@ function readJsonFile(flags: Record<string, unknown>, name: string): unknown {
   }
 }
 
-function print(json: boolean, answer: unknown, lines: () => string[]): number {
+export function print(json: boolean, answer: unknown, lines: () => string[]): number {
   if (json) console.log(JSON.stringify(answer, null, 2));
   else for (const line of lines()) console.log(line);
   return 0;

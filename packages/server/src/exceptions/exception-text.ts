@@ -45,6 +45,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Invalid ticket payout',
     ticket_paid_twice: 'Ticket paid twice',
     void_invalid: 'Ticket void outside the rules',
+    loyalty_overdrawn: 'Loyalty points overdrawn',
+    loyalty_unknown_member: 'Points for an unknown member',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -68,6 +70,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Pago de boleto no válido',
     ticket_paid_twice: 'Boleto pagado dos veces',
     void_invalid: 'Anulación de boleto fuera de las reglas',
+    loyalty_overdrawn: 'Puntos de fidelidad en descubierto',
+    loyalty_unknown_member: 'Puntos para un socio desconocido',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -91,6 +95,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Pagamento de bilhete inválido',
     ticket_paid_twice: 'Bilhete pago duas vezes',
     void_invalid: 'Anulação de bilhete fora das regras',
+    loyalty_overdrawn: 'Pontos de fidelidade a descoberto',
+    loyalty_unknown_member: 'Pontos para um membro desconhecido',
   },
 };
 

@@ -21,6 +21,7 @@ import { registerEdges, requestIdOf, traceBindings } from './edges.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
 import { parseJsonBody } from './json-body.js';
+import { registerLoyaltyRoutes } from './loyalty-routes.js';
 import { type MetricsOptions, registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi/register-openapi.js';
 import { operatorAccess } from './operator-access.js';
@@ -325,6 +326,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       });
 
       registerWalletRoutes(admin, service);
+      registerLoyaltyRoutes(admin, service);
       staffRoutes(admin, service);
 
       admin.get('/load', async () => ({

@@ -72,6 +72,13 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
     detail: pick('action', 'amount', 'note'),
   },
   [`POST ${A}/wallets/:uid/unblock`]: { access: 'wallets.act', action: 'wallets.unblock', detail: pick('reason') },
+  // Loyalty members (docs/loyalty.md).
+  [`POST ${A}/loyalty/members`]: { access: 'loyalty.manage', action: 'loyalty.create_member', detail: pick('member') },
+  [`POST ${A}/loyalty/members/:member/adjust`]: {
+    access: 'loyalty.manage',
+    action: 'loyalty.adjust',
+    detail: pick('points', 'reason', 'id'),
+  },
   // Staff rosters at the tills (a PIN or badge in a body is never kept in the audit entry).
   [`POST ${A}/staff`]: { access: 'staff.manage', action: 'staff.add', detail: pick('location', 'id', 'name', 'role') },
   [`PATCH ${A}/staff/:id`]: { access: 'staff.manage', action: 'staff.change', detail: pick('role', 'name') },

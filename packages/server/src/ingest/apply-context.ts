@@ -13,6 +13,7 @@
  * more than the rest of the plan.
  */
 import {
+  applyLoyaltyEntry,
   balanceAfter,
   DomainError,
   type DomainErrorCode,
@@ -20,10 +21,11 @@ import {
   type Shift,
   type ShiftRuleOptions,
 } from '@holdfast/domain';
-import type { Op, OpBodies, OpKind } from '@holdfast/protocol';
+import type { LoyaltyPointsBody, Op, OpBodies, OpKind } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import type { DeviceRecord } from '../model/device.js';
 import { EXCEPTION_SAMPLE_SIZE, type ExceptionRecord, type ExceptionType } from '../model/exception.js';
+import type { LoyaltyMemberRecord } from '../model/loyalty.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { TicketChange, TicketFact } from '../model/ticket.js';
@@ -61,6 +63,9 @@ export class ApplyContext {
   readonly #tickets: Map<string, TicketFact>;
   /** The newest betting configuration, if the batch names tickets. */
   readonly bettingConfig: BettingConfig | null;
+  /** The facts' loyalty members as the batch's earlier ops left them; the ids changed. */
+  readonly #loyalty: Map<string, LoyaltyMemberRecord>;
+  readonly #changedLoyalty = new Set<string>();
   /** The aggregated exceptions of this batch, by group key. */
   readonly #groups = new Map<string, ExceptionRecord>();
 
@@ -73,6 +78,46 @@ export class ApplyContext {
     this.#wallets = new WalletPlanner(facts.wallets);
     this.#tickets = new Map(facts.tickets?.byId ?? []);
     this.bettingConfig = facts.tickets?.config ?? null;
+    this.#loyalty = new Map(facts.loyalty ?? []);
+  }
+
+  /** The loyalty member `id` as the batch stands, or undefined if the server does not know it. */
+  loyaltyMember(id: string): LoyaltyMemberRecord | undefined {
+    return this.#loyalty.get(id);
+  }
+
+  /**
+   * Applies one earn or redeem of `op` to its member (who must be known):
+   * the entry is planned, the account updated for the batch's later ops.
+   * Returns the balance after and whether it opened an overdrawn episode.
+   */
+  loyaltyEntry(
+    op: Op,
+    body: LoyaltyPointsBody,
+    kind: 'earn' | 'redeem',
+    points: number,
+  ): { balance: number; overdrawn: boolean } {
+    const account = this.#loyalty.get(body.member);
+    if (!account) throw new Error(`loyaltyEntry: member ${body.member} is not a fact of this batch`);
+    const { totals, overdrawn } = applyLoyaltyEntry(account, op.id, { kind, points });
+    this.#loyalty.set(body.member, { ...account, ...totals, updatedAt: this.now });
+    this.#changedLoyalty.add(body.member);
+    this.plan.loyaltyEntries.push({
+      entryId: `${op.id}:${kind}`,
+      member: body.member,
+      kind,
+      points,
+      opId: op.id,
+      device: this.device.id,
+      seq: op.seq,
+      sale: body.sale,
+      balanceSeen: body.balanceSeen,
+      route: kind === 'redeem' ? (body.route ?? null) : null,
+      reason: null,
+      actor: null,
+      at: this.now,
+    });
+    return { balance: totals.balance, overdrawn };
   }
 
   /** The ticket `id` as the batch stands, or undefined if the server never accepted it. */
@@ -304,6 +349,7 @@ export class ApplyContext {
     for (const id of this.#changedShifts) this.plan.shifts.push(this.#shifts.get(id) as ShiftRecord);
     this.plan.wallets = this.#wallets.accounts(this.now);
     this.plan.walletEntries = this.#wallets.entries;
+    for (const id of this.#changedLoyalty) this.plan.loyaltyMembers.push(this.#loyalty.get(id) as LoyaltyMemberRecord);
   }
 
   /** Takes a shift's new state: its record is copied on its first change in this batch (facts belong to the caller), then updated in place. */

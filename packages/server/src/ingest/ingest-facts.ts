@@ -6,6 +6,7 @@ import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
 import type { DeviceRecord } from '../model/device.js';
+import type { LoyaltyMemberRecord } from '../model/loyalty.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StaffFacts } from '../model/staff.js';
 import type { TicketFact } from '../model/ticket.js';
@@ -44,6 +45,8 @@ export interface IngestFacts {
    * with the newest betting configuration; absent when the batch names none.
    */
   tickets?: { byId: ReadonlyMap<string, TicketFact>; config: BettingConfig | null };
+  /** The loyalty members the batch's ops name (`loyaltyRefs`), locked; absent when it names none. */
+  loyalty?: ReadonlyMap<string, LoyaltyMemberRecord>;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
@@ -90,4 +93,15 @@ export function ticketRefs(ops: readonly Op[]): string[] {
     if (typeof ref === 'string') refs.add(ref);
   }
   return [...refs];
+}
+
+/** The loyalty members the batch's `loyalty.points` ops name, for loading (and locking) their accounts. */
+export function loyaltyRefs(ops: readonly Op[]): string[] {
+  const refs = new Set<string>();
+  for (const op of ops) {
+    if (op.kind !== 'loyalty.points') continue;
+    const member = op.body.member;
+    if (typeof member === 'string') refs.add(member);
+  }
+  return [...refs].sort();
 }

@@ -7,6 +7,7 @@ import type { CashMovementRecord } from '../model/cash-movement.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { ExceptionRecord } from '../model/exception.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
+import type { LoyaltyEntryRecord, LoyaltyMemberRecord } from '../model/loyalty.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { SaleRecord } from '../model/sale.js';
 import type { ShiftRecord } from '../model/shift.js';
@@ -41,6 +42,10 @@ export interface IngestPlan {
   exceptions: ExceptionRecord[];
   /** Ticket state changes (offline payouts, voids), in op order. */
   ticketChanges: TicketChange[];
+  /** Loyalty members whose points changed, final state. */
+  loyaltyMembers: LoyaltyMemberRecord[];
+  /** Points earned and redeemed, one entry each. */
+  loyaltyEntries: LoyaltyEntryRecord[];
   device: DeviceUpdate;
 }
 
@@ -62,6 +67,8 @@ export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: num
     walletEntries: [],
     exceptions: [],
     ticketChanges: [],
+    loyaltyMembers: [],
+    loyaltyEntries: [],
     device: {
       highWater: device.highWater,
       headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,

@@ -30,6 +30,9 @@ export const EXCEPTION_TYPES = [
   'payout_invalid',
   'ticket_paid_twice',
   'void_invalid',
+  // Loyalty points (ingest/appliers/loyalty-points.ts; docs/loyalty.md).
+  'loyalty_overdrawn',
+  'loyalty_unknown_member',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

@@ -32,6 +32,8 @@ export const PERMISSIONS = [
   'betting.write',
   /** Post event results, which settle tickets (a results feed's API token needs only this). */
   'betting.results',
+  /** Create loyalty members and adjust their points (audited). */
+  'loyalty.manage',
   /** Manage the staff rosters of the tills: add, change, remove staff, set PINs and badges. */
   'staff.manage',
   /** Create, list, change and disable operator accounts; list and revoke anyone's API tokens. */
@@ -56,6 +58,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, readonly Permission
     'wallets.act',
     'staff.manage',
     'betting.results',
+    'loyalty.manage',
   ],
   // Every right there is.
   admin: PERMISSIONS,

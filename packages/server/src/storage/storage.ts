@@ -37,6 +37,7 @@ import type {
 } from '../model/exception-action.js';
 import type { ExposureActual } from '../model/exposure.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
+import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
 import type {
@@ -262,6 +263,14 @@ export interface Storage extends OperatorStorage {
   getTicket(ticketId: string): Promise<TicketView | null>;
   /** Every accepted ticket with its history and payout, by id. */
   listTickets(): Promise<TicketView[]>;
+  /** A new loyalty member with no points; `loyalty_member_exists` if the card number is taken. */
+  createLoyaltyMember(member: string, name: string, now: number): Promise<LoyaltyMemberRecord>;
+  /** A loyalty member with every entry, oldest first; null if unknown. */
+  getLoyaltyMember(member: string): Promise<LoyaltyMemberView | null>;
+  /** Every loyalty member with its entries, by card number. */
+  listLoyaltyMembers(): Promise<LoyaltyMemberView[]>;
+  /** An operator's adjustment of a member's points, applied once per id (operations/loyalty.ts). */
+  adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView>;
   /** A wristband's wallet and entries; null if no op ever wrote to it. */
   getWallet(wristband: string): Promise<WalletView | null>;
   /** Wallet accounts by uid. */

@@ -8,6 +8,7 @@ import { cardRules } from './rules/cards.js';
 import { exactlyOnceRules } from './rules/exactly-once.js';
 import { exceptionRules } from './rules/exceptions.js';
 import { journalRules } from './rules/journal-rules.js';
+import { loyaltyRules } from './rules/loyalty.js';
 import { moneyRules } from './rules/money.js';
 import { observedRules } from './rules/observed-rules.js';
 import { staffRules } from './rules/staff.js';
@@ -32,6 +33,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   walletRules,
   staffRules,
   ticketRules,
+  loyaltyRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

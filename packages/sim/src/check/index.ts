@@ -42,6 +42,7 @@ export { type JournalPages, readJournal, readJournalPages, readJournals } from '
 export { type PostgresQueryable, PostgresServerReader } from './postgres/postgres-server-reader.js';
 export { readProcessor } from './processor-reader.js';
 export { duplicatesApplied } from './rules/exactly-once.js';
+export { loyaltyRules } from './rules/loyalty.js';
 export { ticketRules } from './rules/tickets.js';
 export { type Row, readServer, SERVER_QUERIES, type ServerReader, type ServerTable } from './server-reader.js';
 export { type SqliteQueryable, SqliteServerReader } from './sqlite/sqlite-server-reader.js';

@@ -12,6 +12,8 @@ import type {
   ExceptionRow,
   LedgerRow,
   LiabilityRow,
+  LoyaltyEntryRow,
+  LoyaltyMemberRow,
   OfflinePaymentRow,
   SaleRow,
   ServerOpRow,
@@ -49,6 +51,8 @@ export const SERVER_QUERIES = {
   eventResults: 'SELECT event, market, selection, result FROM event_results ORDER BY event, market, selection',
   liabilities: `SELECT currency, event, market, selection, liability, tickets FROM selection_liability
                   ORDER BY currency, event, market, selection`,
+  loyaltyMembers: 'SELECT member, earned, redeemed, adjusted, overdrawn_by FROM loyalty_members ORDER BY member',
+  loyaltyEntries: 'SELECT entry_id, member, kind, points, op_id FROM loyalty_entries ORDER BY pos',
 } as const;
 
 export type ServerTable = keyof typeof SERVER_QUERIES;
@@ -248,6 +252,24 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         selection: str(r.selection),
         liability: num(r.liability),
         tickets: num(r.tickets),
+      }),
+    ),
+    loyaltyMembers: raw.loyaltyMembers.map(
+      (r): LoyaltyMemberRow => ({
+        member: str(r.member),
+        earned: num(r.earned),
+        redeemed: num(r.redeemed),
+        adjusted: num(r.adjusted),
+        overdrawnBy: strOrNull(r.overdrawn_by),
+      }),
+    ),
+    loyaltyEntries: raw.loyaltyEntries.map(
+      (r): LoyaltyEntryRow => ({
+        entryId: str(r.entry_id),
+        member: str(r.member),
+        kind: str(r.kind),
+        points: num(r.points),
+        opId: strOrNull(r.op_id),
       }),
     ),
   };

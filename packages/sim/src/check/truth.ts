@@ -182,6 +182,24 @@ export interface LiabilityRow {
   tickets: number;
 }
 
+/** A loyalty member's account totals (the balance is derived: earned − redeemed + adjusted). */
+export interface LoyaltyMemberRow {
+  member: string;
+  earned: number;
+  redeemed: number;
+  adjusted: number;
+  overdrawnBy: string | null;
+}
+
+/** One movement of a member's points. */
+export interface LoyaltyEntryRow {
+  entryId: string;
+  member: string;
+  kind: string;
+  points: number;
+  opId: string | null;
+}
+
 /** What the server holds, table by table (numbers as numbers, JSON columns parsed). */
 export interface ServerTruth {
   /** In (device, seq) order. */
@@ -206,6 +224,9 @@ export interface ServerTruth {
   ticketPayouts: readonly TicketPayoutRow[];
   eventResults: readonly EventResultRow[];
   liabilities: readonly LiabilityRow[];
+  /** Loyalty: members by card number, entries in append order. */
+  loyaltyMembers: readonly LoyaltyMemberRow[];
+  loyaltyEntries: readonly LoyaltyEntryRow[];
 }
 
 /** One authorization in the processor's own store. */

@@ -31,6 +31,7 @@ import { EXCEPTION_TYPES } from '../../model/exception.js';
 import { EXCEPTION_ACTIONS } from '../../model/exception-action.js';
 import { staffAddSchema, staffBadgeSchema, staffPinSchema, staffUpdateSchema } from '../../services/staff-desk.js';
 import { unblockSchema } from '../../wallets/wallet-api.js';
+import { adjustPointsSchema, createMemberSchema } from '../loyalty-routes.js';
 import {
   createOperatorSchema,
   createTokenSchema,
@@ -78,6 +79,7 @@ const UUID: JsonSchema = {
   description: 'UUIDv7, lowercase hex',
 };
 const WRISTBAND: JsonSchema = { type: 'string', description: 'Wristband uid (hex)' };
+const MEMBER: JsonSchema = { type: 'string', description: 'Loyalty card number (6..32 upper-case letters or digits)' };
 /** The body of a POST that takes none: nothing, or `{}`. */
 const NO_BODY: JsonSchema = { type: 'object', additionalProperties: false, description: 'No body, or {}' };
 
@@ -517,6 +519,34 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { uid: WRISTBAND },
     body: unblockSchema.describe(),
     response: obj('Whether it was blocked, and the account'),
+  },
+  'GET /v1/admin/loyalty/members': {
+    summary: "Every loyalty member's account",
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('Accounts by card number', { members: { type: 'array', items: { type: 'object' } } }),
+  },
+  'POST /v1/admin/loyalty/members': {
+    summary: 'Create a loyalty member (no points)',
+    tag: 'operator',
+    auth: 'operator',
+    body: createMemberSchema.describe(),
+    response: obj('The account (LoyaltyMemberRecord)'),
+  },
+  'GET /v1/admin/loyalty/members/:member': {
+    summary: 'A loyalty member: account and entries',
+    tag: 'operator',
+    auth: 'operator',
+    params: { member: MEMBER },
+    response: obj('The member (LoyaltyMemberView)'),
+  },
+  'POST /v1/admin/loyalty/members/:member/adjust': {
+    summary: "Adjust a member's points (audited)",
+    tag: 'operator',
+    auth: 'operator',
+    params: { member: MEMBER },
+    body: adjustPointsSchema.describe(),
+    response: obj('The member after the adjustment (LoyaltyMemberView)'),
   },
   'GET /v1/admin/load': {
     summary: 'Admission and backpressure state',

@@ -13,6 +13,7 @@
 import type { Op, OpBodies, OpKind } from '@holdfast/protocol';
 import type { ApplyContext } from '../apply-context.js';
 import { applyCashMoved } from './cash-moved.js';
+import { applyLoyaltyPoints } from './loyalty-points.js';
 import { applySaleRecorded } from './sale-recorded.js';
 import { applyShiftClosed } from './shift-closed.js';
 import { applyShiftOpened } from './shift-opened.js';
@@ -35,4 +36,5 @@ export const APPLIERS: { readonly [K in OpKind]: Applier<K> } = {
   'ticket.voided': applyTicketVoided,
   'wallet.topped_up': applyWalletToppedUp,
   'wallet.refunded': applyWalletRefunded,
+  'loyalty.points': applyLoyaltyPoints,
 };

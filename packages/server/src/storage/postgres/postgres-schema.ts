@@ -511,4 +511,38 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE exceptions ADD COLUMN group_key TEXT COLLATE "C";
   CREATE INDEX exceptions_group ON exceptions (group_key, pos) WHERE group_key IS NOT NULL;
   `,
+  // Loyalty (issue 12 point 3); see the SQLite schema. Entries are append-only.
+  `
+  CREATE TABLE loyalty_members (
+    member TEXT COLLATE "C" PRIMARY KEY,
+    name TEXT NOT NULL,
+    earned BIGINT NOT NULL,
+    redeemed BIGINT NOT NULL,
+    adjusted BIGINT NOT NULL,
+    overdrawn_by TEXT COLLATE "C",
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE loyalty_entries (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entry_id TEXT COLLATE "C" NOT NULL UNIQUE,
+    member TEXT COLLATE "C" NOT NULL REFERENCES loyalty_members (member),
+    kind TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'adjust')),
+    points BIGINT NOT NULL,
+    op_id TEXT COLLATE "C",
+    device TEXT COLLATE "C",
+    seq BIGINT,
+    sale TEXT COLLATE "C",
+    balance_seen BIGINT,
+    route TEXT,
+    reason TEXT,
+    actor TEXT,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX loyalty_entries_member ON loyalty_entries (member, pos);
+  CREATE TRIGGER loyalty_entries_append_only BEFORE UPDATE OR DELETE ON loyalty_entries
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('loyalty entries are append-only');
+  CREATE TRIGGER loyalty_entries_no_truncate BEFORE TRUNCATE ON loyalty_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('loyalty entries are append-only');
+  `,
 ];

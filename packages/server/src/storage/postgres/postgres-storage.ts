@@ -20,7 +20,7 @@ import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import type { DeviceStatus, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
-import { onlineClaimIds, ticketRefs } from '../../ingest/ingest-facts.js';
+import { loyaltyRefs, onlineClaimIds, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
@@ -43,6 +43,7 @@ import type {
 } from '../../model/exception-action.js';
 import type { ExposureActual } from '../../model/exposure.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
+import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
 import type {
@@ -93,6 +94,14 @@ import {
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
+import {
+  adjustLoyaltyPoints,
+  createLoyaltyMember,
+  getLoyaltyMember,
+  listLoyaltyMembers,
+  loadLoyaltyFacts,
+  writeLoyalty,
+} from '../sql/operations/loyalty.js';
 import * as ops from '../sql/operations/operators.js';
 import {
   deadlineCandidates,
@@ -389,6 +398,9 @@ export class PostgresStorage implements Storage {
       const ticketIds = ticketRefs(batch.ops);
       const tickets =
         ticketIds.length > 0 ? await PostgresDriver.run(client, loadTicketFacts(postgresDialect, ticketIds)) : null;
+      const members = loyaltyRefs(batch.ops);
+      const loyalty =
+        members.length > 0 ? await PostgresDriver.run(client, loadLoyaltyFacts(postgresDialect, members)) : null;
       const plan = planIngest(
         batch,
         {
@@ -398,6 +410,7 @@ export class PostgresStorage implements Storage {
           ...(approvals ? { approvals } : {}),
           ...(staff ? { staff } : {}),
           ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
+          ...(loyalty ? { loyalty } : {}),
         },
         { now, newId, bugs: this.#bugs },
       );
@@ -409,6 +422,7 @@ export class PostgresStorage implements Storage {
       if (plan.ticketChanges.length > 0) {
         await PostgresDriver.run(client, writeTicketChanges(postgresDialect, plan.ticketChanges));
       }
+      if (plan.loyaltyEntries.length > 0) await PostgresDriver.run(client, writeLoyalty(postgresDialect, plan));
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
     });
@@ -650,6 +664,22 @@ export class PostgresStorage implements Storage {
 
   async listTickets(): Promise<TicketView[]> {
     return this.#driver.inTransaction(() => listTickets(postgresDialect));
+  }
+
+  async createLoyaltyMember(member: string, name: string, now: number): Promise<LoyaltyMemberRecord> {
+    return this.#driver.inTransaction(() => createLoyaltyMember(postgresDialect, member, name, now));
+  }
+
+  async getLoyaltyMember(member: string): Promise<LoyaltyMemberView | null> {
+    return this.#driver.inTransaction(() => getLoyaltyMember(postgresDialect, member));
+  }
+
+  async listLoyaltyMembers(): Promise<LoyaltyMemberView[]> {
+    return this.#driver.inTransaction(() => listLoyaltyMembers(postgresDialect));
+  }
+
+  async adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView> {
+    return this.#driver.inTransaction(() => adjustLoyaltyPoints(postgresDialect, req));
   }
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {

@@ -496,4 +496,35 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE exceptions ADD COLUMN group_key TEXT;
   CREATE INDEX exceptions_group ON exceptions (group_key, pos) WHERE group_key IS NOT NULL;
   `,
+  // Loyalty (issue 12 point 3, docs/loyalty.md): members' point totals (the balance is derived)
+  // and their entries, one per earn, redeem or adjustment, unique by entry id.
+  `
+  CREATE TABLE loyalty_members (
+    member TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    earned INTEGER NOT NULL,
+    redeemed INTEGER NOT NULL,
+    adjusted INTEGER NOT NULL,
+    overdrawn_by TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE loyalty_entries (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry_id TEXT NOT NULL UNIQUE,
+    member TEXT NOT NULL REFERENCES loyalty_members (member),
+    kind TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'adjust')),
+    points INTEGER NOT NULL,
+    op_id TEXT,
+    device TEXT,
+    seq INTEGER,
+    sale TEXT,
+    balance_seen INTEGER,
+    route TEXT,
+    reason TEXT,
+    actor TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX loyalty_entries_member ON loyalty_entries (member, pos);
+  `,
 ];

@@ -18,6 +18,7 @@ import {
   approvalFactsNeeded,
   type IngestFacts,
   type KnownOp,
+  loyaltyRefs,
   onlineClaimIds,
   shiftRefs,
   ticketRefs,
@@ -44,6 +45,7 @@ import type {
 } from '../../model/exception-action.js';
 import type { ExposureActual } from '../../model/exposure.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
+import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
 import type {
@@ -96,6 +98,14 @@ import {
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
+import {
+  adjustLoyaltyPoints,
+  createLoyaltyMember,
+  getLoyaltyMember,
+  listLoyaltyMembers,
+  loadLoyaltyFacts,
+  writeLoyalty,
+} from '../sql/operations/loyalty.js';
 import * as ops from '../sql/operations/operators.js';
 import {
   deadlineCandidates,
@@ -423,6 +433,8 @@ export class SqliteStorage implements Storage {
       const loaded = this.#driver.autocommit(loadTicketFacts(sqliteDialect, tickets));
       facts.tickets = { byId: loaded.tickets, config: loaded.config };
     }
+    const members = loyaltyRefs(batch.ops);
+    if (members.length > 0) facts.loyalty = this.#driver.autocommit(loadLoyaltyFacts(sqliteDialect, members));
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -453,6 +465,7 @@ export class SqliteStorage implements Storage {
     );
     this.#wallets.write(plan);
     if (plan.ticketChanges.length > 0) this.#driver.autocommit(writeTicketChanges(sqliteDialect, plan.ticketChanges));
+    if (plan.loyaltyEntries.length > 0) this.#driver.autocommit(writeLoyalty(sqliteDialect, plan));
     const d = plan.device;
     s.updateDeviceHead.run(...deviceHeadValues(d), device.id);
     return { results: plan.results, highWater: d.highWater };
@@ -643,6 +656,22 @@ export class SqliteStorage implements Storage {
 
   async listTickets(): Promise<TicketView[]> {
     return this.#driver.transaction(() => listTickets(sqliteDialect));
+  }
+
+  async createLoyaltyMember(member: string, name: string, now: number): Promise<LoyaltyMemberRecord> {
+    return this.#driver.transaction(() => createLoyaltyMember(sqliteDialect, member, name, now));
+  }
+
+  async getLoyaltyMember(member: string): Promise<LoyaltyMemberView | null> {
+    return this.#driver.transaction(() => getLoyaltyMember(sqliteDialect, member));
+  }
+
+  async listLoyaltyMembers(): Promise<LoyaltyMemberView[]> {
+    return this.#driver.transaction(() => listLoyaltyMembers(sqliteDialect));
+  }
+
+  async adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView> {
+    return this.#driver.transaction(() => adjustLoyaltyPoints(sqliteDialect, req));
   }
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {
