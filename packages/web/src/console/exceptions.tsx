@@ -43,7 +43,7 @@ function detailText(value: unknown): string {
   return String(value);
 }
 
-function ExceptionDetail(props: { x: ExceptionView; session: Session; onDone: () => void }) {
+function ExceptionDetail(props: { x: ExceptionView; session: Session; onDone: (updated: ExceptionView) => void }) {
   const { x, session } = props;
   const locale = navigator.language;
   const allowed = actionsFor(x);
@@ -67,11 +67,15 @@ function ExceptionDetail(props: { x: ExceptionView; session: Session; onDone: ()
       body.amount = n;
     }
     try {
-      await api('POST', `/v1/admin/exceptions/${encodeURIComponent(x.id)}/actions`, body);
+      const updated = await api<ExceptionView>(
+        'POST',
+        `/v1/admin/exceptions/${encodeURIComponent(x.id)}/actions`,
+        body,
+      );
       setOutcome(`Recorded: ${action}.`);
       setNote('');
       setAmount('');
-      props.onDone();
+      props.onDone(updated);
       audit.reload();
     } catch (error) {
       setOutcome(error instanceof ApiError ? `${error.code}: ${error.message}` : String(error));
@@ -174,6 +178,8 @@ export function Exceptions(props: { session: Session }) {
   const [status, setStatus] = useState('open');
   const [type, setType] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
+  // The exception last acted on stays open even when the filter no longer lists it (e.g. just resolved).
+  const [pinned, setPinned] = useState<ExceptionView | null>(null);
   const lang = encodeURIComponent(navigator.language);
   const list = usePoll<Page<ExceptionView>>(
     `/v1/admin/exceptions?limit=1000&lang=${lang}${status ? `&status=${status}` : ''}`,
@@ -189,7 +195,7 @@ export function Exceptions(props: { session: Session }) {
     counts.set(x.type, c);
   }
   const rows = items.filter((x) => type === '' || x.type === type);
-  const chosen = rows.find((x) => x.id === selected) ?? null;
+  const chosen = rows.find((x) => x.id === selected) ?? (pinned?.id === selected ? pinned : null);
   const columns: Column<ExceptionView>[] = [
     { header: 'Raised', value: (x) => new Date(x.raisedAt).toISOString(), render: (x) => when(x.raisedAt) },
     {
@@ -249,7 +255,17 @@ export function Exceptions(props: { session: Session }) {
           empty="No exceptions: nothing needs a decision."
         />
       </div>
-      {chosen ? <ExceptionDetail key={chosen.id} x={chosen} session={props.session} onDone={list.reload} /> : null}
+      {chosen ? (
+        <ExceptionDetail
+          key={chosen.id}
+          x={chosen}
+          session={props.session}
+          onDone={(updated) => {
+            setPinned(updated);
+            list.reload();
+          }}
+        />
+      ) : null}
     </section>
   );
 }

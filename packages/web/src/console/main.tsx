@@ -5,7 +5,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, whenSignedOut } from '../shared/api.js';
+import { api, whenSignedOut } from '../shared/api.js';
 import { DevicePage } from './device.js';
 import { Exceptions } from './exceptions.js';
 import { Fleet } from './fleet.js';
@@ -55,13 +55,8 @@ function SignIn(props: { onSignedIn: (s: Session) => void; notice: string | null
       await api('POST', '/v1/admin/session', { username, password, cookie: true });
       props.onSignedIn(sessionOf(await api<SessionInfo>('GET', '/v1/admin/session')));
     } catch (err) {
-      setError(
-        err instanceof ApiError && err.code === 'unauthorized'
-          ? 'Wrong username or password.'
-          : err instanceof Error
-            ? err.message
-            : String(err),
-      );
+      // The server's own words: a wrong password, a locked account (with when to retry), an expired password…
+      setError(err instanceof Error ? err.message : String(err));
     } finally {
       setBusy(false);
     }
