@@ -261,6 +261,15 @@ describe('operator console in Chromium', () => {
       held.map((r) => [r[1], r[2]]),
       cli.actual.map((a) => [String(a.count), formatMoney(a.amount, a.currency, locale)]),
     );
+
+    // The policy behind the bound, in force for its scope.
+    await page.click('[data-nav=policies]');
+    await page.waitForSelector('table[data-table=policies] tbody tr td + td');
+    const policies = await cells('policies');
+    assert.deepEqual(
+      policies.map((r) => [r[0], r[1], r[2], r[7]]),
+      [['acme / north', '1', 'yes', formatMoney(5_000, 'EUR', locale)]],
+    );
     await page.context().close();
   });
 

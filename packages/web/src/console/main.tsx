@@ -11,6 +11,7 @@ import { Exceptions } from './exceptions.js';
 import { Fleet } from './fleet.js';
 import { Live } from './live.js';
 import { Audit, Enrollment, LedgerSearch, Reconciliation } from './other.js';
+import { Policies } from './policies.js';
 import { Risk } from './risk.js';
 import { type Session, sessionOf } from './session.js';
 import type { SessionInfo } from './types.js';
@@ -28,6 +29,7 @@ const VIEWS: View[] = [
   { path: 'live', title: 'Live', needs: 'read' },
   { path: 'reconciliation', title: 'Reconciliation', needs: 'read' },
   { path: 'risk', title: 'Money at risk', needs: 'read' },
+  { path: 'policies', title: 'Policies', needs: 'read' },
   { path: 'enroll', title: 'Enrollment', needs: 'devices.enroll' },
   { path: 'ledger', title: 'Ledger', needs: 'read' },
   { path: 'audit', title: 'Audit log', needs: 'audit.read' },
@@ -117,6 +119,7 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
   else if (current?.path === 'live') body = <Live />;
   else if (current?.path === 'reconciliation') body = <Reconciliation />;
   else if (current?.path === 'risk') body = <Risk />;
+  else if (current?.path === 'policies') body = <Policies />;
   else if (current?.path === 'enroll') body = <Enrollment />;
   else if (current?.path === 'ledger') body = <LedgerSearch />;
   else if (current?.path === 'audit') body = <Audit />;
