@@ -25,6 +25,8 @@ for (const app of ['console']) {
     sourcemap: true,
     jsx: 'automatic',
     jsxImportSource: 'preact',
+    // Workspace packages from their TypeScript sources (as the tests run them): no build order to keep.
+    conditions: ['holdfast-src'],
     outfile: join(out, `${app}.js`),
     logLevel: 'warning',
     legalComments: 'none',
