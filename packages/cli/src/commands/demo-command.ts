@@ -4,10 +4,12 @@
  */
 import { formatMoney } from '@holdfast/protocol';
 import { type DemoReport, formatViolation, runDemo } from '@holdfast/sim';
-import { intFlag, parseFlags } from '../args.js';
+import { intFlag, parseFlags, stringFlag } from '../args.js';
 import { ProgressBar } from '../progress-bar.js';
+import { runLiveDemo } from './demo-live.js';
 
 export const DEMO_HELP = `holdfast demo [--terminals N] [--seed S] [--minutes M] [--json]
+holdfast demo --live [--port P] [--host H] [--terminals N] [--minutes M]
 
 Starts an embedded server and N simulated terminals (real SDK, real SQLite
 journals) that sell through a partial network partition, responses lost after
@@ -26,7 +28,14 @@ tills); one wristband is cloned and spent on two offline lanes beyond its
 balance: after the heal the server raises wristband_overspend and blocks it.
 Exit status is 1 if anything was lost or applied twice, the offline exposure
 passed its bound, or the run broke any invariant of the simulator (the demo
-is a scripted SimWorld run, checked like every simulated one).`;
+is a scripted SimWorld run, checked like every simulated one).
+
+--live runs it in real time for the operator console instead: a real server
+on --port (default 8080; host default 127.0.0.1), terminals (default 6)
+selling every 2 s through a repeating script (a zone offline for a minute, a
+stolen card declined after authorization, a drawer counted short, one lane
+going silent); it prints the console address and a sign-in and runs until
+Ctrl-C, or for --minutes M.`;
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
@@ -34,10 +43,21 @@ export async function demoCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     minutes: { type: 'string' },
     json: { type: 'boolean' },
+    live: { type: 'boolean' },
+    port: { type: 'string' },
+    host: { type: 'string' },
   });
   if (flags.help) {
     console.log(DEMO_HELP);
     return 0;
+  }
+  if (flags.live) {
+    return runLiveDemo({
+      port: intFlag(flags, 'port', 8080, 0, 65_535),
+      host: stringFlag(flags, 'host') ?? '127.0.0.1',
+      terminals: intFlag(flags, 'terminals', 6, 2, 32),
+      minutes: flags.minutes === undefined ? null : intFlag(flags, 'minutes', 1, 1, 600),
+    });
   }
   const terminals = intFlag(flags, 'terminals', 8, 1, 64);
   const seed = intFlag(flags, 'seed', 7, 0, 2 ** 32 - 1);

@@ -16,11 +16,13 @@ import type { HoldfastService } from '../holdfast-service.js';
 import type { SignedBatch } from '../model/batch.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
 import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from './admission.js';
+import { registerConsole } from './console-files.js';
 import { type EdgeOptions, edgeOptions, edgeServerOptions } from './edge.js';
 import { registerEdges, requestIdOf, traceBindings } from './edges.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
 import { parseJsonBody } from './json-body.js';
+import { liveRoutes } from './live-routes.js';
 import { registerLoyaltyRoutes } from './loyalty-routes.js';
 import { type MetricsOptions, registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi/register-openapi.js';
@@ -57,6 +59,8 @@ export interface BuildAppOptions {
   edge?: Partial<EdgeOptions>;
   /** The limit on refused requests per source address (see source-limit.ts). */
   sourceLimit?: Partial<SourceLimitOptions>;
+  /** The built operator console served at /console/ (console-files.ts); default packages/web/dist/console. */
+  consoleDir?: string;
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -147,6 +151,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     return { status: 'ok', protocol: PROTOCOL_VERSION, storage, time, limits };
   });
   registerReadiness(app, service);
+  registerConsole(app, options.consoleDir);
 
   app.post('/v1/enroll', async (request) => service.enroll(request.body));
 
@@ -335,6 +340,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       }));
 
       admin.get('/summary', async () => service.summary());
+
+      liveRoutes(admin, service, admission);
     },
     { prefix: '/v1/admin' },
   );

@@ -6,3 +6,17 @@
  * nothing.
  */
 export { type ServerCrashPoint, SimulatedServerCrash } from '../storage/sqlite/sqlite-storage.js';
+// The in-process server harness (Fastify app, manual clock, devices, operators), for the console's browser tests.
+export {
+  type Answer,
+  cardTender,
+  createHarness,
+  type Harness,
+  type HarnessOptions,
+  OPERATOR_PASSWORD,
+  OPERATOR_TOKEN as HARNESS_OPERATOR_TOKEN,
+  saleBody,
+  T0,
+  type TestDevice,
+} from './harness.js';
+export { LOCAL_APPROVAL } from './payments.js';

@@ -560,4 +560,41 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'operator',
     response: obj('Totals (ServiceSummary)'),
   },
+  'GET /v1/admin/live': {
+    summary: 'Live counters as server-sent events: one `sample` event (LiveSample JSON) every `every` ms',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      every: {
+        type: 'integer',
+        minimum: 250,
+        maximum: 60_000,
+        description: 'Milliseconds between samples (default 1000)',
+      },
+    },
+    response: { type: 'string', description: 'text/event-stream of `sample` events' },
+    produces: 'text/event-stream; charset=utf-8',
+  },
+  'GET /console': {
+    summary: 'The operator console: redirects to /console/',
+    tag: 'operations',
+    auth: 'none',
+    response: { type: 'string', description: '301 to /console/' },
+    produces: 'text/plain',
+  },
+  'GET /console/': {
+    summary: "The operator console's page (sign-in with an operator account happens in it)",
+    tag: 'operations',
+    auth: 'none',
+    response: { type: 'string', description: 'index.html' },
+    produces: 'text/html; charset=utf-8',
+  },
+  'GET /console/:file': {
+    summary: "One of the console's built files (script, style sheet)",
+    tag: 'operations',
+    auth: 'none',
+    params: { file: { type: 'string', description: 'A file name of the built console, e.g. console.js' } },
+    response: { type: 'string', description: 'The file, with its content type' },
+    produces: 'text/javascript; charset=utf-8',
+  },
 };

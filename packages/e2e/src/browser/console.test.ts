@@ -1,0 +1,299 @@
+/**
+ * The operator console in real Chromium against an in-process server on
+ * loopback (the harness: real Fastify, SQLite, a manual server clock):
+ * sign-in (and a wrong password), a device going offline in the fleet
+ * view, a post-authorization decline resolved from the inbox and found in
+ * the audit log, a viewer who sees no action and whom the API refuses, the
+ * exposure page against `holdfast exposure --json`, an expired session,
+ * a cross-site request without the CSRF token, and script in a device
+ * label and a customer name rendered as text.
+ *
+ * Needs the built console (packages/web/dist/console: `npm run build`).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type Decision, formatMoney, type PolicyDraft, policyRef, type SignedPolicy } from '@holdfast/protocol';
+import {
+  cardTender,
+  createHarness,
+  HARNESS_OPERATOR_TOKEN,
+  type Harness,
+  LOCAL_APPROVAL,
+  OPERATOR_PASSWORD,
+  saleBody,
+  T0,
+} from '@holdfast/server/testing';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
+
+const CONSOLE_DIST = fileURLToPath(new URL('../../../web/dist/console/index.html', import.meta.url));
+const CLI_BIN = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url));
+
+/** Markup a terminal or a customer could send: it must reach the page as text. */
+const HOSTILE_LABEL = '<img src=x onerror="window.__xss=1">';
+const HOSTILE_NAME = '<script>window.__xss=2</script>Ada';
+
+const POLICY: PolicyDraft = {
+  scope: { merchant: 'acme', location: 'north', event: null, devices: null },
+  currency: 'EUR',
+  validFrom: T0 - 60_000,
+  expiresAt: T0 + 86_400_000,
+  offline: {
+    maxOfflineMs: 3_600_000,
+    device: { maxAmount: 10_000, maxCount: 10 },
+    tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 10, velocity: null } } },
+  },
+  online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
+};
+
+let h: Harness;
+let base: string;
+let browser: Browser;
+let hostileDevice: string;
+let declineId: string;
+
+/** A till with a hostile label that synced at T0, and a bar device with one post-authorization decline of 25.00 EUR. */
+async function seed(): Promise<void> {
+  const till = await h.enrollDevice(HOSTILE_LABEL);
+  hostileDevice = till.id;
+  const shift = till.openShift();
+  assert.equal((await h.send(till.batch([shift, till.sale(shift.id, 1_000)]))).status, 200);
+
+  const bar = await h.enrollDevice('bar-1');
+  await h.storage.setDevicePlacement(bar.id, { merchant: 'acme', location: 'north', event: null }, T0);
+  const issued = await h.request<SignedPolicy>('POST', '/v1/admin/policies', { admin: true, payload: POLICY });
+  assert.equal(issued.status, 200, JSON.stringify(issued.body));
+  const approval: Decision = { ...LOCAL_APPROVAL, policy: policyRef(issued.body.policy) };
+  const open = bar.openShift();
+  const sale = bar.chain.next(
+    'sale.recorded',
+    saleBody(open.id, 2_500, {
+      tenders: [cardTender(2_500)],
+      customer: { name: HOSTILE_NAME, email: 'ada@example.org' },
+    }),
+    approval,
+  );
+  // A second approved payment stays unsettled: the exposure page has money held.
+  const held = bar.chain.next('sale.recorded', saleBody(open.id, 1_500, { tenders: [cardTender(1_500)] }), approval);
+  assert.equal((await h.send(bar.batch([open, sale, held]))).status, 200);
+  await h.storage.settleOfflinePayment({
+    payment: { opId: sale.id, tenderIndex: 0 },
+    owner: 'w1',
+    settlement: { status: 'declined', processorId: 'auth_1', declineCode: 'insufficient_funds', at: T0 + 1 },
+    exceptionId: h.service.newId(),
+  });
+  const [x] = (await h.storage.listExceptions(0, 10)).items.filter((e) => e.type === 'post_auth_decline');
+  assert.ok(x);
+  declineId = x.id;
+  await h.operator('sam', 'supervisor');
+  await h.operator('vera', 'viewer');
+}
+
+async function signIn(username: string, password = OPERATOR_PASSWORD): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/console/`);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('form[data-form=signin] button[type=submit]');
+  return page;
+}
+
+const noScriptRan = (page: Page) => page.evaluate(() => (window as unknown as { __xss?: number }).__xss);
+
+before(async () => {
+  assert.ok(existsSync(CONSOLE_DIST), `the console is not built (${CONSOLE_DIST}): run npm run build`);
+  h = await createHarness();
+  await seed();
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+describe('operator console in Chromium', () => {
+  it('refuses a wrong password in words, then signs in and shows who is signed in', async () => {
+    const page = await signIn('sam', 'not the password');
+    await page.waitForSelector('[data-signin-error]');
+    assert.match((await page.textContent('[data-signin-error]')) ?? '', /^wrong username or password/);
+    await page.fill('input[name=password]', OPERATOR_PASSWORD);
+    await page.click('form[data-form=signin] button[type=submit]');
+    await page.waitForSelector('[data-who]');
+    assert.equal(await page.textContent('[data-who]'), 'sam (supervisor)');
+    await page.context().close();
+  });
+
+  it('shows a device go offline once the server has not heard from it for 30 s; its label stays text', async () => {
+    const page = await signIn('sam');
+    await page.waitForSelector('table[data-table=fleet] tbody tr');
+    const row = page.locator('table[data-table=fleet] tbody tr', { hasText: HOSTILE_LABEL });
+    assert.equal(await row.locator('.badge').textContent(), 'online');
+    assert.equal(await page.locator('#app img[src="x"]').count(), 0);
+
+    h.clock.advance(31_000);
+    await row.locator('.badge', { hasText: 'offline' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('[data-tile=offline] b').textContent(), '2');
+
+    await row.locator('a').click();
+    await page.waitForSelector('[data-device-label]');
+    assert.equal(await page.textContent('[data-device-label]'), HOSTILE_LABEL);
+    assert.equal(await page.textContent('[data-completeness]'), 'all 2 ops of this device accounted for');
+    assert.equal(await noScriptRan(page), undefined);
+    await page.context().close();
+  });
+
+  it('a viewer sees no action on the decline, and the API refuses the action', async () => {
+    const page = await signIn('vera');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=exceptions]');
+    await page.click(`[data-open="${declineId}"]`);
+    await page.waitForSelector(`[data-exception="${declineId}"]`);
+    assert.equal(await page.locator('form[data-form=exception-action]').count(), 0);
+    assert.equal(await page.locator('[data-nav=audit]').count(), 0);
+    const refused = await page.evaluate(async (id) => {
+      const csrf = /holdfast_csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '';
+      const res = await fetch(`/v1/admin/exceptions/${id}/actions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ action: 'written_off', note: 'viewer tries' }),
+      });
+      return { status: res.status, body: (await res.json()) as { code: string } };
+    }, declineId);
+    assert.deepEqual([refused.status, refused.body.code], [403, 'forbidden']);
+    await page.goto(`${base}/console/#/device/${hostileDevice}`);
+    await page.waitForSelector('[data-device-label]');
+    assert.equal(await page.locator('form[data-form=revoke]').count(), 0);
+    await page.context().close();
+  });
+
+  it('a supervisor resolves the decline from the inbox; the action is in the audit log under their name', async () => {
+    const page = await signIn('sam');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=exceptions]');
+    await page.waitForSelector('[data-count=post_auth_decline]');
+    await page.click(`[data-open="${declineId}"]`);
+    const detail = page.locator(`[data-exception="${declineId}"]`);
+    await detail.waitFor();
+    assert.equal(await detail.locator('[data-outstanding]').textContent(), formatMoney(2_500, 'EUR', 'en-US'));
+    // The customer's name, markup and all, is shown as text.
+    assert.ok((await detail.textContent())?.includes(HOSTILE_NAME));
+    assert.equal(await noScriptRan(page), undefined);
+
+    await detail.locator('select[name=action]').selectOption('written_off');
+    await detail.locator('input[name=note]').fill('customer unreachable');
+    await detail.locator('form[data-form=exception-action] button[type=submit]').click();
+    await page.locator('.outcome', { hasText: 'Recorded: written_off.' }).waitFor();
+
+    const audit = await h.request<{ items: { action: string; actorName: string; target: string; outcome: string }[] }>(
+      'GET',
+      `/v1/admin/audit?action=exceptions.act&target=${declineId}`,
+      { admin: true },
+    );
+    assert.deepEqual(
+      audit.body.items.map((a) => [a.action, a.actorName, a.outcome]),
+      [
+        ['exceptions.act', 'vera', 'forbidden'],
+        ['exceptions.act', 'sam', 'ok'],
+      ],
+    );
+    const listed = await h.request<{ items: { id: string; status: string; actions: { by: string }[] }[] }>(
+      'GET',
+      '/v1/admin/exceptions?type=post_auth_decline',
+      { admin: true },
+    );
+    const x = listed.body.items.find((i) => i.id === declineId);
+    assert.deepEqual([x?.status, x?.actions.map((a) => a.by)], ['resolved', ['sam']]);
+    await page.context().close();
+  });
+
+  it('the exposure page shows what `holdfast exposure --json` answers', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--conditions=holdfast-src',
+        '--import',
+        'tsx',
+        CLI_BIN,
+        'exposure',
+        '--server',
+        base,
+        '--operator-token',
+        HARNESS_OPERATOR_TOKEN,
+        '--json',
+      ],
+      { timeout: 60_000 },
+    );
+    const cli = JSON.parse(stdout) as {
+      bound: { merchant: string; location: string | null; devices: number; maxAmount: number; worstAmount: number }[];
+      actual: { merchant: string | null; location: string | null; currency: string; amount: number; count: number }[];
+    };
+    assert.ok(cli.bound.length > 0 && cli.actual.length > 0, stdout);
+    const page = await signIn('sam');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=risk]');
+    await page.waitForSelector('table[data-table=exposure] tbody tr td + td');
+    const cells = (table: string) =>
+      page.$$eval(`table[data-table=${table}] tbody tr`, (rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      );
+    const bound = await cells('exposure');
+    assert.deepEqual(
+      bound.map((r) => [r[0], r[2], r[6], r[7]]),
+      cli.bound.map((g) => [
+        [g.merchant, g.location].filter((p) => p !== null).join(' / '),
+        String(g.devices),
+        String(g.maxAmount),
+        String(g.worstAmount),
+      ]),
+    );
+    const held = await cells('exposure-held');
+    const locale = await page.evaluate(() => navigator.language);
+    assert.deepEqual(
+      held.map((r) => [r[1], r[2]]),
+      cli.actual.map((a) => [String(a.count), formatMoney(a.amount, a.currency, locale)]),
+    );
+
+    // The policy behind the bound, in force for its scope.
+    await page.click('[data-nav=policies]');
+    await page.waitForSelector('table[data-table=policies] tbody tr td + td');
+    const policies = await cells('policies');
+    assert.deepEqual(
+      policies.map((r) => [r[0], r[1], r[2], r[7]]),
+      [['acme / north', '1', 'yes', formatMoney(5_000, 'EUR', locale)]],
+    );
+    await page.context().close();
+  });
+
+  it('refuses an unsafe request without the CSRF token; an expired session sends the operator back to sign-in', async () => {
+    const page = await signIn('sam');
+    await page.waitForSelector('[data-who]');
+    const refused = await page.evaluate(async (id) => {
+      const res = await fetch(`/v1/admin/devices/${id}/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'forged' }),
+      });
+      return { status: res.status, body: (await res.json()) as { code: string } };
+    }, hostileDevice);
+    assert.deepEqual([refused.status, refused.body.code], [403, 'csrf_failed']);
+    const device = await h.request<{ revokedAt: number | null }>('GET', `/v1/admin/devices/${hostileDevice}`, {
+      admin: true,
+    });
+    assert.equal(device.body.revokedAt, null);
+
+    // Idle for longer than a session may be (30 min): the next poll is refused and the sign-in comes back.
+    h.clock.advance(31 * 60_000);
+    await page.waitForSelector('form[data-form=signin]', { timeout: 10_000 });
+    assert.equal(await page.textContent('.notice'), 'Your session has ended: sign in again.');
+    await page.context().close();
+  });
+});
