@@ -67,6 +67,7 @@ import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/oper
 import type { StoreSummary } from './model/summary.js';
 import type { ResultsOutcome, TicketView } from './model/ticket.js';
 import type { ExposureAnswer } from './risk-policies.js';
+import { CatalogDesk } from './services/catalog-desk.js';
 import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
 import { rotateDeviceKey } from './services/key-rotation.js';
@@ -135,6 +136,8 @@ export class HoldfastService {
   readonly wallets: WalletAdmin;
   /** Staff at the till: rosters per location (services/staff-desk.ts). */
   readonly staff: StaffDesk;
+  /** The catalog and price lists (services/catalog-desk.ts). */
+  readonly catalog: CatalogDesk;
   /** Operator accounts, sessions, API tokens and the audit log. */
   readonly operators: OperatorAccounts;
   readonly #storage: Storage;
@@ -169,6 +172,7 @@ export class HoldfastService {
     this.ledger = new LedgerReads(this.#storage);
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
     this.staff = new StaffDesk(this.#storage, this.#clock);
+    this.catalog = new CatalogDesk(this.#storage, this.#clock);
     this.operators = new OperatorAccounts({
       storage: this.#storage,
       clock: this.#clock,

@@ -511,4 +511,29 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE exceptions ADD COLUMN group_key TEXT COLLATE "C";
   CREATE INDEX exceptions_group ON exceptions (group_key, pos) WHERE group_key IS NOT NULL;
   `,
+  // Catalog and price lists (issue 12); see the SQLite schema.
+  `
+  CREATE TABLE catalog_items (
+    sku TEXT COLLATE "C" PRIMARY KEY,
+    name TEXT NOT NULL,
+    tax_category TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  CREATE TABLE price_lists (
+    location TEXT COLLATE "C" NOT NULL,
+    version BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    valid_from BIGINT NOT NULL,
+    valid_until BIGINT,
+    prices TEXT NOT NULL,
+    promotions TEXT NOT NULL,
+    published_at BIGINT NOT NULL,
+    published_by TEXT NOT NULL,
+    PRIMARY KEY (location, version)
+  );
+  CREATE TRIGGER price_lists_append_only BEFORE UPDATE OR DELETE ON price_lists
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('price lists are append-only');
+  `,
 ];

@@ -1,0 +1,73 @@
+/**
+ * The catalog desk: what the operator routes under /v1/admin/catalog and
+ * /v1/admin/price-lists call (docs/catalog-and-stock.md). Items are
+ * created or updated by SKU; a price list is published whole as its
+ * location's next version, checked against the stored catalog and the
+ * clock (ProtocolError `unknown_sku`, `ends_in_past`; a negative or
+ * fractional price is a ValidationError of the schema).
+ */
+import type { Clock } from '@holdfast/domain';
+import {
+  catalogItemsRequestSchema,
+  type PriceList,
+  ProtocolError,
+  priceListRequestSchema,
+  refString,
+  ValidationError,
+} from '@holdfast/protocol';
+import type { StoredCatalogItem } from '../model/catalog.js';
+import type { Storage } from '../storage/storage.js';
+
+export class CatalogDesk {
+  readonly #storage: Storage;
+  readonly #clock: Clock;
+
+  constructor(storage: Storage, clock: Clock) {
+    this.#storage = storage;
+    this.#clock = clock;
+  }
+
+  /** Creates or updates items by SKU (a SKU named twice in one request is refused). */
+  async upsertItems(body: unknown, by: string): Promise<{ items: StoredCatalogItem[] }> {
+    const { items } = catalogItemsRequestSchema.parse(body);
+    const seen = new Set<string>();
+    for (const [i, item] of items.entries()) {
+      if (seen.has(item.sku)) {
+        throw new ValidationError(`items[${i}].sku`, 'each SKU at most once per request', `SKU ${item.sku} repeated`);
+      }
+      seen.add(item.sku);
+    }
+    return { items: await this.#storage.upsertCatalogItems(items, this.#clock.now(), by) };
+  }
+
+  /** Every item, by SKU. */
+  async listItems(): Promise<{ items: StoredCatalogItem[] }> {
+    return { items: await this.#storage.listCatalogItems() };
+  }
+
+  /** Publishes a location's price list as its next version. */
+  async publish(body: unknown, by: string): Promise<PriceList> {
+    const request = priceListRequestSchema.parse(body);
+    return this.#storage.publishPriceList(request, this.#clock.now(), by);
+  }
+
+  /** Every version of a location's price list, oldest first. */
+  async priceLists(location: unknown): Promise<{ location: string; versions: PriceList[] }> {
+    const loc = locationParam(location);
+    return { location: loc, versions: await this.#storage.listPriceLists(loc) };
+  }
+}
+
+function locationParam(value: unknown): string {
+  try {
+    return refString().parse(value, 'query.location');
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new ProtocolError('invalid_request', `query parameter location is required: ${error.message}`, {
+        field: 'query.location',
+        rule: error.rule,
+      });
+    }
+    throw error;
+  }
+}
