@@ -9,8 +9,10 @@
  * from 0 to MAX_AMOUNT); rules that depend on what is stored (an unknown
  * SKU, a list that would end in the past) are the server's.
  */
+import { ValidationError } from './errors.js';
 import { MAX_AMOUNT } from './money.js';
 import * as s from './schema.js';
+import { importPrivateKey, importPublicKey, signMessage, verifyMessage } from './signing.js';
 import { refString } from './wire-strings.js';
 
 /** A SKU: 1..64 letters, digits and `_ . : / -`. */
@@ -130,4 +132,65 @@ export function listInForce(lists: readonly PriceList[], at: number): PriceList 
     if (best === null || l.version > best.version) best = l;
   }
   return best;
+}
+
+// ---- the signed price list of the device feed ------------------------------------------
+
+export const PRICE_LIST_FORMAT = 1;
+const PRICE_LIST_SIGNATURE_CONTEXT = 'holdfast-price-list-v1';
+
+/**
+ * A location's price list as the device feed carries it: the version, its
+ * prices and promotions, and the catalog items it prices (what the till
+ * shows and sells by SKU). Signed with a policy key, as a roster is.
+ */
+export const feedPriceListSchema = s.object({
+  v: s.literal(PRICE_LIST_FORMAT),
+  location: refString(),
+  version: priceListVersion(),
+  currency: s.string({ minLength: 3, maxLength: 3, pattern: /^[A-Z]{3}$/, patternRule: 'ISO 4217 code' }),
+  from: epochMs(),
+  until: s.nullable(epochMs()),
+  issuedAt: epochMs(),
+  items: s.array(catalogItemSchema, { maxItems: 20_000 }),
+  prices: s.array(priceEntrySchema, { maxItems: 20_000 }),
+  promotions: s.array(promotionSchema, { maxItems: 5_000 }),
+});
+export type FeedPriceList = s.Infer<typeof feedPriceListSchema>;
+
+export const signedPriceListSchema = s.object({
+  list: feedPriceListSchema,
+  keyId: s.string({ minLength: 1, maxLength: 64 }),
+  sig: s.string({ minLength: 86, maxLength: 86 }),
+});
+export type SignedPriceList = s.Infer<typeof signedPriceListSchema>;
+
+function priceListMessage(list: FeedPriceList) {
+  return { ctx: PRICE_LIST_SIGNATURE_CONTEXT, list } as const;
+}
+
+/** Signs a feed price list with a policy key. */
+export function signPriceList(list: FeedPriceList, privateKey: string, keyId: string): SignedPriceList {
+  const parsed = feedPriceListSchema.parse(list, 'priceList');
+  return { list: parsed, keyId, sig: signMessage(priceListMessage(parsed), importPrivateKey(privateKey)) };
+}
+
+/**
+ * The price list of `signed` if it parses and its signature verifies with
+ * the pinned key it names; throws ValidationError naming what is wrong.
+ */
+export function verifyPriceList(signed: unknown, keys: Readonly<Record<string, string>>): FeedPriceList {
+  const parsed = signedPriceListSchema.parse(signed, 'priceList');
+  const key = Object.hasOwn(keys, parsed.keyId) ? keys[parsed.keyId] : undefined;
+  if (key === undefined) throw new ValidationError('priceList.keyId', 'a pinned policy key id', parsed.keyId);
+  let ok = false;
+  try {
+    ok = verifyMessage(priceListMessage(parsed.list), parsed.sig, importPublicKey(key));
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new ValidationError('priceList.sig', `a signature by policy key ${parsed.keyId}`, 'one that does not verify');
+  }
+  return parsed.list;
 }

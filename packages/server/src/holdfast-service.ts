@@ -543,6 +543,7 @@ export class HoldfastService {
     checkFeedCursor(request.after, page.end);
     const { policy } = await this.#policies.inForce(device, now);
     const roster = await this.staff.rosterFor(device.location, request.roster, now);
+    const priceList = await this.catalog.priceListFor(device.location, request.priceList, now);
     return {
       items: page.items.map(feedItemOf),
       next: page.next,
@@ -550,6 +551,7 @@ export class HoldfastService {
       placement: placementOf(device),
       policy: policy === null ? null : policyRef(policy.policy),
       ...(roster ? { roster } : {}),
+      ...(priceList ? { priceList } : {}),
       serverTime: now,
     };
   }

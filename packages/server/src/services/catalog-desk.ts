@@ -9,10 +9,13 @@
 import type { Clock } from '@holdfast/domain';
 import {
   catalogItemsRequestSchema,
+  PRICE_LIST_FORMAT,
   type PriceList,
   ProtocolError,
   priceListRequestSchema,
   refString,
+  type SignedPriceList,
+  signPriceList,
   ValidationError,
 } from '@holdfast/protocol';
 import type { StoredCatalogItem } from '../model/catalog.js';
@@ -49,6 +52,44 @@ export class CatalogDesk {
   async publish(body: unknown, by: string): Promise<PriceList> {
     const request = priceListRequestSchema.parse(body);
     return this.#storage.publishPriceList(request, this.#clock.now(), by);
+  }
+
+  /**
+   * The price list a device at `location` gets in its feed, signed with the
+   * active policy key: null when the location has none, or the device
+   * already holds the newest version (`held`). It carries the catalog items
+   * the list prices.
+   */
+  async priceListFor(location: string | null, held: number | undefined, now: number): Promise<SignedPriceList | null> {
+    if (location === null) return null;
+    // Most polls hold the newest version: one small query, no list read.
+    const version = await this.#storage.priceListVersion(location);
+    if (version === 0 || version === held) return null;
+    const lists = await this.#storage.listPriceLists(location);
+    const list = lists.at(-1);
+    if (!list || list.version === held) return null;
+    const [key] = await this.#storage.listServerKeys();
+    if (!key) return null;
+    const priced = new Set(list.prices.map((p) => p.sku));
+    const items = (await this.#storage.listCatalogItems())
+      .filter((i) => priced.has(i.sku))
+      .map(({ sku, name, taxCategory, unit }) => ({ sku, name, taxCategory, unit }));
+    return signPriceList(
+      {
+        v: PRICE_LIST_FORMAT,
+        location,
+        version: list.version,
+        currency: list.currency,
+        from: list.from,
+        until: list.until,
+        issuedAt: now,
+        items,
+        prices: list.prices,
+        promotions: list.promotions,
+      },
+      key.privateKey,
+      key.id,
+    );
   }
 
   /** Every version of a location's price list, oldest first. */
