@@ -45,6 +45,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Invalid ticket payout',
     ticket_paid_twice: 'Ticket paid twice',
     void_invalid: 'Ticket void outside the rules',
+    catalog_unknown: 'Unknown item or price list',
+    stale_price: 'Sold at a superseded price',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -68,6 +70,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Pago de boleto no válido',
     ticket_paid_twice: 'Boleto pagado dos veces',
     void_invalid: 'Anulación de boleto fuera de las reglas',
+    catalog_unknown: 'Artículo o lista de precios desconocidos',
+    stale_price: 'Vendido a un precio reemplazado',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -91,6 +95,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Pagamento de bilhete inválido',
     ticket_paid_twice: 'Bilhete pago duas vezes',
     void_invalid: 'Anulação de bilhete fora das regras',
+    catalog_unknown: 'Artigo ou lista de preços desconhecidos',
+    stale_price: 'Vendido a um preço substituído',
   },
 };
 

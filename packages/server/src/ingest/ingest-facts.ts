@@ -5,6 +5,7 @@
 import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
+import type { CatalogFacts } from '../model/catalog.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StaffFacts } from '../model/staff.js';
@@ -44,6 +45,8 @@ export interface IngestFacts {
    * with the newest betting configuration; absent when the batch names none.
    */
   tickets?: { byId: ReadonlyMap<string, TicketFact>; config: BettingConfig | null };
+  /** The device location's price lists and the known SKUs among the batch's catalog lines (`catalogRefs`); absent: none named. */
+  catalog?: CatalogFacts;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */

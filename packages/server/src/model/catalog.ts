@@ -122,3 +122,22 @@ export function judgeSaleLines(
   }
   return out;
 }
+
+/** What ingest needs to judge a batch's catalog sale lines: the device location's lists and the SKUs the batch names that exist. */
+export interface CatalogFacts {
+  lists: readonly PriceList[];
+  skus: ReadonlySet<string>;
+}
+
+/** The SKUs of the batch's sale lines that name a price-list version (empty: no catalog facts needed). */
+export function catalogRefs(ops: readonly Op[]): string[] {
+  const skus = new Set<string>();
+  for (const op of ops) {
+    if (op.kind !== 'sale.recorded' || !Array.isArray(op.body.lines)) continue;
+    for (const line of op.body.lines as unknown[]) {
+      const l = line as { sku?: unknown; priceList?: unknown };
+      if (l.priceList !== undefined && typeof l.sku === 'string') skus.add(l.sku);
+    }
+  }
+  return [...skus];
+}

@@ -30,6 +30,9 @@ export const EXCEPTION_TYPES = [
   'payout_invalid',
   'ticket_paid_twice',
   'void_invalid',
+  // Catalog sale lines (ingest/catalog-check.ts; docs/catalog-and-stock.md).
+  'catalog_unknown',
+  'stale_price',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

@@ -33,7 +33,7 @@ import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
-import type { StoredCatalogItem } from '../../model/catalog.js';
+import { catalogRefs, type StoredCatalogItem } from '../../model/catalog.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
   DeviceKeyRecord,
@@ -90,6 +90,7 @@ import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../
 import { int, type Row, textOrNull } from '../rows.js';
 import { due, holdingBack } from '../sql/offline-payment-states.js';
 import {
+  catalogFacts,
   listCatalogItems,
   listPriceLists,
   priceListVersion,
@@ -402,6 +403,11 @@ export class PostgresStorage implements Storage {
         device.location !== null || batch.ops.some((op) => op.actor !== undefined)
           ? await PostgresDriver.run(client, staffFacts(postgresDialect, staffRefs(batch.ops), device.location))
           : undefined;
+      const catalogSkus = catalogRefs(batch.ops);
+      const catalog =
+        catalogSkus.length > 0
+          ? await PostgresDriver.run(client, catalogFacts(postgresDialect, device.location, catalogSkus))
+          : undefined;
       const ticketIds = ticketRefs(batch.ops);
       const tickets =
         ticketIds.length > 0 ? await PostgresDriver.run(client, loadTicketFacts(postgresDialect, ticketIds)) : null;
@@ -413,6 +419,7 @@ export class PostgresStorage implements Storage {
           wallets,
           ...(approvals ? { approvals } : {}),
           ...(staff ? { staff } : {}),
+          ...(catalog ? { catalog } : {}),
           ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
         },
         { now, newId, bugs: this.#bugs },

@@ -35,7 +35,7 @@ import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
-import type { StoredCatalogItem } from '../../model/catalog.js';
+import { catalogRefs, type StoredCatalogItem } from '../../model/catalog.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
   DeviceKeyRecord,
@@ -94,6 +94,7 @@ import { canonicalTexts } from '../canonical-texts.js';
 import type { Row } from '../rows.js';
 import { due, holdingBack, unconfirmed } from '../sql/offline-payment-states.js';
 import {
+  catalogFacts,
   listCatalogItems,
   listPriceLists,
   priceListVersion,
@@ -434,6 +435,10 @@ export class SqliteStorage implements Storage {
     if (claims.length > 0) facts.authorizations = new Map(this.#authorizations.get(claims).map((a) => [a.opId, a]));
     if (device.location !== null || batch.ops.some((op) => op.actor !== undefined)) {
       facts.staff = this.#driver.autocommit(staffFacts(sqliteDialect, staffRefs(batch.ops), device.location));
+    }
+    const catalogSkus = catalogRefs(batch.ops);
+    if (catalogSkus.length > 0) {
+      facts.catalog = this.#driver.autocommit(catalogFacts(sqliteDialect, device.location, catalogSkus));
     }
     const tickets = ticketRefs(batch.ops);
     if (tickets.length > 0) {

@@ -6,7 +6,7 @@
  * runs the loser again, SQLite has one writer).
  */
 import type { CatalogItem, PriceList, PriceListRequest } from '@holdfast/protocol';
-import { checkPriceList, priceListOf, type StoredCatalogItem } from '../../../model/catalog.js';
+import { type CatalogFacts, checkPriceList, priceListOf, type StoredCatalogItem } from '../../../model/catalog.js';
 import { int } from '../../rows.js';
 import type { SqlDialect } from '../dialect.js';
 import { insertSql, valuesOf } from '../table.js';
@@ -69,4 +69,20 @@ export function* priceListVersion(location: string): SqlOperation<number> {
 /** Every version of the location's price list, oldest first. */
 export function* listPriceLists(location: string): SqlOperation<PriceList[]> {
   return (yield* all('SELECT * FROM price_lists WHERE location = $1 ORDER BY version', [location])).map(priceListOfRow);
+}
+
+/** What ingest needs to judge catalog sale lines (model/catalog.ts CatalogFacts): the location's lists, the known SKUs among `skus`. */
+export function* catalogFacts(
+  d: SqlDialect,
+  location: string | null,
+  skus: readonly string[],
+): SqlOperation<CatalogFacts> {
+  const lists = location === null ? [] : yield* listPriceLists(location);
+  const known = new Set<string>();
+  if (skus.length > 0) {
+    for (const r of yield* all(`SELECT sku FROM catalog_items WHERE ${d.inList('sku', '$1')}`, [d.list(skus)])) {
+      known.add(r.sku as string);
+    }
+  }
+  return { lists, skus: known };
 }
