@@ -24,6 +24,13 @@ import type { Storage } from '../storage/storage.js';
 export class CatalogDesk {
   readonly #storage: Storage;
   readonly #clock: Clock;
+  /**
+   * The signed feed list last built per location: a version is never
+   * changed once published (append-only), so every device of the location
+   * polling for it gets the same signed bytes, built and signed once
+   * (issuedAt is when it was signed), until a newer version or another key.
+   */
+  readonly #signed = new Map<string, SignedPriceList>();
 
   constructor(storage: Storage, clock: Clock) {
     this.#storage = storage;
@@ -65,16 +72,18 @@ export class CatalogDesk {
     // Most polls hold the newest version: one small query, no list read.
     const version = await this.#storage.priceListVersion(location);
     if (version === 0 || version === held) return null;
+    const [key] = await this.#storage.listServerKeys();
+    if (!key) return null;
+    const cached = this.#signed.get(location);
+    if (cached && cached.list.version === version && cached.keyId === key.id) return cached;
     const lists = await this.#storage.listPriceLists(location);
     const list = lists.at(-1);
     if (!list || list.version === held) return null;
-    const [key] = await this.#storage.listServerKeys();
-    if (!key) return null;
     const priced = new Set(list.prices.map((p) => p.sku));
     const items = (await this.#storage.listCatalogItems())
       .filter((i) => priced.has(i.sku))
       .map(({ sku, name, taxCategory, unit }) => ({ sku, name, taxCategory, unit }));
-    return signPriceList(
+    const signed = signPriceList(
       {
         v: PRICE_LIST_FORMAT,
         location,
@@ -90,6 +99,8 @@ export class CatalogDesk {
       key.privateKey,
       key.id,
     );
+    this.#signed.set(location, signed);
+    return signed;
   }
 
   /** Every version of a location's price list, oldest first. */
