@@ -74,6 +74,10 @@ export const ERROR_CODES = {
   loyalty_points_invalid: { status: 400, retryable: false },
   /** Loyalty: an adjustment id already applied (nothing applied twice). */
   loyalty_adjustment_exists: { status: 409, retryable: false },
+  /** Catalog: a price list or promotion names a SKU that is not in the catalog (docs/catalog-and-stock.md). */
+  unknown_sku: { status: 400, retryable: false },
+  /** Catalog: a price list or promotion that would end at or before now. */
+  ends_in_past: { status: 400, retryable: false },
   rate_limited: { status: 429, retryable: true },
   overloaded: { status: 503, retryable: true },
   /** POST /v1/authorize: the server cannot decide online now (e.g. no processor configured); nothing was done. */

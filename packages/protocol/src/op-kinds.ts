@@ -8,6 +8,7 @@
  * recorded offline has already happened.
  */
 import { checkTicketSelections, potentialPayout, TICKET_FIELDS } from './bet.js';
+import { priceListVersion } from './catalog.js';
 import { CURRENCY_PATTERN, MAX_AMOUNT } from './money.js';
 import { uuid } from './op.js';
 import * as s from './schema.js';
@@ -42,6 +43,12 @@ export const saleLineSchema = s.object({
   unitPrice: amount(),
   /** Discount on the whole line, minor units; at most qty × unitPrice. */
   discount: s.optional(amount()),
+  /**
+   * The version of the location's price list the line was priced from
+   * (catalog.ts; docs/catalog-and-stock.md). Absent on a free-text line and
+   * on tills from before the catalog: such a line is not priced against it.
+   */
+  priceList: s.optional(priceListVersion()),
 });
 
 export const cashTenderSchema = s.object({

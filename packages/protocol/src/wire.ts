@@ -5,6 +5,7 @@
  * parses it with. Responses have types; the terminal checks the parts it
  * acts on.
  */
+import type { SignedPriceList } from './catalog.js';
 import { MAX_AMOUNT } from './money.js';
 import { epochMs, type Op, opSchema, uuid } from './op.js';
 import type { OpResult, StoredAnswer } from './results.js';
@@ -186,6 +187,12 @@ export const feedRequestSchema = s.object({
    * by `sig`: it only saves bytes (docs/protocol.md, "Device feed").
    */
   roster: s.optional(s.int({ min: 0 })),
+  /**
+   * Optional: the price-list version the terminal holds (0: none). The
+   * answer carries the location's signed price list only when a newer one
+   * exists (docs/catalog-and-stock.md). Not covered by `sig`, like `roster`.
+   */
+  priceList: s.optional(s.int({ min: 0 })),
 });
 export type FeedRequest = s.Infer<typeof feedRequestSchema>;
 
@@ -249,6 +256,12 @@ export interface FeedResponse {
    * Absent from servers before staff at the till.
    */
   roster?: SignedRoster;
+  /**
+   * The signed price list of the device's location (catalog.ts), present
+   * when the location has one newer than the request's `priceList`.
+   * Absent from servers before the catalog.
+   */
+  priceList?: SignedPriceList;
   serverTime: number;
 }
 

@@ -67,6 +67,7 @@ import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/oper
 import type { StoreSummary } from './model/summary.js';
 import type { ResultsOutcome, TicketView } from './model/ticket.js';
 import type { ExposureAnswer } from './risk-policies.js';
+import { CatalogDesk } from './services/catalog-desk.js';
 import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
 import { rotateDeviceKey } from './services/key-rotation.js';
@@ -138,6 +139,8 @@ export class HoldfastService {
   readonly loyalty: LoyaltyDesk;
   /** Staff at the till: rosters per location (services/staff-desk.ts). */
   readonly staff: StaffDesk;
+  /** The catalog and price lists (services/catalog-desk.ts). */
+  readonly catalog: CatalogDesk;
   /** Operator accounts, sessions, API tokens and the audit log. */
   readonly operators: OperatorAccounts;
   readonly #storage: Storage;
@@ -173,6 +176,7 @@ export class HoldfastService {
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
     this.loyalty = new LoyaltyDesk(this.#storage, this.#clock, () => this.newId());
     this.staff = new StaffDesk(this.#storage, this.#clock);
+    this.catalog = new CatalogDesk(this.#storage, this.#clock);
     this.operators = new OperatorAccounts({
       storage: this.#storage,
       clock: this.#clock,
@@ -543,6 +547,7 @@ export class HoldfastService {
     checkFeedCursor(request.after, page.end);
     const { policy } = await this.#policies.inForce(device, now);
     const roster = await this.staff.rosterFor(device.location, request.roster, now);
+    const priceList = await this.catalog.priceListFor(device.location, request.priceList, now);
     return {
       items: page.items.map(feedItemOf),
       next: page.next,
@@ -550,6 +555,7 @@ export class HoldfastService {
       placement: placementOf(device),
       policy: policy === null ? null : policyRef(policy.policy),
       ...(roster ? { roster } : {}),
+      ...(priceList ? { priceList } : {}),
       serverTime: now,
     };
   }

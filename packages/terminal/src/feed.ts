@@ -31,6 +31,7 @@ import {
   signMessage,
   ValidationError,
 } from '@holdfast/protocol';
+import type { TillCatalog } from './catalog.js';
 import { FeedError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
@@ -80,6 +81,8 @@ export interface FeedPollResult {
   more: boolean;
   /** Why the last roster the server sent was refused (signature, location), or null: the roster held is kept. */
   rosterRefused: string | null;
+  /** Why the last price list the server sent was refused (signature, location), or null: the list held is kept. */
+  priceListRefused: string | null;
 }
 
 interface DeclineRow {
@@ -103,6 +106,7 @@ export class DeviceFeed {
   readonly #policy: OfflinePolicy;
   readonly #onNotice: (item: FeedNotice, now: number) => void;
   readonly #staff: TillStaff | null;
+  readonly #catalog: TillCatalog | null;
 
   /**
    * `onNotice` is called for each notice the first time it is kept, inside
@@ -115,11 +119,13 @@ export class DeviceFeed {
     policy: OfflinePolicy,
     onNotice: (item: FeedNotice, now: number) => void = () => {},
     staff: TillStaff | null = null,
+    catalog: TillCatalog | null = null,
   ) {
     this.#journal = journal;
     this.#policy = policy;
     this.#onNotice = onNotice;
     this.#staff = staff;
+    this.#catalog = catalog;
   }
 
   /** The cursor: the ledger position up to which the feed was applied (0 before the first poll). */
@@ -179,6 +185,7 @@ export class DeviceFeed {
       policy: null,
       more: false,
       rosterRefused: null,
+      priceListRefused: null,
     };
     for (;;) {
       const after = this.cursor();
@@ -192,6 +199,8 @@ export class DeviceFeed {
       // Only once a roster is held: a server before staff at the till refuses the unknown field.
       const held = this.#staff?.version() ?? 0;
       if (held > 0) req.roster = held;
+      const heldList = this.#catalog?.version() ?? 0;
+      if (heldList > 0) req.priceList = heldList;
       const res = await transport.fetchFeed(req, timeoutMs);
       if (!res.ok) throw new FeedError(res.status, res.error);
       const page = this.#apply(res.body, after, credentials.deviceId, clock.now());
@@ -202,6 +211,7 @@ export class DeviceFeed {
       result.notices.push(...page.notices);
       result.cursor = page.cursor;
       if (page.rosterRefused !== null) result.rosterRefused = page.rosterRefused;
+      if (page.priceListRefused !== null) result.priceListRefused = page.priceListRefused;
       result.placement = this.placement();
       result.policy = typeof res.body.policy === 'string' ? res.body.policy : null;
       if (!res.body.more || page.cursor === after) return result;
@@ -233,6 +243,17 @@ export class DeviceFeed {
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         rosterRefused = `roster refused: ${error.message}`;
+      }
+    }
+    // A price list that does not verify is refused on its own too: the list held stays in use.
+    let priceList: ReturnType<TillCatalog['priceListMeta']> = null;
+    let priceListRefused: string | null = null;
+    if (body.priceList !== undefined && this.#catalog) {
+      try {
+        priceList = this.#catalog.priceListMeta(body.priceList, body.placement);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        priceListRefused = `price list refused: ${error.message}`;
       }
     }
     const declines: PostAuthDecline[] = [];
@@ -297,12 +318,14 @@ export class DeviceFeed {
         ...(exposure?.meta ?? {}),
         ...placementMeta(body.placement),
         ...(roster?.meta ?? {}),
+        ...(priceList?.meta ?? {}),
         [META.feedCursor]: String(next),
       });
     }, 'feed');
     const done = exposure as ReturnType<OfflinePolicy['release']>;
     if (done) this.#policy.committed(done.exposure);
     if (roster) this.#staff?.rosterCommitted(roster.roster);
+    if (priceList) this.#catalog?.committed(priceList.list);
     return {
       applied: items.length,
       released: done ? released.size : 0,
@@ -310,6 +333,7 @@ export class DeviceFeed {
       notices,
       cursor: next,
       rosterRefused,
+      priceListRefused,
     };
   }
 

@@ -6,6 +6,7 @@
  */
 
 export { FEED_POLL_MIN_INTERVAL_MS } from './background.js';
+export { CatalogError, type CatalogErrorCode, TillCatalog } from './catalog.js';
 export type { Connectivity } from './connectivity.js';
 export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';
 export {

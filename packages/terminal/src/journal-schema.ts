@@ -50,6 +50,8 @@ export const META = {
   placement: 'placement',
   /** JSON of the newest verified SignedRoster of the device's location (staff.ts); only replaced by another version. */
   roster: 'roster',
+  /** JSON of the newest verified price list of the device's location (catalog.ts); only replaced by a newer version. */
+  priceList: 'price_list',
 } as const;
 
 const MIGRATIONS: readonly string[] = [

@@ -43,6 +43,7 @@ import {
 } from '@holdfast/protocol';
 import { withApproval } from './approval.js';
 import { Background } from './background.js';
+import { TillCatalog } from './catalog.js';
 import { ConnectivityMonitor } from './connectivity.js';
 import { Emitter } from './emitter.js';
 import { enrollDevice } from './enrollment.js';
@@ -102,6 +103,7 @@ export class Terminal {
   readonly #wristbands: WristbandStore;
   readonly #recorder: Recorder;
   readonly #staff: TillStaff;
+  readonly #catalog: TillCatalog;
   readonly #online: OnlineSales;
   readonly #wristbandPayments: WristbandPayments;
   readonly #background: Background;
@@ -180,6 +182,7 @@ export class Terminal {
       placement: () => placement(),
       newId: () => uuidv7(clock.now(), idRandom.bytes(10)),
     });
+    this.#catalog = new TillCatalog({ journal, clock, keys: () => policy.pinnedKeys(), placement: () => placement() });
     // Wristband notices (blocks, unblocks) update the block list in the transaction that keeps them.
     this.#feed = new DeviceFeed(
       journal,
@@ -188,6 +191,7 @@ export class Terminal {
         if (item.type.startsWith('wristband.')) wristbands.applyNotice(item.type, item.data, now);
       },
       this.#staff,
+      this.#catalog,
     );
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);
@@ -461,6 +465,16 @@ export class Terminal {
   /** The staff member signed in, or null. */
   currentStaff(): SignedInStaff | null {
     return this.#staff.current();
+  }
+
+  /**
+   * The location's price list this till holds (catalog.ts): prices sale
+   * lines offline (`catalog.line(sku, qty)`), naming the version they were
+   * priced under. Empty (version 0) before the feed delivered one.
+   */
+  get catalog(): TillCatalog {
+    this.#assertOpen();
+    return this.#catalog;
   }
 
   /** The location's roster this till holds (verifiers included), or null before the feed delivered one. */

@@ -47,6 +47,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     void_invalid: 'Ticket void outside the rules',
     loyalty_overdrawn: 'Loyalty points overdrawn',
     loyalty_unknown_member: 'Points for an unknown member',
+    catalog_unknown: 'Unknown item or price list',
+    stale_price: 'Sold at a superseded price',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -72,6 +74,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     void_invalid: 'Anulación de boleto fuera de las reglas',
     loyalty_overdrawn: 'Puntos de fidelidad en descubierto',
     loyalty_unknown_member: 'Puntos para un socio desconocido',
+    catalog_unknown: 'Artículo o lista de precios desconocidos',
+    stale_price: 'Vendido a un precio reemplazado',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -97,6 +101,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     void_invalid: 'Anulação de bilhete fora das regras',
     loyalty_overdrawn: 'Pontos de fidelidade a descoberto',
     loyalty_unknown_member: 'Pontos para um membro desconhecido',
+    catalog_unknown: 'Artigo ou lista de preços desconhecidos',
+    stale_price: 'Vendido a um preço substituído',
   },
 };
 

@@ -17,6 +17,7 @@ import type { SignedBatch } from '../model/batch.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
 import { AbandonedError, type AdmissionOptions, LANE_HEADER, type Lane } from './admission.js';
 import { registerConsole } from './console-files.js';
+import { catalogRoutes } from './catalog-routes.js';
 import { type EdgeOptions, edgeOptions, edgeServerOptions } from './edge.js';
 import { registerEdges, requestIdOf, traceBindings } from './edges.js';
 import { errorHandler } from './error-handler.js';
@@ -333,6 +334,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       registerWalletRoutes(admin, service);
       registerLoyaltyRoutes(admin, service);
       staffRoutes(admin, service);
+      catalogRoutes(admin, service);
 
       admin.get('/load', async () => ({
         ...admission.snapshot(),

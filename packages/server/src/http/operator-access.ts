@@ -85,6 +85,13 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   [`POST ${A}/staff/:id/pin`]: { access: 'staff.manage', action: 'staff.set_pin' },
   [`POST ${A}/staff/:id/badge`]: { access: 'staff.manage', action: 'staff.set_badge' },
   [`DELETE ${A}/staff/:id`]: { access: 'staff.manage', action: 'staff.remove' },
+  // Catalog and price lists (docs/catalog-and-stock.md).
+  [`PUT ${A}/catalog/items`]: { access: 'catalog.write', action: 'catalog.items' },
+  [`POST ${A}/price-lists`]: {
+    access: 'catalog.write',
+    action: 'catalog.publish',
+    detail: pick('location', 'currency', 'from', 'until'),
+  },
   // Accounts (admin).
   [`GET ${A}/operators`]: { access: 'accounts.manage', action: 'accounts.list' },
   [`POST ${A}/operators`]: { access: 'accounts.manage', action: 'accounts.create', detail: pick('username', 'role') },

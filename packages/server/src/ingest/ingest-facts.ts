@@ -5,6 +5,7 @@
 import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
+import type { CatalogFacts } from '../model/catalog.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { LoyaltyMemberRecord } from '../model/loyalty.js';
 import type { ShiftRecord } from '../model/shift.js';
@@ -47,6 +48,8 @@ export interface IngestFacts {
   tickets?: { byId: ReadonlyMap<string, TicketFact>; config: BettingConfig | null };
   /** The loyalty members the batch's ops name (`loyaltyRefs`), locked; absent when it names none. */
   loyalty?: ReadonlyMap<string, LoyaltyMemberRecord>;
+  /** The device location's price lists and the known SKUs among the batch's catalog lines (`catalogRefs`); absent: none named. */
+  catalog?: CatalogFacts;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */

@@ -24,6 +24,8 @@
  *                                           bear out raises staff_* / approval_*
  *   local approval (local-approval-check.ts) ─ re-evaluated against the policy it names:
  *                                               a breach raises policy_breach
+ *   catalog (catalog-check.ts) ─────────── a sale line at a superseded price raises stale_price,
+ *                                           an unknown SKU or list version catalog_unknown
  *
  * Facts recorded offline have already happened, so an op that breaks a
  * shift or wallet rule is still accepted and raises an exception for
@@ -42,6 +44,7 @@ import {
 import type { VerifiedBatch } from '../model/batch.js';
 import { APPLIERS } from './appliers/index.js';
 import { ApplyContext } from './apply-context.js';
+import { catalogProblems } from './catalog-check.js';
 import { decideChain } from './chain-decision.js';
 import type { IngestFacts } from './ingest-facts.js';
 import { type DeviceUpdate, emptyPlan, type IngestPlan } from './ingest-plan.js';
@@ -146,6 +149,11 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
     }
     for (const p of staffProblems(op, op.kind, body, facts.device, facts.staff)) {
       ctx.raise(p.type, p.severity, op, p.dedupe, p.message, p.detail);
+    }
+    if (op.kind === 'sale.recorded') {
+      for (const p of catalogProblems(op, body as OpBodies['sale.recorded'], facts.catalog)) {
+        ctx.raise(p.type, p.severity, op, op.id, p.message, p.detail);
+      }
     }
     if (isLocalApproval(op)) {
       approvals ??= new LocalApprovalCheck(facts.approvals, facts.device);

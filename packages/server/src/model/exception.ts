@@ -33,6 +33,9 @@ export const EXCEPTION_TYPES = [
   // Loyalty points (ingest/appliers/loyalty-points.ts; docs/loyalty.md).
   'loyalty_overdrawn',
   'loyalty_unknown_member',
+  // Catalog sale lines (ingest/catalog-check.ts; docs/catalog-and-stock.md).
+  'catalog_unknown',
+  'stale_price',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

@@ -38,6 +38,8 @@ export const PERMISSIONS = [
   'staff.manage',
   /** Create, list, change and disable operator accounts; list and revoke anyone's API tokens. */
   'accounts.manage',
+  /** Create and update catalog items, publish price lists (docs/catalog-and-stock.md). */
+  'catalog.write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -59,6 +61,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, readonly Permission
     'staff.manage',
     'betting.results',
     'loyalty.manage',
+    'catalog.write',
   ],
   // Every right there is.
   admin: PERMISSIONS,

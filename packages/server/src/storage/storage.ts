@@ -21,9 +21,18 @@
  * All methods are async so that a networked database fits; the SQLite
  * backend simply does its work synchronously inside them.
  */
-import type { DeviceStatus, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
+import type {
+  CatalogItem,
+  DeviceStatus,
+  Placement,
+  PriceList,
+  PriceListRequest,
+  SelectionResult,
+  SignedPolicy,
+} from '@holdfast/protocol';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../model/batch.js';
+import type { StoredCatalogItem } from '../model/catalog.js';
 import type { DeclineReportRow } from '../model/decline-report.js';
 import type { DeviceKeyRecord, DeviceRecord, RotateDeviceKeyOutcome, RotateDeviceKeyRequest } from '../model/device.js';
 import type { DeviceFeedPage } from '../model/device-feed.js';
@@ -178,6 +187,21 @@ export interface Storage extends OperatorStorage {
   listStaff(location: string): Promise<StaffMemberView[]>;
   /** The location's roster history, oldest first; only `staff`'s if given. */
   staffHistory(location: string, staff: string | null): Promise<StaffEvent[]>;
+
+  /** Creates or updates catalog items by SKU (docs/catalog-and-stock.md); returns them as stored. */
+  upsertCatalogItems(items: readonly CatalogItem[], now: number, by: string): Promise<StoredCatalogItem[]>;
+  /** Every catalog item, by SKU. */
+  listCatalogItems(): Promise<StoredCatalogItem[]>;
+  /**
+   * Checks a price list against the stored catalog and `now` (ProtocolError
+   * `unknown_sku`, `ends_in_past`) and appends it as its location's next
+   * version, in one transaction; nothing is stored when a check fails.
+   */
+  publishPriceList(request: PriceListRequest, now: number, by: string): Promise<PriceList>;
+  /** The location's newest price-list version (0: none published). */
+  priceListVersion(location: string): Promise<number>;
+  /** Every price-list version of the location, oldest first. */
+  listPriceLists(location: string): Promise<PriceList[]>;
 
   /** Offline-approved payments (projection), by device, seq, tender; only `device`'s, if given. */
   listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]>;

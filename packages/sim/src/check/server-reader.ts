@@ -15,6 +15,7 @@ import type {
   LoyaltyEntryRow,
   LoyaltyMemberRow,
   OfflinePaymentRow,
+  PriceListRow,
   SaleRow,
   ServerOpRow,
   ServerTruth,
@@ -43,6 +44,8 @@ export const SERVER_QUERIES = {
                           blocked_reason FROM wallet_accounts ORDER BY wristband`,
   walletEntries: 'SELECT op_id, tender_index, wristband, kind, amount FROM wallet_entries ORDER BY op_id, tender_index',
   staffEvents: 'SELECT location, version, staff, action, at, role FROM staff_events ORDER BY staff, at, version',
+  priceLists: `SELECT location, version, valid_from, valid_until, prices, promotions FROM price_lists
+                 ORDER BY location, version`,
   placements: 'SELECT device, location FROM device_placements ORDER BY device',
   tickets: `SELECT ticket_id, device, currency, stake, potential_payout, selections, state, payout
               FROM tickets ORDER BY ticket_id`,
@@ -204,6 +207,16 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         action: str(r.action),
         at: num(r.at),
         role: str(r.role),
+      }),
+    ),
+    priceLists: raw.priceLists.map(
+      (r): PriceListRow => ({
+        location: str(r.location),
+        version: num(r.version),
+        from: num(r.valid_from),
+        until: numOrNull(r.valid_until),
+        prices: JSON.parse(str(r.prices)) as PriceListRow['prices'],
+        promotions: JSON.parse(str(r.promotions)) as PriceListRow['promotions'],
       }),
     ),
     placements: new Map(raw.placements.map((r) => [str(r.device), strOrNull(r.location)])),

@@ -135,6 +135,16 @@ export interface StaffEventRow {
   role: string;
 }
 
+/** A published price-list version of a location (docs/catalog-and-stock.md), in the server's `price_lists`. */
+export interface PriceListRow {
+  location: string;
+  version: number;
+  from: number;
+  until: number | null;
+  prices: { sku: string; price: number }[];
+  promotions: { sku: string; price: number; from: number; until: number }[];
+}
+
 /** A betting ticket as the server projects it (docs/betting.md). */
 export interface TicketRow {
   ticketId: string;
@@ -216,6 +226,8 @@ export interface ServerTruth {
   walletEntries: readonly WalletEntryRow[];
   /** Roster history, in (staff, at, version) order. */
   staffEvents: readonly StaffEventRow[];
+  /** Every price-list version, by location and version. */
+  priceLists: readonly PriceListRow[];
   /** Each placed device's location (null: placed at no location). */
   placements: ReadonlyMap<string, string | null>;
   /** Betting: tickets by id, their history in order, payouts, results, liability per selection. */

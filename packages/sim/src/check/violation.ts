@@ -38,6 +38,7 @@ export const RULES = [
   'points-conserved',
   'points-once',
   'points-overdrawn-flagged',
+  'stale-price-reported',
   'sdk-error',
   'server-error',
   'expectation',

@@ -190,6 +190,13 @@ describe('checkInvariants', () => {
        FROM ledger WHERE op_id = ? LIMIT 1`,
     ).run(voidOp);
     expect('void-approved', 'a ticket voided with no approver', { opId: voidOp });
+    // A stale-price report for an op that is no catalog sale (docs/catalog-and-stock.md).
+    const notStale = op(t2, 2).id;
+    db.prepare(
+      `INSERT INTO exceptions (id, type, severity, device, op_id, seq, message, detail, raised_at, dedupe_key)
+       VALUES ('stale-x', 'stale_price', 'info', ?, ?, 2, 'tampered', '{"difference":-1}', 0, 'stale-x')`,
+    ).run(device('till-2'), notStale);
+    expect('stale-price-reported', 'a stale_price for an op that is no catalog sale', { opId: notStale });
     db.close();
 
     const processor = new Database(world.cards?.processor.path as string);

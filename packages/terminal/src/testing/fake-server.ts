@@ -55,6 +55,7 @@ import {
   policyRequestSchema,
   queryMessage,
   type SignedPolicy,
+  type SignedPriceList,
   type SignedRoster,
   type StoredResult,
   signAnswer,
@@ -104,6 +105,8 @@ export class FakeServer implements Transport {
   policyKeys: PolicyKeySet | null = null;
   /** The signed roster the feed carries to every device whose request holds another version (tests set it). */
   roster: SignedRoster | null = null;
+  /** The signed price list the feed carries to every device whose request holds another version (tests set it). */
+  priceList: SignedPriceList | null = null;
   /**
    * When set, the server signs its answers to batches and status queries with
    * this key (an id of `policyKeys`) and says so at enrollment, as the real
@@ -329,6 +332,7 @@ export class FakeServer implements Transport {
       placement: this.placements.get(device.id) ?? null,
       policy: this.policy === null ? null : policyRef(this.policy.policy),
       ...(this.roster && this.roster.roster.version !== parsed.roster ? { roster: this.roster } : {}),
+      ...(this.priceList && this.priceList.list.version !== parsed.priceList ? { priceList: this.priceList } : {}),
       serverTime: this.#clock.now(),
     });
   }

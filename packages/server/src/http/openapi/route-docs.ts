@@ -12,6 +12,7 @@
 import {
   authorizeRequestSchema,
   batchSchema,
+  catalogItemsRequestSchema,
   createTokenRequestSchema,
   ERROR_CODES,
   enrollRequestSchema,
@@ -22,6 +23,7 @@ import {
   placementSchema,
   policyDraftSchema,
   policyRequestSchema,
+  priceListRequestSchema,
   revokeRequestSchema,
   rotateKeyRequestSchema,
 } from '@holdfast/protocol';
@@ -386,6 +388,33 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'operator',
     auth: 'operator',
     response: PAGE,
+  },
+  'GET /v1/admin/catalog/items': {
+    summary: 'Every catalog item, by SKU (docs/catalog-and-stock.md)',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('{items}'),
+  },
+  'PUT /v1/admin/catalog/items': {
+    summary: 'Create or update catalog items by SKU',
+    tag: 'operator',
+    auth: 'operator',
+    body: catalogItemsRequestSchema.describe(),
+    response: obj('{items}'),
+  },
+  'GET /v1/admin/price-lists': {
+    summary: "Every version of a location's price list, oldest first",
+    tag: 'operator',
+    auth: 'operator',
+    query: { location: { type: 'string', description: 'The location (required)' } },
+    response: obj('{location, versions}'),
+  },
+  'POST /v1/admin/price-lists': {
+    summary: "Publish a location's price list as its next version (201); unknown_sku, ends_in_past",
+    tag: 'operator',
+    auth: 'operator',
+    body: priceListRequestSchema.describe(),
+    response: obj('{location, version, currency, from, until, prices, promotions, publishedAt, publishedBy}'),
   },
   'GET /v1/admin/staff': {
     summary: 'The staff roster of a location (docs/staff-and-roles.md)',

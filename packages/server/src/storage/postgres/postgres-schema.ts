@@ -545,4 +545,29 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER loyalty_entries_no_truncate BEFORE TRUNCATE ON loyalty_entries
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('loyalty entries are append-only');
   `,
+  // Catalog and price lists (issue 12); see the SQLite schema.
+  `
+  CREATE TABLE catalog_items (
+    sku TEXT COLLATE "C" PRIMARY KEY,
+    name TEXT NOT NULL,
+    tax_category TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  CREATE TABLE price_lists (
+    location TEXT COLLATE "C" NOT NULL,
+    version BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    valid_from BIGINT NOT NULL,
+    valid_until BIGINT,
+    prices TEXT NOT NULL,
+    promotions TEXT NOT NULL,
+    published_at BIGINT NOT NULL,
+    published_by TEXT NOT NULL,
+    PRIMARY KEY (location, version)
+  );
+  CREATE TRIGGER price_lists_append_only BEFORE UPDATE OR DELETE ON price_lists
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('price lists are append-only');
+  `,
 ];

@@ -17,7 +17,15 @@
  */
 
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
-import type { DeviceStatus, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
+import type {
+  CatalogItem,
+  DeviceStatus,
+  Placement,
+  PriceList,
+  PriceListRequest,
+  SelectionResult,
+  SignedPolicy,
+} from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
 import { loyaltyRefs, onlineClaimIds, ticketRefs } from '../../ingest/ingest-facts.js';
@@ -25,6 +33,7 @@ import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
+import { catalogRefs, type StoredCatalogItem } from '../../model/catalog.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
   DeviceKeyRecord,
@@ -81,6 +90,14 @@ import { unblockWrites } from '../../wallets/wallet-records.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorizations.js';
 import { int, type Row, textOrNull } from '../rows.js';
 import { due, holdingBack } from '../sql/offline-payment-states.js';
+import {
+  catalogFacts,
+  listCatalogItems,
+  listPriceLists,
+  priceListVersion,
+  publishPriceList,
+  upsertCatalogItems,
+} from '../sql/operations/catalog.js';
 import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
 import {
   deviceStatuses,
@@ -395,6 +412,11 @@ export class PostgresStorage implements Storage {
         device.location !== null || batch.ops.some((op) => op.actor !== undefined)
           ? await PostgresDriver.run(client, staffFacts(postgresDialect, staffRefs(batch.ops), device.location))
           : undefined;
+      const catalogSkus = catalogRefs(batch.ops);
+      const catalog =
+        catalogSkus.length > 0
+          ? await PostgresDriver.run(client, catalogFacts(postgresDialect, device.location, catalogSkus))
+          : undefined;
       const ticketIds = ticketRefs(batch.ops);
       const tickets =
         ticketIds.length > 0 ? await PostgresDriver.run(client, loadTicketFacts(postgresDialect, ticketIds)) : null;
@@ -409,6 +431,7 @@ export class PostgresStorage implements Storage {
           wallets,
           ...(approvals ? { approvals } : {}),
           ...(staff ? { staff } : {}),
+          ...(catalog ? { catalog } : {}),
           ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
           ...(loyalty ? { loyalty } : {}),
         },
@@ -517,6 +540,26 @@ export class PostgresStorage implements Storage {
 
   async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
     return this.#driver.autocommit(listPolicies(filter));
+  }
+
+  async upsertCatalogItems(items: readonly CatalogItem[], now: number, by: string): Promise<StoredCatalogItem[]> {
+    return this.#driver.inTransaction(() => upsertCatalogItems(postgresDialect, items, now, by));
+  }
+
+  async listCatalogItems(): Promise<StoredCatalogItem[]> {
+    return this.#driver.autocommit(listCatalogItems());
+  }
+
+  async publishPriceList(request: PriceListRequest, now: number, by: string): Promise<PriceList> {
+    return this.#driver.inTransaction(() => publishPriceList(postgresDialect, request, now, by));
+  }
+
+  async priceListVersion(location: string): Promise<number> {
+    return this.#driver.autocommit(priceListVersion(location));
+  }
+
+  async listPriceLists(location: string): Promise<PriceList[]> {
+    return this.#driver.autocommit(listPriceLists(location));
   }
 
   async changeStaff(change: StaffChange, now: number, by: string): Promise<StaffEvent> {

@@ -5,6 +5,7 @@
  */
 
 import type { Table } from './table.js';
+import { CATALOG_ITEMS, PRICE_LISTS } from './tables/catalog.js';
 import { DEVICE_PLACEMENTS, DEVICES } from './tables/devices.js';
 import { ENROLLMENT_TOKENS } from './tables/enrollment-tokens.js';
 import { EXCEPTION_ACTIONS, EXCEPTIONS } from './tables/exceptions.js';
@@ -44,6 +45,8 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   TICKET_PAYOUTS,
   LOYALTY_MEMBERS,
   LOYALTY_ENTRIES,
+  CATALOG_ITEMS,
+  PRICE_LISTS,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */

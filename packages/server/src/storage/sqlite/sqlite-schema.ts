@@ -527,4 +527,32 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX loyalty_entries_member ON loyalty_entries (member, pos);
   `,
+  // Catalog and price lists (issue 12, docs/catalog-and-stock.md): items by SKU, and every
+  // published price-list version per location, append-only.
+  `
+  CREATE TABLE catalog_items (
+    sku TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    tax_category TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  CREATE TABLE price_lists (
+    location TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    valid_from INTEGER NOT NULL,
+    valid_until INTEGER,
+    prices TEXT NOT NULL,
+    promotions TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    published_by TEXT NOT NULL,
+    PRIMARY KEY (location, version)
+  );
+  CREATE TRIGGER price_lists_no_update BEFORE UPDATE ON price_lists
+    BEGIN SELECT RAISE(ABORT, 'price lists are append-only'); END;
+  CREATE TRIGGER price_lists_no_delete BEFORE DELETE ON price_lists
+    BEGIN SELECT RAISE(ABORT, 'price lists are append-only'); END;
+  `,
 ];

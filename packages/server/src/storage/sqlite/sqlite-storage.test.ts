@@ -117,6 +117,7 @@ describe('SqliteStorage only', () => {
     const raw = new Database(path);
     raw.exec(`
       DROP TABLE loyalty_entries; DROP TABLE loyalty_members;
+      DROP TABLE price_lists; DROP TABLE catalog_items;
       DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
       ALTER TABLE exceptions DROP COLUMN last_seen_at; ALTER TABLE exceptions DROP COLUMN group_key;
       DROP TABLE device_keys; DROP TABLE ticket_payouts; DROP TABLE event_results; DROP TABLE ticket_events;

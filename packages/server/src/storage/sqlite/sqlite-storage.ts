@@ -11,7 +11,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
-import type { DeviceStatus, Op, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
+import type {
+  CatalogItem,
+  DeviceStatus,
+  Op,
+  Placement,
+  PriceList,
+  PriceListRequest,
+  SelectionResult,
+  SignedPolicy,
+} from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import {
@@ -27,6 +36,7 @@ import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
+import { catalogRefs, type StoredCatalogItem } from '../../model/catalog.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
   DeviceKeyRecord,
@@ -85,6 +95,14 @@ import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../
 import { canonicalTexts } from '../canonical-texts.js';
 import type { Row } from '../rows.js';
 import { due, holdingBack, unconfirmed } from '../sql/offline-payment-states.js';
+import {
+  catalogFacts,
+  listCatalogItems,
+  listPriceLists,
+  priceListVersion,
+  publishPriceList,
+  upsertCatalogItems,
+} from '../sql/operations/catalog.js';
 import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
 import {
   deviceStatuses,
@@ -428,6 +446,10 @@ export class SqliteStorage implements Storage {
     if (device.location !== null || batch.ops.some((op) => op.actor !== undefined)) {
       facts.staff = this.#driver.autocommit(staffFacts(sqliteDialect, staffRefs(batch.ops), device.location));
     }
+    const catalogSkus = catalogRefs(batch.ops);
+    if (catalogSkus.length > 0) {
+      facts.catalog = this.#driver.autocommit(catalogFacts(sqliteDialect, device.location, catalogSkus));
+    }
     const tickets = ticketRefs(batch.ops);
     if (tickets.length > 0) {
       const loaded = this.#driver.autocommit(loadTicketFacts(sqliteDialect, tickets));
@@ -559,6 +581,26 @@ export class SqliteStorage implements Storage {
 
   async listPolicies(filter: PolicyFilter = {}): Promise<SignedPolicy[]> {
     return this.#driver.autocommit(listPolicies(filter));
+  }
+
+  async upsertCatalogItems(items: readonly CatalogItem[], now: number, by: string): Promise<StoredCatalogItem[]> {
+    return this.#driver.transaction(() => upsertCatalogItems(sqliteDialect, items, now, by));
+  }
+
+  async listCatalogItems(): Promise<StoredCatalogItem[]> {
+    return this.#driver.autocommit(listCatalogItems());
+  }
+
+  async publishPriceList(request: PriceListRequest, now: number, by: string): Promise<PriceList> {
+    return this.#driver.transaction(() => publishPriceList(sqliteDialect, request, now, by));
+  }
+
+  async priceListVersion(location: string): Promise<number> {
+    return this.#driver.autocommit(priceListVersion(location));
+  }
+
+  async listPriceLists(location: string): Promise<PriceList[]> {
+    return this.#driver.autocommit(listPriceLists(location));
   }
 
   async changeStaff(change: StaffChange, now: number, by: string): Promise<StaffEvent> {

@@ -6,7 +6,9 @@
  *              holds against the processor's records, and the clone and
  *              overspend of a wristband the run cloned on purpose (wallets.ts
  *              holds the overspend to its block); loyalty_overdrawn, which
- *              loyalty.ts holds to the member's entries
+ *              loyalty.ts holds to the member's entries; and stale_price
+ *              reports, which catalog.ts holds to the sales sold at a
+ *              superseded price
  *   fork       no fork or conflict was raised unless one was injected
  *   rejections-counted
  *              the op_rejected exceptions of a device count every op the
@@ -40,6 +42,8 @@ export function exceptionRules(truth: Truth): Violation[] {
       continue;
     }
     if (x.type === 'post_auth_decline' && cards) continue;
+    // A sale at a superseded price is a fact of an honest offline run; catalog.ts holds each to its sale.
+    if (x.type === 'stale_price') continue;
     if ((x.type === 'wristband_clone' || x.type === 'wristband_overspend') && cloned.has(String(x.detail.wristband)))
       continue;
     // Two tills redeeming the same points offline is a fact of the run; rules/loyalty.ts judges it.
