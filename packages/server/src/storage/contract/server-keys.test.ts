@@ -71,13 +71,22 @@ for (const backend of STORAGE_BACKENDS) {
       assert.deepEqual(retired, { ...old, retiredAt: T0 + 30 * DAY });
     });
 
-    test('the first rotation of an empty database just stores the key; a second rotation retires the first', async (h) => {
+    test('the first rotation of an empty database just stores the key; a second, in the same ms, retires the first', async (h) => {
       const first = newServerKey(T0);
       assert.deepEqual(await h.storage.rotateServerKey(first, OVERLAP), { active: first, retired: null });
-      const second = newServerKey(T0 + 10);
+      // Within the same ms as the first: the lists still order the active key as the newer one.
+      const second = newServerKey(T0);
       const { retired } = await h.storage.rotateServerKey(second, OVERLAP);
       assert.equal(retired?.id, first.id);
       assert.deepEqual(await h.storage.listServerKeys(), [second]);
+      assert.deepEqual(
+        (await h.storage.listAllServerKeys()).map((k) => k.id),
+        [first.id, second.id],
+      );
+      assert.deepEqual(
+        (await h.storage.listTrustedServerKeys(T0)).map((k) => k.id),
+        [second.id, first.id],
+      );
     });
 
     test('two rotations at once: each retires the key active before it, exactly one key is active after', async (h) => {

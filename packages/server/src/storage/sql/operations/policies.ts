@@ -18,6 +18,9 @@ import { all, lock, one, run, type SqlOperation } from '../transaction-port.js';
 
 const ACTIVE_KEYS = 'SELECT * FROM server_keys WHERE retired_at IS NULL ORDER BY created_at DESC, id';
 
+/** Orders the active key after retired ones created in the same ms (a rotation within the ms of the key it replaces). */
+const ACTIVE_LAST = 'CASE WHEN retired_at IS NULL THEN 1 ELSE 0 END';
+
 /** Keys not retired, newest first. */
 export function* listServerKeys(): SqlOperation<ServerKeyRecord[]> {
   return (yield* all(ACTIVE_KEYS)).map(serverKeyOf);
@@ -38,7 +41,8 @@ export function* ensureServerKey(d: SqlDialect, candidate: ServerKeyRecord): Sql
 /** Keys a terminal may still verify with at `now`: the active one and those retired later than `now`, newest first. */
 export function* listTrustedServerKeys(now: number): SqlOperation<ServerKeyRecord[]> {
   const rows = yield* all(
-    'SELECT * FROM server_keys WHERE retired_at IS NULL OR retired_at > $1 ORDER BY created_at DESC, id',
+    `SELECT * FROM server_keys WHERE retired_at IS NULL OR retired_at > $1
+     ORDER BY created_at DESC, ${ACTIVE_LAST} DESC, id`,
     [now],
   );
   return rows.map(serverKeyOf);
@@ -46,7 +50,7 @@ export function* listTrustedServerKeys(now: number): SqlOperation<ServerKeyRecor
 
 /** Every key ever stored, oldest first (the operator's list). */
 export function* listAllServerKeys(): SqlOperation<ServerKeyRecord[]> {
-  return (yield* all('SELECT * FROM server_keys ORDER BY created_at, id')).map(serverKeyOf);
+  return (yield* all(`SELECT * FROM server_keys ORDER BY created_at, ${ACTIVE_LAST}, id`)).map(serverKeyOf);
 }
 
 /**
