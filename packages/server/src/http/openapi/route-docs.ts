@@ -239,9 +239,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: obj('{keys: [{id, publicKey, createdAt, retiredAt}]}'),
   },
   'POST /v1/admin/server-keys/rotate': {
-    summary: 'Rotate the server signing key: a new active key, the old one trusted through the overlap',
+    summary: 'Rotate the server signing key: a new active key, the old one trusted through the overlap (admin)',
     tag: 'operator',
     auth: 'operator',
+    body: NO_BODY,
     response: obj('{active, retired}: the new key and the previous one with its retiredAt'),
   },
   'PUT /v1/admin/betting': {
