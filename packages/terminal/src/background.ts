@@ -95,6 +95,21 @@ export class Background {
     return this.#policyRefresh.start(clock.now(), () => policy.refresh(transport, credentials, clock, timeoutMs));
   }
 
+  /**
+   * Learns the server's key set after an answer signed by a key not pinned
+   * (every terminal, enforcing or not: OfflinePolicy.learnKeys). Never throws.
+   */
+  async learnServerKeys(): Promise<boolean> {
+    const { policy, transport, clock, timeoutMs } = this.#options;
+    let credentials: Credentials;
+    try {
+      credentials = this.#options.canRecord();
+    } catch {
+      return false;
+    }
+    return policy.learnKeys(transport, credentials, clock, timeoutMs);
+  }
+
   /** Reads the device feed; a call while a poll runs gets that one. */
   pollFeed(): Promise<FeedPollResult> {
     const credentials = this.#options.canRecord();

@@ -162,6 +162,32 @@ export class OfflinePolicy {
   }
 
   /**
+   * Asks the server for its key set only (a `POST /v1/policy`; the policy in
+   * the answer is left to `refresh`), adopting it as `keySetMeta` says. True
+   * when a new set was adopted; false for anything else, errors included
+   * (the caller treats the answer it could not verify as no answer).
+   */
+  async learnKeys(transport: Transport, credentials: Credentials, clock: Clock, timeoutMs: number): Promise<boolean> {
+    const at = clock.now();
+    const req: PolicyRequest = {
+      device: credentials.deviceId,
+      at,
+      sig: signMessage(policyRequestMessage(credentials.deviceId, at), credentials.key),
+    };
+    let res: Awaited<ReturnType<Transport['fetchPolicy']>>;
+    try {
+      res = await transport.fetchPolicy(req, timeoutMs);
+    } catch {
+      return false;
+    }
+    if (!res.ok) return false;
+    const meta = this.keySetMeta(res.body.keySet);
+    if (Object.keys(meta).length === 0) return false;
+    this.#journal.setMeta(meta);
+    return true;
+  }
+
+  /**
    * Evaluates every card tender of a sale about to be recorded as op `id` at
    * device time `at`. All approved: the decision to record and the meta to
    * commit with the op (the grown exposure). Otherwise throws NeedsOnlineError

@@ -94,22 +94,35 @@ async function sellAndSync(h: Harness): Promise<[number, number]> {
 }
 
 describe('server key rotation (terminal)', () => {
-  test('offline across the rotation: answers by the new key count as no answer until the key set signed by the old key is learned, then confirm', async () => {
+  test('offline across the rotation: the first answer signed by the new key makes it fetch the key set the old key signed, then it verifies', async () => {
     const h = await enrolledWithOldKey();
     try {
       rotate(h);
+      const policiesBefore = h.server.requests.policies;
       await h.terminal.syncNow();
-      assert.deepEqual([h.terminal.status().confirmed, h.terminal.status().pending], [0, 1]);
-      assert.match(h.terminal.status().lastError ?? '', /unverifiable answer/);
-
-      // The policy answer still carries the policy the old key signed: it verifies and is held.
+      assert.deepEqual([h.terminal.status().confirmed, h.terminal.status().pending], [1, 0]);
+      assert.equal(h.server.requests.policies, policiesBefore + 1, 'one key-set request');
+      // The policy the old key signed is still answered, verifies and is held.
       const held = await h.terminal.refreshPolicy();
       assert.equal(held?.keyId, 'old');
-      assert.deepEqual(await retry(h), [1, 0]);
-      // The learned key survives a restart, and the old key's policy is still valid after it.
+      // The learned key survives a restart (no key-set request again), and so does the old key's policy.
       const reopened = await h.reopen({ autoSync: false });
       assert.equal(reopened.riskPolicy()?.keyId, 'old');
+      const policiesAfter = h.server.requests.policies;
       assert.deepEqual(await sellAndSync(h), [2, 0]);
+      assert.equal(h.server.requests.policies, policiesAfter);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a terminal that does not enforce the card policy learns the rotated key too', async () => {
+    const h = await enrolledWithOldKey();
+    try {
+      const off = await h.reopen({ autoSync: false, offlineCardPolicy: 'off' });
+      rotate(h);
+      await off.syncNow();
+      assert.deepEqual([off.status().confirmed, off.status().pending], [1, 0]);
     } finally {
       await h.cleanup();
     }

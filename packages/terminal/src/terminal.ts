@@ -242,6 +242,7 @@ export class Terminal {
       events,
       bugs: options.bugs ?? NO_INJECTED_BUGS,
       answerKeys: () => (journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null),
+      learnServerKeys: () => this.#background.learnServerKeys(),
       keyRotationPending: () => {
         if (!this.keyRotationPending) return false;
         this.#resumeRotation();
