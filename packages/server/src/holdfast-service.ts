@@ -268,8 +268,11 @@ export class HoldfastService {
   }
 
   /** POST /v1/authorize: an online decision for an op the terminal must not record on its own (authorize/). */
-  authorize(body: unknown): Promise<AuthorizeResponse> {
-    return this.#online.authorize(body);
+  async authorize(body: unknown): Promise<AuthorizeResponse & AnswerSignature> {
+    const answer = await this.#online.authorize(body);
+    // Signed like a batch answer (docs/protocol.md §2): a forged "approved" would make a till print a ticket.
+    // The answer exists only for a request whose signature verified, so `sig` is that request's signature.
+    return this.#policies.signAnswer('authorize', (body as { sig: string }).sig, answer);
   }
 
   /** Stores the next betting configuration (limits, liability caps, suspensions); refused naming the field. */

@@ -177,7 +177,7 @@ export class Exchange {
     event.httpStatus = res.status;
     if (res.ok) {
       // Anyone on the path could answer "accepted": an answer the server did not sign is no answer.
-      const unsigned = await this.#answerProblem('batches', batch.sig, res.body);
+      const unsigned = await this.answerProblem('batches', batch.sig, res.body);
       if (unsigned) return unknown(`unverifiable answer: ${unsigned}`);
       const mismatch = outbox.mismatch(ops, res.body);
       if (mismatch) return unknown(`inconsistent answer: ${mismatch}`);
@@ -261,7 +261,7 @@ export class Exchange {
         this.#emit(event, 'rejected', message);
         throw new RequestRejectedError(res.status, res.error);
       }
-      const unsigned = await this.#answerProblem('ops/query', sig, res.body);
+      const unsigned = await this.answerProblem('ops/query', sig, res.body);
       if (unsigned) {
         const message = `unverifiable answer: ${unsigned}`;
         connectivity.failed(message);
@@ -323,8 +323,12 @@ export class Exchange {
     });
   }
 
-  /** Why an answer cannot be trusted (unsigned, or not by a pinned key), or null; always null for a server that does not sign. */
-  async #answerProblem(route: AnswerRoute, requestSig: string, body: unknown): Promise<string | null> {
+  /**
+   * Why an answer cannot be trusted (unsigned, or not by a pinned key), or
+   * null; always null for a server that does not sign. An answer signed by a
+   * key not pinned is checked again after learning the server's key set.
+   */
+  async answerProblem(route: AnswerRoute, requestSig: string, body: unknown): Promise<string | null> {
     const keys = this.#options.answerKeys();
     if (keys === null) return null;
     const problem = answerProblem(route, requestSig, body, keys);

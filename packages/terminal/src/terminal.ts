@@ -216,6 +216,7 @@ export class Terminal {
       events,
       credentials: () => this.#credentials,
       canRecord,
+      answerProblem: (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
     });
     this.#background = new Background({
       clock,
