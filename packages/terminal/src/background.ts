@@ -97,7 +97,8 @@ export class Background {
 
   /**
    * Learns the server's key set after an answer signed by a key not pinned
-   * (every terminal, enforcing or not: OfflinePolicy.learnKeys). Never throws.
+   * (every terminal, enforcing or not: OfflinePolicy.learnKeys). False when
+   * it may not record or the request fails; only a bug throws.
    */
   async learnServerKeys(): Promise<boolean> {
     const { policy, transport, clock, timeoutMs } = this.#options;

@@ -71,7 +71,8 @@ export interface ExchangeOptions {
   /**
    * Asks the server for its key set (docs/protocol.md §2, "Server key
    * rotation") when an answer is signed by a key not pinned; true when a new
-   * set was adopted (then the answer is checked again). Never throws.
+   * set was adopted (then the answer is checked again). A network error or
+   * refusal is false; only a bug throws.
    */
   learnServerKeys?: () => Promise<boolean>;
   /**

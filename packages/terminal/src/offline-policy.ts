@@ -39,7 +39,7 @@ import {
   verifyKeySet,
   verifyPolicy,
 } from '@holdfast/protocol';
-import { NeedsOnlineError, PolicyRefreshError } from './errors.js';
+import { NeedsOnlineError, PolicyRefreshError, TransportError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import type { Credentials } from './sync-events.js';
@@ -164,8 +164,9 @@ export class OfflinePolicy {
   /**
    * Asks the server for its key set only (a `POST /v1/policy`; the policy in
    * the answer is left to `refresh`), adopting it as `keySetMeta` says. True
-   * when a new set was adopted; false for anything else, errors included
-   * (the caller treats the answer it could not verify as no answer).
+   * when a new set was adopted; false for anything else, network errors and
+   * refusals included (the caller treats the answer it could not verify as
+   * no answer).
    */
   async learnKeys(transport: Transport, credentials: Credentials, clock: Clock, timeoutMs: number): Promise<boolean> {
     const at = clock.now();
@@ -177,8 +178,9 @@ export class OfflinePolicy {
     let res: Awaited<ReturnType<Transport['fetchPolicy']>>;
     try {
       res = await transport.fetchPolicy(req, timeoutMs);
-    } catch {
-      return false;
+    } catch (error) {
+      if (error instanceof TransportError) return false;
+      throw error;
     }
     if (!res.ok) return false;
     const meta = this.keySetMeta(res.body.keySet);
