@@ -13,7 +13,7 @@ import { importPublicKey, signMessage, verifyMessage } from './signing.js';
 import type { PolicyKeySet } from './wire.js';
 
 /** The routes whose answers are signed: those a terminal marks ops confirmed from. */
-export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key';
+export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key' | 'authorize';
 
 /** The two fields a signed answer carries besides its own. */
 export interface AnswerSignature {

@@ -72,7 +72,7 @@ import { ExceptionDesk } from './services/exception-desk.js';
 import { rotateDeviceKey } from './services/key-rotation.js';
 import { LedgerReads } from './services/ledger-reads.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
-import { PolicyDesk } from './services/policy-desk.js';
+import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
 import type { Storage, StorageKind } from './storage/storage.js';
@@ -268,8 +268,11 @@ export class HoldfastService {
   }
 
   /** POST /v1/authorize: an online decision for an op the terminal must not record on its own (authorize/). */
-  authorize(body: unknown): Promise<AuthorizeResponse> {
-    return this.#online.authorize(body);
+  async authorize(body: unknown): Promise<AuthorizeResponse & AnswerSignature> {
+    const answer = await this.#online.authorize(body);
+    // Signed like a batch answer (docs/protocol.md §2): a forged "approved" would make a till print a ticket.
+    // The answer exists only for a request whose signature verified, so `sig` is that request's signature.
+    return this.#policies.signAnswer('authorize', (body as { sig: string }).sig, answer);
   }
 
   /** Stores the next betting configuration (limits, liability caps, suspensions); refused naming the field. */
@@ -488,6 +491,16 @@ export class HoldfastService {
   /** Issues a policy from an operator's draft, refused naming the field (services/policy-desk.ts). */
   issuePolicy(body: unknown): Promise<SignedPolicy> {
     return this.#policies.issue(body);
+  }
+
+  /** Rotates the server's signing key (services/policy-desk.ts `rotate`). */
+  rotateServerKey(): Promise<{ active: ServerKeyView; retired: ServerKeyView | null }> {
+    return this.#policies.rotate();
+  }
+
+  /** Every server signing key ever used, oldest first, public halves only. */
+  listServerKeys(): Promise<{ keys: ServerKeyView[] }> {
+    return this.#policies.listKeys();
   }
 
   /** Every policy issued, oldest first, with the keys that verify them. */

@@ -69,6 +69,13 @@ export interface ExchangeOptions {
    */
   answerKeys: () => PolicyKeySet | null;
   /**
+   * Asks the server for its key set (docs/protocol.md §2, "Server key
+   * rotation") when an answer is signed by a key not pinned; true when a new
+   * set was adopted (then the answer is checked again). A network error or
+   * refusal is false; only a bug throws.
+   */
+  learnServerKeys?: () => Promise<boolean>;
+  /**
    * True while a key rotation is committed locally and not confirmed (the
    * callee also starts completing it). An `unknown_device` answer then
    * means "the server holds the new key", not "revoked": nothing is
@@ -171,7 +178,7 @@ export class Exchange {
     event.httpStatus = res.status;
     if (res.ok) {
       // Anyone on the path could answer "accepted": an answer the server did not sign is no answer.
-      const unsigned = this.#answerProblem('batches', batch.sig, res.body);
+      const unsigned = await this.answerProblem('batches', batch.sig, res.body);
       if (unsigned) return unknown(`unverifiable answer: ${unsigned}`);
       const mismatch = outbox.mismatch(ops, res.body);
       if (mismatch) return unknown(`inconsistent answer: ${mismatch}`);
@@ -255,7 +262,7 @@ export class Exchange {
         this.#emit(event, 'rejected', message);
         throw new RequestRejectedError(res.status, res.error);
       }
-      const unsigned = this.#answerProblem('ops/query', sig, res.body);
+      const unsigned = await this.answerProblem('ops/query', sig, res.body);
       if (unsigned) {
         const message = `unverifiable answer: ${unsigned}`;
         connectivity.failed(message);
@@ -317,10 +324,20 @@ export class Exchange {
     });
   }
 
-  /** Why an answer cannot be trusted (unsigned, or not by a pinned key), or null; always null for a server that does not sign. */
-  #answerProblem(route: AnswerRoute, requestSig: string, body: unknown): string | null {
+  /**
+   * Why an answer cannot be trusted (unsigned, or not by a pinned key), or
+   * null; always null for a server that does not sign. An answer signed by a
+   * key not pinned is checked again after learning the server's key set.
+   */
+  async answerProblem(route: AnswerRoute, requestSig: string, body: unknown): Promise<string | null> {
     const keys = this.#options.answerKeys();
-    return keys === null ? null : answerProblem(route, requestSig, body, keys);
+    if (keys === null) return null;
+    const problem = answerProblem(route, requestSig, body, keys);
+    if (problem === null || !this.#options.learnServerKeys || !signedByUnpinnedKey(body, keys)) return problem;
+    // The server may have rotated its key: learn its key set (adopted only if a pinned key signed it) and check again.
+    if (!(await this.#options.learnServerKeys())) return problem;
+    const learned = this.#options.answerKeys();
+    return learned === null ? null : answerProblem(route, requestSig, body, learned);
   }
 
   #emit(event: SyncEvent, outcome: SyncEvent['outcome'], error: string | null): void {
@@ -367,4 +384,11 @@ export class Exchange {
     this.#gate = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Whether `body` names a signing key that is not among `keys` (a key the server may have rotated to). */
+function signedByUnpinnedKey(body: unknown, keys: PolicyKeySet): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const { serverKey } = body as { serverKey?: unknown };
+  return typeof serverKey === 'string' && !Object.hasOwn(keys, serverKey);
 }

@@ -216,6 +216,7 @@ export class Terminal {
       events,
       credentials: () => this.#credentials,
       canRecord,
+      answerProblem: (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
     });
     this.#background = new Background({
       clock,
@@ -242,6 +243,7 @@ export class Terminal {
       events,
       bugs: options.bugs ?? NO_INJECTED_BUGS,
       answerKeys: () => (journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null),
+      learnServerKeys: () => this.#background.learnServerKeys(),
       keyRotationPending: () => {
         if (!this.keyRotationPending) return false;
         this.#resumeRotation();

@@ -54,6 +54,7 @@ import {
   policyRequestMessage,
   policyRequestSchema,
   queryMessage,
+  type SignedKeySet,
   type SignedPolicy,
   type SignedRoster,
   type StoredResult,
@@ -110,6 +111,8 @@ export class FakeServer implements Transport {
    * server does (docs/protocol.md §2, "Signed answers").
    */
   answerKey: { id: string; privateKey: KeyObject } | null = null;
+  /** The signed key set `fetchPolicy` carries (protocol key-set.ts), unless null; tests set it. */
+  keySet: SignedKeySet | null = null;
   /** Placements the feed (and the enrollment answer) report, by device id; tests set them. */
   readonly placements = new Map<string, Placement>();
   /** Most items one feed answer holds (the real server: FEED_PAGE_MAX). */
@@ -266,7 +269,12 @@ export class FakeServer implements Transport {
       !!device && verifyMessage(policyRequestMessage(parsed.device, parsed.at), parsed.sig, device.key),
     );
     if (refused || !device) return refused ?? notSigned(parsed.device);
-    return ok({ policy: this.policy, keys: this.policyKeys ?? {}, serverTime: this.#clock.now() });
+    return ok({
+      policy: this.policy,
+      keys: this.policyKeys ?? {},
+      ...(this.keySet === null ? {} : { keySet: this.keySet }),
+      serverTime: this.#clock.now(),
+    });
   }
 
   /**
