@@ -12,8 +12,13 @@ import { CanonicalJsonError } from './canonical-json.js';
 import { importPublicKey, signMessage, verifyMessage } from './signing.js';
 import type { PolicyKeySet } from './wire.js';
 
-/** The routes whose answers are signed: those a terminal marks ops confirmed from. */
-export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key' | 'authorize';
+/**
+ * The routes whose answers are signed: those a terminal marks ops confirmed
+ * from, prints from (`authorize`), or changes what it allows from (`feed`:
+ * declines, releases, blocks, placement; `policy`: the last server contact
+ * that offline approvals count from).
+ */
+export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key' | 'authorize' | 'feed' | 'policy';
 
 /** The two fields a signed answer carries besides its own. */
 export interface AnswerSignature {

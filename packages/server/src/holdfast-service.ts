@@ -509,13 +509,17 @@ export class HoldfastService {
   }
 
   /** A device asks for its policy: the newest in force covering its placement, with the policy keys. */
-  async fetchPolicy(body: unknown): Promise<PolicyResponse> {
+  async fetchPolicy(body: unknown): Promise<PolicyResponse & AnswerSignature> {
     const request = policyRequestSchema.parse(body);
     const { device } = await this.#auth.signedBy(request.device, (key) =>
       verifyMessage(policyRequestMessage(request.device, request.at), request.sig, key),
     );
     const now = this.#clock.now();
-    return { ...(await this.#policies.inForce(device, now)), serverTime: now };
+    // Signed as a whole, bound to the request: a replayed or forged answer cannot pass for server contact.
+    return this.#policies.signAnswer('policy', request.sig, {
+      ...(await this.#policies.inForce(device, now)),
+      serverTime: now,
+    });
   }
 
   /** A device rotates its key (services/key-rotation.ts); the answer is signed like a batch answer. */
@@ -543,7 +547,7 @@ export class HoldfastService {
    * is a read of what the device may see anyway, and a device whose clock is
    * wrong must still learn of blocked wristbands and declines.
    */
-  async fetchFeed(body: unknown): Promise<FeedResponse> {
+  async fetchFeed(body: unknown): Promise<FeedResponse & AnswerSignature> {
     const request = feedRequestSchema.parse(body);
     const message = feedRequestMessage(request.device, request.after, request.at);
     const { device } = await this.#auth.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
@@ -552,7 +556,8 @@ export class HoldfastService {
     checkFeedCursor(request.after, page.end);
     const { policy } = await this.#policies.inForce(device, now);
     const roster = await this.staff.rosterFor(device.location, request.roster, now);
-    return {
+    // Signed as a whole, bound to the request: nobody on the path can add a decline or drop a block.
+    return this.#policies.signAnswer('feed', request.sig, {
       items: page.items.map(feedItemOf),
       next: page.next,
       more: page.more,
@@ -560,7 +565,7 @@ export class HoldfastService {
       policy: policy === null ? null : policyRef(policy.policy),
       ...(roster ? { roster } : {}),
       serverTime: now,
-    };
+    });
   }
 
   /**

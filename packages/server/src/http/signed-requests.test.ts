@@ -162,4 +162,54 @@ describe('signed answers', () => {
       await h.close();
     }
   });
+
+  it('signs feed and policy answers as a whole, bound to the request: replayed, moved or changed, they do not verify', async () => {
+    const h = await createHarness();
+    try {
+      const token = await h.newToken('till');
+      const keys = generateDeviceKeys();
+      const enrolled = await h.enroll(token, keys);
+      assert.equal(enrolled.status, 200);
+      const pinned = enrolled.body.policyKeys ?? {};
+      const privateKey = importPrivateKey(keys.privateKey);
+      const d = enrolled.body.deviceId;
+      const feedAt = (at: number) => ({
+        device: d,
+        after: 0,
+        at,
+        sig: signMessage(feedRequestMessage(d, 0, at), privateKey),
+      });
+      const policyAt = (at: number) => ({ device: d, at, sig: signMessage(policyRequestMessage(d, at), privateKey) });
+
+      const feed = feedAt(T0);
+      const feedRes = await h.request('POST', '/v1/feed', { payload: feed });
+      assert.equal(feedRes.status, 200, JSON.stringify(feedRes.body));
+      assert.equal(answerProblem('feed', feed.sig, feedRes.body, pinned), null);
+      // The same answer for the next request (a replay), or as a policy answer: no.
+      assert.match(answerProblem('feed', feedAt(T0 + 1).sig, feedRes.body, pinned) ?? '', /does not verify/);
+      assert.match(answerProblem('policy', feed.sig, feedRes.body, pinned) ?? '', /does not verify/);
+      // A forged item, or a later serverTime: no.
+      const body = feedRes.body as { items: unknown[]; serverTime: number };
+      const item = { pos: 1, type: 'wristband.blocked', opId: 'x', device: d, at: T0, data: { wristband: '04A1B2C3' } };
+      assert.match(answerProblem('feed', feed.sig, { ...body, items: [item] }, pinned) ?? '', /does not verify/);
+      assert.match(
+        answerProblem('feed', feed.sig, { ...body, serverTime: body.serverTime + 1 }, pinned) ?? '',
+        /does not verify/,
+      );
+
+      const policy = policyAt(T0);
+      const policyRes = await h.request('POST', '/v1/policy', { payload: policy });
+      assert.equal(policyRes.status, 200, JSON.stringify(policyRes.body));
+      assert.equal(answerProblem('policy', policy.sig, policyRes.body, pinned), null);
+      assert.match(answerProblem('policy', policyAt(T0 + 1).sig, policyRes.body, pinned) ?? '', /does not verify/);
+      const p = policyRes.body as { serverTime: number };
+      assert.match(
+        answerProblem('policy', policy.sig, { ...p, serverTime: p.serverTime + 1 }, pinned) ?? '',
+        /does not verify/,
+      );
+      assert.match(answerProblem('policy', policy.sig, { ...p, serverSig: undefined }, pinned) ?? '', /not signed/);
+    } finally {
+      await h.close();
+    }
+  });
 });
