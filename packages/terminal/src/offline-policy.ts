@@ -25,6 +25,7 @@ import {
   releaseSettled,
 } from '@holdfast/domain';
 import {
+  answerProblem,
   type CardTender,
   canonicalJson,
   comparePolicies,
@@ -126,7 +127,8 @@ export class OfflinePolicy {
   /**
    * Asks the server for the policy in force, verifies it with the pinned keys
    * and keeps it if it is newer than the one held. Throws TransportError
-   * (unknown outcome), PolicyRefreshError (server refused) or protocol's
+   * (unknown outcome, or an answer the server did not sign: docs/protocol.md
+   * §2, "Signed answers"), PolicyRefreshError (server refused) or protocol's
    * PolicyVerificationError (tampered or signed by a key not pinned); in
    * every such case nothing is stored, not even the contact time.
    */
@@ -146,6 +148,13 @@ export class OfflinePolicy {
       learned !== undefined
         ? (JSON.parse(learned) as PolicyKeySet)
         : (this.pinnedKeys() ?? (isKeySet(res.body.keys) ? res.body.keys : {}));
+    // The answer as a whole is signed by a server that signs answers (the key set in it
+    // verifies on its own, so a rotated key is learned first): anything else is no answer,
+    // and nothing of it is kept, not even the contact time offline approvals count from.
+    if (this.#journal.getMeta(META.signsAnswers) === '1') {
+      const problem = answerProblem('policy', req.sig, res.body, keys);
+      if (problem !== null) throw new TransportError('bad_response', `unverifiable policy answer: ${problem}`);
+    }
     let held = this.#heldPolicy();
     // The policy held (verified with these pinned keys) answered again byte for byte: nothing new to verify.
     if (res.body.policy !== null && !(held?.valid && samePolicy(res.body.policy, held.signed))) {

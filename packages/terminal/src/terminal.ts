@@ -187,6 +187,7 @@ export class Terminal {
         if (item.type.startsWith('wristband.')) wristbands.applyNotice(item.type, item.data, now);
       },
       this.#staff,
+      (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
     );
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);

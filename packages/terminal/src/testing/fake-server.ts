@@ -269,12 +269,14 @@ export class FakeServer implements Transport {
       !!device && verifyMessage(policyRequestMessage(parsed.device, parsed.at), parsed.sig, device.key),
     );
     if (refused || !device) return refused ?? notSigned(parsed.device);
-    return ok({
-      policy: this.policy,
-      keys: this.policyKeys ?? {},
-      ...(this.keySet === null ? {} : { keySet: this.keySet }),
-      serverTime: this.#clock.now(),
-    });
+    return ok(
+      this.#signed('policy', parsed.sig, {
+        policy: this.policy,
+        keys: this.policyKeys ?? {},
+        ...(this.keySet === null ? {} : { keySet: this.keySet }),
+        serverTime: this.#clock.now(),
+      }),
+    );
   }
 
   /**
@@ -330,15 +332,17 @@ export class FakeServer implements Transport {
     const mine = this.#feed.slice(parsed.after).filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
     const items = mine.slice(0, this.feedPageSize);
     const more = mine.length > this.feedPageSize;
-    return ok({
-      items,
-      next: more ? (items[items.length - 1] as FeedItem).pos : end,
-      more,
-      placement: this.placements.get(device.id) ?? null,
-      policy: this.policy === null ? null : policyRef(this.policy.policy),
-      ...(this.roster && this.roster.roster.version !== parsed.roster ? { roster: this.roster } : {}),
-      serverTime: this.#clock.now(),
-    });
+    return ok(
+      this.#signed('feed', parsed.sig, {
+        items,
+        next: more ? (items[items.length - 1] as FeedItem).pos : end,
+        more,
+        placement: this.placements.get(device.id) ?? null,
+        policy: this.policy === null ? null : policyRef(this.policy.policy),
+        ...(this.roster && this.roster.roster.version !== parsed.roster ? { roster: this.roster } : {}),
+        serverTime: this.#clock.now(),
+      }),
+    );
   }
 
   async ping(): Promise<TransportResult<HealthResponse>> {
