@@ -28,6 +28,16 @@ export interface AnswerSignature {
   serverSig: string;
 }
 
+/**
+ * What a signed refusal covers (`device_revoked`, the refusal that stops a
+ * terminal for good; `unknown_device` is never signed): its code and
+ * message, signed like an answer to the request refused, carried as the
+ * WireError's `serverKey`/`serverSig`.
+ */
+export function refusalAnswer(error: { code: string; message: string }): { code: string; message: string } {
+  return { code: error.code, message: error.message };
+}
+
 /** What the server's answer signature covers. */
 export function answerMessage(route: AnswerRoute, requestSig: string, answer: object) {
   return { ctx: 'holdfast.answer.v1', route, request: requestSig, answer } as const;

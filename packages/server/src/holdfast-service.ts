@@ -19,6 +19,7 @@ import {
   systemClock,
 } from '@holdfast/domain';
 import {
+  type AnswerRoute,
   type AnswerSignature,
   type AuthorizeResponse,
   type CreateTokenResponse,
@@ -75,6 +76,7 @@ import { OperatorAccounts, type OperatorAccountsOptions } from './services/opera
 import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
+import { signingRefusals } from './signed-refusal.js';
 import type { Storage, StorageKind } from './storage/storage.js';
 
 export interface HoldfastServiceOptions {
@@ -392,6 +394,10 @@ export class HoldfastService {
     }
   }
 
+  /** Signs a refusal that stops a terminal (signed-refusal.ts), like an answer. */
+  readonly #signRefusal = (route: AnswerRoute, requestSig: string, answer: object) =>
+    this.#policies.signAnswer(route, requestSig, answer);
+
   /** Verifies and ingests one batch. Throws ProtocolError for request-level problems (nothing applied). */
   async ingest(body: unknown): Promise<IngestResponse> {
     return this.ingestVerified(await this.verifyBatch(body));
@@ -405,7 +411,9 @@ export class HoldfastService {
    */
   async verifyBatch(body: unknown): Promise<SignedBatch> {
     const batch = parseBatch(body);
-    const { proof } = await this.#auth.signedBy(batch.device, (key) => batchSignature(batch, key));
+    const { proof } = await signingRefusals('batches', batch.sig, this.#signRefusal, () =>
+      this.#auth.signedBy(batch.device, (key) => batchSignature(batch, key)),
+    );
     const canonical = verifyBatchOps(batch);
     return {
       sig: batch.sig,
@@ -459,8 +467,10 @@ export class HoldfastService {
   /** A device asks what the server holds for some of its op ids. */
   async queryOps(body: unknown): Promise<OpQueryResponse> {
     const query = opQuerySchema.parse(body);
-    const { device } = await this.#auth.signedBy(query.device, (key) =>
-      verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, key),
+    const { device } = await signingRefusals('ops/query', query.sig, this.#signRefusal, () =>
+      this.#auth.signedBy(query.device, (key) =>
+        verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, key),
+      ),
     );
     const stored = new Map((await this.#storage.getDeviceOps(query.device, query.ids)).map((s) => [s.op.id, s]));
     const results: OpStatus[] = query.ids.map((id) => {

@@ -13,7 +13,9 @@
  *   2xx, results mismatch    unknown outcome → retry with backoff
  *   thrown (timeout, …)      unknown outcome → retry with backoff, same bytes
  *   429 / 503 / 5xx          retry with backoff, at least Retry-After
- *   device_revoked/unknown   every pending op dead-lettered; stop for good
+ *   device_revoked/unknown   every pending op dead-lettered; stop for good. A server
+ *                            that signs answers signs device_revoked (bound to the
+ *                            request) and never unknown_device: unsigned → unknown, retry
  *   413 body_too_large       send fewer ops per batch
  *   other 4xx                these ops dead-lettered (the same bytes can never succeed)
  */
@@ -29,7 +31,9 @@ import {
   type OpStatus,
   type PolicyKeySet,
   queryMessage,
+  refusalAnswer,
   signMessage,
+  type WireError,
 } from '@holdfast/protocol';
 import type { ConnectivityMonitor } from './connectivity.js';
 import { RequestRejectedError, TransportError } from './errors.js';
@@ -204,6 +208,9 @@ export class Exchange {
     const message = `${error.code}: ${error.message}`;
     if (this.#rotationExplains(error.code)) return unknown(`${message} (completing the pending key rotation first)`);
     if (DEVICE_TERMINAL_ERRORS.has(error.code)) {
+      // Anyone on the path could answer "revoked": a refusal the server did not sign stops nothing.
+      const unsigned = await this.#refusalProblem('batches', batch.sig, error);
+      if (unsigned) return unknown(`unverifiable refusal ${message}: ${unsigned}`);
       connectivity.answered(at, event.durationMs, message);
       const dead = this.#revoke(error.code, error.message, at);
       finish('revoked', res.status, message);
@@ -257,6 +264,13 @@ export class Exchange {
         if (res.error.retryable || res.status >= 500) connectivity.failed(message);
         else connectivity.answered(done, event.durationMs, message);
         if (DEVICE_TERMINAL_ERRORS.has(res.error.code) && !this.#rotationExplains(res.error.code)) {
+          const unsigned = await this.#refusalProblem('ops/query', sig, res.error);
+          if (unsigned) {
+            const why = `unverifiable refusal ${message}: ${unsigned}`;
+            connectivity.failed(why);
+            this.#emit(event, 'unknown', why);
+            throw new TransportError('bad_response', why);
+          }
           this.#revoke(res.error.code, res.error.message, done);
         }
         this.#emit(event, 'rejected', message);
@@ -338,6 +352,14 @@ export class Exchange {
     if (!(await this.#options.learnServerKeys())) return problem;
     const learned = this.#options.answerKeys();
     return learned === null ? null : answerProblem(route, requestSig, body, learned);
+  }
+
+  /** Why a refusal that would stop this terminal cannot be trusted (signed-answer.ts refusalAnswer), or null. */
+  #refusalProblem(route: AnswerRoute, requestSig: string, error: WireError): Promise<string | null> {
+    const body: Record<string, unknown> = refusalAnswer(error);
+    if (error.serverKey !== undefined) body.serverKey = error.serverKey;
+    if (error.serverSig !== undefined) body.serverSig = error.serverSig;
+    return this.answerProblem(route, requestSig, body);
   }
 
   #emit(event: SyncEvent, outcome: SyncEvent['outcome'], error: string | null): void {

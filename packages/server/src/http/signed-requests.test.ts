@@ -15,6 +15,7 @@ import {
   type OnlineRequest,
   policyRequestMessage,
   queryMessage,
+  refusalAnswer,
   signBatch,
   signMessage,
   uuidv7,
@@ -158,6 +159,48 @@ describe('signed answers', () => {
       assert.equal(answer.status, 200);
       assert.equal(answerProblem('ops/query', query.sig, answer.body, pinned), null);
       assert.match(answerProblem('ops/query', query.sig, answer.body, {}) ?? '', /not one pinned/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('signs device_revoked, bound to the refused request; never unknown_device (a bad signature gets one too)', async () => {
+    const h = await createHarness();
+    try {
+      const token = await h.newToken('till');
+      const keys = generateDeviceKeys();
+      const enrolled = await h.enroll(token, keys);
+      const pinned = enrolled.body.policyKeys ?? {};
+      const privateKey = importPrivateKey(keys.privateKey);
+      const d = enrolled.body.deviceId;
+      await h.request('POST', `/v1/admin/devices/${d}/revoke`, { admin: true, payload: { reason: 'stolen' } });
+      const chain = new ChainBuilder(d, privateKey, { now: () => h.clock.now() });
+      const batch = chain.batch([chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 0 })]);
+      const res = await h.send(batch);
+      assert.deepEqual([res.status, res.error.code], [403, 'device_revoked']);
+      const refusal = res.body as unknown as Record<string, unknown>;
+      const signed = { ...refusalAnswer(res.error), serverKey: refusal.serverKey, serverSig: refusal.serverSig };
+      assert.equal(answerProblem('batches', batch.sig, signed, pinned), null);
+      assert.match(answerProblem('batches', chain.batch(batch.ops, 2).sig, signed, pinned) ?? '', /does not verify/);
+      assert.match(answerProblem('ops/query', batch.sig, signed, pinned) ?? '', /does not verify/);
+      const ids = [batch.ops[0]?.id ?? ''];
+      const query = { device: d, ids, at: T0, sig: signMessage(queryMessage(d, ids, T0), privateKey) };
+      const queried = await h.request('POST', '/v1/ops/query', { payload: query });
+      const q = queried.body as unknown as Record<string, unknown>;
+      assert.equal(
+        answerProblem(
+          'ops/query',
+          query.sig,
+          { ...refusalAnswer(queried.error), serverKey: q.serverKey, serverSig: q.serverSig },
+          pinned,
+        ),
+        null,
+      );
+      // The same request with its body changed (the signature no longer verifies): unknown_device, unsigned.
+      const tampered = { ...batch, sentAt: batch.sentAt + 1 };
+      const refused = await h.send(tampered);
+      assert.deepEqual([refused.status, refused.error.code], [401, 'unknown_device']);
+      assert.equal((refused.body as unknown as Record<string, unknown>).serverSig, undefined);
     } finally {
       await h.close();
     }

@@ -54,6 +54,7 @@ import {
   policyRequestMessage,
   policyRequestSchema,
   queryMessage,
+  refusalAnswer,
   type SignedKeySet,
   type SignedPolicy,
   type SignedRoster,
@@ -235,7 +236,7 @@ export class FakeServer implements Transport {
       parsed.device,
       !!device && verifyMessage(queryMessage(parsed.device, parsed.ids, parsed.at), parsed.sig, device.key),
     );
-    if (refused || !device) return refused ?? notSigned(parsed.device);
+    if (refused || !device) return this.#signedRefusal('ops/query', parsed.sig, refused ?? notSigned(parsed.device));
     const results: OpStatus[] = parsed.ids.map((id) => {
       const where = this.#ids.get(id);
       const stored = where?.device === device.id ? device.ops.get(where.seq) : undefined;
@@ -366,7 +367,7 @@ export class FakeServer implements Transport {
     const v1 =
       !v2 && !!device && verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, device.key);
     const refused = refuseUnlessSignedBy(device, batch.device, v2 || v1);
-    if (refused || !device) return refused ?? notSigned(batch.device);
+    if (refused || !device) return this.#signedRefusal('batches', batch.sig, refused ?? notSigned(batch.device));
     for (const [i, op] of ops.entries()) {
       if (hashOp(op) !== op.hash) return fail('hash_mismatch', `ops[${i}].hash is not the op's hash`);
       const prev = ops[i - 1];
@@ -436,6 +437,14 @@ export class FakeServer implements Transport {
       };
     }
     return { status: 'accepted', at };
+  }
+
+  /** A refusal that stops a terminal, signed as the real server signs it (server signed-refusal.ts). */
+  #signedRefusal(route: AnswerRoute, requestSig: string, refused: TransportResult<never>): TransportResult<never> {
+    // Only device_revoked, which follows a verified signature; unknown_device is never signed.
+    if (refused.ok || this.answerKey === null || refused.error.code !== 'device_revoked') return refused;
+    const { serverKey, serverSig } = signAnswer(route, requestSig, refusalAnswer(refused.error), this.answerKey);
+    return { ...refused, error: { ...refused.error, serverKey, serverSig } };
   }
 
   #signed<A extends object>(route: AnswerRoute, requestSig: string, answer: A): A {
