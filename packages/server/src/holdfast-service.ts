@@ -527,7 +527,7 @@ export class HoldfastService {
     const now = this.#clock.now();
     // Signed as a whole, bound to the request: a replayed or forged answer cannot pass for server contact.
     return this.#policies.signAnswer('policy', request.sig, {
-      ...(await this.#policies.inForce(device, now)),
+      ...(await this.#policies.inForce(device, now, true)),
       serverTime: now,
     });
   }

@@ -135,17 +135,24 @@ export class PolicyDesk {
     return { policies, keys };
   }
 
-  /** The newest policy in force covering `device` at `now` (null: none, or the device was never placed), with the keys. */
+  /**
+   * The newest policy in force covering `device` at `now` (null: none, or
+   * the device was never placed), with the keys. The key set (signed by
+   * every trusted key) only when `withKeySet`: the policy answer carries it,
+   * the feed, polled far more often, needs the policy alone.
+   */
   async inForce(
     device: DeviceRecord,
     now: number,
-  ): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet; keySet: SignedKeySet }> {
-    const keySet = await this.keySet();
-    const keys = keySet.keys;
-    if (device.merchant === null) return { policy: null, keys, keySet };
+    withKeySet = false,
+  ): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet; keySet?: SignedKeySet }> {
+    const keySet = withKeySet ? await this.keySet() : undefined;
+    const keys = keySet ? keySet.keys : await this.keys();
+    const extra = keySet ? { keySet } : {};
+    if (device.merchant === null) return { policy: null, keys, ...extra };
     const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
     const candidates = await this.#storage.listPolicies({ merchant: device.merchant, unexpiredAt: now });
-    return { policy: policyForDevice(candidates, placement, now, keys), keys, keySet };
+    return { policy: policyForDevice(candidates, placement, now, keys), keys, ...extra };
   }
 
   /**
