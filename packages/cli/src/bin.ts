@@ -16,6 +16,8 @@ import {
   exceptionsCommand,
   POLICY_HELP,
   policyCommand,
+  SERVER_KEYS_HELP,
+  serverKeysCommand,
 } from './commands/admin-commands.js';
 import { BACKUP_HELP, backupCommand, RESTORE_HELP, restoreCommand } from './commands/backup-command.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
@@ -55,6 +57,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   devices: { run: devicesCommand, help: DEVICES_HELP },
   exceptions: { run: exceptionsCommand, help: EXCEPTIONS_HELP },
   policy: { run: policyCommand, help: POLICY_HELP },
+  'server-keys': { run: serverKeysCommand, help: SERVER_KEYS_HELP },
   betting: { run: bettingCommand, help: BETTING_HELP },
   loyalty: { run: loyaltyCommand, help: LOYALTY_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },

@@ -37,6 +37,7 @@ describe('holdfast command line', () => {
       'devices',
       'exceptions',
       'policy',
+      'server-keys',
       'betting',
     ]) {
       assert.match(r.stdout, new RegExp(`^  holdfast ${command}\\b`, 'm'), command);

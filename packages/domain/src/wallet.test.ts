@@ -6,6 +6,7 @@ import {
   balanceAfter,
   blockWallet,
   EMPTY_WALLET,
+  MAX_WALLET_TOTAL,
   unblockWallet,
   type WalletEntry,
   type WalletEntryKind,
@@ -130,6 +131,44 @@ describe('wallet: counters', () => {
     assert.equal(findings[0]?.type === 'wristband_clone' && findings[0].reason, 'currency_mismatch');
     assert.equal(state.account?.balance, 1_000);
     assert.equal(state.account?.entries, 1);
+  });
+});
+
+describe('wallet: running totals are bounded (MAX_WALLET_TOTAL)', () => {
+  it('a total may reach the bound, not pass it: the entry past it is reported and not applied, the others still apply', () => {
+    const nearly: WalletState = {
+      account: {
+        wristband: UID,
+        currency: 'EUR',
+        toppedUp: MAX_WALLET_TOTAL - 10,
+        debited: MAX_WALLET_TOTAL - 10,
+        refunded: 0,
+        balance: 0,
+        entries: 2,
+        maxCounter: 2,
+        distinctCounters: 2,
+        overspendOp: null,
+        blocked: null,
+      },
+      counters: new Map(),
+    };
+    const reach = applyWalletEntry(nearly, entry('topup', 10, 3, 0));
+    assert.deepEqual([reach.applied, reach.findings, reach.state.account?.toppedUp], [true, [], MAX_WALLET_TOTAL]);
+    const past = applyWalletEntry(reach.state, entry('topup', 1, 4, 10));
+    assert.equal(past.applied, false);
+    assert.deepEqual(past.findings, [
+      {
+        type: 'wristband_clone',
+        reason: 'total_out_of_range',
+        total: 'toppedUp',
+        value: MAX_WALLET_TOTAL,
+        bound: MAX_WALLET_TOTAL,
+      },
+    ]);
+    assert.equal(past.state, reach.state, 'nothing changed');
+    const debit = applyWalletEntry(reach.state, entry('debit', 10, 4, 10));
+    assert.deepEqual([debit.applied, debit.state.account?.debited], [true, MAX_WALLET_TOTAL]);
+    assert.ok(3 * MAX_WALLET_TOTAL < Number.MAX_SAFE_INTEGER, 'the balance, from three totals, stays exact');
   });
 });
 

@@ -29,6 +29,11 @@
  *   currency_mismatch ..... the chip claims another currency than the
  *                           wallet's: not applied (a purse cannot hold two
  *                           currencies), reported.
+ *   total_out_of_range .... the entry would take a running total (toppedUp,
+ *                           debited or refunded) past MAX_WALLET_TOTAL: not
+ *                           applied (the totals stay exact numbers), reported
+ *                           as a wristband_clone (no genuine chip moves that
+ *                           much), so the device keeps syncing.
  *   overspend ............. the balance is below zero while the counters
  *                           1..max are all known. Below zero with a hole in
  *                           the counters is NOT an overspend yet: the hole
@@ -44,6 +49,15 @@
  * op's `at` is evidence only); a real rollback always shows up as a
  * reused counter once both writes have arrived.
  */
+import { MAX_AMOUNT } from '@holdfast/protocol';
+
+/**
+ * The bound of each running total of one wallet, minor units: as for a
+ * shift's totals (shift.ts MAX_SHIFT_TOTAL), thousands of maximal writes
+ * must not take a total past 2^53, nor the balance derived from three of
+ * them (3 × 10^15 < 2^53). An entry past it is reported, not applied.
+ */
+export const MAX_WALLET_TOTAL = 1_000 * MAX_AMOUNT;
 
 /** What a chip write did to the wallet. */
 export type WalletEntryKind = 'topup' | 'debit' | 'refund';
@@ -129,6 +143,13 @@ export type WalletFinding =
       claimed: number;
     }
   | { type: 'wristband_clone'; reason: 'currency_mismatch'; walletCurrency: string; claimed: string }
+  | {
+      type: 'wristband_clone';
+      reason: 'total_out_of_range';
+      total: 'toppedUp' | 'debited' | 'refunded';
+      value: number;
+      bound: number;
+    }
   | { type: 'wristband_overspend'; balance: number };
 
 export const EMPTY_WALLET: WalletState = { account: null, counters: new Map() };
@@ -166,6 +187,12 @@ export function applyWalletEntry(
       walletCurrency: prior.currency,
       claimed: entry.currency,
     });
+    return { state, findings, applied: false };
+  }
+  const total = entry.kind === 'topup' ? 'toppedUp' : entry.kind === 'debit' ? 'debited' : 'refunded';
+  const value = prior?.[total] ?? 0;
+  if (!(value + entry.amount <= MAX_WALLET_TOTAL)) {
+    findings.push({ type: 'wristband_clone', reason: 'total_out_of_range', total, value, bound: MAX_WALLET_TOTAL });
     return { state, findings, applied: false };
   }
   const first = uses[0];
@@ -266,6 +293,8 @@ export function describeWalletFinding(wristband: string, finding: WalletFinding,
           return `wristband ${wristband} at counter ${finding.counter} claims balance ${finding.claimed}, but counter ${finding.neighbourCounter} (op ${finding.neighbourOpId}) says ${finding.expected}`;
         case 'currency_mismatch':
           return `wristband ${wristband} holds ${finding.walletCurrency}, a chip write claimed ${finding.claimed}`;
+        case 'total_out_of_range':
+          return `wristband ${wristband}: a chip write would take ${finding.total} ${finding.value} past the bound of ${finding.bound} ${currency} per wallet (not applied)`;
       }
   }
 }

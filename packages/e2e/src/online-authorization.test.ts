@@ -10,7 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '@holdfast/domain';
 import { ProcessorClient } from '@holdfast/processor-client';
 import type { BetSelection } from '@holdfast/protocol';
-import { type CrashPoint, NeedsOnlineError, SimulatedCrashError, type Terminal } from '@holdfast/terminal';
+import {
+  type CrashPoint,
+  NeedsOnlineError,
+  SimulatedCrashError,
+  type Terminal,
+  type Transport,
+} from '@holdfast/terminal';
 import { FaultyTransport } from '@holdfast/terminal/testing';
 import { E2eWorld } from './e2e-fixture.js';
 
@@ -123,6 +129,39 @@ describe('online-required ops over real HTTP', () => {
     assert.deepEqual(ticketOps(terminal), []);
     assert.deepEqual(terminal.pendingConfirmations(), []);
     assert.equal(terminal.onlineAuthorization(outcome.opId)?.state, 'declined');
+    await terminal.close();
+  });
+
+  it('a forged "approved" (someone on the path rewrote a decline) prints nothing: pending confirmation, then the real decline', async () => {
+    const base = w.httpTransport();
+    let forge = true;
+    const onThePath: Transport = {
+      enroll: (req, ms) => base.enroll(req, ms),
+      sendBatch: (batch, ms) => base.sendBatch(batch, ms),
+      queryOps: (query, ms) => base.queryOps(query, ms),
+      fetchPolicy: (req, ms) => base.fetchPolicy(req, ms),
+      fetchFeed: (req, ms) => base.fetchFeed(req, ms),
+      ping: (ms) => base.ping(ms),
+      authorize: async (req, ms) => {
+        const res = await base.authorize(req, ms);
+        if (!forge || !res.ok) return res;
+        return { ...res, body: { ...res.body, status: 'approved' as const, authorizationId: 'forged-approval' } };
+      },
+    };
+    const terminal = w.openTerminal('till-forged', { transport: onThePath, autoSync: false, idlePingMs: 0 });
+    await terminal.enroll(await enrollmentToken(w));
+    terminal.openShift({ clerk: 'ana', currency: 'MXN', openingFloat: 0 });
+    const outcome = await terminal.sellTicket({ stake: 100_001, selections: SEL });
+    assert.equal(outcome.state, 'pending_confirmation', JSON.stringify(outcome));
+    assert.match(outcome.state === 'pending_confirmation' ? (outcome.lastError ?? '') : '', /unverifiable answer/);
+    assert.deepEqual(ticketOps(terminal), [], 'no ticket recorded, nothing to print');
+    forge = false;
+    const [retried] = await terminal.retryPendingAuthorizations();
+    assert.deepEqual(
+      [retried?.state, retried?.state === 'declined' && retried.reason],
+      ['declined', 'stake_above_max'],
+    );
+    assert.deepEqual(ticketOps(terminal), []);
     await terminal.close();
   });
 

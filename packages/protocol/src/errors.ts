@@ -101,6 +101,9 @@ export interface WireError {
   rule?: string;
   retryable: boolean;
   retryAfterMs?: number;
+  /** `device_revoked` from a server that signs answers is signed: signed-answer.ts refusalAnswer. */
+  serverKey?: string;
+  serverSig?: string;
 }
 
 /** A value broke a schema rule. `field` is a path such as `ops[2].body.lines[0].qty`. */

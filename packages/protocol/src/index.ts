@@ -14,6 +14,7 @@ export * from './errors.js';
 export * from './fetch-json.js';
 export * from './hash.js';
 export * from './key-rotation.js';
+export * from './key-set.js';
 export * from './money.js';
 export * from './online.js';
 export * from './op.js';

@@ -12,8 +12,13 @@ import { CanonicalJsonError } from './canonical-json.js';
 import { importPublicKey, signMessage, verifyMessage } from './signing.js';
 import type { PolicyKeySet } from './wire.js';
 
-/** The routes whose answers are signed: those a terminal marks ops confirmed from. */
-export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key';
+/**
+ * The routes whose answers are signed: those a terminal marks ops confirmed
+ * from, prints from (`authorize`), or changes what it allows from (`feed`:
+ * declines, releases, blocks, placement; `policy`: the last server contact
+ * that offline approvals count from).
+ */
+export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key' | 'authorize' | 'feed' | 'policy';
 
 /** The two fields a signed answer carries besides its own. */
 export interface AnswerSignature {
@@ -21,6 +26,16 @@ export interface AnswerSignature {
   serverKey: string;
   /** Ed25519 signature over answerMessage(route, request sig, the answer without these two fields). */
   serverSig: string;
+}
+
+/**
+ * What a signed refusal covers (`device_revoked`, the refusal that stops a
+ * terminal for good; `unknown_device` is never signed): its code and
+ * message, signed like an answer to the request refused, carried as the
+ * WireError's `serverKey`/`serverSig`.
+ */
+export function refusalAnswer(error: { code: string; message: string }): { code: string; message: string } {
+  return { code: error.code, message: error.message };
 }
 
 /** What the server's answer signature covers. */

@@ -6,6 +6,7 @@
  * acts on.
  */
 import type { SignedPriceList } from './catalog.js';
+import type { SignedKeySet } from './key-set.js';
 import { MAX_AMOUNT } from './money.js';
 import { epochMs, type Op, opSchema, uuid } from './op.js';
 import type { OpResult, StoredAnswer } from './results.js';
@@ -165,6 +166,11 @@ export interface PolicyResponse {
   policy: SignedPolicy | null;
   /** Every key a policy from this server may be signed with. */
   keys: PolicyKeySet;
+  /**
+   * `keys` signed by each key in it (key-set.ts): how a terminal that pinned
+   * older keys learns a rotated one. Servers before key rotation omit it.
+   */
+  keySet?: SignedKeySet;
   serverTime: number;
 }
 

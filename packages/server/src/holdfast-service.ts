@@ -19,6 +19,7 @@ import {
   systemClock,
 } from '@holdfast/domain';
 import {
+  type AnswerRoute,
   type AnswerSignature,
   type AuthorizeResponse,
   type CreateTokenResponse,
@@ -74,9 +75,10 @@ import { rotateDeviceKey } from './services/key-rotation.js';
 import { LedgerReads } from './services/ledger-reads.js';
 import { LoyaltyDesk } from './services/loyalty-desk.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
-import { PolicyDesk } from './services/policy-desk.js';
+import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
+import { signingRefusals } from './signed-refusal.js';
 import type { Storage, StorageKind } from './storage/storage.js';
 
 export interface HoldfastServiceOptions {
@@ -276,8 +278,11 @@ export class HoldfastService {
   }
 
   /** POST /v1/authorize: an online decision for an op the terminal must not record on its own (authorize/). */
-  authorize(body: unknown): Promise<AuthorizeResponse> {
-    return this.#online.authorize(body);
+  async authorize(body: unknown): Promise<AuthorizeResponse & AnswerSignature> {
+    const answer = await this.#online.authorize(body);
+    // Signed like a batch answer (docs/protocol.md §2): a forged "approved" would make a till print a ticket.
+    // The answer exists only for a request whose signature verified, so `sig` is that request's signature.
+    return this.#policies.signAnswer('authorize', (body as { sig: string }).sig, answer);
   }
 
   /** Stores the next betting configuration (limits, liability caps, suspensions); refused naming the field. */
@@ -397,6 +402,10 @@ export class HoldfastService {
     }
   }
 
+  /** Signs a refusal that stops a terminal (signed-refusal.ts), like an answer. */
+  readonly #signRefusal = (route: AnswerRoute, requestSig: string, answer: object) =>
+    this.#policies.signAnswer(route, requestSig, answer);
+
   /** Verifies and ingests one batch. Throws ProtocolError for request-level problems (nothing applied). */
   async ingest(body: unknown): Promise<IngestResponse> {
     return this.ingestVerified(await this.verifyBatch(body));
@@ -410,7 +419,9 @@ export class HoldfastService {
    */
   async verifyBatch(body: unknown): Promise<SignedBatch> {
     const batch = parseBatch(body);
-    const { proof } = await this.#auth.signedBy(batch.device, (key) => batchSignature(batch, key));
+    const { proof } = await signingRefusals('batches', batch.sig, this.#signRefusal, () =>
+      this.#auth.signedBy(batch.device, (key) => batchSignature(batch, key)),
+    );
     const canonical = verifyBatchOps(batch);
     return {
       sig: batch.sig,
@@ -464,8 +475,10 @@ export class HoldfastService {
   /** A device asks what the server holds for some of its op ids. */
   async queryOps(body: unknown): Promise<OpQueryResponse> {
     const query = opQuerySchema.parse(body);
-    const { device } = await this.#auth.signedBy(query.device, (key) =>
-      verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, key),
+    const { device } = await signingRefusals('ops/query', query.sig, this.#signRefusal, () =>
+      this.#auth.signedBy(query.device, (key) =>
+        verifyMessage(queryMessage(query.device, query.ids, query.at), query.sig, key),
+      ),
     );
     const stored = new Map((await this.#storage.getDeviceOps(query.device, query.ids)).map((s) => [s.op.id, s]));
     const results: OpStatus[] = query.ids.map((id) => {
@@ -498,19 +511,33 @@ export class HoldfastService {
     return this.#policies.issue(body);
   }
 
+  /** Rotates the server's signing key (services/policy-desk.ts `rotate`). */
+  rotateServerKey(): Promise<{ active: ServerKeyView; retired: ServerKeyView | null }> {
+    return this.#policies.rotate();
+  }
+
+  /** Every server signing key ever used, oldest first, public halves only. */
+  listServerKeys(): Promise<{ keys: ServerKeyView[] }> {
+    return this.#policies.listKeys();
+  }
+
   /** Every policy issued, oldest first, with the keys that verify them. */
   listPolicies(): Promise<{ policies: SignedPolicy[]; keys: PolicyKeySet }> {
     return this.#policies.list();
   }
 
   /** A device asks for its policy: the newest in force covering its placement, with the policy keys. */
-  async fetchPolicy(body: unknown): Promise<PolicyResponse> {
+  async fetchPolicy(body: unknown): Promise<PolicyResponse & AnswerSignature> {
     const request = policyRequestSchema.parse(body);
     const { device } = await this.#auth.signedBy(request.device, (key) =>
       verifyMessage(policyRequestMessage(request.device, request.at), request.sig, key),
     );
     const now = this.#clock.now();
-    return { ...(await this.#policies.inForce(device, now)), serverTime: now };
+    // Signed as a whole, bound to the request: a replayed or forged answer cannot pass for server contact.
+    return this.#policies.signAnswer('policy', request.sig, {
+      ...(await this.#policies.inForce(device, now, true)),
+      serverTime: now,
+    });
   }
 
   /** A device rotates its key (services/key-rotation.ts); the answer is signed like a batch answer. */
@@ -538,7 +565,7 @@ export class HoldfastService {
    * is a read of what the device may see anyway, and a device whose clock is
    * wrong must still learn of blocked wristbands and declines.
    */
-  async fetchFeed(body: unknown): Promise<FeedResponse> {
+  async fetchFeed(body: unknown): Promise<FeedResponse & AnswerSignature> {
     const request = feedRequestSchema.parse(body);
     const message = feedRequestMessage(request.device, request.after, request.at);
     const { device } = await this.#auth.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
@@ -548,7 +575,8 @@ export class HoldfastService {
     const { policy } = await this.#policies.inForce(device, now);
     const roster = await this.staff.rosterFor(device.location, request.roster, now);
     const priceList = await this.catalog.priceListFor(device.location, request.priceList, now);
-    return {
+    // Signed as a whole, bound to the request: nobody on the path can add a decline or drop a block.
+    return this.#policies.signAnswer('feed', request.sig, {
       items: page.items.map(feedItemOf),
       next: page.next,
       more: page.more,
@@ -557,7 +585,7 @@ export class HoldfastService {
       ...(roster ? { roster } : {}),
       ...(priceList ? { priceList } : {}),
       serverTime: now,
-    };
+    });
   }
 
   /**

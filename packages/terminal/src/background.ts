@@ -95,6 +95,22 @@ export class Background {
     return this.#policyRefresh.start(clock.now(), () => policy.refresh(transport, credentials, clock, timeoutMs));
   }
 
+  /**
+   * Learns the server's key set after an answer signed by a key not pinned
+   * (every terminal, enforcing or not: OfflinePolicy.learnKeys). False when
+   * it may not record or the request fails; only a bug throws.
+   */
+  async learnServerKeys(): Promise<boolean> {
+    const { policy, transport, clock, timeoutMs } = this.#options;
+    let credentials: Credentials;
+    try {
+      credentials = this.#options.canRecord();
+    } catch {
+      return false;
+    }
+    return policy.learnKeys(transport, credentials, clock, timeoutMs);
+  }
+
   /** Reads the device feed; a call while a poll runs gets that one. */
   pollFeed(): Promise<FeedPollResult> {
     const credentials = this.#options.canRecord();

@@ -13,7 +13,9 @@
  *   2xx, results mismatch    unknown outcome → retry with backoff
  *   thrown (timeout, …)      unknown outcome → retry with backoff, same bytes
  *   429 / 503 / 5xx          retry with backoff, at least Retry-After
- *   device_revoked/unknown   every pending op dead-lettered; stop for good
+ *   device_revoked/unknown   every pending op dead-lettered; stop for good. A server
+ *                            that signs answers signs device_revoked (bound to the
+ *                            request) and never unknown_device: unsigned → unknown, retry
  *   413 body_too_large       send fewer ops per batch
  *   other 4xx                these ops dead-lettered (the same bytes can never succeed)
  */
@@ -29,7 +31,9 @@ import {
   type OpStatus,
   type PolicyKeySet,
   queryMessage,
+  refusalAnswer,
   signMessage,
+  type WireError,
 } from '@holdfast/protocol';
 import type { ConnectivityMonitor } from './connectivity.js';
 import { RequestRejectedError, TransportError } from './errors.js';
@@ -68,6 +72,13 @@ export interface ExchangeOptions {
    * does not sign answers (enrolled with a server before signed answers).
    */
   answerKeys: () => PolicyKeySet | null;
+  /**
+   * Asks the server for its key set (docs/protocol.md §2, "Server key
+   * rotation") when an answer is signed by a key not pinned; true when a new
+   * set was adopted (then the answer is checked again). A network error or
+   * refusal is false; only a bug throws.
+   */
+  learnServerKeys?: () => Promise<boolean>;
   /**
    * True while a key rotation is committed locally and not confirmed (the
    * callee also starts completing it). An `unknown_device` answer then
@@ -171,7 +182,7 @@ export class Exchange {
     event.httpStatus = res.status;
     if (res.ok) {
       // Anyone on the path could answer "accepted": an answer the server did not sign is no answer.
-      const unsigned = this.#answerProblem('batches', batch.sig, res.body);
+      const unsigned = await this.answerProblem('batches', batch.sig, res.body);
       if (unsigned) return unknown(`unverifiable answer: ${unsigned}`);
       const mismatch = outbox.mismatch(ops, res.body);
       if (mismatch) return unknown(`inconsistent answer: ${mismatch}`);
@@ -197,6 +208,9 @@ export class Exchange {
     const message = `${error.code}: ${error.message}`;
     if (this.#rotationExplains(error.code)) return unknown(`${message} (completing the pending key rotation first)`);
     if (DEVICE_TERMINAL_ERRORS.has(error.code)) {
+      // Anyone on the path could answer "revoked": a refusal the server did not sign stops nothing.
+      const unsigned = await this.#refusalProblem('batches', batch.sig, error);
+      if (unsigned) return unknown(`unverifiable refusal ${message}: ${unsigned}`);
       connectivity.answered(at, event.durationMs, message);
       const dead = this.#revoke(error.code, error.message, at);
       finish('revoked', res.status, message);
@@ -250,12 +264,19 @@ export class Exchange {
         if (res.error.retryable || res.status >= 500) connectivity.failed(message);
         else connectivity.answered(done, event.durationMs, message);
         if (DEVICE_TERMINAL_ERRORS.has(res.error.code) && !this.#rotationExplains(res.error.code)) {
+          const unsigned = await this.#refusalProblem('ops/query', sig, res.error);
+          if (unsigned) {
+            const why = `unverifiable refusal ${message}: ${unsigned}`;
+            connectivity.failed(why);
+            this.#emit(event, 'unknown', why);
+            throw new TransportError('bad_response', why);
+          }
           this.#revoke(res.error.code, res.error.message, done);
         }
         this.#emit(event, 'rejected', message);
         throw new RequestRejectedError(res.status, res.error);
       }
-      const unsigned = this.#answerProblem('ops/query', sig, res.body);
+      const unsigned = await this.answerProblem('ops/query', sig, res.body);
       if (unsigned) {
         const message = `unverifiable answer: ${unsigned}`;
         connectivity.failed(message);
@@ -317,10 +338,28 @@ export class Exchange {
     });
   }
 
-  /** Why an answer cannot be trusted (unsigned, or not by a pinned key), or null; always null for a server that does not sign. */
-  #answerProblem(route: AnswerRoute, requestSig: string, body: unknown): string | null {
+  /**
+   * Why an answer cannot be trusted (unsigned, or not by a pinned key), or
+   * null; always null for a server that does not sign. An answer signed by a
+   * key not pinned is checked again after learning the server's key set.
+   */
+  async answerProblem(route: AnswerRoute, requestSig: string, body: unknown): Promise<string | null> {
     const keys = this.#options.answerKeys();
-    return keys === null ? null : answerProblem(route, requestSig, body, keys);
+    if (keys === null) return null;
+    const problem = answerProblem(route, requestSig, body, keys);
+    if (problem === null || !this.#options.learnServerKeys || !signedByUnpinnedKey(body, keys)) return problem;
+    // The server may have rotated its key: learn its key set (adopted only if a pinned key signed it) and check again.
+    if (!(await this.#options.learnServerKeys())) return problem;
+    const learned = this.#options.answerKeys();
+    return learned === null ? null : answerProblem(route, requestSig, body, learned);
+  }
+
+  /** Why a refusal that would stop this terminal cannot be trusted (signed-answer.ts refusalAnswer), or null. */
+  #refusalProblem(route: AnswerRoute, requestSig: string, error: WireError): Promise<string | null> {
+    const body: Record<string, unknown> = refusalAnswer(error);
+    if (error.serverKey !== undefined) body.serverKey = error.serverKey;
+    if (error.serverSig !== undefined) body.serverSig = error.serverSig;
+    return this.answerProblem(route, requestSig, body);
   }
 
   #emit(event: SyncEvent, outcome: SyncEvent['outcome'], error: string | null): void {
@@ -367,4 +406,11 @@ export class Exchange {
     this.#gate = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Whether `body` names a signing key that is not among `keys` (a key the server may have rotated to). */
+function signedByUnpinnedKey(body: unknown, keys: PolicyKeySet): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const { serverKey } = body as { serverKey?: unknown };
+  return typeof serverKey === 'string' && !Object.hasOwn(keys, serverKey);
 }

@@ -20,6 +20,7 @@
  */
 import type { Clock } from '@holdfast/domain';
 import {
+  type AnswerRoute,
   type FeedItem,
   type FeedRequest,
   type FeedResponse,
@@ -32,7 +33,7 @@ import {
   ValidationError,
 } from '@holdfast/protocol';
 import type { TillCatalog } from './catalog.js';
-import { FeedError } from './errors.js';
+import { FeedError, TransportError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import { approvalId, type OfflinePolicy } from './offline-policy.js';
@@ -101,12 +102,19 @@ interface DeclineRow {
 
 const PAYMENT_TYPES = new Set(['payment.settled', 'payment.declined']);
 
+/**
+ * Why a server answer cannot be trusted, or null (Exchange.answerProblem:
+ * always null for a server that does not sign answers; learns a rotated key).
+ */
+export type AnswerCheck = (route: AnswerRoute, requestSig: string, body: unknown) => Promise<string | null>;
+
 export class DeviceFeed {
   readonly #journal: Journal;
   readonly #policy: OfflinePolicy;
   readonly #onNotice: (item: FeedNotice, now: number) => void;
   readonly #staff: TillStaff | null;
   readonly #catalog: TillCatalog | null;
+  readonly #answerProblem: AnswerCheck;
 
   /**
    * `onNotice` is called for each notice the first time it is kept, inside
@@ -120,12 +128,14 @@ export class DeviceFeed {
     onNotice: (item: FeedNotice, now: number) => void = () => {},
     staff: TillStaff | null = null,
     catalog: TillCatalog | null = null,
+    answerProblem: AnswerCheck = async () => null,
   ) {
     this.#journal = journal;
     this.#policy = policy;
     this.#onNotice = onNotice;
     this.#staff = staff;
     this.#catalog = catalog;
+    this.#answerProblem = answerProblem;
   }
 
   /** The cursor: the ledger position up to which the feed was applied (0 before the first poll). */
@@ -169,7 +179,8 @@ export class DeviceFeed {
 
   /**
    * Reads the feed from the cursor and applies it, page by page (at most
-   * FEED_MAX_PAGES_PER_POLL). Throws TransportError (outcome unknown) or
+   * FEED_MAX_PAGES_PER_POLL). Throws TransportError (outcome unknown, or an
+   * answer not signed by a pinned server key: nothing of that page applied) or
    * FeedError (refused, or an inconsistent answer); pages applied before
    * the failure stay applied.
    */
@@ -203,6 +214,9 @@ export class DeviceFeed {
       if (heldList > 0) req.priceList = heldList;
       const res = await transport.fetchFeed(req, timeoutMs);
       if (!res.ok) throw new FeedError(res.status, res.error);
+      // Anyone on the path could add a decline or drop a block: an answer the server did not sign is no answer.
+      const unsigned = await this.#answerProblem('feed', req.sig, res.body);
+      if (unsigned !== null) throw new TransportError('bad_response', `unverifiable feed answer: ${unsigned}`);
       const page = this.#apply(res.body, after, credentials.deviceId, clock.now());
       result.pages++;
       result.applied += page.applied;

@@ -161,6 +161,10 @@ function wireError(json: unknown): WireError | null {
   if (typeof json.field === 'string') error.field = json.field;
   if (typeof json.rule === 'string') error.rule = json.rule;
   if (typeof json.retryAfterMs === 'number' && json.retryAfterMs >= 0) error.retryAfterMs = json.retryAfterMs;
+  if (typeof json.serverKey === 'string' && typeof json.serverSig === 'string') {
+    error.serverKey = json.serverKey;
+    error.serverSig = json.serverSig;
+  }
   return error;
 }
 

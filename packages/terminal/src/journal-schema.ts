@@ -33,6 +33,12 @@ export const META = {
   /** JSON `{keyId: publicKey}`: the server's policy keys, pinned on first use (enrollment or first policy answer). */
   policyKeys: 'policy_keys',
   /**
+   * Server ms (`at`) of the last key set adopted (protocol key-set.ts): a
+   * set is adopted only if newer, so a replayed older set cannot bring back
+   * a key the server has dropped since.
+   */
+  keySetAt: 'key_set_at',
+  /**
    * '1' when the server said at enrollment that it signs its answers with
    * those keys: from then on an unsigned or unverifiable answer to a batch or
    * a status query counts as no answer (docs/protocol.md §2, "Signed answers").

@@ -25,6 +25,7 @@ import {
   releaseSettled,
 } from '@holdfast/domain';
 import {
+  answerProblem,
   type CardTender,
   canonicalJson,
   comparePolicies,
@@ -36,9 +37,10 @@ import {
   type SignedPolicy,
   signMessage,
   type Tender,
+  verifyKeySet,
   verifyPolicy,
 } from '@holdfast/protocol';
-import { NeedsOnlineError, PolicyRefreshError } from './errors.js';
+import { NeedsOnlineError, PolicyRefreshError, TransportError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import type { Credentials } from './sync-events.js';
@@ -87,6 +89,23 @@ export class OfflinePolicy {
     return { [META.policyKeys]: JSON.stringify(keys) };
   }
 
+  /**
+   * Meta entries that replace the pinned keys with a key set the server sent
+   * (docs/protocol.md §2, "Server key rotation"), when a key pinned here
+   * signed it and it is newer than the last one adopted. Anything else (no
+   * set, nothing pinned yet, a set not signed by a pinned key, a forged or
+   * older one) changes nothing: the keys pinned stay the only ones trusted.
+   */
+  keySetMeta(raw: unknown): Record<string, string> {
+    const pinned = this.pinnedKeys();
+    if (raw === undefined || pinned === null) return {};
+    const checked = verifyKeySet(raw, pinned);
+    if (!checked.ok) return {};
+    const lastAt = this.#journal.getMeta(META.keySetAt);
+    if (lastAt !== null && checked.set.at <= Number(lastAt)) return {};
+    return { [META.policyKeys]: JSON.stringify(checked.set.keys), [META.keySetAt]: String(checked.set.at) };
+  }
+
   /** The signed policy held, or null. */
   policy(): SignedPolicy | null {
     return this.#heldPolicy()?.signed ?? null;
@@ -108,7 +127,8 @@ export class OfflinePolicy {
   /**
    * Asks the server for the policy in force, verifies it with the pinned keys
    * and keeps it if it is newer than the one held. Throws TransportError
-   * (unknown outcome), PolicyRefreshError (server refused) or protocol's
+   * (unknown outcome, or an answer the server did not sign: docs/protocol.md
+   * §2, "Signed answers"), PolicyRefreshError (server refused) or protocol's
    * PolicyVerificationError (tampered or signed by a key not pinned); in
    * every such case nothing is stored, not even the contact time.
    */
@@ -122,8 +142,19 @@ export class OfflinePolicy {
     const res = await transport.fetchPolicy(req, timeoutMs);
     if (!res.ok) throw new PolicyRefreshError(res.status, res.error);
     const answeredAt = clock.now();
-    const meta: Record<string, string> = this.pinMeta(res.body.keys);
-    const keys = this.pinnedKeys() ?? (isKeySet(res.body.keys) ? res.body.keys : {});
+    const meta: Record<string, string> = { ...this.pinMeta(res.body.keys), ...this.keySetMeta(res.body.keySet) };
+    const learned = meta[META.policyKeys];
+    const keys: PolicyKeySet =
+      learned !== undefined
+        ? (JSON.parse(learned) as PolicyKeySet)
+        : (this.pinnedKeys() ?? (isKeySet(res.body.keys) ? res.body.keys : {}));
+    // The answer as a whole is signed by a server that signs answers (the key set in it
+    // verifies on its own, so a rotated key is learned first): anything else is no answer,
+    // and nothing of it is kept, not even the contact time offline approvals count from.
+    if (this.#journal.getMeta(META.signsAnswers) === '1') {
+      const problem = answerProblem('policy', req.sig, res.body, keys);
+      if (problem !== null) throw new TransportError('bad_response', `unverifiable policy answer: ${problem}`);
+    }
     let held = this.#heldPolicy();
     // The policy held (verified with these pinned keys) answered again byte for byte: nothing new to verify.
     if (res.body.policy !== null && !(held?.valid && samePolicy(res.body.policy, held.signed))) {
@@ -137,6 +168,34 @@ export class OfflinePolicy {
     this.#journal.setMeta(meta);
     this.#held = held;
     return held?.signed ?? null;
+  }
+
+  /**
+   * Asks the server for its key set only (a `POST /v1/policy`; the policy in
+   * the answer is left to `refresh`), adopting it as `keySetMeta` says. True
+   * when a new set was adopted; false for anything else, network errors and
+   * refusals included (the caller treats the answer it could not verify as
+   * no answer).
+   */
+  async learnKeys(transport: Transport, credentials: Credentials, clock: Clock, timeoutMs: number): Promise<boolean> {
+    const at = clock.now();
+    const req: PolicyRequest = {
+      device: credentials.deviceId,
+      at,
+      sig: signMessage(policyRequestMessage(credentials.deviceId, at), credentials.key),
+    };
+    let res: Awaited<ReturnType<Transport['fetchPolicy']>>;
+    try {
+      res = await transport.fetchPolicy(req, timeoutMs);
+    } catch (error) {
+      if (error instanceof TransportError) return false;
+      throw error;
+    }
+    if (!res.ok) return false;
+    const meta = this.keySetMeta(res.body.keySet);
+    if (Object.keys(meta).length === 0) return false;
+    this.#journal.setMeta(meta);
+    return true;
   }
 
   /**

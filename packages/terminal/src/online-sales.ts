@@ -24,7 +24,13 @@ import {
 } from '@holdfast/protocol';
 import type { Emitter } from './emitter.js';
 import type { Journal } from './journal.js';
-import { type OnlineAuthorization, OnlineAuthorizations, type OnlineOutcome, type RecordApproved } from './online.js';
+import {
+  type OnlineAuthorization,
+  OnlineAuthorizations,
+  type OnlineAuthorizationsOptions,
+  type OnlineOutcome,
+  type RecordApproved,
+} from './online.js';
 import type { Recorder } from './recording.js';
 import type { Credentials } from './sync-events.js';
 import type { TerminalEvents } from './terminal-types.js';
@@ -51,6 +57,8 @@ export interface OnlineSalesOptions {
   credentials: () => Credentials | null;
   /** The device's credentials; throws (closed, not enrolled, revoked) when it may not record. */
   canRecord: () => Credentials;
+  /** Checks the server's signature on an authorize answer (OnlineAuthorizationsOptions.answerProblem). */
+  answerProblem: OnlineAuthorizationsOptions['answerProblem'];
 }
 
 export class OnlineSales {
@@ -74,6 +82,7 @@ export class OnlineSales {
       timeoutMs: options.timeoutMs,
       credentials: options.credentials,
       recordApproved: this.#recordApproved,
+      answerProblem: options.answerProblem,
     });
   }
 

@@ -117,6 +117,12 @@ export interface OnlineAuthorizationsOptions {
   timeoutMs: number;
   credentials: () => Credentials | null;
   recordApproved: RecordApproved;
+  /**
+   * Why a 200 answer to `POST /v1/authorize` cannot be trusted, or null
+   * (Exchange.answerProblem: the server's signature, bound to this request's
+   * signature). An unverifiable answer is treated like a timeout.
+   */
+  answerProblem: (route: 'authorize', requestSig: string, body: unknown) => Promise<string | null>;
 }
 
 type Row = Record<string, unknown>;
@@ -153,6 +159,8 @@ export class OnlineAuthorizations {
   /** Requests in flight per op id: a second attempt joins the first instead of racing it. */
   readonly #inFlight = new Map<string, Promise<OnlineOutcome>>();
 
+  readonly #answerProblem: OnlineAuthorizationsOptions['answerProblem'];
+
   constructor(options: OnlineAuthorizationsOptions) {
     this.#journal = options.journal;
     this.#transport = options.transport;
@@ -160,6 +168,7 @@ export class OnlineAuthorizations {
     this.#timeoutMs = options.timeoutMs;
     this.#credentials = options.credentials;
     this.#recordApproved = options.recordApproved;
+    this.#answerProblem = options.answerProblem;
   }
 
   /** Makes the pending row durable; nothing has been sent yet when this returns. */
@@ -255,6 +264,10 @@ export class OnlineAuthorizations {
       if (answer.error.retryable) return this.#stillPending(opId, `${answer.error.code}: ${answer.error.message}`);
       return this.#decide(opId, 'refused', { reason: answer.error.code, message: answer.error.message });
     }
+    // Anyone on the path could answer "approved" (and a till would print a ticket): an answer the server did not
+    // sign for this very request is no answer, as a timeout: pending confirmation, asked again with the same op id.
+    const unverifiable = await this.#answerProblem('authorize', req.sig, answer.body);
+    if (unverifiable !== null) return this.#stillPending(opId, `unverifiable answer: ${unverifiable}`);
     const body = answer.body;
     if (body.opId !== opId) return this.#stillPending(opId, `the server answered about op ${body.opId}`);
     switch (body.status) {

@@ -12,6 +12,8 @@ import {
   importPrivateKey,
   type OpQuery,
   type OpQueryResponse,
+  refusalAnswer,
+  signAnswer,
 } from '@holdfast/protocol';
 import { createHarness, type Harness, openTill } from './testing/harness.js';
 import type { Transport, TransportResult } from './transport.js';
@@ -52,6 +54,8 @@ async function signingServer(tamper: Tamper, signs = true): Promise<Harness> {
   openTill(terminal);
   return h;
 }
+
+const pick = (a: { serverKey: string; serverSig: string }) => ({ serverKey: a.serverKey, serverSig: a.serverSig });
 
 describe('signed answers', () => {
   test('a genuine signed answer confirms the ops', async () => {
@@ -124,6 +128,64 @@ describe('signed answers', () => {
     try {
       await assert.rejects(h.terminal.requery(), /unverifiable answer/);
       assert.deepEqual([h.terminal.status().confirmed, h.terminal.status().pending], [0, 1]);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  const revoked = { code: 'device_revoked' as const, message: 'stolen', retryable: false };
+
+  test('a forged "device_revoked" (unsigned) on a batch stops nothing: no op dead-lettered, the till syncs on', async () => {
+    let forge = true;
+    const h = await signingServer({
+      batch: (res) => (forge ? { ok: false, status: 403, error: revoked } : res),
+    });
+    try {
+      await h.terminal.syncNow();
+      const s = h.terminal.status();
+      assert.deepEqual([h.terminal.revoked, s.confirmed, s.pending, s.deadLetters], [false, 0, 1, 0]);
+      assert.match(s.lastError ?? '', /unverifiable refusal device_revoked/);
+      forge = false;
+      h.clock.advance(60_000);
+      await h.terminal.syncNow();
+      assert.deepEqual([h.terminal.revoked, h.terminal.status().confirmed], [false, 1]);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a refusal signed for another request, or an unsigned one on a status query, stops nothing', async () => {
+    const key = { id: KEY_ID, privateKey: importPrivateKey(SERVER_KEY.privateKey) };
+    // Signed by the server's key, but for another request: as a replay would be.
+    const elsewhere = signAnswer('batches', 'the-signature-of-another-request', refusalAnswer(revoked), key);
+    let forge = true;
+    const h = await signingServer({
+      batch: (res) => (forge ? { ok: false, status: 403, error: { ...revoked, ...pick(elsewhere) } } : res),
+      query: (res) => (forge ? { ok: false, status: 403, error: revoked } : res),
+    });
+    try {
+      await h.terminal.syncNow();
+      assert.match(h.terminal.status().lastError ?? '', /unverifiable refusal device_revoked: .*does not verify/);
+      await assert.rejects(h.terminal.requery(), /unverifiable refusal device_revoked/);
+      assert.deepEqual(
+        [h.terminal.revoked, h.terminal.status().pending, h.terminal.status().deadLetters],
+        [false, 1, 0],
+      );
+      forge = false;
+      h.clock.advance(60_000);
+      await h.terminal.syncNow();
+      assert.deepEqual([h.terminal.revoked, h.terminal.status().confirmed], [false, 1]);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('the server\'s own signed "device_revoked" stops the till, as before', async () => {
+    const h = await signingServer({});
+    try {
+      h.server.revoke(h.terminal.deviceId as string, 'stolen');
+      await h.terminal.syncNow();
+      assert.deepEqual([h.terminal.revoked, h.terminal.status().deadLetters], [true, 1]);
     } finally {
       await h.cleanup();
     }

@@ -192,6 +192,7 @@ export class Terminal {
       },
       this.#staff,
       this.#catalog,
+      (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
     );
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);
@@ -221,6 +222,7 @@ export class Terminal {
       events,
       credentials: () => this.#credentials,
       canRecord,
+      answerProblem: (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
     });
     this.#background = new Background({
       clock,
@@ -247,6 +249,7 @@ export class Terminal {
       events,
       bugs: options.bugs ?? NO_INJECTED_BUGS,
       answerKeys: () => (journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null),
+      learnServerKeys: () => this.#background.learnServerKeys(),
       keyRotationPending: () => {
         if (!this.keyRotationPending) return false;
         this.#resumeRotation();

@@ -148,4 +148,31 @@ describe('holdfast enroll-token, devices, policy, exceptions, betting', () => {
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /devices show needs an id/);
   });
+
+  it('server-keys: rotates the signing key; a till enrolled before keeps syncing, its answers now signed by the new key', async () => {
+    const token = await run('enroll-token', '--label', 'bar-keys');
+    assert.equal(token.code, 0, token.stderr);
+    const tillDir = join(dir, 'till-keys');
+    const till = Terminal.open({ dataDir: tillDir, transport: new HttpTransport(server.url), autoSync: false });
+    try {
+      await till.enroll(token.out.split('\n')[0] as string, 'bar-keys');
+      const before = await run('server-keys', 'list', '--json');
+      assert.equal(before.code, 0, before.stderr);
+      const [old] = (JSON.parse(before.out) as { keys: { id: string }[] }).keys;
+
+      const rotated = await run('server-keys', 'rotate');
+      assert.equal(rotated.code, 0, rotated.stderr);
+      assert.match(rotated.out, new RegExp(`^previous key ${old?.id} trusted until \\d{4}-`, 'm'));
+      const list = await run('server-keys', 'list');
+      assert.match(list.out, /^id\s+created\s+retired\s+state$/m);
+      assert.match(list.out, new RegExp(`^${old?.id}\\s.*overlap$`, 'm'));
+      assert.match(list.out, /active$/m);
+
+      till.openShift({ clerk: 'ana', currency: 'EUR', openingFloat: 10_000 });
+      await till.syncNow();
+      assert.deepEqual([till.status().confirmed, till.status().pending], [1, 0], till.status().lastError ?? '');
+    } finally {
+      await till.close();
+    }
+  });
 });

@@ -56,6 +56,14 @@ export const BETTING_HELP = `holdfast betting show|set --file F ${TARGET}
   set --file F          sets the betting configuration from the JSON file F (PUT /v1/admin/betting)
 Server and token also come from HOLDFAST_URL and HOLDFAST_OPERATOR_TOKEN(_FILE).`;
 
+export const SERVER_KEYS_HELP = `holdfast server-keys list|rotate ${TARGET}
+
+  list                  every server signing key: id, created, retired (public halves only)
+  rotate                makes a new key the active signing key; the previous one stays trusted
+                        for the overlap (7 days, or until the last policy it signed expires)
+                        while terminals learn the new key (docs/security.md, "Key lifecycle")
+Server and token also come from HOLDFAST_URL and HOLDFAST_OPERATOR_TOKEN(_FILE). rotate needs an admin token.`;
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** `sub [ID] --flags…`: the subcommand, its positional id (if it takes one), and the settings. */
@@ -347,6 +355,64 @@ export async function policyCommand(argv: string[]): Promise<number> {
     '',
     ...renderExposure(exposure, all.policies.length),
   ]);
+}
+
+interface ServerKeyRow {
+  id: string;
+  publicKey: string;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+export async function serverKeysCommand(argv: string[]): Promise<number> {
+  const parsed = parseSub(
+    argv,
+    { list: { id: false, options: {} }, rotate: { id: false, options: {} } },
+    'server-keys',
+  );
+  if (!parsed || parsed.flags.help) {
+    console.log(SERVER_KEYS_HELP);
+    return parsed ? 0 : argv.length === 0 ? 2 : 0;
+  }
+  const { sub, flags } = parsed;
+  const { server, token } = operatorTarget(flags);
+  const json = flags.json === true;
+  if (sub === 'list') {
+    const answer = await operatorCall<{ keys: ServerKeyRow[] }>(
+      'server-keys',
+      'GET',
+      new URL(`${server}/v1/admin/server-keys`),
+      token,
+    );
+    if (answer === null) return 1;
+    return print(json, answer, () => serverKeyTable(answer.keys));
+  }
+  const answer = await operatorCall<{ active: ServerKeyRow; retired: ServerKeyRow | null }>(
+    'server-keys',
+    'POST',
+    new URL(`${server}/v1/admin/server-keys/rotate`),
+    token,
+  );
+  if (answer === null) return 1;
+  return print(json, answer, () => [
+    `active key ${answer.active.id} (created ${iso(answer.active.createdAt)})`,
+    answer.retired === null
+      ? 'no previous key'
+      : `previous key ${answer.retired.id} trusted until ${iso(answer.retired.retiredAt)}`,
+  ]);
+}
+
+function serverKeyTable(keys: ServerKeyRow[]): string[] {
+  const now = Date.now();
+  return table(
+    ['id', 'created', 'retired', 'state'],
+    keys.map((k) => [
+      k.id,
+      iso(k.createdAt),
+      iso(k.retiredAt),
+      k.retiredAt === null ? 'active' : k.retiredAt > now ? 'overlap' : 'retired',
+    ]),
+  );
 }
 
 function policyTable(policies: SignedPolicy[]): string[] {

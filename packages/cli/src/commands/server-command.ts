@@ -7,10 +7,13 @@ import { resolve } from 'node:path';
 import {
   type AdmissionOptions,
   checkedOrigin,
+  DEFAULT_EDGE,
   DEFAULT_POOL_SIZE,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  type EdgeOptions,
   loadOrCreateOperatorTokenFile,
   type RunningServer,
+  type SourceLimitOptions,
   startServer,
   type TlsFiles,
 } from '@holdfast/server';
@@ -58,6 +61,15 @@ Production edges (see docs/operations.md):
                         missing, mode 0600) as a bearer token             default off
   --shutdown-timeout-ms N  graceful shutdown deadline: connections still open then are
                         destroyed and the process exits with status 3    default 10000
+Slow and hostile clients (see docs/operations.md):
+  --headers-timeout-ms N  request headers must arrive within N ms (else 408) default 10000
+  --request-timeout-ms N  the whole request, body included, within N ms  default 30000
+  --idle-timeout-ms N   close a connection silent for N ms (0: never)    default 30000
+  --keep-alive-timeout-ms N  close an idle keep-alive connection after N ms default 5000
+  --max-connections N   open connections at most; more are closed        default 4096
+  --source-rate N       refused requests a second per source address, sustained (0: no limit) default 20
+  --source-burst N      refused requests per source address in a burst   default 500
+  --source-max-addresses N  source addresses remembered                  default 10000
   --config FILE         read settings from a JSON file, e.g. {"port": 8080, "data": "/var/lib/holdfast"}
 Every setting can also come from HOLDFAST_<FLAG> (e.g. HOLDFAST_PORT, HOLDFAST_OPERATOR_TOKEN_FILE,
 HOLDFAST_PROCESSOR_KEY_FILE) or the config file (key = flag name); a flag wins over the
@@ -93,6 +105,14 @@ export const SERVER_OPTIONS = {
   'shutdown-timeout-ms': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'headers-timeout-ms': { type: 'string' },
+  'request-timeout-ms': { type: 'string' },
+  'idle-timeout-ms': { type: 'string' },
+  'keep-alive-timeout-ms': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'source-rate': { type: 'string' },
+  'source-burst': { type: 'string' },
+  'source-max-addresses': { type: 'string' },
 } as const;
 
 export async function serverCommand(argv: string[]): Promise<number> {
@@ -138,6 +158,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
     corsOrigins,
     ...(metricsTokenFile ? { metricsToken: loadOrCreateOperatorTokenFile(resolve(metricsTokenFile)) } : {}),
     shutdownTimeoutMs: intFlag(flags, 'shutdown-timeout-ms', DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 3_600_000),
+    edge: edgeFlags(flags),
+    sourceLimit: sourceLimitFlags(flags),
     ...(tls ? { tls } : {}),
   });
   const stopWatchingTls = tls ? watchTls(server, tls) : () => undefined;
@@ -251,6 +273,46 @@ function admissionFlags(flags: Record<string, unknown>): Partial<AdmissionOption
   set('device-inflight', 'perDeviceInFlight', 1, 1000);
   set('device-rate', 'perDeviceRate', 0, 100_000);
   set('device-burst', 'perDeviceBurst', 1, 100_000);
+  return out;
+}
+
+/**
+ * The HTTP edge's timeouts and connection cap (server http/edge.ts), each
+ * checked here so an error names the setting where it was given; only those
+ * given are returned (the server's defaults fill the rest).
+ */
+export function edgeFlags(flags: Record<string, unknown>): Partial<EdgeOptions> {
+  const out: Partial<EdgeOptions> = {};
+  const set = (flag: string, key: keyof EdgeOptions, min: number, max: number) => {
+    if (flags[flag] !== undefined) out[key] = intFlag(flags, flag, 0, min, max);
+  };
+  set('headers-timeout-ms', 'headersTimeoutMs', 100, 3_600_000);
+  set('request-timeout-ms', 'requestTimeoutMs', 100, 3_600_000);
+  set('idle-timeout-ms', 'idleTimeoutMs', 0, 3_600_000);
+  set('keep-alive-timeout-ms', 'keepAliveTimeoutMs', 100, 3_600_000);
+  set('max-connections', 'maxConnections', 1, 1_000_000);
+  // Node refuses a headers timeout above the request timeout: say which two settings clash.
+  const headers = out.headersTimeoutMs ?? DEFAULT_EDGE.headersTimeoutMs;
+  const request = out.requestTimeoutMs ?? DEFAULT_EDGE.requestTimeoutMs;
+  if (headers > request) {
+    const label = (flag: string, fallback: number) =>
+      flags[flag] === undefined ? `the default ${flag} (${fallback})` : `${settingLabel(flags, flag)} (${flags[flag]})`;
+    throw new UsageError(
+      `${label('headers-timeout-ms', headers)} must not be above ${label('request-timeout-ms', request)}: the headers are part of the request`,
+    );
+  }
+  return out;
+}
+
+/** The per-source limit of refused traffic (server http/source-limit.ts); only the settings given. */
+export function sourceLimitFlags(flags: Record<string, unknown>): Partial<SourceLimitOptions> {
+  const out: Partial<SourceLimitOptions> = {};
+  const set = (flag: string, key: keyof SourceLimitOptions, min: number, max: number) => {
+    if (flags[flag] !== undefined) out[key] = intFlag(flags, flag, 0, min, max);
+  };
+  set('source-rate', 'rate', 0, 100_000);
+  set('source-burst', 'burst', 1, 10_000_000);
+  set('source-max-addresses', 'maxSources', 1, 10_000_000);
   return out;
 }
 

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type AuthorizeResponse, type CardAuthorization, uuidv7 } from '@holdfast/protocol';
+import {
+  type AuthorizeResponse,
+  answerProblem,
+  type CardAuthorization,
+  type PolicyKeySet,
+  uuidv7,
+} from '@holdfast/protocol';
 import { type SimFixture, startSim } from '../testing/forwarding-fixture.js';
 import { createHarness, type Harness, T0, type TestDevice } from '../testing/harness.js';
 import { authorizeBody } from '../testing/payments.js';
@@ -55,6 +61,22 @@ describe('POST /v1/authorize: cards through the processor', () => {
     );
     const [stored] = await h.storage.getAuthorizations([opId]);
     assert.equal(stored?.processorId, charged[0]?.authorization.id);
+  });
+
+  it('signs its answers bound to the request (docs/protocol.md §2): a forged or replayed "approved" does not verify', async () => {
+    const keys = (await h.request<{ keys: PolicyKeySet }>('GET', '/v1/admin/policies', { admin: true })).body.keys;
+    const opId = newOpId();
+    const firstReq = authorizeBody(d, opId, card(700));
+    const first = await h.request<AuthorizeResponse>('POST', '/v1/authorize', { payload: firstReq });
+    assert.equal(first.body.status, 'approved', JSON.stringify(first.body));
+    assert.equal(answerProblem('authorize', firstReq.sig, first.body, keys), null);
+    const againReq = authorizeBody(d, opId, card(700), T0 + 1);
+    const again = await h.request<AuthorizeResponse>('POST', '/v1/authorize', { payload: againReq });
+    assert.equal(answerProblem('authorize', againReq.sig, again.body, keys), null);
+    // The first answer shown for the second request, or an answer edited on the way, does not verify.
+    assert.match(answerProblem('authorize', againReq.sig, first.body, keys) ?? '', /does not verify/);
+    const forged = { ...first.body, authorizationId: 'auth_forged' };
+    assert.match(answerProblem('authorize', firstReq.sig, forged, keys) ?? '', /does not verify/);
   });
 
   it('a processor decline is final and answered with its code', async () => {

@@ -287,6 +287,20 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
       admin.get('/policies', async () => service.listPolicies());
 
+      admin.get('/server-keys', async () => service.listServerKeys());
+      admin.post('/server-keys/rotate', async (request) => {
+        const rotated = await service.rotateServerKey();
+        request.log.info(
+          {
+            active: rotated.active.id,
+            retired: rotated.retired?.id ?? null,
+            retiredAt: rotated.retired?.retiredAt ?? null,
+          },
+          'server signing key rotated',
+        );
+        return rotated;
+      });
+
       admin.put('/betting', async (request) => {
         const stored = await service.setBettingConfig(request.body);
         request.log.info({ version: stored.version }, 'betting configuration set');

@@ -10,6 +10,7 @@
  */
 import { ERROR_CODES, type ErrorCode, ProtocolError, ValidationError, type WireError } from '@holdfast/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { refusalSignature } from '../signed-refusal.js';
 
 const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large' },
@@ -25,7 +26,7 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message?: string }> = {
 
 /** The WireError answering `error` (also used by the simulator's in-process transports). */
 export function toWireError(error: unknown): WireError {
-  if (error instanceof ProtocolError) return error.toWire();
+  if (error instanceof ProtocolError) return { ...error.toWire(), ...refusalSignature(error) };
   if (error instanceof ValidationError) return ProtocolError.fromValidation(error).toWire();
   const e = error as Partial<FastifyError> & { message?: string };
   const known = e.code ? FASTIFY_CODES[e.code] : undefined;

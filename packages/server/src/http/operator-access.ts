@@ -60,6 +60,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
     detail: pick('merchant', 'location', 'event'),
   },
   [`POST ${A}/policies`]: { access: 'policies.write', action: 'policies.issue', detail: pick('scope', 'currency') },
+  [`POST ${A}/server-keys/rotate`]: { access: 'accounts.manage', action: 'server_keys.rotate' },
   [`PUT ${A}/betting`]: { access: 'betting.write', action: 'betting.set' },
   [`POST ${A}/events/:event/results`]: {
     access: 'betting.results',

@@ -15,6 +15,7 @@ import {
   type OnlineRequest,
   policyRequestMessage,
   queryMessage,
+  refusalAnswer,
   signBatch,
   signMessage,
   uuidv7,
@@ -158,6 +159,98 @@ describe('signed answers', () => {
       assert.equal(answer.status, 200);
       assert.equal(answerProblem('ops/query', query.sig, answer.body, pinned), null);
       assert.match(answerProblem('ops/query', query.sig, answer.body, {}) ?? '', /not one pinned/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('signs device_revoked, bound to the refused request; never unknown_device (a bad signature gets one too)', async () => {
+    const h = await createHarness();
+    try {
+      const token = await h.newToken('till');
+      const keys = generateDeviceKeys();
+      const enrolled = await h.enroll(token, keys);
+      const pinned = enrolled.body.policyKeys ?? {};
+      const privateKey = importPrivateKey(keys.privateKey);
+      const d = enrolled.body.deviceId;
+      await h.request('POST', `/v1/admin/devices/${d}/revoke`, { admin: true, payload: { reason: 'stolen' } });
+      const chain = new ChainBuilder(d, privateKey, { now: () => h.clock.now() });
+      const batch = chain.batch([chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 0 })]);
+      const res = await h.send(batch);
+      assert.deepEqual([res.status, res.error.code], [403, 'device_revoked']);
+      const refusal = res.body as unknown as Record<string, unknown>;
+      const signed = { ...refusalAnswer(res.error), serverKey: refusal.serverKey, serverSig: refusal.serverSig };
+      assert.equal(answerProblem('batches', batch.sig, signed, pinned), null);
+      assert.match(answerProblem('batches', chain.batch(batch.ops, 2).sig, signed, pinned) ?? '', /does not verify/);
+      assert.match(answerProblem('ops/query', batch.sig, signed, pinned) ?? '', /does not verify/);
+      const ids = [batch.ops[0]?.id ?? ''];
+      const query = { device: d, ids, at: T0, sig: signMessage(queryMessage(d, ids, T0), privateKey) };
+      const queried = await h.request('POST', '/v1/ops/query', { payload: query });
+      const q = queried.body as unknown as Record<string, unknown>;
+      assert.equal(
+        answerProblem(
+          'ops/query',
+          query.sig,
+          { ...refusalAnswer(queried.error), serverKey: q.serverKey, serverSig: q.serverSig },
+          pinned,
+        ),
+        null,
+      );
+      // The same request with its body changed (the signature no longer verifies): unknown_device, unsigned.
+      const tampered = { ...batch, sentAt: batch.sentAt + 1 };
+      const refused = await h.send(tampered);
+      assert.deepEqual([refused.status, refused.error.code], [401, 'unknown_device']);
+      assert.equal((refused.body as unknown as Record<string, unknown>).serverSig, undefined);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('signs feed and policy answers as a whole, bound to the request: replayed, moved or changed, they do not verify', async () => {
+    const h = await createHarness();
+    try {
+      const token = await h.newToken('till');
+      const keys = generateDeviceKeys();
+      const enrolled = await h.enroll(token, keys);
+      assert.equal(enrolled.status, 200);
+      const pinned = enrolled.body.policyKeys ?? {};
+      const privateKey = importPrivateKey(keys.privateKey);
+      const d = enrolled.body.deviceId;
+      const feedAt = (at: number) => ({
+        device: d,
+        after: 0,
+        at,
+        sig: signMessage(feedRequestMessage(d, 0, at), privateKey),
+      });
+      const policyAt = (at: number) => ({ device: d, at, sig: signMessage(policyRequestMessage(d, at), privateKey) });
+
+      const feed = feedAt(T0);
+      const feedRes = await h.request('POST', '/v1/feed', { payload: feed });
+      assert.equal(feedRes.status, 200, JSON.stringify(feedRes.body));
+      assert.equal(answerProblem('feed', feed.sig, feedRes.body, pinned), null);
+      // The same answer for the next request (a replay), or as a policy answer: no.
+      assert.match(answerProblem('feed', feedAt(T0 + 1).sig, feedRes.body, pinned) ?? '', /does not verify/);
+      assert.match(answerProblem('policy', feed.sig, feedRes.body, pinned) ?? '', /does not verify/);
+      // A forged item, or a later serverTime: no.
+      const body = feedRes.body as { items: unknown[]; serverTime: number };
+      const item = { pos: 1, type: 'wristband.blocked', opId: 'x', device: d, at: T0, data: { wristband: '04A1B2C3' } };
+      assert.match(answerProblem('feed', feed.sig, { ...body, items: [item] }, pinned) ?? '', /does not verify/);
+      assert.match(
+        answerProblem('feed', feed.sig, { ...body, serverTime: body.serverTime + 1 }, pinned) ?? '',
+        /does not verify/,
+      );
+
+      const policy = policyAt(T0);
+      const policyRes = await h.request('POST', '/v1/policy', { payload: policy });
+      assert.equal(policyRes.status, 200, JSON.stringify(policyRes.body));
+      assert.equal(answerProblem('policy', policy.sig, policyRes.body, pinned), null);
+      assert.match(answerProblem('policy', policyAt(T0 + 1).sig, policyRes.body, pinned) ?? '', /does not verify/);
+      const p = policyRes.body as { serverTime: number };
+      assert.match(
+        answerProblem('policy', policy.sig, { ...p, serverTime: p.serverTime + 1 }, pinned) ?? '',
+        /does not verify/,
+      );
+      assert.match(answerProblem('policy', policy.sig, { ...p, serverSig: undefined }, pinned) ?? '', /not signed/);
     } finally {
       await h.close();
     }

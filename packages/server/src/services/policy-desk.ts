@@ -15,8 +15,10 @@ import {
   type PolicyKeySet,
   policyDraftSchema,
   riskPolicySchema,
+  type SignedKeySet,
   type SignedPolicy,
   signAnswer,
+  signKeySet,
   ValidationError,
 } from '@holdfast/protocol';
 import type { DeviceRecord } from '../model/device.js';
@@ -24,6 +26,25 @@ import type { ServerKeyRecord } from '../model/policy.js';
 import { newServerKey, policyKeySet } from '../policy-keys.js';
 import { type ExposureAnswer, policyForDevice, policyFromDraft } from '../risk-policies.js';
 import type { Storage } from '../storage/storage.js';
+
+/**
+ * How long a key rotated away from stays trusted at least (docs/security.md,
+ * "Key lifecycle"): a terminal that is offline for less than this learns the
+ * new key from the next policy answer, signed by the old one.
+ */
+export const SERVER_KEY_OVERLAP_MS = 7 * 24 * 3_600_000;
+
+/** A server key as operators see it: never the private half. */
+export interface ServerKeyView {
+  id: string;
+  publicKey: string;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+function keyView(k: ServerKeyRecord): ServerKeyView {
+  return { id: k.id, publicKey: k.publicKey, createdAt: k.createdAt, retiredAt: k.retiredAt };
+}
 
 /** How long a process signs answers with the key it read before reading the active key again. */
 const SIGNER_REFRESH_MS = 60_000;
@@ -41,10 +62,53 @@ export class PolicyDesk {
     this.#newId = newId;
   }
 
-  /** The public policy keys, creating the signing key if the database has none yet. */
+  /**
+   * The public policy keys a terminal may verify with now: the active one
+   * (created if the database has none yet) and the keys rotated away from
+   * that are still in their overlap (docs/security.md, "Key lifecycle").
+   */
   async keys(): Promise<PolicyKeySet> {
+    return policyKeySet(await this.#trustedKeys());
+  }
+
+  /**
+   * The trusted keys signed by each of them (protocol key-set.ts): a terminal
+   * that pinned any one of them learns the others, the new active key
+   * included, from a statement only the server could make.
+   */
+  async keySet(): Promise<SignedKeySet> {
+    const trusted = await this.#trustedKeys();
+    const signers = trusted.map((k) => ({ id: k.id, privateKey: importPrivateKey(k.privateKey) }));
+    return signKeySet(policyKeySet(trusted), this.#clock.now(), signers);
+  }
+
+  /**
+   * Rotates the server's signing key without downtime: a new key becomes
+   * active (it signs policies and answers from now on) and the previous one
+   * stays trusted for `SERVER_KEY_OVERLAP_MS`, or until the last policy it
+   * signed expires if that is later. Other processes pick the new key up
+   * within SIGNER_REFRESH_MS; until then they sign with the old key, which
+   * every terminal still trusts.
+   */
+  async rotate(): Promise<{ active: ServerKeyView; retired: ServerKeyView | null }> {
     await this.#activeServerKey();
-    return policyKeySet(await this.#storage.listServerKeys());
+    const { active, retired } = await this.#storage.rotateServerKey(
+      newServerKey(this.#clock.now()),
+      SERVER_KEY_OVERLAP_MS,
+    );
+    this.#signer = null;
+    return { active: keyView(active), retired: retired === null ? null : keyView(retired) };
+  }
+
+  /** Every key ever used, oldest first, public halves only. */
+  async listKeys(): Promise<{ keys: ServerKeyView[] }> {
+    await this.#activeServerKey();
+    return { keys: (await this.#storage.listAllServerKeys()).map(keyView) };
+  }
+
+  async #trustedKeys(): Promise<ServerKeyRecord[]> {
+    await this.#activeServerKey();
+    return this.#storage.listTrustedServerKeys(this.#clock.now());
   }
 
   /**
@@ -71,13 +135,24 @@ export class PolicyDesk {
     return { policies, keys };
   }
 
-  /** The newest policy in force covering `device` at `now` (null: none, or the device was never placed), with the keys. */
-  async inForce(device: DeviceRecord, now: number): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet }> {
-    const keys = await this.keys();
-    if (device.merchant === null) return { policy: null, keys };
+  /**
+   * The newest policy in force covering `device` at `now` (null: none, or
+   * the device was never placed), with the keys. The key set (signed by
+   * every trusted key) only when `withKeySet`: the policy answer carries it,
+   * the feed, polled far more often, needs the policy alone.
+   */
+  async inForce(
+    device: DeviceRecord,
+    now: number,
+    withKeySet = false,
+  ): Promise<{ policy: SignedPolicy | null; keys: PolicyKeySet; keySet?: SignedKeySet }> {
+    const keySet = withKeySet ? await this.keySet() : undefined;
+    const keys = keySet ? keySet.keys : await this.keys();
+    const extra = keySet ? { keySet } : {};
+    if (device.merchant === null) return { policy: null, keys, ...extra };
     const placement = { id: device.id, merchant: device.merchant, location: device.location, event: device.event };
     const candidates = await this.#storage.listPolicies({ merchant: device.merchant, unexpiredAt: now });
-    return { policy: policyForDevice(candidates, placement, now, keys), keys };
+    return { policy: policyForDevice(candidates, placement, now, keys), keys, ...extra };
   }
 
   /**

@@ -156,6 +156,19 @@ export interface Storage extends OperatorStorage {
   ensureServerKey(candidate: ServerKeyRecord): Promise<ServerKeyRecord>;
   /** Keys that have not been retired, newest first (the first signs). */
   listServerKeys(): Promise<ServerKeyRecord[]>;
+  /** Keys still trusted at `now` (active, or retired later than `now`), newest first. */
+  listTrustedServerKeys(now: number): Promise<ServerKeyRecord[]>;
+  /** Every key ever stored, oldest first. */
+  listAllServerKeys(): Promise<ServerKeyRecord[]>;
+  /**
+   * Makes `candidate` the active key; the previous one is retired at the later
+   * of `candidate.createdAt + overlapMs` and the expiry of the last policy it
+   * signed. Returns both.
+   */
+  rotateServerKey(
+    candidate: ServerKeyRecord,
+    overlapMs: number,
+  ): Promise<{ active: ServerKeyRecord; retired: ServerKeyRecord | null }>;
 
   /**
    * Issues a policy in one transaction: reads the slot (the scope's next

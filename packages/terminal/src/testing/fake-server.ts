@@ -54,6 +54,8 @@ import {
   policyRequestMessage,
   policyRequestSchema,
   queryMessage,
+  refusalAnswer,
+  type SignedKeySet,
   type SignedPolicy,
   type SignedPriceList,
   type SignedRoster,
@@ -113,6 +115,8 @@ export class FakeServer implements Transport {
    * server does (docs/protocol.md §2, "Signed answers").
    */
   answerKey: { id: string; privateKey: KeyObject } | null = null;
+  /** The signed key set `fetchPolicy` carries (protocol key-set.ts), unless null; tests set it. */
+  keySet: SignedKeySet | null = null;
   /** Placements the feed (and the enrollment answer) report, by device id; tests set them. */
   readonly placements = new Map<string, Placement>();
   /** Most items one feed answer holds (the real server: FEED_PAGE_MAX). */
@@ -235,7 +239,7 @@ export class FakeServer implements Transport {
       parsed.device,
       !!device && verifyMessage(queryMessage(parsed.device, parsed.ids, parsed.at), parsed.sig, device.key),
     );
-    if (refused || !device) return refused ?? notSigned(parsed.device);
+    if (refused || !device) return this.#signedRefusal('ops/query', parsed.sig, refused ?? notSigned(parsed.device));
     const results: OpStatus[] = parsed.ids.map((id) => {
       const where = this.#ids.get(id);
       const stored = where?.device === device.id ? device.ops.get(where.seq) : undefined;
@@ -269,7 +273,14 @@ export class FakeServer implements Transport {
       !!device && verifyMessage(policyRequestMessage(parsed.device, parsed.at), parsed.sig, device.key),
     );
     if (refused || !device) return refused ?? notSigned(parsed.device);
-    return ok({ policy: this.policy, keys: this.policyKeys ?? {}, serverTime: this.#clock.now() });
+    return ok(
+      this.#signed('policy', parsed.sig, {
+        policy: this.policy,
+        keys: this.policyKeys ?? {},
+        ...(this.keySet === null ? {} : { keySet: this.keySet }),
+        serverTime: this.#clock.now(),
+      }),
+    );
   }
 
   /**
@@ -325,16 +336,18 @@ export class FakeServer implements Transport {
     const mine = this.#feed.slice(parsed.after).filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
     const items = mine.slice(0, this.feedPageSize);
     const more = mine.length > this.feedPageSize;
-    return ok({
-      items,
-      next: more ? (items[items.length - 1] as FeedItem).pos : end,
-      more,
-      placement: this.placements.get(device.id) ?? null,
-      policy: this.policy === null ? null : policyRef(this.policy.policy),
-      ...(this.roster && this.roster.roster.version !== parsed.roster ? { roster: this.roster } : {}),
-      ...(this.priceList && this.priceList.list.version !== parsed.priceList ? { priceList: this.priceList } : {}),
-      serverTime: this.#clock.now(),
-    });
+    return ok(
+      this.#signed('feed', parsed.sig, {
+        items,
+        next: more ? (items[items.length - 1] as FeedItem).pos : end,
+        more,
+        placement: this.placements.get(device.id) ?? null,
+        policy: this.policy === null ? null : policyRef(this.policy.policy),
+        ...(this.roster && this.roster.roster.version !== parsed.roster ? { roster: this.roster } : {}),
+        ...(this.priceList && this.priceList.list.version !== parsed.priceList ? { priceList: this.priceList } : {}),
+        serverTime: this.#clock.now(),
+      }),
+    );
   }
 
   async ping(): Promise<TransportResult<HealthResponse>> {
@@ -358,7 +371,7 @@ export class FakeServer implements Transport {
     const v1 =
       !v2 && !!device && verifyMessage(batchHeadMessage(batch.device, last.seq, last.hash), batch.sig, device.key);
     const refused = refuseUnlessSignedBy(device, batch.device, v2 || v1);
-    if (refused || !device) return refused ?? notSigned(batch.device);
+    if (refused || !device) return this.#signedRefusal('batches', batch.sig, refused ?? notSigned(batch.device));
     for (const [i, op] of ops.entries()) {
       if (hashOp(op) !== op.hash) return fail('hash_mismatch', `ops[${i}].hash is not the op's hash`);
       const prev = ops[i - 1];
@@ -428,6 +441,14 @@ export class FakeServer implements Transport {
       };
     }
     return { status: 'accepted', at };
+  }
+
+  /** A refusal that stops a terminal, signed as the real server signs it (server signed-refusal.ts). */
+  #signedRefusal(route: AnswerRoute, requestSig: string, refused: TransportResult<never>): TransportResult<never> {
+    // Only device_revoked, which follows a verified signature; unknown_device is never signed.
+    if (refused.ok || this.answerKey === null || refused.error.code !== 'device_revoked') return refused;
+    const { serverKey, serverSig } = signAnswer(route, requestSig, refusalAnswer(refused.error), this.answerKey);
+    return { ...refused, error: { ...refused.error, serverKey, serverSig } };
   }
 
   #signed<A extends object>(route: AnswerRoute, requestSig: string, answer: A): A {

@@ -236,6 +236,19 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'operator',
     response: obj('Policies and server keys'),
   },
+  'GET /v1/admin/server-keys': {
+    summary: 'Every server signing key ever used (public halves, created and retired times)',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('{keys: [{id, publicKey, createdAt, retiredAt}]}'),
+  },
+  'POST /v1/admin/server-keys/rotate': {
+    summary: 'Rotate the server signing key: a new active key, the old one trusted through the overlap (admin)',
+    tag: 'operator',
+    auth: 'operator',
+    body: NO_BODY,
+    response: obj('{active, retired}: the new key and the previous one with its retiredAt'),
+  },
   'PUT /v1/admin/betting': {
     summary: 'Set the next betting configuration (limits, liability caps, suspensions)',
     tag: 'operator',

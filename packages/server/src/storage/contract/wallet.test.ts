@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
+import { MAX_WALLET_TOTAL } from '@holdfast/domain';
 import type { Decision, Op, WalletRefundedBody, WalletToppedUpBody, WristbandTender } from '@holdfast/protocol';
-import { NO_DECISION } from '@holdfast/protocol';
+import { BATCH_MAX_OPS, MAX_AMOUNT, NO_DECISION } from '@holdfast/protocol';
 import type { WalletAccountRecord, WalletView } from '../../model/wallet.js';
 import type { Harness, TestDevice } from '../../testing/harness.js';
 import { saleBody } from '../../testing/harness.js';
@@ -94,6 +95,47 @@ for (const backend of STORAGE_BACKENDS) {
   describe(`storage suite: ${backend.name}`, () => {
     const test = storageTest(backend);
     describe('wristband wallets', () => {
+      test('totals are bounded at ingest: the write past MAX_WALLET_TOTAL is accepted, raised, not applied; the device keeps syncing', async (h) => {
+        const d = await h.enrollDevice('booth-big');
+        const open = d.openShift();
+        const ops: Op[] = [open];
+        let counter = 0;
+        // Top up and spend the most a chip holds, again and again: each total reaches the bound exactly.
+        for (let i = 0; i < MAX_WALLET_TOTAL / MAX_AMOUNT; i++) {
+          ops.push(topUp(d, open.id, MAX_AMOUNT, ++counter, 0));
+          ops.push(bandSale(d, open.id, MAX_AMOUNT, ++counter, MAX_AMOUNT));
+        }
+        ops.push(d.closeShift(open.id, 10_000));
+        for (let i = 0; i < ops.length; i += BATCH_MAX_OPS) await sendAll(h, d, ops.slice(i, i + BATCH_MAX_OPS));
+        const full = await wallet(h);
+        assert.deepEqual(
+          [full.account.toppedUp, full.account.debited, full.account.blocked],
+          [MAX_WALLET_TOTAL, MAX_WALLET_TOTAL, null],
+        );
+
+        const next = d.openShift();
+        const past = topUp(d, next.id, 1, ++counter, 0);
+        const later = d.sale(next.id, 500);
+        await sendAll(h, d, [next, past, later]);
+        const view = await wallet(h);
+        assert.deepEqual(
+          [view.account.toppedUp, view.account.debited, view.account.balance, view.account.entries],
+          [MAX_WALLET_TOTAL, MAX_WALLET_TOTAL, 0, 2 * (MAX_WALLET_TOTAL / MAX_AMOUNT)],
+          'the write past the bound changed no total',
+        );
+        conserved(view.account);
+        const [raised] = (await exceptionsOf(h, 'wristband_clone')).filter((x) => x.opId === past.id);
+        assert.deepEqual(
+          [raised?.detail.reason, raised?.detail.total, raised?.detail.value],
+          ['total_out_of_range', 'toppedUp', MAX_WALLET_TOTAL],
+        );
+        assert.equal(view.account.blocked?.reason, 'wristband_clone');
+        // The device keeps syncing: its next batch is answered, and the op after the refused write is accepted.
+        const after = d.sale(next.id, 700);
+        const res = await h.send(d.batch([after]));
+        assert.deepEqual([res.status, res.body.results[0]?.status], [200, 'accepted']);
+      });
+
       test('top-up, debits and a refund: balance, totals, entries; the cash top-up is in the drawer', async (h) => {
         const d = await h.enrollDevice('booth-1');
         const open = d.openShift();

@@ -128,7 +128,15 @@ import {
   refuseOfflinePayment,
   settleOfflinePayment,
 } from '../sql/operations/payment-forwarding.js';
-import { ensureServerKey, issuePolicy, listPolicies, listServerKeys } from '../sql/operations/policies.js';
+import {
+  ensureServerKey,
+  issuePolicy,
+  listAllServerKeys,
+  listPolicies,
+  listServerKeys,
+  listTrustedServerKeys,
+  rotateServerKey,
+} from '../sql/operations/policies.js';
 import {
   exceptionsPage,
   exposureActual,
@@ -532,6 +540,21 @@ export class PostgresStorage implements Storage {
 
   async listServerKeys(): Promise<ServerKeyRecord[]> {
     return this.#driver.autocommit(listServerKeys());
+  }
+
+  async listTrustedServerKeys(now: number): Promise<ServerKeyRecord[]> {
+    return this.#driver.autocommit(listTrustedServerKeys(now));
+  }
+
+  async listAllServerKeys(): Promise<ServerKeyRecord[]> {
+    return this.#driver.autocommit(listAllServerKeys());
+  }
+
+  async rotateServerKey(
+    candidate: ServerKeyRecord,
+    overlapMs: number,
+  ): Promise<{ active: ServerKeyRecord; retired: ServerKeyRecord | null }> {
+    return this.#driver.inTransaction(() => rotateServerKey(postgresDialect, candidate, overlapMs));
   }
 
   async issuePolicy(request: PolicyIssueRequest): Promise<SignedPolicy> {

@@ -18,6 +18,9 @@ import { all, lock, one, run, type SqlOperation } from '../transaction-port.js';
 
 const ACTIVE_KEYS = 'SELECT * FROM server_keys WHERE retired_at IS NULL ORDER BY created_at DESC, id';
 
+/** Orders the active key after retired ones created in the same ms (a rotation within the ms of the key it replaces). */
+const ACTIVE_LAST = 'CASE WHEN retired_at IS NULL THEN 1 ELSE 0 END';
+
 /** Keys not retired, newest first. */
 export function* listServerKeys(): SqlOperation<ServerKeyRecord[]> {
   return (yield* all(ACTIVE_KEYS)).map(serverKeyOf);
@@ -33,6 +36,49 @@ export function* ensureServerKey(d: SqlDialect, candidate: ServerKeyRecord): Sql
   const [key] = yield* listServerKeys();
   if (!key) throw new Error('ensureServerKey: no active server key after inserting one');
   return key;
+}
+
+/** Keys a terminal may still verify with at `now`: the active one and those retired later than `now`, newest first. */
+export function* listTrustedServerKeys(now: number): SqlOperation<ServerKeyRecord[]> {
+  const rows = yield* all(
+    `SELECT * FROM server_keys WHERE retired_at IS NULL OR retired_at > $1
+     ORDER BY created_at DESC, ${ACTIVE_LAST} DESC, id`,
+    [now],
+  );
+  return rows.map(serverKeyOf);
+}
+
+/** Every key ever stored, oldest first (the operator's list). */
+export function* listAllServerKeys(): SqlOperation<ServerKeyRecord[]> {
+  return (yield* all(`SELECT * FROM server_keys ORDER BY created_at, ${ACTIVE_LAST}, id`)).map(serverKeyOf);
+}
+
+/**
+ * Makes `candidate` the active key (docs/security.md, "Key lifecycle"): the
+ * key active until now gets `retired_at` = the later of `now + overlapMs`
+ * and the expiry of the last policy it signed, so every policy it signed
+ * verifies until it expires and a terminal has the overlap to learn the new
+ * key. Holds the `policies` lock, so no policy is signed by the old key
+ * after its retirement was computed, and two rotations at once queue.
+ */
+export function* rotateServerKey(
+  d: SqlDialect,
+  candidate: ServerKeyRecord,
+  overlapMs: number,
+): SqlOperation<{ active: ServerKeyRecord; retired: ServerKeyRecord | null }> {
+  yield* lock('policies');
+  const now = candidate.createdAt;
+  const oldRow = yield* one(`${ACTIVE_KEYS} LIMIT 1`);
+  let retired: ServerKeyRecord | null = null;
+  if (oldRow) {
+    const old = serverKeyOf(oldRow);
+    const last = yield* one('SELECT max(expires_at) AS last FROM policies WHERE key_id = $1', [old.id]);
+    const retiredAt = Math.max(now + overlapMs, intOrNull(last?.last) ?? 0);
+    yield* run('UPDATE server_keys SET retired_at = $1 WHERE id = $2', [retiredAt, old.id]);
+    retired = { ...old, retiredAt };
+  }
+  yield* run(insertSql(SERVER_KEYS, d), valuesOf(SERVER_KEYS, candidate, d));
+  return { active: candidate, retired };
 }
 
 /** Signs and stores the scope's next policy (see Storage.issuePolicy); in one transaction. */
