@@ -35,6 +35,7 @@ export const RULES = [
   'liability-held',
   'ticket-history',
   'void-approved',
+  'drawer-honest',
   'sdk-error',
   'server-error',
   'expectation',

@@ -29,6 +29,7 @@ import {
 import { SimulatedWristband } from '@holdfast/terminal/testing';
 import { randomBasket } from '../baskets.js';
 import type { VirtualClock } from '../virtual-clock.js';
+import type { BettingDesk } from './betting-desk.js';
 import { CardPool } from './card-pool.js';
 import type { CardTraffic } from './card-traffic.js';
 import type { SimLane } from './sim-lane.js';
@@ -43,6 +44,10 @@ export interface ClerkHost {
   onError(lane: SimLane, error: unknown): void;
   /** Card traffic: cards come from its pool, offline approvals are reported to it. */
   cards?: CardTraffic;
+  /** Betting shops: each sale is a ticket sold through the desk (world/betting-desk.ts). */
+  betting?: BettingDesk;
+  /** A shift was closed with a blind count `off` from what the clerk's till expected (0: an honest count). */
+  counted?(shift: string, off: number): void;
 }
 
 export class Clerk {
@@ -135,6 +140,10 @@ export class Clerk {
 
   #sell(terminal: Terminal): void {
     const traffic = this.#host.plan.traffic;
+    if (this.#host.betting) {
+      this.#host.betting.sell(this.#lane, terminal);
+      return;
+    }
     const basket = randomBasket(this.#random, traffic.menu, traffic.cardShare);
     const op =
       this.#wristbandSale(terminal, basket.lines, basket.total) ??
@@ -256,6 +265,9 @@ export class Clerk {
 
   #close(terminal: Terminal, shift: Shift): void {
     const traffic = this.#host.plan.traffic;
+    // A ticket or payout still waiting for the server's answer would land in the drawer after the count:
+    // the clerk serves the waiting customer first and closes at a later tick.
+    if (terminal.pendingConfirmations().length > 0) return;
     const expected = expectedCash(shift);
     const off =
       this.#random.float() < traffic.miscountShare
@@ -265,6 +277,7 @@ export class Clerk {
     try {
       const op = terminal.closeShift({ countedCash });
       this.#host.recorded(this.#lane, op, countedCash, shift.id);
+      this.#host.counted?.(shift.id, countedCash - expected);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       this.#host.onError(this.#lane, error);
