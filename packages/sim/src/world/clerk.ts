@@ -245,7 +245,12 @@ export class Clerk {
     const traffic = this.#host.plan.traffic;
     const shift = terminal.currentShift();
     if (!shift || traffic.safeDropAbove <= 0) return;
-    const inDrawer = expectedCash(shift);
+    // Cash promised to a customer waiting for a payout's confirmation stays in the drawer: the till records
+    // an approved payout even when its drawer no longer covers it (its local drawer then skips it).
+    const owed = terminal
+      .pendingConfirmations()
+      .reduce((sum, x) => sum + (x.opKind === 'ticket.paid' && 'amount' in x.request ? x.request.amount : 0), 0);
+    const inDrawer = expectedCash(shift) - owed;
     if (inDrawer > traffic.safeDropAbove) this.#move(terminal, 'safe_drop', inDrawer - traffic.openingFloat, shift.id);
   }
 
