@@ -36,6 +36,8 @@ export interface BettingShopOptions {
   minutes?: number;
   dataDir?: string;
   onProgress?: (fraction: number, label: string) => void;
+  /** Sees the truth the report was counted from (tests tamper with it). */
+  onTruth?: (truth: Truth) => void;
 }
 
 export interface BettingShopReport {
@@ -90,6 +92,7 @@ export async function runBettingShop(options: BettingShopOptions = {}): Promise<
   try {
     await world.run();
     const truth = worldTruth(world);
+    options.onTruth?.(truth);
     const violations = checkTruth(truth);
     let recorded = 0;
     for (const lane of world.lanes) recorded += lane.terminal?.status().latestSeq ?? lane.headSeq;
