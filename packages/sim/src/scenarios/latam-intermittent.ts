@@ -60,6 +60,7 @@ function bettingPlan(start: number, end: number, p: (name: string) => number, ra
   });
   return {
     markets,
+    ticketShare: 0.75,
     stake: [2_000, 20_000],
     maxLegs: 2,
     voidShare: percent(p('voidPct')),

@@ -140,8 +140,9 @@ export class Clerk {
 
   #sell(terminal: Terminal): void {
     const traffic = this.#host.plan.traffic;
-    if (this.#host.betting) {
-      this.#host.betting.sell(this.#lane, terminal);
+    const betting = this.#host.betting;
+    if (betting && chance(this.#random, betting.plan.ticketShare)) {
+      betting.sell(this.#lane, terminal);
       return;
     }
     const basket = randomBasket(this.#random, traffic.menu, traffic.cardShare);

@@ -204,6 +204,8 @@ export interface BettingMarket {
  */
 export interface BettingPlan {
   markets: readonly BettingMarket[];
+  /** Share of the customers buying a ticket; the others buy at the counter (drinks, snacks: cash, card, wristband). */
+  ticketShare: number;
   /** Stake range, minor units (drawn in whole major units). */
   stake: readonly [number, number];
   /** Most selections on one ticket (distinct events), at least 1. */
