@@ -132,6 +132,41 @@ describe('holdfast command line', () => {
     assert.equal((report.wristbands as { blocked: number }).blocked, 1);
   });
 
+  it('demo --scenario betting-shop --json prints the betting day, clean, and the same report for the same seed', () => {
+    const run = () => holdfast('demo', '--scenario', 'betting-shop', '--terminals', '4', '--minutes', '45', '--json');
+    const r = run();
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const field of [
+      'ticketsIssued',
+      'ticketsSettled',
+      'payouts',
+      'payoutsTwice',
+      'voids',
+      'voidsWithoutApproval',
+      'refundsOverSale',
+      'falseVariances',
+      'recorded',
+      'applied',
+      'lost',
+      'duplicatesApplied',
+    ]) {
+      assert.equal(typeof report[field], 'number', `${field} is a number`);
+    }
+    assert.ok((report.ticketsIssued as number) > 0 && (report.ticketsSettled as number) > 0);
+    assert.ok((report.payouts as number) > 0, 'winners were paid');
+    for (const zero of ['payoutsTwice', 'voidsWithoutApproval', 'refundsOverSale', 'falseVariances', 'lost']) {
+      assert.equal(report[zero], 0, zero);
+    }
+    assert.equal(report.duplicatesApplied, 0);
+    assert.equal(report.recorded, report.applied);
+    assert.deepEqual(report.violations, []);
+    assert.equal(run().stdout, r.stdout, 'same seed, same report');
+    const bad = holdfast('demo', '--scenario', 'casino');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--scenario must be stadium or betting-shop, got "casino"/);
+  });
+
   it('demo without --json prints the reconciliation summary', () => {
     const r = holdfast('demo', '--terminals', '2', '--minutes', '20');
     assert.equal(r.code, 0, r.stderr);

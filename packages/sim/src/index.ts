@@ -9,6 +9,12 @@ export { type Basket, FESTIVAL_MENU, type MenuItem, randomBasket, VENUE_MENU } f
 export * from './check/index.js';
 export { inProcessTransport } from './in-process-transport.js';
 export { ALL_ZONES, type FlapOptions, PartitionSchedule } from './partition-schedule.js';
+export {
+  type BettingShopOptions,
+  type BettingShopReport,
+  runBettingShop,
+  ticketCounts,
+} from './scenarios/betting-shop.js';
 export { type DemoScript, demoScript } from './scenarios/demo-plan.js';
 export type { DemoCards, DemoReport, DemoWristbands, TerminalReport } from './scenarios/demo-report.js';
 export { type DemoOptions, runDemo } from './scenarios/demo-scenario.js';
@@ -46,6 +52,7 @@ export {
   type TcpFaultProxyOptions,
 } from './tcp-fault-proxy.js';
 export { VirtualClock } from './virtual-clock.js';
+export type { BettingFigures } from './world/betting-desk.js';
 export { type CardKind, CardPool, type CardPoolOptions, type SimCard } from './world/card-pool.js';
 export { type CardFigures, type CardLane, CardTraffic, type ExposureBreach, groupKey } from './world/card-traffic.js';
 export type { HealFigures } from './world/drain-tracker.js';

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as realDelay } from 'node:timers/promises';
 import { type Random, SeededRandom } from '@holdfast/domain';
 import {
+  type AuthorizeRequest,
   type Batch,
   batchMessage,
   ChainBuilder,
@@ -408,6 +409,13 @@ describe('SimNetwork', () => {
           body: { device: device.id, at, sig: signMessage(policyRequestMessage(device.id, at), key) },
           code: 'unknown_device',
         },
+        {
+          name: 'authorize with an unknown kind',
+          route: 'authorize',
+          url: '/v1/authorize',
+          body: { device: device.id, opId: op.id, request: { kind: 'lottery' }, at, sig: 'x' },
+          code: 'invalid_request',
+        },
       ];
       const transport = net.network.transport('z');
       // The bodies are deliberately wrong, so they go out untyped, as a broken client would send them.
@@ -426,7 +434,8 @@ describe('SimNetwork', () => {
           case 'ping':
             return transport.ping(1_000);
           case 'authorize':
-            throw new Error('POST /v1/authorize is not routed by the simulated network');
+            if (!transport.authorize) throw new Error('the simulated network routes POST /v1/authorize');
+            return transport.authorize(body as AuthorizeRequest, 1_000);
           case 'rotateKey':
             throw new Error('POST /v1/devices/rotate-key is not routed by the simulated network');
         }

@@ -14,6 +14,8 @@
  *   - duplicated delivery: a retransmitting proxy delivers a batch again
  *     later (that copy's answer goes nowhere);
  *   - reordering: a batch is held back and arrives late, after newer ones;
+ *   - online decisions (`authorize`, POST /v1/authorize) suffer the same
+ *     faults: a lost approval is an unknown outcome the terminal retries;
  *   - a server that is down (the `server` getter returns null): connections
  *     are refused at once; a server that crashes while handling a request
  *     (SimulatedServerCrash) resets the connection, whatever it committed.
@@ -158,6 +160,9 @@ export class SimNetwork {
       fetchFeed: (req, timeoutMs) => this.#call(zone, endpoint, 'feed', timeoutMs, req, (s, body) => s.fetchFeed(body)),
       ping: (timeoutMs) =>
         this.#call(zone, endpoint, 'ping', timeoutMs, {}, async (s) => ({ status: 'ok', time: s.now() })),
+      // Online decisions (tickets, payouts, card sales): the same faults, and an answer lost after commit is "unknown".
+      authorize: (req, timeoutMs) =>
+        this.#call(zone, endpoint, 'authorize', timeoutMs, req, (s, body) => s.authorize(body)),
     };
   }
 

@@ -222,6 +222,7 @@ export class OnlineSales {
         body: { ...row.body, authorization: answer.authorizationId as string } as OpBodies['ticket.paid'],
         decision: ONLINE_APPROVED,
         approval,
+        ...actor,
       });
     }
     return this.#recorder.record({

@@ -3,12 +3,12 @@
  * reconciliation summary (see @holdfast/sim's demo scenario for the script).
  */
 import { formatMoney } from '@holdfast/protocol';
-import { type DemoReport, formatViolation, runDemo } from '@holdfast/sim';
-import { intFlag, parseFlags, stringFlag } from '../args.js';
+import { type DemoReport, formatViolation, runBettingShop, runDemo } from '@holdfast/sim';
+import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 import { ProgressBar } from '../progress-bar.js';
 import { runLiveDemo } from './demo-live.js';
 
-export const DEMO_HELP = `holdfast demo [--terminals N] [--seed S] [--minutes M] [--json]
+export const DEMO_HELP = `holdfast demo [--scenario stadium|betting-shop] [--terminals N] [--seed S] [--minutes M] [--json]
 holdfast demo --live [--port P] [--host H] [--terminals N] [--minutes M]
 
 Starts an embedded server and N simulated terminals (real SDK, real SQLite
@@ -16,9 +16,10 @@ journals) that sell through a partial network partition, responses lost after
 the server committed, and clerks pressing retry; then heals the network,
 drains every queue and prints a reconciliation summary. Runs in virtual time:
 the same seed gives the same report.
-  --terminals N   terminals (1..64)                 default 8
+  --scenario S    stadium (default) or betting-shop
+  --terminals N   terminals (1..64)                 default 8 (betting-shop: 6 shops)
   --seed S        random seed                       default 7
-  --minutes M     minutes of trading (20..600)      default 60
+  --minutes M     minutes of trading (20..600)      default 60 (betting-shop: 120)
   --json          print one JSON object instead of the summary
 Card sales are approved offline under a server-issued risk policy, forwarded
 to an in-process card processor (losing answers after commit, one outage),
@@ -35,13 +36,24 @@ on --port (default 8080; host default 127.0.0.1), terminals (default 6)
 selling every 2 s through a repeating script (a zone offline for a minute, a
 stolen card declined after authorization, a drawer counted short, one lane
 going silent); it prints the console address and a sign-in and runs until
-Ctrl-C, or for --minutes M.`;
+Ctrl-C, or for --minutes M.
+
+--scenario betting-shop: a day in a chain of betting shops on flapping links
+(docs/betting.md): staff sign in, tickets are sold online, some voided with a
+supervisor's approval (voids without one are refused at the till), results
+settle them, winners are paid at their shop or another (a paid ticket
+presented again is declined), and the drawers are counted. The report counts
+tickets, settlements, payouts, voids and drawers from the server's tables;
+exit status 1 if a ticket was paid twice, a void lacked its approval, an
+honest drawer showed a variance, an op was lost or applied twice, or any
+invariant broke.`;
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
     terminals: { type: 'string' },
     seed: { type: 'string' },
     minutes: { type: 'string' },
+    scenario: { type: 'string' },
     json: { type: 'boolean' },
     live: { type: 'boolean' },
     port: { type: 'string' },
@@ -59,6 +71,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
       minutes: flags.minutes === undefined ? null : intFlag(flags, 'minutes', 1, 1, 600),
     });
   }
+  const scenario = flags.scenario ?? 'stadium';
+  if (scenario !== 'stadium' && scenario !== 'betting-shop') {
+    throw new UsageError(`--scenario must be stadium or betting-shop, got ${JSON.stringify(scenario)}`);
+  }
+  if (scenario === 'betting-shop') return bettingShop(flags);
   const terminals = intFlag(flags, 'terminals', 8, 1, 64);
   const seed = intFlag(flags, 'seed', 7, 0, 2 ** 32 - 1);
   const minutes = intFlag(flags, 'minutes', 60, 20, 600);
@@ -76,6 +93,61 @@ export async function demoCommand(argv: string[]): Promise<number> {
     report.exposureMax <= report.exposureBound &&
     report.cards.exposureBreaches === 0 &&
     report.violations.length === 0;
+  return ok ? 0 : 1;
+}
+
+type DemoFlags = Record<string, string | boolean | undefined>;
+
+async function bettingShop(flags: DemoFlags): Promise<number> {
+  const shops = intFlag(flags, 'terminals', 6, 1, 64);
+  const seed = intFlag(flags, 'seed', 7, 0, 2 ** 32 - 1);
+  const minutes = intFlag(flags, 'minutes', 120, 20, 600);
+  const bar = new ProgressBar();
+  const started = performance.now();
+  const r = await runBettingShop({ shops, seed, minutes, onProgress: (f, label) => bar.update(f, label) });
+  bar.done();
+  const wallSeconds = (performance.now() - started) / 1000;
+  const ok =
+    r.payoutsTwice === 0 &&
+    r.voidsWithoutApproval === 0 &&
+    r.refundsOverSale === 0 &&
+    r.falseVariances === 0 &&
+    r.lost === 0 &&
+    r.duplicatesApplied === 0 &&
+    r.recorded === r.applied &&
+    r.violations.length === 0;
+  if (flags.json) {
+    console.log(JSON.stringify(r, null, 2));
+    return ok ? 0 : 1;
+  }
+  const money = (n: number) => formatMoney(n, r.currency);
+  const check = (good: boolean) => (good ? 'ok' : 'FAILED');
+  const c = r.counters;
+  const declined = Object.entries(c.payoutsDeclined)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  console.log(
+    [
+      `Holdfast betting shops — ${r.shops} shops, seed ${r.seed}, ${r.virtualMinutes} virtual minutes in ${wallSeconds.toFixed(1)} s`,
+      '',
+      `  tickets issued / settled        ${r.ticketsIssued} / ${r.ticketsSettled} (${c.pendingAtSale} were pending confirmation when sold)`,
+      `  payouts                         ${r.payouts} (${money(r.payoutsTotal)}); ${c.paidElsewhere} at another shop; declined: ${declined || 'none'}`,
+      `  paid twice                      ${r.payoutsTwice}   ${check(r.payoutsTwice === 0)}`,
+      `  voids                           ${r.voids}; ${c.voidsRefusedAtTill} without approval refused at the till`,
+      `  voids without approval          ${r.voidsWithoutApproval}   ${check(r.voidsWithoutApproval === 0)}`,
+      `  refunds over their sale         ${r.refundsOverSale}   ${check(r.refundsOverSale === 0)}`,
+      `  false drawer variances          ${r.falseVariances}   ${check(r.falseVariances === 0)}`,
+      `  ops recorded / applied          ${r.recorded} / ${r.applied}   ${check(r.recorded === r.applied)}`,
+      `  lost / applied twice            ${r.lost} / ${r.duplicatesApplied}   ${check(r.lost === 0 && r.duplicatesApplied === 0)}`,
+      ...(r.violations.length > 0
+        ? [
+            '',
+            `Invariants broken               ${r.violations.length}   FAILED`,
+            ...r.violations.slice(0, 20).map((v) => `  ${formatViolation(v)}`),
+          ]
+        : []),
+    ].join('\n'),
+  );
   return ok ? 0 : 1;
 }
 

@@ -345,6 +345,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         return { shifts: await service.ledger.shifts(device) };
       });
 
+      admin.get('/shifts/:id/z-report', async (request) => {
+        const id = uuidParam((request.params as { id?: unknown }).id, 'id');
+        return service.ledger.zReport(id);
+      });
+
       registerWalletRoutes(admin, service);
       registerLoyaltyRoutes(admin, service);
       staffRoutes(admin, service);

@@ -10,8 +10,10 @@ import {
   type ReceiptStatus,
   receiptNumber,
   saleReceipt,
+  type ZReport,
+  zReport,
 } from '@holdfast/domain';
-import { ProtocolError, type StoredResult } from '@holdfast/protocol';
+import { type Op, type OpKind, ProtocolError, parseBody, type StoredResult } from '@holdfast/protocol';
 import type { StoredOp } from '../model/batch.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { ShiftRecord } from '../model/shift.js';
@@ -24,6 +26,37 @@ export interface ReceiptMatch {
   stored: StoredOp;
   /** The receipt as the till printed it, from the stored op (null for kinds that print none). */
   receipt: Receipt | null;
+}
+
+/** The drawer figures a Z report and the server's shift projection both state. */
+const DRAWER_FIELDS = ['openingFloat', 'cashIn', 'cashOut', 'expectedCash', 'countedCash', 'variance'] as const;
+type DrawerField = (typeof DRAWER_FIELDS)[number];
+
+/**
+ * A shift's Z report as the server confirms it (GET /v1/admin/shifts/:id/z-report):
+ *
+ * - `open`: the server holds no `shift.closed` for it yet; `pending` is null
+ *   (what the till still holds is unknown to the server);
+ * - `confirmed`: closed, every op of the shift stored and applied, and the
+ *   Z report computed from those ops (what the till printed) states the same
+ *   drawer as the server's own projection of what it applied;
+ * - `differs`: closed, but an op of the shift was not applied (`notApplied`)
+ *   or a drawer figure differs (`differences`: field, till, server).
+ */
+export interface ShiftZReportCheck {
+  shift: string;
+  device: string;
+  state: 'open' | 'confirmed' | 'differs';
+  /** Ops of the shift the server holds (opening and closing included). */
+  stored: number;
+  /** Seqs between the opening and the last op the server holds that it lacks (still pending on the till). */
+  pending: number[];
+  notApplied: { id: string; seq: number; kind: string; status: string }[];
+  /** The Z report from every stored op of the shift, as the till printed it; null while open. */
+  report: ZReport | null;
+  /** The server's projection of what it applied. */
+  server: Record<DrawerField, number | null>;
+  differences: { field: DrawerField; till: number; server: number | null }[];
 }
 
 /** What the server's result means on a receipt: accepted is confirmed, anything else needs attention. */
@@ -70,6 +103,66 @@ export class LedgerReads {
     }
     if (matches.length === 0) throw new ProtocolError('not_found', `no device has printed receipt ${number}`);
     return { number: receiptNumber(matches[0]?.device as string, parsed.seq), matches };
+  }
+
+  /**
+   * The Z report of shift `shiftId` confirmed against what the server
+   * applied (ShiftZReportCheck). Reads the device's stored ops from the
+   * shift's opening to its closing (or to the last op the server holds), one
+   * seq at a time. not_found for an id that is not a stored `shift.opened`.
+   */
+  async zReport(shiftId: string): Promise<ShiftZReportCheck> {
+    const opened = await this.#storage.getOp(shiftId);
+    if (opened?.op.kind !== 'shift.opened') throw new ProtocolError('not_found', `no shift ${shiftId}`);
+    const deviceId = opened.op.device;
+    const device = await this.#storage.getDevice(deviceId);
+    const last = device?.highWater ?? opened.op.seq;
+    const ops: Op[] = [];
+    const pending: number[] = [];
+    const notApplied: ShiftZReportCheck['notApplied'] = [];
+    let closed = false;
+    for (let seq = opened.op.seq; seq <= last && !closed; seq++) {
+      const stored = seq === opened.op.seq ? opened : await this.#storage.getOpAt(deviceId, seq);
+      if (!stored) {
+        pending.push(seq);
+        continue;
+      }
+      const body = stored.op.body as { shift?: unknown };
+      if (stored.op.id !== shiftId && body.shift !== shiftId) continue;
+      ops.push(stored.op);
+      if (stored.result.status !== 'accepted') {
+        notApplied.push({ id: stored.op.id, seq, kind: stored.op.kind, status: stored.result.status });
+      }
+      if (stored.op.kind === 'shift.closed') closed = true;
+    }
+    const projection = (await this.#storage.listShifts(deviceId)).find((x) => x.id === shiftId);
+    const server: Record<DrawerField, number | null> = {
+      openingFloat: projection?.openingFloat ?? null,
+      cashIn: projection?.cashIn ?? null,
+      cashOut: projection?.cashOut ?? null,
+      expectedCash: projection?.expectedCash ?? null,
+      countedCash: projection?.countedCash ?? null,
+      variance: projection?.variance ?? null,
+    };
+    const base = { shift: shiftId, device: deviceId, stored: ops.length, pending, notApplied, server };
+    if (!closed) return { ...base, state: 'open', report: null, differences: [] };
+    // An op whose body no till could have printed (rejected as invalid) is listed in notApplied, not reported.
+    const printable = ops.filter((o) => {
+      try {
+        parseBody(o.kind as OpKind, o.body);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const report = zReport(printable, shiftId, { status: notApplied.length === 0 ? 'confirmed' : 'needs_attention' });
+    const differences = DRAWER_FIELDS.filter((f) => report[f] !== server[f]).map((field) => ({
+      field,
+      till: report[field],
+      server: server[field],
+    }));
+    const state = differences.length === 0 && notApplied.length === 0 && pending.length === 0 ? 'confirmed' : 'differs';
+    return { ...base, state, report, differences };
   }
 
   /** Up to `limit` ledger events after position `after`, oldest first. */

@@ -6,6 +6,7 @@ import { readJournal } from './journal-reader.js';
 import { PostgresServerReader } from './postgres/postgres-server-reader.js';
 import { cardRules } from './rules/cards.js';
 import { catalogRules } from './rules/catalog.js';
+import { drawerRules } from './rules/drawers.js';
 import { exactlyOnceRules } from './rules/exactly-once.js';
 import { exceptionRules } from './rules/exceptions.js';
 import { journalRules } from './rules/journal-rules.js';
@@ -36,6 +37,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   ticketRules,
   loyaltyRules,
   catalogRules,
+  drawerRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

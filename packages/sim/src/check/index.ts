@@ -41,6 +41,7 @@ export { formatViolation, stamp } from './format.js';
 export { type JournalPages, readJournal, readJournalPages, readJournals } from './journal-reader.js';
 export { type PostgresQueryable, PostgresServerReader } from './postgres/postgres-server-reader.js';
 export { readProcessor } from './processor-reader.js';
+export { drawerRules } from './rules/drawers.js';
 export { duplicatesApplied } from './rules/exactly-once.js';
 export { loyaltyRules } from './rules/loyalty.js';
 export { ticketRules } from './rules/tickets.js';

@@ -314,6 +314,8 @@ export interface RunObservations {
   drainedAt: number | null;
   drainLimitMs: number;
   queued: number;
+  /** Each shift a watched clerk closed: the blind count minus what the till expected (0: an honest count). */
+  counts?: ReadonlyMap<string, number>;
 }
 
 export interface Truth {

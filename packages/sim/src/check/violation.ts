@@ -39,6 +39,7 @@ export const RULES = [
   'points-once',
   'points-overdrawn-flagged',
   'stale-price-reported',
+  'drawer-honest',
   'sdk-error',
   'server-error',
   'expectation',

@@ -7,10 +7,19 @@
  * ask the server about pending tickets). Shops sell tickets and pay out
  * winners in cash; cheap terminals have badly drifting clocks, some an hour
  * off.
+ *
+ * The tickets are real (WorldPlan.betting, world/betting-desk.ts): sold
+ * online through POST /v1/authorize over those links, some voided with the
+ * supervisor's PIN approval and some attempted without one (refused at the
+ * till), results posted by the operator during the afternoon, winners paid
+ * at their shop or another (and some presented again elsewhere), with each
+ * zone's staff roster at the tills.
  */
 
+import type { Random } from '@holdfast/domain';
 import { PartitionSchedule } from '../partition-schedule.js';
 import type { Partition } from '../sim-network.js';
+import type { BettingPlan } from '../world/world-plan.js';
 import {
   between,
   cardTraffic,
@@ -26,6 +35,45 @@ import {
 import { plannedRestores } from './restores.js';
 import { param, type ScenarioDefinition } from './scenario.js';
 
+/**
+ * The afternoon's matches: one 1X2 market each, closing for bets through the
+ * session and resulted a minute after; bets close ten minutes before the
+ * end so every winner can be paid before the shifts close.
+ */
+function bettingPlan(start: number, end: number, p: (name: string) => number, random: Random): BettingPlan {
+  const until = end - 10 * MINUTE;
+  const n = Math.max(3, Math.round(p('minutes') / 20));
+  const slot = Math.floor((until - start) / (n + 1));
+  const markets = Array.from({ length: n }, (_, i) => {
+    const closesAt = start + (i + 1) * slot;
+    return {
+      event: `${COUNTRIES[i % COUNTRIES.length]}-match-${String(i + 1).padStart(2, '0')}`,
+      market: 'match_result',
+      selections: [
+        { selection: 'home', odds: between(random, [150, 260]) },
+        { selection: 'draw', odds: between(random, [280, 360]) },
+        { selection: 'away', odds: between(random, [220, 450]) },
+      ],
+      closesAt,
+      resultAt: closesAt + MINUTE,
+    };
+  });
+  return {
+    markets,
+    ticketShare: 0.75,
+    stake: [2_000, 20_000],
+    maxLegs: 2,
+    voidShare: percent(p('voidPct')),
+    unapprovedVoidShare: percent(p('unapprovedVoidPct')),
+    voidAfterMs: [30 * SECOND, 4 * MINUTE],
+    voidWindowMinutes: 10,
+    payAfterMs: [30 * SECOND, Math.max(SECOND, Math.min(slot - MINUTE, 30 * MINUTE))],
+    elsewhereShare: percent(p('payoutPct')),
+    representShare: percent(p('representPct')),
+    limits: { minStake: 1_000, maxStake: 50_000, maxPayout: 1_000_000, selectionLiabilityCap: 10_000_000 },
+  };
+}
+
 const COUNTRIES = ['mx', 'co', 'do'] as const;
 
 export const latamIntermittent: ScenarioDefinition = {
@@ -35,7 +83,10 @@ export const latamIntermittent: ScenarioDefinition = {
     shops: 'terminals, spread over three countries',
     minutes: 'minutes of trading',
     salesPerMinute: 'mean tickets sold per terminal per minute',
-    payoutPct: 'share of tickets followed by a cash payout, %',
+    payoutPct: 'share of winners paid at another shop of the chain, %',
+    voidPct: 'share of tickets voided with a supervisor approval, %',
+    unapprovedVoidPct: 'share of tickets whose void is attempted without an approval, %',
+    representPct: 'share of paid winners presenting the ticket again elsewhere, %',
     downMinSeconds: 'shortest link outage',
     downMaxSeconds: 'longest link outage',
     upMinSeconds: 'shortest time the link stays up',
@@ -58,6 +109,9 @@ export const latamIntermittent: ScenarioDefinition = {
     minutes: 240,
     salesPerMinute: 0.8,
     payoutPct: 15,
+    voidPct: 4,
+    unapprovedVoidPct: 2,
+    representPct: 10,
     downMinSeconds: 5,
     downMaxSeconds: 90,
     upMinSeconds: 20,
@@ -130,9 +184,12 @@ export const latamIntermittent: ScenarioDefinition = {
     return {
       start,
       terminals,
+      betting: bettingPlan(start, end, p, random.fork('markets')),
+      staff: true,
       traffic: traffic({
         sessions: [{ from: start, to: end }],
-        payoutShare: percent(p('payoutPct')),
+        // Payouts are real ticket payouts (the betting desk), not paid-outs of the drawer.
+        payoutShare: 0,
         openingFloat: 50_000,
         safeDropAbove: 150_000,
         currency: 'MXN',

@@ -8,6 +8,7 @@ import { checkTruth } from '../check/check-truth.js';
 import { duplicatesApplied } from '../check/rules/exactly-once.js';
 import type { Violation } from '../check/violation.js';
 import type { FaultStats, NetworkStats, ServerLoad } from '../sim-network.js';
+import type { BettingFigures } from '../world/betting-desk.js';
 import type { CardFigures } from '../world/card-traffic.js';
 import type { HealFigures } from '../world/drain-tracker.js';
 import { explain } from '../world/explain.js';
@@ -62,6 +63,8 @@ export interface ScenarioFigures {
   /** Card traffic through the processor (null: the plan has none). */
   cards: CardRunFigures | null;
   injected: { lane: string; restoredAt: number; backupSeq: number; discarded: number; forks: number }[];
+  /** Betting traffic as the counters saw it (null: the plan has none); what happened is in the server's tables. */
+  betting: BettingFigures | null;
 }
 
 export interface CardRunFigures extends CardFigures {
@@ -241,6 +244,7 @@ async function collectFigures(world: SimWorld): Promise<ScenarioFigures> {
           postAuthDeclines: summary.exceptions.post_auth_decline ?? 0,
         }
       : null,
+    betting: world.betting ? structuredClone(world.betting.figures) : null,
     injected: world.lanes.flatMap((lane) =>
       lane.restores.map((r) => ({
         lane: lane.label,

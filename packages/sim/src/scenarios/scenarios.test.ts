@@ -87,6 +87,10 @@ describe('scenario plans at their defaults match the field reports', () => {
     assert.deepEqual([...new Set(p.terminals.map((t) => t.zone))].sort(), ['co', 'do', 'mx']);
     assert.ok(p.faults.partitions.length > 30, 'links flap again and again');
     assert.ok(p.terminals.filter((t) => t.retryHappy).length > p.terminals.length / 2);
+    assert.ok(p.staff, 'staff rosters at the tills');
+    const markets = p.betting?.markets ?? [];
+    assert.ok(markets.length >= 3, 'real tickets on matches');
+    for (const m of markets) assert.ok(m.closesAt > p.start && m.resultAt > m.closesAt);
     const rates = p.faults.rates(p.start);
     assert.ok(
       (rates.latencySpike ?? 0) > 0 && (rates.spikeMs?.[1] ?? 0) > p.requestTimeoutMs,
@@ -139,6 +143,8 @@ describe('each scenario, small, runs green and the trouble really happens', () =
     assert.ok(n.spikes > 0 && n.timeouts > 0 && n.lateAnswers > 0, 'timeouts that actually succeeded');
     assert.ok(r.figures.manualRetries > 20, 'retry-happy clerks');
     assert.ok(r.figures.duplicatesAnswered > 0);
+    const betting = r.figures.betting;
+    assert.ok(betting && betting.approved > 0 && betting.resultsPosted > 0, JSON.stringify(betting));
   });
 
   it('mass-reconnect, and its expectation fires when the fleet comes back as one wave', async () => {

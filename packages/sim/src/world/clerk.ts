@@ -29,6 +29,7 @@ import {
 import { SimulatedWristband } from '@holdfast/terminal/testing';
 import { randomBasket } from '../baskets.js';
 import type { VirtualClock } from '../virtual-clock.js';
+import type { BettingDesk } from './betting-desk.js';
 import { CardPool } from './card-pool.js';
 import type { CardTraffic } from './card-traffic.js';
 import type { SimLane } from './sim-lane.js';
@@ -43,6 +44,10 @@ export interface ClerkHost {
   onError(lane: SimLane, error: unknown): void;
   /** Card traffic: cards come from its pool, offline approvals are reported to it. */
   cards?: CardTraffic;
+  /** Betting shops: each sale is a ticket sold through the desk (world/betting-desk.ts). */
+  betting?: BettingDesk;
+  /** A shift was closed with a blind count `off` from what the clerk's till expected (0: an honest count). */
+  counted?(shift: string, off: number): void;
 }
 
 export class Clerk {
@@ -135,6 +140,11 @@ export class Clerk {
 
   #sell(terminal: Terminal): void {
     const traffic = this.#host.plan.traffic;
+    const betting = this.#host.betting;
+    if (betting && chance(this.#random, betting.plan.ticketShare)) {
+      betting.sell(this.#lane, terminal);
+      return;
+    }
     const basket = randomBasket(this.#random, traffic.menu, traffic.cardShare);
     const op =
       this.#wristbandSale(terminal, basket.lines, basket.total) ??
@@ -236,7 +246,12 @@ export class Clerk {
     const traffic = this.#host.plan.traffic;
     const shift = terminal.currentShift();
     if (!shift || traffic.safeDropAbove <= 0) return;
-    const inDrawer = expectedCash(shift);
+    // Cash promised to a customer waiting for a payout's confirmation stays in the drawer: the till records
+    // an approved payout even when its drawer no longer covers it (its local drawer then skips it).
+    const owed = terminal
+      .pendingConfirmations()
+      .reduce((sum, x) => sum + (x.opKind === 'ticket.paid' && 'amount' in x.request ? x.request.amount : 0), 0);
+    const inDrawer = expectedCash(shift) - owed;
     if (inDrawer > traffic.safeDropAbove) this.#move(terminal, 'safe_drop', inDrawer - traffic.openingFloat, shift.id);
   }
 
@@ -256,6 +271,9 @@ export class Clerk {
 
   #close(terminal: Terminal, shift: Shift): void {
     const traffic = this.#host.plan.traffic;
+    // A ticket or payout still waiting for the server's answer would land in the drawer after the count:
+    // the clerk serves the waiting customer first and closes at a later tick.
+    if (terminal.pendingConfirmations().length > 0) return;
     const expected = expectedCash(shift);
     const off =
       this.#random.float() < traffic.miscountShare
@@ -265,6 +283,7 @@ export class Clerk {
     try {
       const op = terminal.closeShift({ countedCash });
       this.#host.recorded(this.#lane, op, countedCash, shift.id);
+      this.#host.counted?.(shift.id, countedCash - expected);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       this.#host.onError(this.#lane, error);

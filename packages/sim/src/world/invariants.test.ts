@@ -264,8 +264,16 @@ describe('checkInvariants', () => {
     world.drainedAt = null;
     expect('not-drained', 'queues never empty');
 
+    // A drawer shows another variance than the clerk's count meant (drawer-honest).
+    const [counted] = world.counts.keys();
+    assert.ok(counted, 'the clerks closed their shifts');
+    const meant = world.counts.get(counted) as number;
+    world.counts.set(counted, meant + 7);
+    expect('drawer-honest', 'a variance the clerk did not count', { opId: counted });
+
     const found = checkInvariants(world);
     world.drainedAt = drainedAt;
+    world.counts.set(counted, meant);
     const matches = (v: Violation, e: (typeof expected)[number]) =>
       v.rule === e.rule &&
       (e.device === undefined || v.device === e.device) &&

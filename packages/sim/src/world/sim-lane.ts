@@ -152,6 +152,7 @@ export class SimLane {
       ...(placement ? { offlineCardPolicy: 'enforce' as const, placement } : {}),
       ...(this.#host.policyRefreshMs !== undefined ? { policyRefreshMinIntervalMs: this.#host.policyRefreshMs } : {}),
       ...(this.#host.bugs ? { bugs: this.#host.bugs } : {}),
+      ...(plan.betting ? { betting: { voidWindowMinutes: plan.betting.voidWindowMinutes } } : {}),
     });
     this.terminal = terminal;
     this.deviceId = terminal.deviceId;

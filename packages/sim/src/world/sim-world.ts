@@ -21,6 +21,7 @@ import type { HoldfastService } from '@holdfast/server';
 import type { RecordedOp, Terminal } from '@holdfast/terminal';
 import { type FaultRates, type NetEvent, SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
+import { BettingDesk } from './betting-desk.js';
 import { type CardLane, CardTraffic } from './card-traffic.js';
 import { Clerk, type ClerkHost } from './clerk.js';
 import { DrainTracker } from './drain-tracker.js';
@@ -57,6 +58,8 @@ export interface WorldCounters {
 }
 
 const HOUR = 3_600_000;
+/** Bets are taken and winners paid until this long before the last session ends (the shifts close then). */
+const BETS_CLOSE_MS = 10 * 60_000;
 const NO_FAULTS: FaultRates = Object.freeze({ requestLoss: 0, responseLoss: 0 });
 
 export class SimWorld {
@@ -76,6 +79,10 @@ export class SimWorld {
   readonly drains: DrainTracker[] = [];
   /** Card traffic through the processor (null when the plan has none). */
   readonly cards: CardTraffic | null;
+  /** Betting traffic: tickets, results, voids, payouts (null when the plan has none). */
+  readonly betting: BettingDesk | null;
+  /** Each closed shift's blind count minus what its till expected (the clerk's deliberate miscount; 0: honest). */
+  readonly counts = new Map<string, number>();
   /** The most ops pending across the fleet at once, and on one terminal. */
   maxQueueDepth = 0;
   maxLaneQueueDepth = 0;
@@ -165,6 +172,22 @@ export class SimWorld {
       this.lanes.push(lane);
       this.#laneByLabel.set(spec.label, lane);
     }
+    const betting = options.plan.betting;
+    this.betting = betting
+      ? new BettingDesk(betting, {
+          clock: this.clock,
+          random: this.#root.fork('betting'),
+          currency: options.plan.traffic.currency,
+          staffed: cards !== null && options.plan.staff === true,
+          lanes: this.lanes,
+          until: Math.max(...options.plan.traffic.sessions.map((s) => s.to), options.plan.start) - BETS_CLOSE_MS,
+          service: () => this.server.service,
+          storage: () => (this.server.up ? this.server.storage : null),
+          recorded: (lane, op, amount, shift) => this.#recorded(lane, op, amount, shift),
+          track: (work) => this.#track(work),
+          onError: (lane, error) => this.errors.push({ lane: lane?.label ?? 'betting', at: this.clock.now(), error }),
+        })
+      : null;
   }
 
   /** Sum of pending ops over the fleet, as the terminals' events tell it. */
@@ -264,6 +287,8 @@ export class SimWorld {
     const cards = this.cards;
     // The operator issues the event's risk policy before the devices are set up.
     if (cards) await cards.issuePolicy(service);
+    // The operator sets the betting limits and the void window before the shops open.
+    if (this.betting) await this.betting.configure(service);
     const staffed = cards !== undefined && this.plan.staff === true;
     if (staffed) await this.#addStaff(service);
     const enrolling = this.lanes.map(async (lane) => {
@@ -362,7 +387,10 @@ export class SimWorld {
       recorded: (lane, op, amount, shift) => this.#recorded(lane, op, amount, shift),
       onError: (lane, error) => this.errors.push({ lane: lane.label, at: clock.now(), error }),
       ...(this.cards ? { cards: this.cards } : {}),
+      ...(this.betting ? { betting: this.betting } : {}),
+      counted: (shift, off) => this.counts.set(shift, off),
     };
+    this.betting?.start();
     const cards = this.cards;
     if (cards) {
       const { forwarder, exposureSampleMs } = cards.plan;
@@ -411,6 +439,8 @@ export class SimWorld {
     terminal.on('recorded', (op) => {
       lane.headSeq = op.seq;
       this.#pendingDelta(lane, 1);
+      // Tickets and payouts are recorded by the SDK once the server approved them (the app hears it by event).
+      if (op.kind === 'ticket.issued' || op.kind === 'ticket.paid') this.#recorded(lane, op, 0, '');
     });
     const settled = (seq: number) => {
       this.#pendingDelta(lane, -1);

@@ -180,6 +180,51 @@ export interface WorldPlan {
    * approves every paid-out (SIM_STAFF).
    */
   staff?: boolean;
+  /** Betting traffic (docs/betting.md): clerks sell tickets instead of baskets; see BettingPlan. */
+  betting?: BettingPlan;
+}
+
+/** One market of an event on offer: its selections and odds (hundredths), resulted once at `resultAt`. */
+export interface BettingMarket {
+  event: string;
+  market: string;
+  selections: readonly { selection: string; odds: number }[];
+  /** True virtual time the operator posts the result (one selection won, the others lost); no bets after `closesAt`. */
+  closesAt: number;
+  resultAt: number;
+}
+
+/**
+ * Betting shops (world/betting-desk.ts): each of the clerk's sales is a
+ * ticket sold online (POST /v1/authorize); some are voided within the void
+ * window with a supervisor's PIN approval, some voids are attempted without
+ * one (the till must refuse them); the operator posts each market's result;
+ * winners come back to be paid, at their own shop or another of the chain,
+ * and some present a paid ticket again elsewhere (the server must decline).
+ */
+export interface BettingPlan {
+  markets: readonly BettingMarket[];
+  /** Share of the customers buying a ticket; the others buy at the counter (drinks, snacks: cash, card, wristband). */
+  ticketShare: number;
+  /** Stake range, minor units (drawn in whole major units). */
+  stake: readonly [number, number];
+  /** Most selections on one ticket (distinct events), at least 1. */
+  maxLegs: number;
+  /** Share of tickets voided (with a supervisor's approval). */
+  voidShare: number;
+  /** Share of tickets whose void is attempted WITHOUT a supervisor's approval (the till must refuse it). */
+  unapprovedVoidShare: number;
+  /** A void comes this long after the sale, ms (inside the void window). */
+  voidAfterMs: readonly [number, number];
+  voidWindowMinutes: number;
+  /** A winner comes to be paid this long after the result, ms. */
+  payAfterMs: readonly [number, number];
+  /** Share of winners paid at another shop of the chain. */
+  elsewhereShare: number;
+  /** Share of paid winners who present the ticket again at another shop (declined: ticket_paid). */
+  representShare: number;
+  /** Limits of the betting configuration the operator sets before trading. */
+  limits: { minStake: number; maxStake: number; maxPayout: number; selectionLiabilityCap: number };
 }
 
 /** The roster a world with `staff` gets: ids and PINs (scrypt verifiers on the server; tills check them offline). */

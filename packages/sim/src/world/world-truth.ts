@@ -47,6 +47,7 @@ function observations(world: SimWorld): RunObservations {
     drainedAt: world.drainedAt,
     drainLimitMs: world.plan.drainLimitMs,
     queued: world.queued,
+    counts: world.counts,
   };
 }
 

@@ -304,6 +304,15 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { number: { type: 'string', maxLength: 40, description: 'A receipt number such as K7M2Q-000123' } },
     response: obj('{number, matches: [{device, deviceLabel, stored, receipt}]}'),
   },
+  'GET /v1/admin/shifts/:id/z-report': {
+    summary: "A shift's Z report confirmed against what the server applied (open, confirmed, or the differences)",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    response: obj(
+      '{shift, device, state: open|confirmed|differs, stored, pending, notApplied, report, server, differences}',
+    ),
+  },
   'POST /v1/admin/session': {
     summary: 'Operator login: username and password to a session (bearer, or cookie with CSRF token)',
     tag: 'operator',
