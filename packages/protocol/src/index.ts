@@ -6,6 +6,7 @@
  * request every HTTP client shares (`fetchJson`, through the `fetch` it is
  * given). No other I/O.
  */
+export * from './batch-message.js';
 export * from './bet.js';
 export * from './canonical-json.js';
 export * from './chain-builder.js';

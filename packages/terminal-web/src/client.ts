@@ -4,8 +4,9 @@
  * returns a client whose every call resolves once the worker has done it;
  * `append` resolves only after the op is durable in OPFS.
  */
-import type { AppendInput, ChainHead, JournalEntry, OpCounts } from '@holdfast/terminal/portable';
+
 import type { Op } from '@holdfast/protocol';
+import type { AppendInput, ChainHead, JournalEntry, OpCounts } from '@holdfast/terminal/portable';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse } from './messages.js';
 
 export type { BrowserJournalErrorCode } from './messages.js';
@@ -114,3 +115,7 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
     },
   };
 }
+
+/** The protocol's portable pieces, for a web POS (and for checking this build against docs/test-vectors). */
+export { batchMessage, canonicalJson, hashOp } from '@holdfast/protocol';
+export { signMessageWebCrypto, verifyMessageWebCrypto } from './webcrypto-signing.js';

@@ -10,8 +10,9 @@
  * recorded in memory. One writer: a Web Lock per till, held for the life of
  * the connection; the pool's access handles are exclusive as well.
  */
-import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
+
 import { JournalCore, JournalLockedError } from '@holdfast/terminal/portable';
+import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse } from './messages.js';
 import { WasmConnection, type WasmDb } from './wasm-connection.js';
 
@@ -71,20 +72,27 @@ async function open(till: string, lockBudgetMs: number): Promise<unknown> {
   const release = await takeLock(`holdfast-journal:${till}`, lockBudgetMs);
   try {
     const sqlite3 = await sqlite3InitModule();
-    let pool: Awaited<ReturnType<typeof sqlite3.installOpfsSAHPoolVfs>>;
-    try {
-      pool = await sqlite3.installOpfsSAHPoolVfs({
-        name: `holdfast-${till}`,
-        directory: `.holdfast-journal-${till}`,
-        clearOnInit: false,
-        initialCapacity: 6,
-      });
-    } catch (error) {
-      // The lock is ours, so a handle still held is a reloaded page's, not yet released.
-      throw new CodedError(
-        'opfs_unavailable',
-        `could not open the journal's OPFS storage: ${(error as Error).message ?? String(error)}`,
-      );
+    // The lock is ours, so a handle still held belongs to a reloaded page's worker that the
+    // browser has not released yet: retry within the same budget, then say so.
+    const deadline = Date.now() + lockBudgetMs;
+    let pool: Awaited<ReturnType<typeof sqlite3.installOpfsSAHPoolVfs>> | null = null;
+    while (!pool) {
+      try {
+        pool = await sqlite3.installOpfsSAHPoolVfs({
+          name: `holdfast-${till}`,
+          directory: `.holdfast-journal-${till}`,
+          clearOnInit: false,
+          initialCapacity: 6,
+        });
+      } catch (error) {
+        if (Date.now() >= deadline) {
+          throw new CodedError(
+            'opfs_unavailable',
+            `could not open the journal's OPFS storage: ${(error as Error).message ?? String(error)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     const db = new pool.OpfsSAHPoolDb('/journal.db') as unknown as WasmDb;
     const conn = new WasmConnection(

@@ -13,7 +13,8 @@ journalConformance('Node (better-sqlite3)', async () => {
     ops: async (after, limit) => journal.ops(after, limit),
     head: async () => journal.head,
     counts: async () => journal.counts,
-    integrity: async () => String(journal.prepare<[], { integrity_check: string }>('PRAGMA integrity_check').get()?.integrity_check),
+    integrity: async () =>
+      String(journal.prepare<[], { integrity_check: string }>('PRAGMA integrity_check').get()?.integrity_check),
     reopen: async () => {
       journal.close();
       journal = Journal.open(dir);

@@ -75,7 +75,11 @@ export function journalConformance(name: string, open: () => Promise<JournalDriv
         const written: Op[] = [];
         written.push(await journal.append(conformanceInput(1)));
         // Canonical JSON edge cases in the body: non-ASCII, escapes, numbers.
-        written.push(await journal.append(conformanceInput(2, { note: 'Zoë € 𝄞 "q" \\ \n\t\u0001', big: 9007199254740991, neg: -0.5 })));
+        written.push(
+          await journal.append(
+            conformanceInput(2, { note: 'Zoë € 𝄞 "q" \\ \n\t\u0001', big: 9007199254740991, neg: -0.5 }),
+          ),
+        );
         written.push(await journal.append(conformanceInput(3, { nested: { b: [1, 2, { a: null }], a: true } })));
         const entries = await journal.ops(0, 10);
         assert.deepEqual(
