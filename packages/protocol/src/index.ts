@@ -22,6 +22,7 @@ export * from './results.js';
 export * from './risk-policy.js';
 export type { Infer, JsonSchema, Schema } from './schema.js';
 export * as schema from './schema.js';
+export * from './signature-patterns.js';
 export * from './signed-answer.js';
 export * from './signing.js';
 export * from './staff.js';

@@ -15,9 +15,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-
-export const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-export const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{86}$/;
+import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signature-patterns.js';
 
 export interface DeviceKeys {
   /** Raw 32-byte Ed25519 public key, base64url. */
