@@ -6,9 +6,10 @@
  * with a durable journal; tests, benchmarks and tools use this directly.
  */
 import type { KeyObject } from 'node:crypto';
+import { batchMessage } from './batch-message.js';
 import { GENESIS_HASH } from './hash.js';
 import { type Decision, NO_DECISION, type Op, PROTOCOL_VERSION, sealOp } from './op.js';
-import { batchMessage, importPrivateKey, signMessage } from './signing.js';
+import { importPrivateKey, signMessage } from './signing.js';
 import type { Actor } from './staff.js';
 import { uuidv7 } from './uuidv7.js';
 import type { Batch } from './wire.js';

@@ -1,8 +1,10 @@
 /**
  * SHA-256 hashing of canonical JSON, the integrity primitive of op chains.
+ * The digest is the portable one (sha256.ts): synchronous and identical in
+ * Node and in a browser, so the journal seals ops the same way on both.
  */
-import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
+import { sha256HexOfText } from './sha256.js';
 
 /** 64 lowercase hex digits. */
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -11,7 +13,7 @@ export const HASH_PATTERN = /^[0-9a-f]{64}$/;
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return sha256HexOfText(text);
 }
 
 /** SHA-256 over the RFC 8785 canonical JSON of `value`, as lowercase hex. */

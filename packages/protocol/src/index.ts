@@ -6,6 +6,7 @@
  * request every HTTP client shares (`fetchJson`, through the `fetch` it is
  * given). No other I/O.
  */
+export * from './batch-message.js';
 export * from './bet.js';
 export * from './canonical-json.js';
 export * from './catalog.js';
@@ -23,6 +24,7 @@ export * from './results.js';
 export * from './risk-policy.js';
 export type { Infer, JsonSchema, Schema } from './schema.js';
 export * as schema from './schema.js';
+export * from './signature-patterns.js';
 export * from './signed-answer.js';
 export * from './signing.js';
 export * from './staff.js';

@@ -17,7 +17,7 @@ import { MAX_AMOUNT } from './money.js';
 import { epochMs, uuid } from './op.js';
 import { CARD_FIELDS } from './op-kinds.js';
 import * as s from './schema.js';
-import { SIGNATURE_PATTERN } from './signing.js';
+import { SIGNATURE_PATTERN } from './signature-patterns.js';
 
 /** A card charge the terminal wants authorized now (the processor decides). */
 export const cardAuthorizationSchema = s.object({

@@ -11,7 +11,7 @@
 import { CanonicalJsonError, canonicalJson } from './canonical-json.js';
 import { GENESIS_HASH, HASH_PATTERN, sha256Hex } from './hash.js';
 import * as s from './schema.js';
-import { type Actor, actorSchema } from './staff.js';
+import { type Actor, actorSchema } from './staff-roles.js';
 import { UUID_PATTERN } from './uuidv7.js';
 
 export const PROTOCOL_VERSION = 1;

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GENESIS_HASH, sha256Hex } from './hash.js';
+import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signature-patterns.js';
 import {
   batchHeadMessage,
   enrollmentMessage,
   generateDeviceKeys,
   importPrivateKey,
   importPublicKey,
-  PUBLIC_KEY_PATTERN,
   policyRequestMessage,
   queryMessage,
-  SIGNATURE_PATTERN,
   signMessage,
   verifyMessage,
 } from './signing.js';

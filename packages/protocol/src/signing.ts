@@ -15,9 +15,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-
-export const PUBLIC_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-export const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{86}$/;
+import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signature-patterns.js';
 
 export interface DeviceKeys {
   /** Raw 32-byte Ed25519 public key, base64url. */
@@ -98,33 +96,6 @@ export function verifyMessage(message: { ctx: string }, signature: string, publi
     publicKey,
     Buffer.from(signature, 'base64url'),
   );
-}
-
-/**
- * What a batch signature covers (`holdfast.batch.v2`): every field of the
- * request but `sig`. The ops are covered by the first seq and the last op's
- * hash (which commits to every op before it through the `prev` links), so no
- * op can be dropped, added or changed; `sentAt` and `latestSeq` are covered
- * directly, so what the server records about the device is the device's word.
- */
-export function batchMessage(batch: {
-  device: string;
-  ops: readonly { seq: number; hash: string }[];
-  sentAt: number;
-  latestSeq: number;
-}) {
-  const first = batch.ops[0];
-  const last = batch.ops[batch.ops.length - 1];
-  if (!first || !last) throw new RangeError('a batch needs at least one op');
-  return {
-    ctx: 'holdfast.batch.v2',
-    device: batch.device,
-    from: first.seq,
-    seq: last.seq,
-    hash: last.hash,
-    sentAt: batch.sentAt,
-    latestSeq: batch.latestSeq,
-  } as const;
 }
 
 /**

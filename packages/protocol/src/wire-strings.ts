@@ -5,7 +5,7 @@
  * without importing each other.
  */
 import * as s from './schema.js';
-import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signing.js';
+import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signature-patterns.js';
 
 export const publicKeyString = () =>
   s.string({

@@ -1,0 +1,132 @@
+/**
+ * Protocol test vectors (docs/test-vectors/, format in its README.md): what
+ * any terminal implementation, in any language, must compute byte for byte.
+ * `generateTestVectors` makes them from this package's own code with a
+ * fixed key; test-vectors.test.ts checks the files against it, and the
+ * browser build is checked against the same files (packages/terminal-web).
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { batchMessage } from './batch-message.js';
+import { canonicalJson } from './canonical-json.js';
+import { GENESIS_HASH } from './hash.js';
+import { canonicalOpText, hashOp, NO_DECISION, PROTOCOL_VERSION, sealOp, type UnsealedOp } from './op.js';
+import { signMessage } from './signing.js';
+
+export const TEST_VECTORS_FORMAT = 1;
+
+/** The fixed Ed25519 seed of the vectors' device key: never a real key. */
+export const VECTOR_SEED_HEX = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
+
+/** The PKCS#8 DER prefix of an Ed25519 private key (RFC 8410); the 32-byte seed follows. */
+const PKCS8_ED25519_PREFIX = '302e020100300506032b657004220420';
+
+/** JSON texts and the canonical form RFC 8785 gives each (RFC 8785 §3.2.2, appendix B, and the protocol's strictness). */
+const CANONICAL_INPUTS: { name: string; input: string }[] = [
+  {
+    name: 'members sorted by UTF-16 code units',
+    input: '{"b":1,"a":2,"\\u20ac":3,"\\ud83d\\ude00":4,"\\ufb33":5,"1":6}',
+  },
+  {
+    name: 'RFC 8785 §3.2.2 sample',
+    input:
+      '{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001],"string":"\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/","literals":[null,true,false]}',
+  },
+  { name: 'zero and negative zero', input: '[0,-0,0.0,-0.0]' },
+  {
+    name: 'integers at the edge of exact doubles',
+    input: '[9007199254740991,-9007199254740991,9007199254740992,18446744073709551616]',
+  },
+  { name: 'exponent boundaries (1e21 and 1e-7)', input: '[1e20,1e21,123456789012345678901,1e-6,1e-7,0.0000001234]' },
+  {
+    name: 'shortest round-trip doubles',
+    input: '[0.1,0.2,0.30000000000000004,5e-324,1.7976931348623157e308,2.2250738585072014e-308]',
+  },
+  {
+    name: 'control characters and escapes',
+    input: '"\\u0000\\u0001\\u0008\\u0009\\u000a\\u000c\\u000d\\u001f\\u007f\\""',
+  },
+  { name: 'non-ASCII kept as UTF-8, not escaped', input: '"Zo\\u00eb \\u20ac \\ud834\\udd1e \\u65e5\\u672c"' },
+  { name: 'nesting and whitespace', input: ' { "z" : [ { "b" : [ ] , "a" : { } } ] , "y" : "" } ' },
+];
+
+/** JSON texts that have no canonical form: a conforming implementation refuses them. */
+const CANONICAL_REFUSED: { name: string; input: string }[] = [
+  { name: 'lone high surrogate', input: '"\\ud800"' },
+  { name: 'lone low surrogate in a member name', input: '{"\\udc00":1}' },
+];
+
+/** A small chain of ops (seq 1..3) of the vectors' device. */
+function chainInputs(device: string): Omit<UnsealedOp, 'seq' | 'prev'>[] {
+  const base = { v: PROTOCOL_VERSION, device, decision: NO_DECISION } as const;
+  return [
+    {
+      ...base,
+      id: '01936b2e-1c00-7000-8000-000000000001',
+      kind: 'shift.opened',
+      at: 1_735_689_600_000,
+      body: { clerk: 'Zoë', currency: 'EUR', openingFloat: 10_000 },
+    },
+    {
+      ...base,
+      id: '01936b2e-1c00-7000-8000-000000000002',
+      kind: 'sale.recorded',
+      at: 1_735_689_660_000,
+      body: { lines: [{ sku: 'COFFEE', qty: 2, unitPrice: 250 }], total: 500, note: 'tab \t "quoted" €' },
+    },
+    {
+      ...base,
+      id: '01936b2e-1c00-7000-8000-000000000003',
+      kind: 'shift.closed',
+      at: 1_735_693_200_000,
+      body: { counted: 10_500 },
+    },
+  ];
+}
+
+export function vectorKeys(): { seedHex: string; privateKeyPkcs8: string; publicKey: string } {
+  const der = Buffer.from(PKCS8_ED25519_PREFIX + VECTOR_SEED_HEX, 'hex');
+  const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  return { seedHex: VECTOR_SEED_HEX, privateKeyPkcs8: der.toString('base64url'), publicKey: String(jwk.x) };
+}
+
+export function generateTestVectors() {
+  const keys = vectorKeys();
+  const device = '01936b2e-0000-7000-8000-00000000d001';
+  const ops = [];
+  let prev = GENESIS_HASH;
+  let seq = 0;
+  for (const input of chainInputs(device)) {
+    const unsealed = { ...input, seq: ++seq, prev } as UnsealedOp;
+    const op = sealOp(unsealed);
+    ops.push({ unsealed, canonical: canonicalOpText(unsealed), hash: op.hash });
+    prev = op.hash;
+  }
+  const sealed = ops.map((o) => ({ ...o.unsealed, hash: o.hash }));
+  const batch = { device, ops: sealed, sentAt: 1_735_693_260_000, latestSeq: 3 };
+  const message = batchMessage(batch);
+  const key = createPrivateKey({ key: Buffer.from(keys.privateKeyPkcs8, 'base64url'), format: 'der', type: 'pkcs8' });
+  return {
+    canonicalJson: {
+      format: TEST_VECTORS_FORMAT,
+      cases: CANONICAL_INPUTS.map(({ name, input }) => ({ name, input, output: canonicalJson(JSON.parse(input)) })),
+      refused: CANONICAL_REFUSED,
+    },
+    chain: {
+      format: TEST_VECTORS_FORMAT,
+      genesis: GENESIS_HASH,
+      device,
+      ops,
+    },
+    batch: {
+      format: TEST_VECTORS_FORMAT,
+      key: keys,
+      request: { ...batch, sig: signMessage(message, key) },
+      message,
+      messageCanonical: canonicalJson(message),
+    },
+  };
+}
+
+/** hashOp, for a checker that has the unsealed op only. */
+export { hashOp };

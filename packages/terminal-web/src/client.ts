@@ -1,0 +1,121 @@
+/**
+ * The page's side of the browser journal: `openBrowserJournal` starts the
+ * till's dedicated worker (worker.ts), asks for persistent storage, and
+ * returns a client whose every call resolves once the worker has done it;
+ * `append` resolves only after the op is durable in OPFS.
+ */
+
+import type { Op } from '@holdfast/protocol';
+import type { AppendInput, ChainHead, JournalEntry, OpCounts } from '@holdfast/terminal/portable';
+import type { BrowserJournalErrorCode, JournalRequest, JournalResponse } from './messages.js';
+
+export type { BrowserJournalErrorCode } from './messages.js';
+
+export class BrowserJournalError extends Error {
+  constructor(
+    readonly code: BrowserJournalErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BrowserJournalError';
+  }
+}
+
+export interface BrowserJournalOptions {
+  /** The till's name: one journal (and one writer) per name and origin. */
+  till: string;
+  /** URL of the worker bundle (dist/journal-worker.js); sqlite3.wasm must sit next to it. */
+  workerUrl: string | URL;
+  /**
+   * How long to keep retrying when the till's lock is held (a reloaded
+   * page's predecessor can hold it for a moment). Default 3000 ms.
+   */
+  lockBudgetMs?: number;
+}
+
+export interface BrowserJournal {
+  /** What navigator.storage.persist() answered: false means the browser may evict the journal under storage pressure. */
+  readonly persisted: boolean;
+  append(input: AppendInput): Promise<Op>;
+  ops(afterSeq: number, limit: number): Promise<JournalEntry[]>;
+  head(): Promise<ChainHead>;
+  counts(): Promise<OpCounts>;
+  /** PRAGMA integrity_check ("ok" when sound). */
+  integrity(): Promise<string>;
+  /** A bare durable INSERT beside the journal (for the latency script's baseline). */
+  rawInsert(payload: string): Promise<void>;
+  /** Closes the journal, releases the till's lock, and ends the worker. */
+  close(): Promise<void>;
+}
+
+/** Asks for persistent storage; false when refused or not available. */
+export async function requestPersistence(): Promise<boolean> {
+  if (typeof navigator.storage?.persist !== 'function') return false;
+  if (await navigator.storage.persisted()) return true;
+  return navigator.storage.persist();
+}
+
+export async function openBrowserJournal(options: BrowserJournalOptions): Promise<BrowserJournal> {
+  const persisted = await requestPersistence();
+  const worker = new Worker(options.workerUrl, { type: 'module', name: `holdfast-journal-${options.till}` });
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 1;
+  let dead: BrowserJournalError | null = null;
+  const failAll = (error: BrowserJournalError) => {
+    dead = error;
+    for (const { reject } of waiting.values()) reject(error);
+    waiting.clear();
+  };
+  worker.onmessage = (event: MessageEvent<JournalResponse>) => {
+    const answer = event.data;
+    const entry = waiting.get(answer.id);
+    if (!entry) return;
+    waiting.delete(answer.id);
+    if (answer.ok) entry.resolve(answer.value);
+    else entry.reject(new BrowserJournalError(answer.error.code as BrowserJournalErrorCode, answer.error.message));
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    failAll(new BrowserJournalError('journal_failed', `the journal worker failed: ${event.message}`));
+  };
+  const call = <T>(request: JournalRequest): Promise<T> => {
+    if (dead) return Promise.reject(dead);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ id, request });
+    });
+  };
+  // Release the till promptly when the page goes away, so a reload finds it free.
+  const onPageHide = () => worker.terminate();
+  addEventListener('pagehide', onPageHide);
+  try {
+    await call({ op: 'open', till: options.till, lockBudgetMs: options.lockBudgetMs ?? 3000 });
+  } catch (error) {
+    removeEventListener('pagehide', onPageHide);
+    worker.terminate();
+    throw error;
+  }
+  return {
+    persisted,
+    append: (input) => call<Op>({ op: 'append', input }),
+    ops: (afterSeq, limit) => call<JournalEntry[]>({ op: 'ops', afterSeq, limit }),
+    head: () => call<ChainHead>({ op: 'head' }),
+    counts: () => call<OpCounts>({ op: 'counts' }),
+    integrity: () => call<string>({ op: 'integrity' }),
+    rawInsert: (payload) => call<void>({ op: 'rawInsert', payload }),
+    async close() {
+      try {
+        await call({ op: 'close' });
+      } finally {
+        removeEventListener('pagehide', onPageHide);
+        worker.terminate();
+        failAll(new BrowserJournalError('journal_closed', 'the journal is closed'));
+      }
+    },
+  };
+}
+
+/** The protocol's portable pieces, for a web POS (and for checking this build against docs/test-vectors). */
+export { batchMessage, canonicalJson, hashOp } from '@holdfast/protocol';
+export { signMessageWebCrypto, verifyMessageWebCrypto } from './webcrypto-signing.js';
