@@ -10,3 +10,4 @@ export * from './errors.js';
 export * from './processor-client.js';
 export * from './processor-stats.js';
 export * from './wire-error.js';
+export * from './fiscal.js';

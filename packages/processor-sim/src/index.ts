@@ -12,3 +12,4 @@ export * from './knobs.js';
 export * from './processor-service.js';
 export * from './start.js';
 export * from './storage.js';
+export * from './fiscal-authority.js';

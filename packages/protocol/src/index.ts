@@ -27,3 +27,4 @@ export * from './staff.js';
 export * from './uuidv7.js';
 export * from './wire.js';
 export * from './wire-strings.js';
+export * from './fiscal.js';

@@ -45,6 +45,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Invalid ticket payout',
     ticket_paid_twice: 'Ticket paid twice',
     void_invalid: 'Ticket void outside the rules',
+    fiscal_rejected: 'Bill rejected by the tax authority',
+    fiscal_answer_conflict: 'Conflicting fiscal answers',
+    fiscal_out_of_order: 'Fiscal number out of order',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -68,6 +71,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Pago de boleto no válido',
     ticket_paid_twice: 'Boleto pagado dos veces',
     void_invalid: 'Anulación de boleto fuera de las reglas',
+    fiscal_rejected: 'Factura rechazada por la autoridad fiscal',
+    fiscal_answer_conflict: 'Respuestas fiscales en conflicto',
+    fiscal_out_of_order: 'Número fiscal fuera de orden',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -91,6 +97,9 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Pagamento de bilhete inválido',
     ticket_paid_twice: 'Bilhete pago duas vezes',
     void_invalid: 'Anulação de bilhete fora das regras',
+    fiscal_rejected: 'Nota rejeitada pela autoridade fiscal',
+    fiscal_answer_conflict: 'Respostas fiscais em conflito',
+    fiscal_out_of_order: 'Número fiscal fora de ordem',
   },
 };
 

@@ -30,6 +30,10 @@ export const EXCEPTION_TYPES = [
   'payout_invalid',
   'ticket_paid_twice',
   'void_invalid',
+  // E-invoicing (fiscal/fiscal-submitter.ts, storage/sql/operations/fiscal-bills.ts; docs/e-invoicing.md).
+  'fiscal_rejected',
+  'fiscal_answer_conflict',
+  'fiscal_out_of_order',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

@@ -511,4 +511,32 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE exceptions ADD COLUMN group_key TEXT COLLATE "C";
   CREATE INDEX exceptions_group ON exceptions (group_key, pos) WHERE group_key IS NOT NULL;
   `,
+  // E-invoicing (issue 12 point 4); see the SQLite schema.
+  `
+  CREATE TABLE fiscal_bills (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    total BIGINT NOT NULL,
+    lines BIGINT NOT NULL,
+    provisional_number TEXT NOT NULL,
+    enrolled_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'registered', 'rejected')),
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed_by TEXT,
+    claim_expires_at BIGINT,
+    fiscal_number TEXT UNIQUE,
+    fiscal_sequence BIGINT,
+    registered_at BIGINT,
+    reject_code TEXT,
+    reject_reason TEXT,
+    UNIQUE (device, seq),
+    CHECK ((state = 'registered') = (fiscal_number IS NOT NULL))
+  );
+  CREATE INDEX fiscal_bills_pending ON fiscal_bills (device, seq) WHERE state = 'pending';
+  `,
 ];

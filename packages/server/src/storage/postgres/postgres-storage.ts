@@ -42,6 +42,12 @@ import type {
   ExceptionView,
 } from '../../model/exception-action.js';
 import type { ExposureActual } from '../../model/exposure.js';
+import type {
+  FiscalAnswerRequest,
+  FiscalBill,
+  FiscalDeferRequest,
+  FiscalRecordResult,
+} from '../../model/fiscal-bill.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
@@ -92,6 +98,13 @@ import {
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
+import {
+  claimFiscalBills,
+  deferFiscalBill,
+  enrollFiscalBills,
+  listFiscalBills,
+  recordFiscalAnswer,
+} from '../sql/operations/fiscal-bills.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import * as ops from '../sql/operations/operators.js';
 import {
@@ -706,6 +719,26 @@ export class PostgresStorage implements Storage {
 
   listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>> {
     return this.#driver.inTransaction(() => exceptionViews(postgresDialect, filter));
+  }
+
+  async enrollFiscalBills(now: number, limit: number): Promise<number> {
+    return this.#driver.inTransaction(() => enrollFiscalBills(postgresDialect, now, limit));
+  }
+
+  async claimFiscalBills(owner: string, now: number, leaseMs: number, limit: number): Promise<FiscalBill[]> {
+    return this.#driver.inTransaction(() => claimFiscalBills(owner, now, leaseMs, limit));
+  }
+
+  async recordFiscalAnswer(request: FiscalAnswerRequest): Promise<FiscalRecordResult> {
+    return this.#driver.inTransaction(() => recordFiscalAnswer(postgresDialect, request));
+  }
+
+  async deferFiscalBill(request: FiscalDeferRequest): Promise<boolean> {
+    return this.#driver.autocommit(deferFiscalBill(request));
+  }
+
+  async listFiscalBills(device: string | null): Promise<FiscalBill[]> {
+    return this.#driver.autocommit(listFiscalBills(device));
   }
 
   /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */
