@@ -67,7 +67,7 @@ interface SaleEnvelope {
 export function* enrollFiscalBills(d: SqlDialect, now: number, limit: number): SqlOperation<number> {
   const rows = yield* all(
     `SELECT o.id, o.device, o.seq, o.envelope FROM ops o
-     WHERE o.kind = 'sale' AND o.status = 'accepted'
+     WHERE o.kind = 'sale.recorded' AND o.status = 'accepted'
        AND NOT EXISTS (SELECT 1 FROM fiscal_bills b WHERE b.op_id = o.id)
      ORDER BY o.device, o.seq LIMIT $1`,
     [limit],
