@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { provisionalBillNumber } from '@holdfast/protocol';
+import { receiptNumber } from '@holdfast/domain';
 import type { FiscalOutcome } from '../../model/fiscal-bill.js';
 import { type Harness, T0, type TestDevice } from '../../testing/harness.js';
 import { STORAGE_BACKENDS, storageTest } from '../../testing/storage-backends.js';
@@ -48,8 +48,8 @@ for (const backend of STORAGE_BACKENDS) {
         assert.deepEqual(
           bills.map((b) => [b.opId, b.seq, b.total, b.lines, b.state, b.provisionalNumber, b.fiscalNumber]),
           [
-            [ids[0], 2, 500, 1, 'pending', provisionalBillNumber(a.id, 2), null],
-            [ids[1], 3, 700, 1, 'pending', provisionalBillNumber(a.id, 3), null],
+            [ids[0], 2, 500, 1, 'pending', receiptNumber(a.id, 2), null],
+            [ids[1], 3, 700, 1, 'pending', receiptNumber(a.id, 3), null],
           ],
         );
       });

@@ -538,5 +538,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     CHECK ((state = 'registered') = (fiscal_number IS NOT NULL))
   );
   CREATE INDEX fiscal_bills_pending ON fiscal_bills (device, seq) WHERE state = 'pending';
+  CREATE INDEX ledger_feed_bills ON ledger (device, pos) WHERE type = 'bill.registered';
   `,
 ];

@@ -11,7 +11,7 @@
  * PostgreSQL two processes claiming one bill at once re-check the
  * condition on the locked row, and one of them changes nothing.
  */
-import { provisionalBillNumber } from '@holdfast/protocol';
+import { receiptNumber } from '@holdfast/domain';
 import type { ExceptionRecord } from '../../../model/exception.js';
 import type {
   FiscalAnswerRequest,
@@ -20,10 +20,11 @@ import type {
   FiscalDeferRequest,
   FiscalRecordResult,
 } from '../../../model/fiscal-bill.js';
+import { FEED_BILL_TYPE } from '../../device-feed.js';
 import { int, type Row } from '../../rows.js';
 import type { SqlDialect } from '../dialect.js';
 import { all, one, run, type SqlOperation } from '../transaction-port.js';
-import { raiseExceptions } from './feed-writes.js';
+import { appendLedgerEvent, raiseExceptions } from './feed-writes.js';
 
 const intOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : int(v));
 const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
@@ -89,7 +90,7 @@ export function* enrollFiscalBills(d: SqlDialect, now: number, limit: number): S
         envelope.body.currency,
         envelope.body.total,
         envelope.body.lines.length,
-        provisionalBillNumber(device, seq),
+        receiptNumber(device, seq),
         now,
       ],
     );
@@ -244,6 +245,23 @@ export function* recordFiscalAnswer(d: SqlDialect, r: FiscalAnswerRequest): SqlO
      WHERE op_id = $4`,
     [outcome.fiscalNumber, outcome.sequence, outcome.registeredAt, r.opId],
   );
+  // The fiscal number goes back to the terminal in its device feed (storage/device-feed.ts: FEED_BILL_TYPE).
+  yield* appendLedgerEvent(d, {
+    opId: bill.opId,
+    device: bill.device,
+    seq: bill.seq,
+    type: FEED_BILL_TYPE,
+    shiftId: null,
+    currency: null,
+    amount: null,
+    data: {
+      fiscalNumber: outcome.fiscalNumber,
+      provisionalNumber: bill.provisionalNumber,
+      registeredAt: outcome.registeredAt,
+    },
+    deviceAt: bill.issuedAt,
+    appliedAt: r.at,
+  });
   if (outOfOrder) {
     yield* raiseExceptions(d, [
       exception(
