@@ -7,6 +7,7 @@ import { PostgresServerReader } from './postgres/postgres-server-reader.js';
 import { cardRules } from './rules/cards.js';
 import { exactlyOnceRules } from './rules/exactly-once.js';
 import { exceptionRules } from './rules/exceptions.js';
+import { fiscalRules } from './rules/fiscal.js';
 import { journalRules } from './rules/journal-rules.js';
 import { moneyRules } from './rules/money.js';
 import { observedRules } from './rules/observed-rules.js';
@@ -32,6 +33,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   walletRules,
   staffRules,
   ticketRules,
+  fiscalRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

@@ -10,6 +10,7 @@ import type {
   DeviceRow,
   EventResultRow,
   ExceptionRow,
+  FiscalBillRow,
   LedgerRow,
   LiabilityRow,
   OfflinePaymentRow,
@@ -49,6 +50,8 @@ export const SERVER_QUERIES = {
   eventResults: 'SELECT event, market, selection, result FROM event_results ORDER BY event, market, selection',
   liabilities: `SELECT currency, event, market, selection, liability, tickets FROM selection_liability
                   ORDER BY currency, event, market, selection`,
+  fiscalBills: `SELECT op_id, device, seq, state, fiscal_number, fiscal_sequence FROM fiscal_bills
+                  ORDER BY device, seq`,
 } as const;
 
 export type ServerTable = keyof typeof SERVER_QUERIES;
@@ -248,6 +251,16 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         selection: str(r.selection),
         liability: num(r.liability),
         tickets: num(r.tickets),
+      }),
+    ),
+    fiscalBills: raw.fiscalBills.map(
+      (r): FiscalBillRow => ({
+        opId: str(r.op_id),
+        device: str(r.device),
+        seq: num(r.seq),
+        state: str(r.state),
+        fiscalNumber: strOrNull(r.fiscal_number),
+        fiscalSequence: numOrNull(r.fiscal_sequence),
       }),
     ),
   };

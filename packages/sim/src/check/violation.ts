@@ -35,6 +35,8 @@ export const RULES = [
   'liability-held',
   'ticket-history',
   'void-approved',
+  'fiscal-once',
+  'fiscal-order',
   'sdk-error',
   'server-error',
   'expectation',
