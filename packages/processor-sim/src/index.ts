@@ -7,9 +7,9 @@
  */
 export * from './authorization.js';
 export * from './errors.js';
+export * from './fiscal-authority.js';
 export * from './http.js';
 export * from './knobs.js';
 export * from './processor-service.js';
 export * from './start.js';
 export * from './storage.js';
-export * from './fiscal-authority.js';
