@@ -124,6 +124,8 @@ export interface FiscalSubmissionOptions {
   leaseMs?: number;
   /** Timeout of each authority call, ms (default 10000). */
   timeoutMs?: number;
+  /** The jurisdiction's registration deadline in hours (default 24): fiscal_deadline warning at 75 %, alarm when missed. */
+  deadlineHours?: number;
 }
 
 export interface RunningServer {
@@ -416,6 +418,7 @@ function startFiscalSubmitter(
     // Unique per process: claims of a process that died run out by their lease.
     owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
     sellerTaxId: options.sellerTaxId,
+    ...(options.deadlineHours !== undefined ? { deadlineHours: options.deadlineHours } : {}),
     batchSize: 50,
     leaseMs: options.leaseMs ?? 60_000,
     timeoutMs,
@@ -423,6 +426,7 @@ function startFiscalSubmitter(
       if (event.kind === 'registered') app.log.debug(event, 'bill registered');
       else if (event.kind === 'rejected') app.log.error(event, 'bill rejected by the tax authority');
       else if (event.kind === 'answer_ignored') app.log.warn(event, 'fiscal answer not recorded');
+      else if (event.kind === 'deadline') app.log.warn(event, 'bills near or past their registration deadline');
       else app.log.warn(event, 'bill not registered yet');
     },
   });

@@ -56,6 +56,8 @@ Backpressure (see docs/operations.md):
   --fiscal-key-file F   the authority's API key, first line of F (needed with --fiscal-url)
   --fiscal-tax-id ID    the seller's tax id sent with every bill (needed with --fiscal-url)
   --fiscal-interval-ms N  pause between e-invoicing rounds                 default 2000
+  --fiscal-deadline-hours N  the jurisdiction's registration deadline of a bill (warning at
+                        75 %, alarm when missed)                           default 24
 Production edges (see docs/operations.md):
   --cors-origin ORIGIN  let browsers on ORIGIN (scheme://host[:port]) call the API; repeat
                         for several                                       default none
@@ -98,6 +100,7 @@ export const SERVER_OPTIONS = {
   'fiscal-key-file': { type: 'string' },
   'fiscal-tax-id': { type: 'string' },
   'fiscal-interval-ms': { type: 'string' },
+  'fiscal-deadline-hours': { type: 'string' },
   'metrics-token-file': { type: 'string' },
   'shutdown-timeout-ms': { type: 'string' },
   'tls-cert': { type: 'string' },
@@ -253,12 +256,15 @@ export function processorFlags(
 /** --fiscal-url with its key file and the seller's tax id, checked; undefined: no e-invoicing. */
 export function fiscalFlags(
   flags: Record<string, unknown>,
-): { url: string; apiKey: string; sellerTaxId: string; intervalMs: number } | undefined {
+): { url: string; apiKey: string; sellerTaxId: string; intervalMs: number; deadlineHours: number } | undefined {
   const url = stringFlag(flags, 'fiscal-url');
   const taxId = stringFlag(flags, 'fiscal-tax-id');
   if (url === undefined) {
-    if (['fiscal-key-file', 'fiscal-tax-id', 'fiscal-interval-ms'].some((f) => stringFlag(flags, f) !== undefined)) {
-      throw new UsageError('--fiscal-key-file, --fiscal-tax-id and --fiscal-interval-ms need --fiscal-url');
+    const given = ['fiscal-key-file', 'fiscal-tax-id', 'fiscal-interval-ms', 'fiscal-deadline-hours'];
+    if (given.some((f) => stringFlag(flags, f) !== undefined)) {
+      throw new UsageError(
+        '--fiscal-key-file, --fiscal-tax-id, --fiscal-interval-ms and --fiscal-deadline-hours need --fiscal-url',
+      );
     }
     return undefined;
   }
@@ -270,7 +276,13 @@ export function fiscalFlags(
   if (!taxId || !/^[A-Za-z0-9]{1,64}$/.test(taxId)) {
     throw new UsageError('--fiscal-url needs --fiscal-tax-id (letters and digits, at most 64)');
   }
-  return { url, apiKey, sellerTaxId: taxId, intervalMs: intFlag(flags, 'fiscal-interval-ms', 2_000, 10, 3_600_000) };
+  return {
+    url,
+    apiKey,
+    sellerTaxId: taxId,
+    intervalMs: intFlag(flags, 'fiscal-interval-ms', 2_000, 10, 3_600_000),
+    deadlineHours: intFlag(flags, 'fiscal-deadline-hours', 24, 1, 24 * 90),
+  };
 }
 
 /** The backpressure flags given, as admission options (absent flags keep the defaults). */

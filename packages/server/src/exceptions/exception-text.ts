@@ -48,6 +48,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     fiscal_rejected: 'Bill rejected by the tax authority',
     fiscal_answer_conflict: 'Conflicting fiscal answers',
     fiscal_out_of_order: 'Fiscal number out of order',
+    fiscal_deadline: 'Bill registration deadline',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -74,6 +75,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     fiscal_rejected: 'Factura rechazada por la autoridad fiscal',
     fiscal_answer_conflict: 'Respuestas fiscales en conflicto',
     fiscal_out_of_order: 'Número fiscal fuera de orden',
+    fiscal_deadline: 'Plazo de registro de la factura',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -100,6 +102,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     fiscal_rejected: 'Nota rejeitada pela autoridade fiscal',
     fiscal_answer_conflict: 'Respostas fiscais em conflito',
     fiscal_out_of_order: 'Número fiscal fora de ordem',
+    fiscal_deadline: 'Prazo de registo da nota',
   },
 };
 

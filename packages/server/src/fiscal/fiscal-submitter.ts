@@ -66,6 +66,10 @@ export interface FiscalSubmitterOptions {
   onEvent?: (event: FiscalEvent) => void;
   random?: Random;
   backoffSeconds?: readonly number[];
+  /** The jurisdiction's registration deadline in hours from the bill's issue (default 24); see raiseFiscalDeadlines. */
+  deadlineHours?: number;
+  /** A warning once this fraction of the deadline has passed (default 0.75). */
+  deadlineWarnFraction?: number;
   /** `fiscal-fresh-key` (the simulator's bug-injection runs only): a lost answer is resent under a new key. */
   bugs?: InjectedBugs;
 }
@@ -75,9 +79,18 @@ export type FiscalEvent =
   | { kind: 'rejected'; opId: string; rejectCode: string }
   | { kind: 'answer_ignored'; opId: string; reason: 'same' | 'conflict' | 'unknown_bill' }
   | { kind: 'deferred'; opId: string; reason: string; attempts: number; nextAttemptAt: number }
+  | { kind: 'deadline'; raised: number }
   | { kind: 'round_failed'; error: string };
 
+/** Bills the deadline watch judges per round at most (the rest next round: each stage is stored once raised). */
+const DEADLINE_BATCH = 200;
+
+/** Default registration deadline, hours (jurisdictions range from a day to a few). */
+export const DEFAULT_FISCAL_DEADLINE_HOURS = 24;
+
 export interface FiscalRoundSummary {
+  /** fiscal_deadline exceptions raised this round. */
+  deadlineExceptions: number;
   enrolled: number;
   claimed: number;
   registered: number;
@@ -172,7 +185,19 @@ export class FiscalSubmitter {
 
   async #round(): Promise<FiscalRoundSummary> {
     const { storage, clock, owner, batchSize, leaseMs } = this.#o;
-    const summary: FiscalRoundSummary = { enrolled: 0, claimed: 0, registered: 0, rejected: 0, deferred: 0 };
+    const summary: FiscalRoundSummary = {
+      deadlineExceptions: 0,
+      enrolled: 0,
+      claimed: 0,
+      registered: 0,
+      rejected: 0,
+      deferred: 0,
+    };
+    // A failing sweep must not stop bills from being registered: reported, and tried again next round.
+    summary.deadlineExceptions = await this.#sweepDeadlines().catch((error: unknown) => {
+      this.#o.onEvent?.({ kind: 'round_failed', error: `deadline sweep: ${String(error)}` });
+      return 0;
+    });
     const maxPasses = this.#o.maxPasses ?? 20;
     for (let pass = 0; pass < maxPasses; pass++) {
       summary.enrolled += await storage.enrollFiscalBills(clock.now(), 1000);
@@ -210,6 +235,24 @@ export class FiscalSubmitter {
       if (answered === 0) break;
     }
     return summary;
+  }
+
+  async #sweepDeadlines(): Promise<number> {
+    const hours = this.#o.deadlineHours ?? DEFAULT_FISCAL_DEADLINE_HOURS;
+    const fraction = this.#o.deadlineWarnFraction ?? 0.75;
+    if (!(hours > 0) || !(fraction > 0 && fraction <= 1)) {
+      throw new RangeError('deadlineHours must be > 0 and deadlineWarnFraction in (0, 1]');
+    }
+    const deadlineMs = Math.round(hours * 3_600_000);
+    const now = this.#o.clock.now();
+    const raised = await this.#o.storage.raiseFiscalDeadlines({
+      now,
+      deadlineMs,
+      warnAfterMs: Math.round(deadlineMs * fraction),
+      exceptionIds: Array.from({ length: DEADLINE_BATCH }, () => uuidv7(now, this.#random.bytes(10))),
+    });
+    if (raised > 0) this.#o.onEvent?.({ kind: 'deadline', raised });
+    return raised;
   }
 
   /** The authority's answer, or why there is none yet (the bill is deferred). */

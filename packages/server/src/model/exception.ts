@@ -34,6 +34,7 @@ export const EXCEPTION_TYPES = [
   'fiscal_rejected',
   'fiscal_answer_conflict',
   'fiscal_out_of_order',
+  'fiscal_deadline',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

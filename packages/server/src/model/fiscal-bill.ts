@@ -29,6 +29,18 @@ export interface FiscalBill {
   registeredAt: number | null;
   rejectCode: string | null;
   rejectReason: string | null;
+  /** Deadline stage already raised for this bill (fiscal_deadline), or null. */
+  deadlineStage: 'warning' | 'missed' | null;
+}
+
+export interface FiscalDeadlineQuery {
+  now: number;
+  /** The jurisdiction's registration deadline, ms from the bill's issue. */
+  deadlineMs: number;
+  /** A warning once this much of it has passed, ms. */
+  warnAfterMs: number;
+  /** Bills judged per call at most: one exception id each (plain data: the query may cross to a storage thread). */
+  exceptionIds: readonly string[];
 }
 
 /** The authority's final answer for a bill, as the submitter records it. */

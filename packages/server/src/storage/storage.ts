@@ -36,7 +36,13 @@ import type {
   ExceptionView,
 } from '../model/exception-action.js';
 import type { ExposureActual } from '../model/exposure.js';
-import type { FiscalAnswerRequest, FiscalBill, FiscalDeferRequest, FiscalRecordResult } from '../model/fiscal-bill.js';
+import type {
+  FiscalAnswerRequest,
+  FiscalBill,
+  FiscalDeadlineQuery,
+  FiscalDeferRequest,
+  FiscalRecordResult,
+} from '../model/fiscal-bill.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
@@ -327,4 +333,6 @@ export interface Storage extends OperatorStorage {
   deferFiscalBill(request: FiscalDeferRequest): Promise<boolean>;
   /** Every bill (of one device, or all), by device and seq. */
   listFiscalBills(device: string | null): Promise<FiscalBill[]>;
+  /** The deadline watch: fiscal_deadline warnings and alarms due, each once; how many were raised. */
+  raiseFiscalDeadlines(query: FiscalDeadlineQuery): Promise<number>;
 }

@@ -195,6 +195,33 @@ for (const backend of STORAGE_BACKENDS) {
         const [x] = await exceptionsOf(h, 'fiscal_out_of_order');
         assert.deepEqual([x?.opId, x?.severity], [id2, 'warning']);
       });
+      test('deadline watch: a warning then an alarm per pending bill, each once; a registered bill none', async (h) => {
+        const a = await h.enrollDevice('a');
+        const [done, late] = await sales(h, a, [100, 200]);
+        await h.storage.enrollFiscalBills(T0, 100);
+        await h.storage.recordFiscalAnswer({ opId: done as string, outcome: registered(1), at: T0, exceptionId: 'x0' });
+        const HOUR = 3_600_000;
+        const query = (now: number) => ({
+          now,
+          deadlineMs: 24 * HOUR,
+          warnAfterMs: 18 * HOUR,
+          exceptionIds: [`xd-${now}-1`, `xd-${now}-2`],
+        });
+        assert.equal(await h.storage.raiseFiscalDeadlines(query(T0 + 17 * HOUR)), 0, 'not yet');
+        assert.equal(await h.storage.raiseFiscalDeadlines(query(T0 + 19 * HOUR)), 1);
+        assert.equal(await h.storage.raiseFiscalDeadlines(query(T0 + 20 * HOUR)), 0, 'a warning once');
+        assert.equal(await h.storage.raiseFiscalDeadlines(query(T0 + 25 * HOUR)), 1);
+        assert.equal(await h.storage.raiseFiscalDeadlines(query(T0 + 26 * HOUR)), 0, 'an alarm once');
+        const raised = await exceptionsOf(h, 'fiscal_deadline');
+        assert.deepEqual(
+          raised.map((x) => [x.opId, x.severity, x.detail.stage]),
+          [
+            [late, 'warning', 'warning'],
+            [late, 'alarm', 'missed'],
+          ],
+        );
+        assert.equal((await h.storage.listFiscalBills(a.id))[1]?.deadlineStage, 'missed');
+      });
     });
   });
 }

@@ -45,6 +45,7 @@ import type { ExposureActual } from '../../model/exposure.js';
 import type {
   FiscalAnswerRequest,
   FiscalBill,
+  FiscalDeadlineQuery,
   FiscalDeferRequest,
   FiscalRecordResult,
 } from '../../model/fiscal-bill.js';
@@ -103,6 +104,7 @@ import {
   deferFiscalBill,
   enrollFiscalBills,
   listFiscalBills,
+  raiseFiscalDeadlines,
   recordFiscalAnswer,
 } from '../sql/operations/fiscal-bills.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
@@ -739,6 +741,10 @@ export class PostgresStorage implements Storage {
 
   async listFiscalBills(device: string | null): Promise<FiscalBill[]> {
     return this.#driver.autocommit(listFiscalBills(device));
+  }
+
+  async raiseFiscalDeadlines(query: FiscalDeadlineQuery): Promise<number> {
+    return this.#driver.inTransaction(() => raiseFiscalDeadlines(postgresDialect, query));
   }
 
   /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */

@@ -521,6 +521,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     registered_at INTEGER,
     reject_code TEXT,
     reject_reason TEXT,
+    deadline_stage TEXT CHECK (deadline_stage IN ('warning', 'missed')),
     UNIQUE (device, seq),
     CHECK ((state = 'registered') = (fiscal_number IS NOT NULL))
   );

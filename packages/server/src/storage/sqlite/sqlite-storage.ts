@@ -46,6 +46,7 @@ import type { ExposureActual } from '../../model/exposure.js';
 import type {
   FiscalAnswerRequest,
   FiscalBill,
+  FiscalDeadlineQuery,
   FiscalDeferRequest,
   FiscalRecordResult,
 } from '../../model/fiscal-bill.js';
@@ -106,6 +107,7 @@ import {
   deferFiscalBill,
   enrollFiscalBills,
   listFiscalBills,
+  raiseFiscalDeadlines,
   recordFiscalAnswer,
 } from '../sql/operations/fiscal-bills.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
@@ -730,6 +732,10 @@ export class SqliteStorage implements Storage {
 
   async listFiscalBills(device: string | null): Promise<FiscalBill[]> {
     return this.#driver.autocommit(listFiscalBills(device));
+  }
+
+  async raiseFiscalDeadlines(query: FiscalDeadlineQuery): Promise<number> {
+    return this.#driver.transaction(() => raiseFiscalDeadlines(sqliteDialect, query));
   }
 
   /**

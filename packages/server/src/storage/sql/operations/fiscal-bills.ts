@@ -17,6 +17,7 @@ import type {
   FiscalAnswerRequest,
   FiscalBill,
   FiscalBillState,
+  FiscalDeadlineQuery,
   FiscalDeferRequest,
   FiscalRecordResult,
 } from '../../../model/fiscal-bill.js';
@@ -51,6 +52,7 @@ export function fiscalBillOf(r: Row): FiscalBill {
     registeredAt: intOrNull(r.registered_at),
     rejectCode: textOrNull(r.reject_code),
     rejectReason: textOrNull(r.reject_reason),
+    deadlineStage: textOrNull(r.deadline_stage) as FiscalBill['deadlineStage'],
   };
 }
 
@@ -286,4 +288,55 @@ export function* listFiscalBills(device: string | null): SqlOperation<FiscalBill
       ? yield* all('SELECT * FROM fiscal_bills ORDER BY device, seq')
       : yield* all('SELECT * FROM fiscal_bills WHERE device = $1 ORDER BY seq', [device]);
   return rows.map(fiscalBillOf);
+}
+
+/**
+ * The deadline watch: each pending bill past `warnAfterMs` of its
+ * jurisdiction's deadline gets a `fiscal_deadline` warning, and past the
+ * deadline an alarm, each once (the stage is stored on the bill, never back
+ * from missed to warning). The age counts from the earlier of the device's
+ * clock and the server's enrolment. Returns how many exceptions it raised.
+ */
+export function* raiseFiscalDeadlines(d: SqlDialect, q: FiscalDeadlineQuery): SqlOperation<number> {
+  const base = d.least('b.issued_at', 'b.enrolled_at');
+  const missedBy = 'CAST($1 AS BIGINT) - CAST($2 AS BIGINT)';
+  const rows = yield* all(
+    `SELECT b.*, CASE WHEN ${base} <= ${missedBy} THEN 'missed' ELSE 'warning' END AS stage
+     FROM fiscal_bills b
+     WHERE b.state = 'pending' AND ${base} <= CAST($1 AS BIGINT) - CAST($3 AS BIGINT)
+       AND (b.deadline_stage IS NULL OR (b.deadline_stage = 'warning' AND ${base} <= ${missedBy}))
+     ORDER BY ${base}, b.op_id LIMIT $4`,
+    [q.now, q.deadlineMs, q.warnAfterMs, q.exceptionIds.length],
+  );
+  const records: ExceptionRecord[] = [];
+  for (const [i, r] of rows.entries()) {
+    const bill = fiscalBillOf(r);
+    const stage = r.stage as 'warning' | 'missed';
+    yield* run('UPDATE fiscal_bills SET deadline_stage = $1 WHERE op_id = $2', [stage, bill.opId]);
+    const hours = Math.round(q.deadlineMs / 3_600_000);
+    records.push({
+      id: q.exceptionIds[i] as string,
+      type: 'fiscal_deadline',
+      severity: stage === 'missed' ? 'alarm' : 'warning',
+      device: bill.device,
+      opId: bill.opId,
+      seq: bill.seq,
+      message:
+        stage === 'missed'
+          ? `bill ${bill.provisionalNumber} is still not registered, past its ${hours} h registration deadline`
+          : `bill ${bill.provisionalNumber} is not registered yet and nears its ${hours} h registration deadline`,
+      detail: {
+        provisionalNumber: bill.provisionalNumber,
+        total: bill.total,
+        currency: bill.currency,
+        stage,
+        deadlineHours: q.deadlineMs / 3_600_000,
+        attempts: bill.attempts,
+        lastError: bill.lastError,
+      },
+      raisedAt: q.now,
+      dedupeKey: `fiscal_deadline:${bill.opId}:${stage}`,
+    });
+  }
+  return yield* raiseExceptions(d, records);
 }
