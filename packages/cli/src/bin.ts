@@ -25,6 +25,7 @@ import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
 import { LOYALTY_HELP, loyaltyCommand } from './commands/loyalty-command.js';
+import { FISCAL_SIM_HELP, fiscalSimCommand } from './commands/fiscal-sim-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
 import {
   LOGIN_HELP,
@@ -67,6 +68,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   simulate: { run: simulateCommand, help: SIMULATE_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
   chaos: { run: chaosCommand, help: CHAOS_HELP },
+  'fiscal-sim': { run: fiscalSimCommand, help: FISCAL_SIM_HELP },
 };
 
 const USAGE = `usage: holdfast <command> [options]

@@ -28,6 +28,8 @@ export const INJECTABLE_BUGS = {
   'forward-fresh-key': 'server',
   /** A post-authorization decline is settled without its post_auth_decline exception. */
   'decline-without-exception': 'server',
+  /** After an unknown outcome the fiscal submitter registers the bill again under a fresh key (docs/e-invoicing.md). */
+  'fiscal-fresh-key': 'server',
 } as const;
 
 export type InjectableBug = keyof typeof INJECTABLE_BUGS;

@@ -7,6 +7,7 @@
  */
 export * from './authorization.js';
 export * from './errors.js';
+export * from './fiscal.js';
 export * from './processor-client.js';
 export * from './processor-stats.js';
 export * from './wire-error.js';

@@ -7,6 +7,7 @@
  */
 export * from './authorization.js';
 export * from './errors.js';
+export * from './fiscal-authority.js';
 export * from './http.js';
 export * from './knobs.js';
 export * from './processor-service.js';

@@ -13,6 +13,7 @@ export * from './catalog.js';
 export * from './chain-builder.js';
 export * from './errors.js';
 export * from './fetch-json.js';
+export * from './fiscal.js';
 export * from './hash.js';
 export * from './key-rotation.js';
 export * from './key-set.js';

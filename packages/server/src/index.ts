@@ -26,6 +26,13 @@ export { type BootstrapEvent, BootstrapTokens } from './bootstrap-token.js';
 export { DataDirError, LOCK_FILE, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
 export { DEFAULT_TOKEN_TTL_SECONDS, decideRedemption, newEnrollmentToken, tokenHash } from './enrollment.js';
 export {
+  type FiscalAuthorityLike,
+  type FiscalEvent,
+  type FiscalRoundSummary,
+  FiscalSubmitter,
+  type FiscalSubmitterOptions,
+} from './fiscal/fiscal-submitter.js';
+export {
   type ForwardEvent,
   Forwarder,
   type ForwarderOptions,
@@ -73,6 +80,7 @@ export * from './model/enrollment.js';
 export * from './model/exception.js';
 export * from './model/exception-action.js';
 export * from './model/exposure.js';
+export type { FiscalBill, FiscalBillState } from './model/fiscal-bill.js';
 export * from './model/ledger-event.js';
 export * from './model/offline-payment.js';
 export * from './model/operator.js';

@@ -8,12 +8,13 @@ import type { Server as HttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, type Random, systemClock } from '@holdfast/domain';
-import { ProcessorClient } from '@holdfast/processor-client';
+import { FiscalClient, ProcessorClient } from '@holdfast/processor-client';
 import { loadOrCreateSecretFile } from '@holdfast/secret-file';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS } from './authorize/online-authorizer.js';
 import { BootstrapTokens } from './bootstrap-token.js';
 import { type DataDirLock, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
+import { FiscalSubmitter } from './fiscal/fiscal-submitter.js';
 import { Forwarder, type ProcessorLike } from './forwarding/forwarder.js';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
@@ -67,6 +68,8 @@ export interface StartServerOptions {
   sqliteThread?: boolean;
   /** Forward offline-approved card payments to this processor (off when absent). */
   processor?: ProcessorForwardingOptions;
+  /** Register every bill (accepted sale) with this tax authority (off when absent; docs/e-invoicing.md). */
+  fiscal?: FiscalSubmissionOptions;
   /** Origins whose browsers may call the API (CORS allowlist); none by default. */
   corsOrigins?: readonly string[];
   /** Serve GET /metrics to a scraper holding this bearer token (off when absent). */
@@ -109,6 +112,22 @@ export interface ProcessorForwardingOptions {
   deadlineWarnFraction?: number;
 }
 
+export interface FiscalSubmissionOptions {
+  /** Base URL of the tax authority's e-invoicing API (`holdfast fiscal-sim`), e.g. http://127.0.0.1:8095. */
+  url: string;
+  apiKey: string;
+  /** The seller's tax id sent with every bill. */
+  sellerTaxId: string;
+  /** Pause between rounds, ms (default 2000). */
+  intervalMs?: number;
+  /** How long a claim holds, ms (default 60000). */
+  leaseMs?: number;
+  /** Timeout of each authority call, ms (default 10000). */
+  timeoutMs?: number;
+  /** The jurisdiction's registration deadline in hours (default 24): fiscal_deadline warning at 75 %, alarm when missed. */
+  deadlineHours?: number;
+}
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -120,6 +139,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The forwarding worker, when started with `processor`. */
   forwarder: Forwarder | null;
+  /** The e-invoicing worker, when started with `fiscal`. */
+  fiscalSubmitter: FiscalSubmitter | null;
   /** Graceful shutdown within the deadline (see `shutdown`); resolves either way. */
   /**
    * With `tls`: re-reads the certificate and key files and serves new
@@ -260,6 +281,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const onHangup = () => bootstrap.reload();
   process.on('SIGHUP', onHangup);
   const forwarder = options.processor ? startForwarder(storage, options.processor, options.clock, app) : null;
+  const fiscalSubmitter = options.fiscal ? startFiscalSubmitter(storage, options.fiscal, options.clock, app) : null;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
@@ -272,6 +294,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       app,
       storage,
       forwarder,
+      fiscalSubmitter,
       options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     ).finally(() => lock?.release());
     return stopping;
@@ -286,6 +309,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     storage,
     app,
     forwarder,
+    fiscalSubmitter,
     reloadTls() {
       if (!tls) throw new TlsConfigError('this server was started without --tls-cert/--tls-key');
       reloadTls(app.server as unknown as HttpsServer, tls);
@@ -303,6 +327,7 @@ async function shutdownWithin(
   app: FastifyInstance,
   storage: Storage,
   forwarder: Forwarder | null,
+  fiscalSubmitter: FiscalSubmitter | null,
   timeoutMs: number,
 ): Promise<ShutdownOutcome> {
   let timer: NodeJS.Timeout | undefined;
@@ -311,6 +336,7 @@ async function shutdownWithin(
   });
   const graceful = (async () => {
     await forwarder?.stop();
+    await fiscalSubmitter?.stop();
     await app.close();
     return 'closed' as const;
   })();
@@ -376,4 +402,35 @@ function startForwarder(
   forwarder.start(options.intervalMs ?? 2_000);
   app.log.info({ processor: options.url }, 'forwarding offline payments');
   return forwarder;
+}
+
+function startFiscalSubmitter(
+  storage: Storage,
+  options: FiscalSubmissionOptions,
+  clock: Clock | undefined,
+  app: FastifyInstance,
+): FiscalSubmitter {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const submitter = new FiscalSubmitter({
+    storage,
+    authority: new FiscalClient(options.url, { apiKey: options.apiKey, timeoutMs }),
+    clock: clock ?? systemClock,
+    // Unique per process: claims of a process that died run out by their lease.
+    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    sellerTaxId: options.sellerTaxId,
+    ...(options.deadlineHours !== undefined ? { deadlineHours: options.deadlineHours } : {}),
+    batchSize: 50,
+    leaseMs: options.leaseMs ?? 60_000,
+    timeoutMs,
+    onEvent: (event) => {
+      if (event.kind === 'registered') app.log.debug(event, 'bill registered');
+      else if (event.kind === 'rejected') app.log.error(event, 'bill rejected by the tax authority');
+      else if (event.kind === 'answer_ignored') app.log.warn(event, 'fiscal answer not recorded');
+      else if (event.kind === 'deadline') app.log.warn(event, 'bills near or past their registration deadline');
+      else app.log.warn(event, 'bill not registered yet');
+    },
+  });
+  submitter.start(options.intervalMs ?? 2_000);
+  app.log.info({ authority: options.url }, 'registering bills with the tax authority');
+  return submitter;
 }

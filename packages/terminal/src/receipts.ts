@@ -22,6 +22,12 @@ import type { JournalEntry } from './journal-types.js';
 export interface ReceiptRequest {
   /** A reprint: printed forms say COPY. */
   copy?: boolean;
+  /**
+   * The shop issues e-invoices (docs/e-invoicing.md): a sale's receipt shows
+   * the fiscal number the device feed brought (`bill.registered`), or says
+   * it is provisional until then.
+   */
+  eInvoicing?: boolean;
   shop?: ReceiptShop | null;
 }
 
@@ -68,12 +74,25 @@ export class Receipts {
     };
     switch (entry.op.kind) {
       case 'sale.recorded':
-        return saleReceipt(entry.op, options);
+        return saleReceipt(
+          entry.op,
+          request.eInvoicing ? { ...options, fiscal: { number: this.#fiscalNumber(entry.id) } } : options,
+        );
       case 'shift.closed':
         return zReport(this.#shiftOps(entry.op), (entry.op.body as { shift: string }).shift, options);
       default:
         throw new NoReceiptError(`op ${entry.id} is a ${entry.op.kind}, which prints no receipt`);
     }
+  }
+
+  /** The fiscal number the device feed brought for bill `opId`, or null (still provisional). */
+  #fiscalNumber(opId: string): string | null {
+    const row = this.#journal
+      .prepare("SELECT data FROM feed_items WHERE type = 'bill.registered' AND op_id = ? ORDER BY pos LIMIT 1")
+      .get(opId) as { data: string } | undefined;
+    if (!row) return null;
+    const number = (JSON.parse(row.data) as { fiscalNumber?: unknown }).fiscalNumber;
+    return typeof number === 'string' ? number : null;
   }
 
   /** The ops from the shift's opening to `close`, in seq order (one device runs one shift at a time). */

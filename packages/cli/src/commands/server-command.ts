@@ -54,6 +54,13 @@ Backpressure (see docs/operations.md):
   --processor-online-timeout-ms N  processor call timeout while a terminal waits  default 8000
   --forward-deadline-hours N  forwarding deadline of an offline payment (warning at 75 %, alarm
                         when missed; see docs/exceptions.md)               default 72
+  --fiscal-url URL      the tax authority (holdfast fiscal-sim): registers every sale as a
+                        bill and records its fiscal number (docs/e-invoicing.md); off by default
+  --fiscal-key-file F   the authority's API key, first line of F (needed with --fiscal-url)
+  --fiscal-tax-id ID    the seller's tax id sent with every bill (needed with --fiscal-url)
+  --fiscal-interval-ms N  pause between e-invoicing rounds                 default 2000
+  --fiscal-deadline-hours N  the jurisdiction's registration deadline of a bill (warning at
+                        75 %, alarm when missed)                           default 24
 Production edges (see docs/operations.md):
   --cors-origin ORIGIN  let browsers on ORIGIN (scheme://host[:port]) call the API; repeat
                         for several                                       default none
@@ -101,6 +108,11 @@ export const SERVER_OPTIONS = {
   'processor-online-timeout-ms': { type: 'string' },
   'forward-deadline-hours': { type: 'string' },
   'cors-origin': { type: 'string', multiple: true },
+  'fiscal-url': { type: 'string' },
+  'fiscal-key-file': { type: 'string' },
+  'fiscal-tax-id': { type: 'string' },
+  'fiscal-interval-ms': { type: 'string' },
+  'fiscal-deadline-hours': { type: 'string' },
   'metrics-token-file': { type: 'string' },
   'shutdown-timeout-ms': { type: 'string' },
   'tls-cert': { type: 'string' },
@@ -138,6 +150,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     throw new UsageError('--db-pool-size needs --database-url');
   }
   const processor = processorFlags(flags);
+  const fiscal = fiscalFlags(flags);
   const corsOrigins = corsOriginFlags(flags);
   const metricsTokenFile = stringFlag(flags, 'metrics-token-file');
   const tls = tlsFlags(flags);
@@ -155,6 +168,7 @@ export async function serverCommand(argv: string[]): Promise<number> {
     admission: admissionFlags(flags),
     sqliteThread: storageThreadFlag(flags),
     ...(processor ? { processor } : {}),
+    ...(fiscal ? { fiscal } : {}),
     corsOrigins,
     ...(metricsTokenFile ? { metricsToken: loadOrCreateOperatorTokenFile(resolve(metricsTokenFile)) } : {}),
     shutdownTimeoutMs: intFlag(flags, 'shutdown-timeout-ms', DEFAULT_SHUTDOWN_TIMEOUT_MS, 100, 3_600_000),
@@ -261,6 +275,38 @@ export function processorFlags(
   };
 }
 
+/** --fiscal-url with its key file and the seller's tax id, checked; undefined: no e-invoicing. */
+export function fiscalFlags(
+  flags: Record<string, unknown>,
+): { url: string; apiKey: string; sellerTaxId: string; intervalMs: number; deadlineHours: number } | undefined {
+  const url = stringFlag(flags, 'fiscal-url');
+  const taxId = stringFlag(flags, 'fiscal-tax-id');
+  if (url === undefined) {
+    const given = ['fiscal-key-file', 'fiscal-tax-id', 'fiscal-interval-ms', 'fiscal-deadline-hours'];
+    if (given.some((f) => stringFlag(flags, f) !== undefined)) {
+      throw new UsageError(
+        '--fiscal-key-file, --fiscal-tax-id, --fiscal-interval-ms and --fiscal-deadline-hours need --fiscal-url',
+      );
+    }
+    return undefined;
+  }
+  if (!/^https?:\/\//.test(url)) {
+    throw new UsageError(`${settingLabel(flags, 'fiscal-url')} must be an http:// or https:// URL`);
+  }
+  const apiKey = processorKey(flags, 'fiscal-key', 'fiscal-key-file');
+  if (!apiKey) throw new UsageError('--fiscal-url needs --fiscal-key-file');
+  if (!taxId || !/^[A-Za-z0-9]{1,64}$/.test(taxId)) {
+    throw new UsageError('--fiscal-url needs --fiscal-tax-id (letters and digits, at most 64)');
+  }
+  return {
+    url,
+    apiKey,
+    sellerTaxId: taxId,
+    intervalMs: intFlag(flags, 'fiscal-interval-ms', 2_000, 10, 3_600_000),
+    deadlineHours: intFlag(flags, 'fiscal-deadline-hours', 24, 1, 24 * 90),
+  };
+}
+
 /** The backpressure flags given, as admission options (absent flags keep the defaults). */
 function admissionFlags(flags: Record<string, unknown>): Partial<AdmissionOptions> {
   const out: Partial<AdmissionOptions> = {};
@@ -316,12 +362,16 @@ export function sourceLimitFlags(flags: Record<string, unknown>): Partial<Source
   return out;
 }
 
-/** --processor-key, or the first line of --processor-key-file; undefined if neither. */
-function processorKey(flags: Record<string, unknown>): string | undefined {
-  const key = stringFlag(flags, 'processor-key');
-  const file = stringFlag(flags, 'processor-key-file');
+/** --processor-key, or the first line of --processor-key-file (or another such pair); undefined if neither. */
+function processorKey(
+  flags: Record<string, unknown>,
+  keyFlag = 'processor-key',
+  fileFlag = 'processor-key-file',
+): string | undefined {
+  const key = stringFlag(flags, keyFlag);
+  const file = stringFlag(flags, fileFlag);
   if (key !== undefined && file !== undefined) {
-    throw new UsageError('give --processor-key or --processor-key-file, not both');
+    throw new UsageError(`give --${keyFlag} or --${fileFlag}, not both`);
   }
   if (file === undefined) return key;
   let text: string;
@@ -329,10 +379,10 @@ function processorKey(flags: Record<string, unknown>): string | undefined {
     text = readFileSync(resolve(file), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new UsageError(`${settingLabel(flags, 'processor-key-file')}: cannot read ${file}: ${code}`);
+    throw new UsageError(`${settingLabel(flags, fileFlag)}: cannot read ${file}: ${code}`);
   }
   const value = text.trim();
-  if (!value) throw new UsageError(`${settingLabel(flags, 'processor-key-file')}: ${file} is empty`);
+  if (!value) throw new UsageError(`${settingLabel(flags, fileFlag)}: ${file} is empty`);
   return value;
 }
 

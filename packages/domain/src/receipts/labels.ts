@@ -8,6 +8,10 @@ export interface ReceiptWords {
   receipt: string;
   zReport: string;
   copy: string;
+  /** Before the tax authority's number on an e-invoice. */
+  fiscalNumber: string;
+  /** An e-invoice not registered yet. */
+  provisional: string;
   total: string;
   discount: string;
   cash: string;
@@ -40,6 +44,8 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
     receipt: 'RECEIPT',
     zReport: 'Z REPORT - SHIFT CLOSE',
     copy: 'COPY',
+    fiscalNumber: 'Fiscal no.',
+    provisional: 'PROVISIONAL - fiscal number pending',
     total: 'TOTAL',
     discount: 'discount',
     cash: 'Cash',
@@ -76,6 +82,8 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
     receipt: 'RECIBO',
     zReport: 'INFORME Z - CIERRE DE TURNO',
     copy: 'COPIA',
+    fiscalNumber: 'N.º fiscal',
+    provisional: 'PROVISIONAL - número fiscal pendiente',
     total: 'TOTAL',
     discount: 'descuento',
     cash: 'Efectivo',
@@ -112,6 +120,8 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
     receipt: 'RECIBO',
     zReport: 'RELATÓRIO Z - FECHAMENTO DE TURNO',
     copy: 'CÓPIA',
+    fiscalNumber: 'N.º fiscal',
+    provisional: 'PROVISÓRIO - número fiscal pendente',
     total: 'TOTAL',
     discount: 'desconto',
     cash: 'Dinheiro',

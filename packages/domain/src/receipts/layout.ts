@@ -135,6 +135,11 @@ function sale(slip: Slip, r: SaleReceipt, locale: SpokenLocale): void {
         break;
     }
   }
+  if (r.fiscal) {
+    slip.rule();
+    if (r.fiscal.number === null) slip.line(words.provisional, { bold: true });
+    else slip.line(`${words.fiscalNumber} ${r.fiscal.number}`, { bold: true });
+  }
 }
 
 function z(slip: Slip, r: ZReport, locale: SpokenLocale): void {

@@ -64,6 +64,12 @@ export type ReceiptTender =
 
 export interface SaleReceipt extends ReceiptBase {
   type: 'sale';
+  /**
+   * E-invoicing (docs/e-invoicing.md): absent where the shop issues no
+   * e-invoices; `number: null` while the bill is provisional (printed as
+   * such), the tax authority's fiscal number once the device feed brought it.
+   */
+  fiscal?: { number: string | null };
   lines: ReceiptLine[];
   total: number;
   tenders: ReceiptTender[];
@@ -98,6 +104,8 @@ export type Receipt = SaleReceipt | ZReport;
 
 export interface ReceiptOptions {
   status: ReceiptStatus;
+  /** A sale's e-invoicing state (SaleReceipt.fiscal); absent: none printed. */
+  fiscal?: { number: string | null };
   copy?: boolean;
   shop?: ReceiptShop | null;
 }
@@ -143,6 +151,7 @@ export function saleReceipt(op: Op, options: ReceiptOptions): SaleReceipt {
     }),
     total: sale.total,
     tenders: sale.tenders.map(receiptTender),
+    ...(options.fiscal ? { fiscal: { number: options.fiscal.number } } : {}),
   };
 }
 

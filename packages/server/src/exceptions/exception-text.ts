@@ -49,6 +49,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     loyalty_unknown_member: 'Points for an unknown member',
     catalog_unknown: 'Unknown item or price list',
     stale_price: 'Sold at a superseded price',
+    fiscal_rejected: 'Bill rejected by the tax authority',
+    fiscal_answer_conflict: 'Conflicting fiscal answers',
+    fiscal_out_of_order: 'Fiscal number out of order',
+    fiscal_deadline: 'Bill registration deadline',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -76,6 +80,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     loyalty_unknown_member: 'Puntos para un socio desconocido',
     catalog_unknown: 'Artículo o lista de precios desconocidos',
     stale_price: 'Vendido a un precio reemplazado',
+    fiscal_rejected: 'Factura rechazada por la autoridad fiscal',
+    fiscal_answer_conflict: 'Respuestas fiscales en conflicto',
+    fiscal_out_of_order: 'Número fiscal fuera de orden',
+    fiscal_deadline: 'Plazo de registro de la factura',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -103,6 +111,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     loyalty_unknown_member: 'Pontos para um membro desconhecido',
     catalog_unknown: 'Artigo ou lista de preços desconhecidos',
     stale_price: 'Vendido a um preço substituído',
+    fiscal_rejected: 'Nota rejeitada pela autoridade fiscal',
+    fiscal_answer_conflict: 'Respostas fiscais em conflito',
+    fiscal_out_of_order: 'Número fiscal fora de ordem',
+    fiscal_deadline: 'Prazo de registo da nota',
   },
 };
 

@@ -36,6 +36,11 @@ export const EXCEPTION_TYPES = [
   // Catalog sale lines (ingest/catalog-check.ts; docs/catalog-and-stock.md).
   'catalog_unknown',
   'stale_price',
+  // E-invoicing (fiscal/fiscal-submitter.ts, storage/sql/operations/fiscal-bills.ts; docs/e-invoicing.md).
+  'fiscal_rejected',
+  'fiscal_answer_conflict',
+  'fiscal_out_of_order',
+  'fiscal_deadline',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

@@ -14,6 +14,8 @@ import type { DeviceFeedEvent, DeviceFeedPage } from '../model/device-feed.js';
 
 /** Ledger event types delivered to the device whose op they concern. */
 export const FEED_PAYMENT_TYPES = ['payment.settled', 'payment.declined'] as const;
+/** Ledger event of a bill's fiscal number (docs/e-invoicing.md), delivered to the device that issued the bill. */
+export const FEED_BILL_TYPE = 'bill.registered';
 /** Prefix of the ledger event types delivered to every device of the merchant. */
 export const FEED_BROADCAST_PREFIX = 'wristband.';
 

@@ -45,6 +45,13 @@ import type {
   ExceptionView,
 } from '../model/exception-action.js';
 import type { ExposureActual } from '../model/exposure.js';
+import type {
+  FiscalAnswerRequest,
+  FiscalBill,
+  FiscalDeadlineQuery,
+  FiscalDeferRequest,
+  FiscalRecordResult,
+} from '../model/fiscal-bill.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
@@ -360,4 +367,18 @@ export interface Storage extends OperatorStorage {
   recordExceptionAction(request: ExceptionActionRequest): Promise<ExceptionActionOutcome>;
   /** Exceptions by pos with their actions and status, filtered by status and type. */
   listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>>;
+
+  // E-invoicing (storage/sql/operations/fiscal-bills.ts, docs/e-invoicing.md).
+  /** Makes a bill of each accepted sale without one (at most `limit`); how many it made. */
+  enrollFiscalBills(now: number, limit: number): Promise<number>;
+  /** Claims up to `limit` bills, each its device's lowest pending bill, due and not leased by another. */
+  claimFiscalBills(owner: string, now: number, leaseMs: number, limit: number): Promise<FiscalBill[]>;
+  /** Records the authority's answer once (see recordFiscalAnswer). */
+  recordFiscalAnswer(request: FiscalAnswerRequest): Promise<FiscalRecordResult>;
+  /** Backoff after a transient failure, if `owner` still holds the claim. */
+  deferFiscalBill(request: FiscalDeferRequest): Promise<boolean>;
+  /** Every bill (of one device, or all), by device and seq. */
+  listFiscalBills(device: string | null): Promise<FiscalBill[]>;
+  /** The deadline watch: fiscal_deadline warnings and alarms due, each once; how many were raised. */
+  raiseFiscalDeadlines(query: FiscalDeadlineQuery): Promise<number>;
 }

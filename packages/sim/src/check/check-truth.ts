@@ -9,6 +9,7 @@ import { catalogRules } from './rules/catalog.js';
 import { drawerRules } from './rules/drawers.js';
 import { exactlyOnceRules } from './rules/exactly-once.js';
 import { exceptionRules } from './rules/exceptions.js';
+import { fiscalRules } from './rules/fiscal.js';
 import { journalRules } from './rules/journal-rules.js';
 import { loyaltyRules } from './rules/loyalty.js';
 import { moneyRules } from './rules/money.js';
@@ -38,6 +39,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   loyaltyRules,
   catalogRules,
   drawerRules,
+  fiscalRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

@@ -10,6 +10,7 @@ import type {
   DeviceRow,
   EventResultRow,
   ExceptionRow,
+  FiscalBillRow,
   LedgerRow,
   LiabilityRow,
   LoyaltyEntryRow,
@@ -56,6 +57,8 @@ export const SERVER_QUERIES = {
                   ORDER BY currency, event, market, selection`,
   loyaltyMembers: 'SELECT member, earned, redeemed, adjusted, overdrawn_by FROM loyalty_members ORDER BY member',
   loyaltyEntries: 'SELECT entry_id, member, kind, points, op_id FROM loyalty_entries ORDER BY pos',
+  fiscalBills: `SELECT op_id, device, seq, state, fiscal_number, fiscal_sequence FROM fiscal_bills
+                  ORDER BY device, seq`,
 } as const;
 
 export type ServerTable = keyof typeof SERVER_QUERIES;
@@ -283,6 +286,16 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         kind: str(r.kind),
         points: num(r.points),
         opId: strOrNull(r.op_id),
+      }),
+    ),
+    fiscalBills: raw.fiscalBills.map(
+      (r): FiscalBillRow => ({
+        opId: str(r.op_id),
+        device: str(r.device),
+        seq: num(r.seq),
+        state: str(r.state),
+        fiscalNumber: strOrNull(r.fiscal_number),
+        fiscalSequence: numOrNull(r.fiscal_sequence),
       }),
     ),
   };

@@ -239,6 +239,27 @@ export interface ServerTruth {
   /** Loyalty: members by card number, entries in append order. */
   loyaltyMembers: readonly LoyaltyMemberRow[];
   loyaltyEntries: readonly LoyaltyEntryRow[];
+  /** E-invoicing: one row per bill (accepted sale) the server enrolled, in (device, seq) order. */
+  fiscalBills: readonly FiscalBillRow[];
+}
+
+/** A bill as the server holds it (fiscal_bills). */
+export interface FiscalBillRow {
+  opId: string;
+  device: string;
+  seq: number;
+  state: string;
+  fiscalNumber: string | null;
+  fiscalSequence: number | null;
+}
+
+/** One answer in the tax authority's own store. */
+export interface FiscalRecord {
+  key: string;
+  billId: string;
+  status: 'registered' | 'rejected';
+  fiscalNumber: string | null;
+  sequence: number | null;
 }
 
 /** One authorization in the processor's own store. */
@@ -323,6 +344,8 @@ export interface Truth {
   server: ServerTruth;
   /** The processor's records; null when the run had no processor. */
   processor: readonly ProcessorRecord[] | null;
+  /** The tax authority's records; absent or null when the run had no e-invoicing. */
+  fiscal?: readonly FiscalRecord[] | null;
   /** A simulated run's observations; absent for a run read only from disk (chaos, crash tests). */
   run?: RunObservations;
 }

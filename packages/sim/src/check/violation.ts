@@ -40,6 +40,8 @@ export const RULES = [
   'points-overdrawn-flagged',
   'stale-price-reported',
   'drawer-honest',
+  'fiscal-once',
+  'fiscal-order',
   'sdk-error',
   'server-error',
   'expectation',

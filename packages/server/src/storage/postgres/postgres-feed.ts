@@ -11,7 +11,7 @@
  */
 import type pg from 'pg';
 import type { DeviceFeedEvent, DeviceFeedPage } from '../../model/device-feed.js';
-import { FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
+import { FEED_BILL_TYPE, FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
 import { int, type Row } from '../rows.js';
 import { ledgerEventOf } from '../sql/tables/ledger.js';
 import { postgresDialect } from './postgres-dialect.js';
@@ -36,6 +36,12 @@ const BROADCAST_SQL = `
     AND (ep.merchant IS NULL OR me.merchant IS NULL OR ep.merchant = me.merchant)
   ORDER BY l.pos LIMIT $3`;
 
+const BILLS_SQL = `
+  SELECT l.*, NULL::text AS card_brand, NULL::text AS card_last4
+  FROM ledger l
+  WHERE l.device = $1 AND l.type = '${FEED_BILL_TYPE}' AND l.pos > $2
+  ORDER BY l.pos LIMIT $3`;
+
 const END_SQL = 'SELECT coalesce(max(pos), 0) AS top FROM ledger';
 
 /** One page of `device`'s feed; the caller holds FEED_LOCK exclusively in `client`'s transaction. */
@@ -46,7 +52,10 @@ export async function readDeviceFeed(
   limit: number,
 ): Promise<DeviceFeedPage> {
   const params = [device, after, limit];
-  const own = (await client.query(OWN_SQL, params)).rows.map(toFeedEvent);
+  // A device's bills' fiscal numbers are its own events too: each list a prefix of its kind, merged by pos.
+  const own = [...(await client.query(OWN_SQL, params)).rows, ...(await client.query(BILLS_SQL, params)).rows].map(
+    toFeedEvent,
+  );
   const broadcast = (await client.query(BROADCAST_SQL, params)).rows.map(toFeedEvent);
   const end = int(((await client.query(END_SQL)).rows[0] as Row).top);
   return mergeDeviceFeed(own, broadcast, after, limit, end);

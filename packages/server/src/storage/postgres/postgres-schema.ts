@@ -570,4 +570,34 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER price_lists_append_only BEFORE UPDATE OR DELETE ON price_lists
     FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('price lists are append-only');
   `,
+  // E-invoicing (issue 12 point 4); see the SQLite schema.
+  `
+  CREATE TABLE fiscal_bills (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    total BIGINT NOT NULL,
+    lines BIGINT NOT NULL,
+    provisional_number TEXT NOT NULL,
+    enrolled_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'registered', 'rejected')),
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed_by TEXT,
+    claim_expires_at BIGINT,
+    fiscal_number TEXT UNIQUE,
+    fiscal_sequence BIGINT,
+    registered_at BIGINT,
+    reject_code TEXT,
+    reject_reason TEXT,
+    deadline_stage TEXT CHECK (deadline_stage IN ('warning', 'missed')),
+    UNIQUE (device, seq),
+    CHECK ((state = 'registered') = (fiscal_number IS NOT NULL))
+  );
+  CREATE INDEX fiscal_bills_pending ON fiscal_bills (device, seq) WHERE state = 'pending';
+  CREATE INDEX ledger_feed_bills ON ledger (device, pos) WHERE type = 'bill.registered';
+  `,
 ];

@@ -51,6 +51,13 @@ import type {
   ExceptionView,
 } from '../../model/exception-action.js';
 import type { ExposureActual } from '../../model/exposure.js';
+import type {
+  FiscalAnswerRequest,
+  FiscalBill,
+  FiscalDeadlineQuery,
+  FiscalDeferRequest,
+  FiscalRecordResult,
+} from '../../model/fiscal-bill.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
@@ -110,6 +117,14 @@ import {
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
+import {
+  claimFiscalBills,
+  deferFiscalBill,
+  enrollFiscalBills,
+  listFiscalBills,
+  raiseFiscalDeadlines,
+  recordFiscalAnswer,
+} from '../sql/operations/fiscal-bills.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   adjustLoyaltyPoints,
@@ -802,6 +817,30 @@ export class PostgresStorage implements Storage {
 
   listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>> {
     return this.#driver.inTransaction(() => exceptionViews(postgresDialect, filter));
+  }
+
+  async enrollFiscalBills(now: number, limit: number): Promise<number> {
+    return this.#driver.inTransaction(() => enrollFiscalBills(postgresDialect, now, limit));
+  }
+
+  async claimFiscalBills(owner: string, now: number, leaseMs: number, limit: number): Promise<FiscalBill[]> {
+    return this.#driver.inTransaction(() => claimFiscalBills(owner, now, leaseMs, limit));
+  }
+
+  async recordFiscalAnswer(request: FiscalAnswerRequest): Promise<FiscalRecordResult> {
+    return this.#driver.inTransaction(() => recordFiscalAnswer(postgresDialect, request));
+  }
+
+  async deferFiscalBill(request: FiscalDeferRequest): Promise<boolean> {
+    return this.#driver.autocommit(deferFiscalBill(request));
+  }
+
+  async listFiscalBills(device: string | null): Promise<FiscalBill[]> {
+    return this.#driver.autocommit(listFiscalBills(device));
+  }
+
+  async raiseFiscalDeadlines(query: FiscalDeadlineQuery): Promise<number> {
+    return this.#driver.inTransaction(() => raiseFiscalDeadlines(postgresDialect, query));
   }
 
   /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { DeviceFeedEvent, DeviceFeedPage } from '../../model/device-feed.js';
-import { FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
+import { FEED_BILL_TYPE, FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
 import type { Row } from '../rows.js';
 import { ledgerEventOf } from '../sql/tables/ledger.js';
 import { sqliteDialect } from './sqlite-dialect.js';
@@ -17,6 +17,7 @@ export class SqliteDeviceFeed {
   readonly #db: Database.Database;
   readonly #own: Database.Statement;
   readonly #broadcast: Database.Statement;
+  readonly #bills: Database.Statement;
   readonly #end: Database.Statement;
 
   constructor(db: Database.Database) {
@@ -36,13 +37,19 @@ export class SqliteDeviceFeed {
       WHERE l.type LIKE ${BROADCAST} AND l.pos > @after
         AND (ep.merchant IS NULL OR me.merchant IS NULL OR ep.merchant = me.merchant)
       ORDER BY l.pos LIMIT @limit`);
+    this.#bills = db.prepare(`
+      SELECT l.*, NULL AS card_brand, NULL AS card_last4
+      FROM ledger l
+      WHERE l.device = @device AND l.type = '${FEED_BILL_TYPE}' AND l.pos > @after
+      ORDER BY l.pos LIMIT @limit`);
     this.#end = db.prepare('SELECT coalesce(max(pos), 0) AS top FROM ledger');
   }
 
   list(device: string, after: number, limit: number): DeviceFeedPage {
     return this.#db.transaction(() => {
       const params = { device, after, limit };
-      const own = (this.#own.all(params) as Row[]).map(toFeedEvent);
+      // A device's bills' fiscal numbers are its own events too: each list a prefix of its kind, merged by pos.
+      const own = [...(this.#own.all(params) as Row[]), ...(this.#bills.all(params) as Row[])].map(toFeedEvent);
       const broadcast = (this.#broadcast.all(params) as Row[]).map(toFeedEvent);
       const end = Number((this.#end.get() as Row).top);
       return mergeDeviceFeed(own, broadcast, after, limit, end);

@@ -555,4 +555,36 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER price_lists_no_delete BEFORE DELETE ON price_lists
     BEGIN SELECT RAISE(ABORT, 'price lists are append-only'); END;
   `,
+  // E-invoicing (issue 12 point 4, docs/e-invoicing.md): one row per accepted sale, the bill the
+  // fiscal submitter registers with the tax authority, in seq order per device, once (the key is
+  // derived from op_id); state pending -> registered | rejected; fiscal_number once, never replaced.
+  `
+  CREATE TABLE fiscal_bills (
+    op_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    issued_at INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    lines INTEGER NOT NULL,
+    provisional_number TEXT NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'registered', 'rejected')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed_by TEXT,
+    claim_expires_at INTEGER,
+    fiscal_number TEXT UNIQUE,
+    fiscal_sequence INTEGER,
+    registered_at INTEGER,
+    reject_code TEXT,
+    reject_reason TEXT,
+    deadline_stage TEXT CHECK (deadline_stage IN ('warning', 'missed')),
+    UNIQUE (device, seq),
+    CHECK ((state = 'registered') = (fiscal_number IS NOT NULL))
+  );
+  CREATE INDEX fiscal_bills_pending ON fiscal_bills (device, seq) WHERE state = 'pending';
+  CREATE INDEX ledger_feed_bills ON ledger (device, pos) WHERE type = 'bill.registered';
+  `,
 ];

@@ -120,7 +120,7 @@ describe('SqliteStorage only', () => {
       DROP TABLE price_lists; DROP TABLE catalog_items;
       DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
       ALTER TABLE exceptions DROP COLUMN last_seen_at; ALTER TABLE exceptions DROP COLUMN group_key;
-      DROP TABLE device_keys; DROP TABLE ticket_payouts; DROP TABLE event_results; DROP TABLE ticket_events;
+      DROP INDEX ledger_feed_bills; DROP TABLE fiscal_bills; DROP TABLE device_keys; DROP TABLE ticket_payouts; DROP TABLE event_results; DROP TABLE ticket_events;
       DROP TABLE ticket_selections; DROP TABLE tickets; DROP TABLE staff_events;
       DROP TABLE audit_log; DROP TABLE api_tokens; DROP TABLE operator_sessions; DROP TABLE operators;
       DROP TABLE online_authorizations; DROP TABLE betting_configs; DROP TABLE selection_liability;

@@ -54,6 +54,13 @@ import type {
   ExceptionView,
 } from '../../model/exception-action.js';
 import type { ExposureActual } from '../../model/exposure.js';
+import type {
+  FiscalAnswerRequest,
+  FiscalBill,
+  FiscalDeadlineQuery,
+  FiscalDeferRequest,
+  FiscalRecordResult,
+} from '../../model/fiscal-bill.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
@@ -115,6 +122,14 @@ import {
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
+import {
+  claimFiscalBills,
+  deferFiscalBill,
+  enrollFiscalBills,
+  listFiscalBills,
+  raiseFiscalDeadlines,
+  recordFiscalAnswer,
+} from '../sql/operations/fiscal-bills.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   adjustLoyaltyPoints,
@@ -791,6 +806,30 @@ export class SqliteStorage implements Storage {
 
   async listExceptionViews(filter: ExceptionFilter): Promise<Page<ExceptionView>> {
     return this.#driver.autocommit(exceptionViews(sqliteDialect, filter));
+  }
+
+  async enrollFiscalBills(now: number, limit: number): Promise<number> {
+    return this.#driver.transaction(() => enrollFiscalBills(sqliteDialect, now, limit));
+  }
+
+  async claimFiscalBills(owner: string, now: number, leaseMs: number, limit: number): Promise<FiscalBill[]> {
+    return this.#driver.transaction(() => claimFiscalBills(owner, now, leaseMs, limit));
+  }
+
+  async recordFiscalAnswer(request: FiscalAnswerRequest): Promise<FiscalRecordResult> {
+    return this.#driver.transaction(() => recordFiscalAnswer(sqliteDialect, request));
+  }
+
+  async deferFiscalBill(request: FiscalDeferRequest): Promise<boolean> {
+    return this.#driver.autocommit(deferFiscalBill(request));
+  }
+
+  async listFiscalBills(device: string | null): Promise<FiscalBill[]> {
+    return this.#driver.autocommit(listFiscalBills(device));
+  }
+
+  async raiseFiscalDeadlines(query: FiscalDeadlineQuery): Promise<number> {
+    return this.#driver.transaction(() => raiseFiscalDeadlines(sqliteDialect, query));
   }
 
   /**
