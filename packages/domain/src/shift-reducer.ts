@@ -7,7 +7,8 @@
  *   opens .. shift.opened .............................. a new open shift, named by the op's id
  *   within . sale.recorded, cash.moved,
  *            wallet.topped_up, wallet.refunded,
- *            ticket.issued, ticket.paid, ticket.voided . the op's shift with its money applied
+ *            ticket.issued, ticket.paid, ticket.voided,
+ *            sale.voided, sale.refunded ................ the op's shift with its money applied
  *   closes . shift.closed .............................. the op's shift, closed on the counted cash
  *
  * A ticket's stake is cash into the drawer of the shift it was sold in; a
@@ -24,6 +25,8 @@ import { DomainError } from './errors.js';
 import {
   applyCashMovement,
   applySale,
+  applySaleRefund,
+  applySaleVoid,
   applyTicketCashOut,
   applyTicketStake,
   applyTopUp,
@@ -58,6 +61,8 @@ export const SHIFT_RULES: { readonly [K in OpKind]: ShiftRule<K> } = {
   'ticket.issued': { effect: 'within', apply: applyTicketStake },
   'ticket.paid': { effect: 'within', apply: applyTicketCashOut },
   'ticket.voided': { effect: 'within', apply: applyTicketCashOut },
+  'sale.voided': { effect: 'within', apply: applySaleVoid },
+  'sale.refunded': { effect: 'within', apply: applySaleRefund },
 };
 
 const NO_OPTIONS: ShiftRuleOptions = {};

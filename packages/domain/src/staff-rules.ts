@@ -43,6 +43,9 @@ export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
   'wallet.topped_up': { signedIn: true, approval: null },
   // Money back off a wristband: a supervisor approves each refund.
   'wallet.refunded': { signedIn: true, approval: 'supervisor', binds: ['shift', 'currency', 'sale', 'amount'] },
+  // Corrections of a sale (docs/corrections.md): a supervisor approves each, bound to the whole body.
+  'sale.voided': { signedIn: true, approval: 'supervisor' },
+  'sale.refunded': { signedIn: true, approval: 'supervisor' },
 };
 
 /** The role whose approval this op needs, or null. */

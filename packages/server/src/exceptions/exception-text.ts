@@ -45,6 +45,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Invalid ticket payout',
     ticket_paid_twice: 'Ticket paid twice',
     void_invalid: 'Ticket void outside the rules',
+    refund_unmatched: 'Refund of a sale not received yet',
+    refund_over_sale: 'Refunds above the sale',
+    refund_invalid: 'Refund outside the rules',
+    sale_void_invalid: 'Sale void outside the rules',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -68,6 +72,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Pago de boleto no válido',
     ticket_paid_twice: 'Boleto pagado dos veces',
     void_invalid: 'Anulación de boleto fuera de las reglas',
+    refund_unmatched: 'Devolución de una venta aún no recibida',
+    refund_over_sale: 'Devoluciones por encima de la venta',
+    refund_invalid: 'Devolución fuera de las reglas',
+    sale_void_invalid: 'Anulación de venta fuera de las reglas',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -91,6 +99,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     payout_invalid: 'Pagamento de bilhete inválido',
     ticket_paid_twice: 'Bilhete pago duas vezes',
     void_invalid: 'Anulação de bilhete fora das regras',
+    refund_unmatched: 'Reembolso de uma venda ainda não recebida',
+    refund_over_sale: 'Reembolsos acima da venda',
+    refund_invalid: 'Reembolso fora das regras',
+    sale_void_invalid: 'Cancelamento de venda fora das regras',
   },
 };
 

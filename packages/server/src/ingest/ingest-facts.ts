@@ -2,10 +2,12 @@
  * The facts a storage backend loads for one batch, inside its ingest
  * transaction, before it calls `planIngest`; and which facts a batch needs.
  */
+import { isCorrectionKind } from '@holdfast/domain';
 import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
 import type { DeviceRecord } from '../model/device.js';
+import type { SaleFacts } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StaffFacts } from '../model/staff.js';
 import type { TicketFact } from '../model/ticket.js';
@@ -44,6 +46,12 @@ export interface IngestFacts {
    * with the newest betting configuration; absent when the batch names none.
    */
   tickets?: { byId: ReadonlyMap<string, TicketFact>; config: BettingConfig | null };
+  /**
+   * The sales the batch's corrections name and the corrections stored for
+   * them and for the sales the batch records (`saleRefs`), locked; absent
+   * when the batch names none.
+   */
+  sales?: SaleFacts;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
@@ -88,6 +96,20 @@ export function ticketRefs(ops: readonly Op[]): string[] {
     if (op.kind !== 'ticket.paid' && op.kind !== 'ticket.voided') continue;
     const ref = op.body.ticket;
     if (typeof ref === 'string') refs.add(ref);
+  }
+  return [...refs];
+}
+
+/**
+ * The sale ids a batch's corrections name (`sale.voided`, `sale.refunded`,
+ * `wallet.refunded`) and the ids of the sales it records (their held
+ * corrections are judged when they arrive): load and lock these.
+ */
+export function saleRefs(ops: readonly Op[]): string[] {
+  const refs = new Set<string>();
+  for (const op of ops) {
+    if (op.kind === 'sale.recorded') refs.add(op.id);
+    else if (isCorrectionKind(op.kind) && typeof op.body.sale === 'string') refs.add(op.body.sale);
   }
   return [...refs];
 }

@@ -9,6 +9,7 @@ import type { ExceptionRecord } from '../model/exception.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { SaleRecord } from '../model/sale.js';
+import type { SaleCorrectionJudged, SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { TicketChange } from '../model/ticket.js';
 import type { WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
@@ -41,6 +42,10 @@ export interface IngestPlan {
   exceptions: ExceptionRecord[];
   /** Ticket state changes (offline payouts, voids), in op order. */
   ticketChanges: TicketChange[];
+  /** Corrections of sales (voids, refunds), held or counted (docs/corrections.md). */
+  saleCorrections: SaleCorrectionRecord[];
+  /** Held corrections judged because their sale arrived in this batch. */
+  saleCorrectionsJudged: SaleCorrectionJudged[];
   device: DeviceUpdate;
 }
 
@@ -62,6 +67,8 @@ export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: num
     walletEntries: [],
     exceptions: [],
     ticketChanges: [],
+    saleCorrections: [],
+    saleCorrectionsJudged: [],
     device: {
       highWater: device.highWater,
       headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,

@@ -30,6 +30,11 @@ export const EXCEPTION_TYPES = [
   'payout_invalid',
   'ticket_paid_twice',
   'void_invalid',
+  // Sale corrections (ingest/apply-context.ts correctSale; docs/corrections.md).
+  'refund_unmatched',
+  'refund_over_sale',
+  'refund_invalid',
+  'sale_void_invalid',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

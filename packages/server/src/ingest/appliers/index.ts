@@ -14,6 +14,8 @@ import type { Op, OpBodies, OpKind } from '@holdfast/protocol';
 import type { ApplyContext } from '../apply-context.js';
 import { applyCashMoved } from './cash-moved.js';
 import { applySaleRecorded } from './sale-recorded.js';
+import { applySaleRefunded } from './sale-refunded.js';
+import { applySaleVoided } from './sale-voided.js';
 import { applyShiftClosed } from './shift-closed.js';
 import { applyShiftOpened } from './shift-opened.js';
 import { applyTicketIssued } from './ticket-issued.js';
@@ -35,4 +37,6 @@ export const APPLIERS: { readonly [K in OpKind]: Applier<K> } = {
   'ticket.voided': applyTicketVoided,
   'wallet.topped_up': applyWalletToppedUp,
   'wallet.refunded': applyWalletRefunded,
+  'sale.voided': applySaleVoided,
+  'sale.refunded': applySaleRefunded,
 };

@@ -20,7 +20,7 @@ import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import type { DeviceStatus, Placement, SelectionResult, SignedPolicy } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
-import { onlineClaimIds, ticketRefs } from '../../ingest/ingest-facts.js';
+import { onlineClaimIds, saleRefs, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
@@ -64,6 +64,7 @@ import type {
   SettleRequest,
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
+import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
@@ -113,6 +114,7 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
   listStaff,
@@ -389,6 +391,9 @@ export class PostgresStorage implements Storage {
       const ticketIds = ticketRefs(batch.ops);
       const tickets =
         ticketIds.length > 0 ? await PostgresDriver.run(client, loadTicketFacts(postgresDialect, ticketIds)) : null;
+      const saleIds = saleRefs(batch.ops);
+      const sales =
+        saleIds.length > 0 ? await PostgresDriver.run(client, loadSaleFacts(postgresDialect, saleIds)) : null;
       const plan = planIngest(
         batch,
         {
@@ -398,6 +403,7 @@ export class PostgresStorage implements Storage {
           ...(approvals ? { approvals } : {}),
           ...(staff ? { staff } : {}),
           ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
+          ...(sales ? { sales } : {}),
         },
         { now, newId, bugs: this.#bugs },
       );
@@ -408,6 +414,12 @@ export class PostgresStorage implements Storage {
       await writeWallets(client, plan);
       if (plan.ticketChanges.length > 0) {
         await PostgresDriver.run(client, writeTicketChanges(postgresDialect, plan.ticketChanges));
+      }
+      if (plan.saleCorrections.length > 0 || plan.saleCorrectionsJudged.length > 0) {
+        await PostgresDriver.run(
+          client,
+          writeSaleCorrections(postgresDialect, plan.saleCorrections, plan.saleCorrectionsJudged, newId),
+        );
       }
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
@@ -642,6 +654,10 @@ export class PostgresStorage implements Storage {
 
   async authorizePayout(ask: PayoutAsk): Promise<PayoutDecision> {
     return this.#driver.inTransaction(() => authorizePayout(postgresDialect, ask));
+  }
+
+  async getSaleCorrections(saleId: string): Promise<SaleCorrectionRecord[]> {
+    return this.#driver.autocommit(getSaleCorrections(postgresDialect, saleId));
   }
 
   async getTicket(ticketId: string): Promise<TicketView | null> {

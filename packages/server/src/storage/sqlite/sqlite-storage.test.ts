@@ -116,7 +116,7 @@ describe('SqliteStorage only', () => {
     // Back to what the previous release left: schema version 1 only.
     const raw = new Database(path);
     raw.exec(`
-      DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
+      DROP TABLE sale_corrections; DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
       ALTER TABLE exceptions DROP COLUMN last_seen_at; ALTER TABLE exceptions DROP COLUMN group_key;
       DROP TABLE device_keys; DROP TABLE ticket_payouts; DROP TABLE event_results; DROP TABLE ticket_events;
       DROP TABLE ticket_selections; DROP TABLE tickets; DROP TABLE staff_events;

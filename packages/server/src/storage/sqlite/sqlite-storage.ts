@@ -19,6 +19,7 @@ import {
   type IngestFacts,
   type KnownOp,
   onlineClaimIds,
+  saleRefs,
   shiftRefs,
   ticketRefs,
 } from '../../ingest/ingest-facts.js';
@@ -65,6 +66,7 @@ import type {
   SettleRequest,
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
+import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
@@ -116,6 +118,7 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
   listStaff,
@@ -423,6 +426,8 @@ export class SqliteStorage implements Storage {
       const loaded = this.#driver.autocommit(loadTicketFacts(sqliteDialect, tickets));
       facts.tickets = { byId: loaded.tickets, config: loaded.config };
     }
+    const sales = saleRefs(batch.ops);
+    if (sales.length > 0) facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales));
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -453,6 +458,11 @@ export class SqliteStorage implements Storage {
     );
     this.#wallets.write(plan);
     if (plan.ticketChanges.length > 0) this.#driver.autocommit(writeTicketChanges(sqliteDialect, plan.ticketChanges));
+    if (plan.saleCorrections.length > 0 || plan.saleCorrectionsJudged.length > 0) {
+      this.#driver.autocommit(
+        writeSaleCorrections(sqliteDialect, plan.saleCorrections, plan.saleCorrectionsJudged, newId),
+      );
+    }
     const d = plan.device;
     s.updateDeviceHead.run(...deviceHeadValues(d), device.id);
     return { results: plan.results, highWater: d.highWater };
@@ -635,6 +645,10 @@ export class SqliteStorage implements Storage {
 
   async authorizePayout(ask: PayoutAsk): Promise<PayoutDecision> {
     return this.#driver.transaction(() => authorizePayout(sqliteDialect, ask));
+  }
+
+  async getSaleCorrections(saleId: string): Promise<SaleCorrectionRecord[]> {
+    return this.#driver.autocommit(getSaleCorrections(sqliteDialect, saleId));
   }
 
   async getTicket(ticketId: string): Promise<TicketView | null> {
