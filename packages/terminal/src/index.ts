@@ -10,6 +10,7 @@ export type { Connectivity } from './connectivity.js';
 export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';
 export {
   AlreadyEnrolledError,
+  CorrectionRefusedError,
   DeviceRevokedError,
   EnrollmentError,
   EnrollmentInProgressError,
