@@ -5,6 +5,7 @@
 import { readJournal } from './journal-reader.js';
 import { PostgresServerReader } from './postgres/postgres-server-reader.js';
 import { cardRules } from './rules/cards.js';
+import { correctionRules } from './rules/corrections.js';
 import { exactlyOnceRules } from './rules/exactly-once.js';
 import { exceptionRules } from './rules/exceptions.js';
 import { journalRules } from './rules/journal-rules.js';
@@ -32,6 +33,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   walletRules,
   staffRules,
   ticketRules,
+  correctionRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

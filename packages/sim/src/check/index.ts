@@ -41,6 +41,7 @@ export { formatViolation, stamp } from './format.js';
 export { type JournalPages, readJournal, readJournalPages, readJournals } from './journal-reader.js';
 export { type PostgresQueryable, PostgresServerReader } from './postgres/postgres-server-reader.js';
 export { readProcessor } from './processor-reader.js';
+export { correctionRules } from './rules/corrections.js';
 export { duplicatesApplied } from './rules/exactly-once.js';
 export { ticketRules } from './rules/tickets.js';
 export { type Row, readServer, SERVER_QUERIES, type ServerReader, type ServerTable } from './server-reader.js';

@@ -35,6 +35,8 @@ export const RULES = [
   'liability-held',
   'ticket-history',
   'void-approved',
+  'refunds-within-sale',
+  'sale-void-approved',
   'sdk-error',
   'server-error',
   'expectation',
