@@ -90,7 +90,8 @@ describe('sale corrections at the till', () => {
       openTill(h.terminal);
       const sale = h.terminal.recordSale(cardSale(1_299));
       const first = h.terminal.refundSaleBody({ sale: sale.id, tender: 'card', amount: 1_000 });
-      const paid = (h.terminal.getOp(sale.id)?.op.body as SaleBody).tenders[0] as { token: string; last4: string };
+      const sold = h.terminal.getOp(sale.id)?.op.body as SaleBody | undefined;
+      const paid = sold?.tenders[0] as { token: string; last4: string };
       assert.deepEqual([first.card?.token, first.card?.last4], [paid.token, paid.last4]);
       h.terminal.approve({ kind: 'sale.refunded', body: first }, { staff: 'bea' }, '7390');
       h.terminal.refundSale({ sale: sale.id, tender: 'card', amount: 1_000 });

@@ -105,8 +105,8 @@ export function saleRefundBody(journal: Journal, device: string, shift: Shift, i
         : refundableLeft(sale, prior);
     }
     if (input.tender === 'card' && card === undefined) {
-      const entry = journal.getOp(sale.id);
-      const paid = (entry?.op.body as SaleBody).tenders.find((t) => t.type === 'card');
+      const sold = journal.getOp(sale.id)?.op.body as SaleBody | undefined;
+      const paid = sold?.tenders.find((t) => t.type === 'card');
       if (!paid) throw new CorrectionRefusedError('refund_invalid', `sale ${sale.id} was not paid by card`);
       card = { token: paid.token, brand: paid.brand, last4: paid.last4 };
     }
