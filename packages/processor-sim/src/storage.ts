@@ -195,7 +195,7 @@ export class ProcessorStorage {
             : { kind: 'key_reused', refund };
         }
         const captured = this.#statements.byId.get(ask.authorizationId) as Row | undefined;
-        if (!captured || captured.status !== 'approved') {
+        if (captured?.status !== 'approved') {
           return { kind: 'not_captured', message: `no approved authorization ${ask.authorizationId}` };
         }
         if (captured.currency !== ask.currency) {
