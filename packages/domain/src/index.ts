@@ -7,6 +7,7 @@
  */
 export * from './backoff.js';
 export * from './clock.js';
+export * from './corrections.js';
 export * from './errors.js';
 export * from './exposure.js';
 export * from './injected-bugs.js';

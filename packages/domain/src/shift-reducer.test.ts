@@ -32,6 +32,8 @@ describe('shift reducer', () => {
     assert.deepEqual(byEffect('within'), [
       'cash.moved',
       'sale.recorded',
+      'sale.refunded',
+      'sale.voided',
       'ticket.issued',
       'ticket.paid',
       'ticket.voided',
@@ -70,6 +72,29 @@ describe('shift reducer', () => {
     assert.throws(
       () => reduceShift(null, OP, 'ticket.issued', ticket),
       (e: unknown) => e instanceof DomainError && e.code === 'no_open_shift',
+    );
+  });
+
+  it('a void gives its cash part back out of the drawer, a cash refund its amount, a card refund nothing', () => {
+    const sold = { ...cashSale, total: 3_000, tenders: [{ type: 'cash', amount: 3_000, tendered: 3_000 }] };
+    let shift = reduceShift(open(), OP, 'sale.recorded', sold as OpBodies['sale.recorded']) as Shift;
+    assert.equal(expectedCash(shift), 4_000);
+    const refund = (amount: number, tender: 'cash' | 'card') =>
+      ({ shift: SHIFT, sale: OP, currency: 'EUR', amount, tender }) as OpBodies['sale.refunded'];
+    shift = reduceShift(shift, OP, 'sale.refunded', refund(500, 'card')) as Shift;
+    assert.equal(expectedCash(shift), 4_000);
+    shift = reduceShift(shift, OP, 'sale.refunded', refund(500, 'cash')) as Shift;
+    assert.equal(expectedCash(shift), 3_500);
+    const voided = { shift: SHIFT, sale: OP, currency: 'EUR', cash: 2_500, card: 700 } as OpBodies['sale.voided'];
+    shift = reduceShift(shift, OP, 'sale.voided', voided) as Shift;
+    assert.equal(expectedCash(shift), 1_000);
+    assert.throws(
+      () => reduceShift(shift, OP, 'sale.refunded', refund(1_001, 'cash')),
+      (e: unknown) => e instanceof DomainError && e.code === 'insufficient_cash',
+    );
+    assert.throws(
+      () => reduceShift(shift, OP, 'sale.voided', { ...voided, currency: 'USD' }),
+      (e: unknown) => e instanceof DomainError && e.code === 'currency_mismatch',
     );
   });
 

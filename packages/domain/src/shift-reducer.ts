@@ -7,7 +7,8 @@
  *   opens .. shift.opened .............................. a new open shift, named by the op's id
  *   within . sale.recorded, cash.moved,
  *            wallet.topped_up, wallet.refunded,
- *            ticket.issued, ticket.paid, ticket.voided . the op's shift with its money applied
+ *            ticket.issued, ticket.paid, ticket.voided,
+ *            sale.voided, sale.refunded ................ the op's shift with its money applied
  *   closes . shift.closed .............................. the op's shift, closed on the counted cash
  *   none ... loyalty.points ............................ unchanged (points are not money)
  *
@@ -25,6 +26,8 @@ import { DomainError } from './errors.js';
 import {
   applyCashMovement,
   applySale,
+  applySaleRefund,
+  applySaleVoid,
   applyTicketCashOut,
   applyTicketStake,
   applyTopUp,
@@ -61,6 +64,8 @@ export const SHIFT_RULES: { readonly [K in OpKind]: ShiftRule<K> } = {
   'ticket.voided': { effect: 'within', apply: applyTicketCashOut },
   // Points are not money: the sale carries the discount a redemption gave (docs/loyalty.md).
   'loyalty.points': { effect: 'none' },
+  'sale.voided': { effect: 'within', apply: applySaleVoid },
+  'sale.refunded': { effect: 'within', apply: applySaleRefund },
 };
 
 const NO_OPTIONS: ShiftRuleOptions = {};

@@ -13,6 +13,8 @@ import {
   formatMoney,
   MAX_AMOUNT,
   type SaleBody,
+  type SaleRefundedBody,
+  type SaleVoidedBody,
   type ShiftClosedBody,
   type ShiftOpenedBody,
   type TicketIssuedBody,
@@ -174,6 +176,43 @@ export function applyTopUp(shift: Shift, topUp: WalletToppedUpBody): Shift {
 export function applyWalletRefund(shift: Shift, refund: WalletRefundedBody): Shift {
   requireOpen(shift, refund.shift, refund.currency);
   return { ...shift };
+}
+
+/**
+ * Cash given back out of the drawer by a correction (docs/corrections.md):
+ * a void's cash part, a cash refund's amount. The terminal refuses to give
+ * back more than the drawer should hold; the server (`allowOverdraw`)
+ * applies the fact and flags it.
+ */
+function correctionCashOut(
+  shift: Shift,
+  ref: string,
+  currency: string,
+  cash: number,
+  options: { allowOverdraw?: boolean },
+): Shift {
+  requireOpen(shift, ref, currency);
+  if (!options.allowOverdraw && cash > expectedCash(shift)) {
+    throw new DomainError(
+      'insufficient_cash',
+      `drawer holds ${formatMoney(expectedCash(shift), currency)}, cannot give back ${formatMoney(cash, currency)}`,
+    );
+  }
+  return cash === 0 ? { ...shift } : { ...shift, cashOut: addToTotal(shift, 'cashOut', shift.cashOut, cash) };
+}
+
+/** A sale voided (sale.voided): its cash part goes back out of the drawer; its card part is refunded to the card. */
+export function applySaleVoid(shift: Shift, body: SaleVoidedBody, options: { allowOverdraw?: boolean } = {}): Shift {
+  return correctionCashOut(shift, body.shift, body.currency, body.cash, options);
+}
+
+/** A refund against a sale (sale.refunded): cash out of the drawer, or nothing in the drawer for a card refund. */
+export function applySaleRefund(
+  shift: Shift,
+  body: SaleRefundedBody,
+  options: { allowOverdraw?: boolean } = {},
+): Shift {
+  return correctionCashOut(shift, body.shift, body.currency, body.tender === 'cash' ? body.amount : 0, options);
 }
 
 export function closeShift(shift: Shift, close: ShiftClosedBody): Shift {

@@ -45,6 +45,9 @@ export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
   'wallet.refunded': { signedIn: true, approval: 'supervisor', binds: ['shift', 'currency', 'sale', 'amount'] },
   // Points ride a sale the clerk just recorded; an offline redemption is within the signed cap.
   'loyalty.points': { signedIn: true, approval: null },
+  // Corrections of a sale (docs/corrections.md): a supervisor approves each, bound to the whole body.
+  'sale.voided': { signedIn: true, approval: 'supervisor' },
+  'sale.refunded': { signedIn: true, approval: 'supervisor' },
 };
 
 /** The role whose approval this op needs, or null. */

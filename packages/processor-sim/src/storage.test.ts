@@ -95,3 +95,78 @@ describe('ProcessorStorage', () => {
     assert.throws(() => new ProcessorStorage({ path }), /schema version 99/);
   });
 });
+
+describe('ProcessorStorage refunds', () => {
+  it('refunds an approved capture once per key, never above what was captured, durably', async () => {
+    const path = dbPath();
+    let storage = new ProcessorStorage({ path });
+    const service = new ProcessorService({ storage, seed: 1 });
+    const { authorization } = await service.authorize('k1', authRequest());
+    assert.equal(authorization.status, 'approved');
+    const captured = authorization.amount;
+    const ask = (id: string, amount: number) => ({
+      id,
+      authorizationId: authorization.id,
+      amount,
+      currency: authorization.currency,
+      at: 1,
+    });
+    const first = storage.refundOnce('refund:op-1', ask('rf-1', captured - 1));
+    assert.equal(first.kind, 'created');
+    // The answer was lost; the forwarder asks again under the same key: the same refund, nothing more.
+    const again = storage.refundOnce('refund:op-1', ask('rf-1b', captured - 1));
+    assert.deepEqual(again.kind === 'replayed' ? [again.refund.id, again.refunded] : again, ['rf-1', captured - 1]);
+    assert.equal(storage.refundOnce('refund:op-1', ask('rf-1c', 1)).kind, 'key_reused');
+    assert.deepEqual(storage.refundOnce('refund:op-2', ask('rf-2', 2)), {
+      kind: 'over_captured',
+      captured,
+      refunded: captured - 1,
+    });
+    assert.equal(
+      storage.refundOnce('refund:op-3', { ...ask('rf-3', 1), authorizationId: 'nope' }).kind,
+      'not_captured',
+    );
+    storage.close();
+
+    storage = new ProcessorStorage({ path });
+    try {
+      assert.equal(storage.refundOnce('refund:op-1', ask('rf-1d', captured - 1)).kind, 'replayed', 'durable');
+      assert.equal(storage.refundOnce('refund:op-4', ask('rf-4', 1)).kind, 'created', 'exactly what is left');
+      assert.equal(storage.refundOnce('refund:op-5', ask('rf-5', 1)).kind, 'over_captured');
+      const other = new Database(path);
+      try {
+        assert.throws(() => other.prepare('DELETE FROM refunds').run(), /append-only/);
+        assert.throws(() => other.prepare('UPDATE refunds SET amount = 1').run(), /append-only/);
+      } finally {
+        other.close();
+      }
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('upgrades a version-1 database: its authorizations stay, refunds work', async () => {
+    const path = dbPath();
+    const storage = new ProcessorStorage({ path });
+    const service = new ProcessorService({ storage, seed: 1 });
+    const { authorization } = await service.authorize('k1', authRequest());
+    storage.close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE refunds; PRAGMA user_version = 1;');
+    raw.close();
+    const upgraded = new ProcessorStorage({ path });
+    try {
+      assert.equal(upgraded.findByKey('k1')?.authorization.id, authorization.id);
+      const refund = upgraded.refundOnce('refund:x', {
+        id: 'rf',
+        authorizationId: authorization.id,
+        amount: 1,
+        currency: authorization.currency,
+        at: 1,
+      });
+      assert.equal(refund.kind, 'created');
+    } finally {
+      upgraded.close();
+    }
+  });
+});

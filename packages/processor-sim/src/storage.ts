@@ -18,7 +18,44 @@ import Database from 'better-sqlite3';
 import type { AuthorizationRequest } from './authorization.js';
 import type { CardProfile, CardState } from './knobs.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Version 2: refunds of approved authorizations (docs/corrections.md), one
+ * per idempotency key, append-only; the sum per authorization never above
+ * its amount (checked in the refund's transaction).
+ */
+const REFUNDS_SCHEMA = `
+CREATE TABLE refunds (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  authorization_id TEXT NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  currency TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX refunds_authorization ON refunds (authorization_id);
+CREATE TRIGGER refunds_no_update BEFORE UPDATE ON refunds BEGIN SELECT RAISE(ABORT, 'refunds are append-only'); END;
+CREATE TRIGGER refunds_no_delete BEFORE DELETE ON refunds BEGIN SELECT RAISE(ABORT, 'refunds are append-only'); END;
+`;
+
+/** A refund as stored. */
+export interface StoredRefund {
+  id: string;
+  idempotencyKey: string;
+  authorizationId: string;
+  amount: number;
+  currency: string;
+  createdAt: number;
+}
+
+/** What asking for a refund did: created, the key's refund again, or refused (nothing stored). */
+export type RefundOutcome =
+  | { kind: 'created' | 'replayed'; refund: StoredRefund; refunded: number }
+  | { kind: 'key_reused'; refund: StoredRefund }
+  | { kind: 'not_captured'; message: string }
+  | { kind: 'over_captured'; captured: number; refunded: number };
 
 const SCHEMA = `
 CREATE TABLE authorizations (
@@ -114,12 +151,72 @@ export class ProcessorStorage {
   #migrate(): void {
     const version = Number(this.#db.pragma('user_version', { simple: true }));
     if (version === SCHEMA_VERSION) return;
-    if (version !== 0)
+    if (version !== 0 && version !== 1)
       throw new Error(`processor-sim database has schema version ${version}, expected ${SCHEMA_VERSION}`);
     this.#db
       .transaction(() => {
-        this.#db.exec(SCHEMA);
+        if (version === 0) this.#db.exec(SCHEMA);
+        this.#db.exec(REFUNDS_SCHEMA);
         this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      })
+      .immediate();
+  }
+
+  /**
+   * The one way to refund: in one transaction, the key's refund again
+   * (same authorization and amount: a replay, e.g. after a lost answer;
+   * otherwise the key was reused), or a new refund of the approved
+   * authorization `authorizationId`, refused when it and the refunds
+   * before it would pass the amount captured. The card's balance is
+   * credited back.
+   */
+  refundOnce(
+    key: string,
+    ask: { id: string; authorizationId: string; amount: number; currency: string; at: number },
+  ): RefundOutcome {
+    return this.#db
+      .transaction((): RefundOutcome => {
+        const existing = this.#db.prepare('SELECT * FROM refunds WHERE idempotency_key = ?').get(key) as
+          | Row
+          | undefined;
+        const refundedOf = (id: string) =>
+          Number(
+            (
+              this.#db
+                .prepare('SELECT coalesce(sum(amount), 0) AS n FROM refunds WHERE authorization_id = ?')
+                .get(id) as Row
+            ).n,
+          );
+        if (existing) {
+          const refund = toRefund(existing);
+          const same = refund.authorizationId === ask.authorizationId && refund.amount === ask.amount;
+          return same
+            ? { kind: 'replayed', refund, refunded: refundedOf(refund.authorizationId) }
+            : { kind: 'key_reused', refund };
+        }
+        const captured = this.#statements.byId.get(ask.authorizationId) as Row | undefined;
+        if (captured?.status !== 'approved') {
+          return { kind: 'not_captured', message: `no approved authorization ${ask.authorizationId}` };
+        }
+        if (captured.currency !== ask.currency) {
+          return {
+            kind: 'not_captured',
+            message: `authorization ${ask.authorizationId} is in ${String(captured.currency)}`,
+          };
+        }
+        const before = refundedOf(ask.authorizationId);
+        if (before + ask.amount > Number(captured.amount)) {
+          return { kind: 'over_captured', captured: Number(captured.amount), refunded: before };
+        }
+        this.#db
+          .prepare(
+            `INSERT INTO refunds (id, idempotency_key, authorization_id, amount, currency, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(ask.id, key, ask.authorizationId, ask.amount, ask.currency, ask.at);
+        this.#statements.charge.run(-ask.amount, captured.card_token);
+        const refund = toRefund(this.#db.prepare('SELECT * FROM refunds WHERE idempotency_key = ?').get(key) as Row);
+        return { kind: 'created', refund, refunded: before + ask.amount };
       })
       .immediate();
   }
@@ -249,6 +346,17 @@ export class ProcessorStorage {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+function toRefund(row: Row): StoredRefund {
+  return {
+    id: row.id as string,
+    idempotencyKey: row.idempotency_key as string,
+    authorizationId: row.authorization_id as string,
+    amount: Number(row.amount),
+    currency: row.currency as string,
+    createdAt: Number(row.created_at),
+  };
 }
 
 function toStored(row: Row): StoredAuthorization {

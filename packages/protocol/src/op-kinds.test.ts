@@ -84,6 +84,8 @@ describe('op kinds', () => {
       'cash.moved',
       'loyalty.points',
       'sale.recorded',
+      'sale.refunded',
+      'sale.voided',
       'shift.closed',
       'shift.opened',
       'ticket.issued',
@@ -97,7 +99,7 @@ describe('op kinds', () => {
 
   it('isKnownKind is true for those kinds only, not for inherited names', () => {
     for (const kind of OP_KINDS) assert.equal(isKnownKind(kind), true);
-    for (const kind of ['sale.voided', 'toString', '__proto__', 'constructor', ''])
+    for (const kind of ['sale.edited', 'toString', '__proto__', 'constructor', ''])
       assert.equal(isKnownKind(kind), false);
   });
 
@@ -144,6 +146,16 @@ describe('op kinds', () => {
         redeemed: 50,
         balanceSeen: 80,
         route: 'offline',
+      },
+      'sale.voided': { shift: SHIFT, sale: SHIFT, currency: 'EUR', cash: 300, card: 550, reason: 'wrong items' },
+      'sale.refunded': {
+        shift: SHIFT,
+        sale: SHIFT,
+        currency: 'EUR',
+        lines: [{ line: 1, qty: 1 }],
+        amount: 350,
+        tender: 'card',
+        card: { token: 'tok_visa_4242', brand: 'visa', last4: '4242' },
       },
     };
     for (const kind of OP_KINDS) {
@@ -625,5 +637,45 @@ describe('loyalty.points', () => {
 
   it('refuses a member id that is not a card number', () => {
     expectInvalid(() => parseBody('loyalty.points', body({ member: 'm-0000001' })), 'body.member', /upper-case/);
+  });
+});
+
+describe('sale.refunded and sale.voided', () => {
+  const refund = (overrides: Record<string, unknown> = {}) => ({
+    shift: SHIFT,
+    sale: SHIFT,
+    currency: 'EUR',
+    amount: 500,
+    tender: 'cash',
+    ...overrides,
+  });
+  const visa = { token: 'tok_4242abcd', brand: 'visa', last4: '4242' };
+
+  it('a card refund names the card, a cash refund does not', () => {
+    assert.equal(parseBody('sale.refunded', refund({ tender: 'card', card: visa })).card?.last4, '4242');
+    expectInvalid(() => parseBody('sale.refunded', refund({ tender: 'card' })), 'body.card', /required/);
+    expectInvalid(() => parseBody('sale.refunded', refund({ card: visa })), 'body.card', /only when/);
+    expectInvalid(() => parseBody('sale.refunded', refund({ tender: 'wristband' })), 'body.tender');
+  });
+
+  it('refund lines: each sale line at most once, qty at least 1, amount positive', () => {
+    const twice = refund({
+      lines: [
+        { line: 0, qty: 1 },
+        { line: 0, qty: 2 },
+      ],
+    });
+    expectInvalid(() => parseBody('sale.refunded', twice), 'body.lines[1].line', /at most once/);
+    expectInvalid(() => parseBody('sale.refunded', refund({ lines: [{ line: 0, qty: 0 }] })), 'body.lines[0].qty');
+    expectInvalid(() => parseBody('sale.refunded', refund({ lines: [] })), 'body.lines');
+    expectInvalid(() => parseBody('sale.refunded', refund({ amount: 0 })), 'body.amount');
+  });
+
+  it('a void names the sale and its cash and card parts, no other fields', () => {
+    const body = { shift: SHIFT, sale: SHIFT, currency: 'EUR', cash: 0, card: 0 };
+    assert.deepEqual(parseBody('sale.voided', body), body);
+    expectInvalid(() => parseBody('sale.voided', { ...body, cash: -1 }), 'body.cash');
+    expectInvalid(() => parseBody('sale.voided', { ...body, total: 5 }), 'body.total');
+    expectInvalid(() => parseBody('sale.voided', { ...body, sale: 'not-a-uuid' }), 'body.sale');
   });
 });

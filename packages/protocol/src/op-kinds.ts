@@ -400,6 +400,72 @@ export const loyaltyPointsBodySchema = s.refine(
   },
 );
 
+/**
+ * A whole sale voided at the till, in the shift that recorded it, with a
+ * supervisor's approval (`actor.approvedBy`): a new fact naming the sale, the
+ * sale itself never changed (docs/corrections.md). Its cash tenders go back
+ * out of the drawer (`cash`), its card tenders are refunded to the card
+ * (`card`); wristband tenders are credited back by `wallet.refunded` ops
+ * naming the same sale. `cash + card` plus the sale's wristband tenders is
+ * the sale's total.
+ */
+export const saleVoidedBodySchema = s.object({
+  /** The shift of the sale (a void belongs to the same shift). */
+  shift: uuid(),
+  /** Id of the `sale.recorded` op voided. */
+  sale: uuid(),
+  currency: currency(),
+  /** The sale's cash tenders, paid back out of the drawer, minor units. */
+  cash: amount(),
+  /** The sale's card tenders, refunded to the card, minor units. */
+  card: amount(),
+  reason: s.optional(text(200)),
+});
+
+/** One line of a sale given back: the line's index in the sale and how many units. */
+export const refundLineSchema = s.object({
+  line: s.int({ min: 0, max: 499 }),
+  qty: s.int({ min: 1, max: 10_000 }),
+});
+
+export const REFUND_TENDERS = ['cash', 'card'] as const;
+export type RefundTender = (typeof REFUND_TENDERS)[number];
+
+/**
+ * A refund (a return) against an earlier sale, whole or some lines, with a
+ * supervisor's approval: cash out of the drawer or back to the card that
+ * paid (`card` given, and only then). Onto a wristband, a refund is a
+ * `wallet.refunded` op instead. Never more than was paid, across every
+ * refund of the sale: the till refuses what it can see, the server raises
+ * `refund_over_sale` for the rest (docs/corrections.md).
+ */
+export const saleRefundedBodySchema = s.refine(
+  s.object({
+    shift: uuid(),
+    /** Id of the `sale.recorded` op refunded (possibly recorded by another device). */
+    sale: uuid(),
+    currency: currency(),
+    /** The lines given back; absent: the whole sale. */
+    lines: s.optional(s.array(refundLineSchema, { minItems: 1, maxItems: 500 })),
+    /** Money given back, minor units. */
+    amount: positiveAmount(),
+    tender: s.oneOf(REFUND_TENDERS),
+    card: s.optional(topUpCardSchema),
+    reason: s.optional(text(200)),
+  }),
+  (r) => {
+    if (r.tender === 'card' && r.card === undefined) return ['card', 'required when tender is "card"'];
+    if (r.tender !== 'card' && r.card !== undefined) return ['card', 'only when tender is "card"'];
+    const seen = new Set<number>();
+    for (let i = 0; i < (r.lines ?? []).length; i++) {
+      const line = (r.lines ?? [])[i] as { line: number };
+      if (seen.has(line.line)) return [`lines[${i}].line`, 'each sale line at most once per refund'];
+      seen.add(line.line);
+    }
+    return null;
+  },
+);
+
 export const OP_BODY_SCHEMAS = {
   'sale.recorded': saleBodySchema,
   'cash.moved': cashMovedBodySchema,
@@ -411,6 +477,8 @@ export const OP_BODY_SCHEMAS = {
   'wallet.topped_up': walletToppedUpBodySchema,
   'wallet.refunded': walletRefundedBodySchema,
   'loyalty.points': loyaltyPointsBodySchema,
+  'sale.voided': saleVoidedBodySchema,
+  'sale.refunded': saleRefundedBodySchema,
 } as const;
 
 export type OpKind = keyof typeof OP_BODY_SCHEMAS;
@@ -432,6 +500,9 @@ export type TicketIssuedBody = s.Infer<typeof ticketIssuedBodySchema>;
 export type TicketPaidBody = s.Infer<typeof ticketPaidBodySchema>;
 export type TicketVoidedBody = s.Infer<typeof ticketVoidedBodySchema>;
 export type LoyaltyPointsBody = s.Infer<typeof loyaltyPointsBodySchema>;
+export type SaleVoidedBody = s.Infer<typeof saleVoidedBodySchema>;
+export type SaleRefundedBody = s.Infer<typeof saleRefundedBodySchema>;
+export type RefundLine = s.Infer<typeof refundLineSchema>;
 
 export interface OpBodies {
   'sale.recorded': SaleBody;
@@ -444,6 +515,8 @@ export interface OpBodies {
   'wallet.topped_up': WalletToppedUpBody;
   'wallet.refunded': WalletRefundedBody;
   'loyalty.points': LoyaltyPointsBody;
+  'sale.voided': SaleVoidedBody;
+  'sale.refunded': SaleRefundedBody;
 }
 
 export function isKnownKind(kind: string): kind is OpKind {

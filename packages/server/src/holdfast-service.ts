@@ -9,6 +9,7 @@
  * depends on: everything lives in Storage (a public-key cache is only a
  * cache; the ingest counters are only for logs and the operator).
  */
+
 import type { KeyObject } from 'node:crypto';
 import {
   type Clock,
@@ -65,6 +66,7 @@ import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest
 import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js';
 import type { DeviceRecord } from './model/device.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
+import type { SaleCorrectionRecord } from './model/sale-correction.js';
 import type { StoreSummary } from './model/summary.js';
 import type { ResultsOutcome, TicketView } from './model/ticket.js';
 import type { ExposureAnswer } from './risk-policies.js';
@@ -307,6 +309,11 @@ export class HoldfastService {
   }
 
   /** A ticket with its history and payout; null if never accepted. */
+  /** A sale's corrections, held or counted (docs/corrections.md). */
+  getSaleCorrections(saleId: string): Promise<SaleCorrectionRecord[]> {
+    return this.#storage.getSaleCorrections(saleId);
+  }
+
   getTicket(id: string): Promise<TicketView | null> {
     return this.#storage.getTicket(id);
   }

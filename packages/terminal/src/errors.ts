@@ -299,3 +299,22 @@ export class VoidRefusedError extends Error {
   override readonly name = 'VoidRefusedError';
   readonly code = 'void_refused';
 }
+
+/**
+ * A sale void or refund the terminal refuses to record
+ * (docs/corrections.md): what it can see is wrong — more than the sale
+ * took across its corrections here (`refund_over_sale`), a void of a sale
+ * of another shift or another terminal, or with the wrong parts
+ * (`sale_void_invalid`), a line the sale never had (`refund_invalid`), or
+ * no way to get a supervisor's approval (`approval_missing`). Nothing was
+ * recorded.
+ */
+export class CorrectionRefusedError extends Error {
+  override readonly name = 'CorrectionRefusedError';
+  constructor(
+    readonly code: 'refund_over_sale' | 'refund_invalid' | 'sale_void_invalid' | 'approval_missing',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -11,6 +11,7 @@ export type { Connectivity } from './connectivity.js';
 export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';
 export {
   AlreadyEnrolledError,
+  CorrectionRefusedError,
   DeviceRevokedError,
   EnrollmentError,
   EnrollmentInProgressError,

@@ -128,6 +128,10 @@ export class JournalCore {
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
       insertOp: db.prepare('INSERT INTO ops (seq, id, kind, envelope, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?)'),
       byId: db.prepare<[string], OpRow>('SELECT * FROM ops WHERE id = ?'),
+      correctionsOf: db.prepare<[string], OpRow>(
+        `SELECT * FROM ops WHERE kind IN ('sale.voided', 'sale.refunded', 'wallet.refunded')
+         AND json_extract(envelope, '$.body.sale') = ? ORDER BY seq`,
+      ),
       opsAfter: db.prepare<[number, number], OpRow>('SELECT * FROM ops WHERE seq > ? ORDER BY seq LIMIT ?'),
       stateAt: db.prepare<[number], { seq: number; id: string; state: OpState }>(
         'SELECT seq, id, state FROM ops WHERE seq = ?',
@@ -378,6 +382,11 @@ export class JournalCore {
   getOp(id: string): JournalEntry | undefined {
     const row = this.#stmt.byId.get(id);
     return row ? toJournalEntry(row) : undefined;
+  }
+
+  /** This journal's corrections of sale `sale` (sale.voided, sale.refunded, wallet.refunded), in seq order. */
+  correctionsOf(sale: string): JournalEntry[] {
+    return this.#stmt.correctionsOf.all(sale).map(toJournalEntry);
   }
 
   /** Ops of every state with seq above `afterSeq`, lowest first, at most `limit`. */

@@ -45,9 +45,11 @@ import { withApproval } from './approval.js';
 import { Background } from './background.js';
 import { TillCatalog } from './catalog.js';
 import { ConnectivityMonitor } from './connectivity.js';
+import { type RefundInput, saleRefundBody, saleVoidBody } from './corrections.js';
 import { Emitter } from './emitter.js';
 import { enrollDevice } from './enrollment.js';
 import {
+  CorrectionRefusedError,
   DeviceRevokedError,
   JournalClosedError,
   KeyRotationError,
@@ -623,6 +625,58 @@ export class Terminal {
       shift.clerk,
     );
     return this.#recorder.record({ kind: 'ticket.voided', body });
+  }
+
+  /**
+   * Voids a whole sale of the current shift recorded on this terminal
+   * (docs/corrections.md): its cash goes back out of the drawer, its card
+   * part is refunded to the card; its wristband part is credited back with
+   * `refundToWristband`. Needs a supervisor's approval at the till (the
+   * location's roster, `approve`): throws CorrectionRefusedError
+   * approval_missing where there is no roster, sale_void_invalid for a sale
+   * of another shift or terminal or one voided or refunded already, and the
+   * staff and shift errors of any op (approval_required, insufficient_cash).
+   */
+  voidSale(input: { sale: string; reason?: string }): RecordedOp {
+    const shift = this.#recorder.requireOpenShift();
+    this.#requireApprovalPossible('sale.voided');
+    const body = saleVoidBody(this.#journal, this.deviceId ?? '', shift, input);
+    return this.#recorder.record({ kind: 'sale.voided', body });
+  }
+
+  /**
+   * Refunds a sale, whole or some lines, in cash out of the drawer or back
+   * to the card (docs/corrections.md), with a supervisor's approval. For a
+   * sale recorded here the terminal refuses more than is left across this
+   * terminal's corrections (refund_over_sale) and lines the sale never had
+   * (refund_invalid); a sale recorded elsewhere is refunded on the clerk's
+   * word (amount, card) and judged by the server across devices.
+   */
+  refundSale(input: RefundInput): RecordedOp {
+    const shift = this.#recorder.requireOpenShift();
+    this.#requireApprovalPossible('sale.refunded');
+    const body = saleRefundBody(this.#journal, this.deviceId ?? '', shift, input);
+    return this.#recorder.record({ kind: 'sale.refunded', body });
+  }
+
+  /** The body `voidSale(input)` would record, refused as it would be: what a supervisor approves (`approve`). */
+  voidSaleBody(input: { sale: string; reason?: string }): OpBodies['sale.voided'] {
+    return saleVoidBody(this.#journal, this.deviceId ?? '', this.#recorder.requireOpenShift(), input);
+  }
+
+  /** The body `refundSale(input)` would record, refused as it would be: what a supervisor approves (`approve`). */
+  refundSaleBody(input: RefundInput): OpBodies['sale.refunded'] {
+    return saleRefundBody(this.#journal, this.deviceId ?? '', this.#recorder.requireOpenShift(), input);
+  }
+
+  /** A correction needs a supervisor's approval, given at the till only where the location has a roster. */
+  #requireApprovalPossible(kind: 'sale.voided' | 'sale.refunded'): void {
+    if (this.staffRoster() === null) {
+      throw new CorrectionRefusedError(
+        'approval_missing',
+        `${kind} needs a supervisor's approval at the till, and this location has no staff roster to approve with`,
+      );
+    }
   }
 
   /**

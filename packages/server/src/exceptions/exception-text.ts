@@ -53,6 +53,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     fiscal_answer_conflict: 'Conflicting fiscal answers',
     fiscal_out_of_order: 'Fiscal number out of order',
     fiscal_deadline: 'Bill registration deadline',
+    refund_unmatched: 'Refund of a sale not received yet',
+    refund_over_sale: 'Refunds above the sale',
+    refund_invalid: 'Refund outside the rules',
+    sale_void_invalid: 'Sale void outside the rules',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -84,6 +88,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     fiscal_answer_conflict: 'Respuestas fiscales en conflicto',
     fiscal_out_of_order: 'Número fiscal fuera de orden',
     fiscal_deadline: 'Plazo de registro de la factura',
+    refund_unmatched: 'Devolución de una venta aún no recibida',
+    refund_over_sale: 'Devoluciones por encima de la venta',
+    refund_invalid: 'Devolución fuera de las reglas',
+    sale_void_invalid: 'Anulación de venta fuera de las reglas',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -115,6 +123,10 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     fiscal_answer_conflict: 'Respostas fiscais em conflito',
     fiscal_out_of_order: 'Número fiscal fora de ordem',
     fiscal_deadline: 'Prazo de registo da nota',
+    refund_unmatched: 'Reembolso de uma venda ainda não recebida',
+    refund_over_sale: 'Reembolsos acima da venda',
+    refund_invalid: 'Reembolso fora das regras',
+    sale_void_invalid: 'Cancelamento de venda fora das regras',
   },
 };
 

@@ -5,6 +5,7 @@
  *   POST /v1/admin/events/:event/results   results in, tickets settled
  *   GET  /v1/admin/tickets                 every accepted ticket, its history and payout
  *   GET  /v1/admin/tickets/:id             one ticket
+ *   GET  /v1/admin/sales/:id/corrections   a sale's voids and refunds, held or counted (docs/corrections.md)
  */
 import { ProtocolError } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -26,5 +27,14 @@ export function registerTicketRoutes(admin: FastifyInstance, service: HoldfastSe
     const ticket = await service.getTicket(id);
     if (!ticket) throw new ProtocolError('not_found', `no accepted ticket ${id}`);
     return ticket;
+  });
+
+  // Sale corrections (docs/corrections.md): every void and refund of a sale, held or counted.
+  admin.get('/sales/:id/corrections', async (request) => {
+    const id = uuidParam((request.params as { id?: unknown }).id, 'id');
+    const corrections = await service.getSaleCorrections(id);
+    let counted = 0;
+    for (const c of corrections) if (c.state === 'counted') counted += c.amount;
+    return { sale: id, counted, corrections };
   });
 }

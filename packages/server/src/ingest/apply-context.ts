@@ -15,9 +15,13 @@
 import {
   applyLoyaltyEntry,
   balanceAfter,
+  type CorrectionFact,
+  type CorrectionProblem,
+  correctionProblems,
   DomainError,
   type DomainErrorCode,
   reduceShift,
+  type SaleFact,
   type Shift,
   type ShiftRuleOptions,
 } from '@holdfast/domain';
@@ -27,6 +31,7 @@ import type { DeviceRecord } from '../model/device.js';
 import { EXCEPTION_SAMPLE_SIZE, type ExceptionRecord, type ExceptionType } from '../model/exception.js';
 import type { LoyaltyMemberRecord } from '../model/loyalty.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
+import { correctionOfRecord, type SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { TicketChange, TicketFact } from '../model/ticket.js';
 import type { WalletEntryRecord } from '../model/wallet.js';
@@ -68,6 +73,10 @@ export class ApplyContext {
   readonly #changedLoyalty = new Set<string>();
   /** The aggregated exceptions of this batch, by group key. */
   readonly #groups = new Map<string, ExceptionRecord>();
+  /** The sales corrections are judged against: the facts', then those the batch records. */
+  readonly #sales: Map<string, SaleFact>;
+  /** Each sale's corrections as the batch stands (held or counted, in record order; copies). */
+  readonly #corrections: Map<string, SaleCorrectionRecord[]>;
 
   constructor(plan: IngestPlan, facts: IngestFacts, now: number, newId: () => string) {
     this.plan = plan;
@@ -79,6 +88,10 @@ export class ApplyContext {
     this.#tickets = new Map(facts.tickets?.byId ?? []);
     this.bettingConfig = facts.tickets?.config ?? null;
     this.#loyalty = new Map(facts.loyalty ?? []);
+    this.#sales = new Map(facts.sales?.sales ?? []);
+    this.#corrections = new Map(
+      [...(facts.sales?.corrections ?? [])].map(([id, list]) => [id, list.map((c) => ({ ...c }))]),
+    );
   }
 
   /** The loyalty member `id` as the batch stands, or undefined if the server does not know it. */
@@ -120,6 +133,114 @@ export class ApplyContext {
     return { balance: totals.balance, overdrawn };
   }
 
+  /** The sale `id` as the batch stands, or undefined if the server has not stored it. */
+  sale(id: string): SaleFact | undefined {
+    return this.#sales.get(id);
+  }
+
+  /**
+   * A sale recorded by this batch: known to the later ops, and each
+   * correction held for it (it arrived first, from another device) is
+   * judged now, in record order, its `refund_unmatched` resolved.
+   */
+  addSale(sale: SaleFact, saleOp: Op): void {
+    this.#sales.set(sale.id, sale);
+    const list = this.#corrections.get(sale.id) ?? [];
+    const counted: CorrectionFact[] = [];
+    for (const c of list) {
+      if (c.state === 'held') {
+        this.#judgeCorrection(sale, counted, correctionOfRecord(c), { device: c.device, opId: c.opId, seq: c.seq }, []);
+        this.plan.saleCorrectionsJudged.push({
+          opId: c.opId,
+          judgedAt: this.now,
+          heldException: c.heldException,
+          saleOp: saleOp.id,
+        });
+        c.state = 'counted';
+        c.judgedAt = this.now;
+        c.heldException = null;
+      }
+      counted.push(correctionOfRecord(c));
+    }
+  }
+
+  /**
+   * A correction of a sale (`sale.voided`, `sale.refunded`,
+   * `wallet.refunded`) recorded by `op`: judged against its sale and the
+   * corrections counted before it, or held with a `refund_unmatched`
+   * exception when the sale is not stored yet. `extra` are problems the
+   * applier found itself (approval, a void's tenders).
+   */
+  correctSale(op: Op, fact: CorrectionFact, extra: readonly CorrectionProblem[]): void {
+    const sale = this.#sales.get(fact.sale);
+    const list = this.#corrections.get(fact.sale) ?? [];
+    this.#corrections.set(fact.sale, list);
+    let heldException: string | null = null;
+    if (sale) {
+      const counted = list.filter((c) => c.state === 'counted').map(correctionOfRecord);
+      this.#judgeCorrection(sale, counted, fact, { device: this.device.id, opId: op.id, seq: op.seq }, extra);
+    } else {
+      heldException = this.raise(
+        'refund_unmatched',
+        'warning',
+        op,
+        op.id,
+        `${op.kind} names sale ${fact.sale}, which the server has not received: held until it arrives`,
+        { sale: fact.sale, kind: op.kind, amount: fact.amount, currency: fact.currency, lines: fact.lines },
+      );
+    }
+    const record: SaleCorrectionRecord = {
+      opId: op.id,
+      sale: fact.sale,
+      kind: fact.kind,
+      device: this.device.id,
+      seq: op.seq,
+      shiftId: fact.shift,
+      currency: fact.currency,
+      amount: fact.amount,
+      lines: fact.lines === null ? null : [...fact.lines],
+      state: sale ? 'counted' : 'held',
+      heldException,
+      deviceAt: op.at,
+      recordedAt: this.now,
+      judgedAt: sale ? this.now : null,
+    };
+    list.push({ ...record });
+    this.plan.saleCorrections.push(record);
+  }
+
+  /** Raises what `fact` breaks against `sale` given the corrections counted before it, grouped by exception type. */
+  #judgeCorrection(
+    sale: SaleFact,
+    counted: readonly CorrectionFact[],
+    fact: CorrectionFact,
+    about: { device: string; opId: string; seq: number },
+    extra: readonly CorrectionProblem[],
+  ): void {
+    const problems = [...extra, ...correctionProblems(sale, counted, fact)];
+    const byCode = new Map<CorrectionProblem['code'], string[]>();
+    for (const p of problems) byCode.set(p.code, [...(byCode.get(p.code) ?? []), p.message]);
+    for (const [code, messages] of byCode) {
+      const what = fact.kind === 'sale.voided' ? 'sale void' : 'refund';
+      this.#raiseAbout(
+        code,
+        'alarm',
+        about,
+        about.opId,
+        `${what} of sale ${sale.id} outside the rules: ${messages.join('; ')}`,
+        {
+          sale: sale.id,
+          kind: fact.kind,
+          amount: fact.amount,
+          currency: fact.currency,
+          saleTotal: sale.total,
+          refundedBefore: counted.reduce((s, c) => s + c.amount, 0),
+          problems: messages,
+        },
+      );
+    }
+  }
+
   /** The ticket `id` as the batch stands, or undefined if the server never accepted it. */
   ticket(id: string): TicketFact | undefined {
     return this.#tickets.get(id);
@@ -145,14 +266,33 @@ export class ApplyContext {
     message: string,
     detail: Record<string, unknown>,
   ): string {
+    return this.#raiseAbout(
+      type,
+      severity,
+      { device: this.device.id, opId: op.id, seq: op.seq },
+      dedupe,
+      message,
+      detail,
+    );
+  }
+
+  /** Raises an exception about the op `about` names (possibly another device's, stored earlier). */
+  #raiseAbout(
+    type: ExceptionType,
+    severity: ExceptionRecord['severity'],
+    about: { device: string; opId: string; seq: number },
+    dedupe: string,
+    message: string,
+    detail: Record<string, unknown>,
+  ): string {
     const id = this.#newId();
     this.plan.exceptions.push({
       id,
       type,
       severity,
-      device: this.device.id,
-      opId: op.id,
-      seq: op.seq,
+      device: about.device,
+      opId: about.opId,
+      seq: about.seq,
       message,
       detail,
       raisedAt: this.now,

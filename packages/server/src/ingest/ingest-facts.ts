@@ -2,12 +2,14 @@
  * The facts a storage backend loads for one batch, inside its ingest
  * transaction, before it calls `planIngest`; and which facts a batch needs.
  */
+import { isCorrectionKind } from '@holdfast/domain';
 import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
 import type { CatalogFacts } from '../model/catalog.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { LoyaltyMemberRecord } from '../model/loyalty.js';
+import type { SaleFacts } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StaffFacts } from '../model/staff.js';
 import type { TicketFact } from '../model/ticket.js';
@@ -50,6 +52,12 @@ export interface IngestFacts {
   loyalty?: ReadonlyMap<string, LoyaltyMemberRecord>;
   /** The device location's price lists and the known SKUs among the batch's catalog lines (`catalogRefs`); absent: none named. */
   catalog?: CatalogFacts;
+  /**
+   * The sales the batch's corrections name and the corrections stored for
+   * them and for the sales the batch records (`saleRefs`), locked; absent
+   * when the batch names none.
+   */
+  sales?: SaleFacts;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
@@ -107,4 +115,18 @@ export function loyaltyRefs(ops: readonly Op[]): string[] {
     if (typeof member === 'string') refs.add(member);
   }
   return [...refs].sort();
+}
+
+/**
+ * The sale ids a batch's corrections name (`sale.voided`, `sale.refunded`,
+ * `wallet.refunded`) and the ids of the sales it records (their held
+ * corrections are judged when they arrive): load and lock these.
+ */
+export function saleRefs(ops: readonly Op[]): string[] {
+  const refs = new Set<string>();
+  for (const op of ops) {
+    if (op.kind === 'sale.recorded') refs.add(op.id);
+    else if (isCorrectionKind(op.kind) && typeof op.body.sale === 'string') refs.add(op.body.sale);
+  }
+  return [...refs];
 }

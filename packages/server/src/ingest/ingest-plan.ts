@@ -10,6 +10,7 @@ import type { LedgerEvent } from '../model/ledger-event.js';
 import type { LoyaltyEntryRecord, LoyaltyMemberRecord } from '../model/loyalty.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { SaleRecord } from '../model/sale.js';
+import type { SaleCorrectionJudged, SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { TicketChange } from '../model/ticket.js';
 import type { WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
@@ -46,6 +47,10 @@ export interface IngestPlan {
   loyaltyMembers: LoyaltyMemberRecord[];
   /** Points earned and redeemed, one entry each. */
   loyaltyEntries: LoyaltyEntryRecord[];
+  /** Corrections of sales (voids, refunds), held or counted (docs/corrections.md). */
+  saleCorrections: SaleCorrectionRecord[];
+  /** Held corrections judged because their sale arrived in this batch. */
+  saleCorrectionsJudged: SaleCorrectionJudged[];
   device: DeviceUpdate;
 }
 
@@ -69,6 +74,8 @@ export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: num
     ticketChanges: [],
     loyaltyMembers: [],
     loyaltyEntries: [],
+    saleCorrections: [],
+    saleCorrectionsJudged: [],
     device: {
       highWater: device.highWater,
       headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,

@@ -41,6 +41,11 @@ export const EXCEPTION_TYPES = [
   'fiscal_answer_conflict',
   'fiscal_out_of_order',
   'fiscal_deadline',
+  // Sale corrections (ingest/apply-context.ts correctSale; docs/corrections.md).
+  'refund_unmatched',
+  'refund_over_sale',
+  'refund_invalid',
+  'sale_void_invalid',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

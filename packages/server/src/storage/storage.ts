@@ -66,6 +66,7 @@ import type {
   SettleRequest,
 } from '../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../model/policy.js';
+import type { SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../model/staff.js';
 import type { StoreSummary } from '../model/summary.js';
@@ -305,6 +306,8 @@ export interface Storage extends OperatorStorage {
   authorizePayout(ask: PayoutAsk): Promise<PayoutDecision>;
   /** A ticket with its history and payout; null if never accepted. */
   getTicket(ticketId: string): Promise<TicketView | null>;
+  /** The corrections (voids, refunds) stored for a sale, held or counted, in record order (docs/corrections.md). */
+  getSaleCorrections(saleId: string): Promise<SaleCorrectionRecord[]>;
   /** Every accepted ticket with its history and payout, by id. */
   listTickets(): Promise<TicketView[]>;
   /** A new loyalty member with no points; `loyalty_member_exists` if the card number is taken. */

@@ -7,6 +7,7 @@ import { PostgresServerReader } from './postgres/postgres-server-reader.js';
 import { cardRules } from './rules/cards.js';
 import { catalogRules } from './rules/catalog.js';
 import { drawerRules } from './rules/drawers.js';
+import { correctionRules } from './rules/corrections.js';
 import { exactlyOnceRules } from './rules/exactly-once.js';
 import { exceptionRules } from './rules/exceptions.js';
 import { fiscalRules } from './rules/fiscal.js';
@@ -40,6 +41,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   catalogRules,
   drawerRules,
   fiscalRules,
+  correctionRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

@@ -42,6 +42,7 @@ export { type JournalPages, readJournal, readJournalPages, readJournals } from '
 export { type PostgresQueryable, PostgresServerReader } from './postgres/postgres-server-reader.js';
 export { readProcessor } from './processor-reader.js';
 export { drawerRules } from './rules/drawers.js';
+export { correctionRules } from './rules/corrections.js';
 export { duplicatesApplied } from './rules/exactly-once.js';
 export { loyaltyRules } from './rules/loyalty.js';
 export { ticketRules } from './rules/tickets.js';

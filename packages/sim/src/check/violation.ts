@@ -42,6 +42,8 @@ export const RULES = [
   'drawer-honest',
   'fiscal-once',
   'fiscal-order',
+  'refunds-within-sale',
+  'sale-void-approved',
   'sdk-error',
   'server-error',
   'expectation',

@@ -197,6 +197,22 @@ describe('checkInvariants', () => {
        VALUES ('stale-x', 'stale_price', 'info', ?, ?, 2, 'tampered', '{"difference":-1}', 0, 'stale-x')`,
     ).run(device('till-2'), notStale);
     expect('stale-price-reported', 'a stale_price for an op that is no catalog sale', { opId: notStale });
+
+    // Sale corrections (docs/corrections.md): a sale voided with no approver, and refunds above
+    // a sale with no refund_over_sale raised.
+    const sold = db.prepare('SELECT op_id, total FROM sales ORDER BY device, seq LIMIT 1').get() as {
+      op_id: string;
+      total: number;
+    };
+    const correctOp = op(t2, 4).id;
+    const correction = db.prepare(
+      `INSERT INTO ledger (op_id, device, seq, type, shift_id, currency, amount, data, device_at, applied_at)
+       SELECT op_id, device, seq, ?, shift_id, currency, ?, ?, device_at, applied_at FROM ledger WHERE op_id = ? LIMIT 1`,
+    );
+    correction.run('sale.voided', 0, JSON.stringify({ sale: sold.op_id, cash: 0, card: 0 }), correctOp);
+    expect('sale-void-approved', 'a sale voided with no approver', { opId: correctOp });
+    correction.run('sale.refunded', sold.total + 1, JSON.stringify({ sale: sold.op_id, tender: 'cash' }), correctOp);
+    expect('refunds-within-sale', 'refunds above their sale, unnoticed', { opId: correctOp });
     db.close();
 
     const processor = new Database(world.cards?.processor.path as string);

@@ -283,6 +283,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { id: UUID },
     response: obj('The ticket (TicketView)'),
   },
+  'GET /v1/admin/sales/:id/corrections': {
+    summary: "A sale's corrections (voids, refunds): held until the sale arrives, then counted",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    response: obj('{sale, counted, corrections}'),
+  },
   'GET /v1/admin/exposure': {
     summary: 'Offline exposure: bound by policy against unsettled payments',
     tag: 'operator',

@@ -15,6 +15,8 @@ import type { ApplyContext } from '../apply-context.js';
 import { applyCashMoved } from './cash-moved.js';
 import { applyLoyaltyPoints } from './loyalty-points.js';
 import { applySaleRecorded } from './sale-recorded.js';
+import { applySaleRefunded } from './sale-refunded.js';
+import { applySaleVoided } from './sale-voided.js';
 import { applyShiftClosed } from './shift-closed.js';
 import { applyShiftOpened } from './shift-opened.js';
 import { applyTicketIssued } from './ticket-issued.js';
@@ -37,4 +39,6 @@ export const APPLIERS: { readonly [K in OpKind]: Applier<K> } = {
   'wallet.topped_up': applyWalletToppedUp,
   'wallet.refunded': applyWalletRefunded,
   'loyalty.points': applyLoyaltyPoints,
+  'sale.voided': applySaleVoided,
+  'sale.refunded': applySaleRefunded,
 };

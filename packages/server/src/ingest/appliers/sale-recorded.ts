@@ -1,9 +1,10 @@
 /**
  * The applier of `sale.recorded`: the sale's projection and ledger event,
  * its effect on its shift, a held offline payment per card tender when the
- * terminal approved it locally, and a wallet debit per wristband tender.
+ * terminal approved it locally, a wallet debit per wristband tender, and
+ * the corrections held for it judged.
  */
-import { tenderSplit } from '@holdfast/domain';
+import { saleFactOf, tenderSplit } from '@holdfast/domain';
 import type { Op, SaleBody } from '@holdfast/protocol';
 import type { ApplyContext } from '../apply-context.js';
 
@@ -40,4 +41,6 @@ export function applySaleRecorded(op: Op, body: SaleBody, ctx: ApplyContext): vo
     const tender = body.tenders[i];
     if (tender?.type === 'wristband') ctx.walletWrite(op, 'debit', i, tender, body.currency, body.shift);
   }
+  // Corrections held for this sale (recorded elsewhere, received first) are judged now (docs/corrections.md).
+  ctx.addSale(saleFactOf(op.id, ctx.device.id, body), op);
 }

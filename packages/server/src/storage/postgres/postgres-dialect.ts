@@ -11,4 +11,5 @@ export const postgresDialect: SqlDialect = Object.freeze({
   least: (a: string, b: string) => `least(${a}, ${b})`,
   inList: (column: string, param: string) => `${column} = ANY (${param}::text[])`,
   list: (values: readonly string[]) => values,
+  keyLocks: 'SELECT count(pg_advisory_xact_lock(hashtextextended(k, 11))) AS n FROM unnest($1::text[]) AS k',
 });

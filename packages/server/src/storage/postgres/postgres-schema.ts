@@ -600,4 +600,24 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX fiscal_bills_pending ON fiscal_bills (device, seq) WHERE state = 'pending';
   CREATE INDEX ledger_feed_bills ON ledger (device, pos) WHERE type = 'bill.registered';
   `,
+  // Sale corrections (issue 11 point 3); see the SQLite schema.
+  `
+  CREATE TABLE sale_corrections (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    sale_op_id TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    shift_id TEXT COLLATE "C" NOT NULL,
+    currency TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    lines JSONB,
+    state TEXT NOT NULL CHECK (state IN ('held', 'counted')),
+    held_exception TEXT COLLATE "C",
+    device_at BIGINT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    judged_at BIGINT
+  );
+  CREATE INDEX sale_corrections_sale ON sale_corrections (sale_op_id);
+  `,
 ];

@@ -28,7 +28,7 @@ import type {
 } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
-import { loyaltyRefs, onlineClaimIds, ticketRefs } from '../../ingest/ingest-facts.js';
+import { loyaltyRefs, onlineClaimIds, saleRefs, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
@@ -81,6 +81,7 @@ import type {
   SettleRequest,
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
+import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
@@ -162,6 +163,7 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
   listStaff,
@@ -446,6 +448,9 @@ export class PostgresStorage implements Storage {
       const members = loyaltyRefs(batch.ops);
       const loyalty =
         members.length > 0 ? await PostgresDriver.run(client, loadLoyaltyFacts(postgresDialect, members)) : null;
+      const saleIds = saleRefs(batch.ops);
+      const sales =
+        saleIds.length > 0 ? await PostgresDriver.run(client, loadSaleFacts(postgresDialect, saleIds)) : null;
       const plan = planIngest(
         batch,
         {
@@ -457,6 +462,7 @@ export class PostgresStorage implements Storage {
           ...(catalog ? { catalog } : {}),
           ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
           ...(loyalty ? { loyalty } : {}),
+          ...(sales ? { sales } : {}),
         },
         { now, newId, bugs: this.#bugs },
       );
@@ -469,6 +475,12 @@ export class PostgresStorage implements Storage {
         await PostgresDriver.run(client, writeTicketChanges(postgresDialect, plan.ticketChanges));
       }
       if (plan.loyaltyEntries.length > 0) await PostgresDriver.run(client, writeLoyalty(postgresDialect, plan));
+      if (plan.saleCorrections.length > 0 || plan.saleCorrectionsJudged.length > 0) {
+        await PostgresDriver.run(
+          client,
+          writeSaleCorrections(postgresDialect, plan.saleCorrections, plan.saleCorrectionsJudged, newId),
+        );
+      }
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
     });
@@ -737,6 +749,10 @@ export class PostgresStorage implements Storage {
 
   async authorizePayout(ask: PayoutAsk): Promise<PayoutDecision> {
     return this.#driver.inTransaction(() => authorizePayout(postgresDialect, ask));
+  }
+
+  async getSaleCorrections(saleId: string): Promise<SaleCorrectionRecord[]> {
+    return this.#driver.autocommit(getSaleCorrections(postgresDialect, saleId));
   }
 
   async getTicket(ticketId: string): Promise<TicketView | null> {

@@ -39,6 +39,13 @@ export interface SqlDialect {
   inList(column: string, param: string): string;
   /** A list of text values as `inList` binds it. */
   list(values: readonly string[]): unknown;
+  /**
+   * A statement taking a lock per text key of the list bound at `$1` (keys
+   * sorted by the caller), held to the end of the transaction: PostgreSQL's
+   * advisory locks; null in SQLite, whose one writer already excludes
+   * everyone else.
+   */
+  readonly keyLocks: string | null;
 }
 
 /** `count` placeholders from `first` on, comma-separated: `?, ?, ?` or `$3, $4, $5`. */

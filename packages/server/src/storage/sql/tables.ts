@@ -15,6 +15,7 @@ import { OFFLINE_PAYMENTS } from './tables/offline-payments.js';
 import { API_TOKENS, AUDIT_LOG, OPERATOR_SESSIONS, OPERATORS } from './tables/operators.js';
 import { OPS } from './tables/ops.js';
 import { POLICIES, SERVER_KEYS } from './tables/policies.js';
+import { SALE_CORRECTIONS } from './tables/sale-corrections.js';
 import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
 import { STAFF_EVENTS } from './tables/staff.js';
 import { EVENT_RESULTS, TICKET_EVENTS, TICKET_PAYOUTS, TICKET_SELECTIONS, TICKETS } from './tables/tickets.js';
@@ -47,6 +48,7 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   LOYALTY_ENTRIES,
   CATALOG_ITEMS,
   PRICE_LISTS,
+  SALE_CORRECTIONS,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */

@@ -11,4 +11,5 @@ export const sqliteDialect: SqlDialect = Object.freeze({
   least: (a: string, b: string) => `min(${a}, ${b})`,
   inList: (column: string, param: string) => `${column} IN (SELECT value FROM json_each(${param}))`,
   list: (values: readonly string[]) => JSON.stringify(values),
+  keyLocks: null,
 });

@@ -587,4 +587,25 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX fiscal_bills_pending ON fiscal_bills (device, seq) WHERE state = 'pending';
   CREATE INDEX ledger_feed_bills ON ledger (device, pos) WHERE type = 'bill.registered';
   `,
+  // Sale corrections (issue 11 point 3, docs/corrections.md): each sale.voided, sale.refunded and
+  // wallet.refunded op, judged against the sale it names; held while its sale is not stored.
+  `
+  CREATE TABLE sale_corrections (
+    op_id TEXT PRIMARY KEY,
+    sale_op_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    shift_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    lines TEXT,
+    state TEXT NOT NULL CHECK (state IN ('held', 'counted')),
+    held_exception TEXT,
+    device_at INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    judged_at INTEGER
+  );
+  CREATE INDEX sale_corrections_sale ON sale_corrections (sale_op_id);
+  `,
 ];

@@ -29,6 +29,7 @@ import {
   type KnownOp,
   loyaltyRefs,
   onlineClaimIds,
+  saleRefs,
   shiftRefs,
   ticketRefs,
 } from '../../ingest/ingest-facts.js';
@@ -84,6 +85,7 @@ import type {
   SettleRequest,
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
+import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
 import type { StoreSummary } from '../../model/summary.js';
@@ -167,6 +169,7 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
   listStaff,
@@ -480,6 +483,8 @@ export class SqliteStorage implements Storage {
     }
     const members = loyaltyRefs(batch.ops);
     if (members.length > 0) facts.loyalty = this.#driver.autocommit(loadLoyaltyFacts(sqliteDialect, members));
+    const sales = saleRefs(batch.ops);
+    if (sales.length > 0) facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales));
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -511,6 +516,11 @@ export class SqliteStorage implements Storage {
     this.#wallets.write(plan);
     if (plan.ticketChanges.length > 0) this.#driver.autocommit(writeTicketChanges(sqliteDialect, plan.ticketChanges));
     if (plan.loyaltyEntries.length > 0) this.#driver.autocommit(writeLoyalty(sqliteDialect, plan));
+    if (plan.saleCorrections.length > 0 || plan.saleCorrectionsJudged.length > 0) {
+      this.#driver.autocommit(
+        writeSaleCorrections(sqliteDialect, plan.saleCorrections, plan.saleCorrectionsJudged, newId),
+      );
+    }
     const d = plan.device;
     s.updateDeviceHead.run(...deviceHeadValues(d), device.id);
     return { results: plan.results, highWater: d.highWater };
@@ -728,6 +738,10 @@ export class SqliteStorage implements Storage {
 
   async authorizePayout(ask: PayoutAsk): Promise<PayoutDecision> {
     return this.#driver.transaction(() => authorizePayout(sqliteDialect, ask));
+  }
+
+  async getSaleCorrections(saleId: string): Promise<SaleCorrectionRecord[]> {
+    return this.#driver.autocommit(getSaleCorrections(sqliteDialect, saleId));
   }
 
   async getTicket(ticketId: string): Promise<TicketView | null> {
