@@ -24,8 +24,8 @@ import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
-import { LOYALTY_HELP, loyaltyCommand } from './commands/loyalty-command.js';
 import { FISCAL_SIM_HELP, fiscalSimCommand } from './commands/fiscal-sim-command.js';
+import { LOYALTY_HELP, loyaltyCommand } from './commands/loyalty-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
 import {
   LOGIN_HELP,
