@@ -7,8 +7,8 @@
  * exactly as ProcessorClient does: a timeout, reset or unexplained 5xx may
  * come after the authority committed, so the caller asks `findByKey`.
  */
-import { fetchJson } from '@holdfast/protocol';
-import { ProcessorOutcomeUnknownError, ProcessorRefusedError } from './errors.js';
+import { ProcessorRefusedError } from './errors.js';
+import { badResponse, callJson, isObject, type Json } from './json-call.js';
 
 /** A bill as registered: what the authority needs to number it. Money in integer minor units. */
 export interface FiscalBillRequest {
@@ -54,9 +54,6 @@ export interface FiscalClientOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Whether `v` is an answer as the authority sends it. */
 export function isFiscalAnswer(v: unknown): v is FiscalAnswer {
@@ -113,59 +110,24 @@ export class FiscalClient {
     return (await this.#call('POST', '/v1/admin/config', patch, timeoutMs)).body as Json;
   }
 
-  async #call(
+  #call(
     method: 'GET' | 'POST',
     path: string,
     body: unknown,
     timeoutMs: number,
     extraHeaders: Record<string, string> = {},
   ): Promise<{ status: number; body: unknown; headers: Headers }> {
-    const what = `${method} ${path.split('?')[0]}`;
-    const result = await fetchJson(this.#fetch, {
+    return callJson({
+      fetch: this.#fetch,
+      base: this.#base,
+      apiKey: this.#apiKey,
       method,
-      url: `${this.#base}${path}`,
-      headers: { authorization: `Bearer ${this.#apiKey}`, ...extraHeaders },
+      path,
       body,
       timeoutMs,
+      headers: extraHeaders,
+      unavailableCode: 'authority_unavailable',
+      service: 'authority',
     });
-    switch (result.kind) {
-      case 'timeout':
-        throw new ProcessorOutcomeUnknownError('timeout', `${what}: no answer within ${timeoutMs} ms`, {
-          cause: result.cause,
-        });
-      case 'network':
-        throw new ProcessorOutcomeUnknownError('network', `${what}: ${result.message}`, { cause: result.cause });
-      case 'not_json':
-        throw new ProcessorOutcomeUnknownError(
-          result.status >= 500 ? 'server_error' : 'bad_response',
-          `${what}: HTTP ${result.status} body is not JSON`,
-          { cause: result.cause },
-        );
-    }
-    const { status, headers, json } = result;
-    if (result.ok) return { status, body: json, headers };
-    // Only the authority's own 503 promises nothing was done; any other 5xx may have come after a commit.
-    const refusal =
-      isObject(json) &&
-      typeof json.code === 'string' &&
-      typeof json.message === 'string' &&
-      (status < 500 || (status === 503 && json.code === 'authority_unavailable'));
-    if (!refusal) {
-      throw new ProcessorOutcomeUnknownError(
-        status >= 500 ? 'server_error' : 'bad_response',
-        `${what}: HTTP ${status} is not an answer the authority stands by`,
-      );
-    }
-    throw new ProcessorRefusedError(
-      status,
-      json.code as string,
-      json.message as string,
-      json.retryable === true,
-      typeof json.field === 'string' ? json.field : undefined,
-    );
   }
-}
-
-function badResponse(what: string, status: number): ProcessorOutcomeUnknownError {
-  return new ProcessorOutcomeUnknownError('bad_response', `${what}: HTTP ${status} body lacks expected fields`);
 }

@@ -17,7 +17,6 @@
  * Timeouts use `AbortSignal.timeout` (real time): this is a production
  * client.
  */
-import { fetchJson } from '@holdfast/protocol';
 import {
   type Authorization,
   type AuthorizationRequestBody,
@@ -25,7 +24,8 @@ import {
   type ListedAuthorization,
   REPLAYED_HEADER,
 } from './authorization.js';
-import { ProcessorOutcomeUnknownError, ProcessorRefusedError } from './errors.js';
+import { ProcessorRefusedError } from './errors.js';
+import { badResponse, callJson, isObject, type Json } from './json-call.js';
 import type { ProcessorStatsBody } from './processor-stats.js';
 
 export interface ProcessorClientOptions {
@@ -36,8 +36,6 @@ export interface ProcessorClientOptions {
   fetch?: typeof fetch;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isAuthorization = (v: unknown): v is Authorization =>
   isObject(v) &&
   typeof v.id === 'string' &&
@@ -131,60 +129,24 @@ export class ProcessorClient {
     }
   }
 
-  async #call(
+  #call(
     method: 'GET' | 'POST',
     path: string,
     body: unknown,
     timeoutMs: number,
     extraHeaders: Record<string, string> = {},
   ): Promise<{ status: number; body: unknown; headers: Headers }> {
-    const what = `${method} ${path.split('?')[0]}`;
-    const result = await fetchJson(this.#fetch, {
+    return callJson({
+      fetch: this.#fetch,
+      base: this.#base,
+      apiKey: this.#apiKey,
       method,
-      url: `${this.#base}${path}`,
-      headers: { authorization: `Bearer ${this.#apiKey}`, ...extraHeaders },
+      path,
       body,
       timeoutMs,
+      headers: extraHeaders,
+      unavailableCode: 'processor_unavailable',
+      service: 'processor',
     });
-    switch (result.kind) {
-      case 'timeout':
-        throw new ProcessorOutcomeUnknownError('timeout', `${what}: no answer within ${timeoutMs} ms`, {
-          cause: result.cause,
-        });
-      case 'network':
-        throw new ProcessorOutcomeUnknownError('network', `${what}: ${result.message}`, { cause: result.cause });
-      case 'not_json':
-        throw new ProcessorOutcomeUnknownError(
-          result.status >= 500 ? 'server_error' : 'bad_response',
-          `${what}: HTTP ${result.status} body is not JSON`,
-          { cause: result.cause },
-        );
-    }
-    const { status, headers, json } = result;
-    if (result.ok) return { status, body: json, headers };
-    // Only the simulator's own 503 promises nothing was done; any other 5xx may have come after a commit.
-    const refusal =
-      isObject(json) &&
-      typeof json.code === 'string' &&
-      typeof json.message === 'string' &&
-      (status < 500 || (status === 503 && json.code === 'processor_unavailable'));
-    if (!refusal) {
-      throw new ProcessorOutcomeUnknownError(
-        status >= 500 ? 'server_error' : 'bad_response',
-        `${what}: HTTP ${status} is not an answer the processor stands by`,
-      );
-    }
-    const error = json as Json;
-    throw new ProcessorRefusedError(
-      status,
-      error.code as string,
-      error.message as string,
-      error.retryable === true,
-      typeof error.field === 'string' ? error.field : undefined,
-    );
   }
-}
-
-function badResponse(what: string, status: number): ProcessorOutcomeUnknownError {
-  return new ProcessorOutcomeUnknownError('bad_response', `${what}: HTTP ${status} body lacks expected fields`);
 }
