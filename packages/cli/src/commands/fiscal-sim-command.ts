@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { FISCAL_API_KEY_FILE, type StartFiscalSimOptions, startFiscalSim } from '@holdfast/processor-sim';
 import { intFlag, stringFlag, UsageError } from '../args.js';
 import { loadSettings } from '../config/index.js';
-import { latencyFlag } from './processor-sim-command.js';
+import { latencyFlag, serveUntilSignal } from './processor-sim-command.js';
 
 export const FISCAL_SIM_HELP = `holdfast fiscal-sim [--port P] [--data DIR] [--api-key K] [--seed N] [--latency-ms A..B] …
 
@@ -93,16 +93,5 @@ export async function fiscalSimCommand(argv: string[]): Promise<number> {
     },
     'fiscal-sim listening',
   );
-  await new Promise<void>((done) => {
-    const stop = (signal: string) => {
-      sim.app.log.info({ signal }, 'shutting down');
-      sim.close().then(done, (error) => {
-        sim.app.log.error({ err: error }, 'error while shutting down');
-        done();
-      });
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
-  return 0;
+  return serveUntilSignal(sim);
 }

@@ -94,6 +94,14 @@ export async function processorSimCommand(argv: string[]): Promise<number> {
     },
     'processor-sim listening',
   );
+  return serveUntilSignal(sim);
+}
+
+/** Serves until SIGINT or SIGTERM, then closes `sim` (logging a failure to close) and returns 0. */
+export async function serveUntilSignal(sim: {
+  app: { log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void } };
+  close(): Promise<void>;
+}): Promise<number> {
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       sim.app.log.info({ signal }, 'shutting down');
