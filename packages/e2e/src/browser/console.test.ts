@@ -184,6 +184,8 @@ describe('operator console in Chromium', () => {
     const detail = page.locator(`[data-exception="${declineId}"]`);
     await detail.waitFor();
     assert.equal(await detail.locator('[data-outstanding]').textContent(), formatMoney(2_500, 'EUR', 'en-US'));
+    // Money in the detail is formatted too, never shown as minor units.
+    assert.equal(await detail.locator('dt:text-is("amount") + dd').textContent(), formatMoney(2_500, 'EUR', 'en-US'));
     // The customer's name, markup and all, is shown as text.
     assert.ok((await detail.textContent())?.includes(HOSTILE_NAME));
     assert.equal(await noScriptRan(page), undefined);

@@ -37,8 +37,34 @@ export function outstanding(x: ExceptionView): { amount: number; currency: strin
   return { amount: amount - settled, currency };
 }
 
-function detailText(value: unknown): string {
+/** Detail fields that hold money in minor units of the exception's `currency`: shown only through formatMoney. */
+const MONEY_DETAIL_KEYS = new Set([
+  'amount',
+  'total',
+  'saleTotal',
+  'refundedBefore',
+  'variance',
+  'expected',
+  'counted',
+  'expectedCash',
+  'countedCash',
+  'cashIn',
+  'cashOut',
+  'difference',
+  'stake',
+  'payout',
+  'outstanding',
+  'overspend',
+  'balance',
+  'balanceBefore',
+  'balanceAfter',
+]);
+
+function detailText(key: string, value: unknown, currency: unknown, locale: string): string {
   if (value === null || value === undefined) return '—';
+  if (MONEY_DETAIL_KEYS.has(key) && typeof currency === 'string' && Number.isSafeInteger(value)) {
+    return formatMoney(value as number, currency, locale);
+  }
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
@@ -101,7 +127,10 @@ function ExceptionDetail(props: { x: ExceptionView; session: Session; onDone: (u
         <dd>{x.opId ?? '—'}</dd>
         <dt>Raised</dt>
         <dd>{when(x.raisedAt)}</dd>
-        {Object.entries(x.detail).map(([k, v]) => [<dt key={`k${k}`}>{k}</dt>, <dd key={`v${k}`}>{detailText(v)}</dd>])}
+        {Object.entries(x.detail).map(([k, v]) => [
+          <dt key={`k${k}`}>{k}</dt>,
+          <dd key={`v${k}`}>{detailText(k, v, x.detail.currency, locale)}</dd>,
+        ])}
       </dl>
       <h4>Actions taken</h4>
       {x.actions.length === 0 ? (
