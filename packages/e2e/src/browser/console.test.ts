@@ -235,7 +235,14 @@ describe('operator console in Chromium', () => {
       { timeout: 60_000 },
     );
     const cli = JSON.parse(stdout) as {
-      bound: { merchant: string; location: string | null; devices: number; maxAmount: number; worstAmount: number }[];
+      bound: {
+        merchant: string;
+        location: string | null;
+        currency: string;
+        devices: number;
+        maxAmount: number;
+        worstAmount: number;
+      }[];
       actual: { merchant: string | null; location: string | null; currency: string; amount: number; count: number }[];
     };
     assert.ok(cli.bound.length > 0 && cli.actual.length > 0, stdout);
@@ -248,17 +255,17 @@ describe('operator console in Chromium', () => {
         rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')),
       );
     const bound = await cells('exposure');
+    const locale = await page.evaluate(() => navigator.language);
     assert.deepEqual(
-      bound.map((r) => [r[0], r[2], r[6], r[7]]),
+      bound.map((r) => [r[0], r[2], r[3], r[4]]),
       cli.bound.map((g) => [
         [g.merchant, g.location].filter((p) => p !== null).join(' / '),
         String(g.devices),
-        String(g.maxAmount),
-        String(g.worstAmount),
+        formatMoney(g.maxAmount, g.currency, locale),
+        formatMoney(g.worstAmount, g.currency, locale),
       ]),
     );
     const held = await cells('exposure-held');
-    const locale = await page.evaluate(() => navigator.language);
     assert.deepEqual(
       held.map((r) => [r[1], r[2]]),
       cli.actual.map((a) => [String(a.count), formatMoney(a.amount, a.currency, locale)]),

@@ -62,8 +62,8 @@ export function Risk() {
     { header: 'Steady bound', value: (g) => formatMoney(g.maxAmount, g.currency, locale), className: 'num' },
     { header: 'Worst case', value: (g) => formatMoney(g.worstAmount, g.currency, locale), className: 'num' },
     { header: 'Held now', value: (g) => (e ? formatMoney(heldFor(e, g), g.currency, locale) : ''), className: 'num' },
-    { header: 'Bound (minor units)', value: (g) => g.maxAmount, className: 'num' },
-    { header: 'Worst (minor units)', value: (g) => g.worstAmount, className: 'num' },
+    { header: 'Bound (minor units)', value: (g) => g.maxAmount, csvOnly: true },
+    { header: 'Worst (minor units)', value: (g) => g.worstAmount, csvOnly: true },
   ];
   return (
     <section>

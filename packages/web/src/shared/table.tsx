@@ -13,6 +13,8 @@ export interface Column<T> {
   /** The plain value (CSV). */
   value: (row: T) => Cell;
   className?: string;
+  /** Only in the CSV export, not on screen (e.g. raw minor units beside the formatted money a person reads). */
+  csvOnly?: boolean;
 }
 
 export function Table<T>(props: {
@@ -24,6 +26,7 @@ export function Table<T>(props: {
   rowClass?: (row: T) => string;
 }) {
   const { name, columns, rows } = props;
+  const shown = columns.filter((c) => !c.csvOnly);
   const exportCsv = () =>
     downloadCsv(
       `${name}.csv`,
@@ -43,7 +46,7 @@ export function Table<T>(props: {
       <table data-table={name}>
         <thead>
           <tr>
-            {columns.map((c) => (
+            {shown.map((c) => (
               <th key={c.header}>{c.header}</th>
             ))}
           </tr>
@@ -51,14 +54,14 @@ export function Table<T>(props: {
         <tbody>
           {rows.length === 0 ? (
             <tr>
-              <td colSpan={columns.length} class="empty">
+              <td colSpan={shown.length} class="empty">
                 {props.empty ?? 'Nothing to show.'}
               </td>
             </tr>
           ) : (
             rows.map((r) => (
               <tr key={props.rowKey(r)} class={props.rowClass?.(r) ?? ''}>
-                {columns.map((c) => (
+                {shown.map((c) => (
                   <td key={c.header} class={c.className ?? ''}>
                     {c.render ? c.render(r) : c.value(r)}
                   </td>
