@@ -108,6 +108,11 @@ function checkJournal(truth: Truth, journal: JournalTruth): Violation[] {
     const discarded = new Set(observed.discarded);
     for (const intent of observed.intents) {
       const e = journalIds.get(intent.id);
+      // A restore may discard an op whose online approval the restored image still holds as asked:
+      // the till finishes it again under the same id, at the same or a later seq (the server, which has the
+      // first, refuses it as a conflict). Discarded, then re-recorded, is not a durability fault.
+      const rerecorded = e !== undefined && discarded.has(intent.id) && e.seq >= intent.seq;
+      if (rerecorded) continue;
       if (e ? e.seq !== intent.seq || e.hash !== intent.hash : !discarded.has(intent.id)) {
         out.push({
           rule: 'recorded-durable',
