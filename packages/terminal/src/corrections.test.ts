@@ -58,6 +58,15 @@ describe('sale corrections at the till', () => {
       assert.deepEqual(h.terminal.getOp(voided.id)?.op.actor, { staff: 'ana', approvedBy: 'bea' });
       const shift = h.terminal.currentShift();
       assert.equal((shift?.openingFloat ?? 0) + (shift?.cashSales ?? 0) - (shift?.cashOut ?? 0), 10_000);
+      // The void slip names the sale by the receipt number this till printed, and its approver.
+      const slip = h.terminal.receipt(voided.id);
+      assert.equal(slip.type, 'slip');
+      assert.deepEqual(slip.type === 'slip' ? [slip.slip, slip.reference.number, slip.cash, slip.approvedBy] : [], [
+        'sale_void',
+        h.terminal.receipt(sale.id).number,
+        1_000,
+        'bea',
+      ]);
       const seq = h.terminal.status().latestSeq;
       assert.throws(() => h.terminal.voidSaleBody({ sale: sale.id }), refused('sale_void_invalid', /already voided/));
       assert.throws(() => h.terminal.refundSale({ sale: sale.id, tender: 'cash' }), refused('refund_over_sale'));

@@ -1,16 +1,19 @@
 /**
- * Receipts from the journal: the receipt of a sale or of a shift's close (the
- * Z report), and finding an op again by the receipt number a clerk reads out.
+ * Receipts from the journal: the receipt of a sale, the slip of a payout, a
+ * void or a refund, or of a shift's close (the Z report), and finding an op again by the receipt number a clerk reads out.
  *
  * Nothing here writes: printing, and reprinting (marked COPY), never records
  * an op. The model and the printed forms are domain/src/receipts.
  */
 import {
   deviceCode,
+  moneyOutSlip,
   parseReceiptNumber,
   type Receipt,
   type ReceiptShop,
   type ReceiptStatus,
+  receiptNumber,
+  SLIP_KINDS,
   saleReceipt,
   zReport,
 } from '@holdfast/domain';
@@ -80,8 +83,18 @@ export class Receipts {
         );
       case 'shift.closed':
         return zReport(this.#shiftOps(entry.op), (entry.op.body as { shift: string }).shift, options);
-      default:
-        throw new NoReceiptError(`op ${entry.id} is a ${entry.op.kind}, which prints no receipt`);
+      default: {
+        if (!SLIP_KINDS[entry.op.kind]) {
+          throw new NoReceiptError(`op ${entry.id} is a ${entry.op.kind}, which prints no receipt`);
+        }
+        // A payout, void or refund slip names its ticket or sale; by receipt number when this device printed it.
+        const body = entry.op.body as { ticket?: string; sale?: string };
+        const original = this.#journal.getOp(body.ticket ?? body.sale ?? '');
+        return moneyOutSlip(entry.op, {
+          ...options,
+          referenceNumber: original ? receiptNumber(original.op.device, original.seq) : null,
+        });
+      }
     }
   }
 

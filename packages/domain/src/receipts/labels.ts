@@ -2,7 +2,7 @@
  * The words printed on receipts, in each language Holdfast speaks.
  */
 import type { Phrasebook } from '../locale.js';
-import type { ReceiptStatus } from './receipt.js';
+import type { ReceiptStatus, SlipKind } from './receipt.js';
 
 export interface ReceiptWords {
   receipt: string;
@@ -35,6 +35,18 @@ export interface ReceiptWords {
   byKind: string;
   byTender: string;
   status: Record<ReceiptStatus, string>;
+  /** Titles of the money-out slips. */
+  slips: Record<SlipKind, string>;
+  ticket: string;
+  sale: string;
+  /** A refunded line: "Line 2 x 1". */
+  line: string;
+  authorization: string;
+  /** A payout recorded with no server authorization, under the offline payout limit. */
+  paidOffline: string;
+  staff: string;
+  approvedBy: string;
+  reason: string;
   /** Names of op kinds (and `cash.moved.in`/`.out`) in the Z report; others print as their kind. */
   kinds: Record<string, string>;
 }
@@ -68,6 +80,15 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
     variance: 'Variance',
     byKind: 'By kind',
     byTender: 'Sales by tender',
+    slips: { payout: 'PAYOUT', ticket_void: 'TICKET VOID', sale_void: 'SALE VOID', refund: 'REFUND' },
+    ticket: 'Ticket',
+    sale: 'Sale',
+    line: 'Line',
+    authorization: 'Authorization',
+    paidOffline: "Paid offline at the shop's risk",
+    staff: 'Staff',
+    approvedBy: 'Approved by',
+    reason: 'Reason',
     status: { pending: 'Pending confirmation', confirmed: 'Confirmed', needs_attention: 'Needs attention' },
     kinds: {
       'sale.recorded': 'Sales',
@@ -76,6 +97,10 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'wallet.topped_up': 'Wristband top-ups',
       'wallet.refunded': 'Wristband refunds',
       'ticket.issued': 'Tickets',
+      'ticket.paid': 'Payouts',
+      'ticket.voided': 'Ticket voids',
+      'sale.voided': 'Sale voids',
+      'sale.refunded': 'Refunds',
     },
   },
   es: {
@@ -106,6 +131,20 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
     variance: 'Diferencia',
     byKind: 'Por tipo',
     byTender: 'Ventas por medio de pago',
+    slips: {
+      payout: 'PAGO DE PREMIO',
+      ticket_void: 'ANULACIÓN DE BOLETO',
+      sale_void: 'ANULACIÓN DE VENTA',
+      refund: 'DEVOLUCIÓN',
+    },
+    ticket: 'Boleto',
+    sale: 'Venta',
+    line: 'Línea',
+    authorization: 'Autorización',
+    paidOffline: 'Pagado sin conexión, a riesgo de la tienda',
+    staff: 'Personal',
+    approvedBy: 'Aprobado por',
+    reason: 'Motivo',
     status: { pending: 'Pendiente de confirmación', confirmed: 'Confirmado', needs_attention: 'Requiere atención' },
     kinds: {
       'sale.recorded': 'Ventas',
@@ -114,6 +153,10 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'wallet.topped_up': 'Recargas de pulsera',
       'wallet.refunded': 'Reembolsos de pulsera',
       'ticket.issued': 'Boletos',
+      'ticket.paid': 'Pagos de premios',
+      'ticket.voided': 'Anulaciones de boletos',
+      'sale.voided': 'Anulaciones de ventas',
+      'sale.refunded': 'Devoluciones',
     },
   },
   pt: {
@@ -144,6 +187,20 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
     variance: 'Diferença',
     byKind: 'Por tipo',
     byTender: 'Vendas por forma de pagamento',
+    slips: {
+      payout: 'PAGAMENTO DE PRÊMIO',
+      ticket_void: 'CANCELAMENTO DE BILHETE',
+      sale_void: 'CANCELAMENTO DE VENDA',
+      refund: 'DEVOLUÇÃO',
+    },
+    ticket: 'Bilhete',
+    sale: 'Venda',
+    line: 'Linha',
+    authorization: 'Autorização',
+    paidOffline: 'Pago offline, por conta e risco da loja',
+    staff: 'Equipe',
+    approvedBy: 'Aprovado por',
+    reason: 'Motivo',
     status: { pending: 'Aguardando confirmação', confirmed: 'Confirmado', needs_attention: 'Requer atenção' },
     kinds: {
       'sale.recorded': 'Vendas',
@@ -152,6 +209,10 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'wallet.topped_up': 'Recargas de pulseira',
       'wallet.refunded': 'Reembolsos de pulseira',
       'ticket.issued': 'Bilhetes',
+      'ticket.paid': 'Pagamentos de prêmios',
+      'ticket.voided': 'Cancelamentos de bilhetes',
+      'sale.voided': 'Cancelamentos de vendas',
+      'sale.refunded': 'Devoluções',
     },
   },
 };

@@ -9,7 +9,7 @@
 import { formatMoney } from '@holdfast/protocol';
 import { formatInstant, type SpokenLocale } from '../locale.js';
 import { RECEIPT_WORDS } from './labels.js';
-import type { Receipt, SaleReceipt, ZReport } from './receipt.js';
+import type { MoneyOutSlip, Receipt, SaleReceipt, ZReport } from './receipt.js';
 
 export type PaperWidth = 58 | 80;
 export const COLUMNS: Readonly<Record<PaperWidth, number>> = { 58: 32, 80: 48 };
@@ -172,6 +172,30 @@ function z(slip: Slip, r: ZReport, locale: SpokenLocale): void {
   slip.pair(words.variance, money(r.variance), true);
 }
 
+function moneyOut(slip: Slip, r: MoneyOutSlip, locale: SpokenLocale): void {
+  const words = RECEIPT_WORDS[locale.language];
+  const money = (n: number) => formatMoney(n, r.currency, locale.format);
+  slip.rule();
+  slip.line(`${r.reference.kind === 'ticket' ? words.ticket : words.sale} ${r.reference.number ?? r.reference.id}`, {
+    bold: true,
+  });
+  if (r.reference.number !== null) slip.line(`  ${r.reference.id}`);
+  for (const l of r.lines) slip.line(`  ${words.line} ${l.line + 1} x ${l.qty}`);
+  slip.rule();
+  slip.pair(words.total, money(-r.amount), true);
+  if (r.cash > 0) slip.pair(words.cash, money(-r.cash));
+  if (r.card) {
+    const which = r.card.brand && r.card.last4 ? ` ${r.card.brand} ****${r.card.last4}` : '';
+    slip.pair(`${words.card}${which}`, money(-r.card.amount));
+  }
+  if (r.slip === 'payout') {
+    slip.line(r.authorization === null ? words.paidOffline : `${words.authorization} ${r.authorization}`);
+  }
+  if (r.reason) slip.line(`${words.reason}: ${r.reason}`);
+  if (r.staff) slip.line(`${words.staff}: ${r.staff}`);
+  if (r.approvedBy) slip.line(`${words.approvedBy}: ${r.approvedBy}`);
+}
+
 /** The receipt as printed lines (default 80 mm paper). */
 export function layoutReceipt(receipt: Receipt, options: LayoutOptions): PrintLine[] {
   const slip = new Slip(COLUMNS[options.paper ?? 80]);
@@ -179,6 +203,9 @@ export function layoutReceipt(receipt: Receipt, options: LayoutOptions): PrintLi
   if (receipt.type === 'sale') {
     header(slip, receipt, words.receipt, options.locale);
     sale(slip, receipt, options.locale);
+  } else if (receipt.type === 'slip') {
+    header(slip, receipt, words.slips[receipt.slip], options.locale);
+    moneyOut(slip, receipt, options.locale);
   } else {
     header(slip, receipt, words.zReport, options.locale);
     z(slip, receipt, options.locale);

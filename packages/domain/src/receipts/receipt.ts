@@ -100,7 +100,36 @@ export interface ZReport extends ReceiptBase {
   variance: number;
 }
 
-export type Receipt = SaleReceipt | ZReport;
+/** Which money-out slip: a payout, the void of a ticket or a sale, or a refund. */
+export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund';
+
+/**
+ * A slip for money leaving the drawer (or going back to a card) against an
+ * earlier op: a ticket's payout, a ticket or sale voided, a refund. It names
+ * the original (its id; its receipt number when this device printed it), who
+ * did it and who approved it, so a supervisor can check the drawer against
+ * the slips.
+ */
+export interface MoneyOutSlip extends ReceiptBase {
+  type: 'slip';
+  slip: SlipKind;
+  /** The op the slip is about: the ticket (`ticket.issued`) or the sale (`sale.recorded`). */
+  reference: { kind: 'ticket' | 'sale'; id: string; number: string | null };
+  /** Money given out, minor units. */
+  amount: number;
+  /** Cash out of the drawer, and the part back to a card (a void's card part, a card refund). */
+  cash: number;
+  card: { amount: number; brand: string | null; last4: string | null } | null;
+  /** Refunded lines (index in the sale, units); empty for a whole sale, a ticket or a payout. */
+  lines: { line: number; qty: number }[];
+  /** Payouts: the server's authorization, or null when paid offline at the shop's risk. */
+  authorization: string | null;
+  staff: string | null;
+  approvedBy: string | null;
+  reason: string | null;
+}
+
+export type Receipt = SaleReceipt | ZReport | MoneyOutSlip;
 
 export interface ReceiptOptions {
   status: ReceiptStatus;
@@ -108,6 +137,8 @@ export interface ReceiptOptions {
   fiscal?: { number: string | null };
   copy?: boolean;
   shop?: ReceiptShop | null;
+  /** A money-out slip: the receipt number of the op it is about, when this device printed it. */
+  referenceNumber?: string | null;
 }
 
 function base(op: Op, shift: string, currency: string, options: ReceiptOptions): ReceiptBase {
@@ -155,12 +186,94 @@ export function saleReceipt(op: Op, options: ReceiptOptions): SaleReceipt {
   };
 }
 
+/** The kinds that print a money-out slip. */
+export const SLIP_KINDS: Readonly<Record<string, SlipKind>> = {
+  'ticket.paid': 'payout',
+  'ticket.voided': 'ticket_void',
+  'sale.voided': 'sale_void',
+  'sale.refunded': 'refund',
+};
+
+/** The slip of a `ticket.paid`, `ticket.voided`, `sale.voided` or `sale.refunded` op (RangeError for another kind). */
+export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
+  const slip = SLIP_KINDS[op.kind];
+  if (!slip) throw new RangeError(`a money-out slip needs a payout, void or refund op, not ${op.kind}`);
+  const common = {
+    type: 'slip' as const,
+    slip,
+    staff: op.actor?.staff ?? null,
+    approvedBy: op.actor?.approvedBy ?? null,
+  };
+  const ref = (kind: 'ticket' | 'sale', id: string) => ({ kind, id, number: options.referenceNumber ?? null });
+  switch (op.kind) {
+    case 'ticket.paid': {
+      const b = parseBody('ticket.paid', op.body);
+      return {
+        ...base(op, b.shift, b.currency, options),
+        ...common,
+        reference: ref('ticket', b.ticket),
+        amount: b.amount,
+        cash: b.amount,
+        card: null,
+        lines: [],
+        authorization: b.authorization,
+        reason: null,
+      };
+    }
+    case 'ticket.voided': {
+      const b = parseBody('ticket.voided', op.body);
+      return {
+        ...base(op, b.shift, b.currency, options),
+        ...common,
+        reference: ref('ticket', b.ticket),
+        amount: b.amount,
+        cash: b.amount,
+        card: null,
+        lines: [],
+        authorization: null,
+        reason: b.reason ?? null,
+      };
+    }
+    case 'sale.voided': {
+      const b = parseBody('sale.voided', op.body);
+      return {
+        ...base(op, b.shift, b.currency, options),
+        ...common,
+        reference: ref('sale', b.sale),
+        amount: b.cash + b.card,
+        cash: b.cash,
+        card: b.card > 0 ? { amount: b.card, brand: null, last4: null } : null,
+        lines: [],
+        authorization: null,
+        reason: b.reason ?? null,
+      };
+    }
+    default: {
+      const b = parseBody('sale.refunded', op.body);
+      const toCard = b.tender === 'card';
+      return {
+        ...base(op, b.shift, b.currency, options),
+        ...common,
+        reference: ref('sale', b.sale),
+        amount: b.amount,
+        cash: toCard ? 0 : b.amount,
+        card: toCard ? { amount: b.amount, brand: b.card?.brand ?? null, last4: b.card?.last4 ?? null } : null,
+        lines: (b.lines ?? []).map((l) => ({ line: l.line, qty: l.qty })),
+        authorization: null,
+        reason: b.reason ?? null,
+      };
+    }
+  }
+}
+
 /** The money an op of a shift moves, for the Z report's per-kind rows; 0 for kinds that move none. */
 function moneyOf(body: Record<string, unknown>): number {
   for (const key of ['total', 'amount', 'stake'] as const) {
     const value = body[key];
     if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
   }
+  // A sale void gives back its cash and card parts.
+  if (typeof body.cash === 'number' && typeof body.card === 'number') return body.cash + body.card;
   return 0;
 }
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChainBuilder, generateDeviceKeys, type Op } from '@holdfast/protocol';
+import { ChainBuilder, generateDeviceKeys, NO_DECISION, type Op } from '@holdfast/protocol';
 import fc from 'fast-check';
 import { negotiateLocale } from '../locale.js';
 import { encodePc858, receiptEscPos } from './escpos.js';
 import { COLUMNS, layoutReceipt } from './layout.js';
-import { saleReceipt, zReport } from './receipt.js';
+import { moneyOutSlip, saleReceipt, zReport } from './receipt.js';
 import { deviceCode, parseReceiptNumber, receiptNumber } from './receipt-number.js';
 import { receiptHtml, receiptText } from './render.js';
 
@@ -13,6 +13,7 @@ const DEVICE = '0190a0b1-2c3d-7e4f-8a9b-0c1d2e3f4a5b';
 const T0 = Date.UTC(2026, 11, 6, 21, 5);
 const en = negotiateLocale('en');
 const es = negotiateLocale('es');
+const pt = negotiateLocale('pt-BR');
 
 /** A real chain: a shift with a cash sale, a card sale, cash in and out, closed 1.00 short. */
 function shiftOps(): { ops: Op[]; shift: string; sale: Op } {
@@ -235,5 +236,128 @@ describe('printed forms', () => {
     assert.ok(bytes.includes(0xd5), '€ is 0xD5 in PC858');
     assert.ok(text.includes('*** COPIA ***'));
     assert.deepEqual(encodePc858('a€\u00a0ñ☃'), [0x61, 0xd5, 0x20, 0xa4, 0x3f]);
+  });
+});
+
+describe('money-out slips', () => {
+  /** A betting shop's shift: a ticket paid online and one offline, a ticket voided, a sale voided and one refunded to its card. */
+  function slipOps() {
+    const keys = generateDeviceKeys();
+    let at = T0;
+    const chain = new ChainBuilder(DEVICE, keys.privateKey, { now: () => at++ });
+    const shift = chain.next('shift.opened', { clerk: 'ana', currency: 'MXN', openingFloat: 50_000 }).id;
+    const ticket = '0190a0b1-2c3d-7e4f-8a9b-0c1d2e3f4a5c';
+    const clerk = { staff: 'ana' };
+    const approved = { staff: 'ana', approvedBy: 'sofia' };
+    const paid = chain.next(
+      'ticket.paid',
+      { shift, ticket, currency: 'MXN', amount: 12_550, authorization: 'pay_01' },
+      NO_DECISION,
+      undefined,
+      clerk,
+    );
+    const paidOffline = chain.next(
+      'ticket.paid',
+      { shift, ticket, currency: 'MXN', amount: 900, authorization: null },
+      NO_DECISION,
+      undefined,
+      clerk,
+    );
+    const voided = chain.next(
+      'ticket.voided',
+      { shift, ticket, currency: 'MXN', amount: 5_000, reason: 'wrong match' },
+      NO_DECISION,
+      undefined,
+      approved,
+    );
+    const sale = chain.next('sale.recorded', {
+      shift,
+      currency: 'MXN',
+      lines: [{ sku: 'SODA', name: 'Soda', qty: 2, unitPrice: 2_500 }],
+      total: 5_000,
+      tenders: [
+        { type: 'cash', amount: 3_000, tendered: 3_000 },
+        { type: 'card', amount: 2_000, token: 'tok_abcdefgh1234', brand: 'visa', last4: '4242' },
+      ],
+    });
+    const saleVoid = chain.next(
+      'sale.voided',
+      { shift, sale: sale.id, currency: 'MXN', cash: 3_000, card: 2_000 },
+      NO_DECISION,
+      undefined,
+      approved,
+    );
+    const refund = chain.next(
+      'sale.refunded',
+      {
+        shift,
+        sale: sale.id,
+        currency: 'MXN',
+        lines: [{ line: 0, qty: 1 }],
+        amount: 2_500,
+        tender: 'card',
+        card: { token: 'tok_abcdefgh1234', brand: 'visa', last4: '4242' },
+        reason: 'flat',
+      },
+      NO_DECISION,
+      undefined,
+      approved,
+    );
+    return { paid, paidOffline, voided, sale, saleVoid, refund };
+  }
+
+  it('a payout names its ticket, the money out and the authorization, or that it was paid offline', () => {
+    const { paid, paidOffline } = slipOps();
+    const slip = moneyOutSlip(paid, { status: 'confirmed', referenceNumber: 'K7M2Q-000001' });
+    assert.deepEqual(
+      [slip.type, slip.slip, slip.amount, slip.cash, slip.card, slip.authorization, slip.staff, slip.approvedBy],
+      ['slip', 'payout', 12_550, 12_550, null, 'pay_01', 'ana', null],
+    );
+    assert.deepEqual(slip.reference, {
+      kind: 'ticket',
+      id: '0190a0b1-2c3d-7e4f-8a9b-0c1d2e3f4a5c',
+      number: 'K7M2Q-000001',
+    });
+    const text = receiptText(slip, { locale: en });
+    assert.match(text, /^PAYOUT$/m);
+    assert.match(text, /Ticket K7M2Q-000001/);
+    assert.match(text, /TOTAL\s+-MX\$125\.50/);
+    assert.match(text, /Authorization pay_01/);
+    const offline = receiptText(moneyOutSlip(paidOffline, { status: 'pending' }), { locale: es });
+    assert.match(offline, /PAGO DE PREMIO/);
+    assert.match(offline, /Pagado sin conexión, a riesgo de la tienda/);
+    assert.match(offline, /Boleto 0190a0b1-2c3d-7e4f-8a9b-0c1d2e3f4a5c/);
+  });
+
+  it('a void slip says who approved it and why; a sale void gives back its cash and card parts', () => {
+    const { voided, saleVoid } = slipOps();
+    const ticketVoid = receiptText(moneyOutSlip(voided, { status: 'confirmed', copy: true }), { locale: pt });
+    assert.match(ticketVoid, /CANCELAMENTO DE BILHETE/);
+    assert.match(ticketVoid, /Motivo: wrong match/);
+    assert.match(ticketVoid, /Aprovado por: sofia/);
+    assert.match(ticketVoid, /\*\*\* CÓPIA \*\*\*/);
+    const slip = moneyOutSlip(saleVoid, { status: 'confirmed' });
+    assert.deepEqual([slip.slip, slip.amount, slip.cash, slip.card?.amount], ['sale_void', 5_000, 3_000, 2_000]);
+    const text = receiptText(slip, { locale: en });
+    assert.match(text, /SALE VOID/);
+    assert.match(text, /Cash\s+-MX\$30\.00/);
+    assert.match(text, /Card\s+-MX\$20\.00/);
+    assert.match(text, /Approved by: sofia/);
+  });
+
+  it('a refund to a card lists the lines given back and the card; it fits the paper', () => {
+    const { refund, sale } = slipOps();
+    const slip = moneyOutSlip(refund, { status: 'pending' });
+    assert.deepEqual(
+      [slip.slip, slip.cash, slip.card, slip.lines, slip.reference.id],
+      ['refund', 0, { amount: 2_500, brand: 'visa', last4: '4242' }, [{ line: 0, qty: 1 }], sale.id],
+    );
+    for (const paper of [58, 80] as const) {
+      const text = receiptText(slip, { locale: en, paper });
+      assert.match(text, /Line 1 x 1/);
+      assert.match(text, /Card visa \*\*\*\*4242\s+-MX\$25\.00/);
+      for (const line of text.split('\n')) assert.ok(line.length <= COLUMNS[paper], `${paper} mm: "${line}"`);
+    }
+    assert.throws(() => moneyOutSlip(sale, { status: 'pending' }), RangeError);
   });
 });

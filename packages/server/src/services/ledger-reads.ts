@@ -5,10 +5,12 @@
  */
 import {
   deviceCode,
+  moneyOutSlip,
   parseReceiptNumber,
   type Receipt,
   type ReceiptStatus,
   receiptNumber,
+  SLIP_KINDS,
   saleReceipt,
   type ZReport,
   zReport,
@@ -97,8 +99,13 @@ export class LedgerReads {
       if (deviceCode(device.id) !== parsed.code) continue;
       const stored = await this.#storage.getOpAt(device.id, parsed.seq);
       if (!stored) continue;
+      const options = { status: receiptStatus(stored.result) };
       const receipt =
-        stored.op.kind === 'sale.recorded' ? saleReceipt(stored.op, { status: receiptStatus(stored.result) }) : null;
+        stored.op.kind === 'sale.recorded'
+          ? saleReceipt(stored.op, options)
+          : SLIP_KINDS[stored.op.kind]
+            ? moneyOutSlip(stored.op, options)
+            : null;
       matches.push({ device: device.id, deviceLabel: device.label, stored, receipt });
     }
     if (matches.length === 0) throw new ProtocolError('not_found', `no device has printed receipt ${number}`);
