@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { addAmounts, CURRENCY_PATTERN, decimalAmount, formatMoney, MAX_AMOUNT, minorUnits } from './money.js';
+import {
+  addAmounts,
+  CURRENCY_PATTERN,
+  decimalAmount,
+  formatMoney,
+  MAX_AMOUNT,
+  minorUnits,
+  parseMoneyInput,
+} from './money.js';
 
 describe('minorUnits', () => {
   it('knows 0- and 3-decimal currencies and defaults to 2', () => {
@@ -142,5 +150,44 @@ describe('money constants', () => {
   it('CURRENCY_PATTERN takes three upper-case ASCII letters', () => {
     for (const ok of ['EUR', 'JPY', 'XXX']) assert.match(ok, CURRENCY_PATTERN);
     for (const bad of ['eur', 'EU', 'EURO', 'E1R', 'ÉUR', ' EUR', 'EUR\n']) assert.doesNotMatch(bad, CURRENCY_PATTERN);
+  });
+});
+
+describe('parseMoneyInput', () => {
+  const cases: [string, string, number][] = [
+    ['25', 'EUR', 2_500],
+    ['25.5', 'EUR', 2_550],
+    ['25.50', 'EUR', 2_550],
+    ['25,50', 'EUR', 2_550],
+    [' 1,234.50 ', 'USD', 123_450],
+    ['1.234,50', 'EUR', 123_450],
+    ['1 234,50', 'EUR', 123_450],
+    ['1,234', 'USD', 123_400],
+    ['0.01', 'EUR', 1],
+    ['1500', 'JPY', 1_500],
+    ['1.234', 'KWD', 1_234],
+    ['.5', 'EUR', 50],
+  ];
+  for (const [text, currency, expected] of cases) {
+    it(`"${text}" ${currency} → ${expected}`, () => assert.equal(parseMoneyInput(text, currency), expected));
+  }
+
+  it('refuses what is not an amount, naming why', () => {
+    assert.equal(parseMoneyInput('25.505', 'EUR'), 2_550_500, 'three digits after the last separator group thousands');
+    assert.throws(() => parseMoneyInput('25.5055', 'EUR'), /EUR has 2 decimals/);
+    assert.throws(() => parseMoneyInput('12.5', 'JPY'), /JPY has 0 decimals/);
+    assert.throws(() => parseMoneyInput('-5', 'EUR'), /negative/);
+    assert.throws(() => parseMoneyInput('ten', 'EUR'), /not an amount/);
+    assert.throws(() => parseMoneyInput('', 'EUR'), /not an amount/);
+    assert.throws(() => parseMoneyInput('1e5', 'EUR'), /not an amount/);
+    assert.throws(() => parseMoneyInput('99999999999999', 'EUR'), /too large/);
+  });
+
+  it('reads back what decimalAmount writes, for any amount (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: MAX_AMOUNT }), fc.constantFrom('EUR', 'JPY', 'KWD', 'MXN'), (n, c) => {
+        assert.equal(parseMoneyInput(decimalAmount(n, c), c), n);
+      }),
+    );
   });
 });

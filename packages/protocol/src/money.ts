@@ -59,6 +59,42 @@ export function decimalAmount(amount: number, currency: string): string {
   return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
 }
 
+/**
+ * What a person typed as money (`25`, `25.5`, `25.50`, `1,234.50`, `1 234,50`)
+ * → minor units of `currency`, exactly (never through floating point); the
+ * last `.` or `,` followed by at most the currency's decimals is the decimal
+ * point, other separators group thousands. Throws RangeError saying what is
+ * wrong (too many decimals, not a number, negative, above MAX_AMOUNT).
+ */
+export function parseMoneyInput(text: string, currency: string): number {
+  const digits = minorUnits(currency);
+  const raw = text.trim().replace(/[\s\u00a0\u202f']/g, '');
+  if (raw.startsWith('-')) throw new RangeError('an amount cannot be negative');
+  if (!/^[0-9.,]+$/.test(raw) || !/[0-9]/.test(raw)) throw new RangeError(`"${text.slice(0, 40)}" is not an amount`);
+  const cut = Math.max(raw.lastIndexOf('.'), raw.lastIndexOf(','));
+  let whole = raw;
+  let fraction = '';
+  if (cut >= 0) {
+    const after = raw.slice(cut + 1);
+    // "1,234" in a 2-decimal currency is a thousands group, not 1.234: three digits after the last separator.
+    const isGroup = after.length === 3 && digits !== 3 && /^[0-9]+$/.test(raw.slice(0, cut).replace(/[.,]/g, ''));
+    if (!isGroup) {
+      whole = raw.slice(0, cut);
+      fraction = after;
+    }
+  }
+  if (/[.,]/.test(fraction)) throw new RangeError(`"${text.slice(0, 40)}" is not an amount`);
+  if (fraction.length > digits) {
+    throw new RangeError(
+      `${currency} has ${digits} decimal${digits === 1 ? '' : 's'}: "${text.slice(0, 40)}" has more`,
+    );
+  }
+  const units = `${whole.replace(/[.,]/g, '') || '0'}${fraction.padEnd(digits, '0')}`.replace(/^0+(?=\d)/, '');
+  const amount = Number(units);
+  if (!Number.isSafeInteger(amount) || amount > MAX_AMOUNT) throw new RangeError(`"${text.slice(0, 40)}" is too large`);
+  return amount;
+}
+
 /** The locale money is shown in when the caller names none. */
 export const DEFAULT_LOCALE = 'en';
 

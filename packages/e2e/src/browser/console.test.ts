@@ -191,6 +191,15 @@ describe('operator console in Chromium', () => {
     assert.equal(await noScriptRan(page), undefined);
 
     await detail.locator('select[name=action]').selectOption('written_off');
+    // The amount is typed as money, in the exception's currency, and shown back before it is recorded.
+    const typed = detail.locator('input[name=amount]');
+    await typed.fill('25.5055');
+    await detail.locator('[data-amount-preview]', { hasText: 'EUR has 2 decimals' }).waitFor();
+    await typed.fill('25');
+    assert.equal(
+      await detail.locator('[data-amount-preview]').textContent(),
+      `= ${formatMoney(2_500, 'EUR', 'en-US')}`,
+    );
     await detail.locator('input[name=note]').fill('customer unreachable');
     await detail.locator('form[data-form=exception-action] button[type=submit]').click();
     await page.locator('.outcome', { hasText: 'Recorded: written_off.' }).waitFor();
@@ -207,13 +216,11 @@ describe('operator console in Chromium', () => {
         ['exceptions.act', 'sam', 'ok'],
       ],
     );
-    const listed = await h.request<{ items: { id: string; status: string; actions: { by: string }[] }[] }>(
-      'GET',
-      '/v1/admin/exceptions?type=post_auth_decline',
-      { admin: true },
-    );
+    const listed = await h.request<{
+      items: { id: string; status: string; actions: { by: string; amount: number | null }[] }[];
+    }>('GET', '/v1/admin/exceptions?type=post_auth_decline', { admin: true });
     const x = listed.body.items.find((i) => i.id === declineId);
-    assert.deepEqual([x?.status, x?.actions.map((a) => a.by)], ['resolved', ['sam']]);
+    assert.deepEqual([x?.status, x?.actions.map((a) => [a.by, a.amount])], ['resolved', [['sam', 2_500]]]);
     await page.context().close();
   });
 

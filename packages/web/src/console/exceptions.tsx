@@ -6,7 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../shared/api.js';
-import { formatMoney } from '../shared/money.js';
+import { formatMoney, parseMoneyInput } from '../shared/money.js';
 import { type Column, Table } from '../shared/table.js';
 import { when } from '../shared/time.js';
 import { usePoll } from './hooks.js';
@@ -60,6 +60,16 @@ const MONEY_DETAIL_KEYS = new Set([
   'balanceAfter',
 ]);
 
+/** What the typed amount will be recorded as, formatted (or why it cannot be), so nobody writes off 100× too much. */
+function amountPreview(text: string, currency: string, locale: string): string {
+  if (text.trim() === '') return '';
+  try {
+    return `= ${formatMoney(parseMoneyInput(text, currency), currency, locale)}`;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 function detailText(key: string, value: unknown, currency: unknown, locale: string): string {
   if (value === null || value === undefined) return '—';
   if (MONEY_DETAIL_KEYS.has(key) && typeof currency === 'string' && Number.isSafeInteger(value)) {
@@ -84,10 +94,16 @@ function ExceptionDetail(props: { x: ExceptionView; session: Session; onDone: (u
   const submit = async (e: Event) => {
     e.preventDefault();
     const body: Record<string, unknown> = { action, note };
-    if (amount.trim() !== '') {
-      const n = Number(amount);
-      if (!Number.isSafeInteger(n) || n < 1) {
-        setOutcome('amount: a whole number of minor units (e.g. 2500 for 25.00), at least 1');
+    if (amount.trim() !== '' && owed) {
+      let n: number;
+      try {
+        n = parseMoneyInput(amount, owed.currency);
+      } catch (error) {
+        setOutcome(`amount: ${(error as Error).message}`);
+        return;
+      }
+      if (n < 1) {
+        setOutcome('amount: at least the currency’s smallest unit');
         return;
       }
       body.amount = n;
@@ -164,13 +180,14 @@ function ExceptionDetail(props: { x: ExceptionView; session: Session; onDone: (u
           </label>
           {owed && (action === 'written_off' || action === 'recovered') ? (
             <label>
-              Amount (minor units; empty: all outstanding){' '}
+              Amount in {owed.currency} (empty: all outstanding){' '}
               <input
                 name="amount"
-                inputMode="numeric"
+                inputMode="decimal"
                 value={amount}
                 onInput={(e) => setAmount((e.currentTarget as HTMLInputElement).value)}
-              />
+              />{' '}
+              <span data-amount-preview>{amountPreview(amount, owed.currency, locale)}</span>
             </label>
           ) : null}
           <label>

@@ -4,4 +4,4 @@
  * node: module reaches the bundle; the package root would pull in
  * node:crypto).
  */
-export { decimalAmount, formatMoney } from '@holdfast/protocol/money';
+export { decimalAmount, formatMoney, parseMoneyInput } from '@holdfast/protocol/money';
