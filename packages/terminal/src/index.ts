@@ -7,6 +7,13 @@
 
 export { FEED_POLL_MIN_INTERVAL_MS } from './background.js';
 export { CatalogError, type CatalogErrorCode, TillCatalog } from './catalog.js';
+export {
+  CLERK_CODES,
+  CLERK_MESSAGES,
+  type ClerkCode,
+  clerkMessage,
+  onlineOutcomeMessage,
+} from './clerk-messages.js';
 export type { Connectivity } from './connectivity.js';
 export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';
 export {

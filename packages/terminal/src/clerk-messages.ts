@@ -1,0 +1,255 @@
+/**
+ * What the clerk is told, in the till's language (English, Spanish or
+ * Portuguese): every refusal the terminal raises before recording, every
+ * online answer that is not an approval, and what a lost answer means.
+ *
+ * The errors keep their English `message` (for logs and developers); this
+ * is the one place a till app turns them into words for the person at the
+ * counter. Codes are stable; a code this catalog does not know gets a
+ * generic sentence naming it, never a stack trace.
+ */
+import { type MessageLanguage, negotiateLocale, type Phrasebook, type SpokenLocale } from '@holdfast/domain';
+import type { OnlineOutcome } from './online.js';
+
+/** A message template: words, or words built from the error's figures. */
+type Template = string | ((x: { attemptsLeft?: number; retryAfterMs?: number; code: string }) => string);
+
+/** Every code a clerk can meet, with its sentence. */
+export const CLERK_CODES = [
+  // Offline policy and tenders.
+  'needs_online',
+  'wristband_blocked',
+  'insufficient_balance',
+  'currency',
+  'no_chip',
+  'refund_not_allowed',
+  // Staff and approvals.
+  'no_roster',
+  'staff_unknown',
+  'staff_no_pin',
+  'wrong_pin',
+  'locked_out',
+  'staff_required',
+  'approval_required',
+  'approval_role',
+  'approval_not_needed',
+  // Corrections and voids.
+  'void_refused',
+  'refund_over_sale',
+  'refund_invalid',
+  'sale_void_invalid',
+  'approval_missing',
+  // The terminal itself.
+  'not_enrolled',
+  'device_revoked',
+  'terminal_closed',
+  'journal_locked',
+  'record_outcome_unknown',
+  'no_receipt',
+  'timeout',
+  'network',
+  'bad_response',
+  // Online declines (AuthorizeResponse.reason).
+  'betting_not_configured',
+  'currency_not_offered',
+  'event_suspended',
+  'market_suspended',
+  'stake_below_min',
+  'stake_above_max',
+  'payout_above_max',
+  'unknown_ticket',
+  'ticket_paid',
+  'ticket_unsettled',
+  'ticket_voided',
+  'ticket_lost',
+  'processor_refused',
+] as const;
+
+export type ClerkCode = (typeof CLERK_CODES)[number];
+
+const minutes = (ms: number | undefined) => Math.max(1, Math.ceil((ms ?? 60_000) / 60_000));
+
+export const CLERK_MESSAGES: Phrasebook<Readonly<Record<ClerkCode, Template>> & { unknown: Template }> = {
+  en: {
+    needs_online: 'This payment needs the server: take another tender or wait for the connection.',
+    wristband_blocked: 'This wristband is blocked. Send the customer to the info desk.',
+    insufficient_balance: 'Not enough balance on the wristband.',
+    currency: 'This wristband holds another currency.',
+    no_chip: 'No wristband read. Hold it to the reader again.',
+    refund_not_allowed: 'This sale was not paid with this wristband, or is refunded already.',
+    no_roster: 'No staff list on this till yet. Connect it once to the server.',
+    staff_unknown: 'Unknown staff member.',
+    staff_no_pin: 'This staff member has no PIN set.',
+    wrong_pin: ({ attemptsLeft }) =>
+      attemptsLeft === undefined ? 'Wrong PIN.' : `Wrong PIN. ${attemptsLeft} attempts left.`,
+    locked_out: ({ retryAfterMs }) => `Too many wrong PINs. Try again in ${minutes(retryAfterMs)} min.`,
+    staff_required: 'Sign in first.',
+    approval_required: 'A supervisor must approve this.',
+    approval_role: 'This person may not approve this: call a supervisor.',
+    approval_not_needed: 'No approval is needed for this.',
+    void_refused: 'This ticket cannot be voided now (approval or time window).',
+    refund_over_sale: 'More than was paid for this sale.',
+    refund_invalid: 'This refund does not match the sale.',
+    sale_void_invalid: 'This sale cannot be voided here: refund it instead.',
+    approval_missing: 'Nobody can approve this on this till (no staff list).',
+    not_enrolled: 'This till is not set up yet.',
+    device_revoked: 'This till was switched off by the operator. Call your manager.',
+    terminal_closed: 'The till is shutting down.',
+    journal_locked: 'This till is already open in another window.',
+    record_outcome_unknown:
+      'The disk failed while saving. Do not ring it again: the till will show whether it was kept.',
+    no_receipt: 'No receipt with this number on this till.',
+    timeout: 'No answer yet. It is kept and will be sent: do not ring it again.',
+    network: 'No connection. It is kept and will be sent: do not ring it again.',
+    bad_response: 'The server answered something unreadable. It is kept and will be sent again.',
+    betting_not_configured: 'Betting is not open on this server.',
+    currency_not_offered: 'Bets in this currency are not taken.',
+    event_suspended: 'This event is suspended.',
+    market_suspended: 'This market is suspended.',
+    stake_below_min: 'The stake is below the minimum.',
+    stake_above_max: 'The stake is above the maximum.',
+    payout_above_max: 'The potential payout is above the maximum.',
+    unknown_ticket: 'Unknown ticket.',
+    ticket_paid: 'This ticket was paid already.',
+    ticket_unsettled: 'This ticket is not settled yet.',
+    ticket_voided: 'This ticket was voided.',
+    ticket_lost: 'This ticket did not win.',
+    processor_refused: 'The card was declined.',
+    unknown: ({ code }) => `Refused (${code}).`,
+  },
+  es: {
+    needs_online: 'Este pago necesita el servidor: use otro medio de pago o espere la conexión.',
+    wristband_blocked: 'Esta pulsera está bloqueada. Envíe al cliente a información.',
+    insufficient_balance: 'Saldo insuficiente en la pulsera.',
+    currency: 'Esta pulsera tiene otra moneda.',
+    no_chip: 'No se leyó ninguna pulsera. Acérquela de nuevo al lector.',
+    refund_not_allowed: 'Esta venta no se pagó con esta pulsera, o ya se devolvió.',
+    no_roster: 'Aún no hay lista de personal en esta caja. Conéctela una vez al servidor.',
+    staff_unknown: 'Empleado desconocido.',
+    staff_no_pin: 'Este empleado no tiene PIN.',
+    wrong_pin: ({ attemptsLeft }) =>
+      attemptsLeft === undefined ? 'PIN incorrecto.' : `PIN incorrecto. Quedan ${attemptsLeft} intentos.`,
+    locked_out: ({ retryAfterMs }) =>
+      `Demasiados PIN incorrectos. Vuelva a intentarlo en ${minutes(retryAfterMs)} min.`,
+    staff_required: 'Inicie sesión primero.',
+    approval_required: 'Un supervisor debe aprobarlo.',
+    approval_role: 'Esta persona no puede aprobarlo: llame a un supervisor.',
+    approval_not_needed: 'No hace falta aprobación.',
+    void_refused: 'Este boleto no se puede anular ahora (aprobación o plazo).',
+    refund_over_sale: 'Más de lo que se pagó por esta venta.',
+    refund_invalid: 'Esta devolución no corresponde a la venta.',
+    sale_void_invalid: 'Esta venta no se puede anular aquí: haga una devolución.',
+    approval_missing: 'Nadie puede aprobarlo en esta caja (sin lista de personal).',
+    not_enrolled: 'Esta caja aún no está configurada.',
+    device_revoked: 'El operador desactivó esta caja. Llame a su encargado.',
+    terminal_closed: 'La caja se está cerrando.',
+    journal_locked: 'Esta caja ya está abierta en otra ventana.',
+    record_outcome_unknown: 'Falló el disco al guardar. No la vuelva a marcar: la caja indicará si se guardó.',
+    no_receipt: 'No hay ningún recibo con este número en esta caja.',
+    timeout: 'Aún sin respuesta. Se guarda y se enviará: no la vuelva a marcar.',
+    network: 'Sin conexión. Se guarda y se enviará: no la vuelva a marcar.',
+    bad_response: 'El servidor respondió algo ilegible. Se guarda y se enviará de nuevo.',
+    betting_not_configured: 'Las apuestas no están abiertas en este servidor.',
+    currency_not_offered: 'No se aceptan apuestas en esta moneda.',
+    event_suspended: 'Este evento está suspendido.',
+    market_suspended: 'Este mercado está suspendido.',
+    stake_below_min: 'La apuesta está por debajo del mínimo.',
+    stake_above_max: 'La apuesta está por encima del máximo.',
+    payout_above_max: 'El premio posible supera el máximo.',
+    unknown_ticket: 'Boleto desconocido.',
+    ticket_paid: 'Este boleto ya se pagó.',
+    ticket_unsettled: 'Este boleto aún no está liquidado.',
+    ticket_voided: 'Este boleto fue anulado.',
+    ticket_lost: 'Este boleto no ganó.',
+    processor_refused: 'La tarjeta fue rechazada.',
+    unknown: ({ code }) => `Rechazado (${code}).`,
+  },
+  pt: {
+    needs_online: 'Este pagamento precisa do servidor: use outra forma de pagamento ou aguarde a conexão.',
+    wristband_blocked: 'Esta pulseira está bloqueada. Encaminhe o cliente ao balcão de informações.',
+    insufficient_balance: 'Saldo insuficiente na pulseira.',
+    currency: 'Esta pulseira tem outra moeda.',
+    no_chip: 'Nenhuma pulseira lida. Aproxime-a de novo do leitor.',
+    refund_not_allowed: 'Esta venda não foi paga com esta pulseira, ou já foi devolvida.',
+    no_roster: 'Ainda não há lista de equipe neste caixa. Conecte-o uma vez ao servidor.',
+    staff_unknown: 'Funcionário desconhecido.',
+    staff_no_pin: 'Este funcionário não tem PIN.',
+    wrong_pin: ({ attemptsLeft }) =>
+      attemptsLeft === undefined ? 'PIN incorreto.' : `PIN incorreto. Restam ${attemptsLeft} tentativas.`,
+    locked_out: ({ retryAfterMs }) => `PIN incorreto demais. Tente de novo em ${minutes(retryAfterMs)} min.`,
+    staff_required: 'Entre primeiro.',
+    approval_required: 'Um supervisor precisa aprovar.',
+    approval_role: 'Esta pessoa não pode aprovar: chame um supervisor.',
+    approval_not_needed: 'Não é preciso aprovação.',
+    void_refused: 'Este bilhete não pode ser cancelado agora (aprovação ou prazo).',
+    refund_over_sale: 'Mais do que foi pago por esta venda.',
+    refund_invalid: 'Esta devolução não corresponde à venda.',
+    sale_void_invalid: 'Esta venda não pode ser cancelada aqui: faça uma devolução.',
+    approval_missing: 'Ninguém pode aprovar neste caixa (sem lista de equipe).',
+    not_enrolled: 'Este caixa ainda não está configurado.',
+    device_revoked: 'O operador desativou este caixa. Chame o seu gerente.',
+    terminal_closed: 'O caixa está sendo fechado.',
+    journal_locked: 'Este caixa já está aberto em outra janela.',
+    record_outcome_unknown: 'O disco falhou ao gravar. Não registre de novo: o caixa mostrará se foi guardado.',
+    no_receipt: 'Nenhum recibo com este número neste caixa.',
+    timeout: 'Ainda sem resposta. Está guardado e será enviado: não registre de novo.',
+    network: 'Sem conexão. Está guardado e será enviado: não registre de novo.',
+    bad_response: 'O servidor respondeu algo ilegível. Está guardado e será enviado de novo.',
+    betting_not_configured: 'As apostas não estão abertas neste servidor.',
+    currency_not_offered: 'Não se aceitam apostas nesta moeda.',
+    event_suspended: 'Este evento está suspenso.',
+    market_suspended: 'Este mercado está suspenso.',
+    stake_below_min: 'A aposta está abaixo do mínimo.',
+    stake_above_max: 'A aposta está acima do máximo.',
+    payout_above_max: 'O prêmio possível está acima do máximo.',
+    unknown_ticket: 'Bilhete desconhecido.',
+    ticket_paid: 'Este bilhete já foi pago.',
+    ticket_unsettled: 'Este bilhete ainda não foi apurado.',
+    ticket_voided: 'Este bilhete foi cancelado.',
+    ticket_lost: 'Este bilhete não ganhou.',
+    processor_refused: 'O cartão foi recusado.',
+    unknown: ({ code }) => `Recusado (${code}).`,
+  },
+};
+
+function languageOf(locale: SpokenLocale | string): MessageLanguage {
+  return typeof locale === 'string' ? negotiateLocale(locale).language : locale.language;
+}
+
+function render(language: MessageLanguage, code: string, figures: { attemptsLeft?: number; retryAfterMs?: number }) {
+  const book = CLERK_MESSAGES[language];
+  const template = (Object.hasOwn(book, code) ? book[code as ClerkCode] : book.unknown) as Template;
+  return typeof template === 'string' ? template : template({ ...figures, code });
+}
+
+/**
+ * The words for a clerk for `error` (anything a terminal call threw), in
+ * `locale` (a SpokenLocale, or a language tag such as `es-MX`).
+ */
+export function clerkMessage(error: unknown, locale: SpokenLocale | string): string {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    attemptsLeft?: unknown;
+    retryAfterMs?: unknown;
+  };
+  const code = typeof e.code === 'string' ? e.code : 'unknown';
+  return render(languageOf(locale), code, {
+    ...(typeof e.attemptsLeft === 'number' ? { attemptsLeft: e.attemptsLeft } : {}),
+    ...(typeof e.retryAfterMs === 'number' ? { retryAfterMs: e.retryAfterMs } : {}),
+  });
+}
+
+/** The words for an online answer that is not an approval, or null for an approval. */
+export function onlineOutcomeMessage(outcome: OnlineOutcome, locale: SpokenLocale | string): string | null {
+  const language = languageOf(locale);
+  switch (outcome.state) {
+    case 'approved':
+      return null;
+    case 'declined':
+      return render(language, outcome.reason, {});
+    case 'refused':
+      return render(language, outcome.code, {});
+    case 'pending_confirmation':
+      return render(language, 'timeout', {});
+  }
+}
