@@ -195,6 +195,8 @@ describe('operator console in Chromium', () => {
     const typed = detail.locator('input[name=amount]');
     await typed.fill('25.5055');
     await detail.locator('[data-amount-preview]', { hasText: 'EUR has 2 decimals' }).waitFor();
+    await typed.fill('30');
+    await detail.locator('[data-amount-preview]', { hasText: 'outstanding' }).waitFor();
     await typed.fill('25');
     assert.equal(
       await detail.locator('[data-amount-preview]').textContent(),

@@ -61,10 +61,12 @@ const MONEY_DETAIL_KEYS = new Set([
 ]);
 
 /** What the typed amount will be recorded as, formatted (or why it cannot be), so nobody writes off 100× too much. */
-function amountPreview(text: string, currency: string, locale: string): string {
+function amountPreview(text: string, owed: { amount: number; currency: string }, locale: string): string {
   if (text.trim() === '') return '';
   try {
-    return `= ${formatMoney(parseMoneyInput(text, currency), currency, locale)}`;
+    const n = parseMoneyInput(text, owed.currency);
+    if (n > owed.amount) return `more than the ${formatMoney(owed.amount, owed.currency, locale)} outstanding`;
+    return `= ${formatMoney(n, owed.currency, locale)}`;
   } catch (error) {
     return (error as Error).message;
   }
@@ -102,8 +104,10 @@ function ExceptionDetail(props: { x: ExceptionView; session: Session; onDone: (u
         setOutcome(`amount: ${(error as Error).message}`);
         return;
       }
-      if (n < 1) {
-        setOutcome('amount: at least the currency’s smallest unit');
+      if (n < 1 || n > owed.amount) {
+        setOutcome(
+          `amount: from the currency’s smallest unit to the ${formatMoney(owed.amount, owed.currency, locale)} outstanding`,
+        );
         return;
       }
       body.amount = n;
@@ -187,7 +191,7 @@ function ExceptionDetail(props: { x: ExceptionView; session: Session; onDone: (u
                 value={amount}
                 onInput={(e) => setAmount((e.currentTarget as HTMLInputElement).value)}
               />{' '}
-              <span data-amount-preview>{amountPreview(amount, owed.currency, locale)}</span>
+              <span data-amount-preview>{amountPreview(amount, owed, locale)}</span>
             </label>
           ) : null}
           <label>
