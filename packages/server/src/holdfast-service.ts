@@ -184,7 +184,7 @@ export class HoldfastService {
     this.loyalty = new LoyaltyDesk(this.#storage, this.#clock, () => this.newId());
     this.staff = new StaffDesk(this.#storage, this.#clock);
     this.catalog = new CatalogDesk(this.#storage, this.#clock);
-    this.reports = new ReportDesk(this.#storage, this.#clock);
+    this.reports = new ReportDesk(this.#storage, this.#clock, () => this.newId());
     this.operators = new OperatorAccounts({
       storage: this.#storage,
       clock: this.#clock,

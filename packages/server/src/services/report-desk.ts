@@ -9,6 +9,7 @@
 import type { Clock } from '@holdfast/domain';
 import { formatMoney, REF_PATTERN, schema as s, ValidationError } from '@holdfast/protocol';
 import { type AccountingExport, accountingExport, CHART_OF_ACCOUNTS, checkJournal } from '../model/accounting.js';
+import type { ExceptionRecord } from '../model/exception.js';
 import { findOutages, type Outage } from '../model/outages.js';
 import { lineFacts, type SalesReport, type SalesReportKind, salesReport } from '../model/reports.js';
 import type { TaxRate } from '../storage/sql/operations/reports.js';
@@ -49,13 +50,92 @@ export const taxRatesRequestSchema = s.object({
 
 const money = (amount: number, currency: string) => formatMoney(amount, currency);
 
+/** The outage notice's words (the log's; the console shows its title and detail). */
+function outageMessage(o: Outage): string {
+  const minutes = Math.round((o.end - o.start) / 60_000);
+  const revenue = new Map<string, number>();
+  for (const l of o.lanes) for (const r of l.revenue) revenue.set(r.currency, (revenue.get(r.currency) ?? 0) + r.gross);
+  const taken = [...revenue].map(([c, v]) => money(v, c)).join(' + ') || 'no sales';
+  const stale =
+    o.stalePriceSales > 0
+      ? `; ${o.stalePriceSales} sales at superseded prices (difference ${o.stalePriceDifference} minor units)`
+      : '';
+  const short = o.stockShortfalls > 0 ? `; ${o.stockShortfalls} stock shortfalls` : '';
+  return `outage of ${minutes} min over ${o.lanes.length} lane(s): ${o.opsQueued} ops queued, ${taken}${stale}${short}`;
+}
+
+/** When an outage is notified (docs/reports.md "The outage rule"). */
+export const OUTAGE_NOTICE = {
+  /** An op received this long after it was recorded was queued offline. */
+  thresholdMs: 5 * 60_000,
+  /** An outage is notified once no lane of it has synced for this long. */
+  quietMs: 2 * 60_000,
+  /** How far back a sweep looks (device time). */
+  lookbackMs: 2 * 86_400_000,
+} as const;
+
+/** The most recent outage notified, as the live feed carries it. */
+export interface OutageNotice {
+  id: string;
+  start: number;
+  end: number;
+  lanes: number;
+  opsQueued: number;
+  notifiedAt: number;
+}
+
 export class ReportDesk {
   readonly #storage: Storage;
   readonly #clock: Clock;
+  readonly #newId: () => string;
+  #lastNotice: OutageNotice | null = null;
 
-  constructor(storage: Storage, clock: Clock) {
+  constructor(storage: Storage, clock: Clock, newId: () => string) {
     this.#storage = storage;
     this.#clock = clock;
+    this.#newId = newId;
+  }
+
+  /** The last outage this server notified since it started (the live feed), or null. */
+  get lastOutageNotice(): OutageNotice | null {
+    return this.#lastNotice;
+  }
+
+  /**
+   * The outage sweep: every outage of the last `lookbackMs` whose lanes have
+   * all been synced for `quietMs` is raised as ONE `outage` exception (its
+   * dedupe key is the outage id, so a later sweep raises nothing twice),
+   * whatever the number of lanes. Returns the outages newly notified.
+   */
+  async notifyOutages(): Promise<Outage[]> {
+    const now = this.#clock.now();
+    const report = await this.outages(now - OUTAGE_NOTICE.lookbackMs, now + 1, null, OUTAGE_NOTICE.thresholdMs);
+    const due = report.outages.filter((o) => o.end <= now - OUTAGE_NOTICE.quietMs);
+    if (due.length === 0) return [];
+    const records: ExceptionRecord[] = due.map((o) => ({
+      id: this.#newId(),
+      type: 'outage',
+      severity: 'warning',
+      device: (o.lanes[0] as Outage['lanes'][number]).device,
+      opId: null,
+      seq: null,
+      message: outageMessage(o),
+      detail: { outage: o, thresholdMs: OUTAGE_NOTICE.thresholdMs },
+      raisedAt: now,
+      dedupeKey: `outage:${o.id}`,
+    }));
+    const added = await this.#storage.raiseNotices(records);
+    if (added === 0) return [];
+    const newest = due[due.length - 1] as Outage;
+    this.#lastNotice = {
+      id: newest.id,
+      start: newest.start,
+      end: newest.end,
+      lanes: newest.lanes.length,
+      opsQueued: newest.opsQueued,
+      notifiedAt: now,
+    };
+    return due;
   }
 
   async sales(kind: SalesReportKind, from: number, to: number, location: string | null): Promise<SalesReport> {

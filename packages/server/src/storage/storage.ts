@@ -239,6 +239,8 @@ export interface Storage extends OperatorStorage {
   setTaxRates(rates: readonly { category: string; rate: number }[], now: number, by: string): Promise<TaxRate[]>;
   /** Every tax category's rate. */
   listTaxRates(): Promise<TaxRate[]>;
+  /** Raises exceptions raised outside ingest (the outage notice), each once by dedupe key; how many were new. */
+  raiseNotices(records: readonly ExceptionRecord[]): Promise<number>;
 
   /** Offline-approved payments (projection), by device, seq, tender; only `device`'s, if given. */
   listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]>;

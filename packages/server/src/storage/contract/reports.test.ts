@@ -228,6 +228,41 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(csv.lines.length, 3, 'a header and one row per lane');
     });
 
+    test('the outage is notified once, as one exception for both lanes, after the quiet period', async (h) => {
+      const { d1 } = await partitionDay(h);
+      assert.deepEqual(await h.service.reports.notifyOutages(), [], 'the last lane synced just now: not yet');
+      h.clock.advance(3 * MIN);
+      const notified = await h.service.reports.notifyOutages();
+      assert.equal(notified.length, 1);
+      assert.deepEqual(await h.service.reports.notifyOutages(), [], 'a later sweep raises nothing twice');
+      const listed = await h.request<{
+        items: {
+          type: string;
+          device: string;
+          message: string;
+          detail: { outage: Outage };
+          display: { title: string };
+        }[];
+      }>('GET', '/v1/admin/exceptions?type=outage', { admin: true });
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      const [notice, ...others] = listed.body.items;
+      assert.equal(others.length, 0, 'one notification for the outage, not one per lane');
+      assert.ok(notice);
+      assert.equal(notice.device, d1.id);
+      assert.equal(notice.detail.outage.lanes.length, 2);
+      assert.equal(notice.detail.outage.stalePriceDifference, -50);
+      assert.match(
+        notice.message,
+        /outage of 25 min over 2 lane\(s\): 7 ops queued, €32\.50; 1 sales at superseded prices/,
+      );
+      assert.equal(notice.display.title, 'Outage healed: lanes synced their backlog');
+      assert.deepEqual(
+        [h.service.reports.lastOutageNotice?.id, h.service.reports.lastOutageNotice?.lanes],
+        [notified[0]?.id, 2],
+        'the live feed carries the last outage notified',
+      );
+    });
+
     test('the accounting export: every entry balanced, one per money op, summing to the ledger', async (h) => {
       const { a, b, refund, paidOut, c } = await partitionDay(h);
       const answer = await h.request<AccountingExport>('GET', `/v1/admin/reports/accounting?${RANGE}`, {

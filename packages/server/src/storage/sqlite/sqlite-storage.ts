@@ -126,6 +126,7 @@ import {
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
+import { raiseExceptions } from '../sql/operations/feed-writes.js';
 import {
   claimFiscalBills,
   deferFiscalBill,
@@ -657,6 +658,10 @@ export class SqliteStorage implements Storage {
 
   async listTaxRates(): Promise<TaxRate[]> {
     return this.#driver.autocommit(reports.listTaxRates());
+  }
+
+  async raiseNotices(records: readonly ExceptionRecord[]): Promise<number> {
+    return this.#driver.transaction(() => raiseExceptions(sqliteDialect, records));
   }
 
   async publishPriceList(request: PriceListRequest, now: number, by: string): Promise<PriceList> {
