@@ -70,7 +70,12 @@ export { METRICS_PATH, type MetricsOptions } from './http/metrics.js';
 export { CSRF_COOKIE, CSRF_HEADER, ROUTE_RULES, SESSION_COOKIE } from './http/operator-access.js';
 export { DEFAULT_SOURCE_LIMIT, type SourceLimitOptions } from './http/source-limit.js';
 export { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
-export type { AccountingExport, JournalEntry } from './model/accounting.js';
+export {
+  type AccountingExport,
+  accountingExport,
+  checkJournal,
+  type JournalEntry,
+} from './model/accounting.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';
 export * from './model/cash-movement.js';
@@ -88,7 +93,7 @@ export * from './model/operator.js';
 export type { Outage, OutageLane } from './model/outages.js';
 export * from './model/payment-forwarding.js';
 export * from './model/policy.js';
-export type { SalesReport, SalesReportRow } from './model/reports.js';
+export type { ReportEvent, ReportInput, SalesReport, SalesReportRow } from './model/reports.js';
 export * from './model/sale.js';
 export * from './model/shift.js';
 export * from './model/summary.js';
