@@ -78,6 +78,7 @@ import { LedgerReads } from './services/ledger-reads.js';
 import { LoyaltyDesk } from './services/loyalty-desk.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
 import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
+import { ReportDesk } from './services/report-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
 import { signingRefusals } from './signed-refusal.js';
@@ -145,6 +146,8 @@ export class HoldfastService {
   readonly staff: StaffDesk;
   /** The catalog and price lists (services/catalog-desk.ts). */
   readonly catalog: CatalogDesk;
+  /** Sales, outage and accounting reports; tax rates (services/report-desk.ts, docs/reports.md). */
+  readonly reports: ReportDesk;
   /** Operator accounts, sessions, API tokens and the audit log. */
   readonly operators: OperatorAccounts;
   readonly #storage: Storage;
@@ -181,6 +184,7 @@ export class HoldfastService {
     this.loyalty = new LoyaltyDesk(this.#storage, this.#clock, () => this.newId());
     this.staff = new StaffDesk(this.#storage, this.#clock);
     this.catalog = new CatalogDesk(this.#storage, this.#clock);
+    this.reports = new ReportDesk(this.#storage, this.#clock, () => this.newId());
     this.operators = new OperatorAccounts({
       storage: this.#storage,
       clock: this.#clock,

@@ -70,6 +70,12 @@ export { METRICS_PATH, type MetricsOptions } from './http/metrics.js';
 export { CSRF_COOKIE, CSRF_HEADER, ROUTE_RULES, SESSION_COOKIE } from './http/operator-access.js';
 export { DEFAULT_SOURCE_LIMIT, type SourceLimitOptions } from './http/source-limit.js';
 export { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
+export {
+  type AccountingExport,
+  accountingExport,
+  checkJournal,
+  type JournalEntry,
+} from './model/accounting.js';
 export * from './model/authorization.js';
 export * from './model/batch.js';
 export * from './model/cash-movement.js';
@@ -84,8 +90,10 @@ export type { FiscalBill, FiscalBillState } from './model/fiscal-bill.js';
 export * from './model/ledger-event.js';
 export * from './model/offline-payment.js';
 export * from './model/operator.js';
+export type { Outage, OutageLane } from './model/outages.js';
 export * from './model/payment-forwarding.js';
 export * from './model/policy.js';
+export type { ReportEvent, ReportInput, SalesReport, SalesReportRow } from './model/reports.js';
 export * from './model/sale.js';
 export * from './model/shift.js';
 export * from './model/summary.js';
@@ -103,6 +111,7 @@ export type { DeviceAdmin } from './services/device-admin.js';
 export type { DeclineReport, ExceptionDesk } from './services/exception-desk.js';
 export type { LedgerReads } from './services/ledger-reads.js';
 export type { LoginResult, OperatorAccounts, Principal } from './services/operator-accounts.js';
+export type { OutageReport, ReportDesk } from './services/report-desk.js';
 export type { WalletAdmin } from './services/wallet-admin.js';
 export {
   DATABASE_FILE,

@@ -282,6 +282,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   process.on('SIGHUP', onHangup);
   const forwarder = options.processor ? startForwarder(storage, options.processor, options.clock, app) : null;
   const fiscalSubmitter = options.fiscal ? startFiscalSubmitter(storage, options.fiscal, options.clock, app) : null;
+  const outageSweep = startOutageSweep(service, app);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
   const host = options.host ?? '127.0.0.1';
@@ -289,6 +290,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shutdown = (): Promise<ShutdownOutcome> => {
     process.off('SIGHUP', onHangup);
     bootstrap.stop();
+    outageSweep.stop();
     // The data-dir lock goes last, once the storage is closed, whichever way the shutdown ended.
     stopping ??= shutdownWithin(
       app,
@@ -433,4 +435,37 @@ function startFiscalSubmitter(
   submitter.start(options.intervalMs ?? 2_000);
   app.log.info({ authority: options.url }, 'registering bills with the tax authority');
   return submitter;
+}
+
+/** How often the server looks for healed outages to notify (docs/reports.md). */
+const OUTAGE_SWEEP_MS = 60_000;
+
+/** The outage sweep (ReportDesk.notifyOutages) every minute, one at a time, until stopped. */
+function startOutageSweep(service: HoldfastService, app: FastifyInstance): { stop(): void } {
+  let busy = false;
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (busy || stopped) return;
+    busy = true;
+    service.reports
+      .notifyOutages()
+      .then((outages) => {
+        for (const o of outages) {
+          app.log.warn({ outage: o.id, lanes: o.lanes.length, opsQueued: o.opsQueued }, 'outage notified');
+        }
+      })
+      .catch((error: unknown) => {
+        if (!stopped) app.log.error({ err: error }, 'outage sweep failed');
+      })
+      .finally(() => {
+        busy = false;
+      });
+  }, OUTAGE_SWEEP_MS);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }

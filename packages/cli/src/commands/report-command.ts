@@ -1,11 +1,13 @@
 /**
  * `holdfast report declines`: the decline rate of forwarded offline card
- * payments per location and UTC day (GET /v1/admin/reports/declines).
+ * payments per location and UTC day (GET /v1/admin/reports/declines); and
+ * `holdfast report sales|outages|accounting` (sales-report-command.ts).
  */
 import { formatMoney } from '@holdfast/protocol';
 import type { DeclineReport } from '@holdfast/server';
 import { stringFlag, UsageError } from '../args.js';
 import { operatorGet, operatorSettings, operatorTarget } from './operator-request.js';
+import { SALES_REPORT_HELP, SALES_REPORTS, type SalesReportName, salesReportCommand } from './sales-report-command.js';
 
 export const REPORT_HELP = `holdfast report declines --server URL (--operator-token T | --operator-token-file F) [--from D] [--to D] [--json]
 
@@ -18,7 +20,9 @@ forwarded (count, amount), those declined after the fact, and the decline rate.
   --from D                  first day, YYYY-MM-DD (UTC) or epoch ms     default 7 days before --to
   --to D                    end, exclusive: YYYY-MM-DD or epoch ms      default the end of today (UTC)
   --json                    print the server's answer as JSON instead
-Exit 0 with the report, 1 if the server refused or could not be reached.`;
+Exit 0 with the report, 1 if the server refused or could not be reached.
+
+${SALES_REPORT_HELP}`;
 
 const DATE_OR_MS = /^(\d{4}-\d{2}-\d{2}|\d{1,15})$/;
 
@@ -74,7 +78,12 @@ export async function reportCommand(argv: string[]): Promise<number> {
     console.log(REPORT_HELP);
     return which === undefined ? 2 : 0;
   }
-  if (which !== 'declines') throw new UsageError(`unknown report "${which}" (reports: declines)`);
+  if ((SALES_REPORTS as readonly string[]).includes(which)) {
+    return salesReportCommand(which as SalesReportName, rest);
+  }
+  if (which !== 'declines') {
+    throw new UsageError(`unknown report "${which}" (reports: declines, ${SALES_REPORTS.join(', ')})`);
+  }
   const flags = operatorSettings(rest, 'report', {
     from: { type: 'string' },
     to: { type: 'string' },

@@ -57,6 +57,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Refunds above the sale',
     refund_invalid: 'Refund outside the rules',
     sale_void_invalid: 'Sale void outside the rules',
+    outage: 'Outage healed: lanes synced their backlog',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -92,6 +93,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Devoluciones por encima de la venta',
     refund_invalid: 'Devolución fuera de las reglas',
     sale_void_invalid: 'Anulación de venta fuera de las reglas',
+    outage: 'Corte resuelto: las cajas enviaron lo pendiente',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -127,6 +129,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Reembolsos acima da venda',
     refund_invalid: 'Reembolso fora das regras',
     sale_void_invalid: 'Cancelamento de venda fora das regras',
+    outage: 'Queda resolvida: os caixas enviaram o pendente',
   },
 };
 

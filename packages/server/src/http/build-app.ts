@@ -31,6 +31,7 @@ import { operatorAccess } from './operator-access.js';
 import { operatorRoutes } from './operator-routes.js';
 import { intQuery, uuidParam } from './params.js';
 import { registerReadiness } from './readiness.js';
+import { reportRoutes } from './report-routes.js';
 import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './source-limit.js';
 import { staffRoutes } from './staff-routes.js';
 import { registerTicketRoutes } from './ticket-routes.js';
@@ -354,6 +355,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       registerLoyaltyRoutes(admin, service);
       staffRoutes(admin, service);
       catalogRoutes(admin, service);
+      reportRoutes(admin, service);
 
       admin.get('/load', async () => ({
         ...admission.snapshot(),

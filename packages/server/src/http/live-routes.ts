@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { HoldfastService, IngestCounters } from '../holdfast-service.js';
+import type { OutageNotice } from '../services/report-desk.js';
 import type { Admission, LoadSnapshot } from './admission.js';
 import { intQuery } from './params.js';
 
@@ -22,6 +23,8 @@ export interface LiveSample {
   forwarding: { pending: number; oldestBase: number | null };
   openExceptions: number;
   devices: { active: number; revoked: number; behind: number };
+  /** The last outage notified since the server started (docs/reports.md), or null. */
+  outage: OutageNotice | null;
 }
 
 async function sampleOf(service: HoldfastService, admission: Admission): Promise<LiveSample> {
@@ -43,6 +46,7 @@ async function sampleOf(service: HoldfastService, admission: Admission): Promise
       revoked: devices.length - active.length,
       behind: active.reduce((a, d) => a + d.behind, 0),
     },
+    outage: service.reports.lastOutageNotice,
   };
 }
 

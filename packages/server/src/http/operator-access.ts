@@ -93,6 +93,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
     action: 'catalog.publish',
     detail: pick('location', 'currency', 'from', 'until'),
   },
+  // Tax rates per catalog tax category, read by the reports (docs/reports.md).
+  [`PUT ${A}/catalog/tax-rates`]: { access: 'catalog.write', action: 'catalog.tax_rates', detail: pick('rates') },
   // Accounts (admin).
   [`GET ${A}/operators`]: { access: 'accounts.manage', action: 'accounts.list' },
   [`POST ${A}/operators`]: { access: 'accounts.manage', action: 'accounts.create', detail: pick('username', 'role') },

@@ -46,6 +46,8 @@ export const EXCEPTION_TYPES = [
   'refund_over_sale',
   'refund_invalid',
   'sale_void_invalid',
+  // One per outage, after the lanes it cut off have synced (services/report-desk.ts; docs/reports.md).
+  'outage',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

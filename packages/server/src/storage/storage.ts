@@ -56,6 +56,7 @@ import type { LedgerEvent } from '../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
+import type { OutageException } from '../model/outages.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
@@ -66,6 +67,7 @@ import type {
   SettleRequest,
 } from '../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../model/policy.js';
+import type { ReportInput } from '../model/reports.js';
 import type { SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../model/staff.js';
@@ -74,6 +76,7 @@ import type { ResultsOutcome, TicketView } from '../model/ticket.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 import type { OperatorStorage } from './operator-storage.js';
+import type { TaxRate } from './sql/operations/reports.js';
 import type { PayoutAsk, PayoutDecision } from './sql/operations/tickets.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';
@@ -223,6 +226,21 @@ export interface Storage extends OperatorStorage {
   priceListVersion(location: string): Promise<number>;
   /** Every price-list version of the location, oldest first. */
   listPriceLists(location: string): Promise<PriceList[]>;
+
+  /**
+   * What the reports are computed from (docs/reports.md): the applied ops
+   * whose device time is in [from, to) with their bodies, lanes and
+   * placements, the sales their corrections name, categories and tax rates.
+   */
+  reportInput(from: number, to: number): Promise<ReportInput>;
+  /** The exceptions of `types` raised for `opIds` (the outage report). */
+  exceptionsForOps(opIds: readonly string[], types: readonly string[]): Promise<OutageException[]>;
+  /** Sets the tax rate of each category given; returns every rate. */
+  setTaxRates(rates: readonly { category: string; rate: number }[], now: number, by: string): Promise<TaxRate[]>;
+  /** Every tax category's rate. */
+  listTaxRates(): Promise<TaxRate[]>;
+  /** Raises exceptions raised outside ingest (the outage notice), each once by dedupe key; how many were new. */
+  raiseNotices(records: readonly ExceptionRecord[]): Promise<number>;
 
   /** Offline-approved payments (projection), by device, seq, tender; only `device`'s, if given. */
   listOfflinePayments(device: string | null): Promise<StoredOfflinePayment[]>;

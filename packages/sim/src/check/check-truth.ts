@@ -4,6 +4,7 @@
  */
 import { readJournal } from './journal-reader.js';
 import { PostgresServerReader } from './postgres/postgres-server-reader.js';
+import { accountingRules } from './rules/accounting.js';
 import { cardRules } from './rules/cards.js';
 import { catalogRules } from './rules/catalog.js';
 import { correctionRules } from './rules/corrections.js';
@@ -42,6 +43,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   drawerRules,
   fiscalRules,
   correctionRules,
+  accountingRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

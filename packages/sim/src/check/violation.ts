@@ -44,6 +44,7 @@ export const RULES = [
   'fiscal-order',
   'refunds-within-sale',
   'sale-void-approved',
+  'journal-balanced',
   'sdk-error',
   'server-error',
   'expectation',

@@ -12,6 +12,7 @@ import { Fleet } from './fleet.js';
 import { Live } from './live.js';
 import { Audit, Enrollment, LedgerSearch, Reconciliation } from './other.js';
 import { Policies } from './policies.js';
+import { Reports } from './reports.js';
 import { Risk } from './risk.js';
 import { type Session, sessionOf } from './session.js';
 import type { SessionInfo } from './types.js';
@@ -33,6 +34,7 @@ const VIEWS: View[] = [
   { path: 'enroll', title: 'Enrollment', needs: 'devices.enroll' },
   { path: 'ledger', title: 'Ledger', needs: 'read' },
   { path: 'audit', title: 'Audit log', needs: 'audit.read' },
+  { path: 'reports', title: 'Reports', needs: 'read' },
 ];
 
 function useHash(): string {
@@ -123,6 +125,7 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
   else if (current?.path === 'enroll') body = <Enrollment />;
   else if (current?.path === 'ledger') body = <LedgerSearch />;
   else if (current?.path === 'audit') body = <Audit />;
+  else if (current?.path === 'reports') body = <Reports />;
   return (
     <>
       <header>

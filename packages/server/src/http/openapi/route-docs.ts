@@ -31,6 +31,7 @@ import { bettingConfigSchema } from '../../authorize/betting-config.js';
 import { exceptionActionRequestSchema } from '../../exceptions/exception-requests.js';
 import { EXCEPTION_TYPES } from '../../model/exception.js';
 import { EXCEPTION_ACTIONS } from '../../model/exception-action.js';
+import { taxRatesRequestSchema } from '../../services/report-desk.js';
 import { staffAddSchema, staffBadgeSchema, staffPinSchema, staffUpdateSchema } from '../../services/staff-desk.js';
 import { unblockSchema } from '../../wallets/wallet-api.js';
 import { adjustPointsSchema, createMemberSchema } from '../loyalty-routes.js';
@@ -99,6 +100,15 @@ const PAGE = obj('A page: items and the cursor of the next page (null at the end
   items: { type: 'array', items: { type: 'object' } },
   next: { type: ['integer', 'null'] },
 });
+const REPORT_FROM: JsonSchema = {
+  type: 'string',
+  description: 'YYYY-MM-DD (UTC) or epoch ms of device time, inclusive; default 7 days before to',
+};
+const REPORT_TO: JsonSchema = {
+  type: 'string',
+  description: 'YYYY-MM-DD (UTC) or epoch ms of device time, exclusive; default end of today',
+};
+const REPORT_FORMAT: JsonSchema = { enum: ['json', 'csv'], description: 'json (default) or csv' };
 const DEVICE_STATUS = obj('A device: keys, chain head, how far behind, last contact, placement (DeviceStatus)');
 
 /** Keyed by `METHOD path` with Fastify's `:param` syntax. */
@@ -654,5 +664,58 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { file: { type: 'string', description: 'A file name of the built console, e.g. console.js' } },
     response: { type: 'string', description: 'The file, with its content type' },
     produces: 'text/javascript; charset=utf-8',
+  },
+  // Reports (docs/reports.md).
+  'GET /v1/admin/reports/sales': {
+    summary: 'Sales by item, UTC day, location or lane, with tax and returns netted (JSON or CSV)',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      by: { enum: ['item', 'day', 'location', 'lane'], description: 'The grouping; default day' },
+      from: REPORT_FROM,
+      to: REPORT_TO,
+      location: { type: 'string', description: 'Only devices placed at this location' },
+      format: REPORT_FORMAT,
+    },
+    response: obj('{kind, from, to, location, rows, totals} (SalesReport), or CSV'),
+  },
+  'GET /v1/admin/reports/outages': {
+    summary: 'Outages (lanes that queued ops offline longer than the threshold) and their delta per lane',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      from: REPORT_FROM,
+      to: REPORT_TO,
+      location: { type: 'string', description: 'Only devices placed at this location' },
+      thresholdMinutes: int(1, 10_080, 'An op received this long after it was recorded was queued; default 5'),
+      format: REPORT_FORMAT,
+    },
+    response: obj('{from, to, location, thresholdMs, outages} (OutageReport), or CSV'),
+  },
+  'GET /v1/admin/reports/accounting': {
+    summary: 'The accounting export: balanced journal entries per op, summed per UTC day or shift (JSON or CSV)',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      by: { enum: ['day', 'shift'], description: 'The grouping of the sums; default day' },
+      from: REPORT_FROM,
+      to: REPORT_TO,
+      location: { type: 'string', description: 'Only devices placed at this location' },
+      format: REPORT_FORMAT,
+    },
+    response: obj('{by, from, to, location, chart, groups, entries} (AccountingExport), or CSV of journal lines'),
+  },
+  'GET /v1/admin/catalog/tax-rates': {
+    summary: 'The tax rate of each catalog tax category (basis points of the tax-inclusive price)',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('{rates}'),
+  },
+  'PUT /v1/admin/catalog/tax-rates': {
+    summary: 'Set the tax rate of tax categories (others unchanged)',
+    tag: 'operator',
+    auth: 'operator',
+    body: taxRatesRequestSchema.describe(),
+    response: obj('{rates}: every rate'),
   },
 };

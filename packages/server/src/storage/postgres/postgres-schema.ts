@@ -620,4 +620,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sale_corrections_sale ON sale_corrections (sale_op_id);
   `,
+  // Reports (issue 12 point 5); see the SQLite schema.
+  `
+  CREATE TABLE tax_rates (
+    category TEXT COLLATE "C" PRIMARY KEY,
+    rate_bp BIGINT NOT NULL CHECK (rate_bp >= 0 AND rate_bp <= 10000),
+    updated_at BIGINT NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  CREATE INDEX ledger_device_at ON ledger (device_at);
+  `,
 ];

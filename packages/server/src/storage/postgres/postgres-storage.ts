@@ -71,6 +71,7 @@ import type {
   OperatorRecord,
   OperatorSessionRecord,
 } from '../../model/operator.js';
+import type { OutageException } from '../../model/outages.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
@@ -81,6 +82,7 @@ import type {
   SettleRequest,
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
+import type { ReportInput } from '../../model/reports.js';
 import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
@@ -118,6 +120,7 @@ import {
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
+import { raiseExceptions } from '../sql/operations/feed-writes.js';
 import {
   claimFiscalBills,
   deferFiscalBill,
@@ -163,6 +166,8 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import type { TaxRate } from '../sql/operations/reports.js';
+import * as reports from '../sql/operations/reports.js';
 import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
@@ -598,6 +603,26 @@ export class PostgresStorage implements Storage {
 
   async listCatalogItems(): Promise<StoredCatalogItem[]> {
     return this.#driver.autocommit(listCatalogItems());
+  }
+
+  async reportInput(from: number, to: number): Promise<ReportInput> {
+    return this.#driver.autocommit(reports.reportInput(postgresDialect, from, to));
+  }
+
+  async exceptionsForOps(opIds: readonly string[], types: readonly string[]): Promise<OutageException[]> {
+    return this.#driver.autocommit(reports.exceptionsForOps(postgresDialect, opIds, types));
+  }
+
+  async setTaxRates(rates: readonly { category: string; rate: number }[], now: number, by: string): Promise<TaxRate[]> {
+    return this.#driver.inTransaction(() => reports.setTaxRates(rates, now, by));
+  }
+
+  async listTaxRates(): Promise<TaxRate[]> {
+    return this.#driver.autocommit(reports.listTaxRates());
+  }
+
+  async raiseNotices(records: readonly ExceptionRecord[]): Promise<number> {
+    return this.#driver.inTransaction(() => raiseExceptions(postgresDialect, records));
   }
 
   async publishPriceList(request: PriceListRequest, now: number, by: string): Promise<PriceList> {

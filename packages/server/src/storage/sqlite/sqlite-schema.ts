@@ -608,4 +608,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sale_corrections_sale ON sale_corrections (sale_op_id);
   `,
+  // Reports (issue 12 point 5, docs/reports.md): the tax rate of each catalog tax category, in basis
+  // points of the tax-inclusive price (2100 = 21 %); reports read the ledger by device time.
+  `
+  CREATE TABLE tax_rates (
+    category TEXT PRIMARY KEY,
+    rate_bp INTEGER NOT NULL CHECK (rate_bp >= 0 AND rate_bp <= 10000),
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  CREATE INDEX ledger_device_at ON ledger (device_at);
+  `,
 ];

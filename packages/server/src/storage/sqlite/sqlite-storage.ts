@@ -75,6 +75,7 @@ import type {
   OperatorRecord,
   OperatorSessionRecord,
 } from '../../model/operator.js';
+import type { OutageException } from '../../model/outages.js';
 import type {
   DeadlineCandidate,
   DeadlineNotice,
@@ -85,6 +86,7 @@ import type {
   SettleRequest,
 } from '../../model/payment-forwarding.js';
 import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../model/policy.js';
+import type { ReportInput } from '../../model/reports.js';
 import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
@@ -124,6 +126,7 @@ import {
 } from '../sql/operations/devices.js';
 import { exceptionViews, recordExceptionAction } from '../sql/operations/exception-actions.js';
 import { mergeAggregatedExceptions } from '../sql/operations/exception-groups.js';
+import { raiseExceptions } from '../sql/operations/feed-writes.js';
 import {
   claimFiscalBills,
   deferFiscalBill,
@@ -169,6 +172,8 @@ import {
   listOfflinePayments,
   listShifts,
 } from '../sql/operations/reads.js';
+import type { TaxRate } from '../sql/operations/reports.js';
+import * as reports from '../sql/operations/reports.js';
 import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
@@ -637,6 +642,26 @@ export class SqliteStorage implements Storage {
 
   async listCatalogItems(): Promise<StoredCatalogItem[]> {
     return this.#driver.autocommit(listCatalogItems());
+  }
+
+  async reportInput(from: number, to: number): Promise<ReportInput> {
+    return this.#driver.autocommit(reports.reportInput(sqliteDialect, from, to));
+  }
+
+  async exceptionsForOps(opIds: readonly string[], types: readonly string[]): Promise<OutageException[]> {
+    return this.#driver.autocommit(reports.exceptionsForOps(sqliteDialect, opIds, types));
+  }
+
+  async setTaxRates(rates: readonly { category: string; rate: number }[], now: number, by: string): Promise<TaxRate[]> {
+    return this.#driver.transaction(() => reports.setTaxRates(rates, now, by));
+  }
+
+  async listTaxRates(): Promise<TaxRate[]> {
+    return this.#driver.autocommit(reports.listTaxRates());
+  }
+
+  async raiseNotices(records: readonly ExceptionRecord[]): Promise<number> {
+    return this.#driver.transaction(() => raiseExceptions(sqliteDialect, records));
   }
 
   async publishPriceList(request: PriceListRequest, now: number, by: string): Promise<PriceList> {

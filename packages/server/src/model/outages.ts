@@ -1,0 +1,174 @@
+/**
+ * Outages and their delta report (issue 12 point 5, docs/reports.md),
+ * derived from the stored ops: an op the server received more than
+ * `thresholdMs` after its device recorded it was queued offline. `events`
+ * are every applied op (the ledger event each op kind writes), not only money. A lane's
+ * outage is a run of such ops of one device, consecutive by seq; lane
+ * outages whose spans overlap are one outage (one partition, however many
+ * lanes it cut off), reported once: per lane, the ops queued, the revenue
+ * they carried, the sales at superseded prices and their difference, and
+ * the stock shortfalls raised for them.
+ *
+ * The rule leans on the device clock (`at`): a lane whose clock runs slow
+ * by more than the threshold looks offline. The server's own clock-offset
+ * estimate per device is not applied here (docs/reports.md).
+ */
+import type { ReportEvent } from './reports.js';
+
+/** The exceptions an outage report counts, per op. */
+export interface OutageException {
+  opId: string;
+  type: string;
+  detail: Record<string, unknown>;
+}
+
+export interface OutageLane {
+  device: string;
+  lane: string;
+  location: string | null;
+  /** Device time of the first op queued. */
+  offlineFrom: number;
+  /** Device time of the last op queued. */
+  offlineUntil: number;
+  /** When the server received the first of the backlog (the partition healed). */
+  syncedAt: number;
+  /** Ops queued (money ops: the ledger's; see docs/reports.md). */
+  opsQueued: number;
+  /** Per currency: sales queued, their total, and returns queued. */
+  revenue: { currency: string; sales: number; gross: number; returned: number }[];
+  /** Sales raised as `stale_price`, and Σ of their differences (negative: customers paid less). */
+  stalePriceSales: number;
+  stalePriceDifference: number;
+  /** `stock_shortfall` exceptions raised for the queued ops (0 where the stock feature is absent). */
+  stockShortfalls: number;
+}
+
+/** One outage: a span of time and every lane it cut off. */
+export interface Outage {
+  /** Stable: the id of the first op queued in the outage. */
+  id: string;
+  start: number;
+  /** When the last lane's backlog arrived. */
+  end: number;
+  lanes: OutageLane[];
+  opsQueued: number;
+  stalePriceSales: number;
+  stalePriceDifference: number;
+  stockShortfalls: number;
+}
+
+const MONEY_IN = new Set(['sale.recorded']);
+const MONEY_BACK = new Set(['sale.voided', 'sale.refunded', 'wallet.refunded']);
+
+/** The outages among `events`: runs of ops received more than `thresholdMs` after their device recorded them. */
+export function findOutages(
+  events: readonly ReportEvent[],
+  exceptions: readonly OutageException[],
+  thresholdMs: number,
+): Outage[] {
+  const byDevice = new Map<string, ReportEvent[]>();
+  for (const e of events) {
+    const list = byDevice.get(e.device);
+    if (list) list.push(e);
+    else byDevice.set(e.device, [e]);
+  }
+  const exceptionsOf = new Map<string, OutageException[]>();
+  for (const x of exceptions) {
+    const list = exceptionsOf.get(x.opId);
+    if (list) list.push(x);
+    else exceptionsOf.set(x.opId, [x]);
+  }
+  const lanes: { first: string; lane: OutageLane }[] = [];
+  for (const list of byDevice.values()) {
+    const sorted = [...list].sort((a, b) => a.seq - b.seq);
+    let run: ReportEvent[] = [];
+    const flush = () => {
+      if (run.length > 0) lanes.push(laneOf(run, exceptionsOf));
+      run = [];
+    };
+    for (const e of sorted) {
+      // A rejected op (no ledger event) between two queued ones does not end the run.
+      if (e.receivedAt - e.deviceAt > thresholdMs) run.push(e);
+      else flush();
+    }
+    flush();
+  }
+  lanes.sort((a, b) => a.lane.offlineFrom - b.lane.offlineFrom || a.lane.device.localeCompare(b.lane.device));
+  const outages: Outage[] = [];
+  let current: Outage | null = null;
+  for (const { first, lane } of lanes) {
+    if (current && lane.offlineFrom <= current.end) {
+      current.lanes.push(lane);
+      current.end = Math.max(current.end, lane.syncedAt);
+    } else {
+      current = {
+        id: first,
+        start: lane.offlineFrom,
+        end: lane.syncedAt,
+        lanes: [lane],
+        opsQueued: 0,
+        stalePriceSales: 0,
+        stalePriceDifference: 0,
+        stockShortfalls: 0,
+      };
+      outages.push(current);
+    }
+  }
+  for (const o of outages) {
+    o.lanes.sort((a, b) => a.lane.localeCompare(b.lane) || a.device.localeCompare(b.device));
+    for (const l of o.lanes) {
+      o.opsQueued += l.opsQueued;
+      o.stalePriceSales += l.stalePriceSales;
+      o.stalePriceDifference += l.stalePriceDifference;
+      o.stockShortfalls += l.stockShortfalls;
+    }
+  }
+  return outages;
+}
+
+function laneOf(
+  run: readonly ReportEvent[],
+  exceptionsOf: Map<string, OutageException[]>,
+): { first: string; lane: OutageLane } {
+  const first = run[0] as ReportEvent;
+  const revenue = new Map<string, OutageLane['revenue'][number]>();
+  let stalePriceSales = 0;
+  let stalePriceDifference = 0;
+  let stockShortfalls = 0;
+  for (const e of run) {
+    if (e.currency !== null && e.amount !== null && (MONEY_IN.has(e.type) || MONEY_BACK.has(e.type))) {
+      let r = revenue.get(e.currency);
+      if (!r) {
+        r = { currency: e.currency, sales: 0, gross: 0, returned: 0 };
+        revenue.set(e.currency, r);
+      }
+      if (MONEY_IN.has(e.type)) {
+        r.sales++;
+        r.gross += e.amount;
+      } else r.returned += e.amount;
+    }
+    for (const x of exceptionsOf.get(e.opId) ?? []) {
+      if (x.type === 'stale_price') {
+        stalePriceSales++;
+        const d = x.detail.difference;
+        if (typeof d === 'number' && Number.isSafeInteger(d)) stalePriceDifference += d;
+      } else if (x.type === 'stock_shortfall') stockShortfalls++;
+    }
+  }
+  return {
+    first: first.opId,
+    lane: {
+      device: first.device,
+      lane: first.lane,
+      location: first.location,
+      offlineFrom: Math.min(...run.map((e) => e.deviceAt)),
+      offlineUntil: Math.max(...run.map((e) => e.deviceAt)),
+      syncedAt: Math.min(...run.map((e) => e.receivedAt)),
+      opsQueued: run.length,
+      revenue: [...revenue.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
+      stalePriceSales,
+      stalePriceDifference,
+      stockShortfalls,
+    },
+  };
+}
