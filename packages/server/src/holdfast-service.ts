@@ -60,6 +60,7 @@ import { OnlineAuthorizer } from './authorize/online-authorizer.js';
 import { DeviceAuthenticator } from './device-auth.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
+import { FiscalDesk } from './fiscal/fiscal-desk.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
 import { Admission, type AdmissionOptions, admissionOptions } from './http/admission.js';
 import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
@@ -147,6 +148,8 @@ export class HoldfastService {
   readonly catalog: CatalogDesk;
   /** Operator accounts, sessions, API tokens and the audit log. */
   readonly operators: OperatorAccounts;
+  /** E-invoicing: bills, credit notes, actions on rejected bills, jurisdictions (fiscal/fiscal-desk.ts). */
+  readonly fiscal: FiscalDesk;
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -181,6 +184,7 @@ export class HoldfastService {
     this.loyalty = new LoyaltyDesk(this.#storage, this.#clock, () => this.newId());
     this.staff = new StaffDesk(this.#storage, this.#clock);
     this.catalog = new CatalogDesk(this.#storage, this.#clock);
+    this.fiscal = new FiscalDesk(this.#storage, this.#clock, () => this.newId());
     this.operators = new OperatorAccounts({
       storage: this.#storage,
       clock: this.#clock,

@@ -57,6 +57,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Refunds above the sale',
     refund_invalid: 'Refund outside the rules',
     sale_void_invalid: 'Sale void outside the rules',
+    fiscal_refused: 'Refused for good by the tax authority',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -92,6 +93,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Devoluciones por encima de la venta',
     refund_invalid: 'Devolución fuera de las reglas',
     sale_void_invalid: 'Anulación de venta fuera de las reglas',
+    fiscal_refused: 'Rechazo definitivo de la autoridad fiscal',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -127,6 +129,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Reembolsos acima da venda',
     refund_invalid: 'Reembolso fora das regras',
     sale_void_invalid: 'Cancelamento de venda fora das regras',
+    fiscal_refused: 'Recusa definitiva da autoridade fiscal',
   },
 };
 

@@ -93,6 +93,17 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
     action: 'catalog.publish',
     detail: pick('location', 'currency', 'from', 'until'),
   },
+  // E-invoicing (docs/e-invoicing.md).
+  [`POST ${A}/fiscal/bills/:opId/actions`]: {
+    access: 'fiscal.manage',
+    action: 'fiscal.bill_action',
+    detail: pick('action', 'note', 'sellerTaxId'),
+  },
+  [`PUT ${A}/fiscal/jurisdictions/:location`]: {
+    access: 'fiscal.manage',
+    action: 'fiscal.set_jurisdiction',
+    detail: pick('jurisdiction'),
+  },
   // Accounts (admin).
   [`GET ${A}/operators`]: { access: 'accounts.manage', action: 'accounts.list' },
   [`POST ${A}/operators`]: { access: 'accounts.manage', action: 'accounts.create', detail: pick('username', 'role') },

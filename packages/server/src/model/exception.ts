@@ -46,6 +46,8 @@ export const EXCEPTION_TYPES = [
   'refund_over_sale',
   'refund_invalid',
   'sale_void_invalid',
+  // E-invoicing: a bill or credit note the authority refused for good (fiscal/fiscal-submitter.ts).
+  'fiscal_refused',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
