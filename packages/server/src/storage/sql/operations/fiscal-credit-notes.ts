@@ -11,6 +11,7 @@
  * the order they were enrolled.
  */
 import type { ExceptionRecord } from '../../../model/exception.js';
+import type { ExceptionAction } from '../../../model/exception-action.js';
 import type {
   FiscalAnswerRequest,
   FiscalBillAction,
@@ -27,6 +28,8 @@ import type {
 } from '../../../model/fiscal-bill.js';
 import { int, type Row } from '../../rows.js';
 import type { SqlDialect } from '../dialect.js';
+import { insertSql, valuesOf } from '../table.js';
+import { EXCEPTION_ACTIONS } from '../tables/exceptions.js';
 import { all, one, run, type SqlOperation } from '../transaction-port.js';
 import { raiseExceptions } from './feed-writes.js';
 import { fiscalBillOf } from './fiscal-bills.js';
@@ -326,7 +329,7 @@ export function* actOnFiscalBill(d: SqlDialect, r: FiscalBillActionRequest): Sql
   if (r.action === 'resubmit') {
     yield* run(
       `UPDATE fiscal_bills SET state = 'pending', submission = submission + 1,
-         seller_tax_id = COALESCE($1, seller_tax_id), reject_code = NULL, reject_reason = NULL, refused = 0,
+         seller_tax_id = COALESCE(CAST($1 AS TEXT), seller_tax_id), reject_code = NULL, reject_reason = NULL, refused = 0,
          registered_at = NULL, attempts = 0, next_attempt_at = $2, last_error = NULL
        WHERE op_id = $3`,
       [r.sellerTaxId, r.at, r.opId],
@@ -357,16 +360,23 @@ export function* actOnFiscalBill(d: SqlDialect, r: FiscalBillActionRequest): Sql
   // The bill's open rejection and refusal exceptions are resolved by this action (one resolution each).
   const open = yield* all(
     `SELECT x.id FROM exceptions x WHERE x.op_id = $1 AND x.type IN ('fiscal_rejected', 'fiscal_refused')
-       AND NOT EXISTS (SELECT 1 FROM exception_actions a WHERE a.exception_id = x.id AND a.resolves = 1)
+       AND NOT EXISTS (SELECT 1 FROM exception_actions a WHERE a.exception_id = x.id AND a.resolves = TRUE)
      ORDER BY x.id`,
     [r.opId],
   );
   for (const [i, x] of open.entries()) {
-    yield* run(
-      `INSERT INTO exception_actions (id, exception_id, action, note, amount, currency, by, at, resolves)
-       VALUES ($1, $2, 'acknowledged', $3, NULL, NULL, $4, $5, 1)`,
-      [`${r.id}-${i}`, x.id, `fiscal ${r.action}: ${r.note}`, r.by, r.at],
-    );
+    const action: ExceptionAction = {
+      id: `${r.id}-${i}`,
+      exceptionId: x.id as string,
+      action: 'acknowledged',
+      note: `fiscal ${r.action}: ${r.note}`,
+      amount: null,
+      currency: null,
+      by: r.by,
+      at: r.at,
+      resolves: true,
+    };
+    yield* run(insertSql(EXCEPTION_ACTIONS, d), valuesOf(EXCEPTION_ACTIONS, action, d));
   }
   const after = fiscalBillOf((yield* one('SELECT * FROM fiscal_bills WHERE op_id = $1', [r.opId])) as Row);
   return { kind: 'done', bill: after, actions: yield* listFiscalBillActions(r.opId), creditNote };
