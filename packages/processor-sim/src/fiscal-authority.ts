@@ -182,7 +182,7 @@ export function parseFiscalBill(body: unknown): FiscalBillRequest {
   if (fiscalNumber !== null && (typeof fiscalNumber !== 'string' || fiscalNumber.length === 0)) {
     throw invalid('refersTo.fiscalNumber', "the bill's fiscal number, or null for a rejected bill");
   }
-  if (bill.total === 0) throw invalid('total', 'a credit note credits at least 1 minor unit');
+  if (bill.total === 0 && fiscalNumber !== null) throw invalid('total', 'a credit note credits at least 1 minor unit');
   return { ...bill, kind: 'credit_note', refersTo: { billId: ref.billId, fiscalNumber } };
 }
 
@@ -191,7 +191,10 @@ export function fiscalRejection(bill: FiscalBillRequest): { code: FiscalRejectCo
   if (!TAX_ID_PATTERN.test(bill.sellerTaxId)) {
     return { code: 'malformed_tax_id', reason: 'seller tax id must be 8 to 15 capital letters and digits' };
   }
-  if (bill.total === 0) return { code: 'zero_total', reason: 'a bill with a total of 0 is not registered' };
+  // A cancellation of a rejected bill of 0 (a credit note naming no fiscal number) is registered.
+  if (bill.total === 0 && bill.kind === undefined) {
+    return { code: 'zero_total', reason: 'a bill with a total of 0 is not registered' };
+  }
   return null;
 }
 
