@@ -138,8 +138,11 @@ describe('fiscal authority simulator', () => {
     await withSim({}, async (client) => {
       const b = await client.register('b1', bill(1));
       assert.ok(b.answer.status === 'registered');
-      const note = (n: number, refersTo: FiscalBillRequest['refersTo'], extra: Partial<FiscalBillRequest> = {}) =>
-        bill(n, { billId: `note-${n}`, kind: 'credit_note', refersTo, total: 50, ...extra });
+      const note = (
+        n: number,
+        refersTo: NonNullable<FiscalBillRequest['refersTo']>,
+        extra: Partial<FiscalBillRequest> = {},
+      ) => bill(n, { billId: `note-${n}`, kind: 'credit_note', refersTo, total: 50, ...extra });
       const ok = await client.register('n1', note(1, { billId: 'bill-1', fiscalNumber: b.answer.fiscalNumber }));
       assert.deepEqual(
         [ok.answer.status, ok.answer.kind, ok.answer.status === 'registered' && ok.answer.sequence],
