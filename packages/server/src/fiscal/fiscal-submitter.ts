@@ -84,6 +84,9 @@ export type FiscalEvent =
   | { kind: 'deadline'; raised: number }
   | { kind: 'round_failed'; error: string };
 
+/** Bills (and credit notes) enrolled per call at most. */
+const ENROLL_BATCH = 1000;
+
 /** Bills the deadline watch judges per round at most (the rest next round: each stage is stored once raised). */
 const DEADLINE_BATCH = 200;
 
@@ -231,51 +234,60 @@ export class FiscalSubmitter {
       return 0;
     });
     const maxPasses = this.#o.maxPasses ?? 20;
+    let enrolledLast = ENROLL_BATCH;
     for (let pass = 0; pass < maxPasses; pass++) {
-      summary.enrolled += await storage.enrollFiscalBills(clock.now(), 1000);
+      // Enrolment scans the accepted sales: once a round, again only while the last call filled its batch.
+      if (enrolledLast >= ENROLL_BATCH) {
+        enrolledLast = await storage.enrollFiscalBills(clock.now(), ENROLL_BATCH);
+        summary.enrolled += enrolledLast;
+      }
       const claimed = await storage.claimFiscalBills(owner, clock.now(), leaseMs, batchSize);
       summary.claimed += claimed.length;
-      let answered = 0;
-      for (const bill of claimed) {
-        const result = await this.#submit(
-          fiscalSubmissionKey(bill.opId, bill.submission),
-          fiscalRequestOf(bill, this.#o.sellerTaxId),
-        );
-        if (typeof result === 'object' && 'refusedForGood' in result) {
-          if (await this.#refuse('bill', bill.opId, result)) summary.refused++;
-          answered++;
-          continue;
-        }
-        if (typeof result === 'string') {
-          summary.deferred++;
-          const attempts = bill.attempts + 1;
-          const nextAttemptAt =
-            clock.now() + retryDelayMs(attempts, this.#random, this.#o.backoffSeconds ?? FISCAL_BACKOFF_SECONDS);
-          await storage.deferFiscalBill({ opId: bill.opId, owner, attempts, nextAttemptAt, error: result });
-          this.#o.onEvent?.({ kind: 'deferred', opId: bill.opId, reason: result, attempts, nextAttemptAt });
-          continue;
-        }
-        const recorded = await this.recordAnswer(bill.opId, result.answer);
-        answered++;
-        if (recorded.kind !== 'recorded') continue;
-        if (result.answer.status === 'registered') {
-          summary.registered++;
-          this.#o.onEvent?.({
-            kind: 'registered',
-            opId: bill.opId,
-            fiscalNumber: result.answer.fiscalNumber,
-            recovered: result.recovered,
-            outOfOrder: recorded.outOfOrder,
-          });
-        } else {
-          summary.rejected++;
-          this.#o.onEvent?.({ kind: 'rejected', opId: bill.opId, rejectCode: result.answer.rejectCode });
-        }
-      }
+      // Each claimed bill is its device's next: bills of different devices go to the authority at once.
+      const outcomes = await Promise.all(claimed.map((bill) => this.#billOnce(bill, summary)));
+      let answered = outcomes.filter(Boolean).length;
       answered += await this.#creditNotes(summary);
       if (answered === 0) break;
     }
     return summary;
+  }
+
+  /** Submits one claimed bill and records what came of it; true when it was answered (or refused for good). */
+  async #billOnce(bill: FiscalBill, summary: FiscalRoundSummary): Promise<boolean> {
+    const { storage, clock, owner } = this.#o;
+    const result = await this.#submit(
+      fiscalSubmissionKey(bill.opId, bill.submission),
+      fiscalRequestOf(bill, this.#o.sellerTaxId),
+    );
+    if (typeof result === 'object' && 'refusedForGood' in result) {
+      if (await this.#refuse('bill', bill.opId, result)) summary.refused++;
+      return true;
+    }
+    if (typeof result === 'string') {
+      summary.deferred++;
+      const attempts = bill.attempts + 1;
+      const nextAttemptAt =
+        clock.now() + retryDelayMs(attempts, this.#random, this.#o.backoffSeconds ?? FISCAL_BACKOFF_SECONDS);
+      await storage.deferFiscalBill({ opId: bill.opId, owner, attempts, nextAttemptAt, error: result });
+      this.#o.onEvent?.({ kind: 'deferred', opId: bill.opId, reason: result, attempts, nextAttemptAt });
+      return false;
+    }
+    const recorded = await this.recordAnswer(bill.opId, result.answer);
+    if (recorded.kind !== 'recorded') return true;
+    if (result.answer.status === 'registered') {
+      summary.registered++;
+      this.#o.onEvent?.({
+        kind: 'registered',
+        opId: bill.opId,
+        fiscalNumber: result.answer.fiscalNumber,
+        recovered: result.recovered,
+        outOfOrder: recorded.outOfOrder,
+      });
+    } else {
+      summary.rejected++;
+      this.#o.onEvent?.({ kind: 'rejected', opId: bill.opId, rejectCode: result.answer.rejectCode });
+    }
+    return true;
   }
 
   async #refuse(table: 'bill' | 'credit_note', opId: string, refusal: Refusal): Promise<boolean> {
@@ -297,43 +309,48 @@ export class FiscalSubmitter {
     const { storage, clock, owner, batchSize, leaseMs } = this.#o;
     const claimed = await storage.claimFiscalCreditNotes(owner, clock.now(), leaseMs, batchSize);
     summary.claimed += claimed.length;
-    let answered = 0;
-    for (const note of claimed) {
-      const result = await this.#submit(fiscalCreditKeyOf(note.opId), fiscalCreditRequestOf(note, this.#o.sellerTaxId));
-      if (typeof result === 'object' && 'refusedForGood' in result) {
-        if (await this.#refuse('credit_note', note.opId, result)) summary.refused++;
-        answered++;
-        continue;
-      }
-      if (typeof result === 'string') {
-        summary.deferred++;
-        const attempts = note.attempts + 1;
-        const nextAttemptAt =
-          clock.now() + retryDelayMs(attempts, this.#random, this.#o.backoffSeconds ?? FISCAL_BACKOFF_SECONDS);
-        await storage.deferFiscalCreditNote({ opId: note.opId, owner, attempts, nextAttemptAt, error: result });
-        this.#o.onEvent?.({ kind: 'deferred', opId: note.opId, reason: result, attempts, nextAttemptAt });
-        continue;
-      }
-      answered++;
-      const at = clock.now();
-      const recorded = await storage.recordFiscalCreditAnswer({
-        opId: note.opId,
-        outcome: outcomeOf(result.answer),
-        at,
-        exceptionId: uuidv7(at, this.#random.bytes(10)),
-      });
-      if (recorded.kind !== 'recorded') {
-        this.#o.onEvent?.({ kind: 'answer_ignored', opId: note.opId, reason: recorded.kind });
-        continue;
-      }
-      summary.creditNotes++;
-      this.#o.onEvent?.({
-        kind: 'credit_note',
-        opId: note.opId,
-        status: result.answer.status,
-        fiscalNumber: result.answer.status === 'registered' ? result.answer.fiscalNumber : null,
-      });
-    }
+    // Each claimed note is its bill's next: notes of different bills go at once.
+    const outcomes = await Promise.all(
+      claimed.map(async (note) => {
+        const result = await this.#submit(
+          fiscalCreditKeyOf(note.opId),
+          fiscalCreditRequestOf(note, this.#o.sellerTaxId),
+        );
+        if (typeof result === 'object' && 'refusedForGood' in result) {
+          if (await this.#refuse('credit_note', note.opId, result)) summary.refused++;
+          return true;
+        }
+        if (typeof result === 'string') {
+          summary.deferred++;
+          const attempts = note.attempts + 1;
+          const nextAttemptAt =
+            clock.now() + retryDelayMs(attempts, this.#random, this.#o.backoffSeconds ?? FISCAL_BACKOFF_SECONDS);
+          await storage.deferFiscalCreditNote({ opId: note.opId, owner, attempts, nextAttemptAt, error: result });
+          this.#o.onEvent?.({ kind: 'deferred', opId: note.opId, reason: result, attempts, nextAttemptAt });
+          return false;
+        }
+        const at = clock.now();
+        const recorded = await storage.recordFiscalCreditAnswer({
+          opId: note.opId,
+          outcome: outcomeOf(result.answer),
+          at,
+          exceptionId: uuidv7(at, this.#random.bytes(10)),
+        });
+        if (recorded.kind !== 'recorded') {
+          this.#o.onEvent?.({ kind: 'answer_ignored', opId: note.opId, reason: recorded.kind });
+          return true;
+        }
+        summary.creditNotes++;
+        this.#o.onEvent?.({
+          kind: 'credit_note',
+          opId: note.opId,
+          status: result.answer.status,
+          fiscalNumber: result.answer.status === 'registered' ? result.answer.fiscalNumber : null,
+        });
+        return true;
+      }),
+    );
+    const answered = outcomes.filter(Boolean).length;
     return answered;
   }
 
