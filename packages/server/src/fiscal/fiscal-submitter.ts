@@ -4,16 +4,17 @@
  * (docs/e-invoicing.md). Modelled on the card forwarder
  * (forwarding/forwarder.ts). One round (`runOnce`):
  *
- *   enroll: a bill row for each accepted sale without one
- *   claim (lease) each device's lowest pending bill ──▶ register(key)
+ *   enroll: a bill row for each accepted sale without one, a credit note for each counted refund or void
+ *   claim (lease) each device's lowest pending bill ──▶ register(key), the devices' bills at once
  *        │ answer (registered | rejected) ──▶ record once (rejected: fiscal_rejected alarm)
- *        │ refused for good (4xx about the request) ──▶ defer with the refusal as the error
+ *        │ refused for good (a non-retryable 4xx) ──▶ no retry: rejected, fiscal_refused alarm
  *        │ unknown (timeout, reset, 5xx) ──▶ findByKey(key) ──found──▶ record it
  *        ▼ not found / transient
  *      defer: attempts + 1, not before now + backoff with jitter
+ *   then the credit notes whose bill is registered (or cancelled), the same way
  *
- * and again while bills were answered this round (a device's next bill is
- * claimable only once its earlier one is answered), up to `maxPasses`.
+ * and again while documents were answered this round (a device's next bill
+ * is claimable only once its earlier one is answered), up to `maxPasses`.
  *
  * Exactly once at the authority rests on the key, derived from the op id
  * alone (`fiscalKeyOf`): however often a bill is sent — after a lost
