@@ -24,6 +24,7 @@ import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
+import { FISCAL_HELP, fiscalCommand } from './commands/fiscal-command.js';
 import { FISCAL_SIM_HELP, fiscalSimCommand } from './commands/fiscal-sim-command.js';
 import { LOYALTY_HELP, loyaltyCommand } from './commands/loyalty-command.js';
 import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
@@ -69,6 +70,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   bench: { run: benchCommand, help: BENCH_HELP },
   chaos: { run: chaosCommand, help: CHAOS_HELP },
   'fiscal-sim': { run: fiscalSimCommand, help: FISCAL_SIM_HELP },
+  fiscal: { run: fiscalCommand, help: FISCAL_HELP },
 };
 
 const USAGE = `usage: holdfast <command> [options]

@@ -120,6 +120,8 @@ describe('holdfast command line', () => {
       'overspends',
       'exposureBound',
       'exposureMax',
+      'invoicesIssued',
+      'invoicesTwice',
     ]) {
       assert.equal(typeof report[field], 'number', `${field} is a number`);
     }
@@ -127,6 +129,8 @@ describe('holdfast command line', () => {
     assert.equal(report.lost, 0);
     assert.equal(report.duplicatesApplied, 0);
     assert.equal(report.recorded, report.applied);
+    assert.equal(report.invoicesTwice, 0);
+    assert.ok((report.invoicesIssued as number) > 0, 'the bills were registered with the simulated authority');
     assert.ok((report.recorded as number) > 0);
     assert.ok((report.overspends as number) >= 1, 'the cloned wristband was overspent and detected');
     assert.equal((report.wristbands as { blocked: number }).blocked, 1);

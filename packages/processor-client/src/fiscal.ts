@@ -24,14 +24,22 @@ export interface FiscalBillRequest {
   currency: string;
   total: number;
   lines: number;
+  /** A credit note (money given back on a bill, or a rejected bill cancelled); absent: a bill. */
+  kind?: 'credit_note';
+  /** A credit note's bill: its id at the seller, and its fiscal number (null: a rejected bill, cancelled). */
+  refersTo?: { billId: string; fiscalNumber: string | null };
 }
 
-export type FiscalRejectCode = 'zero_total' | 'malformed_tax_id' | 'rule';
+export type FiscalRejectCode = 'zero_total' | 'malformed_tax_id' | 'rule' | 'unknown_reference';
 
 /** The authority's answer for a bill: final, stored under its key. */
-export type FiscalAnswer =
+export type FiscalAnswer = (
   | { status: 'registered'; billId: string; fiscalNumber: string; sequence: number; registeredAt: number }
-  | { status: 'rejected'; billId: string; rejectCode: FiscalRejectCode; reason: string; registeredAt: number };
+  | { status: 'rejected'; billId: string; rejectCode: FiscalRejectCode; reason: string; registeredAt: number }
+) & {
+  /** Set on the answer for a credit note (its billId is the credit note's id); absent for a bill. */
+  kind?: 'credit_note';
+};
 
 /** Header set to `true` when an answer is a replay of one stored under the same key. */
 export const FISCAL_REPLAYED_HEADER = 'x-fiscal-replayed';
@@ -46,6 +54,7 @@ export const FISCAL_ERROR_CODES = [
   'idempotency_key_reused',
   'not_found',
   'authority_unavailable',
+  'tax_id_deregistered',
 ] as const;
 
 export interface FiscalClientOptions {

@@ -134,6 +134,62 @@ describe('fiscal authority simulator', () => {
     });
   });
 
+  it('credit notes: numbered after the bill they name; a wrong reference rejected; malformed ones named', async () => {
+    await withSim({}, async (client) => {
+      const b = await client.register('b1', bill(1));
+      assert.ok(b.answer.status === 'registered');
+      const note = (
+        n: number,
+        refersTo: NonNullable<FiscalBillRequest['refersTo']>,
+        extra: Partial<FiscalBillRequest> = {},
+      ) => bill(n, { billId: `note-${n}`, kind: 'credit_note', refersTo, total: 50, ...extra });
+      const ok = await client.register('n1', note(1, { billId: 'bill-1', fiscalNumber: b.answer.fiscalNumber }));
+      assert.deepEqual(
+        [ok.answer.status, ok.answer.kind, ok.answer.status === 'registered' && ok.answer.sequence],
+        ['registered', 'credit_note', 2],
+      );
+      const wrongNumber = await client.register('n2', note(2, { billId: 'bill-1', fiscalNumber: 'FE-00000099' }));
+      const unknownBill = await client.register('n3', note(3, { billId: 'bill-9', fiscalNumber: null }));
+      const registeredAsCancel = await client.register('n4', note(4, { billId: 'bill-1', fiscalNumber: null }));
+      for (const a of [wrongNumber, unknownBill, registeredAsCancel]) {
+        assert.equal(a.answer.status === 'rejected' && a.answer.rejectCode, 'unknown_reference');
+      }
+      // A rejected bill (total 0) is cancelled by a note naming no number, of 0.
+      await client.register('z', bill(5, { total: 0 }));
+      const cancel = await client.register('n5', note(5, { billId: 'bill-5', fiscalNumber: null }, { total: 0 }));
+      assert.equal(cancel.answer.status, 'registered');
+      await assert.rejects(
+        client.register('n6', note(6, { billId: 'bill-1', fiscalNumber: 'FE-00000001' }, { total: 0 })),
+        (e: unknown) => e instanceof ProcessorRefusedError && e.field === 'total',
+      );
+      await assert.rejects(
+        client.register('n7', { ...bill(7), kind: 'invoice' } as unknown as FiscalBillRequest),
+        (e: unknown) => e instanceof ProcessorRefusedError && e.field === 'kind',
+      );
+      await assert.rejects(
+        client.register('n8', {
+          ...note(8, { billId: 'bill-1', fiscalNumber: null }),
+          refersTo: { billId: '' },
+        } as FiscalBillRequest),
+        (e: unknown) => e instanceof ProcessorRefusedError && e.field === 'refersTo.billId',
+      );
+    });
+  });
+
+  it('a deregistered seller tax id is refused for good (422, not retryable), nothing stored', async () => {
+    await withSim({ deregisteredTaxIds: ['ESB12345678'] }, async (client) => {
+      await assert.rejects(
+        client.register('k', bill(1)),
+        (e: unknown) =>
+          e instanceof ProcessorRefusedError && e.status === 422 && e.code === 'tax_id_deregistered' && !e.retryable,
+      );
+      assert.equal(await client.findByKey('k'), null);
+      const other = await client.register('k2', bill(2, { sellerTaxId: 'ESB87654321' }));
+      assert.equal(other.answer.status, 'registered');
+    });
+    assert.throws(() => patchFiscalKnobs(DEFAULT_FISCAL_KNOBS, { deregisteredTaxIds: 'ESB1' }), /deregisteredTaxIds/);
+  });
+
   it('knobs: unknown or out-of-range values are named', () => {
     assert.throws(() => patchFiscalKnobs(DEFAULT_FISCAL_KNOBS, { outagePct: 2 }), /outagePct/);
     assert.throws(() => patchFiscalKnobs(DEFAULT_FISCAL_KNOBS, { latencyMs: [5, 1] }), /latencyMs/);

@@ -47,9 +47,21 @@ export interface FiscalKnobs {
   lostAnswerPct: number;
   /** Prefix of the fiscal numbers. */
   prefix: string;
+  /**
+   * Seller tax ids struck off the authority's register: every bill of one
+   * is refused for good (422 tax_id_deregistered, not retryable, nothing
+   * stored), the permanent refusal a submitter must stop retrying.
+   */
+  deregisteredTaxIds: string[];
 }
 
-export const DEFAULT_FISCAL_KNOBS: FiscalKnobs = { outagePct: 0, latencyMs: [0, 0], lostAnswerPct: 0, prefix: 'FE' };
+export const DEFAULT_FISCAL_KNOBS: FiscalKnobs = {
+  outagePct: 0,
+  latencyMs: [0, 0],
+  lostAnswerPct: 0,
+  prefix: 'FE',
+  deregisteredTaxIds: [],
+};
 
 class FiscalError extends Error {
   constructor(
@@ -101,10 +113,17 @@ export function patchFiscalKnobs(knobs: FiscalKnobs, patch: unknown): FiscalKnob
         value[0] <= value[1];
       if (!ok) throw invalid(name, '[min, max] integers 0..60000, min <= max');
       next.latencyMs = [value[0], value[1]];
+    } else if (name === 'deregisteredTaxIds') {
+      const ok =
+        Array.isArray(value) &&
+        value.length <= 100 &&
+        value.every((v) => typeof v === 'string' && v.length > 0 && v.length <= 64);
+      if (!ok) throw invalid(name, 'a list of at most 100 tax ids');
+      next.deregisteredTaxIds = [...(value as string[])];
     } else if (name === 'prefix') {
       if (typeof value !== 'string' || !/^[A-Z]{1,6}$/.test(value)) throw invalid(name, '1 to 6 capital letters');
       next.prefix = value;
-    } else throw invalid(name, 'not a knob (outagePct, latencyMs, lostAnswerPct, prefix)');
+    } else throw invalid(name, 'not a knob (outagePct, latencyMs, lostAnswerPct, prefix, deregisteredTaxIds)');
   }
   return next;
 }
@@ -132,11 +151,13 @@ export function parseFiscalBill(body: unknown): FiscalBillRequest {
     'currency',
     'total',
     'lines',
+    'kind',
+    'refersTo',
   ]);
   for (const name of Object.keys(b)) if (!known.has(name)) throw invalid(name, 'not a field of a bill');
   const currency = str('currency', 3);
   if (!/^[A-Z]{3}$/.test(currency)) throw invalid('currency', 'an ISO 4217 code');
-  return {
+  const bill: FiscalBillRequest = {
     billId: str('billId', 100),
     sellerTaxId: str('sellerTaxId', 64),
     device: str('device', 100),
@@ -146,6 +167,23 @@ export function parseFiscalBill(body: unknown): FiscalBillRequest {
     total: int('total', 0),
     lines: int('lines', 1),
   };
+  if (b.kind === undefined && b.refersTo === undefined) return bill;
+  if (b.kind !== 'credit_note') throw invalid('kind', '"credit_note" or absent (a bill)');
+  const r = b.refersTo;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw invalid('refersTo', 'the credited bill');
+  const ref = r as Record<string, unknown>;
+  for (const name of Object.keys(ref)) {
+    if (name !== 'billId' && name !== 'fiscalNumber') throw invalid(`refersTo.${name}`, 'not a field of refersTo');
+  }
+  if (typeof ref.billId !== 'string' || ref.billId.length === 0 || ref.billId.length > 100) {
+    throw invalid('refersTo.billId', 'a string of 1..100');
+  }
+  const fiscalNumber = ref.fiscalNumber;
+  if (fiscalNumber !== null && (typeof fiscalNumber !== 'string' || fiscalNumber.length === 0)) {
+    throw invalid('refersTo.fiscalNumber', "the bill's fiscal number, or null for a rejected bill");
+  }
+  if (bill.total === 0 && fiscalNumber !== null) throw invalid('total', 'a credit note credits at least 1 minor unit');
+  return { ...bill, kind: 'credit_note', refersTo: { billId: ref.billId, fiscalNumber } };
 }
 
 /** The authority's rule on a well-formed bill: null (register) or why it is rejected. */
@@ -153,7 +191,10 @@ export function fiscalRejection(bill: FiscalBillRequest): { code: FiscalRejectCo
   if (!TAX_ID_PATTERN.test(bill.sellerTaxId)) {
     return { code: 'malformed_tax_id', reason: 'seller tax id must be 8 to 15 capital letters and digits' };
   }
-  if (bill.total === 0) return { code: 'zero_total', reason: 'a bill with a total of 0 is not registered' };
+  // A cancellation of a rejected bill of 0 (a credit note naming no fiscal number) is registered.
+  if (bill.total === 0 && bill.kind === undefined) {
+    return { code: 'zero_total', reason: 'a bill with a total of 0 is not registered' };
+  }
   return null;
 }
 
@@ -211,7 +252,9 @@ export class FiscalAuthorityStorage {
           }
           return { answer: JSON.parse(row.answer_json as string) as FiscalAnswer, created: false };
         }
-        const rejection = fiscalRejection(bill);
+        const rejection =
+          fiscalRejection(bill) ?? (bill.kind === 'credit_note' ? this.#referenceRejection(bill) : null);
+        const kind = bill.kind === 'credit_note' ? { kind: 'credit_note' as const } : {};
         let answer: FiscalAnswer;
         let sequence: number | null = null;
         if (rejection) {
@@ -221,6 +264,7 @@ export class FiscalAuthorityStorage {
             rejectCode: rejection.code,
             reason: rejection.reason,
             registeredAt: now,
+            ...kind,
           };
         } else {
           const last = this.#db.prepare('SELECT max(fiscal_sequence) AS s FROM bills').get() as { s: number | null };
@@ -231,6 +275,7 @@ export class FiscalAuthorityStorage {
             fiscalNumber: `${prefix}-${String(sequence).padStart(8, '0')}`,
             sequence,
             registeredAt: now,
+            ...kind,
           };
         }
         this.#db
@@ -242,6 +287,32 @@ export class FiscalAuthorityStorage {
         return { answer, created: true };
       })
       .immediate();
+  }
+
+  /**
+   * A credit note must credit a bill this authority answered: registered
+   * under the fiscal number it names, or (fiscalNumber null: a cancelled
+   * bill) rejected and never registered.
+   */
+  #referenceRejection(note: FiscalBillRequest): { code: FiscalRejectCode; reason: string } | null {
+    const ref = note.refersTo;
+    if (!ref) return null;
+    const rows = this.#db.prepare('SELECT answer_json FROM bills WHERE bill_id = ?').all(ref.billId) as {
+      answer_json: string;
+    }[];
+    const answers = rows.map((r) => JSON.parse(r.answer_json) as FiscalAnswer).filter((a) => a.kind === undefined);
+    const registered = answers.find((a) => a.status === 'registered');
+    if (ref.fiscalNumber === null) {
+      if (registered)
+        return { code: 'unknown_reference', reason: `bill ${ref.billId} is registered: credit its fiscal number` };
+      if (answers.length === 0)
+        return { code: 'unknown_reference', reason: `no bill ${ref.billId} was ever submitted` };
+      return null;
+    }
+    if (registered?.status !== 'registered' || registered.fiscalNumber !== ref.fiscalNumber) {
+      return { code: 'unknown_reference', reason: `no bill ${ref.billId} registered as ${ref.fiscalNumber}` };
+    }
+    return null;
   }
 
   findByKey(key: string): FiscalAnswer | null {
@@ -259,7 +330,8 @@ export class FiscalAuthorityStorage {
     return rows.map((r) => ({ key: r.idempotency_key, answer: JSON.parse(r.answer_json) as FiscalAnswer }));
   }
 
-  stats(): { registered: number; rejected: number; duplicateBills: number } {
+  /** `creditNotes`: credit notes registered (counted in `registered` too). */
+  stats(): { registered: number; rejected: number; duplicateBills: number; creditNotes: number } {
     const count = (status: string) =>
       (this.#db.prepare('SELECT count(*) AS n FROM bills WHERE status = ?').get(status) as { n: number }).n;
     const dup = this.#db
@@ -268,7 +340,17 @@ export class FiscalAuthorityStorage {
          GROUP BY bill_id HAVING count(*) > 1)`,
       )
       .get() as { n: number };
-    return { registered: count('registered'), rejected: count('rejected'), duplicateBills: dup.n };
+    const notes = this.#db
+      .prepare(
+        `SELECT count(*) AS n FROM bills WHERE status = 'registered' AND answer_json LIKE '%"kind":"credit_note"%'`,
+      )
+      .get() as { n: number };
+    return {
+      registered: count('registered'),
+      rejected: count('rejected'),
+      duplicateBills: dup.n,
+      creditNotes: notes.n,
+    };
   }
 
   close(): void {
@@ -359,6 +441,15 @@ export async function startFiscalSim(options: StartFiscalSimOptions): Promise<Ru
       await delay();
       if (chance(random, knobs.outagePct)) {
         throw new FiscalError(503, 'authority_unavailable', 'the authority is unavailable; nothing was registered');
+      }
+      if (knobs.deregisteredTaxIds.includes(bill.sellerTaxId)) {
+        // Refused for good (422, not retryable): no bill of a struck-off seller is ever accepted; nothing stored.
+        throw new FiscalError(
+          422,
+          'tax_id_deregistered',
+          `seller tax id ${bill.sellerTaxId} is not on the register; no bill of it can be accepted`,
+          'sellerTaxId',
+        );
       }
       const { answer, created } = storage.register(idempotencyKey, bill, clock.now(), knobs.prefix);
       request.log.info({ billId: bill.billId, status: answer.status, created }, 'bill');

@@ -78,6 +78,10 @@ export const ERROR_CODES = {
   unknown_sku: { status: 400, retryable: false },
   /** Catalog: a price list or promotion that would end at or before now. */
   ends_in_past: { status: 400, retryable: false },
+  /** E-invoicing: no fiscal bill with this op id (docs/e-invoicing.md). */
+  fiscal_bill_unknown: { status: 404, retryable: false },
+  /** E-invoicing: an operator action on a bill that is not rejected, or already settled. */
+  fiscal_bill_not_rejected: { status: 409, retryable: false },
   rate_limited: { status: 429, retryable: true },
   overloaded: { status: 503, retryable: true },
   /** POST /v1/authorize: the server cannot decide online now (e.g. no processor configured); nothing was done. */

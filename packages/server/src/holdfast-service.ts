@@ -60,6 +60,7 @@ import { OnlineAuthorizer } from './authorize/online-authorizer.js';
 import { DeviceAuthenticator } from './device-auth.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, newEnrollmentToken, tokenHash } from './enrollment.js';
 import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
+import { FiscalDesk } from './fiscal/fiscal-desk.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
 import { Admission, type AdmissionOptions, admissionOptions } from './http/admission.js';
 import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
@@ -150,6 +151,8 @@ export class HoldfastService {
   readonly reports: ReportDesk;
   /** Operator accounts, sessions, API tokens and the audit log. */
   readonly operators: OperatorAccounts;
+  /** E-invoicing: bills, credit notes, actions on rejected bills, jurisdictions (fiscal/fiscal-desk.ts). */
+  readonly fiscal: FiscalDesk;
   readonly #storage: Storage;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -185,6 +188,7 @@ export class HoldfastService {
     this.staff = new StaffDesk(this.#storage, this.#clock);
     this.catalog = new CatalogDesk(this.#storage, this.#clock);
     this.reports = new ReportDesk(this.#storage, this.#clock, () => this.newId());
+    this.fiscal = new FiscalDesk(this.#storage, this.#clock, () => this.newId());
     this.operators = new OperatorAccounts({
       storage: this.#storage,
       clock: this.#clock,

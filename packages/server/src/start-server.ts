@@ -427,6 +427,8 @@ function startFiscalSubmitter(
     onEvent: (event) => {
       if (event.kind === 'registered') app.log.debug(event, 'bill registered');
       else if (event.kind === 'rejected') app.log.error(event, 'bill rejected by the tax authority');
+      else if (event.kind === 'refused') app.log.error(event, 'refused for good by the tax authority: not retried');
+      else if (event.kind === 'credit_note') app.log.info(event, 'credit note answered');
       else if (event.kind === 'answer_ignored') app.log.warn(event, 'fiscal answer not recorded');
       else if (event.kind === 'deadline') app.log.warn(event, 'bills near or past their registration deadline');
       else app.log.warn(event, 'bill not registered yet');

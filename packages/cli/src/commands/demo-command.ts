@@ -92,6 +92,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     report.recorded === report.applied &&
     report.exposureMax <= report.exposureBound &&
     report.cards.exposureBreaches === 0 &&
+    report.invoicesTwice === 0 &&
     report.violations.length === 0;
   return ok ? 0 : 1;
 }
@@ -205,6 +206,9 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
     `  topped up in cash              ${w.topUps} (${money(w.topUpsTotal)}); ${w.wallets} wallets on the server, ${w.blocked} blocked`,
     `  cloned wristband               ${w.clone.wristband}: ${money(w.clone.toppedUp)} on the chip, then ${spends || 'not spent'} at minute ${minuteText(w.clone.spends[0]?.minute)} while offline`,
     `  overspends                     ${r.overspends} (wristband_overspend); server balance ${w.clone.serverBalance === null ? '—' : money(w.clone.serverBalance)}, blocked (${w.clone.blockedReason ?? 'not blocked'}), known to ${w.clone.lanesKnowingBlock} of ${r.terminals} terminals   ${check(r.overspends >= 1 && w.clone.blockedReason !== null)}`,
+    '',
+    'E-invoicing (a simulated tax authority, after the evening)',
+    `  bills registered               ${r.invoicesIssued}; registered twice ${r.invoicesTwice}   ${check(r.invoicesTwice === 0)}`,
     // A clean run prints nothing more: every invariant of the simulator held.
     ...(r.violations.length > 0
       ? [

@@ -25,6 +25,7 @@ Knobs can also be changed at run time with POST /v1/admin/config
   --outage-rate R       probability of a 503 before anything is stored     default 0
   --lost-answer-rate R  probability that a new bill is stored and its answer never sent  default 0
   --prefix P            fiscal number prefix (1 to 6 capital letters)       default FE
+  --deregistered-tax-ids A,B  seller tax ids struck off: their bills refused for good (422)  default none
   --log-level L         fatal|error|warn|info|debug|trace|silent           default info
   --config FILE         settings from a JSON file (keys: the flag names)
 Environment: HOLDFAST_FISCAL_SIM_<FLAG>, e.g. HOLDFAST_FISCAL_SIM_PORT.
@@ -40,6 +41,7 @@ export const FISCAL_SIM_OPTIONS = {
   'outage-rate': { type: 'string' },
   'lost-answer-rate': { type: 'string' },
   prefix: { type: 'string' },
+  'deregistered-tax-ids': { type: 'string' },
   'log-level': { type: 'string' },
 } as const;
 
@@ -68,6 +70,11 @@ export async function fiscalSimCommand(argv: string[]): Promise<number> {
   if (prefix !== undefined && !/^[A-Z]{1,6}$/.test(prefix)) {
     throw new UsageError(`--prefix must be 1 to 6 capital letters, got "${prefix}"`);
   }
+  const deregistered = stringFlag(flags, 'deregistered-tax-ids');
+  const deregisteredTaxIds = deregistered === undefined ? undefined : deregistered.split(',').filter((t) => t !== '');
+  if (deregisteredTaxIds?.some((t) => !/^[A-Za-z0-9]{1,64}$/.test(t))) {
+    throw new UsageError(`--deregistered-tax-ids must be tax ids separated by commas, got "${deregistered}"`);
+  }
   const outagePct = rate(flags, 'outage-rate');
   const lostAnswerPct = rate(flags, 'lost-answer-rate');
   const options: StartFiscalSimOptions = {
@@ -81,6 +88,7 @@ export async function fiscalSimCommand(argv: string[]): Promise<number> {
     ...(outagePct !== undefined ? { outagePct } : {}),
     ...(lostAnswerPct !== undefined ? { lostAnswerPct } : {}),
     ...(prefix ? { prefix } : {}),
+    ...(deregisteredTaxIds ? { deregisteredTaxIds } : {}),
   };
   const sim = await startFiscalSim(options);
   sim.app.log.info(

@@ -58,6 +58,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_invalid: 'Refund outside the rules',
     sale_void_invalid: 'Sale void outside the rules',
     outage: 'Outage healed: lanes synced their backlog',
+    fiscal_refused: 'Refused for good by the tax authority',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -94,6 +95,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_invalid: 'Devolución fuera de las reglas',
     sale_void_invalid: 'Anulación de venta fuera de las reglas',
     outage: 'Corte resuelto: las cajas enviaron lo pendiente',
+    fiscal_refused: 'Rechazo definitivo de la autoridad fiscal',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -130,6 +132,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_invalid: 'Reembolso fora das regras',
     sale_void_invalid: 'Cancelamento de venda fora das regras',
     outage: 'Queda resolvida: os caixas enviaram o pendente',
+    fiscal_refused: 'Recusa definitiva da autoridade fiscal',
   },
 };
 

@@ -22,6 +22,7 @@ import { type EdgeOptions, edgeOptions, edgeServerOptions } from './edge.js';
 import { registerEdges, requestIdOf, traceBindings } from './edges.js';
 import { errorHandler } from './error-handler.js';
 import { exceptionRoutes } from './exception-routes.js';
+import { registerFiscalRoutes } from './fiscal-routes.js';
 import { parseJsonBody } from './json-body.js';
 import { liveRoutes } from './live-routes.js';
 import { registerLoyaltyRoutes } from './loyalty-routes.js';
@@ -353,6 +354,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
       registerWalletRoutes(admin, service);
       registerLoyaltyRoutes(admin, service);
+      registerFiscalRoutes(admin, service);
       staffRoutes(admin, service);
       catalogRoutes(admin, service);
       reportRoutes(admin, service);

@@ -95,6 +95,17 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   },
   // Tax rates per catalog tax category, read by the reports (docs/reports.md).
   [`PUT ${A}/catalog/tax-rates`]: { access: 'catalog.write', action: 'catalog.tax_rates', detail: pick('rates') },
+  // E-invoicing (docs/e-invoicing.md).
+  [`POST ${A}/fiscal/bills/:opId/actions`]: {
+    access: 'fiscal.manage',
+    action: 'fiscal.bill_action',
+    detail: pick('action', 'note', 'sellerTaxId'),
+  },
+  [`PUT ${A}/fiscal/jurisdictions/:location`]: {
+    access: 'fiscal.manage',
+    action: 'fiscal.set_jurisdiction',
+    detail: pick('jurisdiction'),
+  },
   // Accounts (admin).
   [`GET ${A}/operators`]: { access: 'accounts.manage', action: 'accounts.list' },
   [`POST ${A}/operators`]: { access: 'accounts.manage', action: 'accounts.create', detail: pick('username', 'role') },

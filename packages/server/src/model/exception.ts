@@ -48,6 +48,8 @@ export const EXCEPTION_TYPES = [
   'sale_void_invalid',
   // One per outage, after the lanes it cut off have synced (services/report-desk.ts; docs/reports.md).
   'outage',
+  // E-invoicing: a bill or credit note the authority refused for good (fiscal/fiscal-submitter.ts).
+  'fiscal_refused',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

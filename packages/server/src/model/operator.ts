@@ -40,6 +40,8 @@ export const PERMISSIONS = [
   'accounts.manage',
   /** Create and update catalog items, publish price lists (docs/catalog-and-stock.md). */
   'catalog.write',
+  /** E-invoicing: act on rejected bills (resubmit, cancel, non-fiscal) and set locations' jurisdictions (audited). */
+  'fiscal.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -62,6 +64,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, readonly Permission
     'betting.results',
     'loyalty.manage',
     'catalog.write',
+    'fiscal.manage',
   ],
   // Every right there is.
   admin: PERMISSIONS,

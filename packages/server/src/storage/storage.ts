@@ -48,9 +48,16 @@ import type { ExposureActual } from '../model/exposure.js';
 import type {
   FiscalAnswerRequest,
   FiscalBill,
+  FiscalBillAction,
+  FiscalBillActionRequest,
+  FiscalBillActionResult,
+  FiscalCreditNote,
   FiscalDeadlineQuery,
   FiscalDeferRequest,
+  FiscalJurisdictionSetting,
+  FiscalNoteRecordResult,
   FiscalRecordResult,
+  FiscalRefusalRequest,
 } from '../model/fiscal-bill.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
@@ -402,4 +409,21 @@ export interface Storage extends OperatorStorage {
   listFiscalBills(device: string | null): Promise<FiscalBill[]>;
   /** The deadline watch: fiscal_deadline warnings and alarms due, each once; how many were raised. */
   raiseFiscalDeadlines(query: FiscalDeadlineQuery): Promise<number>;
+  // E-invoicing, the rest (storage/sql/operations/fiscal-credit-notes.ts).
+  /** Claims up to `limit` credit notes whose bill is answered as they need. */
+  claimFiscalCreditNotes(owner: string, now: number, leaseMs: number, limit: number): Promise<FiscalCreditNote[]>;
+  /** Records the authority's answer for a credit note once. */
+  recordFiscalCreditAnswer(request: FiscalAnswerRequest): Promise<FiscalNoteRecordResult>;
+  /** Backoff of a credit note after a transient failure, if `owner` still holds the claim. */
+  deferFiscalCreditNote(request: FiscalDeferRequest): Promise<boolean>;
+  /** A permanent refusal: no more retries, a fiscal_refused alarm; false if `owner` no longer held the claim. */
+  refuseFiscalDocument(table: 'bill' | 'credit_note', request: FiscalRefusalRequest): Promise<boolean>;
+  /** An operator's action on a rejected bill (resubmit, cancel, non_fiscal), audited. */
+  actOnFiscalBill(request: FiscalBillActionRequest): Promise<FiscalBillActionResult>;
+  /** Every credit note (of one bill, or all), in enrolment order. */
+  listFiscalCreditNotes(billOpId: string | null): Promise<FiscalCreditNote[]>;
+  /** The operators' actions on a bill. */
+  listFiscalBillActions(opId: string): Promise<FiscalBillAction[]>;
+  setFiscalJurisdiction(setting: FiscalJurisdictionSetting): Promise<void>;
+  listFiscalJurisdictions(): Promise<FiscalJurisdictionSetting[]>;
 }

@@ -11,6 +11,7 @@ import type {
   EventResultRow,
   ExceptionRow,
   FiscalBillRow,
+  FiscalCreditNoteRow,
   LedgerRow,
   LiabilityRow,
   LoyaltyEntryRow,
@@ -59,6 +60,8 @@ export const SERVER_QUERIES = {
   loyaltyEntries: 'SELECT entry_id, member, kind, points, op_id FROM loyalty_entries ORDER BY pos',
   fiscalBills: `SELECT op_id, device, seq, state, fiscal_number, fiscal_sequence FROM fiscal_bills
                   ORDER BY device, seq`,
+  fiscalCreditNotes: `SELECT op_id, bill_op_id, state, fiscal_number, fiscal_sequence FROM fiscal_credit_notes
+                  ORDER BY op_id`,
 } as const;
 
 export type ServerTable = keyof typeof SERVER_QUERIES;
@@ -293,6 +296,15 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         opId: str(r.op_id),
         device: str(r.device),
         seq: num(r.seq),
+        state: str(r.state),
+        fiscalNumber: strOrNull(r.fiscal_number),
+        fiscalSequence: numOrNull(r.fiscal_sequence),
+      }),
+    ),
+    fiscalCreditNotes: raw.fiscalCreditNotes.map(
+      (r): FiscalCreditNoteRow => ({
+        opId: str(r.op_id),
+        billOpId: str(r.bill_op_id),
         state: str(r.state),
         fiscalNumber: strOrNull(r.fiscal_number),
         fiscalSequence: numOrNull(r.fiscal_sequence),

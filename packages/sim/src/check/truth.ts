@@ -241,6 +241,17 @@ export interface ServerTruth {
   loyaltyEntries: readonly LoyaltyEntryRow[];
   /** E-invoicing: one row per bill (accepted sale) the server enrolled, in (device, seq) order. */
   fiscalBills: readonly FiscalBillRow[];
+  /** E-invoicing: credit notes (refunds, voids, cancellations of bills), by op id; absent in older truths. */
+  fiscalCreditNotes?: readonly FiscalCreditNoteRow[];
+}
+
+/** A credit note as the server holds it (fiscal_credit_notes). */
+export interface FiscalCreditNoteRow {
+  opId: string;
+  billOpId: string;
+  state: string;
+  fiscalNumber: string | null;
+  fiscalSequence: number | null;
 }
 
 /** A bill as the server holds it (fiscal_bills). */

@@ -6,12 +6,14 @@
  */
 import { checkTruth } from '../check/check-truth.js';
 import { duplicatesApplied } from '../check/rules/exactly-once.js';
+import { billsRegisteredTwice } from '../check/rules/fiscal.js';
 import type { Truth } from '../check/truth.js';
 import type { Violation } from '../check/violation.js';
 import type { SimNetwork } from '../sim-network.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { worldTruth } from '../world/world-truth.js';
 import { CLONE_TOP_UP, CLONED_UID, type CloneSpend, type DemoEvening, type StolenCardSale } from './demo-evening.js';
+import type { DemoInvoices } from './demo-fiscal.js';
 import { DEMO_START, type DemoScript, MIN } from './demo-plan.js';
 
 export interface TerminalReport {
@@ -70,6 +72,10 @@ export interface DemoReport {
   script: DemoScript;
   /** Every invariant of the simulator, checked after the drain: must be empty. */
   violations: Violation[];
+  /** Bills registered with the simulated tax authority after the evening (demo-fiscal.ts). */
+  invoicesIssued: number;
+  /** Bills the authority registered more than once: must be 0. */
+  invoicesTwice: number;
 }
 
 export interface DemoCards {
@@ -117,8 +123,14 @@ export interface DemoWristbands {
 }
 
 /** Reads the truth of the drained world, checks every invariant, and reports the evening. */
-export async function demoReport(world: SimWorld, evening: DemoEvening, script: DemoScript): Promise<DemoReport> {
-  const truth = worldTruth(world);
+export async function demoReport(
+  world: SimWorld,
+  evening: DemoEvening,
+  script: DemoScript,
+  invoices: DemoInvoices | null = null,
+): Promise<DemoReport> {
+  // With the authority's records, fiscal-once and fiscal-order judge the evening's bills too.
+  const truth: Truth = { ...worldTruth(world), ...(invoices ? { fiscal: invoices.records } : {}) };
   const violations = checkTruth(truth);
   const summary = await world.server.summary();
   const cards = world.cards;
@@ -192,6 +204,8 @@ export async function demoReport(world: SimWorld, evening: DemoEvening, script: 
     virtualMinutes: Math.round((world.clock.now() - DEMO_START) / MIN),
     script,
     violations,
+    invoicesIssued: invoices?.issued ?? 0,
+    invoicesTwice: billsRegisteredTwice(truth),
   };
 }
 

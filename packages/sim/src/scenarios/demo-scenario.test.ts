@@ -25,6 +25,9 @@ function assertSettledExactlyOnce(r: DemoReport): void {
   assert.equal(r.pendingAfterDrain, 0, 'every queue drained');
   assert.ok(r.sales.count > 0);
   assert.equal(r.sales.settledTotal, r.sales.recordedTotal, 'money conserved');
+  // E-invoicing: every sale registered with the simulated authority once (a sale of 0 would be rejected: none here).
+  assert.equal(r.invoicesIssued, r.sales.count, 'every sale a registered bill');
+  assert.equal(r.invoicesTwice, 0, 'no bill registered twice');
   assert.equal(r.network.serverErrors, 0);
   assert.equal(r.perTerminal.length, r.terminals);
   assert.equal(

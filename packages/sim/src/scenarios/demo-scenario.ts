@@ -43,6 +43,7 @@ import { SimWorld } from '../world/sim-world.js';
 import { DemoClerk } from './demo-clerk.js';
 import { CLONED_UID, DemoEvening } from './demo-evening.js';
 import { demoEvents } from './demo-events.js';
+import { registerDemoInvoices } from './demo-fiscal.js';
 import { demoPlan, demoScript } from './demo-plan.js';
 import { type DemoReport, demoReport } from './demo-report.js';
 
@@ -77,7 +78,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const polls = world.lanes.map((lane) => lane.terminal?.pollFeed().catch(() => null));
     await world.runUntil(world.clock.now() + 10_000);
     await Promise.all(polls);
-    return await demoReport(world, evening, script);
+    // The evening's bills registered with a simulated tax authority (e-invoicing), judged by the checker too.
+    const invoices = await registerDemoInvoices(world.server.storage, world.clock, world.seed);
+    return await demoReport(world, evening, script, invoices);
   } finally {
     await world.close();
   }

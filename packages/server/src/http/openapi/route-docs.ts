@@ -34,6 +34,7 @@ import { EXCEPTION_ACTIONS } from '../../model/exception-action.js';
 import { taxRatesRequestSchema } from '../../services/report-desk.js';
 import { staffAddSchema, staffBadgeSchema, staffPinSchema, staffUpdateSchema } from '../../services/staff-desk.js';
 import { unblockSchema } from '../../wallets/wallet-api.js';
+import { fiscalActionSchema, fiscalJurisdictionSchema } from '../fiscal-routes.js';
 import { adjustPointsSchema, createMemberSchema } from '../loyalty-routes.js';
 import {
   createOperatorSchema,
@@ -615,6 +616,47 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { member: MEMBER },
     body: adjustPointsSchema.describe(),
     response: obj('The member after the adjustment (LoyaltyMemberView)'),
+  },
+  'GET /v1/admin/fiscal/bills': {
+    summary: 'Fiscal bills: state, attempts, last error, rejection or refusal (query state, device)',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('Bills by device and seq (FiscalBill)', { bills: { type: 'array', items: { type: 'object' } } }),
+  },
+  'GET /v1/admin/fiscal/bills/:opId': {
+    summary: "A fiscal bill, its operators' actions and its credit notes",
+    tag: 'operator',
+    auth: 'operator',
+    params: { opId: { type: 'string', description: 'The sale op id' } },
+    response: obj('FiscalBillDetail'),
+  },
+  'POST /v1/admin/fiscal/bills/:opId/actions': {
+    summary: 'Act on a rejected bill: resubmit (corrected), cancel (credit note), non_fiscal (audited)',
+    tag: 'operator',
+    auth: 'operator',
+    params: { opId: { type: 'string', description: 'The sale op id' } },
+    body: fiscalActionSchema.describe(),
+    response: obj('The bill after the action, its actions and credit notes'),
+  },
+  'GET /v1/admin/fiscal/credit-notes': {
+    summary: 'Every credit note (refunds, voids, cancellations) and its state',
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('Credit notes in enrolment order', { creditNotes: { type: 'array', items: { type: 'object' } } }),
+  },
+  'GET /v1/admin/fiscal/jurisdictions': {
+    summary: "The jurisdictions known (with their deadlines) and each location's",
+    tag: 'operator',
+    auth: 'operator',
+    response: obj('known and locations'),
+  },
+  'PUT /v1/admin/fiscal/jurisdictions/:location': {
+    summary: "Set a location's jurisdiction (bills enrolled from now on take its deadline)",
+    tag: 'operator',
+    auth: 'operator',
+    params: { location: { type: 'string', description: 'Location id (1..64 of A-Z a-z 0-9 _ . : -)' } },
+    body: fiscalJurisdictionSchema.describe(),
+    response: obj('The setting'),
   },
   'GET /v1/admin/load': {
     summary: 'Admission and backpressure state',

@@ -630,4 +630,53 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ledger_device_at ON ledger (device_at);
   `,
+  // E-invoicing, finished (issue 12 point 4); see the SQLite schema.
+  `
+  ALTER TABLE fiscal_bills ADD COLUMN jurisdiction TEXT;
+  ALTER TABLE fiscal_bills ADD COLUMN deadline_ms BIGINT;
+  ALTER TABLE fiscal_bills ADD COLUMN submission BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE fiscal_bills ADD COLUMN seller_tax_id TEXT;
+  ALTER TABLE fiscal_bills ADD COLUMN refused BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE fiscal_bills ADD COLUMN resolution TEXT
+    CHECK (resolution IS NULL OR resolution IN ('cancelled', 'non_fiscal'));
+  CREATE TABLE fiscal_jurisdictions (
+    location TEXT COLLATE "C" PRIMARY KEY,
+    jurisdiction TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at BIGINT NOT NULL
+  );
+  CREATE TABLE fiscal_bill_actions (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    op_id TEXT COLLATE "C" NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('resubmit', 'cancel', 'non_fiscal')),
+    note TEXT NOT NULL,
+    data TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX fiscal_bill_actions_bill ON fiscal_bill_actions (op_id, at);
+  CREATE TABLE fiscal_credit_notes (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    bill_op_id TEXT COLLATE "C" NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('sale.refunded', 'sale.voided', 'wallet.refunded', 'cancel')),
+    device TEXT COLLATE "C" NOT NULL,
+    issued_at BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    total BIGINT NOT NULL,
+    enrolled_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'registered', 'rejected')),
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed_by TEXT,
+    claim_expires_at BIGINT,
+    fiscal_number TEXT UNIQUE,
+    fiscal_sequence BIGINT,
+    registered_at BIGINT,
+    reject_code TEXT,
+    reject_reason TEXT,
+    CHECK ((state = 'registered') = (fiscal_number IS NOT NULL))
+  );
+  CREATE INDEX fiscal_credit_notes_bill ON fiscal_credit_notes (bill_op_id);
+  `,
 ];

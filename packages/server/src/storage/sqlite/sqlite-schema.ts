@@ -619,4 +619,56 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ledger_device_at ON ledger (device_at);
   `,
+  // E-invoicing, finished (issue 12 point 4, docs/e-invoicing.md): per-jurisdiction deadlines (the
+  // jurisdiction of a bill's location, its deadline stored on the bill at enrolment), resubmission
+  // after a rejection (submission: the key's suffix), operator resolutions of rejected bills
+  // (audited in fiscal_bill_actions), and credit notes (refunds, voids, cancellations) in their own outbox.
+  `
+  ALTER TABLE fiscal_bills ADD COLUMN jurisdiction TEXT;
+  ALTER TABLE fiscal_bills ADD COLUMN deadline_ms INTEGER;
+  ALTER TABLE fiscal_bills ADD COLUMN submission INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE fiscal_bills ADD COLUMN seller_tax_id TEXT;
+  ALTER TABLE fiscal_bills ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE fiscal_bills ADD COLUMN resolution TEXT
+    CHECK (resolution IS NULL OR resolution IN ('cancelled', 'non_fiscal'));
+  CREATE TABLE fiscal_jurisdictions (
+    location TEXT PRIMARY KEY,
+    jurisdiction TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at INTEGER NOT NULL
+  );
+  CREATE TABLE fiscal_bill_actions (
+    id TEXT PRIMARY KEY,
+    op_id TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('resubmit', 'cancel', 'non_fiscal')),
+    note TEXT NOT NULL,
+    data TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX fiscal_bill_actions_bill ON fiscal_bill_actions (op_id, at);
+  CREATE TABLE fiscal_credit_notes (
+    op_id TEXT PRIMARY KEY,
+    bill_op_id TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('sale.refunded', 'sale.voided', 'wallet.refunded', 'cancel')),
+    device TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'registered', 'rejected')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed_by TEXT,
+    claim_expires_at INTEGER,
+    fiscal_number TEXT UNIQUE,
+    fiscal_sequence INTEGER,
+    registered_at INTEGER,
+    reject_code TEXT,
+    reject_reason TEXT,
+    CHECK ((state = 'registered') = (fiscal_number IS NOT NULL))
+  );
+  CREATE INDEX fiscal_credit_notes_bill ON fiscal_credit_notes (bill_op_id);
+  `,
 ];

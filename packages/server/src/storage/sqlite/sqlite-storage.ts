@@ -58,9 +58,16 @@ import type { ExposureActual } from '../../model/exposure.js';
 import type {
   FiscalAnswerRequest,
   FiscalBill,
+  FiscalBillAction,
+  FiscalBillActionRequest,
+  FiscalBillActionResult,
+  FiscalCreditNote,
   FiscalDeadlineQuery,
   FiscalDeferRequest,
+  FiscalJurisdictionSetting,
+  FiscalNoteRecordResult,
   FiscalRecordResult,
+  FiscalRefusalRequest,
 } from '../../model/fiscal-bill.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
@@ -135,6 +142,17 @@ import {
   raiseFiscalDeadlines,
   recordFiscalAnswer,
 } from '../sql/operations/fiscal-bills.js';
+import {
+  actOnFiscalBill,
+  claimFiscalCreditNotes,
+  deferFiscalCreditNote,
+  listFiscalBillActions,
+  listFiscalCreditNotes,
+  listFiscalJurisdictions,
+  recordFiscalCreditAnswer,
+  refuseFiscalDocument,
+  setFiscalJurisdiction,
+} from '../sql/operations/fiscal-credit-notes.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   adjustLoyaltyPoints,
@@ -869,6 +887,47 @@ export class SqliteStorage implements Storage {
 
   async raiseFiscalDeadlines(query: FiscalDeadlineQuery): Promise<number> {
     return this.#driver.transaction(() => raiseFiscalDeadlines(sqliteDialect, query));
+  }
+
+  async claimFiscalCreditNotes(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<FiscalCreditNote[]> {
+    return this.#driver.transaction(() => claimFiscalCreditNotes(owner, now, leaseMs, limit));
+  }
+
+  async recordFiscalCreditAnswer(request: FiscalAnswerRequest): Promise<FiscalNoteRecordResult> {
+    return this.#driver.transaction(() => recordFiscalCreditAnswer(sqliteDialect, request));
+  }
+
+  async deferFiscalCreditNote(request: FiscalDeferRequest): Promise<boolean> {
+    return this.#driver.autocommit(deferFiscalCreditNote(request));
+  }
+
+  async refuseFiscalDocument(table: 'bill' | 'credit_note', request: FiscalRefusalRequest): Promise<boolean> {
+    return this.#driver.transaction(() => refuseFiscalDocument(sqliteDialect, table, request));
+  }
+
+  async actOnFiscalBill(request: FiscalBillActionRequest): Promise<FiscalBillActionResult> {
+    return this.#driver.transaction(() => actOnFiscalBill(sqliteDialect, request));
+  }
+
+  async listFiscalCreditNotes(billOpId: string | null): Promise<FiscalCreditNote[]> {
+    return this.#driver.autocommit(listFiscalCreditNotes(billOpId));
+  }
+
+  async listFiscalBillActions(opId: string): Promise<FiscalBillAction[]> {
+    return this.#driver.autocommit(listFiscalBillActions(opId));
+  }
+
+  async setFiscalJurisdiction(setting: FiscalJurisdictionSetting): Promise<void> {
+    return this.#driver.transaction(() => setFiscalJurisdiction(setting));
+  }
+
+  async listFiscalJurisdictions(): Promise<FiscalJurisdictionSetting[]> {
+    return this.#driver.autocommit(listFiscalJurisdictions());
   }
 
   /**

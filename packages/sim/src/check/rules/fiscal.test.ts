@@ -158,4 +158,86 @@ describe('fiscal rules', () => {
       await sim.close();
     }
   });
+  it('credit notes: a clean run is clean; a number never given, a note before its bill, a note lost track of are named', async () => {
+    const path = join(dir, 'server-notes.db');
+    const storage = new SqliteStorage({ path });
+    await storage.migrate();
+    const service = new HoldfastService({ storage });
+    const sim = await startFiscalSim({ dataDir: join(dir, 'authority-notes'), seed: 9, synchronous: 'OFF' });
+    const client = new FiscalClient(sim.url, { apiKey: sim.apiKey, timeoutMs: 2_000 });
+    try {
+      const { token } = await service.createEnrollmentToken({});
+      const keys = generateDeviceKeys();
+      const key = importPrivateKey(keys.privateKey);
+      const sig = signMessage(enrollmentMessage(token, keys.publicKey), key);
+      const { deviceId } = await service.enroll({ token, publicKey: keys.publicKey, sig });
+      const chain = new ChainBuilder(deviceId, key);
+      const shift = chain.next('shift.opened', { clerk: 'bo', currency: 'EUR', openingFloat: 0 });
+      const sale = chain.next('sale.recorded', {
+        shift: shift.id,
+        currency: 'EUR',
+        lines: [{ sku: 'TEA', name: 'Tea', qty: 1, unitPrice: 900 }],
+        total: 900,
+        tenders: [{ type: 'cash', amount: 900, tendered: 900 }],
+      });
+      const refund = chain.next(
+        'sale.refunded',
+        { shift: shift.id, sale: sale.id, currency: 'EUR', amount: 400, tender: 'cash' },
+        { mode: 'none', outcome: 'approved', policy: null },
+        undefined,
+        { staff: 'bo', approvedBy: 'sup-1' },
+      );
+      const ingested = await service.ingest(chain.batch([shift, sale, refund]));
+      assert.ok(
+        ingested.results.every((r) => r.status === 'accepted'),
+        JSON.stringify(ingested),
+      );
+      const submitter = new FiscalSubmitter({
+        storage,
+        authority: client,
+        clock: systemClock,
+        owner: 'rule-test-notes',
+        sellerTaxId: 'ESB12345678',
+        batchSize: 10,
+        leaseMs: 10_000,
+        timeoutMs: 2_000,
+        random: new SeededRandom(2),
+      });
+      assert.equal((await submitter.runOnce()).creditNotes, 1);
+      await storage.close();
+      const clean = await truthOf(path, client);
+      assert.equal(clean.server.fiscalCreditNotes?.[0]?.state, 'registered');
+      assert.deepEqual(named(clean), [], 'a clean run is clean');
+
+      const db = new Database(path);
+      try {
+        const number = (db.prepare('SELECT fiscal_number AS n FROM fiscal_credit_notes').get() as { n: string }).n;
+        db.prepare('UPDATE fiscal_credit_notes SET fiscal_number = ?').run('FE-55555555');
+        const made = named(await truthOf(path, client));
+        assert.ok(
+          made.some((m) => m.startsWith('fiscal-once') && m.includes(`credit note ${refund.id} holds`)),
+          made.join('\n'),
+        );
+        db.prepare('UPDATE fiscal_credit_notes SET fiscal_number = ?').run(number);
+        db.prepare('UPDATE fiscal_credit_notes SET fiscal_sequence = 0').run();
+        const order = named(await truthOf(path, client));
+        assert.ok(
+          order.some((m) => m.startsWith('fiscal-order') && m.includes('not after its bill')),
+          order.join('\n'),
+        );
+        db.prepare(
+          "UPDATE fiscal_credit_notes SET state = 'pending', fiscal_number = NULL, fiscal_sequence = NULL",
+        ).run();
+        const lost = named(await truthOf(path, client));
+        assert.ok(
+          lost.some((m) => m.includes(`credit note ${refund.id}`) && m.includes('server holds it pending')),
+          lost.join('\n'),
+        );
+      } finally {
+        db.close();
+      }
+    } finally {
+      await sim.close();
+    }
+  });
 });

@@ -7,6 +7,11 @@
  *                 no bill registered twice at the authority (one bill id,
  *                 one registration) and no fiscal number on two bills
  *   fiscal-order  per device, fiscal numbers rise with seq
+ *
+ * Credit notes (refunds, voids, cancellations) the same way: every one the
+ * server holds registered carries a number the authority gave it (under
+ * its own id), none registered twice, no number on two documents
+ * (fiscal-once), and each after its bill (fiscal-order).
  */
 import type { Truth } from '../truth.js';
 import type { Violation } from '../violation.js';
@@ -75,6 +80,44 @@ export function fiscalRules(truth: Truth): Violation[] {
         opId: b.opId,
         seq: b.seq,
         message: `the authority registered bill ${b.opId} (${regs[0]?.number}) but the server holds it ${b.state}`,
+      });
+    }
+  }
+  const billSequence = new Map(truth.server.fiscalBills.map((b) => [b.opId, b.fiscalSequence]));
+  for (const n of truth.server.fiscalCreditNotes ?? []) {
+    const regs = registrations.get(n.opId) ?? [];
+    if (n.state === 'registered') {
+      if (n.fiscalNumber === null || !regs.some((r) => r.number === n.fiscalNumber)) {
+        out.push({
+          rule: 'fiscal-once',
+          opId: n.opId,
+          message: `credit note ${n.opId} holds fiscal number ${String(n.fiscalNumber)}, which the authority never gave it`,
+        });
+      }
+      if (n.fiscalNumber !== null) {
+        const other = holders.get(n.fiscalNumber);
+        if (other !== undefined) {
+          out.push({
+            rule: 'fiscal-once',
+            opId: n.opId,
+            message: `fiscal number ${n.fiscalNumber} is on two documents, ${other} and credit note ${n.opId}`,
+          });
+        }
+        holders.set(n.fiscalNumber, n.opId);
+      }
+      const bill = billSequence.get(n.billOpId) ?? null;
+      if (n.fiscalSequence !== null && bill !== null && n.fiscalSequence <= bill) {
+        out.push({
+          rule: 'fiscal-order',
+          opId: n.opId,
+          message: `credit note ${n.opId} got fiscal sequence ${n.fiscalSequence}, not after its bill's ${bill}`,
+        });
+      }
+    } else if (regs.length > 0) {
+      out.push({
+        rule: 'fiscal-once',
+        opId: n.opId,
+        message: `the authority registered credit note ${n.opId} (${regs[0]?.number}) but the server holds it ${n.state}`,
       });
     }
   }

@@ -20,7 +20,9 @@ import type {
   FiscalDeadlineQuery,
   FiscalDeferRequest,
   FiscalRecordResult,
+  FiscalResolution,
 } from '../../../model/fiscal-bill.js';
+import { FISCAL_JURISDICTIONS } from '../../../model/fiscal-bill.js';
 import { FEED_BILL_TYPE } from '../../device-feed.js';
 import { int, type Row } from '../../rows.js';
 import type { SqlDialect } from '../dialect.js';
@@ -53,6 +55,12 @@ export function fiscalBillOf(r: Row): FiscalBill {
     rejectCode: textOrNull(r.reject_code),
     rejectReason: textOrNull(r.reject_reason),
     deadlineStage: textOrNull(r.deadline_stage) as FiscalBill['deadlineStage'],
+    jurisdiction: textOrNull(r.jurisdiction),
+    deadlineMs: intOrNull(r.deadline_ms),
+    submission: int(r.submission ?? 0),
+    sellerTaxId: textOrNull(r.seller_tax_id),
+    refused: int(r.refused ?? 0) === 1,
+    resolution: textOrNull(r.resolution) as FiscalResolution | null,
   };
 }
 
@@ -68,8 +76,11 @@ interface SaleEnvelope {
  * makes one.
  */
 export function* enrollFiscalBills(d: SqlDialect, now: number, limit: number): SqlOperation<number> {
+  // The jurisdiction of the device's location (fiscal_jurisdictions), its deadline stored on the bill.
   const rows = yield* all(
-    `SELECT o.id, o.device, o.seq, o.envelope FROM ops o
+    `SELECT o.id, o.device, o.seq, o.envelope, j.jurisdiction FROM ops o
+     LEFT JOIN device_placements p ON p.device = o.device
+     LEFT JOIN fiscal_jurisdictions j ON j.location = p.location
      WHERE o.kind = 'sale.recorded' AND o.status = 'accepted'
        AND NOT EXISTS (SELECT 1 FROM fiscal_bills b WHERE b.op_id = o.id)
      ORDER BY o.device, o.seq LIMIT $1`,
@@ -80,10 +91,13 @@ export function* enrollFiscalBills(d: SqlDialect, now: number, limit: number): S
     const envelope = JSON.parse(r.envelope as string) as SaleEnvelope;
     const device = r.device as string;
     const seq = int(r.seq);
+    const jurisdiction = textOrNull(r.jurisdiction);
+    const hours = jurisdiction === null ? undefined : FISCAL_JURISDICTIONS[jurisdiction]?.deadlineHours;
     made += yield* run(
       `${d.insertIgnoring.verb} INTO fiscal_bills
-         (op_id, device, seq, issued_at, currency, total, lines, provisional_number, enrolled_at, state)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')${d.insertIgnoring.tail}`,
+         (op_id, device, seq, issued_at, currency, total, lines, provisional_number, enrolled_at, state,
+          jurisdiction, deadline_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11)${d.insertIgnoring.tail}`,
       [
         r.id,
         device,
@@ -94,7 +108,35 @@ export function* enrollFiscalBills(d: SqlDialect, now: number, limit: number): S
         envelope.body.lines.length,
         receiptNumber(device, seq),
         now,
+        hours === undefined ? null : jurisdiction,
+        hours === undefined ? null : hours * 3_600_000,
       ],
+    );
+  }
+  return made + (yield* enrollFiscalCreditNotes(d, now, limit));
+}
+
+/**
+ * Makes a credit note of each counted refund or void (sale_corrections)
+ * of a sale that is a bill not settled otherwise (no resolution), once
+ * (primary key: the correction's op id).
+ */
+function* enrollFiscalCreditNotes(d: SqlDialect, now: number, limit: number): SqlOperation<number> {
+  const rows = yield* all(
+    `SELECT c.op_id, c.sale_op_id, c.kind, c.device, c.device_at, c.currency, c.amount FROM sale_corrections c
+     JOIN fiscal_bills b ON b.op_id = c.sale_op_id
+     WHERE c.state = 'counted' AND c.amount > 0 AND b.resolution IS NULL
+       AND NOT EXISTS (SELECT 1 FROM fiscal_credit_notes n WHERE n.op_id = c.op_id)
+     ORDER BY c.recorded_at, c.op_id LIMIT $1`,
+    [limit],
+  );
+  let made = 0;
+  for (const r of rows) {
+    made += yield* run(
+      `${d.insertIgnoring.verb} INTO fiscal_credit_notes
+         (op_id, bill_op_id, reason, device, issued_at, currency, total, enrolled_at, state)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending')${d.insertIgnoring.tail}`,
+      [r.op_id, r.sale_op_id, r.kind, r.device, int(r.device_at), r.currency, int(r.amount), now],
     );
   }
   return made;
@@ -211,16 +253,18 @@ export function* recordFiscalAnswer(d: SqlDialect, r: FiscalAnswerRequest): SqlO
         'fiscal_rejected',
         'alarm',
         `the tax authority rejected bill ${bill.provisionalNumber}: ${outcome.reason}`,
-        { rejectCode: outcome.rejectCode, reason: outcome.reason },
+        { rejectCode: outcome.rejectCode, reason: outcome.reason, submission: bill.submission },
         r,
-        'rejected',
+        bill.submission === 0 ? 'rejected' : `rejected-${bill.submission}`,
       ),
     ]);
     const after = yield* one('SELECT * FROM fiscal_bills WHERE op_id = $1', [r.opId]);
     return { kind: 'recorded', bill: fiscalBillOf(after as Row), outOfOrder: false };
   }
   // A number taken already (by another bill) is a conflict too: never two bills with one number.
-  const holder = yield* one('SELECT op_id FROM fiscal_bills WHERE fiscal_number = $1', [outcome.fiscalNumber]);
+  const holder =
+    (yield* one('SELECT op_id FROM fiscal_bills WHERE fiscal_number = $1', [outcome.fiscalNumber])) ??
+    (yield* one('SELECT op_id FROM fiscal_credit_notes WHERE fiscal_number = $1', [outcome.fiscalNumber]));
   if (holder) {
     yield* raiseExceptions(d, [
       exception(
@@ -299,11 +343,14 @@ export function* listFiscalBills(device: string | null): SqlOperation<FiscalBill
  */
 export function* raiseFiscalDeadlines(d: SqlDialect, q: FiscalDeadlineQuery): SqlOperation<number> {
   const base = d.least('b.issued_at', 'b.enrolled_at');
-  const missedBy = 'CAST($1 AS BIGINT) - CAST($2 AS BIGINT)';
+  // Each bill's own deadline (its jurisdiction's, stored at enrolment) or the default; its warning at the same share.
+  const deadline = 'COALESCE(b.deadline_ms, CAST($2 AS BIGINT))';
+  const warnAfter = `(${deadline} * CAST($3 AS BIGINT) / CAST($2 AS BIGINT))`;
+  const missedBy = `CAST($1 AS BIGINT) - ${deadline}`;
   const rows = yield* all(
     `SELECT b.*, CASE WHEN ${base} <= ${missedBy} THEN 'missed' ELSE 'warning' END AS stage
      FROM fiscal_bills b
-     WHERE b.state = 'pending' AND ${base} <= CAST($1 AS BIGINT) - CAST($3 AS BIGINT)
+     WHERE b.state = 'pending' AND ${base} <= CAST($1 AS BIGINT) - ${warnAfter}
        AND (b.deadline_stage IS NULL OR (b.deadline_stage = 'warning' AND ${base} <= ${missedBy}))
      ORDER BY ${base}, b.op_id LIMIT $4`,
     [q.now, q.deadlineMs, q.warnAfterMs, q.exceptionIds.length],
@@ -313,7 +360,9 @@ export function* raiseFiscalDeadlines(d: SqlDialect, q: FiscalDeadlineQuery): Sq
     const bill = fiscalBillOf(r);
     const stage = r.stage as 'warning' | 'missed';
     yield* run('UPDATE fiscal_bills SET deadline_stage = $1 WHERE op_id = $2', [stage, bill.opId]);
-    const hours = Math.round(q.deadlineMs / 3_600_000);
+    const billDeadlineMs = bill.deadlineMs ?? q.deadlineMs;
+    const hours = Math.round(billDeadlineMs / 3_600_000);
+    const where = bill.jurisdiction === null ? '' : ` (${bill.jurisdiction})`;
     records.push({
       id: q.exceptionIds[i] as string,
       type: 'fiscal_deadline',
@@ -323,14 +372,15 @@ export function* raiseFiscalDeadlines(d: SqlDialect, q: FiscalDeadlineQuery): Sq
       seq: bill.seq,
       message:
         stage === 'missed'
-          ? `bill ${bill.provisionalNumber} is still not registered, past its ${hours} h registration deadline`
-          : `bill ${bill.provisionalNumber} is not registered yet and nears its ${hours} h registration deadline`,
+          ? `bill ${bill.provisionalNumber} is still not registered, past its ${hours} h registration deadline${where}`
+          : `bill ${bill.provisionalNumber} is not registered yet and nears its ${hours} h registration deadline${where}`,
       detail: {
         provisionalNumber: bill.provisionalNumber,
         total: bill.total,
         currency: bill.currency,
         stage,
-        deadlineHours: q.deadlineMs / 3_600_000,
+        deadlineHours: billDeadlineMs / 3_600_000,
+        jurisdiction: bill.jurisdiction,
         attempts: bill.attempts,
         lastError: bill.lastError,
       },
