@@ -57,6 +57,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Refunds above the sale',
     refund_invalid: 'Refund outside the rules',
     sale_void_invalid: 'Sale void outside the rules',
+    card_refund_declined: 'Card refund not made by the processor',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -92,6 +93,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Devoluciones por encima de la venta',
     refund_invalid: 'Devolución fuera de las reglas',
     sale_void_invalid: 'Anulación de venta fuera de las reglas',
+    card_refund_declined: 'Reembolso a tarjeta no hecho por el procesador',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -127,6 +129,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Reembolsos acima da venda',
     refund_invalid: 'Reembolso fora das regras',
     sale_void_invalid: 'Cancelamento de venda fora das regras',
+    card_refund_declined: 'Reembolso no cartão não feito pelo processador',
   },
 };
 

@@ -46,6 +46,8 @@ export const EXCEPTION_TYPES = [
   'refund_over_sale',
   'refund_invalid',
   'sale_void_invalid',
+  // Card refunds at the processor (storage/sql/operations/card-refunds.ts; docs/corrections.md).
+  'card_refund_declined',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];
