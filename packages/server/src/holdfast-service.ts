@@ -64,6 +64,7 @@ import type { ProcessorLike } from './forwarding/forwarder.js';
 import { Admission, type AdmissionOptions, admissionOptions } from './http/admission.js';
 import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js';
+import type { CardRefund } from './model/card-refund.js';
 import type { DeviceRecord } from './model/device.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
 import type { SaleCorrectionRecord } from './model/sale-correction.js';
@@ -312,6 +313,11 @@ export class HoldfastService {
   /** A sale's corrections, held or counted (docs/corrections.md). */
   getSaleCorrections(saleId: string): Promise<SaleCorrectionRecord[]> {
     return this.#storage.getSaleCorrections(saleId);
+  }
+
+  /** The card refunds of a sale's corrections, with their state at the processor (docs/corrections.md). */
+  listCardRefunds(saleId: string): Promise<CardRefund[]> {
+    return this.#storage.listCardRefunds(saleId);
   }
 
   getTicket(id: string): Promise<TicketView | null> {

@@ -134,6 +134,16 @@ describe('CardRefunder (SQLite, processor simulator)', () => {
         'some answers were lost and found by key',
       );
       assert.deepEqual(await alarms(h), []);
+      const shown = await h.request<{ cardRefunds: CardRefund[] }>('GET', `/v1/admin/sales/${big.id}/corrections`, {
+        admin: true,
+      });
+      assert.deepEqual(
+        shown.body.cardRefunds.map((x) => [x.opId, x.state, x.amount]).sort(),
+        [
+          [first.id, 'refunded', 1_000],
+          [second.id, 'refunded', 2_000],
+        ].sort(),
+      );
       // Another round changes nothing: every row is answered.
       assert.deepEqual(await refunder(h, f).runOnce(), {
         enrolled: 0,

@@ -284,11 +284,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: obj('The ticket (TicketView)'),
   },
   'GET /v1/admin/sales/:id/corrections': {
-    summary: "A sale's corrections (voids, refunds): held until the sale arrives, then counted",
+    summary:
+      "A sale's corrections (voids, refunds): held until the sale arrives, then counted; card parts at the processor",
     tag: 'operator',
     auth: 'operator',
     params: { id: UUID },
-    response: obj('{sale, counted, corrections}'),
+    response: obj('{sale, counted, corrections, cardRefunds}'),
   },
   'GET /v1/admin/exposure': {
     summary: 'Offline exposure: bound by policy against unsettled payments',
