@@ -13,9 +13,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cryptoRandom, expectedCash, validateBackoffSchedule } from '@holdfast/domain';
+import { cryptoRandom, expectedCash, negotiateLocale, validateBackoffSchedule } from '@holdfast/domain';
 import { randomBasket } from '@holdfast/sim';
 import {
+  clerkMessage,
   DeviceRevokedError,
   EnrollmentError,
   HttpTransport,
@@ -32,7 +33,7 @@ import {
 import { intFlag, requiredString, stringFlag, UsageError } from '../args.js';
 import { loadSettings } from '../config/index.js';
 
-export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN] [--tls-ca FILE]
+export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN] [--locale en|es|pt] [--tls-ca FILE]
 
 A headless till (load generator, smoke test): the Terminal SDK with its
 journal in DIR, selling random baskets paid in cash or by card to the server
@@ -61,6 +62,9 @@ at URL. Started again on the same DIR it carries on where it stopped.
                         where the till's location has a staff roster; the roster
                         is read from the device feed first). A PIN on the command
                         line is visible to other local users: for tests and demos
+  --locale en|es|pt     the clerk's language: what the till refuses (a wrong PIN, a
+                        switched-off till, a lost answer) is printed in it, with the
+                        English detail for the log on the next line               default en
   --config FILE         settings from a JSON file (keys: the flag names)
 Environment: HOLDFAST_URL, HOLDFAST_ENROLLMENT_TOKEN, HOLDFAST_TILL_<FLAG> (e.g. HOLDFAST_TILL_DATA).
 SIGINT/SIGTERM stop recording and close the journal cleanly (exit 0).`;
@@ -82,7 +86,11 @@ export const TILL_OPTIONS = {
   staff: { type: 'string' },
   pin: { type: 'string' },
   'tls-ca': { type: 'string' },
+  locale: { type: 'string' },
 } as const;
+
+/** The clerk languages `--locale` takes (clerk-messages.ts has words for each). */
+const TILL_LOCALES = ['en', 'es', 'pt'] as const;
 
 const CURRENCY = 'EUR';
 const OPENING_FLOAT = 20_000;
@@ -120,6 +128,14 @@ export async function tillCommand(argv: string[]): Promise<number> {
   const staff = stringFlag(flags, 'staff');
   const pin = stringFlag(flags, 'pin');
   if ((staff === undefined) !== (pin === undefined)) throw new UsageError('--staff and --pin go together');
+  const locale = stringFlag(flags, 'locale') ?? 'en';
+  if (!(TILL_LOCALES as readonly string[]).includes(locale)) {
+    throw new UsageError(`--locale must be one of ${TILL_LOCALES.join(', ')}, got "${locale}"`);
+  }
+  const spoken = negotiateLocale(locale);
+  /** A refusal in the clerk's words, then the English detail for the log. */
+  const refused = (error: Error) =>
+    console.error(`holdfast till: ${clerkMessage(error, spoken)}\n  (${error.message})`);
 
   const tlsCaFile = stringFlag(flags, 'tls-ca');
   let tlsCa: Buffer | undefined;
@@ -209,12 +225,12 @@ export async function tillCommand(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof DeviceRevokedError || error instanceof EnrollmentError || error instanceof StaffError) {
-      console.error(`holdfast till: ${error.message}`);
+      refused(error);
       return 1;
     }
     if (error instanceof RecordOutcomeUnknownError) {
       // Not "failed": the sale may stand. The next start says which (see inDoubt above).
-      out.outcomeUnknown(error);
+      out.outcomeUnknown(error, clerkMessage(error, spoken));
       return 1;
     }
     throw error;
@@ -370,10 +386,10 @@ class TillOutput {
     );
   }
 
-  outcomeUnknown(error: RecordOutcomeUnknownError): void {
+  outcomeUnknown(error: RecordOutcomeUnknownError, words: string): void {
     if (this.#json) this.#line({ event: 'outcome_unknown', id: error.opId, kind: error.kind });
     console.error(
-      `holdfast till: ${error.message}${error.listed ? '' : ` (note the op id ${error.opId}: the disk could not keep it)`}`,
+      `holdfast till: ${words}\n  (${error.message}${error.listed ? '' : `; note the op id ${error.opId}: the disk could not keep it`})`,
     );
   }
 
