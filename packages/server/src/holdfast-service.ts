@@ -51,7 +51,10 @@ import {
   policyRequestSchema,
   queryMessage,
   type RotateKeyResponse,
+  type ShiftReportAnswer,
   type SignedPolicy,
+  shiftReportRequestMessage,
+  shiftReportRequestSchema,
   uuidv7,
   verifyMessage,
 } from '@holdfast/protocol';
@@ -598,6 +601,33 @@ export class HoldfastService {
       ...(roster ? { roster } : {}),
       ...(priceList ? { priceList } : {}),
       serverTime: now,
+    });
+  }
+
+  /**
+   * A terminal asks whether the server confirms the Z report of one of its
+   * own shifts (POST /v1/shifts/z-report): the check of
+   * GET /v1/admin/shifts/:id/z-report, signed and bound to the request.
+   * A shift of another device is not found, as an unknown one is.
+   */
+  async shiftReport(body: unknown): Promise<ShiftReportAnswer & AnswerSignature> {
+    const request = shiftReportRequestSchema.parse(body);
+    const message = shiftReportRequestMessage(request.device, request.shift, request.at);
+    const { device } = await this.#auth.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
+    const opened = await this.#storage.getOp(request.shift);
+    if (opened?.op.kind !== 'shift.opened' || opened.op.device !== device.id) {
+      throw new ProtocolError('not_found', `no shift ${request.shift} of this device`, { field: 'shift' });
+    }
+    const check = await this.ledger.zReport(request.shift);
+    return this.#policies.signAnswer('shifts/z-report', request.sig, {
+      shift: check.shift,
+      state: check.state,
+      stored: check.stored,
+      pending: check.pending,
+      notApplied: check.notApplied,
+      server: check.server,
+      differences: check.differences,
+      serverTime: this.#clock.now(),
     });
   }
 

@@ -68,7 +68,12 @@ describe('holdfast till', () => {
     );
     const drained = first.till.eventsNamed('drained');
     assert.deepEqual(drained, [{ event: 'drained', recorded: 10, sales: 8, confirmed: 10, deadLetters: 0 }]);
-    assert.equal(first.till.events.at(-1), drained[0], 'the summary is the last line');
+    assert.equal(first.till.events.at(-2), drained[0], 'the summary, then the server’s word on the shift');
+    const shiftId = recorded[0]?.id;
+    assert.deepEqual(first.till.eventsNamed('z_report'), [
+      { event: 'z_report', shift: shiftId, state: 'confirmed', pending: [], notApplied: [], differences: [] },
+    ]);
+    assert.equal(first.till.events.at(-1)?.event, 'z_report');
 
     const again = await run(...common, '--sales', '8');
     assert.equal(again.code, 0, again.till.stderr);

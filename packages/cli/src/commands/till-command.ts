@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cryptoRandom, expectedCash, negotiateLocale, validateBackoffSchedule } from '@holdfast/domain';
+import type { ShiftReportAnswer } from '@holdfast/protocol';
 import { randomBasket } from '@holdfast/sim';
 import {
   clerkMessage,
@@ -49,7 +50,8 @@ at URL. Started again on the same DIR it carries on where it stopped.
   --backoff-s LIST      retry backoff schedule in seconds, e.g. 0,0.5,1,2 (the last
                         repeats; full jitter)                   default 0,1,3,8,15,30,60,120,300,600
   --exit-when-drained   after N sales: close the shift, wait until the server has
-                        confirmed every op, print a summary and exit
+                        confirmed every op, print a summary and the server's word on
+                        the shift's Z report ("confirmed by server", or what differs), exit
   --drain-timeout-s S   give up waiting for the drain after S seconds (exit 1)      default 120
   --offline-card-policy off|enforce  enforce the server's risk policy on card sales
                         (a refused card sale then ends the till with an error)    default off
@@ -222,6 +224,13 @@ export async function tillCommand(argv: string[]): Promise<number> {
       await stop.sleep(DRAIN_POLL_MS);
     }
     out.drained(terminal, sales);
+    // The server's word on the shift just closed: its Z report confirmed, or what differs.
+    const closed = terminal.lastShift();
+    if (closed) {
+      const report = await terminal.shiftReport(closed.id).catch((error: unknown) => error as Error);
+      if (report instanceof Error) out.shiftReportMissing(closed.id, report);
+      else out.shiftReport(report);
+    }
     return 0;
   } catch (error) {
     if (error instanceof DeviceRevokedError || error instanceof EnrollmentError || error instanceof StaffError) {
@@ -371,6 +380,38 @@ class TillOutput {
         `${this.#label}: drained: ${s.latestSeq} ops recorded (${sales} sales), ${s.confirmed} confirmed, ${s.deadLetters} need attention`,
       );
     }
+  }
+
+  /** The server's word on the Z report of the shift closed at the end of the run. */
+  shiftReport(report: ShiftReportAnswer): void {
+    if (this.#json) {
+      this.#line({
+        event: 'z_report',
+        shift: report.shift,
+        state: report.state,
+        pending: report.pending,
+        notApplied: report.notApplied,
+        differences: report.differences,
+      });
+      return;
+    }
+    if (report.state === 'confirmed') {
+      console.log(`${this.#label}: Z report of shift ${report.shift}: confirmed by server`);
+      return;
+    }
+    const what = [
+      ...report.differences.map((d) => `${d.field}: till ${d.till}, server ${d.server ?? 'none'}`),
+      ...report.notApplied.map((o) => `${o.kind} seq ${o.seq} ${o.status}`),
+      ...(report.pending.length > 0 ? [`seqs not received: ${report.pending.join(', ')}`] : []),
+    ];
+    console.log(
+      `${this.#label}: Z report of shift ${report.shift}: ${report.state} (${what.join('; ') || 'not closed at the server'})`,
+    );
+  }
+
+  shiftReportMissing(shift: string, error: Error): void {
+    if (this.#json) this.#line({ event: 'z_report', shift, state: 'unknown', error: error.message });
+    else console.log(`${this.#label}: Z report of shift ${shift}: no answer from the server (${error.message})`);
   }
 
   /** An op whose recording hit a disk error, as the journal found it on this start. */
