@@ -10,4 +10,5 @@ export * from './errors.js';
 export * from './fiscal.js';
 export * from './processor-client.js';
 export * from './processor-stats.js';
+export * from './refund.js';
 export * from './wire-error.js';

@@ -27,6 +27,7 @@ import {
 import { ProcessorRefusedError } from './errors.js';
 import { badResponse, callJson, isObject, type Json } from './json-call.js';
 import type { ProcessorStatsBody } from './processor-stats.js';
+import type { Refund, RefundAnswer, RefundRequestBody } from './refund.js';
 
 export interface ProcessorClientOptions {
   apiKey: string;
@@ -40,6 +41,13 @@ const isAuthorization = (v: unknown): v is Authorization =>
   isObject(v) &&
   typeof v.id === 'string' &&
   (v.status === 'approved' || v.status === 'declined') &&
+  typeof v.amount === 'number' &&
+  typeof v.currency === 'string';
+
+const isRefund = (v: unknown): v is Refund =>
+  isObject(v) &&
+  typeof v.id === 'string' &&
+  typeof v.authorization === 'string' &&
   typeof v.amount === 'number' &&
   typeof v.currency === 'string';
 
@@ -105,6 +113,32 @@ export class ProcessorClient {
       after = page.next;
     }
     return all;
+  }
+
+  /**
+   * Refunds `request.amount` of an approved authorization under
+   * `idempotencyKey`: once per key, whatever the retries. Throws
+   * ProcessorRefusedError (`refund_over_capture`, `refund_not_captured`,
+   * `idempotency_key_reused`: nothing was refunded) or
+   * ProcessorOutcomeUnknownError (ask `findRefundByKey`).
+   */
+  async refund(idempotencyKey: string, request: RefundRequestBody, timeoutMs = this.#timeoutMs): Promise<RefundAnswer> {
+    const res = await this.#call('POST', '/v1/refunds', request, timeoutMs, { 'idempotency-key': idempotencyKey });
+    if (!isRefund(res.body)) throw badResponse('POST /v1/refunds', res.status);
+    return { refund: res.body, replayed: res.headers.get(REPLAYED_HEADER) === 'true' };
+  }
+
+  /** The refund stored under `idempotencyKey`, or null if the processor has none. */
+  async findRefundByKey(idempotencyKey: string, timeoutMs = this.#timeoutMs): Promise<Refund | null> {
+    const path = `/v1/refunds?idempotencyKey=${encodeURIComponent(idempotencyKey)}`;
+    try {
+      const res = await this.#call('GET', path, undefined, timeoutMs);
+      if (!isRefund(res.body)) throw badResponse('GET /v1/refunds', res.status);
+      return res.body;
+    } catch (error) {
+      if (error instanceof ProcessorRefusedError && error.status === 404 && error.code === 'not_found') return null;
+      throw error;
+    }
   }
 
   async stats(timeoutMs = this.#timeoutMs): Promise<ProcessorStatsBody> {

@@ -15,6 +15,10 @@ export const PROCESSOR_ERROR_CODES = {
   unauthorized: { status: 401, retryable: false },
   not_found: { status: 404, retryable: false },
   idempotency_key_reused: { status: 422, retryable: false },
+  /** A refund of an authorization that was never approved, or in another currency: nothing was refunded. */
+  refund_not_captured: { status: 422, retryable: false },
+  /** A refund that with the earlier ones would pass what the authorization captured: nothing was refunded. */
+  refund_over_capture: { status: 422, retryable: false },
   /** The simulated outage: answered before anything was read or stored. */
   processor_unavailable: { status: 503, retryable: true },
   internal: { status: 500, retryable: true },

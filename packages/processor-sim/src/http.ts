@@ -220,6 +220,24 @@ export function buildProcessorApp(options: ProcessorAppOptions): FastifyInstance
     return sendJson(reply, 200, stored.json);
   });
 
+  app.post('/v1/refunds', async (request, reply) => {
+    const result = await service.refund(request.headers['idempotency-key'], request.body);
+    request.log.info({ id: result.refund.id, outcome: result.outcome }, 'refund');
+    if (result.afterCommit !== 'answer') {
+      neverAnswer(request, reply, result.afterCommit);
+      return reply;
+    }
+    void reply.header(REPLAYED_HEADER, String(result.outcome === 'replayed'));
+    return reply.status(result.outcome === 'created' ? 201 : 200).send(result.refund);
+  });
+
+  app.get('/v1/refunds', async (request) => {
+    const query = request.query as Record<string, unknown>;
+    const found = service.findRefundByKey(query.idempotencyKey);
+    if (!found) throw new ProcessorError('not_found', 'no refund under that idempotency key');
+    return found;
+  });
+
   app.get('/v1/stats', async () => service.stats());
 
   app.get('/v1/admin/config', async () => service.knobs);

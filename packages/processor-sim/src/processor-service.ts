@@ -23,7 +23,14 @@
  * is happening at the same time.
  */
 import { type Clock, randomIntBetween, SeededRandom, sleep, systemClock } from '@holdfast/domain';
-import type { Authorization, DeclineCode, ProcessorCounters, ProcessorStatsBody } from '@holdfast/processor-client';
+import {
+  type Authorization,
+  type DeclineCode,
+  type ProcessorCounters,
+  type ProcessorStatsBody,
+  type Refund,
+  refundRequestSchema,
+} from '@holdfast/processor-client';
 import { sha256Hex } from '@holdfast/protocol';
 import {
   AUTHORIZATION_ID_PATTERN,
@@ -34,7 +41,7 @@ import {
   requestDifferences,
   requestHash,
 } from './authorization.js';
-import { ProcessorError } from './errors.js';
+import { ProcessorError, validated } from './errors.js';
 import {
   applyKnobs,
   type CardProfile,
@@ -44,7 +51,7 @@ import {
   type ProcessorKnobs,
   parseConfigPatch,
 } from './knobs.js';
-import type { Decision, Page, ProcessorStorage, StoredAuthorization } from './storage.js';
+import type { Decision, Page, ProcessorStorage, StoredAuthorization, StoredRefund } from './storage.js';
 
 export type AfterCommit = 'answer' | 'hang' | 'destroy';
 
@@ -55,6 +62,12 @@ export interface AuthorizeResult {
   /** The authorization as answered, byte for byte the same on every replay. */
   json: string;
   /** What the transport does with the answer: send it, or never let it arrive. */
+  afterCommit: AfterCommit;
+}
+
+export interface RefundResult {
+  outcome: 'created' | 'replayed';
+  refund: Refund;
   afterCommit: AfterCommit;
 }
 
@@ -148,6 +161,64 @@ export class ProcessorService {
     return { outcome: 'created', authorization, json, afterCommit: lies ? this.#knobs.timeoutMode : 'answer' };
   }
 
+  /**
+   * Refunds part or all of an approved authorization, once per idempotency
+   * key (storage `refundOnce`): a replay answers the stored refund; a key
+   * used for another refund, a refund of no approved authorization, or one
+   * above what is left of the capture is refused with nothing stored. A new
+   * refund's answer may be lost like an authorization's (the knobs).
+   */
+  async refund(idempotencyKey: unknown, body: unknown): Promise<RefundResult> {
+    this.admit();
+    const key = parseIdempotencyKey(idempotencyKey, 'headers.idempotency-key');
+    const request = validated(() => refundRequestSchema.parse(body));
+    const [min, max] = this.#knobs.latencyMs;
+    const delay = randomIntBetween(this.#latencyRandom, min, max);
+    if (delay > 0) await sleep(this.clock, delay);
+    const outcome = this.storage.refundOnce(key, {
+      id: refundId(key),
+      authorizationId: request.authorization,
+      amount: request.amount,
+      currency: request.currency,
+      at: this.clock.now(),
+    });
+    switch (outcome.kind) {
+      case 'key_reused':
+        this.#counters.keyReused++;
+        throw new ProcessorError(
+          'idempotency_key_reused',
+          `Idempotency-Key ${JSON.stringify(key)} was used for refund ${outcome.refund.id} of ${outcome.refund.amount} on ${outcome.refund.authorizationId}`,
+          { field: 'body', rule: 'same refund for the same Idempotency-Key' },
+        );
+      case 'not_captured':
+        throw new ProcessorError('refund_not_captured', outcome.message, { field: 'authorization' });
+      case 'over_captured':
+        throw new ProcessorError(
+          'refund_over_capture',
+          `authorization ${request.authorization} captured ${outcome.captured} and has ${outcome.refunded} refunded: at most ${outcome.captured - outcome.refunded} more`,
+          { field: 'amount', rule: `at most ${outcome.captured - outcome.refunded}` },
+        );
+    }
+    if (outcome.kind === 'replayed') {
+      this.#counters.replayed++;
+      // The same answer as the first time: the total as it stood once this refund was made.
+      const first = this.storage.findRefundByKey(key) ?? outcome;
+      return { outcome: 'replayed', refund: wireRefund(first.refund, first.refunded), afterCommit: 'answer' };
+    }
+    const refund = wireRefund(outcome.refund, outcome.refunded);
+    this.#counters.created++;
+    const lies = this.#afterCommitRandom.float() < this.#knobs.timeoutAfterCommitRate;
+    if (lies) this.#counters.timeoutsAfterCommit++;
+    return { outcome: 'created', refund, afterCommit: lies ? this.#knobs.timeoutMode : 'answer' };
+  }
+
+  /** The refund stored under an idempotency key, or null: "did my timed-out refund go through?" */
+  findRefundByKey(idempotencyKey: unknown): Refund | null {
+    this.admit();
+    const found = this.storage.findRefundByKey(parseIdempotencyKey(idempotencyKey, 'query.idempotencyKey'));
+    return found ? wireRefund(found.refund, found.refunded) : null;
+  }
+
   /** The authorization stored under an idempotency key, or null: "did my timed-out request go through?" */
   findByKey(idempotencyKey: unknown): StoredAuthorization | null {
     this.admit();
@@ -209,6 +280,22 @@ export class ProcessorService {
     };
     return { authorization, cardToken: request.card.token };
   }
+}
+
+/** Refund ids, like authorization ids, derive from the key: a seeded run's records are the same every run. */
+export function refundId(idempotencyKey: string): string {
+  return `rfnd_${sha256Hex(`refund:${idempotencyKey}`).slice(0, 24)}`;
+}
+
+function wireRefund(r: StoredRefund, refunded: number): Refund {
+  return {
+    id: r.id,
+    authorization: r.authorizationId,
+    amount: r.amount,
+    currency: r.currency,
+    refunded,
+    createdAt: r.createdAt,
+  };
 }
 
 /** The 422 for a key stored with another request, naming every field that differs. */

@@ -221,6 +221,21 @@ export class ProcessorStorage {
       .immediate();
   }
 
+  /** The refund stored under an idempotency key, and what its authorization's refunds add up to now; or null. */
+  findRefundByKey(key: string): { refund: StoredRefund; refunded: number } | null {
+    const row = this.#db.prepare('SELECT * FROM refunds WHERE idempotency_key = ?').get(key) as Row | undefined;
+    if (!row) return null;
+    const refund = toRefund(row);
+    const refunded = Number(
+      (
+        this.#db
+          .prepare('SELECT coalesce(sum(amount), 0) AS n FROM refunds WHERE authorization_id = ? AND seq <= ?')
+          .get(refund.authorizationId, row.seq) as Row
+      ).n,
+    );
+    return { refund, refunded };
+  }
+
   /**
    * The one way to create an authorization. In one transaction: the key's
    * stored authorization (a replay when `requestHash` matches, else a reuse),

@@ -18,7 +18,14 @@ import type { PolicyKeySet } from './wire.js';
  * declines, releases, blocks, placement; `policy`: the last server contact
  * that offline approvals count from).
  */
-export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key' | 'authorize' | 'feed' | 'policy';
+export type AnswerRoute =
+  | 'batches'
+  | 'ops/query'
+  | 'devices/rotate-key'
+  | 'authorize'
+  | 'feed'
+  | 'policy'
+  | 'shifts/z-report';
 
 /** The two fields a signed answer carries besides its own. */
 export interface AnswerSignature {

@@ -128,6 +128,11 @@ export function feedRequestMessage(device: string, after: number, at: number) {
   return { ctx: 'holdfast.feed-request.v1', device, after, at } as const;
 }
 
+/** What a terminal's request for its shift's Z-report confirmation covers (`holdfast.shift-report-request.v1`). */
+export function shiftReportRequestMessage(device: string, shift: string, at: number) {
+  return { ctx: 'holdfast.shift-report-request.v1', device, shift, at } as const;
+}
+
 /**
  * What a device-key rotation request covers (`holdfast.rotate-key.v1`): the
  * device names its new public key at device time `at`. It is signed twice,

@@ -313,3 +313,51 @@ export interface DeviceStatus {
   /** Where the device belongs (merchant, location, event), or null if it was never placed. */
   placement: Placement | null;
 }
+
+// ---- a shift's Z report confirmed by the server ------------------------------
+
+/**
+ * A terminal asks whether the server confirms the Z report of one of its own
+ * shifts (POST /v1/shifts/z-report; docs/receipts.md, "The Z report confirmed
+ * by the server").
+ */
+export const shiftReportRequestSchema = s.object({
+  device: uuid(),
+  /** Id of the shift's `shift.opened` op. */
+  shift: uuid(),
+  at: epochMs(),
+  /** Signature over shiftReportRequestMessage(device, shift, at). */
+  sig: signatureString(),
+});
+export type ShiftReportRequest = s.Infer<typeof shiftReportRequestSchema>;
+
+/** The drawer figures the till's Z report and the server's projection both state. */
+export const SHIFT_DRAWER_FIELDS = [
+  'openingFloat',
+  'cashIn',
+  'cashOut',
+  'expectedCash',
+  'countedCash',
+  'variance',
+] as const;
+export type ShiftDrawerField = (typeof SHIFT_DRAWER_FIELDS)[number];
+
+/**
+ * The server's word on a shift's Z report (signed, route `shifts/z-report`):
+ * `open` until it holds the shift's closing; `confirmed` once closed with
+ * every op applied and the same drawer figures; `differs` naming the op not
+ * applied or the figure that differs.
+ */
+export interface ShiftReportAnswer {
+  shift: string;
+  state: 'open' | 'confirmed' | 'differs';
+  /** Ops of the shift the server holds. */
+  stored: number;
+  /** Seqs the server lacks between the opening and the last op it holds. */
+  pending: number[];
+  notApplied: { id: string; seq: number; kind: string; status: string }[];
+  /** The server's projection of what it applied. */
+  server: Record<ShiftDrawerField, number | null>;
+  differences: { field: ShiftDrawerField; till: number; server: number | null }[];
+  serverTime: number;
+}

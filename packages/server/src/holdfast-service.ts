@@ -51,7 +51,10 @@ import {
   policyRequestSchema,
   queryMessage,
   type RotateKeyResponse,
+  type ShiftReportAnswer,
   type SignedPolicy,
+  shiftReportRequestMessage,
+  shiftReportRequestSchema,
   uuidv7,
   verifyMessage,
 } from '@holdfast/protocol';
@@ -65,6 +68,7 @@ import type { ProcessorLike } from './forwarding/forwarder.js';
 import { Admission, type AdmissionOptions, admissionOptions } from './http/admission.js';
 import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js';
+import type { CardRefund } from './model/card-refund.js';
 import type { DeviceRecord } from './model/device.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
 import type { SaleCorrectionRecord } from './model/sale-correction.js';
@@ -320,6 +324,11 @@ export class HoldfastService {
   /** A sale's corrections, held or counted (docs/corrections.md). */
   getSaleCorrections(saleId: string): Promise<SaleCorrectionRecord[]> {
     return this.#storage.getSaleCorrections(saleId);
+  }
+
+  /** The card refunds of a sale's corrections, with their state at the processor (docs/corrections.md). */
+  listCardRefunds(saleId: string): Promise<CardRefund[]> {
+    return this.#storage.listCardRefunds(saleId);
   }
 
   getTicket(id: string): Promise<TicketView | null> {
@@ -600,6 +609,33 @@ export class HoldfastService {
       ...(roster ? { roster } : {}),
       ...(priceList ? { priceList } : {}),
       serverTime: now,
+    });
+  }
+
+  /**
+   * A terminal asks whether the server confirms the Z report of one of its
+   * own shifts (POST /v1/shifts/z-report): the check of
+   * GET /v1/admin/shifts/:id/z-report, signed and bound to the request.
+   * A shift of another device is not found, as an unknown one is.
+   */
+  async shiftReport(body: unknown): Promise<ShiftReportAnswer & AnswerSignature> {
+    const request = shiftReportRequestSchema.parse(body);
+    const message = shiftReportRequestMessage(request.device, request.shift, request.at);
+    const { device } = await this.#auth.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
+    const opened = await this.#storage.getOp(request.shift);
+    if (opened?.op.kind !== 'shift.opened' || opened.op.device !== device.id) {
+      throw new ProtocolError('not_found', `no shift ${request.shift} of this device`, { field: 'shift' });
+    }
+    const check = await this.ledger.zReport(request.shift);
+    return this.#policies.signAnswer('shifts/z-report', request.sig, {
+      shift: check.shift,
+      state: check.state,
+      stored: check.stored,
+      pending: check.pending,
+      notApplied: check.notApplied,
+      server: check.server,
+      differences: check.differences,
+      serverTime: this.#clock.now(),
     });
   }
 

@@ -15,6 +15,7 @@ import { DEFAULT_ONLINE_PROCESSOR_TIMEOUT_MS } from './authorize/online-authoriz
 import { BootstrapTokens } from './bootstrap-token.js';
 import { type DataDirLock, lockDataDir, prepareDataDir, securePrivateDatabaseFiles } from './data-dir.js';
 import { FiscalSubmitter } from './fiscal/fiscal-submitter.js';
+import { CardRefunder } from './forwarding/card-refunder.js';
 import { Forwarder, type ProcessorLike } from './forwarding/forwarder.js';
 import { HoldfastService } from './holdfast-service.js';
 import type { AdmissionOptions } from './http/admission.js';
@@ -141,6 +142,8 @@ export interface RunningServer {
   forwarder: Forwarder | null;
   /** The e-invoicing worker, when started with `fiscal`. */
   fiscalSubmitter: FiscalSubmitter | null;
+  /** The card-refund worker (voids' and refunds' card parts), started with the forwarder. */
+  cardRefunder: CardRefunder | null;
   /** Graceful shutdown within the deadline (see `shutdown`); resolves either way. */
   /**
    * With `tls`: re-reads the certificate and key files and serves new
@@ -281,6 +284,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const onHangup = () => bootstrap.reload();
   process.on('SIGHUP', onHangup);
   const forwarder = options.processor ? startForwarder(storage, options.processor, options.clock, app) : null;
+  const cardRefunder = options.processor ? startCardRefunder(storage, options.processor, options.clock, app) : null;
   const fiscalSubmitter = options.fiscal ? startFiscalSubmitter(storage, options.fiscal, options.clock, app) : null;
   const outageSweep = startOutageSweep(service, app);
   const address = app.server.address();
@@ -297,6 +301,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       storage,
       forwarder,
       fiscalSubmitter,
+      cardRefunder,
       options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     ).finally(() => lock?.release());
     return stopping;
@@ -312,6 +317,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     app,
     forwarder,
     fiscalSubmitter,
+    cardRefunder,
     reloadTls() {
       if (!tls) throw new TlsConfigError('this server was started without --tls-cert/--tls-key');
       reloadTls(app.server as unknown as HttpsServer, tls);
@@ -330,6 +336,7 @@ async function shutdownWithin(
   storage: Storage,
   forwarder: Forwarder | null,
   fiscalSubmitter: FiscalSubmitter | null,
+  cardRefunder: CardRefunder | null,
   timeoutMs: number,
 ): Promise<ShutdownOutcome> {
   let timer: NodeJS.Timeout | undefined;
@@ -339,6 +346,7 @@ async function shutdownWithin(
   const graceful = (async () => {
     await forwarder?.stop();
     await fiscalSubmitter?.stop();
+    await cardRefunder?.stop();
     await app.close();
     return 'closed' as const;
   })();
@@ -404,6 +412,32 @@ function startForwarder(
   forwarder.start(options.intervalMs ?? 2_000);
   app.log.info({ processor: options.url }, 'forwarding offline payments');
   return forwarder;
+}
+
+/** The card refunder, on the forwarder's processor and settings (docs/corrections.md). */
+function startCardRefunder(
+  storage: Storage,
+  options: ProcessorForwardingOptions,
+  clock: Clock | undefined,
+  app: FastifyInstance,
+): CardRefunder {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const refunder = new CardRefunder({
+    storage,
+    processor: new ProcessorClient(options.url, { apiKey: options.apiKey, timeoutMs }),
+    clock: clock ?? systemClock,
+    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    batchSize: options.batchSize ?? 50,
+    leaseMs: options.leaseMs ?? 60_000,
+    timeoutMs,
+    onEvent: (event) => {
+      if (event.kind === 'refunded') app.log.debug(event, 'card refund made');
+      else if (event.kind === 'declined') app.log.error(event, 'card refund declined by the processor');
+      else app.log.warn(event, 'card refund not made yet');
+    },
+  });
+  refunder.start(options.intervalMs ?? 2_000);
+  return refunder;
 }
 
 function startFiscalSubmitter(

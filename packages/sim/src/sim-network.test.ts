@@ -438,6 +438,8 @@ describe('SimNetwork', () => {
             return transport.authorize(body as AuthorizeRequest, 1_000);
           case 'rotateKey':
             throw new Error('POST /v1/devices/rotate-key is not routed by the simulated network');
+          case 'fetchShiftReport':
+            throw new Error('POST /v1/shifts/z-report is not routed by the simulated network');
         }
       };
       for (const c of cases) {

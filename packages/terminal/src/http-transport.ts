@@ -26,6 +26,8 @@ import {
   type PolicyResponse,
   type RotateKeyRequest,
   type RotateKeyResponse,
+  type ShiftReportAnswer,
+  type ShiftReportRequest,
   type WireError,
 } from '@holdfast/protocol';
 import { TransportError } from './errors.js';
@@ -51,6 +53,13 @@ const validIngest: Validator = (b) =>
 const validQuery: Validator = (b) => Array.isArray(b.results) && typeof b.highWater === 'number';
 const validPolicy: Validator = (b) =>
   (b.policy === null || isObject(b.policy)) && isObject(b.keys) && typeof b.serverTime === 'number';
+const validShiftReport: Validator = (b) =>
+  typeof b.shift === 'string' &&
+  (b.state === 'open' || b.state === 'confirmed' || b.state === 'differs') &&
+  Array.isArray(b.pending) &&
+  Array.isArray(b.notApplied) &&
+  Array.isArray(b.differences) &&
+  isObject(b.server);
 const validFeed: Validator = (b) =>
   Array.isArray(b.items) &&
   typeof b.next === 'number' &&
@@ -105,6 +114,10 @@ export class HttpTransport implements Transport {
 
   rotateKey(req: RotateKeyRequest, timeoutMs: number): Promise<TransportResult<RotateKeyResponse>> {
     return this.#request('POST', '/v1/devices/rotate-key', req, timeoutMs, validRotateKey);
+  }
+
+  fetchShiftReport(req: ShiftReportRequest, timeoutMs: number): Promise<TransportResult<ShiftReportAnswer>> {
+    return this.#request('POST', '/v1/shifts/z-report', req, timeoutMs, validShiftReport);
   }
 
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>> {

@@ -35,6 +35,7 @@ import {
   type Roster,
   type SaleLine,
   type ShiftOpenedBody,
+  type ShiftReportAnswer,
   type SignedPolicy,
   type Tender,
   type TopUpMethod,
@@ -72,6 +73,7 @@ import { OnlineSales } from './online-sales.js';
 import { Outbox } from './outbox.js';
 import { type ReceiptRequest, Receipts } from './receipts.js';
 import { Recorder } from './recording.js';
+import { fetchShiftReport, unconfirmedOfShift } from './shift-report.js';
 import { type SignedInStaff, type StaffApproval, type StaffIdentity, TillStaff } from './staff.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
@@ -419,6 +421,37 @@ export class Terminal {
    */
   pollFeed(): Promise<FeedPollResult> {
     return this.#background.pollFeed();
+  }
+
+  /**
+   * The server's word on the Z report of this till's shift `shiftId`:
+   * `confirmed` (closed, every op applied, the same drawer), `differs`
+   * (naming the op not applied or the figure), or `open` (the server has
+   * not received the closing yet). Throws TransportError or
+   * RequestRejectedError (`not_found` before the server holds the shift).
+   */
+  shiftReport(shiftId: string): Promise<ShiftReportAnswer> {
+    this.#assertOpen();
+    return fetchShiftReport(shiftId, {
+      transport: this.#transport,
+      credentials: this.#credentials,
+      clock: this.#clock,
+      timeoutMs: this.#requestTimeoutMs,
+      answerProblem: (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
+    });
+  }
+
+  /** The ops of shift `shiftId` (its opening and every op naming it) the server has not confirmed yet, in seq order. */
+  shiftPending(shiftId: string): JournalEntry[] {
+    this.#assertOpen();
+    const out: JournalEntry[] = [];
+    for (let afterSeq = 0; ; ) {
+      const page = this.#journal.ops(afterSeq, OPS_PAGE_MAX);
+      const last = page.at(-1);
+      if (!last) return out;
+      out.push(...unconfirmedOfShift(shiftId, page));
+      afterSeq = last.seq;
+    }
   }
 
   /** Card payments approved offline and declined by the processor afterwards, oldest first (from the feed). */

@@ -25,6 +25,8 @@ import type {
   PolicyResponse,
   RotateKeyRequest,
   RotateKeyResponse,
+  ShiftReportAnswer,
+  ShiftReportRequest,
   WireError,
 } from '@holdfast/protocol';
 
@@ -64,4 +66,9 @@ export interface Transport {
    */
   rotateKey?(req: RotateKeyRequest, timeoutMs: number): Promise<TransportResult<RotateKeyResponse>>;
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
+  /**
+   * The server's word on one of the device's shifts (POST /v1/shifts/z-report).
+   * Optional, like `authorize`: Terminal.shiftReport() fails without it.
+   */
+  fetchShiftReport?(req: ShiftReportRequest, timeoutMs: number): Promise<TransportResult<ShiftReportAnswer>>;
 }

@@ -68,7 +68,12 @@ describe('holdfast till', () => {
     );
     const drained = first.till.eventsNamed('drained');
     assert.deepEqual(drained, [{ event: 'drained', recorded: 10, sales: 8, confirmed: 10, deadLetters: 0 }]);
-    assert.equal(first.till.events.at(-1), drained[0], 'the summary is the last line');
+    assert.equal(first.till.events.at(-2), drained[0], 'the summary, then the server’s word on the shift');
+    const shiftId = recorded[0]?.id;
+    assert.deepEqual(first.till.eventsNamed('z_report'), [
+      { event: 'z_report', shift: shiftId, state: 'confirmed', pending: [], notApplied: [], differences: [] },
+    ]);
+    assert.equal(first.till.events.at(-1)?.event, 'z_report');
 
     const again = await run(...common, '--sales', '8');
     assert.equal(again.code, 0, again.till.stderr);
@@ -153,7 +158,15 @@ describe('holdfast till', () => {
     const common = ['--data', data, '--server', server.url, '--interval-ms', '0', '--json-events'];
     const wrong = await run(...common, '--token', token, '--sales', '1', '--staff', 'cli-ana', '--pin', '4822');
     assert.equal(wrong.code, 1);
+    assert.match(wrong.till.stderr, /Wrong PIN\. 4 attempts left\./, 'the clerk’s words, English by default');
     assert.match(wrong.till.stderr, /wrong PIN for cli-ana \(4 tries left/);
+    // In the till's language (--locale), the English detail kept for the log.
+    const spanish = await run(...common, '--sales', '1', '--staff', 'cli-ana', '--pin', '4822', '--locale', 'es');
+    assert.equal(spanish.code, 1);
+    assert.match(spanish.till.stderr, /holdfast till: PIN incorrecto\. Quedan 3 intentos\./);
+    const portuguese = await run(...common, '--sales', '1', '--staff', 'cli-ana', '--pin', '4822', '--locale', 'pt');
+    assert.match(portuguese.till.stderr, /holdfast till: PIN incorreto/);
+    assert.equal((await run(...common, '--locale', 'fr')).code, 2, 'a language the till has no words in');
     const none = await run(...common, '--sales', '1');
     assert.equal(none.code, 1, 'the location has a roster: nobody signed in records nothing');
     assert.match(none.till.stderr, /needs a signed-in staff member/);

@@ -13,9 +13,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cryptoRandom, expectedCash, validateBackoffSchedule } from '@holdfast/domain';
+import { cryptoRandom, expectedCash, negotiateLocale, validateBackoffSchedule } from '@holdfast/domain';
+import type { ShiftReportAnswer } from '@holdfast/protocol';
 import { randomBasket } from '@holdfast/sim';
 import {
+  clerkMessage,
   DeviceRevokedError,
   EnrollmentError,
   HttpTransport,
@@ -32,7 +34,7 @@ import {
 import { intFlag, requiredString, stringFlag, UsageError } from '../args.js';
 import { loadSettings } from '../config/index.js';
 
-export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN] [--tls-ca FILE]
+export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN] [--locale en|es|pt] [--tls-ca FILE]
 
 A headless till (load generator, smoke test): the Terminal SDK with its
 journal in DIR, selling random baskets paid in cash or by card to the server
@@ -48,7 +50,8 @@ at URL. Started again on the same DIR it carries on where it stopped.
   --backoff-s LIST      retry backoff schedule in seconds, e.g. 0,0.5,1,2 (the last
                         repeats; full jitter)                   default 0,1,3,8,15,30,60,120,300,600
   --exit-when-drained   after N sales: close the shift, wait until the server has
-                        confirmed every op, print a summary and exit
+                        confirmed every op, print a summary and the server's word on
+                        the shift's Z report ("confirmed by server", or what differs), exit
   --drain-timeout-s S   give up waiting for the drain after S seconds (exit 1)      default 120
   --offline-card-policy off|enforce  enforce the server's risk policy on card sales
                         (a refused card sale then ends the till with an error)    default off
@@ -61,6 +64,9 @@ at URL. Started again on the same DIR it carries on where it stopped.
                         where the till's location has a staff roster; the roster
                         is read from the device feed first). A PIN on the command
                         line is visible to other local users: for tests and demos
+  --locale en|es|pt     the clerk's language: what the till refuses (a wrong PIN, a
+                        switched-off till, a lost answer) is printed in it, with the
+                        English detail for the log on the next line               default en
   --config FILE         settings from a JSON file (keys: the flag names)
 Environment: HOLDFAST_URL, HOLDFAST_ENROLLMENT_TOKEN, HOLDFAST_TILL_<FLAG> (e.g. HOLDFAST_TILL_DATA).
 SIGINT/SIGTERM stop recording and close the journal cleanly (exit 0).`;
@@ -82,7 +88,11 @@ export const TILL_OPTIONS = {
   staff: { type: 'string' },
   pin: { type: 'string' },
   'tls-ca': { type: 'string' },
+  locale: { type: 'string' },
 } as const;
+
+/** The clerk languages `--locale` takes (clerk-messages.ts has words for each). */
+const TILL_LOCALES = ['en', 'es', 'pt'] as const;
 
 const CURRENCY = 'EUR';
 const OPENING_FLOAT = 20_000;
@@ -120,6 +130,14 @@ export async function tillCommand(argv: string[]): Promise<number> {
   const staff = stringFlag(flags, 'staff');
   const pin = stringFlag(flags, 'pin');
   if ((staff === undefined) !== (pin === undefined)) throw new UsageError('--staff and --pin go together');
+  const locale = stringFlag(flags, 'locale') ?? 'en';
+  if (!(TILL_LOCALES as readonly string[]).includes(locale)) {
+    throw new UsageError(`--locale must be one of ${TILL_LOCALES.join(', ')}, got "${locale}"`);
+  }
+  const spoken = negotiateLocale(locale);
+  /** A refusal in the clerk's words, then the English detail for the log. */
+  const refused = (error: Error) =>
+    console.error(`holdfast till: ${clerkMessage(error, spoken)}\n  (${error.message})`);
 
   const tlsCaFile = stringFlag(flags, 'tls-ca');
   let tlsCa: Buffer | undefined;
@@ -206,15 +224,22 @@ export async function tillCommand(argv: string[]): Promise<number> {
       await stop.sleep(DRAIN_POLL_MS);
     }
     out.drained(terminal, sales);
+    // The server's word on the shift just closed: its Z report confirmed, or what differs.
+    const closed = terminal.lastShift();
+    if (closed) {
+      const report = await terminal.shiftReport(closed.id).catch((error: unknown) => error as Error);
+      if (report instanceof Error) out.shiftReportMissing(closed.id, report);
+      else out.shiftReport(report);
+    }
     return 0;
   } catch (error) {
     if (error instanceof DeviceRevokedError || error instanceof EnrollmentError || error instanceof StaffError) {
-      console.error(`holdfast till: ${error.message}`);
+      refused(error);
       return 1;
     }
     if (error instanceof RecordOutcomeUnknownError) {
       // Not "failed": the sale may stand. The next start says which (see inDoubt above).
-      out.outcomeUnknown(error);
+      out.outcomeUnknown(error, clerkMessage(error, spoken));
       return 1;
     }
     throw error;
@@ -357,6 +382,38 @@ class TillOutput {
     }
   }
 
+  /** The server's word on the Z report of the shift closed at the end of the run. */
+  shiftReport(report: ShiftReportAnswer): void {
+    if (this.#json) {
+      this.#line({
+        event: 'z_report',
+        shift: report.shift,
+        state: report.state,
+        pending: report.pending,
+        notApplied: report.notApplied,
+        differences: report.differences,
+      });
+      return;
+    }
+    if (report.state === 'confirmed') {
+      console.log(`${this.#label}: Z report of shift ${report.shift}: confirmed by server`);
+      return;
+    }
+    const what = [
+      ...report.differences.map((d) => `${d.field}: till ${d.till}, server ${d.server ?? 'none'}`),
+      ...report.notApplied.map((o) => `${o.kind} seq ${o.seq} ${o.status}`),
+      ...(report.pending.length > 0 ? [`seqs not received: ${report.pending.join(', ')}`] : []),
+    ];
+    console.log(
+      `${this.#label}: Z report of shift ${report.shift}: ${report.state} (${what.join('; ') || 'not closed at the server'})`,
+    );
+  }
+
+  shiftReportMissing(shift: string, error: Error): void {
+    if (this.#json) this.#line({ event: 'z_report', shift, state: 'unknown', error: error.message });
+    else console.log(`${this.#label}: Z report of shift ${shift}: no answer from the server (${error.message})`);
+  }
+
   /** An op whose recording hit a disk error, as the journal found it on this start. */
   inDoubt(op: InDoubtOp): void {
     if (this.#json) {
@@ -370,10 +427,10 @@ class TillOutput {
     );
   }
 
-  outcomeUnknown(error: RecordOutcomeUnknownError): void {
+  outcomeUnknown(error: RecordOutcomeUnknownError, words: string): void {
     if (this.#json) this.#line({ event: 'outcome_unknown', id: error.opId, kind: error.kind });
     console.error(
-      `holdfast till: ${error.message}${error.listed ? '' : ` (note the op id ${error.opId}: the disk could not keep it)`}`,
+      `holdfast till: ${words}\n  (${error.message}${error.listed ? '' : `; note the op id ${error.opId}: the disk could not keep it`})`,
     );
   }
 

@@ -59,6 +59,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     sale_void_invalid: 'Sale void outside the rules',
     outage: 'Outage healed: lanes synced their backlog',
     fiscal_refused: 'Refused for good by the tax authority',
+    card_refund_declined: 'Card refund not made by the processor',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -96,6 +97,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     sale_void_invalid: 'Anulación de venta fuera de las reglas',
     outage: 'Corte resuelto: las cajas enviaron lo pendiente',
     fiscal_refused: 'Rechazo definitivo de la autoridad fiscal',
+    card_refund_declined: 'Reembolso a tarjeta no hecho por el procesador',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -133,6 +135,7 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     sale_void_invalid: 'Cancelamento de venda fora das regras',
     outage: 'Queda resolvida: os caixas enviaram o pendente',
     fiscal_refused: 'Recusa definitiva da autoridade fiscal',
+    card_refund_declined: 'Reembolso no cartão não feito pelo processador',
   },
 };
 

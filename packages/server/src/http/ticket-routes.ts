@@ -29,12 +29,13 @@ export function registerTicketRoutes(admin: FastifyInstance, service: HoldfastSe
     return ticket;
   });
 
-  // Sale corrections (docs/corrections.md): every void and refund of a sale, held or counted.
+  // Sale corrections (docs/corrections.md): every void and refund of a sale, held or counted, and
+  // where their card parts are at the processor.
   admin.get('/sales/:id/corrections', async (request) => {
     const id = uuidParam((request.params as { id?: unknown }).id, 'id');
     const corrections = await service.getSaleCorrections(id);
     let counted = 0;
     for (const c of corrections) if (c.state === 'counted') counted += c.amount;
-    return { sale: id, counted, corrections };
+    return { sale: id, counted, corrections, cardRefunds: await service.listCardRefunds(id) };
   });
 }

@@ -50,6 +50,8 @@ export const EXCEPTION_TYPES = [
   'outage',
   // E-invoicing: a bill or credit note the authority refused for good (fiscal/fiscal-submitter.ts).
   'fiscal_refused',
+  // Card refunds at the processor (storage/sql/operations/card-refunds.ts; docs/corrections.md).
+  'card_refund_declined',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

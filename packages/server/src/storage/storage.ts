@@ -32,6 +32,12 @@ import type {
 } from '@holdfast/protocol';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../model/batch.js';
+import type {
+  CardRefund,
+  CardRefundAnswerRequest,
+  CardRefundDeferRequest,
+  ClaimedCardRefund,
+} from '../model/card-refund.js';
 import type { StoredCatalogItem } from '../model/catalog.js';
 import type { DeclineReportRow } from '../model/decline-report.js';
 import type { DeviceKeyRecord, DeviceRecord, RotateDeviceKeyOutcome, RotateDeviceKeyRequest } from '../model/device.js';
@@ -426,4 +432,16 @@ export interface Storage extends OperatorStorage {
   listFiscalBillActions(opId: string): Promise<FiscalBillAction[]>;
   setFiscalJurisdiction(setting: FiscalJurisdictionSetting): Promise<void>;
   listFiscalJurisdictions(): Promise<FiscalJurisdictionSetting[]>;
+
+  // Card refunds (storage/sql/operations/card-refunds.ts, docs/corrections.md).
+  /** Enrolls the card part of counted corrections whose sale is stored (at most `limit` ops); rows made. */
+  enrollCardRefunds(now: number, limit: number, exceptionIds: readonly string[]): Promise<number>;
+  /** Claims up to `limit` due pending card refunds not leased by another, each with its sale's capture. */
+  claimCardRefunds(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedCardRefund[]>;
+  /** Records the processor's answer once; the row after, or null if there is none. */
+  recordCardRefund(request: CardRefundAnswerRequest): Promise<CardRefund | null>;
+  /** Backoff after a transient failure, if `owner` still holds the claim. */
+  deferCardRefund(request: CardRefundDeferRequest): Promise<boolean>;
+  /** The card refunds of one sale, or all, in enrolment order. */
+  listCardRefunds(sale: string | null): Promise<CardRefund[]>;
 }

@@ -26,6 +26,7 @@ import {
   priceListRequestSchema,
   revokeRequestSchema,
   rotateKeyRequestSchema,
+  shiftReportRequestSchema,
 } from '@holdfast/protocol';
 import { bettingConfigSchema } from '../../authorize/betting-config.js';
 import { exceptionActionRequestSchema } from '../../exceptions/exception-requests.js';
@@ -184,6 +185,15 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: feedRequestSchema.describe(),
     response: obj('Feed items and the next cursor (FeedResponse)'),
   },
+  'POST /v1/shifts/z-report': {
+    summary: "Whether the server confirms the Z report of one of the device's own shifts (signed request and answer)",
+    tag: 'terminal',
+    auth: 'none',
+    body: shiftReportRequestSchema.describe(),
+    response: obj(
+      '{shift, state: open | confirmed | differs, stored, pending, notApplied, server, differences} (ShiftReportAnswer)',
+    ),
+  },
   'POST /v1/devices/rotate-key': {
     summary: "Rotate the device's signing key (signed by the current and the new key; idempotent by the new key)",
     tag: 'terminal',
@@ -295,11 +305,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: obj('The ticket (TicketView)'),
   },
   'GET /v1/admin/sales/:id/corrections': {
-    summary: "A sale's corrections (voids, refunds): held until the sale arrives, then counted",
+    summary:
+      "A sale's corrections (voids, refunds): held until the sale arrives, then counted; card parts at the processor",
     tag: 'operator',
     auth: 'operator',
     params: { id: UUID },
-    response: obj('{sale, counted, corrections}'),
+    response: obj('{sale, counted, corrections, cardRefunds}'),
   },
   'GET /v1/admin/exposure': {
     summary: 'Offline exposure: bound by policy against unsettled payments',

@@ -679,4 +679,33 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX fiscal_credit_notes_bill ON fiscal_credit_notes (bill_op_id);
   `,
+  // Card refunds (issue 11 point 3); see the SQLite schema.
+  `
+  CREATE TABLE card_refunds (
+    op_id TEXT COLLATE "C" NOT NULL,
+    tender_index INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('void', 'refund')),
+    sale_op_id TEXT COLLATE "C" NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    currency TEXT NOT NULL,
+    enrolled_at BIGINT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'refunded', 'declined')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed_by TEXT COLLATE "C",
+    claim_expires_at BIGINT,
+    authorization_id TEXT COLLATE "C",
+    refund_id TEXT COLLATE "C" UNIQUE,
+    decline_code TEXT,
+    decline_message TEXT,
+    settled_at BIGINT,
+    PRIMARY KEY (op_id, tender_index),
+    CHECK ((state = 'refunded') = (refund_id IS NOT NULL))
+  );
+  CREATE INDEX card_refunds_pending ON card_refunds (next_attempt_at) WHERE state = 'pending';
+  CREATE INDEX card_refunds_sale ON card_refunds (sale_op_id);
+  `,
 ];

@@ -33,6 +33,12 @@ import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
+import type {
+  CardRefund,
+  CardRefundAnswerRequest,
+  CardRefundDeferRequest,
+  ClaimedCardRefund,
+} from '../../model/card-refund.js';
 import { catalogRefs, type StoredCatalogItem } from '../../model/catalog.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
@@ -107,6 +113,13 @@ import { unblockWrites } from '../../wallets/wallet-records.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../authorizations.js';
 import { int, type Row, textOrNull } from '../rows.js';
 import { due, holdingBack } from '../sql/offline-payment-states.js';
+import {
+  claimCardRefunds,
+  deferCardRefund,
+  enrollCardRefunds,
+  listCardRefunds,
+  recordCardRefund,
+} from '../sql/operations/card-refunds.js';
 import {
   catalogFacts,
   listCatalogItems,
@@ -941,6 +954,26 @@ export class PostgresStorage implements Storage {
 
   async listFiscalJurisdictions(): Promise<FiscalJurisdictionSetting[]> {
     return this.#driver.autocommit(listFiscalJurisdictions());
+  }
+
+  async enrollCardRefunds(now: number, limit: number, exceptionIds: readonly string[]): Promise<number> {
+    return this.#driver.inTransaction(() => enrollCardRefunds(postgresDialect, now, limit, exceptionIds));
+  }
+
+  async claimCardRefunds(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedCardRefund[]> {
+    return this.#driver.inTransaction(() => claimCardRefunds(owner, now, leaseMs, limit));
+  }
+
+  async recordCardRefund(request: CardRefundAnswerRequest): Promise<CardRefund | null> {
+    return this.#driver.inTransaction(() => recordCardRefund(postgresDialect, request));
+  }
+
+  async deferCardRefund(request: CardRefundDeferRequest): Promise<boolean> {
+    return this.#driver.autocommit(deferCardRefund(request));
+  }
+
+  async listCardRefunds(sale: string | null): Promise<CardRefund[]> {
+    return this.#driver.autocommit(listCardRefunds(sale));
   }
 
   /** Direct SQL for tests, checkers and operators' tools (not for the server's own paths). */

@@ -671,4 +671,35 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX fiscal_credit_notes_bill ON fiscal_credit_notes (bill_op_id);
   `,
+  // Card refunds (issue 11 point 3, docs/corrections.md): the card part of each sale.voided and card
+  // sale.refunded, one row per sale card tender refunded, forwarded to the processor once (the key is
+  // derived from op_id and tender_index); state pending -> refunded | declined, never back.
+  `
+  CREATE TABLE card_refunds (
+    op_id TEXT NOT NULL,
+    tender_index INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('void', 'refund')),
+    sale_op_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    currency TEXT NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'refunded', 'declined')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    claimed_by TEXT,
+    claim_expires_at INTEGER,
+    authorization_id TEXT,
+    refund_id TEXT UNIQUE,
+    decline_code TEXT,
+    decline_message TEXT,
+    settled_at INTEGER,
+    PRIMARY KEY (op_id, tender_index),
+    CHECK ((state = 'refunded') = (refund_id IS NOT NULL))
+  );
+  CREATE INDEX card_refunds_pending ON card_refunds (next_attempt_at) WHERE state = 'pending';
+  CREATE INDEX card_refunds_sale ON card_refunds (sale_op_id);
+  `,
 ];

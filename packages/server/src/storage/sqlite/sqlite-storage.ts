@@ -37,6 +37,12 @@ import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
+import type {
+  CardRefund,
+  CardRefundAnswerRequest,
+  CardRefundDeferRequest,
+  ClaimedCardRefund,
+} from '../../model/card-refund.js';
 import { catalogRefs, type StoredCatalogItem } from '../../model/catalog.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
@@ -113,6 +119,13 @@ import type { BettingConfig, BettingConfigRecord, SelectionLiability } from '../
 import { canonicalTexts } from '../canonical-texts.js';
 import type { Row } from '../rows.js';
 import { due, holdingBack, unconfirmed } from '../sql/offline-payment-states.js';
+import {
+  claimCardRefunds,
+  deferCardRefund,
+  enrollCardRefunds,
+  listCardRefunds,
+  recordCardRefund,
+} from '../sql/operations/card-refunds.js';
 import {
   catalogFacts,
   listCatalogItems,
@@ -928,6 +941,26 @@ export class SqliteStorage implements Storage {
 
   async listFiscalJurisdictions(): Promise<FiscalJurisdictionSetting[]> {
     return this.#driver.autocommit(listFiscalJurisdictions());
+  }
+
+  async enrollCardRefunds(now: number, limit: number, exceptionIds: readonly string[]): Promise<number> {
+    return this.#driver.transaction(() => enrollCardRefunds(sqliteDialect, now, limit, exceptionIds));
+  }
+
+  async claimCardRefunds(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedCardRefund[]> {
+    return this.#driver.transaction(() => claimCardRefunds(owner, now, leaseMs, limit));
+  }
+
+  async recordCardRefund(request: CardRefundAnswerRequest): Promise<CardRefund | null> {
+    return this.#driver.transaction(() => recordCardRefund(sqliteDialect, request));
+  }
+
+  async deferCardRefund(request: CardRefundDeferRequest): Promise<boolean> {
+    return this.#driver.autocommit(deferCardRefund(request));
+  }
+
+  async listCardRefunds(sale: string | null): Promise<CardRefund[]> {
+    return this.#driver.autocommit(listCardRefunds(sale));
   }
 
   /**
