@@ -28,7 +28,7 @@ describe('shift reducer', () => {
     const byEffect = (effect: string) => OP_KINDS.filter((k) => SHIFT_RULES[k].effect === effect).sort();
     assert.deepEqual(byEffect('opens'), ['shift.opened']);
     assert.deepEqual(byEffect('closes'), ['shift.closed']);
-    assert.deepEqual(byEffect('none'), ['loyalty.points']);
+    assert.deepEqual(byEffect('none'), ['loyalty.points', 'stock.received', 'stock.counted', 'stock.adjusted']);
     assert.deepEqual(byEffect('within'), [
       'cash.moved',
       'sale.recorded',

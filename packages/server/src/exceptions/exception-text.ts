@@ -57,6 +57,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Refunds above the sale',
     refund_invalid: 'Refund outside the rules',
     sale_void_invalid: 'Sale void outside the rules',
+    stock_shortfall: 'Sold more than was in stock',
+    stock_unapplied: 'Stock movement not applied',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -92,6 +94,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Devoluciones por encima de la venta',
     refund_invalid: 'Devolución fuera de las reglas',
     sale_void_invalid: 'Anulación de venta fuera de las reglas',
+    stock_shortfall: 'Vendido más de lo que había en existencias',
+    stock_unapplied: 'Movimiento de existencias no aplicado',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -127,6 +131,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Reembolsos acima da venda',
     refund_invalid: 'Reembolso fora das regras',
     sale_void_invalid: 'Cancelamento de venda fora das regras',
+    stock_shortfall: 'Vendido mais do que havia em estoque',
+    stock_unapplied: 'Movimento de estoque não aplicado',
   },
 };
 

@@ -46,6 +46,9 @@ export const EXCEPTION_TYPES = [
   'refund_over_sale',
   'refund_invalid',
   'sale_void_invalid',
+  // Stock (ingest/appliers/stock.ts; docs/catalog-and-stock.md).
+  'stock_shortfall',
+  'stock_unapplied',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

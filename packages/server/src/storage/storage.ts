@@ -53,6 +53,7 @@ import type {
   FiscalRecordResult,
 } from '../model/fiscal-bill.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
+import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../model/stock.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
@@ -318,6 +319,10 @@ export interface Storage extends OperatorStorage {
   listLoyaltyMembers(): Promise<LoyaltyMemberView[]>;
   /** An operator's adjustment of a member's points, applied once per id (operations/loyalty.ts). */
   adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView>;
+  /** Every tracked stock level (docs/catalog-and-stock.md), by location and SKU; of one location if given. */
+  listStockLevels(location: string | null): Promise<StockLevelRecord[]>;
+  /** Stock movements in the order applied, paged by `pos`. */
+  listStockMoves(filter: StockMoveFilter): Promise<Page<StockMoveRecord & { pos: number }>>;
   /** A wristband's wallet and entries; null if no op ever wrote to it. */
   getWallet(wristband: string): Promise<WalletView | null>;
   /** Wallet accounts by uid. */

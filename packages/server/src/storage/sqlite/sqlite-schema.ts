@@ -608,4 +608,43 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sale_corrections_sale ON sale_corrections (sale_op_id);
   `,
+  // Stock (issue 12 point 2, docs/catalog-and-stock.md): a level per location and SKU, every movement
+  // of it (append-only, unique per op or sale line), and the reference an operator's action may name.
+  `
+  CREATE TABLE stock_levels (
+    location TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    tracked INTEGER NOT NULL,
+    received INTEGER NOT NULL,
+    sold INTEGER NOT NULL,
+    adjusted INTEGER NOT NULL,
+    counted INTEGER NOT NULL,
+    episodes INTEGER NOT NULL,
+    short_episode INTEGER,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (location, sku)
+  );
+  CREATE TABLE stock_moves (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    move_id TEXT NOT NULL UNIQUE,
+    location TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('receive', 'count', 'adjust', 'sale')),
+    delta INTEGER NOT NULL,
+    after INTEGER NOT NULL,
+    op_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    episode INTEGER,
+    note TEXT,
+    device_at INTEGER NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX stock_moves_level ON stock_moves (location, sku, pos);
+  CREATE TRIGGER stock_moves_no_update BEFORE UPDATE ON stock_moves
+    BEGIN SELECT RAISE(ABORT, 'stock moves are append-only'); END;
+  CREATE TRIGGER stock_moves_no_delete BEFORE DELETE ON stock_moves
+    BEGIN SELECT RAISE(ABORT, 'stock moves are append-only'); END;
+  ALTER TABLE exception_actions ADD COLUMN reference TEXT;
+  `,
 ];

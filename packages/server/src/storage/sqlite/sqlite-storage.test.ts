@@ -116,6 +116,7 @@ describe('SqliteStorage only', () => {
     // Back to what the previous release left: schema version 1 only.
     const raw = new Database(path);
     raw.exec(`
+      DROP TABLE stock_moves; DROP TABLE stock_levels;
       DROP TABLE loyalty_entries; DROP TABLE loyalty_members;
       DROP TABLE price_lists; DROP TABLE catalog_items;
       DROP TABLE sale_corrections; DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;

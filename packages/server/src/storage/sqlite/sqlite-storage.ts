@@ -31,6 +31,7 @@ import {
   onlineClaimIds,
   saleRefs,
   shiftRefs,
+  stockRefs,
   ticketRefs,
 } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
@@ -38,6 +39,7 @@ import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import { catalogRefs, type StoredCatalogItem } from '../../model/catalog.js';
+import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../../model/stock.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
   DeviceKeyRecord,
@@ -170,6 +172,7 @@ import {
   listShifts,
 } from '../sql/operations/reads.js';
 import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
+import { listStockLevels, listStockMoves, loadStockFacts, writeStock } from '../sql/operations/stock.js';
 import {
   changeStaff,
   listStaff,
@@ -485,6 +488,10 @@ export class SqliteStorage implements Storage {
     if (members.length > 0) facts.loyalty = this.#driver.autocommit(loadLoyaltyFacts(sqliteDialect, members));
     const sales = saleRefs(batch.ops);
     if (sales.length > 0) facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales));
+    const stock = stockRefs(batch.ops, device.location);
+    if (device.location !== null && (stock.opSkus.length > 0 || stock.saleSkus.length > 0)) {
+      facts.stock = this.#driver.autocommit(loadStockFacts(sqliteDialect, device.location, stock, now));
+    }
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -521,6 +528,7 @@ export class SqliteStorage implements Storage {
         writeSaleCorrections(sqliteDialect, plan.saleCorrections, plan.saleCorrectionsJudged, newId),
       );
     }
+    if (plan.stockMoves.length > 0) this.#driver.autocommit(writeStock(sqliteDialect, plan));
     const d = plan.device;
     s.updateDeviceHead.run(...deviceHeadValues(d), device.id);
     return { results: plan.results, highWater: d.highWater };
@@ -762,6 +770,14 @@ export class SqliteStorage implements Storage {
 
   async listLoyaltyMembers(): Promise<LoyaltyMemberView[]> {
     return this.#driver.transaction(() => listLoyaltyMembers(sqliteDialect));
+  }
+
+  async listStockLevels(location: string | null): Promise<StockLevelRecord[]> {
+    return this.#driver.autocommit(listStockLevels(sqliteDialect, location));
+  }
+
+  async listStockMoves(filter: StockMoveFilter): Promise<Page<StockMoveRecord & { pos: number }>> {
+    return this.#driver.autocommit(listStockMoves(sqliteDialect, filter));
   }
 
   async adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView> {
