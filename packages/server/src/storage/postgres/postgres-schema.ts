@@ -657,5 +657,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER stock_moves_no_truncate BEFORE TRUNCATE ON stock_moves
     FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('stock moves are append-only');
   ALTER TABLE exception_actions ADD COLUMN reference TEXT;
+  ALTER TABLE exception_actions DROP CONSTRAINT exception_actions_action_check;
+  ALTER TABLE exception_actions ADD CONSTRAINT exception_actions_action_check CHECK (action IN
+    ('contacted', 'written_off', 'recovered', 'acknowledged', 'backordered', 'substituted', 'refunded'));
   `,
 ];

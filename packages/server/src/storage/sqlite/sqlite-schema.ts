@@ -645,6 +645,33 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     BEGIN SELECT RAISE(ABORT, 'stock moves are append-only'); END;
   CREATE TRIGGER stock_moves_no_delete BEFORE DELETE ON stock_moves
     BEGIN SELECT RAISE(ABORT, 'stock moves are append-only'); END;
-  ALTER TABLE exception_actions ADD COLUMN reference TEXT;
+  -- The stock shortfall's decisions join the actions an operator may record, with what they point at:
+  -- SQLite cannot change a CHECK, so the append-only table is rebuilt with its rows, indexes and triggers.
+  DROP TRIGGER exception_actions_no_update;
+  DROP TRIGGER exception_actions_no_delete;
+  CREATE TABLE exception_actions_next (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    exception_id TEXT NOT NULL REFERENCES exceptions (id),
+    action TEXT NOT NULL CHECK (action IN ('contacted', 'written_off', 'recovered', 'acknowledged',
+      'backordered', 'substituted', 'refunded')),
+    note TEXT NOT NULL,
+    amount INTEGER,
+    currency TEXT,
+    by TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    resolves INTEGER NOT NULL CHECK (resolves IN (0, 1)),
+    reference TEXT
+  );
+  INSERT INTO exception_actions_next (pos, id, exception_id, action, note, amount, currency, by, at, resolves)
+    SELECT pos, id, exception_id, action, note, amount, currency, by, at, resolves FROM exception_actions;
+  DROP TABLE exception_actions;
+  ALTER TABLE exception_actions_next RENAME TO exception_actions;
+  CREATE INDEX exception_actions_exception ON exception_actions (exception_id, pos);
+  CREATE UNIQUE INDEX exception_actions_one_resolution ON exception_actions (exception_id) WHERE resolves = 1;
+  CREATE TRIGGER exception_actions_no_update BEFORE UPDATE ON exception_actions
+    BEGIN SELECT RAISE(ABORT, 'exception actions are append-only'); END;
+  CREATE TRIGGER exception_actions_no_delete BEFORE DELETE ON exception_actions
+    BEGIN SELECT RAISE(ABORT, 'exception actions are append-only'); END;
   `,
 ];
