@@ -79,6 +79,7 @@ import { LoyaltyDesk } from './services/loyalty-desk.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
 import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
+import { StockDesk } from './services/stock-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
 import { signingRefusals } from './signed-refusal.js';
 import type { Storage, StorageKind } from './storage/storage.js';
@@ -141,6 +142,7 @@ export class HoldfastService {
   readonly wallets: WalletAdmin;
   /** Loyalty members and adjustments of their points. */
   readonly loyalty: LoyaltyDesk;
+  readonly stock: StockDesk;
   /** Staff at the till: rosters per location (services/staff-desk.ts). */
   readonly staff: StaffDesk;
   /** The catalog and price lists (services/catalog-desk.ts). */
@@ -179,6 +181,7 @@ export class HoldfastService {
     this.ledger = new LedgerReads(this.#storage);
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
     this.loyalty = new LoyaltyDesk(this.#storage, this.#clock, () => this.newId());
+    this.stock = new StockDesk(this.#storage);
     this.staff = new StaffDesk(this.#storage, this.#clock);
     this.catalog = new CatalogDesk(this.#storage, this.#clock);
     this.operators = new OperatorAccounts({

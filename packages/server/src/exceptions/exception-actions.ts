@@ -16,7 +16,7 @@
  * the outstanding amount to zero resolves the exception. `acknowledged` is
  * refused for them: money is not made to disappear by a click.
  */
-import { formatMoney, SKU_PATTERN } from '@holdfast/protocol';
+import { formatMoney, SKU_PATTERN, UUID_PATTERN } from '@holdfast/protocol';
 import type { ExceptionRecord } from '../model/exception.js';
 import {
   type ExceptionAction,
@@ -79,7 +79,10 @@ const SHORTFALL_ACTIONS: readonly ExceptionActionKind[] = ['contacted', 'written
  * stock-only actions on any other exception are refused. Null: not a stock
  * question, the general rules apply.
  */
-function decideStockShortfallAction(exception: ExceptionRecord, request: ExceptionActionRequest): ActionDecision | null {
+function decideStockShortfallAction(
+  exception: ExceptionRecord,
+  request: ExceptionActionRequest,
+): ActionDecision | null {
   const stockAction = STOCK_SHORTFALL_ACTIONS.includes(request.action);
   if (exception.type !== 'stock_shortfall') {
     if (!stockAction) return null;
@@ -115,7 +118,7 @@ function decideStockShortfallAction(exception: ExceptionRecord, request: Excepti
       message: 'contacted takes no reference',
     };
   }
-  if (request.action === 'refunded' && reference !== null && !UUID.test(reference)) {
+  if (request.action === 'refunded' && reference !== null && !UUID_PATTERN.test(reference)) {
     return {
       outcome: 'invalid',
       field: 'reference',
@@ -148,8 +151,6 @@ function decideStockShortfallAction(exception: ExceptionRecord, request: Excepti
     ledger: null,
   };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Decides an operator's action on `exception`, given the actions recorded so far. */
 export function decideExceptionAction(

@@ -33,6 +33,7 @@ import { intQuery, uuidParam } from './params.js';
 import { registerReadiness } from './readiness.js';
 import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './source-limit.js';
 import { staffRoutes } from './staff-routes.js';
+import { registerStockRoutes } from './stock-routes.js';
 import { registerTicketRoutes } from './ticket-routes.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
@@ -354,6 +355,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       registerLoyaltyRoutes(admin, service);
       staffRoutes(admin, service);
       catalogRoutes(admin, service);
+      registerStockRoutes(admin, service);
 
       admin.get('/load', async () => ({
         ...admission.snapshot(),

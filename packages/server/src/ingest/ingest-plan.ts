@@ -11,8 +11,8 @@ import type { LoyaltyEntryRecord, LoyaltyMemberRecord } from '../model/loyalty.j
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { SaleRecord } from '../model/sale.js';
 import type { SaleCorrectionJudged, SaleCorrectionRecord } from '../model/sale-correction.js';
-import type { StockLevelRecord, StockMoveRecord, StockShortfallJoin } from '../model/stock.js';
 import type { ShiftRecord } from '../model/shift.js';
+import type { StockLevelRecord, StockMoveRecord, StockShortfallJoin } from '../model/stock.js';
 import type { TicketChange } from '../model/ticket.js';
 import type { WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
 

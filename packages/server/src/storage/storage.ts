@@ -53,7 +53,6 @@ import type {
   FiscalRecordResult,
 } from '../model/fiscal-bill.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
-import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../model/stock.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
@@ -70,6 +69,7 @@ import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../model
 import type { SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../model/staff.js';
+import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../model/stock.js';
 import type { StoreSummary } from '../model/summary.js';
 import type { ResultsOutcome, TicketView } from '../model/ticket.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';

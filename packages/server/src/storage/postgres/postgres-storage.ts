@@ -58,7 +58,6 @@ import type {
   FiscalDeferRequest,
   FiscalRecordResult,
 } from '../../model/fiscal-bill.js';
-import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../../model/stock.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
@@ -85,6 +84,7 @@ import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../mo
 import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
+import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../../model/stock.js';
 import type { StoreSummary } from '../../model/summary.js';
 import type { ResultsOutcome, TicketView } from '../../model/ticket.js';
 import type {
@@ -165,7 +165,6 @@ import {
   listShifts,
 } from '../sql/operations/reads.js';
 import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
-import { listStockLevels, listStockMoves, loadStockFacts, writeStock } from '../sql/operations/stock.js';
 import {
   changeStaff,
   listStaff,
@@ -174,6 +173,7 @@ import {
   staffFacts,
   staffHistory,
 } from '../sql/operations/staff.js';
+import { listStockLevels, listStockMoves, loadStockFacts, writeStock } from '../sql/operations/stock.js';
 import {
   authorizePayout,
   getTicket,

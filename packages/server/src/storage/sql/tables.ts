@@ -18,8 +18,8 @@ import { POLICIES, SERVER_KEYS } from './tables/policies.js';
 import { SALE_CORRECTIONS } from './tables/sale-corrections.js';
 import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
 import { STAFF_EVENTS } from './tables/staff.js';
-import { EVENT_RESULTS, TICKET_EVENTS, TICKET_PAYOUTS, TICKET_SELECTIONS, TICKETS } from './tables/tickets.js';
 import { STOCK_LEVELS, STOCK_MOVES } from './tables/stock.js';
+import { EVENT_RESULTS, TICKET_EVENTS, TICKET_PAYOUTS, TICKET_SELECTIONS, TICKETS } from './tables/tickets.js';
 
 export const DESCRIBED_TABLES: readonly Table<never>[] = [
   ENROLLMENT_TOKENS,

@@ -39,7 +39,6 @@ import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import { catalogRefs, type StoredCatalogItem } from '../../model/catalog.js';
-import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../../model/stock.js';
 import type { DeclineReportRow } from '../../model/decline-report.js';
 import type {
   DeviceKeyRecord,
@@ -90,6 +89,7 @@ import type { PolicyFilter, PolicyIssueRequest, ServerKeyRecord } from '../../mo
 import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
+import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../../model/stock.js';
 import type { StoreSummary } from '../../model/summary.js';
 import type { ResultsOutcome, TicketView } from '../../model/ticket.js';
 import type {
@@ -172,7 +172,6 @@ import {
   listShifts,
 } from '../sql/operations/reads.js';
 import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
-import { listStockLevels, listStockMoves, loadStockFacts, writeStock } from '../sql/operations/stock.js';
 import {
   changeStaff,
   listStaff,
@@ -181,6 +180,7 @@ import {
   staffFacts,
   staffHistory,
 } from '../sql/operations/staff.js';
+import { listStockLevels, listStockMoves, loadStockFacts, writeStock } from '../sql/operations/stock.js';
 import {
   authorizePayout,
   getTicket,

@@ -9,6 +9,8 @@
  * queue on its lock instead of racing to create it. Movements are unique by
  * move id, so each is stored at most once.
  */
+
+import { addShortfallOrder } from '../../../ingest/stock-plan.js';
 import {
   emptyLevel,
   type StockFacts,
@@ -16,7 +18,6 @@ import {
   type StockMoveRecord,
   type StockShortfallJoin,
 } from '../../../model/stock.js';
-import { addShortfallOrder } from '../../../ingest/stock-plan.js';
 import type { SqlDialect } from '../dialect.js';
 import { insertSql, valuesOf } from '../table.js';
 import { STOCK_LEVELS, STOCK_MOVES, stockLevelOf, stockMoveOf } from '../tables/stock.js';
@@ -115,4 +116,3 @@ export function* listStockMoves(
   const items = rows.map((r) => ({ ...stockMoveOf(r), pos: Number(r.pos) }));
   return { items, next: items.length === filter.limit ? (items[items.length - 1]?.pos ?? null) : null };
 }
-
