@@ -241,6 +241,31 @@ export interface ServerTruth {
   loyaltyEntries: readonly LoyaltyEntryRow[];
   /** E-invoicing: one row per bill (accepted sale) the server enrolled, in (device, seq) order. */
   fiscalBills: readonly FiscalBillRow[];
+  /** Stock: levels by location and SKU, movements in the order applied. */
+  stockLevels: readonly StockLevelRow[];
+  stockMoves: readonly StockMoveRow[];
+}
+
+/** A location's stock of one SKU (the level is derived: received − sold + adjusted + counted). */
+export interface StockLevelRow {
+  location: string;
+  sku: string;
+  received: number;
+  sold: number;
+  adjusted: number;
+  counted: number;
+}
+
+/** One movement of a stock level. */
+export interface StockMoveRow {
+  moveId: string;
+  location: string;
+  sku: string;
+  kind: string;
+  delta: number;
+  opId: string;
+  device: string;
+  seq: number;
 }
 
 /** A bill as the server holds it (fiscal_bills). */

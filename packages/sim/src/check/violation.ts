@@ -44,6 +44,8 @@ export const RULES = [
   'fiscal-order',
   'refunds-within-sale',
   'sale-void-approved',
+  'stock-conserved',
+  'oversell-flagged',
   'sdk-error',
   'server-error',
   'expectation',
