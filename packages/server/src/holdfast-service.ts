@@ -585,6 +585,7 @@ export class HoldfastService {
     const { policy } = await this.#policies.inForce(device, now);
     const roster = await this.staff.rosterFor(device.location, request.roster, now);
     const priceList = await this.catalog.priceListFor(device.location, request.priceList, now);
+    const stock = await this.stock.feedFor(device, request.stock);
     // Signed as a whole, bound to the request: nobody on the path can add a decline or drop a block.
     return this.#policies.signAnswer('feed', request.sig, {
       items: page.items.map(feedItemOf),
@@ -594,6 +595,7 @@ export class HoldfastService {
       policy: policy === null ? null : policyRef(policy.policy),
       ...(roster ? { roster } : {}),
       ...(priceList ? { priceList } : {}),
+      ...(stock ? { stock } : {}),
       serverTime: now,
     });
   }
