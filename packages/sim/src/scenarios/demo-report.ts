@@ -70,6 +70,10 @@ export interface DemoReport {
   script: DemoScript;
   /** Every invariant of the simulator, checked after the drain: must be empty. */
   violations: Violation[];
+  /** Oversell episodes the server flagged (`stock_shortfall`, one per episode; docs/catalog-and-stock.md). */
+  stockShortfalls: number;
+  /** Sales honoured at a superseded price (`stale_price`, one per sale). */
+  stalePriceSales: number;
 }
 
 export interface DemoCards {
@@ -192,6 +196,8 @@ export async function demoReport(world: SimWorld, evening: DemoEvening, script: 
     virtualMinutes: Math.round((world.clock.now() - DEMO_START) / MIN),
     script,
     violations,
+    stockShortfalls: truth.server.exceptions.filter((x) => x.type === 'stock_shortfall').length,
+    stalePriceSales: truth.server.exceptions.filter((x) => x.type === 'stale_price').length,
   };
 }
 
