@@ -549,7 +549,7 @@ export class Terminal {
     this.#assertOpen();
     // Stock believed out: refused (StockError out_of_stock) only when the signed policy says so; else the
     // clerk was told by `stock.check` and the sale is a fact the server reconciles (stock_shortfall).
-    this.#stock.enforce(input.lines, this.#policy.policy()?.policy.stock?.blockWhenOut === true);
+    if (this.#policy.policy()?.policy.stock?.blockWhenOut === true) this.#stock.enforce(input.lines, true);
     return this.#recorder.recordSale(input);
   }
 
