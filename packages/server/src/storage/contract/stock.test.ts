@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { Op, SaleLine } from '@holdfast/protocol';
+import { type FeedResponse, feedRequestMessage, type Op, type SaleLine, signMessage } from '@holdfast/protocol';
 import type { ExceptionRecord } from '../../model/exception.js';
 import type { StockLevelRecord } from '../../model/stock.js';
 import { type Harness, saleBody, type TestDevice } from '../../testing/harness.js';
@@ -68,6 +68,21 @@ async function conserved(h: Harness, location: string): Promise<void> {
     );
     assert.equal(mine[mine.length - 1]?.after, l.qty, `${l.sku}: the last movement leaves the level`);
   }
+}
+
+async function feed(h: Harness, d: TestDevice, stock?: number): Promise<FeedResponse> {
+  const at = h.clock.now();
+  const answer = await h.request<FeedResponse>('POST', '/v1/feed', {
+    payload: {
+      device: d.id,
+      after: 0,
+      at,
+      sig: signMessage(feedRequestMessage(d.id, 0, at), d.privateKey),
+      ...(stock !== undefined ? { stock } : {}),
+    },
+  });
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  return answer.body;
 }
 
 for (const backend of STORAGE_BACKENDS) {
@@ -183,6 +198,32 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal((await exceptionsOf(h, 'stock_shortfall')).length, 2);
         assert.equal((await exceptionsOf(h, 'stock_shortfall'))[1]?.detail.episode, 2);
         await conserved(h, 'stand-1');
+      });
+
+      test('the feed carries the location’s last-known levels with the device’s mark, once per version', async (h) => {
+        await setUp(h);
+        const d = await placedDevice(h, 'till-1', 'stand-1');
+        const elsewhere = await placedDevice(h, 'till-2', 'stand-2');
+        assert.equal((await feed(h, d)).stock, undefined, 'nothing tracked yet');
+        const open = d.openShift();
+        await send(h, d, [
+          open,
+          d.chain.next('stock.received', { location: 'stand-1', sku: 'BEER-05', qty: 7 }),
+          sale(d, open.id, [['BEER-05', 2]]),
+        ]);
+        const first = (await feed(h, d)).stock;
+        assert.ok(first);
+        assert.deepEqual(
+          [first.location, first.throughSeq, first.levels],
+          ['stand-1', 3, [{ sku: 'BEER-05', qty: 5 }]],
+        );
+        assert.equal((await feed(h, d, first.version)).stock, undefined, 'the version held is not sent again');
+        h.clock.advance(1_000);
+        await send(h, d, [sale(d, open.id, [['BEER-05', 1]])]);
+        const second = (await feed(h, d, first.version)).stock;
+        assert.deepEqual(second?.levels, [{ sku: 'BEER-05', qty: 4 }]);
+        assert.ok((second?.version ?? 0) > first.version);
+        assert.equal((await feed(h, elsewhere)).stock, undefined, 'another location’s levels are not sent');
       });
 
       test('a stock op of another location, of an unknown SKU, or with a bad quantity is not applied, nothing lost', async (h) => {
