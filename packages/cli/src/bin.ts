@@ -42,6 +42,7 @@ import { REPORT_HELP, reportCommand } from './commands/report-command.js';
 import { RESULTS_SIM_HELP, resultsSimCommand } from './commands/results-sim-command.js';
 import { SERVER_HELP, serverCommand } from './commands/server-command.js';
 import { SIMULATE_HELP, simulateCommand } from './commands/simulate-command.js';
+import { STOCK_HELP, stockCommand } from './commands/stock-command.js';
 import { TILL_HELP, tillCommand } from './commands/till-command.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -62,6 +63,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   'server-keys': { run: serverKeysCommand, help: SERVER_KEYS_HELP },
   betting: { run: bettingCommand, help: BETTING_HELP },
   loyalty: { run: loyaltyCommand, help: LOYALTY_HELP },
+  stock: { run: stockCommand, help: STOCK_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },
   restore: { run: restoreCommand, help: RESTORE_HELP },
   'results-sim': { run: resultsSimCommand, help: RESULTS_SIM_HELP },

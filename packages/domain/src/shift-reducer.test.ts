@@ -24,11 +24,11 @@ function open(): Shift {
 }
 
 describe('shift reducer', () => {
-  it('names an effect for every op kind: one opens, one closes, tickets move drawer cash, loyalty points none', () => {
+  it('names an effect for every op kind: one opens, one closes, tickets move drawer cash, loyalty points and stock none', () => {
     const byEffect = (effect: string) => OP_KINDS.filter((k) => SHIFT_RULES[k].effect === effect).sort();
     assert.deepEqual(byEffect('opens'), ['shift.opened']);
     assert.deepEqual(byEffect('closes'), ['shift.closed']);
-    assert.deepEqual(byEffect('none'), ['loyalty.points']);
+    assert.deepEqual(byEffect('none'), ['loyalty.points', 'stock.adjusted', 'stock.counted', 'stock.received']);
     assert.deepEqual(byEffect('within'), [
       'cash.moved',
       'sale.recorded',

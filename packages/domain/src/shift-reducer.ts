@@ -11,6 +11,7 @@
  *            sale.voided, sale.refunded ................ the op's shift with its money applied
  *   closes . shift.closed .............................. the op's shift, closed on the counted cash
  *   none ... loyalty.points ............................ unchanged (points are not money)
+ *   none ... stock.received, stock.counted, stock.adjusted .. unchanged (goods, not money)
  *
  * A ticket's stake is cash into the drawer of the shift it was sold in; a
  * payout and a void's refunded stake are cash out of the drawer that paid
@@ -66,6 +67,10 @@ export const SHIFT_RULES: { readonly [K in OpKind]: ShiftRule<K> } = {
   'loyalty.points': { effect: 'none' },
   'sale.voided': { effect: 'within', apply: applySaleVoid },
   'sale.refunded': { effect: 'within', apply: applySaleRefund },
+  // Stock counts goods, not money: no shift effect (docs/catalog-and-stock.md).
+  'stock.received': { effect: 'none' },
+  'stock.counted': { effect: 'none' },
+  'stock.adjusted': { effect: 'none' },
 };
 
 const NO_OPTIONS: ShiftRuleOptions = {};

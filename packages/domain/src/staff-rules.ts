@@ -48,6 +48,11 @@ export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
   // Corrections of a sale (docs/corrections.md): a supervisor approves each, bound to the whole body.
   'sale.voided': { signedIn: true, approval: 'supervisor' },
   'sale.refunded': { signedIn: true, approval: 'supervisor' },
+  // Stock (docs/catalog-and-stock.md): receiving and counting by the clerk signed in; an adjustment
+  // (breakage, a find) changes the books without goods passing the till, so a supervisor approves it.
+  'stock.received': { signedIn: true, approval: null },
+  'stock.counted': { signedIn: true, approval: null },
+  'stock.adjusted': { signedIn: true, approval: 'supervisor' },
 };
 
 /** The role whose approval this op needs, or null. */

@@ -88,6 +88,9 @@ describe('op kinds', () => {
       'sale.voided',
       'shift.closed',
       'shift.opened',
+      'stock.adjusted',
+      'stock.counted',
+      'stock.received',
       'ticket.issued',
       'ticket.paid',
       'ticket.voided',
@@ -157,6 +160,9 @@ describe('op kinds', () => {
         tender: 'card',
         card: { token: 'tok_visa_4242', brand: 'visa', last4: '4242' },
       },
+      'stock.received': { location: 'stand-1', sku: 'BEER-05', qty: 48, reference: 'DN-1001' },
+      'stock.counted': { location: 'stand-1', sku: 'BEER-05', counted: 0 },
+      'stock.adjusted': { location: 'stand-1', sku: 'BEER-05', delta: -2, reason: 'damaged' },
     };
     for (const kind of OP_KINDS) {
       assert.deepEqual(parseBody(kind, bodies[kind]), bodies[kind], kind);
@@ -677,5 +683,27 @@ describe('sale.refunded and sale.voided', () => {
     expectInvalid(() => parseBody('sale.voided', { ...body, cash: -1 }), 'body.cash');
     expectInvalid(() => parseBody('sale.voided', { ...body, total: 5 }), 'body.total');
     expectInvalid(() => parseBody('sale.voided', { ...body, sale: 'not-a-uuid' }), 'body.sale');
+  });
+});
+
+describe('stock ops', () => {
+  it('refuse a negative, zero or fractional quantity, naming the field', () => {
+    const received = { location: 'stand-1', sku: 'BEER-05', qty: 1 };
+    expectInvalid(() => parseBody('stock.received', { ...received, qty: 0 }), 'body.qty');
+    expectInvalid(() => parseBody('stock.received', { ...received, qty: -3 }), 'body.qty');
+    expectInvalid(() => parseBody('stock.received', { ...received, qty: 1.5 }), 'body.qty', /integer/);
+    const counted = { location: 'stand-1', sku: 'BEER-05', counted: 0 };
+    assert.equal(parseBody('stock.counted', counted).counted, 0);
+    expectInvalid(() => parseBody('stock.counted', { ...counted, counted: -1 }), 'body.counted');
+    expectInvalid(() => parseBody('stock.counted', { ...counted, counted: 2.5 }), 'body.counted', /integer/);
+    const adjusted = { location: 'stand-1', sku: 'BEER-05', delta: 3, reason: 'found' };
+    assert.equal(parseBody('stock.adjusted', { ...adjusted, delta: -3 }).delta, -3);
+    expectInvalid(() => parseBody('stock.adjusted', { ...adjusted, delta: 0 }), 'body.delta', /non-zero/);
+    expectInvalid(() => parseBody('stock.adjusted', { ...adjusted, delta: 0.5 }), 'body.delta', /integer/);
+    expectInvalid(() => parseBody('stock.adjusted', { ...adjusted, reason: 'theft?' }), 'body.reason');
+  });
+
+  it('refuse a SKU that is not one', () => {
+    expectInvalid(() => parseBody('stock.received', { location: 'stand-1', sku: 'a b', qty: 1 }), 'body.sku');
   });
 });

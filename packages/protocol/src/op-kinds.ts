@@ -8,10 +8,11 @@
  * recorded offline has already happened.
  */
 import { checkTicketSelections, potentialPayout, TICKET_FIELDS } from './bet.js';
-import { priceListVersion } from './catalog.js';
+import { priceListVersion, skuString } from './catalog.js';
 import { CURRENCY_PATTERN, MAX_AMOUNT } from './money.js';
 import { uuid } from './op.js';
 import * as s from './schema.js';
+import { refString } from './wire-strings.js';
 
 const amount = () => s.int({ min: 0, max: MAX_AMOUNT });
 const positiveAmount = () => s.int({ min: 1, max: MAX_AMOUNT });
@@ -466,6 +467,44 @@ export const saleRefundedBodySchema = s.refine(
   },
 );
 
+/** The most units one stock op may move or count (docs/catalog-and-stock.md, "Stock"). */
+export const MAX_STOCK_QTY = 1_000_000;
+
+/**
+ * Goods received at a location (a delivery), in whole units of the item.
+ * `location` is the till's own location: a till of another location is
+ * refused at the till and, as a fact, not applied by the server
+ * (`stock_unapplied`).
+ */
+export const stockReceivedBodySchema = s.object({
+  location: refString(),
+  sku: skuString(),
+  qty: s.int({ min: 1, max: MAX_STOCK_QTY }),
+  /** The delivery note or purchase order, free text. */
+  reference: s.optional(text(100)),
+});
+
+/** A count of what is on the shelf: the server sets the level to `counted` (the difference is a movement). */
+export const stockCountedBodySchema = s.object({
+  location: refString(),
+  sku: skuString(),
+  counted: s.int({ min: 0, max: MAX_STOCK_QTY }),
+});
+
+export const STOCK_ADJUST_REASONS = ['damaged', 'expired', 'lost', 'found', 'correction', 'other'] as const;
+
+/** A signed correction of a location's stock of one item (breakage, a find), approved by a supervisor. */
+export const stockAdjustedBodySchema = s.refine(
+  s.object({
+    location: refString(),
+    sku: skuString(),
+    delta: s.int({ min: -MAX_STOCK_QTY, max: MAX_STOCK_QTY }),
+    reason: s.oneOf(STOCK_ADJUST_REASONS),
+    note: s.optional(text(200)),
+  }),
+  (b) => (b.delta === 0 ? ['delta', 'a non-zero integer'] : null),
+);
+
 export const OP_BODY_SCHEMAS = {
   'sale.recorded': saleBodySchema,
   'cash.moved': cashMovedBodySchema,
@@ -479,6 +518,9 @@ export const OP_BODY_SCHEMAS = {
   'loyalty.points': loyaltyPointsBodySchema,
   'sale.voided': saleVoidedBodySchema,
   'sale.refunded': saleRefundedBodySchema,
+  'stock.received': stockReceivedBodySchema,
+  'stock.counted': stockCountedBodySchema,
+  'stock.adjusted': stockAdjustedBodySchema,
 } as const;
 
 export type OpKind = keyof typeof OP_BODY_SCHEMAS;
@@ -503,6 +545,9 @@ export type LoyaltyPointsBody = s.Infer<typeof loyaltyPointsBodySchema>;
 export type SaleVoidedBody = s.Infer<typeof saleVoidedBodySchema>;
 export type SaleRefundedBody = s.Infer<typeof saleRefundedBodySchema>;
 export type RefundLine = s.Infer<typeof refundLineSchema>;
+export type StockReceivedBody = s.Infer<typeof stockReceivedBodySchema>;
+export type StockCountedBody = s.Infer<typeof stockCountedBodySchema>;
+export type StockAdjustedBody = s.Infer<typeof stockAdjustedBodySchema>;
 
 export interface OpBodies {
   'sale.recorded': SaleBody;
@@ -517,6 +562,9 @@ export interface OpBodies {
   'loyalty.points': LoyaltyPointsBody;
   'sale.voided': SaleVoidedBody;
   'sale.refunded': SaleRefundedBody;
+  'stock.received': StockReceivedBody;
+  'stock.counted': StockCountedBody;
+  'stock.adjusted': StockAdjustedBody;
 }
 
 export function isKnownKind(kind: string): kind is OpKind {

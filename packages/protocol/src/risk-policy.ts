@@ -106,6 +106,14 @@ export interface RiskPolicy {
   };
   /** The loyalty rule of the devices it covers (docs/loyalty.md); absent: no loyalty at these tills. */
   loyalty?: LoyaltyRule;
+  /** How tills treat stock they believe is out (docs/catalog-and-stock.md); absent: warn, never block. */
+  stock?: StockRule;
+}
+
+/** What a till does when a sale would take an item's believed stock below zero. */
+export interface StockRule {
+  /** True: refuse to record the sale (`out_of_stock`); false: warn the clerk and record it. */
+  blockWhenOut: boolean;
 }
 
 /** How tills earn and redeem loyalty points offline (domain/loyalty.ts applies it). */
@@ -205,6 +213,8 @@ export const loyaltyRuleSchema: s.Schema<LoyaltyRule> = s.object({
   offlineCap: s.int({ min: 0, max: 1_000_000_000 }),
 });
 
+export const stockRuleSchema: s.Schema<StockRule> = s.object({ blockWhenOut: s.boolean() });
+
 export const riskPolicySchema: s.Schema<RiskPolicy> = s.refine(
   s.object({
     v: s.literal(RISK_POLICY_FORMAT),
@@ -218,6 +228,7 @@ export const riskPolicySchema: s.Schema<RiskPolicy> = s.refine(
     offline: offlineLimitsSchema,
     online: onlineRulesSchema,
     loyalty: s.optional(loyaltyRuleSchema),
+    stock: s.optional(stockRuleSchema),
   }),
   (p) => {
     if (p.expiresAt <= p.issuedAt) return ['expiresAt', 'after issuedAt'];
@@ -246,6 +257,7 @@ export const policyDraftSchema = s.object({
   offline: offlineLimitsSchema,
   online: onlineRulesSchema,
   loyalty: s.optional(loyaltyRuleSchema),
+  stock: s.optional(stockRuleSchema),
 });
 export type PolicyDraft = s.Infer<typeof policyDraftSchema>;
 

@@ -199,6 +199,12 @@ export const feedRequestSchema = s.object({
    * exists (docs/catalog-and-stock.md). Not covered by `sig`, like `roster`.
    */
   priceList: s.optional(s.int({ min: 0 })),
+  /**
+   * Optional: the `version` of the stock levels the terminal holds (0:
+   * none). The answer carries the location's levels only when they changed
+   * since (docs/catalog-and-stock.md). Not covered by `sig`, like `roster`.
+   */
+  stock: s.optional(s.int({ min: 0 })),
 });
 export type FeedRequest = s.Infer<typeof feedRequestSchema>;
 
@@ -268,7 +274,24 @@ export interface FeedResponse {
    * Absent from servers before the catalog.
    */
   priceList?: SignedPriceList;
+  /**
+   * The last-known stock of the device's location (covered by the answer's
+   * signature), present when it changed since the request's `stock`.
+   * Absent from servers before stock, and for a device placed nowhere.
+   */
+  stock?: FeedStock;
   serverTime: number;
+}
+
+/** The stock levels of a location as the server knew them when it answered (docs/catalog-and-stock.md). */
+export interface FeedStock {
+  location: string;
+  /** Changes whenever a level of the location moves (the newest level change, server clock). */
+  version: number;
+  /** The device's high-water mark read before the levels: its sales up to it are in them. */
+  throughSeq: number;
+  /** Every tracked level of the location. */
+  levels: { sku: string; qty: number }[];
 }
 
 export type OpStatus =

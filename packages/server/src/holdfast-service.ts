@@ -85,6 +85,7 @@ import { OperatorAccounts, type OperatorAccountsOptions } from './services/opera
 import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
 import { ReportDesk } from './services/report-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
+import { StockDesk } from './services/stock-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
 import { signingRefusals } from './signed-refusal.js';
 import type { Storage, StorageKind } from './storage/storage.js';
@@ -147,6 +148,7 @@ export class HoldfastService {
   readonly wallets: WalletAdmin;
   /** Loyalty members and adjustments of their points. */
   readonly loyalty: LoyaltyDesk;
+  readonly stock: StockDesk;
   /** Staff at the till: rosters per location (services/staff-desk.ts). */
   readonly staff: StaffDesk;
   /** The catalog and price lists (services/catalog-desk.ts). */
@@ -189,6 +191,7 @@ export class HoldfastService {
     this.ledger = new LedgerReads(this.#storage);
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
     this.loyalty = new LoyaltyDesk(this.#storage, this.#clock, () => this.newId());
+    this.stock = new StockDesk(this.#storage);
     this.staff = new StaffDesk(this.#storage, this.#clock);
     this.catalog = new CatalogDesk(this.#storage, this.#clock);
     this.reports = new ReportDesk(this.#storage, this.#clock, () => this.newId());
@@ -599,6 +602,7 @@ export class HoldfastService {
     const { policy } = await this.#policies.inForce(device, now);
     const roster = await this.staff.rosterFor(device.location, request.roster, now);
     const priceList = await this.catalog.priceListFor(device.location, request.priceList, now);
+    const stock = await this.stock.feedFor(device, request.stock);
     // Signed as a whole, bound to the request: nobody on the path can add a decline or drop a block.
     return this.#policies.signAnswer('feed', request.sig, {
       items: page.items.map(feedItemOf),
@@ -608,6 +612,7 @@ export class HoldfastService {
       policy: policy === null ? null : policyRef(policy.policy),
       ...(roster ? { roster } : {}),
       ...(priceList ? { priceList } : {}),
+      ...(stock ? { stock } : {}),
       serverTime: now,
     });
   }

@@ -52,6 +52,7 @@ export function policyFromDraft(draft: PolicyDraft, assigned: AssignedFields): R
     offline: draft.offline,
     online: draft.online,
     ...(draft.loyalty ? { loyalty: draft.loyalty } : {}),
+    ...(draft.stock ? { stock: draft.stock } : {}),
   };
 }
 

@@ -63,6 +63,10 @@ export const CLERK_CODES = [
   'ticket_voided',
   'ticket_lost',
   'processor_refused',
+  // Stock (docs/catalog-and-stock.md).
+  'out_of_stock',
+  'stock_other_location',
+  'not_placed',
 ] as const;
 
 export type ClerkCode = (typeof CLERK_CODES)[number];
@@ -115,6 +119,9 @@ export const CLERK_MESSAGES: Phrasebook<Readonly<Record<ClerkCode, Template>> & 
     ticket_voided: 'This ticket was voided.',
     ticket_lost: 'This ticket did not win.',
     processor_refused: 'The card was declined.',
+    out_of_stock: 'Out of stock: this till believes there is not enough left. Remove the item or offer another.',
+    stock_other_location: 'This till belongs to another location: record the stock at a till of that location.',
+    not_placed: 'This till is not assigned to a location yet. Call your manager.',
     unknown: ({ code }) => `Refused (${code}).`,
   },
   es: {
@@ -162,6 +169,9 @@ export const CLERK_MESSAGES: Phrasebook<Readonly<Record<ClerkCode, Template>> & 
     ticket_voided: 'Este boleto fue anulado.',
     ticket_lost: 'Este boleto no ganó.',
     processor_refused: 'La tarjeta fue rechazada.',
+    out_of_stock: 'Sin existencias: esta caja cree que no queda suficiente. Quite el artículo u ofrezca otro.',
+    stock_other_location: 'Esta caja es de otro local: registre las existencias en una caja de ese local.',
+    not_placed: 'Esta caja aún no está asignada a un local. Llame a su encargado.',
     unknown: ({ code }) => `Rechazado (${code}).`,
   },
   pt: {
@@ -208,6 +218,9 @@ export const CLERK_MESSAGES: Phrasebook<Readonly<Record<ClerkCode, Template>> & 
     ticket_voided: 'Este bilhete foi cancelado.',
     ticket_lost: 'Este bilhete não ganhou.',
     processor_refused: 'O cartão foi recusado.',
+    out_of_stock: 'Sem estoque: este caixa acredita que não resta o suficiente. Retire o item ou ofereça outro.',
+    stock_other_location: 'Este caixa é de outra loja: registe o estoque num caixa dessa loja.',
+    not_placed: 'Este caixa ainda não está atribuído a uma loja. Chame o seu gerente.',
     unknown: ({ code }) => `Recusado (${code}).`,
   },
 };

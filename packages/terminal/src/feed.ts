@@ -38,6 +38,7 @@ import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 import { approvalId, type OfflinePolicy } from './offline-policy.js';
 import type { TillStaff } from './staff.js';
+import type { TillStock } from './stock.js';
 import type { Credentials } from './sync-events.js';
 import type { Transport } from './transport.js';
 
@@ -84,6 +85,8 @@ export interface FeedPollResult {
   rosterRefused: string | null;
   /** Why the last price list the server sent was refused (signature, location), or null: the list held is kept. */
   priceListRefused: string | null;
+  /** Why the last stock levels the server sent were refused (shape, location), or null: the levels held are kept. */
+  stockRefused: string | null;
 }
 
 interface DeclineRow {
@@ -114,6 +117,7 @@ export class DeviceFeed {
   readonly #onNotice: (item: FeedNotice, now: number) => void;
   readonly #staff: TillStaff | null;
   readonly #catalog: TillCatalog | null;
+  readonly #stock: TillStock | null;
   readonly #answerProblem: AnswerCheck;
 
   /**
@@ -129,6 +133,7 @@ export class DeviceFeed {
     staff: TillStaff | null = null,
     catalog: TillCatalog | null = null,
     answerProblem: AnswerCheck = async () => null,
+    stock: TillStock | null = null,
   ) {
     this.#journal = journal;
     this.#policy = policy;
@@ -136,6 +141,7 @@ export class DeviceFeed {
     this.#staff = staff;
     this.#catalog = catalog;
     this.#answerProblem = answerProblem;
+    this.#stock = stock;
   }
 
   /** The cursor: the ledger position up to which the feed was applied (0 before the first poll). */
@@ -197,6 +203,7 @@ export class DeviceFeed {
       more: false,
       rosterRefused: null,
       priceListRefused: null,
+      stockRefused: null,
     };
     for (;;) {
       const after = this.cursor();
@@ -212,6 +219,8 @@ export class DeviceFeed {
       if (held > 0) req.roster = held;
       const heldList = this.#catalog?.version() ?? 0;
       if (heldList > 0) req.priceList = heldList;
+      const heldStock = this.#stock?.version() ?? 0;
+      if (heldStock > 0) req.stock = heldStock;
       const res = await transport.fetchFeed(req, timeoutMs);
       if (!res.ok) throw new FeedError(res.status, res.error);
       // Anyone on the path could add a decline or drop a block: an answer the server did not sign is no answer.
@@ -226,6 +235,7 @@ export class DeviceFeed {
       result.cursor = page.cursor;
       if (page.rosterRefused !== null) result.rosterRefused = page.rosterRefused;
       if (page.priceListRefused !== null) result.priceListRefused = page.priceListRefused;
+      if (page.stockRefused !== null) result.stockRefused = page.stockRefused;
       result.placement = this.placement();
       result.policy = typeof res.body.policy === 'string' ? res.body.policy : null;
       if (!res.body.more || page.cursor === after) return result;
@@ -268,6 +278,17 @@ export class DeviceFeed {
       } catch (error) {
         if (!(error instanceof ValidationError)) throw error;
         priceListRefused = `price list refused: ${error.message}`;
+      }
+    }
+    // Stock levels for another location or of a bad shape are refused on their own; the levels held stay.
+    let stock: ReturnType<TillStock['stockMeta']> | null = null;
+    let stockRefused: string | null = null;
+    if (body.stock !== undefined && this.#stock) {
+      try {
+        stock = this.#stock.stockMeta(body.stock, body.placement);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        stockRefused = `stock refused: ${error.message}`;
       }
     }
     const declines: PostAuthDecline[] = [];
@@ -333,6 +354,7 @@ export class DeviceFeed {
         ...placementMeta(body.placement),
         ...(roster?.meta ?? {}),
         ...(priceList?.meta ?? {}),
+        ...(stock?.meta ?? {}),
         [META.feedCursor]: String(next),
       });
     }, 'feed');
@@ -340,6 +362,7 @@ export class DeviceFeed {
     if (done) this.#policy.committed(done.exposure);
     if (roster) this.#staff?.rosterCommitted(roster.roster);
     if (priceList) this.#catalog?.committed(priceList.list);
+    if (stock) this.#stock?.committed(stock.stock);
     return {
       applied: items.length,
       released: done ? released.size : 0,
@@ -348,6 +371,7 @@ export class DeviceFeed {
       cursor: next,
       rosterRefused,
       priceListRefused,
+      stockRefused,
     };
   }
 

@@ -78,6 +78,7 @@ export {
   type StaffErrorCode,
   type StaffIdentity,
 } from './staff.js';
+export { StockError, type StockErrorCode, type StockWarning, TillStock } from './stock.js';
 export type { SyncEvent, SyncOutcome, SyncReport } from './sync-events.js';
 export { MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, type SyncState } from './sync-loop.js';
 export { Terminal } from './terminal.js';

@@ -58,6 +58,8 @@ export const META = {
   roster: 'roster',
   /** JSON of the newest verified price list of the device's location (catalog.ts); only replaced by a newer version. */
   priceList: 'price_list',
+  /** JSON FeedStock: the location's last-known stock levels from the feed (stock.ts); replaced by each newer one. */
+  stock: 'stock',
 } as const;
 
 const MIGRATIONS: readonly string[] = [

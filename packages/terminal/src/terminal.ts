@@ -75,6 +75,7 @@ import { type ReceiptRequest, Receipts } from './receipts.js';
 import { Recorder } from './recording.js';
 import { fetchShiftReport, unconfirmedOfShift } from './shift-report.js';
 import { type SignedInStaff, type StaffApproval, type StaffIdentity, TillStaff } from './staff.js';
+import { TillStock } from './stock.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
 import { type ResolvedOptions, resolveOptions, type TerminalOptions } from './terminal-options.js';
@@ -108,6 +109,7 @@ export class Terminal {
   readonly #recorder: Recorder;
   readonly #staff: TillStaff;
   readonly #catalog: TillCatalog;
+  readonly #stock: TillStock;
   readonly #online: OnlineSales;
   readonly #wristbandPayments: WristbandPayments;
   readonly #background: Background;
@@ -187,6 +189,7 @@ export class Terminal {
       newId: () => uuidv7(clock.now(), idRandom.bytes(10)),
     });
     this.#catalog = new TillCatalog({ journal, clock, keys: () => policy.pinnedKeys(), placement: () => placement() });
+    this.#stock = new TillStock({ journal, placement: () => placement() });
     // Wristband notices (blocks, unblocks) update the block list in the transaction that keeps them.
     this.#feed = new DeviceFeed(
       journal,
@@ -197,6 +200,7 @@ export class Terminal {
       this.#staff,
       this.#catalog,
       (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
+      this.#stock,
     );
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);
@@ -515,6 +519,30 @@ export class Terminal {
     return this.#catalog;
   }
 
+  /**
+   * The location's last-known stock this till holds (stock.ts), with its
+   * own sales since reserved: `stock.check(lines)` says which lines it
+   * believes are out before the clerk records them.
+   */
+  get stock(): TillStock {
+    this.#assertOpen();
+    return this.#stock;
+  }
+
+  /**
+   * Records a stock receiving, count or adjustment at this till's location
+   * (docs/catalog-and-stock.md). Throws StockError (`not_placed`,
+   * `stock_other_location`), ValidationError (a negative, zero or fractional
+   * quantity, a bad SKU) or the staff errors (an adjustment needs a
+   * supervisor's approval where the location has a roster) before anything
+   * is written.
+   */
+  recordStock<K extends 'stock.received' | 'stock.counted' | 'stock.adjusted'>(kind: K, body: OpBodies[K]): RecordedOp {
+    this.#assertOpen();
+    this.#stock.assertLocation(body.location);
+    return this.#recorder.recordAny(kind, body, NO_DECISION);
+  }
+
   /** The location's roster this till holds (verifiers included), or null before the feed delivered one. */
   staffRoster(): Roster | null {
     this.#assertOpen();
@@ -551,6 +579,10 @@ export class Terminal {
    * by the sale schema, which names the field).
    */
   recordSale(input: { lines: SaleLine[]; tenders: Tender[]; customer?: Customer }): RecordedOp {
+    this.#assertOpen();
+    // Stock believed out: refused (StockError out_of_stock) only when the signed policy says so; else the
+    // clerk was told by `stock.check` and the sale is a fact the server reconciles (stock_shortfall).
+    if (this.#policy.policy()?.policy.stock?.blockWhenOut === true) this.#stock.enforce(input.lines, true);
     return this.#recorder.recordSale(input);
   }
 

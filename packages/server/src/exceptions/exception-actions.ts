@@ -16,13 +16,14 @@
  * the outstanding amount to zero resolves the exception. `acknowledged` is
  * refused for them: money is not made to disappear by a click.
  */
-import { formatMoney } from '@holdfast/protocol';
+import { formatMoney, SKU_PATTERN, UUID_PATTERN } from '@holdfast/protocol';
 import type { ExceptionRecord } from '../model/exception.js';
-import type {
-  ExceptionAction,
-  ExceptionActionKind,
-  ExceptionActionRequest,
-  ExceptionView,
+import {
+  type ExceptionAction,
+  type ExceptionActionKind,
+  type ExceptionActionRequest,
+  type ExceptionView,
+  STOCK_SHORTFALL_ACTIONS,
 } from '../model/exception-action.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 
@@ -68,6 +69,89 @@ export function exceptionView(
 
 const MONEY_ACTIONS: readonly ExceptionActionKind[] = ['written_off', 'recovered'];
 
+/** The actions a `stock_shortfall` takes: `contacted` keeps it open, each other is the decision that resolves it. */
+const SHORTFALL_ACTIONS: readonly ExceptionActionKind[] = ['contacted', 'written_off', ...STOCK_SHORTFALL_ACTIONS];
+
+/**
+ * A `stock_shortfall`'s resolution (docs/catalog-and-stock.md): backordered,
+ * substituted, refunded (through the corrections flow: `reference` names the
+ * `sale.refunded` op, checked by storage) or written_off; no amount. The
+ * stock-only actions on any other exception are refused. Null: not a stock
+ * question, the general rules apply.
+ */
+function decideStockShortfallAction(
+  exception: ExceptionRecord,
+  request: ExceptionActionRequest,
+): ActionDecision | null {
+  const stockAction = STOCK_SHORTFALL_ACTIONS.includes(request.action);
+  if (exception.type !== 'stock_shortfall') {
+    if (!stockAction) return null;
+    return {
+      outcome: 'invalid',
+      field: 'action',
+      rule: 'backordered, substituted and refunded only for stock_shortfall',
+      message: `${request.action} is not an action on a ${exception.type} exception`,
+    };
+  }
+  if (!SHORTFALL_ACTIONS.includes(request.action)) {
+    return {
+      outcome: 'invalid',
+      field: 'action',
+      rule: SHORTFALL_ACTIONS.join(', '),
+      message: `a stock shortfall is resolved by a decision (${STOCK_SHORTFALL_ACTIONS.join(', ')}, written_off), not ${request.action}`,
+    };
+  }
+  if (request.amount !== null) {
+    return {
+      outcome: 'invalid',
+      field: 'amount',
+      rule: 'no amount on a stock_shortfall',
+      message: 'a stock shortfall counts goods, not money: amount is not taken',
+    };
+  }
+  const reference = request.reference ?? null;
+  if (reference !== null && request.action === 'contacted') {
+    return {
+      outcome: 'invalid',
+      field: 'reference',
+      rule: 'with backordered, substituted, refunded or written_off',
+      message: 'contacted takes no reference',
+    };
+  }
+  if (request.action === 'refunded' && reference !== null && !UUID_PATTERN.test(reference)) {
+    return {
+      outcome: 'invalid',
+      field: 'reference',
+      rule: 'the id (UUID) of the sale.refunded op',
+      message: 'reference of a refund must be the id of its sale.refunded op',
+    };
+  }
+  if (request.action === 'substituted' && reference !== null && !SKU_PATTERN.test(reference)) {
+    return {
+      outcome: 'invalid',
+      field: 'reference',
+      rule: 'the SKU given instead',
+      message: 'reference of a substitution must be the SKU given instead',
+    };
+  }
+  return {
+    outcome: 'record',
+    action: {
+      id: request.id,
+      exceptionId: exception.id,
+      action: request.action,
+      note: request.note,
+      amount: null,
+      currency: null,
+      by: request.by,
+      at: request.at,
+      resolves: request.action !== 'contacted',
+      reference,
+    },
+    ledger: null,
+  };
+}
+
 /** Decides an operator's action on `exception`, given the actions recorded so far. */
 export function decideExceptionAction(
   exception: ExceptionRecord,
@@ -75,6 +159,8 @@ export function decideExceptionAction(
   request: ExceptionActionRequest,
 ): ActionDecision {
   if (actions.some((a) => a.resolves)) return { outcome: 'already_resolved' };
+  const stock = decideStockShortfallAction(exception, request);
+  if (stock) return stock;
   const money = outstandingOf(exception, actions);
   const isMoneyAction = MONEY_ACTIONS.includes(request.action);
   const base = {
@@ -84,7 +170,16 @@ export function decideExceptionAction(
     note: request.note,
     by: request.by,
     at: request.at,
+    reference: null,
   };
+  if (request.reference !== undefined && request.reference !== null) {
+    return {
+      outcome: 'invalid',
+      field: 'reference',
+      rule: 'only with an action on a stock_shortfall',
+      message: `reference is not taken for a ${exception.type} exception`,
+    };
+  }
   if (!money) {
     if (request.amount !== null) {
       return {

@@ -19,6 +19,8 @@ export const exceptionActionRequestSchema = s.object({
    * declares. Accepted so that older clients sending it are not refused.
    */
   by: s.optional(s.string({ minLength: 1, maxLength: 100 })),
+  /** A stock shortfall's action: the refund op, the SKU given instead, the purchase order (docs/catalog-and-stock.md). */
+  reference: s.optional(s.string({ minLength: 1, maxLength: 100 })),
 });
 export type ExceptionActionBody = s.Infer<typeof exceptionActionRequestSchema>;
 

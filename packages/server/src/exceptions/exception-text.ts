@@ -60,6 +60,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     outage: 'Outage healed: lanes synced their backlog',
     fiscal_refused: 'Refused for good by the tax authority',
     card_refund_declined: 'Card refund not made by the processor',
+    stock_shortfall: 'Sold more than was in stock',
+    stock_unapplied: 'Stock movement not applied',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -98,6 +100,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     outage: 'Corte resuelto: las cajas enviaron lo pendiente',
     fiscal_refused: 'Rechazo definitivo de la autoridad fiscal',
     card_refund_declined: 'Reembolso a tarjeta no hecho por el procesador',
+    stock_shortfall: 'Vendido más de lo que había en existencias',
+    stock_unapplied: 'Movimiento de existencias no aplicado',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -136,6 +140,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     outage: 'Queda resolvida: os caixas enviaram o pendente',
     fiscal_refused: 'Recusa definitiva da autoridade fiscal',
     card_refund_declined: 'Reembolso no cartão não feito pelo processador',
+    stock_shortfall: 'Vendido mais do que havia em estoque',
+    stock_unapplied: 'Movimento de estoque não aplicado',
   },
 };
 

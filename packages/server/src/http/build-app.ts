@@ -35,6 +35,7 @@ import { registerReadiness } from './readiness.js';
 import { reportRoutes } from './report-routes.js';
 import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './source-limit.js';
 import { staffRoutes } from './staff-routes.js';
+import { registerStockRoutes } from './stock-routes.js';
 import { registerTicketRoutes } from './ticket-routes.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
@@ -359,6 +360,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       staffRoutes(admin, service);
       catalogRoutes(admin, service);
       reportRoutes(admin, service);
+      registerStockRoutes(admin, service);
 
       admin.get('/load', async () => ({
         ...admission.snapshot(),

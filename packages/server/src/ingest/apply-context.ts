@@ -38,6 +38,7 @@ import type { WalletEntryRecord } from '../model/wallet.js';
 import { WalletPlanner } from '../wallets/wallet-plan.js';
 import type { IngestFacts } from './ingest-facts.js';
 import type { IngestPlan } from './ingest-plan.js';
+import { StockPlanner } from './stock-plan.js';
 
 /** One chip write as an op carries it: a sale's wristband tender, or a top-up's or refund's body. */
 export interface ChipWrite {
@@ -77,6 +78,8 @@ export class ApplyContext {
   readonly #sales: Map<string, SaleFact>;
   /** Each sale's corrections as the batch stands (held or counted, in record order; copies). */
   readonly #corrections: Map<string, SaleCorrectionRecord[]>;
+  /** Stock levels and movements (stock-plan.ts). */
+  readonly stock: StockPlanner;
 
   constructor(plan: IngestPlan, facts: IngestFacts, now: number, newId: () => string) {
     this.plan = plan;
@@ -92,6 +95,7 @@ export class ApplyContext {
     this.#corrections = new Map(
       [...(facts.sales?.corrections ?? [])].map(([id, list]) => [id, list.map((c) => ({ ...c }))]),
     );
+    this.stock = new StockPlanner(plan, facts.device.id, now, facts.stock, (...args) => this.raise(...args));
   }
 
   /** The loyalty member `id` as the batch stands, or undefined if the server does not know it. */
@@ -490,6 +494,7 @@ export class ApplyContext {
     this.plan.wallets = this.#wallets.accounts(this.now);
     this.plan.walletEntries = this.#wallets.entries;
     for (const id of this.#changedLoyalty) this.plan.loyaltyMembers.push(this.#loyalty.get(id) as LoyaltyMemberRecord);
+    this.stock.finish();
   }
 
   /** Takes a shift's new state: its record is copied on its first change in this batch (facts belong to the caller), then updated in place. */

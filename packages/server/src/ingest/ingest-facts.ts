@@ -12,6 +12,7 @@ import type { LoyaltyMemberRecord } from '../model/loyalty.js';
 import type { SaleFacts } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StaffFacts } from '../model/staff.js';
+import type { StockFacts } from '../model/stock.js';
 import type { TicketFact } from '../model/ticket.js';
 import type { WalletFacts } from '../model/wallet.js';
 import { type HeldApproval, isLocalApproval } from './reevaluate-approval.js';
@@ -58,6 +59,8 @@ export interface IngestFacts {
    * when the batch names none.
    */
   sales?: SaleFacts;
+  /** The device location's stock levels the batch names (`stockRefs`), locked; absent when it names none. */
+  stock?: StockFacts;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */
@@ -129,4 +132,29 @@ export function saleRefs(ops: readonly Op[]): string[] {
     else if (isCorrectionKind(op.kind) && typeof op.body.sale === 'string') refs.add(op.body.sale);
   }
   return [...refs];
+}
+
+/** The kinds that move stock by themselves (receiving, counting, adjustment). */
+export const STOCK_OP_KINDS: ReadonlySet<string> = new Set(['stock.received', 'stock.counted', 'stock.adjusted']);
+
+/**
+ * The SKUs whose stock levels the batch touches at the device's location:
+ * `opSkus`, those its stock ops name for that location (their level is
+ * created, untracked, if missing), and `saleSkus`, those its sale lines name
+ * (only an existing level moves). Read from raw bodies, before parsing.
+ */
+export function stockRefs(ops: readonly Op[], location: string | null): { opSkus: string[]; saleSkus: string[] } {
+  const opSkus = new Set<string>();
+  const saleSkus = new Set<string>();
+  for (const op of ops) {
+    if (STOCK_OP_KINDS.has(op.kind)) {
+      if (typeof op.body.sku === 'string' && op.body.location === location) opSkus.add(op.body.sku);
+    } else if (op.kind === 'sale.recorded' && Array.isArray(op.body.lines)) {
+      for (const line of op.body.lines as unknown[]) {
+        const sku = (line as { sku?: unknown } | null)?.sku;
+        if (typeof sku === 'string') saleSkus.add(sku);
+      }
+    }
+  }
+  return { opSkus: [...opSkus].sort(), saleSkus: [...saleSkus].sort() };
 }

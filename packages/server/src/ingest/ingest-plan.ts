@@ -12,6 +12,7 @@ import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import type { SaleRecord } from '../model/sale.js';
 import type { SaleCorrectionJudged, SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
+import type { StockLevelRecord, StockMoveRecord, StockShortfallJoin } from '../model/stock.js';
 import type { TicketChange } from '../model/ticket.js';
 import type { WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
 
@@ -51,6 +52,12 @@ export interface IngestPlan {
   saleCorrections: SaleCorrectionRecord[];
   /** Held corrections judged because their sale arrived in this batch. */
   saleCorrectionsJudged: SaleCorrectionJudged[];
+  /** Stock levels the batch moved, final state (docs/catalog-and-stock.md). */
+  stockLevels: StockLevelRecord[];
+  /** Stock movements, one per stock op or tracked sale line. */
+  stockMoves: StockMoveRecord[];
+  /** Sales that joined an oversell episode an earlier batch opened: added to its exception. */
+  stockShortfallJoins: StockShortfallJoin[];
   device: DeviceUpdate;
 }
 
@@ -76,6 +83,9 @@ export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: num
     loyaltyEntries: [],
     saleCorrections: [],
     saleCorrectionsJudged: [],
+    stockLevels: [],
+    stockMoves: [],
+    stockShortfallJoins: [],
     device: {
       highWater: device.highWater,
       headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,

@@ -3,7 +3,20 @@
  */
 import type { ExceptionRecord } from './exception.js';
 
-export const EXCEPTION_ACTIONS = ['contacted', 'written_off', 'recovered', 'acknowledged'] as const;
+export const EXCEPTION_ACTIONS = [
+  'contacted',
+  'written_off',
+  'recovered',
+  'acknowledged',
+  // A stock shortfall's resolutions besides a write-off (docs/catalog-and-stock.md): the goods owed are
+  // ordered in, another item is given instead, or the customer is refunded through the corrections flow.
+  'backordered',
+  'substituted',
+  'refunded',
+] as const;
+
+/** The actions that resolve only a `stock_shortfall`. */
+export const STOCK_SHORTFALL_ACTIONS: readonly ExceptionActionKind[] = ['backordered', 'substituted', 'refunded'];
 
 export type ExceptionActionKind = (typeof EXCEPTION_ACTIONS)[number];
 
@@ -21,6 +34,12 @@ export interface ExceptionAction {
   at: number;
   /** True for the one action that resolved the exception. */
   resolves: boolean;
+  /**
+   * What the action points at, if given: the refund op (`sale.refunded`) of
+   * a `refunded` stock shortfall, the SKU given instead by `substituted`,
+   * the purchase order of `backordered`. Null otherwise.
+   */
+  reference?: string | null;
 }
 
 /** An exception with its actions and the status they derive. */
@@ -52,6 +71,8 @@ export interface ExceptionActionRequest {
   amount: number | null;
   by: string;
   at: number;
+  /** See ExceptionAction.reference; null when absent. */
+  reference?: string | null;
 }
 
 /** What recording an action did; see exceptions/exception-actions.ts for the rules. */

@@ -52,6 +52,9 @@ export const EXCEPTION_TYPES = [
   'fiscal_refused',
   // Card refunds at the processor (storage/sql/operations/card-refunds.ts; docs/corrections.md).
   'card_refund_declined',
+  // Stock (ingest/appliers/stock.ts; docs/catalog-and-stock.md).
+  'stock_shortfall',
+  'stock_unapplied',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

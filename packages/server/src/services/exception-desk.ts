@@ -47,6 +47,7 @@ export class ExceptionDesk {
       action: body.action,
       note: body.note,
       amount: body.amount ?? null,
+      reference: body.reference ?? null,
       by,
       at: this.#clock.now(),
     });

@@ -84,6 +84,7 @@ import type { ReportInput } from '../model/reports.js';
 import type { SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../model/staff.js';
+import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../model/stock.js';
 import type { StoreSummary } from '../model/summary.js';
 import type { ResultsOutcome, TicketView } from '../model/ticket.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
@@ -349,6 +350,10 @@ export interface Storage extends OperatorStorage {
   listLoyaltyMembers(): Promise<LoyaltyMemberView[]>;
   /** An operator's adjustment of a member's points, applied once per id (operations/loyalty.ts). */
   adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView>;
+  /** Every tracked stock level (docs/catalog-and-stock.md), by location and SKU; of one location if given. */
+  listStockLevels(location: string | null): Promise<StockLevelRecord[]>;
+  /** Stock movements in the order applied, paged by `pos`. */
+  listStockMoves(filter: StockMoveFilter): Promise<Page<StockMoveRecord & { pos: number }>>;
   /** A wristband's wallet and entries; null if no op ever wrote to it. */
   getWallet(wristband: string): Promise<WalletView | null>;
   /** Wallet accounts by uid. */

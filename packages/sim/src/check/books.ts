@@ -59,6 +59,8 @@ export class JournalBooks {
 
   add(op: Op): void {
     const body = op.body as Record<string, unknown>;
+    // Stock ops move goods, not money, and belong to no shift (docs/catalog-and-stock.md).
+    if (op.kind.startsWith('stock.')) return;
     const shiftId = op.kind === 'shift.opened' ? op.id : String(body.shift);
     let b = this.shifts.get(shiftId);
     if (!b) {

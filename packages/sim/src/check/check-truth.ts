@@ -17,6 +17,7 @@ import { loyaltyRules } from './rules/loyalty.js';
 import { moneyRules } from './rules/money.js';
 import { observedRules } from './rules/observed-rules.js';
 import { staffRules } from './rules/staff.js';
+import { stockRules } from './rules/stock.js';
 import { ticketRules } from './rules/tickets.js';
 import { walletRules } from './rules/wallets.js';
 import { readServer, type ServerReader } from './server-reader.js';
@@ -44,6 +45,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   fiscalRules,
   correctionRules,
   accountingRules,
+  stockRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

@@ -45,6 +45,7 @@ export { correctionRules } from './rules/corrections.js';
 export { drawerRules } from './rules/drawers.js';
 export { duplicatesApplied } from './rules/exactly-once.js';
 export { loyaltyRules } from './rules/loyalty.js';
+export { stockRules } from './rules/stock.js';
 export { ticketRules } from './rules/tickets.js';
 export { type Row, readServer, SERVER_QUERIES, type ServerReader, type ServerTable } from './server-reader.js';
 export { type SqliteQueryable, SqliteServerReader } from './sqlite/sqlite-server-reader.js';

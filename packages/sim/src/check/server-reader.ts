@@ -23,6 +23,8 @@ import type {
   ServerTruth,
   ShiftRow,
   StaffEventRow,
+  StockLevelRow,
+  StockMoveRow,
   TicketEventRow,
   TicketPayoutRow,
   TicketRow,
@@ -62,6 +64,8 @@ export const SERVER_QUERIES = {
                   ORDER BY device, seq`,
   fiscalCreditNotes: `SELECT op_id, bill_op_id, state, fiscal_number, fiscal_sequence FROM fiscal_credit_notes
                   ORDER BY op_id`,
+  stockLevels: 'SELECT location, sku, received, sold, adjusted, counted FROM stock_levels ORDER BY location, sku',
+  stockMoves: 'SELECT move_id, location, sku, kind, delta, op_id, device, seq FROM stock_moves ORDER BY pos',
 } as const;
 
 export type ServerTable = keyof typeof SERVER_QUERIES;
@@ -308,6 +312,28 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         state: str(r.state),
         fiscalNumber: strOrNull(r.fiscal_number),
         fiscalSequence: numOrNull(r.fiscal_sequence),
+      }),
+    ),
+    stockLevels: raw.stockLevels.map(
+      (r): StockLevelRow => ({
+        location: str(r.location),
+        sku: str(r.sku),
+        received: num(r.received),
+        sold: num(r.sold),
+        adjusted: num(r.adjusted),
+        counted: num(r.counted),
+      }),
+    ),
+    stockMoves: raw.stockMoves.map(
+      (r): StockMoveRow => ({
+        moveId: str(r.move_id),
+        location: str(r.location),
+        sku: str(r.sku),
+        kind: str(r.kind),
+        delta: num(r.delta),
+        opId: str(r.op_id),
+        device: str(r.device),
+        seq: num(r.seq),
       }),
     ),
   };

@@ -241,6 +241,9 @@ export interface ServerTruth {
   loyaltyEntries: readonly LoyaltyEntryRow[];
   /** E-invoicing: one row per bill (accepted sale) the server enrolled, in (device, seq) order. */
   fiscalBills: readonly FiscalBillRow[];
+  /** Stock: levels by location and SKU, movements in the order applied. */
+  stockLevels: readonly StockLevelRow[];
+  stockMoves: readonly StockMoveRow[];
   /** E-invoicing: credit notes (refunds, voids, cancellations of bills), by op id; absent in older truths. */
   fiscalCreditNotes?: readonly FiscalCreditNoteRow[];
 }
@@ -252,6 +255,28 @@ export interface FiscalCreditNoteRow {
   state: string;
   fiscalNumber: string | null;
   fiscalSequence: number | null;
+}
+
+/** A location's stock of one SKU (the level is derived: received − sold + adjusted + counted). */
+export interface StockLevelRow {
+  location: string;
+  sku: string;
+  received: number;
+  sold: number;
+  adjusted: number;
+  counted: number;
+}
+
+/** One movement of a stock level. */
+export interface StockMoveRow {
+  moveId: string;
+  location: string;
+  sku: string;
+  kind: string;
+  delta: number;
+  opId: string;
+  device: string;
+  seq: number;
 }
 
 /** A bill as the server holds it (fiscal_bills). */

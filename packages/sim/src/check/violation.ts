@@ -45,6 +45,8 @@ export const RULES = [
   'refunds-within-sale',
   'sale-void-approved',
   'journal-balanced',
+  'stock-conserved',
+  'oversell-flagged',
   'sdk-error',
   'server-error',
   'expectation',

@@ -76,6 +76,10 @@ export interface DemoReport {
   invoicesIssued: number;
   /** Bills the authority registered more than once: must be 0. */
   invoicesTwice: number;
+  /** Oversell episodes the server flagged (`stock_shortfall`, one per episode; docs/catalog-and-stock.md). */
+  stockShortfalls: number;
+  /** Sales honoured at a superseded price (`stale_price`, one per sale). */
+  stalePriceSales: number;
 }
 
 export interface DemoCards {
@@ -206,6 +210,8 @@ export async function demoReport(
     violations,
     invoicesIssued: invoices?.issued ?? 0,
     invoicesTwice: billsRegisteredTwice(truth),
+    stockShortfalls: truth.server.exceptions.filter((x) => x.type === 'stock_shortfall').length,
+    stalePriceSales: truth.server.exceptions.filter((x) => x.type === 'stale_price').length,
   };
 }
 

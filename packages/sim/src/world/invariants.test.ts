@@ -301,14 +301,16 @@ describe('checkInvariants', () => {
       );
     }
     const fired = new Set(found.map((v) => v.rule));
-    // Rules over data this world has none of (loyalty members, fiscal bills) are tamper-tested on
-    // worlds that have it: sim/src/check/rules/loyalty.test.ts and fiscal.test.ts.
+    // Rules over data this world has none of (loyalty members, fiscal bills, stock) are tamper-tested on
+    // worlds that have it: sim/src/check/rules/loyalty.test.ts, fiscal.test.ts and stock.test.ts.
     const elsewhere = new Set([
       'points-conserved',
       'points-once',
       'points-overdrawn-flagged',
       'fiscal-once',
       'fiscal-order',
+      'stock-conserved',
+      'oversell-flagged',
     ]);
     assert.deepEqual(
       RULES.filter((r) => !fired.has(r) && !elsewhere.has(r)),

@@ -31,6 +31,7 @@ import {
   type FeedItem,
   type FeedRequest,
   type FeedResponse,
+  type FeedStock,
   feedRequestMessage,
   feedRequestSchema,
   GENESIS_HASH,
@@ -109,6 +110,8 @@ export class FakeServer implements Transport {
   roster: SignedRoster | null = null;
   /** The signed price list the feed carries to every device whose request holds another version (tests set it). */
   priceList: SignedPriceList | null = null;
+  /** The stock levels the feed carries to every device whose request holds another version (tests set it). */
+  stock: FeedStock | null = null;
   /**
    * When set, the server signs its answers to batches and status queries with
    * this key (an id of `policyKeys`) and says so at enrollment, as the real
@@ -345,6 +348,7 @@ export class FakeServer implements Transport {
         policy: this.policy === null ? null : policyRef(this.policy.policy),
         ...(this.roster && this.roster.roster.version !== parsed.roster ? { roster: this.roster } : {}),
         ...(this.priceList && this.priceList.list.version !== parsed.priceList ? { priceList: this.priceList } : {}),
+        ...(this.stock && this.stock.version !== parsed.stock ? { stock: this.stock } : {}),
         serverTime: this.#clock.now(),
       }),
     );

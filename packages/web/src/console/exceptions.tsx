@@ -18,6 +18,8 @@ const MONEY_TYPES = ['post_auth_decline', 'payment_refused'];
 
 export function actionsFor(x: ExceptionView): string[] {
   if (x.status === 'resolved') return [];
+  // A stock shortfall is resolved by a decision (docs/catalog-and-stock.md), never by an acknowledgement.
+  if (x.type === 'stock_shortfall') return ['contacted', 'backordered', 'substituted', 'refunded', 'written_off'];
   return MONEY_TYPES.includes(x.type) ? ['contacted', 'written_off', 'recovered'] : ['contacted', 'acknowledged'];
 }
 
@@ -26,6 +28,9 @@ const ACTION_WORDS: Record<string, string> = {
   acknowledged: 'Acknowledge (resolves)',
   written_off: 'Write off',
   recovered: 'Recovered',
+  backordered: 'Backordered (resolves)',
+  substituted: 'Substituted (resolves)',
+  refunded: 'Refunded (resolves)',
 };
 
 /** What is still to be accounted for of a money exception, or null. */

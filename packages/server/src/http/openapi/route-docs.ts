@@ -600,6 +600,24 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: unblockSchema.describe(),
     response: obj('Whether it was blocked, and the account'),
   },
+  'GET /v1/admin/stock': {
+    summary: 'Tracked stock levels by location and SKU (received, sold, adjusted, counted, qty)',
+    tag: 'operator',
+    auth: 'operator',
+    query: { location: { type: 'string', description: 'One location; default every location' } },
+    response: obj('{levels: StockLevelRecord[]}', { levels: { type: 'array', items: { type: 'object' } } }),
+  },
+  'GET /v1/admin/stock/moves': {
+    summary: 'Stock movements in the order applied (receive, count, adjust, sale), paged by pos',
+    tag: 'operator',
+    auth: 'operator',
+    query: {
+      location: { type: 'string', description: 'One location; default every location' },
+      after: int(0, Number.MAX_SAFE_INTEGER, 'Position to page after'),
+      limit: int(1, 1000, 'Page size (default 100)'),
+    },
+    response: obj('{items, next}'),
+  },
   'GET /v1/admin/loyalty/members': {
     summary: "Every loyalty member's account",
     tag: 'operator',

@@ -19,6 +19,7 @@ import { applySaleRefunded } from './sale-refunded.js';
 import { applySaleVoided } from './sale-voided.js';
 import { applyShiftClosed } from './shift-closed.js';
 import { applyShiftOpened } from './shift-opened.js';
+import { applyStockAdjusted, applyStockCounted, applyStockReceived } from './stock.js';
 import { applyTicketIssued } from './ticket-issued.js';
 import { applyTicketPaid } from './ticket-paid.js';
 import { applyTicketVoided } from './ticket-voided.js';
@@ -41,4 +42,7 @@ export const APPLIERS: { readonly [K in OpKind]: Applier<K> } = {
   'loyalty.points': applyLoyaltyPoints,
   'sale.voided': applySaleVoided,
   'sale.refunded': applySaleRefunded,
+  'stock.received': applyStockReceived,
+  'stock.counted': applyStockCounted,
+  'stock.adjusted': applyStockAdjusted,
 };

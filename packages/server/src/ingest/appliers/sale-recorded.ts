@@ -43,4 +43,6 @@ export function applySaleRecorded(op: Op, body: SaleBody, ctx: ApplyContext): vo
   }
   // Corrections held for this sale (recorded elsewhere, received first) are judged now (docs/corrections.md).
   ctx.addSale(saleFactOf(op.id, ctx.device.id, body), op);
+  // Lines of items stocked at the device's location take their quantity off the level (docs/catalog-and-stock.md).
+  ctx.stock.sale(op, body);
 }

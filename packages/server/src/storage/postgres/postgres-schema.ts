@@ -708,4 +708,45 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX card_refunds_pending ON card_refunds (next_attempt_at) WHERE state = 'pending';
   CREATE INDEX card_refunds_sale ON card_refunds (sale_op_id);
   `,
+  // Stock (issue 12 point 2); see the SQLite schema.
+  `
+  CREATE TABLE stock_levels (
+    location TEXT COLLATE "C" NOT NULL,
+    sku TEXT COLLATE "C" NOT NULL,
+    tracked BOOLEAN NOT NULL,
+    received BIGINT NOT NULL,
+    sold BIGINT NOT NULL,
+    adjusted BIGINT NOT NULL,
+    counted BIGINT NOT NULL,
+    episodes BIGINT NOT NULL,
+    short_episode BIGINT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (location, sku)
+  );
+  CREATE TABLE stock_moves (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    move_id TEXT COLLATE "C" NOT NULL UNIQUE,
+    location TEXT COLLATE "C" NOT NULL,
+    sku TEXT COLLATE "C" NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('receive', 'count', 'adjust', 'sale')),
+    delta BIGINT NOT NULL,
+    after BIGINT NOT NULL,
+    op_id TEXT COLLATE "C" NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    episode BIGINT,
+    note TEXT,
+    device_at BIGINT NOT NULL,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX stock_moves_level ON stock_moves (location, sku, pos);
+  CREATE TRIGGER stock_moves_append_only BEFORE UPDATE OR DELETE ON stock_moves
+    FOR EACH ROW EXECUTE FUNCTION holdfast_refuse_change('stock moves are append-only');
+  CREATE TRIGGER stock_moves_no_truncate BEFORE TRUNCATE ON stock_moves
+    FOR EACH STATEMENT EXECUTE FUNCTION holdfast_refuse_change('stock moves are append-only');
+  ALTER TABLE exception_actions ADD COLUMN reference TEXT;
+  ALTER TABLE exception_actions DROP CONSTRAINT exception_actions_action_check;
+  ALTER TABLE exception_actions ADD CONSTRAINT exception_actions_action_check CHECK (action IN
+    ('contacted', 'written_off', 'recovered', 'acknowledged', 'backordered', 'substituted', 'refunded'));
+  `,
 ];

@@ -28,7 +28,7 @@ import type {
 } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
-import { loyaltyRefs, onlineClaimIds, saleRefs, ticketRefs } from '../../ingest/ingest-facts.js';
+import { loyaltyRefs, onlineClaimIds, saleRefs, stockRefs, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
@@ -99,6 +99,7 @@ import type { ReportInput } from '../../model/reports.js';
 import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
+import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../../model/stock.js';
 import type { StoreSummary } from '../../model/summary.js';
 import type { ResultsOutcome, TicketView } from '../../model/ticket.js';
 import type {
@@ -208,6 +209,7 @@ import {
   staffFacts,
   staffHistory,
 } from '../sql/operations/staff.js';
+import { listStockLevels, listStockMoves, loadStockFacts, writeStock } from '../sql/operations/stock.js';
 import {
   authorizePayout,
   getTicket,
@@ -487,6 +489,11 @@ export class PostgresStorage implements Storage {
       const saleIds = saleRefs(batch.ops);
       const sales =
         saleIds.length > 0 ? await PostgresDriver.run(client, loadSaleFacts(postgresDialect, saleIds)) : null;
+      const stockSkus = stockRefs(batch.ops, device.location);
+      const stock =
+        device.location !== null && (stockSkus.opSkus.length > 0 || stockSkus.saleSkus.length > 0)
+          ? await PostgresDriver.run(client, loadStockFacts(postgresDialect, device.location, stockSkus, now))
+          : null;
       const plan = planIngest(
         batch,
         {
@@ -499,6 +506,7 @@ export class PostgresStorage implements Storage {
           ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
           ...(loyalty ? { loyalty } : {}),
           ...(sales ? { sales } : {}),
+          ...(stock ? { stock } : {}),
         },
         { now, newId, bugs: this.#bugs },
       );
@@ -517,6 +525,7 @@ export class PostgresStorage implements Storage {
           writeSaleCorrections(postgresDialect, plan.saleCorrections, plan.saleCorrectionsJudged, newId),
         );
       }
+      if (plan.stockMoves.length > 0) await PostgresDriver.run(client, writeStock(postgresDialect, plan));
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
     });
@@ -829,6 +838,14 @@ export class PostgresStorage implements Storage {
 
   async listLoyaltyMembers(): Promise<LoyaltyMemberView[]> {
     return this.#driver.inTransaction(() => listLoyaltyMembers(postgresDialect));
+  }
+
+  async listStockLevels(location: string | null): Promise<StockLevelRecord[]> {
+    return this.#driver.inTransaction(() => listStockLevels(postgresDialect, location));
+  }
+
+  async listStockMoves(filter: StockMoveFilter): Promise<Page<StockMoveRecord & { pos: number }>> {
+    return this.#driver.inTransaction(() => listStockMoves(postgresDialect, filter));
   }
 
   async adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView> {

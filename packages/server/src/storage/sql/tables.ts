@@ -18,6 +18,7 @@ import { POLICIES, SERVER_KEYS } from './tables/policies.js';
 import { SALE_CORRECTIONS } from './tables/sale-corrections.js';
 import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
 import { STAFF_EVENTS } from './tables/staff.js';
+import { STOCK_LEVELS, STOCK_MOVES } from './tables/stock.js';
 import { EVENT_RESULTS, TICKET_EVENTS, TICKET_PAYOUTS, TICKET_SELECTIONS, TICKETS } from './tables/tickets.js';
 
 export const DESCRIBED_TABLES: readonly Table<never>[] = [
@@ -49,6 +50,8 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   CATALOG_ITEMS,
   PRICE_LISTS,
   SALE_CORRECTIONS,
+  STOCK_LEVELS,
+  STOCK_MOVES,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */

@@ -702,4 +702,70 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX card_refunds_pending ON card_refunds (next_attempt_at) WHERE state = 'pending';
   CREATE INDEX card_refunds_sale ON card_refunds (sale_op_id);
   `,
+  // Stock (issue 12 point 2, docs/catalog-and-stock.md): a level per location and SKU, every movement
+  // of it (append-only, unique per op or sale line), and the reference an operator's action may name.
+  `
+  CREATE TABLE stock_levels (
+    location TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    tracked INTEGER NOT NULL,
+    received INTEGER NOT NULL,
+    sold INTEGER NOT NULL,
+    adjusted INTEGER NOT NULL,
+    counted INTEGER NOT NULL,
+    episodes INTEGER NOT NULL,
+    short_episode INTEGER,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (location, sku)
+  );
+  CREATE TABLE stock_moves (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    move_id TEXT NOT NULL UNIQUE,
+    location TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('receive', 'count', 'adjust', 'sale')),
+    delta INTEGER NOT NULL,
+    after INTEGER NOT NULL,
+    op_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    episode INTEGER,
+    note TEXT,
+    device_at INTEGER NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX stock_moves_level ON stock_moves (location, sku, pos);
+  CREATE TRIGGER stock_moves_no_update BEFORE UPDATE ON stock_moves
+    BEGIN SELECT RAISE(ABORT, 'stock moves are append-only'); END;
+  CREATE TRIGGER stock_moves_no_delete BEFORE DELETE ON stock_moves
+    BEGIN SELECT RAISE(ABORT, 'stock moves are append-only'); END;
+  -- The stock shortfall's decisions join the actions an operator may record, with what they point at:
+  -- SQLite cannot change a CHECK, so the append-only table is rebuilt with its rows, indexes and triggers.
+  DROP TRIGGER exception_actions_no_update;
+  DROP TRIGGER exception_actions_no_delete;
+  CREATE TABLE exception_actions_next (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    exception_id TEXT NOT NULL REFERENCES exceptions (id),
+    action TEXT NOT NULL CHECK (action IN ('contacted', 'written_off', 'recovered', 'acknowledged',
+      'backordered', 'substituted', 'refunded')),
+    note TEXT NOT NULL,
+    amount INTEGER,
+    currency TEXT,
+    by TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    resolves INTEGER NOT NULL CHECK (resolves IN (0, 1)),
+    reference TEXT
+  );
+  INSERT INTO exception_actions_next (pos, id, exception_id, action, note, amount, currency, by, at, resolves)
+    SELECT pos, id, exception_id, action, note, amount, currency, by, at, resolves FROM exception_actions;
+  DROP TABLE exception_actions;
+  ALTER TABLE exception_actions_next RENAME TO exception_actions;
+  CREATE INDEX exception_actions_exception ON exception_actions (exception_id, pos);
+  CREATE UNIQUE INDEX exception_actions_one_resolution ON exception_actions (exception_id) WHERE resolves = 1;
+  CREATE TRIGGER exception_actions_no_update BEFORE UPDATE ON exception_actions
+    BEGIN SELECT RAISE(ABORT, 'exception actions are append-only'); END;
+  CREATE TRIGGER exception_actions_no_delete BEFORE DELETE ON exception_actions
+    BEGIN SELECT RAISE(ABORT, 'exception actions are append-only'); END;
+  `,
 ];

@@ -116,6 +116,7 @@ describe('SqliteStorage only', () => {
     // Back to what the previous release left: schema version 1 only.
     const raw = new Database(path);
     raw.exec(`
+      DROP TABLE stock_moves; DROP TABLE stock_levels;
       DROP TABLE loyalty_entries; DROP TABLE loyalty_members;
       DROP TABLE price_lists; DROP TABLE catalog_items;
       DROP TABLE card_refunds; DROP TABLE fiscal_credit_notes; DROP TABLE fiscal_bill_actions; DROP TABLE fiscal_jurisdictions;

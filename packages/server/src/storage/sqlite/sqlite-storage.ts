@@ -31,6 +31,7 @@ import {
   onlineClaimIds,
   saleRefs,
   shiftRefs,
+  stockRefs,
   ticketRefs,
 } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
@@ -103,6 +104,7 @@ import type { ReportInput } from '../../model/reports.js';
 import type { SaleCorrectionRecord } from '../../model/sale-correction.js';
 import type { ShiftRecord } from '../../model/shift.js';
 import type { LocationRoster, StaffChange, StaffEvent, StaffMemberView } from '../../model/staff.js';
+import type { StockLevelRecord, StockMoveFilter, StockMoveRecord } from '../../model/stock.js';
 import type { StoreSummary } from '../../model/summary.js';
 import type { ResultsOutcome, TicketView } from '../../model/ticket.js';
 import type {
@@ -214,6 +216,7 @@ import {
   staffFacts,
   staffHistory,
 } from '../sql/operations/staff.js';
+import { listStockLevels, listStockMoves, loadStockFacts, writeStock } from '../sql/operations/stock.js';
 import {
   authorizePayout,
   getTicket,
@@ -521,6 +524,10 @@ export class SqliteStorage implements Storage {
     if (members.length > 0) facts.loyalty = this.#driver.autocommit(loadLoyaltyFacts(sqliteDialect, members));
     const sales = saleRefs(batch.ops);
     if (sales.length > 0) facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales));
+    const stock = stockRefs(batch.ops, device.location);
+    if (device.location !== null && (stock.opSkus.length > 0 || stock.saleSkus.length > 0)) {
+      facts.stock = this.#driver.autocommit(loadStockFacts(sqliteDialect, device.location, stock, now));
+    }
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -557,6 +564,7 @@ export class SqliteStorage implements Storage {
         writeSaleCorrections(sqliteDialect, plan.saleCorrections, plan.saleCorrectionsJudged, newId),
       );
     }
+    if (plan.stockMoves.length > 0) this.#driver.autocommit(writeStock(sqliteDialect, plan));
     const d = plan.device;
     s.updateDeviceHead.run(...deviceHeadValues(d), device.id);
     return { results: plan.results, highWater: d.highWater };
@@ -818,6 +826,14 @@ export class SqliteStorage implements Storage {
 
   async listLoyaltyMembers(): Promise<LoyaltyMemberView[]> {
     return this.#driver.transaction(() => listLoyaltyMembers(sqliteDialect));
+  }
+
+  async listStockLevels(location: string | null): Promise<StockLevelRecord[]> {
+    return this.#driver.autocommit(listStockLevels(sqliteDialect, location));
+  }
+
+  async listStockMoves(filter: StockMoveFilter): Promise<Page<StockMoveRecord & { pos: number }>> {
+    return this.#driver.autocommit(listStockMoves(sqliteDialect, filter));
   }
 
   async adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView> {

@@ -8,7 +8,8 @@
  *              holds the overspend to its block); loyalty_overdrawn, which
  *              loyalty.ts holds to the member's entries; and stale_price
  *              reports, which catalog.ts holds to the sales sold at a
- *              superseded price
+ *              superseded price; stock_shortfall, which stock.ts holds to
+ *              the sales that sold beyond the level
  *   fork       no fork or conflict was raised unless one was injected
  *   rejections-counted
  *              the op_rejected exceptions of a device count every op the
@@ -48,6 +49,8 @@ export function exceptionRules(truth: Truth): Violation[] {
       continue;
     // Two tills redeeming the same points offline is a fact of the run; rules/loyalty.ts judges it.
     if (x.type === 'loyalty_overdrawn') continue;
+    // Tills overselling offline is a fact of the run; rules/stock.ts holds each shortfall to its oversell.
+    if (x.type === 'stock_shortfall') continue;
     const rule: Rule = x.type === 'fork' || x.type === 'conflict' ? 'fork' : 'exception';
     out.push({
       rule,

@@ -37,6 +37,18 @@ export function* recordExceptionAction(
   }
   if (decision.outcome === 'invalid') return decision;
   const a = decision.action;
+  if (a.action === 'refunded' && a.reference) {
+    // A shortfall refunded through the corrections flow names the refund op: it must be one.
+    const refund = yield* one('SELECT kind FROM ops WHERE id = $1', [a.reference]);
+    if (refund?.kind !== 'sale.refunded') {
+      return {
+        outcome: 'invalid',
+        field: 'reference',
+        rule: 'the id of a stored sale.refunded op',
+        message: `no sale.refunded op ${a.reference} is stored`,
+      };
+    }
+  }
   yield* run(insertSql(EXCEPTION_ACTIONS, d), valuesOf(EXCEPTION_ACTIONS, a, d));
   if (decision.ledger) yield* appendLedgerEvent(d, decision.ledger);
   return { outcome: 'recorded', exception: exceptionView(exception, [...actions, a]) };

@@ -62,6 +62,7 @@ export const EXCEPTION_ACTIONS = defineTable<ExceptionAction>(
     by: ['text', (a) => a.by],
     at: ['bigint', (a) => a.at],
     resolves: ['boolean', (a) => a.resolves],
+    reference: ['text', (a) => a.reference ?? null],
   },
   ['pos'],
 );
@@ -77,5 +78,6 @@ export function exceptionActionOf(r: Row, dialect: SqlDialect): ExceptionAction 
     by: r.by as string,
     at: int(r.at),
     resolves: dialect.readBoolean(r.resolves),
+    reference: textOrNull(r.reference),
   };
 }
