@@ -18,7 +18,7 @@ import type { PolicyKeySet } from './wire.js';
  * declines, releases, blocks, placement; `policy`: the last server contact
  * that offline approvals count from).
  */
-export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key' | 'authorize' | 'feed' | 'policy';
+export type AnswerRoute = 'batches' | 'ops/query' | 'devices/rotate-key' | 'authorize' | 'feed' | 'policy' | 'loyalty';
 
 /** The two fields a signed answer carries besides its own. */
 export interface AnswerSignature {

@@ -57,6 +57,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Refunds above the sale',
     refund_invalid: 'Refund outside the rules',
     sale_void_invalid: 'Sale void outside the rules',
+    loyalty_rule_breach: 'Points outside the loyalty rule',
+    loyalty_online_unverified: 'Online redemption not confirmed',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -92,6 +94,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Devoluciones por encima de la venta',
     refund_invalid: 'Devolución fuera de las reglas',
     sale_void_invalid: 'Anulación de venta fuera de las reglas',
+    loyalty_rule_breach: 'Puntos fuera de la regla de fidelidad',
+    loyalty_online_unverified: 'Canje en línea no confirmado',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -127,6 +131,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     refund_over_sale: 'Reembolsos acima da venda',
     refund_invalid: 'Reembolso fora das regras',
     sale_void_invalid: 'Cancelamento de venda fora das regras',
+    loyalty_rule_breach: 'Pontos fora da regra de fidelidade',
+    loyalty_online_unverified: 'Resgate online não confirmado',
   },
 };
 

@@ -11,6 +11,7 @@
  */
 import {
   authorizeRequestSchema,
+  loyaltyRequestSchema,
   batchSchema,
   catalogItemsRequestSchema,
   createTokenRequestSchema,
@@ -186,6 +187,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'none',
     body: authorizeRequestSchema.describe(),
     response: obj('The decision, idempotent by op id (AuthorizeResponse)'),
+  },
+  'POST /v1/loyalty': {
+    summary: "A till's loyalty question: a member's balance, a redemption with a one-time code, the code's confirmation",
+    tag: 'terminal',
+    auth: 'none',
+    body: loyaltyRequestSchema.describe(),
+    response: obj('The answer, signed by the server (LoyaltyLookupAnswer | LoyaltyRedeemAnswer | LoyaltyConfirmAnswer)'),
   },
   'POST /v1/admin/enrollment-tokens': {
     summary: 'Create a one-time enrollment token',
@@ -605,6 +613,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { member: MEMBER },
     body: adjustPointsSchema.describe(),
     response: obj('The member after the adjustment (LoyaltyMemberView)'),
+  },
+  'GET /v1/admin/loyalty/outbox': {
+    summary: 'The one-time codes the default code sender "sent" to members (simulated delivery), oldest first',
+    tag: 'operator',
+    auth: 'operator',
+    query: { member: { type: 'string', description: 'Only this card number' } },
+    response: obj('The messages', { messages: { type: 'array', items: { type: 'object' } } }),
   },
   'GET /v1/admin/load': {
     summary: 'Admission and backpressure state',

@@ -116,7 +116,7 @@ describe('SqliteStorage only', () => {
     // Back to what the previous release left: schema version 1 only.
     const raw = new Database(path);
     raw.exec(`
-      DROP TABLE loyalty_entries; DROP TABLE loyalty_members;
+      DROP TABLE loyalty_outbox; DROP TABLE loyalty_redemptions; DROP TABLE loyalty_entries; DROP TABLE loyalty_members;
       DROP TABLE price_lists; DROP TABLE catalog_items;
       DROP TABLE sale_corrections; DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
       ALTER TABLE exceptions DROP COLUMN last_seen_at; ALTER TABLE exceptions DROP COLUMN group_key;
