@@ -126,10 +126,7 @@ export class LoyaltyCounter {
     };
   }
 
-  async #redeem(
-    device: DeviceRecord,
-    q: Extract<LoyaltyQuestion, { kind: 'redeem' }>,
-  ): Promise<LoyaltyRedeemAnswer> {
+  async #redeem(device: DeviceRecord, q: Extract<LoyaltyQuestion, { kind: 'redeem' }>): Promise<LoyaltyRedeemAnswer> {
     if (!(await this.#o.hasRule(device))) {
       throw new ProtocolError('loyalty_no_rule', `the policy in force for device ${device.id} has no loyalty rule`);
     }

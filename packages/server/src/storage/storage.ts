@@ -60,7 +60,6 @@ import type {
   LoyaltyMessageRecord,
   LoyaltyRedemptionRecord,
 } from '../model/loyalty.js';
-import type { ConfirmOutcome, StartRedemptionRequest } from './sql/operations/loyalty-redemptions.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
 import type {
@@ -81,6 +80,7 @@ import type { ResultsOutcome, TicketView } from '../model/ticket.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 import type { OperatorStorage } from './operator-storage.js';
+import type { ConfirmOutcome, StartRedemptionRequest } from './sql/operations/loyalty-redemptions.js';
 import type { PayoutAsk, PayoutDecision } from './sql/operations/tickets.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';

@@ -11,7 +11,6 @@
  */
 import {
   authorizeRequestSchema,
-  loyaltyRequestSchema,
   batchSchema,
   catalogItemsRequestSchema,
   createTokenRequestSchema,
@@ -20,6 +19,7 @@ import {
   eventResultsRequestSchema,
   feedRequestSchema,
   type JsonSchema,
+  loyaltyRequestSchema,
   opQuerySchema,
   placementSchema,
   policyDraftSchema,
@@ -189,11 +189,14 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: obj('The decision, idempotent by op id (AuthorizeResponse)'),
   },
   'POST /v1/loyalty': {
-    summary: "A till's loyalty question: a member's balance, a redemption with a one-time code, the code's confirmation",
+    summary:
+      "A till's loyalty question: a member's balance, a redemption with a one-time code, the code's confirmation",
     tag: 'terminal',
     auth: 'none',
     body: loyaltyRequestSchema.describe(),
-    response: obj('The answer, signed by the server (LoyaltyLookupAnswer | LoyaltyRedeemAnswer | LoyaltyConfirmAnswer)'),
+    response: obj(
+      'The answer, signed by the server (LoyaltyLookupAnswer | LoyaltyRedeemAnswer | LoyaltyConfirmAnswer)',
+    ),
   },
   'POST /v1/admin/enrollment-tokens': {
     summary: 'Create a one-time enrollment token',

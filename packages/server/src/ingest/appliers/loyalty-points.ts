@@ -35,8 +35,15 @@ function ruleBreaches(op: Op, body: LoyaltyPointsBody, ctx: ApplyContext): { rul
   const ref = op.decision.policy;
   const rule = ref === null ? undefined : ctx.loyaltyRule(ref);
   if (!rule) {
-    const why = ref === null ? 'names no policy' : rule === null ? `names policy ${ref}, which has no loyalty rule` : `names policy ${ref}, which the server never issued`;
-    return [{ rule: 'no_rule', message: `points recorded offline ${why}: earned and redeemed points cannot be checked` }];
+    const why =
+      ref === null
+        ? 'names no policy'
+        : rule === null
+          ? `names policy ${ref}, which has no loyalty rule`
+          : `names policy ${ref}, which the server never issued`;
+    return [
+      { rule: 'no_rule', message: `points recorded offline ${why}: earned and redeemed points cannot be checked` },
+    ];
   }
   const out: { rule: string; message: string }[] = [];
   if (body.route === 'offline' && body.redeemed > rule.offlineCap) {
@@ -48,7 +55,10 @@ function ruleBreaches(op: Op, body: LoyaltyPointsBody, ctx: ApplyContext): { rul
   if (body.earned > 0) {
     const sale = ctx.saleTotal(body.sale);
     if (!sale) {
-      out.push({ rule: 'sale_unknown', message: `earned ${body.earned} points on sale ${body.sale}, which the server has not stored` });
+      out.push({
+        rule: 'sale_unknown',
+        message: `earned ${body.earned} points on sale ${body.sale}, which the server has not stored`,
+      });
     } else {
       const allowed = pointsEarned(sale.total, rule);
       if (body.earned > allowed) {

@@ -805,7 +805,12 @@ export class PostgresStorage implements Storage {
     return this.#driver.inTransaction(() => startLoyaltyRedemption(postgresDialect, req));
   }
 
-  async confirmLoyaltyRedemption(req: { id: string; device: string; code: string; now: number }): Promise<ConfirmOutcome> {
+  async confirmLoyaltyRedemption(req: {
+    id: string;
+    device: string;
+    code: string;
+    now: number;
+  }): Promise<ConfirmOutcome> {
     return this.#driver.inTransaction(() => confirmLoyaltyRedemption(postgresDialect, req));
   }
 

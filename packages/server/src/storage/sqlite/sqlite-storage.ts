@@ -794,7 +794,12 @@ export class SqliteStorage implements Storage {
     return this.#driver.transaction(() => startLoyaltyRedemption(sqliteDialect, req));
   }
 
-  async confirmLoyaltyRedemption(req: { id: string; device: string; code: string; now: number }): Promise<ConfirmOutcome> {
+  async confirmLoyaltyRedemption(req: {
+    id: string;
+    device: string;
+    code: string;
+    now: number;
+  }): Promise<ConfirmOutcome> {
     return this.#driver.transaction(() => confirmLoyaltyRedemption(sqliteDialect, req));
   }
 

@@ -14,9 +14,9 @@
 import {
   type LoyaltyPointsBody,
   type Op,
+  ProtocolError,
   parsePolicyRef,
   policyRef,
-  ProtocolError,
   type SignedPolicy,
 } from '@holdfast/protocol';
 import {
