@@ -16,6 +16,7 @@ import {
   type EnrollRequest,
   enrollmentMessage,
   type FeedRequest,
+  type LoyaltyRequest,
   generateDeviceKeys,
   type IngestResponse,
   importPrivateKey,
@@ -438,6 +439,9 @@ describe('SimNetwork', () => {
             return transport.authorize(body as AuthorizeRequest, 1_000);
           case 'rotateKey':
             throw new Error('POST /v1/devices/rotate-key is not routed by the simulated network');
+          case 'loyalty':
+            if (!transport.loyalty) throw new Error('the simulated network routes POST /v1/loyalty');
+            return transport.loyalty(body as LoyaltyRequest, 1_000);
         }
       };
       for (const c of cases) {
