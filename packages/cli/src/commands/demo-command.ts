@@ -205,6 +205,15 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
     `  topped up in cash              ${w.topUps} (${money(w.topUpsTotal)}); ${w.wallets} wallets on the server, ${w.blocked} blocked`,
     `  cloned wristband               ${w.clone.wristband}: ${money(w.clone.toppedUp)} on the chip, then ${spends || 'not spent'} at minute ${minuteText(w.clone.spends[0]?.minute)} while offline`,
     `  overspends                     ${r.overspends} (wristband_overspend); server balance ${w.clone.serverBalance === null ? '—' : money(w.clone.serverBalance)}, blocked (${w.clone.blockedReason ?? 'not blocked'}), known to ${w.clone.lanesKnowingBlock} of ${r.terminals} terminals   ${check(r.overspends >= 1 && w.clone.blockedReason !== null)}`,
+    ...(r.loyalty
+      ? [
+          '',
+          'Loyalty points',
+          `  cards scanned                  ${r.loyalty.scanned} sales; ${r.loyalty.earnedPoints} points earned; ${r.loyalty.lookups} balances looked up`,
+          `  redeemed                       ${r.loyalty.offlineRedemptions} offline (${r.loyalty.offlinePoints} points, within the cap); ${r.loyalty.onlineRedemptions} online with the member's code (${r.loyalty.onlinePoints} points)`,
+          `  points conserved               ${r.pointsConserved ? 'yes' : 'no'}   ${check(r.pointsConserved)}`,
+        ]
+      : []),
     // A clean run prints nothing more: every invariant of the simulator held.
     ...(r.violations.length > 0
       ? [

@@ -9,6 +9,7 @@ import { duplicatesApplied } from '../check/rules/exactly-once.js';
 import type { Truth } from '../check/truth.js';
 import type { Violation } from '../check/violation.js';
 import type { SimNetwork } from '../sim-network.js';
+import type { LoyaltyFigures } from '../world/loyalty-traffic.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { worldTruth } from '../world/world-truth.js';
 import { CLONE_TOP_UP, CLONED_UID, type CloneSpend, type DemoEvening, type StolenCardSale } from './demo-evening.js';
@@ -70,6 +71,10 @@ export interface DemoReport {
   script: DemoScript;
   /** Every invariant of the simulator, checked after the drain: must be empty. */
   violations: Violation[];
+  /** Loyalty traffic of the evening: scans, points earned, redemptions offline and online (with a code). */
+  loyalty: LoyaltyFigures | null;
+  /** No loyalty rule broken (points-conserved, -once, -overdrawn-flagged, -online-confirmed): must be true. */
+  pointsConserved: boolean;
 }
 
 export interface DemoCards {
@@ -192,6 +197,8 @@ export async function demoReport(world: SimWorld, evening: DemoEvening, script: 
     virtualMinutes: Math.round((world.clock.now() - DEMO_START) / MIN),
     script,
     violations,
+    loyalty: world.loyalty ? structuredClone(world.loyalty.figures) : null,
+    pointsConserved: !violations.some((v) => v.rule.startsWith('points-')),
   };
 }
 

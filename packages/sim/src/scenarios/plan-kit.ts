@@ -144,7 +144,7 @@ export interface CardTrafficOptions {
   /** Exposure sampling interval, ms. */
   exposureSampleMs?: number;
   /** Loyalty members earning and burning points (docs/loyalty.md); default none. */
-  loyalty?: { members: number };
+  loyalty?: { members: number; welcomePoints?: number };
 }
 
 /**
@@ -194,7 +194,7 @@ export function cardTraffic(random: Random, o: CardTrafficOptions): CardPlan {
             // 1 point per 1.00; up to 100 points offline per sale, more online with the member's code.
             rule: { pointsPerUnit: 1, perMinor: 100, offlineCap: 100 },
             members: o.loyalty.members,
-            welcomePoints: 150,
+            welcomePoints: o.loyalty.welcomePoints ?? 150,
             scanShare: 0.3,
             lookupShare: 0.2,
             redeemShare: 0.15,

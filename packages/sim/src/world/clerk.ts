@@ -157,7 +157,7 @@ export class Clerk {
     this.#host.recorded(this.#lane, op, basket.total, shift.id);
     const loyalty = this.#host.loyalty;
     if (loyalty && op.kind === 'sale.recorded') {
-      loyalty.traffic.afterSale(this.#lane, terminal, op, basket.total, this.#random, loyalty.host);
+      loyalty.traffic.afterSale(this.#lane, terminal, op, basket.total, loyalty.host);
     }
     if (traffic.payoutShare > 0 && this.#random.float() < traffic.payoutShare) {
       // A winning ticket paid from the drawer; a till refuses to pay out more than it holds.

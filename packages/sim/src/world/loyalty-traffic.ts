@@ -66,8 +66,12 @@ export class LoyaltyTraffic {
     lookups: 0,
   };
 
-  constructor(plan: LoyaltyPlan) {
+  /** The traffic's own stream: scans and redemptions never shift the clerks' draws. */
+  readonly #random: Random;
+
+  constructor(plan: LoyaltyPlan, random: Random) {
     this.plan = plan;
+    this.#random = random;
     this.members = Array.from({ length: plan.members }, (_, i) => `SIM${String(i + 1).padStart(6, '0')}`);
   }
 
@@ -84,14 +88,8 @@ export class LoyaltyTraffic {
    * Synchronous parts (earn, an offline redemption) happen now, in the
    * clerk's burst; a look-up or an online redemption runs as tracked work.
    */
-  afterSale(
-    lane: SimLane,
-    terminal: Terminal,
-    sale: RecordedOp,
-    total: number,
-    random: Random,
-    host: LoyaltyHost,
-  ): void {
+  afterSale(lane: SimLane, terminal: Terminal, sale: RecordedOp, total: number, host: LoyaltyHost): void {
+    const random = this.#random;
     const rule = terminal.riskPolicy()?.policy.loyalty;
     const shift = terminal.currentShift();
     if (!rule || !shift || !chance(random, this.plan.scanShare)) return;
@@ -104,7 +102,7 @@ export class LoyaltyTraffic {
     const wantsOnline = known !== null && known > rule.offlineCap && chance(random, this.plan.onlineShare);
     if (wantsOnline) {
       const points = randomIntBetween(random, rule.offlineCap + 1, Math.min(known, rule.offlineCap * 3));
-      void this.#redeemOnline(lane, terminal, sale, member, points, known, random, host);
+      void this.#redeemOnline(lane, terminal, sale, member, points, known, host);
       return;
     }
     let redeem = 0;
@@ -144,9 +142,9 @@ export class LoyaltyTraffic {
     member: string,
     points: number,
     known: number,
-    random: Random,
     host: LoyaltyHost,
   ): Promise<void> {
+    const random = this.#random;
     try {
       const pending = await terminal.requestLoyaltyRedemption(member, points);
       // The member reads the code off the phone (the server's outbox); now and then mistypes it once.

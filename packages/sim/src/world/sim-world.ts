@@ -124,7 +124,7 @@ export class SimWorld {
       ? new CardTraffic(cardPlan, options.plan.traffic.currency, this.dir, this.clock, this.#root.fork('cards'))
       : null;
     this.cards = cards;
-    this.loyalty = cardPlan?.loyalty ? new LoyaltyTraffic(cardPlan.loyalty) : null;
+    this.loyalty = cardPlan?.loyalty ? new LoyaltyTraffic(cardPlan.loyalty, this.#root.fork('loyalty')) : null;
     this.server = new SimServer(
       join(this.dir, 'server', 'holdfast.db'),
       this.clock,
