@@ -38,7 +38,7 @@ export interface CloneSpend {
 export type EveningHost = Pick<ScriptHost, 'clock' | 'recorded'> & {
   cards?: CardTraffic | null;
   /** Loyalty: a member card scanned on a share of the sales (world/loyalty-traffic.ts). */
-  loyalty?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
+  loyaltyScans?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
 };
 
 export class DemoEvening {
@@ -125,7 +125,7 @@ export class DemoEvening {
     this.addSale(lane, sale.total);
     const record = (op: RecordedOp) => {
       this.seen(host, lane, terminal, op, sale.total);
-      host.loyalty?.traffic.afterSale(lane, terminal, op, sale.total, host.loyalty.host);
+      host.loyaltyScans?.traffic.afterSale(lane, terminal, op, sale.total, host.loyaltyScans.host);
     };
     if (card === null && wristbandRandom.float() < WRISTBAND_SHARE) {
       const band = pick(wristbandRandom, this.crowd);

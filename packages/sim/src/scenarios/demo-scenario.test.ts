@@ -64,6 +64,8 @@ function assertSettledExactlyOnce(r: DemoReport): void {
   assert.ok(r.overspends >= 1, 'the overspend was detected');
   assert.equal(r.exceptions.wristband_overspend, r.overspends);
   assert.equal(r.pointsConserved, true, 'points conserved');
+  // Every invariant held, among them no unexpected error from a clerk's or the script's action (sdk-error).
+  assert.deepEqual(r.violations, []);
   assert.ok(r.loyalty && r.loyalty.scanned > 0 && r.loyalty.earnedPoints > 0, 'members earned points');
   assert.equal(w.clone.serverBalance, w.clone.toppedUp - w.clone.spends.reduce((sum, sp) => sum + sp.amount, 0));
   assert.ok(w.clone.serverBalance < 0, 'spent beyond its balance');

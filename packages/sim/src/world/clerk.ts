@@ -48,7 +48,7 @@ export interface ClerkHost {
   /** Betting shops: each sale is a ticket sold through the desk (world/betting-desk.ts). */
   betting?: BettingDesk;
   /** Loyalty: a member card scanned on a share of the sales (world/loyalty-traffic.ts). */
-  loyalty?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
+  loyaltyScans?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
   /** A shift was closed with a blind count `off` from what the clerk's till expected (0: an honest count). */
   counted?(shift: string, off: number): void;
 }
@@ -155,7 +155,7 @@ export class Clerk {
     const shift = terminal.currentShift();
     if (!op || !shift) return;
     this.#host.recorded(this.#lane, op, basket.total, shift.id);
-    const loyalty = this.#host.loyalty;
+    const loyalty = this.#host.loyaltyScans;
     if (loyalty && op.kind === 'sale.recorded') {
       loyalty.traffic.afterSale(this.#lane, terminal, op, basket.total, loyalty.host);
     }

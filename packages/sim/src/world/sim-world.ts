@@ -396,7 +396,7 @@ export class SimWorld {
       ...(this.betting ? { betting: this.betting } : {}),
       ...(this.loyalty
         ? {
-            loyalty: {
+            loyaltyScans: {
               traffic: this.loyalty,
               host: {
                 service: () => this.server.service,
