@@ -35,7 +35,9 @@ export type LoyaltyErrorCode =
   /** The till holds no loyalty rule (no signed policy with a `loyalty` section). */
   | 'loyalty_no_rule'
   /** Points for a sale this till did not record. */
-  | 'loyalty_sale_unknown';
+  | 'loyalty_sale_unknown'
+  /** An online redemption the till has recorded already (a confirmation is used once). */
+  | 'loyalty_redemption_used';
 
 /** A request the loyalty rules refuse (bad points, a bad policy, a redemption above the known balance). */
 export class LoyaltyError extends Error {

@@ -91,6 +91,18 @@ export const ERROR_CODES = {
   internal: { status: 500, retryable: true },
   /** GET /v1/health: the storage's last write failed (disk full, read-only, I/O error) and still fails. */
   storage_unwritable: { status: 503, retryable: true },
+  /** Loyalty online redemption (docs/loyalty.md): the member's balance on the server is below the points asked. */
+  loyalty_insufficient_points: { status: 409, retryable: false },
+  /** Loyalty: no redemption under this id for this device (never asked, or asked by another till). */
+  loyalty_redemption_unknown: { status: 404, retryable: false },
+  /** Loyalty: the one-time code typed is not the one sent; the message says how many tries remain. */
+  loyalty_code_wrong: { status: 403, retryable: false },
+  /** Loyalty: the one-time code expired before it was confirmed; ask for a new one. */
+  loyalty_code_expired: { status: 410, retryable: false },
+  /** Loyalty: too many wrong codes; this redemption is locked for good, ask for a new one. */
+  loyalty_code_locked: { status: 423, retryable: false },
+  /** Loyalty: the device's policy has no loyalty rule, so it cannot redeem online either. */
+  loyalty_no_rule: { status: 409, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

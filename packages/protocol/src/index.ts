@@ -17,6 +17,7 @@ export * from './fiscal.js';
 export * from './hash.js';
 export * from './key-rotation.js';
 export * from './key-set.js';
+export * from './loyalty-wire.js';
 export * from './money.js';
 export * from './online.js';
 export * from './op.js';

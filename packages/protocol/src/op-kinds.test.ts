@@ -641,6 +641,17 @@ describe('loyalty.points', () => {
     expectInvalid(() => parseBody('loyalty.points', body({ route: 'offline' })), 'body.route', /only when/);
   });
 
+  it('needs the confirmed redemption for an online route, and only then', () => {
+    const online = { redeemed: 500, route: 'online' };
+    expectInvalid(() => parseBody('loyalty.points', body(online)), 'body.approval', /required when route is online/);
+    assert.equal(parseBody('loyalty.points', body({ ...online, approval: SHIFT })).approval, SHIFT);
+    expectInvalid(
+      () => parseBody('loyalty.points', body({ redeemed: 5, route: 'offline', approval: SHIFT })),
+      'body.approval',
+      /only when route is online/,
+    );
+  });
+
   it('refuses a member id that is not a card number', () => {
     expectInvalid(() => parseBody('loyalty.points', body({ member: 'm-0000001' })), 'body.member', /upper-case/);
   });

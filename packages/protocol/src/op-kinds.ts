@@ -392,11 +392,19 @@ export const loyaltyPointsBodySchema = s.refine(
     balanceSeen: s.int({ min: -MAX_LOYALTY_POINTS, max: MAX_LOYALTY_POINTS }),
     /** Required when `redeemed` > 0, and only then. */
     route: s.optional(s.oneOf(REDEMPTION_ROUTES)),
+    /**
+     * The online redemption the server confirmed with the member's one-time
+     * code (`POST /v1/loyalty`, its `redemption` id): required when `route`
+     * is `online`, and only then; checked again at ingest.
+     */
+    approval: s.optional(uuid()),
   }),
   (b) => {
     if (b.earned === 0 && b.redeemed === 0) return ['earned', 'earned or redeemed must be at least 1'];
     if (b.redeemed > 0 && b.route === undefined) return ['route', 'required when redeemed > 0'];
     if (b.redeemed === 0 && b.route !== undefined) return ['route', 'only when redeemed > 0'];
+    if (b.route === 'online' && b.approval === undefined) return ['approval', 'required when route is online'];
+    if (b.route !== 'online' && b.approval !== undefined) return ['approval', 'only when route is online'];
     return null;
   },
 );

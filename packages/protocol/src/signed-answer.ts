@@ -25,7 +25,8 @@ export type AnswerRoute =
   | 'authorize'
   | 'feed'
   | 'policy'
-  | 'shifts/z-report';
+  | 'shifts/z-report'
+  | 'loyalty';
 
 /** The two fields a signed answer carries besides its own. */
 export interface AnswerSignature {

@@ -38,6 +38,9 @@ import {
   feedRequestSchema,
   type IngestResponse,
   importPublicKey,
+  type LoyaltyAnswer,
+  loyaltyRequestMessage,
+  loyaltyRequestSchema,
   type OpQueryResponse,
   type OpStatus,
   opQuerySchema,
@@ -80,6 +83,7 @@ import { DeviceAdmin } from './services/device-admin.js';
 import { ExceptionDesk } from './services/exception-desk.js';
 import { rotateDeviceKey } from './services/key-rotation.js';
 import { LedgerReads } from './services/ledger-reads.js';
+import { type LoyaltyCodeSender, LoyaltyCounter, OutboxCodeSender } from './services/loyalty-counter.js';
 import { LoyaltyDesk } from './services/loyalty-desk.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
 import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
@@ -102,6 +106,8 @@ export interface HoldfastServiceOptions {
   bugs?: InjectedBugs;
   /** Operator accounts: password hashing cost and session lifetimes (defaults in services/). */
   operators?: Pick<OperatorAccountsOptions, 'scrypt' | 'sessions' | 'limiter'>;
+  /** Delivers loyalty one-time codes to members (default: the outbox table, services/loyalty-counter.ts). */
+  loyaltyCodeSender?: LoyaltyCodeSender;
 }
 
 /** Counters since start, for logs and the operator API. */
@@ -170,6 +176,7 @@ export class HoldfastService {
   readonly #counters: IngestCounters = { batches: 0, accepted: 0, duplicate: 0, conflict: 0, fork: 0, rejected: 0 };
   readonly #online: OnlineAuthorizer;
   readonly #policies: PolicyDesk;
+  readonly #loyaltyCounter: LoyaltyCounter;
 
   constructor(options: HoldfastServiceOptions) {
     this.#storage = options.storage;
@@ -192,6 +199,15 @@ export class HoldfastService {
     this.wallets = new WalletAdmin(this.#storage, this.#clock);
     this.loyalty = new LoyaltyDesk(this.#storage, this.#clock, () => this.newId());
     this.stock = new StockDesk(this.#storage);
+    this.#loyaltyCounter = new LoyaltyCounter({
+      storage: this.#storage,
+      clock: this.#clock,
+      random: this.#random,
+      newId: () => this.newId(),
+      sender: options.loyaltyCodeSender ?? new OutboxCodeSender(this.#storage, this.#clock),
+      hasRule: async (device) =>
+        (await this.#policies.inForce(device, this.#clock.now())).policy?.policy.loyalty !== undefined,
+    });
     this.staff = new StaffDesk(this.#storage, this.#clock);
     this.catalog = new CatalogDesk(this.#storage, this.#clock);
     this.reports = new ReportDesk(this.#storage, this.#clock, () => this.newId());
@@ -300,6 +316,19 @@ export class HoldfastService {
     // Signed like a batch answer (docs/protocol.md §2): a forged "approved" would make a till print a ticket.
     // The answer exists only for a request whose signature verified, so `sig` is that request's signature.
     return this.#policies.signAnswer('authorize', (body as { sig: string }).sig, answer);
+  }
+
+  /**
+   * POST /v1/loyalty: a till's online loyalty question (look a member up,
+   * redeem with a one-time code, confirm the code; services/loyalty-counter.ts).
+   * Signed like the other device routes, bound to the request's signature.
+   */
+  async loyaltyAsk(body: unknown): Promise<LoyaltyAnswer & AnswerSignature> {
+    const request = loyaltyRequestSchema.parse(body);
+    const message = loyaltyRequestMessage(request.device, request.at, request.question);
+    const { device } = await this.#auth.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
+    const answer = await this.#loyaltyCounter.answer(device, request.question);
+    return this.#policies.signAnswer('loyalty', request.sig, answer);
   }
 
   /** Stores the next betting configuration (limits, liability caps, suspensions); refused naming the field. */

@@ -25,6 +25,7 @@ export function inProcessTransport(service: HoldfastService): Transport {
     queryOps: (query) => call(query, (b) => service.queryOps(b)),
     fetchPolicy: (req) => call(req, (b) => service.fetchPolicy(b)),
     fetchFeed: (req) => call(req, (b) => service.fetchFeed(b)),
+    loyalty: (req) => call(req, (b) => service.loyaltyAsk(b)),
     ping: () => call({}, async () => ({ status: 'ok', time: service.now() })),
   };
 }

@@ -67,7 +67,7 @@ export interface ServerCapacity {
   perOpMs: number;
 }
 
-export type Route = 'enroll' | 'batch' | 'query' | 'policy' | 'feed' | 'ping' | 'authorize';
+export type Route = 'enroll' | 'batch' | 'query' | 'policy' | 'feed' | 'ping' | 'authorize' | 'loyalty';
 
 /** One thing that happened to a request, for op histories. */
 export interface NetEvent {

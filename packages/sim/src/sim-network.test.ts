@@ -19,6 +19,7 @@ import {
   generateDeviceKeys,
   type IngestResponse,
   importPrivateKey,
+  type LoyaltyRequest,
   type Op,
   type OpQuery,
   type PolicyRequest,
@@ -440,6 +441,9 @@ describe('SimNetwork', () => {
             throw new Error('POST /v1/devices/rotate-key is not routed by the simulated network');
           case 'fetchShiftReport':
             throw new Error('POST /v1/shifts/z-report is not routed by the simulated network');
+          case 'loyalty':
+            if (!transport.loyalty) throw new Error('the simulated network routes POST /v1/loyalty');
+            return transport.loyalty(body as LoyaltyRequest, 1_000);
         }
       };
       for (const c of cases) {

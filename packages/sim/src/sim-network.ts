@@ -163,6 +163,9 @@ export class SimNetwork {
       // Online decisions (tickets, payouts, card sales): the same faults, and an answer lost after commit is "unknown".
       authorize: (req, timeoutMs) =>
         this.#call(zone, endpoint, 'authorize', timeoutMs, req, (s, body) => s.authorize(body)),
+      // Loyalty questions (a one-time code's confirmation): the same faults; a lost answer is "unknown".
+      loyalty: (req, timeoutMs) =>
+        this.#call(zone, endpoint, 'loyalty', timeoutMs, req, (s, body) => s.loyaltyAsk(body)),
     };
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MESSAGE_LANGUAGES } from '@holdfast/domain';
+import { type LoyaltyErrorCode, MESSAGE_LANGUAGES } from '@holdfast/domain';
 import { CLERK_CODES, CLERK_MESSAGES, type ClerkCode, clerkMessage, onlineOutcomeMessage } from './clerk-messages.js';
 import {
   CorrectionRefusedError,
@@ -10,10 +10,17 @@ import {
   type TransportErrorCode,
   type WristbandRefusedError,
 } from './errors.js';
+import { type LoyaltyOnlineCode, LoyaltyOnlineError } from './loyalty-online.js';
 import { StaffError, type StaffErrorCode } from './staff.js';
 
 // Every refusal code the terminal can throw has a sentence: this fails to compile when one is added without one.
-type Thrown = StaffErrorCode | CorrectionRefusedError['code'] | WristbandRefusedError['code'] | TransportErrorCode;
+type Thrown =
+  | StaffErrorCode
+  | CorrectionRefusedError['code']
+  | WristbandRefusedError['code']
+  | TransportErrorCode
+  | LoyaltyErrorCode
+  | LoyaltyOnlineCode;
 const everyThrownCodeHasWords: [Exclude<Thrown, ClerkCode>] extends [never] ? true : false = true;
 
 describe('clerk messages', () => {
@@ -43,6 +50,10 @@ describe('clerk messages', () => {
     );
     assert.match(clerkMessage(new CorrectionRefusedError('refund_over_sale', 'over'), 'en'), /More than was paid/);
     assert.match(clerkMessage(new TransportError('timeout', 'no answer'), 'es'), /no la vuelva a marcar/);
+    assert.equal(
+      clerkMessage(new LoyaltyOnlineError('loyalty_code_wrong', 'wrong code; 1 attempt(s) left', 1), 'pt-BR'),
+      'Código incorreto. Restam 1 tentativas.',
+    );
     assert.match(clerkMessage(new NeedsOnlineError('floor_limit', 'over 50', null), 'pt'), /precisa do servidor/);
     assert.match(
       clerkMessage(new DeviceRevokedError('dev-1', 'device_revoked', 'stolen'), 'en'),

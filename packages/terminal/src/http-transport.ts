@@ -20,6 +20,8 @@ import {
   type FeedResponse,
   fetchJson,
   type IngestResponse,
+  type LoyaltyAnswer,
+  type LoyaltyRequest,
   type OpQuery,
   type OpQueryResponse,
   type PolicyRequest,
@@ -74,6 +76,8 @@ const validAuthorize: Validator = (b) =>
   typeof b.serverTime === 'number';
 const validRotateKey: Validator = (b) =>
   typeof b.device === 'string' && typeof b.publicKey === 'string' && typeof b.serverTime === 'number';
+const validLoyalty: Validator = (b) =>
+  (b.kind === 'lookup' || b.kind === 'redeem' || b.kind === 'confirm') && typeof b.serverTime === 'number';
 const validHealth: Validator = (b) => typeof b.status === 'string' && typeof b.time === 'number';
 
 export class HttpTransport implements Transport {
@@ -110,6 +114,10 @@ export class HttpTransport implements Transport {
 
   authorize(req: AuthorizeRequest, timeoutMs: number): Promise<TransportResult<AuthorizeResponse>> {
     return this.#request('POST', '/v1/authorize', req, timeoutMs, validAuthorize);
+  }
+
+  loyalty(req: LoyaltyRequest, timeoutMs: number): Promise<TransportResult<LoyaltyAnswer>> {
+    return this.#request('POST', '/v1/loyalty', req, timeoutMs, validLoyalty);
   }
 
   rotateKey(req: RotateKeyRequest, timeoutMs: number): Promise<TransportResult<RotateKeyResponse>> {

@@ -61,6 +61,14 @@ export {
 } from './journal.js';
 export { SCHEMA_VERSION } from './journal-schema.js';
 export type { ChainHead, DeadLetter, JournalEntry, OpCounts, OpState, SyncAttempt } from './journal-types.js';
+export {
+  type ConfirmedRedemption,
+  type KnownBalance,
+  type LoyaltyOnlineCode,
+  LoyaltyOnlineError,
+  type PendingRedemption,
+} from './loyalty-online.js';
+export type { LoyaltyPointsInput } from './loyalty-points.js';
 export type { TerminalPlacement } from './offline-policy.js';
 export type { OnlineAuthorization, OnlineOutcome, OnlineReceipt, OnlineRowState } from './online.js';
 export type { Blocked, ConfirmedOp } from './outbox.js';

@@ -40,4 +40,22 @@ describe('loyaltyPointsBody', () => {
     assert.throws(() => loyaltyPointsBody(RULE, sale(100), { ...input, redeem: 1.5 }), code('loyalty_points_invalid'));
     assert.throws(() => loyaltyPointsBody(RULE, sale(99), input), code('loyalty_points_invalid'));
   });
+
+  it('records a confirmed online redemption as such: above the cap, its approval, and refuses it mixed or for another member', () => {
+    const online = { opId: SALE, redemption: SHIFT, member: 'CARD0001', points: 300 };
+    const body = loyaltyPointsBody(RULE, sale(1_000), { member: 'CARD0001', sale: SALE, knownBalance: 500, online });
+    assert.deepEqual(
+      [body.earned, body.redeemed, body.route, body.approval, body.balanceSeen],
+      [20, 300, 'online', SHIFT, 500],
+    );
+    const input = { member: 'CARD0001', sale: SALE, knownBalance: 500 };
+    assert.throws(
+      () => loyaltyPointsBody(RULE, sale(1_000), { ...input, online, redeem: 10 }),
+      code('loyalty_points_invalid'),
+    );
+    assert.throws(
+      () => loyaltyPointsBody(RULE, sale(1_000), { ...input, online: { ...online, member: 'CARD0002' } }),
+      code('loyalty_points_invalid'),
+    );
+  });
 });

@@ -21,6 +21,12 @@ export interface LoyaltyPointsInput {
   knownBalance: number;
   /** Points to redeem on this sale (their value already given as a discount on its lines); default 0. */
   redeem?: number;
+  /**
+   * A redemption the server confirmed with the member's one-time code
+   * (LoyaltyOnline.confirmRedemption): its points are redeemed online,
+   * the op takes its op id and carries it as `approval`. Not with `redeem`.
+   */
+  online?: { opId: string; redemption: string; member: string; points: number };
 }
 
 export function loyaltyPointsBody(
@@ -38,6 +44,30 @@ export function loyaltyPointsBody(
   }
   const body = sale.body as { shift: string; total: number };
   const earned = pointsEarned(body.total, rule);
+  const online = input.online;
+  if (online) {
+    if (input.redeem !== undefined) {
+      throw new LoyaltyError('loyalty_points_invalid', 'give either redeem (offline) or online (confirmed), not both');
+    }
+    if (online.member !== input.member) {
+      throw new LoyaltyError(
+        'loyalty_points_invalid',
+        `the confirmed redemption is for member ${online.member}, not ${input.member}`,
+      );
+    }
+    checkPoints(online.points, 'online.points');
+    // Confirmed by the server against its balance in real time: no offline cap, no known-balance check.
+    return {
+      shift: body.shift,
+      member: input.member,
+      sale: sale.id,
+      earned,
+      redeemed: online.points,
+      balanceSeen: input.knownBalance,
+      route: 'online',
+      approval: online.redemption,
+    };
+  }
   const redeemed = input.redeem ?? 0;
   checkPoints(redeemed, 'redeem');
   if (redeemed > 0 && redemptionRoute(redeemed, input.knownBalance, rule) === 'online') {

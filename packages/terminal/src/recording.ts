@@ -83,6 +83,8 @@ export interface RecordPlan<K extends OpKind = OpKind> {
   decision?: Decision;
   /** Only for a wristband op (wristband-payments.ts): its wristband limits and the chip write it promises. */
   chip?: ChipPlan;
+  /** Only for an op whose id was promised to the server before recording (an online loyalty redemption). */
+  id?: string;
   /**
    * Only for an op the server approved online (online-sales.ts). It changes
    * the local shift only if its shift is still the open one: a late approval
@@ -239,7 +241,7 @@ export class Recorder {
     const checkedDecision = decisionSchema.parse(plan.decision ?? NO_DECISION, 'decision');
     // A device clock outside the protocol's range would make an op no server can accept, blocking the chain.
     const at = epochMs().parse(this.#clock.now(), 'at');
-    const id = approval?.opId ?? uuidv7(at, this.#idRandom.bytes(10));
+    const id = approval?.opId ?? plan.id ?? uuidv7(at, this.#idRandom.bytes(10));
     const shift = approval ? this.#shiftAfterApproval(kind, parsed, id) : this.#shiftAfter(kind, parsed, id);
     // An online approval is a fact already: it carries the actor who asked for it, checked then.
     const stamp = approval ? { actor: plan.actor, approvalId: null } : this.#staff.stamp(kind, parsed);

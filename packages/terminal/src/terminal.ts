@@ -14,6 +14,7 @@
 import {
   type Clock,
   cryptoRandom,
+  LoyaltyError,
   NO_INJECTED_BUGS,
   type OfflineExposure,
   type Receipt,
@@ -32,6 +33,7 @@ import {
   type OpKind,
   type OpStatus,
   type Placement,
+  policyRef,
   type Roster,
   type SaleLine,
   type ShiftOpenedBody,
@@ -66,6 +68,12 @@ import { type CrashPoint, type InDoubtOp, Journal, OPS_PAGE_MAX } from './journa
 import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
 import { pendingRotation, rotateDeviceKey } from './key-rotation.js';
+import {
+  type ConfirmedRedemption,
+  type KnownBalance,
+  LoyaltyOnline,
+  type PendingRedemption,
+} from './loyalty-online.js';
 import { type LoyaltyPointsInput, loyaltyPointsBody } from './loyalty-points.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
 import type { OnlineAuthorization, OnlineOutcome } from './online.js';
@@ -117,6 +125,7 @@ export class Terminal {
   /** The `placement` option: overrides what the server reports. */
   readonly #placement: TerminalPlacement | null;
   #credentials: Credentials | null = null;
+  readonly #loyaltyOnline: LoyaltyOnline;
   /** The key rotation in flight, shared by concurrent rotateKey() calls. */
   #rotation: Promise<{ publicKey: string }> | null = null;
   /** Where background failures go (the `onError` option). */
@@ -230,6 +239,14 @@ export class Terminal {
       events,
       credentials: () => this.#credentials,
       canRecord,
+      answerProblem: (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
+    });
+    this.#loyaltyOnline = new LoyaltyOnline({
+      transport: options.transport,
+      clock,
+      idRandom,
+      timeoutMs: config.requestTimeoutMs,
+      credentials: () => this.#credentials,
       answerProblem: (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
     });
     this.#background = new Background({
@@ -622,8 +639,63 @@ export class Terminal {
    */
   recordLoyaltyPoints(input: LoyaltyPointsInput): RecordedOp {
     this.#assertOpen();
-    const body = loyaltyPointsBody(this.#policy.policy(), this.#journal.getOp(input.sale)?.op, input);
-    return this.#recorder.recordAny('loyalty.points', body, NO_DECISION);
+    const signed = this.#policy.policy();
+    const body = loyaltyPointsBody(signed, this.#journal.getOp(input.sale)?.op, input);
+    if (input.online && this.#journal.getOp(input.online.opId)) {
+      throw new LoyaltyError('loyalty_redemption_used', `redemption ${input.online.redemption} is recorded already`);
+    }
+    // The decision names the policy whose rule decided (earned points, the offline cap): the server checks them.
+    const decision: Decision = { mode: 'none', outcome: 'approved', policy: signed ? policyRef(signed.policy) : null };
+    return this.#recorder.record({
+      kind: 'loyalty.points',
+      body,
+      decision,
+      ...(input.online ? { id: input.online.opId } : {}),
+    });
+  }
+
+  /**
+   * A member's balance as the server knows it now, less the points held by
+   * online redemptions not yet applied (POST /v1/loyalty, signed answer).
+   * The till keeps the last one per member (`knownLoyaltyBalance`) to earn
+   * and redeem against offline. Throws LoyaltyOnlineError (unknown member,
+   * an answer not signed by the server) or TransportError (no answer).
+   */
+  lookupLoyaltyMember(member: string): Promise<KnownBalance> {
+    this.#assertOpen();
+    return this.#loyaltyOnline.lookup(member);
+  }
+
+  /** The balance last read for `member` on this till since it started, or null. */
+  knownLoyaltyBalance(member: string): KnownBalance | null {
+    return this.#loyaltyOnline.knownBalance(member);
+  }
+
+  /**
+   * Asks the server to redeem `points` online (above the offline cap): it
+   * sends the member a one-time code. Then `confirmLoyaltyRedemption` with
+   * the code the member reads out, then `recordLoyaltyPoints({ online })`.
+   */
+  requestLoyaltyRedemption(member: string, points: number): Promise<PendingRedemption> {
+    this.#assertOpen();
+    return this.#loyaltyOnline.requestRedemption(member, points);
+  }
+
+  /** Sends the member a new code for the same redemption (same op id). */
+  resendLoyaltyCode(pending: PendingRedemption): Promise<PendingRedemption> {
+    this.#assertOpen();
+    return this.#loyaltyOnline.resendCode(pending);
+  }
+
+  /**
+   * Confirms a redemption with the code the member read out. Resolves only
+   * with the server's signed confirmation; a wrong, expired or locked code
+   * is a LoyaltyOnlineError (with `attemptsLeft` for a wrong one), no answer
+   * a TransportError. Never guessed offline.
+   */
+  confirmLoyaltyRedemption(pending: PendingRedemption, code: string): Promise<ConfirmedRedemption> {
+    this.#assertOpen();
+    return this.#loyaltyOnline.confirmRedemption(pending, code);
   }
 
   /**

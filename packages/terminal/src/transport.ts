@@ -19,6 +19,8 @@ import type {
   FeedRequest,
   FeedResponse,
   IngestResponse,
+  LoyaltyAnswer,
+  LoyaltyRequest,
   OpQuery,
   OpQueryResponse,
   PolicyRequest,
@@ -65,6 +67,12 @@ export interface Transport {
    * transports built before rotation stay valid; rotateKey() then fails.
    */
   rotateKey?(req: RotateKeyRequest, timeoutMs: number): Promise<TransportResult<RotateKeyResponse>>;
+  /**
+   * A loyalty question (POST /v1/loyalty: a balance, a redemption with a
+   * one-time code, its confirmation). Optional like `authorize`: without it
+   * the till redeems offline within the cap only.
+   */
+  loyalty?(req: LoyaltyRequest, timeoutMs: number): Promise<TransportResult<LoyaltyAnswer>>;
   ping(timeoutMs: number): Promise<TransportResult<HealthResponse>>;
   /**
    * The server's word on one of the device's shifts (POST /v1/shifts/z-report).

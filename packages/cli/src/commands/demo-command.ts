@@ -209,6 +209,15 @@ function renderReport(r: DemoReport, wallSeconds: number): string {
     '',
     'E-invoicing (a simulated tax authority, after the evening)',
     `  bills registered               ${r.invoicesIssued}; registered twice ${r.invoicesTwice}   ${check(r.invoicesTwice === 0)}`,
+    ...(r.loyalty
+      ? [
+          '',
+          'Loyalty points',
+          `  cards scanned                  ${r.loyalty.scanned} sales; ${r.loyalty.earnedPoints} points earned; ${r.loyalty.lookups} balances looked up`,
+          `  redeemed                       ${r.loyalty.offlineRedemptions} offline (${r.loyalty.offlinePoints} points, within the cap); ${r.loyalty.onlineRedemptions} online with the member's code (${r.loyalty.onlinePoints} points)`,
+          `  points conserved               ${r.pointsConserved ? 'yes' : 'no'}   ${check(r.pointsConserved)}`,
+        ]
+      : []),
     // A clean run prints nothing more: every invariant of the simulator held.
     ...(r.violations.length > 0
       ? [

@@ -62,6 +62,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     card_refund_declined: 'Card refund not made by the processor',
     stock_shortfall: 'Sold more than was in stock',
     stock_unapplied: 'Stock movement not applied',
+    loyalty_rule_breach: 'Points outside the loyalty rule',
+    loyalty_online_unverified: 'Online redemption not confirmed',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -102,6 +104,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     card_refund_declined: 'Reembolso a tarjeta no hecho por el procesador',
     stock_shortfall: 'Vendido más de lo que había en existencias',
     stock_unapplied: 'Movimiento de existencias no aplicado',
+    loyalty_rule_breach: 'Puntos fuera de la regla de fidelidad',
+    loyalty_online_unverified: 'Canje en línea no confirmado',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -142,6 +146,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     card_refund_declined: 'Reembolso no cartão não feito pelo processador',
     stock_shortfall: 'Vendido mais do que havia em estoque',
     stock_unapplied: 'Movimento de estoque não aplicado',
+    loyalty_rule_breach: 'Pontos fora da regra de fidelidade',
+    loyalty_online_unverified: 'Resgate online não confirmado',
   },
 };
 

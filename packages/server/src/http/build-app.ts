@@ -240,6 +240,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   app.post('/v1/feed', async (request) => service.fetchFeed(request.body));
   app.post('/v1/shifts/z-report', async (request) => service.shiftReport(request.body));
   app.post('/v1/devices/rotate-key', async (request) => service.rotateDeviceKey(request.body));
+  app.post('/v1/loyalty', async (request) => service.loyaltyAsk(request.body));
   app.post('/v1/authorize', async (request) => {
     const answer = await service.authorize(request.body);
     request.log.info(

@@ -6,6 +6,7 @@
  *   GET  /loyalty/members/:member                  account and entries
  *   POST /loyalty/members/:member/adjust { points, reason, id? }
  *                                                  an audited adjustment (accept a loss, claw back, correct)
+ *   GET  /loyalty/outbox?member=                   the code sender's outbox (simulated delivery)
  */
 import { memberId, ProtocolError, schema as s } from '@holdfast/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -37,6 +38,12 @@ export function registerLoyaltyRoutes(admin: FastifyInstance, service: HoldfastS
   admin.get('/loyalty/members/:member', async (request) =>
     service.loyalty.get(memberParam((request.params as { member?: unknown }).member)),
   );
+
+  admin.get('/loyalty/outbox', async (request) => {
+    const raw = (request.query as { member?: unknown }).member;
+    const member = raw === undefined ? null : memberId().parse(raw, 'query.member');
+    return { messages: await service.loyalty.outbox(member) };
+  });
 
   admin.post('/loyalty/members/:member/adjust', async (request) => {
     const member = memberParam((request.params as { member?: unknown }).member);

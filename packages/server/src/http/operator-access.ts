@@ -73,7 +73,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
     detail: pick('action', 'amount', 'note'),
   },
   [`POST ${A}/wallets/:uid/unblock`]: { access: 'wallets.act', action: 'wallets.unblock', detail: pick('reason') },
-  // Loyalty members (docs/loyalty.md).
+  // Loyalty members (docs/loyalty.md). The code outbox holds live one-time codes: loyalty managers only.
+  [`GET ${A}/loyalty/outbox`]: { access: 'loyalty.manage', action: 'loyalty.outbox' },
   [`POST ${A}/loyalty/members`]: { access: 'loyalty.manage', action: 'loyalty.create_member', detail: pick('member') },
   [`POST ${A}/loyalty/members/:member/adjust`]: {
     access: 'loyalty.manage',

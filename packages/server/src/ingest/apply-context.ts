@@ -25,11 +25,11 @@ import {
   type Shift,
   type ShiftRuleOptions,
 } from '@holdfast/domain';
-import type { LoyaltyPointsBody, Op, OpBodies, OpKind } from '@holdfast/protocol';
+import type { LoyaltyPointsBody, LoyaltyRule, Op, OpBodies, OpKind } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import type { DeviceRecord } from '../model/device.js';
 import { EXCEPTION_SAMPLE_SIZE, type ExceptionRecord, type ExceptionType } from '../model/exception.js';
-import type { LoyaltyMemberRecord } from '../model/loyalty.js';
+import type { LoyaltyFacts, LoyaltyMemberRecord, LoyaltyRedemptionRecord } from '../model/loyalty.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
 import { correctionOfRecord, type SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
@@ -72,6 +72,8 @@ export class ApplyContext {
   /** The facts' loyalty members as the batch's earlier ops left them; the ids changed. */
   readonly #loyalty: Map<string, LoyaltyMemberRecord>;
   readonly #changedLoyalty = new Set<string>();
+  /** The facts' online redemptions (by op id), stored sales and policy loyalty rules (by policyRef). */
+  readonly #loyaltyFacts: Pick<LoyaltyFacts, 'redemptions' | 'sales' | 'rules'>;
   /** The aggregated exceptions of this batch, by group key. */
   readonly #groups = new Map<string, ExceptionRecord>();
   /** The sales corrections are judged against: the facts', then those the batch records. */
@@ -90,7 +92,8 @@ export class ApplyContext {
     this.#wallets = new WalletPlanner(facts.wallets);
     this.#tickets = new Map(facts.tickets?.byId ?? []);
     this.bettingConfig = facts.tickets?.config ?? null;
-    this.#loyalty = new Map(facts.loyalty ?? []);
+    this.#loyalty = new Map(facts.loyalty?.members ?? []);
+    this.#loyaltyFacts = facts.loyalty ?? { redemptions: new Map(), sales: new Map(), rules: new Map() };
     this.#sales = new Map(facts.sales?.sales ?? []);
     this.#corrections = new Map(
       [...(facts.sales?.corrections ?? [])].map(([id, list]) => [id, list.map((c) => ({ ...c }))]),
@@ -101,6 +104,22 @@ export class ApplyContext {
   /** The loyalty member `id` as the batch stands, or undefined if the server does not know it. */
   loyaltyMember(id: string): LoyaltyMemberRecord | undefined {
     return this.#loyalty.get(id);
+  }
+
+  /** The online redemption stored under op id `opId`, if the server confirmed one for it. */
+  loyaltyRedemption(opId: string): LoyaltyRedemptionRecord | undefined {
+    return this.#loyaltyFacts.redemptions.get(opId);
+  }
+
+  /** The loyalty rule of the stored policy `ref`: undefined if not stored, null if it has none. */
+  loyaltyRule(ref: string): LoyaltyRule | null | undefined {
+    return this.#loyaltyFacts.rules.get(ref);
+  }
+
+  /** Total and device of sale `id`: recorded by this batch, or stored; undefined if neither. */
+  saleTotal(id: string): { device: string; total: number } | undefined {
+    const here = this.#sales.get(id);
+    return here ? { device: here.device, total: here.total } : this.#loyaltyFacts.sales.get(id);
   }
 
   /**

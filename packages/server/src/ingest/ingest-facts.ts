@@ -8,7 +8,7 @@ import type { BettingConfig } from '../authorize/betting-config.js';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
 import type { CatalogFacts } from '../model/catalog.js';
 import type { DeviceRecord } from '../model/device.js';
-import type { LoyaltyMemberRecord } from '../model/loyalty.js';
+import type { LoyaltyFacts } from '../model/loyalty.js';
 import type { SaleFacts } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StaffFacts } from '../model/staff.js';
@@ -49,8 +49,12 @@ export interface IngestFacts {
    * with the newest betting configuration; absent when the batch names none.
    */
   tickets?: { byId: ReadonlyMap<string, TicketFact>; config: BettingConfig | null };
-  /** The loyalty members the batch's ops name (`loyaltyRefs`), locked; absent when it names none. */
-  loyalty?: ReadonlyMap<string, LoyaltyMemberRecord>;
+  /**
+   * What the batch's `loyalty.points` ops need (`loyaltyRefs` non-empty): the
+   * members they name, locked, their online redemptions, the stored sales
+   * and policy rules they name; absent when it names none.
+   */
+  loyalty?: LoyaltyFacts;
   /** The device location's price lists and the known SKUs among the batch's catalog lines (`catalogRefs`); absent: none named. */
   catalog?: CatalogFacts;
   /**

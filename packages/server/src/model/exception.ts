@@ -55,6 +55,10 @@ export const EXCEPTION_TYPES = [
   // Stock (ingest/appliers/stock.ts; docs/catalog-and-stock.md).
   'stock_shortfall',
   'stock_unapplied',
+  // Loyalty ingest checks (ingest/appliers/loyalty-points.ts; docs/loyalty.md): an op that broke the
+  // loyalty rule of the policy it names (offline cap, earn rule), or an online redemption the server never confirmed.
+  'loyalty_rule_breach',
+  'loyalty_online_unverified',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

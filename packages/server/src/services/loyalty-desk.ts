@@ -5,7 +5,7 @@
  */
 import type { Clock } from '@holdfast/domain';
 import { ProtocolError } from '@holdfast/protocol';
-import type { LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
+import type { LoyaltyMemberRecord, LoyaltyMemberView, LoyaltyMessageRecord } from '../model/loyalty.js';
 import type { Storage } from '../storage/storage.js';
 
 export class LoyaltyDesk {
@@ -31,6 +31,11 @@ export class LoyaltyDesk {
 
   async list(): Promise<LoyaltyMemberRecord[]> {
     return (await this.#storage.listLoyaltyMembers()).map((v) => v.account);
+  }
+
+  /** The code sender's outbox (simulated delivery of one-time codes), oldest first; one member's if given. */
+  outbox(member: string | null): Promise<LoyaltyMessageRecord[]> {
+    return this.#storage.listLoyaltyMessages(member);
   }
 
   /** Adds `points` (signed, non-zero) with the reason and the operator; `id` makes a retried request apply once. */

@@ -66,7 +66,13 @@ import type {
   FiscalRefusalRequest,
 } from '../model/fiscal-bill.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
-import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
+import type {
+  LoyaltyAdjustRequest,
+  LoyaltyMemberRecord,
+  LoyaltyMemberView,
+  LoyaltyMessageRecord,
+  LoyaltyRedemptionRecord,
+} from '../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
 import type { OutageException } from '../model/outages.js';
@@ -91,6 +97,7 @@ import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter,
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 import type { OperatorStorage } from './operator-storage.js';
 import type { TaxRate } from './sql/operations/reports.js';
+import type { ConfirmOutcome, StartRedemptionRequest } from './sql/operations/loyalty-redemptions.js';
 import type { PayoutAsk, PayoutDecision } from './sql/operations/tickets.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';
@@ -354,6 +361,18 @@ export interface Storage extends OperatorStorage {
   listStockLevels(location: string | null): Promise<StockLevelRecord[]>;
   /** Stock movements in the order applied, paged by `pos`. */
   listStockMoves(filter: StockMoveFilter): Promise<Page<StockMoveRecord & { pos: number }>>;
+  /** A member's account and the points held by confirmed online redemptions; null if unknown (operations/loyalty-redemptions.ts). */
+  lookupLoyaltyMember(member: string): Promise<{ account: LoyaltyMemberRecord; held: number } | null>;
+  /** Starts an online redemption, or resends its code for the same op id; refusals are ProtocolErrors. */
+  startLoyaltyRedemption(req: StartRedemptionRequest): Promise<{ record: LoyaltyRedemptionRecord; send: boolean }>;
+  /** Confirms an online redemption with the code typed; a wrong code's spent attempt is committed. */
+  confirmLoyaltyRedemption(req: { id: string; device: string; code: string; now: number }): Promise<ConfirmOutcome>;
+  /** Appends a message to the loyalty code outbox (the default code sender). */
+  insertLoyaltyMessage(message: Omit<LoyaltyMessageRecord, 'pos'>): Promise<void>;
+  /** The loyalty code outbox, oldest first: every message, or one member's. */
+  listLoyaltyMessages(member: string | null): Promise<LoyaltyMessageRecord[]>;
+  /** Every online redemption, oldest first. */
+  listLoyaltyRedemptions(): Promise<LoyaltyRedemptionRecord[]>;
   /** A wristband's wallet and entries; null if no op ever wrote to it. */
   getWallet(wristband: string): Promise<WalletView | null>;
   /** Wallet accounts by uid. */

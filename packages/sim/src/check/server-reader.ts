@@ -16,6 +16,7 @@ import type {
   LiabilityRow,
   LoyaltyEntryRow,
   LoyaltyMemberRow,
+  LoyaltyRedemptionRow,
   OfflinePaymentRow,
   PriceListRow,
   SaleRow,
@@ -59,7 +60,9 @@ export const SERVER_QUERIES = {
   liabilities: `SELECT currency, event, market, selection, liability, tickets FROM selection_liability
                   ORDER BY currency, event, market, selection`,
   loyaltyMembers: 'SELECT member, earned, redeemed, adjusted, overdrawn_by FROM loyalty_members ORDER BY member',
-  loyaltyEntries: 'SELECT entry_id, member, kind, points, op_id FROM loyalty_entries ORDER BY pos',
+  loyaltyEntries: 'SELECT entry_id, member, kind, points, op_id, device, route FROM loyalty_entries ORDER BY pos',
+  loyaltyRedemptions: `SELECT id, op_id, device, member, points, status FROM loyalty_redemptions
+                         ORDER BY created_at, id`,
   fiscalBills: `SELECT op_id, device, seq, state, fiscal_number, fiscal_sequence FROM fiscal_bills
                   ORDER BY device, seq`,
   fiscalCreditNotes: `SELECT op_id, bill_op_id, state, fiscal_number, fiscal_sequence FROM fiscal_credit_notes
@@ -293,6 +296,18 @@ export function toServerTruth(raw: Record<ServerTable, Row[]>): ServerTruth {
         kind: str(r.kind),
         points: num(r.points),
         opId: strOrNull(r.op_id),
+        device: strOrNull(r.device),
+        route: strOrNull(r.route),
+      }),
+    ),
+    loyaltyRedemptions: raw.loyaltyRedemptions.map(
+      (r): LoyaltyRedemptionRow => ({
+        id: str(r.id),
+        opId: str(r.op_id),
+        device: str(r.device),
+        member: str(r.member),
+        points: num(r.points),
+        status: str(r.status),
       }),
     ),
     fiscalBills: raw.fiscalBills.map(

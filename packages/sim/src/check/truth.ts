@@ -208,6 +208,20 @@ export interface LoyaltyEntryRow {
   kind: string;
   points: number;
   opId: string | null;
+  /** The device of an earn or redeem (null: an adjustment). */
+  device: string | null;
+  /** A redemption's route, `offline` or `online` (null otherwise). */
+  route: string | null;
+}
+
+/** An online redemption the server was asked for (`sent`, `confirmed` with the code, or `locked`). */
+export interface LoyaltyRedemptionRow {
+  id: string;
+  opId: string;
+  device: string;
+  member: string;
+  points: number;
+  status: string;
 }
 
 /** What the server holds, table by table (numbers as numbers, JSON columns parsed). */
@@ -239,6 +253,8 @@ export interface ServerTruth {
   /** Loyalty: members by card number, entries in append order. */
   loyaltyMembers: readonly LoyaltyMemberRow[];
   loyaltyEntries: readonly LoyaltyEntryRow[];
+  /** Online redemptions, in the order they were asked. */
+  loyaltyRedemptions: readonly LoyaltyRedemptionRow[];
   /** E-invoicing: one row per bill (accepted sale) the server enrolled, in (device, seq) order. */
   fiscalBills: readonly FiscalBillRow[];
   /** Stock: levels by location and SKU, movements in the order applied. */

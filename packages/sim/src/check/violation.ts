@@ -38,6 +38,7 @@ export const RULES = [
   'points-conserved',
   'points-once',
   'points-overdrawn-flagged',
+  'points-online-confirmed',
   'stale-price-reported',
   'drawer-honest',
   'fiscal-once',

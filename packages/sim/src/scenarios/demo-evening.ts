@@ -13,6 +13,7 @@ import { SimulatedWristband } from '@holdfast/terminal/testing';
 import { randomBasket } from '../baskets.js';
 import { CardPool, type SimCard } from '../world/card-pool.js';
 import type { CardTraffic } from '../world/card-traffic.js';
+import type { LoyaltyHost, LoyaltyTraffic } from '../world/loyalty-traffic.js';
 import type { SimLane } from '../world/sim-lane.js';
 import type { ScriptHost } from '../world/world-script.js';
 import { DEMO_START, MIN, TOP_UP, WRISTBAND_POOL, WRISTBAND_SHARE } from './demo-plan.js';
@@ -34,7 +35,11 @@ export interface CloneSpend {
 }
 
 /** The world as the evening's tills see it (SimWorld, or the host a clerk gets). */
-export type EveningHost = Pick<ScriptHost, 'clock' | 'recorded'> & { cards?: CardTraffic | null };
+export type EveningHost = Pick<ScriptHost, 'clock' | 'recorded'> & {
+  cards?: CardTraffic | null;
+  /** Loyalty: a member card scanned on a share of the sales (world/loyalty-traffic.ts). */
+  loyaltyScans?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
+};
 
 export class DemoEvening {
   /** Wristbands in the crowd (the same chips at every bar), and the one to be cloned. */
@@ -118,7 +123,10 @@ export class DemoEvening {
     const cards = host.cards;
     const sale = randomBasket(random);
     this.addSale(lane, sale.total);
-    const record = (op: RecordedOp) => this.seen(host, lane, terminal, op, sale.total);
+    const record = (op: RecordedOp) => {
+      this.seen(host, lane, terminal, op, sale.total);
+      host.loyaltyScans?.traffic.afterSale(lane, terminal, op, sale.total, host.loyaltyScans.host);
+    };
     if (card === null && wristbandRandom.float() < WRISTBAND_SHARE) {
       const band = pick(wristbandRandom, this.crowd);
       if (

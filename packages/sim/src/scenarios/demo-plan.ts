@@ -94,6 +94,17 @@ function demoCards(script: DemoScript): CardPlan {
     exposureSampleMs: MIN,
     // The policy's wristband limits; the demo's clerks (demo-clerk.ts) pick the wristband customers.
     wristbands: { ...WRISTBAND_LIMITS, share: WRISTBAND_SHARE, perLane: WRISTBAND_POOL, topUp: TOP_UP },
+    // Season-ticket holders with points: balances large enough that the evening never overdraws one.
+    loyalty: {
+      rule: { pointsPerUnit: 1, perMinor: 100, offlineCap: 100 },
+      members: 40,
+      welcomePoints: 5_000,
+      scanShare: 0.25,
+      lookupShare: 0.2,
+      redeemShare: 0.15,
+      onlineShare: 0.2,
+      mistypeShare: 0.2,
+    },
   };
 }
 

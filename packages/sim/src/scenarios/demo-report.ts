@@ -10,6 +10,7 @@ import { billsRegisteredTwice } from '../check/rules/fiscal.js';
 import type { Truth } from '../check/truth.js';
 import type { Violation } from '../check/violation.js';
 import type { SimNetwork } from '../sim-network.js';
+import type { LoyaltyFigures } from '../world/loyalty-traffic.js';
 import type { SimWorld } from '../world/sim-world.js';
 import { worldTruth } from '../world/world-truth.js';
 import { CLONE_TOP_UP, CLONED_UID, type CloneSpend, type DemoEvening, type StolenCardSale } from './demo-evening.js';
@@ -80,6 +81,10 @@ export interface DemoReport {
   stockShortfalls: number;
   /** Sales honoured at a superseded price (`stale_price`, one per sale). */
   stalePriceSales: number;
+  /** Loyalty traffic of the evening: scans, points earned, redemptions offline and online (with a code). */
+  loyalty: LoyaltyFigures | null;
+  /** No loyalty rule broken (points-conserved, -once, -overdrawn-flagged, -online-confirmed): must be true. */
+  pointsConserved: boolean;
 }
 
 export interface DemoCards {
@@ -212,6 +217,8 @@ export async function demoReport(
     invoicesTwice: billsRegisteredTwice(truth),
     stockShortfalls: truth.server.exceptions.filter((x) => x.type === 'stock_shortfall').length,
     stalePriceSales: truth.server.exceptions.filter((x) => x.type === 'stale_price').length,
+    loyalty: world.loyalty ? structuredClone(world.loyalty.figures) : null,
+    pointsConserved: !violations.some((v) => v.rule.startsWith('points-')),
   };
 }
 

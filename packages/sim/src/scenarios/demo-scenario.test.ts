@@ -66,6 +66,10 @@ function assertSettledExactlyOnce(r: DemoReport): void {
   assert.ok(w.clone.spends.every((sp) => sp.minute >= r.script.partition[0] && sp.minute < r.script.partition[1]));
   assert.ok(r.overspends >= 1, 'the overspend was detected');
   assert.equal(r.exceptions.wristband_overspend, r.overspends);
+  assert.equal(r.pointsConserved, true, 'points conserved');
+  // Every invariant held, among them no unexpected error from a clerk's or the script's action (sdk-error).
+  assert.deepEqual(r.violations, []);
+  assert.ok(r.loyalty && r.loyalty.scanned > 0 && r.loyalty.earnedPoints > 0, 'members earned points');
   assert.equal(w.clone.serverBalance, w.clone.toppedUp - w.clone.spends.reduce((sum, sp) => sum + sp.amount, 0));
   assert.ok(w.clone.serverBalance < 0, 'spent beyond its balance');
   assert.ok(w.clone.blockedReason !== null, 'the cloned wristband is blocked');

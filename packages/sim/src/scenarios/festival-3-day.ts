@@ -182,6 +182,8 @@ export const festival3Day: ScenarioDefinition = {
         processorOutages: 2,
         lostAnswerRate: 0.05,
         exposureSampleMs: 10 * MINUTE,
+        // Regulars with a loyalty card: about one attendee in a hundred.
+        loyalty: { members: Math.max(10, Math.min(500, Math.round(p('attendees') / 100))) },
       }),
     };
   },

@@ -118,6 +118,7 @@ export const lteOutage: ScenarioDefinition = {
         to: end,
         processorOutages: 2,
         lostAnswerRate: 0.05,
+        loyalty: { members: 50 },
       }),
     };
   },

@@ -143,6 +143,8 @@ export interface CardTrafficOptions {
   floorLimit?: number;
   /** Exposure sampling interval, ms. */
   exposureSampleMs?: number;
+  /** Loyalty members earning and burning points (docs/loyalty.md); default none. */
+  loyalty?: { members: number; welcomePoints?: number };
 }
 
 /**
@@ -186,5 +188,20 @@ export function cardTraffic(random: Random, o: CardTrafficOptions): CardPlan {
       perLane: 6,
       topUp: 5_000,
     },
+    ...(o.loyalty
+      ? {
+          loyalty: {
+            // 1 point per 1.00; up to 100 points offline per sale, more online with the member's code.
+            rule: { pointsPerUnit: 1, perMinor: 100, offlineCap: 100 },
+            members: o.loyalty.members,
+            welcomePoints: o.loyalty.welcomePoints ?? 150,
+            scanShare: 0.3,
+            lookupShare: 0.2,
+            redeemShare: 0.15,
+            onlineShare: 0.3,
+            mistypeShare: 0.2,
+          },
+        }
+      : {}),
   };
 }

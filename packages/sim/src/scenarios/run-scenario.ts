@@ -12,6 +12,7 @@ import type { BettingFigures } from '../world/betting-desk.js';
 import type { CardFigures } from '../world/card-traffic.js';
 import type { HealFigures } from '../world/drain-tracker.js';
 import { explain } from '../world/explain.js';
+import type { LoyaltyFigures } from '../world/loyalty-traffic.js';
 import type { ProcessorFigures } from '../world/sim-processor.js';
 import { SimWorld, type StorageMode } from '../world/sim-world.js';
 import { worldTruth } from '../world/world-truth.js';
@@ -65,6 +66,8 @@ export interface ScenarioFigures {
   injected: { lane: string; restoredAt: number; backupSeq: number; discarded: number; forks: number }[];
   /** Betting traffic as the counters saw it (null: the plan has none); what happened is in the server's tables. */
   betting: BettingFigures | null;
+  /** Loyalty traffic (world/loyalty-traffic.ts): scans, points earned, redemptions offline and online. */
+  loyalty: LoyaltyFigures | null;
 }
 
 export interface CardRunFigures extends CardFigures {
@@ -245,6 +248,7 @@ async function collectFigures(world: SimWorld): Promise<ScenarioFigures> {
         }
       : null,
     betting: world.betting ? structuredClone(world.betting.figures) : null,
+    loyalty: world.loyalty ? structuredClone(world.loyalty.figures) : null,
     injected: world.lanes.flatMap((lane) =>
       lane.restores.map((r) => ({
         lane: lane.label,

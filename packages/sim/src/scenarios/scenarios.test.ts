@@ -124,6 +124,7 @@ describe('each scenario, small, runs green and the trouble really happens', () =
   it('lte-outage', async () => {
     const r = await runScenario('lte-outage', 2, { size: 'small' });
     assertClean(r);
+    assert.ok((r.figures.loyalty?.scanned ?? 0) > 0, 'members earned points');
     assert.ok((r.figures.heals[0]?.backlog ?? 0) > 20, 'the stands queued through the outage');
     assert.ok(r.figures.network.spikes > 0);
   });
@@ -131,6 +132,9 @@ describe('each scenario, small, runs green and the trouble really happens', () =
   it('festival-3-day', async () => {
     const r = await runScenario('festival-3-day', 2, { size: 'small' });
     assertClean(r);
+    const points = r.figures.loyalty;
+    assert.ok(points && points.earnedPoints > 0 && points.offlineRedemptions > 0, JSON.stringify(points));
+    assert.ok(points.onlineRedemptions > 0, `online redemptions with a code: ${JSON.stringify(points)}`);
     assert.ok(r.figures.heals.length >= 6, `${r.figures.heals.length} zone outages healed`);
     assert.ok(r.figures.crashes.terminal >= 10);
     assert.ok(r.figures.clock.maxDriftMs > 0);

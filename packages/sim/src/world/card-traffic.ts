@@ -150,7 +150,12 @@ export class CardTraffic {
             : {}),
         },
       },
-      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
+      online: {
+        kinds: [],
+        refundAbove: null,
+        loyaltyRedemptionAbove: this.plan.loyalty ? this.plan.loyalty.rule.offlineCap : null,
+      },
+      ...(this.plan.loyalty ? { loyalty: this.plan.loyalty.rule } : {}),
     };
   }
 

@@ -32,6 +32,7 @@ import type { VirtualClock } from '../virtual-clock.js';
 import type { BettingDesk } from './betting-desk.js';
 import { CardPool } from './card-pool.js';
 import type { CardTraffic } from './card-traffic.js';
+import type { LoyaltyHost, LoyaltyTraffic } from './loyalty-traffic.js';
 import type { SimLane } from './sim-lane.js';
 import { type Session, SIM_STAFF, type WorldPlan } from './world-plan.js';
 
@@ -46,6 +47,8 @@ export interface ClerkHost {
   cards?: CardTraffic;
   /** Betting shops: each sale is a ticket sold through the desk (world/betting-desk.ts). */
   betting?: BettingDesk;
+  /** Loyalty: a member card scanned on a share of the sales (world/loyalty-traffic.ts). */
+  loyaltyScans?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
   /** A shift was closed with a blind count `off` from what the clerk's till expected (0: an honest count). */
   counted?(shift: string, off: number): void;
 }
@@ -152,6 +155,10 @@ export class Clerk {
     const shift = terminal.currentShift();
     if (!op || !shift) return;
     this.#host.recorded(this.#lane, op, basket.total, shift.id);
+    const loyalty = this.#host.loyaltyScans;
+    if (loyalty && op.kind === 'sale.recorded') {
+      loyalty.traffic.afterSale(this.#lane, terminal, op, basket.total, loyalty.host);
+    }
     if (traffic.payoutShare > 0 && this.#random.float() < traffic.payoutShare) {
       // A winning ticket paid from the drawer; a till refuses to pay out more than it holds.
       const amount = Math.min(expectedCash(shift), randomIntBetween(this.#random, 5, 200) * 100);

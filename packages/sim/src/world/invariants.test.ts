@@ -307,6 +307,7 @@ describe('checkInvariants', () => {
       'points-conserved',
       'points-once',
       'points-overdrawn-flagged',
+      'points-online-confirmed',
       'fiscal-once',
       'fiscal-order',
       'stock-conserved',

@@ -25,6 +25,7 @@ import { BettingDesk } from './betting-desk.js';
 import { type CardLane, CardTraffic } from './card-traffic.js';
 import { Clerk, type ClerkHost } from './clerk.js';
 import { DrainTracker } from './drain-tracker.js';
+import { LoyaltyTraffic } from './loyalty-traffic.js';
 import { OpHistory } from './op-history.js';
 import { type LaneHost, SimLane } from './sim-lane.js';
 import { SimServer } from './sim-server.js';
@@ -79,6 +80,8 @@ export class SimWorld {
   readonly drains: DrainTracker[] = [];
   /** Card traffic through the processor (null when the plan has none). */
   readonly cards: CardTraffic | null;
+  /** Loyalty members earning and burning points (null when the plan has none). */
+  readonly loyalty: LoyaltyTraffic | null;
   /** Betting traffic: tickets, results, voids, payouts (null when the plan has none). */
   readonly betting: BettingDesk | null;
   /** Each closed shift's blind count minus what its till expected (the clerk's deliberate miscount; 0: honest). */
@@ -121,6 +124,7 @@ export class SimWorld {
       ? new CardTraffic(cardPlan, options.plan.traffic.currency, this.dir, this.clock, this.#root.fork('cards'))
       : null;
     this.cards = cards;
+    this.loyalty = cardPlan?.loyalty ? new LoyaltyTraffic(cardPlan.loyalty, this.#root.fork('loyalty')) : null;
     this.server = new SimServer(
       join(this.dir, 'server', 'holdfast.db'),
       this.clock,
@@ -287,6 +291,8 @@ export class SimWorld {
     const cards = this.cards;
     // The operator issues the event's risk policy before the devices are set up.
     if (cards) await cards.issuePolicy(service);
+    // The loyalty members are enrolled in the back office, each with a welcome balance.
+    if (this.loyalty) await this.loyalty.enroll(service);
     // The operator sets the betting limits and the void window before the shops open.
     if (this.betting) await this.betting.configure(service);
     const staffed = cards !== undefined && this.plan.staff === true;
@@ -388,6 +394,18 @@ export class SimWorld {
       onError: (lane, error) => this.errors.push({ lane: lane.label, at: clock.now(), error }),
       ...(this.cards ? { cards: this.cards } : {}),
       ...(this.betting ? { betting: this.betting } : {}),
+      ...(this.loyalty
+        ? {
+            loyaltyScans: {
+              traffic: this.loyalty,
+              host: {
+                service: () => this.server.service,
+                recorded: (lane, op, amount, shift) => this.#recorded(lane, op, amount, shift),
+                onError: (lane, error) => this.errors.push({ lane: lane.label, at: clock.now(), error }),
+              },
+            },
+          }
+        : {}),
       counted: (shift, off) => this.counts.set(shift, off),
     };
     this.betting?.start();

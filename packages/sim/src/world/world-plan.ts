@@ -136,6 +136,27 @@ export interface CardPlan {
   exposureSampleMs: number;
   /** Stored-value wristbands (docs/wristbands.md); absent: no wristband traffic. */
   wristbands?: WristbandPlan;
+  /** Loyalty points (docs/loyalty.md): the policy's rule and the members' traffic; absent: none. */
+  loyalty?: LoyaltyPlan;
+}
+
+/** Loyalty traffic (world/loyalty-traffic.ts). */
+export interface LoyaltyPlan {
+  /** The policy's loyalty rule. */
+  rule: { pointsPerUnit: number; perMinor: number; offlineCap: number };
+  /** Members enrolled before trading, each with `welcomePoints`. */
+  members: number;
+  welcomePoints: number;
+  /** Share of sales a member card is scanned on. */
+  scanShare: number;
+  /** Of those, the share that also look the balance up online (always, when the till knows none). */
+  lookupShare: number;
+  /** Of those with a known balance, the share that spend points offline (within the cap). */
+  redeemShare: number;
+  /** Of those whose known balance is above the cap, the share that redeem online with a code. */
+  onlineShare: number;
+  /** Of online redemptions, the share where the clerk mistypes the code once. */
+  mistypeShare: number;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   eventResultsRequestSchema,
   feedRequestSchema,
   type JsonSchema,
+  loyaltyRequestSchema,
   opQuerySchema,
   placementSchema,
   policyDraftSchema,
@@ -207,6 +208,16 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'none',
     body: authorizeRequestSchema.describe(),
     response: obj('The decision, idempotent by op id (AuthorizeResponse)'),
+  },
+  'POST /v1/loyalty': {
+    summary:
+      "A till's loyalty question: a member's balance, a redemption with a one-time code, the code's confirmation",
+    tag: 'terminal',
+    auth: 'none',
+    body: loyaltyRequestSchema.describe(),
+    response: obj(
+      'The answer, signed by the server (LoyaltyLookupAnswer | LoyaltyRedeemAnswer | LoyaltyConfirmAnswer)',
+    ),
   },
   'POST /v1/admin/enrollment-tokens': {
     summary: 'Create a one-time enrollment token',
@@ -686,6 +697,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { location: { type: 'string', description: 'Location id (1..64 of A-Z a-z 0-9 _ . : -)' } },
     body: fiscalJurisdictionSchema.describe(),
     response: obj('The setting'),
+  },
+  'GET /v1/admin/loyalty/outbox': {
+    summary: 'The one-time codes the default code sender "sent" to members (simulated delivery), oldest first',
+    tag: 'operator',
+    auth: 'operator',
+    query: { member: { type: 'string', description: 'Only this card number' } },
+    response: obj('The messages', { messages: { type: 'array', items: { type: 'object' } } }),
   },
   'GET /v1/admin/load': {
     summary: 'Admission and backpressure state',

@@ -749,4 +749,32 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE exception_actions ADD CONSTRAINT exception_actions_action_check CHECK (action IN
     ('contacted', 'written_off', 'recovered', 'acknowledged', 'backordered', 'substituted', 'refunded'));
   `,
+  // Loyalty online redemptions (issue 12 point 3); see the SQLite schema.
+  `
+  CREATE TABLE loyalty_redemptions (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    op_id TEXT COLLATE "C" NOT NULL UNIQUE,
+    device TEXT COLLATE "C" NOT NULL,
+    member TEXT COLLATE "C" NOT NULL REFERENCES loyalty_members (member),
+    points BIGINT NOT NULL CHECK (points > 0),
+    code_hash TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    attempts_left BIGINT NOT NULL,
+    sends BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'confirmed', 'locked')),
+    created_at BIGINT NOT NULL,
+    confirmed_at BIGINT
+  );
+  CREATE INDEX loyalty_redemptions_member ON loyalty_redemptions (member) WHERE status = 'confirmed';
+  CREATE TABLE loyalty_outbox (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    member TEXT COLLATE "C" NOT NULL,
+    redemption TEXT COLLATE "C" NOT NULL,
+    channel TEXT NOT NULL,
+    text TEXT NOT NULL,
+    code TEXT NOT NULL,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX loyalty_outbox_member ON loyalty_outbox (member, pos);
+  `,
 ];

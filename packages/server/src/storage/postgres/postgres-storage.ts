@@ -72,7 +72,13 @@ import type {
   FiscalRefusalRequest,
 } from '../../model/fiscal-bill.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
-import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
+import type {
+  LoyaltyAdjustRequest,
+  LoyaltyMemberRecord,
+  LoyaltyMemberView,
+  LoyaltyMessageRecord,
+  LoyaltyRedemptionRecord,
+} from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
 import type {
@@ -167,9 +173,19 @@ import {
   createLoyaltyMember,
   getLoyaltyMember,
   listLoyaltyMembers,
-  loadLoyaltyFacts,
   writeLoyalty,
 } from '../sql/operations/loyalty.js';
+import {
+  type ConfirmOutcome,
+  confirmLoyaltyRedemption,
+  insertLoyaltyMessage,
+  listLoyaltyMessages,
+  listLoyaltyRedemptions,
+  loadLoyaltyFacts,
+  lookupLoyaltyMember,
+  type StartRedemptionRequest,
+  startLoyaltyRedemption,
+} from '../sql/operations/loyalty-redemptions.js';
 import * as ops from '../sql/operations/operators.js';
 import {
   deadlineCandidates,
@@ -485,7 +501,7 @@ export class PostgresStorage implements Storage {
         ticketIds.length > 0 ? await PostgresDriver.run(client, loadTicketFacts(postgresDialect, ticketIds)) : null;
       const members = loyaltyRefs(batch.ops);
       const loyalty =
-        members.length > 0 ? await PostgresDriver.run(client, loadLoyaltyFacts(postgresDialect, members)) : null;
+        members.length > 0 ? await PostgresDriver.run(client, loadLoyaltyFacts(postgresDialect, batch.ops)) : null;
       const saleIds = saleRefs(batch.ops);
       const sales =
         saleIds.length > 0 ? await PostgresDriver.run(client, loadSaleFacts(postgresDialect, saleIds)) : null;
@@ -850,6 +866,37 @@ export class PostgresStorage implements Storage {
 
   async adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView> {
     return this.#driver.inTransaction(() => adjustLoyaltyPoints(postgresDialect, req));
+  }
+
+  async lookupLoyaltyMember(member: string): Promise<{ account: LoyaltyMemberRecord; held: number } | null> {
+    return this.#driver.inTransaction(() => lookupLoyaltyMember(postgresDialect, member));
+  }
+
+  async startLoyaltyRedemption(
+    req: StartRedemptionRequest,
+  ): Promise<{ record: LoyaltyRedemptionRecord; send: boolean }> {
+    return this.#driver.inTransaction(() => startLoyaltyRedemption(postgresDialect, req));
+  }
+
+  async confirmLoyaltyRedemption(req: {
+    id: string;
+    device: string;
+    code: string;
+    now: number;
+  }): Promise<ConfirmOutcome> {
+    return this.#driver.inTransaction(() => confirmLoyaltyRedemption(postgresDialect, req));
+  }
+
+  async insertLoyaltyMessage(message: Omit<LoyaltyMessageRecord, 'pos'>): Promise<void> {
+    return this.#driver.inTransaction(() => insertLoyaltyMessage(postgresDialect, message));
+  }
+
+  async listLoyaltyMessages(member: string | null): Promise<LoyaltyMessageRecord[]> {
+    return this.#driver.inTransaction(() => listLoyaltyMessages(postgresDialect, member));
+  }
+
+  async listLoyaltyRedemptions(): Promise<LoyaltyRedemptionRecord[]> {
+    return this.#driver.inTransaction(() => listLoyaltyRedemptions(postgresDialect));
   }
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {

@@ -10,7 +10,7 @@ import { DEVICE_PLACEMENTS, DEVICES } from './tables/devices.js';
 import { ENROLLMENT_TOKENS } from './tables/enrollment-tokens.js';
 import { EXCEPTION_ACTIONS, EXCEPTIONS } from './tables/exceptions.js';
 import { LEDGER } from './tables/ledger.js';
-import { LOYALTY_ENTRIES, LOYALTY_MEMBERS } from './tables/loyalty.js';
+import { LOYALTY_ENTRIES, LOYALTY_MEMBERS, LOYALTY_OUTBOX, LOYALTY_REDEMPTIONS } from './tables/loyalty.js';
 import { OFFLINE_PAYMENTS } from './tables/offline-payments.js';
 import { API_TOKENS, AUDIT_LOG, OPERATOR_SESSIONS, OPERATORS } from './tables/operators.js';
 import { OPS } from './tables/ops.js';
@@ -52,6 +52,8 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   SALE_CORRECTIONS,
   STOCK_LEVELS,
   STOCK_MOVES,
+  LOYALTY_REDEMPTIONS,
+  LOYALTY_OUTBOX,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */

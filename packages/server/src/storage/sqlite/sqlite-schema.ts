@@ -768,4 +768,34 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER exception_actions_no_delete BEFORE DELETE ON exception_actions
     BEGIN SELECT RAISE(ABORT, 'exception actions are append-only'); END;
   `,
+  // Loyalty online redemptions (issue 12 point 3, docs/loyalty.md): each redemption a till asked
+  // for, bound to its op, member, points and device, with the hash of the one-time code sent to
+  // the member; and the default code sender's outbox (the simulated message the member reads out).
+  `
+  CREATE TABLE loyalty_redemptions (
+    id TEXT PRIMARY KEY,
+    op_id TEXT NOT NULL UNIQUE,
+    device TEXT NOT NULL,
+    member TEXT NOT NULL REFERENCES loyalty_members (member),
+    points INTEGER NOT NULL CHECK (points > 0),
+    code_hash TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    attempts_left INTEGER NOT NULL,
+    sends INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'confirmed', 'locked')),
+    created_at INTEGER NOT NULL,
+    confirmed_at INTEGER
+  );
+  CREATE INDEX loyalty_redemptions_member ON loyalty_redemptions (member) WHERE status = 'confirmed';
+  CREATE TABLE loyalty_outbox (
+    pos INTEGER PRIMARY KEY AUTOINCREMENT,
+    member TEXT NOT NULL,
+    redemption TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    text TEXT NOT NULL,
+    code TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX loyalty_outbox_member ON loyalty_outbox (member, pos);
+  `,
 ];

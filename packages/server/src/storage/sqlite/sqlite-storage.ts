@@ -77,7 +77,13 @@ import type {
   FiscalRefusalRequest,
 } from '../../model/fiscal-bill.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
-import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
+import type {
+  LoyaltyAdjustRequest,
+  LoyaltyMemberRecord,
+  LoyaltyMemberView,
+  LoyaltyMessageRecord,
+  LoyaltyRedemptionRecord,
+} from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
 import type {
@@ -174,9 +180,19 @@ import {
   createLoyaltyMember,
   getLoyaltyMember,
   listLoyaltyMembers,
-  loadLoyaltyFacts,
   writeLoyalty,
 } from '../sql/operations/loyalty.js';
+import {
+  type ConfirmOutcome,
+  confirmLoyaltyRedemption,
+  insertLoyaltyMessage,
+  listLoyaltyMessages,
+  listLoyaltyRedemptions,
+  loadLoyaltyFacts,
+  lookupLoyaltyMember,
+  type StartRedemptionRequest,
+  startLoyaltyRedemption,
+} from '../sql/operations/loyalty-redemptions.js';
 import * as ops from '../sql/operations/operators.js';
 import {
   deadlineCandidates,
@@ -521,7 +537,7 @@ export class SqliteStorage implements Storage {
       facts.tickets = { byId: loaded.tickets, config: loaded.config };
     }
     const members = loyaltyRefs(batch.ops);
-    if (members.length > 0) facts.loyalty = this.#driver.autocommit(loadLoyaltyFacts(sqliteDialect, members));
+    if (members.length > 0) facts.loyalty = this.#driver.autocommit(loadLoyaltyFacts(sqliteDialect, batch.ops));
     const sales = saleRefs(batch.ops);
     if (sales.length > 0) facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales));
     const stock = stockRefs(batch.ops, device.location);
@@ -838,6 +854,37 @@ export class SqliteStorage implements Storage {
 
   async adjustLoyaltyPoints(req: LoyaltyAdjustRequest): Promise<LoyaltyMemberView> {
     return this.#driver.transaction(() => adjustLoyaltyPoints(sqliteDialect, req));
+  }
+
+  async lookupLoyaltyMember(member: string): Promise<{ account: LoyaltyMemberRecord; held: number } | null> {
+    return this.#driver.transaction(() => lookupLoyaltyMember(sqliteDialect, member));
+  }
+
+  async startLoyaltyRedemption(
+    req: StartRedemptionRequest,
+  ): Promise<{ record: LoyaltyRedemptionRecord; send: boolean }> {
+    return this.#driver.transaction(() => startLoyaltyRedemption(sqliteDialect, req));
+  }
+
+  async confirmLoyaltyRedemption(req: {
+    id: string;
+    device: string;
+    code: string;
+    now: number;
+  }): Promise<ConfirmOutcome> {
+    return this.#driver.transaction(() => confirmLoyaltyRedemption(sqliteDialect, req));
+  }
+
+  async insertLoyaltyMessage(message: Omit<LoyaltyMessageRecord, 'pos'>): Promise<void> {
+    return this.#driver.transaction(() => insertLoyaltyMessage(sqliteDialect, message));
+  }
+
+  async listLoyaltyMessages(member: string | null): Promise<LoyaltyMessageRecord[]> {
+    return this.#driver.transaction(() => listLoyaltyMessages(sqliteDialect, member));
+  }
+
+  async listLoyaltyRedemptions(): Promise<LoyaltyRedemptionRecord[]> {
+    return this.#driver.transaction(() => listLoyaltyRedemptions(sqliteDialect));
   }
 
   async listSelectionLiabilities(): Promise<SelectionLiability[]> {

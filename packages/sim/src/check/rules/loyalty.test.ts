@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { HoldfastService, SqliteStorage } from '@holdfast/server';
-import { Terminal } from '@holdfast/terminal';
+import { LoyaltyOnlineError, Terminal } from '@holdfast/terminal';
 import Database from 'better-sqlite3';
 import { inProcessTransport } from '../../in-process-transport.js';
 import { checkServerAgainstJournals } from '../check-truth.js';
@@ -119,6 +119,86 @@ describe('loyalty rules', () => {
     // The overdraw nobody was told of.
     assert.deepEqual(await rulesAfter(`DELETE FROM exceptions WHERE type = 'loyalty_overdrawn'`), [
       'points-overdrawn-flagged',
+    ]);
+  });
+
+  it("an online redemption confirmed with the member's code passes; its confirmation tampered with is caught", async () => {
+    const serverPath = join(dir, 'online.db');
+    const till = join(dir, 'till-online');
+    const storage = new SqliteStorage({ path: serverPath });
+    await storage.migrate();
+    const service = new HoldfastService({ storage });
+    const member = 'CARD0002';
+    await service.loyalty.create(member, 'Bea');
+    await service.loyalty.adjust(member, { points: 500, reason: 'welcome' }, 'ops');
+    await service.issuePolicy({
+      scope: { merchant: 'acme', location: null, event: null, devices: null },
+      currency: 'EUR',
+      expiresAt: Date.now() + 86_400_000,
+      offline: { maxOfflineMs: 3_600_000, device: { maxAmount: 0, maxCount: 0 }, tenders: {} },
+      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: 100 },
+      loyalty: { pointsPerUnit: 1, perMinor: 100, offlineCap: 100 },
+    });
+    const t = Terminal.open({ dataDir: till, transport: inProcessTransport(service), autoSync: false });
+    try {
+      await t.enroll((await service.createEnrollmentToken({ merchant: 'acme' })).token, 'till-online');
+      await t.refreshPolicy();
+      t.openShift({ clerk: 'ana', currency: 'EUR', openingFloat: 10_000 });
+      assert.equal((await t.lookupLoyaltyMember(member)).balance, 500);
+      assert.equal(t.knownLoyaltyBalance(member)?.balance, 500);
+      const sale = t.recordSale({
+        lines: [{ sku: 'A', name: 'A', qty: 1, unitPrice: 2_000 }],
+        tenders: [{ type: 'cash', amount: 2_000, tendered: 2_000 }],
+      }).id;
+      // 300 points is above the offline cap: the till refuses it offline and asks the server.
+      assert.throws(() => t.recordLoyaltyPoints({ member, sale, knownBalance: 500, redeem: 300 }), /offline cap/);
+      const pending = await t.requestLoyaltyRedemption(member, 300);
+      const code = (await service.loyalty.outbox(member)).at(-1)?.code as string;
+      assert.match(code, /^[0-9]{6}$/);
+      const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+      await assert.rejects(
+        t.confirmLoyaltyRedemption(pending, wrong),
+        (e: unknown) => e instanceof LoyaltyOnlineError && e.code === 'loyalty_code_wrong' && e.attemptsLeft === 2,
+      );
+      const confirmed = await t.confirmLoyaltyRedemption(pending, code);
+      assert.equal(t.knownLoyaltyBalance(member)?.balance, 200);
+      const op = t.recordLoyaltyPoints({ member, sale, knownBalance: 500, online: confirmed });
+      assert.equal(op.id, pending.opId, 'the op takes the id the redemption is bound to');
+      assert.throws(
+        () => t.recordLoyaltyPoints({ member, sale, knownBalance: 500, online: confirmed }),
+        /recorded already/,
+      );
+      await t.syncNow();
+      assert.equal(t.status().pending, 0);
+    } finally {
+      await t.close();
+      await storage.close();
+    }
+    const clean = await checkServerAgainstJournals({ server: serverPath, journals: [till] });
+    assert.deepEqual(clean.violations, []);
+    assert.deepEqual(clean.truth.server.exceptions, []);
+    assert.deepEqual(clean.truth.server.loyaltyMembers, [
+      { member, earned: 20, redeemed: 300, adjusted: 500, overdrawnBy: null },
+    ]);
+
+    const rulesAfter = async (tamper: string) => {
+      const copy = join(dir, `tampered-online-${Math.random().toString(36).slice(2)}.db`);
+      const db = new Database(serverPath, { readonly: true });
+      await db.backup(copy);
+      db.close();
+      const w = new Database(copy);
+      w.exec(tamper);
+      w.close();
+      const { violations } = await checkServerAgainstJournals({ server: copy, journals: [till] });
+      return violations.map((v) => v.rule);
+    };
+    // The code was never typed: the redemption was only sent.
+    assert.deepEqual(await rulesAfter(`UPDATE loyalty_redemptions SET status = 'sent'`), ['points-online-confirmed']);
+    // Nobody asked the server at all.
+    assert.deepEqual(await rulesAfter('DELETE FROM loyalty_redemptions'), ['points-online-confirmed']);
+    // The server confirmed fewer points than were spent.
+    assert.deepEqual(await rulesAfter('UPDATE loyalty_redemptions SET points = points - 1'), [
+      'points-online-confirmed',
     ]);
   });
 });

@@ -10,13 +10,43 @@
  *                             an accepted op for an unknown member has loyalty_unknown_member
  *   points-overdrawn-flagged  a member below zero has a loyalty_overdrawn exception, and each
  *                             loyalty_overdrawn names a member and a redemption the server applied
+ *   points-online-confirmed   every online redemption applied was confirmed with the member's
+ *                             one-time code: a `confirmed` redemption under the same op id, for
+ *                             the same device, member and points, or else the op carries its
+ *                             loyalty_online_unverified exception
  */
 import type { ServerTruth, Truth } from '../truth.js';
 import type { Violation } from '../violation.js';
 
 export function loyaltyRules(truth: Truth): Violation[] {
   const server = truth.server;
-  return [...conserved(server), ...once(server), ...overdrawnFlagged(server)];
+  return [...conserved(server), ...once(server), ...overdrawnFlagged(server), ...onlineConfirmed(server)];
+}
+
+function onlineConfirmed(server: ServerTruth): Violation[] {
+  const byOp = new Map(server.loyaltyRedemptions.map((r) => [r.opId, r]));
+  const flagged = new Set(server.exceptions.filter((x) => x.type === 'loyalty_online_unverified').map((x) => x.opId));
+  const out: Violation[] = [];
+  for (const e of server.loyaltyEntries) {
+    if (e.kind !== 'redeem' || e.route !== 'online' || e.opId === null || flagged.has(e.opId)) continue;
+    const r = byOp.get(e.opId);
+    const why =
+      r === undefined
+        ? 'no redemption was asked for it'
+        : r.status !== 'confirmed'
+          ? `its redemption ${r.id} is ${r.status}, not confirmed`
+          : r.device !== e.device || r.member !== e.member || r.points !== e.points
+            ? `its redemption ${r.id} confirmed ${r.points} points of ${r.member} for device ${r.device}`
+            : null;
+    if (why !== null) {
+      out.push({
+        rule: 'points-online-confirmed',
+        message: `online redemption of ${e.points} points for ${e.member} applied, but ${why}, and no loyalty_online_unverified says so`,
+        opId: e.opId,
+      });
+    }
+  }
+  return out;
 }
 
 type Sums = { earn: number; redeem: number; adjust: number };

@@ -3,7 +3,7 @@
  * (model/loyalty.ts, docs/loyalty.md).
  *
  * Locks: an ingest locks its device, then the members its ops name in id
- * order (`loadLoyaltyFacts`); an adjustment locks one member. Entries are
+ * order (`loadLoyaltyFacts`, operations/loyalty-redemptions.ts); an adjustment locks one member. Entries are
  * unique by entry id, so a points entry is stored at most once.
  */
 import { applyLoyaltyEntry, EMPTY_LOYALTY_TOTALS, LoyaltyError } from '@holdfast/domain';
@@ -35,19 +35,6 @@ export function* createLoyaltyMember(
 function* lockedMember(d: SqlDialect, member: string): SqlOperation<LoyaltyMemberRecord | null> {
   const row = yield* one(`SELECT * FROM loyalty_members WHERE member = $1${d.forUpdate}`, [member]);
   return row ? loyaltyMemberOf(row) : null;
-}
-
-/** Inside an ingest transaction: the accounts of `members` that exist, locked in id order. */
-export function* loadLoyaltyFacts(
-  d: SqlDialect,
-  members: readonly string[],
-): SqlOperation<Map<string, LoyaltyMemberRecord>> {
-  const out = new Map<string, LoyaltyMemberRecord>();
-  for (const member of [...new Set(members)].sort()) {
-    const record = yield* lockedMember(d, member);
-    if (record) out.set(member, record);
-  }
-  return out;
 }
 
 function* updateTotals(m: LoyaltyMemberRecord): SqlOperation<void> {

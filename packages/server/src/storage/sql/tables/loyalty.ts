@@ -3,7 +3,12 @@
  * account totals; the balance is derived on read) and `loyalty_entries`
  * (one row per earn, redeem or adjustment, unique by entry id).
  */
-import type { LoyaltyEntryRecord, LoyaltyMemberRecord } from '../../../model/loyalty.js';
+import type {
+  LoyaltyEntryRecord,
+  LoyaltyMemberRecord,
+  LoyaltyMessageRecord,
+  LoyaltyRedemptionRecord,
+} from '../../../model/loyalty.js';
 import { int, intOrNull, type Row, textOrNull } from '../../rows.js';
 import { defineTable } from '../table.js';
 
@@ -69,6 +74,63 @@ export function loyaltyEntryOf(r: Row): LoyaltyEntryRecord {
     route: textOrNull(r.route) as LoyaltyEntryRecord['route'],
     reason: textOrNull(r.reason),
     actor: textOrNull(r.actor),
+    at: int(r.at),
+  };
+}
+
+export const LOYALTY_REDEMPTIONS = defineTable<LoyaltyRedemptionRecord>('loyalty_redemptions', {
+  id: ['text', (r) => r.id],
+  op_id: ['text', (r) => r.opId],
+  device: ['text', (r) => r.device],
+  member: ['text', (r) => r.member],
+  points: ['bigint', (r) => r.points],
+  code_hash: ['text', (r) => r.codeHash],
+  expires_at: ['bigint', (r) => r.expiresAt],
+  attempts_left: ['bigint', (r) => r.attemptsLeft],
+  sends: ['bigint', (r) => r.sends],
+  status: ['text', (r) => r.status],
+  created_at: ['bigint', (r) => r.createdAt],
+  confirmed_at: ['bigint', (r) => r.confirmedAt],
+});
+
+export function loyaltyRedemptionOf(r: Row): LoyaltyRedemptionRecord {
+  return {
+    id: r.id as string,
+    opId: r.op_id as string,
+    device: r.device as string,
+    member: r.member as string,
+    points: int(r.points),
+    codeHash: r.code_hash as string,
+    expiresAt: int(r.expires_at),
+    attemptsLeft: int(r.attempts_left),
+    sends: int(r.sends),
+    status: r.status as LoyaltyRedemptionRecord['status'],
+    createdAt: int(r.created_at),
+    confirmedAt: intOrNull(r.confirmed_at),
+  };
+}
+
+export const LOYALTY_OUTBOX = defineTable<LoyaltyMessageRecord>(
+  'loyalty_outbox',
+  {
+    member: ['text', (m) => m.member],
+    redemption: ['text', (m) => m.redemption],
+    channel: ['text', (m) => m.channel],
+    text: ['text', (m) => m.text],
+    code: ['text', (m) => m.code],
+    at: ['bigint', (m) => m.at],
+  },
+  ['pos'],
+);
+
+export function loyaltyMessageOf(r: Row): LoyaltyMessageRecord {
+  return {
+    pos: int(r.pos),
+    member: r.member as string,
+    redemption: r.redemption as string,
+    channel: r.channel as string,
+    text: r.text as string,
+    code: r.code as string,
     at: int(r.at),
   };
 }
