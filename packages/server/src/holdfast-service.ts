@@ -77,7 +77,7 @@ import { rotateDeviceKey } from './services/key-rotation.js';
 import { LedgerReads } from './services/ledger-reads.js';
 import { LoyaltyDesk } from './services/loyalty-desk.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
-import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
+import { PolicyDesk, type PolicyDryRun, type ServerKeyView } from './services/policy-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
 import { WalletAdmin } from './services/wallet-admin.js';
 import { signingRefusals } from './signed-refusal.js';
@@ -516,6 +516,11 @@ export class HoldfastService {
   /** Issues a policy from an operator's draft, refused naming the field (services/policy-desk.ts). */
   issuePolicy(body: unknown): Promise<SignedPolicy> {
     return this.#policies.issue(body);
+  }
+
+  /** A draft validated as issuing validates it, and its exposure bound previewed; nothing issued. */
+  dryRunPolicy(body: unknown): Promise<PolicyDryRun> {
+    return this.#policies.dryRun(body);
   }
 
   /** Rotates the server's signing key (services/policy-desk.ts `rotate`). */

@@ -287,6 +287,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
       admin.get('/policies', async () => service.listPolicies());
 
+      admin.post('/policies/dry-run', async (request) => service.dryRunPolicy(request.body));
+
       admin.get('/server-keys', async () => service.listServerKeys());
       admin.post('/server-keys/rotate', async (request) => {
         const rotated = await service.rotateServerKey();

@@ -230,6 +230,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: policyDraftSchema.describe(),
     response: obj('The signed policy (SignedPolicy)'),
   },
+  'POST /v1/admin/policies/dry-run': {
+    summary: 'Validate a policy draft as issuing would and preview its exposure bound; issues nothing',
+    tag: 'operator',
+    auth: 'operator',
+    body: policyDraftSchema.describe(),
+    response: obj('The policy it would become, the bound per placement with and without it (PolicyDryRun)'),
+  },
   'GET /v1/admin/policies': {
     summary: 'Every issued policy',
     tag: 'operator',
