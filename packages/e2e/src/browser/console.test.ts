@@ -314,4 +314,78 @@ describe('operator console in Chromium', () => {
     assert.equal(await page.textContent('.notice'), 'Your session has ended: sign in again.');
     await page.context().close();
   });
+
+  it('edits a policy: errors next to their fields, the bound previewed, issued only by a role that may', async () => {
+    await h.operator('ada', 'admin');
+    const viewer = await signIn('vera');
+    await viewer.waitForSelector('[data-who]');
+    await viewer.click('[data-nav=policies]');
+    await viewer.waitForSelector('[data-policy-preview] table tbody tr');
+    assert.equal(await viewer.locator('[data-issue]').count(), 0, 'a viewer previews but cannot issue');
+    await viewer.context().close();
+
+    const page = await signIn('ada');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=policies]');
+    const editor = page.locator('[data-policy-editor]');
+    await editor.locator('[data-policy-preview] table tbody tr').waitFor();
+    const locale = await page.evaluate(() => navigator.language);
+    const m = (n: number) => formatMoney(n, 'EUR', locale);
+
+    // A text that is not an amount is refused in the form, before anything is sent.
+    await editor.locator('input[name=deviceAmount]').fill('fifty');
+    await editor.locator('[data-field-error=deviceAmount]').waitFor();
+    assert.equal(await editor.locator('[data-issue]').isDisabled(), true);
+    // What only the server can judge comes back as its reason, next to the field.
+    await editor.locator('input[name=deviceAmount]').fill('50');
+    await editor.locator('input[name=days]').fill('120');
+    await editor.locator('[data-field-error=days]', { hasText: '90 days' }).waitFor();
+    assert.match((await editor.locator('[data-policy-error]').textContent()) ?? '', /expiresAt/);
+    assert.equal(await editor.locator('[data-issue]').isDisabled(), true);
+
+    await editor.locator('input[name=days]').fill('7');
+    await editor.locator('[data-policy-preview] td', { hasText: m(5_000) }).waitFor();
+    const row = await editor
+      .locator('[data-policy-preview] table tbody tr')
+      .first()
+      .evaluate((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? ''));
+    // acme / north, one device: the cap was 100.00 and becomes 50.00 (the smaller of the device cap and 10 × 50.00).
+    assert.deepEqual(row.slice(0, 5), ['acme / north', 'EUR', '1', m(10_000), m(5_000)]);
+    const preview = await h.request<{ bound: { worstAmount: number }[] }>('POST', '/v1/admin/policies/dry-run', {
+      admin: true,
+      payload: {
+        ...POLICY,
+        validFrom: undefined,
+        expiresAt: h.clock.now() + 86_400_000,
+        offline: { ...POLICY.offline, device: { maxAmount: 5_000, maxCount: 10 } },
+      },
+    });
+    assert.equal(row[6], m(preview.body.bound[0]?.worstAmount ?? -1), 'the worst case the server previews');
+    assert.equal(await editor.locator('[data-field-error]').count(), 0);
+
+    await editor.locator('[data-issue]:not([disabled])').click();
+    await editor.locator('[data-issued]', { hasText: 'Issued version 2 for acme / north.' }).waitFor();
+    await page
+      .locator('table[data-table=policies] tbody tr', { hasText: m(5_000) })
+      .first()
+      .waitFor();
+    const audit = await h.request<{ items: { action: string; actorName: string; outcome: string }[] }>(
+      'GET',
+      '/v1/admin/audit?action=policies.issue',
+      { admin: true },
+    );
+    assert.deepEqual(
+      audit.body.items.filter((a) => a.actorName === 'ada').map((a) => [a.action, a.outcome]),
+      [['policies.issue', 'ok']],
+    );
+    const listed = await h.request<{ policies: SignedPolicy[] }>('GET', '/v1/admin/policies', { admin: true });
+    assert.deepEqual(
+      listed.body.policies.map((p) => [p.policy.version, p.policy.offline.device.maxAmount]),
+      [
+        [1, 10_000],
+        [2, 5_000],
+      ],
+    );
+    await page.context().close();
+  });
 });
