@@ -26,6 +26,7 @@ import {
   type CreateTokenResponse,
   createTokenRequestSchema,
   DEVICE_KEY_GRACE_MS,
+  type DeviceReport,
   type DeviceStatus,
   type EnrollResponse,
   enrollmentMessage,
@@ -65,6 +66,7 @@ import { Admission, type AdmissionOptions, admissionOptions } from './http/admis
 import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js';
 import type { DeviceRecord } from './model/device.js';
+import { deviceReportRecord } from './model/device-report.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
 import type { SaleCorrectionRecord } from './model/sale-correction.js';
 import type { StoreSummary } from './model/summary.js';
@@ -409,6 +411,18 @@ export class HoldfastService {
     }
   }
 
+  /**
+   * Keeps a device's report (model/device-report.ts; ignored when its time is
+   * not fresh). The report only informs operators: one that cannot be stored
+   * is dropped, never failing the batch or poll it came with (the next
+   * report replaces it).
+   */
+  async #recordReport(device: string, report: DeviceReport, sentAt: number, now: number): Promise<void> {
+    const record = deviceReportRecord(device, report, sentAt, now);
+    if (record === null) return;
+    await this.#storage.recordDeviceReport(record).catch(() => undefined);
+  }
+
   /** Signs a refusal that stops a terminal (signed-refusal.ts), like an answer. */
   readonly #signRefusal = (route: AnswerRoute, requestSig: string, answer: object) =>
     this.#policies.signAnswer(route, requestSig, answer);
@@ -438,6 +452,7 @@ export class HoldfastService {
       sentAt: batch.sentAt,
       latestSeq: batch.latestSeq,
       trust: batchTrust(proof, batch.sentAt, this.#clock.now()),
+      ...(batch.report !== undefined ? { report: batch.report } : {}),
     };
   }
 
@@ -457,6 +472,10 @@ export class HoldfastService {
     this.#writeFailure = null;
     this.#counters.batches++;
     for (const r of outcome.results) this.#counters[r.status]++;
+    // Only a v2 signature covers the report, and only a fresh sentAt places it on the server's clock.
+    if (verified.report !== undefined && verified.trust === 'fresh') {
+      await this.#recordReport(verified.device, verified.report, verified.sentAt, now);
+    }
     const answer = { device: verified.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
     return this.#policies.signAnswer('batches', verified.sig, answer);
   }
@@ -579,11 +598,12 @@ export class HoldfastService {
    */
   async fetchFeed(body: unknown): Promise<FeedResponse & AnswerSignature> {
     const request = feedRequestSchema.parse(body);
-    const message = feedRequestMessage(request.device, request.after, request.at);
+    const message = feedRequestMessage(request.device, request.after, request.at, request.report);
     const { device } = await this.#auth.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
     const now = this.#clock.now();
     const page = await this.#storage.listDeviceFeed(device.id, request.after, FEED_PAGE_MAX);
     checkFeedCursor(request.after, page.end);
+    if (request.report !== undefined) await this.#recordReport(device.id, request.report, request.at, now);
     const { policy } = await this.#policies.inForce(device, now);
     const roster = await this.staff.rosterFor(device.location, request.roster, now);
     const priceList = await this.catalog.priceListFor(device.location, request.priceList, now);
@@ -596,6 +616,7 @@ export class HoldfastService {
       policy: policy === null ? null : policyRef(policy.policy),
       ...(roster ? { roster } : {}),
       ...(priceList ? { priceList } : {}),
+      reports: true as const,
       serverTime: now,
     });
   }

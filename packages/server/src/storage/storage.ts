@@ -36,6 +36,7 @@ import type { StoredCatalogItem } from '../model/catalog.js';
 import type { DeclineReportRow } from '../model/decline-report.js';
 import type { DeviceKeyRecord, DeviceRecord, RotateDeviceKeyOutcome, RotateDeviceKeyRequest } from '../model/device.js';
 import type { DeviceFeedPage } from '../model/device-feed.js';
+import type { DeviceReportRecord } from '../model/device-report.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../model/enrollment.js';
 import type { ExceptionRecord } from '../model/exception.js';
 import type {
@@ -115,6 +116,8 @@ export interface Storage extends OperatorStorage {
   setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null>;
   deviceStatus(id: string): Promise<DeviceStatus | null>;
   listDeviceStatuses(): Promise<DeviceStatus[]>;
+  /** Keeps a device's report unless the one held was sent later (sql/operations/device-reports.ts). */
+  recordDeviceReport(report: DeviceReportRecord): Promise<void>;
 
   /**
    * Ingests a verified batch in one transaction: per-op results, ledger

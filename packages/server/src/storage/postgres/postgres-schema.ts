@@ -620,4 +620,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sale_corrections_sale ON sale_corrections (sale_op_id);
   `,
+  // The newest report of each device (issue 14); see the SQLite schema.
+  `
+  CREATE TABLE device_reports (
+    device TEXT COLLATE "C" PRIMARY KEY,
+    sent_at BIGINT NOT NULL,
+    reported_at BIGINT NOT NULL,
+    pending_since BIGINT,
+    policy TEXT,
+    app TEXT
+  );
+  `,
 ];

@@ -42,6 +42,7 @@ import type {
   RotateDeviceKeyRequest,
 } from '../../model/device.js';
 import type { DeviceFeedPage } from '../../model/device-feed.js';
+import type { DeviceReportRecord } from '../../model/device-report.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
 import type { ExceptionRecord } from '../../model/exception.js';
 import type {
@@ -107,6 +108,7 @@ import {
   upsertCatalogItems,
 } from '../sql/operations/catalog.js';
 import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
+import { recordDeviceReport } from '../sql/operations/device-reports.js';
 import {
   deviceStatuses,
   getDevice,
@@ -411,6 +413,10 @@ export class PostgresStorage implements Storage {
 
   async listDeviceStatuses(): Promise<DeviceStatus[]> {
     return this.#driver.autocommit(deviceStatuses(null));
+  }
+
+  async recordDeviceReport(report: DeviceReportRecord): Promise<void> {
+    await this.#driver.autocommit(recordDeviceReport(report));
   }
 
   async ingest(batch: VerifiedBatch, now: number, newId: () => string): Promise<IngestOutcome> {

@@ -608,4 +608,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sale_corrections_sale ON sale_corrections (sale_op_id);
   `,
+  // The newest report of each device (issue 14: oldest pending op, policy held, software; docs/console.md):
+  // kept apart from devices so recording it never touches the ingest path's rows.
+  `
+  CREATE TABLE device_reports (
+    device TEXT PRIMARY KEY,
+    sent_at INTEGER NOT NULL,
+    reported_at INTEGER NOT NULL,
+    pending_since INTEGER,
+    policy TEXT,
+    app TEXT
+  );
+  `,
 ];

@@ -46,6 +46,7 @@ import type {
   RotateDeviceKeyRequest,
 } from '../../model/device.js';
 import type { DeviceFeedPage } from '../../model/device-feed.js';
+import type { DeviceReportRecord } from '../../model/device-report.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
 import type { ExceptionRecord } from '../../model/exception.js';
 import type {
@@ -113,6 +114,7 @@ import {
   upsertCatalogItems,
 } from '../sql/operations/catalog.js';
 import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
+import { recordDeviceReport } from '../sql/operations/device-reports.js';
 import {
   deviceStatuses,
   getDevice,
@@ -407,6 +409,10 @@ export class SqliteStorage implements Storage {
 
   async listDeviceStatuses(): Promise<DeviceStatus[]> {
     return this.#driver.autocommit(deviceStatuses(null));
+  }
+
+  async recordDeviceReport(report: DeviceReportRecord): Promise<void> {
+    this.#driver.autocommit(recordDeviceReport(report));
   }
 
   async ingest(batch: VerifiedBatch, now: number, newId: () => string): Promise<IngestOutcome> {
