@@ -17,7 +17,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type Decision, formatMoney, type PolicyDraft, policyRef, type SignedPolicy } from '@holdfast/protocol';
+import {
+  type Decision,
+  feedRequestMessage,
+  formatMoney,
+  type PolicyDraft,
+  policyRef,
+  type SignedPolicy,
+  signMessage,
+} from '@holdfast/protocol';
 import {
   cardTender,
   createHarness,
@@ -386,6 +394,47 @@ describe('operator console in Chromium', () => {
         [2, 5_000],
       ],
     );
+    await page.context().close();
+  });
+
+  it("the fleet and the device page show what a device reported: oldest pending op's age, policy, app", async () => {
+    const lane = await h.enrollDevice('lane-r');
+    const policies = await h.request<{ policies: SignedPolicy[] }>('GET', '/v1/admin/policies', { admin: true });
+    const ref = policyRef((policies.body.policies[0] as SignedPolicy).policy);
+    const at = h.clock.now();
+    const report = { pendingSince: at - 90_000, policy: ref, app: 'till/3.2 <i>' };
+    const polled = await h.request('POST', '/v1/feed', {
+      payload: {
+        device: lane.id,
+        after: 0,
+        at,
+        report,
+        sig: signMessage(feedRequestMessage(lane.id, 0, at, report), lane.privateKey),
+      },
+    });
+    assert.equal(polled.status, 200, JSON.stringify(polled.body));
+
+    const page = await signIn('sam');
+    await page.waitForSelector('table[data-table=fleet] tbody tr');
+    const cellsOf = (label: string) =>
+      page
+        .locator('table[data-table=fleet] tbody tr', { hasText: label })
+        .evaluate((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? ''));
+    const headers = await page.$$eval('table[data-table=fleet] thead th', (ths) => ths.map((t) => t.textContent));
+    const col = (name: string) => headers.indexOf(name);
+    const reported = await cellsOf('lane-r');
+    assert.deepEqual(
+      [reported[col('Oldest pending')], reported[col('Policy')], reported[col('App')]],
+      ['1 min', `v${ref.split('@')[1]}`, 'till/3.2 <i>'],
+    );
+    const silent = await cellsOf('bar-1');
+    assert.deepEqual([silent[col('Policy')], silent[col('App')]], ['not reported', 'not reported']);
+
+    await page.locator('table[data-table=fleet] tbody tr', { hasText: 'lane-r' }).locator('a').click();
+    await page.waitForSelector('[data-device-policy]');
+    assert.equal(await page.textContent('[data-device-policy]'), ref);
+    assert.equal(await page.textContent('[data-device-app]'), 'till/3.2 <i>');
+    assert.match((await page.textContent('[data-device-oldest-pending]')) ?? '', /waiting 1 min$/);
     await page.context().close();
   });
 });

@@ -4,7 +4,7 @@ import { ApiError, api } from '../shared/api.js';
 import { formatMoney } from '../shared/money.js';
 import { type Column, Table } from '../shared/table.js';
 import { age, when } from '../shared/time.js';
-import { placementText, stateOf, useServerNow } from './fleet.js';
+import { oldestPendingText, placementText, stateOf, useServerNow } from './fleet.js';
 import { usePoll } from './hooks.js';
 import type { Session } from './session.js';
 import type { DeviceStatus, ExceptionView, Page, ShiftRecord } from './types.js';
@@ -80,6 +80,18 @@ export function DevicePage(props: { id: string; session: Session }) {
               ? `${d.behind} of ${d.latestSeq} ops not delivered yet`
               : `all ${d.highWater} ops of this device accounted for`}
         </dd>
+        <dt>Oldest pending op</dt>
+        <dd data-device-oldest-pending>
+          {d.report?.pendingSince != null
+            ? `recorded ${when(d.report.pendingSince)}, waiting ${oldestPendingText(d, now)}`
+            : oldestPendingText(d, now)}
+        </dd>
+        <dt>Policy held</dt>
+        <dd data-device-policy>{d.report === null ? 'not reported' : (d.report.policy ?? 'none')}</dd>
+        <dt>App</dt>
+        <dd data-device-app>{d.report === null ? 'not reported' : (d.report.app ?? '—')}</dd>
+        <dt>Last report</dt>
+        <dd>{d.report === null ? 'never (a terminal before reports)' : when(d.report.reportedAt)}</dd>
         <dt>Clock offset</dt>
         <dd>{d.clockOffsetMs === null ? '—' : `${Math.round(d.clockOffsetMs / 1000)} s`}</dd>
         <dt>Enrolled</dt>
