@@ -260,6 +260,20 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         return service.devices.status(id);
       });
 
+      admin.get('/devices/:id/ops', async (request) => {
+        const id = uuidParam((request.params as { id?: unknown }).id, 'id');
+        const before = intQuery(request.query, 'before', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+        const limit = intQuery(request.query, 'limit', { min: 1, max: 200, fallback: 50 });
+        const status = (request.query as Record<string, unknown>).status;
+        if (status !== undefined && status !== 'accepted' && status !== 'rejected') {
+          throw new ProtocolError('invalid_request', 'query parameter status must be accepted or rejected', {
+            field: 'query.status',
+            rule: 'accepted or rejected',
+          });
+        }
+        return service.ledger.deviceOps(id, { before: before === 0 ? null : before, limit, status: status ?? null });
+      });
+
       admin.post('/devices/:id/revoke', async (request) => {
         const id = uuidParam((request.params as { id?: unknown }).id, 'id');
         const { reason } = revokeRequestSchema.parse(request.body);

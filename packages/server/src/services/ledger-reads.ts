@@ -19,7 +19,7 @@ import { type Op, type OpKind, ProtocolError, parseBody, type StoredResult } fro
 import type { StoredOp } from '../model/batch.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { ShiftRecord } from '../model/shift.js';
-import type { Page, Storage } from '../storage/storage.js';
+import type { DeviceOpsQuery, Page, Storage } from '../storage/storage.js';
 
 /** One op a receipt number names, with its receipt when its kind prints one. */
 export interface ReceiptMatch {
@@ -71,6 +71,12 @@ export class LedgerReads {
 
   constructor(storage: Storage) {
     this.#storage = storage;
+  }
+
+  /** One device's ops with their results, newest first (storage listDeviceOps); not_found for an unknown device. */
+  async deviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>> {
+    if (!(await this.#storage.getDevice(device))) throw new ProtocolError('not_found', `no device ${device}`);
+    return this.#storage.listDeviceOps(device, query);
   }
 
   /** One op as stored, with its result; not_found for an id the server does not hold. */

@@ -87,6 +87,14 @@ export interface Page<T> {
   next: number | null;
 }
 
+/** A page of one device's ops (Storage.listDeviceOps): below seq `before` (null: from the newest), at most `limit`. */
+export interface DeviceOpsQuery {
+  before: number | null;
+  limit: number;
+  /** Only ops with this stored status (null: every op). */
+  status: 'accepted' | 'rejected' | null;
+}
+
 export interface Storage extends OperatorStorage {
   readonly kind: StorageKind;
   /** Creates or upgrades the schema; safe to call on every start. */
@@ -118,6 +126,8 @@ export interface Storage extends OperatorStorage {
   listDeviceStatuses(): Promise<DeviceStatus[]>;
   /** Keeps a device's report unless the one held was sent later (sql/operations/device-reports.ts). */
   recordDeviceReport(report: DeviceReportRecord): Promise<void>;
+  /** One device's ops with their results, newest first; `next` is the `before` of the next page. */
+  listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>>;
 
   /**
    * Ingests a verified batch in one transaction: per-op results, ledger

@@ -207,6 +207,18 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { id: UUID },
     response: DEVICE_STATUS,
   },
+  'GET /v1/admin/devices/:id/ops': {
+    summary: "One device's ops as stored with their results, newest first, paged by seq",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    query: {
+      before: int(1, Number.MAX_SAFE_INTEGER, 'Only ops below this seq (the `next` of the previous page)'),
+      limit: int(1, 200, 'Most ops in the page (default 50)'),
+      status: { type: 'string', enum: ['accepted', 'rejected'], description: 'Only ops with this result' },
+    },
+    response: obj('{items: StoredOp[], next: seq | null}'),
+  },
   'POST /v1/admin/devices/:id/revoke': {
     summary: 'Revoke a device: its later batches are refused',
     tag: 'operator',

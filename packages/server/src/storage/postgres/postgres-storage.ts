@@ -108,6 +108,7 @@ import {
   upsertCatalogItems,
 } from '../sql/operations/catalog.js';
 import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
+import { listDeviceOps } from '../sql/operations/device-ops.js';
 import { recordDeviceReport } from '../sql/operations/device-reports.js';
 import {
   deviceStatuses,
@@ -187,7 +188,7 @@ import {
 import { PROBE_WRITE } from '../sql/probe-write.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
-import type { Page, Storage } from '../storage.js';
+import type { DeviceOpsQuery, Page, Storage } from '../storage.js';
 import { loadApprovalFacts } from './postgres-approvals.js';
 import { PostgresAuthorizations } from './postgres-authorizations.js';
 import { postgresDialect } from './postgres-dialect.js';
@@ -413,6 +414,10 @@ export class PostgresStorage implements Storage {
 
   async listDeviceStatuses(): Promise<DeviceStatus[]> {
     return this.#driver.autocommit(deviceStatuses(null));
+  }
+
+  async listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>> {
+    return this.#driver.autocommit(listDeviceOps(device, query));
   }
 
   async recordDeviceReport(report: DeviceReportRecord): Promise<void> {

@@ -114,6 +114,7 @@ import {
   upsertCatalogItems,
 } from '../sql/operations/catalog.js';
 import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
+import { listDeviceOps } from '../sql/operations/device-ops.js';
 import { recordDeviceReport } from '../sql/operations/device-reports.js';
 import {
   deviceStatuses,
@@ -198,7 +199,7 @@ import { LEDGER } from '../sql/tables/ledger.js';
 import { OFFLINE_PAYMENTS, offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import { OPS, type OpRow } from '../sql/tables/ops.js';
 import { CASH_MOVEMENTS, SALES, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
-import type { Page, Storage } from '../storage.js';
+import type { DeviceOpsQuery, Page, Storage } from '../storage.js';
 import { tableInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
 import { sqliteDialect } from './sqlite-dialect.js';
@@ -409,6 +410,10 @@ export class SqliteStorage implements Storage {
 
   async listDeviceStatuses(): Promise<DeviceStatus[]> {
     return this.#driver.autocommit(deviceStatuses(null));
+  }
+
+  async listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>> {
+    return this.#driver.autocommit(listDeviceOps(device, query));
   }
 
   async recordDeviceReport(report: DeviceReportRecord): Promise<void> {
