@@ -397,8 +397,15 @@ describe('operator console in Chromium', () => {
     await page.context().close();
   });
 
-  it("the fleet and the device page show what a device reported: oldest pending op's age, policy, app", async () => {
+  it('the fleet and the device page show what a device reported, and the device page its ops and rejected ones', async () => {
     const lane = await h.enrollDevice('lane-r');
+    const open = lane.openShift();
+    const bad = lane.chain.next('sale.recorded', { ...saleBody(open.id, 100), total: 101 });
+    const stored = await h.send(lane.batch([open, bad, lane.sale(open.id, 300)]));
+    assert.deepEqual(
+      stored.body.results.map((r) => r.status),
+      ['accepted', 'rejected', 'accepted'],
+    );
     const policies = await h.request<{ policies: SignedPolicy[] }>('GET', '/v1/admin/policies', { admin: true });
     const ref = policyRef((policies.body.policies[0] as SignedPolicy).policy);
     const at = h.clock.now();
@@ -435,6 +442,25 @@ describe('operator console in Chromium', () => {
     assert.equal(await page.textContent('[data-device-policy]'), ref);
     assert.equal(await page.textContent('[data-device-app]'), 'till/3.2 <i>');
     assert.match((await page.textContent('[data-device-oldest-pending]')) ?? '', /waiting 1 min$/);
+    const tableRows = (table: string) =>
+      page.$$eval(`table[data-table=${table}] tbody tr`, (rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      );
+    await page.waitForSelector('table[data-table=device-ops] tbody tr td + td');
+    assert.deepEqual(
+      (await tableRows('device-ops')).map((r) => [r[0], r[1], r[4]]),
+      [
+        ['3', 'sale.recorded', 'accepted'],
+        ['2', 'sale.recorded', 'rejected'],
+        ['1', 'shift.opened', 'accepted'],
+      ],
+    );
+    const rejected = await tableRows('device-rejected');
+    assert.deepEqual(
+      rejected.map((r) => [r[0], r[6]]),
+      [['2', bad.id]],
+    );
+    assert.match(rejected[0]?.[5] ?? '', /^invalid_body \(body\.total\): /);
     await page.context().close();
   });
 });

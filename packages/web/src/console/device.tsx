@@ -1,9 +1,14 @@
-/** One device: its status, completeness, shifts, exceptions, and revoke (with a reason; audited by the server). */
+/**
+ * One device: its status and report, completeness, its recent ops and the
+ * ones the server rejected, shifts, exceptions, and revoke (with a reason;
+ * audited by the server).
+ */
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../shared/api.js';
 import { formatMoney } from '../shared/money.js';
 import { type Column, Table } from '../shared/table.js';
 import { age, when } from '../shared/time.js';
+import { DeviceOps } from './device-ops.js';
 import { oldestPendingText, placementText, stateOf, useServerNow } from './fleet.js';
 import { usePoll } from './hooks.js';
 import type { Session } from './session.js';
@@ -116,6 +121,11 @@ export function DevicePage(props: { id: string; session: Session }) {
         </form>
       ) : null}
       {outcome ? <p class="outcome">{outcome}</p> : null}
+      <h3>Rejected ops</h3>
+      <p>Ops the server stored as rejected (the terminal keeps them as dead letters): they changed nothing.</p>
+      <DeviceOps device={d.id} rejectedOnly={true} />
+      <h3>Recent ops</h3>
+      <DeviceOps device={d.id} rejectedOnly={false} />
       <h3>Shifts</h3>
       <Table
         name={`shifts-${d.id}`}
