@@ -67,6 +67,7 @@ import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest
 import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js';
 import type { DeviceRecord } from './model/device.js';
 import { deviceReportRecord } from './model/device-report.js';
+import type { ForwardingDeadlineRow } from './model/forwarding-deadline-row.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
 import type { SaleCorrectionRecord } from './model/sale-correction.js';
 import type { StoreSummary } from './model/summary.js';
@@ -535,6 +536,15 @@ export class HoldfastService {
   /** Issues a policy from an operator's draft, refused naming the field (services/policy-desk.ts). */
   issuePolicy(body: unknown): Promise<SignedPolicy> {
     return this.#policies.issue(body);
+  }
+
+  /**
+   * Offline card payments still to be forwarded, most urgent first, each
+   * with its deadline: `deadlineMs` after min(approvedAt, receivedAt).
+   */
+  async forwardingDeadlines(limit: number, deadlineMs: number): Promise<ForwardingDeadlineRow[]> {
+    const rows = await this.#storage.listForwardingDeadlines(limit);
+    return rows.map((r) => ({ ...r, deadlineAt: r.deadlineFrom + deadlineMs }));
   }
 
   /** A draft validated as issuing validates it, and its exposure bound previewed; nothing issued. */

@@ -2,6 +2,7 @@
  * The HTTP API (Fastify): terminal endpoints, operator endpoints, health.
  * See docs/protocol.md for every route, body and error.
  */
+
 import {
   BATCH_MAX_BYTES,
   BATCH_MAX_OPS,
@@ -12,6 +13,11 @@ import {
 } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { BootstrapTokens } from '../bootstrap-token.js';
+import {
+  DEFAULT_DEADLINE_WARN_FRACTION,
+  DEFAULT_FORWARD_DEADLINE_HOURS,
+  deadlineSettings,
+} from '../forwarding/forwarding-deadline.js';
 import type { HoldfastService } from '../holdfast-service.js';
 import type { SignedBatch } from '../model/batch.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
@@ -62,6 +68,8 @@ export interface BuildAppOptions {
   sourceLimit?: Partial<SourceLimitOptions>;
   /** The built operator console served at /console/ (console-files.ts); default packages/web/dist/console. */
   consoleDir?: string;
+  /** The forwarder's deadline in hours (default 72), for GET /v1/admin/forwarding/deadlines. */
+  forwardDeadlineHours?: number;
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -335,6 +343,13 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
           fallback: service.now(),
         });
         return service.exposure(at);
+      });
+
+      admin.get('/forwarding/deadlines', async (request) => {
+        const limit = intQuery(request.query, 'limit', { min: 1, max: 1000, fallback: 200 });
+        const hours = options.forwardDeadlineHours ?? DEFAULT_FORWARD_DEADLINE_HOURS;
+        const deadlineMs = deadlineSettings(hours, DEFAULT_DEADLINE_WARN_FRACTION).deadlineMs;
+        return { deadlineHours: hours, items: await service.forwardingDeadlines(limit, deadlineMs) };
       });
 
       admin.get('/ops/:id', async (request) => {

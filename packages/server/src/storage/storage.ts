@@ -53,6 +53,7 @@ import type {
   FiscalDeferRequest,
   FiscalRecordResult,
 } from '../model/fiscal-bill.js';
+import type { ForwardingDeadlineRow } from '../model/forwarding-deadline-row.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
@@ -128,6 +129,8 @@ export interface Storage extends OperatorStorage {
   recordDeviceReport(report: DeviceReportRecord): Promise<void>;
   /** One device's ops with their results, newest first; `next` is the `before` of the next page. */
   listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>>;
+  /** Offline card payments not yet forwarded nor refused, most urgent first (sql/operations/forwarding-deadlines.ts). */
+  listForwardingDeadlines(limit: number): Promise<Omit<ForwardingDeadlineRow, 'deadlineAt'>[]>;
 
   /**
    * Ingests a verified batch in one transaction: per-op results, ledger

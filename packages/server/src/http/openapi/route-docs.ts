@@ -207,6 +207,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { id: UUID },
     response: DEVICE_STATUS,
   },
+  'GET /v1/admin/forwarding/deadlines': {
+    summary: 'Offline card payments not yet forwarded nor refused, most urgent first, with their forwarding deadline',
+    tag: 'operator',
+    auth: 'operator',
+    query: { limit: int(1, 1000, 'Most payments listed (default 200)') },
+    response: obj('{deadlineHours, items: ForwardingDeadlineRow[]}'),
+  },
   'GET /v1/admin/devices/:id/ops': {
     summary: "One device's ops as stored with their results, newest first, paged by seq",
     tag: 'operator',

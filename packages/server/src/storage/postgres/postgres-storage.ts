@@ -59,6 +59,7 @@ import type {
   FiscalDeferRequest,
   FiscalRecordResult,
 } from '../../model/fiscal-bill.js';
+import type { ForwardingDeadlineRow } from '../../model/forwarding-deadline-row.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
@@ -129,6 +130,7 @@ import {
   raiseFiscalDeadlines,
   recordFiscalAnswer,
 } from '../sql/operations/fiscal-bills.js';
+import { listForwardingDeadlines } from '../sql/operations/forwarding-deadlines.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   adjustLoyaltyPoints,
@@ -414,6 +416,10 @@ export class PostgresStorage implements Storage {
 
   async listDeviceStatuses(): Promise<DeviceStatus[]> {
     return this.#driver.autocommit(deviceStatuses(null));
+  }
+
+  async listForwardingDeadlines(limit: number): Promise<Omit<ForwardingDeadlineRow, 'deadlineAt'>[]> {
+    return this.#driver.autocommit(listForwardingDeadlines(limit));
   }
 
   async listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>> {

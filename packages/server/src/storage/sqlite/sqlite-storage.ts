@@ -63,6 +63,7 @@ import type {
   FiscalDeferRequest,
   FiscalRecordResult,
 } from '../../model/fiscal-bill.js';
+import type { ForwardingDeadlineRow } from '../../model/forwarding-deadline-row.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
@@ -135,6 +136,7 @@ import {
   raiseFiscalDeadlines,
   recordFiscalAnswer,
 } from '../sql/operations/fiscal-bills.js';
+import { listForwardingDeadlines } from '../sql/operations/forwarding-deadlines.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   adjustLoyaltyPoints,
@@ -410,6 +412,10 @@ export class SqliteStorage implements Storage {
 
   async listDeviceStatuses(): Promise<DeviceStatus[]> {
     return this.#driver.autocommit(deviceStatuses(null));
+  }
+
+  async listForwardingDeadlines(limit: number): Promise<Omit<ForwardingDeadlineRow, 'deadlineAt'>[]> {
+    return this.#driver.autocommit(listForwardingDeadlines(limit));
   }
 
   async listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>> {
