@@ -463,4 +463,31 @@ describe('operator console in Chromium', () => {
     assert.match(rejected[0]?.[5] ?? '', /^invalid_body \(body\.total\): /);
     await page.context().close();
   });
+
+  it('Money at risk lists the card payments not yet forwarded with their deadline, most urgent first', async () => {
+    const api = await h.request<{ items: { opId: string; deadlineAt: number; amount: number }[] }>(
+      'GET',
+      '/v1/admin/forwarding/deadlines',
+      { admin: true },
+    );
+    assert.deepEqual(
+      api.body.items.map((r) => r.amount),
+      [1_500],
+      'the declined payment is settled; the held one waits',
+    );
+    const page = await signIn('sam');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=risk]');
+    await page.waitForSelector('table[data-table=forwarding-deadlines] tbody tr td + td');
+    const locale = await page.evaluate(() => navigator.language);
+    const rows = await page.$$eval('table[data-table=forwarding-deadlines] tbody tr', (trs) =>
+      trs.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
+    assert.equal(rows.length, 1);
+    const [row] = rows as string[][];
+    assert.deepEqual([row?.[2], row?.[3], row?.[4]], [formatMoney(1_500, 'EUR', locale), 'visa ****4242', 'bar-1']);
+    const left = (api.body.items[0]?.deadlineAt ?? 0) - h.clock.now();
+    assert.equal(row?.[1], `${Math.floor(left / 3_600_000)} h ${Math.floor((left % 3_600_000) / 60_000)} min left`);
+    await page.context().close();
+  });
 });

@@ -54,7 +54,7 @@ for (const backend of STORAGE_BACKENDS) {
       await h.storage.settleOfflinePayment({
         payment: { opId: first as string, tenderIndex: 0 },
         owner: 'w1',
-        settlement: { status: 'approved', processorId: 'auth_1', declineCode: null, at: T0 + 1 },
+        settlement: { status: 'approved', processorId: 'auth_1', at: T0 + 1 },
         exceptionId: h.service.newId(),
       });
       assert.deepEqual(
