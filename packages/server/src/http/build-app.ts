@@ -365,7 +365,23 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       admin.get('/ledger', async (request) => {
         const after = intQuery(request.query, 'after', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
         const limit = intQuery(request.query, 'limit', { min: 1, max: 1000, fallback: 100 });
-        return service.ledger.events(after, limit);
+        // A time range (epoch ms of the server's clock when each event was applied): from ≤ appliedAt < to.
+        const bound = { min: 0, max: 7_258_118_400_000, fallback: -1 };
+        const from = intQuery(request.query, 'from', bound);
+        const to = intQuery(request.query, 'to', bound);
+        if (from < 0 && to < 0) return service.ledger.events(after, limit);
+        const range = { from: Math.max(0, from), to: to < 0 ? bound.max : to };
+        if (range.to <= range.from) {
+          throw new ProtocolError(
+            'invalid_request',
+            `query parameter to (${range.to}) must be after from (${range.from})`,
+            {
+              field: 'query.to',
+              rule: 'after from',
+            },
+          );
+        }
+        return service.ledger.events(after, limit, range);
       });
 
       exceptionRoutes(admin, service);

@@ -19,6 +19,7 @@ import { type Op, type OpKind, ProtocolError, parseBody, type StoredResult } fro
 import type { StoredOp } from '../model/batch.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { ShiftRecord } from '../model/shift.js';
+import type { LedgerRange } from '../storage/sql/operations/reads.js';
 import type { DeviceOpsQuery, Page, Storage } from '../storage/storage.js';
 
 /** One op a receipt number names, with its receipt when its kind prints one. */
@@ -179,8 +180,8 @@ export class LedgerReads {
   }
 
   /** Up to `limit` ledger events after position `after`, oldest first. */
-  events(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    return this.#storage.listLedger(after, limit);
+  events(after: number, limit: number, range?: LedgerRange): Promise<Page<LedgerEvent & { pos: number }>> {
+    return this.#storage.listLedger(after, limit, range);
   }
 
   /** The shifts of one device, or of every device (null). */

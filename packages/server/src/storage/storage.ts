@@ -21,6 +21,7 @@
  * All methods are async so that a networked database fits; the SQLite
  * backend simply does its work synchronously inside them.
  */
+
 import type {
   CatalogItem,
   DeviceStatus,
@@ -76,6 +77,7 @@ import type { ResultsOutcome, TicketView } from '../model/ticket.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 import type { OperatorStorage } from './operator-storage.js';
+import type { LedgerRange } from './sql/operations/reads.js';
 import type { PayoutAsk, PayoutDecision } from './sql/operations/tickets.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';
@@ -146,7 +148,8 @@ export interface Storage extends OperatorStorage {
   /** The op `device` recorded at `seq`, or null. */
   getOpAt(device: string, seq: number): Promise<StoredOp | null>;
 
-  listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>>;
+  /** Ledger events after `after` in order; with `range`, only those applied at `from` ≤ appliedAt < `to`. */
+  listLedger(after: number, limit: number, range?: LedgerRange): Promise<Page<LedgerEvent & { pos: number }>>;
   /**
    * The ledger events after `after` that concern `device`, in `pos` order,
    * at most `limit`: `payment.settled` / `payment.declined` of its own ops,

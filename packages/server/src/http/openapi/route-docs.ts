@@ -524,12 +524,14 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: obj('{member, version}'),
   },
   'GET /v1/admin/ledger': {
-    summary: 'Ledger events after a position',
+    summary: 'Ledger events after a position, optionally only those applied within a time range',
     tag: 'operator',
     auth: 'operator',
     query: {
       after: int(0, Number.MAX_SAFE_INTEGER, 'Position to read after; default 0'),
       limit: int(1, 1000, 'Page size; default 100'),
+      from: int(0, 7_258_118_400_000, 'Only events applied at or after this instant (epoch ms, server clock)'),
+      to: int(0, 7_258_118_400_000, 'Only events applied before this instant (epoch ms, server clock)'),
     },
     response: PAGE,
   },

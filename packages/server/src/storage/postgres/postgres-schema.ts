@@ -630,5 +630,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     policy TEXT,
     app TEXT
   );
+  CREATE INDEX ledger_applied_at ON ledger (applied_at);
   `,
 ];

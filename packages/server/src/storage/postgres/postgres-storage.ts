@@ -158,6 +158,7 @@ import {
   listTrustedServerKeys,
   rotateServerKey,
 } from '../sql/operations/policies.js';
+import type { LedgerRange } from '../sql/operations/reads.js';
 import {
   exceptionsPage,
   exposureActual,
@@ -515,8 +516,8 @@ export class PostgresStorage implements Storage {
     return this.#driver.autocommit(getDeviceOps(postgresDialect, device, ids));
   }
 
-  async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    return this.#driver.inTransaction(() => ledgerPage(postgresDialect, after, limit));
+  async listLedger(after: number, limit: number, range?: LedgerRange): Promise<Page<LedgerEvent & { pos: number }>> {
+    return this.#driver.inTransaction(() => ledgerPage(postgresDialect, after, limit, range ?? null));
   }
 
   async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {

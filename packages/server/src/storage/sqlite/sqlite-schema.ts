@@ -619,5 +619,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     policy TEXT,
     app TEXT
   );
+  CREATE INDEX ledger_applied_at ON ledger (applied_at);
   `,
 ];

@@ -118,7 +118,7 @@ describe('SqliteStorage only', () => {
     raw.exec(`
       DROP TABLE loyalty_entries; DROP TABLE loyalty_members;
       DROP TABLE price_lists; DROP TABLE catalog_items;
-      DROP TABLE device_reports; DROP TABLE sale_corrections; DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
+      DROP TABLE device_reports; DROP INDEX ledger_applied_at; DROP TABLE sale_corrections; DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
       ALTER TABLE exceptions DROP COLUMN last_seen_at; ALTER TABLE exceptions DROP COLUMN group_key;
       DROP INDEX ledger_feed_bills; DROP TABLE fiscal_bills; DROP TABLE device_keys; DROP TABLE ticket_payouts; DROP TABLE event_results; DROP TABLE ticket_events;
       DROP TABLE ticket_selections; DROP TABLE tickets; DROP TABLE staff_events;

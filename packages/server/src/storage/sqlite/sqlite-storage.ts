@@ -164,6 +164,7 @@ import {
   listTrustedServerKeys,
   rotateServerKey,
 } from '../sql/operations/policies.js';
+import type { LedgerRange } from '../sql/operations/reads.js';
 import {
   exceptionsPage,
   exposureActual,
@@ -555,8 +556,8 @@ export class SqliteStorage implements Storage {
     return this.#driver.autocommit(getDeviceOps(sqliteDialect, device, ids));
   }
 
-  async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    return this.#driver.transaction(() => ledgerPage(sqliteDialect, after, limit));
+  async listLedger(after: number, limit: number, range?: LedgerRange): Promise<Page<LedgerEvent & { pos: number }>> {
+    return this.#driver.transaction(() => ledgerPage(sqliteDialect, after, limit, range ?? null));
   }
 
   async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {

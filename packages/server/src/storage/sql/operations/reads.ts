@@ -49,13 +49,26 @@ function pageOf<T extends { pos: number }>(items: T[], limit: number): Page<T> {
   return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
 }
 
+/** Ledger events applied (server clock) at or after `from` and before `to`, ms. */
+export interface LedgerRange {
+  from: number;
+  to: number;
+}
+
 export function* ledgerPage(
   d: SqlDialect,
   after: number,
   limit: number,
+  range: LedgerRange | null = null,
 ): SqlOperation<Page<LedgerEvent & { pos: number }>> {
   yield* lock('feed-read');
-  const rows = yield* all('SELECT * FROM ledger WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
+  const rows =
+    range === null
+      ? yield* all('SELECT * FROM ledger WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit])
+      : yield* all(
+          'SELECT * FROM ledger WHERE pos > $1 AND applied_at >= $3 AND applied_at < $4 ORDER BY pos LIMIT $2',
+          [after, limit, range.from, range.to],
+        );
   return pageOf(
     rows.map((r) => ledgerEventOf(r, d)),
     limit,
