@@ -490,4 +490,20 @@ describe('operator console in Chromium', () => {
     assert.equal(row?.[1], `${Math.floor(left / 3_600_000)} h ${Math.floor((left % 3_600_000) / 60_000)} min left`);
     await page.context().close();
   });
+
+  it('the ledger page narrows the events to a time range', async () => {
+    const page = await signIn('vera');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=ledger]');
+    await page.waitForSelector('table[data-table=ledger] tbody tr td + td');
+    const count = () => page.locator('table[data-table=ledger] tbody tr td + td').count();
+    assert.ok((await count()) > 0);
+    await page.fill('input[name=from]', '2199-01-01T00:00');
+    await page.locator('table[data-table=ledger] td.empty').waitFor();
+    await page.fill('input[name=from]', '');
+    await page.fill('input[name=to]', '2199-01-01T00:00');
+    await page.waitForSelector('table[data-table=ledger] tbody tr td + td');
+    assert.ok((await count()) > 0, 'everything was applied before 2199');
+    await page.context().close();
+  });
 });
