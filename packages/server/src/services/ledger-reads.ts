@@ -18,8 +18,8 @@ import {
 import { type Op, type OpKind, ProtocolError, parseBody, type StoredResult } from '@holdfast/protocol';
 import type { StoredOp } from '../model/batch.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
+import type { LedgerRange } from '../model/ledger-range.js';
 import type { ShiftRecord } from '../model/shift.js';
-import type { LedgerRange } from '../storage/sql/operations/reads.js';
 import type { DeviceOpsQuery, Page, Storage } from '../storage/storage.js';
 
 /** One op a receipt number names, with its receipt when its kind prints one. */

@@ -56,6 +56,7 @@ import type {
 } from '../model/fiscal-bill.js';
 import type { ForwardingDeadlineRow } from '../model/forwarding-deadline-row.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
+import type { LedgerRange } from '../model/ledger-range.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../model/operational-gauges.js';
@@ -77,7 +78,6 @@ import type { ResultsOutcome, TicketView } from '../model/ticket.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 import type { OperatorStorage } from './operator-storage.js';
-import type { LedgerRange } from './sql/operations/reads.js';
 import type { PayoutAsk, PayoutDecision } from './sql/operations/tickets.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';

@@ -65,6 +65,7 @@ import type {
 } from '../../model/fiscal-bill.js';
 import type { ForwardingDeadlineRow } from '../../model/forwarding-deadline-row.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
+import type { LedgerRange } from '../../model/ledger-range.js';
 import type { LoyaltyAdjustRequest, LoyaltyMemberRecord, LoyaltyMemberView } from '../../model/loyalty.js';
 import type { ClaimedOfflinePayment, StoredOfflinePayment } from '../../model/offline-payment.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from '../../model/operational-gauges.js';
@@ -164,7 +165,6 @@ import {
   listTrustedServerKeys,
   rotateServerKey,
 } from '../sql/operations/policies.js';
-import type { LedgerRange } from '../sql/operations/reads.js';
 import {
   exceptionsPage,
   exposureActual,

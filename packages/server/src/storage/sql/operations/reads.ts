@@ -7,10 +7,12 @@
  * then holds every row whose `pos` was allocated so far, so a page is a
  * prefix of the feed that can never grow in the middle.
  */
+
 import type { StoredOp } from '../../../model/batch.js';
 import type { ExceptionRecord } from '../../../model/exception.js';
 import type { ExposureActual } from '../../../model/exposure.js';
 import type { LedgerEvent } from '../../../model/ledger-event.js';
+import type { LedgerRange } from '../../../model/ledger-range.js';
 import type { StoredOfflinePayment } from '../../../model/offline-payment.js';
 import type { ShiftRecord } from '../../../model/shift.js';
 import { sortExposureActual } from '../../policy-records.js';
@@ -47,12 +49,6 @@ export function* getDeviceOps(d: SqlDialect, device: string, ids: readonly strin
 
 function pageOf<T extends { pos: number }>(items: T[], limit: number): Page<T> {
   return { items, next: items.length === limit ? (items[items.length - 1]?.pos ?? null) : null };
-}
-
-/** Ledger events applied (server clock) at or after `from` and before `to`, ms. */
-export interface LedgerRange {
-  from: number;
-  to: number;
 }
 
 export function* ledgerPage(
