@@ -11,6 +11,7 @@ export * from './bet.js';
 export * from './canonical-json.js';
 export * from './catalog.js';
 export * from './chain-builder.js';
+export * from './device-report.js';
 export * from './errors.js';
 export * from './fetch-json.js';
 export * from './fiscal.js';

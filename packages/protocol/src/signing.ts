@@ -15,6 +15,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
+import type { DeviceReport } from './device-report.js';
 import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signature-patterns.js';
 
 export interface DeviceKeys {
@@ -124,8 +125,9 @@ export function policyRequestMessage(device: string, at: number) {
 }
 
 /** What a feed request signature covers: the device asks for its feed after cursor `after`, at device time `at`. */
-export function feedRequestMessage(device: string, after: number, at: number) {
-  return { ctx: 'holdfast.feed-request.v1', device, after, at } as const;
+export function feedRequestMessage(device: string, after: number, at: number, report?: DeviceReport) {
+  // The report is signed when sent; without one the message is what terminals before reports signed.
+  return { ctx: 'holdfast.feed-request.v1', device, after, at, ...(report !== undefined ? { report } : {}) } as const;
 }
 
 /** What a terminal's request for its shift's Z-report confirmation covers (`holdfast.shift-report-request.v1`). */

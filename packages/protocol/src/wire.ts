@@ -6,6 +6,7 @@
  * acts on.
  */
 import type { SignedPriceList } from './catalog.js';
+import { type DeviceReportView, deviceReportSchema } from './device-report.js';
 import type { SignedKeySet } from './key-set.js';
 import { MAX_AMOUNT } from './money.js';
 import { epochMs, type Op, opSchema, uuid } from './op.js';
@@ -124,6 +125,8 @@ export const batchSchema = s.object({
   sentAt: epochMs(),
   /** Newest seq the device has recorded, sent or not: tells the server how far behind it is. */
   latestSeq: s.int({ min: 1 }),
+  /** Optional (terminals before it omit it): the device's report, covered by `sig` (device-report.ts). */
+  report: s.optional(deviceReportSchema),
 });
 export type Batch = Omit<s.Infer<typeof batchSchema>, 'ops'> & { ops: Op[] };
 
@@ -205,6 +208,8 @@ export const feedRequestSchema = s.object({
    * since (docs/catalog-and-stock.md). Not covered by `sig`, like `roster`.
    */
   stock: s.optional(s.int({ min: 0 })),
+  /** Optional: the device's report (device-report.ts), covered by `sig` when present. */
+  report: s.optional(deviceReportSchema),
 });
 export type FeedRequest = s.Infer<typeof feedRequestSchema>;
 
@@ -280,6 +285,8 @@ export interface FeedResponse {
    * Absent from servers before stock, and for a device placed nowhere.
    */
   stock?: FeedStock;
+  /** True from servers that take device reports (device-report.ts) on feed polls and batches; absent before. */
+  reports?: true;
   serverTime: number;
 }
 
@@ -335,6 +342,8 @@ export interface DeviceStatus {
   forks: number;
   /** Where the device belongs (merchant, location, event), or null if it was never placed. */
   placement: Placement | null;
+  /** The newest report the device sent (oldest pending op, policy, software), or null if it never sent one. */
+  report: DeviceReportView | null;
 }
 
 // ---- a shift's Z report confirmed by the server ------------------------------

@@ -26,6 +26,7 @@ import {
   type CreateTokenResponse,
   createTokenRequestSchema,
   DEVICE_KEY_GRACE_MS,
+  type DeviceReport,
   type DeviceStatus,
   type EnrollResponse,
   enrollmentMessage,
@@ -73,6 +74,8 @@ import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest
 import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js';
 import type { CardRefund } from './model/card-refund.js';
 import type { DeviceRecord } from './model/device.js';
+import { deviceReportRecord } from './model/device-report.js';
+import type { ForwardingDeadlineRow } from './model/forwarding-deadline-row.js';
 import type { GaugeQuery, OperationalGauges, StoreReadiness } from './model/operational-gauges.js';
 import type { SaleCorrectionRecord } from './model/sale-correction.js';
 import type { StoreSummary } from './model/summary.js';
@@ -86,7 +89,7 @@ import { LedgerReads } from './services/ledger-reads.js';
 import { type LoyaltyCodeSender, LoyaltyCounter, OutboxCodeSender } from './services/loyalty-counter.js';
 import { LoyaltyDesk } from './services/loyalty-desk.js';
 import { OperatorAccounts, type OperatorAccountsOptions } from './services/operator-accounts.js';
-import { PolicyDesk, type ServerKeyView } from './services/policy-desk.js';
+import { PolicyDesk, type PolicyDryRun, type ServerKeyView } from './services/policy-desk.js';
 import { ReportDesk } from './services/report-desk.js';
 import { StaffDesk } from './services/staff-desk.js';
 import { StockDesk } from './services/stock-desk.js';
@@ -458,6 +461,18 @@ export class HoldfastService {
     }
   }
 
+  /**
+   * Keeps a device's report (model/device-report.ts; ignored when its time is
+   * not fresh). The report only informs operators: one that cannot be stored
+   * is dropped, never failing the batch or poll it came with (the next
+   * report replaces it).
+   */
+  async #recordReport(device: string, report: DeviceReport, sentAt: number, now: number): Promise<void> {
+    const record = deviceReportRecord(device, report, sentAt, now);
+    if (record === null) return;
+    await this.#storage.recordDeviceReport(record).catch(() => undefined);
+  }
+
   /** Signs a refusal that stops a terminal (signed-refusal.ts), like an answer. */
   readonly #signRefusal = (route: AnswerRoute, requestSig: string, answer: object) =>
     this.#policies.signAnswer(route, requestSig, answer);
@@ -487,6 +502,7 @@ export class HoldfastService {
       sentAt: batch.sentAt,
       latestSeq: batch.latestSeq,
       trust: batchTrust(proof, batch.sentAt, this.#clock.now()),
+      ...(batch.report !== undefined ? { report: batch.report } : {}),
     };
   }
 
@@ -506,6 +522,10 @@ export class HoldfastService {
     this.#writeFailure = null;
     this.#counters.batches++;
     for (const r of outcome.results) this.#counters[r.status]++;
+    // Only a v2 signature covers the report, and only a fresh sentAt places it on the server's clock.
+    if (verified.report !== undefined && verified.trust === 'fresh') {
+      await this.#recordReport(verified.device, verified.report, verified.sentAt, now);
+    }
     const answer = { device: verified.device, results: outcome.results, highWater: outcome.highWater, serverTime: now };
     return this.#policies.signAnswer('batches', verified.sig, answer);
   }
@@ -567,6 +587,20 @@ export class HoldfastService {
     return this.#policies.issue(body);
   }
 
+  /**
+   * Offline card payments still to be forwarded, most urgent first, each
+   * with its deadline: `deadlineMs` after min(approvedAt, receivedAt).
+   */
+  async forwardingDeadlines(limit: number, deadlineMs: number): Promise<ForwardingDeadlineRow[]> {
+    const rows = await this.#storage.listForwardingDeadlines(limit);
+    return rows.map((r) => ({ ...r, deadlineAt: r.deadlineFrom + deadlineMs }));
+  }
+
+  /** A draft validated as issuing validates it, and its exposure bound previewed; nothing issued. */
+  dryRunPolicy(body: unknown): Promise<PolicyDryRun> {
+    return this.#policies.dryRun(body);
+  }
+
   /** Rotates the server's signing key (services/policy-desk.ts `rotate`). */
   rotateServerKey(): Promise<{ active: ServerKeyView; retired: ServerKeyView | null }> {
     return this.#policies.rotate();
@@ -623,11 +657,12 @@ export class HoldfastService {
    */
   async fetchFeed(body: unknown): Promise<FeedResponse & AnswerSignature> {
     const request = feedRequestSchema.parse(body);
-    const message = feedRequestMessage(request.device, request.after, request.at);
+    const message = feedRequestMessage(request.device, request.after, request.at, request.report);
     const { device } = await this.#auth.signedBy(request.device, (key) => verifyMessage(message, request.sig, key));
     const now = this.#clock.now();
     const page = await this.#storage.listDeviceFeed(device.id, request.after, FEED_PAGE_MAX);
     checkFeedCursor(request.after, page.end);
+    if (request.report !== undefined) await this.#recordReport(device.id, request.report, request.at, now);
     const { policy } = await this.#policies.inForce(device, now);
     const roster = await this.staff.rosterFor(device.location, request.roster, now);
     const priceList = await this.catalog.priceListFor(device.location, request.priceList, now);
@@ -642,6 +677,7 @@ export class HoldfastService {
       ...(roster ? { roster } : {}),
       ...(priceList ? { priceList } : {}),
       ...(stock ? { stock } : {}),
+      reports: true as const,
       serverTime: now,
     });
   }

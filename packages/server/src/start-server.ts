@@ -271,6 +271,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(https ? { https } : {}),
       ...(options.edge ? { edge: options.edge } : {}),
       ...(options.sourceLimit ? { sourceLimit: options.sourceLimit } : {}),
+      ...(options.processor?.deadlineHours !== undefined
+        ? { forwardDeadlineHours: options.processor.deadlineHours }
+        : {}),
     });
     await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
     app.log.info({ policyKeys: (await storage.listServerKeys()).map((k) => k.id) }, 'policy signing key ready');

@@ -26,6 +26,7 @@ import {
   type Batch,
   batchMessage,
   DEVICE_TERMINAL_ERRORS,
+  type DeviceReport,
   type IngestResponse,
   type Op,
   type OpStatus,
@@ -79,6 +80,8 @@ export interface ExchangeOptions {
    * refusal is false; only a bug throws.
    */
   learnServerKeys?: () => Promise<boolean>;
+  /** The device report a batch ending at seq `afterSeq` carries (protocol device-report.ts), or undefined: none. */
+  report?: (afterSeq: number) => DeviceReport | undefined;
   /**
    * True while a key rotation is committed locally and not confirmed (the
    * callee also starts completing it). An `unknown_device` answer then
@@ -139,7 +142,14 @@ export class Exchange {
     const { journal, outbox, clock, connectivity } = this.#options;
     const first = ops[0] as Op;
     const last = ops.at(-1) as Op;
-    const unsigned = { device: credentials.deviceId, ops, sentAt: clock.now(), latestSeq: journal.head.seq };
+    const report = this.#options.report?.(last.seq);
+    const unsigned = {
+      device: credentials.deviceId,
+      ops,
+      sentAt: clock.now(),
+      latestSeq: journal.head.seq,
+      ...(report !== undefined ? { report } : {}),
+    };
     const batch: Batch = { ...unsigned, sig: signMessage(batchMessage(unsigned), credentials.key) };
     const startedAt = clock.now();
     this.#lastAttemptAt = startedAt;

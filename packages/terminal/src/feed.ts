@@ -21,6 +21,7 @@
 import type { Clock } from '@holdfast/domain';
 import {
   type AnswerRoute,
+  type DeviceReport,
   type FeedItem,
   type FeedRequest,
   type FeedResponse,
@@ -112,6 +113,8 @@ const PAYMENT_TYPES = new Set(['payment.settled', 'payment.declined']);
 export type AnswerCheck = (route: AnswerRoute, requestSig: string, body: unknown) => Promise<string | null>;
 
 export class DeviceFeed {
+  #reporter: ((afterSeq: number | null) => DeviceReport) | null = null;
+  #serverTakesReports = false;
   readonly #journal: Journal;
   readonly #policy: OfflinePolicy;
   readonly #onNotice: (item: FeedNotice, now: number) => void;
@@ -142,6 +145,21 @@ export class DeviceFeed {
     this.#catalog = catalog;
     this.#answerProblem = answerProblem;
     this.#stock = stock;
+  }
+
+  /**
+   * Reports go with feed polls and batches (protocol device-report.ts) from
+   * `reporter` once a signed feed answer said the server takes them: a server
+   * before reports refuses the unknown field, and a refused batch must never
+   * be a batch that only carried a report.
+   */
+  reportsWith(reporter: (afterSeq: number | null) => DeviceReport): void {
+    this.#reporter = reporter;
+  }
+
+  /** The report for a request (a batch ending at `afterSeq`, or a poll: null), or undefined: none is sent. */
+  reportFor(afterSeq: number | null): DeviceReport | undefined {
+    return this.#serverTakesReports && this.#reporter ? this.#reporter(afterSeq) : undefined;
   }
 
   /** The cursor: the ledger position up to which the feed was applied (0 before the first poll). */
@@ -208,12 +226,14 @@ export class DeviceFeed {
     for (;;) {
       const after = this.cursor();
       const at = clock.now();
+      const report = this.reportFor(null);
       const req: FeedRequest = {
         device: credentials.deviceId,
         after,
         at,
-        sig: signMessage(feedRequestMessage(credentials.deviceId, after, at), credentials.key),
+        sig: signMessage(feedRequestMessage(credentials.deviceId, after, at, report), credentials.key),
       };
+      if (report !== undefined) req.report = report;
       // Only once a roster is held: a server before staff at the till refuses the unknown field.
       const held = this.#staff?.version() ?? 0;
       if (held > 0) req.roster = held;
@@ -226,6 +246,7 @@ export class DeviceFeed {
       // Anyone on the path could add a decline or drop a block: an answer the server did not sign is no answer.
       const unsigned = await this.#answerProblem('feed', req.sig, res.body);
       if (unsigned !== null) throw new TransportError('bad_response', `unverifiable feed answer: ${unsigned}`);
+      if (res.body.reports === true) this.#serverTakesReports = true;
       const page = this.#apply(res.body, after, credentials.deviceId, clock.now());
       result.pages++;
       result.applied += page.applied;

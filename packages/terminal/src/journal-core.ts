@@ -148,6 +148,9 @@ export class JournalCore {
       oldestPending: db.prepare<[], { recorded_at: number }>(
         "SELECT recorded_at FROM ops WHERE state = 'pending' ORDER BY seq LIMIT 1",
       ),
+      oldestPendingAfter: db.prepare<[number], { recorded_at: number }>(
+        "SELECT recorded_at FROM ops WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT 1",
+      ),
       confirm: db.prepare(
         "UPDATE ops SET state = 'confirmed', result = ?, settled_at = ?, last_error = NULL WHERE seq = ? AND state = 'pending'",
       ),
@@ -407,6 +410,11 @@ export class JournalCore {
   /** When the oldest pending op was recorded (device clock), or null. */
   oldestPendingAt(): number | null {
     return this.#stmt.oldestPending.get()?.recorded_at ?? null;
+  }
+
+  /** When the oldest pending op above `seq` was recorded (device clock), or null: what waits after a batch. */
+  oldestPendingAfter(seq: number): number | null {
+    return this.#stmt.oldestPendingAfter.get(seq)?.recorded_at ?? null;
   }
 
   /** The pending ops with the lowest seqs, contiguous in seq, at most `limit`: the next batch. */

@@ -9,7 +9,7 @@ import {
   type Random,
   validateBackoffSchedule,
 } from '@holdfast/domain';
-import { BATCH_MAX_BYTES, BATCH_MAX_OPS } from '@holdfast/protocol';
+import { APP_VERSION_PATTERN, BATCH_MAX_BYTES, BATCH_MAX_OPS } from '@holdfast/protocol';
 import type { CrashHook } from './journal.js';
 import type { TerminalPlacement } from './offline-policy.js';
 import type { SqliteConnection } from './sqlite-connection.js';
@@ -52,6 +52,13 @@ export interface TerminalOptions {
    * signed request the server verifies: a large fleet may space them out.
    */
   policyRefreshMinIntervalMs?: number;
+  /**
+   * The software this terminal runs (`till/1.4`, 1..64 printable ASCII
+   * characters), reported to the server with the oldest pending op's age and
+   * the policy held, for the operator console's fleet (protocol
+   * device-report.ts). Default: not reported.
+   */
+  appVersion?: string;
   /** Receives errors thrown by event listeners and unexpected sync errors (default: console.error). */
   onError?: (error: unknown) => void;
   /**
@@ -110,6 +117,7 @@ export interface ResolvedOptions {
   probeIntervalMs: number;
   offlineCardPolicy: 'enforce' | 'off';
   policyRefreshMinIntervalMs: number;
+  appVersion: string | null;
 }
 
 /** Background policy refreshes (after a successful sync) happen at most this often, by default. */
@@ -152,5 +160,14 @@ export function resolveOptions(options: TerminalOptions): ResolvedOptions {
       options.policyRefreshMinIntervalMs ?? POLICY_REFRESH_MIN_INTERVAL_MS,
       0,
     ),
+    appVersion: appVersionOf(options.appVersion),
   };
+}
+
+function appVersionOf(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || !APP_VERSION_PATTERN.test(value)) {
+    throw new RangeError('appVersion must be 1..64 printable ASCII characters');
+  }
+  return value;
 }

@@ -211,6 +211,15 @@ export class Terminal {
       (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
       this.#stock,
     );
+    // What the fleet shows of this terminal: how long its oldest undelivered op has waited, its policy, its software.
+    this.#feed.reportsWith((afterSeq) => {
+      const held = this.#policy.policy();
+      return {
+        pendingSince: afterSeq === null ? journal.oldestPendingAt() : journal.oldestPendingAfter(afterSeq),
+        policy: held === null ? null : policyRef(held.policy),
+        app: config.appVersion,
+      };
+    });
     const deviceId = journal.getMeta(META.deviceId);
     const privateKey = journal.getMeta(META.privateKey);
     if (deviceId && privateKey) this.#credentials = { deviceId, key: importPrivateKey(privateKey) };
@@ -275,6 +284,7 @@ export class Terminal {
       bugs: options.bugs ?? NO_INJECTED_BUGS,
       answerKeys: () => (journal.getMeta(META.signsAnswers) === '1' ? (this.#policy.pinnedKeys() ?? {}) : null),
       learnServerKeys: () => this.#background.learnServerKeys(),
+      report: (afterSeq) => this.#feed.reportFor(afterSeq),
       keyRotationPending: () => {
         if (!this.keyRotationPending) return false;
         this.#resumeRotation();

@@ -19,6 +19,7 @@ import { startProcessorSim } from '@holdfast/processor-sim';
 import type { PolicyDraft } from '@holdfast/protocol';
 import { startServer } from '@holdfast/server';
 import { HttpTransport, Terminal } from '@holdfast/terminal';
+import { cliAppVersion } from './app-version.js';
 
 export interface LiveDemoOptions {
   port: number;
@@ -107,6 +108,7 @@ export async function runLiveDemo(options: LiveDemoOptions): Promise<number> {
         autoSync: false,
         idlePingMs: 0,
         offlineCardPolicy: 'enforce',
+        appVersion: cliAppVersion('holdfast-demo'),
       });
       terminals.push(t);
       await t.enroll(token, label);

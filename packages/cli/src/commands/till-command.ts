@@ -33,6 +33,7 @@ import {
 } from '@holdfast/terminal';
 import { intFlag, requiredString, stringFlag, UsageError } from '../args.js';
 import { loadSettings } from '../config/index.js';
+import { cliAppVersion } from './app-version.js';
 
 export const TILL_HELP = `holdfast till --data DIR --server URL [--token T] [--label L] [--sales N] [--interval-ms M] [--shift-sales K] [--backoff-s LIST] [--exit-when-drained] [--json-events] [--staff ID --pin PIN] [--locale en|es|pt] [--tls-ca FILE]
 
@@ -158,6 +159,7 @@ export async function tillCommand(argv: string[]): Promise<number> {
       transport: new HttpTransport(server, tlsCa ? { fetch: pinnedFetch({ ca: tlsCa }) } : {}),
       ...(backoff ? { backoffSeconds: backoff } : {}),
       offlineCardPolicy,
+      appVersion: cliAppVersion('holdfast-till'),
     });
   } catch (error) {
     stop.dispose();

@@ -71,7 +71,19 @@ try {
   await page.click('[data-nav=risk]');
   await page.waitForSelector('table[data-table=exposure] tbody tr');
   await page.waitForTimeout(1_000);
-  await page.screenshot({ path: `${images}/console-risk.png` });
+  await page.screenshot({ path: `${images}/console-risk.png`, fullPage: true });
+
+  await page.click('[data-nav=policies]');
+  await page.waitForSelector('[data-policy-preview] table tbody tr');
+  await page.fill('input[name=deviceAmount]', '150');
+  await page.waitForTimeout(1_500);
+  await page.screenshot({ path: `${images}/console-policies.png`, fullPage: true });
+
+  await page.click('[data-nav=fleet]');
+  await page.locator('table[data-table=fleet] tbody tr a').first().click();
+  await page.waitForSelector('table[data-table=device-ops] tbody tr td + td');
+  await page.waitForTimeout(1_000);
+  await page.screenshot({ path: `${images}/console-device.png`, fullPage: true });
 
   await page.click('[data-nav=reconciliation]');
   await page.waitForTimeout(1_500);

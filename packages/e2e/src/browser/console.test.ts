@@ -17,7 +17,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type Decision, formatMoney, type PolicyDraft, policyRef, type SignedPolicy } from '@holdfast/protocol';
+import {
+  type Decision,
+  feedRequestMessage,
+  formatMoney,
+  type PolicyDraft,
+  policyRef,
+  type SignedPolicy,
+  signMessage,
+} from '@holdfast/protocol';
 import {
   cardTender,
   createHarness,
@@ -312,6 +320,190 @@ describe('operator console in Chromium', () => {
     h.clock.advance(31 * 60_000);
     await page.waitForSelector('form[data-form=signin]', { timeout: 10_000 });
     assert.equal(await page.textContent('.notice'), 'Your session has ended: sign in again.');
+    await page.context().close();
+  });
+
+  it('edits a policy: errors next to their fields, the bound previewed, issued only by a role that may', async () => {
+    await h.operator('ada', 'admin');
+    const viewer = await signIn('vera');
+    await viewer.waitForSelector('[data-who]');
+    await viewer.click('[data-nav=policies]');
+    await viewer.waitForSelector('[data-policy-preview] table tbody tr');
+    assert.equal(await viewer.locator('[data-issue]').count(), 0, 'a viewer previews but cannot issue');
+    await viewer.context().close();
+
+    const page = await signIn('ada');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=policies]');
+    const editor = page.locator('[data-policy-editor]');
+    await editor.locator('[data-policy-preview] table tbody tr').waitFor();
+    const locale = await page.evaluate(() => navigator.language);
+    const m = (n: number) => formatMoney(n, 'EUR', locale);
+
+    // A text that is not an amount is refused in the form, before anything is sent.
+    await editor.locator('input[name=deviceAmount]').fill('fifty');
+    await editor.locator('[data-field-error=deviceAmount]').waitFor();
+    assert.equal(await editor.locator('[data-issue]').isDisabled(), true);
+    // What only the server can judge comes back as its reason, next to the field.
+    await editor.locator('input[name=deviceAmount]').fill('50');
+    await editor.locator('input[name=days]').fill('120');
+    await editor.locator('[data-field-error=days]', { hasText: '90 days' }).waitFor();
+    assert.match((await editor.locator('[data-policy-error]').textContent()) ?? '', /expiresAt/);
+    assert.equal(await editor.locator('[data-issue]').isDisabled(), true);
+
+    await editor.locator('input[name=days]').fill('7');
+    await editor.locator('[data-policy-preview] td', { hasText: m(5_000) }).waitFor();
+    const row = await editor
+      .locator('[data-policy-preview] table tbody tr')
+      .first()
+      .evaluate((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? ''));
+    // acme / north, one device: the cap was 100.00 and becomes 50.00 (the smaller of the device cap and 10 × 50.00).
+    assert.deepEqual(row.slice(0, 5), ['acme / north', 'EUR', '1', m(10_000), m(5_000)]);
+    const preview = await h.request<{ bound: { worstAmount: number }[] }>('POST', '/v1/admin/policies/dry-run', {
+      admin: true,
+      payload: {
+        ...POLICY,
+        validFrom: undefined,
+        expiresAt: h.clock.now() + 86_400_000,
+        offline: { ...POLICY.offline, device: { maxAmount: 5_000, maxCount: 10 } },
+      },
+    });
+    assert.equal(row[6], m(preview.body.bound[0]?.worstAmount ?? -1), 'the worst case the server previews');
+    assert.equal(await editor.locator('[data-field-error]').count(), 0);
+
+    await editor.locator('[data-issue]:not([disabled])').click();
+    await editor.locator('[data-issued]', { hasText: 'Issued version 2 for acme / north.' }).waitFor();
+    await page
+      .locator('table[data-table=policies] tbody tr', { hasText: m(5_000) })
+      .first()
+      .waitFor();
+    const audit = await h.request<{ items: { action: string; actorName: string; outcome: string }[] }>(
+      'GET',
+      '/v1/admin/audit?action=policies.issue',
+      { admin: true },
+    );
+    assert.deepEqual(
+      audit.body.items.filter((a) => a.actorName === 'ada').map((a) => [a.action, a.outcome]),
+      [['policies.issue', 'ok']],
+    );
+    const listed = await h.request<{ policies: SignedPolicy[] }>('GET', '/v1/admin/policies', { admin: true });
+    assert.deepEqual(
+      listed.body.policies.map((p) => [p.policy.version, p.policy.offline.device.maxAmount]),
+      [
+        [1, 10_000],
+        [2, 5_000],
+      ],
+    );
+    await page.context().close();
+  });
+
+  it('the fleet and the device page show what a device reported, and the device page its ops and rejected ones', async () => {
+    const lane = await h.enrollDevice('lane-r');
+    const open = lane.openShift();
+    const bad = lane.chain.next('sale.recorded', { ...saleBody(open.id, 100), total: 101 });
+    const stored = await h.send(lane.batch([open, bad, lane.sale(open.id, 300)]));
+    assert.deepEqual(
+      stored.body.results.map((r) => r.status),
+      ['accepted', 'rejected', 'accepted'],
+    );
+    const policies = await h.request<{ policies: SignedPolicy[] }>('GET', '/v1/admin/policies', { admin: true });
+    const ref = policyRef((policies.body.policies[0] as SignedPolicy).policy);
+    const at = h.clock.now();
+    const report = { pendingSince: at - 90_000, policy: ref, app: 'till/3.2 <i>' };
+    const polled = await h.request('POST', '/v1/feed', {
+      payload: {
+        device: lane.id,
+        after: 0,
+        at,
+        report,
+        sig: signMessage(feedRequestMessage(lane.id, 0, at, report), lane.privateKey),
+      },
+    });
+    assert.equal(polled.status, 200, JSON.stringify(polled.body));
+
+    const page = await signIn('sam');
+    await page.waitForSelector('table[data-table=fleet] tbody tr');
+    const cellsOf = (label: string) =>
+      page
+        .locator('table[data-table=fleet] tbody tr', { hasText: label })
+        .evaluate((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? ''));
+    const headers = await page.$$eval('table[data-table=fleet] thead th', (ths) => ths.map((t) => t.textContent));
+    const col = (name: string) => headers.indexOf(name);
+    const reported = await cellsOf('lane-r');
+    assert.deepEqual(
+      [reported[col('Oldest pending')], reported[col('Policy')], reported[col('App')]],
+      ['1 min', `v${ref.split('@')[1]}`, 'till/3.2 <i>'],
+    );
+    const silent = await cellsOf('bar-1');
+    assert.deepEqual([silent[col('Policy')], silent[col('App')]], ['not reported', 'not reported']);
+
+    await page.locator('table[data-table=fleet] tbody tr', { hasText: 'lane-r' }).locator('a').click();
+    await page.waitForSelector('[data-device-policy]');
+    assert.equal(await page.textContent('[data-device-policy]'), ref);
+    assert.equal(await page.textContent('[data-device-app]'), 'till/3.2 <i>');
+    assert.match((await page.textContent('[data-device-oldest-pending]')) ?? '', /waiting 1 min$/);
+    const tableRows = (table: string) =>
+      page.$$eval(`table[data-table=${table}] tbody tr`, (rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+      );
+    await page.waitForSelector('table[data-table=device-ops] tbody tr td + td');
+    assert.deepEqual(
+      (await tableRows('device-ops')).map((r) => [r[0], r[1], r[4]]),
+      [
+        ['3', 'sale.recorded', 'accepted'],
+        ['2', 'sale.recorded', 'rejected'],
+        ['1', 'shift.opened', 'accepted'],
+      ],
+    );
+    const rejected = await tableRows('device-rejected');
+    assert.deepEqual(
+      rejected.map((r) => [r[0], r[6]]),
+      [['2', bad.id]],
+    );
+    assert.match(rejected[0]?.[5] ?? '', /^invalid_body \(body\.total\): /);
+    await page.context().close();
+  });
+
+  it('Money at risk lists the card payments not yet forwarded with their deadline, most urgent first', async () => {
+    const api = await h.request<{ items: { opId: string; deadlineAt: number; amount: number }[] }>(
+      'GET',
+      '/v1/admin/forwarding/deadlines',
+      { admin: true },
+    );
+    assert.deepEqual(
+      api.body.items.map((r) => r.amount),
+      [1_500],
+      'the declined payment is settled; the held one waits',
+    );
+    const page = await signIn('sam');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=risk]');
+    await page.waitForSelector('table[data-table=forwarding-deadlines] tbody tr td + td');
+    const locale = await page.evaluate(() => navigator.language);
+    const rows = await page.$$eval('table[data-table=forwarding-deadlines] tbody tr', (trs) =>
+      trs.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
+    assert.equal(rows.length, 1);
+    const [row] = rows as string[][];
+    assert.deepEqual([row?.[2], row?.[3], row?.[4]], [formatMoney(1_500, 'EUR', locale), 'visa ****4242', 'bar-1']);
+    const left = (api.body.items[0]?.deadlineAt ?? 0) - h.clock.now();
+    assert.equal(row?.[1], `${Math.floor(left / 3_600_000)} h ${Math.floor((left % 3_600_000) / 60_000)} min left`);
+    await page.context().close();
+  });
+
+  it('the ledger page narrows the events to a time range', async () => {
+    const page = await signIn('vera');
+    await page.waitForSelector('[data-who]');
+    await page.click('[data-nav=ledger]');
+    await page.waitForSelector('table[data-table=ledger] tbody tr td + td');
+    const count = () => page.locator('table[data-table=ledger] tbody tr td + td').count();
+    assert.ok((await count()) > 0);
+    await page.fill('input[name=from]', '2199-01-01T00:00');
+    await page.locator('table[data-table=ledger] td.empty').waitFor();
+    await page.fill('input[name=from]', '');
+    await page.fill('input[name=to]', '2199-01-01T00:00');
+    await page.waitForSelector('table[data-table=ledger] tbody tr td + td');
+    assert.ok((await count()) > 0, 'everything was applied before 2199');
     await page.context().close();
   });
 });

@@ -2,6 +2,7 @@
  * The HTTP API (Fastify): terminal endpoints, operator endpoints, health.
  * See docs/protocol.md for every route, body and error.
  */
+
 import {
   BATCH_MAX_BYTES,
   BATCH_MAX_OPS,
@@ -12,6 +13,11 @@ import {
 } from '@holdfast/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { BootstrapTokens } from '../bootstrap-token.js';
+import {
+  DEFAULT_DEADLINE_WARN_FRACTION,
+  DEFAULT_FORWARD_DEADLINE_HOURS,
+  deadlineSettings,
+} from '../forwarding/forwarding-deadline.js';
 import type { HoldfastService } from '../holdfast-service.js';
 import type { SignedBatch } from '../model/batch.js';
 import { registerWalletRoutes } from '../wallets/wallet-api.js';
@@ -65,6 +71,8 @@ export interface BuildAppOptions {
   sourceLimit?: Partial<SourceLimitOptions>;
   /** The built operator console served at /console/ (console-files.ts); default packages/web/dist/console. */
   consoleDir?: string;
+  /** The forwarder's deadline in hours (default 72), for GET /v1/admin/forwarding/deadlines. */
+  forwardDeadlineHours?: number;
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -265,6 +273,20 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         return service.devices.status(id);
       });
 
+      admin.get('/devices/:id/ops', async (request) => {
+        const id = uuidParam((request.params as { id?: unknown }).id, 'id');
+        const before = intQuery(request.query, 'before', { min: 1, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+        const limit = intQuery(request.query, 'limit', { min: 1, max: 200, fallback: 50 });
+        const status = (request.query as Record<string, unknown>).status;
+        if (status !== undefined && status !== 'accepted' && status !== 'rejected') {
+          throw new ProtocolError('invalid_request', 'query parameter status must be accepted or rejected', {
+            field: 'query.status',
+            rule: 'accepted or rejected',
+          });
+        }
+        return service.ledger.deviceOps(id, { before: before === 0 ? null : before, limit, status: status ?? null });
+      });
+
       admin.post('/devices/:id/revoke', async (request) => {
         const id = uuidParam((request.params as { id?: unknown }).id, 'id');
         const { reason } = revokeRequestSchema.parse(request.body);
@@ -291,6 +313,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       });
 
       admin.get('/policies', async () => service.listPolicies());
+
+      admin.post('/policies/dry-run', async (request) => service.dryRunPolicy(request.body));
 
       admin.get('/server-keys', async () => service.listServerKeys());
       admin.post('/server-keys/rotate', async (request) => {
@@ -326,6 +350,13 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
         return service.exposure(at);
       });
 
+      admin.get('/forwarding/deadlines', async (request) => {
+        const limit = intQuery(request.query, 'limit', { min: 1, max: 1000, fallback: 200 });
+        const hours = options.forwardDeadlineHours ?? DEFAULT_FORWARD_DEADLINE_HOURS;
+        const deadlineMs = deadlineSettings(hours, DEFAULT_DEADLINE_WARN_FRACTION).deadlineMs;
+        return { deadlineHours: hours, items: await service.forwardingDeadlines(limit, deadlineMs) };
+      });
+
       admin.get('/ops/:id', async (request) => {
         const id = uuidParam((request.params as { id?: unknown }).id, 'id');
         return service.ledger.op(id);
@@ -339,7 +370,23 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       admin.get('/ledger', async (request) => {
         const after = intQuery(request.query, 'after', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
         const limit = intQuery(request.query, 'limit', { min: 1, max: 1000, fallback: 100 });
-        return service.ledger.events(after, limit);
+        // A time range (epoch ms of the server's clock when each event was applied): from ≤ appliedAt < to.
+        const bound = { min: 0, max: 7_258_118_400_000, fallback: -1 };
+        const from = intQuery(request.query, 'from', bound);
+        const to = intQuery(request.query, 'to', bound);
+        if (from < 0 && to < 0) return service.ledger.events(after, limit);
+        const range = { from: Math.max(0, from), to: to < 0 ? bound.max : to };
+        if (range.to <= range.from) {
+          throw new ProtocolError(
+            'invalid_request',
+            `query parameter to (${range.to}) must be after from (${range.from})`,
+            {
+              field: 'query.to',
+              rule: 'after from',
+            },
+          );
+        }
+        return service.ledger.events(after, limit, range);
       });
 
       exceptionRoutes(admin, service);

@@ -138,7 +138,7 @@ describe('POST /v1/feed', () => {
       assert.deepEqual([typeof serverKey, typeof serverSig], ['string', 'string']);
       assert.deepEqual(
         { ...answer, serverTime: 0 },
-        { items: [], next: 0, more: false, placement: null, policy: null, serverTime: 0 },
+        { items: [], next: 0, more: false, placement: null, policy: null, reports: true, serverTime: 0 },
       );
     }));
 

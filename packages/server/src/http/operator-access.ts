@@ -60,6 +60,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
     detail: pick('merchant', 'location', 'event'),
   },
   [`POST ${A}/policies`]: { access: 'policies.write', action: 'policies.issue', detail: pick('scope', 'currency') },
+  // Validates a draft and previews its bound; issues nothing, so whoever may read policies may ask.
+  [`POST ${A}/policies/dry-run`]: { access: 'read', action: 'policies.dry_run', detail: pick('scope', 'currency') },
   [`POST ${A}/server-keys/rotate`]: { access: 'accounts.manage', action: 'server_keys.rotate' },
   [`PUT ${A}/betting`]: { access: 'betting.write', action: 'betting.set' },
   [`POST ${A}/events/:event/results`]: {

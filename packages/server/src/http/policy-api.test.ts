@@ -30,6 +30,7 @@ import {
   type WireError,
 } from '@holdfast/protocol';
 import { HoldfastService } from '../holdfast-service.js';
+import type { PolicyDryRun } from '../services/policy-desk.js';
 import { SqliteStorage } from '../storage/sqlite/sqlite-storage.js';
 import { type Answer, createHarness, type Harness, OPERATOR_TOKEN, T0, type TestDevice } from '../testing/harness.js';
 import { buildApp } from './build-app.js';
@@ -326,6 +327,66 @@ describe('issuing policies', () => {
         rule: /each device listed once/,
       });
       assert.equal((await issueOk(h, d)).policy.version, 1, 'the refusals used no version');
+    }));
+});
+
+const dryRun = (h: Harness, payload: unknown, admin = true) =>
+  h.request<PolicyDryRun>('POST', '/v1/admin/policies/dry-run', { admin, payload: payload as object });
+
+describe('POST /v1/admin/policies/dry-run', () => {
+  it('previews the policy and its bound per placement, which issuing it then yields; nothing is issued', () =>
+    withHarness(async (h) => {
+      const north = await h.enrollDevice();
+      const south = await h.enrollDevice();
+      await placeOk(h, north, 'north', null);
+      await placeOk(h, south, 'south', null);
+      await issueOk(h, draft({ location: 'south' }));
+      h.clock.advance(1_000);
+      const proposed = draft({ location: 'north' });
+      const before = await snapshot(h);
+      const preview = await dryRun(h, proposed);
+      assert.equal(preview.status, 200, JSON.stringify(preview.body));
+      assert.deepEqual(await snapshot(h), before, 'nothing issued, no version used');
+      assert.deepEqual(
+        [preview.body.policy.version, preview.body.policy.issuedAt, preview.body.at],
+        [1, T0 + 1_000, T0 + 1_000],
+      );
+      assert.deepEqual(preview.body.uncovered, [], 'north is covered by the proposal');
+      assert.deepEqual(
+        preview.body.current.map((g) => g.location),
+        ['south'],
+        'without it only south has a bound',
+      );
+      const exposure = async () =>
+        (await h.request<{ bound: unknown[] }>('GET', '/v1/admin/exposure', { admin: true })).body.bound;
+      assert.deepEqual(preview.body.current, await exposure());
+      const northGroup = preview.body.bound.find((g) => g.location === 'north');
+      assert.equal(northGroup?.devices, 1);
+      assert.equal(northGroup?.maxAmount, 20_000, 'min(device cap, count × floor limit)');
+      await issueOk(h, proposed);
+      assert.deepEqual(preview.body.bound, await exposure(), 'the preview is the bound issuing it gives');
+
+      // A policy that starts later is previewed at its start.
+      const later = await dryRun(h, draft({ location: 'north' }, { validFrom: T0 + HOUR }));
+      assert.deepEqual([later.body.at, later.body.policy.version], [T0 + HOUR, 2]);
+    }));
+
+  it('refuses a draft issuing would refuse, with the same coded error naming the field', () =>
+    withHarness(async (h) => {
+      const d = draft();
+      const bad: [unknown, string][] = [
+        [edited(d, 'expiresAt', T0), 'expiresAt'],
+        [edited(d, 'currency', 'eur'), 'currency'],
+        [edited(d, 'offline.device.maxAmount', 1.5), 'offline.device.maxAmount'],
+        [edited(d, 'online.kinds', ['sale.recorded', 'ticket.placed']), 'online.kinds[1]'],
+        [['policy'], '(root)'],
+      ];
+      for (const [payload, field] of bad) {
+        const viaIssue = await issue(h, payload);
+        await assertRefused(h, () => dryRun(h, payload), { status: 400, code: 'invalid_request', field });
+        const viaDryRun = await dryRun(h, payload);
+        assert.deepEqual(viaDryRun.body, viaIssue.body, 'the same refusal as issuing');
+      }
     }));
 });
 

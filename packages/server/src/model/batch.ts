@@ -1,7 +1,7 @@
 /**
  * A verified batch of ops, and ops as stored with their results.
  */
-import type { Op, OpResult, StoredResult } from '@holdfast/protocol';
+import type { DeviceReport, Op, OpResult, StoredResult } from '@holdfast/protocol';
 
 /** A batch whose envelope, hashes, chain links and signature were verified. */
 export interface VerifiedBatch {
@@ -38,4 +38,8 @@ export interface StoredOp {
 }
 
 /** A verified batch with the request's signature, which the signed answer is bound to (HoldfastService.verifyBatch). */
-export type SignedBatch = VerifiedBatch & { sig: string };
+export type SignedBatch = VerifiedBatch & {
+  sig: string;
+  /** The device's report (protocol device-report.ts), when the batch carried one. */
+  report?: DeviceReport;
+};

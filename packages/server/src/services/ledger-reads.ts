@@ -18,8 +18,9 @@ import {
 import { type Op, type OpKind, ProtocolError, parseBody, type StoredResult } from '@holdfast/protocol';
 import type { StoredOp } from '../model/batch.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
+import type { LedgerRange } from '../model/ledger-range.js';
 import type { ShiftRecord } from '../model/shift.js';
-import type { Page, Storage } from '../storage/storage.js';
+import type { DeviceOpsQuery, Page, Storage } from '../storage/storage.js';
 
 /** One op a receipt number names, with its receipt when its kind prints one. */
 export interface ReceiptMatch {
@@ -71,6 +72,12 @@ export class LedgerReads {
 
   constructor(storage: Storage) {
     this.#storage = storage;
+  }
+
+  /** One device's ops with their results, newest first (storage listDeviceOps); not_found for an unknown device. */
+  async deviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>> {
+    if (!(await this.#storage.getDevice(device))) throw new ProtocolError('not_found', `no device ${device}`);
+    return this.#storage.listDeviceOps(device, query);
   }
 
   /** One op as stored, with its result; not_found for an id the server does not hold. */
@@ -173,8 +180,8 @@ export class LedgerReads {
   }
 
   /** Up to `limit` ledger events after position `after`, oldest first. */
-  events(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    return this.#storage.listLedger(after, limit);
+  events(after: number, limit: number, range?: LedgerRange): Promise<Page<LedgerEvent & { pos: number }>> {
+    return this.#storage.listLedger(after, limit, range);
   }
 
   /** The shifts of one device, or of every device (null). */

@@ -5,15 +5,17 @@
  */
 
 import type { KeyObject } from 'node:crypto';
-import type { Clock, DevicePlacement } from '@holdfast/domain';
+import type { Clock, DevicePlacement, ExposureGroup } from '@holdfast/domain';
 import { exposureBound } from '@holdfast/domain';
 import {
   type AnswerRoute,
   type AnswerSignature,
   importPrivateKey,
   OP_KINDS,
+  type PolicyDraft,
   type PolicyKeySet,
   policyDraftSchema,
+  type RiskPolicy,
   riskPolicySchema,
   type SignedKeySet,
   type SignedPolicy,
@@ -24,7 +26,8 @@ import {
 import type { DeviceRecord } from '../model/device.js';
 import type { ServerKeyRecord } from '../model/policy.js';
 import { newServerKey, policyKeySet } from '../policy-keys.js';
-import { type ExposureAnswer, policyForDevice, policyFromDraft } from '../risk-policies.js';
+import { type ExposureAnswer, nextIssuedAt, policyForDevice, policyFromDraft } from '../risk-policies.js';
+import { policyScopeKey } from '../storage/policy-records.js';
 import type { Storage } from '../storage/storage.js';
 
 /**
@@ -44,6 +47,20 @@ export interface ServerKeyView {
 
 function keyView(k: ServerKeyRecord): ServerKeyView {
   return { id: k.id, publicKey: k.publicKey, createdAt: k.createdAt, retiredAt: k.retiredAt };
+}
+
+/** `POST /v1/admin/policies/dry-run`: a draft checked and its bound previewed, nothing issued. */
+export interface PolicyDryRun {
+  /** The policy the draft would become if issued now (unsigned; id, version and issuedAt provisional). */
+  policy: RiskPolicy;
+  /** The instant of the bound: now, or the draft's validFrom if later. */
+  at: number;
+  /** `exposureBound` per placement at `at` with every policy issued and this one. */
+  bound: ExposureGroup[];
+  /** Placed devices no policy would cover at `at`, this one included. */
+  uncovered: string[];
+  /** The same bound without this policy: what is in force today. */
+  current: ExposureGroup[];
 }
 
 /** How long a process signs answers with the key it read before reading the active key again. */
@@ -118,6 +135,16 @@ export class PolicyDesk {
    * A draft that would make an invalid policy is refused naming the field.
    */
   async issue(body: unknown): Promise<SignedPolicy> {
+    const { draft, id, now } = this.#checkedDraft(body);
+    await this.#activeServerKey();
+    return this.#storage.issuePolicy({ draft, id, now });
+  }
+
+  /**
+   * The draft checked exactly as `issue` checks it (ValidationError naming
+   * the field otherwise), with the id and instant it would be issued with.
+   */
+  #checkedDraft(body: unknown): { draft: PolicyDraft; id: string; now: number } {
     const draft = policyDraftSchema.parse(body);
     const now = this.#clock.now();
     const id = this.#newId();
@@ -125,8 +152,38 @@ export class PolicyDesk {
     // check the whole policy now, so a bad draft is refused before anything is locked.
     riskPolicySchema.parse(policyFromDraft(draft, { id, version: 1, issuedAt: now }));
     refuseUnknownKinds(draft.online.kinds);
-    await this.#activeServerKey();
-    return this.#storage.issuePolicy({ draft, id, now });
+    return { draft, id, now };
+  }
+
+  /**
+   * What issuing `body` now would do, without issuing it: the draft is
+   * validated as `issue` validates it (the same refusal, naming the field),
+   * and the answer is the policy it would become (version and issuedAt as
+   * of now; the real ones are decided when it is issued) with the exposure
+   * bound per placement at the instant it starts (now, or its later
+   * `validFrom`), with it and without it. Nothing is stored or signed.
+   */
+  async dryRun(body: unknown): Promise<PolicyDryRun> {
+    const { draft, id, now } = this.#checkedDraft(body);
+    const [policies, devices] = await Promise.all([this.#storage.listPolicies(), this.#storage.listDevices()]);
+    const scopeKey = policyScopeKey(draft.scope);
+    let version = 0;
+    let latest: number | null = null;
+    for (const { policy: p } of policies) {
+      if (policyScopeKey(p.scope) === scopeKey) version = Math.max(version, p.version);
+      latest = latest === null ? p.issuedAt : Math.max(latest, p.issuedAt);
+    }
+    const policy = policyFromDraft(draft, { id, version: version + 1, issuedAt: nextIssuedAt(now, latest) });
+    riskPolicySchema.parse(policy);
+    const placed: DevicePlacement[] = [];
+    for (const d of devices) {
+      if (d.merchant !== null) placed.push({ id: d.id, merchant: d.merchant, location: d.location, event: d.event });
+    }
+    const at = Math.max(now, policy.validFrom);
+    const issued = policies.map((p) => p.policy);
+    const withIt = exposureBound([...issued, policy], placed, at);
+    const without = exposureBound(issued, placed, at);
+    return { policy, at, bound: withIt.groups, uncovered: withIt.uncovered, current: without.groups };
   }
 
   /** Every policy issued, oldest first, with the keys that verify them. */

@@ -1,8 +1,13 @@
-import type { DeviceStatus } from '@holdfast/protocol';
+import type { DeviceReportView, DeviceStatus } from '@holdfast/protocol';
 import type { DeviceRecord } from '../model/device.js';
 
 /** The wire view of a device (shared by backends). */
-export function deviceStatusOf(d: DeviceRecord, conflicts: number, forks: number): DeviceStatus {
+export function deviceStatusOf(
+  d: DeviceRecord,
+  conflicts: number,
+  forks: number,
+  report: DeviceReportView | null = null,
+): DeviceStatus {
   return {
     id: d.id,
     label: d.label,
@@ -20,5 +25,6 @@ export function deviceStatusOf(d: DeviceRecord, conflicts: number, forks: number
     conflicts,
     forks,
     placement: d.merchant === null ? null : { merchant: d.merchant, location: d.location, event: d.event },
+    report,
   };
 }

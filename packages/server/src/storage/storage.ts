@@ -21,6 +21,7 @@
  * All methods are async so that a networked database fits; the SQLite
  * backend simply does its work synchronously inside them.
  */
+
 import type {
   CatalogItem,
   DeviceStatus,
@@ -42,6 +43,7 @@ import type { StoredCatalogItem } from '../model/catalog.js';
 import type { DeclineReportRow } from '../model/decline-report.js';
 import type { DeviceKeyRecord, DeviceRecord, RotateDeviceKeyOutcome, RotateDeviceKeyRequest } from '../model/device.js';
 import type { DeviceFeedPage } from '../model/device-feed.js';
+import type { DeviceReportRecord } from '../model/device-report.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../model/enrollment.js';
 import type { ExceptionRecord } from '../model/exception.js';
 import type {
@@ -65,7 +67,9 @@ import type {
   FiscalRecordResult,
   FiscalRefusalRequest,
 } from '../model/fiscal-bill.js';
+import type { ForwardingDeadlineRow } from '../model/forwarding-deadline-row.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
+import type { LedgerRange } from '../model/ledger-range.js';
 import type {
   LoyaltyAdjustRequest,
   LoyaltyMemberRecord,
@@ -96,8 +100,8 @@ import type { ResultsOutcome, TicketView } from '../model/ticket.js';
 import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter, WalletView } from '../model/wallet.js';
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 import type { OperatorStorage } from './operator-storage.js';
-import type { TaxRate } from './sql/operations/reports.js';
 import type { ConfirmOutcome, StartRedemptionRequest } from './sql/operations/loyalty-redemptions.js';
+import type { TaxRate } from './sql/operations/reports.js';
 import type { PayoutAsk, PayoutDecision } from './sql/operations/tickets.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';
@@ -108,6 +112,14 @@ export interface Page<T> {
   items: T[];
   /** Cursor for the next page, or null at the end. */
   next: number | null;
+}
+
+/** A page of one device's ops (Storage.listDeviceOps): below seq `before` (null: from the newest), at most `limit`. */
+export interface DeviceOpsQuery {
+  before: number | null;
+  limit: number;
+  /** Only ops with this stored status (null: every op). */
+  status: 'accepted' | 'rejected' | null;
 }
 
 export interface Storage extends OperatorStorage {
@@ -139,6 +151,12 @@ export interface Storage extends OperatorStorage {
   setDevicePlacement(id: string, placement: Placement, now: number): Promise<DeviceRecord | null>;
   deviceStatus(id: string): Promise<DeviceStatus | null>;
   listDeviceStatuses(): Promise<DeviceStatus[]>;
+  /** Keeps a device's report unless the one held was sent later (sql/operations/device-reports.ts). */
+  recordDeviceReport(report: DeviceReportRecord): Promise<void>;
+  /** One device's ops with their results, newest first; `next` is the `before` of the next page. */
+  listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>>;
+  /** Offline card payments not yet forwarded nor refused, most urgent first (sql/operations/forwarding-deadlines.ts). */
+  listForwardingDeadlines(limit: number): Promise<Omit<ForwardingDeadlineRow, 'deadlineAt'>[]>;
 
   /**
    * Ingests a verified batch in one transaction: per-op results, ledger
@@ -154,7 +172,8 @@ export interface Storage extends OperatorStorage {
   /** The op `device` recorded at `seq`, or null. */
   getOpAt(device: string, seq: number): Promise<StoredOp | null>;
 
-  listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>>;
+  /** Ledger events after `after` in order; with `range`, only those applied at `from` ≤ appliedAt < `to`. */
+  listLedger(after: number, limit: number, range?: LedgerRange): Promise<Page<LedgerEvent & { pos: number }>>;
   /**
    * The ledger events after `after` that concern `device`, in `pos` order,
    * at most `limit`: `payment.settled` / `payment.declined` of its own ops,

@@ -22,6 +22,7 @@ import {
   batchHeadMessage,
   batchMessage,
   batchSchema,
+  type DeviceReport,
   type EnrollRequest,
   type EnrollResponse,
   type ErrorCode,
@@ -124,6 +125,14 @@ export class FakeServer implements Transport {
   readonly placements = new Map<string, Placement>();
   /** Most items one feed answer holds (the real server: FEED_PAGE_MAX). */
   feedPageSize: number = FEED_PAGE_MAX;
+  /**
+   * Whether this server takes device reports (protocol device-report.ts):
+   * false (default) plays a server from before them, which refuses the
+   * field; true says so in feed answers, as the real server does.
+   */
+  takesReports = false;
+  /** Every report received, with the route that carried it, in order. */
+  readonly reports: { route: 'batches' | 'feed'; report: DeviceReport }[] = [];
   /** The feed: events at positions 1, 2, … (see settlePayment, pushFeedEvent). */
   readonly #feed: FeedItem[] = [];
 
@@ -219,8 +228,11 @@ export class FakeServer implements Transport {
     } catch (error) {
       return refuse(error);
     }
+    if (parsed.report !== undefined && !this.takesReports)
+      return fail('invalid_request', 'report: no such field', 'report');
     const problem = this.#checkBatch(parsed);
     if (problem) return problem;
+    if (parsed.report !== undefined) this.reports.push({ route: 'batches', report: parsed.report });
     const device = this.#devices.get(parsed.device) as FakeDevice;
     device.latestSeq = Math.max(device.latestSeq, parsed.latestSeq);
     const results = parsed.ops.map((op) => this.#ingest(device, op));
@@ -327,13 +339,21 @@ export class FakeServer implements Transport {
     } catch (error) {
       return refuse(error);
     }
+    if (parsed.report !== undefined && !this.takesReports)
+      return fail('invalid_request', 'report: no such field', 'report');
     const device = this.#devices.get(parsed.device);
     const refused = refuseUnlessSignedBy(
       device,
       parsed.device,
-      !!device && verifyMessage(feedRequestMessage(parsed.device, parsed.after, parsed.at), parsed.sig, device.key),
+      !!device &&
+        verifyMessage(
+          feedRequestMessage(parsed.device, parsed.after, parsed.at, parsed.report),
+          parsed.sig,
+          device.key,
+        ),
     );
     if (refused || !device) return refused ?? notSigned(parsed.device);
+    if (parsed.report !== undefined) this.reports.push({ route: 'feed', report: parsed.report });
     const end = this.#feed.length;
     if (parsed.after > end) return fail('invalid_request', `feed cursor ${parsed.after} is past the end (${end})`);
     const mine = this.#feed.slice(parsed.after).filter((e) => !e.type.startsWith('payment.') || e.device === device.id);
@@ -349,6 +369,7 @@ export class FakeServer implements Transport {
         ...(this.roster && this.roster.roster.version !== parsed.roster ? { roster: this.roster } : {}),
         ...(this.priceList && this.priceList.list.version !== parsed.priceList ? { priceList: this.priceList } : {}),
         ...(this.stock && this.stock.version !== parsed.stock ? { stock: this.stock } : {}),
+        ...(this.takesReports ? { reports: true as const } : {}),
         serverTime: this.#clock.now(),
       }),
     );

@@ -1,10 +1,15 @@
-/** One device: its status, completeness, shifts, exceptions, and revoke (with a reason; audited by the server). */
+/**
+ * One device: its status and report, completeness, its recent ops and the
+ * ones the server rejected, shifts, exceptions, and revoke (with a reason;
+ * audited by the server).
+ */
 import { useState } from 'preact/hooks';
 import { ApiError, api } from '../shared/api.js';
 import { formatMoney } from '../shared/money.js';
 import { type Column, Table } from '../shared/table.js';
 import { age, when } from '../shared/time.js';
-import { placementText, stateOf, useServerNow } from './fleet.js';
+import { DeviceOps } from './device-ops.js';
+import { oldestPendingText, placementText, stateOf, useServerNow } from './fleet.js';
 import { usePoll } from './hooks.js';
 import type { Session } from './session.js';
 import type { DeviceStatus, ExceptionView, Page, ShiftRecord } from './types.js';
@@ -80,6 +85,18 @@ export function DevicePage(props: { id: string; session: Session }) {
               ? `${d.behind} of ${d.latestSeq} ops not delivered yet`
               : `all ${d.highWater} ops of this device accounted for`}
         </dd>
+        <dt>Oldest pending op</dt>
+        <dd data-device-oldest-pending>
+          {d.report?.pendingSince != null
+            ? `recorded ${when(d.report.pendingSince)}, waiting ${oldestPendingText(d, now)}`
+            : oldestPendingText(d, now)}
+        </dd>
+        <dt>Policy held</dt>
+        <dd data-device-policy>{d.report === null ? 'not reported' : (d.report.policy ?? 'none')}</dd>
+        <dt>App</dt>
+        <dd data-device-app>{d.report === null ? 'not reported' : (d.report.app ?? '—')}</dd>
+        <dt>Last report</dt>
+        <dd>{d.report === null ? 'never (a terminal before reports)' : when(d.report.reportedAt)}</dd>
         <dt>Clock offset</dt>
         <dd>{d.clockOffsetMs === null ? '—' : `${Math.round(d.clockOffsetMs / 1000)} s`}</dd>
         <dt>Enrolled</dt>
@@ -104,6 +121,11 @@ export function DevicePage(props: { id: string; session: Session }) {
         </form>
       ) : null}
       {outcome ? <p class="outcome">{outcome}</p> : null}
+      <h3>Rejected ops</h3>
+      <p>Ops the server stored as rejected (the terminal keeps them as dead letters): they changed nothing.</p>
+      <DeviceOps device={d.id} rejectedOnly={true} />
+      <h3>Recent ops</h3>
+      <DeviceOps device={d.id} rejectedOnly={false} />
       <h3>Shifts</h3>
       <Table
         name={`shifts-${d.id}`}

@@ -1,7 +1,8 @@
 /**
  * Fleet: every device, online or offline (by the server's clock: seen
- * within OFFLINE_AFTER_MS), what it has not delivered yet, gaps, clock
- * offset, placement, revoked; filters by merchant, location, zone (event)
+ * within OFFLINE_AFTER_MS), what it has not delivered yet and how long the
+ * oldest of it has waited, gaps, clock offset, the policy and software it
+ * reported, placement, revoked; filters by merchant, location, zone (event)
  * and state. Refreshed every 2 s.
  */
 import { useState } from 'preact/hooks';
@@ -32,6 +33,24 @@ export function placementText(d: DeviceStatus): string {
   const p = d.placement;
   if (!p) return 'not placed';
   return [p.merchant, p.location, p.event].filter((x) => x !== null).join(' / ');
+}
+
+/**
+ * How long the oldest op the device has not delivered has waited, by its
+ * newest report: '—' when nothing waited, 'not reported' when the device
+ * does not report (terminals before reports) though ops are pending.
+ */
+export function oldestPendingText(d: DeviceStatus, now: number): string {
+  const since = d.report?.pendingSince ?? null;
+  if (since !== null) return age(now - since);
+  return d.report === null && d.behind > 0 ? 'not reported' : '—';
+}
+
+/** `v<version>` of a reported policy reference `<id>@<version>`, '—' for none, 'not reported' for no report. */
+export function policyText(d: DeviceStatus): string {
+  if (d.report === null) return 'not reported';
+  const ref = d.report.policy;
+  return ref === null ? 'none' : `v${ref.slice(ref.lastIndexOf('@') + 1)}`;
 }
 
 function completeness(d: DeviceStatus): string {
@@ -86,11 +105,19 @@ export function Fleet() {
       render: (d) => (d.lastSeenAt === null ? '—' : `${age(now - d.lastSeenAt)} ago`),
     },
     { header: 'Pending ops', value: (d) => d.behind, className: 'num' },
+    {
+      header: 'Oldest pending',
+      value: (d) => oldestPendingText(d, now),
+      render: (d) => <span data-oldest-pending>{oldestPendingText(d, now)}</span>,
+    },
     { header: 'Completeness', value: completeness },
     {
       header: 'Clock offset',
       value: (d) => (d.clockOffsetMs === null ? '' : `${Math.round(d.clockOffsetMs / 1000)} s`),
     },
+    { header: 'Policy', value: policyText },
+    { header: 'Policy reference', value: (d) => d.report?.policy ?? '', csvOnly: true },
+    { header: 'App', value: (d) => d.report?.app ?? (d.report === null ? 'not reported' : '—') },
     { header: 'Placement', value: placementText },
     { header: 'Conflicts / forks', value: (d) => `${d.conflicts} / ${d.forks}` },
     { header: 'Revoked', value: (d) => (d.revokedAt === null ? '' : `${when(d.revokedAt)}: ${d.revokeReason ?? ''}`) },

@@ -121,7 +121,7 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
   else if (current?.path === 'live') body = <Live />;
   else if (current?.path === 'reconciliation') body = <Reconciliation />;
   else if (current?.path === 'risk') body = <Risk />;
-  else if (current?.path === 'policies') body = <Policies />;
+  else if (current?.path === 'policies') body = <Policies session={session} />;
   else if (current?.path === 'enroll') body = <Enrollment />;
   else if (current?.path === 'ledger') body = <LedgerSearch />;
   else if (current?.path === 'audit') body = <Audit />;

@@ -147,18 +147,55 @@ export function LedgerSearch() {
 interface LedgerEvent {
   pos: number;
   type: string;
-  at?: number;
+  appliedAt?: number;
   device?: string;
   opId?: string;
   [key: string]: unknown;
 }
 
+/** A `datetime-local` value (the browser's time zone) as epoch ms, or null when empty or not a time. */
+function localMs(value: string): number | null {
+  if (value === '') return null;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? null : ms;
+}
+
 function LedgerEvents() {
-  const events = usePoll<Page<LedgerEvent>>('/v1/admin/ledger?limit=200', 10_000);
+  // The time range: when the server applied each event, from (inclusive) to (exclusive), in local time.
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const query = new URLSearchParams({ limit: '200' });
+  const fromMs = localMs(from);
+  const toMs = localMs(to);
+  if (fromMs !== null) query.set('from', String(fromMs));
+  if (toMs !== null) query.set('to', String(toMs));
+  const events = usePoll<Page<LedgerEvent>>(`/v1/admin/ledger?${query}`, 10_000);
   const rows = events.data?.items ?? [];
+  const ranged = fromMs !== null || toMs !== null;
   return (
     <>
-      <h3>Ledger: first 200 events</h3>
+      <h3>Ledger: {ranged ? 'the first 200 events applied in the range' : 'first 200 events'}</h3>
+      <p class="filters" data-form="ledger-range">
+        <label>
+          Applied from{' '}
+          <input
+            type="datetime-local"
+            name="from"
+            value={from}
+            onInput={(e) => setFrom((e.currentTarget as HTMLInputElement).value)}
+          />
+        </label>
+        <label>
+          to (before){' '}
+          <input
+            type="datetime-local"
+            name="to"
+            value={to}
+            onInput={(e) => setTo((e.currentTarget as HTMLInputElement).value)}
+          />
+        </label>
+      </p>
+      {events.error ? <p class="error">{events.error}</p> : null}
       <Table
         name="ledger"
         columns={[
@@ -166,7 +203,11 @@ function LedgerEvents() {
           { header: 'Type', value: (r) => r.type },
           { header: 'Device', value: (r) => r.device ?? '' },
           { header: 'Op', value: (r) => r.opId ?? '' },
-          { header: 'At', value: (r) => (typeof r.at === 'number' ? new Date(r.at).toISOString() : '') },
+          {
+            header: 'Applied',
+            value: (r) => (typeof r.appliedAt === 'number' ? new Date(r.appliedAt).toISOString() : ''),
+            render: (r) => (typeof r.appliedAt === 'number' ? when(r.appliedAt) : ''),
+          },
         ]}
         rows={rows}
         rowKey={(r) => String(r.pos)}

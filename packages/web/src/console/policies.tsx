@@ -1,13 +1,16 @@
 /**
- * Policies (read-only): every risk policy issued, newest first, with its
- * scope, validity and limits, and which one is in force per scope now.
- * Issuing a new one is done with `holdfast policy` (docs/risk-policy.md).
+ * Policies: every risk policy issued, newest first, with its scope,
+ * validity and limits, and which one is in force per scope now; below, the
+ * editor for a new one (policy-editor.tsx: validated by the server, its
+ * exposure bound previewed before it is issued).
  */
 import { formatMoney } from '../shared/money.js';
 import { type Column, Table } from '../shared/table.js';
 import { when } from '../shared/time.js';
 import { useServerNow } from './fleet.js';
 import { usePoll } from './hooks.js';
+import { PolicyEditor } from './policy-editor.js';
+import type { Session } from './session.js';
 
 interface Limits {
   floorLimit: number;
@@ -35,7 +38,7 @@ const scopeText = (p: PolicyRow['policy']) =>
   [p.scope.merchant, p.scope.location, p.scope.event].filter((x) => x !== null).join(' / ') +
   (p.scope.devices ? ` (${p.scope.devices.length} devices)` : '');
 
-export function Policies() {
+export function Policies(props: { session: Session }) {
   const list = usePoll<{ policies: PolicyRow[] }>('/v1/admin/policies', 30_000);
   const { now } = useServerNow();
   if (list.error) return <p class="error">{list.error}</p>;
@@ -82,8 +85,8 @@ export function Policies() {
     <section>
       <h2>Policies</h2>
       <p>
-        Risk policies issued, newest first. To issue one: <code>holdfast policy</code> (docs/risk-policy.md); the
-        exposure each allows is on Money at risk.
+        Risk policies issued, newest first (also <code>holdfast policy</code>, docs/risk-policy.md); the exposure each
+        allows is on Money at risk.
       </p>
       <Table
         name="policies"
@@ -92,6 +95,9 @@ export function Policies() {
         rowKey={(r) => r.policy.id}
         empty="No policy issued: devices approve nothing offline."
       />
+      {list.data && now !== null ? (
+        <PolicyEditor session={props.session} policies={rows} now={now} onIssued={list.reload} />
+      ) : null}
     </section>
   );
 }

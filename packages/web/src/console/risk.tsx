@@ -1,13 +1,15 @@
 /**
  * Money at risk: offline card exposure per placement (steady bound and
  * worst case from the issued policies, against the unsettled offline
- * payments actually held), post-authorization declines and the
- * decline-rate report, and wristband wallets. (The forwarding backlog is on
- * the Live page.)
+ * payments actually held), the forwarding deadlines of the payments not yet
+ * forwarded (most urgent first), post-authorization declines and the
+ * decline-rate report, and wristband wallets. (The forwarding backlog's
+ * chart is on the Live page.)
  */
 import { formatMoney } from '../shared/money.js';
 import { type Column, Table } from '../shared/table.js';
-import { when } from '../shared/time.js';
+import { age, when } from '../shared/time.js';
+import { useServerNow } from './fleet.js';
 import { usePoll } from './hooks.js';
 import type { ExceptionView, ExposureAnswer, ExposureGroup, Page } from './types.js';
 
@@ -21,6 +23,35 @@ interface DeclineRow {
   declinedCount: number;
   declinedAmount: number;
   declineRate: number;
+}
+
+/** GET /v1/admin/forwarding/deadlines: one card payment approved offline, not yet forwarded. */
+interface DeadlineRow {
+  opId: string;
+  tenderIndex: number;
+  device: string;
+  deviceLabel: string;
+  seq: number;
+  amount: number;
+  currency: string;
+  brand: string;
+  last4: string;
+  approvedAt: number;
+  deadlineAt: number;
+  stage: 'warning' | 'missed' | null;
+  attempts: number;
+  lastError: string | null;
+}
+
+/** A span for deadlines: hours and minutes up to a week (a deadline is a few days), days beyond. */
+function span(ms: number): string {
+  if (ms < 3_600_000 || ms >= 7 * 86_400_000) return age(ms);
+  return `${Math.floor(ms / 3_600_000)} h ${Math.floor((ms % 3_600_000) / 60_000)} min`;
+}
+
+/** Time left before a deadline, or how long ago it was missed. */
+export function timeLeft(deadlineAt: number, now: number): string {
+  return deadlineAt > now ? `${span(deadlineAt - now)} left` : `missed ${span(now - deadlineAt)} ago`;
 }
 
 interface Wallet {
@@ -54,6 +85,40 @@ export function Risk() {
     10_000,
   );
   const wallets = usePoll<{ wallets: Wallet[] }>('/v1/admin/wallets?limit=1000', 30_000);
+  const deadlines = usePoll<{ deadlineHours: number; items: DeadlineRow[] }>(
+    '/v1/admin/forwarding/deadlines?limit=1000',
+    10_000,
+  );
+  const { now } = useServerNow();
+  const deadlineColumns: Column<DeadlineRow>[] = [
+    {
+      header: 'Deadline',
+      value: (r) => new Date(r.deadlineAt).toISOString(),
+      render: (r) => when(r.deadlineAt),
+    },
+    {
+      header: 'Time left',
+      value: (r) => (now === null ? '' : timeLeft(r.deadlineAt, now)),
+      render: (r) =>
+        now === null ? '' : <span class={r.deadlineAt <= now ? 'bad' : ''}>{timeLeft(r.deadlineAt, now)}</span>,
+    },
+    { header: 'Amount', value: (r) => formatMoney(r.amount, r.currency, locale), className: 'num' },
+    { header: 'Card', value: (r) => `${r.brand} ****${r.last4}` },
+    {
+      header: 'Device',
+      value: (r) => r.deviceLabel,
+      render: (r) => <a href={`#/device/${r.device}`}>{r.deviceLabel}</a>,
+    },
+    { header: 'Approved', value: (r) => new Date(r.approvedAt).toISOString(), render: (r) => when(r.approvedAt) },
+    { header: 'Reported', value: (r) => r.stage ?? '' },
+    {
+      header: 'Forwarding attempts',
+      value: (r) => (r.attempts === 0 ? '0' : `${r.attempts}: ${r.lastError ?? ''}`),
+    },
+    { header: 'Op', value: (r) => `${r.opId}#${r.tenderIndex}`, csvOnly: true },
+    { header: 'Amount (minor units)', value: (r) => r.amount, csvOnly: true },
+    { header: 'Currency', value: (r) => r.currency, csvOnly: true },
+  ];
   const e = exposure.data;
   const boundColumns: Column<ExposureGroup>[] = [
     { header: 'Placement', value: place },
@@ -90,6 +155,20 @@ export function Risk() {
           </p>
         </>
       ) : null}
+      <h3>Forwarding deadlines</h3>
+      <p>
+        Card payments approved offline and not yet forwarded to the processor, most urgent first (deadline:{' '}
+        {deadlines.data ? `${deadlines.data.deadlineHours} h` : '…'} after the tap, or after the server received it if
+        earlier).
+      </p>
+      {deadlines.error ? <p class="error">{deadlines.error}</p> : null}
+      <Table
+        name="forwarding-deadlines"
+        columns={deadlineColumns}
+        rows={deadlines.data?.items ?? []}
+        rowKey={(r) => `${r.opId}#${r.tenderIndex}`}
+        empty="Every card payment approved offline has been forwarded."
+      />
       <h3>Post-authorization declines</h3>
       <Table
         name="declines"

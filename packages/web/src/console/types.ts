@@ -32,6 +32,18 @@ export interface DeviceStatus {
   conflicts: number;
   forks: number;
   placement: Placement | null;
+  /** The device's newest report (protocol device-report.ts), or null: it never sent one (older terminals). */
+  report: DeviceReport | null;
+}
+
+export interface DeviceReport {
+  /** Server clock when it arrived. */
+  reportedAt: number;
+  /** When the oldest op the device had not delivered was recorded (server clock), or null: none waited. */
+  pendingSince: number | null;
+  /** `<policy id>@<version>`, or null: it holds none. */
+  policy: string | null;
+  app: string | null;
 }
 
 export interface ExceptionAction {

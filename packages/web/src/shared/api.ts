@@ -6,12 +6,13 @@
 
 export const CSRF_COOKIE = 'holdfast_csrf';
 
-/** A non-2xx answer: the server's `{code, message}`. */
+/** A non-2xx answer: the server's `{code, message}`, and the request field it named, if any. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -52,11 +53,11 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: st
     json = null;
   }
   if (!res.ok) {
-    const wire = (json ?? {}) as { code?: unknown; message?: unknown };
+    const wire = (json ?? {}) as { code?: unknown; message?: unknown; field?: unknown };
     const code = typeof wire.code === 'string' ? wire.code : `http_${res.status}`;
     const message = typeof wire.message === 'string' ? wire.message : `${method} ${path}: HTTP ${res.status}`;
     if ((code === 'unauthorized' || code === 'session_expired') && path !== '/v1/admin/session') onSignedOut?.();
-    throw new ApiError(res.status, code, message);
+    throw new ApiError(res.status, code, message, typeof wire.field === 'string' ? wire.field : undefined);
   }
   return json as T;
 }

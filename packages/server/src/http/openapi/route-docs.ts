@@ -239,6 +239,25 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { id: UUID },
     response: DEVICE_STATUS,
   },
+  'GET /v1/admin/forwarding/deadlines': {
+    summary: 'Offline card payments not yet forwarded nor refused, most urgent first, with their forwarding deadline',
+    tag: 'operator',
+    auth: 'operator',
+    query: { limit: int(1, 1000, 'Most payments listed (default 200)') },
+    response: obj('{deadlineHours, items: ForwardingDeadlineRow[]}'),
+  },
+  'GET /v1/admin/devices/:id/ops': {
+    summary: "One device's ops as stored with their results, newest first, paged by seq",
+    tag: 'operator',
+    auth: 'operator',
+    params: { id: UUID },
+    query: {
+      before: int(1, Number.MAX_SAFE_INTEGER, 'Only ops below this seq (the `next` of the previous page)'),
+      limit: int(1, 200, 'Most ops in the page (default 50)'),
+      status: { type: 'string', enum: ['accepted', 'rejected'], description: 'Only ops with this result' },
+    },
+    response: obj('{items: StoredOp[], next: seq | null}'),
+  },
   'POST /v1/admin/devices/:id/revoke': {
     summary: 'Revoke a device: its later batches are refused',
     tag: 'operator',
@@ -261,6 +280,13 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'operator',
     body: policyDraftSchema.describe(),
     response: obj('The signed policy (SignedPolicy)'),
+  },
+  'POST /v1/admin/policies/dry-run': {
+    summary: 'Validate a policy draft as issuing would and preview its exposure bound; issues nothing',
+    tag: 'operator',
+    auth: 'operator',
+    body: policyDraftSchema.describe(),
+    response: obj('The policy it would become, the bound per placement with and without it (PolicyDryRun)'),
   },
   'GET /v1/admin/policies': {
     summary: 'Every issued policy',
@@ -531,12 +557,14 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     response: obj('{member, version}'),
   },
   'GET /v1/admin/ledger': {
-    summary: 'Ledger events after a position',
+    summary: 'Ledger events after a position, optionally only those applied within a time range',
     tag: 'operator',
     auth: 'operator',
     query: {
       after: int(0, Number.MAX_SAFE_INTEGER, 'Position to read after; default 0'),
       limit: int(1, 1000, 'Page size; default 100'),
+      from: int(0, 7_258_118_400_000, 'Only events applied at or after this instant (epoch ms, server clock)'),
+      to: int(0, 7_258_118_400_000, 'Only events applied before this instant (epoch ms, server clock)'),
     },
     response: PAGE,
   },

@@ -525,6 +525,7 @@ for (const backend of STORAGE_BACKENDS) {
           conflicts: 1,
           forks: 0,
           placement: null,
+          report: null,
         });
         h.clock.advance(1_000);
         await sendOk(h, d.batch(ops.slice(3), 8, h.clock.now() - 3_000));

@@ -777,4 +777,16 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX loyalty_outbox_member ON loyalty_outbox (member, pos);
   `,
+  // The newest report of each device (issue 14); see the SQLite schema.
+  `
+  CREATE TABLE device_reports (
+    device TEXT COLLATE "C" PRIMARY KEY,
+    sent_at BIGINT NOT NULL,
+    reported_at BIGINT NOT NULL,
+    pending_since BIGINT,
+    policy TEXT,
+    app TEXT
+  );
+  CREATE INDEX ledger_applied_at ON ledger (applied_at);
+  `,
 ];

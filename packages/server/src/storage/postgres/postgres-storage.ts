@@ -48,6 +48,7 @@ import type {
   RotateDeviceKeyRequest,
 } from '../../model/device.js';
 import type { DeviceFeedPage } from '../../model/device-feed.js';
+import type { DeviceReportRecord } from '../../model/device-report.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
 import type { ExceptionRecord } from '../../model/exception.js';
 import type {
@@ -71,7 +72,9 @@ import type {
   FiscalRecordResult,
   FiscalRefusalRequest,
 } from '../../model/fiscal-bill.js';
+import type { ForwardingDeadlineRow } from '../../model/forwarding-deadline-row.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
+import type { LedgerRange } from '../../model/ledger-range.js';
 import type {
   LoyaltyAdjustRequest,
   LoyaltyMemberRecord,
@@ -136,6 +139,8 @@ import {
   upsertCatalogItems,
 } from '../sql/operations/catalog.js';
 import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
+import { listDeviceOps } from '../sql/operations/device-ops.js';
+import { recordDeviceReport } from '../sql/operations/device-reports.js';
 import {
   deviceStatuses,
   getDevice,
@@ -167,6 +172,7 @@ import {
   refuseFiscalDocument,
   setFiscalJurisdiction,
 } from '../sql/operations/fiscal-credit-notes.js';
+import { listForwardingDeadlines } from '../sql/operations/forwarding-deadlines.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   adjustLoyaltyPoints,
@@ -239,7 +245,7 @@ import {
 import { PROBE_WRITE } from '../sql/probe-write.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
-import type { Page, Storage } from '../storage.js';
+import type { DeviceOpsQuery, Page, Storage } from '../storage.js';
 import { loadApprovalFacts } from './postgres-approvals.js';
 import { PostgresAuthorizations } from './postgres-authorizations.js';
 import { postgresDialect } from './postgres-dialect.js';
@@ -467,6 +473,18 @@ export class PostgresStorage implements Storage {
     return this.#driver.autocommit(deviceStatuses(null));
   }
 
+  async listForwardingDeadlines(limit: number): Promise<Omit<ForwardingDeadlineRow, 'deadlineAt'>[]> {
+    return this.#driver.autocommit(listForwardingDeadlines(limit));
+  }
+
+  async listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>> {
+    return this.#driver.autocommit(listDeviceOps(device, query));
+  }
+
+  async recordDeviceReport(report: DeviceReportRecord): Promise<void> {
+    await this.#driver.autocommit(recordDeviceReport(report));
+  }
+
   async ingest(batch: VerifiedBatch, now: number, newId: () => string): Promise<IngestOutcome> {
     return this.#transaction(async (client) => {
       const locked = await client.query({
@@ -559,8 +577,8 @@ export class PostgresStorage implements Storage {
     return this.#driver.autocommit(getDeviceOps(postgresDialect, device, ids));
   }
 
-  async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    return this.#driver.inTransaction(() => ledgerPage(postgresDialect, after, limit));
+  async listLedger(after: number, limit: number, range?: LedgerRange): Promise<Page<LedgerEvent & { pos: number }>> {
+    return this.#driver.inTransaction(() => ledgerPage(postgresDialect, after, limit, range ?? null));
   }
 
   async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {

@@ -798,4 +798,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX loyalty_outbox_member ON loyalty_outbox (member, pos);
   `,
+  // The newest report of each device (issue 14: oldest pending op, policy held, software; docs/console.md):
+  // kept apart from devices so recording it never touches the ingest path's rows.
+  `
+  CREATE TABLE device_reports (
+    device TEXT PRIMARY KEY,
+    sent_at INTEGER NOT NULL,
+    reported_at INTEGER NOT NULL,
+    pending_since INTEGER,
+    policy TEXT,
+    app TEXT
+  );
+  CREATE INDEX ledger_applied_at ON ledger (applied_at);
+  `,
 ];

@@ -53,6 +53,7 @@ import type {
   RotateDeviceKeyRequest,
 } from '../../model/device.js';
 import type { DeviceFeedPage } from '../../model/device-feed.js';
+import type { DeviceReportRecord } from '../../model/device-report.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../model/enrollment.js';
 import type { ExceptionRecord } from '../../model/exception.js';
 import type {
@@ -76,7 +77,9 @@ import type {
   FiscalRecordResult,
   FiscalRefusalRequest,
 } from '../../model/fiscal-bill.js';
+import type { ForwardingDeadlineRow } from '../../model/forwarding-deadline-row.js';
 import type { LedgerEvent } from '../../model/ledger-event.js';
+import type { LedgerRange } from '../../model/ledger-range.js';
 import type {
   LoyaltyAdjustRequest,
   LoyaltyMemberRecord,
@@ -143,6 +146,8 @@ import {
   upsertCatalogItems,
 } from '../sql/operations/catalog.js';
 import { listDeviceKeys, rotateDeviceKey } from '../sql/operations/device-keys.js';
+import { listDeviceOps } from '../sql/operations/device-ops.js';
+import { recordDeviceReport } from '../sql/operations/device-reports.js';
 import {
   deviceStatuses,
   getDevice,
@@ -174,6 +179,7 @@ import {
   refuseFiscalDocument,
   setFiscalJurisdiction,
 } from '../sql/operations/fiscal-credit-notes.js';
+import { listForwardingDeadlines } from '../sql/operations/forwarding-deadlines.js';
 import { operationalGauges, readinessProbe } from '../sql/operations/health-reads.js';
 import {
   adjustLoyaltyPoints,
@@ -251,7 +257,7 @@ import { LEDGER } from '../sql/tables/ledger.js';
 import { OFFLINE_PAYMENTS, offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import { OPS, type OpRow } from '../sql/tables/ops.js';
 import { CASH_MOVEMENTS, SALES, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
-import type { Page, Storage } from '../storage.js';
+import type { DeviceOpsQuery, Page, Storage } from '../storage.js';
 import { tableInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
 import { sqliteDialect } from './sqlite-dialect.js';
@@ -464,6 +470,18 @@ export class SqliteStorage implements Storage {
     return this.#driver.autocommit(deviceStatuses(null));
   }
 
+  async listForwardingDeadlines(limit: number): Promise<Omit<ForwardingDeadlineRow, 'deadlineAt'>[]> {
+    return this.#driver.autocommit(listForwardingDeadlines(limit));
+  }
+
+  async listDeviceOps(device: string, query: DeviceOpsQuery): Promise<Page<StoredOp>> {
+    return this.#driver.autocommit(listDeviceOps(device, query));
+  }
+
+  async recordDeviceReport(report: DeviceReportRecord): Promise<void> {
+    this.#driver.autocommit(recordDeviceReport(report));
+  }
+
   async ingest(batch: VerifiedBatch, now: number, newId: () => string): Promise<IngestOutcome> {
     const hook = this.#crashHook;
     if (!hook) return this.#db.transaction(() => this.#ingestInTransaction(batch, now, newId)).immediate();
@@ -598,8 +616,8 @@ export class SqliteStorage implements Storage {
     return this.#driver.autocommit(getDeviceOps(sqliteDialect, device, ids));
   }
 
-  async listLedger(after: number, limit: number): Promise<Page<LedgerEvent & { pos: number }>> {
-    return this.#driver.transaction(() => ledgerPage(sqliteDialect, after, limit));
+  async listLedger(after: number, limit: number, range?: LedgerRange): Promise<Page<LedgerEvent & { pos: number }>> {
+    return this.#driver.transaction(() => ledgerPage(sqliteDialect, after, limit, range ?? null));
   }
 
   async listDeviceFeed(device: string, after: number, limit: number): Promise<DeviceFeedPage> {

@@ -5,13 +5,13 @@
  * trips the unique public key, and PostgreSQL's retry answers
  * key_already_enrolled), reading devices, revoking and placing them.
  */
-import type { DeviceStatus, Placement } from '@holdfast/protocol';
+import type { DeviceReportView, DeviceStatus, Placement } from '@holdfast/protocol';
 import { GENESIS_HASH } from '@holdfast/protocol';
 import { decideRedemption } from '../../../enrollment.js';
 import type { DeviceRecord } from '../../../model/device.js';
 import type { EnrollmentTokenRecord, RedeemOutcome, RedeemRequest } from '../../../model/enrollment.js';
 import { deviceStatusOf } from '../../device-status.js';
-import { int } from '../../rows.js';
+import { int, intOrNull, type Row } from '../../rows.js';
 import type { SqlDialect } from '../dialect.js';
 import { insertSql, valuesOf } from '../table.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, DEVICE_PLACEMENTS, DEVICES, deviceOf } from '../tables/devices.js';
@@ -97,9 +97,23 @@ export function* deviceStatuses(id: string | null): SqlOperation<DeviceStatus[]>
   const rows = yield* all(
     `SELECT ${DEVICE_COLUMNS},
        (SELECT count(*) FROM exceptions x WHERE x.device = d.id AND x.type = 'conflict') AS conflicts,
-       (SELECT count(*) FROM exceptions x WHERE x.device = d.id AND x.type = 'fork') AS forks
-     FROM ${DEVICE_FROM} ${id === null ? '' : 'WHERE d.id = $1'} ORDER BY d.enrolled_at, d.id`,
+       (SELECT count(*) FROM exceptions x WHERE x.device = d.id AND x.type = 'fork') AS forks,
+       r.reported_at AS report_at, r.pending_since AS report_pending_since, r.policy AS report_policy,
+       r.app AS report_app
+     FROM ${DEVICE_FROM} LEFT JOIN device_reports r ON r.device = d.id
+     ${id === null ? '' : 'WHERE d.id = $1'} ORDER BY d.enrolled_at, d.id`,
     id === null ? [] : [id],
   );
-  return rows.map((r) => deviceStatusOf(deviceOf(r), int(r.conflicts), int(r.forks)));
+  return rows.map((r) => deviceStatusOf(deviceOf(r), int(r.conflicts), int(r.forks), reportOf(r)));
+}
+
+/** The device's newest report from the joined columns, or null if it never sent one. */
+function reportOf(r: Row): DeviceReportView | null {
+  if (r.report_at === null || r.report_at === undefined) return null;
+  return {
+    reportedAt: int(r.report_at),
+    pendingSince: intOrNull(r.report_pending_since),
+    policy: (r.report_policy as string | null) ?? null,
+    app: (r.report_app as string | null) ?? null,
+  };
 }

@@ -7,10 +7,12 @@
  * then holds every row whose `pos` was allocated so far, so a page is a
  * prefix of the feed that can never grow in the middle.
  */
+
 import type { StoredOp } from '../../../model/batch.js';
 import type { ExceptionRecord } from '../../../model/exception.js';
 import type { ExposureActual } from '../../../model/exposure.js';
 import type { LedgerEvent } from '../../../model/ledger-event.js';
+import type { LedgerRange } from '../../../model/ledger-range.js';
 import type { StoredOfflinePayment } from '../../../model/offline-payment.js';
 import type { ShiftRecord } from '../../../model/shift.js';
 import { sortExposureActual } from '../../policy-records.js';
@@ -53,9 +55,16 @@ export function* ledgerPage(
   d: SqlDialect,
   after: number,
   limit: number,
+  range: LedgerRange | null = null,
 ): SqlOperation<Page<LedgerEvent & { pos: number }>> {
   yield* lock('feed-read');
-  const rows = yield* all('SELECT * FROM ledger WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit]);
+  const rows =
+    range === null
+      ? yield* all('SELECT * FROM ledger WHERE pos > $1 ORDER BY pos LIMIT $2', [after, limit])
+      : yield* all(
+          'SELECT * FROM ledger WHERE pos > $1 AND applied_at >= $3 AND applied_at < $4 ORDER BY pos LIMIT $2',
+          [after, limit, range.from, range.to],
+        );
   return pageOf(
     rows.map((r) => ledgerEventOf(r, d)),
     limit,
