@@ -22,7 +22,6 @@
 import type { Clock, InjectedBugs } from '@holdfast/domain';
 import {
   type AnswerRoute,
-  answerProblem,
   type Batch,
   batchMessage,
   DEVICE_TERMINAL_ERRORS,
@@ -32,7 +31,6 @@ import {
   type PolicyKeySet,
   queryMessage,
   refusalAnswer,
-  signMessage,
   type WireError,
 } from '@holdfast/protocol';
 import type { ConnectivityMonitor } from './connectivity.js';
@@ -86,6 +84,18 @@ export interface ExchangeOptions {
    * dead-lettered and the batch is retried once the rotation completes.
    */
   keyRotationPending?: () => boolean;
+  /**
+   * How requests are signed and answers verified: node:crypto through
+   * @holdfast/protocol on Node (`NODE_SIGNER`, node-signer.ts), WebCrypto's
+   * asynchronous Ed25519 in a browser (terminal-web/src/webcrypto-signing.ts).
+   */
+  signer: ExchangeSigner;
+}
+
+/** The crypto seam of the exchange: request signatures and the check of the server's signed answers. */
+export interface ExchangeSigner {
+  sign(message: { ctx: string }, credentials: Credentials): Promise<string>;
+  answerProblem(route: AnswerRoute, requestSig: string, body: unknown, keys: PolicyKeySet): Promise<string | null>;
 }
 
 /** Ops recorded within this window, with nothing queued behind them, travel in the live lane. */
@@ -110,9 +120,11 @@ export class Exchange {
   #gate: Promise<unknown> = Promise.resolve();
   #lastAttemptAt: number | null = null;
   #blocked: Blocked | null = null;
+  readonly #signer: ExchangeSigner;
 
   constructor(options: ExchangeOptions) {
     this.#options = options;
+    this.#signer = options.signer;
   }
 
   /** When the last batch attempt started. */
@@ -140,7 +152,7 @@ export class Exchange {
     const first = ops[0] as Op;
     const last = ops.at(-1) as Op;
     const unsigned = { device: credentials.deviceId, ops, sentAt: clock.now(), latestSeq: journal.head.seq };
-    const batch: Batch = { ...unsigned, sig: signMessage(batchMessage(unsigned), credentials.key) };
+    const batch: Batch = { ...unsigned, sig: await this.#signer.sign(batchMessage(unsigned), credentials) };
     const startedAt = clock.now();
     this.#lastAttemptAt = startedAt;
     // Logged before sending: after a crash, an unfinished row says "outcome unknown".
@@ -243,7 +255,7 @@ export class Exchange {
     return this.#exclusive(async () => {
       const { clock, connectivity } = this.#options;
       const at = clock.now();
-      const sig = signMessage(queryMessage(credentials.deviceId, ids, at), credentials.key);
+      const sig = await this.#signer.sign(queryMessage(credentials.deviceId, ids, at), credentials);
       const event = newSyncEvent('query', at, null, null, ids.length);
       let res: Awaited<ReturnType<Transport['queryOps']>>;
       try {
@@ -346,12 +358,12 @@ export class Exchange {
   async answerProblem(route: AnswerRoute, requestSig: string, body: unknown): Promise<string | null> {
     const keys = this.#options.answerKeys();
     if (keys === null) return null;
-    const problem = answerProblem(route, requestSig, body, keys);
+    const problem = await this.#signer.answerProblem(route, requestSig, body, keys);
     if (problem === null || !this.#options.learnServerKeys || !signedByUnpinnedKey(body, keys)) return problem;
     // The server may have rotated its key: learn its key set (adopted only if a pinned key signed it) and check again.
     if (!(await this.#options.learnServerKeys())) return problem;
     const learned = this.#options.answerKeys();
-    return learned === null ? null : answerProblem(route, requestSig, body, learned);
+    return learned === null ? null : this.#signer.answerProblem(route, requestSig, body, learned);
   }
 
   /** Why a refusal that would stop this terminal cannot be trusted (signed-answer.ts refusalAnswer), or null. */

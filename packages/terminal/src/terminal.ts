@@ -66,6 +66,7 @@ import { META } from './journal-schema.js';
 import type { DeadLetter, JournalEntry, SyncAttempt } from './journal-types.js';
 import { pendingRotation, rotateDeviceKey } from './key-rotation.js';
 import { type LoyaltyPointsInput, loyaltyPointsBody } from './loyalty-points.js';
+import { NODE_SIGNER } from './node-signer.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
 import type { OnlineAuthorization, OnlineOutcome } from './online.js';
 import { OnlineSales } from './online-sales.js';
@@ -242,6 +243,7 @@ export class Terminal {
     });
     const outbox = new Outbox(journal);
     this.#exchange = new Exchange({
+      signer: NODE_SIGNER,
       journal,
       outbox,
       transport: options.transport,

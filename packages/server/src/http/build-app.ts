@@ -34,6 +34,7 @@ import { registerReadiness } from './readiness.js';
 import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './source-limit.js';
 import { staffRoutes } from './staff-routes.js';
 import { registerTicketRoutes } from './ticket-routes.js';
+import { registerTill } from './till-files.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
 export const DEFAULT_BODY_LIMIT = BATCH_MAX_BYTES;
@@ -62,6 +63,8 @@ export interface BuildAppOptions {
   sourceLimit?: Partial<SourceLimitOptions>;
   /** The built operator console served at /console/ (console-files.ts); default packages/web/dist/console. */
   consoleDir?: string;
+  /** The built till app served at /till/ (till-files.ts); default packages/web/dist/till. */
+  tillDir?: string;
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -153,6 +156,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
   registerReadiness(app, service);
   registerConsole(app, options.consoleDir);
+  registerTill(app, options.tillDir);
 
   app.post('/v1/enroll', async (request) => service.enroll(request.body));
 
