@@ -211,6 +211,8 @@ async function handle(request: JournalRequest): Promise<unknown> {
 function codeOf(error: unknown): string {
   if (error instanceof CodedError) return error.code;
   if (error instanceof JournalLockedError) return 'journal_locked';
+  // A refused input names its field: the clerk sees the message as it is.
+  if ((error as Error)?.name === 'ValidationError') return 'validation';
   const code = (error as { code?: unknown })?.code;
   if (typeof code === 'string' && /^[a-z_]{1,64}$/.test(code)) return code;
   // SQLITE_FULL and friends: the quota is exhausted; nothing was recorded.

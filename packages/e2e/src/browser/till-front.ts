@@ -82,3 +82,58 @@ export async function startTillFront(upstream: string): Promise<TillFront> {
     });
   return front;
 }
+
+export interface CutProxy {
+  origin: string;
+  /** Whether requests reach the server; when false every connection is cut unanswered. */
+  reachable: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback HTTP proxy for every path of `upstream`: the till app is served
+ * by the server itself, so "the server is down" cuts its pages too (the
+ * service worker must then serve them). Cutting also drops the connections
+ * kept alive, so nothing reaches the server through an old socket.
+ */
+export async function startProxy(upstream: string): Promise<CutProxy> {
+  const target = new URL(upstream);
+  const proxy: CutProxy = { origin: '', reachable: true, close: async () => undefined };
+  const server: Server = createServer((req, res) => {
+    if (!proxy.reachable) {
+      req.socket.destroy();
+      return;
+    }
+    const out = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    out.on('error', () => req.socket.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let reachable = true;
+  Object.defineProperty(proxy, 'reachable', {
+    get: () => reachable,
+    set: (value: boolean) => {
+      reachable = value;
+      if (!value) server.closeAllConnections();
+    },
+  });
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return proxy;
+}
