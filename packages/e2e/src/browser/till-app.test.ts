@@ -174,4 +174,29 @@ describe('the till app in Chromium', () => {
     if (SHOTS) await second.screenshot({ path: join(SHOTS, 'till-second-tab.png') });
     await second.close();
   });
+
+  it('stops recording once the operator revokes the till, and says so in words', async () => {
+    await page.keyboard.press('F4');
+    await page.fill('input[name=clerk]', 'Ana');
+    await page.click('form[data-form=open-shift] button[type=submit]');
+    await page.waitForSelector('form[data-form=close-shift]');
+    const revoked = await h.request('POST', `/v1/admin/devices/${deviceId}/revoke`, {
+      admin: true,
+      payload: { reason: 'tablet stolen' },
+    });
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+    await page.keyboard.press('F1');
+    await page.click('[data-quick=WATER]');
+    await page.click('[data-pay=cash]');
+    // Recorded before the till knew; delivering it brings the server's signed refusal.
+    await page.waitForSelector('[data-sale-done]');
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-banner=revoked]', { timeout: 60_000 });
+    assert.match((await page.textContent('[data-banner=revoked]')) ?? '', /switched off by the operator/);
+    await page.click('[data-quick=WATER]');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-error]');
+    assert.match((await page.textContent('[data-sale-error]')) ?? '', /switched off by the operator/);
+    await shot('revoked');
+  });
 });

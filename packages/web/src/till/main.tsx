@@ -51,6 +51,10 @@ async function boot(): Promise<Boot> {
       workerUrl: new URL('journal-worker.js', window.location.href),
     });
     const till = await journal.startTill({ serverUrl: window.location.origin });
+    // The measuring script (e2e/src/browser/measure-till.ts) times a bare durable INSERT through this same worker.
+    if (new URLSearchParams(window.location.search).has('measure')) {
+      (window as unknown as { holdfastMeasure: unknown }).holdfastMeasure = { rawInsert: journal.rawInsert };
+    }
     return { kind: 'ready', journal, till, persisted: journal.persisted };
   } catch (error) {
     return { kind: 'failed', words: errorWords(error), code: String((error as { code?: unknown }).code ?? 'error') };
