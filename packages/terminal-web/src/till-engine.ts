@@ -13,7 +13,7 @@
  * docs/browser-terminal.md, "What is not done yet").
  */
 
-import type { Clock, Random, Receipt } from '@holdfast/domain';
+import { type Clock, NO_INJECTED_BUGS, type Random, type Receipt } from '@holdfast/domain';
 import { type EnrollResponse, enrollmentMessage, type SaleLine, type Tender } from '@holdfast/protocol';
 import {
   AlreadyEnrolledError,
@@ -181,7 +181,7 @@ export class TillEngine {
       requestTimeoutMs: config.requestTimeoutMs,
       connectivity: this.#connectivity,
       events: this.#events,
-      bugs: new Set() as never,
+      bugs: NO_INJECTED_BUGS,
       answerKeys: () => {
         if (journal.getMeta(META.signsAnswers) !== '1') return null;
         const pinned = journal.getMeta(META.policyKeys);

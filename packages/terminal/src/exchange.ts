@@ -92,10 +92,20 @@ export interface ExchangeOptions {
   signer: ExchangeSigner;
 }
 
-/** The crypto seam of the exchange: request signatures and the check of the server's signed answers. */
+/**
+ * The crypto seam of the exchange: request signatures and the check of the
+ * server's signed answers. Node's answers synchronously (and is used so,
+ * keeping the exchange's timing as it was: the simulator's runs are
+ * deterministic); WebCrypto's are promises.
+ */
 export interface ExchangeSigner {
-  sign(message: { ctx: string }, credentials: Credentials): Promise<string>;
-  answerProblem(route: AnswerRoute, requestSig: string, body: unknown, keys: PolicyKeySet): Promise<string | null>;
+  sign(message: { ctx: string }, credentials: Credentials): string | Promise<string>;
+  answerProblem(
+    route: AnswerRoute,
+    requestSig: string,
+    body: unknown,
+    keys: PolicyKeySet,
+  ): string | null | Promise<string | null>;
 }
 
 /** Ops recorded within this window, with nothing queued behind them, travel in the live lane. */
@@ -152,7 +162,8 @@ export class Exchange {
     const first = ops[0] as Op;
     const last = ops.at(-1) as Op;
     const unsigned = { device: credentials.deviceId, ops, sentAt: clock.now(), latestSeq: journal.head.seq };
-    const batch: Batch = { ...unsigned, sig: await this.#signer.sign(batchMessage(unsigned), credentials) };
+    const signed = this.#signer.sign(batchMessage(unsigned), credentials);
+    const batch: Batch = { ...unsigned, sig: typeof signed === 'string' ? signed : await signed };
     const startedAt = clock.now();
     this.#lastAttemptAt = startedAt;
     // Logged before sending: after a crash, an unfinished row says "outcome unknown".
@@ -255,7 +266,8 @@ export class Exchange {
     return this.#exclusive(async () => {
       const { clock, connectivity } = this.#options;
       const at = clock.now();
-      const sig = await this.#signer.sign(queryMessage(credentials.deviceId, ids, at), credentials);
+      const signed = this.#signer.sign(queryMessage(credentials.deviceId, ids, at), credentials);
+      const sig = typeof signed === 'string' ? signed : await signed;
       const event = newSyncEvent('query', at, null, null, ids.length);
       let res: Awaited<ReturnType<Transport['queryOps']>>;
       try {
@@ -358,7 +370,8 @@ export class Exchange {
   async answerProblem(route: AnswerRoute, requestSig: string, body: unknown): Promise<string | null> {
     const keys = this.#options.answerKeys();
     if (keys === null) return null;
-    const problem = await this.#signer.answerProblem(route, requestSig, body, keys);
+    const checked = this.#signer.answerProblem(route, requestSig, body, keys);
+    const problem = checked instanceof Promise ? await checked : checked;
     if (problem === null || !this.#options.learnServerKeys || !signedByUnpinnedKey(body, keys)) return problem;
     // The server may have rotated its key: learn its key set (adopted only if a pinned key signed it) and check again.
     if (!(await this.#options.learnServerKeys())) return problem;

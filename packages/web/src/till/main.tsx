@@ -50,7 +50,9 @@ async function boot(): Promise<Boot> {
       till: TILL_NAME,
       workerUrl: new URL('journal-worker.js', window.location.href),
     });
+    performance.mark('till:journal-open');
     const till = await journal.startTill({ serverUrl: window.location.origin });
+    performance.mark('till:started');
     // The measuring script (e2e/src/browser/measure-till.ts) times a bare durable INSERT through this same worker.
     if (new URLSearchParams(window.location.search).has('measure')) {
       (window as unknown as { holdfastMeasure: unknown }).holdfastMeasure = { rawInsert: journal.rawInsert };
