@@ -175,11 +175,33 @@ describe('the till app in Chromium', () => {
     await second.close();
   });
 
-  it('stops recording once the operator revokes the till, and says so in words', async () => {
+  it('keeps a sale pending and says the answers cannot be read when the server answers garbage', async () => {
     await page.keyboard.press('F4');
     await page.fill('input[name=clerk]', 'Ana');
     await page.click('form[data-form=open-shift] button[type=submit]');
     await page.waitForSelector('form[data-form=close-shift]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+    proxy.garbage = true;
+    await page.keyboard.press('F1');
+    await page.click('[data-quick=TEA]');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-done]');
+    assert.match((await page.textContent('[data-sale-done]')) ?? '', /pending confirmation/);
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-banner=offline], [data-banner=bad-answers]', { timeout: 60_000 });
+    await page.waitForFunction(
+      () => /answers cannot be read/.test(document.querySelector('[data-banner]')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
+    await shot('bad-answers');
+    assert.equal(await page.getAttribute('[data-pending]', 'data-pending'), '1');
+    proxy.garbage = false;
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+  });
+
+  it('stops recording once the operator revokes the till, and says so in words', async () => {
     const revoked = await h.request('POST', `/v1/admin/devices/${deviceId}/revoke`, {
       admin: true,
       payload: { reason: 'tablet stolen' },

@@ -87,6 +87,8 @@ export interface CutProxy {
   origin: string;
   /** Whether requests reach the server; when false every connection is cut unanswered. */
   reachable: boolean;
+  /** When true, every API request (/v1/...) is answered 200 with an HTML page: a server (or portal) answering garbage. */
+  garbage: boolean;
   close(): Promise<void>;
 }
 
@@ -98,10 +100,15 @@ export interface CutProxy {
  */
 export async function startProxy(upstream: string): Promise<CutProxy> {
   const target = new URL(upstream);
-  const proxy: CutProxy = { origin: '', reachable: true, close: async () => undefined };
+  const proxy: CutProxy = { origin: '', reachable: true, garbage: false, close: async () => undefined };
   const server: Server = createServer((req, res) => {
     if (!proxy.reachable) {
       req.socket.destroy();
+      return;
+    }
+    if (proxy.garbage && (req.url ?? '').startsWith('/v1/')) {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome to the hotel Wi-Fi</body></html>');
       return;
     }
     const out = httpRequest(
