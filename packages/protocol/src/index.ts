@@ -29,6 +29,7 @@ export type { Infer, JsonSchema, Schema } from './schema.js';
 export * as schema from './schema.js';
 export * from './signature-patterns.js';
 export * from './signed-answer.js';
+export * from './signed-messages.js';
 export * from './signing.js';
 export * from './staff.js';
 export * from './uuidv7.js';

@@ -21,7 +21,8 @@ import {
   signPolicy,
   verifyPolicy,
 } from './risk-policy.js';
-import { batchHeadMessage, generateDeviceKeys, importPrivateKey, importPublicKey, signMessage } from './signing.js';
+import { batchHeadMessage } from './signed-messages.js';
+import { generateDeviceKeys, importPrivateKey, importPublicKey, signMessage } from './signing.js';
 import { uuidv7 } from './uuidv7.js';
 
 const T0 = 1_790_000_000_000;

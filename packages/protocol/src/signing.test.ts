@@ -2,17 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GENESIS_HASH, sha256Hex } from './hash.js';
 import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN } from './signature-patterns.js';
-import {
-  batchHeadMessage,
-  enrollmentMessage,
-  generateDeviceKeys,
-  importPrivateKey,
-  importPublicKey,
-  policyRequestMessage,
-  queryMessage,
-  signMessage,
-  verifyMessage,
-} from './signing.js';
+import { batchHeadMessage, enrollmentMessage, policyRequestMessage, queryMessage } from './signed-messages.js';
+import { generateDeviceKeys, importPrivateKey, importPublicKey, signMessage, verifyMessage } from './signing.js';
 import { uuidv7 } from './uuidv7.js';
 
 const DEVICE = uuidv7(1_700_000_000_000, new Uint8Array(10).fill(1));

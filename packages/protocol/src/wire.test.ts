@@ -3,17 +3,8 @@ import { describe, it } from 'node:test';
 import { ValidationError } from './errors.js';
 import { GENESIS_HASH, NO_DECISION, type Op, sealOp } from './op.js';
 import { parseBody } from './op-kinds.js';
-import {
-  batchHeadMessage,
-  enrollmentMessage,
-  generateDeviceKeys,
-  importPrivateKey,
-  importPublicKey,
-  policyRequestMessage,
-  queryMessage,
-  signMessage,
-  verifyMessage,
-} from './signing.js';
+import { batchHeadMessage, enrollmentMessage, policyRequestMessage, queryMessage } from './signed-messages.js';
+import { generateDeviceKeys, importPrivateKey, importPublicKey, signMessage, verifyMessage } from './signing.js';
 import { uuidv7 } from './uuidv7.js';
 import {
   BATCH_MAX_OPS,

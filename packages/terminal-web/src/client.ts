@@ -5,20 +5,51 @@
  * `append` resolves only after the op is durable in OPFS.
  */
 
-import type { Op } from '@holdfast/protocol';
-import type { AppendInput, ChainHead, JournalEntry, OpCounts } from '@holdfast/terminal/portable';
-import type { BrowserJournalErrorCode, JournalRequest, JournalResponse } from './messages.js';
+import type { Receipt } from '@holdfast/domain';
+import type { Op, SaleLine, Tender } from '@holdfast/protocol';
+import type { AppendInput, ChainHead, JournalEntry, OpCounts, RecordedOp } from '@holdfast/terminal/portable';
+import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
+import type { TillOpView, TillStatus } from './till-engine.js';
 
 export type { BrowserJournalErrorCode } from './messages.js';
+export type { TillOpView, TillStatus } from './till-engine.js';
 
 export class BrowserJournalError extends Error {
   constructor(
-    readonly code: BrowserJournalErrorCode,
+    /** A BrowserJournalErrorCode, or the SDK error's own code (not_enrolled, enrollment_rejected, ...). */
+    readonly code: BrowserJournalErrorCode | (string & {}),
     message: string,
+    /** The server's error code, for a refusal the server gave (enrollment_rejected: token_expired, ...). */
+    readonly serverCode?: string,
   ) {
     super(message);
     this.name = 'BrowserJournalError';
   }
+}
+
+export interface TillStartOptions {
+  /** The server's origin; the till talks to `<serverUrl>/v1/...`. */
+  serverUrl: string;
+  backoffSeconds?: number[];
+  requestTimeoutMs?: number;
+  probeIntervalMs?: number;
+}
+
+/** The till on the browser journal (till-engine.ts in the worker): every call answers once done; records once durable. */
+export interface BrowserTill {
+  status(): Promise<TillStatus>;
+  /** Subscribes to status changes (the worker pushes one after every change); returns the unsubscribe function. */
+  onStatus(fn: (status: TillStatus) => void): () => void;
+  enroll(token: string, label?: string): Promise<{ deviceId: string }>;
+  openShift(input: { clerk: string; currency: string; openingFloat: number }): Promise<RecordedOp>;
+  recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<RecordedOp>;
+  closeShift(input: { countedCash: number; note?: string }): Promise<RecordedOp>;
+  recent(limit: number): Promise<TillOpView[]>;
+  deadLetters(limit?: number): Promise<Array<TillOpView & { reason: string; message: string }>>;
+  receipt(id: string, copy?: boolean): Promise<Receipt>;
+  findReceipt(number: string): Promise<TillOpView>;
+  syncNow(): Promise<unknown>;
+  requery(): Promise<unknown>;
 }
 
 export interface BrowserJournalOptions {
@@ -44,6 +75,8 @@ export interface BrowserJournal {
   integrity(): Promise<string>;
   /** A bare durable INSERT beside the journal (for the latency script's baseline). */
   rawInsert(payload: string): Promise<void>;
+  /** Starts the till (outbox, sync loop, recording) on this journal, talking to `serverUrl`. */
+  startTill(options: TillStartOptions): Promise<BrowserTill>;
   /** Closes the journal, releases the till's lock, and ends the worker. */
   close(): Promise<void>;
 }
@@ -66,13 +99,19 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
     for (const { reject } of waiting.values()) reject(error);
     waiting.clear();
   };
-  worker.onmessage = (event: MessageEvent<JournalResponse>) => {
+  const statusListeners = new Set<(status: TillStatus) => void>();
+  worker.onmessage = (event: MessageEvent<JournalResponse | WorkerEvent>) => {
+    if ('event' in event.data) {
+      const status = event.data.status as TillStatus;
+      for (const fn of statusListeners) fn(status);
+      return;
+    }
     const answer = event.data;
     const entry = waiting.get(answer.id);
     if (!entry) return;
     waiting.delete(answer.id);
     if (answer.ok) entry.resolve(answer.value);
-    else entry.reject(new BrowserJournalError(answer.error.code as BrowserJournalErrorCode, answer.error.message));
+    else entry.reject(new BrowserJournalError(answer.error.code, answer.error.message, answer.error.serverCode));
   };
   worker.onerror = (event) => {
     event.preventDefault();
@@ -104,6 +143,27 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
     counts: () => call<OpCounts>({ op: 'counts' }),
     integrity: () => call<string>({ op: 'integrity' }),
     rawInsert: (payload) => call<void>({ op: 'rawInsert', payload }),
+    async startTill(start) {
+      await call({ op: 'till.start', ...start });
+      return {
+        status: () => call<TillStatus>({ op: 'till.status' }),
+        onStatus(fn) {
+          statusListeners.add(fn);
+          return () => statusListeners.delete(fn);
+        },
+        enroll: (token, label) =>
+          call<{ deviceId: string }>({ op: 'till.enroll', token, ...(label !== undefined ? { label } : {}) }),
+        openShift: (input) => call<RecordedOp>({ op: 'till.openShift', ...input }),
+        recordSale: (input) => call<RecordedOp>({ op: 'till.recordSale', ...input }),
+        closeShift: (input) => call<RecordedOp>({ op: 'till.closeShift', ...input }),
+        recent: (limit) => call<TillOpView[]>({ op: 'till.recent', limit }),
+        deadLetters: (limit = 100) => call({ op: 'till.deadLetters', limit }),
+        receipt: (id, copy = false) => call<Receipt>({ op: 'till.receipt', id, copy }),
+        findReceipt: (number) => call<TillOpView>({ op: 'till.findReceipt', number }),
+        syncNow: () => call({ op: 'till.syncNow' }),
+        requery: () => call({ op: 'till.requery' }),
+      };
+    },
     async close() {
       try {
         await call({ op: 'close' });

@@ -1,4 +1,5 @@
 /** The messages between a page (client.ts) and the journal worker (worker.ts). */
+import type { SaleLine, Tender } from '@holdfast/protocol';
 import type { AppendInput } from '@holdfast/terminal/portable';
 
 export type JournalRequest =
@@ -9,11 +10,36 @@ export type JournalRequest =
   | { op: 'counts' }
   | { op: 'integrity' }
   | { op: 'rawInsert'; payload: string }
-  | { op: 'close' };
+  | { op: 'close' }
+  // The till (till-engine.ts) on the open journal.
+  | {
+      op: 'till.start';
+      serverUrl: string;
+      backoffSeconds?: number[];
+      requestTimeoutMs?: number;
+      probeIntervalMs?: number;
+    }
+  | { op: 'till.status' }
+  | { op: 'till.enroll'; token: string; label?: string }
+  | { op: 'till.openShift'; clerk: string; currency: string; openingFloat: number }
+  | { op: 'till.recordSale'; lines: SaleLine[]; tenders: Tender[] }
+  | { op: 'till.closeShift'; countedCash: number; note?: string }
+  | { op: 'till.recent'; limit: number }
+  | { op: 'till.deadLetters'; limit: number }
+  | { op: 'till.receipt'; id: string; copy: boolean }
+  | { op: 'till.findReceipt'; number: string }
+  | { op: 'till.syncNow' }
+  | { op: 'till.requery' };
+
+/** What the worker tells the page unasked: the till's status after every change. */
+export interface WorkerEvent {
+  event: 'status';
+  status: unknown;
+}
 
 export type JournalResponse =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; code: string; message: string } };
+  | { id: number; ok: false; error: { name: string; code: string; message: string; serverCode?: string } };
 
 /** Codes of the errors the browser journal reports (BrowserJournalError.code). */
 export type BrowserJournalErrorCode =
@@ -24,4 +50,6 @@ export type BrowserJournalErrorCode =
   /** The journal is closed (after close(), or the worker died). */
   | 'journal_closed'
   /** Anything else the journal or SQLite reported, message as it was. */
-  | 'journal_failed';
+  | 'journal_failed'
+  /** The till is not started (till.start) on this journal. */
+  | 'till_not_started';

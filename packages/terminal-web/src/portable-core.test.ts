@@ -10,8 +10,17 @@ import { build } from 'esbuild';
 
 const terminal = (file: string) => fileURLToPath(new URL(`../../terminal/src/${file}`, import.meta.url));
 
-/** The portable core: the journal and what runs on it without verifying signatures. */
-const PORTABLE = ['portable.ts', 'journal-core.ts', 'outbox.ts', 'sync-loop.ts', 'recording.ts'];
+/** The portable core: the journal and what runs on it without Node's synchronous crypto (the browser till's modules). */
+const PORTABLE = [
+  'portable.ts',
+  'journal-core.ts',
+  'outbox.ts',
+  'sync-loop.ts',
+  'recording.ts',
+  'exchange.ts',
+  'http-transport.ts',
+  'receipts.ts',
+];
 
 async function nodeImports(entry: string): Promise<string[]> {
   const result = await build({

@@ -14,6 +14,7 @@
 import { JournalCore, JournalLockedError } from '@holdfast/terminal/portable';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse } from './messages.js';
+import { TillEngine } from './till-engine.js';
 import { WasmConnection, type WasmDb } from './wasm-connection.js';
 
 interface WorkerScope {
@@ -35,6 +36,8 @@ class CodedError extends Error {
 let journal: JournalCore | null = null;
 let connection: WasmConnection | null = null;
 let releaseLock: (() => void) | null = null;
+let till: TillEngine | null = null;
+let tillName = '';
 
 /** Takes this till's Web Lock without waiting for it, retrying until `budgetMs` has passed (a reload's old page may still hold it). */
 async function takeLock(name: string, budgetMs: number): Promise<() => void> {
@@ -101,6 +104,7 @@ async function open(till: string, lockBudgetMs: number): Promise<unknown> {
       (error) => error instanceof sqlite3.SQLite3Error,
     );
     journal = JournalCore.attach(conn, `opfs:${till}/journal.db`);
+    tillName = till;
     connection = conn;
     releaseLock = release;
     return { head: journal.head, counts: journal.counts, pragmas: journal.pragmas() };
@@ -108,6 +112,28 @@ async function open(till: string, lockBudgetMs: number): Promise<unknown> {
     release();
     throw error;
   }
+}
+
+function needTill(): TillEngine {
+  if (!till) throw new CodedError('till_not_started', 'the till is not started on this journal');
+  return till;
+}
+
+async function startTill(request: Extract<JournalRequest, { op: 'till.start' }>): Promise<unknown> {
+  if (till) return till.status();
+  const engine = new TillEngine({
+    till: tillName,
+    journal: need(),
+    serverUrl: request.serverUrl,
+    ...(request.backoffSeconds ? { backoffSeconds: request.backoffSeconds } : {}),
+    ...(request.requestTimeoutMs ? { requestTimeoutMs: request.requestTimeoutMs } : {}),
+    ...(request.probeIntervalMs !== undefined ? { probeIntervalMs: request.probeIntervalMs } : {}),
+    onStatus: (status) => scope.postMessage({ event: 'status', status }),
+    onError: (error) => console.error('holdfast till:', error),
+  });
+  await engine.start();
+  till = engine;
+  return engine.status();
 }
 
 function need(): JournalCore {
@@ -138,7 +164,40 @@ async function handle(request: JournalRequest): Promise<unknown> {
       conn.transaction(() => conn.prepare('INSERT INTO bench_raw (payload) VALUES (?)').run(request.payload));
       return null;
     }
+    case 'till.start':
+      return startTill(request);
+    case 'till.status':
+      return needTill().status();
+    case 'till.enroll':
+      return needTill().enroll(request.token, request.label);
+    case 'till.openShift':
+      return needTill().openShift({
+        clerk: request.clerk,
+        currency: request.currency,
+        openingFloat: request.openingFloat,
+      });
+    case 'till.recordSale':
+      return needTill().recordSale({ lines: request.lines, tenders: request.tenders });
+    case 'till.closeShift':
+      return needTill().closeShift({
+        countedCash: request.countedCash,
+        ...(request.note !== undefined ? { note: request.note } : {}),
+      });
+    case 'till.recent':
+      return needTill().recent(request.limit);
+    case 'till.deadLetters':
+      return needTill().deadLetters(request.limit);
+    case 'till.receipt':
+      return needTill().receipt(request.id, request.copy);
+    case 'till.findReceipt':
+      return needTill().findReceipt(request.number);
+    case 'till.syncNow':
+      return needTill().syncNow();
+    case 'till.requery':
+      return needTill().requery();
     case 'close':
+      await till?.close();
+      till = null;
       journal?.close();
       journal = null;
       connection = null;
@@ -148,9 +207,17 @@ async function handle(request: JournalRequest): Promise<unknown> {
   }
 }
 
-function codeOf(error: unknown): BrowserJournalErrorCode {
+/** The error's code: the browser journal's own, else the SDK error's `code` (the clerk's words key on it). */
+function codeOf(error: unknown): string {
   if (error instanceof CodedError) return error.code;
   if (error instanceof JournalLockedError) return 'journal_locked';
+  // A refused input names its field: the clerk sees the message as it is.
+  if ((error as Error)?.name === 'ValidationError') return 'validation';
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^[a-z_]{1,64}$/.test(code)) return code;
+  // SQLITE_FULL and friends: the quota is exhausted; nothing was recorded.
+  if (/SQLITE_FULL|database or disk is full|QuotaExceeded/i.test(String((error as Error)?.message)))
+    return 'storage_full';
   return 'journal_failed';
 }
 
@@ -166,6 +233,9 @@ scope.onmessage = (event: MessageEvent) => {
           name: (error as Error)?.name ?? 'Error',
           code: codeOf(error),
           message: (error as Error)?.message ?? String(error),
+          ...(typeof (error as { serverCode?: unknown })?.serverCode === 'string'
+            ? { serverCode: (error as { serverCode: string }).serverCode }
+            : {}),
         },
       } satisfies JournalResponse),
   );

@@ -22,7 +22,6 @@
 import type { Clock, InjectedBugs } from '@holdfast/domain';
 import {
   type AnswerRoute,
-  answerProblem,
   type Batch,
   batchMessage,
   DEVICE_TERMINAL_ERRORS,
@@ -33,7 +32,6 @@ import {
   type PolicyKeySet,
   queryMessage,
   refusalAnswer,
-  signMessage,
   type WireError,
 } from '@holdfast/protocol';
 import type { ConnectivityMonitor } from './connectivity.js';
@@ -89,6 +87,28 @@ export interface ExchangeOptions {
    * dead-lettered and the batch is retried once the rotation completes.
    */
   keyRotationPending?: () => boolean;
+  /**
+   * How requests are signed and answers verified: node:crypto through
+   * @holdfast/protocol on Node (`NODE_SIGNER`, node-signer.ts), WebCrypto's
+   * asynchronous Ed25519 in a browser (terminal-web/src/webcrypto-signing.ts).
+   */
+  signer: ExchangeSigner;
+}
+
+/**
+ * The crypto seam of the exchange: request signatures and the check of the
+ * server's signed answers. Node's answers synchronously (and is used so,
+ * keeping the exchange's timing as it was: the simulator's runs are
+ * deterministic); WebCrypto's are promises.
+ */
+export interface ExchangeSigner {
+  sign(message: { ctx: string }, credentials: Credentials): string | Promise<string>;
+  answerProblem(
+    route: AnswerRoute,
+    requestSig: string,
+    body: unknown,
+    keys: PolicyKeySet,
+  ): string | null | Promise<string | null>;
 }
 
 /** Ops recorded within this window, with nothing queued behind them, travel in the live lane. */
@@ -113,9 +133,11 @@ export class Exchange {
   #gate: Promise<unknown> = Promise.resolve();
   #lastAttemptAt: number | null = null;
   #blocked: Blocked | null = null;
+  readonly #signer: ExchangeSigner;
 
   constructor(options: ExchangeOptions) {
     this.#options = options;
+    this.#signer = options.signer;
   }
 
   /** When the last batch attempt started. */
@@ -150,7 +172,8 @@ export class Exchange {
       latestSeq: journal.head.seq,
       ...(report !== undefined ? { report } : {}),
     };
-    const batch: Batch = { ...unsigned, sig: signMessage(batchMessage(unsigned), credentials.key) };
+    const signed = this.#signer.sign(batchMessage(unsigned), credentials);
+    const batch: Batch = { ...unsigned, sig: typeof signed === 'string' ? signed : await signed };
     const startedAt = clock.now();
     this.#lastAttemptAt = startedAt;
     // Logged before sending: after a crash, an unfinished row says "outcome unknown".
@@ -253,7 +276,8 @@ export class Exchange {
     return this.#exclusive(async () => {
       const { clock, connectivity } = this.#options;
       const at = clock.now();
-      const sig = signMessage(queryMessage(credentials.deviceId, ids, at), credentials.key);
+      const signed = this.#signer.sign(queryMessage(credentials.deviceId, ids, at), credentials);
+      const sig = typeof signed === 'string' ? signed : await signed;
       const event = newSyncEvent('query', at, null, null, ids.length);
       let res: Awaited<ReturnType<Transport['queryOps']>>;
       try {
@@ -356,12 +380,13 @@ export class Exchange {
   async answerProblem(route: AnswerRoute, requestSig: string, body: unknown): Promise<string | null> {
     const keys = this.#options.answerKeys();
     if (keys === null) return null;
-    const problem = answerProblem(route, requestSig, body, keys);
+    const checked = this.#signer.answerProblem(route, requestSig, body, keys);
+    const problem = checked instanceof Promise ? await checked : checked;
     if (problem === null || !this.#options.learnServerKeys || !signedByUnpinnedKey(body, keys)) return problem;
     // The server may have rotated its key: learn its key set (adopted only if a pinned key signed it) and check again.
     if (!(await this.#options.learnServerKeys())) return problem;
     const learned = this.#options.answerKeys();
-    return learned === null ? null : answerProblem(route, requestSig, body, learned);
+    return learned === null ? null : this.#signer.answerProblem(route, requestSig, body, learned);
   }
 
   /** Why a refusal that would stop this terminal cannot be trusted (signed-answer.ts refusalAnswer), or null. */

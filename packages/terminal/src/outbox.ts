@@ -50,6 +50,8 @@ export interface Settled {
 /** Room for a batch's members besides its ops (device, sentAt, latestSeq, sig), bytes, generously. */
 const BATCH_ENVELOPE_BYTES = 512;
 
+const UTF8 = new TextEncoder();
+
 export class Outbox {
   readonly #journal: Journal;
 
@@ -68,7 +70,8 @@ export class Outbox {
     const ops = this.#journal.pendingRun(limit);
     let bytes = BATCH_ENVELOPE_BYTES;
     for (let i = 0; i < ops.length; i++) {
-      bytes += Buffer.byteLength(JSON.stringify(ops[i])) + 1;
+      // UTF-8 length through TextEncoder, not Buffer: the outbox also runs in a browser worker.
+      bytes += UTF8.encode(JSON.stringify(ops[i])).length + 1;
       if (bytes > maxBytes && i > 0) return ops.slice(0, i);
     }
     return ops;

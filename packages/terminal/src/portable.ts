@@ -5,11 +5,24 @@
  * build (packages/terminal-web) bundles this entry; a bundle check there
  * fails if a Node module slips in.
  */
+
+export { CLERK_CODES, clerkMessage } from './clerk-messages.js';
+// The Terminal SDK's modules the browser till (terminal-web/src/till-engine.ts) runs on the browser journal.
+export { ConnectivityMonitor } from './connectivity.js';
+export { Emitter } from './emitter.js';
 export {
+  AlreadyEnrolledError,
+  DeviceRevokedError,
+  EnrollmentError,
   JournalClosedError,
   JournalLockedError,
   JournalVersionError,
+  NoReceiptError,
+  NotEnrolledError,
+  TransportError,
 } from './errors.js';
+export { Exchange, type ExchangeSigner } from './exchange.js';
+export { HttpTransport } from './http-transport.js';
 export {
   type CrashHook,
   type CrashPoint,
@@ -21,6 +34,13 @@ export {
   SYNC_ATTEMPTS_KEPT,
   type WriteLabel,
 } from './journal-core.js';
-export { SCHEMA_VERSION } from './journal-schema.js';
+export { META, SCHEMA_VERSION } from './journal-schema.js';
 export type { AppendInput, ChainHead, JournalEntry, OpCounts, OpState } from './journal-types.js';
+export { Outbox } from './outbox.js';
+export { Receipts } from './receipts.js';
+export { Recorder } from './recording.js';
 export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
+export type { SyncEvents } from './sync-events.js';
+export { SyncLoop } from './sync-loop.js';
+export { resolveOptions } from './terminal-options.js';
+export type { RecordedOp } from './terminal-types.js';

@@ -75,6 +75,7 @@ import {
   type PendingRedemption,
 } from './loyalty-online.js';
 import { type LoyaltyPointsInput, loyaltyPointsBody } from './loyalty-points.js';
+import { NODE_SIGNER } from './node-signer.js';
 import { OfflinePolicy, type TerminalPlacement } from './offline-policy.js';
 import type { OnlineAuthorization, OnlineOutcome } from './online.js';
 import { OnlineSales } from './online-sales.js';
@@ -274,6 +275,7 @@ export class Terminal {
     });
     const outbox = new Outbox(journal);
     this.#exchange = new Exchange({
+      signer: NODE_SIGNER,
       journal,
       outbox,
       transport: options.transport,

@@ -43,6 +43,7 @@ import { CHARGED_STATUSES, SourceLimiter, type SourceLimitOptions } from './sour
 import { staffRoutes } from './staff-routes.js';
 import { registerStockRoutes } from './stock-routes.js';
 import { registerTicketRoutes } from './ticket-routes.js';
+import { registerTill } from './till-files.js';
 
 /** Default largest request body: 500 ops of a few KiB each fit with room to spare. */
 export const DEFAULT_BODY_LIMIT = BATCH_MAX_BYTES;
@@ -73,6 +74,8 @@ export interface BuildAppOptions {
   consoleDir?: string;
   /** The forwarder's deadline in hours (default 72), for GET /v1/admin/forwarding/deadlines. */
   forwardDeadlineHours?: number;
+  /** The built till app served at /till/ (till-files.ts); default packages/web/dist/till. */
+  tillDir?: string;
 }
 
 /** Per-request admission state: released once the answer is gone and the work is done. */
@@ -164,6 +167,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
   registerReadiness(app, service);
   registerConsole(app, options.consoleDir);
+  registerTill(app, options.tillDir);
 
   app.post('/v1/enroll', async (request) => service.enroll(request.body));
 

@@ -835,4 +835,27 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     body: taxRatesRequestSchema.describe(),
     response: obj('{rates}: every rate'),
   },
+  'GET /till': {
+    summary: "The clerk's till app: redirects to /till/",
+    tag: 'operations',
+    auth: 'none',
+    response: { type: 'string', description: '301 to /till/' },
+    produces: 'text/plain',
+  },
+  'GET /till/': {
+    summary:
+      "The clerk's till app (docs/till.md): an installable web app; the till enrolls with a one-time token in it",
+    tag: 'operations',
+    auth: 'none',
+    response: { type: 'string', description: 'index.html' },
+    produces: 'text/html; charset=utf-8',
+  },
+  'GET /till/:file': {
+    summary: "One of the till app's built files (script, journal worker, sqlite3.wasm, service worker, manifest)",
+    tag: 'operations',
+    auth: 'none',
+    params: { file: { type: 'string', description: 'A file name of the built till, e.g. till.js' } },
+    response: { type: 'string', description: 'The file, with its content type' },
+    produces: 'text/javascript; charset=utf-8',
+  },
 };

@@ -1,0 +1,224 @@
+/**
+ * The clerk's till app (/till/, packages/web/src/till) in real Chromium,
+ * served by a real server (the harness: Fastify, SQLite) behind a loopback
+ * proxy that can cut it off:
+ *
+ * - enrollment with a bad token says why, in words; a good one enrolls;
+ * - a sale rung up with the server unreachable shows "pending
+ *   confirmation" and the offline banner, is still pending after a reload,
+ *   and is confirmed once the server is back (the server holds it once);
+ * - a reprint is marked COPY; closing the shift prints its Z report;
+ * - the app loads from its service worker with the server down;
+ * - a second tab of the same till says so and records nothing.
+ *
+ * HOLDFAST_TILL_SCREENSHOTS=<dir> saves the screens (docs/images/till-*.png).
+ * Needs the built till (packages/web/dist/till: npm run build).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createHarness, type Harness } from '@holdfast/server/testing';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
+import { type CutProxy, startProxy } from './till-front.js';
+
+const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
+const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
+
+let h: Harness;
+let proxy: CutProxy;
+let profile: string;
+let context: BrowserContext;
+let clockTimer: NodeJS.Timeout;
+let page: Page;
+let deviceId = '';
+
+async function shot(name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `till-${name}.png`) });
+}
+
+async function launch(): Promise<BrowserContext> {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+}
+
+const url = (till = 'front') => `${proxy.origin}/till/?till=${till}`;
+
+before(async () => {
+  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
+  h = await createHarness();
+  h.clock.set(Date.now());
+  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
+  profile = mkdtempSync(join(tmpdir(), 'holdfast-till-app-'));
+  context = await launch();
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+after(async () => {
+  clearInterval(clockTimer);
+  await context?.close().catch(() => undefined);
+  await proxy?.close();
+  await h?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('the till app in Chromium', () => {
+  it('refuses a bad enrollment token in words, then enrolls with a good one', async () => {
+    await page.goto(url());
+    await page.waitForSelector('form[data-form=enroll]');
+    await page.fill('textarea[name=token]', 'not-a-real-token');
+    await page.click('form[data-form=enroll] button[type=submit]');
+    await page.waitForSelector('[data-enroll-error]');
+    assert.match((await page.textContent('[data-enroll-error]')) ?? '', /token is not valid/);
+    // Well formed, but no operator made it.
+    await page.fill('textarea[name=token]', 'A'.repeat(43));
+    await page.click('form[data-form=enroll] button[type=submit]');
+    await page.waitForSelector('[data-enroll-error]');
+    assert.match((await page.textContent('[data-enroll-error]')) ?? '', /token is not valid/);
+    await shot('enroll');
+    const token = await h.newToken('front counter');
+    await page.fill('textarea[name=token]', token);
+    await page.fill('input[name=label]', 'Front counter');
+    await page.click('form[data-form=enroll] button[type=submit]');
+    await page.waitForSelector('nav.tabs');
+    const devices = await h.storage.listDevices();
+    const device = devices.find((d) => d.label === 'Front counter');
+    assert.ok(device, 'the server knows the till');
+    deviceId = device.id;
+  });
+
+  it('sells offline as pending, keeps it through a reload, confirms it when the server is back', async () => {
+    await page.keyboard.press('F4');
+    await page.fill('input[name=clerk]', 'Ana');
+    await page.fill('input[name=float]', '50');
+    await page.click('form[data-form=open-shift] button[type=submit]');
+    await page.waitForSelector('form[data-form=close-shift]');
+    await page.keyboard.press('F1');
+    proxy.reachable = false;
+    await page.click('[data-quick=COFFEE]');
+    await page.keyboard.press('1');
+    await page.click('[data-quick=CAKE]');
+    await page.fill('input[name=tendered]', '10');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-done]');
+    const done = (await page.textContent('[data-sale-done]')) ?? '';
+    assert.match(done, /pending confirmation/);
+    assert.match(done, /Change: €1\.20/);
+    const saleId = await page.getAttribute('[data-sale-done]', 'data-sale-done');
+    await page.waitForSelector('[data-banner=offline]', { timeout: 60_000 });
+    await shot('sell-offline');
+
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    await page.keyboard.press('F2');
+    const row = `table[data-table=sales] tr[data-op="${saleId}"]`;
+    await page.waitForSelector(row);
+    assert.equal(await page.getAttribute(row, 'data-state'), 'pending');
+    assert.match((await page.textContent(row)) ?? '', /pending confirmation/);
+
+    proxy.reachable = true;
+    await page.click('[data-sync-now]');
+    await page.waitForSelector(`${row}[data-state=confirmed]`, { timeout: 60_000 });
+    await page.waitForSelector('[data-pending="0"]');
+    await shot('sales');
+    const stored = await h.storage.getDeviceOps(deviceId, [saleId as string]);
+    assert.equal(stored.length, 1);
+    assert.equal(await h.storage.getOpAt(deviceId, 3), null, 'the shift and the sale, nothing doubled');
+  });
+
+  it('marks a reprint COPY, and prints the Z report when the shift closes', async () => {
+    await page.click('table[data-table=sales] tr[data-state=confirmed] button');
+    await page.waitForSelector('[data-receipt-view] .receipt');
+    assert.equal(await page.getAttribute('[data-receipt-view] .receipt', 'data-copy'), 'true');
+    assert.match((await page.textContent('[data-receipt-view]')) ?? '', /COPY/);
+    await shot('receipt');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F4');
+    await page.fill('input[name=counted]', '56.80');
+    await page.click('form[data-form=close-shift] button[type=submit]');
+    await page.waitForSelector('[data-receipt-view] .receipt');
+    assert.match((await page.textContent('[data-receipt-view]')) ?? '', /Z/);
+    await shot('z-report');
+  });
+
+  it('loads from its service worker with the server down', async () => {
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    proxy.reachable = false;
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    await page.waitForSelector('[data-till-name]');
+    assert.equal(await page.textContent('[data-till-name]'), 'Front counter');
+    proxy.reachable = true;
+  });
+
+  it('tells a second tab of the same till that it is open elsewhere', async () => {
+    const second = await context.newPage();
+    await second.goto(url());
+    await second.waitForSelector('[data-boot-error]', { timeout: 30_000 });
+    assert.equal(await second.getAttribute('[data-boot-error]', 'data-boot-error'), 'journal_locked');
+    assert.match((await second.textContent('[data-boot-error]')) ?? '', /already open in another window/);
+    if (SHOTS) await second.screenshot({ path: join(SHOTS, 'till-second-tab.png') });
+    await second.close();
+  });
+
+  it('keeps a sale pending and says the answers cannot be read when the server answers garbage', async () => {
+    await page.keyboard.press('F4');
+    await page.fill('input[name=clerk]', 'Ana');
+    await page.click('form[data-form=open-shift] button[type=submit]');
+    await page.waitForSelector('form[data-form=close-shift]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+    proxy.garbage = true;
+    await page.keyboard.press('F1');
+    await page.click('[data-quick=TEA]');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-done]');
+    assert.match((await page.textContent('[data-sale-done]')) ?? '', /pending confirmation/);
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-banner=offline], [data-banner=bad-answers]', { timeout: 60_000 });
+    await page.waitForFunction(
+      () => /answers cannot be read/.test(document.querySelector('[data-banner]')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
+    await shot('bad-answers');
+    assert.equal(await page.getAttribute('[data-pending]', 'data-pending'), '1');
+    proxy.garbage = false;
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+  });
+
+  it('stops recording once the operator revokes the till, and says so in words', async () => {
+    const revoked = await h.request('POST', `/v1/admin/devices/${deviceId}/revoke`, {
+      admin: true,
+      payload: { reason: 'tablet stolen' },
+    });
+    assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+    await page.keyboard.press('F1');
+    await page.click('[data-quick=WATER]');
+    await page.click('[data-pay=cash]');
+    // Recorded before the till knew; delivering it brings the server's signed refusal.
+    await page.waitForSelector('[data-sale-done]');
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-banner=revoked]', { timeout: 60_000 });
+    assert.match((await page.textContent('[data-banner=revoked]')) ?? '', /switched off by the operator/);
+    await page.click('[data-quick=WATER]');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-error]');
+    assert.match((await page.textContent('[data-sale-error]')) ?? '', /switched off by the operator/);
+    await shot('revoked');
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * Selling: quick items (keys 1–8) or a typed amount into the cart, then a
+ * tender — cash (what the customer hands over; the change is shown) or
+ * card through the simulated reader (it produces a processor token, as the
+ * Node till's simulated reader does; no card number ever reaches the till).
+ * The sale answers once it is durable on this device: "pending
+ * confirmation" until the server confirms it, never "failed" for a
+ * network that did not answer.
+ */
+import type { SaleLine, Tender } from '@holdfast/protocol';
+import type { BrowserTill, TillStatus } from '@holdfast/terminal-web/client';
+import { useEffect, useState } from 'preact/hooks';
+import { formatMoney, parseMoneyInput } from '../shared/money.js';
+import type { ReceiptRequest } from './main.js';
+import { errorWords, LOCALE } from './words.js';
+
+/** The quick keys (no catalog in the browser till yet): name and price in minor units of the shift's currency. */
+const QUICK_ITEMS: ReadonlyArray<{ sku: string; name: string; price: number }> = [
+  { sku: 'COFFEE', name: 'Coffee', price: 250 },
+  { sku: 'TEA', name: 'Tea', price: 220 },
+  { sku: 'WATER', name: 'Water', price: 150 },
+  { sku: 'BEER-05', name: 'Beer 0.5l', price: 450 },
+  { sku: 'WINE-GLASS', name: 'Glass of wine', price: 500 },
+  { sku: 'SANDWICH', name: 'Sandwich', price: 650 },
+  { sku: 'CAKE', name: 'Cake', price: 380 },
+  { sku: 'TSHIRT', name: 'T-shirt', price: 2_000 },
+];
+
+interface Done {
+  id: string;
+  seq: number;
+  state: string;
+  total: number;
+  change: number;
+  currency: string;
+}
+
+function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The simulated card reader: a one-time processor token and the card's brand and last four digits. */
+function simulatedCardRead(): { token: string; brand: 'visa'; last4: string } {
+  const last4 = String((crypto.getRandomValues(new Uint16Array(1))[0] ?? 0) % 10_000).padStart(4, '0');
+  return { token: `tok_sim_${randomHex(12)}`, brand: 'visa', last4 };
+}
+
+export function Sell({
+  till,
+  status,
+  onReceipt,
+}: {
+  till: BrowserTill;
+  status: TillStatus;
+  onReceipt: (r: ReceiptRequest) => void;
+}) {
+  const [lines, setLines] = useState<SaleLine[]>([]);
+  const [amountText, setAmountText] = useState('');
+  const [tendered, setTendered] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [done, setDone] = useState<Done | null>(null);
+  const [busy, setBusy] = useState(false);
+  const shift = status.shift;
+  const currency = shift?.currency ?? 'EUR';
+  const money = (n: number) => formatMoney(n, currency, LOCALE.format);
+  const total = lines.reduce((sum, l) => sum + l.qty * l.unitPrice, 0);
+
+  const add = (sku: string, name: string, price: number) => {
+    setDone(null);
+    setProblem(null);
+    setLines((ls) => {
+      const at = ls.findIndex((l) => l.sku === sku && l.unitPrice === price);
+      if (at < 0) return [...ls, { sku, name, qty: 1, unitPrice: price }];
+      return ls.map((l, i) => (i === at ? { ...l, qty: l.qty + 1 } : l));
+    });
+  };
+
+  const addTyped = (e: Event) => {
+    e.preventDefault();
+    try {
+      const price = parseMoneyInput(amountText, currency);
+      if (price <= 0) throw new RangeError('the amount must be above zero');
+      add('OPEN', 'Item', price);
+      setAmountText('');
+    } catch (error) {
+      setProblem(`“${amountText}” is not an amount in ${currency}: ${(error as Error).message}`);
+    }
+  };
+
+  const pay = async (kind: 'cash' | 'card') => {
+    if (lines.length === 0 || busy) return;
+    let tender: Tender;
+    let change = 0;
+    if (kind === 'cash') {
+      let given = total;
+      if (tendered.trim() !== '') {
+        try {
+          given = parseMoneyInput(tendered, currency);
+        } catch (error) {
+          setProblem(`“${tendered}” is not an amount in ${currency}: ${(error as Error).message}`);
+          return;
+        }
+      }
+      if (given < total) {
+        setProblem(`The customer gave ${money(given)}: that is less than ${money(total)}.`);
+        return;
+      }
+      tender = { type: 'cash', amount: total, tendered: given };
+      change = given - total;
+    } else {
+      tender = { type: 'card', amount: total, ...simulatedCardRead() };
+    }
+    setBusy(true);
+    setProblem(null);
+    try {
+      const op = await till.recordSale({ lines, tenders: [tender] });
+      setDone({ id: op.id, seq: op.seq, state: op.state, total, change, currency });
+      setLines([]);
+      setTendered('');
+    } catch (error) {
+      setProblem(errorWords(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
+      if (typing && e.key !== 'Enter') return;
+      if (!typing && /^[1-8]$/.test(e.key)) {
+        const item = QUICK_ITEMS[Number(e.key) - 1];
+        if (item) add(item.sku, item.name, item.price);
+      } else if (!typing && e.key === 'Backspace') {
+        setLines((ls) => ls.slice(0, -1));
+      } else if (!typing && (e.key === 'k' || e.key === 'K')) {
+        void pay('card');
+      } else if (!typing && e.key === 'Enter') {
+        void pay('cash');
+      }
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  });
+
+  if (!shift) {
+    return (
+      <div class="problem" data-no-shift>
+        No shift is open on this till. Open one in Shift (F4).
+      </div>
+    );
+  }
+  return (
+    <div class="sell">
+      <section class="keys">
+        {QUICK_ITEMS.map((item, i) => (
+          <button
+            type="button"
+            key={item.sku}
+            class="key"
+            data-quick={item.sku}
+            onClick={() => add(item.sku, item.name, item.price)}
+          >
+            <kbd>{i + 1}</kbd>
+            <span>{item.name}</span>
+            <span class="price">{money(item.price)}</span>
+          </button>
+        ))}
+        <form class="typed" onSubmit={addTyped}>
+          <input
+            name="amount"
+            inputMode="decimal"
+            placeholder={`Amount (${currency})`}
+            value={amountText}
+            onInput={(e) => setAmountText((e.target as HTMLInputElement).value)}
+          />
+          <button type="submit" class="secondary">
+            Add
+          </button>
+        </form>
+      </section>
+      <section class="cart">
+        <table data-table="cart">
+          <tbody>
+            {lines.map((l, i) => (
+              <tr key={`${l.sku}-${l.unitPrice}`}>
+                <td>
+                  {l.qty} × {l.name}
+                </td>
+                <td class="num">{money(l.qty * l.unitPrice)}</td>
+                <td>
+                  <button
+                    type="button"
+                    class="link"
+                    aria-label={`remove ${l.name}`}
+                    onClick={() => setLines((ls) => ls.filter((_, j) => j !== i))}
+                  >
+                    ✕
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div class="total" data-total={total}>
+          Total <strong>{money(total)}</strong>
+        </div>
+        <label>
+          Cash given (empty: exact)
+          <input
+            name="tendered"
+            inputMode="decimal"
+            value={tendered}
+            onInput={(e) => setTendered((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <div class="pay">
+          <button
+            type="button"
+            class="big"
+            data-pay="cash"
+            disabled={lines.length === 0 || busy}
+            onClick={() => void pay('cash')}
+          >
+            Cash <kbd>Enter</kbd>
+          </button>
+          <button
+            type="button"
+            class="big"
+            data-pay="card"
+            disabled={lines.length === 0 || busy}
+            onClick={() => void pay('card')}
+          >
+            Card (reader) <kbd>K</kbd>
+          </button>
+        </div>
+        {problem ? (
+          <div class="problem" role="alert" data-sale-error>
+            {problem}
+          </div>
+        ) : null}
+        {done ? (
+          <div class="done" role="status" data-sale-done={done.id}>
+            <div>
+              Sale #{done.seq} recorded on this till — {money(done.total)}.{' '}
+              <span class="badge pending">{done.state === 'confirmed' ? 'confirmed' : 'pending confirmation'}</span>
+            </div>
+            {done.change > 0 ? <div class="change">Change: {money(done.change)}</div> : null}
+            <button
+              type="button"
+              class="secondary"
+              data-print={done.id}
+              onClick={() => onReceipt({ id: done.id, copy: false })}
+            >
+              Print receipt
+            </button>
+          </div>
+        ) : null}
+      </section>
+    </div>
+  );
+}
