@@ -8,7 +8,9 @@
 //
 // Files start longest first (by the durations in scripts/test-durations.json;
 // a file not listed there counts as DEFAULT_SECONDS), so the slow ones do
-// not start last and leave one slot working alone at the end.
+// not start last and leave one slot working alone at the end. The files run
+// through run-files.mjs (node:test's run(), which keeps the order given;
+// `node --test FILE…` sorts its files by path).
 // HOLDFAST_RECORD_TEST_DURATIONS=1 writes the durations of the files that
 // ran back into that list (do it after a full run on a quiet machine).
 import { spawn } from 'node:child_process';
@@ -49,22 +51,15 @@ const out = mkdtempSync(join(tmpdir(), 'holdfast-tests-'));
 const tap = join(out, 'results.tap');
 const record = process.env.HOLDFAST_RECORD_TEST_DURATIONS === '1';
 const durationsReport = join(out, 'durations.json');
+// run-files.mjs calls node:test's run() (the `--test` command line would sort the files by path).
 const args = [
   '--conditions=holdfast-src',
   '--import',
   'tsx',
-  '--test',
-  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
-  '--test-reporter=spec',
-  '--test-reporter-destination=stdout',
-  '--test-reporter=tap',
-  `--test-reporter-destination=${tap}`,
-  ...(record
-    ? [
-        `--test-reporter=${join(root, 'scripts', 'test-durations-reporter.mjs')}`,
-        `--test-reporter-destination=${durationsReport}`,
-      ]
-    : []),
+  join(root, 'scripts', 'run-files.mjs'),
+  String(process.env.TEST_CONCURRENCY ?? 2),
+  tap,
+  record ? durationsReport : '-',
   ...files,
 ];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
