@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SQLITE_MIGRATIONS } from '@holdfast/server';
+import { CLI_BIN, childNodeFlags } from './cli-process.js';
 
-const BIN = fileURLToPath(new URL('./bin.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 function holdfast(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--conditions=holdfast-src', '--import', 'tsx', BIN, ...args], {
+  const run = spawnSync(process.execPath, [...childNodeFlags(), CLI_BIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 120_000,

@@ -27,6 +27,7 @@ export {
   type ScenarioResult,
 } from './scenarios/run-scenario.js';
 export { type Params, resolveParams, type ScenarioDefinition } from './scenarios/scenario.js';
+export { runSeedPool, type SeedPoolOutcome } from './scenarios/seed-pool.js';
 export {
   type Endpoint,
   type FaultRates,

@@ -8,15 +8,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
+import { CLI_BIN, childNodeFlags } from '../cli-process.js';
 
 describe('holdfast demo --live', () => {
   it('prints a console address and a sign-in that works, sells in real time, stops on SIGINT', async () => {
     const child = spawn(
       process.execPath,
-      ['--conditions=holdfast-src', '--import', 'tsx', BIN, 'demo', '--live', '--port', '0', '--terminals', '2'],
+      [...childNodeFlags(), CLI_BIN, 'demo', '--live', '--port', '0', '--terminals', '2'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

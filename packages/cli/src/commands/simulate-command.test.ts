@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CLI_BIN, childNodeFlags } from '../cli-process.js';
 
-const BIN = fileURLToPath(new URL('../bin.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 
 function holdfast(
@@ -19,7 +19,7 @@ function holdfast(
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=holdfast-src', '--import', 'tsx', BIN, ...args], {
+    const child = spawn(process.execPath, [...childNodeFlags(), CLI_BIN, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
     });

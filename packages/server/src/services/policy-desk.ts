@@ -72,6 +72,13 @@ export class PolicyDesk {
   readonly #newId: () => string;
   /** The active key, imported, and when it was read: answers are signed on every batch, the key read once a minute. */
   #signer: { id: string; privateKey: KeyObject; readAt: number } | null = null;
+  /**
+   * Imported server keys by their stored text: re-reading the key every
+   * SIGNER_REFRESH_MS (and each key-set answer) must not parse the PKCS#8
+   * DER again each time (it showed as ~4 % of a simulated run). Keys are few;
+   * the map is emptied should it ever grow past a handful.
+   */
+  readonly #imported = new Map<string, KeyObject>();
 
   constructor(storage: Storage, clock: Clock, newId: () => string) {
     this.#storage = storage;
@@ -95,7 +102,7 @@ export class PolicyDesk {
    */
   async keySet(): Promise<SignedKeySet> {
     const trusted = await this.#trustedKeys();
-    const signers = trusted.map((k) => ({ id: k.id, privateKey: importPrivateKey(k.privateKey) }));
+    const signers = trusted.map((k) => ({ id: k.id, privateKey: this.#import(k.privateKey) }));
     return signKeySet(policyKeySet(trusted), this.#clock.now(), signers);
   }
 
@@ -248,9 +255,19 @@ export class PolicyDesk {
     const now = this.#clock.now();
     if (this.#signer === null || now - this.#signer.readAt >= SIGNER_REFRESH_MS || now < this.#signer.readAt) {
       const key = await this.#activeServerKey();
-      this.#signer = { id: key.id, privateKey: importPrivateKey(key.privateKey), readAt: now };
+      this.#signer = { id: key.id, privateKey: this.#import(key.privateKey), readAt: now };
     }
     return signAnswer(route, requestSig, answer, this.#signer);
+  }
+
+  #import(privateKey: string): KeyObject {
+    let key = this.#imported.get(privateKey);
+    if (key === undefined) {
+      if (this.#imported.size >= 16) this.#imported.clear();
+      key = importPrivateKey(privateKey);
+      this.#imported.set(privateKey, key);
+    }
+    return key;
   }
 
   /** The active signing key; the first caller on an empty database creates it. */
