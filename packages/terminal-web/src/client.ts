@@ -8,9 +8,11 @@
 import type { Receipt } from '@holdfast/domain';
 import type { Op, SaleLine, Tender } from '@holdfast/protocol';
 import type { AppendInput, ChainHead, JournalEntry, OpCounts, RecordedOp } from '@holdfast/terminal/portable';
+import type { BrowserFeedPoll } from './browser-feed.js';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
 import type { TillOpView, TillStatus } from './till-engine.js';
 
+export type { BrowserFeedPoll } from './browser-feed.js';
 export type { BrowserJournalErrorCode } from './messages.js';
 export type { TillOpView, TillStatus } from './till-engine.js';
 
@@ -50,6 +52,8 @@ export interface BrowserTill {
   findReceipt(number: string): Promise<TillOpView>;
   syncNow(): Promise<unknown>;
   requery(): Promise<unknown>;
+  /** Reads the signed device feed (roster, price list, declines) now; see browser-feed.ts. */
+  pollFeed(): Promise<BrowserFeedPoll>;
 }
 
 export interface BrowserJournalOptions {
@@ -162,6 +166,7 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         findReceipt: (number) => call<TillOpView>({ op: 'till.findReceipt', number }),
         syncNow: () => call({ op: 'till.syncNow' }),
         requery: () => call({ op: 'till.requery' }),
+        pollFeed: () => call({ op: 'till.pollFeed' }) as Promise<BrowserFeedPoll>,
       };
     },
     async close() {

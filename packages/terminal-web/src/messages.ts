@@ -29,7 +29,8 @@ export type JournalRequest =
   | { op: 'till.receipt'; id: string; copy: boolean }
   | { op: 'till.findReceipt'; number: string }
   | { op: 'till.syncNow' }
-  | { op: 'till.requery' };
+  | { op: 'till.requery' }
+  | { op: 'till.pollFeed' };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {

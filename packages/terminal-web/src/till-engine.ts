@@ -36,6 +36,7 @@ import {
   SyncLoop,
   TransportError,
 } from '@holdfast/terminal/portable';
+import { BrowserFeed, type BrowserFeedPoll } from './browser-feed.js';
 import {
   answerProblemWebCrypto,
   generateDeviceKeysWebCrypto,
@@ -60,6 +61,8 @@ export interface TillStatus {
   lastSuccessAt: number | null;
   lastError: string | null;
   nextAttemptAt: number | null;
+  /** What the signed device feed last gave (browser-feed.ts): cursor, location, roster and price list versions. */
+  feed: { cursor: number; location: string | null; rosterVersion: number; priceListVersion: number };
   shift: {
     id: string;
     clerk: string;
@@ -148,6 +151,8 @@ export class TillEngine {
   readonly #receipts: Receipts;
   readonly #onStatus: (status: TillStatus) => void;
   readonly #requestTimeoutMs: number;
+  readonly #feed: BrowserFeed;
+  #feedPolling: Promise<BrowserFeedPoll> | null = null;
   #credentials: { deviceId: string; key: CryptoKey } | null = null;
   #enrolling: Promise<{ deviceId: string }> | null = null;
 
@@ -168,6 +173,7 @@ export class TillEngine {
     this.#requestTimeoutMs = config.requestTimeoutMs;
     this.#transport = new HttpTransport(options.serverUrl);
     this.#events = new Emitter<SyncEvents>((error) => options.onError(error));
+    this.#feed = new BrowserFeed({ journal, transport: this.#transport, timeoutMs: config.requestTimeoutMs });
     // The journal is a JournalCore; the SDK's modules are typed with Node's Journal, which adds nothing at run time.
     const asJournal = journal as never;
     const outbox = new Outbox(asJournal);
@@ -341,6 +347,12 @@ export class TillEngine {
       lastSuccessAt: this.#connectivity.lastSuccessAt,
       lastError: this.#connectivity.lastError,
       nextAttemptAt: this.#loop.nextAttemptAt,
+      feed: {
+        cursor: this.#feed.cursor(),
+        location: this.#feed.placement()?.location ?? null,
+        rosterVersion: this.#feed.roster()?.version ?? 0,
+        priceListVersion: this.#feed.priceList()?.version ?? 0,
+      },
       shift: shift
         ? {
             id: shift.id,
@@ -412,6 +424,22 @@ export class TillEngine {
     const report = await this.#loop.syncNow();
     this.#changed();
     return report;
+  }
+
+  /**
+   * Reads the signed device feed now (browser-feed.ts): placement, roster,
+   * price list, post-authorization declines. One poll at a time: a call
+   * while one runs gets that one. Throws NotEnrolledError, TransportError,
+   * BrowserFeedError.
+   */
+  pollFeed(): Promise<BrowserFeedPoll> {
+    const credentials = this.#credentials;
+    if (!credentials) return Promise.reject(new NotEnrolledError());
+    this.#feedPolling ??= this.#feed.poll(credentials, browserClock.now).finally(() => {
+      this.#feedPolling = null;
+      this.#changed();
+    });
+    return this.#feedPolling;
   }
 
   /** Asks the server what it stored for the pending ops and settles accordingly. */

@@ -195,6 +195,8 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return needTill().syncNow();
     case 'till.requery':
       return needTill().requery();
+    case 'till.pollFeed':
+      return needTill().pollFeed();
     case 'close':
       await till?.close();
       till = null;
