@@ -304,7 +304,8 @@ async function verifySigned(
   if (!ok) throw new ValidationError(`${field}.sig`, `a signature by policy key ${keyId}`, 'one that does not verify');
 }
 
-function parsePlacement(placement: unknown): Placement | null {
+/** A placement the server reported (enrollment, feed), or null for none or a malformed one. */
+export function parsePlacement(placement: unknown): Placement | null {
   if (placement === undefined || placement === null) return null;
   try {
     return placementSchema.parse(placement, 'placement');

@@ -36,7 +36,7 @@ import {
   SyncLoop,
   TransportError,
 } from '@holdfast/terminal/portable';
-import { BrowserFeed, type BrowserFeedPoll } from './browser-feed.js';
+import { BrowserFeed, type BrowserFeedPoll, parsePlacement } from './browser-feed.js';
 import {
   answerProblemWebCrypto,
   generateDeviceKeysWebCrypto,
@@ -315,8 +315,11 @@ export class TillEngine {
       keys !== null &&
       Object.keys(keys).length > 0 &&
       Object.values(keys).every((v) => typeof v === 'string');
+    const placement = parsePlacement(body.placement);
     journal.setMeta({
       [META.deviceId]: body.deviceId,
+      // Where the token placed the device (as enrollment.ts on Node): the feed refuses a roster for elsewhere.
+      ...(placement ? { [META.placement]: JSON.stringify(placement) } : {}),
       [META.label]: typeof body.label === 'string' ? body.label : (label ?? null),
       [META.enrolledAt]: String(body.enrolledAt),
       [META.enrollToken]: null,
