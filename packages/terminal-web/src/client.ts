@@ -35,6 +35,8 @@ export interface TillStartOptions {
   backoffSeconds?: number[];
   requestTimeoutMs?: number;
   probeIntervalMs?: number;
+  /** Least time between two feed polls the till makes on its own (default 30 s). */
+  feedIntervalMs?: number;
 }
 
 /** The till on the browser journal (till-engine.ts in the worker): every call answers once done; records once durable. */

@@ -18,6 +18,7 @@ export type JournalRequest =
       backoffSeconds?: number[];
       requestTimeoutMs?: number;
       probeIntervalMs?: number;
+      feedIntervalMs?: number;
     }
   | { op: 'till.status' }
   | { op: 'till.enroll'; token: string; label?: string }

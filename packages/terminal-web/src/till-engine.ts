@@ -62,7 +62,14 @@ export interface TillStatus {
   lastError: string | null;
   nextAttemptAt: number | null;
   /** What the signed device feed last gave (browser-feed.ts): cursor, location, roster and price list versions. */
-  feed: { cursor: number; location: string | null; rosterVersion: number; priceListVersion: number };
+  feed: {
+    cursor: number;
+    location: string | null;
+    rosterVersion: number;
+    priceListVersion: number;
+    /** Why the last poll failed, or null. */
+    error: string | null;
+  };
   shift: {
     id: string;
     clerk: string;
@@ -137,6 +144,8 @@ export interface TillEngineOptions {
   backoffSeconds?: readonly number[];
   requestTimeoutMs?: number;
   probeIntervalMs?: number;
+  /** Least time between two feed polls made on the till's own (after a successful exchange); default 30 s. */
+  feedIntervalMs?: number;
 }
 
 export class TillEngine {
@@ -153,6 +162,9 @@ export class TillEngine {
   readonly #requestTimeoutMs: number;
   readonly #feed: BrowserFeed;
   #feedPolling: Promise<BrowserFeedPoll> | null = null;
+  readonly #feedIntervalMs: number;
+  #feedPolledAt = Number.NEGATIVE_INFINITY;
+  #feedError: string | null = null;
   #credentials: { deviceId: string; key: CryptoKey } | null = null;
   #enrolling: Promise<{ deviceId: string }> | null = null;
 
@@ -173,6 +185,7 @@ export class TillEngine {
     this.#requestTimeoutMs = config.requestTimeoutMs;
     this.#transport = new HttpTransport(options.serverUrl);
     this.#events = new Emitter<SyncEvents>((error) => options.onError(error));
+    this.#feedIntervalMs = options.feedIntervalMs ?? 30_000;
     this.#feed = new BrowserFeed({ journal, transport: this.#transport, timeoutMs: config.requestTimeoutMs });
     // The journal is a JournalCore; the SDK's modules are typed with Node's Journal, which adds nothing at run time.
     const asJournal = journal as never;
@@ -233,6 +246,12 @@ export class TillEngine {
       },
     });
     for (const event of ['sync', 'confirmed', 'dead-letter'] as const) this.#events.on(event, () => this.#changed());
+    // The server answered: read the feed too, at most every feedIntervalMs (its failures show in status.feed.error).
+    this.#events.on('sync', (event) => {
+      if (event.outcome === 'ok' && browserClock.now() - this.#feedPolledAt >= this.#feedIntervalMs) {
+        this.pollFeed().catch(() => undefined);
+      }
+    });
   }
 
   /** Imports the stored key (if enrolled) and starts delivery. */
@@ -355,6 +374,7 @@ export class TillEngine {
         location: this.#feed.placement()?.location ?? null,
         rosterVersion: this.#feed.roster()?.version ?? 0,
         priceListVersion: this.#feed.priceList()?.version ?? 0,
+        error: this.#feedError,
       },
       shift: shift
         ? {
@@ -438,10 +458,23 @@ export class TillEngine {
   pollFeed(): Promise<BrowserFeedPoll> {
     const credentials = this.#credentials;
     if (!credentials) return Promise.reject(new NotEnrolledError());
-    this.#feedPolling ??= this.#feed.poll(credentials, browserClock.now).finally(() => {
-      this.#feedPolling = null;
-      this.#changed();
-    });
+    this.#feedPolledAt = browserClock.now();
+    this.#feedPolling ??= this.#feed
+      .poll(credentials, browserClock.now)
+      .then(
+        (result) => {
+          this.#feedError = result.rosterRefused ?? result.priceListRefused;
+          return result;
+        },
+        (error: unknown) => {
+          this.#feedError = error instanceof Error ? error.message : String(error);
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.#feedPolling = null;
+        this.#changed();
+      });
     return this.#feedPolling;
   }
 

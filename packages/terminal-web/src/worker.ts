@@ -128,6 +128,7 @@ async function startTill(request: Extract<JournalRequest, { op: 'till.start' }>)
     ...(request.backoffSeconds ? { backoffSeconds: request.backoffSeconds } : {}),
     ...(request.requestTimeoutMs ? { requestTimeoutMs: request.requestTimeoutMs } : {}),
     ...(request.probeIntervalMs !== undefined ? { probeIntervalMs: request.probeIntervalMs } : {}),
+    ...(request.feedIntervalMs !== undefined ? { feedIntervalMs: request.feedIntervalMs } : {}),
     onStatus: (status) => scope.postMessage({ event: 'status', status }),
     onError: (error) => console.error('holdfast till:', error),
   });

@@ -29,6 +29,7 @@ interface FeedStatus {
   location: string | null;
   rosterVersion: number;
   priceListVersion: number;
+  error: string | null;
 }
 
 interface Poll {
@@ -47,6 +48,7 @@ interface TillWindow {
     status(): Promise<{ feed: FeedStatus }>;
     enroll(token: string, label?: string): Promise<{ deviceId: string }>;
     pollFeed(): Promise<Poll>;
+    openShift(input: { clerk: string; currency: string; openingFloat: number }): Promise<unknown>;
   };
 }
 
@@ -64,7 +66,7 @@ async function openTill(name: string): Promise<Page> {
     async ({ name, origin }) => {
       const w = window as unknown as TillWindow;
       w.journal = await w.hf.openBrowserJournal({ till: name, workerUrl: './journal-worker.js' });
-      w.till = await w.journal.startTill({ serverUrl: origin, requestTimeoutMs: 5000 });
+      w.till = await w.journal.startTill({ serverUrl: origin, requestTimeoutMs: 5000, feedIntervalMs: 0 });
     },
     { name, origin: front.origin },
   );
@@ -131,7 +133,13 @@ describe('the signed device feed in the browser till', () => {
 
     const page = await openTill('feed-1');
     await page.evaluate((t) => (window as unknown as TillWindow).till.enroll(t), token.body.token);
-    assert.deepEqual(await feedStatus(page), { cursor: 0, location: 'north', rosterVersion: 0, priceListVersion: 0 });
+    assert.deepEqual(await feedStatus(page), {
+      cursor: 0,
+      location: 'north',
+      rosterVersion: 0,
+      priceListVersion: 0,
+      error: null,
+    });
 
     const first = await pollFeed(page);
     assert.equal(first.error, null, JSON.stringify(first.error));
@@ -160,13 +168,34 @@ describe('the signed device feed in the browser till', () => {
     front.rewrite = null;
     assert.equal(tampered.poll, null, 'a changed answer is no answer');
     assert.match(tampered.error?.message ?? '', /unverifiable feed answer/);
-    assert.deepEqual(await feedStatus(page), held, 'nothing of the changed answer stored');
+    const refused = await feedStatus(page);
+    assert.match(refused.error ?? '', /unverifiable feed answer/, 'the till shows why');
+    assert.deepEqual({ ...refused, error: null }, held, 'nothing of the changed answer stored');
 
     const honest = await pollFeed(page);
     assert.equal(honest.error, null, JSON.stringify(honest.error));
     const after2 = await feedStatus(page);
     assert.ok(after2.rosterVersion > held.rosterVersion, `roster ${after2.rosterVersion} after ${held.rosterVersion}`);
     assert.equal(after2.priceListVersion, 1, 'the list held is not sent again');
+
+    // A successful exchange with the server reads the feed on its own (feedIntervalMs 0 here).
+    const patched = await h.request('PATCH', '/v1/admin/staff/ana?location=north', {
+      admin: true,
+      payload: { role: 'clerk' },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    // A batch is an exchange with the server: recording the shift sends one, and the feed is read after it.
+    await page.evaluate(() =>
+      (window as unknown as TillWindow).till.openShift({ clerk: 'ana', currency: 'EUR', openingFloat: 0 }),
+    );
+    const deadline = Date.now() + 20_000;
+    let auto = await feedStatus(page);
+    while (auto.rosterVersion <= after2.rosterVersion && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      auto = await feedStatus(page);
+    }
+    assert.ok(auto.rosterVersion > after2.rosterVersion, `roster ${auto.rosterVersion} after ${after2.rosterVersion}`);
+    assert.equal(auto.error, null);
     await page.evaluate(() => (window as unknown as TillWindow).journal.close());
   });
 });
