@@ -5,11 +5,14 @@
  * the browser journal, over `fetch` (HttpTransport), with requests signed
  * and the server's signed answers verified by WebCrypto Ed25519.
  *
+ * The signed device feed is read by browser-feed.ts (signatures checked
+ * with WebCrypto before one journal transaction stores the page).
+ *
  * What the Node `Terminal` façade adds and this engine does not (yet): the
- * device feed, the risk policy (card sales are recorded with no offline
- * decision, as `offlineCardPolicy: 'off'`), staff sign-in against the
- * roster, wristbands, online authorization and key rotation. Each needs the
- * signed-document verification that is synchronous on Node (see
+ * risk policy (card sales are recorded with no offline decision, as
+ * `offlineCardPolicy: 'off'`), staff sign-in against the roster (its PIN
+ * verifiers are scrypt), selling from the held price list, wristbands,
+ * online authorization and key rotation (see
  * docs/browser-terminal.md, "What is not done yet").
  */
 
