@@ -10,11 +10,11 @@ import type { Op, SaleLine, Tender } from '@holdfast/protocol';
 import type { AppendInput, ChainHead, JournalEntry, OpCounts, RecordedOp } from '@holdfast/terminal/portable';
 import type { BrowserFeedPoll } from './browser-feed.js';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
-import type { TillOpView, TillStatus } from './till-engine.js';
+import type { TillCatalogView, TillOpView, TillStatus } from './till-engine.js';
 
 export type { BrowserFeedPoll } from './browser-feed.js';
 export type { BrowserJournalErrorCode } from './messages.js';
-export type { TillOpView, TillStatus } from './till-engine.js';
+export type { TillCatalogView, TillOpView, TillStatus } from './till-engine.js';
 
 export class BrowserJournalError extends Error {
   constructor(
@@ -56,6 +56,8 @@ export interface BrowserTill {
   requery(): Promise<unknown>;
   /** Reads the signed device feed (roster, price list, declines) now; see browser-feed.ts. */
   pollFeed(): Promise<BrowserFeedPoll>;
+  /** The held price list's items priced now, or null (sell from quick keys). */
+  catalog(): Promise<TillCatalogView | null>;
 }
 
 export interface BrowserJournalOptions {
@@ -169,6 +171,7 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         syncNow: () => call({ op: 'till.syncNow' }),
         requery: () => call({ op: 'till.requery' }),
         pollFeed: () => call({ op: 'till.pollFeed' }) as Promise<BrowserFeedPoll>,
+        catalog: () => call({ op: 'till.catalog' }) as Promise<TillCatalogView | null>,
       };
     },
     async close() {

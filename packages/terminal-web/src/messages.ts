@@ -31,7 +31,8 @@ export type JournalRequest =
   | { op: 'till.findReceipt'; number: string }
   | { op: 'till.syncNow' }
   | { op: 'till.requery' }
-  | { op: 'till.pollFeed' };
+  | { op: 'till.pollFeed' }
+  | { op: 'till.catalog' };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {

@@ -17,7 +17,14 @@
  */
 
 import { type Clock, NO_INJECTED_BUGS, type Random, type Receipt } from '@holdfast/domain';
-import { type EnrollResponse, enrollmentMessage, type SaleLine, type Tender } from '@holdfast/protocol';
+import {
+  type EnrollResponse,
+  enrollmentMessage,
+  type PriceList,
+  priceAt,
+  type SaleLine,
+  type Tender,
+} from '@holdfast/protocol';
 import {
   AlreadyEnrolledError,
   ConnectivityMonitor,
@@ -81,6 +88,14 @@ export interface TillStatus {
     sales: number;
     salesTotal: number;
   } | null;
+}
+
+/** The catalog the till sells from: the held price list's items priced now (promotions applied). */
+export interface TillCatalogView {
+  location: string;
+  version: number;
+  currency: string;
+  items: Array<{ sku: string; name: string; price: number }>;
 }
 
 /** One op as the till's list shows it. */
@@ -479,6 +494,25 @@ export class TillEngine {
         this.#changed();
       });
     return this.#feedPolling;
+  }
+
+  /**
+   * The held price list's items with their price now, or null when no list
+   * is held or it is not in force now (the till then sells from quick keys).
+   * Items the list does not price now are left out.
+   */
+  catalog(): TillCatalogView | null {
+    const list = this.#feed.priceList();
+    if (list === null) return null;
+    const now = browserClock.now();
+    const priced = { ...list, publishedAt: list.issuedAt, publishedBy: '' } as PriceList;
+    const items: TillCatalogView['items'] = [];
+    for (const item of list.items) {
+      const price = priceAt(priced, item.sku, now);
+      if (price !== null) items.push({ sku: item.sku, name: item.name, price });
+    }
+    if (items.length === 0) return null;
+    return { location: list.location, version: list.version, currency: list.currency, items };
   }
 
   /** Asks the server what it stored for the pending ops and settles accordingly. */

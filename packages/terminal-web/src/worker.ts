@@ -198,6 +198,8 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return needTill().requery();
     case 'till.pollFeed':
       return needTill().pollFeed();
+    case 'till.catalog':
+      return needTill().catalog();
     case 'close':
       await till?.close();
       till = null;

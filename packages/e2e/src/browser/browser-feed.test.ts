@@ -48,6 +48,12 @@ interface TillWindow {
     status(): Promise<{ feed: FeedStatus }>;
     enroll(token: string, label?: string): Promise<{ deviceId: string }>;
     pollFeed(): Promise<Poll>;
+    catalog(): Promise<{
+      location: string;
+      currency: string;
+      version: number;
+      items: Array<{ sku: string; name: string; price: number }>;
+    } | null>;
     openShift(input: { clerk: string; currency: string; openingFloat: number }): Promise<unknown>;
   };
 }
@@ -150,6 +156,13 @@ describe('the signed device feed in the browser till', () => {
     assert.equal(held.location, 'north');
     assert.equal(held.rosterVersion, 1);
     assert.equal(held.priceListVersion, 1);
+    // The till sells from the list it holds: its items, priced now.
+    assert.deepEqual(await page.evaluate(() => (window as unknown as TillWindow).till.catalog()), {
+      location: 'north',
+      version: 1,
+      currency: 'EUR',
+      items: [{ sku: 'COFFEE', name: 'Coffee', price: 350 }],
+    });
 
     // The operator renames Ana: a new roster version. A hostile network renames her otherwise on the way.
     await h.request('PATCH', '/v1/admin/staff/ana?location=north', {
