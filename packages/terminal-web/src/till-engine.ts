@@ -11,7 +11,7 @@
  * What the Node `Terminal` façade adds and this engine does not (yet): the
  * risk policy (card sales are recorded with no offline decision, as
  * `offlineCardPolicy: 'off'`), staff sign-in against the roster (its PIN
- * verifiers are scrypt), selling from the held price list, wristbands,
+ * verifiers are scrypt), wristbands,
  * online authorization and key rotation (see
  * docs/browser-terminal.md, "What is not done yet").
  */
