@@ -1,18 +1,5 @@
-/**
- * The catalog and price lists on the wire (docs/catalog-and-stock.md):
- * items an operator defines once for the merchant, and versioned price
- * lists per location with time-limited promotions. A sale line names the
- * item by `sku` and the price-list version it was sold under
- * (`saleLineSchema.priceList`, op-kinds.ts).
- *
- * Schemas here check shape only (a price is a whole number of minor units
- * from 0 to MAX_AMOUNT); rules that depend on what is stored (an unknown
- * SKU, a list that would end in the past) are the server's.
- */
-import { ValidationError } from './errors.js';
 import { MAX_AMOUNT } from './money.js';
 import * as s from './schema.js';
-import { importPrivateKey, importPublicKey, signMessage, verifyMessage } from './signing.js';
 import { refString } from './wire-strings.js';
 
 /** A SKU: 1..64 letters, digits and `_ . : / -`. */
@@ -165,32 +152,6 @@ export const signedPriceListSchema = s.object({
 });
 export type SignedPriceList = s.Infer<typeof signedPriceListSchema>;
 
-function priceListMessage(list: FeedPriceList) {
+export function priceListMessage(list: FeedPriceList) {
   return { ctx: PRICE_LIST_SIGNATURE_CONTEXT, list } as const;
-}
-
-/** Signs a feed price list with a policy key. */
-export function signPriceList(list: FeedPriceList, privateKey: string, keyId: string): SignedPriceList {
-  const parsed = feedPriceListSchema.parse(list, 'priceList');
-  return { list: parsed, keyId, sig: signMessage(priceListMessage(parsed), importPrivateKey(privateKey)) };
-}
-
-/**
- * The price list of `signed` if it parses and its signature verifies with
- * the pinned key it names; throws ValidationError naming what is wrong.
- */
-export function verifyPriceList(signed: unknown, keys: Readonly<Record<string, string>>): FeedPriceList {
-  const parsed = signedPriceListSchema.parse(signed, 'priceList');
-  const key = Object.hasOwn(keys, parsed.keyId) ? keys[parsed.keyId] : undefined;
-  if (key === undefined) throw new ValidationError('priceList.keyId', 'a pinned policy key id', parsed.keyId);
-  let ok = false;
-  try {
-    ok = verifyMessage(priceListMessage(parsed.list), parsed.sig, importPublicKey(key));
-  } catch {
-    ok = false;
-  }
-  if (!ok) {
-    throw new ValidationError('priceList.sig', `a signature by policy key ${parsed.keyId}`, 'one that does not verify');
-  }
-  return parsed.list;
 }

@@ -10,6 +10,7 @@ export * from './batch-message.js';
 export * from './bet.js';
 export * from './canonical-json.js';
 export * from './catalog.js';
+export * from './catalog-signing.js';
 export * from './chain-builder.js';
 export * from './device-report.js';
 export * from './errors.js';

@@ -8,11 +8,13 @@
 import type { Receipt } from '@holdfast/domain';
 import type { Op, SaleLine, Tender } from '@holdfast/protocol';
 import type { AppendInput, ChainHead, JournalEntry, OpCounts, RecordedOp } from '@holdfast/terminal/portable';
+import type { BrowserFeedPoll } from './browser-feed.js';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
-import type { TillOpView, TillStatus } from './till-engine.js';
+import type { TillCatalogView, TillOpView, TillStatus } from './till-engine.js';
 
+export type { BrowserFeedPoll } from './browser-feed.js';
 export type { BrowserJournalErrorCode } from './messages.js';
-export type { TillOpView, TillStatus } from './till-engine.js';
+export type { TillCatalogView, TillOpView, TillStatus } from './till-engine.js';
 
 export class BrowserJournalError extends Error {
   constructor(
@@ -33,6 +35,8 @@ export interface TillStartOptions {
   backoffSeconds?: number[];
   requestTimeoutMs?: number;
   probeIntervalMs?: number;
+  /** Least time between two feed polls the till makes on its own (default 30 s). */
+  feedIntervalMs?: number;
 }
 
 /** The till on the browser journal (till-engine.ts in the worker): every call answers once done; records once durable. */
@@ -50,6 +54,10 @@ export interface BrowserTill {
   findReceipt(number: string): Promise<TillOpView>;
   syncNow(): Promise<unknown>;
   requery(): Promise<unknown>;
+  /** Reads the signed device feed (roster, price list, declines) now; see browser-feed.ts. */
+  pollFeed(): Promise<BrowserFeedPoll>;
+  /** The held price list's items priced now, or null (sell from quick keys). */
+  catalog(): Promise<TillCatalogView | null>;
 }
 
 export interface BrowserJournalOptions {
@@ -162,6 +170,8 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         findReceipt: (number) => call<TillOpView>({ op: 'till.findReceipt', number }),
         syncNow: () => call({ op: 'till.syncNow' }),
         requery: () => call({ op: 'till.requery' }),
+        pollFeed: () => call({ op: 'till.pollFeed' }) as Promise<BrowserFeedPoll>,
+        catalog: () => call({ op: 'till.catalog' }) as Promise<TillCatalogView | null>,
       };
     },
     async close() {

@@ -18,6 +18,7 @@ export type JournalRequest =
       backoffSeconds?: number[];
       requestTimeoutMs?: number;
       probeIntervalMs?: number;
+      feedIntervalMs?: number;
     }
   | { op: 'till.status' }
   | { op: 'till.enroll'; token: string; label?: string }
@@ -29,7 +30,9 @@ export type JournalRequest =
   | { op: 'till.receipt'; id: string; copy: boolean }
   | { op: 'till.findReceipt'; number: string }
   | { op: 'till.syncNow' }
-  | { op: 'till.requery' };
+  | { op: 'till.requery' }
+  | { op: 'till.pollFeed' }
+  | { op: 'till.catalog' };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {

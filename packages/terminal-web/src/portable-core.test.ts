@@ -45,6 +45,10 @@ for (const file of PORTABLE) {
   });
 }
 
+test('the browser feed (WebCrypto checks of the roster and price list) bundles without any Node module', async () => {
+  assert.deepEqual(await nodeImports(fileURLToPath(new URL('./browser-feed.ts', import.meta.url))), []);
+});
+
 test('the Node entry still needs Node (the check can tell)', async () => {
   assert.ok((await nodeImports(terminal('journal.ts'))).includes('node:fs'));
 });

@@ -5,16 +5,26 @@
  * the browser journal, over `fetch` (HttpTransport), with requests signed
  * and the server's signed answers verified by WebCrypto Ed25519.
  *
+ * The signed device feed is read by browser-feed.ts (signatures checked
+ * with WebCrypto before one journal transaction stores the page).
+ *
  * What the Node `Terminal` façade adds and this engine does not (yet): the
- * device feed, the risk policy (card sales are recorded with no offline
- * decision, as `offlineCardPolicy: 'off'`), staff sign-in against the
- * roster, wristbands, online authorization and key rotation. Each needs the
- * signed-document verification that is synchronous on Node (see
+ * risk policy (card sales are recorded with no offline decision, as
+ * `offlineCardPolicy: 'off'`), staff sign-in against the roster (its PIN
+ * verifiers are scrypt), wristbands,
+ * online authorization and key rotation (see
  * docs/browser-terminal.md, "What is not done yet").
  */
 
 import { type Clock, NO_INJECTED_BUGS, type Random, type Receipt } from '@holdfast/domain';
-import { type EnrollResponse, enrollmentMessage, type SaleLine, type Tender } from '@holdfast/protocol';
+import {
+  type EnrollResponse,
+  enrollmentMessage,
+  type PriceList,
+  priceAt,
+  type SaleLine,
+  type Tender,
+} from '@holdfast/protocol';
 import {
   AlreadyEnrolledError,
   ConnectivityMonitor,
@@ -36,6 +46,7 @@ import {
   SyncLoop,
   TransportError,
 } from '@holdfast/terminal/portable';
+import { BrowserFeed, type BrowserFeedPoll, parsePlacement } from './browser-feed.js';
 import {
   answerProblemWebCrypto,
   generateDeviceKeysWebCrypto,
@@ -60,6 +71,15 @@ export interface TillStatus {
   lastSuccessAt: number | null;
   lastError: string | null;
   nextAttemptAt: number | null;
+  /** What the signed device feed last gave (browser-feed.ts): cursor, location, roster and price list versions. */
+  feed: {
+    cursor: number;
+    location: string | null;
+    rosterVersion: number;
+    priceListVersion: number;
+    /** Why the last poll failed, or null. */
+    error: string | null;
+  };
   shift: {
     id: string;
     clerk: string;
@@ -68,6 +88,14 @@ export interface TillStatus {
     sales: number;
     salesTotal: number;
   } | null;
+}
+
+/** The catalog the till sells from: the held price list's items priced now (promotions applied). */
+export interface TillCatalogView {
+  location: string;
+  version: number;
+  currency: string;
+  items: Array<{ sku: string; name: string; price: number }>;
 }
 
 /** One op as the till's list shows it. */
@@ -134,6 +162,8 @@ export interface TillEngineOptions {
   backoffSeconds?: readonly number[];
   requestTimeoutMs?: number;
   probeIntervalMs?: number;
+  /** Least time between two feed polls made on the till's own (after a successful exchange); default 30 s. */
+  feedIntervalMs?: number;
 }
 
 export class TillEngine {
@@ -148,6 +178,11 @@ export class TillEngine {
   readonly #receipts: Receipts;
   readonly #onStatus: (status: TillStatus) => void;
   readonly #requestTimeoutMs: number;
+  readonly #feed: BrowserFeed;
+  #feedPolling: Promise<BrowserFeedPoll> | null = null;
+  readonly #feedIntervalMs: number;
+  #feedPolledAt = Number.NEGATIVE_INFINITY;
+  #feedError: string | null = null;
   #credentials: { deviceId: string; key: CryptoKey } | null = null;
   #enrolling: Promise<{ deviceId: string }> | null = null;
 
@@ -168,6 +203,8 @@ export class TillEngine {
     this.#requestTimeoutMs = config.requestTimeoutMs;
     this.#transport = new HttpTransport(options.serverUrl);
     this.#events = new Emitter<SyncEvents>((error) => options.onError(error));
+    this.#feedIntervalMs = options.feedIntervalMs ?? 30_000;
+    this.#feed = new BrowserFeed({ journal, transport: this.#transport, timeoutMs: config.requestTimeoutMs });
     // The journal is a JournalCore; the SDK's modules are typed with Node's Journal, which adds nothing at run time.
     const asJournal = journal as never;
     const outbox = new Outbox(asJournal);
@@ -227,6 +264,12 @@ export class TillEngine {
       },
     });
     for (const event of ['sync', 'confirmed', 'dead-letter'] as const) this.#events.on(event, () => this.#changed());
+    // The server answered: read the feed too, at most every feedIntervalMs (its failures show in status.feed.error).
+    this.#events.on('sync', (event) => {
+      if (event.outcome === 'ok' && browserClock.now() - this.#feedPolledAt >= this.#feedIntervalMs) {
+        this.pollFeed().catch(() => undefined);
+      }
+    });
   }
 
   /** Imports the stored key (if enrolled) and starts delivery. */
@@ -309,8 +352,11 @@ export class TillEngine {
       keys !== null &&
       Object.keys(keys).length > 0 &&
       Object.values(keys).every((v) => typeof v === 'string');
+    const placement = parsePlacement(body.placement);
     journal.setMeta({
       [META.deviceId]: body.deviceId,
+      // Where the token placed the device (as enrollment.ts on Node): the feed refuses a roster for elsewhere.
+      ...(placement ? { [META.placement]: JSON.stringify(placement) } : {}),
       [META.label]: typeof body.label === 'string' ? body.label : (label ?? null),
       [META.enrolledAt]: String(body.enrolledAt),
       [META.enrollToken]: null,
@@ -341,6 +387,13 @@ export class TillEngine {
       lastSuccessAt: this.#connectivity.lastSuccessAt,
       lastError: this.#connectivity.lastError,
       nextAttemptAt: this.#loop.nextAttemptAt,
+      feed: {
+        cursor: this.#feed.cursor(),
+        location: this.#feed.placement()?.location ?? null,
+        rosterVersion: this.#feed.roster()?.version ?? 0,
+        priceListVersion: this.#feed.priceList()?.version ?? 0,
+        error: this.#feedError,
+      },
       shift: shift
         ? {
             id: shift.id,
@@ -412,6 +465,54 @@ export class TillEngine {
     const report = await this.#loop.syncNow();
     this.#changed();
     return report;
+  }
+
+  /**
+   * Reads the signed device feed now (browser-feed.ts): placement, roster,
+   * price list, post-authorization declines. One poll at a time: a call
+   * while one runs gets that one. Throws NotEnrolledError, TransportError,
+   * BrowserFeedError.
+   */
+  pollFeed(): Promise<BrowserFeedPoll> {
+    const credentials = this.#credentials;
+    if (!credentials) return Promise.reject(new NotEnrolledError());
+    this.#feedPolledAt = browserClock.now();
+    this.#feedPolling ??= this.#feed
+      .poll(credentials, browserClock.now)
+      .then(
+        (result) => {
+          this.#feedError = result.rosterRefused ?? result.priceListRefused;
+          return result;
+        },
+        (error: unknown) => {
+          this.#feedError = error instanceof Error ? error.message : String(error);
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.#feedPolling = null;
+        this.#changed();
+      });
+    return this.#feedPolling;
+  }
+
+  /**
+   * The held price list's items with their price now, or null when no list
+   * is held or it is not in force now (the till then sells from quick keys).
+   * Items the list does not price now are left out.
+   */
+  catalog(): TillCatalogView | null {
+    const list = this.#feed.priceList();
+    if (list === null) return null;
+    const now = browserClock.now();
+    const priced = { ...list, publishedAt: list.issuedAt, publishedBy: '' } as PriceList;
+    const items: TillCatalogView['items'] = [];
+    for (const item of list.items) {
+      const price = priceAt(priced, item.sku, now);
+      if (price !== null) items.push({ sku: item.sku, name: item.name, price });
+    }
+    if (items.length === 0) return null;
+    return { location: list.location, version: list.version, currency: list.currency, items };
   }
 
   /** Asks the server what it stored for the pending ops and settles accordingly. */

@@ -128,6 +128,7 @@ async function startTill(request: Extract<JournalRequest, { op: 'till.start' }>)
     ...(request.backoffSeconds ? { backoffSeconds: request.backoffSeconds } : {}),
     ...(request.requestTimeoutMs ? { requestTimeoutMs: request.requestTimeoutMs } : {}),
     ...(request.probeIntervalMs !== undefined ? { probeIntervalMs: request.probeIntervalMs } : {}),
+    ...(request.feedIntervalMs !== undefined ? { feedIntervalMs: request.feedIntervalMs } : {}),
     onStatus: (status) => scope.postMessage({ event: 'status', status }),
     onError: (error) => console.error('holdfast till:', error),
   });
@@ -195,6 +196,10 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return needTill().syncNow();
     case 'till.requery':
       return needTill().requery();
+    case 'till.pollFeed':
+      return needTill().pollFeed();
+    case 'till.catalog':
+      return needTill().catalog();
     case 'close':
       await till?.close();
       till = null;

@@ -30,13 +30,21 @@ export interface TillFront {
   reachable: boolean;
   /** Requests forwarded to the server so far, by path. */
   forwarded: string[];
+  /** When set, rewrites the server's JSON answers (a hostile network on the path); null: answers pass untouched. */
+  rewrite: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null;
   close(): Promise<void>;
 }
 
 /** Serves the bundle on 127.0.0.1 and forwards /v1 to `upstream` (http://127.0.0.1:port) while reachable. */
 export async function startTillFront(upstream: string): Promise<TillFront> {
   const target = new URL(upstream);
-  const front: TillFront = { origin: '', reachable: true, forwarded: [], close: async () => undefined };
+  const front: TillFront = {
+    origin: '',
+    reachable: true,
+    forwarded: [],
+    rewrite: null,
+    close: async () => undefined,
+  };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.startsWith('/v1/')) {
@@ -54,8 +62,20 @@ export async function startTillFront(upstream: string): Promise<TillFront> {
           headers: { ...req.headers, host: target.host },
         },
         (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
+          const rewrite = front.rewrite;
+          if (rewrite === null) {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          answer.on('data', (c: Buffer) => chunks.push(c));
+          answer.on('end', () => {
+            const body = JSON.stringify(rewrite(url.pathname, JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+            const { 'content-length': _, ...headers } = answer.headers;
+            res.writeHead(answer.statusCode ?? 502, { ...headers, 'content-length': Buffer.byteLength(body) });
+            res.end(body);
+          });
         },
       );
       out.on('error', () => req.socket.destroy());

@@ -1,5 +1,8 @@
 /**
- * Selling: quick items (keys 1–8) or a typed amount into the cart, then a
+ * Selling: the location's catalog (the price list the signed device feed
+ * brought, priced now; keys 1–8 for its first eight items) when the till
+ * holds one in the shift's currency, else quick items; or a typed amount
+ * into the cart, then a
  * tender — cash (what the customer hands over; the change is shown) or
  * card through the simulated reader (it produces a processor token, as the
  * Node till's simulated reader does; no card number ever reaches the till).
@@ -8,13 +11,13 @@
  * network that did not answer.
  */
 import type { SaleLine, Tender } from '@holdfast/protocol';
-import type { BrowserTill, TillStatus } from '@holdfast/terminal-web/client';
+import type { BrowserTill, TillCatalogView, TillStatus } from '@holdfast/terminal-web/client';
 import { useEffect, useState } from 'preact/hooks';
 import { formatMoney, parseMoneyInput } from '../shared/money.js';
 import type { ReceiptRequest } from './main.js';
 import { errorWords, LOCALE } from './words.js';
 
-/** The quick keys (no catalog in the browser till yet): name and price in minor units of the shift's currency. */
+/** The quick keys when the till holds no catalog: name and price in minor units of the shift's currency. */
 const QUICK_ITEMS: ReadonlyArray<{ sku: string; name: string; price: number }> = [
   { sku: 'COFFEE', name: 'Coffee', price: 250 },
   { sku: 'TEA', name: 'Tea', price: 220 },
@@ -64,6 +67,21 @@ export function Sell({
   const currency = shift?.currency ?? 'EUR';
   const money = (n: number) => formatMoney(n, currency, LOCALE.format);
   const total = lines.reduce((sum, l) => sum + l.qty * l.unitPrice, 0);
+  const [catalog, setCatalog] = useState<TillCatalogView | null>(null);
+  const listVersion = status.feed.priceListVersion;
+  useEffect(() => {
+    if (listVersion === 0) return;
+    let live = true;
+    till.catalog().then(
+      (c) => live && setCatalog(c),
+      () => live && setCatalog(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [till, listVersion]);
+  // A list in another currency than the shift's cannot price this shift's sales: quick keys then.
+  const items = catalog && catalog.currency === currency ? catalog.items : QUICK_ITEMS;
 
   const add = (sku: string, name: string, price: number) => {
     setDone(null);
@@ -129,7 +147,7 @@ export function Sell({
       const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
       if (typing && e.key !== 'Enter') return;
       if (!typing && /^[1-8]$/.test(e.key)) {
-        const item = QUICK_ITEMS[Number(e.key) - 1];
+        const item = items[Number(e.key) - 1];
         if (item) add(item.sku, item.name, item.price);
       } else if (!typing && e.key === 'Backspace') {
         setLines((ls) => ls.slice(0, -1));
@@ -153,15 +171,16 @@ export function Sell({
   return (
     <div class="sell">
       <section class="keys">
-        {QUICK_ITEMS.map((item, i) => (
+        {items.map((item, i) => (
           <button
             type="button"
             key={item.sku}
             class="key"
             data-quick={item.sku}
+            data-catalog={items === QUICK_ITEMS ? undefined : catalog?.version}
             onClick={() => add(item.sku, item.name, item.price)}
           >
-            <kbd>{i + 1}</kbd>
+            {i < 8 ? <kbd>{i + 1}</kbd> : <span />}
             <span>{item.name}</span>
             <span class="price">{money(item.price)}</span>
           </button>
