@@ -19,4 +19,5 @@ export * from './risk.js';
 export * from './shift.js';
 export * from './shift-reducer.js';
 export * from './staff-rules.js';
+export * from './topup-reversal.js';
 export * from './wallet.js';

@@ -39,6 +39,7 @@ describe('shift reducer', () => {
       'ticket.voided',
       'wallet.refunded',
       'wallet.topped_up',
+      'wallet.topup_reversed',
     ]);
   });
 

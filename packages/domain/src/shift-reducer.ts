@@ -8,7 +8,8 @@
  *   within . sale.recorded, cash.moved,
  *            wallet.topped_up, wallet.refunded,
  *            ticket.issued, ticket.paid, ticket.voided,
- *            sale.voided, sale.refunded ................ the op's shift with its money applied
+ *            sale.voided, sale.refunded,
+ *            wallet.topup_reversed ...................... the op's shift with its money applied
  *   closes . shift.closed .............................. the op's shift, closed on the counted cash
  *   none ... loyalty.points ............................ unchanged (points are not money)
  *   none ... stock.received, stock.counted, stock.adjusted .. unchanged (goods, not money)
@@ -32,6 +33,7 @@ import {
   applyTicketCashOut,
   applyTicketStake,
   applyTopUp,
+  applyTopUpReversal,
   applyWalletRefund,
   closeShift,
   openShift,
@@ -71,6 +73,8 @@ export const SHIFT_RULES: { readonly [K in OpKind]: ShiftRule<K> } = {
   'stock.received': { effect: 'none' },
   'stock.counted': { effect: 'none' },
   'stock.adjusted': { effect: 'none' },
+  // A cash top-up reversed: the cash goes back out of the drawer (docs/wristbands.md, "Top-up reversal").
+  'wallet.topup_reversed': { effect: 'within', apply: applyTopUpReversal },
 };
 
 const NO_OPTIONS: ShiftRuleOptions = {};

@@ -22,6 +22,7 @@ import {
   type TicketVoidedBody,
   type WalletRefundedBody,
   type WalletToppedUpBody,
+  type WalletTopUpReversedBody,
 } from '@holdfast/protocol';
 import { DomainError } from './errors.js';
 
@@ -213,6 +214,18 @@ export function applySaleRefund(
   options: { allowOverdraw?: boolean } = {},
 ): Shift {
   return correctionCashOut(shift, body.shift, body.currency, body.tender === 'cash' ? body.amount : 0, options);
+}
+
+/**
+ * A cash top-up reversed (wallet.topup_reversed): the money taken off the
+ * wristband goes back to the customer in cash, out of the drawer.
+ */
+export function applyTopUpReversal(
+  shift: Shift,
+  body: WalletTopUpReversedBody,
+  options: { allowOverdraw?: boolean } = {},
+): Shift {
+  return correctionCashOut(shift, body.shift, body.currency, body.amount, options);
 }
 
 export function closeShift(shift: Shift, close: ShiftClosedBody): Shift {

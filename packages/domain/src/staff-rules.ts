@@ -53,6 +53,13 @@ export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
   'stock.received': { signedIn: true, approval: null },
   'stock.counted': { signedIn: true, approval: null },
   'stock.adjusted': { signedIn: true, approval: 'supervisor' },
+  // A top-up reversed gives cash back: a supervisor approves it, bound to the fields known before the
+  // chip is written (its counter and balance are read when the clerk taps it).
+  'wallet.topup_reversed': {
+    signedIn: true,
+    approval: 'supervisor',
+    binds: ['shift', 'currency', 'wristband', 'topup', 'amount'],
+  },
 };
 
 /** The role whose approval this op needs, or null. */

@@ -96,6 +96,7 @@ describe('op kinds', () => {
       'ticket.voided',
       'wallet.refunded',
       'wallet.topped_up',
+      'wallet.topup_reversed',
     ]);
     assert.deepEqual(OP_KINDS, Object.keys(OP_BODY_SCHEMAS));
   });
@@ -122,6 +123,16 @@ describe('op kinds', () => {
       },
       'ticket.paid': { shift: SHIFT, ticket: SHIFT, currency: 'EUR', amount: 2_500, authorization: null },
       'ticket.voided': { shift: SHIFT, ticket: SHIFT, currency: 'EUR', amount: 1_000, approvedBy: 'sup-1' },
+      'wallet.topup_reversed': {
+        shift: SHIFT,
+        currency: 'EUR',
+        wristband: '04A1B2C3D4E5F6',
+        amount: 500,
+        counter: 2,
+        balanceBefore: 2_000,
+        topup: SHIFT,
+        reason: 'paid twice',
+      },
       'wallet.topped_up': {
         shift: SHIFT,
         currency: 'EUR',

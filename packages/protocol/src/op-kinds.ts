@@ -358,6 +358,29 @@ export const walletRefundedBodySchema = s.refine(
   (t) => (t.balanceBefore + t.amount > MAX_AMOUNT ? ['amount', `a balance after refund at most ${MAX_AMOUNT}`] : null),
 );
 
+/**
+ * A cash top-up reversed (docs/wristbands.md, "Top-up reversal"): money
+ * taken back off the wristband and given back in cash from the drawer, in
+ * the shift the top-up was recorded in, approved by a supervisor. The
+ * terminal read `balanceBefore` and wrote `balanceBefore - amount` and
+ * `counter`; a chip never goes below zero, so `amount <= balanceBefore`.
+ */
+export const walletTopUpReversedBodySchema = s.refine(
+  s.object({
+    shift: uuid(),
+    currency: currency(),
+    wristband: wristbandUid(),
+    amount: positiveAmount(),
+    counter: chipCounter(),
+    balanceBefore: amount(),
+    /** Id of the `wallet.topped_up` op reversed (all of it or a part). */
+    topup: uuid(),
+    reason: s.optional(text(200)),
+  }),
+  (t) =>
+    t.amount > t.balanceBefore ? ['amount', 'at most the balance read from the wristband (balanceBefore)'] : null,
+);
+
 /** A loyalty member's card number as the till scans or types it (docs/loyalty.md). */
 export const MEMBER_PATTERN = /^[A-Z0-9]{6,32}$/;
 export const memberId = () =>
@@ -529,6 +552,7 @@ export const OP_BODY_SCHEMAS = {
   'stock.received': stockReceivedBodySchema,
   'stock.counted': stockCountedBodySchema,
   'stock.adjusted': stockAdjustedBodySchema,
+  'wallet.topup_reversed': walletTopUpReversedBodySchema,
 } as const;
 
 export type OpKind = keyof typeof OP_BODY_SCHEMAS;
@@ -556,6 +580,7 @@ export type RefundLine = s.Infer<typeof refundLineSchema>;
 export type StockReceivedBody = s.Infer<typeof stockReceivedBodySchema>;
 export type StockCountedBody = s.Infer<typeof stockCountedBodySchema>;
 export type StockAdjustedBody = s.Infer<typeof stockAdjustedBodySchema>;
+export type WalletTopUpReversedBody = s.Infer<typeof walletTopUpReversedBodySchema>;
 
 export interface OpBodies {
   'sale.recorded': SaleBody;
@@ -573,6 +598,7 @@ export interface OpBodies {
   'stock.received': StockReceivedBody;
   'stock.counted': StockCountedBody;
   'stock.adjusted': StockAdjustedBody;
+  'wallet.topup_reversed': WalletTopUpReversedBody;
 }
 
 export function isKnownKind(kind: string): kind is OpKind {

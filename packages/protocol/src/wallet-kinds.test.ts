@@ -150,3 +150,37 @@ describe('wallet.refunded', () => {
     expectInvalid(() => parseBody('wallet.refunded', refund({ balanceBefore: MAX_AMOUNT })), 'body.amount');
   });
 });
+
+describe('wallet.topup_reversed', () => {
+  const reversal = (overrides: Record<string, unknown> = {}) => ({
+    shift: SHIFT,
+    currency: 'EUR',
+    wristband: UID,
+    amount: 500,
+    counter: 3,
+    balanceBefore: 2_000,
+    topup: SALE,
+    ...overrides,
+  });
+
+  it('parses a reversal naming its top-up, up to the whole balance read', () => {
+    assert.deepEqual(parseBody('wallet.topup_reversed', reversal()), reversal());
+    assert.equal(parseBody('wallet.topup_reversed', reversal({ amount: 2_000 })).amount, 2_000);
+  });
+
+  it('refuses to take the wristband below zero, and names bad fields', () => {
+    expectInvalid(
+      () => parseBody('wallet.topup_reversed', reversal({ amount: 2_001 })),
+      'body.amount',
+      'at most the balance read from the wristband (balanceBefore)',
+    );
+    expectInvalid(() => parseBody('wallet.topup_reversed', reversal({ topup: 'abc' })), 'body.topup');
+    expectInvalid(() => parseBody('wallet.topup_reversed', reversal({ amount: 0 })), 'body.amount');
+    expectInvalid(() => parseBody('wallet.topup_reversed', reversal({ paid: 'cash' })), 'body.paid');
+    for (const field of ['shift', 'wristband', 'counter', 'balanceBefore', 'topup', 'amount']) {
+      const body: Record<string, unknown> = reversal();
+      delete body[field];
+      expectInvalid(() => parseBody('wallet.topup_reversed', body), `body.${field}`);
+    }
+  });
+});

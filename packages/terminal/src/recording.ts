@@ -344,7 +344,9 @@ export class Recorder {
  * refundToWristband record them, because they write the chip too.
  */
 function refuseChipOps(kind: OpKind, body: OpBodies[OpKind]): void {
-  if (kind === 'wallet.topped_up' || kind === 'wallet.refunded') {
+  // A top-up reversal writes the chip too; the till has no API for it yet, so it cannot be recorded
+  // here without its chip write (docs/wristbands.md, "Top-up reversal").
+  if (kind === 'wallet.topped_up' || kind === 'wallet.refunded' || kind === 'wallet.topup_reversed') {
     throw new ValidationError(
       'kind',
       `not ${kind}: recorded with topUpWristband / refundToWristband (the chip is written too)`,

@@ -226,6 +226,12 @@ describe('wristband: paying, topping up, refunding', () => {
         () => h.terminal.record('wallet.topped_up', top),
         (e: unknown) => e instanceof ValidationError && e.field === 'kind',
       );
+      // A top-up reversal writes the chip too: never recorded without its chip write.
+      const { paid: _paid, ...chip } = top;
+      assert.throws(
+        () => h.terminal.record('wallet.topup_reversed', { ...chip, balanceBefore: 1, topup: shift }),
+        (e: unknown) => e instanceof ValidationError && e.field === 'kind',
+      );
     }));
 
   test('refund: credited onto the wristband that paid, at most what it paid', () =>

@@ -64,6 +64,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     stock_unapplied: 'Stock movement not applied',
     loyalty_rule_breach: 'Points outside the loyalty rule',
     loyalty_online_unverified: 'Online redemption not confirmed',
+    topup_reversal_invalid: 'Top-up reversal outside the rules',
+    topup_reversal_over: 'Top-up reversed for more than it loaded',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -106,6 +108,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     stock_unapplied: 'Movimiento de existencias no aplicado',
     loyalty_rule_breach: 'Puntos fuera de la regla de fidelidad',
     loyalty_online_unverified: 'Canje en línea no confirmado',
+    topup_reversal_invalid: 'Reversión de recarga fuera de las reglas',
+    topup_reversal_over: 'Recarga revertida por más de lo que cargó',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -148,6 +152,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     stock_unapplied: 'Movimento de estoque não aplicado',
     loyalty_rule_breach: 'Pontos fora da regra de fidelidade',
     loyalty_online_unverified: 'Resgate online não confirmado',
+    topup_reversal_invalid: 'Estorno de recarga fora das regras',
+    topup_reversal_over: 'Recarga estornada acima do que carregou',
   },
 };
 

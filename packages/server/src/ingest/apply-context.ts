@@ -39,6 +39,7 @@ import { WalletPlanner } from '../wallets/wallet-plan.js';
 import type { IngestFacts } from './ingest-facts.js';
 import type { IngestPlan } from './ingest-plan.js';
 import { StockPlanner } from './stock-plan.js';
+import { TopUpReversalPlanner } from './topup-reversal-plan.js';
 
 /** One chip write as an op carries it: a sale's wristband tender, or a top-up's or refund's body. */
 export interface ChipWrite {
@@ -82,6 +83,8 @@ export class ApplyContext {
   readonly #corrections: Map<string, SaleCorrectionRecord[]>;
   /** Stock levels and movements (stock-plan.ts). */
   readonly stock: StockPlanner;
+  /** Top-ups and their reversals (docs/wristbands.md, "Top-up reversal"). */
+  readonly topUps: TopUpReversalPlanner;
 
   constructor(plan: IngestPlan, facts: IngestFacts, now: number, newId: () => string) {
     this.plan = plan;
@@ -99,6 +102,7 @@ export class ApplyContext {
       [...(facts.sales?.corrections ?? [])].map(([id, list]) => [id, list.map((c) => ({ ...c }))]),
     );
     this.stock = new StockPlanner(plan, facts.device.id, now, facts.stock, (...args) => this.raise(...args));
+    this.topUps = new TopUpReversalPlanner(plan, facts.device.id, now, facts.topUps, (...args) => this.raise(...args));
   }
 
   /** The loyalty member `id` as the batch stands, or undefined if the server does not know it. */
@@ -486,6 +490,11 @@ export class ApplyContext {
         exceptionId: blocked.exceptionId,
       });
     }
+  }
+
+  /** The wallet balance of `wristband` as the batch stands, or null if the server has no wallet for it. */
+  walletBalance(wristband: string): number | null {
+    return this.#wallets.balance(wristband);
   }
 
   /** Holds a card payment `op` approved offline, to be forwarded to the processor and counted as exposure. */

@@ -14,6 +14,7 @@ import type { ShiftRecord } from '../model/shift.js';
 import type { StaffFacts } from '../model/staff.js';
 import type { StockFacts } from '../model/stock.js';
 import type { TicketFact } from '../model/ticket.js';
+import type { TopUpFacts } from '../model/topup-reversal.js';
 import type { WalletFacts } from '../model/wallet.js';
 import { type HeldApproval, isLocalApproval } from './reevaluate-approval.js';
 
@@ -65,6 +66,8 @@ export interface IngestFacts {
   sales?: SaleFacts;
   /** The device location's stock levels the batch names (`stockRefs`), locked; absent when it names none. */
   stock?: StockFacts;
+  /** The top-ups the batch's reversals name and their reversals stored (`topUpRefs`), locked; absent when it names none. */
+  topUps?: TopUpFacts;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */

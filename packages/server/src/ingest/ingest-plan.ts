@@ -14,6 +14,7 @@ import type { SaleCorrectionJudged, SaleCorrectionRecord } from '../model/sale-c
 import type { ShiftRecord } from '../model/shift.js';
 import type { StockLevelRecord, StockMoveRecord, StockShortfallJoin } from '../model/stock.js';
 import type { TicketChange } from '../model/ticket.js';
+import type { TopUpReversalRecord } from '../model/topup-reversal.js';
 import type { WalletAccountRecord, WalletEntryRecord } from '../model/wallet.js';
 
 export interface DeviceUpdate {
@@ -58,6 +59,8 @@ export interface IngestPlan {
   stockMoves: StockMoveRecord[];
   /** Sales that joined an oversell episode an earlier batch opened: added to its exception. */
   stockShortfallJoins: StockShortfallJoin[];
+  /** Wristband top-up reversals, one per op (docs/wristbands.md). */
+  topUpReversals: TopUpReversalRecord[];
   device: DeviceUpdate;
 }
 
@@ -86,6 +89,7 @@ export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: num
     stockLevels: [],
     stockMoves: [],
     stockShortfallJoins: [],
+    topUpReversals: [],
     device: {
       highWater: device.highWater,
       headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,

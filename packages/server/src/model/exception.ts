@@ -59,6 +59,9 @@ export const EXCEPTION_TYPES = [
   // loyalty rule of the policy it names (offline cap, earn rule), or an online redemption the server never confirmed.
   'loyalty_rule_breach',
   'loyalty_online_unverified',
+  // Wristband top-up reversals (ingest/topup-reversal-plan.ts; docs/wristbands.md).
+  'topup_reversal_invalid',
+  'topup_reversal_over',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

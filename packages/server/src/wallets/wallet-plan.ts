@@ -32,7 +32,8 @@ export function walletRefs(ops: readonly Op[]): string[] {
     if (typeof value === 'string' && UID.test(value)) refs.add(value);
   };
   for (const op of ops) {
-    if (op.kind === 'wallet.topped_up' || op.kind === 'wallet.refunded') add(op.body.wristband);
+    if (op.kind === 'wallet.topped_up' || op.kind === 'wallet.refunded' || op.kind === 'wallet.topup_reversed')
+      add(op.body.wristband);
     else if (op.kind === 'sale.recorded' && Array.isArray(op.body.tenders)) {
       for (const t of op.body.tenders as unknown[]) {
         if (typeof t === 'object' && t !== null && (t as { type?: unknown }).type === 'wristband') {
@@ -128,6 +129,11 @@ export class WalletPlanner {
     }
     this.#state.set(uid, state);
     return { findings: out.findings, blocked };
+  }
+
+  /** The balance of `uid`'s wallet as the batch stands, or null if there is none. */
+  balance(uid: string): number | null {
+    return this.#stateOf(uid).account?.balance ?? null;
   }
 
   /** The accounts created or changed by the batch, final state. */

@@ -19,6 +19,7 @@ import { observedRules } from './rules/observed-rules.js';
 import { staffRules } from './rules/staff.js';
 import { stockRules } from './rules/stock.js';
 import { ticketRules } from './rules/tickets.js';
+import { topUpReversalRules } from './rules/topup-reversals.js';
 import { walletRules } from './rules/wallets.js';
 import { readServer, type ServerReader } from './server-reader.js';
 import { SqliteServerReader } from './sqlite/sqlite-server-reader.js';
@@ -46,6 +47,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   correctionRules,
   accountingRules,
   stockRules,
+  topUpReversalRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

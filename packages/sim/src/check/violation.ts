@@ -51,6 +51,7 @@ export const RULES = [
   'sdk-error',
   'server-error',
   'expectation',
+  'topup-reversals-within-topup',
 ] as const;
 export type Rule = (typeof RULES)[number];
 

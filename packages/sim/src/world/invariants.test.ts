@@ -301,8 +301,9 @@ describe('checkInvariants', () => {
       );
     }
     const fired = new Set(found.map((v) => v.rule));
-    // Rules over data this world has none of (loyalty members, fiscal bills, stock) are tamper-tested on
-    // worlds that have it: sim/src/check/rules/loyalty.test.ts, fiscal.test.ts and stock.test.ts.
+    // Rules over data this world has none of (loyalty members, fiscal bills, stock, top-up reversals) are
+    // tamper-tested on worlds that have it: sim/src/check/rules/loyalty.test.ts, fiscal.test.ts, stock.test.ts
+    // and topup-reversals.test.ts.
     const elsewhere = new Set([
       'points-conserved',
       'points-once',
@@ -312,6 +313,7 @@ describe('checkInvariants', () => {
       'fiscal-order',
       'stock-conserved',
       'oversell-flagged',
+      'topup-reversals-within-topup',
     ]);
     assert.deepEqual(
       RULES.filter((r) => !fired.has(r) && !elsewhere.has(r)),

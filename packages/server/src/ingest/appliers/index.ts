@@ -25,6 +25,7 @@ import { applyTicketPaid } from './ticket-paid.js';
 import { applyTicketVoided } from './ticket-voided.js';
 import { applyWalletRefunded } from './wallet-refunded.js';
 import { applyWalletToppedUp } from './wallet-topped-up.js';
+import { applyWalletTopUpReversed } from './wallet-topup-reversed.js';
 
 /** Applies one stored op of kind K, its body parsed, to the plan in `ctx`. */
 export type Applier<K extends OpKind> = (op: Op, body: OpBodies[K], ctx: ApplyContext) => void;
@@ -45,4 +46,5 @@ export const APPLIERS: { readonly [K in OpKind]: Applier<K> } = {
   'stock.received': applyStockReceived,
   'stock.counted': applyStockCounted,
   'stock.adjusted': applyStockAdjusted,
+  'wallet.topup_reversed': applyWalletTopUpReversed,
 };

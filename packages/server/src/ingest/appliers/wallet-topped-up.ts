@@ -16,6 +16,7 @@ export function applyWalletToppedUp(op: Op, body: WalletToppedUpBody, ctx: Apply
     paid: body.paid,
   });
   ctx.walletWrite(op, 'topup', 0, body, body.currency, body.shift);
+  ctx.topUps.addTopUp(op, body);
   if (body.card && op.decision.mode === 'local' && op.decision.outcome === 'approved') {
     ctx.offlinePayment(op, 0, body.amount, body.currency, body.card);
   }

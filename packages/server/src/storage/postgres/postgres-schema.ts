@@ -789,4 +789,20 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ledger_applied_at ON ledger (applied_at);
   `,
+  // Wristband top-up reversals (issue 11 point 3); see the SQLite schema.
+  `
+  CREATE TABLE topup_reversals (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    topup_op_id TEXT COLLATE "C" NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    shift_id TEXT COLLATE "C" NOT NULL,
+    wristband TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    device_at BIGINT NOT NULL,
+    recorded_at BIGINT NOT NULL
+  );
+  CREATE INDEX topup_reversals_topup ON topup_reversals (topup_op_id);
+  `,
 ];

@@ -31,6 +31,7 @@ import pg from 'pg';
 import { loyaltyRefs, onlineClaimIds, saleRefs, stockRefs, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
+import { topUpRefs } from '../../ingest/topup-reversal-plan.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type {
@@ -242,6 +243,7 @@ import {
   recordResults,
   writeTicketChanges,
 } from '../sql/operations/tickets.js';
+import { loadTopUpFacts, writeTopUpReversals } from '../sql/operations/topup-reversals.js';
 import { PROBE_WRITE } from '../sql/probe-write.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, deviceOf } from '../sql/tables/devices.js';
 import { offlinePaymentOf } from '../sql/tables/offline-payments.js';
@@ -528,6 +530,9 @@ export class PostgresStorage implements Storage {
         device.location !== null && (stockSkus.opSkus.length > 0 || stockSkus.saleSkus.length > 0)
           ? await PostgresDriver.run(client, loadStockFacts(postgresDialect, device.location, stockSkus, now))
           : null;
+      const topUpIds = topUpRefs(batch.ops);
+      const topUps =
+        topUpIds.length > 0 ? await PostgresDriver.run(client, loadTopUpFacts(postgresDialect, topUpIds)) : null;
       const plan = planIngest(
         batch,
         {
@@ -541,6 +546,7 @@ export class PostgresStorage implements Storage {
           ...(loyalty ? { loyalty } : {}),
           ...(sales ? { sales } : {}),
           ...(stock ? { stock } : {}),
+          ...(topUps ? { topUps } : {}),
         },
         { now, newId, bugs: this.#bugs },
       );
@@ -560,6 +566,9 @@ export class PostgresStorage implements Storage {
         );
       }
       if (plan.stockMoves.length > 0) await PostgresDriver.run(client, writeStock(postgresDialect, plan));
+      if (plan.topUpReversals.length > 0) {
+        await PostgresDriver.run(client, writeTopUpReversals(postgresDialect, plan.topUpReversals));
+      }
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };
     });

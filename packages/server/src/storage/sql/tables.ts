@@ -20,6 +20,7 @@ import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
 import { STAFF_EVENTS } from './tables/staff.js';
 import { STOCK_LEVELS, STOCK_MOVES } from './tables/stock.js';
 import { EVENT_RESULTS, TICKET_EVENTS, TICKET_PAYOUTS, TICKET_SELECTIONS, TICKETS } from './tables/tickets.js';
+import { TOPUP_REVERSALS } from './tables/topup-reversals.js';
 
 export const DESCRIBED_TABLES: readonly Table<never>[] = [
   ENROLLMENT_TOKENS,
@@ -54,6 +55,7 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   STOCK_MOVES,
   LOYALTY_REDEMPTIONS,
   LOYALTY_OUTBOX,
+  TOPUP_REVERSALS,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */

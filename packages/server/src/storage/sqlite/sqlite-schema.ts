@@ -811,4 +811,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ledger_applied_at ON ledger (applied_at);
   `,
+  // Wristband top-up reversals (issue 11 point 3, docs/wristbands.md): one row per wallet.topup_reversed op,
+  // found by the top-up it names, so a top-up is never reversed for more than it loaded.
+  `
+  CREATE TABLE topup_reversals (
+    op_id TEXT PRIMARY KEY,
+    topup_op_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    shift_id TEXT NOT NULL,
+    wristband TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    device_at INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL
+  );
+  CREATE INDEX topup_reversals_topup ON topup_reversals (topup_op_id);
+  `,
 ];

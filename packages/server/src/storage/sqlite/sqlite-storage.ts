@@ -36,6 +36,7 @@ import {
 } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
+import { topUpRefs } from '../../ingest/topup-reversal-plan.js';
 import type { AuthorizationFinish, AuthorizationRecord, AuthorizationSlot } from '../../model/authorization.js';
 import type { IngestOutcome, StoredOp, VerifiedBatch } from '../../model/batch.js';
 import type {
@@ -249,6 +250,7 @@ import {
   recordResults,
   writeTicketChanges,
 } from '../sql/operations/tickets.js';
+import { loadTopUpFacts, writeTopUpReversals } from '../sql/operations/topup-reversals.js';
 import { PROBE_WRITE } from '../sql/probe-write.js';
 import { insertSql, valuesOf } from '../sql/table.js';
 import { DEVICE_COLUMNS, DEVICE_FROM, DEVICE_HEAD_COLUMNS, deviceHeadValues, deviceOf } from '../sql/tables/devices.js';
@@ -562,6 +564,8 @@ export class SqliteStorage implements Storage {
     if (device.location !== null && (stock.opSkus.length > 0 || stock.saleSkus.length > 0)) {
       facts.stock = this.#driver.autocommit(loadStockFacts(sqliteDialect, device.location, stock, now));
     }
+    const topUps = topUpRefs(batch.ops);
+    if (topUps.length > 0) facts.topUps = this.#driver.autocommit(loadTopUpFacts(sqliteDialect, topUps));
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -597,6 +601,9 @@ export class SqliteStorage implements Storage {
       this.#driver.autocommit(
         writeSaleCorrections(sqliteDialect, plan.saleCorrections, plan.saleCorrectionsJudged, newId),
       );
+    }
+    if (plan.topUpReversals.length > 0) {
+      this.#driver.autocommit(writeTopUpReversals(sqliteDialect, plan.topUpReversals));
     }
     if (plan.stockMoves.length > 0) this.#driver.autocommit(writeStock(sqliteDialect, plan));
     const d = plan.device;

@@ -68,7 +68,13 @@ function once(server: ServerTruth): Violation[] {
   const writes = new Map<string, { amount: number; kind: string; wristband: string }>();
   for (const o of server.ops) {
     if (o.status !== 'accepted') continue;
-    if (o.kind !== 'sale.recorded' && o.kind !== 'wallet.topped_up' && o.kind !== 'wallet.refunded') continue;
+    if (
+      o.kind !== 'sale.recorded' &&
+      o.kind !== 'wallet.topped_up' &&
+      o.kind !== 'wallet.refunded' &&
+      o.kind !== 'wallet.topup_reversed'
+    )
+      continue;
     const body = bodyOf(o.envelope);
     if (o.kind === 'sale.recorded') {
       (body.tenders ?? []).forEach((t, i) => {
@@ -77,7 +83,8 @@ function once(server: ServerTruth): Violation[] {
         }
       });
     } else {
-      const kind = o.kind === 'wallet.topped_up' ? 'topup' : 'refund';
+      // A top-up reversed takes money off the chip: a debit entry (docs/wristbands.md, "Top-up reversal").
+      const kind = o.kind === 'wallet.topped_up' ? 'topup' : o.kind === 'wallet.topup_reversed' ? 'debit' : 'refund';
       writes.set(`${o.id}:0`, { amount: Number(body.amount), kind, wristband: String(body.wristband) });
     }
   }
