@@ -55,6 +55,9 @@ describe('processor simulator on a socket', () => {
       const request = authRequest({ amount: 2500, card: { token: 'tok_limited' } });
       const lost = await unknown(client.authorize('op-1', request, 300));
       assert.equal(lost.reason, timeoutMode === 'hang' ? 'timeout' : 'network');
+      // The client gives up after 300 ms; on a loaded machine that can be before the simulator
+      // commits. A lost answer is looked up after the commit, as a real client's later retry is.
+      while (sim.service.stats().sinceStart.timeoutsAfterCommit < 1) await new Promise((r) => setTimeout(r, 5));
 
       const found = await client.findByKey('op-1');
       assert.ok(found, 'the authorization exists although its answer never arrived');
