@@ -456,7 +456,9 @@ export class SimWorld {
         }
         this.#track(catalog.change(service, index));
       };
-      catalog.plan.changes.forEach((change, index) => at(change.at, () => publish(index)));
+      catalog.plan.changes.forEach((change, index) => {
+        at(change.at, () => publish(index));
+      });
     }
     for (const event of this.script.events ?? []) {
       at(event.at, () => {
