@@ -21,6 +21,7 @@ import {
 } from './commands/admin-commands.js';
 import { BACKUP_HELP, backupCommand, RESTORE_HELP, restoreCommand } from './commands/backup-command.js';
 import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
+import { CATALOG_HELP, catalogCommand } from './commands/catalog-command.js';
 import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
 import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
 import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
@@ -64,6 +65,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   betting: { run: bettingCommand, help: BETTING_HELP },
   loyalty: { run: loyaltyCommand, help: LOYALTY_HELP },
   stock: { run: stockCommand, help: STOCK_HELP },
+  catalog: { run: catalogCommand, help: CATALOG_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },
   restore: { run: restoreCommand, help: RESTORE_HELP },
   'results-sim': { run: resultsSimCommand, help: RESULTS_SIM_HELP },

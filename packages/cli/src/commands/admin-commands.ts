@@ -96,7 +96,7 @@ const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString
 const placementText = (p: { merchant: string; location: string | null; event: string | null } | null) =>
   p === null ? '-' : `${p.merchant}/${p.location ?? '*'}/${p.event ?? '*'}`;
 
-function readJsonFile(flags: Record<string, unknown>, name: string): unknown {
+export function readJsonFile(flags: Record<string, unknown>, name: string): unknown {
   const path = requiredString(flags, name);
   let text: string;
   try {

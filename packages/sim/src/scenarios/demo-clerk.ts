@@ -43,6 +43,10 @@ export class DemoClerk implements Actor {
     this.#at(DEMO_START + randomIntBetween(random, 0, 60_000), (terminal) => {
       const op = terminal.openShift({ clerk: `clerk-${this.#lane.label}`, currency: 'EUR', openingFloat: 20_000 });
       this.#evening.seen(this.#host, this.#lane, terminal, op, 20_000);
+      // The stand's first lane receives its limited stock as the evening starts.
+      this.#host.catalog?.receive(terminal, { label: this.#lane.label, zone: this.#lane.spec.zone }, (stock) =>
+        this.#evening.seen(this.#host, this.#lane, terminal, stock, 0),
+      );
     });
     this.#scheduleSale(DEMO_START + 90_000 + randomIntBetween(random, 0, 15_000), closeAt);
     for (let m = 20; m < this.#script.close; m += 20) {

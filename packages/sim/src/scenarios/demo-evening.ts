@@ -13,6 +13,7 @@ import { SimulatedWristband } from '@holdfast/terminal/testing';
 import { randomBasket } from '../baskets.js';
 import { CardPool, type SimCard } from '../world/card-pool.js';
 import type { CardTraffic } from '../world/card-traffic.js';
+import type { CatalogTraffic } from '../world/catalog-traffic.js';
 import type { LoyaltyHost, LoyaltyTraffic } from '../world/loyalty-traffic.js';
 import type { SimLane } from '../world/sim-lane.js';
 import type { ScriptHost } from '../world/world-script.js';
@@ -39,6 +40,8 @@ export type EveningHost = Pick<ScriptHost, 'clock' | 'recorded'> & {
   cards?: CardTraffic | null;
   /** Loyalty: a member card scanned on a share of the sales (world/loyalty-traffic.ts). */
   loyaltyScans?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
+  /** Catalog: a share of the sales ring one catalog line priced by the till (world/catalog-traffic.ts). */
+  catalog?: CatalogTraffic;
 };
 
 export class DemoEvening {
@@ -122,6 +125,16 @@ export class DemoEvening {
   ): void {
     const cards = host.cards;
     const sale = randomBasket(random);
+    const catalogLine = host.catalog?.line(terminal);
+    if (catalogLine) {
+      // One catalog line priced by the till, paid the way the basket would have been.
+      sale.lines = [catalogLine];
+      sale.total = catalogLine.qty * catalogLine.unitPrice;
+      sale.tenders =
+        sale.tenders[0]?.type === 'card'
+          ? [{ ...sale.tenders[0], amount: sale.total }]
+          : [{ type: 'cash', amount: sale.total, tendered: Math.ceil(sale.total / 500) * 500 }];
+    }
     this.addSale(lane, sale.total);
     const record = (op: RecordedOp) => {
       this.seen(host, lane, terminal, op, sale.total);

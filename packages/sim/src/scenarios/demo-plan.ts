@@ -105,6 +105,21 @@ function demoCards(script: DemoScript): CardPlan {
       onlineShare: 0.2,
       mistypeShare: 0.2,
     },
+    // A share of the sales ring catalog items: hot dogs in limited stock at each stand, and mid-partition
+    // beer goes up and the pretzel promotion ends early, so the field lanes sell at superseded prices.
+    catalog: {
+      items: [
+        { sku: 'BEER-05', name: 'Beer 0.5l', price: 650 },
+        { sku: 'HOTDOG', name: 'Hot dog', price: 450 },
+        { sku: 'PRETZEL', name: 'Pretzel', price: 350 },
+      ],
+      promotions: [{ sku: 'PRETZEL', price: 300, until: minuteAt(script.close) + 60 * MIN }],
+      changes: [
+        { at: minuteAt((script.partition[0] + script.partition[1]) / 2), prices: [{ sku: 'BEER-05', price: 700 }] },
+      ],
+      stock: { HOTDOG: 30 },
+      share: 0.3,
+    },
   };
 }
 

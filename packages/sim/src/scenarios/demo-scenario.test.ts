@@ -164,12 +164,17 @@ describe('runDemo', () => {
       'the offline lanes queued more than the online one',
     );
     assert.ok(r.maxQueueDepth >= field1.maxPending);
-    assert.deepEqual(r.exceptions, {
+    const { stale_price: stale = 0, stock_shortfall: short = 0, ...others } = r.exceptions;
+    assert.deepEqual(others, {
       cash_variance: 1,
       post_auth_decline: r.postAuthDeclines,
       wristband_clone: 1,
       wristband_overspend: 1,
     });
+    // Catalog sales (docs/catalog-and-stock.md): the field lanes sold beer at the superseded price.
+    assert.ok(stale > 0, 'stale-price sales reported');
+    assert.equal(r.stalePriceSales, stale);
+    assert.equal(r.stockShortfalls, short);
     assert.equal(assertWalletsConserved(dir), r.wristbands.wallets);
     // The stolen card was sold offline on a field lane while it was cut off, and declined later.
     const stolen = r.cards.stolenCardSale;
@@ -216,11 +221,16 @@ describe('runDemo', () => {
     assert.ok(r.virtualMinutes >= 60);
     assert.ok(r.drainSeconds !== null, 'every queue drained after the final heal');
     assert.ok(r.network.responsesLost > (await seed11()).network.responsesLost, 'the lying window lost answers');
-    assert.deepEqual(r.exceptions, {
+    const { stale_price: stale = 0, stock_shortfall: short = 0, ...others } = r.exceptions;
+    assert.deepEqual(others, {
       cash_variance: 1,
       post_auth_decline: r.postAuthDeclines,
       wristband_clone: 1,
       wristband_overspend: 1,
     });
+    // The whole evening sells past the hot dogs' stock and at superseded prices during the partition.
+    assert.ok(stale > 0 && short > 0, 'stale-price sales and oversold stock reported');
+    assert.equal(r.stalePriceSales, stale);
+    assert.equal(r.stockShortfalls, short);
   });
 });

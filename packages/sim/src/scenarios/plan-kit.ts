@@ -7,7 +7,14 @@ import type { ServerCrashPoint } from '@holdfast/server/testing';
 import type { CrashPoint } from '@holdfast/terminal';
 import { VENUE_MENU } from '../baskets.js';
 import type { ClockFaults, ClockJump } from '../world/drifting-clock.js';
-import type { CardPlan, ServerCrash, TerminalCrash, TerminalSpec, TrafficPlan } from '../world/world-plan.js';
+import type {
+  CardPlan,
+  CatalogPlan,
+  ServerCrash,
+  TerminalCrash,
+  TerminalSpec,
+  TrafficPlan,
+} from '../world/world-plan.js';
 
 export const SECOND = 1_000;
 export const MINUTE = 60_000;
@@ -145,6 +152,8 @@ export interface CardTrafficOptions {
   exposureSampleMs?: number;
   /** Loyalty members earning and burning points (docs/loyalty.md); default none. */
   loyalty?: { members: number; welcomePoints?: number };
+  /** Catalog sales with limited stock and price changes (docs/catalog-and-stock.md); default none. */
+  catalog?: CatalogPlan;
 }
 
 /**
@@ -203,5 +212,6 @@ export function cardTraffic(random: Random, o: CardTrafficOptions): CardPlan {
           },
         }
       : {}),
+    ...(o.catalog ? { catalog: o.catalog } : {}),
   };
 }

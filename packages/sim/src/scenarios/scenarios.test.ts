@@ -119,6 +119,9 @@ describe('each scenario, small, runs green and the trouble really happens', () =
     assert.ok(f.crashes.server > 0 && f.crashes.terminal > 0, 'power cuts and a server crash');
     assert.ok(f.manualRetries > 0, 'clerks hammered retry');
     assert.equal(f.heals.length, 1);
+    // Catalog sales during the outage: superseded prices and oversold stock, reported and checked clean.
+    assert.ok((f.exceptions.stale_price ?? 0) > 0, 'field lanes sold at superseded prices');
+    assert.ok((f.exceptions.stock_shortfall ?? 0) > 0, 'limited stock was oversold');
   });
 
   it('lte-outage', async () => {

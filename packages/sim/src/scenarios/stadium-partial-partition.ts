@@ -5,7 +5,12 @@
  * drains while trading goes on. Around it: a network that lies for a while
  * (answers lost after the server committed), retry-happy clerks on the
  * cut-off lanes, brown-outs at the tills, the server dying mid-batch just
- * as the backlog floods in, and drifting till clocks.
+ * as the backlog floods in, and drifting till clocks. A third of the
+ * sales ring a catalog item: the hot dogs and pretzels are limited stock
+ * (received at each stand as trading starts), and during the outage the
+ * beer price goes up and the pretzel promotion ends early, so the field
+ * lanes sell at superseded prices (`stale_price`) and oversell
+ * (`stock_shortfall`, once per episode).
  */
 
 import { cardTraffic, fleet, MINUTE, percent, SECOND, serverCrashes, terminalCrashes, traffic } from './plan-kit.js';
@@ -31,6 +36,8 @@ export const stadiumPartialPartition: ScenarioDefinition = {
     retryHappyPct: 'share of field clerks who hammer retry, %',
     driftPpm: 'till clock drift bound, ppm',
     restores: 'tills restored from an old disk image (injected forks)',
+    catalogPct: 'share of sales ringing a catalog item, %',
+    stockPerLane: 'hot dogs and pretzels received at each zone, per field lane',
   },
   defaults: {
     fieldLanes: 38,
@@ -48,6 +55,8 @@ export const stadiumPartialPartition: ScenarioDefinition = {
     retryHappyPct: 50,
     driftPpm: 50,
     restores: 0,
+    catalogPct: 30,
+    stockPerLane: 5,
   },
   small: {
     fieldLanes: 3,
@@ -59,6 +68,7 @@ export const stadiumPartialPartition: ScenarioDefinition = {
     lyingMinutes: 4,
     salesPerMinute: 1.5,
     crashesPerHour: 1.5,
+    stockPerLane: 2,
   },
   ranges: {
     fieldLanes: [2, 5],
@@ -143,6 +153,23 @@ export const stadiumPartialPartition: ScenarioDefinition = {
         to: end,
         processorOutages: 2,
         lostAnswerRate: 0.05,
+        catalog: {
+          items: [
+            { sku: 'BEER-05', name: 'Beer 0.5l', price: 650 },
+            { sku: 'HOTDOG', name: 'Hot dog', price: 450 },
+            { sku: 'PRETZEL', name: 'Pretzel', price: 350 },
+            { sku: 'WATER', name: 'Water', price: 250 },
+          ],
+          // The pretzel promotion was to run all evening.
+          promotions: [{ sku: 'PRETZEL', price: 300, until: end + 60 * MINUTE }],
+          // Mid-outage: beer goes up and the promotion ends early (version 2, no promotions).
+          changes: [{ at: Math.round((outageFrom + outageTo) / 2), prices: [{ sku: 'BEER-05', price: 700 }] }],
+          stock: {
+            HOTDOG: p('stockPerLane') * p('fieldLanes'),
+            PRETZEL: p('stockPerLane') * p('fieldLanes'),
+          },
+          share: percent(p('catalogPct')),
+        },
       }),
     };
   },

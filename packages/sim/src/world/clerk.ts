@@ -32,6 +32,7 @@ import type { VirtualClock } from '../virtual-clock.js';
 import type { BettingDesk } from './betting-desk.js';
 import { CardPool } from './card-pool.js';
 import type { CardTraffic } from './card-traffic.js';
+import type { CatalogTraffic } from './catalog-traffic.js';
 import type { LoyaltyHost, LoyaltyTraffic } from './loyalty-traffic.js';
 import type { SimLane } from './sim-lane.js';
 import { type Session, SIM_STAFF, type WorldPlan } from './world-plan.js';
@@ -49,6 +50,8 @@ export interface ClerkHost {
   betting?: BettingDesk;
   /** Loyalty: a member card scanned on a share of the sales (world/loyalty-traffic.ts). */
   loyaltyScans?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
+  /** Catalog: stock received by each zone's first lane, a share of the sales ring a catalog line. */
+  catalog?: CatalogTraffic;
   /** A shift was closed with a blind count `off` from what the clerk's till expected (0: an honest count). */
   counted?(shift: string, off: number): void;
 }
@@ -128,6 +131,12 @@ export class Clerk {
       });
       this.#host.recorded(this.#lane, op, traffic.openingFloat, op.id);
     }
+    const opened = terminal.currentShift();
+    if (opened) {
+      this.#host.catalog?.receive(terminal, { label: this.#lane.label, zone: this.#lane.spec.zone }, (op) =>
+        this.#host.recorded(this.#lane, op, 0, opened.id),
+      );
+    }
     const mean = (this.#lane.spec.salesPerMinute * traffic.intensity(now) * traffic.tickMs) / 60_000;
     const sales = poisson(this.#random, mean);
     if (sales === 0) return;
@@ -149,6 +158,16 @@ export class Clerk {
       return;
     }
     const basket = randomBasket(this.#random, traffic.menu, traffic.cardShare);
+    const catalogLine = this.#host.catalog?.line(terminal);
+    if (catalogLine) {
+      // One catalog line priced by the till, paid the way the basket would have been.
+      basket.lines = [catalogLine];
+      basket.total = catalogLine.qty * catalogLine.unitPrice;
+      basket.tenders =
+        basket.tenders[0]?.type === 'card'
+          ? [{ ...basket.tenders[0], amount: basket.total }]
+          : [{ type: 'cash', amount: basket.total, tendered: Math.ceil(basket.total / 500) * 500 }];
+    }
     const op =
       this.#wristbandSale(terminal, basket.lines, basket.total) ??
       this.#ring(terminal, basket.lines, basket.tenders, basket.total);

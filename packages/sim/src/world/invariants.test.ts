@@ -27,6 +27,17 @@ const cards = cardTraffic(new SeededRandom(5), {
   to: TINY_START + 20 * MINUTE,
   processorOutages: 1,
   lostAnswerRate: 0.2,
+  // Catalog sales with a little stock, and a price change while the south is cut off.
+  catalog: {
+    items: [
+      { sku: 'BEER-05', name: 'Beer', price: 650 },
+      { sku: 'HOTDOG', name: 'Hot dog', price: 450 },
+    ],
+    promotions: [{ sku: 'HOTDOG', price: 400, until: TINY_START + 60 * MINUTE }],
+    changes: [{ at: TINY_START + 5 * MINUTE, prices: [{ sku: 'BEER-05', price: 700 }] }],
+    stock: { HOTDOG: 3 },
+    share: 0.4,
+  },
 });
 
 describe('checkInvariants', () => {
@@ -197,6 +208,23 @@ describe('checkInvariants', () => {
        VALUES ('stale-x', 'stale_price', 'info', ?, ?, 2, 'tampered', '{"difference":-1}', 0, 'stale-x')`,
     ).run(device('till-2'), notStale);
     expect('stale-price-reported', 'a stale_price for an op that is no catalog sale', { opId: notStale });
+    // Stock (docs/catalog-and-stock.md): a level's received changed; a stock_shortfall deleted.
+    assert.ok(
+      (
+        db.prepare("SELECT COUNT(*) AS n FROM exceptions WHERE type = 'stale_price' AND id <> 'stale-x'").get() as {
+          n: number;
+        }
+      ).n > 0,
+      'the south sold at a superseded price',
+    );
+    db.prepare("UPDATE stock_levels SET received = received + 2 WHERE location = 'north' AND sku = 'HOTDOG'").run();
+    expect('stock-conserved', "a level's received changed");
+    const shortfall = db.prepare("SELECT id, op_id FROM exceptions WHERE type = 'stock_shortfall' LIMIT 1").get() as
+      | { id: string; op_id: string }
+      | undefined;
+    assert.ok(shortfall, 'the hot dogs were oversold');
+    db.prepare('DELETE FROM exceptions WHERE id = ?').run(shortfall.id);
+    expect('oversell-flagged', 'an oversell episode whose stock_shortfall was deleted', { opId: shortfall.op_id });
 
     // Sale corrections (docs/corrections.md): a sale voided with no approver, and refunds above
     // a sale with no refund_over_sale raised.
@@ -301,9 +329,9 @@ describe('checkInvariants', () => {
       );
     }
     const fired = new Set(found.map((v) => v.rule));
-    // Rules over data this world has none of (loyalty members, fiscal bills, stock, top-up reversals) are
-    // tamper-tested on worlds that have it: sim/src/check/rules/loyalty.test.ts, fiscal.test.ts, stock.test.ts
-    // and topup-reversals.test.ts.
+    // Rules over data this world has none of (loyalty members, fiscal bills, top-up reversals) are
+    // tamper-tested on worlds that have it: sim/src/check/rules/loyalty.test.ts, fiscal.test.ts and
+    // topup-reversals.test.ts.
     const elsewhere = new Set([
       'points-conserved',
       'points-once',
@@ -311,8 +339,6 @@ describe('checkInvariants', () => {
       'points-online-confirmed',
       'fiscal-once',
       'fiscal-order',
-      'stock-conserved',
-      'oversell-flagged',
       'topup-reversals-within-topup',
     ]);
     assert.deepEqual(
@@ -327,7 +353,7 @@ describe('checkInvariants', () => {
     assert.match(text, /✗ lost: /);
     assert.match(text, /scenario tamper-test, seed 5/);
     assert.match(text, new RegExp(`op: ${op(t1, 5).id} \\(seq 5\\)`));
-    assert.match(text, /the app recorded it at \+\d\dm\d\d\.\d{3}s: sale.recorded/);
+    assert.match(text, new RegExp(`the app recorded it at \\+\\d\\dm\\d\\d\\.\\d{3}s: ${op(t1, 5).op.kind}`));
     assert.match(text, /server: not stored/);
     assert.match(text, /batch #\d+ sent \(seqs \d+\.\.\d+/);
     assert.match(text, /server answered 200: accepted/);

@@ -23,6 +23,7 @@ import { type FaultRates, type NetEvent, SimNetwork } from '../sim-network.js';
 import { VirtualClock } from '../virtual-clock.js';
 import { BettingDesk } from './betting-desk.js';
 import { type CardLane, CardTraffic } from './card-traffic.js';
+import { CatalogTraffic } from './catalog-traffic.js';
 import { Clerk, type ClerkHost } from './clerk.js';
 import { DrainTracker } from './drain-tracker.js';
 import { LoyaltyTraffic } from './loyalty-traffic.js';
@@ -82,6 +83,8 @@ export class SimWorld {
   readonly cards: CardTraffic | null;
   /** Loyalty members earning and burning points (null when the plan has none). */
   readonly loyalty: LoyaltyTraffic | null;
+  /** Catalog sales with limited stock and price changes (null when the plan has none). */
+  readonly catalog: CatalogTraffic | null;
   /** Betting traffic: tickets, results, voids, payouts (null when the plan has none). */
   readonly betting: BettingDesk | null;
   /** Each closed shift's blind count minus what its till expected (the clerk's deliberate miscount; 0: honest). */
@@ -125,6 +128,16 @@ export class SimWorld {
       : null;
     this.cards = cards;
     this.loyalty = cardPlan?.loyalty ? new LoyaltyTraffic(cardPlan.loyalty, this.#root.fork('loyalty')) : null;
+    // Price lists reach a till by its placement's location, so catalog traffic needs the card plan's placements.
+    this.catalog =
+      cardPlan?.catalog !== undefined
+        ? new CatalogTraffic(
+            cardPlan.catalog,
+            options.plan.terminals.map((t) => ({ label: t.label, zone: t.zone })),
+            options.plan.traffic.currency,
+            this.#root.fork('catalog'),
+          )
+        : null;
     this.server = new SimServer(
       join(this.dir, 'server', 'holdfast.db'),
       this.clock,
@@ -293,6 +306,8 @@ export class SimWorld {
     if (cards) await cards.issuePolicy(service);
     // The loyalty members are enrolled in the back office, each with a welcome balance.
     if (this.loyalty) await this.loyalty.enroll(service);
+    // The catalog and each zone's first price list, before the tills are set up.
+    if (this.catalog) await this.catalog.setUp(service, this.plan.start);
     // The operator sets the betting limits and the void window before the shops open.
     if (this.betting) await this.betting.configure(service);
     const staffed = cards !== undefined && this.plan.staff === true;
@@ -319,7 +334,12 @@ export class SimWorld {
           }
         }
         // The zone's roster comes with the device feed.
-        for (let attempt = 1; staffed && terminal.staffRoster() === null; attempt++) {
+        for (
+          let attempt = 1;
+          (staffed && terminal.staffRoster() === null) ||
+          (this.catalog !== null && terminal.catalog.priceList() === null);
+          attempt++
+        ) {
           try {
             await terminal.pollFeed();
           } catch (error) {
@@ -394,6 +414,7 @@ export class SimWorld {
       onError: (lane, error) => this.errors.push({ lane: lane.label, at: clock.now(), error }),
       ...(this.cards ? { cards: this.cards } : {}),
       ...(this.betting ? { betting: this.betting } : {}),
+      ...(this.catalog ? { catalog: this.catalog } : {}),
       ...(this.loyalty
         ? {
             loyaltyScans: {
@@ -423,6 +444,21 @@ export class SimWorld {
         clock.setTimer(exposureSampleMs, sample);
       };
       at(plan.start, sample);
+    }
+    const catalog = this.catalog;
+    if (catalog) {
+      // Each price change is published at its time (a second later while the server is down).
+      const publish = (index: number) => {
+        const service = this.server.service;
+        if (!service) {
+          clock.setTimer(1_000, () => publish(index));
+          return;
+        }
+        this.#track(catalog.change(service, index));
+      };
+      catalog.plan.changes.forEach((change, index) => {
+        at(change.at, () => publish(index));
+      });
     }
     for (const event of this.script.events ?? []) {
       at(event.at, () => {

@@ -138,6 +138,22 @@ export interface CardPlan {
   wristbands?: WristbandPlan;
   /** Loyalty points (docs/loyalty.md): the policy's rule and the members' traffic; absent: none. */
   loyalty?: LoyaltyPlan;
+  /** Catalog sales with limited stock and price changes (docs/catalog-and-stock.md); absent: none. */
+  catalog?: CatalogPlan;
+}
+
+/** Catalog traffic (world/catalog-traffic.ts): items, each zone's price list versions and its stock. */
+export interface CatalogPlan {
+  /** The catalog; `price` is version 1's price at every zone (minor units). */
+  items: readonly { sku: string; name: string; price: number }[];
+  /** Version 1's promotions (at every zone), running from before trading until `until`. */
+  promotions: readonly { sku: string; price: number; until: number }[];
+  /** Later versions, each published at `at` at every zone: the new prices, and no promotions. */
+  changes: readonly { at: number; prices: readonly { sku: string; price: number }[] }[];
+  /** Stock received at each zone at the start of trading (by the zone's first lane), per SKU. */
+  stock: Readonly<Record<string, number>>;
+  /** Share of sales ringing one catalog line (the rest sell free-text baskets). */
+  share: number;
 }
 
 /** Loyalty traffic (world/loyalty-traffic.ts). */
