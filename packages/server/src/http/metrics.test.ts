@@ -42,7 +42,9 @@ export function parseExposition(text: string): Exposition {
       }
       continue;
     }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    // NaN in any case: prom-client writes "Nan" (the event-loop lag gauges before their first sample),
+    // which Prometheus's parser (Go's ParseFloat) reads as NaN.
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|[Nn]a[Nn]|\+Inf|-Inf)$/.exec(line);
     assert.ok(m, `not an exposition line: ${line}`);
     const [, name, rawLabels, rawValue] = m as unknown as [string, string, string | undefined, string];
     const labels: Record<string, string> = {};
