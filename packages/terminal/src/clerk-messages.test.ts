@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type LoyaltyErrorCode, MESSAGE_LANGUAGES } from '@holdfast/domain';
-import { CLERK_CODES, CLERK_MESSAGES, type ClerkCode, clerkMessage, onlineOutcomeMessage } from './clerk-messages.js';
+import {
+  CLERK_CODES,
+  CLERK_MESSAGES,
+  type ClerkCode,
+  clerkMessage,
+  onlineOutcomeMessage,
+  type ZReportState,
+  zReportMessage,
+} from './clerk-messages.js';
 import {
   CorrectionRefusedError,
   DeviceRevokedError,
@@ -82,5 +90,20 @@ describe('clerk messages', () => {
       'Refused (do_not_honor).',
     );
     assert.equal(onlineOutcomeMessage({ state: 'approved', opId, receipt: {} as never }, 'en'), null);
+  });
+
+  it("the server's word on a Z report, in each language, distinct for each state", () => {
+    const states: ZReportState[] = ['confirmed', 'differs', 'open', 'unknown'];
+    for (const language of MESSAGE_LANGUAGES) {
+      const words = states.map((state) => zReportMessage(state, language));
+      assert.equal(new Set(words).size, states.length, language);
+      if (language !== 'en')
+        for (const state of states) assert.notEqual(zReportMessage(state, language), zReportMessage(state, 'en'));
+    }
+    assert.equal(zReportMessage('confirmed', 'es-MX'), 'Informe Z confirmado por el servidor.');
+    assert.equal(
+      zReportMessage('differs', 'pt-BR'),
+      'O relatório Z do servidor difere do deste caixa. Chame o seu gerente.',
+    );
   });
 });

@@ -326,3 +326,32 @@ export function onlineOutcomeMessage(outcome: OnlineOutcome, locale: SpokenLocal
       return render(language, 'timeout', {});
   }
 }
+
+/** The server's word on a shift's Z report, as the till shows it (Terminal.shiftReport; `unknown`: no answer). */
+export type ZReportState = 'confirmed' | 'differs' | 'open' | 'unknown';
+
+const Z_REPORT_MESSAGES: Phrasebook<Readonly<Record<ZReportState, string>>> = {
+  en: {
+    confirmed: 'Z report confirmed by the server.',
+    differs: "The server's Z report differs from this till's. Call your manager.",
+    open: 'The server has not received the close of this shift yet.',
+    unknown: 'No answer from the server about the Z report yet.',
+  },
+  es: {
+    confirmed: 'Informe Z confirmado por el servidor.',
+    differs: 'El informe Z del servidor no coincide con el de esta caja. Llame a su encargado.',
+    open: 'El servidor aún no recibió el cierre de este turno.',
+    unknown: 'El servidor aún no respondió sobre el informe Z.',
+  },
+  pt: {
+    confirmed: 'Relatório Z confirmado pelo servidor.',
+    differs: 'O relatório Z do servidor difere do deste caixa. Chame o seu gerente.',
+    open: 'O servidor ainda não recebeu o fechamento deste turno.',
+    unknown: 'O servidor ainda não respondeu sobre o relatório Z.',
+  },
+};
+
+/** The words for the server's word on a shift's Z report, in `locale`. */
+export function zReportMessage(state: ZReportState, locale: SpokenLocale | string): string {
+  return Z_REPORT_MESSAGES[languageOf(locale)][state];
+}

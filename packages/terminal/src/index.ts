@@ -13,6 +13,8 @@ export {
   type ClerkCode,
   clerkMessage,
   onlineOutcomeMessage,
+  type ZReportState,
+  zReportMessage,
 } from './clerk-messages.js';
 export type { Connectivity } from './connectivity.js';
 export { OFFLINE_AFTER_FAILURES, SLOW_EXCHANGE_MS } from './connectivity.js';

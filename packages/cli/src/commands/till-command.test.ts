@@ -108,12 +108,16 @@ describe('holdfast till', () => {
     assert.equal(stopped?.latestSeq, till.eventsNamed('recorded').length);
     // The journal lock was released: a new till opens it at once and sells two more (plain output this time).
     const total = Number(stopped?.sales) + 2;
-    const next = await run('--data', data, '--server', server.url, '--sales', String(total), '--exit-when-drained');
+    const next = await run(
+      ...['--data', data, '--server', server.url, '--sales', String(total), '--exit-when-drained', '--locale', 'es'],
+    );
     assert.equal(next.code, 0, next.till.stderr);
     assert.match(
       next.till.lines.join('\n'),
       new RegExp(`drained: \\d+ ops recorded \\(${total} sales\\), \\d+ confirmed, 0 need attention`),
     );
+    // The server's word on the Z report of the shift it closed, in the clerk's language.
+    assert.match(next.till.lines.join('\n'), /: Informe Z confirmado por el servidor\. \(shift [0-9a-f-]+\)/);
   });
 
   it('usage errors name the flag and exit 2', async () => {

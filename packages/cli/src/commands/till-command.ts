@@ -30,6 +30,7 @@ import {
   StaffError,
   Terminal,
   TransportError,
+  zReportMessage,
 } from '@holdfast/terminal';
 import { intFlag, requiredString, stringFlag, UsageError } from '../args.js';
 import { loadSettings } from '../config/index.js';
@@ -52,7 +53,7 @@ at URL. Started again on the same DIR it carries on where it stopped.
                         repeats; full jitter)                   default 0,1,3,8,15,30,60,120,300,600
   --exit-when-drained   after N sales: close the shift, wait until the server has
                         confirmed every op, print a summary and the server's word on
-                        the shift's Z report ("confirmed by server", or what differs), exit
+                        the shift's Z report (in --locale's words; what differs), exit
   --drain-timeout-s S   give up waiting for the drain after S seconds (exit 1)      default 120
   --offline-card-policy off|enforce  enforce the server's risk policy on card sales
                         (a refused card sale then ends the till with an error)    default off
@@ -230,8 +231,8 @@ export async function tillCommand(argv: string[]): Promise<number> {
     const closed = terminal.lastShift();
     if (closed) {
       const report = await terminal.shiftReport(closed.id).catch((error: unknown) => error as Error);
-      if (report instanceof Error) out.shiftReportMissing(closed.id, report);
-      else out.shiftReport(report);
+      if (report instanceof Error) out.shiftReportMissing(closed.id, report, zReportMessage('unknown', spoken));
+      else out.shiftReport(report, zReportMessage(report.state, spoken));
     }
     return 0;
   } catch (error) {
@@ -384,8 +385,8 @@ class TillOutput {
     }
   }
 
-  /** The server's word on the Z report of the shift closed at the end of the run. */
-  shiftReport(report: ShiftReportAnswer): void {
+  /** The server's word on the Z report of the shift closed at the end of the run (`words`: in the clerk's language). */
+  shiftReport(report: ShiftReportAnswer, words: string): void {
     if (this.#json) {
       this.#line({
         event: 'z_report',
@@ -398,7 +399,7 @@ class TillOutput {
       return;
     }
     if (report.state === 'confirmed') {
-      console.log(`${this.#label}: Z report of shift ${report.shift}: confirmed by server`);
+      console.log(`${this.#label}: ${words} (shift ${report.shift})`);
       return;
     }
     const what = [
@@ -406,14 +407,15 @@ class TillOutput {
       ...report.notApplied.map((o) => `${o.kind} seq ${o.seq} ${o.status}`),
       ...(report.pending.length > 0 ? [`seqs not received: ${report.pending.join(', ')}`] : []),
     ];
+    // The clerk's words, then the English detail for the log (as refusals are printed).
     console.log(
-      `${this.#label}: Z report of shift ${report.shift}: ${report.state} (${what.join('; ') || 'not closed at the server'})`,
+      `${this.#label}: ${words} (shift ${report.shift})\n  (${report.state}: ${what.join('; ') || 'not closed at the server'})`,
     );
   }
 
-  shiftReportMissing(shift: string, error: Error): void {
+  shiftReportMissing(shift: string, error: Error, words: string): void {
     if (this.#json) this.#line({ event: 'z_report', shift, state: 'unknown', error: error.message });
-    else console.log(`${this.#label}: Z report of shift ${shift}: no answer from the server (${error.message})`);
+    else console.log(`${this.#label}: ${words} (shift ${shift})\n  (no answer: ${error.message})`);
   }
 
   /** An op whose recording hit a disk error, as the journal found it on this start. */
