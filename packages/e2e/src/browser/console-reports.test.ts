@@ -8,8 +8,9 @@
  * Needs the built console (packages/web/dist/console: `npm run build`).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createHarness, type Harness, OPERATOR_PASSWORD, saleBody, T0 } from '@holdfast/server/testing';
@@ -95,6 +96,13 @@ describe('console Reports page in Chromium', () => {
 
     const journal = page.locator('table[data-table=journal-by-day] tbody tr');
     await journal.first().waitFor();
+    if (process.env.HOLDFAST_CONSOLE_SCREENSHOTS) {
+      mkdirSync(process.env.HOLDFAST_CONSOLE_SCREENSHOTS, { recursive: true });
+      await page.screenshot({
+        path: join(process.env.HOLDFAST_CONSOLE_SCREENSHOTS, 'console-reports.png'),
+        fullPage: true,
+      });
+    }
     const accounts = (await journal.allTextContents()).map((t) => t.replace(/\s+/g, ' '));
     assert.ok(
       accounts.some((t) => t.includes('1000 Cash in drawers') && t.includes('€24.20') && t.includes('€12.10')),

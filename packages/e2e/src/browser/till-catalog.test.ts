@@ -6,10 +6,11 @@
  * feed) the Sell keys are the list's items at the list's prices, and a sale
  * rung up from them reaches the server with that item and price.
  *
- * Needs the till built (npm run build).
+ * Needs the till built (npm run build). HOLDFAST_TILL_SCREENSHOTS=<dir> saves
+ * the Sell screen with the catalog keys (docs/images/till-catalog.png).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
 import { type CutProxy, startProxy } from './till-front.js';
 
 const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
+const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
 
 let h: Harness;
 let proxy: CutProxy;
@@ -126,5 +128,12 @@ describe('the till app sells from the catalog', () => {
         ['BAGEL', 275],
       ],
     );
+    // The sale's card follows it: confirmed once the server has it, not left at "pending confirmation".
+    await page.waitForSelector('[data-sale-done] .badge.confirmed', { timeout: 30_000 });
+    assert.match((await page.textContent('[data-sale-done]')) ?? '', /confirmed/);
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'till-catalog.png') });
+    }
   });
 });

@@ -11,7 +11,8 @@ import { when } from '../shared/time.js';
 import type { ReceiptRequest } from './main.js';
 import { errorWords, LOCALE } from './words.js';
 
-const STATE_WORDS: Record<TillOpView['state'], string> = {
+/** A recorded op's state in the clerk's words (never "failed" for a lost answer). */
+export const STATE_WORDS: Record<TillOpView['state'], string> = {
   pending: 'pending confirmation',
   confirmed: 'confirmed',
   needs_attention: 'needs attention',

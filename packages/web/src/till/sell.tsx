@@ -11,10 +11,11 @@
  * network that did not answer.
  */
 import type { SaleLine, Tender } from '@holdfast/protocol';
-import type { BrowserTill, TillCatalogView, TillStatus } from '@holdfast/terminal-web/client';
+import type { BrowserTill, TillCatalogView, TillOpView, TillStatus } from '@holdfast/terminal-web/client';
 import { useEffect, useState } from 'preact/hooks';
 import { formatMoney, parseMoneyInput } from '../shared/money.js';
 import type { ReceiptRequest } from './main.js';
+import { STATE_WORDS } from './sales.js';
 import { errorWords, LOCALE } from './words.js';
 
 /** The quick keys when the till holds no catalog: name and price in minor units of the shift's currency. */
@@ -32,7 +33,7 @@ const QUICK_ITEMS: ReadonlyArray<{ sku: string; name: string; price: number }> =
 interface Done {
   id: string;
   seq: number;
-  state: string;
+  state: TillOpView['state'];
   total: number;
   change: number;
   currency: string;
@@ -62,6 +63,16 @@ export function Sell({
   const [tendered, setTendered] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [done, setDone] = useState<Done | null>(null);
+  // The last sale's state follows the till: reread it while it waits, whenever the counts move.
+  const moved = `${status.pending}/${status.confirmed}/${status.deadLetters}`;
+  const waiting = done !== null && done.state === 'pending' ? done.id : null;
+  useEffect(() => {
+    if (waiting === null) return;
+    void till.recent(10).then((ops) => {
+      const state = ops.find((o) => o.id === waiting)?.state;
+      if (state && state !== 'pending') setDone((d) => (d && d.id === waiting ? { ...d, state } : d));
+    });
+  }, [till, waiting, moved]);
   const [busy, setBusy] = useState(false);
   const shift = status.shift;
   const currency = shift?.currency ?? 'EUR';
@@ -262,7 +273,7 @@ export function Sell({
           <div class="done" role="status" data-sale-done={done.id}>
             <div>
               Sale #{done.seq} recorded on this till — {money(done.total)}.{' '}
-              <span class="badge pending">{done.state === 'confirmed' ? 'confirmed' : 'pending confirmation'}</span>
+              <span class={`badge ${done.state}`}>{STATE_WORDS[done.state]}</span>
             </div>
             {done.change > 0 ? <div class="change">Change: {money(done.change)}</div> : null}
             <button
