@@ -157,9 +157,18 @@ export function Reports() {
           },
           { header: 'Stale-price sales', value: ({ l }) => l.stalePriceSales, className: 'num' },
           {
+            // The difference carries no currency of its own: a lane sells in one, its revenue's.
+            header: 'Stale-price difference',
+            value: ({ l }) =>
+              l.revenue.length === 1 && l.revenue[0]
+                ? m(l.stalePriceDifference, l.revenue[0].currency)
+                : `${l.stalePriceDifference} (minor units)`,
+            className: 'num',
+          },
+          {
             header: 'Stale-price difference (minor units)',
             value: ({ l }) => l.stalePriceDifference,
-            className: 'num',
+            csvOnly: true,
           },
           { header: 'Stock shortfalls', value: ({ l }) => l.stockShortfalls, className: 'num' },
         ]}

@@ -38,7 +38,7 @@ export function Table<T>(props: {
   return (
     <div class="table-wrap">
       <div class="table-tools">
-        <span class="count">{rows.length} rows</span>
+        <span class="count">{rows.length === 1 ? '1 row' : `${rows.length} rows`}</span>
         <button type="button" class="secondary" data-csv={name} onClick={exportCsv}>
           Export CSV
         </button>
