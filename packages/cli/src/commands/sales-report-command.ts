@@ -88,7 +88,7 @@ export function renderOutages(report: OutageReport): string[] {
   if (report.outages.length === 0) return [...lines, 'no outages in this range'];
   for (const o of report.outages) {
     lines.push(
-      `outage ${o.id}: ${new Date(o.start).toISOString()} .. ${new Date(o.end).toISOString()}, ${o.lanes.length} lane(s), ${o.opsQueued} ops queued, ${o.stalePriceSales} stale-price sales (difference ${o.stalePriceDifference}), ${o.stockShortfalls} stock shortfalls`,
+      `outage ${o.id}: ${new Date(o.start).toISOString()} .. ${new Date(o.end).toISOString()}, ${o.lanes.length} lane(s), ${o.opsQueued} ops queued, ${o.stalePriceSales} stale-price sales (difference ${o.stalePriceDifferences.map((d) => formatMoney(d.amount, d.currency)).join(' + ') || 'none'}), ${o.stockShortfalls} stock shortfalls`,
     );
     lines.push(
       ...table(
@@ -99,7 +99,10 @@ export function renderOutages(report: OutageReport): string[] {
           String(l.opsQueued),
           l.revenue.map((r) => formatMoney(r.gross, r.currency)).join(' + ') || '-',
           String(l.stalePriceSales),
-          String(l.stalePriceDifference),
+          l.revenue
+            .filter((r) => r.staleSales > 0)
+            .map((r) => formatMoney(r.staleDifference, r.currency))
+            .join(' + ') || '-',
           String(l.stockShortfalls),
         ]),
         new Set([2, 3, 4, 5, 6]),

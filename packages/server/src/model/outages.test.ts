@@ -20,6 +20,7 @@ function op(
   received: number,
   type = 'sale.recorded',
   amount = 100,
+  currency = 'EUR',
 ): ReportEvent {
   n++;
   return {
@@ -30,7 +31,7 @@ function op(
     seq,
     type,
     shiftId: 's',
-    currency: 'EUR',
+    currency,
     amount,
     data: {},
     body: {},
@@ -63,7 +64,9 @@ describe('outages', () => {
         [c1.opId, T0 + 2 * 60 * MIN, T0 + 3 * 60 * MIN, [['c', 1]], 1],
       ],
     );
-    assert.deepEqual(outages[0]?.lanes[0]?.revenue, [{ currency: 'EUR', sales: 1, gross: 100, returned: 40 }]);
+    assert.deepEqual(outages[0]?.lanes[0]?.revenue, [
+      { currency: 'EUR', sales: 1, gross: 100, returned: 40, staleSales: 0, staleDifference: 0 },
+    ]);
   });
 
   it('an op received in time ends a lane run: two runs of one lane, each its own outage', () => {
@@ -93,6 +96,36 @@ describe('outages', () => {
       ],
       5 * MIN,
     );
-    assert.deepEqual([outage?.stalePriceSales, outage?.stalePriceDifference, outage?.stockShortfalls], [2, -30, 1]);
+    assert.deepEqual(
+      [outage?.stalePriceSales, outage?.stalePriceDifferences, outage?.stockShortfalls],
+      [2, [{ currency: 'EUR', amount: -30 }], 1],
+    );
+  });
+
+  it('keeps stale-price differences per currency: a lane selling in two currencies never adds them', () => {
+    const eur = op('a', 1, T0, T0 + 20 * MIN, 'sale.recorded', 100, 'EUR');
+    const usd = op('a', 2, T0 + MIN, T0 + 20 * MIN, 'sale.recorded', 300, 'USD');
+    const other = op('b', 1, T0 + 2 * MIN, T0 + 21 * MIN, 'sale.recorded', 500, 'EUR');
+    const [outage] = findOutages(
+      [eur, usd, other],
+      [
+        { opId: eur.opId, type: 'stale_price', detail: { difference: -50 } },
+        { opId: usd.opId, type: 'stale_price', detail: { difference: 70 } },
+        { opId: other.opId, type: 'stale_price', detail: { difference: -5 } },
+      ],
+      5 * MIN,
+    );
+    assert.deepEqual(
+      outage?.lanes[0]?.revenue.map((r) => [r.currency, r.staleSales, r.staleDifference]),
+      [
+        ['EUR', 1, -50],
+        ['USD', 1, 70],
+      ],
+    );
+    assert.deepEqual(outage?.stalePriceSales, 3);
+    assert.deepEqual(outage?.stalePriceDifferences, [
+      { currency: 'EUR', amount: -55 },
+      { currency: 'USD', amount: 70 },
+    ]);
   });
 });

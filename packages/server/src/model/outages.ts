@@ -34,11 +34,14 @@ export interface OutageLane {
   syncedAt: number;
   /** Ops queued (money ops: the ledger's; see docs/reports.md). */
   opsQueued: number;
-  /** Per currency: sales queued, their total, and returns queued. */
-  revenue: { currency: string; sales: number; gross: number; returned: number }[];
-  /** Sales raised as `stale_price`, and Σ of their differences (negative: customers paid less). */
+  /**
+   * Per currency: sales queued, their total, returns queued, and the sales
+   * raised as `stale_price` with Σ of their differences (negative: customers
+   * paid less). Differences are only ever summed within one currency.
+   */
+  revenue: OutageRevenue[];
+  /** Sales raised as `stale_price`, every currency (their differences are per currency in `revenue`). */
   stalePriceSales: number;
-  stalePriceDifference: number;
   /** `stock_shortfall` exceptions raised for the queued ops (0 where the stock feature is absent). */
   stockShortfalls: number;
 }
@@ -53,8 +56,19 @@ export interface Outage {
   lanes: OutageLane[];
   opsQueued: number;
   stalePriceSales: number;
-  stalePriceDifference: number;
+  /** Σ of the lanes' stale-price differences, per currency (none when no sale was stale). */
+  stalePriceDifferences: { currency: string; amount: number }[];
   stockShortfalls: number;
+}
+
+/** One currency's money in a lane's backlog. */
+export interface OutageRevenue {
+  currency: string;
+  sales: number;
+  gross: number;
+  returned: number;
+  staleSales: number;
+  staleDifference: number;
 }
 
 const MONEY_IN = new Set(['sale.recorded']);
@@ -108,7 +122,7 @@ export function findOutages(
         lanes: [lane],
         opsQueued: 0,
         stalePriceSales: 0,
-        stalePriceDifference: 0,
+        stalePriceDifferences: [],
         stockShortfalls: 0,
       };
       outages.push(current);
@@ -116,12 +130,18 @@ export function findOutages(
   }
   for (const o of outages) {
     o.lanes.sort((a, b) => a.lane.localeCompare(b.lane) || a.device.localeCompare(b.device));
+    const differences = new Map<string, number>();
     for (const l of o.lanes) {
       o.opsQueued += l.opsQueued;
       o.stalePriceSales += l.stalePriceSales;
-      o.stalePriceDifference += l.stalePriceDifference;
       o.stockShortfalls += l.stockShortfalls;
+      for (const r of l.revenue) {
+        if (r.staleSales > 0) differences.set(r.currency, (differences.get(r.currency) ?? 0) + r.staleDifference);
+      }
     }
+    o.stalePriceDifferences = [...differences]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([currency, amount]) => ({ currency, amount }));
   }
   return outages;
 }
@@ -131,17 +151,20 @@ function laneOf(
   exceptionsOf: Map<string, OutageException[]>,
 ): { first: string; lane: OutageLane } {
   const first = run[0] as ReportEvent;
-  const revenue = new Map<string, OutageLane['revenue'][number]>();
+  const revenue = new Map<string, OutageRevenue>();
+  const revenueIn = (currency: string): OutageRevenue => {
+    let r = revenue.get(currency);
+    if (!r) {
+      r = { currency, sales: 0, gross: 0, returned: 0, staleSales: 0, staleDifference: 0 };
+      revenue.set(currency, r);
+    }
+    return r;
+  };
   let stalePriceSales = 0;
-  let stalePriceDifference = 0;
   let stockShortfalls = 0;
   for (const e of run) {
     if (e.currency !== null && e.amount !== null && (MONEY_IN.has(e.type) || MONEY_BACK.has(e.type))) {
-      let r = revenue.get(e.currency);
-      if (!r) {
-        r = { currency: e.currency, sales: 0, gross: 0, returned: 0 };
-        revenue.set(e.currency, r);
-      }
+      const r = revenueIn(e.currency);
       if (MONEY_IN.has(e.type)) {
         r.sales++;
         r.gross += e.amount;
@@ -151,7 +174,12 @@ function laneOf(
       if (x.type === 'stale_price') {
         stalePriceSales++;
         const d = x.detail.difference;
-        if (typeof d === 'number' && Number.isSafeInteger(d)) stalePriceDifference += d;
+        // A stale price is raised on a sale, so the op's currency is the difference's.
+        if (e.currency !== null && typeof d === 'number' && Number.isSafeInteger(d)) {
+          const r = revenueIn(e.currency);
+          r.staleSales++;
+          r.staleDifference += d;
+        }
       } else if (x.type === 'stock_shortfall') stockShortfalls++;
     }
   }
@@ -167,7 +195,6 @@ function laneOf(
       opsQueued: run.length,
       revenue: [...revenue.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
       stalePriceSales,
-      stalePriceDifference,
       stockShortfalls,
     },
   };

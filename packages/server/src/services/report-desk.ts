@@ -58,7 +58,7 @@ function outageMessage(o: Outage): string {
   const taken = [...revenue].map(([c, v]) => money(v, c)).join(' + ') || 'no sales';
   const stale =
     o.stalePriceSales > 0
-      ? `; ${o.stalePriceSales} sales at superseded prices (difference ${o.stalePriceDifference} minor units)`
+      ? `; ${o.stalePriceSales} sales at superseded prices (difference ${o.stalePriceDifferences.map((d) => money(d.amount, d.currency)).join(' + ')})`
       : '';
   const short = o.stockShortfalls > 0 ? `; ${o.stockShortfalls} stock shortfalls` : '';
   return `outage of ${minutes} min over ${o.lanes.length} lane(s): ${o.opsQueued} ops queued, ${taken}${stale}${short}`;
@@ -253,8 +253,8 @@ export function outagesCsv(report: OutageReport): CsvTable {
           r?.gross ?? 0,
           r ? money(r.gross, r.currency) : '',
           r?.returned ?? 0,
-          l.stalePriceSales,
-          l.stalePriceDifference,
+          r?.staleSales ?? 0,
+          r?.staleDifference ?? 0,
           l.stockShortfalls,
         ]);
       }

@@ -33,9 +33,15 @@ interface OutageLane {
   offlineFrom: number;
   syncedAt: number;
   opsQueued: number;
-  revenue: { currency: string; sales: number; gross: number; returned: number }[];
+  revenue: {
+    currency: string;
+    sales: number;
+    gross: number;
+    returned: number;
+    staleSales: number;
+    staleDifference: number;
+  }[];
   stalePriceSales: number;
-  stalePriceDifference: number;
   stockShortfalls: number;
 }
 
@@ -157,17 +163,22 @@ export function Reports() {
           },
           { header: 'Stale-price sales', value: ({ l }) => l.stalePriceSales, className: 'num' },
           {
-            // The difference carries no currency of its own: a lane sells in one, its revenue's.
+            // Per currency: differences in two currencies are never added together.
             header: 'Stale-price difference',
             value: ({ l }) =>
-              l.revenue.length === 1 && l.revenue[0]
-                ? m(l.stalePriceDifference, l.revenue[0].currency)
-                : `${l.stalePriceDifference} (minor units)`,
+              l.revenue
+                .filter((r) => r.staleSales > 0)
+                .map((r) => m(r.staleDifference, r.currency))
+                .join(' + '),
             className: 'num',
           },
           {
             header: 'Stale-price difference (minor units)',
-            value: ({ l }) => l.stalePriceDifference,
+            value: ({ l }) =>
+              l.revenue
+                .filter((r) => r.staleSales > 0)
+                .map((r) => `${r.staleDifference} ${r.currency}`)
+                .join(' + '),
             csvOnly: true,
           },
           { header: 'Stock shortfalls', value: ({ l }) => l.stockShortfalls, className: 'num' },

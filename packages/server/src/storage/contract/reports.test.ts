@@ -207,15 +207,27 @@ for (const backend of STORAGE_BACKENDS) {
       assert.equal(more.length, 0, 'one outage, not one per lane');
       assert.ok(outage);
       assert.deepEqual(
-        [outage.opsQueued, outage.stalePriceSales, outage.stalePriceDifference, outage.stockShortfalls],
-        [7, 1, -50, 0],
+        [outage.opsQueued, outage.stalePriceSales, outage.stalePriceDifferences, outage.stockShortfalls],
+        [7, 1, [{ currency: 'EUR', amount: -50 }], 0],
       );
       assert.equal(outage.end - outage.start, 25 * MIN);
       assert.deepEqual(
-        outage.lanes.map((l) => [l.device, l.lane, l.location, l.opsQueued, l.revenue, l.stalePriceDifference]),
+        outage.lanes.map((l) => [l.device, l.lane, l.location, l.opsQueued, l.revenue]),
         [
-          [d1.id, 'lane-1', 'stand-1', 5, [{ currency: 'EUR', sales: 2, gross: 2600, returned: 650 }], 0],
-          [d2.id, 'lane-2', 'stand-2', 2, [{ currency: 'EUR', sales: 1, gross: 650, returned: 0 }], -50],
+          [
+            d1.id,
+            'lane-1',
+            'stand-1',
+            5,
+            [{ currency: 'EUR', sales: 2, gross: 2600, returned: 650, staleSales: 0, staleDifference: 0 }],
+          ],
+          [
+            d2.id,
+            'lane-2',
+            'stand-2',
+            2,
+            [{ currency: 'EUR', sales: 1, gross: 650, returned: 0, staleSales: 1, staleDifference: -50 }],
+          ],
         ],
       );
       const patient = await h.request<{ outages: Outage[] }>(
@@ -250,10 +262,10 @@ for (const backend of STORAGE_BACKENDS) {
       assert.ok(notice);
       assert.equal(notice.device, d1.id);
       assert.equal(notice.detail.outage.lanes.length, 2);
-      assert.equal(notice.detail.outage.stalePriceDifference, -50);
+      assert.deepEqual(notice.detail.outage.stalePriceDifferences, [{ currency: 'EUR', amount: -50 }]);
       assert.match(
         notice.message,
-        /outage of 25 min over 2 lane\(s\): 7 ops queued, €32\.50; 1 sales at superseded prices/,
+        /outage of 25 min over 2 lane\(s\): 7 ops queued, €32\.50; 1 sales at superseded prices \(difference -€0\.50\)/,
       );
       assert.equal(notice.display.title, 'Outage healed: lanes synced their backlog');
       assert.deepEqual(
