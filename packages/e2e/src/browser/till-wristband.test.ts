@@ -43,7 +43,7 @@ let uid = '';
 async function shot(name: string): Promise<void> {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `till-${name}.png`) });
+  await page.screenshot({ path: join(SHOTS, `till-${name}.png`), fullPage: true });
 }
 
 const url = `/till/?till=bar`;

@@ -49,6 +49,8 @@ export function WristbandReaderPanel({
   const reload = () => till.wristbands.chips().then(setChips, (error: unknown) => setProblem(errorWords(error)));
   // Read again whenever the Sell screen wrote a chip (refresh moves).
   useEffect(() => {
+    // What the panel said before the payment is stale now.
+    if (refresh > 0) setMessage(null);
     void reload();
   }, [till, refresh]);
 
