@@ -11,7 +11,10 @@
  *   and nothing is recorded or written;
  * - the wristband leaves the reader during the write, the page reloads
  *   between the recorded sale and the chip write: the next tap finishes the
- *   write exactly once (one debit on the chip, one op on the server).
+ *   write exactly once (one debit on the chip, one op on the server);
+ * - the server blocks the wristband (another device spent a copy of the
+ *   chip): once the feed brings the block, a tap says so and a payment is
+ *   refused in words, nothing recorded.
  *
  * HOLDFAST_TILL_SCREENSHOTS=<dir> saves the screens (docs/images/till-*.png).
  * Needs the built till (packages/web/dist/till: npm run build).
@@ -23,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createHarness, type Harness } from '@holdfast/server/testing';
+import { createHarness, type Harness, saleBody } from '@holdfast/server/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
 import { type CutProxy, startProxy } from './till-front.js';
@@ -193,5 +196,39 @@ describe('the wristband tender in the till app', () => {
     assert.equal(await h.storage.getOpAt(deviceId, 5), null);
     assert.equal((await h.storage.getWallet(uid))?.account.balance, 1220);
     assert.deepEqual(await chip(), { balance: 1220, counter: 3 });
+  });
+
+  it('refuses a wristband the server blocked, in words, once the feed brings the block', async () => {
+    // Another device spends a copy of the chip as it was before the last write (counter 3 twice): a clone.
+    const booth = await h.enrollDevice('booth');
+    const open = booth.openShift();
+    const tender = { type: 'wristband' as const, amount: 100, wristband: uid, counter: 3, balanceBefore: 1370 };
+    const copy = booth.chain.next('sale.recorded', saleBody(open.id, 100, { tenders: [tender] }));
+    assert.equal((await h.send(booth.batch([open, copy]))).status, 200);
+    assert.notEqual((await h.storage.getWallet(uid))?.account.blocked, null, 'the server blocked the wristband');
+
+    // A fresh page reads the feed after its first delivery: a cash sale.
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    await page.keyboard.press('F1');
+    await page.click('[data-quick=TEA]');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-done]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+    let words = '';
+    for (let tries = 0; tries < 40 && !/blocked/.test(words); tries++) {
+      await page.click(`[data-chip="${uid}"]`);
+      await page.waitForSelector('[data-wristband-message]');
+      words = (await page.textContent('[data-wristband-message]')) ?? '';
+      if (!/blocked/.test(words)) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(words, /This wristband is blocked\. Send the customer to the info desk/);
+    await page.click('[data-quick=WATER]');
+    await page.click('[data-pay=wristband]');
+    await page.waitForSelector('[data-sale-error]');
+    assert.match((await page.textContent('[data-sale-error]')) ?? '', /This wristband is blocked/);
+    await shot('wristband-blocked');
+    await waitChip(1220, 3);
+    assert.equal(await page.getAttribute('[data-pending]', 'data-pending'), '0');
   });
 });
