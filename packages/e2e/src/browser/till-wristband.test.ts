@@ -114,6 +114,11 @@ describe('the wristband tender in the till app', () => {
     uid = (await page.getAttribute('[data-chip][aria-pressed=true]', 'data-chip')) ?? '';
     assert.match(uid, /^04[0-9A-F]{12}$/);
     assert.deepEqual(await chip(), { balance: 0, counter: 0 });
+    await page.fill('input[name=topup]', 'twenty');
+    await page.click('form[data-form=wristband-topup] button[type=submit]');
+    await page.waitForSelector('[data-wristband-error]');
+    assert.match((await page.textContent('[data-wristband-error]')) ?? '', /“twenty” is not an amount in EUR/);
+    assert.deepEqual(await chip(), { balance: 0, counter: 0 });
     await page.fill('input[name=topup]', '20');
     await page.click('form[data-form=wristband-topup] button[type=submit]');
     await waitChip(2000, 1);

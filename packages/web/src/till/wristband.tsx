@@ -94,7 +94,13 @@ export function WristbandReaderPanel({
     e.preventDefault();
     void run(async () => {
       if (reader.present === null) return wristbandWords('pick_one');
-      const amount = parseMoneyInput(topUp, currency);
+      let amount: number;
+      try {
+        amount = parseMoneyInput(topUp, currency);
+      } catch (error) {
+        const message = `“${topUp}” is not an amount in ${currency}: ${(error as Error).message}`;
+        throw Object.assign(new Error(message), { code: 'validation' });
+      }
       const receipt = await till.wristbands.topUp({ present: reader.present, amount, liftDuringWrite: reader.lift });
       onReader({ ...reader, lift: false });
       setTopUp('');
