@@ -20,7 +20,7 @@ import {
   signRoster,
 } from '@holdfast/protocol';
 import { Journal } from '@holdfast/terminal';
-import { META } from '@holdfast/terminal/portable';
+import { META, WristbandStore } from '@holdfast/terminal/portable';
 import { BrowserFeed } from './browser-feed.js';
 
 const POLICY = generateDeviceKeys();
@@ -56,6 +56,7 @@ function priceList(version: number, location = 'north'): FeedPriceList {
 async function withFeed(
   answers: Array<Partial<FeedResponse> & { next: number }>,
   fn: (feed: BrowserFeed, journal: Journal, poll: () => ReturnType<BrowserFeed['poll']>) => Promise<void>,
+  onNotice?: (journal: Journal) => (type: string, data: unknown, now: number) => void,
 ): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-browser-feed-'));
   const journal = Journal.open(dir);
@@ -71,7 +72,12 @@ async function withFeed(
         return { ok: true as const, status: 200, body: { items: [], more: false, ...body } as FeedResponse };
       },
     };
-    const feed = new BrowserFeed({ journal: journal as never, transport: transport as never, timeoutMs: 1000 });
+    const feed = new BrowserFeed({
+      journal: journal as never,
+      transport: transport as never,
+      timeoutMs: 1000,
+      ...(onNotice ? { onNotice: onNotice(journal) } : {}),
+    });
     const key = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
     const credentials = { deviceId: '00000000-0000-4000-8000-000000000001', key: (key as CryptoKeyPair).privateKey };
     await fn(feed, journal, () => feed.poll(credentials, () => 1_000));
@@ -151,6 +157,37 @@ test('an inconsistent page applies nothing, not even its roster or cursor', asyn
       assert.equal(feed.cursor(), 0);
       assert.equal(feed.roster(), null);
       assert.equal((journal.prepare('SELECT COUNT(*) AS n FROM feed_items').get() as { n: number }).n, 0);
+    },
+  );
+});
+
+test('wristband blocks and unblocks from the feed reach the block list, in the transaction of the page', async () => {
+  const UID = '04A1B2C3D4E5F6';
+  const item = (pos: number, type: string) => ({
+    pos,
+    type,
+    opId: `op${pos}`,
+    device: 'other',
+    at: pos,
+    data: { wristband: UID, reason: 'overspend' },
+  });
+  await withFeed(
+    [
+      { next: 1, items: [item(1, 'wristband.blocked')] },
+      { next: 2, items: [item(2, 'wristband.unblocked')] },
+    ],
+    async (_feed, journal, poll) => {
+      const store = new WristbandStore(journal);
+      await poll();
+      assert.equal(store.isBlocked(UID)?.reason, 'overspend');
+      await poll();
+      assert.equal(store.isBlocked(UID), null);
+    },
+    (journal) => {
+      const store = new WristbandStore(journal);
+      return (type, data, now) => {
+        if (type.startsWith('wristband.')) store.applyNotice(type, data, now);
+      };
     },
   );
 });

@@ -73,6 +73,8 @@ export interface BrowserFeedOptions {
   journal: JournalCore;
   transport: HttpTransport;
   timeoutMs: number;
+  /** Each notice that is not this device's payment, in the transaction that stores it (wristband blocks). */
+  onNotice?: (type: string, data: unknown, now: number) => void;
 }
 
 export class BrowserFeed {
@@ -80,7 +82,10 @@ export class BrowserFeed {
   readonly #transport: HttpTransport;
   readonly #timeoutMs: number;
 
+  readonly #onNotice: BrowserFeedOptions['onNotice'];
+
   constructor(options: BrowserFeedOptions) {
+    this.#onNotice = options.onNotice;
     this.#journal = options.journal;
     this.#transport = options.transport;
     this.#timeoutMs = options.timeoutMs;
@@ -244,6 +249,7 @@ export class BrowserFeed {
         const payment = PAYMENT_TYPES.has(item.type) && item.device === deviceId ? paymentData(item) : null;
         if (!payment) {
           insertNotice.run(item.pos, item.type, item.opId, item.device, item.at, JSON.stringify(item.data), now);
+          this.#onNotice?.(item.type, item.data, now);
           continue;
         }
         if (item.type !== 'payment.declined') continue;

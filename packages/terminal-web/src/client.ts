@@ -7,14 +7,23 @@
 
 import type { Receipt } from '@holdfast/domain';
 import type { Op, SaleLine, Tender } from '@holdfast/protocol';
-import type { AppendInput, ChainHead, JournalEntry, OpCounts, RecordedOp } from '@holdfast/terminal/portable';
+import type {
+  AppendInput,
+  ChainHead,
+  ChipImage,
+  JournalEntry,
+  OpCounts,
+  RecordedOp,
+  WristbandReceipt,
+} from '@holdfast/terminal/portable';
 import type { BrowserFeedPoll } from './browser-feed.js';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
-import type { TillCatalogView, TillOpView, TillStatus } from './till-engine.js';
+import type { TillCatalogView, TillOpView, TillStatus, TillWristbandView } from './till-engine.js';
 
+export type { ChipImage, WristbandReceipt } from '@holdfast/terminal/portable';
 export type { BrowserFeedPoll } from './browser-feed.js';
 export type { BrowserJournalErrorCode } from './messages.js';
-export type { TillCatalogView, TillOpView, TillStatus } from './till-engine.js';
+export type { TillCatalogView, TillOpView, TillStatus, TillWristbandView } from './till-engine.js';
 
 export class BrowserJournalError extends Error {
   constructor(
@@ -58,6 +67,28 @@ export interface BrowserTill {
   pollFeed(): Promise<BrowserFeedPoll>;
   /** The held price list's items priced now, or null (sell from quick keys). */
   catalog(): Promise<TillCatalogView | null>;
+  /**
+   * Wristbands on the simulated reader (simulated-wristbands.ts): `present`
+   * is the uid of the chip held to it, null for none. The chips are kept in
+   * their own OPFS file, apart from the journal.
+   */
+  wristbands: {
+    /** The simulated chips of this browser (the reader's "box of wristbands"). */
+    chips(): Promise<ChipImage[]>;
+    /** A blank simulated wristband: balance 0, counter 0. */
+    issue(uid: string, currency: string): Promise<ChipImage>;
+    /** Reads the chip, finishing a write this till left unfinished on it. */
+    read(present: string | null): Promise<TillWristbandView>;
+    pay(input: {
+      present: string | null;
+      lines: SaleLine[];
+      cash?: { amount: number; tendered: number };
+      liftDuringWrite?: boolean;
+    }): Promise<WristbandReceipt>;
+    topUp(input: { present: string | null; amount: number; liftDuringWrite?: boolean }): Promise<WristbandReceipt>;
+    /** Chip writes journaled here and not yet on their chip. */
+    pending(): Promise<Array<{ opId: string; wristband: string; kind: string; amount: number }>>;
+  };
 }
 
 export interface BrowserJournalOptions {
@@ -172,6 +203,14 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         requery: () => call({ op: 'till.requery' }),
         pollFeed: () => call({ op: 'till.pollFeed' }) as Promise<BrowserFeedPoll>,
         catalog: () => call({ op: 'till.catalog' }) as Promise<TillCatalogView | null>,
+        wristbands: {
+          chips: () => call<ChipImage[]>({ op: 'till.wristband.chips' }),
+          issue: (uid, currency) => call<ChipImage>({ op: 'till.wristband.issue', uid, currency }),
+          read: (present) => call<TillWristbandView>({ op: 'till.wristband.read', present }),
+          pay: (input) => call<WristbandReceipt>({ op: 'till.wristband.pay', ...input }),
+          topUp: (input) => call<WristbandReceipt>({ op: 'till.wristband.topUp', ...input }),
+          pending: () => call({ op: 'till.wristband.pending' }),
+        },
       };
     },
     async close() {

@@ -32,7 +32,20 @@ export type JournalRequest =
   | { op: 'till.syncNow' }
   | { op: 'till.requery' }
   | { op: 'till.pollFeed' }
-  | { op: 'till.catalog' };
+  | { op: 'till.catalog' }
+  // Wristbands: `present` is the simulated chip held to the reader (simulated-wristbands.ts), null for none.
+  | { op: 'till.wristband.chips' }
+  | { op: 'till.wristband.issue'; uid: string; currency: string }
+  | { op: 'till.wristband.read'; present: string | null }
+  | {
+      op: 'till.wristband.pay';
+      present: string | null;
+      lines: SaleLine[];
+      cash?: { amount: number; tendered: number };
+      liftDuringWrite?: boolean;
+    }
+  | { op: 'till.wristband.topUp'; present: string | null; amount: number; liftDuringWrite?: boolean }
+  | { op: 'till.wristband.pending' };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {

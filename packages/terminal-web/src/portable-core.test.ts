@@ -20,6 +20,8 @@ const PORTABLE = [
   'exchange.ts',
   'http-transport.ts',
   'receipts.ts',
+  'wristband.ts',
+  'wristband-payments.ts',
 ];
 
 async function nodeImports(entry: string): Promise<string[]> {

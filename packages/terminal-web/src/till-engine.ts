@@ -11,8 +11,9 @@
  * What the Node `Terminal` façade adds and this engine does not (yet): the
  * risk policy (card sales are recorded with no offline decision, as
  * `offlineCardPolicy: 'off'`), staff sign-in against the roster (its PIN
- * verifiers are scrypt), wristbands,
- * online authorization and key rotation (see
+ * verifiers are scrypt), the risk policy's wristband limits (wristband
+ * payments are recorded undecided, as card sales are; the server's
+ * overspend and clone checks still judge them), online authorization and key rotation (see
  * docs/browser-terminal.md, "What is not done yet").
  */
 
@@ -20,6 +21,7 @@ import { type Clock, NO_INJECTED_BUGS, type Random, type Receipt } from '@holdfa
 import {
   type EnrollResponse,
   enrollmentMessage,
+  NO_DECISION,
   type PriceList,
   priceAt,
   type SaleLine,
@@ -45,6 +47,10 @@ import {
   type SyncEvents,
   SyncLoop,
   TransportError,
+  WristbandPayments,
+  type WristbandReader,
+  type WristbandReceipt,
+  WristbandStore,
 } from '@holdfast/terminal/portable';
 import { BrowserFeed, type BrowserFeedPoll, parsePlacement } from './browser-feed.js';
 import {
@@ -144,11 +150,28 @@ const NO_POLICY = Object.freeze({
   committed: () => undefined,
 });
 
-const NO_WRISTBANDS = Object.freeze({
-  promise: () => {
-    throw new Error('wristband tenders are not available in the browser till');
+/**
+ * The wristband limits of the risk policy are not verified in the browser
+ * (as for cards): a wristband op is recorded undecided, with no exposure.
+ * The server's overspend and clone checks judge it when it arrives
+ * (docs/wristbands.md). Shaped as OfflinePolicy.authorizeWristband, so the
+ * policy replaces it once the browser till holds one.
+ */
+const UNDECIDED_WRISTBANDS = Object.freeze({
+  authorizeWristband: () => ({ decision: NO_DECISION, meta: {}, exposure: null }),
+  authorizeCardSale: () => {
+    throw new Error('the offline card policy is not enforced in the browser till');
   },
+  committed: () => undefined,
 });
+
+/** A wristband as the till shows it: the chip (finished writes included), its block, its unfinished writes. */
+export interface TillWristbandView {
+  chip: { uid: string; balance: number; counter: number; currency: string };
+  blocked: { reason: string } | null;
+  /** Writes this till journaled for the chip and could not finish (the chip was written elsewhere since). */
+  unfinished: number;
+}
 
 export interface TillEngineOptions {
   till: string;
@@ -179,6 +202,8 @@ export class TillEngine {
   readonly #onStatus: (status: TillStatus) => void;
   readonly #requestTimeoutMs: number;
   readonly #feed: BrowserFeed;
+  readonly #wristbands: WristbandStore;
+  readonly #wristbandPayments: WristbandPayments;
   #feedPolling: Promise<BrowserFeedPoll> | null = null;
   readonly #feedIntervalMs: number;
   #feedPolledAt = Number.NEGATIVE_INFINITY;
@@ -204,9 +229,19 @@ export class TillEngine {
     this.#transport = new HttpTransport(options.serverUrl);
     this.#events = new Emitter<SyncEvents>((error) => options.onError(error));
     this.#feedIntervalMs = options.feedIntervalMs ?? 30_000;
-    this.#feed = new BrowserFeed({ journal, transport: this.#transport, timeoutMs: config.requestTimeoutMs });
     // The journal is a JournalCore; the SDK's modules are typed with Node's Journal, which adds nothing at run time.
     const asJournal = journal as never;
+    const wristbands = new WristbandStore(asJournal);
+    this.#wristbands = wristbands;
+    this.#feed = new BrowserFeed({
+      journal,
+      transport: this.#transport,
+      timeoutMs: config.requestTimeoutMs,
+      // Wristband blocks and unblocks update the block list in the transaction that keeps them (as on Node).
+      onNotice: (type, data, now) => {
+        if (type.startsWith('wristband.')) wristbands.applyNotice(type, data, now);
+      },
+    });
     const outbox = new Outbox(asJournal);
     this.#receipts = new Receipts(asJournal, (id) => this.#stateOf(id));
     const credentials = () => this.#credentials as never;
@@ -253,7 +288,7 @@ export class TillEngine {
       clock: browserClock,
       idRandom: browserRandom,
       policy: NO_POLICY as never,
-      wristbands: NO_WRISTBANDS as never,
+      wristbands,
       staff: NO_ROSTER_STAFF as never,
       enforceCards: false,
       placement: () => null,
@@ -262,6 +297,15 @@ export class TillEngine {
         this.#changed();
         this.#loop.notifyRecorded();
       },
+    });
+    this.#wristbandPayments = new WristbandPayments({
+      journal: asJournal,
+      clock: browserClock,
+      recorder: this.#recorder,
+      policy: UNDECIDED_WRISTBANDS as never,
+      wristbands,
+      enforceCards: false,
+      placement: () => null,
     });
     for (const event of ['sync', 'confirmed', 'dead-letter'] as const) this.#events.on(event, () => this.#changed());
     // The server answered: read the feed too, at most every feedIntervalMs (its failures show in status.feed.error).
@@ -417,6 +461,46 @@ export class TillEngine {
 
   closeShift(input: { countedCash: number; note?: string }): RecordedOp {
     return this.#recorder.closeShift(input);
+  }
+
+  /**
+   * Pays a sale with the wristband on `reader` as the Node till does
+   * (wristband-payments.ts): the chip is read (a write this till left
+   * unfinished is finished first), refused before anything is recorded
+   * when blocked, in another currency or short of the amount
+   * (WristbandRefusedError), then the op and the chip write it promises
+   * are journaled in one transaction, then the chip is written. A failed
+   * chip write leaves the op recorded (`chipWritten` false): the next read
+   * of that wristband here finishes it.
+   */
+  payWithWristband(
+    input: { lines: SaleLine[]; cash?: { amount: number; tendered: number } },
+    reader: WristbandReader,
+  ): WristbandReceipt {
+    return this.#wristbandPayments.pay({ ...input, reader });
+  }
+
+  /** Loads money paid in cash onto the wristband on `reader` (journal first, then the chip). */
+  topUpWristband(input: { amount: number }, reader: WristbandReader): WristbandReceipt {
+    return this.#wristbandPayments.topUp({ reader, amount: input.amount, paid: 'cash' });
+  }
+
+  /** Reads the wristband on `reader`, finishing the writes this till left unfinished on it. */
+  readWristband(reader: WristbandReader): TillWristbandView {
+    const chip = this.#wristbands.readSettled(reader, browserClock.now());
+    const blocked = this.#wristbands.isBlocked(chip.uid);
+    return {
+      chip,
+      blocked: blocked ? { reason: blocked.reason } : null,
+      unfinished: this.#wristbands.pending(chip.uid).length,
+    };
+  }
+
+  /** Chip writes journaled here and not yet on their chip, oldest first. */
+  pendingWristbandWrites(): Array<{ opId: string; wristband: string; kind: string; amount: number }> {
+    return this.#wristbands
+      .pending()
+      .map((w) => ({ opId: w.opId, wristband: w.wristband, kind: w.kind, amount: w.amount }));
   }
 
   /** The newest ops, newest first, at most `limit`. */

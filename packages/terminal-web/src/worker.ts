@@ -11,9 +11,10 @@
  * the connection; the pool's access handles are exclusive as well.
  */
 
-import { JournalCore, JournalLockedError } from '@holdfast/terminal/portable';
+import { JournalCore, JournalLockedError, WristbandWriteError } from '@holdfast/terminal/portable';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse } from './messages.js';
+import { SimulatedWristbandReader, withChipLog } from './simulated-wristbands.js';
 import { TillEngine } from './till-engine.js';
 import { WasmConnection, type WasmDb } from './wasm-connection.js';
 
@@ -200,6 +201,34 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return needTill().pollFeed();
     case 'till.catalog':
       return needTill().catalog();
+    case 'till.wristband.chips':
+      return withChipLog((chips) => chips.all());
+    case 'till.wristband.issue':
+      return withChipLog((chips) => chips.issue(request.uid, request.currency));
+    case 'till.wristband.read': {
+      const engine = needTill();
+      return withChipLog((chips) => engine.readWristband(new SimulatedWristbandReader(chips, request.present)));
+    }
+    case 'till.wristband.pay': {
+      const engine = needTill();
+      return withChipLog((chips) =>
+        engine.payWithWristband(
+          { lines: request.lines, ...(request.cash ? { cash: request.cash } : {}) },
+          new SimulatedWristbandReader(chips, request.present, { liftDuringWrite: request.liftDuringWrite === true }),
+        ),
+      );
+    }
+    case 'till.wristband.topUp': {
+      const engine = needTill();
+      return withChipLog((chips) =>
+        engine.topUpWristband(
+          { amount: request.amount },
+          new SimulatedWristbandReader(chips, request.present, { liftDuringWrite: request.liftDuringWrite === true }),
+        ),
+      );
+    }
+    case 'till.wristband.pending':
+      return needTill().pendingWristbandWrites();
     case 'close':
       await till?.close();
       till = null;
@@ -216,6 +245,8 @@ async function handle(request: JournalRequest): Promise<unknown> {
 function codeOf(error: unknown): string {
   if (error instanceof CodedError) return error.code;
   if (error instanceof JournalLockedError) return 'journal_locked';
+  // A chip write this till journaled could not be finished (the wristband left the reader again).
+  if (error instanceof WristbandWriteError) return 'wristband_unfinished';
   // A refused input names its field: the clerk sees the message as it is.
   if ((error as Error)?.name === 'ValidationError') return 'validation';
   const code = (error as { code?: unknown })?.code;

@@ -20,6 +20,8 @@ export {
   NoReceiptError,
   NotEnrolledError,
   TransportError,
+  WristbandRefusedError,
+  WristbandWriteError,
 } from './errors.js';
 export { Exchange, type ExchangeSigner } from './exchange.js';
 export { HttpTransport } from './http-transport.js';
@@ -44,3 +46,13 @@ export type { SyncEvents } from './sync-events.js';
 export { SyncLoop } from './sync-loop.js';
 export { resolveOptions } from './terminal-options.js';
 export type { RecordedOp } from './terminal-types.js';
+// Wristbands (the browser till's wristband tender): the journal's chip-write promises and the payments on them.
+export {
+  type BlockedWristband,
+  type ChipImage,
+  type ChipWrite,
+  type PendingChipWrite,
+  type WristbandReader,
+  WristbandStore,
+} from './wristband.js';
+export { WristbandPayments, type WristbandReceipt } from './wristband-payments.js';

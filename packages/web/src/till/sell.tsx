@@ -5,7 +5,8 @@
  * into the cart, then a
  * tender — cash (what the customer hands over; the change is shown) or
  * card through the simulated reader (it produces a processor token, as the
- * Node till's simulated reader does; no card number ever reaches the till).
+ * Node till's simulated reader does; no card number ever reaches the till),
+ * or the wristband on the (simulated) wristband reader (wristband.tsx).
  * The sale answers once it is durable on this device: "pending
  * confirmation" until the server confirms it, never "failed" for a
  * network that did not answer.
@@ -17,6 +18,8 @@ import { formatMoney, parseMoneyInput } from '../shared/money.js';
 import type { ReceiptRequest } from './main.js';
 import { STATE_WORDS } from './sales.js';
 import { errorWords, LOCALE } from './words.js';
+import { type ReaderState, WristbandReaderPanel, wristbandError } from './wristband.js';
+import { wristbandWords } from './wristband-words.js';
 
 /** The quick keys when the till holds no catalog: name and price in minor units of the shift's currency. */
 const QUICK_ITEMS: ReadonlyArray<{ sku: string; name: string; price: number }> = [
@@ -37,6 +40,8 @@ interface Done {
   total: number;
   change: number;
   currency: string;
+  /** Paid with a wristband: what is left on it, or that the chip write must be finished by a tap. */
+  wristband?: { balance: number; written: boolean };
 }
 
 function randomHex(bytes: number): string {
@@ -74,6 +79,8 @@ export function Sell({
     });
   }, [till, waiting, moved]);
   const [busy, setBusy] = useState(false);
+  const [reader, setReader] = useState<ReaderState>({ present: null, lift: false });
+  const [chipsRead, setChipsRead] = useState(0);
   const shift = status.shift;
   const currency = shift?.currency ?? 'EUR';
   const money = (n: number) => formatMoney(n, currency, LOCALE.format);
@@ -116,8 +123,45 @@ export function Sell({
     }
   };
 
-  const pay = async (kind: 'cash' | 'card') => {
+  const payWristband = async () => {
+    if (reader.present === null) {
+      setProblem(wristbandWords('pick_one'));
+      return;
+    }
+    const present = reader.present;
+    setBusy(true);
+    setProblem(null);
+    try {
+      const receipt = await till.wristbands.pay({ present, lines, liftDuringWrite: reader.lift });
+      setReader({ present, lift: false });
+      const op = receipt.op;
+      setDone({
+        id: op.id,
+        seq: op.seq,
+        state: op.state,
+        total,
+        change: 0,
+        currency,
+        wristband: { balance: receipt.chip.balance, written: receipt.chipWritten },
+      });
+      setLines([]);
+    } catch (error) {
+      let words = wristbandError(error);
+      // Too little on the wristband: say how much it holds (a read changes nothing on the chip).
+      if ((error as { code?: unknown })?.code === 'insufficient_balance') {
+        const view = await till.wristbands.read(present).catch(() => null);
+        if (view) words += ` ${wristbandWords('balance', money(view.chip.balance))}`;
+      }
+      setProblem(words);
+    } finally {
+      setBusy(false);
+      setChipsRead((n) => n + 1);
+    }
+  };
+
+  const pay = async (kind: 'cash' | 'card' | 'wristband') => {
     if (lines.length === 0 || busy) return;
+    if (kind === 'wristband') return payWristband();
     let tender: Tender;
     let change = 0;
     if (kind === 'cash') {
@@ -164,6 +208,8 @@ export function Sell({
         setLines((ls) => ls.slice(0, -1));
       } else if (!typing && (e.key === 'k' || e.key === 'K')) {
         void pay('card');
+      } else if (!typing && (e.key === 'w' || e.key === 'W')) {
+        void pay('wristband');
       } else if (!typing && e.key === 'Enter') {
         void pay('cash');
       }
@@ -263,6 +309,15 @@ export function Sell({
           >
             Card (reader) <kbd>K</kbd>
           </button>
+          <button
+            type="button"
+            class="big"
+            data-pay="wristband"
+            disabled={lines.length === 0 || busy}
+            onClick={() => void pay('wristband')}
+          >
+            Wristband <kbd>W</kbd>
+          </button>
         </div>
         {problem ? (
           <div class="problem" role="alert" data-sale-error>
@@ -276,6 +331,16 @@ export function Sell({
               <span class={`badge ${done.state}`}>{STATE_WORDS[done.state]}</span>
             </div>
             {done.change > 0 ? <div class="change">Change: {money(done.change)}</div> : null}
+            {done.wristband?.written ? (
+              <div data-wristband-left={done.wristband.balance}>
+                {wristbandWords('balance_left', money(done.wristband.balance))}
+              </div>
+            ) : null}
+            {done.wristband && !done.wristband.written ? (
+              <div class="problem" data-wristband-unfinished>
+                {wristbandWords('tap_again')}
+              </div>
+            ) : null}
             <button
               type="button"
               class="secondary"
@@ -287,6 +352,7 @@ export function Sell({
           </div>
         ) : null}
       </section>
+      <WristbandReaderPanel till={till} currency={currency} reader={reader} onReader={setReader} refresh={chipsRead} />
     </div>
   );
 }

@@ -1,0 +1,239 @@
+/**
+ * The till app's wristband tender (/till/, packages/web/src/till/wristband.tsx
+ * over terminal-web's till engine) in real Chromium, served by a real
+ * server (the harness: Fastify, SQLite) behind a loopback proxy that can cut
+ * it off. The chips are the simulated reader's, kept in their own OPFS file.
+ *
+ * - a wristband loaded with cash pays a sale offline: the sale is pending,
+ *   the chip is debited; once the server is reachable the sale is confirmed
+ *   and the server's wallet holds the spend;
+ * - a sale above the chip's balance is refused in words, with the balance,
+ *   and nothing is recorded or written;
+ * - the wristband leaves the reader during the write, the page reloads
+ *   between the recorded sale and the chip write: the next tap finishes the
+ *   write exactly once (one debit on the chip, one op on the server);
+ * - the server blocks the wristband (another device spent a copy of the
+ *   chip): once the feed brings the block, a tap says so and a payment is
+ *   refused in words, nothing recorded.
+ *
+ * HOLDFAST_TILL_SCREENSHOTS=<dir> saves the screens (docs/images/till-*.png).
+ * Needs the built till (packages/web/dist/till: npm run build).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createHarness, type Harness, saleBody } from '@holdfast/server/testing';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
+import { type CutProxy, startProxy } from './till-front.js';
+
+const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
+const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
+
+let h: Harness;
+let proxy: CutProxy;
+let profile: string;
+let context: BrowserContext;
+let clockTimer: NodeJS.Timeout;
+let page: Page;
+let deviceId = '';
+let uid = '';
+
+async function shot(name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `till-${name}.png`), fullPage: true });
+}
+
+const url = `/till/?till=bar`;
+
+/** The chip's image as the simulated reader's panel shows it. */
+async function chip(): Promise<{ balance: number; counter: number }> {
+  const button = `[data-chip="${uid}"]`;
+  return {
+    balance: Number(await page.getAttribute(button, 'data-balance')),
+    counter: Number(await page.getAttribute(button, 'data-counter')),
+  };
+}
+
+async function waitChip(balance: number, counter: number): Promise<void> {
+  await page.waitForSelector(`[data-chip="${uid}"][data-balance="${balance}"][data-counter="${counter}"]`);
+}
+
+before(async () => {
+  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
+  h = await createHarness();
+  h.clock.set(Date.now());
+  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
+  profile = mkdtempSync(join(tmpdir(), 'holdfast-till-wristband-'));
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+after(async () => {
+  clearInterval(clockTimer);
+  await context?.close().catch(() => undefined);
+  await proxy?.close();
+  await h?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('the wristband tender in the till app', () => {
+  it('loads a new wristband with cash', async () => {
+    await page.goto(`${proxy.origin}${url}`);
+    await page.waitForSelector('form[data-form=enroll]');
+    await page.fill('textarea[name=token]', await h.newToken('bar'));
+    await page.fill('input[name=label]', 'Bar');
+    await page.click('form[data-form=enroll] button[type=submit]');
+    await page.waitForSelector('nav.tabs');
+    const device = (await h.storage.listDevices()).find((d) => d.label === 'Bar');
+    assert.ok(device, 'the server knows the till');
+    deviceId = device.id;
+    await page.keyboard.press('F4');
+    await page.fill('input[name=clerk]', 'Rui');
+    await page.fill('input[name=float]', '0');
+    await page.click('form[data-form=open-shift] button[type=submit]');
+    await page.waitForSelector('form[data-form=close-shift]');
+    await page.keyboard.press('F1');
+
+    await page.click('[data-wristband-new]');
+    await page.waitForSelector('[data-chip][aria-pressed=true]');
+    uid = (await page.getAttribute('[data-chip][aria-pressed=true]', 'data-chip')) ?? '';
+    assert.match(uid, /^04[0-9A-F]{12}$/);
+    assert.deepEqual(await chip(), { balance: 0, counter: 0 });
+    await page.fill('input[name=topup]', 'twenty');
+    await page.click('form[data-form=wristband-topup] button[type=submit]');
+    await page.waitForSelector('[data-wristband-error]');
+    assert.match((await page.textContent('[data-wristband-error]')) ?? '', /“twenty” is not an amount in EUR/);
+    assert.deepEqual(await chip(), { balance: 0, counter: 0 });
+    await page.fill('input[name=topup]', '20');
+    await page.click('form[data-form=wristband-topup] button[type=submit]');
+    await waitChip(2000, 1);
+    assert.match((await page.textContent('[data-wristband-message]')) ?? '', /Balance on the wristband: €20\.00/);
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+    assert.equal((await h.storage.getWallet(uid))?.account.balance, 2000);
+  });
+
+  it('pays offline: pending, the chip debited; confirmed later, the server wallet holds the spend', async () => {
+    proxy.reachable = false;
+    await page.click('[data-quick=COFFEE]');
+    await page.click('[data-quick=CAKE]');
+    await page.click('[data-pay=wristband]');
+    await page.waitForSelector('[data-sale-done]');
+    const done = (await page.textContent('[data-sale-done]')) ?? '';
+    assert.match(done, /pending confirmation/);
+    assert.match(done, /Left on the wristband: €13\.70/);
+    const saleId = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
+    await waitChip(1370, 2);
+    await page.waitForSelector('[data-banner=offline]', { timeout: 60_000 });
+    await shot('wristband-offline');
+
+    proxy.reachable = true;
+    await page.click('[data-sync-now]');
+    await page.waitForSelector(`[data-sale-done="${saleId}"] .badge.confirmed`, { timeout: 60_000 });
+    assert.equal((await h.storage.getDeviceOps(deviceId, [saleId])).length, 1);
+    const wallet = await h.storage.getWallet(uid);
+    assert.equal(wallet?.account.balance, 1370, JSON.stringify(wallet?.account));
+    assert.equal(wallet?.account.blocked, null);
+  });
+
+  it('refuses a sale above the balance in words, showing the balance, and records nothing', async () => {
+    await page.click('[data-quick=TSHIRT]');
+    await page.click('[data-pay=wristband]');
+    await page.waitForSelector('[data-sale-error]');
+    const words = (await page.textContent('[data-sale-error]')) ?? '';
+    assert.match(words, /Not enough balance on the wristband/);
+    assert.match(words, /Balance on the wristband: €13\.70/);
+    await shot('wristband-refused');
+    await waitChip(1370, 2);
+    assert.equal(await page.getAttribute('[data-pending]', 'data-pending'), '0');
+    await page.keyboard.press('Backspace');
+  });
+
+  it('finishes a chip write cut short by the wristband leaving the reader and a reload, exactly once', async () => {
+    proxy.reachable = false;
+    await page.check('input[name=lift]');
+    await page.click('[data-quick=WATER]');
+    await page.click('[data-pay=wristband]');
+    await page.waitForSelector('[data-wristband-unfinished]');
+    assert.match((await page.textContent('[data-wristband-unfinished]')) ?? '', /Tap the wristband again/);
+    const saleId = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
+    await shot('wristband-unfinished');
+    // The sale is recorded, the chip is not written yet.
+    await waitChip(1370, 2);
+
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    await page.keyboard.press('F1');
+    await waitChip(1370, 2);
+    await page.click(`[data-chip="${uid}"]`);
+    await page.waitForSelector('[data-wristband-message]');
+    assert.match((await page.textContent('[data-wristband-message]')) ?? '', /Wristband written/);
+    await waitChip(1220, 3);
+    // A second tap finds nothing left to finish: the chip is debited once.
+    await page.click(`[data-chip="${uid}"]`);
+    await page.waitForFunction(() =>
+      /Balance on the wristband/.test(document.querySelector('[data-wristband-message]')?.textContent ?? ''),
+    );
+    assert.doesNotMatch((await page.textContent('[data-wristband-message]')) ?? '', /Wristband written/);
+    await waitChip(1220, 3);
+
+    proxy.reachable = true;
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+    assert.equal((await h.storage.getDeviceOps(deviceId, [saleId])).length, 1);
+    // shift, top-up, two sales: nothing doubled.
+    assert.ok(await h.storage.getOpAt(deviceId, 4));
+    assert.equal(await h.storage.getOpAt(deviceId, 5), null);
+    assert.equal((await h.storage.getWallet(uid))?.account.balance, 1220);
+    assert.deepEqual(await chip(), { balance: 1220, counter: 3 });
+  });
+
+  it('refuses a wristband the server blocked, in words, once the feed brings the block', async () => {
+    // Another device spends a copy of the chip as it was before the last write (counter 3 twice): a clone.
+    const booth = await h.enrollDevice('booth');
+    const open = booth.openShift();
+    const tender = { type: 'wristband' as const, amount: 100, wristband: uid, counter: 3, balanceBefore: 1370 };
+    const copy = booth.chain.next('sale.recorded', saleBody(open.id, 100, { tenders: [tender] }));
+    assert.equal((await h.send(booth.batch([open, copy]))).status, 200);
+    assert.notEqual((await h.storage.getWallet(uid))?.account.blocked, null, 'the server blocked the wristband');
+
+    // A fresh page reads the feed after its first delivery: a cash sale.
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    await page.keyboard.press('F1');
+    await page.click('[data-quick=TEA]');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-done]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+    let words = '';
+    for (let tries = 0; tries < 40 && !/blocked/.test(words); tries++) {
+      await page.click(`[data-chip="${uid}"]`);
+      await page.waitForSelector('[data-wristband-message]');
+      words = (await page.textContent('[data-wristband-message]')) ?? '';
+      if (!/blocked/.test(words)) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(words, /This wristband is blocked\. Send the customer to the info desk/);
+    await page.click('[data-quick=WATER]');
+    await page.click('[data-pay=wristband]');
+    await page.waitForSelector('[data-sale-error]');
+    assert.match((await page.textContent('[data-sale-error]')) ?? '', /This wristband is blocked/);
+    await shot('wristband-blocked');
+    await waitChip(1220, 3);
+    assert.equal(await page.getAttribute('[data-pending]', 'data-pending'), '0');
+  });
+});
