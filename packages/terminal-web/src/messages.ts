@@ -19,6 +19,7 @@ export type JournalRequest =
       requestTimeoutMs?: number;
       probeIntervalMs?: number;
       feedIntervalMs?: number;
+      policyRefreshMs?: number;
     }
   | { op: 'till.status' }
   | { op: 'till.enroll'; token: string; label?: string }
@@ -32,7 +33,9 @@ export type JournalRequest =
   | { op: 'till.syncNow' }
   | { op: 'till.requery' }
   | { op: 'till.pollFeed' }
-  | { op: 'till.catalog' };
+  | { op: 'till.catalog' }
+  | { op: 'till.refreshPolicy' }
+  | { op: 'till.declines'; limit: number };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {
@@ -42,7 +45,7 @@ export interface WorkerEvent {
 
 export type JournalResponse =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; code: string; message: string; serverCode?: string } };
+  | { id: number; ok: false; error: { name: string; code: string; message: string; serverCode?: string; rule?: string } };
 
 /** Codes of the errors the browser journal reports (BrowserJournalError.code). */
 export type BrowserJournalErrorCode =

@@ -129,6 +129,7 @@ async function startTill(request: Extract<JournalRequest, { op: 'till.start' }>)
     ...(request.requestTimeoutMs ? { requestTimeoutMs: request.requestTimeoutMs } : {}),
     ...(request.probeIntervalMs !== undefined ? { probeIntervalMs: request.probeIntervalMs } : {}),
     ...(request.feedIntervalMs !== undefined ? { feedIntervalMs: request.feedIntervalMs } : {}),
+    ...(request.policyRefreshMs !== undefined ? { policyRefreshMs: request.policyRefreshMs } : {}),
     onStatus: (status) => scope.postMessage({ event: 'status', status }),
     onError: (error) => console.error('holdfast till:', error),
   });
@@ -200,6 +201,10 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return needTill().pollFeed();
     case 'till.catalog':
       return needTill().catalog();
+    case 'till.refreshPolicy':
+      return needTill().refreshPolicy();
+    case 'till.declines':
+      return needTill().declines(request.limit);
     case 'close':
       await till?.close();
       till = null;
@@ -241,6 +246,8 @@ scope.onmessage = (event: MessageEvent) => {
           ...(typeof (error as { serverCode?: unknown })?.serverCode === 'string'
             ? { serverCode: (error as { serverCode: string }).serverCode }
             : {}),
+          // NeedsOnlineError: which policy rule sent the payment to the server (the clerk's words key on it).
+          ...(typeof (error as { rule?: unknown })?.rule === 'string' ? { rule: (error as { rule: string }).rule } : {}),
         },
       } satisfies JournalResponse),
   );

@@ -17,8 +17,10 @@ export {
   JournalClosedError,
   JournalLockedError,
   JournalVersionError,
+  NeedsOnlineError,
   NoReceiptError,
   NotEnrolledError,
+  PolicyRefreshError,
   TransportError,
 } from './errors.js';
 export { Exchange, type ExchangeSigner } from './exchange.js';
@@ -36,6 +38,12 @@ export {
 } from './journal-core.js';
 export { META, SCHEMA_VERSION } from './journal-schema.js';
 export type { AppendInput, ChainHead, JournalEntry, OpCounts, OpState } from './journal-types.js';
+export {
+  approvalId,
+  type HeldPolicy,
+  OfflineDecisions,
+  type TerminalPlacement,
+} from './offline-decisions.js';
 export { Outbox } from './outbox.js';
 export { Receipts } from './receipts.js';
 export { Recorder } from './recording.js';
