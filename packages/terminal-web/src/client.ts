@@ -142,7 +142,10 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
     if (!entry) return;
     waiting.delete(answer.id);
     if (answer.ok) entry.resolve(answer.value);
-    else entry.reject(new BrowserJournalError(answer.error.code, answer.error.message, answer.error.serverCode, answer.error.rule));
+    else
+      entry.reject(
+        new BrowserJournalError(answer.error.code, answer.error.message, answer.error.serverCode, answer.error.rule),
+      );
   };
   worker.onerror = (event) => {
     event.preventDefault();

@@ -45,7 +45,11 @@ export interface WorkerEvent {
 
 export type JournalResponse =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; code: string; message: string; serverCode?: string; rule?: string } };
+  | {
+      id: number;
+      ok: false;
+      error: { name: string; code: string; message: string; serverCode?: string; rule?: string };
+    };
 
 /** Codes of the errors the browser journal reports (BrowserJournalError.code). */
 export type BrowserJournalErrorCode =

@@ -28,9 +28,9 @@ import {
   type EnrollResponse,
   enrollmentMessage,
   type PriceList,
+  policyRef,
   priceAt,
   type SaleLine,
-  policyRef,
   type SignedPolicy,
   type Tender,
 } from '@holdfast/protocol';

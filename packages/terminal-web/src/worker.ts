@@ -247,7 +247,9 @@ scope.onmessage = (event: MessageEvent) => {
             ? { serverCode: (error as { serverCode: string }).serverCode }
             : {}),
           // NeedsOnlineError: which policy rule sent the payment to the server (the clerk's words key on it).
-          ...(typeof (error as { rule?: unknown })?.rule === 'string' ? { rule: (error as { rule: string }).rule } : {}),
+          ...(typeof (error as { rule?: unknown })?.rule === 'string'
+            ? { rule: (error as { rule: string }).rule }
+            : {}),
         },
       } satisfies JournalResponse),
   );
