@@ -10,14 +10,7 @@ import type { Op, SaleLine, Tender } from '@holdfast/protocol';
 import type { AppendInput, ChainHead, JournalEntry, OpCounts, RecordedOp } from '@holdfast/terminal/portable';
 import type { BrowserFeedPoll } from './browser-feed.js';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
-import type {
-  TillCatalogView,
-  TillDeclineView,
-  TillOpView,
-  TillPolicyView,
-  TillRecordedSale,
-  TillStatus,
-} from './till-engine.js';
+import type { TillCatalogView, TillDeclineView, TillOpView, TillRecordedSale, TillStatus } from './till-engine.js';
 
 export type { BrowserFeedPoll } from './browser-feed.js';
 export type { BrowserJournalErrorCode } from './messages.js';
