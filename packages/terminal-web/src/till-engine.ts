@@ -94,6 +94,8 @@ export interface TillStatus {
   policy: TillPolicyView | null;
   /** Why the last policy refresh failed (no answer, refused, tampered), or null. */
   policyError: string | null;
+  /** Card payments declined after the sale (post-authorization), as the feed reported them. */
+  declines: number;
   shift: {
     id: string;
     clerk: string;
@@ -495,6 +497,7 @@ export class TillEngine {
       },
       policy: this.#policyView(),
       policyError: this.#policyError,
+      declines: this.#declineCount(),
       shift: shift
         ? {
             id: shift.id,
@@ -662,6 +665,13 @@ export class TillEngine {
 
   async close(): Promise<void> {
     await this.#loop.close();
+  }
+
+  #declineCount(): number {
+    const row = this.#journal.prepare('SELECT COUNT(*) AS n FROM post_auth_declines').get() as
+      | { n: number }
+      | undefined;
+    return Number(row?.n ?? 0);
   }
 
   #policyView(): TillPolicyView | null {

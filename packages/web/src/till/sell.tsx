@@ -8,13 +8,17 @@
  * Node till's simulated reader does; no card number ever reaches the till).
  * The sale answers once it is durable on this device: "pending
  * confirmation" until the server confirms it, never "failed" for a
- * network that did not answer.
+ * network that did not answer. A card payment is decided by the risk policy
+ * the till holds, and its answer is shown in words (policy-words.ts):
+ * approved on this till within the offline limit, or refused, with the limit
+ * that sent it to the network, and nothing recorded.
  */
 import type { SaleLine, Tender } from '@holdfast/protocol';
 import type { BrowserTill, TillCatalogView, TillOpView, TillStatus } from '@holdfast/terminal-web/client';
 import { useEffect, useState } from 'preact/hooks';
 import { formatMoney, parseMoneyInput } from '../shared/money.js';
 import type { ReceiptRequest } from './main.js';
+import { approvedWords, policyLine, refusedWords } from './policy-words.js';
 import { STATE_WORDS } from './sales.js';
 import { errorWords, LOCALE } from './words.js';
 
@@ -37,6 +41,8 @@ interface Done {
   total: number;
   change: number;
   currency: string;
+  /** The risk policy's answer for a card payment, in words; null for cash. */
+  decision: string | null;
 }
 
 function randomHex(bytes: number): string {
@@ -143,11 +149,17 @@ export function Sell({
     setProblem(null);
     try {
       const op = await till.recordSale({ lines, tenders: [tender] });
-      setDone({ id: op.id, seq: op.seq, state: op.state, total, change, currency });
+      const decision = op.decision?.mode === 'local' ? approvedWords(status.policy) : null;
+      setDone({ id: op.id, seq: op.seq, state: op.state, total, change, currency, decision });
       setLines([]);
       setTendered('');
     } catch (error) {
-      setProblem(errorWords(error));
+      const e = error as { code?: unknown; rule?: unknown };
+      setProblem(
+        e?.code === 'needs_online'
+          ? refusedWords(typeof e.rule === 'string' ? e.rule : undefined, status.policy)
+          : errorWords(error),
+      );
     } finally {
       setBusy(false);
     }
@@ -264,6 +276,9 @@ export function Sell({
             Card (reader) <kbd>K</kbd>
           </button>
         </div>
+        <div class="policy-line" data-policy={status.policy?.ref ?? 'none'}>
+          {policyLine(status.policy)}
+        </div>
         {problem ? (
           <div class="problem" role="alert" data-sale-error>
             {problem}
@@ -276,6 +291,11 @@ export function Sell({
               <span class={`badge ${done.state}`}>{STATE_WORDS[done.state]}</span>
             </div>
             {done.change > 0 ? <div class="change">Change: {money(done.change)}</div> : null}
+            {done.decision ? (
+              <div class="decision" data-decision="local">
+                {done.decision}
+              </div>
+            ) : null}
             <button
               type="button"
               class="secondary"
