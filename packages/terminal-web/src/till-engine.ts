@@ -597,8 +597,15 @@ export class TillEngine {
     return this.#view(this.#receipts.find(number, device));
   }
 
+  /**
+   * The clerk's retry: a sync, then (as the Node terminal's syncThenFeed) a
+   * read of the feed, so settlements and post-authorization declines show
+   * without waiting for the next background poll. A feed failure shows in
+   * status.feed.error; the sync's report is the answer.
+   */
   async syncNow(): Promise<unknown> {
     const report = await this.#loop.syncNow();
+    if (this.#credentials && this.#revoked() === null) await this.pollFeed().catch(() => undefined);
     this.#changed();
     return report;
   }

@@ -7,7 +7,7 @@
 import type { BrowserTill, TillDeclineView, TillStatus } from '@holdfast/terminal-web/client';
 import { useEffect, useState } from 'preact/hooks';
 import { when } from '../shared/time.js';
-import { declineAdvice, declinesTitle, declineWords } from './policy-words.js';
+import { declineAdvice, declinedBadge, declinesTitle, declineWords } from './policy-words.js';
 
 export function Declines({ till, status }: { till: BrowserTill; status: TillStatus }) {
   const [declines, setDeclines] = useState<TillDeclineView[]>([]);

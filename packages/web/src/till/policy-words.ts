@@ -42,6 +42,7 @@ interface Words {
   declined: (amount: string, brand: string, last4: string) => string;
   declineAdvice: string;
   declinesTitle: string;
+  declinedBadge: string;
   policyHeld: (limit: string, held: string) => string;
   noPolicy: string;
 }
@@ -76,6 +77,7 @@ const WORDS: Record<MessageLanguage, Words> = {
     declined: (amount, brand, last4) => `${amount} on ${brand} •••• ${last4} was declined after the sale.`,
     declineAdvice: 'The customer has the goods and the shop has not been paid: call your manager.',
     declinesTitle: 'Card payments declined after the sale',
+    declinedBadge: 'declined',
     policyHeld: (limit, held) => `Offline card limit ${limit} per payment; ${held} held on this till, unconfirmed.`,
     noPolicy: 'No card policy on this till yet: card payments need the network.',
   },
@@ -108,6 +110,7 @@ const WORDS: Record<MessageLanguage, Words> = {
     declined: (amount, brand, last4) => `${amount} con ${brand} •••• ${last4} fue rechazado después de la venta.`,
     declineAdvice: 'El cliente tiene la mercancía y la tienda no cobró: llame a su encargado.',
     declinesTitle: 'Pagos con tarjeta rechazados después de la venta',
+    declinedBadge: 'rechazado',
     policyHeld: (limit, held) => `Límite sin conexión ${limit} por pago; ${held} sin confirmar en esta caja.`,
     noPolicy: 'Esta caja aún no tiene política de tarjetas: los pagos con tarjeta necesitan la red.',
   },
@@ -139,6 +142,7 @@ const WORDS: Record<MessageLanguage, Words> = {
     declined: (amount, brand, last4) => `${amount} no ${brand} •••• ${last4} foi recusado depois da venda.`,
     declineAdvice: 'O cliente levou a mercadoria e a loja não recebeu: chame o gerente.',
     declinesTitle: 'Pagamentos com cartão recusados depois da venda',
+    declinedBadge: 'recusado',
     policyHeld: (limit, held) => `Limite sem conexão ${limit} por pagamento; ${held} não confirmados neste caixa.`,
     noPolicy: 'Este caixa ainda não tem política de cartões: pagamentos com cartão precisam da rede.',
   },
@@ -173,6 +177,10 @@ export function declineWords(d: TillDeclineView): string {
 
 export function declineAdvice(): string {
   return words().declineAdvice;
+}
+
+export function declinedBadge(): string {
+  return words().declinedBadge;
 }
 
 export function declinesTitle(): string {
