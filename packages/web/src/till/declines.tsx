@@ -26,8 +26,10 @@ export function Declines({ till, status }: { till: BrowserTill; status: TillStat
       <ul>
         {declines.map((d) => (
           <li key={`${d.opId}/${d.tenderIndex}`} data-decline={d.opId} data-last4={d.last4}>
-            <span class="badge needs_attention">{d.declineCode}</span> {declineWords(d)}{' '}
-            <small>{when(d.declinedAt)}</small>
+            <span class="badge needs_attention" title={d.declineCode}>
+              {declinedBadge()}
+            </span>{' '}
+            {declineWords(d)} <small>{when(d.declinedAt)}</small>
           </li>
         ))}
       </ul>
