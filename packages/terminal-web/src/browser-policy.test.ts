@@ -196,6 +196,19 @@ test('BrowserPolicy decides card tenders as the Node OfflinePolicy does, and ref
   });
 });
 
+test('verifyPolicyWebCrypto passes the policy test vectors (docs/test-vectors/policy.json)', async () => {
+  const vectors = JSON.parse(
+    fs.readFileSync(new URL('../../../docs/test-vectors/policy.json', import.meta.url), 'utf8'),
+  ) as {
+    keys: Record<string, string>;
+    signed: SignedPolicy;
+    refused: Array<{ name: string; code: string; signed: unknown }>;
+  };
+  assert.deepEqual(await verifyPolicyWebCrypto(vectors.signed, vectors.keys), vectors.signed);
+  for (const r of vectors.refused)
+    assert.equal(await outcome(() => verifyPolicyWebCrypto(r.signed, vectors.keys)), r.code, r.name);
+});
+
 async function reload(journal: Journal): Promise<BrowserPolicy> {
   const p = new BrowserPolicy({ journal, transport: null as never, timeoutMs: 1000 });
   await p.load();

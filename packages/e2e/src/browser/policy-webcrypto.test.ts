@@ -11,6 +11,7 @@
  * secure context, where WebCrypto is available).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +22,7 @@ import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
 
+const VECTORS = new URL('../../../../docs/test-vectors/policy.json', import.meta.url);
 const MODULE = fileURLToPath(new URL('../../../terminal-web/src/browser-policy.ts', import.meta.url));
 const DAY = 86_400_000;
 
@@ -140,5 +142,15 @@ describe('risk policy verification in Chromium (WebCrypto Ed25519)', () => {
       assert.equal(onNode(input, pinned), expected, `${name}: node:crypto`);
       assert.equal(await inChromium(input, pinned), expected, `${name}: Chromium`);
     }
+  });
+
+  it('passes the policy test vectors (docs/test-vectors/policy.json)', async () => {
+    const vectors = JSON.parse(readFileSync(VECTORS, 'utf8')) as {
+      keys: Record<string, string>;
+      signed: unknown;
+      refused: Array<{ name: string; code: string; signed: unknown }>;
+    };
+    assert.equal(await inChromium(vectors.signed, vectors.keys), 'ok');
+    for (const r of vectors.refused) assert.equal(await inChromium(r.signed, vectors.keys), r.code, r.name);
   });
 });
