@@ -26,6 +26,7 @@ import { Journal } from '@holdfast/terminal';
 import { META, NeedsOnlineError } from '@holdfast/terminal/portable';
 import { OfflinePolicy } from '@holdfast/terminal/testing';
 import { BrowserPolicy, verifyPolicyWebCrypto } from './browser-policy.js';
+import { importSigningKeyWebCrypto } from './webcrypto-signing.js';
 
 const SERVER = generateDeviceKeys();
 const STRANGER = generateDeviceKeys();
@@ -207,6 +208,64 @@ test('verifyPolicyWebCrypto passes the policy test vectors (docs/test-vectors/po
   assert.deepEqual(await verifyPolicyWebCrypto(vectors.signed, vectors.keys), vectors.signed);
   for (const r of vectors.refused)
     assert.equal(await outcome(() => verifyPolicyWebCrypto(r.signed, vectors.keys)), r.code, r.name);
+});
+
+test('refresh keeps a verified newer policy and the contact time; a tampered, older or refused answer stores nothing', async () => {
+  const v1 = signPolicy(policy(), SERVER.privateKey, 'k1');
+  const v2 = signPolicy({ ...policy(7000), version: 2, issuedAt: NOW }, SERVER.privateKey, 'k1');
+  await withJournal(v1, async (journal) => {
+    const answers: unknown[] = [];
+    const requests: unknown[] = [];
+    const transport = {
+      fetchPolicy: async (req: unknown) => {
+        requests.push(req);
+        return answers.shift();
+      },
+    };
+    let clock = NOW;
+    const now = () => clock;
+    const device = generateDeviceKeys();
+    const credentials = {
+      deviceId: '0190c0de-0000-7000-8000-000000000001',
+      key: await importSigningKeyWebCrypto(device.privateKey),
+    };
+    const web = new BrowserPolicy({ journal, transport: transport as never, timeoutMs: 1000 });
+    await web.load();
+    const ok = (p: unknown) => ({ ok: true, status: 200, body: { policy: p, keys: KEYS, serverTime: clock } });
+    const stored = () => [journal.getMeta(META.policy), journal.getMeta(META.lastServerContactAt)];
+    const before = stored();
+
+    // v2 with its floor limit raised on the way: refused, nothing stored, v1 still decides.
+    const raised = { ...v2, policy: { ...v2.policy, offline: { ...v2.policy.offline, maxOfflineMs: 5 * HOUR } } };
+    answers.push(ok(raised));
+    clock += 1000;
+    await assert.rejects(
+      web.refresh(credentials, now),
+      (e: unknown) => e instanceof PolicyVerificationError && e.code === 'bad_signature',
+    );
+    assert.deepEqual(stored(), before);
+    assert.equal(web.policy()?.policy.version, 1);
+
+    // The server refuses: PolicyRefreshError, nothing stored.
+    answers.push({ ok: false, status: 403, error: { code: 'device_revoked', message: 'revoked', retryable: false } });
+    await assert.rejects(web.refresh(credentials, now), (e: unknown) => (e as Error).name === 'PolicyRefreshError');
+    assert.deepEqual(stored(), before);
+
+    // The honest v2: kept, with the contact time; the request was signed by the device for this time.
+    answers.push(ok(v2));
+    clock += 1000;
+    assert.equal((await web.refresh(credentials, now))?.policy.version, 2);
+    assert.equal(journal.getMeta(META.lastServerContactAt), String(clock));
+    assert.deepEqual(JSON.parse(journal.getMeta(META.policy) as string), v2);
+    assert.equal((requests.at(-1) as { at: number }).at, clock);
+
+    // An older policy answered later does not replace the newer one (the contact time still moves).
+    answers.push(ok(v1));
+    clock += 1000;
+    assert.equal((await web.refresh(credentials, now))?.policy.version, 2);
+    assert.equal(journal.getMeta(META.lastServerContactAt), String(clock));
+    assert.equal(web.authorizeCardSale(sale('op-7', 6000, 'tok_a')).decision.mode, 'local', "v2's 70.00 floor limit");
+  });
 });
 
 async function reload(journal: Journal): Promise<BrowserPolicy> {
