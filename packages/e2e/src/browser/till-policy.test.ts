@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { type SignedPolicy, uuidv7 } from '@holdfast/protocol';
 import { createHarness, type Harness } from '@holdfast/server/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
+import { CHROMIUM_PATH, chromiumMissing, launchChromium } from './chromium.js';
 import { type CutProxy, startProxy } from './till-front.js';
 
 const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
@@ -211,6 +211,41 @@ describe('the till app decides card payments under the risk policy', () => {
       await page.keyboard.press('F3');
       await page.waitForSelector(`[data-decline="${saleId}"]`);
       await page.screenshot({ path: join(SHOTS, 'till-decline.png') });
+    }
+  });
+
+  it("speaks the clerk's language: a refusal in Spanish, money in the locale's format (refused even with the server up)", async () => {
+    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
+      label: 'caja norte',
+      merchant: 'acme',
+      location: 'north',
+      event: null,
+    })) as { token: string };
+    const browser = await launchChromium();
+    try {
+      const es = await (await browser.newContext({ locale: 'es-ES' })).newPage();
+      await es.goto(`${proxy.origin}/till/?till=caja`);
+      await es.waitForSelector('form[data-form=enroll]');
+      await es.fill('textarea[name=token]', token.token);
+      await es.click('form[data-form=enroll] button[type=submit]');
+      await es.waitForSelector('nav.tabs');
+      await es.keyboard.press('F4');
+      await es.fill('input[name=clerk]', 'Ana');
+      await es.fill('input[name=float]', '0');
+      await es.click('form[data-form=open-shift] button[type=submit]');
+      await es.waitForSelector('form[data-form=close-shift]');
+      await es.keyboard.press('F1');
+      await es.waitForSelector('.policy-line:not([data-policy=none])', { timeout: 30_000 });
+      assert.match((await es.textContent('.policy-line')) ?? '', /Límite sin conexión 50,00\s€ por pago/);
+      await es.fill('input[name=amount]', '60,00');
+      await es.click('form.typed button[type=submit]');
+      await es.click('[data-pay=card]');
+      await es.waitForSelector('[data-sale-error]');
+      const refusal = (await es.textContent('[data-sale-error]')) ?? '';
+      assert.match(refusal, /Tarjeta NO cobrada: no se registró nada\./);
+      assert.match(refusal, /Supera el límite sin conexión de 50,00\s€ por pago con tarjeta: necesita la red\./);
+    } finally {
+      await browser.close();
     }
   });
 });
