@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
 import { canonicalJson } from './canonical-json.js';
 import { canonicalOpText, hashOp, type UnsealedOp } from './op.js';
+import { verifyPolicy } from './risk-policy.js';
 import { generateTestVectors } from './test-vectors.js';
 
 const read = (name: string) =>
@@ -15,6 +16,7 @@ describe('protocol test vectors (docs/test-vectors)', () => {
     canonicalJson: read('canonical-json.json'),
     chain: read('chain.json'),
     batch: read('batch.json'),
+    policy: read('policy.json'),
   };
 
   it('the files are what the generator makes from this code (run scripts/generate-test-vectors.ts after a change)', () => {
@@ -61,5 +63,22 @@ describe('protocol test vectors (docs/test-vectors)', () => {
     );
     const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.publicKey }, format: 'jwk' });
     assert.ok(verify(null, Buffer.from(messageCanonical, 'utf8'), publicKey, Buffer.from(request.sig, 'base64url')));
+  });
+
+  it('the signed policy verifies under its key, and each refused change is refused with its code', () => {
+    const { keys, signed, refused } = files.policy as {
+      keys: Record<string, string>;
+      signed: unknown;
+      refused: Array<{ name: string; code: string; signed: unknown }>;
+    };
+    const pinned = new Map(Object.entries(keys));
+    verifyPolicy(signed, pinned);
+    for (const r of refused) {
+      assert.throws(
+        () => verifyPolicy(r.signed, pinned),
+        (e: unknown) => (e as { code?: unknown }).code === r.code,
+        r.name,
+      );
+    }
   });
 });

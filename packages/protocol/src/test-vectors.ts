@@ -10,6 +10,7 @@ import { batchMessage } from './batch-message.js';
 import { canonicalJson } from './canonical-json.js';
 import { GENESIS_HASH } from './hash.js';
 import { canonicalOpText, hashOp, NO_DECISION, PROTOCOL_VERSION, sealOp, type UnsealedOp } from './op.js';
+import { policyMessage, type RiskPolicy, signPolicy } from './risk-policy.js';
 import { signMessage } from './signing.js';
 
 export const TEST_VECTORS_FORMAT = 1;
@@ -90,6 +91,77 @@ export function vectorKeys(): { seedHex: string; privateKeyPkcs8: string; public
   return { seedHex: VECTOR_SEED_HEX, privateKeyPkcs8: der.toString('base64url'), publicKey: String(jwk.x) };
 }
 
+/** The key id the vectors' policy is signed under. */
+const VECTOR_POLICY_KEY_ID = 'vector-policy-key';
+
+/** A risk policy with every optional part filled (docs/risk-policy.md §1), fixed times. */
+function vectorPolicy(): RiskPolicy {
+  return {
+    v: 1,
+    id: '01936b2e-0000-7000-8000-0000000000a1',
+    version: 3,
+    issuedAt: 1_735_689_000_000,
+    validFrom: 1_735_689_000_000,
+    expiresAt: 1_735_775_400_000,
+    scope: { merchant: 'acme', location: 'north', event: null, devices: null },
+    currency: 'EUR',
+    offline: {
+      maxOfflineMs: 14_400_000,
+      device: { maxAmount: 50_000, maxCount: 40 },
+      tenders: {
+        card: {
+          floorLimit: 5_000,
+          instrument: { maxAmount: 10_000, maxCount: 5, velocity: { count: 3, windowMs: 600_000 } },
+        },
+        wristband: { floorLimit: 2_000, instrument: { maxAmount: 6_000, maxCount: 20, velocity: null } },
+      },
+    },
+    online: { kinds: ['ticket.issued'], refundAbove: 0, loyaltyRedemptionAbove: null },
+    loyalty: { pointsPerUnit: 1, perMinor: 100, offlineCap: 500 },
+    stock: { blockWhenOut: false },
+  };
+}
+
+/** The signed policy, and changes to it a verifier must refuse, with protocol verifyPolicy's code. */
+function policyVectors(privateKeyPkcs8: string, publicKey: string) {
+  const signed = signPolicy(vectorPolicy(), privateKeyPkcs8, VECTOR_POLICY_KEY_ID);
+  const card = signed.policy.offline.tenders.card;
+  return {
+    format: TEST_VECTORS_FORMAT,
+    keys: { [VECTOR_POLICY_KEY_ID]: publicKey },
+    signed,
+    message: policyMessage(signed.policy),
+    messageCanonical: canonicalJson(policyMessage(signed.policy)),
+    refused: [
+      {
+        name: 'card floor limit raised after signing',
+        code: 'bad_signature',
+        signed: {
+          ...signed,
+          policy: {
+            ...signed.policy,
+            offline: {
+              ...signed.policy.offline,
+              tenders: { ...signed.policy.offline.tenders, card: { ...card, floorLimit: 500_000 } },
+            },
+          },
+        },
+      },
+      {
+        name: 'expiry moved after signing',
+        code: 'bad_signature',
+        signed: { ...signed, policy: { ...signed.policy, expiresAt: signed.policy.expiresAt + 1 } },
+      },
+      { name: 'key id not among the keys', code: 'unknown_key', signed: { ...signed, keyId: 'another-key' } },
+      {
+        name: 'currency not an ISO 4217 code',
+        code: 'invalid_policy',
+        signed: { ...signed, policy: { ...signed.policy, currency: 'eur' } },
+      },
+    ],
+  };
+}
+
 export function generateTestVectors() {
   const keys = vectorKeys();
   const device = '01936b2e-0000-7000-8000-00000000d001';
@@ -125,6 +197,7 @@ export function generateTestVectors() {
       message,
       messageCanonical: canonicalJson(message),
     },
+    policy: policyVectors(keys.privateKeyPkcs8, keys.publicKey),
   };
 }
 

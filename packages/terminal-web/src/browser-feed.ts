@@ -14,8 +14,9 @@
  *   placement, roster, price list      meta (a roster or list that does not
  *                                      verify, or names another location, is
  *                                      refused on its own; the one held stays)
- * The browser till enforces no offline card policy, so there is no exposure
- * to release: payment.settled items are only skipped past.
+ * payment.settled and payment.declined for this device also release the card
+ * tender from the offline exposure (OfflineDecisions.release), committed in
+ * the page's transaction, as on Node.
  */
 import {
   type FeedItem,
@@ -33,7 +34,14 @@ import {
   signedRosterSchema,
   ValidationError,
 } from '@holdfast/protocol';
-import { type HttpTransport, type JournalCore, META, TransportError } from '@holdfast/terminal/portable';
+import {
+  approvalId,
+  type HttpTransport,
+  type JournalCore,
+  META,
+  type OfflineDecisions,
+  TransportError,
+} from '@holdfast/terminal/portable';
 import { answerProblemWebCrypto, signWithKeyWebCrypto, verifyMessageWebCrypto } from './webcrypto-signing.js';
 
 /** Most pages one poll reads (as the Node till's FEED_MAX_PAGES_PER_POLL). */
@@ -75,12 +83,15 @@ export interface BrowserFeedOptions {
   timeoutMs: number;
   /** Each notice that is not this device's payment, in the transaction that stores it (wristband blocks). */
   onNotice?: (type: string, data: unknown, now: number) => void;
+  /** The offline decisions whose exposure settlements and declines release; none: nothing is released. */
+  policy?: OfflineDecisions;
 }
 
 export class BrowserFeed {
   readonly #journal: JournalCore;
   readonly #transport: HttpTransport;
   readonly #timeoutMs: number;
+  readonly #policy: OfflineDecisions | null;
 
   readonly #onNotice: BrowserFeedOptions['onNotice'];
 
@@ -89,6 +100,7 @@ export class BrowserFeed {
     this.#journal = options.journal;
     this.#transport = options.transport;
     this.#timeoutMs = options.timeoutMs;
+    this.#policy = options.policy ?? null;
   }
 
   cursor(): number {
@@ -244,6 +256,8 @@ export class BrowserFeed {
       'INSERT OR IGNORE INTO feed_items (pos, type, op_id, device, at, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     let declines = 0;
+    const released = new Set<string>();
+    let exposure: ReturnType<OfflineDecisions['release']> = null;
     journal.transaction(() => {
       for (const item of page.items) {
         const payment = PAYMENT_TYPES.has(item.type) && item.device === deviceId ? paymentData(item) : null;
@@ -252,6 +266,8 @@ export class BrowserFeed {
           this.#onNotice?.(item.type, item.data, now);
           continue;
         }
+        const id = this.#approvalIdOf(item.opId, payment.tenderIndex);
+        if (id !== null) released.add(id);
         if (item.type !== 'payment.declined') continue;
         const inserted = insertDecline.run(
           item.opId,
@@ -268,14 +284,27 @@ export class BrowserFeed {
         );
         declines += inserted.changes;
       }
+      exposure = this.#policy?.release(released) ?? null;
       journal.setMeta({
+        ...(exposure?.meta ?? {}),
         ...(page.placement ? { [META.placement]: JSON.stringify(page.placement) } : {}),
         ...(page.roster ? { [META.roster]: JSON.stringify(page.roster) } : {}),
         ...(page.priceList ? { [META.priceList]: JSON.stringify(page.priceList) } : {}),
         [META.feedCursor]: String(page.next),
       });
     }, 'feed');
+    const done = exposure as ReturnType<OfflineDecisions['release']>;
+    if (done) this.#policy?.committed(done.exposure);
     return { declines };
+  }
+
+  /** The exposure key of the card tender `tenderIndex` of op `opId` (as terminal/src/feed.ts), or null. */
+  #approvalIdOf(opId: string, tenderIndex: number): string | null {
+    const tenders = this.#journal.getOp(opId)?.op.body.tenders;
+    if (!Array.isArray(tenders) || (tenders[tenderIndex] as { type?: unknown } | undefined)?.type !== 'card')
+      return null;
+    const ordinal = tenders.slice(0, tenderIndex).filter((t) => (t as { type?: unknown }).type === 'card').length;
+    return approvalId(opId, ordinal);
   }
 }
 

@@ -18,12 +18,27 @@ import type {
 } from '@holdfast/terminal/portable';
 import type { BrowserFeedPoll } from './browser-feed.js';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
-import type { TillCatalogView, TillOpView, TillStatus, TillWristbandView } from './till-engine.js';
+import type {
+  TillCatalogView,
+  TillDeclineView,
+  TillOpView,
+  TillRecordedSale,
+  TillStatus,
+  TillWristbandView,
+} from './till-engine.js';
 
 export type { ChipImage, WristbandReceipt } from '@holdfast/terminal/portable';
 export type { BrowserFeedPoll } from './browser-feed.js';
 export type { BrowserJournalErrorCode } from './messages.js';
-export type { TillCatalogView, TillOpView, TillStatus, TillWristbandView } from './till-engine.js';
+export type {
+  TillCatalogView,
+  TillDeclineView,
+  TillOpView,
+  TillPolicyView,
+  TillRecordedSale,
+  TillStatus,
+  TillWristbandView,
+} from './till-engine.js';
 
 export class BrowserJournalError extends Error {
   constructor(
@@ -32,6 +47,8 @@ export class BrowserJournalError extends Error {
     message: string,
     /** The server's error code, for a refusal the server gave (enrollment_rejected: token_expired, ...). */
     readonly serverCode?: string,
+    /** For needs_online: the risk policy's rule that sent the payment to the server (floor_limit, no_policy, ...). */
+    readonly rule?: string,
   ) {
     super(message);
     this.name = 'BrowserJournalError';
@@ -46,6 +63,8 @@ export interface TillStartOptions {
   probeIntervalMs?: number;
   /** Least time between two feed polls the till makes on its own (default 30 s). */
   feedIntervalMs?: number;
+  /** Least time between two policy refreshes the till makes on its own (default 60 s). */
+  policyRefreshMs?: number;
 }
 
 /** The till on the browser journal (till-engine.ts in the worker): every call answers once done; records once durable. */
@@ -55,7 +74,8 @@ export interface BrowserTill {
   onStatus(fn: (status: TillStatus) => void): () => void;
   enroll(token: string, label?: string): Promise<{ deviceId: string }>;
   openShift(input: { clerk: string; currency: string; openingFloat: number }): Promise<RecordedOp>;
-  recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<RecordedOp>;
+  /** Records a sale; a card tender is decided under the risk policy (refused: code needs_online with its rule). */
+  recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<TillRecordedSale>;
   closeShift(input: { countedCash: number; note?: string }): Promise<RecordedOp>;
   recent(limit: number): Promise<TillOpView[]>;
   deadLetters(limit?: number): Promise<Array<TillOpView & { reason: string; message: string }>>;
@@ -89,6 +109,10 @@ export interface BrowserTill {
     /** Chip writes journaled here and not yet on their chip. */
     pending(): Promise<Array<{ opId: string; wristband: string; kind: string; amount: number }>>;
   };
+  /** Fetches the risk policy now (browser-policy.ts); its view is status().policy. */
+  refreshPolicy(): Promise<unknown>;
+  /** Card payments declined after the fact, newest first. */
+  declines(limit?: number): Promise<TillDeclineView[]>;
 }
 
 export interface BrowserJournalOptions {
@@ -150,7 +174,10 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
     if (!entry) return;
     waiting.delete(answer.id);
     if (answer.ok) entry.resolve(answer.value);
-    else entry.reject(new BrowserJournalError(answer.error.code, answer.error.message, answer.error.serverCode));
+    else
+      entry.reject(
+        new BrowserJournalError(answer.error.code, answer.error.message, answer.error.serverCode, answer.error.rule),
+      );
   };
   worker.onerror = (event) => {
     event.preventDefault();
@@ -193,7 +220,7 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         enroll: (token, label) =>
           call<{ deviceId: string }>({ op: 'till.enroll', token, ...(label !== undefined ? { label } : {}) }),
         openShift: (input) => call<RecordedOp>({ op: 'till.openShift', ...input }),
-        recordSale: (input) => call<RecordedOp>({ op: 'till.recordSale', ...input }),
+        recordSale: (input) => call<TillRecordedSale>({ op: 'till.recordSale', ...input }),
         closeShift: (input) => call<RecordedOp>({ op: 'till.closeShift', ...input }),
         recent: (limit) => call<TillOpView[]>({ op: 'till.recent', limit }),
         deadLetters: (limit = 100) => call({ op: 'till.deadLetters', limit }),
@@ -211,6 +238,8 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
           topUp: (input) => call<WristbandReceipt>({ op: 'till.wristband.topUp', ...input }),
           pending: () => call({ op: 'till.wristband.pending' }),
         },
+        refreshPolicy: () => call({ op: 'till.refreshPolicy' }),
+        declines: (limit = 100) => call<TillDeclineView[]>({ op: 'till.declines', limit }),
       };
     },
     async close() {

@@ -19,6 +19,7 @@ export type JournalRequest =
       requestTimeoutMs?: number;
       probeIntervalMs?: number;
       feedIntervalMs?: number;
+      policyRefreshMs?: number;
     }
   | { op: 'till.status' }
   | { op: 'till.enroll'; token: string; label?: string }
@@ -45,7 +46,9 @@ export type JournalRequest =
       liftDuringWrite?: boolean;
     }
   | { op: 'till.wristband.topUp'; present: string | null; amount: number; liftDuringWrite?: boolean }
-  | { op: 'till.wristband.pending' };
+  | { op: 'till.wristband.pending' }
+  | { op: 'till.refreshPolicy' }
+  | { op: 'till.declines'; limit: number };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {
@@ -55,7 +58,11 @@ export interface WorkerEvent {
 
 export type JournalResponse =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; code: string; message: string; serverCode?: string } };
+  | {
+      id: number;
+      ok: false;
+      error: { name: string; code: string; message: string; serverCode?: string; rule?: string };
+    };
 
 /** Codes of the errors the browser journal reports (BrowserJournalError.code). */
 export type BrowserJournalErrorCode =

@@ -8,23 +8,32 @@
  * The signed device feed is read by browser-feed.ts (signatures checked
  * with WebCrypto before one journal transaction stores the page).
  *
- * What the Node `Terminal` façade adds and this engine does not (yet): the
- * risk policy (card sales are recorded with no offline decision, as
- * `offlineCardPolicy: 'off'`), staff sign-in against the roster (its PIN
- * verifiers are scrypt), the risk policy's wristband limits (wristband
- * payments are recorded undecided, as card sales are; the server's
- * overspend and clone checks still judge them), online authorization and key rotation (see
- * docs/browser-terminal.md, "What is not done yet").
+ * The risk policy is browser-policy.ts: fetched and refreshed as the Node
+ * terminal under `offlineCardPolicy: 'enforce'` does (after enrollment and
+ * start, after a successful sync at most every policyRefreshMinIntervalMs,
+ * and when the feed names another policy), verified with WebCrypto, kept in
+ * the journal; card sales are decided by the SDK's OfflineDecisions in the
+ * op's own transaction, and the feed's settlements and declines release them.
+ *
+ * What the Node `Terminal` façade adds and this engine does not (yet): staff
+ * sign-in against the roster (its PIN verifiers are scrypt), the risk
+ * policy's wristband limits (wristband payments are recorded undecided; the
+ * server's overspend and clone checks still judge them), online
+ * authorization (a card sale the policy sends to the server is refused here)
+ * and key rotation (see docs/browser-terminal.md, "What is not done yet").
  */
 
 import { type Clock, NO_INJECTED_BUGS, type Random, type Receipt } from '@holdfast/domain';
 import {
+  type Decision,
   type EnrollResponse,
   enrollmentMessage,
   NO_DECISION,
   type PriceList,
+  policyRef,
   priceAt,
   type SaleLine,
+  type SignedPolicy,
   type Tender,
 } from '@holdfast/protocol';
 import {
@@ -53,6 +62,7 @@ import {
   WristbandStore,
 } from '@holdfast/terminal/portable';
 import { BrowserFeed, type BrowserFeedPoll, parsePlacement } from './browser-feed.js';
+import { BrowserPolicy } from './browser-policy.js';
 import {
   answerProblemWebCrypto,
   generateDeviceKeysWebCrypto,
@@ -86,6 +96,12 @@ export interface TillStatus {
     /** Why the last poll failed, or null. */
     error: string | null;
   };
+  /** The risk policy held (browser-policy.ts), or null before the first one arrived. */
+  policy: TillPolicyView | null;
+  /** Why the last policy refresh failed (no answer, refused, tampered), or null. */
+  policyError: string | null;
+  /** Card payments declined after the sale (post-authorization), as the feed reported them. */
+  declines: number;
   shift: {
     id: string;
     clerk: string;
@@ -94,6 +110,39 @@ export interface TillStatus {
     sales: number;
     salesTotal: number;
   } | null;
+}
+
+/** What the till shows of the risk policy it holds. */
+export interface TillPolicyView {
+  /** `<id>@<version>`. */
+  ref: string;
+  /** False when it no longer verifies with the pinned keys: nothing is approved offline under it. */
+  valid: boolean;
+  currency: string;
+  expiresAt: number;
+  /** Most a card tender may be offline, minor units; null when the policy allows no card offline. */
+  cardFloorLimit: number | null;
+  /** Device clock of the last policy answer from the server, or null. */
+  lastServerContactAt: number | null;
+  /** Longest the till may go without that contact and still approve offline (ms). */
+  maxOfflineMs: number;
+  /** Card and wristband approvals held offline, not yet settled: total and count. */
+  exposure: { amount: number; count: number };
+}
+
+/** A sale just recorded, with the decision it carries (mode local: the offline policy approved its card tender). */
+export type TillRecordedSale = RecordedOp & { decision: Decision };
+
+/** A card payment declined after the fact (post-authorization), as the till's screens show it. */
+export interface TillDeclineView {
+  opId: string;
+  tenderIndex: number;
+  amount: number;
+  currency: string;
+  brand: string;
+  last4: string;
+  declineCode: string;
+  declinedAt: number;
 }
 
 /** The catalog the till sells from: the held price list's items priced now (promotions applied). */
@@ -142,20 +191,12 @@ const NO_ROSTER_STAFF = Object.freeze({
   },
 });
 
-/** The risk policy is not verified in the browser: card sales are recorded undecided ('off'), so it is never asked. */
-const NO_POLICY = Object.freeze({
-  authorizeCardSale: () => {
-    throw new Error('the offline card policy is not enforced in the browser till');
-  },
-  committed: () => undefined,
-});
-
 /**
- * The wristband limits of the risk policy are not verified in the browser
- * (as for cards): a wristband op is recorded undecided, with no exposure.
- * The server's overspend and clone checks judge it when it arrives
- * (docs/wristbands.md). Shaped as OfflinePolicy.authorizeWristband, so the
- * policy replaces it once the browser till holds one.
+ * The wristband limits of the risk policy are not applied in the browser
+ * yet (card sales are): a wristband op is recorded undecided, with no
+ * exposure. The server's overspend and clone checks judge it when it
+ * arrives (docs/wristbands.md). Shaped as OfflinePolicy.authorizeWristband,
+ * so BrowserPolicy can replace it.
  */
 const UNDECIDED_WRISTBANDS = Object.freeze({
   authorizeWristband: () => ({ decision: NO_DECISION, meta: {}, exposure: null }),
@@ -187,6 +228,8 @@ export interface TillEngineOptions {
   probeIntervalMs?: number;
   /** Least time between two feed polls made on the till's own (after a successful exchange); default 30 s. */
   feedIntervalMs?: number;
+  /** Least time between two policy refreshes made on the till's own; default the SDK's (60 s). */
+  policyRefreshMs?: number;
 }
 
 export class TillEngine {
@@ -210,6 +253,11 @@ export class TillEngine {
   #feedError: string | null = null;
   #credentials: { deviceId: string; key: CryptoKey } | null = null;
   #enrolling: Promise<{ deviceId: string }> | null = null;
+  readonly #policy: BrowserPolicy;
+  readonly #policyRefreshMs: number;
+  #policyRefreshing: Promise<SignedPolicy | null> | null = null;
+  #policyRefreshedAt = Number.NEGATIVE_INFINITY;
+  #policyError: string | null = null;
 
   /** Builds the engine; `start()` begins delivery once the signing key is imported. */
   constructor(options: TillEngineOptions) {
@@ -220,7 +268,8 @@ export class TillEngine {
     const config = resolveOptions({
       dataDir: `opfs:${options.till}`,
       transport: null as never,
-      offlineCardPolicy: 'off',
+      offlineCardPolicy: 'enforce',
+      ...(options.policyRefreshMs !== undefined ? { policyRefreshMinIntervalMs: options.policyRefreshMs } : {}),
       ...(options.backoffSeconds ? { backoffSeconds: options.backoffSeconds } : {}),
       ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
@@ -233,10 +282,13 @@ export class TillEngine {
     const asJournal = journal as never;
     const wristbands = new WristbandStore(asJournal);
     this.#wristbands = wristbands;
+    this.#policyRefreshMs = config.policyRefreshMinIntervalMs;
+    this.#policy = new BrowserPolicy({ journal, transport: this.#transport, timeoutMs: config.requestTimeoutMs });
     this.#feed = new BrowserFeed({
       journal,
       transport: this.#transport,
       timeoutMs: config.requestTimeoutMs,
+      policy: this.#policy,
       // Wristband blocks and unblocks update the block list in the transaction that keeps them (as on Node).
       onNotice: (type, data, now) => {
         if (type.startsWith('wristband.')) wristbands.applyNotice(type, data, now);
@@ -287,11 +339,12 @@ export class TillEngine {
       journal: asJournal,
       clock: browserClock,
       idRandom: browserRandom,
-      policy: NO_POLICY as never,
+      policy: this.#policy,
       wristbands,
       staff: NO_ROSTER_STAFF as never,
-      enforceCards: false,
-      placement: () => null,
+      // Card sales are decided under the risk policy, as a Node till with offlineCardPolicy 'enforce'.
+      enforceCards: true,
+      placement: () => this.#feed.placement(),
       canRecord: () => this.#canRecord() as never,
       onRecorded: () => {
         this.#changed();
@@ -314,6 +367,10 @@ export class TillEngine {
         this.pollFeed().catch(() => undefined);
       }
     });
+    // ...and the risk policy, at most every policyRefreshMs (its failures show in status.policyError).
+    this.#events.on('sync', (event) => {
+      if (event.outcome === 'ok') this.#refreshPolicySoon();
+    });
   }
 
   /** Imports the stored key (if enrolled) and starts delivery. */
@@ -321,8 +378,47 @@ export class TillEngine {
     const deviceId = this.#journal.getMeta(META.deviceId);
     const privateKey = this.#journal.getMeta(META.privateKey);
     if (deviceId && privateKey) this.#credentials = { deviceId, key: await importSigningKeyWebCrypto(privateKey) };
+    // The policy held is re-verified before any card sale is decided under it.
+    await this.#policy.load();
     this.#loop.start();
+    this.#refreshPolicySoon();
     this.#changed();
+  }
+
+  /**
+   * Asks the server for the risk policy now (browser-policy.ts), verifies it
+   * and keeps it if newer. One refresh at a time: a call while one runs gets
+   * that one. Throws NotEnrolledError, TransportError, PolicyRefreshError,
+   * PolicyVerificationError, storing nothing.
+   */
+  refreshPolicy(): Promise<SignedPolicy | null> {
+    const credentials = this.#credentials;
+    if (!credentials) return Promise.reject(new NotEnrolledError());
+    this.#policyRefreshedAt = browserClock.now();
+    this.#policyRefreshing ??= this.#policy
+      .refresh(credentials, browserClock.now)
+      .then(
+        (signed) => {
+          this.#policyError = null;
+          return signed;
+        },
+        (error: unknown) => {
+          this.#policyError = error instanceof Error ? error.message : String(error);
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.#policyRefreshing = null;
+        this.#changed();
+      });
+    return this.#policyRefreshing;
+  }
+
+  /** A background refresh, at most every policyRefreshMs; a failure waits for the next chance (status.policyError). */
+  #refreshPolicySoon(): void {
+    if (!this.#credentials || this.#revoked() !== null) return;
+    if (browserClock.now() - this.#policyRefreshedAt < this.#policyRefreshMs) return;
+    this.refreshPolicy().catch(() => undefined);
   }
 
   /**
@@ -410,6 +506,7 @@ export class TillEngine {
     this.#credentials = { deviceId: body.deviceId, key: await importSigningKeyWebCrypto(privateKey) };
     this.#changed();
     this.#loop.notifyRecorded();
+    this.#refreshPolicySoon();
     return { deviceId: body.deviceId };
   }
 
@@ -438,6 +535,9 @@ export class TillEngine {
         priceListVersion: this.#feed.priceList()?.version ?? 0,
         error: this.#feedError,
       },
+      policy: this.#policyView(),
+      policyError: this.#policyError,
+      declines: this.#declineCount(),
       shift: shift
         ? {
             id: shift.id,
@@ -455,8 +555,16 @@ export class TillEngine {
     return this.#recorder.recordAny('shift.opened', input);
   }
 
-  recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): RecordedOp {
-    return this.#recorder.recordSale(input);
+  /**
+   * Records a sale. A card tender is decided offline under the risk policy
+   * held (approved within its limits: decision mode local); outside them it
+   * throws NeedsOnlineError (code needs_online, `rule` saying which limit) and
+   * nothing is recorded: the browser till has no online authorization yet.
+   */
+  recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): TillRecordedSale {
+    const recorded = this.#recorder.recordSale(input);
+    const decision = this.#journal.getOp(recorded.id)?.op.decision as Decision;
+    return { ...recorded, decision };
   }
 
   closeShift(input: { countedCash: number; note?: string }): RecordedOp {
@@ -538,6 +646,30 @@ export class TillEngine {
     return this.#receipts.receipt(id, { copy });
   }
 
+  /**
+   * Card payments approved here that the processor declined afterwards (the
+   * feed's payment.declined items for this device), newest first: the
+   * customer has the goods, the shop has not been paid.
+   */
+  declines(limit = 100): TillDeclineView[] {
+    const rows = this.#journal
+      .prepare(
+        `SELECT op_id, tender_index, amount, currency, brand, last4, decline_code, declined_at
+           FROM post_auth_declines ORDER BY pos DESC LIMIT ?`,
+      )
+      .all(Math.max(1, Math.min(1000, Math.trunc(limit) || 1))) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      opId: String(r.op_id),
+      tenderIndex: Number(r.tender_index),
+      amount: Number(r.amount),
+      currency: String(r.currency),
+      brand: String(r.brand),
+      last4: String(r.last4),
+      declineCode: String(r.decline_code),
+      declinedAt: Number(r.declined_at),
+    }));
+  }
+
   /** The op a receipt number names (typed as read: any case, O for 0). */
   findReceipt(number: string): TillOpView {
     const device = this.#credentials?.deviceId ?? null;
@@ -545,8 +677,15 @@ export class TillEngine {
     return this.#view(this.#receipts.find(number, device));
   }
 
+  /**
+   * The clerk's retry: a sync, then (as the Node terminal's syncThenFeed) a
+   * read of the feed, so settlements and post-authorization declines show
+   * without waiting for the next background poll. A feed failure shows in
+   * status.feed.error; the sync's report is the answer.
+   */
   async syncNow(): Promise<unknown> {
     const report = await this.#loop.syncNow();
+    if (this.#credentials && this.#revoked() === null) await this.pollFeed().catch(() => undefined);
     this.#changed();
     return report;
   }
@@ -566,6 +705,11 @@ export class TillEngine {
       .then(
         (result) => {
           this.#feedError = result.rosterRefused ?? result.priceListRefused;
+          // The feed names the policy in force: another than the one held is fetched now, not at the next interval.
+          const held = this.#policy.policy();
+          if (result.policy !== null && (held === null || policyRef(held.policy) !== result.policy)) {
+            this.refreshPolicy().catch(() => undefined);
+          }
           return result;
         },
         (error: unknown) => {
@@ -608,6 +752,30 @@ export class TillEngine {
 
   async close(): Promise<void> {
     await this.#loop.close();
+  }
+
+  #declineCount(): number {
+    const row = this.#journal.prepare('SELECT COUNT(*) AS n FROM post_auth_declines').get() as
+      | { n: number }
+      | undefined;
+    return Number(row?.n ?? 0);
+  }
+
+  #policyView(): TillPolicyView | null {
+    const signed = this.#policy.policy();
+    if (signed === null) return null;
+    const p = signed.policy;
+    const approvals = [...this.#policy.exposure().approvals.values()];
+    return {
+      ref: policyRef(p),
+      valid: this.#policy.policyValid(),
+      currency: p.currency,
+      expiresAt: p.expiresAt,
+      cardFloorLimit: p.offline.tenders.card?.floorLimit ?? null,
+      lastServerContactAt: this.#policy.lastServerContactAt(),
+      maxOfflineMs: p.offline.maxOfflineMs,
+      exposure: { amount: approvals.reduce((sum, a) => sum + a.amount, 0), count: approvals.length },
+    };
   }
 
   #view(entry: JournalEntry): TillOpView {

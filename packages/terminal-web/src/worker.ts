@@ -130,6 +130,7 @@ async function startTill(request: Extract<JournalRequest, { op: 'till.start' }>)
     ...(request.requestTimeoutMs ? { requestTimeoutMs: request.requestTimeoutMs } : {}),
     ...(request.probeIntervalMs !== undefined ? { probeIntervalMs: request.probeIntervalMs } : {}),
     ...(request.feedIntervalMs !== undefined ? { feedIntervalMs: request.feedIntervalMs } : {}),
+    ...(request.policyRefreshMs !== undefined ? { policyRefreshMs: request.policyRefreshMs } : {}),
     onStatus: (status) => scope.postMessage({ event: 'status', status }),
     onError: (error) => console.error('holdfast till:', error),
   });
@@ -229,6 +230,10 @@ async function handle(request: JournalRequest): Promise<unknown> {
     }
     case 'till.wristband.pending':
       return needTill().pendingWristbandWrites();
+    case 'till.refreshPolicy':
+      return needTill().refreshPolicy();
+    case 'till.declines':
+      return needTill().declines(request.limit);
     case 'close':
       await till?.close();
       till = null;
@@ -271,6 +276,10 @@ scope.onmessage = (event: MessageEvent) => {
           message: (error as Error)?.message ?? String(error),
           ...(typeof (error as { serverCode?: unknown })?.serverCode === 'string'
             ? { serverCode: (error as { serverCode: string }).serverCode }
+            : {}),
+          // NeedsOnlineError: which policy rule sent the payment to the server (the clerk's words key on it).
+          ...(typeof (error as { rule?: unknown })?.rule === 'string'
+            ? { rule: (error as { rule: string }).rule }
             : {}),
         },
       } satisfies JournalResponse),

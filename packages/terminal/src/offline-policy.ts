@@ -11,69 +11,39 @@
  * The exposure is written in the SAME transaction as the op that approved
  * it (the caller passes `authorizeCardSale`'s meta to `Journal.append`), so a
  * power cut leaves both or neither.
+ *
+ * The decisions and the exposure are offline-decisions.ts (portable, shared
+ * with the browser till); this file adds what needs node:crypto: verifying,
+ * pinning and refreshing the policy.
  */
-import {
-  type Clock,
-  type DevicePlacement,
-  EMPTY_EXPOSURE,
-  evaluateOffline,
-  exposureOf,
-  type OfflineApproval,
-  type OfflineExposure,
-  type OfflineRequest,
-  recordApproval,
-  releaseSettled,
-} from '@holdfast/domain';
+import type { Clock } from '@holdfast/domain';
 import {
   answerProblem,
-  type CardTender,
   canonicalJson,
   comparePolicies,
-  type Decision,
   type PolicyKeySet,
   type PolicyRequest,
-  policyRef,
   policyRequestMessage,
   type SignedPolicy,
   signMessage,
-  type Tender,
   verifyKeySet,
   verifyPolicy,
 } from '@holdfast/protocol';
-import { NeedsOnlineError, PolicyRefreshError, TransportError } from './errors.js';
+import { PolicyRefreshError, TransportError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
+import { type HeldPolicy, OfflineDecisions } from './offline-decisions.js';
 import type { Credentials } from './sync-events.js';
 import type { Transport } from './transport.js';
 
-/** Where the device is placed (merchant, location, event), as the server placed it. */
-export interface TerminalPlacement {
-  merchant: string;
-  location: string | null;
-  event: string | null;
-}
+export { approvalId, type TerminalPlacement } from './offline-decisions.js';
 
-/**
- * The exposure key of the `cardOrdinal`-th card tender (0-based, counting
- * card tenders only) of the sale `opId`: the op id for the first, then
- * `<opId>/<ordinal>`.
- */
-export function approvalId(opId: string, cardOrdinal: number): string {
-  return cardOrdinal === 0 ? opId : `${opId}/${cardOrdinal}`;
-}
-
-/** The policy the terminal holds and whether it verified with the pinned keys (re-checked at open). */
-interface HeldPolicy {
-  signed: SignedPolicy;
-  valid: boolean;
-}
-
-export class OfflinePolicy {
+export class OfflinePolicy extends OfflineDecisions {
   readonly #journal: Journal;
   #held: HeldPolicy | null | undefined;
-  #exposure: OfflineExposure | undefined;
 
   constructor(journal: Journal) {
+    super(journal);
     this.#journal = journal;
   }
 
@@ -108,20 +78,7 @@ export class OfflinePolicy {
 
   /** The signed policy held, or null. */
   policy(): SignedPolicy | null {
-    return this.#heldPolicy()?.signed ?? null;
-  }
-
-  lastServerContactAt(): number | null {
-    const raw = this.#journal.getMeta(META.lastServerContactAt);
-    return raw === null ? null : Number(raw);
-  }
-
-  exposure(): OfflineExposure {
-    if (this.#exposure === undefined) {
-      const raw = this.#journal.getMeta(META.offlineExposure);
-      this.#exposure = raw === null ? EMPTY_EXPOSURE : exposureOf(JSON.parse(raw) as OfflineApproval[]);
-    }
-    return this.#exposure;
+    return this.heldPolicy()?.signed ?? null;
   }
 
   /**
@@ -155,7 +112,7 @@ export class OfflinePolicy {
       const problem = answerProblem('policy', req.sig, res.body, keys);
       if (problem !== null) throw new TransportError('bad_response', `unverifiable policy answer: ${problem}`);
     }
-    let held = this.#heldPolicy();
+    let held = this.heldPolicy();
     // The policy held (verified with these pinned keys) answered again byte for byte: nothing new to verify.
     if (res.body.policy !== null && !(held?.valid && samePolicy(res.body.policy, held.signed))) {
       const verified = verifyPolicy(res.body.policy, new Map(Object.entries(keys)));
@@ -198,137 +155,7 @@ export class OfflinePolicy {
     return true;
   }
 
-  /**
-   * Evaluates every card tender of a sale about to be recorded as op `id` at
-   * device time `at`. All approved: the decision to record and the meta to
-   * commit with the op (the grown exposure). Otherwise throws NeedsOnlineError
-   * and nothing changes. The second and later card tenders of one sale are
-   * held as `<id>/<index>` (exposure is keyed by approval id).
-   */
-  authorizeCardSale(input: {
-    id: string;
-    at: number;
-    deviceId: string;
-    placement: TerminalPlacement | null;
-    currency: string;
-    tenders: readonly Tender[];
-    /** The op kind evaluated (default `sale.recorded`; a card top-up is `wallet.topped_up`). */
-    kind?: string;
-  }): { decision: Decision; meta: Record<string, string>; exposure: OfflineExposure } {
-    const held = this.#heldPolicy();
-    // An unknown placement has no merchant: no policy's scope covers it (rule policy_scope).
-    const device: DevicePlacement = input.placement
-      ? { id: input.deviceId, ...input.placement }
-      : { id: input.deviceId, merchant: '', location: null, event: null };
-    const context = {
-      now: input.at,
-      lastServerContactAt: this.lastServerContactAt(),
-      device,
-      policyValid: held?.valid ?? false,
-    };
-    let exposure = this.#unconfirmed();
-    const cards = input.tenders.filter((t): t is CardTender => t.type === 'card');
-    for (const [index, tender] of cards.entries()) {
-      const request: OfflineRequest = {
-        kind: input.kind ?? 'sale.recorded',
-        tender: 'card',
-        amount: tender.amount,
-        currency: input.currency,
-        instrument: tender.token,
-      };
-      const decided = evaluateOffline(held?.signed ?? null, exposure, request, context);
-      if (decided.outcome !== 'approve') throw new NeedsOnlineError(decided.rule, decided.message, decided.policy);
-      exposure = recordApproval(exposure, request, input.at, approvalId(input.id, index));
-    }
-    const ref = held ? policyRef(held.signed.policy) : null;
-    return {
-      decision: { mode: 'local', outcome: 'approved', policy: ref, rule: 'within_limits' },
-      meta: { [META.offlineExposure]: JSON.stringify([...exposure.approvals.values()]) },
-      exposure,
-    };
-  }
-
-  /**
-   * The exposure without the approvals `ids` (settled or declined, as the
-   * device feed says), and the meta to commit it with; null when none of
-   * them is held (a notice delivered twice releases once).
-   */
-  release(ids: Iterable<string>): { meta: Record<string, string>; exposure: OfflineExposure } | null {
-    const before = this.exposure();
-    const after = releaseSettled(before, ids);
-    if (after === before) return null;
-    return { meta: { [META.offlineExposure]: JSON.stringify([...after.approvals.values()]) }, exposure: after };
-  }
-
-  /**
-   * Evaluates one wristband payment, top-up or refund (tender `wristband`,
-   * instrument = the uid) about to be recorded as op `id`. Approved: the
-   * decision and the meta to commit with the op. Otherwise throws
-   * NeedsOnlineError and nothing changes. Wristband approvals the server
-   * has confirmed are released first: once the server holds the chip
-   * write, its overspend and clone checks cover it, so it is no longer
-   * offline risk (card approvals wait for settlement notices instead).
-   */
-  authorizeWristband(input: {
-    id: string;
-    at: number;
-    deviceId: string;
-    placement: TerminalPlacement | null;
-    kind: string;
-    currency: string;
-    amount: number;
-    wristband: string;
-    isRefund?: boolean;
-  }): { decision: Decision; meta: Record<string, string>; exposure: OfflineExposure } {
-    const held = this.#heldPolicy();
-    const device: DevicePlacement = input.placement
-      ? { id: input.deviceId, ...input.placement }
-      : { id: input.deviceId, merchant: '', location: null, event: null };
-    const context = {
-      now: input.at,
-      lastServerContactAt: this.lastServerContactAt(),
-      device,
-      policyValid: held?.valid ?? false,
-    };
-    const exposure = this.#unconfirmed();
-    const request: OfflineRequest = {
-      kind: input.kind,
-      tender: 'wristband',
-      amount: input.amount,
-      currency: input.currency,
-      instrument: input.wristband,
-      ...(input.isRefund ? { isRefund: true } : {}),
-    };
-    const decided = evaluateOffline(held?.signed ?? null, exposure, request, context);
-    if (decided.outcome !== 'approve') throw new NeedsOnlineError(decided.rule, decided.message, decided.policy);
-    const grown = recordApproval(exposure, request, input.at, input.id);
-    const ref = held ? policyRef(held.signed.policy) : null;
-    return {
-      decision: { mode: 'local', outcome: 'approved', policy: ref, rule: 'within_limits' },
-      meta: { [META.offlineExposure]: JSON.stringify([...grown.approvals.values()]) },
-      exposure: grown,
-    };
-  }
-
-  /** After the op carrying `authorizeCardSale`'s, `authorizeWristband`'s or `release`'s meta committed. */
-  committed(exposure: OfflineExposure): void {
-    this.#exposure = exposure;
-  }
-
-  /**
-   * The exposure without the wristband approvals whose ops the server has
-   * confirmed (its overspend and clone checks cover them from then on). The
-   * release is committed with the next approval's op.
-   */
-  #unconfirmed(): OfflineExposure {
-    const exposure = this.exposure();
-    const confirmed = [...exposure.approvals.values()]
-      .filter((a) => a.tender === 'wristband' && this.#journal.getOp(a.id)?.state === 'confirmed')
-      .map((a) => a.id);
-    return confirmed.length === 0 ? exposure : releaseSettled(exposure, confirmed);
-  }
-
-  #heldPolicy(): HeldPolicy | null {
+  protected override heldPolicy(): HeldPolicy | null {
     if (this.#held === undefined) {
       const raw = this.#journal.getMeta(META.policy);
       if (raw === null) this.#held = null;

@@ -17,8 +17,10 @@ export {
   JournalClosedError,
   JournalLockedError,
   JournalVersionError,
+  NeedsOnlineError,
   NoReceiptError,
   NotEnrolledError,
+  PolicyRefreshError,
   TransportError,
   WristbandRefusedError,
   WristbandWriteError,
@@ -38,6 +40,12 @@ export {
 } from './journal-core.js';
 export { META, SCHEMA_VERSION } from './journal-schema.js';
 export type { AppendInput, ChainHead, JournalEntry, OpCounts, OpState } from './journal-types.js';
+export {
+  approvalId,
+  type HeldPolicy,
+  OfflineDecisions,
+  type TerminalPlacement,
+} from './offline-decisions.js';
 export { Outbox } from './outbox.js';
 export { Receipts } from './receipts.js';
 export { Recorder } from './recording.js';

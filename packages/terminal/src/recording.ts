@@ -49,7 +49,7 @@ import {
 import { RecordOutcomeUnknownError } from './errors.js';
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
-import type { OfflinePolicy } from './offline-policy.js';
+import type { OfflineDecisions } from './offline-decisions.js';
 import type { TillStaff } from './staff.js';
 import type { Credentials } from './sync-events.js';
 import type { RecordedOp } from './terminal-types.js';
@@ -102,7 +102,7 @@ export interface RecorderOptions {
   journal: Journal;
   clock: Clock;
   idRandom: Random;
-  policy: OfflinePolicy;
+  policy: OfflineDecisions;
   wristbands: WristbandStore;
   /** Staff at the till: who is signed in, and the approvals ops use up. */
   staff: TillStaff;
@@ -121,7 +121,7 @@ export class Recorder {
   readonly #journal: Journal;
   readonly #clock: Clock;
   readonly #idRandom: Random;
-  readonly #policy: OfflinePolicy;
+  readonly #policy: OfflineDecisions;
   readonly #wristbands: WristbandStore;
   readonly #staff: TillStaff;
   readonly #enforceCards: boolean;

@@ -6,6 +6,9 @@
  * For tests, benches and the simulator; nothing here is reachable from the
  * package's root export.
  */
+
+/** The Node terminal's risk policy, for tests comparing another implementation's decisions with it (terminal-web). */
+export { OfflinePolicy } from '../offline-policy.js';
 export { type FakeDevice, FakeServer, type FakeServerOptions } from './fake-server.js';
 export { type Fault, FaultyTransport, type RequestLogEntry, type Route } from './faulty-transport.js';
 export { SimulatedWristband } from './simulated-wristband.js';

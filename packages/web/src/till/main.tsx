@@ -16,6 +16,7 @@ import {
 } from '@holdfast/terminal-web/client';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { Declines } from './declines.js';
 import { Enroll } from './enroll.js';
 import { ReceiptView } from './receipt-view.js';
 import { DeadLetters, FindReceipt, Sales } from './sales.js';
@@ -142,7 +143,9 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
             }}
           >
             {t.title}
-            {t.tab === 'attention' && status.deadLetters > 0 ? <span class="count">{status.deadLetters}</span> : null}
+            {t.tab === 'attention' && status.deadLetters + status.declines > 0 ? (
+              <span class="count">{status.deadLetters + status.declines}</span>
+            ) : null}
             <kbd>{t.key}</kbd>
           </button>
         ))}
@@ -155,7 +158,10 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
         ) : tab === 'sales' ? (
           <Sales till={till} status={status} onReceipt={setReceipt} />
         ) : tab === 'attention' ? (
-          <DeadLetters till={till} status={status} onReceipt={setReceipt} />
+          <>
+            <Declines till={till} status={status} />
+            <DeadLetters till={till} status={status} onReceipt={setReceipt} />
+          </>
         ) : tab === 'shift' ? (
           <Shift till={till} status={status} onReceipt={setReceipt} />
         ) : (

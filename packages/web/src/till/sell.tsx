@@ -9,13 +9,17 @@
  * or the wristband on the (simulated) wristband reader (wristband.tsx).
  * The sale answers once it is durable on this device: "pending
  * confirmation" until the server confirms it, never "failed" for a
- * network that did not answer.
+ * network that did not answer. A card payment is decided by the risk policy
+ * the till holds, and its answer is shown in words (policy-words.ts):
+ * approved on this till within the offline limit, or refused, with the limit
+ * that sent it to the network, and nothing recorded.
  */
 import type { SaleLine, Tender } from '@holdfast/protocol';
 import type { BrowserTill, TillCatalogView, TillOpView, TillStatus } from '@holdfast/terminal-web/client';
 import { useEffect, useState } from 'preact/hooks';
 import { formatMoney, parseMoneyInput } from '../shared/money.js';
 import type { ReceiptRequest } from './main.js';
+import { approvedWords, policyLine, refusedWords } from './policy-words.js';
 import { STATE_WORDS } from './sales.js';
 import { errorWords, LOCALE } from './words.js';
 import { type ReaderState, WristbandReaderPanel, wristbandError } from './wristband.js';
@@ -42,6 +46,8 @@ interface Done {
   currency: string;
   /** Paid with a wristband: what is left on it, or that the chip write must be finished by a tap. */
   wristband?: { balance: number; written: boolean };
+  /** The risk policy's answer for a card payment, in words; null for cash. */
+  decision: string | null;
 }
 
 function randomHex(bytes: number): string {
@@ -142,6 +148,7 @@ export function Sell({
         total,
         change: 0,
         currency,
+        decision: null,
         wristband: { balance: receipt.chip.balance, written: receipt.chipWritten },
       });
       setLines([]);
@@ -187,11 +194,17 @@ export function Sell({
     setProblem(null);
     try {
       const op = await till.recordSale({ lines, tenders: [tender] });
-      setDone({ id: op.id, seq: op.seq, state: op.state, total, change, currency });
+      const decision = op.decision?.mode === 'local' ? approvedWords(status.policy) : null;
+      setDone({ id: op.id, seq: op.seq, state: op.state, total, change, currency, decision });
       setLines([]);
       setTendered('');
     } catch (error) {
-      setProblem(errorWords(error));
+      const e = error as { code?: unknown; rule?: unknown };
+      setProblem(
+        e?.code === 'needs_online'
+          ? refusedWords(typeof e.rule === 'string' ? e.rule : undefined, status.policy)
+          : errorWords(error),
+      );
     } finally {
       setBusy(false);
     }
@@ -319,6 +332,9 @@ export function Sell({
             Wristband <kbd>W</kbd>
           </button>
         </div>
+        <div class="policy-line" data-policy={status.policy?.ref ?? 'none'}>
+          {policyLine(status.policy)}
+        </div>
         {problem ? (
           <div class="problem" role="alert" data-sale-error>
             {problem}
@@ -339,6 +355,11 @@ export function Sell({
             {done.wristband && !done.wristband.written ? (
               <div class="problem" data-wristband-unfinished>
                 {wristbandWords('tap_again')}
+              </div>
+            ) : null}
+            {done.decision ? (
+              <div class="decision" data-decision="local">
+                {done.decision}
               </div>
             ) : null}
             <button

@@ -1,0 +1,251 @@
+/**
+ * The risk policy in the till app (packages/web/src/till/sell.tsx,
+ * terminal-web/src/browser-policy.ts), in real Chromium against a real
+ * server: the operator issues a policy (card floor limit €50.00); the till
+ * fetches it after enrollment and verifies its signature with WebCrypto
+ * against the keys pinned at enrollment. With the server unreachable, a
+ * €12.00 card sale is approved on the till (decision mode local) and the
+ * clerk reads why; a €60.00 one is refused in words and nothing is recorded;
+ * after a reload (server still cut) the policy and what it holds come back
+ * from the journal and a €5.00 card sale is approved; once the server is
+ * reachable the sales are confirmed with their local decision. When the processor then declines that payment, the feed brings the
+ * decline and Needs attention shows its amount and the card's last four
+ * digits, and releases that payment from what the till holds.
+ *
+ * Needs the till built (npm run build). HOLDFAST_TILL_SCREENSHOTS=<dir> saves
+ * the Sell screen with the offline approval (docs/images/till-policy-approved.png),
+ * with the refusal (docs/images/till-policy.png) and Needs
+ * attention with the decline (docs/images/till-decline.png).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type SignedPolicy, uuidv7 } from '@holdfast/protocol';
+import { createHarness, type Harness } from '@holdfast/server/testing';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH, chromiumMissing, launchChromium } from './chromium.js';
+import { type CutProxy, startProxy } from './till-front.js';
+
+const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
+const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
+const DAY = 86_400_000;
+
+let h: Harness;
+let proxy: CutProxy;
+let profile: string;
+let context: BrowserContext;
+let clockTimer: NodeJS.Timeout;
+let page: Page;
+
+async function admin(method: 'POST' | 'PUT', url: string, payload: unknown): Promise<unknown> {
+  const res = await h.request(method, url, { admin: true, payload });
+  assert.ok(res.status === 200 || res.status === 201, `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value !== null && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function ringUp(amount: string): Promise<void> {
+  await page.fill('input[name=amount]', amount);
+  await page.click('form.typed button[type=submit]');
+  await page.click('[data-pay=card]');
+}
+
+before(async () => {
+  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
+  h = await createHarness();
+  h.clock.set(Date.now());
+  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
+  profile = mkdtempSync(join(tmpdir(), 'holdfast-till-policy-'));
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+after(async () => {
+  clearInterval(clockTimer);
+  await context?.close().catch(() => undefined);
+  await proxy?.close();
+  await h?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe('the till app decides card payments under the risk policy', () => {
+  it('approves within the offline limit, refuses above it in words, confirms later, and shows a decline', async () => {
+    const now = Date.now();
+    const policy = (await admin('POST', '/v1/admin/policies', {
+      scope: { merchant: 'acme', location: null, event: null, devices: null },
+      currency: 'EUR',
+      validFrom: now - 60_000,
+      expiresAt: now + DAY,
+      offline: {
+        maxOfflineMs: 3_600_000,
+        device: { maxAmount: 20_000, maxCount: 10 },
+        tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
+      },
+      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
+    })) as SignedPolicy;
+    const ref = `${policy.policy.id}@${policy.policy.version}`;
+    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
+      label: 'policy till',
+      merchant: 'acme',
+      location: 'north',
+      event: null,
+    })) as { token: string };
+
+    await page.goto(`${proxy.origin}/till/?till=policy`);
+    await page.waitForSelector('form[data-form=enroll]');
+    await page.fill('textarea[name=token]', token.token);
+    await page.click('form[data-form=enroll] button[type=submit]');
+    await page.waitForSelector('nav.tabs');
+    await page.keyboard.press('F4');
+    await page.fill('input[name=clerk]', 'Ana');
+    await page.fill('input[name=float]', '0');
+    await page.click('form[data-form=open-shift] button[type=submit]');
+    await page.waitForSelector('form[data-form=close-shift]');
+    await page.keyboard.press('F1');
+    // The policy the server signed, fetched after enrollment and verified with WebCrypto in this browser.
+    await page.waitForSelector(`.policy-line[data-policy="${ref}"]`, { timeout: 30_000 });
+    assert.match((await page.textContent('.policy-line')) ?? '', /Offline card limit €50\.00 per payment; €0\.00 held/);
+    const device = (await h.storage.listDevices()).find((d) => d.label === 'policy till');
+    assert.ok(device);
+    // The shift's opening has reached the server: what follows is the till on its own.
+    await page.waitForSelector('[data-pending="0"]', { timeout: 30_000 });
+
+    // The app shell is cached by its service worker: the page reloads with the server cut.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    proxy.reachable = false;
+    await ringUp('12.00');
+    await page.waitForSelector('[data-sale-done] [data-decision=local]');
+    const saleId = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
+    assert.match(
+      (await page.textContent('[data-decision=local]')) ?? '',
+      /Card approved on this till, within the offline limit of €50\.00 per card payment/,
+    );
+    assert.match((await page.textContent('[data-sale-done] .badge')) ?? '', /pending confirmation/);
+    await page.waitForSelector('.policy-line:has-text("€12.00 held")');
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'till-policy-approved.png') });
+    }
+
+    await ringUp('60.00');
+    await page.waitForSelector('[data-sale-error]');
+    const refusal = (await page.textContent('[data-sale-error]')) ?? '';
+    assert.match(refusal, /Card NOT taken: nothing was recorded\./);
+    assert.match(refusal, /Over the offline limit of €50\.00 per card payment: needs the network\./);
+    assert.equal(await page.$('[data-sale-done]'), null, 'no sale is shown as recorded');
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'till-policy.png') });
+    }
+    // Nothing of the refused sale is in the journal: the Sales list holds the shift opening and the €12.00 sale.
+    await page.keyboard.press('F2');
+    await page.waitForSelector('[data-table=sales]');
+    assert.equal((await page.$$('[data-table=sales] tr[data-op]')).length, 2);
+
+    // Reloaded with the server still cut: the policy and the €12.00 held come back from the journal,
+    // the policy is verified again, and a €5.00 card sale is still approved on the till.
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    await page.keyboard.press('F1');
+    await page.waitForSelector(`.policy-line[data-policy="${ref}"]:has-text("€12.00 held")`);
+    await ringUp('5.00');
+    await page.waitForSelector('[data-sale-done] [data-decision=local]');
+    const secondId = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
+    await page.waitForSelector('.policy-line:has-text("€17.00 held")');
+
+    proxy.reachable = true;
+    await page.click('[data-sync-now]');
+    const stored = await until('the card sale at the server', async () => {
+      const ops = await h.storage.getDeviceOps(device.id, [saleId]);
+      return ops[0] ?? null;
+    });
+    assert.deepEqual(stored.op.decision, { mode: 'local', outcome: 'approved', policy: ref, rule: 'within_limits' });
+    await page.keyboard.press('F2');
+    for (const id of [saleId, secondId]) {
+      await page.waitForSelector(`[data-table=sales] tr[data-op="${id}"][data-state=confirmed]`, { timeout: 30_000 });
+    }
+    const tender = (stored.op.body as { tenders: Array<{ last4: string; amount: number }> }).tenders[0];
+    assert.ok(tender);
+
+    // The processor declines the payment after the fact: the feed brings it, Needs attention shows it.
+    await h.storage.settleOfflinePayment({
+      payment: { opId: saleId, tenderIndex: 0 },
+      owner: 'fwd',
+      settlement: { status: 'declined', processorId: 'auth_e2e', declineCode: 'insufficient_funds', at: Date.now() },
+      exceptionId: uuidv7(Date.now(), new Uint8Array(10).fill(7)),
+    });
+    await page.click('[data-sync-now]');
+    await page.keyboard.press('F3');
+    await page.waitForSelector(`[data-decline="${saleId}"]`, { timeout: 30_000 });
+    assert.equal(await page.getAttribute(`[data-decline="${saleId}"]`, 'data-last4'), tender.last4);
+    assert.match(
+      (await page.textContent(`[data-decline="${saleId}"]`)) ?? '',
+      new RegExp(`€12\\.00 on Visa •••• ${tender.last4} was declined after the sale`),
+    );
+    // The decline released that approval: only the €5.00 sale, not yet settled, is still held.
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.policy-line:has-text("€5.00 held")');
+    if (SHOTS) {
+      await page.keyboard.press('F3');
+      await page.waitForSelector(`[data-decline="${saleId}"]`);
+      await page.screenshot({ path: join(SHOTS, 'till-decline.png') });
+    }
+  });
+
+  it("speaks the clerk's language: a refusal in Spanish, money in the locale's format (refused even with the server up)", async () => {
+    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
+      label: 'caja norte',
+      merchant: 'acme',
+      location: 'north',
+      event: null,
+    })) as { token: string };
+    const browser = await launchChromium();
+    try {
+      const es = await (await browser.newContext({ locale: 'es-ES' })).newPage();
+      await es.goto(`${proxy.origin}/till/?till=caja`);
+      await es.waitForSelector('form[data-form=enroll]');
+      await es.fill('textarea[name=token]', token.token);
+      await es.click('form[data-form=enroll] button[type=submit]');
+      await es.waitForSelector('nav.tabs');
+      await es.keyboard.press('F4');
+      await es.fill('input[name=clerk]', 'Ana');
+      await es.fill('input[name=float]', '0');
+      await es.click('form[data-form=open-shift] button[type=submit]');
+      await es.waitForSelector('form[data-form=close-shift]');
+      await es.keyboard.press('F1');
+      await es.waitForSelector('.policy-line:not([data-policy=none])', { timeout: 30_000 });
+      assert.match((await es.textContent('.policy-line')) ?? '', /Límite sin conexión 50,00\s€ por pago/);
+      await es.fill('input[name=amount]', '60,00');
+      await es.click('form.typed button[type=submit]');
+      await es.click('[data-pay=card]');
+      await es.waitForSelector('[data-sale-error]');
+      const refusal = (await es.textContent('[data-sale-error]')) ?? '';
+      assert.match(refusal, /Tarjeta NO cobrada: no se registró nada\./);
+      assert.match(refusal, /Supera el límite sin conexión de 50,00\s€ por pago con tarjeta: necesita la red\./);
+    } finally {
+      await browser.close();
+    }
+  });
+});
