@@ -7,12 +7,21 @@
 
 import type { Receipt } from '@holdfast/domain';
 import type { Op, SaleLine, Tender } from '@holdfast/protocol';
-import type { AppendInput, ChainHead, JournalEntry, OpCounts, RecordedOp } from '@holdfast/terminal/portable';
+import type {
+  AppendInput,
+  ChainHead,
+  JournalEntry,
+  OpCounts,
+  RecordedOp,
+  SignedInStaff,
+} from '@holdfast/terminal/portable';
 import type { BrowserFeedPoll } from './browser-feed.js';
+import type { StaffMemberView } from './browser-staff.js';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
 import type { TillCatalogView, TillOpView, TillStatus } from './till-engine.js';
 
 export type { BrowserFeedPoll } from './browser-feed.js';
+export type { StaffMemberView } from './browser-staff.js';
 export type { BrowserJournalErrorCode } from './messages.js';
 export type { TillCatalogView, TillOpView, TillStatus } from './till-engine.js';
 
@@ -23,10 +32,18 @@ export class BrowserJournalError extends Error {
     message: string,
     /** The server's error code, for a refusal the server gave (enrollment_rejected: token_expired, ...). */
     readonly serverCode?: string,
+    /** A staff refusal's figures (StaffError): how long a lock-out lasts, how many PINs are left before one. */
+    readonly extra: { retryAfterMs?: number; attemptsLeft?: number } = {},
   ) {
     super(message);
     this.name = 'BrowserJournalError';
+    this.retryAfterMs = extra.retryAfterMs;
+    this.attemptsLeft = extra.attemptsLeft;
   }
+  /** locked_out: milliseconds until the member may try again (the clerk's words use it). */
+  readonly retryAfterMs: number | undefined;
+  /** wrong_pin: wrong PINs left before a lock-out. */
+  readonly attemptsLeft: number | undefined;
 }
 
 export interface TillStartOptions {
@@ -58,6 +75,16 @@ export interface BrowserTill {
   pollFeed(): Promise<BrowserFeedPoll>;
   /** The held price list's items priced now, or null (sell from quick keys). */
   catalog(): Promise<TillCatalogView | null>;
+  /**
+   * Signs a staff member in: their PIN is checked in the worker against the
+   * held roster (browser-staff.ts). Rejects with code no_roster,
+   * staff_unknown, staff_no_pin, wrong_pin (attemptsLeft), locked_out
+   * (retryAfterMs), validation.
+   */
+  signIn(staff: string, pin: string): Promise<SignedInStaff>;
+  signOut(): Promise<void>;
+  /** The held roster's members (no verifiers) with their lock-outs, for the sign-in screen; [] without a roster. */
+  staffMembers(): Promise<StaffMemberView[]>;
 }
 
 export interface BrowserJournalOptions {
@@ -119,7 +146,15 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
     if (!entry) return;
     waiting.delete(answer.id);
     if (answer.ok) entry.resolve(answer.value);
-    else entry.reject(new BrowserJournalError(answer.error.code, answer.error.message, answer.error.serverCode));
+    else {
+      const { code, message, serverCode, retryAfterMs, attemptsLeft } = answer.error;
+      entry.reject(
+        new BrowserJournalError(code, message, serverCode, {
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+          ...(attemptsLeft !== undefined ? { attemptsLeft } : {}),
+        }),
+      );
+    }
   };
   worker.onerror = (event) => {
     event.preventDefault();
@@ -172,6 +207,9 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         requery: () => call({ op: 'till.requery' }),
         pollFeed: () => call({ op: 'till.pollFeed' }) as Promise<BrowserFeedPoll>,
         catalog: () => call({ op: 'till.catalog' }) as Promise<TillCatalogView | null>,
+        signIn: (staff, pin) => call<SignedInStaff>({ op: 'till.signIn', staff, pin }),
+        signOut: () => call<void>({ op: 'till.signOut' }),
+        staffMembers: () => call<StaffMemberView[]>({ op: 'till.staffMembers' }),
       };
     },
     async close() {

@@ -32,7 +32,10 @@ export type JournalRequest =
   | { op: 'till.syncNow' }
   | { op: 'till.requery' }
   | { op: 'till.pollFeed' }
-  | { op: 'till.catalog' };
+  | { op: 'till.catalog' }
+  | { op: 'till.signIn'; staff: string; pin: string }
+  | { op: 'till.signOut' }
+  | { op: 'till.staffMembers' };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {
@@ -42,7 +45,20 @@ export interface WorkerEvent {
 
 export type JournalResponse =
   | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: { name: string; code: string; message: string; serverCode?: string } };
+  | {
+      id: number;
+      ok: false;
+      error: {
+        name: string;
+        code: string;
+        message: string;
+        serverCode?: string;
+        /** StaffError locked_out: milliseconds until the member may try again. */
+        retryAfterMs?: number;
+        /** StaffError wrong_pin: wrong PINs left before a lock-out. */
+        attemptsLeft?: number;
+      };
+    };
 
 /** Codes of the errors the browser journal reports (BrowserJournalError.code). */
 export type BrowserJournalErrorCode =

@@ -5,13 +5,15 @@
  * the browser journal, over `fetch` (HttpTransport), with requests signed
  * and the server's signed answers verified by WebCrypto Ed25519.
  *
+ * Staff sign-in against the feed's roster is browser-staff.ts (PINs checked
+ * with noble's scrypt, pin-check.ts).
+ *
  * The signed device feed is read by browser-feed.ts (signatures checked
  * with WebCrypto before one journal transaction stores the page).
  *
  * What the Node `Terminal` façade adds and this engine does not (yet): the
  * risk policy (card sales are recorded with no offline decision, as
- * `offlineCardPolicy: 'off'`), staff sign-in against the roster (its PIN
- * verifiers are scrypt), wristbands,
+ * `offlineCardPolicy: 'off'`), staff approvals, wristbands,
  * online authorization and key rotation (see
  * docs/browser-terminal.md, "What is not done yet").
  */
@@ -42,11 +44,13 @@ import {
   type RecordedOp,
   Recorder,
   resolveOptions,
+  type SignedInStaff,
   type SyncEvents,
   SyncLoop,
   TransportError,
 } from '@holdfast/terminal/portable';
 import { BrowserFeed, type BrowserFeedPoll, parsePlacement } from './browser-feed.js';
+import { BrowserStaff, type StaffMemberView } from './browser-staff.js';
 import {
   answerProblemWebCrypto,
   generateDeviceKeysWebCrypto,
@@ -80,6 +84,10 @@ export interface TillStatus {
     /** Why the last poll failed, or null. */
     error: string | null;
   };
+  /** The staff member signed in (browser-staff.ts), or null. */
+  staff: SignedInStaff | null;
+  /** The member a newer roster dropped while signed in (signed out then), until the next sign-in; or null. */
+  staffRemoved: { id: string; name: string } | null;
   shift: {
     id: string;
     clerk: string;
@@ -128,14 +136,6 @@ const browserRandom: Random = Object.freeze({
   bytes: (n: number) => crypto.getRandomValues(new Uint8Array(n)),
 });
 
-/** Staff at the browser till: no roster is verified here, so ops carry no actor (as a Node till without a roster). */
-const NO_ROSTER_STAFF = Object.freeze({
-  stamp: () => ({ actor: undefined, approvalId: null }),
-  useApproval: () => {
-    throw new Error('staff approvals are not available in the browser till');
-  },
-});
-
 /** The risk policy is not verified in the browser: card sales are recorded undecided ('off'), so it is never asked. */
 const NO_POLICY = Object.freeze({
   authorizeCardSale: () => {
@@ -179,6 +179,7 @@ export class TillEngine {
   readonly #onStatus: (status: TillStatus) => void;
   readonly #requestTimeoutMs: number;
   readonly #feed: BrowserFeed;
+  readonly #staff: BrowserStaff;
   #feedPolling: Promise<BrowserFeedPoll> | null = null;
   readonly #feedIntervalMs: number;
   #feedPolledAt = Number.NEGATIVE_INFINITY;
@@ -205,6 +206,7 @@ export class TillEngine {
     this.#events = new Emitter<SyncEvents>((error) => options.onError(error));
     this.#feedIntervalMs = options.feedIntervalMs ?? 30_000;
     this.#feed = new BrowserFeed({ journal, transport: this.#transport, timeoutMs: config.requestTimeoutMs });
+    this.#staff = new BrowserStaff({ journal, clock: browserClock });
     // The journal is a JournalCore; the SDK's modules are typed with Node's Journal, which adds nothing at run time.
     const asJournal = journal as never;
     const outbox = new Outbox(asJournal);
@@ -254,7 +256,7 @@ export class TillEngine {
       idRandom: browserRandom,
       policy: NO_POLICY as never,
       wristbands: NO_WRISTBANDS as never,
-      staff: NO_ROSTER_STAFF as never,
+      staff: this.#staff as never,
       enforceCards: false,
       placement: () => null,
       canRecord: () => this.#canRecord() as never,
@@ -394,6 +396,8 @@ export class TillEngine {
         priceListVersion: this.#feed.priceList()?.version ?? 0,
         error: this.#feedError,
       },
+      staff: this.#staff.current(),
+      staffRemoved: this.#staff.removed(),
       shift: shift
         ? {
             id: shift.id,
@@ -405,6 +409,29 @@ export class TillEngine {
           }
         : null,
     };
+  }
+
+  /**
+   * Signs a member in with their PIN, checked here against the held roster
+   * (browser-staff.ts). Throws StaffError (no_roster, staff_unknown,
+   * staff_no_pin, wrong_pin with attemptsLeft, locked_out with retryAfterMs).
+   */
+  async signIn(staff: unknown, pin: unknown): Promise<SignedInStaff> {
+    try {
+      return await this.#staff.signIn(staff, pin);
+    } finally {
+      this.#changed();
+    }
+  }
+
+  signOut(): void {
+    this.#staff.signOut();
+    this.#changed();
+  }
+
+  /** The held roster's members for the sign-in screen (no verifiers), with their lock-outs on this till. */
+  staffMembers(): StaffMemberView[] {
+    return this.#staff.members();
   }
 
   openShift(input: { clerk: string; currency: string; openingFloat: number }): RecordedOp {

@@ -200,6 +200,13 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return needTill().pollFeed();
     case 'till.catalog':
       return needTill().catalog();
+    case 'till.signIn':
+      return needTill().signIn(request.staff, request.pin);
+    case 'till.signOut':
+      needTill().signOut();
+      return null;
+    case 'till.staffMembers':
+      return needTill().staffMembers();
     case 'close':
       await till?.close();
       till = null;
@@ -226,6 +233,12 @@ function codeOf(error: unknown): string {
   return 'journal_failed';
 }
 
+/** A staff refusal's figure (StaffError retryAfterMs, attemptsLeft) when the error carries it. */
+function figure(error: unknown, key: 'retryAfterMs' | 'attemptsLeft'): Record<string, number> {
+  const value = (error as Record<string, unknown> | null)?.[key];
+  return typeof value === 'number' && Number.isFinite(value) ? { [key]: value } : {};
+}
+
 scope.onmessage = (event: MessageEvent) => {
   const { id, request } = event.data as { id: number; request: JournalRequest };
   handle(request).then(
@@ -241,6 +254,8 @@ scope.onmessage = (event: MessageEvent) => {
           ...(typeof (error as { serverCode?: unknown })?.serverCode === 'string'
             ? { serverCode: (error as { serverCode: string }).serverCode }
             : {}),
+          ...figure(error, 'retryAfterMs'),
+          ...figure(error, 'attemptsLeft'),
         },
       } satisfies JournalResponse),
   );
