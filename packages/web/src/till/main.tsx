@@ -21,6 +21,7 @@ import { ReceiptView } from './receipt-view.js';
 import { DeadLetters, FindReceipt, Sales } from './sales.js';
 import { Sell } from './sell.js';
 import { Shift } from './shift.js';
+import { SignIn } from './signin.js';
 import { StatusBar } from './status-bar.js';
 import { appWords, errorWords } from './words.js';
 
@@ -113,16 +114,34 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
         setReceipt(null);
         setTab(found.tab);
       } else if (e.key === 'Escape') setReceipt(null);
+      else if (e.key === 'F9') {
+        e.preventDefault();
+        void till.signOut();
+      }
     };
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
-  }, []);
+  }, [till]);
+  // Once enrolled, read the feed now rather than after the first sync: it brings the location's staff roster.
+  const enrolled = status?.enrolled ?? false;
+  useEffect(() => {
+    if (enrolled) till.pollFeed().catch(() => undefined);
+  }, [till, enrolled]);
   if (!status) return <main class="center">Opening the till…</main>;
   if (!status.enrolled) {
     return (
       <>
         <StatusBar status={status} persisted={persisted} now={now} till={till} />
         <Enroll till={till} />
+      </>
+    );
+  }
+  // With a roster held, nobody sells until a member signs in (as the Node till refuses: staff_required).
+  if (status.feed.rosterVersion > 0 && status.staff === null) {
+    return (
+      <>
+        <StatusBar status={status} persisted={persisted} now={now} till={till} />
+        <SignIn till={till} status={status} />
       </>
     );
   }
