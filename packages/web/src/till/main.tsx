@@ -56,7 +56,11 @@ async function boot(): Promise<Boot> {
     performance.mark('till:started');
     // The measuring script (e2e/src/browser/measure-till.ts) times a bare durable INSERT through this same worker.
     if (new URLSearchParams(window.location.search).has('measure')) {
-      (window as unknown as { holdfastMeasure: unknown }).holdfastMeasure = { rawInsert: journal.rawInsert };
+      (window as unknown as { holdfastMeasure: unknown }).holdfastMeasure = {
+        rawInsert: journal.rawInsert,
+        // One staff PIN check in the worker (noble scrypt), round trip from the page (measure-staff-pin.ts).
+        signIn: (staff: string, pin: string) => till.signIn(staff, pin),
+      };
     }
     return { kind: 'ready', journal, till, persisted: journal.persisted };
   } catch (error) {

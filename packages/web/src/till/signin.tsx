@@ -122,7 +122,7 @@ export function SignIn({ till, status }: { till: BrowserTill; status: TillStatus
                 <strong>{m.name}</strong>
                 <small>
                   {m.id} · {ROLE_WORDS[m.role]}
-                  {m.lockedUntil !== null ? ` · 🔒 ${appWords('unlocks_at', { time: clockTime(m.lockedUntil) })}` : ''}
+                  {m.lockedUntil !== null ? ` · ${appWords('unlocks_at', { time: clockTime(m.lockedUntil) })}` : ''}
                   {!m.hasPin ? ` · ${errorWords({ code: 'staff_no_pin' })}` : ''}
                 </small>
               </button>
