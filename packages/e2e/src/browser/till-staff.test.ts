@@ -178,8 +178,12 @@ describe('staff sign-in at the till app', () => {
       { staff: 'ana' },
       'the sale carries the signed-in member, as the Node till stamps it',
     );
-    const ops = await h.storage.getDeviceOps(device.id, [saleId]);
-    assert.equal(ops.length, 1);
+    // Every op the till recorded while Ana was signed in names her: the shift's opening and the sale.
+    const all = await h.storage.listDeviceOps(device.id, { before: null, limit: 100, status: null });
+    assert.deepEqual(all.items.map((o) => [o.op.kind, o.op.actor]).sort(), [
+      ['sale.recorded', { staff: 'ana' }],
+      ['shift.opened', { staff: 'ana' }],
+    ]);
     await page.waitForSelector('[data-sale-done] .badge.confirmed', { timeout: 30_000 });
     const exceptions = await h.request('GET', '/v1/admin/exceptions?limit=1000', { admin: true });
     assert.equal(exceptions.status, 200);
