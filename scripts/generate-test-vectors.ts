@@ -9,6 +9,7 @@ for (const [name, content] of Object.entries({
   'canonical-json.json': vectors.canonicalJson,
   'chain.json': vectors.chain,
   'batch.json': vectors.batch,
+  'staff-pin.json': vectors.staffPin,
 })) {
   writeFileSync(new URL(name, dir), `${JSON.stringify(content, null, 2)}\n`);
   console.log(`wrote docs/test-vectors/${name}`);

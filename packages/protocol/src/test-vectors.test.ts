@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
 import { canonicalJson } from './canonical-json.js';
 import { canonicalOpText, hashOp, type UnsealedOp } from './op.js';
-import { generateTestVectors } from './test-vectors.js';
+import { checkStaffSecret, type SignedRoster, verifyRoster } from './staff.js';
+import { generateTestVectors, vectorKeys } from './test-vectors.js';
 
 const read = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../../docs/test-vectors/${name}`, import.meta.url), 'utf8')) as unknown;
@@ -15,6 +16,7 @@ describe('protocol test vectors (docs/test-vectors)', () => {
     canonicalJson: read('canonical-json.json'),
     chain: read('chain.json'),
     batch: read('batch.json'),
+    staffPin: read('staff-pin.json'),
   };
 
   it('the files are what the generator makes from this code (run scripts/generate-test-vectors.ts after a change)', () => {
@@ -61,5 +63,20 @@ describe('protocol test vectors (docs/test-vectors)', () => {
     );
     const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.publicKey }, format: 'jwk' });
     assert.ok(verify(null, Buffer.from(messageCanonical, 'utf8'), publicKey, Buffer.from(request.sig, 'base64url')));
+  });
+
+  it('the staff roster verifies under the vector key, and each PIN check gives the answer listed (node:crypto scrypt)', () => {
+    const { keyId, signed, checks } = files.staffPin as {
+      keyId: string;
+      signed: SignedRoster;
+      checks: { staff: string; pin: string; valid: boolean }[];
+    };
+    const roster = verifyRoster(signed, { [keyId]: vectorKeys().publicKey });
+    assert.ok(checks.some((c) => c.valid) && checks.some((c) => !c.valid));
+    for (const c of checks) {
+      const pin = roster.staff.find((m) => m.id === c.staff)?.pin;
+      assert.ok(pin, c.staff);
+      assert.equal(checkStaffSecret(c.pin, pin), c.valid, `${c.staff} ${JSON.stringify(c.pin)}`);
+    }
   });
 });

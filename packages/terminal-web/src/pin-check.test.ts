@@ -5,8 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { checkStaffSecret, makeStaffVerifier, makeStaffVerifierAsync, STAFF_SCRYPT } from '@holdfast/protocol';
+import {
+  checkStaffSecret,
+  makeStaffVerifier,
+  makeStaffVerifierAsync,
+  type Roster,
+  STAFF_SCRYPT,
+} from '@holdfast/protocol';
 import { checkStaffSecretPortable, constantTimeEqual, fromBase64url } from './pin-check.js';
 
 describe('checkStaffSecretPortable (noble scrypt) against node:crypto verifiers', () => {
@@ -58,5 +65,17 @@ describe('checkStaffSecretPortable (noble scrypt) against node:crypto verifiers'
     assert.equal(constantTimeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3])), true);
     assert.equal(constantTimeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4])), false);
     assert.equal(constantTimeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2])), false);
+  });
+
+  it('gives the answers of the protocol test vector docs/test-vectors/staff-pin.json', async () => {
+    const vector = JSON.parse(
+      readFileSync(new URL('../../../docs/test-vectors/staff-pin.json', import.meta.url), 'utf8'),
+    ) as { signed: { roster: Roster }; checks: Array<{ staff: string; pin: string; valid: boolean }> };
+    assert.ok(vector.checks.length >= 4);
+    for (const c of vector.checks) {
+      const pin = vector.signed.roster.staff.find((m) => m.id === c.staff)?.pin;
+      assert.ok(pin, c.staff);
+      assert.equal(await checkStaffSecretPortable(c.pin, pin), c.valid, `${c.staff} ${JSON.stringify(c.pin)}`);
+    }
   });
 });
