@@ -57,7 +57,8 @@ async function signInByTouch(staff: string, pin: string): Promise<string | null>
   for (const digit of pin) await page.click(`[data-pin-key="${digit}"]`);
   await page.click('[data-pin-key=OK]');
   await page.waitForSelector(`[data-sign-in-error], [data-signed-in=${staff}]`);
-  return page.getAttribute('[data-sign-in-error]', 'data-sign-in-error');
+  const refusal = await page.$('[data-sign-in-error]');
+  return refusal ? refusal.getAttribute('data-sign-in-error') : null;
 }
 
 before(async () => {
@@ -192,9 +193,11 @@ describe('staff sign-in at the till app', () => {
     );
     assert.deepEqual(staffExceptions, [], 'the server accepts the staff actor');
 
-    // Sign out: the sign-in screen is back, and the Sell screen with it gone.
+    // Sign out: the sign-in screen is back, and the Sell screen with it gone. Ana signs in again.
     await page.click('[data-sign-out]');
     await page.waitForSelector('form[data-form=sign-in]');
     assert.equal(await page.$('nav.tabs'), null);
+    assert.equal(await signInByTouch('ana', '4821'), null);
+    await page.waitForSelector('nav.tabs');
   });
 });
