@@ -10,6 +10,7 @@ for (const [name, content] of Object.entries({
   'chain.json': vectors.chain,
   'batch.json': vectors.batch,
   'policy.json': vectors.policy,
+  'staff-pin.json': vectors.staffPin,
 })) {
   writeFileSync(new URL(name, dir), `${JSON.stringify(content, null, 2)}\n`);
   console.log(`wrote docs/test-vectors/${name}`);

@@ -6,7 +6,8 @@ import canonicalize from 'canonicalize';
 import { canonicalJson } from './canonical-json.js';
 import { canonicalOpText, hashOp, type UnsealedOp } from './op.js';
 import { verifyPolicy } from './risk-policy.js';
-import { generateTestVectors } from './test-vectors.js';
+import { checkStaffSecret, type SignedRoster, verifyRoster } from './staff.js';
+import { generateTestVectors, vectorKeys } from './test-vectors.js';
 
 const read = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../../docs/test-vectors/${name}`, import.meta.url), 'utf8')) as unknown;
@@ -17,6 +18,7 @@ describe('protocol test vectors (docs/test-vectors)', () => {
     chain: read('chain.json'),
     batch: read('batch.json'),
     policy: read('policy.json'),
+    staffPin: read('staff-pin.json'),
   };
 
   it('the files are what the generator makes from this code (run scripts/generate-test-vectors.ts after a change)', () => {
@@ -79,6 +81,21 @@ describe('protocol test vectors (docs/test-vectors)', () => {
         (e: unknown) => (e as { code?: unknown }).code === r.code,
         r.name,
       );
+    }
+  });
+
+  it('the staff roster verifies under the vector key, and each PIN check gives the answer listed (node:crypto scrypt)', () => {
+    const { keyId, signed, checks } = files.staffPin as {
+      keyId: string;
+      signed: SignedRoster;
+      checks: { staff: string; pin: string; valid: boolean }[];
+    };
+    const roster = verifyRoster(signed, { [keyId]: vectorKeys().publicKey });
+    assert.ok(checks.some((c) => c.valid) && checks.some((c) => !c.valid));
+    for (const c of checks) {
+      const pin = roster.staff.find((m) => m.id === c.staff)?.pin;
+      assert.ok(pin, c.staff);
+      assert.equal(checkStaffSecret(c.pin, pin), c.valid, `${c.staff} ${JSON.stringify(c.pin)}`);
     }
   });
 });

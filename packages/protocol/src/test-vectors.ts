@@ -12,6 +12,7 @@ import { GENESIS_HASH } from './hash.js';
 import { canonicalOpText, hashOp, NO_DECISION, PROTOCOL_VERSION, sealOp, type UnsealedOp } from './op.js';
 import { policyMessage, type RiskPolicy, signPolicy } from './risk-policy.js';
 import { signMessage } from './signing.js';
+import { makeStaffVerifier, rosterMessage, signRoster } from './staff.js';
 
 export const TEST_VECTORS_FORMAT = 1;
 
@@ -82,6 +83,38 @@ function chainInputs(device: string): Omit<UnsealedOp, 'seq' | 'prev'>[] {
       body: { counted: 10_500 },
     },
   ];
+}
+
+/** A roster of the vectors' location, its verifiers made with fixed salts (never real PINs), and PINs to check against it. */
+function staffPinVectors(privateKeyPkcs8: string) {
+  const salt = (byte: number) => Buffer.alloc(16, byte);
+  const roster = {
+    v: 1 as const,
+    location: 'north',
+    version: 3,
+    issuedAt: 1_735_689_000_000,
+    staff: [
+      { id: 'ana', name: 'Ana', role: 'clerk' as const, pin: makeStaffVerifier('4821', salt(0xa1)), badge: null },
+      { id: 'zoe', name: 'Zoë', role: 'manager' as const, pin: makeStaffVerifier('café9', salt(0x5e)), badge: null },
+      { id: 'ben', name: 'Ben', role: 'supervisor' as const, pin: null, badge: null },
+    ],
+  };
+  return {
+    format: TEST_VECTORS_FORMAT,
+    keyId: 'k1',
+    signed: signRoster(roster, privateKeyPkcs8, 'k1'),
+    messageCanonical: canonicalJson(rosterMessage(roster)),
+    checks: [
+      { staff: 'ana', pin: '4821', valid: true },
+      { staff: 'ana', pin: '4822', valid: false },
+      { staff: 'ana', pin: '48210', valid: false },
+      { staff: 'ana', pin: '', valid: false },
+      // NFC: the same PIN typed decomposed (e + combining acute) verifies.
+      { staff: 'zoe', pin: 'café9', valid: true },
+      { staff: 'zoe', pin: 'cafe\u03019', valid: true },
+      { staff: 'zoe', pin: 'cafe9', valid: false },
+    ],
+  };
 }
 
 export function vectorKeys(): { seedHex: string; privateKeyPkcs8: string; publicKey: string } {
@@ -198,6 +231,7 @@ export function generateTestVectors() {
       messageCanonical: canonicalJson(message),
     },
     policy: policyVectors(keys.privateKeyPkcs8, keys.publicKey),
+    staffPin: staffPinVectors(keys.privateKeyPkcs8),
   };
 }
 

@@ -14,9 +14,11 @@ import type {
   JournalEntry,
   OpCounts,
   RecordedOp,
+  SignedInStaff,
   WristbandReceipt,
 } from '@holdfast/terminal/portable';
 import type { BrowserFeedPoll } from './browser-feed.js';
+import type { StaffMemberView } from './browser-staff.js';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEvent } from './messages.js';
 import type {
   TillCatalogView,
@@ -29,6 +31,7 @@ import type {
 
 export type { ChipImage, WristbandReceipt } from '@holdfast/terminal/portable';
 export type { BrowserFeedPoll } from './browser-feed.js';
+export type { StaffMemberView } from './browser-staff.js';
 export type { BrowserJournalErrorCode } from './messages.js';
 export type {
   TillCatalogView,
@@ -47,12 +50,26 @@ export class BrowserJournalError extends Error {
     message: string,
     /** The server's error code, for a refusal the server gave (enrollment_rejected: token_expired, ...). */
     readonly serverCode?: string,
-    /** For needs_online: the risk policy's rule that sent the payment to the server (floor_limit, no_policy, ...). */
-    readonly rule?: string,
+    /**
+     * A refusal's figures: for needs_online the risk policy's rule that sent
+     * the payment to the server (floor_limit, no_policy, ...); for a staff
+     * refusal (StaffError) how long a lock-out lasts and how many PINs are
+     * left before one.
+     */
+    readonly extra: { rule?: string; retryAfterMs?: number; attemptsLeft?: number } = {},
   ) {
     super(message);
     this.name = 'BrowserJournalError';
+    this.rule = extra.rule;
+    this.retryAfterMs = extra.retryAfterMs;
+    this.attemptsLeft = extra.attemptsLeft;
   }
+  /** needs_online: the risk policy's rule that sent the payment to the server. */
+  readonly rule: string | undefined;
+  /** locked_out: milliseconds until the member may try again (the clerk's words use it). */
+  readonly retryAfterMs: number | undefined;
+  /** wrong_pin: wrong PINs left before a lock-out. */
+  readonly attemptsLeft: number | undefined;
 }
 
 export interface TillStartOptions {
@@ -113,6 +130,16 @@ export interface BrowserTill {
   refreshPolicy(): Promise<unknown>;
   /** Card payments declined after the fact, newest first. */
   declines(limit?: number): Promise<TillDeclineView[]>;
+  /**
+   * Signs a staff member in: their PIN is checked in the worker against the
+   * held roster (browser-staff.ts). Rejects with code no_roster,
+   * staff_unknown, staff_no_pin, wrong_pin (attemptsLeft), locked_out
+   * (retryAfterMs), validation.
+   */
+  signIn(staff: string, pin: string): Promise<SignedInStaff>;
+  signOut(): Promise<void>;
+  /** The held roster's members (no verifiers) with their lock-outs, for the sign-in screen; [] without a roster. */
+  staffMembers(): Promise<StaffMemberView[]>;
 }
 
 export interface BrowserJournalOptions {
@@ -174,10 +201,16 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
     if (!entry) return;
     waiting.delete(answer.id);
     if (answer.ok) entry.resolve(answer.value);
-    else
+    else {
+      const { code, message, serverCode, rule, retryAfterMs, attemptsLeft } = answer.error;
       entry.reject(
-        new BrowserJournalError(answer.error.code, answer.error.message, answer.error.serverCode, answer.error.rule),
+        new BrowserJournalError(code, message, serverCode, {
+          ...(rule !== undefined ? { rule } : {}),
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+          ...(attemptsLeft !== undefined ? { attemptsLeft } : {}),
+        }),
       );
+    }
   };
   worker.onerror = (event) => {
     event.preventDefault();
@@ -240,6 +273,9 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         },
         refreshPolicy: () => call({ op: 'till.refreshPolicy' }),
         declines: (limit = 100) => call<TillDeclineView[]>({ op: 'till.declines', limit }),
+        signIn: (staff, pin) => call<SignedInStaff>({ op: 'till.signIn', staff, pin }),
+        signOut: () => call<void>({ op: 'till.signOut' }),
+        staffMembers: () => call<StaffMemberView[]>({ op: 'till.staffMembers' }),
       };
     },
     async close() {

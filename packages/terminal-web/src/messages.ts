@@ -48,7 +48,10 @@ export type JournalRequest =
   | { op: 'till.wristband.topUp'; present: string | null; amount: number; liftDuringWrite?: boolean }
   | { op: 'till.wristband.pending' }
   | { op: 'till.refreshPolicy' }
-  | { op: 'till.declines'; limit: number };
+  | { op: 'till.declines'; limit: number }
+  | { op: 'till.signIn'; staff: string; pin: string }
+  | { op: 'till.signOut' }
+  | { op: 'till.staffMembers' };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {
@@ -61,7 +64,18 @@ export type JournalResponse =
   | {
       id: number;
       ok: false;
-      error: { name: string; code: string; message: string; serverCode?: string; rule?: string };
+      error: {
+        name: string;
+        code: string;
+        message: string;
+        serverCode?: string;
+        /** NeedsOnlineError: which policy rule sent the payment to the server. */
+        rule?: string;
+        /** StaffError locked_out: milliseconds until the member may try again. */
+        retryAfterMs?: number;
+        /** StaffError wrong_pin: wrong PINs left before a lock-out. */
+        attemptsLeft?: number;
+      };
     };
 
 /** Codes of the errors the browser journal reports (BrowserJournalError.code). */

@@ -5,6 +5,10 @@
  * the browser journal, over `fetch` (HttpTransport), with requests signed
  * and the server's signed answers verified by WebCrypto Ed25519.
  *
+ * Staff sign in against the feed's roster (browser-staff.ts: PINs checked
+ * with noble's scrypt in this worker, pin-check.ts; lock-outs kept in the
+ * journal), and ops are stamped with the member signed in.
+ *
  * The signed device feed is read by browser-feed.ts (signatures checked
  * with WebCrypto before one journal transaction stores the page).
  *
@@ -16,8 +20,7 @@
  * op's own transaction, and the feed's settlements and declines release them.
  *
  * What the Node `Terminal` façade adds and this engine does not (yet): staff
- * sign-in against the roster (its PIN verifiers are scrypt), the risk
- * policy's wristband limits (wristband payments are recorded undecided; the
+ * approvals, the risk policy's wristband limits (wristband payments are recorded undecided; the
  * server's overspend and clone checks still judge them), online
  * authorization (a card sale the policy sends to the server is refused here)
  * and key rotation (see docs/browser-terminal.md, "What is not done yet").
@@ -53,6 +56,7 @@ import {
   type RecordedOp,
   Recorder,
   resolveOptions,
+  type SignedInStaff,
   type SyncEvents,
   SyncLoop,
   TransportError,
@@ -63,6 +67,7 @@ import {
 } from '@holdfast/terminal/portable';
 import { BrowserFeed, type BrowserFeedPoll, parsePlacement } from './browser-feed.js';
 import { BrowserPolicy } from './browser-policy.js';
+import { BrowserStaff, type StaffMemberView } from './browser-staff.js';
 import {
   answerProblemWebCrypto,
   generateDeviceKeysWebCrypto,
@@ -102,6 +107,10 @@ export interface TillStatus {
   policyError: string | null;
   /** Card payments declined after the sale (post-authorization), as the feed reported them. */
   declines: number;
+  /** The staff member signed in (browser-staff.ts), or null. */
+  staff: SignedInStaff | null;
+  /** The member a newer roster dropped while signed in (signed out then), until the next sign-in; or null. */
+  staffRemoved: { id: string; name: string } | null;
   shift: {
     id: string;
     clerk: string;
@@ -183,14 +192,6 @@ const browserRandom: Random = Object.freeze({
   bytes: (n: number) => crypto.getRandomValues(new Uint8Array(n)),
 });
 
-/** Staff at the browser till: no roster is verified here, so ops carry no actor (as a Node till without a roster). */
-const NO_ROSTER_STAFF = Object.freeze({
-  stamp: () => ({ actor: undefined, approvalId: null }),
-  useApproval: () => {
-    throw new Error('staff approvals are not available in the browser till');
-  },
-});
-
 /**
  * The wristband limits of the risk policy are not applied in the browser
  * yet (card sales are): a wristband op is recorded undecided, with no
@@ -247,6 +248,7 @@ export class TillEngine {
   readonly #feed: BrowserFeed;
   readonly #wristbands: WristbandStore;
   readonly #wristbandPayments: WristbandPayments;
+  readonly #staff: BrowserStaff;
   #feedPolling: Promise<BrowserFeedPoll> | null = null;
   readonly #feedIntervalMs: number;
   #feedPolledAt = Number.NEGATIVE_INFINITY;
@@ -278,6 +280,7 @@ export class TillEngine {
     this.#transport = new HttpTransport(options.serverUrl);
     this.#events = new Emitter<SyncEvents>((error) => options.onError(error));
     this.#feedIntervalMs = options.feedIntervalMs ?? 30_000;
+    this.#staff = new BrowserStaff({ journal, clock: browserClock });
     // The journal is a JournalCore; the SDK's modules are typed with Node's Journal, which adds nothing at run time.
     const asJournal = journal as never;
     const wristbands = new WristbandStore(asJournal);
@@ -341,7 +344,7 @@ export class TillEngine {
       idRandom: browserRandom,
       policy: this.#policy,
       wristbands,
-      staff: NO_ROSTER_STAFF as never,
+      staff: this.#staff as never,
       // Card sales are decided under the risk policy, as a Node till with offlineCardPolicy 'enforce'.
       enforceCards: true,
       placement: () => this.#feed.placement(),
@@ -538,6 +541,8 @@ export class TillEngine {
       policy: this.#policyView(),
       policyError: this.#policyError,
       declines: this.#declineCount(),
+      staff: this.#staff.current(),
+      staffRemoved: this.#staff.removed(),
       shift: shift
         ? {
             id: shift.id,
@@ -549,6 +554,29 @@ export class TillEngine {
           }
         : null,
     };
+  }
+
+  /**
+   * Signs a member in with their PIN, checked here against the held roster
+   * (browser-staff.ts). Throws StaffError (no_roster, staff_unknown,
+   * staff_no_pin, wrong_pin with attemptsLeft, locked_out with retryAfterMs).
+   */
+  async signIn(staff: unknown, pin: unknown): Promise<SignedInStaff> {
+    try {
+      return await this.#staff.signIn(staff, pin);
+    } finally {
+      this.#changed();
+    }
+  }
+
+  signOut(): void {
+    this.#staff.signOut();
+    this.#changed();
+  }
+
+  /** The held roster's members for the sign-in screen (no verifiers), with their lock-outs on this till. */
+  staffMembers(): StaffMemberView[] {
+    return this.#staff.members();
   }
 
   openShift(input: { clerk: string; currency: string; openingFloat: number }): RecordedOp {

@@ -234,6 +234,13 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return needTill().refreshPolicy();
     case 'till.declines':
       return needTill().declines(request.limit);
+    case 'till.signIn':
+      return needTill().signIn(request.staff, request.pin);
+    case 'till.signOut':
+      needTill().signOut();
+      return null;
+    case 'till.staffMembers':
+      return needTill().staffMembers();
     case 'close':
       await till?.close();
       till = null;
@@ -262,6 +269,12 @@ function codeOf(error: unknown): string {
   return 'journal_failed';
 }
 
+/** A staff refusal's figure (StaffError retryAfterMs, attemptsLeft) when the error carries it. */
+function figure(error: unknown, key: 'retryAfterMs' | 'attemptsLeft'): Record<string, number> {
+  const value = (error as Record<string, unknown> | null)?.[key];
+  return typeof value === 'number' && Number.isFinite(value) ? { [key]: value } : {};
+}
+
 scope.onmessage = (event: MessageEvent) => {
   const { id, request } = event.data as { id: number; request: JournalRequest };
   handle(request).then(
@@ -281,6 +294,8 @@ scope.onmessage = (event: MessageEvent) => {
           ...(typeof (error as { rule?: unknown })?.rule === 'string'
             ? { rule: (error as { rule: string }).rule }
             : {}),
+          ...figure(error, 'retryAfterMs'),
+          ...figure(error, 'attemptsLeft'),
         },
       } satisfies JournalResponse),
   );

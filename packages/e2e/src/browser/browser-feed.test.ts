@@ -48,6 +48,7 @@ interface TillWindow {
     status(): Promise<{ feed: FeedStatus }>;
     enroll(token: string, label?: string): Promise<{ deviceId: string }>;
     pollFeed(): Promise<Poll>;
+    signIn(staff: string, pin: string): Promise<unknown>;
     catalog(): Promise<{
       location: string;
       currency: string;
@@ -198,9 +199,12 @@ describe('the signed device feed in the browser till', () => {
     });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     // A batch is an exchange with the server: recording the shift sends one, and the feed is read after it.
-    await page.evaluate(() =>
-      (window as unknown as TillWindow).till.openShift({ clerk: 'ana', currency: 'EUR', openingFloat: 0 }),
-    );
+    // The till holds a roster now, so the shift needs a signed-in member (browser-staff.ts).
+    await page.evaluate(async () => {
+      const { till } = window as unknown as TillWindow;
+      await till.signIn('ana', '4821');
+      await till.openShift({ clerk: 'ana', currency: 'EUR', openingFloat: 0 });
+    });
     const deadline = Date.now() + 20_000;
     let auto = await feedStatus(page);
     while (auto.rosterVersion <= after2.rosterVersion && Date.now() < deadline) {

@@ -22,6 +22,7 @@ import { ReceiptView } from './receipt-view.js';
 import { DeadLetters, FindReceipt, Sales } from './sales.js';
 import { Sell } from './sell.js';
 import { Shift } from './shift.js';
+import { SignIn } from './signin.js';
 import { StatusBar } from './status-bar.js';
 import { appWords, errorWords } from './words.js';
 
@@ -56,7 +57,11 @@ async function boot(): Promise<Boot> {
     performance.mark('till:started');
     // The measuring script (e2e/src/browser/measure-till.ts) times a bare durable INSERT through this same worker.
     if (new URLSearchParams(window.location.search).has('measure')) {
-      (window as unknown as { holdfastMeasure: unknown }).holdfastMeasure = { rawInsert: journal.rawInsert };
+      (window as unknown as { holdfastMeasure: unknown }).holdfastMeasure = {
+        rawInsert: journal.rawInsert,
+        // One staff PIN check in the worker (noble scrypt), round trip from the page (measure-staff-pin.ts).
+        signIn: (staff: string, pin: string) => till.signIn(staff, pin),
+      };
     }
     return { kind: 'ready', journal, till, persisted: journal.persisted };
   } catch (error) {
@@ -114,16 +119,34 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
         setReceipt(null);
         setTab(found.tab);
       } else if (e.key === 'Escape') setReceipt(null);
+      else if (e.key === 'F9') {
+        e.preventDefault();
+        void till.signOut();
+      }
     };
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
-  }, []);
+  }, [till]);
+  // Once enrolled, read the feed now rather than after the first sync: it brings the location's staff roster.
+  const enrolled = status?.enrolled ?? false;
+  useEffect(() => {
+    if (enrolled) till.pollFeed().catch(() => undefined);
+  }, [till, enrolled]);
   if (!status) return <main class="center">Opening the till…</main>;
   if (!status.enrolled) {
     return (
       <>
         <StatusBar status={status} persisted={persisted} now={now} till={till} />
         <Enroll till={till} />
+      </>
+    );
+  }
+  // With a roster held, nobody sells until a member signs in (as the Node till refuses: staff_required).
+  if (status.feed.rosterVersion > 0 && status.staff === null) {
+    return (
+      <>
+        <StatusBar status={status} persisted={persisted} now={now} till={till} />
+        <SignIn till={till} status={status} />
       </>
     );
   }

@@ -16,7 +16,8 @@ export function Shift({
   status: TillStatus;
   onReceipt: (r: ReceiptRequest) => void;
 }) {
-  const [clerk, setClerk] = useState('');
+  // The signed-in staff member's name, when there is one (the clerk may still type another).
+  const [clerk, setClerk] = useState(status.staff?.name ?? '');
   const [currency, setCurrency] = useState('EUR');
   const [amount, setAmount] = useState('');
   const [problem, setProblem] = useState<string | null>(null);

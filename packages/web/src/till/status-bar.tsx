@@ -9,6 +9,7 @@ import { clerkMessage } from '@holdfast/terminal/portable';
 import type { BrowserTill, TillStatus } from '@holdfast/terminal-web/client';
 import { useState } from 'preact/hooks';
 import { age } from '../shared/time.js';
+import { StaffArea } from './signin.js';
 import { appWords, errorWords, LOCALE } from './words.js';
 
 const LINK_WORDS: Record<TillStatus['connectivity'], string> = {
@@ -60,6 +61,7 @@ export function StatusBar({
         ) : null}
         {status.deadLetters > 0 ? <span class="badge attention">{status.deadLetters} need attention</span> : null}
         <span class="spacer" />
+        <StaffArea status={status} till={till} />
         {status.enrolled ? (
           <button type="button" class="secondary" disabled={syncing} onClick={() => void syncNow()} data-sync-now>
             {syncing ? 'Sending…' : 'Send now'}

@@ -21,7 +21,11 @@ type AppCode =
   | 'enrollment_refused'
   | 'offline'
   | 'bad_answers'
-  | 'bad_till_name';
+  | 'bad_till_name'
+  | 'staff_removed'
+  | 'unlocks_at'
+  | 'nobody_signed_in'
+  | 'no_staff_list';
 
 const APP_WORDS: Record<MessageLanguage, Record<AppCode, string>> = {
   en: {
@@ -39,6 +43,10 @@ const APP_WORDS: Record<MessageLanguage, Record<AppCode, string>> = {
     offline: 'Offline: sales are kept on this till and sent when the server is reachable.',
     bad_answers: 'The server’s answers cannot be read: sales are kept on this till and sent again.',
     bad_till_name: 'The till’s name must be 1 to 64 letters, digits, “-” or “_”.',
+    staff_removed: '{name} is no longer on this location’s staff list and was signed out.',
+    unlocks_at: 'Unlocks at {time}.',
+    nobody_signed_in: 'Nobody signed in',
+    no_staff_list: 'No staff list yet: sales carry no staff member.',
   },
   es: {
     opfs_unavailable:
@@ -55,6 +63,10 @@ const APP_WORDS: Record<MessageLanguage, Record<AppCode, string>> = {
     offline: 'Sin conexión: las ventas se guardan en esta caja y se envían cuando haya servidor.',
     bad_answers: 'No se pueden leer las respuestas del servidor: las ventas se guardan y se reenvían.',
     bad_till_name: 'El nombre de la caja debe tener de 1 a 64 letras, cifras, «-» o «_».',
+    staff_removed: '{name} ya no está en la lista de personal de este local y se cerró su sesión.',
+    unlocks_at: 'Se desbloquea a las {time}.',
+    nobody_signed_in: 'Nadie ha iniciado sesión',
+    no_staff_list: 'Aún no hay lista de personal: las ventas no llevan empleado.',
   },
   pt: {
     opfs_unavailable:
@@ -71,11 +83,15 @@ const APP_WORDS: Record<MessageLanguage, Record<AppCode, string>> = {
     offline: 'Sem conexão: as vendas ficam neste caixa e são enviadas quando o servidor responder.',
     bad_answers: 'As respostas do servidor não podem ser lidas: as vendas ficam guardadas e são reenviadas.',
     bad_till_name: 'O nome do caixa deve ter de 1 a 64 letras, dígitos, “-” ou “_”.',
+    staff_removed: '{name} não está mais na lista de equipe deste local e teve a sessão encerrada.',
+    unlocks_at: 'Desbloqueia às {time}.',
+    nobody_signed_in: 'Ninguém entrou',
+    no_staff_list: 'Ainda não há lista de equipe: as vendas não levam funcionário.',
   },
 };
 
-export function appWords(code: AppCode): string {
-  return APP_WORDS[LOCALE.language][code];
+export function appWords(code: AppCode, fill: Readonly<Record<string, string>> = {}): string {
+  return APP_WORDS[LOCALE.language][code].replace(/\{(\w+)\}/g, (whole, key: string) => fill[key] ?? whole);
 }
 
 const KNOWN = new Set<string>(CLERK_CODES);
