@@ -298,7 +298,7 @@ describe('accounting export', () => {
       steps: [
         { kind: 'sale', lines: [{ sku: 'BEER', name: 'beer', qty: 2, unitPrice: 650 }], split: [1, 1, 0] },
         { kind: 'refund', pick: 0, share: 50, card: false, byLine: false },
-        { kind: 'cash', reason: 'paid_out', amount: 500 },
+        { kind: 'cash', reason: 'paid_out', amount: 500, corrected: 0 },
       ],
       devices: 1,
       rates: { standard: 2100, reduced: 1000 },
