@@ -6,6 +6,7 @@
  * No I/O, no ambient time or randomness.
  */
 export * from './backoff.js';
+export * from './cash-correction.js';
 export * from './clock.js';
 export * from './corrections.js';
 export * from './errors.js';

@@ -30,6 +30,7 @@ describe('shift reducer', () => {
     assert.deepEqual(byEffect('closes'), ['shift.closed']);
     assert.deepEqual(byEffect('none'), ['loyalty.points', 'stock.adjusted', 'stock.counted', 'stock.received']);
     assert.deepEqual(byEffect('within'), [
+      'cash.corrected',
       'cash.moved',
       'sale.recorded',
       'sale.refunded',

@@ -9,7 +9,7 @@
  *            wallet.topped_up, wallet.refunded,
  *            ticket.issued, ticket.paid, ticket.voided,
  *            sale.voided, sale.refunded,
- *            wallet.topup_reversed ...................... the op's shift with its money applied
+ *            wallet.topup_reversed, cash.corrected ...... the op's shift with its money applied
  *   closes . shift.closed .............................. the op's shift, closed on the counted cash
  *   none ... loyalty.points ............................ unchanged (points are not money)
  *   none ... stock.received, stock.counted, stock.adjusted .. unchanged (goods, not money)
@@ -26,6 +26,7 @@
 import type { OpBodies, OpKind } from '@holdfast/protocol';
 import { DomainError } from './errors.js';
 import {
+  applyCashCorrection,
   applyCashMovement,
   applySale,
   applySaleRefund,
@@ -75,6 +76,8 @@ export const SHIFT_RULES: { readonly [K in OpKind]: ShiftRule<K> } = {
   'stock.adjusted': { effect: 'none' },
   // A cash top-up reversed: the cash goes back out of the drawer (docs/wristbands.md, "Top-up reversal").
   'wallet.topup_reversed': { effect: 'within', apply: applyTopUpReversal },
+  // A cash movement corrected: cash moved back the opposite way in the open shift (docs/corrections.md).
+  'cash.corrected': { effect: 'within', apply: applyCashCorrection },
 };
 
 const NO_OPTIONS: ShiftRuleOptions = {};

@@ -9,6 +9,7 @@
  * shift; the server uses them to project shifts and flag variances.
  */
 import {
+  type CashCorrectedBody,
   type CashMovedBody,
   formatMoney,
   MAX_AMOUNT,
@@ -225,6 +226,23 @@ export function applyTopUpReversal(
   body: WalletTopUpReversedBody,
   options: { allowOverdraw?: boolean } = {},
 ): Shift {
+  return correctionCashOut(shift, body.shift, body.currency, body.amount, options);
+}
+
+/**
+ * A cash movement corrected (cash.corrected, docs/corrections.md): cash
+ * moved the opposite way of the movement it corrects, in the shift open
+ * now, counted with the shift's cash in or out like a movement. The
+ * terminal refuses to move out more than the drawer should hold; the
+ * server (`allowOverdraw`) applies the fact and flags it.
+ */
+export function applyCashCorrection(
+  shift: Shift,
+  body: CashCorrectedBody,
+  options: { allowOverdraw?: boolean } = {},
+): Shift {
+  requireOpen(shift, body.shift, body.currency);
+  if (body.direction === 'in') return { ...shift, cashIn: addToTotal(shift, 'cashIn', shift.cashIn, body.amount) };
   return correctionCashOut(shift, body.shift, body.currency, body.amount, options);
 }
 

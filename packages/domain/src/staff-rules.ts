@@ -60,6 +60,8 @@ export const STAFF_RULES: { readonly [K in OpKind]: StaffRule<K> } = {
     approval: 'supervisor',
     binds: ['shift', 'currency', 'wristband', 'topup', 'amount'],
   },
+  // A cash movement corrected moves drawer cash back: a supervisor approves it, bound to the whole body.
+  'cash.corrected': { signedIn: true, approval: 'supervisor' },
 };
 
 /** The role whose approval this op needs, or null. */

@@ -81,6 +81,7 @@ const closed = (overrides: Record<string, unknown> = {}) => ({
 describe('op kinds', () => {
   it('lists exactly the kinds that have body schemas', () => {
     assert.deepEqual([...OP_KINDS].sort(), [
+      'cash.corrected',
       'cash.moved',
       'loyalty.points',
       'sale.recorded',
@@ -111,6 +112,14 @@ describe('op kinds', () => {
     const bodies: Record<OpKind, Record<string, unknown>> = {
       'sale.recorded': sale([line(2, 250), line(1, 400, 50)], [cash(300, 500), card(550)]),
       'cash.moved': cashMoved('safe_drop', 5_000, { note: 'to the safe' }),
+      'cash.corrected': {
+        shift: SHIFT,
+        currency: 'EUR',
+        movement: SHIFT,
+        direction: 'in',
+        amount: 500,
+        reason: 'keyed 50.00 instead of 45.00',
+      },
       'shift.opened': opened(),
       'shift.closed': closed({ note: 'counted twice' }),
       'ticket.issued': {
@@ -727,5 +736,32 @@ describe('stock ops', () => {
 
   it('refuse a SKU that is not one', () => {
     expectInvalid(() => parseBody('stock.received', { location: 'stand-1', sku: 'a b', qty: 1 }), 'body.sku');
+  });
+});
+
+describe('cash.corrected', () => {
+  const corrected = (overrides: Record<string, unknown> = {}) => ({
+    shift: SHIFT,
+    currency: 'EUR',
+    movement: SHIFT,
+    direction: 'out',
+    amount: 1_000,
+    reason: 'float keyed twice',
+    ...overrides,
+  });
+
+  it('names the movement, a direction, a positive amount and a reason', () => {
+    assert.deepEqual(parseBody('cash.corrected', corrected()), corrected());
+    expectInvalid(() => parseBody('cash.corrected', corrected({ movement: 'cm-1' })), 'body.movement');
+    expectInvalid(() => parseBody('cash.corrected', corrected({ direction: 'back' })), 'body.direction');
+    expectInvalid(() => parseBody('cash.corrected', corrected({ amount: 0 })), 'body.amount');
+    expectInvalid(() => parseBody('cash.corrected', corrected({ amount: MAX_AMOUNT + 1 })), 'body.amount');
+    expectInvalid(() => parseBody('cash.corrected', corrected({ reason: '' })), 'body.reason');
+    expectInvalid(() => parseBody('cash.corrected', corrected({ reason: 'r'.repeat(201) })), 'body.reason');
+    for (const field of ['shift', 'currency', 'movement', 'direction', 'amount', 'reason']) {
+      const body: Record<string, unknown> = corrected();
+      delete body[field];
+      expectInvalid(() => parseBody('cash.corrected', body), `body.${field}`, 'required');
+    }
   });
 });

@@ -381,6 +381,25 @@ export const walletTopUpReversedBodySchema = s.refine(
     t.amount > t.balanceBefore ? ['amount', 'at most the balance read from the wristband (balanceBefore)'] : null,
 );
 
+/**
+ * A cash movement corrected (docs/corrections.md, "Cash corrections"): a
+ * `cash.moved` recorded wrongly (wrong amount, direction or reason) is never
+ * edited; this op names it (`movement`, its op id) and moves cash the
+ * opposite way (`direction`, the reverse of the movement's), all of it or a
+ * part, in the shift open when it is recorded, approved by a supervisor.
+ */
+export const cashCorrectedBodySchema = s.object({
+  shift: uuid(),
+  currency: currency(),
+  /** Id of the `cash.moved` op corrected. */
+  movement: uuid(),
+  /** Opposite to the movement's: `out` undoes cash moved in, `in` undoes cash moved out. */
+  direction: s.oneOf(['in', 'out'] as const),
+  amount: positiveAmount(),
+  /** Why: what was wrong with the movement. */
+  reason: text(200, 1),
+});
+
 /** A loyalty member's card number as the till scans or types it (docs/loyalty.md). */
 export const MEMBER_PATTERN = /^[A-Z0-9]{6,32}$/;
 export const memberId = () =>
@@ -553,6 +572,7 @@ export const OP_BODY_SCHEMAS = {
   'stock.counted': stockCountedBodySchema,
   'stock.adjusted': stockAdjustedBodySchema,
   'wallet.topup_reversed': walletTopUpReversedBodySchema,
+  'cash.corrected': cashCorrectedBodySchema,
 } as const;
 
 export type OpKind = keyof typeof OP_BODY_SCHEMAS;
@@ -581,6 +601,7 @@ export type StockReceivedBody = s.Infer<typeof stockReceivedBodySchema>;
 export type StockCountedBody = s.Infer<typeof stockCountedBodySchema>;
 export type StockAdjustedBody = s.Infer<typeof stockAdjustedBodySchema>;
 export type WalletTopUpReversedBody = s.Infer<typeof walletTopUpReversedBodySchema>;
+export type CashCorrectedBody = s.Infer<typeof cashCorrectedBodySchema>;
 
 export interface OpBodies {
   'sale.recorded': SaleBody;
@@ -599,6 +620,7 @@ export interface OpBodies {
   'stock.counted': StockCountedBody;
   'stock.adjusted': StockAdjustedBody;
   'wallet.topup_reversed': WalletTopUpReversedBody;
+  'cash.corrected': CashCorrectedBody;
 }
 
 export function isKnownKind(kind: string): kind is OpKind {

@@ -306,13 +306,23 @@ export class VoidRefusedError extends Error {
  * took across its corrections here (`refund_over_sale`), a void of a sale
  * of another shift or another terminal, or with the wrong parts
  * (`sale_void_invalid`), a line the sale never had (`refund_invalid`), or
- * no way to get a supervisor's approval (`approval_missing`). Nothing was
- * recorded.
+ * no way to get a supervisor's approval (`approval_missing`); a cash
+ * correction of a movement this till did not record
+ * (`cash_correction_invalid`), above what is left of it
+ * (`cash_correction_over`), or approved by the clerk themself
+ * (`approver_is_clerk`). Nothing was recorded.
  */
 export class CorrectionRefusedError extends Error {
   override readonly name = 'CorrectionRefusedError';
   constructor(
-    readonly code: 'refund_over_sale' | 'refund_invalid' | 'sale_void_invalid' | 'approval_missing',
+    readonly code:
+      | 'refund_over_sale'
+      | 'refund_invalid'
+      | 'sale_void_invalid'
+      | 'approval_missing'
+      | 'cash_correction_invalid'
+      | 'cash_correction_over'
+      | 'approver_is_clerk',
     message: string,
   ) {
     super(message);

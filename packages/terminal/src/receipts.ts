@@ -88,8 +88,8 @@ export class Receipts {
           throw new NoReceiptError(`op ${entry.id} is a ${entry.op.kind}, which prints no receipt`);
         }
         // A payout, void or refund slip names its ticket or sale; by receipt number when this device printed it.
-        const body = entry.op.body as { ticket?: string; sale?: string };
-        const original = this.#journal.getOp(body.ticket ?? body.sale ?? '');
+        const body = entry.op.body as { ticket?: string; sale?: string; movement?: string };
+        const original = this.#journal.getOp(body.ticket ?? body.sale ?? body.movement ?? '');
         return moneyOutSlip(entry.op, {
           ...options,
           referenceNumber: original ? receiptNumber(original.op.device, original.seq) : null,

@@ -22,6 +22,7 @@ import {
   reduceShift,
   SHIFT_RULES,
   type Shift,
+  type ShiftRuleOptions,
 } from '@holdfast/domain';
 import {
   type Actor,
@@ -312,26 +313,30 @@ export class Recorder {
   }
 
   /** The shift after `kind` is applied; throws DomainError for an op the shift rules refuse. */
-  #shiftAfter(kind: OpKind, body: OpBodies[OpKind], id: string): Shift | null {
+  #shiftAfter(kind: OpKind, body: OpBodies[OpKind], id: string, options: ShiftRuleOptions = {}): Shift | null {
     const open = this.#shift?.status === 'open' ? this.#shift : null;
     const { effect } = SHIFT_RULES[kind];
     if (effect === 'opens' && open) throw new DomainError('shift_already_open', `shift ${open.id} is still open`);
     if ((effect === 'within' || effect === 'closes') && !open) {
       throw new DomainError('no_open_shift', 'no shift is open on this terminal');
     }
-    return reduceShift(open, id, kind, body);
+    return reduceShift(open, id, kind, body, options);
   }
 
   /**
    * The shift after an online-approved op: as `#shiftAfter` while the op's
    * shift is still the open one, else unchanged (null). An approval is a
-   * fact; a shift closed meanwhile is for the server to reconcile.
+   * fact; a shift closed meanwhile is for the server to reconcile. Its cash
+   * is applied even when the drawer should hold less (`allowOverdraw`, as
+   * the server applies it): a payout approved after cash was dropped left
+   * the drawer all the same, and skipping it would make an honest count
+   * show a false variance (docs/betting.md §9).
    */
   #shiftAfterApproval(kind: OpKind, body: OpBodies[OpKind], id: string): Shift | null {
     const open = this.#shift?.status === 'open' ? this.#shift : null;
     if (!open || (body as { shift?: unknown }).shift !== open.id) return null;
     try {
-      return this.#shiftAfter(kind, body, id);
+      return this.#shiftAfter(kind, body, id, { allowOverdraw: true });
     } catch (error) {
       if (error instanceof DomainError) return null;
       throw error;

@@ -46,6 +46,7 @@ import {
 } from '@holdfast/protocol';
 import { withApproval } from './approval.js';
 import { Background } from './background.js';
+import { type CashCorrectionInput, cashCorrectionBody } from './cash-corrections.js';
 import { TillCatalog } from './catalog.js';
 import { ConnectivityMonitor } from './connectivity.js';
 import { type RefundInput, saleRefundBody, saleVoidBody } from './corrections.js';
@@ -83,7 +84,7 @@ import { Outbox } from './outbox.js';
 import { type ReceiptRequest, Receipts } from './receipts.js';
 import { Recorder } from './recording.js';
 import { fetchShiftReport, unconfirmedOfShift } from './shift-report.js';
-import { type SignedInStaff, type StaffApproval, type StaffIdentity, TillStaff } from './staff.js';
+import { type SignedInStaff, type StaffApproval, StaffError, type StaffIdentity, TillStaff } from './staff.js';
 import { TillStock } from './stock.js';
 import type { Credentials, SyncReport } from './sync-events.js';
 import { SyncLoop, type SyncState } from './sync-loop.js';
@@ -818,8 +819,48 @@ export class Terminal {
     return saleRefundBody(this.#journal, this.deviceId ?? '', this.#recorder.requireOpenShift(), input);
   }
 
+  /**
+   * Corrects a `cash.moved` this till recorded wrongly (docs/corrections.md,
+   * "Cash corrections"): moves cash the opposite way, `amount` of it (all
+   * that is left by default), in the shift open now, approved at the till by
+   * `approvedBy` with their PIN (offline, against the roster, as a void's
+   * approval). Throws CorrectionRefusedError before anything is written:
+   * approval_missing (no roster), cash_correction_invalid (a movement this
+   * till did not record), cash_correction_over (more than is left of it after
+   * this till's corrections), approver_is_clerk (the approver is the member
+   * signed in or the shift's clerk); StaffError approval_required (no
+   * approver), approval_role (the approver is below supervisor), wrong_pin;
+   * DomainError no_open_shift, insufficient_cash; ValidationError for a bad
+   * amount or reason.
+   */
+  correctCashMovement(input: CashCorrectionInput & { approvedBy: { staff: string; pin: string } }): RecordedOp {
+    const body = this.cashCorrectionBody(input);
+    const approver = input.approvedBy as { staff?: unknown; pin?: unknown } | undefined;
+    if (typeof approver?.staff !== 'string' || approver.staff === '' || typeof approver.pin !== 'string') {
+      throw new StaffError('approval_required', "a cash correction needs a supervisor's approval (approvedBy)");
+    }
+    const clerk = this.#staff.current()?.id ?? null;
+    const shiftClerk = this.#recorder.requireOpenShift().clerk;
+    if (approver.staff === clerk || approver.staff === shiftClerk) {
+      throw new CorrectionRefusedError(
+        'approver_is_clerk',
+        `${approver.staff} is the clerk recording this correction; another supervisor must approve`,
+      );
+    }
+    this.approve({ kind: 'cash.corrected', body }, { staff: approver.staff }, approver.pin);
+    return this.#recorder.record({ kind: 'cash.corrected', body });
+  }
+
+  /** The body `correctCashMovement(input)` would record, refused as it would be. */
+  cashCorrectionBody(input: CashCorrectionInput): OpBodies['cash.corrected'] {
+    this.#assertOpen();
+    const shift = this.#recorder.requireOpenShift();
+    this.#requireApprovalPossible('cash.corrected');
+    return cashCorrectionBody(this.#journal, this.deviceId ?? '', shift, input);
+  }
+
   /** A correction needs a supervisor's approval, given at the till only where the location has a roster. */
-  #requireApprovalPossible(kind: 'sale.voided' | 'sale.refunded'): void {
+  #requireApprovalPossible(kind: 'sale.voided' | 'sale.refunded' | 'cash.corrected'): void {
     if (this.staffRoster() === null) {
       throw new CorrectionRefusedError(
         'approval_missing',

@@ -39,6 +39,8 @@ export interface ReceiptWords {
   slips: Record<SlipKind, string>;
   ticket: string;
   sale: string;
+  /** The cash movement a cash correction names. */
+  cashMovement: string;
   /** A refunded line: "Line 2 x 1". */
   line: string;
   authorization: string;
@@ -80,9 +82,16 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
     variance: 'Variance',
     byKind: 'By kind',
     byTender: 'Sales by tender',
-    slips: { payout: 'PAYOUT', ticket_void: 'TICKET VOID', sale_void: 'SALE VOID', refund: 'REFUND' },
+    slips: {
+      payout: 'PAYOUT',
+      ticket_void: 'TICKET VOID',
+      sale_void: 'SALE VOID',
+      refund: 'REFUND',
+      cash_correction: 'CASH CORRECTION',
+    },
     ticket: 'Ticket',
     sale: 'Sale',
+    cashMovement: 'Cash movement',
     line: 'Line',
     authorization: 'Authorization',
     paidOffline: "Paid offline at the shop's risk",
@@ -94,6 +103,8 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'sale.recorded': 'Sales',
       'cash.moved.in': 'Cash in',
       'cash.moved.out': 'Cash out',
+      'cash.corrected.in': 'Cash corrections in',
+      'cash.corrected.out': 'Cash corrections out',
       'wallet.topped_up': 'Wristband top-ups',
       'wallet.refunded': 'Wristband refunds',
       'ticket.issued': 'Tickets',
@@ -136,9 +147,11 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       ticket_void: 'ANULACIÓN DE BOLETO',
       sale_void: 'ANULACIÓN DE VENTA',
       refund: 'DEVOLUCIÓN',
+      cash_correction: 'CORRECCIÓN DE EFECTIVO',
     },
     ticket: 'Boleto',
     sale: 'Venta',
+    cashMovement: 'Movimiento de efectivo',
     line: 'Línea',
     authorization: 'Autorización',
     paidOffline: 'Pagado sin conexión, a riesgo de la tienda',
@@ -150,6 +163,8 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'sale.recorded': 'Ventas',
       'cash.moved.in': 'Entradas de efectivo',
       'cash.moved.out': 'Salidas de efectivo',
+      'cash.corrected.in': 'Correcciones de efectivo (entrada)',
+      'cash.corrected.out': 'Correcciones de efectivo (salida)',
       'wallet.topped_up': 'Recargas de pulsera',
       'wallet.refunded': 'Reembolsos de pulsera',
       'ticket.issued': 'Boletos',
@@ -192,9 +207,11 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       ticket_void: 'CANCELAMENTO DE BILHETE',
       sale_void: 'CANCELAMENTO DE VENDA',
       refund: 'DEVOLUÇÃO',
+      cash_correction: 'CORREÇÃO DE CAIXA',
     },
     ticket: 'Bilhete',
     sale: 'Venda',
+    cashMovement: 'Movimento de caixa',
     line: 'Linha',
     authorization: 'Autorização',
     paidOffline: 'Pago offline, por conta e risco da loja',
@@ -206,6 +223,8 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'sale.recorded': 'Vendas',
       'cash.moved.in': 'Entradas de dinheiro',
       'cash.moved.out': 'Saídas de dinheiro',
+      'cash.corrected.in': 'Correções de caixa (entrada)',
+      'cash.corrected.out': 'Correções de caixa (saída)',
       'wallet.topped_up': 'Recargas de pulseira',
       'wallet.refunded': 'Reembolsos de pulseira',
       'ticket.issued': 'Bilhetes',

@@ -176,14 +176,16 @@ function moneyOut(slip: Slip, r: MoneyOutSlip, locale: SpokenLocale): void {
   const words = RECEIPT_WORDS[locale.language];
   const money = (n: number) => formatMoney(n, r.currency, locale.format);
   slip.rule();
-  slip.line(`${r.reference.kind === 'ticket' ? words.ticket : words.sale} ${r.reference.number ?? r.reference.id}`, {
-    bold: true,
-  });
+  const what =
+    r.reference.kind === 'ticket' ? words.ticket : r.reference.kind === 'sale' ? words.sale : words.cashMovement;
+  slip.line(`${what} ${r.reference.number ?? r.reference.id}`, { bold: true });
   if (r.reference.number !== null) slip.line(`  ${r.reference.id}`);
   for (const l of r.lines) slip.line(`  ${words.line} ${l.line + 1} x ${l.qty}`);
   slip.rule();
-  slip.pair(words.total, money(-r.amount), true);
-  if (r.cash > 0) slip.pair(words.cash, money(-r.cash));
+  // Money out of the drawer prints negative; a correction bringing cash back in (`drawer: 'in'`) positive.
+  const sign = r.drawer === 'in' ? 1 : -1;
+  slip.pair(words.total, money(sign * r.amount), true);
+  if (r.cash > 0) slip.pair(words.cash, money(sign * r.cash));
   if (r.card) {
     const which = r.card.brand && r.card.last4 ? ` ${r.card.brand} ****${r.card.last4}` : '';
     slip.pair(`${words.card}${which}`, money(-r.card.amount));

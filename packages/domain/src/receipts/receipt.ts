@@ -9,6 +9,7 @@
  * renderer marks COPY.
  */
 import {
+  type CashCorrectedBody,
   type CashMovedBody,
   type Op,
   type OpKind,
@@ -87,7 +88,7 @@ export interface ZReport extends ReceiptBase {
   type: 'z_report';
   clerk: string;
   openedAt: number;
-  /** Ops of the shift per kind (`cash.moved` split into `cash.moved.in` and `cash.moved.out`). */
+  /** Ops of the shift per kind (`cash.moved` and `cash.corrected` split by direction: `cash.moved.in`, `cash.moved.out`, ...). */
   kinds: ZReportRow[];
   /** Sale money per tender type. */
   tenders: ZReportRow[];
@@ -100,8 +101,8 @@ export interface ZReport extends ReceiptBase {
   variance: number;
 }
 
-/** Which money-out slip: a payout, the void of a ticket or a sale, or a refund. */
-export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund';
+/** Which money-out slip: a payout, the void of a ticket or a sale, a refund, or a cash movement corrected. */
+export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund' | 'cash_correction';
 
 /**
  * A slip for money leaving the drawer (or going back to a card) against an
@@ -113,8 +114,10 @@ export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund';
 export interface MoneyOutSlip extends ReceiptBase {
   type: 'slip';
   slip: SlipKind;
-  /** The op the slip is about: the ticket (`ticket.issued`) or the sale (`sale.recorded`). */
-  reference: { kind: 'ticket' | 'sale'; id: string; number: string | null };
+  /** The op the slip is about: the ticket (`ticket.issued`), the sale (`sale.recorded`) or the movement (`cash.moved`). */
+  reference: { kind: 'ticket' | 'sale' | 'cash_movement'; id: string; number: string | null };
+  /** Present for a cash correction that brings cash back into the drawer (of a movement out): its cash is in, not out. */
+  drawer?: 'in';
   /** Money given out, minor units. */
   amount: number;
   /** Cash out of the drawer, and the part back to a card (a void's card part, a card refund). */
@@ -192,9 +195,10 @@ export const SLIP_KINDS: Readonly<Record<string, SlipKind>> = {
   'ticket.voided': 'ticket_void',
   'sale.voided': 'sale_void',
   'sale.refunded': 'refund',
+  'cash.corrected': 'cash_correction',
 };
 
-/** The slip of a `ticket.paid`, `ticket.voided`, `sale.voided` or `sale.refunded` op (RangeError for another kind). */
+/** The slip of a `ticket.paid`, `ticket.voided`, `sale.voided`, `sale.refunded` or `cash.corrected` op (RangeError for another kind). */
 export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
   const slip = SLIP_KINDS[op.kind];
   if (!slip) throw new RangeError(`a money-out slip needs a payout, void or refund op, not ${op.kind}`);
@@ -204,7 +208,11 @@ export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
     staff: op.actor?.staff ?? null,
     approvedBy: op.actor?.approvedBy ?? null,
   };
-  const ref = (kind: 'ticket' | 'sale', id: string) => ({ kind, id, number: options.referenceNumber ?? null });
+  const ref = (kind: MoneyOutSlip['reference']['kind'], id: string) => ({
+    kind,
+    id,
+    number: options.referenceNumber ?? null,
+  });
   switch (op.kind) {
     case 'ticket.paid': {
       const b = parseBody('ticket.paid', op.body);
@@ -246,6 +254,21 @@ export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
         lines: [],
         authorization: null,
         reason: b.reason ?? null,
+      };
+    }
+    case 'cash.corrected': {
+      const b = parseBody('cash.corrected', op.body);
+      return {
+        ...base(op, b.shift, b.currency, options),
+        ...common,
+        reference: ref('cash_movement', b.movement),
+        ...(b.direction === 'in' ? { drawer: 'in' as const } : {}),
+        amount: b.amount,
+        cash: b.amount,
+        card: null,
+        lines: [],
+        authorization: null,
+        reason: b.reason,
       };
     }
     default: {
@@ -309,7 +332,10 @@ export function zReport(ops: readonly Op[], shiftId: string, options: ReceiptOpt
     const parsed = parseBody(kind, op.body);
     shift = reduceShift(shift, op.id, kind, parsed, { allowOverdraw: true }) ?? shift;
     if (kind === 'shift.opened' || kind === 'shift.closed') continue; // the drawer section says these
-    const name = kind === 'cash.moved' ? `cash.moved.${(parsed as CashMovedBody).direction}` : kind;
+    const name =
+      kind === 'cash.moved' || kind === 'cash.corrected'
+        ? `${kind}.${(parsed as CashMovedBody | CashCorrectedBody).direction}`
+        : kind;
     addRow(kinds, name, moneyOf(parsed as unknown as Record<string, unknown>));
     if (kind === 'sale.recorded') {
       for (const t of (parsed as SaleBody).tenders) addRow(tenders, t.type, t.amount);

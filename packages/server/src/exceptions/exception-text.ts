@@ -66,6 +66,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     loyalty_online_unverified: 'Online redemption not confirmed',
     topup_reversal_invalid: 'Top-up reversal outside the rules',
     topup_reversal_over: 'Top-up reversed for more than it loaded',
+    cash_correction_invalid: 'Cash correction outside the rules',
+    cash_correction_over: 'Cash movement corrected for more than it moved',
   },
   es: {
     conflict: 'Operación en conflicto',
@@ -110,6 +112,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     loyalty_online_unverified: 'Canje en línea no confirmado',
     topup_reversal_invalid: 'Reversión de recarga fuera de las reglas',
     topup_reversal_over: 'Recarga revertida por más de lo que cargó',
+    cash_correction_invalid: 'Corrección de efectivo fuera de las reglas',
+    cash_correction_over: 'Movimiento de efectivo corregido por más de lo que movió',
   },
   pt: {
     conflict: 'Operação em conflito',
@@ -154,6 +158,8 @@ const TITLES: Phrasebook<Record<ExceptionType, string>> = {
     loyalty_online_unverified: 'Resgate online não confirmado',
     topup_reversal_invalid: 'Estorno de recarga fora das regras',
     topup_reversal_over: 'Recarga estornada acima do que carregou',
+    cash_correction_invalid: 'Correção de caixa fora das regras',
+    cash_correction_over: 'Movimento de caixa corrigido acima do que movimentou',
   },
 };
 

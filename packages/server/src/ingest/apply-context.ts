@@ -36,6 +36,7 @@ import type { ShiftRecord } from '../model/shift.js';
 import type { TicketChange, TicketFact } from '../model/ticket.js';
 import type { WalletEntryRecord } from '../model/wallet.js';
 import { WalletPlanner } from '../wallets/wallet-plan.js';
+import { CashCorrectionPlanner } from './cash-correction-plan.js';
 import type { IngestFacts } from './ingest-facts.js';
 import type { IngestPlan } from './ingest-plan.js';
 import { StockPlanner } from './stock-plan.js';
@@ -85,6 +86,8 @@ export class ApplyContext {
   readonly stock: StockPlanner;
   /** Top-ups and their reversals (docs/wristbands.md, "Top-up reversal"). */
   readonly topUps: TopUpReversalPlanner;
+  /** Cash movements and their corrections (docs/corrections.md, "Cash corrections"). */
+  readonly cashCorrections: CashCorrectionPlanner;
 
   constructor(plan: IngestPlan, facts: IngestFacts, now: number, newId: () => string) {
     this.plan = plan;
@@ -103,6 +106,9 @@ export class ApplyContext {
     );
     this.stock = new StockPlanner(plan, facts.device.id, now, facts.stock, (...args) => this.raise(...args));
     this.topUps = new TopUpReversalPlanner(plan, facts.device.id, now, facts.topUps, (...args) => this.raise(...args));
+    this.cashCorrections = new CashCorrectionPlanner(plan, facts.device.id, now, facts.cashCorrections, (...args) =>
+      this.raise(...args),
+    );
   }
 
   /** The loyalty member `id` as the batch stands, or undefined if the server does not know it. */

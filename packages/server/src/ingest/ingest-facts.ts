@@ -6,6 +6,7 @@ import { isCorrectionKind } from '@holdfast/domain';
 import type { Op, RiskPolicy, StoredResult } from '@holdfast/protocol';
 import type { BettingConfig } from '../authorize/betting-config.js';
 import { type AuthorizationFact, claimsOnline } from '../authorize/online-verification.js';
+import type { CashCorrectionFacts } from '../model/cash-correction.js';
 import type { CatalogFacts } from '../model/catalog.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { LoyaltyFacts } from '../model/loyalty.js';
@@ -68,6 +69,8 @@ export interface IngestFacts {
   stock?: StockFacts;
   /** The top-ups the batch's reversals name and their reversals stored (`topUpRefs`), locked; absent when it names none. */
   topUps?: TopUpFacts;
+  /** The cash movements the batch's corrections name and their corrections stored (`cashCorrectionRefs`), locked; absent when it names none. */
+  cashCorrections?: CashCorrectionFacts;
 }
 
 /** Facts for re-evaluating the batch's local approvals, loaded only if approvalFactsNeeded(ops). */

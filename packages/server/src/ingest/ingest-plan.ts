@@ -3,6 +3,7 @@
  * and a storage backend stores it in the batch's transaction.
  */
 import { GENESIS_HASH, type Op, type OpResult, type StoredResult } from '@holdfast/protocol';
+import type { CashCorrectionRecord } from '../model/cash-correction.js';
 import type { CashMovementRecord } from '../model/cash-movement.js';
 import type { DeviceRecord } from '../model/device.js';
 import type { ExceptionRecord } from '../model/exception.js';
@@ -61,6 +62,8 @@ export interface IngestPlan {
   stockShortfallJoins: StockShortfallJoin[];
   /** Wristband top-up reversals, one per op (docs/wristbands.md). */
   topUpReversals: TopUpReversalRecord[];
+  /** Cash corrections, one per op (docs/corrections.md). */
+  cashCorrections: CashCorrectionRecord[];
   device: DeviceUpdate;
 }
 
@@ -90,6 +93,7 @@ export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: num
     stockMoves: [],
     stockShortfallJoins: [],
     topUpReversals: [],
+    cashCorrections: [],
     device: {
       highWater: device.highWater,
       headHash: device.highWater === 0 ? GENESIS_HASH : device.headHash,

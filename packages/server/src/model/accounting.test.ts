@@ -60,6 +60,8 @@ const stepArb = fc.oneof(
       kind: fc.constant('cash' as const),
       reason: fc.constantFrom('float_in', 'paid_in', 'safe_drop', 'paid_out'),
       amount: fc.integer({ min: 1, max: 20_000 }),
+      // 1..100: that share of the movement corrected afterwards (cash.corrected); 0: not corrected.
+      corrected: fc.integer({ min: 0, max: 100 }),
     }),
   },
 );
@@ -148,7 +150,22 @@ function inputOf(day: Day): ReportInput {
         break;
       case 'cash': {
         const direction = step.reason === 'float_in' || step.reason === 'paid_in' ? 'in' : 'out';
-        push('cash.moved', step.amount, { direction, reason: step.reason }, { reason: step.reason, direction });
+        const movement = push(
+          'cash.moved',
+          step.amount,
+          { direction, reason: step.reason },
+          { reason: step.reason, direction },
+        );
+        const back = Math.max(1, Math.floor((step.amount * step.corrected) / 100));
+        if (step.corrected > 0) {
+          const opposite = direction === 'in' ? 'out' : 'in';
+          push(
+            'cash.corrected',
+            back,
+            { movement, direction: opposite, movementReason: step.reason },
+            { movement, direction: opposite, amount: back },
+          );
+        }
         break;
       }
     }
@@ -210,6 +227,60 @@ describe('accounting export', () => {
     );
   });
 
+  it('a cash correction posts against the drawer and the account its movement used', () => {
+    const event = (opId: string, type: string, amount: number, data: Record<string, unknown>): ReportEvent => ({
+      opId,
+      device: 'd1',
+      lane: 'd1',
+      location: null,
+      seq: 1,
+      type,
+      shiftId: 's1',
+      currency: 'EUR',
+      amount,
+      data,
+      body: {},
+      deviceAt: T0,
+      receivedAt: T0,
+    });
+    const input: ReportInput = {
+      from: T0,
+      to: T0 + 86_400_000,
+      events: [
+        event('c1', 'cash.corrected', 700, { movement: 'm1', direction: 'in', movementReason: 'paid_out' }),
+        event('c2', 'cash.corrected', 300, { movement: 'm2', direction: 'out', movementReason: 'paid_in' }),
+        event('c3', 'cash.corrected', 100, { movement: 'm3', direction: 'out', movementReason: 'float_in' }),
+        event('c4', 'cash.corrected', 50, { movement: 'gone', direction: 'in', movementReason: null }),
+      ],
+      sales: {},
+      categories: {},
+      rates: {},
+    };
+    const exported = accountingExport(input, 'day', null);
+    assert.deepEqual(checkJournal(exported, input.events), []);
+    assert.deepEqual(
+      exported.entries.map((e) => e.lines.map((l) => [l.account, l.debit, l.credit])),
+      [
+        [
+          ['1000', 700, 0],
+          ['6000', 0, 700],
+        ],
+        [
+          ['2300', 300, 0],
+          ['1000', 0, 300],
+        ],
+        [
+          ['1050', 100, 0],
+          ['1000', 0, 100],
+        ],
+        [
+          ['1000', 50, 0],
+          ['1050', 0, 50],
+        ],
+      ],
+    );
+  });
+
   it('a location filter keeps only its entries, still balanced and summing to its ledger events', () => {
     fc.assert(
       fc.property(dayArb, (day) => {
@@ -227,7 +298,7 @@ describe('accounting export', () => {
       steps: [
         { kind: 'sale', lines: [{ sku: 'BEER', name: 'beer', qty: 2, unitPrice: 650 }], split: [1, 1, 0] },
         { kind: 'refund', pick: 0, share: 50, card: false, byLine: false },
-        { kind: 'cash', reason: 'paid_out', amount: 500 },
+        { kind: 'cash', reason: 'paid_out', amount: 500, corrected: 0 },
       ],
       devices: 1,
       rates: { standard: 2100, reduced: 1000 },

@@ -35,6 +35,7 @@ export const JOURNAL_TYPES = [
   'ticket.paid',
   'ticket.voided',
   'cash.moved',
+  'cash.corrected',
 ] as const;
 
 export interface JournalLine {
@@ -166,6 +167,15 @@ function entryLines(e: ReportEvent, amount: number, tax: number): JournalLine[] 
       const reason = str(b.reason) as CashMovementReason;
       const other: Account = reason === 'paid_in' ? '2300' : reason === 'paid_out' ? '6000' : '1050';
       return CASH_MOVEMENT_REASONS[reason] === 'in' || str(d.direction) === 'in'
+        ? linesOf([['1000', amount]], [[other, amount]])
+        : linesOf([[other, amount]], [['1000', amount]]);
+    }
+    // A cash movement corrected (docs/corrections.md): the drawer against the account the movement used
+    // (its reason, in the ledger event's data; the transit account when the movement is unknown).
+    case 'cash.corrected': {
+      const reason = str(d.movementReason);
+      const other: Account = reason === 'paid_in' ? '2300' : reason === 'paid_out' ? '6000' : '1050';
+      return str(d.direction) === 'in'
         ? linesOf([['1000', amount]], [[other, amount]])
         : linesOf([[other, amount]], [['1000', amount]]);
     }

@@ -62,6 +62,9 @@ export const EXCEPTION_TYPES = [
   // Wristband top-up reversals (ingest/topup-reversal-plan.ts; docs/wristbands.md).
   'topup_reversal_invalid',
   'topup_reversal_over',
+  // Cash corrections (ingest/cash-correction-plan.ts; docs/corrections.md).
+  'cash_correction_invalid',
+  'cash_correction_over',
 ] as const;
 
 export type ExceptionType = (typeof EXCEPTION_TYPES)[number];

@@ -87,6 +87,11 @@ export class JournalBooks {
         if (body.direction === 'in') b.cashIn += Number(body.amount);
         else b.cashOut += Number(body.amount);
         return;
+      // A movement corrected (docs/corrections.md): cash back the opposite way, in the correcting shift.
+      case 'cash.corrected':
+        if (body.direction === 'in') b.cashIn += Number(body.amount);
+        else b.cashOut += Number(body.amount);
+        return;
       case 'wallet.topped_up':
         if (body.paid === 'cash') b.cashIn += Number(body.amount);
         return;
@@ -190,7 +195,11 @@ export function ledgerBooks(server: ServerTruth): Map<string, ShiftBooks> {
       case 'cash.moved':
         b.movements += r.n;
         if (r.dir === 'in') b.cashIn += total;
-        else b.cashOut = total;
+        else b.cashOut += total;
+        break;
+      case 'cash.corrected':
+        if (r.dir === 'in') b.cashIn += total;
+        else b.cashOut += total;
         break;
       case 'wallet.topped_up':
         if (r.dir === 'cash') b.cashIn += total;

@@ -6,6 +6,7 @@ import { readJournal } from './journal-reader.js';
 import { PostgresServerReader } from './postgres/postgres-server-reader.js';
 import { accountingRules } from './rules/accounting.js';
 import { cardRules } from './rules/cards.js';
+import { cashCorrectionRules } from './rules/cash-corrections.js';
 import { catalogRules } from './rules/catalog.js';
 import { correctionRules } from './rules/corrections.js';
 import { drawerRules } from './rules/drawers.js';
@@ -48,6 +49,7 @@ export const RULE_SETS: readonly RuleSet[] = [
   accountingRules,
   stockRules,
   topUpReversalRules,
+  cashCorrectionRules,
 ];
 
 /** Every violation of every rule; an empty list means the truth is clean. */

@@ -52,6 +52,7 @@ export const RULES = [
   'server-error',
   'expectation',
   'topup-reversals-within-topup',
+  'cash-corrections-within-movement',
 ] as const;
 export type Rule = (typeof RULES)[number];
 

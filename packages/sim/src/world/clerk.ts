@@ -273,7 +273,8 @@ export class Clerk {
     const shift = terminal.currentShift();
     if (!shift || traffic.safeDropAbove <= 0) return;
     // Cash promised to a customer waiting for a payout's confirmation stays in the drawer: the till records
-    // an approved payout even when its drawer no longer covers it (its local drawer then skips it).
+    // an approved payout even when its drawer no longer covers it (its drawer then goes below zero, and the
+    // server raises insufficient_cash).
     const owed = terminal
       .pendingConfirmations()
       .reduce((sum, x) => sum + (x.opKind === 'ticket.paid' && 'amount' in x.request ? x.request.amount : 0), 0);

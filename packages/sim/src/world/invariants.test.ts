@@ -241,6 +241,20 @@ describe('checkInvariants', () => {
     expect('sale-void-approved', 'a sale voided with no approver', { opId: correctOp });
     correction.run('sale.refunded', sold.total + 1, JSON.stringify({ sale: sold.op_id, tender: 'cash' }), correctOp);
     expect('refunds-within-sale', 'refunds above their sale, unnoticed', { opId: correctOp });
+    // Cash corrections (docs/corrections.md): a cash movement corrected for more than it moved, with no
+    // cash_correction_over raised.
+    const moved = db
+      .prepare("SELECT op_id, amount, data FROM ledger WHERE type = 'cash.moved' ORDER BY device, seq LIMIT 1")
+      .get() as { op_id: string; amount: number; data: string } | undefined;
+    assert.ok(moved, 'the clerks moved cash');
+    const direction = (JSON.parse(moved.data) as { direction: string }).direction === 'in' ? 'out' : 'in';
+    correction.run(
+      'cash.corrected',
+      moved.amount + 1,
+      JSON.stringify({ movement: moved.op_id, direction, approvedBy: 'sup-1' }),
+      correctOp,
+    );
+    expect('cash-corrections-within-movement', 'a cash movement corrected beyond it, unnoticed', { opId: correctOp });
     db.close();
 
     const processor = new Database(world.cards?.processor.path as string);

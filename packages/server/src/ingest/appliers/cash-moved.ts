@@ -35,4 +35,5 @@ export function applyCashMoved(op: Op, body: CashMovedBody, ctx: ApplyContext): 
     appliedAt: ctx.now,
   });
   ctx.ledger(op, op.kind, body.shift, body.currency, body.amount, { direction: body.direction, reason: body.reason });
+  ctx.cashCorrections.addMovement(op, body);
 }

@@ -12,6 +12,7 @@
  */
 import type { Op, OpBodies, OpKind } from '@holdfast/protocol';
 import type { ApplyContext } from '../apply-context.js';
+import { applyCashCorrected } from './cash-corrected.js';
 import { applyCashMoved } from './cash-moved.js';
 import { applyLoyaltyPoints } from './loyalty-points.js';
 import { applySaleRecorded } from './sale-recorded.js';
@@ -47,4 +48,5 @@ export const APPLIERS: { readonly [K in OpKind]: Applier<K> } = {
   'stock.counted': applyStockCounted,
   'stock.adjusted': applyStockAdjusted,
   'wallet.topup_reversed': applyWalletTopUpReversed,
+  'cash.corrected': applyCashCorrected,
 };

@@ -805,4 +805,20 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX topup_reversals_topup ON topup_reversals (topup_op_id);
   `,
+  // Cash corrections (issue 11 point 3); see the SQLite schema.
+  `
+  CREATE TABLE cash_corrections (
+    op_id TEXT COLLATE "C" PRIMARY KEY,
+    movement_op_id TEXT COLLATE "C" NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    shift_id TEXT COLLATE "C" NOT NULL,
+    currency TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    device_at BIGINT NOT NULL,
+    recorded_at BIGINT NOT NULL
+  );
+  CREATE INDEX cash_corrections_movement ON cash_corrections (movement_op_id);
+  `,
 ];

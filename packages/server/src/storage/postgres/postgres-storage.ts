@@ -28,6 +28,7 @@ import type {
 } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
+import { cashCorrectionRefs } from '../../ingest/cash-correction-plan.js';
 import { loyaltyRefs, onlineClaimIds, saleRefs, stockRefs, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
@@ -131,6 +132,7 @@ import {
   listCardRefunds,
   recordCardRefund,
 } from '../sql/operations/card-refunds.js';
+import { loadCashCorrectionFacts, writeCashCorrections } from '../sql/operations/cash-corrections.js';
 import {
   catalogFacts,
   listCatalogItems,
@@ -533,6 +535,11 @@ export class PostgresStorage implements Storage {
       const topUpIds = topUpRefs(batch.ops);
       const topUps =
         topUpIds.length > 0 ? await PostgresDriver.run(client, loadTopUpFacts(postgresDialect, topUpIds)) : null;
+      const movementIds = cashCorrectionRefs(batch.ops);
+      const cashCorrections =
+        movementIds.length > 0
+          ? await PostgresDriver.run(client, loadCashCorrectionFacts(postgresDialect, movementIds))
+          : null;
       const plan = planIngest(
         batch,
         {
@@ -547,6 +554,7 @@ export class PostgresStorage implements Storage {
           ...(sales ? { sales } : {}),
           ...(stock ? { stock } : {}),
           ...(topUps ? { topUps } : {}),
+          ...(cashCorrections ? { cashCorrections } : {}),
         },
         { now, newId, bugs: this.#bugs },
       );
@@ -568,6 +576,9 @@ export class PostgresStorage implements Storage {
       if (plan.stockMoves.length > 0) await PostgresDriver.run(client, writeStock(postgresDialect, plan));
       if (plan.topUpReversals.length > 0) {
         await PostgresDriver.run(client, writeTopUpReversals(postgresDialect, plan.topUpReversals));
+      }
+      if (plan.cashCorrections.length > 0) {
+        await PostgresDriver.run(client, writeCashCorrections(postgresDialect, plan.cashCorrections));
       }
       await this.#beforeCommit?.(batch);
       return { results: plan.results, highWater: plan.device.highWater };

@@ -5,6 +5,7 @@
  */
 
 import type { Table } from './table.js';
+import { CASH_CORRECTIONS } from './tables/cash-corrections.js';
 import { CATALOG_ITEMS, PRICE_LISTS } from './tables/catalog.js';
 import { DEVICE_PLACEMENTS, DEVICES } from './tables/devices.js';
 import { ENROLLMENT_TOKENS } from './tables/enrollment-tokens.js';
@@ -56,6 +57,7 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   LOYALTY_REDEMPTIONS,
   LOYALTY_OUTBOX,
   TOPUP_REVERSALS,
+  CASH_CORRECTIONS,
 ] as readonly Table<never>[];
 
 /** A described table's columns, sorted: the written ones and the `later` ones. */

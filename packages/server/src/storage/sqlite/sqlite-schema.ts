@@ -828,4 +828,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX topup_reversals_topup ON topup_reversals (topup_op_id);
   `,
+  // Cash corrections (issue 11 point 3, docs/corrections.md): one row per cash.corrected op, found by the
+  // cash.moved it names, so a movement is never corrected for more than it moved.
+  `
+  CREATE TABLE cash_corrections (
+    op_id TEXT PRIMARY KEY,
+    movement_op_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    shift_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    device_at INTEGER NOT NULL,
+    recorded_at INTEGER NOT NULL
+  );
+  CREATE INDEX cash_corrections_movement ON cash_corrections (movement_op_id);
+  `,
 ];

@@ -119,7 +119,7 @@ describe('SqliteStorage only', () => {
       DROP TABLE stock_moves; DROP TABLE stock_levels;
       DROP TABLE loyalty_outbox; DROP TABLE loyalty_redemptions; DROP TABLE loyalty_entries; DROP TABLE loyalty_members;
       DROP TABLE price_lists; DROP TABLE catalog_items;
-      DROP TABLE topup_reversals; DROP TABLE device_reports; DROP INDEX ledger_applied_at;
+      DROP TABLE cash_corrections; DROP TABLE topup_reversals; DROP TABLE device_reports; DROP INDEX ledger_applied_at;
       DROP TABLE card_refunds; DROP TABLE fiscal_credit_notes; DROP TABLE fiscal_bill_actions; DROP TABLE fiscal_jurisdictions;
       DROP TABLE sale_corrections; DROP TABLE tax_rates; DROP INDEX ledger_device_at; DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
       ALTER TABLE exceptions DROP COLUMN last_seen_at; ALTER TABLE exceptions DROP COLUMN group_key;

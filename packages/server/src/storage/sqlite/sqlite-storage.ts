@@ -23,6 +23,7 @@ import type {
 } from '@holdfast/protocol';
 import { ProtocolError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
+import { cashCorrectionRefs } from '../../ingest/cash-correction-plan.js';
 import {
   approvalFactsNeeded,
   type IngestFacts,
@@ -138,6 +139,7 @@ import {
   listCardRefunds,
   recordCardRefund,
 } from '../sql/operations/card-refunds.js';
+import { loadCashCorrectionFacts, writeCashCorrections } from '../sql/operations/cash-corrections.js';
 import {
   catalogFacts,
   listCatalogItems,
@@ -566,6 +568,10 @@ export class SqliteStorage implements Storage {
     }
     const topUps = topUpRefs(batch.ops);
     if (topUps.length > 0) facts.topUps = this.#driver.autocommit(loadTopUpFacts(sqliteDialect, topUps));
+    const movements = cashCorrectionRefs(batch.ops);
+    if (movements.length > 0) {
+      facts.cashCorrections = this.#driver.autocommit(loadCashCorrectionFacts(sqliteDialect, movements));
+    }
     const plan = planIngest(batch, facts, { now, newId, bugs: this.#bugs });
 
     const textOf = canonicalTexts(batch);
@@ -604,6 +610,9 @@ export class SqliteStorage implements Storage {
     }
     if (plan.topUpReversals.length > 0) {
       this.#driver.autocommit(writeTopUpReversals(sqliteDialect, plan.topUpReversals));
+    }
+    if (plan.cashCorrections.length > 0) {
+      this.#driver.autocommit(writeCashCorrections(sqliteDialect, plan.cashCorrections));
     }
     if (plan.stockMoves.length > 0) this.#driver.autocommit(writeStock(sqliteDialect, plan));
     const d = plan.device;

@@ -41,6 +41,7 @@ function tenderFlow(kind: string, b: Body): { cash: number; card: number } {
     case 'ticket.voided':
       return { cash: -num(b.amount), card: 0 };
     case 'cash.moved':
+    case 'cash.corrected':
       return { cash: b.direction === 'in' ? num(b.amount) : -num(b.amount), card: 0 };
     default:
       return { cash: 0, card: 0 };
