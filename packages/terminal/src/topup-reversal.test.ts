@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { expectedCash } from '@holdfast/domain';
+import { COLUMNS, expectedCash, negotiateLocale, receiptNumber, receiptText } from '@holdfast/domain';
 import {
   generateDeviceKeys,
   makeStaffVerifier,
@@ -106,6 +106,29 @@ describe('wristband top-up reversal at the till', () => {
         [topUp, UID, 5_000, 2, 5_000, 'loaded 50 instead of 5'],
       );
       assert.deepEqual(t.pendingWristbandWrites(), []);
+      // The reversal slip: the top-up by this till's number, the cash out, the chip after, who approved it.
+      const slip = t.receipt(r.op.id);
+      assert.ok(slip.type === 'slip');
+      assert.deepEqual(
+        [slip.slip, slip.reference, slip.amount, slip.cash, slip.card, slip.wristband, slip.staff, slip.approvedBy],
+        [
+          'topup_reversal',
+          { kind: 'topup', id: topUp, number: receiptNumber(entry.op.device, t.getOp(topUp)?.seq ?? 0) },
+          5_000,
+          5_000,
+          null,
+          { uid: UID, balanceAfter: 0 },
+          'ana',
+          'bea',
+        ],
+      );
+      for (const paper of [58, 80] as const) {
+        const text = receiptText(slip, { locale: negotiateLocale('es-MX'), paper });
+        assert.match(text, /ANULACIÓN DE RECARGA/);
+        assert.match(text, new RegExp(`Pulsera ${UID}`));
+        assert.match(text, /Aprobado por: bea/);
+        for (const line of text.split('\n')) assert.ok(line.length <= COLUMNS[paper], `${paper} mm: "${line}"`);
+      }
       const shift = t.currentShift() ?? assert.fail('open shift');
       assert.deepEqual([shift.cashOut, expectedCash(shift)], [5_000, 10_000]);
       // The Z report of an honest close: no variance.

@@ -39,6 +39,8 @@ export interface ReceiptWords {
   slips: Record<SlipKind, string>;
   ticket: string;
   sale: string;
+  /** The top-up a reversal slip names. */
+  topUp: string;
   /** A refunded line: "Line 2 x 1". */
   line: string;
   authorization: string;
@@ -80,9 +82,16 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
     variance: 'Variance',
     byKind: 'By kind',
     byTender: 'Sales by tender',
-    slips: { payout: 'PAYOUT', ticket_void: 'TICKET VOID', sale_void: 'SALE VOID', refund: 'REFUND' },
+    slips: {
+      payout: 'PAYOUT',
+      ticket_void: 'TICKET VOID',
+      sale_void: 'SALE VOID',
+      refund: 'REFUND',
+      topup_reversal: 'TOP-UP REVERSAL',
+    },
     ticket: 'Ticket',
     sale: 'Sale',
+    topUp: 'Top-up',
     line: 'Line',
     authorization: 'Authorization',
     paidOffline: "Paid offline at the shop's risk",
@@ -101,6 +110,7 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'ticket.voided': 'Ticket voids',
       'sale.voided': 'Sale voids',
       'sale.refunded': 'Refunds',
+      'wallet.topup_reversed': 'Top-up reversals',
     },
   },
   es: {
@@ -136,9 +146,11 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       ticket_void: 'ANULACIÓN DE BOLETO',
       sale_void: 'ANULACIÓN DE VENTA',
       refund: 'DEVOLUCIÓN',
+      topup_reversal: 'ANULACIÓN DE RECARGA',
     },
     ticket: 'Boleto',
     sale: 'Venta',
+    topUp: 'Recarga',
     line: 'Línea',
     authorization: 'Autorización',
     paidOffline: 'Pagado sin conexión, a riesgo de la tienda',
@@ -157,6 +169,7 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'ticket.voided': 'Anulaciones de boletos',
       'sale.voided': 'Anulaciones de ventas',
       'sale.refunded': 'Devoluciones',
+      'wallet.topup_reversed': 'Anulaciones de recarga',
     },
   },
   pt: {
@@ -192,9 +205,11 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       ticket_void: 'CANCELAMENTO DE BILHETE',
       sale_void: 'CANCELAMENTO DE VENDA',
       refund: 'DEVOLUÇÃO',
+      topup_reversal: 'ESTORNO DE RECARGA',
     },
     ticket: 'Bilhete',
     sale: 'Venda',
+    topUp: 'Recarga',
     line: 'Linha',
     authorization: 'Autorização',
     paidOffline: 'Pago offline, por conta e risco da loja',
@@ -213,6 +228,7 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'ticket.voided': 'Cancelamentos de bilhetes',
       'sale.voided': 'Cancelamentos de vendas',
       'sale.refunded': 'Devoluções',
+      'wallet.topup_reversed': 'Estornos de recarga',
     },
   },
 };

@@ -176,10 +176,13 @@ function moneyOut(slip: Slip, r: MoneyOutSlip, locale: SpokenLocale): void {
   const words = RECEIPT_WORDS[locale.language];
   const money = (n: number) => formatMoney(n, r.currency, locale.format);
   slip.rule();
-  slip.line(`${r.reference.kind === 'ticket' ? words.ticket : words.sale} ${r.reference.number ?? r.reference.id}`, {
-    bold: true,
-  });
+  const what = r.reference.kind === 'ticket' ? words.ticket : r.reference.kind === 'topup' ? words.topUp : words.sale;
+  slip.line(`${what} ${r.reference.number ?? r.reference.id}`, { bold: true });
   if (r.reference.number !== null) slip.line(`  ${r.reference.id}`);
+  if (r.wristband) {
+    slip.line(`${words.wristband} ${r.wristband.uid}`);
+    slip.pair(words.balanceAfter, money(r.wristband.balanceAfter));
+  }
   for (const l of r.lines) slip.line(`  ${words.line} ${l.line + 1} x ${l.qty}`);
   slip.rule();
   slip.pair(words.total, money(-r.amount), true);

@@ -100,8 +100,8 @@ export interface ZReport extends ReceiptBase {
   variance: number;
 }
 
-/** Which money-out slip: a payout, the void of a ticket or a sale, or a refund. */
-export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund';
+/** Which money-out slip: a payout, the void of a ticket or a sale, a refund, or a wristband top-up reversed. */
+export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund' | 'topup_reversal';
 
 /**
  * A slip for money leaving the drawer (or going back to a card) against an
@@ -113,8 +113,10 @@ export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund';
 export interface MoneyOutSlip extends ReceiptBase {
   type: 'slip';
   slip: SlipKind;
-  /** The op the slip is about: the ticket (`ticket.issued`) or the sale (`sale.recorded`). */
-  reference: { kind: 'ticket' | 'sale'; id: string; number: string | null };
+  /** The op the slip is about: the ticket (`ticket.issued`), the sale (`sale.recorded`) or the top-up (`wallet.topped_up`). */
+  reference: { kind: 'ticket' | 'sale' | 'topup'; id: string; number: string | null };
+  /** A top-up reversal: the wristband it debited and what the chip holds after it. */
+  wristband?: { uid: string; balanceAfter: number };
   /** Money given out, minor units. */
   amount: number;
   /** Cash out of the drawer, and the part back to a card (a void's card part, a card refund). */
@@ -192,9 +194,13 @@ export const SLIP_KINDS: Readonly<Record<string, SlipKind>> = {
   'ticket.voided': 'ticket_void',
   'sale.voided': 'sale_void',
   'sale.refunded': 'refund',
+  'wallet.topup_reversed': 'topup_reversal',
 };
 
-/** The slip of a `ticket.paid`, `ticket.voided`, `sale.voided` or `sale.refunded` op (RangeError for another kind). */
+/**
+ * The slip of a `ticket.paid`, `ticket.voided`, `sale.voided`, `sale.refunded` or `wallet.topup_reversed` op
+ * (RangeError for another kind).
+ */
 export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
   const slip = SLIP_KINDS[op.kind];
   if (!slip) throw new RangeError(`a money-out slip needs a payout, void or refund op, not ${op.kind}`);
@@ -204,7 +210,11 @@ export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
     staff: op.actor?.staff ?? null,
     approvedBy: op.actor?.approvedBy ?? null,
   };
-  const ref = (kind: 'ticket' | 'sale', id: string) => ({ kind, id, number: options.referenceNumber ?? null });
+  const ref = (kind: 'ticket' | 'sale' | 'topup', id: string) => ({
+    kind,
+    id,
+    number: options.referenceNumber ?? null,
+  });
   switch (op.kind) {
     case 'ticket.paid': {
       const b = parseBody('ticket.paid', op.body);
@@ -243,6 +253,22 @@ export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
         amount: b.cash + b.card,
         cash: b.cash,
         card: b.card > 0 ? { amount: b.card, brand: null, last4: null } : null,
+        lines: [],
+        authorization: null,
+        reason: b.reason ?? null,
+      };
+    }
+    case 'wallet.topup_reversed': {
+      // A cash top-up reversed: the cash goes back out of the drawer, the chip is debited.
+      const b = parseBody('wallet.topup_reversed', op.body);
+      return {
+        ...base(op, b.shift, b.currency, options),
+        ...common,
+        reference: ref('topup', b.topup),
+        wristband: { uid: b.wristband, balanceAfter: b.balanceBefore - b.amount },
+        amount: b.amount,
+        cash: b.amount,
+        card: null,
         lines: [],
         authorization: null,
         reason: b.reason ?? null,
