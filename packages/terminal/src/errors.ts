@@ -323,7 +323,7 @@ export class CorrectionRefusedError extends Error {
  * A wristband top-up reversal the terminal refused before recording
  * anything (docs/wristbands.md, "Top-up reversal"; no seq used, chip
  * untouched, approval not used up): `topup_unknown` (not a top-up recorded
- * on this till), `topup_not_cash` (paid by card), `topup_other_shift`,
+ * on this till), `topup_other_shift`,
  * `topup_already_reversed` (nothing left of it: an earlier reversal on this
  * till took it all, and its chip write is finished now if it was pending),
  * `topup_reversal_over` (more than is left of it), `topup_wrong_wristband`
@@ -337,7 +337,6 @@ export class TopUpReversalRefusedError extends Error {
   constructor(
     readonly code:
       | 'topup_unknown'
-      | 'topup_not_cash'
       | 'topup_other_shift'
       | 'topup_already_reversed'
       | 'topup_reversal_over'

@@ -156,6 +156,25 @@ describe('wristband top-up reversal at the till', () => {
       assert.equal(t.currentShift()?.cashOut, 5_000);
     }));
 
+  test('a card top-up goes back to its card: the chip is debited, nothing leaves the drawer', () =>
+    withTill((h) => {
+      const t = h.terminal;
+      const band = new SimulatedWristband(UID, 'EUR');
+      const topUp = t.topUpWristband({ reader: band, amount: 2_500, paid: 'card', card: CARD }).op.id;
+      const fields = t.reverseTopUpBody({ topUp });
+      assert.equal(fields.tender, 'card');
+      approve(t, { topUp });
+      const r = t.reverseTopUp({ reader: band, topUp });
+      assert.deepEqual([band.image().balance, band.image().counter], [0, 2]);
+      const body = t.getOp(r.op.id)?.op.body as WalletTopUpReversedBody;
+      assert.deepEqual([body.tender, body.amount], ['card', 2_500]);
+      const shift = t.currentShift() ?? assert.fail('open shift');
+      assert.deepEqual([shift.cashOut, expectedCash(shift)], [0, 10_000]);
+      const slip = t.receipt(r.op.id);
+      assert.ok(slip.type === 'slip');
+      assert.deepEqual([slip.cash, slip.card], [0, { amount: 2_500, brand: null, last4: null }]);
+    }));
+
   test('the chip write cut short, then retried: one chip debit and one op', () =>
     withTill((h) => {
       const t = h.terminal;
@@ -197,10 +216,9 @@ describe('wristband top-up reversal at the till', () => {
         tenders: [{ type: 'cash', amount: 100, tendered: 100 }],
       });
       assert.throws(() => t.reverseTopUpBody({ topUp: sale.id }), refused('topup_unknown'));
-      // A card top-up is not given back in cash.
+      // Another wristband, topped up by card.
       const other = new SimulatedWristband('04FFEEDDCCBBAA', 'EUR');
-      const card = t.topUpWristband({ reader: other, amount: 2_000, paid: 'card', card: CARD });
-      assert.throws(() => t.reverseTopUpBody({ topUp: card.op.id }), refused('topup_not_cash'));
+      t.topUpWristband({ reader: other, amount: 2_000, paid: 'card', card: CARD });
       // A bad amount names the field.
       assert.throws(() => t.reverseTopUpBody({ topUp, amount: 0 }), /amount/);
       approve(t, { topUp });

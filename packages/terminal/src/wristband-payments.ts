@@ -200,8 +200,10 @@ export class WristbandPayments {
   }
 
   /**
-   * Reverses a cash top-up recorded on this till in the open shift, all of
-   * it or `amount` (docs/wristbands.md, "Top-up reversal"): reads the chip
+   * Reverses a top-up recorded on this till in the open shift, all of it or
+   * `amount` (docs/wristbands.md, "Top-up reversal"): a cash top-up in cash
+   * out of the drawer, a card top-up back to its card (`tender: 'card'`,
+   * refunded at the processor by the server). Reads the chip
    * first (so the pending write of an earlier reversal, cut short, is
    * finished, and a retry is then refused as already reversed rather than
    * debiting twice), refuses what the rules say no to
@@ -264,12 +266,6 @@ export class WristbandPayments {
       );
     }
     const topUp = entry.op.body as WalletToppedUpBody;
-    if (topUp.paid !== 'cash') {
-      throw new TopUpReversalRefusedError(
-        'topup_not_cash',
-        `top-up ${input.topUp} was paid by ${topUp.paid}: only a cash top-up is given back at the till`,
-      );
-    }
     if (topUp.shift !== shift.id) {
       throw new TopUpReversalRefusedError(
         'topup_other_shift',
@@ -305,6 +301,8 @@ export class WristbandPayments {
       topup: input.topUp,
       amount,
       ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      // A card top-up goes back to its card at the processor (the server's card refunder), not out of the drawer.
+      ...(topUp.paid === 'card' ? { tender: 'card' as const } : {}),
     };
   }
 

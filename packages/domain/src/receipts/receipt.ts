@@ -259,7 +259,7 @@ export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
       };
     }
     case 'wallet.topup_reversed': {
-      // A cash top-up reversed: the cash goes back out of the drawer, the chip is debited.
+      // A top-up reversed: the chip is debited; the cash goes back out of the drawer, or a card top-up's to its card.
       const b = parseBody('wallet.topup_reversed', op.body);
       return {
         ...base(op, b.shift, b.currency, options),
@@ -267,8 +267,8 @@ export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
         reference: ref('topup', b.topup),
         wristband: { uid: b.wristband, balanceAfter: b.balanceBefore - b.amount },
         amount: b.amount,
-        cash: b.amount,
-        card: null,
+        cash: b.tender === 'card' ? 0 : b.amount,
+        card: b.tender === 'card' ? { amount: b.amount, brand: null, last4: null } : null,
         lines: [],
         authorization: null,
         reason: b.reason ?? null,

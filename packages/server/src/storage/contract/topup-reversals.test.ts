@@ -158,7 +158,7 @@ for (const backend of STORAGE_BACKENDS) {
           [unknown.id, ofCard.id, late.id],
         );
         assert.match(String(invalid[0]?.message), /is unknown/);
-        assert.match(String(invalid[1]?.message), /only a top-up paid in cash/);
+        assert.match(String(invalid[1]?.message), /paid by card: it is given back to the card, not by cash/);
         assert.match(String(invalid[2]?.message), /in its own shift/);
         assert.deepEqual(await exceptionsOf(h, 'topup_reversal_over'), []);
         assert.equal(await expectedCash(h, booth.shift), 10_000 - 1_000, 'two reversals gave cash back at the booth');
