@@ -908,18 +908,18 @@ export class Terminal {
    * top-up: docs/wristbands.md, "Top-up reversal"): all of it, or `amount`;
    * a cash top-up's money out of the drawer, a card top-up's back to its
    * card (`tender: 'card'`: the server's card refunder refunds it at the
-   * processor once; nothing leaves the drawer).
-   * A supervisor approves `reverseTopUpBody(input)` first (`approve`, on the
-   * roster, offline; not the clerk). Reads the chip (finishing a write an
-   * earlier op left pending), refuses before recording anything
-   * (TopUpReversalRefusedError: unknown, other shift, reversed
-   * already, more than is left, another wristband on the reader, chip
-   * balance spent, approved by the clerk, no roster; StaffError
-   * approval_required; WristbandRefusedError blocked or other currency;
-   * DomainError insufficient_cash), then journals the op with its chip
-   * write (balance − amount, counter + 1) and writes the chip. A write cut short is finished at the next read
-   * of that wristband here; retrying the reversal finishes it and is then
-   * refused as `topup_already_reversed`, so the chip is debited once.
+   * processor once; nothing leaves the drawer). A supervisor approves
+   * `reverseTopUpBody(input)` first (`approve`, on the roster, offline; not
+   * the clerk). Reads the chip (finishing a write an earlier op left
+   * pending), refuses before recording anything (TopUpReversalRefusedError:
+   * unknown, other shift, reversed already, more than is left, another
+   * wristband on the reader, chip balance spent, approved by the clerk, no
+   * roster; StaffError approval_required; WristbandRefusedError blocked or
+   * other currency; DomainError insufficient_cash), then journals the op
+   * with its chip write (balance − amount, counter + 1) and writes the
+   * chip. A write cut short is finished at the next read of that wristband
+   * here; retrying the reversal finishes it and is then refused as
+   * `topup_already_reversed`, so the chip is debited once.
    */
   reverseTopUp(input: { reader: WristbandReader; topUp: string; amount?: number; reason?: string }): WristbandReceipt {
     const shift = this.#recorder.requireOpenShift();
