@@ -218,15 +218,17 @@ export function applySaleRefund(
 }
 
 /**
- * A cash top-up reversed (wallet.topup_reversed): the money taken off the
- * wristband goes back to the customer in cash, out of the drawer.
+ * A top-up reversed (wallet.topup_reversed): the money taken off the
+ * wristband goes back to the customer in cash, out of the drawer; a card
+ * top-up's (`tender: 'card'`) goes back to the card at the processor,
+ * nothing out of the drawer.
  */
 export function applyTopUpReversal(
   shift: Shift,
   body: WalletTopUpReversedBody,
   options: { allowOverdraw?: boolean } = {},
 ): Shift {
-  return correctionCashOut(shift, body.shift, body.currency, body.amount, options);
+  return correctionCashOut(shift, body.shift, body.currency, body.tender === 'card' ? 0 : body.amount, options);
 }
 
 /**

@@ -37,11 +37,16 @@ describe('topUpReversalProblems', () => {
     assert.match(twice[0]?.message ?? '', /reversed before/);
   });
 
-  it('an unknown top-up, a card top-up, another shift, wristband or currency, money already spent', () => {
+  it('an unknown top-up, one given back another way than paid, another shift, wristband or currency, money already spent', () => {
     assert.deepEqual(codes(topUpReversalProblems(undefined, 0, next(100), 5_000)), ['topup_reversal_invalid']);
+    // Given back the other way than it was paid: a card top-up in cash, a cash top-up to a card.
     assert.deepEqual(codes(topUpReversalProblems({ ...topUp, paid: 'card' }, 0, next(100), 5_000)), [
       'topup_reversal_invalid',
     ]);
+    assert.deepEqual(codes(topUpReversalProblems(topUp, 0, next(100, { tender: 'card' }), 5_000)), [
+      'topup_reversal_invalid',
+    ]);
+    assert.deepEqual(topUpReversalProblems({ ...topUp, paid: 'card' }, 0, next(100, { tender: 'card' }), 5_000), []);
     const other = '01890000-0000-7000-8000-00000000000c';
     assert.match(topUpReversalProblems(topUp, 0, next(100, { shift: other }), 5_000)[0]?.message ?? '', /own shift/);
     assert.match(
@@ -64,6 +69,11 @@ describe('wallet.topup_reversed at the till', () => {
   it('takes the cash out of the drawer', () => {
     const after = reduceShift(open, 'r1', 'wallet.topup_reversed', next(600));
     assert.equal(after?.cashOut, 600);
+  });
+
+  it('a card top-up reversed moves no cash: it goes back to the card', () => {
+    const after = reduceShift(open, 'r1', 'wallet.topup_reversed', next(5_000, { tender: 'card' }));
+    assert.equal(after?.cashOut, 0);
   });
 
   it('refuses to give back more cash than the drawer holds', () => {

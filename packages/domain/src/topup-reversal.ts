@@ -4,11 +4,12 @@
  * server, which raises an exception for a fact recorded offline that broke
  * them (the fact stands).
  *
- * Policy: a top-up paid in cash is reversed in the shift it was recorded in
- * (so by the device that took the cash, while its drawer is open), on the
+ * Policy: a top-up is reversed the way it was paid (cash out of the drawer,
+ * or a card top-up back to its card at the processor), in the shift it was
+ * recorded in (so by the device that took the money, while its drawer is open), on the
  * wristband it loaded, in its currency, for at most what it loaded less
  * what its earlier reversals took back, and never for more than the wallet
- * still holds: money already spent at a bar is not given back in cash.
+ * still holds: money already spent at a bar is not given back.
  */
 import { formatMoney } from '@holdfast/protocol';
 
@@ -25,6 +26,8 @@ export interface TopUpRef {
 /** A reversal as judged: what it names and how much it gives back. */
 export interface TopUpReversalRef {
   topup: string;
+  /** Where the money goes back (absent: cash); it must be how the top-up was paid. */
+  tender?: 'cash' | 'card';
   shift: string;
   wristband: string;
   currency: string;
@@ -52,8 +55,12 @@ export function topUpReversalProblems(
   if (topUp === undefined) {
     return [{ code: 'topup_reversal_invalid', message: `top-up ${next.topup} is unknown` }];
   }
-  if (topUp.paid !== 'cash') {
-    problems.push({ code: 'topup_reversal_invalid', message: 'only a top-up paid in cash is reversed at the till' });
+  const tender = next.tender ?? 'cash';
+  if (topUp.paid !== tender) {
+    problems.push({
+      code: 'topup_reversal_invalid',
+      message: `the top-up was paid by ${topUp.paid}: it is given back to the ${topUp.paid === 'card' ? 'card' : 'customer in cash'}, not by ${tender}`,
+    });
   }
   if (topUp.shift !== next.shift) {
     problems.push({

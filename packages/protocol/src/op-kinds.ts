@@ -359,8 +359,9 @@ export const walletRefundedBodySchema = s.refine(
 );
 
 /**
- * A cash top-up reversed (docs/wristbands.md, "Top-up reversal"): money
- * taken back off the wristband and given back in cash from the drawer, in
+ * A top-up reversed (docs/wristbands.md, "Top-up reversal"): money taken
+ * back off the wristband and given back in cash from the drawer (or, for a
+ * card top-up, `tender: 'card'`, refunded to its card at the processor), in
  * the shift the top-up was recorded in, approved by a supervisor. The
  * terminal read `balanceBefore` and wrote `balanceBefore - amount` and
  * `counter`; a chip never goes below zero, so `amount <= balanceBefore`.
@@ -376,6 +377,11 @@ export const walletTopUpReversedBodySchema = s.refine(
     /** Id of the `wallet.topped_up` op reversed (all of it or a part). */
     topup: uuid(),
     reason: s.optional(text(200)),
+    /**
+     * Where the money goes back, as the top-up was paid: `cash` (absent: cash) out of the drawer, or `card`:
+     * refunded to the top-up's card at the processor (the card refunder), nothing out of the drawer.
+     */
+    tender: s.optional(s.oneOf(TOP_UP_METHODS)),
   }),
   (t) =>
     t.amount > t.balanceBefore ? ['amount', 'at most the balance read from the wristband (balanceBefore)'] : null,

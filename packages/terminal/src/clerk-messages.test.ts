@@ -14,6 +14,7 @@ import {
   CorrectionRefusedError,
   DeviceRevokedError,
   NeedsOnlineError,
+  type TopUpReversalRefusedError,
   TransportError,
   type TransportErrorCode,
   type WristbandRefusedError,
@@ -28,7 +29,8 @@ type Thrown =
   | WristbandRefusedError['code']
   | TransportErrorCode
   | LoyaltyErrorCode
-  | LoyaltyOnlineCode;
+  | LoyaltyOnlineCode
+  | TopUpReversalRefusedError['code'];
 const everyThrownCodeHasWords: [Exclude<Thrown, ClerkCode>] extends [never] ? true : false = true;
 
 describe('clerk messages', () => {

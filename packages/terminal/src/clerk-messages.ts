@@ -87,6 +87,14 @@ export const CLERK_CODES = [
   'loyalty_code_locked',
   'loyalty_answer_unverified',
   'loyalty_refused',
+  // Wristband top-up reversal (wristband-payments.ts reverseTopUp; docs/wristbands.md §7b).
+  'topup_unknown',
+  'topup_other_shift',
+  'topup_already_reversed',
+  'topup_reversal_over',
+  'topup_wrong_wristband',
+  'topup_balance_spent',
+  'topup_approval_by_clerk',
 ] as const;
 
 export type ClerkCode = (typeof CLERK_CODES)[number];
@@ -161,6 +169,13 @@ export const CLERK_MESSAGES: Phrasebook<Readonly<Record<ClerkCode, Template>> & 
     loyalty_code_locked: 'Too many wrong codes: start the redemption again.',
     loyalty_answer_unverified: 'The server answer could not be checked. No points were redeemed.',
     loyalty_refused: 'The server refused these points.',
+    topup_unknown: 'This top-up was not taken on this till: reverse it where it was taken.',
+    topup_other_shift: 'This top-up belongs to another shift: it cannot be reversed now.',
+    topup_already_reversed: 'This top-up was reversed already. Nothing more to give back.',
+    topup_reversal_over: 'More than is left of this top-up.',
+    topup_wrong_wristband: 'This is not the wristband that was topped up. Hold the right one to the reader.',
+    topup_balance_spent: 'The wristband no longer holds this money: it was spent.',
+    topup_approval_by_clerk: 'You cannot approve your own reversal: call another supervisor.',
     unknown: ({ code }) => `Refused (${code}).`,
   },
   es: {
@@ -230,6 +245,13 @@ export const CLERK_MESSAGES: Phrasebook<Readonly<Record<ClerkCode, Template>> & 
     loyalty_code_locked: 'Demasiados códigos incorrectos: empiece el canje de nuevo.',
     loyalty_answer_unverified: 'No se pudo verificar la respuesta del servidor. No se canjearon puntos.',
     loyalty_refused: 'El servidor rechazó estos puntos.',
+    topup_unknown: 'Esta recarga no se hizo en esta caja: anúlela donde se hizo.',
+    topup_other_shift: 'Esta recarga es de otro turno: no se puede anular ahora.',
+    topup_already_reversed: 'Esta recarga ya se anuló. No queda nada por devolver.',
+    topup_reversal_over: 'Más de lo que queda de esta recarga.',
+    topup_wrong_wristband: 'Esta no es la pulsera recargada. Acerque la correcta al lector.',
+    topup_balance_spent: 'La pulsera ya no tiene este dinero: se gastó.',
+    topup_approval_by_clerk: 'No puede aprobar su propia anulación: llame a otro supervisor.',
     unknown: ({ code }) => `Rechazado (${code}).`,
   },
   pt: {
@@ -298,6 +320,13 @@ export const CLERK_MESSAGES: Phrasebook<Readonly<Record<ClerkCode, Template>> & 
     loyalty_code_locked: 'Códigos incorretos demais: comece o resgate de novo.',
     loyalty_answer_unverified: 'Não foi possível verificar a resposta do servidor. Nenhum ponto foi resgatado.',
     loyalty_refused: 'O servidor recusou estes pontos.',
+    topup_unknown: 'Esta recarga não foi feita neste caixa: estorne-a onde foi feita.',
+    topup_other_shift: 'Esta recarga é de outro turno: não pode ser estornada agora.',
+    topup_already_reversed: 'Esta recarga já foi estornada. Não há mais nada a devolver.',
+    topup_reversal_over: 'Mais do que resta desta recarga.',
+    topup_wrong_wristband: 'Esta não é a pulseira recarregada. Aproxime a correta do leitor.',
+    topup_balance_spent: 'A pulseira já não tem este dinheiro: foi gasto.',
+    topup_approval_by_clerk: 'Você não pode aprovar o seu próprio estorno: chame outro supervisor.',
     unknown: ({ code }) => `Recusado (${code}).`,
   },
 };

@@ -328,3 +328,34 @@ export class CorrectionRefusedError extends Error {
     super(message);
   }
 }
+
+/**
+ * A wristband top-up reversal the terminal refused before recording
+ * anything (docs/wristbands.md, "Top-up reversal"; no seq used, chip
+ * untouched, approval not used up): `topup_unknown` (not a top-up recorded
+ * on this till), `topup_other_shift`,
+ * `topup_already_reversed` (nothing left of it: an earlier reversal on this
+ * till took it all, and its chip write is finished now if it was pending),
+ * `topup_reversal_over` (more than is left of it), `topup_wrong_wristband`
+ * (the chip on the reader is not the one the top-up loaded),
+ * `topup_balance_spent` (the chip holds less than the reversal: the money
+ * was spent), `topup_approval_by_clerk` (the approver is the clerk) or
+ * `approval_missing` (no roster to approve with).
+ */
+export class TopUpReversalRefusedError extends Error {
+  override readonly name = 'TopUpReversalRefusedError';
+  constructor(
+    readonly code:
+      | 'topup_unknown'
+      | 'topup_other_shift'
+      | 'topup_already_reversed'
+      | 'topup_reversal_over'
+      | 'topup_wrong_wristband'
+      | 'topup_balance_spent'
+      | 'topup_approval_by_clerk'
+      | 'approval_missing',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -37,6 +37,7 @@ export {
   RequestRejectedError,
   SimulatedCrashError,
   TerminalClosedError,
+  TopUpReversalRefusedError,
   TransportError,
   type TransportErrorCode,
   VoidRefusedError,
@@ -102,4 +103,4 @@ export type {
   PendingChipWrite,
   WristbandReader,
 } from './wristband.js';
-export type { WristbandReceipt } from './wristband-payments.js';
+export type { TopUpReversalApproval, WristbandReceipt } from './wristband-payments.js';

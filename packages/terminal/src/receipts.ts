@@ -87,9 +87,10 @@ export class Receipts {
         if (!SLIP_KINDS[entry.op.kind]) {
           throw new NoReceiptError(`op ${entry.id} is a ${entry.op.kind}, which prints no receipt`);
         }
-        // A payout, void or refund slip names its ticket or sale; by receipt number when this device printed it.
-        const body = entry.op.body as { ticket?: string; sale?: string; movement?: string };
-        const original = this.#journal.getOp(body.ticket ?? body.sale ?? body.movement ?? '');
+        // A payout, void, refund, correction or reversal slip names its ticket, sale, movement or top-up; by receipt
+        // number when this device printed it.
+        const body = entry.op.body as { ticket?: string; sale?: string; movement?: string; topup?: string };
+        const original = this.#journal.getOp(body.ticket ?? body.sale ?? body.movement ?? body.topup ?? '');
         return moneyOutSlip(entry.op, {
           ...options,
           referenceNumber: original ? receiptNumber(original.op.device, original.seq) : null,

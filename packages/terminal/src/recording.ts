@@ -349,12 +349,11 @@ export class Recorder {
  * refundToWristband record them, because they write the chip too.
  */
 function refuseChipOps(kind: OpKind, body: OpBodies[OpKind]): void {
-  // A top-up reversal writes the chip too; the till has no API for it yet, so it cannot be recorded
-  // here without its chip write (docs/wristbands.md, "Top-up reversal").
+  // A top-up reversal writes the chip too: recorded with reverseTopUp (docs/wristbands.md, "Top-up reversal").
   if (kind === 'wallet.topped_up' || kind === 'wallet.refunded' || kind === 'wallet.topup_reversed') {
     throw new ValidationError(
       'kind',
-      `not ${kind}: recorded with topUpWristband / refundToWristband (the chip is written too)`,
+      `not ${kind}: recorded with topUpWristband / refundToWristband / reverseTopUp (the chip is written too)`,
       kind,
     );
   }

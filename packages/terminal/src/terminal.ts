@@ -60,6 +60,7 @@ import {
   NotEnrolledError,
   SimulatedCrashError,
   TerminalClosedError,
+  TopUpReversalRefusedError,
   TransportError,
   VoidRefusedError,
 } from './errors.js';
@@ -93,7 +94,7 @@ import { registerTestHooks } from './terminal-test-hooks.js';
 import type { ClerkOpState, RecordedOp, TerminalEvents, TerminalStatus } from './terminal-types.js';
 import type { Transport } from './transport.js';
 import { type BlockedWristband, type PendingChipWrite, type WristbandReader, WristbandStore } from './wristband.js';
-import { WristbandPayments, type WristbandReceipt } from './wristband-payments.js';
+import { type TopUpReversalApproval, WristbandPayments, type WristbandReceipt } from './wristband-payments.js';
 
 /**
  * The Terminal: a façade that owns the lifecycle (open, enroll, start/stop,
@@ -941,6 +942,55 @@ export class Terminal {
     reason?: string;
   }): WristbandReceipt {
     return this.#wristbandPayments.refund(input);
+  }
+
+  /**
+   * Reverses a top-up this till recorded in the open shift (a mistaken
+   * top-up: docs/wristbands.md, "Top-up reversal"): all of it, or `amount`;
+   * a cash top-up's money out of the drawer, a card top-up's back to its
+   * card (`tender: 'card'`: the server's card refunder refunds it at the
+   * processor once; nothing leaves the drawer). A supervisor approves
+   * `reverseTopUpBody(input)` first (`approve`, on the roster, offline; not
+   * the clerk). Reads the chip (finishing a write an earlier op left
+   * pending), refuses before recording anything (TopUpReversalRefusedError:
+   * unknown, other shift, reversed already, more than is left, another
+   * wristband on the reader, chip balance spent, approved by the clerk, no
+   * roster; StaffError approval_required; WristbandRefusedError blocked or
+   * other currency; DomainError insufficient_cash), then journals the op
+   * with its chip write (balance − amount, counter + 1) and writes the
+   * chip. A write cut short is finished at the next read of that wristband
+   * here; retrying the reversal finishes it and is then refused as
+   * `topup_already_reversed`, so the chip is debited once.
+   */
+  reverseTopUp(input: { reader: WristbandReader; topUp: string; amount?: number; reason?: string }): WristbandReceipt {
+    const shift = this.#recorder.requireOpenShift();
+    if (this.staffRoster() === null) {
+      throw new TopUpReversalRefusedError(
+        'approval_missing',
+        "wallet.topup_reversed needs a supervisor's approval at the till, and this location has no staff roster to approve with",
+      );
+    }
+    return this.#wristbandPayments.reverseTopUp({
+      ...input,
+      checkApproval: (bound) => {
+        // Throws approval_required without an approval of exactly these fields; names the approver otherwise.
+        const approver = this.#staff.stamp('wallet.topup_reversed', bound as OpBodies['wallet.topup_reversed']).actor
+          ?.approvedBy;
+        const clerk = this.#staff.current()?.id;
+        if (approver !== undefined && (approver === clerk || approver === shift.clerk)) {
+          throw new TopUpReversalRefusedError(
+            'topup_approval_by_clerk',
+            `${approver} is the clerk here; another supervisor must approve the reversal`,
+          );
+        }
+      },
+    });
+  }
+
+  /** The fields `reverseTopUp(input)` records that a supervisor approves (`approve`), refused as it would be. */
+  reverseTopUpBody(input: { topUp: string; amount?: number; reason?: string }): TopUpReversalApproval {
+    this.#assertOpen();
+    return this.#wristbandPayments.reversalBody(input);
   }
 
   /** The wristbands the server blocked, as this terminal knows them (kept current by the device feed). */

@@ -21,8 +21,9 @@ import {
   ValidationError,
   type WalletRefundedBody,
   type WalletToppedUpBody,
+  type WalletTopUpReversedBody,
 } from '@holdfast/protocol';
-import { WristbandRefusedError } from './errors.js';
+import { TopUpReversalRefusedError, WristbandRefusedError } from './errors.js';
 import type { Journal } from './journal.js';
 import type { OfflinePolicy } from './offline-policy.js';
 import type { ChipPlan, Recorder } from './recording.js';
@@ -198,6 +199,113 @@ export class WristbandPayments {
     return this.#writeChip(input.reader, chip, op, chip.balance + input.amount);
   }
 
+  /**
+   * Reverses a top-up recorded on this till in the open shift, all of it or
+   * `amount` (docs/wristbands.md, "Top-up reversal"): a cash top-up in cash
+   * out of the drawer, a card top-up back to its card (`tender: 'card'`,
+   * refunded at the processor by the server). Reads the chip
+   * first (so the pending write of an earlier reversal, cut short, is
+   * finished, and a retry is then refused as already reversed rather than
+   * debiting twice), refuses what the rules say no to
+   * (TopUpReversalRefusedError) before anything is written, lets
+   * `checkApproval` refuse the approval (run on the fields a supervisor
+   * approves, before recording), records `wallet.topup_reversed` with its
+   * chip write (`balance - amount`, counter + 1) and writes the chip.
+   */
+  reverseTopUp(input: {
+    reader: WristbandReader;
+    topUp: string;
+    amount?: number;
+    reason?: string;
+    checkApproval: (bound: TopUpReversalApproval) => void;
+  }): WristbandReceipt {
+    const shift = this.#recorder.requireOpenShift();
+    const chip = this.#chipFor(input.reader, shift.currency);
+    const bound = this.reversalBody(input);
+    if (chip.uid !== bound.wristband) {
+      throw new TopUpReversalRefusedError(
+        'topup_wrong_wristband',
+        `the top-up loaded wristband ${bound.wristband}; the reader holds ${chip.uid}`,
+      );
+    }
+    if (chip.balance < bound.amount) {
+      throw new TopUpReversalRefusedError(
+        'topup_balance_spent',
+        `wristband ${chip.uid} holds ${formatMoney(chip.balance, shift.currency)}: the rest of the top-up was spent, ${formatMoney(bound.amount, shift.currency)} cannot be given back`,
+      );
+    }
+    input.checkApproval(bound);
+    const body: WalletTopUpReversedBody = { ...bound, counter: chip.counter + 1, balanceBefore: chip.balance };
+    const op = this.#recorder.record({
+      kind: 'wallet.topup_reversed',
+      body,
+      decision: NO_DECISION,
+      // Cash given back with a supervisor's approval: no wristband limits to decide (nothing is spent offline).
+      chip: () => ({
+        decision: NO_DECISION,
+        meta: {},
+        exposure: null,
+        write: chipWrite(chip, 'debit', bound.amount, bound.topup),
+      }),
+    });
+    return this.#writeChip(input.reader, chip, op, chip.balance - bound.amount);
+  }
+
+  /**
+   * What a supervisor approves for a reversal of `topUp` (the fields
+   * STAFF_RULES binds, known before the chip is read), refused as
+   * `reverseTopUp` would refuse it from this till's journal.
+   */
+  reversalBody(input: { topUp: string; amount?: number; reason?: string }): TopUpReversalApproval {
+    const shift = this.#recorder.requireOpenShift();
+    const entry = this.#journal.getOp(input.topUp);
+    if (entry?.kind !== 'wallet.topped_up') {
+      throw new TopUpReversalRefusedError(
+        'topup_unknown',
+        `${input.topUp} is not a top-up recorded on this till: a top-up is reversed on the till that took it`,
+      );
+    }
+    const topUp = entry.op.body as WalletToppedUpBody;
+    if (topUp.shift !== shift.id) {
+      throw new TopUpReversalRefusedError(
+        'topup_other_shift',
+        `top-up ${input.topUp} was taken in shift ${topUp.shift}, not the open shift ${shift.id}`,
+      );
+    }
+    const earlier = this.#wristbands.reversalsOf(input.topUp);
+    const reversed = earlier.reduce((sum, w) => sum + w.amount, 0);
+    const left = topUp.amount - reversed;
+    const money = (n: number) => formatMoney(n, topUp.currency);
+    if (left <= 0) {
+      throw new TopUpReversalRefusedError(
+        'topup_already_reversed',
+        `top-up ${input.topUp} was reversed already (op ${earlier.map((w) => w.opId).join(', ')})`,
+      );
+    }
+    const amount = input.amount ?? left;
+    if (!Number.isSafeInteger(amount) || amount < 1) {
+      throw new ValidationError('amount', 'a whole number of minor units, at least 1', String(amount));
+    }
+    if (amount > left) {
+      throw new TopUpReversalRefusedError(
+        'topup_reversal_over',
+        reversed > 0
+          ? `${money(amount)} is above what is left of top-up ${input.topUp} (${money(topUp.amount)}, ${money(reversed)} reversed before)`
+          : `${money(amount)} is above top-up ${input.topUp} (${money(topUp.amount)})`,
+      );
+    }
+    return {
+      shift: shift.id,
+      currency: topUp.currency,
+      wristband: topUp.wristband,
+      topup: input.topUp,
+      amount,
+      ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      // A card top-up goes back to its card at the processor (the server's card refunder), not out of the drawer.
+      ...(topUp.paid === 'card' ? { tender: 'card' as const } : {}),
+    };
+  }
+
   /** Reads the chip (finishing a pending write first) and refuses a blocked or foreign one. */
   /**
    * The chip plan of a debit or a refund: the wristband limits of the offline
@@ -259,11 +367,15 @@ export class WristbandPayments {
   }
 }
 
+/** A top-up reversal as a supervisor approves it: every field but those read from the chip. */
+export type TopUpReversalApproval = Omit<WalletTopUpReversedBody, 'counter' | 'balanceBefore'>;
+
 /** The pending-write row of a chip write about to be made from `chip`. */
 function chipWrite(
   chip: ChipImage,
   kind: PendingChipWrite['kind'],
   amount: number,
+  /** The sale a refund credits, or the top-up a reversal debits; else null. */
   sale: string | null,
 ): Omit<PendingChipWrite, 'opId' | 'recordedAt' | 'writtenAt'> {
   return {

@@ -62,6 +62,7 @@ export interface PendingChipWrite {
   counter: number;
   balanceBefore: number;
   balanceAfter: number;
+  /** The sale a refund credits; for a top-up reversal's debit, the top-up it reverses; else null. */
   sale: string | null;
   recordedAt: number;
   writtenAt: number | null;
@@ -160,6 +161,15 @@ export class WristbandStore {
   }
 
   /**
+   * The chip writes of this terminal's reversals of top-up `topUp` (a
+   * reversal's write is a `debit` whose `sale` column names the top-up it
+   * reverses; a sale's debit names none).
+   */
+  reversalsOf(topUp: string): PendingChipWrite[] {
+    return (this.#stmt.reversalsOf.all(topUp) as Row[]).map(toWrite);
+  }
+
+  /**
    * Reads the chip, first finishing any write an op of this terminal
    * promised it (a write cut short by a power cut or a wristband pulled
    * away). Returns the chip as it is now.
@@ -207,6 +217,9 @@ function prepareStatements(journal: Journal) {
     ),
     allPending: journal.prepare('SELECT * FROM wristband_writes WHERE written_at IS NULL ORDER BY recorded_at, op_id'),
     written: journal.prepare('UPDATE wristband_writes SET written_at = ? WHERE op_id = ? AND written_at IS NULL'),
+    reversalsOf: journal.prepare(
+      "SELECT * FROM wristband_writes WHERE kind = 'debit' AND sale = ? ORDER BY recorded_at, op_id",
+    ),
     refundedOf: journal.prepare(
       "SELECT coalesce(sum(amount), 0) AS n FROM wristband_writes WHERE kind = 'refund' AND sale = ? AND wristband = ?",
     ),

@@ -41,6 +41,8 @@ export interface ReceiptWords {
   sale: string;
   /** The cash movement a cash correction names. */
   cashMovement: string;
+  /** The top-up a reversal slip names. */
+  topUp: string;
   /** A refunded line: "Line 2 x 1". */
   line: string;
   authorization: string;
@@ -88,10 +90,12 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       sale_void: 'SALE VOID',
       refund: 'REFUND',
       cash_correction: 'CASH CORRECTION',
+      topup_reversal: 'TOP-UP REVERSAL',
     },
     ticket: 'Ticket',
     sale: 'Sale',
     cashMovement: 'Cash movement',
+    topUp: 'Top-up',
     line: 'Line',
     authorization: 'Authorization',
     paidOffline: "Paid offline at the shop's risk",
@@ -112,6 +116,7 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'ticket.voided': 'Ticket voids',
       'sale.voided': 'Sale voids',
       'sale.refunded': 'Refunds',
+      'wallet.topup_reversed': 'Top-up reversals',
     },
   },
   es: {
@@ -148,10 +153,12 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       sale_void: 'ANULACIÓN DE VENTA',
       refund: 'DEVOLUCIÓN',
       cash_correction: 'CORRECCIÓN DE EFECTIVO',
+      topup_reversal: 'ANULACIÓN DE RECARGA',
     },
     ticket: 'Boleto',
     sale: 'Venta',
     cashMovement: 'Movimiento de efectivo',
+    topUp: 'Recarga',
     line: 'Línea',
     authorization: 'Autorización',
     paidOffline: 'Pagado sin conexión, a riesgo de la tienda',
@@ -172,6 +179,7 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'ticket.voided': 'Anulaciones de boletos',
       'sale.voided': 'Anulaciones de ventas',
       'sale.refunded': 'Devoluciones',
+      'wallet.topup_reversed': 'Anulaciones de recarga',
     },
   },
   pt: {
@@ -208,10 +216,12 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       sale_void: 'CANCELAMENTO DE VENDA',
       refund: 'DEVOLUÇÃO',
       cash_correction: 'CORREÇÃO DE CAIXA',
+      topup_reversal: 'ESTORNO DE RECARGA',
     },
     ticket: 'Bilhete',
     sale: 'Venda',
     cashMovement: 'Movimento de caixa',
+    topUp: 'Recarga',
     line: 'Linha',
     authorization: 'Autorização',
     paidOffline: 'Pago offline, por conta e risco da loja',
@@ -232,6 +242,7 @@ export const RECEIPT_WORDS: Phrasebook<ReceiptWords> = {
       'ticket.voided': 'Cancelamentos de bilhetes',
       'sale.voided': 'Cancelamentos de vendas',
       'sale.refunded': 'Devoluções',
+      'wallet.topup_reversed': 'Estornos de recarga',
     },
   },
 };

@@ -177,9 +177,19 @@ function moneyOut(slip: Slip, r: MoneyOutSlip, locale: SpokenLocale): void {
   const money = (n: number) => formatMoney(n, r.currency, locale.format);
   slip.rule();
   const what =
-    r.reference.kind === 'ticket' ? words.ticket : r.reference.kind === 'sale' ? words.sale : words.cashMovement;
+    r.reference.kind === 'ticket'
+      ? words.ticket
+      : r.reference.kind === 'topup'
+        ? words.topUp
+        : r.reference.kind === 'cash_movement'
+          ? words.cashMovement
+          : words.sale;
   slip.line(`${what} ${r.reference.number ?? r.reference.id}`, { bold: true });
   if (r.reference.number !== null) slip.line(`  ${r.reference.id}`);
+  if (r.wristband) {
+    slip.line(`${words.wristband} ${r.wristband.uid}`);
+    slip.pair(words.balanceAfter, money(r.wristband.balanceAfter));
+  }
   for (const l of r.lines) slip.line(`  ${words.line} ${l.line + 1} x ${l.qty}`);
   slip.rule();
   // Money out of the drawer prints negative; a correction bringing cash back in (`drawer: 'in'`) positive.

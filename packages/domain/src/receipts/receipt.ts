@@ -101,8 +101,8 @@ export interface ZReport extends ReceiptBase {
   variance: number;
 }
 
-/** Which money-out slip: a payout, the void of a ticket or a sale, a refund, or a cash movement corrected. */
-export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund' | 'cash_correction';
+/** Which money-out slip: a payout, the void of a ticket or a sale, a refund, a cash movement corrected, or a wristband top-up reversed. */
+export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund' | 'cash_correction' | 'topup_reversal';
 
 /**
  * A slip for money leaving the drawer (or going back to a card) against an
@@ -114,10 +114,12 @@ export type SlipKind = 'payout' | 'ticket_void' | 'sale_void' | 'refund' | 'cash
 export interface MoneyOutSlip extends ReceiptBase {
   type: 'slip';
   slip: SlipKind;
-  /** The op the slip is about: the ticket (`ticket.issued`), the sale (`sale.recorded`) or the movement (`cash.moved`). */
-  reference: { kind: 'ticket' | 'sale' | 'cash_movement'; id: string; number: string | null };
+  /** The op the slip is about: the ticket (`ticket.issued`), the sale (`sale.recorded`), the movement (`cash.moved`) or the top-up (`wallet.topped_up`). */
+  reference: { kind: 'ticket' | 'sale' | 'cash_movement' | 'topup'; id: string; number: string | null };
   /** Present for a cash correction that brings cash back into the drawer (of a movement out): its cash is in, not out. */
   drawer?: 'in';
+  /** A top-up reversal: the wristband it debited and what the chip holds after it. */
+  wristband?: { uid: string; balanceAfter: number };
   /** Money given out, minor units. */
   amount: number;
   /** Cash out of the drawer, and the part back to a card (a void's card part, a card refund). */
@@ -196,9 +198,13 @@ export const SLIP_KINDS: Readonly<Record<string, SlipKind>> = {
   'sale.voided': 'sale_void',
   'sale.refunded': 'refund',
   'cash.corrected': 'cash_correction',
+  'wallet.topup_reversed': 'topup_reversal',
 };
 
-/** The slip of a `ticket.paid`, `ticket.voided`, `sale.voided`, `sale.refunded` or `cash.corrected` op (RangeError for another kind). */
+/**
+ * The slip of a `ticket.paid`, `ticket.voided`, `sale.voided`, `sale.refunded`, `cash.corrected` or
+ * `wallet.topup_reversed` op (RangeError for another kind).
+ */
 export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
   const slip = SLIP_KINDS[op.kind];
   if (!slip) throw new RangeError(`a money-out slip needs a payout, void or refund op, not ${op.kind}`);
@@ -269,6 +275,22 @@ export function moneyOutSlip(op: Op, options: ReceiptOptions): MoneyOutSlip {
         lines: [],
         authorization: null,
         reason: b.reason,
+      };
+    }
+    case 'wallet.topup_reversed': {
+      // A top-up reversed: the chip is debited; the cash goes back out of the drawer, or a card top-up's to its card.
+      const b = parseBody('wallet.topup_reversed', op.body);
+      return {
+        ...base(op, b.shift, b.currency, options),
+        ...common,
+        reference: ref('topup', b.topup),
+        wristband: { uid: b.wristband, balanceAfter: b.balanceBefore - b.amount },
+        amount: b.amount,
+        cash: b.tender === 'card' ? 0 : b.amount,
+        card: b.tender === 'card' ? { amount: b.amount, brand: null, last4: null } : null,
+        lines: [],
+        authorization: null,
+        reason: b.reason ?? null,
       };
     }
     default: {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Actor, Op, SaleRefundedBody } from '@holdfast/protocol';
+import type { Actor, Op, SaleRefundedBody, WalletToppedUpBody, WalletTopUpReversedBody } from '@holdfast/protocol';
 import type { CardRefund } from '../model/card-refund.js';
 import { type SimFixture, startSim } from '../testing/forwarding-fixture.js';
 import { createHarness, type Harness, type TestDevice } from '../testing/harness.js';
@@ -252,6 +252,108 @@ describe('CardRefunder (SQLite, processor simulator)', () => {
       assert.equal(rows[0]?.state, 'refunded');
       assert.equal(await balance(f), 10_000 - 2_000 + 800, 'refunded once');
       assert.equal((await f.client.stats()).sinceStart.replayed >= 1, true, 'the second sending was a replay');
+    } finally {
+      await h.close();
+      await f.close();
+    }
+  });
+
+  it('a card top-up reversed goes back to its card once; a cash one or an uncaptured one is an alarm', async () => {
+    const h = await createHarness();
+    const f = await startSim({
+      timeoutAfterCommitRate: 0.5,
+      cards: { [CARD.token]: { balance: 10_000 }, tok_blocked: { blocked: true } },
+    });
+    try {
+      const a = await h.enrollDevice('a');
+      const open = a.openShift();
+      const topUp = (uid: string, amount: number, paid: 'cash' | 'card', token: string = CARD.token) =>
+        a.chain.next(
+          'wallet.topped_up',
+          {
+            shift: open.id,
+            currency: 'EUR',
+            wristband: uid,
+            amount,
+            counter: 1,
+            balanceBefore: 0,
+            paid,
+            ...(paid === 'card' ? { card: { ...CARD, token } } : {}),
+          } satisfies WalletToppedUpBody,
+          paid === 'card' ? LOCAL_APPROVAL : NONE,
+        );
+      const reverse = (top: Op, amount: number, counter: number, before: number) => {
+        const b = top.body as WalletToppedUpBody;
+        return a.chain.next(
+          'wallet.topup_reversed',
+          {
+            shift: open.id,
+            currency: 'EUR',
+            wristband: b.wristband,
+            amount,
+            counter,
+            balanceBefore: before,
+            topup: top.id,
+            tender: 'card',
+          } satisfies WalletTopUpReversedBody,
+          NONE,
+          undefined,
+          APPROVED,
+        );
+      };
+      const byCard = topUp('04A1B2C3D4E5F6', 2_000, 'card');
+      const inCash = topUp('04A1B2C3D4E5F7', 800, 'cash');
+      const refused = topUp('04A1B2C3D4E5F8', 600, 'card', 'tok_blocked');
+      await sendAll(h, a, [open, byCard, inCash, refused]);
+      await forwardAll(h, f);
+      assert.equal(await balance(f), 8_000, 'the card top-up charged once');
+      // Two parts of the card top-up; a cash top-up "to the card"; a top-up whose card payment was declined.
+      const first = reverse(byCard, 1_500, 2, 2_000);
+      const rest = reverse(byCard, 500, 3, 500);
+      const ofCash = reverse(inCash, 800, 2, 800);
+      const ofDeclined = reverse(refused, 600, 2, 600);
+      await sendAll(h, a, [first, rest, ofCash, ofDeclined]);
+      const rows = await drain(h, refunder(h, f));
+      const byOp = new Map(rows.map((x) => [x.opId, x]));
+      assert.deepEqual(
+        [first, rest, ofCash, ofDeclined].map((o) => {
+          const r = byOp.get(o.id);
+          return [r?.kind, r?.saleOpId, r?.amount, r?.state, r?.declineCode];
+        }),
+        [
+          ['refund', byCard.id, 1_500, 'refunded', null],
+          ['refund', byCard.id, 500, 'refunded', null],
+          ['refund', inCash.id, 800, 'declined', 'card_mismatch'],
+          ['refund', refused.id, 600, 'declined', 'not_captured'],
+        ],
+      );
+      assert.equal(await balance(f), 10_000, 'the card top-up given back exactly once, in two parts');
+      for (const o of [first, rest]) {
+        const row = byOp.get(o.id) as CardRefund;
+        const found = await f.client.findRefundByKey(cardRefundKeyOf(row));
+        assert.deepEqual([found?.id, found?.amount], [row.refundId, row.amount]);
+      }
+      const raised = await alarms(h);
+      assert.deepEqual(raised.map((x) => x.opId).sort(), [ofCash.id, ofDeclined.id].sort());
+      assert.ok(
+        raised.every((x) => /top-up reversal of card top-up/.test(x.message)),
+        JSON.stringify(raised),
+      );
+      // Nothing left the drawer for the card reversals; the server also flags the cash top-up given back by card.
+      const shift = (await h.storage.listShifts(null)).find((x) => x.id === open.id);
+      assert.equal(shift?.cashOut, 0);
+      const invalid = (await h.storage.listExceptions(0, 500)).items.filter((x) => x.type === 'topup_reversal_invalid');
+      assert.deepEqual(
+        invalid.map((x) => x.opId),
+        [ofCash.id],
+      );
+      assert.deepEqual(await refunder(h, f).runOnce(), {
+        enrolled: 0,
+        claimed: 0,
+        refunded: 0,
+        declined: 0,
+        deferred: 0,
+      });
     } finally {
       await h.close();
       await f.close();

@@ -1,6 +1,8 @@
 /**
- * The applier of `wallet.topup_reversed`: a cash top-up given back. The
- * cash leaves the shift's drawer (shift reducer); the chip write takes the
+ * The applier of `wallet.topup_reversed`: a top-up given back. The cash
+ * leaves the shift's drawer (shift reducer; a card top-up's reversal,
+ * `tender: 'card'`, moves no cash: the card refunder gives it back to the
+ * card at the processor); the chip write takes the
  * amount off the wristband's wallet (a `debit` entry: money off the chip);
  * the reversal is judged against its top-up and the reversals before it
  * (docs/wristbands.md, "Top-up reversal"), and its approval (a supervisor,
@@ -16,7 +18,7 @@ export function applyWalletTopUpReversed(op: Op, body: WalletTopUpReversedBody, 
   if (shift) {
     const held = expectedCash(shift);
     const moved = ctx.applyShift(op, shift, 'wallet.topup_reversed', body);
-    if (moved && held < body.amount) {
+    if (moved && body.tender !== 'card' && held < body.amount) {
       ctx.shiftRule(
         op,
         'insufficient_cash',
@@ -28,6 +30,7 @@ export function applyWalletTopUpReversed(op: Op, body: WalletTopUpReversedBody, 
     wristband: body.wristband,
     counter: body.counter,
     topup: body.topup,
+    tender: body.tender ?? 'cash',
     approvedBy: approverOf(op),
   });
   const balance = ctx.walletBalance(body.wristband);

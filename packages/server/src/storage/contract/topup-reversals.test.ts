@@ -8,12 +8,14 @@
  * fact stands.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe } from 'node:test';
 import type { Actor, Op, WalletToppedUpBody, WalletTopUpReversedBody } from '@holdfast/protocol';
 import { NO_DECISION } from '@holdfast/protocol';
 import type { WalletView } from '../../model/wallet.js';
 import type { Harness, TestDevice } from '../../testing/harness.js';
 import { saleBody } from '../../testing/harness.js';
+import { LOCAL_APPROVAL } from '../../testing/payments.js';
 import { STORAGE_BACKENDS, storageTest } from '../../testing/storage-backends.js';
 
 const UID = '04A1B2C3D4E5F6';
@@ -59,6 +61,7 @@ function reversal(
   counter: number,
   before: number,
   actor: Actor | undefined = APPROVED,
+  extra: Partial<WalletTopUpReversedBody> = {},
 ): Op {
   const body: WalletTopUpReversedBody = {
     shift: s.shift,
@@ -69,6 +72,7 @@ function reversal(
     balanceBefore: before,
     topup,
     reason: 'customer changed their mind',
+    ...extra,
   };
   return s.d.chain.next('wallet.topup_reversed', body, NO_DECISION, undefined, actor);
 }
@@ -115,6 +119,50 @@ for (const backend of STORAGE_BACKENDS) {
         );
       });
 
+      test('a card top-up given back to its card: nothing out of the drawer, one card refund row on the top-up', async (h) => {
+        const booth = await shop(h, 'booth');
+        const card = { token: 'tok_booth_1', brand: 'visa' as const, last4: '4242' };
+        const byCard = booth.d.chain.next(
+          'wallet.topped_up',
+          {
+            shift: booth.shift,
+            currency: 'EUR',
+            wristband: UID,
+            amount: 3_000,
+            counter: 1,
+            balanceBefore: 0,
+            paid: 'card',
+            card,
+          } satisfies WalletToppedUpBody,
+          LOCAL_APPROVAL,
+        );
+        const back = reversal(booth, byCard.id, 3_000, 2, 3_000, APPROVED, { tender: 'card' });
+        const inCash = topUp(booth, 1_000, 3, 0);
+        const cashToCard = reversal(booth, inCash.id, 1_000, 4, 1_000, APPROVED, { tender: 'card' });
+        await sendAll(h, booth.d, [byCard, back, inCash, cashToCard]);
+        assert.equal(await expectedCash(h, booth.shift), 10_000 + 1_000, 'no cash left the drawer');
+        const invalid = await exceptionsOf(h, 'topup_reversal_invalid');
+        assert.deepEqual(
+          invalid.map((x) => x.opId),
+          [cashToCard.id],
+        );
+        const ids = Array.from({ length: 10 }, () => randomUUID());
+        assert.equal(await h.storage.enrollCardRefunds(h.clock.now(), 10, ids), 2);
+        assert.equal(await h.storage.enrollCardRefunds(h.clock.now(), 10, ids), 0, 'enrolled once');
+        const rows = await h.storage.listCardRefunds(null);
+        assert.deepEqual(
+          rows.map((r) => [r.opId, r.tenderIndex, r.kind, r.saleOpId, r.amount, r.state, r.declineCode]),
+          [
+            [back.id, 0, 'refund', byCard.id, 3_000, 'pending', null],
+            [cashToCard.id, 0, 'refund', inCash.id, 1_000, 'declined', 'card_mismatch'],
+          ],
+        );
+        assert.deepEqual(
+          (await exceptionsOf(h, 'card_refund_declined')).map((x) => x.opId),
+          [cashToCard.id],
+        );
+      });
+
       test('reversed twice in total, across batches: the second is over the top-up; the fact stands', async (h) => {
         const booth = await shop(h, 'booth');
         // 2 000 was already on the chip before this 5 000 top-up.
@@ -158,7 +206,7 @@ for (const backend of STORAGE_BACKENDS) {
           [unknown.id, ofCard.id, late.id],
         );
         assert.match(String(invalid[0]?.message), /is unknown/);
-        assert.match(String(invalid[1]?.message), /only a top-up paid in cash/);
+        assert.match(String(invalid[1]?.message), /paid by card: it is given back to the card, not by cash/);
         assert.match(String(invalid[2]?.message), /in its own shift/);
         assert.deepEqual(await exceptionsOf(h, 'topup_reversal_over'), []);
         assert.equal(await expectedCash(h, booth.shift), 10_000 - 1_000, 'two reversals gave cash back at the booth');

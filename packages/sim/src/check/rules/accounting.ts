@@ -34,7 +34,7 @@ function tenderFlow(kind: string, b: Body): { cash: number; card: number } {
     case 'wallet.topped_up':
       return b.paid === 'card' ? { cash: 0, card: num(b.amount) } : { cash: num(b.amount), card: 0 };
     case 'wallet.topup_reversed':
-      return { cash: -num(b.amount), card: 0 };
+      return b.tender === 'card' ? { cash: 0, card: -num(b.amount) } : { cash: -num(b.amount), card: 0 };
     case 'ticket.issued':
       return { cash: num(b.stake), card: 0 };
     case 'ticket.paid':

@@ -1,6 +1,7 @@
 /**
  * The top-up reversal rule on hand-built server truths: reversals above
- * their top-up, of an unknown or card top-up, or without an approver are a
+ * their top-up, of an unknown top-up, given back another way than it was
+ * paid (a card top-up in cash, a cash one to a card), or without an approver are a
  * violation when the server raised nothing about them, and a fact when it
  * did; reversals within a cash top-up are clean.
  */
@@ -21,7 +22,7 @@ const ledger = (opId: string, type: string, amount: number, data: Record<string,
 });
 
 function truth(
-  reversals: { id: string; topup: string; amount: number; approvedBy?: string | null }[],
+  reversals: { id: string; topup: string; amount: number; approvedBy?: string | null; tender?: 'cash' | 'card' }[],
   exceptions: { type: string; opId: string }[] = [],
 ): Truth {
   return {
@@ -33,6 +34,7 @@ function truth(
         ...reversals.map((r) =>
           ledger(r.id, 'wallet.topup_reversed', r.amount, {
             topup: r.topup,
+            ...(r.tender ? { tender: r.tender } : {}),
             approvedBy: r.approvedBy === undefined ? 'sup-1' : r.approvedBy,
           }),
         ),
@@ -69,6 +71,16 @@ describe('top-up reversal rules', () => {
     );
     assert.match(found[0]?.message ?? '', /top-up t1 of 5000 had 10000 reversed/);
     assert.deepEqual(rules(truth(twice, [{ type: 'topup_reversal_over', opId: 'r2' }])), []);
+  });
+
+  it('a card top-up given back to its card is clean; a cash one given back to a card, unnoticed, is a violation', () => {
+    assert.deepEqual(rules(truth([{ id: 'r1', topup: 't2', amount: 5_000, tender: 'card' }])), []);
+    const found = topUpReversalRules(truth([{ id: 'r1', topup: 't1', amount: 1, tender: 'card' }]));
+    assert.deepEqual(
+      found.map((v) => [v.rule, v.opId]),
+      [['topup-reversals-within-topup', 'r1']],
+    );
+    assert.match(found[0]?.message ?? '', /paid by cash and given back by card/);
   });
 
   it('an unknown or card top-up, or no approver, unnoticed, is a violation', () => {

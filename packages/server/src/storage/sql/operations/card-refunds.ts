@@ -1,7 +1,8 @@
 /**
  * The card-refund outbox (model/card-refund.ts, docs/corrections.md "Card
  * refunds at the processor"), for every backend: enrolling the card part
- * of each counted `sale.voided` / `sale.refunded`, claiming due rows under
+ * of each counted `sale.voided` / `sale.refunded` and each card top-up's
+ * `wallet.topup_reversed` (`tender: 'card'`), claiming due rows under
  * a lease with what the sale's card payment was captured as, recording
  * the processor's answer once, backing off. Each runs in one transaction.
  *
@@ -11,7 +12,13 @@
  * row; the processor's idempotency key (`cardRefundKeyOf`) makes a second
  * sending of one row the same refund anyway.
  */
-import type { SaleBody, SaleRefundedBody, SaleVoidedBody } from '@holdfast/protocol';
+import type {
+  SaleBody,
+  SaleRefundedBody,
+  SaleVoidedBody,
+  WalletToppedUpBody,
+  WalletTopUpReversedBody,
+} from '@holdfast/protocol';
 import type {
   CardCapture,
   CardRefund,
@@ -191,6 +198,72 @@ export function* enrollCardRefunds(
       ]);
     }
   }
+  return made + (yield* enrollTopUpReversals(d, now, limit - rows.length, newId));
+}
+
+/**
+ * Enrolls each accepted card top-up reversal (`wallet.topup_reversed` with
+ * `tender: 'card'`) whose top-up is stored: one `refund` row on the top-up's
+ * card payment (its op id in `sale_op_id`, tender 0: the top-up's card
+ * payment is forwarded as offline payment 0 of its op), so the refunder
+ * gives it back to the top-up's card once, like a sale's card refund. A
+ * top-up not paid by card is enrolled `declined` (`card_mismatch`) with an alarm.
+ */
+function* enrollTopUpReversals(d: SqlDialect, now: number, limit: number, newId: () => string): SqlOperation<number> {
+  if (limit <= 0) return 0;
+  const rows = yield* all(
+    `SELECT c.id, c.device, c.seq, c.envelope, t.envelope AS topup_envelope
+     FROM ops c
+     JOIN topup_reversals tr ON tr.op_id = c.id
+     JOIN ops t ON t.id = tr.topup_op_id AND t.kind = 'wallet.topped_up' AND t.status = 'accepted'
+     WHERE c.status = 'accepted' AND c.kind = 'wallet.topup_reversed' AND c.envelope LIKE '%"tender":"card"%'
+       AND NOT EXISTS (SELECT 1 FROM card_refunds r WHERE r.op_id = c.id)
+     ORDER BY c.device, c.seq LIMIT $1`,
+    [limit],
+  );
+  let made = 0;
+  for (const r of rows) {
+    const body = (JSON.parse(r.envelope as string) as { body: WalletTopUpReversedBody }).body;
+    const topUp = (JSON.parse(r.topup_envelope as string) as { body: WalletToppedUpBody }).body;
+    const why = topUp.paid === 'card' ? null : `top-up ${body.topup} was paid by ${topUp.paid}, not by card`;
+    const changed = yield* run(insertSql(d), [
+      r.id,
+      0,
+      'refund',
+      body.topup,
+      r.device,
+      int(r.seq),
+      body.amount,
+      body.currency,
+      now,
+      why === null ? 'pending' : 'declined',
+      why === null ? null : 'card_mismatch',
+      why,
+      why === null ? null : now,
+    ]);
+    made += changed;
+    if (changed === 1 && why !== null) {
+      yield* raiseExceptions(d, [
+        declinedException(
+          {
+            opId: r.id as string,
+            tenderIndex: 0,
+            saleOpId: body.topup,
+            device: r.device as string,
+            seq: int(r.seq),
+            amount: body.amount,
+            currency: body.currency,
+            kind: 'refund',
+          },
+          'card_mismatch',
+          why,
+          newId(),
+          now,
+          'wallet.topped_up',
+        ),
+      ]);
+    }
+  }
   return made;
 }
 
@@ -273,7 +346,13 @@ function declinedException(
   message: string,
   id: string,
   at: number,
+  /** The kind of the op `saleOpId` names: a card top-up's reversal refunds a `wallet.topped_up`. */
+  original: string = 'sale.recorded',
 ): ExceptionRecord {
+  const what =
+    original === 'wallet.topped_up'
+      ? `top-up reversal of card top-up ${r.saleOpId}`
+      : `${r.kind === 'void' ? 'part of a void' : 'refund'} of sale ${r.saleOpId}`;
   return {
     id,
     type: 'card_refund_declined',
@@ -281,7 +360,7 @@ function declinedException(
     device: r.device,
     opId: r.opId,
     seq: r.seq,
-    message: `the card ${r.kind === 'void' ? 'part of a void' : 'refund'} of sale ${r.saleOpId} was not refunded by the processor (${code}): ${message}`,
+    message: `the card ${what} was not refunded by the processor (${code}): ${message}`,
     detail: {
       sale: r.saleOpId,
       kind: r.kind,
@@ -325,7 +404,17 @@ export function* recordCardRefund(d: SqlDialect, r: CardRefundAnswerRequest): Sq
        WHERE op_id = $5 AND tender_index = $6`,
       [outcome.authorizationId, outcome.code, outcome.message, r.at, r.opId, r.tenderIndex],
     );
-    yield* raiseExceptions(d, [declinedException(row, outcome.code, outcome.message, r.exceptionId, r.at)]);
+    const original = yield* one('SELECT kind FROM ops WHERE id = $1', [row.saleOpId]);
+    yield* raiseExceptions(d, [
+      declinedException(
+        row,
+        outcome.code,
+        outcome.message,
+        r.exceptionId,
+        r.at,
+        typeof original?.kind === 'string' ? original.kind : undefined,
+      ),
+    ]);
   }
   return cardRefundOf(
     (yield* one('SELECT * FROM card_refunds WHERE op_id = $1 AND tender_index = $2', [r.opId, r.tenderIndex])) as Row,
