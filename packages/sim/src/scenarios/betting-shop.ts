@@ -90,6 +90,11 @@ export async function runBettingShop(options: BettingShopOptions = {}): Promise<
     minutes: options.minutes ?? 120,
     voidPct: 8,
     unapprovedVoidPct: 3,
+    // The counter's cash sales: more corrections than the scenario's default, so a day shows each kind.
+    saleVoidPct: 6,
+    unapprovedSaleVoidPct: 4,
+    refundPct: 20,
+    overRefundPct: 40,
   });
   const plan = latamIntermittent.build(params, new SeededRandom(seed).fork('plan:betting-shop'));
   const world = new SimWorld({
