@@ -9,8 +9,11 @@
  * tickets are voided with the supervisor's PIN approval and some voids are
  * attempted without one (the till refuses them); the operator posts each
  * market's result; winners are paid at their shop or another of the chain,
- * some present a paid ticket again elsewhere (declined); the shifts close
- * with blind counts, one clerk in ten miscounting on purpose.
+ * some present a paid ticket again elsewhere (declined); at the counter
+ * some cash sales are voided (some voids attempted without approval,
+ * refused) and some refunded, at their shop or another, a few over the
+ * sale (flagged refund_over_sale); the shifts close with blind counts, one
+ * clerk in ten miscounting on purpose.
  *
  * The report counts from the server's tables and the journals (what really
  * happened), not from what the simulated people believe. Same seed, same
