@@ -103,6 +103,13 @@ export class JournalBooks {
       case 'ticket.voided':
         b.cashOut += Number(body.amount);
         return;
+      // Sale corrections: a void's cash part and a cash refund go back out of the drawer (docs/corrections.md).
+      case 'sale.voided':
+        b.cashOut += Number(body.cash);
+        return;
+      case 'sale.refunded':
+        if (body.tender === 'cash') b.cashOut += Number(body.amount);
+        return;
       case 'shift.closed':
         b.closed = true;
         b.countedCash = Number(body.countedCash);
@@ -134,7 +141,7 @@ function ledgerGroups(ledger: readonly LedgerRow[]): LedgerGroup[] {
   const groups = new Map<string, LedgerGroup>();
   for (const l of ledger) {
     if (l.shiftId === null) continue;
-    const d = l.data.direction ?? l.data.paid;
+    const d = l.data.direction ?? l.data.paid ?? (l.type === 'sale.refunded' ? l.data.tender : undefined);
     const dir = d === undefined || d === null ? null : String(d);
     const key = JSON.stringify([l.device, l.shiftId, l.type, dir]);
     let g = groups.get(key);
@@ -210,6 +217,12 @@ export function ledgerBooks(server: ServerTruth): Map<string, ShiftBooks> {
       case 'ticket.paid':
       case 'ticket.voided':
         b.cashOut += total;
+        break;
+      case 'sale.voided':
+        b.cashOut += r.cash ?? 0;
+        break;
+      case 'sale.refunded':
+        if (r.dir === 'cash') b.cashOut += total;
         break;
       case 'shift.closed':
         b.closed = r.n > 0;

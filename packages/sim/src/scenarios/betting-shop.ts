@@ -9,8 +9,11 @@
  * tickets are voided with the supervisor's PIN approval and some voids are
  * attempted without one (the till refuses them); the operator posts each
  * market's result; winners are paid at their shop or another of the chain,
- * some present a paid ticket again elsewhere (declined); the shifts close
- * with blind counts, one clerk in ten miscounting on purpose.
+ * some present a paid ticket again elsewhere (declined); at the counter
+ * some cash sales are voided (some voids attempted without approval,
+ * refused) and some refunded, at their shop or another, a few over the
+ * sale (flagged refund_over_sale); the shifts close with blind counts, one
+ * clerk in ten miscounting on purpose.
  *
  * The report counts from the server's tables and the journals (what really
  * happened), not from what the simulated people believe. Same seed, same
@@ -23,6 +26,7 @@ import { duplicatesApplied } from '../check/rules/exactly-once.js';
 import type { Truth } from '../check/truth.js';
 import type { Violation } from '../check/violation.js';
 import type { BettingFigures } from '../world/betting-desk.js';
+import type { CorrectionFigures } from '../world/correction-traffic.js';
 import { SimWorld } from '../world/sim-world.js';
 import { worldTruth } from '../world/world-truth.js';
 import { latamIntermittent } from './latam-intermittent.js';
@@ -57,10 +61,17 @@ export interface BettingShopReport {
   voids: number;
   voidsWithoutApproval: number;
   /**
-   * Refunds beyond what their sale took. This branch has no refund op kind: it counts accepted ops of any
-   * kind named `*refund*` whose amount exceeds the total of the sale they name (0 while none exist).
+   * Sales given back more than they took WITHOUT the server flagging it: sales whose accepted corrections
+   * (voids' cash + card, `sale.refunded` and `wallet.refunded` amounts) sum above the sale's total and none of
+   * whose corrections has a `refund_over_sale` exception (the refunds-within-sale rule). An over-refund
+   * recorded offline at another till and flagged by the server is a fact, counted in `refundsOverSaleFlagged`.
    */
   refundsOverSale: number;
+  /** Sales given back more than they took that the server flagged `refund_over_sale`. */
+  refundsOverSaleFlagged: number;
+  /** Accepted `sale.voided` ops, and accepted `sale.refunded` ops (whole, part, over; any till). */
+  saleVoids: number;
+  refunds: number;
   /** Shifts whose server variance differs from what the clerk's count meant (the drawer-honest rule). */
   falseVariances: number;
   recorded: number;
@@ -69,6 +80,8 @@ export interface BettingShopReport {
   duplicatesApplied: number;
   /** What the people at the counters saw (attempts, declines, refusals at the till). */
   counters: BettingFigures;
+  /** What the counters saw of sale corrections (voids refused at the till, refunds skipped), null if none driven. */
+  corrections: CorrectionFigures | null;
   exceptions: Record<string, number>;
   violations: Violation[];
 }
@@ -80,6 +93,11 @@ export async function runBettingShop(options: BettingShopOptions = {}): Promise<
     minutes: options.minutes ?? 120,
     voidPct: 8,
     unapprovedVoidPct: 3,
+    // The counter's cash sales: more corrections than the scenario's default, so a day shows each kind.
+    saleVoidPct: 6,
+    unapprovedSaleVoidPct: 4,
+    refundPct: 20,
+    overRefundPct: 40,
   });
   const plan = latamIntermittent.build(params, new SeededRandom(seed).fork('plan:betting-shop'));
   const world = new SimWorld({
@@ -110,6 +128,7 @@ export async function runBettingShop(options: BettingShopOptions = {}): Promise<
       lost: violations.filter((v) => v.rule === 'lost' || v.rule === 'recorded-durable').length,
       duplicatesApplied: duplicatesApplied(truth.server),
       counters: structuredClone(world.betting?.figures as BettingFigures),
+      corrections: world.corrections ? structuredClone(world.corrections.figures) : null,
       exceptions: summary.exceptions,
       violations,
     };
@@ -123,6 +142,7 @@ interface Envelope {
   actor?: { approvedBy?: string };
 }
 
+const CORRECTIONS = new Set(['sale.voided', 'sale.refunded', 'wallet.refunded']);
 const SETTLED = new Set(['won', 'lost', 'void', 'push', 'paid']);
 const APPROVAL_FLAGS = new Set(['approval_missing', 'approval_role_missing']);
 
@@ -139,6 +159,9 @@ export function ticketCounts(
   | 'voids'
   | 'voidsWithoutApproval'
   | 'refundsOverSale'
+  | 'refundsOverSaleFlagged'
+  | 'saleVoids'
+  | 'refunds'
 > {
   const s = truth.server;
   const accepted = new Map(
@@ -163,23 +186,30 @@ export function ticketCounts(
       if (typeof approver !== 'string' || approver.length === 0 || flagged.has(e.opId)) unapproved++;
     }
   }
-  const saleTotals = new Map<string, number>();
-  const refunds = new Map<string, number>();
-  for (const op of accepted.values()) {
-    const body = op.body;
-    if (op.kind === 'sale.recorded' && Array.isArray(body.lines)) {
-      const lines = body.lines as { qty: number; unitPrice: number }[];
-      saleTotals.set(
-        op.id,
-        lines.reduce((sum, l) => sum + l.qty * l.unitPrice, 0),
-      );
-    }
-    if (op.kind.includes('refund') && typeof body.sale === 'string' && typeof body.amount === 'number') {
-      refunds.set(body.sale, (refunds.get(body.sale) ?? 0) + body.amount);
-    }
+  const totals = new Map(s.sales.map((x) => [x.opId, x.total]));
+  const given = new Map<string, { amount: number; ops: string[] }>();
+  let saleVoids = 0;
+  let refunds = 0;
+  for (const e of s.ledger) {
+    if (!accepted.has(e.opId) || !CORRECTIONS.has(e.type)) continue;
+    if (e.type === 'sale.voided') saleVoids++;
+    if (e.type === 'sale.refunded') refunds++;
+    const sale = String(e.data.sale);
+    const entry = given.get(sale) ?? { amount: 0, ops: [] };
+    entry.amount += e.amount ?? 0;
+    entry.ops.push(e.opId);
+    given.set(sale, entry);
   }
+  const raised = new Set(s.exceptions.filter((x) => x.type === 'refund_over_sale').map((x) => x.opId));
   let refundsOverSale = 0;
-  for (const [sale, amount] of refunds) if (amount > (saleTotals.get(sale) ?? 0)) refundsOverSale++;
+  let refundsOverSaleFlagged = 0;
+  for (const [sale, { amount, ops }] of given) {
+    const total = totals.get(sale);
+    // A correction whose sale never reached the server is held (refund_unmatched), not judged.
+    if (total === undefined || amount <= total) continue;
+    if (ops.some((op) => raised.has(op))) refundsOverSaleFlagged++;
+    else refundsOverSale++;
+  }
   return {
     ticketsIssued: s.tickets.length,
     ticketsSettled: s.tickets.filter((t) => SETTLED.has(t.state)).length,
@@ -189,5 +219,8 @@ export function ticketCounts(
     voids,
     voidsWithoutApproval: unapproved,
     refundsOverSale,
+    refundsOverSaleFlagged,
+    saleVoids,
+    refunds,
   };
 }

@@ -13,7 +13,10 @@
  * supervisor's PIN approval and some attempted without one (refused at the
  * till), results posted by the operator during the afternoon, winners paid
  * at their shop or another (and some presented again elsewhere), with each
- * zone's staff roster at the tills.
+ * zone's staff roster at the tills. At the counter, some cash sales are
+ * voided with the supervisor's approval (and some voids attempted without
+ * one), some refunded later, whole or in part, at their shop or another,
+ * a few of those over the sale (world/correction-traffic.ts).
  */
 
 import type { Random } from '@holdfast/domain';
@@ -87,6 +90,11 @@ export const latamIntermittent: ScenarioDefinition = {
     voidPct: 'share of tickets voided with a supervisor approval, %',
     unapprovedVoidPct: 'share of tickets whose void is attempted without an approval, %',
     representPct: 'share of paid winners presenting the ticket again elsewhere, %',
+    saleVoidPct: 'share of counter cash sales voided at once with a supervisor approval, %',
+    unapprovedSaleVoidPct: 'share of counter cash sales whose void is attempted without an approval, %',
+    refundPct: 'share of counter cash sales refunded later (some at another shop, some over the sale), %',
+    refundElsewherePct: 'share of those refunds made at another shop, %',
+    overRefundPct: 'share of the refunds at another shop that give back more than the sale, %',
     downMinSeconds: 'shortest link outage',
     downMaxSeconds: 'longest link outage',
     upMinSeconds: 'shortest time the link stays up',
@@ -112,6 +120,11 @@ export const latamIntermittent: ScenarioDefinition = {
     voidPct: 4,
     unapprovedVoidPct: 2,
     representPct: 10,
+    saleVoidPct: 4,
+    unapprovedSaleVoidPct: 2,
+    refundPct: 8,
+    refundElsewherePct: 40,
+    overRefundPct: 15,
     downMinSeconds: 5,
     downMaxSeconds: 90,
     upMinSeconds: 20,
@@ -186,6 +199,15 @@ export const latamIntermittent: ScenarioDefinition = {
       terminals,
       betting: bettingPlan(start, end, p, random.fork('markets')),
       staff: true,
+      corrections: {
+        voidShare: percent(p('saleVoidPct')),
+        unapprovedVoidShare: percent(p('unapprovedSaleVoidPct')),
+        refundShare: percent(p('refundPct')),
+        elsewhereShare: percent(p('refundElsewherePct')),
+        overShare: percent(p('overRefundPct')),
+        partialShare: 0.5,
+        refundAfterMs: [MINUTE, 20 * MINUTE],
+      },
       traffic: traffic({
         sessions: [{ from: start, to: end }],
         // Payouts are real ticket payouts (the betting desk), not paid-outs of the drawer.

@@ -10,6 +10,7 @@ import type { Violation } from '../check/violation.js';
 import type { FaultStats, NetworkStats, ServerLoad } from '../sim-network.js';
 import type { BettingFigures } from '../world/betting-desk.js';
 import type { CardFigures } from '../world/card-traffic.js';
+import type { CorrectionFigures } from '../world/correction-traffic.js';
 import type { HealFigures } from '../world/drain-tracker.js';
 import { explain } from '../world/explain.js';
 import type { LoyaltyFigures } from '../world/loyalty-traffic.js';
@@ -66,6 +67,8 @@ export interface ScenarioFigures {
   injected: { lane: string; restoredAt: number; backupSeq: number; discarded: number; forks: number }[];
   /** Betting traffic as the counters saw it (null: the plan has none); what happened is in the server's tables. */
   betting: BettingFigures | null;
+  /** Sale voids and refunds the counters attempted (world/correction-traffic.ts). */
+  corrections: CorrectionFigures | null;
   /** Loyalty traffic (world/loyalty-traffic.ts): scans, points earned, redemptions offline and online. */
   loyalty: LoyaltyFigures | null;
 }
@@ -248,6 +251,7 @@ async function collectFigures(world: SimWorld): Promise<ScenarioFigures> {
         }
       : null,
     betting: world.betting ? structuredClone(world.betting.figures) : null,
+    corrections: world.corrections ? structuredClone(world.corrections.figures) : null,
     loyalty: world.loyalty ? structuredClone(world.loyalty.figures) : null,
     injected: world.lanes.flatMap((lane) =>
       lane.restores.map((r) => ({

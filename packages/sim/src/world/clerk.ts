@@ -33,6 +33,7 @@ import type { BettingDesk } from './betting-desk.js';
 import { CardPool } from './card-pool.js';
 import type { CardTraffic } from './card-traffic.js';
 import type { CatalogTraffic } from './catalog-traffic.js';
+import type { CorrectionTraffic } from './correction-traffic.js';
 import type { LoyaltyHost, LoyaltyTraffic } from './loyalty-traffic.js';
 import type { SimLane } from './sim-lane.js';
 import { type Session, SIM_STAFF, type WorldPlan } from './world-plan.js';
@@ -52,6 +53,8 @@ export interface ClerkHost {
   loyaltyScans?: { traffic: LoyaltyTraffic; host: LoyaltyHost };
   /** Catalog: stock received by each zone's first lane, a share of the sales ring a catalog line. */
   catalog?: CatalogTraffic;
+  /** Sale corrections: some cash sales voided at once, some refunded later (world/correction-traffic.ts). */
+  corrections?: CorrectionTraffic;
   /** A shift was closed with a blind count `off` from what the clerk's till expected (0: an honest count). */
   counted?(shift: string, off: number): void;
 }
@@ -168,12 +171,14 @@ export class Clerk {
           ? [{ ...basket.tenders[0], amount: basket.total }]
           : [{ type: 'cash', amount: basket.total, tendered: Math.ceil(basket.total / 500) * 500 }];
     }
-    const op =
-      this.#wristbandSale(terminal, basket.lines, basket.total) ??
-      this.#ring(terminal, basket.lines, basket.tenders, basket.total);
+    const banded = this.#wristbandSale(terminal, basket.lines, basket.total);
+    const op = banded ?? this.#ring(terminal, basket.lines, basket.tenders, basket.total);
     const shift = terminal.currentShift();
     if (!op || !shift) return;
     this.#host.recorded(this.#lane, op, basket.total, shift.id);
+    if (!banded && basket.tenders.every((t) => t.type === 'cash')) {
+      this.#host.corrections?.afterSale(this.#lane, terminal, op, basket.total);
+    }
     const loyalty = this.#host.loyaltyScans;
     if (loyalty && op.kind === 'sale.recorded') {
       loyalty.traffic.afterSale(this.#lane, terminal, op, basket.total, loyalty.host);

@@ -25,6 +25,7 @@ import { BettingDesk } from './betting-desk.js';
 import { type CardLane, CardTraffic } from './card-traffic.js';
 import { CatalogTraffic } from './catalog-traffic.js';
 import { Clerk, type ClerkHost } from './clerk.js';
+import { CorrectionTraffic } from './correction-traffic.js';
 import { DrainTracker } from './drain-tracker.js';
 import { LoyaltyTraffic } from './loyalty-traffic.js';
 import { OpHistory } from './op-history.js';
@@ -87,6 +88,8 @@ export class SimWorld {
   readonly catalog: CatalogTraffic | null;
   /** Betting traffic: tickets, results, voids, payouts (null when the plan has none). */
   readonly betting: BettingDesk | null;
+  /** Sale voids and refunds (null when the plan has none or no staff to approve them). */
+  readonly corrections: CorrectionTraffic | null;
   /** Each closed shift's blind count minus what its till expected (the clerk's deliberate miscount; 0: honest). */
   readonly counts = new Map<string, number>();
   /** The most ops pending across the fleet at once, and on one terminal. */
@@ -205,6 +208,21 @@ export class SimWorld {
           onError: (lane, error) => this.errors.push({ lane: lane?.label ?? 'betting', at: this.clock.now(), error }),
         })
       : null;
+    const corrections = options.plan.corrections;
+    this.corrections =
+      corrections && cards !== null && options.plan.staff === true
+        ? new CorrectionTraffic(
+            corrections,
+            {
+              clock: this.clock,
+              lanes: this.lanes,
+              until: Math.max(...options.plan.traffic.sessions.map((s) => s.to), options.plan.start) - BETS_CLOSE_MS,
+              recorded: (lane, op, amount, shift) => this.#recorded(lane, op, amount, shift),
+              onError: (lane, error) => this.errors.push({ lane: lane.label, at: this.clock.now(), error }),
+            },
+            this.#root.fork('corrections'),
+          )
+        : null;
   }
 
   /** Sum of pending ops over the fleet, as the terminals' events tell it. */
@@ -415,6 +433,7 @@ export class SimWorld {
       ...(this.cards ? { cards: this.cards } : {}),
       ...(this.betting ? { betting: this.betting } : {}),
       ...(this.catalog ? { catalog: this.catalog } : {}),
+      ...(this.corrections ? { corrections: this.corrections } : {}),
       ...(this.loyalty
         ? {
             loyaltyScans: {

@@ -219,6 +219,26 @@ export interface WorldPlan {
   staff?: boolean;
   /** Betting traffic (docs/betting.md): clerks sell tickets instead of baskets; see BettingPlan. */
   betting?: BettingPlan;
+  /** Sale voids and refunds (world/correction-traffic.ts; needs `staff`: a supervisor approves each). */
+  corrections?: CorrectionPlan;
+}
+
+/** Sale corrections on cash sales (world/correction-traffic.ts); shares are of the cash sales. */
+export interface CorrectionPlan {
+  /** Share voided at once, same shift and till, with the supervisor's approval. */
+  voidShare: number;
+  /** Share whose void is attempted WITHOUT an approval (the till must refuse it). */
+  unapprovedVoidShare: number;
+  /** Share whose customer comes back for a cash refund. */
+  refundShare: number;
+  /** Of refunds: share at another till of the chain (on the clerk's word). */
+  elsewhereShare: number;
+  /** Of refunds at another till: share giving back more than the sale (the server must flag it). */
+  overShare: number;
+  /** Of the other refunds: share refunding part of the sale (the rest: the whole sale). */
+  partialShare: number;
+  /** A refund comes this long after its sale, ms. */
+  refundAfterMs: readonly [number, number];
 }
 
 /** One market of an event on offer: its selections and odds (hundredths), resulted once at `resultAt`. */

@@ -2,9 +2,16 @@
  * The applier of `ticket.voided`: the refunded stake is cash out of the
  * drawer, a ledger event, and the void checked (docs/betting.md): the
  * ticket accepted and not settled, the whole stake refunded, within the
- * configuration's void window after acceptance (device time) and before
- * any of its events starts, approved by someone other than the clerk
+ * configuration's void window after acceptance and before any of its
+ * events starts, approved by someone other than the clerk
  * (ingest/approval.ts). A void breaking any rule raises `void_invalid`.
+ *
+ * Acceptance and event starts are server times; the void's `at` is the
+ * till's clock. The void is placed on the server's clock with the device's
+ * estimated offset (`clockOffsetMs`: server time − the signed `sentAt` of
+ * this batch when fresh, else the last one recorded; 0 when never known),
+ * so an honest void on a till whose clock is minutes off is judged right
+ * (docs/betting.md §9).
  *
  * An accepted ticket whose whole stake was refunded is voided whatever
  * else was wrong (the customer has the money back: it must not also pay
@@ -36,6 +43,7 @@ export function applyTicketVoided(op: Op, body: TicketVoidedBody, ctx: ApplyCont
   if (approval) problems.push(approval);
   const fact = ctx.ticket(body.ticket);
   let voids = false;
+  const voidedAt = op.at + (ctx.plan.device.clockOffsetMs ?? 0);
   if (!fact) {
     problems.push(`ticket ${body.ticket} was never accepted by the server`);
   } else {
@@ -48,15 +56,15 @@ export function applyTicketVoided(op: Op, body: TicketVoidedBody, ctx: ApplyCont
     voids = t.state === 'accepted' && body.amount === t.stake && body.currency === t.currency;
     const window = ctx.bettingConfig?.voidWindowMinutes;
     if (window === undefined) problems.push('no void window is configured: tickets cannot be voided');
-    else if (op.at - t.acceptedAt > window * 60_000) {
+    else if (voidedAt - t.acceptedAt > window * 60_000) {
       problems.push(
-        `voided ${Math.floor((op.at - t.acceptedAt) / 60_000)} min after acceptance; the window is ${window} min`,
+        `voided ${Math.floor((voidedAt - t.acceptedAt) / 60_000)} min after acceptance; the window is ${window} min`,
       );
     }
     const starts = new Map((ctx.bettingConfig?.eventStarts ?? []).map((e) => [e.event, e.startsAt]));
     for (const x of t.selections) {
       const startsAt = starts.get(x.event);
-      if (startsAt !== undefined && op.at >= startsAt)
+      if (startsAt !== undefined && voidedAt >= startsAt)
         problems.push(`event ${x.event} had started when the ticket was voided`);
     }
   }

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import {
   type AuthorizeResponse,
+  ChainBuilder,
   type Decision,
   type OnlineRequest,
   potentialPayout,
@@ -61,6 +62,20 @@ async function authorize(h: Harness, d: TestDevice, opId: string, request: Onlin
 async function shop(h: Harness, label: string) {
   const d = await h.enrollDevice(label);
   const open = d.openShift();
+  assert.equal((await h.send(d.batch([open]))).status, 200);
+  return { d, shift: open.id };
+}
+
+/**
+ * A shop whose till clock is `skewMs` off the server's (ahead if positive):
+ * its ops' `at` and its batches' signed `sentAt` read that clock.
+ */
+async function skewedShop(h: Harness, label: string, skewMs: number) {
+  const enrolled = await h.enrollDevice(label);
+  const tillNow = () => h.clock.now() + skewMs;
+  const chain = new ChainBuilder(enrolled.id, enrolled.privateKey, { now: tillNow });
+  const d: TestDevice = { ...enrolled, chain, batch: (ops) => enrolled.batch(ops, chain.seq, tillNow()) };
+  const open = chain.next('shift.opened', { clerk: 'ana', currency: 'EUR', openingFloat: 10_000 });
   assert.equal((await h.send(d.batch([open]))).status, 200);
   return { d, shift: open.id };
 }
@@ -349,6 +364,42 @@ for (const backend of STORAGE_BACKENDS) {
         // The drawer: float 10 000 + 4 stakes − 5 refunds (one void of a void was refunded twice).
         await h.send(a.d.batch([a.d.closeShift(a.shift, 10_000 + 4_000 - 5_000)]));
         assert.deepEqual(await exceptions(h, 'cash_variance'), []);
+      });
+
+      test('voids on a till whose clock is minutes off are judged on the server clock (its estimated offset)', async (h) => {
+        await h.request('PUT', '/v1/admin/betting', { admin: true, payload: CONFIG });
+        const voidBody = (s: { shift: string }, ticketId: string) => ({
+          shift: s.shift,
+          ticket: ticketId,
+          currency: 'EUR',
+          amount: 1_000,
+          approvedBy: 'sup-1',
+        });
+        // A till 7 minutes ahead: an honest void 4 minutes after acceptance reads 11 minutes on its clock.
+        const ahead = await skewedShop(h, 'ahead', 7 * 60_000);
+        const honest = await sell(h, ahead, bet(1_000, ['ev-1', 'home', 200]));
+        // A till 7 minutes behind: a void 12 minutes after acceptance reads 5 minutes on its clock.
+        const behind = await skewedShop(h, 'behind', -7 * 60_000);
+        const late = await sell(h, behind, bet(1_000, ['ev-1', 'away', 200]));
+        // Event starts are server times too: ev-late starts 3 min after T0; voided 1 min after T0, the
+        // ahead till's clock reads 8.
+        const beforeStart = await sell(h, ahead, bet(1_000, ['ev-late', 'home', 200]));
+        const approved: Decision = { mode: 'none', outcome: 'approved', policy: null };
+        h.clock.advance(60_000);
+        await sendOp(h, ahead, 'ticket.voided', voidBody(ahead, beforeStart), approved);
+        h.clock.advance(3 * 60_000);
+        await sendOp(h, ahead, 'ticket.voided', voidBody(ahead, honest), approved);
+        assert.deepEqual(
+          (await exceptions(h, 'void_invalid')).map((x) => x.message),
+          [],
+          'honest voids inside the window and before the start are not flagged',
+        );
+        h.clock.advance(8 * 60_000);
+        await sendOp(h, behind, 'ticket.voided', voidBody(behind, late), approved);
+        const problems = (await exceptions(h, 'void_invalid')).map((x) => String(x.message));
+        assert.equal(problems.length, 1, problems.join('\n'));
+        assert.match(problems[0] as string, /12 min after acceptance; the window is 10 min/);
+        for (const id of [beforeStart, honest, late]) assert.equal((await ticket(h, id)).state, 'voided');
       });
     });
   });

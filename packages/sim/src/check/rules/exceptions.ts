@@ -9,7 +9,11 @@
  *              loyalty.ts holds to the member's entries; and stale_price
  *              reports, which catalog.ts holds to the sales sold at a
  *              superseded price; stock_shortfall, which stock.ts holds to
- *              the sales that sold beyond the level
+ *              the sales that sold beyond the level; a refund_over_sale
+ *              about a sale whose corrections really give back more than
+ *              its total (corrections.ts holds each over-refund to one),
+ *              and a refund_unmatched (a refund that reached the server
+ *              before its sale, from another till) whose sale has arrived
  *   fork       no fork or conflict was raised unless one was injected
  *   rejections-counted
  *              the op_rejected exceptions of a device count every op the
@@ -35,9 +39,13 @@ export function exceptionRules(truth: Truth): Violation[] {
       .filter((s) => s.variance !== null && s.variance !== 0 && !injected.has(s.device))
       .map((s) => s.id),
   );
+  const overRefunded = overRefundedSales(truth);
+  const sales = new Set(truth.server.sales.map((x) => x.opId));
   for (const x of truth.server.exceptions) {
     if (injected.has(x.device)) continue;
     const shift = x.detail.shift;
+    if (x.type === 'refund_over_sale' && overRefunded.has(String(x.detail.sale))) continue;
+    if (x.type === 'refund_unmatched' && sales.has(String(x.detail.sale))) continue;
     if (x.type === 'cash_variance' && typeof shift === 'string' && variances.has(shift)) {
       variances.delete(shift);
       continue;
@@ -104,3 +112,19 @@ function rejectionsCounted(truth: Truth, labelOf: (device: string) => string): V
   }
   return out;
 }
+
+/** Sales whose accepted corrections (voids' cash + card, refunds, wristband refunds) give back more than their total. */
+function overRefundedSales(truth: Truth): Set<string> {
+  const s = truth.server;
+  const accepted = new Set(s.ops.filter((o) => o.status === 'accepted').map((o) => o.id));
+  const given = new Map<string, number>();
+  for (const e of s.ledger) {
+    if (!accepted.has(e.opId) || !CORRECTION_KINDS.has(e.type)) continue;
+    const sale = String(e.data.sale);
+    given.set(sale, (given.get(sale) ?? 0) + (e.amount ?? 0));
+  }
+  const totals = new Map(s.sales.map((x) => [x.opId, x.total]));
+  return new Set([...given].filter(([sale, amount]) => amount > (totals.get(sale) ?? Infinity)).map(([sale]) => sale));
+}
+
+const CORRECTION_KINDS = new Set(['sale.voided', 'sale.refunded', 'wallet.refunded']);
