@@ -7,7 +7,12 @@
  *   rest through the app's own till, `?measure`) survive a SIGKILL of the
  *   whole browser: after the restart the app shows 1,000 waiting and the
  *   oldest one's age; once the server is reachable every one is confirmed
- *   and the server holds each exactly once.
+ *   and the server holds each exactly once;
+ * - served from a plain-http LAN name (not a secure context, so Chromium
+ *   gives the page and its worker no OPFS, no Web Locks, no service worker,
+ *   as a till opened by IP address over the shop's network would be) the
+ *   app says in words that this browser cannot keep the till's records,
+ *   and offers nothing to ring up.
  *
  * Needs the built till (packages/web/dist/till: npm run build).
  */
@@ -50,7 +55,8 @@ async function launch(): Promise<BrowserContext> {
     executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    // till.lan: the same server by a name that is not a secure context (plain http, not loopback).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--host-resolver-rules=MAP till.lan 127.0.0.1'],
   });
 }
 
@@ -180,5 +186,18 @@ describe('the till app under failure, in Chromium', () => {
     const stored = await serverOps(deviceId);
     assert.equal(stored.length, SALES + 1, 'the server holds the shift and each sale exactly once');
     assert.deepEqual(stored.slice(1), ids, 'in the order they were rung');
+  });
+
+  it('says in words that it cannot keep records where the browser gives it no OPFS, and offers no selling', async () => {
+    const page = await context.newPage();
+    const port = new URL(proxy.origin).port;
+    await page.goto(`http://till.lan:${port}/till/?till=plain`);
+    await page.waitForSelector('[data-boot-error]', { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.isSecureContext), false);
+    assert.equal(await page.getAttribute('[data-boot-error]', 'data-boot-error'), 'opfs_unavailable');
+    assert.match((await page.textContent('[data-boot-error]')) ?? '', /cannot keep the till’s records/);
+    assert.equal(await page.$('nav.tabs'), null, 'no screen to ring a sale on');
+    assert.equal(await page.$('form[data-form=enroll]'), null, 'nor to enroll a till that could not keep its key');
+    await page.close();
   });
 });
