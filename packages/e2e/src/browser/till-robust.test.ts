@@ -12,7 +12,15 @@
  *   gives the page and its worker no OPFS, no Web Locks, no service worker,
  *   as a till opened by IP address over the shop's network would be) the
  *   app says in words that this browser cannot keep the till's records,
- *   and offers nothing to ring up.
+ *   and offers nothing to ring up;
+ * - with the origin's quota cut below what it uses (CDP
+ *   Storage.overrideQuotaForOrigin: OPFS then refuses the journal's next
+ *   growing write with a real QuotaExceededError) a sale says the storage
+ *   is full and not to ring it again; the sale is on the in-doubt list
+ *   (kept in localStorage, outside the quota that failed); once space is
+ *   freed and the till reloaded, Needs attention says whether it was kept
+ *   (and the journal agrees, nothing half-recorded), the clerk
+ *   acknowledges, and the till records and delivers again.
  *
  * Needs the built till (packages/web/dist/till: npm run build).
  */
@@ -37,6 +45,7 @@ interface AppWindow {
   holdfastMeasure: {
     till: {
       recordSale(input: object): Promise<{ id: string; state: string }>;
+      recent(limit: number): Promise<Array<{ id: string; state: string }>>;
       status(): Promise<{ pending: number; confirmed: number; deadLetters: number; oldestPendingAt: number | null }>;
     };
   };
@@ -198,6 +207,74 @@ describe('the till app under failure, in Chromium', () => {
     assert.match((await page.textContent('[data-boot-error]')) ?? '', /cannot keep the till’s records/);
     assert.equal(await page.$('nav.tabs'), null, 'no screen to ring a sale on');
     assert.equal(await page.$('form[data-form=enroll]'), null, 'nor to enroll a till that could not keep its key');
+    await page.close();
+  });
+
+  it('says the storage is full, lists the sale in doubt, and records again once space is freed', async (t) => {
+    let page = await context.newPage();
+    const deviceId = await enrollAndOpen(page, 'full');
+    await page.keyboard.press('F1');
+    // Offline, so the sync loop delivers nothing and the feed brings nothing: the sales are the writes.
+    proxy.reachable = false;
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: proxy.origin, quotaSize: 1 });
+    const kept: string[] = [];
+    let refused = '';
+    for (let i = 0; i < 200 && refused === ''; i++) {
+      await page.click('[data-quick=COFFEE]');
+      await page.click('[data-pay=cash]');
+      await page.waitForSelector(`[data-sale-error], [data-sale-done]:not([data-sale-done="${kept.at(-1) ?? ''}"])`);
+      const error = await page.$('[data-sale-error]');
+      if (error) refused = (await error.textContent()) ?? '';
+      else kept.push((await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string);
+    }
+    assert.match(refused, /storage is full: this sale may not have been kept\. Do not ring it again yet/);
+    const listed = await page.evaluate(() => localStorage.getItem('holdfast-in-doubt:full'));
+    assert.ok(listed, 'the failing sale is on the in-doubt list, though OPFS refused to write');
+    const doubt = JSON.parse(listed.trim().split('\n').at(-1) as string) as { id: string; kind: string };
+    assert.equal(doubt.kind, 'sale.recorded');
+    assert.ok(!kept.includes(doubt.id));
+
+    // Space freed (the override lifted); the clerk reloads.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: proxy.origin });
+    await cdp.detach();
+    await page.close();
+    page = await context.newPage();
+    await page.goto(url('full'));
+    await page.waitForSelector('[data-banner=in-doubt]');
+    await page.keyboard.press('F3');
+    const row = `[data-table=in-doubt] tr[data-in-doubt="${doubt.id}"]`;
+    await page.waitForSelector(row);
+    const recorded = (await page.getAttribute(row, 'data-recorded')) === 'true';
+    assert.match((await page.textContent(row)) ?? '', recorded ? /kept/ : /NOT kept/);
+    // The list and the journal agree: the sale is in the journal exactly when the list says kept.
+    const recent = await page.evaluate(() => (window as unknown as AppWindow).holdfastMeasure.till.recent(500));
+    assert.equal(
+      recent.some((o) => o.id === doubt.id),
+      recorded,
+    );
+    for (const id of kept)
+      assert.ok(
+        recent.some((o) => o.id === id && o.state === 'pending'),
+        `sale ${id} kept`,
+      );
+    t.diagnostic(`${kept.length} sales kept before the quota refused a write; the one in doubt was kept: ${recorded}`);
+    await page.click('[data-acknowledge-in-doubt]');
+    await page.waitForSelector('[data-in-doubt-list]', { state: 'detached' });
+    assert.equal(await page.$('[data-banner=in-doubt]'), null);
+    assert.equal(await page.evaluate(() => localStorage.getItem('holdfast-in-doubt:full')), null);
+
+    // The till records again, and delivers everything once the server is back.
+    await page.keyboard.press('F1');
+    await page.click('[data-quick=TEA]');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-done]');
+    const again = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
+    proxy.reachable = true;
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
+    const stored = await serverOps(deviceId);
+    assert.deepEqual(stored.slice(1), [...kept, ...(recorded ? [doubt.id] : []), again]);
     await page.close();
   });
 });

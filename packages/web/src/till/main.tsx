@@ -11,12 +11,14 @@
 import {
   type BrowserJournal,
   type BrowserTill,
+  type InDoubtOp,
   openBrowserJournal,
   type TillStatus,
 } from '@holdfast/terminal-web/client';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Enroll } from './enroll.js';
+import { InDoubt } from './in-doubt.js';
 import { ReceiptView } from './receipt-view.js';
 import { DeadLetters, FindReceipt, Sales } from './sales.js';
 import { Sell } from './sell.js';
@@ -93,6 +95,11 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
   const [tab, setTab] = useState<Tab>('sell');
   const [receipt, setReceipt] = useState<ReceiptRequest | null>(null);
   const [now, setNow] = useState(Date.now());
+  // Ops an earlier run could not tell were saved (a disk error on their commit): read once per opening.
+  const [inDoubt, setInDoubt] = useState<InDoubtOp[]>([]);
+  useEffect(() => {
+    till.inDoubt().then(setInDoubt, (error: unknown) => console.error('till: in-doubt list:', error));
+  }, [till]);
   useEffect(() => {
     void till.status().then(setStatus);
     const off = till.onStatus(setStatus);
@@ -130,6 +137,12 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
   return (
     <>
       <StatusBar status={status} persisted={persisted} now={now} till={till} />
+      {inDoubt.length > 0 ? (
+        <div class="banner warn" role="alert" data-banner="in-doubt">
+          The till’s storage failed while saving {inDoubt.length === 1 ? 'a sale' : `${inDoubt.length} sales`}: check
+          Needs attention (F3) before ringing anything again.
+        </div>
+      ) : null}
       <nav class="tabs">
         {TABS.map((t) => (
           <button
@@ -143,7 +156,9 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
             }}
           >
             {t.title}
-            {t.tab === 'attention' && status.deadLetters > 0 ? <span class="count">{status.deadLetters}</span> : null}
+            {t.tab === 'attention' && status.deadLetters + inDoubt.length > 0 ? (
+              <span class="count">{status.deadLetters + inDoubt.length}</span>
+            ) : null}
             <kbd>{t.key}</kbd>
           </button>
         ))}
@@ -156,7 +171,10 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
         ) : tab === 'sales' ? (
           <Sales till={till} status={status} onReceipt={setReceipt} />
         ) : tab === 'attention' ? (
-          <DeadLetters till={till} status={status} onReceipt={setReceipt} />
+          <>
+            <InDoubt till={till} ops={inDoubt} onAcknowledged={() => setInDoubt([])} />
+            <DeadLetters till={till} status={status} onReceipt={setReceipt} />
+          </>
         ) : tab === 'shift' ? (
           <Shift till={till} status={status} onReceipt={setReceipt} />
         ) : (

@@ -104,7 +104,7 @@ export function DeadLetters({
     void till.deadLetters(100).then(setDead);
   }, [till, status.deadLetters]);
   if (!dead) return <p>Loading…</p>;
-  if (dead.length === 0) return <p data-no-dead-letters>Nothing needs attention.</p>;
+  if (dead.length === 0) return <p data-no-dead-letters>No sale is refused by the server.</p>;
   return (
     <>
       <p>
