@@ -14,6 +14,7 @@ import type { SaleLine, Tender } from '@holdfast/protocol';
 import type { BrowserTill, TillCatalogView, TillOpView, TillStatus } from '@holdfast/terminal-web/client';
 import { useEffect, useState } from 'preact/hooks';
 import { formatMoney, parseMoneyInput } from '../shared/money.js';
+import { CatalogSearch } from './catalog-search.js';
 import type { ReceiptRequest } from './main.js';
 import { STATE_WORDS } from './sales.js';
 import { errorWords, LOCALE } from './words.js';
@@ -182,6 +183,9 @@ export function Sell({
   return (
     <div class="sell">
       <section class="keys">
+        {items === QUICK_ITEMS ? null : (
+          <CatalogSearch items={items} money={money} onAdd={(item) => add(item.sku, item.name, item.price)} />
+        )}
         {items.map((item, i) => (
           <button
             type="button"

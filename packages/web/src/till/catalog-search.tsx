@@ -1,0 +1,146 @@
+/**
+ * Finding an item in a long price list (Sell screen): type part of its name
+ * or SKU, arrows move through the matches, Enter adds the one marked to the
+ * cart and leaves the box ready for the next. "/" puts the cursor in the box
+ * from anywhere on the Sell screen; Escape empties it. Touch: tap a match.
+ *
+ * Matching ignores case and accents; every word typed must appear in the
+ * name or the SKU. An exact SKU comes first, then names or SKUs that start
+ * with what was typed, then the rest in the list's order.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+export interface SearchItem {
+  sku: string;
+  name: string;
+  price: number;
+}
+
+/** At most this many matches are listed; typing more narrows them. */
+export const SEARCH_SHOWN = 8;
+
+const fold = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .toLowerCase();
+
+/** The items matching `query`, best first (see the file's comment); all of them, the caller cuts. */
+export function searchItems<T extends SearchItem>(items: readonly T[], query: string): T[] {
+  const words = fold(query).split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [];
+  const whole = fold(query.trim());
+  const ranked: Array<{ item: T; rank: number; at: number }> = [];
+  items.forEach((item, at) => {
+    const name = fold(item.name);
+    const sku = fold(item.sku);
+    if (!words.every((w) => name.includes(w) || sku.includes(w))) return;
+    const rank = sku === whole ? 0 : sku.startsWith(whole) || name.startsWith(whole) ? 1 : 2;
+    ranked.push({ item, rank, at });
+  });
+  ranked.sort((a, b) => a.rank - b.rank || a.at - b.at);
+  return ranked.map((r) => r.item);
+}
+
+export function CatalogSearch({
+  items,
+  money,
+  onAdd,
+}: {
+  items: readonly SearchItem[];
+  money: (minor: number) => string;
+  onAdd: (item: SearchItem) => void;
+}) {
+  const [query, setQuery] = useState('');
+  const [marked, setMarked] = useState(0);
+  const box = useRef<HTMLInputElement>(null);
+  const found = searchItems(items, query);
+  const shown = found.slice(0, SEARCH_SHOWN);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
+      if (!typing && e.key === '/') {
+        e.preventDefault();
+        box.current?.focus();
+      }
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
+  const add = (item: SearchItem) => {
+    onAdd(item);
+    setQuery('');
+    setMarked(0);
+    box.current?.focus();
+  };
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (shown.length === 0) return;
+      const step = e.key === 'ArrowDown' ? 1 : -1;
+      setMarked((m) => (Math.min(m, shown.length - 1) + step + shown.length) % shown.length);
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      const item = shown[Math.min(marked, shown.length - 1)];
+      if (item) add(item);
+    } else if (e.key === 'Escape') {
+      setQuery('');
+      setMarked(0);
+      box.current?.blur();
+    }
+  };
+  const at = Math.min(marked, shown.length - 1);
+  return (
+    <div class="search" data-catalog-search>
+      <label>
+        Find an item <kbd>/</kbd>
+        <input
+          ref={box}
+          name="search"
+          type="search"
+          autocomplete="off"
+          placeholder="Name or SKU"
+          aria-expanded={shown.length > 0}
+          aria-controls="search-results"
+          aria-activedescendant={shown.length > 0 ? `search-${at}` : undefined}
+          value={query}
+          onInput={(e) => {
+            setQuery((e.target as HTMLInputElement).value);
+            setMarked(0);
+          }}
+          onKeyDown={onKeyDown}
+        />
+      </label>
+      {query.trim() !== '' && shown.length === 0 ? (
+        <p class="problem" data-search-none>
+          No item matches “{query.trim()}”.
+        </p>
+      ) : null}
+      {shown.length > 0 ? (
+        <ul id="search-results" role="listbox" data-search-results>
+          {shown.map((item, i) => (
+            <li
+              key={item.sku}
+              id={`search-${i}`}
+              role="option"
+              aria-selected={i === at}
+              class={i === at ? 'on' : ''}
+              data-search-item={item.sku}
+              onMouseDown={(e) => e.preventDefault()}
+              onClick={() => add(item)}
+            >
+              <span>{item.name}</span>
+              <small>{item.sku}</small>
+              <span class="price">{money(item.price)}</span>
+            </li>
+          ))}
+          {found.length > shown.length ? (
+            <li class="more" data-search-more={found.length - shown.length}>
+              {found.length - shown.length} more: type more of the name
+            </li>
+          ) : null}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
