@@ -100,9 +100,6 @@ export function CatalogSearch({
           type="search"
           autocomplete="off"
           placeholder="Name or SKU"
-          aria-expanded={shown.length > 0}
-          aria-controls="search-results"
-          aria-activedescendant={shown.length > 0 ? `search-${at}` : undefined}
           value={query}
           onInput={(e) => {
             setQuery((e.target as HTMLInputElement).value);
@@ -117,21 +114,22 @@ export function CatalogSearch({
         </p>
       ) : null}
       {shown.length > 0 ? (
-        <ul id="search-results" role="listbox" data-search-results>
+        <ul data-search-results>
           {shown.map((item, i) => (
-            <li
-              key={item.sku}
-              id={`search-${i}`}
-              role="option"
-              aria-selected={i === at}
-              class={i === at ? 'on' : ''}
-              data-search-item={item.sku}
-              onMouseDown={(e) => e.preventDefault()}
-              onClick={() => add(item)}
-            >
-              <span>{item.name}</span>
-              <small>{item.sku}</small>
-              <span class="price">{money(item.price)}</span>
+            <li key={item.sku}>
+              <button
+                type="button"
+                class={i === at ? 'on' : ''}
+                aria-current={i === at}
+                data-search-item={item.sku}
+                data-marked={String(i === at)}
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => add(item)}
+              >
+                <span>{item.name}</span>
+                <small>{item.sku}</small>
+                <span class="price">{money(item.price)}</span>
+              </button>
             </li>
           ))}
           {found.length > shown.length ? (
