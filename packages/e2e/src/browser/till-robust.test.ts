@@ -23,10 +23,12 @@
  *   acknowledges, and the till records and delivers again.
  *
  * Needs the built till (packages/web/dist/till: npm run build).
+ * HOLDFAST_TILL_SCREENSHOTS=<dir> saves the storage-full answer and the
+ * in-doubt list (docs/images/till-storage-full.png, till-in-doubt.png).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +41,13 @@ import { type CutProxy, startProxy } from './till-front.js';
 
 const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
 const SALES = 1000;
+const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `till-${name}.png`) });
+}
 
 /** What the app puts on window under ?measure (web/src/till/main.tsx): its own till. */
 interface AppWindow {
@@ -228,6 +237,7 @@ describe('the till app under failure, in Chromium', () => {
       if (error) refused = (await error.textContent()) ?? '';
       else kept.push((await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string);
     }
+    await shot(page, 'storage-full');
     assert.match(refused, /storage is full: this sale may not have been kept\. Do not ring it again yet/);
     const listed = await page.evaluate(() => localStorage.getItem('holdfast-in-doubt:full'));
     assert.ok(listed, 'the failing sale is on the in-doubt list, though OPFS refused to write');
@@ -258,6 +268,7 @@ describe('the till app under failure, in Chromium', () => {
         recent.some((o) => o.id === id && o.state === 'pending'),
         `sale ${id} kept`,
       );
+    await shot(page, 'in-doubt');
     t.diagnostic(`${kept.length} sales kept before the quota refused a write; the one in doubt was kept: ${recorded}`);
     await page.click('[data-acknowledge-in-doubt]');
     await page.waitForSelector('[data-in-doubt-list]', { state: 'detached' });

@@ -48,12 +48,12 @@ export function InDoubt({
               <td>
                 {o.recorded ? (
                   <>
-                    <span class="badge pending">kept</span> as #{o.seq}: it stands and is sent to the server. Do not
-                    ring it again.
+                    <span class="badge pending">kept</span> It stands as #{o.seq} and is sent to the server: do not ring
+                    it again.
                   </>
                 ) : (
                   <>
-                    <span class="badge needs_attention">NOT kept</span> it never happened on this till: ring it again if
+                    <span class="badge needs_attention">NOT kept</span> It never happened on this till: ring it again if
                     the customer still wants it.
                   </>
                 )}
