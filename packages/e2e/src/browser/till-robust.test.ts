@@ -286,6 +286,25 @@ describe('the till app under failure, in Chromium', () => {
     await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
     const stored = await serverOps(deviceId);
     assert.deepEqual(stored.slice(1), [...kept, ...(recorded ? [doubt.id] : []), again]);
+
+    // The page hands its list back on the next open, and the journal resolves each line: a sale it holds is
+    // "kept" with its seq; a line torn by a failing disk, or not an entry, is passed over.
+    await page.evaluate(
+      ({ id }) =>
+        localStorage.setItem(
+          'holdfast-in-doubt:full',
+          `${JSON.stringify({ id, kind: 'sale.recorded', at: Date.now() })}\n{"id":"torn\n[1,2]\n`,
+        ),
+      { id: again },
+    );
+    await page.reload();
+    await page.waitForSelector('[data-banner=in-doubt]');
+    await page.keyboard.press('F3');
+    const keptRow = `[data-table=in-doubt] tr[data-in-doubt="${again}"]`;
+    await page.waitForSelector(keptRow);
+    assert.equal(await page.getAttribute(keptRow, 'data-recorded'), 'true');
+    assert.match((await page.textContent(keptRow)) ?? '', /kept It stands as #\d+ and is sent/);
+    assert.equal(await page.$$eval('[data-table=in-doubt] tr', (rows) => rows.length), 1);
     await page.close();
   });
 });
