@@ -11,6 +11,7 @@ import type {
   AppendInput,
   ChainHead,
   ChipImage,
+  InDoubtOp,
   JournalEntry,
   OpCounts,
   RecordedOp,
@@ -29,7 +30,7 @@ import type {
   TillWristbandView,
 } from './till-engine.js';
 
-export type { ChipImage, WristbandReceipt } from '@holdfast/terminal/portable';
+export type { ChipImage, InDoubtOp, WristbandReceipt } from '@holdfast/terminal/portable';
 export type { BrowserFeedPoll } from './browser-feed.js';
 export type { StaffMemberView } from './browser-staff.js';
 export type { BrowserJournalErrorCode } from './messages.js';
@@ -140,6 +141,15 @@ export interface BrowserTill {
   signOut(): Promise<void>;
   /** The held roster's members (no verifiers) with their lock-outs, for the sign-in screen; [] without a roster. */
   staffMembers(): Promise<StaffMemberView[]>;
+  /**
+   * Ops whose commit hit a disk error in an earlier run (storage full, an OPFS
+   * write that failed), each resolved against the journal: `recorded` (it
+   * stands and syncs) or not (it never happened: ring it again). Kept until
+   * acknowledged.
+   */
+  inDoubt(): Promise<InDoubtOp[]>;
+  /** Forgets the in-doubt list once the clerk has seen it. */
+  acknowledgeInDoubt(): Promise<void>;
 }
 
 export interface BrowserJournalOptions {
@@ -171,6 +181,17 @@ export interface BrowserJournal {
   close(): Promise<void>;
 }
 
+/** Where the page keeps till `till`'s in-doubt list (worker.ts, pageInDoubtLog: outside OPFS on purpose). */
+export const inDoubtKey = (till: string) => `holdfast-in-doubt:${till}`;
+
+function keptInDoubt(till: string): string | null {
+  try {
+    return localStorage.getItem(inDoubtKey(till));
+  } catch {
+    return null; // no localStorage here (a worker, storage disabled): the failing call alone names the op
+  }
+}
+
 /** Asks for persistent storage; false when refused or not available. */
 export async function requestPersistence(): Promise<boolean> {
   if (typeof navigator.storage?.persist !== 'function') return false;
@@ -192,8 +213,20 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
   const statusListeners = new Set<(status: TillStatus) => void>();
   worker.onmessage = (event: MessageEvent<JournalResponse | WorkerEvent>) => {
     if ('event' in event.data) {
-      const status = event.data.status as TillStatus;
-      for (const fn of statusListeners) fn(status);
+      const told = event.data;
+      if (told.event === 'status') {
+        const status = told.status as TillStatus;
+        for (const fn of statusListeners) fn(status);
+        return;
+      }
+      // Stored before the failing call's answer (which comes after this message) reaches the caller.
+      try {
+        const key = inDoubtKey(options.till);
+        if (told.event === 'inDoubt') localStorage.setItem(key, (localStorage.getItem(key) ?? '') + told.line);
+        else localStorage.removeItem(key);
+      } catch (error) {
+        console.error('holdfast: could not keep the in-doubt list:', error);
+      }
       return;
     }
     const answer = event.data;
@@ -228,7 +261,12 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
   const onPageHide = () => worker.terminate();
   addEventListener('pagehide', onPageHide);
   try {
-    await call({ op: 'open', till: options.till, lockBudgetMs: options.lockBudgetMs ?? 3000 });
+    await call({
+      op: 'open',
+      till: options.till,
+      lockBudgetMs: options.lockBudgetMs ?? 3000,
+      inDoubt: keptInDoubt(options.till),
+    });
   } catch (error) {
     removeEventListener('pagehide', onPageHide);
     worker.terminate();
@@ -276,6 +314,8 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         signIn: (staff, pin) => call<SignedInStaff>({ op: 'till.signIn', staff, pin }),
         signOut: () => call<void>({ op: 'till.signOut' }),
         staffMembers: () => call<StaffMemberView[]>({ op: 'till.staffMembers' }),
+        inDoubt: () => call<InDoubtOp[]>({ op: 'inDoubt' }),
+        acknowledgeInDoubt: () => call<void>({ op: 'inDoubt.acknowledge' }),
       };
     },
     async close() {

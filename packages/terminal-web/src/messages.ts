@@ -3,7 +3,8 @@ import type { SaleLine, Tender } from '@holdfast/protocol';
 import type { AppendInput } from '@holdfast/terminal/portable';
 
 export type JournalRequest =
-  | { op: 'open'; till: string; lockBudgetMs: number }
+  /** `inDoubt`: the in-doubt list the page kept for this till (client.ts, localStorage), or null. */
+  | { op: 'open'; till: string; lockBudgetMs: number; inDoubt: string | null }
   | { op: 'append'; input: AppendInput }
   | { op: 'ops'; afterSeq: number; limit: number }
   | { op: 'head' }
@@ -51,13 +52,20 @@ export type JournalRequest =
   | { op: 'till.declines'; limit: number }
   | { op: 'till.signIn'; staff: string; pin: string }
   | { op: 'till.signOut' }
-  | { op: 'till.staffMembers' };
+  | { op: 'till.staffMembers' }
+  // The journal's in-doubt list (ops whose commit hit a disk error), resolved against the journal; and its acknowledgement.
+  | { op: 'inDoubt' }
+  | { op: 'inDoubt.acknowledge' };
 
-/** What the worker tells the page unasked: the till's status after every change. */
-export interface WorkerEvent {
-  event: 'status';
-  status: unknown;
-}
+/**
+ * What the worker tells the page unasked: the till's status after every
+ * change; a line for the in-doubt list, and its clearing (the page keeps
+ * that list outside OPFS: client.ts).
+ */
+export type WorkerEvent =
+  | { event: 'status'; status: unknown }
+  | { event: 'inDoubt'; line: string }
+  | { event: 'inDoubtClear' };
 
 export type JournalResponse =
   | { id: number; ok: true; value: unknown }
@@ -86,6 +94,12 @@ export type BrowserJournalErrorCode =
   | 'opfs_unavailable'
   /** The journal is closed (after close(), or the worker died). */
   | 'journal_closed'
+  /**
+   * The origin's storage quota is exhausted: a write was refused. When it was
+   * a record call's commit, the op is in doubt (the journal closes; reopen it
+   * and `inDoubt()` says whether the op was kept).
+   */
+  | 'storage_full'
   /** Anything else the journal or SQLite reported, message as it was. */
   | 'journal_failed'
   /** The till is not started (till.start) on this journal. */

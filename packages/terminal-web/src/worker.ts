@@ -11,7 +11,7 @@
  * the connection; the pool's access handles are exclusive as well.
  */
 
-import { JournalCore, JournalLockedError, WristbandWriteError } from '@holdfast/terminal/portable';
+import { type InDoubtLog, JournalCore, JournalLockedError, WristbandWriteError } from '@holdfast/terminal/portable';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import type { BrowserJournalErrorCode, JournalRequest, JournalResponse } from './messages.js';
 import { SimulatedWristbandReader, withChipLog } from './simulated-wristbands.js';
@@ -40,6 +40,55 @@ let releaseLock: (() => void) | null = null;
 let till: TillEngine | null = null;
 let tillName = '';
 
+/**
+ * The last write OPFS refused for want of quota. The sahpool VFS turns
+ * every failed write into SQLITE_IOERR and keeps the browser's exception to
+ * itself, so the worker watches the access handles' writes to tell "storage
+ * full" from other disk errors (the clerk is told to free space, not to
+ * call for help).
+ */
+let quotaRefusedAt = 0;
+const SyncHandle = (
+  globalThis as { FileSystemSyncAccessHandle?: { prototype: { write: (...a: unknown[]) => number } } }
+).FileSystemSyncAccessHandle;
+if (SyncHandle) {
+  const write = SyncHandle.prototype.write;
+  SyncHandle.prototype.write = function (this: unknown, ...args: unknown[]): number {
+    try {
+      return write.apply(this, args);
+    } catch (error) {
+      if ((error as Error)?.name === 'QuotaExceededError') quotaRefusedAt = Date.now();
+      throw error;
+    }
+  };
+}
+
+/**
+ * The in-doubt list (journal-core.ts, InDoubtLog) kept by the page in
+ * localStorage, not in OPFS: the disk error that puts an op in doubt is an
+ * OPFS write that failed (quota exhausted, I/O error), and a list written
+ * beside the journal would fail with it. localStorage is a separate store
+ * with its own per-origin limit, outside the quota OPFS draws on. The worker
+ * keeps the text in memory and hands every line to the page
+ * (event 'inDoubt') before it answers the failing call, so the page has
+ * stored it before it shows the clerk the error; the page passes the list
+ * back on the next open.
+ */
+function pageInDoubtLog(kept: string | null): InDoubtLog {
+  let text = kept ?? '';
+  return {
+    append(line) {
+      text += line;
+      scope.postMessage({ event: 'inDoubt', line });
+    },
+    read: () => (text === '' ? null : text),
+    clear() {
+      text = '';
+      scope.postMessage({ event: 'inDoubtClear' });
+    },
+  };
+}
+
 /** Takes this till's Web Lock without waiting for it, retrying until `budgetMs` has passed (a reload's old page may still hold it). */
 async function takeLock(name: string, budgetMs: number): Promise<() => void> {
   if (!navigator.locks) throw new CodedError('opfs_unavailable', 'Web Locks are not available in this browser');
@@ -65,7 +114,7 @@ async function takeLock(name: string, budgetMs: number): Promise<() => void> {
   }
 }
 
-async function open(till: string, lockBudgetMs: number): Promise<unknown> {
+async function open(till: string, lockBudgetMs: number, inDoubt: string | null): Promise<unknown> {
   if (journal) throw new CodedError('journal_failed', 'this worker already has a journal open');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(till)) {
     throw new CodedError('journal_failed', 'till name must be 1 to 64 letters, digits, "-" or "_"');
@@ -104,7 +153,9 @@ async function open(till: string, lockBudgetMs: number): Promise<unknown> {
       () => sqlite3.capi.sqlite3_last_insert_rowid(db as never),
       (error) => error instanceof sqlite3.SQLite3Error,
     );
-    journal = JournalCore.attach(conn, `opfs:${till}/journal.db`);
+    journal = JournalCore.attach(conn, `opfs:${till}/journal.db`, {
+      inDoubtLog: pageInDoubtLog(typeof inDoubt === 'string' ? inDoubt : null),
+    });
     tillName = till;
     connection = conn;
     releaseLock = release;
@@ -147,7 +198,7 @@ function need(): JournalCore {
 async function handle(request: JournalRequest): Promise<unknown> {
   switch (request.op) {
     case 'open':
-      return open(request.till, request.lockBudgetMs);
+      return open(request.till, request.lockBudgetMs, request.inDoubt);
     case 'append':
       return need().append(request.input);
     case 'ops':
@@ -241,6 +292,11 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return null;
     case 'till.staffMembers':
       return needTill().staffMembers();
+    case 'inDoubt':
+      return need().inDoubtOps();
+    case 'inDoubt.acknowledge':
+      need().clearInDoubt();
+      return null;
     case 'close':
       await till?.close();
       till = null;
@@ -254,8 +310,10 @@ async function handle(request: JournalRequest): Promise<unknown> {
 }
 
 /** The error's code: the browser journal's own, else the SDK error's `code` (the clerk's words key on it). */
-function codeOf(error: unknown): string {
+function codeOf(error: unknown, startedAt: number): string {
   if (error instanceof CodedError) return error.code;
+  // A write refused for quota while this request ran: the storage is full (a record call's op is in doubt).
+  if (quotaRefusedAt >= startedAt) return 'storage_full';
   if (error instanceof JournalLockedError) return 'journal_locked';
   // A chip write this till journaled could not be finished (the wristband left the reader again).
   if (error instanceof WristbandWriteError) return 'wristband_unfinished';
@@ -277,6 +335,7 @@ function figure(error: unknown, key: 'retryAfterMs' | 'attemptsLeft'): Record<st
 
 scope.onmessage = (event: MessageEvent) => {
   const { id, request } = event.data as { id: number; request: JournalRequest };
+  const startedAt = Date.now();
   handle(request).then(
     (value) => scope.postMessage({ id, ok: true, value } satisfies JournalResponse),
     (error: unknown) =>
@@ -285,7 +344,7 @@ scope.onmessage = (event: MessageEvent) => {
         ok: false,
         error: {
           name: (error as Error)?.name ?? 'Error',
-          code: codeOf(error),
+          code: codeOf(error, startedAt),
           message: (error as Error)?.message ?? String(error),
           ...(typeof (error as { serverCode?: unknown })?.serverCode === 'string'
             ? { serverCode: (error as { serverCode: string }).serverCode }

@@ -105,7 +105,8 @@ export function DeadLetters({
   }, [till, status.deadLetters]);
   if (!dead) return <p>Loading…</p>;
   // Declines after the sale (declines.tsx) are listed above: then "nothing" would not be true.
-  if (dead.length === 0) return status.declines > 0 ? null : <p data-no-dead-letters>Nothing needs attention.</p>;
+  if (dead.length === 0)
+    return status.declines > 0 ? null : <p data-no-dead-letters>No sale is refused by the server.</p>;
   return (
     <>
       <p>

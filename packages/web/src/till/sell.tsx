@@ -18,6 +18,7 @@ import type { SaleLine, Tender } from '@holdfast/protocol';
 import type { BrowserTill, TillCatalogView, TillOpView, TillStatus } from '@holdfast/terminal-web/client';
 import { useEffect, useState } from 'preact/hooks';
 import { formatMoney, parseMoneyInput } from '../shared/money.js';
+import { CatalogSearch } from './catalog-search.js';
 import type { ReceiptRequest } from './main.js';
 import { approvedWords, policyLine, refusedWords } from './policy-words.js';
 import { STATE_WORDS } from './sales.js';
@@ -241,6 +242,9 @@ export function Sell({
   return (
     <div class="sell">
       <section class="keys">
+        {items === QUICK_ITEMS ? null : (
+          <CatalogSearch items={items} money={money} onAdd={(item) => add(item.sku, item.name, item.price)} />
+        )}
         {items.map((item, i) => (
           <button
             type="button"

@@ -31,7 +31,8 @@ const APP_WORDS: Record<MessageLanguage, Record<AppCode, string>> = {
   en: {
     opfs_unavailable:
       'This browser cannot keep the till’s records (no private file storage: a private window?). Open the till in a normal window.',
-    storage_full: 'The device’s storage is full: the sale was NOT recorded. Free some space, then ring it again.',
+    storage_full:
+      'The device’s storage is full: this sale may not have been kept. Do not ring it again yet: free some space and reload the till; Needs attention (F3) will say whether it was kept.',
     journal_failed: 'The till’s storage failed; the sale was not recorded. Reload the page.',
     journal_closed: 'The till was closed. Reload the page.',
     persistence_refused:
@@ -51,7 +52,8 @@ const APP_WORDS: Record<MessageLanguage, Record<AppCode, string>> = {
   es: {
     opfs_unavailable:
       'Este navegador no puede guardar los registros de la caja (¿ventana privada?). Abra la caja en una ventana normal.',
-    storage_full: 'El almacenamiento está lleno: la venta NO se registró. Libere espacio y vuelva a marcarla.',
+    storage_full:
+      'El almacenamiento está lleno: puede que la venta no se haya guardado. No la vuelva a marcar aún: libere espacio y recargue la caja; Atención (F3) dirá si se guardó.',
     journal_failed: 'Falló el almacenamiento de la caja; la venta no se registró. Recargue la página.',
     journal_closed: 'La caja se cerró. Recargue la página.',
     persistence_refused:
@@ -71,7 +73,8 @@ const APP_WORDS: Record<MessageLanguage, Record<AppCode, string>> = {
   pt: {
     opfs_unavailable:
       'Este navegador não consegue guardar os registros do caixa (janela privada?). Abra o caixa numa janela normal.',
-    storage_full: 'O armazenamento está cheio: a venda NÃO foi registrada. Libere espaço e registre de novo.',
+    storage_full:
+      'O armazenamento está cheio: a venda pode não ter sido guardada. Não registre de novo ainda: libere espaço e recarregue o caixa; Atenção (F3) dirá se foi guardada.',
     journal_failed: 'O armazenamento do caixa falhou; a venda não foi registrada. Recarregue a página.',
     journal_closed: 'O caixa foi fechado. Recarregue a página.',
     persistence_refused:

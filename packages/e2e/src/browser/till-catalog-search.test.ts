@@ -1,0 +1,177 @@
+/**
+ * Finding items in a long price list on the till app's Sell screen
+ * (packages/web/src/till/catalog-search.tsx), in real Chromium against a
+ * real server: the operator publishes a list of 400 items for the till's
+ * location; once the feed brought it, the clerk presses "/", types part of
+ * a name or a SKU, moves with the arrows and adds with Enter, all from the
+ * keyboard; a word nothing matches says so; the sale reaches the server
+ * with the items and prices found.
+ *
+ * Needs the till built (npm run build). HOLDFAST_TILL_SCREENSHOTS=<dir> saves
+ * the Sell screen with the search open (docs/images/till-catalog-search.png).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createHarness, type Harness } from '@holdfast/server/testing';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
+import { type CutProxy, startProxy } from './till-front.js';
+
+const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
+const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
+const ITEMS = 400;
+
+let h: Harness;
+let proxy: CutProxy;
+let profile: string;
+let context: BrowserContext;
+let clockTimer: NodeJS.Timeout;
+let page: Page;
+
+async function admin(method: 'POST' | 'PUT', url: string, payload: unknown): Promise<unknown> {
+  const res = await h.request(method, url, { admin: true, payload });
+  assert.ok(res.status === 200 || res.status === 201, `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** A long list: a few named items among hundreds of numbered ones. */
+function catalog(): Array<{ sku: string; name: string; price: number }> {
+  const out = [
+    { sku: 'LATTE', name: 'Latte', price: 390 },
+    { sku: 'LATTE-OAT', name: 'Oat milk latte', price: 430 },
+    { sku: 'CREME-BRULEE', name: 'Crème brûlée', price: 520 },
+    { sku: 'BAGEL', name: 'Bagel', price: 275 },
+  ];
+  for (let i = out.length; i < ITEMS; i++) {
+    const n = String(i).padStart(4, '0');
+    out.push({ sku: `SKU-${n}`, name: `Shelf item ${n}`, price: 100 + i });
+  }
+  return out;
+}
+
+before(async () => {
+  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
+  h = await createHarness();
+  h.clock.set(Date.now());
+  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
+  profile = mkdtempSync(join(tmpdir(), 'holdfast-till-search-'));
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+after(async () => {
+  clearInterval(clockTimer);
+  await context?.close().catch(() => undefined);
+  await proxy?.close();
+  await h?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+const results = () =>
+  page.$$eval('[data-search-results] [data-search-item]', (li) => li.map((l) => l.getAttribute('data-search-item')));
+
+describe('the till app finds items in a long price list', () => {
+  it('finds by name or SKU from the keyboard, and sells what it found at the list price', async () => {
+    const items = catalog();
+    await admin('PUT', '/v1/admin/catalog/items', {
+      items: items.map((i) => ({ sku: i.sku, name: i.name, taxCategory: 'standard', unit: 'each' })),
+    });
+    await admin('POST', '/v1/admin/price-lists', {
+      location: 'south',
+      currency: 'EUR',
+      prices: items.map((i) => ({ sku: i.sku, price: i.price })),
+    });
+    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
+      label: 'south till',
+      merchant: 'acme',
+      location: 'south',
+      event: null,
+    })) as { token: string };
+
+    await page.goto(`${proxy.origin}/till/?till=south`);
+    await page.waitForSelector('form[data-form=enroll]');
+    await page.fill('textarea[name=token]', token.token);
+    await page.click('form[data-form=enroll] button[type=submit]');
+    await page.waitForSelector('nav.tabs');
+    await page.keyboard.press('F4');
+    await page.fill('input[name=clerk]', 'Ana');
+    await page.click('form[data-form=open-shift] button[type=submit]');
+    await page.waitForSelector('form[data-form=close-shift]');
+    await page.keyboard.press('F1');
+    await page.waitForSelector('[data-quick=LATTE][data-catalog]', { timeout: 30_000 });
+    assert.equal(await page.$$eval('[data-quick][data-catalog]', (keys) => keys.length), ITEMS);
+
+    // "/" from anywhere on the screen, then type: names and SKUs, case and accents ignored.
+    await page.locator('body').click({ position: { x: 5, y: 790 } });
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name), 'search');
+    await page.keyboard.type('latte');
+    assert.deepEqual(await results(), ['LATTE', 'LATTE-OAT']);
+    // Arrow down marks the oat latte; Enter adds it and empties the box for the next.
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.getAttribute('[data-search-item=LATTE-OAT]', 'data-marked'), 'true');
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'till-catalog-search.png') });
+    }
+    await page.keyboard.press('Enter');
+    assert.equal(await page.inputValue('input[name=search]'), '');
+    await page.keyboard.type('creme brulee');
+    assert.deepEqual(await results(), ['CREME-BRULEE']);
+    await page.keyboard.press('Enter');
+    // A SKU typed whole comes first, among the many it also starts.
+    await page.keyboard.type('sku-0357');
+    assert.deepEqual(await results(), ['SKU-0357']);
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('shelf item');
+    assert.equal((await results()).length, 8, 'eight listed');
+    assert.equal(await page.getAttribute('[data-search-more]', 'data-search-more'), String(ITEMS - 4 - 8));
+    await page.keyboard.press('ArrowUp'); // from the first, up wraps to the last listed
+    assert.equal(await page.getAttribute('[data-search-item=SKU-0011]', 'data-marked'), 'true');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('zzz');
+    await page.waitForSelector('[data-search-none]');
+    assert.match((await page.textContent('[data-search-none]')) ?? '', /No item matches “zzz”/);
+    await page.keyboard.press('Escape');
+    assert.equal(await page.inputValue('input[name=search]'), '');
+    assert.notEqual(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name), 'search');
+
+    // Out of the box, Enter pays cash, as before.
+    assert.equal(await page.getAttribute('[data-total]', 'data-total'), String(430 + 520 + 457 + 111));
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-sale-done]');
+    const saleId = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
+    const device = (await h.storage.listDevices()).find((d) => d.label === 'south till');
+    assert.ok(device);
+    const deadline = Date.now() + 30_000;
+    let stored = await h.storage.getDeviceOps(device.id, [saleId]);
+    while (stored.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      stored = await h.storage.getDeviceOps(device.id, [saleId]);
+    }
+    const body = stored[0]?.op.body as { lines: Array<{ sku: string; unitPrice: number }> } | undefined;
+    assert.deepEqual(
+      body?.lines.map((l) => [l.sku, l.unitPrice]),
+      [
+        ['LATTE-OAT', 430],
+        ['CREME-BRULEE', 520],
+        ['SKU-0357', 457],
+        ['SKU-0011', 111],
+      ],
+    );
+  });
+});
