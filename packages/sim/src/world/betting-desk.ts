@@ -56,6 +56,12 @@ export interface BettingFigures {
   voidsUnapprovedRecorded: number;
   /** Voids not attempted: the till was down or the shift closed. */
   voidsSkipped: number;
+  /**
+   * Approved voids the till refused as past the window on its own clock: a
+   * till whose clock jumped forward since the sale sees the window passed
+   * (conservative: nothing recorded, the ticket stands).
+   */
+  voidsPastWindowAtTill: number;
   resultsPosted: number;
   /** Payout attempts: approved, declined (by reason), pending when asked, deferred (drawer short, till down). */
   payoutAttempts: number;
@@ -100,6 +106,7 @@ export class BettingDesk {
     voidsRefusedAtTill: 0,
     voidsUnapprovedRecorded: 0,
     voidsSkipped: 0,
+    voidsPastWindowAtTill: 0,
     resultsPosted: 0,
     payoutAttempts: 0,
     payoutsApproved: 0,
@@ -226,7 +233,15 @@ export class BettingDesk {
         const body = { shift: shift.id, ticket, currency: shift.currency, amount: stake };
         terminal.approve({ kind: 'ticket.voided', body }, { staff: supervisor }, SIM_STAFF.supervisorPin);
       }
-      const op = terminal.voidTicket({ ticket, approvedBy: supervisor, amount: stake });
+      let op: RecordedOp;
+      try {
+        op = terminal.voidTicket({ ticket, approvedBy: supervisor, amount: stake });
+      } catch (error) {
+        // Only the window can refuse a supervisor-approved void here; any other refusal is a failure.
+        if (!(error instanceof VoidRefusedError) || !error.message.includes('past the void window')) throw error;
+        this.figures.voidsPastWindowAtTill++;
+        return;
+      }
       this.figures.voids++;
       this.#host.recorded(lane, op, stake, shift.id);
     } catch (error) {
