@@ -24,6 +24,7 @@ import type {
   TillOpView,
   TillRecordedSale,
   TillStatus,
+  TillWristbandReceipt,
   TillWristbandView,
 } from './till-engine.js';
 
@@ -37,6 +38,7 @@ export type {
   TillPolicyView,
   TillRecordedSale,
   TillStatus,
+  TillWristbandReceipt,
   TillWristbandView,
 } from './till-engine.js';
 
@@ -104,7 +106,7 @@ export interface BrowserTill {
       lines: SaleLine[];
       cash?: { amount: number; tendered: number };
       liftDuringWrite?: boolean;
-    }): Promise<WristbandReceipt>;
+    }): Promise<TillWristbandReceipt>;
     topUp(input: { present: string | null; amount: number; liftDuringWrite?: boolean }): Promise<WristbandReceipt>;
     /** Chip writes journaled here and not yet on their chip. */
     pending(): Promise<Array<{ opId: string; wristband: string; kind: string; amount: number }>>;
@@ -234,7 +236,7 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
           chips: () => call<ChipImage[]>({ op: 'till.wristband.chips' }),
           issue: (uid, currency) => call<ChipImage>({ op: 'till.wristband.issue', uid, currency }),
           read: (present) => call<TillWristbandView>({ op: 'till.wristband.read', present }),
-          pay: (input) => call<WristbandReceipt>({ op: 'till.wristband.pay', ...input }),
+          pay: (input) => call<TillWristbandReceipt>({ op: 'till.wristband.pay', ...input }),
           topUp: (input) => call<WristbandReceipt>({ op: 'till.wristband.topUp', ...input }),
           pending: () => call({ op: 'till.wristband.pending' }),
         },
