@@ -149,6 +149,7 @@ describe('the wristband tender in the till app', () => {
     await page.keyboard.press('F1');
     // The policy the server signed, fetched after enrollment and verified in this browser.
     await page.waitForSelector(`.policy-line[data-policy="${policyRef}"]`, { timeout: 30_000 });
+    assert.match((await page.textContent('.policy-line')) ?? '', /Offline wristband limit €10\.00 per payment\./);
 
     await page.click('[data-wristband-new]');
     await page.waitForSelector('[data-chip][aria-pressed=true]');

@@ -188,11 +188,19 @@ export function declinesTitle(): string {
   return words().declinesTitle;
 }
 
-/** One line on the Sell screen: the offline card limit and what the till holds unconfirmed. */
+/**
+ * One line on the Sell screen: the offline card limit and what the till
+ * holds unconfirmed, then the offline wristband limit when the policy
+ * (verified) names one.
+ */
 export function policyLine(policy: TillPolicyView | null): string {
   const limit = limitOf(policy);
-  if (policy === null || !policy.valid || limit === null) return words().noPolicy;
-  return words().policyHeld(limit, money(policy.exposure.amount, policy.currency));
+  const card =
+    policy === null || !policy.valid || limit === null
+      ? words().noPolicy
+      : words().policyHeld(limit, money(policy.exposure.amount, policy.currency));
+  const wristband = policy?.valid ? wristbandLimitOf(policy) : null;
+  return wristband === null ? card : `${card} ${WRISTBAND_WORDS[LOCALE.language].limitLine(wristband)}`;
 }
 
 /** The policy's answers on a wristband payment (its `tenders.wristband` limits). */
@@ -202,6 +210,8 @@ interface WristbandPolicyWords {
   refused: string;
   take: string;
   reasons: Record<Reason, (limit: string) => string>;
+  /** On the Sell screen's policy line, after the card limit. */
+  limitLine: (limit: string) => string;
 }
 
 const WRISTBAND_WORDS: Record<MessageLanguage, WristbandPolicyWords> = {
@@ -231,6 +241,7 @@ const WRISTBAND_WORDS: Record<MessageLanguage, WristbandPolicyWords> = {
       instrument_velocity: () => 'This wristband was used too often in a short time: needs the network.',
       other: () => 'This wristband payment needs the network.',
     },
+    limitLine: (limit) => `Offline wristband limit ${limit} per payment.`,
   },
   es: {
     approved: (limit) =>
@@ -258,6 +269,7 @@ const WRISTBAND_WORDS: Record<MessageLanguage, WristbandPolicyWords> = {
       instrument_velocity: () => 'Esta pulsera se usó demasiadas veces en poco tiempo: necesita la red.',
       other: () => 'Este pago con pulsera necesita la red.',
     },
+    limitLine: (limit) => `Límite sin conexión con pulsera ${limit} por pago.`,
   },
   pt: {
     approved: (limit) =>
@@ -286,6 +298,7 @@ const WRISTBAND_WORDS: Record<MessageLanguage, WristbandPolicyWords> = {
       instrument_velocity: () => 'Esta pulseira foi usada vezes demais em pouco tempo: precisa da rede.',
       other: () => 'Este pagamento com pulseira precisa da rede.',
     },
+    limitLine: (limit) => `Limite sem conexão com pulseira ${limit} por pagamento.`,
   },
 };
 
