@@ -221,7 +221,7 @@ const WRISTBAND_WORDS: Record<MessageLanguage, WristbandPolicyWords> = {
     approvedNoLimit:
       'Wristband payment approved on this till under the offline policy. The server confirms it when it is reachable.',
     refused: 'Wristband NOT charged: nothing was recorded and the wristband was not written.',
-    take: 'Take cash or a card, or try the wristband again once the till is back online.',
+    take: 'Take cash or a card instead (this till cannot ask the server to approve a wristband payment).',
     reasons: {
       no_policy: () => 'This till holds no offline policy yet, so every wristband payment needs the network.',
       policy_invalid: () =>
@@ -249,7 +249,7 @@ const WRISTBAND_WORDS: Record<MessageLanguage, WristbandPolicyWords> = {
     approvedNoLimit:
       'Pago con pulsera aprobado en esta caja según la política sin conexión. El servidor lo confirma cuando responda.',
     refused: 'Pulsera NO cobrada: no se registró nada y la pulsera no se escribió.',
-    take: 'Cobre en efectivo o con tarjeta, o vuelva a intentar con la pulsera cuando la caja tenga conexión.',
+    take: 'Cobre en efectivo o con tarjeta (esta caja no puede pedir al servidor que apruebe un pago con pulsera).',
     reasons: {
       no_policy: () => 'Esta caja aún no tiene política sin conexión: todo pago con pulsera necesita la red.',
       policy_invalid: () =>
@@ -277,7 +277,7 @@ const WRISTBAND_WORDS: Record<MessageLanguage, WristbandPolicyWords> = {
     approvedNoLimit:
       'Pagamento com pulseira aprovado neste caixa pela política sem conexão. O servidor confirma quando responder.',
     refused: 'Pulseira NÃO cobrada: nada foi registrado e a pulseira não foi gravada.',
-    take: 'Receba em dinheiro ou cartão, ou tente a pulseira de novo quando o caixa estiver online.',
+    take: 'Receba em dinheiro ou cartão (este caixa não pode pedir ao servidor que aprove um pagamento com pulseira).',
     reasons: {
       no_policy: () => 'Este caixa ainda não tem política sem conexão: todo pagamento com pulseira precisa da rede.',
       policy_invalid: () =>
