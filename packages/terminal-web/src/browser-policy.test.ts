@@ -2,9 +2,10 @@
  * The browser till's risk policy (browser-policy.ts) on Node's WebCrypto, on
  * a real journal (better-sqlite3): `verifyPolicyWebCrypto` gives the same
  * answer as protocol's node:crypto `verifyPolicy` for a signed policy and
- * each way of breaking one, and `BrowserPolicy` decides card tenders exactly
- * as the Node terminal's `OfflinePolicy` does on the same journal (the same
- * decision, the same exposure meta, the same refusal and rule). The
+ * each way of breaking one, and `BrowserPolicy` decides card tenders and
+ * wristband payments exactly as the Node terminal's `OfflinePolicy` does on
+ * the same journal (the same decision, the same exposure meta, the same
+ * refusal and rule, the same release of confirmed wristband payments). The
  * Chromium side (WebCrypto in a real browser, the till app) is
  * packages/e2e/src/browser/till-policy.test.ts.
  */
@@ -273,3 +274,159 @@ async function reload(journal: Journal): Promise<BrowserPolicy> {
   await p.load();
   return p;
 }
+
+/** A policy with wristband limits: 20.00 a payment, 50.00 per wristband, 80.00 held on the device. */
+function wristbandPolicy(): RiskPolicy {
+  const base = policy();
+  return {
+    ...base,
+    offline: {
+      ...base.offline,
+      device: { maxAmount: 8000, maxCount: 10 },
+      tenders: {
+        ...base.offline.tenders,
+        wristband: { floorLimit: 2000, instrument: { maxAmount: 5000, maxCount: 4, velocity: null } },
+      },
+    },
+  };
+}
+
+function wristbandPayment(id: string, amount: number, wristband: string, at = NOW) {
+  return {
+    id,
+    at,
+    deviceId: '0190c0de-0000-7000-8000-000000000001',
+    placement: { merchant: 'acme', location: 'north', event: null },
+    kind: 'sale.recorded',
+    currency: 'EUR',
+    amount,
+    wristband,
+  };
+}
+
+type Decided =
+  | ReturnType<BrowserPolicy['authorizeWristband']>
+  | { rule: string; message: string; policy: string | null };
+
+function decideWristband(p: OfflinePolicy | BrowserPolicy, request: ReturnType<typeof wristbandPayment>): Decided {
+  try {
+    return p.authorizeWristband(request);
+  } catch (error) {
+    assert.ok(error instanceof NeedsOnlineError, String(error));
+    return { rule: error.rule, message: error.message, policy: error.policy };
+  }
+}
+
+test('BrowserPolicy decides wristband payments as the Node OfflinePolicy does, releasing confirmed ones alike', async () => {
+  const signed = signPolicy(wristbandPolicy(), SERVER.privateKey, 'k1');
+  await withJournal(signed, async (journal) => {
+    const web = new BrowserPolicy({ journal, transport: null as never, timeoutMs: 1000 });
+    // Before load() has re-verified the stored policy, no wristband payment is approved offline.
+    assert.throws(
+      () => web.authorizeWristband(wristbandPayment('w0', 100, 'band-a')),
+      (e: unknown) => e instanceof NeedsOnlineError && e.rule === 'no_policy',
+    );
+    await web.load();
+    const node = new OfflinePolicy(journal);
+    const ids: string[] = [];
+    const outcomes: string[] = [];
+    let seq = 0;
+    const steps = [
+      wristbandPayment('w1', 1500, 'band-a'), // within limits
+      wristbandPayment('w2', 2001, 'band-a'), // over the wristband floor limit (20.00)
+      wristbandPayment('w3', 2000, 'band-a'), // at the floor: within (35.00 of band-a's 50.00)
+      wristbandPayment('w4', 2000, 'band-a'), // 55.00 > 50.00 on band-a: instrument_amount
+      wristbandPayment('w5', 2000, 'band-b'), // another wristband: within (55.00 of the device's 80.00)
+      wristbandPayment('w6', 2000, 'band-c'), // within (75.00)
+      wristbandPayment('w7', 1000, 'band-c'), // 85.00 > 80.00 held on the device: device_amount
+      'confirm w1 and w3', // the server confirmed band-a's two payments: released at the next decision
+      wristbandPayment('w8', 1000, 'band-c'), // 50.00 held after the release: within
+      wristbandPayment('w9', 2000, 'band-a'), // band-a holds nothing unconfirmed now: within
+      wristbandPayment('w10', 2000, 'band-d', NOW + 5 * HOUR), // 5 h after the last server contact (4 h allowed)
+    ] as const;
+    for (const step of steps) {
+      if (typeof step === 'string') {
+        // As the sync loop does: the server's confirmation of the ops carrying the approvals.
+        for (const id of ['w1', 'w3']) {
+          const stored = journal.getOp(id);
+          assert.ok(stored, id);
+          assert.equal(journal.confirm(stored.seq, { ok: true }, NOW), true);
+        }
+        continue;
+      }
+      const fromWeb = decideWristband(web, step);
+      const fromNode = decideWristband(node, step);
+      outcomes.push('decision' in fromWeb ? (fromWeb.decision.rule ?? '') : fromWeb.rule);
+      assert.deepEqual(
+        'decision' in fromWeb ? { decision: fromWeb.decision, meta: fromWeb.meta } : fromWeb,
+        'decision' in fromNode ? { decision: fromNode.decision, meta: fromNode.meta } : fromNode,
+        step.id,
+      );
+      if ('decision' in fromWeb && 'decision' in fromNode) {
+        // The op and its exposure commit together, as the Recorder does.
+        seq++;
+        journal.append({
+          id: step.id,
+          device: step.deviceId,
+          kind: 'sale.recorded',
+          body: { n: seq },
+          at: step.at,
+          decision: fromWeb.decision,
+          meta: fromWeb.meta,
+        });
+        web.committed(fromWeb.exposure);
+        node.committed(fromNode.exposure);
+        ids.push(step.id);
+      }
+    }
+    assert.deepEqual(outcomes, [
+      'within_limits',
+      'floor_limit',
+      'within_limits',
+      'instrument_amount',
+      'within_limits',
+      'within_limits',
+      'device_amount',
+      'within_limits',
+      'within_limits',
+      'max_offline_duration',
+    ]);
+    assert.deepEqual(ids, ['w1', 'w3', 'w5', 'w6', 'w8', 'w9']);
+    // The approvals held: w1 and w3 were released when w8 was decided; the journal says the same after a reload.
+    const reloaded = await reload(journal);
+    assert.deepEqual([...reloaded.exposure().approvals.keys()], ['w5', 'w6', 'w8', 'w9']);
+    assert.deepEqual(reloaded.exposure(), web.exposure());
+    assert.deepEqual(new OfflinePolicy(journal).exposure(), web.exposure());
+    const approved = web.authorizeWristband(wristbandPayment('w11', 500, 'band-e'));
+    assert.deepEqual(approved.decision, {
+      mode: 'local',
+      outcome: 'approved',
+      policy: `${signed.policy.id}@1`,
+      rule: 'within_limits',
+    });
+  });
+  // No policy held at all, and a stored policy changed on disk: refused on both sides, never guessed.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'holdfast-browser-policy-'));
+  const empty = Journal.open(path.join(dir, 'journal.db'));
+  try {
+    const web = new BrowserPolicy({ journal: empty, transport: null as never, timeoutMs: 1000 });
+    await web.load();
+    const request = wristbandPayment('n1', 100, 'band-a');
+    assert.deepEqual(decideWristband(web, request), decideWristband(new OfflinePolicy(empty), request));
+    assert.equal((decideWristband(web, request) as { rule: string }).rule, 'no_policy');
+  } finally {
+    empty.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const tampered = {
+    ...signed,
+    policy: { ...signed.policy, offline: { ...signed.policy.offline, maxOfflineMs: HOUR * 48 } },
+  };
+  await withJournal(tampered, async (journal) => {
+    const web = new BrowserPolicy({ journal, transport: null as never, timeoutMs: 1000 });
+    await web.load();
+    const request = wristbandPayment('t1', 100, 'band-a');
+    assert.deepEqual(decideWristband(web, request), decideWristband(new OfflinePolicy(journal), request));
+    assert.equal((decideWristband(web, request) as { rule: string }).rule, 'policy_invalid');
+  });
+});

@@ -27,6 +27,7 @@ import type {
   TillOpView,
   TillRecordedSale,
   TillStatus,
+  TillWristbandReceipt,
   TillWristbandView,
 } from './till-engine.js';
 
@@ -41,6 +42,7 @@ export type {
   TillPolicyView,
   TillRecordedSale,
   TillStatus,
+  TillWristbandReceipt,
   TillWristbandView,
 } from './till-engine.js';
 
@@ -122,7 +124,7 @@ export interface BrowserTill {
       lines: SaleLine[];
       cash?: { amount: number; tendered: number };
       liftDuringWrite?: boolean;
-    }): Promise<WristbandReceipt>;
+    }): Promise<TillWristbandReceipt>;
     topUp(input: { present: string | null; amount: number; liftDuringWrite?: boolean }): Promise<WristbandReceipt>;
     /** Chip writes journaled here and not yet on their chip. */
     pending(): Promise<Array<{ opId: string; wristband: string; kind: string; amount: number }>>;
@@ -305,7 +307,7 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
           chips: () => call<ChipImage[]>({ op: 'till.wristband.chips' }),
           issue: (uid, currency) => call<ChipImage>({ op: 'till.wristband.issue', uid, currency }),
           read: (present) => call<TillWristbandView>({ op: 'till.wristband.read', present }),
-          pay: (input) => call<WristbandReceipt>({ op: 'till.wristband.pay', ...input }),
+          pay: (input) => call<TillWristbandReceipt>({ op: 'till.wristband.pay', ...input }),
           topUp: (input) => call<WristbandReceipt>({ op: 'till.wristband.topUp', ...input }),
           pending: () => call({ op: 'till.wristband.pending' }),
         },

@@ -16,12 +16,13 @@
  * terminal under `offlineCardPolicy: 'enforce'` does (after enrollment and
  * start, after a successful sync at most every policyRefreshMinIntervalMs,
  * and when the feed names another policy), verified with WebCrypto, kept in
- * the journal; card sales are decided by the SDK's OfflineDecisions in the
- * op's own transaction, and the feed's settlements and declines release them.
+ * the journal; card sales and wristband payments are decided by the SDK's
+ * OfflineDecisions in the op's own transaction; the feed's settlements and
+ * declines release card approvals, the server's confirmation of a wristband
+ * op releases its approval (as on Node).
  *
  * What the Node `Terminal` façade adds and this engine does not (yet): staff
- * approvals, the risk policy's wristband limits (wristband payments are recorded undecided; the
- * server's overspend and clone checks still judge them), online
+ * approvals, online
  * authorization (a card sale the policy sends to the server is refused here)
  * and key rotation (see docs/browser-terminal.md, "What is not done yet").
  */
@@ -31,7 +32,6 @@ import {
   type Decision,
   type EnrollResponse,
   enrollmentMessage,
-  NO_DECISION,
   type PriceList,
   policyRef,
   priceAt,
@@ -133,6 +133,8 @@ export interface TillPolicyView {
   cardFloorLimit: number | null;
   /** Device clock of the last policy answer from the server, or null. */
   lastServerContactAt: number | null;
+  /** Most a wristband payment may be offline, minor units; null when the policy allows no wristband offline. */
+  wristbandFloorLimit: number | null;
   /** Longest the till may go without that contact and still approve offline (ms). */
   maxOfflineMs: number;
   /** Card and wristband approvals held offline, not yet settled: total and count. */
@@ -192,20 +194,10 @@ const browserRandom: Random = Object.freeze({
   bytes: (n: number) => crypto.getRandomValues(new Uint8Array(n)),
 });
 
-/**
- * The wristband limits of the risk policy are not applied in the browser
- * yet (card sales are): a wristband op is recorded undecided, with no
- * exposure. The server's overspend and clone checks judge it when it
- * arrives (docs/wristbands.md). Shaped as OfflinePolicy.authorizeWristband,
- * so BrowserPolicy can replace it.
- */
-const UNDECIDED_WRISTBANDS = Object.freeze({
-  authorizeWristband: () => ({ decision: NO_DECISION, meta: {}, exposure: null }),
-  authorizeCardSale: () => {
-    throw new Error('the offline card policy is not enforced in the browser till');
-  },
-  committed: () => undefined,
-});
+/** A wristband payment just recorded, with the decision it carries (mode local: approved under the policy). */
+export interface TillWristbandReceipt extends WristbandReceipt {
+  decision: Decision;
+}
 
 /** A wristband as the till shows it: the chip (finished writes included), its block, its unfinished writes. */
 export interface TillWristbandView {
@@ -358,10 +350,11 @@ export class TillEngine {
       journal: asJournal,
       clock: browserClock,
       recorder: this.#recorder,
-      policy: UNDECIDED_WRISTBANDS as never,
+      // Wristband payments are decided under the risk policy's wristband limits, as on a Node till.
+      policy: this.#policy as never,
       wristbands,
-      enforceCards: false,
-      placement: () => null,
+      enforceCards: true,
+      placement: () => this.#feed.placement(),
     });
     for (const event of ['sync', 'confirmed', 'dead-letter'] as const) this.#events.on(event, () => this.#changed());
     // The server answered: read the feed too, at most every feedIntervalMs (its failures show in status.feed.error).
@@ -607,13 +600,20 @@ export class TillEngine {
    * (WristbandRefusedError), then the op and the chip write it promises
    * are journaled in one transaction, then the chip is written. A failed
    * chip write leaves the op recorded (`chipWritten` false): the next read
-   * of that wristband here finishes it.
+   * of that wristband here finishes it. The wristband's share is decided
+   * under the risk policy's wristband limits (OfflineDecisions, as on Node):
+   * approved, the op carries decision mode local and its exposure; outside
+   * them (or with no usable policy) it throws NeedsOnlineError (code
+   * needs_online, `rule` saying which limit) and nothing is recorded, the
+   * chip untouched: the browser till has no online authorization.
    */
   payWithWristband(
     input: { lines: SaleLine[]; cash?: { amount: number; tendered: number } },
     reader: WristbandReader,
-  ): WristbandReceipt {
-    return this.#wristbandPayments.pay({ ...input, reader });
+  ): TillWristbandReceipt {
+    const receipt = this.#wristbandPayments.pay({ ...input, reader });
+    const decision = this.#journal.getOp(receipt.op.id)?.op.decision as Decision;
+    return { ...receipt, decision };
   }
 
   /** Loads money paid in cash onto the wristband on `reader` (journal first, then the chip). */
@@ -801,6 +801,7 @@ export class TillEngine {
       expiresAt: p.expiresAt,
       cardFloorLimit: p.offline.tenders.card?.floorLimit ?? null,
       lastServerContactAt: this.#policy.lastServerContactAt(),
+      wristbandFloorLimit: p.offline.tenders.wristband?.floorLimit ?? null,
       maxOfflineMs: p.offline.maxOfflineMs,
       exposure: { amount: approvals.reduce((sum, a) => sum + a.amount, 0), count: approvals.length },
     };

@@ -2,7 +2,9 @@
 // (the harness), offline: a sale paid with the simulated wristband from the clerk's click until
 // the page shows it recorded (op + pending chip write committed to OPFS, the chip's own OPFS file
 // written and flushed, the write marked done), interleaved with the same sale paid in cash, in the
-// same page and run.
+// same page and run. The wristband payments are decided under a risk policy (issued first, with
+// limits wide enough for every payment of the run), so the figure includes the offline decision
+// and the exposure it grows, as on a till in service.
 // A script, not a test: it prints figures.
 //   node --conditions=holdfast-src --import tsx packages/e2e/src/browser/measure-wristband.ts [sales]
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,8 +38,30 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 try {
   const page = context.pages()[0] ?? (await context.newPage());
+  const now = Date.now();
+  const wide = { maxAmount: 10_000_000, maxCount: 100_000 };
+  const issued = await h.request('POST', '/v1/admin/policies', {
+    admin: true,
+    payload: {
+      scope: { merchant: 'acme', location: null, event: null, devices: null },
+      currency: 'EUR',
+      validFrom: now - 60_000,
+      expiresAt: now + 86_400_000,
+      offline: {
+        maxOfflineMs: 3_600_000,
+        device: wide,
+        tenders: { wristband: { floorLimit: 10_000, instrument: { ...wide, velocity: null } } },
+      },
+      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
+    },
+  });
+  if (issued.status !== 200 && issued.status !== 201) throw new Error(`policy: ${JSON.stringify(issued.body)}`);
+  const token = await h.request<{ token: string }>('POST', '/v1/admin/enrollment-tokens', {
+    admin: true,
+    payload: { label: 'measure', merchant: 'acme', location: 'north', event: null },
+  });
   await page.goto(`${proxy.origin}/till/?till=measure`);
-  await page.fill('textarea[name=token]', await h.newToken('measure'));
+  await page.fill('textarea[name=token]', token.body.token);
   await page.click('form[data-form=enroll] button[type=submit]');
   await page.waitForSelector('nav.tabs');
   await page.keyboard.press('F4');
@@ -45,6 +69,7 @@ try {
   await page.click('form[data-form=open-shift] button[type=submit]');
   await page.waitForSelector('form[data-form=close-shift]');
   await page.keyboard.press('F1');
+  await page.waitForSelector('.policy-line:not([data-policy=none])', { timeout: 30_000 });
   await page.click('[data-wristband-new]');
   await page.waitForSelector('[data-chip][aria-pressed=true]');
   await page.fill('input[name=topup]', '100000');
@@ -88,6 +113,12 @@ try {
   );
   console.log(
     `  wristband sale, click → op + chip written p50 ${ms(pct(result.band, 50))}  p99 ${ms(pct(result.band, 99))}`,
+  );
+  // Each offline approval is held until the server confirms it: the exposure the decision reads grows.
+  const first = result.band.slice(0, 50);
+  const last = result.band.slice(-50);
+  console.log(
+    `  wristband sale, first 50 p50 ${ms(pct(first, 50))}, last 50 p50 ${ms(pct(last, 50))} (${sales + 20} approvals held at the end)`,
   );
   console.log(`  chip counter at the end: ${chip} (1 top-up + ${sales + 20} payments)`);
 } finally {

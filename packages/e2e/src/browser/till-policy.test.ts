@@ -214,7 +214,7 @@ describe('the till app decides card payments under the risk policy', () => {
     }
   });
 
-  it("speaks the clerk's language: a refusal in Spanish, money in the locale's format (refused even with the server up)", async () => {
+  it("speaks the clerk's language: refusals in Spanish (card, wristband), money in the locale's format (refused even with the server up)", async () => {
     const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
       label: 'caja norte',
       merchant: 'acme',
@@ -244,6 +244,23 @@ describe('the till app decides card payments under the risk policy', () => {
       const refusal = (await es.textContent('[data-sale-error]')) ?? '';
       assert.match(refusal, /Tarjeta NO cobrada: no se registró nada\./);
       assert.match(refusal, /Supera el límite sin conexión de 50,00\s€ por pago con tarjeta: necesita la red\./);
+      await es.keyboard.press('Backspace');
+
+      // The policy names no wristband limits: a wristband payment is refused offline, in Spanish, chip untouched.
+      await es.click('[data-wristband-new]');
+      await es.waitForSelector('[data-chip][aria-pressed=true]');
+      await es.fill('input[name=topup]', '20');
+      await es.click('form[data-form=wristband-topup] button[type=submit]');
+      await es.waitForSelector('[data-chip][aria-pressed=true][data-balance="2000"][data-counter="1"]');
+      await es.click('[data-quick=COFFEE]');
+      await es.click('[data-pay=wristband]');
+      await es.waitForFunction(() =>
+        /Pulsera NO cobrada/.test(document.querySelector('[data-sale-error]')?.textContent ?? ''),
+      );
+      const band = (await es.textContent('[data-sale-error]')) ?? '';
+      assert.match(band, /Pulsera NO cobrada: no se registró nada y la pulsera no se escribió\./);
+      assert.match(band, /La política no permite pagos con pulsera sin conexión: necesita la red\./);
+      await es.waitForSelector('[data-chip][aria-pressed=true][data-balance="2000"][data-counter="1"]');
     } finally {
       await browser.close();
     }

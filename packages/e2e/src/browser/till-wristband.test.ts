@@ -3,12 +3,17 @@
  * over terminal-web's till engine) in real Chromium, served by a real
  * server (the harness: Fastify, SQLite) behind a loopback proxy that can cut
  * it off. The chips are the simulated reader's, kept in their own OPFS file.
+ * The operator issues a risk policy first (wristband floor limit €10.00):
+ * wristband payments are decided under it, as on a Node till.
  *
- * - a wristband loaded with cash pays a sale offline: the sale is pending,
- *   the chip is debited; once the server is reachable the sale is confirmed
- *   and the server's wallet holds the spend;
+ * - a wristband loaded with cash pays a sale offline within the wristband
+ *   limit: the policy's approval is shown in words, the sale is pending, the
+ *   chip is debited; once the server is reachable the sale is confirmed with
+ *   its decision `{mode:'local', ...}` and the server's wallet holds the spend;
  * - a sale above the chip's balance is refused in words, with the balance,
  *   and nothing is recorded or written;
+ * - a sale over the wristband limit (within the balance) is refused in the
+ *   policy's words, nothing recorded and the chip not written;
  * - the wristband leaves the reader during the write, the page reloads
  *   between the recorded sale and the chip write: the next tap finishes the
  *   write exactly once (one debit on the chip, one op on the server);
@@ -26,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { SignedPolicy } from '@holdfast/protocol';
 import { createHarness, type Harness, saleBody } from '@holdfast/server/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
@@ -42,6 +48,15 @@ let clockTimer: NodeJS.Timeout;
 let page: Page;
 let deviceId = '';
 let uid = '';
+let policyRef = '';
+
+const DAY = 86_400_000;
+
+async function admin(method: 'POST' | 'PUT', url: string, payload: unknown): Promise<unknown> {
+  const res = await h.request(method, url, { admin: true, payload });
+  assert.ok(res.status === 200 || res.status === 201, `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
 
 async function shot(name: string): Promise<void> {
   if (!SHOTS) return;
@@ -93,9 +108,33 @@ after(async () => {
 
 describe('the wristband tender in the till app', () => {
   it('loads a new wristband with cash', async () => {
+    // The risk policy in force where the till is placed: wristband payments up to €10.00 offline.
+    const now = Date.now();
+    const policy = (await admin('POST', '/v1/admin/policies', {
+      scope: { merchant: 'acme', location: null, event: null, devices: null },
+      currency: 'EUR',
+      validFrom: now - 60_000,
+      expiresAt: now + DAY,
+      offline: {
+        maxOfflineMs: 3_600_000,
+        device: { maxAmount: 20_000, maxCount: 20 },
+        tenders: {
+          card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } },
+          wristband: { floorLimit: 1_000, instrument: { maxAmount: 5_000, maxCount: 10, velocity: null } },
+        },
+      },
+      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
+    })) as SignedPolicy;
+    policyRef = `${policy.policy.id}@${policy.policy.version}`;
+    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
+      label: 'bar',
+      merchant: 'acme',
+      location: 'north',
+      event: null,
+    })) as { token: string };
     await page.goto(`${proxy.origin}${url}`);
     await page.waitForSelector('form[data-form=enroll]');
-    await page.fill('textarea[name=token]', await h.newToken('bar'));
+    await page.fill('textarea[name=token]', token.token);
     await page.fill('input[name=label]', 'Bar');
     await page.click('form[data-form=enroll] button[type=submit]');
     await page.waitForSelector('nav.tabs');
@@ -108,6 +147,9 @@ describe('the wristband tender in the till app', () => {
     await page.click('form[data-form=open-shift] button[type=submit]');
     await page.waitForSelector('form[data-form=close-shift]');
     await page.keyboard.press('F1');
+    // The policy the server signed, fetched after enrollment and verified in this browser.
+    await page.waitForSelector(`.policy-line[data-policy="${policyRef}"]`, { timeout: 30_000 });
+    assert.match((await page.textContent('.policy-line')) ?? '', /Offline wristband limit €10\.00 per payment\./);
 
     await page.click('[data-wristband-new]');
     await page.waitForSelector('[data-chip][aria-pressed=true]');
@@ -128,7 +170,7 @@ describe('the wristband tender in the till app', () => {
     assert.equal((await h.storage.getWallet(uid))?.account.balance, 2000);
   });
 
-  it('pays offline: pending, the chip debited; confirmed later, the server wallet holds the spend', async () => {
+  it('pays offline within the wristband limit: approved in words, pending, the chip debited; confirmed later', async () => {
     proxy.reachable = false;
     await page.click('[data-quick=COFFEE]');
     await page.click('[data-quick=CAKE]');
@@ -137,6 +179,12 @@ describe('the wristband tender in the till app', () => {
     const done = (await page.textContent('[data-sale-done]')) ?? '';
     assert.match(done, /pending confirmation/);
     assert.match(done, /Left on the wristband: €13\.70/);
+    assert.match(
+      (await page.textContent('[data-sale-done] [data-decision=local]')) ?? '',
+      /Wristband payment approved on this till, within the offline limit of €10\.00 per wristband payment/,
+    );
+    // The approval is held on the till until the server confirms the payment.
+    await page.waitForSelector('.policy-line:has-text("€6.30 held")');
     const saleId = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
     await waitChip(1370, 2);
     await page.waitForSelector('[data-banner=offline]', { timeout: 60_000 });
@@ -145,7 +193,14 @@ describe('the wristband tender in the till app', () => {
     proxy.reachable = true;
     await page.click('[data-sync-now]');
     await page.waitForSelector(`[data-sale-done="${saleId}"] .badge.confirmed`, { timeout: 60_000 });
-    assert.equal((await h.storage.getDeviceOps(deviceId, [saleId])).length, 1);
+    const stored = await h.storage.getDeviceOps(deviceId, [saleId]);
+    assert.equal(stored.length, 1);
+    assert.deepEqual(stored[0]?.op.decision, {
+      mode: 'local',
+      outcome: 'approved',
+      policy: policyRef,
+      rule: 'within_limits',
+    });
     const wallet = await h.storage.getWallet(uid);
     assert.equal(wallet?.account.balance, 1370, JSON.stringify(wallet?.account));
     assert.equal(wallet?.account.blocked, null);
@@ -162,6 +217,23 @@ describe('the wristband tender in the till app', () => {
     await waitChip(1370, 2);
     assert.equal(await page.getAttribute('[data-pending]', 'data-pending'), '0');
     await page.keyboard.press('Backspace');
+  });
+
+  it("refuses a sale over the wristband limit in the policy's words: nothing recorded, the chip not written", async () => {
+    proxy.reachable = false;
+    // €12.00: within the chip's €13.70, over the policy's €10.00 per wristband payment.
+    await page.fill('input[name=amount]', '12');
+    await page.click('form.typed button[type=submit]');
+    await page.click('[data-pay=wristband]');
+    await page.waitForSelector('[data-sale-error]');
+    const words = (await page.textContent('[data-sale-error]')) ?? '';
+    assert.match(words, /Wristband NOT charged: nothing was recorded and the wristband was not written\./);
+    assert.match(words, /Over the offline limit of €10\.00 per wristband payment: needs the network\./);
+    await shot('wristband-policy-refused');
+    await waitChip(1370, 2);
+    assert.equal(await page.getAttribute('[data-pending]', 'data-pending'), '0');
+    await page.keyboard.press('Backspace');
+    // (The next case's sale is the till's fourth op at the server: this refusal used no seq.)
   });
 
   it('finishes a chip write cut short by the wristband leaving the reader and a reload, exactly once', async () => {

@@ -4,7 +4,8 @@
  * within the offline limit, a card payment refused because a limit of the
  * policy sends it to the server (the browser till cannot ask the server for
  * an online authorization yet, so it is refused, never guessed), and a card
- * payment the processor declined after the sale. Money only through
+ * payment the processor declined after the sale; and the same answers on a
+ * wristband payment, under the policy's wristband limits. Money only through
  * formatMoney, in the locale's format.
  */
 import type { MessageLanguage } from '@holdfast/domain';
@@ -187,9 +188,137 @@ export function declinesTitle(): string {
   return words().declinesTitle;
 }
 
-/** One line on the Sell screen: the offline card limit and what the till holds unconfirmed. */
+/**
+ * One line on the Sell screen: the offline card limit and what the till
+ * holds unconfirmed, then the offline wristband limit when the policy
+ * (verified) names one.
+ */
 export function policyLine(policy: TillPolicyView | null): string {
   const limit = limitOf(policy);
-  if (policy === null || !policy.valid || limit === null) return words().noPolicy;
-  return words().policyHeld(limit, money(policy.exposure.amount, policy.currency));
+  const card =
+    policy === null || !policy.valid || limit === null
+      ? words().noPolicy
+      : words().policyHeld(limit, money(policy.exposure.amount, policy.currency));
+  const wristband = policy?.valid ? wristbandLimitOf(policy) : null;
+  return wristband === null ? card : `${card} ${WRISTBAND_WORDS[LOCALE.language].limitLine(wristband)}`;
+}
+
+/** The policy's answers on a wristband payment (its `tenders.wristband` limits). */
+interface WristbandPolicyWords {
+  approved: (limit: string) => string;
+  approvedNoLimit: string;
+  refused: string;
+  take: string;
+  reasons: Record<Reason, (limit: string) => string>;
+  /** On the Sell screen's policy line, after the card limit. */
+  limitLine: (limit: string) => string;
+}
+
+const WRISTBAND_WORDS: Record<MessageLanguage, WristbandPolicyWords> = {
+  en: {
+    approved: (limit) =>
+      `Wristband payment approved on this till, within the offline limit of ${limit} per wristband payment. The server confirms it when it is reachable.`,
+    approvedNoLimit:
+      'Wristband payment approved on this till under the offline policy. The server confirms it when it is reachable.',
+    refused: 'Wristband NOT charged: nothing was recorded and the wristband was not written.',
+    take: 'Take cash or a card instead (this till cannot ask the server to approve a wristband payment).',
+    reasons: {
+      no_policy: () => 'This till holds no offline policy yet, so every wristband payment needs the network.',
+      policy_invalid: () =>
+        'The offline policy on this till does not verify: every wristband payment needs the network.',
+      policy_scope: () => 'The offline policy does not cover this till: wristband payments need the network.',
+      policy_not_yet_valid: () => 'The offline policy is not valid yet: wristband payments need the network.',
+      policy_expired: () => 'The offline policy has expired: wristband payments need the network.',
+      max_offline_duration: () =>
+        'This till has been offline too long to approve wristband payments on its own: needs the network.',
+      currency: () => 'The offline policy is for another currency: this wristband payment needs the network.',
+      tender_not_allowed: () => 'The offline policy allows no wristband payment offline: needs the network.',
+      floor_limit: (limit) => `Over the offline limit of ${limit} per wristband payment: needs the network.`,
+      device_amount: () => 'This till already holds as much unconfirmed money as it may offline: needs the network.',
+      device_count: () => 'This till already holds as many unconfirmed payments as it may offline: needs the network.',
+      instrument_amount: () => 'Over this wristband’s offline limit on this till: needs the network.',
+      instrument_count: () => 'This wristband has been used offline as often as allowed: needs the network.',
+      instrument_velocity: () => 'This wristband was used too often in a short time: needs the network.',
+      other: () => 'This wristband payment needs the network.',
+    },
+    limitLine: (limit) => `Offline wristband limit ${limit} per payment.`,
+  },
+  es: {
+    approved: (limit) =>
+      `Pago con pulsera aprobado en esta caja, dentro del límite sin conexión de ${limit} por pago con pulsera. El servidor lo confirma cuando responda.`,
+    approvedNoLimit:
+      'Pago con pulsera aprobado en esta caja según la política sin conexión. El servidor lo confirma cuando responda.',
+    refused: 'Pulsera NO cobrada: no se registró nada y la pulsera no se escribió.',
+    take: 'Cobre en efectivo o con tarjeta (esta caja no puede pedir al servidor que apruebe un pago con pulsera).',
+    reasons: {
+      no_policy: () => 'Esta caja aún no tiene política sin conexión: todo pago con pulsera necesita la red.',
+      policy_invalid: () =>
+        'La política sin conexión de esta caja no se verifica: todo pago con pulsera necesita la red.',
+      policy_scope: () => 'La política sin conexión no cubre esta caja: los pagos con pulsera necesitan la red.',
+      policy_not_yet_valid: () => 'La política sin conexión aún no es válida: los pagos con pulsera necesitan la red.',
+      policy_expired: () => 'La política sin conexión caducó: los pagos con pulsera necesitan la red.',
+      max_offline_duration: () =>
+        'Esta caja lleva demasiado tiempo sin conexión para aprobar pagos con pulsera: necesita la red.',
+      currency: () => 'La política sin conexión es de otra moneda: este pago con pulsera necesita la red.',
+      tender_not_allowed: () => 'La política no permite pagos con pulsera sin conexión: necesita la red.',
+      floor_limit: (limit) => `Supera el límite sin conexión de ${limit} por pago con pulsera: necesita la red.`,
+      device_amount: () => 'Esta caja ya tiene todo el importe sin confirmar que admite: necesita la red.',
+      device_count: () => 'Esta caja ya tiene todos los pagos sin confirmar que admite: necesita la red.',
+      instrument_amount: () => 'Supera el límite sin conexión de esta pulsera en esta caja: necesita la red.',
+      instrument_count: () => 'Esta pulsera ya se usó sin conexión tantas veces como se permite: necesita la red.',
+      instrument_velocity: () => 'Esta pulsera se usó demasiadas veces en poco tiempo: necesita la red.',
+      other: () => 'Este pago con pulsera necesita la red.',
+    },
+    limitLine: (limit) => `Límite sin conexión con pulsera ${limit} por pago.`,
+  },
+  pt: {
+    approved: (limit) =>
+      `Pagamento com pulseira aprovado neste caixa, dentro do limite sem conexão de ${limit} por pagamento com pulseira. O servidor confirma quando responder.`,
+    approvedNoLimit:
+      'Pagamento com pulseira aprovado neste caixa pela política sem conexão. O servidor confirma quando responder.',
+    refused: 'Pulseira NÃO cobrada: nada foi registrado e a pulseira não foi gravada.',
+    take: 'Receba em dinheiro ou cartão (este caixa não pode pedir ao servidor que aprove um pagamento com pulseira).',
+    reasons: {
+      no_policy: () => 'Este caixa ainda não tem política sem conexão: todo pagamento com pulseira precisa da rede.',
+      policy_invalid: () =>
+        'A política sem conexão deste caixa não se verifica: todo pagamento com pulseira precisa da rede.',
+      policy_scope: () => 'A política sem conexão não cobre este caixa: pagamentos com pulseira precisam da rede.',
+      policy_not_yet_valid: () =>
+        'A política sem conexão ainda não é válida: pagamentos com pulseira precisam da rede.',
+      policy_expired: () => 'A política sem conexão expirou: pagamentos com pulseira precisam da rede.',
+      max_offline_duration: () =>
+        'Este caixa está sem conexão há tempo demais para aprovar pagamentos com pulseira: precisa da rede.',
+      currency: () => 'A política sem conexão é de outra moeda: este pagamento com pulseira precisa da rede.',
+      tender_not_allowed: () => 'A política não permite pagamentos com pulseira sem conexão: precisa da rede.',
+      floor_limit: (limit) => `Acima do limite sem conexão de ${limit} por pagamento com pulseira: precisa da rede.`,
+      device_amount: () => 'Este caixa já tem todo o valor não confirmado que pode ter: precisa da rede.',
+      device_count: () => 'Este caixa já tem todos os pagamentos não confirmados que pode ter: precisa da rede.',
+      instrument_amount: () => 'Acima do limite sem conexão desta pulseira neste caixa: precisa da rede.',
+      instrument_count: () => 'Esta pulseira já foi usada sem conexão tantas vezes quanto permitido: precisa da rede.',
+      instrument_velocity: () => 'Esta pulseira foi usada vezes demais em pouco tempo: precisa da rede.',
+      other: () => 'Este pagamento com pulseira precisa da rede.',
+    },
+    limitLine: (limit) => `Limite sem conexão com pulseira ${limit} por pagamento.`,
+  },
+};
+
+/** The wristband floor limit in the policy's currency, or null when the policy names none for wristbands. */
+function wristbandLimitOf(policy: TillPolicyView | null): string | null {
+  return policy !== null && policy.wristbandFloorLimit !== null
+    ? money(policy.wristbandFloorLimit, policy.currency)
+    : null;
+}
+
+/** A wristband payment the policy approved on this till (decision mode local). */
+export function wristbandApprovedWords(policy: TillPolicyView | null): string {
+  const w = WRISTBAND_WORDS[LOCALE.language];
+  const limit = wristbandLimitOf(policy);
+  return limit === null ? w.approvedNoLimit : w.approved(limit);
+}
+
+/** A wristband payment refused because the policy's `rule` sends it to the server. */
+export function wristbandRefusedWords(rule: string | undefined, policy: TillPolicyView | null): string {
+  const w = WRISTBAND_WORDS[LOCALE.language];
+  const reason = (rule !== undefined && rule in w.reasons ? rule : 'other') as Reason;
+  return `${w.refused} ${w.reasons[reason](wristbandLimitOf(policy) ?? '')} ${w.take}`;
 }

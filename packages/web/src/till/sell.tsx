@@ -20,7 +20,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { formatMoney, parseMoneyInput } from '../shared/money.js';
 import { CatalogSearch } from './catalog-search.js';
 import type { ReceiptRequest } from './main.js';
-import { approvedWords, policyLine, refusedWords } from './policy-words.js';
+import {
+  approvedWords,
+  policyLine,
+  refusedWords,
+  wristbandApprovedWords,
+  wristbandRefusedWords,
+} from './policy-words.js';
 import { STATE_WORDS } from './sales.js';
 import { errorWords, LOCALE } from './words.js';
 import { type ReaderState, WristbandReaderPanel, wristbandError } from './wristband.js';
@@ -47,7 +53,7 @@ interface Done {
   currency: string;
   /** Paid with a wristband: what is left on it, or that the chip write must be finished by a tap. */
   wristband?: { balance: number; written: boolean };
-  /** The risk policy's answer for a card payment, in words; null for cash. */
+  /** The risk policy's answer for a card or wristband payment, in words; null for cash. */
   decision: string | null;
 }
 
@@ -149,12 +155,17 @@ export function Sell({
         total,
         change: 0,
         currency,
-        decision: null,
+        decision: receipt.decision?.mode === 'local' ? wristbandApprovedWords(status.policy) : null,
         wristband: { balance: receipt.chip.balance, written: receipt.chipWritten },
       });
       setLines([]);
     } catch (error) {
-      let words = wristbandError(error);
+      const e = error as { code?: unknown; rule?: unknown };
+      // The policy sends the payment to the server: refused in words (the browser till cannot ask it).
+      let words =
+        e?.code === 'needs_online'
+          ? wristbandRefusedWords(typeof e.rule === 'string' ? e.rule : undefined, status.policy)
+          : wristbandError(error);
       // Too little on the wristband: say how much it holds (a read changes nothing on the chip).
       if ((error as { code?: unknown })?.code === 'insufficient_balance') {
         const view = await till.wristbands.read(present).catch(() => null);
