@@ -21,7 +21,9 @@ import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEv
 import type {
   TillCatalogView,
   TillDeclineView,
+  TillOnlineOutcome,
   TillOpView,
+  TillPendingAuthorizationView,
   TillRecordedSale,
   TillStatus,
   TillWristbandView,
@@ -33,7 +35,9 @@ export type { BrowserJournalErrorCode } from './messages.js';
 export type {
   TillCatalogView,
   TillDeclineView,
+  TillOnlineOutcome,
   TillOpView,
+  TillPendingAuthorizationView,
   TillPolicyView,
   TillRecordedSale,
   TillStatus,
@@ -113,6 +117,15 @@ export interface BrowserTill {
   refreshPolicy(): Promise<unknown>;
   /** Card payments declined after the fact, newest first. */
   declines(limit?: number): Promise<TillDeclineView[]>;
+  /**
+   * Asks the server to authorize a sale's one card tender now (after recordSale refused it with needs_online):
+   * recorded only once approved; pending_confirmation while the server has not answered (asked again, same op id).
+   */
+  recordSaleOnline(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<TillOnlineOutcome>;
+  /** Card payments asked of the server still waiting for its answer, oldest first. */
+  pendingAuthorizations(): Promise<TillPendingAuthorizationView[]>;
+  /** Asks the server again about them, with the same op ids. */
+  retryAuthorizations(): Promise<TillOnlineOutcome[]>;
 }
 
 export interface BrowserJournalOptions {
@@ -240,6 +253,9 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         },
         refreshPolicy: () => call({ op: 'till.refreshPolicy' }),
         declines: (limit = 100) => call<TillDeclineView[]>({ op: 'till.declines', limit }),
+        recordSaleOnline: (input) => call<TillOnlineOutcome>({ op: 'till.recordSaleOnline', ...input }),
+        pendingAuthorizations: () => call<TillPendingAuthorizationView[]>({ op: 'till.pendingAuthorizations' }),
+        retryAuthorizations: () => call<TillOnlineOutcome[]>({ op: 'till.retryAuthorizations' }),
       };
     },
     async close() {

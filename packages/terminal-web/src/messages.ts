@@ -48,7 +48,11 @@ export type JournalRequest =
   | { op: 'till.wristband.topUp'; present: string | null; amount: number; liftDuringWrite?: boolean }
   | { op: 'till.wristband.pending' }
   | { op: 'till.refreshPolicy' }
-  | { op: 'till.declines'; limit: number };
+  | { op: 'till.declines'; limit: number }
+  // Online card authorization (till-engine.ts recordSaleOnline).
+  | { op: 'till.recordSaleOnline'; lines: SaleLine[]; tenders: Tender[] }
+  | { op: 'till.pendingAuthorizations' }
+  | { op: 'till.retryAuthorizations' };
 
 /** What the worker tells the page unasked: the till's status after every change. */
 export interface WorkerEvent {

@@ -234,6 +234,12 @@ async function handle(request: JournalRequest): Promise<unknown> {
       return needTill().refreshPolicy();
     case 'till.declines':
       return needTill().declines(request.limit);
+    case 'till.recordSaleOnline':
+      return needTill().recordSaleOnline({ lines: request.lines, tenders: request.tenders });
+    case 'till.pendingAuthorizations':
+      return needTill().pendingAuthorizations();
+    case 'till.retryAuthorizations':
+      return needTill().retryAuthorizations();
     case 'close':
       await till?.close();
       till = null;

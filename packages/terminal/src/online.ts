@@ -123,7 +123,16 @@ export interface OnlineAuthorizationsOptions {
    * signature). An unverifiable answer is treated like a timeout.
    */
   answerProblem: (route: 'authorize', requestSig: string, body: unknown) => Promise<string | null>;
+  /**
+   * Signs the request with the device's credentials. Default: @holdfast/protocol's
+   * signMessage (Node, synchronous, so the request leaves as it always did);
+   * the browser till passes WebCrypto's, a promise.
+   */
+  sign?: (message: { ctx: string }, credentials: Credentials) => string | Promise<string>;
 }
+
+const SIGN_WITH_PROTOCOL = (message: { ctx: string }, credentials: Credentials): string =>
+  signMessage(message, credentials.key);
 
 type Row = Record<string, unknown>;
 
@@ -160,6 +169,7 @@ export class OnlineAuthorizations {
   readonly #inFlight = new Map<string, Promise<OnlineOutcome>>();
 
   readonly #answerProblem: OnlineAuthorizationsOptions['answerProblem'];
+  readonly #sign: NonNullable<OnlineAuthorizationsOptions['sign']>;
 
   constructor(options: OnlineAuthorizationsOptions) {
     this.#journal = options.journal;
@@ -169,6 +179,7 @@ export class OnlineAuthorizations {
     this.#credentials = options.credentials;
     this.#recordApproved = options.recordApproved;
     this.#answerProblem = options.answerProblem;
+    this.#sign = options.sign ?? SIGN_WITH_PROTOCOL;
   }
 
   /** Makes the pending row durable; nothing has been sent yet when this returns. */
@@ -245,11 +256,12 @@ export class OnlineAuthorizations {
         .prepare('UPDATE online_authorizations SET attempts = attempts + 1, last_attempt_at = ? WHERE op_id = ?')
         .run(at, opId);
     });
+    const signed = this.#sign(authorizeMessage(credentials.deviceId, opId, at, row.request), credentials);
     const req: AuthorizeRequest = {
       device: credentials.deviceId,
       opId,
       at,
-      sig: signMessage(authorizeMessage(credentials.deviceId, opId, at, row.request), credentials.key),
+      sig: typeof signed === 'string' ? signed : await signed,
       request: row.request,
     };
     let answer: Awaited<ReturnType<NonNullable<Transport['authorize']>>>;

@@ -20,7 +20,7 @@ import { Declines } from './declines.js';
 import { Enroll } from './enroll.js';
 import { ReceiptView } from './receipt-view.js';
 import { DeadLetters, FindReceipt, Sales } from './sales.js';
-import { Sell } from './sell.js';
+import { Sell, WaitingForServer } from './sell.js';
 import { Shift } from './shift.js';
 import { StatusBar } from './status-bar.js';
 import { appWords, errorWords } from './words.js';
@@ -143,8 +143,8 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
             }}
           >
             {t.title}
-            {t.tab === 'attention' && status.deadLetters + status.declines > 0 ? (
-              <span class="count">{status.deadLetters + status.declines}</span>
+            {t.tab === 'attention' && status.deadLetters + status.declines + status.authorizationsPending > 0 ? (
+              <span class="count">{status.deadLetters + status.declines + status.authorizationsPending}</span>
             ) : null}
             <kbd>{t.key}</kbd>
           </button>
@@ -159,6 +159,7 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
           <Sales till={till} status={status} onReceipt={setReceipt} />
         ) : tab === 'attention' ? (
           <>
+            <WaitingForServer till={till} status={status} />
             <Declines till={till} status={status} />
             <DeadLetters till={till} status={status} onReceipt={setReceipt} />
           </>

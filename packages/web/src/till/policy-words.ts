@@ -2,9 +2,11 @@
  * The risk policy's answers in the clerk's words (en/es/pt, the till's
  * language as words.ts negotiates it): a card payment approved on this till
  * within the offline limit, a card payment refused because a limit of the
- * policy sends it to the server (the browser till cannot ask the server for
- * an online authorization yet, so it is refused, never guessed), and a card
- * payment the processor declined after the sale. Money only through
+ * policy sends it to the server while the server cannot be reached
+ * (refused, never guessed), a card payment asked of the card processor
+ * through the server (asking, approved, declined, or waiting for the
+ * server's answer), and a card payment the processor declined after the
+ * sale. Money only through
  * formatMoney, in the locale's format.
  */
 import type { MessageLanguage } from '@holdfast/domain';
@@ -45,6 +47,15 @@ interface Words {
   declinedBadge: string;
   policyHeld: (limit: string, held: string) => string;
   noPolicy: string;
+  online: {
+    asking: (amount: string) => string;
+    approved: string;
+    declined: (amount: string) => string;
+    refused: string;
+    waiting: (amount: string, brand: string, last4: string) => string;
+    waitingAdvice: string;
+    waitingTitle: string;
+  };
 }
 
 const WORDS: Record<MessageLanguage, Words> = {
@@ -80,6 +91,16 @@ const WORDS: Record<MessageLanguage, Words> = {
     declinedBadge: 'declined',
     policyHeld: (limit, held) => `Offline card limit ${limit} per payment; ${held} held on this till, unconfirmed.`,
     noPolicy: 'No card policy on this till yet: card payments need the network.',
+    online: {
+      asking: (amount) => `Asking the card processor for ${amount}…`,
+      approved: 'Card approved online by the card processor.',
+      declined: (amount) => `Card declined by the card processor: ${amount} NOT taken, nothing was recorded.`,
+      refused: 'The server refused to ask the card processor: nothing was recorded.',
+      waiting: (amount, brand, last4) =>
+        `${amount} on ${brand} •••• ${last4}: waiting for the server's answer. Not recorded yet; the till asks again.`,
+      waitingAdvice: 'Do not charge this card again: the answer comes when the server is reachable.',
+      waitingTitle: 'Card payments waiting for the server',
+    },
   },
   es: {
     approved: (limit) =>
@@ -113,6 +134,16 @@ const WORDS: Record<MessageLanguage, Words> = {
     declinedBadge: 'rechazado',
     policyHeld: (limit, held) => `Límite sin conexión ${limit} por pago; ${held} sin confirmar en esta caja.`,
     noPolicy: 'Esta caja aún no tiene política de tarjetas: los pagos con tarjeta necesitan la red.',
+    online: {
+      asking: (amount) => `Consultando al procesador de tarjetas por ${amount}…`,
+      approved: 'Tarjeta aprobada en línea por el procesador de tarjetas.',
+      declined: (amount) => `Tarjeta rechazada por el procesador: ${amount} NO cobrado, no se registró nada.`,
+      refused: 'El servidor se negó a consultar al procesador: no se registró nada.',
+      waiting: (amount, brand, last4) =>
+        `${amount} con ${brand} •••• ${last4}: esperando la respuesta del servidor. Aún sin registrar; la caja vuelve a preguntar.`,
+      waitingAdvice: 'No vuelva a cobrar esta tarjeta: la respuesta llega cuando el servidor responda.',
+      waitingTitle: 'Pagos con tarjeta esperando al servidor',
+    },
   },
   pt: {
     approved: (limit) =>
@@ -145,6 +176,16 @@ const WORDS: Record<MessageLanguage, Words> = {
     declinedBadge: 'recusado',
     policyHeld: (limit, held) => `Limite sem conexão ${limit} por pagamento; ${held} não confirmados neste caixa.`,
     noPolicy: 'Este caixa ainda não tem política de cartões: pagamentos com cartão precisam da rede.',
+    online: {
+      asking: (amount) => `Consultando o processador de cartões para ${amount}…`,
+      approved: 'Cartão aprovado online pelo processador de cartões.',
+      declined: (amount) => `Cartão recusado pelo processador: ${amount} NÃO cobrado, nada foi registrado.`,
+      refused: 'O servidor se recusou a consultar o processador: nada foi registrado.',
+      waiting: (amount, brand, last4) =>
+        `${amount} no ${brand} •••• ${last4}: aguardando a resposta do servidor. Ainda não registrado; o caixa pergunta de novo.`,
+      waitingAdvice: 'Não cobre este cartão de novo: a resposta vem quando o servidor responder.',
+      waitingTitle: 'Pagamentos com cartão aguardando o servidor',
+    },
   },
 };
 
@@ -192,4 +233,15 @@ export function policyLine(policy: TillPolicyView | null): string {
   const limit = limitOf(policy);
   if (policy === null || !policy.valid || limit === null) return words().noPolicy;
   return words().policyHeld(limit, money(policy.exposure.amount, policy.currency));
+}
+
+/** The words of a card payment asked of the card processor through the server (online authorization). */
+export function onlineWords(): Words['online'] {
+  return words().online;
+}
+
+/** A card payment waiting for the server's answer, with its amount and card. */
+export function waitingWords(p: { amount: number; currency: string; brand: string; last4: string }): string {
+  const brand = p.brand.length > 0 ? p.brand.charAt(0).toUpperCase() + p.brand.slice(1) : 'card';
+  return words().online.waiting(money(p.amount, p.currency), brand, p.last4);
 }
