@@ -27,8 +27,7 @@
  * What the Node `Terminal` façade adds and this engine does not (yet): staff
  * sign-in against the roster (its PIN verifiers are scrypt), the risk
  * policy's wristband limits (wristband payments are recorded undecided; the
- * server's overspend and clone checks still judge them), online
- * and key rotation (see docs/browser-terminal.md, "What is not done yet").
+ * server's overspend and clone checks still judge them) and key rotation (see docs/browser-terminal.md, "What is not done yet").
  */
 
 import { type Clock, NO_INJECTED_BUGS, type Random, type Receipt } from '@holdfast/domain';
@@ -625,7 +624,7 @@ export class TillEngine {
    * Records a sale. A card tender is decided offline under the risk policy
    * held (approved within its limits: decision mode local); outside them it
    * throws NeedsOnlineError (code needs_online, `rule` saying which limit) and
-   * nothing is recorded: the browser till has no online authorization yet.
+   * nothing is recorded; the caller may then ask the server (recordSaleOnline).
    */
   recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): TillRecordedSale {
     const recorded = this.#recorder.recordSale(input);

@@ -27,7 +27,6 @@ import {
   type AuthorizeResponse,
   authorizeMessage,
   type OnlineRequest,
-  signMessage,
 } from '@holdfast/protocol';
 import { NotEnrolledError, TransportError } from './errors.js';
 import type { Journal } from './journal.js';
@@ -124,15 +123,13 @@ export interface OnlineAuthorizationsOptions {
    */
   answerProblem: (route: 'authorize', requestSig: string, body: unknown) => Promise<string | null>;
   /**
-   * Signs the request with the device's credentials. Default: @holdfast/protocol's
-   * signMessage (Node, synchronous, so the request leaves as it always did);
-   * the browser till passes WebCrypto's, a promise.
+   * Signs the request with the device's credentials: on Node the exchange's
+   * NODE_SIGNER (node-signer.ts; synchronous, so the request leaves as it
+   * always did), in the browser WebCrypto's (a promise). Passed in, so this
+   * module stays free of node:crypto (@holdfast/terminal/portable).
    */
-  sign?: (message: { ctx: string }, credentials: Credentials) => string | Promise<string>;
+  sign: (message: { ctx: string }, credentials: Credentials) => string | Promise<string>;
 }
-
-const SIGN_WITH_PROTOCOL = (message: { ctx: string }, credentials: Credentials): string =>
-  signMessage(message, credentials.key);
 
 type Row = Record<string, unknown>;
 
@@ -169,7 +166,7 @@ export class OnlineAuthorizations {
   readonly #inFlight = new Map<string, Promise<OnlineOutcome>>();
 
   readonly #answerProblem: OnlineAuthorizationsOptions['answerProblem'];
-  readonly #sign: NonNullable<OnlineAuthorizationsOptions['sign']>;
+  readonly #sign: OnlineAuthorizationsOptions['sign'];
 
   constructor(options: OnlineAuthorizationsOptions) {
     this.#journal = options.journal;
@@ -179,7 +176,7 @@ export class OnlineAuthorizations {
     this.#credentials = options.credentials;
     this.#recordApproved = options.recordApproved;
     this.#answerProblem = options.answerProblem;
-    this.#sign = options.sign ?? SIGN_WITH_PROTOCOL;
+    this.#sign = options.sign;
   }
 
   /** Makes the pending row durable; nothing has been sent yet when this returns. */

@@ -248,8 +248,9 @@ export function Sell({
       setTendered('');
     } catch (error) {
       const e = error as { code?: unknown; rule?: unknown };
-      if (e?.code === 'needs_online' && tender.type === 'card' && status.connectivity !== 'offline') {
-        // The server is reachable: the card processor decides, through it (what must be real-time waits visibly).
+      if (e?.code === 'needs_online' && tender.type === 'card' && status.connectivity === 'online') {
+        // The server answered the last exchange: the card processor decides, through it (what must be real-time
+        // waits visibly). Offline, degraded or not yet connected: refused in words, as before, never guessed.
         await askOnline(tender);
       } else {
         setProblem(
