@@ -194,8 +194,12 @@ describe('the till app authorizes card payments online when the policy sends the
 
     // The server cut: the till knows its link is down, and refuses with the needs-network words, as before.
     sim.service.configure({ declineRate: 0 });
+    // A cash sale rung up meanwhile is sent at once and not answered: the link is no longer Online.
     proxy.reachable = false;
-    await page.click('[data-sync-now]');
+    await page.fill('input[name=amount]', '1.00');
+    await page.click('form.typed button[type=submit]');
+    await page.click('[data-pay=cash]');
+    await page.waitForSelector('[data-sale-done]');
     await page.waitForSelector('[data-link]:not([data-link=online])', { timeout: 30_000 });
     await ringUp('80.00');
     await page.waitForSelector('[data-sale-error]:has-text("needs the network")', { timeout: 30_000 });
@@ -203,7 +207,7 @@ describe('the till app authorizes card payments online when the policy sends the
     assert.match(refusal, /Card NOT taken: nothing was recorded\./);
     assert.match(refusal, /Over the offline limit of €50\.00 per card payment: needs the network\./);
     assert.equal(await page.$('[data-waiting-for-server]'), null);
-    assert.equal(await salesRows(), 2);
+    assert.equal(await salesRows(), 3, 'the shift opening, the online sale and the cash sale');
     proxy.reachable = true;
   });
 });

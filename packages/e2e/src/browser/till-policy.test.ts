@@ -241,7 +241,10 @@ describe('the till app decides card payments under the risk policy', () => {
       assert.match((await es.textContent('.policy-line')) ?? '', /Límite sin conexión 50,00\s€ por pago/);
       // With the server up the till would ask it (till-online.test.ts): cut, it refuses, in the clerk's words.
       proxy.reachable = false;
-      await es.click('[data-sync-now]');
+      await es.fill('input[name=amount]', '1,00');
+      await es.click('form.typed button[type=submit]');
+      await es.click('[data-pay=cash]');
+      await es.waitForSelector('[data-sale-done]');
       await es.waitForSelector('[data-link]:not([data-link=online])', { timeout: 30_000 });
       await es.fill('input[name=amount]', '60,00');
       await es.click('form.typed button[type=submit]');

@@ -55,6 +55,7 @@ interface Words {
     waiting: (amount: string, brand: string, last4: string) => string;
     waitingAdvice: string;
     waitingTitle: string;
+    askAgain: string;
   };
 }
 
@@ -100,6 +101,7 @@ const WORDS: Record<MessageLanguage, Words> = {
         `${amount} on ${brand} •••• ${last4}: waiting for the server's answer. Not recorded yet; the till asks again.`,
       waitingAdvice: 'Do not charge this card again: the answer comes when the server is reachable.',
       waitingTitle: 'Card payments waiting for the server',
+      askAgain: 'Ask the server again',
     },
   },
   es: {
@@ -143,6 +145,7 @@ const WORDS: Record<MessageLanguage, Words> = {
         `${amount} con ${brand} •••• ${last4}: esperando la respuesta del servidor. Aún sin registrar; la caja vuelve a preguntar.`,
       waitingAdvice: 'No vuelva a cobrar esta tarjeta: la respuesta llega cuando el servidor responda.',
       waitingTitle: 'Pagos con tarjeta esperando al servidor',
+      askAgain: 'Preguntar de nuevo al servidor',
     },
   },
   pt: {
@@ -185,6 +188,7 @@ const WORDS: Record<MessageLanguage, Words> = {
         `${amount} no ${brand} •••• ${last4}: aguardando a resposta do servidor. Ainda não registrado; o caixa pergunta de novo.`,
       waitingAdvice: 'Não cobre este cartão de novo: a resposta vem quando o servidor responder.',
       waitingTitle: 'Pagamentos com cartão aguardando o servidor',
+      askAgain: 'Perguntar de novo ao servidor',
     },
   },
 };

@@ -80,6 +80,18 @@ export function WaitingForServer({ till, status }: { till: BrowserTill; status: 
       live = false;
     };
   }, [till, moved]);
+  const [asking, setAsking] = useState(false);
+  const askAgain = async () => {
+    setAsking(true);
+    try {
+      await till.retryAuthorizations();
+    } catch {
+      // Still not answered: the row stays listed, the till asks again after its next successful sync.
+    } finally {
+      setAsking(false);
+      till.pendingAuthorizations().then(setRows, () => undefined);
+    }
+  };
   if (rows.length === 0) return null;
   const w = onlineWords();
   return (
@@ -93,6 +105,9 @@ export function WaitingForServer({ till, status }: { till: BrowserTill; status: 
         ))}
       </ul>
       <div>{w.waitingAdvice}</div>
+      <button type="button" class="secondary" disabled={asking} data-ask-again onClick={() => void askAgain()}>
+        {w.askAgain}
+      </button>
     </div>
   );
 }
