@@ -210,4 +210,50 @@ describe('the till app authorizes card payments online when the policy sends the
     assert.equal(await salesRows(), 3, 'the shift opening, the online sale and the cash sale');
     proxy.reachable = true;
   });
+
+  it('no final answer: waiting for the server, listed through a reload, then recorded once with the same op id', async () => {
+    await page.click('[data-sync-now]');
+    await page.waitForSelector('[data-pending="0"]', { timeout: 30_000 });
+    await page.waitForSelector('[data-link=online]', { timeout: 30_000 });
+    // The processor is down: the server answers "pending", which is no answer. Nothing is recorded, nothing failed.
+    sim.service.configure({ outageRate: 1 });
+    await ringUp('90.00');
+    await page.waitForSelector('[data-waiting-for-server="1"]', { timeout: 30_000 });
+    assert.match(
+      (await page.textContent('[data-waiting-for-server]')) ?? '',
+      /€90\.00 on Visa •••• \d{4}: waiting for the server's answer\. Not recorded yet/,
+    );
+    const opId = (await page.getAttribute('[data-waiting]', 'data-waiting')) as string;
+    assert.equal(await page.$('[data-sale-done]'), null);
+    assert.equal(await page.$('[data-sale-error]'), null, 'not failed');
+    assert.equal(await salesRows(), 3);
+    // Listed under Needs attention too, and still there after a reload (the row is in the journal).
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    await page.keyboard.press('F3');
+    await page.waitForSelector(`[data-waiting="${opId}"]`, { timeout: 30_000 });
+    await page.keyboard.press('F1');
+    await page.waitForSelector(`[data-waiting="${opId}"]`);
+    // The processor is back: asked again with the same op id, approved, recorded once under it.
+    sim.service.configure({ outageRate: 0 });
+    await page.click('[data-ask-again]');
+    await page.waitForSelector('[data-waiting-for-server]', { state: 'detached', timeout: 30_000 });
+    assert.equal(await salesRows(), 4);
+    const device = (await h.storage.listDevices()).find((d) => d.label === 'online till');
+    assert.ok(device);
+    await page.click('[data-sync-now]');
+    const stored = await until('the late-approved sale at the server', async () => {
+      const ops = await h.storage.getDeviceOps(device.id, [opId]);
+      return ops[0] ?? null;
+    });
+    assert.deepEqual(stored.op.decision, { mode: 'online', outcome: 'approved', policy: null });
+    const charged = (await new ProcessorClient(sim.url, { apiKey: sim.apiKey }).listAll()).filter(
+      (l) => l.authorization.reference === opId,
+    );
+    assert.deepEqual(
+      charged.map((l) => [l.authorization.status, l.authorization.amount]),
+      [['approved', 9_000]],
+      'charged once',
+    );
+  });
 });
