@@ -24,7 +24,9 @@ import type { BrowserJournalErrorCode, JournalRequest, JournalResponse, WorkerEv
 import type {
   TillCatalogView,
   TillDeclineView,
+  TillOnlineOutcome,
   TillOpView,
+  TillPendingAuthorizationView,
   TillRecordedSale,
   TillStatus,
   TillWristbandReceipt,
@@ -38,7 +40,9 @@ export type { BrowserJournalErrorCode } from './messages.js';
 export type {
   TillCatalogView,
   TillDeclineView,
+  TillOnlineOutcome,
   TillOpView,
+  TillPendingAuthorizationView,
   TillPolicyView,
   TillRecordedSale,
   TillStatus,
@@ -152,6 +156,15 @@ export interface BrowserTill {
   inDoubt(): Promise<InDoubtOp[]>;
   /** Forgets the in-doubt list once the clerk has seen it. */
   acknowledgeInDoubt(): Promise<void>;
+  /**
+   * Asks the server to authorize a sale's one card tender now (after recordSale refused it with needs_online):
+   * recorded only once approved; pending_confirmation while the server has not answered (asked again, same op id).
+   */
+  recordSaleOnline(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<TillOnlineOutcome>;
+  /** Card payments asked of the server still waiting for its answer, oldest first. */
+  pendingAuthorizations(): Promise<TillPendingAuthorizationView[]>;
+  /** Asks the server again about them, with the same op ids. */
+  retryAuthorizations(): Promise<TillOnlineOutcome[]>;
 }
 
 export interface BrowserJournalOptions {
@@ -318,6 +331,9 @@ export async function openBrowserJournal(options: BrowserJournalOptions): Promis
         staffMembers: () => call<StaffMemberView[]>({ op: 'till.staffMembers' }),
         inDoubt: () => call<InDoubtOp[]>({ op: 'inDoubt' }),
         acknowledgeInDoubt: () => call<void>({ op: 'inDoubt.acknowledge' }),
+        recordSaleOnline: (input) => call<TillOnlineOutcome>({ op: 'till.recordSaleOnline', ...input }),
+        pendingAuthorizations: () => call<TillPendingAuthorizationView[]>({ op: 'till.pendingAuthorizations' }),
+        retryAuthorizations: () => call<TillOnlineOutcome[]>({ op: 'till.retryAuthorizations' }),
       };
     },
     async close() {

@@ -55,7 +55,11 @@ export type JournalRequest =
   | { op: 'till.staffMembers' }
   // The journal's in-doubt list (ops whose commit hit a disk error), resolved against the journal; and its acknowledgement.
   | { op: 'inDoubt' }
-  | { op: 'inDoubt.acknowledge' };
+  | { op: 'inDoubt.acknowledge' }
+  // Online card authorization (till-engine.ts recordSaleOnline).
+  | { op: 'till.recordSaleOnline'; lines: SaleLine[]; tenders: Tender[] }
+  | { op: 'till.pendingAuthorizations' }
+  | { op: 'till.retryAuthorizations' };
 
 /**
  * What the worker tells the page unasked: the till's status after every

@@ -21,10 +21,18 @@
  * declines release card approvals, the server's confirmation of a wristband
  * op releases its approval (as on Node).
  *
+ * A card sale the policy sends to the server is authorized online by the
+ * SDK's OnlineSales (online-sales.ts, online.ts) as on Node: the pending row
+ * is in the journal before anything is sent, the request is signed with
+ * WebCrypto, the server's answer verified; approved → the sale is recorded
+ * with decision online/approved under the op id the server approved;
+ * declined → nothing recorded; no answer → "pending confirmation", asked
+ * again with the same op id after every successful sync (and by the clerk),
+ * across reloads, never recorded twice.
+ *
  * What the Node `Terminal` façade adds and this engine does not (yet): staff
- * approvals, online
- * authorization (a card sale the policy sends to the server is refused here)
- * and key rotation (see docs/browser-terminal.md, "What is not done yet").
+ * approvals and key rotation (see docs/browser-terminal.md, "What is not
+ * done yet").
  */
 
 import { type Clock, NO_INJECTED_BUGS, type Random, type Receipt } from '@holdfast/domain';
@@ -51,6 +59,9 @@ import {
   type JournalEntry,
   META,
   NotEnrolledError,
+  type OnlineAuthorization,
+  type OnlineOutcome,
+  OnlineSales,
   Outbox,
   Receipts,
   type RecordedOp,
@@ -111,6 +122,8 @@ export interface TillStatus {
   staff: SignedInStaff | null;
   /** The member a newer roster dropped while signed in (signed out then), until the next sign-in; or null. */
   staffRemoved: { id: string; name: string } | null;
+  /** Card payments asked of the server still waiting for its answer (pending confirmation). */
+  authorizationsPending: number;
   shift: {
     id: string;
     clerk: string;
@@ -164,6 +177,23 @@ export interface TillCatalogView {
   items: Array<{ sku: string; name: string; price: number }>;
 }
 
+/** A card payment asked of the server that has no final answer yet (pending confirmation), as the till shows it. */
+export interface TillPendingAuthorizationView {
+  opId: string;
+  amount: number;
+  currency: string;
+  brand: string;
+  last4: string;
+  createdAt: number;
+  attempts: number;
+  lastAttemptAt: number | null;
+  /** Why the last attempt has no answer (timeout, network, the server's "pending"), or null. */
+  lastError: string | null;
+}
+
+/** What the server answered about a card sale authorized online (online.ts OnlineOutcome). */
+export type TillOnlineOutcome = OnlineOutcome;
+
 /** One op as the till's list shows it. */
 export interface TillOpView {
   id: string;
@@ -174,6 +204,21 @@ export interface TillOpView {
   currency: string | null;
   total: number | null;
   deadReason: string | null;
+}
+
+function pendingView(row: OnlineAuthorization): TillPendingAuthorizationView {
+  const r = row.request as { amount?: number; currency?: string; brand?: string; last4?: string };
+  return {
+    opId: row.opId,
+    amount: Number(r.amount ?? 0),
+    currency: String(r.currency ?? ''),
+    brand: String(r.brand ?? ''),
+    last4: String(r.last4 ?? ''),
+    createdAt: row.createdAt,
+    attempts: row.attempts,
+    lastAttemptAt: row.lastAttemptAt,
+    lastError: row.lastError,
+  };
 }
 
 const browserClock: Clock = Object.freeze({
@@ -252,6 +297,8 @@ export class TillEngine {
   #policyRefreshing: Promise<SignedPolicy | null> | null = null;
   #policyRefreshedAt = Number.NEGATIVE_INFINITY;
   #policyError: string | null = null;
+  readonly #online: OnlineSales;
+  #onlineRetry: Promise<OnlineOutcome[]> | null = null;
 
   /** Builds the engine; `start()` begins delivery once the signing key is imported. */
   constructor(options: TillEngineOptions) {
@@ -356,7 +403,25 @@ export class TillEngine {
       enforceCards: true,
       placement: () => this.#feed.placement(),
     });
+    this.#online = new OnlineSales({
+      journal: asJournal,
+      transport: this.#transport,
+      clock: browserClock,
+      idRandom: browserRandom,
+      timeoutMs: config.requestTimeoutMs,
+      recorder: this.#recorder,
+      events: new Emitter((error) => options.onError(error)) as never,
+      credentials,
+      canRecord: () => this.#canRecord() as never,
+      answerProblem: (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
+      sign: (message, c) => signWithKeyWebCrypto(message, (c as unknown as { key: CryptoKey }).key),
+    });
     for (const event of ['sync', 'confirmed', 'dead-letter'] as const) this.#events.on(event, () => this.#changed());
+    // ...and the card payments still waiting for the server's answer, asked again with the same op ids (as on Node).
+    this.#events.on('sync', (event) => {
+      if (event.outcome === 'ok' && this.#online.pending().length > 0)
+        this.retryAuthorizations().catch(() => undefined);
+    });
     // The server answered: read the feed too, at most every feedIntervalMs (its failures show in status.feed.error).
     this.#events.on('sync', (event) => {
       if (event.outcome === 'ok' && browserClock.now() - this.#feedPolledAt >= this.#feedIntervalMs) {
@@ -536,6 +601,7 @@ export class TillEngine {
       declines: this.#declineCount(),
       staff: this.#staff.current(),
       staffRemoved: this.#staff.removed(),
+      authorizationsPending: this.#online.pending().length,
       shift: shift
         ? {
             id: shift.id,
@@ -580,12 +646,45 @@ export class TillEngine {
    * Records a sale. A card tender is decided offline under the risk policy
    * held (approved within its limits: decision mode local); outside them it
    * throws NeedsOnlineError (code needs_online, `rule` saying which limit) and
-   * nothing is recorded: the browser till has no online authorization yet.
+   * nothing is recorded; the caller may then ask the server (recordSaleOnline).
    */
   recordSale(input: { lines: SaleLine[]; tenders: Tender[] }): TillRecordedSale {
     const recorded = this.#recorder.recordSale(input);
     const decision = this.#journal.getOp(recorded.id)?.op.decision as Decision;
     return { ...recorded, decision };
+  }
+
+  /**
+   * Records a sale whose one card tender is authorized online first (after
+   * `recordSale` threw NeedsOnlineError and the server is reachable), as the
+   * Node till's recordSaleOnline: the sale is recorded, with decision
+   * online/approved, only once the server approved it; declined or refused:
+   * nothing recorded; no answer: pending confirmation, kept in the journal
+   * and asked again with the same op id, never guessed.
+   */
+  async recordSaleOnline(input: { lines: SaleLine[]; tenders: Tender[] }): Promise<TillOnlineOutcome> {
+    try {
+      return await this.#online.recordSale(input);
+    } finally {
+      this.#changed();
+    }
+  }
+
+  /** Card payments asked of the server still waiting for its answer, oldest first. */
+  pendingAuthorizations(): TillPendingAuthorizationView[] {
+    return this.#online.pending().map((row) => pendingView(row));
+  }
+
+  /**
+   * Asks the server again about every pending confirmation, with the same op
+   * ids (one round at a time: a call while one runs gets that one).
+   */
+  retryAuthorizations(): Promise<TillOnlineOutcome[]> {
+    this.#onlineRetry ??= this.#online.retry().finally(() => {
+      this.#onlineRetry = null;
+      this.#changed();
+    });
+    return this.#onlineRetry;
   }
 
   closeShift(input: { countedCash: number; note?: string }): RecordedOp {

@@ -297,6 +297,12 @@ async function handle(request: JournalRequest): Promise<unknown> {
     case 'inDoubt.acknowledge':
       need().clearInDoubt();
       return null;
+    case 'till.recordSaleOnline':
+      return needTill().recordSaleOnline({ lines: request.lines, tenders: request.tenders });
+    case 'till.pendingAuthorizations':
+      return needTill().pendingAuthorizations();
+    case 'till.retryAuthorizations':
+      return needTill().retryAuthorizations();
     case 'close':
       await till?.close();
       till = null;

@@ -59,6 +59,8 @@ export interface OnlineSalesOptions {
   canRecord: () => Credentials;
   /** Checks the server's signature on an authorize answer (OnlineAuthorizationsOptions.answerProblem). */
   answerProblem: OnlineAuthorizationsOptions['answerProblem'];
+  /** Signs authorize requests (OnlineAuthorizationsOptions.sign: NODE_SIGNER's on Node, WebCrypto's in a browser). */
+  sign: OnlineAuthorizationsOptions['sign'];
 }
 
 export class OnlineSales {
@@ -83,6 +85,7 @@ export class OnlineSales {
       credentials: options.credentials,
       recordApproved: this.#recordApproved,
       answerProblem: options.answerProblem,
+      sign: options.sign,
     });
   }
 

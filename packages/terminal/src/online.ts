@@ -27,7 +27,6 @@ import {
   type AuthorizeResponse,
   authorizeMessage,
   type OnlineRequest,
-  signMessage,
 } from '@holdfast/protocol';
 import { NotEnrolledError, TransportError } from './errors.js';
 import type { Journal } from './journal.js';
@@ -123,6 +122,13 @@ export interface OnlineAuthorizationsOptions {
    * signature). An unverifiable answer is treated like a timeout.
    */
   answerProblem: (route: 'authorize', requestSig: string, body: unknown) => Promise<string | null>;
+  /**
+   * Signs the request with the device's credentials: on Node the exchange's
+   * NODE_SIGNER (node-signer.ts; synchronous, so the request leaves as it
+   * always did), in the browser WebCrypto's (a promise). Passed in, so this
+   * module stays free of node:crypto (@holdfast/terminal/portable).
+   */
+  sign: (message: { ctx: string }, credentials: Credentials) => string | Promise<string>;
 }
 
 type Row = Record<string, unknown>;
@@ -160,6 +166,7 @@ export class OnlineAuthorizations {
   readonly #inFlight = new Map<string, Promise<OnlineOutcome>>();
 
   readonly #answerProblem: OnlineAuthorizationsOptions['answerProblem'];
+  readonly #sign: OnlineAuthorizationsOptions['sign'];
 
   constructor(options: OnlineAuthorizationsOptions) {
     this.#journal = options.journal;
@@ -169,6 +176,7 @@ export class OnlineAuthorizations {
     this.#credentials = options.credentials;
     this.#recordApproved = options.recordApproved;
     this.#answerProblem = options.answerProblem;
+    this.#sign = options.sign;
   }
 
   /** Makes the pending row durable; nothing has been sent yet when this returns. */
@@ -245,11 +253,12 @@ export class OnlineAuthorizations {
         .prepare('UPDATE online_authorizations SET attempts = attempts + 1, last_attempt_at = ? WHERE op_id = ?')
         .run(at, opId);
     });
+    const signed = this.#sign(authorizeMessage(credentials.deviceId, opId, at, row.request), credentials);
     const req: AuthorizeRequest = {
       device: credentials.deviceId,
       opId,
       at,
-      sig: signMessage(authorizeMessage(credentials.deviceId, opId, at, row.request), credentials.key),
+      sig: typeof signed === 'string' ? signed : await signed,
       request: row.request,
     };
     let answer: Awaited<ReturnType<NonNullable<Transport['authorize']>>>;

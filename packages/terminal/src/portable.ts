@@ -46,6 +46,13 @@ export {
   OfflineDecisions,
   type TerminalPlacement,
 } from './offline-decisions.js';
+export {
+  type OnlineAuthorization,
+  OnlineAuthorizations,
+  type OnlineOutcome,
+  type OnlineReceipt,
+} from './online.js';
+export { OnlineSales } from './online-sales.js';
 export { Outbox } from './outbox.js';
 export { Receipts } from './receipts.js';
 export { Recorder } from './recording.js';

@@ -252,6 +252,7 @@ export class Terminal {
       credentials: () => this.#credentials,
       canRecord,
       answerProblem: (route, sig, body) => this.#exchange.answerProblem(route, sig, body),
+      sign: NODE_SIGNER.sign,
     });
     this.#loyaltyOnline = new LoyaltyOnline({
       transport: options.transport,

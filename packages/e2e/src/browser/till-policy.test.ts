@@ -149,6 +149,8 @@ describe('the till app decides card payments under the risk policy', () => {
       await page.screenshot({ path: join(SHOTS, 'till-policy-approved.png') });
     }
 
+    // The till has seen the server not answer (its link is no longer Online), so it does not ask it online.
+    await page.waitForSelector('[data-link]:not([data-link=online])', { timeout: 30_000 });
     await ringUp('60.00');
     await page.waitForSelector('[data-sale-error]');
     const refusal = (await page.textContent('[data-sale-error]')) ?? '';
@@ -214,7 +216,7 @@ describe('the till app decides card payments under the risk policy', () => {
     }
   });
 
-  it("speaks the clerk's language: refusals in Spanish (card, wristband), money in the locale's format (refused even with the server up)", async () => {
+  it("speaks the clerk's language: refusals in Spanish (card, wristband), money in the locale's format (with the server cut)", async () => {
     const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
       label: 'caja norte',
       merchant: 'acme',
@@ -237,6 +239,13 @@ describe('the till app decides card payments under the risk policy', () => {
       await es.keyboard.press('F1');
       await es.waitForSelector('.policy-line:not([data-policy=none])', { timeout: 30_000 });
       assert.match((await es.textContent('.policy-line')) ?? '', /Límite sin conexión 50,00\s€ por pago/);
+      // With the server up the till would ask it (till-online.test.ts): cut, it refuses, in the clerk's words.
+      proxy.reachable = false;
+      await es.fill('input[name=amount]', '1,00');
+      await es.click('form.typed button[type=submit]');
+      await es.click('[data-pay=cash]');
+      await es.waitForSelector('[data-sale-done]');
+      await es.waitForSelector('[data-link]:not([data-link=online])', { timeout: 30_000 });
       await es.fill('input[name=amount]', '60,00');
       await es.click('form.typed button[type=submit]');
       await es.click('[data-pay=card]');
@@ -262,6 +271,7 @@ describe('the till app decides card payments under the risk policy', () => {
       assert.match(band, /La política no permite pagos con pulsera sin conexión: necesita la red\./);
       await es.waitForSelector('[data-chip][aria-pressed=true][data-balance="2000"][data-counter="1"]');
     } finally {
+      proxy.reachable = true;
       await browser.close();
     }
   });

@@ -22,7 +22,7 @@ import { Enroll } from './enroll.js';
 import { InDoubt } from './in-doubt.js';
 import { ReceiptView } from './receipt-view.js';
 import { DeadLetters, FindReceipt, Sales } from './sales.js';
-import { Sell } from './sell.js';
+import { Sell, WaitingForServer } from './sell.js';
 import { Shift } from './shift.js';
 import { SignIn } from './signin.js';
 import { StatusBar } from './status-bar.js';
@@ -181,8 +181,11 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
             }}
           >
             {t.title}
-            {t.tab === 'attention' && status.deadLetters + status.declines + inDoubt.length > 0 ? (
-              <span class="count">{status.deadLetters + status.declines + inDoubt.length}</span>
+            {t.tab === 'attention' &&
+            status.deadLetters + status.declines + status.authorizationsPending + inDoubt.length > 0 ? (
+              <span class="count">
+                {status.deadLetters + status.declines + status.authorizationsPending + inDoubt.length}
+              </span>
             ) : null}
             <kbd>{t.key}</kbd>
           </button>
@@ -198,6 +201,7 @@ function Till({ till, persisted }: { till: BrowserTill; persisted: boolean }) {
         ) : tab === 'attention' ? (
           <>
             <InDoubt till={till} ops={inDoubt} onAcknowledged={() => setInDoubt([])} />
+            <WaitingForServer till={till} status={status} />
             <Declines till={till} status={status} />
             <DeadLetters till={till} status={status} onReceipt={setReceipt} />
           </>

@@ -2,10 +2,12 @@
  * The risk policy's answers in the clerk's words (en/es/pt, the till's
  * language as words.ts negotiates it): a card payment approved on this till
  * within the offline limit, a card payment refused because a limit of the
- * policy sends it to the server (the browser till cannot ask the server for
- * an online authorization yet, so it is refused, never guessed), and a card
- * payment the processor declined after the sale; and the same answers on a
- * wristband payment, under the policy's wristband limits. Money only through
+ * policy sends it to the server while the server cannot be reached
+ * (refused, never guessed), a card payment asked of the card processor
+ * through the server (asking, approved, declined, or waiting for the
+ * server's answer), and a card payment the processor declined after the
+ * sale; and the same answers on a wristband payment, under the policy's
+ * wristband limits (a wristband payment is never asked of the server). Money only through
  * formatMoney, in the locale's format.
  */
 import type { MessageLanguage } from '@holdfast/domain';
@@ -46,6 +48,16 @@ interface Words {
   declinedBadge: string;
   policyHeld: (limit: string, held: string) => string;
   noPolicy: string;
+  online: {
+    asking: (amount: string) => string;
+    approved: string;
+    declined: (amount: string) => string;
+    refused: string;
+    waiting: (amount: string, brand: string, last4: string) => string;
+    waitingAdvice: string;
+    waitingTitle: string;
+    askAgain: string;
+  };
 }
 
 const WORDS: Record<MessageLanguage, Words> = {
@@ -81,6 +93,17 @@ const WORDS: Record<MessageLanguage, Words> = {
     declinedBadge: 'declined',
     policyHeld: (limit, held) => `Offline card limit ${limit} per payment; ${held} held on this till, unconfirmed.`,
     noPolicy: 'No card policy on this till yet: card payments need the network.',
+    online: {
+      asking: (amount) => `Asking the card processor for ${amount}…`,
+      approved: 'Card approved online by the card processor.',
+      declined: (amount) => `Card declined by the card processor: ${amount} NOT taken, nothing was recorded.`,
+      refused: 'The server refused to ask the card processor: nothing was recorded.',
+      waiting: (amount, brand, last4) =>
+        `${amount} on ${brand} •••• ${last4}: waiting for the server's answer. Not recorded yet; the till asks again.`,
+      waitingAdvice: 'Do not charge this card again: the answer comes when the server is reachable.',
+      waitingTitle: 'Card payments waiting for the server',
+      askAgain: 'Ask the server again',
+    },
   },
   es: {
     approved: (limit) =>
@@ -114,6 +137,17 @@ const WORDS: Record<MessageLanguage, Words> = {
     declinedBadge: 'rechazado',
     policyHeld: (limit, held) => `Límite sin conexión ${limit} por pago; ${held} sin confirmar en esta caja.`,
     noPolicy: 'Esta caja aún no tiene política de tarjetas: los pagos con tarjeta necesitan la red.',
+    online: {
+      asking: (amount) => `Consultando al procesador de tarjetas por ${amount}…`,
+      approved: 'Tarjeta aprobada en línea por el procesador de tarjetas.',
+      declined: (amount) => `Tarjeta rechazada por el procesador: ${amount} NO cobrado, no se registró nada.`,
+      refused: 'El servidor se negó a consultar al procesador: no se registró nada.',
+      waiting: (amount, brand, last4) =>
+        `${amount} con ${brand} •••• ${last4}: esperando la respuesta del servidor. Aún sin registrar; la caja vuelve a preguntar.`,
+      waitingAdvice: 'No vuelva a cobrar esta tarjeta: la respuesta llega cuando el servidor responda.',
+      waitingTitle: 'Pagos con tarjeta esperando al servidor',
+      askAgain: 'Preguntar de nuevo al servidor',
+    },
   },
   pt: {
     approved: (limit) =>
@@ -146,6 +180,17 @@ const WORDS: Record<MessageLanguage, Words> = {
     declinedBadge: 'recusado',
     policyHeld: (limit, held) => `Limite sem conexão ${limit} por pagamento; ${held} não confirmados neste caixa.`,
     noPolicy: 'Este caixa ainda não tem política de cartões: pagamentos com cartão precisam da rede.',
+    online: {
+      asking: (amount) => `Consultando o processador de cartões para ${amount}…`,
+      approved: 'Cartão aprovado online pelo processador de cartões.',
+      declined: (amount) => `Cartão recusado pelo processador: ${amount} NÃO cobrado, nada foi registrado.`,
+      refused: 'O servidor se recusou a consultar o processador: nada foi registrado.',
+      waiting: (amount, brand, last4) =>
+        `${amount} no ${brand} •••• ${last4}: aguardando a resposta do servidor. Ainda não registrado; o caixa pergunta de novo.`,
+      waitingAdvice: 'Não cobre este cartão de novo: a resposta vem quando o servidor responder.',
+      waitingTitle: 'Pagamentos com cartão aguardando o servidor',
+      askAgain: 'Perguntar de novo ao servidor',
+    },
   },
 };
 
@@ -321,4 +366,15 @@ export function wristbandRefusedWords(rule: string | undefined, policy: TillPoli
   const w = WRISTBAND_WORDS[LOCALE.language];
   const reason = (rule !== undefined && rule in w.reasons ? rule : 'other') as Reason;
   return `${w.refused} ${w.reasons[reason](wristbandLimitOf(policy) ?? '')} ${w.take}`;
+}
+
+/** The words of a card payment asked of the card processor through the server (online authorization). */
+export function onlineWords(): Words['online'] {
+  return words().online;
+}
+
+/** A card payment waiting for the server's answer, with its amount and card. */
+export function waitingWords(p: { amount: number; currency: string; brand: string; last4: string }): string {
+  const brand = p.brand.length > 0 ? p.brand.charAt(0).toUpperCase() + p.brand.slice(1) : 'card';
+  return words().online.waiting(money(p.amount, p.currency), brand, p.last4);
 }

@@ -12,18 +12,31 @@
  * network that did not answer. A card payment is decided by the risk policy
  * the till holds, and its answer is shown in words (policy-words.ts):
  * approved on this till within the offline limit, or refused, with the limit
- * that sent it to the network, and nothing recorded.
+ * that sent it to the network, and nothing recorded. When the server is
+ * reachable, a card payment the policy sends to the network is asked of the
+ * card processor through the server (till-engine.ts recordSaleOnline): the
+ * screen says so while it waits, then approved (recorded, decision online)
+ * or declined (nothing recorded) in words; with no answer it is listed as
+ * waiting for the server until the till's retries settle it, never guessed.
  */
 import type { SaleLine, Tender } from '@holdfast/protocol';
-import type { BrowserTill, TillCatalogView, TillOpView, TillStatus } from '@holdfast/terminal-web/client';
+import type {
+  BrowserTill,
+  TillCatalogView,
+  TillOpView,
+  TillPendingAuthorizationView,
+  TillStatus,
+} from '@holdfast/terminal-web/client';
 import { useEffect, useState } from 'preact/hooks';
 import { formatMoney, parseMoneyInput } from '../shared/money.js';
 import { CatalogSearch } from './catalog-search.js';
 import type { ReceiptRequest } from './main.js';
 import {
   approvedWords,
+  onlineWords,
   policyLine,
   refusedWords,
+  waitingWords,
   wristbandApprovedWords,
   wristbandRefusedWords,
 } from './policy-words.js';
@@ -55,6 +68,57 @@ interface Done {
   wristband?: { balance: number; written: boolean };
   /** The risk policy's answer for a card or wristband payment, in words; null for cash. */
   decision: string | null;
+  /** Where the card payment was decided: on this till (local) or by the card processor through the server (online). */
+  decidedBy?: 'local' | 'online';
+}
+
+/**
+ * The card payments asked of the server and not answered yet, reread
+ * whenever their count or the till's counts move: listed until settled.
+ */
+export function WaitingForServer({ till, status }: { till: BrowserTill; status: TillStatus }) {
+  const [rows, setRows] = useState<TillPendingAuthorizationView[]>([]);
+  const moved = `${status.authorizationsPending}/${status.pending}/${status.confirmed}/${status.lastSuccessAt}`;
+  useEffect(() => {
+    let live = true;
+    till.pendingAuthorizations().then(
+      (r) => live && setRows(r),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [till, moved]);
+  const [asking, setAsking] = useState(false);
+  const askAgain = async () => {
+    setAsking(true);
+    try {
+      await till.retryAuthorizations();
+    } catch {
+      // Still not answered: the row stays listed, the till asks again after its next successful sync.
+    } finally {
+      setAsking(false);
+      till.pendingAuthorizations().then(setRows, () => undefined);
+    }
+  };
+  if (rows.length === 0) return null;
+  const w = onlineWords();
+  return (
+    <div class="problem" role="status" data-waiting-for-server={rows.length}>
+      <strong>{w.waitingTitle}</strong>
+      <ul>
+        {rows.map((r) => (
+          <li key={r.opId} data-waiting={r.opId}>
+            {waitingWords(r)}
+          </li>
+        ))}
+      </ul>
+      <div>{w.waitingAdvice}</div>
+      <button type="button" class="secondary" disabled={asking} data-ask-again onClick={() => void askAgain()}>
+        {w.askAgain}
+      </button>
+    </div>
+  );
 }
 
 function randomHex(bytes: number): string {
@@ -92,6 +156,7 @@ export function Sell({
     });
   }, [till, waiting, moved]);
   const [busy, setBusy] = useState(false);
+  const [asking, setAsking] = useState<string | null>(null);
   const [reader, setReader] = useState<ReaderState>({ present: null, lift: false });
   const [chipsRead, setChipsRead] = useState(0);
   const shift = status.shift;
@@ -212,13 +277,56 @@ export function Sell({
       setTendered('');
     } catch (error) {
       const e = error as { code?: unknown; rule?: unknown };
-      setProblem(
-        e?.code === 'needs_online'
-          ? refusedWords(typeof e.rule === 'string' ? e.rule : undefined, status.policy)
-          : errorWords(error),
-      );
+      if (e?.code === 'needs_online' && tender.type === 'card' && status.connectivity === 'online') {
+        // The server answered the last exchange: the card processor decides, through it (what must be real-time
+        // waits visibly). Offline, degraded or not yet connected: refused in words, as before, never guessed.
+        await askOnline(tender);
+      } else {
+        setProblem(
+          e?.code === 'needs_online'
+            ? refusedWords(typeof e.rule === 'string' ? e.rule : undefined, status.policy)
+            : errorWords(error),
+        );
+      }
     } finally {
       setBusy(false);
+    }
+  };
+
+  const askOnline = async (tender: Tender) => {
+    const w = onlineWords();
+    setAsking(w.asking(money(total)));
+    try {
+      const outcome = await till.recordSaleOnline({ lines, tenders: [tender] });
+      switch (outcome.state) {
+        case 'approved':
+          setDone({
+            id: outcome.opId,
+            seq: outcome.receipt.seq,
+            state: 'pending',
+            total,
+            change: 0,
+            currency,
+            decision: w.approved,
+            decidedBy: 'online',
+          });
+          setLines([]);
+          break;
+        case 'declined':
+          setProblem(w.declined(money(total)));
+          break;
+        case 'refused':
+          setProblem(`${w.refused} ${outcome.message}`);
+          break;
+        case 'pending_confirmation':
+          // Not recorded and not failed: listed below as waiting for the server, asked again with the same op id.
+          setLines([]);
+          break;
+      }
+    } catch (error) {
+      setProblem(errorWords(error));
+    } finally {
+      setAsking(null);
     }
   };
 
@@ -350,6 +458,12 @@ export function Sell({
         <div class="policy-line" data-policy={status.policy?.ref ?? 'none'}>
           {policyLine(status.policy)}
         </div>
+        {asking ? (
+          <div class="policy-line" role="status" data-asking-processor>
+            {asking}
+          </div>
+        ) : null}
+        <WaitingForServer till={till} status={status} />
         {problem ? (
           <div class="problem" role="alert" data-sale-error>
             {problem}
@@ -373,7 +487,7 @@ export function Sell({
               </div>
             ) : null}
             {done.decision ? (
-              <div class="decision" data-decision="local">
+              <div class="decision" data-decision={done.decidedBy ?? 'local'}>
                 {done.decision}
               </div>
             ) : null}
