@@ -26,15 +26,7 @@
  */
 import { approvalNeeded, type Clock, needsSignedIn } from '@holdfast/domain';
 import { type OpBodies, type OpKind, type Roster, type RosterEntry, ValidationError } from '@holdfast/protocol';
-import {
-  type JournalCore,
-  LOCKOUT_BASE_MS,
-  LOCKOUT_MAX_MS,
-  LOCKOUT_THRESHOLD,
-  META,
-  type SignedInStaff,
-  StaffError,
-} from '@holdfast/terminal/portable';
+import { type JournalCore, META, type SignedInStaff, StaffError, StaffLockouts } from '@holdfast/terminal/portable';
 import { checkStaffSecretPortable } from './pin-check.js';
 
 /** A member as the sign-in screen lists them (no verifier, no badge digest). */
@@ -48,19 +40,12 @@ export interface StaffMemberView {
   lockedUntil: number | null;
 }
 
-interface LockRow {
-  staff: string;
-  failures: number;
-  lockouts: number;
-  locked_until: number | null;
-  last_failure_at: number;
-}
-
 /** The longest PIN the till will hash (the PIN policy allows 12 digits; anything longer is refused unread). */
 const PIN_MAX_CHARS = 64;
 
 export class BrowserStaff {
   readonly #journal: JournalCore;
+  readonly #lockouts: StaffLockouts;
   readonly #clock: Clock;
   #rosterRaw: string | null = null;
   #rosterParsed: Roster | null = null;
@@ -70,6 +55,7 @@ export class BrowserStaff {
 
   constructor(options: { journal: JournalCore; clock: Clock }) {
     this.#journal = options.journal;
+    this.#lockouts = new StaffLockouts(options.journal);
     this.#clock = options.clock;
   }
 
@@ -111,7 +97,7 @@ export class BrowserStaff {
     if (roster === null) return [];
     const now = this.#clock.now();
     return roster.staff.map((e) => {
-      const lockedUntil = this.#lockRow(e.id)?.locked_until ?? null;
+      const lockedUntil = this.#lockouts.lockout(e.id).lockedUntil;
       return {
         id: e.id,
         name: e.name,
@@ -139,8 +125,7 @@ export class BrowserStaff {
 
   /** The lock-out state of a member on this till. */
   lockout(staff: string): { failures: number; lockedUntil: number | null } {
-    const row = this.#lockRow(staff);
-    return { failures: row?.failures ?? 0, lockedUntil: row?.locked_until ?? null };
+    return this.#lockouts.lockout(staff);
   }
 
   /**
@@ -187,15 +172,7 @@ export class BrowserStaff {
     }
     const entry = this.#entry(staff);
     const now = this.#clock.now();
-    const lock = this.#lockRow(entry.id);
-    if (lock?.locked_until != null && lock.locked_until > now) {
-      const retryAfterMs = lock.locked_until - now;
-      throw new StaffError(
-        'locked_out',
-        `${entry.id} is locked out on this till after ${LOCKOUT_THRESHOLD} wrong PINs: try again in ${Math.ceil(retryAfterMs / 1000)} s`,
-        { retryAfterMs },
-      );
-    }
+    const lock = this.#lockouts.checkNotLocked(entry.id, now);
     if (entry.pin === null)
       throw new StaffError('staff_no_pin', `${entry.id} has no PIN set: ask a manager to set one`);
     const right = await checkStaffSecretPortable(pin, entry.pin);
@@ -203,42 +180,12 @@ export class BrowserStaff {
     const now2 = this.#clock.now();
     if (right) {
       const still = this.#entry(staff);
-      if (lock) {
-        this.#journal.transaction(() => {
-          this.#journal
-            .prepare('UPDATE staff_lockouts SET failures = 0, locked_until = NULL WHERE staff = ?')
-            .run(entry.id);
-        });
-      }
+      this.#lockouts.rightPin(entry.id, lock);
       this.#current = { id: still.id, name: still.name, role: still.role, since: now2 };
       this.#removed = null;
       return { ...this.#current };
     }
-    const failures = (lock?.failures ?? 0) + 1;
-    const locks = failures >= LOCKOUT_THRESHOLD;
-    const lockouts = (lock?.lockouts ?? 0) + (locks ? 1 : 0);
-    const lockedUntil = locks ? now + Math.min(LOCKOUT_BASE_MS * 2 ** (lockouts - 1), LOCKOUT_MAX_MS) : null;
-    this.#journal.transaction(() => {
-      this.#journal
-        .prepare(
-          `INSERT INTO staff_lockouts (staff, failures, lockouts, locked_until, last_failure_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (staff) DO UPDATE SET failures = excluded.failures, lockouts = excluded.lockouts,
-             locked_until = excluded.locked_until, last_failure_at = excluded.last_failure_at`,
-        )
-        .run(entry.id, locks ? 0 : failures, lockouts, lockedUntil, now);
-    });
-    if (lockedUntil !== null) {
-      throw new StaffError(
-        'locked_out',
-        `wrong PIN for ${entry.id}: locked out on this till for ${Math.ceil((lockedUntil - now) / 1000)} s after ${LOCKOUT_THRESHOLD} wrong PINs`,
-        { retryAfterMs: lockedUntil - now },
-      );
-    }
-    throw new StaffError(
-      'wrong_pin',
-      `wrong PIN for ${entry.id} (${LOCKOUT_THRESHOLD - failures} tries left before a lock-out)`,
-      { attemptsLeft: LOCKOUT_THRESHOLD - failures },
-    );
+    this.#lockouts.wrongPin(entry.id, lock, now);
   }
 
   #entry(staff: string): RosterEntry {
@@ -252,9 +199,5 @@ export class BrowserStaff {
     const entry = roster.staff.find((e) => e.id === staff);
     if (!entry) throw new StaffError('staff_unknown', `no staff member ${staff} on this location's roster`);
     return entry;
-  }
-
-  #lockRow(staff: string): LockRow | undefined {
-    return this.#journal.prepare('SELECT * FROM staff_lockouts WHERE staff = ?').get(staff) as LockRow | undefined;
   }
 }

@@ -58,7 +58,15 @@ export { Receipts } from './receipts.js';
 export { Recorder } from './recording.js';
 export type { SqliteConnection, SqliteFailure, SqliteStatement } from './sqlite-connection.js';
 // The staff rules the browser till (terminal-web/src/browser-staff.ts) shares with the Node till.
-export { LOCKOUT_BASE_MS, LOCKOUT_MAX_MS, LOCKOUT_THRESHOLD, type SignedInStaff, StaffError } from './staff.js';
+export type { SignedInStaff } from './staff.js';
+export {
+  LOCKOUT_BASE_MS,
+  LOCKOUT_MAX_MS,
+  LOCKOUT_THRESHOLD,
+  type LockRow,
+  StaffError,
+  StaffLockouts,
+} from './staff-lockouts.js';
 export type { SyncEvents } from './sync-events.js';
 export { SyncLoop } from './sync-loop.js';
 export { resolveOptions } from './terminal-options.js';

@@ -41,41 +41,18 @@ import {
 import type { Journal } from './journal.js';
 import { META } from './journal-schema.js';
 
-/** Wrong PINs in a row, for one member on this till, that lock the member out. */
-export const LOCKOUT_THRESHOLD = 5;
-/** The first lock-out's length; each further one doubles it. */
-export const LOCKOUT_BASE_MS = 5 * 60_000;
-/** The longest lock-out. */
-export const LOCKOUT_MAX_MS = 60 * 60_000;
+import { StaffError, StaffLockouts } from './staff-lockouts.js';
+
+export {
+  LOCKOUT_BASE_MS,
+  LOCKOUT_MAX_MS,
+  LOCKOUT_THRESHOLD,
+  StaffError,
+  type StaffErrorCode,
+} from './staff-lockouts.js';
+
 /** How long an approval waits for its op. */
 export const APPROVAL_TTL_MS = 2 * 60_000;
-
-export type StaffErrorCode =
-  | 'no_roster'
-  | 'staff_unknown'
-  | 'staff_no_pin'
-  | 'wrong_pin'
-  | 'locked_out'
-  | 'staff_required'
-  | 'approval_required'
-  | 'approval_role'
-  | 'approval_not_needed';
-
-/** A clerk-facing refusal with a stable code. `retryAfterMs` for locked_out, `attemptsLeft` for wrong_pin. */
-export class StaffError extends Error {
-  override readonly name = 'StaffError';
-  readonly retryAfterMs: number | undefined;
-  readonly attemptsLeft: number | undefined;
-  constructor(
-    readonly code: StaffErrorCode,
-    message: string,
-    context: { retryAfterMs?: number; attemptsLeft?: number } = {},
-  ) {
-    super(message);
-    this.retryAfterMs = context.retryAfterMs;
-    this.attemptsLeft = context.attemptsLeft;
-  }
-}
 
 /** How a member identifies at the till: their staff id, or their badge (then their PIN). */
 export type StaffIdentity = { staff: string } | { badge: string };
@@ -99,14 +76,6 @@ export interface StaffApproval {
   expiresAt: number;
 }
 
-interface LockRow {
-  staff: string;
-  failures: number;
-  lockouts: number;
-  locked_until: number | null;
-  last_failure_at: number;
-}
-
 interface ApprovalRow {
   id: string;
   op_kind: string;
@@ -126,6 +95,7 @@ export interface StaffStamp {
 
 export class TillStaff {
   readonly #journal: Journal;
+  readonly #lockouts: StaffLockouts;
   readonly #clock: Clock;
   readonly #keys: () => PolicyKeySet | null;
   readonly #placement: () => Placement | null;
@@ -141,6 +111,7 @@ export class TillStaff {
     newId: () => string;
   }) {
     this.#journal = options.journal;
+    this.#lockouts = new StaffLockouts(options.journal);
     this.#clock = options.clock;
     this.#keys = options.keys;
     this.#placement = options.placement;
@@ -310,12 +281,7 @@ export class TillStaff {
 
   /** The lock-out state of a member on this till: wrong PINs since the last success, and until when they are locked out. */
   lockout(staff: string): { failures: number; lockedUntil: number | null } {
-    const row = this.#lockRow(staff);
-    return { failures: row?.failures ?? 0, lockedUntil: row?.locked_until ?? null };
-  }
-
-  #lockRow(staff: string): LockRow | undefined {
-    return this.#journal.prepare('SELECT * FROM staff_lockouts WHERE staff = ?').get(staff) as LockRow | undefined;
+    return this.#lockouts.lockout(staff);
   }
 
   /** The roster entry `who` names if `pin` is theirs; counts wrong PINs and locks out (see the file comment). */
@@ -342,53 +308,13 @@ export class TillStaff {
       );
     }
     const now = this.#clock.now();
-    const lock = this.#lockRow(entry.id);
-    if (lock?.locked_until != null && lock.locked_until > now) {
-      const retryAfterMs = lock.locked_until - now;
-      throw new StaffError(
-        'locked_out',
-        `${entry.id} is locked out on this till after ${LOCKOUT_THRESHOLD} wrong PINs: try again in ${Math.ceil(retryAfterMs / 1000)} s`,
-        { retryAfterMs },
-      );
-    }
+    const lock = this.#lockouts.checkNotLocked(entry.id, now);
     if (entry.pin === null)
       throw new StaffError('staff_no_pin', `${entry.id} has no PIN set: ask a manager to set one`);
     if (typeof pin === 'string' && checkStaffSecret(pin, entry.pin)) {
-      if (lock) {
-        this.#journal.transaction(() => {
-          this.#journal
-            .prepare('UPDATE staff_lockouts SET failures = 0, locked_until = NULL WHERE staff = ?')
-            .run(entry.id);
-        });
-      }
+      this.#lockouts.rightPin(entry.id, lock);
       return entry;
     }
-    const failures = (lock?.failures ?? 0) + 1;
-    const locks = failures >= LOCKOUT_THRESHOLD;
-    const lockouts = (lock?.lockouts ?? 0) + (locks ? 1 : 0);
-    const lockedUntil = locks ? now + Math.min(LOCKOUT_BASE_MS * 2 ** (lockouts - 1), LOCKOUT_MAX_MS) : null;
-    this.#journal.transaction(() => {
-      this.#journal
-        .prepare(
-          `INSERT INTO staff_lockouts (staff, failures, lockouts, locked_until, last_failure_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (staff) DO UPDATE SET failures = excluded.failures, lockouts = excluded.lockouts,
-             locked_until = excluded.locked_until, last_failure_at = excluded.last_failure_at`,
-        )
-        .run(entry.id, locks ? 0 : failures, lockouts, lockedUntil, now);
-    });
-    if (lockedUntil !== null) {
-      throw new StaffError(
-        'locked_out',
-        `wrong PIN for ${entry.id}: locked out on this till for ${Math.ceil((lockedUntil - now) / 1000)} s after ${LOCKOUT_THRESHOLD} wrong PINs`,
-        { retryAfterMs: lockedUntil - now },
-      );
-    }
-    throw new StaffError(
-      'wrong_pin',
-      `wrong PIN for ${entry.id} (${LOCKOUT_THRESHOLD - failures} tries left before a lock-out)`,
-      {
-        attemptsLeft: LOCKOUT_THRESHOLD - failures,
-      },
-    );
+    this.#lockouts.wrongPin(entry.id, lock, now);
   }
 }

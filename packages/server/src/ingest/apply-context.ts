@@ -37,6 +37,7 @@ import type { TicketChange, TicketFact } from '../model/ticket.js';
 import type { WalletEntryRecord } from '../model/wallet.js';
 import { WalletPlanner } from '../wallets/wallet-plan.js';
 import { CashCorrectionPlanner } from './cash-correction-plan.js';
+import { problemsByCode } from './correction-judging.js';
 import type { IngestFacts } from './ingest-facts.js';
 import type { IngestPlan } from './ingest-plan.js';
 import { StockPlanner } from './stock-plan.js';
@@ -251,9 +252,7 @@ export class ApplyContext {
     extra: readonly CorrectionProblem[],
   ): void {
     const problems = [...extra, ...correctionProblems(sale, counted, fact)];
-    const byCode = new Map<CorrectionProblem['code'], string[]>();
-    for (const p of problems) byCode.set(p.code, [...(byCode.get(p.code) ?? []), p.message]);
-    for (const [code, messages] of byCode) {
+    for (const [code, messages] of problemsByCode(problems)) {
       const what = fact.kind === 'sale.voided' ? 'sale void' : 'refund';
       this.#raiseAbout(
         code,

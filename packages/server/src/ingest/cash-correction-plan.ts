@@ -15,25 +15,12 @@
 import { type CashMovementRef, cashCorrectionProblems } from '@holdfast/domain';
 import type { CashCorrectedBody, CashMovedBody, Op } from '@holdfast/protocol';
 import type { CashCorrectionFacts, CashCorrectionRecord } from '../model/cash-correction.js';
-import type { ExceptionRecord, ExceptionType } from '../model/exception.js';
+import { amountsById, type RaiseException, raiseProblems, referencedIds } from './correction-judging.js';
 import type { IngestPlan } from './ingest-plan.js';
-
-type Raise = (
-  type: ExceptionType,
-  severity: ExceptionRecord['severity'],
-  op: Op,
-  dedupe: string,
-  message: string,
-  detail: Record<string, unknown>,
-) => string;
 
 /** The movement ids the batch's `cash.corrected` ops name (from unvalidated bodies), for loading and locking. */
 export function cashCorrectionRefs(ops: readonly Op[]): string[] {
-  const refs = new Set<string>();
-  for (const op of ops) {
-    if (op.kind === 'cash.corrected' && typeof op.body.movement === 'string') refs.add(op.body.movement);
-  }
-  return [...refs].sort();
+  return referencedIds(ops, 'cash.corrected', 'movement');
 }
 
 export class CashCorrectionPlanner {
@@ -41,20 +28,24 @@ export class CashCorrectionPlanner {
   readonly #reasons: Map<string, string>;
   readonly #corrected: Map<string, number>;
   readonly #plan: IngestPlan;
-  readonly #raise: Raise;
+  readonly #raise: RaiseException;
   readonly #device: string;
   readonly #now: number;
 
-  constructor(plan: IngestPlan, device: string, now: number, facts: CashCorrectionFacts | undefined, raise: Raise) {
+  constructor(
+    plan: IngestPlan,
+    device: string,
+    now: number,
+    facts: CashCorrectionFacts | undefined,
+    raise: RaiseException,
+  ) {
     this.#plan = plan;
     this.#device = device;
     this.#now = now;
     this.#raise = raise;
     this.#movements = new Map(facts?.movements ?? []);
     this.#reasons = new Map([...(facts?.movements ?? [])].map(([id, m]) => [id, m.reason]));
-    this.#corrected = new Map(
-      [...(facts?.corrections ?? [])].map(([id, list]) => [id, list.reduce((sum, r) => sum + r.amount, 0)]),
-    );
+    this.#corrected = amountsById(facts?.corrections);
   }
 
   /** A movement recorded by this batch: a later correction in the batch may name it. */
@@ -86,27 +77,15 @@ export class CashCorrectionPlanner {
       ...approval.map((message) => ({ code: 'cash_correction_invalid' as const, message })),
       ...cashCorrectionProblems(movement, correctedBefore, { ...body, device: this.#device }),
     ];
-    const byCode = new Map<string, string[]>();
-    for (const p of problems) byCode.set(p.code, [...(byCode.get(p.code) ?? []), p.message]);
-    for (const [code, messages] of byCode) {
-      this.#raise(
-        code as ExceptionType,
-        'alarm',
-        op,
-        op.id,
-        `cash correction of ${body.movement} outside the rules: ${messages.join('; ')}`,
-        {
-          movement: body.movement,
-          direction: body.direction,
-          amount: body.amount,
-          currency: body.currency,
-          movementAmount: movement?.amount ?? null,
-          movementDevice: movement?.device ?? null,
-          correctedBefore,
-          problems: messages,
-        },
-      );
-    }
+    raiseProblems(this.#raise, op, `cash correction of ${body.movement}`, problems, {
+      movement: body.movement,
+      direction: body.direction,
+      amount: body.amount,
+      currency: body.currency,
+      movementAmount: movement?.amount ?? null,
+      movementDevice: movement?.device ?? null,
+      correctedBefore,
+    });
     this.#corrected.set(body.movement, correctedBefore + body.amount);
     const record: CashCorrectionRecord = {
       opId: op.id,

@@ -9,45 +9,30 @@
  */
 import { type TopUpRef, topUpReversalProblems } from '@holdfast/domain';
 import type { Op, WalletToppedUpBody, WalletTopUpReversedBody } from '@holdfast/protocol';
-import type { ExceptionRecord, ExceptionType } from '../model/exception.js';
 import type { TopUpFacts, TopUpReversalRecord } from '../model/topup-reversal.js';
+import { amountsById, type RaiseException, raiseProblems, referencedIds } from './correction-judging.js';
 import type { IngestPlan } from './ingest-plan.js';
-
-type Raise = (
-  type: ExceptionType,
-  severity: ExceptionRecord['severity'],
-  op: Op,
-  dedupe: string,
-  message: string,
-  detail: Record<string, unknown>,
-) => string;
 
 /** The top-up ids the batch's `wallet.topup_reversed` ops name (from unvalidated bodies), for loading and locking. */
 export function topUpRefs(ops: readonly Op[]): string[] {
-  const refs = new Set<string>();
-  for (const op of ops) {
-    if (op.kind === 'wallet.topup_reversed' && typeof op.body.topup === 'string') refs.add(op.body.topup);
-  }
-  return [...refs].sort();
+  return referencedIds(ops, 'wallet.topup_reversed', 'topup');
 }
 
 export class TopUpReversalPlanner {
   readonly #topUps: Map<string, TopUpRef>;
   readonly #reversed: Map<string, number>;
   readonly #plan: IngestPlan;
-  readonly #raise: Raise;
+  readonly #raise: RaiseException;
   readonly #device: string;
   readonly #now: number;
 
-  constructor(plan: IngestPlan, device: string, now: number, facts: TopUpFacts | undefined, raise: Raise) {
+  constructor(plan: IngestPlan, device: string, now: number, facts: TopUpFacts | undefined, raise: RaiseException) {
     this.#plan = plan;
     this.#device = device;
     this.#now = now;
     this.#raise = raise;
     this.#topUps = new Map(facts?.topUps ?? []);
-    this.#reversed = new Map(
-      [...(facts?.reversals ?? [])].map(([id, list]) => [id, list.reduce((sum, r) => sum + r.amount, 0)]),
-    );
+    this.#reversed = amountsById(facts?.reversals);
   }
 
   /** A top-up recorded by this batch: a later reversal in the batch may name it. */
@@ -76,27 +61,15 @@ export class TopUpReversalPlanner {
       ...approval.map((message) => ({ code: 'topup_reversal_invalid' as const, message })),
       ...topUpReversalProblems(topUp, reversedBefore, body, walletBalance),
     ];
-    const byCode = new Map<string, string[]>();
-    for (const p of problems) byCode.set(p.code, [...(byCode.get(p.code) ?? []), p.message]);
-    for (const [code, messages] of byCode) {
-      this.#raise(
-        code as ExceptionType,
-        'alarm',
-        op,
-        op.id,
-        `top-up reversal of ${body.topup} outside the rules: ${messages.join('; ')}`,
-        {
-          topup: body.topup,
-          wristband: body.wristband,
-          amount: body.amount,
-          currency: body.currency,
-          topUpAmount: topUp?.amount ?? null,
-          reversedBefore,
-          walletBalance,
-          problems: messages,
-        },
-      );
-    }
+    raiseProblems(this.#raise, op, `top-up reversal of ${body.topup}`, problems, {
+      topup: body.topup,
+      wristband: body.wristband,
+      amount: body.amount,
+      currency: body.currency,
+      topUpAmount: topUp?.amount ?? null,
+      reversedBefore,
+      walletBalance,
+    });
     this.#reversed.set(body.topup, reversedBefore + body.amount);
     const record: TopUpReversalRecord = {
       opId: op.id,
