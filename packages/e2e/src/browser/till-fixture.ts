@@ -184,3 +184,10 @@ export async function until<T>(what: string, fn: () => Promise<T | null | undefi
 export async function storedOp(h: Harness, deviceId: string, opId: string) {
   return until(`op ${opId} at the server`, async () => (await h.storage.getDeviceOps(deviceId, [opId]))[0] ?? null);
 }
+
+/** The measure scripts' figures: the `p`th percentile of `xs` (nearest rank below), and milliseconds as printed. */
+export function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+export const ms = (x: number) => `${x.toFixed(1)} ms`;
