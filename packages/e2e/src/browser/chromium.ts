@@ -7,6 +7,7 @@
  * given a fresh context (its own storage, OPFS and service workers) unless
  * a test keeps one on purpose (a reload, a restart of the browser process).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type LaunchOptions } from 'playwright-core';
 
@@ -56,4 +57,14 @@ export async function launchPersistentChromium(
 // The container runs as root: Chromium's sandbox needs user namespaces it does not have here.
 function chromiumArgs(extra: string[] = []): string[] {
   return ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...extra];
+}
+
+/** Pids of the Chromium processes on `userDataDir` (a test's own browser, found by its unique profile: to kill it as a crash would). */
+export function browserPids(userDataDir: string): number[] {
+  const out: number[] = [];
+  for (const entry of execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')) {
+    const match = /^\s*(\d+)\s+(.*)$/.exec(entry);
+    if (match && (match[2] as string).includes(`--user-data-dir=${userDataDir}`)) out.push(Number(match[1]));
+  }
+  return out;
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { enrollTill, ms, openShift, openTillProfile, pct, startTillServer } from './till-fixture.js';
+import { enrollAndOpenShift, ms, openTillProfile, pct, startTillServer } from './till-fixture.js';
 
 const sales = Number(process.argv[2] ?? 200);
 const DIST = fileURLToPath(new URL('../../../web/dist/till/', import.meta.url));
@@ -26,10 +26,9 @@ const { h, proxy } = server;
 const till = await openTillProfile('measure-till');
 try {
   const { page } = till;
-  await enrollTill(page, `${proxy.origin}/till/?till=measure&measure`, await h.newToken('measure'));
-  await page.waitForSelector('nav.tabs');
-  await openShift(page, 'Ana');
-  await page.keyboard.press('F1');
+  await enrollAndOpenShift(page, `${proxy.origin}/till/?till=measure&measure`, await h.newToken('measure'), {
+    clerk: 'Ana',
+  });
   await page.waitForSelector('[data-quick=COFFEE]');
   // The sales are recorded offline: the sync loop's network work stays out of the figures.
   proxy.reachable = false;

@@ -8,11 +8,10 @@
 // A script, not a test: it prints figures.
 //   node --conditions=holdfast-src --import tsx packages/e2e/src/browser/measure-wristband.ts [sales]
 import {
+  enrollAndOpenShift,
   enrollmentToken,
-  enrollTill,
   issuePolicy,
   ms,
-  openShift,
   openTillProfile,
   pct,
   startTillServer,
@@ -30,10 +29,9 @@ try {
     device: wide,
     tenders: { wristband: { floorLimit: 10_000, instrument: { ...wide, velocity: null } } },
   });
-  await enrollTill(page, `${proxy.origin}/till/?till=measure`, await enrollmentToken(h, 'measure'));
-  await page.waitForSelector('nav.tabs');
-  await openShift(page, 'Ana');
-  await page.keyboard.press('F1');
+  await enrollAndOpenShift(page, `${proxy.origin}/till/?till=measure`, await enrollmentToken(h, 'measure'), {
+    clerk: 'Ana',
+  });
   await page.waitForSelector('.policy-line:not([data-policy=none])', { timeout: 30_000 });
   await page.click('[data-wristband-new]');
   await page.waitForSelector('[data-chip][aria-pressed=true]');

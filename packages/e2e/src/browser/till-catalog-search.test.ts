@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { admin, enrollmentToken, enrollTill, openShift, storedOp, tillFixture } from './till-fixture.js';
+import { admin, enrollAndOpenShift, enrollmentToken, storedOp, tillFixture } from './till-fixture.js';
 
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
 const ITEMS = 400;
@@ -53,10 +53,12 @@ describe('the till app finds items in a long price list', () => {
       currency: 'EUR',
       prices: items.map((i) => ({ sku: i.sku, price: i.price })),
     });
-    await enrollTill(page, `${proxy.origin}/till/?till=south`, await enrollmentToken(h, 'south till', 'south'));
-    await page.waitForSelector('nav.tabs');
-    await openShift(page, 'Ana');
-    await page.keyboard.press('F1');
+    await enrollAndOpenShift(
+      page,
+      `${proxy.origin}/till/?till=south`,
+      await enrollmentToken(h, 'south till', 'south'),
+      { clerk: 'Ana' },
+    );
     await page.waitForSelector('[data-quick=LATTE][data-catalog]', { timeout: 30_000 });
     assert.equal(await page.$$eval('[data-quick][data-catalog]', (keys) => keys.length), ITEMS);
 

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { admin, enrollmentToken, enrollTill, openShift, storedOp, tillFixture } from './till-fixture.js';
+import { admin, enrollAndOpenShift, enrollmentToken, storedOp, tillFixture } from './till-fixture.js';
 
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
 
@@ -36,10 +36,10 @@ describe('the till app sells from the catalog', () => {
         { sku: 'BAGEL', price: 275 },
       ],
     });
-    await enrollTill(page, `${proxy.origin}/till/?till=north`, await enrollmentToken(h, 'north till'));
-    await page.waitForSelector('nav.tabs');
-    await openShift(page, 'Ana', '0');
-    await page.keyboard.press('F1');
+    await enrollAndOpenShift(page, `${proxy.origin}/till/?till=north`, await enrollmentToken(h, 'north till'), {
+      clerk: 'Ana',
+      float: '0',
+    });
     await page.waitForSelector('[data-quick=LATTE][data-catalog="1"]', { timeout: 30_000 });
     assert.equal(await page.$('[data-quick=COFFEE]'), null, 'the quick keys give way to the catalog');
     assert.match((await page.textContent('[data-quick=BAGEL]')) ?? '', /Bagel.*2\.75/);

@@ -162,6 +162,19 @@ export async function openShift(page: Page, clerk: string, float?: string): Prom
   await page.waitForSelector('form[data-form=close-shift]');
 }
 
+/** enrollTill, then (once the tabs show) openShift, and back to the Sell screen (F1). */
+export async function enrollAndOpenShift(
+  page: Page,
+  url: string,
+  token: string,
+  shift: { clerk: string; float?: string },
+): Promise<void> {
+  await enrollTill(page, url, token);
+  await page.waitForSelector('nav.tabs');
+  await openShift(page, shift.clerk, shift.float);
+  await page.keyboard.press('F1');
+}
+
 /** Types `amount` on the Sell screen, adds it and pays by card. */
 export async function ringUpCard(page: Page, amount: string): Promise<void> {
   await page.fill('input[name=amount]', amount);

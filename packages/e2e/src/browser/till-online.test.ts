@@ -25,10 +25,9 @@ import type { Harness } from '@holdfast/server/testing';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissing, launchChromium } from './chromium.js';
 import {
+  enrollAndOpenShift,
   enrollmentToken,
-  enrollTill,
   issuePolicy,
-  openShift,
   ringUpCard,
   startTillServer,
   storedOp,
@@ -83,10 +82,10 @@ describe('the till app authorizes card payments online when the policy sends the
       tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
     });
 
-    await enrollTill(page, `${proxy.origin}/till/?till=online`, await enrollmentToken(h, 'online till'));
-    await page.waitForSelector('nav.tabs');
-    await openShift(page, 'Ana', '0');
-    await page.keyboard.press('F1');
+    await enrollAndOpenShift(page, `${proxy.origin}/till/?till=online`, await enrollmentToken(h, 'online till'), {
+      clerk: 'Ana',
+      float: '0',
+    });
     await page.waitForSelector(`.policy-line[data-policy="${ref}"]`, { timeout: 30_000 });
     await page.waitForSelector('[data-pending="0"]', { timeout: 30_000 });
     await page.waitForSelector('[data-link=online]');

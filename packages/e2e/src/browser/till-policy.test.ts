@@ -23,15 +23,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { uuidv7 } from '@holdfast/protocol';
 import { launchChromium } from './chromium.js';
-import {
-  enrollmentToken,
-  enrollTill,
-  issuePolicy,
-  openShift,
-  ringUpCard,
-  storedOp,
-  tillFixture,
-} from './till-fixture.js';
+import { enrollAndOpenShift, enrollmentToken, issuePolicy, ringUpCard, storedOp, tillFixture } from './till-fixture.js';
 
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
 
@@ -45,10 +37,10 @@ describe('the till app decides card payments under the risk policy', () => {
       tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
     });
 
-    await enrollTill(page, `${proxy.origin}/till/?till=policy`, await enrollmentToken(h, 'policy till'));
-    await page.waitForSelector('nav.tabs');
-    await openShift(page, 'Ana', '0');
-    await page.keyboard.press('F1');
+    await enrollAndOpenShift(page, `${proxy.origin}/till/?till=policy`, await enrollmentToken(h, 'policy till'), {
+      clerk: 'Ana',
+      float: '0',
+    });
     // The policy the server signed, fetched after enrollment and verified with WebCrypto in this browser.
     await page.waitForSelector(`.policy-line[data-policy="${ref}"]`, { timeout: 30_000 });
     assert.match((await page.textContent('.policy-line')) ?? '', /Offline card limit €50\.00 per payment; €0\.00 held/);
@@ -144,10 +136,7 @@ describe('the till app decides card payments under the risk policy', () => {
     const browser = await launchChromium();
     try {
       const es = await (await browser.newContext({ locale: 'es-ES' })).newPage();
-      await enrollTill(es, `${proxy.origin}/till/?till=caja`, token);
-      await es.waitForSelector('nav.tabs');
-      await openShift(es, 'Ana', '0');
-      await es.keyboard.press('F1');
+      await enrollAndOpenShift(es, `${proxy.origin}/till/?till=caja`, token, { clerk: 'Ana', float: '0' });
       await es.waitForSelector('.policy-line:not([data-policy=none])', { timeout: 30_000 });
       assert.match((await es.textContent('.policy-line')) ?? '', /Límite sin conexión 50,00\s€ por pago/);
       // With the server up the till would ask it (till-online.test.ts): cut, it refuses, in the clerk's words.

@@ -27,14 +27,13 @@
  * in-doubt list (docs/images/till-storage-full.png, till-in-doubt.png).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Harness } from '@holdfast/server/testing';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchPersistentChromium } from './chromium.js';
+import { browserPids, launchPersistentChromium } from './chromium.js';
 import { enrollTill, openShift, startTillServer, type TillServer } from './till-fixture.js';
 import type { CutProxy } from './till-front.js';
 
@@ -71,16 +70,6 @@ async function launch(): Promise<BrowserContext> {
 }
 
 const url = (till: string) => `${proxy.origin}/till/?till=${till}&measure`;
-
-/** Pids of the Chromium processes on `userDataDir` (this test's own browser, found by its unique profile). */
-function browserPids(userDataDir: string): number[] {
-  const out: number[] = [];
-  for (const entry of execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')) {
-    const match = /^\s*(\d+)\s+(.*)$/.exec(entry);
-    if (match && (match[2] as string).includes(`--user-data-dir=${userDataDir}`)) out.push(Number(match[1]));
-  }
-  return out;
-}
 
 /** Every op the server stored for `device`, seq 1 up to the first gap. */
 async function serverOps(device: string): Promise<string[]> {
