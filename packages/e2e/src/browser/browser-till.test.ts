@@ -22,7 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createHarness, type Harness } from '@holdfast/server/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
+import { browserPids, CHROMIUM_PATH, chromiumMissing } from './chromium.js';
 import { startTillFront, type TillFront } from './till-front.js';
 
 const BUILD = fileURLToPath(new URL('../../../terminal-web/scripts/build.mjs', import.meta.url));
@@ -100,16 +100,6 @@ async function waitForStatus(page: Page, pred: (s: Status) => boolean, what: str
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}: ${JSON.stringify(s)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Pids of the Chromium processes on `userDataDir` (this test's own browser, found by its unique profile). */
-function browserPids(userDataDir: string): number[] {
-  const out: number[] = [];
-  for (const entry of execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')) {
-    const match = /^\s*(\d+)\s+(.*)$/.exec(entry);
-    if (match && (match[2] as string).includes(`--user-data-dir=${userDataDir}`)) out.push(Number(match[1]));
-  }
-  return out;
 }
 
 /** Every op the server stored for `device`, seq 1 up to the first gap. */

@@ -7,8 +7,9 @@
  * given a fresh context (its own storage, OPFS and service workers) unless
  * a test keeps one on purpose (a reload, a restart of the browser process).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { type Browser, chromium, type LaunchOptions } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type LaunchOptions } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.HOLDFAST_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -24,10 +25,46 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   return chromium.launch({
+    ...options,
     executablePath: CHROMIUM_PATH,
     headless: true,
-    // The container runs as root: Chromium's sandbox needs user namespaces it does not have here.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...(options.args ?? [])],
-    ...options,
+    args: chromiumArgs(options.args),
   });
+}
+
+type PersistentOptions = NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>;
+
+/**
+ * Launches headless Chromium on the profile `userDataDir`, kept on purpose: its storage, OPFS and
+ * service workers outlive a reload or a restart of the browser on the same directory. Viewport
+ * 1280×800 unless `options` says otherwise.
+ */
+export async function launchPersistentChromium(
+  userDataDir: string,
+  options: PersistentOptions = {},
+): Promise<BrowserContext> {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  return chromium.launchPersistentContext(userDataDir, {
+    viewport: { width: 1280, height: 800 },
+    ...options,
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: chromiumArgs(options.args),
+  });
+}
+
+// The container runs as root: Chromium's sandbox needs user namespaces it does not have here.
+function chromiumArgs(extra: string[] = []): string[] {
+  return ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', ...extra];
+}
+
+/** Pids of the Chromium processes on `userDataDir` (a test's own browser, found by its unique profile: to kill it as a crash would). */
+export function browserPids(userDataDir: string): number[] {
+  const out: number[] = [];
+  for (const entry of execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')) {
+    const match = /^\s*(\d+)\s+(.*)$/.exec(entry);
+    if (match && (match[2] as string).includes(`--user-data-dir=${userDataDir}`)) out.push(Number(match[1]));
+  }
+  return out;
 }

@@ -7,54 +7,28 @@
 //     a new tab opened, until the Sell screen answers (journal opened, till started).
 // A script, not a test: it prints figures.
 //   node --conditions=holdfast-src --import tsx packages/e2e/src/browser/measure-till.ts [sales]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { createHarness } from '@holdfast/server/testing';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_PATH } from './chromium.js';
-import { startProxy } from './till-front.js';
+import { enrollAndOpenShift, ms, openTillProfile, pct, startTillServer } from './till-fixture.js';
 
 const sales = Number(process.argv[2] ?? 200);
 const DIST = fileURLToPath(new URL('../../../web/dist/till/', import.meta.url));
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
-const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 const sizes = ['till.js', 'journal-worker.js', 'sw.js', 'till.css', 'sqlite3.wasm'].map((f) => {
   const body = readFileSync(join(DIST, f));
   return { file: f, raw: body.length, gzip: gzipSync(body, { level: 9 }).length };
 });
 
-const h = await createHarness();
-h.clock.set(Date.now());
-const clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
-await h.app.listen({ host: '127.0.0.1', port: 0 });
-const proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
-const profile = mkdtempSync(join(tmpdir(), 'holdfast-measure-till-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM_PATH,
-  headless: true,
-  viewport: { width: 1280, height: 800 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const server = await startTillServer();
+const { h, proxy } = server;
+const till = await openTillProfile('measure-till');
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(`${proxy.origin}/till/?till=measure&measure`);
-  await page.fill('textarea[name=token]', await h.newToken('measure'));
-  await page.click('form[data-form=enroll] button[type=submit]');
-  await page.waitForSelector('nav.tabs');
-  await page.keyboard.press('F4');
-  await page.fill('input[name=clerk]', 'Ana');
-  await page.click('form[data-form=open-shift] button[type=submit]');
-  await page.waitForSelector('form[data-form=close-shift]');
-  await page.keyboard.press('F1');
+  const { page } = till;
+  await enrollAndOpenShift(page, `${proxy.origin}/till/?till=measure&measure`, await h.newToken('measure'), {
+    clerk: 'Ana',
+  });
   await page.waitForSelector('[data-quick=COFFEE]');
   // The sales are recorded offline: the sync loop's network work stays out of the figures.
   proxy.reachable = false;
@@ -97,7 +71,7 @@ try {
   const tti: number[] = [];
   const phases: Array<Record<string, number>> = [];
   for (let i = 0; i < 10; i++) {
-    const tab = await context.newPage();
+    const tab = await till.context.newPage();
     const start = Date.now();
     await tab.goto(`${proxy.origin}/till/?till=measure`);
     const loaded = Date.now() - start;
@@ -134,9 +108,6 @@ try {
     `  p50 phases (ms from navigation): page loaded ${phase('loaded')}, journal open ${phase('till:journal-open')}, till started ${phase('till:started')}`,
   );
 } finally {
-  clearInterval(clockTimer);
-  await context.close();
-  await proxy.close();
-  await h.close();
-  rmSync(profile, { recursive: true, force: true });
+  await till.close();
+  await server.close();
 }

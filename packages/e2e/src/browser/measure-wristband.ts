@@ -7,68 +7,31 @@
 // and the exposure it grows, as on a till in service.
 // A script, not a test: it prints figures.
 //   node --conditions=holdfast-src --import tsx packages/e2e/src/browser/measure-wristband.ts [sales]
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createHarness } from '@holdfast/server/testing';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_PATH } from './chromium.js';
-import { startProxy } from './till-front.js';
+import {
+  enrollAndOpenShift,
+  enrollmentToken,
+  issuePolicy,
+  ms,
+  openTillProfile,
+  pct,
+  startTillServer,
+} from './till-fixture.js';
 
 const sales = Number(process.argv[2] ?? 200);
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
-const ms = (x: number) => `${x.toFixed(1)} ms`;
-
-const h = await createHarness();
-h.clock.set(Date.now());
-const clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
-await h.app.listen({ host: '127.0.0.1', port: 0 });
-const proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
-const profile = mkdtempSync(join(tmpdir(), 'holdfast-measure-wristband-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM_PATH,
-  headless: true,
-  viewport: { width: 1280, height: 900 },
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const server = await startTillServer();
+const { h, proxy } = server;
+const till = await openTillProfile('measure-wristband', { viewport: { width: 1280, height: 900 } });
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
-  const now = Date.now();
+  const { page } = till;
   const wide = { maxAmount: 10_000_000, maxCount: 100_000 };
-  const issued = await h.request('POST', '/v1/admin/policies', {
-    admin: true,
-    payload: {
-      scope: { merchant: 'acme', location: null, event: null, devices: null },
-      currency: 'EUR',
-      validFrom: now - 60_000,
-      expiresAt: now + 86_400_000,
-      offline: {
-        maxOfflineMs: 3_600_000,
-        device: wide,
-        tenders: { wristband: { floorLimit: 10_000, instrument: { ...wide, velocity: null } } },
-      },
-      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
-    },
+  await issuePolicy(h, {
+    device: wide,
+    tenders: { wristband: { floorLimit: 10_000, instrument: { ...wide, velocity: null } } },
   });
-  if (issued.status !== 200 && issued.status !== 201) throw new Error(`policy: ${JSON.stringify(issued.body)}`);
-  const token = await h.request<{ token: string }>('POST', '/v1/admin/enrollment-tokens', {
-    admin: true,
-    payload: { label: 'measure', merchant: 'acme', location: 'north', event: null },
+  await enrollAndOpenShift(page, `${proxy.origin}/till/?till=measure`, await enrollmentToken(h, 'measure'), {
+    clerk: 'Ana',
   });
-  await page.goto(`${proxy.origin}/till/?till=measure`);
-  await page.fill('textarea[name=token]', token.body.token);
-  await page.click('form[data-form=enroll] button[type=submit]');
-  await page.waitForSelector('nav.tabs');
-  await page.keyboard.press('F4');
-  await page.fill('input[name=clerk]', 'Ana');
-  await page.click('form[data-form=open-shift] button[type=submit]');
-  await page.waitForSelector('form[data-form=close-shift]');
-  await page.keyboard.press('F1');
   await page.waitForSelector('.policy-line:not([data-policy=none])', { timeout: 30_000 });
   await page.click('[data-wristband-new]');
   await page.waitForSelector('[data-chip][aria-pressed=true]');
@@ -122,9 +85,6 @@ try {
   );
   console.log(`  chip counter at the end: ${chip} (1 top-up + ${sales + 20} payments)`);
 } finally {
-  clearInterval(clockTimer);
-  await context.close();
-  await proxy.close();
-  await h.close();
-  rmSync(profile, { recursive: true, force: true });
+  await till.close();
+  await server.close();
 }

@@ -15,69 +15,28 @@
  * Needs the built till (packages/web/dist/till: npm run build).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { createHarness, type Harness } from '@holdfast/server/testing';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
-import { type CutProxy, startProxy } from './till-front.js';
+import { describe, it } from 'node:test';
+import { openShift, tillFixture } from './till-fixture.js';
 
-const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
 
-let h: Harness;
-let proxy: CutProxy;
-let profile: string;
-let context: BrowserContext;
-let clockTimer: NodeJS.Timeout;
-let page: Page;
+const tillApp = tillFixture('till-app');
+
 let deviceId = '';
 
 async function shot(name: string): Promise<void> {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `till-${name}.png`) });
+  await tillApp.page.screenshot({ path: join(SHOTS, `till-${name}.png`) });
 }
 
-async function launch(): Promise<BrowserContext> {
-  const missing = chromiumMissing();
-  if (missing) throw new Error(missing);
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-}
-
-const url = (till = 'front') => `${proxy.origin}/till/?till=${till}`;
-
-before(async () => {
-  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
-  h = await createHarness();
-  h.clock.set(Date.now());
-  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
-  profile = mkdtempSync(join(tmpdir(), 'holdfast-till-app-'));
-  context = await launch();
-  page = context.pages()[0] ?? (await context.newPage());
-});
-
-after(async () => {
-  clearInterval(clockTimer);
-  await context?.close().catch(() => undefined);
-  await proxy?.close();
-  await h?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
+const url = (till = 'front') => `${tillApp.proxy.origin}/till/?till=${till}`;
 
 describe('the till app in Chromium', () => {
   it('refuses a bad enrollment token in words, then enrolls with a good one', async () => {
+    const { h, page } = tillApp;
     await page.goto(url());
     await page.waitForSelector('form[data-form=enroll]');
     await page.fill('textarea[name=token]', 'not-a-real-token');
@@ -102,11 +61,8 @@ describe('the till app in Chromium', () => {
   });
 
   it('sells offline as pending, keeps it through a reload, confirms it when the server is back', async () => {
-    await page.keyboard.press('F4');
-    await page.fill('input[name=clerk]', 'Ana');
-    await page.fill('input[name=float]', '50');
-    await page.click('form[data-form=open-shift] button[type=submit]');
-    await page.waitForSelector('form[data-form=close-shift]');
+    const { h, proxy, page } = tillApp;
+    await openShift(page, 'Ana', '50');
     await page.keyboard.press('F1');
     proxy.reachable = false;
     await page.click('[data-quick=COFFEE]');
@@ -141,6 +97,7 @@ describe('the till app in Chromium', () => {
   });
 
   it('marks a reprint COPY, and prints the Z report when the shift closes', async () => {
+    const { page } = tillApp;
     await page.click('table[data-table=sales] tr[data-state=confirmed] button');
     await page.waitForSelector('[data-receipt-view] .receipt');
     assert.equal(await page.getAttribute('[data-receipt-view] .receipt', 'data-copy'), 'true');
@@ -156,6 +113,7 @@ describe('the till app in Chromium', () => {
   });
 
   it('loads from its service worker with the server down', async () => {
+    const { proxy, page } = tillApp;
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     proxy.reachable = false;
     await page.reload();
@@ -166,6 +124,7 @@ describe('the till app in Chromium', () => {
   });
 
   it('tells a second tab of the same till that it is open elsewhere', async () => {
+    const { context } = tillApp;
     const second = await context.newPage();
     await second.goto(url());
     await second.waitForSelector('[data-boot-error]', { timeout: 30_000 });
@@ -176,10 +135,8 @@ describe('the till app in Chromium', () => {
   });
 
   it('keeps a sale pending and says the answers cannot be read when the server answers garbage', async () => {
-    await page.keyboard.press('F4');
-    await page.fill('input[name=clerk]', 'Ana');
-    await page.click('form[data-form=open-shift] button[type=submit]');
-    await page.waitForSelector('form[data-form=close-shift]');
+    const { proxy, page } = tillApp;
+    await openShift(page, 'Ana');
     await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
     proxy.garbage = true;
     await page.keyboard.press('F1');
@@ -202,6 +159,7 @@ describe('the till app in Chromium', () => {
   });
 
   it('stops recording once the operator revokes the till, and says so in words', async () => {
+    const { h, page } = tillApp;
     const revoked = await h.request('POST', `/v1/admin/devices/${deviceId}/revoke`, {
       admin: true,
       payload: { reason: 'tablet stolen' },

@@ -15,53 +15,35 @@
  * the Sell screen with the online approval (docs/images/till-online.png).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ProcessorClient } from '@holdfast/processor-client';
 import { type RunningProcessorSim, startProcessorSim } from '@holdfast/processor-sim';
-import type { SignedPolicy } from '@holdfast/protocol';
-import { createHarness, type Harness } from '@holdfast/server/testing';
+import type { Harness } from '@holdfast/server/testing';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumMissing, launchChromium } from './chromium.js';
-import { type CutProxy, startProxy } from './till-front.js';
+import {
+  enrollAndOpenShift,
+  enrollmentToken,
+  issuePolicy,
+  ringUpCard,
+  startTillServer,
+  storedOp,
+  type TillServer,
+} from './till-fixture.js';
+import type { CutProxy } from './till-front.js';
 
-const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
-const DAY = 86_400_000;
 
 let sim: RunningProcessorSim;
 let simDir: string;
+let server: TillServer;
 let h: Harness;
 let proxy: CutProxy;
 let browser: Browser;
-let clockTimer: NodeJS.Timeout;
 let page: Page;
-
-async function admin(method: 'POST' | 'PUT', url: string, payload: unknown): Promise<unknown> {
-  const res = await h.request(method, url, { admin: true, payload });
-  assert.ok(res.status === 200 || res.status === 201, `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function ringUp(amount: string): Promise<void> {
-  await page.fill('input[name=amount]', amount);
-  await page.click('form.typed button[type=submit]');
-  await page.click('[data-pay=card]');
-}
 
 /** The sale rows of the Sales list (the shift opening included). */
 async function salesRows(): Promise<number> {
@@ -73,66 +55,37 @@ async function salesRows(): Promise<number> {
 }
 
 before(async () => {
-  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
   const missing = chromiumMissing();
   if (missing) throw new Error(missing);
   simDir = mkdtempSync(join(tmpdir(), 'holdfast-till-online-sim-'));
   sim = await startProcessorSim({ dataDir: simDir, seed: 11, timeoutMode: 'destroy', synchronous: 'OFF' });
-  h = await createHarness({
+  server = await startTillServer({
     processor: new ProcessorClient(sim.url, { apiKey: sim.apiKey, timeoutMs: 5_000 }),
     processorTimeoutMs: 5_000,
   });
-  h.clock.set(Date.now());
-  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
+  ({ h, proxy } = server);
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
 });
 
 after(async () => {
-  clearInterval(clockTimer);
   await browser?.close().catch(() => undefined);
-  await proxy?.close();
-  await h?.close();
+  await server?.close();
   await sim?.close();
   if (simDir) rmSync(simDir, { recursive: true, force: true });
 });
 
 describe('the till app authorizes card payments online when the policy sends them to the server', () => {
   it('approved online and stored so; declined by the processor: nothing recorded; unreachable: refused', async () => {
-    const now = Date.now();
-    const policy = (await admin('POST', '/v1/admin/policies', {
-      scope: { merchant: 'acme', location: null, event: null, devices: null },
-      currency: 'EUR',
-      validFrom: now - 60_000,
-      expiresAt: now + DAY,
-      offline: {
-        maxOfflineMs: 3_600_000,
-        device: { maxAmount: 20_000, maxCount: 10 },
-        tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
-      },
-      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
-    })) as SignedPolicy;
-    const ref = `${policy.policy.id}@${policy.policy.version}`;
-    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
-      label: 'online till',
-      merchant: 'acme',
-      location: 'north',
-      event: null,
-    })) as { token: string };
+    const { ref } = await issuePolicy(h, {
+      device: { maxAmount: 20_000, maxCount: 10 },
+      tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
+    });
 
-    await page.goto(`${proxy.origin}/till/?till=online`);
-    await page.waitForSelector('form[data-form=enroll]');
-    await page.fill('textarea[name=token]', token.token);
-    await page.click('form[data-form=enroll] button[type=submit]');
-    await page.waitForSelector('nav.tabs');
-    await page.keyboard.press('F4');
-    await page.fill('input[name=clerk]', 'Ana');
-    await page.fill('input[name=float]', '0');
-    await page.click('form[data-form=open-shift] button[type=submit]');
-    await page.waitForSelector('form[data-form=close-shift]');
-    await page.keyboard.press('F1');
+    await enrollAndOpenShift(page, `${proxy.origin}/till/?till=online`, await enrollmentToken(h, 'online till'), {
+      clerk: 'Ana',
+      float: '0',
+    });
     await page.waitForSelector(`.policy-line[data-policy="${ref}"]`, { timeout: 30_000 });
     await page.waitForSelector('[data-pending="0"]', { timeout: 30_000 });
     await page.waitForSelector('[data-link=online]');
@@ -142,7 +95,7 @@ describe('the till app authorizes card payments online when the policy sends the
     // €60.00 is over the offline limit and the server answers: the processor decides, and the clerk sees it asked.
     // The processor takes a while (its latency knob), so the waiting is on the screen to be read.
     sim.service.configure({ latencyMs: [1_500, 1_500] });
-    await ringUp('60.00');
+    await ringUpCard(page, '60.00');
     await page.waitForSelector('[data-asking-processor]');
     assert.match((await page.textContent('[data-asking-processor]')) ?? '', /Asking the card processor for €60\.00/);
     await page.waitForSelector('[data-sale-done] [data-decision=online]', { timeout: 30_000 });
@@ -156,10 +109,7 @@ describe('the till app authorizes card payments online when the policy sends the
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, 'till-online.png') });
     }
-    const stored = await until('the online card sale at the server', async () => {
-      const ops = await h.storage.getDeviceOps(device.id, [saleId]);
-      return ops[0] ?? null;
-    });
+    const stored = await storedOp(h, device.id, saleId);
     assert.equal(stored.op.kind, 'sale.recorded');
     assert.deepEqual(stored.op.decision, { mode: 'online', outcome: 'approved', policy: null });
     const charged = (await new ProcessorClient(sim.url, { apiKey: sim.apiKey }).listAll()).filter(
@@ -176,7 +126,7 @@ describe('the till app authorizes card payments online when the policy sends the
 
     // The processor declines: refused in words, nothing recorded here or at the server.
     sim.service.configure({ latencyMs: [0, 0], declineRate: 1 });
-    await ringUp('70.00');
+    await ringUpCard(page, '70.00');
     await page.waitForSelector('[data-sale-error]', { timeout: 30_000 });
     assert.match(
       (await page.textContent('[data-sale-error]')) ?? '',
@@ -201,7 +151,7 @@ describe('the till app authorizes card payments online when the policy sends the
     await page.click('[data-pay=cash]');
     await page.waitForSelector('[data-sale-done]');
     await page.waitForSelector('[data-link]:not([data-link=online])', { timeout: 30_000 });
-    await ringUp('80.00');
+    await ringUpCard(page, '80.00');
     await page.waitForSelector('[data-sale-error]:has-text("needs the network")', { timeout: 30_000 });
     const refusal = (await page.textContent('[data-sale-error]')) ?? '';
     assert.match(refusal, /Card NOT taken: nothing was recorded\./);
@@ -217,7 +167,7 @@ describe('the till app authorizes card payments online when the policy sends the
     await page.waitForSelector('[data-link=online]', { timeout: 30_000 });
     // The processor is down: the server answers "pending", which is no answer. Nothing is recorded, nothing failed.
     sim.service.configure({ outageRate: 1 });
-    await ringUp('90.00');
+    await ringUpCard(page, '90.00');
     await page.waitForSelector('[data-waiting-for-server="1"]', { timeout: 30_000 });
     assert.match(
       (await page.textContent('[data-waiting-for-server]')) ?? '',
@@ -242,10 +192,7 @@ describe('the till app authorizes card payments online when the policy sends the
     const device = (await h.storage.listDevices()).find((d) => d.label === 'online till');
     assert.ok(device);
     await page.click('[data-sync-now]');
-    const stored = await until('the late-approved sale at the server', async () => {
-      const ops = await h.storage.getDeviceOps(device.id, [opId]);
-      return ops[0] ?? null;
-    });
+    const stored = await storedOp(h, device.id, opId);
     assert.deepEqual(stored.op.decision, { mode: 'online', outcome: 'approved', policy: null });
     const charged = (await new ProcessorClient(sim.url, { apiKey: sim.apiKey }).listAll()).filter(
       (l) => l.authorization.reference === opId,

@@ -18,112 +18,29 @@
  * attention with the decline (docs/images/till-decline.png).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type SignedPolicy, uuidv7 } from '@holdfast/protocol';
-import { createHarness, type Harness } from '@holdfast/server/testing';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumMissing, launchChromium } from './chromium.js';
-import { type CutProxy, startProxy } from './till-front.js';
+import { describe, it } from 'node:test';
+import { uuidv7 } from '@holdfast/protocol';
+import { launchChromium } from './chromium.js';
+import { enrollAndOpenShift, enrollmentToken, issuePolicy, ringUpCard, storedOp, tillFixture } from './till-fixture.js';
 
-const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
-const DAY = 86_400_000;
 
-let h: Harness;
-let proxy: CutProxy;
-let profile: string;
-let context: BrowserContext;
-let clockTimer: NodeJS.Timeout;
-let page: Page;
-
-async function admin(method: 'POST' | 'PUT', url: string, payload: unknown): Promise<unknown> {
-  const res = await h.request(method, url, { admin: true, payload });
-  assert.ok(res.status === 200 || res.status === 201, `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function ringUp(amount: string): Promise<void> {
-  await page.fill('input[name=amount]', amount);
-  await page.click('form.typed button[type=submit]');
-  await page.click('[data-pay=card]');
-}
-
-before(async () => {
-  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
-  h = await createHarness();
-  h.clock.set(Date.now());
-  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
-  profile = mkdtempSync(join(tmpdir(), 'holdfast-till-policy-'));
-  const missing = chromiumMissing();
-  if (missing) throw new Error(missing);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-});
-
-after(async () => {
-  clearInterval(clockTimer);
-  await context?.close().catch(() => undefined);
-  await proxy?.close();
-  await h?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
+const till = tillFixture('till-policy');
 
 describe('the till app decides card payments under the risk policy', () => {
   it('approves within the offline limit, refuses above it in words, confirms later, and shows a decline', async () => {
-    const now = Date.now();
-    const policy = (await admin('POST', '/v1/admin/policies', {
-      scope: { merchant: 'acme', location: null, event: null, devices: null },
-      currency: 'EUR',
-      validFrom: now - 60_000,
-      expiresAt: now + DAY,
-      offline: {
-        maxOfflineMs: 3_600_000,
-        device: { maxAmount: 20_000, maxCount: 10 },
-        tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
-      },
-      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
-    })) as SignedPolicy;
-    const ref = `${policy.policy.id}@${policy.policy.version}`;
-    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
-      label: 'policy till',
-      merchant: 'acme',
-      location: 'north',
-      event: null,
-    })) as { token: string };
+    const { h, proxy, page } = till;
+    const { ref } = await issuePolicy(h, {
+      device: { maxAmount: 20_000, maxCount: 10 },
+      tenders: { card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } } },
+    });
 
-    await page.goto(`${proxy.origin}/till/?till=policy`);
-    await page.waitForSelector('form[data-form=enroll]');
-    await page.fill('textarea[name=token]', token.token);
-    await page.click('form[data-form=enroll] button[type=submit]');
-    await page.waitForSelector('nav.tabs');
-    await page.keyboard.press('F4');
-    await page.fill('input[name=clerk]', 'Ana');
-    await page.fill('input[name=float]', '0');
-    await page.click('form[data-form=open-shift] button[type=submit]');
-    await page.waitForSelector('form[data-form=close-shift]');
-    await page.keyboard.press('F1');
+    await enrollAndOpenShift(page, `${proxy.origin}/till/?till=policy`, await enrollmentToken(h, 'policy till'), {
+      clerk: 'Ana',
+      float: '0',
+    });
     // The policy the server signed, fetched after enrollment and verified with WebCrypto in this browser.
     await page.waitForSelector(`.policy-line[data-policy="${ref}"]`, { timeout: 30_000 });
     assert.match((await page.textContent('.policy-line')) ?? '', /Offline card limit €50\.00 per payment; €0\.00 held/);
@@ -135,7 +52,7 @@ describe('the till app decides card payments under the risk policy', () => {
     // The app shell is cached by its service worker: the page reloads with the server cut.
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     proxy.reachable = false;
-    await ringUp('12.00');
+    await ringUpCard(page, '12.00');
     await page.waitForSelector('[data-sale-done] [data-decision=local]');
     const saleId = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
     assert.match(
@@ -151,7 +68,7 @@ describe('the till app decides card payments under the risk policy', () => {
 
     // The till has seen the server not answer (its link is no longer Online), so it does not ask it online.
     await page.waitForSelector('[data-link]:not([data-link=online])', { timeout: 30_000 });
-    await ringUp('60.00');
+    await ringUpCard(page, '60.00');
     await page.waitForSelector('[data-sale-error]');
     const refusal = (await page.textContent('[data-sale-error]')) ?? '';
     assert.match(refusal, /Card NOT taken: nothing was recorded\./);
@@ -172,17 +89,14 @@ describe('the till app decides card payments under the risk policy', () => {
     await page.waitForSelector('nav.tabs');
     await page.keyboard.press('F1');
     await page.waitForSelector(`.policy-line[data-policy="${ref}"]:has-text("€12.00 held")`);
-    await ringUp('5.00');
+    await ringUpCard(page, '5.00');
     await page.waitForSelector('[data-sale-done] [data-decision=local]');
     const secondId = (await page.getAttribute('[data-sale-done]', 'data-sale-done')) as string;
     await page.waitForSelector('.policy-line:has-text("€17.00 held")');
 
     proxy.reachable = true;
     await page.click('[data-sync-now]');
-    const stored = await until('the card sale at the server', async () => {
-      const ops = await h.storage.getDeviceOps(device.id, [saleId]);
-      return ops[0] ?? null;
-    });
+    const stored = await storedOp(h, device.id, saleId);
     assert.deepEqual(stored.op.decision, { mode: 'local', outcome: 'approved', policy: ref, rule: 'within_limits' });
     await page.keyboard.press('F2');
     for (const id of [saleId, secondId]) {
@@ -217,26 +131,12 @@ describe('the till app decides card payments under the risk policy', () => {
   });
 
   it("speaks the clerk's language: refusals in Spanish (card, wristband), money in the locale's format (with the server cut)", async () => {
-    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
-      label: 'caja norte',
-      merchant: 'acme',
-      location: 'north',
-      event: null,
-    })) as { token: string };
+    const { h, proxy } = till;
+    const token = await enrollmentToken(h, 'caja norte');
     const browser = await launchChromium();
     try {
       const es = await (await browser.newContext({ locale: 'es-ES' })).newPage();
-      await es.goto(`${proxy.origin}/till/?till=caja`);
-      await es.waitForSelector('form[data-form=enroll]');
-      await es.fill('textarea[name=token]', token.token);
-      await es.click('form[data-form=enroll] button[type=submit]');
-      await es.waitForSelector('nav.tabs');
-      await es.keyboard.press('F4');
-      await es.fill('input[name=clerk]', 'Ana');
-      await es.fill('input[name=float]', '0');
-      await es.click('form[data-form=open-shift] button[type=submit]');
-      await es.waitForSelector('form[data-form=close-shift]');
-      await es.keyboard.press('F1');
+      await enrollAndOpenShift(es, `${proxy.origin}/till/?till=caja`, token, { clerk: 'Ana', float: '0' });
       await es.waitForSelector('.policy-line:not([data-policy=none])', { timeout: 30_000 });
       assert.match((await es.textContent('.policy-line')) ?? '', /Límite sin conexión 50,00\s€ por pago/);
       // With the server up the till would ask it (till-online.test.ts): cut, it refuses, in the clerk's words.
@@ -246,9 +146,7 @@ describe('the till app decides card payments under the risk policy', () => {
       await es.click('[data-pay=cash]');
       await es.waitForSelector('[data-sale-done]');
       await es.waitForSelector('[data-link]:not([data-link=online])', { timeout: 30_000 });
-      await es.fill('input[name=amount]', '60,00');
-      await es.click('form.typed button[type=submit]');
-      await es.click('[data-pay=card]');
+      await ringUpCard(es, '60,00');
       await es.waitForSelector('[data-sale-error]');
       const refusal = (await es.textContent('[data-sale-error]')) ?? '';
       assert.match(refusal, /Tarjeta NO cobrada: no se registró nada\./);

@@ -27,19 +27,16 @@
  * in-doubt list (docs/images/till-storage-full.png, till-in-doubt.png).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { createHarness, type Harness } from '@holdfast/server/testing';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
-import { type CutProxy, startProxy } from './till-front.js';
+import type { Harness } from '@holdfast/server/testing';
+import type { BrowserContext, Page } from 'playwright-core';
+import { browserPids, launchPersistentChromium } from './chromium.js';
+import { enrollTill, openShift, startTillServer, type TillServer } from './till-fixture.js';
+import type { CutProxy } from './till-front.js';
 
-const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
 const SALES = 1000;
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
 
@@ -60,35 +57,19 @@ interface AppWindow {
   };
 }
 
+let server: TillServer;
 let h: Harness;
 let proxy: CutProxy;
 let profile: string;
 let context: BrowserContext;
-let clockTimer: NodeJS.Timeout;
 
+/** Chromium on this test's profile, again after a kill: the till's journal and service worker are kept there. */
 async function launch(): Promise<BrowserContext> {
-  const missing = chromiumMissing();
-  if (missing) throw new Error(missing);
-  return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    // till.lan: the same server by a name that is not a secure context (plain http, not loopback).
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--host-resolver-rules=MAP till.lan 127.0.0.1'],
-  });
+  // till.lan: the same server by a name that is not a secure context (plain http, not loopback).
+  return launchPersistentChromium(profile, { args: ['--host-resolver-rules=MAP till.lan 127.0.0.1'] });
 }
 
 const url = (till: string) => `${proxy.origin}/till/?till=${till}&measure`;
-
-/** Pids of the Chromium processes on `userDataDir` (this test's own browser, found by its unique profile). */
-function browserPids(userDataDir: string): number[] {
-  const out: number[] = [];
-  for (const entry of execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')) {
-    const match = /^\s*(\d+)\s+(.*)$/.exec(entry);
-    if (match && (match[2] as string).includes(`--user-data-dir=${userDataDir}`)) out.push(Number(match[1]));
-  }
-  return out;
-}
 
 /** Every op the server stored for `device`, seq 1 up to the first gap. */
 async function serverOps(device: string): Promise<string[]> {
@@ -102,18 +83,11 @@ async function serverOps(device: string): Promise<string[]> {
 
 /** Enrolls the app's till `name` through its screen and opens a shift (online, so the shift is confirmed). */
 async function enrollAndOpen(page: Page, name: string): Promise<string> {
-  await page.goto(url(name));
-  await page.waitForSelector('form[data-form=enroll]');
-  await page.fill('textarea[name=token]', await h.newToken(name));
-  await page.fill('input[name=label]', name);
-  await page.click('form[data-form=enroll] button[type=submit]');
+  await enrollTill(page, url(name), await h.newToken(name), name);
   await page.waitForSelector('nav.tabs');
   const device = (await h.storage.listDevices()).find((d) => d.label === name);
   assert.ok(device, 'the server knows the till');
-  await page.keyboard.press('F4');
-  await page.fill('input[name=clerk]', 'Ana');
-  await page.click('form[data-form=open-shift] button[type=submit]');
-  await page.waitForSelector('form[data-form=close-shift]');
+  await openShift(page, 'Ana');
   await page.waitForSelector('[data-pending="0"]', { timeout: 60_000 });
   // The app shell must be in the service worker's cache before the server goes away.
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
@@ -121,21 +95,15 @@ async function enrollAndOpen(page: Page, name: string): Promise<string> {
 }
 
 before(async () => {
-  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
-  h = await createHarness();
-  h.clock.set(Date.now());
-  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
+  server = await startTillServer();
+  ({ h, proxy } = server);
   profile = mkdtempSync(join(tmpdir(), 'holdfast-till-robust-'));
   context = await launch();
 });
 
 after(async () => {
-  clearInterval(clockTimer);
   await context?.close().catch(() => undefined);
-  await proxy?.close();
-  await h?.close();
+  await server?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 

@@ -12,45 +12,18 @@
  * the sign-in screen (docs/images/till-sign-in.png).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { createHarness, type Harness } from '@holdfast/server/testing';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
-import { type CutProxy, startProxy } from './till-front.js';
+import { describe, it } from 'node:test';
+import { admin, enrollmentToken, enrollTill, storedOp, tillFixture } from './till-fixture.js';
 
-const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
 
-let h: Harness;
-let proxy: CutProxy;
-let profile: string;
-let context: BrowserContext;
-let clockTimer: NodeJS.Timeout;
-let page: Page;
-
-async function admin(method: 'POST' | 'PUT', url: string, payload: unknown): Promise<unknown> {
-  const res = await h.request(method, url, { admin: true, payload });
-  assert.ok(res.status === 200 || res.status === 201, `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-async function storedOp(deviceId: string, opId: string) {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const [stored] = await h.storage.getDeviceOps(deviceId, [opId]);
-    if (stored) return stored;
-    if (Date.now() > deadline) throw new Error(`op ${opId} never reached the server`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const till = tillFixture('till-staff', { locale: 'en-GB' });
 
 /** Picks `staff` in the list, types `pin` on the PIN pad, OK; answers the refusal's code, or null once signed in. */
 async function signInByTouch(staff: string, pin: string): Promise<string | null> {
+  const { page } = till;
   await page.click(`[data-member=${staff}]`);
   // Picking a member clears the last refusal: wait for it to go, so the next one read is this attempt's.
   await page.waitForSelector('[data-sign-in-error]', { state: 'detached' });
@@ -61,56 +34,25 @@ async function signInByTouch(staff: string, pin: string): Promise<string | null>
   return refusal ? refusal.getAttribute('data-sign-in-error') : null;
 }
 
-before(async () => {
-  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
-  h = await createHarness();
-  h.clock.set(Date.now());
-  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
-  profile = mkdtempSync(join(tmpdir(), 'holdfast-till-staff-'));
-  const missing = chromiumMissing();
-  if (missing) throw new Error(missing);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    locale: 'en-GB',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-});
-
-after(async () => {
-  clearInterval(clockTimer);
-  await context?.close().catch(() => undefined);
-  await proxy?.close();
-  await h?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
-
 describe('staff sign-in at the till app', () => {
   it('signs in with the right PIN only, locks out after five wrong ones across a reload, and stamps the sale', async () => {
-    await admin('POST', '/v1/admin/staff', { location: 'north', id: 'ana', name: 'Ana', role: 'clerk', pin: '4821' });
-    await admin('POST', '/v1/admin/staff', {
+    const { h, proxy, page } = till;
+    await admin(h, 'POST', '/v1/admin/staff', {
+      location: 'north',
+      id: 'ana',
+      name: 'Ana',
+      role: 'clerk',
+      pin: '4821',
+    });
+    await admin(h, 'POST', '/v1/admin/staff', {
       location: 'north',
       id: 'ben',
       name: 'Ben',
       role: 'supervisor',
       pin: '7315',
     });
-    await admin('POST', '/v1/admin/staff', { location: 'north', id: 'eva', name: 'Eva', role: 'manager' });
-    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
-      label: 'north till',
-      merchant: 'acme',
-      location: 'north',
-      event: null,
-    })) as { token: string };
-
-    await page.goto(`${proxy.origin}/till/?till=north`);
-    await page.waitForSelector('form[data-form=enroll]');
-    await page.fill('textarea[name=token]', token.token);
-    await page.click('form[data-form=enroll] button[type=submit]');
+    await admin(h, 'POST', '/v1/admin/staff', { location: 'north', id: 'eva', name: 'Eva', role: 'manager' });
+    await enrollTill(page, `${proxy.origin}/till/?till=north`, await enrollmentToken(h, 'north till'));
     // The feed brings the roster: the till asks for a sign-in, and offers no Sell screen until then.
     await page.waitForSelector('form[data-form=sign-in]', { timeout: 30_000 });
     await page.waitForSelector('[data-member=eva]');
@@ -173,7 +115,7 @@ describe('staff sign-in at the till app', () => {
 
     const device = (await h.storage.listDevices()).find((d) => d.label === 'north till');
     assert.ok(device);
-    const sale = await storedOp(device.id, saleId);
+    const sale = await storedOp(h, device.id, saleId);
     assert.deepEqual(
       sale.op.actor,
       { staff: 'ana' },

@@ -25,43 +25,23 @@
  * Needs the built till (packages/web/dist/till: npm run build).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { SignedPolicy } from '@holdfast/protocol';
-import { createHarness, type Harness, saleBody } from '@holdfast/server/testing';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_PATH, chromiumMissing } from './chromium.js';
-import { type CutProxy, startProxy } from './till-front.js';
+import { describe, it } from 'node:test';
+import { saleBody } from '@holdfast/server/testing';
+import { enrollmentToken, enrollTill, issuePolicy, openShift, tillFixture } from './till-fixture.js';
 
-const TILL_DIST = fileURLToPath(new URL('../../../web/dist/till/index.html', import.meta.url));
 const SHOTS = process.env.HOLDFAST_TILL_SCREENSHOTS;
 
-let h: Harness;
-let proxy: CutProxy;
-let profile: string;
-let context: BrowserContext;
-let clockTimer: NodeJS.Timeout;
-let page: Page;
+const till = tillFixture('till-wristband', { viewport: { width: 1280, height: 900 } });
 let deviceId = '';
 let uid = '';
 let policyRef = '';
 
-const DAY = 86_400_000;
-
-async function admin(method: 'POST' | 'PUT', url: string, payload: unknown): Promise<unknown> {
-  const res = await h.request(method, url, { admin: true, payload });
-  assert.ok(res.status === 200 || res.status === 201, `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
 async function shot(name: string): Promise<void> {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `till-${name}.png`), fullPage: true });
+  await till.page.screenshot({ path: join(SHOTS, `till-${name}.png`), fullPage: true });
 }
 
 const url = `/till/?till=bar`;
@@ -70,82 +50,34 @@ const url = `/till/?till=bar`;
 async function chip(): Promise<{ balance: number; counter: number }> {
   const button = `[data-chip="${uid}"]`;
   return {
-    balance: Number(await page.getAttribute(button, 'data-balance')),
-    counter: Number(await page.getAttribute(button, 'data-counter')),
+    balance: Number(await till.page.getAttribute(button, 'data-balance')),
+    counter: Number(await till.page.getAttribute(button, 'data-counter')),
   };
 }
 
 async function waitChip(balance: number, counter: number): Promise<void> {
-  await page.waitForSelector(`[data-chip="${uid}"][data-balance="${balance}"][data-counter="${counter}"]`);
+  await till.page.waitForSelector(`[data-chip="${uid}"][data-balance="${balance}"][data-counter="${counter}"]`);
 }
-
-before(async () => {
-  assert.ok(existsSync(TILL_DIST), `the till is not built (${TILL_DIST}): run npm run build`);
-  h = await createHarness();
-  h.clock.set(Date.now());
-  clockTimer = setInterval(() => h.clock.set(Math.max(h.clock.now(), Date.now())), 50);
-  await h.app.listen({ host: '127.0.0.1', port: 0 });
-  proxy = await startProxy(`http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`);
-  profile = mkdtempSync(join(tmpdir(), 'holdfast-till-wristband-'));
-  const missing = chromiumMissing();
-  if (missing) throw new Error(missing);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-});
-
-after(async () => {
-  clearInterval(clockTimer);
-  await context?.close().catch(() => undefined);
-  await proxy?.close();
-  await h?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-});
 
 describe('the wristband tender in the till app', () => {
   it('loads a new wristband with cash', async () => {
+    const { h, proxy, page } = till;
     // The risk policy in force where the till is placed: wristband payments up to €10.00 offline.
-    const now = Date.now();
-    const policy = (await admin('POST', '/v1/admin/policies', {
-      scope: { merchant: 'acme', location: null, event: null, devices: null },
-      currency: 'EUR',
-      validFrom: now - 60_000,
-      expiresAt: now + DAY,
-      offline: {
-        maxOfflineMs: 3_600_000,
+    policyRef = (
+      await issuePolicy(h, {
         device: { maxAmount: 20_000, maxCount: 20 },
         tenders: {
           card: { floorLimit: 5_000, instrument: { maxAmount: 10_000, maxCount: 5, velocity: null } },
           wristband: { floorLimit: 1_000, instrument: { maxAmount: 5_000, maxCount: 10, velocity: null } },
         },
-      },
-      online: { kinds: [], refundAbove: null, loyaltyRedemptionAbove: null },
-    })) as SignedPolicy;
-    policyRef = `${policy.policy.id}@${policy.policy.version}`;
-    const token = (await admin('POST', '/v1/admin/enrollment-tokens', {
-      label: 'bar',
-      merchant: 'acme',
-      location: 'north',
-      event: null,
-    })) as { token: string };
-    await page.goto(`${proxy.origin}${url}`);
-    await page.waitForSelector('form[data-form=enroll]');
-    await page.fill('textarea[name=token]', token.token);
-    await page.fill('input[name=label]', 'Bar');
-    await page.click('form[data-form=enroll] button[type=submit]');
+      })
+    ).ref;
+    await enrollTill(page, `${proxy.origin}${url}`, await enrollmentToken(h, 'bar'), 'Bar');
     await page.waitForSelector('nav.tabs');
     const device = (await h.storage.listDevices()).find((d) => d.label === 'Bar');
     assert.ok(device, 'the server knows the till');
     deviceId = device.id;
-    await page.keyboard.press('F4');
-    await page.fill('input[name=clerk]', 'Rui');
-    await page.fill('input[name=float]', '0');
-    await page.click('form[data-form=open-shift] button[type=submit]');
-    await page.waitForSelector('form[data-form=close-shift]');
+    await openShift(page, 'Rui', '0');
     await page.keyboard.press('F1');
     // The policy the server signed, fetched after enrollment and verified in this browser.
     await page.waitForSelector(`.policy-line[data-policy="${policyRef}"]`, { timeout: 30_000 });
@@ -171,6 +103,7 @@ describe('the wristband tender in the till app', () => {
   });
 
   it('pays offline within the wristband limit: approved in words, pending, the chip debited; confirmed later', async () => {
+    const { h, proxy, page } = till;
     proxy.reachable = false;
     await page.click('[data-quick=COFFEE]');
     await page.click('[data-quick=CAKE]');
@@ -207,6 +140,7 @@ describe('the wristband tender in the till app', () => {
   });
 
   it('refuses a sale above the balance in words, showing the balance, and records nothing', async () => {
+    const { page } = till;
     await page.click('[data-quick=TSHIRT]');
     await page.click('[data-pay=wristband]');
     await page.waitForSelector('[data-sale-error]');
@@ -220,6 +154,7 @@ describe('the wristband tender in the till app', () => {
   });
 
   it("refuses a sale over the wristband limit in the policy's words: nothing recorded, the chip not written", async () => {
+    const { proxy, page } = till;
     proxy.reachable = false;
     // €12.00: within the chip's €13.70, over the policy's €10.00 per wristband payment.
     await page.fill('input[name=amount]', '12');
@@ -237,6 +172,7 @@ describe('the wristband tender in the till app', () => {
   });
 
   it('finishes a chip write cut short by the wristband leaving the reader and a reload, exactly once', async () => {
+    const { h, proxy, page } = till;
     proxy.reachable = false;
     await page.check('input[name=lift]');
     await page.click('[data-quick=WATER]');
@@ -276,6 +212,7 @@ describe('the wristband tender in the till app', () => {
   });
 
   it('refuses a wristband the server blocked, in words, once the feed brings the block', async () => {
+    const { h, page } = till;
     // Another device spends a copy of the chip as it was before the last write (counter 3 twice): a clone.
     const booth = await h.enrollDevice('booth');
     const open = booth.openShift();
