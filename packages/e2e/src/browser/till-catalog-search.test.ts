@@ -60,7 +60,9 @@ describe('the till app finds items in a long price list', () => {
       { clerk: 'Ana' },
     );
     await page.waitForSelector('[data-quick=LATTE][data-catalog]', { timeout: 30_000 });
-    assert.equal(await page.$$eval('[data-quick][data-catalog]', (keys) => keys.length), ITEMS);
+    // A long list shows its first 24 keys; the rest are found by search, or every key on request (below).
+    assert.equal(await page.$$eval('[data-quick][data-catalog]', (keys) => keys.length), 24);
+    assert.match((await page.textContent('[data-more-keys]')) ?? '', new RegExp(`^${ITEMS - 24} more items`));
 
     // "/" from anywhere on the screen, then type: names and SKUs, case and accents ignored.
     await page.locator('body').click({ position: { x: 5, y: 790 } });
@@ -115,5 +117,9 @@ describe('the till app finds items in a long price list', () => {
         ['SKU-0011', 111],
       ],
     );
+    // Every key on request.
+    await page.click('[data-more-keys]');
+    assert.equal(await page.$$eval('[data-quick][data-catalog]', (keys) => keys.length), ITEMS);
+    assert.equal(await page.$('[data-more-keys]'), null);
   });
 });

@@ -45,6 +45,9 @@ import { errorWords, LOCALE } from './words.js';
 import { type ReaderState, WristbandReaderPanel, wristbandError } from './wristband.js';
 import { wristbandWords } from './wristband-words.js';
 
+/** How many catalog keys the Sell screen shows before "more items" (search finds the rest). */
+const KEYS_SHOWN = 24;
+
 /** The quick keys when the till holds no catalog: name and price in minor units of the shift's currency. */
 const QUICK_ITEMS: ReadonlyArray<{ sku: string; name: string; price: number }> = [
   { sku: 'COFFEE', name: 'Coffee', price: 250 },
@@ -178,6 +181,8 @@ export function Sell({
   }, [till, listVersion]);
   // A list in another currency than the shift's cannot price this shift's sales: quick keys then.
   const items = catalog && catalog.currency === currency ? catalog.items : QUICK_ITEMS;
+  // A long price list shows its first keys; the rest are found by search, or all shown on request.
+  const [allKeys, setAllKeys] = useState(false);
 
   const add = (sku: string, name: string, price: number) => {
     setDone(null);
@@ -364,7 +369,7 @@ export function Sell({
         {items === QUICK_ITEMS ? null : (
           <CatalogSearch items={items} money={money} onAdd={(item) => add(item.sku, item.name, item.price)} />
         )}
-        {items.map((item, i) => (
+        {(allKeys || items.length <= KEYS_SHOWN ? items : items.slice(0, KEYS_SHOWN)).map((item, i) => (
           <button
             type="button"
             key={item.sku}
@@ -378,6 +383,11 @@ export function Sell({
             <span class="price">{money(item.price)}</span>
           </button>
         ))}
+        {!allKeys && items.length > KEYS_SHOWN ? (
+          <button type="button" class="secondary more-keys" data-more-keys onClick={() => setAllKeys(true)}>
+            {items.length - KEYS_SHOWN} more items: find them above (/), or show every key
+          </button>
+        ) : null}
         <form class="typed" onSubmit={addTyped}>
           <input
             name="amount"
