@@ -75,7 +75,7 @@ describe('the till app finds items in a long price list', () => {
     assert.equal(await page.getAttribute('[data-search-item=LATTE-OAT]', 'data-marked'), 'true');
     if (SHOTS) {
       mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: join(SHOTS, 'till-catalog-search.png') });
+      await page.screenshot({ path: join(SHOTS, 'till-catalog-search.png'), fullPage: true });
     }
     await page.keyboard.press('Enter');
     assert.equal(await page.inputValue('input[name=search]'), '');
