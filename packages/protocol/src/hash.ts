@@ -1,10 +1,12 @@
 /**
  * SHA-256 hashing of canonical JSON, the integrity primitive of op chains.
- * The digest is the portable one (sha256.ts): synchronous and identical in
- * Node and in a browser, so the journal seals ops the same way on both.
+ * The digest is synchronous on both platforms, so the journal seals ops
+ * the same way in Node and in a browser: `#digest` (package.json "imports")
+ * is node:crypto in Node (digest-node.ts) and the portable sha256.ts in a
+ * browser (digest.ts); digest.test.ts checks that they agree.
  */
+import { sha256HexOfText } from '#digest';
 import { canonicalJson } from './canonical-json.js';
-import { sha256HexOfText } from './sha256.js';
 
 /** 64 lowercase hex digits. */
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
