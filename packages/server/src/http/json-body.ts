@@ -8,11 +8,20 @@
  * computed over canonical JSON (RFC 8785), which is defined for I-JSON only
  * (RFC 7493): unique member names and valid Unicode.
  *
- * Order: strict UTF-8 decode, JSON.parse (the fast path, native), then one
- * linear scan of the text for duplicate member names, the poisoning keys
- * Fastify refuses (`__proto__`, `constructor.prototype`) and nesting deeper
- * than MAX_JSON_DEPTH. The scan runs only on text JSON.parse accepted, so it
- * may assume the text is well formed.
+ * Order: strict UTF-8 decode, JSON.parse (native), then the checks for
+ * duplicate member names, the poisoning keys Fastify refuses (`__proto__`,
+ * `constructor.prototype`) and nesting deeper than MAX_JSON_DEPTH:
+ * - the fast check (what every good body takes): count the member names in
+ *   the text (a string followed by `:`; found with indexOf, not char by
+ *   char) and the own keys of the parsed objects (one walk, which also
+ *   looks at depth and key names). JSON.parse keeps one member of each
+ *   duplicated name, so the counts are equal exactly when no object repeats
+ *   a name;
+ * - the exact scan (checkMembers), only when the fast check finds anything
+ *   wrong: it walks the text char by char to name the object and the member,
+ *   and throws.
+ * Both run only on text JSON.parse accepted, so they may assume it is well
+ * formed.
  */
 import { ProtocolError } from '@holdfast/protocol';
 
@@ -40,8 +49,66 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch (error) {
     throw new ProtocolError('malformed_json', `request body is not valid JSON: ${(error as Error).message}`);
   }
-  if (typeof value === 'object' && value !== null) checkMembers(text);
+  if (typeof value === 'object' && value !== null && !looksClean(text, value)) checkMembers(text);
   return value;
+}
+
+/**
+ * The fast check: true when `value` (JSON.parse of `text`) has as many own
+ * keys as `text` has member names, no `__proto__` or `constructor.prototype`
+ * key, and no nesting deeper than MAX_JSON_DEPTH. False sends the body to
+ * the exact scan, which names what is wrong.
+ */
+function looksClean(text: string, value: object): boolean {
+  const keys = keyCount(value, 1, false);
+  return keys >= 0 && keys === memberNamesIn(text);
+}
+
+/** Own keys of every object in `value` (depth is that of `value`), or -1 for a poisoning key or excess depth. */
+function keyCount(value: object, depth: number, underConstructor: boolean): number {
+  if (depth > MAX_JSON_DEPTH) return -1;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (typeof item !== 'object' || item === null) continue;
+      const inner = keyCount(item, depth + 1, false);
+      if (inner < 0) return -1;
+      count += inner;
+    }
+    return count;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key === '__proto__' || (underConstructor && key === 'prototype')) return -1;
+    count++;
+    const member = record[key];
+    if (typeof member !== 'object' || member === null) continue;
+    const inner = keyCount(member, depth + 1, key === 'constructor');
+    if (inner < 0) return -1;
+    count += inner;
+  }
+  return count;
+}
+
+/** Member names in well-formed JSON text: strings followed (after whitespace) by ':'. */
+function memberNamesIn(text: string): number {
+  let names = 0;
+  let i = text.indexOf('"');
+  while (i >= 0) {
+    // The closing quote: the next '"' not escaped (preceded by an even run of backslashes).
+    let end = text.indexOf('"', i + 1);
+    for (;;) {
+      let slashes = 0;
+      while (text.charCodeAt(end - 1 - slashes) === 0x5c /* \ */) slashes++;
+      if (slashes % 2 === 0) break;
+      end = text.indexOf('"', end + 1);
+    }
+    let k = end + 1;
+    while (isSpace(text.charCodeAt(k))) k++;
+    if (text.charCodeAt(k) === 0x3a /* : */) names++;
+    i = text.indexOf('"', k);
+  }
+  return names;
 }
 
 interface Frame {
@@ -69,8 +136,8 @@ function pathOf(stack: Frame[]): string {
   return path === '' ? '(root)' : path;
 }
 
-/** Scans well-formed JSON text for duplicate names, poisoning keys and excessive depth. */
-function checkMembers(text: string): void {
+/** The exact scan: well-formed JSON text for duplicate names, poisoning keys and excessive depth; throws naming the place. */
+export function checkMembers(text: string): void {
   const stack: Frame[] = [];
   const n = text.length;
   let i = 0;
