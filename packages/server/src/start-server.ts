@@ -25,11 +25,19 @@ import type { SourceLimitOptions } from './http/source-limit.js';
 import { newServerKey } from './policy-keys.js';
 import { PostgresStorage } from './storage/postgres/postgres-storage.js';
 import { SqliteStorage } from './storage/sqlite/sqlite-storage.js';
-import { openThreadedSqlite } from './storage/sqlite/sqlite-thread.js';
+import { GROUP_MAX_BATCHES, openThreadedSqlite } from './storage/sqlite/sqlite-thread.js';
 import type { Storage } from './storage/storage.js';
 import { readTlsFiles, reloadTls, TlsConfigError, type TlsFiles } from './tls.js';
 
 export const DATABASE_FILE = 'holdfast.db';
+
+/**
+ * Batches ingested at once with SQLite on its own thread: the main thread
+ * checks some while the storage thread applies others, and the ones that
+ * queue there meanwhile share one commit (group commit, up to this many:
+ * GROUP_MAX_BATCHES, sqlite-thread-worker.ts).
+ */
+export const THREADED_CONCURRENCY = GROUP_MAX_BATCHES;
 export const OPERATOR_TOKEN_FILE = 'operator-token';
 
 export interface StartServerOptions {
@@ -217,8 +225,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     lock?.release();
     throw error;
   }
-  // On its own thread SQLite applies one batch while the main thread checks the next: two at once.
-  const admission = threaded ? { concurrency: 2, ...options.admission } : options.admission;
+  const admission = threaded ? { concurrency: THREADED_CONCURRENCY, ...options.admission } : options.admission;
   let bootstrap: BootstrapTokens;
   let service: HoldfastService;
   let app: FastifyInstance;

@@ -41,7 +41,7 @@ Migrations run at start-up either way.
 Backpressure (see docs/operations.md):
   --max-backlog N       backlog batches admitted at once; more get 503    default 32
   --max-live N          live-lane batches admitted at once                default 256
-  --ingest-concurrency N  batches ingested at once                        default 1 (SQLite), 8 (PostgreSQL)
+  --ingest-concurrency N  batches ingested at once                        default 8 (1 with --storage-thread off)
   --device-inflight N   batches of one device at once; more get 429       default 2
   --device-rate N       batches a second per device (0: no limit)         default 50
   --device-burst N      burst allowance per device                        default 100

@@ -290,6 +290,16 @@ export interface SqliteStorageOptions {
 
 export type ServerCrashPoint = 'ingest:before-commit' | 'ingest:after-commit';
 
+/** One batch of a group commit (SqliteStorage.ingestGroup): the arguments of one `ingest` call. */
+export interface GroupedIngest {
+  batch: VerifiedBatch;
+  now: number;
+  newId: () => string;
+}
+
+/** What one batch of a group commit came to: its outcome, or the error that refused it alone. */
+export type GroupedOutcome = { ok: true; value: IngestOutcome } | { ok: false; error: unknown };
+
 /** The crash hook cut the server's power: the connection is gone, the process is to be restarted. */
 export class SimulatedServerCrash extends Error {
   override readonly name = 'SimulatedServerCrash';
@@ -308,6 +318,7 @@ export class SqliteStorage implements Storage {
   #feed: SqliteDeviceFeed | null = null;
   #auth: SqliteAuthorizations | null = null;
   #walletStmts: SqliteWallets | null = null;
+  readonly #ingestCounts = { commits: 0, batches: 0 };
 
   constructor(options: SqliteStorageOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -488,7 +499,12 @@ export class SqliteStorage implements Storage {
 
   async ingest(batch: VerifiedBatch, now: number, newId: () => string): Promise<IngestOutcome> {
     const hook = this.#crashHook;
-    if (!hook) return this.#db.transaction(() => this.#ingestInTransaction(batch, now, newId)).immediate();
+    if (!hook) {
+      const outcome = this.#db.transaction(() => this.#ingestInTransaction(batch, now, newId)).immediate();
+      this.#ingestCounts.commits++;
+      this.#ingestCounts.batches++;
+      return outcome;
+    }
     try {
       const outcome = this.#db
         .transaction(() => {
@@ -504,6 +520,43 @@ export class SqliteStorage implements Storage {
       if (error instanceof SimulatedServerCrash && this.#db.open) this.#db.close();
       throw error;
     }
+  }
+
+  /**
+   * Group commit, for the storage thread (sqlite-thread-worker.ts): the
+   * batches waiting there, applied in order in ONE transaction, each in a
+   * savepoint of its own, so one durable commit (one fsync of the WAL) covers
+   * them all. A batch that is refused (an error thrown while planning or
+   * writing it) is rolled back to its savepoint alone and answered with its
+   * error; the others commit. Nothing is answered before the commit: if it
+   * fails, the whole call throws and every batch of the group gets that
+   * error, with nothing of any of them written.
+   */
+  ingestGroup(items: readonly GroupedIngest[]): GroupedOutcome[] {
+    if (this.#crashHook) throw new Error('SqliteStorage: ingestGroup is not for crash-hooked storage');
+    const outcomes: GroupedOutcome[] = [];
+    this.#db
+      .transaction(() => {
+        for (const { batch, now, newId } of items) {
+          try {
+            outcomes.push({
+              ok: true,
+              value: this.#db.transaction(() => this.#ingestInTransaction(batch, now, newId))(),
+            });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      })
+      .immediate();
+    this.#ingestCounts.commits++;
+    this.#ingestCounts.batches += items.length;
+    return outcomes;
+  }
+
+  /** Ingest transactions committed and the batches they carried, since this storage opened (group commit's effect). */
+  ingestCommits(): { commits: number; batches: number } {
+    return { ...this.#ingestCounts };
   }
 
   #ingestInTransaction(batch: VerifiedBatch, now: number, newId: () => string): IngestOutcome {

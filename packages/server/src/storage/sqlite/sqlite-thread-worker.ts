@@ -1,33 +1,114 @@
 /**
  * The storage thread's side (see sqlite-thread.ts): one SqliteStorage,
- * calls applied in arrival order, one at a time.
+ * calls applied in arrival order, one at a time, except that `ingest` calls
+ * waiting together are applied as one group commit.
+ *
+ * Group commit: while the thread applies a batch, the main thread goes on
+ * verifying others, and their `ingest` calls queue here. When the thread is
+ * free it takes every call that has arrived; a run of consecutive `ingest`
+ * calls (up to GROUP_MAX_BATCHES batches and GROUP_MAX_OPS ops) is applied in
+ * one transaction, a savepoint per batch (SqliteStorage.ingestGroup), so one
+ * fsync of the WAL makes them all durable instead of one each. Answers go out
+ * only after that commit. Any other call is applied alone, in its place in
+ * the order, so a read never overtakes a write sent before it.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { cryptoRandom } from '@holdfast/domain';
 import { uuidv7 } from '@holdfast/protocol';
-import { SqliteStorage } from './sqlite-storage.js';
-import { serializeError, type ThreadedSqliteOptions, type ThreadReply } from './sqlite-thread.js';
+import type { VerifiedBatch } from '../../model/batch.js';
+import { type GroupedIngest, SqliteStorage } from './sqlite-storage.js';
+import {
+  GROUP_MAX_BATCHES,
+  GROUP_MAX_OPS,
+  serializeError,
+  type ThreadedSqliteOptions,
+  type ThreadReply,
+} from './sqlite-thread.js';
 
-const port = parentPort;
-if (!port) throw new Error('sqlite-thread-worker must run in a worker thread');
+interface Call {
+  id: number;
+  method: string;
+  args: unknown[];
+}
+
+const found = parentPort;
+if (!found) throw new Error('sqlite-thread-worker must run in a worker thread');
+const port: MessagePort = found;
 const storage = new SqliteStorage(workerData as ThreadedSqliteOptions);
 const methods = storage as unknown as Record<string, (...args: unknown[]) => unknown>;
 
-let queue: Promise<void> = Promise.resolve();
-port.on('message', (message: { id: number; method: string; args: unknown[] }) => {
-  queue = queue.then(async () => {
-    let reply: ThreadReply;
-    try {
-      const fn = methods[message.method];
-      if (typeof fn !== 'function') throw new TypeError(`storage has no method ${message.method}`);
-      const args =
-        message.method === 'ingest'
-          ? [...message.args, () => uuidv7(message.args[1] as number, cryptoRandom.bytes(10))]
-          : message.args;
-      reply = { id: message.id, ok: true, value: await fn.apply(storage, args) };
-    } catch (error) {
-      reply = { id: message.id, ok: false, error: serializeError(error) };
-    }
-    port.postMessage(reply);
-  });
+/** ingest's id generator, which cannot cross threads: UUIDv7 from the batch's `now` and crypto randomness. */
+const idsAt = (now: number) => () => uuidv7(now, cryptoRandom.bytes(10));
+
+const waiting: Call[] = [];
+let draining = false;
+
+port.on('message', (call: Call) => {
+  waiting.push(call);
+  if (!draining) {
+    draining = true;
+    setImmediate(drain);
+  }
 });
+
+/** Applies what has arrived: one group of ingests or one other call, then yields to take in newer calls. */
+async function drain(): Promise<void> {
+  // Calls delivered to the port but not yet dispatched join this round.
+  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port))
+    waiting.push(next.message as Call);
+  const head = waiting[0];
+  if (head?.method === 'ingest') {
+    let ops = 0;
+    let n = 0;
+    while (n < waiting.length && n < GROUP_MAX_BATCHES) {
+      const call = waiting[n] as Call;
+      if (call.method !== 'ingest') break;
+      const size = (call.args[0] as VerifiedBatch).ops.length;
+      if (n > 0 && ops + size > GROUP_MAX_OPS) break;
+      ops += size;
+      n++;
+    }
+    applyGroup(waiting.splice(0, n));
+  } else if (head) {
+    waiting.shift();
+    await applyOne(head);
+  }
+  if (waiting.length > 0) setImmediate(drain);
+  else draining = false;
+}
+
+function applyGroup(calls: Call[]): void {
+  const items: GroupedIngest[] = calls.map((call) => {
+    const [batch, now] = call.args as [VerifiedBatch, number];
+    return { batch, now, newId: idsAt(now) };
+  });
+  let outcomes: ReturnType<SqliteStorage['ingestGroup']>;
+  try {
+    outcomes = storage.ingestGroup(items);
+  } catch (error) {
+    // The commit itself failed: nothing of the group was written; every batch is told so.
+    const wire = serializeError(error);
+    for (const call of calls) port.postMessage({ id: call.id, ok: false, error: wire } satisfies ThreadReply);
+    return;
+  }
+  calls.forEach((call, i) => {
+    const outcome = outcomes[i];
+    port.postMessage(
+      (outcome?.ok
+        ? { id: call.id, ok: true, value: outcome.value }
+        : { id: call.id, ok: false, error: serializeError(outcome?.error) }) satisfies ThreadReply,
+    );
+  });
+}
+
+async function applyOne(call: Call): Promise<void> {
+  let answer: ThreadReply;
+  try {
+    const fn = methods[call.method];
+    if (typeof fn !== 'function') throw new TypeError(`storage has no method ${call.method}`);
+    answer = { id: call.id, ok: true, value: await fn.apply(storage, call.args) };
+  } catch (error) {
+    answer = { id: call.id, ok: false, error: serializeError(error) };
+  }
+  port.postMessage(answer);
+}

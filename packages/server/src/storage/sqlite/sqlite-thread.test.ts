@@ -8,7 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ProtocolError } from '@holdfast/protocol';
+import { type Op, ProtocolError } from '@holdfast/protocol';
+import type { VerifiedBatch } from '../../model/batch.js';
+import { createHarness, T0, type TestDevice } from '../../testing/harness.js';
+import type { Storage } from '../storage.js';
 import { SqliteStorage } from './sqlite-storage.js';
 import { openThreadedSqlite } from './sqlite-thread.js';
 
@@ -63,6 +66,107 @@ describe('sqlite on a thread: the boundary', () => {
       assert.ok(applied >= 1, 'the thread migrated the file on disk');
     } finally {
       await direct.close();
+    }
+  });
+});
+
+describe('sqlite on a thread: group commit', () => {
+  /** Ingest counts of the storage thread's SqliteStorage (not part of the Storage interface). */
+  const commitsOf = (storage: Storage) =>
+    (storage as unknown as { ingestCommits(): Promise<{ commits: number; batches: number }> }).ingestCommits();
+  /** Holds the storage thread busy for a while, so the calls sent meanwhile wait there together. */
+  const busy = (storage: Storage) =>
+    (storage as unknown as { query(sql: string): Promise<unknown> }).query(
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT COUNT(*) FROM n',
+    );
+  const verified = (device: TestDevice, ops: Op[]): VerifiedBatch => ({
+    device: device.id,
+    ops,
+    sentAt: T0,
+    latestSeq: (ops[ops.length - 1] as Op).seq,
+    trust: 'fresh',
+  });
+
+  it('ingests waiting together share one commit, each answered as if alone; a refused one fails alone', async () => {
+    const h = await createHarness({ storage: openThreadedSqlite({ path: tempPath() }) });
+    try {
+      const devices = [await h.enrollDevice('a'), await h.enrollDevice('b'), await h.enrollDevice('c')];
+      const batches: VerifiedBatch[][] = devices.map((d) => {
+        const shift = d.openShift();
+        const first = [shift, ...Array.from({ length: 9 }, () => d.sale(shift.id, 450))];
+        const second = Array.from({ length: 10 }, () => d.sale(shift.id, 650));
+        return [verified(d, first), verified(d, second)];
+      });
+      const before = await commitsOf(h.storage);
+      const hold = busy(h.storage);
+      // Sent while the thread is busy: device order kept (first before second), devices interleaved,
+      // and a batch of a device nobody enrolled in the middle.
+      const stranger: VerifiedBatch = { ...(batches[0]?.[1] as VerifiedBatch), device: 'no-such-device' };
+      const calls = [
+        ...batches.map((b) => b[0] as VerifiedBatch),
+        stranger,
+        ...batches.map((b) => b[1] as VerifiedBatch),
+      ].map((batch) =>
+        h.storage
+          .ingest(batch, T0, () => 'unused')
+          .then(
+            (outcome) => ({ ok: true as const, outcome }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+      );
+      await hold;
+      const answers = await Promise.all(calls);
+      const after = await commitsOf(h.storage);
+
+      const refused = answers[3];
+      assert.ok(
+        refused && !refused.ok && refused.error instanceof ProtocolError && refused.error.code === 'unknown_device',
+      );
+      for (const [i, answer] of answers.entries()) {
+        if (i === 3) continue;
+        assert.ok(answer.ok, `call ${i} answered`);
+        assert.deepEqual(
+          answer.outcome.results.filter((r) => r.status !== 'accepted'),
+          [],
+          `call ${i}: every op accepted`,
+        );
+        assert.equal(answer.outcome.results.length, 10);
+      }
+      assert.equal(after.batches - before.batches, 7, 'seven batches reached the storage');
+      assert.equal(after.commits - before.commits, 1, 'one commit carried all seven');
+      for (const d of devices) {
+        const stored = await h.storage.getDevice(d.id);
+        assert.equal(stored?.highWater, 20, `${d.id}: both batches applied, in order`);
+      }
+      const ledger = await h.storage.listLedger(0, 1000);
+      assert.equal(
+        ledger.items.filter((e) => e.type === 'sale.recorded').length,
+        3 * 19,
+        'each sale once in the ledger',
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('without anything waiting, each batch commits on its own at once', async () => {
+    const h = await createHarness({ storage: openThreadedSqlite({ path: tempPath() }) });
+    try {
+      const d = await h.enrollDevice('a');
+      const shift = d.openShift();
+      const before = await commitsOf(h.storage);
+      await h.storage.ingest(verified(d, [shift]), T0, () => 'unused');
+      await h.storage.ingest(verified(d, [d.sale(shift.id, 450)]), T0, () => 'unused');
+      const after = await commitsOf(h.storage);
+      assert.deepEqual(
+        { commits: after.commits - before.commits, batches: after.batches - before.batches },
+        {
+          commits: 2,
+          batches: 2,
+        },
+      );
+    } finally {
+      await h.close();
     }
   });
 });

@@ -16,6 +16,9 @@
  * replaced in the worker by UUIDv7 from the batch's `now` and crypto
  * randomness (what the service uses in a real server process).
  *
+ * Consecutive `ingest` calls that wait in the worker together share one
+ * transaction and one commit (group commit; sqlite-thread-worker.ts).
+ *
  * Errors come back as what they were: ProtocolError with its code and
  * details (the HTTP layer maps them), other errors by name and message.
  */
@@ -25,6 +28,11 @@ import type { Storage } from '../storage.js';
 import type { SqliteStorageOptions } from './sqlite-storage.js';
 
 export type ThreadedSqliteOptions = Omit<SqliteStorageOptions, 'crashHook'>;
+
+/** Batches in one group commit at most (sqlite-thread-worker.ts): bounds how long the first of them waits. */
+export const GROUP_MAX_BATCHES = 8;
+/** Ops in one group commit at most (a group always takes at least its first batch). */
+export const GROUP_MAX_OPS = 2_000;
 
 /** What the worker sends back for one call. */
 export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
