@@ -1,10 +1,13 @@
 /**
  * Ingest throughput: batches of 500 signed ops from several devices, as the
  * server receives them (JSON text), applied exactly once — in process through
- * the service, and over real HTTP on loopback — beside the baseline of a raw
+ * the service (SQLite on the calling thread), and over real HTTP on loopback to
+ * `holdfast server` in its own process as deployed (SQLite on its storage
+ * thread, with group commit) — beside the baseline of a raw
  * batched SQLite insert of the same op rows (500 per transaction) on the same
  * durability settings (WAL, synchronous=FULL).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +20,11 @@ import {
   type Op,
   signMessage,
 } from '@holdfast/protocol';
-import { buildApp, HoldfastService, SqliteStorage } from '@holdfast/server';
+import { HoldfastService, SqliteStorage } from '@holdfast/server';
 import Database from 'better-sqlite3';
+import { BenchHttpClient } from './bench-http-client.js';
+import { byDevice, type Enroller, httpEnroller, sendLanes } from './http-ingest.js';
+import { ServerChild } from './server-child.js';
 
 export interface IngestResult {
   devices: number;
@@ -31,8 +37,7 @@ export interface IngestResult {
   ratioHttp: number;
 }
 
-/** What enrollment needs: a service in process, or the same two calls over HTTP. */
-export type Enroller = Pick<HoldfastService, 'createEnrollmentToken' | 'enroll'>;
+export type { Enroller } from './http-ingest.js';
 
 /** Signed batches of sales from several devices; `enroll` (re)enrolls them with a service and rebuilds the chains. */
 export interface Workload {
@@ -115,33 +120,24 @@ export async function benchIngest(devices = 4, batchesPerDevice = 10, batchSize 
     const serviceSeconds = (performance.now() - t0) / 1000;
     await a.storage.close();
 
-    // Over HTTP on loopback: one client per device, each sending its batches in order.
-    const b = await openService(join(dir, 'http.db'));
-    await workload.enroll(b.service);
-    const app = buildApp({
-      service: b.service,
-      operatorToken: 'bench-operator-token-0123456789',
-      bodyLimit: 16 * 1024 * 1024,
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1/batches`;
-    const byDevice = new Map<string, string[]>();
-    for (const batch of workload.batches)
-      byDevice.set(batch.device, [...(byDevice.get(batch.device) ?? []), batch.text]);
-    t0 = performance.now();
-    await Promise.all(
-      [...byDevice.values()].map(async (texts) => {
-        for (const text of texts) {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
-          if (res.status !== 200) throw new Error(`bench: HTTP ${res.status} ${await res.text()}`);
-          await res.arrayBuffer();
-        }
-      }),
-    );
-    const httpSeconds = (performance.now() - t0) / 1000;
-    await app.close();
-    await b.storage.close();
+    // Over HTTP on loopback to `holdfast server` in its own process, as deployed (SQLite on its storage
+    // thread, group commit): one connection per device, each sending its batches in order.
+    const operatorToken = randomBytes(24).toString('hex');
+    const server = await ServerChild.start(join(dir, 'server'), operatorToken, 60_000, [
+      '--body-limit',
+      String(16 * 1024 * 1024),
+    ]);
+    const client = new BenchHttpClient(server.url, devices);
+    let httpSeconds: number;
+    try {
+      await workload.enroll(httpEnroller(client, operatorToken));
+      t0 = performance.now();
+      await sendLanes('ingest', [client], byDevice(workload.batches));
+      httpSeconds = (performance.now() - t0) / 1000;
+    } finally {
+      client.close();
+      await server.stop();
+    }
 
     // Baseline: the same op rows, raw, 500 per transaction.
     const raw = new Database(join(dir, 'raw.db'));
