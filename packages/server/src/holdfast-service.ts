@@ -70,7 +70,7 @@ import { checkFeedCursor, feedItemOf } from './feed/device-feed.js';
 import { FiscalDesk } from './fiscal/fiscal-desk.js';
 import type { ProcessorLike } from './forwarding/forwarder.js';
 import { Admission, type AdmissionOptions, admissionOptions } from './http/admission.js';
-import { batchSignature, batchTrust, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
+import { batchSignature, batchTrust, checkBodies, parseBatch, verifyBatchOps } from './ingest/verify-batch.js';
 import type { IngestOutcome, SignedBatch, VerifiedBatch } from './model/batch.js';
 import type { CardRefund } from './model/card-refund.js';
 import type { DeviceRecord } from './model/device.js';
@@ -494,11 +494,13 @@ export class HoldfastService {
       this.#auth.signedBy(batch.device, (key) => batchSignature(batch, key)),
     );
     const canonical = verifyBatchOps(batch);
+    const bodies = checkBodies(batch.ops);
     return {
       sig: batch.sig,
       device: batch.device,
       ops: batch.ops,
       canonical,
+      bodies,
       sentAt: batch.sentAt,
       latestSeq: batch.latestSeq,
       trust: batchTrust(proof, batch.sentAt, this.#clock.now()),

@@ -28,6 +28,7 @@ import { cashMovedBody, saleBody, T0 } from '../testing/harness.js';
 import { type IngestFacts, type KnownOp, shiftRefs } from './ingest-facts.js';
 import type { IngestPlan } from './ingest-plan.js';
 import { planIngest } from './plan-ingest.js';
+import { checkBodies } from './verify-batch.js';
 
 const NOW = T0 + 60_000;
 
@@ -130,7 +131,7 @@ class MemoryStore {
   ingest(
     device: string,
     ops: Op[],
-    options: { sentAt?: number; latestSeq?: number; trust?: VerifiedBatch['trust'] } = {},
+    options: { sentAt?: number; latestSeq?: number; trust?: VerifiedBatch['trust']; checkBodies?: boolean } = {},
   ): IngestPlan {
     const last = ops[ops.length - 1];
     const batch: VerifiedBatch = {
@@ -140,6 +141,8 @@ class MemoryStore {
       latestSeq: options.latestSeq ?? last?.seq ?? 1,
       trust: options.trust ?? 'fresh',
     };
+    // As the verifier does on the main thread: bodies parsed in place, refusals handed on.
+    if (options.checkBodies) batch.bodies = checkBodies(ops);
     const plan = planIngest(batch, this.facts(batch), { now: this.now, newId, bugs: NO_INJECTED_BUGS });
     this.apply(device, plan);
     return plan;
@@ -427,6 +430,45 @@ describe('planIngest: gaps', () => {
     store.ingest(d.id, ops.slice(9)); // seq 10: missing 3..9
     store.ingest(d.id, ops.slice(4, 5)); // seq 5 later, still not stored
     assert.deepEqual([store.device(d.id).gapFrom, store.device(d.id).gapTo], [3, 9]);
+  });
+});
+
+describe('planIngest: bodies checked by the verifier', () => {
+  it('plans exactly as when it parses every body itself: valid, invalid and unknown-kind ops alike', () => {
+    const a = setup();
+    const open = a.d.open();
+    const ops = [
+      open,
+      a.d.sale(open.id, 450),
+      a.d.chain.next('sale.recorded', { ...saleBody(open.id, 450), total: 451 }),
+      a.d.chain.next('sale.recorded', { ...saleBody(open.id, 450), extra: true }),
+      a.d.chain.next('tea.poured', { cups: 2 }),
+      a.d.move(open.id, 'in', 500),
+      a.d.sale(open.id, 100),
+    ];
+    const b = new MemoryStore();
+    b.addDevice(a.d.id);
+    const parsedHere = a.store.ingest(a.d.id, structuredClone(ops));
+    const checkedBefore = b.ingest(a.d.id, structuredClone(ops), { checkBodies: true });
+    assert.deepEqual(statuses(checkedBefore.results), [
+      'accepted',
+      'accepted',
+      'rejected',
+      'rejected',
+      'rejected',
+      'accepted',
+      'accepted',
+    ]);
+    assert.deepEqual(checkedBefore.results, parsedHere.results);
+    assert.deepEqual(checkedBefore.inserts, parsedHere.inserts);
+    assert.deepEqual(checkedBefore.ledger, parsedHere.ledger);
+    assert.deepEqual(checkedBefore.sales, parsedHere.sales);
+    assert.deepEqual(checkedBefore.cashMovements, parsedHere.cashMovements);
+    assert.deepEqual(checkedBefore.shifts, parsedHere.shifts);
+    assert.deepEqual(
+      checkedBefore.exceptions.map((x) => [x.type, x.groupKey, x.message]),
+      parsedHere.exceptions.map((x) => [x.type, x.groupKey, x.message]),
+    );
   });
 });
 

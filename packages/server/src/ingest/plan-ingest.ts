@@ -72,11 +72,11 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
   const head = plan.device;
   let firstGapSeq: number | null = null;
 
-  for (const op of batch.ops) {
+  for (const [index, op] of batch.ops.entries()) {
     const decision = decideChain(op, facts, head, context);
     switch (decision.outcome) {
       case 'store': {
-        const result = store(op);
+        const result = store(op, index);
         plan.inserts.push({ op, result });
         plan.results.push(
           result.status === 'accepted'
@@ -129,11 +129,11 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
   return plan;
 
   /** Applies a stored op: rejected if its kind or body is not one this server knows, else its kind's applier and the checks every kind shares. */
-  function store(op: Op): StoredResult {
+  function store(op: Op, index: number): StoredResult {
     if (!isKnownKind(op.kind)) return reject(op, 'unknown_kind', `op kind "${op.kind}" is not known to this server`);
     let body: OpBodies[OpKind];
     try {
-      body = apply(op.kind, op);
+      body = apply(op.kind, op, index);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       return reject(op, 'invalid_body', `invalid ${op.kind} body: ${error.message}`, error.field, error.rule);
@@ -172,9 +172,14 @@ export function planIngest(batch: VerifiedBatch, facts: IngestFacts, context: Pl
     return { status: 'accepted', at: now };
   }
 
-  /** Parses the body by its kind (throwing ValidationError) and runs the kind's applier. */
-  function apply<K extends OpKind>(kind: K, op: Op): OpBodies[K] {
-    const body = parseBody(kind, op.body);
+  /**
+   * Parses the body by its kind (throwing ValidationError), unless the
+   * verifier did (VerifiedBatch.bodies), and runs the kind's applier.
+   */
+  function apply<K extends OpKind>(kind: K, op: Op, index: number): OpBodies[K] {
+    const checked = batch.bodies?.[index];
+    if (checked) throw new ValidationError(checked.field, checked.rule, checked.got);
+    const body = checked === null ? (op.body as unknown as OpBodies[K]) : parseBody(kind, op.body);
     APPLIERS[kind](op, body, ctx);
     return body;
   }

@@ -18,12 +18,15 @@ import {
   CanonicalJsonError,
   canonicalOpText,
   GENESIS_HASH,
+  isKnownKind,
   type Op,
   ProtocolError,
+  parseBody,
   sha256Hex,
+  ValidationError,
   verifyMessage,
 } from '@holdfast/protocol';
-import type { BatchTrust } from '../model/batch.js';
+import type { BatchTrust, BodyRefusal } from '../model/batch.js';
 
 /**
  * Parses the request body into a batch and checks its structure. Throws
@@ -136,4 +139,25 @@ function canonicalTextOrRefuse(op: Op, i: number): string {
       rule: 'canonical JSON (RFC 8785): well-formed strings, bounded nesting',
     });
   }
+}
+
+/**
+ * Checks every op's body against its kind's schema (after the hashes were
+ * verified over the bodies as received) and puts the parsed body in its
+ * place, so the storage thread applies ops without parsing them again. A
+ * body that breaks its schema is not a refusal of the batch: the op is
+ * stored as rejected (invalid_body) by the planner, which gets the reason
+ * here. Ops of kinds this server does not know are left to the planner.
+ */
+export function checkBodies(ops: Op[]): (BodyRefusal | null)[] {
+  return ops.map((op) => {
+    if (!isKnownKind(op.kind)) return null;
+    try {
+      op.body = parseBody(op.kind, op.body) as unknown as Record<string, unknown>;
+      return null;
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return { field: error.field, rule: error.rule, got: error.got };
+    }
+  });
 }

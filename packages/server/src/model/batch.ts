@@ -9,6 +9,13 @@ export interface VerifiedBatch {
   ops: Op[];
   /** Each op's canonical text (what its hash covers), if the verifier kept it; computed otherwise. */
   canonical?: readonly string[];
+  /**
+   * Each op's body checked against its kind's schema by the verifier (on the
+   * main thread, so the storage thread need not): null when the body is
+   * valid (and `op.body` is then the parsed body), the schema's refusal when
+   * not. Absent: the planner parses every body itself. Unknown kinds: null.
+   */
+  bodies?: readonly (BodyRefusal | null)[];
   sentAt: number;
   latestSeq: number;
   /**
@@ -24,6 +31,13 @@ export interface VerifiedBatch {
 }
 
 export type BatchTrust = 'fresh' | 'stale' | 'unsigned';
+
+/** Why an op's body broke its kind's schema: a ValidationError's parts (it cannot cross threads as itself). */
+export interface BodyRefusal {
+  field: string;
+  rule: string;
+  got: string;
+}
 
 export interface IngestOutcome {
   results: OpResult[];
