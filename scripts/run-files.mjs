@@ -2,10 +2,12 @@
 // `node --test` command line sorts its files by path, which would undo
 // run-tests.mjs's longest-first order), N at a time, each in its own process
 // started with this process's node flags (run-tests.mjs starts this script
-// with the tsx loader flags). Reports: spec to stdout, TAP to a file, and
-// optionally the seconds per file (test-durations-reporter.mjs) to another.
+// with the tsx loader flags, or with --enable-source-maps for the compiled
+// files). Reports: spec to stdout, TAP to a file, and optionally the seconds
+// per file (test-durations-reporter.mjs) to another.
 //
 //   node --conditions=holdfast-src --import tsx scripts/run-files.mjs CONCURRENCY TAP_FILE DURATIONS_FILE|- FILE...
+//   node --enable-source-maps scripts/run-files.mjs CONCURRENCY TAP_FILE DURATIONS_FILE|- FILE.js...
 import { createWriteStream } from 'node:fs';
 import { PassThrough, pipeline } from 'node:stream';
 import { run } from 'node:test';

@@ -1,10 +1,22 @@
 #!/usr/bin/env node
-// Runs every test file with Node's test runner on TypeScript sources (tsx),
-// resolving workspace packages to their src/ through the `holdfast-src`
-// export condition, and ends with one plain line: "N passed, N failed".
+// Runs every test file with Node's test runner and ends with one plain line:
+// "N passed, N failed".
 //
-//   node scripts/run-tests.mjs                 all tests
+//   node scripts/run-tests.mjs                 all tests, on the TypeScript sources
 //   node scripts/run-tests.mjs server journal  only files whose path contains a word
+//   node scripts/run-tests.mjs --built [word…] the same files, compiled (what `npm test` runs)
+//
+// On sources (the default, for developers: no build needed), each file runs
+// through tsx, workspace packages resolved to their src/ through the
+// `holdfast-src` export condition. With --built, each packages/P/src/X.test.ts
+// runs as the packages/P/dist/X.test.js that `npm run build` compiled (tsc
+// puts the tests in dist beside the code), on plain node with
+// --enable-source-maps: no process transpiles TypeScript at start (tsx costs
+// ~0.5 s of CPU per process, ~2–3 s for one importing the server and CLI),
+// and stack traces still point at the .ts lines. A test file with no compiled
+// twin (packages/web is only typechecked) is bundled by esbuild into
+// packages/P/dist/tests/. --built refuses a stale build: a package with a
+// source newer than its dist/.tsbuildinfo (run `npm run build`).
 //
 // Files start longest first (by the durations in scripts/test-durations.json;
 // a file not listed there counts as DEFAULT_SECONDS), so the slow ones do
@@ -16,10 +28,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const built = process.argv.includes('--built');
+const filters = process.argv.slice(2).filter((a) => a !== '--built');
 const DURATIONS = join(root, 'scripts', 'test-durations.json');
 const DEFAULT_SECONDS = 10;
 
@@ -47,20 +60,33 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+if (built) {
+  const stale = staleBuilds();
+  if (stale.length > 0) {
+    console.error(`--built: ${stale.join('; ')}: run \`npm run build\` first`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+/** The file each test runs as (compiled with --built) → its source, relative to the root. */
+const sources = new Map();
+const runFiles = built ? await compiledTests(files) : files;
+for (const [i, f] of runFiles.entries()) sources.set(resolve(root, f), files[i]);
+
 const out = mkdtempSync(join(tmpdir(), 'holdfast-tests-'));
 const tap = join(out, 'results.tap');
 const record = process.env.HOLDFAST_RECORD_TEST_DURATIONS === '1';
 const durationsReport = join(out, 'durations.json');
 // run-files.mjs calls node:test's run() (the `--test` command line would sort the files by path).
+// Each file's process gets this process's node flags (node:test's run() passes execArgv on).
+const nodeFlags = built ? ['--enable-source-maps'] : ['--conditions=holdfast-src', '--import', 'tsx'];
 const args = [
-  '--conditions=holdfast-src',
-  '--import',
-  'tsx',
+  ...nodeFlags,
   join(root, 'scripts', 'run-files.mjs'),
   String(process.env.TEST_CONCURRENCY ?? 2),
   tap,
   record ? durationsReport : '-',
-  ...files,
+  ...runFiles,
 ];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => {
@@ -104,7 +130,7 @@ function recordDurations(reportFile) {
     return;
   }
   const merged = { ...readDurations() };
-  for (const [path, s] of Object.entries(perFile)) merged[relative(root, path)] = s;
+  for (const [path, s] of Object.entries(perFile)) merged[sources.get(resolve(root, path)) ?? relative(root, path)] = s;
   const seconds = {};
   for (const [file, s] of Object.entries(merged).sort((a, b) => b[1] - a[1])) {
     if (existsSync(join(root, file))) seconds[file] = Math.round(s * 10) / 10;
@@ -114,4 +140,71 @@ function recordDurations(reportFile) {
     `scripts/run-tests.mjs starts the longest files first; unlisted files count as ${DEFAULT_SECONDS} s. ` +
     'Only the order depends on these figures.';
   writeFileSync(DURATIONS, `${JSON.stringify({ about, seconds }, null, 2)}\n`);
+}
+
+/** Packages whose build is older than one of their sources, as "packages/P (why)". */
+function staleBuilds() {
+  const stale = [];
+  for (const name of readdirSync(join(root, 'packages'))) {
+    const dir = join(root, 'packages', name);
+    const tsconfig = join(dir, 'tsconfig.json');
+    // Only packages tsc emits (composite); packages/web is typechecked, its tests are bundled below.
+    if (!existsSync(tsconfig) || readFileSync(tsconfig, 'utf8').includes('"noEmit": true')) continue;
+    const info = join(dir, 'dist', '.tsbuildinfo');
+    if (!existsSync(info)) {
+      stale.push(`packages/${name} is not built`);
+      continue;
+    }
+    const builtAt = statSync(info).mtimeMs;
+    const newer = newestSource(join(dir, 'src'), builtAt);
+    if (newer) stale.push(`packages/${name}/${relative(dir, newer)} is newer than its build`);
+  }
+  return stale;
+}
+
+/** A .ts/.tsx file under dir modified after `since`, or undefined. */
+function newestSource(dir, since) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    if (stat.isDirectory()) {
+      const found = newestSource(path, since);
+      if (found) return found;
+    } else if (/\.tsx?$/.test(name) && stat.mtimeMs > since) return path;
+  }
+  return undefined;
+}
+
+/**
+ * packages/P/src/X.test.ts → packages/P/dist/X.test.js (tsc's output, with its source map); a
+ * file tsc does not emit is bundled by esbuild to packages/P/dist/tests/X.test.mjs (its own
+ * imports bundled from source, packages left to node; inline source map).
+ */
+async function compiledTests(list) {
+  const compiled = [];
+  for (const file of list) {
+    const match = /^(packages\/[^/]+)\/src\/(.+)\.test\.tsx?$/.exec(file);
+    if (!match) throw new Error(`--built: ${file} is not under packages/*/src/`);
+    const [, pkg, rest] = match;
+    const js = `${pkg}/dist/${rest}.test.js`;
+    if (existsSync(join(root, js))) {
+      compiled.push(js);
+      continue;
+    }
+    const bundle = `${pkg}/dist/tests/${rest}.test.mjs`;
+    const { build } = await import('esbuild');
+    await build({
+      entryPoints: [join(root, file)],
+      outfile: join(root, bundle),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'inline',
+      logLevel: 'warning',
+    });
+    compiled.push(bundle);
+  }
+  return compiled;
 }

@@ -3,89 +3,155 @@ import { readFileSync } from 'node:fs';
 /**
  * The `holdfast` command.
  */
-import { DataDirError, TlsConfigError } from '@holdfast/server';
 import { UsageError } from './args.js';
-import {
-  BETTING_HELP,
-  bettingCommand,
-  DEVICES_HELP,
-  devicesCommand,
-  ENROLL_TOKEN_HELP,
-  EXCEPTIONS_HELP,
-  enrollTokenCommand,
-  exceptionsCommand,
-  POLICY_HELP,
-  policyCommand,
-  SERVER_KEYS_HELP,
-  serverKeysCommand,
-} from './commands/admin-commands.js';
-import { BACKUP_HELP, backupCommand, RESTORE_HELP, restoreCommand } from './commands/backup-command.js';
-import { BENCH_HELP, benchCommand } from './commands/bench-command.js';
-import { CATALOG_HELP, catalogCommand } from './commands/catalog-command.js';
-import { CHAOS_HELP, chaosCommand } from './commands/chaos-command.js';
-import { DEMO_HELP, demoCommand } from './commands/demo-command.js';
-import { EXPOSURE_HELP, exposureCommand } from './commands/exposure-command.js';
-import { FISCAL_HELP, fiscalCommand } from './commands/fiscal-command.js';
-import { FISCAL_SIM_HELP, fiscalSimCommand } from './commands/fiscal-sim-command.js';
-import { LOYALTY_HELP, loyaltyCommand } from './commands/loyalty-command.js';
-import { MIGRATE_HELP, migrateCommand } from './commands/migrate-command.js';
-import {
-  LOGIN_HELP,
-  loginCommand,
-  OPERATORS_HELP,
-  operatorsCommand,
-  TOKENS_HELP,
-  tokensCommand,
-} from './commands/operators-command.js';
-import { PROCESSOR_SIM_HELP, processorSimCommand } from './commands/processor-sim-command.js';
-import { RECEIPT_HELP, receiptCommand } from './commands/receipt-command.js';
-import { REPORT_HELP, reportCommand } from './commands/report-command.js';
-import { RESULTS_SIM_HELP, resultsSimCommand } from './commands/results-sim-command.js';
-import { SERVER_HELP, serverCommand } from './commands/server-command.js';
-import { SIMULATE_HELP, simulateCommand } from './commands/simulate-command.js';
-import { STOCK_HELP, stockCommand } from './commands/stock-command.js';
-import { TILL_HELP, tillCommand } from './commands/till-command.js';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  server: { run: serverCommand, help: SERVER_HELP },
-  migrate: { run: migrateCommand, help: MIGRATE_HELP },
-  'processor-sim': { run: processorSimCommand, help: PROCESSOR_SIM_HELP },
-  till: { run: tillCommand, help: TILL_HELP },
-  exposure: { run: exposureCommand, help: EXPOSURE_HELP },
-  report: { run: reportCommand, help: REPORT_HELP },
-  receipt: { run: receiptCommand, help: RECEIPT_HELP },
-  operators: { run: operatorsCommand, help: OPERATORS_HELP },
-  tokens: { run: tokensCommand, help: TOKENS_HELP },
-  login: { run: loginCommand, help: LOGIN_HELP },
-  'enroll-token': { run: enrollTokenCommand, help: ENROLL_TOKEN_HELP },
-  devices: { run: devicesCommand, help: DEVICES_HELP },
-  exceptions: { run: exceptionsCommand, help: EXCEPTIONS_HELP },
-  policy: { run: policyCommand, help: POLICY_HELP },
-  'server-keys': { run: serverKeysCommand, help: SERVER_KEYS_HELP },
-  betting: { run: bettingCommand, help: BETTING_HELP },
-  loyalty: { run: loyaltyCommand, help: LOYALTY_HELP },
-  stock: { run: stockCommand, help: STOCK_HELP },
-  catalog: { run: catalogCommand, help: CATALOG_HELP },
-  backup: { run: backupCommand, help: BACKUP_HELP },
-  restore: { run: restoreCommand, help: RESTORE_HELP },
-  'results-sim': { run: resultsSimCommand, help: RESULTS_SIM_HELP },
-  demo: { run: demoCommand, help: DEMO_HELP },
-  simulate: { run: simulateCommand, help: SIMULATE_HELP },
-  bench: { run: benchCommand, help: BENCH_HELP },
-  chaos: { run: chaosCommand, help: CHAOS_HELP },
-  'fiscal-sim': { run: fiscalSimCommand, help: FISCAL_SIM_HELP },
-  fiscal: { run: fiscalCommand, help: FISCAL_HELP },
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  help: string;
+}
+
+/**
+ * Each command's module is imported when that command runs: `holdfast login` or `holdfast devices`
+ * need an HTTP client, not the server, the simulator and Fastify (loading every command costs
+ * ~1.2 s of CPU at start, an admin command's own module ~0.3 s; tests start hundreds of these).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  server: async () => {
+    const m = await import('./commands/server-command.js');
+    return { run: m.serverCommand, help: m.SERVER_HELP };
+  },
+  migrate: async () => {
+    const m = await import('./commands/migrate-command.js');
+    return { run: m.migrateCommand, help: m.MIGRATE_HELP };
+  },
+  'processor-sim': async () => {
+    const m = await import('./commands/processor-sim-command.js');
+    return { run: m.processorSimCommand, help: m.PROCESSOR_SIM_HELP };
+  },
+  till: async () => {
+    const m = await import('./commands/till-command.js');
+    return { run: m.tillCommand, help: m.TILL_HELP };
+  },
+  exposure: async () => {
+    const m = await import('./commands/exposure-command.js');
+    return { run: m.exposureCommand, help: m.EXPOSURE_HELP };
+  },
+  report: async () => {
+    const m = await import('./commands/report-command.js');
+    return { run: m.reportCommand, help: m.REPORT_HELP };
+  },
+  receipt: async () => {
+    const m = await import('./commands/receipt-command.js');
+    return { run: m.receiptCommand, help: m.RECEIPT_HELP };
+  },
+  operators: async () => {
+    const m = await import('./commands/operators-command.js');
+    return { run: m.operatorsCommand, help: m.OPERATORS_HELP };
+  },
+  tokens: async () => {
+    const m = await import('./commands/operators-command.js');
+    return { run: m.tokensCommand, help: m.TOKENS_HELP };
+  },
+  login: async () => {
+    const m = await import('./commands/operators-command.js');
+    return { run: m.loginCommand, help: m.LOGIN_HELP };
+  },
+  'enroll-token': async () => {
+    const m = await import('./commands/admin-commands.js');
+    return { run: m.enrollTokenCommand, help: m.ENROLL_TOKEN_HELP };
+  },
+  devices: async () => {
+    const m = await import('./commands/admin-commands.js');
+    return { run: m.devicesCommand, help: m.DEVICES_HELP };
+  },
+  exceptions: async () => {
+    const m = await import('./commands/admin-commands.js');
+    return { run: m.exceptionsCommand, help: m.EXCEPTIONS_HELP };
+  },
+  policy: async () => {
+    const m = await import('./commands/admin-commands.js');
+    return { run: m.policyCommand, help: m.POLICY_HELP };
+  },
+  'server-keys': async () => {
+    const m = await import('./commands/admin-commands.js');
+    return { run: m.serverKeysCommand, help: m.SERVER_KEYS_HELP };
+  },
+  betting: async () => {
+    const m = await import('./commands/admin-commands.js');
+    return { run: m.bettingCommand, help: m.BETTING_HELP };
+  },
+  loyalty: async () => {
+    const m = await import('./commands/loyalty-command.js');
+    return { run: m.loyaltyCommand, help: m.LOYALTY_HELP };
+  },
+  stock: async () => {
+    const m = await import('./commands/stock-command.js');
+    return { run: m.stockCommand, help: m.STOCK_HELP };
+  },
+  catalog: async () => {
+    const m = await import('./commands/catalog-command.js');
+    return { run: m.catalogCommand, help: m.CATALOG_HELP };
+  },
+  backup: async () => {
+    const m = await import('./commands/backup-command.js');
+    return { run: m.backupCommand, help: m.BACKUP_HELP };
+  },
+  restore: async () => {
+    const m = await import('./commands/backup-command.js');
+    return { run: m.restoreCommand, help: m.RESTORE_HELP };
+  },
+  'results-sim': async () => {
+    const m = await import('./commands/results-sim-command.js');
+    return { run: m.resultsSimCommand, help: m.RESULTS_SIM_HELP };
+  },
+  demo: async () => {
+    const m = await import('./commands/demo-command.js');
+    return { run: m.demoCommand, help: m.DEMO_HELP };
+  },
+  simulate: async () => {
+    const m = await import('./commands/simulate-command.js');
+    return { run: m.simulateCommand, help: m.SIMULATE_HELP };
+  },
+  bench: async () => {
+    const m = await import('./commands/bench-command.js');
+    return { run: m.benchCommand, help: m.BENCH_HELP };
+  },
+  chaos: async () => {
+    const m = await import('./commands/chaos-command.js');
+    return { run: m.chaosCommand, help: m.CHAOS_HELP };
+  },
+  'fiscal-sim': async () => {
+    const m = await import('./commands/fiscal-sim-command.js');
+    return { run: m.fiscalSimCommand, help: m.FISCAL_SIM_HELP };
+  },
+  fiscal: async () => {
+    const m = await import('./commands/fiscal-command.js');
+    return { run: m.fiscalCommand, help: m.FISCAL_HELP };
+  },
 };
 
-const USAGE = `usage: holdfast <command> [options]
+/** The usage text: every command's first help line (this one loads every command). */
+async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return `usage: holdfast <command> [options]
 
 commands:
-${Object.values(COMMANDS)
-  .map((c) => `  ${c.help.split('\n')[0]}`)
-  .join('\n')}
+${commands.map((c) => `  ${c.help.split('\n')[0]}`).join('\n')}
 
 holdfast <command> --help for a command's options; holdfast --version for the version.
 Settings also come from HOLDFAST_* environment variables and --config FILE (docs/operations.md, "Configuration").`;
+}
+
+/**
+ * The server's DataDirError or TlsConfigError. Matched by name before the server module is imported
+ * for the instanceof check (it is loaded already when one of them was thrown), so that a failing admin
+ * command does not load the whole server just to print its error.
+ */
+async function isDiskError(error: unknown): Promise<boolean> {
+  if (!(error instanceof Error) || (error.name !== 'DataDirError' && error.name !== 'TlsConfigError')) return false;
+  const { DataDirError, TlsConfigError } = await import('@holdfast/server');
+  return error instanceof DataDirError || error instanceof TlsConfigError;
+}
 
 /** The version in this package's package.json (dist/bin.js and src/bin.ts both sit one level below it). */
 function version(): string {
@@ -96,18 +162,19 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(USAGE);
+    console.log(await usage());
     return 0;
   }
   if (name === '--version' || name === '-v' || name === 'version') {
     console.log(`holdfast ${version()}`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    console.error(`holdfast: unknown command "${name}"\n\n${USAGE}`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    console.error(`holdfast: unknown command "${name}"\n\n${await usage()}`);
     return 2;
   }
+  const command = await load();
   // A command must end by returning or throwing. If the event loop empties while it is still waiting
   // (a promise nothing will ever settle), Node would exit 0 having done nothing: say so and fail instead.
   const unfinished = () => {
@@ -122,9 +189,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`holdfast ${name}: ${error.message}\n\n${command.help}`);
       return 2;
     }
-    if (error instanceof DataDirError || error instanceof TlsConfigError) {
+    if (await isDiskError(error)) {
       // A disk problem the operator fixes: one line naming the path and the cause, no stack.
-      console.error(`holdfast ${name}: ${error.message}`);
+      console.error(`holdfast ${name}: ${(error as Error).message}`);
       return 1;
     }
     console.error(`holdfast ${name}: ${(error as Error).stack ?? String(error)}`);

@@ -10,11 +10,11 @@
  * process was started with, by default `--conditions=holdfast-src --import
  * tsx`) when this module is itself running from source, else `dist/bin.js`.
  *
- * One exception: `npm test` builds every package first and then sets
- * HOLDFAST_TEST_BUILT_CLI=1, and children of tests running from source start
- * the just-built `dist/bin.js` (about 1 s of CPU to start, against 2.5 s
- * loading the sources through tsx; the suite starts a few hundred of them).
- * The build it runs was made from the same sources a moment before.
+ * `npm test` runs the compiled tests (`run-tests.mjs --built`), so their
+ * children start `dist/bin.js`. One exception: with HOLDFAST_TEST_BUILT_CLI=1,
+ * children of tests running from source start the built `dist/bin.js` too
+ * (about 0.2 – 1 s of CPU to start, against 2.5 s loading the sources through
+ * tsx), for a developer who has just built.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -21,7 +21,9 @@ describe('injected bugs', () => {
   });
 
   it('can be switched on in a process started with the variable, and only by known name', () => {
-    const module = fileURLToPath(new URL('./injected-bugs.ts', import.meta.url));
+    // This file runs from source (tsx) or compiled (npm test): the child loads the module the same way.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const module = fileURLToPath(new URL(fromSource ? './injected-bugs.ts' : './injected-bugs.js', import.meta.url));
     const script = `
       const m = await import(${JSON.stringify(module)});
       const before = m.NO_INJECTED_BUGS.has('dedupe-disabled');
@@ -29,10 +31,14 @@ describe('injected bugs', () => {
       let unknown = 'accepted';
       try { m.injectedBugs(['no-such-bug']); } catch (e) { unknown = e.message; }
       console.log(JSON.stringify({ before, after: bugs.has('dedupe-disabled'), other: bugs.has('results-not-stored'), unknown }));`;
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      env: { ...process.env, [BUG_INJECTION_ENV]: '1' },
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      process.execPath,
+      [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script],
+      {
+        env: { ...process.env, [BUG_INJECTION_ENV]: '1' },
+        encoding: 'utf8',
+      },
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout.trim()), {
       before: false,

@@ -117,15 +117,17 @@ describe('Journal', () => {
   test('another process cannot open a journal that is open', () => {
     const d = dir();
     const journal = Journal.open(d);
-    const here = path.dirname(fileURLToPath(import.meta.url));
+    // This file runs from source (tsx) or compiled (npm test): the child loads the journal the same way.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const journalModule = fileURLToPath(new URL(fromSource ? './journal.ts' : './journal.js', import.meta.url));
     const script = `
-      import { Journal } from ${JSON.stringify(path.join(here, 'journal.ts'))};
+      import { Journal } from ${JSON.stringify(journalModule)};
       try { Journal.open(${JSON.stringify(d)}); console.log('opened'); }
       catch (e) { console.log(e.code + ' ' + e.message); }
     `;
     const child = spawnSync(
       process.execPath,
-      ['--conditions=holdfast-src', '--import', 'tsx', '--input-type=module', '-e', script],
+      [...(fromSource ? ['--conditions=holdfast-src', '--import', 'tsx'] : []), '--input-type=module', '-e', script],
       { encoding: 'utf8' },
     );
     assert.match(child.stdout, /^journal_locked .*another process/m, child.stderr);

@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cryptoRandom, expectedCash, negotiateLocale, validateBackoffSchedule } from '@holdfast/domain';
 import type { ShiftReportAnswer } from '@holdfast/protocol';
-import { randomBasket } from '@holdfast/sim';
+// The basket generator alone: '@holdfast/sim' itself loads the whole simulator and the server.
+import { randomBasket } from '@holdfast/sim/baskets';
 import {
   clerkMessage,
   DeviceRevokedError,

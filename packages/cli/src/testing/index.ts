@@ -7,4 +7,4 @@
 
 export { type JournalState, readJournal } from '../chaos/read-journal.js';
 export { freePort, healthy, ServerAdmin, startServerProcess, startServerProcessWith } from '../chaos/server-process.js';
-export { type CliEvent, CliProcess, type Exit } from '../cli-process.js';
+export { CLI_BIN, type CliEvent, CliProcess, childNodeFlags, type Exit } from '../cli-process.js';

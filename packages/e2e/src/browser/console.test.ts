@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CLI_BIN, childNodeFlags } from '@holdfast/cli/testing';
 import {
   type Decision,
   feedRequestMessage,
@@ -40,7 +41,6 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
 
 const CONSOLE_DIST = fileURLToPath(new URL('../../../web/dist/console/index.html', import.meta.url));
-const CLI_BIN = fileURLToPath(new URL('../../../cli/src/bin.ts', import.meta.url));
 
 /** Markup a terminal or a customer could send: it must reach the page as text. */
 const HOSTILE_LABEL = '<img src=x onerror="window.__xss=1">';
@@ -238,9 +238,7 @@ describe('operator console in Chromium', () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [
-        '--conditions=holdfast-src',
-        '--import',
-        'tsx',
+        ...childNodeFlags(),
         CLI_BIN,
         'exposure',
         '--server',
