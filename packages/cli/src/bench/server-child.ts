@@ -48,7 +48,10 @@ export class ServerChild {
     const extra = process.env.HOLDFAST_BENCH_SERVER_ARGS?.trim().split(/\s+/).filter(Boolean) ?? [];
     const args = [CLI_BIN, 'server', '--data', dataDir, '--port', '0', '--operator-token', operatorToken];
     args.push(...extraArgs, ...extra);
-    const child = spawn(process.execPath, [...childNodeFlags(), ...args], {
+    // HOLDFAST_BENCH_SERVER_NODE_ARGS: Node flags for the server process alone (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p",
+    // which NODE_OPTIONS refuses, or "--heapsnapshot-signal=SIGUSR2").
+    const nodeArgs = process.env.HOLDFAST_BENCH_SERVER_NODE_ARGS?.trim().split(/\s+/).filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...childNodeFlags(), ...nodeArgs, ...args], {
       cwd: PACKAGE_DIR,
       stdio: ['ignore', fd, fd],
     });

@@ -40,6 +40,7 @@ Migrations run at start-up either way.
                         reloaded without a restart on SIGHUP or when either file changes
 Backpressure (see docs/operations.md):
   --max-backlog N       backlog batches admitted at once; more get 503    default 32
+  --max-backlog-wait-ms N  fewer backlog batches while slow: N ms of ingest default 2000
   --max-live N          live-lane batches admitted at once                default 256
   --ingest-concurrency N  batches ingested at once                        default 8 (1 with --storage-thread off)
   --device-inflight N   batches of one device at once; more get 429       default 2
@@ -95,6 +96,7 @@ export const SERVER_OPTIONS = {
   'body-limit': { type: 'string' },
   'log-level': { type: 'string' },
   'max-backlog': { type: 'string' },
+  'max-backlog-wait-ms': { type: 'string' },
   'max-live': { type: 'string' },
   'ingest-concurrency': { type: 'string' },
   'device-inflight': { type: 'string' },
@@ -314,6 +316,7 @@ function admissionFlags(flags: Record<string, unknown>): Partial<AdmissionOption
     if (stringFlag(flags, flag) !== undefined) out[key] = intFlag(flags, flag, 0, min, max);
   };
   set('max-backlog', 'maxBacklog', 1, 100_000);
+  set('max-backlog-wait-ms', 'maxBacklogWaitMs', 1, 600_000);
   set('max-live', 'maxLive', 1, 100_000);
   set('ingest-concurrency', 'concurrency', 1, 256);
   set('device-inflight', 'perDeviceInFlight', 1, 1000);

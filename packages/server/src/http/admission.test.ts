@@ -10,9 +10,9 @@ import { ProtocolError } from '@holdfast/protocol';
 import { T0 } from '../testing/harness.js';
 import { AbandonedError, Admission, type AdmissionOptions, admissionOptions } from './admission.js';
 
-function make(overrides: Partial<AdmissionOptions> = {}) {
+function make(overrides: Partial<AdmissionOptions> = {}, elapsed?: () => number) {
   const clock = new ManualClock(T0);
-  const admission = new Admission(admissionOptions(overrides), clock, new SeededRandom(1));
+  const admission = new Admission(admissionOptions(overrides), clock, new SeededRandom(1), elapsed);
   return { clock, admission };
 }
 
@@ -136,6 +136,52 @@ describe('Admission: per-device limits', () => {
       () => admissionOptions({ minRetryAfterMs: 5000, maxRetryAfterMs: 1000 }),
       /maxRetryAfterMs must be >= minRetryAfterMs/,
     );
+  });
+});
+
+describe('Admission: the backlog bounded by time', () => {
+  /** An admission whose jobs "take" the ms they are given, on a counter instead of the real clock. */
+  function timed(overrides: Partial<AdmissionOptions>) {
+    let now = 0;
+    const { admission } = make(overrides, () => now);
+    const runFor = (lane: 'live' | 'backlog', ms: number) =>
+      admission.run(lane, async () => {
+        now += ms;
+      });
+    return { admission, runFor };
+  }
+
+  it('admits fewer backlog batches while ingest is slow: as many as fit in maxBacklogWaitMs', async () => {
+    const { admission, runFor } = timed({ maxBacklog: 32, maxBacklogWaitMs: 1000, concurrency: 1 });
+    assert.equal(admission.snapshot().backlogLimit, 32, 'fast (the 20 ms start): the configured maximum');
+    for (let i = 0; i < 40; i++) await runFor('backlog', 250);
+    const limit = admission.snapshot().backlogLimit;
+    assert.equal(limit, 4, 'about 250 ms a batch: 4 fit in 1000 ms');
+    for (let i = 0; i < limit; i++) admission.admit('backlog');
+    assert.equal(admission.wouldRefuse('backlog'), true);
+    const refused = refusal(() => admission.admit('backlog'));
+    assert.equal(refused.code, 'overloaded');
+    assert.ok((refused.retryAfterMs as number) >= 4 * 200, 'told to come back after the 4 admitted are done');
+    assert.equal(admission.wouldRefuse('live'), false, 'the live lane is not bounded by the backlog');
+  });
+
+  it('keeps at least concurrency + 1 admitted, and grows back when ingest is fast again', async () => {
+    const { admission, runFor } = timed({ maxBacklog: 32, maxBacklogWaitMs: 1000, concurrency: 2 });
+    for (let i = 0; i < 40; i++) await runFor('backlog', 60_000);
+    assert.equal(admission.snapshot().backlogLimit, 3);
+    for (let i = 0; i < 120; i++) await runFor('backlog', 10);
+    assert.equal(admission.snapshot().backlogLimit, 32);
+  });
+
+  it('measures the backlog by backlog batches only: fast live sales do not widen it', async () => {
+    const { admission, runFor } = timed({ maxBacklog: 32, maxBacklogWaitMs: 1000, concurrency: 1 });
+    for (let i = 0; i < 40; i++) await runFor('backlog', 250);
+    for (let i = 0; i < 40; i++) await runFor('live', 1);
+    assert.equal(admission.snapshot().backlogLimit, 4);
+  });
+
+  it('validates maxBacklogWaitMs', () => {
+    assert.throws(() => admissionOptions({ maxBacklogWaitMs: 0 }), /admission.maxBacklogWaitMs/);
   });
 });
 

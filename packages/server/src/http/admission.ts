@@ -19,6 +19,11 @@
  *    the server's future capacity (one mean ingest time apart), so a storm
  *    comes back as a steady stream at the rate the server can take, not in
  *    step. Bodies being read are bounded by the connection cap (edge.ts).
+ *    The backlog lane is also bounded by time: it admits no more batches
+ *    than the server ingests in `maxBacklogWaitMs` (by its mean ingest
+ *    time), so an admitted batch is answered well within a terminal's
+ *    request timeout. A deeper queue only turns into requests that time out
+ *    while queued, are sent again, and are applied twice over (duplicates).
  *
  * 3. A priority scheduler. Admitted batches run `concurrency` at a time, live
  *    before backlog; between two jobs the scheduler yields to the event loop
@@ -45,6 +50,12 @@ export const LANE_HEADER = 'holdfast-lane';
 export interface AdmissionOptions {
   /** Backlog batches admitted at once (reading, queued or running). */
   maxBacklog: number;
+  /**
+   * Backlog batches admitted at once are fewer when the server is slow: at
+   * most as many as it ingests in this many ms (mean ingest time, times the
+   * concurrency), and never fewer than concurrency + 1.
+   */
+  maxBacklogWaitMs: number;
   /** Live batches admitted at once. */
   maxLive: number;
   /** Largest body (bytes, by content-length) that may use the live lane. */
@@ -65,6 +76,7 @@ export interface AdmissionOptions {
 
 export const DEFAULT_ADMISSION: AdmissionOptions = {
   maxBacklog: 32,
+  maxBacklogWaitMs: 2_000,
   maxLive: 256,
   liveMaxBytes: 64 * 1024,
   concurrency: 1,
@@ -81,6 +93,7 @@ export function admissionOptions(overrides: Partial<AdmissionOptions> = {}): Adm
   const o = { ...DEFAULT_ADMISSION, ...overrides };
   const positive: (keyof AdmissionOptions)[] = [
     'maxBacklog',
+    'maxBacklogWaitMs',
     'maxLive',
     'liveMaxBytes',
     'concurrency',
@@ -109,6 +122,8 @@ export interface LoadSnapshot {
   running: number;
   /** Mean time of one batch's ingest (exponentially weighted), ms. */
   ingestMs: number;
+  /** Backlog batches admitted at once now: maxBacklog, or fewer by maxBacklogWaitMs while ingest is slow. */
+  backlogLimit: number;
   totals: {
     admitted: Record<Lane, number>;
     overloaded: number;
@@ -127,6 +142,7 @@ export class AbandonedError extends Error {
 }
 
 interface Job {
+  lane: Lane;
   run: () => Promise<unknown>;
   abandoned: (() => boolean) | undefined;
   resolve: (value: unknown) => void;
@@ -143,20 +159,30 @@ export class Admission {
   readonly options: AdmissionOptions;
   readonly #clock: Clock;
   readonly #random: Random;
+  /** Where ingest times are measured from (ms): performance.now, or a test's own. */
+  readonly #elapsed: () => number;
   readonly #admitted: Record<Lane, number> = { live: 0, backlog: 0 };
   readonly #queues: Record<Lane, Job[]> = { live: [], backlog: [] };
   #running = 0;
   #ingestMs = 20;
+  /** The same mean for backlog batches alone: live ones are small and would hide what a backlog batch costs. */
+  #backlogMs = 20;
   #pumpScheduled = false;
   /** The next free slot of future capacity, on the server clock (ms). */
   #nextSlot = 0;
   readonly #devices = new Map<string, { inFlight: number; tokens: number; at: number }>();
   readonly #totals = { admitted: { live: 0, backlog: 0 }, overloaded: 0, rateLimited: 0, abandoned: 0 };
 
-  constructor(options: AdmissionOptions, clock: Clock, random: Random) {
+  constructor(
+    options: AdmissionOptions,
+    clock: Clock,
+    random: Random,
+    elapsed: () => number = () => performance.now(),
+  ) {
     this.options = options;
     this.#clock = clock;
     this.#random = random;
+    this.#elapsed = elapsed;
   }
 
   /** The lane a request asked for, if it may have it. */
@@ -168,7 +194,15 @@ export class Admission {
 
   /** Whether `admit(lane)` would refuse now (the lane is full). */
   wouldRefuse(lane: Lane): boolean {
-    return this.#admitted[lane] >= (lane === 'live' ? this.options.maxLive : this.options.maxBacklog);
+    return this.#admitted[lane] >= this.#limit(lane);
+  }
+
+  /** Batches `lane` admits at once now (the backlog's bound shrinks while ingest is slow, see maxBacklogWaitMs). */
+  #limit(lane: Lane): number {
+    const o = this.options;
+    if (lane === 'live') return o.maxLive;
+    const byTime = Math.floor((o.maxBacklogWaitMs * o.concurrency) / Math.max(1, this.#backlogMs));
+    return Math.min(o.maxBacklog, Math.max(o.concurrency + 1, byTime));
   }
 
   /** Devices whose limits are remembered now (at most maxTrackedDevices). */
@@ -178,8 +212,7 @@ export class Admission {
 
   /** Admits a request to `lane`, or throws ProtocolError('overloaded') with a Retry-After. */
   admit(lane: Lane): void {
-    const limit = lane === 'live' ? this.options.maxLive : this.options.maxBacklog;
-    if (this.#admitted[lane] >= limit) {
+    if (this.#admitted[lane] >= this.#limit(lane)) {
       this.#totals.overloaded++;
       const retryAfterMs = lane === 'live' ? this.options.minRetryAfterMs : this.#bookSlot();
       throw new ProtocolError(
@@ -269,7 +302,7 @@ export class Admission {
    */
   run<T>(lane: Lane, work: () => Promise<T>, abandoned?: () => boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queues[lane].push({ run: work, abandoned, resolve: resolve as (v: unknown) => void, reject });
+      this.#queues[lane].push({ lane, run: work, abandoned, resolve: resolve as (v: unknown) => void, reject });
       this.#pump();
     });
   }
@@ -280,6 +313,7 @@ export class Admission {
       queued: { live: this.#queues.live.length, backlog: this.#queues.backlog.length },
       running: this.#running,
       ingestMs: Math.round(this.#ingestMs * 10) / 10,
+      backlogLimit: this.#limit('backlog'),
       totals: {
         admitted: { ...this.#totals.admitted },
         overloaded: this.#totals.overloaded,
@@ -304,7 +338,7 @@ export class Admission {
 
   #start(job: Job): void {
     this.#running++;
-    const started = performance.now();
+    const started = this.#elapsed();
     let work: Promise<unknown>;
     try {
       work = job.run();
@@ -313,7 +347,9 @@ export class Admission {
     }
     work.then(job.resolve, job.reject).finally(() => {
       this.#running--;
-      this.#ingestMs = this.#ingestMs * 0.9 + (performance.now() - started) * 0.1;
+      const took = this.#elapsed() - started;
+      this.#ingestMs = this.#ingestMs * 0.9 + took * 0.1;
+      if (job.lane === 'backlog') this.#backlogMs = this.#backlogMs * 0.9 + took * 0.1;
       // Let I/O that arrived during this job (a live sale, say) queue before the next job is chosen.
       if (!this.#pumpScheduled) {
         this.#pumpScheduled = true;
@@ -334,7 +370,7 @@ export class Admission {
   #bookSlot(): number {
     const o = this.options;
     const now = this.#clock.now();
-    const slotMs = Math.max(1, this.#ingestMs / o.concurrency);
+    const slotMs = Math.max(1, this.#backlogMs / o.concurrency);
     // The admitted backlog is served first; then every slot booked before this one.
     const earliest = now + Math.max(o.minRetryAfterMs, this.#admitted.backlog * slotMs);
     const at = Math.min(now + o.maxRetryAfterMs, Math.max(earliest, this.#nextSlot));

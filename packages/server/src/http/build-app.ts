@@ -134,10 +134,16 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   registerOpenApi(app);
   // Fastify parses text/plain by default; every endpoint takes JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
+  const admission = service.ingestAdmission(options.admission);
+  const isBatch = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === '/v1/batches';
   // Strict UTF-8, no duplicate member names (json-body.ts).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
+      // A batch whose lane filled up while its body arrived is refused before it is parsed: in a storm most
+      // batches are refused, and parsing each (a 500-op batch is ~1 MiB of objects) only to drop it cost
+      // CPU and, under load, memory. Only admitted batches are ever held parsed.
+      if (isBatch(request)) refuseIfFull(request.holdfastLane ?? 'backlog');
       done(null, parseJsonBody(body as Buffer));
     } catch (error) {
       done(error as Error, undefined);
@@ -171,8 +177,11 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.post('/v1/enroll', async (request) => service.enroll(request.body));
 
-  const admission = service.ingestAdmission(options.admission);
   if (options.metrics) registerMetrics(app, service, admission, options.metrics);
+  /** Throws 503 overloaded (with a booked retry time) if `lane` is full now; takes no slot. */
+  function refuseIfFull(lane: Lane): void {
+    if (admission.wouldRefuse(lane)) admission.admit(lane);
+  }
   const releaseIfDone = (ticket: Ticket) => {
     if (ticket.closed && !ticket.working && !ticket.released) {
       ticket.released = true;
@@ -180,14 +189,12 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     }
   };
 
-  const isBatch = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === '/v1/batches';
-
   // A lane already full as the headers arrive is refused before the body is read: a refusal costs almost nothing.
   app.addHook('onRequest', async (request) => {
     if (!isBatch(request)) return;
     const lane = admission.laneOf(request.headers[LANE_HEADER], contentLength(request.headers['content-length']));
     request.holdfastLane = lane;
-    if (admission.wouldRefuse(lane)) admission.admit(lane);
+    refuseIfFull(lane);
   });
 
   // The slot is taken only once the whole body has arrived: a client dribbling its body holds none.

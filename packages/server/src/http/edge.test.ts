@@ -166,6 +166,54 @@ describe('slow bodies (issue 15 #1)', () => {
     }
   });
 
+  it('a batch whose lane filled while its body arrived is refused 503 before its body is parsed', async () => {
+    const { h, port } = await listening({ admission: { maxBacklog: 1 } });
+    const ingest = h.service.ingestVerified.bind(h.service);
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first batch holds the one backlog slot until released.
+    h.service.ingestVerified = async (verified) => {
+      entered();
+      await held;
+      return ingest(verified);
+    };
+    const socket = await open(port);
+    try {
+      const d = await h.enrollDevice('till');
+      // Headers arrive while the lane is empty: the request passes; its body (not JSON) is still on its way.
+      const body = '{"device": 1';
+      const answer = readAll(socket);
+      socket.write(
+        'POST /v1/batches HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 1)}`,
+      );
+      const first = fetch(`http://127.0.0.1:${port}/v1/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(d.batch([d.openShift()])),
+      });
+      await holding;
+      socket.write(body.slice(1));
+      // Refused as the lane is full (before the fix, parsed first: 400 malformed JSON).
+      const refused = parseRaw(await answer);
+      const wire = assertWireShape(refused, 503, 'overloaded');
+      assert.equal(wire.retryable, true);
+      assert.match(refused.headers, /retry-after: \d+/i);
+      release();
+      assert.equal((await first).status, 200);
+    } finally {
+      release();
+      socket.destroy();
+      await h.close();
+    }
+  });
+
   it('slow headers are cut with 408 in the documented shape', async () => {
     const { h, port } = await listening({ edge: { requestTimeoutMs: 1000, headersTimeoutMs: 500 } });
     try {
