@@ -20,9 +20,11 @@ import { type GroupedIngest, SqliteStorage } from './sqlite-storage.js';
 import {
   GROUP_MAX_BATCHES,
   GROUP_MAX_OPS,
+  type PackedBatch,
   serializeError,
   type ThreadedSqliteOptions,
   type ThreadReply,
+  unpackBatch,
 } from './sqlite-thread.js';
 
 interface Call {
@@ -63,7 +65,8 @@ async function drain(): Promise<void> {
     while (n < waiting.length && n < GROUP_MAX_BATCHES) {
       const call = waiting[n] as Call;
       if (call.method !== 'ingest') break;
-      const size = (call.args[0] as VerifiedBatch).ops.length;
+      const sent = call.args[0] as VerifiedBatch | PackedBatch;
+      const size = 'texts' in sent ? sent.texts.length : sent.ops.length;
       if (n > 0 && ops + size > GROUP_MAX_OPS) break;
       ops += size;
       n++;
@@ -79,8 +82,8 @@ async function drain(): Promise<void> {
 
 function applyGroup(calls: Call[]): void {
   const items: GroupedIngest[] = calls.map((call) => {
-    const [batch, now] = call.args as [VerifiedBatch, number];
-    return { batch, now, newId: idsAt(now) };
+    const [sent, now] = call.args as [VerifiedBatch | PackedBatch, number];
+    return { batch: unpackBatch(sent), now, newId: idsAt(now) };
   });
   let outcomes: ReturnType<SqliteStorage['ingestGroup']>;
   try {

@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type Op, ProtocolError } from '@holdfast/protocol';
+import { canonicalOpText, type Op, ProtocolError } from '@holdfast/protocol';
 import type { VerifiedBatch } from '../../model/batch.js';
 import { createHarness, T0, type TestDevice } from '../../testing/harness.js';
 import type { Storage } from '../storage.js';
 import { SqliteStorage } from './sqlite-storage.js';
-import { openThreadedSqlite } from './sqlite-thread.js';
+import { openThreadedSqlite, packBatch, unpackBatch } from './sqlite-thread.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -79,9 +79,11 @@ describe('sqlite on a thread: group commit', () => {
     (storage as unknown as { query(sql: string): Promise<unknown> }).query(
       'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT COUNT(*) FROM n',
     );
+  // With each op's canonical text, as the verifier hands batches on: they cross the thread as texts (packBatch).
   const verified = (device: TestDevice, ops: Op[]): VerifiedBatch => ({
     device: device.id,
     ops,
+    canonical: ops.map((op) => canonicalOpText(op)),
     sentAt: T0,
     latestSeq: (ops[ops.length - 1] as Op).seq,
     trust: 'fresh',
@@ -165,6 +167,33 @@ describe('sqlite on a thread: group commit', () => {
           batches: 2,
         },
       );
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('sqlite on a thread: batches cross as texts', () => {
+  it('an op rebuilt from its canonical text and hash is the op verified', async () => {
+    const h = await createHarness();
+    try {
+      const d = await h.enrollDevice('a');
+      const shift = d.openShift();
+      const ops = [shift, d.sale(shift.id, 450), d.cardSale(shift.id, 1200)];
+      const batch: VerifiedBatch = {
+        device: d.id,
+        ops,
+        canonical: ops.map((op) => canonicalOpText(op)),
+        sentAt: T0,
+        latestSeq: 3,
+        trust: 'fresh',
+        bodies: [null, null, null],
+      };
+      const packed = packBatch(batch);
+      assert.ok('texts' in packed && !('ops' in packed), 'sent as texts, without the objects');
+      assert.deepEqual(unpackBatch(structuredClone(packed)), batch);
+      const { canonical: _texts, ...bare } = batch;
+      assert.equal(packBatch(bare), bare, 'without texts, a batch crosses as it is');
     } finally {
       await h.close();
     }

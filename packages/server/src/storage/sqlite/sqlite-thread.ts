@@ -23,7 +23,8 @@
  * details (the HTTP layer maps them), other errors by name and message.
  */
 import { Worker } from 'node:worker_threads';
-import { ProtocolError } from '@holdfast/protocol';
+import { type Op, ProtocolError } from '@holdfast/protocol';
+import type { VerifiedBatch } from '../../model/batch.js';
 import type { Storage } from '../storage.js';
 import type { SqliteStorageOptions } from './sqlite-storage.js';
 
@@ -86,6 +87,40 @@ export function deserializeError(error: SerializedError): Error {
   return out;
 }
 
+/**
+ * A verified batch as it crosses to the storage thread: each op as its
+ * canonical text (what its hash covers: the op but `hash`, which travels
+ * beside it) instead of as objects. Strings cross as one copy of their
+ * bytes; an op's object graph is walked and rebuilt on both sides, and
+ * crossing as both (objects and texts) held every batch twice in each
+ * thread's heap. The texts were verified against the hashes on the main
+ * thread, so the worker's JSON.parse of them gives back the ops checked
+ * there (with bodies as the verifier parsed them: same members, same values).
+ */
+export interface PackedBatch extends Omit<VerifiedBatch, 'ops' | 'canonical'> {
+  texts: readonly string[];
+  hashes: readonly string[];
+}
+
+/** The batch to send: packed when the verifier kept the canonical texts, else as it is. */
+export function packBatch(batch: VerifiedBatch): VerifiedBatch | PackedBatch {
+  const { ops, canonical, ...rest } = batch;
+  if (!canonical || canonical.length !== ops.length) return batch;
+  return { ...rest, texts: canonical, hashes: ops.map((op) => op.hash) };
+}
+
+/** The worker's side of packBatch: the verified batch again, ops rebuilt from their texts. */
+export function unpackBatch(sent: VerifiedBatch | PackedBatch): VerifiedBatch {
+  if (!('texts' in sent)) return sent;
+  const { texts, hashes, ...rest } = sent;
+  const ops = texts.map((text, i) => {
+    const op = JSON.parse(text) as Op;
+    op.hash = hashes[i] as string;
+    return op;
+  });
+  return { ...rest, ops, canonical: texts };
+}
+
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
 function startWorker(options: ThreadedSqliteOptions): Worker {
@@ -125,7 +160,7 @@ export function openThreadedSqlite(options: ThreadedSqliteOptions): Storage {
   const call = (method: string, args: unknown[]): Promise<unknown> => {
     if (dead) return Promise.reject(dead);
     // ingest's id generator stays behind: the worker makes its own (see the module comment).
-    const sent = method === 'ingest' ? args.slice(0, 2) : args;
+    const sent = method === 'ingest' ? [packBatch(args[0] as VerifiedBatch), args[1]] : args;
     for (const [i, arg] of sent.entries()) {
       if (typeof arg === 'function') {
         return Promise.reject(new TypeError(`storage thread: argument ${i} of ${method} is a function`));
