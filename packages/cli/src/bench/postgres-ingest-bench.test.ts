@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL ingest figure at a tiny size: the report's shape, and that
- * the two server processes stored exactly the ops sent (read back from the
- * database: same ids, devices, seqs, hashes, each once, all accepted). No
- * timing is asserted.
+ * the server processes (three here, as `--pg-processes` may ask) stored
+ * exactly the ops sent (read back from the database: same ids, devices,
+ * seqs, hashes, each once, all accepted). No timing is asserted.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,12 +10,13 @@ import { PostgresStorage } from '@holdfast/server';
 import { benchPgIngest } from './postgres-ingest-bench.js';
 
 describe('benchPgIngest', () => {
-  it('two processes on one PostgreSQL store every op sent, once', async () => {
+  it('three processes on one PostgreSQL store every op sent, once', async () => {
     let checked = false;
     const r = await benchPgIngest({
       devices: 3,
       batchesPerDevice: 2,
       batchSize: 7,
+      processes: 3,
       async inspect(databaseUrl, sent) {
         const db = new PostgresStorage({ connectionString: databaseUrl, pool: { max: 1 } });
         try {
@@ -33,7 +34,7 @@ describe('benchPgIngest', () => {
       },
     });
     assert.ok(checked, 'inspect ran');
-    assert.equal(r.processes, 2);
+    assert.equal(r.processes, 3);
     assert.equal(r.devices, 3);
     assert.equal(r.batches, 6);
     assert.equal(r.ops, 3 * 2 * 7);

@@ -1,9 +1,10 @@
 /**
  * Ingest throughput on PostgreSQL: the ingest figure's signed batches of 500
  * (ingest-bench.ts), sent over HTTP by several devices at once (each its
- * batches in order, one at a time) to TWO `holdfast server --database-url`
- * child processes sharing one database, requests spread over both. Timed
- * until every batch is answered 200 with every op accepted.
+ * batches in order, one at a time) to `processes` (default PG_PROCESSES, two)
+ * `holdfast server --database-url` child processes sharing one database,
+ * requests spread over them. Timed until every batch is answered 200 with
+ * every op accepted.
  *
  * Baseline in the same run, on the same PostgreSQL: the same op rows, raw,
  * into a fresh database's `ops` table of the same shape (no foreign key: it
@@ -25,7 +26,10 @@ import { BenchHttpClient } from './bench-http-client.js';
 import { buildWorkload, type Enroller } from './ingest-bench.js';
 import { ServerChild } from './server-child.js';
 
+/** Server processes of the `pg` figure unless `--pg-processes` says otherwise. */
 export const PG_PROCESSES = 2;
+/** The most `--pg-processes` accepts (each is a Node process with its own pool on the same PostgreSQL). */
+export const MAX_PG_PROCESSES = 16;
 
 export interface PgIngestResult {
   opsPerSec: number;
@@ -47,6 +51,8 @@ export interface PgIngestOptions {
   devices?: number;
   batchesPerDevice?: number;
   batchSize?: number;
+  /** `holdfast server` processes sharing the database (default PG_PROCESSES). */
+  processes?: number;
   /** Called after the run, servers stopped, PostgreSQL still up: the ingest database and every op sent (tests). */
   inspect?: (databaseUrl: string, sent: Op[]) => Promise<void>;
 }
@@ -94,7 +100,9 @@ function httpEnroller(client: BenchHttpClient, operatorToken: string): Enroller 
 }
 
 export async function benchPgIngest(options: PgIngestOptions = {}): Promise<PgIngestResult> {
-  const { devices = 4, batchesPerDevice = 10, batchSize = 500 } = options;
+  const { devices = 4, batchesPerDevice = 10, batchSize = 500, processes = PG_PROCESSES } = options;
+  if (!Number.isInteger(processes) || processes < 1 || processes > MAX_PG_PROCESSES)
+    throw new RangeError(`bench pg: processes must be an integer from 1 to ${MAX_PG_PROCESSES}, got ${processes}`);
   let started: TestPostgres | null = null;
   let databaseUrl: string;
   try {
@@ -114,8 +122,8 @@ export async function benchPgIngest(options: PgIngestOptions = {}): Promise<PgIn
   try {
     const operatorToken = randomBytes(24).toString('hex');
     const serverArgs = ['--database-url', databaseUrl, '--body-limit', String(16 * 1024 * 1024)];
-    // The first migrates; the second starts on the migrated database.
-    for (let i = 0; i < PG_PROCESSES; i++) {
+    // The first migrates; the others start on the migrated database.
+    for (let i = 0; i < processes; i++) {
       servers.push(await ServerChild.start(join(dir, `server-${i}`), operatorToken, 60_000, serverArgs));
       clients.push(new BenchHttpClient(servers[i]?.url as string, devices));
     }
@@ -125,7 +133,7 @@ export async function benchPgIngest(options: PgIngestOptions = {}): Promise<PgIn
     const ops = workload.batches.reduce((n, b) => n + b.ops.length, 0);
     const lanes = byDevice(workload.batches);
 
-    // Each device sends its batches one at a time, in order; request k of device d goes to process (d + k) % 2.
+    // Each device sends its batches one at a time, in order; request k of device d goes to process (d + k) % processes.
     let t0 = performance.now();
     await Promise.all(
       lanes.map(async (lane, d) => {
@@ -186,7 +194,7 @@ export async function benchPgIngest(options: PgIngestOptions = {}): Promise<PgIn
       opsPerSec,
       rawInsertOpsPerSec,
       ratio: opsPerSec / rawInsertOpsPerSec,
-      processes: PG_PROCESSES,
+      processes,
       devices,
       batches: workload.batches.length,
       ops,

@@ -8,7 +8,13 @@ import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 import { benchIngest } from '../bench/ingest-bench.js';
 import { benchNaive } from '../bench/naive-bench.js';
 import { benchPending } from '../bench/pending-rss-bench.js';
-import { benchPgIngest, type PgIngestResult, PostgresUnavailableError } from '../bench/postgres-ingest-bench.js';
+import {
+  benchPgIngest,
+  MAX_PG_PROCESSES,
+  PG_PROCESSES,
+  type PgIngestResult,
+  PostgresUnavailableError,
+} from '../bench/postgres-ingest-bench.js';
 import { benchRecordLatency } from '../bench/record-latency-bench.js';
 import { round } from '../bench/stats.js';
 import { benchStorm } from '../bench/storm-bench.js';
@@ -19,14 +25,15 @@ export const BENCH_FIGURES = ['record', 'ingest', 'pg', 'naive', 'storm', 'pendi
 type Figure = (typeof BENCH_FIGURES)[number];
 
 export const BENCH_HELP = `holdfast bench [--only LIST] [--record-ops N] [--devices D] [--batches B] [--pending N]
-               [--storm 0|1] [--storm-terminals T] [--storm-ops Q] [--storm-sockets S] [--storm-deadline SECONDS] [--json]
+               [--pg-processes LIST] [--storm 0|1] [--storm-terminals T] [--storm-ops Q] [--storm-sockets S] [--storm-deadline SECONDS] [--json]
 
 Measures, each beside a same-run baseline:
   terminal record latency p50/p99 vs a raw durable SQLite insert of the same row;
   ingest throughput, batches of 500 ops (in process and over HTTP on loopback)
     vs a raw batched SQLite insert of the same rows;
-  pg: the same batches over HTTP to 2 server processes on one PostgreSQL (embedded,
-    or DATABASE_URL) vs a raw batched insert of the same rows on that PostgreSQL;
+  pg: the same batches over HTTP to ${PG_PROCESSES} server processes on one PostgreSQL (embedded,
+    or DATABASE_URL) vs a raw batched insert of the same rows on that PostgreSQL
+    (--pg-processes 1,2,4: once per count, each on a fresh PostgreSQL beside its own baseline);
   naive: the same rows, batches of 500 over HTTP vs one op per request with an
     idempotency-key table (the conventional design);
   storm: T terminals × Q queued ops return at once to one server process; time to
@@ -38,6 +45,7 @@ Measures, each beside a same-run baseline:
   --devices D          devices sending batches (ingest, pg, naive)     default 4 (pg: 8)
   --batches B          batches of 500 per device (ingest, pg, naive)   default 10
   --pending N          pending ops for the memory figure               default 100000 (0 skips)
+  --pg-processes LIST  server processes for pg, comma-separated counts default ${PG_PROCESSES} (1 – ${MAX_PG_PROCESSES})
   --storm 0|1          run the storm figure                            default 1 (0 skips)
   --storm-terminals T  terminals returning at once                     default 1000
   --storm-ops Q        queued ops per terminal                         default 1000
@@ -55,12 +63,30 @@ function parseOnly(raw: string | undefined): Set<Figure> {
   return new Set(names as Figure[]);
 }
 
+/** `--pg-processes 1,2,4`: distinct counts from 1 to MAX_PG_PROCESSES, in the order given. */
+export function parsePgProcesses(raw: string | undefined): number[] {
+  if (raw === undefined) return [PG_PROCESSES];
+  const counts: number[] = [];
+  for (const part of raw.split(',')) {
+    const text = part.trim();
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < 1 || n > MAX_PG_PROCESSES)
+      throw new UsageError(
+        `--pg-processes takes comma-separated process counts from 1 to ${MAX_PG_PROCESSES}; got "${text}"`,
+      );
+    if (counts.includes(n)) throw new UsageError(`--pg-processes names ${n} twice`);
+    counts.push(n);
+  }
+  return counts;
+}
+
 export async function benchCommand(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, {
     'record-ops': { type: 'string' },
     devices: { type: 'string' },
     batches: { type: 'string' },
     pending: { type: 'string' },
+    'pg-processes': { type: 'string' },
     only: { type: 'string' },
     storm: { type: 'string' },
     'storm-terminals': { type: 'string' },
@@ -78,6 +104,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const batches = intFlag(flags, 'batches', 10, 1, 1000);
   const pendingOps = intFlag(flags, 'pending', 100_000, 0, 10_000_000);
   const only = parseOnly(stringFlag(flags, 'only'));
+  const pgProcesses = parsePgProcesses(stringFlag(flags, 'pg-processes'));
   const storm = intFlag(flags, 'storm', 1, 0, 1) === 1;
   const stormTerminals = intFlag(flags, 'storm-terminals', 1000, 1, 100_000);
   const stormOps = intFlag(flags, 'storm-ops', 1000, 1, 1_000_000);
@@ -98,12 +125,20 @@ export async function benchCommand(argv: string[]): Promise<number> {
     ingest = await benchIngest(devices, batches, 500);
   }
   let pg: PgIngestResult | { skipped: string } | null = null;
+  /** Every `--pg-processes` count's result, in the order given (only when more than one count was asked for). */
+  let pgByProcesses: PgIngestResult[] | null = null;
   if (only.has('pg')) {
     // Two processes want more than 4 batches in flight; 8 devices unless --devices says otherwise.
     const pgDevices = stringFlag(flags, 'devices') === undefined ? 8 : devices;
-    log(`pg: ${pgDevices} devices × ${batches} batches × 500 ops, HTTP, PostgreSQL, 2 processes…`);
+    const results: PgIngestResult[] = [];
     try {
-      pg = await benchPgIngest({ devices: pgDevices, batchesPerDevice: batches, batchSize: 500 });
+      for (const processes of pgProcesses) {
+        log(`pg: ${pgDevices} devices × ${batches} batches × 500 ops, HTTP, PostgreSQL, ${processes} processes…`);
+        results.push(await benchPgIngest({ devices: pgDevices, batchesPerDevice: batches, batchSize: 500, processes }));
+      }
+      // `pg` is the default count's figure when it was measured, else the first count's.
+      pg = results.find((r) => r.processes === PG_PROCESSES) ?? results[0] ?? null;
+      if (results.length > 1) pgByProcesses = results;
     } catch (error) {
       if (!(error instanceof PostgresUnavailableError)) throw error;
       pg = { skipped: error.message };
@@ -131,7 +166,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
     log(`terminal with ${pendingOps} pending ops (recording them one by one, durably)…`);
     pending = await benchPending(pendingOps);
   }
-  const result = { machine: os(), recordLatency: record, ingest, pg, naive, storm: stormResult, pending };
+  const result = {
+    machine: os(),
+    recordLatency: record,
+    ingest,
+    pg,
+    ...(pgByProcesses ? { pgByProcesses } : {}),
+    naive,
+    storm: stormResult,
+    pending,
+  };
   if (flags.json) {
     console.log(JSON.stringify(result, null, 2));
     return 0;
@@ -158,18 +202,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
             `ingest, batches of 500, HTTP loopback    ${rate(ingest.httpOpsPerSec).padEnd(20)}${rate(ingest.rawInsertOpsPerSec).padEnd(20)}${round(ingest.ratioHttp, 3)}×`,
           ]
         : []),
-      ...(pg
-        ? [
-            'skipped' in pg
-              ? row('ingest, batches of 500, HTTP, PostgreSQL', 'skipped', '', `(${pg.skipped})`)
-              : row(
-                  'ingest, batches of 500, HTTP, PostgreSQL',
-                  rate(pg.opsPerSec),
-                  rate(pg.rawInsertOpsPerSec),
-                  `${round(pg.ratio, 3)}×   (${pg.processes} server processes; raw batched PostgreSQL insert)`,
-                ),
-          ]
-        : []),
+      ...(pg && 'skipped' in pg
+        ? [row('ingest, batches of 500, HTTP, PostgreSQL', 'skipped', '', `(${pg.skipped})`)]
+        : (pgByProcesses ?? (pg ? [pg] : [])).map((r) =>
+            row(
+              'ingest, batches of 500, HTTP, PostgreSQL',
+              rate(r.opsPerSec),
+              rate(r.rawInsertOpsPerSec),
+              `${round(r.ratio, 3)}×   (${r.processes} server process${r.processes === 1 ? '' : 'es'}; raw batched PostgreSQL insert)`,
+            ),
+          )),
       ...(naive
         ? [
             row(

@@ -17,6 +17,7 @@ import type { VerifiedBatch } from '../../model/batch.js';
 import type { RedeemOutcome } from '../../model/enrollment.js';
 import { createHarness, type Harness, T0, type TestDevice } from '../../testing/harness.js';
 import { startTestPostgres } from '../../testing/postgres.js';
+import { SALE_LOCK_BUCKETS, SALE_LOCK_CLASS } from './postgres-ingest.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 import { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
 
@@ -388,5 +389,104 @@ describe('PostgresStorage with several processes', () => {
     const replay = await h2.send(batch);
     assert.deepEqual(statuses(replay.body.results), ['duplicate', 'duplicate']);
     assert.equal(await again.schemaVersion(), POSTGRES_MIGRATIONS.length);
+  });
+});
+
+describe('PostgreSQL sale locks (lockSales in postgres-ingest.ts)', () => {
+  /** A storage fleet whose beforeCommit, once armed, stops the next transaction there until released. */
+  async function gatedFleet() {
+    let armed = false;
+    let reached: () => void = () => undefined;
+    let release: () => void = () => undefined;
+    const atCommit = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locks: { mode: string; sub: number; class: string }[] = [];
+    let admin: PostgresStorage | null = null;
+    const f = await fleet({
+      beforeCommit: async () => {
+        if (!armed) return;
+        armed = false;
+        locks = await (admin as PostgresStorage).query(
+          `SELECT l.mode, l.objsubid::int AS sub, l.classid::text AS class FROM pg_locks l
+            JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()`,
+        );
+        reached();
+        await released;
+      },
+    });
+    admin = f.admin;
+    return { ...f, arm: () => (armed = true), atCommit, release, locks: () => locks };
+  }
+
+  async function shop(h: Harness, label: string) {
+    const d = await h.enrollDevice(label);
+    const open1 = d.openShift();
+    assert.deepEqual(statuses((await h.send(d.batch([open1]))).body.results), ['accepted']);
+    return { d, shift: open1.id };
+  }
+
+  it('a batch of 300 sales holds at most SALE_LOCK_BUCKETS locks, shared: another batch of sales does not wait for it', async () => {
+    const f = await gatedFleet();
+    const a = await shop(f.h, 'lane-a');
+    const b = await shop(f.h, 'lane-b');
+    const salesOf = (s: { d: TestDevice; shift: string }) => Array.from({ length: 300 }, () => s.d.sale(s.shift, 100));
+    f.arm();
+    const first = f.storages[0]?.ingest(verified(a.d.batch(salesOf(a))), T0, newId) as Promise<unknown>;
+    await f.atCommit;
+    // Batch A sits before its COMMIT holding its locks; batch B (other sales) goes through meanwhile.
+    const second = (await f.storages[1]?.ingest(verified(b.d.batch(salesOf(b))), T0, newId)) as {
+      results: OpResult[];
+    };
+    assert.ok(second.results.every((r) => r.status === 'accepted'));
+    f.release();
+    await first;
+    const saleLocks = f.locks().filter((l) => l.class === String(SALE_LOCK_CLASS) && l.sub === 2);
+    assert.ok(saleLocks.length > 0 && saleLocks.length <= SALE_LOCK_BUCKETS, `${saleLocks.length} sale locks`);
+    assert.ok(saleLocks.every((l) => l.mode === 'ShareLock'));
+    // Besides them only the feed lock (shared): no lock per sale id.
+    assert.deepEqual(
+      f
+        .locks()
+        .filter((l) => !saleLocks.includes(l))
+        .map((l) => l.mode),
+      ['ShareLock'],
+    );
+  });
+
+  it('a refund from another device waits for the batch recording its sale, then counts against it', async () => {
+    const f = await gatedFleet();
+    const a = await shop(f.h, 'lane-a');
+    const b = await shop(f.h, 'lane-b');
+    const sale = a.d.sale(a.shift, 2_000);
+    const refund = b.d.chain.next(
+      'sale.refunded',
+      { shift: b.shift, sale: sale.id, currency: 'EUR', amount: 500, tender: 'cash' },
+      { mode: 'none', outcome: 'approved', policy: null },
+      undefined,
+      { staff: 'ana', approvedBy: 'sup-1' },
+    );
+    f.arm();
+    const first = f.storages[0]?.ingest(verified(a.d.batch([sale])), T0, newId) as Promise<unknown>;
+    await f.atCommit;
+    const second = f.storages[1]?.ingest(verified(b.d.batch([refund])), T0, newId) as Promise<{
+      results: OpResult[];
+    }>;
+    // The refund's batch waits on its sale's bucket (exclusive) until the sale's batch commits.
+    await until('the refund batch waiting on a lock', async () => (await lockWaiters(f.admin)) >= 1);
+    f.release();
+    await first;
+    assert.deepEqual(statuses((await second).results), ['accepted']);
+    const stored = await f.admin.query<{ state: string }>('SELECT state FROM sale_corrections WHERE sale_op_id = $1', [
+      sale.id,
+    ]);
+    assert.deepEqual(
+      stored.map((r) => r.state),
+      ['counted'],
+    );
   });
 });

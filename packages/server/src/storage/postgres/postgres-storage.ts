@@ -29,7 +29,7 @@ import type {
 import { ProtocolError } from '@holdfast/protocol';
 import pg from 'pg';
 import { cashCorrectionRefs } from '../../ingest/cash-correction-plan.js';
-import { loyaltyRefs, onlineClaimIds, saleRefs, stockRefs, ticketRefs } from '../../ingest/ingest-facts.js';
+import { loyaltyRefs, onlineClaimIds, stockRefs, ticketRefs } from '../../ingest/ingest-facts.js';
 import { planIngest } from '../../ingest/plan-ingest.js';
 import { staffRefs } from '../../ingest/staff-check.js';
 import { topUpRefs } from '../../ingest/topup-reversal-plan.js';
@@ -225,7 +225,7 @@ import {
 } from '../sql/operations/reads.js';
 import type { TaxRate } from '../sql/operations/reports.js';
 import * as reports from '../sql/operations/reports.js';
-import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
+import { getSaleCorrections, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
   listStaff,
@@ -255,7 +255,7 @@ import { PostgresAuthorizations } from './postgres-authorizations.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { readDeviceFeed } from './postgres-feed.js';
-import { FEED_LOCK, insertLedgerEvent, loadFacts, writePlan } from './postgres-ingest.js';
+import { FEED_LOCK, insertLedgerEvent, loadFacts, lockSales, saleLockRefs, writePlan } from './postgres-ingest.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
 import {
   listWallets,
@@ -501,7 +501,9 @@ export class PostgresStorage implements Storage {
       if (device.revokedAt !== null) {
         throw new ProtocolError('device_revoked', `device ${device.id} was revoked: ${device.revokeReason ?? ''}`);
       }
-      const facts = await loadFacts(client, batch, device);
+      const saleLocks = saleLockRefs(batch.ops);
+      await lockSales(client, saleLocks);
+      const facts = await loadFacts(client, batch, device, saleLocks);
       const approvals = await loadApprovalFacts(client, batch, device.id);
       const claims = onlineClaimIds(batch.ops);
       if (claims.length > 0) {
@@ -524,9 +526,6 @@ export class PostgresStorage implements Storage {
       const members = loyaltyRefs(batch.ops);
       const loyalty =
         members.length > 0 ? await PostgresDriver.run(client, loadLoyaltyFacts(postgresDialect, batch.ops)) : null;
-      const saleIds = saleRefs(batch.ops);
-      const sales =
-        saleIds.length > 0 ? await PostgresDriver.run(client, loadSaleFacts(postgresDialect, saleIds)) : null;
       const stockSkus = stockRefs(batch.ops, device.location);
       const stock =
         device.location !== null && (stockSkus.opSkus.length > 0 || stockSkus.saleSkus.length > 0)
@@ -551,7 +550,6 @@ export class PostgresStorage implements Storage {
           ...(catalog ? { catalog } : {}),
           ...(tickets ? { tickets: { byId: tickets.tickets, config: tickets.config } } : {}),
           ...(loyalty ? { loyalty } : {}),
-          ...(sales ? { sales } : {}),
           ...(stock ? { stock } : {}),
           ...(topUps ? { topUps } : {}),
           ...(cashCorrections ? { cashCorrections } : {}),

@@ -9,7 +9,9 @@
  * (the dialect's `keyLocks`: PostgreSQL advisory locks; SQLite's one
  * writer) before reading, so of two concurrent batches, one sees what the
  * other committed: the refund finds the sale, or the sale finds the held
- * refund. Neither can miss the other.
+ * refund. Neither can miss the other. (PostgreSQL's ingest loads these
+ * facts in its one facts statement after bucketed sale locks instead:
+ * `lockSales` and `loadFacts` in postgres-ingest.ts.)
  */
 import { type SaleFact, saleFactOf } from '@holdfast/domain';
 import type { SaleBody } from '@holdfast/protocol';
