@@ -19,11 +19,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IngestResponse, Op } from '@holdfast/protocol';
+import type { Op } from '@holdfast/protocol';
 import { PostgresStorage } from '@holdfast/server';
 import { startTestPostgres, type TestPostgres } from '@holdfast/server/testing/postgres';
 import { BenchHttpClient } from './bench-http-client.js';
-import { buildWorkload, type Enroller } from './ingest-bench.js';
+import { byDevice, httpEnroller, sendLanes } from './http-ingest.js';
+import { buildWorkload } from './ingest-bench.js';
 import { ServerChild } from './server-child.js';
 
 /** Server processes of the `pg` figure unless `--pg-processes` says otherwise. */
@@ -75,30 +76,6 @@ const RAW_INSERT = `INSERT INTO ops (id, device, seq, hash, kind, envelope, stat
   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
     AS t(id, device, seq, hash, kind, envelope, status, result)`;
 
-/** Each device's batches, in order. */
-function byDevice<T extends { device: string }>(batches: T[]): T[][] {
-  const map = new Map<string, T[]>();
-  for (const batch of batches) map.set(batch.device, [...(map.get(batch.device) ?? []), batch]);
-  return [...map.values()];
-}
-
-/** Enrollment over HTTP with the operator token, the same calls as `HoldfastService` in process. */
-function httpEnroller(client: BenchHttpClient, operatorToken: string): Enroller {
-  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-    const answer = await client.request('POST', path, {
-      body: JSON.stringify(body ?? {}),
-      headers: { 'content-type': 'application/json', ...headers },
-    });
-    if (answer.status !== 200) throw new Error(`bench pg: ${path} HTTP ${answer.status} ${answer.text}`);
-    return JSON.parse(answer.text);
-  };
-  return {
-    createEnrollmentToken: (body) =>
-      post('/v1/admin/enrollment-tokens', body, { authorization: `Bearer ${operatorToken}` }),
-    enroll: (body) => post('/v1/enroll', body),
-  };
-}
-
 export async function benchPgIngest(options: PgIngestOptions = {}): Promise<PgIngestResult> {
   const { devices = 4, batchesPerDevice = 10, batchSize = 500, processes = PG_PROCESSES } = options;
   if (!Number.isInteger(processes) || processes < 1 || processes > MAX_PG_PROCESSES)
@@ -135,23 +112,7 @@ export async function benchPgIngest(options: PgIngestOptions = {}): Promise<PgIn
 
     // Each device sends its batches one at a time, in order; request k of device d goes to process (d + k) % processes.
     let t0 = performance.now();
-    await Promise.all(
-      lanes.map(async (lane, d) => {
-        for (const [k, batch] of lane.entries()) {
-          const client = clients[(d + k) % clients.length] as BenchHttpClient;
-          const answer = await client.request('POST', '/v1/batches', {
-            body: batch.text,
-            headers: { 'content-type': 'application/json' },
-            timeoutMs: 60_000,
-          });
-          if (answer.status !== 200) throw new Error(`bench pg: HTTP ${answer.status} ${answer.text.slice(0, 500)}`);
-          const response = JSON.parse(answer.text) as IngestResponse;
-          const bad = response.results.find((r) => r.status !== 'accepted');
-          if (bad || response.results.length !== batch.ops.length)
-            throw new Error(`bench pg: not every op accepted: ${JSON.stringify(bad ?? response.results.length)}`);
-        }
-      }),
-    );
+    await sendLanes('pg', clients, lanes);
     const httpSeconds = (performance.now() - t0) / 1000;
     for (const client of clients) client.close();
     await Promise.all(servers.map((s) => s.stop()));
