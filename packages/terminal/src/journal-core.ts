@@ -49,8 +49,22 @@ interface Delta extends OpCounts {
   head: ChainHead | null;
 }
 
-/** How many recently appended ops the journal keeps parsed (see #remember). */
-const RECENT_OPS = 1000;
+/**
+ * How many recently appended ops the journal keeps parsed (see #remember).
+ * A till online sends each op moments after recording it, so a handful
+ * covers that; a larger window only makes every op of a recording burst
+ * outlive V8's young generation, which then grows to its maximum and stays
+ * there (docs/performance.md, "Terminal memory").
+ */
+export const RECENT_OPS = 64;
+
+/**
+ * SQLite's page cache for the journal, KiB. better-sqlite3 builds SQLite
+ * with a 16 MB default, which a long outage's journal fills (every page
+ * appended passes through it) and never gives back; appends touch only the
+ * tail of the table and its indexes, and a batch reads one run of pages.
+ */
+export const JOURNAL_CACHE_KIB = 2048;
 
 /** Everything the constructor needs, gathered by JournalCore.prepare. */
 export interface JournalInit {
@@ -97,6 +111,7 @@ export class JournalCore {
       if (mode !== 'wal') throw new Error(`journal ${file}: could not enable WAL (got ${String(mode)})`);
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
+      db.pragma(`cache_size = -${JOURNAL_CACHE_KIB}`);
       migrate(db, file);
       // Write once now so the exclusive lock is held from open, not from the first op.
       db.exec('BEGIN IMMEDIATE; COMMIT');
