@@ -22,7 +22,7 @@
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import { GENESIS_HASH, type Op, PROTOCOL_VERSION, sealOp } from '@holdfast/protocol';
 import { JournalClosedError, JournalLockedError, SimulatedCrashError } from './errors.js';
-import { migrate } from './journal-schema.js';
+import { META, migrate } from './journal-schema.js';
 import {
   type AppendInput,
   type AttemptEnd,
@@ -141,7 +141,13 @@ export class JournalCore {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
-      insertOp: db.prepare('INSERT INTO ops (seq, id, kind, envelope, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertOp: db.prepare(
+        'INSERT INTO ops (seq, id, kind, envelope, hash, recorded_at, shift) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      // Walks back from the newest op to the newest that changed the shift (most ops do).
+      latestShift: db.prepare<[], { shift: string }>(
+        'SELECT shift FROM ops WHERE shift IS NOT NULL ORDER BY seq DESC LIMIT 1',
+      ),
       byId: db.prepare<[string], OpRow>('SELECT * FROM ops WHERE id = ?'),
       correctionsOf: db.prepare<[string], OpRow>(
         `SELECT * FROM ops WHERE kind IN ('sale.voided', 'sale.refunded', 'wallet.refunded')
@@ -388,13 +394,22 @@ export class JournalCore {
         decision: input.decision,
         ...(input.actor ? { actor: input.actor } : {}),
       });
-      this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
+      this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at, input.shift ?? null);
       if (input.meta) this.#writeMeta(input.meta);
       this.#remember(op);
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;
       return op;
     }, 'record');
+  }
+
+  /**
+   * JSON of the latest shift: the one stored with the newest op that changed
+   * it, or else the meta entry a journal written before schema 7 kept.
+   * Null before the first shift.
+   */
+  latestShift(): string | null {
+    return this.#stmt.latestShift.get()?.shift ?? this.getMeta(META.shift);
   }
 
   getOp(id: string): JournalEntry | undefined {
