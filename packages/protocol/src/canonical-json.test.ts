@@ -270,6 +270,21 @@ describe('canonicalJson properties', () => {
     );
   });
 
+  it('sorts member names like the reference on both sides of the insertion-sort size (0 – 40 members)', () => {
+    const char = (min: number, max: number) => fc.integer({ min, max }).map((c) => String.fromCharCode(c));
+    // Surrogate pairs and code units above them, where UTF-16 order differs from code point order.
+    const name = fc.string({
+      unit: fc.oneof(char(0x20, 0x7e), char(0xe000, 0xffff), fc.constant('\u{1F600}')),
+      maxLength: 4,
+    });
+    fc.assert(
+      fc.property(fc.dictionary(name, fc.integer(), { minKeys: 0, maxKeys: 40 }), (o) => {
+        assert.equal(canonicalJson(o), canonicalize(o));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('throws exactly when the reference does: lone surrogates in strings or member names', () => {
     const char = (min: number, max: number) => fc.integer({ min, max }).map((c) => String.fromCharCode(c));
     // Half of the code units are surrogates, so well-formed pairs and lone halves both occur often.

@@ -66,6 +66,31 @@ function quotedKey(key: string): string {
   return quoted;
 }
 
+/** Objects with at most this many members have their names sorted in place by insertion. */
+const INSERTION_SORT_MAX = 16;
+
+/**
+ * The member names of `record` in UTF-16 code unit order (what `<` on
+ * strings compares, like the default `Array.prototype.sort`). Ops are made
+ * of small objects, and the built-in sort allocates a work copy per call:
+ * most of what hashing an op allocated. Larger objects (hostile input may
+ * have thousands of members) still go through the built-in O(n log n) sort.
+ */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
 function serialize(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
@@ -92,7 +117,7 @@ function serialize(value: unknown, depth: number): string {
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) fail('not a plain object');
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
+      const keys = sortedKeys(record);
       let out = '{';
       let first = true;
       for (const key of keys) {

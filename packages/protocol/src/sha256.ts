@@ -88,9 +88,14 @@ export function sha256(data: Uint8Array): Uint8Array {
   }
   const out = new Uint8Array(32);
   const outView = new DataView(out.buffer);
-  [h0, h1, h2, h3, h4, h5, h6, h7].forEach((word, i) => {
-    outView.setUint32(i * 4, word >>> 0);
-  });
+  outView.setUint32(0, h0 >>> 0);
+  outView.setUint32(4, h1 >>> 0);
+  outView.setUint32(8, h2 >>> 0);
+  outView.setUint32(12, h3 >>> 0);
+  outView.setUint32(16, h4 >>> 0);
+  outView.setUint32(20, h5 >>> 0);
+  outView.setUint32(24, h6 >>> 0);
+  outView.setUint32(28, h7 >>> 0);
   return out;
 }
 
@@ -99,7 +104,7 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 /** Lowercase hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {
   let out = '';
-  for (const byte of bytes) out += HEX[byte];
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
   return out;
 }
 

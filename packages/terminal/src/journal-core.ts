@@ -22,7 +22,7 @@
 import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
 import { GENESIS_HASH, type Op, PROTOCOL_VERSION, sealOp } from '@holdfast/protocol';
 import { JournalClosedError, JournalLockedError, SimulatedCrashError } from './errors.js';
-import { migrate } from './journal-schema.js';
+import { META, migrate } from './journal-schema.js';
 import {
   type AppendInput,
   type AttemptEnd,
@@ -49,8 +49,22 @@ interface Delta extends OpCounts {
   head: ChainHead | null;
 }
 
-/** How many recently appended ops the journal keeps parsed (see #remember). */
-const RECENT_OPS = 1000;
+/**
+ * How many recently appended ops the journal keeps parsed (see #remember).
+ * A till online sends each op moments after recording it, so a handful
+ * covers that; a larger window only makes every op of a recording burst
+ * outlive V8's young generation, which then grows to its maximum and stays
+ * there (docs/performance.md, "Terminal memory").
+ */
+export const RECENT_OPS = 64;
+
+/**
+ * SQLite's page cache for the journal, KiB. better-sqlite3 builds SQLite
+ * with a 16 MB default, which a long outage's journal fills (every page
+ * appended passes through it) and never gives back; appends touch only the
+ * tail of the table and its indexes, and a batch reads one run of pages.
+ */
+export const JOURNAL_CACHE_KIB = 2048;
 
 /** Everything the constructor needs, gathered by JournalCore.prepare. */
 export interface JournalInit {
@@ -97,6 +111,7 @@ export class JournalCore {
       if (mode !== 'wal') throw new Error(`journal ${file}: could not enable WAL (got ${String(mode)})`);
       db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       db.pragma('foreign_keys = ON');
+      db.pragma(`cache_size = -${JOURNAL_CACHE_KIB}`);
       migrate(db, file);
       // Write once now so the exclusive lock is held from open, not from the first op.
       db.exec('BEGIN IMMEDIATE; COMMIT');
@@ -126,7 +141,13 @@ export class JournalCore {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
-      insertOp: db.prepare('INSERT INTO ops (seq, id, kind, envelope, hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertOp: db.prepare(
+        'INSERT INTO ops (seq, id, kind, envelope, hash, recorded_at, shift) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      // Walks back from the newest op to the newest that changed the shift (most ops do).
+      latestShift: db.prepare<[], { shift: string }>(
+        'SELECT shift FROM ops WHERE shift IS NOT NULL ORDER BY seq DESC LIMIT 1',
+      ),
       byId: db.prepare<[string], OpRow>('SELECT * FROM ops WHERE id = ?'),
       correctionsOf: db.prepare<[string], OpRow>(
         `SELECT * FROM ops WHERE kind IN ('sale.voided', 'sale.refunded', 'wallet.refunded')
@@ -373,13 +394,22 @@ export class JournalCore {
         decision: input.decision,
         ...(input.actor ? { actor: input.actor } : {}),
       });
-      this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at);
+      this.#stmt.insertOp.run(op.seq, op.id, op.kind, JSON.stringify(op), op.hash, op.at, input.shift ?? null);
       if (input.meta) this.#writeMeta(input.meta);
       this.#remember(op);
       delta.head = { seq: op.seq, hash: op.hash };
       delta.pending++;
       return op;
     }, 'record');
+  }
+
+  /**
+   * JSON of the latest shift: the one stored with the newest op that changed
+   * it, or else the meta entry a journal written before schema 7 kept.
+   * Null before the first shift.
+   */
+  latestShift(): string | null {
+    return this.#stmt.latestShift.get()?.shift ?? this.getMeta(META.shift);
   }
 
   getOp(id: string): JournalEntry | undefined {

@@ -28,7 +28,10 @@ export const META = {
   revokedAt: 'revoked_at',
   revokedCode: 'revoked_code',
   revokedMessage: 'revoked_message',
-  /** JSON of the latest shift (domain `Shift`), written in the same transaction as the op that changed it. */
+  /**
+   * JSON of the latest shift (domain `Shift`), as journals before schema 7 kept it. Since then the shift
+   * after an op is stored in that op's row (`ops.shift`; JournalCore.latestShift reads either).
+   */
   shift: 'shift',
   /** JSON `{keyId: publicKey}`: the server's policy keys, pinned on first use (enrollment or first policy answer). */
   policyKeys: 'policy_keys',
@@ -223,6 +226,12 @@ const MIGRATIONS: readonly string[] = [
   DROP TABLE online_authorizations;
   ALTER TABLE online_authorizations_v2 RENAME TO online_authorizations;
   CREATE INDEX online_authorizations_pending ON online_authorizations (created_at) WHERE state = 'pending';
+  `,
+  // The shift after an op that changed it, in the op's own row (recording.ts): one row written per sale,
+  // where the meta 'shift' entry rewritten with every op was a second B-tree page in every commit.
+  // Journals written before keep their meta entry; it stands until the first op that changes the shift.
+  `
+  ALTER TABLE ops ADD COLUMN shift TEXT;
   `,
 ];
 

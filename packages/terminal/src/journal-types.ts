@@ -58,6 +58,8 @@ export interface AppendInput {
   actor?: Actor;
   /** meta entries to write in the same transaction (null deletes). */
   meta?: Readonly<Record<string, string | null>>;
+  /** JSON of the shift after this op, when it changed it: stored in the op's row (JournalCore.latestShift). */
+  shift?: string;
 }
 
 export interface SyncAttempt {

@@ -10,7 +10,7 @@
  *     ──▶ op id (generated, or the one the server approved)
  *     ──▶ shift rules (an approval only moves the shift it was asked in)
  *     ──▶ offline decision: card policy, or the chip plan's wristband limits
- *     ──▶ ONE journal transaction: the op + shift + exposure meta,
+ *     ──▶ ONE journal transaction: the op (with the shift it leads to) + exposure meta,
  *         the chip write it promises, the approval it fulfils
  *     ──▶ in memory: shift, exposure; `recorded` event
  */
@@ -49,7 +49,6 @@ import {
 } from '@holdfast/protocol';
 import { RecordOutcomeUnknownError } from './errors.js';
 import type { Journal } from './journal.js';
-import { META } from './journal-schema.js';
 import type { OfflineDecisions } from './offline-decisions.js';
 import type { TillStaff } from './staff.js';
 import type { Credentials } from './sync-events.js';
@@ -144,7 +143,7 @@ export class Recorder {
     this.#placement = options.placement;
     this.#onRecorded = options.onRecorded;
     this.#onOutcomeUnknown = options.onOutcomeUnknown ?? (() => undefined);
-    const shift = options.journal.getMeta(META.shift);
+    const shift = options.journal.latestShift();
     this.#shift = shift ? (JSON.parse(shift) as Shift) : null;
   }
 
@@ -246,7 +245,7 @@ export class Recorder {
     const shift = approval ? this.#shiftAfterApproval(kind, parsed, id) : this.#shiftAfter(kind, parsed, id);
     // An online approval is a fact already: it carries the actor who asked for it, checked then.
     const stamp = approval ? { actor: plan.actor, approvalId: null } : this.#staff.stamp(kind, parsed);
-    const meta: Record<string, string> = shift ? { [META.shift]: JSON.stringify(shift) } : {};
+    const meta: Record<string, string> = {};
     let opDecision: Decision = checkedDecision;
     let exposure: OfflineExposure | null = null;
     const sale = kind === 'sale.recorded' ? (parsed as SaleBody) : null;
@@ -280,6 +279,8 @@ export class Recorder {
         decision: opDecision,
         ...(stamp.actor ? { actor: stamp.actor } : {}),
         ...(Object.keys(meta).length > 0 ? { meta } : {}),
+        // The shift it leads to, in the op's own row: committed with it, one row per op.
+        ...(shift ? { shift: JSON.stringify(shift) } : {}),
       });
       if (stamp.approvalId !== null) this.#staff.useApproval(stamp.approvalId, id);
       if (planned) this.#wristbands.promise({ ...planned.write, opId: id, recordedAt: at });

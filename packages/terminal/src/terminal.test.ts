@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DomainError } from '@holdfast/domain';
 import { GENESIS_HASH, hashOp, NO_DECISION, ValidationError } from '@holdfast/protocol';
+import Database from 'better-sqlite3';
 import {
   AlreadyEnrolledError,
   DeviceRevokedError,
@@ -200,6 +202,49 @@ describe('Terminal recording', () => {
       assert.equal(t.currentShift()?.id, shift);
       assert.equal(t.currentShift()?.cashSales, 750);
       assert.equal(t.recordSale(cashSale()).seq, 4);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a sale writes one row: the shift it leads to is stored in the op, not in a meta entry rewritten per op', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      openTill(h.terminal);
+      const sale = h.terminal.recordSale(cashSale(3));
+      await h.terminal.close();
+      const db = new Database(path.join(h.dir, 'journal.db'));
+      try {
+        assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'shift'").get(), undefined);
+        const row = db.prepare('SELECT shift FROM ops WHERE id = ?').get(sale.id) as { shift: string };
+        assert.equal((JSON.parse(row.shift) as { cashSales: number }).cashSales, 750);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('a journal from before schema 7 (shift in meta) keeps its open shift until an op changes it', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      const shift = openTill(h.terminal);
+      h.terminal.recordSale(cashSale(3));
+      const before = h.terminal.currentShift();
+      await h.terminal.close();
+      // Rewrite the journal as the SDK before schema 7 left it: the shift in meta, none in the op rows.
+      const db = new Database(path.join(h.dir, 'journal.db'));
+      db.prepare("INSERT INTO meta (key, value) VALUES ('shift', ?)").run(JSON.stringify(before));
+      db.exec('UPDATE ops SET shift = NULL');
+      db.close();
+      const t = await h.reopen({ autoSync: false });
+      assert.deepEqual(t.currentShift(), before);
+      t.recordSale(cashSale(1));
+      assert.equal(t.currentShift()?.cashSales, 1000);
+      const again = await h.reopen({ autoSync: false });
+      assert.equal(again.currentShift()?.id, shift);
+      assert.equal(again.currentShift()?.cashSales, 1000, 'the op row, newer than the meta entry, wins');
     } finally {
       await h.cleanup();
     }
