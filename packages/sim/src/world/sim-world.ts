@@ -4,7 +4,7 @@
  * HoldfastService (SQLite file) in one process, on a virtual clock and
  * seeded randoms, through a SimNetwork, executing a WorldPlan:
  *
- *   enroll (an hour before trading, no faults)
+ *   enroll (ENROLL_LEAD_MS before trading, no faults)
  *     → trading: clerks sell; partitions, lost and late messages, power
  *       cuts, server crashes, clock drift, restores — as planned
  *     → faults end → drain until every queue is empty (bounded)
@@ -60,7 +60,15 @@ export interface WorldCounters {
   requeries: number;
 }
 
-const HOUR = 3_600_000;
+/**
+ * How long before trading the world starts and enrolls the fleet (no
+ * faults). Enrollment takes a few virtual seconds even for 400 terminals;
+ * the rest of the lead is idle pings and feed polls (every 30 s a lane in
+ * most scenarios), which an hour's lead made ~85 % of a small seed's feed
+ * polls (docs/performance.md, "Seeds per minute"). Five minutes keeps
+ * every terminal through a few idle rounds before the first sale.
+ */
+export const ENROLL_LEAD_MS = 5 * 60_000;
 /** Bets are taken and winners paid until this long before the last session ends (the shifts close then). */
 const BETS_CLOSE_MS = 10 * 60_000;
 const NO_FAULTS: FaultRates = Object.freeze({ requestLoss: 0, responseLoss: 0 });
@@ -117,7 +125,7 @@ export class SimWorld {
     this.script = options.script ?? {};
     this.#progress = options.onProgress ?? (() => {});
     this.#root = new SeededRandom(options.seed);
-    this.clock = new VirtualClock(options.plan.start - HOUR);
+    this.clock = new VirtualClock(options.plan.start - ENROLL_LEAD_MS);
     this.#ownDir = options.dataDir === undefined;
     if (options.dataDir) {
       mkdirSync(options.dataDir, { recursive: true });
