@@ -82,11 +82,29 @@ export function answerProblem(
   const publicKey = Object.hasOwn(keys, serverKey) ? keys[serverKey] : undefined;
   if (publicKey === undefined) return `the answer is signed with key ${serverKey}, not one pinned at enrollment`;
   try {
-    return verifyMessage(answerMessage(route, requestSig, answer), serverSig, importPublicKey(publicKey))
+    return verifyMessage(answerMessage(route, requestSig, answer), serverSig, pinnedKey(publicKey))
       ? null
       : 'the answer signature does not verify';
   } catch (error) {
     if (error instanceof CanonicalJsonError) return 'the answer cannot be read as canonical JSON';
     return `the pinned key ${serverKey} cannot verify: ${error instanceof Error ? error.message : String(error)}`;
   }
+}
+
+/**
+ * The pinned keys, imported once: every answer is checked against one of
+ * the few keys a terminal pinned, and importing it again each time showed
+ * as ~2 % of a simulated run. A KeyObject is immutable; a key that does not
+ * import is never kept (it throws every time). Bounded: emptied past 64.
+ */
+const imported = new Map<string, KeyObject>();
+
+function pinnedKey(publicKey: string): KeyObject {
+  let key = imported.get(publicKey);
+  if (key === undefined) {
+    key = importPublicKey(publicKey);
+    if (imported.size >= 64) imported.clear();
+    imported.set(publicKey, key);
+  }
+  return key;
 }

@@ -4,7 +4,7 @@
  * HoldfastService (SQLite file) in one process, on a virtual clock and
  * seeded randoms, through a SimNetwork, executing a WorldPlan:
  *
- *   enroll (an hour before trading, no faults)
+ *   back office set up an hour before trading; enroll (ENROLL_LEAD_MS before, no faults)
  *     → trading: clerks sell; partitions, lost and late messages, power
  *       cuts, server crashes, clock drift, restores — as planned
  *     → faults end → drain until every queue is empty (bounded)
@@ -60,7 +60,21 @@ export interface WorldCounters {
   requeries: number;
 }
 
-const HOUR = 3_600_000;
+/**
+ * The back office sets up (policy, staff, catalog, betting limits) an hour
+ * before trading: a till whose clock runs up to an hour behind still stamps
+ * its first ops after its clerk was added.
+ */
+const SETUP_LEAD_MS = 3_600_000;
+/**
+ * The fleet is switched on and enrolled this long before trading (no
+ * faults). Enrollment takes a few virtual seconds even for 400 terminals;
+ * the rest of the lead is idle pings and the feed polls after them (every
+ * 30 s a lane in most scenarios): enrolling with the back office, an hour
+ * before, made ~85 % of a small seed's feed polls (docs/performance.md,
+ * "Simulator"). Five minutes keeps a few idle rounds before the first sale.
+ */
+export const ENROLL_LEAD_MS = 5 * 60_000;
 /** Bets are taken and winners paid until this long before the last session ends (the shifts close then). */
 const BETS_CLOSE_MS = 10 * 60_000;
 const NO_FAULTS: FaultRates = Object.freeze({ requestLoss: 0, responseLoss: 0 });
@@ -117,7 +131,7 @@ export class SimWorld {
     this.script = options.script ?? {};
     this.#progress = options.onProgress ?? (() => {});
     this.#root = new SeededRandom(options.seed);
-    this.clock = new VirtualClock(options.plan.start - HOUR);
+    this.clock = new VirtualClock(options.plan.start - SETUP_LEAD_MS);
     this.#ownDir = options.dataDir === undefined;
     if (options.dataDir) {
       mkdirSync(options.dataDir, { recursive: true });
@@ -330,6 +344,8 @@ export class SimWorld {
     if (this.betting) await this.betting.configure(service);
     const staffed = cards !== undefined && this.plan.staff === true;
     if (staffed) await this.#addStaff(service);
+    // Nothing runs between the back office and the fleet switched on: no timers to fire on the way.
+    await this.runUntil(this.plan.start - ENROLL_LEAD_MS);
     const enrolling = this.lanes.map(async (lane) => {
       const terminal = lane.open();
       const { token } = await service.createEnrollmentToken({ label: lane.label });

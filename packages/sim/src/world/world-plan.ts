@@ -194,7 +194,7 @@ export interface WristbandPlan {
 }
 
 export interface WorldPlan {
-  /** Trading starts; enrollment happens in the hour before, without faults. */
+  /** Trading starts; the back office is set up an hour before, the fleet enrolled minutes before (ENROLL_LEAD_MS), without faults. */
   start: number;
   terminals: readonly TerminalSpec[];
   traffic: TrafficPlan;
