@@ -37,8 +37,6 @@ export interface IngestResult {
   ratioHttp: number;
 }
 
-export type { Enroller } from './http-ingest.js';
-
 /** Signed batches of sales from several devices; `enroll` (re)enrolls them with a service and rebuilds the chains. */
 export interface Workload {
   batches: { device: string; text: string; ops: Op[] }[];

@@ -15,7 +15,8 @@
 import { type CashMovementRef, cashCorrectionProblems } from '@holdfast/domain';
 import type { CashCorrectedBody, CashMovedBody, Op } from '@holdfast/protocol';
 import type { CashCorrectionFacts, CashCorrectionRecord } from '../model/cash-correction.js';
-import { amountsById, type RaiseException, raiseProblems, referencedIds } from './correction-judging.js';
+import type { RaiseException } from '../model/exception.js';
+import { amountsById, raiseProblems, referencedIds } from './correction-judging.js';
 import type { IngestPlan } from './ingest-plan.js';
 
 /** The movement ids the batch's `cash.corrected` ops name (from unvalidated bodies), for loading and locking. */

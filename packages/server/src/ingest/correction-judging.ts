@@ -5,17 +5,7 @@
  * and raising a correction's problems as one exception per type.
  */
 import type { Op } from '@holdfast/protocol';
-import type { ExceptionRecord, ExceptionType } from '../model/exception.js';
-
-/** How a planner raises an exception (ApplyContext.raise): returns the exception's id. */
-export type RaiseException = (
-  type: ExceptionType,
-  severity: ExceptionRecord['severity'],
-  op: Op,
-  dedupe: string,
-  message: string,
-  detail: Record<string, unknown>,
-) => string;
+import type { ExceptionType, RaiseException } from '../model/exception.js';
 
 /** The ids that `kind` ops name in `field` (from unvalidated bodies), sorted, for loading and locking. */
 export function referencedIds(ops: readonly Op[], kind: string, field: string): string[] {

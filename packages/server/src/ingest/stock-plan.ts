@@ -12,7 +12,7 @@
  * episode; the next oversell opens a new one.
  */
 import type { Op, SaleBody, StockAdjustedBody, StockCountedBody, StockReceivedBody } from '@holdfast/protocol';
-import type { ExceptionRecord } from '../model/exception.js';
+import type { RaiseException } from '../model/exception.js';
 import {
   emptyLevel,
   type ShortfallOrder,
@@ -23,30 +23,20 @@ import {
 } from '../model/stock.js';
 import type { IngestPlan } from './ingest-plan.js';
 
-/** How the planner raises an exception (ApplyContext.raise): returns the exception's id. */
-export type RaiseStock = (
-  type: 'stock_shortfall' | 'stock_unapplied',
-  severity: ExceptionRecord['severity'],
-  op: Op,
-  dedupe: string,
-  message: string,
-  detail: Record<string, unknown>,
-) => string;
-
 type StockOpBody = StockReceivedBody | StockCountedBody | StockAdjustedBody;
 
 export class StockPlanner {
   readonly #plan: IngestPlan;
   readonly #device: string;
   readonly #now: number;
-  readonly #raise: RaiseStock;
+  readonly #raise: RaiseException;
   readonly #location: string | null;
   readonly #catalog: ReadonlySet<string>;
   /** The levels as the batch's earlier ops left them (copies: facts belong to the caller). */
   readonly #levels = new Map<string, StockLevelRecord>();
   readonly #changed = new Set<string>();
 
-  constructor(plan: IngestPlan, device: string, now: number, facts: StockFacts | undefined, raise: RaiseStock) {
+  constructor(plan: IngestPlan, device: string, now: number, facts: StockFacts | undefined, raise: RaiseException) {
     this.#plan = plan;
     this.#device = device;
     this.#now = now;

@@ -9,8 +9,9 @@
  */
 import { type TopUpRef, topUpReversalProblems } from '@holdfast/domain';
 import type { Op, WalletToppedUpBody, WalletTopUpReversedBody } from '@holdfast/protocol';
+import type { RaiseException } from '../model/exception.js';
 import type { TopUpFacts, TopUpReversalRecord } from '../model/topup-reversal.js';
-import { amountsById, type RaiseException, raiseProblems, referencedIds } from './correction-judging.js';
+import { amountsById, raiseProblems, referencedIds } from './correction-judging.js';
 import type { IngestPlan } from './ingest-plan.js';
 
 /** The top-up ids the batch's `wallet.topup_reversed` ops name (from unvalidated bodies), for loading and locking. */

@@ -1,6 +1,8 @@
 /**
  * Exceptions: what an operator must look at, raised once each (by dedupe key).
  */
+import type { Op } from '@holdfast/protocol';
+
 export const EXCEPTION_TYPES = [
   'conflict',
   'fork',
@@ -95,3 +97,13 @@ export interface ExceptionRecord {
 
 /** How many op ids an aggregated exception keeps as a sample (the first ones). */
 export const EXCEPTION_SAMPLE_SIZE = 20;
+
+/** How a planner raises an exception (ApplyContext.raise, handed to the stock and correction planners): returns its id. */
+export type RaiseException = (
+  type: ExceptionType,
+  severity: ExceptionRecord['severity'],
+  op: Op,
+  dedupe: string,
+  message: string,
+  detail: Record<string, unknown>,
+) => string;
