@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { createHarness, type Harness } from '../../testing/harness.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
-import { SqliteStorage } from './sqlite-storage.js';
+import { DEFAULT_WAL_CHECKPOINT_PAGES, SqliteStorage } from './sqlite-storage.js';
 
 const tempDirs: string[] = [];
 after(() => {
@@ -31,6 +31,25 @@ async function seeded(storage: SqliteStorage): Promise<{ h: Harness; batch: unkn
 }
 
 describe('SqliteStorage only', () => {
+  it('checkpoints its WAL every DEFAULT_WAL_CHECKPOINT_PAGES pages, or as many as it is told; refuses a bad count', async () => {
+    const pages = (s: SqliteStorage) => s.query<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')[0];
+    const byDefault = new SqliteStorage({ path: tempDbPath() });
+    const told = new SqliteStorage({ path: tempDbPath(), walCheckpointPages: 2_500 });
+    try {
+      assert.deepEqual(pages(byDefault), { wal_autocheckpoint: DEFAULT_WAL_CHECKPOINT_PAGES });
+      assert.deepEqual(pages(told), { wal_autocheckpoint: 2_500 });
+    } finally {
+      await byDefault.close();
+      await told.close();
+    }
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => new SqliteStorage({ path: ':memory:', walCheckpointPages: bad }),
+        /walCheckpointPages must be an integer >= 1/,
+      );
+    }
+  });
+
   it('refuses UPDATE and DELETE on ops and on the ledger (append-only triggers)', async () => {
     const storage = new SqliteStorage({ path: ':memory:' });
     const { h } = await seeded(storage);

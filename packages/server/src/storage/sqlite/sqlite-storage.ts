@@ -286,6 +286,30 @@ export interface SqliteStorageOptions {
   crashHook?: (point: ServerCrashPoint) => boolean;
   /** Deliberate bugs this storage runs with (the simulator's bug-injection runs only); default none. */
   bugs?: InjectedBugs;
+  /**
+   * WAL pages after which a commit checkpoints them into the database file
+   * (SQLite's wal_autocheckpoint); default DEFAULT_WAL_CHECKPOINT_PAGES.
+   */
+  walCheckpointPages?: number;
+}
+
+/**
+ * 10,000 pages (about 40 MiB of WAL) where SQLite's default is 1,000. Ops
+ * that come back from an outage carry ids and device times from the
+ * outage, interleaved across terminals, so each batch's index entries land
+ * on hundreds of different pages; a short WAL checkpoints those pages into
+ * the database file after nearly every commit, a longer one writes a page
+ * that several commits touched once. Durability is the same: every commit
+ * is synced to the WAL (synchronous=FULL). docs/performance.md,
+ * "Reconnection storm", has the figures.
+ */
+export const DEFAULT_WAL_CHECKPOINT_PAGES = 10_000;
+
+function walCheckpointPages(pages = DEFAULT_WAL_CHECKPOINT_PAGES): number {
+  if (!Number.isSafeInteger(pages) || pages < 1) {
+    throw new RangeError(`walCheckpointPages must be an integer >= 1, got ${pages}`);
+  }
+  return pages;
 }
 
 export type ServerCrashPoint = 'ingest:before-commit' | 'ingest:after-commit';
@@ -323,6 +347,7 @@ export class SqliteStorage implements Storage {
   readonly #ingestCounts = { commits: 0, batches: 0 };
 
   constructor(options: SqliteStorageOptions) {
+    const checkpointPages = walCheckpointPages(options.walCheckpointPages);
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#db = new Database(options.path);
     this.#db.pragma('journal_mode = WAL');
@@ -331,6 +356,7 @@ export class SqliteStorage implements Storage {
     this.#bugs = options.bugs ?? NO_INJECTED_BUGS;
     this.#db.pragma('foreign_keys = ON');
     this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma(`wal_autocheckpoint = ${checkpointPages}`);
   }
 
   /** The driver of the shared operations; only after migrate(), like the prepared statements. */

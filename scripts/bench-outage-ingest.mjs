@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// Ingest of a backlog recorded during an outage, in process (SQLite file,
+// one transaction per batch of 500), against the same backlog stamped as
+// recorded just now: docs/performance.md, "Reconnection storm".
+//
+// D devices each hold Q ops. With `outage` stamps every device recorded its
+// ops over the same 30 minutes, so their op ids (UUIDv7, time first) and
+// device times interleave across devices, as they do when a fleet comes
+// back: each batch's index entries land on hundreds of pages. With `now`
+// stamps each device's ops are recorded one after the other, so the keys
+// only grow. Batches are applied interleaved by device, as a server sees
+// them. Prints ops/s and the bytes this process wrote to disk per op
+// (/proc/self/io; WAL frames and checkpoints), which holds on a loaded
+// machine where ops/s does not.
+//
+//   npm run build
+//   node scripts/bench-outage-ingest.mjs [devices=200] [ops=500] [outage|now] [walCheckpointPages]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const P = await import(`${root}/packages/protocol/dist/index.js`);
+const { HoldfastService, SqliteStorage } = await import(`${root}/packages/server/dist/index.js`);
+const { SHIFT_BODY, saleBody } = await import(`${root}/packages/cli/dist/bench/sale-body.js`);
+
+const [devicesArg = '200', opsArg = '500', stamp = 'outage', pagesArg] = process.argv.slice(2);
+const devices = Number(devicesArg);
+const opsPerDevice = Number(opsArg);
+if (!Number.isInteger(devices) || devices < 1 || !Number.isInteger(opsPerDevice) || opsPerDevice < 2) {
+  console.error('usage: node scripts/bench-outage-ingest.mjs [devices>=1] [ops>=2] [outage|now] [walCheckpointPages]');
+  process.exit(2);
+}
+if (stamp !== 'outage' && stamp !== 'now') {
+  console.error(`stamps must be outage or now, got "${stamp}"`);
+  process.exit(2);
+}
+const BATCH = 500;
+const writtenBytes = () => Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? Number.NaN);
+
+const dir = mkdtempSync(join(tmpdir(), 'holdfast-outage-ingest-'));
+try {
+  const storage = new SqliteStorage({
+    path: join(dir, 'holdfast.db'),
+    ...(pagesArg === undefined ? {} : { walCheckpointPages: Number(pagesArg) }),
+  });
+  await storage.migrate();
+  const service = new HoldfastService({ storage });
+  const to = Date.now() - 61_000;
+  const from = to - 30 * 60_000;
+  const step = (to - from) / (opsPerDevice - 1);
+  const perDevice = [];
+  for (let d = 0; d < devices; d++) {
+    const keys = P.generateDeviceKeys();
+    const key = P.importPrivateKey(keys.privateKey);
+    const { token } = await service.createEnrollmentToken({});
+    const sig = P.signMessage(P.enrollmentMessage(token, keys.publicKey), key);
+    const { deviceId } = await service.enroll({ token, publicKey: keys.publicKey, sig });
+    let n = 0;
+    const chain = new P.ChainBuilder(
+      deviceId,
+      keys.privateKey,
+      stamp === 'outage' ? { now: () => Math.round(from + n * step) } : {},
+    );
+    const batches = [];
+    let ops = [];
+    let shift = '';
+    for (; n < opsPerDevice; n++) {
+      const op = n === 0 ? chain.next('shift.opened', SHIFT_BODY) : chain.next('sale.recorded', saleBody(shift, n));
+      if (n === 0) shift = op.id;
+      ops.push(op);
+      if (ops.length === BATCH || n === opsPerDevice - 1) {
+        batches.push(JSON.stringify(P.signBatch(deviceId, ops, key, Date.now(), opsPerDevice)));
+        ops = [];
+      }
+    }
+    perDevice.push(batches);
+  }
+  const interleaved = [];
+  for (let b = 0; b < perDevice[0].length; b++) for (const batches of perDevice) interleaved.push(batches[b]);
+
+  const bytesBefore = writtenBytes();
+  const t0 = performance.now();
+  for (const text of interleaved) {
+    const response = await service.ingest(JSON.parse(text));
+    const refused = response.results.find((r) => r.status !== 'accepted');
+    if (refused) throw new Error(`an op was not accepted: ${JSON.stringify(refused)}`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const total = devices * opsPerDevice;
+  const bytes = writtenBytes() - bytesBefore;
+  const pages = storage.query('PRAGMA wal_autocheckpoint')[0].wal_autocheckpoint;
+  await storage.close();
+  console.log(
+    `${devices} devices × ${opsPerDevice} ops, ${stamp} stamps, wal_autocheckpoint ${pages}: ` +
+      `${Math.round(total / seconds)} ops/s, ${(bytes / total / 1024).toFixed(1)} KiB written per op`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
