@@ -821,4 +821,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX cash_corrections_movement ON cash_corrections (movement_op_id);
   `,
+  // No query reads the ledger by op id (reports join ops from the ledger, feeds read by device and
+  // position); the index only cost writes, most of all for a backlog from an outage, whose op ids
+  // interleave across terminals (docs/performance.md, "Reconnection storm").
+  `
+  DROP INDEX IF EXISTS ledger_op;
+  `,
 ];
