@@ -10,28 +10,23 @@
  * one transaction, a savepoint per batch (SqliteStorage.ingestGroup), so one
  * fsync of the WAL makes them all durable instead of one each. Answers go out
  * only after that commit. Any other call is applied alone, in its place in
- * the order, so a read never overtakes a write sent before it.
+ * the order, so a read never overtakes a write sent before it. Small batches
+ * (a sale just rung up) may go ahead of a large group queued before them:
+ * group-commit.ts says when.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { cryptoRandom } from '@holdfast/domain';
 import { uuidv7 } from '@holdfast/protocol';
 import type { VerifiedBatch } from '../../model/batch.js';
+import { type Call, nextIngestRound } from './group-commit.js';
 import { type GroupedIngest, SqliteStorage } from './sqlite-storage.js';
 import {
-  GROUP_MAX_BATCHES,
-  GROUP_MAX_OPS,
   type PackedBatch,
   serializeError,
   type ThreadedSqliteOptions,
   type ThreadReply,
   unpackBatch,
 } from './sqlite-thread.js';
-
-interface Call {
-  id: number;
-  method: string;
-  args: unknown[];
-}
 
 const found = parentPort;
 if (!found) throw new Error('sqlite-thread-worker must run in a worker thread');
@@ -44,6 +39,8 @@ const idsAt = (now: number) => () => uuidv7(now, cryptoRandom.bytes(10));
 
 const waiting: Call[] = [];
 let draining = false;
+/** Whether the last round applied small batches ahead of the queue (see nextIngestRound). */
+let smallFirst = false;
 
 port.on('message', (call: Call) => {
   waiting.push(call);
@@ -60,19 +57,12 @@ async function drain(): Promise<void> {
     waiting.push(next.message as Call);
   const head = waiting[0];
   if (head?.method === 'ingest') {
-    let ops = 0;
-    let n = 0;
-    while (n < waiting.length && n < GROUP_MAX_BATCHES) {
-      const call = waiting[n] as Call;
-      if (call.method !== 'ingest') break;
-      const sent = call.args[0] as VerifiedBatch | PackedBatch;
-      const size = 'texts' in sent ? sent.texts.length : sent.ops.length;
-      if (n > 0 && ops + size > GROUP_MAX_OPS) break;
-      ops += size;
-      n++;
-    }
-    applyGroup(waiting.splice(0, n));
+    const round = nextIngestRound(waiting, smallFirst);
+    smallFirst = round.smallFirst;
+    applyGroup(round.indexes.map((i) => waiting[i] as Call));
+    for (let k = round.indexes.length - 1; k >= 0; k--) waiting.splice(round.indexes[k] as number, 1);
   } else if (head) {
+    smallFirst = false;
     waiting.shift();
     await applyOne(head);
   }

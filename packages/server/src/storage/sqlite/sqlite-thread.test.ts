@@ -151,6 +151,44 @@ describe('sqlite on a thread: group commit', () => {
     }
   });
 
+  it('small batches waiting behind a large group commit first, but never ahead of their own device', async () => {
+    const h = await createHarness({ storage: openThreadedSqlite({ path: tempPath() }) });
+    try {
+      const [a, b, c] = [await h.enrollDevice('a'), await h.enrollDevice('b'), await h.enrollDevice('c')];
+      const shifts = [a, b, c].map((d) => d.openShift());
+      for (const [i, d] of [a, b, c].entries()) await h.storage.ingest(verified(d, [shifts[i] as Op]), T0, () => 'x');
+      const [sa, sb, sc] = shifts.map((s) => (s as Op).id) as [string, string, string];
+      // A's backlog (300 ops, more than SMALL_BATCH_OPS × GROUP_MAX_BATCHES), then a sale each of b, a and c.
+      const backlog = verified(
+        a,
+        Array.from({ length: 300 }, () => a.sale(sa, 100)),
+      );
+      const live = [verified(b, [b.sale(sb, 450)]), verified(a, [a.sale(sa, 450)]), verified(c, [c.sale(sc, 450)])];
+      const before = await commitsOf(h.storage);
+      const hold = busy(h.storage);
+      const calls = [backlog, ...live].map((batch) => h.storage.ingest(batch, T0, () => 'unused'));
+      await hold;
+      const answers = await Promise.all(calls);
+      const after = await commitsOf(h.storage);
+      for (const answer of answers) assert.ok(answer.results.every((r) => r.status === 'accepted'));
+      assert.equal(after.commits - before.commits, 2, "b's and c's sales in one commit, then a's two batches");
+      const ledger = await h.storage.listLedger(0, 1000);
+      const order = ledger.items
+        .filter((e) => e.type === 'sale.recorded' && e.amount === 450)
+        .map((e) => [e.device, e.seq]);
+      assert.deepEqual(order, [
+        [b.id, 2],
+        [c.id, 2],
+        [a.id, 302],
+      ]);
+      const firstBacklog = ledger.items.findIndex((e) => e.device === a.id && e.seq === 2);
+      const cSale = ledger.items.findIndex((e) => e.device === c.id && e.seq === 2);
+      assert.ok(cSale < firstBacklog, "the small batches went ahead of a's backlog");
+    } finally {
+      await h.close();
+    }
+  });
+
   it('without anything waiting, each batch commits on its own at once', async () => {
     const h = await createHarness({ storage: openThreadedSqlite({ path: tempPath() }) });
     try {

@@ -34,6 +34,12 @@ export type ThreadedSqliteOptions = Omit<SqliteStorageOptions, 'crashHook'>;
 export const GROUP_MAX_BATCHES = 8;
 /** Ops in one group commit at most (a group always takes at least its first batch). */
 export const GROUP_MAX_OPS = 2_000;
+/**
+ * A batch of at most this many ops may be applied ahead of larger ones queued
+ * before it (the storage thread's live lane, sqlite-thread-worker.ts): the
+ * size of a sale just recorded, not of a backlog.
+ */
+export const SMALL_BATCH_OPS = 16;
 
 /** What the worker sends back for one call. */
 export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
