@@ -21,6 +21,7 @@ import type { SimNetwork } from '../sim-network.js';
 import type { VirtualClock } from '../virtual-clock.js';
 import type { CardLane } from './card-traffic.js';
 import { DriftingClock } from './drifting-clock.js';
+import { writeEmptyJournal } from './empty-databases.js';
 import type { OpHistory } from './op-history.js';
 import type { TerminalCrash, TerminalSpec, WorldPlan } from './world-plan.js';
 
@@ -129,6 +130,8 @@ export class SimLane {
   open(): Terminal {
     const plan = this.#host.plan;
     const generation = ++this.generation;
+    // The first power-on finds an empty journal on the disk (empty-databases.ts); later ones, what the last one left.
+    if (generation === 1) writeEmptyJournal(this.dir);
     const placement = this.#host.placement?.(this);
     const terminal = Terminal.open({
       dataDir: this.dir,

@@ -22,6 +22,7 @@ import {
 } from '@holdfast/server';
 import type { ServerCrashPoint } from '@holdfast/server/testing';
 import type { VirtualClock } from '../virtual-clock.js';
+import { writeEmptyServerDatabase } from './empty-databases.js';
 import type { OpHistory } from './op-history.js';
 import type { SimProcessor } from './sim-processor.js';
 import type { CardPlan, ServerCrash } from './world-plan.js';
@@ -136,6 +137,8 @@ export class SimServer {
   }
 
   async start(): Promise<void> {
+    // The first start migrates a copy of an empty database (empty-databases.ts); a restart opens what is on disk.
+    if (this.#incarnation === 0) await writeEmptyServerDatabase(this.path);
     const storage = new SqliteStorage({
       path: this.path,
       synchronous: 'OFF',
