@@ -260,7 +260,7 @@ import { EXCEPTIONS } from '../sql/tables/exceptions.js';
 import { LEDGER } from '../sql/tables/ledger.js';
 import { OFFLINE_PAYMENTS, offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import { OPS, type OpRow } from '../sql/tables/ops.js';
-import { CASH_MOVEMENTS, SALES, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
+import { CASH_MOVEMENTS, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
 import type { DeviceOpsQuery, Page, Storage } from '../storage.js';
 import { tableInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
@@ -644,7 +644,6 @@ export class SqliteStorage implements Storage {
       ),
     );
     s.insertLedger(plan.ledger);
-    s.insertSales(plan.sales);
     s.insertOfflinePayments(plan.offlinePayments);
     s.insertCashMovements(plan.cashMovements);
     for (const sh of plan.shifts) s.upsertShift.run(valuesOf(SHIFTS, sh, sqliteDialect));
@@ -1147,7 +1146,6 @@ function prepareStatements(db: Database.Database) {
     ),
     insertOps: tableInserter(db, OPS),
     insertLedger: tableInserter(db, LEDGER),
-    insertSales: tableInserter(db, SALES),
     insertOfflinePayments: tableInserter(db, OFFLINE_PAYMENTS),
     insertCashMovements: tableInserter(db, CASH_MOVEMENTS),
     upsertShift: db.prepare(insertSql(SHIFTS, sqliteDialect, { tail: SHIFT_UPSERT })),
