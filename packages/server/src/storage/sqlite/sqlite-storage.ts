@@ -10,7 +10,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
+import { type InjectedBugs, NO_INJECTED_BUGS, type SaleFact } from '@holdfast/domain';
 import type {
   CatalogItem,
   DeviceStatus,
@@ -232,7 +232,12 @@ import {
 } from '../sql/operations/reads.js';
 import type { TaxRate } from '../sql/operations/reports.js';
 import * as reports from '../sql/operations/reports.js';
-import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
+import {
+  getSaleCorrections,
+  loadSaleFacts,
+  storedSaleOf,
+  writeSaleCorrections,
+} from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
   listStaff,
@@ -571,6 +576,7 @@ export class SqliteStorage implements Storage {
     }
     const ids = JSON.stringify(batch.ops.map((op) => op.id));
     const byId = new Map<string, KnownOp>();
+    const storedSales = new Map<string, SaleFact>();
     for (const r of s.opsByIds.all(ids) as Row[]) {
       byId.set(r.id as string, {
         device: r.device as string,
@@ -578,6 +584,8 @@ export class SqliteStorage implements Storage {
         hash: r.hash as string,
         result: JSON.parse(r.result as string),
       });
+      if (r.sale !== null)
+        storedSales.set(r.id as string, storedSaleOf(r.id as string, r.device as string, r.sale as string));
     }
     const first = (batch.ops[0] as Op).seq;
     const last = (batch.ops[batch.ops.length - 1] as Op).seq;
@@ -616,7 +624,10 @@ export class SqliteStorage implements Storage {
     const members = loyaltyRefs(batch.ops);
     if (members.length > 0) facts.loyalty = this.#driver.autocommit(loadLoyaltyFacts(sqliteDialect, batch.ops));
     const sales = saleRefs(batch.ops);
-    if (sales.length > 0) facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales));
+    if (sales.length > 0) {
+      const known = { ids: new Set(batch.ops.map((op) => op.id)), sales: storedSales };
+      facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales, known));
+    }
     const stock = stockRefs(batch.ops, device.location);
     if (device.location !== null && (stock.opSkus.length > 0 || stock.saleSkus.length > 0)) {
       facts.stock = this.#driver.autocommit(loadStockFacts(sqliteDialect, device.location, stock, now));
@@ -1139,7 +1150,11 @@ function prepareStatements(db: Database.Database) {
     updateDeviceHead: db.prepare(
       `UPDATE devices SET ${DEVICE_HEAD_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
     ),
-    opsByIds: db.prepare('SELECT id, device, seq, hash, result FROM ops WHERE id IN (SELECT value FROM json_each(?))'),
+    // With the envelope of a stored sale: the sale facts of the batch's own ids need no second read.
+    opsByIds: db.prepare(
+      `SELECT id, device, seq, hash, result, CASE WHEN kind = 'sale.recorded' AND status = 'accepted' THEN envelope END AS sale
+         FROM ops WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
     opsBySeqRange: db.prepare('SELECT seq, id, hash FROM ops WHERE device = ? AND seq BETWEEN ? AND ?'),
     shiftsForBatch: db.prepare(
       "SELECT * FROM shifts WHERE id IN (SELECT value FROM json_each(?)) OR (device = ? AND status = 'open')",
