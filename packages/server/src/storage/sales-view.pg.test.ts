@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { startTestPostgres } from '../testing/postgres.js';
+import { migrationsBefore, previousPostgres, previousSqlite } from '../testing/previous-schema.js';
 import { POSTGRES_MIGRATIONS } from './postgres/postgres-schema.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
 import { SQLITE_MIGRATIONS } from './sqlite/sqlite-schema.js';
@@ -27,12 +27,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The migrations of the previous release: every one before the view's. */
-const before = (migrations: readonly string[]): number => {
-  const at = migrations.findIndex((m) => m.includes('CREATE VIEW sales'));
-  assert.ok(at > 0, 'the sales view has a migration of its own');
-  return at;
-};
+/** The view's migration: the previous release had every one before it. */
+const MARKER = 'CREATE VIEW sales';
+const before = (migrations: readonly string[]) => migrationsBefore(migrations, MARKER);
 
 const A = '019aa6c0-0000-7000-8000-0000000000a1';
 const B = '019aa6c0-0000-7000-8000-0000000000b2';
@@ -74,33 +71,13 @@ async function assertSalesKept(storage: Storage, read: () => Promise<Record<stri
 
 function oldSqlite(name: string, tamper?: string): string {
   const path = join(dir, name);
-  const db = new Database(path);
-  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-  for (let i = 0; i < before(SQLITE_MIGRATIONS); i++) {
-    db.exec(SQLITE_MIGRATIONS[i] as string);
-    db.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(i + 1);
-  }
-  for (const sql of OLD_ROWS) db.exec(sql);
-  if (tamper) db.exec(tamper);
-  db.close();
+  previousSqlite(path, MARKER, tamper ? [...OLD_ROWS, tamper] : OLD_ROWS);
   return path;
 }
 
 async function oldPostgres(tamper?: string): Promise<string> {
   const url = await pgServer.newDatabase();
-  const old = new pg.Client({ connectionString: url });
-  await old.connect();
-  try {
-    await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
-    for (let i = 0; i < before(POSTGRES_MIGRATIONS); i++) {
-      await old.query(POSTGRES_MIGRATIONS[i] as string);
-      await old.query('INSERT INTO schema_migrations VALUES ($1, 0)', [i + 1]);
-    }
-    for (const sql of OLD_ROWS) await old.query(sql);
-    if (tamper) await old.query(tamper);
-  } finally {
-    await old.end();
-  }
+  await previousPostgres(url, MARKER, tamper ? [...OLD_ROWS, tamper] : OLD_ROWS);
   return url;
 }
 
