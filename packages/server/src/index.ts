@@ -94,7 +94,6 @@ export type { Outage, OutageLane } from './model/outages.js';
 export * from './model/payment-forwarding.js';
 export * from './model/policy.js';
 export type { ReportEvent, ReportInput, SalesReport, SalesReportRow } from './model/reports.js';
-export * from './model/sale.js';
 export * from './model/shift.js';
 export * from './model/summary.js';
 export * from './model/wallet.js';

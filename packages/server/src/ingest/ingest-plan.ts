@@ -10,7 +10,6 @@ import type { ExceptionRecord } from '../model/exception.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { LoyaltyEntryRecord, LoyaltyMemberRecord } from '../model/loyalty.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
-import type { SaleRecord } from '../model/sale.js';
 import type { SaleCorrectionJudged, SaleCorrectionRecord } from '../model/sale-correction.js';
 import type { ShiftRecord } from '../model/shift.js';
 import type { StockLevelRecord, StockMoveRecord, StockShortfallJoin } from '../model/stock.js';
@@ -32,8 +31,8 @@ export interface IngestPlan {
   results: OpResult[];
   /** Ops to store, in seq order, with the result to store beside each. */
   inserts: { op: Op; result: StoredResult }[];
+  /** Ledger events; a sale's is its only record beside the op (the `sales` view reads them). */
   ledger: LedgerEvent[];
-  sales: SaleRecord[];
   /** Card payments approved locally (offline): sale card tenders and card top-ups, for the exposure actually held. */
   offlinePayments: OfflinePaymentRecord[];
   cashMovements: CashMovementRecord[];
@@ -77,7 +76,6 @@ export function emptyPlan(device: DeviceRecord, seen: { now: number; sentAt: num
     results: [],
     inserts: [],
     ledger: [],
-    sales: [],
     offlinePayments: [],
     cashMovements: [],
     shifts: [],

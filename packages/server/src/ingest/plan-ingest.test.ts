@@ -22,7 +22,6 @@ import type { DeviceRecord } from '../model/device.js';
 import type { ExceptionRecord } from '../model/exception.js';
 import type { LedgerEvent } from '../model/ledger-event.js';
 import type { OfflinePaymentRecord } from '../model/offline-payment.js';
-import type { SaleRecord } from '../model/sale.js';
 import type { ShiftRecord } from '../model/shift.js';
 import { cashMovedBody, saleBody, T0 } from '../testing/harness.js';
 import { type IngestFacts, type KnownOp, shiftRefs } from './ingest-facts.js';
@@ -92,7 +91,6 @@ class MemoryStore {
   readonly ops = new Map<string, KnownOp & { op: Op }>();
   readonly shifts = new Map<string, ShiftRecord>();
   readonly ledger: LedgerEvent[] = [];
-  readonly sales: SaleRecord[] = [];
   readonly offlinePayments: OfflinePaymentRecord[] = [];
   readonly exceptions: ExceptionRecord[] = [];
   now = NOW;
@@ -157,7 +155,6 @@ class MemoryStore {
       this.ops.set(op.id, { op, device: op.device, seq: op.seq, hash: op.hash, result });
     }
     this.ledger.push(...plan.ledger);
-    this.sales.push(...plan.sales);
     for (const p of plan.offlinePayments) {
       const key = (x: OfflinePaymentRecord) => `${x.opId}/${x.tenderIndex}`;
       assert.ok(!this.offlinePayments.some((x) => key(x) === key(p)), `plan re-inserts offline payment ${key(p)}`);
@@ -185,10 +182,17 @@ function setup(devices = 1) {
 
 const statuses = (results: readonly OpResult[]) => results.map((r) => r.status);
 
+/** The plan's sales as the `sales` view reads them: its sale.recorded ledger events. */
+function salesOf(plan: IngestPlan) {
+  return plan.ledger
+    .filter((e) => e.type === 'sale.recorded')
+    .map((e) => ({ opId: e.opId, shiftId: e.shiftId, total: e.amount, cash: e.data.cash, card: e.data.card }));
+}
+
 function assertWritesNothing(plan: IngestPlan): void {
   assert.deepEqual(plan.inserts, []);
   assert.deepEqual(plan.ledger, []);
-  assert.deepEqual(plan.sales, []);
+  assert.deepEqual(salesOf(plan), []);
   assert.deepEqual(plan.offlinePayments, []);
   assert.deepEqual(plan.cashMovements, []);
   assert.deepEqual(plan.shifts, []);
@@ -218,7 +222,7 @@ describe('planIngest: accepting a chain', () => {
       ],
     );
     assert.deepEqual(
-      plan.sales.map((s) => [s.shiftId, s.total, s.cash, s.card]),
+      salesOf(plan).map((s) => [s.shiftId, s.total, s.cash, s.card]),
       [
         [open.id, 450, 450, 0],
         [open.id, 300, 300, 0],
@@ -354,7 +358,7 @@ describe('planIngest: retries and collisions', () => {
       [4, 5],
     );
     assert.deepEqual(
-      plan.sales.map((s) => s.total),
+      salesOf(plan).map((s) => s.total),
       [3, 4],
     );
     assert.equal(plan.device.highWater, 5);
@@ -462,7 +466,6 @@ describe('planIngest: bodies checked by the verifier', () => {
     assert.deepEqual(checkedBefore.results, parsedHere.results);
     assert.deepEqual(checkedBefore.inserts, parsedHere.inserts);
     assert.deepEqual(checkedBefore.ledger, parsedHere.ledger);
-    assert.deepEqual(checkedBefore.sales, parsedHere.sales);
     assert.deepEqual(checkedBefore.cashMovements, parsedHere.cashMovements);
     assert.deepEqual(checkedBefore.shifts, parsedHere.shifts);
     assert.deepEqual(
@@ -500,7 +503,7 @@ describe('planIngest: stored rejections', () => {
       ['shift.opened', 'op.rejected', 'sale.recorded'],
     );
     assert.deepEqual(
-      plan.sales.map((s) => s.opId),
+      salesOf(plan).map((s) => s.opId),
       [after.id],
       'a rejected sale counts for nothing',
     );
@@ -530,7 +533,7 @@ describe('planIngest: stored rejections', () => {
       plan.ledger.map((e) => [e.type, e.amount]),
       [['op.rejected', null]],
     );
-    assert.deepEqual(plan.sales, []);
+    assert.deepEqual(salesOf(plan), []);
     assert.deepEqual(
       plan.exceptions.map((e) => [e.type, e.detail.reason]),
       [['op_rejected', 'unknown_kind']],
@@ -648,7 +651,7 @@ describe('planIngest: shift projection', () => {
     const plan = store.ingest(d.id, [d.sale(ghost, 300)]);
     assert.deepEqual(statuses(plan.results), ['accepted']);
     assert.deepEqual(
-      plan.sales.map((s) => [s.shiftId, s.total]),
+      salesOf(plan).map((s) => [s.shiftId, s.total]),
       [[ghost, 300]],
     );
     assert.deepEqual(
@@ -665,7 +668,7 @@ describe('planIngest: shift projection', () => {
     const closed = store.shifts.get(open.id);
     const plan = store.ingest(d.id, [d.sale(open.id, 300)]);
     assert.deepEqual(statuses(plan.results), ['accepted']);
-    assert.equal(plan.sales.length, 1);
+    assert.equal(salesOf(plan).length, 1);
     assert.deepEqual(
       plan.exceptions.map((e) => [e.type, e.detail.code]),
       [['shift_rule', 'shift_not_open']],

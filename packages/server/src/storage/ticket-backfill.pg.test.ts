@@ -9,14 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { ResultsOutcome } from '../model/ticket.js';
 import { createHarness, T0 } from '../testing/harness.js';
 import { startTestPostgres } from '../testing/postgres.js';
-import { POSTGRES_MIGRATIONS } from './postgres/postgres-schema.js';
+import { previousPostgres, previousSqlite } from '../testing/previous-schema.js';
 import { PostgresStorage } from './postgres/postgres-storage.js';
-import { SQLITE_MIGRATIONS } from './sqlite/sqlite-schema.js';
 import { SqliteStorage } from './sqlite/sqlite-storage.js';
 import type { Storage } from './storage.js';
 
@@ -60,43 +57,19 @@ async function settleAfterUpgrade(storage: Storage): Promise<void> {
   }
 }
 
-/** How many migrations a database had before the ticket tables' migration (later ones follow it). */
-const before = (migrations: readonly string[]): number => {
-  const at = migrations.findIndex((m) => m.includes('CREATE TABLE tickets'));
-  assert.ok(at > 0, 'the ticket tables have a migration of their own');
-  return at;
-};
+/** The ticket tables' migration (later ones follow it). */
+const MARKER = 'CREATE TABLE tickets';
 
 describe('ticket tables on a database of the previous release', () => {
   it('SQLite: a ticket approved before the upgrade is settled after it, its liability released', async () => {
     const path = join(dir, 'old.db');
-    const db = new Database(path);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    for (let i = 0; i < before(SQLITE_MIGRATIONS); i++) {
-      db.exec(SQLITE_MIGRATIONS[i] as string);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(i + 1);
-    }
-    db.exec(AUTH_INSERT);
-    db.exec(LIABILITY_INSERT);
-    db.close();
+    previousSqlite(path, MARKER, [AUTH_INSERT, LIABILITY_INSERT]);
     await settleAfterUpgrade(new SqliteStorage({ path }));
   });
 
   it('PostgreSQL: the same', async () => {
     const url = await pgServer.newDatabase();
-    const old = new pg.Client({ connectionString: url });
-    await old.connect();
-    try {
-      await old.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
-      for (let i = 0; i < before(POSTGRES_MIGRATIONS); i++) {
-        await old.query(POSTGRES_MIGRATIONS[i] as string);
-        await old.query('INSERT INTO schema_migrations VALUES ($1, 0)', [i + 1]);
-      }
-      await old.query(AUTH_INSERT);
-      await old.query(LIABILITY_INSERT);
-    } finally {
-      await old.end();
-    }
+    await previousPostgres(url, MARKER, [AUTH_INSERT, LIABILITY_INSERT]);
     await settleAfterUpgrade(new PostgresStorage({ connectionString: url }));
   });
 });

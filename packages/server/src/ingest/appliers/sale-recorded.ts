@@ -1,7 +1,8 @@
 /**
- * The applier of `sale.recorded`: the sale's projection and ledger event,
- * its effect on its shift, a held offline payment per card tender when the
- * terminal approved it locally, a wallet debit per wristband tender, and
+ * The applier of `sale.recorded`: the sale's ledger event (its one record
+ * beside the op: the `sales` view reads total, cash, card and lines from
+ * it), its effect on its shift, a held offline payment per card tender when
+ * the terminal approved it locally, a wallet debit per wristband tender, and
  * the corrections held for it judged.
  */
 import { saleFactOf, tenderSplit } from '@holdfast/domain';
@@ -12,19 +13,6 @@ export function applySaleRecorded(op: Op, body: SaleBody, ctx: ApplyContext): vo
   const { cash, card, wristband } = tenderSplit(body);
   const shift = ctx.requireShift(op, body.shift, 'sale');
   if (shift) ctx.applyShift(op, shift, 'sale.recorded', body);
-  ctx.plan.sales.push({
-    opId: op.id,
-    device: ctx.device.id,
-    seq: op.seq,
-    shiftId: body.shift,
-    currency: body.currency,
-    total: body.total,
-    cash,
-    card,
-    lines: body.lines.length,
-    deviceAt: op.at,
-    appliedAt: ctx.now,
-  });
   if (op.decision.mode === 'local' && op.decision.outcome === 'approved') {
     for (let i = 0; i < body.tenders.length; i++) {
       const tender = body.tenders[i];

@@ -37,7 +37,7 @@ import { LEDGER } from '../sql/tables/ledger.js';
 import { OFFLINE_PAYMENTS } from '../sql/tables/offline-payments.js';
 import { OPS, type OpRow } from '../sql/tables/ops.js';
 import { saleCorrectionOf } from '../sql/tables/sale-corrections.js';
-import { CASH_MOVEMENTS, SALES, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
+import { CASH_MOVEMENTS, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { columnArrays, type UnnestOptions, unnestInsert } from './postgres-unnest.js';
 
@@ -234,7 +234,6 @@ function planWrite<R>(
 const PLAN_WRITES: readonly PlanWrite[] = [
   planWrite('ins_ops', OPS, (_, ops) => ops),
   planWrite('ins_ledger', LEDGER, (p) => p.ledger, { ordered: true }),
-  planWrite('ins_sales', SALES, (p) => p.sales),
   planWrite('ins_cash', CASH_MOVEMENTS, (p) => p.cashMovements),
   planWrite('ups_shifts', SHIFTS, (p) => p.shifts, { tail: SHIFT_UPSERT }),
   // Aggregated exceptions (a group key) are merged after this statement (PostgresStorage.ingest).

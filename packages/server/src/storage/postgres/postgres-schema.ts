@@ -821,6 +821,33 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX cash_corrections_movement ON cash_corrections (movement_op_id);
   `,
+  // The sales projection derived from the ledger (issue 17, round three); see the SQLite schema. Processes
+  // of the previous release still INSERT their sale rows during a rolling restart: the view takes them and
+  // discards them (INSTEAD OF), since the ledger event the same statement writes carries the same facts.
+  `
+  DO $$
+  BEGIN
+    IF (SELECT count(*) FROM sales s WHERE NOT EXISTS (
+          SELECT 1 FROM ledger l
+           WHERE l.op_id = s.op_id AND l.type = 'sale.recorded' AND l.device = s.device AND l.seq = s.seq
+             AND l.shift_id = s.shift_id AND l.currency = s.currency AND l.amount = s.total
+             AND (l.data->>'cash')::bigint = s.cash AND (l.data->>'card')::bigint = s.card
+             AND (l.data->>'lines')::integer = s.lines AND l.device_at = s.device_at
+             AND l.applied_at = s.applied_at)) > 0
+       OR (SELECT count(*) FROM ledger WHERE type = 'sale.recorded') <> (SELECT count(*) FROM sales) THEN
+      RAISE EXCEPTION 'migration 25 refused: the sales table and the ledger''s sale.recorded events differ (a damaged or edited database); nothing was changed, see docs/operations.md';
+    END IF;
+  END $$;
+  DROP TABLE sales;
+  CREATE VIEW sales AS
+    SELECT op_id, device, seq, shift_id, currency, amount AS total,
+           (data->>'cash')::bigint AS cash, (data->>'card')::bigint AS card,
+           (data->>'lines')::integer AS lines, device_at, applied_at
+      FROM ledger WHERE type = 'sale.recorded';
+  CREATE FUNCTION sales_insert_discarded() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+  CREATE TRIGGER sales_insert_discarded INSTEAD OF INSERT ON sales
+    FOR EACH ROW EXECUTE FUNCTION sales_insert_discarded();
+  `,
   // No query reads the ledger by op id (reports join ops from the ledger, feeds read by device and
   // position); the index only cost writes, most of all for a backlog from an outage, whose op ids
   // interleave across terminals (docs/performance.md, "Reconnection storm").

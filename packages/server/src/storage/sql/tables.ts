@@ -17,7 +17,7 @@ import { API_TOKENS, AUDIT_LOG, OPERATOR_SESSIONS, OPERATORS } from './tables/op
 import { OPS } from './tables/ops.js';
 import { POLICIES, SERVER_KEYS } from './tables/policies.js';
 import { SALE_CORRECTIONS } from './tables/sale-corrections.js';
-import { CASH_MOVEMENTS, SALES, SHIFTS } from './tables/shift-projections.js';
+import { CASH_MOVEMENTS, SHIFTS } from './tables/shift-projections.js';
 import { STAFF_EVENTS } from './tables/staff.js';
 import { STOCK_LEVELS, STOCK_MOVES } from './tables/stock.js';
 import { EVENT_RESULTS, TICKET_EVENTS, TICKET_PAYOUTS, TICKET_SELECTIONS, TICKETS } from './tables/tickets.js';
@@ -31,7 +31,6 @@ export const DESCRIBED_TABLES: readonly Table<never>[] = [
   POLICIES,
   OPS,
   LEDGER,
-  SALES,
   CASH_MOVEMENTS,
   SHIFTS,
   EXCEPTIONS,

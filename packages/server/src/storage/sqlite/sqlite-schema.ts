@@ -845,6 +845,33 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX cash_corrections_movement ON cash_corrections (movement_op_id);
   `,
+  // The sales projection derived from the ledger (issue 17, round three: ingest): every accepted sale.recorded
+  // has exactly one ledger event carrying the same facts (amount = total; data: cash, card, lines), so the row
+  // per sale was the same data written twice. `sales` is now a view of those events, with the table's columns,
+  // and readers are unchanged. The table goes only if the view gives exactly its rows: a sale without its event
+  // (or an event without its sale, or twice) stops the migration with the table kept (docs/operations.md).
+  `
+  CREATE TEMP TABLE sales_unmatched (n INTEGER NOT NULL);
+  CREATE TEMP TRIGGER sales_unmatched_refuse BEFORE INSERT ON sales_unmatched WHEN NEW.n > 0 BEGIN
+    SELECT RAISE(ABORT, 'migration 25 refused: the sales table and the ledger''s sale.recorded events differ (a damaged or edited database); nothing was changed, see docs/operations.md');
+  END;
+  INSERT INTO sales_unmatched
+    SELECT (SELECT COUNT(*) FROM sales s WHERE NOT EXISTS (
+              SELECT 1 FROM ledger l
+               WHERE l.op_id = s.op_id AND l.type = 'sale.recorded' AND l.device = s.device AND l.seq = s.seq
+                 AND l.shift_id = s.shift_id AND l.currency = s.currency AND l.amount = s.total
+                 AND json_extract(l.data, '$.cash') = s.cash AND json_extract(l.data, '$.card') = s.card
+                 AND json_extract(l.data, '$.lines') = s.lines AND l.device_at = s.device_at
+                 AND l.applied_at = s.applied_at))
+         + abs((SELECT COUNT(*) FROM ledger WHERE type = 'sale.recorded') - (SELECT COUNT(*) FROM sales));
+  DROP TABLE sales_unmatched;
+  DROP TABLE sales;
+  CREATE VIEW sales AS
+    SELECT op_id, device, seq, shift_id, currency, amount AS total,
+           json_extract(data, '$.cash') AS cash, json_extract(data, '$.card') AS card,
+           json_extract(data, '$.lines') AS lines, device_at, applied_at
+      FROM ledger WHERE type = 'sale.recorded';
+  `,
   // No query reads the ledger by op id (reports join ops from the ledger, feeds read by device and
   // position); the index only cost writes, most of all for a backlog from an outage, whose op ids
   // interleave across terminals (docs/performance.md, "Reconnection storm").

@@ -135,6 +135,13 @@ describe('SqliteStorage only', () => {
     // Back to what the previous release left: schema version 1 only.
     const raw = new Database(path);
     raw.exec(`
+      DROP VIEW sales;
+      CREATE TABLE sales (op_id TEXT PRIMARY KEY, device TEXT NOT NULL, seq INTEGER NOT NULL, shift_id TEXT NOT NULL,
+        currency TEXT NOT NULL, total INTEGER NOT NULL, cash INTEGER NOT NULL, card INTEGER NOT NULL,
+        lines INTEGER NOT NULL, device_at INTEGER NOT NULL, applied_at INTEGER NOT NULL);
+      CREATE INDEX sales_shift ON sales (shift_id);
+      INSERT INTO sales SELECT op_id, device, seq, shift_id, currency, amount, data ->> '$.cash', data ->> '$.card',
+        data ->> '$.lines', device_at, applied_at FROM ledger WHERE type = 'sale.recorded';
       DROP TABLE stock_moves; DROP TABLE stock_levels;
       DROP TABLE loyalty_outbox; DROP TABLE loyalty_redemptions; DROP TABLE loyalty_entries; DROP TABLE loyalty_members;
       DROP TABLE price_lists; DROP TABLE catalog_items;

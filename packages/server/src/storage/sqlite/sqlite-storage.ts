@@ -10,7 +10,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
+import { type InjectedBugs, NO_INJECTED_BUGS, type SaleFact } from '@holdfast/domain';
 import type {
   CatalogItem,
   DeviceStatus,
@@ -232,7 +232,12 @@ import {
 } from '../sql/operations/reads.js';
 import type { TaxRate } from '../sql/operations/reports.js';
 import * as reports from '../sql/operations/reports.js';
-import { getSaleCorrections, loadSaleFacts, writeSaleCorrections } from '../sql/operations/sale-corrections.js';
+import {
+  getSaleCorrections,
+  loadSaleFacts,
+  storedSaleOf,
+  writeSaleCorrections,
+} from '../sql/operations/sale-corrections.js';
 import {
   changeStaff,
   listStaff,
@@ -260,7 +265,7 @@ import { EXCEPTIONS } from '../sql/tables/exceptions.js';
 import { LEDGER } from '../sql/tables/ledger.js';
 import { OFFLINE_PAYMENTS, offlinePaymentOf } from '../sql/tables/offline-payments.js';
 import { OPS, type OpRow } from '../sql/tables/ops.js';
-import { CASH_MOVEMENTS, SALES, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
+import { CASH_MOVEMENTS, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
 import type { DeviceOpsQuery, Page, Storage } from '../storage.js';
 import { tableInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
@@ -294,14 +299,17 @@ export interface SqliteStorageOptions {
 }
 
 /**
- * 10,000 pages (about 40 MiB of WAL) where SQLite's default is 1,000. Ops
- * that come back from an outage carry ids and device times from the
- * outage, interleaved across terminals, so each batch's index entries land
- * on hundreds of different pages; a short WAL checkpoints those pages into
- * the database file after nearly every commit, a longer one writes a page
- * that several commits touched once. Durability is the same: every commit
- * is synced to the WAL (synchronous=FULL). docs/performance.md,
- * "Reconnection storm", has the figures.
+ * WAL pages after which a commit checkpoints (copies the WAL into the
+ * database file and syncs it): 10,000 pages (about 40 MiB) where SQLite's
+ * default is 1,000. With 1,000, the storage thread checkpointed after
+ * nearly every second group commit of sales (about 1.2 KiB written per op),
+ * rewriting the same index and table pages each time; and ops that come back
+ * from an outage carry ids and device times interleaved across terminals,
+ * so each batch's index entries land on hundreds of different pages, which a
+ * short WAL copies into the file after nearly every commit. A longer one
+ * writes a page that several commits touched once. Durability is the same:
+ * every commit is synced to the WAL (synchronous=FULL). docs/performance.md,
+ * "Ingest on SQLite" and "Reconnection storm", have the figures.
  */
 export const DEFAULT_WAL_CHECKPOINT_PAGES = 10_000;
 
@@ -597,6 +605,7 @@ export class SqliteStorage implements Storage {
     }
     const ids = JSON.stringify(batch.ops.map((op) => op.id));
     const byId = new Map<string, KnownOp>();
+    const storedSales = new Map<string, SaleFact>();
     for (const r of s.opsByIds.all(ids) as Row[]) {
       byId.set(r.id as string, {
         device: r.device as string,
@@ -604,6 +613,8 @@ export class SqliteStorage implements Storage {
         hash: r.hash as string,
         result: JSON.parse(r.result as string),
       });
+      if (r.sale !== null)
+        storedSales.set(r.id as string, storedSaleOf(r.id as string, r.device as string, r.sale as string));
     }
     const first = (batch.ops[0] as Op).seq;
     const last = (batch.ops[batch.ops.length - 1] as Op).seq;
@@ -642,7 +653,10 @@ export class SqliteStorage implements Storage {
     const members = loyaltyRefs(batch.ops);
     if (members.length > 0) facts.loyalty = this.#driver.autocommit(loadLoyaltyFacts(sqliteDialect, batch.ops));
     const sales = saleRefs(batch.ops);
-    if (sales.length > 0) facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales));
+    if (sales.length > 0) {
+      const known = { ids: new Set(batch.ops.map((op) => op.id)), sales: storedSales };
+      facts.sales = this.#driver.autocommit(loadSaleFacts(sqliteDialect, sales, known));
+    }
     const stock = stockRefs(batch.ops, device.location);
     if (device.location !== null && (stock.opSkus.length > 0 || stock.saleSkus.length > 0)) {
       facts.stock = this.#driver.autocommit(loadStockFacts(sqliteDialect, device.location, stock, now));
@@ -670,7 +684,6 @@ export class SqliteStorage implements Storage {
       ),
     );
     s.insertLedger(plan.ledger);
-    s.insertSales(plan.sales);
     s.insertOfflinePayments(plan.offlinePayments);
     s.insertCashMovements(plan.cashMovements);
     for (const sh of plan.shifts) s.upsertShift.run(valuesOf(SHIFTS, sh, sqliteDialect));
@@ -1166,14 +1179,17 @@ function prepareStatements(db: Database.Database) {
     updateDeviceHead: db.prepare(
       `UPDATE devices SET ${DEVICE_HEAD_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
     ),
-    opsByIds: db.prepare('SELECT id, device, seq, hash, result FROM ops WHERE id IN (SELECT value FROM json_each(?))'),
+    // With the envelope of a stored sale: the sale facts of the batch's own ids need no second read.
+    opsByIds: db.prepare(
+      `SELECT id, device, seq, hash, result, CASE WHEN kind = 'sale.recorded' AND status = 'accepted' THEN envelope END AS sale
+         FROM ops WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
     opsBySeqRange: db.prepare('SELECT seq, id, hash FROM ops WHERE device = ? AND seq BETWEEN ? AND ?'),
     shiftsForBatch: db.prepare(
       "SELECT * FROM shifts WHERE id IN (SELECT value FROM json_each(?)) OR (device = ? AND status = 'open')",
     ),
     insertOps: tableInserter(db, OPS),
     insertLedger: tableInserter(db, LEDGER),
-    insertSales: tableInserter(db, SALES),
     insertOfflinePayments: tableInserter(db, OFFLINE_PAYMENTS),
     insertCashMovements: tableInserter(db, CASH_MOVEMENTS),
     upsertShift: db.prepare(insertSql(SHIFTS, sqliteDialect, { tail: SHIFT_UPSERT })),

@@ -243,9 +243,16 @@ export function* loadLoyaltyFacts(d: SqlDialect, ops: readonly Op[]): SqlOperati
     const row = yield* one('SELECT * FROM loyalty_redemptions WHERE op_id = $1', [opId]);
     if (row) out.redemptions.set(opId, loyaltyRedemptionOf(row));
   }
+  // An accepted sale.recorded op is exactly one sale (the `sales` view of the ledger); read by the ops'
+  // primary key, as the ledger has no index by op id.
   for (const sale of sales) {
-    const row = yield* one('SELECT device, total FROM sales WHERE op_id = $1', [sale]);
-    if (row) out.sales.set(sale, { device: row.device as string, total: int(row.total) });
+    const row = yield* one(
+      "SELECT device, envelope FROM ops WHERE id = $1 AND kind = 'sale.recorded' AND status = 'accepted'",
+      [sale],
+    );
+    if (!row) continue;
+    const body = (JSON.parse(row.envelope as string) as { body: { total: number } }).body;
+    out.sales.set(sale, { device: row.device as string, total: int(body.total) });
   }
   for (const ref of refs) {
     const parsed = parsePolicyRef(ref);

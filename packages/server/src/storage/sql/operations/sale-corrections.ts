@@ -25,22 +25,40 @@ import { all, run, type SqlOperation } from '../transaction-port.js';
 /** The name the server's own exception actions carry. */
 export const SERVER_ACTOR = 'holdfast';
 
+/** Stored sales a caller already read in the same transaction: `sales`, those stored among `ids` (after the locks, where the dialect has them). */
+export interface KnownSales {
+  ids: ReadonlySet<string>;
+  sales: ReadonlyMap<string, SaleFact>;
+}
+
 /**
  * Locks the sale ids `ids` and loads the stored sales among them and every
- * correction stored for them (held or counted, in record order).
+ * correction stored for them (held or counted, in record order). Ids in
+ * `known.ids` are not read again: ingest has already read the ops under the
+ * batch's own ids (the sales it records), so only the sales its corrections
+ * name are looked up here, none for a batch of new sales alone.
  */
-export function* loadSaleFacts(d: SqlDialect, ids: readonly string[]): SqlOperation<SaleFacts> {
+export function* loadSaleFacts(d: SqlDialect, ids: readonly string[], known?: KnownSales): SqlOperation<SaleFacts> {
   const sorted = [...new Set(ids)].sort();
   if (d.keyLocks !== null) yield* all(d.keyLocks, [sorted.map((id) => `sale:${id}`)]);
   const sales = new Map<string, SaleFact>();
-  const rows = yield* all(
-    `SELECT id, device, envelope FROM ops WHERE kind = 'sale.recorded' AND status = 'accepted' AND ${d.inList('id', '$1')}`,
-    [d.list(sorted)],
-  );
-  for (const r of rows) {
-    const envelope = JSON.parse(r.envelope as string) as { body: SaleBody };
-    sales.set(r.id as string, saleFactOf(r.id as string, r.device as string, envelope.body));
+  const unknown: string[] = [];
+  for (const id of sorted) {
+    if (!known?.ids.has(id)) unknown.push(id);
+    else {
+      const sale = known.sales.get(id);
+      if (sale) sales.set(id, sale);
+    }
   }
+  const rows =
+    unknown.length === 0
+      ? []
+      : yield* all(
+          `SELECT id, device, envelope FROM ops WHERE kind = 'sale.recorded' AND status = 'accepted' AND ${d.inList('id', '$1')}`,
+          [d.list(unknown)],
+        );
+  for (const r of rows)
+    sales.set(r.id as string, storedSaleOf(r.id as string, r.device as string, r.envelope as string));
   const corrections = new Map<string, SaleCorrectionRecord[]>();
   const stored = yield* all(
     `SELECT * FROM sale_corrections WHERE ${d.inList('sale_op_id', '$1')} ORDER BY recorded_at, device, seq`,
@@ -53,6 +71,11 @@ export function* loadSaleFacts(d: SqlDialect, ids: readonly string[]): SqlOperat
     corrections.set(c.sale, list);
   }
   return { sales, corrections };
+}
+
+/** The sale fact of a stored sale.recorded op from its envelope text. */
+export function storedSaleOf(id: string, device: string, envelope: string): SaleFact {
+  return saleFactOf(id, device, (JSON.parse(envelope) as { body: SaleBody }).body);
 }
 
 /** Every correction stored for the sale `saleId`, held or counted, in record order. */

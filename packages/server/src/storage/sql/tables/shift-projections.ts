@@ -1,27 +1,13 @@
 /**
- * The shift projections ingest writes beside the ledger: `sales`,
- * `cash_movements` and `shifts` (upserted: a shift's totals move with
- * every sale). Their columns and the shift row mapper, for every backend.
+ * The shift projections ingest writes beside the ledger: `cash_movements`
+ * and `shifts` (upserted: a shift's totals move with every sale). Their
+ * columns and the shift row mapper, for every backend. (`sales` is a view
+ * of the ledger's sale.recorded events since migration 25: no row of its own.)
  */
 import type { CashMovementRecord } from '../../../model/cash-movement.js';
-import type { SaleRecord } from '../../../model/sale.js';
 import type { ShiftRecord } from '../../../model/shift.js';
 import { int, intOrNull, type Row, total, totalOrNull } from '../../rows.js';
 import { defineTable } from '../table.js';
-
-export const SALES = defineTable<SaleRecord>('sales', {
-  op_id: ['text', (x) => x.opId],
-  device: ['text', (x) => x.device],
-  seq: ['bigint', (x) => x.seq],
-  shift_id: ['text', (x) => x.shiftId],
-  currency: ['text', (x) => x.currency],
-  total: ['bigint', (x) => x.total],
-  cash: ['bigint', (x) => x.cash],
-  card: ['bigint', (x) => x.card],
-  lines: ['int', (x) => x.lines],
-  device_at: ['bigint', (x) => x.deviceAt],
-  applied_at: ['bigint', (x) => x.appliedAt],
-});
 
 export const CASH_MOVEMENTS = defineTable<CashMovementRecord>('cash_movements', {
   op_id: ['text', (m) => m.opId],
