@@ -873,6 +873,16 @@ export class SqliteStorage implements Storage {
     return this.#driver.transaction(() => settleOfflinePayment(sqliteDialect, request, this.#bugs));
   }
 
+  async settleOfflinePayments(requests: readonly SettleRequest[]): Promise<(SettleOutcome | null)[]> {
+    if (requests.length === 0) return [];
+    const bugs = this.#bugs;
+    return this.#driver.transaction(function* () {
+      const outcomes: (SettleOutcome | null)[] = [];
+      for (const request of requests) outcomes.push(yield* settleOfflinePayment(sqliteDialect, request, bugs));
+      return outcomes;
+    });
+  }
+
   async beginAuthorization(pending: AuthorizationRecord): Promise<AuthorizationSlot> {
     return this.#authorizations.begin(pending);
   }
