@@ -79,6 +79,8 @@ export class PolicyDesk {
    * the map is emptied should it ever grow past a handful.
    */
   readonly #imported = new Map<string, KeyObject>();
+  /** True once a server key was read or created (keys are never deleted). */
+  #keyExists = false;
   /** The last key set signed and the trusted keys (ids and public halves) it was signed for. */
   #signedSet: { fingerprint: string; set: SignedKeySet } | null = null;
 
@@ -142,7 +144,9 @@ export class PolicyDesk {
   }
 
   async #trustedKeys(): Promise<ServerKeyRecord[]> {
-    await this.#activeServerKey();
+    // Keys are never deleted: once this process has seen one, only the trusted list needs reading (every
+    // feed and policy answer asks for it).
+    if (!this.#keyExists) await this.#activeServerKey();
     return this.#storage.listTrustedServerKeys(this.#clock.now());
   }
 
@@ -284,7 +288,9 @@ export class PolicyDesk {
   /** The active signing key; the first caller on an empty database creates it. */
   async #activeServerKey(): Promise<ServerKeyRecord> {
     const keys = await this.#storage.listServerKeys();
-    return keys[0] ?? this.#storage.ensureServerKey(newServerKey(this.#clock.now()));
+    const active = keys[0] ?? (await this.#storage.ensureServerKey(newServerKey(this.#clock.now())));
+    this.#keyExists = true;
+    return active;
   }
 }
 
