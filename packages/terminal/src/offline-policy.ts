@@ -69,9 +69,12 @@ export class OfflinePolicy extends OfflineDecisions {
   keySetMeta(raw: unknown): Record<string, string> {
     const pinned = this.pinnedKeys();
     if (raw === undefined || pinned === null) return {};
+    const lastAt = this.#journal.getMeta(META.keySetAt);
+    // A set no newer than the one adopted changes nothing, valid or not: no signature to check (every
+    // policy answer carries the set, and the server re-sends the same one until its keys change).
+    if (lastAt !== null && !newerThan(raw, Number(lastAt))) return {};
     const checked = verifyKeySet(raw, pinned);
     if (!checked.ok) return {};
-    const lastAt = this.#journal.getMeta(META.keySetAt);
     if (lastAt !== null && checked.set.at <= Number(lastAt)) return {};
     return { [META.policyKeys]: JSON.stringify(checked.set.keys), [META.keySetAt]: String(checked.set.at) };
   }
@@ -182,6 +185,14 @@ function isKeySet(keys: unknown): keys is PolicyKeySet {
     !Array.isArray(keys) &&
     Object.values(keys).every((v) => typeof v === 'string')
   );
+}
+
+/** Whether `raw` claims (unverified) a key set time after `at`; anything without a numeric `at` does not. */
+function newerThan(raw: unknown, at: number): boolean {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const claimed = (raw as { at?: unknown }).at;
+  // Not `claimed > at`: a meta value that is not a number (NaN) must not stop a set from being checked.
+  return typeof claimed === 'number' && !(claimed <= at);
 }
 
 /** Whether an answered policy is exactly the one held: same key, signature and canonical policy. */

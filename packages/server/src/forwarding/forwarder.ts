@@ -6,7 +6,8 @@
  *
  *   deadline sweep: raise forwarding_deadline warnings / alarms (deduplicated)
  *   claim (lease) ──▶ for each payment, in (device, seq) order:
- *                       authorize(key) ──answer──▶ settle (approved | declined)
+ *                       authorize(key) ──answer──▶ settle (approved | declined;
+ *                          │                       up to SETTLE_GROUP answers at once)
  *                          │ refused for good (4xx about the request)
  *                          ├──────────────────▶ refuse: payment_refused alarm, never again;
  *                          │                    the device's later payments go on
@@ -46,6 +47,7 @@ import {
 } from '@holdfast/processor-client';
 import { uuidv7 } from '@holdfast/protocol';
 import type { ClaimedOfflinePayment } from '../model/offline-payment.js';
+import type { SettleRequest } from '../model/payment-forwarding.js';
 import type { Storage } from '../storage/storage.js';
 import {
   DEFAULT_DEADLINE_WARN_FRACTION,
@@ -91,6 +93,9 @@ export interface ProcessorLike {
   authorize(idempotencyKey: string, request: AuthorizationRequestBody, timeoutMs?: number): Promise<AuthorizeAnswer>;
   findByKey(idempotencyKey: string, timeoutMs?: number): Promise<Authorization | null>;
 }
+
+/** Processor answers settled together (one transaction on SQLite) at most; the rest of a round's follow. */
+const SETTLE_GROUP = 50;
 
 /** Merchant sent for payments of devices that were never placed. */
 export const UNPLACED_MERCHANT = 'holdfast-unplaced';
@@ -219,6 +224,7 @@ export class Forwarder {
     };
     // A device whose earlier payment stays unsettled sends nothing more this round: seq order.
     const held = new Set<string>();
+    const answered: { request: SettleRequest; recovered: boolean }[] = [];
     for (const p of claimed) {
       if (held.has(p.device)) {
         summary.unsettled++;
@@ -274,27 +280,47 @@ export class Forwarder {
       }
       const { authorization, recovered } = answer;
       const at = clock.now();
-      await storage.settleOfflinePayment({
-        payment: { opId: p.opId, tenderIndex: p.tenderIndex },
-        owner,
-        settlement: {
-          status: authorization.status,
-          processorId: authorization.id,
-          ...(authorization.declineCode !== undefined ? { declineCode: authorization.declineCode } : {}),
-          at,
+      answered.push({
+        request: {
+          payment: { opId: p.opId, tenderIndex: p.tenderIndex },
+          owner,
+          settlement: {
+            status: authorization.status,
+            processorId: authorization.id,
+            ...(authorization.declineCode !== undefined ? { declineCode: authorization.declineCode } : {}),
+            at,
+          },
+          exceptionId: uuidv7(at, this.#random.bytes(10)),
         },
-        exceptionId: uuidv7(at, this.#random.bytes(10)),
+        recovered,
       });
-      summary[authorization.status]++;
+      if (answered.length >= SETTLE_GROUP) await this.#settle(answered.splice(0), summary);
+    }
+    await this.#settle(answered, summary);
+    return summary;
+  }
+
+  /**
+   * Settles processor answers together, in one transaction where the backend
+   * allows (Storage.settleOfflinePayments). Until that commits an answer is
+   * only at the processor: a crash before it leaves the payments claimed,
+   * and a later round sends them again under the same keys (the processor
+   * answers with the authorization it made).
+   */
+  async #settle(answered: readonly { request: SettleRequest; recovered: boolean }[], summary: RoundSummary) {
+    if (answered.length === 0) return;
+    await this.#options.storage.settleOfflinePayments(answered.map((a) => a.request));
+    for (const { request, recovered } of answered) {
+      const { status } = request.settlement;
+      summary[status]++;
       this.#options.onEvent?.({
         kind: 'settled',
-        opId: p.opId,
-        tenderIndex: p.tenderIndex,
-        status: authorization.status,
+        opId: request.payment.opId,
+        tenderIndex: request.payment.tenderIndex,
+        status,
         recovered,
       });
     }
-    return summary;
   }
 
   /**

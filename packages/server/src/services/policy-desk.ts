@@ -79,6 +79,10 @@ export class PolicyDesk {
    * the map is emptied should it ever grow past a handful.
    */
   readonly #imported = new Map<string, KeyObject>();
+  /** True once a server key was read or created (keys are never deleted). */
+  #keyExists = false;
+  /** The last key set signed and the trusted keys (ids and public halves) it was signed for. */
+  #signedSet: { fingerprint: string; set: SignedKeySet } | null = null;
 
   constructor(storage: Storage, clock: Clock, newId: () => string) {
     this.#storage = storage;
@@ -102,8 +106,16 @@ export class PolicyDesk {
    */
   async keySet(): Promise<SignedKeySet> {
     const trusted = await this.#trustedKeys();
+    // The same trusted keys get the same signed set (its `at` the time it was first signed): every policy
+    // answer carries the set, and signing it anew each time was a signature per key per answer for nothing.
+    // A key added (rotation, here or in another process) or dropped (overlap over) makes a new set.
+    const fingerprint = trusted.map((k) => `${k.id}=${k.publicKey}`).join(',');
+    const cached = this.#signedSet;
+    if (cached !== null && cached.fingerprint === fingerprint) return cached.set;
     const signers = trusted.map((k) => ({ id: k.id, privateKey: this.#import(k.privateKey) }));
-    return signKeySet(policyKeySet(trusted), this.#clock.now(), signers);
+    const set = signKeySet(policyKeySet(trusted), this.#clock.now(), signers);
+    this.#signedSet = { fingerprint, set };
+    return set;
   }
 
   /**
@@ -121,6 +133,7 @@ export class PolicyDesk {
       SERVER_KEY_OVERLAP_MS,
     );
     this.#signer = null;
+    this.#signedSet = null;
     return { active: keyView(active), retired: retired === null ? null : keyView(retired) };
   }
 
@@ -131,7 +144,9 @@ export class PolicyDesk {
   }
 
   async #trustedKeys(): Promise<ServerKeyRecord[]> {
-    await this.#activeServerKey();
+    // Keys are never deleted: once this process has seen one, only the trusted list needs reading (every
+    // feed and policy answer asks for it).
+    if (!this.#keyExists) await this.#activeServerKey();
     return this.#storage.listTrustedServerKeys(this.#clock.now());
   }
 
@@ -273,7 +288,9 @@ export class PolicyDesk {
   /** The active signing key; the first caller on an empty database creates it. */
   async #activeServerKey(): Promise<ServerKeyRecord> {
     const keys = await this.#storage.listServerKeys();
-    return keys[0] ?? this.#storage.ensureServerKey(newServerKey(this.#clock.now()));
+    const active = keys[0] ?? (await this.#storage.ensureServerKey(newServerKey(this.#clock.now())));
+    this.#keyExists = true;
+    return active;
   }
 }
 

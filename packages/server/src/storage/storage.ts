@@ -310,6 +310,14 @@ export interface Storage extends OperatorStorage {
    * such payment.
    */
   settleOfflinePayment(request: SettleRequest): Promise<SettleOutcome | null>;
+  /**
+   * A forwarding round's answers: each request settled exactly as
+   * `settleOfflinePayment` settles it, in order, outcomes in the same order.
+   * SQLite writes them in one transaction (a commit per payment was most of
+   * the cost of settling); PostgreSQL in one each (a batch would hold the
+   * ledger's lock while waiting for another process's payment row).
+   */
+  settleOfflinePayments(requests: readonly SettleRequest[]): Promise<(SettleOutcome | null)[]>;
 
   // Online authorizations (storage/authorizations.ts, server/src/authorize/).
 

@@ -191,6 +191,50 @@ for (const backend of STORAGE_BACKENDS) {
         assert.equal((await h.storage.summary()).exceptions.post_auth_decline, 1);
       });
 
+      test('settle several at once: each as settled alone, in order; a repeat and an unknown payment change nothing', async (h) => {
+        const d = await h.enrollDevice('a');
+        const [first, second] = await offlineSales(h, d, [700, 1_900]);
+        const declined: PaymentSettlement = {
+          status: 'declined',
+          processorId: 'auth_8',
+          declineCode: 'card_blocked',
+          at: T0 + 11,
+        };
+        const settle = (opId: string, settlement: PaymentSettlement, exceptionId: string) => ({
+          payment: { opId, tenderIndex: 0 },
+          owner: 'w1',
+          settlement,
+          exceptionId,
+        });
+        assert.deepEqual(await h.storage.settleOfflinePayments([]), []);
+        const outcomes = await h.storage.settleOfflinePayments([
+          settle(first as string, approved(T0 + 10), 'x1'),
+          settle(second as string, declined, 'x2'),
+          settle(first as string, declined, 'x3'),
+          settle('nope', approved(T0 + 12), 'x4'),
+        ]);
+        assert.deepEqual(outcomes, [
+          { settlement: approved(T0 + 10), settledNow: true },
+          { settlement: declined, settledNow: true },
+          { settlement: approved(T0 + 10), settledNow: false },
+          null,
+        ]);
+        const ledger = (await h.storage.listLedger(0, 100)).items.filter((e) => e.type.startsWith('payment.'));
+        assert.deepEqual(
+          ledger.map((e) => [e.type, e.opId, e.amount]),
+          [
+            ['payment.settled', first, 700],
+            ['payment.declined', second, 1_900],
+          ],
+        );
+        const alarms = (await h.storage.listExceptions(0, 100)).items.filter((x) => x.type === 'post_auth_decline');
+        assert.deepEqual(
+          alarms.map((x) => [x.id, x.opId]),
+          [['x2', second]],
+        );
+        assert.deepEqual(await h.storage.claimOfflinePayments('w2', 10, T0 + 100, LEASE), [], 'both settled');
+      });
+
       test("settle declined: the exception carries the sale's shift and the customer contact the clerk captured", async (h) => {
         const d = await h.enrollDevice('a');
         const open = d.openShift();

@@ -832,6 +832,12 @@ export class PostgresStorage implements Storage {
     return this.#driver.inTransaction(() => settleOfflinePayment(postgresDialect, request, this.#bugs));
   }
 
+  async settleOfflinePayments(requests: readonly SettleRequest[]): Promise<(SettleOutcome | null)[]> {
+    const outcomes: (SettleOutcome | null)[] = [];
+    for (const request of requests) outcomes.push(await this.settleOfflinePayment(request));
+    return outcomes;
+  }
+
   async beginAuthorization(pending: AuthorizationRecord): Promise<AuthorizationSlot> {
     return this.#auth.begin(pending);
   }

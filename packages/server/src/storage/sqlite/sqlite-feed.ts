@@ -8,6 +8,7 @@ import type { DeviceFeedEvent, DeviceFeedPage } from '../../model/device-feed.js
 import { FEED_BILL_TYPE, FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
 import type { Row } from '../rows.js';
 import { ledgerEventOf } from '../sql/tables/ledger.js';
+import { limitedStatement } from './limited-statement.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 const PAYMENT_TYPES = FEED_PAYMENT_TYPES.map((t) => `'${t}'`).join(', ');
@@ -15,44 +16,54 @@ const BROADCAST = `'${FEED_BROADCAST_PREFIX}%'`;
 
 export class SqliteDeviceFeed {
   readonly #db: Database.Database;
-  readonly #own: Database.Statement;
-  readonly #broadcast: Database.Statement;
-  readonly #bills: Database.Statement;
+  readonly #own: (limit: number) => Database.Statement;
+  readonly #broadcast: (limit: number) => Database.Statement;
+  readonly #bills: (limit: number) => Database.Statement;
   readonly #end: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#db = db;
-    // The WHERE terms repeat the partial indexes' own, so the planner uses them.
-    this.#own = db.prepare(`
-      SELECT l.*, p.brand AS card_brand, p.last4 AS card_last4
+    // The WHERE terms repeat the partial indexes' own, so the planner uses them. The page's limit is
+    // written into each text (limited-statement.ts: a bound LIMIT made every poll plan them again).
+    this.#own = limitedStatement(
+      db,
+      `SELECT l.*, p.brand AS card_brand, p.last4 AS card_last4
       FROM ledger l
       LEFT JOIN offline_payments p ON p.op_id = l.op_id AND p.tender_index = json_extract(l.data, '$.tenderIndex')
       WHERE l.device = @device AND l.type IN (${PAYMENT_TYPES}) AND l.pos > @after
-      ORDER BY l.pos LIMIT @limit`);
-    this.#broadcast = db.prepare(`
-      SELECT l.*, NULL AS card_brand, NULL AS card_last4
+      ORDER BY l.pos LIMIT @limit`,
+    );
+    this.#broadcast = limitedStatement(
+      db,
+      `SELECT l.*, NULL AS card_brand, NULL AS card_last4
       FROM ledger l
       LEFT JOIN device_placements ep ON ep.device = l.device
       LEFT JOIN device_placements me ON me.device = @device
       WHERE l.type LIKE ${BROADCAST} AND l.pos > @after
         AND (ep.merchant IS NULL OR me.merchant IS NULL OR ep.merchant = me.merchant)
-      ORDER BY l.pos LIMIT @limit`);
-    this.#bills = db.prepare(`
-      SELECT l.*, NULL AS card_brand, NULL AS card_last4
+      ORDER BY l.pos LIMIT @limit`,
+    );
+    this.#bills = limitedStatement(
+      db,
+      `SELECT l.*, NULL AS card_brand, NULL AS card_last4
       FROM ledger l
       WHERE l.device = @device AND l.type = '${FEED_BILL_TYPE}' AND l.pos > @after
-      ORDER BY l.pos LIMIT @limit`);
+      ORDER BY l.pos LIMIT @limit`,
+    );
     this.#end = db.prepare('SELECT coalesce(max(pos), 0) AS top FROM ledger');
   }
 
   list(device: string, after: number, limit: number): DeviceFeedPage {
+    const own = this.#own(limit);
+    const bills = this.#bills(limit);
+    const broadcast = this.#broadcast(limit);
     return this.#db.transaction(() => {
-      const params = { device, after, limit };
+      const params = { device, after };
       // A device's bills' fiscal numbers are its own events too: each list a prefix of its kind, merged by pos.
-      const own = [...(this.#own.all(params) as Row[]), ...(this.#bills.all(params) as Row[])].map(toFeedEvent);
-      const broadcast = (this.#broadcast.all(params) as Row[]).map(toFeedEvent);
+      const mine = [...(own.all(params) as Row[]), ...(bills.all(params) as Row[])].map(toFeedEvent);
+      const everyone = (broadcast.all(params) as Row[]).map(toFeedEvent);
       const end = Number((this.#end.get() as Row).top);
-      return mergeDeviceFeed(own, broadcast, after, limit, end);
+      return mergeDeviceFeed(mine, everyone, after, limit, end);
     })();
   }
 }

@@ -267,6 +267,7 @@ import { OFFLINE_PAYMENTS, offlinePaymentOf } from '../sql/tables/offline-paymen
 import { OPS, type OpRow } from '../sql/tables/ops.js';
 import { CASH_MOVEMENTS, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
 import type { DeviceOpsQuery, Page, Storage } from '../storage.js';
+import { limitedStatement } from './limited-statement.js';
 import { tableInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
 import { sqliteDialect } from './sqlite-dialect.js';
@@ -896,7 +897,7 @@ export class SqliteStorage implements Storage {
     const s = this.#statements;
     return this.#db
       .transaction(() => {
-        const rows = s.claimablePayments.all({ now, limit }) as Row[];
+        const rows = s.claimablePayments(limit).all({ now }) as Row[];
         for (const r of rows) s.claimPayment.run(owner, now + leaseMs, r.op_id, r.tender_index);
         return rows.map((r) => ({
           ...offlinePaymentOf(r),
@@ -910,6 +911,16 @@ export class SqliteStorage implements Storage {
 
   async settleOfflinePayment(request: SettleRequest): Promise<SettleOutcome | null> {
     return this.#driver.transaction(() => settleOfflinePayment(sqliteDialect, request, this.#bugs));
+  }
+
+  async settleOfflinePayments(requests: readonly SettleRequest[]): Promise<(SettleOutcome | null)[]> {
+    if (requests.length === 0) return [];
+    const bugs = this.#bugs;
+    return this.#driver.transaction(function* () {
+      const outcomes: (SettleOutcome | null)[] = [];
+      for (const request of requests) outcomes.push(yield* settleOfflinePayment(sqliteDialect, request, bugs));
+      return outcomes;
+    });
   }
 
   async beginAuthorization(pending: AuthorizationRecord): Promise<AuthorizationSlot> {
@@ -1198,7 +1209,9 @@ function prepareStatements(db: Database.Database) {
     heldPayments: db.prepare(`SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = ? AND ${unconfirmed()}`),
     // Unsettled, unrefused, due (backoff over), unclaimed (or lease expired), and no earlier unsettled,
     // unrefused payment of the device under a live claim or still backing off: seq order per device.
-    claimablePayments: db.prepare(
+    // The claim's limit is written into the text (limited-statement.ts).
+    claimablePayments: limitedStatement(
+      db,
       `SELECT o.*, p.merchant FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
        WHERE ${due('o', '@now')}
          AND NOT EXISTS (
