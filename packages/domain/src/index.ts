@@ -12,6 +12,7 @@ export * from './corrections.js';
 export * from './errors.js';
 export * from './exposure.js';
 export * from './injected-bugs.js';
+export * from './limited-statement.js';
 export * from './locale.js';
 export * from './loyalty.js';
 export * from './random.js';

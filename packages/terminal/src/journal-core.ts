@@ -19,7 +19,7 @@
  * Node-only pieces (the data directory, file modes, the in-doubt file) are
  * in journal.ts.
  */
-import { type InjectedBugs, NO_INJECTED_BUGS } from '@holdfast/domain';
+import { type InjectedBugs, limitedStatement, NO_INJECTED_BUGS } from '@holdfast/domain';
 import { GENESIS_HASH, type Op, PROTOCOL_VERSION, sealOp } from '@holdfast/protocol';
 import { JournalClosedError, JournalLockedError, SimulatedCrashError } from './errors.js';
 import { META, migrate } from './journal-schema.js';
@@ -89,6 +89,8 @@ export class JournalCore {
   readonly #recent = new Map<number, Op>();
   /** Statements `prepare` handed out, by their text (the connection's own; a reopen starts afresh). */
   readonly #prepared = new Map<string, SqliteStatement>();
+  /** The paged reads of `#limited`, by text: each prepares a few limits (limitedStatement). */
+  readonly #limiters = new Map<string, (limit: number) => SqliteStatement>();
   #head: ChainHead;
   #delta: Delta | null = null;
   readonly #attemptsKept: number;
@@ -363,23 +365,17 @@ export class JournalCore {
   }
 
   /**
-   * `sql` with its `LIMIT ?` written in as `limit`, prepared once per limit
-   * and kept like the statements of `#stmt`. This SQLite build (STAT4)
-   * plans a statement again at every run when its LIMIT is a bound
-   * parameter, tens of µs each time (the next batch's read showed as ~1.4 %
-   * of a simulated festival); with the limit in the text it is planned once.
+   * `sql` with its `LIMIT ?` written in as `limit` (limitedStatement, @holdfast/domain: this SQLite
+   * build plans a statement again at every run when its LIMIT is a bound parameter; the next batch's
+   * read showed as ~1.4 % of a simulated festival). A few limits per text are kept for the connection.
    */
   #limited<P extends unknown[], R>(sql: string, limit: number): SqliteStatement<P, R> {
-    if (!Number.isSafeInteger(limit) || limit < 0) {
-      throw new RangeError(`a row limit must be a whole number of at least 0, got ${limit}`);
+    let byLimit = this.#limiters.get(sql);
+    if (!byLimit) {
+      byLimit = limitedStatement((text) => this.#db.prepare(text), sql);
+      this.#limiters.set(sql, byLimit);
     }
-    const text = sql.replace('LIMIT ?', `LIMIT ${limit}`);
-    let statement = this.#prepared.get(text);
-    if (!statement) {
-      statement = this.#db.prepare(text);
-      this.#prepared.set(text, statement);
-    }
-    return statement as SqliteStatement<P, R>;
+    return byLimit(limit) as SqliteStatement<P, R>;
   }
 
   /**

@@ -3,12 +3,12 @@
  * writer: a read transaction sees a prefix of the ledger, so the three
  * queries of a page agree with each other.
  */
+import { limitedStatement } from '@holdfast/domain';
 import type Database from 'better-sqlite3';
 import type { DeviceFeedEvent, DeviceFeedPage } from '../../model/device-feed.js';
 import { FEED_BILL_TYPE, FEED_BROADCAST_PREFIX, FEED_PAYMENT_TYPES, mergeDeviceFeed } from '../device-feed.js';
 import type { Row } from '../rows.js';
 import { ledgerEventOf } from '../sql/tables/ledger.js';
-import { limitedStatement } from './limited-statement.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
 const PAYMENT_TYPES = FEED_PAYMENT_TYPES.map((t) => `'${t}'`).join(', ');
@@ -24,9 +24,9 @@ export class SqliteDeviceFeed {
   constructor(db: Database.Database) {
     this.#db = db;
     // The WHERE terms repeat the partial indexes' own, so the planner uses them. The page's limit is
-    // written into each text (limited-statement.ts: a bound LIMIT made every poll plan them again).
+    // written into each text (limitedStatement, @holdfast/domain: a bound LIMIT made every poll plan them again).
     this.#own = limitedStatement(
-      db,
+      (text) => db.prepare(text),
       `SELECT l.*, p.brand AS card_brand, p.last4 AS card_last4
       FROM ledger l
       LEFT JOIN offline_payments p ON p.op_id = l.op_id AND p.tender_index = json_extract(l.data, '$.tenderIndex')
@@ -34,7 +34,7 @@ export class SqliteDeviceFeed {
       ORDER BY l.pos LIMIT @limit`,
     );
     this.#broadcast = limitedStatement(
-      db,
+      (text) => db.prepare(text),
       `SELECT l.*, NULL AS card_brand, NULL AS card_last4
       FROM ledger l
       LEFT JOIN device_placements ep ON ep.device = l.device
@@ -44,7 +44,7 @@ export class SqliteDeviceFeed {
       ORDER BY l.pos LIMIT @limit`,
     );
     this.#bills = limitedStatement(
-      db,
+      (text) => db.prepare(text),
       `SELECT l.*, NULL AS card_brand, NULL AS card_last4
       FROM ledger l
       WHERE l.device = @device AND l.type = '${FEED_BILL_TYPE}' AND l.pos > @after

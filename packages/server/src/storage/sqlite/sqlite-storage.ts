@@ -10,7 +10,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type InjectedBugs, NO_INJECTED_BUGS, type SaleFact } from '@holdfast/domain';
+import { type InjectedBugs, limitedStatement, NO_INJECTED_BUGS, type SaleFact } from '@holdfast/domain';
 import type {
   CatalogItem,
   DeviceStatus,
@@ -267,7 +267,6 @@ import { OFFLINE_PAYMENTS, offlinePaymentOf } from '../sql/tables/offline-paymen
 import { OPS, type OpRow } from '../sql/tables/ops.js';
 import { CASH_MOVEMENTS, SHIFT_UPSERT, SHIFTS, shiftOf } from '../sql/tables/shift-projections.js';
 import type { DeviceOpsQuery, Page, Storage } from '../storage.js';
-import { limitedStatement } from './limited-statement.js';
 import { tableInserter } from './row-inserter.js';
 import { SqliteAuthorizations } from './sqlite-authorizations.js';
 import { sqliteDialect } from './sqlite-dialect.js';
@@ -1209,9 +1208,9 @@ function prepareStatements(db: Database.Database) {
     heldPayments: db.prepare(`SELECT ${HELD_COLUMNS} FROM offline_payments WHERE device = ? AND ${unconfirmed()}`),
     // Unsettled, unrefused, due (backoff over), unclaimed (or lease expired), and no earlier unsettled,
     // unrefused payment of the device under a live claim or still backing off: seq order per device.
-    // The claim's limit is written into the text (limited-statement.ts).
+    // The claim's limit is written into the text (limitedStatement, @holdfast/domain).
     claimablePayments: limitedStatement(
-      db,
+      (text) => db.prepare(text),
       `SELECT o.*, p.merchant FROM offline_payments o LEFT JOIN device_placements p ON p.device = o.device
        WHERE ${due('o', '@now')}
          AND NOT EXISTS (
