@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { canonicalOpText, type Op, ProtocolError } from '@holdfast/protocol';
+import { canonicalOpText, generateDeviceKeys, type Op, ProtocolError } from '@holdfast/protocol';
 import type { VerifiedBatch } from '../../model/batch.js';
 import { createHarness, T0, type TestDevice } from '../../testing/harness.js';
 import type { Storage } from '../storage.js';
@@ -24,6 +24,12 @@ const tempPath = () => {
   dirs.push(dir);
   return join(dir, 'holdfast.db');
 };
+
+/** Holds the storage thread busy for a while, so the calls sent meanwhile wait there together. */
+const busy = (storage: Storage) =>
+  (storage as unknown as { query(sql: string): Promise<unknown> }).query(
+    'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT COUNT(*) FROM n',
+  );
 
 describe('sqlite on a thread: the boundary', () => {
   it('returns a ProtocolError as a ProtocolError, with its code', async () => {
@@ -74,11 +80,6 @@ describe('sqlite on a thread: group commit', () => {
   /** Ingest counts of the storage thread's SqliteStorage (not part of the Storage interface). */
   const commitsOf = (storage: Storage) =>
     (storage as unknown as { ingestCommits(): Promise<{ commits: number; batches: number }> }).ingestCommits();
-  /** Holds the storage thread busy for a while, so the calls sent meanwhile wait there together. */
-  const busy = (storage: Storage) =>
-    (storage as unknown as { query(sql: string): Promise<unknown> }).query(
-      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) SELECT COUNT(*) FROM n',
-    );
   // With each op's canonical text, as the verifier hands batches on: they cross the thread as texts (packBatch).
   const verified = (device: TestDevice, ops: Op[]): VerifiedBatch => ({
     device: device.id,
@@ -207,6 +208,62 @@ describe('sqlite on a thread: group commit', () => {
       );
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('sqlite on a thread: device reads on the main thread', () => {
+  it('a device and its keys are read without waiting behind the queue, as committed', async () => {
+    const h = await createHarness({ storage: openThreadedSqlite({ path: tempPath() }) });
+    try {
+      const d = await h.enrollDevice('a');
+      const order: string[] = [];
+      const hold = busy(h.storage).then(() => order.push('busy'));
+      const device = await h.storage.getDevice(d.id);
+      order.push('device');
+      await h.storage.listDeviceKeys(d.id);
+      order.push('keys');
+      await hold;
+      assert.deepEqual(order, ['device', 'keys', 'busy'], 'the reads did not queue behind the busy thread');
+      assert.equal(device?.id, d.id);
+      assert.equal(device?.revokedAt, null);
+      // Changes the thread committed are what the next reads see.
+      const next = generateDeviceKeys().publicKey;
+      const signedWith = device?.publicKey as string;
+      await h.storage.rotateDeviceKey({ device: d.id, signedWith, publicKey: next, now: T0, graceMs: 60_000 });
+      assert.equal((await h.storage.getDevice(d.id))?.publicKey, next);
+      const keys = await h.storage.listDeviceKeys(d.id);
+      assert.deepEqual(
+        keys.map((k) => [k.publicKey, k.retiredAt]),
+        [
+          [signedWith, T0 + 60_000],
+          [next, null],
+        ],
+      );
+      await h.storage.revokeDevice(d.id, 'stolen', T0 + 1);
+      const revoked = await h.storage.getDevice(d.id);
+      assert.equal(revoked?.revokedAt, T0 + 1);
+      assert.equal(revoked?.revokeReason, 'stolen');
+      assert.equal(await h.storage.getDevice('no-such-device'), null);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('the read-only connection writes nothing, and reads go to the thread again once closing', async () => {
+    const path = tempPath();
+    const storage = openThreadedSqlite({ path });
+    await storage.migrate();
+    assert.equal(await storage.getDevice('no-such-device'), null);
+    const closed = storage.close();
+    await assert.rejects(storage.getDevice('no-such-device'), /storage thread exited|closed/);
+    await closed;
+    // The file was never opened for writing by the main thread: a direct connection sees it migrated and clean.
+    const direct = new SqliteStorage({ path });
+    try {
+      assert.deepEqual(direct.query('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
+    } finally {
+      await direct.close();
     }
   });
 });
