@@ -13,8 +13,15 @@
 // (/proc/self/io; WAL frames and checkpoints), which holds on a loaded
 // machine where ops/s does not.
 //
+// With --sweep, it then reads what the outage sweep reads, both ways, on the
+// database just filled (docs/reports.md): the whole window in one statement
+// with every op's body (Storage.reportInput, the sweep's read before) and in
+// pages without bodies (Storage.outageEvents, the sweep's read now): the
+// time of each, the longest single call (what an ingest waits behind on the
+// storage thread) and the heap it took.
+//
 //   npm run build
-//   node scripts/bench-outage-ingest.mjs [devices=200] [ops=500] [outage|now] [walCheckpointPages]
+//   node scripts/bench-outage-ingest.mjs [devices=200] [ops=500] [outage|now] [walCheckpointPages] [--sweep]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +31,8 @@ const P = await import(`${root}/packages/protocol/dist/index.js`);
 const { HoldfastService, SqliteStorage } = await import(`${root}/packages/server/dist/index.js`);
 const { SHIFT_BODY, saleBody } = await import(`${root}/packages/cli/dist/bench/sale-body.js`);
 
-const [devicesArg = '200', opsArg = '500', stamp = 'outage', pagesArg] = process.argv.slice(2);
+const sweep = process.argv.includes('--sweep');
+const [devicesArg = '200', opsArg = '500', stamp = 'outage', pagesArg] = process.argv.slice(2).filter((a) => a !== '--sweep');
 const devices = Number(devicesArg);
 const opsPerDevice = Number(opsArg);
 if (!Number.isInteger(devices) || devices < 1 || !Number.isInteger(opsPerDevice) || opsPerDevice < 2) {
@@ -90,11 +98,52 @@ try {
   const total = devices * opsPerDevice;
   const bytes = writtenBytes() - bytesBefore;
   const pages = storage.query('PRAGMA wal_autocheckpoint')[0].wal_autocheckpoint;
-  await storage.close();
   console.log(
     `${devices} devices × ${opsPerDevice} ops, ${stamp} stamps, wal_autocheckpoint ${pages}: ` +
       `${Math.round(total / seconds)} ops/s, ${(bytes / total / 1024).toFixed(1)} KiB written per op`,
   );
+  if (sweep) await probeSweep(storage, from - 86_400_000, Date.now() + 1);
+  await storage.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Times the outage sweep's read before (one statement, bodies) and now (pages, no bodies), alternated, 3 rounds. */
+async function probeSweep(storage, from, to) {
+  const heap = () => process.memoryUsage().heapUsed / 2 ** 20;
+  const ways = {
+    'one statement with bodies (before)': async () => {
+      const t = performance.now();
+      const input = await storage.reportInput(from, to);
+      const ms = performance.now() - t;
+      return { events: input.events.length, ms, longest: ms, calls: 1 };
+    },
+    'pages of 2,000 without bodies (now)': async () => {
+      let events = 0;
+      let longest = 0;
+      let calls = 0;
+      const t = performance.now();
+      for (let after = 0; after !== null; calls++) {
+        const c = performance.now();
+        const page = await storage.outageEvents(after, from, to, 2_000);
+        longest = Math.max(longest, performance.now() - c);
+        events += page.events.length;
+        after = page.next;
+      }
+      return { events, ms: performance.now() - t, longest, calls };
+    },
+  };
+  for (let round = 1; round <= 3; round++) {
+    for (const [name, read] of Object.entries(ways)) {
+      globalThis.gc?.();
+      const before = heap();
+      const r = await read();
+      const grown = heap() - before;
+      console.log(
+        `sweep read, ${name}, round ${round}: ${r.events} events in ${r.ms.toFixed(0)} ms ` +
+          `(${((r.ms * 1000) / r.events).toFixed(1)} µs/event), ${r.calls} calls, longest ${r.longest.toFixed(0)} ms, ` +
+          `heap +${grown.toFixed(0)} MiB`,
+      );
+    }
+  }
 }

@@ -15,6 +15,12 @@
  */
 import type { ReportEvent } from './reports.js';
 
+/** What the outage rule reads of an applied op: its report event (reports.ts) without data or body. */
+export type OutageEvent = Pick<
+  ReportEvent,
+  'opId' | 'device' | 'lane' | 'location' | 'seq' | 'type' | 'currency' | 'amount' | 'deviceAt' | 'receivedAt'
+>;
+
 /** The exceptions an outage report counts, per op. */
 export interface OutageException {
   opId: string;
@@ -76,11 +82,11 @@ const MONEY_BACK = new Set(['sale.voided', 'sale.refunded', 'wallet.refunded']);
 
 /** The outages among `events`: runs of ops received more than `thresholdMs` after their device recorded them. */
 export function findOutages(
-  events: readonly ReportEvent[],
+  events: readonly OutageEvent[],
   exceptions: readonly OutageException[],
   thresholdMs: number,
 ): Outage[] {
-  const byDevice = new Map<string, ReportEvent[]>();
+  const byDevice = new Map<string, OutageEvent[]>();
   for (const e of events) {
     const list = byDevice.get(e.device);
     if (list) list.push(e);
@@ -95,7 +101,7 @@ export function findOutages(
   const lanes: { first: string; lane: OutageLane }[] = [];
   for (const list of byDevice.values()) {
     const sorted = [...list].sort((a, b) => a.seq - b.seq);
-    let run: ReportEvent[] = [];
+    let run: OutageEvent[] = [];
     const flush = () => {
       if (run.length > 0) lanes.push(laneOf(run, exceptionsOf));
       run = [];
@@ -147,10 +153,10 @@ export function findOutages(
 }
 
 function laneOf(
-  run: readonly ReportEvent[],
+  run: readonly OutageEvent[],
   exceptionsOf: Map<string, OutageException[]>,
 ): { first: string; lane: OutageLane } {
-  const first = run[0] as ReportEvent;
+  const first = run[0] as OutageEvent;
   const revenue = new Map<string, OutageRevenue>();
   const revenueIn = (currency: string): OutageRevenue => {
     let r = revenue.get(currency);

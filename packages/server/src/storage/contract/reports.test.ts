@@ -275,6 +275,34 @@ for (const backend of STORAGE_BACKENDS) {
       );
     });
 
+    test("the outage rule's read pages the ledger: every page as the reports read it, in order; a bad limit refused", async (h) => {
+      await partitionDay(h);
+      const from = Date.parse('2026-11-21');
+      const to = Date.parse('2026-11-22');
+      const { events } = await h.storage.reportInput(from, to);
+      assert.ok(events.length >= 7, `the day has ops (${events.length})`);
+      const paged: unknown[] = [];
+      let calls = 0;
+      for (let after: number | null = 0; after !== null; calls++) {
+        const page = await h.storage.outageEvents(after, from, to, 3);
+        assert.ok(page.events.length <= 3);
+        paged.push(...page.events);
+        after = page.next;
+      }
+      const lean = events.map(({ data: _data, body: _body, shiftId: _shiftId, ...e }) => e);
+      assert.deepEqual(paged, lean);
+      assert.equal(calls, Math.floor(events.length / 3) + 1, 'pages of 3, the last one short (or empty)');
+      const narrow = await h.storage.outageEvents(0, from + 10 * MIN, to, 10_000);
+      assert.deepEqual(
+        narrow.events,
+        lean.filter((e) => e.deviceAt >= from + 10 * MIN),
+      );
+      assert.equal(narrow.next, null);
+      for (const limit of [0, 10_001, 1.5, Number.NaN]) {
+        await assert.rejects(h.storage.outageEvents(0, from, to, limit), /limit must be an integer from 1 to 10000/);
+      }
+    });
+
     test('the accounting export: every entry balanced, one per money op, summing to the ledger', async (h) => {
       const { a, b, refund, paidOut, c } = await partitionDay(h);
       const answer = await h.request<AccountingExport>('GET', `/v1/admin/reports/accounting?${RANGE}`, {

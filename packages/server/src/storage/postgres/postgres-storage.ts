@@ -701,6 +701,10 @@ export class PostgresStorage implements Storage {
     return this.#driver.autocommit(reports.reportInput(postgresDialect, from, to));
   }
 
+  async outageEvents(after: number, from: number, to: number, limit: number): Promise<reports.OutageEventPage> {
+    return this.#driver.autocommit(reports.outageEvents(after, from, to, limit));
+  }
+
   async exceptionsForOps(opIds: readonly string[], types: readonly string[]): Promise<OutageException[]> {
     return this.#driver.autocommit(reports.exceptionsForOps(postgresDialect, opIds, types));
   }

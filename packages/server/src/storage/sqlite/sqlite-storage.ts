@@ -831,6 +831,10 @@ export class SqliteStorage implements Storage {
     return this.#driver.autocommit(reports.reportInput(sqliteDialect, from, to));
   }
 
+  async outageEvents(after: number, from: number, to: number, limit: number): Promise<reports.OutageEventPage> {
+    return this.#driver.autocommit(reports.outageEvents(after, from, to, limit));
+  }
+
   async exceptionsForOps(opIds: readonly string[], types: readonly string[]): Promise<OutageException[]> {
     return this.#driver.autocommit(reports.exceptionsForOps(sqliteDialect, opIds, types));
   }
