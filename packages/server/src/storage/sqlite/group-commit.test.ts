@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Call, groupLength, nextIngestRound } from './group-commit.js';
+import { type Call, groupLength, nextRound, type Round } from './group-commit.js';
 import { GROUP_MAX_BATCHES, GROUP_MAX_OPS, SMALL_BATCH_OPS } from './sqlite-thread.js';
 
 let nextId = 1;
@@ -16,32 +16,62 @@ describe('group commit: which calls go next', () => {
   it('a group is the consecutive ingests at the head, within the batch and op bounds', () => {
     assert.equal(groupLength([ingest('a', 500), ingest('b', 500), read, ingest('c', 1)]), 2);
     assert.equal(groupLength(Array.from({ length: 20 }, () => ingest('a', 1))), GROUP_MAX_BATCHES);
+    const quarter = GROUP_MAX_OPS / 4;
     assert.equal(
-      groupLength([ingest('a', 500), ingest('b', 500), ingest('c', 500), ingest('d', 500), ingest('e', 1)]),
+      groupLength([ingest('a', quarter), ingest('b', quarter), ingest('c', quarter), ingest('d', quarter), ingest('e', 1)]),
       4,
+      'the fifth batch would pass the op bound',
     );
     assert.equal(groupLength([ingest('a', GROUP_MAX_OPS + 1), ingest('b', 1)]), 1, 'a first batch always goes');
   });
 
   it('small batches go ahead of a large head group, in their order, in one commit', () => {
     const calls = [ingest('a', 500), ingest('b', 1), ingest('c', 2), ingest('d', 500), ingest('e', SMALL_BATCH_OPS)];
-    assert.deepEqual(nextIngestRound(calls, false), { indexes: [1, 2, 4], smallFirst: true });
+    assert.deepEqual(nextRound(calls, false), { group: true, indexes: [1, 2, 4], smallFirst: true });
   });
 
-  it('never ahead of an earlier batch of their own device, nor of a call that is not an ingest', () => {
-    const calls = [ingest('a', 500), ingest('a', 1), ingest('b', 1), read, ingest('c', 1)];
-    assert.deepEqual(nextIngestRound(calls, false), { indexes: [2], smallFirst: true });
+  it('never ahead of an earlier batch of their own device; past a call that is not an ingest', () => {
+    const calls = [ingest('a', 500), ingest('a', 1), ingest('b', 1), read, ingest('c', 1), ingest('b', 500)];
+    assert.deepEqual(nextRound(calls, false), { group: true, indexes: [2, 4], smallFirst: true });
+  });
+
+  it('a read at the head: small batches behind it go first, then the read alone, then the rest', () => {
+    const queue = [read, ingest('a', 500), ingest('b', 1), { ...read, id: nextId++ }, ingest('c', 2)];
+    const [r1, a, b, r2, c] = queue.map((call) => call.id);
+    const rounds: (number[] | number)[] = [];
+    let last = false;
+    while (queue.length > 0) {
+      const round: Round = nextRound(queue, last);
+      last = round.smallFirst;
+      if (round.group) {
+        rounds.push(round.indexes.map((i) => (queue[i] as Call).id));
+        for (let k = round.indexes.length - 1; k >= 0; k--) queue.splice(round.indexes[k] as number, 1);
+      } else {
+        rounds.push((queue.shift() as Call).id);
+      }
+    }
+    assert.deepEqual(rounds, [[b, c], r1, [a], r2]);
+  });
+
+  it('nothing small waiting: the head goes as it is, a read alone', () => {
+    assert.deepEqual(nextRound([read, ingest('a', 500)], false), { group: false, smallFirst: false });
+    assert.deepEqual(nextRound([ingest('a', 500), read, ingest('b', 500)], false), {
+      group: true,
+      indexes: [0],
+      smallFirst: false,
+    });
   });
 
   it('never two rounds running: after small batches went ahead, the head group goes', () => {
     const calls = [ingest('a', 500), ingest('b', 1), ingest('c', 1)];
-    assert.deepEqual(nextIngestRound(calls, true), { indexes: [0, 1, 2], smallFirst: false });
+    assert.deepEqual(nextRound(calls, true), { group: true, indexes: [0, 1, 2], smallFirst: false });
     // Rounds as the storage thread runs them: small ahead, then the head, then small again.
     const queue = [ingest('a', 500), ingest('b', 1), ingest('a', 500), ingest('c', 1)];
     const rounds: number[][] = [];
     let last = false;
     while (queue.length > 0) {
-      const round = nextIngestRound(queue, last);
+      const round = nextRound(queue, last);
+      assert.ok(round.group);
       last = round.smallFirst;
       rounds.push(round.indexes.map((i) => (queue[i] as Call).id));
       for (let k = round.indexes.length - 1; k >= 0; k--) queue.splice(round.indexes[k] as number, 1);
@@ -55,7 +85,8 @@ describe('group commit: which calls go next', () => {
 
   it('a head group that is small itself goes as it is', () => {
     const calls = Array.from({ length: 5 }, (_, i) => ingest(`d${i}`, SMALL_BATCH_OPS));
-    assert.deepEqual(nextIngestRound([ingest('a', 3), ...calls], false), {
+    assert.deepEqual(nextRound([ingest('a', 3), ...calls], false), {
+      group: true,
       indexes: [0, 1, 2, 3, 4, 5],
       smallFirst: false,
     });

@@ -7,18 +7,19 @@
  *
  * The storage thread's live lane: a sale just rung up arrives as a batch of a
  * few ops, and during a reconnection storm it would otherwise wait behind
- * whole groups of 500-op backlog batches. So when the head group is large
- * (more than SMALL_BATCH_OPS × GROUP_MAX_BATCHES ops), the small batches (at
- * most SMALL_BATCH_OPS ops) among the ingests queued before any other call go
- * first, in one commit of their own, in their order — but
+ * whole groups of 500-op backlog batches, or behind a long read (the outage
+ * sweep's pages). So when the head of the queue is a large group (more than
+ * SMALL_BATCH_OPS × GROUP_MAX_BATCHES ops) or a call that is not an ingest,
+ * the small batches (at most SMALL_BATCH_OPS ops) queued anywhere behind it
+ * go first, in one commit of their own, in their order — but
  * - never ahead of an earlier batch of their own device (a device's batches
  *   are applied in the order it sent them);
- * - never ahead of a call that is not an ingest (a read never overtakes a
- *   write sent before it);
- * - never two rounds running: the round after takes the head group, so a
- *   stream of small batches cannot starve a backlog.
- * Batches of different devices do not depend on each other's order (the
- * admission scheduler already runs live batches before backlog ones).
+ * - never two rounds running: the round after takes the head, so a stream of
+ *   small batches cannot starve a backlog or a read.
+ * Calls that wait here together were all sent before any of them was
+ * answered, so no caller can depend on their order; only a device's own
+ * batches carry one (and the admission scheduler already runs live batches
+ * at once).
  */
 import type { VerifiedBatch } from '../../model/batch.js';
 import { GROUP_MAX_BATCHES, GROUP_MAX_OPS, type PackedBatch, SMALL_BATCH_OPS } from './sqlite-thread.js';
@@ -52,17 +53,25 @@ export function groupLength(calls: readonly Call[]): number {
   return n;
 }
 
-/** The small batches that go ahead of a large head group now (indexes in `calls`, ascending), or none. */
+/** Whether the head of the queue would hold small batches up: a large group, or a call that is not an ingest. */
+function headBlocks(calls: readonly Call[]): boolean {
+  const head = calls[0];
+  if (!head) return false;
+  if (head.method !== 'ingest') return true;
+  const length = groupLength(calls);
+  let ops = 0;
+  for (let i = 0; i < length; i++) ops += opsIn(calls[i] as Call);
+  return ops > SMALL_BATCH_OPS * GROUP_MAX_BATCHES;
+}
+
+/** The small batches that go ahead of the head now (indexes in `calls`, ascending), or none. */
 function smallAhead(calls: readonly Call[]): number[] {
-  const head = groupLength(calls);
-  let headOps = 0;
-  for (let i = 0; i < head; i++) headOps += opsIn(calls[i] as Call);
-  if (headOps <= SMALL_BATCH_OPS * GROUP_MAX_BATCHES) return [];
+  if (!headBlocks(calls)) return [];
   const picked: number[] = [];
   const passed = new Set<string>();
   for (let i = 0; i < calls.length && picked.length < GROUP_MAX_BATCHES; i++) {
     const call = calls[i] as Call;
-    if (call.method !== 'ingest') break;
+    if (call.method !== 'ingest') continue;
     const device = deviceOf(call);
     if (opsIn(call) <= SMALL_BATCH_OPS && !passed.has(device)) picked.push(i);
     else passed.add(device);
@@ -70,16 +79,19 @@ function smallAhead(calls: readonly Call[]): number[] {
   return picked;
 }
 
+/** The storage thread's next round: a group commit of `indexes` (ascending), or the head call alone. */
+export type Round = { group: true; indexes: number[]; smallFirst: boolean } | { group: false; smallFirst: false };
+
 /**
- * The next group commit, for a queue whose head is an `ingest` call: the
- * indexes (ascending) of the calls it applies, and whether they are small
- * batches sent ahead (pass that back as `lastWasSmallFirst` next round).
+ * The next round for a non-empty queue: small batches sent ahead (pass
+ * `smallFirst` back as `lastWasSmallFirst` next round), else the head's
+ * group commit when the head is an ingest, else the head call alone.
  */
-export function nextIngestRound(
-  calls: readonly Call[],
-  lastWasSmallFirst: boolean,
-): { indexes: number[]; smallFirst: boolean } {
+export function nextRound(calls: readonly Call[], lastWasSmallFirst: boolean): Round {
   const small = lastWasSmallFirst ? [] : smallAhead(calls);
-  if (small.length > 0) return { indexes: small, smallFirst: true };
-  return { indexes: Array.from({ length: groupLength(calls) }, (_, i) => i), smallFirst: false };
+  if (small.length > 0) return { group: true, indexes: small, smallFirst: true };
+  if (calls[0]?.method === 'ingest') {
+    return { group: true, indexes: Array.from({ length: groupLength(calls) }, (_, i) => i), smallFirst: false };
+  }
+  return { group: false, smallFirst: false };
 }

@@ -10,15 +10,14 @@
  * one transaction, a savepoint per batch (SqliteStorage.ingestGroup), so one
  * fsync of the WAL makes them all durable instead of one each. Answers go out
  * only after that commit. Any other call is applied alone, in its place in
- * the order, so a read never overtakes a write sent before it. Small batches
- * (a sale just rung up) may go ahead of a large group queued before them:
- * group-commit.ts says when.
+ * the order. Small batches (a sale just rung up) may go ahead of a large
+ * group or another call queued before them: group-commit.ts says when.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { cryptoRandom } from '@holdfast/domain';
 import { uuidv7 } from '@holdfast/protocol';
 import type { VerifiedBatch } from '../../model/batch.js';
-import { type Call, nextIngestRound } from './group-commit.js';
+import { type Call, nextRound } from './group-commit.js';
 import { type GroupedIngest, SqliteStorage } from './sqlite-storage.js';
 import {
   type PackedBatch,
@@ -39,7 +38,7 @@ const idsAt = (now: number) => () => uuidv7(now, cryptoRandom.bytes(10));
 
 const waiting: Call[] = [];
 let draining = false;
-/** Whether the last round applied small batches ahead of the queue (see nextIngestRound). */
+/** Whether the last round applied small batches ahead of the queue (see nextRound). */
 let smallFirst = false;
 
 port.on('message', (call: Call) => {
@@ -55,16 +54,15 @@ async function drain(): Promise<void> {
   // Calls delivered to the port but not yet dispatched join this round.
   for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port))
     waiting.push(next.message as Call);
-  const head = waiting[0];
-  if (head?.method === 'ingest') {
-    const round = nextIngestRound(waiting, smallFirst);
+  if (waiting.length > 0) {
+    const round = nextRound(waiting, smallFirst);
     smallFirst = round.smallFirst;
-    applyGroup(round.indexes.map((i) => waiting[i] as Call));
-    for (let k = round.indexes.length - 1; k >= 0; k--) waiting.splice(round.indexes[k] as number, 1);
-  } else if (head) {
-    smallFirst = false;
-    waiting.shift();
-    await applyOne(head);
+    if (round.group) {
+      applyGroup(round.indexes.map((i) => waiting[i] as Call));
+      for (let k = round.indexes.length - 1; k >= 0; k--) waiting.splice(round.indexes[k] as number, 1);
+    } else {
+      await applyOne(waiting.shift() as Call);
+    }
   }
   if (waiting.length > 0) setImmediate(drain);
   else draining = false;
