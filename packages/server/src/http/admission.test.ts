@@ -186,28 +186,39 @@ describe('Admission: the backlog bounded by time', () => {
 });
 
 describe('Admission: scheduler', () => {
-  it('runs live batches before queued backlog, one at a time on concurrency 1', async () => {
+  it('runs backlog one at a time on concurrency 1, and a live batch at once, beside it', async () => {
     const { admission } = make({ concurrency: 1 });
     const log: string[] = [];
     const b1 = gate(log, 'b1');
     const b2 = gate(log, 'b2');
     const b3 = gate(log, 'b3');
     const l1 = gate(log, 'l1');
+    const l2 = gate(log, 'l2');
     const results = [admission.run('backlog', b1.work), admission.run('backlog', b2.work)];
     await tick();
+    assert.deepEqual(log, ['b1'], 'one backlog batch at a time');
     results.push(admission.run('backlog', b3.work), admission.run('live', l1.work));
     await tick();
-    assert.deepEqual(log, ['b1'], 'only one runs at a time');
-    assert.deepEqual(admission.snapshot().queued, { live: 1, backlog: 2 });
+    assert.deepEqual(log, ['b1', 'l1'], 'the live batch did not wait for the running one');
+    assert.deepEqual(admission.snapshot().queued, { live: 0, backlog: 2 });
+    assert.equal(admission.snapshot().running, 2);
     b1.open();
     await tick();
     await tick();
-    assert.deepEqual(log, ['b1', 'l1'], 'the live batch goes ahead of the queued backlog');
+    assert.deepEqual(log, ['b1', 'l1'], 'the running live batch holds the one slot: backlog waits for it');
+    results.push(admission.run('live', l2.work));
+    await tick();
+    assert.deepEqual(log, ['b1', 'l1', 'l2'], 'nor does a second live batch');
     l1.open();
+    l2.open();
+    await tick();
+    await tick();
+    assert.deepEqual(log, ['b1', 'l1', 'l2', 'b2']);
     b2.open();
     b3.open();
-    assert.deepEqual(await Promise.all(results), ['b1', 'b2', 'b3', 'l1']);
-    assert.deepEqual(log, ['b1', 'l1', 'b2', 'b3']);
+    assert.deepEqual(await Promise.all(results), ['b1', 'b2', 'b3', 'l1', 'l2']);
+    assert.deepEqual(log, ['b1', 'l1', 'l2', 'b2', 'b3']);
+    assert.equal(admission.snapshot().running, 0);
   });
 
   it('runs up to `concurrency` jobs at once and passes errors to their caller only', async () => {
@@ -219,13 +230,17 @@ describe('Admission: scheduler', () => {
     const pa = admission.run('backlog', a.work);
     const pb = admission.run('backlog', b.work);
     const pc = admission.run('backlog', c.work);
-    const failing = admission.run('live', async () => {
-      throw new Error('boom');
-    });
+    // A live batch runs at once, beside the two: its error reaches its caller, nobody else's.
+    const failing = assert.rejects(
+      admission.run('live', async () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     await tick();
     assert.deepEqual(log, ['a', 'b']);
+    await failing;
     a.open();
-    await assert.rejects(failing, /boom/);
     b.open();
     c.open();
     assert.deepEqual(await Promise.all([pa, pb, pc]), ['a', 'b', 'c']);
@@ -269,5 +284,32 @@ describe('Admission: bounded per-device state', () => {
     admission.enterDevice('busy');
     const refused = refusal(() => admission.enterDevice('busy'));
     assert.equal(refused.code, 'rate_limited');
+  });
+});
+
+describe('Admission: preparing batches', () => {
+  it("prepares a live batch at once and backlog batches one per event-loop turn, each resolving to its work's value", async () => {
+    const { admission } = make({});
+    const log: string[] = [];
+    const backlog = ['b1', 'b2', 'b3'].map((name) =>
+      admission.prepare('backlog', async () => {
+        log.push(name);
+        return name;
+      }),
+    );
+    const live = admission.prepare('live', async () => {
+      log.push('live');
+      return 'live';
+    });
+    assert.deepEqual(log, ['live'], 'the live batch did not wait for a turn; no backlog batch ran yet');
+    await tick();
+    assert.deepEqual(log, ['live', 'b1'], 'one backlog batch a turn');
+    await tick();
+    assert.deepEqual(log, ['live', 'b1', 'b2']);
+    const failing = admission.prepare('backlog', async () => {
+      throw new Error('bad signature');
+    });
+    assert.deepEqual(await Promise.all([...backlog, live]), ['b1', 'b2', 'b3', 'live']);
+    await assert.rejects(failing, /bad signature/);
   });
 });

@@ -25,11 +25,15 @@
  *    request timeout. A deeper queue only turns into requests that time out
  *    while queued, are sent again, and are applied twice over (duplicates).
  *
- * 3. A priority scheduler. Admitted batches run `concurrency` at a time, live
- *    before backlog; between two jobs the scheduler yields to the event loop
- *    so that a live batch that arrived meanwhile is queued before the next
- *    backlog batch starts. A live sale waits for at most the batches already
- *    running.
+ * 3. A priority scheduler. Backlog batches run `concurrency` at a time (live
+ *    ones running count against it); a live batch starts as soon as it is
+ *    admitted, beside whatever runs. Storage orders what runs at once: the
+ *    SQLite storage thread commits small batches ahead of a large group
+ *    (group-commit.ts), PostgreSQL in separate transactions. Before, a live
+ *    sale waited for a running backlog batch to finish — on the storage
+ *    thread, a whole group commit — and then for its own. Between two jobs
+ *    the scheduler yields to the event loop so that I/O that arrived
+ *    meanwhile is read before the next backlog batch starts.
  *
  * Per device, at most `perDeviceInFlight` batches at once and a token bucket
  * of `perDeviceRate` batches a second (burst `perDeviceBurst`); beyond that,
@@ -60,7 +64,7 @@ export interface AdmissionOptions {
   maxLive: number;
   /** Largest body (bytes, by content-length) that may use the live lane. */
   liveMaxBytes: number;
-  /** Batches ingested at once: 1 suits SQLite (one writer); more suits PostgreSQL. */
+  /** Backlog batches ingested at once (live ones start at once, beside them): 1 suits SQLite in process (one writer); more suits the storage thread and PostgreSQL. */
   concurrency: number;
   /** Batches of one device admitted at once. */
   perDeviceInFlight: number;
@@ -168,6 +172,9 @@ export class Admission {
   /** The same mean for backlog batches alone: live ones are small and would hide what a backlog batch costs. */
   #backlogMs = 20;
   #pumpScheduled = false;
+  /** Backlog batches waiting to be prepared, one per event-loop turn (see prepare). */
+  readonly #preparing: (() => void)[] = [];
+  #prepareScheduled = false;
   /** The next free slot of future capacity, on the server clock (ms). */
   #nextSlot = 0;
   readonly #devices = new Map<string, { inFlight: number; tokens: number; at: number }>();
@@ -307,6 +314,32 @@ export class Admission {
     });
   }
 
+  /**
+   * Runs the main thread's work on a batch before its turn (parse checks,
+   * hashes, signature: 10–20 ms for 500 ops): a live batch's at once, backlog
+   * batches' one per event-loop turn. When a storm's bodies arrive together,
+   * their verifications would otherwise run back to back — 32 of them, half
+   * a second — before the event loop reads a live request waiting behind.
+   */
+  prepare<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
+    if (lane === 'live') return work();
+    return new Promise<T>((resolve, reject) => {
+      this.#preparing.push(() => work().then(resolve, reject));
+      this.#schedulePrepare();
+    });
+  }
+
+  #schedulePrepare(): void {
+    if (this.#prepareScheduled || this.#preparing.length === 0) return;
+    this.#prepareScheduled = true;
+    setImmediate(() => {
+      this.#prepareScheduled = false;
+      const next = this.#preparing.shift();
+      next?.();
+      this.#schedulePrepare();
+    });
+  }
+
   snapshot(): LoadSnapshot {
     return {
       admitted: { ...this.#admitted },
@@ -324,14 +357,20 @@ export class Admission {
   }
 
   #pump(): void {
+    // Live batches start at once (maxLive bounds how many are admitted); backlog ones take the free slots.
+    for (let job = this.#queues.live.shift(); job; job = this.#queues.live.shift()) this.#startUnlessAbandoned(job);
     while (this.#running < this.options.concurrency) {
-      const job = this.#queues.live.shift() ?? this.#queues.backlog.shift();
+      const job = this.#queues.backlog.shift();
       if (!job) return;
-      if (job.abandoned?.()) {
-        this.#totals.abandoned++;
-        job.reject(new AbandonedError());
-        continue;
-      }
+      this.#startUnlessAbandoned(job);
+    }
+  }
+
+  #startUnlessAbandoned(job: Job): void {
+    if (job.abandoned?.()) {
+      this.#totals.abandoned++;
+      job.reject(new AbandonedError());
+    } else {
       this.#start(job);
     }
   }

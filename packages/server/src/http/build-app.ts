@@ -217,7 +217,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     ticket.working = true;
     let device: string | null = null;
     try {
-      const verified = await service.verifyBatch(request.body);
+      const verified = await admission.prepare(ticket.lane, () => service.verifyBatch(request.body));
       // Only a batch whose signature verified is counted against its device (and creates state for it).
       admission.enterDevice(verified.device);
       device = verified.device;
