@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Call, groupLength, nextRound, type Round } from './group-commit.js';
+import { type Call, groupLength, nextRound, type Round, takeUnordered } from './group-commit.js';
 import { GROUP_MAX_BATCHES, GROUP_MAX_OPS, SMALL_BATCH_OPS } from './sqlite-thread.js';
 
 let nextId = 1;
@@ -18,7 +18,13 @@ describe('group commit: which calls go next', () => {
     assert.equal(groupLength(Array.from({ length: 20 }, () => ingest('a', 1))), GROUP_MAX_BATCHES);
     const quarter = GROUP_MAX_OPS / 4;
     assert.equal(
-      groupLength([ingest('a', quarter), ingest('b', quarter), ingest('c', quarter), ingest('d', quarter), ingest('e', 1)]),
+      groupLength([
+        ingest('a', quarter),
+        ingest('b', quarter),
+        ingest('c', quarter),
+        ingest('d', quarter),
+        ingest('e', 1),
+      ]),
       4,
       'the fifth batch would pass the op bound',
     );
@@ -90,5 +96,20 @@ describe('group commit: which calls go next', () => {
       indexes: [0, 1, 2, 3, 4, 5],
       smallFirst: false,
     });
+  });
+
+  it('a ping goes ahead of everything, in its order; the rest of the queue keeps its own', () => {
+    const ping = (): Call => ({ id: nextId++, method: 'ping', args: [] });
+    const queue = [ingest('a', 500), ping(), read, ingest('b', 1), ping()];
+    const [a, p1, r, b, p2] = queue.map((call) => call.id);
+    assert.deepEqual(
+      takeUnordered(queue).map((call) => call.id),
+      [p1, p2],
+    );
+    assert.deepEqual(
+      queue.map((call) => call.id),
+      [a, r, b],
+    );
+    assert.deepEqual(takeUnordered(queue), []);
   });
 });

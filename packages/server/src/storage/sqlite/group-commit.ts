@@ -53,6 +53,24 @@ export function groupLength(calls: readonly Call[]): number {
   return n;
 }
 
+/** Calls that read and write nothing, so no order binds them: `ping`, the health check's (docs/operations.md). */
+const UNORDERED = new Set(['ping']);
+
+/**
+ * Takes the unordered calls out of the queue (in their order) to be answered
+ * before the next round: a health check waits for the commit in progress
+ * at most, not for every group queued ahead of it (seconds in a storm,
+ * longer than a load balancer's liveness timeout).
+ */
+export function takeUnordered(calls: Call[]): Call[] {
+  const taken: Call[] = [];
+  for (let i = 0; i < calls.length; ) {
+    if (UNORDERED.has((calls[i] as Call).method)) taken.push(...calls.splice(i, 1));
+    else i++;
+  }
+  return taken;
+}
+
 /** Whether the head of the queue would hold small batches up: a large group, or a call that is not an ingest. */
 function headBlocks(calls: readonly Call[]): boolean {
   const head = calls[0];

@@ -11,13 +11,14 @@
  * fsync of the WAL makes them all durable instead of one each. Answers go out
  * only after that commit. Any other call is applied alone, in its place in
  * the order. Small batches (a sale just rung up) may go ahead of a large
- * group or another call queued before them: group-commit.ts says when.
+ * group or another call queued before them, and a health check's ping goes
+ * ahead of everything: group-commit.ts says when.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { cryptoRandom } from '@holdfast/domain';
 import { uuidv7 } from '@holdfast/protocol';
 import type { VerifiedBatch } from '../../model/batch.js';
-import { type Call, nextRound } from './group-commit.js';
+import { type Call, nextRound, takeUnordered } from './group-commit.js';
 import { type GroupedIngest, SqliteStorage } from './sqlite-storage.js';
 import {
   type PackedBatch,
@@ -54,6 +55,7 @@ async function drain(): Promise<void> {
   // Calls delivered to the port but not yet dispatched join this round.
   for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port))
     waiting.push(next.message as Call);
+  for (const call of takeUnordered(waiting)) await applyOne(call);
   if (waiting.length > 0) {
     const round = nextRound(waiting, smallFirst);
     smallFirst = round.smallFirst;

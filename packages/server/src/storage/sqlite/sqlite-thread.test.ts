@@ -212,6 +212,25 @@ describe('sqlite on a thread: group commit', () => {
   });
 });
 
+describe('sqlite on a thread: health', () => {
+  it('a ping waits for the call in progress only, not for the calls queued before it', async () => {
+    const storage = openThreadedSqlite({ path: tempPath() });
+    try {
+      await storage.migrate();
+      const order: string[] = [];
+      const first = busy(storage).then(() => order.push('first'));
+      const second = busy(storage).then(() => order.push('second'));
+      const ping = storage.ping().then(() => order.push('ping'));
+      await Promise.all([first, second, ping]);
+      // 'first' may or may not have started when the ping arrived; 'second' had not.
+      assert.ok(order.indexOf('ping') < order.indexOf('second'), order.join(', '));
+      assert.equal(order.indexOf('first') < order.indexOf('second'), true, 'the other calls kept their order');
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
 describe('sqlite on a thread: device reads on the main thread', () => {
   it('a device and its keys are read without waiting behind the queue, as committed', async () => {
     const h = await createHarness({ storage: openThreadedSqlite({ path: tempPath() }) });
