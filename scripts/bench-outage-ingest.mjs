@@ -15,8 +15,9 @@
 //
 // With --sweep, it then reads what the outage sweep reads, both ways, on the
 // database just filled (docs/reports.md): the whole window in one statement
-// with every op's body (Storage.reportInput, the sweep's read before) and in
-// pages without bodies (Storage.outageEvents, the sweep's read now): the
+// with every op's body (Storage.reportInput, the sweep's read before) and
+// device by device in pages without bodies (Storage.outageEvents, the
+// sweep's read now): the
 // time of each, the longest single call (what an ingest waits behind on the
 // storage thread) and the heap it took.
 //
@@ -118,17 +119,21 @@ async function probeSweep(storage, from, to) {
       const ms = performance.now() - t;
       return { events: input.events.length, ms, longest: ms, calls: 1 };
     },
-    'pages of 2,000 without bodies (now)': async () => {
+    'device by device, pages of 2,000 without bodies (now)': async () => {
       let events = 0;
       let longest = 0;
       let calls = 0;
       const t = performance.now();
-      for (let after = 0; after !== null; calls++) {
-        const c = performance.now();
-        const page = await storage.outageEvents(after, from, to, 2_000);
-        longest = Math.max(longest, performance.now() - c);
-        events += page.events.length;
-        after = page.next;
+      for (const device of await storage.listDevices()) {
+        let after = null;
+        do {
+          const c = performance.now();
+          const page = await storage.outageEvents(device.id, after, from, to, 2_000);
+          longest = Math.max(longest, performance.now() - c);
+          events += page.events.length;
+          after = page.next;
+          calls++;
+        } while (after !== null);
       }
       return { events, ms: performance.now() - t, longest, calls };
     },

@@ -12,7 +12,7 @@ import { type AccountingExport, accountingExport, CHART_OF_ACCOUNTS, checkJourna
 import type { ExceptionRecord } from '../model/exception.js';
 import { findOutages, type Outage, type OutageEvent } from '../model/outages.js';
 import { lineFacts, type SalesReport, type SalesReportKind, salesReport } from '../model/reports.js';
-import type { OutageEventPage, TaxRate } from '../storage/sql/operations/reports.js';
+import type { OutageCursor, OutageEventPage, TaxRate } from '../storage/sql/operations/reports.js';
 import type { Storage } from '../storage/storage.js';
 
 /** The exception types the outage report counts (a type nothing raises counts 0). */
@@ -147,12 +147,16 @@ export class ReportDesk {
   }
 
   async outages(from: number, to: number, location: string | null, thresholdMs: number): Promise<OutageReport> {
-    // Page by page: on SQLite each page is one call of the storage thread, so ingest goes on between them.
+    // Device by device, page by page: on SQLite each page is one call of the storage thread, so ingest
+    // goes on between them, and each is one range of an index, however old the ledger.
     const events: OutageEvent[] = [];
-    for (let after: number | null = 0; after !== null; ) {
-      const page: OutageEventPage = await this.#storage.outageEvents(after, from, to, OUTAGE_PAGE);
-      for (const e of page.events) if (location === null || e.location === location) events.push(e);
-      after = page.next;
+    for (const device of await this.#storage.listDevices()) {
+      let after: OutageCursor | null = null;
+      do {
+        const page: OutageEventPage = await this.#storage.outageEvents(device.id, after, from, to, OUTAGE_PAGE);
+        for (const e of page.events) if (location === null || e.location === location) events.push(e);
+        after = page.next;
+      } while (after !== null);
     }
     const queued = events.filter((e) => e.receivedAt - e.deviceAt > thresholdMs).map((e) => e.opId);
     const exceptions = await this.#storage.exceptionsForOps(queued, OUTAGE_EXCEPTION_TYPES);

@@ -101,7 +101,7 @@ import type { UnblockOutcome, UnblockRequest, WalletAccountRecord, WalletFilter,
 import type { BettingConfig, BettingConfigRecord, SelectionLiability } from './authorizations.js';
 import type { OperatorStorage } from './operator-storage.js';
 import type { ConfirmOutcome, StartRedemptionRequest } from './sql/operations/loyalty-redemptions.js';
-import type { OutageEventPage, TaxRate } from './sql/operations/reports.js';
+import type { OutageCursor, OutageEventPage, TaxRate } from './sql/operations/reports.js';
 import type { PayoutAsk, PayoutDecision } from './sql/operations/tickets.js';
 
 export type { UnblockOutcome, UnblockRequest } from '../model/wallet.js';
@@ -274,11 +274,18 @@ export interface Storage extends OperatorStorage {
    */
   reportInput(from: number, to: number): Promise<ReportInput>;
   /**
-   * What the outage rule reads of the applied ops whose device time is in
-   * [from, to): at most `limit` (1–10,000) by ledger position after `after`
-   * (0: from the start), and the position to go on from (null: no more).
+   * What the outage rule reads of one device's applied ops whose device time
+   * is in [from, to): at most `limit` (1–10,000) by device time and ledger
+   * position after `after` (null: from the start), and where to go on from
+   * (null: no more).
    */
-  outageEvents(after: number, from: number, to: number, limit: number): Promise<OutageEventPage>;
+  outageEvents(
+    device: string,
+    after: OutageCursor | null,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<OutageEventPage>;
   /** The exceptions of `types` raised for `opIds` (the outage report). */
   exceptionsForOps(opIds: readonly string[], types: readonly string[]): Promise<OutageException[]>;
   /** Sets the tax rate of each category given; returns every rate. */

@@ -275,31 +275,48 @@ for (const backend of STORAGE_BACKENDS) {
       );
     });
 
-    test("the outage rule's read pages the ledger: every page as the reports read it, in order; a bad limit refused", async (h) => {
-      await partitionDay(h);
+    test("the outage rule's read pages a device's ledger: every event as the reports read it; a bad limit refused", async (h) => {
+      const { d1, d2 } = await partitionDay(h);
       const from = Date.parse('2026-11-21');
       const to = Date.parse('2026-11-22');
       const { events } = await h.storage.reportInput(from, to);
       assert.ok(events.length >= 7, `the day has ops (${events.length})`);
-      const paged: unknown[] = [];
-      let calls = 0;
-      for (let after: number | null = 0; after !== null; calls++) {
-        const page = await h.storage.outageEvents(after, from, to, 3);
-        assert.ok(page.events.length <= 3);
-        paged.push(...page.events);
-        after = page.next;
-      }
       const lean = events.map(({ data: _data, body: _body, shiftId: _shiftId, ...e }) => e);
-      assert.deepEqual(paged, lean);
-      assert.equal(calls, Math.floor(events.length / 3) + 1, 'pages of 3, the last one short (or empty)');
-      const narrow = await h.storage.outageEvents(0, from + 10 * MIN, to, 10_000);
+      const key = (e: { device: string; deviceAt: number; opId: string }) => `${e.device} ${e.deviceAt} ${e.opId}`;
+      const byKey = (a: { device: string; deviceAt: number; opId: string }, b: typeof a) =>
+        key(a).localeCompare(key(b));
+      const paged: (typeof lean)[number][] = [];
+      for (const device of [d1.id, d2.id]) {
+        let calls = 0;
+        let after: Awaited<ReturnType<typeof h.storage.outageEvents>>['next'] = null;
+        const mine: (typeof lean)[number][] = [];
+        do {
+          const page = await h.storage.outageEvents(device, after, from, to, 2);
+          assert.ok(page.events.length <= 2);
+          mine.push(...page.events);
+          after = page.next;
+          calls++;
+        } while (after !== null);
+        assert.ok(mine.length > 0 && mine.every((e) => e.device === device));
+        for (let i = 1; i < mine.length; i++) {
+          assert.ok((mine[i - 1]?.deviceAt ?? 0) <= (mine[i]?.deviceAt ?? 0), 'in device time');
+        }
+        assert.equal(calls, Math.floor(mine.length / 2) + 1, 'pages of 2, the last one short (or empty)');
+        paged.push(...mine);
+      }
+      assert.deepEqual([...paged].sort(byKey), [...lean].sort(byKey));
+      const narrow = await h.storage.outageEvents(d1.id, null, from + 10 * MIN, to, 10_000);
       assert.deepEqual(
-        narrow.events,
-        lean.filter((e) => e.deviceAt >= from + 10 * MIN),
+        narrow.events.sort(byKey),
+        lean.filter((e) => e.device === d1.id && e.deviceAt >= from + 10 * MIN).sort(byKey),
       );
       assert.equal(narrow.next, null);
+      assert.deepEqual((await h.storage.outageEvents('no-such-device', null, from, to, 10)).events, []);
       for (const limit of [0, 10_001, 1.5, Number.NaN]) {
-        await assert.rejects(h.storage.outageEvents(0, from, to, limit), /limit must be an integer from 1 to 10000/);
+        await assert.rejects(
+          h.storage.outageEvents(d1.id, null, from, to, limit),
+          /limit must be an integer from 1 to 10000/,
+        );
       }
     });
 

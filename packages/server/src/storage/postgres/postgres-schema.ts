@@ -854,4 +854,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   DROP INDEX IF EXISTS ledger_op;
   `,
+  // Reports read the ledger by device time; an index on device time alone put each backlog batch's
+  // entries on as many pages as it has ops (an outage's device times interleave across terminals).
+  // Keyed by device first, a batch's entries are neighbours; reports read one range per device
+  // (reports.ts, reportInput). docs/performance.md, "Reconnection storm", round four.
+  `
+  CREATE INDEX IF NOT EXISTS ledger_device_time ON ledger (device, device_at);
+  DROP INDEX IF EXISTS ledger_device_at;
+  `,
 ];

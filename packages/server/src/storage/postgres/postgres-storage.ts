@@ -701,8 +701,14 @@ export class PostgresStorage implements Storage {
     return this.#driver.autocommit(reports.reportInput(postgresDialect, from, to));
   }
 
-  async outageEvents(after: number, from: number, to: number, limit: number): Promise<reports.OutageEventPage> {
-    return this.#driver.autocommit(reports.outageEvents(after, from, to, limit));
+  async outageEvents(
+    device: string,
+    after: reports.OutageCursor | null,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<reports.OutageEventPage> {
+    return this.#driver.autocommit(reports.outageEvents(device, after, from, to, limit));
   }
 
   async exceptionsForOps(opIds: readonly string[], types: readonly string[]): Promise<OutageException[]> {

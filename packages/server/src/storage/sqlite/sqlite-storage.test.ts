@@ -147,7 +147,7 @@ describe('SqliteStorage only', () => {
       DROP TABLE price_lists; DROP TABLE catalog_items;
       DROP TABLE cash_corrections; DROP TABLE topup_reversals; DROP TABLE device_reports; DROP INDEX ledger_applied_at;
       DROP TABLE card_refunds; DROP TABLE fiscal_credit_notes; DROP TABLE fiscal_bill_actions; DROP TABLE fiscal_jurisdictions;
-      DROP TABLE sale_corrections; DROP TABLE tax_rates; DROP INDEX ledger_device_at; DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
+      DROP TABLE sale_corrections; DROP TABLE tax_rates; DROP INDEX ledger_device_time; DROP INDEX exceptions_group; ALTER TABLE exceptions DROP COLUMN occurrences;
       ALTER TABLE exceptions DROP COLUMN last_seen_at; ALTER TABLE exceptions DROP COLUMN group_key;
       DROP INDEX ledger_feed_bills; DROP TABLE fiscal_bills; DROP TABLE device_keys; DROP TABLE ticket_payouts; DROP TABLE event_results; DROP TABLE ticket_events;
       DROP TABLE ticket_selections; DROP TABLE tickets; DROP TABLE staff_events;

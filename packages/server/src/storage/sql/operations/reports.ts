@@ -46,13 +46,15 @@ function eventOf(r: Row, d: SqlDialect): ReportEvent {
 /** The applied ops whose device time is in [from, to), with what the reports need. */
 export function* reportInput(d: SqlDialect, from: number, to: number): SqlOperation<ReportInput> {
   const rows = yield* all(
+    // One range of ledger_device_time (device, device_at) per device: devices first (CROSS JOIN keeps
+    // SQLite's order; PostgreSQL plans it as an index scan per device the same way).
     `SELECT l.op_id, l.device, l.seq, l.type, l.shift_id, l.currency, l.amount, l.data, l.device_at,
             o.envelope, o.received_at, dv.label, p.location
-       FROM ledger l
+       FROM devices dv
+       CROSS JOIN ledger l
        JOIN ops o ON o.id = l.op_id AND o.kind = l.type
-       JOIN devices dv ON dv.id = l.device
        LEFT JOIN device_placements p ON p.device = l.device
-      WHERE l.device_at >= $1 AND l.device_at < $2
+      WHERE l.device = dv.id AND l.device_at >= $1 AND l.device_at < $2
       ORDER BY l.pos`,
     [from, to],
   );
@@ -104,22 +106,31 @@ export function* reportInput(d: SqlDialect, from: number, to: number): SqlOperat
 /** The largest page outageEvents reads. */
 export const OUTAGE_PAGE_MAX = 10_000;
 
-/** One page of outageEvents: the events and the ledger position to read on from (null: none left). */
+/** Where a page of outageEvents ended: the last event's device time and ledger position. */
+export interface OutageCursor {
+  deviceAt: number;
+  pos: number;
+}
+
+/** One page of outageEvents: the events and where to read on from (null: none left). */
 export interface OutageEventPage {
   events: OutageEvent[];
-  next: number | null;
+  next: OutageCursor | null;
 }
 
 /**
- * The applied ops whose device time is in [from, to), as the outage rule
- * reads them (model/outages.ts), one page of at most `limit` by ledger
- * position after `after`. Unlike reportInput, no op bodies: the outage sweep
- * reads two days of ledger every minute (ReportDesk.notifyOutages), and
- * reading, parsing and sorting every envelope at once held the SQLite
- * storage thread — every ingest — for 20 s at 300,000 ops.
+ * One device's applied ops whose device time is in [from, to), as the
+ * outage rule reads them (model/outages.ts): at most `limit`, by device time
+ * and ledger position, after `after` (null: from the start). One range of
+ * `ledger_device_time` a page, whatever the ledger's age. Unlike
+ * reportInput, no op bodies: the outage sweep reads two days of ledger every
+ * minute (ReportDesk.notifyOutages), and reading, parsing and sorting every
+ * envelope at once held the SQLite storage thread — every ingest — for 20 s
+ * at 300,000 ops.
  */
 export function* outageEvents(
-  after: number,
+  device: string,
+  after: OutageCursor | null,
   from: number,
   to: number,
   limit: number,
@@ -135,10 +146,10 @@ export function* outageEvents(
        JOIN ops o ON o.id = l.op_id AND o.kind = l.type
        JOIN devices dv ON dv.id = l.device
        LEFT JOIN device_placements p ON p.device = l.device
-      WHERE l.pos > $1 AND l.device_at >= $2 AND l.device_at < $3
-      ORDER BY l.pos
+      WHERE l.device = $1 AND l.device_at >= $2 AND l.device_at < $3 AND (l.device_at > $2 OR l.pos > $4)
+      ORDER BY l.device_at, l.pos
       LIMIT ${limit}`,
-    [after, from, to],
+    [device, after ? Math.max(after.deviceAt, from) : from, to, after ? after.pos : 0],
   );
   const events = rows.map(
     (r): OutageEvent => ({
@@ -155,7 +166,10 @@ export function* outageEvents(
     }),
   );
   const last = rows[rows.length - 1];
-  return { events, next: rows.length === limit && last ? int(last.pos) : null };
+  return {
+    events,
+    next: rows.length === limit && last ? { deviceAt: int(last.device_at), pos: int(last.pos) } : null,
+  };
 }
 
 /** The exceptions of `types` raised for `opIds` (the outage report's stale prices and shortfalls). */
