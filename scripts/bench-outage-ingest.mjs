@@ -33,7 +33,9 @@ const { HoldfastService, SqliteStorage } = await import(`${root}/packages/server
 const { SHIFT_BODY, saleBody } = await import(`${root}/packages/cli/dist/bench/sale-body.js`);
 
 const sweep = process.argv.includes('--sweep');
-const [devicesArg = '200', opsArg = '500', stamp = 'outage', pagesArg] = process.argv.slice(2).filter((a) => a !== '--sweep');
+const [devicesArg = '200', opsArg = '500', stamp = 'outage', pagesArg] = process.argv
+  .slice(2)
+  .filter((a) => a !== '--sweep');
 const devices = Number(devicesArg);
 const opsPerDevice = Number(opsArg);
 if (!Number.isInteger(devices) || devices < 1 || !Number.isInteger(opsPerDevice) || opsPerDevice < 2) {

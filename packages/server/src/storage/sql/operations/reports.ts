@@ -24,8 +24,8 @@ export interface TaxRate {
 
 const CHUNK = 500;
 
-function eventOf(r: Row, d: SqlDialect): ReportEvent {
-  const envelope = JSON.parse(r.envelope as string) as { body?: Record<string, unknown> };
+/** What the outage rule reads of a row of the ledger joined to its op, device and placement. */
+function outageEventOf(r: Row): OutageEvent {
   return {
     opId: r.op_id as string,
     device: r.device as string,
@@ -33,13 +33,20 @@ function eventOf(r: Row, d: SqlDialect): ReportEvent {
     location: textOrNull(r.location),
     seq: int(r.seq),
     type: r.type as string,
-    shiftId: textOrNull(r.shift_id),
     currency: textOrNull(r.currency),
     amount: intOrNull(r.amount),
-    data: d.readJson(r.data) as Record<string, unknown>,
-    body: envelope.body ?? {},
     deviceAt: int(r.device_at),
     receivedAt: int(r.received_at),
+  };
+}
+
+function eventOf(r: Row, d: SqlDialect): ReportEvent {
+  const envelope = JSON.parse(r.envelope as string) as { body?: Record<string, unknown> };
+  return {
+    ...outageEventOf(r),
+    shiftId: textOrNull(r.shift_id),
+    data: d.readJson(r.data) as Record<string, unknown>,
+    body: envelope.body ?? {},
   };
 }
 
@@ -151,20 +158,7 @@ export function* outageEvents(
       LIMIT ${limit}`,
     [device, after ? Math.max(after.deviceAt, from) : from, to, after ? after.pos : 0],
   );
-  const events = rows.map(
-    (r): OutageEvent => ({
-      opId: r.op_id as string,
-      device: r.device as string,
-      lane: r.label as string,
-      location: textOrNull(r.location),
-      seq: int(r.seq),
-      type: r.type as string,
-      currency: textOrNull(r.currency),
-      amount: intOrNull(r.amount),
-      deviceAt: int(r.device_at),
-      receivedAt: int(r.received_at),
-    }),
-  );
+  const events = rows.map(outageEventOf);
   const last = rows[rows.length - 1];
   return {
     events,
