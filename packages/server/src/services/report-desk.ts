@@ -64,10 +64,10 @@ function outageMessage(o: Outage): string {
   return `outage of ${minutes} min over ${o.lanes.length} lane(s): ${o.opsQueued} ops queued, ${taken}${stale}${short}`;
 }
 
-/** When an outage is notified (docs/reports.md "The outage rule"). */
-/** Ops read per storage call by the outage report and sweep: about 5 ms of the storage thread each. */
+/** Ops read per storage call by the outage report and sweep (8–11 ms of the storage thread each, docs/performance.md). */
 const OUTAGE_PAGE = 2_000;
 
+/** When an outage is notified (docs/reports.md "The outage rule"). */
 export const OUTAGE_NOTICE = {
   /** An op received this long after it was recorded was queued offline. */
   thresholdMs: 5 * 60_000,

@@ -269,7 +269,7 @@ describe('sqlite on a thread: device reads on the main thread', () => {
     }
   });
 
-  it('the read-only connection writes nothing, and reads go to the thread again once closing', async () => {
+  it('reads go to the thread again once closing, and fail with it; the file is left intact', async () => {
     const path = tempPath();
     const storage = openThreadedSqlite({ path });
     await storage.migrate();

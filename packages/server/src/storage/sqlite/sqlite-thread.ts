@@ -149,10 +149,10 @@ export function unpackBatch(sent: VerifiedBatch | PackedBatch): VerifiedBatch {
  * revoke, rotate a key) is committed before its caller is answered. Ingest
  * checks the device again inside its own transaction.
  */
-const SNAPSHOT_READS: Record<string, (args: unknown[]) => SqlOperation<unknown>> = {
-  getDevice: (args) => getDevice(args[0] as string),
-  listDeviceKeys: (args) => listDeviceKeys(args[0] as string),
-};
+const SNAPSHOT_READS = new Map<string, (args: unknown[]) => SqlOperation<unknown>>([
+  ['getDevice', (args) => getDevice(args[0] as string)],
+  ['listDeviceKeys', (args) => listDeviceKeys(args[0] as string)],
+]);
 
 /** The main thread's read-only connection for SNAPSHOT_READS, once the database is migrated. */
 function openSnapshotReader(path: string): { driver: SqliteDriver; close: () => void } | null {
@@ -221,9 +221,12 @@ export function openThreadedSqlite(options: ThreadedSqliteOptions): Storage {
     reader ??= openSnapshotReader(options.path);
     return value;
   };
-  const snapshotRead = (method: string, args: unknown[]): Promise<unknown> => {
-    const operation = SNAPSHOT_READS[method];
-    if (!reader || !operation || dead || closing) return call(method, args);
+  const snapshotRead = (
+    method: string,
+    operation: (args: unknown[]) => SqlOperation<unknown>,
+    args: unknown[],
+  ): Promise<unknown> => {
+    if (!reader || dead || closing) return call(method, args);
     try {
       return Promise.resolve(reader.driver.autocommit(operation(args)));
     } catch (error) {
@@ -247,8 +250,8 @@ export function openThreadedSqlite(options: ThreadedSqliteOptions): Storage {
       if (property === 'kind') return 'sqlite';
       if (property === 'close') return close;
       if (property === 'migrate') return migrate;
-      if (typeof property === 'string' && property in SNAPSHOT_READS)
-        return (...args: unknown[]) => snapshotRead(property, args);
+      const snapshot = typeof property === 'string' ? SNAPSHOT_READS.get(property) : undefined;
+      if (snapshot) return (...args: unknown[]) => snapshotRead(property as string, snapshot, args);
       if (property === 'pendingCalls') return () => pending.size;
       if (property === 'then') return undefined; // not a thenable
       if (typeof property !== 'string') return undefined;

@@ -54,7 +54,7 @@ function eventOf(r: Row, d: SqlDialect): ReportEvent {
 export function* reportInput(d: SqlDialect, from: number, to: number): SqlOperation<ReportInput> {
   const rows = yield* all(
     // One range of ledger_device_time (device, device_at) per device: devices first (CROSS JOIN keeps
-    // SQLite's order; PostgreSQL plans it as an index scan per device the same way).
+    // SQLite to that order; PostgreSQL chooses its own).
     `SELECT l.op_id, l.device, l.seq, l.type, l.shift_id, l.currency, l.amount, l.data, l.device_at,
             o.envelope, o.received_at, dv.label, p.location
        FROM devices dv
@@ -156,7 +156,7 @@ export function* outageEvents(
       WHERE l.device = $1 AND l.device_at >= $2 AND l.device_at < $3 AND (l.device_at > $2 OR l.pos > $4)
       ORDER BY l.device_at, l.pos
       LIMIT ${limit}`,
-    [device, after ? Math.max(after.deviceAt, from) : from, to, after ? after.pos : 0],
+    [device, after ? after.deviceAt : from, to, after ? after.pos : 0],
   );
   const events = rows.map(outageEventOf);
   const last = rows[rows.length - 1];
