@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findOutages } from './outages.js';
+import { deviceLaneRuns, findOutages, mergeLaneRuns } from './outages.js';
 import type { ReportEvent } from './reports.js';
 
 const MIN = 60_000;
@@ -127,5 +127,44 @@ describe('outages', () => {
       { currency: 'EUR', amount: -55 },
       { currency: 'USD', amount: 70 },
     ]);
+  });
+
+  it('a backlog of 300,000 ops is one lane (its span found by a loop: a spread of that many overflows the stack)', () => {
+    const events = Array.from({ length: 300_000 }, (_, i) => op('big', i + 1, T0 + i, T0 + 60 * MIN + i));
+    const [outage] = findOutages(events, [], 5 * MIN);
+    assert.equal(outage?.opsQueued, 300_000);
+    assert.deepEqual(
+      [outage?.lanes[0]?.offlineFrom, outage?.lanes[0]?.offlineUntil, outage?.lanes[0]?.syncedAt],
+      [T0, T0 + 299_999, T0 + 60 * MIN],
+    );
+  });
+
+  it('device by device then merged is the same as all at once (the report keeps one device in memory)', () => {
+    const events = [
+      op('a', 1, T0, T0 + 20 * MIN),
+      op('a', 2, T0 + MIN, T0 + 20 * MIN, 'sale.voided', 30),
+      op('a', 3, T0 + 21 * MIN, T0 + 21 * MIN),
+      op('a', 4, T0 + 3 * 60 * MIN, T0 + 4 * 60 * MIN),
+      op('b', 1, T0 + 10 * MIN, T0 + 30 * MIN),
+      op('c', 1, T0 + 3 * 60 * MIN + MIN, T0 + 5 * 60 * MIN, 'sale.recorded', 70, 'USD'),
+      op('d', 1, T0, T0),
+    ];
+    const exceptions = [{ opId: events[0]?.opId ?? '', type: 'stale_price', detail: { difference: -10 } }];
+    const perDevice = ['a', 'b', 'c', 'd'].flatMap((device) =>
+      deviceLaneRuns(
+        events.filter((e) => e.device === device),
+        exceptions,
+        5 * MIN,
+      ),
+    );
+    const merged = mergeLaneRuns(perDevice);
+    assert.deepEqual(merged, findOutages(events, exceptions, 5 * MIN));
+    assert.deepEqual(
+      merged.map((o) => [o.opsQueued, o.lanes.length, o.stalePriceSales]),
+      [
+        [3, 2, 1],
+        [2, 2, 0],
+      ],
+    );
   });
 });

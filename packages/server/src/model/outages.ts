@@ -80,6 +80,12 @@ export interface OutageRevenue {
 const MONEY_IN = new Set(['sale.recorded']);
 const MONEY_BACK = new Set(['sale.voided', 'sale.refunded', 'wallet.refunded']);
 
+/** A lane's outage and the id of its first op queued (the outage's id when the lane opens it). */
+export interface LaneRun {
+  first: string;
+  lane: OutageLane;
+}
+
 /** The outages among `events`: runs of ops received more than `thresholdMs` after their device recorded them. */
 export function findOutages(
   events: readonly OutageEvent[],
@@ -92,28 +98,49 @@ export function findOutages(
     if (list) list.push(e);
     else byDevice.set(e.device, [e]);
   }
+  const lanes: LaneRun[] = [];
+  for (const list of byDevice.values()) lanes.push(...deviceLaneRuns(list, exceptions, thresholdMs));
+  return mergeLaneRuns(lanes);
+}
+
+/**
+ * One device's lane outages: `events` are that device's alone, `exceptions`
+ * those raised for its ops (others are ignored). The report reads the
+ * ledger a device at a time and keeps only these runs, so its memory is one
+ * device's window, not the fleet's (docs/performance.md, round five).
+ */
+export function deviceLaneRuns(
+  events: readonly OutageEvent[],
+  exceptions: readonly OutageException[],
+  thresholdMs: number,
+): LaneRun[] {
   const exceptionsOf = new Map<string, OutageException[]>();
   for (const x of exceptions) {
     const list = exceptionsOf.get(x.opId);
     if (list) list.push(x);
     else exceptionsOf.set(x.opId, [x]);
   }
-  const lanes: { first: string; lane: OutageLane }[] = [];
-  for (const list of byDevice.values()) {
-    const sorted = [...list].sort((a, b) => a.seq - b.seq);
-    let run: OutageEvent[] = [];
-    const flush = () => {
-      if (run.length > 0) lanes.push(laneOf(run, exceptionsOf));
-      run = [];
-    };
-    for (const e of sorted) {
-      // A rejected op (no ledger event) between two queued ones does not end the run.
-      if (e.receivedAt - e.deviceAt > thresholdMs) run.push(e);
-      else flush();
-    }
-    flush();
+  const runs: LaneRun[] = [];
+  const sorted = [...events].sort((a, b) => a.seq - b.seq);
+  let run: OutageEvent[] = [];
+  const flush = () => {
+    if (run.length > 0) runs.push(laneOf(run, exceptionsOf));
+    run = [];
+  };
+  for (const e of sorted) {
+    // A rejected op (no ledger event) between two queued ones does not end the run.
+    if (e.receivedAt - e.deviceAt > thresholdMs) run.push(e);
+    else flush();
   }
-  lanes.sort((a, b) => a.lane.offlineFrom - b.lane.offlineFrom || a.lane.device.localeCompare(b.lane.device));
+  flush();
+  return runs;
+}
+
+/** Lane outages whose spans overlap are one outage (one partition, however many lanes it cut off). */
+export function mergeLaneRuns(runs: readonly LaneRun[]): Outage[] {
+  const lanes = [...runs].sort(
+    (a, b) => a.lane.offlineFrom - b.lane.offlineFrom || a.lane.device.localeCompare(b.lane.device),
+  );
   const outages: Outage[] = [];
   let current: Outage | null = null;
   for (const { first, lane } of lanes) {
@@ -152,10 +179,7 @@ export function findOutages(
   return outages;
 }
 
-function laneOf(
-  run: readonly OutageEvent[],
-  exceptionsOf: Map<string, OutageException[]>,
-): { first: string; lane: OutageLane } {
+function laneOf(run: readonly OutageEvent[], exceptionsOf: Map<string, OutageException[]>): LaneRun {
   const first = run[0] as OutageEvent;
   const revenue = new Map<string, OutageRevenue>();
   const revenueIn = (currency: string): OutageRevenue => {
@@ -168,7 +192,14 @@ function laneOf(
   };
   let stalePriceSales = 0;
   let stockShortfalls = 0;
+  // Loops, not Math.min(...run): a spread of a long backlog's run (over ~100,000 ops) overflows the stack.
+  let offlineFrom = first.deviceAt;
+  let offlineUntil = first.deviceAt;
+  let syncedAt = first.receivedAt;
   for (const e of run) {
+    offlineFrom = Math.min(offlineFrom, e.deviceAt);
+    offlineUntil = Math.max(offlineUntil, e.deviceAt);
+    syncedAt = Math.min(syncedAt, e.receivedAt);
     if (e.currency !== null && e.amount !== null && (MONEY_IN.has(e.type) || MONEY_BACK.has(e.type))) {
       const r = revenueIn(e.currency);
       if (MONEY_IN.has(e.type)) {
@@ -195,9 +226,9 @@ function laneOf(
       device: first.device,
       lane: first.lane,
       location: first.location,
-      offlineFrom: Math.min(...run.map((e) => e.deviceAt)),
-      offlineUntil: Math.max(...run.map((e) => e.deviceAt)),
-      syncedAt: Math.min(...run.map((e) => e.receivedAt)),
+      offlineFrom,
+      offlineUntil,
+      syncedAt,
       opsQueued: run.length,
       revenue: [...revenue.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
       stalePriceSales,

@@ -10,7 +10,7 @@ import type { Clock } from '@holdfast/domain';
 import { formatMoney, REF_PATTERN, schema as s, ValidationError } from '@holdfast/protocol';
 import { type AccountingExport, accountingExport, CHART_OF_ACCOUNTS, checkJournal } from '../model/accounting.js';
 import type { ExceptionRecord } from '../model/exception.js';
-import { findOutages, type Outage, type OutageEvent } from '../model/outages.js';
+import { deviceLaneRuns, type LaneRun, mergeLaneRuns, type Outage, type OutageEvent } from '../model/outages.js';
 import { lineFacts, type SalesReport, type SalesReportKind, salesReport } from '../model/reports.js';
 import type { OutageCursor, OutageEventPage, TaxRate } from '../storage/sql/operations/reports.js';
 import type { Storage } from '../storage/storage.js';
@@ -148,19 +148,23 @@ export class ReportDesk {
 
   async outages(from: number, to: number, location: string | null, thresholdMs: number): Promise<OutageReport> {
     // Device by device, page by page: on SQLite each page is one call of the storage thread, so ingest
-    // goes on between them, and each is one range of an index, however old the ledger.
-    const events: OutageEvent[] = [];
+    // goes on between them, and each is one range of an index, however old the ledger. Only each
+    // device's lane outages are kept: the events of a fleet's two days are hundreds of MiB.
+    const runs: LaneRun[] = [];
     for (const device of await this.#storage.listDevices()) {
+      const events: OutageEvent[] = [];
       let after: OutageCursor | null = null;
       do {
         const page: OutageEventPage = await this.#storage.outageEvents(device.id, after, from, to, OUTAGE_PAGE);
         for (const e of page.events) if (location === null || e.location === location) events.push(e);
         after = page.next;
       } while (after !== null);
+      const queued = events.filter((e) => e.receivedAt - e.deviceAt > thresholdMs).map((e) => e.opId);
+      if (queued.length === 0) continue;
+      const exceptions = await this.#storage.exceptionsForOps(queued, OUTAGE_EXCEPTION_TYPES);
+      runs.push(...deviceLaneRuns(events, exceptions, thresholdMs));
     }
-    const queued = events.filter((e) => e.receivedAt - e.deviceAt > thresholdMs).map((e) => e.opId);
-    const exceptions = await this.#storage.exceptionsForOps(queued, OUTAGE_EXCEPTION_TYPES);
-    return { from, to, location, thresholdMs, outages: findOutages(events, exceptions, thresholdMs) };
+    return { from, to, location, thresholdMs, outages: mergeLaneRuns(runs) };
   }
 
   /**
