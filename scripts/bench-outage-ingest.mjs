@@ -9,7 +9,10 @@
 // back: each batch's index entries land on hundreds of pages. With `now`
 // stamps each device's ops are recorded one after the other, so the keys
 // only grow. Batches are applied interleaved by device, as a server sees
-// them. Prints ops/s and the bytes this process wrote to disk per op
+// them. With `outage-arrival-ids` the device times are the outage's but each
+// op id's time is the order the server receives the op in (batch by batch,
+// device by device): what an op-id index keyed by arrival would cost, the
+// experiment of docs/performance.md round five. Prints ops/s and the bytes this process wrote to disk per op
 // (/proc/self/io; WAL frames and checkpoints), which holds on a loaded
 // machine where ops/s does not.
 //
@@ -22,7 +25,8 @@
 // storage thread) and the heap it took.
 //
 //   npm run build
-//   node scripts/bench-outage-ingest.mjs [devices=200] [ops=500] [outage|now] [walCheckpointPages] [--sweep]
+//   node scripts/bench-outage-ingest.mjs [devices=200] [ops=500] [outage|now|outage-arrival-ids] [walCheckpointPages] [--sweep]
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,11 +43,13 @@ const [devicesArg = '200', opsArg = '500', stamp = 'outage', pagesArg] = process
 const devices = Number(devicesArg);
 const opsPerDevice = Number(opsArg);
 if (!Number.isInteger(devices) || devices < 1 || !Number.isInteger(opsPerDevice) || opsPerDevice < 2) {
-  console.error('usage: node scripts/bench-outage-ingest.mjs [devices>=1] [ops>=2] [outage|now] [walCheckpointPages]');
+  console.error(
+    'usage: node scripts/bench-outage-ingest.mjs [devices>=1] [ops>=2] [outage|now|outage-arrival-ids] [walCheckpointPages]',
+  );
   process.exit(2);
 }
-if (stamp !== 'outage' && stamp !== 'now') {
-  console.error(`stamps must be outage or now, got "${stamp}"`);
+if (stamp !== 'outage' && stamp !== 'now' && stamp !== 'outage-arrival-ids') {
+  console.error(`stamps must be outage, now or outage-arrival-ids, got "${stamp}"`);
   process.exit(2);
 }
 const BATCH = 500;
@@ -71,13 +77,21 @@ try {
     const chain = new P.ChainBuilder(
       deviceId,
       keys.privateKey,
-      stamp === 'outage' ? { now: () => Math.round(from + n * step) } : {},
+      stamp === 'now' ? {} : { now: () => Math.round(from + n * step) },
     );
     const batches = [];
     let ops = [];
     let shift = '';
     for (; n < opsPerDevice; n++) {
-      const op = n === 0 ? chain.next('shift.opened', SHIFT_BODY) : chain.next('sale.recorded', saleBody(shift, n));
+      // Arrival ids: batch b of device d arrives (b × devices + d)-th; its ops keep their order within it.
+      const id =
+        stamp === 'outage-arrival-ids'
+          ? P.uuidv7(from + (Math.floor(n / BATCH) * devices + d) * BATCH + (n % BATCH), randomBytes(10))
+          : undefined;
+      const op =
+        n === 0
+          ? chain.next('shift.opened', SHIFT_BODY, undefined, id)
+          : chain.next('sale.recorded', saleBody(shift, n), undefined, id);
       if (n === 0) shift = op.id;
       ops.push(op);
       if (ops.length === BATCH || n === opsPerDevice - 1) {
