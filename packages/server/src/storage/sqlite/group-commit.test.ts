@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Call, groupLength, nextRound, type Round, takeUnordered } from './group-commit.js';
+import { type Call, endsGroup, groupLength, nextRound, type Round, takeUnordered } from './group-commit.js';
 import { GROUP_MAX_BATCHES, GROUP_MAX_OPS, SMALL_BATCH_OPS } from './sqlite-thread.js';
 
 let nextId = 1;
@@ -111,5 +111,13 @@ describe('group commit: which calls go next', () => {
       [a, r, b],
     );
     assert.deepEqual(takeUnordered(queue), []);
+  });
+
+  it('a small batch ends a group in progress; a large batch, a read or a ping does not', () => {
+    assert.equal(endsGroup(ingest('live', 1)), true);
+    assert.equal(endsGroup(ingest('live', SMALL_BATCH_OPS)), true);
+    assert.equal(endsGroup(ingest('backlog', SMALL_BATCH_OPS + 1)), false);
+    assert.equal(endsGroup(read), false);
+    assert.equal(endsGroup({ id: nextId++, method: 'ping', args: [] }), false);
   });
 });

@@ -53,6 +53,16 @@ export function groupLength(calls: readonly Call[]): number {
   return n;
 }
 
+/**
+ * Whether a group in progress ends before its next large batch when this
+ * call arrives: a small batch (a sale just rung up), so that it waits for
+ * one batch of the group at most, not for all of it (docs/performance.md,
+ * round five). The group's remaining batches stay at the head of the queue.
+ */
+export function endsGroup(call: Call): boolean {
+  return call.method === 'ingest' && opsIn(call) <= SMALL_BATCH_OPS;
+}
+
 /** Calls that read and write nothing, so no order binds them: `ping`, the health check's (docs/operations.md). */
 const UNORDERED = new Set(['ping']);
 

@@ -567,13 +567,18 @@ export class SqliteStorage implements Storage {
    * error; the others commit. Nothing is answered before the commit: if it
    * fails, the whole call throws and every batch of the group gets that
    * error, with nothing of any of them written.
+   *
+   * `endBefore(i)`, asked before each batch but the first, ends the group
+   * there: the outcomes returned are those of the batches applied, a prefix
+   * of `items`, and the rest are the caller's to apply later.
    */
-  ingestGroup(items: readonly GroupedIngest[]): GroupedOutcome[] {
+  ingestGroup(items: readonly GroupedIngest[], endBefore?: (index: number) => boolean): GroupedOutcome[] {
     if (this.#crashHook) throw new Error('SqliteStorage: ingestGroup is not for crash-hooked storage');
     const outcomes: GroupedOutcome[] = [];
     this.#db
       .transaction(() => {
-        for (const { batch, now, newId } of items) {
+        for (const [index, { batch, now, newId }] of items.entries()) {
+          if (index > 0 && endBefore?.(index)) break;
           try {
             outcomes.push({
               ok: true,
@@ -586,7 +591,7 @@ export class SqliteStorage implements Storage {
       })
       .immediate();
     this.#ingestCounts.commits++;
-    this.#ingestCounts.batches += items.length;
+    this.#ingestCounts.batches += outcomes.length;
     return outcomes;
   }
 

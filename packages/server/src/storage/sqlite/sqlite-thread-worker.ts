@@ -11,14 +11,16 @@
  * fsync of the WAL makes them all durable instead of one each. Answers go out
  * only after that commit. Any other call is applied alone, in its place in
  * the order. Small batches (a sale just rung up) may go ahead of a large
- * group or another call queued before them, and a health check's ping goes
- * ahead of everything: group-commit.ts says when.
+ * group or another call queued before them, a small batch that arrives
+ * while a group is applied ends that group before its next large batch (the
+ * rest wait at the head), and a health check's ping goes ahead of
+ * everything: group-commit.ts says when.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { cryptoRandom } from '@holdfast/domain';
 import { uuidv7 } from '@holdfast/protocol';
 import type { VerifiedBatch } from '../../model/batch.js';
-import { type Call, nextRound, takeUnordered } from './group-commit.js';
+import { type Call, endsGroup, nextRound, takeUnordered } from './group-commit.js';
 import { type GroupedIngest, SqliteStorage } from './sqlite-storage.js';
 import {
   type PackedBatch,
@@ -60,8 +62,9 @@ async function drain(): Promise<void> {
     const round = nextRound(waiting, smallFirst);
     smallFirst = round.smallFirst;
     if (round.group) {
-      applyGroup(round.indexes.map((i) => waiting[i] as Call));
-      for (let k = round.indexes.length - 1; k >= 0; k--) waiting.splice(round.indexes[k] as number, 1);
+      // Calls that arrive meanwhile join the end of `waiting`, so the round's indexes stay valid.
+      const applied = round.indexes.slice(0, applyGroup(round.indexes.map((i) => waiting[i] as Call)));
+      for (let k = applied.length - 1; k >= 0; k--) waiting.splice(applied[k] as number, 1);
     } else {
       await applyOne(waiting.shift() as Call);
     }
@@ -70,28 +73,45 @@ async function drain(): Promise<void> {
   else draining = false;
 }
 
-function applyGroup(calls: Call[]): void {
+/**
+ * Whether a call has reached the port that should not wait for the rest of
+ * the group in progress (group-commit.ts, endsGroup); what arrived joins
+ * `waiting` either way.
+ */
+function groupShouldEnd(): boolean {
+  let end = false;
+  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
+    const call = next.message as Call;
+    waiting.push(call);
+    if (endsGroup(call)) end = true;
+  }
+  return end;
+}
+
+/** Applies `calls` as one group commit and answers them; returns how many were applied (a prefix; the rest wait). */
+function applyGroup(calls: Call[]): number {
   const items: GroupedIngest[] = calls.map((call) => {
     const [sent, now] = call.args as [VerifiedBatch | PackedBatch, number];
     return { batch: unpackBatch(sent), now, newId: idsAt(now) };
   });
   let outcomes: ReturnType<SqliteStorage['ingestGroup']>;
   try {
-    outcomes = storage.ingestGroup(items);
+    outcomes = storage.ingestGroup(items, (i) => !endsGroup(calls[i] as Call) && groupShouldEnd());
   } catch (error) {
     // The commit itself failed: nothing of the group was written; every batch is told so.
     const wire = serializeError(error);
     for (const call of calls) port.postMessage({ id: call.id, ok: false, error: wire } satisfies ThreadReply);
-    return;
+    return calls.length;
   }
-  calls.forEach((call, i) => {
-    const outcome = outcomes[i];
+  outcomes.forEach((outcome, i) => {
+    const call = calls[i] as Call;
     port.postMessage(
-      (outcome?.ok
+      (outcome.ok
         ? { id: call.id, ok: true, value: outcome.value }
-        : { id: call.id, ok: false, error: serializeError(outcome?.error) }) satisfies ThreadReply,
+        : { id: call.id, ok: false, error: serializeError(outcome.error) }) satisfies ThreadReply,
     );
   });
+  return outcomes.length;
 }
 
 async function applyOne(call: Call): Promise<void> {
