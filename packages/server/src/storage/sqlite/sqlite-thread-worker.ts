@@ -88,11 +88,19 @@ function groupShouldEnd(): boolean {
   return end;
 }
 
+/** Batches already rebuilt from their texts: a group ended early leaves the rest to the next round, unpacked once. */
+const unpacked = new WeakMap<Call, VerifiedBatch>();
+
 /** Applies `calls` as one group commit and answers them; returns how many were applied (a prefix; the rest wait). */
 function applyGroup(calls: Call[]): number {
   const items: GroupedIngest[] = calls.map((call) => {
     const [sent, now] = call.args as [VerifiedBatch | PackedBatch, number];
-    return { batch: unpackBatch(sent), now, newId: idsAt(now) };
+    let batch = unpacked.get(call);
+    if (!batch) {
+      batch = unpackBatch(sent);
+      unpacked.set(call, batch);
+    }
+    return { batch, now, newId: idsAt(now) };
   });
   let outcomes: ReturnType<SqliteStorage['ingestGroup']>;
   try {
