@@ -4,9 +4,11 @@
 // recorded just now: docs/performance.md, "Reconnection storm".
 //
 // D devices each hold Q ops. With `outage` stamps every device recorded its
-// ops over the same 30 minutes, so their op ids (UUIDv7, time first) and
-// device times interleave across devices, as they do when a fleet comes
-// back: each batch's index entries land on hundreds of pages. With `now`
+// ops over the same 30 minutes, so their device times interleave across
+// devices, as they do when a fleet comes back; their op ids are device first
+// (UUIDv8, protocol op-id.ts), as terminals make them since round six. With
+// `outage-v7-ids` the op ids are UUIDv7 (time first), as terminals made them
+// before: each batch's op-id index entries land on hundreds of pages. With `now`
 // stamps each device's ops are recorded one after the other, so the keys
 // only grow. Batches are applied interleaved by device, as a server sees
 // them. With `outage-arrival-ids` the device times are the outage's but each
@@ -25,7 +27,7 @@
 // storage thread) and the heap it took.
 //
 //   npm run build
-//   node scripts/bench-outage-ingest.mjs [devices=200] [ops=500] [outage|now|outage-arrival-ids] [walCheckpointPages] [--sweep]
+//   node scripts/bench-outage-ingest.mjs [devices=200] [ops=500] [outage|outage-v7-ids|now|outage-arrival-ids] [walCheckpointPages] [--sweep]
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,12 +46,13 @@ const devices = Number(devicesArg);
 const opsPerDevice = Number(opsArg);
 if (!Number.isInteger(devices) || devices < 1 || !Number.isInteger(opsPerDevice) || opsPerDevice < 2) {
   console.error(
-    'usage: node scripts/bench-outage-ingest.mjs [devices>=1] [ops>=2] [outage|now|outage-arrival-ids] [walCheckpointPages]',
+    'usage: node scripts/bench-outage-ingest.mjs [devices>=1] [ops>=2] [outage|outage-v7-ids|now|outage-arrival-ids] [walCheckpointPages]',
   );
   process.exit(2);
 }
-if (stamp !== 'outage' && stamp !== 'now' && stamp !== 'outage-arrival-ids') {
-  console.error(`stamps must be outage, now or outage-arrival-ids, got "${stamp}"`);
+const STAMPS = ['outage', 'outage-v7-ids', 'now', 'outage-arrival-ids'];
+if (!STAMPS.includes(stamp)) {
+  console.error(`stamps must be one of ${STAMPS.join(', ')}, got "${stamp}"`);
   process.exit(2);
 }
 const BATCH = 500;
@@ -87,7 +90,9 @@ try {
       const id =
         stamp === 'outage-arrival-ids'
           ? P.uuidv7(from + (Math.floor(n / BATCH) * devices + d) * BATCH + (n % BATCH), randomBytes(10))
-          : undefined;
+          : stamp === 'outage-v7-ids'
+            ? P.uuidv7(Math.round(from + n * step), randomBytes(10))
+            : undefined;
       const op =
         n === 0
           ? chain.next('shift.opened', SHIFT_BODY, undefined, id)

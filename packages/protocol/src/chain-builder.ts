@@ -9,9 +9,9 @@ import type { KeyObject } from 'node:crypto';
 import { batchMessage } from './batch-message.js';
 import { GENESIS_HASH } from './hash.js';
 import { type Decision, NO_DECISION, type Op, PROTOCOL_VERSION, sealOp } from './op.js';
+import { deviceOpId } from './op-id.js';
 import { importPrivateKey, signMessage } from './signing.js';
 import type { Actor } from './staff.js';
-import { uuidv7 } from './uuidv7.js';
 import type { Batch } from './wire.js';
 
 export interface ChainBuilderOptions {
@@ -65,7 +65,7 @@ export class ChainBuilder {
     const at = this.#now();
     const op = sealOp({
       v: PROTOCOL_VERSION,
-      id: id ?? uuidv7(at, this.#randomBytes(10)),
+      id: id ?? deviceOpId(this.device, at, this.#randomBytes(6)),
       device: this.device,
       seq: this.#seq + 1,
       prev: this.#head,

@@ -23,6 +23,7 @@ export * from './loyalty-wire.js';
 export * from './money.js';
 export * from './online.js';
 export * from './op.js';
+export * from './op-id.js';
 export * from './op-kinds.js';
 export * from './results.js';
 export * from './risk-policy.js';

@@ -498,7 +498,7 @@ describe('sale.recorded: fields', () => {
     expectInvalid(
       () => parseBody('sale.recorded', sale([line(1, 1)], undefined, { shift: SHIFT.toUpperCase() })),
       'body.shift',
-      'UUIDv7 in lowercase hex',
+      'UUIDv7 or UUIDv8 in lowercase hex',
     );
   });
 

@@ -210,9 +210,13 @@ describe('opSchema', () => {
     it(`${field} must be a lowercase UUIDv7`, () => {
       const good = uuidv7(T0, bytes(0xab));
       assert.equal(opSchema.parse(withField(field, good))[field], good);
-      expectInvalid(() => opSchema.parse(withField(field, good.toUpperCase())), field, 'UUIDv7 in lowercase hex');
+      expectInvalid(
+        () => opSchema.parse(withField(field, good.toUpperCase())),
+        field,
+        'UUIDv7 or UUIDv8 in lowercase hex',
+      );
       const v4 = `${good.slice(0, 14)}4${good.slice(15)}`;
-      expectInvalid(() => opSchema.parse(withField(field, v4)), field, 'UUIDv7 in lowercase hex');
+      expectInvalid(() => opSchema.parse(withField(field, v4)), field, 'UUIDv7 or UUIDv8 in lowercase hex');
       expectInvalid(() => opSchema.parse(withField(field, good.slice(1))), field, 'string of 36..36 characters');
       expectInvalid(() => opSchema.parse(withField(field, `${good}0`)), field, 'string of 36..36 characters');
       expectInvalid(() => opSchema.parse(withField(field, 7)), field);

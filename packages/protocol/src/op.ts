@@ -12,15 +12,14 @@ import { CanonicalJsonError, canonicalJson } from './canonical-json.js';
 import { GENESIS_HASH, HASH_PATTERN, sha256Hex } from './hash.js';
 import * as s from './schema.js';
 import { type Actor, actorSchema } from './staff-roles.js';
-import { UUID_PATTERN } from './uuidv7.js';
+import { UUID_PATTERN, UUID_RULE } from './uuidv7.js';
 
 export const PROTOCOL_VERSION = 1;
 
 /** Longest op kind name, e.g. `payment.offline_authorized`. */
 export const KIND_PATTERN = /^[a-z][a-z_]{0,30}\.[a-z][a-z_]{0,30}$/;
 
-export const uuid = () =>
-  s.string({ minLength: 36, maxLength: 36, pattern: UUID_PATTERN, patternRule: 'UUIDv7 in lowercase hex' });
+export const uuid = () => s.string({ minLength: 36, maxLength: 36, pattern: UUID_PATTERN, patternRule: UUID_RULE });
 export const hashHex = () =>
   s.string({ minLength: 64, maxLength: 64, pattern: HASH_PATTERN, patternRule: '64 lowercase hex digits' });
 /** Milliseconds since the Unix epoch, from year 2000 to year 2200. */

@@ -130,7 +130,7 @@ describe('riskPolicySchema', () => {
 
   const cases: [path: string, value: unknown, rule: string, field?: string][] = [
     ['v', 2, 'exactly 1'],
-    ['id', '123e4567-e89b-42d3-a456-426614174000', 'UUIDv7 in lowercase hex'],
+    ['id', '123e4567-e89b-42d3-a456-426614174000', 'UUIDv7 or UUIDv8 in lowercase hex'],
     ['version', 0, 'integer >= 1'],
     ['version', 1.5, 'integer >= 1'],
     ['issuedAt', '2026-01-01', 'integer 946684800000..7258118400000'],

@@ -6,7 +6,17 @@
  * random bytes, so a simulator can make ids deterministic.
  */
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** A UUIDv7, as the server issues for devices, policies and its own records. */
+export const UUIDV7_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/**
+ * What the wire accepts as an id: a UUIDv7, or the device-first UUIDv8 that
+ * terminals give their ops (op-id.ts). Either is only a name to the server.
+ */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[78][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** How an error names the rule UUID_PATTERN checks. */
+export const UUID_RULE = 'UUIDv7 or UUIDv8 in lowercase hex';
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -34,7 +44,7 @@ export function uuidv7(unixMs: number, random: Uint8Array): string {
 }
 
 export function isUuidv7(value: unknown): value is string {
-  return typeof value === 'string' && UUID_PATTERN.test(value);
+  return typeof value === 'string' && UUIDV7_PATTERN.test(value);
 }
 
 /** The millisecond timestamp inside a UUIDv7. */

@@ -132,7 +132,7 @@ describe('batchSchema', () => {
     expectInvalid(
       () => batchSchema.parse(batch(ops, { device: DEVICE.toUpperCase() })),
       'device',
-      'UUIDv7 in lowercase hex',
+      'UUIDv7 or UUIDv8 in lowercase hex',
     );
     const sig = batch(ops).sig as string;
     expectInvalid(() => batchSchema.parse(batch(ops, { sig: sig.slice(1) })), 'sig', 'string of 86..86 characters');

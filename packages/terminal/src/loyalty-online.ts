@@ -17,6 +17,7 @@
 import type { Clock, Random } from '@holdfast/domain';
 import {
   type AnswerRoute,
+  deviceOpId,
   epochMs,
   type LoyaltyAnswer,
   type LoyaltyConfirmAnswer,
@@ -26,7 +27,6 @@ import {
   type LoyaltyRequest,
   loyaltyRequestMessage,
   signMessage,
-  uuidv7,
 } from '@holdfast/protocol';
 import { NotEnrolledError, TransportError } from './errors.js';
 import type { Credentials } from './sync-events.js';
@@ -126,7 +126,9 @@ export class LoyaltyOnline {
   }
 
   async requestRedemption(member: string, points: number): Promise<PendingRedemption> {
-    const opId = uuidv7(this.#o.clock.now(), this.#o.idRandom.bytes(10));
+    const credentials = this.#o.credentials();
+    if (!credentials) throw new NotEnrolledError();
+    const opId = deviceOpId(credentials.deviceId, this.#o.clock.now(), this.#o.idRandom.bytes(6));
     return this.#redeem(member, points, opId);
   }
 

@@ -9,6 +9,7 @@ import type { Clock, Random } from '@holdfast/domain';
 import {
   type BetSelection,
   type Decision,
+  deviceOpId,
   epochMs,
   type OnlineRequest,
   type OpBodies,
@@ -19,7 +20,6 @@ import {
   type SaleLine,
   type Tender,
   ticketAuthorizationSchema,
-  uuidv7,
   ValidationError,
 } from '@holdfast/protocol';
 import type { Emitter } from './emitter.js';
@@ -183,11 +183,11 @@ export class OnlineSales {
     request: OnlineRequest,
     body: Record<string, unknown>,
   ): Promise<OnlineOutcome> {
-    this.#canRecord();
+    const { deviceId } = this.#canRecord();
     // Refused before asking when nobody is signed in where the location has a roster (staff.ts).
     const { actor, approvalId } = this.#recorder.staffStamp(opKind, body as unknown as OpBodies[typeof opKind]);
     const at = epochMs().parse(this.#clock.now(), 'at');
-    const opId = uuidv7(at, this.#idRandom.bytes(10));
+    const opId = deviceOpId(deviceId, at, this.#idRandom.bytes(6));
     // An approval the op needs is used up by the request, with its pending row.
     const alongside = approvalId === null ? undefined : () => this.#recorder.useStaffApproval(approvalId, opId);
     this.#authorizations.begin({ opId, opKind, request, body, actor, ...(alongside ? { alongside } : {}) });

@@ -31,6 +31,7 @@ import {
   type Customer,
   type Decision,
   decisionSchema,
+  deviceOpId,
   epochMs,
   isKnownKind,
   NO_DECISION,
@@ -44,7 +45,6 @@ import {
   type SaleLine,
   type ShiftClosedBody,
   type Tender,
-  uuidv7,
   ValidationError,
 } from '@holdfast/protocol';
 import { RecordOutcomeUnknownError } from './errors.js';
@@ -241,7 +241,7 @@ export class Recorder {
     const checkedDecision = decisionSchema.parse(plan.decision ?? NO_DECISION, 'decision');
     // A device clock outside the protocol's range would make an op no server can accept, blocking the chain.
     const at = epochMs().parse(this.#clock.now(), 'at');
-    const id = approval?.opId ?? plan.id ?? uuidv7(at, this.#idRandom.bytes(10));
+    const id = approval?.opId ?? plan.id ?? deviceOpId(credentials.deviceId, at, this.#idRandom.bytes(6));
     const shift = approval ? this.#shiftAfterApproval(kind, parsed, id) : this.#shiftAfter(kind, parsed, id);
     // An online approval is a fact already: it carries the actor who asked for it, checked then.
     const stamp = approval ? { actor: plan.actor, approvalId: null } : this.#staff.stamp(kind, parsed);

@@ -1,11 +1,11 @@
 /** Validation of path and query parameters, with errors that name the parameter. */
-import { ProtocolError, UUID_PATTERN } from '@holdfast/protocol';
+import { ProtocolError, UUID_PATTERN, UUID_RULE } from '@holdfast/protocol';
 
 export function uuidParam(value: unknown, name: string): string {
   if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
-    throw new ProtocolError('invalid_request', `${name} must be a UUIDv7`, {
+    throw new ProtocolError('invalid_request', `${name} must be a UUID (version 7 or 8)`, {
       field: name,
-      rule: 'UUIDv7 in lowercase hex',
+      rule: UUID_RULE,
     });
   }
   return value;

@@ -28,6 +28,7 @@ import {
   revokeRequestSchema,
   rotateKeyRequestSchema,
   shiftReportRequestSchema,
+  UUID_PATTERN,
 } from '@holdfast/protocol';
 import { bettingConfigSchema } from '../../authorize/betting-config.js';
 import { exceptionActionRequestSchema } from '../../exceptions/exception-requests.js';
@@ -81,8 +82,8 @@ export interface RouteDoc {
 
 const UUID: JsonSchema = {
   type: 'string',
-  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$',
-  description: 'UUIDv7, lowercase hex',
+  pattern: UUID_PATTERN.source,
+  description: 'UUID, version 7 or 8 (device-first op ids, protocol.md §1.0), lowercase hex',
 };
 const WRISTBAND: JsonSchema = { type: 'string', description: 'Wristband uid (hex)' };
 const MEMBER: JsonSchema = { type: 'string', description: 'Loyalty card number (6..32 upper-case letters or digits)' };
