@@ -3,7 +3,7 @@
  * cryptographic source; simulations and demos use a seeded generator so that
  * one seed replays one run exactly.
  */
-import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { randomBytes as cryptoRandomBytes, randomFillSync } from 'node:crypto';
 
 export interface Random {
   /** A float in [0, 1). */
@@ -12,10 +12,31 @@ export interface Random {
   bytes(n: number): Uint8Array;
 }
 
+/**
+ * Small reads come from a pool filled 4 KiB at a time: one call into the
+ * system's generator per ~680 op ids instead of one per id (a terminal's
+ * record path spent ~4 % of its time there; docs/performance.md, round
+ * six). Each byte is handed out once, as a copy.
+ */
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+function pooledBytes(n: number): Uint8Array {
+  if (n > POOL_BYTES / 8) return new Uint8Array(cryptoRandomBytes(n));
+  if (poolAt + n > pool.length) {
+    pool = randomFillSync(new Uint8Array(POOL_BYTES));
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+}
+
 /** The operating system's cryptographic random source. */
 export const cryptoRandom: Random = Object.freeze({
   float: () => cryptoRandomBytes(6).readUIntBE(0, 6) / 2 ** 48,
-  bytes: (n: number) => new Uint8Array(cryptoRandomBytes(n)),
+  bytes: (n: number) => pooledBytes(n),
 });
 
 /** splitmix32: spreads a seed into well-mixed 32-bit words. */
