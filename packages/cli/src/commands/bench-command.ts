@@ -41,7 +41,7 @@ Measures, each beside a same-run baseline:
     the server's peak RSS;
   terminal SDK memory with N pending ops (a long outage's backlog), in a child process.
   --only LIST          figures to run, comma-separated: ${BENCH_FIGURES.join(',')}   default all
-  --record-ops N       ops recorded for the latency figure             default 2000
+  --record-ops N       ops recorded for the latency figure             default 10000
   --devices D          devices sending batches (ingest, pg, naive)     default 4 (pg: 8)
   --batches B          batches of 500 per device (ingest, pg, naive)   default 10
   --pending N          pending ops for the memory figure               default 100000 (0 skips)
@@ -99,7 +99,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     console.log(BENCH_HELP);
     return 0;
   }
-  const recordOps = intFlag(flags, 'record-ops', 2000, 10, 1_000_000);
+  const recordOps = intFlag(flags, 'record-ops', 10_000, 10, 1_000_000);
   const devices = intFlag(flags, 'devices', 4, 1, 100);
   const batches = intFlag(flags, 'batches', 10, 1, 1000);
   const pendingOps = intFlag(flags, 'pending', 100_000, 0, 10_000_000);
