@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DomainError } from '@holdfast/domain';
-import { GENESIS_HASH, hashOp, NO_DECISION, ValidationError } from '@holdfast/protocol';
+import { deviceOpIdTime, GENESIS_HASH, hashOp, NO_DECISION, UUID_PATTERN, ValidationError } from '@holdfast/protocol';
 import Database from 'better-sqlite3';
 import {
   AlreadyEnrolledError,
@@ -105,6 +105,34 @@ describe('Terminal recording', () => {
       assert.equal(h.terminal.lastShift()?.cashOut, 5000);
       assert.equal(h.terminal.lastShift()?.status, 'closed');
       assert.equal(h.terminal.currentShift(), null);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  test('op ids are device first (UUIDv8): the tail of the device id, then the recording time (protocol.md §1.0)', async () => {
+    const h = await createHarness({ autoSync: false });
+    try {
+      const ids = [openTill(h.terminal)];
+      for (let i = 0; i < 20; i++) ids.push(h.terminal.recordSale(cashSale()).id);
+      const device = h.terminal.deviceId ?? '';
+      let last = 0;
+      for (const id of ids) {
+        const op = h.terminal.getOp(id)?.op;
+        assert.ok(op);
+        assert.match(id, UUID_PATTERN);
+        assert.equal(id.charAt(14), '8', `${id} is version 8`);
+        assert.equal(id.slice(0, 8), device.slice(-8));
+        assert.equal(deviceOpIdTime(id), op.at);
+        assert.ok(op.at >= last);
+        last = op.at;
+      }
+      // Ids of later milliseconds sort after earlier ones: one till's ops sit in order in any index on the id.
+      const byTime = [...ids].sort((a, b) => deviceOpIdTime(a) - deviceOpIdTime(b));
+      for (let i = 1; i < byTime.length; i++) {
+        const [a, b] = [byTime[i - 1] as string, byTime[i] as string];
+        if (deviceOpIdTime(a) < deviceOpIdTime(b)) assert.ok(a < b, `${a} < ${b}`);
+      }
     } finally {
       await h.cleanup();
     }

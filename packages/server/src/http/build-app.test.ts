@@ -522,6 +522,35 @@ describe('POST /v1/batches: per-op outcomes', () => {
       assert.equal((await h.storage.summary()).opsAccepted, 5);
     }));
 
+  it('op ids of either layout: UUIDv7 (older terminals) and device-first UUIDv8 in one chain; an id another device used is a conflict', () =>
+    withWorld(async ({ h, d, shift, stored }) => {
+      // The harness's chain makes device-first ids, as terminals do (protocol.md §1.0).
+      assert.equal(stored[1]?.id.charAt(14), '8');
+      assert.equal(stored[1]?.id.slice(0, 8), d.id.slice(-8));
+      const v7 = d.chain.next(
+        'sale.recorded',
+        saleBody(shift.id, 100),
+        undefined,
+        uuidv7(h.clock.now(), new Uint8Array(10).fill(7)),
+      );
+      const v8 = d.sale(shift.id, 200);
+      const batch = d.batch([v7, v8]);
+      assert.deepEqual(statuses((await h.send(batch)).body.results), ['accepted', 'accepted']);
+      assert.deepEqual(statuses((await h.send(batch)).body.results), ['duplicate', 'duplicate']);
+      // Another device naming its op with this device's id: the id is unique across devices.
+      const other = await h.enrollDevice('lane-2');
+      const theirs = other.chain.next(
+        'shift.opened',
+        { clerk: 'b', currency: 'EUR', openingFloat: 0 },
+        undefined,
+        v8.id,
+      );
+      const res = await h.send(other.batch([theirs]));
+      assert.equal(res.status, 200);
+      assert.deepEqual(statuses(res.body.results), ['conflict']);
+      assert.equal((await h.storage.summary()).opsAccepted, 5);
+    }));
+
   it('the same id with a different payload (re-sealed and signed) → 200 per-op conflict, nothing applied', () =>
     withWorld(async ({ h, d, stored, shift }) => {
       const original = stored[1] as Op;
