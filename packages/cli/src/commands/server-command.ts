@@ -39,7 +39,7 @@ Migrations run at start-up either way.
   --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate (chain) and key;
                         reloaded without a restart on SIGHUP or when either file changes
 Backpressure (see docs/operations.md):
-  --max-backlog N       backlog batches admitted at once; more get 503    default 32
+  --max-backlog N       backlog batches admitted at once; more get 503    default 16
   --max-backlog-wait-ms N  fewer backlog batches while slow: N ms of ingest default 2000
   --max-live N          live-lane batches admitted at once                default 256
   --ingest-concurrency N  batches ingested at once                        default 8 (1 with --storage-thread off)

@@ -79,7 +79,13 @@ export interface AdmissionOptions {
 }
 
 export const DEFAULT_ADMISSION: AdmissionOptions = {
-  maxBacklog: 32,
+  // 16, not 32: once the storage thread drained a storm at 12,000 – 16,000
+  // ops/s, the time bound no longer held the lane under 32, and 32 admitted
+  // batches of 500 (bodies, parsed ops, canonical texts) took the server's
+  // RSS to 482 – 522 MiB; with 16 it was 403 – 427 MiB and the drain as fast
+  // (docs/performance.md, round six). The storage thread still has 8 batches
+  // queued behind the 8 it is given (THREADED_CONCURRENCY).
+  maxBacklog: 16,
   maxBacklogWaitMs: 2_000,
   maxLive: 256,
   liveMaxBytes: 64 * 1024,
@@ -318,8 +324,9 @@ export class Admission {
    * Runs the main thread's work on a batch before its turn (parse checks,
    * hashes, signature: 10–20 ms for 500 ops): a live batch's at once, backlog
    * batches' one per event-loop turn. When a storm's bodies arrive together,
-   * their verifications would otherwise run back to back — 32 of them, half
-   * a second — before the event loop reads a live request waiting behind.
+   * their verifications would otherwise run back to back — 16 of them (the
+   * default --max-backlog), a quarter of a second — before the event loop
+   * reads a live request waiting behind.
    */
   prepare<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
     if (lane === 'live') return work();
