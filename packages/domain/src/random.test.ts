@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { chance, cryptoRandom, pick, type Random, randomIntBetween, SeededRandom } from './random.js';
+import { chance, cryptoIdRandom, cryptoRandom, pick, type Random, randomIntBetween, SeededRandom } from './random.js';
 
 const floats = (random: Random, n: number) => Array.from({ length: n }, () => random.float());
 
@@ -157,5 +157,27 @@ describe('cryptoRandom', () => {
     assert.ok(cryptoRandom.bytes(16) instanceof Uint8Array);
     assert.notDeepEqual(cryptoRandom.bytes(16), cryptoRandom.bytes(16));
     assert.ok(Object.isFrozen(cryptoRandom));
+  });
+});
+
+describe('cryptoIdRandom', () => {
+  it('hands out each pooled byte once: many small reads are all different, of the sizes asked, copies', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5_000; i++) {
+      const b = cryptoIdRandom.bytes(6 + (i % 11));
+      assert.equal(b.length, 6 + (i % 11));
+      seen.add(Buffer.from(b).toString('hex'));
+      b.fill(0); // a caller writing into its bytes changes nothing the next read gets
+    }
+    assert.equal(seen.size, 5_000);
+    assert.notDeepEqual(cryptoIdRandom.bytes(6), new Uint8Array(6));
+  });
+
+  it('reads over 16 bytes, zero bytes and floats work; the object is frozen', () => {
+    assert.equal(cryptoIdRandom.bytes(64).length, 64);
+    assert.equal(cryptoIdRandom.bytes(0).length, 0);
+    const f = cryptoIdRandom.float();
+    assert.ok(f >= 0 && f < 1);
+    assert.ok(Object.isFrozen(cryptoIdRandom));
   });
 });

@@ -12,32 +12,41 @@ export interface Random {
   bytes(n: number): Uint8Array;
 }
 
+/** The operating system's cryptographic random source, read afresh for every call: for keys, codes and tokens. */
+export const cryptoRandom: Random = Object.freeze({
+  float: () => cryptoRandomBytes(6).readUIntBE(0, 6) / 2 ** 48,
+  bytes: (n: number) => new Uint8Array(cryptoRandomBytes(n)),
+});
+
 /**
- * Small reads come from a pool filled 4 KiB at a time: one call into the
+ * The same source for ids, read 4 KiB at a time: one call into the
  * system's generator per ~680 op ids instead of one per id (a terminal's
  * record path spent ~4 % of its time there; docs/performance.md, round
- * six). Each byte is handed out once, as a copy.
+ * six). Each byte is handed out once, as a copy, and zeroed in the pool.
+ * Only for names that are not secrets: the bytes not yet handed out sit in
+ * the heap, so a heap dump would show the next ids. Reads over 16 bytes go
+ * straight to the generator.
  */
+export const cryptoIdRandom: Random = Object.freeze({
+  float: () => cryptoRandom.float(),
+  bytes: (n: number) => pooledBytes(n),
+});
+
 const POOL_BYTES = 4096;
 let pool = new Uint8Array(0);
 let poolAt = 0;
 
 function pooledBytes(n: number): Uint8Array {
-  if (n > POOL_BYTES / 8) return new Uint8Array(cryptoRandomBytes(n));
+  if (n > 16) return new Uint8Array(cryptoRandomBytes(n));
   if (poolAt + n > pool.length) {
     pool = randomFillSync(new Uint8Array(POOL_BYTES));
     poolAt = 0;
   }
   const out = pool.slice(poolAt, poolAt + n);
+  pool.fill(0, poolAt, poolAt + n);
   poolAt += n;
   return out;
 }
-
-/** The operating system's cryptographic random source. */
-export const cryptoRandom: Random = Object.freeze({
-  float: () => cryptoRandomBytes(6).readUIntBE(0, 6) / 2 ** 48,
-  bytes: (n: number) => pooledBytes(n),
-});
 
 /** splitmix32: spreads a seed into well-mixed 32-bit words. */
 function splitmix32(seed: number): () => number {

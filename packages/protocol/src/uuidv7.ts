@@ -1,9 +1,11 @@
 /**
  * UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits.
  *
- * Op ids are UUIDv7 so they sort roughly by creation time and need no
- * coordination to be unique. The caller supplies the clock reading and the
- * random bytes, so a simulator can make ids deterministic.
+ * The server's own ids (devices, policies, exceptions) are UUIDv7: they sort
+ * roughly by creation time and need no coordination to be unique. Op ids were
+ * too until terminals moved to the device-first UUIDv8 of op-id.ts; the wire
+ * still takes both. The caller supplies the clock reading and the random
+ * bytes, so a simulator can make ids deterministic.
  */
 
 /** A UUIDv7, as the server issues for devices, policies and its own records. */

@@ -23,7 +23,7 @@ export interface TerminalOptions {
   clock?: Clock;
   /** Backoff jitter (default: crypto random). */
   random?: Random;
-  /** Random bytes of op ids (default: crypto random). */
+  /** Random bytes of op ids (default: `cryptoIdRandom`, the system generator read 4 KiB at a time). */
   idRandom?: Random;
   /** Backoff base delays in seconds (default DEFAULT_BACKOFF_SECONDS); the last one repeats. */
   backoffSeconds?: readonly number[];

@@ -13,6 +13,7 @@
  */
 import {
   type Clock,
+  cryptoIdRandom,
   cryptoRandom,
   LoyaltyError,
   NO_INJECTED_BUGS,
@@ -170,7 +171,7 @@ export class Terminal {
     this.#receipts = new Receipts(journal, (id) => this.opState(id));
     this.#transport = options.transport;
     const clock = options.clock ?? systemClock;
-    const idRandom = options.idRandom ?? cryptoRandom;
+    const idRandom = options.idRandom ?? cryptoIdRandom;
     this.#clock = clock;
     this.#betting = options.betting ?? {};
     this.#requestTimeoutMs = config.requestTimeoutMs;
