@@ -23,7 +23,7 @@
  * Uniqueness rests on 42 random bits per device and millisecond.
  */
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+import { uuidText } from './uuidv7.js';
 
 /** A device-first op id (UUIDv8) for `device` from a millisecond timestamp and at least 6 random bytes. */
 export function deviceOpId(device: string, unixMs: number, random: Uint8Array): string {
@@ -32,32 +32,26 @@ export function deviceOpId(device: string, unixMs: number, random: Uint8Array): 
   }
   if (random.length < 6) throw new RangeError('deviceOpId: needs 6 random bytes');
   const tail = /^[0-9a-f]{8}$/.exec(device.slice(-8))?.[0];
-  if (tail === undefined)
+  if (tail === undefined) {
     throw new RangeError(`deviceOpId: device id ${JSON.stringify(device)} does not end in 8 hex digits`);
+  }
+  const t = Number.parseInt(tail, 16);
   const hi = Math.floor(unixMs / 2 ** 32); // ms bits 47..32
   const lo = unixMs % 2 ** 32; // ms bits 31..0
-  const r = random;
-  const b = [
-    hi >>> 8,
-    hi & 0xff,
-    0x80 | (lo >>> 28),
-    (lo >>> 20) & 0xff,
-    0x80 | ((lo >>> 14) & 0x3f),
-    (lo >>> 6) & 0xff,
-    ((lo & 0x3f) << 2) | ((r[0] as number) & 0x03),
-    r[1] as number,
-    r[2] as number,
-    r[3] as number,
-    r[4] as number,
-    r[5] as number,
-  ];
-  return (
-    `${tail}-${HEX[b[0] as number]}${HEX[b[1] as number]}-${HEX[b[2] as number]}${HEX[b[3] as number]}-` +
-    `${HEX[b[4] as number]}${HEX[b[5] as number]}-${b
-      .slice(6)
-      .map((x) => HEX[x])
-      .join('')}`
-  );
+  const b = new Uint8Array(16);
+  b[0] = t >>> 24;
+  b[1] = (t >>> 16) & 0xff;
+  b[2] = (t >>> 8) & 0xff;
+  b[3] = t & 0xff;
+  b[4] = hi >>> 8;
+  b[5] = hi & 0xff;
+  b[6] = 0x80 | (lo >>> 28); // version 8, ms bits 31..28
+  b[7] = (lo >>> 20) & 0xff;
+  b[8] = 0x80 | ((lo >>> 14) & 0x3f); // variant 10, ms bits 19..14
+  b[9] = (lo >>> 6) & 0xff;
+  b[10] = ((lo & 0x3f) << 2) | ((random[0] as number) & 0x03);
+  for (let i = 1; i < 6; i++) b[10 + i] = random[i] as number;
+  return uuidText(b);
 }
 
 /** The millisecond timestamp inside a device-first op id. */

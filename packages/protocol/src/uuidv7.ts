@@ -37,6 +37,11 @@ export function uuidv7(unixMs: number, random: Uint8Array): string {
   for (let i = 0; i < 10; i++) b[6 + i] = random[i] as number;
   b[6] = 0x70 | ((b[6] as number) & 0x0f);
   b[8] = 0x80 | ((b[8] as number) & 0x3f);
+  return uuidText(b);
+}
+
+/** 16 bytes as a UUID's text: lowercase hex, dashes after bytes 4, 6, 8 and 10. */
+export function uuidText(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < 16; i++) {
     if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
