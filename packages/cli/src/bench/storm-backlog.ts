@@ -5,8 +5,8 @@
  * the devices are split over one worker thread per CPU.
  */
 import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Lane } from '@holdfast/terminal';
+import { startBenchWorker } from './start-worker.js';
 import type { BacklogJob, BacklogMessage } from './storm-backlog-worker.js';
 
 /** One device's backlog: its batches in seq order and the lane the SDK would send each in. */
@@ -17,17 +17,6 @@ export interface DeviceBacklog {
 
 /** How long before the build the outage began; its ops are stamped from then until a minute before the build. */
 export const OUTAGE_MS = 30 * 60_000;
-
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-function startWorker(job: BacklogJob): Worker {
-  if (!FROM_SOURCE) return new Worker(new URL('./storm-backlog-worker.js', import.meta.url), { workerData: job });
-  // From the TypeScript sources (tests): workers do not inherit tsx's loader hooks, so register them first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./storm-backlog-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(code, { eval: true, workerData: job });
-}
 
 /** Each device's backlog (batches as UTF-8 JSON), indexed like `devices`. */
 export async function buildBacklog(
@@ -42,13 +31,14 @@ export async function buildBacklog(
   const jobs: Promise<void>[] = [];
   for (let start = 0; start < devices.length; start += per) {
     const slice = devices.slice(start, start + per);
-    const worker = startWorker({
+    const job: BacklogJob = {
       devices: slice,
       opsPerDevice,
       batchSize,
       recordedFrom: now - OUTAGE_MS,
       recordedTo: now - 61_000,
-    });
+    };
+    const worker = startBenchWorker('storm-backlog-worker', job);
     jobs.push(
       new Promise<void>((resolve, reject) => {
         let received = 0;

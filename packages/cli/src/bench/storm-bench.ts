@@ -6,7 +6,9 @@
  * retrying what got no answer, over a bounded keep-alive socket pool.
  * Meanwhile a few live terminals record a sale every ~100 ms and send it at
  * once; their latency (recorded → 200 answer, waits included) is the figure,
- * beside the baseline of `GET /v1/health` on the same idle server.
+ * beside the baseline of `GET /v1/health` on the same idle server. They run
+ * on a thread of their own, as tills are devices of their own
+ * (storm-tills-worker.ts).
  *
  *   setup ──▶ build backlog ──▶ baseline ──▶ storm ──▶ drained | deadline
  *   (enroll    (workers:         (health,      (T drains +
@@ -24,12 +26,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { cryptoRandom } from '@holdfast/domain';
 import { BenchHttpClient, sleep } from './bench-http-client.js';
 import { ServerChild } from './server-child.js';
 import { type LatencySummary, summarize } from './stats.js';
 import { buildBacklog } from './storm-backlog.js';
-import { deliver, enroll, LiveTerminal, mapLimit, type Tally } from './storm-client.js';
+import { deliver, enroll, mapLimit, type Tally } from './storm-client.js';
+import { startTills, type Tills } from './storm-tills.js';
 
 export interface StormOptions {
   terminals: number;
@@ -126,15 +128,14 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
   const stop = new AbortController();
   setMaxListeners(0, stop.signal); // one listener per waiting terminal
   let server: ServerChild | null = null;
+  let tills: Tills | null = null;
   try {
     server = await ServerChild.start(join(dir, 'server'), operatorToken);
     const running = server;
     const setup = new BenchHttpClient(server.url, 16);
     // Live terminals each own their connection, as real tills do; the backlog terminals share the pool.
-    const liveClient = new BenchHttpClient(server.url, Math.max(1, liveTerminals));
-    const probeClient = new BenchHttpClient(server.url, 1);
     const pool = new BenchHttpClient(server.url, sockets);
-    clients.push(setup, liveClient, probeClient, pool);
+    clients.push(setup, pool);
     const tally: Tally = { status: new Map(), timeouts: 0, networkErrors: 0 };
 
     let t0 = performance.now();
@@ -153,43 +154,15 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     const healthMs: number[] = [];
     for (let i = 0; i < 220; i++) {
       const start = performance.now();
-      const res = await liveClient.request('GET', '/v1/health');
+      const res = await setup.request('GET', '/v1/health');
       if (res.status !== 200) throw new Error(`storm: health HTTP ${res.status}`);
       if (i >= 20) healthMs.push(performance.now() - start);
     }
-    const live = liveDevices.map(
-      (device) =>
-        new LiveTerminal(device, { client: liveClient, tally, signal: stop.signal, timeoutMs: requestTimeoutMs }),
-    );
-    await Promise.all(live.map((t) => t.openShift()));
-    let recording = true;
-    const probeMs: number[] = [];
-    const probe = async () => {
-      while (recording && !stop.signal.aborted) {
-        await sleep(100, stop.signal);
-        const start = performance.now();
-        try {
-          await probeClient.request('GET', '/v1/health', { timeoutMs: 60_000, signal: stop.signal });
-          probeMs.push(performance.now() - start);
-        } catch {
-          // Aborted at the deadline: the probe ends with the storm.
-        }
-      }
-    };
-    const tills = live.map(async (terminal) => {
-      while (recording && !stop.signal.aborted) {
-        await sleep(liveIntervalMs * (0.5 + cryptoRandom.float()), stop.signal);
-        if (recording && !stop.signal.aborted) terminal.record();
-      }
-    });
+    // The live tills and the health probe run on a thread of their own (storm-tills-worker.ts).
+    tills = await startTills(server.url, liveDevices, liveIntervalMs, requestTimeoutMs);
     await sleep(Math.max(2000, liveIntervalMs * 20));
-    const idleSale = summarize(live.flatMap((t) => t.latencies));
-    for (const t of live) t.latencies = [];
 
     // The storm: what is counted from here on is the storm's alone.
-    tally.status.clear();
-    tally.timeouts = 0;
-    tally.networkErrors = 0;
     log(`storm: ${terminals} terminals × ${opsPerTerminal} ops come back at once (${sockets} sockets)…`);
     const rssStart = server.memoryMiB('VmRSS');
     let rssPeakSampled = rssStart ?? 0;
@@ -214,7 +187,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
       }, 5000),
     );
     const sender = { client: pool, tally, signal: stop.signal, timeoutMs: requestTimeoutMs };
-    const probing = probe();
+    const idleSale = summarize(await tills.storm());
     t0 = performance.now();
     try {
       await Promise.all(
@@ -235,13 +208,13 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     }
     const drainSeconds = (performance.now() - t0) / 1000;
     loopDelay.disable();
-    recording = false;
-    await Promise.all([...tills, probing]);
-    // What the live terminals still hold goes out too (unless the deadline already stopped everything).
-    await Promise.all(live.map((t) => t.idle()));
-    const liveSale = summarize(live.flatMap((t) => t.latencies));
+    const tilled = await tills.finish(stop.signal.aborted);
+    for (const [code, n] of tilled.status) tally.status.set(code, (tally.status.get(code) ?? 0) + n);
+    tally.timeouts += tilled.timeouts;
+    tally.networkErrors += tilled.networkErrors;
+    const liveSale = summarize(tilled.latencies);
     const health = summarize(healthMs);
-    const healthDuringStorm = { ...summarize(probeMs), max: Math.max(0, ...probeMs) };
+    const healthDuringStorm = { ...summarize(tilled.probeMs), max: Math.max(0, ...tilled.probeMs) };
 
     const summary = await setup.request('GET', '/v1/admin/summary', { headers: auth, timeoutMs: 60_000 });
     if (summary.status !== 200) throw new Error(`storm: summary HTTP ${summary.status}`);
@@ -270,7 +243,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
       healthDuringStorm,
       idleSale,
       liveSale,
-      liveUnconfirmed: live.reduce((n, t) => n + t.pending, 0),
+      liveUnconfirmed: tilled.unconfirmed,
       ratioP50: liveSale.p50 / health.p50,
       ratioP99: liveSale.p99 / health.p99,
       responses: {
@@ -286,7 +259,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
       acceptQueuePeak,
       server: {
         opsAccepted: stored.opsAccepted,
-        expectedAccepted: confirmed + live.reduce((n, t) => n + t.confirmed, 0),
+        expectedAccepted: confirmed + tilled.confirmed,
         duplicates: stored.ingest.duplicate,
         batches: stored.ingest.batches,
         admitted,
@@ -295,6 +268,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     };
   } finally {
     stop.abort();
+    await tills?.terminate();
     for (const timer of timers) clearTimeout(timer);
     for (const client of clients) client.close();
     await server?.stop();
