@@ -312,4 +312,39 @@ describe('Admission: preparing batches', () => {
     assert.deepEqual(await Promise.all([...backlog, live]), ['b1', 'b2', 'b3', 'live']);
     await assert.rejects(failing, /bad signature/);
   });
+
+  it('rejects, and goes on with the next turn, when a backlog batch throws before it returns a promise', async () => {
+    const { admission } = make({});
+    const thrown = admission.prepare('backlog', () => {
+      throw new Error('thrown at once');
+    });
+    const next = admission.prepare('backlog', async () => 'next');
+    await assert.rejects(thrown, /thrown at once/);
+    assert.equal(await next, 'next');
+  });
+
+  it('parses a backlog body at its turn, counting it against its lane until then, and never admitting it', async () => {
+    const { admission } = make({ maxBacklog: 2, concurrency: 1 });
+    const log: string[] = [];
+    const first = admission.parse('backlog', () => {
+      log.push('first');
+      return { ops: 1 };
+    });
+    const second = admission.parse('backlog', () => {
+      log.push('second');
+      throw new Error('malformed');
+    });
+    assert.deepEqual(log, [], 'nothing parsed before its turn');
+    assert.equal(admission.wouldRefuse('backlog'), true, 'two bodies waiting fill a lane of two');
+    assert.equal(refusal(() => admission.admit('backlog')).code, 'overloaded');
+    assert.deepEqual(await first, { ops: 1 });
+    await assert.rejects(second, /malformed/);
+    assert.deepEqual(log, ['first', 'second']);
+    assert.equal(admission.wouldRefuse('backlog'), false, 'parsed or failed, the bodies no longer count');
+    assert.deepEqual(admission.snapshot().totals.admitted, { live: 0, backlog: 0 }, 'parsing admits nothing');
+    assert.equal(admission.snapshot().totals.overloaded, 1);
+    const live = admission.parse('live', () => 'at once');
+    assert.equal(admission.wouldRefuse('live'), false);
+    assert.equal(await live, 'at once');
+  });
 });

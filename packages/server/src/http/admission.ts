@@ -172,6 +172,8 @@ export class Admission {
   /** Where ingest times are measured from (ms): performance.now, or a test's own. */
   readonly #elapsed: () => number;
   readonly #admitted: Record<Lane, number> = { live: 0, backlog: 0 };
+  /** Bodies waiting for their turn to be parsed (see parse): they hold their lane's place, not yet a slot. */
+  readonly #parsing: Record<Lane, number> = { live: 0, backlog: 0 };
   readonly #queues: Record<Lane, Job[]> = { live: [], backlog: [] };
   #running = 0;
   #ingestMs = 20;
@@ -207,7 +209,12 @@ export class Admission {
 
   /** Whether `admit(lane)` would refuse now (the lane is full). */
   wouldRefuse(lane: Lane): boolean {
-    return this.#admitted[lane] >= this.#limit(lane);
+    return this.#inLane(lane) >= this.#limit(lane);
+  }
+
+  /** Batches admitted to `lane`, and bodies waiting to be parsed for it. */
+  #inLane(lane: Lane): number {
+    return this.#admitted[lane] + this.#parsing[lane];
   }
 
   /** Batches `lane` admits at once now (the backlog's bound shrinks while ingest is slow, see maxBacklogWaitMs). */
@@ -225,12 +232,12 @@ export class Admission {
 
   /** Admits a request to `lane`, or throws ProtocolError('overloaded') with a Retry-After. */
   admit(lane: Lane): void {
-    if (this.#admitted[lane] >= this.#limit(lane)) {
+    if (this.#inLane(lane) >= this.#limit(lane)) {
       this.#totals.overloaded++;
       const retryAfterMs = lane === 'live' ? this.options.minRetryAfterMs : this.#bookSlot();
       throw new ProtocolError(
         'overloaded',
-        `the server is at capacity (${this.#admitted[lane]} ${lane} batches in progress); retry in ${retryAfterMs} ms`,
+        `the server is at capacity (${this.#inLane(lane)} ${lane} batches in progress); retry in ${retryAfterMs} ms`,
         { retryAfterMs },
       );
     }
@@ -321,18 +328,44 @@ export class Admission {
   }
 
   /**
-   * Runs the main thread's work on a batch before its turn (parse checks,
-   * hashes, signature: 10–20 ms for 500 ops): a live batch's at once, backlog
-   * batches' one per event-loop turn. When a storm's bodies arrive together,
-   * their verifications would otherwise run back to back — 16 of them (the
-   * default --max-backlog), a quarter of a second — before the event loop
-   * reads a live request waiting behind.
+   * Runs the main thread's work on a batch before its turn (JSON parse,
+   * schema checks, hashes, signature: 20–30 ms for 500 ops): a live batch's
+   * at once, backlog batches' one per event-loop turn. When a storm's bodies
+   * arrive together, their parsing and verification would otherwise run back
+   * to back — 16 of them (the default --max-backlog), a quarter of a second
+   * and more — before the event loop reads a live request waiting behind.
+   * A synchronous throw of `work` rejects like its promise would.
    */
   prepare<T>(lane: Lane, work: () => Promise<T>): Promise<T> {
     if (lane === 'live') return work();
     return new Promise<T>((resolve, reject) => {
-      this.#preparing.push(() => work().then(resolve, reject));
+      this.#preparing.push(() => {
+        try {
+          work().then(resolve, reject);
+        } catch (error) {
+          reject(error);
+        }
+      });
       this.#schedulePrepare();
+    });
+  }
+
+  /**
+   * Parses a batch's body at its turn, as `prepare` runs its verification:
+   * at a storm's onset the admitted bodies arrive together, and parsing them
+   * back to back as they arrived held a live request for as long. Until it
+   * is parsed the body counts against its lane (`wouldRefuse`, `admit`), so
+   * bodies beyond the lane's bound are still refused unparsed; a body that
+   * does not parse never takes a slot.
+   */
+  parse<T>(lane: Lane, work: () => T): Promise<T> {
+    this.#parsing[lane]++;
+    return this.prepare(lane, async () => {
+      try {
+        return work();
+      } finally {
+        this.#parsing[lane]--;
+      }
     });
   }
 

@@ -143,7 +143,18 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       // A batch whose lane filled up while its body arrived is refused before it is parsed: in a storm most
       // batches are refused, and parsing each (a 500-op batch is ~1 MiB of objects) only to drop it cost
       // CPU and, under load, memory. Only admitted batches are ever held parsed.
-      if (isBatch(request)) refuseIfFull(request.holdfastLane ?? 'backlog');
+      if (isBatch(request)) {
+        const lane = request.holdfastLane ?? 'backlog';
+        refuseIfFull(lane);
+        // Parsed at its turn (admission.parse): a live batch's at once, backlog ones one per turn of the event loop.
+        admission
+          .parse(lane, () => parseJsonBody(body as Buffer))
+          .then(
+            (value) => done(null, value),
+            (error: unknown) => done(error as Error, undefined),
+          );
+        return;
+      }
       done(null, parseJsonBody(body as Buffer));
     } catch (error) {
       done(error as Error, undefined);
@@ -217,7 +228,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     ticket.working = true;
     let device: string | null = null;
     try {
-      const verified = await admission.prepare(ticket.lane, () => service.verifyBatch(request.body));
+      const verified = await admission.prepare(ticket.lane, async () => service.verifyBatch(request.body));
       // Only a batch whose signature verified is counted against its device (and creates state for it).
       admission.enterDevice(verified.device);
       device = verified.device;
