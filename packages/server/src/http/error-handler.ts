@@ -49,12 +49,18 @@ export function toWireError(error: unknown): WireError {
 /** The retry time of a 429 or 503 whose error named none: every such answer carries one (docs/protocol.md 4.5). */
 export const DEFAULT_RETRY_AFTER_MS = 5_000;
 
-/** Fastify's error handler: logs the error (5xx as errors) and answers its WireError with its status. */
+/**
+ * Fastify's error handler: logs the error (5xx as errors, but the deliberate
+ * `overloaded` 503 as a warning without a stack: in a reconnection storm the
+ * server answers thousands of them a minute, as designed) and answers its
+ * WireError with its status.
+ */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const wire = toWireError(error);
   const status = ERROR_CODES[wire.code].status;
   if ((status === 429 || status === 503) && wire.retryAfterMs === undefined) wire.retryAfterMs = DEFAULT_RETRY_AFTER_MS;
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  if (wire.code === 'overloaded') request.log.warn({ code: wire.code, retryAfterMs: wire.retryAfterMs }, wire.message);
+  else if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: wire.code, field: wire.field }, wire.message);
   if (wire.retryAfterMs !== undefined) void reply.header('retry-after', Math.ceil(wire.retryAfterMs / 1000));
   void reply.status(status).send(wire);
