@@ -78,8 +78,13 @@ export interface JournalInit {
 
 /** Paged reads whose limit `#limited` writes into the text. */
 const OPS_AFTER = 'SELECT * FROM ops WHERE seq > ? ORDER BY seq LIMIT ?';
-const PENDING_FIRST = "SELECT seq, hash, envelope FROM ops WHERE state = 'pending' ORDER BY seq LIMIT ?";
-const PENDING_AFTER = "SELECT seq, id, hash FROM ops WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?";
+/**
+ * Pending ops are found from `#floor` up, by `seq` (the table's own key): no
+ * index on the state, so recording a sale writes two B-tree pages (the row and
+ * its id), not three (docs/performance.md, "Terminal record latency").
+ */
+const PENDING_FIRST = "SELECT seq, hash, envelope FROM ops WHERE seq >= ? AND state = 'pending' ORDER BY seq LIMIT ?";
+const PENDING_FROM = "SELECT seq, id, hash FROM ops WHERE seq >= ? AND state = 'pending' ORDER BY seq LIMIT ?";
 
 export class JournalCore {
   readonly path: string;
@@ -92,6 +97,13 @@ export class JournalCore {
   /** The paged reads of `#limited`, by text: each prepares a few limits (limitedStatement). */
   readonly #limiters = new Map<string, (limit: number) => SqliteStatement>();
   #head: ChainHead;
+  /**
+   * No op below this seq is pending. Lowered at once by whatever may make an
+   * op pending (requeue; an append never needs it); raised only from a read
+   * of committed state outside a transaction (#settleFloor), so a write that
+   * rolls back can never leave a pending op below it.
+   */
+  #floor: number;
   #delta: Delta | null = null;
   readonly #attemptsKept: number;
   readonly #crashHook: CrashHook | null;
@@ -168,11 +180,8 @@ export class JournalCore {
       lastConfirmed: db.prepare<[], { seq: number; id: string }>(
         "SELECT seq, id FROM ops WHERE state = 'confirmed' ORDER BY seq DESC LIMIT 1",
       ),
-      oldestPending: db.prepare<[], { recorded_at: number }>(
-        "SELECT recorded_at FROM ops WHERE state = 'pending' ORDER BY seq LIMIT 1",
-      ),
-      oldestPendingAfter: db.prepare<[number], { recorded_at: number }>(
-        "SELECT recorded_at FROM ops WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT 1",
+      oldestPendingFrom: db.prepare<[number], { seq: number; recorded_at: number }>(
+        "SELECT seq, recorded_at FROM ops WHERE seq >= ? AND state = 'pending' ORDER BY seq LIMIT 1",
       ),
       confirm: db.prepare(
         "UPDATE ops SET state = 'confirmed', result = ?, settled_at = ?, last_error = NULL WHERE seq = ? AND state = 'pending'",
@@ -184,10 +193,10 @@ export class JournalCore {
         'INSERT OR REPLACE INTO dead_letters (seq, id, kind, reason, message, result, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       deadAllInsert: db.prepare(
-        "INSERT OR REPLACE INTO dead_letters (seq, id, kind, reason, message, result, at) SELECT seq, id, kind, ?, ?, NULL, ? FROM ops WHERE state = 'pending'",
+        "INSERT OR REPLACE INTO dead_letters (seq, id, kind, reason, message, result, at) SELECT seq, id, kind, ?, ?, NULL, ? FROM ops WHERE seq >= ? AND state = 'pending'",
       ),
       deadAllUpdate: db.prepare(
-        "UPDATE ops SET state = 'dead', settled_at = ?, last_error = ? WHERE state = 'pending'",
+        "UPDATE ops SET state = 'dead', settled_at = ?, last_error = ? WHERE seq >= ? AND state = 'pending'",
       ),
       requeue: db.prepare(
         "UPDATE ops SET state = 'pending', result = NULL, settled_at = NULL WHERE seq BETWEEN ? AND ? AND state = 'confirmed'",
@@ -216,11 +225,18 @@ export class JournalCore {
     }
     this.#counts = { pending: 0, confirmed: 0, dead: 0 };
     const counts = db
-      .prepare<[], { state: OpState; n: number }>('SELECT state, COUNT(*) AS n FROM ops GROUP BY state')
+      .prepare<[], { state: OpState; n: number; lowest: number }>(
+        'SELECT state, COUNT(*) AS n, MIN(seq) AS lowest FROM ops GROUP BY state',
+      )
       .all();
-    for (const { state, n } of counts) this.#counts[state] = n;
+    let lowestPending: number | null = null;
+    for (const { state, n, lowest } of counts) {
+      this.#counts[state] = n;
+      if (state === 'pending') lowestPending = lowest;
+    }
     const head = db.prepare<[], ChainHead>('SELECT seq, hash FROM ops ORDER BY seq DESC LIMIT 1').get();
     this.#head = head ?? { seq: 0, hash: GENESIS_HASH };
+    this.#floor = lowestPending ?? this.#head.seq + 1;
   }
 
   /** The newest op's seq and hash (seq 0 and GENESIS_HASH before the first op). */
@@ -463,17 +479,32 @@ export class JournalCore {
 
   /** When the oldest pending op was recorded (device clock), or null. */
   oldestPendingAt(): number | null {
-    return this.#stmt.oldestPending.get()?.recorded_at ?? null;
+    const row = this.#stmt.oldestPendingFrom.get(this.#floor);
+    this.#settleFloor(row?.seq);
+    return row?.recorded_at ?? null;
   }
 
   /** When the oldest pending op above `seq` was recorded (device clock), or null: what waits after a batch. */
   oldestPendingAfter(seq: number): number | null {
-    return this.#stmt.oldestPendingAfter.get(seq)?.recorded_at ?? null;
+    return this.#stmt.oldestPendingFrom.get(Math.max(seq + 1, this.#floor))?.recorded_at ?? null;
+  }
+
+  /**
+   * Raises the floor to the lowest pending seq just read from `#floor` up
+   * (undefined: none is pending). Only outside a transaction: inside one, what
+   * was read may yet roll back.
+   */
+  #settleFloor(lowestPending: number | undefined): void {
+    if (this.#delta) return;
+    this.#floor = lowestPending ?? this.#head.seq + 1;
   }
 
   /** The pending ops with the lowest seqs, contiguous in seq, at most `limit`: the next batch. */
   pendingRun(limit: number): Op[] {
-    const rows = this.#limited<[], { seq: number; hash: string; envelope: string }>(PENDING_FIRST, limit).all();
+    const rows = this.#limited<[number], { seq: number; hash: string; envelope: string }>(PENDING_FIRST, limit).all(
+      this.#floor,
+    );
+    this.#settleFloor(rows[0]?.seq);
     const ops: Op[] = [];
     for (const row of rows) {
       const last = ops.at(-1);
@@ -500,7 +531,9 @@ export class JournalCore {
 
   /** Pending ops with seq above `afterSeq`, lowest first, at most `limit` (for paging without loading all). */
   pendingAfter(afterSeq: number, limit: number): { seq: number; id: string; hash: string }[] {
-    return this.#limited<[number], { seq: number; id: string; hash: string }>(PENDING_AFTER, limit).all(afterSeq);
+    return this.#limited<[number], { seq: number; id: string; hash: string }>(PENDING_FROM, limit).all(
+      Math.max(afterSeq + 1, this.#floor),
+    );
   }
 
   /** Pending → confirmed with the server's result. False if the op was not pending. */
@@ -531,8 +564,8 @@ export class JournalCore {
   /** Every pending op → dead with one reason (a revoked device). Set-based: no op is loaded. */
   deadLetterAllPending(reason: string, message: string, at: number): number {
     return this.#inTx((delta) => {
-      this.#stmt.deadAllInsert.run(reason, message, at);
-      const n = this.#stmt.deadAllUpdate.run(at, `${reason}: ${message}`).changes;
+      this.#stmt.deadAllInsert.run(reason, message, at, this.#floor);
+      const n = this.#stmt.deadAllUpdate.run(at, `${reason}: ${message}`, this.#floor).changes;
       delta.pending -= n;
       delta.dead += n;
       return n;
@@ -542,6 +575,8 @@ export class JournalCore {
   /** Confirmed → pending for seqs in [from, to] (the server lost them); returns how many. */
   requeue(from: number, to: number): number {
     return this.#inTx((delta) => {
+      // Lowered before the write: a lower floor only costs a longer read, a higher one would lose ops.
+      this.#floor = Math.min(this.#floor, from);
       const n = this.#stmt.requeue.run(from, to).changes;
       delta.confirmed -= n;
       delta.pending += n;
