@@ -133,7 +133,7 @@ export async function benchStorm(options: StormOptions): Promise<StormResult> {
     server = await ServerChild.start(join(dir, 'server'), operatorToken);
     const running = server;
     const setup = new BenchHttpClient(server.url, 16);
-    // Live terminals each own their connection, as real tills do; the backlog terminals share the pool.
+    // The backlog terminals share the pool; the live tills have connections of their own (storm-tills-worker.ts).
     const pool = new BenchHttpClient(server.url, sockets);
     clients.push(setup, pool);
     const tally: Tally = { status: new Map(), timeouts: 0, networkErrors: 0 };

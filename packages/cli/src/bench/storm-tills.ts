@@ -3,7 +3,6 @@
  * (storm-tills-worker.ts says why): started after the idle baseline, told
  * when the storm begins, and stopped when it has drained or at the deadline.
  */
-import type { Worker } from 'node:worker_threads';
 import { startBenchWorker } from './start-worker.js';
 import type { Device } from './storm-client.js';
 import type { TillsCommand, TillsCounts, TillsJob, TillsReport } from './storm-tills-worker.js';
@@ -53,7 +52,7 @@ export async function startTills(
       waiting = null;
     }
   };
-  const send = (command: TillsCommand) => (worker as Worker).postMessage(command);
+  const send = (command: TillsCommand) => worker.postMessage(command);
 
   try {
     await next('ready');
