@@ -227,6 +227,9 @@ export async function tillCommand(argv: string[]): Promise<number> {
       }
       await stop.sleep(DRAIN_POLL_MS);
     }
+    // The summary is the run's last status: no periodic line may come between it and the Z report below
+    // (the report is a request, and a slow server let a status tick in between).
+    clearInterval(statusTimer);
     out.drained(terminal, sales);
     // The server's word on the shift just closed: its Z report confirmed, or what differs.
     const closed = terminal.lastShift();
